@@ -1,0 +1,1 @@
+"""Widgets: the drawing canvas and the labeling panel."""
