@@ -1,0 +1,232 @@
+"""The drawing canvas: an anywidget that shows one image and edits its boxes or mask."""
+
+from __future__ import annotations
+
+import colorsys
+import io
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import numpy as np
+import traitlets as t
+from PIL import Image
+
+from ._protocol import BoxesEdit, ProtocolError, parse_boxes, parse_mask, parse_message
+
+logger = logging.getLogger("al_widget")
+
+_STATIC = Path(__file__).parents[1] / "_static"
+_JS = _STATIC if (_STATIC / "canvas.js").exists() else Path(__file__).parents[2] / "js"
+
+# Well-separated colors first (Tableau 10 + a few), then golden-angle hues.
+_BASE_PALETTE = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+    "#ffd700",
+    "#00ff7f",
+)
+_PNG_MAX_PIXELS = 256 * 256
+
+
+def palette(n: int) -> list[str]:
+    """Return ``n`` distinguishable CSS colors."""
+    colors = list(_BASE_PALETTE[:n])
+    for i in range(len(colors), n):
+        r, g, b = colorsys.hls_to_rgb((i * 0.618034) % 1.0, 0.55, 0.75)
+        colors.append(f"#{round(r * 255):02x}{round(g * 255):02x}{round(b * 255):02x}")
+    return colors
+
+
+def _bytes_from_json(value: Any, widget: Any) -> bytes:
+    # A binary trait set from the browser arrives as a memoryview, which Bytes() refuses.
+    return bytes(value) if value is not None else b""
+
+
+class Canvas(anywidget.AnyWidget):
+    """Show an image and let the user draw boxes or paint a class mask on it."""
+
+    _esm = _JS / "canvas.js"
+    _css = _JS / "canvas.css"
+
+    image = t.Bytes(b"").tag(sync=True, from_json=_bytes_from_json)
+    image_format = t.Enum(["png", "jpeg"], default_value="png").tag(sync=True)
+    image_id = t.Int(0).tag(sync=True)
+    width = t.Int(0).tag(sync=True)
+    height = t.Int(0).tag(sync=True)
+    mode = t.Enum(["classify", "box", "mask"], default_value="box").tag(sync=True)
+    classes = t.List(t.Unicode()).tag(sync=True)
+    colors = t.List(t.Unicode()).tag(sync=True)
+    active_class = t.Int(0).tag(sync=True)
+    tool = t.Enum(["brush", "eraser", "polygon"], default_value="brush").tag(sync=True)
+    brush_size = t.Int(12).tag(sync=True)
+    opacity = t.Float(0.5).tag(sync=True)
+    boxes = t.List(t.Dict()).tag(sync=True)
+    drafts = t.List(t.Dict()).tag(sync=True)
+    mask = t.Bytes(b"").tag(sync=True, from_json=_bytes_from_json)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.messages_received = 0
+        self.received_by_kind: dict[str, int] = {"boxes": 0, "mask": 0}
+        self.rejected: list[str] = []
+        self._edit_observers: list[Callable[[str], None]] = []
+        self._fill_colors()
+        self.on_msg(self._on_browser_msg)
+
+    @t.validate("brush_size")
+    def _check_brush_size(self, proposal: Any) -> int:
+        if proposal["value"] < 1:
+            raise t.TraitError(f"brush_size must be >= 1, got {proposal['value']}")
+        return proposal["value"]
+
+    @t.validate("opacity")
+    def _check_opacity(self, proposal: Any) -> float:
+        if not 0.0 <= proposal["value"] <= 1.0:
+            raise t.TraitError(f"opacity must be in [0, 1], got {proposal['value']}")
+        return proposal["value"]
+
+    @t.observe("classes")
+    def _on_classes(self, change: Any) -> None:
+        self._fill_colors()
+
+    def _fill_colors(self) -> None:
+        if len(self.colors) < len(self.classes):
+            self.colors = list(self.colors) + palette(len(self.classes))[len(self.colors) :]
+
+    def on_edit(self, fn: Callable[[str], None]) -> Callable[[str], None]:
+        """Call ``fn(kind)`` after each accepted edit; it runs on the kernel's main/comm thread."""
+        self._edit_observers.append(fn)
+        return fn
+
+    def load(
+        self,
+        image: np.ndarray,
+        *,
+        mode: str | None = None,
+        boxes: Sequence[dict[str, Any]] | tuple[np.ndarray, np.ndarray] | None = None,
+        drafts: Sequence[dict[str, Any]] | tuple[np.ndarray, np.ndarray] | None = None,
+        mask: np.ndarray | None = None,
+    ) -> None:
+        """Show a new HxWx3 uint8 image, replacing boxes, drafts and mask, in one sync."""
+        rgb = _as_rgb(image)
+        h, w = rgb.shape[:2]
+        new_mode = self.mode if mode is None else mode
+        n = len(self.classes)
+        new_boxes = parse_boxes(_box_dicts(boxes), width=w, height=h, n_classes=n)
+        new_drafts = parse_boxes(_box_dicts(drafts), width=w, height=h, n_classes=n, name="drafts")
+        new_mask = b""
+        if mask is not None:
+            arr = np.asarray(mask)
+            if arr.shape != (h, w):
+                raise ValueError(f"mask must have shape {(h, w)}, got {arr.shape}")
+            if arr.size and (arr.min() < 0 or arr.max() >= max(n, 1)):
+                raise ValueError(f"mask values must be in [0, {max(n, 1)}), got {arr.max()}")
+            new_mask = parse_mask(
+                np.ascontiguousarray(arr, dtype=np.uint8).tobytes(),
+                width=w,
+                height=h,
+                n_classes=n,
+            )
+        fmt = "png" if new_mode == "mask" or h * w <= _PNG_MAX_PIXELS else "jpeg"
+        with self.hold_sync():
+            self.image = _encode(rgb, fmt)
+            self.image_format = fmt
+            self.width, self.height = w, h
+            self.mode = new_mode
+            self.boxes = new_boxes
+            self.drafts = new_drafts
+            self.mask = new_mask
+            self.image_id += 1
+
+    def box_array(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return the current boxes as ``(xyxy (K,4) float, labels (K,) int)``."""
+        xyxy = np.array([b["xyxy"] for b in self.boxes], dtype=float).reshape(-1, 4)
+        labels = np.array([b["label"] for b in self.boxes], dtype=int)
+        return xyxy, labels
+
+    def mask_array(self) -> np.ndarray:
+        """Return the current class map as an (H, W) uint8 array (zeros when unpainted)."""
+        if not self.mask:
+            return np.zeros((self.height, self.width), dtype=np.uint8)
+        return np.frombuffer(self.mask, dtype=np.uint8).reshape(self.height, self.width).copy()
+
+    def _on_browser_msg(self, _widget: object, content: object, buffers: Sequence[object]) -> None:
+        try:
+            edit = parse_message(
+                content,
+                buffers,
+                image_id=self.image_id,
+                width=self.width,
+                height=self.height,
+                n_classes=len(self.classes),
+            )
+        except ProtocolError as err:
+            self.rejected.append(str(err))
+            logger.warning("canvas refused a message from the browser: %s", err)
+            return
+        if isinstance(edit, BoxesEdit):
+            kind = "boxes"
+            # The lock tells ipywidgets the browser already holds these values: no echo.
+            with self._lock_property(boxes=edit.boxes, drafts=edit.drafts):
+                self.boxes = edit.boxes
+                self.drafts = edit.drafts
+        else:
+            kind = "mask"
+            with self._lock_property(mask=edit.mask):
+                self.mask = edit.mask
+        self.messages_received += 1
+        self.received_by_kind[kind] += 1
+        for fn in list(self._edit_observers):
+            fn(kind)
+
+
+def _as_rgb(image: np.ndarray) -> np.ndarray:
+    arr = np.asarray(image)
+    if arr.dtype != np.uint8:
+        raise ValueError(f"image must be uint8, got {arr.dtype}")
+    if arr.ndim == 2:
+        arr = arr[:, :, None]
+    if arr.ndim != 3 or arr.shape[2] not in (1, 3, 4):
+        raise ValueError(f"image must be HxW, HxWx3 or HxWx4, got shape {arr.shape}")
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ValueError(f"image must not be empty, got shape {arr.shape}")
+    if arr.shape[2] == 1:
+        arr = np.repeat(arr, 3, axis=2)
+    return np.ascontiguousarray(arr[:, :, :3])
+
+
+def _box_dicts(
+    value: Sequence[dict[str, Any]] | tuple[np.ndarray, np.ndarray] | None,
+) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    if isinstance(value, tuple) and len(value) == 2 and not isinstance(value[0], dict):
+        xyxy = np.asarray(value[0], dtype=float).reshape(-1, 4)
+        labels = np.asarray(value[1]).reshape(-1)
+        if len(xyxy) != len(labels):
+            raise ValueError(f"got {len(xyxy)} boxes but {len(labels)} labels")
+        return [
+            {"xyxy": [float(c) for c in row], "label": int(lab)}
+            for row, lab in zip(xyxy, labels, strict=True)
+        ]
+    return [dict(b) for b in value]
+
+
+def _encode(rgb: np.ndarray, fmt: str) -> bytes:
+    buf = io.BytesIO()
+    if fmt == "png":
+        Image.fromarray(rgb).save(buf, format="PNG", compress_level=1)
+    else:
+        Image.fromarray(rgb).save(buf, format="JPEG", quality=90)
+    return buf.getvalue()

@@ -1,0 +1,290 @@
+"""The Canvas widget and its browser protocol, without a browser."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import numpy as np
+import pytest
+
+from al_widget.widget._protocol import ProtocolError, parse_boxes, parse_mask, parse_message
+from al_widget.widget.canvas import Canvas, palette
+
+W, H = 40, 30
+
+
+@pytest.fixture
+def canvas() -> Canvas:
+    c = Canvas(classes=["bg", "cat", "dog"])
+    c.load(np.zeros((H, W, 3), dtype=np.uint8), mode="box")
+    return c
+
+
+def boxes_msg(c: Canvas, boxes: Any, **extra: Any) -> dict[str, Any]:
+    return {"kind": "boxes", "image_id": c.image_id, "boxes": boxes, "drafts": [], **extra}
+
+
+def mask_msg(c: Canvas) -> dict[str, Any]:
+    return {"kind": "mask", "image_id": c.image_id, "width": W, "height": H}
+
+
+def record_sent(c: Canvas) -> list[dict[str, Any]]:
+    """Capture the state updates the widget would send to the browser."""
+    sent: list[dict[str, Any]] = []
+    c._send = lambda msg, buffers=None: sent.append(msg)  # type: ignore[method-assign]
+    return sent
+
+
+def snapshot(c: Canvas) -> tuple[Any, ...]:
+    return (list(c.boxes), list(c.drafts), c.mask, c.messages_received)
+
+
+def test_load_sets_image_traits_and_bumps_image_id() -> None:
+    c = Canvas(classes=["a", "b"])
+    c.load(np.full((H, W, 3), 7, dtype=np.uint8), mode="mask")
+    assert (c.width, c.height, c.mode, c.image_id) == (W, H, "mask", 1)
+    assert c.image_format == "png"
+    assert c.image.startswith(b"\x89PNG")
+
+
+def test_load_encodes_large_photo_as_jpeg() -> None:
+    c = Canvas(classes=["a"])
+    rng = np.random.default_rng(0)
+    c.load(rng.integers(0, 255, (400, 600, 3), dtype=np.uint8), mode="box")
+    assert c.image_format == "jpeg"
+    assert c.image.startswith(b"\xff\xd8")
+
+
+def test_load_replaces_boxes_drafts_and_mask(canvas: Canvas) -> None:
+    canvas.boxes = [{"xyxy": [1, 1, 5, 5], "label": 1}]
+    mask = np.zeros((H, W), dtype=np.uint8)
+    mask[2, 3] = 2
+    canvas.load(
+        np.zeros((H, W, 3), dtype=np.uint8),
+        drafts=(np.array([[0, 0, 10, 10]]), np.array([2])),
+        mask=mask,
+    )
+    assert canvas.boxes == []
+    assert canvas.drafts == [{"xyxy": [0.0, 0.0, 10.0, 10.0], "label": 2}]
+    assert canvas.mask_array()[2, 3] == 2
+
+
+def test_load_sends_one_state_update(canvas: Canvas) -> None:
+    canvas.boxes = [{"xyxy": [1, 1, 5, 5], "label": 1}]
+    sent = record_sent(canvas)
+    canvas.load(np.ones((H + 1, W + 1, 3), dtype=np.uint8))
+    assert len(sent) == 1
+    assert {"image_id", "width", "height", "boxes"} <= set(sent[0]["state"])
+    assert ["image"] in sent[0]["buffer_paths"]
+
+
+def test_load_refuses_box_outside_image(canvas: Canvas) -> None:
+    with pytest.raises(ValueError, match="inside the 40x30 image"):
+        canvas.load(
+            np.zeros((H, W, 3), dtype=np.uint8), boxes=[{"xyxy": [0, 0, 50, 5], "label": 0}]
+        )
+
+
+def test_load_refuses_mask_of_wrong_shape(canvas: Canvas) -> None:
+    with pytest.raises(ValueError, match=r"mask must have shape \(30, 40\)"):
+        canvas.load(np.zeros((H, W, 3), dtype=np.uint8), mask=np.zeros((3, 3), dtype=np.uint8))
+
+
+def test_load_refuses_float_image(canvas: Canvas) -> None:
+    with pytest.raises(ValueError, match="image must be uint8, got float64"):
+        canvas.load(np.zeros((H, W, 3)))
+
+
+def test_load_converts_grayscale_to_rgb(canvas: Canvas) -> None:
+    canvas.load(np.zeros((H, W), dtype=np.uint8))
+    assert (canvas.width, canvas.height) == (W, H)
+
+
+def test_colors_default_to_one_distinct_color_per_class() -> None:
+    c = Canvas(classes=[f"c{i}" for i in range(15)])
+    assert len(c.colors) == 15
+    assert len(set(c.colors)) == 15
+
+
+def test_colors_given_are_kept_and_extended() -> None:
+    c = Canvas(classes=["a", "b", "c"], colors=["red"])
+    assert c.colors[0] == "red"
+    assert c.colors[1:] == palette(3)[1:]
+
+
+def test_brush_size_below_one_is_refused() -> None:
+    with pytest.raises(Exception, match="brush_size must be >= 1"):
+        Canvas(brush_size=0)
+
+
+def test_valid_boxes_message_updates_traits_and_calls_observers(canvas: Canvas) -> None:
+    seen: list[str] = []
+    canvas.on_edit(seen.append)
+    draft = {"xyxy": [0, 0, 4, 4], "label": 1}
+    canvas._handle_custom_msg(
+        boxes_msg(canvas, [{"xyxy": [1, 2.5, 10, 20], "label": 2}], drafts=[draft]), []
+    )
+    assert canvas.boxes == [{"xyxy": [1.0, 2.5, 10.0, 20.0], "label": 2}]
+    assert canvas.drafts == [{"xyxy": [0.0, 0.0, 4.0, 4.0], "label": 1}]
+    assert seen == ["boxes"]
+    assert canvas.messages_received == 1
+    assert canvas.received_by_kind == {"boxes": 1, "mask": 0}
+
+
+def test_valid_mask_message_updates_mask(canvas: Canvas) -> None:
+    data = np.zeros((H, W), dtype=np.uint8)
+    data[5:8, 10:12] = 2
+    canvas._handle_custom_msg(mask_msg(canvas), [memoryview(data.tobytes())])
+    np.testing.assert_array_equal(canvas.mask_array(), data)
+    assert canvas.received_by_kind["mask"] == 1
+
+
+def test_accepted_message_is_not_echoed_to_the_browser(canvas: Canvas) -> None:
+    sent = record_sent(canvas)
+    canvas._handle_custom_msg(boxes_msg(canvas, [{"xyxy": [1, 2, 10, 20], "label": 2}]), [])
+    canvas._handle_custom_msg(mask_msg(canvas), [bytes(W * H)])
+    assert canvas.messages_received == 2
+    assert sent == []
+
+
+def test_python_side_change_is_still_sent(canvas: Canvas) -> None:
+    sent = record_sent(canvas)
+    canvas.boxes = [{"xyxy": [1, 2, 10, 20], "label": 2}]
+    assert sent[0]["state"] == {"boxes": [{"xyxy": [1, 2, 10, 20], "label": 2}]}
+
+
+def test_on_edit_returns_the_function_for_use_as_decorator(canvas: Canvas) -> None:
+    def fn(kind: str) -> None: ...
+
+    assert canvas.on_edit(fn) is fn
+
+
+def test_box_array_and_mask_array_shapes(canvas: Canvas) -> None:
+    xyxy, labels = canvas.box_array()
+    assert xyxy.shape == (0, 4)
+    assert labels.shape == (0,)
+    assert canvas.mask_array().shape == (H, W)
+    canvas.boxes = [{"xyxy": [1, 2, 3, 4], "label": 1}]
+    xyxy, labels = canvas.box_array()
+    np.testing.assert_array_equal(xyxy, [[1, 2, 3, 4]])
+    np.testing.assert_array_equal(labels, [1])
+
+
+BAD_MESSAGES = {
+    "not_a_dict": (lambda c: ["kind", "boxes"], "message must be a dict, got list"),
+    "unknown_kind": (lambda c: {"kind": "polygon", "image_id": c.image_id}, "kind must be one of"),
+    "missing_kind": (lambda c: {"image_id": c.image_id}, "kind must be one of"),
+    "stale_image_id": (
+        lambda c: {**boxes_msg(c, []), "image_id": c.image_id - 1},
+        "stale message: image_id must be",
+    ),
+    "boxes_not_a_list": (lambda c: boxes_msg(c, {"xyxy": [1, 1, 2, 2]}), "boxes must be a list"),
+    "box_not_a_dict": (lambda c: boxes_msg(c, [[1, 1, 2, 2]]), r"boxes\[0\] must be a dict"),
+    "three_coordinates": (
+        lambda c: boxes_msg(c, [{"xyxy": [1, 1, 2], "label": 0}]),
+        "list of 4 numbers",
+    ),
+    "nan_coordinate": (
+        lambda c: boxes_msg(c, [{"xyxy": [1, float("nan"), 5, 5], "label": 0}]),
+        "finite numbers",
+    ),
+    "string_coordinate": (
+        lambda c: boxes_msg(c, [{"xyxy": [1, "2", 5, 5], "label": 0}]),
+        "finite numbers",
+    ),
+    "box_outside_image": (
+        lambda c: boxes_msg(c, [{"xyxy": [1, 1, 41, 5], "label": 0}]),
+        "inside the 40x30 image",
+    ),
+    "negative_coordinate": (
+        lambda c: boxes_msg(c, [{"xyxy": [-1, 1, 4, 5], "label": 0}]),
+        "inside the 40x30 image",
+    ),
+    "zero_area_box": (
+        lambda c: boxes_msg(c, [{"xyxy": [3, 1, 3, 5], "label": 0}]),
+        "non-zero area",
+    ),
+    "unknown_label": (
+        lambda c: boxes_msg(c, [{"xyxy": [1, 1, 4, 5], "label": 3}]),
+        r"label must be an int in \[0, 3\)",
+    ),
+    "float_label": (
+        lambda c: boxes_msg(c, [{"xyxy": [1, 1, 4, 5], "label": 1.0}]),
+        "label must be an int",
+    ),
+    "bad_draft": (
+        lambda c: boxes_msg(c, [], drafts=[{"xyxy": [1, 1, 4, 5], "label": -1}]),
+        r"drafts\[0\].label",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_MESSAGES))
+def test_malformed_boxes_message_is_refused_and_changes_nothing(
+    canvas: Canvas, case: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    make, reason = BAD_MESSAGES[case]
+    seen: list[str] = []
+    canvas.on_edit(seen.append)
+    before = snapshot(canvas)
+    with caplog.at_level(logging.WARNING, logger="al_widget"):
+        canvas._handle_custom_msg(make(canvas), [])
+    assert snapshot(canvas) == before
+    assert seen == []
+    assert len(canvas.rejected) == 1
+    assert re.search(reason, canvas.rejected[0]), canvas.rejected[0]
+    assert re.search(reason, caplog.text)
+
+
+@pytest.mark.parametrize(
+    ("buffers", "reason"),
+    [
+        ([bytes(W * H - 1)], "mask must have 40\\*30=1200 bytes, got 1199"),
+        ([bytes([3]) * (W * H)], "mask values must be < 3, got 3"),
+        ([], "mask message must carry 1 buffer, got 0"),
+        ([bytes(W * H), bytes(W * H)], "must carry 1 buffer, got 2"),
+    ],
+    ids=["wrong_length", "value_out_of_range", "no_buffer", "two_buffers"],
+)
+def test_malformed_mask_message_is_refused_and_changes_nothing(
+    canvas: Canvas, buffers: list[bytes], reason: str
+) -> None:
+    before = snapshot(canvas)
+    canvas._handle_custom_msg(mask_msg(canvas), buffers)
+    assert snapshot(canvas) == before
+    assert len(canvas.rejected) == 1
+    assert re.search(reason, canvas.rejected[0]), canvas.rejected[0]
+
+
+def test_mask_message_with_wrong_size_fields_is_refused(canvas: Canvas) -> None:
+    canvas._handle_custom_msg({**mask_msg(canvas), "width": W + 1}, [bytes(W * H)])
+    assert canvas.rejected == ["mask size must be 40x30, got 41x30"]
+    assert canvas.mask == b""
+
+
+def test_parse_message_refuses_stale_image_id() -> None:
+    with pytest.raises(ProtocolError, match="image_id must be 2, got 1"):
+        parse_message(
+            {"kind": "boxes", "image_id": 1, "boxes": []},
+            [],
+            image_id=2,
+            width=4,
+            height=4,
+            n_classes=1,
+        )
+
+
+def test_protocol_error_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="non-zero area"):
+        parse_boxes([{"xyxy": [1, 1, 1, 2], "label": 0}], width=4, height=4, n_classes=1)
+
+
+def test_parse_mask_accepts_memoryview() -> None:
+    assert parse_mask(memoryview(bytes(4)), width=2, height=2, n_classes=2) == bytes(4)
+
+
+def test_parse_mask_refuses_non_buffer() -> None:
+    with pytest.raises(ProtocolError, match="mask must be a byte buffer, got float"):
+        parse_mask(1.5, width=2, height=2, n_classes=2)
