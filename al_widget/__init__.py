@@ -1,3 +1,40 @@
-"""Active learning on images inside JupyterLab."""
+"""Active learning on images inside JupyterLab: label what the model is least sure about."""
+
+from . import datasets, heuristics, learners
+from .annotations import Boxes, Label, Mask
+from .dataset import Dataset, ImageError
+from .loop import ActiveLoop
+from .ranking import Ranking
+from .records import Criterion, RoundRecord
+from .simulate import Comparison, Curve, compare, simulate
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "ActiveLoop",
+    "Boxes",
+    "Comparison",
+    "Criterion",
+    "Curve",
+    "Dataset",
+    "ImageError",
+    "Label",
+    "Mask",
+    "Ranking",
+    "RoundRecord",
+    "__version__",
+    "compare",
+    "datasets",
+    "heuristics",
+    "learners",
+    "simulate",
+]
+
+
+def __getattr__(name: str) -> object:
+    # The widgets import ipywidgets/anywidget; load them only when asked for.
+    if name in ("Panel", "Canvas"):
+        from . import widget
+
+        return getattr(widget, name)
+    raise AttributeError(f"module 'al_widget' has no attribute {name!r}")

@@ -1,0 +1,175 @@
+"""Image sources: uniform RGB uint8 access to arrays, PIL images and files, decoded lazily."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+
+class ImageError(ValueError):
+    """An image that cannot be read or converted; names its index and source."""
+
+
+def to_rgb(array: np.ndarray, where: str = "image") -> np.ndarray:
+    """An (H, W, 3) uint8 copy of a grayscale, RGB or RGBA image of 8 or 16 bits."""
+    if array.dtype == np.bool_:
+        array = array.astype(np.uint8) * 255
+    elif array.dtype == np.uint16:
+        array = (array >> 8).astype(np.uint8)
+    elif array.dtype != np.uint8:
+        raise ImageError(
+            f"{where} must be uint8 (or uint16, bool), got dtype {array.dtype}; "
+            "scale to 0..255 and cast with .astype(np.uint8)"
+        )
+    if array.ndim == 2:
+        return np.repeat(array[:, :, None], 3, axis=2)
+    if array.ndim == 3 and array.shape[2] == 1:
+        return np.repeat(array, 3, axis=2)
+    if array.ndim == 3 and array.shape[2] == 3:
+        return np.ascontiguousarray(array)
+    if array.ndim == 3 and array.shape[2] == 4:
+        return _composite_on_white(array)
+    raise ImageError(f"{where} must have shape (H, W), (H, W, 3) or (H, W, 4), got {array.shape}")
+
+
+def _composite_on_white(rgba: np.ndarray) -> np.ndarray:
+    alpha = rgba[:, :, 3:4].astype(np.uint16)
+    rgb = rgba[:, :, :3].astype(np.uint16)
+    return ((rgb * alpha + 255 * (255 - alpha)) // 255).astype(np.uint8)
+
+
+def pil_to_array(image: Image.Image) -> np.ndarray:
+    """The pixels of a PIL image, 16-bit modes kept 16-bit."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        return np.asarray(image, dtype=np.uint32).clip(0, 65535).astype(np.uint16)
+    if image.mode not in ("L", "RGB", "RGBA", "1"):
+        image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+    return np.asarray(image)
+
+
+def _decode_file(path: str | os.PathLike[str], where: str) -> np.ndarray:
+    try:
+        with Image.open(path) as image:
+            image.load()
+            return pil_to_array(image)
+    except FileNotFoundError:
+        raise ImageError(f"{where}: file not found") from None
+    except Exception as error:
+        raise ImageError(f"{where} could not be decoded: {error}") from error
+
+
+class ArraySource:
+    """Images held in one (N, H, W[, C]) array, converted per access."""
+
+    def __init__(self, array: np.ndarray) -> None:
+        if array.ndim not in (3, 4) or (array.ndim == 4 and array.shape[3] not in (1, 3, 4)):
+            raise ImageError(
+                f"images array must have shape (N, H, W) or (N, H, W, 3|4), got {array.shape}"
+            )
+        if len(array):
+            to_rgb(array[0], "images")  # checks the dtype once for the whole array
+        self.array = array
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def size(self, i: int) -> tuple[int, int]:
+        return (int(self.array.shape[1]), int(self.array.shape[2]))
+
+    def rgb(self, i: int) -> np.ndarray:
+        return to_rgb(self.array[i], f"image {i}")
+
+    def batch(self, indices: np.ndarray) -> np.ndarray:
+        return to_rgb_batch(self.array[indices])
+
+
+def to_rgb_batch(array: np.ndarray) -> np.ndarray:
+    """An (N, H, W, 3) uint8 batch from a stacked (N, H, W[, C]) batch."""
+    if array.dtype == np.uint8 and array.ndim == 3:
+        return np.repeat(array[..., None], 3, axis=3)
+    if array.dtype == np.uint8 and array.ndim == 4 and array.shape[3] == 3:
+        return array
+    return (
+        np.stack([to_rgb(image) for image in array])
+        if len(array)
+        else np.zeros((0, *array.shape[1:3], 3), np.uint8)
+    )
+
+
+class SequenceSource:
+    """Images given as a sequence of arrays, PIL images or file paths; files decoded on use."""
+
+    def __init__(self, items: Sequence[Any]) -> None:
+        self.items = items
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def _where(self, i: int) -> str:
+        item = self.items[i]
+        if isinstance(item, (str, os.PathLike)):
+            return f"image {i} ({os.fspath(item)})"
+        return f"image {i}"
+
+    def raw(self, i: int) -> np.ndarray:
+        item = self.items[i]
+        where = self._where(i)
+        if isinstance(item, (str, os.PathLike)):
+            return _decode_file(item, where)
+        if isinstance(item, Image.Image):
+            return pil_to_array(item)
+        if isinstance(item, np.ndarray):
+            return item
+        raise ImageError(
+            f"{where} must be a numpy array, a PIL image or a file path, got {type(item).__name__}"
+        )
+
+    def size(self, i: int) -> tuple[int, int]:
+        item = self.items[i]
+        if isinstance(item, (str, os.PathLike)):
+            try:
+                with Image.open(item) as image:
+                    return (image.height, image.width)
+            except FileNotFoundError:
+                raise ImageError(f"{self._where(i)}: file not found") from None
+            except Exception as error:
+                raise ImageError(f"{self._where(i)} could not be decoded: {error}") from error
+        if isinstance(item, Image.Image):
+            return (item.height, item.width)
+        shape = np.shape(self.raw(i))
+        return (int(shape[0]), int(shape[1]))
+
+    def rgb(self, i: int) -> np.ndarray:
+        return to_rgb(self.raw(i), self._where(i))
+
+    def batch(self, indices: np.ndarray) -> np.ndarray:
+        images = [self.rgb(int(i)) for i in indices]
+        if not images:
+            return np.zeros((0, 1, 1, 3), np.uint8)
+        height, width = images[0].shape[:2]
+        return np.stack([resize(image, (height, width)) for image in images])
+
+
+def resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """`image` resized to (H, W) with bilinear filtering (returned as is when it already fits)."""
+    if image.shape[:2] == tuple(size):
+        return image
+    return np.asarray(Image.fromarray(image).resize((size[1], size[0]), Image.BILINEAR))
+
+
+def make_source(images: Any) -> ArraySource | SequenceSource:
+    """The image source for an array or a sequence of images."""
+    if isinstance(images, np.ndarray) and images.dtype != object:
+        return ArraySource(images)
+    if isinstance(images, (str, os.PathLike)):
+        raise ImageError("images must be an array or a sequence of images, got a single path")
+    if not isinstance(images, Sequence) and not isinstance(images, np.ndarray):
+        raise ImageError(
+            f"images must be an (N, H, W[, 3]) uint8 array or a sequence of arrays / PIL images / paths, "
+            f"got {type(images).__name__}"
+        )
+    return SequenceSource(images)

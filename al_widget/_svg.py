@@ -1,0 +1,95 @@
+"""A small dependency-free SVG line chart for learning curves."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+import numpy as np
+
+PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+
+
+def _ticks(low: float, high: float, count: int = 5) -> np.ndarray:
+    if high <= low:
+        return np.array([low])
+    raw = (high - low) / count
+    step = 10 ** np.floor(np.log10(raw))
+    step *= next(m for m in (1, 2, 2.5, 5, 10) if m * step >= raw)
+    return np.arange(np.ceil(low / step) * step, high + step * 1e-9, step)
+
+
+def line_chart(
+    series: dict[str, tuple[Sequence[float], Sequence[float], Sequence[float] | None]],
+    *,
+    x_label: str,
+    y_label: str,
+    width: int = 480,
+    height: int = 280,
+    title: str = "",
+) -> str:
+    """An SVG chart with one line (and an optional ±spread band) per named series of (x, y, spread)."""
+    left, right, top, bottom = 52, 12, 26 if title else 12, 40
+    points = [(np.asarray(x, float), np.asarray(y, float)) for x, y, _ in series.values()]
+    xs = np.concatenate([x for x, _ in points]) if points else np.zeros(0)
+    ys = np.concatenate([y for _, y in points]) if points else np.zeros(0)
+    ys = ys[np.isfinite(ys)]
+    x0, x1 = (float(xs.min()), float(xs.max())) if xs.size else (0.0, 1.0)
+    y0, y1 = (float(ys.min()), float(ys.max())) if ys.size else (0.0, 1.0)
+    if x1 == x0:
+        x1 = x0 + 1
+    if y1 == y0:
+        y0, y1 = y0 - 0.05, y1 + 0.05
+    plot_w, plot_h = width - left - right, height - top - bottom
+
+    def sx(v: np.ndarray) -> np.ndarray:
+        return left + (v - x0) / (x1 - x0) * plot_w
+
+    def sy(v: np.ndarray) -> np.ndarray:
+        return top + (1 - (v - y0) / (y1 - y0)) * plot_h
+
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
+        f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="white" stroke="#999"/>',
+    ]
+    if title:
+        out.append(
+            f'<text x="{width / 2}" y="16" text-anchor="middle" font-size="13">{escape(title)}</text>'
+        )
+    for t in _ticks(x0, x1):
+        out.append(
+            f'<text x="{sx(t):.1f}" y="{top + plot_h + 14}" text-anchor="middle">{t:g}</text>'
+        )
+    for t in _ticks(y0, y1):
+        y = sy(t)
+        out.append(
+            f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eee"/>'
+        )
+        out.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{t:.3g}</text>')
+    out.append(
+        f'<text x="{left + plot_w / 2}" y="{height - 6}" text-anchor="middle">{escape(x_label)}</text>'
+    )
+    out.append(
+        f'<text x="12" y="{top + plot_h / 2}" text-anchor="middle" '
+        f'transform="rotate(-90 12 {top + plot_h / 2})">{escape(y_label)}</text>'
+    )
+    for k, (name, (x, y, spread)) in enumerate(series.items()):
+        color = PALETTE[k % len(PALETTE)]
+        x, y = np.asarray(x, float), np.asarray(y, float)
+        if spread is not None and len(x) > 1:
+            s = np.asarray(spread, float)
+            band = np.concatenate(
+                [np.stack([sx(x), sy(y + s)], 1), np.stack([sx(x), sy(y - s)], 1)[::-1]]
+            )
+            path = " ".join(f"{a:.1f},{b:.1f}" for a, b in band)
+            out.append(f'<polygon points="{path}" fill="{color}" opacity="0.15"/>')
+        line = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(sx(x), sy(y), strict=True))
+        out.append(f'<polyline points="{line}" fill="none" stroke="{color}" stroke-width="2"/>')
+        for a, b in zip(sx(x), sy(y), strict=True):
+            out.append(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="2.5" fill="{color}"/>')
+        out.append(
+            f'<text x="{left + 8}" y="{top + 14 + 14 * k}" fill="{color}" font-weight="bold">{escape(name)}</text>'
+        )
+    out.append("</svg>")
+    return "".join(out)

@@ -1,0 +1,255 @@
+"""Label, Boxes and Mask: immutable annotation values, validated on construction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from torchvision import tv_tensors
+
+ClassRef = str | int
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
+
+
+def resolve_class(ref: ClassRef, classes: Sequence[str]) -> int:
+    """Class id for a class name or id, with an error listing the valid classes."""
+    if isinstance(ref, (bool, np.bool_)):
+        raise ValueError(f"class must be a name or an id, got {ref!r}")
+    if isinstance(ref, (int, np.integer)):
+        if 0 <= int(ref) < len(classes):
+            return int(ref)
+        raise ValueError(
+            f"class id must be in 0..{len(classes) - 1}, got {int(ref)}; classes are {list(classes)}"
+        )
+    if isinstance(ref, str):
+        try:
+            return list(classes).index(ref)
+        except ValueError:
+            raise ValueError(f"unknown class {ref!r}; choose one of {list(classes)}") from None
+    raise ValueError(f"class must be a name (str) or an id (int), got {type(ref).__name__}")
+
+
+def _check_class_ref(ref: object, name: str) -> None:
+    if isinstance(ref, (bool, np.bool_)) or not isinstance(ref, (str, int, np.integer)):
+        raise ValueError(f"{name} must be a class name (str) or id (int), got {ref!r}")
+    if isinstance(ref, str) and not ref:
+        raise ValueError(f"{name} must be a non-empty class name, got ''")
+    if not isinstance(ref, str) and int(ref) < 0:
+        raise ValueError(f"{name} must be a class id >= 0, got {int(ref)}")
+
+
+@dataclass(frozen=True)
+class Label:
+    """One class for the whole image."""
+
+    cls: ClassRef
+
+    def __post_init__(self) -> None:
+        _check_class_ref(self.cls, "cls")
+
+    def bind(self, *, image_size: tuple[int, int], classes: Sequence[str]) -> Label:
+        """This label checked against the class list, with the class as a name."""
+        return Label(classes[resolve_class(self.cls, classes)])
+
+    def class_id(self, classes: Sequence[str]) -> int:
+        """The class id in `classes`."""
+        return resolve_class(self.cls, classes)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {"type": "label", "cls": self.cls}
+
+
+class Boxes:
+    """Axis-aligned boxes in image pixels (x0, y0, x1, y1), one class per box."""
+
+    __slots__ = ("canvas_size", "labels", "xyxy")
+
+    xyxy: np.ndarray
+    labels: tuple[ClassRef, ...]
+    canvas_size: tuple[int, int] | None
+
+    def __init__(
+        self,
+        xyxy: Any,
+        labels: Sequence[ClassRef],
+        *,
+        canvas_size: tuple[int, int] | None = None,
+    ) -> None:
+        boxes = np.asarray(xyxy, dtype=np.float64)
+        if boxes.size == 0:
+            boxes = boxes.reshape(0, 4)
+        if boxes.ndim != 2 or boxes.shape[1] != 4:
+            raise ValueError(f"xyxy must have shape (K, 4), got {boxes.shape}")
+        labels = tuple(labels)
+        for k, label in enumerate(labels):
+            _check_class_ref(label, f"labels[{k}]")
+        if len(labels) != len(boxes):
+            raise ValueError(
+                f"labels must have one entry per box: {len(boxes)} boxes, got {len(labels)} labels"
+            )
+        for k, box in enumerate(boxes):
+            if not np.all(np.isfinite(box)):
+                raise ValueError(f"box {k} {box.tolist()} has a non-finite coordinate")
+            if box[2] <= box[0] or box[3] <= box[1]:
+                raise ValueError(f"box {k} {box.tolist()} has zero area: need x0 < x1 and y0 < y1")
+        if canvas_size is not None:
+            height, width = (int(v) for v in canvas_size)
+            for k, box in enumerate(boxes):
+                if box[0] < 0 or box[1] < 0 or box[2] > width or box[3] > height:
+                    raise ValueError(
+                        f"box {k} {box.tolist()} lies outside the {width}x{height} image (width x height)"
+                    )
+            canvas_size = (height, width)
+        object.__setattr__(self, "xyxy", _frozen(boxes))
+        object.__setattr__(self, "labels", labels)
+        object.__setattr__(self, "canvas_size", canvas_size)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Boxes is immutable; make a new one")
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Boxes)
+            and self.labels == other.labels
+            and self.canvas_size == other.canvas_size
+            and np.array_equal(self.xyxy, other.xyxy)
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.labels, self.canvas_size, self.xyxy.tobytes()))
+
+    def __repr__(self) -> str:
+        return f"Boxes({self.xyxy.tolist()}, labels={list(self.labels)}, canvas_size={self.canvas_size})"
+
+    def bind(self, *, image_size: tuple[int, int], classes: Sequence[str]) -> Boxes:
+        """These boxes checked against the image size and classes, labels as names."""
+        names = [classes[resolve_class(label, classes)] for label in self.labels]
+        return Boxes(self.xyxy, names, canvas_size=image_size)
+
+    def class_ids(self, classes: Sequence[str]) -> np.ndarray:
+        """The class id of each box."""
+        return np.array([resolve_class(label, classes) for label in self.labels], dtype=np.int64)
+
+    def to_tv(self) -> tv_tensors.BoundingBoxes:
+        """The boxes as torchvision BoundingBoxes (XYXY); needs a canvas size."""
+        import torch
+        from torchvision import tv_tensors
+
+        if self.canvas_size is None:
+            raise ValueError(
+                "canvas_size is unknown: attach the boxes to a dataset or pass canvas_size=(H, W)"
+            )
+        return tv_tensors.BoundingBoxes(
+            torch.as_tensor(self.xyxy, dtype=torch.float32),
+            format="XYXY",
+            canvas_size=self.canvas_size,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "type": "boxes",
+            "xyxy": self.xyxy.tolist(),
+            "labels": list(self.labels),
+            "canvas_size": list(self.canvas_size) if self.canvas_size else None,
+        }
+
+
+class Mask:
+    """A per-pixel class map (H, W) of class ids; 0 is the background."""
+
+    __slots__ = ("class_map",)
+
+    class_map: np.ndarray
+
+    def __init__(self, class_map: Any) -> None:
+        array = np.asarray(class_map)
+        if array.ndim != 2:
+            raise ValueError(f"class_map must be 2-D (H, W), got shape {array.shape}")
+        if array.dtype.kind not in "iub":
+            raise ValueError(f"class_map must hold integer class ids, got dtype {array.dtype}")
+        if array.size and (array.min() < 0 or array.max() > 255):
+            raise ValueError(
+                f"class_map values must be class ids in 0..255, got {array.min()}..{array.max()}"
+            )
+        object.__setattr__(self, "class_map", _frozen(array.astype(np.uint8, copy=True)))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Mask is immutable; make a new one")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mask) and np.array_equal(self.class_map, other.class_map)
+
+    def __hash__(self) -> int:
+        return hash((self.class_map.shape, self.class_map.tobytes()))
+
+    def __repr__(self) -> str:
+        ids = np.unique(self.class_map).tolist()
+        return f"Mask(shape={self.class_map.shape}, class_ids={ids})"
+
+    @property
+    def canvas_size(self) -> tuple[int, int]:
+        """The (H, W) of the image the mask covers."""
+        return (int(self.class_map.shape[0]), int(self.class_map.shape[1]))
+
+    def bind(self, *, image_size: tuple[int, int], classes: Sequence[str]) -> Mask:
+        """This mask checked against the image size and the number of classes."""
+        if self.canvas_size != tuple(image_size):
+            raise ValueError(
+                f"mask has shape {self.canvas_size} but the image is {tuple(image_size)} (H, W)"
+            )
+        top = int(self.class_map.max()) if self.class_map.size else 0
+        if top >= len(classes):
+            raise ValueError(
+                f"mask holds class id {top} but there are only {len(classes)} classes {list(classes)}"
+            )
+        return self
+
+    def to_tv(self) -> tv_tensors.Mask:
+        """The class map as a torchvision Mask."""
+        import torch
+        from torchvision import tv_tensors
+
+        return tv_tensors.Mask(torch.as_tensor(np.array(self.class_map), dtype=torch.int64))
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (the class map as run-length pairs)."""
+        flat = self.class_map.ravel()
+        change = np.flatnonzero(np.diff(flat)) + 1
+        starts = np.concatenate([[0], change])
+        lengths = np.diff(np.concatenate([starts, [flat.size]]))
+        return {
+            "type": "mask",
+            "shape": list(self.class_map.shape),
+            "values": flat[starts].tolist(),
+            "lengths": lengths.tolist(),
+        }
+
+
+Annotation = Label | Boxes | Mask
+
+
+def from_json(data: dict[str, Any]) -> Annotation:
+    """The annotation a `to_json` dict describes."""
+    kind = data.get("type")
+    if kind == "label":
+        return Label(data["cls"])
+    if kind == "boxes":
+        size = data.get("canvas_size")
+        return Boxes(data["xyxy"], data["labels"], canvas_size=tuple(size) if size else None)
+    if kind == "mask":
+        flat = np.repeat(np.asarray(data["values"], dtype=np.uint8), data["lengths"])
+        return Mask(flat.reshape(data["shape"]))
+    raise ValueError(f"unknown annotation type {kind!r}; expected 'label', 'boxes' or 'mask'")

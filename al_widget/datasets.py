@@ -1,0 +1,79 @@
+"""Demo data that needs no download: digits (bundled), MNIST from a path, a 2-D teaching toy."""
+
+from __future__ import annotations
+
+import gzip
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+_DATA = Path(__file__).parent / "data"
+DIGIT_CLASSES = [str(d) for d in range(10)]
+TOY_CLASSES = ["cat", "milkshake"]
+
+
+def digits() -> tuple[np.ndarray, np.ndarray]:
+    """The 1,797 real 8x8 handwritten digits of UCI/scikit-learn: (N, 8, 8) uint8 images, (N,) labels."""
+    with np.load(_DATA / "digits.npz") as data:
+        return data["images"], data["labels"].astype(np.int64)
+
+
+def mnist(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST from a folder holding the IDX files (gzipped or not): (N, 28, 28) uint8, (N,) labels."""
+    folder = Path(path)
+    images = _read_idx(_find(folder, ("t10k-images-idx3-ubyte", "train-images-idx3-ubyte")), 16)
+    labels = _read_idx(_find(folder, ("t10k-labels-idx1-ubyte", "train-labels-idx1-ubyte")), 8)
+    images = images.reshape(-1, 28, 28)
+    if len(images) != len(labels):
+        raise ValueError(f"{folder}: {len(images)} images but {len(labels)} labels")
+    return images, labels.astype(np.int64)
+
+
+def _find(folder: Path, stems: tuple[str, ...]) -> Path:
+    for stem in stems:
+        for name in (stem + ".gz", stem):
+            if (folder / name).exists():
+                return folder / name
+    raise FileNotFoundError(f"no MNIST file {' or '.join(stems)}[.gz] in {folder}")
+
+
+def _read_idx(path: Path, offset: int) -> np.ndarray:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as file:
+        raw = file.read()
+    return np.frombuffer(raw, dtype=np.uint8, offset=offset)
+
+
+@dataclass(frozen=True)
+class Toy:
+    """The 'cats vs milkshakes' pool: 2-D points (fluffiness, sweetness), their labels and images."""
+
+    points: np.ndarray
+    labels: np.ndarray
+    images: np.ndarray
+    classes: tuple[str, ...] = tuple(TOY_CLASSES)
+
+
+def render_points(points: np.ndarray, size: int = 16) -> np.ndarray:
+    """Each 2-D point in [0, 1]^2 drawn as a bright dot in a (size, size) uint8 image."""
+    points = np.asarray(points, dtype=np.float64)
+    grid = (np.arange(size) + 0.5) / size
+    dx = grid[None, None, :] - points[:, 0, None, None]
+    dy = grid[None, :, None] - (1 - points[:, 1, None, None])
+    sigma = 1.2 / size
+    return np.round(255 * np.exp(-(dx**2 + dy**2) / (2 * sigma**2))).astype(np.uint8)
+
+
+def cats_vs_milkshakes(n: int = 400, *, noise: float = 0.08, seed: int = 0, size: int = 16) -> Toy:
+    """Cats are fluffy, milkshakes sweet, and whipped cream is both: two moons that overlap a little."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, n)
+    angle = rng.uniform(0, np.pi, n)
+    x = np.where(labels == 0, np.cos(angle), 1 - np.cos(angle))
+    y = np.where(labels == 0, np.sin(angle), 0.5 - np.sin(angle))
+    points = np.stack([x, y], axis=1) + rng.normal(0, noise * 2, (n, 2))
+    points = (points - [-1.3, -1.1]) / [3.6, 2.3]
+    points = points.clip(0.02, 0.98)
+    return Toy(points, labels.astype(np.int64), render_points(points, size))

@@ -1,0 +1,252 @@
+"""Acquisition heuristics: pure numpy functions from class probabilities to uncertainty scores.
+
+Every heuristic takes probabilities of shape (N, C) or (N, C, I) with I Monte Carlo samples and
+returns scores of shape (N,); a higher score always means more uncertain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+Heuristic = Callable[[np.ndarray], np.ndarray]
+Reduction = str | Callable[[np.ndarray], float]
+
+_REGISTRY: dict[str, Heuristic] = {}
+_BUILTIN: set[str] = set()
+_TOLERANCE = 1e-3
+
+
+def _normalise(name: str) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"heuristic name must be a non-empty string, got {name!r}")
+    return name.strip().lower().replace("-", "_").replace(" ", "_")
+
+
+def register(name: str, *, replace: bool = False) -> Callable[[Heuristic], Heuristic]:
+    """Decorator that registers a heuristic under `name` and returns it unchanged."""
+    key = _normalise(name)
+
+    def decorator(fn: Heuristic) -> Heuristic:
+        if not callable(fn):
+            raise TypeError(f"heuristic {name!r} must be callable, got {type(fn).__name__}")
+        if key in _BUILTIN:
+            raise ValueError(f"{key!r} is a built-in heuristic; register yours under another name")
+        if key in _REGISTRY and not replace:
+            raise ValueError(
+                f"a heuristic named {key!r} is already registered; pass replace=True to redefine it"
+            )
+        _REGISTRY[key] = fn
+        return fn
+
+    return decorator
+
+
+def unregister(name: str) -> None:
+    """Remove a user-registered heuristic."""
+    key = _normalise(name)
+    if key in _BUILTIN:
+        raise ValueError(f"{key!r} is a built-in heuristic and cannot be removed")
+    if key not in _REGISTRY:
+        raise ValueError(f"no heuristic named {key!r}; registered: {names()}")
+    del _REGISTRY[key]
+
+
+def get(name: str | Heuristic) -> Heuristic:
+    """The heuristic registered under `name` (a callable is returned as it is)."""
+    if callable(name):
+        return name
+    key = _normalise(name)
+    try:
+        return _REGISTRY[key]
+    except KeyError:
+        raise ValueError(f"unknown heuristic {name!r}; choose one of {names()}") from None
+
+
+def names() -> list[str]:
+    """The registered heuristic names, sorted."""
+    return sorted(_REGISTRY)
+
+
+def name_of(heuristic: str | Heuristic) -> str:
+    """The registered name of a heuristic, or its function name."""
+    if isinstance(heuristic, str):
+        return _normalise(heuristic)
+    for key, fn in _REGISTRY.items():
+        if fn is heuristic:
+            return key
+    return getattr(heuristic, "__name__", repr(heuristic))
+
+
+def _builtin(name: str) -> Callable[[Heuristic], Heuristic]:
+    def decorator(fn: Heuristic) -> Heuristic:
+        register(name)(fn)
+        _BUILTIN.add(name)
+        return fn
+
+    return decorator
+
+
+def check_probs(probs: np.ndarray) -> np.ndarray:
+    """`probs` as a float (N, C, I) array, refused with the offending rows if it is not probabilities."""
+    array = np.asarray(probs, dtype=np.float64)
+    if array.ndim == 2:
+        array = array[:, :, None]
+    if array.ndim != 3:
+        raise ValueError(f"probs must have shape (N, C) or (N, C, I), got {array.shape}")
+    if array.shape[1] < 1 or array.shape[2] < 1:
+        raise ValueError(f"probs needs at least one class and one sample, got shape {array.shape}")
+    finite = np.isfinite(array).all(axis=(1, 2))
+    if not finite.all():
+        rows = np.flatnonzero(~finite)
+        raise ValueError(
+            f"probs has NaN or infinite values in {rows.size} rows (first: {rows[:10].tolist()}); "
+            "the model's output is broken there"
+        )
+    if len(array):
+        low, high = array.min(), array.max()
+        sums = array.sum(axis=1)
+        if (
+            low < -_TOLERANCE
+            or high > 1 + _TOLERANCE
+            or np.abs(sums - 1).max() > _TOLERANCE * array.shape[1]
+        ):
+            bad = np.flatnonzero(np.abs(sums - 1).max(axis=1) > _TOLERANCE * array.shape[1])
+            raise ValueError(
+                "probs must be probabilities in [0, 1] summing to 1 over classes (axis 1); "
+                f"got values in [{low:.3g}, {high:.3g}], rows not summing to 1: {bad[:10].tolist()}. "
+                "If these are logits, pass them through al_widget.heuristics.softmax first"
+            )
+    return array
+
+
+def softmax(logits: np.ndarray, axis: int = 1) -> np.ndarray:
+    """Probabilities from logits along the class axis."""
+    shifted = np.asarray(logits, dtype=np.float64) - np.max(logits, axis=axis, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=axis, keepdims=True)
+
+
+def _mean_probs(probs: np.ndarray) -> np.ndarray:
+    return check_probs(probs).mean(axis=2)
+
+
+def _entropy(p: np.ndarray, axis: int = 1) -> np.ndarray:
+    return -np.sum(p * np.log(np.clip(p, 1e-12, 1.0)), axis=axis)
+
+
+def _samples(probs: np.ndarray, name: str) -> np.ndarray:
+    array = check_probs(probs)
+    if array.shape[2] < 2:
+        raise ValueError(
+            f"{name} needs Monte Carlo samples: probs of shape (N, C, I) with I >= 2, got {np.shape(probs)}; "
+            "score with mc_samples >= 2 (MC dropout)"
+        )
+    return array
+
+
+@_builtin("random")
+def random(probs: np.ndarray) -> np.ndarray:
+    """Equal scores for all rows: the ranking's random tie-break makes the order random."""
+    return np.zeros(len(check_probs(probs)))
+
+
+@_builtin("least_confidence")
+def least_confidence(probs: np.ndarray) -> np.ndarray:
+    """1 - max_c p(c): low top probability means uncertain."""
+    return 1.0 - _mean_probs(probs).max(axis=1)
+
+
+@_builtin("margin")
+def margin(probs: np.ndarray) -> np.ndarray:
+    """1 - (p_top1 - p_top2): a small gap between the two best classes means uncertain."""
+    p = _mean_probs(probs)
+    if p.shape[1] < 2:
+        return np.zeros(len(p))
+    top2 = np.partition(p, -2, axis=1)[:, -2:]
+    return 1.0 - (top2[:, 1] - top2[:, 0])
+
+
+@_builtin("entropy")
+def entropy(probs: np.ndarray) -> np.ndarray:
+    """Shannon entropy (nats) of the mean class distribution."""
+    return _entropy(_mean_probs(probs))
+
+
+@_builtin("variance")
+def variance(probs: np.ndarray) -> np.ndarray:
+    """Mean over classes of the standard deviation of p(c) across MC samples (Gal's Mean STD)."""
+    return _samples(probs, "variance").std(axis=2).mean(axis=1)
+
+
+@_builtin("bald")
+def bald(probs: np.ndarray) -> np.ndarray:
+    """Mutual information between prediction and weights: H(mean p) - mean H(p_i)."""
+    p = _samples(probs, "bald")
+    return _entropy(p.mean(axis=2)) - _entropy(p, axis=1).mean(axis=1)
+
+
+_REDUCTIONS: dict[str, Callable[[np.ndarray], float]] = {
+    "mean": lambda s: float(s.mean()) if s.size else 0.0,
+    "max": lambda s: float(s.max()) if s.size else 0.0,
+    "sum": lambda s: float(s.sum()),
+}
+
+
+def reduction(how: Reduction) -> Callable[[np.ndarray], float]:
+    """The reduction named `how` ('mean', 'max', 'sum'), or `how` itself if callable."""
+    if callable(how):
+        return how
+    try:
+        return _REDUCTIONS[how]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"unknown reduction {how!r}; choose one of {sorted(_REDUCTIONS)} or pass a callable"
+        ) from None
+
+
+def score_dense(
+    probs: np.ndarray, heuristic: str | Heuristic, how: Reduction = "mean"
+) -> np.ndarray:
+    """One score per image from per-pixel probabilities (N, C, H, W[, I])."""
+    array = np.asarray(probs)
+    if array.ndim == 4:
+        array = array[..., None]
+    if array.ndim != 5:
+        raise ValueError(
+            f"dense probs must have shape (N, C, H, W) or (N, C, H, W, I), got {array.shape}"
+        )
+    n, c, h, w, i = array.shape
+    pixels = np.moveaxis(array, 1, 3).reshape(n * h * w, c, i)
+    per_pixel = np.asarray(get(heuristic)(pixels)).reshape(n, h * w)
+    reduce = reduction(how)
+    return np.array([reduce(row) for row in per_pixel], dtype=np.float64)
+
+
+def score_boxes(
+    probs: Sequence[np.ndarray], heuristic: str | Heuristic, how: Reduction = "max"
+) -> np.ndarray:
+    """One score per image from per-box probabilities: a list of (K_n, C[, I]) arrays."""
+    fn, reduce = get(heuristic), reduction(how)
+    scores = []
+    for boxes in probs:
+        array = np.asarray(boxes)
+        scores.append(reduce(np.asarray(fn(array))) if len(array) else reduce(np.zeros(0)))
+    return np.array(scores, dtype=np.float64)
+
+
+def apply(heuristic: str | Heuristic, probs: np.ndarray) -> np.ndarray:
+    """Scores from `heuristic`, checked to be one finite number per row."""
+    n = len(probs)
+    scores = np.asarray(get(heuristic)(probs), dtype=np.float64)
+    if scores.shape != (n,):
+        raise ValueError(
+            f"heuristic {name_of(heuristic)!r} must return shape ({n},), got {scores.shape}"
+        )
+    bad = np.flatnonzero(~np.isfinite(scores))
+    if bad.size:
+        raise ValueError(
+            f"heuristic {name_of(heuristic)!r} returned NaN or infinite scores in rows {bad[:10].tolist()}"
+        )
+    return scores

@@ -1,0 +1,581 @@
+"""ActiveLoop: the labeling queue, background retraining, rankings, stopping and history."""
+
+from __future__ import annotations
+
+import collections
+import functools
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor
+from typing import Any, TypeVar
+
+import numpy as np
+
+from . import heuristics, ranking
+from ._images import ImageError, resize
+from ._threads import Worker
+from .annotations import Annotation
+from .dataset import Dataset
+from .learners import Cancelled, Classifier, Learner
+from .records import Criterion, RoundRecord
+
+log = logging.getLogger("al_widget")
+Callback = TypeVar("Callback", bound=Callable[..., Any])
+_SAMPLING = {"variance", "bald"}
+
+
+class _Inline:
+    """The executor-shaped default: runs each call in the calling thread, lazily."""
+
+    def map(self, fn: Callable[[Any], Any], iterable: Iterable[Any]) -> Iterator[Any]:
+        return (fn(item) for item in iterable)
+
+
+def _predict(learner: Learner, mc_samples: int, images: np.ndarray) -> np.ndarray:
+    return learner.predict_proba(images, mc_samples)
+
+
+def _set_torch_threads() -> None:
+    import torch
+
+    torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
+
+
+class ActiveLoop:
+    """Pool-based active learning over a Dataset, retraining in one background thread."""
+
+    def __init__(
+        self,
+        dataset: Dataset,
+        learner: Learner | None = None,
+        heuristic: str | heuristics.Heuristic = "margin",
+        pool_sample: int | None = 100,
+        query_size: int = 10,
+        budget: int | None = None,
+        rounds: int | None = None,
+        target: float | None = None,
+        *,
+        mc_samples: int | None = None,
+        temperature: float | None = None,
+        eval_set: tuple[Any, Any] | None = None,
+        executor: Executor | None = None,
+        chunk_size: int = 2048,
+        seed: int = 0,
+        start: bool = True,
+    ) -> None:
+        heuristics.get(heuristic)
+        ranking.check_pool_sample(pool_sample)
+        if query_size < 1:
+            raise ValueError(f"query_size must be >= 1, got {query_size}")
+        self.dataset = dataset
+        if learner is None and dataset.task == "classify":
+            learner = Classifier(len(dataset.classes), seed=seed)
+        self.learner = learner
+        self._heuristic = heuristic
+        self._pool_sample = pool_sample
+        self.query_size, self.budget, self.rounds, self.target = query_size, budget, rounds, target
+        self.mc_samples, self.temperature, self.chunk_size = mc_samples, temperature, chunk_size
+        self.executor: Executor | _Inline = executor or _Inline()
+        self._eval = self._check_eval_set(eval_set)
+        self._rng = np.random.default_rng(seed)
+        self._main_rng = np.random.default_rng([seed, 1])
+        self._lock = threading.RLock()
+        self._settled = threading.Condition(self._lock)
+        self._observers: dict[str, list[Callable[..., Any]]] = collections.defaultdict(list)
+        self._skipped: set[int] = set()
+        self._broken: dict[int, str] = {}
+        self._front: list[int] = []
+        self._undo: list[tuple[str, int, Annotation | None]] = []
+        self._agreement: collections.deque[bool] = collections.deque(maxlen=50)
+        self._history: list[RoundRecord] = []
+        self._model_version = 0
+        self._since_round = 0
+        self._want_fit = False
+        self._want_rank = False
+        self._asked = 0  # bumped by every change a round must reflect
+        self._settled_at = 0  # the last `_asked` a finished round covered
+        self._covering = 0  # the `_asked` the running round covers
+        self._state = "idle"
+        self._progress = 0.0
+        self._cancel = False
+        self._ranking = self._random_ranking()
+        self._worker = Worker(self._round, name="al_widget-loop", setup=_set_torch_threads)
+        if start:
+            self.start()
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        return (
+            f"ActiveLoop({self.dataset!r}, heuristic={heuristics.name_of(self._heuristic)!r}, "
+            f"pool_sample={self._pool_sample}, model_version={self._model_version}, state={self._state!r})"
+        )
+
+    @property
+    def ranking(self) -> ranking.Ranking:
+        """The latest published ranking (immutable)."""
+        return self._ranking
+
+    @property
+    def queue(self) -> np.ndarray:
+        """Dataset indices still to label, most uncertain first."""
+        with self._lock:
+            ranked = self._ranking.indices
+            keep = ~self.dataset.is_labeled(ranked)
+            hidden = self._skipped | set(self._broken)
+            if hidden:
+                keep &= ~np.isin(ranked, list(hidden))
+            front = [i for i in self._front if not self.dataset.is_labeled([i])[0]]
+            rest = ranked[keep]
+            return np.concatenate([np.array(front, dtype=np.int64), rest[~np.isin(rest, front)]])
+
+    def next(self) -> int | None:
+        """The index to label next: the head of the queue, or a random unlabeled one when it ran dry."""
+        with self._lock:
+            for i in self._front:
+                if not self.dataset.is_labeled([i])[0]:
+                    return i
+            hidden = self._skipped | set(self._broken)
+            labeled_at = self.dataset.is_labeled(self._ranking.indices)
+            for i, done in zip(self._ranking.indices, labeled_at, strict=True):
+                if not done and int(i) not in hidden:
+                    return int(i)
+            pool = self._candidates()
+            return int(self._main_rng.choice(pool)) if len(pool) else None
+
+    @property
+    def model_version(self) -> int:
+        """How many times the learner was trained successfully (0: no model yet)."""
+        return self._model_version
+
+    @property
+    def history(self) -> tuple[RoundRecord, ...]:
+        """One record per round, oldest first."""
+        with self._lock:
+            return tuple(self._history)
+
+    @property
+    def state(self) -> str:
+        """'idle', 'training' or 'scoring'."""
+        return self._state
+
+    @property
+    def progress(self) -> float:
+        """Training progress of the running round, in [0, 1]."""
+        return self._progress
+
+    @property
+    def skipped(self) -> frozenset[int]:
+        """Indices the user skipped; they stay out of the queue."""
+        return frozenset(self._skipped)
+
+    @property
+    def broken(self) -> dict[int, str]:
+        """Indices whose image could not be read, with the reason; they stay out of the queue."""
+        return dict(self._broken)
+
+    @property
+    def has_learner(self) -> bool:
+        """False when the task has no learner: the pool is ranked at random."""
+        return self.learner is not None
+
+    def criteria(self) -> list[Criterion]:
+        """The stopping criteria that were set, each with where the loop stands."""
+        found = []
+        if self.budget is not None:
+            found.append(Criterion("budget", len(self.dataset.labeled), self.budget))
+        if self.rounds is not None:
+            found.append(
+                Criterion("rounds", sum(r.ok and r.retrained for r in self._history), self.rounds)
+            )
+        if self.target is not None:
+            found.append(Criterion("target", self.metric or 0.0, self.target))
+        return found
+
+    @property
+    def metric(self) -> float | None:
+        """The latest metric: accuracy on eval_set, else agreement of the model with recent labels."""
+        for record in reversed(self.history):
+            if record.metric is not None:
+                return record.metric
+        return None
+
+    @property
+    def stop_reason(self) -> str | None:
+        """Why the loop is done, or None."""
+        for criterion in self.criteria():
+            if criterion.met:
+                return f"{criterion.name} reached ({criterion})"
+        if not len(self._candidates()):
+            return "no unlabeled images left"
+        return None
+
+    @property
+    def is_done(self) -> bool:
+        """True when a stopping criterion is met or the pool is empty."""
+        return self.stop_reason is not None
+
+    # -- settings ------------------------------------------------------------------------------
+
+    @property
+    def heuristic(self) -> str | heuristics.Heuristic:
+        """The acquisition heuristic (a registered name or a function); setting it re-ranks."""
+        return self._heuristic
+
+    @heuristic.setter
+    def heuristic(self, value: str | heuristics.Heuristic) -> None:
+        heuristics.get(value)
+        with self._lock:
+            self._heuristic = value
+            self._request(fit=False)
+
+    @property
+    def pool_sample(self) -> int | None:
+        """How many unlabeled images each round scores (None: all); setting it re-ranks."""
+        return self._pool_sample
+
+    @pool_sample.setter
+    def pool_sample(self, value: int | None) -> None:
+        ranking.check_pool_sample(value)
+        with self._lock:
+            self._pool_sample = value
+            self._request(fit=False)
+
+    # -- acting --------------------------------------------------------------------------------
+
+    def commit(self, i: int, annotation: Annotation, *, replace: bool = False) -> Annotation:
+        """Label image `i`; returns at once, retraining happens in the background."""
+        with self._lock:
+            previous = self.dataset.annotation(i)
+            if previous is not None and not replace:
+                raise ValueError(
+                    f"image {i} is already labeled ({previous!r}); pass replace=True to change it, or undo() first"
+                )
+            stored = self.dataset.annotate(i, annotation)
+            self._undo.append(("commit", int(i), previous))
+            if int(i) in self._front:
+                self._front.remove(int(i))
+            self._skipped.discard(int(i))
+            self._record_agreement(int(i), stored)
+            self._since_round += 1
+            if self._since_round >= self.query_size:
+                self._request(fit=True)
+            else:
+                self._asked += 1
+        return stored
+
+    def skip(self, i: int) -> None:
+        """Leave image `i` out of the queue."""
+        with self._lock:
+            if not 0 <= int(i) < len(self.dataset):
+                raise IndexError(
+                    f"index {int(i)} is out of range for a dataset of {len(self.dataset)} images"
+                )
+            self._skipped.add(int(i))
+            self._undo.append(("skip", int(i), None))
+            if int(i) in self._front:
+                self._front.remove(int(i))
+
+    def undo(self) -> int | None:
+        """Undo the last commit or skip; that image goes back to the head of the queue."""
+        with self._lock:
+            if not self._undo:
+                return None
+            action, i, previous = self._undo.pop()
+            if action == "commit":
+                if previous is None:
+                    self.dataset.remove(i)
+                else:
+                    self.dataset.annotate(i, previous)
+                self._since_round = max(0, self._since_round - 1)
+                self._asked += 1
+            else:
+                self._skipped.discard(i)
+            self._front.insert(0, i)
+            return i
+
+    def retrain(self) -> None:
+        """Start a round (train and re-rank) now, whatever the number of new labels."""
+        with self._lock:
+            self._request(fit=True)
+
+    def cancel(self) -> None:
+        """Stop the running round's training at its next batch; nothing labeled is lost."""
+        self._cancel = True
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until a finished round reflects every label and setting so far; False on timeout."""
+        with self._lock:
+            covered = max(self._settled_at, self._covering)
+            if covered < self._asked and not (self._want_fit or self._want_rank):
+                self._request(fit=True)
+            goal = self._asked
+            return self._settled.wait_for(
+                lambda: self._settled_at >= goal or self._worker.closing, timeout
+            )
+
+    def start(self) -> None:
+        """Start the background worker (done by the constructor unless start=False)."""
+        self._worker.start()
+        with self._lock:
+            if self._want_fit or self._want_rank:
+                self._worker.wake()
+
+    def close(self, timeout: float = 10.0) -> bool:
+        """Stop the worker: the running round is cancelled; safe to call twice."""
+        self._cancel = True
+        done = self._worker.close(timeout)
+        with self._lock:
+            self._settled.notify_all()
+        return done
+
+    def __enter__(self) -> ActiveLoop:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- observers -----------------------------------------------------------------------------
+
+    def on_round_start(self, fn: Callback) -> Callback:
+        """Call fn(round_number) when a round starts; runs on the worker thread."""
+        self._observers["round_start"].append(fn)
+        return fn
+
+    def on_progress(self, fn: Callback) -> Callback:
+        """Call fn(fraction) as training advances; runs on the worker thread."""
+        self._observers["progress"].append(fn)
+        return fn
+
+    def on_ranking(self, fn: Callback) -> Callback:
+        """Call fn(ranking) when a new ranking is published; runs on the worker thread."""
+        self._observers["ranking"].append(fn)
+        return fn
+
+    def on_error(self, fn: Callback) -> Callback:
+        """Call fn(record) when a round fails; runs on the worker thread."""
+        self._observers["error"].append(fn)
+        return fn
+
+    def _notify(self, event: str, *args: Any) -> None:
+        for fn in list(self._observers[event]):
+            try:
+                fn(*args)
+            except Exception:
+                log.exception("al_widget: a %s observer raised", event)
+
+    # -- the round (worker thread) -------------------------------------------------------------
+
+    def _request(self, *, fit: bool) -> None:
+        self._asked += 1
+        if fit:
+            self._want_fit = True
+        self._want_rank = True
+        self._worker.wake()
+
+    def _round(self) -> None:
+        with self._lock:
+            if not (self._want_fit or self._want_rank):
+                return
+            fit = self._want_fit and self.learner is not None
+            self._want_fit = self._want_rank = False
+            self._since_round = 0
+            self._cancel = False
+            covered = self._covering = self._asked
+            snapshot = self.dataset.snapshot()
+            heuristic, pool_sample = self._heuristic, self._pool_sample
+            number = len(self._history) + 1
+        self._notify("round_start", number)
+        train_seconds = score_seconds = 0.0
+        n_scored = 0
+        try:
+            started = time.perf_counter()
+            if fit and len(snapshot.indices):
+                self._state, self._progress = "training", 0.0
+                self._fit(snapshot)
+                self._model_version += 1
+            train_seconds = time.perf_counter() - started
+            self._state = "scoring"
+            started = time.perf_counter()
+            published = self._rank(heuristic, pool_sample, snapshot.version)
+            n_scored = len(published)
+            score_seconds = time.perf_counter() - started
+            metric, metric_name = self._measure()
+            record = RoundRecord(
+                number,
+                self._model_version,
+                snapshot.version,
+                len(snapshot.indices),
+                heuristics.name_of(heuristic),
+                fit,
+                n_scored,
+                train_seconds,
+                score_seconds,
+                metric,
+                metric_name,
+            )
+            with self._lock:
+                self._ranking = published
+                self._history.append(record)
+            self._notify("ranking", published)
+        except Exception as error:
+            reason = (
+                "cancelled" if isinstance(error, Cancelled) else f"{type(error).__name__}: {error}"
+            )
+            record = RoundRecord(
+                number,
+                self._model_version,
+                snapshot.version,
+                len(snapshot.indices),
+                heuristics.name_of(heuristic),
+                fit,
+                n_scored,
+                train_seconds,
+                score_seconds,
+                error=reason,
+            )
+            with self._lock:
+                self._history.append(record)
+            if not isinstance(error, Cancelled):
+                log.warning("al_widget: round %d failed: %s", number, reason)
+                self._notify("error", record)
+        finally:
+            self._state, self._progress = "idle", 0.0
+            with self._lock:
+                self._settled_at = max(self._settled_at, covered)
+                self._settled.notify_all()
+
+    def _fit(self, snapshot: Any) -> None:
+        assert self.learner is not None
+        indices, images = self._load(snapshot.indices)
+        keep = np.isin(snapshot.indices, indices)
+        targets = snapshot.targets(self.dataset.classes)[keep]
+
+        def progress(fraction: float) -> None:
+            self._progress = float(fraction)
+            self._notify("progress", self._progress)
+
+        self.learner.fit(images, targets, progress, lambda: self._cancel or self._worker.closing)
+
+    def _rank(self, heuristic: Any, pool_sample: int | None, version: int) -> ranking.Ranking:
+        pool = ranking.sample_pool(self._candidates(), pool_sample, self._rng)
+        if self._model_version == 0 or self.learner is None:
+            return ranking.build(
+                pool,
+                np.zeros(len(pool)),
+                None,
+                rng=self._rng,
+                temperature=None,
+                model_version=0,
+                data_version=version,
+                heuristic="random",
+            )
+        scored, probs = self._predict(pool, self._mc_samples(heuristic))
+        scores = heuristics.apply(heuristic, probs)
+        return ranking.build(
+            scored,
+            scores,
+            probs.mean(axis=2).argmax(axis=1),
+            rng=self._rng,
+            temperature=self.temperature,
+            model_version=self._model_version,
+            data_version=version,
+            heuristic=heuristics.name_of(heuristic),
+        )
+
+    def _predict(self, pool: np.ndarray, mc_samples: int) -> tuple[np.ndarray, np.ndarray]:
+        chunks = [
+            pool[start : start + self.chunk_size] for start in range(0, len(pool), self.chunk_size)
+        ]
+        loaded = [self._load(chunk) for chunk in chunks]
+        kept = [indices for indices, _ in loaded]
+        results = []
+        for probs in self.executor.map(
+            _bound(self.learner, mc_samples), (images for _, images in loaded)
+        ):
+            if self._cancel or self._worker.closing:
+                raise Cancelled("scoring stopped")
+            results.append(np.asarray(probs))
+        if not results:
+            return np.zeros(0, np.int64), np.zeros((0, len(self.dataset.classes), mc_samples))
+        return np.concatenate(kept), np.concatenate(results)
+
+    def _load(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        size = getattr(self.learner, "input_size", None)
+        try:
+            return indices, self.dataset.batch(indices, size)
+        except ImageError:
+            good, images = [], []
+            for i in indices:
+                try:
+                    images.append(self.dataset.batch([i], size)[0])
+                    good.append(int(i))
+                except ImageError as error:
+                    with self._lock:
+                        self._broken[int(i)] = str(error)
+            if not images:
+                raise
+            shape = size or images[0].shape[:2]
+            return np.array(good, np.int64), np.stack([resize(image, shape) for image in images])
+
+    def _measure(self) -> tuple[float | None, str | None]:
+        if self._eval is not None and self._model_version > 0 and self.learner is not None:
+            images, labels = self._eval
+            probs = self.learner.predict_proba(images, 1)
+            return float((probs.mean(axis=2).argmax(axis=1) == labels).mean()), "accuracy"
+        if len(self._agreement) >= 5:
+            return float(np.mean(self._agreement)), "agreement"
+        return None, None
+
+    def _mc_samples(self, heuristic: Any) -> int:
+        if self.mc_samples is not None:
+            return self.mc_samples
+        return 20 if heuristics.name_of(heuristic) in _SAMPLING else 1
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _candidates(self) -> np.ndarray:
+        unlabeled = self.dataset.unlabeled
+        hidden = self._skipped | set(self._broken)
+        return unlabeled[~np.isin(unlabeled, list(hidden))] if hidden else unlabeled
+
+    def _random_ranking(self) -> ranking.Ranking:
+        pool = ranking.sample_pool(self._candidates(), self._pool_sample, self._main_rng)
+        return ranking.build(
+            pool,
+            np.zeros(len(pool)),
+            None,
+            rng=self._main_rng,
+            temperature=None,
+            model_version=0,
+            data_version=self.dataset.version,
+            heuristic="random",
+        )
+
+    def _record_agreement(self, i: int, annotation: Annotation) -> None:
+        predicted = self._ranking.predicted_of(i)
+        if predicted is not None and hasattr(annotation, "class_id"):
+            self._agreement.append(predicted == annotation.class_id(self.dataset.classes))  # type: ignore[union-attr]
+
+    def _check_eval_set(
+        self, eval_set: tuple[Any, Any] | None
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        if eval_set is None:
+            return None
+        images, labels = eval_set
+        source = Dataset(images, self.dataset.classes)
+        labels = np.array(
+            [source.class_id(v if isinstance(v, str) else int(v)) for v in labels], dtype=np.int64
+        )
+        if len(labels) != len(source):
+            raise ValueError(
+                f"eval_set needs one label per image: {len(source)} images, {len(labels)} labels"
+            )
+        return source.batch(np.arange(len(source))), labels
+
+
+def _bound(learner: Learner | None, mc_samples: int) -> Callable[[np.ndarray], np.ndarray]:
+    return functools.partial(_predict, learner, mc_samples)

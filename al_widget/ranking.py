@@ -1,0 +1,114 @@
+"""Which pool items to score (explore vs exploit) and their order (most uncertain first)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+def sample_pool(
+    candidates: np.ndarray, pool_sample: int | None, rng: np.random.Generator
+) -> np.ndarray:
+    """Dataset indices to score: `pool_sample` of `candidates` at random, or all of them for None."""
+    candidates = np.asarray(candidates, dtype=np.int64)
+    check_pool_sample(pool_sample)
+    if pool_sample is None or pool_sample >= len(candidates):
+        return candidates
+    return np.sort(rng.choice(candidates, size=pool_sample, replace=False))
+
+
+def check_pool_sample(pool_sample: int | None) -> None:
+    """Refuse a pool_sample that is neither None nor a positive int."""
+    if pool_sample is None:
+        return
+    if (
+        isinstance(pool_sample, bool)
+        or not isinstance(pool_sample, (int, np.integer))
+        or pool_sample < 1
+    ):
+        raise ValueError(
+            f"pool_sample must be a positive int or None (score the whole pool), got {pool_sample!r}"
+        )
+
+
+def order(
+    scores: np.ndarray, rng: np.random.Generator, temperature: float | None = None
+) -> np.ndarray:
+    """Positions into `scores`, highest first; ties broken at random, or power-sampled for a temperature."""
+    scores = np.asarray(scores, dtype=np.float64)
+    if temperature is None or temperature == 0:
+        return np.lexsort((rng.random(len(scores)), -scores))
+    if temperature < 0:
+        raise ValueError(f"temperature must be >= 0 (0 or None ranks greedily), got {temperature}")
+    if len(scores) and scores.min() < 0:
+        raise ValueError(
+            "power sampling (a temperature) needs scores >= 0; the heuristic returned negative scores"
+        )
+    # Gumbel-top-k: sorting log(s)/T + Gumbel noise samples without replacement with p ~ s**(1/T).
+    with np.errstate(divide="ignore"):
+        keys = np.log(scores) / temperature + rng.gumbel(size=len(scores))
+    return np.lexsort((rng.random(len(scores)), -keys))
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """An immutable ranked queue of dataset indices, with the model and data versions behind it."""
+
+    indices: np.ndarray
+    scores: np.ndarray
+    predicted: np.ndarray
+    model_version: int
+    data_version: int
+    heuristic: str
+    created: float = field(default_factory=time.time)
+
+    def __post_init__(self) -> None:
+        for array in (self.indices, self.scores, self.predicted):
+            array.flags.writeable = False
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def position_of(self, index: int) -> int | None:
+        """Where dataset index `index` stands in the queue, or None."""
+        hits = np.flatnonzero(self.indices == index)
+        return int(hits[0]) if hits.size else None
+
+    def score_of(self, index: int) -> float | None:
+        """The score of dataset index `index`, or None when it was not ranked."""
+        position = self.position_of(index)
+        return None if position is None else float(self.scores[position])
+
+    def predicted_of(self, index: int) -> int | None:
+        """The model's predicted class id for `index`, or None (no model, or not ranked)."""
+        position = self.position_of(index)
+        if position is None or self.predicted[position] < 0:
+            return None
+        return int(self.predicted[position])
+
+
+def build(
+    pool: np.ndarray,
+    scores: np.ndarray,
+    predicted: np.ndarray | None,
+    *,
+    rng: np.random.Generator,
+    temperature: float | None,
+    model_version: int,
+    data_version: int,
+    heuristic: str,
+) -> Ranking:
+    """The ranking of the scored `pool` (dataset indices) by `scores`."""
+    positions = order(scores, rng, temperature)
+    if predicted is None:
+        predicted = np.full(len(pool), -1, dtype=np.int64)
+    return Ranking(
+        indices=np.asarray(pool, dtype=np.int64)[positions],
+        scores=np.asarray(scores, dtype=np.float64)[positions],
+        predicted=np.asarray(predicted, dtype=np.int64)[positions],
+        model_version=model_version,
+        data_version=data_version,
+        heuristic=heuristic,
+    )

@@ -1,0 +1,52 @@
+"""What the loop remembers of each round, and how close it is to stopping."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RoundRecord:
+    """One round: what it trained on, what it measured, how long it took, and whether it failed."""
+
+    round: int
+    model_version: int
+    data_version: int
+    n_labels: int
+    heuristic: str
+    retrained: bool
+    n_scored: int
+    train_seconds: float
+    score_seconds: float
+    metric: float | None = None
+    metric_name: str | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the round published a ranking."""
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One stopping criterion: its name, where the loop stands and the goal."""
+
+    name: str
+    current: float
+    goal: float
+
+    @property
+    def met(self) -> bool:
+        """True when the goal is reached."""
+        return self.current >= self.goal
+
+    @property
+    def fraction(self) -> float:
+        """How far along, in [0, 1]."""
+        return 1.0 if self.goal <= 0 else max(0.0, min(1.0, self.current / self.goal))
+
+    def __str__(self) -> str:
+        if self.name == "target":
+            return f"target metric {self.current:.3f} / {self.goal:.3f}"
+        return f"{self.name} {int(self.current)} / {int(self.goal)}"
