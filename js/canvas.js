@@ -229,18 +229,19 @@ function render({ model, el }) {
       W = Math.max(0, Number(model.get("width")) | 0);
       H = Math.max(0, Number(model.get("height")) | 0);
       imageId = Number(model.get("image_id")) | 0;
+      stage.dataset.imageId = String(imageId);
       drag = null;
       polygon = [];
       fit();
     }
-    if (p.has("reset") || p.has("boxes")) {
-      boxes = boxesOf(model.get("boxes"));
-      drafts = boxesOf(model.get("drafts"));
-      selected = null;
-    }
+    // The model's copies of boxes / drafts / mask are only fresh when Python has just sent
+    // them (edits made here reach Python as messages and are not echoed): read each alone.
+    if (p.has("reset") || p.has("boxes")) boxes = boxesOf(model.get("boxes"));
+    if (p.has("reset") || p.has("drafts")) drafts = boxesOf(model.get("drafts"));
+    if (p.has("reset") || p.has("boxes") || p.has("drafts")) selected = null;
     if (p.has("reset") || p.has("mask")) maskFromTraits();
     else if (p.has("colors")) paintOverlay();
-    if (p.has("reset") || p.has("boxes") || p.has("mask")) {
+    if (p.has("reset") || p.has("boxes") || p.has("drafts") || p.has("mask")) {
       // Python replaced the state: local history no longer applies to it.
       undoStack = [];
       redoStack = [];
@@ -259,7 +260,7 @@ function render({ model, el }) {
     ["change:image", () => schedule("image")],
     ["change:image_format", () => schedule("image")],
     ["change:boxes", () => schedule("boxes")],
-    ["change:drafts", () => schedule("boxes")],
+    ["change:drafts", () => schedule("drafts")],
     ["change:mask", () => schedule("mask")],
     ["change:colors", () => schedule("colors")],
     ["change:classes", () => schedule("ui")],
@@ -339,6 +340,7 @@ function render({ model, el }) {
     ctx.scale(view.scale, view.scale);
     ctx.imageSmoothingEnabled = false;
     if (img) ctx.drawImage(img, 0, 0, W, H);
+    stage.dataset.imageLoaded = img ? String(imageId) : "";
     if (mode() === "mask" && maskImage) {
       ctx.globalAlpha = opacity();
       ctx.drawImage(maskCanvas, 0, 0);

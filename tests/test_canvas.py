@@ -288,3 +288,15 @@ def test_parse_mask_accepts_memoryview() -> None:
 def test_parse_mask_refuses_non_buffer() -> None:
     with pytest.raises(ProtocolError, match="mask must be a byte buffer, got float"):
         parse_mask(1.5, width=2, height=2, n_classes=2)
+
+
+def test_load_resends_boxes_the_browser_edited_even_if_python_sees_no_change(
+    canvas: Canvas,
+) -> None:
+    canvas._handle_custom_msg(boxes_msg(canvas, [{"xyxy": [1, 2, 10, 20], "label": 2}]), [])
+    canvas._handle_custom_msg(boxes_msg(canvas, []), [])
+    sent = record_sent(canvas)
+    canvas.load(np.zeros((H, W, 3), dtype=np.uint8))
+    assert len(sent) == 1
+    assert sent[0]["state"]["boxes"] == []
+    assert {"image_id", "drafts"} <= set(sent[0]["state"])

@@ -148,6 +148,9 @@ class Canvas(anywidget.AnyWidget):
             self.drafts = new_drafts
             self.mask = new_mask
             self.image_id += 1
+            # Edits from the browser were not echoed, so the browser's model may hold older
+            # values equal to none of these: send them even when Python sees no change.
+            self._states_to_send.update(("boxes", "drafts", "mask"))
 
     def box_array(self) -> tuple[np.ndarray, np.ndarray]:
         """Return the current boxes as ``(xyxy (K,4) float, labels (K,) int)``."""
