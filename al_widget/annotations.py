@@ -152,7 +152,7 @@ class Boxes:
                 "canvas_size is unknown: attach the boxes to a dataset or pass canvas_size=(H, W)"
             )
         return tv_tensors.BoundingBoxes(
-            torch.as_tensor(self.xyxy, dtype=torch.float32),
+            torch.tensor(self.xyxy, dtype=torch.float32),
             format="XYXY",
             canvas_size=self.canvas_size,
         )

@@ -106,13 +106,17 @@ class Classifier:
             )
         if self.input_size is None:
             self.input_size = (int(images.shape[1]), int(images.shape[2]))
-        generator = torch.Generator().manual_seed(self.seed + self.fits)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed + self.fits)
+            self._train(images, targets, progress, should_stop)
+
+    def _train(
+        self, images: np.ndarray, targets: np.ndarray, progress: Progress, should_stop: ShouldStop
+    ) -> None:
         if self.net is None or not self.warm_start:
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(self.seed + self.fits)
-                self.net = _Net(1 if self.gray else 3, self.n_classes, self.width, self.dropout).to(
-                    self.device
-                )
+            self.net = _Net(1 if self.gray else 3, self.n_classes, self.width, self.dropout).to(
+                self.device
+            )
         self.fits += 1
         x, y = self._tensor(images), torch.from_numpy(targets).to(self.device)
         n = len(x)
@@ -123,13 +127,13 @@ class Classifier:
         )
         schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=self.lr, total_steps=steps)
         self.net.train()
-        order = torch.randperm(n, generator=generator)
+        order = torch.randperm(n)
         cursor = 0
         for step in range(steps):
             if should_stop():
                 raise Cancelled(f"training stopped at step {step} of {steps}")
             if cursor + batch > n:
-                order, cursor = torch.randperm(n, generator=generator), 0
+                order, cursor = torch.randperm(n), 0
             picked = order[cursor : cursor + batch].to(self.device)
             cursor += batch
             loss = F.cross_entropy(self.net(x[picked]), y[picked])

@@ -1,0 +1,76 @@
+"""Factories shared by the tests: images, datasets, learners."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import al_widget as alw
+
+MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist-t10k"
+
+
+class CentroidLearner:
+    """A tiny sklearn-style learner: softmax over negative distances to class means."""
+
+    def __init__(self, n_classes: int) -> None:
+        self.n_classes = n_classes
+        self.centroids: np.ndarray | None = None
+        self.fit_calls = 0
+        self.fit_sizes: list[int] = []
+
+    def fit(self, images, targets, progress, should_stop):
+        self.fit_calls += 1
+        self.fit_sizes.append(len(images))
+        x = images.reshape(len(images), -1).astype(np.float64) / 255
+        self.centroids = np.stack(
+            [
+                x[targets == c].mean(0) if (targets == c).any() else np.full(x.shape[1], 0.5)
+                for c in range(self.n_classes)
+            ]
+        )
+        progress(1.0)
+
+    def predict_proba(self, images, mc_samples=1):
+        x = images.reshape(len(images), -1).astype(np.float64) / 255
+        d = ((x[:, None, :] - self.centroids[None]) ** 2).sum(-1)
+        p = np.exp(-(d - d.min(1, keepdims=True)))
+        p /= p.sum(1, keepdims=True)
+        return np.repeat(p[:, :, None], mc_samples, axis=2)
+
+
+@pytest.fixture
+def gray_images() -> np.ndarray:
+    """Twenty 6x5 grayscale images whose pixels encode their index."""
+    return np.arange(20, dtype=np.uint8)[:, None, None] * np.ones((20, 6, 5), np.uint8)
+
+
+@pytest.fixture
+def two_class() -> tuple[np.ndarray, np.ndarray]:
+    """A pool of 60 dark (class 0) and bright (class 1) 4x4 images."""
+    rng = np.random.default_rng(0)
+    labels = np.arange(60) % 2
+    images = (labels[:, None, None] * 150 + rng.integers(0, 100, (60, 4, 4))).astype(np.uint8)
+    return images, labels
+
+
+@pytest.fixture
+def centroid() -> CentroidLearner:
+    return CentroidLearner(2)
+
+
+@pytest.fixture
+def loop_factory():
+    """Make ActiveLoops that are closed after the test."""
+    made = []
+
+    def make(*args, **kwargs):
+        loop = alw.ActiveLoop(*args, **kwargs)
+        made.append(loop)
+        return loop
+
+    yield make
+    for loop in made:
+        assert loop.close(timeout=10), "the loop's worker did not stop"

@@ -1,0 +1,56 @@
+import gzip
+
+import numpy as np
+import pytest
+from conftest import MNIST
+
+import al_widget as alw
+
+
+def test_bundled_digits_are_scikit_learns_digits_scaled_to_bytes():
+    sklearn_datasets = pytest.importorskip("sklearn.datasets")
+    reference = sklearn_datasets.load_digits()
+    images, labels = alw.datasets.digits()
+    assert images.shape == (1797, 8, 8)
+    assert images.dtype == np.uint8
+    np.testing.assert_array_equal(labels, reference.target)
+    np.testing.assert_array_equal(images, np.round(reference.images * 255 / 16).astype(np.uint8))
+
+
+def test_mnist_reads_the_real_test_set():
+    images, labels = alw.datasets.mnist(MNIST)
+    assert images.shape == (10_000, 28, 28)
+    assert labels.shape == (10_000,)
+    assert np.bincount(labels).tolist()[:3] == [980, 1135, 1032]
+
+
+def test_mnist_reads_uncompressed_idx_files(tmp_path):
+    images = np.arange(2 * 28 * 28, dtype=np.uint32).astype(np.uint8).reshape(2, 28, 28)
+    (tmp_path / "t10k-images-idx3-ubyte").write_bytes(bytes(16) + images.tobytes())
+    with gzip.open(tmp_path / "t10k-labels-idx1-ubyte.gz", "wb") as f:
+        f.write(bytes(8) + bytes([3, 7]))
+    got, labels = alw.datasets.mnist(tmp_path)
+    np.testing.assert_array_equal(got, images)
+    assert labels.tolist() == [3, 7]
+
+
+def test_mnist_names_the_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no MNIST file t10k-images-idx3-ubyte"):
+        alw.datasets.mnist(tmp_path)
+
+
+def test_the_toy_pool_is_two_classes_of_points_drawn_as_dots():
+    toy = alw.datasets.cats_vs_milkshakes(200, seed=1)
+    assert toy.points.shape == (200, 2)
+    assert set(toy.labels.tolist()) == {0, 1}
+    assert toy.images.shape == (200, 16, 16)
+    brightest = np.unravel_index(toy.images[0].argmax(), (16, 16))
+    x, y = toy.points[0]
+    assert abs(brightest[1] - x * 16) <= 1.5
+    assert abs(brightest[0] - (1 - y) * 16) <= 1.5
+
+
+def test_the_toy_classes_overlap_only_a_little():
+    toy = alw.datasets.cats_vs_milkshakes(400)
+    cats, shakes = toy.points[toy.labels == 0], toy.points[toy.labels == 1]
+    assert cats[:, 1].mean() > shakes[:, 1].mean()

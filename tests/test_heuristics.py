@@ -1,0 +1,213 @@
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from al_widget import heuristics as H
+
+CLASS_HEURISTICS = ["least_confidence", "margin", "entropy"]
+
+
+def probs_strategy(min_classes=2, samples=None):
+    """Random probability arrays (N, C) or (N, C, I)."""
+
+    @st.composite
+    def build(draw):
+        n = draw(st.integers(1, 8))
+        c = draw(st.integers(min_classes, 6))
+        i = samples if samples is not None else draw(st.integers(1, 4))
+        raw = draw(arrays(np.float64, (n, c, i), elements=st.floats(0.01, 1.0)))
+        return raw / raw.sum(axis=1, keepdims=True)
+
+    return build()
+
+
+def test_least_confidence_is_one_minus_the_top_probability():
+    p = np.array([[0.7, 0.2, 0.1], [0.4, 0.4, 0.2]])
+    np.testing.assert_allclose(H.get("least_confidence")(p), [0.3, 0.6])
+
+
+def test_margin_is_one_minus_the_gap_between_the_two_best_classes():
+    p = np.array([[0.7, 0.2, 0.1], [0.4, 0.35, 0.25]])
+    np.testing.assert_allclose(H.get("margin")(p), [0.5, 0.95])
+
+
+def test_entropy_is_the_shannon_entropy_in_nats():
+    p = np.array([[0.5, 0.5], [1.0, 0.0]])
+    np.testing.assert_allclose(H.get("entropy")(p), [np.log(2), 0.0], atol=1e-9)
+
+
+def test_variance_is_the_mean_over_classes_of_the_std_across_samples():
+    p = np.array([[[1.0, 0.0], [0.0, 1.0]]])  # two samples that disagree completely
+    np.testing.assert_allclose(H.get("variance")(p), [0.5])
+
+
+def test_bald_is_entropy_of_the_mean_minus_mean_entropy():
+    disagree = np.array([[[1.0, 0.0], [0.0, 1.0]]])
+    agree_unsure = np.array([[[0.5, 0.5], [0.5, 0.5]]])
+    np.testing.assert_allclose(H.get("bald")(disagree), [np.log(2)], atol=1e-9)
+    np.testing.assert_allclose(H.get("bald")(agree_unsure), [0.0], atol=1e-9)
+
+
+@pytest.mark.parametrize("name", CLASS_HEURISTICS)
+def test_class_heuristics_average_mc_samples_first(name):
+    samples = np.array([[[0.9, 0.5], [0.1, 0.5]]])
+    np.testing.assert_allclose(H.get(name)(samples), H.get(name)(samples.mean(axis=2)))
+
+
+@pytest.mark.parametrize("name", CLASS_HEURISTICS)
+def test_uniform_rows_rank_first_and_one_hot_rows_last(name):
+    probs = np.array([[0.0, 1.0, 0.0], [1 / 3, 1 / 3, 1 / 3], [0.6, 0.3, 0.1]])
+    scores = H.get(name)(probs)
+    assert list(np.argsort(-scores)) == [1, 2, 0]
+    assert scores[0] == pytest.approx(0.0, abs=1e-9)
+
+
+@pytest.mark.parametrize("name", ["variance", "bald"])
+def test_sampling_heuristics_rank_disagreeing_samples_first_and_agreement_last(name):
+    one_hot = np.zeros((3, 2))
+    one_hot[0] = 1.0
+    agree_unsure = np.full((3, 2), 1 / 3)
+    disagree = np.eye(3)[:, :2]
+    scores = H.get(name)(np.stack([one_hot, agree_unsure, disagree]))
+    assert scores[2] > scores[0]
+    assert scores[0] == pytest.approx(0.0, abs=1e-9)
+    assert scores[1] == pytest.approx(0.0, abs=1e-9)
+
+
+@pytest.mark.parametrize("name", ["variance", "bald"])
+def test_sampling_heuristics_refuse_a_single_sample_clearly(name):
+    with pytest.raises(ValueError, match=f"{name} needs Monte Carlo samples.*I >= 2"):
+        H.get(name)(np.full((3, 2), 0.5))
+
+
+def test_random_gives_equal_scores_so_ties_decide():
+    assert H.get("random")(np.full((5, 3), 1 / 3)).tolist() == [0.0] * 5
+
+
+def test_non_finite_probabilities_name_their_rows():
+    p = np.full((5, 2), 0.5)
+    p[1, 0] = np.nan
+    p[3, 1] = np.inf
+    with pytest.raises(ValueError, match=r"NaN or infinite values in 2 rows \(first: \[1, 3\]\)"):
+        H.get("margin")(p)
+
+
+def test_logits_are_refused_with_a_pointer_to_softmax():
+    with pytest.raises(
+        ValueError, match="If these are logits, pass them through al_widget.heuristics.softmax"
+    ):
+        H.get("entropy")(np.array([[2.0, -1.0, 0.5]]))
+
+
+def test_softmax_turns_logits_into_probabilities():
+    p = H.softmax(np.array([[2.0, -1.0, 0.5]]))
+    assert p.sum() == pytest.approx(1.0)
+    assert H.get("entropy")(p).shape == (1,)
+
+
+def test_a_wrong_rank_is_refused():
+    with pytest.raises(ValueError, match=r"shape \(N, C\) or \(N, C, I\), got \(4,\)"):
+        H.get("margin")(np.full(4, 0.25))
+
+
+def test_names_are_sorted_and_hold_the_builtins():
+    assert H.names() == sorted(H.names())
+    assert {"random", "least_confidence", "margin", "entropy", "variance", "bald"} <= set(H.names())
+
+
+def test_unknown_name_lists_the_known_ones():
+    with pytest.raises(
+        ValueError, match=r"unknown heuristic 'marjin'; choose one of \[.*'margin'.*\]"
+    ):
+        H.get("marjin")
+
+
+def test_lookup_normalises_case_and_dashes():
+    assert H.get("Least-Confidence") is H.get("least_confidence")
+
+
+def test_register_returns_the_function_and_makes_it_usable_by_name():
+    @H.register("My Score")
+    def my_score(probs):
+        return np.ones(len(probs))
+
+    try:
+        assert H.get("my_score") is my_score
+        assert "my_score" in H.names()
+    finally:
+        H.unregister("my_score")
+
+
+def test_register_refuses_a_duplicate_unless_replace():
+    H.register("dup_score")(lambda p: np.zeros(len(p)))
+    try:
+        with pytest.raises(ValueError, match="already registered; pass replace=True"):
+            H.register("dup_score")(lambda p: np.ones(len(p)))
+        second = H.register("dup_score", replace=True)(lambda p: np.ones(len(p)))
+        assert H.get("dup_score") is second
+    finally:
+        H.unregister("dup_score")
+
+
+def test_register_refuses_to_shadow_a_builtin():
+    with pytest.raises(ValueError, match="'margin' is a built-in heuristic"):
+        H.register("margin", replace=True)(lambda p: p)
+
+
+@pytest.mark.parametrize(
+    ("how", "expected"), [("mean", [0.25, 1.0]), ("max", [1.0, 1.0]), ("sum", [1.0, 4.0])]
+)
+def test_dense_scores_reduce_per_pixel_uncertainty(how, expected):
+    probs = np.zeros((2, 2, 2, 2))  # N, C, H, W
+    probs[:, 0] = 1.0
+    probs[0, :, 0, 0] = 0.5  # one unsure pixel in image 0
+    probs[1, :, :, :] = 0.5  # every pixel unsure in image 1
+    scores = H.score_dense(probs, "margin", how)
+    np.testing.assert_allclose(scores, expected)
+
+
+def test_box_scores_reduce_per_box_uncertainty_and_empty_images_score_zero():
+    sure, unsure = [1.0, 0.0], [0.5, 0.5]
+    scores = H.score_boxes([np.array([sure, unsure]), np.zeros((0, 2))], "least_confidence", "max")
+    np.testing.assert_allclose(scores, [0.5, 0.0])
+
+
+def test_a_callable_reduction_is_used_as_given():
+    probs = np.full((1, 2, 2, 2), 0.5)
+    assert H.score_dense(probs, "margin", lambda s: 42.0).tolist() == [42.0]
+
+
+def test_an_unknown_reduction_lists_the_choices():
+    with pytest.raises(
+        ValueError, match=r"unknown reduction 'median'; choose one of \['max', 'mean', 'sum'\]"
+    ):
+        H.reduction("median")
+
+
+def test_apply_refuses_a_heuristic_that_returns_the_wrong_shape():
+    with pytest.raises(ValueError, match=r"must return shape \(3,\), got \(2,\)"):
+        H.apply(lambda p: np.zeros(2), np.full((3, 2), 0.5))
+
+
+@given(probs_strategy())
+@pytest.mark.parametrize("name", CLASS_HEURISTICS)
+def test_class_heuristics_return_one_finite_nonnegative_score_per_row(name, probs):
+    scores = H.get(name)(probs)
+    assert scores.shape == (len(probs),)
+    assert np.all(np.isfinite(scores))
+    assert np.all(scores >= -1e-12)
+
+
+@given(probs_strategy(samples=3))
+@pytest.mark.parametrize("name", ["variance", "bald"])
+def test_sampling_heuristics_are_nonnegative(name, probs):
+    assert np.all(H.get(name)(probs) >= -1e-9)
+
+
+@given(probs_strategy())
+@pytest.mark.parametrize("name", CLASS_HEURISTICS)
+def test_class_heuristics_ignore_the_order_of_classes(name, probs):
+    permuted = probs[:, ::-1, :]
+    np.testing.assert_allclose(H.get(name)(probs), H.get(name)(permuted), atol=1e-9)

@@ -1,0 +1,493 @@
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+import torch
+from conftest import CentroidLearner
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from PIL import Image
+
+import al_widget as alw
+from al_widget import heuristics
+
+CLASSES = ["dark", "bright"]
+
+
+class BlockingLearner(CentroidLearner):
+    """A centroid learner whose fit waits until the test releases it."""
+
+    def __init__(self):
+        super().__init__(2)
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def fit(self, images, targets, progress, should_stop):
+        self.entered.set()
+        assert self.release.wait(10), "the test never released fit"
+        super().fit(images, targets, progress, should_stop)
+
+
+class FailingLearner(CentroidLearner):
+    def fit(self, images, targets, progress, should_stop):
+        raise RuntimeError("out of memory on purpose")
+
+
+class NaNLearner(CentroidLearner):
+    def predict_proba(self, images, mc_samples=1):
+        probs = super().predict_proba(images, mc_samples)
+        probs[2] = np.nan
+        return probs
+
+
+def label_of(images, i):
+    return alw.Label(int(images[i].mean() > 120))
+
+
+def test_the_queue_starts_random_over_a_pool_sample(two_class, centroid, loop_factory):
+    images, _ = two_class
+    loop = loop_factory(alw.Dataset(images, CLASSES), centroid, pool_sample=15)
+    assert len(loop.queue) == 15
+    assert loop.ranking.heuristic == "random"
+    assert loop.model_version == 0
+    assert loop.next() == loop.queue[0]
+
+
+def test_commit_returns_while_the_round_trains(two_class, loop_factory):
+    images, labels = two_class
+    learner = BlockingLearner()
+    loop = loop_factory(alw.Dataset(images, CLASSES), learner, query_size=1)
+    loop.commit(0, alw.Label(int(labels[0])))
+    assert learner.entered.wait(10)
+    loop.commit(1, alw.Label(int(labels[1])))  # would hang here if commit waited on training
+    assert loop.state == "training"
+    learner.release.set()
+    assert loop.wait(10)
+
+
+def test_labels_committed_during_a_round_are_all_in_the_next_round(two_class, loop_factory):
+    images, labels = two_class
+    learner = BlockingLearner()
+    loop = loop_factory(alw.Dataset(images, CLASSES), learner, query_size=1)
+    loop.commit(0, alw.Label(int(labels[0])))
+    assert learner.entered.wait(10)
+    for i in range(1, 8):
+        loop.commit(i, alw.Label(int(labels[i])))
+    learner.release.set()
+    assert loop.wait(10)
+    assert learner.fit_sizes[-1] == 8
+    assert loop.history[-1].n_labels == 8
+
+
+def test_quick_commits_coalesce_into_few_rounds(two_class, centroid, loop_factory):
+    images, labels = two_class
+    loop = loop_factory(alw.Dataset(images, CLASSES), centroid, query_size=1)
+    for i in range(10):
+        loop.commit(i, alw.Label(int(labels[i])))
+    assert loop.wait(10)
+    assert centroid.fit_calls <= 3
+    assert loop.history[-1].n_labels == 10
+
+
+def test_a_round_starts_after_query_size_new_labels(two_class, centroid, loop_factory):
+    images, labels = two_class
+    loop = loop_factory(alw.Dataset(images, CLASSES), centroid, query_size=5)
+    for i in range(4):
+        loop.commit(i, alw.Label(int(labels[i])))
+    threading.Event().wait(0.3)
+    assert centroid.fit_calls == 0
+    loop.commit(4, alw.Label(int(labels[4])))
+    assert loop.wait(10)
+    assert centroid.fit_calls == 1
+
+
+def test_wait_trains_on_labels_short_of_query_size(two_class, centroid, loop_factory):
+    images, labels = two_class
+    loop = loop_factory(alw.Dataset(images, CLASSES), centroid, query_size=50)
+    loop.commit(0, alw.Label(int(labels[0])))
+    assert loop.wait(10)
+    assert loop.history[-1].n_labels == 1
+
+
+def test_after_a_round_the_queue_is_ranked_by_the_heuristic(two_class, centroid, loop_factory):
+    images, labels = two_class
+    loop = loop_factory(alw.Dataset(images, CLASSES), centroid, pool_sample=None, query_size=4)
+    for i in range(4):
+        loop.commit(i, alw.Label(int(labels[i])))
+    assert loop.wait(10)
+    ranked = loop.ranking
+    assert ranked.model_version == 1
+    assert ranked.heuristic == "margin"
+    assert np.all(np.diff(ranked.scores) <= 0)
+    assert not set(loop.queue.tolist()) & {0, 1, 2, 3}
+
+
+def test_a_heuristic_registered_in_a_cell_is_used_by_name(two_class, centroid, loop_factory):
+    images, labels = two_class
+
+    @heuristics.register("most_bright")
+    def most_bright(probs):
+        return np.asarray(probs).mean(axis=-1)[:, 1]
+
+    try:
+        loop = loop_factory(
+            alw.Dataset(images, CLASSES), centroid, heuristic="most_bright", pool_sample=None
+        )
+        for i in range(4):
+            loop.commit(i, alw.Label(int(labels[i])))
+        assert loop.wait(10)
+        assert loop.ranking.heuristic == "most_bright"
+        assert labels[loop.queue[:10]].tolist() == [1] * 10
+    finally:
+        heuristics.unregister("most_bright")
+
+
+def test_changing_the_heuristic_reranks_without_retraining(two_class, centroid, loop_factory):
+    images, labels = two_class
+    loop = loop_factory(alw.Dataset(images, CLASSES), centroid, query_size=2)
+    loop.commit(0, alw.Label(int(labels[0])))
+    loop.commit(1, alw.Label(int(labels[1])))
+    assert loop.wait(10)
+    loop.heuristic = "entropy"
+    assert loop.wait(10)
+    assert loop.ranking.heuristic == "entropy"
+    assert centroid.fit_calls == 1
+    assert loop.history[-1].retrained is False
+
+
+def test_an_unknown_heuristic_is_refused_and_the_old_one_kept(two_class, centroid, loop_factory):
+    loop = loop_factory(alw.Dataset(two_class[0], CLASSES), centroid)
+    with pytest.raises(ValueError, match="unknown heuristic 'best'; choose one of"):
+        loop.heuristic = "best"
+    assert loop.heuristic == "margin"
+
+
+def test_changing_pool_sample_changes_how_many_are_scored(two_class, centroid, loop_factory):
+    images, labels = two_class
+    loop = loop_factory(alw.Dataset(images, CLASSES), centroid, pool_sample=10, query_size=2)
+    loop.commit(0, alw.Label(int(labels[0])))
+    loop.commit(1, alw.Label(int(labels[1])))
+    assert loop.wait(10)
+    assert loop.history[-1].n_scored == 10
+    loop.pool_sample = None
+    assert loop.wait(10)
+    assert loop.history[-1].n_scored == 58
+
+
+def test_a_model_that_raises_is_recorded_and_labeling_goes_on(two_class, loop_factory):
+    images, labels = two_class
+    errors = []
+    loop = loop_factory(alw.Dataset(images, CLASSES), FailingLearner(2), query_size=1)
+    loop.on_error(errors.append)
+    before = loop.ranking
+    loop.commit(0, alw.Label(int(labels[0])))
+    assert loop.wait(10)
+    assert loop.history[-1].error == "RuntimeError: out of memory on purpose"
+    assert errors[0].error == "RuntimeError: out of memory on purpose"
+    assert loop.ranking is before
+    loop.commit(1, alw.Label(int(labels[1])))
+    assert loop.dataset.labeled.tolist() == [0, 1]
+    assert loop.next() is not None
+
+
+def test_nan_model_outputs_fail_the_round_naming_the_rows(two_class, loop_factory):
+    images, labels = two_class
+    loop = loop_factory(alw.Dataset(images, CLASSES), NaNLearner(2), query_size=1)
+    loop.commit(0, alw.Label(int(labels[0])))
+    assert loop.wait(10)
+    assert "NaN or infinite values in 1 rows (first: [2])" in loop.history[-1].error
+
+
+def test_skip_takes_an_image_out_of_the_queue(two_class, centroid, loop_factory):
+    loop = loop_factory(alw.Dataset(two_class[0], CLASSES), centroid)
+    head = loop.next()
+    loop.skip(head)
+    assert head not in loop.queue
+    assert loop.next() != head
+
+
+def test_undo_of_a_commit_unlabels_and_shows_the_image_again(two_class, centroid, loop_factory):
+    loop = loop_factory(alw.Dataset(two_class[0], CLASSES), centroid)
+    head = loop.next()
+    loop.commit(head, alw.Label("dark"))
+    assert loop.next() != head
+    assert loop.undo() == head
+    assert loop.dataset.annotation(head) is None
+    assert loop.next() == head
+
+
+def test_undo_of_a_skip_brings_the_image_back_first(two_class, centroid, loop_factory):
+    loop = loop_factory(alw.Dataset(two_class[0], CLASSES), centroid)
+    head = loop.next()
+    loop.skip(head)
+    assert loop.undo() == head
+    assert loop.next() == head
+    assert loop.undo() is None
+
+
+def test_a_double_submit_is_refused_and_the_first_label_kept(two_class, centroid, loop_factory):
+    loop = loop_factory(alw.Dataset(two_class[0], CLASSES), centroid)
+    loop.commit(3, alw.Label("dark"))
+    with pytest.raises(ValueError, match="image 3 is already labeled .* pass replace=True"):
+        loop.commit(3, alw.Label("bright"))
+    assert loop.dataset.annotation(3) == alw.Label("dark")
+    loop.commit(3, alw.Label("bright"), replace=True)
+    assert loop.dataset.annotation(3) == alw.Label("bright")
+
+
+def test_a_commit_for_an_index_that_does_not_exist_changes_nothing(
+    two_class, centroid, loop_factory
+):
+    loop = loop_factory(alw.Dataset(two_class[0], CLASSES), centroid)
+    with pytest.raises(IndexError, match="index 999 is out of range"):
+        loop.commit(999, alw.Label("dark"))
+    assert loop.dataset.version == 0
+    assert loop.undo() is None
+
+
+def test_a_commit_with_an_unknown_class_changes_nothing(two_class, centroid, loop_factory):
+    loop = loop_factory(alw.Dataset(two_class[0], CLASSES), centroid)
+    with pytest.raises(ValueError, match="unknown class 'grey'"):
+        loop.commit(0, alw.Label("grey"))
+    assert len(loop.dataset.labeled) == 0
+
+
+def test_budget_stops_the_loop(two_class, centroid, loop_factory):
+    images, labels = two_class
+    loop = loop_factory(alw.Dataset(images, CLASSES), centroid, budget=3)
+    for i in range(3):
+        assert not loop.is_done
+        loop.commit(i, alw.Label(int(labels[i])))
+    assert loop.is_done
+    assert loop.stop_reason == "budget reached (budget 3 / 3)"
+
+
+def test_rounds_stop_the_loop(two_class, centroid, loop_factory):
+    images, labels = two_class
+    loop = loop_factory(alw.Dataset(images, CLASSES), centroid, rounds=2, query_size=1)
+    for i in range(2):
+        loop.commit(i, alw.Label(int(labels[i])))
+        assert loop.wait(10)
+    assert loop.is_done
+    assert loop.stop_reason.startswith("rounds reached")
+
+
+def test_a_target_accuracy_on_an_eval_set_stops_the_loop(two_class, centroid, loop_factory):
+    images, labels = two_class
+    ds = alw.Dataset(images[:40], CLASSES)
+    loop = loop_factory(ds, centroid, target=0.9, query_size=4, eval_set=(images[40:], labels[40:]))
+    for i in range(4):
+        loop.commit(i, alw.Label(int(labels[i])))
+    assert loop.wait(10)
+    assert loop.history[-1].metric_name == "accuracy"
+    assert loop.metric >= 0.9
+    assert loop.is_done
+
+
+def test_an_empty_pool_is_done(centroid, loop_factory):
+    images = np.zeros((2, 3, 3), np.uint8)
+    loop = loop_factory(alw.Dataset(images, CLASSES), centroid)
+    loop.commit(0, alw.Label("dark"))
+    loop.commit(1, alw.Label("dark"))
+    assert loop.next() is None
+    assert loop.stop_reason == "no unlabeled images left"
+
+
+def test_observers_hear_round_start_progress_and_ranking_on_the_worker_thread(
+    two_class, centroid, loop_factory
+):
+    images, labels = two_class
+    heard = []
+    loop = loop_factory(alw.Dataset(images, CLASSES), centroid, query_size=1)
+    loop.on_round_start(lambda n: heard.append(("start", n, threading.current_thread().name)))
+    loop.on_progress(lambda f: heard.append(("progress", f, threading.current_thread().name)))
+
+    @loop.on_ranking
+    def ranked(ranking):
+        heard.append(("ranking", ranking.model_version, threading.current_thread().name))
+
+    assert callable(ranked)
+    loop.commit(0, alw.Label(int(labels[0])))
+    assert loop.wait(10)
+    assert [h[:2] for h in heard] == [("start", 1), ("progress", 1.0), ("ranking", 1)]
+    assert {h[2] for h in heard} == {"al_widget-loop"}
+
+
+def test_a_failing_observer_does_not_stop_the_loop(two_class, centroid, loop_factory):
+    images, labels = two_class
+    loop = loop_factory(alw.Dataset(images, CLASSES), centroid, query_size=1)
+    loop.on_ranking(lambda ranking: 1 / 0)
+    loop.commit(0, alw.Label(int(labels[0])))
+    assert loop.wait(10)
+    assert loop.history[-1].ok
+
+
+def test_wait_times_out_while_a_round_is_stuck(two_class, loop_factory):
+    images, labels = two_class
+    learner = BlockingLearner()
+    loop = loop_factory(alw.Dataset(images, CLASSES), learner, query_size=1)
+    loop.commit(0, alw.Label(int(labels[0])))
+    assert loop.wait(0.2) is False
+    learner.release.set()
+    assert loop.wait(10)
+
+
+def test_close_cancels_training_and_is_safe_twice(two_class):
+    images, labels = two_class
+    ds = alw.Dataset(np.repeat(images, 20, axis=0), CLASSES)
+    loop = alw.ActiveLoop(
+        ds, alw.learners.Classifier(2, min_steps=100_000, max_steps=100_000), query_size=1
+    )
+    loop.commit(0, alw.Label(int(labels[0])))
+    loop.commit(1, alw.Label(int(labels[1])))
+    for _ in range(200):
+        if loop.state == "training":
+            break
+        threading.Event().wait(0.05)
+    assert loop.close(timeout=10)
+    assert loop.close(timeout=10)
+    assert ds.labeled.tolist() == [0, 1]
+
+
+def test_the_worker_leaves_a_core_to_the_kernel(two_class, loop_factory):
+    images, labels = two_class
+    seen = []
+
+    class Probe(CentroidLearner):
+        def fit(self, *args):
+            seen.append(torch.get_num_threads())
+            super().fit(*args)
+
+    loop = loop_factory(alw.Dataset(images, CLASSES), Probe(2), query_size=1)
+    loop.commit(0, alw.Label(int(labels[0])))
+    assert loop.wait(10)
+    assert seen[0] == max(1, os.cpu_count() - 1)
+
+
+def test_scoring_goes_through_a_given_executor(two_class, centroid, loop_factory):
+    images, labels = two_class
+    calls = []
+
+    class Counting(ThreadPoolExecutor):
+        def map(self, fn, *iterables, **kwargs):
+            calls.append(1)
+            return super().map(fn, *iterables, **kwargs)
+
+    with Counting(2) as pool:
+        loop = loop_factory(
+            alw.Dataset(images, CLASSES), centroid, pool_sample=None, executor=pool, chunk_size=16
+        )
+        loop.commit(0, alw.Label(int(labels[0])))
+        assert loop.wait(10)
+        assert calls
+        assert loop.history[-1].n_scored == 59
+
+
+def test_unreadable_images_are_left_out_of_the_queue_with_their_reason(
+    tmp_path, centroid, loop_factory
+):
+    paths = []
+    for i in range(6):
+        path = tmp_path / f"{i}.png"
+        Image.fromarray(np.full((4, 4), 40 * i, np.uint8)).save(path)
+        paths.append(path)
+    paths[4].write_bytes(b"broken")
+    loop = loop_factory(alw.Dataset(paths, CLASSES), centroid, pool_sample=None, query_size=2)
+    loop.commit(0, alw.Label("dark"))
+    loop.commit(5, alw.Label("bright"))
+    assert loop.wait(10)
+    assert loop.history[-1].ok
+    assert list(loop.broken) == [4]
+    assert "could not be decoded" in loop.broken[4]
+    assert 4 not in loop.queue
+
+
+def test_a_task_without_a_learner_ranks_at_random_and_keeps_labels(gray_images, loop_factory):
+    ds = alw.Dataset(gray_images, CLASSES, task="detect")
+    loop = loop_factory(ds, query_size=1)
+    assert not loop.has_learner
+    head = loop.next()
+    loop.commit(head, alw.Boxes([[0, 0, 2, 2]], ["dark"]))
+    assert loop.wait(10)
+    assert loop.ranking.heuristic == "random"
+    assert ds.annotation(head).labels == ("dark",)
+
+
+class CommitUndoSkipRetrain(RuleBasedStateMachine):
+    """Whatever the order of commits, undos, skips and retrains, no label is lost."""
+
+    def __init__(self):
+        super().__init__()
+        rng = np.random.default_rng(0)
+        self.labels = np.arange(30) % 2
+        images = (self.labels[:, None, None] * 150 + rng.integers(0, 100, (30, 3, 3))).astype(
+            np.uint8
+        )
+        self.loop = alw.ActiveLoop(
+            alw.Dataset(images, CLASSES), CentroidLearner(2), query_size=2, pool_sample=8
+        )
+        self.expected: dict[int, int] = {}
+        self.actions: list[tuple[str, int]] = []
+
+    @precondition(lambda self: self.loop.next() is not None)
+    @rule()
+    def commit_next(self):
+        i = self.loop.next()
+        self.loop.commit(i, alw.Label(int(self.labels[i])))
+        self.expected[i] = int(self.labels[i])
+        self.actions.append(("commit", i))
+
+    @precondition(lambda self: self.loop.next() is not None)
+    @rule()
+    def skip_next(self):
+        i = self.loop.next()
+        self.loop.skip(i)
+        self.actions.append(("skip", i))
+
+    @rule()
+    def undo(self):
+        undone = self.loop.undo()
+        if self.actions:
+            action, i = self.actions.pop()
+            assert undone == i
+            if action == "commit":
+                del self.expected[i]
+        else:
+            assert undone is None
+
+    @rule()
+    def retrain(self):
+        self.loop.retrain()
+
+    @rule(timeout=st.sampled_from([0.0, 0.05]))
+    def pause(self, timeout):
+        self.loop.wait(timeout)
+
+    @invariant()
+    def dataset_holds_exactly_the_committed_labels(self):
+        ds = self.loop.dataset
+        assert sorted(ds.labeled.tolist()) == sorted(self.expected)
+        for i, label in self.expected.items():
+            assert ds.annotation(i).class_id(CLASSES) == label
+
+    @invariant()
+    def the_queue_holds_no_labeled_or_skipped_image(self):
+        queue = set(self.loop.queue.tolist())
+        assert not queue & set(self.expected)
+        assert not queue & self.loop.skipped
+
+    def teardown(self):
+        assert self.loop.wait(10)
+        last = self.loop.history[-1] if self.loop.history else None
+        if last is not None and last.retrained:
+            assert last.n_labels == len(self.expected)
+        assert self.loop.close(10)
+
+
+TestCommitUndoSkipRetrain = CommitUndoSkipRetrain.TestCase
+TestCommitUndoSkipRetrain.settings = settings(
+    max_examples=25, stateful_step_count=25, deadline=None
+)

@@ -1,0 +1,134 @@
+import numpy as np
+import pytest
+from conftest import CentroidLearner
+
+import al_widget as alw
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return alw.datasets.digits()
+
+
+def test_simulate_returns_one_point_per_round_from_seed_to_budget(two_class):
+    images, labels = two_class
+    curve = alw.simulate(
+        images,
+        labels,
+        "margin",
+        seed_size=4,
+        query_size=4,
+        budget=16,
+        learner=CentroidLearner(2),
+        progress=False,
+    )
+    assert curve.n_labels.tolist() == [4, 8, 12, 16]
+    assert curve.accuracy.shape == (4,)
+    assert np.all((curve.accuracy >= 0) & (curve.accuracy <= 1))
+    assert curve.train_seconds.shape == (4,)
+
+
+def test_the_last_query_is_cut_to_the_budget(two_class):
+    images, labels = two_class
+    curve = alw.simulate(
+        images,
+        labels,
+        seed_size=4,
+        query_size=5,
+        budget=12,
+        learner=CentroidLearner(2),
+        progress=False,
+    )
+    assert curve.n_labels.tolist() == [4, 9, 12]
+
+
+def test_the_seed_set_covers_every_class(two_class):
+    images, labels = two_class
+    curve = alw.simulate(
+        images,
+        labels,
+        seed_size=2,
+        query_size=2,
+        budget=2,
+        learner=CentroidLearner(2),
+        progress=False,
+    )
+    assert curve.accuracy[0] > 0.9
+
+
+def test_a_learner_factory_gets_the_seed(two_class):
+    images, labels = two_class
+    seeds = []
+
+    def factory(seed):
+        seeds.append(seed)
+        return CentroidLearner(2)
+
+    alw.simulate(
+        images, labels, seed_size=4, query_size=4, budget=8, learner=factory, seed=7, progress=False
+    )
+    assert seeds == [7]
+
+
+def test_an_impossible_budget_is_refused(two_class):
+    images, labels = two_class
+    with pytest.raises(ValueError, match=r"need 0 < seed_size \(20\) <= budget \(10\)"):
+        alw.simulate(images, labels, seed_size=20, budget=10, progress=False)
+
+
+def test_a_failing_round_stops_the_simulation_with_its_reason(two_class):
+    class Broken(CentroidLearner):
+        def fit(self, *args):
+            raise RuntimeError("no GPU on purpose")
+
+    images, labels = two_class
+    with pytest.raises(RuntimeError, match="round 1 failed: RuntimeError: no GPU on purpose"):
+        alw.simulate(images, labels, seed_size=4, budget=8, learner=Broken(2), progress=False)
+
+
+def test_curve_labels_to_reach_is_the_first_label_count_at_the_goal():
+    curve = alw.Curve(
+        "margin", np.array([10, 20, 30]), np.array([0.5, 0.91, 0.89]), np.zeros(3), np.zeros(3)
+    )
+    assert curve.labels_to_reach(0.9) == 20
+    assert curve.labels_to_reach(0.95) is None
+
+
+def test_compare_runs_every_heuristic_on_the_same_seeds_and_plots(two_class):
+    images, labels = two_class
+    result = alw.compare(
+        images,
+        labels,
+        ["random", "entropy"],
+        repeats=2,
+        seed_size=4,
+        query_size=4,
+        budget=12,
+        learner=lambda seed: CentroidLearner(2),
+        progress=False,
+    )
+    assert set(result.curves) == {"random", "entropy"}
+    assert [c.seed for c in result.curves["entropy"]] == [0, 1]
+    assert result.mean("random").shape == (3,)
+    assert "labels" in result.table()
+    assert result._repr_svg_().startswith("<svg")
+
+
+@pytest.mark.slow
+def test_margin_needs_fewer_labels_than_random_to_reach_90_percent_on_digits(digits):
+    images, labels = digits
+    result = alw.compare(
+        images,
+        labels,
+        ["random", "margin"],
+        repeats=3,
+        seed_size=20,
+        query_size=10,
+        budget=150,
+        progress=False,
+    )
+    reach = result.labels_to_reach(0.90)
+    print(result.table())
+    print(reach)
+    assert reach["margin"] is not None
+    assert reach["random"] is None or reach["margin"] < reach["random"]
