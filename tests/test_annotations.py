@@ -59,7 +59,7 @@ def test_boxes_refuse_a_wrong_shape():
 
 def test_boxes_are_immutable():
     boxes = alw.Boxes([[0, 0, 1, 1]], ["cat"])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="read-only"):
         boxes.xyxy[0, 0] = 5
     with pytest.raises(AttributeError):
         boxes.labels = ("milkshake",)

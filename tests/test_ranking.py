@@ -91,6 +91,6 @@ def test_a_ranking_is_immutable():
         data_version=0,
         heuristic="random",
     )
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="read-only"):
         built.indices[0] = 5
     assert built.predicted_of(0) is None
