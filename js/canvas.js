@@ -199,7 +199,7 @@ function render({ model, el }) {
     const data = bytesOf(model.get("image"));
     if (data.length === 0) return;
     const type = model.get("image_format") === "jpeg" ? "image/jpeg" : "image/png";
-    const url = URL.createObjectURL(new Blob([data], { type }));
+    const url = URL.createObjectURL(new Blob([/** @type {Uint8Array<ArrayBuffer>} */ (data)], { type }));
     imgUrl = url;
     const next = new Image();
     next.onload = () => {

@@ -334,3 +334,29 @@ def test_canvas_keys_stay_in_canvas_and_digits_bubble(cv: CanvasDriver) -> None:
     assert cv.page.evaluate("() => window.__bubbled") == ["1", "Enter", "s", "z"]
     assert harness.notebook_summary(cv.page) == before
     assert cv.settle(1)["boxes"] == []
+
+
+def test_hidpi_page_renders_sharp_and_maps_coordinates(
+    cv: CanvasDriver, lab: harness.LabServer, new_page: Any
+) -> None:
+    cv.reset(mode="box", boxes=[{"xyxy": [10, 10, 40, 40], "label": 2}])
+    page = new_page(scale=2)
+    try:
+        harness.open_notebook(page, lab, "canvas.ipynb")
+        harness.run_cell(page, 1)
+        hi = CanvasDriver(page, lab)
+        hi.image_id = cv.image_id
+        page.wait_for_selector(f'.alw-stage[data-image-loaded="{cv.image_id}"]')
+        hi.canvas.scroll_into_view_if_needed()
+        css_w, backing_w = page.evaluate(
+            "() => { const c = document.querySelector('.alw-stage canvas');"
+            " return [c.getBoundingClientRect().width, c.width]; }"
+        )
+        assert backing_w == round(2 * css_w)
+        hi.drag(hi.at(100, 50), hi.at(150, 90))
+        state = hi.settle(1)
+        assert state["boxes"][0] == {"xyxy": [10, 10, 40, 40], "label": 2}
+        assert_box(state["boxes"][1], [100, 50, 150, 90], 1)
+        harness.screenshot(page, "hidpi", hi.stage)
+    finally:
+        page.close()
