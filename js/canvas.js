@@ -124,6 +124,7 @@ function render({ model, el }) {
   /** @type {{ t: number, x: number, y: number } | null} */
   let lastClick = null;
   let frame = 0;
+  let writing = false; // set while this view updates the model itself
 
   const mode = () => /** @type {string} */ (model.get("mode"));
   const tool = () => /** @type {string} */ (model.get("tool"));
@@ -234,8 +235,7 @@ function render({ model, el }) {
       polygon = [];
       fit();
     }
-    // The model's copies of boxes / drafts / mask are only fresh when Python has just sent
-    // them (edits made here reach Python as messages and are not echoed): read each alone.
+    // Edits made here reach Python as messages; writeModel() keeps the model's copy current.
     if (p.has("reset") || p.has("boxes")) boxes = boxesOf(model.get("boxes"));
     if (p.has("reset") || p.has("drafts")) drafts = boxesOf(model.get("drafts"));
     if (p.has("reset") || p.has("boxes") || p.has("drafts")) selected = null;
@@ -259,9 +259,9 @@ function render({ model, el }) {
     ["change:height", () => schedule("reset")],
     ["change:image", () => schedule("image")],
     ["change:image_format", () => schedule("image")],
-    ["change:boxes", () => schedule("boxes")],
-    ["change:drafts", () => schedule("drafts")],
-    ["change:mask", () => schedule("mask")],
+    ["change:boxes", () => writing || schedule("boxes")],
+    ["change:drafts", () => writing || schedule("drafts")],
+    ["change:mask", () => writing || schedule("mask")],
     ["change:colors", () => schedule("colors")],
     ["change:classes", () => schedule("ui")],
     ["change:mode", () => schedule("ui")],
@@ -531,12 +531,29 @@ function render({ model, el }) {
     redoStack = [];
   }
 
+  /**
+   * Update the model's copy of edited traits without sending them: Python already has them
+   * from the message, and ignores these traits in state updates from the browser. A view
+   * rendered later (the canvas displayed again) then starts from the current shapes.
+   * @param {Record<string, any>} attrs
+   */
+  function writeModel(attrs) {
+    writing = true;
+    try {
+      for (const [name, value] of Object.entries(attrs)) model.set(name, value);
+    } finally {
+      writing = false;
+    }
+  }
+
   function sendBoxes() {
     model.send({ kind: "boxes", image_id: imageId, boxes: cloneBoxes(boxes), drafts: cloneBoxes(drafts) });
+    writeModel({ boxes: cloneBoxes(boxes), drafts: cloneBoxes(drafts) });
   }
 
   function sendMask() {
     model.send({ kind: "mask", image_id: imageId, width: W, height: H }, undefined, [mask.slice()]);
+    writeModel({ mask: mask.slice() });
   }
 
   /** Apply a change to boxes / drafts as one undoable step and tell Python. */

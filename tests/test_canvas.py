@@ -300,3 +300,17 @@ def test_load_resends_boxes_the_browser_edited_even_if_python_sees_no_change(
     assert len(sent) == 1
     assert sent[0]["state"]["boxes"] == []
     assert {"image_id", "drafts"} <= set(sent[0]["state"])
+
+
+def test_browser_state_update_cannot_set_boxes_or_mask(canvas: Canvas) -> None:
+    canvas.set_state(
+        {"tool": "eraser", "boxes": [{"xyxy": [0, 0, 1e9, 1], "label": 99}], "mask": b"\x05"}
+    )
+    assert canvas.tool == "eraser"
+    assert canvas.boxes == []
+    assert canvas.mask == b""
+
+
+def test_browser_state_update_converts_memoryview_bytes(canvas: Canvas) -> None:
+    canvas.set_state({"image": memoryview(b"\x89PNG")})
+    assert canvas.image == b"\x89PNG"

@@ -37,6 +37,8 @@ _BASE_PALETTE = (
     "#00ff7f",
 )
 _PNG_MAX_PIXELS = 256 * 256
+# The browser's model keeps copies of these for new views; the copies are not trusted.
+_MESSAGE_ONLY = frozenset({"boxes", "drafts", "mask"})
 
 
 def palette(n: int) -> list[str]:
@@ -83,6 +85,10 @@ class Canvas(anywidget.AnyWidget):
         self._edit_observers: list[Callable[[str], None]] = []
         self._fill_colors()
         self.on_msg(self._on_browser_msg)
+
+    def set_state(self, sync_data: dict[str, Any]) -> None:
+        """Apply a state update from the browser; boxes, drafts and mask change only by message."""
+        super().set_state({k: v for k, v in sync_data.items() if k not in _MESSAGE_ONLY})
 
     @t.validate("brush_size")
     def _check_brush_size(self, proposal: Any) -> int:

@@ -360,3 +360,20 @@ def test_hidpi_page_renders_sharp_and_maps_coordinates(
         harness.screenshot(page, "hidpi", hi.stage)
     finally:
         page.close()
+
+
+def test_displaying_again_keeps_shapes_drawn_before(cv: CanvasDriver) -> None:
+    cv.reset(mode="box")
+    cv.drag(cv.at(10, 10), cv.at(40, 40))
+    cv.wait(1)
+    harness.run_cell(cv.page, 1)
+    cv.page.wait_for_selector(f'.alw-stage[data-image-loaded="{cv.image_id}"]')
+    cv.drag(cv.at(100, 50), cv.at(150, 90))
+    state = cv.wait(2)
+    assert len(state["boxes"]) == 2
+    assert_box(state["boxes"][0], [10, 10, 40, 40], 1)
+    cv.stage.focus()
+    cv.page.keyboard.press("e")  # saves the model's state: edited traits ride along, ignored
+    state = harness.wait_for_state(cv.state_file, lambda s: s["tool"] == "eraser")
+    assert len(state["boxes"]) == 2
+    assert state["rejected"] == []
