@@ -297,6 +297,13 @@ class ActiveLoop:
             self._front.insert(0, i)
             return i
 
+    def mark_broken(self, i: int, reason: str) -> None:
+        """Leave image `i` out of the queue because it cannot be shown or read."""
+        with self._lock:
+            self._broken[int(i)] = reason
+            if int(i) in self._front:
+                self._front.remove(int(i))
+
     def retrain(self) -> None:
         """Start a round (train and re-rank) now, whatever the number of new labels."""
         with self._lock:

@@ -1,0 +1,419 @@
+"""Panel: label the loop's most uncertain image, watch the model retrain, steer the loop."""
+
+from __future__ import annotations
+
+import html
+import logging
+import threading
+import time
+from typing import Any
+
+import ipywidgets as widgets
+from ipyevents import Event
+
+from .. import heuristics
+from .._images import ImageError
+from .._svg import line_chart
+from ..annotations import Annotation, Boxes, Label, Mask
+from ..loop import ActiveLoop
+from ..ranking import Ranking
+from ..records import RoundRecord
+from .canvas import Canvas
+from .thumbnails import Entry, QueueStrip
+
+log = logging.getLogger("al_widget")
+
+MODES = {"classify": "classify", "detect": "box", "segment": "mask"}
+POOL_SAMPLES = [
+    ("50", 50),
+    ("100", 100),
+    ("500", 500),
+    ("1,000", 1000),
+    ("10,000", 10000),
+    ("whole pool", None),
+]
+KEYS_HELP = (
+    "<b>keys</b>: digits pick a class (in classify mode they label and submit) · Enter submit · "
+    "S skip · Z undo last submit · in the canvas: Ctrl+Z / Ctrl+Y undo / redo, Del delete box, "
+    "A accept prediction, B / E / P brush / eraser / polygon, [ ] brush size, R reset view, "
+    "wheel zoom, space-drag pan"
+)
+
+
+class Panel(widgets.VBox):
+    """An ipywidgets panel over an ActiveLoop: canvas, class picker, queue, progress and learning curve."""
+
+    def __init__(self, loop: ActiveLoop, *, thumbnails: int = 8, thumbnail_size: int = 64) -> None:
+        self.loop = loop
+        self.dataset = loop.dataset
+        self.task = self.dataset.task
+        self.current: int | None = None
+        self.debounce = 0.3  # seconds in which a second submit is taken for a double click
+        self._shown_at = 0.0
+        self._submitted: list[tuple[int, Annotation]] = []
+        self._prefill: dict[int, Annotation] = {}
+        self._lock = threading.RLock()
+        self._closed = False
+
+        self.canvas = Canvas(classes=list(self.dataset.classes), mode=MODES[self.task])
+        self.header = widgets.HTML()
+        self.picker = widgets.ToggleButtons(
+            options=[(name, k) for k, name in enumerate(self.dataset.classes)],
+            value=None,
+            style={"button_width": "auto"},
+        )
+        self.submit_button = widgets.Button(
+            description="Submit", button_style="success", icon="check"
+        )
+        self.skip_button = widgets.Button(description="Skip", icon="forward")
+        self.undo_button = widgets.Button(description="Undo last submit", icon="undo")
+        self.error_line = widgets.HTML()
+        self.progress = widgets.FloatProgress(value=0.0, min=0.0, max=1.0, description="idle")
+        self.status = widgets.HTML()
+        self.stop_line = widgets.HTML()
+        self.curve = widgets.HTML()
+        self.queue_strip = QueueStrip(thumbnails, thumbnail_size, self.open_image)
+        self.heuristic_picker = widgets.Dropdown(
+            description="heuristic", options=heuristics.names()
+        )
+        self.heuristic_picker.value = heuristics.name_of(loop.heuristic)
+        samples = list(POOL_SAMPLES)
+        if loop.pool_sample not in [v for _, v in samples]:
+            samples.insert(0, (f"{loop.pool_sample:,}", loop.pool_sample))
+        self.pool_picker = widgets.Dropdown(
+            description="pool sample", options=samples, value=loop.pool_sample
+        )
+
+        self.submit_button.on_click(lambda _: self.submit())
+        self.skip_button.on_click(lambda _: self.skip())
+        self.undo_button.on_click(lambda _: self.undo())
+        self.picker.observe(self._on_pick, "value")
+        self.heuristic_picker.observe(self._on_heuristic, "value")
+        self.pool_picker.observe(self._on_pool_sample, "value")
+
+        super().__init__(self._layout())
+        self.add_class("alw-panel")
+        self.hotkeys = Event(source=self, watched_events=["keydown"])
+        self.hotkeys.on_dom_event(self.handle_key)
+        loop.on_round_start(self._on_round_start)
+        loop.on_progress(self._on_progress)
+        loop.on_ranking(self._on_ranking)
+        loop.on_error(self._on_error)
+        self._advance()
+        self._refresh_state()
+
+    def _layout(self) -> list[widgets.Widget]:
+        tools: list[widgets.Widget] = []
+        if self.task == "segment":
+            tool = widgets.ToggleButtons(
+                options=["brush", "eraser", "polygon"], style={"button_width": "auto"}
+            )
+            size = widgets.IntSlider(
+                description="brush", min=1, max=64, value=self.canvas.brush_size
+            )
+            widgets.link((tool, "value"), (self.canvas, "tool"))
+            widgets.link((size, "value"), (self.canvas, "brush_size"))
+            tools += [tool, size]
+        if self.task in ("segment", "detect"):
+            opacity = widgets.FloatSlider(
+                description="opacity", min=0, max=1, step=0.05, value=self.canvas.opacity
+            )
+            widgets.link((opacity, "value"), (self.canvas, "opacity"))
+            tools.append(opacity)
+        buttons = widgets.HBox([self.submit_button, self.skip_button, self.undo_button])
+        left = widgets.VBox(
+            [self.header, self.canvas, self.picker, widgets.HBox(tools), buttons, self.error_line],
+            layout=widgets.Layout(width="60%"),
+        )
+        right = widgets.VBox(
+            [
+                self.progress,
+                self.status,
+                self.stop_line,
+                self.curve,
+                self.heuristic_picker,
+                self.pool_picker,
+            ],
+            layout=widgets.Layout(width="40%"),
+        )
+        help_line = widgets.HTML(f"<div style='font-size:11px;color:#666'>{KEYS_HELP}</div>")
+        return [
+            widgets.HBox([left, right]),
+            widgets.HTML("<b>next in the queue</b>"),
+            self.queue_strip,
+            help_line,
+        ]
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def submit(self) -> int | None:
+        """Commit what the canvas and picker hold for the current image; returns its index."""
+        with self._lock:
+            i = self.current
+            if i is None:
+                return None
+            if time.monotonic() - self._shown_at < self.debounce:
+                self._say_error("ignored a second submit right after the last one (double click?)")
+                return None
+            try:
+                annotation = self.loop.commit(i, self._annotation())
+            except (ValueError, IndexError) as error:
+                self._say_error(f"not submitted: {error}")
+                return None
+            self._submitted.append((i, annotation))
+            self._say_error("")
+            self._advance()
+            self._refresh_state()
+            return i
+
+    def skip(self) -> int | None:
+        """Skip the current image; it leaves the queue."""
+        with self._lock:
+            i = self.current
+            if i is None:
+                return None
+            self.loop.skip(i)
+            self._advance()
+            return i
+
+    def undo(self) -> int | None:
+        """Undo the last submit or skip and show that image again, with its annotation."""
+        with self._lock:
+            i = self.loop.undo()
+            if i is None:
+                self._say_error("nothing to undo")
+                return None
+            if self._submitted and self._submitted[-1][0] == i:
+                self._prefill[i] = self._submitted.pop()[1]
+            self.show(i)
+            self._refresh_state()
+            return i
+
+    def open_image(self, i: int) -> None:
+        """Show image `i` (a thumbnail click)."""
+        with self._lock:
+            self.show(i)
+
+    def pick(self, class_id: int) -> None:
+        """Choose the class for the image (classify) or for new boxes and strokes."""
+        self.picker.value = class_id
+
+    def handle_key(self, event: dict[str, Any]) -> None:
+        """Panel hotkeys: digits pick a class (classify: and submit), Enter submits, S skips, Z undoes."""
+        if event.get("ctrlKey") or event.get("metaKey") or event.get("altKey"):
+            return
+        key = str(event.get("key", ""))
+        class_id = self._class_for_key(key)
+        if class_id is not None:
+            self.pick(class_id)
+            if self.task == "classify":
+                self.submit()
+        elif key == "Enter":
+            self.submit()
+        elif key.lower() == "s":
+            self.skip()
+        elif key.lower() == "z":
+            self.undo()
+
+    def close(self) -> None:
+        """Close the panel's widgets (the loop goes on)."""
+        self._closed = True
+        self.hotkeys.close()
+        super().close()
+
+    # -- showing -------------------------------------------------------------------------------
+
+    def show(self, i: int) -> None:
+        """Load image `i` on the canvas, with its annotation or the model's prediction."""
+        try:
+            image = self.dataset.image(i)
+        except ImageError as error:
+            self.loop.mark_broken(i, str(error))
+            self._say_error(f"{error}; it was left out and the next image loaded")
+            if self.current == i:
+                self.current = None
+            self._advance(exclude=i)
+            return
+        known = self._prefill.pop(i, None) or self.dataset.annotation(i)
+        classes = self.dataset.classes
+        boxes = mask = None
+        if isinstance(known, Boxes):
+            boxes = (known.xyxy, known.class_ids(classes))
+        elif isinstance(known, Mask):
+            mask = known.class_map
+        self.canvas.load(image, boxes=boxes, mask=mask)
+        self.current = i
+        self._shown_at = time.monotonic()
+        if self.task == "classify":
+            guess = (
+                known.class_id(classes)
+                if isinstance(known, Label)
+                else self.loop.ranking.predicted_of(i)
+            )
+            self.picker.value = guess
+        self._refresh_header()
+        self._refresh_queue()
+
+    def _advance(self, exclude: int | None = None) -> None:
+        for _ in range(len(self.dataset)):
+            i = self.loop.next()
+            if i is None or i != exclude:
+                break
+        if i is None:
+            self.current = None
+            self.header.value = "<b>Nothing left to label.</b> " + html.escape(
+                self.loop.stop_reason or ""
+            )
+            self._refresh_queue()
+            return
+        self.show(i)
+
+    def _annotation(self) -> Annotation:
+        if self.task == "classify":
+            if self.picker.value is None:
+                raise ValueError("pick a class first (click it, or press its digit)")
+            return Label(self.dataset.classes[self.picker.value])
+        if self.task == "detect":
+            xyxy, labels = self.canvas.box_array()
+            return Boxes(xyxy, [int(v) for v in labels])
+        return Mask(self.canvas.mask_array())
+
+    def _class_for_key(self, key: str) -> int | None:
+        classes = self.dataset.classes
+        if key in classes:
+            return classes.index(key)
+        if len(key) == 1 and key.isdigit():
+            k = (int(key) - 1) % 10
+            return k if k < len(classes) else None
+        return None
+
+    # -- refreshing ----------------------------------------------------------------------------
+
+    def _refresh_header(self) -> None:
+        i = self.current
+        if i is None:
+            return
+        ranked = self.loop.ranking
+        score = ranked.score_of(i)
+        parts = [f"<b>image {i}</b>"]
+        if not self.loop.has_learner:
+            parts.append("no learner for this task yet: the pool is ranked at random")
+        elif ranked.model_version == 0 or score is None:
+            parts.append("picked at random (no model yet)")
+        else:
+            parts.append(
+                f"{ranked.heuristic} score {score:.3f} · ranked by model v{ranked.model_version}"
+            )
+        if self.dataset.annotation(i) is not None:
+            parts.append("already labeled")
+        self.header.value = " · ".join(parts)
+
+    def _refresh_queue(self) -> None:
+        if self._closed:
+            return
+        with self._lock:
+            ranked = self.loop.ranking
+            entries = []
+            for i in self.loop.queue:
+                if len(entries) == len(self.queue_strip.images):
+                    break
+                if int(i) == self.current:
+                    continue
+                try:
+                    image = self.dataset.image(int(i))
+                except ImageError as error:
+                    self.loop.mark_broken(int(i), str(error))
+                    continue
+                entries.append(Entry(int(i), image, ranked.score_of(int(i)), ranked.model_version))
+            self.queue_strip.update(entries)
+
+    def _refresh_state(self) -> None:
+        loop = self.loop
+        self.refresh_heuristics()
+        rounds = [r for r in loop.history if r.ok and r.retrained]
+        self.status.value = (
+            f"round {len(loop.history)} · {len(self.dataset.labeled)} labels · model v{loop.model_version}"
+            f" · {loop.state}"
+        )
+        lines = [f"{c} ({c.fraction:.0%})" for c in loop.criteria()]
+        if loop.is_done:
+            lines.append(f"<b>done: {html.escape(loop.stop_reason or '')}</b>")
+        self.stop_line.value = "<br>".join(lines) if lines else "no stopping criterion set"
+        points = [(r.n_labels, r.metric) for r in rounds if r.metric is not None]
+        if len(points) >= 1:
+            name = next(r.metric_name for r in reversed(rounds) if r.metric is not None)
+            label = "test accuracy" if name == "accuracy" else "agreement with your labels"
+            xs, ys = zip(*points, strict=True)
+            self.curve.value = line_chart(
+                {label: (xs, ys, None)}, x_label="labels", y_label=label, width=360, height=220
+            )
+        else:
+            self.curve.value = "<i>the learning curve appears after the first rounds</i>"
+
+    def _say_error(self, message: str) -> None:
+        self.error_line.value = (
+            f"<span style='color:#b00'>{html.escape(message)}</span>" if message else ""
+        )
+
+    # -- loop callbacks (worker thread) --------------------------------------------------------
+
+    def _on_round_start(self, number: int) -> None:
+        if not self._closed:
+            self.progress.description = f"round {number}"
+            self.progress.bar_style = "info"
+            self.progress.value = 0.0
+            self._refresh_state()
+
+    def _on_progress(self, fraction: float) -> None:
+        if not self._closed:
+            self.progress.value = fraction
+
+    def _on_ranking(self, ranking: Ranking) -> None:
+        if self._closed:
+            return
+        self.progress.value, self.progress.description, self.progress.bar_style = 0.0, "idle", ""
+        with self._lock:
+            if self.current is None:
+                self._advance()
+            else:
+                self._refresh_header()
+                self._refresh_queue()
+            self._refresh_state()
+
+    def _on_error(self, record: RoundRecord) -> None:
+        if self._closed:
+            return
+        self.progress.value, self.progress.description, self.progress.bar_style = (
+            0.0,
+            "failed",
+            "danger",
+        )
+        self._say_error(
+            f"round {record.round} failed: {record.error} (labels are kept; labeling goes on)"
+        )
+        self._refresh_state()
+
+    # -- controls ------------------------------------------------------------------------------
+
+    def _on_pick(self, change: dict[str, Any]) -> None:
+        if change["new"] is not None:
+            self.canvas.active_class = change["new"]
+
+    def _on_heuristic(self, change: dict[str, Any]) -> None:
+        if change["new"] is None or change["new"] == heuristics.name_of(self.loop.heuristic):
+            return
+        try:
+            self.loop.heuristic = change["new"]
+        except ValueError as error:
+            self._say_error(str(error))
+
+    def _on_pool_sample(self, change: dict[str, Any]) -> None:
+        self.loop.pool_sample = change["new"]
+
+    def refresh_heuristics(self) -> None:
+        """Offer the heuristics registered so far (one defined in a cell after the panel included)."""
+        names = tuple(heuristics.names())
+        if names != tuple(self.heuristic_picker.options):
+            current = heuristics.name_of(self.loop.heuristic)
+            self.heuristic_picker.options = names
+            self.heuristic_picker.value = current if current in names else None

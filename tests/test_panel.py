@@ -1,0 +1,296 @@
+"""The labeling panel's logic, driven as the browser would drive it, without a browser."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import al_widget as alw
+from al_widget import heuristics
+
+from conftest import CentroidLearner
+
+CLASSES = ["dark", "bright"]
+
+
+@pytest.fixture
+def make_panel(loop_factory):
+    made = []
+
+    def make(images, task="classify", learner=None, **kwargs):
+        ds = alw.Dataset(images, ["bg", "cat", "dog"] if task != "classify" else CLASSES, task=task)
+        if learner is None and task == "classify":
+            learner = CentroidLearner(2)
+        loop = loop_factory(ds, learner, **kwargs)
+        panel = alw.Panel(loop)
+        panel.debounce = 0.0
+        made.append(panel)
+        return panel
+
+    yield make
+    for panel in made:
+        panel.close()
+
+
+def browser_boxes(panel, boxes):
+    canvas = panel.canvas
+    canvas._handle_custom_msg(
+        {"kind": "boxes", "image_id": canvas.image_id, "boxes": boxes, "drafts": []}, []
+    )
+
+
+def browser_mask(panel, mask):
+    canvas = panel.canvas
+    content = {
+        "kind": "mask",
+        "image_id": canvas.image_id,
+        "width": canvas.width,
+        "height": canvas.height,
+    }
+    canvas._handle_custom_msg(content, [memoryview(np.ascontiguousarray(mask, np.uint8).tobytes())])
+
+
+def test_the_panel_shows_the_head_of_the_queue_in_the_tasks_mode(two_class, make_panel):
+    panel = make_panel(two_class[0])
+    assert panel.current == panel.loop.next()
+    assert panel.canvas.mode == "classify"
+    assert (panel.canvas.height, panel.canvas.width) == (4, 4)
+
+
+@pytest.mark.parametrize(("task", "mode"), [("detect", "box"), ("segment", "mask")])
+def test_detection_and_segmentation_use_their_canvas_mode_and_say_the_pool_is_random(
+    gray_images, make_panel, task, mode
+):
+    panel = make_panel(gray_images, task=task)
+    assert panel.canvas.mode == mode
+    assert "no learner for this task yet: the pool is ranked at random" in panel.header.value
+
+
+def test_a_digit_key_labels_and_submits_in_classify_mode(two_class, make_panel):
+    panel = make_panel(two_class[0])
+    shown = panel.current
+    panel.handle_key({"key": "2"})
+    assert panel.dataset.annotation(shown) == alw.Label("bright")
+    assert panel.current != shown
+
+
+def test_a_key_equal_to_a_class_name_picks_that_class(make_panel):
+    images = np.zeros((5, 3, 3), np.uint8)
+    ds = alw.Dataset(images, [str(d) for d in range(10)])
+    panel = alw.Panel(alw.ActiveLoop(ds, CentroidLearner(10)))
+    panel.debounce = 0
+    try:
+        shown = panel.current
+        panel.handle_key({"key": "0"})
+        assert ds.annotation(shown) == alw.Label("0")
+    finally:
+        panel.loop.close()
+        panel.close()
+
+
+def test_enter_submits_the_picked_class(two_class, make_panel):
+    panel = make_panel(two_class[0])
+    shown = panel.current
+    panel.pick(0)
+    panel.handle_key({"key": "Enter"})
+    assert panel.dataset.annotation(shown) == alw.Label("dark")
+
+
+def test_submit_without_a_class_says_so_and_labels_nothing(two_class, make_panel):
+    panel = make_panel(two_class[0])
+    panel.picker.value = None
+    assert panel.submit() is None
+    assert "pick a class first" in panel.error_line.value
+    assert len(panel.dataset.labeled) == 0
+
+
+def test_keys_with_modifiers_are_left_to_the_canvas(two_class, make_panel):
+    panel = make_panel(two_class[0])
+    panel.handle_key({"key": "z", "ctrlKey": True})
+    panel.handle_key({"key": "1", "metaKey": True})
+    assert len(panel.dataset.labeled) == 0
+
+
+def test_a_box_drawn_in_the_browser_is_submitted_in_image_pixels(gray_images, make_panel):
+    panel = make_panel(gray_images, task="detect")
+    shown = panel.current
+    browser_boxes(panel, [{"xyxy": [0.5, 1.0, 4.0, 5.5], "label": 2}])
+    panel.handle_key({"key": "Enter"})
+    stored = panel.dataset.annotation(shown)
+    assert stored.xyxy.tolist() == [[0.5, 1.0, 4.0, 5.5]]
+    assert stored.labels == ("dog",)
+
+
+def test_a_mask_painted_in_the_browser_is_submitted(gray_images, make_panel):
+    panel = make_panel(gray_images, task="segment")
+    shown = panel.current
+    mask = np.zeros((6, 5), np.uint8)
+    mask[1:3, 2:4] = 1
+    browser_mask(panel, mask)
+    panel.submit()
+    np.testing.assert_array_equal(panel.dataset.annotation(shown).class_map, mask)
+
+
+def test_a_malformed_browser_message_changes_nothing(gray_images, make_panel):
+    panel = make_panel(gray_images, task="detect")
+    browser_boxes(panel, [{"xyxy": [0, 0, 50, 50], "label": 1}])
+    assert panel.canvas.boxes == []
+    assert panel.canvas.rejected
+
+
+def test_s_skips_the_image(two_class, make_panel):
+    panel = make_panel(two_class[0])
+    shown = panel.current
+    panel.handle_key({"key": "s"})
+    assert shown in panel.loop.skipped
+    assert panel.current != shown
+
+
+def test_z_brings_back_the_last_submission_with_its_annotation(gray_images, make_panel):
+    panel = make_panel(gray_images, task="detect")
+    shown = panel.current
+    browser_boxes(panel, [{"xyxy": [1, 1, 3, 3], "label": 1}])
+    panel.submit()
+    panel.handle_key({"key": "z"})
+    assert panel.current == shown
+    assert panel.dataset.annotation(shown) is None
+    assert panel.canvas.boxes == [{"xyxy": [1.0, 1.0, 3.0, 3.0], "label": 1}]
+
+
+def test_a_double_submit_is_ignored(two_class, make_panel):
+    panel = make_panel(two_class[0])
+    panel.debounce = 5.0
+    panel._shown_at = 0.0
+    first = panel.current
+    panel.pick(0)
+    assert panel.submit() == first
+    assert panel.submit() is None
+    assert "ignored a second submit" in panel.error_line.value
+    assert panel.dataset.labeled.tolist() == [first]
+
+
+def test_the_queue_strip_shows_the_next_images_without_the_current_one(two_class, make_panel):
+    panel = make_panel(two_class[0])
+    shown = panel.queue_strip.indices
+    assert len(shown) == 8
+    assert panel.current not in shown
+    assert shown == [i for i in panel.loop.queue.tolist() if i != panel.current][:8]
+
+
+def test_clicking_a_thumbnail_opens_that_image(two_class, make_panel):
+    panel = make_panel(two_class[0])
+    third = panel.queue_strip.indices[2]
+    panel.queue_strip.open_slot(2)
+    assert panel.current == third
+
+
+def test_a_new_ranking_refreshes_the_queue_but_keeps_the_image_being_labeled(two_class, make_panel):
+    images, labels = two_class
+    panel = make_panel(images, query_size=2)
+    for _ in range(2):
+        panel.pick(int(labels[panel.current]))
+        panel.submit()
+    being_labeled = panel.current
+    assert panel.loop.wait(10)
+    assert panel.current == being_labeled
+    assert "v1" in panel.queue_strip.captions[0].value
+    assert "model v1" in panel.status.value
+
+
+def test_the_model_prediction_is_preselected_after_a_round(two_class, make_panel):
+    images, labels = two_class
+    panel = make_panel(images, query_size=4, pool_sample=None)
+    for _ in range(4):
+        panel.pick(int(labels[panel.current]))
+        panel.submit()
+    assert panel.loop.wait(10)
+    nxt = panel.queue_strip.indices[0]
+    panel.open_image(nxt)
+    assert panel.picker.value == panel.loop.ranking.predicted_of(nxt)
+
+
+def test_the_heuristic_and_pool_sample_change_live(two_class, make_panel):
+    panel = make_panel(two_class[0])
+    panel.heuristic_picker.value = "entropy"
+    panel.pool_picker.value = None
+    assert panel.loop.heuristic == "entropy"
+    assert panel.loop.pool_sample is None
+
+
+def test_a_heuristic_registered_in_a_cell_appears_in_the_picker(two_class, make_panel):
+    panel = make_panel(two_class[0])
+    heuristics.register("cell_made")(lambda p: np.zeros(len(p)))
+    try:
+        panel.pick(0)
+        panel.submit()
+        assert "cell_made" in panel.heuristic_picker.options
+        panel.heuristic_picker.value = "cell_made"
+        assert panel.loop.heuristic == "cell_made"
+    finally:
+        heuristics.unregister("cell_made")
+
+
+def test_a_failed_round_shows_on_the_panel_and_labeling_goes_on(two_class, make_panel):
+    class Broken(CentroidLearner):
+        def fit(self, *args):
+            raise RuntimeError("fit exploded")
+
+    panel = make_panel(two_class[0], learner=Broken(2), query_size=1)
+    panel.pick(0)
+    panel.submit()
+    assert panel.loop.wait(10)
+    assert "round 1 failed: RuntimeError: fit exploded" in panel.error_line.value
+    assert panel.progress.bar_style == "danger"
+    panel.pick(1)
+    assert panel.submit() is not None
+
+
+def test_an_image_that_fails_to_decode_shows_an_error_and_the_next_loads(tmp_path, loop_factory):
+    paths = []
+    for i in range(3):
+        path = tmp_path / f"{i}.png"
+        Image.fromarray(np.full((4, 4), 50 * i, np.uint8)).save(path)
+        paths.append(path)
+    loop = loop_factory(alw.Dataset(paths, CLASSES), CentroidLearner(2))
+    broken = loop.next()
+    paths[broken].write_bytes(b"garbage")
+    panel = alw.Panel(loop)
+    try:
+        assert panel.current is not None
+        assert panel.current != broken
+        assert f"image {broken}" in panel.error_line.value
+        assert "could not be decoded" in panel.error_line.value
+        assert broken in loop.broken
+    finally:
+        panel.close()
+
+
+def test_the_learning_curve_grows_with_rounds(two_class, make_panel):
+    images, labels = two_class
+    panel = make_panel(images[:40], query_size=2, eval_set=(images[40:], labels[40:]))
+    assert "appears after the first rounds" in panel.curve.value
+    for _ in range(2):
+        for _ in range(2):
+            panel.pick(int(labels[panel.current]))
+            panel.submit()
+        assert panel.loop.wait(10)
+    panel._refresh_state()
+    assert panel.curve.value.startswith("<svg")
+    assert "test accuracy" in panel.curve.value
+    assert panel.curve.value.count("<circle") == 2
+
+
+def test_the_stopping_criterion_and_how_close_it_is_are_shown(two_class, make_panel):
+    panel = make_panel(two_class[0], budget=4)
+    panel.pick(0)
+    panel.submit()
+    assert "budget 1 / 4 (25%)" in panel.stop_line.value
+
+
+def test_when_the_pool_is_exhausted_the_panel_says_so(make_panel):
+    panel = make_panel(np.zeros((2, 3, 3), np.uint8))
+    panel.pick(0)
+    panel.submit()
+    panel.pick(0)
+    panel.submit()
+    assert panel.current is None
+    assert "Nothing left to label" in panel.header.value
