@@ -2,9 +2,10 @@ import gzip
 
 import numpy as np
 import pytest
-from conftest import MNIST
 
 import al_widget as alw
+
+from conftest import MNIST
 
 
 def test_bundled_digits_are_scikit_learns_digits_scaled_to_bytes():

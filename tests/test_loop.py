@@ -5,7 +5,6 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 import torch
-from conftest import CentroidLearner
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
@@ -13,6 +12,8 @@ from PIL import Image
 
 import al_widget as alw
 from al_widget import heuristics
+
+from conftest import CentroidLearner
 
 CLASSES = ["dark", "bright"]
 

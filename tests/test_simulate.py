@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
-from conftest import CentroidLearner
 
 import al_widget as alw
+
+from conftest import CentroidLearner
 
 
 @pytest.fixture(scope="module")
