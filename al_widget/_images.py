@@ -158,7 +158,7 @@ def resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """`image` resized to (H, W) with bilinear filtering (returned as is when it already fits)."""
     if image.shape[:2] == tuple(size):
         return image
-    return np.asarray(Image.fromarray(image).resize((size[1], size[0]), Image.BILINEAR))
+    return np.asarray(Image.fromarray(image).resize((size[1], size[0]), Image.Resampling.BILINEAR))
 
 
 def make_source(images: Any) -> ArraySource | SequenceSource:
@@ -172,4 +172,4 @@ def make_source(images: Any) -> ArraySource | SequenceSource:
             f"images must be an (N, H, W[, 3]) uint8 array or a sequence of arrays / PIL images / paths, "
             f"got {type(images).__name__}"
         )
-    return SequenceSource(images)
+    return SequenceSource(list(images) if isinstance(images, np.ndarray) else images)

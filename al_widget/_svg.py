@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from html import escape
+from typing import Any
 
 import numpy as np
 
@@ -20,7 +20,7 @@ def _ticks(low: float, high: float, count: int = 5) -> np.ndarray:
 
 
 def line_chart(
-    series: dict[str, tuple[Sequence[float], Sequence[float], Sequence[float] | None]],
+    series: dict[str, tuple[Any, Any, Any]],
     *,
     x_label: str,
     y_label: str,
@@ -74,9 +74,9 @@ def line_chart(
         f'<text x="12" y="{top + plot_h / 2}" text-anchor="middle" '
         f'transform="rotate(-90 12 {top + plot_h / 2})">{escape(y_label)}</text>'
     )
-    for k, (name, (x, y, spread)) in enumerate(series.items()):
+    for k, (name, (x_raw, y_raw, spread)) in enumerate(series.items()):
         color = PALETTE[k % len(PALETTE)]
-        x, y = np.asarray(x, float), np.asarray(y, float)
+        x, y = np.asarray(x_raw, float), np.asarray(y_raw, float)
         if spread is not None and len(x) > 1:
             s = np.asarray(spread, float)
             band = np.concatenate(

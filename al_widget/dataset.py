@@ -8,7 +8,7 @@ import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -70,7 +70,7 @@ class Dataset:
         self._annotations: dict[int, ann.Annotation] = {}
         self._version = 0
         self._journal_path = os.fspath(journal) if journal is not None else None
-        self._journal = None
+        self._journal: TextIO | None = None
         if self._journal_path is not None:
             if os.path.exists(self._journal_path) and os.path.getsize(self._journal_path) > 0:
                 raise ValueError(
@@ -253,7 +253,7 @@ class Dataset:
         return int(i)
 
     def _bind(self, i: int, annotation: Any) -> ann.Annotation:
-        expected = TASKS[self.task]
+        expected: type[ann.Label] | type[ann.Boxes] | type[ann.Mask] = TASKS[self.task]
         if not isinstance(annotation, expected):
             raise ValueError(
                 f"a {self.task!r} dataset takes {expected.__name__} annotations, "

@@ -20,6 +20,7 @@ from ._threads import Worker
 from .annotations import Annotation
 from .dataset import Dataset
 from .learners import Cancelled, Classifier, Learner
+from .ranking import Ranking
 from .records import Criterion, RoundRecord
 
 log = logging.getLogger("al_widget")
@@ -115,7 +116,7 @@ class ActiveLoop:
         )
 
     @property
-    def ranking(self) -> ranking.Ranking:
+    def ranking(self) -> Ranking:
         """The latest published ranking (immutable)."""
         return self._ranking
 
@@ -467,7 +468,7 @@ class ActiveLoop:
 
         self.learner.fit(images, targets, progress, lambda: self._cancel or self._worker.closing)
 
-    def _rank(self, heuristic: Any, pool_sample: int | None, version: int) -> ranking.Ranking:
+    def _rank(self, heuristic: Any, pool_sample: int | None, version: int) -> Ranking:
         pool = ranking.sample_pool(self._candidates(), pool_sample, self._rng)
         if self._model_version == 0 or self.learner is None:
             return ranking.build(
@@ -500,6 +501,7 @@ class ActiveLoop:
         loaded = [self._load(chunk) for chunk in chunks]
         kept = [indices for indices, _ in loaded]
         results = []
+        assert self.learner is not None
         for probs in self.executor.map(
             _bound(self.learner, mc_samples), (images for _, images in loaded)
         ):
@@ -549,7 +551,7 @@ class ActiveLoop:
         hidden = self._skipped | set(self._broken)
         return unlabeled[~np.isin(unlabeled, list(hidden))] if hidden else unlabeled
 
-    def _random_ranking(self) -> ranking.Ranking:
+    def _random_ranking(self) -> Ranking:
         pool = ranking.sample_pool(self._candidates(), self._pool_sample, self._main_rng)
         return ranking.build(
             pool,
@@ -584,5 +586,5 @@ class ActiveLoop:
         return source.batch(np.arange(len(source))), labels
 
 
-def _bound(learner: Learner | None, mc_samples: int) -> Callable[[np.ndarray], np.ndarray]:
+def _bound(learner: Learner, mc_samples: int) -> Callable[[np.ndarray], np.ndarray]:
     return functools.partial(_predict, learner, mc_samples)

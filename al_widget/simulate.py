@@ -149,6 +149,10 @@ def simulate(
         )
     if callable(learner) and not hasattr(learner, "fit"):
         learner = learner(seed)
+    if learner is not None and not isinstance(learner, Learner):
+        raise TypeError(
+            f"learner must have fit() and predict_proba() (the Learner protocol), got {learner!r}"
+        )
     loop = ActiveLoop(
         dataset,
         learner,

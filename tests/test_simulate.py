@@ -133,3 +133,9 @@ def test_margin_needs_fewer_labels_than_random_to_reach_90_percent_on_digits(dig
     print(reach)
     assert reach["margin"] is not None
     assert reach["random"] is None or reach["margin"] < reach["random"]
+
+
+def test_a_learner_without_the_protocol_is_refused(two_class):
+    images, labels = two_class
+    with pytest.raises(TypeError, match="learner must have fit\\(\\) and predict_proba\\(\\)"):
+        alw.simulate(images, labels, seed_size=4, budget=8, learner=object(), progress=False)

@@ -313,7 +313,7 @@ class Panel(widgets.VBox):
             return
         with self._lock:
             ranked = self.loop.ranking
-            entries = []
+            entries: list[Entry] = []
             for i in self.loop.queue:
                 if len(entries) == len(self.queue_strip.images):
                     break

@@ -27,7 +27,7 @@ def thumbnail_png(image: np.ndarray, size: int) -> bytes:
     pil = Image.fromarray(image)
     scale = size / max(pil.width, pil.height)
     shape = (max(1, round(pil.width * scale)), max(1, round(pil.height * scale)))
-    pil = pil.resize(shape, Image.NEAREST if scale > 1 else Image.BILINEAR)
+    pil = pil.resize(shape, Image.Resampling.NEAREST if scale > 1 else Image.Resampling.BILINEAR)
     out = io.BytesIO()
     pil.save(out, format="PNG")
     return out.getvalue()
