@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import collections
-import functools
 import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any, TypeVar
 
 import numpy as np
 
-from . import heuristics, ranking
-from ._images import ImageError, resize
+from . import heuristics, ranking, scoring
 from ._threads import Worker
 from .annotations import Annotation
 from .dataset import Dataset
@@ -26,17 +24,6 @@ from .records import Criterion, RoundRecord
 log = logging.getLogger("al_widget")
 Callback = TypeVar("Callback", bound=Callable[..., Any])
 _SAMPLING = {"variance", "bald"}
-
-
-class _Inline:
-    """The executor-shaped default: runs each call in the calling thread, lazily."""
-
-    def map(self, fn: Callable[[Any], Any], iterable: Iterable[Any]) -> Iterator[Any]:
-        return (fn(item) for item in iterable)
-
-
-def _predict(learner: Learner, mc_samples: int, images: np.ndarray) -> np.ndarray:
-    return learner.predict_proba(images, mc_samples)
 
 
 def _set_torch_threads() -> None:
@@ -79,8 +66,10 @@ class ActiveLoop:
         self._pool_sample = pool_sample
         self.query_size, self.budget, self.rounds, self.target = query_size, budget, rounds, target
         self.mc_samples, self.temperature, self.chunk_size = mc_samples, temperature, chunk_size
-        self.executor: Executor | _Inline = executor or _Inline()
-        self._eval = self._check_eval_set(eval_set)
+        self.executor: scoring.MapExecutor = executor or scoring.Inline()
+        self._eval = (
+            scoring.eval_arrays(eval_set, dataset.classes) if eval_set is not None else None
+        )
         self._rng = np.random.default_rng(seed)
         self._main_rng = np.random.default_rng([seed, 1])
         self._lock = threading.RLock()
@@ -397,59 +386,45 @@ class ActiveLoop:
             heuristic, pool_sample = self._heuristic, self._pool_sample
             number = len(self._history) + 1
         self._notify("round_start", number)
-        train_seconds = score_seconds = 0.0
-        n_scored = 0
+        measured: dict[str, Any] = {"train_seconds": 0.0, "score_seconds": 0.0, "n_scored": 0}
+
+        def record(**outcome: Any) -> RoundRecord:
+            return RoundRecord(
+                round=number,
+                model_version=self._model_version,
+                data_version=snapshot.version,
+                n_labels=len(snapshot.indices),
+                heuristic=heuristics.name_of(heuristic),
+                retrained=fit,
+                **measured,
+                **outcome,
+            )
+
         try:
             started = time.perf_counter()
             if fit and len(snapshot.indices):
                 self._state, self._progress = "training", 0.0
                 self._fit(snapshot)
                 self._model_version += 1
-            train_seconds = time.perf_counter() - started
-            self._state = "scoring"
-            started = time.perf_counter()
+            measured["train_seconds"] = time.perf_counter() - started
+            self._state, started = "scoring", time.perf_counter()
             published = self._rank(heuristic, pool_sample, snapshot.version)
-            n_scored = len(published)
-            score_seconds = time.perf_counter() - started
+            measured["n_scored"] = len(published)
+            measured["score_seconds"] = time.perf_counter() - started
             metric, metric_name = self._measure()
-            record = RoundRecord(
-                number,
-                self._model_version,
-                snapshot.version,
-                len(snapshot.indices),
-                heuristics.name_of(heuristic),
-                fit,
-                n_scored,
-                train_seconds,
-                score_seconds,
-                metric,
-                metric_name,
-            )
+            done = record(metric=metric, metric_name=metric_name)
             with self._lock:
                 self._ranking = published
-                self._history.append(record)
+                self._history.append(done)
             self._notify("ranking", published)
         except Exception as error:
-            reason = (
-                "cancelled" if isinstance(error, Cancelled) else f"{type(error).__name__}: {error}"
-            )
-            record = RoundRecord(
-                number,
-                self._model_version,
-                snapshot.version,
-                len(snapshot.indices),
-                heuristics.name_of(heuristic),
-                fit,
-                n_scored,
-                train_seconds,
-                score_seconds,
-                error=reason,
-            )
+            cancelled = isinstance(error, Cancelled)
+            failed = record(error="cancelled" if cancelled else f"{type(error).__name__}: {error}")
             with self._lock:
-                self._history.append(record)
-            if not isinstance(error, Cancelled):
-                log.warning("al_widget: round %d failed: %s", number, reason)
-                self._notify("error", record)
+                self._history.append(failed)
+            if not cancelled:
+                log.warning("al_widget: round %d failed: %s", number, failed.error)
+                self._notify("error", failed)
         finally:
             self._state, self._progress = "idle", 0.0
             with self._lock:
@@ -458,15 +433,20 @@ class ActiveLoop:
 
     def _fit(self, snapshot: Any) -> None:
         assert self.learner is not None
-        indices, images = self._load(snapshot.indices)
-        keep = np.isin(snapshot.indices, indices)
-        targets = snapshot.targets(self.dataset.classes)[keep]
+        loaded = scoring.load(
+            self.dataset, snapshot.indices, getattr(self.learner, "input_size", None)
+        )
+        self._mark_broken(loaded.broken)
+        targets = snapshot.targets(self.dataset.classes)[np.isin(snapshot.indices, loaded.indices)]
 
         def progress(fraction: float) -> None:
             self._progress = float(fraction)
             self._notify("progress", self._progress)
 
-        self.learner.fit(images, targets, progress, lambda: self._cancel or self._worker.closing)
+        self.learner.fit(loaded.images, targets, progress, self._should_stop)
+
+    def _should_stop(self) -> bool:
+        return self._cancel or self._worker.closing
 
     def _rank(self, heuristic: Any, pool_sample: int | None, version: int) -> Ranking:
         pool = ranking.sample_pool(self._candidates(), pool_sample, self._rng)
@@ -481,7 +461,16 @@ class ActiveLoop:
                 data_version=version,
                 heuristic="random",
             )
-        scored, probs = self._predict(pool, self._mc_samples(heuristic))
+        scored, probs, broken = scoring.predict_pool(
+            self.learner,
+            self.dataset,
+            pool,
+            mc_samples=self._mc_samples(heuristic),
+            executor=self.executor,
+            chunk_size=self.chunk_size,
+            should_stop=self._should_stop,
+        )
+        self._mark_broken(broken)
         scores = heuristics.apply(heuristic, probs)
         return ranking.build(
             scored,
@@ -494,47 +483,14 @@ class ActiveLoop:
             heuristic=heuristics.name_of(heuristic),
         )
 
-    def _predict(self, pool: np.ndarray, mc_samples: int) -> tuple[np.ndarray, np.ndarray]:
-        chunks = [
-            pool[start : start + self.chunk_size] for start in range(0, len(pool), self.chunk_size)
-        ]
-        loaded = [self._load(chunk) for chunk in chunks]
-        kept = [indices for indices, _ in loaded]
-        results = []
-        assert self.learner is not None
-        for probs in self.executor.map(
-            _bound(self.learner, mc_samples), (images for _, images in loaded)
-        ):
-            if self._cancel or self._worker.closing:
-                raise Cancelled("scoring stopped")
-            results.append(np.asarray(probs))
-        if not results:
-            return np.zeros(0, np.int64), np.zeros((0, len(self.dataset.classes), mc_samples))
-        return np.concatenate(kept), np.concatenate(results)
-
-    def _load(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        size = getattr(self.learner, "input_size", None)
-        try:
-            return indices, self.dataset.batch(indices, size)
-        except ImageError:
-            good, images = [], []
-            for i in indices:
-                try:
-                    images.append(self.dataset.batch([i], size)[0])
-                    good.append(int(i))
-                except ImageError as error:
-                    with self._lock:
-                        self._broken[int(i)] = str(error)
-            if not images:
-                raise
-            shape = size or images[0].shape[:2]
-            return np.array(good, np.int64), np.stack([resize(image, shape) for image in images])
+    def _mark_broken(self, broken: dict[int, str]) -> None:
+        if broken:
+            with self._lock:
+                self._broken.update(broken)
 
     def _measure(self) -> tuple[float | None, str | None]:
         if self._eval is not None and self._model_version > 0 and self.learner is not None:
-            images, labels = self._eval
-            probs = self.learner.predict_proba(images, 1)
-            return float((probs.mean(axis=2).argmax(axis=1) == labels).mean()), "accuracy"
+            return scoring.accuracy(self.learner, *self._eval), "accuracy"
         if len(self._agreement) >= 5:
             return float(np.mean(self._agreement)), "agreement"
         return None, None
@@ -568,23 +524,3 @@ class ActiveLoop:
         predicted = self._ranking.predicted_of(i)
         if predicted is not None and hasattr(annotation, "class_id"):
             self._agreement.append(predicted == annotation.class_id(self.dataset.classes))  # type: ignore[union-attr]
-
-    def _check_eval_set(
-        self, eval_set: tuple[Any, Any] | None
-    ) -> tuple[np.ndarray, np.ndarray] | None:
-        if eval_set is None:
-            return None
-        images, labels = eval_set
-        source = Dataset(images, self.dataset.classes)
-        labels = np.array(
-            [source.class_id(v if isinstance(v, str) else int(v)) for v in labels], dtype=np.int64
-        )
-        if len(labels) != len(source):
-            raise ValueError(
-                f"eval_set needs one label per image: {len(source)} images, {len(labels)} labels"
-            )
-        return source.batch(np.arange(len(source))), labels
-
-
-def _bound(learner: Learner, mc_samples: int) -> Callable[[np.ndarray], np.ndarray]:
-    return functools.partial(_predict, learner, mc_samples)

@@ -492,3 +492,11 @@ TestCommitUndoSkipRetrain = CommitUndoSkipRetrain.TestCase
 TestCommitUndoSkipRetrain.settings = settings(
     max_examples=25, stateful_step_count=25, deadline=None
 )
+
+
+def test_an_eval_set_with_a_label_per_image_missing_is_refused(two_class, centroid):
+    images, labels = two_class
+    with pytest.raises(ValueError, match="eval_set needs one label per image: 10 images, 9 labels"):
+        alw.ActiveLoop(
+            alw.Dataset(images, CLASSES), centroid, eval_set=(images[:10], labels[:9]), start=False
+        )

@@ -1,0 +1,112 @@
+"""Scoring a pool with a learner: images loaded in chunks, predictions through an executor."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from ._images import ImageError, resize
+from .dataset import Dataset
+from .learners import Cancelled, Learner
+
+
+class MapExecutor(Protocol):
+    """Anything with `map(fn, iterable)`: a concurrent.futures Executor, a Dask client's executor."""
+
+    def map(self, fn: Callable[[Any], Any], iterable: Iterable[Any]) -> Iterator[Any]: ...
+
+
+class Inline:
+    """The default executor: runs each call lazily in the calling thread."""
+
+    def map(self, fn: Callable[[Any], Any], iterable: Iterable[Any]) -> Iterator[Any]:
+        return (fn(item) for item in iterable)
+
+
+@dataclass
+class Loaded:
+    """Images that could be read, their dataset indices, and why the others could not."""
+
+    indices: np.ndarray
+    images: np.ndarray
+    broken: dict[int, str] = field(default_factory=dict)
+
+
+def load(dataset: Dataset, indices: np.ndarray, size: tuple[int, int] | None) -> Loaded:
+    """The readable images among `indices` as one batch; unreadable ones are left out with their reason."""
+    try:
+        return Loaded(np.asarray(indices, np.int64), dataset.batch(indices, size))
+    except ImageError:
+        good, images, broken = [], [], {}
+        for i in indices:
+            try:
+                images.append(dataset.image(int(i)))
+                good.append(int(i))
+            except ImageError as error:
+                broken[int(i)] = str(error)
+        if not images:
+            raise
+        shape = size or images[0].shape[:2]
+        return Loaded(
+            np.array(good, np.int64), np.stack([resize(im, shape) for im in images]), broken
+        )
+
+
+def _predict(learner: Learner, mc_samples: int, images: np.ndarray) -> np.ndarray:
+    return np.asarray(learner.predict_proba(images, mc_samples))
+
+
+def predict_pool(
+    learner: Learner,
+    dataset: Dataset,
+    pool: np.ndarray,
+    *,
+    mc_samples: int,
+    executor: MapExecutor,
+    chunk_size: int,
+    should_stop: Callable[[], bool],
+) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
+    """Indices, class probabilities (n, C, I) and unreadable images of `pool`, chunk by chunk."""
+    size = getattr(learner, "input_size", None)
+    kept: list[np.ndarray] = []
+    broken: dict[int, str] = {}
+
+    def chunks() -> Iterator[np.ndarray]:
+        for start in range(0, len(pool), chunk_size):
+            loaded = load(dataset, pool[start : start + chunk_size], size)
+            kept.append(loaded.indices)
+            broken.update(loaded.broken)
+            yield loaded.images
+
+    results = []
+    for probs in executor.map(functools.partial(_predict, learner, mc_samples), chunks()):
+        if should_stop():
+            raise Cancelled("scoring stopped")
+        results.append(probs)
+    if not results:
+        return np.zeros(0, np.int64), np.zeros((0, len(dataset.classes), mc_samples)), broken
+    return np.concatenate(kept), np.concatenate(results), broken
+
+
+def accuracy(learner: Learner, images: np.ndarray, labels: np.ndarray) -> float:
+    """The fraction of `images` whose most probable class is their label."""
+    probs = learner.predict_proba(images, 1)
+    return float((np.asarray(probs).mean(axis=2).argmax(axis=1) == labels).mean())
+
+
+def eval_arrays(eval_set: tuple[Any, Any], classes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """An (images, labels) evaluation set as an (N, H, W, 3) batch and class ids, checked."""
+    images, labels = eval_set
+    source = Dataset(images, classes)
+    ids = np.array(
+        [source.class_id(v if isinstance(v, str) else int(v)) for v in labels], dtype=np.int64
+    )
+    if len(ids) != len(source):
+        raise ValueError(
+            f"eval_set needs one label per image: {len(source)} images, {len(ids)} labels"
+        )
+    return source.batch(np.arange(len(source))), ids
