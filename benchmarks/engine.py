@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import threading
 import time
 import tracemalloc
 
@@ -55,7 +54,9 @@ def commit_latency(
     return {**stats(waits), "rounds_finished": rounds, "worker_busy_fraction": busy / commits}
 
 
-def mnist_loop(n_pool: int, n_labels: int, pool_sample: int | None = None) -> tuple[ActiveLoop, np.ndarray]:
+def mnist_loop(
+    n_pool: int, n_labels: int, pool_sample: int | None = None
+) -> tuple[ActiveLoop, np.ndarray]:
     """A started loop on `n_pool` MNIST images with `n_labels` of them labeled by the oracle."""
     images, labels = mnist(MNIST)
     images, labels = images[:n_pool], labels[:n_pool]
@@ -98,7 +99,10 @@ def throughput(n_images: int, repeats: int) -> dict[str, float]:
         torch.set_num_threads(threads)
         for mc in (1, 20):
             learner.predict_proba(pool[:256], mc)  # warm-up
-            seconds = [timed_ms(lambda: learner.predict_proba(pool, mc))[0] / 1e3 for _ in range(repeats)]  # noqa: B023
+            seconds = [
+                timed_ms(lambda mc=mc: learner.predict_proba(pool, mc))[0] / 1e3
+                for _ in range(repeats)
+            ]
             out[f"threads={threads} mc={mc}"] = n_images / float(np.median(seconds))
     return out
 
@@ -133,7 +137,7 @@ def memory(n_pool: int, n_labels: int) -> dict[str, float]:
 
 def reply_time(n_pool: int, n_labels: int, seconds: float, every: float) -> dict[str, object]:
     """Milliseconds of a handler-like call on the main thread while the worker trains and scores."""
-    loop, labels = mnist_loop(n_pool, n_labels)
+    loop, _ = mnist_loop(n_pool, n_labels)
     by_state: dict[str, list[float]] = {"training": [], "scoring": [], "idle": []}
     stop = time.perf_counter() + seconds
 
@@ -181,7 +185,9 @@ def main() -> None:
 
     a = {}
     for pool_sample in (100, None):
-        a[f"pool_sample={pool_sample}"] = commit_latency(random_pool(args.pool), pool_sample, args.commits, args.think)
+        a[f"pool_sample={pool_sample}"] = commit_latency(
+            random_pool(args.pool), pool_sample, args.commits, args.think
+        )
         print("(a)", pool_sample, a[f"pool_sample={pool_sample}"])
     b = round_time(args.mnist_pool, args.labels, args.rounds)
     print("(b)", b)
@@ -195,43 +201,90 @@ def main() -> None:
     pool_k = f"{args.pool // 1000}k"
     figures = []
     for key, found in a.items():
-        figures.append(Figure(
-            f"(a) commit+next p95, {pool_k} pool, {key}", found["p95"], "ms", "p95 <= 20 ms", found["p95"] <= 20,
-            f"p50 {found['p50']:.2f} ms, max {found['max']:.1f} ms, {found['n']} commits, "
-            f"worker busy {found['worker_busy_fraction']:.0%}, {found['rounds_finished']} rounds",
-        ))
+        figures.append(
+            Figure(
+                f"(a) commit+next p95, {pool_k} pool, {key}",
+                found["p95"],
+                "ms",
+                "p95 <= 20 ms",
+                found["p95"] <= 20,
+                f"p50 {found['p50']:.2f} ms, max {found['max']:.1f} ms, {found['n']} commits, "
+                f"worker busy {found['worker_busy_fraction']:.0%}, {found['rounds_finished']} rounds",
+            )
+        )
     rs = b["round_s"]
-    figures.append(Figure(
-        f"(b) train+re-rank round, {args.labels} labels, {args.mnist_pool // 1000}k MNIST pool", rs["p50"], "s",
-        "<= 3 s", rs["p50"] <= 3,
-        f"p95 {rs['p95']:.2f} s; train p50 {b['train_s']['p50']:.2f} s, score p50 {b['score_s']['p50']:.2f} s "
-        f"({b['n_scored']} images), {rs['n']} rounds, {WORKER_THREADS} torch thread",
-    ))
-    figures.append(Figure(
-        "(c) scoring in the loop (load + predict + rank)", b["in_loop_images_per_s"], "img/s", ">= 5,000 img/s",
-        b["in_loop_images_per_s"] >= 5000, f"worker, {WORKER_THREADS} thread, mc_samples=1",
-    ))
+    figures.append(
+        Figure(
+            f"(b) train+re-rank round, {args.labels} labels, {args.mnist_pool // 1000}k MNIST pool",
+            rs["p50"],
+            "s",
+            "<= 3 s",
+            rs["p50"] <= 3,
+            f"p95 {rs['p95']:.2f} s; train p50 {b['train_s']['p50']:.2f} s, score p50 {b['score_s']['p50']:.2f} s "
+            f"({b['n_scored']} images), {rs['n']} rounds, {WORKER_THREADS} torch thread",
+        )
+    )
+    figures.append(
+        Figure(
+            "(c) scoring in the loop (load + predict + rank)",
+            b["in_loop_images_per_s"],
+            "img/s",
+            ">= 5,000 img/s",
+            b["in_loop_images_per_s"] >= 5000,
+            f"worker, {WORKER_THREADS} thread, mc_samples=1",
+        )
+    )
     for key, rate in c.items():
         target = ">= 5,000 img/s" if "mc=1" in key else ""
-        figures.append(Figure(f"(c) predict_proba {key}", rate, "img/s", target, rate >= 5000 if target else None))
-    figures.append(Figure(
-        f"(d) memory per image, steady, {pool_k} pool, pool_sample=None", d["pool_sample=None steady B/img"], "B",
-        "<= 1 KiB", d["pool_sample=None steady B/img"] <= 1024,
-        f"default pool_sample=100: {d['pool_sample=100 steady B/img']:.1f} B; RSS delta {d['pool_sample=None RSS delta B/img']:.0f} B",
-    ))
-    figures.append(Figure(
-        f"(d) memory per image, peak during a full-pool round", d["pool_sample=None round peak B/img"], "B",
-        "(transient)", None, f"pool_sample=100: {d['pool_sample=100 round peak B/img']:.0f} B (tracemalloc; torch buffers not traced)",
-    ))
+        figures.append(
+            Figure(
+                f"(c) predict_proba {key}", rate, "img/s", target, rate >= 5000 if target else None
+            )
+        )
+    figures.append(
+        Figure(
+            f"(d) memory per image, steady, {pool_k} pool, pool_sample=None",
+            d["pool_sample=None steady B/img"],
+            "B",
+            "<= 1 KiB",
+            d["pool_sample=None steady B/img"] <= 1024,
+            f"default pool_sample=100: {d['pool_sample=100 steady B/img']:.1f} B; RSS delta {d['pool_sample=None RSS delta B/img']:.0f} B",
+        )
+    )
+    figures.append(
+        Figure(
+            "(d) memory per image, peak during a full-pool round",
+            d["pool_sample=None round peak B/img"],
+            "B",
+            "(transient)",
+            None,
+            f"pool_sample=100: {d['pool_sample=100 round peak B/img']:.0f} B (tracemalloc; torch buffers not traced)",
+        )
+    )
     for key, label in (("training_ms", "training"), ("busy_ms", "training or scoring")):
         found = e[key]
         if found.get("n"):
-            figures.append(Figure(
-                f"(e) handler call p95 while {label}", found["p95"], "ms", "p95 <= 50 ms", found["p95"] <= 50,
-                f"p50 {found['p50']:.2f} ms, max {found['max']:.1f} ms, {found['n']} calls",
-            ))
+            figures.append(
+                Figure(
+                    f"(e) handler call p95 while {label}",
+                    found["p95"],
+                    "ms",
+                    "p95 <= 50 ms",
+                    found["p95"] <= 50,
+                    f"p50 {found['p50']:.2f} ms, max {found['max']:.1f} ms, {found['n']} calls",
+                )
+            )
     print_table("al_widget engine", figures)
-    write_json("engine", figures, commit_latency=a, round=b, throughput=c, memory=d, reply=e, args=vars(args))
+    write_json(
+        "engine",
+        figures,
+        commit_latency=a,
+        round=b,
+        throughput=c,
+        memory=d,
+        reply=e,
+        args=vars(args),
+    )
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ round, test accuracy on a held-out 20% of the MNIST test set, mean curve over `-
 Random is also run past the budget with 50 labels per round (`--random-extend`): its model at n labels
 does not depend on earlier rounds (weights reset each fit), so this only coarsens its curve.
 
-    python benchmarks/label_efficiency.py [--quick] [--budget 600] [--repeats 3] [--pool-sample 2000]
+    python benchmarks/label_efficiency.py [--quick] [--budget 500] [--repeats 3] [--pool-sample 2000]
 """
 
 from __future__ import annotations
@@ -22,20 +22,39 @@ from al_widget.datasets import digits, mnist
 
 SEED = 20
 GOALS = (0.90, 0.95)
-ANCHOR = {"random": 835, "bald": 335, "variance ratios": 295}  # acquired labels to 95%, Gal et al. Table 1
+ANCHOR = {
+    "random": 835,
+    "bald": 335,
+    "variance ratios": 295,
+}  # acquired labels to 95%, Gal et al. Table 1
 
 
-def extended_random(images: np.ndarray, labels: np.ndarray, args: argparse.Namespace) -> dict[str, object]:
+def extended_random(
+    images: np.ndarray, labels: np.ndarray, args: argparse.Namespace
+) -> dict[str, object]:
     """Random's mean curve up to `--random-extend` labels, 50 per round."""
     curves = [
-        simulate(images, labels, "random", budget=args.random_extend, query_size=50, seed=seed,
-                 pool_sample=args.pool_sample, progress=False)
+        simulate(
+            images,
+            labels,
+            "random",
+            budget=args.random_extend,
+            query_size=50,
+            seed=seed,
+            pool_sample=args.pool_sample,
+            progress=False,
+        )
         for seed in range(args.repeats)
     ]
     n = curves[0].n_labels
     mean = np.mean([c.accuracy for c in curves], axis=0)
     reach = {g: next((int(k) for k, a in zip(n, mean, strict=True) if a >= g), None) for g in GOALS}
-    return {"n_labels": n, "mean": mean, "std": np.std([c.accuracy for c in curves], axis=0), "reach": reach}
+    return {
+        "n_labels": n,
+        "mean": mean,
+        "std": np.std([c.accuracy for c in curves], axis=0),
+        "reach": reach,
+    }
 
 
 def acquired(total: int | None) -> int | None:
@@ -47,27 +66,46 @@ def main() -> None:
     """Run the comparison, print the table and curves, write JSON and SVG."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="bundled 8x8 digits, small budget")
-    parser.add_argument("--budget", type=int, default=600, help="labels per run, seed included")
+    parser.add_argument("--budget", type=int, default=500, help="labels per run, seed included")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--pool-sample", type=int, default=2000, help="pool images scored per round (0: all)")
+    parser.add_argument(
+        "--pool-sample", type=int, default=2000, help="pool images scored per round (0: all)"
+    )
     parser.add_argument("--heuristics", default="random,margin,entropy,bald")
     parser.add_argument("--random-extend", type=int, default=1500, help="0 to skip")
     args = parser.parse_args()
     if args.quick:
         images, labels = digits()
-        args.budget, args.repeats, args.random_extend, args.heuristics = 150, 2, 400, "random,margin"
+        args.budget, args.repeats, args.random_extend, args.heuristics = (
+            150,
+            2,
+            400,
+            "random,margin",
+        )
         data = "digits (1,797 8x8)"
     else:
         images, labels = mnist(MNIST)
         data = "MNIST t10k (8,000 pool / 2,000 test)"
     args.pool_sample = args.pool_sample or None
     names = args.heuristics.split(",")
-    print(f"label efficiency on {data}: {names}, budget {args.budget}, {args.repeats} seeds, "
-          f"pool_sample={args.pool_sample}; {machine()['note']}", flush=True)
+    print(
+        f"label efficiency on {data}: {names}, budget {args.budget}, {args.repeats} seeds, "
+        f"pool_sample={args.pool_sample}; {machine()['note']}",
+        flush=True,
+    )
 
     started = time.perf_counter()
-    result = compare(images, labels, names, repeats=args.repeats, budget=args.budget, seed_size=SEED,
-                     query_size=10, test_size=0.2, pool_sample=args.pool_sample)
+    result = compare(
+        images,
+        labels,
+        names,
+        repeats=args.repeats,
+        budget=args.budget,
+        seed_size=SEED,
+        query_size=10,
+        test_size=0.2,
+        pool_sample=args.pool_sample,
+    )
     minutes = (time.perf_counter() - started) / 60
     print(result.table())
     reach = {g: result.labels_to_reach(g) for g in GOALS}
@@ -89,29 +127,72 @@ def main() -> None:
     for name in [n for n in names if n != "random"]:
         mine, base = reach[0.95].get(name), reach[0.95].get("random")
         if mine is None:
-            figures.append(Figure(f"{name} / random at 95% (acquired)", None, "", "<= 0.35x", False,
-                                  f"{name} did not reach 95% within {args.budget} labels"))
+            figures.append(
+                Figure(
+                    f"{name} / random at 95% (acquired)",
+                    None,
+                    "",
+                    "<= 0.35x",
+                    False,
+                    f"{name} did not reach 95% within {args.budget} labels",
+                )
+            )
             continue
         bound = base is None
         ratio = acquired(mine) / acquired(base if base is not None else horizon)
-        detail = (f"upper bound: random > {horizon}" if bound else f"total labels {mine / base:.2f}x") + \
-            f"; Gal et al.: BALD 335/835 = 0.40, var ratios 295/835 = 0.35"
-        figures.append(Figure(f"{name} / random at 95% (acquired)", ratio, "x", "<= 0.35x", ratio <= 0.35,
-                              ("< " if bound else "") + detail))
-    rounds = [s for curves in result.curves.values() for c in curves for s in c.train_seconds + c.score_seconds]
-    figures.append(Figure("round time (train + score), median", float(np.median(rounds)), "s", "", None,
-                          f"whole comparison {minutes:.1f} min"))
+        detail = (
+            f"upper bound: random > {horizon}" if bound else f"total labels {mine / base:.2f}x"
+        ) + "; Gal et al.: BALD 335/835 = 0.40, var ratios 295/835 = 0.35"
+        figures.append(
+            Figure(
+                f"{name} / random at 95% (acquired)",
+                ratio,
+                "x",
+                "<= 0.35x",
+                ratio <= 0.35,
+                ("< " if bound else "") + detail,
+            )
+        )
+    rounds = [
+        s
+        for curves in result.curves.values()
+        for c in curves
+        for s in c.train_seconds + c.score_seconds
+    ]
+    figures.append(
+        Figure(
+            "round time (train + score), median",
+            float(np.median(rounds)),
+            "s",
+            "",
+            None,
+            f"whole comparison {minutes:.1f} min",
+        )
+    )
     print_table(f"label efficiency, {data}", figures)
 
     RESULTS.mkdir(exist_ok=True)
     svg = Path(RESULTS / ("label_efficiency_quick.svg" if args.quick else "label_efficiency.svg"))
     svg.write_text(result._repr_svg_())
     print(f"wrote {svg}")
-    curves = {name: {"n_labels": result.n_labels(name), "mean": result.mean(name), "std": result.std(name)}
-              for name in names}
-    write_json("label_efficiency_quick" if args.quick else "label_efficiency", figures, args=vars(args),
-               data=data, reach={str(g): r for g, r in reach.items()}, curves=curves,
-               random_extended=extended, anchor_acquired_to_95=ANCHOR)
+    curves = {
+        name: {
+            "n_labels": result.n_labels(name),
+            "mean": result.mean(name),
+            "std": result.std(name),
+        }
+        for name in names
+    }
+    write_json(
+        "label_efficiency_quick" if args.quick else "label_efficiency",
+        figures,
+        args=vars(args),
+        data=data,
+        reach={str(g): r for g, r in reach.items()},
+        curves=curves,
+        random_extended=extended,
+        anchor_acquired_to_95=ANCHOR,
+    )
 
 
 if __name__ == "__main__":
