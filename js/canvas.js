@@ -1014,6 +1014,9 @@ function render({ model, el }) {
 
   /** @param {KeyboardEvent} e */
   function onKeyDown(e) {
+    // Heard on window in the capture phase, before anything on document: a panel's ipyevents
+    // stops every key there while the mouse is over the panel, and JupyterLab reads shortcuts there.
+    if (!(e.target instanceof Node) || !stage.contains(e.target)) return;
     if (handleKey(e)) {
       e.preventDefault();
       e.stopPropagation();
@@ -1045,10 +1048,41 @@ function render({ model, el }) {
   canvas.addEventListener("pointerleave", onPointerLeave);
   canvas.addEventListener("wheel", onWheel, { passive: false });
   canvas.addEventListener("contextmenu", (e) => e.preventDefault());
-  stage.addEventListener("keydown", onKeyDown);
+  window.addEventListener("keydown", onKeyDown, true);
   stage.addEventListener("keyup", onKeyUp);
   window.addEventListener("keyup", onKeyUp);
   window.addEventListener("blur", onBlur);
+
+  // The panel around the canvas handles digits, Enter, S and Z (ipyevents): keep JupyterLab's
+  // shortcuts quiet over all of it, not only over the stage. Lumino stops looking at the first
+  // element carrying the attribute but matches a selector such as `:focus` below it first, so
+  // a focused button needs it too. The view may be attached after render.
+  /** @type {MutationObserver | null} */
+  let attachWatch = null;
+  /** @type {Element | null} */
+  let quieted = null;
+  /** @param {FocusEvent} e */
+  function quietTarget(e) {
+    if (e.target instanceof Element) e.target.setAttribute("data-lm-suppress-shortcuts", "true");
+  }
+  function quietPanel() {
+    if (!el.isConnected) return false;
+    quieted = el.closest(".alw-panel");
+    if (quieted) {
+      quieted.setAttribute("data-lm-suppress-shortcuts", "true");
+      quieted.addEventListener("focusin", quietTarget);
+    }
+    return true;
+  }
+  if (!quietPanel()) {
+    attachWatch = new MutationObserver(() => {
+      if (quietPanel() && attachWatch) {
+        attachWatch.disconnect();
+        attachWatch = null;
+      }
+    });
+    attachWatch.observe(document, { childList: true, subtree: true });
+  }
 
   parseColors();
   schedule("reset");
@@ -1059,6 +1093,11 @@ function render({ model, el }) {
     if (frame) cancelAnimationFrame(frame);
     frame = 0;
     observer.disconnect();
+    if (attachWatch) attachWatch.disconnect();
+    attachWatch = null;
+    if (quieted) quieted.removeEventListener("focusin", quietTarget);
+    quieted = null;
+    window.removeEventListener("keydown", onKeyDown, true);
     window.removeEventListener("keyup", onKeyUp);
     window.removeEventListener("blur", onBlur);
     for (const [event, cb] of listeners) model.off(event, cb);
