@@ -122,7 +122,14 @@ class Panel(widgets.VBox):
             tools.append(opacity)
         buttons = widgets.HBox([self.submit_button, self.skip_button, self.undo_button])
         left = widgets.VBox(
-            [self.header, self.canvas, self.picker, widgets.HBox(tools), buttons, self.error_line],
+            [
+                self.header,
+                self.canvas,
+                self.picker,
+                widgets.HBox(tools, layout=widgets.Layout(flex_flow="row wrap")),
+                buttons,
+                self.error_line,
+            ],
             layout=widgets.Layout(width="60%"),
         )
         right = widgets.VBox(
@@ -298,8 +305,10 @@ class Panel(widgets.VBox):
         parts = [f"<b>image {i}</b>"]
         if not self.loop.has_learner:
             parts.append("no learner for this task yet: the pool is ranked at random")
-        elif ranked.model_version == 0 or score is None:
+        elif ranked.model_version == 0:
             parts.append("picked at random (no model yet)")
+        elif score is None:
+            parts.append(f"not in the pool sample model v{ranked.model_version} scored")
         else:
             parts.append(
                 f"{ranked.heuristic} score {score:.3f} · ranked by model v{ranked.model_version}"
@@ -327,13 +336,13 @@ class Panel(widgets.VBox):
                 entries.append(Entry(int(i), image, ranked.score_of(int(i)), ranked.model_version))
             self.queue_strip.update(entries)
 
-    def _refresh_state(self) -> None:
+    def _refresh_state(self, state: str | None = None) -> None:
         loop = self.loop
         self.refresh_heuristics()
         rounds = [r for r in loop.history if r.ok and r.retrained]
         self.status.value = (
             f"round {len(loop.history)} · {len(self.dataset.labeled)} labels · model v{loop.model_version}"
-            f" · {loop.state}"
+            f" · {state or loop.state}"
         )
         lines = [f"{c} ({c.fraction:.0%})" for c in loop.criteria()]
         if loop.is_done:
@@ -378,7 +387,8 @@ class Panel(widgets.VBox):
             else:
                 self._refresh_header()
                 self._refresh_queue()
-            self._refresh_state()
+            # The loop still says "scoring" while it tells its observers about the new ranking.
+            self._refresh_state("idle")
 
     def _on_error(self, record: RoundRecord) -> None:
         if self._closed:
