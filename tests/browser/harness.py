@@ -146,6 +146,22 @@ def open_notebook(page: Any, server: LabServer, name: str, timeout: float = 60.0
     wait_for_kernel(page, timeout)
 
 
+def open_notebook_in_workspace(
+    page: Any, server: LabServer, name: str, workspace: str, timeout: float = 60.0
+) -> None:
+    """Open ``name`` in its own named workspace, so tabs another page left open are not restored."""
+    page.goto(f"{server.url}/lab/workspaces/{workspace}/tree/{name}?token={server.token}")
+    page.wait_for_function(
+        """(name) => {
+            const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+            return !!w && !!w.context && w.context.path === name;
+        }""",
+        arg=name,
+        timeout=timeout * 1000,
+    )
+    wait_for_kernel(page, timeout)
+
+
 def wait_for_kernel(page: Any, timeout: float = 60.0) -> None:
     """Wait until the current notebook has a kernel that is idle."""
     page.wait_for_function(

@@ -1,0 +1,272 @@
+"""The labeling panel in a real JupyterLab and Chromium: real mouse and keys, state read in the kernel."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from . import harness
+
+pytestmark = pytest.mark.browser
+
+DEBOUNCE = 0.35  # a little over Panel.debounce: a submit sooner after an image shows is refused
+SCENE_W, SCENE_H = 120, 80  # scene() in notebooks/panel.ipynb
+TOL = 1.0  # image pixels
+
+
+class PanelDriver:
+    """One panel of notebooks/panel.ipynb, found by its class alw-test-<name>."""
+
+    def __init__(self, page: Any, name: str) -> None:
+        self.page = page
+        self.name = name
+        self.root = page.locator(f".alw-test-{name}")
+        self.stage = self.root.locator(".alw-stage")
+        self.canvas = self.root.locator(".alw-stage canvas")
+
+    def info(self) -> dict[str, Any]:
+        """What the kernel holds for this panel (see info() in the notebook)."""
+        return dict(json.loads(harness.kernel_exec(self.page, f"info({self.name!r})")))
+
+    def wait(
+        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 10.0
+    ) -> dict[str, Any]:
+        """Poll info() until ``predicate`` holds; raise on timeout."""
+        deadline = time.monotonic() + timeout
+        state = self.info()
+        while not predicate(state):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"panel {self.name} never matched; last: {state}")
+            time.sleep(0.05)
+            state = self.info()
+        return state
+
+    def wait_drawn(self, image_id: int) -> None:
+        """Wait until the canvas has drawn the image with ``image_id``."""
+        self.root.locator(f'.alw-stage[data-image-loaded="{image_id}"]').wait_for()
+
+    def ready(self) -> dict[str, Any]:
+        """Scroll the panel into view, wait for its image, hover it; return info()."""
+        self.root.scroll_into_view_if_needed()
+        state = self.info()
+        self.wait_drawn(state["image_id"])
+        self.hover()
+        time.sleep(DEBOUNCE)
+        return state
+
+    def hover(self) -> None:
+        """Put the mouse over the panel's header line (over the panel, not on the canvas)."""
+        bb = self.root.bounding_box()
+        self.page.mouse.move(bb["x"] + bb["width"] * 0.3, bb["y"] + 8)
+
+    def at(self, x: float, y: float) -> tuple[float, float]:
+        """The page point over image pixel (x, y) of a scene image in the fitted view."""
+        bb = self.canvas.bounding_box()
+        s = min(bb["width"] / SCENE_W, bb["height"] / SCENE_H)
+        left = bb["x"] + (bb["width"] - SCENE_W * s) / 2
+        top = bb["y"] + (bb["height"] - SCENE_H * s) / 2
+        return left + x * s, top + y * s
+
+    def drag(self, a: tuple[float, float], b: tuple[float, float], steps: int = 15) -> None:
+        """Drag with the left button from image point ``a`` to ``b``."""
+        mouse = self.page.mouse
+        mouse.move(*self.at(*a))
+        mouse.down()
+        mouse.move(*self.at(*b), steps=steps)
+        mouse.up()
+
+    def captions(self) -> list[str]:
+        """The thumbnail captions, as shown."""
+        return list(
+            self.root.locator(".alw-queue .widget-html").evaluate_all(
+                "(els) => els.map((e) => e.innerText.trim()).filter((t) => t)"
+            )
+        )
+
+    def error_text(self) -> str:
+        """The panel's error line, as shown (empty when there is none)."""
+        return "\n".join(self.root.locator("span[style*='#b00']").all_inner_texts())
+
+
+@pytest.fixture(scope="module")
+def page(lab: harness.LabServer, new_page: Any) -> Any:
+    """The panel notebook, opened and run once for this module."""
+    page = new_page(height=1100)
+    harness.open_notebook_in_workspace(page, lab, "panel.ipynb", "panel")
+    for index in range(7):
+        harness.run_cell(page, index)
+    page.wait_for_selector(".alw-test-broken .alw-stage canvas")
+    return page
+
+
+def test_digit_key_labels_the_shown_image_and_loads_another(page: Any) -> None:
+    panel = PanelDriver(page, "classify")
+    shown = panel.ready()
+    page.keyboard.press("7")
+    state = panel.wait(lambda s: str(shown["current"]) in s["labels"])
+    assert state["labels"][str(shown["current"])] == "7"
+    assert state["current"] not in (None, shown["current"])
+    assert state["image_id"] > shown["image_id"]
+    panel.wait_drawn(state["image_id"])
+    assert panel.error_text() == ""
+    harness.screenshot(page, "panel_classify_after_digit", panel.root)
+
+
+def test_z_undoes_the_last_submit_and_shows_that_image_again(page: Any) -> None:
+    panel = PanelDriver(page, "classify")
+    shown = panel.ready()
+    page.keyboard.press("4")
+    panel.wait(lambda s: str(shown["current"]) in s["labels"])
+    page.keyboard.press("z")
+    state = panel.wait(lambda s: s["current"] == shown["current"])
+    assert str(shown["current"]) not in state["labels"]
+    panel.wait_drawn(state["image_id"])
+    assert state["image_id"] > shown["image_id"]
+
+
+def test_clicking_a_thumbnail_opens_that_image(page: Any) -> None:
+    panel = PanelDriver(page, "classify")
+    shown = panel.ready()
+    third = panel.root.locator(".alw-queue img").nth(2)
+    index = shown["queue"][2]
+    assert panel.captions()[2].startswith(f"#{index}\n")
+    third.click()
+    state = panel.wait(lambda s: s["current"] == index)
+    panel.wait_drawn(state["image_id"])
+    assert state["labels"].get(str(index)) is None
+
+
+def test_box_drawn_then_enter_stores_it_in_image_pixels(page: Any) -> None:
+    panel = PanelDriver(page, "detect")
+    shown = panel.ready()
+    page.keyboard.press("2")  # class "cat"
+    panel.drag((20, 15), (70, 55))
+    harness.screenshot(page, "panel_detect_box_drawn", panel.root)
+    page.keyboard.press("Enter")
+    state = panel.wait(lambda s: str(shown["current"]) in s["labels"])
+    stored = state["labels"][str(shown["current"])]
+    assert stored["labels"] == [1]
+    assert stored["xyxy"][0] == pytest.approx([20, 15, 70, 55], abs=TOL)
+    assert state["current"] != shown["current"]
+
+
+def test_brush_stroke_submitted_is_stored_as_the_mask(page: Any, lab: harness.LabServer) -> None:
+    panel = PanelDriver(page, "segment")
+    shown = panel.ready()
+    page.keyboard.press("3")  # class "dog"
+    panel.drag((20, 40), (80, 40), steps=25)
+    harness.screenshot(page, "panel_segment_stroke", panel.root)
+    panel.root.locator("button[title=Submit]").click()
+    i = shown["current"]
+    panel.wait(lambda s: s["labels"].get(str(i)) == "mask")
+    harness.kernel_exec(page, f"save_mask('segment', {i})")
+    mask = np.load(lab.state_dir / "segment.npy")
+    assert mask.shape == (SCENE_H, SCENE_W)
+    assert set(np.unique(mask)) == {0, 2}
+    assert (mask[38:43, 22:79] == 2).all()
+    assert (mask[:34] == 0).all()
+    assert (mask[47:] == 0).all()
+    assert (mask[:, :14] == 0).all()
+    assert (mask[:, 86:] == 0).all()
+
+
+def test_submit_while_a_round_trains_is_kept_and_the_queue_refreshes_after(page: Any) -> None:
+    panel = PanelDriver(page, "train")
+    harness.kernel_exec(page, "TRAIN.gate.clear()")
+    try:
+        first = panel.ready()
+        page.keyboard.press("1")  # query_size=1: this commit starts a round, held in fit()
+        panel.wait(lambda s: s["state"] == "training")
+        during = panel.wait(lambda s: s["current"] != first["current"])
+        panel.wait_drawn(during["image_id"])
+        time.sleep(DEBOUNCE)
+        page.keyboard.press("2")
+        state = panel.wait(lambda s: str(during["current"]) in s["labels"])
+        assert state["labels"][str(during["current"])] == "2"
+        assert state["state"] == "training"
+        assert state["model_version"] == 0
+        labeling = state["current"]
+        assert labeling != during["current"]
+        assert all(c.endswith("v0") for c in panel.captions())
+        harness.screenshot(page, "panel_training", panel.root)
+    finally:
+        harness.kernel_exec(page, "TRAIN.gate.set()")
+    harness.kernel_exec(page, "assert train.loop.wait(20)")
+    after = panel.info()
+    version = after["model_version"]
+    assert version >= 1
+    page.wait_for_function(
+        """([sel, v]) => {
+            const caps = [...document.querySelectorAll(sel + ' .alw-queue .widget-html')]
+                .map((e) => e.innerText.trim()).filter((t) => t);
+            return caps.length > 0 && caps.every((t) => t.endsWith(' · v' + v));
+        }""",
+        arg=[".alw-test-train", version],
+    )
+    assert after["current"] == labeling
+    assert after["image_id"] == state["image_id"]
+    panel.root.get_by_text(f"model v{version} · idle").wait_for()
+    harness.screenshot(page, "panel_after_round", panel.root)
+
+
+def test_image_that_fails_to_decode_shows_an_error_and_the_next_loads(page: Any) -> None:
+    panel = PanelDriver(page, "broken")
+    bad = int(harness.kernel_exec(page, "print(BAD)"))
+    state = panel.ready()
+    assert str(bad) in state["broken"]
+    assert state["current"] not in (None, bad)
+    panel.wait_drawn(state["image_id"])
+    shown = panel.error_text()
+    assert f"image {bad}" in shown
+    assert "could not be decoded" in shown
+    assert "next image loaded" in shown
+    harness.screenshot(page, "panel_broken_image", panel.root)
+
+
+def test_keys_over_the_panel_reach_it_and_leave_the_notebook_alone(page: Any) -> None:
+    panel = PanelDriver(page, "keys")
+    panel.ready()
+    heard = len(panel.info()["keys"])
+    before = harness.notebook_summary(page)
+    pressed = ["1", "Enter", "s", "z", "5"]
+    for key in pressed:
+        page.keyboard.press(key)
+    panel.root.locator("button[title=Skip]").focus()
+    for key in pressed:
+        page.keyboard.press(key)
+    state = panel.wait(lambda s: len(s["keys"]) >= heard + 2 * len(pressed))
+    assert state["keys"][heard:] == pressed * 2
+    assert harness.notebook_summary(page) == before
+
+
+def test_keys_on_a_focused_panel_button_leave_the_notebook_alone(page: Any) -> None:
+    panel = PanelDriver(page, "keys")
+    panel.ready()
+    panel.root.locator("button[title=Skip]").focus()
+    page.mouse.move(5, 5)  # away from the panel: JupyterLab's shortcuts would hear the keys
+    before = harness.notebook_summary(page)
+    for key in ["1", "2", "m", "y", "a", "b", "d", "x"]:
+        page.keyboard.press(key)
+    time.sleep(0.3)
+    assert harness.notebook_summary(page) == before
+
+
+def test_enter_on_the_focused_submit_button_submits_exactly_once(page: Any) -> None:
+    panel = PanelDriver(page, "keys")
+    shown = panel.ready()
+    before = len(shown["labels"])
+    panel.root.locator(".widget-toggle-buttons button", has_text="6").click()
+    panel.root.locator("button[title=Submit]").focus()
+    time.sleep(DEBOUNCE)
+    page.keyboard.press("Enter")
+    state = panel.wait(lambda s: len(s["labels"]) > before)
+    time.sleep(DEBOUNCE + 0.3)  # a second submit, if any, would land by now
+    state = panel.info()
+    assert state["labels"] == {**shown["labels"], str(shown["current"]): "6"}
+    assert state["error"] == ""
+    assert panel.error_text() == ""
