@@ -371,7 +371,8 @@ class Panel(widgets.VBox):
             self.progress.description = f"round {number}"
             self.progress.bar_style = "info"
             self.progress.value = 0.0
-            self._refresh_state()
+            # The loop still says "idle" while it tells its observers that a round starts.
+            self._refresh_state("running a round")
 
     def _on_progress(self, fraction: float) -> None:
         if not self._closed:
