@@ -324,15 +324,17 @@ class Panel(widgets.VBox):
             ranked = self.loop.ranking
             entries: list[Entry] = []
             for i in self.loop.queue:
-                if len(entries) == len(self.queue_strip.images):
+                if len(entries) == self.queue_strip.count:
                     break
                 if int(i) == self.current:
                     continue
-                try:
-                    image = self.dataset.image(int(i))
-                except ImageError as error:
-                    self.loop.mark_broken(int(i), str(error))
-                    continue
+                image = None
+                if not self.queue_strip.has(int(i)):
+                    try:
+                        image = self.dataset.image(int(i))
+                    except ImageError as error:
+                        self.loop.mark_broken(int(i), str(error))
+                        continue
                 entries.append(Entry(int(i), image, ranked.score_of(int(i)), ranked.model_version))
             self.queue_strip.update(entries)
 
