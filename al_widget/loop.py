@@ -385,6 +385,10 @@ class ActiveLoop:
             snapshot = self.dataset.snapshot()
             heuristic, pool_sample = self._heuristic, self._pool_sample
             number = len(self._history) + 1
+            self._state, self._progress = (
+                ("training" if fit and len(snapshot.indices) else "scoring"),
+                0.0,
+            )
         self._notify("round_start", number)
         measured: dict[str, Any] = {"train_seconds": 0.0, "score_seconds": 0.0, "n_scored": 0}
 
@@ -403,7 +407,6 @@ class ActiveLoop:
         try:
             started = time.perf_counter()
             if fit and len(snapshot.indices):
-                self._state, self._progress = "training", 0.0
                 self._fit(snapshot)
                 self._model_version += 1
             measured["train_seconds"] = time.perf_counter() - started
@@ -416,12 +419,14 @@ class ActiveLoop:
             with self._lock:
                 self._ranking = published
                 self._history.append(done)
+                self._state, self._progress = "idle", 0.0
             self._notify("ranking", published)
         except Exception as error:
             cancelled = isinstance(error, Cancelled)
             failed = record(error="cancelled" if cancelled else f"{type(error).__name__}: {error}")
             with self._lock:
                 self._history.append(failed)
+                self._state, self._progress = "idle", 0.0
             if not cancelled:
                 log.warning("al_widget: round %d failed: %s", number, failed.error)
                 self._notify("error", failed)

@@ -500,3 +500,14 @@ def test_an_eval_set_with_a_label_per_image_missing_is_refused(two_class, centro
         alw.ActiveLoop(
             alw.Dataset(images, CLASSES), centroid, eval_set=(images[:10], labels[:9]), start=False
         )
+
+
+def test_observers_see_the_state_the_loop_is_in(two_class, centroid, loop_factory):
+    images, labels = two_class
+    seen = []
+    loop = loop_factory(alw.Dataset(images, CLASSES), centroid, query_size=1)
+    loop.on_round_start(lambda n: seen.append(("start", loop.state)))
+    loop.on_ranking(lambda r: seen.append(("ranking", loop.state)))
+    loop.commit(0, alw.Label(int(labels[0])))
+    assert loop.wait(10)
+    assert seen == [("start", "training"), ("ranking", "idle")]

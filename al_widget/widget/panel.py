@@ -338,13 +338,13 @@ class Panel(widgets.VBox):
                 entries.append(Entry(int(i), image, ranked.score_of(int(i)), ranked.model_version))
             self.queue_strip.update(entries)
 
-    def _refresh_state(self, state: str | None = None) -> None:
+    def _refresh_state(self) -> None:
         loop = self.loop
         self.refresh_heuristics()
         rounds = [r for r in loop.history if r.ok and r.retrained]
         self.status.value = (
             f"round {len(loop.history)} · {len(self.dataset.labeled)} labels · model v{loop.model_version}"
-            f" · {state or loop.state}"
+            f" · {loop.state}"
         )
         lines = [f"{c} ({c.fraction:.0%})" for c in loop.criteria()]
         if loop.is_done:
@@ -373,8 +373,7 @@ class Panel(widgets.VBox):
             self.progress.description = f"round {number}"
             self.progress.bar_style = "info"
             self.progress.value = 0.0
-            # The loop still says "idle" while it tells its observers that a round starts.
-            self._refresh_state("running a round")
+            self._refresh_state()
 
     def _on_progress(self, fraction: float) -> None:
         if not self._closed:
@@ -390,8 +389,7 @@ class Panel(widgets.VBox):
             else:
                 self._refresh_header()
                 self._refresh_queue()
-            # The loop still says "scoring" while it tells its observers about the new ranking.
-            self._refresh_state("idle")
+            self._refresh_state()
 
     def _on_error(self, record: RoundRecord) -> None:
         if self._closed:
