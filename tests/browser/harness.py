@@ -74,8 +74,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_lab(notebooks: Path = NOTEBOOKS, timeout: float = 60.0) -> LabServer:
-    """Start JupyterLab on a free loopback port, serving a copy of ``notebooks``."""
+def start_lab(notebooks: Path = NOTEBOOKS, timeout: float = 60.0, app: str = "lab") -> LabServer:
+    """Start JupyterLab (or Notebook 7: ``app="notebook"``) on a free port, serving a copy of ``notebooks``."""
     tmp = Path(tempfile.mkdtemp(prefix="alw-lab-"))
     root = tmp / "root"
     shutil.copytree(notebooks, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
@@ -97,22 +97,26 @@ def start_lab(notebooks: Path = NOTEBOOKS, timeout: float = 60.0) -> LabServer:
         "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
         "IPYTHONDIR": str(tmp / "ipython"),
     }
+    settings_class = "LabApp" if app == "lab" else "JupyterNotebookApp"
     args = [
         sys.executable,
         "-m",
-        "jupyterlab",
+        "jupyterlab" if app == "lab" else "notebook",
         "--no-browser",
         "--ip=127.0.0.1",
         f"--port={port}",
         "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={root}",
-        f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
-        f"--LabApp.user_settings_dir={tmp / 'settings'}",
-        "--LabApp.expose_app_in_browser=True",
-        "--LabApp.news_url=None",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        f"--{settings_class}.workspaces_dir={tmp / 'workspaces'}",
+        f"--{settings_class}.user_settings_dir={tmp / 'settings'}",
+        f"--{settings_class}.expose_app_in_browser=True",
     ]
+    if app == "lab":
+        args += [
+            "--LabApp.news_url=None",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         args.append("--allow-root")
     log = tmp / "lab.log"

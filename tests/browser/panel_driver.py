@@ -1,0 +1,88 @@
+"""Drive one panel of notebooks/panel.ipynb in the page: its state, its canvas, the mouse over it."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from . import harness
+
+DEBOUNCE = 0.35  # a little over Panel.debounce: a submit sooner after an image shows is refused
+SCENE_W, SCENE_H = 120, 80  # scene() in notebooks/panel.ipynb
+TOL = 1.0  # image pixels
+
+
+class PanelDriver:
+    """One panel of notebooks/panel.ipynb, found by its class alw-test-<name>."""
+
+    def __init__(self, page: Any, name: str) -> None:
+        self.page = page
+        self.name = name
+        self.root = page.locator(f".alw-test-{name}")
+        self.stage = self.root.locator(".alw-stage")
+        self.canvas = self.root.locator(".alw-stage canvas")
+
+    def info(self) -> dict[str, Any]:
+        """What the kernel holds for this panel (see info() in the notebook)."""
+        return dict(json.loads(harness.kernel_exec(self.page, f"info({self.name!r})")))
+
+    def wait(
+        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 10.0
+    ) -> dict[str, Any]:
+        """Poll info() until ``predicate`` holds; raise on timeout."""
+        deadline = time.monotonic() + timeout
+        state = self.info()
+        while not predicate(state):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"panel {self.name} never matched; last: {state}")
+            time.sleep(0.05)
+            state = self.info()
+        return state
+
+    def wait_drawn(self, image_id: int) -> None:
+        """Wait until the canvas has drawn the image with ``image_id``."""
+        self.root.locator(f'.alw-stage[data-image-loaded="{image_id}"]').wait_for()
+
+    def ready(self) -> dict[str, Any]:
+        """Scroll the panel into view, wait for its image, hover it; return info()."""
+        self.root.scroll_into_view_if_needed()
+        state = self.info()
+        self.wait_drawn(state["image_id"])
+        self.hover()
+        time.sleep(DEBOUNCE)
+        return state
+
+    def hover(self) -> None:
+        """Put the mouse over the panel's header line (over the panel, not on the canvas)."""
+        bb = self.root.bounding_box()
+        self.page.mouse.move(bb["x"] + bb["width"] * 0.3, bb["y"] + 8)
+
+    def at(self, x: float, y: float) -> tuple[float, float]:
+        """The page point over image pixel (x, y) of a scene image in the fitted view."""
+        bb = self.canvas.bounding_box()
+        s = min(bb["width"] / SCENE_W, bb["height"] / SCENE_H)
+        left = bb["x"] + (bb["width"] - SCENE_W * s) / 2
+        top = bb["y"] + (bb["height"] - SCENE_H * s) / 2
+        return left + x * s, top + y * s
+
+    def drag(self, a: tuple[float, float], b: tuple[float, float], steps: int = 15) -> None:
+        """Drag with the left button from image point ``a`` to ``b``."""
+        mouse = self.page.mouse
+        mouse.move(*self.at(*a))
+        mouse.down()
+        mouse.move(*self.at(*b), steps=steps)
+        mouse.up()
+
+    def captions(self) -> list[str]:
+        """The thumbnail captions, as shown."""
+        return list(
+            self.root.locator(".alw-queue .widget-html").evaluate_all(
+                "(els) => els.map((e) => e.innerText.trim()).filter((t) => t)"
+            )
+        )
+
+    def error_text(self) -> str:
+        """The panel's error line, as shown (empty when there is none)."""
+        return "\n".join(self.root.locator("span[style*='#b00']").all_inner_texts())
