@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -26,10 +27,18 @@ Callback = TypeVar("Callback", bound=Callable[..., Any])
 _SAMPLING = {"variance", "bald"}
 
 
-def _set_torch_threads() -> None:
+_SWITCH_INTERVAL = 0.001
+
+
+def _worker_setup() -> None:
     import torch
 
     torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
+    # The kernel's thread gives up the GIL at every socket call and, with Python's default 5 ms
+    # switch interval, can wait that long each time to get it back from a training round: a widget
+    # reply makes ~20 such calls. A 1 ms interval keeps replies quick while a round trains.
+    if sys.getswitchinterval() > _SWITCH_INTERVAL:
+        sys.setswitchinterval(_SWITCH_INTERVAL)
 
 
 class ActiveLoop:
@@ -92,7 +101,7 @@ class ActiveLoop:
         self._progress = 0.0
         self._cancel = False
         self._ranking = self._random_ranking()
-        self._worker = Worker(self._round, name="al_widget-loop", setup=_set_torch_threads)
+        self._worker = Worker(self._round, name="al_widget-loop", setup=_worker_setup)
         if start:
             self.start()
 

@@ -1,4 +1,5 @@
 import os
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -511,3 +512,17 @@ def test_observers_see_the_state_the_loop_is_in(two_class, centroid, loop_factor
     loop.commit(0, alw.Label(int(labels[0])))
     assert loop.wait(10)
     assert seen == [("start", "training"), ("ranking", "idle")]
+
+
+def test_the_worker_keeps_the_gil_switch_interval_short_for_kernel_replies(
+    two_class, centroid, loop_factory
+):
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(0.005)
+    try:
+        loop = loop_factory(alw.Dataset(two_class[0], CLASSES), centroid, query_size=1)
+        loop.commit(0, alw.Label("dark"))
+        assert loop.wait(10)
+        assert sys.getswitchinterval() <= 0.001
+    finally:
+        sys.setswitchinterval(before)
