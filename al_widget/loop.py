@@ -21,10 +21,10 @@ from .dataset import Dataset
 from .learners import Cancelled, Classifier, Learner
 from .ranking import Ranking
 from .records import Criterion, RoundRecord
+from .rounds import RoundRunner, random_ranking
 
 log = logging.getLogger("al_widget")
 Callback = TypeVar("Callback", bound=Callable[..., Any])
-_SAMPLING = {"variance", "bald"}
 
 
 _SWITCH_INTERVAL = 0.001
@@ -70,16 +70,20 @@ class ActiveLoop:
         self.dataset = dataset
         if learner is None and dataset.task == "classify":
             learner = Classifier(len(dataset.classes), seed=seed)
-        self.learner = learner
         self._heuristic = heuristic
         self._pool_sample = pool_sample
         self.query_size, self.budget, self.rounds, self.target = query_size, budget, rounds, target
-        self.mc_samples, self.temperature, self.chunk_size = mc_samples, temperature, chunk_size
-        self.executor: scoring.MapExecutor = executor or scoring.Inline()
-        self._eval = (
-            scoring.eval_arrays(eval_set, dataset.classes) if eval_set is not None else None
+        self.mc_samples, self.temperature = mc_samples, temperature
+        self._runner = RoundRunner(
+            dataset,
+            learner,
+            executor=executor or scoring.Inline(),
+            chunk_size=chunk_size,
+            eval_set=scoring.eval_arrays(eval_set, dataset.classes)
+            if eval_set is not None
+            else None,
+            rng=np.random.default_rng(seed),
         )
-        self._rng = np.random.default_rng(seed)
         self._main_rng = np.random.default_rng([seed, 1])
         self._lock = threading.RLock()
         self._settled = threading.Condition(self._lock)
@@ -90,7 +94,6 @@ class ActiveLoop:
         self._undo: list[tuple[str, int, Annotation | None]] = []
         self._agreement: collections.deque[bool] = collections.deque(maxlen=50)
         self._history: list[RoundRecord] = []
-        self._model_version = 0
         self._since_round = 0
         self._want_fit = False
         self._want_rank = False
@@ -100,7 +103,9 @@ class ActiveLoop:
         self._state = "idle"
         self._progress = 0.0
         self._cancel = False
-        self._ranking = self._random_ranking()
+        self._ranking = random_ranking(
+            self._candidates(), pool_sample, dataset.version, self._main_rng
+        )
         self._worker = Worker(self._round, name="al_widget-loop", setup=_worker_setup)
         if start:
             self.start()
@@ -110,7 +115,7 @@ class ActiveLoop:
     def __repr__(self) -> str:
         return (
             f"ActiveLoop({self.dataset!r}, heuristic={heuristics.name_of(self._heuristic)!r}, "
-            f"pool_sample={self._pool_sample}, model_version={self._model_version}, state={self._state!r})"
+            f"pool_sample={self._pool_sample}, model_version={self._runner.model_version}, state={self._state!r})"
         )
 
     @property
@@ -148,7 +153,12 @@ class ActiveLoop:
     @property
     def model_version(self) -> int:
         """How many times the learner was trained successfully (0: no model yet)."""
-        return self._model_version
+        return self._runner.model_version
+
+    @property
+    def learner(self) -> Learner | None:
+        """The model the worker trains (None: the task has no learner; the pool is ranked at random)."""
+        return self._runner.learner
 
     @property
     def history(self) -> tuple[RoundRecord, ...]:
@@ -404,7 +414,7 @@ class ActiveLoop:
         def record(**outcome: Any) -> RoundRecord:
             return RoundRecord(
                 round=number,
-                model_version=self._model_version,
+                model_version=self._runner.model_version,
                 data_version=snapshot.version,
                 n_labels=len(snapshot.indices),
                 heuristic=heuristics.name_of(heuristic),
@@ -416,11 +426,21 @@ class ActiveLoop:
         try:
             started = time.perf_counter()
             if fit and len(snapshot.indices):
-                self._fit(snapshot)
-                self._model_version += 1
+                self._mark_broken(
+                    self._runner.train(snapshot, self._on_fit_progress, self._should_stop)
+                )
             measured["train_seconds"] = time.perf_counter() - started
             self._state, started = "scoring", time.perf_counter()
-            published = self._rank(heuristic, pool_sample, snapshot.version)
+            published, broken = self._runner.rank(
+                self._candidates(),
+                heuristic=heuristic,
+                pool_sample=pool_sample,
+                mc_samples=self.mc_samples,
+                temperature=self.temperature,
+                data_version=snapshot.version,
+                should_stop=self._should_stop,
+            )
+            self._mark_broken(broken)
             measured["n_scored"] = len(published)
             measured["score_seconds"] = time.perf_counter() - started
             metric, metric_name = self._measure()
@@ -445,57 +465,12 @@ class ActiveLoop:
                 self._settled_at = max(self._settled_at, covered)
                 self._settled.notify_all()
 
-    def _fit(self, snapshot: Any) -> None:
-        assert self.learner is not None
-        loaded = scoring.load(
-            self.dataset, snapshot.indices, getattr(self.learner, "input_size", None)
-        )
-        self._mark_broken(loaded.broken)
-        targets = snapshot.targets(self.dataset.classes)[np.isin(snapshot.indices, loaded.indices)]
-
-        def progress(fraction: float) -> None:
-            self._progress = float(fraction)
-            self._notify("progress", self._progress)
-
-        self.learner.fit(loaded.images, targets, progress, self._should_stop)
+    def _on_fit_progress(self, fraction: float) -> None:
+        self._progress = float(fraction)
+        self._notify("progress", self._progress)
 
     def _should_stop(self) -> bool:
         return self._cancel or self._worker.closing
-
-    def _rank(self, heuristic: Any, pool_sample: int | None, version: int) -> Ranking:
-        pool = ranking.sample_pool(self._candidates(), pool_sample, self._rng)
-        if self._model_version == 0 or self.learner is None:
-            return ranking.build(
-                pool,
-                np.zeros(len(pool)),
-                None,
-                rng=self._rng,
-                temperature=None,
-                model_version=0,
-                data_version=version,
-                heuristic="random",
-            )
-        scored, probs, broken = scoring.predict_pool(
-            self.learner,
-            self.dataset,
-            pool,
-            mc_samples=self._mc_samples(heuristic),
-            executor=self.executor,
-            chunk_size=self.chunk_size,
-            should_stop=self._should_stop,
-        )
-        self._mark_broken(broken)
-        scores = heuristics.apply(heuristic, probs)
-        return ranking.build(
-            scored,
-            scores,
-            probs.mean(axis=2).argmax(axis=1),
-            rng=self._rng,
-            temperature=self.temperature,
-            model_version=self._model_version,
-            data_version=version,
-            heuristic=heuristics.name_of(heuristic),
-        )
 
     def _mark_broken(self, broken: dict[int, str]) -> None:
         if broken:
@@ -503,16 +478,12 @@ class ActiveLoop:
                 self._broken.update(broken)
 
     def _measure(self) -> tuple[float | None, str | None]:
-        if self._eval is not None and self._model_version > 0 and self.learner is not None:
-            return scoring.accuracy(self.learner, *self._eval), "accuracy"
+        accuracy = self._runner.accuracy()
+        if accuracy is not None:
+            return accuracy, "accuracy"
         if len(self._agreement) >= 5:
             return float(np.mean(self._agreement)), "agreement"
         return None, None
-
-    def _mc_samples(self, heuristic: Any) -> int:
-        if self.mc_samples is not None:
-            return self.mc_samples
-        return 20 if heuristics.name_of(heuristic) in _SAMPLING else 1
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -520,19 +491,6 @@ class ActiveLoop:
         unlabeled = self.dataset.unlabeled
         hidden = self._skipped | set(self._broken)
         return unlabeled[~np.isin(unlabeled, list(hidden))] if hidden else unlabeled
-
-    def _random_ranking(self) -> Ranking:
-        pool = ranking.sample_pool(self._candidates(), self._pool_sample, self._main_rng)
-        return ranking.build(
-            pool,
-            np.zeros(len(pool)),
-            None,
-            rng=self._main_rng,
-            temperature=None,
-            model_version=0,
-            data_version=self.dataset.version,
-            heuristic="random",
-        )
 
     def _record_agreement(self, i: int, annotation: Annotation) -> None:
         predicted = self._ranking.predicted_of(i)
