@@ -30,9 +30,15 @@ def line_chart(
 ) -> str:
     """An SVG chart with one line (and an optional ±spread band) per named series of (x, y, spread)."""
     left, right, top, bottom = 52, 12, 26 if title else 12, 40
-    points = [(np.asarray(x, float), np.asarray(y, float)) for x, y, _ in series.values()]
-    xs = np.concatenate([x for x, _ in points]) if points else np.zeros(0)
-    ys = np.concatenate([y for _, y in points]) if points else np.zeros(0)
+    xs = np.concatenate([np.asarray(x, float) for x, _, _ in series.values()] or [np.zeros(0)])
+    ys = np.concatenate(
+        [
+            np.asarray(y, float) + sign * np.asarray(s if s is not None else 0.0, float)
+            for _, y, s in series.values()
+            for sign in (-1, 1)
+        ]
+        or [np.zeros(0)]
+    )
     ys = ys[np.isfinite(ys)]
     x0, x1 = (float(xs.min()), float(xs.max())) if xs.size else (0.0, 1.0)
     y0, y1 = (float(ys.min()), float(ys.max())) if ys.size else (0.0, 1.0)
