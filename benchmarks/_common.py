@@ -6,6 +6,7 @@ import datetime
 import json
 import os
 import platform
+import subprocess
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -68,8 +69,16 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "torch": torch.__version__,
         "numpy": np.__version__,
+        "commit": _commit(),
         "note": f"shared {os.cpu_count()}-core machine (other jobs may run): timings are noisy",
     }
+
+
+def _commit() -> str:
+    found = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    )
+    return found.stdout.strip() or "unknown"
 
 
 def print_table(title: str, figures: Sequence[Figure]) -> None:
