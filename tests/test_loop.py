@@ -526,3 +526,37 @@ def test_the_worker_keeps_the_gil_switch_interval_short_for_kernel_replies(
         assert sys.getswitchinterval() <= 0.001
     finally:
         sys.setswitchinterval(before)
+
+
+def test_progress_reports_are_throttled_but_the_last_one_always_arrives(two_class, loop_factory):
+    images, labels = two_class
+    heard = []
+
+    class Chatty(CentroidLearner):
+        def fit(self, images, targets, progress, should_stop):
+            for step in range(1, 101):
+                progress(step / 100)
+            super().fit(images, targets, progress, should_stop)
+
+    loop = loop_factory(alw.Dataset(images, CLASSES), Chatty(2), query_size=1)
+    loop.on_progress(heard.append)
+    loop.commit(0, alw.Label(int(labels[0])))
+    assert loop.wait(10)
+    assert heard[-1] == 1.0
+    assert len(heard) <= 5
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="thread priorities are a Linux feature")
+def test_the_worker_thread_runs_at_a_lower_cpu_priority(two_class, loop_factory):
+    images, labels = two_class
+    seen = []
+
+    class Probe(CentroidLearner):
+        def fit(self, *args):
+            seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+            super().fit(*args)
+
+    loop = loop_factory(alw.Dataset(images, CLASSES), Probe(2), query_size=1)
+    loop.commit(0, alw.Label(int(labels[0])))
+    assert loop.wait(10)
+    assert seen[0] > os.getpriority(os.PRIO_PROCESS, 0)
