@@ -90,34 +90,36 @@ def _builtin(name: str) -> Callable[[Heuristic], Heuristic]:
 
 def check_probs(probs: np.ndarray) -> np.ndarray:
     """`probs` as a float (N, C, I) array, refused with the offending rows if it is not probabilities."""
-    array = np.asarray(probs, dtype=np.float64)
+    array = np.asarray(probs)
+    if array.dtype.kind != "f":
+        array = array.astype(np.float64)
     if array.ndim == 2:
         array = array[:, :, None]
     if array.ndim != 3:
         raise ValueError(f"probs must have shape (N, C) or (N, C, I), got {array.shape}")
     if array.shape[1] < 1 or array.shape[2] < 1:
         raise ValueError(f"probs needs at least one class and one sample, got shape {array.shape}")
-    finite = np.isfinite(array).all(axis=(1, 2))
+    if not len(array):
+        return array
+    # Two passes: a NaN or inf anywhere in a row makes its sum non-finite, and values >= 0
+    # whose row sums to 1 are each <= 1.
+    sums = array.sum(axis=1, dtype=np.float64)
+    finite = np.isfinite(sums).all(axis=1)
     if not finite.all():
         rows = np.flatnonzero(~finite)
         raise ValueError(
             f"probs has NaN or infinite values in {rows.size} rows (first: {rows[:10].tolist()}); "
             "the model's output is broken there"
         )
-    if len(array):
-        low, high = array.min(), array.max()
-        sums = array.sum(axis=1)
-        if (
-            low < -_TOLERANCE
-            or high > 1 + _TOLERANCE
-            or np.abs(sums - 1).max() > _TOLERANCE * array.shape[1]
-        ):
-            bad = np.flatnonzero(np.abs(sums - 1).max(axis=1) > _TOLERANCE * array.shape[1])
-            raise ValueError(
-                "probs must be probabilities in [0, 1] summing to 1 over classes (axis 1); "
-                f"got values in [{low:.3g}, {high:.3g}], rows not summing to 1: {bad[:10].tolist()}. "
-                "If these are logits, pass them through al_widget.heuristics.softmax first"
-            )
+    off = np.abs(sums - 1).max(axis=1) > _TOLERANCE * array.shape[1]
+    low = array.min()
+    if low < -_TOLERANCE or off.any():
+        raise ValueError(
+            "probs must be probabilities in [0, 1] summing to 1 over classes (axis 1); "
+            f"got values in [{low:.3g}, {array.max():.3g}], rows not summing to 1: "
+            f"{np.flatnonzero(off)[:10].tolist()}. "
+            "If these are logits, pass them through al_widget.heuristics.softmax first"
+        )
     return array
 
 
