@@ -113,25 +113,25 @@ class Dataset:
 
     def labeled_at(self, i: int) -> int:
         """The dataset version at which image `i` got its annotation (-1 when unlabeled)."""
-        return int(self._labeled_at[self._check_index(i)])
+        return int(self._labeled_at[self.check_index(i)])
 
     def annotation(self, i: int) -> ann.Annotation | None:
         """The annotation of image `i`, or None."""
-        return self._annotations.get(self._check_index(i))
+        return self._annotations.get(self.check_index(i))
 
     def image(self, i: int) -> np.ndarray:
         """Image `i` as an (H, W, 3) uint8 array."""
-        return self._source.rgb(self._check_index(i))
+        return self._source.rgb(self.check_index(i))
 
     def image_size(self, i: int) -> tuple[int, int]:
         """The (H, W) of image `i`."""
-        return self._source.size(self._check_index(i))
+        return self._source.size(self.check_index(i))
 
     def batch(self, indices: Any, size: tuple[int, int] | None = None) -> np.ndarray:
         """Images as one (n, H, W, 3) uint8 array, resized to `size` (or the first one's size)."""
         indices = np.asarray(indices, dtype=np.int64)
         for i in indices[(indices < 0) | (indices >= len(self))][:1]:
-            self._check_index(int(i))
+            self.check_index(int(i))
         images = self._source.batch(indices)
         if size is not None and len(images) and images.shape[1:3] != tuple(size):
             images = np.stack([resize(image, size) for image in images])
@@ -153,7 +153,7 @@ class Dataset:
 
     def annotate(self, i: int, annotation: ann.Annotation) -> ann.Annotation:
         """Set the annotation of image `i`; returns it as stored (checked against image and classes)."""
-        i = self._check_index(i)
+        i = self.check_index(i)
         bound = self._bind(i, annotation)
         with self._lock:
             self._version += 1
@@ -164,7 +164,7 @@ class Dataset:
 
     def remove(self, i: int) -> ann.Annotation | None:
         """Remove the annotation of image `i`; returns what was removed."""
-        i = self._check_index(i)
+        i = self.check_index(i)
         with self._lock:
             removed = self._annotations.pop(i, None)
             if removed is not None:
@@ -245,7 +245,8 @@ class Dataset:
 
     # -- checks --------------------------------------------------------------------------------
 
-    def _check_index(self, i: Any) -> int:
+    def check_index(self, i: Any) -> int:
+        """`i` as an int, refused when it is not an index into this dataset."""
         if isinstance(i, (bool, np.bool_)) or not isinstance(i, (int, np.integer)):
             raise ValueError(f"index must be an int, got {i!r}")
         if not 0 <= int(i) < len(self):

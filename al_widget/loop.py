@@ -139,20 +139,20 @@ class ActiveLoop:
         with self._lock:
             ranked = self._ranking.indices
             keep = ~self.dataset.is_labeled(ranked)
-            hidden = self._skipped | set(self._broken)
+            hidden = self._hidden()
             if hidden:
                 keep &= ~np.isin(ranked, list(hidden))
-            front = [i for i in self._front if not self.dataset.is_labeled([i])[0]]
+            front = self._pending_front()
             rest = ranked[keep]
             return np.concatenate([np.array(front, dtype=np.int64), rest[~np.isin(rest, front)]])
 
     def next(self) -> int | None:
         """The index to label next: the head of the queue, or a random unlabeled one when it ran dry."""
         with self._lock:
-            for i in self._front:
-                if not self.dataset.is_labeled([i])[0]:
-                    return i
-            hidden = self._skipped | set(self._broken)
+            front = self._pending_front()
+            if front:
+                return front[0]
+            hidden = self._hidden()
             labeled_at = self.dataset.is_labeled(self._ranking.indices)
             for i, done in zip(self._ranking.indices, labeled_at, strict=True):
                 if not done and int(i) not in hidden:
@@ -289,14 +289,11 @@ class ActiveLoop:
     def skip(self, i: int) -> None:
         """Leave image `i` out of the queue."""
         with self._lock:
-            if not 0 <= int(i) < len(self.dataset):
-                raise IndexError(
-                    f"index {int(i)} is out of range for a dataset of {len(self.dataset)} images"
-                )
-            self._skipped.add(int(i))
-            self._undo.append(("skip", int(i), None))
-            if int(i) in self._front:
-                self._front.remove(int(i))
+            i = self.dataset.check_index(i)
+            self._skipped.add(i)
+            self._undo.append(("skip", i, None))
+            if i in self._front:
+                self._front.remove(i)
 
     def undo(self) -> int | None:
         """Undo the last commit or skip; that image goes back to the head of the queue."""
@@ -500,9 +497,18 @@ class ActiveLoop:
 
     # -- helpers -------------------------------------------------------------------------------
 
+    def _hidden(self) -> set[int]:
+        return self._skipped | set(self._broken)
+
+    def _pending_front(self) -> list[int]:
+        if not self._front:
+            return []
+        labeled = self.dataset.is_labeled(self._front)
+        return [i for i, done in zip(self._front, labeled, strict=True) if not done]
+
     def _candidates(self) -> np.ndarray:
         unlabeled = self.dataset.unlabeled
-        hidden = self._skipped | set(self._broken)
+        hidden = self._hidden()
         return unlabeled[~np.isin(unlabeled, list(hidden))] if hidden else unlabeled
 
     def _record_agreement(self, i: int, annotation: Annotation) -> None:

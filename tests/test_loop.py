@@ -560,3 +560,11 @@ def test_the_worker_thread_runs_at_a_lower_cpu_priority(two_class, loop_factory)
     loop.commit(0, alw.Label(int(labels[0])))
     assert loop.wait(10)
     assert seen[0] > os.getpriority(os.PRIO_PROCESS, 0)
+
+
+def test_skipping_an_index_that_does_not_exist_is_refused(two_class, centroid, loop_factory):
+    loop = loop_factory(alw.Dataset(two_class[0], CLASSES), centroid)
+    with pytest.raises(IndexError, match="index 60 is out of range for a dataset of 60 images"):
+        loop.skip(60)
+    assert loop.skipped == frozenset()
+    assert loop.undo() is None
