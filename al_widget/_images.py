@@ -83,8 +83,11 @@ class ArraySource:
     def rgb(self, i: int) -> np.ndarray:
         return to_rgb(self.array[i], f"image {i}")
 
-    def batch(self, indices: np.ndarray) -> np.ndarray:
-        return to_rgb_batch(self.array[indices])
+    def batch(self, indices: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
+        images = to_rgb_batch(self.array[indices])
+        if size is not None and len(images) and images.shape[1:3] != tuple(size):
+            images = np.stack([resize(image, size) for image in images])
+        return images
 
 
 def to_rgb_batch(array: np.ndarray) -> np.ndarray:
@@ -146,12 +149,12 @@ class SequenceSource:
     def rgb(self, i: int) -> np.ndarray:
         return to_rgb(self.raw(i), self._where(i))
 
-    def batch(self, indices: np.ndarray) -> np.ndarray:
+    def batch(self, indices: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
         images = [self.rgb(int(i)) for i in indices]
         if not images:
             return np.zeros((0, 1, 1, 3), np.uint8)
-        height, width = images[0].shape[:2]
-        return np.stack([resize(image, (height, width)) for image in images])
+        shape = size or images[0].shape[:2]
+        return np.stack([resize(image, shape) for image in images])
 
 
 def resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:

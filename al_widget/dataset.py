@@ -13,7 +13,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from . import annotations as ann
-from ._images import ImageError, make_source, resize
+from ._images import ImageError, make_source
 
 log = logging.getLogger("al_widget")
 
@@ -132,10 +132,7 @@ class Dataset:
         indices = np.asarray(indices, dtype=np.int64)
         for i in indices[(indices < 0) | (indices >= len(self))][:1]:
             self.check_index(int(i))
-        images = self._source.batch(indices)
-        if size is not None and len(images) and images.shape[1:3] != tuple(size):
-            images = np.stack([resize(image, size) for image in images])
-        return images
+        return self._source.batch(indices, size)
 
     def snapshot(self) -> Snapshot:
         """A consistent copy of the labeled indices and their annotations."""

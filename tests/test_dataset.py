@@ -218,3 +218,11 @@ def test_unlabeled_images_cost_no_python_object_each():
     tracemalloc.stop()
     assert ds.unlabeled.size == 100_000
     assert overhead / 100_000 <= 1024
+
+
+def test_a_batch_resizes_each_image_once_straight_to_the_asked_size():
+    small = np.zeros((2, 2), np.uint8)
+    detailed = (np.indices((8, 8)).sum(axis=0) % 2 * 255).astype(np.uint8)  # a checkerboard
+    batch = alw.Dataset([small, detailed], CLASSES).batch([0, 1], size=(8, 8))
+    assert batch.shape == (2, 8, 8, 3)
+    np.testing.assert_array_equal(batch[1, :, :, 0], detailed)
