@@ -9,7 +9,7 @@ import pytest
 
 import al_widget as alw
 
-MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist-t10k"
+MNIST = Path(__file__).resolve().parent / "data" / "mnist-t10k"
 
 
 class CentroidLearner:
