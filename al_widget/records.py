@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -50,3 +52,21 @@ class Criterion:
         if self.name == "target":
             return f"target metric {self.current:.3f} / {self.goal:.3f}"
         return f"{self.name} {int(self.current)} / {int(self.goal)}"
+
+
+def criteria(settings: Any, n_labels: int, history: Sequence[RoundRecord]) -> list[Criterion]:
+    """The stopping criteria `settings` sets (budget, rounds, target), each with where the loop stands."""
+    found = []
+    if settings.budget is not None:
+        found.append(Criterion("budget", n_labels, settings.budget))
+    if settings.rounds is not None:
+        done = sum(r.ok and r.retrained for r in history)
+        found.append(Criterion("rounds", done, settings.rounds))
+    if settings.target is not None:
+        found.append(Criterion("target", latest_metric(history) or 0.0, settings.target))
+    return found
+
+
+def latest_metric(history: Sequence[RoundRecord]) -> float | None:
+    """The metric of the newest round that measured one, or None."""
+    return next((r.metric for r in reversed(history) if r.metric is not None), None)

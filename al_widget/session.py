@@ -1,0 +1,226 @@
+"""The labeling session: queue, skip / broken / undo, the pending front, and what the panel shows."""
+
+from __future__ import annotations
+
+import collections
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from .annotations import Annotation
+from .dataset import Dataset
+from .ranking import Ranking
+
+_AGREEMENT_WINDOW = 50  # recent labels the agreement metric looks at
+_AGREEMENT_MIN = 5  # labels before agreement means anything
+
+
+@dataclass(frozen=True)
+class Description:
+    """What the panel shows about one image: its label, its score and rank, and why it is queued."""
+
+    index: int
+    labeled: bool
+    annotation: Annotation | None
+    score: float | None
+    rank: int | None
+    n_ranked: int
+    predicted: int | None
+    model_version: int
+    heuristic: str
+    why: str
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+class Session:
+    """The labeling state of one loop; the user's thread changes it, the worker reads it.
+
+    Thread safety: ``_lock`` guards ``_skipped``, ``_broken``, ``_front``, ``_undo``,
+    ``_agreement`` and ``_rng``; no field is written without it. Lock order: panel → loop's
+    session → trainer → dataset; this class takes the dataset's lock (inside its own) and no other.
+    ``candidates``, ``report_broken`` and ``agreement`` are also called on the worker thread.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The images and their annotations.
+    rng : numpy.random.Generator
+        Picks an image at random when the ranking has run dry.
+    """
+
+    def __init__(self, dataset: Dataset, rng: np.random.Generator) -> None:
+        self.dataset = dataset
+        self._lock = threading.RLock()
+        self._rng = rng
+        self._skipped: set[int] = set()
+        self._broken: dict[int, str] = {}
+        self._front: list[int] = []
+        self._undo: list[tuple[str, int, Annotation | None]] = []
+        self._agreement: collections.deque[bool] = collections.deque(maxlen=_AGREEMENT_WINDOW)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    @property
+    def skipped(self) -> frozenset[int]:
+        """Indices the user skipped."""
+        with self._lock:
+            return frozenset(self._skipped)
+
+    @property
+    def broken(self) -> dict[int, str]:
+        """Indices whose image could not be read, with the reason."""
+        with self._lock:
+            return dict(self._broken)
+
+    def candidates(self) -> np.ndarray:
+        """Unlabeled indices that are neither skipped nor broken (any thread)."""
+        with self._lock:
+            unlabeled = self.dataset.unlabeled
+            hidden = self._hidden()
+            return unlabeled[~np.isin(unlabeled, list(hidden))] if hidden else unlabeled
+
+    def queue(self, ranking: Ranking) -> np.ndarray:
+        """Indices still to label, most uncertain first: images brought back by undo lead."""
+        with self._lock:
+            ranked = ranking.indices
+            keep = ~self.dataset.is_labeled(ranked)
+            hidden = self._hidden()
+            if hidden:
+                keep &= ~np.isin(ranked, list(hidden))
+            front = self._pending_front()
+            rest = ranked[keep]
+            return np.concatenate([np.array(front, dtype=np.int64), rest[~np.isin(rest, front)]])
+
+    def next(self, ranking: Ranking) -> int | None:
+        """The head of the queue, or a random unlabeled image when the ranking ran dry."""
+        with self._lock:
+            front = self._pending_front()
+            if front:
+                return front[0]
+            hidden = self._hidden()
+            labeled_at = self.dataset.is_labeled(ranking.indices)
+            for i, done in zip(ranking.indices, labeled_at, strict=True):
+                if not done and int(i) not in hidden:
+                    return int(i)
+            pool = self.candidates()
+            return int(self._rng.choice(pool)) if len(pool) else None
+
+    def agreement(self) -> float | None:
+        """How often the model's prediction matched the user's recent labels (any thread)."""
+        with self._lock:
+            if len(self._agreement) < _AGREEMENT_MIN:
+                return None
+            return float(np.mean(self._agreement))
+
+    def describe(self, i: int, ranking: Ranking, *, has_learner: bool) -> Description:
+        """What is known about image `i` under `ranking`, with why it is in the queue in words."""
+        i = self.dataset.check_index(i)
+        annotation = self.dataset.annotation(i)
+        position = ranking.position_of(i)
+        score = None if position is None else float(ranking.scores[position])
+        with self._lock:
+            skipped, broken, front = i in self._skipped, self._broken.get(i), i in self._front
+        version = ranking.model_version
+        if broken is not None:
+            why = f"left out: the image could not be read ({broken})"
+        elif annotation is not None:
+            why = "already labeled"
+        elif skipped:
+            why = "skipped"
+        elif front:
+            why = "brought back by undo"
+        elif not has_learner:
+            why = "no model for this task yet, so images come in random order"
+        elif version == 0:
+            why = "picked at random: there is no model yet"
+        elif position is None:
+            why = f"not scored yet: model v{version} scored {len(ranking):,} other images"
+        else:
+            why = (
+                f"the {_ordinal(position + 1)} most uncertain of {len(ranking):,} images "
+                f"model v{version} scored ({ranking.heuristic} {score:.3f})"
+            )
+        return Description(
+            index=i,
+            labeled=annotation is not None,
+            annotation=annotation,
+            score=score,
+            rank=position,
+            n_ranked=len(ranking),
+            predicted=ranking.predicted_of(i),
+            model_version=version,
+            heuristic=ranking.heuristic,
+            why=why,
+        )
+
+    # -- acting --------------------------------------------------------------------------------
+
+    def commit(
+        self, i: int, annotation: Annotation, ranking: Ranking, *, replace: bool = False
+    ) -> Annotation:
+        """Label image `i`; the model's agreement with it is recorded from `ranking`."""
+        with self._lock:
+            previous = self.dataset.annotation(i)
+            if previous is not None and not replace:
+                raise ValueError(
+                    f"image {i} is already labeled ({previous!r}); pass replace=True to change it, or undo() first"
+                )
+            stored = self.dataset.annotate(i, annotation)
+            i = int(i)
+            self._undo.append(("commit", i, previous))
+            if i in self._front:
+                self._front.remove(i)
+            self._skipped.discard(i)
+            predicted = ranking.predicted_of(i)
+            if predicted is not None and hasattr(stored, "class_id"):
+                self._agreement.append(predicted == stored.class_id(self.dataset.classes))
+            return stored
+
+    def skip(self, i: int) -> None:
+        """Leave image `i` out of the queue."""
+        with self._lock:
+            i = self.dataset.check_index(i)
+            self._skipped.add(i)
+            self._undo.append(("skip", i, None))
+            if i in self._front:
+                self._front.remove(i)
+
+    def undo(self) -> tuple[str, int] | None:
+        """Undo the last commit or skip: (what was undone, index), or None when nothing is left."""
+        with self._lock:
+            if not self._undo:
+                return None
+            action, i, previous = self._undo.pop()
+            if action == "commit":
+                if previous is None:
+                    self.dataset.remove(i)
+                else:
+                    self.dataset.annotate(i, previous)
+            else:
+                self._skipped.discard(i)
+            self._front.insert(0, i)
+            return action, i
+
+    def report_broken(self, broken: dict[int, str]) -> None:
+        """Leave the images in `broken` out of the queue, each with its reason (any thread)."""
+        if not broken:
+            return
+        with self._lock:
+            self._broken.update(broken)
+            self._front = [i for i in self._front if i not in broken]
+
+    # -- helpers (callers hold the lock) --------------------------------------------------------
+
+    def _hidden(self) -> set[int]:
+        return self._skipped | set(self._broken)
+
+    def _pending_front(self) -> list[int]:
+        if not self._front:
+            return []
+        labeled = self.dataset.is_labeled(self._front)
+        return [i for i, done in zip(self._front, labeled, strict=True) if not done]

@@ -1,0 +1,331 @@
+"""The worker side of a loop: when a round is due, running it, and publishing what it found."""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import logging
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import numpy as np
+
+from . import heuristics
+from ._threads import Worker
+from .dataset import Dataset
+from .learners import Cancelled
+from .ranking import Ranking
+from .records import RoundRecord
+from .rounds import RoundRunner
+from .settings import RERANK_NOW, Settings
+
+log = logging.getLogger("al_widget")
+Callback = TypeVar("Callback", bound=Callable[..., Any])
+
+_SWITCH_INTERVAL = 0.001
+_WORKER_NICENESS = 10
+_PROGRESS_EVERY = 0.25  # seconds between progress reports to observers
+EVENTS = ("round_start", "progress", "ranking", "error")
+
+
+def worker_setup() -> None:
+    """Tune the worker thread: torch threads, the GIL switch interval, a lower CPU priority."""
+    import torch
+
+    torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
+    # The kernel's thread gives up the GIL at every socket call and, with Python's default 5 ms
+    # switch interval, can wait that long each time to get it back from a training round: a widget
+    # reply makes ~20 such calls. A 1 ms interval keeps replies quick while a round trains.
+    if sys.getswitchinterval() > _SWITCH_INTERVAL:
+        sys.setswitchinterval(_SWITCH_INTERVAL)
+    # A lower CPU priority for this thread only (Linux: a thread id is a process id for
+    # setpriority), so the kernel, the Jupyter server and the browser preempt training.
+    with contextlib.suppress(AttributeError, OSError):
+        thread = threading.get_native_id()
+        niceness = os.getpriority(os.PRIO_PROCESS, thread) + _WORKER_NICENESS
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, niceness))
+
+
+class Trainer:
+    """Runs rounds on one worker thread and publishes rankings, records, state and progress.
+
+    When a round is due: a setting that re-ranks changed (``heuristic``, ``pool_sample``),
+    ``retrain()`` or ``wait()`` asked for one, or ``query_size`` labels arrived since the last round
+    started. A round covers every change counted before it starts: it trains on the dataset's
+    snapshot taken then. Requests made while it runs make exactly one more round.
+
+    Thread safety: ``_lock`` guards ``_settings``, ``_changes``, ``_new_labels``, ``_due``,
+    ``_running``, ``_covered``, ``_ranking``, ``_history``, ``_model_version``, ``_state``,
+    ``_progress`` and ``_observers``; ``_settled`` is its condition. ``_runner`` (the learner) is used
+    on the worker thread only; ``_cancel`` is an Event. Lock order: panel → session → trainer →
+    dataset. Observers run on the worker thread, outside the lock.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The images and annotations to train on.
+    runner : RoundRunner
+        Computes a round's steps; owns the learner.
+    settings : Settings
+        The settings the first round uses.
+    initial : Ranking
+        The ranking to publish before any round (random order).
+    candidates : callable
+        Returns the unlabeled, unskipped, readable indices (called on the worker thread).
+    report_broken : callable
+        Receives ``{index: reason}`` for images a round could not read.
+    agreement : callable
+        The model's agreement with recent labels, the metric when there is no eval set.
+    """
+
+    def __init__(
+        self,
+        dataset: Dataset,
+        runner: RoundRunner,
+        settings: Settings,
+        initial: Ranking,
+        *,
+        candidates: Callable[[], np.ndarray],
+        report_broken: Callable[[dict[int, str]], None],
+        agreement: Callable[[], float | None],
+    ) -> None:
+        self.dataset = dataset
+        self._runner = runner
+        self._candidates, self._report_broken, self._agreement = (
+            candidates,
+            report_broken,
+            agreement,
+        )
+        self._lock = threading.RLock()
+        self._settled = threading.Condition(self._lock)
+        self._settings = settings
+        self._changes = 0  # changes a round must reflect: labels, undos, re-ranking settings
+        self._new_labels = 0  # labels since the last round started, toward query_size
+        self._due: str | None = None  # "fit" or "rank": what the next round must do
+        self._running: int | None = None  # the `_changes` the running round covers
+        self._covered = 0  # the `_changes` the last finished round covered
+        self._ranking = initial
+        self._history: list[RoundRecord] = []
+        self._model_version = 0
+        self._state = "idle"
+        self._progress = 0.0
+        self._progress_sent = 0.0  # worker thread only
+        self._cancel = threading.Event()
+        self._observers: dict[str, list[Callable[..., Any]]] = collections.defaultdict(list)
+        self._worker = Worker(self._round, name="al_widget-loop", setup=worker_setup)
+
+    # -- reading (any thread) ------------------------------------------------------------------
+
+    @property
+    def learner(self) -> Any:
+        """The model the worker trains, or None."""
+        return self._runner.learner
+
+    @property
+    def settings(self) -> Settings:
+        """The settings the next round uses."""
+        with self._lock:
+            return self._settings
+
+    @property
+    def ranking(self) -> Ranking:
+        """The latest published ranking."""
+        with self._lock:
+            return self._ranking
+
+    @property
+    def history(self) -> tuple[RoundRecord, ...]:
+        """One record per finished round, oldest first."""
+        with self._lock:
+            return tuple(self._history)
+
+    @property
+    def model_version(self) -> int:
+        """How many times the learner was trained successfully."""
+        with self._lock:
+            return self._model_version
+
+    @property
+    def state(self) -> str:
+        """'idle', 'training' or 'scoring'."""
+        with self._lock:
+            return self._state
+
+    @property
+    def progress(self) -> float:
+        """Training progress of the running round, in [0, 1]."""
+        with self._lock:
+            return self._progress
+
+    # -- requests (any thread) -----------------------------------------------------------------
+
+    def change(self, **values: Any) -> None:
+        """Change settings; a re-ranking one makes a round due at once."""
+        with self._lock:
+            self._settings = self._settings.changed(**values)
+            if RERANK_NOW & values.keys():
+                self._ask("rank")
+
+    def labels_changed(self, added: int) -> None:
+        """Count `added` labels (negative: undone); a round is due after query_size new ones."""
+        with self._lock:
+            self._changes += 1
+            self._new_labels = max(0, self._new_labels + added)
+            if self._new_labels >= self._settings.query_size:
+                self._ask("fit")
+
+    def retrain(self) -> None:
+        """Make a training round due now."""
+        with self._lock:
+            self._changes += 1
+            self._ask("fit")
+
+    def cancel(self) -> None:
+        """Stop the running round's training at its next batch."""
+        self._cancel.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until a finished round covers every change so far; False on timeout or close."""
+        with self._lock:
+            goal = self._changes
+            will_cover = self._due is not None or (self._running or 0) >= goal
+            if self._covered < goal and not will_cover:
+                self._ask("fit")
+            return self._settled.wait_for(
+                lambda: self._covered >= goal or self._worker.closing, timeout
+            )
+
+    def start(self) -> None:
+        """Start the worker thread; a round already due runs."""
+        self._worker.start()
+        with self._lock:
+            if self._due is not None:
+                self._worker.wake()
+
+    def close(self, timeout: float = 10.0) -> bool:
+        """Cancel the running round and stop the worker; safe to call twice."""
+        self._cancel.set()
+        done = self._worker.close(timeout)
+        with self._lock:
+            self._settled.notify_all()
+        return done
+
+    def observe(self, event: str, fn: Callback) -> Callback:
+        """Call `fn` on `event` (one of EVENTS), on the worker thread; returns `fn`."""
+        if event not in EVENTS:
+            raise ValueError(f"event must be one of {', '.join(EVENTS)}, got {event!r}")
+        with self._lock:
+            self._observers[event].append(fn)
+        return fn
+
+    # -- the round (worker thread) -------------------------------------------------------------
+
+    def _ask(self, what: str) -> None:
+        # Caller holds the lock. A fit also re-ranks, so "fit" wins over "rank".
+        if what == "rank":
+            self._changes += 1
+        self._due = "fit" if "fit" in (what, self._due) else "rank"
+        self._worker.wake()
+
+    def _round(self) -> None:
+        with self._lock:
+            if self._due is None:
+                return
+            fit = self._due == "fit" and self._runner.learner is not None
+            self._due, self._new_labels = None, 0
+            self._cancel.clear()
+            covers = self._running = self._changes
+            snapshot = self.dataset.snapshot()
+            settings = self._settings
+            number = len(self._history) + 1
+            self._state = "training" if fit and len(snapshot.indices) else "scoring"
+            self._progress = 0.0
+        self._notify("round_start", number)
+        measured: dict[str, Any] = {"train_seconds": 0.0, "score_seconds": 0.0, "n_scored": 0}
+
+        def record(**outcome: Any) -> RoundRecord:
+            return RoundRecord(
+                round=number,
+                model_version=self._runner.model_version,
+                data_version=snapshot.version,
+                n_labels=len(snapshot.indices),
+                heuristic=heuristics.name_of(settings.heuristic),
+                retrained=fit,
+                **measured,
+                **outcome,
+            )
+
+        published: Ranking | None = None
+        try:
+            started = time.perf_counter()
+            if fit and len(snapshot.indices):
+                self._report_broken(self._runner.train(snapshot, self._on_progress, self._stop))
+                with self._lock:
+                    self._model_version = self._runner.model_version
+            measured["train_seconds"] = time.perf_counter() - started
+            with self._lock:
+                self._state = "scoring"
+            started = time.perf_counter()
+            published, broken = self._runner.rank(
+                self._candidates(),
+                heuristic=settings.heuristic,
+                pool_sample=settings.pool_sample,
+                mc_samples=settings.mc_samples,
+                temperature=settings.temperature,
+                data_version=snapshot.version,
+                should_stop=self._stop,
+            )
+            self._report_broken(broken)
+            measured["n_scored"] = len(published)
+            measured["score_seconds"] = time.perf_counter() - started
+            metric, metric_name = self._measure()
+            done = record(metric=metric, metric_name=metric_name)
+        except Exception as error:
+            published = None
+            cancelled = isinstance(error, Cancelled)
+            done = record(error="cancelled" if cancelled else f"{type(error).__name__}: {error}")
+            if not cancelled:
+                log.warning("al_widget: round %d failed: %s", number, done.error)
+        with self._lock:
+            if published is not None:
+                self._ranking = published
+            self._history.append(done)
+            self._state, self._progress, self._running = "idle", 0.0, None
+        if published is not None:
+            self._notify("ranking", published)
+        elif done.error != "cancelled":
+            self._notify("error", done)
+        with self._lock:
+            self._covered = max(self._covered, covers)
+            self._settled.notify_all()
+
+    def _on_progress(self, fraction: float) -> None:
+        with self._lock:
+            self._progress = float(fraction)
+        now = time.monotonic()
+        if fraction >= 1.0 or now - self._progress_sent >= _PROGRESS_EVERY:
+            self._progress_sent = now
+            self._notify("progress", float(fraction))
+
+    def _stop(self) -> bool:
+        return self._cancel.is_set() or self._worker.closing
+
+    def _measure(self) -> tuple[float | None, str | None]:
+        accuracy = self._runner.accuracy()
+        if accuracy is not None:
+            return accuracy, "accuracy"
+        agreement = self._agreement()
+        return (agreement, "agreement") if agreement is not None else (None, None)
+
+    def _notify(self, event: str, *args: Any) -> None:
+        with self._lock:
+            observers = list(self._observers[event])
+        for fn in observers:
+            try:
+                fn(*args)
+            except Exception:
+                log.exception("al_widget: a %s observer raised", event)
