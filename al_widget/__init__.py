@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ActiveLoop",
     "Boxes",
+    "Canvas",
     "Comparison",
     "Criterion",
     "Curve",
@@ -20,6 +21,7 @@ __all__ = [
     "ImageError",
     "Label",
     "Mask",
+    "Panel",
     "Ranking",
     "RoundRecord",
     "__version__",
@@ -31,10 +33,17 @@ __all__ = [
 ]
 
 
+_WIDGETS = ("Canvas", "Panel")
+
+
 def __getattr__(name: str) -> object:
     # The widgets import ipywidgets/anywidget; load them only when asked for.
-    if name in ("Panel", "Canvas"):
+    if name in _WIDGETS:
         from . import widget
 
         return getattr(widget, name)
     raise AttributeError(f"module 'al_widget' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
