@@ -62,7 +62,7 @@ def test_detection_and_segmentation_use_their_canvas_mode_and_say_the_pool_is_ra
 ):
     panel = make_panel(gray_images, task=task)
     assert panel.canvas.mode == mode
-    assert "no learner for this task yet: the pool is ranked at random" in panel.header.value
+    assert "no model for this task yet, so images come in random order" in panel.header.value
     assert panel.heuristic_picker.disabled
 
 

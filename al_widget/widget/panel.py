@@ -41,7 +41,23 @@ KEYS_HELP = (
 
 
 class Panel(widgets.VBox):
-    """An ipywidgets panel over an ActiveLoop: canvas, class picker, queue, progress and learning curve."""
+    """An ipywidgets panel over an ActiveLoop: canvas, class picker, queue, progress and learning curve.
+
+    Thread safety: ``_lock`` guards ``current``, ``_shown_at``, ``_submitted``, ``_prefill``,
+    ``_closed`` and every widget value the panel sets. The user's actions run on the kernel's
+    thread; the loop's callbacks (``_on_round_start``, ``_on_progress``, ``_on_ranking``,
+    ``_on_error``) run on the loop's worker thread; each takes the lock for its whole body. Lock
+    order: panel → loop (session → trainer → dataset); the loop calls back outside its locks.
+
+    Parameters
+    ----------
+    loop : ActiveLoop
+        The loop whose queue the panel shows and whose dataset it labels.
+    thumbnails : int, default 8
+        How many of the next images in the queue to show.
+    thumbnail_size : int, default 64
+        The longest side of a thumbnail, in screen pixels.
+    """
 
     def __init__(self, loop: ActiveLoop, *, thumbnails: int = 8, thumbnail_size: int = 64) -> None:
         self.loop = loop
@@ -227,7 +243,8 @@ class Panel(widgets.VBox):
 
     def close(self) -> None:
         """Close the panel's widgets (the loop goes on)."""
-        self._closed = True
+        with self._lock:
+            self._closed = True
         self.hotkeys.close()
         super().close()
 
@@ -235,6 +252,10 @@ class Panel(widgets.VBox):
 
     def show(self, i: int) -> None:
         """Load image `i` on the canvas, with its annotation or the model's prediction."""
+        with self._lock:
+            self._show(i)
+
+    def _show(self, i: int) -> None:
         try:
             image = self.dataset.image(i)
         except ImageError as error:
@@ -244,7 +265,8 @@ class Panel(widgets.VBox):
                 self.current = None
             self._advance(exclude=i)
             return
-        known = self._prefill.pop(i, None) or self.dataset.annotation(i)
+        described = self.loop.describe(i)
+        known = self._prefill.pop(i, None) or described.annotation
         classes = self.dataset.classes
         boxes = mask = None
         if isinstance(known, Boxes):
@@ -255,11 +277,7 @@ class Panel(widgets.VBox):
         self.current = i
         self._shown_at = time.monotonic()
         if self.task == "classify":
-            guess = (
-                known.class_id(classes)
-                if isinstance(known, Label)
-                else self.loop.ranking.predicted_of(i)
-            )
+            guess = known.class_id(classes) if isinstance(known, Label) else described.predicted
             self.picker.value = guess
         self._refresh_header()
         self._refresh_queue()
@@ -303,28 +321,12 @@ class Panel(widgets.VBox):
         i = self.current
         if i is None:
             return
-        ranked = self.loop.ranking
-        score = ranked.score_of(i)
-        parts = [f"<b>image {i}</b>"]
-        if not self.loop.has_learner:
-            parts.append("no learner for this task yet: the pool is ranked at random")
-        elif ranked.model_version == 0:
-            parts.append("picked at random (no model yet)")
-        elif score is None:
-            parts.append(f"not in the pool sample model v{ranked.model_version} scored")
-        else:
-            parts.append(
-                f"{ranked.heuristic} score {score:.3f} · ranked by model v{ranked.model_version}"
-            )
-        if self.dataset.annotation(i) is not None:
-            parts.append("already labeled")
-        self.header.value = " · ".join(parts)
+        self.header.value = f"<b>image {i}</b> · {html.escape(self.loop.describe(i).why)}"
 
     def _refresh_queue(self) -> None:
         if self._closed:
             return
         with self._lock:
-            ranked = self.loop.ranking
             entries: list[Entry] = []
             for i in self.loop.queue:
                 if len(entries) == self.queue_strip.count:
@@ -338,7 +340,8 @@ class Panel(widgets.VBox):
                     except ImageError as error:
                         self.loop.mark_broken(int(i), str(error))
                         continue
-                entries.append(Entry(int(i), image, ranked.score_of(int(i)), ranked.model_version))
+                described = self.loop.describe(int(i))
+                entries.append(Entry(int(i), image, described.score, described.model_version))
             self.queue_strip.update(entries)
 
     def _refresh_state(self) -> None:
@@ -372,21 +375,25 @@ class Panel(widgets.VBox):
     # -- loop callbacks (worker thread) --------------------------------------------------------
 
     def _on_round_start(self, number: int) -> None:
-        if not self._closed:
+        with self._lock:
+            if self._closed:
+                return
             self.progress.description = f"round {number}"
             self.progress.bar_style = "info"
             self.progress.value = 0.0
             self._refresh_state()
 
     def _on_progress(self, fraction: float) -> None:
-        if not self._closed:
-            self.progress.value = fraction
+        with self._lock:
+            if not self._closed:
+                self.progress.value = fraction
 
     def _on_ranking(self, ranking: Ranking) -> None:
-        if self._closed:
-            return
-        self.progress.value, self.progress.description, self.progress.bar_style = 0.0, "idle", ""
         with self._lock:
+            if self._closed:
+                return
+            self.progress.value, self.progress.description = 0.0, "idle"
+            self.progress.bar_style = ""
             if self.current is None:
                 self._advance()
             else:
@@ -395,17 +402,15 @@ class Panel(widgets.VBox):
             self._refresh_state()
 
     def _on_error(self, record: RoundRecord) -> None:
-        if self._closed:
-            return
-        self.progress.value, self.progress.description, self.progress.bar_style = (
-            0.0,
-            "failed",
-            "danger",
-        )
-        self._say_error(
-            f"round {record.round} failed: {record.error} (labels are kept; labeling goes on)"
-        )
-        self._refresh_state()
+        with self._lock:
+            if self._closed:
+                return
+            self.progress.value, self.progress.description = 0.0, "failed"
+            self.progress.bar_style = "danger"
+            self._say_error(
+                f"round {record.round} failed: {record.error} (labels are kept; labeling goes on)"
+            )
+            self._refresh_state()
 
     # -- controls ------------------------------------------------------------------------------
 
