@@ -48,7 +48,13 @@ def _check_class_ref(ref: object, name: str) -> None:
 
 @dataclass(frozen=True)
 class Label:
-    """One class for the whole image."""
+    """One class for the whole image.
+
+    Parameters
+    ----------
+    cls : str or int
+        A class name, or a class id into the dataset's classes.
+    """
 
     cls: ClassRef
 
@@ -69,7 +75,17 @@ class Label:
 
 
 class Boxes:
-    """Axis-aligned boxes in image pixels (x0, y0, x1, y1), one class per box."""
+    """Axis-aligned boxes in image pixels (x0, y0, x1, y1), one class per box.
+
+    Parameters
+    ----------
+    xyxy : array-like
+        (K, 4) corners in image pixels, x0 < x1 and y0 < y1.
+    labels : sequence of str or int
+        One class name or id per box.
+    canvas_size : (height, width), optional
+        The image's size; when given, every box must lie inside it.
+    """
 
     __slots__ = ("canvas_size", "labels", "xyxy")
 
@@ -168,7 +184,13 @@ class Boxes:
 
 
 class Mask:
-    """A per-pixel class map (H, W) of class ids; 0 is the background."""
+    """A per-pixel class map (H, W) of class ids; 0 is the background.
+
+    Parameters
+    ----------
+    class_map : array-like
+        (H, W) integer class ids in 0..255, of the image's size.
+    """
 
     __slots__ = ("class_map",)
 

@@ -45,7 +45,25 @@ def _parses(line: str) -> bool:
 
 
 class Dataset:
-    """Images plus the annotations given so far; thread-safe, versioned, optionally journaled."""
+    """Images plus the annotations given so far; thread-safe, versioned, optionally journaled.
+
+    Thread safety: ``_lock`` guards ``_annotations``, ``_labeled_at``, ``_version`` and the
+    journal; it is the innermost lock (panel → session → trainer → dataset) and is held only
+    around those fields. Images are read without it.
+
+    Parameters
+    ----------
+    images : array-like or sequence
+        An (N, H, W) or (N, H, W, 3) uint8 array, or a sequence of arrays, PIL images or file
+        paths (decoded lazily; grayscale, RGBA and 16-bit images are converted to RGB).
+    classes : sequence of str
+        The class names, unique; for segmentation class 0 is the background.
+    task : {"classify", "detect", "segment"}, default "classify"
+        What an annotation is: a ``Label``, ``Boxes`` or a ``Mask``.
+    journal : path, optional
+        A JSON-lines file every change is appended to; continue it after a restart with
+        ``Dataset.restore(journal, images)``.
+    """
 
     def __init__(
         self,
@@ -149,7 +167,15 @@ class Dataset:
     # -- writing -------------------------------------------------------------------------------
 
     def annotate(self, i: int, annotation: ann.Annotation) -> ann.Annotation:
-        """Set the annotation of image `i`; returns it as stored (checked against image and classes)."""
+        """Set the annotation of image `i`; returns it as stored (checked against image and classes).
+
+        Parameters
+        ----------
+        i : int
+            The image's index.
+        annotation : Label, Boxes or Mask
+            An annotation of the dataset's task.
+        """
         i = self.check_index(i)
         bound = self._bind(i, annotation)
         with self._lock:
@@ -181,7 +207,15 @@ class Dataset:
 
     @classmethod
     def restore(cls, path: str | os.PathLike[str], images: Any) -> Dataset:
-        """The dataset a journal describes, for the same images; the journal goes on from there."""
+        """The dataset a journal describes, for the same images; the journal goes on from there.
+
+        Parameters
+        ----------
+        path : path
+            The journal a ``Dataset(..., journal=path)`` wrote.
+        images : array-like or sequence
+            The same images, in the same order, as when the journal was written.
+        """
         path = os.fspath(path)
         with open(path, encoding="utf-8") as file:
             lines = file.read().split("\n")

@@ -25,7 +25,16 @@ def _normalise(name: str) -> str:
 
 
 def register(name: str, *, replace: bool = False) -> Callable[[Heuristic], Heuristic]:
-    """Decorator that registers a heuristic under `name` and returns it unchanged."""
+    """Decorator that registers a heuristic under `name` and returns it unchanged.
+
+    Parameters
+    ----------
+    name : str
+        The name to use it by (case, spaces and dashes are normalised: "My Score" is "my_score").
+    replace : bool, default False
+        Redefine a heuristic registered under `name` before (re-running a cell); built-in
+        names are never replaced.
+    """
     key = _normalise(name)
 
     def decorator(fn: Heuristic) -> Heuristic:
@@ -44,7 +53,13 @@ def register(name: str, *, replace: bool = False) -> Callable[[Heuristic], Heuri
 
 
 def unregister(name: str) -> None:
-    """Remove a user-registered heuristic."""
+    """Remove a user-registered heuristic.
+
+    Parameters
+    ----------
+    name : str
+        The name it was registered under.
+    """
     key = _normalise(name)
     if key in _BUILTIN:
         raise ValueError(f"{key!r} is a built-in heuristic and cannot be removed")
@@ -54,7 +69,13 @@ def unregister(name: str) -> None:
 
 
 def get(name: str | Heuristic) -> Heuristic:
-    """The heuristic registered under `name` (a callable is returned as it is)."""
+    """The heuristic registered under `name` (a callable is returned as it is).
+
+    Parameters
+    ----------
+    name : str or callable
+        A registered name (see ``names()``) or a heuristic function.
+    """
     if callable(name):
         return name
     key = _normalise(name)
@@ -70,7 +91,13 @@ def names() -> list[str]:
 
 
 def name_of(heuristic: str | Heuristic) -> str:
-    """The registered name of a heuristic, or its function name."""
+    """The registered name of a heuristic, or its function name.
+
+    Parameters
+    ----------
+    heuristic : str or callable
+        A registered name or a heuristic function.
+    """
     if isinstance(heuristic, str):
         return _normalise(heuristic)
     for key, fn in _REGISTRY.items():
@@ -89,7 +116,13 @@ def _builtin(name: str) -> Callable[[Heuristic], Heuristic]:
 
 
 def check_probs(probs: np.ndarray) -> np.ndarray:
-    """`probs` as a float (N, C, I) array, refused with the offending rows if it is not probabilities."""
+    """`probs` as a float (N, C, I) array, refused with the offending rows if it is not probabilities.
+
+    Parameters
+    ----------
+    probs : array-like
+        (N, C) or (N, C, I) probabilities that sum to 1 over C.
+    """
     array = np.asarray(probs)
     if array.dtype.kind != "f":
         array = array.astype(np.float64)
@@ -124,7 +157,15 @@ def check_probs(probs: np.ndarray) -> np.ndarray:
 
 
 def softmax(logits: np.ndarray, axis: int = 1) -> np.ndarray:
-    """Probabilities from logits along the class axis."""
+    """Probabilities from logits along the class axis.
+
+    Parameters
+    ----------
+    logits : array-like
+        Unnormalised class scores.
+    axis : int, default 1
+        The class axis.
+    """
     shifted = np.asarray(logits, dtype=np.float64) - np.max(logits, axis=axis, keepdims=True)
     exp = np.exp(shifted)
     return exp / exp.sum(axis=axis, keepdims=True)
@@ -150,19 +191,52 @@ def _samples(probs: np.ndarray, name: str) -> np.ndarray:
 
 @_builtin("random")
 def random(probs: np.ndarray) -> np.ndarray:
-    """Equal scores for all rows: the ranking's random tie-break makes the order random."""
+    """Equal scores for all rows: the ranking's random tie-break makes the order random.
+
+    Parameters
+    ----------
+    probs : numpy.ndarray
+        Class probabilities, (N, C) or (N, C, I) with I Monte Carlo samples.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N,) scores, higher = more uncertain.
+    """
     return np.zeros(len(check_probs(probs)))
 
 
 @_builtin("least_confidence")
 def least_confidence(probs: np.ndarray) -> np.ndarray:
-    """1 - max_c p(c): low top probability means uncertain."""
+    """1 - max_c p(c): low top probability means uncertain.
+
+    Parameters
+    ----------
+    probs : numpy.ndarray
+        Class probabilities, (N, C) or (N, C, I) with I Monte Carlo samples.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N,) scores, higher = more uncertain.
+    """
     return 1.0 - _mean_probs(probs).max(axis=1)
 
 
 @_builtin("margin")
 def margin(probs: np.ndarray) -> np.ndarray:
-    """1 - (p_top1 - p_top2): a small gap between the two best classes means uncertain."""
+    """1 - (p_top1 - p_top2): a small gap between the two best classes means uncertain.
+
+    Parameters
+    ----------
+    probs : numpy.ndarray
+        Class probabilities, (N, C) or (N, C, I) with I Monte Carlo samples.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N,) scores, higher = more uncertain.
+    """
     p = _mean_probs(probs)
     if p.shape[1] < 2:
         return np.zeros(len(p))
@@ -172,19 +246,52 @@ def margin(probs: np.ndarray) -> np.ndarray:
 
 @_builtin("entropy")
 def entropy(probs: np.ndarray) -> np.ndarray:
-    """Shannon entropy (nats) of the mean class distribution."""
+    """Shannon entropy (nats) of the mean class distribution.
+
+    Parameters
+    ----------
+    probs : numpy.ndarray
+        Class probabilities, (N, C) or (N, C, I) with I Monte Carlo samples.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N,) scores, higher = more uncertain.
+    """
     return _entropy(_mean_probs(probs))
 
 
 @_builtin("variance")
 def variance(probs: np.ndarray) -> np.ndarray:
-    """Mean over classes of the standard deviation of p(c) across MC samples (Gal's Mean STD)."""
+    """Mean over classes of the standard deviation of p(c) across MC samples (Gal's Mean STD).
+
+    Parameters
+    ----------
+    probs : numpy.ndarray
+        Class probabilities, (N, C) or (N, C, I) with I Monte Carlo samples. I must be >= 2.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N,) scores, higher = more uncertain.
+    """
     return _samples(probs, "variance").std(axis=2).mean(axis=1)
 
 
 @_builtin("bald")
 def bald(probs: np.ndarray) -> np.ndarray:
-    """Mutual information between prediction and weights: H(mean p) - mean H(p_i)."""
+    """Mutual information between prediction and weights: H(mean p) - mean H(p_i).
+
+    Parameters
+    ----------
+    probs : numpy.ndarray
+        Class probabilities, (N, C) or (N, C, I) with I Monte Carlo samples. I must be >= 2.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N,) scores, higher = more uncertain.
+    """
     p = _samples(probs, "bald")
     return _entropy(p.mean(axis=2)) - _entropy(p, axis=1).mean(axis=1)
 
@@ -197,7 +304,13 @@ _REDUCTIONS: dict[str, Callable[[np.ndarray], float]] = {
 
 
 def reduction(how: Reduction) -> Callable[[np.ndarray], float]:
-    """The reduction named `how` ('mean', 'max', 'sum'), or `how` itself if callable."""
+    """The reduction named `how` ('mean', 'max', 'sum'), or `how` itself if callable.
+
+    Parameters
+    ----------
+    how : str or callable
+        'mean', 'max', 'sum', or a function from a 1-D array of scores to one float.
+    """
     if callable(how):
         return how
     try:
@@ -211,7 +324,17 @@ def reduction(how: Reduction) -> Callable[[np.ndarray], float]:
 def score_dense(
     probs: np.ndarray, heuristic: str | Heuristic, how: Reduction = "mean"
 ) -> np.ndarray:
-    """One score per image from per-pixel probabilities (N, C, H, W[, I])."""
+    """One score per image from per-pixel probabilities (N, C, H, W[, I]).
+
+    Parameters
+    ----------
+    probs : numpy.ndarray
+        Per-pixel class probabilities, (N, C, H, W) or (N, C, H, W, I).
+    heuristic : str or callable
+        The per-pixel heuristic.
+    how : str or callable, default "mean"
+        How pixel scores reduce to one score per image (see ``reduction``).
+    """
     array = np.asarray(probs)
     if array.ndim == 4:
         array = array[..., None]
@@ -229,7 +352,17 @@ def score_dense(
 def score_boxes(
     probs: Sequence[np.ndarray], heuristic: str | Heuristic, how: Reduction = "max"
 ) -> np.ndarray:
-    """One score per image from per-box probabilities: a list of (K_n, C[, I]) arrays."""
+    """One score per image from per-box probabilities: a list of (K_n, C[, I]) arrays.
+
+    Parameters
+    ----------
+    probs : sequence of numpy.ndarray
+        Per image, its boxes' class probabilities, (K_n, C) or (K_n, C, I).
+    heuristic : str or callable
+        The per-box heuristic.
+    how : str or callable, default "max"
+        How box scores reduce to one score per image (see ``reduction``).
+    """
     fn, reduce = get(heuristic), reduction(how)
     scores = []
     for boxes in probs:
@@ -239,7 +372,15 @@ def score_boxes(
 
 
 def apply(heuristic: str | Heuristic, probs: np.ndarray) -> np.ndarray:
-    """Scores from `heuristic`, checked to be one finite number per row."""
+    """Scores from `heuristic`, checked to be one finite number per row.
+
+    Parameters
+    ----------
+    heuristic : str or callable
+        A registered name or a heuristic function.
+    probs : numpy.ndarray
+        (N, C) or (N, C, I) class probabilities.
+    """
     n = len(probs)
     scores = np.asarray(get(heuristic)(probs), dtype=np.float64)
     if scores.shape != (n,):
