@@ -10,7 +10,12 @@ log = logging.getLogger("al_widget")
 
 
 class Worker:
-    """Owns one daemon thread and one Event; `start()` and `close()` are safe to call twice."""
+    """Owns one daemon thread and one Event; `start()` and `close()` are safe to call twice.
+
+    Thread safety: ``_wake`` is an Event; ``_closing`` only ever goes from False to True (set by
+    ``close`` on any thread, read by the worker); ``_thread`` is set once by ``start`` on the
+    owner's thread. No lock is needed beyond these.
+    """
 
     def __init__(
         self, job: Callable[[], None], *, name: str, setup: Callable[[], None] | None = None
