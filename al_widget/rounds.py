@@ -10,6 +10,7 @@ import numpy as np
 from . import heuristics, ranking, scoring
 from .dataset import Dataset, Snapshot
 from .learners import Learner
+from .learners.base import input_size_of
 from .ranking import Ranking
 
 _SAMPLING = {"variance", "bald"}
@@ -64,9 +65,7 @@ class RoundRunner:
     ) -> dict[int, str]:
         """Fit the learner on the snapshot's readable images; returns the unreadable ones."""
         assert self.learner is not None
-        loaded = scoring.load(
-            self.dataset, snapshot.indices, getattr(self.learner, "input_size", None)
-        )
+        loaded = scoring.load(self.dataset, snapshot.indices, input_size_of(self.learner))
         targets = snapshot.targets(self.dataset.classes)[np.isin(snapshot.indices, loaded.indices)]
         self.learner.fit(loaded.images, targets, progress, should_stop)
         self.model_version += 1

@@ -12,6 +12,7 @@ import numpy as np
 from ._images import ImageError, resize
 from .dataset import Dataset
 from .learners import Cancelled, Learner
+from .learners.base import input_size_of
 
 
 class MapExecutor(Protocol):
@@ -71,7 +72,7 @@ def predict_pool(
     should_stop: Callable[[], bool],
 ) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
     """Indices, class probabilities (n, C, I) and unreadable images of `pool`, chunk by chunk."""
-    size = getattr(learner, "input_size", None)
+    size = input_size_of(learner)
     kept: list[np.ndarray] = []
     broken: dict[int, str] = {}
 

@@ -8,34 +8,33 @@ import numpy as np
 import pytest
 
 import al_widget as alw
+from al_widget.learners import ParamsMixin
 
 MNIST = Path(__file__).resolve().parent / "data" / "mnist-t10k"
 
 
-class CentroidLearner:
-    """A tiny sklearn-style learner: softmax over negative distances to class means."""
+class CentroidLearner(ParamsMixin):
+    """A tiny learner by scikit-learn's conventions: softmax over negative distances to class means."""
 
     def __init__(self, n_classes: int) -> None:
         self.n_classes = n_classes
-        self.centroids: np.ndarray | None = None
-        self.fit_calls = 0
-        self.fit_sizes: list[int] = []
 
     def fit(self, images, targets, progress, should_stop):
-        self.fit_calls += 1
-        self.fit_sizes.append(len(images))
         x = images.reshape(len(images), -1).astype(np.float64) / 255
-        self.centroids = np.stack(
+        self.centroids_ = np.stack(
             [
                 x[targets == c].mean(0) if (targets == c).any() else np.full(x.shape[1], 0.5)
                 for c in range(self.n_classes)
             ]
         )
+        self.n_fits_ = getattr(self, "n_fits_", 0) + 1
+        self.fit_sizes_ = [*getattr(self, "fit_sizes_", []), len(images)]
         progress(1.0)
+        return self
 
     def predict_proba(self, images, mc_samples=1):
         x = images.reshape(len(images), -1).astype(np.float64) / 255
-        d = ((x[:, None, :] - self.centroids[None]) ** 2).sum(-1)
+        d = ((x[:, None, :] - self.centroids_[None]) ** 2).sum(-1)
         p = np.exp(-(d - d.min(1, keepdims=True)))
         p /= p.sum(1, keepdims=True)
         return np.repeat(p[:, :, None], mc_samples, axis=2)

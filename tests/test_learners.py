@@ -5,7 +5,8 @@ import pytest
 import torch
 
 import al_widget as alw
-from al_widget.learners import Cancelled, Classifier, Learner
+from al_widget.learners import Cancelled, Classifier, Learner, ParamsMixin, clone
+from al_widget.learners.base import input_size_of
 
 
 @pytest.fixture(scope="module")
@@ -74,13 +75,24 @@ def test_reset_gives_the_same_weights_for_the_same_seed_and_round(digits_rgb):
     np.testing.assert_allclose(a.predict_proba(images[:3]), b.predict_proba(images[:3]))
 
 
-def test_warm_start_keeps_the_network_between_fits(digits_rgb):
+def _weights(model):
+    return torch.cat([p.detach().flatten() for p in model.net_.parameters()])
+
+
+def test_warm_start_goes_on_training_the_previous_network(digits_rgb):
     images, labels = digits_rgb
     model = Classifier(10, warm_start=True, max_steps=10, min_steps=10)
-    model.fit(images[:30], labels[:30])
-    net = model.net
-    model.fit(images[:40], labels[:40])
-    assert model.net is net
+    before = _weights(model.fit(images[:30], labels[:30]))
+    model.set_params(lr=1e-12).fit(images[:40], labels[:40])
+    torch.testing.assert_close(_weights(model), before)
+
+
+def test_without_warm_start_each_fit_starts_a_new_network(digits_rgb):
+    images, labels = digits_rgb
+    model = Classifier(10, max_steps=10, min_steps=10)
+    before = _weights(model.fit(images[:30], labels[:30]))
+    model.set_params(lr=1e-12).fit(images[:30], labels[:30])
+    assert not torch.allclose(_weights(model), before)
 
 
 def test_images_of_another_size_are_resized_to_the_trained_size(digits_rgb):
@@ -110,3 +122,203 @@ def test_training_respects_torch_set_num_threads(digits_rgb):
     thread.start()
     thread.join(60)
     assert seen == [1]
+
+
+def test_a_cancelled_fit_keeps_the_previous_model(digits_rgb):
+    images, labels = digits_rgb
+    model = Classifier(10, max_steps=10, min_steps=10).fit(images[:30], labels[:30])
+    net, before = model.net_, model.predict_proba(images[:3])
+    with pytest.raises(Cancelled):
+        model.fit(images[:40], labels[:40], should_stop=lambda: True)
+    assert model.net_ is net
+    assert model.n_fits_ == 1
+    np.testing.assert_array_equal(model.predict_proba(images[:3]), before)
+
+
+def test_predict_before_fit_is_refused():
+    with pytest.raises(RuntimeError, match="not fitted yet"):
+        Classifier(10).predict_proba(np.zeros((1, 8, 8, 3), np.uint8))
+
+
+# -- scikit-learn's conventions ----------------------------------------------------------------
+
+
+def test_init_only_stores_its_parameters():
+    model = Classifier(10, device="cpu", input_size=[8, 8])
+    assert vars(model) == model.get_params()
+    assert model.device == "cpu"
+    assert model.input_size == [8, 8]
+    assert not hasattr(model, "device_")
+    assert not hasattr(model, "net_")
+
+
+def test_init_does_not_validate_and_fit_names_the_invalid_parameter(digits_rgb):
+    images, _ = digits_rgb
+    model = Classifier(1)
+    with pytest.raises(ValueError, match="n_classes must be at least 2, got 1"):
+        model.fit(images[:10], np.zeros(10, np.int64))
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"width": 0}, "width must be at least 1, got 0"),
+        ({"max_steps": 2.5}, "max_steps must be an int, got 2.5"),
+        ({"lr": 0.0}, "lr must be positive, got 0.0"),
+        ({"weight_decay": -1.0}, r"weight_decay must be at least 0, got -1.0"),
+        ({"dropout": 1.0}, r"dropout must be in \[0, 1\), got 1.0"),
+        ({"input_size": (8,)}, r"input_size must be None or a \(height, width\) pair"),
+        ({"device": "abacus"}, "device must be None, a torch.device or a name"),
+    ],
+)
+def test_fit_refuses_an_invalid_parameter_by_name(digits_rgb, params, message):
+    images, labels = digits_rgb
+    with pytest.raises((ValueError, TypeError), match=message):
+        Classifier(10, **params).fit(images[:10], labels[:10])
+
+
+def test_fit_returns_self_with_the_fitted_attributes(digits_rgb):
+    images, labels = digits_rgb
+    model = Classifier(10, max_steps=5, min_steps=5)
+    assert model.fit(images[:20], labels[:20]) is model
+    assert isinstance(model.device_, torch.device)
+    assert model.input_size_ == (8, 8)
+    assert model.gray_ is True
+    assert model.n_fits_ == 1
+
+
+def test_device_forces_where_the_network_trains(digits_rgb):
+    images, labels = digits_rgb
+    model = Classifier(10, device="cpu", max_steps=5, min_steps=5).fit(images[:20], labels[:20])
+    assert model.device_ == torch.device("cpu")
+    assert {p.device for p in model.net_.parameters()} == {torch.device("cpu")}
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+def test_without_device_a_visible_gpu_is_used(digits_rgb):
+    images, labels = digits_rgb
+    model = Classifier(10, max_steps=5, min_steps=5).fit(images[:20], labels[:20])
+    assert model.device_.type == "cuda"
+    assert model.predict_proba(images[:4]).shape == (4, 10, 1)
+
+
+def test_input_size_forces_the_size_images_are_scaled_to(digits_rgb):
+    images, labels = digits_rgb
+    model = Classifier(10, input_size=(12, 10), max_steps=5, min_steps=5)
+    assert model.fit(images[:20], labels[:20]).input_size_ == (12, 10)
+
+
+def test_the_loop_reads_the_fitted_input_size_else_the_parameter(digits_rgb):
+    images, labels = digits_rgb
+    model = Classifier(10, max_steps=5, min_steps=5)
+    assert input_size_of(model) is None
+    assert input_size_of(model.set_params(input_size=[12, 10])) == (12, 10)
+    model.set_params(input_size=None).fit(images[:20], labels[:20])
+    assert input_size_of(model.set_params(input_size=(12, 10))) == (8, 8)
+
+
+def test_get_params_lists_every_init_parameter_in_signature_order():
+    params = Classifier(10, width=8).get_params()
+    assert list(params)[:3] == ["n_classes", "width", "epochs"]
+    assert params["n_classes"] == 10
+    assert params["width"] == 8
+    assert params["seed"] == 0
+
+
+def test_set_params_sets_by_name_and_returns_self():
+    model = Classifier(10)
+    assert model.set_params(width=8, seed=3) is model
+    assert (model.width, model.seed) == (8, 3)
+
+
+def test_set_params_refuses_an_unknown_name_listing_the_valid_ones():
+    with pytest.raises(
+        ValueError, match=r"no parameter 'widht'; valid parameters: n_classes, width"
+    ):
+        Classifier(10).set_params(widht=8)
+
+
+def test_repr_shows_the_parameters_that_differ_from_their_defaults():
+    assert repr(Classifier(10)) == "Classifier(n_classes=10)"
+    assert (
+        repr(Classifier(10, width=8, device="cpu"))
+        == "Classifier(n_classes=10, width=8, device='cpu')"
+    )
+
+
+def test_clone_gives_an_unfitted_learner_with_equal_parameters():
+    model = Classifier(10, width=8)
+    copy = clone(model)
+    assert type(copy) is Classifier
+    assert copy is not model
+    assert copy.get_params() == model.get_params()
+
+
+def test_clone_copies_the_parameter_values():
+    model = Classifier(10, input_size=[8, 8])
+    assert clone(model).input_size is not model.input_size
+
+
+def test_cloning_a_fitted_learner_gives_an_unfitted_one(digits_rgb):
+    images, labels = digits_rgb
+    model = Classifier(10, max_steps=5, min_steps=5).fit(images[:20], labels[:20])
+    copy = clone(model)
+    assert not hasattr(copy, "net_")
+    assert not hasattr(copy, "n_fits_")
+    assert hasattr(model, "net_")
+
+
+def test_scikit_learn_can_clone_a_classifier():
+    sklearn_base = pytest.importorskip("sklearn.base")
+    copy = sklearn_base.clone(Classifier(10, width=8))
+    assert copy.get_params() == Classifier(10, width=8).get_params()
+
+
+class MeanLearner:
+    """A user's learner by scikit-learn's conventions, without al_widget's mixin."""
+
+    def __init__(self, n_classes, smoothing=1.0):
+        self.n_classes = n_classes
+        self.smoothing = smoothing
+
+    def get_params(self, deep=True):
+        return {"n_classes": self.n_classes, "smoothing": self.smoothing}
+
+    def fit(self, images, targets, progress, should_stop):
+        counts = np.bincount(targets, minlength=self.n_classes) + self.smoothing
+        self.prior_ = counts / counts.sum()
+        return self
+
+    def predict_proba(self, images, mc_samples=1):
+        return np.broadcast_to(
+            self.prior_[None, :, None], (len(images), self.n_classes, mc_samples)
+        )
+
+
+def test_clone_accepts_a_conventions_following_learner_without_the_mixin():
+    model = MeanLearner(3, smoothing=0.5)
+    model.fit(np.zeros((2, 4, 4, 3), np.uint8), np.array([0, 1]), print, lambda: False)
+    copy = clone(model)
+    assert type(copy) is MeanLearner
+    assert copy.get_params() == {"n_classes": 3, "smoothing": 0.5}
+    assert not hasattr(copy, "prior_")
+
+
+def test_clone_of_a_learner_without_get_params_is_a_type_error_naming_it():
+    class Plain:
+        def fit(self, images, targets, progress, should_stop): ...
+
+        def predict_proba(self, images, mc_samples=1): ...
+
+    with pytest.raises(TypeError, match=r"cannot clone .*Plain.*: it has no get_params\(\) method"):
+        clone(Plain())
+
+
+def test_the_mixin_reads_parameters_from_the_subclass_signature():
+    class Tiny(ParamsMixin):
+        def __init__(self, n_classes, *, depth=2):
+            self.n_classes = n_classes
+            self.depth = depth
+
+    assert Tiny(4).get_params() == {"n_classes": 4, "depth": 2}
+    assert repr(Tiny(4, depth=3)) == "Tiny(n_classes=4, depth=3)"

@@ -1,14 +1,26 @@
-"""The Learner protocol: what the loop needs from a model."""
+"""The Learner protocol: what the loop needs from a model, and what it promises in return."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from ._params import ParamsMixin, clone
+
 Progress = Callable[[float], None]
 ShouldStop = Callable[[], bool]
+
+__all__ = [
+    "Cancelled",
+    "Learner",
+    "ParamsMixin",
+    "Progress",
+    "ShouldStop",
+    "clone",
+    "input_size_of",
+]
 
 
 class Cancelled(Exception):
@@ -17,14 +29,114 @@ class Cancelled(Exception):
 
 @runtime_checkable
 class Learner(Protocol):
-    """A model the loop can train on labeled images and ask for class probabilities."""
+    """A model the loop can train on labeled images and ask for class probabilities.
+
+    Any object with these two methods is a learner; nothing needs to be inherited. Two
+    optional parts make it a good citizen:
+
+    **scikit-learn's conventions.** `__init__` only stores its parameters, unchanged, as
+    attributes of the same names; `fit` validates them, chooses the device and sets the fitted
+    state in attributes ending with ``_`` (``net_``, ``n_fits_``...), and returns ``self``.
+    With ``get_params()`` (and ``set_params()`` for a ``seed`` parameter), for instance by
+    inheriting `ParamsMixin`, the learner can be cloned: `al_widget.simulate` and
+    `al_widget.compare` give each run ``clone(learner)`` and never fit the instance they are
+    given. Without ``get_params()`` they need a factory, ``learner=lambda seed: ...``.
+
+    **Input size.** The loop loads (and resizes) images for `fit` and `predict_proba` at the
+    size the learner asks for: the fitted attribute ``input_size_``, else the parameter
+    ``input_size``, each a ``(height, width)`` pair of ints or None. When both are missing or
+    None, a batch comes at its first image's size (every image of an array dataset has the
+    same size). A learner that sets ``input_size_`` in `fit` gets the pool at that size, and
+    should still accept other sizes from direct calls.
+
+    **Threads.** The `ActiveLoop` calls `fit` and `predict_proba` from its one worker thread,
+    never `fit` concurrently with another of its calls. When the loop is given an `executor`,
+    `predict_proba` runs on the executor's threads instead, possibly on several chunks of the
+    pool at once. User code may also call `predict_proba` from the notebook, for instance on
+    ``loop.learner`` between rounds.
+
+    **Errors.** Raising `Cancelled` from `fit` (or `predict_proba`) ends the round cleanly:
+    the round is recorded in ``loop.history`` as cancelled (``error == "cancelled"``), no
+    label is lost, the published ranking stays, and a later round trains on every label
+    again. Any other exception
+    fails the round: it is recorded in the history with its type and message, an ``error``
+    event is sent, and labeling goes on with the previous ranking. Either way the learner
+    should keep its last complete fitted state (train a new model aside and swap it in when
+    done), because the loop goes on ranking with it.
+
+    The tasks: classification is described here. Detection (`Boxes`) and segmentation
+    (`Mask`) learners will implement the same two methods with their own targets; their
+    shapes will be added to this contract when they land.
+    """
 
     def fit(
         self, images: np.ndarray, targets: np.ndarray, progress: Progress, should_stop: ShouldStop
-    ) -> None:
-        """Train on (N, H, W, 3) uint8 images and (N,) int class ids; report progress in [0, 1]."""
+    ) -> object:
+        """Train on the labeled images; called once per round with every label so far.
+
+        Parameters
+        ----------
+        images : numpy.ndarray
+            The labeled images, shape (N, H, W, 3), dtype uint8, RGB, N >= 1. Grayscale
+            images come with three equal channels. All have the learner's input size when it
+            has one (see the class docstring).
+        targets : numpy.ndarray
+            For classification, the class ids, shape (N,), dtype int64, each in
+            ``0 .. n_classes - 1`` (the index into ``dataset.classes``). Every class may not
+            be present yet, early rounds especially.
+        progress : callable
+            ``progress(fraction)`` reports how far training is, ``fraction`` a float in
+            [0, 1] that never decreases, ending with 1.0 when training is done. It is cheap
+            (the loop throttles what reaches the widget); a few calls per second is plenty,
+            and a call every few batches is fine.
+        should_stop : callable
+            ``should_stop()`` returns True when the loop wants the round to end (the user
+            cancelled it, or the loop is closing). Call it between batches, at least every
+            second or so, and raise `Cancelled` as soon as it returns True.
+
+        Returns
+        -------
+        self
+            By scikit-learn's convention; the loop ignores the value.
+
+        Raises
+        ------
+        Cancelled
+            When `should_stop()` returned True: the round ends cleanly, nothing is lost.
+        """
         ...
 
     def predict_proba(self, images: np.ndarray, mc_samples: int = 1) -> np.ndarray:
-        """Class probabilities of shape (N, C, I) for (N, H, W, 3) uint8 images, I = mc_samples."""
+        """Class probabilities for images, with `mc_samples` stochastic samples each.
+
+        Parameters
+        ----------
+        images : numpy.ndarray
+            Shape (N, H, W, 3), dtype uint8, as for `fit`; N may be 0 and may be large (the
+            loop sends the pool in chunks of ``chunk_size``, 2048 by default).
+        mc_samples : int, default 1
+            I, the number of samples per image. With 1 the prediction should be
+            deterministic; with more, each sample is a draw from the model's uncertainty
+            (for instance MC dropout), used by the ``variance`` and ``bald`` heuristics.
+            A learner without stochastic predictions repeats its one prediction I times.
+
+        Returns
+        -------
+        numpy.ndarray
+            Float probabilities, shape (N, C, I), C the number of classes, each
+            ``[n, :, i]`` non-negative and summing to 1 over C.
+
+        Raises
+        ------
+        RuntimeError
+            When the learner has not been fitted; the loop only calls it after a fit.
+        """
         ...
+
+
+def input_size_of(learner: Any) -> tuple[int, int] | None:
+    """The (height, width) a learner wants its images at: `input_size_`, else `input_size`."""
+    size = getattr(learner, "input_size_", None)
+    if size is None:
+        size = getattr(learner, "input_size", None)
+    return (int(size[0]), int(size[1])) if size is not None else None

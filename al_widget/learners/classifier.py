@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .base import Cancelled, Progress, ShouldStop
+from .base import Cancelled, ParamsMixin, Progress, ShouldStop
 
 
 class _Net(nn.Module):
@@ -35,8 +37,79 @@ class _Net(nn.Module):
         return self.head(self.features(x))
 
 
-class Classifier:
-    """A small CNN classifier with MC dropout; resets (or warm-starts) its weights each fit."""
+class Classifier(ParamsMixin):
+    """A small CNN image classifier with MC dropout, trained from scratch in seconds on a CPU.
+
+    Two convolution blocks and a dropout head. Each `fit` trains a new network, seeded with
+    ``seed + n_fits_``, or with `warm_start` goes on training the last one. The network reads
+    images scaled to `input_size` (by default the size of the images it is fitted on), as one
+    channel when every image it is fitted on is gray. The parameters follow scikit-learn's
+    conventions: they are stored as given and checked by `fit`; `get_params`, `set_params`
+    and `al_widget.learners.clone` work on them.
+
+    Parameters
+    ----------
+    n_classes : int
+        The number of classes C, at least 2; targets are class ids in ``0 .. C - 1``.
+    width : int, default 16
+        Channels of the first convolution (the second has twice as many).
+    epochs : int, default 40
+        Passes over the labeled images per fit, before `min_steps` and `max_steps` apply.
+    min_steps : int, default 150
+        The fewest optimizer steps per fit, so that small label sets still train enough.
+    max_steps : int, default 300
+        The most optimizer steps per fit, which bounds a round's time; it wins over
+        `min_steps` when smaller.
+    batch_size : int, default 32
+        Images per optimizer step (all of them when fewer are labeled).
+    lr : float, default 5e-3
+        Peak learning rate of AdamW under a one-cycle schedule.
+    weight_decay : float, default 1e-4
+        AdamW's weight decay.
+    dropout : float, default 0.5
+        Dropout probability of the head's last layer (half as much before the first); in
+        [0, 1). It is what `predict_proba` samples when ``mc_samples > 1``.
+    warm_start : bool, default False
+        Go on training the previous fit's network instead of starting a new one; the image
+        size and channels stay those the network was first fitted with.
+    input_size : tuple of (int, int), optional
+        The (height, width) images are scaled to, for training and prediction. None: the
+        size of the images `fit` gets.
+    device : str or torch.device, optional
+        Where to train and predict, such as ``"cpu"`` or ``"cuda:1"``. None: the GPU when
+        torch sees one, else the CPU; chosen at each fit.
+    seed : int, default 0
+        Seeds the weights and the batch order; fit number k (from 0) uses ``seed + k``.
+
+    Attributes
+    ----------
+    net_ : torch.nn.Module
+        The trained network.
+    device_ : torch.device
+        The device `net_` lives on.
+    gray_ : bool
+        Whether the network reads one channel (the images it was fitted on were all gray).
+    input_size_ : tuple of (int, int)
+        The (height, width) the network was trained at; the loop loads the pool at this size.
+    n_fits_ : int
+        How many fits completed; the next fit is seeded with ``seed + n_fits_``.
+
+    Examples
+    --------
+    >>> images, labels = al_widget.datasets.digits()
+    >>> rgb = np.repeat(images[..., None], 3, axis=3)
+    >>> model = Classifier(10, max_steps=50).fit(rgb[:100], labels[:100])
+    >>> model
+    Classifier(n_classes=10, max_steps=50)
+    >>> model.predict_proba(rgb[:5], mc_samples=4).shape
+    (5, 10, 4)
+    """
+
+    net_: _Net
+    device_: torch.device
+    gray_: bool
+    input_size_: tuple[int, int]
+    n_fits_: int
 
     def __init__(
         self,
@@ -55,32 +128,50 @@ class Classifier:
         device: str | torch.device | None = None,
         seed: int = 0,
     ) -> None:
-        if n_classes < 2:
-            raise ValueError(f"n_classes must be at least 2, got {n_classes}")
         self.n_classes = n_classes
-        self.width, self.epochs, self.batch_size = width, epochs, batch_size
-        self.min_steps, self.max_steps = min_steps, max_steps
-        self.lr, self.weight_decay, self.dropout = lr, weight_decay, dropout
+        self.width = width
+        self.epochs = epochs
+        self.min_steps = min_steps
+        self.max_steps = max_steps
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.dropout = dropout
         self.warm_start = warm_start
-        self.input_size = tuple(input_size) if input_size else None
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.input_size = input_size
+        self.device = device
         self.seed = seed
-        self.gray: bool | None = None
-        self.net: _Net | None = None
-        self.fits = 0
 
-    def __repr__(self) -> str:
-        return (
-            f"Classifier(n_classes={self.n_classes}, width={self.width}, device={self.device.type})"
-        )
+    def _check_params(self) -> None:
+        _check_int("n_classes", self.n_classes, 2)
+        for name in ("width", "epochs", "min_steps", "max_steps", "batch_size"):
+            _check_int(name, getattr(self, name), 1)
+        _check_int("seed", self.seed, None)
+        if not self.lr > 0:
+            raise ValueError(f"lr must be positive, got {self.lr!r}")
+        if not self.weight_decay >= 0:
+            raise ValueError(f"weight_decay must be at least 0, got {self.weight_decay!r}")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        if self.input_size is not None and not (
+            len(self.input_size) == 2
+            and all(isinstance(n, (int, np.integer)) and n >= 1 for n in self.input_size)
+        ):
+            raise ValueError(
+                f"input_size must be None or a (height, width) pair of positive ints, "
+                f"got {self.input_size!r}"
+            )
 
-    def _tensor(self, images: np.ndarray) -> torch.Tensor:
-        x = torch.from_numpy(np.ascontiguousarray(images)).to(self.device)
-        x = x[..., :1] if self.gray else x
-        x = x.permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
-        if self.input_size and tuple(x.shape[2:]) != self.input_size:
-            x = F.interpolate(x, size=self.input_size, mode="bilinear", align_corners=False)
-        return x
+    def _choose_device(self) -> torch.device:
+        if self.device is None:
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        try:
+            return torch.device(self.device)
+        except (RuntimeError, TypeError) as error:
+            raise ValueError(
+                f"device must be None, a torch.device or a name such as 'cpu' or 'cuda:0', "
+                f"got {self.device!r}"
+            ) from error
 
     def fit(
         self,
@@ -88,8 +179,33 @@ class Classifier:
         targets: np.ndarray,
         progress: Progress = lambda fraction: None,
         should_stop: ShouldStop = lambda: False,
-    ) -> None:
-        """Train on (N, H, W, 3) uint8 images and (N,) class ids; raises Cancelled when asked to stop."""
+    ) -> Classifier:
+        """Train on the images; the fitted state changes only when training completes.
+
+        Parameters
+        ----------
+        images : numpy.ndarray
+            (N, H, W, 3) uint8 images, N >= 1.
+        targets : numpy.ndarray
+            (N,) class ids in ``0 .. n_classes - 1``.
+        progress : callable, optional
+            Called with the fraction of training done, every 10 steps and at the end.
+        should_stop : callable, optional
+            Asked before every step; when it returns True, training stops with `Cancelled`.
+
+        Returns
+        -------
+        Classifier
+            self, fitted.
+
+        Raises
+        ------
+        Cancelled
+            When `should_stop()` returned True; the previous fit (if any) is kept.
+        ValueError
+            For an invalid parameter, or images and targets that do not match.
+        """
+        self._check_params()
         targets = np.asarray(targets, dtype=np.int64)
         if len(images) != len(targets) or len(images) == 0:
             raise ValueError(
@@ -99,34 +215,45 @@ class Classifier:
             raise ValueError(
                 f"targets must be class ids in 0..{self.n_classes - 1}, got {targets.min()}..{targets.max()}"
             )
-        if self.gray is None:
-            self.gray = bool(
+        device = self._choose_device()
+        previous = getattr(self, "net_", None) if self.warm_start else None
+        if previous is None:
+            gray = bool(
                 (images[..., 0] == images[..., 1]).all()
                 and (images[..., 1] == images[..., 2]).all()
             )
-        if self.input_size is None:
-            self.input_size = (int(images.shape[1]), int(images.shape[2]))
+            size = self.input_size or images.shape[1:3]
+            input_size = (int(size[0]), int(size[1]))
+        else:
+            gray, input_size = self.gray_, self.input_size_
+        n_fits = getattr(self, "n_fits_", 0)
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self.seed + self.fits)
-            self._train(images, targets, progress, should_stop)
+            torch.manual_seed(self.seed + n_fits)
+            if previous is None:
+                net = _Net(1 if gray else 3, self.n_classes, self.width, self.dropout)
+            else:
+                net = copy.deepcopy(previous)
+            net = net.to(device)
+            x = _to_tensor(images, device, gray, input_size)
+            self._train(net, x, torch.from_numpy(targets).to(device), progress, should_stop)
+        self.net_, self.device_, self.gray_, self.input_size_ = net, device, gray, input_size
+        self.n_fits_ = n_fits + 1
+        return self
 
     def _train(
-        self, images: np.ndarray, targets: np.ndarray, progress: Progress, should_stop: ShouldStop
+        self,
+        net: _Net,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        progress: Progress,
+        should_stop: ShouldStop,
     ) -> None:
-        if self.net is None or not self.warm_start:
-            self.net = _Net(1 if self.gray else 3, self.n_classes, self.width, self.dropout).to(
-                self.device
-            )
-        self.fits += 1
-        x, y = self._tensor(images), torch.from_numpy(targets).to(self.device)
         n = len(x)
         batch = min(self.batch_size, n)
         steps = int(np.clip(self.epochs * -(-n // batch), self.min_steps, self.max_steps))
-        optimizer = torch.optim.AdamW(
-            self.net.parameters(), lr=self.lr, weight_decay=self.weight_decay
-        )
+        optimizer = torch.optim.AdamW(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=self.lr, total_steps=steps)
-        self.net.train()
+        net.train()
         order = torch.randperm(n)
         cursor = 0
         for step in range(steps):
@@ -134,9 +261,9 @@ class Classifier:
                 raise Cancelled(f"training stopped at step {step} of {steps}")
             if cursor + batch > n:
                 order, cursor = torch.randperm(n), 0
-            picked = order[cursor : cursor + batch].to(self.device)
+            picked = order[cursor : cursor + batch].to(x.device)
             cursor += batch
-            loss = F.cross_entropy(self.net(x[picked]), y[picked])
+            loss = F.cross_entropy(net(x[picked]), y[picked])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -148,23 +275,62 @@ class Classifier:
     def predict_proba(
         self, images: np.ndarray, mc_samples: int = 1, batch_size: int = 1024
     ) -> np.ndarray:
-        """Class probabilities (N, C, I); with I >= 2 the dropout head is sampled I times (MC dropout)."""
-        if self.net is None:
-            raise RuntimeError("the classifier has not been fitted yet")
+        """Class probabilities of shape (N, C, I) for (N, H, W, 3) uint8 images, I = mc_samples.
+
+        Parameters
+        ----------
+        images : numpy.ndarray
+            (N, H, W, 3) uint8 images of any size; they are scaled to `input_size_`.
+        mc_samples : int, default 1
+            With 1, one deterministic pass; with more, the dropout head is sampled that many
+            times (MC dropout) on the same features.
+        batch_size : int, default 1024
+            Images per forward pass.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32 probabilities, shape (N, n_classes, mc_samples), summing to 1 over classes.
+        """
+        net = getattr(self, "net_", None)
+        if net is None:
+            raise RuntimeError("this Classifier is not fitted yet: call fit first")
         if mc_samples < 1:
             raise ValueError(f"mc_samples must be >= 1, got {mc_samples}")
-        self.net.eval()
+        net.eval()
         out = np.empty((len(images), self.n_classes, mc_samples), dtype=np.float32)
         for start in range(0, len(images), batch_size):
-            features = self.net.features(self._tensor(images[start : start + batch_size]))
+            x = _to_tensor(
+                images[start : start + batch_size], self.device_, self.gray_, self.input_size_
+            )
+            features = net.features(x)
             if mc_samples == 1:
                 out[start : start + len(features), :, 0] = (
-                    F.softmax(self.net.head(features), 1).cpu().numpy()
+                    F.softmax(net.head(features), 1).cpu().numpy()
                 )
                 continue
-            self.net.head.train()
+            net.head.train()
             repeated = features.repeat(mc_samples, 1)
-            probs = F.softmax(self.net.head(repeated), 1).reshape(mc_samples, len(features), -1)
+            probs = F.softmax(net.head(repeated), 1).reshape(mc_samples, len(features), -1)
             out[start : start + len(features)] = probs.permute(1, 2, 0).cpu().numpy()
-            self.net.head.eval()
+            net.head.eval()
         return out
+
+
+def _to_tensor(
+    images: np.ndarray, device: torch.device, gray: bool, size: tuple[int, int]
+) -> torch.Tensor:
+    """(N, H, W, 3) uint8 images as an (N, 1 or 3, *size) float tensor in [-1, 1] on `device`."""
+    x = torch.from_numpy(np.ascontiguousarray(images)).to(device)
+    x = x[..., :1] if gray else x
+    x = x.permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
+    if tuple(x.shape[2:]) != size:
+        x = F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+    return x
+
+
+def _check_int(name: str, value: object, low: int | None) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    if low is not None and value < low:
+        raise ValueError(f"{name} must be at least {low}, got {value}")

@@ -1,0 +1,142 @@
+"""Learner parameters by scikit-learn's conventions: get_params, set_params, repr and clone."""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from typing import Any, TypeVar
+
+L = TypeVar("L")
+P = TypeVar("P", bound="ParamsMixin")
+
+
+class ParamsMixin:
+    """`get_params`, `set_params` and a scikit-learn style repr, read from `__init__`'s signature.
+
+    A class using it follows scikit-learn's rules: every `__init__` parameter is a named
+    parameter (no ``*args``) stored unchanged as an attribute of the same name, and `__init__`
+    does nothing else. Fitted state goes in attributes ending with ``_``, set by `fit`.
+    """
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        """The names of `__init__`'s parameters, in signature order."""
+        if cls.__init__ is object.__init__:
+            return []
+        names = []
+        for name, parameter in inspect.signature(cls.__init__).parameters.items():
+            if name == "self" or parameter.kind is parameter.VAR_KEYWORD:
+                continue
+            if parameter.kind is parameter.VAR_POSITIONAL:
+                raise TypeError(
+                    f"{cls.__name__}.__init__ takes *{name}: a learner names every parameter "
+                    "in its __init__ signature (scikit-learn's convention)"
+                )
+            names.append(name)
+        return names
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The learner's parameters by name.
+
+        Parameters
+        ----------
+        deep : bool, default True
+            Also list the parameters of parameters that are learners themselves, as
+            ``<parameter>__<name>``.
+
+        Returns
+        -------
+        dict
+            Parameter names mapped to their values.
+        """
+        params: dict[str, Any] = {}
+        for name in self._param_names():
+            value = getattr(self, name)
+            if deep and hasattr(value, "get_params") and not isinstance(value, type):
+                params.update((f"{name}__{k}", v) for k, v in value.get_params().items())
+            params[name] = value
+        return params
+
+    def set_params(self: P, **params: Any) -> P:
+        """Set parameters by name (``<parameter>__<name>`` for a parameter's own); returns self.
+
+        Parameters
+        ----------
+        **params
+            New parameter values. Names that `__init__` does not take raise a ValueError.
+
+        Returns
+        -------
+        self
+        """
+        valid = self._param_names()
+        nested: dict[str, dict[str, Any]] = {}
+        for key, value in params.items():
+            name, _, sub = key.partition("__")
+            if name not in valid:
+                raise ValueError(
+                    f"{type(self).__name__} has no parameter {name!r}; "
+                    f"valid parameters: {', '.join(valid)}"
+                )
+            if sub:
+                nested.setdefault(name, {})[sub] = value
+            else:
+                setattr(self, name, value)
+        for name, sub_params in nested.items():
+            getattr(self, name).set_params(**sub_params)
+        return self
+
+    def __repr__(self) -> str:
+        signature = inspect.signature(type(self).__init__).parameters
+        shown = []
+        for name in self._param_names():
+            value, default = getattr(self, name), signature[name].default
+            if default is inspect.Parameter.empty or not _same(value, default):
+                shown.append(f"{name}={value!r}")
+        return f"{type(self).__name__}({', '.join(shown)})"
+
+
+def _same(value: Any, default: Any) -> bool:
+    if value is default:
+        return True
+    try:
+        return bool(value == default)
+    except (TypeError, ValueError):
+        return False
+
+
+def clone(learner: L) -> L:
+    """An unfitted learner of the same class with equal (deep-copied) parameters.
+
+    Parameters
+    ----------
+    learner : Learner
+        A learner that follows scikit-learn's conventions: it has ``get_params()``, and its
+        class can be built again from those parameters. It need not inherit `ParamsMixin`.
+
+    Returns
+    -------
+    Learner
+        A new, unfitted instance; `learner` itself is left as it was.
+
+    Raises
+    ------
+    TypeError
+        When `learner` has no ``get_params()`` method.
+    """
+    get_params = getattr(learner, "get_params", None)
+    if not callable(get_params) or isinstance(learner, type):
+        raise TypeError(
+            f"cannot clone {learner!r}: it has no get_params() method. Follow scikit-learn's "
+            "conventions (store each __init__ parameter as an attribute of the same name and "
+            "add get_params(), e.g. by inheriting al_widget.learners.ParamsMixin), or pass a "
+            "factory such as `lambda seed: MyLearner(...)`"
+        )
+    params = {key: value for key, value in get_params().items() if "__" not in key}
+    copied = {
+        key: clone(value)
+        if hasattr(value, "get_params") and not isinstance(value, type)
+        else copy.deepcopy(value)
+        for key, value in params.items()
+    }
+    return type(learner)(**copied)
