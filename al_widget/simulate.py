@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -13,7 +13,7 @@ from . import heuristics
 from ._svg import line_chart
 from .annotations import Label
 from .dataset import Dataset
-from .learners import Learner
+from .learners import Learner, clone
 from .loop import ActiveLoop
 
 
@@ -102,6 +102,11 @@ def _split(n: int, test_size: float, rng: np.random.Generator) -> tuple[np.ndarr
     return np.sort(order[n_test:]), np.sort(order[:n_test])
 
 
+def _take(images: Any, indices: np.ndarray) -> Any:
+    """The images at `indices`, of an array or of a sequence."""
+    return images[indices] if isinstance(images, np.ndarray) else [images[i] for i in indices]
+
+
 def _balanced_seed(labels: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
     """`size` pool positions spread evenly over the classes, at random within each class."""
     by_class = [rng.permutation(np.flatnonzero(labels == c)) for c in np.unique(labels)]
@@ -128,7 +133,63 @@ def simulate(
     classes: Sequence[str] | None = None,
     progress: bool = True,
 ) -> Curve:
-    """Run active learning with an oracle that knows `labels`; returns the learning curve."""
+    """Run active learning with an oracle that knows `labels`; returns the learning curve.
+
+    The oracle labels a class-balanced seed set, then each round's `query_size` top-ranked
+    images, until `budget` images are labeled; after each round the model is measured on a
+    held-out test set.
+
+    Parameters
+    ----------
+    images : array or sequence of images
+        The pool: an (N, H, W) or (N, H, W, 3) uint8 array, or a sequence of images (arrays,
+        PIL images or paths), as `Dataset` takes.
+    labels : sequence of int
+        The class id of every image, ``0 .. C - 1``.
+    heuristic : str or callable, default "margin"
+        The acquisition heuristic, by name (see `al_widget.heuristics`) or as a function.
+    seed_size : int, default 20
+        Labels given before the first round, spread evenly over the classes.
+    query_size : int, default 10
+        Labels given per round, the top of the ranking.
+    budget : int, default 300
+        Stop when this many images are labeled; ``seed_size <= budget <= pool size``.
+    test_size : float, default 0.2
+        The fraction of `images` held out as the test set (unless `test` is given).
+    seed : int, default 0
+        Seeds the split, the seed set, the loop and the learner.
+    learner : Learner or callable, optional
+        The model to train. An instance is never fitted itself: the run trains
+        ``al_widget.learners.clone(learner)``, with its ``seed`` parameter (when it has one)
+        set to `seed`, so the instance needs ``get_params()`` (scikit-learn's conventions).
+        A callable ``learner(seed)`` returning a new learner works for any learner. None:
+        a `Classifier` seeded with `seed`.
+    pool_sample : int, optional
+        Score a random sample of this many unlabeled images per round (None: all of them).
+    mc_samples : int, optional
+        MC dropout samples per image (None: as the heuristic needs).
+    test : (images, labels), optional
+        A separate test set; then all of `images` is the pool and `test_size` is unused.
+    classes : sequence of str, optional
+        Class names (default: the ids as strings).
+    progress : bool, default True
+        Show a progress bar.
+
+    Returns
+    -------
+    Curve
+        Test accuracy, train and score times after each successful round.
+
+    Raises
+    ------
+    ValueError
+        For an impossible budget or test size.
+    TypeError
+        For a learner without `fit` and `predict_proba`, or an instance that cannot be
+        cloned.
+    RuntimeError
+        When a round fails (with the round's error).
+    """
     labels = np.asarray(labels, dtype=np.int64)
     rng = np.random.default_rng(seed)
     classes = (
@@ -136,26 +197,17 @@ def simulate(
     )
     if test is None:
         train, held_out = _split(len(labels), test_size, rng)
-        dataset = Dataset(
-            [images[i] for i in train] if not isinstance(images, np.ndarray) else images[train],
-            classes,
-        )
-        pool_labels, test = labels[train], (images[held_out], labels[held_out])
+        dataset = Dataset(_take(images, train), classes)
+        pool_labels, test = labels[train], (_take(images, held_out), labels[held_out])
     else:
         dataset, pool_labels = Dataset(images, classes), labels
     if not 0 < seed_size <= budget <= len(pool_labels):
         raise ValueError(
             f"need 0 < seed_size ({seed_size}) <= budget ({budget}) <= pool size ({len(pool_labels)})"
         )
-    if callable(learner) and not hasattr(learner, "fit"):
-        learner = learner(seed)
-    if learner is not None and not isinstance(learner, Learner):
-        raise TypeError(
-            f"learner must have fit() and predict_proba() (the Learner protocol), got {learner!r}"
-        )
     loop = ActiveLoop(
         dataset,
-        learner,
+        _learner_for_run(learner, seed),
         heuristic,
         pool_sample,
         query_size,
@@ -196,6 +248,26 @@ def simulate(
     )
 
 
+def _learner_for_run(
+    learner: Learner | Callable[[int], Learner] | None, seed: int
+) -> Learner | None:
+    """A learner of the run's own: the factory's, or an unfitted clone seeded with `seed`."""
+    if learner is None:
+        return None
+    factory = callable(learner) and not hasattr(learner, "fit")
+    made = learner(seed) if factory else learner  # type: ignore[operator]
+    if not isinstance(made, Learner):
+        raise TypeError(
+            f"learner must have fit() and predict_proba() (the Learner protocol), got {made!r}"
+        )
+    if factory:
+        return made
+    own: Any = clone(made)
+    if "seed" in own.get_params():
+        own.set_params(seed=seed)
+    return cast(Learner, own)
+
+
 def _settle(loop: ActiveLoop) -> None:
     loop.wait()
     last = loop.history[-1] if loop.history else None
@@ -211,7 +283,32 @@ def compare(
     progress: bool = True,
     **kwargs: Any,
 ) -> Comparison:
-    """Learning curves of each heuristic over `repeats` seeds (the same seeds for every heuristic)."""
+    """Learning curves of each heuristic over `repeats` seeds (the same seeds for every heuristic).
+
+    Every run (one heuristic, one seed) is a `simulate` with its own learner: a clone of
+    the ``learner`` given in `kwargs` with the run's seed, or the factory's learner for it.
+
+    Parameters
+    ----------
+    images : array or sequence of images
+        The pool, as for `simulate`.
+    labels : sequence of int
+        The class id of every image.
+    heuristics : sequence of str, default ("random", "margin")
+        The heuristics to compare, by name.
+    repeats : int, default 3
+        Runs per heuristic, with seeds ``0 .. repeats - 1``.
+    progress : bool, default True
+        Show a progress bar over the runs.
+    **kwargs
+        Passed to every `simulate` call: ``seed_size``, ``query_size``, ``budget``,
+        ``learner`` (an instance, left unfitted, or a factory ``lambda seed: ...``), etc.
+
+    Returns
+    -------
+    Comparison
+        The curves per heuristic, in seed order.
+    """
     result = Comparison()
     runs = [(name, seed) for seed in range(repeats) for name in heuristics]
     for name, seed in tqdm(runs, desc="compare", disable=not progress):

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 import al_widget as alw
+from al_widget.learners import Classifier
 
 from conftest import CentroidLearner
 
@@ -139,3 +140,95 @@ def test_a_learner_without_the_protocol_is_refused(two_class):
     images, labels = two_class
     with pytest.raises(TypeError, match="learner must have fit\\(\\) and predict_proba\\(\\)"):
         alw.simulate(images, labels, seed_size=4, budget=8, learner=object(), progress=False)
+
+
+def test_compare_gives_every_run_its_own_unfitted_clone_of_the_classifier(digits):
+    images, labels = digits
+    fitted = []
+
+    class Recording(Classifier):
+        def fit(self, *args, **kwargs):
+            fitted.append(self)
+            return super().fit(*args, **kwargs)
+
+    mine = Recording(10, min_steps=5, max_steps=5)
+    given = mine.get_params()
+    alw.compare(
+        images[:200],
+        labels[:200],
+        ["random", "margin"],
+        repeats=2,
+        seed_size=10,
+        query_size=10,
+        budget=20,
+        learner=mine,
+        progress=False,
+    )
+    assert len({id(model) for model in fitted}) == 4  # `fitted` keeps them alive: ids are unique
+    assert all(model is not mine for model in fitted)
+    assert not hasattr(mine, "net_")
+    assert mine.get_params() == given
+
+
+def test_each_run_s_clone_is_seeded_with_the_run_s_seed(two_class):
+    images, labels = two_class
+    fitted = []
+
+    class SeededCentroid(CentroidLearner):
+        def __init__(self, n_classes, seed=0):
+            super().__init__(n_classes)
+            self.seed = seed
+
+        def fit(self, *args):
+            fitted.append(self)
+            return super().fit(*args)
+
+    mine = SeededCentroid(2, seed=99)
+    alw.compare(
+        images,
+        labels,
+        ["random", "entropy"],
+        repeats=2,
+        seed_size=4,
+        query_size=4,
+        budget=8,
+        learner=mine,
+        progress=False,
+    )
+    seeds = {(id(model), model.seed) for model in fitted}
+    assert sorted(seed for _, seed in seeds) == [0, 0, 1, 1]
+    assert mine.seed == 99
+
+
+def test_simulate_leaves_the_given_learner_unfitted(two_class):
+    images, labels = two_class
+    mine = CentroidLearner(2)
+    alw.simulate(images, labels, seed_size=4, budget=8, learner=mine, progress=False)
+    assert not hasattr(mine, "n_fits_")
+
+
+def test_a_learner_instance_without_get_params_is_refused_with_the_factory_hint(two_class):
+    class Plain:
+        def fit(self, images, targets, progress, should_stop):
+            return self
+
+        def predict_proba(self, images, mc_samples=1):
+            return np.full((len(images), 2, mc_samples), 0.5)
+
+    images, labels = two_class
+    with pytest.raises(TypeError, match=r"no get_params\(\) method.*lambda seed"):
+        alw.simulate(images, labels, seed_size=4, budget=8, learner=Plain(), progress=False)
+
+
+def test_a_sequence_of_images_is_split_into_pool_and_test_set(two_class):
+    images, labels = two_class
+    curve = alw.simulate(
+        list(images),
+        labels,
+        seed_size=4,
+        query_size=4,
+        budget=8,
+        learner=CentroidLearner(2),
+        progress=False,
+    )
+    assert curve.n_labels.tolist() == [4, 8]
