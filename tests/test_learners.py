@@ -72,7 +72,10 @@ def test_reset_gives_the_same_weights_for_the_same_seed_and_round(digits_rgb):
     a, b = Classifier(10, max_steps=10, min_steps=10), Classifier(10, max_steps=10, min_steps=10)
     a.fit(images[:30], labels[:30])
     b.fit(images[:30], labels[:30])
-    np.testing.assert_allclose(a.predict_proba(images[:3]), b.predict_proba(images[:3]))
+    # GPU kernels may sum in another order from run to run: equal up to float32 rounding.
+    np.testing.assert_allclose(
+        a.predict_proba(images[:3]), b.predict_proba(images[:3]), rtol=1e-5, atol=1e-6
+    )
 
 
 def _weights(model):
