@@ -18,6 +18,7 @@ from ..annotations import Annotation, Boxes, Label, Mask
 from ..loop import ActiveLoop
 from ..ranking import Ranking
 from ..records import RoundRecord
+from . import keys
 from .canvas import Canvas
 from .thumbnails import Entry, QueueStrip
 
@@ -32,12 +33,6 @@ POOL_SAMPLES = [
     ("10,000", 10000),
     ("whole pool", None),
 ]
-KEYS_HELP = (
-    "<b>keys</b>: digits pick a class (in classify mode they label and submit) · Enter submit · "
-    "S skip · Z undo last submit · in the canvas: Ctrl+Z / Ctrl+Y undo / redo, Del delete box, "
-    "A accept prediction, B / E / P brush / eraser / polygon, [ ] brush size, R reset view, "
-    "wheel zoom, space-drag pan"
-)
 
 
 class Panel(widgets.VBox):
@@ -162,7 +157,8 @@ class Panel(widgets.VBox):
             ],
             layout=widgets.Layout(width="40%"),
         )
-        help_line = widgets.HTML(f"<div style='font-size:11px;color:#666'>{KEYS_HELP}</div>")
+        help_text = keys.help_html(self.canvas.mode)
+        help_line = widgets.HTML(f"<div style='font-size:11px;color:#666'>{help_text}</div>")
         return [
             widgets.HBox([left, right]),
             widgets.HTML("<b>next in the queue</b>"),
@@ -225,21 +221,26 @@ class Panel(widgets.VBox):
         self.picker.value = class_id
 
     def handle_key(self, event: dict[str, Any]) -> None:
-        """Panel hotkeys: digits pick a class (classify: and submit), Enter submits, S skips, Z undoes."""
-        if event.get("ctrlKey") or event.get("metaKey") or event.get("altKey"):
+        """Act on a key pressed over the panel, as the key table (``widget/keys.py``) binds it.
+
+        Parameters
+        ----------
+        event
+            The keydown's fields (``key``, ``ctrlKey``, ...); keys with Ctrl, Meta or Alt are
+            left to the canvas.
+        """
+        if keys.has_command_modifier(event):
             return
-        key = str(event.get("key", ""))
-        class_id = self._class_for_key(key)
+        class_id = self._class_for_key(str(event.get("key", "")))
         if class_id is not None:
             self.pick(class_id)
             if self.task == "classify":
                 self.submit()
-        elif key == "Enter":
-            self.submit()
-        elif key.lower() == "s":
-            self.skip()
-        elif key.lower() == "z":
-            self.undo()
+            return
+        act = {"submit": self.submit, "skip": self.skip, "undo_submit": self.undo}
+        action = keys.action_for(event, "panel")
+        if action in act:
+            act[action]()
 
     def close(self) -> None:
         """Close the panel's widgets (the loop goes on)."""
@@ -307,13 +308,12 @@ class Panel(widgets.VBox):
         return Mask(self.canvas.mask_array())
 
     def _class_for_key(self, key: str) -> int | None:
+        """The class a key picks: a class named as the key, else the digit's (see keys.DIGITS)."""
         classes = self.dataset.classes
         if key in classes:
             return classes.index(key)
-        if len(key) == 1 and key.isdigit():
-            k = (int(key) - 1) % 10
-            return k if k < len(classes) else None
-        return None
+        k = keys.class_index(key)
+        return k if k is not None and k < len(classes) else None
 
     # -- refreshing ----------------------------------------------------------------------------
 

@@ -1,0 +1,211 @@
+"""The panel's and the canvas's keys and gestures, in one table, and what is derived from it.
+
+The panel's help line, its key dispatch, the README's key table and the canvas's ``keymap`` trait
+(which ``js/canvas.js`` looks keys up in) all come from ``BINDINGS``.
+
+A key is written as a *chord*: ``KeyboardEvent.key`` with the modifiers before it, in the order
+``Ctrl+Alt+Shift+``. Ctrl stands for Ctrl or Meta (Cmd). A letter is written in lower case and
+takes ``Shift+`` when Shift is held; other printable keys already show Shift in their ``key``
+(``Shift+[`` is ``{``), so they never take it. Named keys (``Enter``, ``Delete``) take it.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Where = Literal["panel", "canvas"]
+
+MODES = ("classify", "box", "mask")
+"""The canvas modes (``Canvas.mode``)."""
+
+DIGITS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "0")
+"""The keys that pick classes 0 to 9, in order."""
+
+
+@dataclass(frozen=True)
+class Binding:
+    """One key or mouse gesture and what it does.
+
+    Parameters
+    ----------
+    label
+        The key or gesture as the user reads it: ``"Ctrl+Z"``, ``"wheel"``.
+    action
+        The id the code dispatches on (unique in the table).
+    where
+        ``"panel"``: heard while the mouse is over the panel; ``"canvas"``: heard while the
+        canvas has focus.
+    description
+        What it does, in a few words.
+    keys
+        The chords that trigger it (see the module docstring); empty for a mouse gesture.
+    modes
+        The canvas modes in which it acts.
+    """
+
+    label: str
+    action: str
+    where: Where
+    description: str
+    keys: tuple[str, ...] = ()
+    modes: tuple[str, ...] = MODES
+
+
+_BOX = ("box",)
+_MASK = ("mask",)
+_EDIT = ("box", "mask")
+
+BINDINGS: tuple[Binding, ...] = (
+    # The panel (ipyevents on the panel; Panel.handle_key).
+    Binding(
+        "1 … 9, 0",
+        "pick_class",
+        "panel",
+        "pick a class; in classify mode, label and submit",
+        DIGITS,
+    ),
+    Binding("Enter", "submit", "panel", "submit", ("Enter",)),
+    Binding("S", "skip", "panel", "skip the image", ("s", "Shift+s")),
+    Binding("Z", "undo_submit", "panel", "undo the last submit or skip", ("z", "Shift+z")),
+    # The canvas's keys (js/canvas.js, through Canvas.keymap).
+    Binding("Ctrl+Z", "undo", "canvas", "undo", ("Ctrl+z",), _EDIT),
+    Binding("Ctrl+Y", "redo", "canvas", "redo", ("Ctrl+y", "Ctrl+Shift+y", "Ctrl+Shift+z"), _EDIT),
+    Binding(
+        "Del",
+        "delete",
+        "canvas",
+        "delete the selected box (polygon: its last point)",
+        ("Delete", "Backspace"),
+        _EDIT,
+    ),
+    Binding("A", "accept", "canvas", "accept the selected prediction", ("a",), _BOX),
+    Binding("Shift+A", "accept_all", "canvas", "accept all predictions", ("Shift+a",), _BOX),
+    Binding("B", "brush", "canvas", "brush", ("b",), _MASK),
+    Binding("E", "eraser", "canvas", "eraser", ("e",), _MASK),
+    Binding("P", "polygon", "canvas", "polygon", ("p",), _MASK),
+    Binding("[", "brush_smaller", "canvas", "smaller brush", ("[",), _MASK),
+    Binding("]", "brush_larger", "canvas", "larger brush", ("]",), _MASK),
+    Binding(
+        "Esc", "cancel", "canvas", "cancel the stroke or polygon, or deselect", ("Escape",), _EDIT
+    ),
+    Binding("R", "reset_view", "canvas", "reset zoom and pan", ("r",)),
+    Binding("space-drag", "pan", "canvas", "pan", (" ",)),
+    # The canvas's mouse gestures (js/canvas.js's pointer handlers).
+    Binding("wheel", "zoom", "canvas", "zoom at the cursor"),
+    Binding("middle-drag", "pan_drag", "canvas", "pan"),
+    Binding("drag", "draw_box", "canvas", "draw a box", modes=_BOX),
+    Binding("click", "select", "canvas", "select a box or prediction", modes=_BOX),
+    Binding("drag a box or handle", "move_box", "canvas", "move or resize it", modes=_BOX),
+    Binding("double-click", "accept_click", "canvas", "accept a prediction", modes=_BOX),
+    Binding("drag", "paint", "canvas", "paint (brush) or erase (eraser)", modes=_MASK),
+    Binding(
+        "click",
+        "polygon_point",
+        "canvas",
+        "add a polygon point; the first point or a double-click fills it",
+        modes=_MASK,
+    ),
+)
+
+
+def chord(event: Mapping[str, Any]) -> str:
+    """Return the chord of a keydown event (``key``, ``ctrlKey``, ``metaKey``, ``altKey``, ``shiftKey``).
+
+    Parameters
+    ----------
+    event
+        The event's fields, as ipyevents (or a browser ``KeyboardEvent``) names them.
+    """
+    key = str(event.get("key", ""))
+    mods = []
+    if event.get("ctrlKey") or event.get("metaKey"):
+        mods.append("Ctrl")
+    if event.get("altKey"):
+        mods.append("Alt")
+    is_letter = len(key) == 1 and key.lower() != key.upper()
+    if event.get("shiftKey") and (is_letter or len(key) > 1):
+        mods.append("Shift")
+    if is_letter:
+        key = key.lower()
+    return "+".join([*mods, key])
+
+
+def has_command_modifier(event: Mapping[str, Any]) -> bool:
+    """Whether Ctrl, Meta or Alt was held: such keys are the canvas's, never the panel's."""
+    return bool(event.get("ctrlKey") or event.get("metaKey") or event.get("altKey"))
+
+
+def bindings(where: Where) -> tuple[Binding, ...]:
+    """Return the bindings heard in the panel or in the canvas, keys and gestures."""
+    return tuple(b for b in BINDINGS if b.where == where)
+
+
+def action_for(event: Mapping[str, Any], where: Where) -> str | None:
+    """Return the action a keydown triggers in the panel or the canvas, or None.
+
+    Parameters
+    ----------
+    event
+        The keydown's fields (see ``chord``).
+    where
+        ``"panel"`` or ``"canvas"``.
+    """
+    pressed = chord(event)
+    return next((b.action for b in bindings(where) if pressed in b.keys), None)
+
+
+def class_index(key: str) -> int | None:
+    """Return the class a digit key picks (``"1"`` is class 0, ``"0"`` class 9), or None."""
+    return DIGITS.index(key) if key in DIGITS else None
+
+
+def canvas_keymap() -> list[dict[str, Any]]:
+    """Return the canvas's keys as the ``Canvas.keymap`` trait sends them to the browser."""
+    return [
+        {"action": b.action, "keys": list(b.keys), "modes": list(b.modes), "label": b.label}
+        for b in bindings("canvas")
+        if b.keys
+    ]
+
+
+def _where(binding: Binding) -> str:
+    if binding.where == "panel":
+        return "panel (hover it)"
+    if binding.modes == MODES:
+        return "canvas"
+    return f"canvas, {' / '.join(binding.modes)} mode"
+
+
+def help_html(mode: str | None = None) -> str:
+    """Return the panel's one-line key help, as HTML.
+
+    Parameters
+    ----------
+    mode
+        Show only the canvas bindings that act in this canvas mode; None shows them all.
+    """
+
+    def part(where: Where) -> str:
+        return " · ".join(
+            f"{html.escape(b.label)}: {html.escape(b.description)}"
+            for b in bindings(where)
+            if mode is None or mode in b.modes
+        )
+
+    return f"<b>keys</b>: {part('panel')} · <b>in the canvas</b>: {part('canvas')}"
+
+
+def markdown_table() -> str:
+    """Return the README's table of keys and gestures, as Markdown."""
+    rows = ["| where | key or gesture | what it does |", "| --- | --- | --- |"]
+    for b in BINDINGS:
+        label = b.label.replace("|", "\\|")
+        rows.append(f"| {_where(b)} | {label} | {b.description} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown_table())
