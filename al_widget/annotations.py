@@ -46,6 +46,15 @@ def _check_class_ref(ref: object, name: str) -> None:
         raise ValueError(f"{name} must be a class id >= 0, got {int(ref)}")
 
 
+def check_names(values: Any, name: str, *, allow_ids: bool = False) -> list[Any]:
+    """`values` as a list, refusing a bare string where a list of names is meant."""
+    if isinstance(values, (str, bytes)):
+        raise ValueError(
+            f"{name} must be a list, got the string {values!r}; write [{values!r}] for one entry"
+        )
+    return [v if allow_ids and not isinstance(v, str) else str(v) for v in values]
+
+
 @dataclass(frozen=True)
 class Label:
     """One class for the whole image.
@@ -105,7 +114,7 @@ class Boxes:
             boxes = boxes.reshape(0, 4)
         if boxes.ndim != 2 or boxes.shape[1] != 4:
             raise ValueError(f"xyxy must have shape (K, 4), got {boxes.shape}")
-        labels = tuple(labels)
+        labels = tuple(check_names(labels, "labels", allow_ids=True))
         for k, label in enumerate(labels):
             _check_class_ref(label, f"labels[{k}]")
         if len(labels) != len(boxes):
@@ -198,8 +207,8 @@ class Mask:
 
     def __init__(self, class_map: Any) -> None:
         array = np.asarray(class_map)
-        if array.ndim != 2:
-            raise ValueError(f"class_map must be 2-D (H, W), got shape {array.shape}")
+        if array.ndim != 2 or 0 in array.shape:
+            raise ValueError(f"class_map must be 2-D (H, W) and not empty, got shape {array.shape}")
         if array.dtype.kind not in "iub":
             raise ValueError(f"class_map must hold integer class ids, got dtype {array.dtype}")
         if array.size and (array.min() < 0 or array.max() > 255):
@@ -263,8 +272,16 @@ class Mask:
 Annotation = Label | Boxes | Mask
 
 
-def from_json(data: dict[str, Any]) -> Annotation:
-    """The annotation a `to_json` dict describes."""
+def from_json(data: dict[str, Any], *, image_size: tuple[int, int] | None = None) -> Annotation:
+    """The annotation a `to_json` dict describes.
+
+    Parameters
+    ----------
+    data : dict
+        What ``to_json`` returned.
+    image_size : (H, W), optional
+        For a mask: its declared shape is checked against this before anything is allocated.
+    """
     kind = data.get("type")
     if kind == "label":
         return Label(data["cls"])
@@ -272,6 +289,16 @@ def from_json(data: dict[str, Any]) -> Annotation:
         size = data.get("canvas_size")
         return Boxes(data["xyxy"], data["labels"], canvas_size=tuple(size) if size else None)
     if kind == "mask":
-        flat = np.repeat(np.asarray(data["values"], dtype=np.uint8), data["lengths"])
-        return Mask(flat.reshape(data["shape"]))
+        shape = tuple(data["shape"])
+        if image_size is not None and shape != tuple(image_size):
+            raise ValueError(f"mask has shape {list(shape)} but the image is {list(image_size)}")
+        lengths = np.asarray(data["lengths"], dtype=np.int64)
+        values = np.asarray(data["values"], dtype=np.int64)
+        if len(shape) != 2 or lengths.shape != values.shape or (lengths < 0).any():
+            raise ValueError("mask runs must be two equal lists of values and lengths >= 0")
+        if int(lengths.sum()) != int(np.prod(shape)):
+            raise ValueError(
+                f"mask runs cover {int(lengths.sum())} pixels, its shape {list(shape)}"
+            )
+        return Mask(np.repeat(values, lengths).reshape(shape))
     raise ValueError(f"unknown annotation type {kind!r}; expected 'label', 'boxes' or 'mask'")

@@ -2,25 +2,37 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import Any
 
 import numpy as np
 
 from . import annotations as ann
 from ._images import ImageError, make_source
+from ._journal import Journal, JournalError, JournalLocked, check_sync, parse, read_file
 
 log = logging.getLogger("al_widget")
 
 TASKS = {"classify": ann.Label, "detect": ann.Boxes, "segment": ann.Mask}
 _JOURNAL_FORMAT = 1
 
-__all__ = ["TASKS", "Dataset", "ImageError", "Snapshot"]
+__all__ = [
+    "TASKS",
+    "Dataset",
+    "DatasetClosed",
+    "ImageError",
+    "JournalError",
+    "JournalLocked",
+    "Snapshot",
+]
+
+
+class DatasetClosed(RuntimeError):
+    """A change to a Dataset that was closed, or restored read-only."""
 
 
 @dataclass(frozen=True)
@@ -34,14 +46,6 @@ class Snapshot:
     def targets(self, classes: Sequence[str]) -> np.ndarray:
         """Class ids of the labeled images (classification)."""
         return np.array([a.class_id(classes) for a in self.annotations], dtype=np.int64)  # type: ignore[union-attr]
-
-
-def _parses(line: str) -> bool:
-    try:
-        json.loads(line)
-    except ValueError:
-        return False
-    return True
 
 
 class Dataset:
@@ -61,8 +65,11 @@ class Dataset:
     task : {"classify", "detect", "segment"}, default "classify"
         What an annotation is: a ``Label``, ``Boxes`` or a ``Mask``.
     journal : path, optional
-        A JSON-lines file every change is appended to; continue it after a restart with
-        ``Dataset.restore(journal, images)``.
+        A JSON-lines file every change is written to before it is made; continue it after a
+        restart with ``Dataset.restore(journal, images)``. One Dataset writes a journal at a time.
+    journal_sync : {"always", "round", "never"}, default "always"
+        When the journal is fsynced: after every change (survives a power cut), when a training
+        round starts, or never (flushed to the OS: survives a killed kernel, not a power cut).
     """
 
     def __init__(
@@ -72,10 +79,12 @@ class Dataset:
         task: str = "classify",
         *,
         journal: str | os.PathLike[str] | None = None,
+        journal_sync: str = "always",
     ) -> None:
+        check_sync(journal_sync)
         if task not in TASKS:
             raise ValueError(f"unknown task {task!r}; choose one of {sorted(TASKS)}")
-        classes = [str(c) for c in classes]
+        classes = ann.check_names(classes, "classes")
         if not classes:
             raise ValueError("classes must name at least one class")
         if len(set(classes)) != len(classes):
@@ -87,15 +96,10 @@ class Dataset:
         self._labeled_at = np.full(len(self._source), -1, dtype=np.int64)
         self._annotations: dict[int, ann.Annotation] = {}
         self._version = 0
-        self._journal_path = os.fspath(journal) if journal is not None else None
-        self._journal: TextIO | None = None
-        if self._journal_path is not None:
-            if os.path.exists(self._journal_path) and os.path.getsize(self._journal_path) > 0:
-                raise ValueError(
-                    f"journal {self._journal_path} already holds labels; "
-                    "continue it with Dataset.restore(path, images)"
-                )
-            self._open_journal(header=True)
+        self._closed: str | None = None  # why changes are refused, once closed
+        self._journal: Journal | None = None
+        if journal is not None:
+            self._journal = _new_journal(os.fspath(journal), journal_sync, self._header())
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -127,7 +131,7 @@ class Dataset:
 
     def is_labeled(self, indices: Any) -> np.ndarray:
         """Whether each of `indices` has an annotation."""
-        return self._labeled_at[np.asarray(indices, dtype=np.int64)] >= 0
+        return self._labeled_at[self.check_indices(indices)] >= 0
 
     def labeled_at(self, i: int) -> int:
         """The dataset version at which image `i` got its annotation (-1 when unlabeled)."""
@@ -147,10 +151,7 @@ class Dataset:
 
     def batch(self, indices: Any, size: tuple[int, int] | None = None) -> np.ndarray:
         """Images as one (n, H, W, 3) uint8 array, resized to `size` (or the first one's size)."""
-        indices = np.asarray(indices, dtype=np.int64)
-        for i in indices[(indices < 0) | (indices >= len(self))][:1]:
-            self.check_index(int(i))
-        return self._source.batch(indices, size)
+        return self._source.batch(self.check_indices(indices), size)
 
     def snapshot(self) -> Snapshot:
         """A consistent copy of the labeled indices and their annotations."""
@@ -179,35 +180,49 @@ class Dataset:
         i = self.check_index(i)
         bound = self._bind(i, annotation)
         with self._lock:
+            self._write({"op": "annotate", "i": i, "annotation": bound.to_json()})
             self._version += 1
             self._annotations[i] = bound
             self._labeled_at[i] = self._version
-            self._write({"op": "annotate", "i": i, "annotation": bound.to_json()})
         return bound
 
     def remove(self, i: int) -> ann.Annotation | None:
         """Remove the annotation of image `i`; returns what was removed."""
         i = self.check_index(i)
         with self._lock:
-            removed = self._annotations.pop(i, None)
-            if removed is not None:
-                self._version += 1
-                self._labeled_at[i] = -1
-                self._write({"op": "remove", "i": i})
-        return removed
+            if i not in self._annotations:
+                self._check_open()
+                return None
+            self._write({"op": "remove", "i": i})
+            self._version += 1
+            self._labeled_at[i] = -1
+            return self._annotations.pop(i)
 
     def close(self) -> None:
-        """Close the journal file."""
+        """Close the journal; later changes are refused. Safe to call twice."""
         with self._lock:
+            self._closed = self._closed or "the dataset was closed"
             if self._journal is not None:
                 self._journal.close()
-                self._journal = None
+
+    def checkpoint(self) -> None:
+        """Make the journal durable now if its policy is 'round' (the loop calls it each round)."""
+        with self._lock:
+            if self._journal is not None and not self._journal.closed:
+                self._journal.sync_round()
 
     # -- journal -------------------------------------------------------------------------------
 
     @classmethod
-    def restore(cls, path: str | os.PathLike[str], images: Any) -> Dataset:
-        """The dataset a journal describes, for the same images; the journal goes on from there.
+    def restore(
+        cls,
+        path: str | os.PathLike[str],
+        images: Any,
+        *,
+        read_only: bool = False,
+        journal_sync: str = "always",
+    ) -> Dataset:
+        """The dataset a journal describes, for the same images; it goes on writing that journal.
 
         Parameters
         ----------
@@ -215,66 +230,94 @@ class Dataset:
             The journal a ``Dataset(..., journal=path)`` wrote.
         images : array-like or sequence
             The same images, in the same order, as when the journal was written.
+        read_only : bool, default False
+            Read the labels without taking the journal over: no lock, the file untouched, and
+            the returned dataset refuses changes. Use it to look at a journal another Dataset
+            is writing.
+        journal_sync : {"always", "round", "never"}, default "always"
+            When the journal is fsynced from now on (see ``Dataset``).
         """
         path = os.fspath(path)
-        with open(path, encoding="utf-8") as file:
-            lines = file.read().split("\n")
+        check_sync(journal_sync)
+        journal = None if read_only else Journal(path, journal_sync)
         try:
-            header = json.loads(lines[0])
-            classes, task, n_images = header["classes"], header["task"], header["n_images"]
-        except (ValueError, KeyError, IndexError):
-            raise ValueError(
-                f"{path} is not an al_widget journal (its first line is not a header)"
-            ) from None
-        dataset = cls(images, classes, task)
-        if len(dataset) != n_images:
-            raise ValueError(
-                f"journal {path} was written for {n_images} images, got {len(dataset)}"
-            )
-        body = lines[1:]
-        if body and body[-1] == "":
-            body.pop()
-        elif body and not _parses(body[-1]):
-            log.warning("journal %s: dropped a torn last line (an interrupted write)", path)
-            body.pop()
-        for number, line in enumerate(body, start=2):
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                raise ValueError(f"journal {path} line {number} is not valid JSON") from None
-            if entry.get("op") == "annotate":
-                dataset.annotate(entry["i"], ann.from_json(entry["annotation"]))
-            elif entry.get("op") == "remove":
-                dataset.remove(entry["i"])
-            else:
-                raise ValueError(f"journal {path} line {number}: unknown op {entry.get('op')!r}")
-        with open(path + ".tmp", "w", encoding="utf-8") as file:
-            file.write("\n".join([lines[0], *body]) + "\n")
-        os.replace(path + ".tmp", path)
-        dataset._journal_path = path
-        dataset._open_journal(header=False)
+            parsed = parse(path, read_file(path) if journal is None else journal.read())
+            header = parsed.header
+            dataset = cls(images, header["classes"], header["task"])
+            if len(dataset) != header["n_images"]:
+                raise ValueError(
+                    f"journal {path} was written for {header['n_images']} images, got {len(dataset)}"
+                )
+            for number, entry in parsed.entries:
+                dataset._replay(path, number, entry)
+            if parsed.torn:
+                log.warning("journal %s: dropped a torn last line (an interrupted write)", path)
+                if journal is not None:
+                    journal.truncate(parsed.intact)
+        except BaseException:
+            if journal is not None:
+                journal.close()
+            raise
+        dataset._journal = journal
+        if read_only:
+            dataset._closed = f"it was restored read-only from {path}"
         return dataset
 
-    def _open_journal(self, header: bool) -> None:
-        assert self._journal_path is not None
-        self._journal = open(self._journal_path, "a", encoding="utf-8")  # noqa: SIM115 - held open for appends
-        if header:
-            self._write(
-                {
-                    "journal": "al_widget",
-                    "format": _JOURNAL_FORMAT,
-                    "classes": self.classes,
-                    "task": self.task,
-                    "n_images": len(self),
-                }
-            )
+    def _replay(self, path: str, number: int, entry: dict[str, Any]) -> None:
+        where = f"journal {path} line {number}"
+        op, i = entry.get("op"), entry.get("i")
+        if op not in ("annotate", "remove"):
+            raise ValueError(f"{where}: unknown op {op!r}; expected 'annotate' or 'remove'")
+        if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < len(self):
+            raise ValueError(f"{where}: index must be an int in [0, {len(self)}), got {i!r}")
+        if op == "remove":
+            self.remove(i)
+            return
+        data = entry.get("annotation")
+        if not isinstance(data, dict):
+            raise ValueError(f"{where}: 'annotation' must be a JSON object, got {data!r}")
+        try:
+            size = self.image_size(i) if data.get("type") == "mask" else None
+            self.annotate(i, ann.from_json(data, image_size=size))
+        except (ValueError, KeyError, TypeError) as error:
+            raise ValueError(f"{where}: {error}") from None
+
+    def _header(self) -> dict[str, Any]:
+        return {
+            "journal": "al_widget",
+            "format": _JOURNAL_FORMAT,
+            "classes": self.classes,
+            "task": self.task,
+            "n_images": len(self),
+        }
 
     def _write(self, entry: dict[str, Any]) -> None:
+        # Caller holds the lock. The journal is written before memory changes: if it fails,
+        # nothing changes.
+        self._check_open()
         if self._journal is not None:
-            self._journal.write(json.dumps(entry, separators=(",", ":")) + "\n")
-            self._journal.flush()
+            self._journal.append(entry)
+
+    def _check_open(self) -> None:
+        if self._closed is not None:
+            raise DatasetClosed(f"this dataset refuses changes: {self._closed}")
 
     # -- checks --------------------------------------------------------------------------------
+
+    def check_indices(self, indices: Any) -> np.ndarray:
+        """`indices` as an int64 array, refused unless every one is an int index into this dataset."""
+        array = np.asarray(indices)
+        if array.size == 0:
+            return np.zeros(0, np.int64)
+        if array.dtype.kind not in "iu":
+            raise ValueError(
+                f"indices must be ints, got {array.dtype} values like {array.flat[0]!r}"
+            )
+        array = array.astype(np.int64, copy=False)
+        bad = array[(array < 0) | (array >= len(self))]
+        if bad.size:
+            self.check_index(int(bad[0]))
+        return array
 
     def check_index(self, i: Any) -> int:
         """`i` as an int, refused when it is not an index into this dataset."""
@@ -296,3 +339,18 @@ class Dataset:
             return annotation.bind(image_size=size, classes=self.classes)
         except ValueError as error:
             raise ValueError(f"image {i}: {error}") from None
+
+
+def _new_journal(path: str, sync: str, header: dict[str, Any]) -> Journal:
+    """A new journal at `path` (which must be absent or empty), locked, with its header written."""
+    journal = Journal(path, sync)
+    try:
+        if journal.size() > 0:
+            raise ValueError(
+                f"journal {path} already holds labels; continue it with Dataset.restore(path, images)"
+            )
+        journal.append(header)
+    except BaseException:
+        journal.close()
+        raise
+    return journal

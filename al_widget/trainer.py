@@ -116,7 +116,9 @@ class Trainer:
         self._progress_sent = 0.0  # worker thread only
         self._cancel = threading.Event()
         self._observers: dict[str, list[Callable[..., Any]]] = collections.defaultdict(list)
-        self._worker = Worker(self._round, name="al_widget-loop", setup=worker_setup)
+        self._worker = Worker(
+            self._round, name="al_widget-loop", setup=worker_setup, on_exit=self._wake_waiters
+        )
 
     # -- reading (any thread) ------------------------------------------------------------------
 
@@ -188,16 +190,32 @@ class Trainer:
         """Stop the running round's training at its next batch."""
         self._cancel.set()
 
+    @property
+    def closed(self) -> bool:
+        """True once close() was called."""
+        return self._worker.closing
+
+    def check_open(self) -> None:
+        """Refuse to go on once closed: no round can run."""
+        if self._worker.closing:
+            raise RuntimeError(
+                "the loop is closed: no round can run. Make a new ActiveLoop on the same dataset "
+                "to go on (its labels are kept)"
+            )
+
     def wait(self, timeout: float | None = None) -> bool:
         """Block until a finished round covers every change so far; False on timeout or close."""
+        self.check_open()
         with self._lock:
             goal = self._changes
             will_cover = self._due is not None or (self._running or 0) >= goal
             if self._covered < goal and not will_cover:
                 self._ask("fit")
-            return self._settled.wait_for(
-                lambda: self._covered >= goal or self._worker.closing, timeout
+            self._settled.wait_for(
+                lambda: self._covered >= goal or self._worker.closing or self._worker.dead,
+                timeout,
             )
+            return self._covered >= goal
 
     def start(self) -> None:
         """Start the worker thread; a round already due runs."""
@@ -210,8 +228,7 @@ class Trainer:
         """Cancel the running round and stop the worker; safe to call twice."""
         self._cancel.set()
         done = self._worker.close(timeout)
-        with self._lock:
-            self._settled.notify_all()
+        self._wake_waiters()
         return done
 
     def observe(self, event: str, fn: Callback) -> Callback:
@@ -244,6 +261,7 @@ class Trainer:
             number = len(self._history) + 1
             self._state = "training" if fit and len(snapshot.indices) else "scoring"
             self._progress = 0.0
+        self.dataset.checkpoint()  # journal_sync="round": the labels this round sees are on disk
         self._notify("round_start", number)
         measured: dict[str, Any] = {"train_seconds": 0.0, "score_seconds": 0.0, "n_scored": 0}
 
@@ -284,7 +302,7 @@ class Trainer:
             measured["score_seconds"] = time.perf_counter() - started
             metric, metric_name = self._measure()
             done = record(metric=metric, metric_name=metric_name)
-        except Exception as error:
+        except BaseException as error:
             published = None
             cancelled = isinstance(error, Cancelled)
             done = record(error="cancelled" if cancelled else f"{type(error).__name__}: {error}")
@@ -301,6 +319,10 @@ class Trainer:
             self._notify("error", done)
         with self._lock:
             self._covered = max(self._covered, covers)
+            self._settled.notify_all()
+
+    def _wake_waiters(self) -> None:
+        with self._lock:
             self._settled.notify_all()
 
     def _on_progress(self, fraction: float) -> None:

@@ -191,6 +191,7 @@ def test_journal_keeps_boxes_and_masks(tmp_path, gray_images):
     mask = np.zeros((6, 5), np.uint8)
     mask[2:4, 1:3] = 1
     ds.annotate(0, alw.Mask(mask))
+    ds.close()
     assert alw.Dataset.restore(path, gray_images).annotation(0) == alw.Mask(mask)
 
 

@@ -1,0 +1,227 @@
+"""The append-only JSON-lines journal behind a Dataset: one writer at a time, no torn commits.
+
+One writer: the writer holds an exclusive ``flock`` on the journal file for as long as it is open
+(POSIX: Linux, macOS). A second writer, in this process or another, is refused with an error that
+names the holder (its process id, from /proc/locks on Linux). Where ``fcntl`` is missing (Windows),
+no lock is taken and one writer at a time is up to the user.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+SYNC_POLICIES = ("always", "round", "never")
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_write_fd = os.write  # one name to patch in tests that simulate a full disk
+
+
+class JournalError(OSError):
+    """The journal could not be written; the change it would have recorded was not made."""
+
+
+class JournalLocked(RuntimeError):
+    """Another Dataset is writing this journal."""
+
+
+def check_sync(journal_sync: str) -> None:
+    """Refuse a journal_sync that is not one of SYNC_POLICIES."""
+    if journal_sync not in SYNC_POLICIES:
+        raise ValueError(
+            f"journal_sync must be one of {', '.join(SYNC_POLICIES)}, got {journal_sync!r}"
+        )
+
+
+def _holder(fd: int) -> str:
+    """Who holds the lock on `fd`'s file, as far as the platform tells."""
+    try:
+        inode = os.fstat(fd).st_ino
+        with open("/proc/locks", encoding="ascii") as locks:
+            for line in locks:
+                fields = line.split()
+                # e.g. "1: FLOCK  ADVISORY  WRITE 4321 08:01:123456 0 EOF"
+                if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5].endswith(f":{inode}"):
+                    pid = int(fields[4])
+                    return "this process" if pid == os.getpid() else f"process {pid}"
+    except (OSError, ValueError):
+        pass
+    return "another process or Dataset"
+
+
+class Journal:
+    """An open, locked journal file that entries are appended to, one line each.
+
+    Thread safety: the owning Dataset calls it under the Dataset's lock; ``_lock`` also guards
+    ``_fd`` so that ``close`` from another thread never races an append.
+
+    Parameters
+    ----------
+    path : str
+        The journal's path.
+    sync : {"always", "round", "never"}
+        When to fsync: after every entry, when ``sync_round`` is called, or never (flushed to
+        the OS only: survives a killed process, not a power cut).
+    """
+
+    def __init__(self, path: str, sync: str = "always") -> None:
+        check_sync(sync)
+        self.path, self.sync_policy = path, sync
+        self._lock = threading.Lock()
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | _NOFOLLOW, 0o644)
+        except OSError as error:
+            if error.errno == errno.ELOOP:
+                raise JournalError(
+                    error.errno, f"journal {path} is a symbolic link; give the file's real path"
+                ) from None
+            raise
+        try:
+            if fcntl is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    raise JournalLocked(
+                        f"journal {path} is being written by {_holder(fd)}: one writer at a time. "
+                        "Close the other Dataset (ds.close()) first, or read it without writing "
+                        "with Dataset.restore(path, images, read_only=True)"
+                    ) from None
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd: int | None = fd
+
+    @property
+    def closed(self) -> bool:
+        """True once closed."""
+        return self._fd is None
+
+    def size(self) -> int:
+        """The journal's length in bytes."""
+        with self._lock:
+            return os.fstat(self._require()).st_size
+
+    def read(self) -> bytes:
+        """The whole journal."""
+        with self._lock:
+            return os.pread(self._require(), os.fstat(self._require()).st_size, 0)
+
+    def truncate(self, length: int) -> None:
+        """Cut the journal to `length` bytes (drops a torn last line in place)."""
+        with self._lock:
+            os.ftruncate(self._require(), length)
+            os.fsync(self._require())
+
+    def append(self, entry: dict[str, Any]) -> None:
+        """Write `entry` as one line; on failure the journal is left as it was and JournalError raised."""
+        data = (json.dumps(entry, separators=(",", ":")) + "\n").encode("utf-8")
+        with self._lock:
+            fd = self._require()
+            before = os.fstat(fd).st_size
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[_write_fd(fd, view) :]
+                if self.sync_policy == "always":
+                    os.fsync(fd)
+            except OSError as error:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, before)
+                reason = error.strerror or str(error)
+                raise JournalError(
+                    error.errno or errno.EIO,
+                    f"could not write the journal {self.path} ({reason}); the change was not made",
+                ) from error
+
+    def sync_round(self) -> None:
+        """fsync now when the policy is 'round' (a round is starting)."""
+        with self._lock:
+            if self.sync_policy == "round" and self._fd is not None:
+                os.fsync(self._fd)
+
+    def close(self) -> None:
+        """Release the lock and close the file; safe to call twice."""
+        with self._lock:
+            if self._fd is not None:
+                os.close(self._fd)  # closing the last descriptor releases the flock
+                self._fd = None
+
+    def __del__(self) -> None:
+        # Like a file object: a journal nobody holds any more releases its lock.
+        fd = getattr(self, "_fd", None)
+        if fd is not None:
+            os.close(fd)
+
+    def _require(self) -> int:
+        if self._fd is None:
+            raise JournalError(errno.EBADF, f"the journal {self.path} is closed")
+        return self._fd
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A journal's header, its complete entries with their line numbers, and its intact length."""
+
+    header: dict[str, Any]
+    entries: list[tuple[int, dict[str, Any]]]
+    intact: int
+    torn: bool
+
+
+def read_file(path: str) -> bytes:
+    """A journal's bytes, refusing to follow a symbolic link."""
+    try:
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise JournalError(
+                error.errno, f"journal {path} is a symbolic link; give the file's real path"
+            ) from None
+        raise
+    try:
+        return os.pread(fd, os.fstat(fd).st_size, 0)
+    finally:
+        os.close(fd)
+
+
+def parse(path: str, data: bytes) -> Parsed:
+    """The header and entries of a journal's bytes; a torn last line (no newline) is left out."""
+    lines = data.split(b"\n")
+    tail = lines.pop()  # b"" when the file ends with a newline, else a torn last line
+    intact = len(data) - len(tail)
+    if not lines:
+        raise ValueError(f"{path} is not an al_widget journal (it has no header line)")
+    header = _json_object(path, 1, lines[0], what="header")
+    for key in ("classes", "task", "n_images"):
+        if key not in header:
+            raise ValueError(f"{path} is not an al_widget journal (its header has no {key!r})")
+    entries = [(n, _json_object(path, n, line)) for n, line in _numbered(lines[1:])]
+    return Parsed(header, entries, intact, torn=bool(tail))
+
+
+def _numbered(lines: list[bytes]) -> Iterator[tuple[int, bytes]]:
+    for number, line in enumerate(lines, start=2):
+        if line.strip():
+            yield number, line
+
+
+def _json_object(path: str, number: int, line: bytes, what: str = "line") -> dict[str, Any]:
+    try:
+        value = json.loads(line)
+    except ValueError:
+        raise ValueError(f"journal {path} line {number} is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise ValueError(
+            f"journal {path} line {number}: the {what} must be a JSON object, got {type(value).__name__}"
+        )
+    return value

@@ -1,0 +1,321 @@
+"""The journal: one writer at a time, written before memory changes, never left torn or orphaned."""
+
+import errno
+import json
+import os
+import subprocess
+import sys
+import threading
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import al_widget as alw
+from al_widget import _journal
+from al_widget.dataset import DatasetClosed, JournalError, JournalLocked
+
+CLASSES = ["cat", "milkshake"]
+
+
+@pytest.fixture
+def path(tmp_path):
+    return tmp_path / "labels.jsonl"
+
+
+def test_restore_while_a_writer_is_open_is_refused_naming_the_holder(path, gray_images):
+    ds = alw.Dataset(gray_images, CLASSES, journal=path)
+    ds.annotate(0, alw.Label("cat"))
+    with pytest.raises(
+        JournalLocked, match="is being written by this process: one writer at a time"
+    ):
+        alw.Dataset.restore(path, gray_images)
+
+
+def test_the_open_writer_keeps_writing_to_disk_after_a_refused_restore(path, gray_images):
+    ds = alw.Dataset(gray_images, CLASSES, journal=path)
+    ds.annotate(0, alw.Label("cat"))
+    with pytest.raises(JournalLocked):
+        alw.Dataset.restore(path, gray_images)
+    ds.annotate(1, alw.Label("milkshake"))
+    ds.close()
+    assert alw.Dataset.restore(path, gray_images).labeled.tolist() == [0, 1]
+
+
+def test_re_running_a_restore_cell_is_refused_while_the_first_is_open(path, gray_images):
+    alw.Dataset(gray_images, CLASSES, journal=path).close()
+    first = alw.Dataset.restore(path, gray_images)
+    with pytest.raises(JournalLocked, match=r"Close the other Dataset \(ds.close\(\)\) first"):
+        alw.Dataset.restore(path, gray_images)
+    first.annotate(2, alw.Label("cat"))
+    first.close()
+    assert alw.Dataset.restore(path, gray_images).labeled.tolist() == [2]
+
+
+def test_a_read_only_restore_reads_a_journal_another_dataset_writes(path, gray_images):
+    ds = alw.Dataset(gray_images, CLASSES, journal=path)
+    ds.annotate(3, alw.Label("cat"))
+    before = path.read_bytes()
+    looked = alw.Dataset.restore(path, gray_images, read_only=True)
+    assert looked.labeled.tolist() == [3]
+    assert path.read_bytes() == before
+
+
+def test_a_read_only_dataset_refuses_changes(path, gray_images):
+    alw.Dataset(gray_images, CLASSES, journal=path).close()
+    looked = alw.Dataset.restore(path, gray_images, read_only=True)
+    with pytest.raises(DatasetClosed, match="it was restored read-only from"):
+        looked.annotate(0, alw.Label("cat"))
+
+
+def test_a_second_writer_in_another_process_is_refused_naming_its_pid(path, gray_images):
+    alw.Dataset(gray_images, CLASSES, journal=path).close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, numpy as np, al_widget as alw; "
+            f"ds = alw.Dataset.restore({str(path)!r}, np.zeros((20, 6, 5), np.uint8)); "
+            "print('held', flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(JournalLocked, match=f"being written by process {holder.pid}"):
+            alw.Dataset.restore(path, gray_images)
+    finally:
+        holder.communicate("", timeout=30)
+
+
+def test_two_datasets_creating_one_journal_at_once_make_one_writer(tmp_path, gray_images):
+    for attempt in range(20):
+        path = tmp_path / f"race{attempt}.jsonl"
+        start = threading.Barrier(2)
+        made, refused = [], []
+
+        def create(path=path, start=start, made=made, refused=refused):
+            start.wait()
+            try:
+                made.append(alw.Dataset(gray_images, CLASSES, journal=path))
+            except (JournalLocked, ValueError) as error:
+                refused.append(error)
+
+        threads = [threading.Thread(target=create) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+        assert (len(made), len(refused)) == (1, 1)
+        made[0].annotate(0, alw.Label("cat"))
+        made[0].close()
+        assert alw.Dataset.restore(path, gray_images).labeled.tolist() == [0]
+
+
+def full_disk(monkeypatch):
+    def fail(fd, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(_journal, "_write_fd", fail)
+
+
+def test_a_failed_journal_write_changes_nothing_in_memory(path, gray_images, monkeypatch):
+    ds = alw.Dataset(gray_images, CLASSES, journal=path)
+    ds.annotate(0, alw.Label("cat"))
+    full_disk(monkeypatch)
+    with pytest.raises(JournalError, match=r"No space left on device\); the change was not made"):
+        ds.annotate(1, alw.Label("cat"))
+    assert (ds.labeled.tolist(), ds.version, ds.annotation(1)) == ([0], 1, None)
+
+
+def test_a_failed_removal_keeps_the_label(path, gray_images, monkeypatch):
+    ds = alw.Dataset(gray_images, CLASSES, journal=path)
+    ds.annotate(0, alw.Label("cat"))
+    full_disk(monkeypatch)
+    with pytest.raises(JournalError):
+        ds.remove(0)
+    assert ds.annotation(0) == alw.Label("cat")
+
+
+def test_labeling_goes_on_once_the_disk_has_room_again(path, gray_images, monkeypatch):
+    ds = alw.Dataset(gray_images, CLASSES, journal=path)
+    full_disk(monkeypatch)
+    with pytest.raises(JournalError):
+        ds.annotate(1, alw.Label("cat"))
+    monkeypatch.undo()
+    ds.annotate(1, alw.Label("milkshake"))
+    ds.close()
+    assert alw.Dataset.restore(path, gray_images).annotation(1) == alw.Label("milkshake")
+
+
+def test_a_partial_write_is_cut_back_so_the_journal_stays_readable(path, gray_images, monkeypatch):
+    ds = alw.Dataset(gray_images, CLASSES, journal=path)
+    real = os.write
+
+    def half_then_fail(fd, data):
+        real(fd, bytes(data[: len(data) // 2]))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(_journal, "_write_fd", half_then_fail)
+    with pytest.raises(JournalError):
+        ds.annotate(1, alw.Label("cat"))
+    monkeypatch.undo()
+    ds.annotate(2, alw.Label("cat"))
+    ds.close()
+    assert alw.Dataset.restore(path, gray_images).labeled.tolist() == [2]
+
+
+def test_a_failed_write_through_the_loop_leaves_nothing_to_undo(
+    path, gray_images, centroid, monkeypatch, loop_factory
+):
+    loop = loop_factory(alw.Dataset(gray_images, CLASSES, journal=path), centroid)
+    full_disk(monkeypatch)
+    with pytest.raises(JournalError):
+        loop.commit(0, alw.Label("cat"))
+    assert loop.undo() is None
+    monkeypatch.undo()
+    assert loop.commit(0, alw.Label("cat")) == alw.Label("cat")
+
+
+def test_a_closed_dataset_refuses_changes(path, gray_images):
+    ds = alw.Dataset(gray_images, CLASSES, journal=path)
+    ds.close()
+    with pytest.raises(DatasetClosed, match="the dataset was closed"):
+        ds.annotate(0, alw.Label("cat"))
+
+
+def test_restore_cuts_a_torn_last_line_in_place(path, gray_images):
+    ds = alw.Dataset(gray_images, CLASSES, journal=path)
+    ds.annotate(1, alw.Label("cat"))
+    ds.close()
+    inode = path.stat().st_ino
+    with open(path, "a") as file:
+        file.write('{"op":"annotate","i":2,"annot')
+    restored = alw.Dataset.restore(path, gray_images)
+    assert path.stat().st_ino == inode
+    assert path.read_text().endswith('"cls":"cat"}}\n')
+    assert restored.labeled.tolist() == [1]
+
+
+def test_restore_writes_no_file_beside_the_journal(path, gray_images, tmp_path):
+    alw.Dataset(gray_images, CLASSES, journal=path).close()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    os.symlink(victim, str(path) + ".tmp")
+    alw.Dataset.restore(path, gray_images).annotate(0, alw.Label("cat"))
+    assert victim.read_text() == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "labels.jsonl", "labels.jsonl.tmp", "victim.txt"
+    ]  # fmt: skip
+
+
+def test_a_journal_that_is_a_symbolic_link_is_refused(path, gray_images, tmp_path):
+    alw.Dataset(gray_images, CLASSES, journal=path).close()
+    link = tmp_path / "link.jsonl"
+    os.symlink(path, link)
+    with pytest.raises(JournalError, match="is a symbolic link; give the file's real path"):
+        alw.Dataset.restore(link, gray_images)
+
+
+def crafted(path, *lines):
+    header = {
+        "journal": "al_widget",
+        "format": 1,
+        "classes": CLASSES,
+        "task": "segment",
+        "n_images": 20,
+    }
+    path.write_text("\n".join([json.dumps(header), *lines]) + "\n")
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("[1, 2]", "line 2: the line must be a JSON object, got list"),
+        (
+            '{"op": "annotate", "i": 99, "annotation": {}}',
+            r"line 2: index must be an int in \[0, 20\), got 99",
+        ),
+        ('{"op": "annotate", "i": 1}', "line 2: 'annotation' must be a JSON object, got None"),
+        ('{"op": "annotate", "i": 1, "annotation": {"type": "mask"}}', "line 2: 'shape'"),
+        ('{"op": "erase", "i": 1}', "line 2: unknown op 'erase'"),
+        ("not json", "line 2 is not valid JSON"),
+    ],
+)
+def test_a_crafted_journal_line_is_refused_naming_file_and_line(path, gray_images, line, message):
+    crafted(path, line)
+    with pytest.raises(ValueError, match=message) as caught:
+        alw.Dataset.restore(path, gray_images)
+    assert str(path) in str(caught.value)
+
+
+def test_a_mask_claiming_billions_of_pixels_is_refused_before_allocating(path, gray_images):
+    mask = {"type": "mask", "shape": [40000, 50000], "values": [0], "lengths": [2_000_000_000]}
+    crafted(path, json.dumps({"op": "annotate", "i": 0, "annotation": mask}))
+    tracemalloc.start()
+    with pytest.raises(
+        ValueError, match=r"mask has shape \[40000, 50000\] but the image is \[6, 5\]"
+    ):
+        alw.Dataset.restore(path, gray_images)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 10_000_000
+
+
+def test_a_refused_restore_releases_the_journal(path, gray_images):
+    crafted(path, "[1]")
+    with pytest.raises(ValueError, match="must be a JSON object"):
+        alw.Dataset.restore(path, gray_images)
+    path.write_text(path.read_text().replace("[1]\n", ""))
+    assert alw.Dataset.restore(path, gray_images).labeled.tolist() == []
+
+
+def count_fsyncs(monkeypatch):
+    calls = []
+    real = os.fsync
+    monkeypatch.setattr(_journal.os, "fsync", lambda fd: (calls.append(fd), real(fd))[1])
+    return calls
+
+
+def test_journal_sync_always_fsyncs_every_change(path, gray_images, monkeypatch):
+    ds = alw.Dataset(gray_images, CLASSES, journal=path, journal_sync="always")
+    calls = count_fsyncs(monkeypatch)
+    ds.annotate(0, alw.Label("cat"))
+    ds.annotate(1, alw.Label("cat"))
+    assert len(calls) == 2
+
+
+def test_journal_sync_never_leaves_fsync_to_the_os(path, gray_images, monkeypatch):
+    ds = alw.Dataset(gray_images, CLASSES, journal=path, journal_sync="never")
+    calls = count_fsyncs(monkeypatch)
+    ds.annotate(0, alw.Label("cat"))
+    ds.checkpoint()
+    assert calls == []
+
+
+def test_journal_sync_round_fsyncs_when_a_round_starts(
+    path, gray_images, centroid, monkeypatch, loop_factory
+):
+    ds = alw.Dataset(gray_images, CLASSES, journal=path, journal_sync="round")
+    calls = count_fsyncs(monkeypatch)
+    loop = loop_factory(ds, centroid, query_size=2)
+    loop.commit(0, alw.Label("cat"))
+    loop.commit(1, alw.Label("milkshake"))
+    assert loop.wait(10)
+    assert len(calls) >= 1
+
+
+def test_an_unknown_journal_sync_is_refused(path, gray_images):
+    with pytest.raises(
+        ValueError, match="journal_sync must be one of always, round, never, got 'often'"
+    ):
+        alw.Dataset(gray_images, CLASSES, journal=path, journal_sync="often")
+
+
+def test_a_journal_survives_the_numbers_it_records(path, gray_images):
+    ds = alw.Dataset(gray_images, CLASSES, task="detect", journal=path)
+    ds.annotate(4, alw.Boxes(np.array([[0.5, 1.25, 3.0, 5.5]]), ["milkshake"]))
+    ds.close()
+    assert alw.Dataset.restore(path, gray_images).annotation(4) == ds.annotation(4)
