@@ -25,6 +25,8 @@ def to_rgb(array: np.ndarray, where: str = "image") -> np.ndarray:
             f"{where} must be uint8 (or uint16, bool), got dtype {array.dtype}; "
             "scale to 0..255 and cast with .astype(np.uint8)"
         )
+    if array.ndim in (2, 3) and 0 in array.shape[:2]:
+        raise ImageError(f"{where} must not be empty, got shape {array.shape}")
     if array.ndim == 2:
         return np.repeat(array[:, :, None], 3, axis=2)
     if array.ndim == 3 and array.shape[2] == 1:
@@ -124,7 +126,10 @@ class SequenceSource:
         if isinstance(item, (str, os.PathLike)):
             return _decode_file(item, where)
         if isinstance(item, Image.Image):
-            return pil_to_array(item)
+            try:
+                return pil_to_array(item)
+            except Exception as error:
+                raise ImageError(f"{where} could not be read: {error}") from error
         if isinstance(item, np.ndarray):
             return item
         raise ImageError(

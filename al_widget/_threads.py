@@ -18,10 +18,16 @@ class Worker:
     """
 
     def __init__(
-        self, job: Callable[[], None], *, name: str, setup: Callable[[], None] | None = None
+        self,
+        job: Callable[[], None],
+        *,
+        name: str,
+        setup: Callable[[], None] | None = None,
+        on_exit: Callable[[], None] | None = None,
     ) -> None:
         self._job = job
         self._setup = setup
+        self._on_exit = on_exit
         self._name = name
         self._wake = threading.Event()
         self._closing = False
@@ -36,6 +42,11 @@ class Worker:
     def alive(self) -> bool:
         """True while the thread runs."""
         return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def dead(self) -> bool:
+        """True when the thread was started and has ended."""
+        return self._thread is not None and not self._thread.is_alive()
 
     def start(self) -> None:
         """Start the thread (once)."""
@@ -58,15 +69,21 @@ class Worker:
         return True
 
     def _run(self) -> None:
-        if self._setup is not None:
-            self._setup()
-        while True:
-            self._wake.wait()
-            if self._closing:
-                return
-            # Cleared before the job runs, so a wake during the job schedules exactly one more run.
-            self._wake.clear()
-            try:
-                self._job()
-            except Exception:
-                log.exception("al_widget worker %s: job failed", self._name)
+        try:
+            if self._setup is not None:
+                self._setup()
+            while True:
+                self._wake.wait()
+                if self._closing:
+                    return
+                # Cleared before the job runs, so a wake during the job schedules exactly one more run.
+                self._wake.clear()
+                try:
+                    self._job()
+                except BaseException:
+                    log.exception("al_widget worker %s: job failed", self._name)
+        except BaseException:
+            log.exception("al_widget worker %s: the thread stopped", self._name)
+        finally:
+            if self._on_exit is not None:
+                self._on_exit()

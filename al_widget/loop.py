@@ -104,6 +104,12 @@ class ActiveLoop:
             heuristic, pool_sample, query_size, mc_samples, temperature, budget, rounds, target
         )
         check_count("chunk_size", chunk_size, minimum=1)
+        if learner is not None and dataset.task != "classify":
+            raise ValueError(
+                f"a learner for a {dataset.task!r} dataset is not supported yet: the Learner "
+                "protocol carries class ids only. Leave learner=None (the pool is ranked at "
+                "random) and label with the panel"
+            )
         if learner is None and dataset.task == "classify":
             learner = Classifier(len(dataset.classes), seed=seed)
         self.dataset = dataset
@@ -252,6 +258,7 @@ class ActiveLoop:
         replace : bool, default False
             Replace an existing annotation instead of refusing it.
         """
+        self._trainer.check_open()
         stored = self._session.commit(i, annotation, self.ranking, replace=replace)
         self._trainer.labels_changed(+1)
         return stored

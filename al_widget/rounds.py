@@ -111,4 +111,4 @@ class RoundRunner:
         """Accuracy on the evaluation set, when there is one and a model."""
         if self.eval_set is None or self.model_version == 0 or self.learner is None:
             return None
-        return scoring.accuracy(self.learner, *self.eval_set)
+        return scoring.accuracy(self.learner, *self.eval_set, len(self.dataset.classes))

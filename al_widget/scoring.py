@@ -57,8 +57,16 @@ def load(dataset: Dataset, indices: np.ndarray, size: tuple[int, int] | None) ->
         )
 
 
-def _predict(learner: Learner, mc_samples: int, images: np.ndarray) -> np.ndarray:
-    return np.asarray(learner.predict_proba(images, mc_samples))
+def predict(learner: Learner, mc_samples: int, n_classes: int, images: np.ndarray) -> np.ndarray:
+    """The learner's (n, C, I) probabilities for `images`, refused when of another shape."""
+    probs = np.asarray(learner.predict_proba(images, mc_samples))
+    expected = (len(images), n_classes, mc_samples)
+    if probs.shape != expected:
+        raise ValueError(
+            f"{type(learner).__name__}.predict_proba returned shape {probs.shape} for "
+            f"{len(images)} images; expected (n images, n classes, mc_samples) = {expected}"
+        )
+    return probs
 
 
 def predict_pool(
@@ -84,7 +92,8 @@ def predict_pool(
             yield loaded.images
 
     results = []
-    for probs in executor.map(functools.partial(_predict, learner, mc_samples), chunks()):
+    n_classes = len(dataset.classes)
+    for probs in executor.map(functools.partial(predict, learner, mc_samples, n_classes), chunks()):
         if should_stop():
             raise Cancelled("scoring stopped")
         results.append(probs)
@@ -93,10 +102,10 @@ def predict_pool(
     return np.concatenate(kept), np.concatenate(results), broken
 
 
-def accuracy(learner: Learner, images: np.ndarray, labels: np.ndarray) -> float:
+def accuracy(learner: Learner, images: np.ndarray, labels: np.ndarray, n_classes: int) -> float:
     """The fraction of `images` whose most probable class is their label."""
-    probs = learner.predict_proba(images, 1)
-    return float((np.asarray(probs).mean(axis=2).argmax(axis=1) == labels).mean())
+    probs = predict(learner, 1, n_classes, images)
+    return float((probs.mean(axis=2).argmax(axis=1) == labels).mean())
 
 
 def eval_arrays(eval_set: tuple[Any, Any], classes: list[str]) -> tuple[np.ndarray, np.ndarray]:

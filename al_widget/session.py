@@ -203,6 +203,8 @@ class Session:
                     self.dataset.annotate(i, previous)
             else:
                 self._skipped.discard(i)
+            if i in self._front:
+                self._front.remove(i)
             self._front.insert(0, i)
             return action, i
 

@@ -295,3 +295,33 @@ def test_when_the_pool_is_exhausted_the_panel_says_so(make_panel):
     panel.submit()
     assert panel.current is None
     assert "Nothing left to label" in panel.header.value
+
+
+def test_a_full_disk_on_submit_says_why_and_keeps_the_image(
+    tmp_path, two_class, monkeypatch, loop_factory
+):
+    import errno
+
+    from al_widget import _journal
+
+    images, _ = two_class
+    loop = loop_factory(
+        alw.Dataset(images, CLASSES, journal=tmp_path / "j.jsonl"), CentroidLearner(2)
+    )
+    panel = alw.Panel(loop)
+    panel.debounce = 0.0
+    shown = panel.current
+
+    def fail(fd, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(_journal, "_write_fd", fail)
+    panel.pick(0)
+    assert panel.submit() is None
+    assert "No space left on device" in panel.error_line.value
+    assert "the change was not made" in panel.error_line.value
+    assert panel.current == shown
+    monkeypatch.undo()
+    panel.pick(0)
+    assert panel.submit() == shown
+    panel.close()

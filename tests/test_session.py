@@ -18,7 +18,9 @@ def trained(two_class, centroid, loop_factory):
     return loop
 
 
-def test_before_any_model_an_image_is_described_as_picked_at_random(two_class, centroid, loop_factory):
+def test_before_any_model_an_image_is_described_as_picked_at_random(
+    two_class, centroid, loop_factory
+):
     loop = loop_factory(alw.Dataset(two_class[0], CLASSES), centroid)
     described = loop.describe(loop.next())
     assert described.model_version == 0

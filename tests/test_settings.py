@@ -60,7 +60,7 @@ def test_settings_changed_from_several_threads_at_once_all_land_consistently(loo
         try:
             for k in range(200):
                 setattr(loop, name, options[k % len(options)])
-        except Exception as error:  # noqa: BLE001 - collected for the assertion below
+        except Exception as error:
             errors.append(error)
 
     threads = [threading.Thread(target=hammer, args=item) for item in values.items()]

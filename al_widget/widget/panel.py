@@ -179,7 +179,8 @@ class Panel(widgets.VBox):
                 return None
             try:
                 annotation = self.loop.commit(i, self._annotation())
-            except (ValueError, IndexError) as error:
+            except (ValueError, IndexError, OSError, RuntimeError) as error:
+                # Bad input, a full disk, a closed loop: the label was not kept, and the panel says why.
                 self._say_error(f"not submitted: {error}")
                 return None
             self._submitted.append((i, annotation))

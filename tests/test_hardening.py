@@ -1,0 +1,181 @@
+"""Bad input and misbehaving learners found by a break-it probe: each refused clearly, nothing lost."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import al_widget as alw
+from al_widget import heuristics
+
+from conftest import CentroidLearner
+
+CLASSES = ["dark", "bright"]
+
+
+class ExitingLearner(CentroidLearner):
+    """A learner whose fit calls sys.exit, as a careless script might."""
+
+    def fit(self, images, targets, progress, should_stop):
+        raise SystemExit(3)
+
+
+class ShortLearner(CentroidLearner):
+    """Returns one row too few per chunk."""
+
+    def predict_proba(self, images, mc_samples=1):
+        return super().predict_proba(images, mc_samples)[1:]
+
+
+class ThreeClassLearner(CentroidLearner):
+    """Returns 3 classes for a 2-class dataset."""
+
+    def predict_proba(self, images, mc_samples=1):
+        probs = super().predict_proba(images, mc_samples)
+        return np.concatenate([probs, np.zeros_like(probs[:, :1])], axis=1)
+
+
+def test_a_learner_raising_system_exit_fails_its_round_and_the_worker_lives(
+    two_class, loop_factory
+):
+    images, labels = two_class
+    loop = loop_factory(alw.Dataset(images, CLASSES), ExitingLearner(2), query_size=1)
+    loop.commit(0, alw.Label(int(labels[0])))
+    assert loop.wait(10)
+    assert loop.history[-1].error == "SystemExit: 3"
+    loop.commit(1, alw.Label(int(labels[1])))
+    assert loop.wait(10)
+    assert len(loop.history) == 2
+
+
+def test_wait_returns_when_the_worker_thread_dies(two_class, centroid, monkeypatch, loop_factory):
+    from al_widget import trainer
+
+    def broken_setup():
+        raise RuntimeError("no torch on this thread")
+
+    monkeypatch.setattr(trainer, "worker_setup", broken_setup)
+    loop = loop_factory(alw.Dataset(two_class[0], CLASSES), centroid)
+    loop.commit(0, alw.Label("dark"))
+    assert loop.wait(None) is False
+
+
+@pytest.mark.parametrize(
+    ("make", "returned"),
+    [(ShortLearner, "ShortLearner.predict_proba returned shape (58, 2, 1) for 59 images"),
+     (ThreeClassLearner, "ThreeClassLearner.predict_proba returned shape (59, 3, 1) for 59 images")],
+)  # fmt: skip
+def test_probabilities_of_the_wrong_shape_fail_the_round_naming_the_learner(
+    two_class, loop_factory, make, returned
+):
+    images, labels = two_class
+    loop = loop_factory(alw.Dataset(images, CLASSES), make(2), query_size=1, pool_sample=None)
+    loop.commit(0, alw.Label(int(labels[0])))
+    assert loop.wait(10)
+    expected = "expected (n images, n classes, mc_samples) = (59, 2, 1)"
+    assert loop.history[-1].error == f"ValueError: {returned}; {expected}"
+    assert loop.ranking.model_version == 0
+
+
+def test_a_learner_for_boxes_is_refused_until_the_protocol_carries_boxes(gray_images, centroid):
+    with pytest.raises(ValueError, match="a learner for a 'detect' dataset is not supported yet"):
+        alw.ActiveLoop(alw.Dataset(gray_images, ["bg", "x"], task="detect"), centroid, start=False)
+
+
+def test_after_close_a_commit_is_refused(two_class, centroid):
+    loop = alw.ActiveLoop(alw.Dataset(two_class[0], CLASSES), centroid)
+    loop.close()
+    with pytest.raises(RuntimeError, match="the loop is closed: no round can run"):
+        loop.commit(0, alw.Label("dark"))
+    assert loop.dataset.labeled.tolist() == []
+
+
+def test_after_close_wait_is_refused(two_class, centroid):
+    loop = alw.ActiveLoop(alw.Dataset(two_class[0], CLASSES), centroid)
+    loop.close()
+    with pytest.raises(RuntimeError, match="the loop is closed"):
+        loop.wait(1)
+
+
+def test_a_heuristic_name_with_markup_is_shown_as_text(two_class, loop_factory):
+    images, labels = two_class
+    name = "<img src=x onerror=alert(1)>"
+    heuristics.register(name)(heuristics.margin)
+    try:
+        loop = loop_factory(
+            alw.Dataset(images, CLASSES), CentroidLearner(2), heuristic=name, query_size=2
+        )
+        loop.commit(0, alw.Label(int(labels[0])))
+        loop.commit(1, alw.Label(int(labels[1])))
+        assert loop.wait(10)
+        panel = alw.Panel(loop)
+        try:
+            assert "<img" not in panel.header.value
+            assert "&lt;img_src=x_onerror=alert(1)&gt;" in panel.header.value
+        finally:
+            panel.close()
+    finally:
+        heuristics.unregister(name)
+
+
+def test_a_closed_pil_image_is_an_image_error_naming_it():
+    image = Image.new("RGB", (4, 4))
+    image.close()
+    ds = alw.Dataset([image], CLASSES)
+    with pytest.raises(alw.ImageError, match="image 0 could not be read"):
+        ds.image(0)
+
+
+def test_an_empty_mask_is_refused():
+    with pytest.raises(
+        ValueError, match=r"class_map must be 2-D \(H, W\) and not empty, got shape \(0, 5\)"
+    ):
+        alw.Mask(np.zeros((0, 5), np.uint8))
+
+
+def test_a_zero_width_image_is_refused():
+    ds = alw.Dataset([np.zeros((5, 0, 3), np.uint8)], CLASSES)
+    with pytest.raises(alw.ImageError, match=r"image 0 must not be empty, got shape \(5, 0, 3\)"):
+        ds.image(0)
+
+
+def test_commit_replace_then_two_undos_leave_no_duplicate_in_the_queue(
+    two_class, centroid, loop_factory
+):
+    loop = loop_factory(alw.Dataset(two_class[0], CLASSES), centroid)
+    i = loop.next()
+    loop.commit(i, alw.Label("dark"))
+    loop.commit(i, alw.Label("bright"), replace=True)
+    loop.undo()
+    loop.undo()
+    queue = loop.queue.tolist()
+    assert queue.count(i) == 1
+
+
+def test_marking_an_index_out_of_range_broken_is_refused(two_class, centroid, loop_factory):
+    loop = loop_factory(alw.Dataset(two_class[0], CLASSES), centroid)
+    with pytest.raises(IndexError, match="index 1000000000 is out of range"):
+        loop.mark_broken(10**9, "gone")
+    assert loop.broken == {}
+
+
+def test_is_labeled_refuses_a_negative_index(gray_images):
+    with pytest.raises(IndexError, match="index -1 is out of range for a dataset of 20 images"):
+        alw.Dataset(gray_images, CLASSES).is_labeled([-1])
+
+
+@pytest.mark.parametrize("bad", [[1.7], [True]])
+def test_batch_refuses_indices_that_are_not_ints(gray_images, bad):
+    with pytest.raises(ValueError, match="indices must be ints"):
+        alw.Dataset(gray_images, CLASSES).batch(bad)
+
+
+def test_boxes_refuse_a_bare_string_for_their_labels():
+    with pytest.raises(
+        ValueError, match=r"labels must be a list, got the string 'cd'; write \['cd'\]"
+    ):
+        alw.Boxes([[0, 0, 1, 1], [1, 1, 2, 2]], "cd")
+
+
+def test_a_dataset_refuses_a_bare_string_for_its_classes(gray_images):
+    with pytest.raises(ValueError, match="classes must be a list, got the string 'ab'"):
+        alw.Dataset(gray_images, "ab")
