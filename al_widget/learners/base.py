@@ -13,13 +13,18 @@ Progress = Callable[[float], None]
 ShouldStop = Callable[[], bool]
 
 __all__ = [
+    "BoxTarget",
     "Cancelled",
+    "DetectionLearner",
+    "Detections",
     "Learner",
+    "SegmentationLearner",
     "ParamsMixin",
     "Progress",
     "ShouldStop",
     "clone",
     "input_size_of",
+    "task_of",
 ]
 
 
@@ -64,9 +69,10 @@ class Learner(Protocol):
     should keep its last complete fitted state (train a new model aside and swap it in when
     done), because the loop goes on ranking with it.
 
-    The tasks: classification is described here. Detection (`Boxes`) and segmentation
-    (`Mask`) learners will implement the same two methods with their own targets; their
-    shapes will be added to this contract when they land.
+    The tasks: classification is described here. A learner without a ``task`` attribute is a
+    classifier. Detection and segmentation learners set ``task = "detect"`` / ``"segment"`` and
+    follow `DetectionLearner` / `SegmentationLearner` below; the loop refuses a learner whose
+    task is not its dataset's.
     """
 
     def fit(
@@ -132,6 +138,80 @@ class Learner(Protocol):
             When the learner has not been fitted; the loop only calls it after a fit.
         """
         ...
+
+
+BoxTarget = dict[str, np.ndarray]
+"""One image's boxes for `DetectionLearner.fit`: ``{"boxes": float (K, 4) xyxy in that image's
+pixels, "labels": int64 (K,) class ids}`` (torchvision's target layout); K may be 0."""
+
+Detections = dict[str, np.ndarray]
+"""One image's detections from `DetectionLearner.predict`: ``{"boxes": float (K, 4) xyxy in that
+image's pixels, "labels": int64 (K,), "scores": float (K,) in [0, 1], "probs": float
+(K, C + 1, I)}``; ``probs[k, :, i]`` sums to 1 over the C classes plus background (last column)."""
+
+
+@runtime_checkable
+class DetectionLearner(Protocol):
+    """A model that finds boxes: trained on `BoxTarget`s, predicting `Detections` with uncertainty.
+
+    Everything in `Learner` about conventions, threads, progress, `Cancelled` and errors holds.
+    Images come as a list of (H_i, W_i, 3) uint8 arrays at their own sizes (they may differ);
+    the learner resizes to its working size and maps boxes back to each image's pixels.
+
+    The loop scores an image from its boxes' ``probs`` with the heuristic and the reduction
+    (``max`` by default); an image with no box counts as one box of uniform probabilities, so
+    that finding nothing is uncertain, not certain. The boxes become the panel's editable drafts.
+    """
+
+    task: str  # "detect"
+
+    def fit(
+        self,
+        images: list[np.ndarray],
+        targets: list[BoxTarget],
+        progress: Progress,
+        should_stop: ShouldStop,
+    ) -> object:
+        """Train on the labeled images and their boxes (an image may have none)."""
+        ...
+
+    def predict(self, images: list[np.ndarray], mc_samples: int = 1) -> list[Detections]:
+        """One `Detections` per image, with `mc_samples` samples of each box's class probabilities."""
+        ...
+
+
+@runtime_checkable
+class SegmentationLearner(Protocol):
+    """A model that labels pixels: trained on class maps, predicting per-pixel probabilities.
+
+    Everything in `Learner` about conventions, threads, progress, `Cancelled` and errors holds.
+    Images come as a list of (H_i, W_i, 3) uint8 arrays at their own sizes; targets as a list of
+    (H_i, W_i) uint8 class maps (class 0 is the background). The probabilities may come at the
+    learner's working resolution (h, w); the loop resizes the most probable class to the image's
+    size for the panel's draft and scores the image with the heuristic per pixel and the
+    reduction (``top(0.01)``, the mean of the most uncertain 1 % of pixels, by default).
+    """
+
+    task: str  # "segment"
+
+    def fit(
+        self,
+        images: list[np.ndarray],
+        targets: list[np.ndarray],
+        progress: Progress,
+        should_stop: ShouldStop,
+    ) -> object:
+        """Train on the labeled images and their class maps."""
+        ...
+
+    def predict_proba(self, images: list[np.ndarray], mc_samples: int = 1) -> list[np.ndarray]:
+        """Per image, float probabilities (C, h, w, I) summing to 1 over C."""
+        ...
+
+
+def task_of(learner: Any) -> str:
+    """The task a learner is for: its ``task`` attribute, else "classify"."""
+    return str(getattr(learner, "task", "classify"))
 
 
 def input_size_of(learner: Any) -> tuple[int, int] | None:
