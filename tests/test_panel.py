@@ -6,6 +6,7 @@ from PIL import Image
 
 import al_widget as alw
 from al_widget import heuristics
+from al_widget.widget import keys
 
 from conftest import CentroidLearner
 
@@ -106,9 +107,42 @@ def test_submit_without_a_class_says_so_and_labels_nothing(two_class, make_panel
 
 def test_keys_with_modifiers_are_left_to_the_canvas(two_class, make_panel):
     panel = make_panel(two_class[0])
+    shown = panel.current
     panel.handle_key({"key": "z", "ctrlKey": True})
     panel.handle_key({"key": "1", "metaKey": True})
+    panel.handle_key({"key": "s", "altKey": True})
     assert len(panel.dataset.labeled) == 0
+    assert panel.current == shown
+
+
+def test_a_digit_past_the_last_class_picks_nothing(two_class, make_panel):
+    panel = make_panel(two_class[0])
+    shown = panel.current
+    panel.handle_key({"key": "3"})
+    assert len(panel.dataset.labeled) == 0
+    assert panel.current == shown
+
+
+def test_canvas_keys_do_nothing_over_the_panel(two_class, make_panel):
+    panel = make_panel(two_class[0])
+    shown = panel.current
+    for key in ["b", "a", "r", "Delete", "Escape", " "]:
+        panel.handle_key({"key": key})
+    assert len(panel.dataset.labeled) == 0
+    assert panel.current == shown
+
+
+def test_the_help_line_lists_the_keys_of_the_panels_canvas_mode(gray_images, make_panel):
+    def texts(widget):
+        yield str(getattr(widget, "value", ""))
+        for child in getattr(widget, "children", ()):
+            yield from texts(child)
+
+    panel = make_panel(gray_images, task="segment")
+    (help_text,) = [t for t in texts(panel) if "<b>keys</b>" in t]
+    assert help_text.endswith(keys.help_html("mask") + "</div>")
+    assert "B: brush" in help_text
+    assert "Shift+A" not in help_text
 
 
 def test_a_box_drawn_in_the_browser_is_submitted_in_image_pixels(gray_images, make_panel):
@@ -138,10 +172,11 @@ def test_a_malformed_browser_message_changes_nothing(gray_images, make_panel):
     assert panel.canvas.rejected
 
 
-def test_s_skips_the_image(two_class, make_panel):
+@pytest.mark.parametrize("event", [{"key": "s"}, {"key": "S", "shiftKey": True}])
+def test_s_skips_the_image(two_class, make_panel, event):
     panel = make_panel(two_class[0])
     shown = panel.current
-    panel.handle_key({"key": "s"})
+    panel.handle_key(event)
     assert shown in panel.loop.skipped
     assert panel.current != shown
 
