@@ -2,6 +2,27 @@
 /**
  * The al_widget drawing canvas: shows one image; draws boxes or paints a class mask on it.
  * All geometry sent to Python is in image pixels; screen pixels exist only here.
+ *
+ * One ES module: anywidget loads it from a Blob URL, where imports of sibling files do not
+ * resolve. Its parts, in this order (search for the name):
+ *   createState     the one mutable `state` of a view: image size, boxes, mask, gesture under way
+ *   readTraits      the settings Python syncs: mode, tool, brush size, class, colors, opacity
+ *   createView      zoom and pan: fit, zoom at a point, pan, screen <-> image coordinates
+ *   createHistory   the undo / redo stacks of box and mask steps
+ *   createBoxTool   box mode: draw, select, move, resize, delete, accept predictions; draws boxes
+ *   createMaskTool  mask mode: brush, eraser, polygon fill; the mask overlay
+ *   createKeymap    key -> action, from the `keymap` trait (filled by al_widget/widget/keys.py)
+ *   quietShortcuts  keeps JupyterLab's shortcuts away from the panel around the canvas
+ *   render          builds the DOM; routes model, pointer, wheel and key events to the parts
+ * Where a gesture is handled: pointer events in render's onPointerDown / Move / Up, which pass
+ * them on to the view (pan), the box tool or the mask tool; the wheel in onWheel; keys in
+ * onKeyDown, through the keymap to render's `actions`.
+ *
+ * Sync with Python: Python sends the image and what it loaded with it (loaded_boxes,
+ * loaded_drafts, loaded_mask) under a new image_id, and the view starts afresh from them. Each
+ * finished edit goes to Python as one message ({kind: "boxes"} or {kind: "mask"}); edits are
+ * never written to the model's traits. A view just displayed asks for the current boxes and mask
+ * ({kind: "fetch"}) and Python answers ({kind: "state"}).
  */
 
 /** @typedef {{ xyxy: number[], label: number }} Box */
@@ -19,13 +40,14 @@
  *   | { kind: "pan", start: number[], origin: number[] }
  *   | { kind: "paint", value: number, before: Uint8Array, dirty: number[], last: number[] }} Drag
  */
+/** @typedef {{ action: string, keys: string[], modes: string[], label: string }} KeyBinding */
 /**
  * @typedef {{
  *   get(name: string): any,
  *   set(name: string, value: any): void,
  *   save_changes(): void,
- *   on(event: string, cb: () => void): void,
- *   off(event?: string, cb?: () => void): void,
+ *   on(event: string, cb: (...args: any[]) => void): void,
+ *   off(event?: string, cb?: (...args: any[]) => void): void,
  *   send(content: object, callbacks?: any, buffers?: ArrayBufferView[]): void,
  * }} Model
  */
@@ -64,228 +86,126 @@ function normRect(a, b) {
   return [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[0], b[0]), Math.max(a[1], b[1])];
 }
 
-/** @param {{ model: Model, el: HTMLElement }} ctx */
-function render({ model, el }) {
-  const root = document.createElement("div");
-  root.className = "alw-canvas";
-  const stage = document.createElement("div");
-  stage.className = "alw-stage";
-  stage.tabIndex = 0;
-  stage.setAttribute("data-lm-suppress-shortcuts", "true");
-  const canvas = document.createElement("canvas");
-  const status = document.createElement("div");
-  status.className = "alw-status";
-  stage.appendChild(canvas);
-  root.append(stage, status);
-  el.appendChild(root);
+// ---------- state ----------
 
-  const ctx = /** @type {CanvasRenderingContext2D} */ (canvas.getContext("2d"));
-  const maskCanvas = document.createElement("canvas");
-  const maskCtx = /** @type {CanvasRenderingContext2D} */ (maskCanvas.getContext("2d"));
-  const probe = document.createElement("canvas");
-  probe.width = probe.height = 1;
-  const probeCtx = /** @type {CanvasRenderingContext2D} */ (
-    probe.getContext("2d", { willReadFrequently: true })
-  );
+/**
+ * @typedef {{
+ *   W: number, H: number, imageId: number, synced: boolean,
+ *   boxes: Box[], drafts: Box[], selected: Ref | null, mask: Uint8Array,
+ *   drag: Drag | null, polygon: number[][], pointer: number[] | null, panKey: boolean,
+ *   lastClick: { t: number, x: number, y: number } | null,
+ * }} State
+ */
 
-  let W = 0;
-  let H = 0;
-  let imageId = 0;
-  /** @type {HTMLImageElement | null} */
-  let img = null;
-  /** @type {string | null} */
-  let imgUrl = null;
-  let cssW = 0;
-  let cssH = 0;
-  let dpr = 1;
-  const view = { scale: 1, ox: 0, oy: 0, fitted: true };
-  /** @type {Box[]} */
-  let boxes = [];
-  /** @type {Box[]} */
-  let drafts = [];
-  /** @type {Ref | null} */
-  let selected = null;
-  let mask = new Uint8Array(0);
-  /** @type {ImageData | null} */
-  let maskImage = null;
-  /** @type {number[][]} */
-  let rgb = [];
-  /** @type {Step[]} */
-  let undoStack = [];
-  /** @type {Step[]} */
-  let redoStack = [];
-  /** @type {Drag | null} */
-  let drag = null;
-  let spaceDown = false;
-  /** @type {number[] | null} */
-  let pointer = null;
-  /** @type {number[][]} */
-  let polygon = [];
-  /** @type {{ t: number, x: number, y: number } | null} */
-  let lastClick = null;
-  let frame = 0;
-  let writing = false; // set while this view updates the model itself
+/**
+ * The one mutable state of a view; the parts below read and change it, nothing else holds any.
+ * W, H: image size. imageId: the load the edits belong to. synced: holds Python's current boxes
+ * and mask for imageId (false from display until Python answers the fetch). boxes, drafts,
+ * selected: box mode's shapes. mask: W*H class ids. drag: the pointer gesture under way.
+ * polygon: the polygon's points so far (image pixels). pointer: the last pointer position
+ * (screen pixels). panKey: the pan key (space) is held. lastClick: for double-click detection.
+ * @returns {State}
+ */
+function createState() {
+  return {
+    W: 0,
+    H: 0,
+    imageId: 0,
+    synced: false,
+    boxes: [],
+    drafts: [],
+    selected: null,
+    mask: new Uint8Array(0),
+    drag: null,
+    polygon: [],
+    pointer: null,
+    panKey: false,
+    lastClick: null,
+  };
+}
 
-  const mode = () => /** @type {string} */ (model.get("mode"));
-  const tool = () => /** @type {string} */ (model.get("tool"));
-  const brushSize = () => Math.max(1, Number(model.get("brush_size")) || 1);
-  const activeClass = () => Number(model.get("active_class")) | 0;
-  const opacity = () => clamp(Number(model.get("opacity")), 0, 1);
+/**
+ * Record a click at screen point (sx, sy); true when it is the second of a double click.
+ * @param {State} state @param {number} sx @param {number} sy
+ */
+function isDoubleClick(state, sx, sy) {
+  const now = performance.now();
+  const last = state.lastClick;
+  const isDouble = !!last && now - last.t < DOUBLE_MS && Math.hypot(sx - last.x, sy - last.y) < 5;
+  state.lastClick = isDouble ? null : { t: now, x: sx, y: sy };
+  return isDouble;
+}
 
-  // ---------- colors and the mask overlay ----------
+// ---------- traits ----------
 
-  /** @param {string} css @returns {number[]} */
-  function parseColor(css) {
-    probeCtx.clearRect(0, 0, 1, 1);
-    probeCtx.fillStyle = "#808080";
-    probeCtx.fillStyle = css;
-    probeCtx.fillRect(0, 0, 1, 1);
-    const d = probeCtx.getImageData(0, 0, 1, 1).data;
-    return [d[0], d[1], d[2]];
-  }
+/**
+ * The settings Python syncs, read fresh on each use; set() changes one and saves it.
+ * @param {Model} model
+ */
+function readTraits(model) {
+  return {
+    mode: () => /** @type {string} */ (model.get("mode")),
+    tool: () => /** @type {string} */ (model.get("tool")),
+    brushSize: () => Math.max(1, Number(model.get("brush_size")) || 1),
+    activeClass: () => Number(model.get("active_class")) | 0,
+    opacity: () => clamp(Number(model.get("opacity")), 0, 1),
+    /** @returns {string[]} */
+    colors: () => model.get("colors") || [],
+    /** @param {number} label */
+    color: (label) => (model.get("colors") || [])[label] || "#808080",
+    /** @param {number} label @returns {string} */
+    className: (label) => (model.get("classes") || [])[label] ?? String(label),
+    /** @param {string} name @param {any} value */
+    set(name, value) {
+      model.set(name, value);
+      model.save_changes();
+    },
+  };
+}
+/** @typedef {ReturnType<typeof readTraits>} Traits */
 
-  /** @param {number} label */
-  function cssColor(label) {
-    const colors = model.get("colors") || [];
-    return colors[label] || "#808080";
-  }
+// ---------- view: zoom and pan ----------
 
-  /** @param {number} label */
-  function className(label) {
-    const classes = model.get("classes") || [];
-    return classes[label] ?? String(label);
-  }
-
-  function parseColors() {
-    rgb = (model.get("colors") || []).map(parseColor);
-  }
-
-  /** Recolor the overlay pixels in [x0, x1) x [y0, y1). */
-  function paintOverlay(x0 = 0, y0 = 0, x1 = W, y1 = H) {
-    if (!maskImage || x1 <= x0 || y1 <= y0) return;
-    const px = maskImage.data;
-    for (let y = y0; y < y1; y++) {
-      for (let x = x0; x < x1; x++) {
-        const i = y * W + x;
-        const v = mask[i];
-        const c = v ? rgb[v] || [128, 128, 128] : null;
-        const o = i * 4;
-        if (c) {
-          px[o] = c[0];
-          px[o + 1] = c[1];
-          px[o + 2] = c[2];
-          px[o + 3] = 255;
-        } else {
-          px[o + 3] = 0;
-        }
-      }
-    }
-    maskCtx.putImageData(maskImage, 0, 0, x0, y0, x1 - x0, y1 - y0);
-  }
-
-  function maskFromTraits() {
-    mask = new Uint8Array(W * H);
-    const data = bytesOf(model.get("mask"));
-    if (data.length === W * H) mask.set(data);
-    maskCanvas.width = Math.max(W, 1);
-    maskCanvas.height = Math.max(H, 1);
-    maskImage = W * H > 0 ? maskCtx.createImageData(W, H) : null;
-    paintOverlay();
-  }
-
-  function loadImage() {
-    if (imgUrl) URL.revokeObjectURL(imgUrl);
-    imgUrl = null;
-    img = null;
-    const data = bytesOf(model.get("image"));
-    if (data.length === 0) return;
-    const type = model.get("image_format") === "jpeg" ? "image/jpeg" : "image/png";
-    const url = URL.createObjectURL(new Blob([/** @type {Uint8Array<ArrayBuffer>} */ (data)], { type }));
-    imgUrl = url;
-    const next = new Image();
-    next.onload = () => {
-      if (imgUrl === url) {
-        img = next;
-        requestDraw();
-      }
-    };
-    next.src = url;
-  }
-
-  // ---------- traits -> local state ----------
-
-  /** @type {Set<string>} */
-  const pending = new Set();
-  /** @param {string} what */
-  function schedule(what) {
-    if (pending.size === 0) queueMicrotask(applyTraits);
-    pending.add(what);
-  }
-
-  function applyTraits() {
-    const p = new Set(pending);
-    pending.clear();
-    if (p.has("colors")) parseColors();
-    if (p.has("reset")) {
-      W = Math.max(0, Number(model.get("width")) | 0);
-      H = Math.max(0, Number(model.get("height")) | 0);
-      imageId = Number(model.get("image_id")) | 0;
-      stage.dataset.imageId = String(imageId);
-      drag = null;
-      polygon = [];
-      fit();
-    }
-    // Edits made here reach Python as messages; writeModel() keeps the model's copy current.
-    if (p.has("reset") || p.has("boxes")) boxes = boxesOf(model.get("boxes"));
-    if (p.has("reset") || p.has("drafts")) drafts = boxesOf(model.get("drafts"));
-    if (p.has("reset") || p.has("boxes") || p.has("drafts")) selected = null;
-    if (p.has("reset") || p.has("mask")) maskFromTraits();
-    else if (p.has("colors")) paintOverlay();
-    if (p.has("reset") || p.has("boxes") || p.has("drafts") || p.has("mask")) {
-      // Python replaced the state: local history no longer applies to it.
-      undoStack = [];
-      redoStack = [];
-    }
-    if (p.has("image")) loadImage();
-    if (p.has("ui") && (mode() !== "mask" || tool() !== "polygon")) polygon = [];
-    updateCursor();
-    requestDraw();
-  }
-
-  /** @type {[string, () => void][]} */
-  const listeners = [
-    ["change:image_id", () => schedule("reset")],
-    ["change:width", () => schedule("reset")],
-    ["change:height", () => schedule("reset")],
-    ["change:image", () => schedule("image")],
-    ["change:image_format", () => schedule("image")],
-    ["change:boxes", () => writing || schedule("boxes")],
-    ["change:drafts", () => writing || schedule("drafts")],
-    ["change:mask", () => writing || schedule("mask")],
-    ["change:colors", () => schedule("colors")],
-    ["change:classes", () => schedule("ui")],
-    ["change:mode", () => schedule("ui")],
-    ["change:tool", () => schedule("ui")],
-    ["change:brush_size", () => schedule("ui")],
-    ["change:opacity", () => schedule("ui")],
-    ["change:active_class", () => schedule("ui")],
-  ];
-  for (const [event, cb] of listeners) model.on(event, cb);
-
-  // ---------- view ----------
+/**
+ * Zoom and pan: the image is drawn at `scale` screen pixels per image pixel, its origin at
+ * (ox, oy) in the stage. `fitted` until the user zooms or pans; a resize then refits.
+ * @param {State} state @param {HTMLElement} stage @param {HTMLCanvasElement} canvas
+ */
+function createView(state, stage, canvas) {
+  const view = {
+    scale: 1,
+    ox: 0,
+    oy: 0,
+    fitted: true,
+    cssW: 0,
+    cssH: 0,
+    dpr: 1,
+    fit,
+    zoomAt,
+    resize,
+    startPan,
+    panTo,
+    toImage,
+    toScreen,
+    clampPoint,
+    eventPos,
+  };
 
   function fitScale() {
-    return W && H && cssW && cssH ? Math.min(cssW / W, cssH / H) : 1;
+    const { W, H } = state;
+    return W && H && view.cssW && view.cssH ? Math.min(view.cssW / W, view.cssH / H) : 1;
   }
 
+  /** Show the whole image, centred. */
   function fit() {
     const s = fitScale();
     view.scale = s;
-    view.ox = (cssW - W * s) / 2;
-    view.oy = (cssH - H * s) / 2;
+    view.ox = (view.cssW - state.W * s) / 2;
+    view.oy = (view.cssH - state.H * s) / 2;
     view.fitted = true;
   }
 
+  /** Zoom by `factor`, keeping the image point under screen point (sx, sy) there. */
   /** @param {number} sx @param {number} sy @param {number} factor */
   function zoomAt(sx, sy, factor) {
     const base = fitScale();
@@ -296,186 +216,204 @@ function render({ model, el }) {
     view.ox = sx - ix * s;
     view.oy = sy - iy * s;
     view.fitted = false;
-    requestDraw();
   }
 
+  /** Match the canvas's backing store to the stage's size and the device pixel ratio. */
   function resize() {
     const r = stage.getBoundingClientRect();
-    cssW = r.width;
-    cssH = r.height;
-    dpr = window.devicePixelRatio || 1;
-    canvas.width = Math.max(1, Math.round(cssW * dpr));
-    canvas.height = Math.max(1, Math.round(cssH * dpr));
+    view.cssW = r.width;
+    view.cssH = r.height;
+    view.dpr = window.devicePixelRatio || 1;
+    canvas.width = Math.max(1, Math.round(view.cssW * view.dpr));
+    canvas.height = Math.max(1, Math.round(view.cssH * view.dpr));
     if (view.fitted) fit();
-    requestDraw();
   }
-  const observer = new ResizeObserver(resize);
-  observer.observe(stage);
+
+  /** @param {number} sx @param {number} sy @returns {Drag} */
+  function startPan(sx, sy) {
+    return { kind: "pan", start: [sx, sy], origin: [view.ox, view.oy] };
+  }
+
+  /** @param {Drag & { kind: "pan" }} d @param {number} sx @param {number} sy */
+  function panTo(d, sx, sy) {
+    view.ox = d.origin[0] + sx - d.start[0];
+    view.oy = d.origin[1] + sy - d.start[1];
+    view.fitted = false;
+  }
 
   /** @param {number} sx @param {number} sy @returns {number[]} */
-  const toImage = (sx, sy) => [(sx - view.ox) / view.scale, (sy - view.oy) / view.scale];
+  function toImage(sx, sy) {
+    return [(sx - view.ox) / view.scale, (sy - view.oy) / view.scale];
+  }
+
   /** @param {number} x @param {number} y @returns {number[]} */
-  const toScreen = (x, y) => [x * view.scale + view.ox, y * view.scale + view.oy];
+  function toScreen(x, y) {
+    return [x * view.scale + view.ox, y * view.scale + view.oy];
+  }
+
   /** @param {number[]} p @returns {number[]} */
-  const clampPoint = (p) => [clamp(p[0], 0, W), clamp(p[1], 0, H)];
-  /** @param {MouseEvent} e @returns {number[]} */
+  function clampPoint(p) {
+    return [clamp(p[0], 0, state.W), clamp(p[1], 0, state.H)];
+  }
+
+  /** @param {MouseEvent} e @returns {number[]} screen point in the stage */
   function eventPos(e) {
     const r = canvas.getBoundingClientRect();
     return [e.clientX - r.left, e.clientY - r.top];
   }
 
-  // ---------- drawing ----------
+  return view;
+}
+/** @typedef {ReturnType<typeof createView>} View */
 
-  function requestDraw() {
-    if (!frame) frame = requestAnimationFrame(draw);
+// ---------- undo history ----------
+
+/**
+ * The undo and redo stacks of one image's edits (box steps and mask steps alike); a new step
+ * clears redo. Applying a step is the tools' job.
+ * @param {number} max steps kept
+ */
+function createHistory(max) {
+  /** @type {Step[]} */
+  let undoStack = [];
+  /** @type {Step[]} */
+  let redoStack = [];
+  return {
+    /** @param {Step} step */
+    record(step) {
+      undoStack.push(step);
+      if (undoStack.length > max) undoStack.shift();
+      redoStack = [];
+    },
+    /** @returns {Step | null} the step to undo, now on the redo stack */
+    undo() {
+      const step = undoStack.pop();
+      if (step) redoStack.push(step);
+      return step || null;
+    },
+    /** @returns {Step | null} the step to redo, now on the undo stack */
+    redo() {
+      const step = redoStack.pop();
+      if (step) undoStack.push(step);
+      return step || null;
+    },
+    clear() {
+      undoStack = [];
+      redoStack = [];
+    },
+    size: () => undoStack.length,
+  };
+}
+/** @typedef {ReturnType<typeof createHistory>} History */
+
+// ---------- box tool ----------
+
+/**
+ * @typedef {{
+ *   state: State, view: View, traits: Traits, history: History,
+ *   ctx: CanvasRenderingContext2D, send: (content: object, buffers?: ArrayBufferView[]) => void,
+ *   redraw: () => void,
+ * }} ToolDeps
+ */
+
+/**
+ * Box mode: drag to draw a box, click to select, drag a box or a handle to move or resize it,
+ * delete it, accept predicted boxes (drafts: dashed) by key, double click or by editing them.
+ * Each finished edit is one undo step and one {kind: "boxes"} message.
+ * @param {ToolDeps} deps
+ */
+function createBoxTool({ state, view, traits, history, ctx, send, redraw }) {
+  /** Start from these boxes and drafts (a new image, Python's answer, undo or redo). */
+  /** @param {Box[]} boxes @param {Box[]} drafts */
+  function load(boxes, drafts) {
+    state.boxes = cloneBoxes(boxes);
+    state.drafts = cloneBoxes(drafts);
+    state.selected = null;
   }
 
-  function draw() {
-    frame = 0;
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, canvas.width, canvas.height);
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.save();
-    ctx.translate(view.ox, view.oy);
-    ctx.scale(view.scale, view.scale);
-    ctx.imageSmoothingEnabled = false;
-    if (img) ctx.drawImage(img, 0, 0, W, H);
-    stage.dataset.imageLoaded = img ? String(imageId) : "";
-    if (mode() === "mask" && maskImage) {
-      ctx.globalAlpha = opacity();
-      ctx.drawImage(maskCanvas, 0, 0);
-      ctx.globalAlpha = 1;
-    }
-    ctx.restore();
-    if (mode() === "box") drawBoxes();
-    if (mode() === "mask") {
-      drawPolygon();
-      drawBrushCursor();
-    }
-    updateStatus();
+  function snapshot() {
+    return { boxes: cloneBoxes(state.boxes), drafts: cloneBoxes(state.drafts) };
   }
 
+  function sendBoxes() {
+    const { imageId, boxes, drafts } = state;
+    send({ kind: "boxes", image_id: imageId, boxes: cloneBoxes(boxes), drafts: cloneBoxes(drafts) });
+  }
+
+  /** Apply a change to boxes / drafts as one undoable step and tell Python. */
+  /** @param {() => void} change */
+  function edit(change) {
+    const before = snapshot();
+    change();
+    history.record({ kind: "boxes", before, after: snapshot() });
+    sendBoxes();
+    redraw();
+  }
+
+  /** Undo or redo to a recorded box state. */
+  /** @param {BoxState} boxState */
+  function restore(boxState) {
+    load(boxState.boxes, boxState.drafts);
+    sendBoxes();
+  }
+
+  /** @param {number[]} xyxy @returns {number[] | null} */
+  function finalRect(xyxy) {
+    const { W, H } = state;
+    const r = [
+      round2(clamp(xyxy[0], 0, W)),
+      round2(clamp(xyxy[1], 0, H)),
+      round2(clamp(xyxy[2], 0, W)),
+      round2(clamp(xyxy[3], 0, H)),
+    ];
+    return r[0] < r[2] && r[1] < r[3] ? r : null;
+  }
+
+  /** @param {Ref} ref */
+  function acceptDraft(ref) {
+    edit(() => {
+      const [d] = state.drafts.splice(ref.index, 1);
+      state.boxes.push(d);
+      state.selected = { list: "boxes", index: state.boxes.length - 1 };
+    });
+  }
+
+  function acceptSelected() {
+    if (state.selected && state.selected.list === "drafts") acceptDraft(state.selected);
+  }
+
+  function acceptAll() {
+    if (state.drafts.length === 0) return;
+    edit(() => {
+      state.boxes.push(...state.drafts);
+      state.drafts = [];
+      state.selected = null;
+    });
+  }
+
+  function deleteSelected() {
+    if (!state.selected) return;
+    const ref = state.selected;
+    edit(() => {
+      (ref.list === "boxes" ? state.boxes : state.drafts).splice(ref.index, 1);
+      state.selected = null;
+    });
+  }
+
+  /** The box's corners as drawn: moved or resized live while it is being dragged. */
   /** @param {ListName} list @param {number} index @returns {number[]} */
   function liveXyxy(list, index) {
-    if (drag && (drag.kind === "move" || drag.kind === "resize") && drag.moved) {
-      if (drag.target.list === list && drag.target.index === index) return drag.xyxy;
+    const d = state.drag;
+    if (d && (d.kind === "move" || d.kind === "resize") && d.moved) {
+      if (d.target.list === list && d.target.index === index) return d.xyxy;
     }
-    return (list === "boxes" ? boxes : drafts)[index].xyxy;
+    return (list === "boxes" ? state.boxes : state.drafts)[index].xyxy;
   }
-
-  function drawBoxes() {
-    /** @type {ListName[]} */
-    const lists = ["drafts", "boxes"];
-    for (const list of lists) {
-      const items = list === "boxes" ? boxes : drafts;
-      items.forEach((b, i) => {
-        const isSel = !!selected && selected.list === list && selected.index === i;
-        drawBox(liveXyxy(list, i), b.label, list === "drafts", isSel);
-      });
-    }
-    if (drag && drag.kind === "create" && drag.xyxy) {
-      drawBox(drag.xyxy, activeClass(), false, false);
-    }
-    if (selected) {
-      ctx.fillStyle = "#ffffff";
-      ctx.strokeStyle = "#000000";
-      ctx.lineWidth = 1;
-      for (const h of handlePoints(liveXyxy(selected.list, selected.index))) {
-        ctx.fillRect(h.x - HANDLE_PX, h.y - HANDLE_PX, HANDLE_PX * 2, HANDLE_PX * 2);
-        ctx.strokeRect(h.x - HANDLE_PX, h.y - HANDLE_PX, HANDLE_PX * 2, HANDLE_PX * 2);
-      }
-    }
-  }
-
-  /** @param {number[]} xyxy @param {number} label @param {boolean} dashed @param {boolean} sel */
-  function drawBox(xyxy, label, dashed, sel) {
-    const [x0, y0] = toScreen(xyxy[0], xyxy[1]);
-    const [x1, y1] = toScreen(xyxy[2], xyxy[3]);
-    const color = cssColor(label);
-    ctx.globalAlpha = opacity() * 0.4;
-    ctx.fillStyle = color;
-    ctx.fillRect(x0, y0, x1 - x0, y1 - y0);
-    ctx.globalAlpha = 1;
-    ctx.setLineDash(dashed ? [6, 4] : []);
-    ctx.lineWidth = sel ? 3 : 2;
-    ctx.strokeStyle = color;
-    ctx.strokeRect(x0, y0, x1 - x0, y1 - y0);
-    ctx.setLineDash([]);
-    const text = dashed ? `${className(label)} ?` : className(label);
-    ctx.font = "11px sans-serif";
-    const tw = ctx.measureText(text).width + 6;
-    const ty = y0 >= 15 ? y0 - 15 : y0;
-    ctx.fillStyle = color;
-    ctx.fillRect(x0 - (sel ? 1.5 : 1), ty, tw, 15);
-    ctx.fillStyle = "#ffffff";
-    ctx.fillText(text, x0 + 2, ty + 11);
-  }
-
-  function drawPolygon() {
-    if (polygon.length === 0) return;
-    ctx.strokeStyle = cssColor(activeClass());
-    ctx.lineWidth = 2;
-    ctx.beginPath();
-    polygon.forEach((p, i) => {
-      const [sx, sy] = toScreen(p[0], p[1]);
-      if (i === 0) ctx.moveTo(sx, sy);
-      else ctx.lineTo(sx, sy);
-    });
-    if (pointer) ctx.lineTo(pointer[0], pointer[1]);
-    ctx.stroke();
-    const [fx, fy] = toScreen(polygon[0][0], polygon[0][1]);
-    ctx.fillStyle = "#ffffff";
-    ctx.beginPath();
-    ctx.arc(fx, fy, 4, 0, Math.PI * 2);
-    ctx.fill();
-    ctx.stroke();
-  }
-
-  function drawBrushCursor() {
-    if (!pointer || tool() === "polygon" || spaceDown) return;
-    const r = Math.max((brushSize() / 2) * view.scale, 1);
-    ctx.lineWidth = 1;
-    ctx.beginPath();
-    ctx.arc(pointer[0], pointer[1], r, 0, Math.PI * 2);
-    ctx.strokeStyle = "#000000";
-    ctx.stroke();
-    ctx.beginPath();
-    ctx.arc(pointer[0], pointer[1], r + 1, 0, Math.PI * 2);
-    ctx.strokeStyle = tool() === "eraser" ? "#ffffff" : cssColor(activeClass());
-    ctx.stroke();
-  }
-
-  function updateStatus() {
-    const zoom = `${Math.round(view.scale * 100)}%`;
-    const cls = className(activeClass());
-    let text;
-    if (mode() === "box") {
-      text = `box · class ${cls} · ${boxes.length} boxes`;
-      if (drafts.length) text += `, ${drafts.length} drafts (a: accept, A: all)`;
-    } else if (mode() === "mask") {
-      text = `mask · ${tool()}`;
-      if (tool() !== "polygon") text += ` ${brushSize()}px`;
-      text += ` · class ${cls}`;
-    } else {
-      text = "classify";
-    }
-    status.textContent = `${text} · zoom ${zoom} · ${undoStack.length} undo`;
-  }
-
-  function updateCursor() {
-    const m = mode();
-    stage.classList.toggle("alw-panning", spaceDown || (!!drag && drag.kind === "pan"));
-    stage.classList.toggle("alw-box", m === "box");
-    stage.classList.toggle("alw-polygon", m === "mask" && tool() === "polygon");
-    stage.classList.toggle("alw-paint", m === "mask" && tool() !== "polygon" && !spaceDown);
-  }
-
-  // ---------- hit testing ----------
 
   /** @param {number[]} xyxy */
   function handlePoints(xyxy) {
-    const [x0, y0] = toScreen(xyxy[0], xyxy[1]);
-    const [x1, y1] = toScreen(xyxy[2], xyxy[3]);
+    const [x0, y0] = view.toScreen(xyxy[0], xyxy[1]);
+    const [x1, y1] = view.toScreen(xyxy[2], xyxy[3]);
     const xm = (x0 + x1) / 2;
     const ym = (y0 + y1) / 2;
     /** @type {Record<string, number[]>} */
@@ -486,8 +424,9 @@ function render({ model, el }) {
 
   /** @param {number} sx @param {number} sy @returns {string | null} */
   function hitHandle(sx, sy) {
-    if (!selected) return null;
-    for (const h of handlePoints(liveXyxy(selected.list, selected.index))) {
+    const sel = state.selected;
+    if (!sel) return null;
+    for (const h of handlePoints(liveXyxy(sel.list, sel.index))) {
       if (Math.abs(sx - h.x) <= HANDLE_PX + 2 && Math.abs(sy - h.y) <= HANDLE_PX + 2) return h.name;
     }
     return null;
@@ -500,7 +439,7 @@ function render({ model, el }) {
     /** @type {ListName[]} */
     const lists = ["boxes", "drafts"];
     for (const list of lists) {
-      const items = list === "boxes" ? boxes : drafts;
+      const items = list === "boxes" ? state.boxes : state.drafts;
       let best = -1;
       let bestArea = Infinity;
       items.forEach((b, i) => {
@@ -518,181 +457,41 @@ function render({ model, el }) {
     return null;
   }
 
-  // ---------- history and messages ----------
-
-  function snapshot() {
-    return { boxes: cloneBoxes(boxes), drafts: cloneBoxes(drafts) };
-  }
-
-  /** @param {Step} step */
-  function pushStep(step) {
-    undoStack.push(step);
-    if (undoStack.length > MAX_HISTORY) undoStack.shift();
-    redoStack = [];
-  }
-
-  /**
-   * Update the model's copy of edited traits without sending them: Python already has them
-   * from the message, and ignores these traits in state updates from the browser. A view
-   * rendered later (the canvas displayed again) then starts from the current shapes.
-   * @param {Record<string, any>} attrs
-   */
-  function writeModel(attrs) {
-    writing = true;
-    try {
-      for (const [name, value] of Object.entries(attrs)) model.set(name, value);
-    } finally {
-      writing = false;
-    }
-  }
-
-  function sendBoxes() {
-    model.send({ kind: "boxes", image_id: imageId, boxes: cloneBoxes(boxes), drafts: cloneBoxes(drafts) });
-    writeModel({ boxes: cloneBoxes(boxes), drafts: cloneBoxes(drafts) });
-  }
-
-  function sendMask() {
-    model.send({ kind: "mask", image_id: imageId, width: W, height: H }, undefined, [mask.slice()]);
-    writeModel({ mask: mask.slice() });
-  }
-
-  /** Apply a change to boxes / drafts as one undoable step and tell Python. */
-  /** @param {() => void} change */
-  function editBoxes(change) {
-    const before = snapshot();
-    change();
-    pushStep({ kind: "boxes", before, after: snapshot() });
-    sendBoxes();
-    requestDraw();
-  }
-
-  /** @param {Step} step @param {"before" | "after"} side */
-  function applyStep(step, side) {
-    if (step.kind === "boxes") {
-      boxes = cloneBoxes(step[side].boxes);
-      drafts = cloneBoxes(step[side].drafts);
-      selected = null;
-      sendBoxes();
-    } else {
-      const [x0, y0, x1, y1] = step.rect;
-      const src = step[side];
-      const w = x1 - x0;
-      for (let y = y0; y < y1; y++) mask.set(src.subarray((y - y0) * w, (y - y0 + 1) * w), y * W + x0);
-      paintOverlay(x0, y0, x1, y1);
-      sendMask();
-    }
-    requestDraw();
-  }
-
-  function undo() {
-    cancelGesture();
-    const step = undoStack.pop();
-    if (!step) return;
-    redoStack.push(step);
-    applyStep(step, "before");
-  }
-
-  function redo() {
-    cancelGesture();
-    const step = redoStack.pop();
-    if (!step) return;
-    undoStack.push(step);
-    applyStep(step, "after");
-  }
-
-  /** @param {Uint8Array} src @param {number[]} rect */
-  function cropMask(src, rect) {
-    const [x0, y0, x1, y1] = rect;
-    const w = x1 - x0;
-    const out = new Uint8Array(w * (y1 - y0));
-    for (let y = y0; y < y1; y++) out.set(src.subarray(y * W + x0, y * W + x1), (y - y0) * w);
-    return out;
-  }
-
-  /** Record the mask change inside rect (vs before) as one step and tell Python. */
-  /** @param {Uint8Array} before @param {number[]} rect */
-  function commitMask(before, rect) {
-    if (rect[2] <= rect[0] || rect[3] <= rect[1]) return;
-    const old = cropMask(before, rect);
-    const now = cropMask(mask, rect);
-    if (old.every((v, i) => v === now[i])) return;
-    pushStep({ kind: "mask", rect, before: old, after: now });
-    sendMask();
-    requestDraw();
-  }
-
-  // ---------- box editing ----------
-
-  /** @param {number[]} xyxy @returns {number[] | null} */
-  function finalRect(xyxy) {
-    const r = [
-      round2(clamp(xyxy[0], 0, W)),
-      round2(clamp(xyxy[1], 0, H)),
-      round2(clamp(xyxy[2], 0, W)),
-      round2(clamp(xyxy[3], 0, H)),
-    ];
-    return r[0] < r[2] && r[1] < r[3] ? r : null;
-  }
-
-  /** @param {Ref} ref */
-  function acceptDraft(ref) {
-    editBoxes(() => {
-      const [d] = drafts.splice(ref.index, 1);
-      boxes.push(d);
-      selected = { list: "boxes", index: boxes.length - 1 };
-    });
-  }
-
-  function acceptAll() {
-    if (drafts.length === 0) return;
-    editBoxes(() => {
-      boxes.push(...drafts);
-      drafts = [];
-      selected = null;
-    });
-  }
-
-  function deleteSelected() {
-    if (!selected) return;
-    const ref = selected;
-    editBoxes(() => {
-      (ref.list === "boxes" ? boxes : drafts).splice(ref.index, 1);
-      selected = null;
-    });
-  }
-
+  /** Pointer down at screen point (sx, sy): grab a handle, a box, or start a new box. */
   /** @param {number} sx @param {number} sy */
-  function boxDown(sx, sy) {
-    const p = toImage(sx, sy);
+  function down(sx, sy) {
+    const p = view.toImage(sx, sy);
     const handle = hitHandle(sx, sy);
-    if (handle && selected) {
-      const orig = liveXyxy(selected.list, selected.index).slice();
-      drag = { kind: "resize", start: [sx, sy], from: p, target: selected, handle, orig, xyxy: orig.slice(), moved: false };
+    const sel = state.selected;
+    if (handle && sel) {
+      const orig = liveXyxy(sel.list, sel.index).slice();
+      state.drag = { kind: "resize", start: [sx, sy], from: p, target: sel, handle, orig, xyxy: orig.slice(), moved: false };
       return;
     }
     const hit = hitBox(p[0], p[1]);
     if (hit) {
-      selected = hit;
+      state.selected = hit;
       const orig = liveXyxy(hit.list, hit.index).slice();
-      drag = { kind: "move", start: [sx, sy], from: p, target: hit, handle: "", orig, xyxy: orig.slice(), moved: false };
+      state.drag = { kind: "move", start: [sx, sy], from: p, target: hit, handle: "", orig, xyxy: orig.slice(), moved: false };
     } else {
-      selected = null;
-      drag = { kind: "create", start: [sx, sy], from: clampPoint(p), xyxy: null, moved: false };
+      state.selected = null;
+      state.drag = { kind: "create", start: [sx, sy], from: view.clampPoint(p), xyxy: null, moved: false };
     }
-    requestDraw();
+    redraw();
   }
 
   /** @param {Drag} d @param {number[]} p image point */
-  function boxDragTo(d, p) {
+  function dragTo(d, p) {
+    const { W, H } = state;
     if (d.kind === "create") {
-      d.xyxy = normRect(d.from, clampPoint(p));
+      d.xyxy = normRect(d.from, view.clampPoint(p));
     } else if (d.kind === "move") {
       const [x0, y0, x1, y1] = d.orig;
       const dx = clamp(p[0] - d.from[0], -x0, W - x1);
       const dy = clamp(p[1] - d.from[1], -y0, H - y1);
       d.xyxy = [x0 + dx, y0 + dy, x1 + dx, y1 + dy];
     } else if (d.kind === "resize") {
-      const q = clampPoint(p);
+      const q = view.clampPoint(p);
       const r = d.orig.slice();
       if (d.handle.includes("w")) r[0] = q[0];
       if (d.handle.includes("e")) r[2] = q[0];
@@ -702,49 +501,212 @@ function render({ model, el }) {
     }
   }
 
+  /** Pointer up: finish the box drawn, moved or resized; a double click accepts a draft. */
   /** @param {Drag} d @param {number} sx @param {number} sy */
-  function boxUp(d, sx, sy) {
+  function up(d, sx, sy) {
     if (d.kind === "create") {
       const rect = d.moved && d.xyxy ? finalRect(d.xyxy) : null;
       if (rect) {
-        const label = activeClass();
-        editBoxes(() => {
-          boxes.push({ xyxy: rect, label });
-          selected = { list: "boxes", index: boxes.length - 1 };
+        const label = traits.activeClass();
+        edit(() => {
+          state.boxes.push({ xyxy: rect, label });
+          state.selected = { list: "boxes", index: state.boxes.length - 1 };
         });
       }
       return;
     }
     if (d.kind !== "move" && d.kind !== "resize") return;
-    const now = performance.now();
     if (!d.moved) {
-      const isDouble = lastClick && now - lastClick.t < DOUBLE_MS && Math.hypot(sx - lastClick.x, sy - lastClick.y) < 5;
-      lastClick = isDouble ? null : { t: now, x: sx, y: sy };
-      if (isDouble && d.target.list === "drafts") acceptDraft(d.target);
+      if (isDoubleClick(state, sx, sy) && d.target.list === "drafts") acceptDraft(d.target);
       return;
     }
     const rect = finalRect(d.xyxy);
     const target = d.target;
     if (!rect || rect.every((v, i) => v === round2(d.orig[i]))) return;
-    editBoxes(() => {
+    edit(() => {
       if (target.list === "drafts") {
         // Editing a draft accepts it.
-        const [draft] = drafts.splice(target.index, 1);
-        boxes.push({ xyxy: rect, label: draft.label });
-        selected = { list: "boxes", index: boxes.length - 1 };
+        const [draft] = state.drafts.splice(target.index, 1);
+        state.boxes.push({ xyxy: rect, label: draft.label });
+        state.selected = { list: "boxes", index: state.boxes.length - 1 };
       } else {
-        boxes[target.index] = { xyxy: rect, label: boxes[target.index].label };
-        selected = target;
+        state.boxes[target.index] = { xyxy: rect, label: state.boxes[target.index].label };
+        state.selected = target;
       }
     });
   }
 
-  // ---------- mask editing ----------
+  /** @param {number[]} xyxy @param {number} label @param {boolean} dashed @param {boolean} sel */
+  function drawBox(xyxy, label, dashed, sel) {
+    const [x0, y0] = view.toScreen(xyxy[0], xyxy[1]);
+    const [x1, y1] = view.toScreen(xyxy[2], xyxy[3]);
+    const color = traits.color(label);
+    ctx.globalAlpha = traits.opacity() * 0.4;
+    ctx.fillStyle = color;
+    ctx.fillRect(x0, y0, x1 - x0, y1 - y0);
+    ctx.globalAlpha = 1;
+    ctx.setLineDash(dashed ? [6, 4] : []);
+    ctx.lineWidth = sel ? 3 : 2;
+    ctx.strokeStyle = color;
+    ctx.strokeRect(x0, y0, x1 - x0, y1 - y0);
+    ctx.setLineDash([]);
+    const text = dashed ? `${traits.className(label)} ?` : traits.className(label);
+    ctx.font = "11px sans-serif";
+    const tw = ctx.measureText(text).width + 6;
+    const ty = y0 >= 15 ? y0 - 15 : y0;
+    ctx.fillStyle = color;
+    ctx.fillRect(x0 - (sel ? 1.5 : 1), ty, tw, 15);
+    ctx.fillStyle = "#ffffff";
+    ctx.fillText(text, x0 + 2, ty + 11);
+  }
+
+  /** Draw drafts, boxes, the box being drawn and the selection's handles (screen pixels). */
+  function draw() {
+    /** @type {ListName[]} */
+    const lists = ["drafts", "boxes"];
+    const sel = state.selected;
+    for (const list of lists) {
+      const items = list === "boxes" ? state.boxes : state.drafts;
+      items.forEach((b, i) => {
+        const isSel = !!sel && sel.list === list && sel.index === i;
+        drawBox(liveXyxy(list, i), b.label, list === "drafts", isSel);
+      });
+    }
+    const d = state.drag;
+    if (d && d.kind === "create" && d.xyxy) drawBox(d.xyxy, traits.activeClass(), false, false);
+    if (sel) {
+      ctx.fillStyle = "#ffffff";
+      ctx.strokeStyle = "#000000";
+      ctx.lineWidth = 1;
+      for (const h of handlePoints(liveXyxy(sel.list, sel.index))) {
+        ctx.fillRect(h.x - HANDLE_PX, h.y - HANDLE_PX, HANDLE_PX * 2, HANDLE_PX * 2);
+        ctx.strokeRect(h.x - HANDLE_PX, h.y - HANDLE_PX, HANDLE_PX * 2, HANDLE_PX * 2);
+      }
+    }
+  }
+
+  return { load, restore, down, dragTo, up, acceptSelected, acceptAll, deleteSelected, draw };
+}
+
+// ---------- mask tool ----------
+
+/**
+ * Mask mode: the brush paints the active class (the eraser class 0) along the pointer; the
+ * polygon tool places points and fills the closed polygon. The class map is state.mask; an
+ * offscreen canvas holds its colored overlay. Each finished stroke or fill is one undo step
+ * and one {kind: "mask"} message carrying the whole map.
+ * @param {ToolDeps} deps
+ */
+function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
+  const overlay = document.createElement("canvas");
+  const overlayCtx = /** @type {CanvasRenderingContext2D} */ (overlay.getContext("2d"));
+  const probe = document.createElement("canvas");
+  probe.width = probe.height = 1;
+  const probeCtx = /** @type {CanvasRenderingContext2D} */ (
+    probe.getContext("2d", { willReadFrequently: true })
+  );
+  /** @type {ImageData | null} */
+  let overlayImage = null;
+  /** @type {number[][]} */
+  let rgb = [];
+
+  /** @param {string} css @returns {number[]} */
+  function parseColor(css) {
+    probeCtx.clearRect(0, 0, 1, 1);
+    probeCtx.fillStyle = "#808080";
+    probeCtx.fillStyle = css;
+    probeCtx.fillRect(0, 0, 1, 1);
+    const d = probeCtx.getImageData(0, 0, 1, 1).data;
+    return [d[0], d[1], d[2]];
+  }
+
+  /** Read the class colors anew (the overlay is repainted by the caller). */
+  function recolor() {
+    rgb = traits.colors().map(parseColor);
+  }
+
+  /** Recolor the overlay pixels in [x0, x1) x [y0, y1). */
+  function paintOverlay(x0 = 0, y0 = 0, x1 = state.W, y1 = state.H) {
+    if (!overlayImage || x1 <= x0 || y1 <= y0) return;
+    const { W, mask } = state;
+    const px = overlayImage.data;
+    for (let y = y0; y < y1; y++) {
+      for (let x = x0; x < x1; x++) {
+        const i = y * W + x;
+        const v = mask[i];
+        const c = v ? rgb[v] || [128, 128, 128] : null;
+        const o = i * 4;
+        if (c) {
+          px[o] = c[0];
+          px[o + 1] = c[1];
+          px[o + 2] = c[2];
+          px[o + 3] = 255;
+        } else {
+          px[o + 3] = 0;
+        }
+      }
+    }
+    overlayCtx.putImageData(overlayImage, 0, 0, x0, y0, x1 - x0, y1 - y0);
+  }
+
+  /** Start from this class map (a new image or Python's answer); zeros unless W*H bytes. */
+  /** @param {any} data */
+  function load(data) {
+    const { W, H } = state;
+    state.mask = new Uint8Array(W * H);
+    const bytes = bytesOf(data);
+    if (bytes.length === W * H) state.mask.set(bytes);
+    overlay.width = Math.max(W, 1);
+    overlay.height = Math.max(H, 1);
+    overlayImage = W * H > 0 ? overlayCtx.createImageData(W, H) : null;
+    paintOverlay();
+  }
+
+  function sendMask() {
+    const { imageId, W, H, mask } = state;
+    send({ kind: "mask", image_id: imageId, width: W, height: H }, [mask.slice()]);
+  }
+
+  /** @param {Uint8Array} src @param {number[]} rect */
+  function cropMask(src, rect) {
+    const [x0, y0, x1, y1] = rect;
+    const W = state.W;
+    const w = x1 - x0;
+    const out = new Uint8Array(w * (y1 - y0));
+    for (let y = y0; y < y1; y++) out.set(src.subarray(y * W + x0, y * W + x1), (y - y0) * w);
+    return out;
+  }
+
+  /** Record the mask change inside rect (vs before) as one step and tell Python. */
+  /** @param {Uint8Array} before @param {number[]} rect */
+  function commit(before, rect) {
+    if (rect[2] <= rect[0] || rect[3] <= rect[1]) return;
+    const old = cropMask(before, rect);
+    const now = cropMask(state.mask, rect);
+    if (old.every((v, i) => v === now[i])) return;
+    history.record({ kind: "mask", rect, before: old, after: now });
+    sendMask();
+    redraw();
+  }
+
+  /** Undo or redo a mask step: put its before or after pixels back. */
+  /** @param {Step & { kind: "mask" }} step @param {"before" | "after"} side */
+  function restore(step, side) {
+    const [x0, y0, x1, y1] = step.rect;
+    const src = step[side];
+    const w = x1 - x0;
+    for (let y = y0; y < y1; y++) {
+      state.mask.set(src.subarray((y - y0) * w, (y - y0 + 1) * w), y * state.W + x0);
+    }
+    paintOverlay(x0, y0, x1, y1);
+    sendMask();
+  }
 
   /** Paint the capsule of radius brush/2 around segment a-b; returns its pixel rect. */
   /** @param {number[]} a @param {number[]} b @param {number} value @returns {number[]} */
   function paintSegment(a, b, value) {
-    const r = brushSize() / 2;
+    const { W, H, mask } = state;
+    const r = traits.brushSize() / 2;
     const x0 = clamp(Math.floor(Math.min(a[0], b[0]) - r), 0, W);
     const y0 = clamp(Math.floor(Math.min(a[1], b[1]) - r), 0, H);
     const x1 = clamp(Math.ceil(Math.max(a[0], b[0]) + r), 0, W);
@@ -782,22 +744,43 @@ function render({ model, el }) {
     dirty[3] = Math.max(dirty[3], rect[3]);
   }
 
+  /** Pointer down with the brush or eraser at image point p: start a stroke. */
   /** @param {number[]} p */
   function paintDown(p) {
-    const value = tool() === "eraser" ? 0 : activeClass();
-    const d = { kind: /** @type {const} */ ("paint"), value, before: mask.slice(), dirty: [W, H, 0, 0], last: p };
+    const value = traits.tool() === "eraser" ? 0 : traits.activeClass();
+    const { W, H } = state;
+    const d = { kind: /** @type {const} */ ("paint"), value, before: state.mask.slice(), dirty: [W, H, 0, 0], last: p };
     grow(d.dirty, paintSegment(p, p, value));
-    drag = d;
-    requestDraw();
+    state.drag = d;
+    redraw();
+  }
+
+  /** @param {Drag & { kind: "paint" }} d @param {number[]} p image point */
+  function paintTo(d, p) {
+    grow(d.dirty, paintSegment(d.last, p, d.value));
+    d.last = p;
+  }
+
+  /** @param {Drag & { kind: "paint" }} d */
+  function paintUp(d) {
+    commit(d.before, d.dirty);
+  }
+
+  /** Undo the stroke under way (Escape, a lost pointer). */
+  /** @param {Drag & { kind: "paint" }} d */
+  function cancelStroke(d) {
+    state.mask.set(d.before);
+    paintOverlay();
   }
 
   /** Fill the closed polygon (pixel centres inside, even-odd) with the active class. */
   function fillPolygon() {
-    const pts = polygon;
-    polygon = [];
+    const { W, H, mask } = state;
+    const pts = state.polygon;
+    state.polygon = [];
     if (pts.length < 3) return;
     const before = mask.slice();
-    const value = activeClass();
+    const value = traits.activeClass();
     const ys = pts.map((p) => p[1]);
     const rowStart = clamp(Math.floor(Math.min(...ys)), 0, H);
     const rowEnd = clamp(Math.ceil(Math.max(...ys)), 0, H);
@@ -821,247 +804,171 @@ function render({ model, el }) {
       }
     }
     paintOverlay(dirty[0], dirty[1], dirty[2], dirty[3]);
-    commitMask(before, dirty);
-    requestDraw();
+    commit(before, dirty);
+    redraw();
   }
 
+  /** A polygon click: add a point; the first point or a double click closes and fills. */
   /** @param {number} sx @param {number} sy */
   function polygonDown(sx, sy) {
-    const p = clampPoint(toImage(sx, sy));
-    const now = performance.now();
-    const isDouble = lastClick && now - lastClick.t < DOUBLE_MS && Math.hypot(sx - lastClick.x, sy - lastClick.y) < 5;
-    lastClick = isDouble ? null : { t: now, x: sx, y: sy };
-    if (polygon.length >= 3) {
-      const [fx, fy] = toScreen(polygon[0][0], polygon[0][1]);
+    const p = view.clampPoint(view.toImage(sx, sy));
+    const isDouble = isDoubleClick(state, sx, sy);
+    const pts = state.polygon;
+    if (pts.length >= 3) {
+      const [fx, fy] = view.toScreen(pts[0][0], pts[0][1]);
       if (isDouble || Math.hypot(sx - fx, sy - fy) <= CLOSE_PX) {
         fillPolygon();
         return;
       }
     }
     if (isDouble) return;
-    polygon.push(p);
-    requestDraw();
+    pts.push(p);
+    redraw();
   }
 
-  // ---------- gestures ----------
-
-  function cancelGesture() {
-    if (drag && drag.kind === "paint") {
-      mask.set(drag.before);
-      paintOverlay();
-    }
-    drag = null;
-    polygon = [];
-    requestDraw();
+  /** Remove the polygon's last point. */
+  function popPoint() {
+    state.polygon.pop();
+    redraw();
   }
 
-  /** @param {PointerEvent} e */
-  function onPointerDown(e) {
-    stage.focus({ preventScroll: true });
-    const [sx, sy] = eventPos(e);
-    pointer = [sx, sy];
-    if (drag) return;
-    if (e.button === 1 || (e.button === 0 && spaceDown)) {
-      e.preventDefault();
-      canvas.setPointerCapture(e.pointerId);
-      drag = { kind: "pan", start: [sx, sy], origin: [view.ox, view.oy] };
-      updateCursor();
-      return;
-    }
-    if (e.button !== 0 || !W || !H) return;
-    canvas.setPointerCapture(e.pointerId);
-    if (mode() === "box") boxDown(sx, sy);
-    else if (mode() === "mask" && tool() === "polygon") polygonDown(sx, sy);
-    else if (mode() === "mask") paintDown(toImage(sx, sy));
+  /** Draw the overlay; ctx is in image pixels here. */
+  function drawOverlay() {
+    if (!overlayImage) return;
+    ctx.globalAlpha = traits.opacity();
+    ctx.drawImage(overlay, 0, 0);
+    ctx.globalAlpha = 1;
   }
 
-  /** @param {PointerEvent} e */
-  function onPointerMove(e) {
-    const [sx, sy] = eventPos(e);
-    pointer = [sx, sy];
-    const d = drag;
-    if (!d) {
-      if (mode() === "mask") requestDraw();
-      return;
-    }
-    if (d.kind === "pan") {
-      view.ox = d.origin[0] + sx - d.start[0];
-      view.oy = d.origin[1] + sy - d.start[1];
-      view.fitted = false;
-    } else if (d.kind === "paint") {
-      const p = toImage(sx, sy);
-      grow(d.dirty, paintSegment(d.last, p, d.value));
-      d.last = p;
-    } else {
-      if (!d.moved && Math.hypot(sx - d.start[0], sy - d.start[1]) < MIN_DRAG_PX) return;
-      d.moved = true;
-      boxDragTo(d, toImage(sx, sy));
-    }
-    requestDraw();
+  /** Draw the polygon under way and the brush outline (screen pixels). */
+  function drawTools() {
+    drawPolygon();
+    drawBrushCursor();
   }
 
-  /** @param {PointerEvent} e */
-  function onPointerUp(e) {
-    const d = drag;
-    if (!d) return;
-    drag = null;
-    if (canvas.hasPointerCapture(e.pointerId)) canvas.releasePointerCapture(e.pointerId);
-    const [sx, sy] = eventPos(e);
-    if (d.kind === "paint") commitMask(d.before, d.dirty);
-    else if (d.kind !== "pan") boxUp(d, sx, sy);
-    updateCursor();
-    requestDraw();
+  function drawPolygon() {
+    const pts = state.polygon;
+    if (pts.length === 0) return;
+    ctx.strokeStyle = traits.color(traits.activeClass());
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    pts.forEach((p, i) => {
+      const [sx, sy] = view.toScreen(p[0], p[1]);
+      if (i === 0) ctx.moveTo(sx, sy);
+      else ctx.lineTo(sx, sy);
+    });
+    if (state.pointer) ctx.lineTo(state.pointer[0], state.pointer[1]);
+    ctx.stroke();
+    const [fx, fy] = view.toScreen(pts[0][0], pts[0][1]);
+    ctx.fillStyle = "#ffffff";
+    ctx.beginPath();
+    ctx.arc(fx, fy, 4, 0, Math.PI * 2);
+    ctx.fill();
+    ctx.stroke();
   }
 
-  function onPointerCancel() {
-    cancelGesture();
-    updateCursor();
+  function drawBrushCursor() {
+    const pointer = state.pointer;
+    if (!pointer || traits.tool() === "polygon" || state.panKey) return;
+    const r = Math.max((traits.brushSize() / 2) * view.scale, 1);
+    ctx.lineWidth = 1;
+    ctx.beginPath();
+    ctx.arc(pointer[0], pointer[1], r, 0, Math.PI * 2);
+    ctx.strokeStyle = "#000000";
+    ctx.stroke();
+    ctx.beginPath();
+    ctx.arc(pointer[0], pointer[1], r + 1, 0, Math.PI * 2);
+    ctx.strokeStyle = traits.tool() === "eraser" ? "#ffffff" : traits.color(traits.activeClass());
+    ctx.stroke();
   }
 
-  function onPointerLeave() {
-    if (!drag) {
-      pointer = null;
-      requestDraw();
-    }
-  }
+  return {
+    recolor,
+    paintOverlay,
+    load,
+    restore,
+    paintDown,
+    paintTo,
+    paintUp,
+    cancelStroke,
+    polygonDown,
+    popPoint,
+    drawOverlay,
+    drawTools,
+  };
+}
 
-  /** @param {WheelEvent} e */
-  function onWheel(e) {
-    if (!W || !H) return;
-    e.preventDefault();
-    e.stopPropagation();
-    const [sx, sy] = eventPos(e);
-    const unit = e.deltaMode === 1 ? 0.05 : e.deltaMode === 2 ? 1 : 0.0015;
-    zoomAt(sx, sy, Math.exp(-e.deltaY * unit));
-  }
+// ---------- key map ----------
 
-  /** @param {string} name @param {any} value */
-  function setTrait(name, value) {
-    model.set(name, value);
-    model.save_changes();
-  }
+/**
+ * The chord of a key event, as al_widget/widget/keys.py's chord() writes it: "Ctrl+" (Ctrl or
+ * Meta), "Alt+", "Shift+", then KeyboardEvent.key. A letter is lower case and takes "Shift+"
+ * when Shift is held; other printable keys carry Shift in their key already and never take it.
+ * @param {{ key: string, ctrlKey: boolean, metaKey: boolean, altKey: boolean, shiftKey: boolean }} e
+ */
+function chordOf(e) {
+  const mods = [];
+  if (e.ctrlKey || e.metaKey) mods.push("Ctrl");
+  if (e.altKey) mods.push("Alt");
+  let key = e.key;
+  const isLetter = key.length === 1 && key.toLowerCase() !== key.toUpperCase();
+  if (e.shiftKey && (isLetter || key.length > 1)) mods.push("Shift");
+  if (isLetter) key = key.toLowerCase();
+  return [...mods, key].join("+");
+}
 
-  /** @param {number} step */
-  function changeBrush(step) {
-    const size = brushSize();
-    const delta = Math.max(1, Math.round(size * 0.2));
-    setTrait("brush_size", Math.max(1, size + step * delta));
-  }
+/**
+ * Key -> binding, from the `keymap` trait: [{action, keys, modes, label}], the canvas rows of
+ * al_widget/widget/keys.py's table. update() takes a new value of the trait.
+ */
+function createKeymap() {
+  /** @type {KeyBinding[]} */
+  let bindings = [];
+  /** @type {Map<string, KeyBinding>} */
+  let byChord = new Map();
+  return {
+    /** @param {any} value */
+    update(value) {
+      bindings = (Array.isArray(value) ? value : []).filter(
+        (b) => b && typeof b.action === "string" && Array.isArray(b.keys) && Array.isArray(b.modes),
+      );
+      byChord = new Map();
+      for (const b of bindings) for (const k of b.keys) byChord.set(String(k), b);
+    },
+    /** @param {KeyboardEvent} e @returns {KeyBinding | null} */
+    lookup(e) {
+      return byChord.get(chordOf(e)) || null;
+    },
+    /** Whether e releases a key of `action`, whatever modifiers changed meanwhile. */
+    /** @param {KeyboardEvent} e @param {string} action */
+    releases(e, action) {
+      const base = chordOf({ key: e.key, ctrlKey: false, metaKey: false, altKey: false, shiftKey: false });
+      const b = bindings.find((x) => x.action === action);
+      return !!b && b.keys.some((k) => k === base || k.endsWith(`+${base}`));
+    },
+    /** @param {string} action @returns {string} the key as the user reads it */
+    label(action) {
+      const b = bindings.find((x) => x.action === action);
+      return b ? String(b.label) : "";
+    },
+  };
+}
 
-  /** @param {KeyboardEvent} e @returns {boolean} whether the canvas used the key */
-  function handleKey(e) {
-    const k = e.key;
-    if ((e.ctrlKey || e.metaKey) && !e.altKey) {
-      if (k === "z" || k === "Z") {
-        if (e.shiftKey) redo();
-        else undo();
-        return true;
-      }
-      if (k === "y" || k === "Y") {
-        redo();
-        return true;
-      }
-      return false;
-    }
-    if (e.ctrlKey || e.metaKey || e.altKey) return false;
-    switch (k) {
-      case " ":
-        spaceDown = true;
-        updateCursor();
-        requestDraw();
-        return true;
-      case "b":
-        setTrait("tool", "brush");
-        return true;
-      case "e":
-        setTrait("tool", "eraser");
-        return true;
-      case "p":
-        setTrait("tool", "polygon");
-        return true;
-      case "[":
-        changeBrush(-1);
-        return true;
-      case "]":
-        changeBrush(1);
-        return true;
-      case "a":
-        if (selected && selected.list === "drafts") acceptDraft(selected);
-        return true;
-      case "A":
-        acceptAll();
-        return true;
-      case "Delete":
-      case "Backspace":
-        if (polygon.length) {
-          polygon.pop();
-          requestDraw();
-        } else deleteSelected();
-        return true;
-      case "Escape":
-        if (drag || polygon.length) cancelGesture();
-        else selected = null;
-        requestDraw();
-        return true;
-      case "r":
-        fit();
-        requestDraw();
-        return true;
-      default:
-        return false;
-    }
-  }
+// ---------- JupyterLab's shortcuts ----------
 
-  /** @param {KeyboardEvent} e */
-  function onKeyDown(e) {
-    // Heard on window in the capture phase, before anything on document: a panel's ipyevents
-    // stops every key there while the mouse is over the panel, and JupyterLab reads shortcuts there.
-    if (!(e.target instanceof Node) || !stage.contains(e.target)) return;
-    if (handleKey(e)) {
-      e.preventDefault();
-      e.stopPropagation();
-    }
-  }
-
-  /** @param {KeyboardEvent} e */
-  function onKeyUp(e) {
-    if (e.key === " ") {
-      spaceDown = false;
-      updateCursor();
-      requestDraw();
-      if (e.currentTarget === stage) {
-        e.preventDefault();
-        e.stopPropagation();
-      }
-    }
-  }
-
-  function onBlur() {
-    spaceDown = false;
-    updateCursor();
-  }
-
-  canvas.addEventListener("pointerdown", onPointerDown);
-  canvas.addEventListener("pointermove", onPointerMove);
-  canvas.addEventListener("pointerup", onPointerUp);
-  canvas.addEventListener("pointercancel", onPointerCancel);
-  canvas.addEventListener("pointerleave", onPointerLeave);
-  canvas.addEventListener("wheel", onWheel, { passive: false });
-  canvas.addEventListener("contextmenu", (e) => e.preventDefault());
-  window.addEventListener("keydown", onKeyDown, true);
-  stage.addEventListener("keyup", onKeyUp);
-  window.addEventListener("keyup", onKeyUp);
-  window.addEventListener("blur", onBlur);
-
-  // The panel around the canvas handles digits, Enter, S and Z (ipyevents): keep JupyterLab's
-  // shortcuts quiet over all of it, not only over the stage. Lumino stops looking at the first
-  // element carrying the attribute but matches a selector such as `:focus` below it first, so
-  // a focused button needs it too. The view may be attached after render.
+/**
+ * The panel around the canvas handles digits, Enter, S and Z (ipyevents): keep JupyterLab's
+ * shortcuts quiet over all of it, not only over the stage. Lumino stops looking at the first
+ * element carrying the attribute but matches a selector such as `:focus` below it first, so a
+ * focused button needs it too. The view may be attached after render. Returns a cleanup.
+ * @param {HTMLElement} el
+ */
+function quietShortcuts(el) {
   /** @type {MutationObserver | null} */
   let attachWatch = null;
   /** @type {Element | null} */
   let quieted = null;
-  /** @param {FocusEvent} e */
+  /** @param {Event} e a focusin */
   function quietTarget(e) {
     if (e.target instanceof Element) e.target.setAttribute("data-lm-suppress-shortcuts", "true");
   }
@@ -1083,23 +990,418 @@ function render({ model, el }) {
     });
     attachWatch.observe(document, { childList: true, subtree: true });
   }
+  return () => {
+    if (attachWatch) attachWatch.disconnect();
+    attachWatch = null;
+    if (quieted) quieted.removeEventListener("focusin", quietTarget);
+    quieted = null;
+  };
+}
 
-  parseColors();
-  schedule("reset");
-  schedule("image");
-  resize();
+// ---------- render: wiring ----------
+
+/** @param {{ model: Model, el: HTMLElement }} ctx */
+function render({ model, el }) {
+  const root = document.createElement("div");
+  root.className = "alw-canvas";
+  const stage = document.createElement("div");
+  stage.className = "alw-stage";
+  stage.tabIndex = 0;
+  stage.setAttribute("data-lm-suppress-shortcuts", "true");
+  const canvas = document.createElement("canvas");
+  const status = document.createElement("div");
+  status.className = "alw-status";
+  stage.appendChild(canvas);
+  root.append(stage, status);
+  el.appendChild(root);
+  const ctx = /** @type {CanvasRenderingContext2D} */ (canvas.getContext("2d"));
+
+  const state = createState();
+  const traits = readTraits(model);
+  const view = createView(state, stage, canvas);
+  const history = createHistory(MAX_HISTORY);
+  const keymap = createKeymap();
+  /** @param {object} content @param {ArrayBufferView[]} [buffers] */
+  const send = (content, buffers) => {
+    state.synced = true; // this view's edit now is Python's state
+    model.send(content, undefined, buffers);
+  };
+  const deps = { state, view, traits, history, ctx, send, redraw: requestDraw };
+  const boxTool = createBoxTool(deps);
+  const maskTool = createMaskTool(deps);
+  /** @type {HTMLImageElement | null} */
+  let img = null;
+  /** @type {string | null} */
+  let imgUrl = null;
+  let frame = 0;
+
+  // ---------- the image and what Python loaded with it ----------
+
+  /** Start afresh from the model: a new image_id, with the boxes, drafts and mask it loaded. */
+  function startImage() {
+    state.W = Math.max(0, Number(model.get("width")) | 0);
+    state.H = Math.max(0, Number(model.get("height")) | 0);
+    state.imageId = Number(model.get("image_id")) | 0;
+    stage.dataset.imageId = String(state.imageId);
+    state.drag = null;
+    state.polygon = [];
+    boxTool.load(boxesOf(model.get("loaded_boxes")), boxesOf(model.get("loaded_drafts")));
+    maskTool.load(model.get("loaded_mask"));
+    history.clear();
+    view.fit();
+  }
+
+  function loadImage() {
+    if (imgUrl) URL.revokeObjectURL(imgUrl);
+    imgUrl = null;
+    img = null;
+    const data = bytesOf(model.get("image"));
+    if (data.length === 0) return;
+    const type = model.get("image_format") === "jpeg" ? "image/jpeg" : "image/png";
+    const url = URL.createObjectURL(new Blob([/** @type {Uint8Array<ArrayBuffer>} */ (data)], { type }));
+    imgUrl = url;
+    const next = new Image();
+    next.onload = () => {
+      if (imgUrl === url) {
+        img = next;
+        requestDraw();
+      }
+    };
+    next.src = url;
+  }
+
+  /** Python's answer to this view's fetch: the current boxes, drafts and mask. */
+  /** @param {any} content @param {DataView[]} [buffers] */
+  function onMessage(content, buffers) {
+    if (!content || content.kind !== "state" || state.synced) return;
+    if (content.image_id !== state.imageId) return;
+    cancelGesture();
+    boxTool.load(boxesOf(content.boxes), boxesOf(content.drafts));
+    maskTool.load(buffers && buffers[0]);
+    history.clear();
+    state.synced = true;
+    requestDraw();
+  }
+
+  // ---------- traits -> view ----------
+
+  /** @type {Set<string>} */
+  const pending = new Set();
+  /** @param {string} what */
+  function schedule(what) {
+    if (pending.size === 0) queueMicrotask(applyTraits);
+    pending.add(what);
+  }
+
+  function applyTraits() {
+    const p = new Set(pending);
+    pending.clear();
+    if (p.has("colors")) maskTool.recolor();
+    if (p.has("keymap")) keymap.update(model.get("keymap"));
+    if (p.has("reset")) {
+      startImage();
+      state.synced = true; // Python's state is what it just loaded
+    } else if (p.has("colors")) maskTool.paintOverlay();
+    if (p.has("image")) loadImage();
+    if (p.has("ui") && (traits.mode() !== "mask" || traits.tool() !== "polygon")) state.polygon = [];
+    updateCursor();
+    requestDraw();
+  }
+
+  /** @type {[string, (...args: any[]) => void][]} */
+  const listeners = [
+    ["change:image_id", () => schedule("reset")],
+    ["change:width", () => schedule("reset")],
+    ["change:height", () => schedule("reset")],
+    ["change:image", () => schedule("image")],
+    ["change:image_format", () => schedule("image")],
+    ["change:colors", () => schedule("colors")],
+    ["change:keymap", () => schedule("keymap")],
+    ["change:classes", () => schedule("ui")],
+    ["change:mode", () => schedule("ui")],
+    ["change:tool", () => schedule("ui")],
+    ["change:brush_size", () => schedule("ui")],
+    ["change:opacity", () => schedule("ui")],
+    ["change:active_class", () => schedule("ui")],
+    ["msg:custom", onMessage],
+  ];
+  for (const [event, cb] of listeners) model.on(event, cb);
+
+  // ---------- drawing ----------
+
+  function requestDraw() {
+    if (!frame) frame = requestAnimationFrame(draw);
+  }
+
+  function draw() {
+    frame = 0;
+    const mode = traits.mode();
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    ctx.setTransform(view.dpr, 0, 0, view.dpr, 0, 0);
+    ctx.save();
+    ctx.translate(view.ox, view.oy);
+    ctx.scale(view.scale, view.scale);
+    ctx.imageSmoothingEnabled = false;
+    if (img) ctx.drawImage(img, 0, 0, state.W, state.H);
+    // Tests and benchmarks wait on this: the image is drawn with Python's current shapes.
+    stage.dataset.imageLoaded = img && state.synced ? String(state.imageId) : "";
+    if (mode === "mask") maskTool.drawOverlay();
+    ctx.restore();
+    if (mode === "box") boxTool.draw();
+    if (mode === "mask") maskTool.drawTools();
+    updateStatus();
+  }
+
+  function updateStatus() {
+    const zoom = `${Math.round(view.scale * 100)}%`;
+    const cls = traits.className(traits.activeClass());
+    const mode = traits.mode();
+    let text;
+    if (mode === "box") {
+      text = `box · class ${cls} · ${state.boxes.length} boxes`;
+      if (state.drafts.length) {
+        const accept = `${keymap.label("accept")}: accept, ${keymap.label("accept_all")}: all`;
+        text += `, ${state.drafts.length} drafts (${accept})`;
+      }
+    } else if (mode === "mask") {
+      text = `mask · ${traits.tool()}`;
+      if (traits.tool() !== "polygon") text += ` ${traits.brushSize()}px`;
+      text += ` · class ${cls}`;
+    } else {
+      text = "classify";
+    }
+    status.textContent = `${text} · zoom ${zoom} · ${history.size()} undo`;
+  }
+
+  function updateCursor() {
+    const m = traits.mode();
+    const polygon = m === "mask" && traits.tool() === "polygon";
+    stage.classList.toggle("alw-panning", state.panKey || (!!state.drag && state.drag.kind === "pan"));
+    stage.classList.toggle("alw-box", m === "box");
+    stage.classList.toggle("alw-polygon", polygon);
+    stage.classList.toggle("alw-paint", m === "mask" && !polygon && !state.panKey);
+  }
+
+  // ---------- undo, redo, cancel ----------
+
+  /** @param {Step} step @param {"before" | "after"} side */
+  function applyStep(step, side) {
+    if (step.kind === "boxes") boxTool.restore(step[side]);
+    else maskTool.restore(step, side);
+    requestDraw();
+  }
+
+  function undo() {
+    cancelGesture();
+    const step = history.undo();
+    if (step) applyStep(step, "before");
+  }
+
+  function redo() {
+    cancelGesture();
+    const step = history.redo();
+    if (step) applyStep(step, "after");
+  }
+
+  function cancelGesture() {
+    if (state.drag && state.drag.kind === "paint") maskTool.cancelStroke(state.drag);
+    state.drag = null;
+    state.polygon = [];
+    requestDraw();
+  }
+
+  // ---------- pointer and wheel ----------
+
+  /** @param {PointerEvent} e */
+  function onPointerDown(e) {
+    stage.focus({ preventScroll: true });
+    const [sx, sy] = view.eventPos(e);
+    state.pointer = [sx, sy];
+    if (state.drag) return;
+    if (e.button === 1 || (e.button === 0 && state.panKey)) {
+      e.preventDefault();
+      canvas.setPointerCapture(e.pointerId);
+      state.drag = view.startPan(sx, sy);
+      updateCursor();
+      return;
+    }
+    if (e.button !== 0 || !state.W || !state.H) return;
+    canvas.setPointerCapture(e.pointerId);
+    const mode = traits.mode();
+    if (mode === "box") boxTool.down(sx, sy);
+    else if (mode === "mask" && traits.tool() === "polygon") maskTool.polygonDown(sx, sy);
+    else if (mode === "mask") maskTool.paintDown(view.toImage(sx, sy));
+  }
+
+  /** @param {PointerEvent} e */
+  function onPointerMove(e) {
+    const [sx, sy] = view.eventPos(e);
+    state.pointer = [sx, sy];
+    const d = state.drag;
+    if (!d) {
+      if (traits.mode() === "mask") requestDraw();
+      return;
+    }
+    if (d.kind === "pan") {
+      view.panTo(d, sx, sy);
+    } else if (d.kind === "paint") {
+      maskTool.paintTo(d, view.toImage(sx, sy));
+    } else {
+      if (!d.moved && Math.hypot(sx - d.start[0], sy - d.start[1]) < MIN_DRAG_PX) return;
+      d.moved = true;
+      boxTool.dragTo(d, view.toImage(sx, sy));
+    }
+    requestDraw();
+  }
+
+  /** @param {PointerEvent} e */
+  function onPointerUp(e) {
+    const d = state.drag;
+    if (!d) return;
+    state.drag = null;
+    if (canvas.hasPointerCapture(e.pointerId)) canvas.releasePointerCapture(e.pointerId);
+    const [sx, sy] = view.eventPos(e);
+    if (d.kind === "paint") maskTool.paintUp(d);
+    else if (d.kind !== "pan") boxTool.up(d, sx, sy);
+    updateCursor();
+    requestDraw();
+  }
+
+  function onPointerCancel() {
+    cancelGesture();
+    updateCursor();
+  }
+
+  function onPointerLeave() {
+    if (!state.drag) {
+      state.pointer = null;
+      requestDraw();
+    }
+  }
+
+  /** @param {WheelEvent} e */
+  function onWheel(e) {
+    if (!state.W || !state.H) return;
+    e.preventDefault();
+    e.stopPropagation();
+    const [sx, sy] = view.eventPos(e);
+    const unit = e.deltaMode === 1 ? 0.05 : e.deltaMode === 2 ? 1 : 0.0015;
+    view.zoomAt(sx, sy, Math.exp(-e.deltaY * unit));
+    requestDraw();
+  }
+
+  function onResize() {
+    view.resize();
+    requestDraw();
+  }
+  const observer = new ResizeObserver(onResize);
+  observer.observe(stage);
+
+  // ---------- keys ----------
+
+  /** @param {number} step */
+  function changeBrush(step) {
+    const size = traits.brushSize();
+    const delta = Math.max(1, Math.round(size * 0.2));
+    traits.set("brush_size", Math.max(1, size + step * delta));
+  }
+
+  /** What each canvas action of the key table does; keys.py's `action` ids. */
+  /** @type {Record<string, () => void>} */
+  const actions = {
+    undo,
+    redo,
+    delete: () => (state.polygon.length ? maskTool.popPoint() : boxTool.deleteSelected()),
+    accept: () => boxTool.acceptSelected(),
+    accept_all: () => boxTool.acceptAll(),
+    brush: () => traits.set("tool", "brush"),
+    eraser: () => traits.set("tool", "eraser"),
+    polygon: () => traits.set("tool", "polygon"),
+    brush_smaller: () => changeBrush(-1),
+    brush_larger: () => changeBrush(1),
+    cancel: () => {
+      if (state.drag || state.polygon.length) cancelGesture();
+      else state.selected = null;
+      requestDraw();
+    },
+    reset_view: () => {
+      view.fit();
+      requestDraw();
+    },
+    pan: () => {
+      state.panKey = true;
+      updateCursor();
+      requestDraw();
+    },
+  };
+
+  /** @param {KeyboardEvent} e */
+  function onKeyDown(e) {
+    // Heard on window in the capture phase, before anything on document: a panel's ipyevents
+    // stops every key there while the mouse is over the panel, and JupyterLab reads shortcuts there.
+    if (!(e.target instanceof Node) || !stage.contains(e.target)) return;
+    const binding = keymap.lookup(e);
+    if (!binding) return;
+    // A canvas key stays in the canvas in every mode; it acts only in the modes it lists.
+    e.preventDefault();
+    e.stopPropagation();
+    if (binding.modes.includes(traits.mode())) actions[binding.action]?.();
+  }
+
+  /** @param {KeyboardEvent} e */
+  function onKeyUp(e) {
+    if (!keymap.releases(e, "pan")) return;
+    state.panKey = false;
+    updateCursor();
+    requestDraw();
+    if (e.currentTarget === stage) {
+      e.preventDefault();
+      e.stopPropagation();
+    }
+  }
+
+  function onBlur() {
+    state.panKey = false;
+    updateCursor();
+  }
+
+  /** @param {Event} e */
+  const noMenu = (e) => e.preventDefault();
+  /** @type {[EventTarget, string, (e: any) => void, (boolean | AddEventListenerOptions)?][]} */
+  const domListeners = [
+    [canvas, "pointerdown", onPointerDown],
+    [canvas, "pointermove", onPointerMove],
+    [canvas, "pointerup", onPointerUp],
+    [canvas, "pointercancel", onPointerCancel],
+    [canvas, "pointerleave", onPointerLeave],
+    [canvas, "wheel", onWheel, { passive: false }],
+    [canvas, "contextmenu", noMenu],
+    [window, "keydown", onKeyDown, true],
+    [stage, "keyup", onKeyUp],
+    [window, "keyup", onKeyUp],
+    [window, "blur", onBlur],
+  ];
+  for (const [target, type, fn, opts] of domListeners) target.addEventListener(type, fn, opts);
+  const unquiet = quietShortcuts(el);
+
+  // ---------- start ----------
+
+  keymap.update(model.get("keymap"));
+  maskTool.recolor();
+  startImage();
+  loadImage();
+  onResize();
+  updateCursor();
+  // This view may be displayed after edits made in another: ask Python for the current state.
+  model.send({ kind: "fetch" });
 
   return () => {
     if (frame) cancelAnimationFrame(frame);
     frame = 0;
     observer.disconnect();
-    if (attachWatch) attachWatch.disconnect();
-    attachWatch = null;
-    if (quieted) quieted.removeEventListener("focusin", quietTarget);
-    quieted = null;
-    window.removeEventListener("keydown", onKeyDown, true);
-    window.removeEventListener("keyup", onKeyUp);
-    window.removeEventListener("blur", onBlur);
+    unquiet();
+    for (const [target, type, fn, opts] of domListeners) target.removeEventListener(type, fn, opts);
     for (const [event, cb] of listeners) model.off(event, cb);
     if (imgUrl) URL.revokeObjectURL(imgUrl);
     imgUrl = null;

@@ -6,13 +6,67 @@ import logging
 import re
 from typing import Any
 
+import comm
 import numpy as np
 import pytest
+import traitlets
 
+from al_widget.widget import keys
 from al_widget.widget._protocol import ProtocolError, parse_boxes, parse_mask, parse_message
 from al_widget.widget.canvas import Canvas, palette
 
 W, H = 40, 30
+
+
+class Frontend(comm.base_comm.BaseComm):
+    """The browser's end of a widget's comm: its copy of the model, and what reached it."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.model: dict[str, Any] = {}
+        self.updates: list[dict[str, Any]] = []
+        self.custom_sent: list[tuple[dict[str, Any], list[bytes]]] = []
+        super().__init__(**kwargs)
+
+    def publish_msg(
+        self,
+        msg_type: str,
+        data: Any = None,
+        metadata: Any = None,
+        buffers: Any = None,
+        **keys: Any,
+    ) -> None:
+        data = data or {}
+        if data.get("method") == "custom":
+            self.custom_sent.append((data["content"], [bytes(b) for b in buffers or []]))
+        elif "state" in data:
+            state = dict(data["state"])
+            for path, buf in zip(data.get("buffer_paths", []), buffers or [], strict=True):
+                state[path[0]] = bytes(buf)
+            if msg_type == "comm_msg" and data.get("method") == "update":
+                self.updates.append(state)
+            self.model.update(state)
+
+    def custom(self, content: Any, buffers: list[Any] | None = None) -> None:
+        """Send a custom message from the browser, as model.send() does."""
+        data = {"method": "custom", "content": content}
+        self.handle_msg({"content": {"data": data}, "buffers": buffers or []})
+
+    def update(self, state: dict[str, Any], buffers: dict[str, Any] | None = None) -> None:
+        """Send a state update from the browser, as model.save_changes() does."""
+        buffers = buffers or {}
+        data = {"method": "update", "state": state, "buffer_paths": [[k] for k in buffers]}
+        self.handle_msg({"content": {"data": data}, "buffers": list(buffers.values())})
+
+    def shown(self) -> tuple[list[Any], list[Any], bytes]:
+        """What the browser starts editing from: the loaded boxes, drafts and mask it holds."""
+        m = self.model
+        return m["loaded_boxes"], m["loaded_drafts"], m["loaded_mask"]
+
+
+@pytest.fixture(autouse=True)
+def frontend(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Give every widget made in a test a Frontend as its comm (comm's documented hook)."""
+    monkeypatch.setattr(comm, "create_comm", Frontend)
 
 
 @pytest.fixture
@@ -22,19 +76,17 @@ def canvas() -> Canvas:
     return c
 
 
+def browser(c: Canvas) -> Frontend:
+    assert isinstance(c.comm, Frontend)
+    return c.comm
+
+
 def boxes_msg(c: Canvas, boxes: Any, **extra: Any) -> dict[str, Any]:
     return {"kind": "boxes", "image_id": c.image_id, "boxes": boxes, "drafts": [], **extra}
 
 
 def mask_msg(c: Canvas) -> dict[str, Any]:
     return {"kind": "mask", "image_id": c.image_id, "width": W, "height": H}
-
-
-def record_sent(c: Canvas) -> list[dict[str, Any]]:
-    """Capture the state updates the widget would send to the browser."""
-    sent: list[dict[str, Any]] = []
-    c._send = lambda msg, buffers=None: sent.append(msg)  # type: ignore[method-assign]
-    return sent
 
 
 def snapshot(c: Canvas) -> tuple[Any, ...]:
@@ -58,7 +110,7 @@ def test_load_encodes_large_photo_as_jpeg() -> None:
 
 
 def test_load_replaces_boxes_drafts_and_mask(canvas: Canvas) -> None:
-    canvas.boxes = [{"xyxy": [1, 1, 5, 5], "label": 1}]
+    browser(canvas).custom(boxes_msg(canvas, [{"xyxy": [1, 1, 5, 5], "label": 1}]))
     mask = np.zeros((H, W), dtype=np.uint8)
     mask[2, 3] = 2
     canvas.load(
@@ -72,12 +124,14 @@ def test_load_replaces_boxes_drafts_and_mask(canvas: Canvas) -> None:
 
 
 def test_load_sends_one_state_update(canvas: Canvas) -> None:
-    canvas.boxes = [{"xyxy": [1, 1, 5, 5], "label": 1}]
-    sent = record_sent(canvas)
-    canvas.load(np.ones((H + 1, W + 1, 3), dtype=np.uint8))
-    assert len(sent) == 1
-    assert {"image_id", "width", "height", "boxes"} <= set(sent[0]["state"])
-    assert ["image"] in sent[0]["buffer_paths"]
+    front = browser(canvas)
+    front.updates.clear()
+    canvas.load(
+        np.ones((H + 1, W + 1, 3), dtype=np.uint8), boxes=[{"xyxy": [1, 1, 5, 5], "label": 1}]
+    )
+    assert len(front.updates) == 1
+    assert {"image_id", "width", "height", "loaded_boxes", "image"} <= set(front.updates[0])
+    assert front.updates[0]["image"].startswith(b"\x89PNG")
 
 
 def test_load_refuses_box_outside_image(canvas: Canvas) -> None:
@@ -119,12 +173,14 @@ def test_brush_size_below_one_is_refused() -> None:
         Canvas(brush_size=0)
 
 
-def test_valid_boxes_message_updates_traits_and_calls_observers(canvas: Canvas) -> None:
+def test_valid_boxes_message_updates_boxes_and_drafts_and_calls_observers(
+    canvas: Canvas,
+) -> None:
     seen: list[str] = []
     canvas.on_edit(seen.append)
     draft = {"xyxy": [0, 0, 4, 4], "label": 1}
-    canvas._handle_custom_msg(
-        boxes_msg(canvas, [{"xyxy": [1, 2.5, 10, 20], "label": 2}], drafts=[draft]), []
+    browser(canvas).custom(
+        boxes_msg(canvas, [{"xyxy": [1, 2.5, 10, 20], "label": 2}], drafts=[draft])
     )
     assert canvas.boxes == [{"xyxy": [1.0, 2.5, 10.0, 20.0], "label": 2}]
     assert canvas.drafts == [{"xyxy": [0.0, 0.0, 4.0, 4.0], "label": 1}]
@@ -136,23 +192,37 @@ def test_valid_boxes_message_updates_traits_and_calls_observers(canvas: Canvas) 
 def test_valid_mask_message_updates_mask(canvas: Canvas) -> None:
     data = np.zeros((H, W), dtype=np.uint8)
     data[5:8, 10:12] = 2
-    canvas._handle_custom_msg(mask_msg(canvas), [memoryview(data.tobytes())])
+    browser(canvas).custom(mask_msg(canvas), [memoryview(data.tobytes())])
     np.testing.assert_array_equal(canvas.mask_array(), data)
     assert canvas.received_by_kind["mask"] == 1
 
 
-def test_accepted_message_is_not_echoed_to_the_browser(canvas: Canvas) -> None:
-    sent = record_sent(canvas)
-    canvas._handle_custom_msg(boxes_msg(canvas, [{"xyxy": [1, 2, 10, 20], "label": 2}]), [])
-    canvas._handle_custom_msg(mask_msg(canvas), [bytes(W * H)])
+def test_accepted_edit_is_not_sent_back_to_the_browser(canvas: Canvas) -> None:
+    front = browser(canvas)
+    front.updates.clear()
+    front.custom(boxes_msg(canvas, [{"xyxy": [1, 2, 10, 20], "label": 2}]))
+    front.custom(mask_msg(canvas), [bytes(W * H)])
     assert canvas.messages_received == 2
-    assert sent == []
+    assert front.updates == []
+    assert front.custom_sent == []
 
 
-def test_python_side_change_is_still_sent(canvas: Canvas) -> None:
-    sent = record_sent(canvas)
-    canvas.boxes = [{"xyxy": [1, 2, 10, 20], "label": 2}]
-    assert sent[0]["state"] == {"boxes": [{"xyxy": [1, 2, 10, 20], "label": 2}]}
+def test_a_synced_trait_changed_in_python_is_sent(canvas: Canvas) -> None:
+    front = browser(canvas)
+    front.updates.clear()
+    canvas.tool = "eraser"
+    assert front.updates == [{"tool": "eraser"}]
+
+
+@pytest.mark.parametrize("name", ["boxes", "drafts", "mask"])
+def test_edit_state_is_read_only_in_python_load_replaces_it(canvas: Canvas, name: str) -> None:
+    with pytest.raises(traitlets.TraitError, match="read-only"):
+        setattr(canvas, name, getattr(canvas, name))
+
+
+@pytest.mark.parametrize("name", ["boxes", "drafts", "mask"])
+def test_edit_state_is_not_synced(canvas: Canvas, name: str) -> None:
+    assert name not in browser(canvas).model
 
 
 def test_on_edit_returns_the_function_for_use_as_decorator(canvas: Canvas) -> None:
@@ -166,7 +236,7 @@ def test_box_array_and_mask_array_shapes(canvas: Canvas) -> None:
     assert xyxy.shape == (0, 4)
     assert labels.shape == (0,)
     assert canvas.mask_array().shape == (H, W)
-    canvas.boxes = [{"xyxy": [1, 2, 3, 4], "label": 1}]
+    canvas.load(np.zeros((H, W, 3), dtype=np.uint8), boxes=[{"xyxy": [1, 2, 3, 4], "label": 1}])
     xyxy, labels = canvas.box_array()
     np.testing.assert_array_equal(xyxy, [[1, 2, 3, 4]])
     np.testing.assert_array_equal(labels, [1])
@@ -230,7 +300,7 @@ def test_malformed_boxes_message_is_refused_and_changes_nothing(
     canvas.on_edit(seen.append)
     before = snapshot(canvas)
     with caplog.at_level(logging.WARNING, logger="al_widget"):
-        canvas._handle_custom_msg(make(canvas), [])
+        browser(canvas).custom(make(canvas))
     assert snapshot(canvas) == before
     assert seen == []
     assert len(canvas.rejected) == 1
@@ -252,14 +322,14 @@ def test_malformed_mask_message_is_refused_and_changes_nothing(
     canvas: Canvas, buffers: list[bytes], reason: str
 ) -> None:
     before = snapshot(canvas)
-    canvas._handle_custom_msg(mask_msg(canvas), buffers)
+    browser(canvas).custom(mask_msg(canvas), buffers)
     assert snapshot(canvas) == before
     assert len(canvas.rejected) == 1
     assert re.search(reason, canvas.rejected[0]), canvas.rejected[0]
 
 
 def test_mask_message_with_wrong_size_fields_is_refused(canvas: Canvas) -> None:
-    canvas._handle_custom_msg({**mask_msg(canvas), "width": W + 1}, [bytes(W * H)])
+    browser(canvas).custom({**mask_msg(canvas), "width": W + 1}, [bytes(W * H)])
     assert canvas.rejected == ["mask size must be 40x30, got 41x30"]
     assert canvas.mask == b""
 
@@ -290,21 +360,47 @@ def test_parse_mask_refuses_non_buffer() -> None:
         parse_mask(1.5, width=2, height=2, n_classes=2)
 
 
-def test_load_resends_boxes_the_browser_edited_even_if_python_sees_no_change(
+def test_load_after_browser_edits_shows_exactly_the_loaded_state(canvas: Canvas) -> None:
+    front = browser(canvas)
+    front.custom(boxes_msg(canvas, [{"xyxy": [1, 2, 10, 20], "label": 2}]))
+    front.custom(mask_msg(canvas), [bytes([1]) * (W * H)])
+    canvas.load(np.zeros((H, W, 3), dtype=np.uint8))
+    assert front.model["image_id"] == canvas.image_id
+    assert front.shown() == ([], [], b"")
+    assert (canvas.boxes, canvas.drafts, canvas.mask) == ([], [], b"")
+
+
+def test_load_of_boxes_the_browser_drew_still_makes_the_browser_start_afresh(
     canvas: Canvas,
 ) -> None:
-    canvas._handle_custom_msg(boxes_msg(canvas, [{"xyxy": [1, 2, 10, 20], "label": 2}]), [])
-    canvas._handle_custom_msg(boxes_msg(canvas, []), [])
-    sent = record_sent(canvas)
-    canvas.load(np.zeros((H, W, 3), dtype=np.uint8))
-    assert len(sent) == 1
-    assert sent[0]["state"]["boxes"] == []
-    assert {"image_id", "drafts"} <= set(sent[0]["state"])
+    box = {"xyxy": [1.0, 2.0, 10.0, 20.0], "label": 2}
+    front = browser(canvas)
+    front.custom(boxes_msg(canvas, [box]))
+    before = front.model["image_id"]
+    canvas.load(np.zeros((H, W, 3), dtype=np.uint8), boxes=[box])
+    assert front.model["image_id"] == before + 1
+    assert front.shown() == ([box], [], b"")
+    assert canvas.boxes == [box]
+
+
+def test_fetch_is_answered_with_the_current_boxes_drafts_and_mask(canvas: Canvas) -> None:
+    seen: list[str] = []
+    canvas.on_edit(seen.append)
+    front = browser(canvas)
+    box = {"xyxy": [1.0, 2.0, 10.0, 20.0], "label": 2}
+    front.custom(boxes_msg(canvas, [box]))
+    front.custom(mask_msg(canvas), [bytes([2]) * (W * H)])
+    front.custom({"kind": "fetch"})
+    content = {"kind": "state", "image_id": canvas.image_id, "boxes": [box], "drafts": []}
+    assert front.custom_sent == [(content, [bytes([2]) * (W * H)])]
+    assert canvas.messages_received == 2
+    assert seen == ["boxes", "mask"]
 
 
 def test_browser_state_update_cannot_set_boxes_or_mask(canvas: Canvas) -> None:
-    canvas.set_state(
-        {"tool": "eraser", "boxes": [{"xyxy": [0, 0, 1e9, 1], "label": 99}], "mask": b"\x05"}
+    browser(canvas).update(
+        {"tool": "eraser", "boxes": [{"xyxy": [0, 0, 1e9, 1], "label": 99}]},
+        buffers={"mask": memoryview(b"\x05")},
     )
     assert canvas.tool == "eraser"
     assert canvas.boxes == []
@@ -312,5 +408,10 @@ def test_browser_state_update_cannot_set_boxes_or_mask(canvas: Canvas) -> None:
 
 
 def test_browser_state_update_converts_memoryview_bytes(canvas: Canvas) -> None:
-    canvas.set_state({"image": memoryview(b"\x89PNG")})
+    browser(canvas).update({}, buffers={"image": memoryview(b"\x89PNG")})
     assert canvas.image == b"\x89PNG"
+
+
+def test_keymap_sends_the_canvas_keys_of_the_key_table(canvas: Canvas) -> None:
+    assert canvas.keymap == keys.canvas_keymap()
+    assert browser(canvas).model["keymap"] == keys.canvas_keymap()

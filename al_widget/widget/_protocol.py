@@ -1,4 +1,10 @@
-"""Parse and validate the messages the canvas sends from the browser."""
+"""Parse and validate the messages the canvas sends from the browser.
+
+``{"kind": "boxes", "image_id", "boxes", "drafts"}``: the boxes and drafts after an edit.
+``{"kind": "mask", "image_id", "width", "height"}`` with one buffer: the class map after an edit.
+``{"kind": "fetch"}``: a view just displayed asks for the current state; Python answers with
+``{"kind": "state", "image_id", "boxes", "drafts"}`` and the mask as one buffer.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-KINDS = ("boxes", "mask")
+KINDS = ("boxes", "mask", "fetch")
 
 
 class ProtocolError(ValueError):
@@ -31,6 +37,11 @@ class MaskEdit:
     mask: bytes
 
 
+@dataclass(frozen=True)
+class Fetch:
+    """A view just displayed asks for the current boxes, drafts and mask."""
+
+
 def parse_message(
     content: object,
     buffers: Sequence[object] | None,
@@ -39,13 +50,15 @@ def parse_message(
     width: int,
     height: int,
     n_classes: int,
-) -> BoxesEdit | MaskEdit:
+) -> BoxesEdit | MaskEdit | Fetch:
     """Validate one custom message against the current image; raise ProtocolError if refused."""
     if not isinstance(content, Mapping):
         raise ProtocolError(f"message must be a dict, got {type(content).__name__}")
     kind = content.get("kind")
     if kind not in KINDS:
         raise ProtocolError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    if kind == "fetch":
+        return Fetch()
     got_id = content.get("image_id")
     if type(got_id) is not int or got_id != image_id:
         raise ProtocolError(f"stale message: image_id must be {image_id}, got {got_id!r}")

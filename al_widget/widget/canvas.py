@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import colorsys
+import copy
 import io
 import logging
 from collections.abc import Callable, Sequence
@@ -14,7 +15,8 @@ import numpy as np
 import traitlets as t
 from PIL import Image
 
-from ._protocol import BoxesEdit, ProtocolError, parse_boxes, parse_mask, parse_message
+from . import keys
+from ._protocol import BoxesEdit, MaskEdit, ProtocolError, parse_boxes, parse_mask, parse_message
 
 logger = logging.getLogger("al_widget")
 
@@ -37,8 +39,6 @@ _BASE_PALETTE = (
     "#00ff7f",
 )
 _PNG_MAX_PIXELS = 256 * 256
-# The browser's model keeps copies of these for new views; the copies are not trusted.
-_MESSAGE_ONLY = frozenset({"boxes", "drafts", "mask"})
 
 
 def palette(n: int) -> list[str]:
@@ -56,7 +56,20 @@ def _bytes_from_json(value: Any, widget: Any) -> bytes:
 
 
 class Canvas(anywidget.AnyWidget):
-    """Show an image and let the user draw boxes or paint a class mask on it."""
+    """Show an image and let the user draw boxes or paint a class mask on it.
+
+    Python sends the browser only what ``load()`` sets: the image and the boxes, drafts and mask it
+    came with (``loaded_boxes``, ``loaded_drafts``, ``loaded_mask``), under a new ``image_id``;
+    the browser starts editing afresh from them whenever ``image_id`` changes. Each finished edit
+    in the browser comes back as one message; an accepted one updates ``boxes``, ``drafts`` and
+    ``mask``, which are read-only here and not synced, so nothing is sent back. A view displayed
+    later asks for them with a ``fetch`` message and gets a ``state`` message in reply.
+
+    Parameters
+    ----------
+    **kwargs
+        Initial values of the synced traits (``classes``, ``mode``, ``colors``, ``tool``, ...).
+    """
 
     _esm = _JS / "canvas.js"
     _css = _JS / "canvas.css"
@@ -73,9 +86,17 @@ class Canvas(anywidget.AnyWidget):
     tool = t.Enum(["brush", "eraser", "polygon"], default_value="brush").tag(sync=True)
     brush_size = t.Int(12).tag(sync=True)
     opacity = t.Float(0.5).tag(sync=True)
-    boxes = t.List(t.Dict()).tag(sync=True)
-    drafts = t.List(t.Dict()).tag(sync=True)
-    mask = t.Bytes(b"").tag(sync=True, from_json=_bytes_from_json)
+    keymap = t.List(t.Dict()).tag(sync=True)
+    """The canvas's keys: ``{"action", "keys", "modes", "label"}`` each (see ``keys.py``)."""
+    loaded_boxes = t.List(t.Dict(), read_only=True).tag(sync=True)
+    loaded_drafts = t.List(t.Dict(), read_only=True).tag(sync=True)
+    loaded_mask = t.Bytes(b"", read_only=True).tag(sync=True, from_json=_bytes_from_json)
+    boxes = t.List(t.Dict(), read_only=True)
+    """The boxes after the latest accepted edit (or as loaded)."""
+    drafts = t.List(t.Dict(), read_only=True)
+    """The predicted boxes not yet accepted, after the latest accepted edit (or as loaded)."""
+    mask = t.Bytes(b"", read_only=True)
+    """The H*W uint8 class map after the latest accepted edit (or as loaded); empty if none."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -86,9 +107,9 @@ class Canvas(anywidget.AnyWidget):
         self._fill_colors()
         self.on_msg(self._on_browser_msg)
 
-    def set_state(self, sync_data: dict[str, Any]) -> None:
-        """Apply a state update from the browser; boxes, drafts and mask change only by message."""
-        super().set_state({k: v for k, v in sync_data.items() if k not in _MESSAGE_ONLY})
+    @t.default("keymap")
+    def _default_keymap(self) -> list[dict[str, Any]]:
+        return keys.canvas_keymap()
 
     @t.validate("brush_size")
     def _check_brush_size(self, proposal: Any) -> int:
@@ -124,7 +145,20 @@ class Canvas(anywidget.AnyWidget):
         drafts: Sequence[dict[str, Any]] | tuple[np.ndarray, np.ndarray] | None = None,
         mask: np.ndarray | None = None,
     ) -> None:
-        """Show a new HxWx3 uint8 image, replacing boxes, drafts and mask, in one sync."""
+        """Show a new image, replacing boxes, drafts and mask, in one sync.
+
+        Parameters
+        ----------
+        image
+            An HxW, HxWx3 or HxWx4 uint8 array.
+        mode
+            The canvas mode to switch to; None keeps the current one.
+        boxes, drafts
+            Boxes and predicted boxes: dicts ``{"xyxy": [x0, y0, x1, y1], "label": int}`` in image
+            pixels, or a pair ``(xyxy (K, 4), labels (K,))``.
+        mask
+            An (H, W) class map with values below ``len(classes)``.
+        """
         rgb = _as_rgb(image)
         h, w = rgb.shape[:2]
         new_mode = self.mode if mode is None else mode
@@ -150,13 +184,15 @@ class Canvas(anywidget.AnyWidget):
             self.image_format = fmt
             self.width, self.height = w, h
             self.mode = new_mode
-            self.boxes = new_boxes
-            self.drafts = new_drafts
-            self.mask = new_mask
+            # The browser never changes the loaded_* traits, so its copies equal these even when
+            # traitlets sees no change and sends none; the new image_id makes it start from them.
+            self.set_trait("loaded_boxes", copy.deepcopy(new_boxes))
+            self.set_trait("loaded_drafts", copy.deepcopy(new_drafts))
+            self.set_trait("loaded_mask", new_mask)
+            self.set_trait("boxes", new_boxes)
+            self.set_trait("drafts", new_drafts)
+            self.set_trait("mask", new_mask)
             self.image_id += 1
-            # Edits from the browser were not echoed, so the browser's model may hold older
-            # values equal to none of these: send them even when Python sees no change.
-            self._states_to_send.update(("boxes", "drafts", "mask"))
 
     def box_array(self) -> tuple[np.ndarray, np.ndarray]:
         """Return the current boxes as ``(xyxy (K,4) float, labels (K,) int)``."""
@@ -186,18 +222,29 @@ class Canvas(anywidget.AnyWidget):
             return
         if isinstance(edit, BoxesEdit):
             kind = "boxes"
-            # The lock tells ipywidgets the browser already holds these values: no echo.
-            with self._lock_property(boxes=edit.boxes, drafts=edit.drafts):
-                self.boxes = edit.boxes
-                self.drafts = edit.drafts
-        else:
+            with self.hold_trait_notifications():
+                self.set_trait("boxes", edit.boxes)
+                self.set_trait("drafts", edit.drafts)
+        elif isinstance(edit, MaskEdit):
             kind = "mask"
-            with self._lock_property(mask=edit.mask):
-                self.mask = edit.mask
+            self.set_trait("mask", edit.mask)
+        else:
+            self._send_current()
+            return
         self.messages_received += 1
         self.received_by_kind[kind] += 1
         for fn in list(self._edit_observers):
             fn(kind)
+
+    def _send_current(self) -> None:
+        """Answer a view's ``fetch``: the current boxes, drafts and mask of this image."""
+        content = {
+            "kind": "state",
+            "image_id": self.image_id,
+            "boxes": self.boxes,
+            "drafts": self.drafts,
+        }
+        self.send(content, buffers=[self.mask])
 
 
 def _as_rgb(image: np.ndarray) -> np.ndarray:
