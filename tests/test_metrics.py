@@ -1,0 +1,56 @@
+import numpy as np
+import pytest
+
+from al_widget.metrics import confusion, mean_iou
+
+
+def test_confusion_counts_true_classes_by_row_and_predictions_by_column():
+    truth = np.array([[0, 0], [1, 2]])
+    predicted = np.array([[0, 1], [1, 1]])
+    np.testing.assert_array_equal(confusion(predicted, truth, 3), [[1, 1, 0], [0, 1, 0], [0, 1, 0]])
+
+
+def test_confusion_sums_over_class_maps_of_different_sizes():
+    truth = [np.zeros((2, 3), np.uint8), np.ones((4, 1), np.uint8)]
+    predicted = [np.zeros((2, 3), np.uint8), np.zeros((4, 1), np.uint8)]
+    np.testing.assert_array_equal(confusion(predicted, truth, 2), [[6, 0], [4, 0]])
+
+
+def test_a_perfect_prediction_has_mean_iou_one():
+    truth = np.random.default_rng(0).integers(0, 4, (3, 16, 16))
+    assert mean_iou(truth.copy(), truth, 4) == 1.0
+
+
+def test_mean_iou_matches_a_hand_computed_case():
+    truth = np.array([0, 0, 0, 1, 1, 2])
+    predicted = np.array([0, 0, 1, 1, 2, 2])
+    # class 0: 2 / (3 + 2 - 2); class 1: 1 / (2 + 2 - 1); class 2: 1 / (1 + 2 - 1)
+    assert mean_iou(predicted, truth, 3) == pytest.approx((2 / 3 + 1 / 3 + 1 / 2) / 3)
+
+
+def test_a_class_absent_from_both_prediction_and_truth_is_left_out_of_the_mean():
+    truth = np.array([0, 0, 1, 1])
+    predicted = np.array([0, 0, 1, 0])
+    # class 0: 2 / 3, class 1: 1 / 2; classes 2 and 3 appear nowhere
+    assert mean_iou(predicted, truth, 4) == pytest.approx((2 / 3 + 1 / 2) / 2)
+
+
+def test_a_class_present_only_in_the_prediction_counts_as_zero():
+    truth = np.array([0, 0])
+    predicted = np.array([0, 1])
+    assert mean_iou(predicted, truth, 2) == pytest.approx((1 / 2 + 0) / 2)
+
+
+def test_mean_iou_refuses_class_ids_outside_the_classes():
+    with pytest.raises(ValueError, match=r"truth holds class ids 0\.\.5, outside 0\.\.2"):
+        mean_iou(np.zeros(2, int), np.array([0, 5]), 3)
+
+
+def test_mean_iou_refuses_shapes_that_differ():
+    with pytest.raises(ValueError, match="same shape"):
+        mean_iou(np.zeros((2, 2), int), np.zeros((2, 3), int), 2)
+
+
+def test_mean_iou_refuses_an_empty_input():
+    with pytest.raises(ValueError, match="at least one pixel"):
+        mean_iou(np.zeros(0, int), np.zeros(0, int), 2)
