@@ -211,3 +211,56 @@ def test_sampling_heuristics_are_nonnegative(name, probs):
 def test_class_heuristics_ignore_the_order_of_classes(name, probs):
     permuted = probs[:, ::-1, :]
     np.testing.assert_allclose(H.get(name)(probs), H.get(name)(permuted), atol=1e-9)
+
+
+def test_top_takes_the_mean_of_the_highest_fraction_of_scores():
+    scores = np.arange(100, dtype=float)
+    assert H.top(0.05)(scores) == pytest.approx(np.mean([95, 96, 97, 98, 99]))
+
+
+def test_top_takes_at_least_one_score():
+    assert H.top(0.01)(np.array([0.2, 0.9, 0.1])) == pytest.approx(0.9)
+
+
+def test_top_of_one_is_the_mean():
+    scores = np.random.default_rng(0).random(37)
+    assert H.top(1)(scores) == pytest.approx(scores.mean())
+
+
+def test_top_of_no_scores_is_zero():
+    assert H.top(0.5)(np.zeros(0)) == 0.0
+
+
+def test_top_is_named_by_its_fraction():
+    assert H.top(0.01).__name__ == "top(0.01)"
+
+
+def test_top_is_available_by_name_as_a_reduction():
+    scores = np.arange(200, dtype=float)
+    assert H.reduction("top(0.01)")(scores) == pytest.approx(198.5)
+    assert H.reduction("top(0.01)").__name__ == "top(0.01)"
+
+
+def test_score_dense_accepts_top_by_name():
+    probs = np.full((1, 2, 10, 10), 0.5)
+    probs[0, 0, :, :5] = 1.0
+    probs[0, 1, :, :5] = 0.0
+    # half the pixels are certain (margin score 0), half undecided (score 1)
+    assert H.score_dense(probs, "margin", "top(0.5)").tolist() == [1.0]
+
+
+@pytest.mark.parametrize("q", [0, -0.1, 1.5, float("nan")])
+def test_top_refuses_a_fraction_outside_zero_to_one(q):
+    with pytest.raises(ValueError, match=r"q in \(0, 1\], got q="):
+        H.top(q)
+
+
+@pytest.mark.parametrize("name", ["top(0)", "top(2)", "top(a lot)", "top()"])
+def test_a_top_reduction_name_with_a_bad_fraction_names_q(name):
+    with pytest.raises(ValueError, match=r"q in \(0, 1\], got q="):
+        H.reduction(name)
+
+
+def test_an_unknown_reduction_mentions_top():
+    with pytest.raises(ValueError, match=r"'top\(q\)' with q in \(0, 1\]"):
+        H.reduction("median")
