@@ -1,4 +1,5 @@
-"""Demo data that needs no download: digits (bundled), MNIST from a path, a 2-D teaching toy."""
+"""Demo data that needs no download: digits (bundled), MNIST from a path, a 2-D teaching toy,
+synthetic shapes for detection and segmentation."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from ._shapes import Shapes as Shapes
+from ._shapes import shapes as shapes
 
 _DATA = Path(__file__).parent / "data"
 DIGIT_CLASSES = [str(d) for d in range(10)]
