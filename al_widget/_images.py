@@ -181,3 +181,11 @@ def make_source(images: Any) -> ArraySource | SequenceSource:
             f"got {type(images).__name__}"
         )
     return SequenceSource(list(images) if isinstance(images, np.ndarray) else images)
+
+
+def resize_labels(labels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A (h, w) uint8 label map resized to (H, W) by nearest neighbour (as is when it fits)."""
+    if labels.shape[:2] == tuple(size):
+        return labels
+    image = Image.fromarray(np.ascontiguousarray(labels, dtype=np.uint8))
+    return np.asarray(image.resize((size[1], size[0]), Image.Resampling.NEAREST))

@@ -9,9 +9,10 @@ from typing import Any, TypeVar
 import numpy as np
 
 from . import heuristics, scoring
-from .annotations import Annotation
+from .annotations import Annotation, Label
 from .dataset import Dataset
-from .learners import Classifier, Learner
+from .learners import Learner
+from .learners.base import task_of
 from .ranking import Ranking
 from .records import Criterion, RoundRecord, criteria, latest_metric
 from .rounds import RoundRunner, random_ranking
@@ -32,6 +33,18 @@ def _setting(name: str) -> property:
     return property(get, set, doc=SETTING_DOCS[name])
 
 
+def default_learner(dataset: Dataset, seed: int) -> Any:
+    """The learner a dataset's task gets by default, seeded."""
+    from . import learners
+
+    make = {
+        "classify": learners.Classifier,
+        "detect": getattr(learners, "Detector", None),
+        "segment": getattr(learners, "Segmenter", None),
+    }[dataset.task]
+    return None if make is None else make(len(dataset.classes), seed=seed)
+
+
 class ActiveLoop:
     """Pool-based active learning over a Dataset, retraining in one background thread.
 
@@ -44,9 +57,10 @@ class ActiveLoop:
     ----------
     dataset : Dataset
         The images to label and the annotations so far.
-    learner : Learner, optional
-        The model to train; by default a small CNN ``Classifier`` for classification. Tasks
-        without a learner rank the pool at random.
+    learner : optional
+        The model to train, following the protocol of the dataset's task
+        (``al_widget.learners.base``); by default a small CNN ``Classifier``, a tiny FCOS
+        ``Detector`` or a small U-Net ``Segmenter``.
     heuristic : str or callable, default "margin"
         A registered heuristic name (``al_widget.heuristics.names()``) or a function from
         probabilities (N, C, I) to scores (N,), higher = more uncertain.
@@ -68,8 +82,13 @@ class ActiveLoop:
     temperature : float, optional
         Sample the queue with probability ~ score ** (1 / temperature) (power sampling); None or 0
         ranks greedily.
-    eval_set : (images, labels), optional
-        A held-out set to measure accuracy on after each round.
+    reduction : str or callable, optional
+        Detection and segmentation: how per-box / per-pixel uncertainty becomes one score per
+        image: "max" (boxes' default), "sum", "mean", "top(q)" (the mean of the top fraction q
+        of pixels; masks' default "top(0.01)") or a function.
+    eval_set : (images, annotations), optional
+        A held-out set measured after each round: class labels (accuracy), ``Boxes`` (mAP and
+        AP50) or ``Mask`` (mean IoU).
     executor : concurrent.futures.Executor, optional
         Scores pool chunks through ``executor.map`` (e.g. a Dask ``client.get_executor()``);
         by default in the worker thread.
@@ -94,6 +113,7 @@ class ActiveLoop:
         *,
         mc_samples: int | None = None,
         temperature: float | None = None,
+        reduction: str | Callable[[np.ndarray], float] | None = None,
         eval_set: tuple[Any, Any] | None = None,
         executor: Executor | None = None,
         chunk_size: int = 2048,
@@ -101,17 +121,25 @@ class ActiveLoop:
         start: bool = True,
     ) -> None:
         settings = Settings(
-            heuristic, pool_sample, query_size, mc_samples, temperature, budget, rounds, target
+            heuristic,
+            pool_sample,
+            query_size,
+            mc_samples,
+            temperature,
+            budget,
+            rounds,
+            target,
+            reduction,
         )
         check_count("chunk_size", chunk_size, minimum=1)
-        if learner is not None and dataset.task != "classify":
+        if learner is None:
+            learner = default_learner(dataset, seed)
+        elif task_of(learner) != dataset.task:
             raise ValueError(
-                f"a learner for a {dataset.task!r} dataset is not supported yet: the Learner "
-                "protocol carries class ids only. Leave learner=None (the pool is ranked at "
-                "random) and label with the panel"
+                f"{type(learner).__name__} is a learner for {task_of(learner)!r} but the dataset's "
+                f"task is {dataset.task!r}; give a learner with task = {dataset.task!r} (see "
+                "al_widget.learners.base), or leave learner=None for the default"
             )
-        if learner is None and dataset.task == "classify":
-            learner = Classifier(len(dataset.classes), seed=seed)
         self.dataset = dataset
         # The user's thread draws from this one: the first random queue, and picks past its end.
         rng = np.random.default_rng([seed, 1])
@@ -121,7 +149,7 @@ class ActiveLoop:
             learner,
             executor=executor or scoring.Inline(),
             chunk_size=chunk_size,
-            eval_set=None if eval_set is None else scoring.eval_arrays(eval_set, dataset.classes),
+            eval_set=eval_set,
             rng=np.random.default_rng(seed),
         )
         initial = random_ranking(self._session.candidates(), pool_sample, dataset.version, rng)
@@ -168,6 +196,21 @@ class ActiveLoop:
             A dataset index.
         """
         return self._session.describe(i, self.ranking, has_learner=self.has_learner)
+
+    def prediction(self, i: int) -> Annotation | None:
+        """The latest model's annotation for image `i`, or None (no model yet, or `i` not scored).
+
+        Parameters
+        ----------
+        i : int
+            A dataset index.
+        """
+        i = self.dataset.check_index(i)
+        ranked = self.ranking
+        if i in ranked.drafts:
+            return ranked.drafts[i]  # type: ignore[no-any-return]
+        predicted = ranked.predicted_of(i)
+        return None if predicted is None else Label(self.dataset.classes[predicted])
 
     @property
     def model_version(self) -> int:
@@ -243,6 +286,7 @@ class ActiveLoop:
     budget = _setting("budget")
     rounds = _setting("rounds")
     target = _setting("target")
+    reduction = _setting("reduction")
 
     # -- acting --------------------------------------------------------------------------------
 

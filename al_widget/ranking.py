@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 
@@ -62,11 +65,13 @@ class Ranking:
     model_version: int
     data_version: int
     heuristic: str
+    drafts: Mapping[int, Any] = field(default_factory=dict)
     created: float = field(default_factory=time.time)
 
     def __post_init__(self) -> None:
         for array in (self.indices, self.scores, self.predicted):
             array.flags.writeable = False
+        object.__setattr__(self, "drafts", MappingProxyType(dict(self.drafts)))
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -99,8 +104,9 @@ def build(
     model_version: int,
     data_version: int,
     heuristic: str,
+    drafts: Mapping[int, Any] | None = None,
 ) -> Ranking:
-    """The ranking of the scored `pool` (dataset indices) by `scores`."""
+    """The ranking of the scored `pool` (dataset indices) by `scores`, with the model's drafts."""
     positions = order(scores, rng, temperature)
     if predicted is None:
         predicted = np.full(len(pool), -1, dtype=np.int64)
@@ -111,4 +117,5 @@ def build(
         model_version=model_version,
         data_version=data_version,
         heuristic=heuristic,
+        drafts=drafts or {},
     )

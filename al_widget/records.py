@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -23,6 +23,9 @@ class RoundRecord:
     metric: float | None = None
     metric_name: str | None = None
     error: str | None = None
+    n_boxes: int = 0  # boxes in the labeled set (detection): the x axis "boxes drawn"
+    n_dropped: int = 0  # degenerate boxes from the model, left out of the drafts
+    details: dict[str, float] = field(default_factory=dict)  # further figures, e.g. AP50
 
     @property
     def ok(self) -> bool:

@@ -7,10 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from . import heuristics, ranking, scoring
+from . import heuristics, ranking, scoring, tasks
 from .dataset import Dataset, Snapshot
-from .learners import Learner
-from .learners.base import input_size_of
 from .ranking import Ranking
 
 _SAMPLING = {"variance", "bald"}
@@ -42,21 +40,27 @@ def mc_samples_for(heuristic: Any, mc_samples: int | None) -> int:
 
 
 class RoundRunner:
-    """Owns the learner and the model version; runs a round's steps on the calling thread."""
+    """Owns the learner and the model version; runs a round's steps on the calling thread.
+
+    Thread safety: none needed; only the loop's worker thread uses it.
+    """
 
     def __init__(
         self,
         dataset: Dataset,
-        learner: Learner | None,
+        learner: Any,
         *,
         executor: scoring.MapExecutor,
         chunk_size: int,
-        eval_set: tuple[np.ndarray, np.ndarray] | None,
+        eval_set: Any,
         rng: np.random.Generator,
     ) -> None:
         self.dataset, self.learner = dataset, learner
+        self.task = tasks.for_dataset(dataset.task)
         self.executor, self.chunk_size = executor, chunk_size
-        self.eval_set = eval_set
+        self.eval_set = (
+            None if eval_set is None else self.task.prepare_eval(eval_set, dataset.classes)
+        )
         self.rng = rng
         self.model_version = 0
 
@@ -65,50 +69,53 @@ class RoundRunner:
     ) -> dict[int, str]:
         """Fit the learner on the snapshot's readable images; returns the unreadable ones."""
         assert self.learner is not None
-        loaded = scoring.load(self.dataset, snapshot.indices, input_size_of(self.learner))
-        targets = snapshot.targets(self.dataset.classes)[np.isin(snapshot.indices, loaded.indices)]
-        self.learner.fit(loaded.images, targets, progress, should_stop)
+        broken = self.task.fit(self.learner, self.dataset, snapshot, progress, should_stop)
         self.model_version += 1
-        return loaded.broken
+        return broken
 
     def rank(
         self,
         candidates: np.ndarray,
         *,
         heuristic: Any,
+        reduction: Any,
         pool_sample: int | None,
         mc_samples: int | None,
         temperature: float | None,
         data_version: int,
         should_stop: Callable[[], bool],
-    ) -> tuple[Ranking, dict[int, str]]:
-        """Score a sample of `candidates` with the heuristic; the ranking and the unreadable images."""
+    ) -> tuple[Ranking, tasks.Scored]:
+        """Score a sample of `candidates` with the heuristic: the ranking, and what scoring found."""
         if self.model_version == 0 or self.learner is None:
-            return random_ranking(candidates, pool_sample, data_version, self.rng), {}
+            ranked = random_ranking(candidates, pool_sample, data_version, self.rng)
+            return ranked, tasks.Scored(ranked.indices, ranked.scores)
         pool = ranking.sample_pool(candidates, pool_sample, self.rng)
-        scored, probs, broken = scoring.predict_pool(
+        scored = self.task.score(
             self.learner,
             self.dataset,
             pool,
+            heuristic=heuristic,
+            reduction=reduction,
             mc_samples=mc_samples_for(heuristic, mc_samples),
             executor=self.executor,
             chunk_size=self.chunk_size,
             should_stop=should_stop,
         )
         built = ranking.build(
-            scored,
-            heuristics.apply(heuristic, probs),
-            probs.mean(axis=2).argmax(axis=1),
+            scored.indices,
+            scored.scores,
+            scored.predicted,
             rng=self.rng,
             temperature=temperature,
             model_version=self.model_version,
             data_version=data_version,
             heuristic=heuristics.name_of(heuristic),
+            drafts=scored.drafts,
         )
-        return built, broken
+        return built, scored
 
-    def accuracy(self) -> float | None:
-        """Accuracy on the evaluation set, when there is one and a model."""
+    def measure(self) -> tasks.Measured | None:
+        """The metric on the evaluation set, when there is one and a model."""
         if self.eval_set is None or self.model_version == 0 or self.learner is None:
             return None
-        return scoring.accuracy(self.learner, *self.eval_set, len(self.dataset.classes))
+        return self.task.measure(self.learner, self.eval_set, len(self.dataset.classes))

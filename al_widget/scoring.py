@@ -106,17 +106,3 @@ def accuracy(learner: Learner, images: np.ndarray, labels: np.ndarray, n_classes
     """The fraction of `images` whose most probable class is their label."""
     probs = predict(learner, 1, n_classes, images)
     return float((probs.mean(axis=2).argmax(axis=1) == labels).mean())
-
-
-def eval_arrays(eval_set: tuple[Any, Any], classes: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """An (images, labels) evaluation set as an (N, H, W, 3) batch and class ids, checked."""
-    images, labels = eval_set
-    source = Dataset(images, classes)
-    ids = np.array(
-        [source.class_id(v if isinstance(v, str) else int(v)) for v in labels], dtype=np.int64
-    )
-    if len(ids) != len(source):
-        raise ValueError(
-            f"eval_set needs one label per image: {len(source)} images, {len(ids)} labels"
-        )
-    return source.batch(np.arange(len(source))), ids

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -11,10 +12,11 @@ import numpy as np
 from . import heuristics, ranking
 
 # Which settings re-rank the pool as soon as they change; the others apply from the next round.
-RERANK_NOW = frozenset({"heuristic", "pool_sample"})
+RERANK_NOW = frozenset({"heuristic", "pool_sample", "reduction"})
 SETTING_DOCS = {
     "heuristic": "The acquisition heuristic (a name or a function); setting it re-ranks now.",
     "pool_sample": "How many unlabeled images a round scores (None: all); setting it re-ranks now.",
+    "reduction": "How box / pixel scores reduce to one per image (None: the task's default); re-ranks now.",
     "query_size": "How many new labels start a round; applies from the next label.",
     "mc_samples": "MC-dropout samples when scoring (None: by heuristic); applies from the next round.",
     "temperature": "Power-sampling temperature (None or 0: greedy); applies from the next round.",
@@ -71,6 +73,9 @@ class Settings:
         Stop after this many labels / successful training rounds.
     target : float or None
         Stop once the round's metric reaches this value.
+    reduction : str, callable or None
+        Detection and segmentation: how per-box / per-pixel scores become one per image
+        (``"max"``, ``"sum"``, ``"mean"``, ``"top(q)"`` or a callable; None: the task's default).
     """
 
     heuristic: str | heuristics.Heuristic = "margin"
@@ -81,6 +86,7 @@ class Settings:
     budget: int | None = None
     rounds: int | None = None
     target: float | None = None
+    reduction: str | Callable[[np.ndarray], float] | None = None
 
     def __post_init__(self) -> None:
         heuristics.get(self.heuristic)
@@ -91,6 +97,8 @@ class Settings:
         check_count("budget", self.budget, minimum=0, optional=True)
         check_count("rounds", self.rounds, minimum=0, optional=True)
         check_number("target", self.target)
+        if self.reduction is not None:
+            heuristics.reduction(self.reduction)
 
     def changed(self, **values: Any) -> Settings:
         """A copy with `values` changed, each checked."""

@@ -16,6 +16,7 @@ import numpy as np
 
 from . import heuristics
 from ._threads import Worker
+from .annotations import Boxes
 from .dataset import Dataset
 from .learners import Cancelled
 from .ranking import Ranking
@@ -264,6 +265,7 @@ class Trainer:
         self.dataset.checkpoint()  # journal_sync="round": the labels this round sees are on disk
         self._notify("round_start", number)
         measured: dict[str, Any] = {"train_seconds": 0.0, "score_seconds": 0.0, "n_scored": 0}
+        n_boxes = sum(len(a) for a in snapshot.annotations if isinstance(a, Boxes))
 
         def record(**outcome: Any) -> RoundRecord:
             return RoundRecord(
@@ -271,6 +273,7 @@ class Trainer:
                 model_version=self._runner.model_version,
                 data_version=snapshot.version,
                 n_labels=len(snapshot.indices),
+                n_boxes=n_boxes,
                 heuristic=heuristics.name_of(settings.heuristic),
                 retrained=fit,
                 **measured,
@@ -288,20 +291,21 @@ class Trainer:
             with self._lock:
                 self._state = "scoring"
             started = time.perf_counter()
-            published, broken = self._runner.rank(
+            published, scored = self._runner.rank(
                 self._candidates(),
                 heuristic=settings.heuristic,
+                reduction=settings.reduction,
                 pool_sample=settings.pool_sample,
                 mc_samples=settings.mc_samples,
                 temperature=settings.temperature,
                 data_version=snapshot.version,
                 should_stop=self._stop,
             )
-            self._report_broken(broken)
+            self._report_broken(scored.broken)
             measured["n_scored"] = len(published)
+            measured["n_dropped"] = scored.dropped
             measured["score_seconds"] = time.perf_counter() - started
-            metric, metric_name = self._measure()
-            done = record(metric=metric, metric_name=metric_name)
+            done = record(**self._measure())
         except BaseException as error:
             published = None
             cancelled = isinstance(error, Cancelled)
@@ -336,12 +340,16 @@ class Trainer:
     def _stop(self) -> bool:
         return self._cancel.is_set() or self._worker.closing
 
-    def _measure(self) -> tuple[float | None, str | None]:
-        accuracy = self._runner.accuracy()
-        if accuracy is not None:
-            return accuracy, "accuracy"
+    def _measure(self) -> dict[str, Any]:
+        measured = self._runner.measure()
+        if measured is not None:
+            return {
+                "metric": measured.value,
+                "metric_name": measured.name,
+                "details": measured.details,
+            }
         agreement = self._agreement()
-        return (agreement, "agreement") if agreement is not None else (None, None)
+        return {"metric": agreement, "metric_name": None if agreement is None else "agreement"}
 
     def _notify(self, event: str, *args: Any) -> None:
         with self._lock:

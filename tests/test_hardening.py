@@ -76,8 +76,11 @@ def test_probabilities_of_the_wrong_shape_fail_the_round_naming_the_learner(
     assert loop.ranking.model_version == 0
 
 
-def test_a_learner_for_boxes_is_refused_until_the_protocol_carries_boxes(gray_images, centroid):
-    with pytest.raises(ValueError, match="a learner for a 'detect' dataset is not supported yet"):
+def test_a_learner_of_another_task_is_refused_naming_both_tasks(gray_images, centroid):
+    with pytest.raises(
+        ValueError,
+        match="CentroidLearner is a learner for 'classify' but the dataset's task is 'detect'",
+    ):
         alw.ActiveLoop(alw.Dataset(gray_images, ["bg", "x"], task="detect"), centroid, start=False)
 
 

@@ -1,0 +1,17 @@
+"""What differs between classification, detection and segmentation in a round: targets, scoring, drafts, metric."""
+
+from __future__ import annotations
+
+from .base import Measured, Scored, Task
+from .classify import Classify
+from .detect import Detect
+from .segment import Segment
+
+TASKS: dict[str, Task] = {"classify": Classify(), "detect": Detect(), "segment": Segment()}
+
+__all__ = ["TASKS", "Measured", "Scored", "Task", "for_dataset"]
+
+
+def for_dataset(task: str) -> Task:
+    """The task behaviour of a dataset's task name."""
+    return TASKS[task]

@@ -1,0 +1,74 @@
+"""Classification: class ids as targets, (N, C, I) probabilities, accuracy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import heuristics, scoring
+from ..dataset import Dataset, Snapshot
+from ..learners.base import input_size_of
+from .base import Measured, Progress, Scored, ShouldStop, eval_images
+
+
+class Classify:
+    """One class per image; the learner follows `Learner`."""
+
+    name: str = "classify"
+    default_reduction: str | None = None
+    chunk_limit: int = 1 << 30
+
+    def fit(
+        self,
+        learner: Any,
+        dataset: Dataset,
+        snapshot: Snapshot,
+        progress: Progress,
+        should_stop: ShouldStop,
+    ) -> dict[int, str]:
+        loaded = scoring.load(dataset, snapshot.indices, input_size_of(learner))
+        targets = snapshot.targets(dataset.classes)[np.isin(snapshot.indices, loaded.indices)]
+        learner.fit(loaded.images, targets, progress, should_stop)
+        return loaded.broken
+
+    def score(
+        self,
+        learner: Any,
+        dataset: Dataset,
+        pool: np.ndarray,
+        *,
+        heuristic: Any,
+        reduction: Any,
+        mc_samples: int,
+        executor: Any,
+        chunk_size: int,
+        should_stop: ShouldStop,
+    ) -> Scored:
+        indices, probs, broken = scoring.predict_pool(
+            learner,
+            dataset,
+            pool,
+            mc_samples=mc_samples,
+            executor=executor,
+            chunk_size=chunk_size,
+            should_stop=should_stop,
+        )
+        return Scored(
+            indices,
+            heuristics.apply(heuristic, probs),
+            predicted=probs.mean(axis=2).argmax(axis=1),
+            broken=broken,
+        )
+
+    def prepare_eval(self, eval_set: tuple[Any, Any], classes: list[str]) -> Any:
+        images, labels = eval_set
+        ids = [v if isinstance(v, str) else int(v) for v in labels]
+        source = eval_images(images, classes, len(ids))
+        return source.batch(np.arange(len(source))), np.array(
+            [source.class_id(v) for v in ids], dtype=np.int64
+        )
+
+    def measure(self, learner: Any, prepared: Any, n_classes: int) -> Measured:
+        images, labels = prepared
+        return Measured(scoring.accuracy(learner, images, labels, n_classes), "accuracy")

@@ -1,0 +1,129 @@
+"""Segmentation: class maps as targets, per-pixel probabilities, mean IoU."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+
+from .. import heuristics
+from .._images import resize_labels
+from ..annotations import Mask
+from ..dataset import Dataset, Snapshot
+from .base import (
+    Measured,
+    Progress,
+    Scored,
+    ShouldStop,
+    chunked_lists,
+    eval_images,
+    gather,
+    load_list,
+)
+
+
+def check_pixel_probs(
+    learner: Any, probs: Any, n_classes: int, mc_samples: int, index: int
+) -> np.ndarray:
+    """One image's per-pixel probabilities (C, h, w, I), checked."""
+    array = np.asarray(probs)
+    if array.ndim != 4 or array.shape[0] != n_classes or array.shape[3] != mc_samples:
+        raise ValueError(
+            f"{type(learner).__name__}.predict_proba for image {index} returned shape "
+            f"{array.shape}; expected (n classes, h, w, mc_samples) = ({n_classes}, h, w, {mc_samples})"
+        )
+    c, h, w, i = array.shape
+    heuristics.check_probs(np.moveaxis(array, 0, 2).reshape(h * w, c, i))
+    return array
+
+
+def mask_draft(probs: np.ndarray, size: tuple[int, int]) -> Mask:
+    """The most probable class of each pixel, at the image's size."""
+    return Mask(resize_labels(probs.mean(axis=3).argmax(axis=0).astype(np.uint8), size))
+
+
+def _predict(learner: Any, mc_samples: int, images: list[np.ndarray]) -> list[Any]:
+    found = list(learner.predict_proba(images, mc_samples))
+    if len(found) != len(images):
+        raise ValueError(
+            f"{type(learner).__name__}.predict_proba returned {len(found)} results for {len(images)} images"
+        )
+    return found
+
+
+class Segment:
+    """A class per pixel; the learner follows `SegmentationLearner`."""
+
+    name: str = "segment"
+    default_reduction: str | None = "top(0.01)"
+    chunk_limit: int = 16
+
+    def fit(
+        self,
+        learner: Any,
+        dataset: Dataset,
+        snapshot: Snapshot,
+        progress: Progress,
+        should_stop: ShouldStop,
+    ) -> dict[int, str]:
+        indices, images, broken = load_list(dataset, snapshot.indices)
+        by_index = dict(zip(snapshot.indices.tolist(), snapshot.annotations, strict=True))
+        targets = [np.asarray(by_index[int(i)].class_map) for i in indices]  # type: ignore[union-attr]
+        if images:
+            learner.fit(images, targets, progress, should_stop)
+        return broken
+
+    def score(
+        self,
+        learner: Any,
+        dataset: Dataset,
+        pool: np.ndarray,
+        *,
+        heuristic: Any,
+        reduction: Any,
+        mc_samples: int,
+        executor: Any,
+        chunk_size: int,
+        should_stop: ShouldStop,
+    ) -> Scored:
+        kept: list[np.ndarray] = []
+        broken: dict[int, str] = {}
+        chunks = chunked_lists(dataset, pool, min(chunk_size, self.chunk_limit), kept, broken)
+        found = gather(
+            executor.map(functools.partial(_predict, learner, mc_samples), chunks), should_stop
+        )
+        indices = np.concatenate(kept) if kept else np.zeros(0, np.int64)
+        how = reduction if reduction is not None else self.default_reduction or "mean"
+        n_classes = len(dataset.classes)
+        scores, drafts = [], {}
+        for i, result in zip(indices.tolist(), (r for chunk in found for r in chunk), strict=True):
+            probs = check_pixel_probs(learner, result, n_classes, mc_samples, i)
+            scores.append(heuristics.score_dense(probs[None], heuristic, how)[0])
+            drafts[i] = mask_draft(probs, dataset.image_size(i))
+        return Scored(indices, np.array(scores, dtype=np.float64), drafts=drafts, broken=broken)
+
+    def prepare_eval(self, eval_set: tuple[Any, Any], classes: list[str]) -> Any:
+        images, annotations = eval_set
+        annotations = list(annotations)
+        source = eval_images(images, classes, len(annotations))
+        truths = []
+        for k, mask in enumerate(annotations):
+            if not isinstance(mask, Mask):
+                raise ValueError(
+                    f"eval_set annotation {k} must be a Mask, got {type(mask).__name__}"
+                )
+            truths.append(mask.bind(image_size=source.image_size(k), classes=classes).class_map)
+        return [source.image(k) for k in range(len(source))], truths
+
+    def measure(self, learner: Any, prepared: Any, n_classes: int) -> Measured:
+        from ..metrics import mean_iou
+
+        images, truths = prepared
+        predicted = []
+        for start in range(0, len(images), self.chunk_limit):
+            chunk = images[start : start + self.chunk_limit]
+            for k, result in enumerate(_predict(learner, 1, chunk)):
+                probs = check_pixel_probs(learner, result, n_classes, 1, start + k)
+                predicted.append(mask_draft(probs, chunk[k].shape[:2]).class_map)
+        return Measured(mean_iou(predicted, truths, n_classes), "mIoU")

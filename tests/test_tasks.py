@@ -1,0 +1,256 @@
+"""Detection and segmentation in the loop, driven by tiny hand-written learners of each protocol."""
+
+import numpy as np
+import pytest
+
+import al_widget as alw
+from al_widget.learners import ParamsMixin
+
+CLASSES = ["thing"]
+SEG_CLASSES = ["background", "thing"]
+
+
+def blob_images(sizes, seed=0):
+    """Dark images of the given (H, W) sizes, each with one bright square; and its box."""
+    rng = np.random.default_rng(seed)
+    images, boxes = [], []
+    for h, w in sizes:
+        image = np.zeros((h, w, 3), np.uint8)
+        side = int(rng.integers(3, min(h, w) // 2))
+        y, x = int(rng.integers(0, h - side)), int(rng.integers(0, w - side))
+        image[y : y + side, x : x + side] = 200
+        images.append(image)
+        boxes.append(alw.Boxes([[x, y, x + side, y + side]], ["thing"]))
+    return images, boxes
+
+
+class BrightBoxes(ParamsMixin):
+    """Finds the bounding box of bright pixels; confidence grows with the labels it has seen."""
+
+    task = "detect"
+
+    def __init__(self, n_classes=1, threshold=100, extra=None):
+        self.n_classes, self.threshold, self.extra = n_classes, threshold, extra
+
+    def fit(self, images, targets, progress, should_stop):
+        assert all(t["boxes"].shape[1] == 4 and t["labels"].dtype == np.int64 for t in targets)
+        self.seen_ = len(images)
+        progress(1.0)
+        return self
+
+    def predict(self, images, mc_samples=1):
+        out = []
+        for image in images:
+            ys, xs = np.nonzero(image[..., 0] > self.threshold)
+            if not len(xs):
+                out.append(empty(self.n_classes, mc_samples))
+                continue
+            box = [[xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]]
+            if self.extra is not None:
+                box.append(self.extra)
+            k = len(box)
+            sure = min(0.95, 0.5 + 0.05 * self.seen_)
+            probs = np.tile([[sure, 1 - sure]], (k, 1))[:, :, None].repeat(mc_samples, axis=2)
+            out.append(
+                {
+                    "boxes": np.array(box, float),
+                    "labels": np.zeros(k, np.int64),
+                    "scores": np.full(k, sure),
+                    "probs": probs,
+                }
+            )
+        return out
+
+
+def empty(n_classes, mc_samples):
+    return {
+        "boxes": np.zeros((0, 4)),
+        "labels": np.zeros(0, np.int64),
+        "scores": np.zeros(0),
+        "probs": np.zeros((0, n_classes + 1, mc_samples)),
+    }
+
+
+class BrightPixels(ParamsMixin):
+    """Labels bright pixels as class 1, at half resolution."""
+
+    task = "segment"
+
+    def __init__(self, n_classes=2, classes_out=None):
+        self.n_classes, self.classes_out = n_classes, classes_out
+
+    def fit(self, images, targets, progress, should_stop):
+        assert all(t.shape == i.shape[:2] for t, i in zip(targets, images, strict=True))
+        self.fitted_ = True
+        return self
+
+    def predict_proba(self, images, mc_samples=1):
+        out = []
+        for image in images:
+            bright = image[::2, ::2, 0] > 100
+            p = np.where(bright, 0.9, 0.2)
+            probs = np.stack([1 - p, p])[..., None].repeat(mc_samples, axis=3)
+            if self.classes_out is not None:
+                probs = np.concatenate([probs, np.zeros_like(probs[:1])])
+            out.append(probs)
+        return out
+
+
+@pytest.fixture
+def boxes_loop(loop_factory):
+    images, boxes = blob_images([(20, 30)] * 30)
+    ds = alw.Dataset(np.stack(images), CLASSES, task="detect")
+
+    def make(learner=None, **kwargs):
+        loop = loop_factory(ds, learner or BrightBoxes(), query_size=2, pool_sample=None, **kwargs)
+        loop.commit(0, boxes[0])
+        loop.commit(1, boxes[1])
+        assert loop.wait(10)
+        return loop
+
+    make.boxes = boxes
+    return make
+
+
+def test_a_detection_loop_ranks_the_pool_with_the_users_detector(boxes_loop):
+    loop = boxes_loop()
+    assert loop.history[-1].ok, loop.history[-1].error
+    assert loop.ranking.model_version == 1
+    assert loop.ranking.heuristic == "margin"
+
+
+def test_the_detectors_boxes_are_the_drafts_of_each_scored_image(boxes_loop):
+    loop = boxes_loop()
+    head = loop.next()
+    draft = loop.prediction(head)
+    assert isinstance(draft, alw.Boxes)
+    np.testing.assert_array_equal(draft.xyxy, boxes_loop.boxes[head].xyxy)
+    assert draft.labels == ("thing",)
+
+
+def test_no_prediction_before_a_model(loop_factory):
+    images, _ = blob_images([(20, 30)] * 5)
+    loop = loop_factory(alw.Dataset(np.stack(images), CLASSES, task="detect"), BrightBoxes())
+    assert loop.prediction(0) is None
+
+
+def test_a_record_counts_the_boxes_drawn(boxes_loop):
+    assert boxes_loop().history[-1].n_boxes == 2
+
+
+def test_degenerate_boxes_from_the_model_are_dropped_and_counted(boxes_loop):
+    loop = boxes_loop(BrightBoxes(extra=[5.0, 5.0, 5.0, 9.0]))
+    record = loop.history[-1]
+    assert record.ok, record.error
+    assert record.n_dropped == 28
+    assert len(loop.prediction(loop.next())) == 1
+
+
+def test_boxes_outside_the_image_fail_the_round_and_labeling_goes_on(boxes_loop):
+    loop = boxes_loop(BrightBoxes(extra=[0.0, 0.0, 31.0, 5.0]))
+    record = loop.history[-1]
+    assert "BrightBoxes.predict for image" in record.error
+    assert "returned box [0.0, 0.0, 31.0, 5.0] outside the 30x20 image" in record.error
+    loop.commit(loop.next(), boxes_loop.boxes[loop.next()])
+
+
+def test_an_image_where_nothing_is_found_counts_as_uncertain(loop_factory):
+    images, boxes = blob_images([(20, 30)] * 6)
+    images[5][:] = 0  # nothing to find here
+    ds = alw.Dataset(np.stack(images), CLASSES, task="detect")
+    loop = loop_factory(ds, BrightBoxes(), query_size=2, pool_sample=None)
+    loop.commit(0, boxes[0])
+    loop.commit(1, boxes[1])
+    assert loop.wait(10)
+    assert loop.next() == 5
+
+
+def test_images_of_different_sizes_are_detected_in_their_own_pixels(loop_factory):
+    images, boxes = blob_images([(20, 30), (40, 25), (33, 33), (16, 50), (24, 24)])
+    loop = loop_factory(alw.Dataset(images, CLASSES, task="detect"), BrightBoxes(), query_size=1)
+    loop.commit(0, boxes[0])
+    assert loop.wait(10)
+    assert loop.history[-1].ok, loop.history[-1].error
+    for i in range(1, 5):
+        np.testing.assert_array_equal(loop.prediction(i).xyxy, boxes[i].xyxy)
+
+
+def test_the_reduction_is_a_setting_that_re_ranks(boxes_loop):
+    loop = boxes_loop()
+    rounds = len(loop.history)
+    loop.reduction = "sum"
+    assert loop.wait(10)
+    assert len(loop.history) == rounds + 1
+    assert loop.reduction == "sum"
+
+
+def test_an_unknown_reduction_is_refused(boxes_loop):
+    loop = boxes_loop()
+    with pytest.raises(ValueError, match="unknown reduction 'median'"):
+        loop.reduction = "median"
+
+
+@pytest.fixture
+def mask_data():
+    images, boxes = blob_images([(20, 30)] * 12)
+    masks = []
+    for image in images:
+        masks.append(alw.Mask((image[..., 0] > 100).astype(np.uint8)))
+    return images, masks
+
+
+def test_a_segmentation_loop_ranks_with_the_users_segmenter(mask_data, loop_factory):
+    images, masks = mask_data
+    ds = alw.Dataset(np.stack(images), SEG_CLASSES, task="segment")
+    loop = loop_factory(ds, BrightPixels(), query_size=1, pool_sample=None)
+    loop.commit(0, masks[0])
+    assert loop.wait(10)
+    assert loop.history[-1].ok, loop.history[-1].error
+    assert loop.ranking.model_version == 1
+
+
+def test_the_segmenters_mask_at_the_images_size_is_the_draft(mask_data, loop_factory):
+    images, masks = mask_data
+    ds = alw.Dataset(np.stack(images), SEG_CLASSES, task="segment")
+    loop = loop_factory(ds, BrightPixels(), query_size=1, pool_sample=None)
+    loop.commit(0, masks[0])
+    assert loop.wait(10)
+    draft = loop.prediction(3)
+    assert draft.canvas_size == (20, 30)
+    assert (draft.class_map == masks[3].class_map).mean() > 0.9
+
+
+def test_pixel_probabilities_of_the_wrong_class_count_fail_the_round_clearly(
+    mask_data, loop_factory
+):
+    images, masks = mask_data
+    ds = alw.Dataset(np.stack(images), SEG_CLASSES, task="segment")
+    loop = loop_factory(ds, BrightPixels(classes_out=3), query_size=1, pool_sample=None)
+    loop.commit(0, masks[0])
+    assert loop.wait(10)
+    error = loop.history[-1].error
+    assert "BrightPixels.predict_proba for image" in error
+    assert (
+        "returned shape (3, 10, 15, 1); expected (n classes, h, w, mc_samples) = (2, h, w, 1)"
+        in error
+    )
+
+
+def test_mean_iou_on_an_eval_set_is_the_segmentation_metric(mask_data, loop_factory):
+    images, masks = mask_data
+    ds = alw.Dataset(np.stack(images[:8]), SEG_CLASSES, task="segment")
+    loop = loop_factory(
+        ds, BrightPixels(), query_size=1, eval_set=(np.stack(images[8:]), masks[8:])
+    )
+    loop.commit(0, masks[0])
+    assert loop.wait(10)
+    record = loop.history[-1]
+    assert record.metric_name == "mIoU"
+    assert record.metric > 0.8
+
+
+def test_an_eval_set_of_the_wrong_annotation_type_is_refused(mask_data):
+    images, masks = mask_data
+    ds = alw.Dataset(np.stack(images[:8]), CLASSES, task="detect")
+    with pytest.raises(ValueError, match="eval_set annotation 0 must be Boxes, got Mask"):
+        alw.ActiveLoop(ds, BrightBoxes(), eval_set=(np.stack(images[8:]), masks[8:]), start=False)
