@@ -1,8 +1,10 @@
-"""Evaluation metrics: predictions scored against the truth (numpy only)."""
+"""Evaluation metrics: predictions scored against the truth (numpy only; `mean_ap` also uses
+faster-coco-eval, imported when called)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -106,3 +108,95 @@ def _pairs(predicted: ClassMaps, truth: ClassMaps) -> list[tuple[np.ndarray, np.
             f"{len(predicted_list)} and {len(truth_list)}"
         )
     return [(np.asarray(p), np.asarray(t)) for p, t in zip(predicted_list, truth_list, strict=True)]
+
+
+def mean_ap(
+    detections: Sequence[Mapping[str, Any]],
+    targets: Sequence[Mapping[str, Any]],
+    n_classes: int,
+) -> dict[str, float]:
+    """COCO mean average precision of detections, as the COCO evaluation computes it.
+
+    Parameters
+    ----------
+    detections : sequence of dict
+        One dict per image with ``"boxes"`` (K, 4) xyxy in pixels, ``"labels"`` (K,) class
+        ids in ``0 .. n_classes - 1`` and ``"scores"`` (K,), such as `Detector.predict`
+        returns (other keys are ignored).
+    targets : sequence of dict
+        The true boxes, one dict per image in the same order, with ``"boxes"`` and
+        ``"labels"`` as above.
+    n_classes : int
+        The number of classes C.
+
+    Returns
+    -------
+    dict
+        ``"map"``: AP averaged over IoU thresholds 0.50, 0.55, ..., 0.95 (COCO's mAP);
+        ``"ap50"``: AP at IoU 0.5. Each is averaged over the classes that have at least one
+        true box, with at most 100 detections per image; NaN when no image has a true box.
+    """
+    from faster_coco_eval import COCO, COCOeval_faster
+
+    if len(detections) != len(targets):
+        raise ValueError(
+            f"need one detections dict per target, got {len(detections)} and {len(targets)}"
+        )
+    truth = _coco_boxes(targets, n_classes, with_scores=False)
+    if not truth:
+        return {"map": float("nan"), "ap50": float("nan")}
+    found = _coco_boxes(detections, n_classes, with_scores=True)
+    quiet = lambda *args, **kwargs: None  # noqa: E731
+    ground = COCO(
+        {
+            "images": [{"id": i + 1} for i in range(len(targets))],
+            "categories": [{"id": c + 1} for c in range(n_classes)],
+            "annotations": truth,
+        },
+        print_function=quiet,
+    )
+    results = ground.loadRes(found)
+    evaluation = COCOeval_faster(ground, results, iouType="bbox", print_function=quiet)
+    evaluation.evaluate()
+    evaluation.accumulate()
+    evaluation.summarize()
+    stats = evaluation.stats
+    return {"map": float(stats[0]), "ap50": float(stats[1])}
+
+
+def _coco_boxes(
+    images: Sequence[Mapping[str, Any]], n_classes: int, *, with_scores: bool
+) -> list[dict[str, Any]]:
+    """COCO annotation dicts (xywh boxes, 1-based image and category ids) for every box."""
+    out: list[dict[str, Any]] = []
+    for i, image in enumerate(images):
+        boxes = np.asarray(image["boxes"], dtype=np.float64).reshape(-1, 4)
+        labels = np.asarray(image["labels"], dtype=np.int64).reshape(-1)
+        if len(labels) != len(boxes):
+            raise ValueError(f"image {i}: {len(boxes)} boxes but {len(labels)} labels")
+        if len(labels) and (labels.min() < 0 or labels.max() >= n_classes):
+            raise ValueError(
+                f"image {i}: labels must be class ids in 0..{n_classes - 1}, "
+                f"got {labels.min()}..{labels.max()}"
+            )
+        scores = (
+            np.asarray(image["scores"], dtype=np.float64).reshape(-1)
+            if with_scores
+            else np.ones(len(boxes))
+        )
+        if len(scores) != len(boxes):
+            raise ValueError(f"image {i}: {len(boxes)} boxes but {len(scores)} scores")
+        for box, label, score in zip(boxes, labels, scores, strict=True):
+            width, height = box[2] - box[0], box[3] - box[1]
+            entry: dict[str, Any] = {
+                "id": len(out) + 1,
+                "image_id": i + 1,
+                "category_id": int(label) + 1,
+                "bbox": [float(box[0]), float(box[1]), float(width), float(height)],
+                "area": float(width * height),
+                "iscrowd": 0,
+            }
+            if with_scores:
+                entry["score"] = float(score)
+            out.append(entry)
+    return out
