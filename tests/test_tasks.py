@@ -254,3 +254,29 @@ def test_an_eval_set_of_the_wrong_annotation_type_is_refused(mask_data):
     ds = alw.Dataset(np.stack(images[:8]), CLASSES, task="detect")
     with pytest.raises(ValueError, match="eval_set annotation 0 must be Boxes, got Mask"):
         alw.ActiveLoop(ds, BrightBoxes(), eval_set=(np.stack(images[8:]), masks[8:]), start=False)
+
+
+def test_the_panel_opens_a_detection_image_with_the_models_boxes_as_drafts(boxes_loop):
+    loop = boxes_loop()
+    panel = alw.Panel(loop)
+    try:
+        i = panel.current
+        assert panel.canvas.boxes == []
+        assert [d["xyxy"] for d in panel.canvas.drafts] == boxes_loop.boxes[i].xyxy.tolist()
+    finally:
+        panel.close()
+
+
+def test_the_panel_opens_a_segmentation_image_with_the_models_mask(mask_data, loop_factory):
+    images, masks = mask_data
+    ds = alw.Dataset(np.stack(images), SEG_CLASSES, task="segment")
+    loop = loop_factory(ds, BrightPixels(), query_size=1, pool_sample=None)
+    loop.commit(0, masks[0])
+    assert loop.wait(10)
+    panel = alw.Panel(loop)
+    try:
+        np.testing.assert_array_equal(
+            panel.canvas.mask_array(), loop.prediction(panel.current).class_map
+        )
+    finally:
+        panel.close()

@@ -270,12 +270,17 @@ class Panel(widgets.VBox):
         described = self.loop.describe(i)
         known = self._prefill.pop(i, None) or described.annotation
         classes = self.dataset.classes
-        boxes = mask = None
+        boxes = drafts = mask = None
+        draft = self.loop.prediction(i) if known is None else None
         if isinstance(known, Boxes):
             boxes = (known.xyxy, known.class_ids(classes))
-        elif isinstance(known, Mask):
+        elif isinstance(draft, Boxes):
+            drafts = (draft.xyxy, draft.class_ids(classes))  # the model's boxes, to accept or fix
+        if isinstance(known, Mask):
             mask = known.class_map
-        self.canvas.load(image, boxes=boxes, mask=mask)
+        elif isinstance(draft, Mask):
+            mask = draft.class_map  # the model's mask, to paint over
+        self.canvas.load(image, boxes=boxes, drafts=drafts, mask=mask)
         self.current = i
         self._shown_at = time.monotonic()
         if self.task == "classify":
