@@ -3,95 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any, cast
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from . import heuristics
-from ._svg import line_chart
-from .annotations import Label
-from .dataset import Dataset
+from .annotations import Annotation, Label
+from .curves import Comparison, Curve
+from .dataset import TASKS, Dataset
 from .learners import Learner, clone
 from .loop import ActiveLoop
-
-
-@dataclass(frozen=True)
-class Curve:
-    """A learning curve: test accuracy after each round, against the number of labels."""
-
-    heuristic: str
-    n_labels: np.ndarray
-    accuracy: np.ndarray
-    train_seconds: np.ndarray
-    score_seconds: np.ndarray
-    seed: int = 0
-
-    def labels_to_reach(self, accuracy: float) -> int | None:
-        """The fewest labels at which the curve reaches `accuracy`, or None."""
-        return _first_reach(self.n_labels, self.accuracy, accuracy)
-
-    def _repr_svg_(self) -> str:
-        return line_chart(
-            {self.heuristic: (self.n_labels, self.accuracy, None)},
-            x_label="labels",
-            y_label="test accuracy",
-        )
-
-    def __str__(self) -> str:
-        rows = [f"{'labels':>7} {'accuracy':>9}"]
-        rows += [f"{n:7d} {a:9.3f}" for n, a in zip(self.n_labels, self.accuracy, strict=True)]
-        return f"{self.heuristic} (seed {self.seed})\n" + "\n".join(rows)
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """Curves per heuristic over several repeats, with their mean and spread."""
-
-    curves: dict[str, list[Curve]] = field(default_factory=dict)
-
-    def n_labels(self, heuristic: str) -> np.ndarray:
-        """The label counts of the heuristic's curves."""
-        return self.curves[heuristic][0].n_labels
-
-    def mean(self, heuristic: str) -> np.ndarray:
-        """Mean accuracy over the repeats, per label count."""
-        return np.mean([c.accuracy for c in self.curves[heuristic]], axis=0)
-
-    def std(self, heuristic: str) -> np.ndarray:
-        """Standard deviation of the accuracy over the repeats, per label count."""
-        return np.std([c.accuracy for c in self.curves[heuristic]], axis=0)
-
-    def labels_to_reach(self, accuracy: float) -> dict[str, int | None]:
-        """Per heuristic, the fewest labels at which the mean curve reaches `accuracy` (None: never)."""
-        return {
-            name: _first_reach(self.n_labels(name), self.mean(name), accuracy)
-            for name in self.curves
-        }
-
-    def table(self) -> str:
-        """The mean ± std accuracy of each heuristic at each label count, as text."""
-        names = list(self.curves)
-        rows = [f"{'labels':>7} " + " ".join(f"{name:>17}" for name in names)]
-        for k, n in enumerate(self.n_labels(names[0])):
-            cells = [f"{self.mean(name)[k]:.3f} ± {self.std(name)[k]:.3f}" for name in names]
-            rows.append(f"{n:7d} " + " ".join(f"{cell:>17}" for cell in cells))
-        return "\n".join(rows)
-
-    def __str__(self) -> str:
-        return self.table()
-
-    def _repr_svg_(self) -> str:
-        series = {
-            name: (self.n_labels(name), self.mean(name), self.std(name)) for name in self.curves
-        }
-        return line_chart(series, x_label="labels", y_label="test accuracy (mean ± std)")
-
-
-def _first_reach(n_labels: np.ndarray, accuracy: np.ndarray, goal: float) -> int | None:
-    hits = np.flatnonzero(np.asarray(accuracy) >= goal)
-    return int(n_labels[hits[0]]) if hits.size else None
 
 
 def _split(n: int, test_size: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -131,6 +53,8 @@ def simulate(
     mc_samples: int | None = None,
     test: tuple[Any, Any] | None = None,
     classes: Sequence[str] | None = None,
+    task: str = "classify",
+    reduction: Any = None,
     progress: bool = True,
 ) -> Curve:
     """Run active learning with an oracle that knows `labels`; returns the learning curve.
@@ -144,12 +68,14 @@ def simulate(
     images : array or sequence of images
         The pool: an (N, H, W) or (N, H, W, 3) uint8 array, or a sequence of images (arrays,
         PIL images or paths), as `Dataset` takes.
-    labels : sequence of int
-        The class id of every image, ``0 .. C - 1``.
+    labels : sequence
+        The truth for every image: class ids ``0 .. C - 1`` for classification, `Boxes` for
+        detection, `Mask` class maps for segmentation.
     heuristic : str or callable, default "margin"
         The acquisition heuristic, by name (see `al_widget.heuristics`) or as a function.
     seed_size : int, default 20
-        Labels given before the first round, spread evenly over the classes.
+        Labels given before the first round (classification: spread evenly over the classes;
+        else at random).
     query_size : int, default 10
         Labels given per round, the top of the ranking.
     budget : int, default 300
@@ -171,14 +97,19 @@ def simulate(
     test : (images, labels), optional
         A separate test set; then all of `images` is the pool and `test_size` is unused.
     classes : sequence of str, optional
-        Class names (default: the ids as strings).
+        Class names (default for classification: the ids as strings; needed for the others).
+    task : {"classify", "detect", "segment"}, default "classify"
+        What `labels` hold, and which default learner and metric (accuracy, mAP, mIoU) apply.
+    reduction : str or callable, optional
+        Detection and segmentation: how box / pixel scores reduce per image (see `ActiveLoop`).
     progress : bool, default True
         Show a progress bar.
 
     Returns
     -------
     Curve
-        Test accuracy, train and score times after each successful round.
+        The test metric (with the boxes drawn, for detection), train and score times after
+        each successful round.
 
     Raises
     ------
@@ -190,21 +121,23 @@ def simulate(
     RuntimeError
         When a round fails (with the round's error).
     """
-    labels = np.asarray(labels, dtype=np.int64)
+    truth = _truth(labels, task)
     rng = np.random.default_rng(seed)
-    classes = (
-        list(classes) if classes is not None else [str(c) for c in range(int(labels.max()) + 1)]
-    )
+    classes = _classes(classes, truth, task)
     if test is None:
-        train, held_out = _split(len(labels), test_size, rng)
-        dataset = Dataset(_take(images, train), classes)
-        pool_labels, test = labels[train], (_take(images, held_out), labels[held_out])
+        train, held_out = _split(len(truth), test_size, rng)
+        dataset = Dataset(_take(images, train), classes, task)
+        pool_truth, test = _take(truth, train), (_take(images, held_out), _take(truth, held_out))
     else:
-        dataset, pool_labels = Dataset(images, classes), labels
-    if not 0 < seed_size <= budget <= len(pool_labels):
+        dataset, pool_truth = Dataset(images, classes, task), truth
+    if not 0 < seed_size <= budget <= len(pool_truth):
         raise ValueError(
-            f"need 0 < seed_size ({seed_size}) <= budget ({budget}) <= pool size ({len(pool_labels)})"
+            f"need 0 < seed_size ({seed_size}) <= budget ({budget}) <= pool size ({len(pool_truth)})"
         )
+
+    def oracle(i: int) -> Annotation:
+        return Label(int(pool_truth[i])) if task == "classify" else pool_truth[i]
+
     loop = ActiveLoop(
         dataset,
         _learner_for_run(learner, seed),
@@ -212,6 +145,7 @@ def simulate(
         pool_sample,
         query_size,
         mc_samples=mc_samples,
+        reduction=reduction,
         eval_set=test,
         seed=seed,
         start=False,
@@ -223,15 +157,20 @@ def simulate(
         leave=False,
     )
     try:
-        for i in _balanced_seed(pool_labels, seed_size, rng):
-            loop.commit(int(i), Label(int(pool_labels[i])))
+        first = (
+            _balanced_seed(pool_truth, seed_size, rng)
+            if task == "classify"
+            else rng.permutation(len(pool_truth))[:seed_size]
+        )
+        for i in first:
+            loop.commit(int(i), oracle(int(i)))
         bar.update(seed_size)
         loop.start()
         _settle(loop)
         while len(dataset.labeled) < budget:
             batch = loop.queue[: min(query_size, budget - len(dataset.labeled))]
             for i in batch:
-                loop.commit(int(i), Label(int(pool_labels[i])))
+                loop.commit(int(i), oracle(int(i)))
             bar.update(len(batch))
             _settle(loop)
     finally:
@@ -245,7 +184,33 @@ def simulate(
         np.array([r.train_seconds for r in rounds]),
         np.array([r.score_seconds for r in rounds]),
         seed,
+        n_boxes=np.array([r.n_boxes for r in rounds]) if task == "detect" else None,
+        metric_name=(rounds[-1].metric_name if rounds else None) or "accuracy",
     )
+
+
+def _truth(labels: Any, task: str) -> Any:
+    """The oracle's truth: class ids as an int array, or the annotations as a list."""
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; choose one of {sorted(TASKS)}")
+    if task == "classify":
+        return np.asarray(labels, dtype=np.int64)
+    truth = list(labels)
+    kind = TASKS[task]
+    for k, item in enumerate(truth):
+        if not isinstance(item, kind):
+            raise ValueError(
+                f"a {task!r} simulation needs {kind.__name__} truths, got {type(item).__name__} for image {k}"
+            )
+    return truth
+
+
+def _classes(classes: Sequence[str] | None, truth: Any, task: str) -> list[str]:
+    if classes is not None:
+        return list(classes)
+    if task != "classify":
+        raise ValueError(f"a {task!r} simulation needs classes=[...] (the class names)")
+    return [str(c) for c in range(int(truth.max()) + 1)]
 
 
 def _learner_for_run(
@@ -256,9 +221,10 @@ def _learner_for_run(
         return None
     factory = callable(learner) and not hasattr(learner, "fit")
     made = learner(seed) if factory else learner  # type: ignore[operator]
-    if not isinstance(made, Learner):
+    if not hasattr(made, "fit") or not (hasattr(made, "predict_proba") or hasattr(made, "predict")):
         raise TypeError(
-            f"learner must have fit() and predict_proba() (the Learner protocol), got {made!r}"
+            f"learner must have fit() and predict_proba() (or predict() for detection), "
+            f"got {made!r}"
         )
     if factory:
         return made

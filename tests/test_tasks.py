@@ -280,3 +280,48 @@ def test_the_panel_opens_a_segmentation_image_with_the_models_mask(mask_data, lo
         )
     finally:
         panel.close()
+
+
+def test_simulate_runs_a_detection_oracle_and_measures_map_against_boxes_drawn():
+    images, boxes = blob_images([(20, 30)] * 20)
+    curve = alw.simulate(
+        np.stack(images), boxes, task="detect", classes=CLASSES, learner=BrightBoxes(),
+        seed_size=2, query_size=2, budget=6, progress=False,
+    )  # fmt: skip
+    assert curve.metric_name == "mAP"
+    assert curve.n_labels.tolist() == [2, 4, 6]
+    assert curve.x("boxes").tolist() == [2, 4, 6]
+    assert curve.metric.min() > 0.5
+
+
+def test_simulate_runs_a_segmentation_oracle_and_measures_mean_iou(mask_data):
+    images, masks = mask_data
+    curve = alw.simulate(
+        np.stack(images), masks, task="segment", classes=SEG_CLASSES, learner=BrightPixels(),
+        seed_size=2, query_size=2, budget=4, progress=False,
+    )  # fmt: skip
+    assert curve.metric_name == "mIoU"
+    assert curve.metric.min() > 0.6  # the learner works at half resolution
+
+
+def test_simulate_needs_class_names_for_boxes():
+    images, boxes = blob_images([(20, 30)] * 6)
+    with pytest.raises(ValueError, match=r"a 'detect' simulation needs classes=\[...\]"):
+        alw.simulate(np.stack(images), boxes, task="detect", learner=BrightBoxes(), progress=False)
+
+
+def test_simulate_refuses_truths_of_another_task():
+    images, boxes = blob_images([(20, 30)] * 6)
+    with pytest.raises(ValueError, match="a 'segment' simulation needs Mask truths, got Boxes"):
+        alw.simulate(np.stack(images), boxes, task="segment", classes=SEG_CLASSES, progress=False)
+
+
+def test_compare_plots_detection_curves_against_boxes_drawn():
+    images, boxes = blob_images([(20, 30)] * 20)
+    result = alw.compare(
+        np.stack(images), boxes, ["random", "margin"], repeats=2, task="detect", classes=CLASSES,
+        learner=BrightBoxes(), seed_size=2, query_size=2, budget=6, progress=False,
+    )  # fmt: skip
+    svg = result.svg(x="boxes")
+    assert "boxes drawn" in svg
+    assert "test mAP (mean ± std)" in svg

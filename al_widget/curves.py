@@ -1,0 +1,131 @@
+"""Learning curves: one run's metric after each round, and several runs compared with spread."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._svg import line_chart
+
+AXES = {"labels": "labeled images", "images": "labeled images", "boxes": "boxes drawn"}
+
+
+def _check_axis(x: str) -> str:
+    if x not in AXES:
+        raise ValueError(f"x must be one of {', '.join(AXES)}, got {x!r}")
+    return x
+
+
+@dataclass(frozen=True)
+class Curve:
+    """A learning curve: the test metric after each round, against the labels (or boxes) so far.
+
+    ``accuracy`` holds the metric whatever its name (``metric_name``: "accuracy", "mAP" or
+    "mIoU"); ``metric`` is the same array under a task-neutral name.
+    """
+
+    heuristic: str
+    n_labels: np.ndarray
+    accuracy: np.ndarray
+    train_seconds: np.ndarray
+    score_seconds: np.ndarray
+    seed: int = 0
+    n_boxes: np.ndarray | None = None
+    metric_name: str = "accuracy"
+
+    @property
+    def metric(self) -> np.ndarray:
+        """The test metric after each round."""
+        return self.accuracy
+
+    def x(self, axis: str = "labels") -> np.ndarray:
+        """The x values: labeled images ("labels" or "images") or boxes drawn ("boxes")."""
+        if _check_axis(axis) != "boxes":
+            return self.n_labels
+        if self.n_boxes is None:
+            raise ValueError("this curve has no box counts: x='boxes' is for detection")
+        return self.n_boxes
+
+    def labels_to_reach(self, accuracy: float) -> int | None:
+        """The fewest labels at which the curve reaches `accuracy` (the metric), or None."""
+        return _first_reach(self.n_labels, self.accuracy, accuracy)
+
+    def svg(self, x: str = "labels") -> str:
+        """The curve as an SVG chart, against labeled images or boxes drawn."""
+        return line_chart(
+            {self.heuristic: (self.x(x), self.accuracy, None)},
+            x_label=AXES[x],
+            y_label=f"test {self.metric_name}",
+        )
+
+    def _repr_svg_(self) -> str:
+        return self.svg()
+
+    def __str__(self) -> str:
+        rows = [f"{'labels':>7} {self.metric_name:>9}"]
+        rows += [f"{n:7d} {a:9.3f}" for n, a in zip(self.n_labels, self.accuracy, strict=True)]
+        return f"{self.heuristic} (seed {self.seed})\n" + "\n".join(rows)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Curves per heuristic over several repeats, with their mean and spread."""
+
+    curves: dict[str, list[Curve]] = field(default_factory=dict)
+
+    @property
+    def metric_name(self) -> str:
+        """The name of the curves' metric."""
+        return next(iter(self.curves.values()))[0].metric_name if self.curves else "accuracy"
+
+    def n_labels(self, heuristic: str) -> np.ndarray:
+        """The label counts of the heuristic's curves."""
+        return self.curves[heuristic][0].n_labels
+
+    def x(self, heuristic: str, axis: str = "labels") -> np.ndarray:
+        """The heuristic's x values, averaged over its repeats (boxes drawn vary by run)."""
+        return np.mean([c.x(axis) for c in self.curves[heuristic]], axis=0)
+
+    def mean(self, heuristic: str) -> np.ndarray:
+        """Mean metric over the repeats, per label count."""
+        return np.mean([c.accuracy for c in self.curves[heuristic]], axis=0)
+
+    def std(self, heuristic: str) -> np.ndarray:
+        """Standard deviation of the metric over the repeats, per label count."""
+        return np.std([c.accuracy for c in self.curves[heuristic]], axis=0)
+
+    def labels_to_reach(self, accuracy: float) -> dict[str, int | None]:
+        """Per heuristic, the fewest labels at which the mean curve reaches `accuracy` (None: never)."""
+        return {
+            name: _first_reach(self.n_labels(name), self.mean(name), accuracy)
+            for name in self.curves
+        }
+
+    def table(self, x: str = "labels") -> str:
+        """The mean ± std metric of each heuristic at each label count, as text."""
+        names = list(self.curves)
+        head = "boxes" if _check_axis(x) == "boxes" else "labels"
+        rows = [f"{head:>7} " + " ".join(f"{name:>17}" for name in names)]
+        for k, n in enumerate(self.x(names[0], x)):
+            cells = [f"{self.mean(name)[k]:.3f} ± {self.std(name)[k]:.3f}" for name in names]
+            rows.append(f"{n:7.0f} " + " ".join(f"{cell:>17}" for cell in cells))
+        return "\n".join(rows)
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def svg(self, x: str = "labels") -> str:
+        """Mean ± std curves of every heuristic as an SVG chart, against labels or boxes drawn."""
+        series = {name: (self.x(name, x), self.mean(name), self.std(name)) for name in self.curves}
+        return line_chart(
+            series, x_label=AXES[_check_axis(x)], y_label=f"test {self.metric_name} (mean ± std)"
+        )
+
+    def _repr_svg_(self) -> str:
+        return self.svg()
+
+
+def _first_reach(n_labels: np.ndarray, accuracy: np.ndarray, goal: float) -> int | None:
+    hits = np.flatnonzero(np.asarray(accuracy) >= goal)
+    return int(n_labels[hits[0]]) if hits.size else None
