@@ -192,7 +192,7 @@ def test_an_unknown_reduction_is_refused(boxes_loop):
 
 @pytest.fixture
 def mask_data():
-    images, boxes = blob_images([(20, 30)] * 12)
+    images, _ = blob_images([(20, 30)] * 12)
     masks = []
     for image in images:
         masks.append(alw.Mask((image[..., 0] > 100).astype(np.uint8)))
