@@ -29,6 +29,8 @@ class CentroidLearner(ParamsMixin):
         )
         self.n_fits_ = getattr(self, "n_fits_", 0) + 1
         self.fit_sizes_ = [*getattr(self, "fit_sizes_", []), len(images)]
+        self.fit_shapes_ = [*getattr(self, "fit_shapes_", []), images.shape]
+        self.input_size_ = images.shape[1:3]
         progress(1.0)
         return self
 

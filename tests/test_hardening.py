@@ -182,3 +182,21 @@ def test_boxes_refuse_a_bare_string_for_their_labels():
 def test_a_dataset_refuses_a_bare_string_for_its_classes(gray_images):
     with pytest.raises(ValueError, match="classes must be a list, got the string 'ab'"):
         alw.Dataset(gray_images, "ab")
+
+
+def test_a_huge_first_photo_does_not_set_the_training_size(loop_factory):
+    learner = CentroidLearner(2)
+    photos = [np.zeros((3000, 4000, 3), np.uint8), np.full((30, 40, 3), 200, np.uint8)]
+    loop = loop_factory(alw.Dataset(photos, CLASSES), learner, query_size=2)
+    loop.commit(0, alw.Label("dark"))
+    loop.commit(1, alw.Label("bright"))
+    assert loop.wait(30)
+    assert learner.fit_shapes_ == [(2, 168, 224, 3)]
+
+
+def test_small_images_train_at_their_own_size(two_class, loop_factory):
+    learner = CentroidLearner(2)
+    loop = loop_factory(alw.Dataset(two_class[0], CLASSES), learner, query_size=1)
+    loop.commit(0, alw.Label("dark"))
+    assert loop.wait(10)
+    assert learner.fit_shapes_ == [(1, 4, 4, 3)]

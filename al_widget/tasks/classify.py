@@ -12,6 +12,16 @@ from ..learners.base import input_size_of
 from .base import Measured, Progress, Scored, ShouldStop, eval_images
 
 
+MAX_SIDE = 224  # the longest side a learner without its own input size trains at
+
+
+def capped_size(size: tuple[int, int], max_side: int = MAX_SIDE) -> tuple[int, int]:
+    """`size` (H, W) scaled down, aspect kept, so that its longest side is at most `max_side`."""
+    height, width = size
+    scale = min(1.0, max_side / max(height, width))
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
 class Classify:
     """One class per image; the learner follows `Learner`."""
 
@@ -27,7 +37,10 @@ class Classify:
         progress: Progress,
         should_stop: ShouldStop,
     ) -> dict[int, str]:
-        loaded = scoring.load(dataset, snapshot.indices, input_size_of(learner))
+        # A learner that declares no input size gets the first labeled image's size, capped:
+        # a 6000x8000 photo first must not make every batch 6000x8000.
+        size = input_size_of(learner) or capped_size(dataset.image_size(int(snapshot.indices[0])))
+        loaded = scoring.load(dataset, snapshot.indices, size)
         targets = snapshot.targets(dataset.classes)[np.isin(snapshot.indices, loaded.indices)]
         learner.fit(loaded.images, targets, progress, should_stop)
         return loaded.broken
