@@ -69,12 +69,12 @@ class Journal:
     ----------
     path : str
         The journal's path.
-    sync : {"always", "round", "never"}
-        When to fsync: after every entry, when ``sync_round`` is called, or never (flushed to
-        the OS only: survives a killed process, not a power cut).
+    sync : {"round", "always", "never"}
+        When to fsync: when ``sync_round`` is called and on close, after every entry, or never
+        (written to the OS only: survives a killed process, not a power cut).
     """
 
-    def __init__(self, path: str, sync: str = "always") -> None:
+    def __init__(self, path: str, sync: str = "round") -> None:
         check_sync(sync)
         self.path, self.sync_policy = path, sync
         self._lock = threading.Lock()
@@ -153,6 +153,9 @@ class Journal:
         """Release the lock and close the file; safe to call twice."""
         with self._lock:
             if self._fd is not None:
+                if self.sync_policy != "never":
+                    with contextlib.suppress(OSError):
+                        os.fsync(self._fd)
                 os.close(self._fd)  # closing the last descriptor releases the flock
                 self._fd = None
 

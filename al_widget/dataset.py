@@ -67,9 +67,12 @@ class Dataset:
     journal : path, optional
         A JSON-lines file every change is written to before it is made; continue it after a
         restart with ``Dataset.restore(journal, images)``. One Dataset writes a journal at a time.
-    journal_sync : {"always", "round", "never"}, default "always"
-        When the journal is fsynced: after every change (survives a power cut), when a training
-        round starts, or never (flushed to the OS: survives a killed kernel, not a power cut).
+    journal_sync : {"round", "always", "never"}, default "round"
+        When the journal is fsynced. Every change is written to the OS before it is made, so a
+        killed kernel loses nothing whatever the policy; fsync decides what a power cut loses:
+        "round" fsyncs as each training round starts and on close (a power cut loses at most
+        the labels since the last round started; no cost per label), "always" after every
+        change (nothing lost; ~4 ms per label on an SSD), "never" leaves it to the OS.
     """
 
     def __init__(
@@ -79,7 +82,7 @@ class Dataset:
         task: str = "classify",
         *,
         journal: str | os.PathLike[str] | None = None,
-        journal_sync: str = "always",
+        journal_sync: str = "round",
     ) -> None:
         check_sync(journal_sync)
         if task not in TASKS:
@@ -220,7 +223,7 @@ class Dataset:
         images: Any,
         *,
         read_only: bool = False,
-        journal_sync: str = "always",
+        journal_sync: str = "round",
     ) -> Dataset:
         """The dataset a journal describes, for the same images; it goes on writing that journal.
 
@@ -234,7 +237,7 @@ class Dataset:
             Read the labels without taking the journal over: no lock, the file untouched, and
             the returned dataset refuses changes. Use it to look at a journal another Dataset
             is writing.
-        journal_sync : {"always", "round", "never"}, default "always"
+        journal_sync : {"round", "always", "never"}, default "round"
             When the journal is fsynced from now on (see ``Dataset``).
         """
         path = os.fspath(path)

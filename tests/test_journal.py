@@ -319,3 +319,13 @@ def test_a_journal_survives_the_numbers_it_records(path, gray_images):
     ds.annotate(4, alw.Boxes(np.array([[0.5, 1.25, 3.0, 5.5]]), ["milkshake"]))
     ds.close()
     assert alw.Dataset.restore(path, gray_images).annotation(4) == ds.annotation(4)
+
+
+def test_the_default_policy_fsyncs_on_close_not_per_label(path, gray_images, monkeypatch):
+    ds = alw.Dataset(gray_images, CLASSES, journal=path)
+    calls = count_fsyncs(monkeypatch)
+    ds.annotate(0, alw.Label("cat"))
+    ds.annotate(1, alw.Label("cat"))
+    assert calls == []
+    ds.close()
+    assert len(calls) == 1
