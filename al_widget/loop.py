@@ -12,7 +12,7 @@ from . import heuristics, scoring
 from .annotations import Annotation, Label
 from .dataset import Dataset
 from .learners import Learner
-from .learners.base import task_of
+from .learners.defaults import resolve
 from .ranking import Ranking
 from .records import Criterion, RoundRecord, criteria, latest_metric
 from .rounds import RoundRunner, random_ranking
@@ -33,16 +33,12 @@ def _setting(name: str) -> property:
     return property(get, set, doc=SETTING_DOCS[name])
 
 
-def default_learner(dataset: Dataset, seed: int) -> Any:
-    """The learner a dataset's task gets by default, seeded."""
-    from . import learners
+def _observer(event: str, when: str) -> Callable[[ActiveLoop, Callback], Callback]:
+    def on(self: ActiveLoop, fn: Callback) -> Callback:
+        return self._trainer.observe(event, fn)
 
-    make = {
-        "classify": learners.Classifier,
-        "detect": getattr(learners, "Detector", None),
-        "segment": getattr(learners, "Segmenter", None),
-    }[dataset.task]
-    return None if make is None else make(len(dataset.classes), seed=seed)
+    on.__doc__ = f"Call {when}; runs on the worker thread. Returns fn (a decorator)."
+    return on
 
 
 class ActiveLoop:
@@ -121,25 +117,10 @@ class ActiveLoop:
         start: bool = True,
     ) -> None:
         settings = Settings(
-            heuristic,
-            pool_sample,
-            query_size,
-            mc_samples,
-            temperature,
-            budget,
-            rounds,
-            target,
-            reduction,
-        )
+            heuristic, pool_sample, query_size, mc_samples, temperature, budget, rounds, target
+        ).changed(reduction=reduction)
         check_count("chunk_size", chunk_size, minimum=1)
-        if learner is None:
-            learner = default_learner(dataset, seed)
-        elif task_of(learner) != dataset.task:
-            raise ValueError(
-                f"{type(learner).__name__} is a learner for {task_of(learner)!r} but the dataset's "
-                f"task is {dataset.task!r}; give a learner with task = {dataset.task!r} (see "
-                "al_widget.learners.base), or leave learner=None for the default"
-            )
+        learner = resolve(learner, dataset.task, len(dataset.classes), seed)
         self.dataset = dataset
         # The user's thread draws from this one: the first random queue, and picks past its end.
         rng = np.random.default_rng([seed, 1])
@@ -353,18 +334,7 @@ class ActiveLoop:
 
     # -- observers (each returns fn, so it works as a decorator) --------------------------------
 
-    def on_round_start(self, fn: Callback) -> Callback:
-        """Call fn(round_number) when a round starts; runs on the worker thread."""
-        return self._trainer.observe("round_start", fn)
-
-    def on_progress(self, fn: Callback) -> Callback:
-        """Call fn(fraction) as training advances; runs on the worker thread."""
-        return self._trainer.observe("progress", fn)
-
-    def on_ranking(self, fn: Callback) -> Callback:
-        """Call fn(ranking) when a new ranking is published; runs on the worker thread."""
-        return self._trainer.observe("ranking", fn)
-
-    def on_error(self, fn: Callback) -> Callback:
-        """Call fn(record) when a round fails; runs on the worker thread."""
-        return self._trainer.observe("error", fn)
+    on_round_start = _observer("round_start", "fn(round_number) when a round starts")
+    on_progress = _observer("progress", "fn(fraction) as training advances")
+    on_ranking = _observer("ranking", "fn(ranking) when a new ranking is published")
+    on_error = _observer("error", "fn(record) when a round fails")

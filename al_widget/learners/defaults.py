@@ -1,0 +1,37 @@
+"""Which learner a loop trains: the user's, checked against the task, or the task's default."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import task_of
+
+# The default learner of each task, by class name in this package (imported when needed).
+DEFAULTS = {"classify": "Classifier", "detect": "Detector", "segment": "Segmenter"}
+
+
+def resolve(learner: Any, task: str, n_classes: int, seed: int) -> Any:
+    """`learner` when it is for `task`, a seeded default when it is None; else a ValueError.
+
+    Parameters
+    ----------
+    learner : object or None
+        The user's learner, or None for the task's default.
+    task : {"classify", "detect", "segment"}
+        The dataset's task.
+    n_classes : int
+        The dataset's number of classes, for the default.
+    seed : int
+        Seeds the default.
+    """
+    if learner is None:
+        from .. import learners
+
+        return getattr(learners, DEFAULTS[task])(n_classes, seed=seed)
+    if task_of(learner) != task:
+        raise ValueError(
+            f"{type(learner).__name__} is a learner for {task_of(learner)!r} but the dataset's "
+            f"task is {task!r}; give a learner with task = {task!r} (see "
+            "al_widget.learners.base), or leave learner=None for the default"
+        )
+    return learner
