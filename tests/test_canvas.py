@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from typing import Any
 
 import comm
@@ -12,7 +13,13 @@ import pytest
 import traitlets
 
 from al_widget.widget import keys
-from al_widget.widget._protocol import ProtocolError, parse_boxes, parse_mask, parse_message
+from al_widget.widget._protocol import (
+    MAX_BOXES,
+    ProtocolError,
+    parse_boxes,
+    parse_mask,
+    parse_message,
+)
 from al_widget.widget.canvas import Canvas, palette
 
 W, H = 40, 30
@@ -73,6 +80,13 @@ def frontend(monkeypatch: pytest.MonkeyPatch) -> None:
 def canvas() -> Canvas:
     c = Canvas(classes=["bg", "cat", "dog"])
     c.load(np.zeros((H, W, 3), dtype=np.uint8), mode="box")
+    return c
+
+
+@pytest.fixture
+def mask_canvas() -> Canvas:
+    c = Canvas(classes=["bg", "cat", "dog"])
+    c.load(np.zeros((H, W, 3), dtype=np.uint8), mode="mask")
     return c
 
 
@@ -189,18 +203,19 @@ def test_valid_boxes_message_updates_boxes_and_drafts_and_calls_observers(
     assert canvas.received_by_kind == {"boxes": 1, "mask": 0}
 
 
-def test_valid_mask_message_updates_mask(canvas: Canvas) -> None:
+def test_valid_mask_message_updates_mask(mask_canvas: Canvas) -> None:
     data = np.zeros((H, W), dtype=np.uint8)
     data[5:8, 10:12] = 2
-    browser(canvas).custom(mask_msg(canvas), [memoryview(data.tobytes())])
-    np.testing.assert_array_equal(canvas.mask_array(), data)
-    assert canvas.received_by_kind["mask"] == 1
+    browser(mask_canvas).custom(mask_msg(mask_canvas), [memoryview(data.tobytes())])
+    np.testing.assert_array_equal(mask_canvas.mask_array(), data)
+    assert mask_canvas.received_by_kind["mask"] == 1
 
 
 def test_accepted_edit_is_not_sent_back_to_the_browser(canvas: Canvas) -> None:
     front = browser(canvas)
-    front.updates.clear()
     front.custom(boxes_msg(canvas, [{"xyxy": [1, 2, 10, 20], "label": 2}]))
+    canvas.mode = "mask"
+    front.updates.clear()
     front.custom(mask_msg(canvas), [bytes(W * H)])
     assert canvas.messages_received == 2
     assert front.updates == []
@@ -258,6 +273,10 @@ BAD_MESSAGES = {
     ),
     "nan_coordinate": (
         lambda c: boxes_msg(c, [{"xyxy": [1, float("nan"), 5, 5], "label": 0}]),
+        "finite numbers",
+    ),
+    "int_too_large_for_a_float": (
+        lambda c: boxes_msg(c, [{"xyxy": [1, 1, 10**400, 5], "label": 0}]),
         "finite numbers",
     ),
     "string_coordinate": (
@@ -319,19 +338,103 @@ def test_malformed_boxes_message_is_refused_and_changes_nothing(
     ids=["wrong_length", "value_out_of_range", "no_buffer", "two_buffers"],
 )
 def test_malformed_mask_message_is_refused_and_changes_nothing(
-    canvas: Canvas, buffers: list[bytes], reason: str
+    mask_canvas: Canvas, buffers: list[bytes], reason: str
 ) -> None:
+    before = snapshot(mask_canvas)
+    browser(mask_canvas).custom(mask_msg(mask_canvas), buffers)
+    assert snapshot(mask_canvas) == before
+    assert len(mask_canvas.rejected) == 1
+    assert re.search(reason, mask_canvas.rejected[0]), mask_canvas.rejected[0]
+
+
+def test_an_int_coordinate_too_large_for_a_float_is_shown_cut_short(canvas: Canvas) -> None:
+    browser(canvas).custom(boxes_msg(canvas, [{"xyxy": [1, 1, 10**400, 5], "label": 0}]))
+    (reason,) = canvas.rejected
+    assert reason.startswith("boxes[0].xyxy must hold finite numbers, got [1, 1, 1000")
+    assert reason.endswith("...")
+    assert len(reason) < 150
+
+
+@pytest.mark.parametrize(
+    ("mode", "kind"),
+    [("box", "mask"), ("mask", "boxes"), ("classify", "boxes"), ("classify", "mask")],
+)
+def test_an_edit_of_another_modes_kind_is_refused_and_changes_nothing(
+    canvas: Canvas, mode: str, kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    canvas.load(np.zeros((H, W, 3), dtype=np.uint8), mode=mode)
+    seen: list[str] = []
+    canvas.on_edit(seen.append)
     before = snapshot(canvas)
-    browser(canvas).custom(mask_msg(canvas), buffers)
+    with caplog.at_level(logging.WARNING, logger="al_widget"):
+        if kind == "boxes":
+            browser(canvas).custom(boxes_msg(canvas, [{"xyxy": [1, 1, 4, 5], "label": 1}]))
+        else:
+            browser(canvas).custom(mask_msg(canvas), [bytes([1]) * (W * H)])
     assert snapshot(canvas) == before
+    assert seen == []
+    expected = {"boxes": "'box'", "mask": "'mask'"}[kind]
+    assert canvas.rejected == [
+        f"a {kind} message needs the canvas in {expected} mode; it is in {mode!r}"
+    ]
+    assert canvas.rejected[0] in caplog.text
+
+
+def test_a_fetch_is_answered_in_every_mode(canvas: Canvas) -> None:
+    canvas.load(np.zeros((H, W, 3), dtype=np.uint8), mode="classify")
+    browser(canvas).custom({"kind": "fetch"})
+    assert len(browser(canvas).custom_sent) == 1
+    assert canvas.rejected == []
+
+
+def test_more_boxes_than_the_bound_are_refused_before_any_is_parsed(canvas: Canvas) -> None:
+    before = snapshot(canvas)
+    browser(canvas).custom(boxes_msg(canvas, [None] * (MAX_BOXES + 1)))
+    assert snapshot(canvas) == before
+    assert canvas.rejected == [
+        f"an image holds at most {MAX_BOXES} boxes and drafts together, "
+        f"got {MAX_BOXES + 1} boxes and 0 drafts"
+    ]
+
+
+def test_the_bound_counts_boxes_and_drafts_together(canvas: Canvas) -> None:
+    box = {"xyxy": [1, 1, 4, 5], "label": 1}
+    browser(canvas).custom(boxes_msg(canvas, [box] * 600, drafts=[box] * (MAX_BOXES - 599)))
+    assert canvas.boxes == []
+    assert canvas.rejected[0].endswith(f"got 600 boxes and {MAX_BOXES - 599} drafts")
+
+
+def test_exactly_the_bound_of_boxes_is_accepted(canvas: Canvas) -> None:
+    box = {"xyxy": [1, 1, 4, 5], "label": 1}
+    browser(canvas).custom(boxes_msg(canvas, [box] * 600, drafts=[box] * (MAX_BOXES - 600)))
+    assert canvas.rejected == []
+    assert (len(canvas.boxes), len(canvas.drafts)) == (600, MAX_BOXES - 600)
+
+
+def test_a_flood_of_boxes_is_refused_quickly(canvas: Canvas) -> None:
+    flood = boxes_msg(canvas, [{"xyxy": [1, 1, 4, 5], "label": 1}] * 200_000)
+    start = time.perf_counter()
+    browser(canvas).custom(flood)
+    assert time.perf_counter() - start < 0.5  # parsing each box took seconds
+    assert canvas.boxes == []
     assert len(canvas.rejected) == 1
-    assert re.search(reason, canvas.rejected[0]), canvas.rejected[0]
 
 
-def test_mask_message_with_wrong_size_fields_is_refused(canvas: Canvas) -> None:
-    browser(canvas).custom({**mask_msg(canvas), "width": W + 1}, [bytes(W * H)])
-    assert canvas.rejected == ["mask size must be 40x30, got 41x30"]
-    assert canvas.mask == b""
+def test_load_refuses_more_boxes_and_drafts_than_the_bound(canvas: Canvas) -> None:
+    xyxy = np.tile([1.0, 1.0, 4.0, 5.0], (MAX_BOXES, 1))
+    image = np.zeros((H, W, 3), dtype=np.uint8)
+    with pytest.raises(ValueError, match=f"at most {MAX_BOXES} boxes and drafts together"):
+        canvas.load(
+            image,
+            boxes=[{"xyxy": [1, 1, 4, 5], "label": 1}],
+            drafts=(xyxy, np.ones(MAX_BOXES, int)),
+        )
+
+
+def test_mask_message_with_wrong_size_fields_is_refused(mask_canvas: Canvas) -> None:
+    browser(mask_canvas).custom({**mask_msg(mask_canvas), "width": W + 1}, [bytes(W * H)])
+    assert mask_canvas.rejected == ["mask size must be 40x30, got 41x30"]
+    assert mask_canvas.mask == b""
 
 
 def test_parse_message_refuses_stale_image_id() -> None:
@@ -340,6 +443,7 @@ def test_parse_message_refuses_stale_image_id() -> None:
             {"kind": "boxes", "image_id": 1, "boxes": []},
             [],
             image_id=2,
+            mode="box",
             width=4,
             height=4,
             n_classes=1,
@@ -363,7 +467,9 @@ def test_parse_mask_refuses_non_buffer() -> None:
 def test_load_after_browser_edits_shows_exactly_the_loaded_state(canvas: Canvas) -> None:
     front = browser(canvas)
     front.custom(boxes_msg(canvas, [{"xyxy": [1, 2, 10, 20], "label": 2}]))
+    canvas.mode = "mask"
     front.custom(mask_msg(canvas), [bytes([1]) * (W * H)])
+    assert canvas.messages_received == 2
     canvas.load(np.zeros((H, W, 3), dtype=np.uint8))
     assert front.model["image_id"] == canvas.image_id
     assert front.shown() == ([], [], b"")
@@ -389,6 +495,7 @@ def test_fetch_is_answered_with_the_current_boxes_drafts_and_mask(canvas: Canvas
     front = browser(canvas)
     box = {"xyxy": [1.0, 2.0, 10.0, 20.0], "label": 2}
     front.custom(boxes_msg(canvas, [box]))
+    canvas.mode = "mask"
     front.custom(mask_msg(canvas), [bytes([2]) * (W * H)])
     front.custom({"kind": "fetch"})
     content = {"kind": "state", "image_id": canvas.image_id, "boxes": [box], "drafts": []}

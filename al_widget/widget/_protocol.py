@@ -4,10 +4,14 @@
 ``{"kind": "mask", "image_id", "width", "height"}`` with one buffer: the class map after an edit.
 ``{"kind": "fetch"}``: a view just displayed asks for the current state; Python answers with
 ``{"kind": "state", "image_id", "boxes", "drafts"}`` and the mask as one buffer.
+
+An edit must match the canvas's mode (boxes in ``"box"`` mode, a mask in ``"mask"`` mode), and an
+image holds at most `MAX_BOXES` boxes and drafts together.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -16,6 +20,11 @@ from typing import Any
 import numpy as np
 
 KINDS = ("boxes", "mask", "fetch")
+MODE_OF_KIND = {"boxes": "box", "mask": "mask"}
+"""The canvas mode in which each kind of edit is accepted."""
+MAX_BOXES = 1000
+"""The most boxes and drafts, together, that one image may hold."""
+_SHOWN_CHARS = 80  # of a value from the browser in an error message
 
 
 class ProtocolError(ValueError):
@@ -47,54 +56,104 @@ def parse_message(
     buffers: Sequence[object] | None,
     *,
     image_id: int,
+    mode: str,
     width: int,
     height: int,
     n_classes: int,
 ) -> BoxesEdit | MaskEdit | Fetch:
-    """Validate one custom message against the current image; raise ProtocolError if refused."""
+    """Validate one custom message against the current image; raise ProtocolError if refused.
+
+    Parameters
+    ----------
+    content
+        The message's JSON content, as the browser sent it.
+    buffers
+        Its binary buffers (one for a mask).
+    image_id
+        The id of the image shown now; an edit of another image is stale.
+    mode
+        The canvas's mode; an edit of another mode's kind is refused.
+    width, height
+        The image's size in pixels.
+    n_classes
+        How many classes a label or mask value may name.
+    """
     if not isinstance(content, Mapping):
         raise ProtocolError(f"message must be a dict, got {type(content).__name__}")
     kind = content.get("kind")
     if kind not in KINDS:
-        raise ProtocolError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+        raise ProtocolError(f"kind must be one of {', '.join(KINDS)}, got {_shown(kind)}")
     if kind == "fetch":
         return Fetch()
     got_id = content.get("image_id")
     if type(got_id) is not int or got_id != image_id:
-        raise ProtocolError(f"stale message: image_id must be {image_id}, got {got_id!r}")
+        raise ProtocolError(f"stale message: image_id must be {image_id}, got {_shown(got_id)}")
+    if MODE_OF_KIND[kind] != mode:
+        raise ProtocolError(
+            f"a {kind} message needs the canvas in {MODE_OF_KIND[kind]!r} mode; it is in {mode!r}"
+        )
     if kind == "boxes":
+        boxes = _as_list(content.get("boxes"), "boxes")
+        drafts = _as_list(content.get("drafts", []), "drafts")
+        check_box_count(len(boxes), len(drafts))  # before a single box is parsed
         return BoxesEdit(
-            boxes=parse_boxes(
-                content.get("boxes"), width=width, height=height, n_classes=n_classes
-            ),
+            boxes=parse_boxes(boxes, width=width, height=height, n_classes=n_classes),
             drafts=parse_boxes(
-                content.get("drafts", []),
-                width=width,
-                height=height,
-                n_classes=n_classes,
-                name="drafts",
+                drafts, width=width, height=height, n_classes=n_classes, name="drafts"
             ),
         )
     if content.get("width") != width or content.get("height") != height:
         raise ProtocolError(
             f"mask size must be {width}x{height}, "
-            f"got {content.get('width')!r}x{content.get('height')!r}"
+            f"got {_shown(content.get('width'))}x{_shown(content.get('height'))}"
         )
     if not buffers or len(buffers) != 1:
         raise ProtocolError(f"mask message must carry 1 buffer, got {len(buffers or [])}")
     return MaskEdit(parse_mask(buffers[0], width=width, height=height, n_classes=n_classes))
 
 
+def check_box_count(n_boxes: int, n_drafts: int) -> None:
+    """Refuse an image with more than `MAX_BOXES` boxes and drafts together.
+
+    Parameters
+    ----------
+    n_boxes, n_drafts
+        How many boxes and drafts the image would hold.
+    """
+    if n_boxes + n_drafts > MAX_BOXES:
+        raise ProtocolError(
+            f"an image holds at most {MAX_BOXES} boxes and drafts together, "
+            f"got {n_boxes} boxes and {n_drafts} drafts"
+        )
+
+
 def parse_boxes(
     value: object, *, width: int, height: int, n_classes: int, name: str = "boxes"
 ) -> list[dict[str, Any]]:
-    """Check a list of ``{"xyxy": [x0, y0, x1, y1], "label": int}`` and return it normalised."""
-    if not isinstance(value, (list, tuple)):
-        raise ProtocolError(f"{name} must be a list, got {type(value).__name__}")
+    """Check a list of ``{"xyxy": [x0, y0, x1, y1], "label": int}`` and return it normalised.
+
+    Parameters
+    ----------
+    value
+        The list, as the browser sent it or ``Canvas.load`` was given it.
+    width, height
+        The image's size; every box must lie inside it.
+    n_classes
+        Labels must be below this.
+    name
+        What the list is called in error messages.
+    """
+    items = _as_list(value, name)
     return [
         _parse_box(item, f"{name}[{i}]", width=width, height=height, n_classes=n_classes)
-        for i, item in enumerate(value)
+        for i, item in enumerate(items)
     ]
+
+
+def _as_list(value: object, name: str) -> Sequence[object]:
+    if not isinstance(value, (list, tuple)):
+        raise ProtocolError(f"{name} must be a list, got {type(value).__name__}")
+    return value
 
 
 def _parse_box(
@@ -104,12 +163,8 @@ def _parse_box(
         raise ProtocolError(f"{where} must be a dict, got {type(item).__name__}")
     xyxy = item.get("xyxy")
     if not isinstance(xyxy, (list, tuple)) or len(xyxy) != 4:
-        raise ProtocolError(f"{where}.xyxy must be a list of 4 numbers, got {xyxy!r}")
-    coords = []
-    for c in xyxy:
-        if isinstance(c, bool) or not isinstance(c, (int, float)) or not math.isfinite(c):
-            raise ProtocolError(f"{where}.xyxy must hold finite numbers, got {xyxy!r}")
-        coords.append(float(c))
+        raise ProtocolError(f"{where}.xyxy must be a list of 4 numbers, got {_shown(xyxy)}")
+    coords = [_coordinate(c, where, xyxy) for c in xyxy]
     x0, y0, x1, y1 = coords
     if not (x0 < x1 and y0 < y1):
         raise ProtocolError(f"{where} must have x0 < x1 and y0 < y1 (non-zero area), got {coords}")
@@ -117,8 +172,30 @@ def _parse_box(
         raise ProtocolError(f"{where} must lie inside the {width}x{height} image, got {coords}")
     label = item.get("label")
     if type(label) is not int or not 0 <= label < n_classes:
-        raise ProtocolError(f"{where}.label must be an int in [0, {n_classes}), got {label!r}")
+        raise ProtocolError(
+            f"{where}.label must be an int in [0, {n_classes}), got {_shown(label)}"
+        )
     return {"xyxy": coords, "label": label}
+
+
+def _coordinate(c: object, where: str, xyxy: Sequence[object]) -> float:
+    """One coordinate as a finite float; an int too large for a float is refused like NaN."""
+    value = math.nan
+    if isinstance(c, (int, float)) and not isinstance(c, bool):
+        with contextlib.suppress(OverflowError):
+            value = float(c)
+    if not math.isfinite(value):
+        raise ProtocolError(f"{where}.xyxy must hold finite numbers, got {_shown(xyxy)}")
+    return value
+
+
+def _shown(value: object) -> str:
+    """A value from the browser as an error message shows it: its repr, cut short."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int with more digits than Python will print
+        return f"<{type(value).__name__} too long to show>"
+    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
 
 
 def parse_mask(buffer: object, *, width: int, height: int, n_classes: int) -> bytes:

@@ -16,7 +16,15 @@ import traitlets as t
 from PIL import Image
 
 from . import keys
-from ._protocol import BoxesEdit, MaskEdit, ProtocolError, parse_boxes, parse_mask, parse_message
+from ._protocol import (
+    BoxesEdit,
+    MaskEdit,
+    ProtocolError,
+    check_box_count,
+    parse_boxes,
+    parse_mask,
+    parse_message,
+)
 
 logger = logging.getLogger("al_widget")
 
@@ -158,13 +166,21 @@ class Canvas(anywidget.AnyWidget):
             pixels, or a pair ``(xyxy (K, 4), labels (K,))``.
         mask
             An (H, W) class map with values below ``len(classes)``.
+
+        Raises
+        ------
+        ValueError
+            If a box lies outside the image or names no class, if there are more than
+            ``_protocol.MAX_BOXES`` boxes and drafts together, or if the mask does not fit.
         """
         rgb = _as_rgb(image)
         h, w = rgb.shape[:2]
         new_mode = self.mode if mode is None else mode
         n = len(self.classes)
-        new_boxes = parse_boxes(_box_dicts(boxes), width=w, height=h, n_classes=n)
-        new_drafts = parse_boxes(_box_dicts(drafts), width=w, height=h, n_classes=n, name="drafts")
+        box_dicts, draft_dicts = _box_dicts(boxes), _box_dicts(drafts)
+        check_box_count(len(box_dicts), len(draft_dicts))
+        new_boxes = parse_boxes(box_dicts, width=w, height=h, n_classes=n)
+        new_drafts = parse_boxes(draft_dicts, width=w, height=h, n_classes=n, name="drafts")
         new_mask = b""
         if mask is not None:
             arr = np.asarray(mask)
@@ -212,6 +228,7 @@ class Canvas(anywidget.AnyWidget):
                 content,
                 buffers,
                 image_id=self.image_id,
+                mode=self.mode,
                 width=self.width,
                 height=self.height,
                 n_classes=len(self.classes),
