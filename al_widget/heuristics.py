@@ -7,6 +7,7 @@ returns scores of shape (N,); a higher score always means more uncertain.
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -15,6 +16,7 @@ Heuristic = Callable[[np.ndarray], np.ndarray]
 Reduction = str | Callable[[np.ndarray], float]
 
 _REGISTRY: dict[str, Heuristic] = {}
+_WATCHERS: list[Callable[[], Callable[[], None] | None]] = []
 _BUILTIN: set[str] = set()
 _TOLERANCE = 1e-3
 
@@ -28,13 +30,16 @@ def _normalise(name: str) -> str:
 def register(name: str, *, replace: bool = False) -> Callable[[Heuristic], Heuristic]:
     """Decorator that registers a heuristic under `name` and returns it unchanged.
 
+    Re-running the cell that defines and registers a function replaces it (same module and
+    function name); another function under a taken name needs ``replace=True``.
+
     Parameters
     ----------
     name : str
         The name to use it by (case, spaces and dashes are normalised: "My Score" is "my_score").
     replace : bool, default False
-        Redefine a heuristic registered under `name` before (re-running a cell); built-in
-        names are never replaced.
+        Redefine a heuristic registered under `name` by another function; built-in names are
+        never replaced.
     """
     key = _normalise(name)
 
@@ -43,11 +48,12 @@ def register(name: str, *, replace: bool = False) -> Callable[[Heuristic], Heuri
             raise TypeError(f"heuristic {name!r} must be callable, got {type(fn).__name__}")
         if key in _BUILTIN:
             raise ValueError(f"{key!r} is a built-in heuristic; register yours under another name")
-        if key in _REGISTRY and not replace:
+        if key in _REGISTRY and not replace and not _same_definition(_REGISTRY[key], fn):
             raise ValueError(
                 f"a heuristic named {key!r} is already registered; pass replace=True to redefine it"
             )
         _REGISTRY[key] = fn
+        _changed()
         return fn
 
     return decorator
@@ -67,6 +73,44 @@ def unregister(name: str) -> None:
     if key not in _REGISTRY:
         raise ValueError(f"no heuristic named {key!r}; registered: {names()}")
     del _REGISTRY[key]
+    _changed()
+
+
+def watch(fn: Callable[[], None]) -> Callable[[], None]:
+    """Call ``fn()`` whenever a heuristic is registered or removed (on the registering thread).
+
+    Parameters
+    ----------
+    fn : callable
+        Called with no arguments; held weakly when it is a bound method, so a closed panel is
+        not kept alive by the registry.
+    """
+    ref: Callable[[], Callable[[], None] | None]
+    try:
+        ref = weakref.WeakMethod(fn)  # type: ignore[arg-type]
+    except TypeError:
+        ref = lambda: fn  # noqa: E731 - a plain function is held strongly
+    _WATCHERS.append(ref)
+    return fn
+
+
+def _changed() -> None:
+    for ref in list(_WATCHERS):
+        fn = ref()
+        if fn is None:
+            _WATCHERS.remove(ref)
+        else:
+            fn()
+
+
+def _same_definition(old: Heuristic, new: Heuristic) -> bool:
+    """True when `new` is `old` defined again (a re-run cell): same module and qualified name."""
+    if getattr(new, "__qualname__", "").endswith("<lambda>"):
+        return False  # two lambdas share a name without being the same definition
+    return (getattr(old, "__module__", None), getattr(old, "__qualname__", None)) == (
+        getattr(new, "__module__", None),
+        getattr(new, "__qualname__", object()),
+    )
 
 
 def get(name: str | Heuristic) -> Heuristic:

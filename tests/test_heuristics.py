@@ -151,6 +151,31 @@ def test_register_refuses_a_duplicate_unless_replace():
         H.unregister("dup_score")
 
 
+def test_re_running_the_cell_that_registers_a_function_replaces_it():
+    def cell():
+        @H.register("rerun_score")
+        def rerun_score(probs):
+            return np.zeros(len(probs))
+
+        return rerun_score
+
+    first, second = cell(), cell()
+    try:
+        assert first is not second
+        assert H.get("rerun_score") is second
+    finally:
+        H.unregister("rerun_score")
+
+
+def test_watchers_hear_of_registrations():
+    heard = []
+    H.watch(lambda: heard.append(H.names()))
+    H.register("watched_score")(lambda p: np.zeros(len(p)))
+    H.unregister("watched_score")
+    assert "watched_score" in heard[-2]
+    assert "watched_score" not in heard[-1]
+
+
 def test_register_refuses_to_shadow_a_builtin():
     with pytest.raises(ValueError, match="'margin' is a built-in heuristic"):
         H.register("margin", replace=True)(lambda p: p)

@@ -247,22 +247,39 @@ def test_the_model_prediction_is_preselected_after_a_round(two_class, make_panel
 def test_the_heuristic_and_pool_sample_change_live(two_class, make_panel):
     panel = make_panel(two_class[0])
     panel.heuristic_picker.value = "entropy"
-    panel.pool_picker.value = None
+    panel.pool_picker.label = "whole pool"
     assert panel.loop.heuristic == "entropy"
     assert panel.loop.pool_sample is None
 
 
-def test_a_heuristic_registered_in_a_cell_appears_in_the_picker(two_class, make_panel):
+def test_the_whole_pool_stays_shown_once_chosen(two_class, make_panel):
+    panel = make_panel(two_class[0])
+    panel.pool_picker.label = "whole pool"
+    assert panel.pool_picker.label == "whole pool"
+    assert panel.pool_picker.index == len(panel.pool_picker.options) - 1
+
+
+def test_a_loop_scoring_the_whole_pool_opens_with_whole_pool_shown(two_class, make_panel):
+    panel = make_panel(two_class[0], pool_sample=None)
+    assert panel.pool_picker.label == "whole pool"
+
+
+def test_a_heuristic_registered_in_a_cell_appears_in_the_picker_at_once(two_class, make_panel):
     panel = make_panel(two_class[0])
     heuristics.register("cell_made")(lambda p: np.zeros(len(p)))
     try:
-        panel.pick(0)
-        panel.submit()
         assert "cell_made" in panel.heuristic_picker.options
         panel.heuristic_picker.value = "cell_made"
         assert panel.loop.heuristic == "cell_made"
     finally:
         heuristics.unregister("cell_made")
+
+
+def test_a_removed_heuristic_leaves_the_picker(two_class, make_panel):
+    panel = make_panel(two_class[0])
+    heuristics.register("short_lived")(lambda p: np.zeros(len(p)))
+    heuristics.unregister("short_lived")
+    assert "short_lived" not in panel.heuristic_picker.options
 
 
 def test_a_failed_round_shows_on_the_panel_and_labeling_goes_on(two_class, make_panel):

@@ -31,7 +31,7 @@ POOL_SAMPLES = [
     ("500", 500),
     ("1,000", 1000),
     ("10,000", 10000),
-    ("whole pool", None),
+    ("whole pool", 0),  # 0 stands for None: a Dropdown shows a None value as no selection
 ]
 
 
@@ -92,10 +92,10 @@ class Panel(widgets.VBox):
             not loop.has_learner
         )  # without a model every score is random
         samples = list(POOL_SAMPLES)
-        if loop.pool_sample not in [v for _, v in samples]:
+        if (loop.pool_sample or 0) not in [v for _, v in samples]:
             samples.insert(0, (f"{loop.pool_sample:,}", loop.pool_sample))
         self.pool_picker = widgets.Dropdown(
-            description="pool sample", options=samples, value=loop.pool_sample
+            description="pool sample", options=samples, value=loop.pool_sample or 0
         )
 
         self.submit_button.on_click(lambda _: self.submit())
@@ -107,6 +107,7 @@ class Panel(widgets.VBox):
 
         super().__init__(self._layout())
         self.add_class("alw-panel")
+        heuristics.watch(self.refresh_heuristics)
         self.hotkeys = Event(source=self, watched_events=["keydown"])
         self.hotkeys.on_dom_event(self.handle_key)
         loop.on_round_start(self._on_round_start)
@@ -352,7 +353,6 @@ class Panel(widgets.VBox):
 
     def _refresh_state(self) -> None:
         loop = self.loop
-        self.refresh_heuristics()
         rounds = [r for r in loop.history if r.ok and r.retrained]
         self.status.value = (
             f"round {len(loop.history)} · {len(self.dataset.labeled)} labels · model v{loop.model_version}"
@@ -433,12 +433,14 @@ class Panel(widgets.VBox):
             self._say_error(str(error))
 
     def _on_pool_sample(self, change: dict[str, Any]) -> None:
-        self.loop.pool_sample = change["new"]
+        self.loop.pool_sample = change["new"] or None
 
     def refresh_heuristics(self) -> None:
-        """Offer the heuristics registered so far (one defined in a cell after the panel included)."""
-        names = tuple(heuristics.names())
-        if names != tuple(self.heuristic_picker.options):
+        """Offer the heuristics registered so far; runs by itself when one is registered."""
+        with self._lock:
+            names = tuple(heuristics.names())
+            if self._closed or names == tuple(self.heuristic_picker.options):
+                return
             current = heuristics.name_of(self.loop.heuristic)
             self.heuristic_picker.options = names
             self.heuristic_picker.value = current if current in names else None
