@@ -176,7 +176,7 @@ class ActiveLoop:
         i : int
             A dataset index.
         """
-        return self._session.describe(i, self.ranking, has_learner=self.has_learner)
+        return self._session.describe(i, self.ranking)
 
     def prediction(self, i: int) -> Annotation | None:
         """The latest model's annotation for image `i`, or None (no model yet, or `i` not scored).
@@ -199,14 +199,9 @@ class ActiveLoop:
         return self._trainer.model_version
 
     @property
-    def learner(self) -> Learner | None:
-        """The model the worker trains (None: the task has no learner; the pool is ranked at random)."""
+    def learner(self) -> Learner:
+        """The model the worker trains."""
         return self._trainer.learner  # type: ignore[no-any-return]
-
-    @property
-    def has_learner(self) -> bool:
-        """False when the task has no learner: the pool is ranked at random."""
-        return self.learner is not None
 
     @property
     def history(self) -> tuple[RoundRecord, ...]:

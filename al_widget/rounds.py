@@ -18,7 +18,7 @@ MC_SAMPLES = 20
 def random_ranking(
     candidates: np.ndarray, pool_sample: int | None, data_version: int, rng: np.random.Generator
 ) -> Ranking:
-    """A ranking in random order: what there is before a model, and for tasks without a learner."""
+    """A ranking in random order: what there is before the first model."""
     pool = ranking.sample_pool(candidates, pool_sample, rng)
     return ranking.build(
         pool,
@@ -68,7 +68,6 @@ class RoundRunner:
         self, snapshot: Snapshot, progress: Callable[[float], None], should_stop: Callable[[], bool]
     ) -> dict[int, str]:
         """Fit the learner on the snapshot's readable images; returns the unreadable ones."""
-        assert self.learner is not None
         broken = self.task.fit(self.learner, self.dataset, snapshot, progress, should_stop)
         self.model_version += 1
         return broken
@@ -86,7 +85,7 @@ class RoundRunner:
         should_stop: Callable[[], bool],
     ) -> tuple[Ranking, tasks.Scored]:
         """Score a sample of `candidates` with the heuristic: the ranking, and what scoring found."""
-        if self.model_version == 0 or self.learner is None:
+        if self.model_version == 0:
             ranked = random_ranking(candidates, pool_sample, data_version, self.rng)
             return ranked, tasks.Scored(ranked.indices, ranked.scores)
         pool = ranking.sample_pool(candidates, pool_sample, self.rng)
@@ -116,6 +115,6 @@ class RoundRunner:
 
     def measure(self) -> tasks.Measured | None:
         """The metric on the evaluation set, when there is one and a model."""
-        if self.eval_set is None or self.model_version == 0 or self.learner is None:
+        if self.eval_set is None or self.model_version == 0:
             return None
         return self.task.measure(self.learner, self.eval_set, len(self.dataset.classes))

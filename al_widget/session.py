@@ -117,7 +117,7 @@ class Session:
                 return None
             return float(np.mean(self._agreement))
 
-    def describe(self, i: int, ranking: Ranking, *, has_learner: bool) -> Description:
+    def describe(self, i: int, ranking: Ranking) -> Description:
         """What is known about image `i` under `ranking`, with why it is in the queue in words."""
         i = self.dataset.check_index(i)
         annotation = self.dataset.annotation(i)
@@ -134,8 +134,6 @@ class Session:
             why = "skipped"
         elif front:
             why = "brought back by undo"
-        elif not has_learner:
-            why = "no model for this task yet, so images come in random order"
         elif version == 0:
             why = "picked at random: there is no model yet"
         elif position is None:

@@ -253,7 +253,7 @@ class Trainer:
         with self._lock:
             if self._due is None:
                 return
-            fit = self._due == "fit" and self._runner.learner is not None
+            fit = self._due == "fit"
             self._due, self._new_labels = None, 0
             self._cancel.clear()
             covers = self._running = self._changes

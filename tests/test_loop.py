@@ -407,15 +407,14 @@ def test_unreadable_images_are_left_out_of_the_queue_with_their_reason(
     assert 4 not in loop.queue
 
 
-def test_a_task_without_a_learner_ranks_at_random_and_keeps_labels(gray_images, loop_factory):
-    ds = alw.Dataset(gray_images, CLASSES, task="detect")
-    loop = loop_factory(ds, query_size=1)
-    assert not loop.has_learner
-    head = loop.next()
-    loop.commit(head, alw.Boxes([[0, 0, 2, 2]], ["dark"]))
-    assert loop.wait(10)
-    assert loop.ranking.heuristic == "random"
-    assert ds.annotation(head).labels == ("dark",)
+@pytest.mark.parametrize(
+    ("task", "default"),
+    [("classify", "Classifier"), ("detect", "Detector"), ("segment", "Segmenter")],
+)
+def test_every_task_has_a_default_learner_seeded_by_the_loop(gray_images, task, default):
+    loop = alw.ActiveLoop(alw.Dataset(gray_images, ["bg", "x"], task=task), seed=3, start=False)
+    assert type(loop.learner).__name__ == default
+    assert loop.learner.get_params()["seed"] == 3
 
 
 class CommitUndoSkipRetrain(RuleBasedStateMachine):

@@ -69,11 +69,6 @@ def test_a_broken_image_is_described_with_its_reason(trained):
     assert trained.describe(9).why == "left out: the image could not be read (truncated file)"
 
 
-def test_a_task_without_a_learner_says_the_order_is_random(gray_images, loop_factory):
-    loop = loop_factory(alw.Dataset(gray_images, ["bg", "thing"], task="detect"))
-    assert loop.describe(0).why == "no model for this task yet, so images come in random order"
-
-
 def test_describing_an_index_out_of_range_is_refused(trained):
     with pytest.raises(IndexError, match="index 60 is out of range"):
         trained.describe(60)

@@ -88,9 +88,6 @@ class Panel(widgets.VBox):
             description="heuristic", options=heuristics.names()
         )
         self.heuristic_picker.value = heuristics.name_of(loop.heuristic)
-        self.heuristic_picker.disabled = (
-            not loop.has_learner
-        )  # without a model every score is random
         samples = list(POOL_SAMPLES)
         if (loop.pool_sample or 0) not in [v for _, v in samples]:
             samples.insert(0, (f"{loop.pool_sample:,}", loop.pool_sample))
