@@ -1,4 +1,4 @@
-"""Drive one panel of notebooks/panel.ipynb in the page: its state, its canvas, the mouse over it."""
+"""Drive one panel of a test notebook in the page: its state, its canvas, the mouse over it."""
 
 from __future__ import annotations
 
@@ -15,11 +15,16 @@ TOL = 1.0  # image pixels
 
 
 class PanelDriver:
-    """One panel of notebooks/panel.ipynb, found by its class alw-test-<name>."""
+    """One panel of a test notebook, found by its class alw-test-<name>.
 
-    def __init__(self, page: Any, name: str) -> None:
+    The notebook defines ``info(name)``, which prints what the kernel holds for the panel as JSON
+    (``current`` and ``image_id`` at least); ``size`` is the (width, height) of its images.
+    """
+
+    def __init__(self, page: Any, name: str, size: tuple[int, int] = (SCENE_W, SCENE_H)) -> None:
         self.page = page
         self.name = name
+        self.width, self.height = size
         self.root = page.locator(f".alw-test-{name}")
         self.stage = self.root.locator(".alw-stage")
         self.canvas = self.root.locator(".alw-stage canvas")
@@ -59,12 +64,17 @@ class PanelDriver:
         bb = self.root.bounding_box()
         self.page.mouse.move(bb["x"] + bb["width"] * 0.3, bb["y"] + 8)
 
-    def at(self, x: float, y: float) -> tuple[float, float]:
-        """The page point over image pixel (x, y) of a scene image in the fitted view."""
+    def scale(self) -> float:
+        """Page pixels per image pixel in the fitted view."""
         bb = self.canvas.bounding_box()
-        s = min(bb["width"] / SCENE_W, bb["height"] / SCENE_H)
-        left = bb["x"] + (bb["width"] - SCENE_W * s) / 2
-        top = bb["y"] + (bb["height"] - SCENE_H * s) / 2
+        return float(min(bb["width"] / self.width, bb["height"] / self.height))
+
+    def at(self, x: float, y: float) -> tuple[float, float]:
+        """The page point over image pixel (x, y) in the fitted view."""
+        bb = self.canvas.bounding_box()
+        s = self.scale()
+        left = bb["x"] + (bb["width"] - self.width * s) / 2
+        top = bb["y"] + (bb["height"] - self.height * s) / 2
         return left + x * s, top + y * s
 
     def drag(self, a: tuple[float, float], b: tuple[float, float], steps: int = 15) -> None:
@@ -82,6 +92,10 @@ class PanelDriver:
                 "(els) => els.map((e) => e.innerText.trim()).filter((t) => t)"
             )
         )
+
+    def status(self) -> str:
+        """The canvas's status line, as shown."""
+        return str(self.root.locator(".alw-status").inner_text())
 
     def error_text(self) -> str:
         """The panel's error line, as shown (empty when there is none)."""

@@ -1,0 +1,124 @@
+"""The model's drafts in a real JupyterLab and Chromium: edited with the real mouse and keys, submitted.
+
+notebooks/drafts.ipynb runs a detection loop whose detector proposes four fixed boxes on every
+image and a segmentation loop whose segmenter finds bright colors; after a first round each panel
+opens an image with the model's boxes as drafts, or its mask to paint over.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from . import harness
+from .panel_driver import PanelDriver
+
+pytestmark = pytest.mark.browser
+
+SIZE = W, H = 160, 100  # the images of notebooks/drafts.ipynb
+PRECISION = 0.1  # image pixels
+
+
+@pytest.fixture(scope="module")
+def page(lab: harness.LabServer, new_page: Any) -> Any:
+    """The drafts notebook, opened and run once for this module."""
+    page = new_page(height=1100)
+    harness.open_notebook_in_workspace(page, lab, "drafts.ipynb", "drafts")
+    for index in range(3):
+        harness.run_cell(page, index)
+    page.wait_for_selector(".alw-test-segment .alw-stage canvas")
+    return page
+
+
+def page_point(panel: PanelDriver, x: float, y: float) -> tuple[int, int]:
+    """The whole page pixel nearest image point (x, y): the mouse lands exactly there."""
+    px, py = panel.at(x, y)
+    return round(px), round(py)
+
+
+def test_drafts_accepted_moved_and_deleted_are_submitted_as_the_boxes_shown(page: Any) -> None:
+    panel = PanelDriver(page, "detect", SIZE)
+    shown = panel.ready()
+    i = shown["current"]
+    assert shown["boxes"] == []
+    kept, moved, deleted, left = shown["drafts"]  # PROPOSED in the notebook, in its order
+
+    # Accept: click a draft to select it, press A.
+    page.mouse.click(*panel.at(30, 25))
+    page.keyboard.press("a")
+    state = panel.wait(lambda s: len(s["boxes"]) == 1)
+    assert state["boxes"] == [kept]
+
+    # Move: a draft is dragged directly (no need to accept it first); the drag accepts it.
+    mouse = page.mouse
+    start = page_point(panel, 90, 25)
+    end = page_point(panel, 90 + 7.3, 25 + 45)
+    mouse.move(*start)
+    mouse.down()
+    mouse.move(*end, steps=15)
+    mouse.up()
+    state = panel.wait(lambda s: len(s["boxes"]) == 2)
+    scale = panel.scale()
+    dx, dy = (end[0] - start[0]) / scale, (end[1] - start[1]) / scale
+    x0, y0, x1, y1 = moved["xyxy"]
+    assert state["boxes"][1]["label"] == moved["label"]
+    assert state["boxes"][1]["xyxy"] == pytest.approx(
+        [x0 + dx, y0 + dy, x1 + dx, y1 + dy], abs=PRECISION
+    )
+    assert state["drafts"] == [deleted, left]
+
+    # Delete: click a draft to select it, press Delete.
+    page.mouse.click(*panel.at(135, 25))
+    page.keyboard.press("Delete")
+    state = panel.wait(lambda s: len(s["drafts"]) == 1)
+    assert state["drafts"] == [left]
+    assert state["rejected"] == []
+    at_submit = state["boxes"]
+    # The last draft stays dashed and marked "?": the status line counts it apart from the boxes.
+    assert "2 boxes, 1 drafts" in panel.status()
+    harness.screenshot(page, "drafts_before_submit", panel.root)
+
+    page.keyboard.press("Enter")
+    state = panel.wait(lambda s: str(i) in s["labels"])
+    # Exactly the boxes shown at submit; the draft never accepted is not stored.
+    assert state["labels"][str(i)] == {
+        "xyxy": [b["xyxy"] for b in at_submit],
+        "labels": [b["label"] for b in at_submit],
+    }
+    assert state["error"] == ""
+    assert state["current"] != i
+
+
+def test_strokes_over_the_models_mask_are_submitted_as_the_mask_shown(
+    page: Any, lab: harness.LabServer
+) -> None:
+    panel = PanelDriver(page, "segment", SIZE)
+    shown = panel.ready()
+    i = shown["current"]
+    page.keyboard.press("3")  # class "dog"
+    panel.drag((20, 70), (140, 70), steps=30)  # across the model's disc and the background
+    panel.wait(lambda s: s["masks_received"] == 1)
+    page.keyboard.press("e")  # the eraser
+    panel.drag((125, 10), (125, 60), steps=15)  # across the model's bar
+    state = panel.wait(lambda s: s["masks_received"] == 2)
+    assert state["rejected"] == []
+    harness.kernel_exec(page, "save_shown('segment')")
+    predicted = np.load(lab.state_dir / "segment-predicted.npy")
+    on_canvas = np.load(lab.state_dir / "segment-canvas.npy")
+    harness.screenshot(page, "mask_draft_before_submit", panel.root)
+
+    page.keyboard.press("Enter")
+    panel.wait(lambda s: s["labels"].get(str(i)) == "mask")
+    harness.kernel_exec(page, f"save_stored('segment', {i})")
+    stored = np.load(lab.state_dir / "segment-stored.npy")
+
+    np.testing.assert_array_equal(stored, on_canvas)
+    assert (stored[68:73, 22:139] == 2).all()  # the stroke
+    assert (predicted[12:59, 123:128] == 2).any()
+    assert (stored[12:59, 123:128] == 0).all()  # the eraser's path
+    yy, xx = np.mgrid[0:H, 0:W]
+    stroke = (abs(yy + 0.5 - 70) <= 6) & (xx + 0.5 >= 14) & (xx + 0.5 <= 146)
+    erased = (abs(xx + 0.5 - 125) <= 6) & (yy + 0.5 >= 4) & (yy + 0.5 <= 66)
+    np.testing.assert_array_equal(stored[~(stroke | erased)], predicted[~(stroke | erased)])
