@@ -1,6 +1,8 @@
-"""Models behind the Learner protocol; `Classifier` is the default for classification."""
+"""Models behind the Learner protocol; `Classifier` is the default for classification,
+`Detector` for detection."""
 
 from .base import Cancelled, Learner, ParamsMixin, clone
 from .classifier import Classifier
+from .detector import Detector
 
-__all__ = ["Cancelled", "Classifier", "Learner", "ParamsMixin", "clone"]
+__all__ = ["Cancelled", "Classifier", "Detector", "Learner", "ParamsMixin", "clone"]
