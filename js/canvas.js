@@ -149,6 +149,8 @@ function readTraits(model) {
     brushSize: () => Math.max(1, Number(model.get("brush_size")) || 1),
     activeClass: () => Number(model.get("active_class")) | 0,
     opacity: () => clamp(Number(model.get("opacity")), 0, 1),
+    /** The most boxes and drafts together that Python accepts for one image. */
+    maxBoxes: () => Number(model.get("max_boxes")) || Infinity,
     /** @returns {string[]} */
     colors: () => model.get("colors") || [],
     /** @param {number} label */
@@ -369,6 +371,11 @@ function createBoxTool({ state, view, traits, history, ctx, send, redraw }) {
     return r[0] < r[2] && r[1] < r[3] ? r : null;
   }
 
+  /** Whether the image holds as many boxes and drafts as Python accepts: no new box then. */
+  function full() {
+    return state.boxes.length + state.drafts.length >= traits.maxBoxes();
+  }
+
   /** @param {Ref} ref */
   function acceptDraft(ref) {
     edit(() => {
@@ -506,7 +513,7 @@ function createBoxTool({ state, view, traits, history, ctx, send, redraw }) {
   function up(d, sx, sy) {
     if (d.kind === "create") {
       const rect = d.moved && d.xyxy ? finalRect(d.xyxy) : null;
-      if (rect) {
+      if (rect && !full()) {
         const label = traits.activeClass();
         edit(() => {
           state.boxes.push({ xyxy: rect, label });
@@ -585,7 +592,7 @@ function createBoxTool({ state, view, traits, history, ctx, send, redraw }) {
     }
   }
 
-  return { load, restore, down, dragTo, up, acceptSelected, acceptAll, deleteSelected, draw };
+  return { load, restore, down, dragTo, up, acceptSelected, acceptAll, deleteSelected, draw, full };
 }
 
 // ---------- mask tool ----------
@@ -1164,6 +1171,7 @@ function render({ model, el }) {
         const accept = `${keymap.label("accept")}: accept, ${keymap.label("accept_all")}: all`;
         text += `, ${state.drafts.length} drafts (${accept})`;
       }
+      if (boxTool.full()) text += ` · full: at most ${traits.maxBoxes()}, delete one to draw`;
     } else if (mode === "mask") {
       text = `mask · ${traits.tool()}`;
       if (traits.tool() !== "polygon") text += ` ${traits.brushSize()}px`;

@@ -420,15 +420,32 @@ def test_a_flood_of_boxes_is_refused_quickly(canvas: Canvas) -> None:
     assert len(canvas.rejected) == 1
 
 
-def test_load_refuses_more_boxes_and_drafts_than_the_bound(canvas: Canvas) -> None:
-    xyxy = np.tile([1.0, 1.0, 4.0, 5.0], (MAX_BOXES, 1))
+def test_the_bound_is_sent_to_the_browser_and_read_only(canvas: Canvas) -> None:
+    assert browser(canvas).model["max_boxes"] == MAX_BOXES
+    with pytest.raises(traitlets.TraitError, match="read-only"):
+        canvas.max_boxes = 5
+
+
+def test_load_refuses_more_boxes_than_the_bound(canvas: Canvas) -> None:
+    xyxy = np.tile([1.0, 1.0, 4.0, 5.0], (MAX_BOXES + 1, 1))
     image = np.zeros((H, W, 3), dtype=np.uint8)
     with pytest.raises(ValueError, match=f"at most {MAX_BOXES} boxes and drafts together"):
+        canvas.load(image, boxes=(xyxy, np.ones(MAX_BOXES + 1, int)))
+
+
+def test_load_keeps_the_first_drafts_that_fit_beside_the_boxes_and_warns(
+    canvas: Canvas, caplog: pytest.LogCaptureFixture
+) -> None:
+    xyxy = np.array([[1.0, 1.0, 4.0 + k % 30, 5.0] for k in range(MAX_BOXES)])
+    with caplog.at_level(logging.WARNING, logger="al_widget"):
         canvas.load(
-            image,
+            np.zeros((H, W, 3), dtype=np.uint8),
             boxes=[{"xyxy": [1, 1, 4, 5], "label": 1}],
             drafts=(xyxy, np.ones(MAX_BOXES, int)),
         )
+    assert [d["xyxy"] for d in canvas.drafts] == xyxy[: MAX_BOXES - 1].tolist()
+    assert browser(canvas).shown()[1] == canvas.drafts
+    assert f"first {MAX_BOXES - 1} of {MAX_BOXES} drafts" in caplog.text
 
 
 def test_mask_message_with_wrong_size_fields_is_refused(mask_canvas: Canvas) -> None:

@@ -17,6 +17,7 @@ from PIL import Image
 
 from . import keys
 from ._protocol import (
+    MAX_BOXES,
     BoxesEdit,
     MaskEdit,
     ProtocolError,
@@ -94,6 +95,8 @@ class Canvas(anywidget.AnyWidget):
     tool = t.Enum(["brush", "eraser", "polygon"], default_value="brush").tag(sync=True)
     brush_size = t.Int(12).tag(sync=True)
     opacity = t.Float(0.5).tag(sync=True)
+    max_boxes = t.Int(MAX_BOXES, read_only=True).tag(sync=True)
+    """The most boxes and drafts together the browser lets one image hold (the protocol's bound)."""
     keymap = t.List(t.Dict()).tag(sync=True)
     """The canvas's keys: ``{"action", "keys", "modes", "label"}`` each (see ``keys.py``)."""
     loaded_boxes = t.List(t.Dict(), read_only=True).tag(sync=True)
@@ -163,7 +166,9 @@ class Canvas(anywidget.AnyWidget):
             The canvas mode to switch to; None keeps the current one.
         boxes, drafts
             Boxes and predicted boxes: dicts ``{"xyxy": [x0, y0, x1, y1], "label": int}`` in image
-            pixels, or a pair ``(xyxy (K, 4), labels (K,))``.
+            pixels, or a pair ``(xyxy (K, 4), labels (K,))``. An image holds at most
+            ``_protocol.MAX_BOXES`` of them together: the drafts past that are left out (the
+            first ones kept; a model usually lists its surest first), with a warning.
         mask
             An (H, W) class map with values below ``len(classes)``.
 
@@ -171,14 +176,24 @@ class Canvas(anywidget.AnyWidget):
         ------
         ValueError
             If a box lies outside the image or names no class, if there are more than
-            ``_protocol.MAX_BOXES`` boxes and drafts together, or if the mask does not fit.
+            ``_protocol.MAX_BOXES`` boxes, or if the mask does not fit.
         """
         rgb = _as_rgb(image)
         h, w = rgb.shape[:2]
         new_mode = self.mode if mode is None else mode
         n = len(self.classes)
         box_dicts, draft_dicts = _box_dicts(boxes), _box_dicts(drafts)
-        check_box_count(len(box_dicts), len(draft_dicts))
+        check_box_count(len(box_dicts), 0)
+        room = MAX_BOXES - len(box_dicts)
+        if len(draft_dicts) > room:
+            logger.warning(
+                "canvas shows the first %d of %d drafts: an image holds at most %d boxes and "
+                "drafts together",
+                room,
+                len(draft_dicts),
+                MAX_BOXES,
+            )
+            draft_dicts = draft_dicts[:room]
         new_boxes = parse_boxes(box_dicts, width=w, height=h, n_classes=n)
         new_drafts = parse_boxes(draft_dicts, width=w, height=h, n_classes=n, name="drafts")
         new_mask = b""

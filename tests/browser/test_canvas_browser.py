@@ -437,3 +437,15 @@ def test_the_canvas_takes_its_keys_from_the_keymap_trait(cv: CanvasDriver) -> No
         assert cv.bubbled() == ["e"]
     finally:
         harness.kernel_exec(cv.page, "canvas.keymap = keys.canvas_keymap()")
+
+
+def test_a_full_canvas_draws_no_box_until_one_is_deleted(cv: CanvasDriver) -> None:
+    cv.reset(mode="box", drafts=Py("[{'xyxy': [1, 1, 9, 9], 'label': 2}] * canvas.max_boxes"))
+    cv.drag(cv.at(100, 50), cv.at(150, 90))
+    cv.settle(0)  # Python would refuse one box more than MAX_BOXES: none is sent
+    assert re.search(r"full: at most \d+, delete one to draw", cv.status())
+    cv.page.mouse.click(*cv.at(5, 5))
+    cv.page.keyboard.press("Delete")
+    cv.drag(cv.at(100, 50), cv.at(150, 90))
+    state = cv.settle(2)
+    assert_box(state["boxes"][0], [100, 50, 150, 90], 1)
