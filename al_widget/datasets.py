@@ -51,13 +51,40 @@ def _read_idx(path: Path, offset: int) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class Line:
+    """A straight line in the plane: a point on it and its direction, in degrees from the x axis."""
+
+    point: tuple[float, float]
+    angle: float
+
+    @property
+    def direction(self) -> np.ndarray:
+        """The unit vector along the line."""
+        theta = np.deg2rad(self.angle)
+        return np.array([np.cos(theta), np.sin(theta)])
+
+    def side(self, points: np.ndarray) -> np.ndarray:
+        """Signed distance of each point from the line: positive to the right of its direction."""
+        dx, dy = self.direction
+        offset = np.asarray(points, dtype=np.float64) - self.point
+        return offset[:, 0] * dy - offset[:, 1] * dx
+
+    def angle_to(self, other: Line) -> float:
+        """The angle between the two lines, in degrees, in [0, 90]."""
+        difference = (self.angle - other.angle) % 180
+        return float(min(difference, 180 - difference))
+
+
+@dataclass(frozen=True)
 class Toy:
-    """The 'cats vs milkshakes' pool: 2-D points (fluffiness, sweetness), their labels and images."""
+    """A 2-D teaching pool: points (fluffiness, sweetness), their labels, their images and,
+    when it is a straight line, the true boundary between the classes."""
 
     points: np.ndarray
     labels: np.ndarray
     images: np.ndarray
     classes: tuple[str, ...] = tuple(TOY_CLASSES)
+    boundary: Line | None = None
 
 
 def render_points(points: np.ndarray, size: int = 16) -> np.ndarray:
@@ -70,8 +97,61 @@ def render_points(points: np.ndarray, size: int = 16) -> np.ndarray:
     return np.round(255 * np.exp(-(dx**2 + dy**2) / (2 * sigma**2))).astype(np.uint8)
 
 
-def cats_vs_milkshakes(n: int = 400, *, noise: float = 0.08, seed: int = 0, size: int = 16) -> Toy:
-    """Cats are fluffy, milkshakes sweet, and whipped cream is both: two moons that overlap a little."""
+def cats_vs_milkshakes(
+    n: int = 400, *, tilt: float = 10.0, noise: float = 0.02, seed: int = 0, size: int = 16
+) -> Toy:
+    """Cats are fluffy, milkshakes are not, and the sweeter a thing the fluffier a cat must be.
+
+    The points are spread evenly over the unit square; the true boundary is a straight line
+    through its centre, `tilt` degrees off vertical, with cats (class 0) on its fluffy side.
+
+    Parameters
+    ----------
+    n : int, default 400
+        The number of points.
+    tilt : float, default 10.0
+        The boundary's angle from vertical, in degrees (positive: sweet things need more fluff
+        to be cats).
+    noise : float, default 0.02
+        Each point takes the class of a spot this far (a standard deviation) from it, so the
+        classes overlap a little near the boundary; 0 separates them exactly.
+    seed : int, default 0
+        Seeds the points and the noise.
+    size : int, default 16
+        The side of each point's image, in pixels.
+
+    Returns
+    -------
+    Toy
+        The points, labels (0: cat, 1: milkshake), images and the true boundary.
+    """
+    rng = np.random.default_rng(seed)
+    points = rng.uniform(0.02, 0.98, (n, 2))
+    boundary = Line((0.5, 0.5), 90.0 - tilt)
+    blurred = points + rng.normal(0, noise, (n, 2)) if noise > 0 else points
+    labels = (boundary.side(blurred) < 0).astype(np.int64)
+    return Toy(points, labels, render_points(points, size), boundary=boundary)
+
+
+def moons(n: int = 400, *, noise: float = 0.08, seed: int = 0, size: int = 16) -> Toy:
+    """Two interleaved half moons that overlap a little: a curved boundary, for contrast.
+
+    Parameters
+    ----------
+    n : int, default 400
+        The number of points.
+    noise : float, default 0.08
+        The spread of the points around each moon.
+    seed : int, default 0
+        Seeds the points.
+    size : int, default 16
+        The side of each point's image, in pixels.
+
+    Returns
+    -------
+    Toy
+        The points, labels, images; no straight boundary.
+    """
     rng = np.random.default_rng(seed)
     labels = rng.integers(0, 2, n)
     angle = rng.uniform(0, np.pi, n)

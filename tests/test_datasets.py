@@ -51,7 +51,47 @@ def test_the_toy_pool_is_two_classes_of_points_drawn_as_dots():
     assert abs(brightest[0] - (1 - y) * 16) <= 1.5
 
 
-def test_the_toy_classes_overlap_only_a_little():
-    toy = alw.datasets.cats_vs_milkshakes(400)
+def test_the_toy_boundary_is_a_line_through_the_centre_tilted_off_vertical():
+    toy = alw.datasets.cats_vs_milkshakes(tilt=12)
+    assert toy.boundary == alw.datasets.Line((0.5, 0.5), 78.0)
+
+
+def test_without_noise_cats_are_exactly_the_points_on_the_fluffy_side_of_the_boundary():
+    toy = alw.datasets.cats_vs_milkshakes(500, noise=0, seed=3)
+    cats = toy.boundary.side(toy.points) > 0
+    np.testing.assert_array_equal(toy.labels, np.where(cats, 0, 1))
+    assert toy.points[cats, 0].mean() > toy.points[~cats, 0].mean()
+
+
+def test_noise_mixes_the_classes_only_near_the_boundary():
+    toy = alw.datasets.cats_vs_milkshakes(2000, noise=0.02, seed=1)
+    distance = toy.boundary.side(toy.points)
+    crossed = (distance > 0) != (toy.labels == 0)
+    assert 0 < crossed.sum() < 0.05 * len(toy.labels)
+    assert np.abs(distance[crossed]).max() < 0.1
+
+
+def test_both_toy_classes_are_well_represented():
+    counts = np.bincount(alw.datasets.cats_vs_milkshakes(400).labels)
+    assert counts.min() > 150
+
+
+def test_line_side_is_positive_to_the_right_of_its_direction():
+    upward = alw.datasets.Line((0.5, 0.5), 90.0)
+    assert upward.side(np.array([[0.9, 0.5], [0.1, 0.5]])).tolist() == pytest.approx([0.4, -0.4])
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "between"), [(80, 90, 10), (10, 170, 20), (0, 180, 0), (45, 135, 90)]
+)
+def test_the_angle_between_lines_ignores_direction_and_is_at_most_90_degrees(a, b, between):
+    line = alw.datasets.Line((0.5, 0.5), a)
+    assert line.angle_to(alw.datasets.Line((0.2, 0.1), b)) == pytest.approx(between)
+
+
+def test_moons_are_the_curved_toy_without_a_straight_boundary():
+    toy = alw.datasets.moons(400)
     cats, shakes = toy.points[toy.labels == 0], toy.points[toy.labels == 1]
+    assert toy.boundary is None
     assert cats[:, 1].mean() > shakes[:, 1].mean()
+    assert toy.images.shape == (400, 16, 16)
