@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import io
+import multiprocessing
+import os
+import pickle
+import sys
+import types
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from typing import Any, cast
 
 import numpy as np
@@ -247,12 +254,16 @@ def compare(
     heuristics: Sequence[str] = ("random", "margin"),
     repeats: int = 3,
     progress: bool = True,
+    *,
+    n_jobs: int = 1,
     **kwargs: Any,
 ) -> Comparison:
     """Learning curves of each heuristic over `repeats` seeds (the same seeds for every heuristic).
 
     Every run (one heuristic, one seed) is a `simulate` with its own learner: a clone of
     the ``learner`` given in `kwargs` with the run's seed, or the factory's learner for it.
+    With ``n_jobs > 1`` the runs share that many worker processes (started with "spawn": torch
+    and fork do not mix) and each gives the same curve as it does with ``n_jobs=1``.
 
     Parameters
     ----------
@@ -266,6 +277,15 @@ def compare(
         Runs per heuristic, with seeds ``0 .. repeats - 1``.
     progress : bool, default True
         Show a progress bar over the runs.
+    n_jobs : int, default 1
+        Worker processes to run on (-1: one per CPU; 1: every run in this process, in turn).
+        Everything a run needs is pickled to the workers: the images, a learner instance or a
+        module-level factory (not a lambda), and every heuristic registered under a name.
+        A heuristic or learner defined in a notebook cell (or a Python prompt) lives in
+        ``__main__``, which a spawned worker cannot import: ``compare`` refuses it with a
+        `ValueError`; move it to a ``.py`` module and import it, or use ``n_jobs=1``. A script
+        that calls ``compare`` with ``n_jobs > 1`` must do so under
+        ``if __name__ == "__main__":``.
     **kwargs
         Passed to every `simulate` call: ``seed_size``, ``query_size``, ``budget``,
         ``learner`` (an instance, left unfitted, or a factory ``lambda seed: ...``), etc.
@@ -274,11 +294,115 @@ def compare(
     -------
     Comparison
         The curves per heuristic, in seed order.
+
+    Raises
+    ------
+    ValueError
+        For ``n_jobs`` below 1 (other than -1), or, with ``n_jobs > 1``, for something a
+        worker could not unpickle.
     """
-    result = Comparison()
     runs = [(name, seed) for seed in range(repeats) for name in heuristics]
-    for name, seed in tqdm(runs, desc="compare", disable=not progress):
-        result.curves.setdefault(name, []).append(
-            simulate(images, labels, name, seed=seed, progress=False, **kwargs)
-        )
+    workers = _workers(n_jobs, len(runs))
+    bar = tqdm(total=len(runs), desc="compare", disable=not progress)
+    try:
+        if workers == 1:
+            curves = []
+            for name, seed in runs:
+                curves.append(simulate(images, labels, name, seed=seed, progress=False, **kwargs))
+                bar.update(1)
+        else:
+            curves = _in_processes(images, labels, runs, kwargs, workers, bar.update)
+    finally:
+        bar.close()
+    result = Comparison()
+    for (name, _), curve in zip(runs, curves, strict=True):
+        result.curves.setdefault(name, []).append(curve)
     return result
+
+
+def _workers(n_jobs: int, n_runs: int) -> int:
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or (n_jobs < 1 and n_jobs != -1):
+        raise ValueError(f"n_jobs must be a positive int or -1 (one per CPU), got {n_jobs!r}")
+    wanted = (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
+    return max(1, min(wanted, n_runs))
+
+
+# compare(n_jobs > 1): worker processes get the pool, the simulate arguments and the heuristics
+# registered by name once, when they start, then run (heuristic, seed) pairs.
+_SHARED: dict[str, Any] = {}
+
+
+def _start_worker(images: Any, labels: Any, kwargs: dict[str, Any], registered: dict) -> None:
+    for name, fn in registered.items():
+        heuristics.register(name, replace=True)(fn)
+    _SHARED.update(images=images, labels=labels, kwargs=kwargs)
+
+
+def _run_in_worker(name: str, seed: int) -> Curve:
+    return simulate(
+        _SHARED["images"], _SHARED["labels"], name, seed=seed, progress=False, **_SHARED["kwargs"]
+    )
+
+
+def _in_processes(
+    images: Any,
+    labels: Any,
+    runs: list[tuple[str, int]],
+    kwargs: dict[str, Any],
+    workers: int,
+    on_done: Callable[[int], object],
+) -> list[Curve]:
+    """The curve of every (heuristic, seed) run, in `runs` order, from `workers` processes."""
+    registered = {
+        heuristics.name_of(name): heuristics.get(name)
+        for name, _ in runs
+        if isinstance(name, str) and heuristics.name_of(name) not in heuristics._BUILTIN
+    }
+    shared = (images, labels, kwargs, registered)
+    _check_spawnable(shared)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_start_worker, initargs=shared
+    ) as pool:
+        futures: list[Future[Curve]] = [pool.submit(_run_in_worker, n, s) for n, s in runs]
+        try:
+            for future in as_completed(futures):
+                future.result()
+                on_done(1)
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+    return [future.result() for future in futures]
+
+
+class _MainFinder(pickle.Pickler):
+    """Pickles to nowhere, noting the functions and classes it meets that live in __main__."""
+
+    def __init__(self) -> None:
+        super().__init__(io.BytesIO(), protocol=pickle.HIGHEST_PROTOCOL)
+        self.found: list[str] = []
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, (type, types.FunctionType)) and obj.__module__ == "__main__":
+            self.found.append(obj.__qualname__)
+        return NotImplemented
+
+
+def _check_spawnable(shared: tuple[Any, ...]) -> None:
+    """Refuse, naming it, what a spawned worker could not unpickle."""
+    finder = _MainFinder()
+    try:
+        finder.dump(shared)
+    except (pickle.PicklingError, TypeError, AttributeError) as error:
+        raise ValueError(
+            f"compare(n_jobs > 1) sends the images, the learner and the heuristics to worker "
+            f"processes, and one of them does not pickle ({error}); pass a learner instance or a "
+            "factory defined at the top level of a module (not a lambda), or use n_jobs=1"
+        ) from error
+    if finder.found and getattr(sys.modules["__main__"], "__file__", None) is None:
+        raise ValueError(
+            f"compare(n_jobs > 1): {', '.join(sorted(set(finder.found)))} is defined in a "
+            "notebook cell (or at a Python prompt), which worker processes cannot import; move "
+            "it to a .py module and import it from there, or use n_jobs=1"
+        )

@@ -1,3 +1,6 @@
+import sys
+import types
+
 import numpy as np
 import pytest
 
@@ -232,3 +235,71 @@ def test_a_sequence_of_images_is_split_into_pool_and_test_set(two_class):
         progress=False,
     )
     assert curve.n_labels.tolist() == [4, 8]
+
+
+@pytest.fixture
+def toy_pool():
+    toy = alw.datasets.cats_vs_milkshakes(120, seed=0)
+    return toy.images, toy.labels
+
+
+@pytest.mark.slow
+def test_compare_in_two_processes_gives_every_curve_it_gives_in_one(toy_pool):
+    images, labels = toy_pool
+    kwargs = {"repeats": 3, "seed_size": 4, "query_size": 4, "budget": 20, "progress": False}
+    kwargs["learner"] = CentroidLearner(2)
+    one = alw.compare(images, labels, ["random", "margin"], n_jobs=1, **kwargs)
+    two = alw.compare(images, labels, ["random", "margin"], n_jobs=2, **kwargs)
+    assert list(two.curves) == list(one.curves)
+    for name in one.curves:
+        assert [c.seed for c in two.curves[name]] == [0, 1, 2]
+        for alone, parallel in zip(one.curves[name], two.curves[name], strict=True):
+            np.testing.assert_array_equal(parallel.n_labels, alone.n_labels)
+            np.testing.assert_array_equal(parallel.accuracy, alone.accuracy)
+    assert len({tuple(c.accuracy) for c in one.curves["random"]}) > 1  # the seeds do differ
+
+
+def test_compare_in_processes_refuses_a_learner_factory_that_does_not_pickle(toy_pool):
+    images, labels = toy_pool
+    with pytest.raises(ValueError, match=r"does not pickle.*not a lambda"):
+        alw.compare(
+            images,
+            labels,
+            repeats=2,
+            budget=8,
+            seed_size=4,
+            n_jobs=2,
+            progress=False,
+            learner=lambda seed: CentroidLearner(2),
+        )
+
+
+def test_compare_in_processes_refuses_a_heuristic_defined_in_a_notebook_cell(toy_pool, monkeypatch):
+    def notebook_score(probs):
+        return np.zeros(len(probs))
+
+    notebook = types.ModuleType("__main__")  # a kernel's __main__: no __file__ to import
+    notebook_score.__module__, notebook_score.__qualname__ = "__main__", "notebook_score"
+    notebook.notebook_score = notebook_score
+    monkeypatch.setitem(sys.modules, "__main__", notebook)
+    alw.heuristics.register("notebook_score")(notebook_score)
+    try:
+        with pytest.raises(ValueError, match=r"notebook_score is defined in a notebook cell"):
+            alw.compare(
+                *toy_pool,
+                ["notebook_score"],
+                repeats=2,
+                budget=8,
+                seed_size=4,
+                n_jobs=2,
+                learner=CentroidLearner(2),
+                progress=False,
+            )
+    finally:
+        alw.heuristics.unregister("notebook_score")
+
+
+@pytest.mark.parametrize("n_jobs", [0, -2, 1.5, True])
+def test_compare_refuses_a_number_of_jobs_that_is_not_a_positive_int_or_minus_one(toy_pool, n_jobs):
+    with pytest.raises(ValueError, match="n_jobs must be a positive int or -1"):
+        alw.compare(*toy_pool, repeats=1, budget=8, seed_size=4, n_jobs=n_jobs, progress=False)
