@@ -3,12 +3,32 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ._svg import line_chart
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
 AXES = {"labels": "labeled images", "images": "labeled images", "boxes": "boxes drawn"}
+
+
+def pyplot() -> Any:
+    """matplotlib.pyplot, or an ImportError saying how to install it."""
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as error:
+        raise ImportError(
+            'plotting needs matplotlib: pip install "al_widget[workshop]" (or pip install '
+            "matplotlib); without it, a Curve or Comparison still shows as an SVG chart"
+        ) from error
+    return plt
+
+
+def _axes(ax: Axes | None) -> Axes:
+    return pyplot().subplots(figsize=(6, 4))[1] if ax is None else ax
 
 
 def _check_axis(x: str) -> str:
@@ -61,6 +81,26 @@ class Curve:
 
     def _repr_svg_(self) -> str:
         return self.svg()
+
+    def plot(self, ax: Axes | None = None, x: str = "labels") -> Axes:
+        """Draw the curve with matplotlib, against labeled images or boxes drawn.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Where to draw (None: a new figure).
+        x : {"labels", "images", "boxes"}, default "labels"
+            The x axis: labeled images, or boxes drawn (detection).
+
+        Returns
+        -------
+        matplotlib Axes
+            The axes drawn on.
+        """
+        ax = _axes(ax)
+        ax.plot(self.x(x), self.metric, marker="o", label=f"{self.heuristic} (seed {self.seed})")
+        _label(ax, x, f"test {self.metric_name}")
+        return ax
 
     def __str__(self) -> str:
         rows = [f"{'labels':>7} {self.metric_name:>9}"]
@@ -124,6 +164,38 @@ class Comparison:
 
     def _repr_svg_(self) -> str:
         return self.svg()
+
+    def plot(self, ax: Axes | None = None, x: str = "labels") -> Axes:
+        """Draw each heuristic's mean curve and a band of ± one standard deviation.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Where to draw (None: a new figure).
+        x : {"labels", "images", "boxes"}, default "labels"
+            The x axis: labeled images, or boxes drawn (detection).
+
+        Returns
+        -------
+        matplotlib Axes
+            The axes drawn on.
+        """
+        ax = _axes(ax)
+        for name, curves in self.curves.items():
+            xs, mean, std = self.x(name, x), self.mean(name), self.std(name)
+            (line,) = ax.plot(
+                xs, mean, marker="o", markersize=3, label=f"{name} ({len(curves)} seeds)"
+            )
+            ax.fill_between(xs, mean - std, mean + std, color=line.get_color(), alpha=0.2)
+        _label(ax, x, f"test {self.metric_name} (mean ± std)")
+        return ax
+
+
+def _label(ax: Axes, x: str, y_label: str) -> None:
+    ax.set_xlabel(AXES[_check_axis(x)])
+    ax.set_ylabel(y_label)
+    ax.grid(alpha=0.3)
+    ax.legend()
 
 
 def _first_reach(n_labels: np.ndarray, accuracy: np.ndarray, goal: float) -> int | None:

@@ -1,0 +1,24 @@
+"""Teaching helpers for the 2-D toy (``datasets.cats_vs_milkshakes``): learn a boundary from a
+few oracle labels, measure how far it is tilted from the true one, and draw it.
+
+The drawing functions need matplotlib (``pip install "al_widget[workshop]"``).
+"""
+
+from .boundary import agreement, angle_error, learned_line, plot_boundary, probabilities
+from .lines import LineLearner, dot_positions, fit_logistic
+from .study import BoundaryStudy, ToyRun, boundary_study, learn_boundary
+
+__all__ = [
+    "BoundaryStudy",
+    "LineLearner",
+    "ToyRun",
+    "agreement",
+    "angle_error",
+    "boundary_study",
+    "dot_positions",
+    "fit_logistic",
+    "learn_boundary",
+    "learned_line",
+    "plot_boundary",
+    "probabilities",
+]

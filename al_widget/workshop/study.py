@@ -1,0 +1,279 @@
+"""Oracle runs on the toy: the boundary each heuristic learns from a few labels, over seeds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .. import heuristics
+from ..annotations import Label
+from ..curves import pyplot
+from ..dataset import Dataset
+from ..datasets import Line, Toy
+from ..loop import ActiveLoop
+from ..simulate import _balanced_seed, _learner_for_run, _settle
+from .boundary import agreement, learned_line, plot_boundary
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+
+@dataclass(frozen=True)
+class ToyRun:
+    """One oracle run on a toy: the trained learner, the points it was given, its line."""
+
+    heuristic: str
+    seed: int
+    learner: Any
+    labeled: np.ndarray
+    seed_size: int
+    line: Line
+    angle_error: float
+    agreement: float
+
+    @property
+    def queried(self) -> np.ndarray:
+        """The pool indices the heuristic chose (the labeled ones after the seed set)."""
+        return self.labeled[self.seed_size :]
+
+    def plot(self, toy: Toy, ax: Axes | None = None) -> Axes:
+        """Draw the run's learned boundary beside the true one (see `plot_boundary`).
+
+        Parameters
+        ----------
+        toy : Toy
+            The pool the run learned.
+        ax : matplotlib Axes, optional
+            Where to draw (None: a new figure).
+        """
+        ax = plot_boundary(self.learner, toy, ax, queried=self.labeled)
+        title = f"{self.heuristic}, seed {self.seed}"
+        off = "" if np.isnan(self.angle_error) else f": off by {self.angle_error:.1f}°"
+        ax.set_title(title + off)
+        return ax
+
+
+def learn_boundary(
+    toy: Toy,
+    heuristic: str | heuristics.Heuristic = "margin",
+    *,
+    budget: int = 28,
+    seed_size: int = 4,
+    query_size: int = 4,
+    seed: int = 0,
+    learner: Any = None,
+    pool_sample: int | None = None,
+) -> ToyRun:
+    """Label `budget` points of the toy with an oracle, picked by `heuristic`; measure the line.
+
+    Parameters
+    ----------
+    toy : Toy
+        The pool; its labels are the oracle.
+    heuristic : str or callable, default "margin"
+        How the loop picks the points after the seed set.
+    budget : int, default 28
+        Labels in all, the seed set included.
+    seed_size : int, default 4
+        Labels given first, spread evenly over the classes (the same for every heuristic
+        at a given `seed`).
+    query_size : int, default 4
+        Labels per round.
+    seed : int, default 0
+        Seeds the seed set, the loop and the default learner.
+    learner : Learner or callable, optional
+        The model: an instance, of which the run trains a clone (seeded with `seed` when it
+        has a ``seed`` parameter), or a factory ``learner(seed)``; None: the default
+        ``Classifier`` seeded with `seed`.
+    pool_sample : int, optional
+        Score this many random points per round (None: all of them).
+
+    Returns
+    -------
+    ToyRun
+        The learner after its last round, the labeled indices in order, the learned line, its
+        angle error and the share of the square where it agrees with the true boundary (both
+        NaN for a toy without a straight true boundary, such as ``datasets.moons()``).
+
+    Raises
+    ------
+    ValueError
+        For an impossible budget.
+    RuntimeError
+        When a round fails (with the round's error).
+    """
+    if not 0 < seed_size <= budget <= len(toy.labels):
+        raise ValueError(
+            f"need 0 < seed_size ({seed_size}) <= budget ({budget}) <= pool size ({len(toy.labels)})"
+        )
+    dataset = Dataset(toy.images, list(toy.classes))
+    own = _learner_for_run(learner, seed)
+    loop = ActiveLoop(dataset, own, heuristic, pool_sample, query_size, seed=seed, start=False)
+    labeled: list[int] = []
+
+    def give(indices: Iterable[int]) -> None:
+        for i in indices:
+            loop.commit(int(i), Label(int(toy.labels[i])))
+            labeled.append(int(i))
+
+    try:
+        give(_balanced_seed(toy.labels, seed_size, np.random.default_rng(seed)))
+        loop.start()
+        _settle(loop)
+        while len(labeled) < budget:
+            give(loop.queue[: min(query_size, budget - len(labeled))])
+            _settle(loop)
+    finally:
+        loop.close()
+    line = learned_line(loop.learner, toy.images.shape[1])
+    true = toy.boundary
+    return ToyRun(
+        heuristics.name_of(heuristic),
+        seed,
+        loop.learner,
+        np.array(labeled),
+        seed_size,
+        line,
+        line.angle_to(true) if true is not None else float("nan"),
+        agreement(loop.learner, toy) if true is not None else float("nan"),
+    )
+
+
+@dataclass(frozen=True)
+class BoundaryStudy:
+    """Runs of several heuristics over the same seeds on one toy, and their angle errors."""
+
+    toy: Toy
+    runs: tuple[ToyRun, ...]
+
+    @property
+    def heuristics(self) -> list[str]:
+        """The heuristics compared, in the order given."""
+        return list(dict.fromkeys(run.heuristic for run in self.runs))
+
+    @property
+    def seeds(self) -> list[int]:
+        """The seeds, in the order given."""
+        return list(dict.fromkeys(run.seed for run in self.runs))
+
+    def run(self, heuristic: str, seed: int) -> ToyRun:
+        """The run of `heuristic` with `seed`."""
+        return next(r for r in self.runs if (r.heuristic, r.seed) == (heuristic, seed))
+
+    def errors(self, heuristic: str) -> np.ndarray:
+        """The heuristic's angle error (degrees) per seed, in seed order."""
+        return np.array([self.run(heuristic, seed).angle_error for seed in self.seeds])
+
+    def summary(self) -> dict[str, tuple[float, float]]:
+        """Per heuristic, the mean and standard deviation of the angle error over the seeds."""
+        return {
+            name: (float(self.errors(name).mean()), float(self.errors(name).std()))
+            for name in self.heuristics
+        }
+
+    def wins(self) -> dict[str, int]:
+        """Per heuristic, on how many seeds its line was the closest to the true one."""
+        errors = np.array([self.errors(name) for name in self.heuristics])
+        best = errors.argmin(axis=0)
+        return {name: int((best == k).sum()) for k, name in enumerate(self.heuristics)}
+
+    def table(self) -> str:
+        """Angle errors per seed, the closest heuristic of each seed, and the mean ± std, as text."""
+        names = self.heuristics
+        rows = [f"{'seed':>6} " + " ".join(f"{name:>13}" for name in names) + "   closest"]
+        for seed in self.seeds:
+            errors = [self.run(name, seed).angle_error for name in names]
+            cells = " ".join(f"{error:12.1f}°" for error in errors)
+            rows.append(f"{seed:>6} {cells}   {names[int(np.argmin(errors))]}")
+        cells = " ".join(f"{f'{m:.1f} ± {s:.1f}°':>13}" for m, s in self.summary().values())
+        rows.append(f"{'mean':>6} {cells}")
+        return "\n".join(rows)
+
+    def plot_errors(self, ax: Axes | None = None) -> Axes:
+        """Each seed's angle error per heuristic, as grouped bars, with each mean as a line.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Where to draw (None: a new figure).
+        """
+        plt = pyplot()
+        if ax is None:
+            _, ax = plt.subplots(figsize=(max(5.0, 0.45 * len(self.seeds) + 2), 3.5))
+        names, seeds = self.heuristics, np.arange(len(self.seeds))
+        width = 0.8 / len(names)
+        for k, name in enumerate(names):
+            errors = self.errors(name)
+            bars = ax.bar(seeds + (k - (len(names) - 1) / 2) * width, errors, width, label=name)
+            ax.axhline(errors.mean(), color=bars.patches[0].get_facecolor(), linestyle="--")
+        ax.set_xticks(seeds, [str(seed) for seed in self.seeds])
+        ax.set(xlabel="seed", ylabel="angle error (degrees)")
+        ax.legend(title="dashed: mean")
+        ax.grid(axis="y", alpha=0.3)
+        return ax
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def plot(self, seeds: Sequence[int] | None = None, size: float = 3.0) -> Figure:
+        """One panel per run: a row per seed, a column per heuristic.
+
+        Parameters
+        ----------
+        seeds : sequence of int, optional
+            The seeds to draw (None: all of them).
+        size : float, default 3.0
+            The side of one panel, in inches.
+        """
+        plt = pyplot()
+        rows = list(self.seeds if seeds is None else seeds)
+        names = self.heuristics
+        fig, axes = plt.subplots(
+            len(rows), len(names), figsize=(size * len(names), size * len(rows)), squeeze=False
+        )
+        for r, seed in enumerate(rows):
+            for c, name in enumerate(names):
+                self.run(name, seed).plot(self.toy, axes[r][c])
+        legend = axes[0][0].get_legend()
+        handles, labels = legend.legend_handles, [text.get_text() for text in legend.texts]
+        for ax in axes.flat:
+            ax.get_legend().remove()
+        fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False)
+        fig.tight_layout(rect=(0, 0.6 / (size * len(rows)), 1, 1))
+        return fig
+
+
+def boundary_study(
+    toy: Toy,
+    heuristics: Sequence[str] = ("random", "margin"),
+    seeds: Iterable[int] = range(6),
+    *,
+    progress: bool = True,
+    **kwargs: Any,
+) -> BoundaryStudy:
+    """`learn_boundary` for every heuristic and seed (the same seed sets for every heuristic).
+
+    Parameters
+    ----------
+    toy : Toy
+        The pool, with a straight true boundary.
+    heuristics : sequence of str, default ("random", "margin")
+        The heuristics to compare.
+    seeds : iterable of int, default range(6)
+        One run per heuristic for each.
+    progress : bool, default True
+        Show a progress bar over the runs.
+    **kwargs
+        Passed to `learn_boundary`: ``budget``, ``seed_size``, ``query_size``, ...
+    """
+    pairs = [(name, seed) for seed in seeds for name in heuristics]
+    runs = tuple(
+        learn_boundary(toy, name, seed=seed, **kwargs)
+        for name, seed in tqdm(pairs, desc="boundaries", disable=not progress)
+    )
+    return BoundaryStudy(toy, runs)

@@ -1,0 +1,261 @@
+"""The workshop kit: plots of curves, the toy's learned and true boundaries, and their angle."""
+
+import sys
+
+import numpy as np
+import pytest
+
+import al_widget as alw
+from al_widget import workshop
+from al_widget.datasets import Line
+from al_widget.workshop.lines import line_of
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+plt = pytest.importorskip("matplotlib.pyplot")
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def toy():
+    return alw.datasets.cats_vs_milkshakes(300, seed=0)
+
+
+@pytest.fixture(scope="module")
+def rgb(toy):
+    return np.repeat(toy.images[..., None], 3, axis=3)
+
+
+def _curve(heuristic, seed, accuracy, n_boxes=None):
+    n = len(accuracy)
+    return alw.Curve(
+        heuristic,
+        np.array([10, 20, 30][:n]),
+        np.array(accuracy),
+        np.zeros(n),
+        np.zeros(n),
+        seed,
+        n_boxes=None if n_boxes is None else np.array(n_boxes),
+        metric_name="accuracy" if n_boxes is None else "mAP",
+    )
+
+
+@pytest.fixture
+def comparison():
+    return alw.Comparison(
+        {
+            "random": [_curve("random", 0, [0.5, 0.6, 0.7]), _curve("random", 1, [0.5, 0.8, 0.9])],
+            "margin": [_curve("margin", 0, [0.5, 0.9, 0.9]), _curve("margin", 1, [0.5, 0.7, 0.9])],
+        }
+    )
+
+
+# -- curves ----------------------------------------------------------------------------------
+
+
+def test_comparison_plot_draws_each_heuristic_s_mean_curve(comparison):
+    ax = comparison.plot()
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert set(lines) == {"random (2 seeds)", "margin (2 seeds)"}
+    np.testing.assert_allclose(lines["random (2 seeds)"].get_ydata(), [0.5, 0.7, 0.8])
+    np.testing.assert_allclose(lines["margin (2 seeds)"].get_xdata(), [10, 20, 30])
+
+
+def test_comparison_plot_shades_one_standard_deviation_around_each_mean(comparison):
+    ax = comparison.plot()
+    bands = ax.collections
+    assert len(bands) == 2
+    corners = bands[0].get_paths()[0].vertices
+    assert corners[:, 1].min() == pytest.approx(0.5)  # mean 0.7 - std 0.1 at 20 labels is above
+    assert corners[:, 1].max() == pytest.approx(0.9)  # mean 0.8 + std 0.1 at 30 labels
+
+
+def test_comparison_plot_labels_its_axes_with_labeled_images_and_the_metric(comparison):
+    ax = comparison.plot()
+    assert ax.get_xlabel() == "labeled images"
+    assert ax.get_ylabel() == "test accuracy (mean ± std)"
+
+
+def test_plots_draw_into_the_axes_they_are_given(comparison):
+    _, (left, right) = plt.subplots(1, 2)
+    assert comparison.plot(ax=right) is right
+    assert not left.get_lines()
+
+
+def test_curve_plot_draws_the_metric_against_labeled_images():
+    ax = _curve("margin", 3, [0.4, 0.6, 0.8]).plot()
+    (line,) = ax.get_lines()
+    assert line.get_label() == "margin (seed 3)"
+    np.testing.assert_allclose(line.get_ydata(), [0.4, 0.6, 0.8])
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("labeled images", "test accuracy")
+
+
+def test_a_detection_curve_plots_against_boxes_drawn():
+    ax = _curve("margin", 0, [0.1, 0.2, 0.3], n_boxes=[25, 61, 90]).plot(x="boxes")
+    np.testing.assert_allclose(ax.get_lines()[0].get_xdata(), [25, 61, 90])
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("boxes drawn", "test mAP")
+
+
+def test_plotting_without_matplotlib_says_how_to_install_it(comparison, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    with pytest.raises(ImportError, match=r'pip install "al_widget\[workshop\]"'):
+        comparison.plot()
+
+
+def test_without_matplotlib_a_comparison_still_shows_as_svg(comparison, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    assert comparison._repr_svg_().startswith("<svg")
+
+
+# -- the line learner ------------------------------------------------------------------------
+
+
+def test_dot_positions_find_the_toy_points_in_their_images(toy):
+    np.testing.assert_allclose(workshop.dot_positions(toy.images), toy.points, atol=0.035)
+
+
+def test_fit_logistic_recovers_a_known_line():
+    rng = np.random.default_rng(0)
+    points = rng.uniform(0, 1, (4000, 2))
+    truth = Line((0.4, 0.5), 70.0)
+    p = 1 / (1 + np.exp(-truth.side(points) / 0.05))
+    weights = workshop.fit_logistic(points, rng.uniform(size=4000) < p, l2=0)
+    found = line_of(weights)
+    assert found.angle_to(truth) < 1.5
+    assert abs(truth.side(np.array([found.point]))[0]) < 0.01
+
+
+def test_the_line_learner_learns_the_true_line_from_the_whole_pool(toy, rgb):
+    learner = workshop.LineLearner().fit(rgb, toy.labels)
+    assert learner.line_.angle_to(toy.boundary) < 3
+    assert np.mean(learner.predict_proba(rgb)[:, :, 0].argmax(1) == toy.labels) > 0.95
+
+
+def test_the_learned_line_of_the_line_learner_is_its_own_line(toy, rgb):
+    learner = workshop.LineLearner().fit(rgb[:40], toy.labels[:40])
+    assert workshop.learned_line(learner).angle_to(learner.line_) < 0.5
+
+
+def test_the_line_learner_repeats_its_prediction_for_every_mc_sample(toy, rgb):
+    learner = workshop.LineLearner().fit(rgb, toy.labels)
+    probs = learner.predict_proba(rgb[:5], mc_samples=3)
+    assert probs.shape == (5, 2, 3)
+    np.testing.assert_allclose(probs.sum(axis=1), 1)
+    np.testing.assert_array_equal(probs[:, :, 0], probs[:, :, 2])
+
+
+def test_an_unfitted_line_learner_refuses_to_predict(rgb):
+    with pytest.raises(RuntimeError, match="not fitted"):
+        workshop.LineLearner().predict_proba(rgb[:2])
+
+
+# -- boundaries ------------------------------------------------------------------------------
+
+
+def test_angle_error_is_the_angle_between_the_learned_and_the_true_line(toy, rgb):
+    learner = workshop.LineLearner().fit(rgb, toy.labels)
+    expected = workshop.learned_line(learner).angle_to(toy.boundary)
+    assert workshop.angle_error(learner, toy) == pytest.approx(expected)
+
+
+def test_angle_error_needs_a_straight_true_boundary(rgb):
+    moons = alw.datasets.moons(100)
+    learner = workshop.LineLearner().fit(rgb[:100], moons.labels)
+    with pytest.raises(ValueError, match="not a straight line"):
+        workshop.angle_error(learner, moons)
+
+
+def test_learn_boundary_labels_the_budget_starting_from_a_balanced_seed_set(toy):
+    run = workshop.learn_boundary(toy, "margin", budget=12, learner=workshop.LineLearner())
+    assert len(run.labeled) == len(set(run.labeled.tolist())) == 12
+    assert sorted(toy.labels[run.labeled[:4]].tolist()) == [0, 0, 1, 1]
+    assert len(run.queried) == 8
+    assert run.angle_error == pytest.approx(run.line.angle_to(toy.boundary))
+    assert 0.5 < run.agreement <= 1
+
+
+def test_margin_queries_points_near_the_learned_line_random_anywhere(toy):
+    runs = {
+        name: workshop.learn_boundary(toy, name, budget=28, learner=workshop.LineLearner())
+        for name in ("random", "margin")
+    }
+    distance = {name: np.abs(toy.boundary.side(toy.points[r.queried])) for name, r in runs.items()}
+    assert distance["margin"].mean() < distance["random"].mean() / 2
+
+
+def test_every_heuristic_starts_from_the_same_seed_set_for_a_seed(toy):
+    first = {
+        name: workshop.learn_boundary(toy, name, budget=8, seed=5, learner=workshop.LineLearner())
+        for name in ("random", "margin")
+    }
+    assert first["random"].labeled[:4].tolist() == first["margin"].labeled[:4].tolist()
+
+
+def test_an_impossible_toy_budget_is_refused(toy):
+    with pytest.raises(ValueError, match=r"need 0 < seed_size \(4\) <= budget \(2\)"):
+        workshop.learn_boundary(toy, budget=2, learner=workshop.LineLearner())
+
+
+def test_a_study_gives_every_run_its_own_learner(toy):
+    study = workshop.boundary_study(
+        toy, seeds=[0, 1], budget=8, learner=workshop.LineLearner(), progress=False
+    )
+    assert len({id(run.learner) for run in study.runs}) == 4
+
+
+def test_a_study_tabulates_each_seed_s_errors_and_their_mean(toy):
+    study = workshop.boundary_study(
+        toy, seeds=[0, 1, 2], budget=12, learner=workshop.LineLearner(), progress=False
+    )
+    rows = study.table().splitlines()
+    assert rows[0].split() == ["seed", "random", "margin", "closest"]
+    assert [row.split()[0] for row in rows[1:]] == ["0", "1", "2", "mean"]
+    mean, std = study.summary()["margin"]
+    assert mean == pytest.approx(study.errors("margin").mean())
+    assert f"{mean:.1f} ± {std:.1f}°" in rows[-1]
+    assert sum(study.wins().values()) == 3
+
+
+def test_plot_boundary_draws_the_true_line_where_the_toy_says(toy, rgb):
+    learner = workshop.LineLearner().fit(rgb, toy.labels)
+    ax = workshop.plot_boundary(learner, toy)
+    dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    (true,) = dashed
+    ends = np.column_stack([true.get_xdata(), true.get_ydata()])
+    np.testing.assert_allclose(toy.boundary.side(ends), 0, atol=1e-9)
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("fluffiness", "sweetness")
+
+
+def test_plot_boundary_marks_the_queried_points(toy, rgb):
+    learner = workshop.LineLearner().fit(rgb, toy.labels)
+    ax = workshop.plot_boundary(learner, toy, queried=[3, 7])
+    pool, marked = ax.collections[-2:]
+    assert len(pool.get_offsets()) == len(toy.points)
+    np.testing.assert_allclose(marked.get_offsets(), toy.points[[3, 7]])
+
+
+def test_plot_boundary_of_a_loop_marks_the_loop_s_labeled_images(toy, loop_factory):
+    loop = loop_factory(
+        alw.Dataset(toy.images, list(toy.classes)), workshop.LineLearner(), "margin", None, 4
+    )
+    for i in [0, 1, 2, 3, 4, 5]:
+        loop.commit(i, alw.Label(int(toy.labels[i])))
+    loop.wait()
+    marked = workshop.plot_boundary(loop, toy).collections[-1]
+    np.testing.assert_allclose(marked.get_offsets(), toy.points[:6])
+
+
+def test_a_study_plot_has_a_panel_per_seed_and_heuristic(toy):
+    study = workshop.boundary_study(
+        toy, seeds=[0, 1], budget=8, learner=workshop.LineLearner(), progress=False
+    )
+    fig = study.plot()
+    titles = [ax.get_title() for ax in fig.axes]
+    assert len(titles) == 4
+    assert titles[1].startswith("margin, seed 0: off by")
+    assert len(study.plot_errors().patches) == 4
