@@ -58,13 +58,12 @@ def test_the_panel_shows_the_head_of_the_queue_in_the_tasks_mode(two_class, make
 
 
 @pytest.mark.parametrize(("task", "mode"), [("detect", "box"), ("segment", "mask")])
-def test_detection_and_segmentation_use_their_canvas_mode_and_say_the_pool_is_random(
+def test_detection_and_segmentation_use_their_canvas_mode_and_start_in_random_order(
     gray_images, make_panel, task, mode
 ):
     panel = make_panel(gray_images, task=task)
     assert panel.canvas.mode == mode
-    assert "no model for this task yet, so images come in random order" in panel.header.value
-    assert panel.heuristic_picker.disabled
+    assert "picked at random: there is no model yet" in panel.header.value
 
 
 def test_a_digit_key_labels_and_submits_in_classify_mode(two_class, make_panel):

@@ -325,3 +325,60 @@ def test_compare_plots_detection_curves_against_boxes_drawn():
     svg = result.svg(x="boxes")
     assert "boxes drawn" in svg
     assert "test mAP (mean ± std)" in svg
+
+
+@pytest.fixture
+def boxes_panel(boxes_loop):
+    panel = alw.Panel(boxes_loop())
+    panel.debounce = 0.0
+    yield panel
+    panel.close()
+
+
+def accept_all_drafts(panel):
+    canvas = panel.canvas
+    content = {
+        "kind": "boxes",
+        "image_id": canvas.image_id,
+        "boxes": [*canvas.boxes, *canvas.drafts],
+        "drafts": [],
+    }
+    canvas.comm.handle_msg(
+        {"content": {"data": {"method": "custom", "content": content}}, "buffers": []}
+    )
+
+
+def test_submitting_with_open_drafts_is_refused_and_says_what_to_do(boxes_panel):
+    i = boxes_panel.current
+    assert boxes_panel.submit() is None
+    assert "model drafts are neither accepted nor deleted" in boxes_panel.error_line.value
+    assert boxes_panel.loop.dataset.annotation(i) is None
+
+
+def test_enter_with_no_boxes_is_refused_naming_the_no_objects_key(boxes_panel):
+    canvas = boxes_panel.canvas
+    canvas.load(np.zeros((20, 30, 3), np.uint8))
+    assert boxes_panel.submit() is None
+    assert "press N (No objects)" in boxes_panel.error_line.value
+
+
+def test_n_labels_an_image_with_no_objects_on_purpose(boxes_panel):
+    boxes_panel.canvas.load(np.zeros((20, 30, 3), np.uint8))
+    i = boxes_panel.current
+    boxes_panel.handle_key({"key": "n"})
+    assert len(boxes_panel.loop.dataset.annotation(i)) == 0
+
+
+def test_no_objects_is_refused_while_the_image_has_boxes(boxes_panel):
+    i = boxes_panel.current
+    assert boxes_panel.submit_no_objects() is None
+    assert "the image has boxes" in boxes_panel.error_line.value
+    assert boxes_panel.loop.dataset.annotation(i) is None
+
+
+def test_accepted_drafts_submit_as_the_boxes_shown(boxes_panel):
+    i = boxes_panel.current
+    accept_all_drafts(boxes_panel)
+    shown = [b["xyxy"] for b in boxes_panel.canvas.boxes]
+    assert boxes_panel.submit() == i
+    assert boxes_panel.loop.dataset.annotation(i).xyxy.tolist() == shown

@@ -68,6 +68,14 @@ BINDINGS: tuple[Binding, ...] = (
         DIGITS,
     ),
     Binding("Enter", "submit", "panel", "submit", ("Enter",)),
+    Binding(
+        "N",
+        "no_objects",
+        "panel",
+        "submit: no objects here (no boxes, on purpose)",
+        ("n", "Shift+n"),
+        ("box",),
+    ),
     Binding("S", "skip", "panel", "skip the image", ("s", "Shift+s")),
     Binding("Z", "undo_submit", "panel", "undo the last submit or skip", ("z", "Shift+z")),
     # The canvas's keys (js/canvas.js, through Canvas.keymap).
@@ -143,7 +151,7 @@ def bindings(where: Where) -> tuple[Binding, ...]:
     return tuple(b for b in BINDINGS if b.where == where)
 
 
-def action_for(event: Mapping[str, Any], where: Where) -> str | None:
+def action_for(event: Mapping[str, Any], where: Where, mode: str | None = None) -> str | None:
     """Return the action a keydown triggers in the panel or the canvas, or None.
 
     Parameters
@@ -152,9 +160,18 @@ def action_for(event: Mapping[str, Any], where: Where) -> str | None:
         The keydown's fields (see ``chord``).
     where
         ``"panel"`` or ``"canvas"``.
+    mode
+        The canvas mode: a binding acts only in its modes. None: any mode.
     """
     pressed = chord(event)
-    return next((b.action for b in bindings(where) if pressed in b.keys), None)
+    return next(
+        (
+            b.action
+            for b in bindings(where)
+            if pressed in b.keys and (mode is None or mode in b.modes)
+        ),
+        None,
+    )
 
 
 def class_index(key: str) -> int | None:
@@ -173,7 +190,7 @@ def canvas_keymap() -> list[dict[str, Any]]:
 
 def _where(binding: Binding) -> str:
     if binding.where == "panel":
-        return "panel (hover it)"
+        return "panel (hover it)" if binding.modes == MODES else "panel, box mode"
     if binding.modes == MODES:
         return "canvas"
     return f"canvas, {' / '.join(binding.modes)} mode"

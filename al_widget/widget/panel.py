@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 import ipywidgets as widgets
+import numpy as np
 from ipyevents import Event
 
 from .. import heuristics
@@ -77,6 +78,9 @@ class Panel(widgets.VBox):
             description="Submit", button_style="success", icon="check"
         )
         self.skip_button = widgets.Button(description="Skip", icon="forward")
+        self.no_objects_button = widgets.Button(
+            description="No objects", icon="ban", tooltip="nothing to box in this image (N)"
+        )
         self.undo_button = widgets.Button(description="Undo last submit", icon="undo")
         self.error_line = widgets.HTML()
         self.progress = widgets.FloatProgress(value=0.0, min=0.0, max=1.0, description="idle")
@@ -97,6 +101,7 @@ class Panel(widgets.VBox):
 
         self.submit_button.on_click(lambda _: self.submit())
         self.skip_button.on_click(lambda _: self.skip())
+        self.no_objects_button.on_click(lambda _: self.submit_no_objects())
         self.undo_button.on_click(lambda _: self.undo())
         self.picker.observe(self._on_pick, "value")
         self.heuristic_picker.observe(self._on_heuristic, "value")
@@ -132,7 +137,11 @@ class Panel(widgets.VBox):
             )
             widgets.link((opacity, "value"), (self.canvas, "opacity"))
             tools.append(opacity)
-        buttons = widgets.HBox([self.submit_button, self.skip_button, self.undo_button])
+        deliberate = [self.no_objects_button] if self.task == "detect" else []
+        buttons = widgets.HBox(
+            [self.submit_button, *deliberate, self.skip_button, self.undo_button],
+            layout=widgets.Layout(flex_flow="row wrap"),
+        )
         left = widgets.VBox(
             [
                 self.header,
@@ -169,23 +178,48 @@ class Panel(widgets.VBox):
     def submit(self) -> int | None:
         """Commit what the canvas and picker hold for the current image; returns its index."""
         with self._lock:
-            i = self.current
-            if i is None:
-                return None
-            if time.monotonic() - self._shown_at < self.debounce:
-                self._say_error("ignored a second submit right after the last one (double click?)")
+            if self.current is None or self._double_submit():
                 return None
             try:
-                annotation = self.loop.commit(i, self._annotation())
-            except (ValueError, IndexError, OSError, RuntimeError) as error:
-                # Bad input, a full disk, a closed loop: the label was not kept, and the panel says why.
+                annotation = self._annotation()
+            except ValueError as error:
                 self._say_error(f"not submitted: {error}")
                 return None
-            self._submitted.append((i, annotation))
-            self._say_error("")
-            self._advance()
-            self._refresh_state()
-            return i
+            return self._commit(annotation)
+
+    def _double_submit(self) -> bool:
+        if time.monotonic() - self._shown_at < self.debounce:
+            self._say_error("ignored a second submit right after the last one (double click?)")
+            return True
+        return False
+
+    def _commit(self, annotation: Annotation) -> int | None:
+        # Caller holds the lock and has a current image.
+        i = self.current
+        assert i is not None
+        try:
+            stored = self.loop.commit(i, annotation)
+        except (ValueError, IndexError, OSError, RuntimeError) as error:
+            # Bad input, a full disk, a closed loop: the label was not kept, and the panel says why.
+            self._say_error(f"not submitted: {error}")
+            return None
+        self._submitted.append((i, stored))
+        self._say_error("")
+        self._advance()
+        self._refresh_state()
+        return i
+
+    def submit_no_objects(self) -> int | None:
+        """Label the current detection image as holding no objects (an empty box list), on purpose."""
+        with self._lock:
+            if self.task != "detect" or self.current is None or self._double_submit():
+                return None
+            if len(self.canvas.boxes) or len(self.canvas.drafts):
+                self._say_error(
+                    "not submitted as no objects: the image has boxes; delete them first"
+                )
+                return None
+            return self._commit(Boxes(np.zeros((0, 4)), []))
 
     def skip(self) -> int | None:
         """Skip the current image; it leaves the queue."""
@@ -236,8 +270,13 @@ class Panel(widgets.VBox):
             if self.task == "classify":
                 self.submit()
             return
-        act = {"submit": self.submit, "skip": self.skip, "undo_submit": self.undo}
-        action = keys.action_for(event, "panel")
+        act = {
+            "submit": self.submit,
+            "no_objects": self.submit_no_objects,
+            "skip": self.skip,
+            "undo_submit": self.undo,
+        }
+        action = keys.action_for(event, "panel", MODES[self.task])
         if action in act:
             act[action]()
 
@@ -308,6 +347,16 @@ class Panel(widgets.VBox):
             return Label(self.dataset.classes[self.picker.value])
         if self.task == "detect":
             xyxy, labels = self.canvas.box_array()
+            open_drafts = len(self.canvas.drafts)
+            if open_drafts:
+                raise ValueError(
+                    f"{open_drafts} model drafts are neither accepted nor deleted: "
+                    "accept them (A, or Shift+A for all) or delete them (Del) first"
+                )
+            if not len(xyxy):
+                raise ValueError(
+                    "no boxes: draw some, or press N (No objects) if there is nothing to box here"
+                )
             return Boxes(xyxy, [int(v) for v in labels])
         return Mask(self.canvas.mask_array())
 

@@ -75,14 +75,23 @@ def test_drafts_accepted_moved_and_deleted_are_submitted_as_the_boxes_shown(page
     state = panel.wait(lambda s: len(s["drafts"]) == 1)
     assert state["drafts"] == [left]
     assert state["rejected"] == []
-    at_submit = state["boxes"]
     # The last draft stays dashed and marked "?": the status line counts it apart from the boxes.
     assert "2 boxes, 1 drafts" in panel.status()
     harness.screenshot(page, "drafts_before_submit", panel.root)
 
+    # Enter with a draft still open is refused: the user decides on every model box.
+    page.keyboard.press("Enter")
+    state = panel.wait(lambda s: "neither accepted nor deleted" in s["error"])
+    assert str(i) not in state["labels"]
+    assert state["current"] == i
+
+    page.mouse.click(*panel.at(30, 72))  # the last draft: delete it too
+    page.keyboard.press("Delete")
+    state = panel.wait(lambda s: s["drafts"] == [])
+    at_submit = state["boxes"]
     page.keyboard.press("Enter")
     state = panel.wait(lambda s: str(i) in s["labels"])
-    # Exactly the boxes shown at submit; the draft never accepted is not stored.
+    # Exactly the boxes shown at submit.
     assert state["labels"][str(i)] == {
         "xyxy": [b["xyxy"] for b in at_submit],
         "labels": [b["label"] for b in at_submit],
