@@ -125,7 +125,10 @@ def named(
             ) from None
         fetch_weights(name, chosen.url, download_timeout)
         net = models.get_model(name, weights=chosen)
-    family_of(net)
+    if family_of(net) == TWO_STAGE and net.roi_heads.has_mask():
+        # trained on boxes only: Mask R-CNN without its mask branch is a Faster R-CNN
+        net.roi_heads.mask_roi_pool = net.roi_heads.mask_head = None
+        net.roi_heads.mask_predictor = None
     _set_classes(net, n_classes)
     net.transform = _prepared(net.transform)
     _add_dropout(net, dropout)

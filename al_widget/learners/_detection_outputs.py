@@ -95,7 +95,7 @@ def _two_stage(
                 ]
             )  # (I, P, C + 1)
     probs_all = torch.softmax(logits, -1)
-    boxes_all = heads.box_coder.decode(codes, proposals)  # (P, C + 1, 4)
+    boxes_all = heads.box_coder.decode(codes, proposals).reshape(len(codes), -1, 4)  # (P, C + 1, 4)
     results = []
     start = 0
     for props, size in zip(proposals, batch.image_sizes, strict=True):
