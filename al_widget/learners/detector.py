@@ -23,7 +23,7 @@ _PREDICT_BATCH = 16
 class Detector(ParamsMixin):
     """An object detector with MC dropout that keeps training between rounds.
 
-    By default a tiny FCOS (about 0.24 M parameters: six 3x3 convolutions from 32 to 64
+    By default a tiny FCOS (about 0.26 M parameters: six 3x3 convolutions from 32 to 64
     channels down to one stride-8 feature map, and a two-convolution FCOS head) trained from
     scratch; it learns simple objects in well under a minute on a CPU. Any torchvision
     detection model of the FCOS, RetinaNet, Faster R-CNN or Mask R-CNN families can be named
