@@ -1,0 +1,661 @@
+"""The default segmentation learner: a small U-Net with MC dropout in its head, or a torchvision model."""
+
+from __future__ import annotations
+
+import copy
+import os
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .base import Cancelled, ParamsMixin, Progress, ShouldStop
+from .classifier import _check_int
+
+UNET = "unet"
+_MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+_STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+_DOWNLOAD_TIMEOUT_S = 20.0
+_DOWNLOAD_CHUNK = 1 << 20
+
+
+def _block(cin: int, cout: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, padding=1, bias=False),
+        nn.BatchNorm2d(cout),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(cout, cout, 3, padding=1, bias=False),
+        nn.BatchNorm2d(cout),
+        nn.ReLU(inplace=True),
+    )
+
+
+class UNet(nn.Module):
+    """A U-Net of three levels with batch norm, and a dropout + 1x1 convolution head.
+
+    ``backbone(x)`` gives (N, width, H, W) features at the input's size (any size: it pads
+    to a multiple of 8 and crops back); ``classifier`` maps them to class logits.
+
+    Parameters
+    ----------
+    n_classes : int
+        Output channels of the head.
+    width : int, default 8
+        Channels of the first level; each level below doubles them (the bottom has 8 times as many).
+    dropout : float, default 0.2
+        Probability of the `Dropout2d` before the head's 1x1 convolution.
+    """
+
+    def __init__(self, n_classes: int, width: int = 8, dropout: float = 0.2) -> None:
+        super().__init__()
+        self.backbone = _UNetBody(width)
+        self.classifier = nn.Sequential(nn.Dropout2d(dropout), nn.Conv2d(width, n_classes, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.backbone(x))
+
+
+class _UNetBody(nn.Module):
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        w = [width, 2 * width, 4 * width, 8 * width]
+        self.down = nn.ModuleList([_block(3, w[0]), _block(w[0], w[1]), _block(w[1], w[2])])
+        self.bottom = _block(w[2], w[3])
+        self.up = nn.ModuleList(nn.ConvTranspose2d(w[k + 1], w[k], 2, stride=2) for k in range(3))
+        self.merge = nn.ModuleList(_block(2 * w[k], w[k]) for k in range(3))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        height, width = x.shape[-2:]
+        x = F.pad(x, (0, -width % 8, 0, -height % 8))
+        skips = []
+        for block in self.down:
+            x = block(x)
+            skips.append(x)
+            x = F.max_pool2d(x, 2)
+        x = self.bottom(x)
+        for k in (2, 1, 0):
+            x = self.merge[k](torch.cat([skips[k], self.up[k](x)], dim=1))
+        return x[..., :height, :width]
+
+
+class Segmenter(ParamsMixin):
+    """A per-pixel classifier with MC dropout: a small U-Net by default, or a torchvision model.
+
+    The default network is a U-Net of width 8 (three levels, batch norm, about 0.12 M
+    parameters) trained from scratch: on a CPU it learns simple scenes in a minute or two,
+    where larger models that need pretrained weights still predict background everywhere.
+    Every image is resized to ``input_size`` by ``input_size`` (the aspect ratio is not kept),
+    for training and prediction alike; the probabilities come at that working resolution.
+    For MC dropout, the network runs once and only its head (dropout and the last layer) is
+    sampled `mc_samples` times, so sampling costs little.
+
+    Each `fit` trains on every label given. With `warm_start` (the default) it goes on from
+    the previous fit's weights; either way the new weights are trained on a copy and replace
+    the fitted ones only when training completes, so a cancelled or failed fit keeps the
+    previous model. The parameters follow scikit-learn's conventions: they are stored as given
+    and checked by `fit`; `get_params`, `set_params` and `al_widget.learners.clone` work on
+    them.
+
+    Parameters
+    ----------
+    n_classes : int
+        The number of classes C, at least 2, class 0 the background; targets hold class ids
+        in ``0 .. C - 1``.
+    model : str, default "unet"
+        "unet" for the small U-Net, or the name of a torchvision segmentation model, such as
+        "lraspp_mobilenet_v3_large", "deeplabv3_mobilenet_v3_large" or "fcn_resnet50" (see
+        ``torchvision.models.list_models(module=torchvision.models.segmentation)``). Its last
+        layers get C outputs.
+    weights : str or path-like, optional
+        The initial weights. None: random (torchvision models get no pretrained backbone
+        either). A torchvision weights name for `model` such as "DEFAULT" or
+        "COCO_WITH_VOC_LABELS_V1": downloaded once into torch's cache (``$TORCH_HOME``), the
+        class layers replaced by new ones for C classes. A path (`pathlib.Path`, or a string
+        with a path separator or ending in ``.pt`` / ``.pth``): a state dict of the same
+        architecture, for instance saved from a fitted Segmenter's ``net_``; class layers of
+        another number of classes are replaced. Used by the first fit, and by every fit
+        without `warm_start`.
+    width : int, default 8
+        The U-Net's channels at full resolution (doubling at each of its three levels below).
+        Only for the U-Net.
+    dropout : float, default 0.2
+        Probability of the channel dropout (`torch.nn.Dropout2d`) on the features entering
+        the head, in [0, 1); what `predict_proba` samples when ``mc_samples > 1``. A
+        torchvision head's own dropout layers are sampled too.
+    input_size : int, default 128
+        The side of the square working resolution every image is resized to.
+    epochs : int, default 20
+        Passes over the labeled images per fit, before `min_steps` and `max_steps` apply.
+    min_steps : int, default 150
+        The fewest optimizer steps per fit, so that small label sets still train enough.
+    max_steps : int, default 400
+        The most optimizer steps per fit, which bounds a round's time; it wins over
+        `min_steps` when smaller.
+    batch_size : int, default 8
+        Images per optimizer step (all of them when fewer are labeled).
+    lr : float, default 1e-2
+        Peak learning rate of AdamW under a one-cycle schedule.
+    weight_decay : float, default 1e-4
+        AdamW's weight decay.
+    flip : bool, default True
+        Flip training images (and their class maps) left-right at random.
+    warm_start : bool, default True
+        Go on training the previous fit's network; when False, or when the architecture
+        parameters changed since, a fit starts from `weights`.
+    device : str or torch.device, optional
+        Where to train and predict, such as ``"cpu"`` or ``"cuda:1"``. None: the GPU when
+        torch sees one, else the CPU; chosen at each fit.
+    seed : int, default 0
+        Seeds the weights, batch order and flips; fit number k (from 0) uses ``seed + k``.
+
+    Attributes
+    ----------
+    net_ : torch.nn.Module
+        The trained network: a `UNet`, or the torchvision model (without its auxiliary head).
+    device_ : torch.device
+        The device `net_` lives on.
+    input_size_ : tuple of (int, int)
+        The (height, width) working resolution of the last fit.
+    n_fits_ : int
+        How many fits completed; the next fit is seeded with ``seed + n_fits_``.
+    n_steps_ : int
+        Optimizer steps of the last fit.
+
+    Examples
+    --------
+    >>> data = al_widget.datasets.shapes(64, task="segment")
+    >>> maps = [mask.class_map for mask in data.masks]
+    >>> model = Segmenter(4, max_steps=50).fit(list(data.images), maps)
+    >>> probs = model.predict_proba(list(data.images[:2]), mc_samples=8)
+    >>> len(probs), probs[0].shape
+    (2, (4, 128, 128, 8))
+    """
+
+    task = "segment"
+
+    net_: nn.Module
+    device_: torch.device
+    input_size_: tuple[int, int]
+    n_fits_: int
+    n_steps_: int
+
+    def __init__(
+        self,
+        n_classes: int,
+        *,
+        model: str = UNET,
+        weights: str | os.PathLike[str] | None = None,
+        width: int = 8,
+        dropout: float = 0.2,
+        input_size: int = 128,
+        epochs: int = 20,
+        min_steps: int = 150,
+        max_steps: int = 400,
+        batch_size: int = 8,
+        lr: float = 1e-2,
+        weight_decay: float = 1e-4,
+        flip: bool = True,
+        warm_start: bool = True,
+        device: str | torch.device | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.n_classes = n_classes
+        self.model = model
+        self.weights = weights
+        self.width = width
+        self.dropout = dropout
+        self.input_size = input_size
+        self.epochs = epochs
+        self.min_steps = min_steps
+        self.max_steps = max_steps
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.flip = flip
+        self.warm_start = warm_start
+        self.device = device
+        self.seed = seed
+
+    # -- fitting -------------------------------------------------------------------------------
+
+    def fit(
+        self,
+        images: Sequence[np.ndarray],
+        targets: Sequence[np.ndarray],
+        progress: Progress = lambda fraction: None,
+        should_stop: ShouldStop = lambda: False,
+    ) -> Segmenter:
+        """Train on images and their class maps; the fitted state changes only when training completes.
+
+        Parameters
+        ----------
+        images : sequence of numpy.ndarray
+            (H_i, W_i, 3) uint8 RGB images, at least one; sizes may differ (an (N, H, W, 3)
+            array works too).
+        targets : sequence of numpy.ndarray
+            Per image, its (H_i, W_i) class map of ids in ``0 .. n_classes - 1`` (or a
+            `al_widget.Mask`).
+        progress : callable, optional
+            Called with the fraction of training done after every step, ending with 1.0.
+        should_stop : callable, optional
+            Asked before every step (and while downloading weights); when it returns True,
+            training stops with `Cancelled`.
+
+        Returns
+        -------
+        Segmenter
+            self, fitted.
+
+        Raises
+        ------
+        Cancelled
+            When `should_stop()` returned True; the previous fit (if any) is kept.
+        ValueError
+            For an invalid parameter, or images and targets that do not match.
+        RuntimeError
+            When pretrained `weights` cannot be fetched.
+        """
+        self._check_params()
+        x, y = self._training_set(images, targets)
+        device = _choose_device(self.device)
+        n_fits = getattr(self, "n_fits_", 0)
+        previous = getattr(self, "net_", None)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed + n_fits)
+            if (
+                self.warm_start
+                and previous is not None
+                and self._architecture() == getattr(self, "_architecture_", None)
+            ):
+                net = copy.deepcopy(previous)
+            else:
+                net = self._build(should_stop)
+            net = net.to(device)
+            steps = self._train(net, x, y, device, progress, should_stop)
+        net.eval()
+        self.net_, self.device_ = net, device
+        self.input_size_ = (self.input_size, self.input_size)
+        self.n_fits_, self.n_steps_ = n_fits + 1, steps
+        self._architecture_ = self._architecture()
+        return self
+
+    def _check_params(self) -> None:
+        _check_int("n_classes", self.n_classes, 2)
+        if self.n_classes > 256:
+            raise ValueError(
+                f"n_classes must be at most 256 (class maps are uint8), got {self.n_classes}"
+            )
+        for name in ("width", "input_size", "epochs", "min_steps", "max_steps", "batch_size"):
+            _check_int(name, getattr(self, name), 1)
+        _check_int("seed", self.seed, None)
+        if not isinstance(self.model, str) or not self.model:
+            raise ValueError(
+                f"model must be 'unet' or a torchvision model name, got {self.model!r}"
+            )
+        if not self.lr > 0:
+            raise ValueError(f"lr must be positive, got {self.lr!r}")
+        if not self.weight_decay >= 0:
+            raise ValueError(f"weight_decay must be at least 0, got {self.weight_decay!r}")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+
+    def _architecture(self) -> tuple[Any, ...]:
+        """The parameters that shape the network: a warm start needs them unchanged."""
+        return (self.model, self.n_classes, self.width, self.dropout)
+
+    def _training_set(
+        self, images: Sequence[np.ndarray], targets: Sequence[np.ndarray]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Images as (N, 3, s, s) uint8 and class maps as (N, s, s) int64, s = input_size."""
+        if len(images) != len(targets) or len(images) == 0:
+            raise ValueError(
+                f"need one class map per image and at least one image, got {len(images)} images "
+                f"and {len(targets)} class maps"
+            )
+        size = (self.input_size, self.input_size)
+        xs, ys = [], []
+        for k, (image, target) in enumerate(zip(images, targets, strict=True)):
+            array = _check_image(image, k)
+            class_map = np.asarray(getattr(target, "class_map", target))
+            if class_map.shape != array.shape[:2]:
+                raise ValueError(
+                    f"class map {k} has shape {class_map.shape} but its image is "
+                    f"{array.shape[:2]} (H, W)"
+                )
+            if class_map.dtype.kind not in "iub":
+                raise ValueError(
+                    f"class map {k} must hold integer class ids, got {class_map.dtype}"
+                )
+            if class_map.min() < 0 or class_map.max() >= self.n_classes:
+                raise ValueError(
+                    f"class map {k} holds ids {class_map.min()}..{class_map.max()}, outside "
+                    f"0..{self.n_classes - 1}"
+                )
+            xs.append(_resize_image(array, size).round().clamp_(0, 255).to(torch.uint8))
+            t = torch.from_numpy(class_map.astype(np.uint8))[None, None].float()
+            ys.append(F.interpolate(t, size=size, mode="nearest")[0, 0].long())
+        return torch.cat(xs), torch.stack(ys)
+
+    def _build(self, should_stop: ShouldStop) -> nn.Module:
+        """A new network for `model`, with `weights` loaded."""
+        if self.model == UNET:
+            net: nn.Module = UNet(self.n_classes, self.width, self.dropout)
+            if self.weights is not None:
+                if not _is_path(self.weights):
+                    raise ValueError(
+                        f"weights for the U-Net must be None or a path to a state dict, got "
+                        f"{self.weights!r}; named pretrained weights exist for torchvision models "
+                        "(model='lraspp_mobilenet_v3_large', ...)"
+                    )
+                _load_matching(
+                    net, _read_state_dict(self.weights), self.n_classes, str(self.weights)
+                )
+            return net
+        return _torchvision_model(self.model, self.weights, self.n_classes, should_stop)
+
+    def _train(
+        self,
+        net: nn.Module,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        device: torch.device,
+        progress: Progress,
+        should_stop: ShouldStop,
+    ) -> int:
+        n = len(x)
+        batch = min(self.batch_size, n)
+        steps = int(np.clip(self.epochs * -(-n // batch), self.min_steps, self.max_steps))
+        optimizer = torch.optim.AdamW(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=self.lr, total_steps=steps)
+        net.train()
+        order, cursor = torch.randperm(n), 0
+        for step in range(steps):
+            if should_stop():
+                raise Cancelled(f"training stopped at step {step} of {steps}")
+            if cursor + batch > n:
+                order, cursor = torch.randperm(n), 0
+            picked = order[cursor : cursor + batch]
+            cursor += batch
+            xb, yb = x[picked].to(device), y[picked].to(device)
+            if self.flip:
+                flipped = torch.rand(batch) < 0.5
+                xb[flipped] = xb[flipped].flip(-1)
+                yb[flipped] = yb[flipped].flip(-1)
+            features = _part(net, "backbone")(_normalise(xb))
+            logits = _head(net, features, _part(net, "classifier"), self.dropout, xb.shape[-2:])
+            loss = F.cross_entropy(logits, yb)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            progress((step + 1) / steps)
+        return steps
+
+    # -- prediction ----------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def predict_proba(
+        self, images: Sequence[np.ndarray], mc_samples: int = 1, batch_size: int = 16
+    ) -> list[np.ndarray]:
+        """Per image, class probabilities (C, h, w, I) at the working resolution, I = mc_samples.
+
+        Parameters
+        ----------
+        images : sequence of numpy.ndarray
+            (H_i, W_i, 3) uint8 RGB images of any sizes (an (N, H, W, 3) array works too);
+            each is resized to ``input_size_``.
+        mc_samples : int, default 1
+            With 1, one deterministic pass; with more, the head's dropout is sampled that many
+            times on the same features (MC dropout).
+        batch_size : int, default 16
+            Images per forward pass.
+
+        Returns
+        -------
+        list of numpy.ndarray
+            One float32 array per image, shape (n_classes, h, w, mc_samples) with (h, w) =
+            ``input_size_``, summing to 1 over the classes.
+        """
+        net = getattr(self, "net_", None)
+        if net is None:
+            raise RuntimeError("this Segmenter is not fitted yet: call fit first")
+        if isinstance(mc_samples, bool) or not isinstance(mc_samples, (int, np.integer)):
+            raise TypeError(f"mc_samples must be an int, got {mc_samples!r}")
+        if mc_samples < 1:
+            raise ValueError(f"mc_samples must be >= 1, got {mc_samples}")
+        size = self.input_size_
+        sampler = _sampling_head(net, self.dropout) if mc_samples > 1 else None
+        out: list[np.ndarray] = []
+        for start in range(0, len(images), batch_size):
+            chunk = [
+                _check_image(image, start + k)
+                for k, image in enumerate(images[start : start + batch_size])
+            ]
+            x = torch.cat([_resize_image(image, size) for image in chunk]).to(self.device_)
+            features = _part(net, "backbone")(_normalise(x))
+            if sampler is None:
+                probs = F.softmax(_head(net, features, _part(net, "classifier"), 0.0, size), 1)[
+                    ..., None
+                ]
+            else:
+                probs = torch.stack(
+                    [
+                        F.softmax(_head(net, features, sampler, self.dropout, size), 1)
+                        for _ in range(mc_samples)
+                    ],
+                    dim=-1,
+                )
+            out.extend(probs.float().cpu().numpy())
+        return out
+
+
+# -- images ------------------------------------------------------------------------------------
+
+
+def _check_image(image: Any, k: int) -> np.ndarray:
+    array = np.asarray(image)
+    if array.ndim != 3 or array.shape[2] != 3 or 0 in array.shape or array.dtype != np.uint8:
+        raise ValueError(
+            f"image {k} must be an (H, W, 3) uint8 RGB array, got shape {array.shape} and "
+            f"dtype {array.dtype}"
+        )
+    return array
+
+
+def _resize_image(image: np.ndarray, size: tuple[int, int]) -> torch.Tensor:
+    """An (H, W, 3) uint8 image as a (1, 3, *size) float tensor of values in [0, 255]."""
+    x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].float()
+    if tuple(x.shape[-2:]) != size:
+        x = F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=True)
+    return x
+
+
+def _normalise(x: torch.Tensor) -> torch.Tensor:
+    """Pixel values in [0, 255] normalised as torchvision's pretrained models expect."""
+    mean, std = _MEAN.to(x.device), _STD.to(x.device)
+    return (x.float() / 255 - mean) / std
+
+
+# -- heads -------------------------------------------------------------------------------------
+
+
+def _head(
+    net: nn.Module,
+    features: Any,
+    head: Callable[..., Any],
+    dropout: float,
+    size: Sequence[int],
+) -> torch.Tensor:
+    """Class logits at `size` from the backbone's features through `head`.
+
+    A torchvision model's features get channel dropout first (while training, and when
+    sampling); the U-Net's dropout is the first layer of its head.
+    """
+    if not isinstance(net, UNet):
+        sampled = dropout > 0 and (net.training or head is not _part(net, "classifier"))
+        if sampled:
+            features = {key: F.dropout2d(value, dropout, True) for key, value in features.items()}
+        features = features if _takes_feature_dict(net) else features["out"]
+    logits = head(features)
+    if tuple(logits.shape[-2:]) != tuple(size):
+        logits = F.interpolate(logits, size=tuple(size), mode="bilinear", align_corners=False)
+    return logits
+
+
+def _sampling_head(net: nn.Module, dropout: float) -> Callable[[Any], torch.Tensor]:
+    """The network's head with its dropout sampling, leaving the network itself as it is."""
+    if isinstance(net, UNet):
+        conv = net.classifier[1]
+        return lambda features: conv(F.dropout2d(features, dropout, True))
+    head = copy.deepcopy(_part(net, "classifier"))
+    head.eval()
+    for module in head.modules():
+        if isinstance(module, nn.modules.dropout._DropoutNd):
+            module.train()
+    return head
+
+
+def _part(net: nn.Module, name: str) -> nn.Module:
+    """The network's ``backbone`` or ``classifier``."""
+    part = getattr(net, name)
+    assert isinstance(part, nn.Module)
+    return part
+
+
+def _takes_feature_dict(net: nn.Module) -> bool:
+    """Whether the head reads the backbone's whole feature dict (LR-ASPP) or its "out"."""
+    from torchvision.models.segmentation import LRASPP
+
+    return isinstance(net, LRASPP)
+
+
+# -- torchvision models and weights ------------------------------------------------------------
+
+
+def _torchvision_model(
+    name: str, weights: Any, n_classes: int, should_stop: ShouldStop
+) -> nn.Module:
+    """The torchvision segmentation model `name` for `n_classes`, with `weights` loaded."""
+    from torchvision.models import get_model, get_model_weights, list_models, segmentation
+
+    known = list_models(module=segmentation)
+    if name not in known:
+        raise ValueError(
+            f"unknown segmentation model {name!r}; choose 'unet' or one of torchvision's: {known}"
+        )
+    net = get_model(name, weights=None, weights_backbone=None, num_classes=n_classes)
+    if getattr(net, "aux_classifier", None) is not None:
+        net.aux_classifier = None
+    if weights is None:
+        return net
+    if _is_path(weights):
+        _load_matching(net, _read_state_dict(weights), n_classes, str(weights))
+        return net
+    choices = get_model_weights(name)
+    key = str(weights).rsplit(".", 1)[-1]
+    if key not in choices.__members__:
+        raise ValueError(
+            f"unknown weights {weights!r} for {name}; choose one of "
+            f"{list(choices.__members__)}, a path to a state dict, or None"
+        )
+    url = choices[key].url
+    state = _read_state_dict(_fetch(url, name, weights, should_stop))
+    _load_matching(net, state, n_classes, url)
+    return net
+
+
+def _fetch(url: str, name: str, weights: Any, should_stop: ShouldStop) -> Path:
+    """The file at `url` in torch's checkpoint cache, downloaded there once; no retries."""
+    target = Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(url)
+    if target.is_file():
+        return target
+    partial = target.with_name(target.name + ".partial")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with (
+            urllib.request.urlopen(url, timeout=_DOWNLOAD_TIMEOUT_S) as response,
+            open(partial, "wb") as file,
+        ):
+            while chunk := response.read(_DOWNLOAD_CHUNK):
+                if should_stop():
+                    raise Cancelled(f"stopped while downloading {url}")
+                file.write(chunk)
+        partial.replace(target)
+    except (OSError, urllib.error.URLError, ValueError) as error:
+        raise RuntimeError(
+            f"cannot fetch the pretrained weights {weights!r} of {name} from {url} ({error}). "
+            f"Without network access: train from scratch with weights=None, pass the path of "
+            f"a state dict saved beforehand (weights='/path/to/{os.path.basename(url)}'; "
+            f"torch looks in {target.parent} first), or use the default U-Net "
+            f"(model='unet'), which needs no pretrained weights"
+        ) from error
+    finally:
+        partial.unlink(missing_ok=True)
+    return target
+
+
+def _is_path(weights: Any) -> bool:
+    if isinstance(weights, os.PathLike):
+        return True
+    return isinstance(weights, str) and (
+        os.sep in weights or "/" in weights or weights.endswith((".pt", ".pth"))
+    )
+
+
+def _read_state_dict(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"no state dict at {os.fspath(path)!r}")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
+        state = state["state_dict"]
+    if not isinstance(state, dict):
+        raise ValueError(f"{os.fspath(path)!r} holds a {type(state).__name__}, not a state dict")
+    return state
+
+
+def _load_matching(
+    net: nn.Module, state: dict[str, torch.Tensor], n_classes: int, source: str
+) -> None:
+    """Load `state` into `net`; class layers of another number of classes stay new.
+
+    Auxiliary-head entries are ignored. Anything else that does not fit is an error: the
+    state dict is of another architecture.
+    """
+    own = net.state_dict()
+    kept: dict[str, torch.Tensor] = {}
+    wrong = []
+    for key, value in state.items():
+        if key.startswith("aux_classifier."):
+            continue
+        if key not in own:
+            wrong.append(f"{key} (not in the model)")
+        elif own[key].shape == value.shape:
+            kept[key] = value
+        elif own[key].shape[0] != n_classes or own[key].shape[1:] != value.shape[1:]:
+            wrong.append(f"{key} {tuple(value.shape)} (model: {tuple(own[key].shape)})")
+    missing = [key for key in own if key not in state and not key.endswith("num_batches_tracked")]
+    if wrong or missing:
+        shown = (wrong + [f"{key} (missing)" for key in missing])[:5]
+        raise ValueError(
+            f"the state dict from {source} does not fit {type(net).__name__}: "
+            f"{len(wrong) + len(missing)} entries differ, such as {shown}"
+        )
+    net.load_state_dict(kept, strict=False)
+
+
+def _choose_device(device: str | torch.device | None) -> torch.device:
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        raise ValueError(
+            f"device must be None, a torch.device or a name such as 'cpu' or 'cuda:0', "
+            f"got {device!r}"
+        ) from error
