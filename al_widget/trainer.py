@@ -191,11 +191,6 @@ class Trainer:
         """Stop the running round's training at its next batch."""
         self._cancel.set()
 
-    @property
-    def closed(self) -> bool:
-        """True once close() was called."""
-        return self._worker.closing
-
     def check_open(self) -> None:
         """Refuse to go on once closed: no round can run."""
         if self._worker.closing:
