@@ -11,7 +11,6 @@ from ..dataset import Dataset, Snapshot
 from ..learners.base import input_size_of
 from .base import Measured, Progress, Scored, ShouldStop, eval_images
 
-
 MAX_SIDE = 224  # the longest side a learner without its own input size trains at
 
 
