@@ -10,13 +10,20 @@ import numpy as np
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 
 
-def _ticks(low: float, high: float, count: int = 5) -> np.ndarray:
+def _ticks(low: float, high: float, count: int = 5, *, integer: bool = False) -> np.ndarray:
+    """Round tick values from ``low`` to ``high``; whole numbers only when ``integer``."""
     if high <= low:
         return np.array([low])
     raw = (high - low) / count
     step = 10 ** np.floor(np.log10(raw))
     step *= next(m for m in (1, 2, 2.5, 5, 10) if m * step >= raw)
+    if integer:
+        step = max(1.0, float(np.ceil(step)))
     return np.arange(np.ceil(low / step) * step, high + step * 1e-9, step)
+
+
+def _is_integer(values: np.ndarray) -> bool:
+    return bool(values.size) and bool(np.all(np.isfinite(values) & (values == np.round(values))))
 
 
 def line_chart(
@@ -28,7 +35,23 @@ def line_chart(
     height: int = 280,
     title: str = "",
 ) -> str:
-    """An SVG chart with one line (and an optional ±spread band) per named series of (x, y, spread)."""
+    """An SVG chart with one line (and an optional ±spread band) per named series of (x, y, spread).
+
+    The chart sizes to its container: ``width`` 100% of it, at most ``width`` pixels, with the
+    height following the aspect ratio (a ``viewBox``). Whole-number x values (label counts) get
+    whole-number ticks.
+
+    Parameters
+    ----------
+    series
+        Name -> (x, y, spread or None), each a sequence of numbers.
+    x_label, y_label
+        The axis titles.
+    width, height
+        The drawing's size in pixels at full width (its aspect ratio).
+    title
+        A title above the plot; none when empty.
+    """
     left, right, top, bottom = 52, 12, 26 if title else 12, 40
     xs = np.concatenate([np.asarray(x, float) for x, _, _ in series.values()] or [np.zeros(0)])
     ys = np.concatenate(
@@ -42,8 +65,9 @@ def line_chart(
     ys = ys[np.isfinite(ys)]
     x0, x1 = (float(xs.min()), float(xs.max())) if xs.size else (0.0, 1.0)
     y0, y1 = (float(ys.min()), float(ys.max())) if ys.size else (0.0, 1.0)
+    whole_x = _is_integer(xs)
     if x1 == x0:
-        x1 = x0 + 1
+        x0, x1 = (x0 - 1, x1 + 1) if whole_x else (x0 - 0.5, x1 + 0.5)
     if y1 == y0:
         y0, y1 = y0 - 0.05, y1 + 0.05
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -55,15 +79,16 @@ def line_chart(
         return top + (1 - (v - y0) / (y1 - y0)) * plot_h
 
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="100%" viewBox="0 0 {width} {height}" '
+        f'preserveAspectRatio="xMidYMid meet" style="max-width:{width}px;height:auto;display:block" '
+        'font-family="sans-serif" font-size="11">',
         f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="white" stroke="#999"/>',
     ]
     if title:
         out.append(
             f'<text x="{width / 2}" y="16" text-anchor="middle" font-size="13">{escape(title)}</text>'
         )
-    for t in _ticks(x0, x1):
+    for t in _ticks(x0, x1, integer=whole_x):
         out.append(
             f'<text x="{sx(t):.1f}" y="{top + plot_h + 14}" text-anchor="middle">{t:g}</text>'
         )
