@@ -12,11 +12,13 @@
  *   createBoxTool   box mode: draw, select, move, resize, delete, accept predictions; draws boxes
  *   createMaskTool  mask mode: brush, eraser, polygon fill; the mask overlay
  *   createKeymap    key -> action, from the `keymap` trait (filled by al_widget/widget/keys.py)
- *   quietShortcuts  keeps JupyterLab's shortcuts away from the panel around the canvas
+ *   panelKeys       the panel around the canvas: keyboard focus (click it), its keys sent to
+ *                   Python while it has focus, JupyterLab's shortcuts kept away from it
  *   render          builds the DOM; routes model, pointer, wheel and key events to the parts
  * Where a gesture is handled: pointer events in render's onPointerDown / Move / Up, which pass
  * them on to the view (pan), the box tool or the mask tool; the wheel in onWheel; keys in
- * onKeyDown, through the keymap to render's `actions`.
+ * onKeyDown, through the keymap to render's `actions`; the panel's keys in panelKeys.
+ * While the `finished` trait holds a message the canvas shows it and takes no edit.
  *
  * Sync with Python: Python sends the image and what it loaded with it (loaded_boxes,
  * loaded_drafts, loaded_mask) under a new image_id, and the view starts afresh from them. Each
@@ -148,6 +150,15 @@ function readTraits(model) {
     tool: () => /** @type {string} */ (model.get("tool")),
     brushSize: () => Math.max(1, Number(model.get("brush_size")) || 1),
     activeClass: () => Number(model.get("active_class")) | 0,
+    /** The class the brush and polygon paint: never class 0, the background, when others exist. */
+    paintClass() {
+      const k = Number(model.get("active_class")) | 0;
+      return k === 0 && (model.get("classes") || []).length > 1 ? 1 : k;
+    },
+    /** The message shown when there is nothing to edit; "" otherwise. */
+    finished: () => String(model.get("finished") || ""),
+    /** @returns {string[]} the chords of the panel around the canvas */
+    panelKeys: () => model.get("panel_keys") || [],
     opacity: () => clamp(Number(model.get("opacity")), 0, 1),
     /** The most boxes and drafts together that Python accepts for one image. */
     maxBoxes: () => Number(model.get("max_boxes")) || Infinity,
@@ -598,7 +609,8 @@ function createBoxTool({ state, view, traits, history, ctx, send, redraw }) {
 // ---------- mask tool ----------
 
 /**
- * Mask mode: the brush paints the active class (the eraser class 0) along the pointer; the
+ * Mask mode: the brush paints the active class (never class 0, the background: the eraser
+ * paints that) along the pointer; the
  * polygon tool places points and fills the closed polygon. The class map is state.mask; an
  * offscreen canvas holds its colored overlay. Each finished stroke or fill is one undo step
  * and one {kind: "mask"} message carrying the whole map.
@@ -754,7 +766,7 @@ function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
   /** Pointer down with the brush or eraser at image point p: start a stroke. */
   /** @param {number[]} p */
   function paintDown(p) {
-    const value = traits.tool() === "eraser" ? 0 : traits.activeClass();
+    const value = traits.tool() === "eraser" ? 0 : traits.paintClass();
     const { W, H } = state;
     const d = { kind: /** @type {const} */ ("paint"), value, before: state.mask.slice(), dirty: [W, H, 0, 0], last: p };
     grow(d.dirty, paintSegment(p, p, value));
@@ -787,7 +799,7 @@ function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
     state.polygon = [];
     if (pts.length < 3) return;
     const before = mask.slice();
-    const value = traits.activeClass();
+    const value = traits.paintClass();
     const ys = pts.map((p) => p[1]);
     const rowStart = clamp(Math.floor(Math.min(...ys)), 0, H);
     const rowEnd = clamp(Math.ceil(Math.max(...ys)), 0, H);
@@ -856,7 +868,7 @@ function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
   function drawPolygon() {
     const pts = state.polygon;
     if (pts.length === 0) return;
-    ctx.strokeStyle = traits.color(traits.activeClass());
+    ctx.strokeStyle = traits.color(traits.paintClass());
     ctx.lineWidth = 2;
     ctx.beginPath();
     pts.forEach((p, i) => {
@@ -885,7 +897,7 @@ function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
     ctx.stroke();
     ctx.beginPath();
     ctx.arc(pointer[0], pointer[1], r + 1, 0, Math.PI * 2);
-    ctx.strokeStyle = traits.tool() === "eraser" ? "#ffffff" : traits.color(traits.activeClass());
+    ctx.strokeStyle = traits.tool() === "eraser" ? "#ffffff" : traits.color(traits.paintClass());
     ctx.stroke();
   }
 
@@ -961,47 +973,80 @@ function createKeymap() {
   };
 }
 
-// ---------- JupyterLab's shortcuts ----------
+// ---------- the panel's keys ----------
+
+/** @param {EventTarget | null} t whether typing there writes text */
+function isTextField(t) {
+  if (!(t instanceof HTMLElement)) return false;
+  if (t.isContentEditable || t instanceof HTMLTextAreaElement) return true;
+  return t instanceof HTMLInputElement && !["button", "checkbox", "radio", "range"].includes(t.type);
+}
 
 /**
- * The panel around the canvas handles digits, Enter, S and Z (ipyevents): keep JupyterLab's
- * shortcuts quiet over all of it, not only over the stage. Lumino stops looking at the first
- * element carrying the attribute but matches a selector such as `:focus` below it first, so a
- * focused button needs it too. The view may be attached after render. Returns a cleanup.
- * @param {HTMLElement} el
+ * The panel around the canvas (the closest .alw-panel; the view may be attached after render)
+ * takes the keyboard by focus, not by pointer: it is focusable, a click in it (or on the canvas)
+ * gives it focus, and while focus is inside it every key of the `panel_keys` trait goes to
+ * Python as {kind: "key"} and does nothing else, wherever the pointer is. A focused dropdown
+ * inside keeps no printable key (it would pick an option); a text field keeps its typing. The
+ * canvas's own keys are heard first (render's onKeyDown). JupyterLab's shortcuts stay quiet over
+ * the panel: Lumino stops looking at the first element carrying data-lm-suppress-shortcuts but
+ * matches a selector such as `:focus` below it first, so a focused element needs it too.
+ * Returns a cleanup.
+ * @param {HTMLElement} el @param {Traits} traits @param {(content: object) => void} send
  */
-function quietShortcuts(el) {
+function panelKeys(el, traits, send) {
   /** @type {MutationObserver | null} */
   let attachWatch = null;
-  /** @type {Element | null} */
-  let quieted = null;
+  /** @type {HTMLElement | null} */
+  let panel = null;
   /** @param {Event} e a focusin */
   function quietTarget(e) {
     if (e.target instanceof Element) e.target.setAttribute("data-lm-suppress-shortcuts", "true");
   }
-  function quietPanel() {
+  /** @param {KeyboardEvent} e */
+  function onKeyDown(e) {
+    if (!panel || e.defaultPrevented || !(e.target instanceof Node) || !panel.contains(e.target)) return;
+    if (isTextField(e.target)) return;
+    const chord = chordOf(e);
+    if (!traits.panelKeys().includes(chord)) {
+      const plain = e.key.length === 1 && !e.ctrlKey && !e.metaKey && !e.altKey;
+      if (plain && e.target instanceof HTMLSelectElement) e.preventDefault();
+      return;
+    }
+    // Heard on window in the capture phase: nothing below (a button's Enter, a dropdown's
+    // type-ahead, the notebook) acts on a panel key.
+    e.preventDefault();
+    e.stopPropagation();
+    if (e.repeat) return;
+    const { key, shiftKey, ctrlKey, altKey, metaKey } = e;
+    send({ kind: "key", key, shiftKey, ctrlKey, altKey, metaKey });
+  }
+  function attach() {
     if (!el.isConnected) return false;
-    quieted = el.closest(".alw-panel");
-    if (quieted) {
-      quieted.setAttribute("data-lm-suppress-shortcuts", "true");
-      quieted.addEventListener("focusin", quietTarget);
+    panel = /** @type {HTMLElement | null} */ (el.closest(".alw-panel"));
+    if (panel) {
+      if (!panel.hasAttribute("tabindex")) panel.tabIndex = 0;
+      panel.setAttribute("data-lm-suppress-shortcuts", "true");
+      panel.addEventListener("focusin", quietTarget);
     }
     return true;
   }
-  if (!quietPanel()) {
+  if (!attach()) {
     attachWatch = new MutationObserver(() => {
-      if (quietPanel() && attachWatch) {
+      if (attach() && attachWatch) {
         attachWatch.disconnect();
         attachWatch = null;
       }
     });
     attachWatch.observe(document, { childList: true, subtree: true });
   }
+  window.addEventListener("keydown", onKeyDown, true);
   return () => {
     if (attachWatch) attachWatch.disconnect();
     attachWatch = null;
-    if (quieted) quieted.removeEventListener("focusin", quietTarget);
-    quieted = null;
+    window.removeEventListener("keydown", onKeyDown, true);
+    if (panel) panel.removeEventListener("focusin", quietTarget);
+    panel = null;
   };
 }
 
@@ -1130,6 +1175,7 @@ function render({ model, el }) {
     ["change:brush_size", () => schedule("ui")],
     ["change:opacity", () => schedule("ui")],
     ["change:active_class", () => schedule("ui")],
+    ["change:finished", () => schedule("ui")],
     ["msg:custom", onMessage],
   ];
   for (const [event, cb] of listeners) model.on(event, cb);
@@ -1157,14 +1203,33 @@ function render({ model, el }) {
     ctx.restore();
     if (mode === "box") boxTool.draw();
     if (mode === "mask") maskTool.drawTools();
+    drawFinished();
     updateStatus();
+  }
+
+  /** Nothing to edit: dim the image and say so in its middle. */
+  function drawFinished() {
+    const message = traits.finished();
+    stage.dataset.finished = message ? "true" : "";
+    if (!message) return;
+    ctx.fillStyle = "rgba(20, 20, 20, 0.7)";
+    ctx.fillRect(0, 0, view.cssW, view.cssH);
+    ctx.fillStyle = "#ffffff";
+    ctx.font = "bold 16px sans-serif";
+    ctx.textAlign = "center";
+    ctx.fillText(`\u2713 ${message}`, view.cssW / 2, view.cssH / 2);
+    ctx.textAlign = "start";
   }
 
   function updateStatus() {
     const zoom = `${Math.round(view.scale * 100)}%`;
-    const cls = traits.className(traits.activeClass());
     const mode = traits.mode();
+    const cls = traits.className(mode === "mask" ? traits.paintClass() : traits.activeClass());
     let text;
+    if (traits.finished()) {
+      status.textContent = traits.finished();
+      return;
+    }
     if (mode === "box") {
       text = `box · class ${cls} · ${state.boxes.length} boxes`;
       if (state.drafts.length) {
@@ -1173,11 +1238,14 @@ function render({ model, el }) {
       }
       if (boxTool.full()) text += ` · full: at most ${traits.maxBoxes()}, delete one to draw`;
     } else if (mode === "mask") {
+      const eraser = traits.tool() === "eraser";
       text = `mask · ${traits.tool()}`;
       if (traits.tool() !== "polygon") text += ` ${traits.brushSize()}px`;
-      text += ` · class ${cls}`;
+      text += eraser ? ` · paints ${traits.className(0)} (the background)` : ` · class ${cls}`;
     } else {
-      text = "classify";
+      // Classification: nothing is drawn, so zoom and undo mean nothing here.
+      status.textContent = "classify: press a class's digit, or click its button";
+      return;
     }
     status.textContent = `${text} · zoom ${zoom} · ${history.size()} undo`;
   }
@@ -1234,7 +1302,7 @@ function render({ model, el }) {
       updateCursor();
       return;
     }
-    if (e.button !== 0 || !state.W || !state.H) return;
+    if (e.button !== 0 || !state.W || !state.H || traits.finished()) return;
     canvas.setPointerCapture(e.pointerId);
     const mode = traits.mode();
     if (mode === "box") boxTool.down(sx, sy);
@@ -1354,6 +1422,7 @@ function render({ model, el }) {
     // A canvas key stays in the canvas in every mode; it acts only in the modes it lists.
     e.preventDefault();
     e.stopPropagation();
+    if (traits.finished() && binding.action !== "reset_view") return;
     if (binding.modes.includes(traits.mode())) actions[binding.action]?.();
   }
 
@@ -1391,7 +1460,7 @@ function render({ model, el }) {
     [window, "blur", onBlur],
   ];
   for (const [target, type, fn, opts] of domListeners) target.addEventListener(type, fn, opts);
-  const unquiet = quietShortcuts(el);
+  const unpanel = panelKeys(el, traits, (content) => model.send(content));
 
   // ---------- start ----------
 
@@ -1408,7 +1477,7 @@ function render({ model, el }) {
     if (frame) cancelAnimationFrame(frame);
     frame = 0;
     observer.disconnect();
-    unquiet();
+    unpanel();
     for (const [target, type, fn, opts] of domListeners) target.removeEventListener(type, fn, opts);
     for (const [event, cb] of listeners) model.off(event, cb);
     if (imgUrl) URL.revokeObjectURL(imgUrl);

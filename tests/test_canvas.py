@@ -539,3 +539,29 @@ def test_browser_state_update_converts_memoryview_bytes(canvas: Canvas) -> None:
 def test_keymap_sends_the_canvas_keys_of_the_key_table(canvas: Canvas) -> None:
     assert canvas.keymap == keys.canvas_keymap()
     assert browser(canvas).model["keymap"] == keys.canvas_keymap()
+
+
+def test_mask_mode_never_makes_the_background_the_active_class() -> None:
+    canvas = Canvas(classes=["background", "cat"], mode="mask")
+    assert canvas.active_class == 1
+    canvas.active_class = 0
+    assert canvas.active_class == 1
+
+
+def test_a_finished_canvas_refuses_edits(canvas: Canvas) -> None:
+    canvas.finished = "Nothing left to label"
+    canvas._handle_custom_msg(
+        {"kind": "boxes", "image_id": canvas.image_id, "boxes": [], "drafts": []}, []
+    )
+    assert canvas.messages_received == 0
+    assert canvas.rejected
+
+
+def test_key_messages_reach_the_key_observers(canvas: Canvas) -> None:
+    heard = []
+    canvas.on_key(heard.append)
+    canvas._handle_custom_msg({"kind": "key", "key": "Z", "shiftKey": True}, [])
+    canvas._handle_custom_msg({"kind": "key", "key": 5}, [])
+    assert heard == [
+        {"key": "Z", "shiftKey": True, "ctrlKey": False, "altKey": False, "metaKey": False}
+    ]

@@ -74,6 +74,12 @@ class Canvas(anywidget.AnyWidget):
     ``mask``, which are read-only here and not synced, so nothing is sent back. A view displayed
     later asks for them with a ``fetch`` message and gets a ``state`` message in reply.
 
+    In mask mode class 0 is the background: what is left unpainted, and what the eraser paints.
+    It is never the class the brush paints: ``active_class`` 0 becomes 1 there (when there is a
+    class 1). Inside a Panel, the browser also sends the keys in ``panel_keys`` pressed while
+    the panel has keyboard focus, as ``key`` messages (see ``on_key``). While ``finished`` holds
+    a message, the canvas shows it over the dimmed image and takes no edits.
+
     Parameters
     ----------
     **kwargs
@@ -97,6 +103,10 @@ class Canvas(anywidget.AnyWidget):
     opacity = t.Float(0.5).tag(sync=True)
     max_boxes = t.Int(MAX_BOXES, read_only=True).tag(sync=True)
     """The most boxes and drafts together the browser lets one image hold (the protocol's bound)."""
+    panel_keys = t.List(t.Unicode()).tag(sync=True)
+    """The chords (see ``keys.chord``) of the panel around the canvas; empty outside a panel."""
+    finished = t.Unicode("").tag(sync=True)
+    """A message shown over the dimmed image when there is nothing to edit; empty otherwise."""
     keymap = t.List(t.Dict()).tag(sync=True)
     """The canvas's keys: ``{"action", "keys", "modes", "label"}`` each (see ``keys.py``)."""
     loaded_boxes = t.List(t.Dict(), read_only=True).tag(sync=True)
@@ -115,7 +125,9 @@ class Canvas(anywidget.AnyWidget):
         self.received_by_kind: dict[str, int] = {"boxes": 0, "mask": 0}
         self.rejected: list[str] = []
         self._edit_observers: list[Callable[[str], None]] = []
+        self._key_observers: list[Callable[[dict[str, Any]], None]] = []
         self._fill_colors()
+        self._paintable_class()
         self.on_msg(self._on_browser_msg)
 
     @t.default("keymap")
@@ -137,6 +149,16 @@ class Canvas(anywidget.AnyWidget):
     @t.observe("classes")
     def _on_classes(self, change: Any) -> None:
         self._fill_colors()
+        self._paintable_class()
+
+    @t.observe("mode", "active_class")
+    def _on_mode_or_class(self, change: Any) -> None:
+        self._paintable_class()
+
+    def _paintable_class(self) -> None:
+        # Mask mode paints classes 1 and up; class 0 is the background (the eraser's).
+        if self.mode == "mask" and self.active_class == 0 and len(self.classes) > 1:
+            self.active_class = 1
 
     def _fill_colors(self) -> None:
         if len(self.colors) < len(self.classes):
@@ -145,6 +167,18 @@ class Canvas(anywidget.AnyWidget):
     def on_edit(self, fn: Callable[[str], None]) -> Callable[[str], None]:
         """Call ``fn(kind)`` after each accepted edit; it runs on the kernel's main/comm thread."""
         self._edit_observers.append(fn)
+        return fn
+
+    def on_key(self, fn: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+        """Call ``fn(event)`` for each key of ``panel_keys`` the browser sends.
+
+        Parameters
+        ----------
+        fn
+            Takes ``{"key", "shiftKey", "ctrlKey", "altKey", "metaKey"}``; runs on the kernel's
+            main/comm thread.
+        """
+        self._key_observers.append(fn)
         return fn
 
     def load(
@@ -238,6 +272,13 @@ class Canvas(anywidget.AnyWidget):
         return np.frombuffer(self.mask, dtype=np.uint8).reshape(self.height, self.width).copy()
 
     def _on_browser_msg(self, _widget: object, content: object, buffers: Sequence[object]) -> None:
+        if isinstance(content, dict) and content.get("kind") == "key":
+            self._on_key(content)
+            return
+        if self.finished and isinstance(content, dict) and content.get("kind") != "fetch":
+            self.rejected.append("an edit while the canvas is finished")
+            logger.warning("canvas refused an edit: it shows %r", self.finished)
+            return
         try:
             edit = parse_message(
                 content,
@@ -267,6 +308,17 @@ class Canvas(anywidget.AnyWidget):
         self.received_by_kind[kind] += 1
         for fn in list(self._edit_observers):
             fn(kind)
+
+    def _on_key(self, content: dict[str, Any]) -> None:
+        key = content.get("key")
+        if not isinstance(key, str) or not 0 < len(key) <= 32:
+            self.rejected.append(f"a key message without a key: {str(content)[:80]}")
+            return
+        event = {"key": key} | {
+            name: content.get(name) is True for name in ("shiftKey", "ctrlKey", "altKey", "metaKey")
+        }
+        for fn in list(self._key_observers):
+            fn(event)
 
     def _send_current(self) -> None:
         """Answer a view's ``fetch``: the current boxes, drafts and mask of this image."""
