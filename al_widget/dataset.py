@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,12 @@ __all__ = [
 
 class DatasetClosed(RuntimeError):
     """A change to a Dataset that was closed, or restored read-only."""
+
+
+BACKGROUNDS = frozenset(
+    {"background", "bg", "_background_", "__background__", "none", "void", "unlabeled", "other"}
+)
+"""Names of class 0 that read as a segmentation's background (lower case)."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,14 @@ class Dataset:
             raise ValueError(f"class names must be unique, got {classes}")
         self.classes: list[str] = classes
         self.task = task
+        if task == "segment" and len(classes) > 1 and classes[0].lower() not in BACKGROUNDS:
+            warnings.warn(
+                f"class 0 ({classes[0]!r}) is the background of a segmentation: what is left "
+                "unpainted, and what the eraser paints; the panel never paints it. Name the "
+                f"background first, e.g. classes={['background', *classes]}",
+                UserWarning,
+                stacklevel=2,
+            )
         self._source = make_source(images)
         self._lock = threading.RLock()
         self._labeled_at = np.full(len(self._source), -1, dtype=np.int64)

@@ -63,6 +63,7 @@ def test_every_binding_acts_in_a_known_mode() -> None:
         ({"key": "s"}, "skip"),
         ({"key": "S", "shiftKey": True}, "skip"),
         ({"key": "z"}, "undo_submit"),
+        ({"key": "Z", "shiftKey": True}, "redo_submit"),
         ({"key": "7"}, "pick_class"),
         ({"key": "z", "ctrlKey": True}, None),
         ({"key": "b"}, None),
@@ -120,3 +121,9 @@ def test_readme_key_table_is_the_one_keys_renders() -> None:
     assert found.group(1) == keys.markdown_table(), (
         "README.md's key table is out of date: paste `python -m al_widget.widget.keys` into it"
     )
+
+
+def test_the_panel_chords_are_the_panel_bindings_keys() -> None:
+    chords = keys.panel_chords()
+    assert {"1", "0", "Enter", "s", "z", "Shift+z", "n"} <= set(chords)
+    assert not any(c.startswith("Ctrl+") for c in chords)

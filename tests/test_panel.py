@@ -376,3 +376,93 @@ def test_a_full_disk_on_submit_says_why_and_keeps_the_image(
     panel.pick(0)
     assert panel.submit() == shown
     panel.close()
+
+
+def test_unsaved_boxes_come_back_after_a_skip_is_undone(gray_images, make_panel):
+    panel = make_panel(gray_images, task="detect")
+    shown = panel.current
+    browser_boxes(panel, [{"xyxy": [1, 1, 3, 3], "label": 2}])
+    panel.skip()
+    panel.undo()
+    assert panel.current == shown
+    assert panel.canvas.boxes == [{"xyxy": [1.0, 1.0, 3.0, 3.0], "label": 2}]
+    assert "1 unsaved box restored" in panel.notice.value
+
+
+def test_unsaved_boxes_come_back_after_opening_another_image(gray_images, make_panel):
+    panel = make_panel(gray_images, task="detect")
+    shown = panel.current
+    panel.pick(1)
+    browser_boxes(panel, [{"xyxy": [1, 1, 3, 3], "label": 1}])
+    panel.open_image(panel.queue_strip.indices[0])
+    panel.open_image(shown)
+    assert panel.canvas.boxes == [{"xyxy": [1.0, 1.0, 3.0, 3.0], "label": 1}]
+    assert panel.picker.value == 1
+
+
+def test_shift_z_redoes_an_undone_submit(gray_images, make_panel):
+    panel = make_panel(gray_images, task="detect")
+    shown = panel.current
+    browser_boxes(panel, [{"xyxy": [1, 1, 3, 3], "label": 1}])
+    panel.submit()
+    panel.handle_key({"key": "z"})
+    assert panel.dataset.annotation(shown) is None
+    panel.handle_key({"key": "Z", "shiftKey": True})
+    assert panel.dataset.annotation(shown).xyxy.tolist() == [[1.0, 1.0, 3.0, 3.0]]
+    assert panel.current != shown
+
+
+def test_an_undone_submit_left_unedited_comes_back_again_later(two_class, make_panel):
+    panel = make_panel(two_class[0])
+    first = panel.current
+    panel.handle_key({"key": "2"})
+    second = panel.current
+    panel.handle_key({"key": "1"})
+    panel.undo()
+    panel.undo()
+    assert panel.current == first
+    panel.open_image(second)
+    assert panel.picker.value == 0  # its undone label, preselected
+
+
+def test_after_the_last_image_the_canvas_is_finished_and_submit_says_so(make_panel):
+    panel = make_panel(np.zeros((1, 3, 3), np.uint8))
+    panel.pick(0)
+    panel.submit()
+    assert panel.canvas.finished
+    assert "raise the budget" in panel.header.value
+    assert panel.submit() is None
+    assert "nothing to submit" in panel.error_line.value
+    panel.undo()
+    assert panel.canvas.finished == ""
+
+
+def test_segmentation_offers_the_classes_after_the_background(gray_images, make_panel):
+    panel = make_panel(gray_images, task="segment")
+    assert [v for _, v in panel.picker.options] == [1, 2]
+    assert panel.picker.value == 1
+    assert panel.canvas.active_class == 1
+    panel.handle_key({"key": "2"})
+    assert panel.canvas.active_class == 2
+
+
+def test_the_status_numbers_rounds_as_the_progress_bar_does(two_class, make_panel):
+    panel = make_panel(two_class[0])
+    assert panel.status.value.startswith("0 rounds done")
+    panel._on_round_start(1)
+    assert panel.progress.description == "round 1"
+
+
+def test_the_learning_curve_sizes_to_its_column_with_whole_label_ticks(two_class, make_panel):
+    from al_widget._svg import line_chart
+
+    svg = line_chart({"a": ([10], [0.5], None)}, x_label="labels", y_label="y")
+    assert 'width="100%"' in svg
+    assert "viewBox" in svg
+    assert ">10.2<" not in svg
+    assert ">10<" in svg
+
+
+def test_a_segmentation_whose_class_0_is_no_background_warns(gray_images):
+    with pytest.warns(UserWarning, match="class 0 .'building'. is the background"):
+        alw.Dataset(gray_images, ["building", "flower"], task="segment")

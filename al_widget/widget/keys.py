@@ -36,8 +36,8 @@ class Binding:
     action
         The id the code dispatches on (unique in the table).
     where
-        ``"panel"``: heard while the mouse is over the panel; ``"canvas"``: heard while the
-        canvas has focus.
+        ``"panel"``: heard while the panel has keyboard focus (click it: its focus ring shows);
+        ``"canvas"``: heard while the canvas has focus (click the image).
     description
         What it does, in a few words.
     keys
@@ -59,7 +59,8 @@ _MASK = ("mask",)
 _EDIT = ("box", "mask")
 
 BINDINGS: tuple[Binding, ...] = (
-    # The panel (ipyevents on the panel; Panel.handle_key).
+    # The panel (js/canvas.js's createPanelKeys sends them while the panel has focus;
+    # Panel.handle_key acts on them).
     Binding(
         "1 … 9, 0",
         "pick_class",
@@ -77,7 +78,14 @@ BINDINGS: tuple[Binding, ...] = (
         ("box",),
     ),
     Binding("S", "skip", "panel", "skip the image", ("s", "Shift+s")),
-    Binding("Z", "undo_submit", "panel", "undo the last submit or skip", ("z", "Shift+z")),
+    Binding(
+        "Z",
+        "undo_submit",
+        "panel",
+        "undo the last submit or skip (the image comes back to edit)",
+        ("z",),
+    ),
+    Binding("Shift+Z", "redo_submit", "panel", "redo the submit or skip undone", ("Shift+z",)),
     # The canvas's keys (js/canvas.js, through Canvas.keymap).
     Binding("Ctrl+Z", "undo", "canvas", "undo", ("Ctrl+z",), _EDIT),
     Binding("Ctrl+Y", "redo", "canvas", "redo", ("Ctrl+y", "Ctrl+Shift+y", "Ctrl+Shift+z"), _EDIT),
@@ -179,6 +187,11 @@ def class_index(key: str) -> int | None:
     return DIGITS.index(key) if key in DIGITS else None
 
 
+def panel_chords() -> list[str]:
+    """Return the chords the panel acts on (digits included), which the browser sends it."""
+    return [k for b in bindings("panel") for k in b.keys]
+
+
 def canvas_keymap() -> list[dict[str, Any]]:
     """Return the canvas's keys as the ``Canvas.keymap`` trait sends them to the browser."""
     return [
@@ -190,7 +203,7 @@ def canvas_keymap() -> list[dict[str, Any]]:
 
 def _where(binding: Binding) -> str:
     if binding.where == "panel":
-        return "panel (hover it)" if binding.modes == MODES else "panel, box mode"
+        return "panel (click it)" if binding.modes == MODES else "panel, box mode"
     if binding.modes == MODES:
         return "canvas"
     return f"canvas, {' / '.join(binding.modes)} mode"

@@ -6,11 +6,11 @@ import html
 import logging
 import threading
 import time
+import uuid
 from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
-from ipyevents import Event
 
 from .. import heuristics
 from .._images import ImageError
@@ -22,6 +22,7 @@ from ..records import RoundRecord
 from . import keys
 from .canvas import Canvas
 from .thumbnails import Entry, QueueStrip
+from .unsaved import Work, from_annotation
 
 log = logging.getLogger("al_widget")
 
@@ -39,8 +40,16 @@ POOL_SAMPLES = [
 class Panel(widgets.VBox):
     """An ipywidgets panel over an ActiveLoop: canvas, class picker, queue, progress and learning curve.
 
-    Thread safety: ``_lock`` guards ``current``, ``_shown_at``, ``_submitted``, ``_prefill``,
-    ``_closed`` and every widget value the panel sets. The user's actions run on the kernel's
+    Keys: clicking the panel (or its canvas) gives it keyboard focus (a ring shows); its keys
+    (``widget/keys.py``) then act wherever the pointer is, until focus leaves the panel.
+
+    Unsaved work (boxes, drafts, mask, the class chosen) is kept per image for the session and
+    shown again with the image; an undone submit comes back as such work, to edit, and Shift+Z
+    commits it again. In segmentation class 0 is the background: the picker offers classes 1 and
+    up, and the eraser paints the background.
+
+    Thread safety: ``_lock`` guards ``current``, ``_shown_at``, ``_done``, ``_redo``,
+    ``_unsaved``, ``_loaded``, ``_closed`` and every widget value the panel sets. The user's actions run on the kernel's
     thread; the loop's callbacks (``_on_round_start``, ``_on_progress``, ``_on_ranking``,
     ``_on_error``) run on the loop's worker thread; each takes the lock for its whole body. Lock
     order: panel → loop (session → trainer → dataset); the loop calls back outside its locks.
@@ -62,18 +71,33 @@ class Panel(widgets.VBox):
         self.current: int | None = None
         self.debounce = 0.3  # seconds in which a second submit is taken for a double click
         self._shown_at = 0.0
-        self._submitted: list[tuple[int, Annotation]] = []
-        self._prefill: dict[int, Annotation] = {}
+        self._done: list[tuple[str, int, Annotation | None]] = []  # this panel's commits, skips
+        self._redo: list[tuple[str, int, Annotation | None]] = []
+        self._unsaved: dict[int, Work] = {}
+        self._loaded = Work()
+        self._restored = ""  # what the last image shown came back with, in words
         self._lock = threading.RLock()
         self._closed = False
+        self._scope = f"alw-panel-{uuid.uuid4().hex[:8]}"  # this panel's CSS class
 
-        self.canvas = Canvas(classes=list(self.dataset.classes), mode=MODES[self.task])
+        classes = list(self.dataset.classes)
+        self.canvas = Canvas(classes=classes, mode=MODES[self.task])
+        # Mask mode never paints class 0, the background: the picker offers the others.
+        first = 1 if self.task == "segment" and len(classes) > 1 else 0
+        self.choices = list(range(first, len(classes)))
+        self.canvas.panel_keys = keys.panel_chords() + [
+            keys.chord({"key": classes[k]}) for k in self.choices if len(classes[k]) == 1
+        ]
         self.header = widgets.HTML()
         self.picker = widgets.ToggleButtons(
-            options=[(name, k) for k, name in enumerate(self.dataset.classes)],
-            value=None,
+            options=[(classes[k], k) for k in self.choices],
+            value=None if self.task == "classify" or not self.choices else self.choices[0],
+            tooltips=[_key_hint(n) for n in range(len(self.choices))],
             style={"button_width": "auto"},
         )
+        self.picker.add_class("alw-picker")
+        if self.choices and self.picker.value is not None:
+            self.canvas.active_class = self.picker.value
         self.submit_button = widgets.Button(
             description="Submit", button_style="success", icon="check"
         )
@@ -81,37 +105,46 @@ class Panel(widgets.VBox):
         self.no_objects_button = widgets.Button(
             description="No objects", icon="ban", tooltip="nothing to box in this image (N)"
         )
-        self.undo_button = widgets.Button(description="Undo last submit", icon="undo")
+        self.undo_button = widgets.Button(
+            description="Undo", icon="undo", tooltip="undo the last submit or skip (Z)"
+        )
+        self.redo_button = widgets.Button(
+            description="Redo", icon="repeat", tooltip="redo the submit or skip undone (Shift+Z)"
+        )
         self.error_line = widgets.HTML()
-        self.progress = widgets.FloatProgress(value=0.0, min=0.0, max=1.0, description="idle")
+        self.notice = widgets.HTML()
+        self.progress = widgets.FloatProgress(
+            value=0.0, min=0.0, max=1.0, description="idle", layout=_fill()
+        )
         self.status = widgets.HTML()
         self.stop_line = widgets.HTML()
         self.curve = widgets.HTML()
         self.queue_strip = QueueStrip(thumbnails, thumbnail_size, self.open_image)
         self.heuristic_picker = widgets.Dropdown(
-            description="heuristic", options=heuristics.names()
+            description="heuristic", options=heuristics.names(), layout=_fill()
         )
         self.heuristic_picker.value = heuristics.name_of(loop.heuristic)
         samples = list(POOL_SAMPLES)
         if (loop.pool_sample or 0) not in [v for _, v in samples]:
             samples.insert(0, (f"{loop.pool_sample:,}", loop.pool_sample))
         self.pool_picker = widgets.Dropdown(
-            description="pool sample", options=samples, value=loop.pool_sample or 0
+            description="pool sample", options=samples, value=loop.pool_sample or 0, layout=_fill()
         )
 
         self.submit_button.on_click(lambda _: self.submit())
         self.skip_button.on_click(lambda _: self.skip())
         self.no_objects_button.on_click(lambda _: self.submit_no_objects())
         self.undo_button.on_click(lambda _: self.undo())
+        self.redo_button.on_click(lambda _: self.redo())
         self.picker.observe(self._on_pick, "value")
         self.heuristic_picker.observe(self._on_heuristic, "value")
         self.pool_picker.observe(self._on_pool_sample, "value")
 
         super().__init__(self._layout())
         self.add_class("alw-panel")
+        self.add_class(self._scope)
         heuristics.watch(self.refresh_heuristics)
-        self.hotkeys = Event(source=self, watched_events=["keydown"])
-        self.hotkeys.on_dom_event(self.handle_key)
+        self.canvas.on_key(self.handle_key)
         loop.on_round_start(self._on_round_start)
         loop.on_progress(self._on_progress)
         loop.on_ranking(self._on_ranking)
@@ -122,26 +155,44 @@ class Panel(widgets.VBox):
     def _layout(self) -> list[widgets.Widget]:
         tools: list[widgets.Widget] = []
         if self.task == "segment":
+            background = html.escape(self.dataset.classes[0])
             tool = widgets.ToggleButtons(
-                options=["brush", "eraser", "polygon"], style={"button_width": "auto"}
+                options=[
+                    ("brush", "brush"),
+                    (f"eraser ({background})", "eraser"),
+                    ("polygon", "polygon"),
+                ],
+                tooltips=["B", f"E: paints {background}, the background", "P"],
+                style={"button_width": "auto"},
             )
             size = widgets.IntSlider(
-                description="brush", min=1, max=64, value=self.canvas.brush_size
+                description="brush", min=1, max=64, value=self.canvas.brush_size, layout=_slider()
             )
             widgets.link((tool, "value"), (self.canvas, "tool"))
             widgets.link((size, "value"), (self.canvas, "brush_size"))
             tools += [tool, size]
         if self.task in ("segment", "detect"):
             opacity = widgets.FloatSlider(
-                description="opacity", min=0, max=1, step=0.05, value=self.canvas.opacity
+                description="opacity",
+                min=0,
+                max=1,
+                step=0.05,
+                value=self.canvas.opacity,
+                layout=_slider(),
             )
             widgets.link((opacity, "value"), (self.canvas, "opacity"))
             tools.append(opacity)
         deliberate = [self.no_objects_button] if self.task == "detect" else []
-        buttons = widgets.HBox(
-            [self.submit_button, *deliberate, self.skip_button, self.undo_button],
-            layout=widgets.Layout(flex_flow="row wrap"),
-        )
+        row = [
+            self.submit_button,
+            *deliberate,
+            self.skip_button,
+            self.undo_button,
+            self.redo_button,
+        ]
+        for button in row:
+            button.layout.width = "auto"
+        buttons = widgets.HBox(row, layout=widgets.Layout(flex_flow="row wrap"))
         left = widgets.VBox(
             [
                 self.header,
@@ -150,8 +201,9 @@ class Panel(widgets.VBox):
                 widgets.HBox(tools, layout=widgets.Layout(flex_flow="row wrap")),
                 buttons,
                 self.error_line,
+                self.notice,
             ],
-            layout=widgets.Layout(width="60%"),
+            layout=widgets.Layout(flex="3 1 360px", min_width="0"),
         )
         right = widgets.VBox(
             [
@@ -162,23 +214,44 @@ class Panel(widgets.VBox):
                 self.heuristic_picker,
                 self.pool_picker,
             ],
-            layout=widgets.Layout(width="40%"),
+            layout=widgets.Layout(flex="2 1 240px", min_width="0"),
         )
+        left.add_class("alw-left")
+        right.add_class("alw-right")
         help_text = keys.help_html(self.canvas.mode)
         help_line = widgets.HTML(f"<div style='font-size:11px;color:#666'>{help_text}</div>")
-        return [
-            widgets.HBox([left, right]),
-            widgets.HTML("<b>next in the queue</b>"),
-            self.queue_strip,
-            help_line,
-        ]
+        queue = widgets.Accordion([self.queue_strip], titles=("next in the queue",))
+        queue.selected_index = 0
+        help_box = widgets.Accordion([help_line], titles=("keys",))
+        for part in (queue, help_box):
+            part.add_class("alw-fold")
+        main = widgets.HBox([left, right], layout=widgets.Layout(flex_flow="row wrap"))
+        main.add_class("alw-main")
+        self.colors_style = widgets.HTML(self._colors_css())
+        return [self.colors_style, main, queue, help_box]
+
+    def _colors_css(self) -> str:
+        """The picker's buttons in their classes' drawing colours (the canvas's), active filled."""
+        scope = f".{self._scope} .alw-picker button"
+        rules = []
+        for n, k in enumerate(self.choices, start=1):
+            color = self.canvas.colors[k]
+            rules.append(
+                f"{scope}:nth-of-type({n}) {{ border-left: 6px solid {color}; }}"
+                f"{scope}.mod-active:nth-of-type({n}) {{ background: {color}; "
+                f"color: {_ink(color)}; box-shadow: 0 0 0 2px {color}; }}"
+            )
+        return f"<style>{''.join(rules)}</style>"
 
     # -- actions -------------------------------------------------------------------------------
 
     def submit(self) -> int | None:
         """Commit what the canvas and picker hold for the current image; returns its index."""
         with self._lock:
-            if self.current is None or self._double_submit():
+            if self.current is None:
+                self._say_error(f"nothing to submit: {self._finished_hint()}")
+                return None
+            if self._double_submit():
                 return None
             try:
                 annotation = self._annotation()
@@ -203,7 +276,10 @@ class Panel(widgets.VBox):
             # Bad input, a full disk, a closed loop: the label was not kept, and the panel says why.
             self._say_error(f"not submitted: {error}")
             return None
-        self._submitted.append((i, stored))
+        self._done.append(("commit", i, stored))
+        self._redo.clear()
+        self._unsaved.pop(i, None)
+        self.current = None  # submitted: nothing on the canvas is left unsaved
         self._say_error("")
         self._advance()
         self._refresh_state()
@@ -226,21 +302,67 @@ class Panel(widgets.VBox):
         with self._lock:
             i = self.current
             if i is None:
+                self._say_error(f"nothing to skip: {self._finished_hint()}")
                 return None
             self.loop.skip(i)
+            self._done.append(("skip", i, None))
+            self._redo.clear()
             self._advance()
             return i
 
     def undo(self) -> int | None:
-        """Undo the last submit or skip and show that image again, with its annotation."""
+        """Undo the last submit or skip and show that image again, its annotation to edit.
+
+        The undone annotation comes back as unsaved work (boxes to edit, the mask, the class
+        preselected); ``redo`` commits it again.
+        """
         with self._lock:
             i = self.loop.undo()
             if i is None:
                 self._say_error("nothing to undo")
                 return None
-            if self._submitted and self._submitted[-1][0] == i:
-                self._prefill[i] = self._submitted.pop()[1]
+            self._say_error("")
+            what = "skip"
+            if self._done and self._done[-1][1] == i:
+                kind, _, annotation = self._done.pop()
+                self._redo.append((kind, i, annotation))
+                if kind == "commit" and annotation is not None:
+                    what = "submit"
+                    self._unsaved[i] = from_annotation(annotation, self.dataset.classes)
             self.show(i)
+            restored = f" ({self._restored})" if self._restored else ""
+            self._say(
+                f"undid the {what} of image {i}: it is back to edit{restored}; Shift+Z redoes"
+            )
+            self._refresh_state()
+            return i
+
+    def redo(self) -> int | None:
+        """Commit (or skip) again what the last ``undo`` took back; returns the image's index."""
+        with self._lock:
+            if not self._redo:
+                self._say_error("nothing to redo")
+                return None
+            kind, i, annotation = self._redo.pop()
+            try:
+                if kind == "commit":
+                    assert annotation is not None
+                    annotation = self.loop.commit(i, annotation)
+                else:
+                    self.loop.skip(i)
+            except (ValueError, IndexError, OSError, RuntimeError) as error:
+                self._redo.append((kind, i, annotation))
+                self._say_error(f"not redone: {error}")
+                return None
+            self._done.append((kind, i, annotation))
+            self._unsaved.pop(i, None)
+            self._say_error("")
+            if self.current == i:
+                self.current = None
+                self._advance()
+            else:
+                self._refresh_queue()
+            self._say(f"redid the {'submit' if kind == 'commit' else 'skip'} of image {i}")
             self._refresh_state()
             return i
 
@@ -264,7 +386,7 @@ class Panel(widgets.VBox):
         """
         if keys.has_command_modifier(event):
             return
-        class_id = self._class_for_key(str(event.get("key", "")))
+        class_id = None if event.get("shiftKey") else self._class_for_key(str(event.get("key", "")))
         if class_id is not None:
             self.pick(class_id)
             if self.task == "classify":
@@ -275,6 +397,7 @@ class Panel(widgets.VBox):
             "no_objects": self.submit_no_objects,
             "skip": self.skip,
             "undo_submit": self.undo,
+            "redo_submit": self.redo,
         }
         action = keys.action_for(event, "panel", MODES[self.task])
         if action in act:
@@ -284,7 +407,6 @@ class Panel(widgets.VBox):
         """Close the panel's widgets (the loop goes on)."""
         with self._lock:
             self._closed = True
-        self.hotkeys.close()
         super().close()
 
     # -- showing -------------------------------------------------------------------------------
@@ -295,6 +417,8 @@ class Panel(widgets.VBox):
             self._show(i)
 
     def _show(self, i: int) -> None:
+        if self.current is not None and self.current != i:
+            self._keep_unsaved(self.current)
         try:
             image = self.dataset.image(i)
         except ImageError as error:
@@ -305,7 +429,24 @@ class Panel(widgets.VBox):
             self._advance(exclude=i)
             return
         described = self.loop.describe(i)
-        known = self._prefill.pop(i, None) or described.annotation
+        work = self._unsaved.get(i)
+        self._restored = ""
+        if work is not None:
+            self._load_work(image, work)
+            self._restored = f"{work.summary()} restored" if work.summary() else ""
+        else:
+            self._load_known(image, i, described.predicted)
+        self._say(self._restored)
+        self.canvas.finished = ""
+        self.current = i
+        self._shown_at = time.monotonic()
+        self._loaded = self._work()
+        self._refresh_header()
+        self._refresh_queue()
+
+    def _load_known(self, image: np.ndarray, i: int, predicted: int | None) -> None:
+        """Load image `i` with its annotation, else the model's boxes or mask as drafts."""
+        known = self.dataset.annotation(i)
         classes = self.dataset.classes
         boxes = drafts = mask = None
         draft = self.loop.prediction(i) if known is None else None
@@ -318,13 +459,33 @@ class Panel(widgets.VBox):
         elif isinstance(draft, Mask):
             mask = draft.class_map  # the model's mask, to paint over
         self.canvas.load(image, boxes=boxes, drafts=drafts, mask=mask)
-        self.current = i
-        self._shown_at = time.monotonic()
         if self.task == "classify":
-            guess = known.class_id(classes) if isinstance(known, Label) else described.predicted
-            self.picker.value = guess
-        self._refresh_header()
-        self._refresh_queue()
+            self.picker.value = known.class_id(classes) if isinstance(known, Label) else predicted
+
+    def _load_work(self, image: np.ndarray, work: Work) -> None:
+        """Load an image with the work left on it earlier."""
+        h, w = image.shape[:2]
+        self.canvas.load(
+            image,
+            boxes=work.box_dicts(),
+            drafts=work.draft_dicts(),
+            mask=work.mask_array(h, w),
+        )
+        if work.class_id is not None and (work.class_id in self.choices):
+            self.picker.value = work.class_id
+        elif self.task == "classify":
+            self.picker.value = None
+
+    def _work(self) -> Work:
+        """What the canvas and the picker hold now."""
+        canvas = self.canvas
+        return Work.of(canvas.boxes, canvas.drafts, canvas.mask, self.picker.value)
+
+    def _keep_unsaved(self, i: int) -> None:
+        """Keep the work on image `i`, which is being left unsubmitted, if there is any."""
+        work = self._work()
+        if i in self._unsaved or work != self._loaded:
+            self._unsaved[i] = work
 
     def _advance(self, exclude: int | None = None) -> None:
         for _ in range(len(self.dataset)):
@@ -332,13 +493,22 @@ class Panel(widgets.VBox):
             if i is None or i != exclude:
                 break
         if i is None:
+            if self.current is not None:
+                self._keep_unsaved(self.current)
             self.current = None
-            self.header.value = "<b>Nothing left to label.</b> " + html.escape(
-                self.loop.stop_reason or ""
+            reason = html.escape(self.loop.stop_reason or "no image left to show")
+            self.header.value = (
+                f"<b>Nothing left to label</b> ({reason}). Next: add images, raise the budget "
+                "(<code>loop.budget = …</code>) or the target, or look at "
+                "<code>loop.history</code>; Z brings back the last image."
             )
+            self.canvas.finished = "Nothing left to label"
             self._refresh_queue()
             return
         self.show(i)
+
+    def _finished_hint(self) -> str:
+        return "nothing left to label (see the line above the image)"
 
     def _annotation(self) -> Annotation:
         if self.task == "classify":
@@ -361,12 +531,15 @@ class Panel(widgets.VBox):
         return Mask(self.canvas.mask_array())
 
     def _class_for_key(self, key: str) -> int | None:
-        """The class a key picks: a class named as the key, else the digit's (see keys.DIGITS)."""
+        """The class a key picks: a class named as the key, else the digit's (see keys.DIGITS).
+
+        Digits count the classes the picker offers (in segmentation, from class 1).
+        """
         classes = self.dataset.classes
-        if key in classes:
+        if key in classes and classes.index(key) in self.choices:
             return classes.index(key)
         k = keys.class_index(key)
-        return k if k is not None and k < len(classes) else None
+        return self.choices[k] if k is not None and k < len(self.choices) else None
 
     # -- refreshing ----------------------------------------------------------------------------
 
@@ -399,10 +572,14 @@ class Panel(widgets.VBox):
 
     def _refresh_state(self) -> None:
         loop = self.loop
-        rounds = [r for r in loop.history if r.ok and r.retrained]
+        history = loop.history
+        rounds = [r for r in history if r.ok and r.retrained]
+        state = loop.state
+        # Rounds are numbered from 1, as the progress bar names the one running.
+        done = f"{len(history)} round{'' if len(history) == 1 else 's'} done"
+        doing = state if state == "idle" else f"round {len(history) + 1} {state}"
         self.status.value = (
-            f"round {len(loop.history)} · {len(self.dataset.labeled)} labels · model v{loop.model_version}"
-            f" · {loop.state}"
+            f"{done} · {len(self.dataset.labeled)} labels · model v{loop.model_version} · {doing}"
         )
         lines = [f"{c} ({c.fraction:.0%})" for c in loop.criteria()]
         if loop.is_done:
@@ -414,10 +591,18 @@ class Panel(widgets.VBox):
             label = "test accuracy" if name == "accuracy" else "agreement with your labels"
             xs, ys = zip(*points, strict=True)
             self.curve.value = line_chart(
-                {label: (xs, ys, None)}, x_label="labels", y_label=label, width=360, height=220
+                {label: (xs, ys, None)}, x_label="labels", y_label=label, width=360, height=200
             )
         else:
             self.curve.value = "<i>the learning curve appears after the first rounds</i>"
+
+    def _say(self, message: str) -> None:
+        """Show a notice (not an error): unsaved work restored, an undo, a redo."""
+        self.notice.value = (
+            f"<span class='alw-notice' style='color:#05a'>{html.escape(message)}</span>"
+            if message
+            else ""
+        )
 
     def _say_error(self, message: str) -> None:
         self.error_line.value = (
@@ -490,3 +675,23 @@ class Panel(widgets.VBox):
             current = heuristics.name_of(self.loop.heuristic)
             self.heuristic_picker.options = names
             self.heuristic_picker.value = current if current in names else None
+
+
+def _key_hint(n: int) -> str:
+    """The tooltip of the picker's n-th button: the digit that picks it."""
+    return f"key {keys.DIGITS[n]}" if n < len(keys.DIGITS) else ""
+
+
+def _fill() -> widgets.Layout:
+    """A control as wide as its column, never wider."""
+    return widgets.Layout(width="auto", max_width="100%")
+
+
+def _slider() -> widgets.Layout:
+    return widgets.Layout(width="220px", max_width="100%")
+
+
+def _ink(color: str) -> str:
+    """Black or white, whichever reads better on `color` (``#rrggbb``)."""
+    r, g, b = (int(color[k : k + 2], 16) for k in (1, 3, 5))
+    return "#000" if 0.299 * r + 0.587 * g + 0.114 * b > 150 else "#fff"

@@ -1,0 +1,120 @@
+"""Work on an image that is not submitted: kept per image for the session, shown again later."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..annotations import Annotation, Boxes, Label, Mask
+
+
+@dataclass(frozen=True)
+class Work:
+    """What the canvas and the class picker hold for one image.
+
+    Parameters
+    ----------
+    boxes, drafts
+        The boxes and the model's unaccepted boxes, as the canvas holds them
+        (``{"xyxy": [...], "label": int}`` each).
+    mask
+        The H*W uint8 class map as bytes; empty when nothing was painted or loaded.
+    class_id
+        The class chosen in the picker (classification's label, or the class new boxes and
+        strokes take), or None.
+    """
+
+    boxes: tuple[tuple[tuple[float, ...], int], ...] = ()
+    drafts: tuple[tuple[tuple[float, ...], int], ...] = ()
+    mask: bytes = b""
+    class_id: int | None = None
+    _painted: bool = field(default=False, compare=False)
+
+    @classmethod
+    def of(
+        cls,
+        boxes: Sequence[dict[str, Any]],
+        drafts: Sequence[dict[str, Any]],
+        mask: bytes,
+        class_id: int | None,
+    ) -> Work:
+        """Build from the canvas's traits and the picker's value.
+
+        Parameters
+        ----------
+        boxes, drafts
+            ``Canvas.boxes`` and ``Canvas.drafts``.
+        mask
+            ``Canvas.mask``.
+        class_id
+            The picker's value.
+        """
+        painted = bool(mask) and bool(np.frombuffer(mask, np.uint8).any())
+        return cls(_freeze(boxes), _freeze(drafts), bytes(mask), class_id, painted)
+
+    def box_dicts(self) -> list[dict[str, Any]]:
+        """The boxes as ``Canvas.load`` takes them."""
+        return _thaw(self.boxes)
+
+    def draft_dicts(self) -> list[dict[str, Any]]:
+        """The drafts as ``Canvas.load`` takes them."""
+        return _thaw(self.drafts)
+
+    def mask_array(self, height: int, width: int) -> np.ndarray | None:
+        """The class map as an (H, W) array, or None when there is none of that size."""
+        if len(self.mask) != height * width:
+            return None
+        return np.frombuffer(self.mask, np.uint8).reshape(height, width)
+
+    def summary(self) -> str:
+        """What the work holds, in words: ``"2 unsaved boxes"``, ``"an unsaved mask"``; or ""."""
+        parts = []
+        if self.boxes:
+            parts.append(_count(len(self.boxes), "unsaved box", "unsaved boxes"))
+        if self.drafts:
+            parts.append(_count(len(self.drafts), "model draft", "model drafts"))
+        if self._painted:
+            parts.append("an unsaved mask")
+        if not parts and self.class_id is not None:
+            parts.append("the class chosen")
+        return " and ".join(parts)
+
+
+def from_annotation(annotation: Annotation, classes: Sequence[str]) -> Work:
+    """The work that shows `annotation` again, to edit (an undone submit).
+
+    Parameters
+    ----------
+    annotation
+        A Label, Boxes or Mask, as stored.
+    classes
+        The dataset's class names.
+    """
+    if isinstance(annotation, Label):
+        return Work(class_id=annotation.class_id(classes))
+    if isinstance(annotation, Boxes):
+        ids = annotation.class_ids(classes)
+        boxes = [
+            {"xyxy": [float(v) for v in row], "label": int(k)}
+            for row, k in zip(annotation.xyxy, ids, strict=True)
+        ]
+        return Work.of(boxes, [], b"", None)
+    if isinstance(annotation, Mask):
+        mask = np.ascontiguousarray(annotation.class_map, np.uint8).tobytes()
+        return Work.of([], [], mask, None)
+    raise TypeError(f"not an annotation: {annotation!r}")
+
+
+def _freeze(boxes: Sequence[dict[str, Any]]) -> tuple[tuple[tuple[float, ...], int], ...]:
+    return tuple((tuple(float(v) for v in b["xyxy"]), int(b["label"])) for b in boxes)
+
+
+def _thaw(boxes: tuple[tuple[tuple[float, ...], int], ...]) -> list[dict[str, Any]]:
+    return [{"xyxy": list(xyxy), "label": label} for xyxy, label in boxes]
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
