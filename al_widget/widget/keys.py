@@ -133,7 +133,7 @@ def chord(event: Mapping[str, Any]) -> str:
     Parameters
     ----------
     event
-        The event's fields, as ipyevents (or a browser ``KeyboardEvent``) names them.
+        The event's fields, as a browser ``KeyboardEvent`` names them.
     """
     key = str(event.get("key", ""))
     mods = []

@@ -51,18 +51,57 @@ class PanelDriver:
         self.root.locator(f'.alw-stage[data-image-loaded="{image_id}"]').wait_for()
 
     def ready(self) -> dict[str, Any]:
-        """Scroll the panel into view, wait for its image, hover it; return info()."""
+        """Scroll the panel into view, wait for its image, click it (keys go to it); return info()."""
         self.root.scroll_into_view_if_needed()
         state = self.info()
         self.wait_drawn(state["image_id"])
-        self.hover()
+        self.focus()
         time.sleep(DEBOUNCE)
         return state
 
-    def hover(self) -> None:
-        """Put the mouse over the panel's header line (over the panel, not on the canvas)."""
-        bb = self.root.bounding_box()
-        self.page.mouse.move(bb["x"] + bb["width"] * 0.3, bb["y"] + 8)
+    def focus(self) -> None:
+        """Click the panel's header line (the panel, not the canvas): it takes the keyboard."""
+        header = self.root.locator(".alw-left > .widget-html").first
+        header.scroll_into_view_if_needed()
+        header.click(position={"x": 4, "y": 4})
+        self.page.wait_for_function(
+            "(sel) => document.querySelector(sel).matches(':focus-within')",
+            arg=f".alw-test-{self.name}",
+        )
+
+    def has_focus(self) -> bool:
+        """Whether keyboard focus is inside the panel."""
+        return bool(self.root.evaluate("(el) => el.matches(':focus-within')"))
+
+    def cut_off(self) -> list[str]:
+        """The controls that stick out of the panel's box or of their column, as 'what: how'."""
+        return list(
+            self.root.evaluate(
+                """(panel) => {
+                    const box = panel.getBoundingClientRect();
+                    const out = [];
+                    const sel = 'button, select, input, .widget-slider, .widget-progress, '
+                        + '.alw-stage, .alw-status, svg, .widget-toggle-buttons';
+                    for (const el of panel.querySelectorAll(sel)) {
+                        const r = el.getBoundingClientRect();
+                        if (r.width === 0 && r.height === 0) continue;  // folded away
+                        const name = (el.className.baseVal ?? el.className) + ' '
+                            + (el.innerText || el.title || el.tagName).slice(0, 20);
+                        if (r.left < box.left - 1 || r.right > box.right + 1)
+                            out.push(`${name}: ${r.left}..${r.right} outside the panel's ${box.left}..${box.right}`);
+                        const col = el.closest('.alw-left, .alw-right');
+                        if (col) {
+                            const c = col.getBoundingClientRect();
+                            if (r.right > c.right + 1)
+                                out.push(`${name}: right ${r.right} past its column's ${c.right}`);
+                        }
+                    }
+                    if (panel.scrollWidth > panel.clientWidth + 1)
+                        out.push(`the panel scrolls sideways: ${panel.scrollWidth} > ${panel.clientWidth}`);
+                    return out;
+                }"""
+            )
+        )
 
     def scale(self) -> float:
         """Page pixels per image pixel in the fitted view."""

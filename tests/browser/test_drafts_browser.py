@@ -106,7 +106,7 @@ def test_strokes_over_the_models_mask_are_submitted_as_the_mask_shown(
     panel = PanelDriver(page, "segment", SIZE)
     shown = panel.ready()
     i = shown["current"]
-    page.keyboard.press("3")  # class "dog"
+    page.keyboard.press("2")  # class "dog": digits count the paint classes, from class 1
     panel.drag((20, 70), (140, 70), steps=30)  # across the model's disc and the background
     panel.wait(lambda s: s["masks_received"] == 1)
     page.keyboard.press("e")  # the eraser

@@ -79,7 +79,7 @@ def test_box_drawn_then_enter_stores_it_in_image_pixels(page: Any) -> None:
 def test_brush_stroke_submitted_is_stored_as_the_mask(page: Any, lab: harness.LabServer) -> None:
     panel = PanelDriver(page, "segment")
     shown = panel.ready()
-    page.keyboard.press("3")  # class "dog"
+    page.keyboard.press("2")  # class "dog": digits count the paint classes, from class 1
     panel.drag((20, 40), (80, 40), steps=25)
     harness.screenshot(page, "panel_segment_stroke", panel.root)
     panel.root.locator("button[title=Submit]").click()
