@@ -143,13 +143,23 @@ class Comparison:
         }
 
     def table(self, x: str = "labels") -> str:
-        """The mean ± std metric of each heuristic at each label count, as text."""
+        """The mean ± std metric of each heuristic per round, as text, against labels or boxes.
+
+        Against boxes, each cell also gives the heuristic's own mean boxes drawn (``@ n``):
+        heuristics that pick busier images draw more boxes for the same number of images.
+        """
         names = list(self.curves)
-        head = "boxes" if _check_axis(x) == "boxes" else "labels"
-        rows = [f"{head:>7} " + " ".join(f"{name:>17}" for name in names)]
-        for k, n in enumerate(self.x(names[0], x)):
-            cells = [f"{self.mean(name)[k]:.3f} ± {self.std(name)[k]:.3f}" for name in names]
-            rows.append(f"{n:7.0f} " + " ".join(f"{cell:>17}" for cell in cells))
+        boxes = _check_axis(x) == "boxes"
+        width = 25 if boxes else 17
+        rows = [f"{'labels':>7} " + " ".join(f"{name:>{width}}" for name in names)]
+        for k, n in enumerate(self.n_labels(names[0])):
+            cells = []
+            for name in names:
+                cell = f"{self.mean(name)[k]:.3f} ± {self.std(name)[k]:.3f}"
+                if boxes:
+                    cell += f" @ {self.x(name, 'boxes')[k]:.0f}"
+                cells.append(f"{cell:>{width}}")
+            rows.append(f"{n:7d} " + " ".join(cells))
         return "\n".join(rows)
 
     def __str__(self) -> str:

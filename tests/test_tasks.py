@@ -382,3 +382,14 @@ def test_accepted_drafts_submit_as_the_boxes_shown(boxes_panel):
     shown = [b["xyxy"] for b in boxes_panel.canvas.boxes]
     assert boxes_panel.submit() == i
     assert boxes_panel.loop.dataset.annotation(i).xyxy.tolist() == shown
+
+
+def test_a_table_against_boxes_gives_each_heuristics_own_boxes_drawn():
+    images, boxes = blob_images([(20, 30)] * 20)
+    result = alw.compare(
+        np.stack(images), boxes, ["random", "margin"], repeats=1, task="detect", classes=CLASSES,
+        learner=BrightBoxes(), seed_size=2, query_size=2, budget=4, progress=False,
+    )  # fmt: skip
+    rows = result.table("boxes").splitlines()
+    assert rows[1].split()[0] == "2"
+    assert rows[-1].count("@ 4") == 2
