@@ -182,7 +182,9 @@ def plot_boundary(
             label="labeled",
         )
     )
-    ax.legend(handles=legend, loc="upper left", fontsize="small", framealpha=0.8)
+    ax.legend(
+        handles=legend, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3, fontsize="small"
+    )
     return ax
 
 
