@@ -354,8 +354,9 @@ def top(q: float) -> Callable[[np.ndarray], float]:
 
     It sits between 'mean' (``q = 1``) and 'max' (one score): an image is as uncertain as its
     most uncertain pixels (or boxes), however small the uncertain part of the image is. For
-    masks, ``top(0.01)`` follows the pixel error of a segmentation model best (see
-    ``benchmarks/mask_reduction.py``). Also available by name, as ``"top(0.01)"``.
+    masks, ``top(0.01)`` of the per-pixel margins ranks images by their pixel error better
+    than 'mean' or 'max' (``benchmarks/mask_reduction.py``). Also available by name, as
+    ``"top(0.01)"``.
 
     Parameters
     ----------
