@@ -1,3 +1,4 @@
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -264,6 +265,26 @@ def test_pretrained_weights_that_cannot_be_fetched_name_the_alternatives(tmp_pat
     assert not list(tmp_path.rglob("*.pth*"))
 
 
+def test_a_weights_server_that_never_answers_fails_after_the_timeout(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()  # accepts connections in the backlog, never answers
+    real = urllib.request.urlopen
+    address = f"http://127.0.0.1:{silent.getsockname()[1]}/weights.pth"
+    monkeypatch.setattr(
+        urllib.request, "urlopen", lambda url, timeout: real(address, timeout=timeout)
+    )
+    model = quick(model="lraspp_mobilenet_v3_large", weights="DEFAULT", download_timeout=0.5)
+    start = time.perf_counter()
+    try:
+        with pytest.raises(RuntimeError, match="cannot fetch the pretrained weights"):
+            model.fit(*squares(1))
+    finally:
+        silent.close()
+    assert time.perf_counter() - start < 10
+
+
 def test_unknown_weights_for_a_torchvision_model_list_the_choices():
     with pytest.raises(ValueError, match=r"unknown weights 'BEST'.*DEFAULT"):
         quick(model="lraspp_mobilenet_v3_large", weights="BEST").fit(*squares(1))
@@ -271,7 +292,14 @@ def test_unknown_weights_for_a_torchvision_model_list_the_choices():
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("n_classes", 1), ("dropout", 1.0), ("input_size", 0), ("lr", 0.0), ("max_steps", 0)],
+    [
+        ("n_classes", 1),
+        ("dropout", 1.0),
+        ("input_size", 0),
+        ("lr", 0.0),
+        ("max_steps", 0),
+        ("download_timeout", 0),
+    ],
 )
 def test_fit_refuses_invalid_parameters(name, value):
     with pytest.raises((ValueError, TypeError), match=name):

@@ -21,7 +21,6 @@ from .classifier import _check_int
 UNET = "unet"
 _MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
 _STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
-_DOWNLOAD_TIMEOUT_S = 20.0
 _DOWNLOAD_CHUNK = 1 << 20
 
 
@@ -151,6 +150,8 @@ class Segmenter(ParamsMixin):
     warm_start : bool, default True
         Go on training the previous fit's network; when False, or when the architecture
         parameters changed since, a fit starts from `weights`.
+    download_timeout : float, default 30.0
+        Seconds to wait for the weights server before giving up (there is no retry).
     device : str or torch.device, optional
         Where to train and predict, such as ``"cpu"`` or ``"cuda:1"``. None: the GPU when
         torch sees one, else the CPU; chosen at each fit.
@@ -205,6 +206,7 @@ class Segmenter(ParamsMixin):
         weight_decay: float = 1e-4,
         flip: bool = True,
         warm_start: bool = True,
+        download_timeout: float = 30.0,
         device: str | torch.device | None = None,
         seed: int = 0,
     ) -> None:
@@ -222,6 +224,7 @@ class Segmenter(ParamsMixin):
         self.weight_decay = weight_decay
         self.flip = flip
         self.warm_start = warm_start
+        self.download_timeout = download_timeout
         self.device = device
         self.seed = seed
 
@@ -307,6 +310,8 @@ class Segmenter(ParamsMixin):
             raise ValueError(f"weight_decay must be at least 0, got {self.weight_decay!r}")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        if not self.download_timeout > 0:
+            raise ValueError(f"download_timeout must be positive, got {self.download_timeout!r}")
 
     def _architecture(self) -> tuple[Any, ...]:
         """The parameters that shape the network: a warm start needs them unchanged."""
@@ -360,7 +365,9 @@ class Segmenter(ParamsMixin):
                     net, _read_state_dict(self.weights), self.n_classes, str(self.weights)
                 )
             return net
-        return _torchvision_model(self.model, self.weights, self.n_classes, should_stop)
+        return _torchvision_model(
+            self.model, self.weights, self.n_classes, self.download_timeout, should_stop
+        )
 
     def _train(
         self,
@@ -542,7 +549,7 @@ def _takes_feature_dict(net: nn.Module) -> bool:
 
 
 def _torchvision_model(
-    name: str, weights: Any, n_classes: int, should_stop: ShouldStop
+    name: str, weights: Any, n_classes: int, timeout: float, should_stop: ShouldStop
 ) -> nn.Module:
     """The torchvision segmentation model `name` for `n_classes`, with `weights` loaded."""
     from torchvision.models import get_model, get_model_weights, list_models, segmentation
@@ -568,12 +575,12 @@ def _torchvision_model(
             f"{list(choices.__members__)}, a path to a state dict, or None"
         )
     url = choices[key].url
-    state = _read_state_dict(_fetch(url, name, weights, should_stop))
+    state = _read_state_dict(_fetch(url, name, weights, timeout, should_stop))
     _load_matching(net, state, n_classes, url)
     return net
 
 
-def _fetch(url: str, name: str, weights: Any, should_stop: ShouldStop) -> Path:
+def _fetch(url: str, name: str, weights: Any, timeout: float, should_stop: ShouldStop) -> Path:
     """The file at `url` in torch's checkpoint cache, downloaded there once; no retries."""
     target = Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(url)
     if target.is_file():
@@ -582,7 +589,7 @@ def _fetch(url: str, name: str, weights: Any, should_stop: ShouldStop) -> Path:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with (
-            urllib.request.urlopen(url, timeout=_DOWNLOAD_TIMEOUT_S) as response,
+            urllib.request.urlopen(url, timeout=timeout) as response,
             open(partial, "wb") as file,
         ):
             while chunk := response.read(_DOWNLOAD_CHUNK):
@@ -594,9 +601,9 @@ def _fetch(url: str, name: str, weights: Any, should_stop: ShouldStop) -> Path:
         raise RuntimeError(
             f"cannot fetch the pretrained weights {weights!r} of {name} from {url} ({error}). "
             f"Without network access: train from scratch with weights=None, pass the path of "
-            f"a state dict saved beforehand (weights='/path/to/{os.path.basename(url)}'; "
-            f"torch looks in {target.parent} first), or use the default U-Net "
-            f"(model='unet'), which needs no pretrained weights"
+            f"a state dict saved beforehand (weights='/path/to/{os.path.basename(url)}', or "
+            f"put that file in {target.parent}, where it is found without downloading), or use "
+            f"the default U-Net (model='unet'), which needs no pretrained weights"
         ) from error
     finally:
         partial.unlink(missing_ok=True)
