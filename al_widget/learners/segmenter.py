@@ -440,7 +440,8 @@ class Segmenter(ParamsMixin):
         if mc_samples < 1:
             raise ValueError(f"mc_samples must be >= 1, got {mc_samples}")
         size = self.input_size_
-        sampler = _sampling_head(net, self.dropout) if mc_samples > 1 else None
+        dropout = self._architecture_[3]  # as fitted, whatever set_params changed since
+        sampler = _sampling_head(net, dropout) if mc_samples > 1 else None
         out: list[np.ndarray] = []
         for start in range(0, len(images), batch_size):
             chunk = [
@@ -456,7 +457,7 @@ class Segmenter(ParamsMixin):
             else:
                 probs = torch.stack(
                     [
-                        F.softmax(_head(net, features, sampler, self.dropout, size), 1)
+                        F.softmax(_head(net, features, sampler, dropout, size), 1)
                         for _ in range(mc_samples)
                     ],
                     dim=-1,
