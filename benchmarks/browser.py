@@ -111,9 +111,10 @@ def press_and_time(page: Any, key: str) -> tuple[float, float]:
 
 
 def hover(page: Any) -> None:
-    """Move the mouse over the panel's header (ipyevents hears keys only while it is there)."""
-    bb = page.locator(".alw-bench").bounding_box()
-    page.mouse.move(bb["x"] + bb["width"] * 0.3, bb["y"] + 8)
+    """Click the panel's header line: the panel takes the keyboard (keys go by focus)."""
+    header = page.locator(".alw-bench .alw-left > .widget-html").first
+    header.click(position={"x": 4, "y": 4})
+    page.wait_for_function("document.querySelector('.alw-bench').matches(':focus-within')")
 
 
 def submits(page: Any, labels: np.ndarray, n: int) -> list[tuple[float, float]]:
