@@ -393,3 +393,22 @@ def test_a_table_against_boxes_gives_each_heuristics_own_boxes_drawn():
     rows = result.table("boxes").splitlines()
     assert rows[1].split()[0] == "2"
     assert rows[-1].count("@ 4") == 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task", ["detect", "segment"])
+def test_the_default_learner_runs_background_rounds_on_a_pool_of_shapes(task, loop_factory):
+    data = alw.datasets.shapes(1000, size=128, seed=0, task=task)
+    ds = alw.Dataset(data.images, list(data.classes), task=task)
+    loop = loop_factory(ds, pool_sample=100, query_size=10)
+    for i in range(10):
+        loop.commit(i, data.annotations[i])
+    assert loop.wait(120)
+    for i in loop.queue[:10]:
+        loop.commit(int(i), data.annotations[int(i)])
+    assert loop.wait(120)
+    rounds = [r for r in loop.history if r.retrained]
+    assert [r.ok for r in rounds] == [True, True], [r.error for r in rounds]
+    assert loop.ranking.model_version == 2
+    head = loop.next()
+    assert isinstance(loop.prediction(head), alw.Boxes if task == "detect" else alw.Mask)
