@@ -43,6 +43,18 @@ def check_sync(journal_sync: str) -> None:
         )
 
 
+def _open(path: str, flags: int) -> int:
+    """os.open that refuses to follow a symbolic link, saying so."""
+    try:
+        return os.open(path, flags | _NOFOLLOW, 0o644)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise JournalError(
+                error.errno, f"journal {path} is a symbolic link; give the file's real path"
+            ) from None
+        raise
+
+
 def _holder(fd: int) -> str:
     """Who holds the lock on `fd`'s file, as far as the platform tells."""
     try:
@@ -78,14 +90,7 @@ class Journal:
         check_sync(sync)
         self.path, self.sync_policy = path, sync
         self._lock = threading.Lock()
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | _NOFOLLOW, 0o644)
-        except OSError as error:
-            if error.errno == errno.ELOOP:
-                raise JournalError(
-                    error.errno, f"journal {path} is a symbolic link; give the file's real path"
-                ) from None
-            raise
+        fd = _open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND)
         try:
             if fcntl is not None:
                 try:
@@ -183,14 +188,7 @@ class Parsed:
 
 def read_file(path: str) -> bytes:
     """A journal's bytes, refusing to follow a symbolic link."""
-    try:
-        fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
-    except OSError as error:
-        if error.errno == errno.ELOOP:
-            raise JournalError(
-                error.errno, f"journal {path} is a symbolic link; give the file's real path"
-            ) from None
-        raise
+    fd = _open(path, os.O_RDONLY)
     try:
         return os.pread(fd, os.fstat(fd).st_size, 0)
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -103,6 +104,55 @@ def chunked_lists(
         kept.append(indices)
         broken.update(bad)
         yield images
+
+
+def fit_lists(
+    learner: Any,
+    dataset: Dataset,
+    snapshot: Snapshot,
+    target: Callable[[Any], Any],
+    progress: Progress,
+    should_stop: ShouldStop,
+) -> dict[int, str]:
+    """Fit a list-taking learner on the snapshot's readable images and `target(annotation)` each."""
+    indices, images, broken = load_list(dataset, snapshot.indices)
+    by_index = dict(zip(snapshot.indices.tolist(), snapshot.annotations, strict=True))
+    if images:
+        learner.fit(images, [target(by_index[int(i)]) for i in indices], progress, should_stop)
+    return broken
+
+
+def predict_lists(
+    learner: Any,
+    method: str,
+    dataset: Dataset,
+    pool: np.ndarray,
+    *,
+    mc_samples: int,
+    chunk_size: int,
+    executor: Any,
+    should_stop: ShouldStop,
+) -> tuple[np.ndarray, list[Any], dict[int, str]]:
+    """The pool's readable indices, `learner.<method>(images, mc_samples)`'s result for each, the unreadable."""
+    kept: list[np.ndarray] = []
+    broken: dict[int, str] = {}
+    chunks = chunked_lists(dataset, pool, chunk_size, kept, broken)
+    found = gather(
+        executor.map(functools.partial(call_on_list, learner, method, mc_samples), chunks),
+        should_stop,
+    )
+    indices = np.concatenate(kept) if kept else np.zeros(0, np.int64)
+    return indices, [r for chunk in found for r in chunk], broken
+
+
+def call_on_list(learner: Any, method: str, mc_samples: int, images: list[np.ndarray]) -> list[Any]:
+    """`learner.<method>(images, mc_samples)` as a list, refused unless it has one result per image."""
+    found = list(getattr(learner, method)(images, mc_samples))
+    if len(found) != len(images):
+        raise ValueError(
+            f"{type(learner).__name__}.{method} returned {len(found)} results for {len(images)} images"
+        )
+    return found
 
 
 def gather(results: Iterator[Any], should_stop: ShouldStop) -> list[Any]:

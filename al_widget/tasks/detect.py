@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import numpy as np
@@ -15,10 +14,10 @@ from .base import (
     Progress,
     Scored,
     ShouldStop,
-    chunked_lists,
+    call_on_list,
     eval_images,
-    gather,
-    load_list,
+    fit_lists,
+    predict_lists,
 )
 
 _INSIDE = 0.5  # pixels a model's box may stray past the image edge before it is an error
@@ -89,15 +88,6 @@ def box_probs(found: dict[str, np.ndarray], n_classes: int, mc_samples: int) -> 
     return np.full((1, n_classes + 1, mc_samples), 1.0 / (n_classes + 1))
 
 
-def _predict(learner: Any, mc_samples: int, images: list[np.ndarray]) -> list[Any]:
-    found = list(learner.predict(images, mc_samples))
-    if len(found) != len(images):
-        raise ValueError(
-            f"{type(learner).__name__}.predict returned {len(found)} results for {len(images)} images"
-        )
-    return found
-
-
 class Detect:
     """Boxes per image; the learner follows `DetectionLearner`."""
 
@@ -113,12 +103,10 @@ class Detect:
         progress: Progress,
         should_stop: ShouldStop,
     ) -> dict[int, str]:
-        indices, images, broken = load_list(dataset, snapshot.indices)
-        by_index = dict(zip(snapshot.indices.tolist(), snapshot.annotations, strict=True))
-        targets = [box_target(by_index[int(i)], dataset.classes) for i in indices]  # type: ignore[arg-type]
-        if images:
-            learner.fit(images, targets, progress, should_stop)
-        return broken
+        classes = dataset.classes
+        return fit_lists(
+            learner, dataset, snapshot, lambda a: box_target(a, classes), progress, should_stop
+        )
 
     def score(
         self,
@@ -133,16 +121,19 @@ class Detect:
         chunk_size: int,
         should_stop: ShouldStop,
     ) -> Scored:
-        kept: list[np.ndarray] = []
-        broken: dict[int, str] = {}
-        chunks = chunked_lists(dataset, pool, min(chunk_size, self.chunk_limit), kept, broken)
-        found = gather(
-            executor.map(functools.partial(_predict, learner, mc_samples), chunks), should_stop
+        indices, found, broken = predict_lists(
+            learner,
+            "predict",
+            dataset,
+            pool,
+            mc_samples=mc_samples,
+            chunk_size=min(chunk_size, self.chunk_limit),
+            executor=executor,
+            should_stop=should_stop,
         )
-        indices = np.concatenate(kept) if kept else np.zeros(0, np.int64)
         n_classes = len(dataset.classes)
         probs, drafts, dropped = [], {}, 0
-        for i, result in zip(indices.tolist(), (r for chunk in found for r in chunk), strict=True):
+        for i, result in zip(indices.tolist(), found, strict=True):
             size = dataset.image_size(i)
             checked, bad = check_detections(learner, result, size, n_classes, mc_samples, i)
             dropped += bad
@@ -177,7 +168,7 @@ class Detect:
         found = []
         for start in range(0, len(images), self.chunk_limit):
             chunk = images[start : start + self.chunk_limit]
-            for k, result in enumerate(_predict(learner, 1, chunk)):
+            for k, result in enumerate(call_on_list(learner, "predict", 1, chunk)):
                 size = chunk[k].shape[:2]
                 found.append(check_detections(learner, result, size, n_classes, 1, start + k)[0])
         ap = mean_ap(found, targets, n_classes)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import numpy as np
@@ -16,10 +15,10 @@ from .base import (
     Progress,
     Scored,
     ShouldStop,
-    chunked_lists,
+    call_on_list,
     eval_images,
-    gather,
-    load_list,
+    fit_lists,
+    predict_lists,
 )
 
 
@@ -43,15 +42,6 @@ def mask_draft(probs: np.ndarray, size: tuple[int, int]) -> Mask:
     return Mask(resize_labels(probs.mean(axis=3).argmax(axis=0).astype(np.uint8), size))
 
 
-def _predict(learner: Any, mc_samples: int, images: list[np.ndarray]) -> list[Any]:
-    found = list(learner.predict_proba(images, mc_samples))
-    if len(found) != len(images):
-        raise ValueError(
-            f"{type(learner).__name__}.predict_proba returned {len(found)} results for {len(images)} images"
-        )
-    return found
-
-
 class Segment:
     """A class per pixel; the learner follows `SegmentationLearner`."""
 
@@ -67,12 +57,9 @@ class Segment:
         progress: Progress,
         should_stop: ShouldStop,
     ) -> dict[int, str]:
-        indices, images, broken = load_list(dataset, snapshot.indices)
-        by_index = dict(zip(snapshot.indices.tolist(), snapshot.annotations, strict=True))
-        targets = [np.asarray(by_index[int(i)].class_map) for i in indices]  # type: ignore[union-attr]
-        if images:
-            learner.fit(images, targets, progress, should_stop)
-        return broken
+        return fit_lists(
+            learner, dataset, snapshot, lambda a: np.asarray(a.class_map), progress, should_stop
+        )
 
     def score(
         self,
@@ -87,17 +74,20 @@ class Segment:
         chunk_size: int,
         should_stop: ShouldStop,
     ) -> Scored:
-        kept: list[np.ndarray] = []
-        broken: dict[int, str] = {}
-        chunks = chunked_lists(dataset, pool, min(chunk_size, self.chunk_limit), kept, broken)
-        found = gather(
-            executor.map(functools.partial(_predict, learner, mc_samples), chunks), should_stop
+        indices, found, broken = predict_lists(
+            learner,
+            "predict_proba",
+            dataset,
+            pool,
+            mc_samples=mc_samples,
+            chunk_size=min(chunk_size, self.chunk_limit),
+            executor=executor,
+            should_stop=should_stop,
         )
-        indices = np.concatenate(kept) if kept else np.zeros(0, np.int64)
         how = reduction if reduction is not None else self.default_reduction or "mean"
         n_classes = len(dataset.classes)
         scores, drafts = [], {}
-        for i, result in zip(indices.tolist(), (r for chunk in found for r in chunk), strict=True):
+        for i, result in zip(indices.tolist(), found, strict=True):
             probs = check_pixel_probs(learner, result, n_classes, mc_samples, i)
             scores.append(heuristics.score_dense(probs[None], heuristic, how)[0])
             drafts[i] = mask_draft(probs, dataset.image_size(i))
@@ -123,7 +113,7 @@ class Segment:
         predicted = []
         for start in range(0, len(images), self.chunk_limit):
             chunk = images[start : start + self.chunk_limit]
-            for k, result in enumerate(_predict(learner, 1, chunk)):
+            for k, result in enumerate(call_on_list(learner, "predict_proba", 1, chunk)):
                 probs = check_pixel_probs(learner, result, n_classes, 1, start + k)
                 predicted.append(mask_draft(probs, chunk[k].shape[:2]).class_map)
         return Measured(mean_iou(predicted, truths, n_classes), "mIoU")
