@@ -134,9 +134,9 @@ class Segmenter(ParamsMixin):
         learns several times faster per CPU-second than 128).
     epochs : int, default 20
         Passes over the labeled images per fit, before `min_steps` and `max_steps` apply.
-    min_steps : int, default 200
+    min_steps : int, default 150
         The fewest optimizer steps per fit, so that small label sets still train enough.
-    max_steps : int, default 500
+    max_steps : int, default 400
         The most optimizer steps per fit, which bounds a round's time; it wins over
         `min_steps` when smaller.
     batch_size : int, default 8
@@ -199,8 +199,8 @@ class Segmenter(ParamsMixin):
         dropout: float = 0.1,
         input_size: int = 64,
         epochs: int = 20,
-        min_steps: int = 200,
-        max_steps: int = 500,
+        min_steps: int = 150,
+        max_steps: int = 400,
         batch_size: int = 8,
         lr: float = 1e-2,
         weight_decay: float = 1e-4,
