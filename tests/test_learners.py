@@ -325,3 +325,7 @@ def test_the_mixin_reads_parameters_from_the_subclass_signature():
 
     assert Tiny(4).get_params() == {"n_classes": 4, "depth": 2}
     assert repr(Tiny(4, depth=3)) == "Tiny(n_classes=4, depth=3)"
+
+
+def test_an_int_input_size_means_a_square():
+    assert input_size_of(alw.learners.Segmenter(3, input_size=64)) == (64, 64)

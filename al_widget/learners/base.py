@@ -219,4 +219,8 @@ def input_size_of(learner: Any) -> tuple[int, int] | None:
     size = getattr(learner, "input_size_", None)
     if size is None:
         size = getattr(learner, "input_size", None)
-    return (int(size[0]), int(size[1])) if size is not None else None
+    if size is None:
+        return None
+    if isinstance(size, (int, np.integer)):
+        return (int(size), int(size))  # a square working size, as Segmenter's input_size
+    return (int(size[0]), int(size[1]))
