@@ -87,7 +87,12 @@ def test_an_undone_submit_comes_back_as_boxes_to_edit_and_shift_z_redoes_it(page
     panel.drag((80, 5), (115, 35))  # clear of the boxes left by the tests above
     panel.wait(lambda s: len(s["boxes"]) == len(first["boxes"]) + 1)
     page.keyboard.press("Enter")
-    second = panel.wait(lambda s: str(first["current"]) in s["labels"])
+    # The kernel answers `info` beside widget messages: wait until the next image is shown.
+    second = panel.wait(
+        lambda s: (
+            str(first["current"]) in s["labels"] and s["current"] not in (None, first["current"])
+        )
+    )
     panel.wait_drawn(second["image_id"])
     page.wait_for_timeout(DEBOUNCE * 1000)
     panel.drag((30, 30), (90, 70))
@@ -101,6 +106,7 @@ def test_an_undone_submit_comes_back_as_boxes_to_edit_and_shift_z_redoes_it(page
         lambda s: (
             s["current"] == first["current"]
             and not s["labels"].keys() & {str(first["current"]), str(second["current"])}
+            and "undid the submit" in s["notice"]
         )
     )
     # The undone submit is back as boxes to edit, in their classes.
@@ -113,7 +119,10 @@ def test_an_undone_submit_comes_back_as_boxes_to_edit_and_shift_z_redoes_it(page
     page.keyboard.press("Shift+Z")
     page.keyboard.press("Shift+Z")
     state = panel.wait(
-        lambda s: {str(first["current"]), str(second["current"])} <= s["labels"].keys()
+        lambda s: (
+            {str(first["current"]), str(second["current"])} <= s["labels"].keys()
+            and s["current"] not in (first["current"], second["current"])
+        )
     )
     for i in (first["current"], second["current"]):
         assert state["labels"][str(i)] == stored[str(i)]
