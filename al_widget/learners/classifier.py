@@ -9,6 +9,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ._torch import choose_device, fit_steps
 from .base import Cancelled, ParamsMixin, Progress, ShouldStop
 
 
@@ -162,17 +163,6 @@ class Classifier(ParamsMixin):
                 f"got {self.input_size!r}"
             )
 
-    def _choose_device(self) -> torch.device:
-        if self.device is None:
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        try:
-            return torch.device(self.device)
-        except (RuntimeError, TypeError) as error:
-            raise ValueError(
-                f"device must be None, a torch.device or a name such as 'cpu' or 'cuda:0', "
-                f"got {self.device!r}"
-            ) from error
-
     def fit(
         self,
         images: np.ndarray,
@@ -215,7 +205,7 @@ class Classifier(ParamsMixin):
             raise ValueError(
                 f"targets must be class ids in 0..{self.n_classes - 1}, got {targets.min()}..{targets.max()}"
             )
-        device = self._choose_device()
+        device = choose_device(self.device)
         previous = getattr(self, "net_", None) if self.warm_start else None
         if previous is None:
             gray = bool(
@@ -250,7 +240,7 @@ class Classifier(ParamsMixin):
     ) -> None:
         n = len(x)
         batch = min(self.batch_size, n)
-        steps = int(np.clip(self.epochs * -(-n // batch), self.min_steps, self.max_steps))
+        steps = fit_steps(n, batch, self.epochs, self.min_steps, self.max_steps)
         optimizer = torch.optim.AdamW(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=self.lr, total_steps=steps)
         net.train()

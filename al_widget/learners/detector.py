@@ -14,6 +14,7 @@ from torch.nn import functional as F
 
 from . import _detection_nets as nets
 from ._detection_outputs import Decoding, detect
+from ._torch import choose_device, fit_steps
 from .base import BoxTarget, Cancelled, Detections, ParamsMixin, Progress, ShouldStop
 from .classifier import _check_int
 
@@ -201,17 +202,6 @@ class Detector(ParamsMixin):
         if not self.download_timeout > 0:
             raise ValueError(f"download_timeout must be positive, got {self.download_timeout!r}")
 
-    def _choose_device(self) -> torch.device:
-        if self.device is None:
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        try:
-            return torch.device(self.device)
-        except (RuntimeError, TypeError) as error:
-            raise ValueError(
-                f"device must be None, a torch.device or a name such as 'cpu' or 'cuda:0', "
-                f"got {self.device!r}"
-            ) from error
-
     def _build(self) -> nn.Module:
         """A new network as the parameters describe it."""
         if self.model != nets.TINY:
@@ -275,7 +265,7 @@ class Detector(ParamsMixin):
             _check_target(t, image.shape[:2], self.n_classes, k)
             for k, (image, t) in enumerate(zip(images, targets, strict=True))
         ]
-        device = self._choose_device()
+        device = choose_device(self.device)
         previous = getattr(self, "net_", None) if self.warm_start else None
         n_fits = getattr(self, "n_fits_", 0)
         with torch.random.fork_rng(devices=[]):
@@ -307,7 +297,7 @@ class Detector(ParamsMixin):
     ) -> int:
         n = len(pixels)
         batch = min(self.batch_size, n)
-        steps = int(np.clip(self.epochs * -(-n // batch), self.min_steps, self.max_steps))
+        steps = fit_steps(n, batch, self.epochs, self.min_steps, self.max_steps)
         warmup = max(1, min(50, steps // 5))
 
         def factor(step: int) -> float:

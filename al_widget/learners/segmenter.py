@@ -15,6 +15,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ._torch import choose_device, fit_steps
 from .base import Cancelled, ParamsMixin, Progress, ShouldStop
 from .classifier import _check_int
 
@@ -269,7 +270,7 @@ class Segmenter(ParamsMixin):
         """
         self._check_params()
         x, y = self._training_set(images, targets)
-        device = _choose_device(self.device)
+        device = choose_device(self.device)
         n_fits = getattr(self, "n_fits_", 0)
         previous = getattr(self, "net_", None)
         with torch.random.fork_rng(devices=[]):
@@ -380,7 +381,7 @@ class Segmenter(ParamsMixin):
     ) -> int:
         n = len(x)
         batch = min(self.batch_size, n)
-        steps = int(np.clip(self.epochs * -(-n // batch), self.min_steps, self.max_steps))
+        steps = fit_steps(n, batch, self.epochs, self.min_steps, self.max_steps)
         optimizer = torch.optim.AdamW(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=self.lr, total_steps=steps)
         net.train()
@@ -658,15 +659,3 @@ def _load_matching(
             f"{len(wrong) + len(missing)} entries differ, such as {shown}"
         )
     net.load_state_dict(kept, strict=False)
-
-
-def _choose_device(device: str | torch.device | None) -> torch.device:
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        return torch.device(device)
-    except (RuntimeError, TypeError) as error:
-        raise ValueError(
-            f"device must be None, a torch.device or a name such as 'cpu' or 'cuda:0', "
-            f"got {device!r}"
-        ) from error
