@@ -37,24 +37,30 @@ class Loaded:
     broken: dict[int, str] = field(default_factory=dict)
 
 
+def load_list(
+    dataset: Dataset, indices: np.ndarray
+) -> tuple[np.ndarray, list[np.ndarray], dict[int, str]]:
+    """The readable images among `indices` at their own sizes, their indices, and the unreadable ones."""
+    good, images, broken = [], [], {}
+    for i in indices:
+        try:
+            images.append(dataset.image(int(i)))
+            good.append(int(i))
+        except ImageError as error:
+            broken[int(i)] = str(error)
+    return np.array(good, np.int64), images, broken
+
+
 def load(dataset: Dataset, indices: np.ndarray, size: tuple[int, int] | None) -> Loaded:
     """The readable images among `indices` as one batch; unreadable ones are left out with their reason."""
     try:
         return Loaded(np.asarray(indices, np.int64), dataset.batch(indices, size))
     except ImageError:
-        good, images, broken = [], [], {}
-        for i in indices:
-            try:
-                images.append(dataset.image(int(i)))
-                good.append(int(i))
-            except ImageError as error:
-                broken[int(i)] = str(error)
+        good, images, broken = load_list(dataset, indices)
         if not images:
             raise
         shape = size or images[0].shape[:2]
-        return Loaded(
-            np.array(good, np.int64), np.stack([resize(im, shape) for im in images]), broken
-        )
+        return Loaded(good, np.stack([resize(im, shape) for im in images]), broken)
 
 
 def predict(learner: Learner, mc_samples: int, n_classes: int, images: np.ndarray) -> np.ndarray:

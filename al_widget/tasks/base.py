@@ -9,9 +9,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .._images import ImageError
 from ..dataset import Dataset, Snapshot
 from ..learners import Cancelled
+from ..scoring import load_list
 
 Progress = Callable[[float], None]
 ShouldStop = Callable[[], bool]
@@ -79,20 +79,6 @@ class Task(Protocol):
     def measure(self, learner: Any, prepared: Any, n_classes: int) -> Measured:
         """The learner's metric on the prepared evaluation set."""
         ...
-
-
-def load_list(
-    dataset: Dataset, indices: np.ndarray
-) -> tuple[np.ndarray, list[np.ndarray], dict[int, str]]:
-    """The readable images among `indices` at their own sizes, their indices, and the unreadable ones."""
-    good, images, broken = [], [], {}
-    for i in indices:
-        try:
-            images.append(dataset.image(int(i)))
-            good.append(int(i))
-        except ImageError as error:
-            broken[int(i)] = str(error)
-    return np.array(good, np.int64), images, broken
 
 
 def chunked_lists(
