@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from ._paths import PathTable, path_table
+
 
 class ImageError(ValueError):
     """An image that cannot be read or converted; names its index and source."""
@@ -64,10 +66,23 @@ def _decode_file(path: str | os.PathLike[str], where: str) -> np.ndarray:
         raise ImageError(f"{where} could not be decoded: {error}") from error
 
 
-class ArraySource:
-    """Images held in one (N, H, W[, C]) array, converted per access."""
+def _named(ids: np.ndarray | None, i: int) -> int:
+    """The dataset index of position `i` of a source (a subset's `ids`, else `i` itself)."""
+    return i if ids is None else int(ids[i])
 
-    def __init__(self, array: np.ndarray) -> None:
+
+class ArraySource:
+    """Images held in one (N, H, W[, C]) array, converted per access.
+
+    Parameters
+    ----------
+    array : numpy.ndarray
+        The images, (N, H, W) or (N, H, W, 1|3|4).
+    ids : numpy.ndarray, optional
+        The dataset index of each image, for messages (a subset's); by default its position.
+    """
+
+    def __init__(self, array: np.ndarray, ids: np.ndarray | None = None) -> None:
         if array.ndim not in (3, 4) or (array.ndim == 4 and array.shape[3] not in (1, 3, 4)):
             raise ImageError(
                 f"images array must have shape (N, H, W) or (N, H, W, 3|4), got {array.shape}"
@@ -75,6 +90,11 @@ class ArraySource:
         if len(array):
             to_rgb(array[0], "images")  # checks the dtype once for the whole array
         self.array = array
+        self.ids = ids
+
+    def subset(self, indices: np.ndarray) -> ArraySource:
+        """The images at `indices` (a copy), named by their index here."""
+        return ArraySource(self.array[indices], ids=_ids_of(self.ids, indices))
 
     def __len__(self) -> int:
         return len(self.array)
@@ -83,7 +103,7 @@ class ArraySource:
         return (int(self.array.shape[1]), int(self.array.shape[2]))
 
     def rgb(self, i: int) -> np.ndarray:
-        return to_rgb(self.array[i], f"image {i}")
+        return to_rgb(self.array[i], f"image {_named(self.ids, i)}")
 
     def batch(self, indices: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
         images = to_rgb_batch(self.array[indices])
@@ -106,19 +126,37 @@ def to_rgb_batch(array: np.ndarray) -> np.ndarray:
 
 
 class SequenceSource:
-    """Images given as a sequence of arrays, PIL images or file paths; files decoded on use."""
+    """Images given as a sequence of arrays, PIL images or file paths; files decoded on use.
 
-    def __init__(self, items: Sequence[Any]) -> None:
+    Parameters
+    ----------
+    items : sequence
+        Arrays, PIL images or file paths; all paths are best given as a ``PathTable``.
+    ids : numpy.ndarray, optional
+        The dataset index of each item, for messages (a subset's); by default its position.
+    """
+
+    def __init__(self, items: Sequence[Any], ids: np.ndarray | None = None) -> None:
         self.items = items
+        self.ids = ids
 
     def __len__(self) -> int:
         return len(self.items)
 
+    def subset(self, indices: np.ndarray) -> SequenceSource:
+        """The items at `indices` (paths stay paths), named by their index here."""
+        if isinstance(self.items, PathTable):
+            items: Sequence[Any] = self.items.take(indices)
+        else:
+            items = [self.items[int(i)] for i in indices]
+        return SequenceSource(items, ids=_ids_of(self.ids, indices))
+
     def _where(self, i: int) -> str:
         item = self.items[i]
+        named = _named(self.ids, i)
         if isinstance(item, (str, os.PathLike)):
-            return f"image {i} ({os.fspath(item)})"
-        return f"image {i}"
+            return f"image {named} ({os.fspath(item)})"
+        return f"image {named}"
 
     def raw(self, i: int) -> np.ndarray:
         item = self.items[i]
@@ -162,6 +200,12 @@ class SequenceSource:
         return np.stack([resize(image, shape) for image in images])
 
 
+def _ids_of(ids: np.ndarray | None, indices: np.ndarray) -> np.ndarray:
+    """The dataset indices of a subset at `indices` of a source named by `ids`."""
+    indices = np.asarray(indices, dtype=np.int64)
+    return indices.copy() if ids is None else ids[indices]
+
+
 def resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """`image` resized to (H, W) with bilinear filtering (returned as is when it already fits)."""
     if image.shape[:2] == tuple(size):
@@ -180,7 +224,10 @@ def make_source(images: Any) -> ArraySource | SequenceSource:
             f"images must be an (N, H, W[, 3]) uint8 array or a sequence of arrays / PIL images / paths, "
             f"got {type(images).__name__}"
         )
-    return SequenceSource(list(images) if isinstance(images, np.ndarray) else images)
+    items = list(images) if isinstance(images, np.ndarray) else images
+    # All paths (a folder's files, a million of them): kept as one compact table, not a str each.
+    paths = path_table(items)
+    return SequenceSource(items if paths is None else paths)
 
 
 def resize_labels(labels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
