@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from . import annotations as ann
+from ._chunks import Chunk
 from ._images import ImageError, make_source
 from ._journal import Journal, JournalError, JournalLocked, check_sync, parse, read_file
 
@@ -170,6 +171,16 @@ class Dataset:
     def batch(self, indices: Any, size: tuple[int, int] | None = None) -> np.ndarray:
         """Images as one (n, H, W, 3) uint8 array, resized to `size` (or the first one's size)."""
         return self._source.batch(self.check_indices(indices), size)
+
+    def chunk(self, indices: Any) -> Chunk:
+        """Images `indices` as a Chunk that reads them wherever it is loaded (see ``_chunks``).
+
+        Parameters
+        ----------
+        indices : array-like of int
+            Dataset indices.
+        """
+        return Chunk(self._source, self.check_indices(indices))
 
     def snapshot(self) -> Snapshot:
         """A consistent copy of the labeled indices and their annotations."""

@@ -9,7 +9,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ._images import ImageError, resize
+from ._chunks import Chunk, Loaded
+from ._images import ImageError
 from .dataset import Dataset
 from .learners import Cancelled, Learner
 from .learners.base import input_size_of
@@ -28,39 +29,104 @@ class Inline:
         return (fn(item) for item in iterable)
 
 
-@dataclass
-class Loaded:
-    """Images that could be read, their dataset indices, and why the others could not."""
-
-    indices: np.ndarray
-    images: np.ndarray
-    broken: dict[int, str] = field(default_factory=dict)
-
-
 def load_list(
     dataset: Dataset, indices: np.ndarray
 ) -> tuple[np.ndarray, list[np.ndarray], dict[int, str]]:
     """The readable images among `indices` at their own sizes, their indices, and the unreadable ones."""
-    good, images, broken = [], [], {}
-    for i in indices:
-        try:
-            images.append(dataset.image(int(i)))
-            good.append(int(i))
-        except ImageError as error:
-            broken[int(i)] = str(error)
-    return np.array(good, np.int64), images, broken
+    found = dataset.chunk(indices).load_list()
+    return found.indices, found.images, found.broken
 
 
 def load(dataset: Dataset, indices: np.ndarray, size: tuple[int, int] | None) -> Loaded:
-    """The readable images among `indices` as one batch; unreadable ones are left out with their reason."""
-    try:
-        return Loaded(np.asarray(indices, np.int64), dataset.batch(indices, size))
-    except ImageError:
-        good, images, broken = load_list(dataset, indices)
-        if not images:
-            raise
-        shape = size or images[0].shape[:2]
-        return Loaded(good, np.stack([resize(im, shape) for im in images]), broken)
+    """The readable images among `indices` as one batch; unreadable ones are left out with their reason.
+
+    Raises ImageError when none of them can be read.
+    """
+    loaded = dataset.chunk(indices).load(size)
+    if len(indices) and not len(loaded.indices):
+        raise ImageError(next(iter(loaded.broken.values())))
+    return loaded
+
+
+def ship(executor: MapExecutor, payload: Any) -> Any:
+    """`payload` put where `executor` runs its calls, once; what to hand the calls in its place.
+
+    A Dask ``client.get_executor()`` scatters it to every worker (its tasks then receive the
+    object itself, sent once); other executors get `payload` as it is.
+    """
+    # Dask's ClientExecutor keeps its Client as `_client` and has no public accessor for it.
+    client = getattr(executor, "_client", None)
+    if client is not None and callable(getattr(client, "scatter", None)):
+        return client.scatter(payload, broadcast=True, hash=False)
+    return payload
+
+
+@dataclass
+class Done:
+    """One chunk's outcome: the indices read, `work`'s result for their images, what was unreadable."""
+
+    indices: np.ndarray
+    result: Any  # None when no image of the chunk could be read
+    broken: dict[int, str] = field(default_factory=dict)
+
+
+def map_chunks(
+    executor: MapExecutor,
+    work: Callable[[Any, Any], Any],
+    payload: Any,
+    dataset: Dataset,
+    pool: np.ndarray,
+    *,
+    chunk_size: int,
+    size: tuple[int, int] | None,
+    as_list: bool = False,
+) -> Iterator[Done]:
+    """`work(payload, images)` for each chunk of `pool`, in order, run where `executor` runs it.
+
+    Each call reads its chunk's images itself (a file-backed dataset ships paths, not pixels)
+    and `payload` (e.g. the fitted learner) is shipped once (``ship``). `work` must be a
+    module-level function (or a ``functools.partial`` of one) for process executors.
+
+    Parameters
+    ----------
+    executor : MapExecutor
+        ``Inline()``, a ``concurrent.futures`` executor, or a Dask ``client.get_executor()``.
+    work : callable
+        ``work(payload, images) -> result``; images as an (n, H, W, 3) uint8 batch at `size`,
+        or a list of (H, W, 3) arrays when `as_list`.
+    payload : object
+        What every call needs, shipped once.
+    dataset : Dataset
+        Where the images are.
+    pool : numpy.ndarray
+        Dataset indices, in the order the results come back.
+    chunk_size : int
+        Images per call.
+    size : (int, int) or None
+        The (H, W) the batch is resized to; None: the first readable image's.
+    as_list : bool, default False
+        Give `work` the images at their own sizes, as a list.
+    """
+    shipped = ship(executor, payload)
+    items = [
+        (shipped, dataset.chunk(pool[start : start + chunk_size]))
+        for start in range(0, len(pool), chunk_size)
+    ]
+    # A list, not a generator: Dask's map refuses iterators. Chunks hold no pixels until loaded.
+    return executor.map(functools.partial(run_chunk, work, size, as_list), items)
+
+
+def run_chunk(
+    work: Callable[[Any, Any], Any],
+    size: tuple[int, int] | None,
+    as_list: bool,
+    item: tuple[Any, Chunk],
+) -> Done:
+    """Read one chunk's images and apply `work` to them (runs where the executor runs it)."""
+    payload, chunk = item
+    loaded = chunk.load_list() if as_list else chunk.load(size)
+    result = work(payload, loaded.images) if len(loaded.indices) else None
+    return Done(loaded.indices, result, loaded.broken)
 
 
 def predict(learner: Learner, mc_samples: int, n_classes: int, images: np.ndarray) -> np.ndarray:
@@ -75,6 +141,22 @@ def predict(learner: Learner, mc_samples: int, n_classes: int, images: np.ndarra
     return probs
 
 
+def _predict_shipped(
+    mc_samples: int, n_classes: int, learner: Learner, images: np.ndarray
+) -> np.ndarray:
+    return predict(learner, mc_samples, n_classes, images)
+
+
+def gather(done: Iterator[Done], should_stop: Callable[[], bool]) -> list[Done]:
+    """Every chunk's outcome from `map_chunks`, stopping between chunks when asked."""
+    out = []
+    for result in done:
+        if should_stop():
+            raise Cancelled("scoring stopped")
+        out.append(result)
+    return out
+
+
 def predict_pool(
     learner: Learner,
     dataset: Dataset,
@@ -86,26 +168,29 @@ def predict_pool(
     should_stop: Callable[[], bool],
 ) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
     """Indices, class probabilities (n, C, I) and unreadable images of `pool`, chunk by chunk."""
-    size = input_size_of(learner)
-    kept: list[np.ndarray] = []
-    broken: dict[int, str] = {}
-
-    def chunks() -> Iterator[np.ndarray]:
-        for start in range(0, len(pool), chunk_size):
-            loaded = load(dataset, pool[start : start + chunk_size], size)
-            kept.append(loaded.indices)
-            broken.update(loaded.broken)
-            yield loaded.images
-
-    results = []
     n_classes = len(dataset.classes)
-    for probs in executor.map(functools.partial(predict, learner, mc_samples, n_classes), chunks()):
-        if should_stop():
-            raise Cancelled("scoring stopped")
-        results.append(probs)
-    if not results:
-        return np.zeros(0, np.int64), np.zeros((0, len(dataset.classes), mc_samples)), broken
-    return np.concatenate(kept), np.concatenate(results), broken
+    work = functools.partial(_predict_shipped, mc_samples, n_classes)
+    found = gather(
+        map_chunks(
+            executor,
+            work,
+            learner,
+            dataset,
+            pool,
+            chunk_size=chunk_size,
+            size=input_size_of(learner),
+        ),
+        should_stop,
+    )
+    broken = {i: why for done in found for i, why in done.broken.items()}
+    kept = [done for done in found if done.result is not None]
+    if not kept:
+        return np.zeros(0, np.int64), np.zeros((0, n_classes, mc_samples)), broken
+    return (
+        np.concatenate([done.indices for done in kept]),
+        np.concatenate([done.result for done in kept]),
+        broken,
+    )
 
 
 def accuracy(learner: Learner, images: np.ndarray, labels: np.ndarray, n_classes: int) -> float:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
 from ..dataset import Dataset, Snapshot
-from ..learners import Cancelled
-from ..scoring import load_list
+from ..scoring import gather, load_list, map_chunks
 
 Progress = Callable[[float], None]
 ShouldStop = Callable[[], bool]
@@ -81,17 +80,6 @@ class Task(Protocol):
         ...
 
 
-def chunked_lists(
-    dataset: Dataset, pool: np.ndarray, size: int, kept: list[np.ndarray], broken: dict[int, str]
-) -> Iterator[list[np.ndarray]]:
-    """The pool's readable images in chunks of `size`, recording their indices and the unreadable."""
-    for start in range(0, len(pool), size):
-        indices, images, bad = load_list(dataset, pool[start : start + size])
-        kept.append(indices)
-        broken.update(bad)
-        yield images
-
-
 def fit_lists(
     learner: Any,
     dataset: Dataset,
@@ -120,15 +108,23 @@ def predict_lists(
     should_stop: ShouldStop,
 ) -> tuple[np.ndarray, list[Any], dict[int, str]]:
     """The pool's readable indices, `learner.<method>(images, mc_samples)`'s result for each, the unreadable."""
-    kept: list[np.ndarray] = []
-    broken: dict[int, str] = {}
-    chunks = chunked_lists(dataset, pool, chunk_size, kept, broken)
+    work = functools.partial(_call_shipped, method, mc_samples)
     found = gather(
-        executor.map(functools.partial(call_on_list, learner, method, mc_samples), chunks),
+        map_chunks(
+            executor, work, learner, dataset, pool, chunk_size=chunk_size, size=None, as_list=True
+        ),
         should_stop,
     )
-    indices = np.concatenate(kept) if kept else np.zeros(0, np.int64)
-    return indices, [r for chunk in found for r in chunk], broken
+    broken = {i: why for done in found for i, why in done.broken.items()}
+    kept = [done for done in found if done.result is not None]
+    indices = np.concatenate([d.indices for d in kept]) if kept else np.zeros(0, np.int64)
+    return indices, [r for done in kept for r in done.result], broken
+
+
+def _call_shipped(
+    method: str, mc_samples: int, learner: Any, images: list[np.ndarray]
+) -> list[Any]:
+    return call_on_list(learner, method, mc_samples, images)
 
 
 def call_on_list(learner: Any, method: str, mc_samples: int, images: list[np.ndarray]) -> list[Any]:
@@ -139,16 +135,6 @@ def call_on_list(learner: Any, method: str, mc_samples: int, images: list[np.nda
             f"{type(learner).__name__}.{method} returned {len(found)} results for {len(images)} images"
         )
     return found
-
-
-def gather(results: Iterator[Any], should_stop: ShouldStop) -> list[Any]:
-    """Every result of an executor's map, stopping between chunks when asked."""
-    out = []
-    for result in results:
-        if should_stop():
-            raise Cancelled("scoring stopped")
-        out.append(result)
-    return out
 
 
 def eval_images(images: Any, classes: list[str], n_targets: int) -> Dataset:
