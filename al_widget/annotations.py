@@ -182,6 +182,22 @@ class Boxes:
             canvas_size=self.canvas_size,
         )
 
+    def to_target(self, classes: Sequence[str], first_label: int = 1) -> dict[str, Any]:
+        """A torchvision detection target: ``{"boxes": BoundingBoxes, "labels": int64 tensor}``.
+
+        Parameters
+        ----------
+        classes : sequence of str
+            The dataset's classes, which give each box its class id.
+        first_label : int, default 1
+            The label of class 0: torchvision's detection models keep label 0 for the
+            background, so by default labels are class id + 1 (COCO's category ids).
+        """
+        import torch
+
+        labels = torch.as_tensor(self.class_ids(classes) + first_label, dtype=torch.int64)
+        return {"boxes": self.to_tv(), "labels": labels}
+
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return {
@@ -254,6 +270,23 @@ class Mask:
         from torchvision import tv_tensors
 
         return tv_tensors.Mask(torch.as_tensor(np.array(self.class_map), dtype=torch.int64))
+
+    def to_target(self) -> dict[str, Any]:
+        """A torchvision target: one binary mask per class present but the background (class 0).
+
+        ``{"masks": Mask (K, H, W) uint8, "labels": (K,) int64 class ids}``, in class id order,
+        as torchvision's Mask R-CNN takes them (there, too, label 0 is the background).
+        """
+        import torch
+        from torchvision import tv_tensors
+
+        ids = np.unique(self.class_map)
+        ids = ids[ids > 0]
+        masks = (self.class_map[None] == ids[:, None, None]).astype(np.uint8)
+        return {
+            "masks": tv_tensors.Mask(torch.from_numpy(masks)),
+            "labels": torch.as_tensor(ids, dtype=torch.int64),
+        }
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (the class map as run-length pairs)."""

@@ -6,9 +6,9 @@ import logging
 import os
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -16,6 +16,10 @@ from . import annotations as ann
 from ._chunks import Chunk
 from ._images import ImageError, make_source
 from ._journal import Journal, JournalError, JournalLocked, check_sync, parse, read_file
+
+if TYPE_CHECKING:
+    from .formats import Exported
+    from .formats.torch_dataset import LabeledImages
 
 log = logging.getLogger("al_widget")
 
@@ -330,6 +334,199 @@ class Dataset:
     def _check_open(self) -> None:
         if self._closed is not None:
             raise DatasetClosed(f"this dataset refuses changes: {self._closed}")
+
+    # -- labels in and out (the work is done in al_widget.formats) -----------------------------
+
+    @classmethod
+    def from_folder(
+        cls,
+        path: str | os.PathLike[str],
+        task: str = "classify",
+        *,
+        classes: Sequence[str] | None = None,
+        unlabeled: str = "unlabeled",
+    ) -> Dataset:
+        """The images below a folder, labeled by class sub-folder (torchvision's ImageFolder).
+
+        Parameters
+        ----------
+        path : path
+            ``path/<class>/**/image`` are labeled with the class; ``path/<unlabeled>/**`` and
+            images directly in ``path`` are unlabeled. Files are sorted by their path, so
+            indices are stable; images are decoded on use.
+        task : {"classify", "detect", "segment"}, default "classify"
+            For "detect" and "segment" every image is unlabeled and `classes` is needed.
+        classes : sequence of str, optional
+            The class names; default: the class folders' names, sorted.
+        unlabeled : str, default "unlabeled"
+            The sub-folder holding the unlabeled pool.
+        """
+        from .formats import read_folder
+
+        return read_folder(path, task, classes=classes, unlabeled=unlabeled)
+
+    @classmethod
+    def from_coco(
+        cls,
+        annotations_json: str | os.PathLike[str],
+        images_root: str | os.PathLike[str],
+        *,
+        task: str = "detect",
+        classes: Sequence[str] | None = None,
+        background: str = "background",
+    ) -> Dataset:
+        """The images and boxes (or masks) of a COCO JSON file; images without any are unlabeled.
+
+        Parameters
+        ----------
+        annotations_json : path
+            The COCO file.
+        images_root : path
+            The folder its ``file_name`` entries are relative to.
+        task : {"detect", "segment"}, default "detect"
+            Boxes from ``bbox``, or class maps painted from ``segmentation`` (polygons or RLE).
+        classes : sequence of str, optional
+            The classes expected; the categories must be the same, in id order.
+        background : str, default "background"
+            For "segment": the name of class 0.
+        """
+        from .formats import read_coco
+
+        return read_coco(
+            annotations_json, images_root, task=task, classes=classes, background=background
+        )
+
+    @classmethod
+    def from_yolo(
+        cls, folder: str | os.PathLike[str], *, classes: Sequence[str] | None = None
+    ) -> Dataset:
+        """A "detect" dataset from the YOLO layout ``images/``, ``labels/``, ``classes.txt``.
+
+        Parameters
+        ----------
+        folder : path
+            The folder; images without a label file are unlabeled.
+        classes : sequence of str, optional
+            The classes expected; ``classes.txt`` must list the same, in order.
+        """
+        from .formats import read_yolo
+
+        return read_yolo(folder, classes=classes)
+
+    def to_coco(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        root: str | os.PathLike[str] | None = None,
+        include_unlabeled: bool = False,
+        overwrite: bool = False,
+    ) -> Exported:
+        """Write the boxes or masks as COCO JSON (see ``al_widget.formats.write_coco``).
+
+        Parameters
+        ----------
+        path : path
+            The JSON file.
+        root : path, optional
+            The folder image file names are relative to (default: their common folder);
+            in-memory images are written as PNG under ``images/`` beside the JSON.
+        include_unlabeled : bool, default False
+            Also list the unlabeled images (marked ``"labeled": false``).
+        overwrite : bool, default False
+            Replace existing files.
+        """
+        from .formats import write_coco
+
+        return write_coco(
+            self, path, root=root, include_unlabeled=include_unlabeled, overwrite=overwrite
+        )
+
+    def to_yolo(
+        self, folder: str | os.PathLike[str], *, link: bool = False, overwrite: bool = False
+    ) -> Exported:
+        """Write the labeled images and boxes in the YOLO layout (``al_widget.formats.write_yolo``).
+
+        Parameters
+        ----------
+        folder : path
+            Where ``images/``, ``labels/``, ``classes.txt`` and ``data.yaml`` go.
+        link : bool, default False
+            Hard-link image files instead of copying them, where possible.
+        overwrite : bool, default False
+            Replace existing files.
+        """
+        from .formats import write_yolo
+
+        return write_yolo(self, folder, link=link, overwrite=overwrite)
+
+    def to_voc(
+        self, folder: str | os.PathLike[str], *, link: bool = False, overwrite: bool = False
+    ) -> Exported:
+        """Write the labeled images and boxes as Pascal VOC (``al_widget.formats.write_voc``).
+
+        Parameters
+        ----------
+        folder : path
+            Where ``JPEGImages/``, ``Annotations/`` and ``ImageSets/Main/`` go.
+        link : bool, default False
+            Hard-link image files instead of copying them, where possible.
+        overwrite : bool, default False
+            Replace existing files.
+        """
+        from .formats import write_voc
+
+        return write_voc(self, folder, link=link, overwrite=overwrite)
+
+    def to_masks(self, folder: str | os.PathLike[str], *, overwrite: bool = False) -> Exported:
+        """Write each labeled class map as a palette PNG (``al_widget.formats.write_masks``).
+
+        Parameters
+        ----------
+        folder : path
+            Where the PNG files and ``classes.txt`` go.
+        overwrite : bool, default False
+            Replace existing files.
+        """
+        from .formats import write_masks
+
+        return write_masks(self, folder, overwrite=overwrite)
+
+    def to_csv(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Exported:
+        """Write the class labels as CSV: index, file, class, labeled_at.
+
+        Parameters
+        ----------
+        path : path
+            The CSV file.
+        overwrite : bool, default False
+            Replace an existing file.
+        """
+        from .formats import write_csv
+
+        return write_csv(self, path, overwrite=overwrite)
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """The class labels as dicts: index, file ("" for in-memory images), class, labeled_at."""
+        from .formats import records
+
+        return records(self)
+
+    def to_torch(
+        self, transforms: Callable[[Any, Any], tuple[Any, Any]] | None = None
+    ) -> LabeledImages:
+        """The labeled images as a torch Dataset of (tv_tensors.Image, target).
+
+        Parameters
+        ----------
+        transforms : callable, optional
+            Called as ``transforms(image, target)``, e.g. a ``torchvision.transforms.v2``
+            pipeline. Targets are torchvision's: a class id, ``{"boxes", "labels",
+            "image_id"}`` (labels = class id + 1, 0 being the background) or ``{"masks",
+            "labels", "image_id"}``; see ``al_widget.formats.torch_dataset.LabeledImages``.
+        """
+        from .formats.torch_dataset import LabeledImages
+
+        return LabeledImages(self, transforms)
 
     # -- checks --------------------------------------------------------------------------------
 

@@ -1,0 +1,32 @@
+"""Labels in and out: image folders, COCO, YOLO, Pascal VOC, PNG masks, CSV, a torch Dataset.
+
+Exports write only where they are told, refuse to replace a file unless ``overwrite=True``,
+and write each file under a temporary name before renaming it, so an interrupted export
+never leaves a half-written file. Imports name the file and the entry of any bad input.
+"""
+
+from ._export import Exported
+from ._import import FormatError
+from .coco import read_coco, write_coco
+from .folder import read_folder
+from .masks import read_masks, write_masks
+from .table import read_csv, records, write_csv
+from .voc import read_voc, write_voc
+from .yolo import read_yolo, write_yolo
+
+__all__ = [
+    "Exported",
+    "FormatError",
+    "read_coco",
+    "read_csv",
+    "read_folder",
+    "read_masks",
+    "read_voc",
+    "read_yolo",
+    "records",
+    "write_coco",
+    "write_csv",
+    "write_masks",
+    "write_voc",
+    "write_yolo",
+]

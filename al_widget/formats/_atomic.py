@@ -1,0 +1,107 @@
+"""Writing export files safely: refuse to overwrite unless asked, write to a temporary name, rename."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import IO
+
+from PIL import Image
+
+PathLike = str | os.PathLike[str]
+
+
+def check_free(paths: Iterable[PathLike], overwrite: bool) -> None:
+    """Refuse, before anything is written, when one of `paths` exists and `overwrite` is False."""
+    if overwrite:
+        return
+    for path in paths:
+        if os.path.lexists(path):
+            raise FileExistsError(
+                f"{os.fspath(path)} already exists; pass overwrite=True to replace it "
+                "or choose another path"
+            )
+
+
+def write_with(path: PathLike, fill: Callable[[IO[bytes]], None], overwrite: bool) -> Path:
+    """Write `path` through `fill(file)` into a temporary file beside it, then rename it into place.
+
+    A failed or interrupted write leaves no file at `path` (or the old one, untouched).
+    """
+    target = Path(path)
+    check_free([target], overwrite)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".part", dir=target.parent
+    )
+    try:
+        with os.fdopen(handle, "wb") as file:
+            fill(file)
+            file.flush()
+            os.fsync(file.fileno())
+        if overwrite:
+            os.replace(temporary, target)
+        else:
+            _link_new(temporary, target)
+    except BaseException:
+        if os.path.lexists(temporary):
+            os.unlink(temporary)
+        raise
+    return target
+
+
+def _link_new(temporary: str, target: Path) -> None:
+    # A hard link fails when the target appeared since the check: no file is ever clobbered.
+    try:
+        os.link(temporary, target)
+    except FileExistsError:
+        raise FileExistsError(
+            f"{target} already exists; pass overwrite=True to replace it or choose another path"
+        ) from None
+    except OSError:  # a file system without hard links: check once more, then rename
+        check_free([target], overwrite=False)
+        os.replace(temporary, target)
+        return
+    os.unlink(temporary)
+
+
+def write_bytes(path: PathLike, data: bytes, overwrite: bool) -> Path:
+    """Write `data` to `path` safely (see `write_with`)."""
+
+    def fill(file: IO[bytes]) -> None:
+        file.write(data)
+
+    return write_with(path, fill, overwrite)
+
+
+def write_text(path: PathLike, text: str, overwrite: bool) -> Path:
+    """Write UTF-8 `text` to `path` safely (see `write_with`)."""
+    return write_bytes(path, text.encode("utf-8"), overwrite)
+
+
+def save_png(path: PathLike, image: Image.Image, overwrite: bool) -> Path:
+    """Save `image` as a PNG at `path` safely (see `write_with`)."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return write_bytes(path, buffer.getvalue(), overwrite)
+
+
+def copy_file(source: PathLike, path: PathLike, overwrite: bool, link: bool = False) -> Path:
+    """Copy (or, with `link`, hard-link where possible) the file `source` to `path` safely."""
+    target = Path(path)
+    if link:
+        check_free([target], overwrite)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if overwrite and os.path.lexists(target):
+            os.unlink(target)
+        try:
+            os.link(source, target)
+            return target
+        except OSError:
+            pass  # another device or no hard links: copy instead
+    with open(source, "rb") as file:
+        return write_with(target, lambda out: shutil.copyfileobj(file, out), overwrite)

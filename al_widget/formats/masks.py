@@ -1,0 +1,121 @@
+"""PNG class maps: one palette PNG per labeled image, pixel value = class id, colours to see them by."""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PIL import Image
+
+from .. import annotations as ann
+from ._atomic import PathLike, check_free, save_png, write_text
+from ._classes import check_classes
+from ._export import Exported, check_task, image_names, items
+from ._import import FormatError, check_folder
+
+if TYPE_CHECKING:
+    from ..dataset import Dataset
+
+__all__ = ["palette", "read_masks", "write_masks"]
+
+CLASSES_FILE = "classes.txt"
+
+
+def palette() -> list[int]:
+    """The 256-colour palette of Pascal VOC's class maps (0 black, then distinct colours), flat RGB."""
+    colours = []
+    for k in range(256):
+        r = g = b = 0
+        c = k
+        for bit in range(8):
+            r |= ((c >> 0) & 1) << (7 - bit)
+            g |= ((c >> 1) & 1) << (7 - bit)
+            b |= ((c >> 2) & 1) << (7 - bit)
+            c >>= 3
+        colours += [r, g, b]
+    return colours
+
+
+def mask_names(dataset: Dataset, indices: np.ndarray) -> dict[int, str]:
+    """The mask file name of each image: its file's path below the common folder, or its index."""
+    _, names = image_names(dataset, indices)
+    return {i: str(PurePosixPath(name).with_suffix(".png")) for i, name in names.items()}
+
+
+def write_masks(dataset: Dataset, folder: PathLike, *, overwrite: bool = False) -> Exported:
+    """Write the class map of each labeled image as a palette PNG, and the class names.
+
+    ``folder/<name>.png`` per labeled image, where name is the image file's path below the
+    images' common folder (``000042.png`` for in-memory image 42); each pixel holds its class
+    id, shown in Pascal VOC's colours. ``folder/classes.txt`` lists the names by id.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        A "segment" dataset.
+    folder : path
+        The folder to write into (created if needed).
+    overwrite : bool, default False
+        Replace existing files; otherwise an existing file stops the export before anything is
+        written.
+    """
+    check_task(dataset, ("segment",), "PNG masks")
+    root = Path(folder)
+    chosen = items(dataset)
+    names = mask_names(dataset, chosen.indices)
+    check_free([*(root / n for n in names.values()), root / CLASSES_FILE], overwrite)
+    colours = palette()
+    for i, mask in zip(chosen.indices.tolist(), chosen.annotations, strict=True):
+        assert isinstance(mask, ann.Mask)
+        image = Image.fromarray(np.ascontiguousarray(mask.class_map), mode="P")
+        image.putpalette(colours)
+        save_png(root / names[i], image, overwrite)
+    write_text(root / CLASSES_FILE, "".join(f"{name}\n" for name in dataset.classes), overwrite)
+    return Exported(root, root, len(names), len(names))
+
+
+def read_masks(folder: PathLike, dataset: Dataset) -> dict[int, ann.Mask]:
+    """The masks ``write_masks`` wrote for `dataset`'s images, by image index.
+
+    Images without a mask file are left out. Every mask is checked against its image's size
+    and the dataset's classes (``classes.txt``, when present, must list the same names).
+
+    Parameters
+    ----------
+    folder : path
+        The folder ``write_masks`` wrote.
+    dataset : Dataset
+        The "segment" dataset whose images the masks belong to.
+    """
+    check_task(dataset, ("segment",), "PNG masks")
+    root = check_folder(folder, "mask folder")
+    listed = root / CLASSES_FILE
+    if listed.exists():
+        names = [line.strip() for line in listed.read_text(encoding="utf-8").splitlines()]
+        check_classes([n for n in names if n], dataset.classes, f"mask classes file {listed}")
+    masks = {}
+    for i, name in mask_names(dataset, np.arange(len(dataset))).items():
+        path = root / name
+        if path.exists():
+            masks[i] = _read(path, dataset.image_size(i), dataset.classes)
+    return masks
+
+
+def _read(path: Path, size: tuple[int, int], classes: list[str]) -> ann.Mask:
+    try:
+        with Image.open(path) as image:
+            if image.mode not in ("P", "L"):
+                raise FormatError(
+                    f"mask file {path} is a {image.mode} image; a class map is a palette (P) or "
+                    "grayscale (L) PNG whose pixels are class ids"
+                )
+            class_map = np.asarray(image)
+    except FormatError:
+        raise
+    except Exception as error:
+        raise FormatError(f"mask file {path} could not be read: {error}") from None
+    try:
+        return ann.Mask(class_map).bind(image_size=size, classes=classes)
+    except ValueError as error:
+        raise FormatError(f"mask file {path}: {error}") from None

@@ -1,0 +1,106 @@
+"""Classification labels as rows (index, file, class, labeled_at), in memory or as a CSV file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from typing import TYPE_CHECKING, Any
+
+from .. import annotations as ann
+from ._atomic import PathLike, write_text
+from ._export import Exported, check_task, items, source_file
+from ._import import FormatError
+
+if TYPE_CHECKING:
+    from ..dataset import Dataset
+
+__all__ = ["COLUMNS", "read_csv", "records", "write_csv"]
+
+COLUMNS = ("index", "file", "class", "labeled_at")
+
+
+def records(dataset: Dataset) -> list[dict[str, Any]]:
+    """One dict per labeled image: its index, file ("" for an in-memory image), class name and
+    the dataset version at which it was labeled.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        A "classify" dataset.
+    """
+    check_task(dataset, ("classify",), "a label table")
+    chosen = items(dataset)
+    rows = []
+    for i, label in zip(chosen.indices.tolist(), chosen.annotations, strict=True):
+        assert isinstance(label, ann.Label)
+        rows.append(
+            {
+                "index": i,
+                "file": source_file(dataset, i) or "",
+                "class": dataset.classes[label.class_id(dataset.classes)],
+                "labeled_at": dataset.labeled_at(i),
+            }
+        )
+    return rows
+
+
+def write_csv(dataset: Dataset, path: PathLike, *, overwrite: bool = False) -> Exported:
+    """Write ``records(dataset)`` as a CSV file with the header index, file, class, labeled_at.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        A "classify" dataset.
+    path : path
+        The CSV file to write.
+    overwrite : bool, default False
+        Replace an existing file; otherwise it stops the export.
+    """
+    rows = records(dataset)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    target = write_text(path, buffer.getvalue(), overwrite)
+    return Exported(target, target.parent, len(rows), len(rows))
+
+
+def read_csv(path: PathLike, dataset: Dataset) -> dict[int, ann.Label]:
+    """The labels a CSV file written by ``write_csv`` gives `dataset`'s images, by index.
+
+    Each row's index must be an image of `dataset`, its file (when not empty) that image's
+    file, and its class one of the dataset's classes.
+
+    Parameters
+    ----------
+    path : path
+        The CSV file.
+    dataset : Dataset
+        The "classify" dataset the rows belong to.
+    """
+    check_task(dataset, ("classify",), "a label table")
+    source = os.fspath(path)
+    with open(source, encoding="utf-8", newline="") as file:
+        reader = csv.DictReader(file)
+        missing = [c for c in ("index", "class") if c not in (reader.fieldnames or [])]
+        if missing:
+            raise FormatError(f"CSV file {source} has no column {missing[0]!r}; expected {COLUMNS}")
+        labels = {}
+        for row in reader:
+            where = f"CSV file {source} line {reader.line_num}"
+            try:
+                i = dataset.check_index(int(row["index"]))
+            except (ValueError, IndexError) as error:
+                raise FormatError(f"{where}: index {row['index']!r}: {error}") from None
+            file_name = row.get("file") or ""
+            if file_name and file_name != (source_file(dataset, i) or ""):
+                raise FormatError(
+                    f"{where}: file {file_name!r} is not image {i} "
+                    f"({source_file(dataset, i) or 'an in-memory image'})"
+                )
+            try:
+                labels[i] = ann.Label(row["class"]).bind(image_size=(0, 0), classes=dataset.classes)
+            except ValueError as error:
+                raise FormatError(f"{where}: {error}") from None
+    return labels

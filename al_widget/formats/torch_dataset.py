@@ -1,0 +1,79 @@
+"""The labeled images of a Dataset as a torch Dataset of (image, target) in torchvision's types."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import torch
+import torch.utils.data
+
+from .. import annotations as ann
+
+if TYPE_CHECKING:
+    from ..dataset import Dataset
+
+__all__ = ["LabeledImages"]
+
+
+class LabeledImages(torch.utils.data.Dataset[tuple[Any, Any]]):
+    """The labeled images of a Dataset, as they were when this was made, for torch training.
+
+    Item k is ``(image, target)``: the image a ``tv_tensors.Image`` (3, H, W) uint8, and the
+    target as torchvision's references take it: for "classify" the class id (an int); for
+    "detect" ``{"boxes": BoundingBoxes (XYXY, canvas_size), "labels", "image_id"}``; for
+    "segment" ``{"masks": Mask (K, H, W), "labels", "image_id"}``, one mask per class present
+    but the background. ``image_id`` is the image's index in the Dataset. With `transforms`,
+    item k is ``transforms(image, target)``, so ``torchvision.transforms.v2`` pipelines apply
+    to the image, boxes and masks together.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The dataset; its labeled images at this moment are the items (labels added later are
+        not).
+    transforms : callable, optional
+        Called as ``transforms(image, target)``; returns the pair to yield.
+    first_label : int, default 1
+        For "detect": the label of class 0. torchvision's detection models keep label 0 for
+        the background, so labels are class id + 1 and such a model needs
+        ``num_classes=len(classes) + 1``. For "segment" labels are the class ids themselves
+        (class 0 is the background already).
+    """
+
+    def __init__(
+        self,
+        dataset: Dataset,
+        transforms: Callable[[Any, Any], tuple[Any, Any]] | None = None,
+        first_label: int = 1,
+    ) -> None:
+        snapshot = dataset.snapshot()
+        self.dataset = dataset
+        self.indices = snapshot.indices
+        self.annotations = snapshot.annotations
+        self.transforms = transforms
+        self.first_label = first_label
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, k: int) -> tuple[Any, Any]:
+        from torchvision import tv_tensors
+
+        if not -len(self) <= k < len(self):
+            raise IndexError(f"item {k} is out of range for {len(self)} labeled images")
+        i = int(self.indices[k])
+        pixels = torch.from_numpy(self.dataset.image(i)).permute(2, 0, 1).contiguous()
+        image = tv_tensors.Image(pixels)
+        target = self._target(i, self.annotations[k])
+        if self.transforms is not None:
+            return self.transforms(image, target)
+        return image, target
+
+    def _target(self, i: int, annotation: ann.Annotation) -> Any:
+        classes = self.dataset.classes
+        if isinstance(annotation, ann.Label):
+            return annotation.class_id(classes)
+        if isinstance(annotation, ann.Boxes):
+            return {**annotation.to_target(classes, self.first_label), "image_id": i}
+        return {**annotation.to_target(), "image_id": i}
