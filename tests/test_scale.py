@@ -1,0 +1,116 @@
+"""Big pools: paths kept compactly, chunks that carry their own paths, a first suggestion at once."""
+
+from __future__ import annotations
+
+import pickle
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import al_widget as alw
+from al_widget._paths import PathTable
+
+CLASSES = ["dark", "bright"]
+
+
+@pytest.fixture
+def png_files(tmp_path) -> list[Path]:
+    """Twelve 6x5 grayscale PNG files whose pixels encode their index."""
+    paths = []
+    for i in range(12):
+        path = tmp_path / f"img_{i:02d}.png"
+        Image.fromarray(np.full((6, 5), 20 * i, np.uint8)).save(path)
+        paths.append(path)
+    return paths
+
+
+def fake_paths(n: int) -> list[str]:
+    return [f"/data/photos/batch_{i // 1000:04d}/IMG_{i:07d}.jpg" for i in range(n)]
+
+
+def test_a_path_table_gives_back_each_path_as_given():
+    given = [Path("a/b.png"), "ü/ç.jpg", b"raw\xffbytes.png", "/abs/x.png"]
+    table = PathTable(given)
+    assert list(table) == ["a/b.png", "ü/ç.jpg", "raw\udcffbytes.png", "/abs/x.png"]
+    assert table[-1] == "/abs/x.png"
+    assert list(table.take(np.array([3, 0]))) == ["/abs/x.png", "a/b.png"]
+    assert list(pickle.loads(pickle.dumps(table))) == list(table)
+
+
+def test_an_empty_path_table_is_empty():
+    assert len(PathTable([])) == 0
+    assert len(PathTable(["x"]).take(np.array([], np.int64))) == 0
+
+
+def test_a_path_with_a_nul_character_is_refused_with_its_index():
+    with pytest.raises(ValueError, match=r"path 1 \('b\\x00c'\) contains a NUL"):
+        PathTable(["a", "b\0c"])
+
+
+def test_a_dataset_over_paths_holds_about_their_length_in_bytes_per_image():
+    tracemalloc.start()
+    try:
+        paths = fake_paths(100_000)
+        dataset = alw.Dataset(paths, CLASSES)
+        del paths  # the dataset keeps its own copy: one blob, not a str object per path
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    length = len(fake_paths(1)[0])
+    assert held / len(dataset) < length + 24  # a list of str would take length + 57
+    with pytest.raises(alw.ImageError, match=r"image 99999 \(/data/photos/batch_0099/IMG_0099999"):
+        dataset.image(99_999)
+
+
+def test_a_dataset_over_paths_reads_each_file_when_asked(png_files):
+    dataset = alw.Dataset(png_files, CLASSES)
+    assert dataset.image(7).shape == (6, 5, 3)
+    assert dataset.image(7)[0, 0, 0] == 140
+    assert dataset.image_size(3) == (6, 5)
+
+
+def test_a_missing_file_is_named_with_its_index_and_path(png_files):
+    png_files[5].unlink()
+    dataset = alw.Dataset(png_files, CLASSES)
+    with pytest.raises(alw.ImageError, match=r"image 5 \(.*img_05\.png\): file not found"):
+        dataset.image(5)
+
+
+def test_a_chunk_of_a_file_dataset_pickles_as_its_paths_and_reads_the_files_after(png_files):
+    dataset = alw.Dataset(png_files, CLASSES)
+    chunk = dataset.chunk([2, 9, 4])
+    shipped = pickle.dumps(chunk)
+    assert len(shipped) < 1_000  # three paths, no pixels
+    loaded = pickle.loads(shipped).load(None)
+    np.testing.assert_array_equal(loaded.indices, [2, 9, 4])
+    np.testing.assert_array_equal(loaded.images, dataset.batch([2, 9, 4]))
+
+
+def test_a_chunk_read_elsewhere_names_an_unreadable_file_by_its_dataset_index(png_files):
+    png_files[9].write_bytes(b"not a png")
+    chunk = pickle.loads(pickle.dumps(alw.Dataset(png_files, CLASSES).chunk([2, 9, 4])))
+    loaded = chunk.load((6, 5))
+    np.testing.assert_array_equal(loaded.indices, [2, 4])
+    assert list(loaded.broken) == [9]
+    assert "image 9 (" in loaded.broken[9]
+    assert "img_09.png" in loaded.broken[9]
+
+
+def test_a_chunk_of_an_array_dataset_pickles_only_its_own_pixels():
+    images = np.zeros((1_000, 32, 32), np.uint8)
+    chunk = alw.Dataset(images, CLASSES).chunk(np.arange(10, 20))
+    assert len(pickle.dumps(chunk)) < 2 * 10 * 32 * 32
+
+
+def test_a_loop_over_a_million_paths_suggests_an_image_at_once():
+    dataset = alw.Dataset(fake_paths(1_000_000), CLASSES)
+    with alw.ActiveLoop(dataset, pool_sample=None) as loop:
+        first = loop.next()
+        assert first is not None
+        assert 0 <= first < 1_000_000
+        assert loop.ranking.model_version == 0
+        assert len(loop.ranking) == 1_000_000
+        assert "at random" in loop.describe(first).why
