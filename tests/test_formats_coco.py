@@ -324,6 +324,6 @@ def test_categories_that_differ_from_the_classes_expected_are_named(tmp_path: Pa
     path = write_json(tmp_path / "c.json", small_coco())
     with pytest.raises(
         FormatError,
-        match=r"classes \['cat'\] differ from the dataset's \['cat', 'dog'\] \(missing: \['dog'\]\)",
+        match=r"classes \['cat'\] differ from the expected classes \['cat', 'dog'\] \(missing: \['dog'\]\)",
     ):
         alw.Dataset.from_coco(path, tmp_path, classes=["cat", "dog"])

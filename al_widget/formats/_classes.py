@@ -16,11 +16,11 @@ def check_classes(found: Sequence[str], expected: Sequence[str] | None, where: s
     extra = [c for c in found if c not in expected]
     detail = []
     if extra:
-        detail.append(f"not in the dataset's classes: {extra}")
+        detail.append(f"not expected: {extra}")
     if missing:
         detail.append(f"missing: {missing}")
     if not detail:
         detail.append("same names in another order")
     raise FormatError(
-        f"{where}: classes {found} differ from the dataset's {list(expected)} ({'; '.join(detail)})"
+        f"{where}: classes {found} differ from the expected classes {list(expected)} ({'; '.join(detail)})"
     )

@@ -1,0 +1,88 @@
+"""Pascal VOC XML out and in: round trips, VOC's 1-based corners, bad files named."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import al_widget as alw
+from al_widget.datasets import shapes
+from al_widget.formats import FormatError, read_voc
+
+
+def labeled_shapes(n: int = 5, labeled: int = 3) -> alw.Dataset:
+    """`n` shapes images of 48 px, the first `labeled` of them with their boxes."""
+    data = shapes(n, size=48, seed=3)
+    dataset = alw.Dataset(data.images, list(data.classes), task="detect")
+    for i in range(labeled):
+        dataset.annotate(i, data.annotations[i])
+    return dataset
+
+
+def test_export_then_import_gives_equal_boxes_and_pixels(tmp_path: Path) -> None:
+    dataset = labeled_shapes()
+    dataset.to_voc(tmp_path)
+    back = read_voc(tmp_path, classes=dataset.classes)
+    assert back.labeled.tolist() == [0, 1, 2]
+    for i in range(3):
+        assert back.annotation(i) == dataset.annotation(i)
+        assert np.array_equal(back.image(i), dataset.image(i))
+
+
+def test_corners_are_written_1_based_as_voc_numbers_pixels(tmp_path: Path) -> None:
+    dataset = alw.Dataset(np.zeros((1, 20, 30, 3), np.uint8), ["cat", "dog"], task="detect")
+    dataset.annotate(0, alw.Boxes([[0, 2, 10, 8.5]], ["dog"]))
+    dataset.to_voc(tmp_path)
+    root = ET.parse(tmp_path / "Annotations" / "000000.xml").getroot()
+    assert root.findtext("filename") == "000000.png"
+    assert (root.findtext("size/width"), root.findtext("size/height")) == ("30", "20")
+    [item] = root.iter("object")
+    assert item.findtext("name") == "dog"
+    corners = [item.findtext(f"bndbox/{tag}") for tag in ("xmin", "ymin", "xmax", "ymax")]
+    assert corners == ["1", "3", "10", "8.5"]
+    assert (tmp_path / "ImageSets" / "Main" / "default.txt").read_text() == "000000\n"
+    assert (tmp_path / "JPEGImages" / "000000.png").exists()
+
+
+def test_classes_default_to_the_object_names_found(tmp_path: Path) -> None:
+    labeled_shapes().to_voc(tmp_path)
+    back = read_voc(tmp_path)
+    found = {name for i in back.labeled for name in back.annotation(int(i)).labels}
+    assert back.classes == sorted(found)
+
+
+def test_an_object_of_a_class_not_in_the_classes_is_named(tmp_path: Path) -> None:
+    labeled_shapes().to_voc(tmp_path)
+    with pytest.raises(FormatError, match=r"not expected: \['triangle'\]"):
+        read_voc(tmp_path, classes=["circle", "square"])
+
+
+def test_a_box_outside_its_image_is_named(tmp_path: Path) -> None:
+    dataset = alw.Dataset(np.zeros((1, 20, 30, 3), np.uint8), ["cat"], task="detect")
+    dataset.annotate(0, alw.Boxes([[0, 2, 10, 8]], ["cat"]))
+    dataset.to_voc(tmp_path)
+    xml = tmp_path / "Annotations" / "000000.xml"
+    xml.write_text(xml.read_text().replace("<xmax>10</xmax>", "<xmax>31</xmax>"))
+    with pytest.raises(
+        FormatError, match=r"000000\.xml, object 0 \(cat\): .*outside the 30x20 image"
+    ):
+        read_voc(tmp_path)
+
+
+def test_a_file_that_is_not_xml_is_named(tmp_path: Path) -> None:
+    labeled_shapes().to_voc(tmp_path)
+    (tmp_path / "Annotations" / "000001.xml").write_text("<annotation>")
+    with pytest.raises(FormatError, match=r"000001\.xml is not valid XML"):
+        read_voc(tmp_path)
+
+
+def test_an_existing_annotation_file_is_not_overwritten(tmp_path: Path) -> None:
+    (tmp_path / "Annotations").mkdir()
+    (tmp_path / "Annotations" / "000002.xml").write_text("mine")
+    with pytest.raises(FileExistsError, match=r"000002\.xml already exists"):
+        labeled_shapes().to_voc(tmp_path)
+    assert (tmp_path / "Annotations" / "000002.xml").read_text() == "mine"
+    assert not (tmp_path / "JPEGImages").exists()

@@ -1,0 +1,145 @@
+"""YOLO txt labels out and in: the layout, round trips, bad label lines."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import al_widget as alw
+from al_widget.datasets import shapes
+from al_widget.formats import FormatError
+
+
+def labeled_shapes(n: int = 6, labeled: int = 4) -> alw.Dataset:
+    """`n` shapes images of 48 px, the first `labeled` of them with their boxes."""
+    data = shapes(n, size=48, seed=2)
+    dataset = alw.Dataset(data.images, list(data.classes), task="detect")
+    for i in range(labeled):
+        dataset.annotate(i, data.annotations[i])
+    return dataset
+
+
+def yolo_folder(root: Path, lines: str, classes: str = "cat\ndog\n") -> Path:
+    """A YOLO folder with one 40x20 image `images/a.png` labeled by `lines`."""
+    (root / "images").mkdir(parents=True)
+    (root / "labels").mkdir()
+    Image.fromarray(np.zeros((20, 40, 3), np.uint8)).save(root / "images" / "a.png")
+    (root / "labels" / "a.txt").write_text(lines)
+    (root / "classes.txt").write_text(classes)
+    return root
+
+
+def test_export_then_import_gives_equal_boxes_and_pixels(tmp_path: Path) -> None:
+    dataset = labeled_shapes()
+    dataset.to_yolo(tmp_path / "yolo")
+    back = alw.Dataset.from_yolo(tmp_path / "yolo")
+    assert back.classes == dataset.classes
+    assert back.labeled.tolist() == [0, 1, 2, 3]
+    for i in range(4):
+        assert back.annotation(i) == dataset.annotation(i)
+        assert np.array_equal(back.image(i), dataset.image(i))
+
+
+def test_export_writes_the_standard_layout(tmp_path: Path) -> None:
+    dataset = alw.Dataset(np.zeros((2, 20, 40, 3), np.uint8), ["cat", "dog"], task="detect")
+    dataset.annotate(1, alw.Boxes([[10, 5, 30, 15]], ["dog"]))
+    written = dataset.to_yolo(tmp_path)
+    assert (tmp_path / "labels" / "000001.txt").read_text() == "1 0.5 0.5 0.5 0.5\n"
+    assert (tmp_path / "classes.txt").read_text() == "cat\ndog\n"
+    assert (tmp_path / "images" / "000001.png").exists()
+    assert not (tmp_path / "images" / "000000.png").exists()  # unlabeled: left out
+    assert 'names:\n  0: "cat"\n  1: "dog"\n' in (tmp_path / "data.yaml").read_text()
+    assert (written.n_images, written.n_annotations) == (1, 1)
+
+
+def test_an_image_labeled_with_no_boxes_gets_an_empty_label_file(tmp_path: Path) -> None:
+    dataset = alw.Dataset(np.zeros((1, 8, 8, 3), np.uint8), ["cat"], task="detect")
+    dataset.annotate(0, alw.Boxes(np.zeros((0, 4)), []))
+    dataset.to_yolo(tmp_path)
+    assert (tmp_path / "labels" / "000000.txt").read_text() == ""
+    assert alw.Dataset.from_yolo(tmp_path).annotation(0) == dataset.annotation(0)
+
+
+def test_image_files_keep_their_names_below_the_common_folder(tmp_path: Path) -> None:
+    paths = []
+    for name in ("x/one.png", "y/two.png"):
+        path = tmp_path / "photos" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.zeros((10, 10, 3), np.uint8)).save(path)
+        paths.append(path)
+    dataset = alw.Dataset(paths, ["cat"], task="detect")
+    dataset.annotate(0, alw.Boxes([[1, 1, 5, 5]], ["cat"]))
+    dataset.annotate(1, alw.Boxes([[2, 2, 6, 6]], ["cat"]))
+    dataset.to_yolo(tmp_path / "yolo")
+    assert (tmp_path / "yolo" / "images" / "x" / "one.png").read_bytes() == paths[0].read_bytes()
+    assert (tmp_path / "yolo" / "labels" / "y" / "two.txt").exists()
+
+
+def test_images_without_a_label_file_are_the_unlabeled_pool(tmp_path: Path) -> None:
+    root = yolo_folder(tmp_path, "0 0.5 0.5 0.5 0.5\n")
+    Image.fromarray(np.zeros((20, 40, 3), np.uint8)).save(root / "images" / "b.png")
+    back = alw.Dataset.from_yolo(root)
+    assert back.labeled.tolist() == [0]
+    assert back.unlabeled.tolist() == [1]
+    assert back.annotation(0) == alw.Boxes([[10, 5, 30, 15]], ["cat"], canvas_size=(20, 40))
+
+
+def test_an_existing_label_file_is_not_overwritten(tmp_path: Path) -> None:
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "labels" / "000003.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match=r"000003\.txt already exists"):
+        labeled_shapes().to_yolo(tmp_path)
+    assert not (tmp_path / "images").exists()
+    labeled_shapes().to_yolo(tmp_path, overwrite=True)
+    assert (tmp_path / "labels" / "000003.txt").read_text() != "mine"
+
+
+def test_a_line_with_four_numbers_is_named(tmp_path: Path) -> None:
+    root = yolo_folder(tmp_path, "0 0.5 0.5 0.5 0.5\n1 0.5 0.5 0.2\n")
+    message = f"YOLO label file {root / 'labels' / 'a.txt'} line 2: 4 numbers, expected 5"
+    with pytest.raises(FormatError, match=re.escape(message)):
+        alw.Dataset.from_yolo(root)
+
+
+def test_a_box_outside_its_image_is_named(tmp_path: Path) -> None:
+    root = yolo_folder(tmp_path, "0 0.9 0.5 0.4 0.5\n")
+    with pytest.raises(FormatError, match=r"a\.txt line 1: box 0 .* lies outside the 40x20 image"):
+        alw.Dataset.from_yolo(root)
+
+
+def test_a_class_beyond_the_classes_file_is_named(tmp_path: Path) -> None:
+    root = yolo_folder(tmp_path, "2 0.5 0.5 0.5 0.5\n")
+    with pytest.raises(FormatError, match=r"a\.txt line 1: class 2 is not in 0\.\.1 \(2 classes\)"):
+        alw.Dataset.from_yolo(root)
+
+
+def test_classes_that_differ_from_the_classes_expected_are_named(tmp_path: Path) -> None:
+    root = yolo_folder(tmp_path, "0 0.5 0.5 0.5 0.5\n")
+    with pytest.raises(
+        FormatError, match=r"classes \['cat', 'dog'\] differ .* \(same names in another order\)"
+    ):
+        alw.Dataset.from_yolo(root, classes=["dog", "cat"])
+
+
+def test_a_label_file_without_its_image_is_named(tmp_path: Path) -> None:
+    root = yolo_folder(tmp_path, "0 0.5 0.5 0.5 0.5\n")
+    (root / "labels" / "lost.txt").write_text("0 0.5 0.5 0.5 0.5\n")
+    with pytest.raises(FormatError, match=r"lost\.txt has no image under"):
+        alw.Dataset.from_yolo(root)
+
+
+def test_a_missing_classes_file_says_what_it_holds(tmp_path: Path) -> None:
+    root = yolo_folder(tmp_path, "")
+    (root / "classes.txt").unlink()
+    with pytest.raises(FileNotFoundError, match="classes.txt not found .one class name per line."):
+        alw.Dataset.from_yolo(root)
+
+
+def test_a_segmentation_dataset_has_no_yolo_export(tmp_path: Path) -> None:
+    dataset = alw.Dataset(np.zeros((1, 4, 4), np.uint8), ["background", "a"], task="segment")
+    with pytest.raises(ValueError, match="YOLO holds detect annotations"):
+        dataset.to_yolo(tmp_path)
