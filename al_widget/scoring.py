@@ -131,12 +131,20 @@ def run_chunk(
 
 def predict(learner: Learner, mc_samples: int, n_classes: int, images: np.ndarray) -> np.ndarray:
     """The learner's (n, C, I) probabilities for `images`, refused when of another shape."""
-    probs = np.asarray(learner.predict_proba(images, mc_samples))
-    expected = (len(images), n_classes, mc_samples)
+    probs = learner.predict_proba(images, mc_samples)
+    return checked_probs(
+        f"{type(learner).__name__}.predict_proba", probs, len(images), n_classes, mc_samples
+    )
+
+
+def checked_probs(source: str, probs: Any, n: int, n_classes: int, mc_samples: int) -> np.ndarray:
+    """`probs` as an array, refused unless of shape (n, n_classes, mc_samples); `source` made it."""
+    probs = np.asarray(probs)
+    expected = (n, n_classes, mc_samples)
     if probs.shape != expected:
         raise ValueError(
-            f"{type(learner).__name__}.predict_proba returned shape {probs.shape} for "
-            f"{len(images)} images; expected (n images, n classes, mc_samples) = {expected}"
+            f"{source} returned shape {probs.shape} for {n} images; expected "
+            f"(n images, n classes, mc_samples) = {expected}"
         )
     return probs
 
