@@ -38,9 +38,10 @@ def palette() -> list[int]:
 
 
 def mask_names(dataset: Dataset, indices: np.ndarray) -> dict[int, str]:
-    """The mask file name of each image: its file's path below the common folder, or its index."""
-    _, names = image_names(dataset, indices)
-    return {i: str(PurePosixPath(name).with_suffix(".png")) for i, name in names.items()}
+    """The mask file name of images `indices`: the file's path below the common folder of all
+    the dataset's images (so that it does not depend on which are labeled), or the index."""
+    _, names = image_names(dataset, np.arange(len(dataset)))
+    return {int(i): str(PurePosixPath(names[int(i)]).with_suffix(".png")) for i in indices}
 
 
 def write_masks(dataset: Dataset, folder: PathLike, *, overwrite: bool = False) -> Exported:

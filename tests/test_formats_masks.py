@@ -1,0 +1,120 @@
+"""PNG class maps out and in: palette PNGs, round trips, masks of the wrong size named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import al_widget as alw
+from al_widget.datasets import shapes
+from al_widget.formats import FormatError, read_masks
+
+
+def labeled_shapes(n: int = 5, labeled: int = 3) -> alw.Dataset:
+    """`n` shapes images of 48 px, the first `labeled` of them with their class maps."""
+    data = shapes(n, size=48, seed=4, task="segment")
+    dataset = alw.Dataset(data.images, list(data.classes), task="segment")
+    for i in range(labeled):
+        dataset.annotate(i, data.annotations[i])
+    return dataset
+
+
+def test_export_then_import_gives_equal_masks(tmp_path: Path) -> None:
+    dataset = labeled_shapes()
+    written = dataset.to_masks(tmp_path)
+    assert (written.n_images, written.n_annotations) == (3, 3)
+    masks = read_masks(tmp_path, dataset)
+    assert sorted(masks) == [0, 1, 2]
+    for i, mask in masks.items():
+        assert mask == dataset.annotation(i)
+
+
+def test_masks_are_palette_pngs_whose_pixels_are_class_ids(tmp_path: Path) -> None:
+    dataset = labeled_shapes()
+    dataset.to_masks(tmp_path)
+    with Image.open(tmp_path / "000001.png") as image:
+        assert image.mode == "P"
+        assert np.array_equal(np.asarray(image), dataset.annotation(1).class_map)
+        colours = image.getpalette()[:12]
+    assert colours == [
+        0,
+        0,
+        0,
+        128,
+        0,
+        0,
+        0,
+        128,
+        0,
+        128,
+        128,
+        0,
+    ]  # VOC's: black, red, green, olive
+    assert (tmp_path / "classes.txt").read_text() == "background\ncircle\nsquare\ntriangle\n"
+
+
+def test_masks_of_image_files_are_named_after_them(tmp_path: Path) -> None:
+    paths = []
+    for name in ("x/one.jpg", "y/two.png"):
+        path = tmp_path / "photos" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.zeros((6, 8, 3), np.uint8)).save(path)
+        paths.append(path)
+    dataset = alw.Dataset(paths, ["background", "road"], task="segment")
+    dataset.annotate(0, alw.Mask(np.eye(6, 8, dtype=np.uint8)))
+    dataset.to_masks(tmp_path / "masks")
+    assert (tmp_path / "masks" / "x" / "one.png").exists()
+    assert read_masks(tmp_path / "masks", dataset) == {0: dataset.annotation(0)}
+
+
+def test_a_mask_of_the_wrong_size_is_named(tmp_path: Path) -> None:
+    dataset = labeled_shapes()
+    dataset.to_masks(tmp_path)
+    Image.fromarray(np.zeros((40, 48), np.uint8), mode="L").save(tmp_path / "000002.png")
+    with pytest.raises(
+        FormatError,
+        match=r"000002\.png: mask has shape \(40, 48\) but the image is \(48, 48\)",
+    ):
+        read_masks(tmp_path, dataset)
+
+
+def test_a_colour_png_is_refused_as_a_mask(tmp_path: Path) -> None:
+    dataset = labeled_shapes()
+    dataset.to_masks(tmp_path)
+    Image.fromarray(np.zeros((48, 48, 3), np.uint8)).save(tmp_path / "000000.png")
+    with pytest.raises(FormatError, match=r"000000\.png is a RGB image; a class map is a palette"):
+        read_masks(tmp_path, dataset)
+
+
+def test_a_class_id_beyond_the_classes_is_named(tmp_path: Path) -> None:
+    dataset = labeled_shapes()
+    dataset.to_masks(tmp_path)
+    Image.fromarray(np.full((48, 48), 9, np.uint8), mode="L").save(tmp_path / "000000.png")
+    with pytest.raises(
+        FormatError, match=r"000000\.png: mask holds class id 9 but there are only 4"
+    ):
+        read_masks(tmp_path, dataset)
+
+
+def test_classes_that_differ_from_the_datasets_are_named(tmp_path: Path) -> None:
+    dataset = labeled_shapes()
+    dataset.to_masks(tmp_path)
+    (tmp_path / "classes.txt").write_text("background\ncircle\nsquare\nstar\n")
+    with pytest.raises(FormatError, match=r"not expected: \['star'\]; missing: \['triangle'\]"):
+        read_masks(tmp_path, dataset)
+
+
+def test_an_existing_mask_file_is_not_overwritten(tmp_path: Path) -> None:
+    (tmp_path / "000002.png").write_bytes(b"mine")
+    with pytest.raises(FileExistsError, match=r"000002\.png already exists"):
+        labeled_shapes().to_masks(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["000002.png"]
+
+
+def test_a_detection_dataset_has_no_mask_export(tmp_path: Path) -> None:
+    dataset = alw.Dataset(np.zeros((1, 4, 4), np.uint8), ["a"], task="detect")
+    with pytest.raises(ValueError, match="PNG masks holds segment annotations"):
+        dataset.to_masks(tmp_path)
