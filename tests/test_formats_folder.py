@@ -1,0 +1,108 @@
+"""Image folders in: torchvision's ImageFolder layout, a flat folder, stable order, bad folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import al_widget as alw
+from al_widget.formats import FormatError, read_csv
+
+
+def save(path: Path, value: int = 0, size: tuple[int, int] = (6, 5)) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.full(size, value, np.uint8)).save(path)
+    return path
+
+
+def image_folder(root: Path) -> Path:
+    """dog/ (2 images), cat/ (1, in a sub-folder), unlabeled/ (2), one loose image, one text file."""
+    save(root / "dog" / "b.png", 10)
+    save(root / "dog" / "a.png", 20)
+    save(root / "cat" / "kittens" / "c.jpg", 30)
+    save(root / "unlabeled" / "z.png", 40)
+    save(root / "unlabeled" / "y.png", 50)
+    save(root / "loose.png", 60)
+    (root / "dog" / "notes.txt").write_text("not an image")
+    return root
+
+
+def test_class_folders_label_their_images_and_give_the_classes(tmp_path: Path) -> None:
+    dataset = alw.Dataset.from_folder(image_folder(tmp_path))
+    assert dataset.classes == ["cat", "dog"]
+    labels = {int(i): dataset.annotation(int(i)).cls for i in dataset.labeled}
+    assert labels == {0: "cat", 1: "dog", 2: "dog"}
+
+
+def test_files_are_sorted_by_their_path_so_indices_are_stable(tmp_path: Path) -> None:
+    dataset = alw.Dataset.from_folder(image_folder(tmp_path))
+    assert [int(dataset.image(i)[0, 0, 0]) for i in range(len(dataset))] == [30, 20, 10, 60, 50, 40]
+
+
+def test_the_unlabeled_folder_and_loose_images_are_the_pool(tmp_path: Path) -> None:
+    dataset = alw.Dataset.from_folder(image_folder(tmp_path))
+    assert dataset.unlabeled.tolist() == [3, 4, 5]
+
+
+def test_the_unlabeled_folder_can_have_another_name(tmp_path: Path) -> None:
+    save(tmp_path / "cat" / "a.png")
+    save(tmp_path / "todo" / "b.png")
+    dataset = alw.Dataset.from_folder(tmp_path, unlabeled="todo")
+    assert dataset.classes == ["cat"]
+    assert dataset.unlabeled.tolist() == [1]
+
+
+def test_classes_given_may_name_classes_without_a_folder(tmp_path: Path) -> None:
+    dataset = alw.Dataset.from_folder(image_folder(tmp_path), classes=["dog", "cat", "bird"])
+    assert dataset.classes == ["dog", "cat", "bird"]
+    assert dataset.annotation(0) == alw.Label("cat")
+
+
+def test_a_class_folder_not_in_the_classes_is_named(tmp_path: Path) -> None:
+    with pytest.raises(FormatError, match=r"sub-folder 'dog' is not one of the classes \['cat'\]"):
+        alw.Dataset.from_folder(image_folder(tmp_path), classes=["cat"])
+
+
+def test_a_flat_folder_is_an_unlabeled_pool_of_the_classes_given(tmp_path: Path) -> None:
+    for k in range(3):
+        save(tmp_path / f"{k}.png")
+    dataset = alw.Dataset.from_folder(tmp_path, classes=["cat", "dog"])
+    assert len(dataset) == 3
+    assert dataset.unlabeled.tolist() == [0, 1, 2]
+
+
+def test_a_flat_folder_without_classes_says_to_pass_them(tmp_path: Path) -> None:
+    save(tmp_path / "0.png")
+    with pytest.raises(ValueError, match=r"has no class sub-folders: pass classes=\[...\]"):
+        alw.Dataset.from_folder(tmp_path)
+
+
+def test_a_detection_pool_from_a_folder_is_unlabeled(tmp_path: Path) -> None:
+    dataset = alw.Dataset.from_folder(image_folder(tmp_path), "detect", classes=["cat", "dog"])
+    assert dataset.task == "detect"
+    assert len(dataset.unlabeled) == 6
+
+
+def test_a_folder_without_images_is_named(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(FormatError, match=f"image folder {tmp_path} holds no image files"):
+        alw.Dataset.from_folder(tmp_path)
+
+
+def test_an_unreadable_file_is_named_when_its_image_is_read(tmp_path: Path) -> None:
+    image_folder(tmp_path)
+    (tmp_path / "unlabeled" / "y.png").write_bytes(b"not a png")
+    dataset = alw.Dataset.from_folder(tmp_path)  # files are decoded on use, not here
+    with pytest.raises(alw.ImageError, match=r"image 4 \(.*y\.png\) could not be decoded"):
+        dataset.image(4)
+
+
+def test_folder_labels_round_trip_through_csv(tmp_path: Path) -> None:
+    dataset = alw.Dataset.from_folder(image_folder(tmp_path / "photos"))
+    dataset.to_csv(tmp_path / "labels.csv")
+    assert read_csv(tmp_path / "labels.csv", dataset) == {
+        int(i): dataset.annotation(int(i)) for i in dataset.labeled
+    }
