@@ -1,6 +1,6 @@
 """Active learning on images inside JupyterLab: label what the model is least sure about."""
 
-from . import datasets, heuristics, learners
+from . import datasets, heuristics, learners, selectors
 from .annotations import Boxes, Label, Mask
 from .dataset import Dataset, ImageError
 from .loop import ActiveLoop
@@ -29,6 +29,7 @@ __all__ = [
     "datasets",
     "heuristics",
     "learners",
+    "selectors",
     "simulate",
 ]
 
