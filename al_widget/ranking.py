@@ -67,6 +67,7 @@ class Ranking:
     heuristic: str
     drafts: Mapping[int, Any] = field(default_factory=dict)
     created: float = field(default_factory=time.time)
+    pending: int = 0  # candidates left out because they are not embedded yet (the cache grows)
 
     def __post_init__(self) -> None:
         for array in (self.indices, self.scores, self.predicted):
@@ -105,9 +106,18 @@ def build(
     data_version: int,
     heuristic: str,
     drafts: Mapping[int, Any] | None = None,
+    first: np.ndarray | None = None,
+    pending: int = 0,
 ) -> Ranking:
-    """The ranking of the scored `pool` (dataset indices) by `scores`, with the model's drafts."""
+    """The ranking of the scored `pool` (dataset indices) by `scores`, with the model's drafts.
+
+    `first`, positions into `pool` (a selector's batch), leads the queue in its own order; the
+    rest follows by score. `pending` counts candidates not scored yet (still being embedded).
+    """
     positions = order(scores, rng, temperature)
+    if first is not None and len(first):
+        first = np.asarray(first, dtype=np.int64)
+        positions = np.concatenate([first, positions[~np.isin(positions, first)]])
     if predicted is None:
         predicted = np.full(len(pool), -1, dtype=np.int64)
     return Ranking(
@@ -118,4 +128,5 @@ def build(
         data_version=data_version,
         heuristic=heuristic,
         drafts=drafts or {},
+        pending=pending,
     )
