@@ -1,9 +1,20 @@
-"""Models behind the Learner protocol; `Classifier` is the default for classification,
-`Detector` for detection, `Segmenter` for segmentation."""
+"""Models behind the Learner protocol; `Classifier` is the default for classification (and
+`EmbeddingClassifier` for photos), `Detector` for detection, `Segmenter` for segmentation."""
 
 from .base import Cancelled, Learner, ParamsMixin, clone
 from .classifier import Classifier
 from .detector import Detector
+from .embedding import EmbeddingClassifier, EmbeddingLearner
 from .segmenter import Segmenter
 
-__all__ = ["Cancelled", "Classifier", "Detector", "Learner", "ParamsMixin", "Segmenter", "clone"]
+__all__ = [
+    "Cancelled",
+    "Classifier",
+    "Detector",
+    "EmbeddingClassifier",
+    "EmbeddingLearner",
+    "Learner",
+    "ParamsMixin",
+    "Segmenter",
+    "clone",
+]

@@ -12,6 +12,8 @@ from torch.nn import functional as F
 from ._torch import choose_device, fit_steps
 from .base import Cancelled, ParamsMixin, Progress, ShouldStop
 
+HIDDEN = 128  # units of the head's hidden layer: the length of `Classifier.embed`'s vectors
+
 
 class _Net(nn.Module):
     def __init__(self, in_channels: int, n_classes: int, width: int, dropout: float) -> None:
@@ -28,10 +30,10 @@ class _Net(nn.Module):
         )
         self.head = nn.Sequential(
             nn.Dropout(dropout / 2),
-            nn.Linear(2 * width * 16, 128),
+            nn.Linear(2 * width * 16, HIDDEN),
             nn.ReLU(),
             nn.Dropout(dropout),
-            nn.Linear(128, n_classes),
+            nn.Linear(HIDDEN, n_classes),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -305,6 +307,38 @@ class Classifier(ParamsMixin):
             out[start : start + len(features)] = probs.permute(1, 2, 0).cpu().numpy()
             net.head.eval()
         return out
+
+    @torch.no_grad()
+    def embed(self, images: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+        """The network's penultimate features: what its last layer reads, one vector per image.
+
+        They change with every fit (the whole network trains), so the loop computes them when a
+        batch selector needs them instead of caching them.
+
+        Parameters
+        ----------
+        images : numpy.ndarray
+            (N, H, W, 3) uint8 images of any size; they are scaled to `input_size_`.
+        batch_size : int, default 1024
+            Images per forward pass.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32 features, shape (N, HIDDEN) = (N, 128).
+        """
+        net = getattr(self, "net_", None)
+        if net is None:
+            raise RuntimeError("this Classifier is not fitted yet: call fit first")
+        net.eval()
+        penultimate = net.head[:-1]  # dropout, linear, relu, dropout: eval mode, deterministic
+        out = []
+        for start in range(0, len(images), batch_size):
+            x = _to_tensor(
+                images[start : start + batch_size], self.device_, self.gray_, self.input_size_
+            )
+            out.append(penultimate(net.features(x)).cpu().numpy())
+        return np.concatenate(out) if out else np.zeros((0, HIDDEN), np.float32)
 
 
 def _to_tensor(

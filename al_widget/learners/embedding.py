@@ -1,0 +1,602 @@
+"""A classifier for photos: a frozen pretrained backbone embeds each image once, a small head learns."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import logging
+import os
+import threading
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ._detection_nets import WeightsUnavailable, fetch_weights
+from ._torch import choose_device, fit_steps
+from .base import Cancelled, ParamsMixin, Progress, ShouldStop
+from .classifier import _check_int
+from .segmenter import _is_path, _read_state_dict
+
+log = logging.getLogger("al_widget")
+
+HEADS = ("linear", "mlp")
+IF_UNAVAILABLE = ("raise", "random")
+_MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)  # ImageNet statistics
+_STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+_HEAD_ATTRIBUTES = ("fc", "classifier", "heads", "head")  # torchvision's last layers
+_BUILDING = threading.Lock()  # one backbone build at a time (executor threads may all call embed)
+_PREDICT_ROWS = 65536
+
+
+@runtime_checkable
+class EmbeddingLearner(Protocol):
+    """A learner whose images go through a fixed embedding, so embeddings can be cached.
+
+    The loop keeps the embeddings of the pool in an embedding cache (``ActiveLoop(...,
+    cache_dir=...)``) for a learner with these methods, and trains and scores it on them.
+    """
+
+    def embedding_key(self) -> str:
+        """Identifies the embedding (backbone, its weights, input size); changes when they do."""
+        ...
+
+    def embed(self, images: np.ndarray) -> np.ndarray:
+        """(n, d) float embeddings of (n, H, W, 3) uint8 images."""
+        ...
+
+    def fit_embeddings(
+        self,
+        embeddings: np.ndarray,
+        targets: np.ndarray,
+        progress: Progress,
+        should_stop: ShouldStop,
+    ) -> object:
+        """Train on embeddings as `fit` trains on images."""
+        ...
+
+    def predict_proba_embeddings(self, embeddings: np.ndarray, mc_samples: int = 1) -> np.ndarray:
+        """(n, C, I) probabilities from embeddings, as `predict_proba` from images."""
+        ...
+
+
+class _Head(nn.Module):
+    def __init__(self, dim: int, n_classes: int, kind: str, hidden: int, dropout: float) -> None:
+        super().__init__()
+        if kind == "linear":
+            self.layers = nn.Sequential(nn.Dropout(dropout), nn.Linear(dim, n_classes))
+        else:
+            self.layers = nn.Sequential(
+                nn.Dropout(dropout / 2),
+                nn.Linear(dim, hidden),
+                nn.ReLU(),
+                nn.Dropout(dropout),
+                nn.Linear(hidden, n_classes),
+            )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.layers(z)
+
+
+class EmbeddingClassifier(ParamsMixin):
+    """A frozen backbone's embeddings and a small dropout head retrained each round.
+
+    The backbone (a torchvision classification model by name, or any ``nn.Module``) is built
+    once, frozen, with its last layer removed: ``embed(images)`` gives one vector per image.
+    Each `fit` trains only the head (logistic regression or a one-hidden-layer MLP, both with
+    dropout, so ``mc_samples > 1`` samples MC dropout for the ``variance`` and ``bald``
+    heuristics). Inside an `ActiveLoop` the pool's embeddings are computed once and cached
+    (``cache_dir=``), so a round costs a head fit and a pass over cached vectors.
+
+    Parameters
+    ----------
+    n_classes : int
+        The number of classes C, at least 2.
+    backbone : str or torch.nn.Module, default "resnet18"
+        A torchvision classification model name ("resnet18", "mobilenet_v3_small",
+        "efficientnet_b0", ...) or a module mapping (n, 3, H, W) normalised images to (n, ...)
+        features (flattened to (n, d)).
+    weights : str, path or None, default "DEFAULT"
+        "DEFAULT" (or another torchvision weights name such as "IMAGENET1K_V1"): the
+        pretrained weights, downloaded once into torch's cache (``torch.hub.get_dir()``); None:
+        random weights (seeded; for tests and offline use); a path: a state dict to load, of
+        the whole torchvision model or of the backbone without its last layer.
+    head : {"linear", "mlp"}, default "linear"
+        Logistic regression on the embeddings, or a small MLP with `hidden` units.
+    hidden : int, default 256
+        The MLP head's hidden units.
+    dropout : float, default 0.3
+        Dropout before the head's last layer (half as much on the embeddings for "mlp"); in
+        [0, 1). What `predict_proba` samples when ``mc_samples > 1``.
+    epochs : int, default 60
+        Passes over the labeled embeddings per fit, before `min_steps` and `max_steps` apply.
+    min_steps, max_steps : int, default 100 and 400
+        Bounds on the head's optimizer steps per fit.
+    batch_size : int, default 256
+        Embeddings per head step; images per backbone pass in `embed`.
+    lr : float, default 1e-2
+        AdamW's learning rate for the head.
+    weight_decay : float, default 1e-3
+        AdamW's weight decay.
+    input_size : (int, int), default (224, 224)
+        The (height, width) images are resized to for the backbone; the loop loads the pool at
+        this size.
+    if_unavailable : {"raise", "random"}, default "raise"
+        When pretrained weights cannot be fetched: raise an error that names the
+        alternatives, or go on with random weights (logged once as a warning).
+    download_timeout : float, default 30.0
+        Seconds to wait for the weights server; there is no retry.
+    device : str or torch.device, optional
+        Where the backbone and head run; None: the GPU when torch sees one, else the CPU.
+    seed : int, default 0
+        Seeds random backbone weights and the head; head fit k (from 0) uses ``seed + k``.
+
+    Attributes
+    ----------
+    backbone_ : torch.nn.Module
+        The frozen backbone, built at the first `embed` or `fit`.
+    weights_ : str
+        Which weights the backbone has: a URL's file name, a path, or "random".
+    embedding_dim_ : int
+        d, the length of an embedding.
+    input_size_ : tuple of (int, int)
+        The (height, width) the backbone reads.
+    head_ : torch.nn.Module
+        The trained head.
+    n_fits_ : int
+        Head fits completed.
+
+    Examples
+    --------
+    >>> model = EmbeddingClassifier(3, backbone="resnet18", weights=None, input_size=(64, 64))
+    >>> model.fit(images, labels).predict_proba(images[:5], mc_samples=8).shape
+    (5, 3, 8)
+    """
+
+    backbone_: nn.Module
+    weights_: str
+    embedding_dim_: int
+    input_size_: tuple[int, int]
+    device_: torch.device
+    head_: _Head
+    mean_: torch.Tensor
+    scale_: torch.Tensor
+    n_fits_: int
+
+    def __init__(
+        self,
+        n_classes: int,
+        *,
+        backbone: str | nn.Module = "resnet18",
+        weights: str | os.PathLike[str] | None = "DEFAULT",
+        head: str = "linear",
+        hidden: int = 256,
+        dropout: float = 0.3,
+        epochs: int = 60,
+        min_steps: int = 100,
+        max_steps: int = 400,
+        batch_size: int = 256,
+        lr: float = 1e-2,
+        weight_decay: float = 1e-3,
+        input_size: tuple[int, int] = (224, 224),
+        if_unavailable: str = "raise",
+        download_timeout: float = 30.0,
+        device: str | torch.device | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.n_classes = n_classes
+        self.backbone = backbone
+        self.weights = weights
+        self.head = head
+        self.hidden = hidden
+        self.dropout = dropout
+        self.epochs = epochs
+        self.min_steps = min_steps
+        self.max_steps = max_steps
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.input_size = input_size
+        self.if_unavailable = if_unavailable
+        self.download_timeout = download_timeout
+        self.device = device
+        self.seed = seed
+
+    # -- parameters ------------------------------------------------------------------------------
+
+    def _check_params(self) -> None:
+        _check_int("n_classes", self.n_classes, 2)
+        for name in ("hidden", "epochs", "min_steps", "max_steps", "batch_size"):
+            _check_int(name, getattr(self, name), 1)
+        _check_int("seed", self.seed, None)
+        if self.head not in HEADS:
+            raise ValueError(f"head must be one of {HEADS}, got {self.head!r}")
+        if self.if_unavailable not in IF_UNAVAILABLE:
+            raise ValueError(
+                f"if_unavailable must be one of {IF_UNAVAILABLE}, got {self.if_unavailable!r}"
+            )
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be positive, got {self.lr!r}")
+        if not self.weight_decay >= 0:
+            raise ValueError(f"weight_decay must be at least 0, got {self.weight_decay!r}")
+        if not self.download_timeout > 0:
+            raise ValueError(f"download_timeout must be positive, got {self.download_timeout!r}")
+        size = self.input_size
+        if not (
+            isinstance(size, (tuple, list))
+            and len(size) == 2
+            and all(isinstance(n, (int, np.integer)) and n >= 1 for n in size)
+        ):
+            raise ValueError(
+                f"input_size must be a (height, width) pair of positive ints, got {size!r}"
+            )
+        if not isinstance(self.backbone, (str, nn.Module)):
+            raise TypeError(
+                f"backbone must be a torchvision model name or a torch.nn.Module, "
+                f"got {type(self.backbone).__name__}"
+            )
+
+    # -- the backbone ----------------------------------------------------------------------------
+
+    def _ensure_backbone(self) -> nn.Module:
+        """The frozen backbone, built (and its weights fetched) on first use."""
+        with _BUILDING:
+            built = getattr(self, "backbone_", None)
+            if built is not None:
+                return built
+            self._check_params()
+            device = choose_device(self.device)
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(self.seed)
+                net, weights = _backbone(
+                    self.backbone, self.weights, self.download_timeout, self.if_unavailable
+                )
+            net = net.to(device).eval()
+            for parameter in net.parameters():
+                parameter.requires_grad_(False)
+            size = (int(self.input_size[0]), int(self.input_size[1]))
+            with torch.no_grad():
+                probe = net(torch.zeros(1, 3, *size, device=device))
+            self.device_, self.input_size_, self.weights_ = device, size, weights
+            self.embedding_dim_ = int(probe.reshape(1, -1).shape[1])
+            self.backbone_ = net
+            return net
+
+    def embedding_key(self) -> str:
+        """A short hash of the backbone's class, weights and input size: the embedding cache's key.
+
+        Returns
+        -------
+        str
+            Equal for two learners whose `embed` gives the same vectors, different when the
+            backbone, its weights or the input size differ.
+        """
+        net = self._ensure_backbone()
+        key = getattr(self, "embedding_key_", None)
+        if key is None:
+            digest = hashlib.sha1(f"{type(net).__qualname__} {self.input_size_}".encode())
+            for name, tensor in net.state_dict().items():
+                digest.update(name.encode())
+                digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+            key = self.embedding_key_ = digest.hexdigest()[:16]
+        return key
+
+    @torch.no_grad()
+    def embed(self, images: np.ndarray) -> np.ndarray:
+        """The backbone's features of images, one vector each.
+
+        Parameters
+        ----------
+        images : numpy.ndarray
+            (n, H, W, 3) uint8 images of any size; resized to `input_size`.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32 embeddings, shape (n, embedding_dim_).
+        """
+        net = self._ensure_backbone()
+        out = np.empty((len(images), self.embedding_dim_), dtype=np.float32)
+        for start in range(0, len(images), self.batch_size):
+            x = _to_input(images[start : start + self.batch_size], self.device_, self.input_size_)
+            features = net(x).reshape(len(x), -1)
+            out[start : start + len(x)] = features.float().cpu().numpy()
+        return out
+
+    # -- the head --------------------------------------------------------------------------------
+
+    def fit(
+        self,
+        images: np.ndarray,
+        targets: np.ndarray,
+        progress: Progress = lambda fraction: None,
+        should_stop: ShouldStop = lambda: False,
+    ) -> EmbeddingClassifier:
+        """Embed the images and train the head on them.
+
+        Parameters
+        ----------
+        images : numpy.ndarray
+            (N, H, W, 3) uint8 images, N >= 1.
+        targets : numpy.ndarray
+            (N,) class ids in ``0 .. n_classes - 1``.
+        progress : callable, optional
+            Called with the fraction of head training done.
+        should_stop : callable, optional
+            Asked between steps; True stops training with `Cancelled`.
+
+        Returns
+        -------
+        EmbeddingClassifier
+            self, fitted.
+
+        Raises
+        ------
+        WeightsUnavailable
+            When pretrained weights were asked for and cannot be fetched (``if_unavailable=
+            "raise"``); the message names the alternatives.
+        """
+        self._check_params()
+        if len(images) == 0:
+            raise ValueError("need at least one image to fit")
+        return self.fit_embeddings(self.embed(images), targets, progress, should_stop)
+
+    def fit_embeddings(
+        self,
+        embeddings: np.ndarray,
+        targets: np.ndarray,
+        progress: Progress = lambda fraction: None,
+        should_stop: ShouldStop = lambda: False,
+    ) -> EmbeddingClassifier:
+        """Train a new head on embeddings (from `embed`, or the loop's cache).
+
+        Parameters
+        ----------
+        embeddings : numpy.ndarray
+            (N, embedding_dim_) float embeddings, N >= 1.
+        targets : numpy.ndarray
+            (N,) class ids in ``0 .. n_classes - 1``.
+        progress : callable, optional
+            Called with the fraction of training done.
+        should_stop : callable, optional
+            Asked between steps; True stops training with `Cancelled`, the last head kept.
+
+        Returns
+        -------
+        EmbeddingClassifier
+            self, fitted.
+        """
+        self._check_params()
+        self._ensure_backbone()
+        targets = np.asarray(targets, dtype=np.int64)
+        z = np.asarray(embeddings, dtype=np.float32)
+        if z.ndim != 2 or z.shape[1] != self.embedding_dim_:
+            raise ValueError(
+                f"embeddings must have shape (N, {self.embedding_dim_}), got {z.shape}"
+            )
+        if len(z) != len(targets) or len(z) == 0:
+            raise ValueError(
+                f"need one target per embedding and at least one, got {len(z)} and {len(targets)}"
+            )
+        if targets.min() < 0 or targets.max() >= self.n_classes:
+            raise ValueError(
+                f"targets must be class ids in 0..{self.n_classes - 1}, "
+                f"got {targets.min()}..{targets.max()}"
+            )
+        if not np.isfinite(z).all():
+            bad = np.flatnonzero(~np.isfinite(z).all(1))
+            raise ValueError(f"embeddings has NaN or infinite values in rows {bad[:10].tolist()}")
+        n_fits = getattr(self, "n_fits_", 0)
+        x = torch.from_numpy(z).to(self.device_)
+        mean, scale = x.mean(0), x.std(0, unbiased=False).clamp_min(1e-3)
+        y = torch.from_numpy(targets).to(self.device_)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed + n_fits)
+            head = _Head(self.embedding_dim_, self.n_classes, self.head, self.hidden, self.dropout)
+            head = head.to(self.device_)
+            self._train(head, (x - mean) / scale, y, progress, should_stop)
+        self.head_, self.mean_, self.scale_ = head.eval(), mean, scale
+        self.n_fits_ = n_fits + 1
+        return self
+
+    def _train(
+        self,
+        head: _Head,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        progress: Progress,
+        should_stop: ShouldStop,
+    ) -> None:
+        n = len(x)
+        batch = min(self.batch_size, n)
+        steps = fit_steps(n, batch, self.epochs, self.min_steps, self.max_steps)
+        optimizer = torch.optim.AdamW(head.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
+        head.train()
+        order, cursor = torch.randperm(n), 0
+        for step in range(steps):
+            if should_stop():
+                raise Cancelled(f"training stopped at step {step} of {steps}")
+            if cursor + batch > n:
+                order, cursor = torch.randperm(n), 0
+            picked = order[cursor : cursor + batch].to(x.device)
+            cursor += batch
+            loss = F.cross_entropy(head(x[picked]), y[picked])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            if step % 20 == 0 or step == steps - 1:
+                progress((step + 1) / steps)
+
+    def predict_proba(self, images: np.ndarray, mc_samples: int = 1) -> np.ndarray:
+        """Class probabilities (N, C, I) for (N, H, W, 3) uint8 images, I = mc_samples.
+
+        Parameters
+        ----------
+        images : numpy.ndarray
+            (N, H, W, 3) uint8 images.
+        mc_samples : int, default 1
+            1: one deterministic pass; more: the head's dropout sampled that many times.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32 probabilities summing to 1 over classes.
+        """
+        self._fitted()
+        return self.predict_proba_embeddings(self.embed(images), mc_samples)
+
+    @torch.no_grad()
+    def predict_proba_embeddings(self, embeddings: np.ndarray, mc_samples: int = 1) -> np.ndarray:
+        """Class probabilities (N, C, I) from embeddings, as `predict_proba` gives from images.
+
+        Parameters
+        ----------
+        embeddings : numpy.ndarray
+            (N, embedding_dim_) embeddings (float16 from the cache is fine).
+        mc_samples : int, default 1
+            As in `predict_proba`.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32 probabilities, shape (N, n_classes, mc_samples).
+        """
+        head = self._fitted()
+        if mc_samples < 1:
+            raise ValueError(f"mc_samples must be >= 1, got {mc_samples}")
+        out = np.empty((len(embeddings), self.n_classes, mc_samples), dtype=np.float32)
+        for start in range(0, len(embeddings), _PREDICT_ROWS):
+            block = np.asarray(embeddings[start : start + _PREDICT_ROWS], dtype=np.float32)
+            x = (torch.from_numpy(block).to(self.device_) - self.mean_) / self.scale_
+            if mc_samples == 1:
+                head.eval()
+                out[start : start + len(x), :, 0] = F.softmax(head(x), 1).cpu().numpy()
+                continue
+            head.train()  # MC dropout: only dropout layers differ between train and eval
+            probs = F.softmax(head(x.repeat(mc_samples, 1)), 1).reshape(mc_samples, len(x), -1)
+            out[start : start + len(x)] = probs.permute(1, 2, 0).cpu().numpy()
+            head.eval()
+        return out
+
+    def _fitted(self) -> _Head:
+        head = getattr(self, "head_", None)
+        if head is None:
+            raise RuntimeError("this EmbeddingClassifier is not fitted yet: call fit first")
+        return head
+
+
+def _to_input(images: np.ndarray, device: torch.device, size: tuple[int, int]) -> torch.Tensor:
+    """(n, H, W, 3) uint8 images as a normalised (n, 3, *size) float tensor on `device`."""
+    x = torch.from_numpy(np.ascontiguousarray(images)).to(device)
+    x = x.permute(0, 3, 1, 2).float().div_(255.0)
+    if tuple(x.shape[2:]) != size:
+        x = F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=True)
+    return (x - _MEAN.to(device)) / _STD.to(device)
+
+
+# -- building a backbone -----------------------------------------------------------------------
+
+
+def _backbone(
+    backbone: str | nn.Module, weights: Any, timeout: float, if_unavailable: str
+) -> tuple[nn.Module, str]:
+    """The backbone without its last layer, with `weights`, and a description of those weights."""
+    if isinstance(backbone, nn.Module):
+        net = copy.deepcopy(backbone)
+        if weights is None:
+            return net, "as given"
+        if not _is_path(weights):
+            raise ValueError(
+                f"weights={weights!r} names torchvision weights, which need a backbone given by "
+                "name (backbone='resnet18', ...); for your own module pass weights=None (use it "
+                "as it is) or the path of a state dict"
+            )
+        _load(net, _read_state_dict(weights), os.fspath(weights))
+        return net, os.fspath(weights)
+    from torchvision import models
+
+    known = models.list_models(module=models)
+    if backbone not in known:
+        raise ValueError(
+            f"unknown backbone {backbone!r}; choose a torchvision classification model such as "
+            f"'resnet18', 'mobilenet_v3_small' or 'efficientnet_b0' (all: {known}), or pass a "
+            "torch.nn.Module"
+        )
+    net = models.get_model(backbone, weights=None)
+    described = "random"
+    if weights is not None and _is_path(weights):
+        _load(net, _read_state_dict(weights), os.fspath(weights))
+        described = os.fspath(weights)
+    elif weights is not None:
+        choices = models.get_model_weights(backbone)
+        key = str(weights).rsplit(".", 1)[-1]
+        if key not in choices.__members__:
+            raise ValueError(
+                f"unknown weights {weights!r} for {backbone}; choose one of "
+                f"{list(choices.__members__)}, a path to a state dict, or None (random weights)"
+            )
+        url = choices[key].url
+        try:
+            path = fetch_weights(backbone, url, timeout)
+        except WeightsUnavailable as error:
+            reason = error.__cause__ or error
+            message = (
+                f"cannot fetch the pretrained weights {weights!r} of {backbone} from {url} "
+                f"({reason}). Without network access: EmbeddingClassifier(..., weights=None) "
+                f"embeds with random weights; weights='/path/to/{os.path.basename(url)}' loads a "
+                f"state dict saved beforehand (or put that file in "
+                f"{os.path.join(torch.hub.get_dir(), 'checkpoints')}, where it is found without "
+                "downloading); or learners.Classifier, the small CNN, needs no weights"
+            )
+            if if_unavailable == "raise":
+                raise WeightsUnavailable(message) from reason
+            log.warning("al_widget: %s. Going on with random weights.", message)
+        else:
+            _load(net, _read_state_dict(path), url)
+            described = os.path.basename(url)
+    _strip_head(net, backbone)
+    return net, described
+
+
+def _strip_head(net: nn.Module, name: str) -> None:
+    for attribute in _HEAD_ATTRIBUTES:
+        if isinstance(getattr(net, attribute, None), nn.Module):
+            setattr(net, attribute, nn.Identity())
+            return
+    raise ValueError(
+        f"cannot find the last layer of {name} (none of {_HEAD_ATTRIBUTES}); pass the backbone "
+        "as a torch.nn.Module that returns features instead"
+    )
+
+
+def _load(net: nn.Module, state: dict[str, torch.Tensor], source: str) -> None:
+    """Load `state` into `net`: a whole model's state dict, or one without the last layer."""
+    own = net.state_dict()
+    head_keys = {k for k in own if k.split(".", 1)[0] in _HEAD_ATTRIBUTES}
+    unexpected = [k for k in state if k not in own]
+    wrong = [
+        f"{k} {tuple(v.shape)} (model: {tuple(own[k].shape)})"
+        for k, v in state.items()
+        if k in own and tuple(own[k].shape) != tuple(v.shape) and k not in head_keys
+    ]
+    missing = [
+        k
+        for k in own
+        if k not in state and k not in head_keys and not k.endswith("num_batches_tracked")
+    ]
+    if unexpected or wrong or missing:
+        shown = (
+            wrong + [f"{k} (unexpected)" for k in unexpected] + [f"{k} (missing)" for k in missing]
+        )[:5]
+        raise ValueError(
+            f"the state dict from {source} does not fit {type(net).__name__}: "
+            f"{len(wrong) + len(unexpected) + len(missing)} entries differ, such as {shown}"
+        )
+    fitting = {k: v for k, v in state.items() if tuple(own[k].shape) == tuple(v.shape)}
+    net.load_state_dict(fitting, strict=False)
