@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any, TypeVar
@@ -89,7 +90,11 @@ class ActiveLoop:
         Scores pool chunks through ``executor.map`` (e.g. a Dask ``client.get_executor()``);
         by default in the worker thread.
     chunk_size : int, default 2048
-        Images per scoring chunk.
+        Images per scoring chunk (at most 256 per embedding chunk).
+    cache_dir : path, optional
+        For a learner with cacheable embeddings (``learners.EmbeddingClassifier``): the folder
+        where the pool's embeddings are kept (memory-mapped, float16), so that a new loop or a
+        kernel restart reuses them; None keeps them in memory for this loop's life.
     seed : int, default 0
         Seeds the default learner, the pool samples and tie-breaks.
     start : bool, default True
@@ -113,6 +118,7 @@ class ActiveLoop:
         eval_set: tuple[Any, Any] | None = None,
         executor: Executor | None = None,
         chunk_size: int = 2048,
+        cache_dir: str | os.PathLike[str] | None = None,
         seed: int = 0,
         start: bool = True,
     ) -> None:
@@ -132,6 +138,7 @@ class ActiveLoop:
             chunk_size=chunk_size,
             eval_set=eval_set,
             rng=np.random.default_rng(seed),
+            cache_dir=cache_dir,
         )
         initial = random_ranking(self._session.candidates(), pool_sample, dataset.version, rng)
         self._trainer = Trainer(

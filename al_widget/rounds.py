@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from . import heuristics, ranking, scoring, tasks
+from . import heuristics, ranking, scoring, selectors, tasks
 from .dataset import Dataset, Snapshot
+from .embedding_cache import CHUNK, EmbeddingCache, embed_chunk, fill
+from .learners.base import input_size_of
+from .learners.embedding import EmbeddingLearner
 from .ranking import Ranking
+from .tasks.classify import ClassScored, scored_from
 
 _SAMPLING = {"variance", "bald"}
 MC_SAMPLES = 20
+PUBLISH_EVERY = 1.0  # seconds between rankings published while the embedding cache grows
 
 
 def random_ranking(
@@ -36,11 +43,17 @@ def mc_samples_for(heuristic: Any, mc_samples: int | None) -> int:
     """The MC dropout samples to score with: as set, else enough for the sampling heuristics."""
     if mc_samples is not None:
         return mc_samples
-    return MC_SAMPLES if heuristics.name_of(heuristic) in _SAMPLING else 1
+    selector = selectors.of(heuristic)
+    base = heuristic if selector is None else selector.heuristic
+    return MC_SAMPLES if heuristics.name_of(base) in _SAMPLING else 1
 
 
 class RoundRunner:
-    """Owns the learner and the model version; runs a round's steps on the calling thread.
+    """Owns the learner, the model version and the embedding cache; runs a round's steps.
+
+    A classifier with cacheable embeddings (``learners.embedding.EmbeddingLearner``) trains
+    and scores on the embedding cache, which each round grows in priority order: the labeled
+    images, then the pool in the order of the last published ranking, then the rest.
 
     Thread safety: none needed; only the loop's worker thread uses it.
     """
@@ -54,10 +67,13 @@ class RoundRunner:
         chunk_size: int,
         eval_set: Any,
         rng: np.random.Generator,
+        cache_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         self.dataset, self.learner = dataset, learner
         self.task = tasks.for_dataset(dataset.task)
         self.executor, self.chunk_size = executor, chunk_size
+        cached = self.task.name == "classify" and isinstance(learner, EmbeddingLearner)
+        self.cache = EmbeddingCache(len(dataset), cache_dir) if cached else None
         self.eval_set = (
             None if eval_set is None else self.task.prepare_eval(eval_set, dataset.classes)
         )
@@ -68,8 +84,32 @@ class RoundRunner:
         self, snapshot: Snapshot, progress: Callable[[float], None], should_stop: Callable[[], bool]
     ) -> dict[int, str]:
         """Fit the learner on the snapshot's readable images; returns the unreadable ones."""
-        broken = self.task.fit(self.learner, self.dataset, snapshot, progress, should_stop)
+        if self.cache is None:
+            broken = self.task.fit(self.learner, self.dataset, snapshot, progress, should_stop)
+        else:
+            broken = self._fit_cached(snapshot, progress, should_stop)
         self.model_version += 1
+        return broken
+
+    def _fit_cached(
+        self, snapshot: Snapshot, progress: Callable[[float], None], should_stop: Callable[[], bool]
+    ) -> dict[int, str]:
+        assert self.cache is not None
+        broken = fill(
+            self.cache,
+            self.learner,
+            self.dataset,
+            snapshot.indices,
+            executor=self.executor,
+            chunk_size=min(self.chunk_size, CHUNK),
+            should_stop=should_stop,
+        )
+        ready = self.cache.ready(snapshot.indices)
+        if not ready.any():
+            raise ValueError(f"none of the {len(snapshot.indices)} labeled images can be read")
+        targets = snapshot.targets(self.dataset.classes)[ready]
+        embeddings = self.cache.get(snapshot.indices[ready]).astype(np.float32)
+        self.learner.fit_embeddings(embeddings, targets, progress, should_stop)
         return broken
 
     def rank(
@@ -83,24 +123,95 @@ class RoundRunner:
         temperature: float | None,
         data_version: int,
         should_stop: Callable[[], bool],
+        query_size: int = 10,
+        previous: Ranking | None = None,
+        publish: Callable[[Ranking], None] | None = None,
+        should_yield: Callable[[], bool] | None = None,
     ) -> tuple[Ranking, tasks.Scored]:
-        """Score a sample of `candidates` with the heuristic: the ranking, and what scoring found."""
+        """Score a sample of `candidates` with the heuristic: the ranking, and what scoring found.
+
+        With a selector for a heuristic, its batch of `query_size` leads the ranking. With an
+        embedding cache, the images it lacks are embedded first, in the order of `previous`;
+        meanwhile a ranking of the embedded part goes to `publish` every ``PUBLISH_EVERY``
+        seconds, and the round ends early (the rest left to the next) when `should_yield()`.
+        """
         if self.model_version == 0:
             ranked = random_ranking(candidates, pool_sample, data_version, self.rng)
             return ranked, tasks.Scored(ranked.indices, ranked.scores)
         pool = ranking.sample_pool(candidates, pool_sample, self.rng)
-        scored = self.task.score(
-            self.learner,
-            self.dataset,
-            pool,
-            heuristic=heuristic,
-            reduction=reduction,
-            mc_samples=mc_samples_for(heuristic, mc_samples),
-            executor=self.executor,
-            chunk_size=self.chunk_size,
-            should_stop=should_stop,
+        mc = mc_samples_for(heuristic, mc_samples)
+
+        def build(scored: tasks.Scored, pending: int = 0) -> Ranking:
+            return self._build(scored, heuristic, temperature, data_version, query_size, pending)
+
+        if self.cache is None:
+            scored = self.task.score(
+                self.learner,
+                self.dataset,
+                pool,
+                heuristic=heuristic,
+                reduction=reduction,
+                mc_samples=mc,
+                executor=self.executor,
+                chunk_size=self.chunk_size,
+                should_stop=should_stop,
+            )
+            return build(scored), scored
+
+        broken: dict[int, str] = {}
+        published = [time.monotonic()]
+
+        def grown() -> bool:
+            if publish is not None and time.monotonic() - published[0] >= PUBLISH_EVERY:
+                missing = len(self.cache.missing(pool)) if self.cache else 0
+                publish(build(self._score_cached(pool, heuristic, mc, broken), missing))
+                published[0] = time.monotonic()
+            return should_yield() if should_yield is not None else False
+
+        broken.update(
+            fill(
+                self.cache,
+                self.learner,
+                self.dataset,
+                _priority(pool, previous),
+                executor=self.executor,
+                chunk_size=min(self.chunk_size, CHUNK),
+                should_stop=should_stop,
+                after_wave=grown,
+            )
         )
-        built = ranking.build(
+        scored = self._score_cached(pool, heuristic, mc, broken)
+        pending = len(self.cache.missing(pool)) - len(broken)
+        return build(scored, max(0, pending)), scored
+
+    def _score_cached(
+        self, pool: np.ndarray, heuristic: Any, mc_samples: int, broken: dict[int, str]
+    ) -> ClassScored:
+        """Scores of the embedded part of `pool`, from the cache."""
+        assert self.cache is not None
+        indices = pool[self.cache.ready(pool)]
+        embeddings = self.cache.get(indices)
+        probs = scoring.checked_probs(
+            f"{type(self.learner).__name__}.predict_proba_embeddings",
+            self.learner.predict_proba_embeddings(embeddings, mc_samples),
+            len(indices),
+            len(self.dataset.classes),
+            mc_samples,
+        )
+        return scored_from(indices, probs, heuristic, dict(broken))
+
+    def _build(
+        self,
+        scored: tasks.Scored,
+        heuristic: Any,
+        temperature: float | None,
+        data_version: int,
+        query_size: int,
+        pending: int,
+    ) -> Ranking:
+        selector = selectors.of(heuristic)
+        first = None if selector is None else self._select(selector, scored, query_size)
+        return ranking.build(
             scored.indices,
             scored.scores,
             scored.predicted,
@@ -110,11 +221,54 @@ class RoundRunner:
             data_version=data_version,
             heuristic=heuristics.name_of(heuristic),
             drafts=scored.drafts,
+            first=first,
+            pending=pending,
         )
-        return built, scored
+
+    def _select(self, selector: selectors.Selector, scored: tasks.Scored, k: int) -> np.ndarray:
+        """The selector's batch: positions into the scored pool."""
+        probs = getattr(scored, "probs", None)
+        if probs is None or not hasattr(self.learner, "embed"):
+            raise ValueError(
+                f"the selector {selector.name!r} needs class probabilities and a learner with "
+                f"embed(images) -> (n, d) (Classifier, EmbeddingClassifier); "
+                f"{type(self.learner).__name__} on task {self.task.name!r} has not"
+            )
+        labeled = self.dataset.labeled
+        pool_embeddings = self._embeddings(scored.indices)
+        labeled_embeddings = self._embeddings(labeled)
+        batch = selectors.Batch(scored.scores, probs, pool_embeddings, labeled_embeddings)
+        return selector.select(batch, k, self.rng)
+
+    def _embeddings(self, indices: np.ndarray) -> np.ndarray:
+        """float32 embeddings of readable `indices`: from the cache, else computed now."""
+        if self.cache is not None:
+            return self.cache.get(indices[self.cache.ready(indices)]).astype(np.float32)
+        done = scoring.gather(
+            scoring.map_chunks(
+                self.executor,
+                embed_chunk,
+                self.learner,
+                self.dataset,
+                indices,
+                chunk_size=self.chunk_size,
+                size=input_size_of(self.learner),
+            ),
+            lambda: False,
+        )
+        found = [d.result for d in done if d.result is not None]
+        return np.concatenate(found).astype(np.float32) if found else np.zeros((0, 0), np.float32)
 
     def measure(self) -> tasks.Measured | None:
         """The metric on the evaluation set, when there is one and a model."""
         if self.eval_set is None or self.model_version == 0:
             return None
         return self.task.measure(self.learner, self.eval_set, len(self.dataset.classes))
+
+
+def _priority(pool: np.ndarray, previous: Ranking | None) -> np.ndarray:
+    """`pool` in the order to embed it: as the last ranking showed it, then the rest."""
+    if previous is None or not len(previous.indices):
+        return pool
+    shown = previous.indices[np.isin(previous.indices, pool)]
+    return np.concatenate([shown, pool[~np.isin(pool, shown)]])

@@ -295,6 +295,10 @@ class Trainer:
                 temperature=settings.temperature,
                 data_version=snapshot.version,
                 should_stop=self._stop,
+                query_size=settings.query_size,
+                previous=self.ranking,
+                publish=self._publish_early,
+                should_yield=self._round_due,
             )
             self._report_broken(scored.broken)
             measured["n_scored"] = len(published)
@@ -319,6 +323,17 @@ class Trainer:
         with self._lock:
             self._covered = max(self._covered, covers)
             self._settled.notify_all()
+
+    def _publish_early(self, ranking: Ranking) -> None:
+        """Publish a ranking of what is embedded so far, while the round goes on embedding."""
+        with self._lock:
+            self._ranking = ranking
+        self._notify("ranking", ranking)
+
+    def _round_due(self) -> bool:
+        """Whether another round waits: a long embedding pass then ends, to go on in that round."""
+        with self._lock:
+            return self._due is not None
 
     def _wake_waiters(self) -> None:
         with self._lock:

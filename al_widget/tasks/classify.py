@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,27 @@ def capped_size(size: tuple[int, int], max_side: int = MAX_SIDE) -> tuple[int, i
     height, width = size
     scale = min(1.0, max_side / max(height, width))
     return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+@dataclass
+class ClassScored(Scored):
+    """What scoring found, with the class probabilities (n, C) behind the scores (for selectors)."""
+
+    probs: np.ndarray | None = None
+
+
+def scored_from(
+    indices: np.ndarray, probs: np.ndarray, heuristic: Any, broken: dict[int, str]
+) -> ClassScored:
+    """Scores, predicted classes and mean probabilities of the scored images' (n, C, I) probs."""
+    mean = probs.mean(axis=2)
+    return ClassScored(
+        indices,
+        heuristics.apply(heuristic, probs),
+        predicted=mean.argmax(axis=1),
+        broken=broken,
+        probs=mean,
+    )
 
 
 class Classify:
@@ -66,12 +88,7 @@ class Classify:
             chunk_size=chunk_size,
             should_stop=should_stop,
         )
-        return Scored(
-            indices,
-            heuristics.apply(heuristic, probs),
-            predicted=probs.mean(axis=2).argmax(axis=1),
-            broken=broken,
-        )
+        return scored_from(indices, probs, heuristic, broken)
 
     def prepare_eval(self, eval_set: tuple[Any, Any], classes: list[str]) -> Any:
         images, labels = eval_set
