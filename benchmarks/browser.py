@@ -112,7 +112,7 @@ def press_and_time(page: Any, key: str) -> tuple[float, float]:
 
 def hover(page: Any) -> None:
     """Click the panel's header line: the panel takes the keyboard (keys go by focus)."""
-    header = page.locator(".alw-bench .alw-left > .widget-html").first
+    header = page.locator(".alw-bench .alw-left .alw-info").first
     header.click(position={"x": 4, "y": 4})
     page.wait_for_function("document.querySelector('.alw-bench').matches(':focus-within')")
 

@@ -992,9 +992,13 @@ function isTextField(t) {
  * the panel: Lumino stops looking at the first element carrying data-lm-suppress-shortcuts but
  * matches a selector such as `:focus` below it first, so a focused element needs it too.
  * Returns a cleanup.
+ * Keys and clicks that move on to the next image (submit, skip, no objects: the buttons with a
+ * class alw-act-<action>) name the image shown when they were made (`imageId()`), so Python
+ * ignores a second one for the same image: a double click or a key repeat, never a fast labeler.
  * @param {HTMLElement} el @param {Traits} traits @param {(content: object) => void} send
+ * @param {() => number} imageId
  */
-function panelKeys(el, traits, send) {
+function panelKeys(el, traits, send, imageId) {
   /** @type {MutationObserver | null} */
   let attachWatch = null;
   /** @type {HTMLElement | null} */
@@ -1019,7 +1023,17 @@ function panelKeys(el, traits, send) {
     e.stopPropagation();
     if (e.repeat) return;
     const { key, shiftKey, ctrlKey, altKey, metaKey } = e;
-    send({ kind: "key", key, shiftKey, ctrlKey, altKey, metaKey });
+    send({ kind: "key", key, shiftKey, ctrlKey, altKey, metaKey, image_id: imageId() });
+  }
+  /** @param {MouseEvent} e a click in the panel, heard before the button's own handler */
+  function onClick(e) {
+    const button = e.target instanceof Element ? e.target.closest("[class*='alw-act-']") : null;
+    if (!button || !panel || !panel.contains(button)) return;
+    const match = /alw-act-([a-z_]+)/.exec(button.className);
+    if (!match) return;
+    e.preventDefault();
+    e.stopPropagation();
+    send({ kind: "action", action: match[1], image_id: imageId() });
   }
   function attach() {
     if (!el.isConnected) return false;
@@ -1028,6 +1042,7 @@ function panelKeys(el, traits, send) {
       if (!panel.hasAttribute("tabindex")) panel.tabIndex = 0;
       panel.setAttribute("data-lm-suppress-shortcuts", "true");
       panel.addEventListener("focusin", quietTarget);
+      panel.addEventListener("click", onClick, true);
     }
     return true;
   }
@@ -1045,7 +1060,10 @@ function panelKeys(el, traits, send) {
     if (attachWatch) attachWatch.disconnect();
     attachWatch = null;
     window.removeEventListener("keydown", onKeyDown, true);
-    if (panel) panel.removeEventListener("focusin", quietTarget);
+    if (panel) {
+      panel.removeEventListener("focusin", quietTarget);
+      panel.removeEventListener("click", onClick, true);
+    }
     panel = null;
   };
 }
@@ -1081,8 +1099,12 @@ function render({ model, el }) {
   const deps = { state, view, traits, history, ctx, send, redraw: requestDraw };
   const boxTool = createBoxTool(deps);
   const maskTool = createMaskTool(deps);
-  /** @type {HTMLImageElement | null} */
+  /** @type {HTMLImageElement | ImageBitmap | null} */
   let img = null;
+  /** Images Python sent ahead, by key, decoding or decoded; the oldest are dropped. */
+  /** @type {Map<string, Promise<ImageBitmap | null>>} */
+  const ahead = new Map();
+  const AHEAD_KEEP = 6;
   /** @type {string | null} */
   let imgUrl = null;
   let frame = 0;
@@ -1103,10 +1125,38 @@ function render({ model, el }) {
     view.fit();
   }
 
+  /** An image Python sent ahead: start decoding it now, off the labeler's path. */
+  /** @param {any} content @param {DataView} buffer */
+  function keepAhead(content, buffer) {
+    const type = content.format === "jpeg" ? "image/jpeg" : "image/png";
+    const key = String(content.key);
+    ahead.delete(key);
+    ahead.set(key, createImageBitmap(new Blob([buffer], { type })).catch(() => null));
+    for (const old of ahead.keys()) {
+      if (ahead.size <= AHEAD_KEEP) break;
+      if (old !== model.get("image_key")) ahead.delete(old);
+    }
+    if (key === model.get("image_key") && !img) loadImage();
+  }
+
   function loadImage() {
     if (imgUrl) URL.revokeObjectURL(imgUrl);
     imgUrl = null;
     img = null;
+    const key = String(model.get("image_key") || "");
+    if (key) {
+      const bitmap = ahead.get(key);
+      // A view displayed after the image was sent ahead asks for it again.
+      if (!bitmap) model.send({ kind: "need", key });
+      else
+        bitmap.then((b) => {
+          if (b && model.get("image_key") === key && !imgUrl) {
+            img = b;
+            requestDraw();
+          }
+        });
+      return;
+    }
     const data = bytesOf(model.get("image"));
     if (data.length === 0) return;
     const type = model.get("image_format") === "jpeg" ? "image/jpeg" : "image/png";
@@ -1125,6 +1175,10 @@ function render({ model, el }) {
   /** Python's answer to this view's fetch: the current boxes, drafts and mask. */
   /** @param {any} content @param {DataView[]} [buffers] */
   function onMessage(content, buffers) {
+    if (content && content.kind === "image" && buffers && buffers[0]) {
+      keepAhead(content, buffers[0]);
+      return;
+    }
     if (!content || content.kind !== "state" || state.synced) return;
     if (content.image_id !== state.imageId) return;
     cancelGesture();
@@ -1167,6 +1221,7 @@ function render({ model, el }) {
     ["change:height", () => schedule("reset")],
     ["change:image", () => schedule("image")],
     ["change:image_format", () => schedule("image")],
+    ["change:image_key", () => schedule("image")],
     ["change:colors", () => schedule("colors")],
     ["change:keymap", () => schedule("keymap")],
     ["change:classes", () => schedule("ui")],
@@ -1460,7 +1515,7 @@ function render({ model, el }) {
     [window, "blur", onBlur],
   ];
   for (const [target, type, fn, opts] of domListeners) target.addEventListener(type, fn, opts);
-  const unpanel = panelKeys(el, traits, (content) => model.send(content));
+  const unpanel = panelKeys(el, traits, (content) => model.send(content), () => state.imageId);
 
   // ---------- start ----------
 

@@ -330,7 +330,6 @@ def test_compare_plots_detection_curves_against_boxes_drawn():
 @pytest.fixture
 def boxes_panel(boxes_loop):
     panel = alw.Panel(boxes_loop())
-    panel.debounce = 0.0
     yield panel
     panel.close()
 

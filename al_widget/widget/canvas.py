@@ -6,6 +6,7 @@ import colorsys
 import copy
 import io
 import logging
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,8 @@ _BASE_PALETTE = (
     "#00ff7f",
 )
 _PNG_MAX_PIXELS = 256 * 256
+PREFETCH_KEEP = 4
+"""How many encoded images (sent ahead or shown) the canvas keeps for views that ask again."""
 
 
 def palette(n: int) -> list[str]:
@@ -92,6 +95,8 @@ class Canvas(anywidget.AnyWidget):
     image = t.Bytes(b"").tag(sync=True, from_json=_bytes_from_json)
     image_format = t.Enum(["png", "jpeg"], default_value="png").tag(sync=True)
     image_id = t.Int(0).tag(sync=True)
+    image_key = t.Unicode("").tag(sync=True)
+    """The key the image was sent ahead under (see ``prefetch``); ``image`` is then empty."""
     width = t.Int(0).tag(sync=True)
     height = t.Int(0).tag(sync=True)
     mode = t.Enum(["classify", "box", "mask"], default_value="box").tag(sync=True)
@@ -121,6 +126,7 @@ class Canvas(anywidget.AnyWidget):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self._encoded: OrderedDict[str, tuple[bytes, str, int, int]] = OrderedDict()
         self.messages_received = 0
         self.received_by_kind: dict[str, int] = {"boxes": 0, "mask": 0}
         self.rejected: list[str] = []
@@ -175,8 +181,10 @@ class Canvas(anywidget.AnyWidget):
         Parameters
         ----------
         fn
-            Takes ``{"key", "shiftKey", "ctrlKey", "altKey", "metaKey"}``; runs on the kernel's
-            main/comm thread.
+            Takes ``{"key", "shiftKey", "ctrlKey", "altKey", "metaKey"}`` and, when the browser
+            says it, ``"image_id"``: the image shown when the key was pressed. A click on one of
+            the panel's buttons of ``keys.IDENTIFIED_ACTIONS`` comes the same way, with
+            ``"action"`` and an empty ``"key"``. Runs on the kernel's main/comm thread.
         """
         self._key_observers.append(fn)
         return fn
@@ -189,6 +197,7 @@ class Canvas(anywidget.AnyWidget):
         boxes: Sequence[dict[str, Any]] | tuple[np.ndarray, np.ndarray] | None = None,
         drafts: Sequence[dict[str, Any]] | tuple[np.ndarray, np.ndarray] | None = None,
         mask: np.ndarray | None = None,
+        key: str | None = None,
     ) -> None:
         """Show a new image, replacing boxes, drafts and mask, in one sync.
 
@@ -205,6 +214,9 @@ class Canvas(anywidget.AnyWidget):
             first ones kept; a model usually lists its surest first), with a warning.
         mask
             An (H, W) class map with values below ``len(classes)``.
+        key
+            The key `image` was sent ahead under with ``prefetch``: its pixels are not sent
+            again (the browser has them decoded). Any other key, or None, sends them now.
 
         Raises
         ------
@@ -243,9 +255,16 @@ class Canvas(anywidget.AnyWidget):
                 height=h,
                 n_classes=n,
             )
-        fmt = "png" if new_mode == "mask" or h * w <= _PNG_MAX_PIXELS else "jpeg"
+        sent = self._encoded.get(key) if key is not None else None
+        if sent is not None and sent[2:] == (w, h):
+            self._encoded.move_to_end(str(key))
+            data, fmt = b"", sent[1]
+        else:
+            fmt = _format(new_mode, h, w)
+            data, key = _encode(rgb, fmt), ""
         with self.hold_sync():
-            self.image = _encode(rgb, fmt)
+            self.image = data
+            self.image_key = key or ""
             self.image_format = fmt
             self.width, self.height = w, h
             self.mode = new_mode
@@ -258,6 +277,34 @@ class Canvas(anywidget.AnyWidget):
             self.set_trait("drafts", new_drafts)
             self.set_trait("mask", new_mask)
             self.image_id += 1
+
+    def prefetch(self, key: str, image: np.ndarray) -> None:
+        """Send `image` to the browser ahead, to be decoded there and shown by ``load(key=key)``.
+
+        Parameters
+        ----------
+        key
+            A name for the image, unique for its pixels (e.g. its dataset index).
+        image
+            An HxW, HxWx3 or HxWx4 uint8 array.
+        """
+        if key in self._encoded:
+            return
+        rgb = _as_rgb(image)
+        h, w = rgb.shape[:2]
+        fmt = _format(self.mode, h, w)
+        self._keep(key, (_encode(rgb, fmt), fmt, w, h))
+        self._send_image(key)
+
+    def _keep(self, key: str, encoded: tuple[bytes, str, int, int]) -> None:
+        self._encoded[key] = encoded
+        while len(self._encoded) > PREFETCH_KEEP:
+            oldest = next(k for k in self._encoded if k != self.image_key)
+            del self._encoded[oldest]
+
+    def _send_image(self, key: str) -> None:
+        data, fmt, w, h = self._encoded[key]
+        self.send({"kind": "image", "key": key, "format": fmt, "width": w, "height": h}, [data])
 
     def box_array(self) -> tuple[np.ndarray, np.ndarray]:
         """Return the current boxes as ``(xyxy (K,4) float, labels (K,) int)``."""
@@ -272,8 +319,13 @@ class Canvas(anywidget.AnyWidget):
         return np.frombuffer(self.mask, dtype=np.uint8).reshape(self.height, self.width).copy()
 
     def _on_browser_msg(self, _widget: object, content: object, buffers: Sequence[object]) -> None:
-        if isinstance(content, dict) and content.get("kind") == "key":
+        if isinstance(content, dict) and content.get("kind") in ("key", "action"):
             self._on_key(content)
+            return
+        if isinstance(content, dict) and content.get("kind") == "need":
+            # A view without the image sent ahead (displayed after it was sent) asks for it.
+            if content.get("key") in self._encoded:
+                self._send_image(str(content["key"]))
             return
         if self.finished and isinstance(content, dict) and content.get("kind") != "fetch":
             self.rejected.append("an edit while the canvas is finished")
@@ -310,13 +362,23 @@ class Canvas(anywidget.AnyWidget):
             fn(kind)
 
     def _on_key(self, content: dict[str, Any]) -> None:
-        key = content.get("key")
-        if not isinstance(key, str) or not 0 < len(key) <= 32:
+        key, action = content.get("key", ""), content.get("action")
+        if content.get("kind") == "action":
+            if action not in keys.IDENTIFIED_ACTIONS:
+                self.rejected.append(
+                    f"an action message without a known action: {str(content)[:80]}"
+                )
+                return
+        elif not isinstance(key, str) or not 0 < len(key) <= 32:
             self.rejected.append(f"a key message without a key: {str(content)[:80]}")
             return
-        event = {"key": key} | {
+        event: dict[str, Any] = {"key": key} | {
             name: content.get(name) is True for name in ("shiftKey", "ctrlKey", "altKey", "metaKey")
         }
+        if action is not None:
+            event["action"] = action
+        if type(content.get("image_id")) is int:
+            event["image_id"] = content["image_id"]
         for fn in list(self._key_observers):
             fn(event)
 
@@ -361,6 +423,11 @@ def _box_dicts(
             for row, lab in zip(xyxy, labels, strict=True)
         ]
     return [dict(b) for b in value]
+
+
+def _format(mode: str, h: int, w: int) -> str:
+    """PNG where pixels must stay exact (masks, small images), else JPEG."""
+    return "png" if mode == "mask" or h * w <= _PNG_MAX_PIXELS else "jpeg"
 
 
 def _encode(rgb: np.ndarray, fmt: str) -> bytes:

@@ -58,6 +58,11 @@ _BOX = ("box",)
 _MASK = ("mask",)
 _EDIT = ("box", "mask")
 
+IDENTIFIED_ACTIONS = ("submit", "no_objects", "skip")
+"""The panel's actions that move on to the next image: their keys and buttons name the image they
+were made on (js/canvas.js adds its ``image_id``), so a second one for the same image is ignored.
+A button of these carries the CSS class ``alw-act-<action>``."""
+
 BINDINGS: tuple[Binding, ...] = (
     # The panel (js/canvas.js's createPanelKeys sends them while the panel has focus;
     # Panel.handle_key acts on them).

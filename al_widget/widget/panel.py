@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 import threading
-import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import ipywidgets as widgets
@@ -21,12 +22,15 @@ from ..ranking import Ranking
 from ..records import RoundRecord
 from . import keys
 from .canvas import Canvas
+from .info import Info
 from .thumbnails import Entry, QueueStrip
 from .unsaved import Work, from_annotation
 
 log = logging.getLogger("al_widget")
 
 MODES = {"classify": "classify", "detect": "box", "segment": "mask"}
+PREFETCH = 2
+"""How many of the next images in the queue the browser gets ahead, decoded before they are due."""
 POOL_SAMPLES = [
     ("50", 50),
     ("100", 100),
@@ -48,8 +52,14 @@ class Panel(widgets.VBox):
     commits it again. In segmentation class 0 is the background: the picker offers classes 1 and
     up, and the eraser paints the background.
 
-    Thread safety: ``_lock`` guards ``current``, ``_shown_at``, ``_done``, ``_redo``,
-    ``_unsaved``, ``_loaded``, ``_closed`` and every widget value the panel sets. The user's actions run on the kernel's
+    Speed: the next images are sent ahead (``PREFETCH``) and decoded in the browser before they
+    are due; a label then costs one message for the canvas, one for the words and progress
+    (``Info``), one for the queue strip and, in classification, one for the picker, the next
+    image's first. A submit or skip names the image it was made on (``image_id``): a second
+    one for the same image (a double click) is ignored, and no labeler is throttled.
+
+    Thread safety: ``_lock`` guards ``current``, ``_done``, ``_redo``, ``_unsaved``,
+    ``_loaded``, ``_ahead``, ``_closed`` and every widget value the panel sets. The user's actions run on the kernel's
     thread; the loop's callbacks (``_on_round_start``, ``_on_progress``, ``_on_ranking``,
     ``_on_error``) run on the loop's worker thread; each takes the lock for its whole body. Lock
     order: panel → loop (session → trainer → dataset); the loop calls back outside its locks.
@@ -69,8 +79,7 @@ class Panel(widgets.VBox):
         self.dataset = loop.dataset
         self.task = self.dataset.task
         self.current: int | None = None
-        self.debounce = 0.3  # seconds in which a second submit is taken for a double click
-        self._shown_at = 0.0
+        self._ahead: dict[int, np.ndarray] = {}  # the images sent ahead, by index
         self._done: list[tuple[str, int, Annotation | None]] = []  # this panel's commits, skips
         self._redo: list[tuple[str, int, Annotation | None]] = []
         self._unsaved: dict[int, Work] = {}
@@ -88,7 +97,8 @@ class Panel(widgets.VBox):
         self.canvas.panel_keys = keys.panel_chords() + [
             keys.chord({"key": classes[k]}) for k in self.choices if len(classes[k]) == 1
         ]
-        self.header = widgets.HTML()
+        self.info = Info()
+        self.header = self.info.header
         self.picker = widgets.ToggleButtons(
             options=[(classes[k], k) for k in self.choices],
             value=None if self.task == "classify" or not self.choices else self.choices[0],
@@ -105,19 +115,23 @@ class Panel(widgets.VBox):
         self.no_objects_button = widgets.Button(
             description="No objects", icon="ban", tooltip="nothing to box in this image (N)"
         )
+        for button, action in (
+            (self.submit_button, "submit"),
+            (self.skip_button, "skip"),
+            (self.no_objects_button, "no_objects"),
+        ):
+            button.add_class(f"alw-act-{action}")  # its clicks name the image (keys.py)
         self.undo_button = widgets.Button(
             description="Undo", icon="undo", tooltip="undo the last submit or skip (Z)"
         )
         self.redo_button = widgets.Button(
             description="Redo", icon="repeat", tooltip="redo the submit or skip undone (Shift+Z)"
         )
-        self.error_line = widgets.HTML()
-        self.notice = widgets.HTML()
-        self.progress = widgets.FloatProgress(
-            value=0.0, min=0.0, max=1.0, description="idle", layout=_fill()
-        )
-        self.status = widgets.HTML()
-        self.stop_line = widgets.HTML()
+        self.error_line = self.info.error
+        self.notice = self.info.notice
+        self.progress = self.info.progress
+        self.status = self.info.status
+        self.stop_line = self.info.stop
         self.curve = widgets.HTML()
         self.queue_strip = QueueStrip(thumbnails, thumbnail_size, self.open_image)
         self.heuristic_picker = widgets.Dropdown(
@@ -149,8 +163,9 @@ class Panel(widgets.VBox):
         loop.on_progress(self._on_progress)
         loop.on_ranking(self._on_ranking)
         loop.on_error(self._on_error)
-        self._advance()
-        self._refresh_state()
+        with self._step():
+            self._advance()
+            self._refresh_state()
 
     def _layout(self) -> list[widgets.Widget]:
         tools: list[widgets.Widget] = []
@@ -195,21 +210,16 @@ class Panel(widgets.VBox):
         buttons = widgets.HBox(row, layout=widgets.Layout(flex_flow="row wrap"))
         left = widgets.VBox(
             [
-                self.header,
+                self.info,
                 self.canvas,
                 self.picker,
                 widgets.HBox(tools, layout=widgets.Layout(flex_flow="row wrap")),
                 buttons,
-                self.error_line,
-                self.notice,
             ],
             layout=widgets.Layout(flex="3 1 360px", min_width="0"),
         )
         right = widgets.VBox(
             [
-                self.progress,
-                self.status,
-                self.stop_line,
                 self.curve,
                 self.heuristic_picker,
                 self.pool_picker,
@@ -245,13 +255,17 @@ class Panel(widgets.VBox):
 
     # -- actions -------------------------------------------------------------------------------
 
-    def submit(self) -> int | None:
-        """Commit what the canvas and picker hold for the current image; returns its index."""
-        with self._lock:
-            if self.current is None:
-                self._say_error(f"nothing to submit: {self._finished_hint()}")
-                return None
-            if self._double_submit():
+    def submit(self, *, image_id: int | None = None) -> int | None:
+        """Commit what the canvas and picker hold for the current image; returns its index.
+
+        Parameters
+        ----------
+        image_id : int, optional
+            The canvas's ``image_id`` the submit was made on (the browser sends it with a key
+            or click); a submit for an image no longer shown is ignored as a double submit.
+        """
+        with self._step():
+            if self._not_current("submit", image_id):
                 return None
             try:
                 annotation = self._annotation()
@@ -260,11 +274,24 @@ class Panel(widgets.VBox):
                 return None
             return self._commit(annotation)
 
-    def _double_submit(self) -> bool:
-        if time.monotonic() - self._shown_at < self.debounce:
-            self._say_error("ignored a second submit right after the last one (double click?)")
+    def _not_current(self, what: str, image_id: int | None) -> bool:
+        """True (and said) when there is no image to act on, or `image_id` is not the one shown."""
+        if self.current is None:
+            self._say_error(f"nothing to {what}: {self._finished_hint()}")
+            return True
+        if image_id is not None and image_id != self.canvas.image_id:
+            self._say(f"ignored a second {what} for the image before this one (a double click?)")
             return True
         return False
+
+    @contextlib.contextmanager
+    def _step(self) -> Iterator[None]:
+        """One user action or loop event: under the lock, the words and bar sent once at the end,
+        and then the next images sent ahead."""
+        with self._lock, self.info.batch():
+            yield
+        with self._lock:
+            self._send_ahead()
 
     def _commit(self, annotation: Annotation) -> int | None:
         # Caller holds the lock and has a current image.
@@ -285,10 +312,16 @@ class Panel(widgets.VBox):
         self._refresh_state()
         return i
 
-    def submit_no_objects(self) -> int | None:
-        """Label the current detection image as holding no objects (an empty box list), on purpose."""
-        with self._lock:
-            if self.task != "detect" or self.current is None or self._double_submit():
+    def submit_no_objects(self, *, image_id: int | None = None) -> int | None:
+        """Label the current detection image as holding no objects (an empty box list), on purpose.
+
+        Parameters
+        ----------
+        image_id : int, optional
+            As for ``submit``.
+        """
+        with self._step():
+            if self.task != "detect" or self._not_current("submit", image_id):
                 return None
             if len(self.canvas.boxes) or len(self.canvas.drafts):
                 self._say_error(
@@ -297,12 +330,17 @@ class Panel(widgets.VBox):
                 return None
             return self._commit(Boxes(np.zeros((0, 4)), []))
 
-    def skip(self) -> int | None:
-        """Skip the current image; it leaves the queue."""
-        with self._lock:
+    def skip(self, *, image_id: int | None = None) -> int | None:
+        """Skip the current image; it leaves the queue.
+
+        Parameters
+        ----------
+        image_id : int, optional
+            As for ``submit``.
+        """
+        with self._step():
             i = self.current
-            if i is None:
-                self._say_error(f"nothing to skip: {self._finished_hint()}")
+            if i is None or self._not_current("skip", image_id):
                 return None
             self.loop.skip(i)
             self._done.append(("skip", i, None))
@@ -316,7 +354,7 @@ class Panel(widgets.VBox):
         The undone annotation comes back as unsaved work (boxes to edit, the mask, the class
         preselected); ``redo`` commits it again.
         """
-        with self._lock:
+        with self._step():
             i = self.loop.undo()
             if i is None:
                 self._say_error("nothing to undo")
@@ -339,7 +377,7 @@ class Panel(widgets.VBox):
 
     def redo(self) -> int | None:
         """Commit (or skip) again what the last ``undo`` took back; returns the image's index."""
-        with self._lock:
+        with self._step():
             if not self._redo:
                 self._say_error("nothing to redo")
                 return None
@@ -368,7 +406,7 @@ class Panel(widgets.VBox):
 
     def open_image(self, i: int) -> None:
         """Show image `i` (a thumbnail click)."""
-        with self._lock:
+        with self._step():
             self.show(i)
 
     def pick(self, class_id: int) -> None:
@@ -386,27 +424,31 @@ class Panel(widgets.VBox):
         """
         if keys.has_command_modifier(event):
             return
+        image_id = event.get("image_id")
         class_id = None if event.get("shiftKey") else self._class_for_key(str(event.get("key", "")))
+        if class_id is not None and self.task == "classify":
+            with self._step():
+                if not self._not_current("submit", image_id):
+                    self._commit(Label(self.dataset.classes[class_id]))
+            return
         if class_id is not None:
             self.pick(class_id)
-            if self.task == "classify":
-                self.submit()
             return
-        act = {
-            "submit": self.submit,
-            "no_objects": self.submit_no_objects,
-            "skip": self.skip,
-            "undo_submit": self.undo,
-            "redo_submit": self.redo,
-        }
-        action = keys.action_for(event, "panel", MODES[self.task])
-        if action in act:
-            act[action]()
+        moving = {"submit": self.submit, "no_objects": self.submit_no_objects, "skip": self.skip}
+        action = event.get("action") or keys.action_for(event, "panel", MODES[self.task])
+        if action in moving:
+            moving[action](image_id=image_id)
+        elif action == "undo_submit":
+            self.undo()
+        elif action == "redo_submit":
+            self.redo()
 
     def close(self) -> None:
-        """Close the panel's widgets (the loop goes on)."""
+        """Close the panel and every widget in it (the loop goes on)."""
         with self._lock:
             self._closed = True
+            for widget in _descendants(self):
+                widget.close()
         super().close()
 
     # -- showing -------------------------------------------------------------------------------
@@ -420,7 +462,7 @@ class Panel(widgets.VBox):
         if self.current is not None and self.current != i:
             self._keep_unsaved(self.current)
         try:
-            image = self.dataset.image(i)
+            image = self._ahead[i] if i in self._ahead else self.dataset.image(i)
         except ImageError as error:
             self.loop.mark_broken(i, str(error))
             self._say_error(f"{error}; it was left out and the next image loaded")
@@ -432,14 +474,14 @@ class Panel(widgets.VBox):
         work = self._unsaved.get(i)
         self._restored = ""
         if work is not None:
-            self._load_work(image, work)
+            self._load_work(image, i, work)
             self._restored = f"{work.summary()} restored" if work.summary() else ""
         else:
             self._load_known(image, i, described.predicted)
+        self._ahead = {k: v for k, v in self._ahead.items() if k != i}
         self._say(self._restored)
         self.canvas.finished = ""
         self.current = i
-        self._shown_at = time.monotonic()
         self._loaded = self._work()
         self._refresh_header()
         self._refresh_queue()
@@ -458,18 +500,19 @@ class Panel(widgets.VBox):
             mask = known.class_map
         elif isinstance(draft, Mask):
             mask = draft.class_map  # the model's mask, to paint over
-        self.canvas.load(image, boxes=boxes, drafts=drafts, mask=mask)
+        self.canvas.load(image, boxes=boxes, drafts=drafts, mask=mask, key=str(i))
         if self.task == "classify":
             self.picker.value = known.class_id(classes) if isinstance(known, Label) else predicted
 
-    def _load_work(self, image: np.ndarray, work: Work) -> None:
-        """Load an image with the work left on it earlier."""
+    def _load_work(self, image: np.ndarray, i: int, work: Work) -> None:
+        """Load image `i` with the work left on it earlier."""
         h, w = image.shape[:2]
         self.canvas.load(
             image,
             boxes=work.box_dicts(),
             drafts=work.draft_dicts(),
             mask=work.mask_array(h, w),
+            key=str(i),
         )
         if work.class_id is not None and (work.class_id in self.choices):
             self.picker.value = work.class_id
@@ -506,6 +549,24 @@ class Panel(widgets.VBox):
             self._refresh_queue()
             return
         self.show(i)
+
+    def _send_ahead(self) -> None:
+        """Send the browser the next images of the queue, to decode before they are due."""
+        if self._closed or self.current is None:
+            return
+        ahead: dict[int, np.ndarray] = {}
+        for i in self.loop.queue:
+            if len(ahead) == PREFETCH:
+                break
+            i = int(i)
+            if i == self.current or i in self._unsaved:
+                continue
+            try:
+                ahead[i] = self._ahead[i] if i in self._ahead else self.dataset.image(i)
+            except ImageError:
+                continue  # marked broken when it is due
+            self.canvas.prefetch(str(i), ahead[i])
+        self._ahead = ahead
 
     def _finished_hint(self) -> str:
         return "nothing left to label (see the line above the image)"
@@ -612,7 +673,7 @@ class Panel(widgets.VBox):
     # -- loop callbacks (worker thread) --------------------------------------------------------
 
     def _on_round_start(self, number: int) -> None:
-        with self._lock:
+        with self._lock, self.info.batch():
             if self._closed:
                 return
             self.progress.description = f"round {number}"
@@ -626,7 +687,7 @@ class Panel(widgets.VBox):
                 self.progress.value = fraction
 
     def _on_ranking(self, ranking: Ranking) -> None:
-        with self._lock:
+        with self._step():
             if self._closed:
                 return
             self.progress.value, self.progress.description = 0.0, "idle"
@@ -639,7 +700,7 @@ class Panel(widgets.VBox):
             self._refresh_state()
 
     def _on_error(self, record: RoundRecord) -> None:
-        with self._lock:
+        with self._lock, self.info.batch():
             if self._closed:
                 return
             self.progress.value, self.progress.description = 0.0, "failed"
@@ -675,6 +736,19 @@ class Panel(widgets.VBox):
             current = heuristics.name_of(self.loop.heuristic)
             self.heuristic_picker.options = names
             self.heuristic_picker.value = current if current in names else None
+
+
+def _descendants(widget: widgets.Widget) -> list[widgets.Widget]:
+    """Every widget inside `widget` (children, their layouts and styles), deepest first."""
+    found: list[widgets.Widget] = []
+    for child in getattr(widget, "children", ()):
+        found += _descendants(child)
+        found.append(child)
+    for part in ("layout", "style"):
+        value = getattr(widget, part, None)
+        if isinstance(value, widgets.Widget):
+            found.append(value)
+    return found
 
 
 def _key_hint(n: int) -> str:

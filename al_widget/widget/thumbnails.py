@@ -1,15 +1,21 @@
-"""The queue strip: the next images as clickable thumbnails with their scores."""
+"""The queue strip: the next images as clickable thumbnails with their scores, in one widget."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-import ipywidgets as widgets
+import anywidget
 import numpy as np
-from ipyevents import Event
 from PIL import Image
+
+logger = logging.getLogger("al_widget")
+
+_STATIC = Path(__file__).parents[1] / "_static"
+_JS = _STATIC if (_STATIC / "strip.js").exists() else Path(__file__).parents[2] / "js"
 
 
 @dataclass(frozen=True)
@@ -33,89 +39,101 @@ def thumbnail_png(image: np.ndarray, size: int) -> bytes:
     return out.getvalue()
 
 
-class _Cell(widgets.VBox):
-    """One thumbnail and its caption; clicking the image opens it."""
-
-    def __init__(self, index: int, png: bytes, size: int, on_open: Callable[[int], None]) -> None:
-        self.index = index
-        self.image = widgets.Image(
-            value=png, format="png", layout=widgets.Layout(width=f"{size}px", height=f"{size}px")
-        )
-        self.caption = widgets.HTML(layout=widgets.Layout(width=f"{size + 8}px"))
-        self.click = Event(source=self.image, watched_events=["click"])
-        self.click.on_dom_event(lambda _event: on_open(index))
-        super().__init__(
-            [self.image, self.caption], layout=widgets.Layout(align_items="center", margin="0 2px")
-        )
-
-    def close(self) -> None:
-        self.click.close()
-        self.image.close()
-        self.caption.close()
-        super().close()
-
-
-def caption_html(entry: Entry) -> str:
-    """The caption under a thumbnail: index, score (or 'random') and the model version."""
+def caption(entry: Entry) -> str:
+    """The caption under a thumbnail: index, then score (or 'random') and the model version."""
     score = "random" if entry.score is None or entry.model_version == 0 else f"{entry.score:.3f}"
-    return (
-        "<div style='font-size:11px;text-align:center'>"
-        f"#{entry.index}<br>{score} · v{entry.model_version}</div>"
-    )
+    return f"#{entry.index}\n{score} · v{entry.model_version}"
 
 
-class QueueStrip(widgets.HBox):
+class QueueStrip(anywidget.AnyWidget):
     """A row of thumbnails; clicking one calls `on_open(index)`.
 
-    One widget per queued image, kept while it stays in the queue: when the queue moves on, the
-    row is reordered and only new images are encoded and sent.
+    One widget for the whole row: each change of the queue is one message to the browser, with
+    the row's order and captions and the PNGs of the images it had not shown yet; no widget is
+    created or closed when the queue moves on. A view displayed later asks for the whole row.
+
+    Thread safety: none of its own; its owner (the Panel) calls it under the panel's lock, which
+    so guards ``_shown`` and ``_thumbs``. Browser messages arrive on the kernel's thread.
+
+    Parameters
+    ----------
+    count : int
+        How many thumbnails the row shows at most.
+    size : int
+        The longest side of a thumbnail, in screen pixels.
+    on_open : callable
+        Called with a dataset index when its thumbnail is clicked.
     """
 
+    _esm = _JS / "strip.js"
+    _css = _JS / "strip.css"
+
     def __init__(self, count: int, size: int, on_open: Callable[[int], None]) -> None:
+        super().__init__()
         self.count, self.size = count, size
         self._on_open = on_open
-        self._cells: dict[int, _Cell] = {}
-        super().__init__([], layout=widgets.Layout(overflow="auto"))
+        self._shown: list[tuple[int, str]] = []  # (index, caption), left to right
+        self._thumbs: dict[int, bytes] = {}  # the PNG of every index shown
         self.add_class("alw-queue")
+        self.on_msg(self._on_browser_msg)
 
     @property
     def indices(self) -> list[int]:
         """The dataset indices shown, left to right."""
-        return [cell.index for cell in self.children]  # type: ignore[attr-defined]
+        return [i for i, _ in self._shown]
 
     @property
-    def captions(self) -> list[widgets.HTML]:
-        """The caption widgets, left to right."""
-        return [cell.caption for cell in self.children]  # type: ignore[attr-defined]
+    def captions(self) -> list[str]:
+        """The captions, left to right (index, then score and model version)."""
+        return [text for _, text in self._shown]
 
     def has(self, index: int) -> bool:
         """True when `index` already has a thumbnail (its pixels need not be loaded again)."""
-        return index in self._cells
+        return index in self._thumbs
 
     def open_slot(self, slot: int) -> None:
         """Open the image in thumbnail `slot` (0 is the leftmost)."""
-        indices = self.indices
-        if slot < len(indices):
-            self._on_open(indices[slot])
+        if 0 <= slot < len(self._shown):
+            self._on_open(self._shown[slot][0])
 
-    def update(self, entries: list[Entry]) -> None:
-        """Show `entries`, left to right, at most `count` of them."""
+    def update(self, entries: Sequence[Entry]) -> None:
+        """Show `entries`, left to right, at most `count` of them; one message if anything changed."""
         entries = [
-            e for e in entries[: self.count] if e.index in self._cells or e.image is not None
+            e for e in entries[: self.count] if e.index in self._thumbs or e.image is not None
         ]
-        cells = []
+        new: list[int] = []
         for entry in entries:
-            cell = self._cells.get(entry.index)
-            if cell is None:
+            if entry.index not in self._thumbs:
                 assert entry.image is not None
-                png = thumbnail_png(entry.image, self.size)
-                cell = self._cells[entry.index] = _Cell(entry.index, png, self.size, self._on_open)
-            text = caption_html(entry)
-            if cell.caption.value != text:
-                cell.caption.value = text
-            cells.append(cell)
-        if [c.index for c in cells] != self.indices:
-            self.children = cells
-        keep = {c.index for c in cells}
-        for index in [i for i in self._cells if i not in keep]:
-            self._cells.pop(index).close()
+                self._thumbs[entry.index] = thumbnail_png(entry.image, self.size)
+                new.append(entry.index)
+        shown = [(e.index, caption(e)) for e in entries]
+        keep = {i for i, _ in shown}
+        for index in [i for i in self._thumbs if i not in keep]:
+            del self._thumbs[index]
+        if shown == self._shown and not new:
+            return
+        self._shown = shown
+        self._send_row(new)
+
+    def _send_row(self, new: list[int]) -> None:
+        """The row to every view: order and captions, with the PNGs of `new` indices."""
+        content = {
+            "kind": "row",
+            "size": self.size,
+            "items": [{"index": i, "caption": text} for i, text in self._shown],
+            "thumbs": new,
+        }
+        self.send(content, buffers=[self._thumbs[i] for i in new])
+
+    def _on_browser_msg(self, _widget: object, content: object, buffers: object) -> None:
+        if not isinstance(content, dict):
+            return
+        if content.get("kind") == "fetch":
+            self._send_row([i for i, _ in self._shown])
+        elif content.get("kind") == "open":
+            index = content.get("index")
+            if type(index) is int and index in self.indices:
+                self._on_open(index)
+            else:
+                logger.warning("queue strip refused to open %r: not a thumbnail shown", index)

@@ -9,7 +9,7 @@ from typing import Any
 
 from . import harness
 
-DEBOUNCE = 0.35  # a little over Panel.debounce: a submit sooner after an image shows is refused
+SETTLE = 0.35  # seconds in which a message the page sent would have reached the kernel
 SCENE_W, SCENE_H = 120, 80  # scene() in notebooks/panel.ipynb
 TOL = 1.0  # image pixels
 
@@ -56,12 +56,11 @@ class PanelDriver:
         state = self.info()
         self.wait_drawn(state["image_id"])
         self.focus()
-        time.sleep(DEBOUNCE)
         return state
 
     def focus(self) -> None:
         """Click the panel's header line (the panel, not the canvas): it takes the keyboard."""
-        header = self.root.locator(".alw-left > .widget-html").first
+        header = self.root.locator(".alw-left .alw-info").first
         header.scroll_into_view_if_needed()
         header.click(position={"x": 4, "y": 4})
         self.page.wait_for_function(
@@ -80,7 +79,7 @@ class PanelDriver:
                 """(panel) => {
                     const box = panel.getBoundingClientRect();
                     const out = [];
-                    const sel = 'button, select, input, .widget-slider, .widget-progress, '
+                    const sel = 'button, select, input, .widget-slider, .alw-progress, '
                         + '.alw-stage, .alw-status, svg, .widget-toggle-buttons';
                     for (const el of panel.querySelectorAll(sel)) {
                         const r = el.getBoundingClientRect();
@@ -127,7 +126,7 @@ class PanelDriver:
     def captions(self) -> list[str]:
         """The thumbnail captions, as shown."""
         return list(
-            self.root.locator(".alw-queue .widget-html").evaluate_all(
+            self.root.locator(".alw-queue .alw-caption").evaluate_all(
                 "(els) => els.map((e) => e.innerText.trim()).filter((t) => t)"
             )
         )

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from . import harness
-from .panel_driver import DEBOUNCE, TOL, PanelDriver
+from .panel_driver import TOL, PanelDriver
 
 pytestmark = pytest.mark.browser
 
@@ -94,7 +94,6 @@ def test_an_undone_submit_comes_back_as_boxes_to_edit_and_shift_z_redoes_it(page
         )
     )
     panel.wait_drawn(second["image_id"])
-    page.wait_for_timeout(DEBOUNCE * 1000)
     panel.drag((30, 30), (90, 70))
     panel.wait(lambda s: len(s["boxes"]) == len(second["boxes"]) + 1)
     page.keyboard.press("Enter")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from . import harness
-from .panel_driver import DEBOUNCE, SCENE_H, SCENE_W, TOL, PanelDriver
+from .panel_driver import SCENE_H, SCENE_W, SETTLE, TOL, PanelDriver
 
 pytestmark = pytest.mark.browser
 
@@ -19,7 +19,7 @@ def page(lab: harness.LabServer, new_page: Any) -> Any:
     """The panel notebook, opened and run once for this module."""
     page = new_page(height=1100)
     harness.open_notebook_in_workspace(page, lab, "panel.ipynb", "panel")
-    for index in range(7):
+    for index in range(8):
         harness.run_cell(page, index)
     page.wait_for_selector(".alw-test-broken .alw-stage canvas")
     return page
@@ -105,7 +105,6 @@ def test_submit_while_a_round_trains_is_kept_and_the_queue_refreshes_after(page:
         panel.wait(lambda s: s["state"] == "training")
         during = panel.wait(lambda s: s["current"] != first["current"])
         panel.wait_drawn(during["image_id"])
-        time.sleep(DEBOUNCE)
         page.keyboard.press("2")
         state = panel.wait(lambda s: str(during["current"]) in s["labels"])
         assert state["labels"][str(during["current"])] == "2"
@@ -123,7 +122,7 @@ def test_submit_while_a_round_trains_is_kept_and_the_queue_refreshes_after(page:
     assert version >= 1
     page.wait_for_function(
         """([sel, v]) => {
-            const caps = [...document.querySelectorAll(sel + ' .alw-queue .widget-html')]
+            const caps = [...document.querySelectorAll(sel + ' .alw-queue .alw-caption')]
                 .map((e) => e.innerText.trim()).filter((t) => t);
             return caps.length > 0 && caps.every((t) => t.endsWith(' · v' + v));
         }""",
@@ -183,11 +182,42 @@ def test_enter_on_the_focused_submit_button_submits_exactly_once(page: Any) -> N
     before = len(shown["labels"])
     panel.root.locator(".widget-toggle-buttons button", has_text="6").click()
     panel.root.locator("button[title=Submit]").focus()
-    time.sleep(DEBOUNCE)
     page.keyboard.press("Enter")
     state = panel.wait(lambda s: len(s["labels"]) > before)
-    time.sleep(DEBOUNCE + 0.3)  # a second submit, if any, would land by now
+    time.sleep(SETTLE)  # a second submit, if any, would land by now
     state = panel.info()
     assert state["labels"] == {**shown["labels"], str(shown["current"]): "6"}
     assert state["error"] == ""
     assert panel.error_text() == ""
+
+
+def test_thirty_digits_pressed_100_ms_apart_are_all_stored_in_order(page: Any) -> None:
+    panel = PanelDriver(page, "fast")
+    panel.ready()
+    pressed = list("1234567890" * 3)
+    for key in pressed:
+        page.keyboard.press(key)
+        page.wait_for_timeout(100)
+    panel.wait(lambda s: len(s["labels"]) >= len(pressed))
+    time.sleep(SETTLE)  # a key taken twice would land by now
+    stored = harness.kernel_exec(
+        page,
+        "ds = fast.dataset; print(''.join(ds.annotation(int(i)).cls "
+        "for i in sorted(ds.labeled, key=ds.labeled_at)))",
+    )
+    assert stored.strip() == "".join(pressed)
+
+
+def test_a_double_click_on_submit_stores_one_label_and_leaves_the_next_image_alone(
+    page: Any,
+) -> None:
+    panel = PanelDriver(page, "fast")
+    shown = panel.ready()
+    panel.root.locator(".widget-toggle-buttons button", has_text="3").first.click()
+    panel.root.locator("button[title=Submit]").dblclick()
+    state = panel.wait(lambda s: str(shown["current"]) in s["labels"])
+    time.sleep(SETTLE)  # the second click, if it were taken, would land by now
+    state = panel.info()
+    assert len(state["labels"]) == len(shown["labels"]) + 1
+    assert state["labels"][str(shown["current"])] == "3"
+    assert str(state["current"]) not in state["labels"]

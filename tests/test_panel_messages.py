@@ -1,0 +1,172 @@
+"""What a label costs the browser: the widgets and messages the panel sends, and in what order."""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import numpy as np
+import pytest
+from ipywidgets.widgets import widget as widget_module
+
+import al_widget as alw
+from al_widget.widget.panel import PREFETCH, _descendants
+from tests.conftest import CentroidLearner
+
+CLASSES = ["dark", "bright"]
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """Every message the widgets send to the browser, as (widget, message), in order."""
+    log: list[tuple[widgets.Widget, dict]] = []
+    original = widgets.Widget._send
+
+    def record(self, msg, buffers=None):
+        log.append((self, msg))
+        return original(self, msg, buffers=buffers)
+
+    monkeypatch.setattr(widgets.Widget, "_send", record)
+    return log
+
+
+@pytest.fixture
+def panel(two_class, loop_factory):
+    images, _ = two_class
+    loop = loop_factory(alw.Dataset(images, CLASSES), CentroidLearner(2), query_size=1000)
+    made = alw.Panel(loop)
+    yield made
+    made.close()
+
+
+def label_by_key(panel, labels):
+    """Press the current image's class, named as a key, on the image shown (as the browser does)."""
+    panel.handle_key(
+        {"key": CLASSES[int(labels[panel.current])], "image_id": panel.canvas.image_id}
+    )
+
+
+def test_no_widget_is_created_or_closed_per_label_over_100_submits(two_class, panel, monkeypatch):
+    images, labels = two_class
+    label_by_key(panel, labels)
+    opened, closed = [], []
+    monkeypatch.setattr(widgets.Widget, "open", lambda self: opened.append(self))
+    original_close = widgets.Widget.close
+    monkeypatch.setattr(
+        widgets.Widget, "close", lambda self: (closed.append(self), original_close(self))
+    )
+    live = set(widget_module._instances)
+    for _ in range(min(100, len(images) - 1)):
+        if panel.current is None:
+            break
+        label_by_key(panel, labels)
+        panel.undo()
+        panel.redo()  # undo and redo too: no widget per action either
+    assert (opened, closed) == ([], [])
+    assert set(widget_module._instances) == live
+
+
+def test_a_label_sends_the_next_image_first_and_one_message_per_widget(two_class, panel, sent):
+    _, labels = two_class
+    label_by_key(panel, labels)
+    sent.clear()
+    label_by_key(panel, labels)
+    senders = [type(w).__name__ for w, _ in sent]
+    assert senders[0] == "Canvas"
+    assert "image_id" in sent[0][1]["state"]
+    before_ahead = senders[: senders.index("Canvas", 1)] if "Canvas" in senders[1:] else senders
+    assert sorted(before_ahead) == sorted(set(before_ahead))  # one message each
+    assert set(before_ahead) <= {"Canvas", "Info", "QueueStrip", "ToggleButtons"}
+
+
+def test_the_next_image_is_sent_ahead_and_shown_without_its_pixels(two_class, sent, panel):
+    _, labels = two_class
+    ahead = [
+        m["content"]["key"]
+        for w, m in sent
+        if m.get("method") == "custom" and m["content"].get("kind") == "image"
+    ]
+    assert len(ahead) == PREFETCH
+    sent.clear()
+    label_by_key(panel, labels)
+    assert str(panel.current) in ahead
+    load = next(
+        m["state"] for w, m in sent if isinstance(w, alw.Canvas) and "image_id" in m["state"]
+    )
+    assert load["image_key"] == str(panel.current)
+    assert not panel.canvas.image  # the browser has the pixels: none are sent again
+
+
+def test_a_view_without_the_image_sent_ahead_gets_it_when_it_asks(two_class, panel, sent):
+    _, labels = two_class
+    label_by_key(panel, labels)
+    key = panel.canvas.image_key
+    sent.clear()
+    panel.canvas._handle_custom_msg({"kind": "need", "key": key}, [])
+    ((_, message),) = sent
+    assert message["content"] | {"key": key} == message["content"]
+    assert message["content"]["kind"] == "image"
+
+
+def test_the_queue_strip_changes_with_one_message_per_label(two_class, panel, sent):
+    _, labels = two_class
+    label_by_key(panel, labels)
+    sent.clear()
+    label_by_key(panel, labels)
+    strip = [m for w, m in sent if isinstance(w, type(panel.queue_strip))]
+    assert len(strip) == 1
+    assert 1 <= len(strip[0]["content"]["thumbs"]) <= 2
+
+
+def test_a_click_on_a_thumbnail_opens_its_image(panel):
+    third = panel.queue_strip.indices[2]
+    panel.queue_strip._handle_custom_msg({"kind": "open", "index": third}, [])
+    assert panel.current == third
+
+
+def test_a_click_on_an_image_not_in_the_strip_is_refused(panel):
+    shown = panel.current
+    panel.queue_strip._handle_custom_msg({"kind": "open", "index": 10**6}, [])
+    assert panel.current == shown
+
+
+def test_a_submit_button_click_names_the_image_it_was_made_on(two_class, panel):
+    first, shown_id = panel.current, panel.canvas.image_id
+    panel.pick(0)
+    click = {"kind": "action", "action": "submit", "image_id": shown_id}
+    panel.canvas._handle_custom_msg(click, [])
+    panel.canvas._handle_custom_msg(click, [])  # the second click of a double click
+    assert panel.dataset.labeled.tolist() == [first]
+
+
+def test_an_action_the_panel_does_not_know_is_refused(panel):
+    panel.canvas._handle_custom_msg({"kind": "action", "action": "delete_all"}, [])
+    assert "without a known action" in panel.canvas.rejected[-1]
+
+
+def test_closing_the_panel_closes_every_widget_in_it(panel):
+    inside = _descendants(panel)
+    panel.close()
+    assert len(inside) > 20
+    assert all(w.comm is None for w in inside)
+
+
+def test_the_words_and_bar_of_a_label_go_in_one_message(two_class, panel, sent):
+    _, labels = two_class
+    sent.clear()
+    label_by_key(panel, labels)
+    info = [m for w, m in sent if w is panel.info]
+    assert len(info) == 1
+    parts = info[0]["state"]["parts"]
+    assert "1 labels" in parts["status"]
+    assert f"image {panel.current}" in parts["header"]
+
+
+def test_info_lines_read_back_what_was_set_inside_a_batch():
+    info = alw.widget.info.Info()
+    with info.batch():
+        info.header.value = "<b>image 3</b>"
+        info.progress.value = 2.0
+        assert info.header.value == "<b>image 3</b>"
+        assert info.parts["header"] == ""  # not sent yet
+    assert info.parts["header"] == "<b>image 3</b>"
+    assert info.progress.value == 1.0  # a fraction: clipped to [0, 1]
+    np.testing.assert_equal(info.progress.description, "idle")
