@@ -13,7 +13,7 @@ from . import heuristics, scoring
 from .annotations import Annotation, Label
 from .dataset import Dataset
 from .learners import Learner
-from .learners.defaults import resolve
+from .learners.defaults import first_image_size, resolve
 from .ranking import Ranking
 from .records import Criterion, RoundRecord, criteria, latest_metric
 from .rounds import RoundRunner, random_ranking
@@ -126,7 +126,9 @@ class ActiveLoop:
             heuristic, pool_sample, query_size, mc_samples, temperature, budget, rounds, target
         ).changed(reduction=reduction)
         check_count("chunk_size", chunk_size, minimum=1)
-        learner = resolve(learner, dataset.task, len(dataset.classes), seed)
+        learner = resolve(
+            learner, dataset.task, len(dataset.classes), seed, first_image_size(dataset)
+        )
         self.dataset = dataset
         # The user's thread draws from this one: the first random queue, and picks past its end.
         rng = np.random.default_rng([seed, 1])
