@@ -1,0 +1,141 @@
+"""The export control, driven as a user does: pick a format, type a path, click Export."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import al_widget as alw
+from al_widget.datasets import shapes
+from al_widget.widget.export import ExportControl
+
+
+def labeled(task: str) -> alw.Dataset:
+    """Four shapes images of 32 px (or 4x4 arrays for "classify"), three of them labeled."""
+    if task == "classify":
+        dataset = alw.Dataset(np.zeros((4, 4, 4), np.uint8), ["cat", "dog"])
+        for i, name in enumerate(["cat", "dog", "cat"]):
+            dataset.annotate(i, alw.Label(name))
+        return dataset
+    data = shapes(4, size=32, seed=6, task=task)
+    dataset = alw.Dataset(data.images, list(data.classes), task=task)
+    for i in range(3):
+        dataset.annotate(i, data.annotations[i])
+    return dataset
+
+
+def shown(control: ExportControl) -> str:
+    """The result line as the user reads it."""
+    text = control.result.value.split(">", 1)[-1].rsplit("<", 1)[0]
+    return html.unescape(text)
+
+
+@pytest.mark.parametrize(
+    ("task", "formats"),
+    [
+        ("detect", ["COCO", "YOLO", "VOC"]),
+        ("segment", ["COCO", "PNG masks"]),
+        ("classify", ["CSV"]),
+    ],
+)
+def test_it_offers_the_formats_that_hold_the_tasks_labels(task: str, formats: list[str]) -> None:
+    assert list(ExportControl(labeled(task)).format.options) == formats
+
+
+def test_export_writes_coco_and_names_the_path_and_counts(tmp_path: Path) -> None:
+    dataset = labeled("detect")
+    control = ExportControl(dataset)
+    control.path.value = str(tmp_path / "coco.json")
+    control.button.click()
+    n_boxes = sum(len(dataset.annotation(i)) for i in range(3))
+    assert shown(control) == f"wrote {tmp_path / 'coco.json'}: 3 images, {n_boxes} annotations"
+    back = alw.Dataset.from_coco(tmp_path / "coco.json", tmp_path)
+    assert [back.annotation(k) for k in range(3)] == [dataset.annotation(i) for i in range(3)]
+
+
+@pytest.mark.parametrize(
+    ("task", "name", "written"),
+    [
+        ("detect", "YOLO", "labels/000001.txt"),
+        ("detect", "VOC", "Annotations/000001.xml"),
+        ("segment", "PNG masks", "000001.png"),
+        ("classify", "CSV", ""),
+    ],
+)
+def test_each_format_writes_where_the_path_says(
+    tmp_path: Path, task: str, name: str, written: str
+) -> None:
+    control = ExportControl(labeled(task))
+    control.format.value = name
+    control.path.value = str(tmp_path / "out")
+    control.button.click()
+    assert shown(control).startswith(f"wrote {tmp_path / 'out'}: 3 images")
+    assert (tmp_path / "out" / written).is_file()
+
+
+def test_an_existing_file_is_kept_and_the_reason_shown(tmp_path: Path) -> None:
+    (tmp_path / "coco.json").write_text("mine")
+    control = ExportControl(labeled("detect"))
+    control.path.value = str(tmp_path / "coco.json")
+    control.button.click()
+    assert shown(control) == (
+        f"not exported: {tmp_path / 'coco.json'} already exists; pass overwrite=True to replace "
+        "it or choose another path"
+    )
+    assert (tmp_path / "coco.json").read_text() == "mine"
+    assert not control.button.disabled
+
+
+def test_overwrite_ticked_replaces_the_file(tmp_path: Path) -> None:
+    (tmp_path / "coco.json").write_text("mine")
+    control = ExportControl(labeled("detect"))
+    control.path.value = str(tmp_path / "coco.json")
+    control.overwrite.value = True
+    control.button.click()
+    assert shown(control).startswith("wrote")
+    assert (tmp_path / "coco.json").read_text().startswith("{")
+
+
+def test_an_empty_path_asks_for_one(tmp_path: Path) -> None:
+    control = ExportControl(labeled("segment"))
+    control.path.value = "  "
+    control.button.click()
+    assert shown(control) == "type where to write the COCO export"
+
+
+def test_a_path_that_cannot_be_written_is_explained_not_raised(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("x")
+    control = ExportControl(labeled("detect"))
+    control.path.value = str(tmp_path / "a-file" / "coco.json")
+    control.button.click()
+    assert shown(control).startswith("not exported: ")
+    assert "a-file" in shown(control)
+
+
+def test_a_relative_path_is_written_below_the_kernels_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    control = ExportControl(labeled("classify"))
+    control.path.value = "labels.csv"
+    control.button.click()
+    assert shown(control) == f"wrote {tmp_path / 'labels.csv'}: 3 images, 3 annotations"
+
+
+def test_choosing_another_format_clears_the_last_result(tmp_path: Path) -> None:
+    control = ExportControl(labeled("detect"))
+    control.button.click()
+    assert shown(control) != ""
+    control.format.value = "YOLO"
+    assert shown(control) == ""
+    assert control.path.placeholder == "a folder, e.g. labels/yolo"
+
+
+def test_it_carries_the_classes_a_browser_test_finds_it_by() -> None:
+    control = ExportControl(labeled("detect"))
+    assert "alw-export" in control._dom_classes
+    for part in ("format", "path", "button", "result"):
+        assert f"alw-export-{part}" in getattr(control, part)._dom_classes
