@@ -15,6 +15,7 @@ from .embedding_cache import CHUNK, EmbeddingCache, embed_chunk, fill
 from .learners.base import input_size_of
 from .learners.embedding import EmbeddingLearner
 from .ranking import Ranking
+from .tasks.base import score_in_parts
 from .tasks.classify import ClassScored, scored_from
 
 _SAMPLING = {"variance", "bald"}
@@ -134,6 +135,8 @@ class RoundRunner:
         embedding cache, the images it lacks are embedded first, in the order of `previous`;
         meanwhile a ranking of the embedded part goes to `publish` every ``PUBLISH_EVERY``
         seconds, and the round ends early (the rest left to the next) when `should_yield()`.
+        Without a cache, a pool of several chunks is scored in growing parts in the order of
+        `previous` (``tasks.base.score_in_parts``), published and ended early the same way.
         """
         if self.model_version == 0:
             ranked = random_ranking(candidates, pool_sample, data_version, self.rng)
@@ -145,18 +148,23 @@ class RoundRunner:
             return self._build(scored, heuristic, temperature, data_version, query_size, pending)
 
         if self.cache is None:
-            scored = self.task.score(
+            # A big pool is scored in growing parts, most wanted first: a ranking of each part
+            # scored so far is published while the rest is scored, and new labels end it early.
+            scored, left = score_in_parts(
+                self.task,
                 self.learner,
                 self.dataset,
-                pool,
+                _priority(pool, previous),
+                chunk_size=self.chunk_size,
+                executor=self.executor,
+                on_part=None if publish is None else lambda part, left: publish(build(part, left)),
+                should_yield=should_yield,
                 heuristic=heuristic,
                 reduction=reduction,
                 mc_samples=mc,
-                executor=self.executor,
-                chunk_size=self.chunk_size,
                 should_stop=should_stop,
             )
-            return build(scored), scored
+            return build(scored, left), scored
 
         broken: dict[int, str] = {}
         published = [time.monotonic()]

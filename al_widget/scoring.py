@@ -54,11 +54,39 @@ def ship(executor: MapExecutor, payload: Any) -> Any:
     A Dask ``client.get_executor()`` scatters it to every worker (its tasks then receive the
     object itself, sent once); other executors get `payload` as it is.
     """
+    if isinstance(executor, Shipping):
+        return executor.ship(payload)
     # Dask's ClientExecutor keeps its Client as `_client` and has no public accessor for it.
     client = getattr(executor, "_client", None)
     if client is not None and callable(getattr(client, "scatter", None)):
         return client.scatter(payload, broadcast=True, hash=False)
     return payload
+
+
+class Shipping:
+    """An executor for one pass made of several maps: each payload is shipped once for all of them.
+
+    Parameters
+    ----------
+    executor : MapExecutor
+        The executor that runs the calls.
+    """
+
+    def __init__(self, executor: MapExecutor) -> None:
+        self.executor = executor
+        self._shipped: list[tuple[Any, Any]] = []  # (payload, what stands for it), by identity
+
+    def map(self, fn: Callable[[Any], Any], iterable: Iterable[Any]) -> Iterator[Any]:
+        return self.executor.map(fn, iterable)
+
+    def ship(self, payload: Any) -> Any:
+        """What stands for `payload` where the calls run: shipped on first use, then reused."""
+        for known, shipped in self._shipped:
+            if known is payload:
+                return shipped
+        shipped = ship(self.executor, payload)
+        self._shipped.append((payload, shipped))
+        return shipped
 
 
 @dataclass

@@ -138,10 +138,15 @@ class Session:
             why = "picked at random: there is no model yet"
         elif position is None:
             why = f"not scored yet: model v{version} scored {len(ranking):,} other images"
+            if ranking.pending:
+                why += f" so far; {ranking.pending:,} still to score"
         else:
+            so_far, to_go = "", ""
+            if ranking.pending:
+                so_far, to_go = " so far", f"; {ranking.pending:,} still to score"
             why = (
                 f"the {_ordinal(position + 1)} most uncertain of {len(ranking):,} images "
-                f"model v{version} scored ({ranking.heuristic} {score:.3f})"
+                f"model v{version} scored{so_far} ({ranking.heuristic} {score:.3f}{to_go})"
             )
         return Description(
             index=i,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import tracemalloc
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ from PIL import Image
 
 import al_widget as alw
 from al_widget._paths import PathTable
+from al_widget.session import Session
 
 CLASSES = ["dark", "bright"]
 
@@ -114,3 +116,91 @@ def test_a_loop_over_a_million_paths_suggests_an_image_at_once():
         assert loop.ranking.model_version == 0
         assert len(loop.ranking) == 1_000_000
         assert "at random" in loop.describe(first).why
+
+
+@pytest.fixture
+def big_two_class() -> tuple[np.ndarray, np.ndarray]:
+    """A pool of 400 dark (class 0) and bright (class 1) 4x4 images."""
+    rng = np.random.default_rng(0)
+    labels = np.arange(400) % 2
+    images = (labels[:, None, None] * 150 + rng.integers(0, 100, (400, 4, 4))).astype(np.uint8)
+    return images, labels
+
+
+def labeled_loop(loop_factory, images, labels, learner, n_labels=4, **kwargs):
+    """A started loop on `images` after `n_labels` labels and the round they start."""
+    loop = loop_factory(
+        alw.Dataset(images, CLASSES), learner, pool_sample=None, query_size=n_labels, **kwargs
+    )
+    for i in range(n_labels):
+        loop.commit(i, alw.Label(int(labels[i])))
+    assert loop.wait(30)
+    return loop
+
+
+def test_a_big_pool_is_ranked_part_by_part_while_scoring_goes_on(
+    big_two_class, centroid, loop_factory
+):
+    images, labels = big_two_class
+    seen = []
+    loop = loop_factory(
+        alw.Dataset(images, CLASSES), centroid, pool_sample=None, query_size=4, chunk_size=16
+    )
+    loop.on_ranking(seen.append)
+    for i in range(4):
+        loop.commit(i, alw.Label(int(labels[i])))
+    assert loop.wait(30)
+    by_model = [r for r in seen if r.model_version == 1]
+    assert [len(r) for r in by_model][:4] == [16, 48, 112, 176]  # 1, 2, 4 chunks, then 4 (1/8)
+    assert [len(r) + r.pending for r in by_model] == [396] * len(by_model)
+    assert by_model[-1].pending == 0
+    assert loop.ranking is by_model[-1]
+
+
+def test_a_partly_scored_ranking_says_how_much_is_left_to_score(
+    big_two_class, centroid, loop_factory
+):
+    images, labels = big_two_class
+    loop = labeled_loop(loop_factory, images, labels, centroid)
+    whole = loop.ranking
+    partial = alw.ranking.Ranking(
+        whole.indices[:16],
+        whole.scores[:16],
+        whole.predicted[:16],
+        model_version=1,
+        data_version=whole.data_version,
+        heuristic="margin",
+        pending=380,
+    )
+    session = Session(loop.dataset, np.random.default_rng(0))
+    head, outside = int(partial.indices[0]), int(whole.indices[-1])
+    assert session.describe(head, partial).why.startswith(
+        "the 1st most uncertain of 16 images model v1 scored so far (margin "
+    )
+    assert session.describe(head, partial).why.endswith("; 380 still to score)")
+    assert session.describe(outside, partial).why == (
+        "not scored yet: model v1 scored 16 other images so far; 380 still to score"
+    )
+
+
+def test_a_dask_executor_gets_the_learner_once_per_round_however_many_parts(
+    big_two_class, centroid, loop_factory
+):
+    images, labels = big_two_class
+    scattered = []
+
+    class Client:
+        """Stands in for a Dask client: scatter records what it was given."""
+
+        def scatter(self, data, broadcast=False, hash=True):
+            scattered.append((data, broadcast))
+            return data
+
+    class DaskLike(ThreadPoolExecutor):
+        _client = Client()  # where Dask's ClientExecutor keeps its client
+
+    with DaskLike(2) as pool:
+        loop = labeled_loop(loop_factory, images, labels, centroid, executor=pool, chunk_size=16)
+        assert len(loop.history) == 1
+        assert loop.history[0].n_scored == 396
+        assert scattered == [(loop.learner, True)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -9,6 +10,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from .. import scoring
 from ..dataset import Dataset, Snapshot
 from ..scoring import gather, load_list, map_chunks
 
@@ -135,6 +137,84 @@ def call_on_list(learner: Any, method: str, mc_samples: int, images: list[np.nda
             f"{type(learner).__name__}.{method} returned {len(found)} results for {len(images)} images"
         )
     return found
+
+
+def score_in_parts(
+    task: Task,
+    learner: Any,
+    dataset: Dataset,
+    pool: np.ndarray,
+    *,
+    chunk_size: int,
+    executor: Any,
+    on_part: Callable[[Scored, int], None] | None,
+    should_yield: ShouldStop | None = None,
+    **score: Any,
+) -> tuple[Scored, int]:
+    """`task.score` over `pool` in growing parts, in its order; what was scored and how many were not.
+
+    The first part is one chunk and each next one twice the last, at most an eighth of the
+    pool: a big pool gets a ranking of its first chunk at once and a dozen or so in all. After
+    each part but the last, ``on_part(scored so far, n not scored yet)``; when `should_yield()`
+    says so the rest is left unscored. The learner is shipped to the executor once.
+
+    Parameters
+    ----------
+    task : Task
+        Scores each part (``task.score(learner, dataset, part, **score)``).
+    learner : object
+        The fitted learner.
+    dataset : Dataset
+        The images.
+    pool : numpy.ndarray
+        Dataset indices, most wanted first.
+    chunk_size : int
+        Images per executor call.
+    executor : MapExecutor
+        Runs the calls.
+    on_part : callable, optional
+        Receives each growing result; None scores the pool in one part.
+    should_yield : callable, optional
+        True: stop after the current part.
+    **score
+        The rest of ``task.score``'s keyword arguments.
+    """
+    shipping = scoring.Shipping(executor)
+    parts: list[Scored] = []
+    start, size = 0, chunk_size if on_part is not None else len(pool)
+    cap = max(chunk_size, -(-len(pool) // (8 * chunk_size)) * chunk_size)
+    while True:
+        part = pool[start : start + size]
+        parts.append(
+            task.score(learner, dataset, part, chunk_size=chunk_size, executor=shipping, **score)
+        )
+        start += len(part)
+        left = len(pool) - start
+        if not left or (should_yield is not None and should_yield()):
+            return merged(parts), left
+        if on_part is not None:
+            on_part(merged(parts), left)
+        size = min(2 * size, cap)
+
+
+def merged(parts: list[Scored]) -> Scored:
+    """The parts' results as one, of their own type: arrays joined, dicts united, counts summed."""
+    if len(parts) == 1:
+        return parts[0]
+    values: dict[str, Any] = {}
+    for name in (f.name for f in dataclasses.fields(parts[0])):
+        found = [getattr(p, name) for p in parts if getattr(p, name) is not None]
+        if not found:
+            values[name] = None
+        elif all(isinstance(v, np.ndarray) for v in found):
+            values[name] = np.concatenate(found)
+        elif all(isinstance(v, dict) for v in found):
+            values[name] = {k: v for d in found for k, v in d.items()}
+        elif all(isinstance(v, int) for v in found):
+            values[name] = sum(found)
+        else:
+            raise TypeError(f"cannot join the field {name!r} of scored parts: {found[0]!r}")
+    return dataclasses.replace(parts[0], **values)
 
 
 def eval_images(images: Any, classes: list[str], n_targets: int) -> Dataset:
