@@ -66,7 +66,9 @@ class ExportControl(widgets.VBox):
             description="path",
             layout={"width": "26em"},
         )
-        self.overwrite = widgets.Checkbox(value=False, description="overwrite", indent=False)
+        self.overwrite = widgets.Checkbox(
+            value=False, description="overwrite", indent=False, layout={"width": "auto"}
+        )
         self.button = widgets.Button(description="Export", icon="download")
         self.result = widgets.HTML("")
         for widget, name in (
