@@ -1,6 +1,7 @@
 """Models behind the Learner protocol; `Classifier` is the default for classification (and
 `EmbeddingClassifier` for photos), `Detector` for detection, `Segmenter` for segmentation."""
 
+from ._detection_nets import WeightsUnavailable
 from .base import Cancelled, Learner, ParamsMixin, clone
 from .classifier import Classifier
 from .detector import Detector
@@ -16,5 +17,6 @@ __all__ = [
     "Learner",
     "ParamsMixin",
     "Segmenter",
+    "WeightsUnavailable",
     "clone",
 ]
