@@ -11,6 +11,7 @@ import torch
 from torch import nn
 from torchvision import models
 
+import al_widget as alw
 from al_widget.learners import Classifier, EmbeddingClassifier, WeightsUnavailable, clone
 
 SMALL = {"input_size": (32, 32)}
@@ -216,3 +217,14 @@ def test_the_cnn_embeds_images_into_its_penultimate_features(dark_and_bright):
     logits = cnn.net_.head[-1](torch.from_numpy(z))
     probs = torch.softmax(logits, 1).detach().numpy()
     assert np.allclose(probs, cnn.predict_proba(images[:7])[:, :, 0], atol=1e-5)
+
+
+def test_photos_get_the_embedding_classifier_by_default_and_small_images_the_cnn(caplog):
+    photos = alw.Dataset(np.zeros((3, 96, 128, 3), np.uint8), ["a", "b"])
+    with caplog.at_level(logging.INFO, logger="al_widget"):
+        loop = alw.ActiveLoop(photos, start=False)
+    assert isinstance(loop.learner, EmbeddingClassifier)
+    assert loop.learner.get_params()["if_unavailable"] == "random"
+    assert "photos (the first is 128x96 pixels)" in caplog.text
+    digits = alw.Dataset(np.zeros((3, 64, 64), np.uint8), ["a", "b"])
+    assert isinstance(alw.ActiveLoop(digits, start=False).learner, Classifier)

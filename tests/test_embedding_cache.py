@@ -1,0 +1,214 @@
+"""The embedding cache: each image embedded once per backbone, kept across rounds and restarts, filled in
+priority order with rankings published as it grows."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import al_widget as alw
+from al_widget import rounds
+from al_widget.embedding_cache import EmbeddingCache, embed_chunk, fill
+from al_widget.learners import EmbeddingClassifier
+from al_widget.scoring import Inline
+
+
+class Counting(EmbeddingClassifier):
+    """An EmbeddingClassifier that records the first pixel of every image it embeds."""
+
+    def embed(self, images):
+        self.seen_ = [*getattr(self, "seen_", []), *images[:, 0, 0, 0].tolist()]
+        return super().embed(images)
+
+
+def backbone(width=4):
+    """A tiny backbone, the same weights every time for a width."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(width)
+        return nn.Sequential(
+            nn.Conv2d(3, width, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten()
+        )
+
+
+def learner(net=None, size=(8, 8)):
+    return Counting(
+        2, backbone=net if net is not None else backbone(), weights=None, input_size=size
+    )
+
+
+@pytest.fixture
+def pool():
+    """120 8x8 RGB images whose first pixel is their index; even ones bright (class 1)."""
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 100, (120, 8, 8, 3)).astype(np.uint8)
+    images[::2] += 120
+    images[:, 0, 0, 0] = np.arange(120)
+    labels = np.array(["dark", "bright"])[(np.arange(120) % 2 == 0).astype(int)]
+    return images, labels
+
+
+def _label(loop, labels, indices):
+    for i in indices:
+        loop.commit(int(i), alw.Label(str(labels[i])))
+    assert loop.wait(60)
+
+
+def test_rounds_embed_each_image_once_and_reuse_the_cache(pool, loop_factory):
+    images, labels = pool
+    model = learner()
+    loop = loop_factory(alw.Dataset(images, ["dark", "bright"]), model, pool_sample=None)
+    for start in (0, 10, 20):
+        _label(loop, labels, loop.queue[:10])
+        assert loop.history[-1].error is None, start
+    assert sorted(model.seen_) == list(range(120))
+    assert loop.ranking.pending == 0
+    assert len(loop.ranking) == 120 - 30
+
+
+def test_a_new_loop_on_the_same_cache_dir_embeds_nothing_again(pool, loop_factory, tmp_path):
+    images, labels = pool
+    first = learner()
+    loop = loop_factory(
+        alw.Dataset(images, ["dark", "bright"]), first, pool_sample=None, cache_dir=tmp_path
+    )
+    _label(loop, labels, range(10))
+    loop.close()
+    again = learner()  # a kernel restart: new objects, the same parameters
+    loop = loop_factory(
+        alw.Dataset(images, ["dark", "bright"]), again, pool_sample=None, cache_dir=tmp_path
+    )
+    _label(loop, labels, range(10))
+    assert getattr(again, "seen_", []) == []
+    assert loop.ranking.pending == 0
+    (folder,) = tmp_path.iterdir()
+    assert folder.name == again.embedding_key()
+    assert np.load(folder / "embeddings.npy", mmap_mode="r").dtype == np.float16
+    assert json.loads((folder / "meta.json").read_text())["n_images"] == 120
+
+
+@pytest.mark.parametrize(
+    "changed", [{"net": backbone(width=5)}, {"size": (12, 12)}], ids=["backbone", "input size"]
+)
+def test_a_backbone_or_input_size_change_embeds_everything_again(
+    changed, pool, loop_factory, tmp_path
+):
+    images, labels = pool
+    loop = loop_factory(
+        alw.Dataset(images, ["dark", "bright"]), learner(), pool_sample=None, cache_dir=tmp_path
+    )
+    _label(loop, labels, range(10))
+    other = learner(**changed)
+    loop = loop_factory(
+        alw.Dataset(images, ["dark", "bright"]), other, pool_sample=None, cache_dir=tmp_path
+    )
+    _label(loop, labels, range(10))
+    assert sorted(other.seen_) == list(range(120))
+    assert len(list(tmp_path.iterdir())) == 2
+
+
+def test_an_image_changed_at_the_same_index_is_embedded_again(pool, loop_factory, tmp_path):
+    images, labels = pool
+    loop = loop_factory(
+        alw.Dataset(images, ["dark", "bright"]), learner(), pool_sample=None, cache_dir=tmp_path
+    )
+    _label(loop, labels, range(10))
+    edited = images.copy()
+    edited[50, 4, 4] = 255 - edited[50, 4, 4]
+    again = learner()
+    loop = loop_factory(
+        alw.Dataset(edited, ["dark", "bright"]), again, pool_sample=None, cache_dir=tmp_path
+    )
+    _label(loop, labels, range(10))
+    assert again.seen_ == [50]
+
+
+def test_fill_embeds_in_the_order_it_is_given_and_skips_what_is_cached(pool):
+    images, _ = pool
+    dataset = alw.Dataset(images, ["dark", "bright"])
+    cache, model = EmbeddingCache(len(dataset)), learner()
+    order = np.array([7, 3, 99, 42, 5])
+    fill(cache, model, dataset, order, executor=Inline(), chunk_size=2)
+    assert model.seen_ == [7, 3, 99, 42, 5]
+    fill(cache, model, dataset, np.array([3, 8, 99, 9]), executor=Inline(), chunk_size=2)
+    assert model.seen_[5:] == [8, 9]
+    assert cache.n_ready == 7
+    assert cache.get(np.array([8, 7])).dtype == np.float16
+
+
+def test_fill_can_stop_after_a_wave_and_keeps_what_it_embedded(pool):
+    images, _ = pool
+    dataset = alw.Dataset(images, ["dark", "bright"])
+    cache, model = EmbeddingCache(len(dataset)), learner()
+    fill(
+        cache,
+        model,
+        dataset,
+        np.arange(100),
+        executor=Inline(),
+        chunk_size=4,
+        after_wave=lambda: True,
+    )
+    assert model.seen_ == [0, 1, 2, 3]  # the first wave is one chunk
+    assert cache.ready(np.arange(100)).sum() == 4
+
+
+def test_a_round_publishes_rankings_of_the_embedded_part_as_the_cache_grows(
+    pool, loop_factory, monkeypatch
+):
+    monkeypatch.setattr(rounds, "PUBLISH_EVERY", 0.0)
+    images, labels = pool
+    published = []
+    loop = loop_factory(
+        alw.Dataset(images, ["dark", "bright"]),
+        learner(),
+        pool_sample=None,
+        chunk_size=8,
+        start=False,
+    )
+    loop.on_ranking(published.append)
+    shown = loop.ranking.indices
+    loop.start()
+    _label(loop, labels, range(4))
+    model_ranked = [r for r in published if r.model_version == 1]
+    first, last = model_ranked[0], model_ranked[-1]
+    pool_order = shown[~np.isin(shown, range(4))]
+    assert sorted(first.indices.tolist()) == sorted(pool_order[:8].tolist())
+    assert first.pending == 116 - 8
+    assert last.pending == 0
+    assert len(last) == 116
+
+
+def test_labeled_images_are_embedded_before_the_pool(pool, loop_factory):
+    images, labels = pool
+    model = learner()
+    loop = loop_factory(
+        alw.Dataset(images, ["dark", "bright"]), model, pool_sample=None, query_size=3
+    )
+    _label(loop, labels, [90, 17, 64])
+    assert sorted(model.seen_[:3]) == [17, 64, 90]
+
+
+def test_embed_chunk_gives_float16_and_names_a_learner_that_returns_nan():
+    class Broken:
+        def embed(self, images):
+            out = np.ones((len(images), 3))
+            out[1] = np.nan
+            return out
+
+    assert embed_chunk(learner(), np.zeros((2, 8, 8, 3), np.uint8)).dtype == np.float16
+    with pytest.raises(ValueError, match=r"Broken.embed returned NaN .* positions \[1\]"):
+        embed_chunk(Broken(), np.zeros((3, 8, 8, 3), np.uint8))
+
+
+def test_a_new_key_starts_an_empty_cache_in_memory():
+    cache = EmbeddingCache(10)
+    cache.bind("a")
+    cache.put(np.array([1, 2]), np.array([5, 6], np.uint64), np.ones((2, 3), np.float16))
+    assert cache.ready(np.arange(4)).tolist() == [False, True, True, False]
+    cache.bind("b")
+    assert cache.n_ready == 0
+    assert cache.missing(np.array([1, 2])).tolist() == [1, 2]
+    with pytest.raises(KeyError, match="not embedded yet"):
+        cache.get(np.array([1]))
