@@ -27,10 +27,15 @@ def check_free(paths: Iterable[PathLike], overwrite: bool) -> None:
             )
 
 
-def write_with(path: PathLike, fill: Callable[[IO[bytes]], None], overwrite: bool) -> Path:
+def write_with(
+    path: PathLike, fill: Callable[[IO[bytes]], None], overwrite: bool, sync: bool = True
+) -> Path:
     """Write `path` through `fill(file)` into a temporary file beside it, then rename it into place.
 
-    A failed or interrupted write leaves no file at `path` (or the old one, untouched).
+    A failed or interrupted write leaves no file at `path` (or the old one, untouched). With
+    `sync` the file is fsynced before the rename, so that a power cut cannot leave it empty;
+    exporters skip that for the many per-image files (it costs a few ms each, most of an
+    export's time; an export is redone in seconds), and keep it for the index files.
     """
     target = Path(path)
     check_free([target], overwrite)
@@ -42,7 +47,8 @@ def write_with(path: PathLike, fill: Callable[[IO[bytes]], None], overwrite: boo
         with os.fdopen(handle, "wb") as file:
             fill(file)
             file.flush()
-            os.fsync(file.fileno())
+            if sync:
+                os.fsync(file.fileno())
         if overwrite:
             os.replace(temporary, target)
         else:
@@ -69,28 +75,30 @@ def _link_new(temporary: str, target: Path) -> None:
     os.unlink(temporary)
 
 
-def write_bytes(path: PathLike, data: bytes, overwrite: bool) -> Path:
+def write_bytes(path: PathLike, data: bytes, overwrite: bool, sync: bool = True) -> Path:
     """Write `data` to `path` safely (see `write_with`)."""
 
     def fill(file: IO[bytes]) -> None:
         file.write(data)
 
-    return write_with(path, fill, overwrite)
+    return write_with(path, fill, overwrite, sync)
 
 
-def write_text(path: PathLike, text: str, overwrite: bool) -> Path:
+def write_text(path: PathLike, text: str, overwrite: bool, sync: bool = True) -> Path:
     """Write UTF-8 `text` to `path` safely (see `write_with`)."""
-    return write_bytes(path, text.encode("utf-8"), overwrite)
+    return write_bytes(path, text.encode("utf-8"), overwrite, sync)
 
 
-def save_png(path: PathLike, image: Image.Image, overwrite: bool) -> Path:
+def save_png(path: PathLike, image: Image.Image, overwrite: bool, sync: bool = True) -> Path:
     """Save `image` as a PNG at `path` safely (see `write_with`)."""
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
-    return write_bytes(path, buffer.getvalue(), overwrite)
+    return write_bytes(path, buffer.getvalue(), overwrite, sync)
 
 
-def copy_file(source: PathLike, path: PathLike, overwrite: bool, link: bool = False) -> Path:
+def copy_file(
+    source: PathLike, path: PathLike, overwrite: bool, link: bool = False, sync: bool = True
+) -> Path:
     """Copy (or, with `link`, hard-link where possible) the file `source` to `path` safely."""
     target = Path(path)
     if link:
@@ -104,4 +112,4 @@ def copy_file(source: PathLike, path: PathLike, overwrite: bool, link: bool = Fa
         except OSError:
             pass  # another device or no hard links: copy instead
     with open(source, "rb") as file:
-        return write_with(target, lambda out: shutil.copyfileobj(file, out), overwrite)
+        return write_with(target, lambda out: shutil.copyfileobj(file, out), overwrite, sync)

@@ -105,9 +105,9 @@ def image_names(
 def write_image(
     dataset: Dataset, i: int, target: Path, overwrite: bool, link: bool = False
 ) -> None:
-    """Put image `i` at `target`: its file copied (or linked), or its pixels as a PNG."""
+    """Put image `i` at `target`: its file copied (or linked), or its pixels as a PNG (not fsynced)."""
     file = source_file(dataset, i)
     if file is not None and Path(file).suffix.lower() == target.suffix.lower():
-        copy_file(file, target, overwrite, link=link)
+        copy_file(file, target, overwrite, link=link, sync=False)
     else:
-        save_png(target, Image.fromarray(dataset.image(i)), overwrite)
+        save_png(target, Image.fromarray(dataset.image(i)), overwrite, sync=False)

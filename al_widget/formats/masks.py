@@ -71,7 +71,7 @@ def write_masks(dataset: Dataset, folder: PathLike, *, overwrite: bool = False) 
         assert isinstance(mask, ann.Mask)
         image = Image.fromarray(np.ascontiguousarray(mask.class_map), mode="P")
         image.putpalette(colours)
-        save_png(root / names[i], image, overwrite)
+        save_png(root / names[i], image, overwrite, sync=False)
     write_text(root / CLASSES_FILE, "".join(f"{name}\n" for name in dataset.classes), overwrite)
     return Exported(root, root, len(names), len(names))
 

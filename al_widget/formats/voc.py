@@ -59,7 +59,12 @@ def write_voc(
         assert isinstance(boxes, ann.Boxes)
         write_image(dataset, i, images[i], overwrite, link=link)
         tree = _xml(names[i], dataset.image_size(i), boxes, dataset.classes)
-        write_bytes(xmls[i], ET.tostring(tree, encoding="utf-8", xml_declaration=True), overwrite)
+        write_bytes(
+            xmls[i],
+            ET.tostring(tree, encoding="utf-8", xml_declaration=True),
+            overwrite,
+            sync=False,
+        )
         n_boxes += len(boxes)
     stems = "".join(f"{PurePosixPath(name).with_suffix('')}\n" for name in names.values())
     write_text(root / LIST, stems, overwrite)

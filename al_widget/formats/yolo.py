@@ -64,7 +64,7 @@ def write_yolo(
         assert isinstance(boxes, ann.Boxes)
         write_image(dataset, i, images[i], overwrite, link=link)
         height, width = dataset.image_size(i)
-        write_text(labels[i], _lines(boxes, dataset.classes, width, height), overwrite)
+        write_text(labels[i], _lines(boxes, dataset.classes, width, height), overwrite, sync=False)
         n_boxes += len(boxes)
     write_text(root / CLASSES_FILE, "".join(f"{name}\n" for name in dataset.classes), overwrite)
     names_yaml = "".join(f"  {k}: {json.dumps(name)}\n" for k, name in enumerate(dataset.classes))
