@@ -327,3 +327,31 @@ def test_categories_that_differ_from_the_classes_expected_are_named(tmp_path: Pa
         match=r"classes \['cat'\] differ from the expected classes \['cat', 'dog'\] \(missing: \['dog'\]\)",
     ):
         alw.Dataset.from_coco(path, tmp_path, classes=["cat", "dog"])
+
+
+def test_an_uncompressed_rle_is_painted_into_the_class_map(tmp_path: Path) -> None:
+    image_files(tmp_path, n=1, size=(3, 4))
+    document = small_coco()
+    document["images"][0].update(width=4, height=3)
+    # column-major runs: 3 background (column 0), 3 object (column 1), 6 background
+    rle = {"size": [3, 4], "counts": [3, 3, 6]}
+    document["annotations"] = [
+        {"id": 1, "image_id": 7, "category_id": 1, "segmentation": rle, "iscrowd": 1}
+    ]
+    back = alw.Dataset.from_coco(
+        write_json(tmp_path / "c.json", document), tmp_path, task="segment"
+    )
+    expected = np.zeros((3, 4), np.uint8)
+    expected[:, 1] = 1
+    assert np.array_equal(back.annotation(0).class_map, expected)
+
+
+def test_an_annotation_without_a_segmentation_is_named_for_a_segment_dataset(
+    tmp_path: Path,
+) -> None:
+    image_files(tmp_path, n=1)
+    path = write_json(tmp_path / "c.json", small_coco())
+    with pytest.raises(
+        FormatError, match=r"annotation 0 \(id 3\) of image a/img0\.png has no 'segmentation'"
+    ):
+        alw.Dataset.from_coco(path, tmp_path, task="segment")
