@@ -10,7 +10,7 @@
  *   createView      zoom and pan: fit, zoom at a point, pan, screen <-> image coordinates
  *   createHistory   the undo / redo stacks of box and mask steps
  *   createBoxTool   box mode: draw, select, move, resize, delete, accept predictions; draws boxes
- *   createMaskTool  mask mode: brush, eraser, polygon fill; the mask overlay
+ *   createMaskTool  mask mode: brush, eraser, polygon fill; the mask overlay; mask patches
  *   createKeymap    key -> action, from the `keymap` trait (filled by al_widget/widget/keys.py)
  *   panelKeys       the panel around the canvas: keyboard focus (click it), its keys sent to
  *                   Python while it has focus, JupyterLab's shortcuts kept away from it
@@ -22,9 +22,15 @@
  *
  * Sync with Python: Python sends the image and what it loaded with it (loaded_boxes,
  * loaded_drafts, loaded_mask) under a new image_id, and the view starts afresh from them. Each
- * finished edit goes to Python as one message ({kind: "boxes"} or {kind: "mask"}); edits are
- * never written to the model's traits. A view just displayed asks for the current boxes and mask
- * ({kind: "fetch"}) and Python answers ({kind: "state"}).
+ * finished edit goes to Python as one message ({kind: "boxes"}, or {kind: "mask_patch"} with the
+ * class values of the rect a mask edit changed); edits are never written to the model's traits.
+ * A view just displayed asks for the current boxes and mask ({kind: "fetch"}) and Python answers
+ * ({kind: "state"}). Masks come from Python zlib-compressed (an empty one: all background).
+ *
+ * Very large images: width and height are the image's own size, and everything here (boxes,
+ * mask, zoom, pan) is in its pixels; Python may send a smaller display copy of the pixels, drawn
+ * stretched over W x H. The mask overlay is drawn at most OVERLAY_MAX_SIDE pixels on a side too
+ * (one overlay pixel per k x k block of the mask), while the mask itself stays full size.
  */
 
 /** @typedef {{ xyxy: number[], label: number }} Box */
@@ -60,6 +66,10 @@ const CLOSE_PX = 8; // a polygon click this near the first point closes it
 const DOUBLE_MS = 400;
 const MAX_HISTORY = 200;
 const HANDLES = ["nw", "n", "ne", "e", "se", "s", "sw", "w"];
+/** The longest side of the mask overlay; al_widget/widget/_encoding.py's DISPLAY_MAX_SIDE. */
+const OVERLAY_MAX_SIDE = 2048;
+/** A mask patch of more bytes than this goes to Python zlib-compressed. */
+const PATCH_RAW_MAX = 65536;
 
 /** @param {number} v @param {number} lo @param {number} hi */
 const clamp = (v, lo, hi) => Math.min(Math.max(v, lo), hi);
@@ -83,6 +93,16 @@ function boxesOf(value) {
     .map((b) => ({ xyxy: b.xyxy.map(Number), label: Number(b.label) | 0 }));
 }
 
+/**
+ * Bytes pushed through a (De)CompressionStream ("deflate" is zlib's format, as Python's zlib).
+ * @param {Uint8Array} bytes @param {CompressionStream | DecompressionStream} codec
+ * @returns {Promise<Uint8Array>}
+ */
+async function recoded(bytes, codec) {
+  const stream = new Blob([/** @type {Uint8Array<ArrayBuffer>} */ (bytes)]).stream().pipeThrough(codec);
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
 /** @param {number[]} a @param {number[]} b @returns {number[]} */
 function normRect(a, b) {
   return [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[0], b[0]), Math.max(a[1], b[1])];
@@ -93,7 +113,8 @@ function normRect(a, b) {
 /**
  * @typedef {{
  *   W: number, H: number, imageId: number, synced: boolean,
- *   boxes: Box[], drafts: Box[], selected: Ref | null, mask: Uint8Array,
+ *   boxes: Box[], drafts: Box[], selected: Ref | null, mask: Uint8Array, maskReady: boolean,
+ *   maskError: string,
  *   drag: Drag | null, polygon: number[][], pointer: number[] | null, panKey: boolean,
  *   lastClick: { t: number, x: number, y: number } | null,
  * }} State
@@ -103,7 +124,10 @@ function normRect(a, b) {
  * The one mutable state of a view; the parts below read and change it, nothing else holds any.
  * W, H: image size. imageId: the load the edits belong to. synced: holds Python's current boxes
  * and mask for imageId (false from display until Python answers the fetch). boxes, drafts,
- * selected: box mode's shapes. mask: W*H class ids. drag: the pointer gesture under way.
+ * selected: box mode's shapes. mask: W*H class ids. maskReady: mask holds the class map loaded
+ * (false while it is being inflated: no mask edit then). maskError: why it could not be read
+ * (edits stay off: a patch would overwrite Python's copy with what this view does not show).
+ * drag: the pointer gesture under way.
  * polygon: the polygon's points so far (image pixels). pointer: the last pointer position
  * (screen pixels). panKey: the pan key (space) is held. lastClick: for double-click detection.
  * @returns {State}
@@ -118,6 +142,8 @@ function createState() {
     drafts: [],
     selected: null,
     mask: new Uint8Array(0),
+    maskReady: true,
+    maskError: "",
     drag: null,
     polygon: [],
     pointer: null,
@@ -612,13 +638,22 @@ function createBoxTool({ state, view, traits, history, ctx, send, redraw }) {
  * Mask mode: the brush paints the active class (never class 0, the background: the eraser
  * paints that) along the pointer; the
  * polygon tool places points and fills the closed polygon. The class map is state.mask; an
- * offscreen canvas holds its colored overlay. Each finished stroke or fill is one undo step
- * and one {kind: "mask"} message carrying the whole map.
+ * offscreen canvas holds its colored overlay, one overlay pixel per k x k block of the map (k = 1
+ * unless a side passes OVERLAY_MAX_SIDE; a block shows its last painted pixel's class). Each
+ * finished stroke or fill is one undo step and one {kind: "mask_patch"} message carrying the
+ * class values of the rect it changed (so does each undo and redo); patches go out in order.
  * @param {ToolDeps} deps
  */
 function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
   const overlay = document.createElement("canvas");
   const overlayCtx = /** @type {CanvasRenderingContext2D} */ (overlay.getContext("2d"));
+  /** Mask pixels per overlay pixel, along each axis. */
+  let k = 1;
+  /** Counts loads: an inflated map is used only if no load came after its own. */
+  let loads = 0;
+  /** The last patch sent: the next one goes after it, even when compressing makes it wait. */
+  /** @type {Promise<void>} */
+  let sending = Promise.resolve();
   const probe = document.createElement("canvas");
   probe.width = probe.height = 1;
   const probeCtx = /** @type {CanvasRenderingContext2D} */ (
@@ -644,18 +679,29 @@ function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
     rgb = traits.colors().map(parseColor);
   }
 
-  /** Recolor the overlay pixels in [x0, x1) x [y0, y1). */
+  /** Recolor the overlay pixels over the mask pixels [x0, x1) x [y0, y1). */
   function paintOverlay(x0 = 0, y0 = 0, x1 = state.W, y1 = state.H) {
     if (!overlayImage || x1 <= x0 || y1 <= y0) return;
-    const { W, mask } = state;
+    const { W, H, mask } = state;
+    const ow = overlayImage.width;
     const px = overlayImage.data;
-    for (let y = y0; y < y1; y++) {
-      for (let x = x0; x < x1; x++) {
-        const i = y * W + x;
-        const v = mask[i];
-        const c = v ? rgb[v] || [128, 128, 128] : null;
-        const o = i * 4;
-        if (c) {
+    const [ox0, oy0] = [Math.floor(x0 / k), Math.floor(y0 / k)];
+    const [ox1, oy1] = [Math.ceil(x1 / k), Math.ceil(y1 / k)];
+    const shown = new Uint8Array(ox1 - ox0); // per overlay pixel of a row: its block's class
+    for (let oy = oy0; oy < oy1; oy++) {
+      shown.fill(0);
+      for (let y = oy * k; y < Math.min(H, (oy + 1) * k); y++) {
+        const row = y * W;
+        for (let x = ox0 * k; x < Math.min(W, ox1 * k); x++) {
+          const v = mask[row + x];
+          if (v) shown[Math.floor(x / k) - ox0] = v;
+        }
+      }
+      for (let ox = ox0; ox < ox1; ox++) {
+        const v = shown[ox - ox0];
+        const o = (oy * ow + ox) * 4;
+        if (v) {
+          const c = rgb[v] || [128, 128, 128];
           px[o] = c[0];
           px[o + 1] = c[1];
           px[o + 2] = c[2];
@@ -665,25 +711,58 @@ function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
         }
       }
     }
-    overlayCtx.putImageData(overlayImage, 0, 0, x0, y0, x1 - x0, y1 - y0);
+    overlayCtx.putImageData(overlayImage, 0, 0, ox0, oy0, ox1 - ox0, oy1 - oy0);
   }
 
-  /** Start from this class map (a new image or Python's answer); zeros unless W*H bytes. */
-  /** @param {any} data */
+  /**
+   * Start from this class map (a new image or Python's answer): zlib-compressed, or empty for
+   * all background. Inflating takes a while for a large map: mask edits wait (state.maskReady).
+   * @param {any} data
+   */
   function load(data) {
     const { W, H } = state;
+    const mine = ++loads;
     state.mask = new Uint8Array(W * H);
-    const bytes = bytesOf(data);
-    if (bytes.length === W * H) state.mask.set(bytes);
-    overlay.width = Math.max(W, 1);
-    overlay.height = Math.max(H, 1);
-    overlayImage = W * H > 0 ? overlayCtx.createImageData(W, H) : null;
-    paintOverlay();
+    k = Math.max(1, Math.ceil(Math.max(W, H) / OVERLAY_MAX_SIDE));
+    const [ow, oh] = [Math.max(1, Math.ceil(W / k)), Math.max(1, Math.ceil(H / k))];
+    overlay.width = ow;
+    overlay.height = oh;
+    overlayImage = W * H > 0 ? overlayCtx.createImageData(ow, oh) : null;
+    overlayCtx.clearRect(0, 0, ow, oh);
+    state.maskError = "";
+    const packed = bytesOf(data);
+    state.maskReady = packed.length === 0;
+    if (state.maskReady) return;
+    recoded(packed, new DecompressionStream("deflate")).then(
+      (map) => {
+        if (mine !== loads) return;
+        if (map.length !== W * H) throw new Error(`${map.length} bytes, not ${W}*${H}`);
+        state.mask.set(map);
+        paintOverlay();
+        state.maskReady = true;
+        redraw();
+      },
+    ).catch((err) => {
+      if (mine !== loads) return;
+      state.maskError = `the mask could not be read (${err}): reload the image`;
+      console.error(`al_widget canvas: ${state.maskError}`);
+      redraw();
+    });
   }
 
-  function sendMask() {
-    const { imageId, W, H, mask } = state;
-    send({ kind: "mask", image_id: imageId, width: W, height: H }, [mask.slice()]);
+  /** Tell Python the class values in rect; a large rect goes zlib-compressed. */
+  /** @param {number[]} rect @param {Uint8Array} values */
+  function sendPatch(rect, values) {
+    const content = { kind: "mask_patch", image_id: state.imageId, rect };
+    const packed =
+      values.length > PATCH_RAW_MAX ? recoded(values, new CompressionStream("deflate")) : null;
+    state.synced = true; // at the edit: Python's state is this view's once the patch arrives
+    sending = sending
+      .then(async () => {
+        if (packed) send({ ...content, encoding: "zlib" }, [await packed]);
+        else send({ ...content, encoding: "raw" }, [values]);
+      })
+      .catch((err) => console.error("al_widget canvas: a mask patch was not sent", err));
   }
 
   /** @param {Uint8Array} src @param {number[]} rect */
@@ -704,7 +783,7 @@ function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
     const now = cropMask(state.mask, rect);
     if (old.every((v, i) => v === now[i])) return;
     history.record({ kind: "mask", rect, before: old, after: now });
-    sendMask();
+    sendPatch(rect, now);
     redraw();
   }
 
@@ -718,7 +797,7 @@ function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
       state.mask.set(src.subarray((y - y0) * w, (y - y0 + 1) * w), y * state.W + x0);
     }
     paintOverlay(x0, y0, x1, y1);
-    sendMask();
+    sendPatch(step.rect, src);
   }
 
   /** Paint the capsule of radius brush/2 around segment a-b; returns its pixel rect. */
@@ -789,7 +868,7 @@ function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
   /** @param {Drag & { kind: "paint" }} d */
   function cancelStroke(d) {
     state.mask.set(d.before);
-    paintOverlay();
+    paintOverlay(d.dirty[0], d.dirty[1], d.dirty[2], d.dirty[3]);
   }
 
   /** Fill the closed polygon (pixel centres inside, even-odd) with the active class. */
@@ -855,7 +934,7 @@ function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
   function drawOverlay() {
     if (!overlayImage) return;
     ctx.globalAlpha = traits.opacity();
-    ctx.drawImage(overlay, 0, 0);
+    ctx.drawImage(overlay, 0, 0, overlay.width * k, overlay.height * k);
     ctx.globalAlpha = 1;
   }
 
@@ -1253,7 +1332,8 @@ function render({ model, el }) {
     ctx.imageSmoothingEnabled = false;
     if (img) ctx.drawImage(img, 0, 0, state.W, state.H);
     // Tests and benchmarks wait on this: the image is drawn with Python's current shapes.
-    stage.dataset.imageLoaded = img && state.synced ? String(state.imageId) : "";
+    const shapes = state.synced && state.maskReady;
+    stage.dataset.imageLoaded = img && shapes ? String(state.imageId) : "";
     if (mode === "mask") maskTool.drawOverlay();
     ctx.restore();
     if (mode === "box") boxTool.draw();
@@ -1297,6 +1377,8 @@ function render({ model, el }) {
       text = `mask · ${traits.tool()}`;
       if (traits.tool() !== "polygon") text += ` ${traits.brushSize()}px`;
       text += eraser ? ` · paints ${traits.className(0)} (the background)` : ` · class ${cls}`;
+      if (state.maskError) text = state.maskError;
+      else if (!state.maskReady) text += " · reading the mask…";
     } else {
       // Classification: nothing is drawn, so zoom and undo mean nothing here.
       status.textContent = "classify: press a class's digit, or click its button";
@@ -1358,8 +1440,9 @@ function render({ model, el }) {
       return;
     }
     if (e.button !== 0 || !state.W || !state.H || traits.finished()) return;
-    canvas.setPointerCapture(e.pointerId);
     const mode = traits.mode();
+    if (mode === "mask" && !state.maskReady) return; // the loaded mask is still being read
+    canvas.setPointerCapture(e.pointerId);
     if (mode === "box") boxTool.down(sx, sy);
     else if (mode === "mask" && traits.tool() === "polygon") maskTool.polygonDown(sx, sy);
     else if (mode === "mask") maskTool.paintDown(view.toImage(sx, sy));

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+import zlib
 from typing import Any
 
 import comm
@@ -516,7 +517,9 @@ def test_fetch_is_answered_with_the_current_boxes_drafts_and_mask(canvas: Canvas
     front.custom(mask_msg(canvas), [bytes([2]) * (W * H)])
     front.custom({"kind": "fetch"})
     content = {"kind": "state", "image_id": canvas.image_id, "boxes": [box], "drafts": []}
-    assert front.custom_sent == [(content, [bytes([2]) * (W * H)])]
+    ((sent, (mask,)),) = front.custom_sent
+    assert sent == content
+    assert zlib.decompress(mask) == bytes([2]) * (W * H)  # compressed: see test_canvas_patches
     assert canvas.messages_received == 2
     assert seen == ["boxes", "mask"]
 

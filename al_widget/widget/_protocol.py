@@ -1,9 +1,15 @@
 """Parse and validate the messages the canvas sends from the browser.
 
 ``{"kind": "boxes", "image_id", "boxes", "drafts"}``: the boxes and drafts after an edit.
-``{"kind": "mask", "image_id", "width", "height"}`` with one buffer: the class map after an edit.
+``{"kind": "mask", "image_id", "width", "height"}`` with one buffer: the whole class map after an
+edit (H*W bytes; only for small images: the browser sends patches).
+``{"kind": "mask_patch", "image_id", "rect": [x0, y0, x1, y1], "encoding"}`` with one buffer: the
+class values inside the rect (x1 and y1 excluded, row by row) after a stroke, fill, undo or redo;
+``"encoding"`` is ``"raw"`` ((x1-x0)*(y1-y0) bytes, the default) or ``"zlib"`` (those bytes
+compressed, for a large rect).
 ``{"kind": "fetch"}``: a view just displayed asks for the current state; Python answers with
-``{"kind": "state", "image_id", "boxes", "drafts"}`` and the mask as one buffer.
+``{"kind": "state", "image_id", "boxes", "drafts"}`` and the mask, zlib-compressed (empty when
+all background), as one buffer.
 
 An edit must match the canvas's mode (boxes in ``"box"`` mode, a mask in ``"mask"`` mode), and an
 image holds at most `MAX_BOXES` boxes and drafts together.
@@ -13,14 +19,15 @@ from __future__ import annotations
 
 import contextlib
 import math
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-KINDS = ("boxes", "mask", "fetch")
-MODE_OF_KIND = {"boxes": "box", "mask": "mask"}
+KINDS = ("boxes", "mask", "mask_patch", "fetch")
+MODE_OF_KIND = {"boxes": "box", "mask": "mask", "mask_patch": "mask"}
 """The canvas mode in which each kind of edit is accepted."""
 MAX_BOXES = 1000
 """The most boxes and drafts, together, that one image may hold."""
@@ -47,6 +54,27 @@ class MaskEdit:
 
 
 @dataclass(frozen=True)
+class MaskPatch:
+    """The class values inside one rect after a stroke, fill, undo or redo in the browser.
+
+    ``rect`` is ``(x0, y0, x1, y1)`` in image pixels, x1 and y1 excluded; ``values`` holds its
+    ``(y1 - y0) * (x1 - x0)`` class ids row by row.
+    """
+
+    rect: tuple[int, int, int, int]
+    values: bytes
+
+    def applied(self, mask: bytes, *, width: int, height: int) -> bytes:
+        """The H*W class map `mask` (empty: all background) with this patch written in."""
+        out = np.zeros((height, width), dtype=np.uint8)
+        if mask:
+            out[:] = np.frombuffer(mask, dtype=np.uint8).reshape(height, width)
+        x0, y0, x1, y1 = self.rect
+        out[y0:y1, x0:x1] = np.frombuffer(self.values, dtype=np.uint8).reshape(y1 - y0, x1 - x0)
+        return out.tobytes()
+
+
+@dataclass(frozen=True)
 class Fetch:
     """A view just displayed asks for the current boxes, drafts and mask."""
 
@@ -60,7 +88,7 @@ def parse_message(
     width: int,
     height: int,
     n_classes: int,
-) -> BoxesEdit | MaskEdit | Fetch:
+) -> BoxesEdit | MaskEdit | MaskPatch | Fetch:
     """Validate one custom message against the current image; raise ProtocolError if refused.
 
     Parameters
@@ -68,7 +96,7 @@ def parse_message(
     content
         The message's JSON content, as the browser sent it.
     buffers
-        Its binary buffers (one for a mask).
+        Its binary buffers (one for a mask or a mask patch).
     image_id
         The id of the image shown now; an edit of another image is stale.
     mode
@@ -102,14 +130,89 @@ def parse_message(
                 drafts, width=width, height=height, n_classes=n_classes, name="drafts"
             ),
         )
+    if kind == "mask_patch":
+        return parse_mask_patch(content, buffers, width=width, height=height, n_classes=n_classes)
     if content.get("width") != width or content.get("height") != height:
         raise ProtocolError(
             f"mask size must be {width}x{height}, "
             f"got {_shown(content.get('width'))}x{_shown(content.get('height'))}"
         )
+    buffer = _one_buffer(buffers, "mask")
+    return MaskEdit(parse_mask(buffer, width=width, height=height, n_classes=n_classes))
+
+
+def parse_mask_patch(
+    content: Mapping[str, Any],
+    buffers: Sequence[object] | None,
+    *,
+    width: int,
+    height: int,
+    n_classes: int,
+) -> MaskPatch:
+    """Check a ``mask_patch`` message's rect, encoding and values; raise ProtocolError if refused.
+
+    Parameters
+    ----------
+    content
+        The message's JSON content: ``rect`` and, optionally, ``encoding``.
+    buffers
+        Its binary buffers: exactly one, the rect's class values.
+    width, height
+        The image's size; the rect must lie inside it.
+    n_classes
+        Values must be below this.
+    """
+    rect = content.get("rect")
+    if (
+        not isinstance(rect, (list, tuple))
+        or len(rect) != 4
+        or any(type(v) is not int for v in rect)
+    ):
+        raise ProtocolError(
+            f"mask_patch rect must be a list of 4 ints [x0, y0, x1, y1], got {_shown(rect)}"
+        )
+    x0, y0, x1, y1 = rect
+    if not (x0 < x1 and y0 < y1):
+        raise ProtocolError(
+            f"mask_patch rect must have x0 < x1 and y0 < y1 (not empty), got {list(rect)}"
+        )
+    if x0 < 0 or y0 < 0 or x1 > width or y1 > height:
+        raise ProtocolError(
+            f"mask_patch rect must lie inside the {width}x{height} image, got {list(rect)}"
+        )
+    encoding = content.get("encoding", "raw")
+    if encoding not in ("raw", "zlib"):
+        raise ProtocolError(f"mask_patch encoding must be 'raw' or 'zlib', got {_shown(encoding)}")
+    data = _as_bytes(_one_buffer(buffers, "mask_patch"), "mask_patch")
+    size = (x1 - x0) * (y1 - y0)
+    if encoding == "zlib":
+        data = _inflated(data, size)
+    if len(data) != size:
+        raise ProtocolError(
+            f"mask_patch must have {x1 - x0}*{y1 - y0}={size} bytes for its rect, got {len(data)}"
+        )
+    check_mask_values(data, n_classes, "mask_patch")
+    return MaskPatch(rect=(x0, y0, x1, y1), values=data)
+
+
+def _inflated(data: bytes, size: int) -> bytes:
+    """zlib `data` inflated, reading at most one byte past `size` (a zip bomb stops there)."""
+    inflater = zlib.decompressobj()
+    try:
+        out = inflater.decompress(data, size + 1)
+    except zlib.error as err:
+        raise ProtocolError(f"mask_patch buffer is not zlib data: {err}") from None
+    if len(out) > size:
+        raise ProtocolError(f"mask_patch inflates to more than the {size} bytes of its rect")
+    if not inflater.eof:
+        raise ProtocolError("mask_patch buffer is cut short: its zlib stream does not end")
+    return out
+
+
+def _one_buffer(buffers: Sequence[object] | None, kind: str) -> object:
     if not buffers or len(buffers) != 1:
-        raise ProtocolError(f"mask message must carry 1 buffer, got {len(buffers or [])}")
-    return MaskEdit(parse_mask(buffers[0], width=width, height=height, n_classes=n_classes))
+        raise ProtocolError(f"{kind} message must carry 1 buffer, got {len(buffers or [])}")
+    return buffers[0]
 
 
 def check_box_count(n_boxes: int, n_drafts: int) -> None:
@@ -200,16 +303,35 @@ def _shown(value: object) -> str:
 
 def parse_mask(buffer: object, *, width: int, height: int, n_classes: int) -> bytes:
     """Check an H*W uint8 class map (class 0 is background) and return it as bytes."""
-    try:
-        data = bytes(buffer)  # type: ignore[call-overload]
-    except TypeError:
-        raise ProtocolError(f"mask must be a byte buffer, got {type(buffer).__name__}") from None
+    data = _as_bytes(buffer, "mask")
     if len(data) != width * height:
         raise ProtocolError(
             f"mask must have {width}*{height}={width * height} bytes, got {len(data)}"
         )
+    check_mask_values(data, n_classes, "mask")
+    return data
+
+
+def check_mask_values(data: bytes, n_classes: int, name: str = "mask") -> None:
+    """Refuse class ids of `n_classes` or more (any value when there is no class but 0).
+
+    Parameters
+    ----------
+    data
+        uint8 class ids.
+    n_classes
+        How many classes there are; 0 is always allowed (the background).
+    name
+        What the values are called in the error message.
+    """
     if data:
         top = int(np.frombuffer(data, dtype=np.uint8).max())
         if top >= max(n_classes, 1):
-            raise ProtocolError(f"mask values must be < {max(n_classes, 1)}, got {top}")
-    return data
+            raise ProtocolError(f"{name} values must be < {max(n_classes, 1)}, got {top}")
+
+
+def _as_bytes(buffer: object, name: str) -> bytes:
+    try:
+        return bytes(buffer)  # type: ignore[call-overload]
+    except TypeError:
+        raise ProtocolError(f"{name} must be a byte buffer, got {type(buffer).__name__}") from None

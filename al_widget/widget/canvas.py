@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import colorsys
 import copy
-import io
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -14,13 +13,14 @@ from typing import Any
 import anywidget
 import numpy as np
 import traitlets as t
-from PIL import Image
 
 from . import keys
+from ._encoding import as_rgb, compress_mask, encode_display
 from ._protocol import (
     MAX_BOXES,
     BoxesEdit,
     MaskEdit,
+    MaskPatch,
     ProtocolError,
     check_box_count,
     parse_boxes,
@@ -48,7 +48,6 @@ _BASE_PALETTE = (
     "#ffd700",
     "#00ff7f",
 )
-_PNG_MAX_PIXELS = 256 * 256
 PREFETCH_KEEP = 4
 """How many encoded images (sent ahead or shown) the canvas keeps for views that ask again."""
 
@@ -73,9 +72,14 @@ class Canvas(anywidget.AnyWidget):
     Python sends the browser only what ``load()`` sets: the image and the boxes, drafts and mask it
     came with (``loaded_boxes``, ``loaded_drafts``, ``loaded_mask``), under a new ``image_id``;
     the browser starts editing afresh from them whenever ``image_id`` changes. Each finished edit
-    in the browser comes back as one message; an accepted one updates ``boxes``, ``drafts`` and
-    ``mask``, which are read-only here and not synced, so nothing is sent back. A view displayed
-    later asks for them with a ``fetch`` message and gets a ``state`` message in reply.
+    in the browser comes back as one message (a mask edit as the patch of the rect it changed);
+    an accepted one updates ``boxes``, ``drafts`` and ``mask``, which are read-only here and not
+    synced, so nothing is sent back. A view displayed later asks for them with a ``fetch``
+    message and gets a ``state`` message in reply.
+
+    An image with a side over ``_encoding.DISPLAY_MAX_SIDE`` pixels is sent as a smaller copy,
+    which the browser stretches over the full size: ``width``, ``height``, boxes and masks stay
+    in the image's own pixels. Masks go to the browser zlib-compressed.
 
     In mask mode class 0 is the background: what is left unpainted, and what the eraser paints.
     It is never the class the brush paints: ``active_class`` 0 becomes 1 there (when there is a
@@ -117,6 +121,7 @@ class Canvas(anywidget.AnyWidget):
     loaded_boxes = t.List(t.Dict(), read_only=True).tag(sync=True)
     loaded_drafts = t.List(t.Dict(), read_only=True).tag(sync=True)
     loaded_mask = t.Bytes(b"", read_only=True).tag(sync=True, from_json=_bytes_from_json)
+    """The loaded class map, zlib-compressed; empty when it is all background (or none)."""
     boxes = t.List(t.Dict(), read_only=True)
     """The boxes after the latest accepted edit (or as loaded)."""
     drafts = t.List(t.Dict(), read_only=True)
@@ -216,7 +221,8 @@ class Canvas(anywidget.AnyWidget):
             An (H, W) class map with values below ``len(classes)``.
         key
             The key `image` was sent ahead under with ``prefetch``: its pixels are not sent
-            again (the browser has them decoded). Any other key, or None, sends them now.
+            again (the browser has them decoded). Any other key, or None, sends them now. A
+            very large image is sent as a smaller display copy either way (see the class).
 
         Raises
         ------
@@ -224,7 +230,7 @@ class Canvas(anywidget.AnyWidget):
             If a box lies outside the image or names no class, if there are more than
             ``_protocol.MAX_BOXES`` boxes, or if the mask does not fit.
         """
-        rgb = _as_rgb(image)
+        rgb = as_rgb(image)
         h, w = rgb.shape[:2]
         new_mode = self.mode if mode is None else mode
         n = len(self.classes)
@@ -260,8 +266,7 @@ class Canvas(anywidget.AnyWidget):
             self._encoded.move_to_end(str(key))
             data, fmt = b"", sent[1]
         else:
-            fmt = _format(new_mode, h, w)
-            data, key = _encode(rgb, fmt), ""
+            (data, fmt), key = encode_display(rgb, new_mode), ""
         with self.hold_sync():
             self.image = data
             self.image_key = key or ""
@@ -272,7 +277,7 @@ class Canvas(anywidget.AnyWidget):
             # traitlets sees no change and sends none; the new image_id makes it start from them.
             self.set_trait("loaded_boxes", copy.deepcopy(new_boxes))
             self.set_trait("loaded_drafts", copy.deepcopy(new_drafts))
-            self.set_trait("loaded_mask", new_mask)
+            self.set_trait("loaded_mask", compress_mask(new_mask))
             self.set_trait("boxes", new_boxes)
             self.set_trait("drafts", new_drafts)
             self.set_trait("mask", new_mask)
@@ -286,14 +291,14 @@ class Canvas(anywidget.AnyWidget):
         key
             A name for the image, unique for its pixels (e.g. its dataset index).
         image
-            An HxW, HxWx3 or HxWx4 uint8 array.
+            An HxW, HxWx3 or HxWx4 uint8 array; a very large one is sent as a smaller display
+            copy, as ``load`` sends it.
         """
         if key in self._encoded:
             return
-        rgb = _as_rgb(image)
+        rgb = as_rgb(image)
         h, w = rgb.shape[:2]
-        fmt = _format(self.mode, h, w)
-        self._keep(key, (_encode(rgb, fmt), fmt, w, h))
+        self._keep(key, (*encode_display(rgb, self.mode), w, h))
         self._send_image(key)
 
     def _keep(self, key: str, encoded: tuple[bytes, str, int, int]) -> None:
@@ -353,6 +358,9 @@ class Canvas(anywidget.AnyWidget):
         elif isinstance(edit, MaskEdit):
             kind = "mask"
             self.set_trait("mask", edit.mask)
+        elif isinstance(edit, MaskPatch):
+            kind = "mask"
+            self.set_trait("mask", edit.applied(self.mask, width=self.width, height=self.height))
         else:
             self._send_current()
             return
@@ -390,22 +398,7 @@ class Canvas(anywidget.AnyWidget):
             "boxes": self.boxes,
             "drafts": self.drafts,
         }
-        self.send(content, buffers=[self.mask])
-
-
-def _as_rgb(image: np.ndarray) -> np.ndarray:
-    arr = np.asarray(image)
-    if arr.dtype != np.uint8:
-        raise ValueError(f"image must be uint8, got {arr.dtype}")
-    if arr.ndim == 2:
-        arr = arr[:, :, None]
-    if arr.ndim != 3 or arr.shape[2] not in (1, 3, 4):
-        raise ValueError(f"image must be HxW, HxWx3 or HxWx4, got shape {arr.shape}")
-    if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"image must not be empty, got shape {arr.shape}")
-    if arr.shape[2] == 1:
-        arr = np.repeat(arr, 3, axis=2)
-    return np.ascontiguousarray(arr[:, :, :3])
+        self.send(content, buffers=[compress_mask(self.mask)])
 
 
 def _box_dicts(
@@ -423,17 +416,3 @@ def _box_dicts(
             for row, lab in zip(xyxy, labels, strict=True)
         ]
     return [dict(b) for b in value]
-
-
-def _format(mode: str, h: int, w: int) -> str:
-    """PNG where pixels must stay exact (masks, small images), else JPEG."""
-    return "png" if mode == "mask" or h * w <= _PNG_MAX_PIXELS else "jpeg"
-
-
-def _encode(rgb: np.ndarray, fmt: str) -> bytes:
-    buf = io.BytesIO()
-    if fmt == "png":
-        Image.fromarray(rgb).save(buf, format="PNG", compress_level=1)
-    else:
-        Image.fromarray(rgb).save(buf, format="JPEG", quality=90)
-    return buf.getvalue()
