@@ -132,3 +132,12 @@ def test_a_torchvision_detection_model_trains_two_steps_on_the_items() -> None:
     assert len(steps) == 2
     assert all(np.isfinite(list(step.values())).all() for step in steps)
     assert all(step["loss_box_reg"] > 0 for step in steps)  # the boxes reached the box head
+
+
+def test_a_data_loader_with_worker_processes_reads_the_items() -> None:
+    dataset = labeled_shapes("detect", labeled=4)
+    loader = torch.utils.data.DataLoader(
+        dataset.to_torch(), batch_size=2, num_workers=1, collate_fn=lambda b: b
+    )
+    ids = [target["image_id"] for batch in loader for _, target in batch]
+    assert ids == [0, 1, 2, 3]

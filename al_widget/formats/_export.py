@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
@@ -69,9 +69,15 @@ def check_task(dataset: Dataset, tasks: tuple[str, ...], export: str) -> None:
         )
 
 
+def image_source(dataset: Dataset) -> Any:
+    """The dataset's image source: ``rgb(i)`` and ``size(i)`` without the dataset's lock, and it
+    pickles (DataLoader workers get it)."""
+    return dataset._source
+
+
 def source_file(dataset: Dataset, i: int) -> str | None:
     """The file image `i` is read from, or None for an in-memory image."""
-    items = getattr(dataset._source, "items", None)
+    items = getattr(image_source(dataset), "items", None)
     item = None if items is None else items[i]
     return os.fspath(item) if isinstance(item, (str, os.PathLike)) else None
 

@@ -9,6 +9,7 @@ import torch
 import torch.utils.data
 
 from .. import annotations as ann
+from ._export import image_source
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -48,7 +49,8 @@ class LabeledImages(torch.utils.data.Dataset[tuple[Any, Any]]):
         first_label: int = 1,
     ) -> None:
         snapshot = dataset.snapshot()
-        self.dataset = dataset
+        self.classes = list(dataset.classes)
+        self.images = image_source(dataset)  # not the Dataset: its lock does not pickle
         self.indices = snapshot.indices
         self.annotations = snapshot.annotations
         self.transforms = transforms
@@ -63,7 +65,7 @@ class LabeledImages(torch.utils.data.Dataset[tuple[Any, Any]]):
         if not -len(self) <= k < len(self):
             raise IndexError(f"item {k} is out of range for {len(self)} labeled images")
         i = int(self.indices[k])
-        pixels = torch.from_numpy(self.dataset.image(i)).permute(2, 0, 1).contiguous()
+        pixels = torch.from_numpy(self.images.rgb(i)).permute(2, 0, 1).contiguous()
         image = tv_tensors.Image(pixels)
         target = self._target(i, self.annotations[k])
         if self.transforms is not None:
@@ -71,7 +73,7 @@ class LabeledImages(torch.utils.data.Dataset[tuple[Any, Any]]):
         return image, target
 
     def _target(self, i: int, annotation: ann.Annotation) -> Any:
-        classes = self.dataset.classes
+        classes = self.classes
         if isinstance(annotation, ann.Label):
             return annotation.class_id(classes)
         if isinstance(annotation, ann.Boxes):
