@@ -43,18 +43,17 @@ def read_folder(
         The sub-folder whose images are the unlabeled pool.
     """
     folder = check_folder(path, "image folder")
+    if task != "classify" and classes is None:
+        raise ValueError(f"classes are needed for a {task!r} dataset read from a folder")
     files = list_images(folder)
     if not files:
         raise FormatError(f"image folder {folder} holds no image files")
     labels: dict[int, tuple[ann.Annotation, str]] = {}
     if task != "classify":
-        if classes is None:
-            raise ValueError(f"classes are needed for a {task!r} dataset read from a folder")
+        assert classes is not None
         return build(files, classes, task, labels)
-    top = [
-        f.relative_to(folder).parts[0] if len(f.relative_to(folder).parts) > 1 else None
-        for f in files
-    ]
+    start = len(os.path.join(folder, ""))
+    top = [_top_folder(f[start:]) for f in files]
     found = sorted({t for t in top if t is not None and t != unlabeled})
     if classes is None:
         if not found:
@@ -73,3 +72,9 @@ def read_folder(
         if name is not None and name != unlabeled:
             labels[i] = (ann.Label(name), f"image folder {folder}, file {file}")
     return build(files, classes, task, labels)
+
+
+def _top_folder(relative: str) -> str | None:
+    """The first folder of a path below the image folder (None for a file directly in it)."""
+    head, sep, _ = relative.partition(os.sep)
+    return head if sep else None

@@ -113,7 +113,7 @@ def read_voc(folder: PathLike, *, classes: Sequence[str] | None = None) -> Datas
     """
     root = check_folder(folder, "Pascal VOC folder")
     image_folder = check_folder(root / IMAGES, "Pascal VOC images folder")
-    files = list_images(image_folder)
+    files = [Path(f) for f in list_images(image_folder)]
     by_name = {file.relative_to(image_folder).as_posix(): k for k, file in enumerate(files)}
     parsed = []
     for xml in sorted((root / ANNOTATIONS).rglob("*.xml")):

@@ -101,7 +101,7 @@ def read_yolo(folder: PathLike, *, classes: Sequence[str] | None = None) -> Data
     names = _read_classes(root / CLASSES_FILE)
     names = check_classes(names, classes, f"YOLO classes file {root / CLASSES_FILE}")
     image_folder = check_folder(root / "images", "YOLO images folder")
-    files = list_images(image_folder)
+    files = [Path(f) for f in list_images(image_folder)]
     expected: dict[Path, int] = {}
     for k, file in enumerate(files):
         label = root / "labels" / file.relative_to(image_folder).with_suffix(".txt")
