@@ -56,6 +56,14 @@ def ranked_after_labels(paths, labels, **kwargs) -> alw.ranking.Ranking:
         loop.close()
 
 
+def assert_same_ranking(ranked, expected, rtol):
+    """The same images with the same scores and predictions (near-equal scores may swap places)."""
+    mine, theirs = np.argsort(ranked.indices), np.argsort(expected.indices)
+    np.testing.assert_array_equal(ranked.indices[mine], expected.indices[theirs])
+    np.testing.assert_allclose(ranked.scores[mine], expected.scores[theirs], rtol=rtol, atol=rtol)
+    np.testing.assert_array_equal(ranked.predicted[mine], expected.predicted[theirs])
+
+
 @pytest.mark.slow
 def test_a_dask_cluster_ranks_a_file_pool_as_the_loop_does_locally(digit_files, client):
     paths, labels = digit_files
@@ -67,9 +75,7 @@ def test_a_dask_cluster_ranks_a_file_pool_as_the_loop_does_locally(digit_files, 
     assert len(ran) == -(-(N_IMAGES - N_LABELS) // 64)
     assert on_cluster.model_version == local.model_version == 1
     assert len(on_cluster) == N_IMAGES - N_LABELS
-    np.testing.assert_allclose(on_cluster.scores, local.scores, rtol=1e-5, atol=1e-6)
-    np.testing.assert_array_equal(on_cluster.indices[:50], local.indices[:50])
-    np.testing.assert_array_equal(on_cluster.predicted, local.predicted)
+    assert_same_ranking(on_cluster, local, rtol=1e-5)
 
 
 @pytest.mark.slow
@@ -96,3 +102,31 @@ def test_a_dask_cluster_leaves_unreadable_files_out_with_their_reason(
         assert len(loop.ranking) == 80
     finally:
         loop.close()
+
+
+@pytest.mark.slow
+def test_a_dask_cluster_embeds_and_ranks_a_file_pool_as_the_loop_does_locally(
+    digit_files, client, tmp_path
+):
+    paths, labels = digit_files
+
+    def embedded_and_ranked(cache_dir, **kwargs):
+        learner = alw.learners.EmbeddingClassifier(
+            10, backbone="resnet18", weights=None, input_size=(32, 32), seed=0
+        )
+        ranked = ranked_after_labels(paths, labels, learner=learner, cache_dir=cache_dir, **kwargs)
+        (folder,) = [p for p in cache_dir.iterdir() if p.is_dir()]
+        return np.load(folder / "embeddings.npy"), ranked
+
+    local_rows, local = embedded_and_ranked(tmp_path / "local")
+    with distributed.get_task_stream(client) as stream:
+        cluster_rows, on_cluster = embedded_and_ranked(
+            tmp_path / "cluster", executor=client.get_executor()
+        )
+    assert {t["key"].split("-")[0] for t in stream.data} >= {"run_chunk"}
+    assert cluster_rows.shape == local_rows.shape == (N_IMAGES, 512)
+    np.testing.assert_allclose(
+        cluster_rows.astype(np.float32), local_rows.astype(np.float32), rtol=1e-2, atol=1e-3
+    )
+    assert on_cluster.model_version == local.model_version == 1
+    assert_same_ranking(on_cluster, local, rtol=1e-3)
