@@ -28,7 +28,7 @@ _MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)  # ImageNet statist
 _STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
 _HEAD_ATTRIBUTES = ("fc", "classifier", "heads", "head")  # torchvision's last layers
 _BUILDING = threading.Lock()  # one backbone build at a time (executor threads may all call embed)
-_PREDICT_ROWS = 65536
+_PREDICT_ROWS = 4096  # rows per head pass: temporaries stay in the CPU cache
 
 
 @runtime_checkable
@@ -62,17 +62,37 @@ class EmbeddingLearner(Protocol):
         ...
 
 
+class _Dropout(nn.Module):
+    """Dropout drawing its mask from uint8 random numbers, p rounded to a multiple of 1/256.
+
+    torch's own dropout draws float Bernoulli samples, which made it three quarters of a head
+    training step on embeddings here (2.2 of 3.1 ms for 256 x 512 on one CPU thread); bytes are
+    about three times cheaper to draw.
+    """
+
+    def __init__(self, p: float) -> None:
+        super().__init__()
+        self.threshold = min(255, round(p * 256))
+        self.scale = 256 / (256 - self.threshold)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.threshold == 0:
+            return x
+        draws = torch.randint(0, 256, x.shape, dtype=torch.uint8, device=x.device)
+        return x * (draws >= self.threshold) * self.scale
+
+
 class _Head(nn.Module):
     def __init__(self, dim: int, n_classes: int, kind: str, hidden: int, dropout: float) -> None:
         super().__init__()
         if kind == "linear":
-            self.layers = nn.Sequential(nn.Dropout(dropout), nn.Linear(dim, n_classes))
+            self.layers = nn.Sequential(_Dropout(dropout), nn.Linear(dim, n_classes))
         else:
             self.layers = nn.Sequential(
-                nn.Dropout(dropout / 2),
+                _Dropout(dropout / 2),
                 nn.Linear(dim, hidden),
                 nn.ReLU(),
-                nn.Dropout(dropout),
+                _Dropout(dropout),
                 nn.Linear(hidden, n_classes),
             )
 
@@ -110,9 +130,9 @@ class EmbeddingClassifier(ParamsMixin):
     dropout : float, default 0.3
         Dropout before the head's last layer (half as much on the embeddings for "mlp"); in
         [0, 1). What `predict_proba` samples when ``mc_samples > 1``.
-    epochs : int, default 60
+    epochs : int, default 30
         Passes over the labeled embeddings per fit, before `min_steps` and `max_steps` apply.
-    min_steps, max_steps : int, default 100 and 400
+    min_steps, max_steps : int, default 50 and 400
         Bounds on the head's optimizer steps per fit.
     batch_size : int, default 256
         Embeddings per head step; images per backbone pass in `embed`.
@@ -174,8 +194,8 @@ class EmbeddingClassifier(ParamsMixin):
         head: str = "linear",
         hidden: int = 256,
         dropout: float = 0.3,
-        epochs: int = 60,
-        min_steps: int = 100,
+        epochs: int = 30,
+        min_steps: int = 50,
         max_steps: int = 400,
         batch_size: int = 256,
         lr: float = 1e-2,
@@ -472,8 +492,10 @@ class EmbeddingClassifier(ParamsMixin):
             raise ValueError(f"mc_samples must be >= 1, got {mc_samples}")
         out = np.empty((len(embeddings), self.n_classes, mc_samples), dtype=np.float32)
         for start in range(0, len(embeddings), _PREDICT_ROWS):
-            block = np.asarray(embeddings[start : start + _PREDICT_ROWS], dtype=np.float32)
-            x = (torch.from_numpy(block).to(self.device_) - self.mean_) / self.scale_
+            block = np.ascontiguousarray(embeddings[start : start + _PREDICT_ROWS])
+            # torch converts the cache's float16 several times faster than numpy does
+            x = torch.from_numpy(block).to(self.device_, torch.float32)
+            x = (x - self.mean_).div_(self.scale_)
             if mc_samples == 1:
                 head.eval()
                 out[start : start + len(x), :, 0] = F.softmax(head(x), 1).cpu().numpy()
