@@ -1,0 +1,179 @@
+"""Embedding classifier figures: a round on a cached 100k pool beside the CNN's round, and embedding speed.
+
+(a) train + re-rank round (pool_sample=None, 500 labels) on a 100k pool (the MNIST test set tiled
+    10 times), the default CNN `Classifier` and an `EmbeddingClassifier` whose embedding cache is
+    full, one after the other in this process; round seconds from the loops' histories;
+(b) embedding throughput (images/s through `embed_chunk`) of torchvision backbones at 224 px (the
+    photos' default input size) and at 32 px, with the worker's torch threads and with all cores;
+(c) the first fill of the cache in (a): seconds and images/s, as a loop computes it.
+
+Backbones run with random weights (the machine may be offline); their speed does not depend on
+the weights.
+
+    python benchmarks/embeddings.py [--quick] [--pool 100000] [--labels 500] [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import numpy as np
+import torch
+from _common import MNIST, Figure, print_table, stats, write_json
+
+from al_widget import ActiveLoop, Dataset, Label
+from al_widget.datasets import DIGIT_CLASSES, mnist
+from al_widget.embedding_cache import embed_chunk
+from al_widget.learners import Classifier, EmbeddingClassifier
+
+WORKER_THREADS = max(1, (os.cpu_count() or 2) - 1)
+CACHED_BACKBONE = "resnet18"
+CACHED_SIZE = (32, 32)
+
+
+def tiled_mnist(n_pool: int) -> tuple[np.ndarray, np.ndarray]:
+    """`n_pool` MNIST test images (the 10k set repeated) and their labels."""
+    images, labels = mnist(MNIST)
+    take = np.arange(n_pool) % len(images)
+    return images[take], labels[take]
+
+
+def round_times(learner: object, n_pool: int, n_labels: int, rounds: int) -> dict[str, object]:
+    """Seconds of the loop's train + score rounds with `learner`, the first round apart."""
+    images, labels = tiled_mnist(n_pool)
+    loop = ActiveLoop(Dataset(images, DIGIT_CLASSES), learner, pool_sample=None, start=False)
+    for i in np.random.default_rng(0).permutation(n_pool)[:n_labels]:
+        loop.commit(int(i), Label(int(labels[i])))
+    started = time.perf_counter()
+    loop.start()
+    try:
+        loop.wait()
+        first_wall = time.perf_counter() - started
+        for _ in range(rounds):
+            loop.retrain()
+            loop.wait()
+        done = [r for r in loop.history if r.ok and r.retrained]
+    finally:
+        loop.close()
+    first, later = done[0], done[1:]
+    total = [r.train_seconds + r.score_seconds for r in later]
+    return {
+        "round_s": stats(total),
+        "train_s": stats([r.train_seconds for r in later]),
+        "score_s": stats([r.score_seconds for r in later]),
+        "first_round_s": first.train_seconds + first.score_seconds,
+        "first_round_wall_s": first_wall,
+        "n_scored": later[0].n_scored,
+        "rounds": len(later),
+    }
+
+
+def throughput(backbone: str, size: int, n_images: int, repeats: int) -> dict[str, float]:
+    """Images/s of `embed_chunk` for `backbone` at `size` px, per torch thread count."""
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (n_images, size, size, 3), dtype=np.uint8)
+    learner = EmbeddingClassifier(10, backbone=backbone, weights=None, input_size=(size, size))
+    learner.embed(images[:2])  # builds the backbone
+    out = {}
+    for threads in sorted({WORKER_THREADS, os.cpu_count() or 1}):
+        torch.set_num_threads(threads)
+        embed_chunk(learner, images[: min(16, n_images)])  # warm-up
+        seconds = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            embed_chunk(learner, images)
+            seconds.append(time.perf_counter() - start)
+        out[f"threads={threads}"] = n_images / float(np.median(seconds))
+    torch.set_num_threads(os.cpu_count() or 1)
+    return out
+
+
+def main() -> None:
+    """Run (a), (b) and (c), print the table, write JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small pool and few images")
+    parser.add_argument("--pool", type=int, default=100_000)
+    parser.add_argument("--labels", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=5, help="rounds measured after the first")
+    parser.add_argument("--throughput-images", type=int, default=128)
+    args = parser.parse_args()
+    if args.quick:
+        args.pool, args.labels, args.rounds, args.throughput_images = 5_000, 200, 2, 16
+    print(f"pool {args.pool:,}, {args.labels} labels, {args.rounds} rounds measured", flush=True)
+
+    cached = round_times(
+        EmbeddingClassifier(
+            10, backbone=CACHED_BACKBONE, weights=None, input_size=CACHED_SIZE, seed=0
+        ),
+        args.pool,
+        args.labels,
+        args.rounds,
+    )
+    print("embedding classifier, cache full:", cached, flush=True)
+    cnn = round_times(Classifier(10), args.pool, args.labels, args.rounds)
+    print("CNN:", cnn, flush=True)
+    speeds = {
+        f"{name} {size}px": throughput(name, size, args.throughput_images, 3)
+        for name in ("resnet18", "mobilenet_v3_small", "efficientnet_b0")
+        for size in (224, 32)
+    }
+    print(speeds, flush=True)
+
+    emb_round, cnn_round = cached["round_s"]["p50"], cnn["round_s"]["p50"]
+    ratio = cnn_round / emb_round
+    figures = [
+        Figure(
+            f"(a) round, {args.pool // 1000}k pool, cache full (head + re-rank), median",
+            emb_round,
+            "s",
+            "< 0.5 s",
+            emb_round < 0.5,
+            f"train {cached['train_s']['p50']:.3f} s + score {cached['score_s']['p50']:.3f} s, "
+            f"{cached['n_scored']:,} scored, {cached['rounds']} rounds; {CACHED_BACKBONE} "
+            f"{CACHED_SIZE[0]} px embeddings",
+        ),
+        Figure(
+            f"(a) round, {args.pool // 1000}k pool, default CNN, median",
+            cnn_round,
+            "s",
+            "",
+            None,
+            f"train {cnn['train_s']['p50']:.2f} s + score {cnn['score_s']['p50']:.2f} s",
+        ),
+        Figure("(a) CNN round / cached round", ratio, "x", ">= 10x", ratio >= 10, "same run"),
+        Figure(
+            "(c) first round with the cache empty (embeds the whole pool)",
+            cached["first_round_s"],
+            "s",
+            "",
+            None,
+            f"{args.pool / cached['first_round_s']:,.0f} img/s in the loop, "
+            f"{WORKER_THREADS} torch thread",
+        ),
+    ]
+    for name, found in speeds.items():
+        figures.append(
+            Figure(
+                f"(b) embedding throughput {name}",
+                found[f"threads={WORKER_THREADS}"],
+                "img/s",
+                "",
+                None,
+                ", ".join(f"{k}: {v:,.0f}" for k, v in found.items()),
+            )
+        )
+    print_table("embedding classifier (benchmarks/embeddings.py)", figures)
+    write_json(
+        "embeddings_quick" if args.quick else "embeddings",
+        figures,
+        args=vars(args),
+        cached=cached,
+        cnn=cnn,
+        throughput=speeds,
+    )
+
+
+if __name__ == "__main__":
+    main()
