@@ -202,7 +202,7 @@ def read_coco(
                 f"(ids {sorted(category_ids)})"
             )
         found[ids[record["image_id"]]].append((number, record))
-    root = Path(images_root)
+    root = os.fspath(images_root)
     labels: dict[int, tuple[ann.Annotation, str]] = {}
     for k, entry in enumerate(images):
         records = found[k]
@@ -213,7 +213,7 @@ def read_coco(
             labels[k] = (_boxes(source, entry, records, category_ids, names), image)
         else:
             labels[k] = (_mask(source, entry, records, category_ids), image)
-    return build([root / entry["file_name"] for entry in images], names, task, labels)
+    return build([os.path.join(root, entry["file_name"]) for entry in images], names, task, labels)
 
 
 def _where(source: str, number: int, record: Any) -> str:
