@@ -9,6 +9,10 @@ Every heuristic trains the same Classifier with `--max-steps` (default 2000, abo
 an undertrained model at larger label counts: the comparison is of the heuristics, not of the cap.
 
     python benchmarks/label_efficiency.py [--quick] [--budget 500] [--repeats 3] [--pool-sample 2000]
+
+`--selectors coreset,cluster_margin,badge` adds diversity-aware batch selectors (al_widget.selectors,
+each on margin) to the heuristics, in the same setup; results then go to `label_efficiency_selectors.*`
+so that the heuristics-only results stay as they were.
 """
 
 from __future__ import annotations
@@ -83,6 +87,9 @@ def main() -> None:
         "--pool-sample", type=int, default=2000, help="pool images scored per round (0: all)"
     )
     parser.add_argument("--heuristics", default="random,margin,entropy,bald")
+    parser.add_argument(
+        "--selectors", default="", help="batch selectors to add, e.g. coreset,cluster_margin,badge"
+    )
     parser.add_argument("--random-extend", type=int, default=1500, help="0 to skip")
     parser.add_argument("--max-steps", type=int, default=2000, help="training steps cap per round")
     args = parser.parse_args()
@@ -99,7 +106,12 @@ def main() -> None:
         images, labels = mnist(MNIST)
         data = "MNIST t10k (8,000 pool / 2,000 test)"
     args.pool_sample = args.pool_sample or None
-    names = args.heuristics.split(",")
+    names = args.heuristics.split(",") + [n for n in args.selectors.split(",") if n]
+    stem = (
+        "label_efficiency"
+        + ("_selectors" if args.selectors else "")
+        + ("_quick" if args.quick else "")
+    )
     print(
         f"label efficiency on {data}: {names}, budget {args.budget}, {args.repeats} seeds, "
         f"pool_sample={args.pool_sample}, max_steps={args.max_steps}; {machine()['note']}",
@@ -185,7 +197,7 @@ def main() -> None:
     print_table(f"label efficiency, {data}", figures)
 
     RESULTS.mkdir(exist_ok=True)
-    svg = Path(RESULTS / ("label_efficiency_quick.svg" if args.quick else "label_efficiency.svg"))
+    svg = Path(RESULTS / f"{stem}.svg")
     svg.write_text(result._repr_svg_())
     print(f"wrote {svg}")
     curves = {
@@ -197,7 +209,7 @@ def main() -> None:
         for name in names
     }
     write_json(
-        "label_efficiency_quick" if args.quick else "label_efficiency",
+        stem,
         figures,
         args=vars(args),
         data=data,
