@@ -154,7 +154,12 @@ class Dataset:
 
     def is_labeled(self, indices: Any) -> np.ndarray:
         """Whether each of `indices` has an annotation."""
-        return self._labeled_at[self.check_indices(indices)] >= 0
+        indices = self.check_indices(indices)
+        if len(indices) > len(self) // 16:
+            # Many indices (a million-image queue): gathering from a 1-byte-per-image mask that
+            # stays in cache is ~5x faster than gathering int64 versions at random.
+            return (self._labeled_at >= 0)[indices]
+        return self._labeled_at[indices] >= 0
 
     def labeled_at(self, i: int) -> int:
         """The dataset version at which image `i` got its annotation (-1 when unlabeled)."""

@@ -14,6 +14,7 @@ from .ranking import Ranking
 
 _AGREEMENT_WINDOW = 50  # recent labels the agreement metric looks at
 _AGREEMENT_MIN = 5  # labels before agreement means anything
+_FIRST_WINDOW = 64  # ranked indices `next` looks at first
 
 
 @dataclass(frozen=True)
@@ -103,10 +104,14 @@ class Session:
             if front:
                 return front[0]
             hidden = self._hidden()
-            labeled_at = self.dataset.is_labeled(ranking.indices)
-            for i, done in zip(ranking.indices, labeled_at, strict=True):
-                if not done and int(i) not in hidden:
-                    return int(i)
+            # The head is almost always free: look at a growing window, not a million indices.
+            start, width = 0, _FIRST_WINDOW
+            while start < len(ranking.indices):
+                head = ranking.indices[start : start + width]
+                for i, done in zip(head, self.dataset.is_labeled(head), strict=True):
+                    if not done and int(i) not in hidden:
+                        return int(i)
+                start, width = start + width, width * 16
             pool = self.candidates()
             return int(self._rng.choice(pool)) if len(pool) else None
 
