@@ -44,8 +44,12 @@ def label_by_key(panel, labels):
     )
 
 
-def test_no_widget_is_created_or_closed_per_label_over_100_submits(two_class, panel, monkeypatch):
-    images, labels = two_class
+def test_no_widget_is_created_or_closed_per_label_over_1000_submits(loop_factory, monkeypatch):
+    rng = np.random.default_rng(0)
+    labels = np.arange(1001) % 2
+    images = (labels[:, None, None] * 150 + rng.integers(0, 100, (1001, 4, 4))).astype(np.uint8)
+    loop = loop_factory(alw.Dataset(images, CLASSES), CentroidLearner(2), query_size=10**6)
+    panel = alw.Panel(loop)
     label_by_key(panel, labels)
     opened, closed = [], []
     monkeypatch.setattr(widgets.Widget, "open", lambda self: opened.append(self))
@@ -54,13 +58,22 @@ def test_no_widget_is_created_or_closed_per_label_over_100_submits(two_class, pa
         widgets.Widget, "close", lambda self: (closed.append(self), original_close(self))
     )
     live = set(widget_module._instances)
-    for _ in range(min(100, len(images) - 1)):
-        if panel.current is None:
-            break
+    for _ in range(1000):
         label_by_key(panel, labels)
-        panel.undo()
-        panel.redo()  # undo and redo too: no widget per action either
+    assert len(panel.dataset.labeled) == 1001
     assert (opened, closed) == ([], [])
+    assert set(widget_module._instances) == live
+    monkeypatch.undo()
+    panel.close()
+
+
+def test_undo_and_redo_create_and_close_no_widget(two_class, panel):
+    _, labels = two_class
+    label_by_key(panel, labels)
+    live = set(widget_module._instances)
+    for _ in range(20):
+        panel.undo()
+        panel.redo()
     assert set(widget_module._instances) == live
 
 

@@ -221,3 +221,21 @@ def test_a_double_click_on_submit_stores_one_label_and_leaves_the_next_image_alo
     assert len(state["labels"]) == len(shown["labels"]) + 1
     assert state["labels"][str(shown["current"])] == "3"
     assert str(state["current"]) not in state["labels"]
+
+
+def test_labeling_leaves_no_closed_widget_for_the_page_to_talk_to(
+    page: Any, lab: harness.LabServer
+) -> None:
+    panel = PanelDriver(page, "fast")
+    panel.ready()
+    messages: list[str] = []
+    page.on("console", lambda message: messages.append(message.text))
+    logged = lab.log.read_text(errors="replace").count("No such comm")
+    start = len(panel.info()["labels"])
+    for key in "12345678901234567890":
+        page.keyboard.press(key)
+        page.wait_for_timeout(120)
+    panel.wait(lambda s: len(s["labels"]) >= start + 20)
+    time.sleep(1.0)  # late messages to a closed comm would land by now
+    assert lab.log.read_text(errors="replace").count("No such comm") == logged
+    assert not [m for m in messages if "No such comm" in m or "not found" in m.lower()]
