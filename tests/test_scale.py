@@ -204,3 +204,16 @@ def test_a_dask_executor_gets_the_learner_once_per_round_however_many_parts(
         assert len(loop.history) == 1
         assert loop.history[0].n_scored == 396
         assert scattered == [(loop.learner, True)]
+
+
+def test_next_looks_past_a_long_labeled_and_skipped_head(big_two_class, loop_factory):
+    images, _ = big_two_class
+    loop = loop_factory(alw.Dataset(images, CLASSES), pool_sample=None, query_size=1_000)
+    ranked = loop.ranking.indices
+    for i in ranked[:70]:
+        loop.commit(int(i), alw.Label("dark"))
+    for i in ranked[70:100]:
+        loop.skip(int(i))
+    assert loop.ranking.indices is ranked  # no round ran
+    assert loop.next() == ranked[100]
+    assert loop.queue[0] == ranked[100]
