@@ -22,6 +22,7 @@ from ..ranking import Ranking
 from ..records import RoundRecord
 from . import keys
 from .canvas import Canvas
+from .export import ExportControl
 from .info import Info
 from .thumbnails import Entry, QueueStrip
 from .unsaved import Work, from_annotation
@@ -233,12 +234,14 @@ class Panel(widgets.VBox):
         queue = widgets.Accordion([self.queue_strip], titles=("next in the queue",))
         queue.selected_index = 0
         help_box = widgets.Accordion([help_line], titles=("keys",))
-        for part in (queue, help_box):
+        self.export = ExportControl(self.dataset)
+        export_box = widgets.Accordion([self.export], titles=("export the labels",))
+        for part in (queue, help_box, export_box):
             part.add_class("alw-fold")
         main = widgets.HBox([left, right], layout=widgets.Layout(flex_flow="row wrap"))
         main.add_class("alw-main")
         self.colors_style = widgets.HTML(self._colors_css())
-        return [self.colors_style, main, queue, help_box]
+        return [self.colors_style, main, queue, help_box, export_box]
 
     def _colors_css(self) -> str:
         """The picker's buttons in their classes' drawing colours (the canvas's), active filled."""
@@ -541,9 +544,9 @@ class Panel(widgets.VBox):
             self.current = None
             reason = html.escape(self.loop.stop_reason or "no image left to show")
             self.header.value = (
-                f"<b>Nothing left to label</b> ({reason}). Next: add images, raise the budget "
-                "(<code>loop.budget = …</code>) or the target, or look at "
-                "<code>loop.history</code>; Z brings back the last image."
+                f"<b>Nothing left to label</b> ({reason}). Next: export the labels (below), "
+                "add images, raise the budget (<code>loop.budget = …</code>) or the target, or "
+                "look at <code>loop.history</code>; Z brings back the last image."
             )
             self.canvas.finished = "Nothing left to label"
             self._refresh_queue()
