@@ -332,7 +332,12 @@ def _workers(n_jobs: int, n_runs: int) -> int:
 _SHARED: dict[str, Any] = {}
 
 
-def _start_worker(images: Any, labels: Any, kwargs: dict[str, Any], registered: dict) -> None:
+def _start_worker(
+    images: Any, labels: Any, kwargs: dict[str, Any], registered: dict, threads: int
+) -> None:
+    import torch
+
+    torch.set_num_threads(threads)  # the workers share the CPUs instead of each taking all
     for name, fn in registered.items():
         heuristics.register(name, replace=True)(fn)
     _SHARED.update(images=images, labels=labels, kwargs=kwargs)
@@ -358,7 +363,7 @@ def _in_processes(
         for name, _ in runs
         if isinstance(name, str) and heuristics.name_of(name) not in heuristics._BUILTIN
     }
-    shared = (images, labels, kwargs, registered)
+    shared = (images, labels, kwargs, registered, worker_threads(workers))
     _check_spawnable(shared)
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
@@ -374,6 +379,11 @@ def _in_processes(
                 future.cancel()
             raise
     return [future.result() for future in futures]
+
+
+def worker_threads(workers: int) -> int:
+    """The torch threads each of `workers` processes gets: the CPUs shared out, at least one."""
+    return max(1, (os.cpu_count() or 1) // workers)
 
 
 class _MainFinder(pickle.Pickler):

@@ -1,3 +1,4 @@
+import os
 import sys
 import types
 
@@ -303,3 +304,23 @@ def test_compare_in_processes_refuses_a_heuristic_defined_in_a_notebook_cell(toy
 def test_compare_refuses_a_number_of_jobs_that_is_not_a_positive_int_or_minus_one(toy_pool, n_jobs):
     with pytest.raises(ValueError, match="n_jobs must be a positive int or -1"):
         alw.compare(*toy_pool, repeats=1, budget=8, seed_size=4, n_jobs=n_jobs, progress=False)
+
+
+def test_compare_workers_share_the_cpus_out_among_themselves(monkeypatch):
+    from al_widget.simulate import worker_threads
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert [worker_threads(n) for n in (1, 2, 3, 8, 16)] == [8, 4, 2, 1, 1]
+
+
+def test_a_compare_worker_runs_torch_on_its_share_of_the_cpus():
+    import torch
+
+    from al_widget.simulate import _start_worker
+
+    before = torch.get_num_threads()
+    try:
+        _start_worker(None, None, {}, {}, 1)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
