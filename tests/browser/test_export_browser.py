@@ -27,9 +27,10 @@ def open_export(page: Any) -> Any:
     """The export control inside the panel, its fold opened if it is closed."""
     control = page.locator(".alw-test-export.alw-panel .alw-export")
     control.wait_for(state="attached")
-    if not control.is_visible():
-        fold = page.locator(".alw-test-export .alw-fold").filter(has=control)
-        fold.get_by_text("export", exact=True).first.click()
+    if not control.is_visible():  # in a closed fold: click that fold's header
+        folds = page.locator(".alw-test-export .jupyter-widget-Collapse")
+        fold = folds.filter(has=page.locator(".alw-export")).last
+        fold.locator(":scope > .jupyter-widget-Collapse-header").click()
         control.wait_for(state="visible")
     control.scroll_into_view_if_needed()
     return control
