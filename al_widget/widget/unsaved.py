@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,8 @@ class Work:
         The boxes and the model's unaccepted boxes, as the canvas holds them
         (``{"xyxy": [...], "label": int}`` each).
     mask
-        The H*W uint8 class map as bytes; empty when nothing was painted or loaded.
+        The H*W uint8 class map as zlib-compressed bytes (a painted class map shrinks tens
+        of times, so a session can leave many masks unsubmitted); empty when there is none.
     class_id
         The class chosen in the picker (classification's label, or the class new boxes and
         strokes take), or None.
@@ -53,7 +55,8 @@ class Work:
             The picker's value.
         """
         painted = bool(mask) and bool(np.frombuffer(mask, np.uint8).any())
-        return cls(_freeze(boxes), _freeze(drafts), bytes(mask), class_id, painted)
+        packed = zlib.compress(mask, 1) if mask else b""
+        return cls(_freeze(boxes), _freeze(drafts), packed, class_id, painted)
 
     def box_dicts(self) -> list[dict[str, Any]]:
         """The boxes as ``Canvas.load`` takes them."""
@@ -65,9 +68,10 @@ class Work:
 
     def mask_array(self, height: int, width: int) -> np.ndarray | None:
         """The class map as an (H, W) array, or None when there is none of that size."""
-        if len(self.mask) != height * width:
+        mask = zlib.decompress(self.mask) if self.mask else b""
+        if len(mask) != height * width:
             return None
-        return np.frombuffer(self.mask, np.uint8).reshape(height, width)
+        return np.frombuffer(mask, np.uint8).reshape(height, width)
 
     def summary(self) -> str:
         """What the work holds, in words: ``"2 unsaved boxes"``, ``"an unsaved mask"``; or ""."""

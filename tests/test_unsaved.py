@@ -1,0 +1,41 @@
+"""Unsaved work kept per image: what it holds, in words, and what it costs to keep."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from al_widget.widget.unsaved import Work
+
+
+def painted(h: int = 427, w: int = 640) -> np.ndarray:
+    mask = np.zeros((h, w), np.uint8)
+    mask[100:250, 200:420] = 1
+    mask[300:400, 50:150] = 2
+    return mask
+
+
+def test_an_unsaved_mask_comes_back_pixel_for_pixel():
+    mask = painted()
+    work = Work.of([], [], mask.tobytes(), None)
+    np.testing.assert_array_equal(work.mask_array(427, 640), mask)
+
+
+def test_an_unsaved_mask_is_kept_in_a_small_fraction_of_its_pixels():
+    work = Work.of([], [], painted().tobytes(), None)
+    assert len(work.mask) < 427 * 640 / 50
+
+
+def test_a_mask_of_another_size_is_not_given_back():
+    work = Work.of([], [], painted().tobytes(), None)
+    assert work.mask_array(640, 427 + 1) is None
+
+
+def test_the_same_work_twice_compares_equal():
+    a = Work.of([{"xyxy": [1, 2, 3, 4], "label": 1}], [], painted().tobytes(), 1)
+    b = Work.of([{"xyxy": [1, 2, 3, 4], "label": 1}], [], painted().tobytes(), 1)
+    assert a == b
+
+
+def test_work_says_what_it_holds():
+    work = Work.of([{"xyxy": [1, 2, 3, 4], "label": 1}] * 2, [], painted().tobytes(), None)
+    assert work.summary() == "2 unsaved boxes and an unsaved mask"
