@@ -54,7 +54,7 @@ def test_notebook_runs_without_errors(path, tmp_path):
 
 
 def test_there_are_notebooks_to_run():
-    assert {p.name for p in NOTEBOOKS} >= {"quickstart.ipynb", *WORKSHOP}
+    assert {p.name for p in NOTEBOOKS} >= {"quickstart.ipynb", "photos.ipynb", *WORKSHOP}
     assert [p.name for p in (ROOT / "notebooks" / "workshop").glob("*.ipynb")] != []
     assert not (ROOT / "notebooks" / "workshop.ipynb").exists()
 
