@@ -229,3 +229,11 @@ def test_photos_get_the_embedding_classifier_by_default_and_small_images_the_cnn
     assert "photos (the first is 128x96 pixels)" in caplog.text
     digits = alw.Dataset(np.zeros((3, 64, 64), np.uint8), ["a", "b"])
     assert isinstance(alw.ActiveLoop(digits, start=False).learner, Classifier)
+
+
+def test_a_backbone_whose_embeddings_do_not_differ_is_reported(caplog):
+    learner = EmbeddingClassifier(2, backbone=tiny_backbone(), weights=None, **SMALL)
+    learner.embed(np.zeros((1, 8, 8, 3), np.uint8))
+    with caplog.at_level(logging.WARNING, logger="al_widget"):
+        learner.fit_embeddings(np.ones((4, 24)), np.array([0, 1, 0, 1]))
+    assert "the same embedding for every image" in caplog.text

@@ -121,8 +121,10 @@ class EmbeddingClassifier(ParamsMixin):
     weights : str, path or None, default "DEFAULT"
         "DEFAULT" (or another torchvision weights name such as "IMAGENET1K_V1"): the
         pretrained weights, downloaded once into torch's cache (``torch.hub.get_dir()``); None:
-        random weights (seeded; for tests and offline use); a path: a state dict to load, of
-        the whole torchvision model or of the backbone without its last layer.
+        random weights (seeded; for tests and offline use: resnet18's random features still
+        tell colours and textures apart, mobilenet's and efficientnet's all but vanish); a
+        path: a state dict to load, of the whole torchvision model or of the backbone without
+        its last layer.
     head : {"linear", "mlp"}, default "linear"
         Logistic regression on the embeddings, or a small MLP with `hidden` units.
     hidden : int, default 256
@@ -410,6 +412,14 @@ class EmbeddingClassifier(ParamsMixin):
         if not np.isfinite(z).all():
             bad = np.flatnonzero(~np.isfinite(z).all(1))
             raise ValueError(f"embeddings has NaN or infinite values in rows {bad[:10].tolist()}")
+        if len(z) > 1 and z.std(axis=0).max() < 1e-6 * max(1.0, float(np.abs(z).max())):
+            log.warning(
+                "al_widget: the %s backbone gives (nearly) the same embedding for every image "
+                "(weights: %s); the head cannot tell them apart. Random weights do this for "
+                "mobilenet and efficientnet: use pretrained weights, or backbone='resnet18'",
+                self.backbone if isinstance(self.backbone, str) else type(self.backbone).__name__,
+                self.weights_,
+            )
         n_fits = getattr(self, "n_fits_", 0)
         x = torch.from_numpy(z).to(self.device_)
         mean, scale = x.mean(0), x.std(0, unbiased=False).clamp_min(1e-3)
