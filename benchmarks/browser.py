@@ -220,6 +220,8 @@ def label_run(
     windows: list[tuple[float, float]] = []
     for _ in range(n):
         choice = choose(page) if choose else None
+        if choose:
+            time.sleep(0.2)  # the kernel is done with the oracle's request, as between labels
         before = page.evaluate("window.__painted.length")
         act(page, choice)
         t0 = last_event(page)
