@@ -60,7 +60,9 @@ class ActiveLoop:
         ``Detector`` or a small U-Net ``Segmenter``.
     heuristic : str or callable, default "margin"
         A registered heuristic name (``al_widget.heuristics.names()``) or a function from
-        probabilities (N, C, I) to scores (N,), higher = more uncertain.
+        probabilities (N, C, I) to scores (N,), higher = more uncertain. The names include the
+        batch selectors (``al_widget.selectors.names()``: "coreset", "cluster_margin",
+        "badge"), whose batch of ``query_size`` diverse images leads the queue.
     pool_sample : int or None, default 100
         How many unlabeled images each round scores, at random (explore); None scores the whole
         pool (exploit).

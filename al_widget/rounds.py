@@ -171,8 +171,8 @@ class RoundRunner:
 
         def grown() -> bool:
             if publish is not None and time.monotonic() - published[0] >= PUBLISH_EVERY:
-                missing = len(self.cache.missing(pool)) if self.cache else 0
-                publish(build(self._score_cached(pool, heuristic, mc, broken), missing))
+                scored = self._score_cached(pool, heuristic, mc, broken)
+                publish(build(scored, self._pending(pool, broken)))
                 published[0] = time.monotonic()
             return should_yield() if should_yield is not None else False
 
@@ -189,8 +189,13 @@ class RoundRunner:
             )
         )
         scored = self._score_cached(pool, heuristic, mc, broken)
-        pending = len(self.cache.missing(pool)) - len(broken)
-        return build(scored, max(0, pending)), scored
+        return build(scored, self._pending(pool, broken)), scored
+
+    def _pending(self, pool: np.ndarray, broken: dict[int, str]) -> int:
+        """How many readable images of `pool` are not embedded yet."""
+        assert self.cache is not None
+        missing = self.cache.missing(pool)
+        return int(len(missing) - np.isin(missing, list(broken)).sum()) if broken else len(missing)
 
     def _score_cached(
         self, pool: np.ndarray, heuristic: Any, mc_samples: int, broken: dict[int, str]

@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 from torch import nn
 
 import al_widget as alw
@@ -212,3 +213,23 @@ def test_a_new_key_starts_an_empty_cache_in_memory():
     assert cache.missing(np.array([1, 2])).tolist() == [1, 2]
     with pytest.raises(KeyError, match="not embedded yet"):
         cache.get(np.array([1]))
+
+
+def test_an_unreadable_file_is_left_out_with_its_reason_and_the_rest_embedded(
+    pool, loop_factory, tmp_path
+):
+    images, labels = pool
+    paths = []
+    for i, image in enumerate(images[:30]):
+        paths.append(tmp_path / f"{i:02d}.png")
+        Image.fromarray(image).save(paths[-1])
+    paths[12].write_bytes(b"not a png")
+    model = learner()
+    dataset = alw.Dataset([str(p) for p in paths], ["dark", "bright"])
+    loop = loop_factory(dataset, model, pool_sample=None, query_size=4)
+    _label(loop, labels, [0, 1, 2, 3])
+    assert "12.png" in loop.broken[12]
+    assert loop.history[-1].error is None
+    assert 12 not in loop.ranking.indices
+    assert sorted(model.seen_) == [i for i in range(30) if i != 12]
+    assert loop.ranking.pending == 0
