@@ -26,12 +26,12 @@ def to_paths(items: Iterable[Any]) -> list[str] | None:
 def _pack(paths: list[str]) -> tuple[bytes, np.ndarray]:
     """The blob of `paths`, each ended by a NUL byte, and the position of each end."""
     sep = _SEP.decode()
-    blob = (sep.join(paths) + sep).encode(_ENCODING, _ERRORS) if paths else b""
+    blob = sep.join([*paths, ""]).encode(_ENCODING, _ERRORS) if paths else b""
     ends = np.flatnonzero(np.frombuffer(blob, np.uint8) == 0)
     if len(ends) != len(paths):
         bad = next(i for i, p in enumerate(paths) if sep in p)
         raise ValueError(f"path {bad} ({paths[bad]!r}) contains a NUL character")
-    return blob, ends.astype(np.int64)
+    return blob, ends.astype(np.int64, copy=False)
 
 
 def path_table(items: Iterable[Any]) -> PathTable | None:
