@@ -215,6 +215,8 @@ def resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 def make_source(images: Any) -> ArraySource | SequenceSource:
     """The image source for an array or a sequence of images."""
+    if isinstance(images, np.ndarray) and images.dtype.kind in "US" and images.ndim == 1:
+        return SequenceSource(PathTable(images.tolist()))  # np.array(paths)
     if isinstance(images, np.ndarray) and images.dtype != object:
         return ArraySource(images)
     if isinstance(images, (str, os.PathLike)):

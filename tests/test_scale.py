@@ -217,3 +217,9 @@ def test_next_looks_past_a_long_labeled_and_skipped_head(big_two_class, loop_fac
     assert loop.ranking.indices is ranked  # no round ran
     assert loop.next() == ranked[100]
     assert loop.queue[0] == ranked[100]
+
+
+def test_a_numpy_array_of_paths_is_read_as_files(png_files):
+    dataset = alw.Dataset(np.array([str(p) for p in png_files]), CLASSES)
+    assert len(dataset) == 12
+    assert dataset.image(3)[0, 0, 0] == 60
