@@ -65,6 +65,8 @@ const HANDLE_PX = 5; // half-size of a resize handle
 const CLOSE_PX = 8; // a polygon click this near the first point closes it
 const DOUBLE_MS = 400;
 const MAX_HISTORY = 200;
+/** Undo steps keep at most this many bytes (a stroke over a 6000x8000 mask can hold 96 MB). */
+const MAX_HISTORY_BYTES = 256 * 2 ** 20;
 const HANDLES = ["nw", "n", "ne", "e", "se", "s", "sw", "w"];
 /** The longest side of the mask overlay; al_widget/widget/_encoding.py's DISPLAY_MAX_SIDE. */
 const OVERLAY_MAX_SIDE = 2048;
@@ -101,6 +103,13 @@ function boxesOf(value) {
 async function recoded(bytes, codec) {
   const stream = new Blob([/** @type {Uint8Array<ArrayBuffer>} */ (bytes)]).stream().pipeThrough(codec);
   return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/** @param {Uint8Array} a @param {Uint8Array} b */
+function sameBytes(a, b) {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** @param {number[]} a @param {number[]} b @returns {number[]} */
@@ -309,20 +318,26 @@ function createView(state, stage, canvas) {
 
 /**
  * The undo and redo stacks of one image's edits (box steps and mask steps alike); a new step
- * clears redo. Applying a step is the tools' job.
- * @param {number} max steps kept
+ * clears redo, and the oldest steps go past `max` steps or `maxBytes` of mask pixels (the
+ * newest step is always kept). Applying a step is the tools' job.
+ * @param {number} max steps kept @param {number} maxBytes mask bytes kept
  */
-function createHistory(max) {
+function createHistory(max, maxBytes) {
   /** @type {Step[]} */
   let undoStack = [];
   /** @type {Step[]} */
   let redoStack = [];
+  /** @param {Step} step */
+  const bytes = (step) => (step.kind === "mask" ? step.before.length + step.after.length : 0);
   return {
     /** @param {Step} step */
     record(step) {
       undoStack.push(step);
-      if (undoStack.length > max) undoStack.shift();
       redoStack = [];
+      let held = undoStack.reduce((sum, s) => sum + bytes(s), 0);
+      while (undoStack.length > 1 && (undoStack.length > max || held > maxBytes)) {
+        held -= bytes(/** @type {Step} */ (undoStack.shift()));
+      }
     },
     /** @returns {Step | null} the step to undo, now on the redo stack */
     undo() {
@@ -781,7 +796,7 @@ function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
     if (rect[2] <= rect[0] || rect[3] <= rect[1]) return;
     const old = cropMask(before, rect);
     const now = cropMask(state.mask, rect);
-    if (old.every((v, i) => v === now[i])) return;
+    if (sameBytes(old, now)) return;
     history.record({ kind: "mask", rect, before: old, after: now });
     sendPatch(rect, now);
     redraw();
@@ -1168,7 +1183,7 @@ function render({ model, el }) {
   const state = createState();
   const traits = readTraits(model);
   const view = createView(state, stage, canvas);
-  const history = createHistory(MAX_HISTORY);
+  const history = createHistory(MAX_HISTORY, MAX_HISTORY_BYTES);
   const keymap = createKeymap();
   /** @param {object} content @param {ArrayBufferView[]} [buffers] */
   const send = (content, buffers) => {
@@ -1210,7 +1225,8 @@ function render({ model, el }) {
     const type = content.format === "jpeg" ? "image/jpeg" : "image/png";
     const key = String(content.key);
     ahead.delete(key);
-    ahead.set(key, createImageBitmap(new Blob([buffer], { type })).catch(() => null));
+    const blob = new Blob([/** @type {DataView<ArrayBuffer>} */ (buffer)], { type });
+    ahead.set(key, createImageBitmap(blob).catch(() => null));
     for (const old of ahead.keys()) {
       if (ahead.size <= AHEAD_KEEP) break;
       if (old !== model.get("image_key")) ahead.delete(old);

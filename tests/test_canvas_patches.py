@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from al_widget.widget._encoding import DISPLAY_MAX_SIDE
+from al_widget.widget._encoding import DISPLAY_MAX_SIDE, encode_display
 from al_widget.widget.canvas import Canvas
 
 W, H = 40, 30
@@ -261,3 +261,12 @@ def test_a_patch_on_a_6000x8000_mask_lands_in_image_pixels() -> None:
     mask = c.mask_array()
     assert mask[5000:5100, 7000:7400].all()
     assert int(mask.sum()) == 400 * 100
+
+
+def test_the_display_copy_is_the_whole_image_box_filtered_without_seams() -> None:
+    rng = np.random.default_rng(1)
+    rgb = rng.integers(0, 256, (301, DISPLAY_MAX_SIDE * 2 + 5, 3), dtype=np.uint8)  # factor 3
+    data, fmt = encode_display(rgb, "mask")
+    buf = io.BytesIO()
+    Image.fromarray(rgb).reduce(3).save(buf, format="JPEG", quality=90)
+    assert (fmt, data) == ("jpeg", buf.getvalue())

@@ -21,6 +21,7 @@ DISPLAY_MAX_SIDE = 2048
 PNG_MAX_PIXELS = 256 * 256
 """Images up to this many pixels are sent as PNG (exact); larger ones as JPEG, except in mask mode."""
 _JPEG_QUALITY = 90
+_BAND_ROWS = 32  # rows of the display copy shrunk at a time
 
 
 def as_rgb(image: np.ndarray) -> np.ndarray:
@@ -72,9 +73,7 @@ def encode_display(rgb: np.ndarray, mode: str) -> tuple[bytes, str]:
     """
     h, w = rgb.shape[:2]
     factor = reduction(h, w)
-    picture = Image.fromarray(rgb)
-    if factor > 1:
-        picture = picture.reduce(factor)
+    picture = Image.fromarray(rgb) if factor == 1 else _shrunk(rgb, factor)
     fmt = "png" if factor == 1 and (mode == "mask" or h * w <= PNG_MAX_PIXELS) else "jpeg"
     buf = io.BytesIO()
     if fmt == "png":
@@ -82,6 +81,18 @@ def encode_display(rgb: np.ndarray, mode: str) -> tuple[bytes, str]:
     else:
         picture.save(buf, format="JPEG", quality=_JPEG_QUALITY)
     return buf.getvalue(), fmt
+
+
+def _shrunk(rgb: np.ndarray, factor: int) -> Image.Image:
+    """`rgb` shrunk `factor` times (box filter, partial blocks at the edges rounded up)."""
+    h, w = rgb.shape[:2]
+    out = Image.new("RGB", (-(-w // factor), -(-h // factor)))
+    # A band at a time: the whole of a 6000x8000 photo as one PIL image first is a 192 MB
+    # allocation, slower than the shrinking itself (~0.45 s against ~0.15 s in bands here).
+    step = _BAND_ROWS * factor
+    for y in range(0, h, step):
+        out.paste(Image.fromarray(rgb[y : y + step]).reduce(factor), (0, y // factor))
+    return out
 
 
 def compress_mask(mask: bytes) -> bytes:

@@ -23,7 +23,7 @@ BRUSH = 150  # image pixels: 10 screen pixels at the fitted scale
 
 # The time from sending `code` to the kernel until the canvas marks the image it loads drawn.
 TIME_OPEN = """async (code) => {
-    const stage = document.querySelector('.alw-stage');
+    const stage = window.jupyterapp.shell.currentWidget.node.querySelector('.alw-stage');
     const drawn = [];
     const watch = new MutationObserver(
         () => drawn.push([performance.now(), stage.dataset.imageLoaded]));
@@ -116,7 +116,7 @@ def big(lab: harness.LabServer, new_page: Any) -> BigImage:
             socket.on("framesent", lambda payload: frames.append(len(payload)))
 
     page.on("websocket", on_socket)
-    harness.open_notebook(page, lab, "big_image.ipynb")
+    harness.open_notebook_in_workspace(page, lab, "big_image.ipynb", "big-image")
     harness.run_cell(page, 0, timeout=120)
     harness.run_cell(page, 1)
     page.wait_for_selector(".alw-stage[data-image-loaded]:not([data-image-loaded=''])")
