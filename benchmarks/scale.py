@@ -229,6 +229,104 @@ def dask_scoring(paths: list[str], learner: Classifier, repeats: int) -> dict[st
     return out
 
 
+def million_figures(
+    folder: Path, args: argparse.Namespace, images: np.ndarray, labels: np.ndarray
+) -> tuple[list[Figure], dict[str, object]]:
+    """(a)-(c) on `args.files` files made under `folder` (removed afterwards)."""
+    figures, extra = [], {}
+    start = time.perf_counter()
+    paths = make_files(folder, args.files, images, DISTINCT)
+    extra["make_files_seconds"] = time.perf_counter() - start
+    print(f"made {len(paths):,} files in {extra['make_files_seconds']:.1f} s")
+    opened = open_million(paths, args.repeats)
+    extra["open"] = opened
+    figures.append(
+        Figure(
+            f"Dataset over {len(paths):,} paths: construction",
+            opened["seconds_median"],
+            "s",
+            "< 1 s",
+            opened["seconds_median"] < 1,
+            f"median of {args.repeats}",
+        )
+    )
+    figures.append(
+        Figure(
+            "memory per image beyond pixels (tracemalloc / RSS)",
+            opened["tracemalloc_bytes_per_image"],
+            "B",
+            "<= 1 KiB",
+            opened["tracemalloc_bytes_per_image"] <= 1024,
+            f"RSS delta {opened['rss_delta_bytes_per_image']:.1f} B, "
+            f"peak while building {opened['tracemalloc_peak_bytes_per_image']:.1f} B",
+        )
+    )
+    listed = listing(folder)
+    extra["listing"] = listed
+    figures.append(
+        Figure(
+            f"Dataset.from_folder over {len(paths):,} files",
+            listed["from_folder_seconds"],
+            "s",
+            "< 1 s",
+            listed["from_folder_seconds"] < 1,
+            f"os.walk + sort alone: {listed['os_walk_sorted_seconds']:.2f} s",
+        )
+    )
+    dataset = Dataset(paths, DIGIT_CLASSES)
+    for pool_sample in (100, None):
+        found = first_suggestion(dataset, pool_sample, args.repeats)
+        extra[f"first_suggestion_pool_sample_{pool_sample}"] = found
+        figures.append(
+            Figure(
+                f"ActiveLoop(...) to first suggestion, pool_sample={pool_sample}",
+                found["seconds_median"],
+                "s",
+                "< 1 s",
+                found["seconds_median"] < 1,
+                "next + describe + the image read; model version 0 (random)",
+            )
+        )
+    digit_of = labels[np.arange(len(paths)) % DISTINCT % len(labels)]
+    ranked = first_model_ranking(dataset, digit_of, args.labels)
+    extra["first_model_ranking"] = ranked
+    figures.append(
+        Figure(
+            f"{args.labels} labels: round start to first model-ranked ranking",
+            ranked["seconds_from_round_start"],
+            "s",
+            "ranked while scoring goes on",
+            ranked["pending_in_first"] > 0,
+            f"train {ranked['train_seconds'] or 0:.2f} s; ranked {ranked['ranked_in_first']:,}, "
+            f"{ranked['pending_in_first']:,} still to score",
+        )
+    )
+    shutil.rmtree(folder)
+    return figures, extra
+
+
+def dask_figures(
+    folder: Path, args: argparse.Namespace, images: np.ndarray, labels: np.ndarray
+) -> tuple[list[Figure], dict[str, object]]:
+    """(d) on `args.dask_pool` distinct files made under `folder`."""
+    paths = make_files(folder, args.dask_pool, images, args.dask_pool)
+    found = dask_scoring(paths, fitted_classifier(images, labels), args.repeats)
+    inline, one, two = (float(found[f"{k}_img_s"]) for k in ("inline", "dask1", "dask2"))  # type: ignore[arg-type]
+    figures = [
+        Figure("scoring inline, 1 thread", inline, "img/s"),
+        Figure("scoring Dask, 1 worker", one, "img/s"),
+        Figure(
+            "scoring Dask, 2 workers",
+            two,
+            "img/s",
+            "compare",
+            None,
+            f"{two / one:.2f}x 1 worker, {two / inline:.2f}x inline",
+        ),
+    ]
+    return figures, {"dask": found}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="20k files, a 4k Dask pool, 1 repeat")
@@ -239,109 +337,27 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="repeats of each timing")
     parser.add_argument("--labels", type=int, default=20, help="labels before the first model")
     parser.add_argument("--no-dask", action="store_true", help="skip (d)")
+    parser.add_argument("--dask-only", action="store_true", help="only (d)")
     args = parser.parse_args()
     if args.quick:
         args.files, args.dask_pool, args.repeats = 20_000, 4_000, 1
     images, labels = mnist(MNIST)
     load_before = os.getloadavg()
-    figures, extra = [], {}
+    figures: list[Figure] = []
+    extra: dict[str, object] = {}
     with tempfile.TemporaryDirectory(prefix="al_widget_scale_") as tmp:
-        folder = Path(tmp)
-        start = time.perf_counter()
-        paths = make_files(folder / "million", args.files, images, DISTINCT)
-        extra["make_files_seconds"] = time.perf_counter() - start
-        print(f"made {len(paths):,} files in {extra['make_files_seconds']:.1f} s")
-
-        opened = open_million(paths, args.repeats)
-        extra["open"] = opened
-        figures.append(
-            Figure(
-                f"Dataset over {len(paths):,} paths: construction",
-                opened["seconds_median"],
-                "s",
-                "< 1 s",
-                opened["seconds_median"] < 1,
-                f"median of {args.repeats}",
-            )
-        )
-        figures.append(
-            Figure(
-                "memory per image beyond pixels (tracemalloc / RSS)",
-                opened["tracemalloc_bytes_per_image"],
-                "B",
-                "<= 1 KiB",
-                opened["tracemalloc_bytes_per_image"] <= 1024,
-                f"RSS delta {opened['rss_delta_bytes_per_image']:.1f} B, "
-                f"peak while building {opened['tracemalloc_peak_bytes_per_image']:.1f} B",
-            )
-        )
-        listed = listing(folder / "million")
-        extra["listing"] = listed
-        figures.append(
-            Figure(
-                f"Dataset.from_folder over {len(paths):,} files",
-                listed["from_folder_seconds"],
-                "s",
-                "< 1 s",
-                listed["from_folder_seconds"] < 1,
-                f"os.walk + sort alone: {listed['os_walk_sorted_seconds']:.2f} s",
-            )
-        )
-        dataset = Dataset(paths, DIGIT_CLASSES)
-        for pool_sample in (100, None):
-            found = first_suggestion(dataset, pool_sample, args.repeats)
-            extra[f"first_suggestion_pool_sample_{pool_sample}"] = found
-            figures.append(
-                Figure(
-                    f"ActiveLoop(...) to first suggestion, pool_sample={pool_sample}",
-                    found["seconds_median"],
-                    "s",
-                    "< 1 s",
-                    found["seconds_median"] < 1,
-                    "next + describe + the image read; model version 0 (random)",
-                )
-            )
-        digit_of = labels[np.arange(len(paths)) % DISTINCT % len(labels)]
-        ranked = first_model_ranking(dataset, digit_of, args.labels)
-        extra["first_model_ranking"] = ranked
-        figures.append(
-            Figure(
-                f"{args.labels} labels: round start to first model-ranked ranking",
-                ranked["seconds_from_round_start"],
-                "s",
-                "ranked while scoring goes on",
-                ranked["pending_in_first"] > 0,
-                f"train {ranked['train_seconds'] or 0:.2f} s; ranked {ranked['ranked_in_first']:,}, "
-                f"{ranked['pending_in_first']:,} still to score",
-            )
-        )
-        del dataset
-        shutil.rmtree(folder / "million")
-
-        if not args.no_dask:
-            pool_paths = make_files(folder / "pool", args.dask_pool, images, args.dask_pool)
-            learner = fitted_classifier(images, labels)
-            found = dask_scoring(pool_paths, learner, args.repeats)
-            extra["dask"] = found
-            for key, name in (("inline", "inline, 1 thread"), ("dask1", "Dask, 1 worker")):
-                figures.append(Figure(f"scoring {name}", found[f"{key}_img_s"], "img/s"))  # type: ignore[arg-type]
-            two = found["dask2_img_s"]
-            figures.append(
-                Figure(
-                    "scoring Dask, 2 workers",
-                    two,  # type: ignore[arg-type]
-                    "img/s",
-                    "compare",
-                    None,
-                    f"{two / found['dask1_img_s']:.2f}x 1 worker, "  # type: ignore[operator]
-                    f"{two / found['inline_img_s']:.2f}x inline",  # type: ignore[operator]
-                )
-            )
+        parts = [] if args.dask_only else [(million_figures, "million")]
+        parts += [] if args.no_dask else [(dask_figures, "pool")]
+        for measure, name in parts:
+            found, more = measure(Path(tmp) / name, args, images, labels)
+            figures += found
+            extra.update(more)
     extra["load_average_before"] = load_before
     extra["load_average_after"] = os.getloadavg()
     print_table("scale: a million files, Dask", figures)
     print(f"load average before {load_before}, after {extra['load_average_after']}")
-    write_json("scale" + ("_quick" if args.quick else ""), figures, **extra)
+    suffix = "_quick" if args.quick else "_dask" if args.dask_only else ""
+    write_json("scale" + suffix, figures, **extra)
 
 
 if __name__ == "__main__":
