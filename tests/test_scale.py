@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import pickle
 import tracemalloc
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -223,3 +224,29 @@ def test_a_numpy_array_of_paths_is_read_as_files(png_files):
     dataset = alw.Dataset(np.array([str(p) for p in png_files]), CLASSES)
     assert len(dataset) == 12
     assert dataset.image(3)[0, 0, 0] == 60
+
+
+def test_a_process_pool_ranks_a_file_pool_as_the_loop_does_inline(tmp_path, centroid):
+    rng = np.random.default_rng(0)
+    labels = np.arange(80) % 2
+    paths = []
+    for i, label in enumerate(labels):
+        path = tmp_path / f"{i:02d}.png"
+        Image.fromarray((label * 150 + rng.integers(0, 100, (4, 4))).astype(np.uint8)).save(path)
+        paths.append(path)
+
+    def ranked(**kwargs):
+        with alw.ActiveLoop(
+            alw.Dataset(paths, CLASSES), centroid, pool_sample=None, query_size=4, **kwargs
+        ) as loop:
+            for i in range(4):
+                loop.commit(i, alw.Label(int(labels[i])))
+            assert loop.wait(60)
+            return loop.ranking
+
+    spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: nothing inherited
+    with ProcessPoolExecutor(1, mp_context=spawn) as pool:
+        far = ranked(executor=pool, chunk_size=16)
+    near = ranked()
+    np.testing.assert_array_equal(far.indices, near.indices)
+    np.testing.assert_allclose(far.scores, near.scores)
