@@ -25,7 +25,8 @@
  * finished edit goes to Python as one message ({kind: "boxes"}, or {kind: "mask_patch"} with the
  * class values of the rect a mask edit changed); edits are never written to the model's traits.
  * A view just displayed asks for the current boxes and mask ({kind: "fetch"}) and Python answers
- * ({kind: "state"}). Masks come from Python zlib-compressed (an empty one: all background).
+ * ({kind: "state"}). Masks come from Python packed (see unpack in createMaskTool; an empty one is
+ * all background).
  *
  * Very large images: width and height are the image's own size, and everything here (boxes,
  * mask, zoom, pan) is in its pixels; Python may send a smaller display copy of the pixels, drawn
@@ -712,26 +713,67 @@ function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
           if (v) shown[Math.floor(x / k) - ox0] = v;
         }
       }
-      for (let ox = ox0; ox < ox1; ox++) {
-        const v = shown[ox - ox0];
-        const o = (oy * ow + ox) * 4;
-        if (v) {
-          const c = rgb[v] || [128, 128, 128];
-          px[o] = c[0];
-          px[o + 1] = c[1];
-          px[o + 2] = c[2];
-          px[o + 3] = 255;
-        } else {
-          px[o + 3] = 0;
-        }
-      }
+      for (let ox = ox0; ox < ox1; ox++) setOverlayPixel(px, (oy * ow + ox) * 4, shown[ox - ox0]);
     }
     overlayCtx.putImageData(overlayImage, 0, 0, ox0, oy0, ox1 - ox0, oy1 - oy0);
   }
 
+  /** @param {Uint8ClampedArray} px @param {number} o the pixel's offset @param {number} v class */
+  function setOverlayPixel(px, o, v) {
+    if (v) {
+      const c = rgb[v] || [128, 128, 128];
+      px[o] = c[0];
+      px[o + 1] = c[1];
+      px[o + 2] = c[2];
+      px[o + 3] = 255;
+    } else {
+      px[o + 3] = 0;
+    }
+  }
+
   /**
-   * Start from this class map (a new image or Python's answer): zlib-compressed, or empty for
-   * all background. Inflating takes a while for a large map: mask edits wait (state.maskReady).
+   * Fill state.mask (all background before) and the overlay from Python's inflated payload
+   * (al_widget/widget/_encoding.py's compress_mask): the W*H map itself, or its runs in
+   * row-major order: n little-endian uint32 lengths, then their n class ids (5n bytes). A run
+   * is one fill, and paints the overlay pixels it touches as paintOverlay would.
+   * @param {Uint8Array} payload
+   */
+  function unpack(payload) {
+    const { W, H, mask } = state;
+    if (payload.length === W * H) {
+      mask.set(payload);
+      paintOverlay();
+      return;
+    }
+    const n = payload.length / 5;
+    if (!Number.isInteger(n)) throw new Error(`${payload.length} bytes: neither ${W}*${H} nor runs`);
+    const lengths = new DataView(payload.buffer, payload.byteOffset, 4 * n);
+    const px = /** @type {ImageData} */ (overlayImage).data;
+    const ow = /** @type {ImageData} */ (overlayImage).width;
+    let at = 0;
+    for (let i = 0; i < n; i++) {
+      const end = at + lengths.getUint32(4 * i, true);
+      const v = payload[4 * n + i];
+      if (end > W * H) throw new Error(`its runs pass the ${W}*${H} pixels`);
+      if (v) {
+        mask.fill(v, at, end);
+        for (let y = Math.floor(at / W); y * W < end; y++) {
+          const [x0, x1] = [Math.max(at - y * W, 0), Math.min(end - y * W, W)];
+          const row = Math.floor(y / k) * ow;
+          for (let ox = Math.floor(x0 / k); ox <= Math.floor((x1 - 1) / k); ox++) {
+            setOverlayPixel(px, (row + ox) * 4, v);
+          }
+        }
+      }
+      at = end;
+    }
+    if (at !== W * H) throw new Error(`its runs cover ${at} pixels, not ${W}*${H}`);
+    overlayCtx.putImageData(/** @type {ImageData} */ (overlayImage), 0, 0);
+  }
+
+  /**
+   * Start from this class map (a new image or Python's answer): zlib-compressed (see unpack),
+   * or empty for all background. Inflating takes a while: mask edits wait (state.maskReady).
    * @param {any} data
    */
   function load(data) {
@@ -751,9 +793,7 @@ function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
     recoded(packed, new DecompressionStream("deflate")).then(
       (map) => {
         if (mine !== loads) return;
-        if (map.length !== W * H) throw new Error(`${map.length} bytes, not ${W}*${H}`);
-        state.mask.set(map);
-        paintOverlay();
+        unpack(map);
         state.maskReady = true;
         redraw();
       },

@@ -11,7 +11,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from al_widget.widget._encoding import DISPLAY_MAX_SIDE, encode_display
+from al_widget.widget._encoding import (
+    DISPLAY_MAX_SIDE,
+    compress_mask,
+    encode_display,
+    expand_mask,
+)
 from al_widget.widget.canvas import Canvas
 
 W, H = 40, 30
@@ -188,8 +193,29 @@ def test_a_patch_outside_mask_mode_is_refused(canvas: Canvas) -> None:
     ]
 
 
+def test_a_mask_of_shapes_is_packed_as_its_runs() -> None:
+    mask = np.zeros((H, W), np.uint8)
+    mask[5:10, 20:30] = 2
+    packed = compress_mask(mask.tobytes())
+    runs = 1 + 2 * 5  # the background before, then per row the shape and the background after
+    assert len(zlib.decompress(packed)) == 5 * runs
+    assert expand_mask(packed, width=W, height=H) == mask.tobytes()
+
+
+def test_a_speckled_mask_is_packed_whole_not_as_runs() -> None:
+    mask = np.random.default_rng(0).integers(0, 3, (H, W), dtype=np.uint8)
+    packed = compress_mask(mask.tobytes())
+    assert len(zlib.decompress(packed)) == W * H
+    assert expand_mask(packed, width=W, height=H) == mask.tobytes()
+
+
+def test_a_mask_painted_everywhere_is_one_run() -> None:
+    packed = compress_mask(bytes([1]) * (W * H))
+    assert zlib.decompress(packed) == (W * H).to_bytes(4, "little") + b"\x01"
+
+
 def test_the_loaded_mask_goes_to_the_browser_compressed(canvas: Canvas, loaded: np.ndarray) -> None:
-    assert zlib.decompress(canvas.loaded_mask) == loaded.tobytes()
+    assert expand_mask(canvas.loaded_mask, width=W, height=H) == loaded.tobytes()
 
 
 def test_an_all_background_mask_is_sent_empty(canvas: Canvas) -> None:
@@ -207,7 +233,7 @@ def test_a_fetch_is_answered_with_the_patched_mask_compressed(
     assert content["kind"] == "state"
     expected = loaded.copy()
     expected[3:5, 2:6] = 2
-    assert zlib.decompress(mask) == expected.tobytes()
+    assert expand_mask(mask, width=W, height=H) == expected.tobytes()
 
 
 def test_a_small_image_is_sent_at_full_size(canvas: Canvas) -> None:
@@ -250,7 +276,7 @@ def test_a_6000x8000_photo_is_sent_under_1_mb_with_its_mask_compressed(
     assert len(c.image) < MB
     assert max(Image.open(io.BytesIO(c.image)).size) <= DISPLAY_MAX_SIDE
     assert len(c.loaded_mask) < MB
-    assert zlib.decompress(c.loaded_mask) == mask.tobytes()
+    assert expand_mask(c.loaded_mask, width=BIG_W, height=BIG_H) == mask.tobytes()
 
 
 def test_a_patch_on_a_6000x8000_mask_lands_in_image_pixels() -> None:
@@ -270,3 +296,21 @@ def test_the_display_copy_is_the_whole_image_box_filtered_without_seams() -> Non
     buf = io.BytesIO()
     Image.fromarray(rgb).reduce(3).save(buf, format="JPEG", quality=90)
     assert (fmt, data) == ("jpeg", buf.getvalue())
+
+
+@pytest.mark.parametrize(
+    ("value", "dtype", "reason"),
+    [
+        (3, np.uint8, "mask values must be < 3, got 3"),
+        (3, np.int64, "mask values must be < 3, got 3"),
+        (-1, np.int64, r"mask values must be class ids in \[0, 3\), got -1"),
+        (257, np.int64, r"class ids in \[0, 3\), got 257"),  # not wrapped to class 1
+    ],
+)
+def test_load_refuses_a_mask_value_that_names_no_class(
+    canvas: Canvas, value: int, dtype: Any, reason: str
+) -> None:
+    mask = np.zeros((H, W), dtype=dtype)
+    mask[2, 3] = value
+    with pytest.raises(ValueError, match=reason):
+        canvas.load(np.zeros((H, W, 3), np.uint8), mask=mask)

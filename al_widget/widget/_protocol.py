@@ -8,8 +8,8 @@ class values inside the rect (x1 and y1 excluded, row by row) after a stroke, fi
 ``"encoding"`` is ``"raw"`` ((x1-x0)*(y1-y0) bytes, the default) or ``"zlib"`` (those bytes
 compressed, for a large rect).
 ``{"kind": "fetch"}``: a view just displayed asks for the current state; Python answers with
-``{"kind": "state", "image_id", "boxes", "drafts"}`` and the mask, zlib-compressed (empty when
-all background), as one buffer.
+``{"kind": "state", "image_id", "boxes", "drafts"}`` and the mask, packed by
+``_encoding.compress_mask`` (empty when all background), as one buffer.
 
 An edit must match the canvas's mode (boxes in ``"box"`` mode, a mask in ``"mask"`` mode), and an
 image holds at most `MAX_BOXES` boxes and drafts together.

@@ -79,7 +79,7 @@ class Canvas(anywidget.AnyWidget):
 
     An image with a side over ``_encoding.DISPLAY_MAX_SIDE`` pixels is sent as a smaller copy,
     which the browser stretches over the full size: ``width``, ``height``, boxes and masks stay
-    in the image's own pixels. Masks go to the browser zlib-compressed.
+    in the image's own pixels. Masks go to the browser packed (``_encoding.compress_mask``).
 
     In mask mode class 0 is the background: what is left unpainted, and what the eraser paints.
     It is never the class the brush paints: ``active_class`` 0 becomes 1 there (when there is a
@@ -121,7 +121,7 @@ class Canvas(anywidget.AnyWidget):
     loaded_boxes = t.List(t.Dict(), read_only=True).tag(sync=True)
     loaded_drafts = t.List(t.Dict(), read_only=True).tag(sync=True)
     loaded_mask = t.Bytes(b"", read_only=True).tag(sync=True, from_json=_bytes_from_json)
-    """The loaded class map, zlib-compressed; empty when it is all background (or none)."""
+    """The loaded class map, packed by ``_encoding.compress_mask``; empty if all background."""
     boxes = t.List(t.Dict(), read_only=True)
     """The boxes after the latest accepted edit (or as loaded)."""
     drafts = t.List(t.Dict(), read_only=True)
@@ -253,9 +253,11 @@ class Canvas(anywidget.AnyWidget):
             arr = np.asarray(mask)
             if arr.shape != (h, w):
                 raise ValueError(f"mask must have shape {(h, w)}, got {arr.shape}")
-            if arr.size and (arr.min() < 0 or arr.max() >= max(n, 1)):
-                raise ValueError(f"mask values must be in [0, {max(n, 1)}), got {arr.max()}")
-            new_mask = parse_mask(
+            if arr.dtype != np.uint8 and arr.size and (arr.min() < 0 or arr.max() > 255):
+                # Out of uint8's range: the conversion below would wrap it into a class id.
+                bad = arr.min() if arr.min() < 0 else arr.max()
+                raise ValueError(f"mask values must be class ids in [0, {max(n, 1)}), got {bad}")
+            new_mask = parse_mask(  # which checks the values against the classes
                 np.ascontiguousarray(arr, dtype=np.uint8).tobytes(),
                 width=w,
                 height=h,
