@@ -315,13 +315,14 @@ class Trainer:
             if published is not None:
                 self._ranking = published
             self._history.append(done)
-            self._state, self._progress, self._running = "idle", 0.0, None
+            self._state, self._progress = "idle", 0.0
         if published is not None:
             self._notify("ranking", published)
         elif done.error != "cancelled":
             self._notify("error", done)
         with self._lock:
-            self._covered = max(self._covered, covers)
+            # Running until covered: a wait() meanwhile knows this round covers its changes.
+            self._covered, self._running = max(self._covered, covers), None
             self._settled.notify_all()
 
     def _publish_early(self, ranking: Ranking) -> None:

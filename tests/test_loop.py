@@ -1,6 +1,7 @@
 import os
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -567,3 +568,24 @@ def test_skipping_an_index_that_does_not_exist_is_refused(two_class, centroid, l
         loop.skip(60)
     assert loop.skipped == frozenset()
     assert loop.undo() is None
+
+
+def test_a_wait_while_the_round_tells_its_observers_asks_for_no_second_round(
+    two_class, centroid, loop_factory
+):
+    images, labels = two_class
+    loop = loop_factory(alw.Dataset(images, CLASSES), centroid, query_size=1)
+    telling, told = threading.Event(), threading.Event()
+
+    @loop.on_ranking
+    def slow_observer(ranking):  # e.g. a panel drawing the new queue
+        telling.set()
+        told.wait(5)
+
+    loop.commit(0, alw.Label(CLASSES[labels[0]]))
+    assert telling.wait(5)
+    assert not loop.wait(0.05)  # the round has not finished: it is still telling
+    told.set()
+    assert loop.wait(5)
+    time.sleep(0.5)  # a second round, had one been asked for, would have run by now
+    assert len(loop.history) == 1
