@@ -57,7 +57,9 @@ class Trainer:
     When a round is due: a setting that re-ranks changed (``heuristic``, ``pool_sample``),
     ``retrain()`` or ``wait()`` asked for one, or ``query_size`` labels arrived since the last round
     started. A round covers every change counted before it starts: it trains on the dataset's
-    snapshot taken then. Requests made while it runs make exactly one more round.
+    snapshot taken then. Requests made while it runs make exactly one more round. While a round
+    fills an embedding cache it publishes a ranking of the embedded part every second or so, and
+    it ends early (the next round goes on embedding) as soon as another round is due.
 
     Thread safety: ``_lock`` guards ``_settings``, ``_changes``, ``_new_labels``, ``_due``,
     ``_running``, ``_covered``, ``_ranking``, ``_history``, ``_model_version``, ``_state``,
