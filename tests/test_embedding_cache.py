@@ -233,3 +233,36 @@ def test_an_unreadable_file_is_left_out_with_its_reason_and_the_rest_embedded(
     assert 12 not in loop.ranking.indices
     assert sorted(model.seen_) == [i for i in range(30) if i != 12]
     assert loop.ranking.pending == 0
+
+
+def test_a_round_still_embedding_yields_to_new_labels_and_the_next_round_goes_on(
+    pool, loop_factory, monkeypatch
+):
+    monkeypatch.setattr(rounds, "PUBLISH_EVERY", 0.0)
+    images, labels = pool
+    loop = loop_factory(
+        alw.Dataset(images, ["dark", "bright"]),
+        learner(),
+        pool_sample=None,
+        query_size=2,
+        chunk_size=8,
+        start=False,
+    )
+    extra = []
+
+    @loop.on_ranking
+    def label_more(ranking):  # the user labels two more as soon as the first model ranking shows
+        if ranking.model_version == 1 and ranking.pending and not extra:
+            extra.extend(int(i) for i in ranking.indices[:2])
+            for i in extra:
+                loop.commit(i, alw.Label(str(labels[i])))
+
+    loop.start()
+    _label(loop, labels, [0, 1])
+    assert extra
+    assert loop.wait(60)  # now covering the two labels given during the first round
+    first, *later = [r for r in loop.history if r.retrained]
+    assert first.n_scored == 8  # one chunk embedded, then it yielded
+    assert later[-1].n_labels == 4
+    assert loop.ranking.pending == 0
+    assert len(loop.ranking) == 116
