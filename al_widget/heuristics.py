@@ -2,6 +2,10 @@
 
 Every heuristic takes probabilities of shape (N, C) or (N, C, I) with I Monte Carlo samples and
 returns scores of shape (N,); a higher score always means more uncertain.
+
+The batch selectors of `al_widget.selectors` ("coreset", "cluster_margin", "badge" and a user's
+own) are registered here too, so that their names work wherever a heuristic name does; as
+heuristics they score with their base heuristic, and the loop then picks its batch with them.
 """
 
 from __future__ import annotations
