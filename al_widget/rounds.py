@@ -176,18 +176,20 @@ class RoundRunner:
                 published[0] = time.monotonic()
             return should_yield() if should_yield is not None else False
 
-        broken.update(
-            fill(
-                self.cache,
-                self.learner,
-                self.dataset,
-                _priority(pool, previous),
-                executor=self.executor,
-                chunk_size=min(self.chunk_size, CHUNK),
-                should_stop=should_stop,
-                after_wave=grown,
+        missing = self.cache.missing(pool)  # the cache is bound to the learner's key by train
+        if len(missing):
+            broken.update(
+                fill(
+                    self.cache,
+                    self.learner,
+                    self.dataset,
+                    _priority(missing, previous),
+                    executor=self.executor,
+                    chunk_size=min(self.chunk_size, CHUNK),
+                    should_stop=should_stop,
+                    after_wave=grown,
+                )
             )
-        )
         scored = self._score_cached(pool, heuristic, mc, broken)
         return build(scored, self._pending(pool, broken)), scored
 
