@@ -366,7 +366,8 @@ function createHistory(max, maxBytes) {
 /**
  * @typedef {{
  *   state: State, view: View, traits: Traits, history: History,
- *   ctx: CanvasRenderingContext2D, send: (content: object, buffers?: ArrayBufferView[]) => void,
+ *   ctx: CanvasRenderingContext2D,
+ *   send: (content: object, buffers?: ArrayBufferView[] | Promise<ArrayBufferView[]>) => void,
  *   redraw: () => void,
  * }} ToolDeps
  */
@@ -667,9 +668,6 @@ function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
   let k = 1;
   /** Counts loads: an inflated map is used only if no load came after its own. */
   let loads = 0;
-  /** The last patch sent: the next one goes after it, even when compressing makes it wait. */
-  /** @type {Promise<void>} */
-  let sending = Promise.resolve();
   const probe = document.createElement("canvas");
   probe.width = probe.height = 1;
   const probeCtx = /** @type {CanvasRenderingContext2D} */ (
@@ -805,19 +803,16 @@ function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
     });
   }
 
-  /** Tell Python the class values in rect; a large rect goes zlib-compressed. */
+  /** Tell Python the class values in rect; a large rect goes zlib-compressed (send keeps order). */
   /** @param {number[]} rect @param {Uint8Array} values */
   function sendPatch(rect, values) {
     const content = { kind: "mask_patch", image_id: state.imageId, rect };
-    const packed =
-      values.length > PATCH_RAW_MAX ? recoded(values, new CompressionStream("deflate")) : null;
-    state.synced = true; // at the edit: Python's state is this view's once the patch arrives
-    sending = sending
-      .then(async () => {
-        if (packed) send({ ...content, encoding: "zlib" }, [await packed]);
-        else send({ ...content, encoding: "raw" }, [values]);
-      })
-      .catch((err) => console.error("al_widget canvas: a mask patch was not sent", err));
+    if (values.length <= PATCH_RAW_MAX) {
+      send({ ...content, encoding: "raw" }, [values]);
+      return;
+    }
+    const packed = recoded(values, new CompressionStream("deflate")).then((bytes) => [bytes]);
+    send({ ...content, encoding: "zlib" }, packed);
   }
 
   /** @param {Uint8Array} src @param {number[]} rect */
@@ -1225,10 +1220,22 @@ function render({ model, el }) {
   const view = createView(state, stage, canvas);
   const history = createHistory(MAX_HISTORY, MAX_HISTORY_BYTES);
   const keymap = createKeymap();
-  /** @param {object} content @param {ArrayBufferView[]} [buffers] */
+  /**
+   * Messages to Python leave in the order they were made: a key that submits the image never
+   * overtakes the patch of the stroke before it, still being compressed.
+   * @type {Promise<void>}
+   */
+  let outbox = Promise.resolve();
+  /** @param {object} content @param {ArrayBufferView[] | Promise<ArrayBufferView[]>} [buffers] */
+  const post = (content, buffers) => {
+    outbox = outbox
+      .then(async () => model.send(content, undefined, await buffers))
+      .catch((err) => console.error("al_widget canvas: a message to Python was not sent", err));
+  };
+  /** @param {object} content @param {ArrayBufferView[] | Promise<ArrayBufferView[]>} [buffers] */
   const send = (content, buffers) => {
     state.synced = true; // this view's edit now is Python's state
-    model.send(content, undefined, buffers);
+    post(content, buffers);
   };
   const deps = { state, view, traits, history, ctx, send, redraw: requestDraw };
   const boxTool = createBoxTool(deps);
@@ -1654,7 +1661,7 @@ function render({ model, el }) {
     [window, "blur", onBlur],
   ];
   for (const [target, type, fn, opts] of domListeners) target.addEventListener(type, fn, opts);
-  const unpanel = panelKeys(el, traits, (content) => model.send(content), () => state.imageId);
+  const unpanel = panelKeys(el, traits, post, () => state.imageId);
 
   // ---------- start ----------
 

@@ -208,3 +208,13 @@ def test_undo_of_a_stroke_is_one_message_that_restores_the_mask(big: BigImage) -
     assert len(big.frames) == 1
     assert max(big.frames) < MB
     assert [m[0] for m in state["received"] if m[0] != "fetch"] == ["mask_patch"] * 2
+
+
+def test_a_key_pressed_right_after_a_stroke_reaches_python_after_its_patch(big: BigImage) -> None:
+    big.reset(tool="'brush'", brush_size=str(BRUSH), active_class="1", panel_keys="['Enter']")
+    big.stroke((500.0, 500.0), (7500.0, 5500.0))  # a 48 MB rect: its patch is compressed first
+    big.page.keyboard.press("Enter")  # a panel key: a submit, in the labeling panel
+    state = harness.wait_for_state(
+        big.state_file, lambda s: any(m[0] == "key" for m in s["received"]), timeout=30
+    )
+    assert [m[0] for m in state["received"] if m[0] != "fetch"] == ["mask_patch", "key"]
