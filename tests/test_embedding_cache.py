@@ -266,3 +266,23 @@ def test_a_round_still_embedding_yields_to_new_labels_and_the_next_round_goes_on
     assert later[-1].n_labels == 4
     assert loop.ranking.pending == 0
     assert len(loop.ranking) == 116
+
+
+@pytest.mark.slow
+def test_a_dask_cluster_embeds_the_pool_as_this_process_does(pool):
+    distributed = pytest.importorskip("dask.distributed")
+    images, _ = pool
+    dataset = alw.Dataset(images, ["dark", "bright"])
+    here, there = EmbeddingCache(len(dataset)), EmbeddingCache(len(dataset))
+    fill(here, learner(), dataset, np.arange(120), executor=Inline(), chunk_size=16)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        fill(
+            there, learner(), dataset, np.arange(120), executor=client.get_executor(), chunk_size=16
+        )
+    assert there.n_ready == 120
+    assert np.array_equal(here.get(np.arange(120)), there.get(np.arange(120)))
