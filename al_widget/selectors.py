@@ -363,8 +363,10 @@ def badge(batch: Batch, k: int, rng: np.random.Generator) -> np.ndarray:
     Parameters
     ----------
     batch : Batch
-        The scored pool; uses ``probs`` and ``embeddings`` (h, the input of the learner's last
-        layer).
+        The scored pool; uses ``probs`` and ``embeddings`` as h: the learner's ``embed``, which
+        is the input of the last layer for the CNN ``Classifier`` and for an
+        ``EmbeddingClassifier`` with the linear head (with ``head="mlp"`` it is the input of
+        the hidden layer instead, an approximation).
     k : int
         How many to pick, at most ``len(batch)``.
     rng : numpy.random.Generator
