@@ -165,6 +165,8 @@ def main() -> None:
             open_ms = [bench.open("reset()") for _ in range(args.opens)]
             harness.kernel_exec(page, DRAFT)
             draft_ms = [bench.open("reset(mask=DRAFT)") for _ in range(args.opens)]
+            sizes = harness.kernel_exec(page, "print(len(canvas.loaded_mask), len(canvas.image))")
+            mask_bytes, image_bytes = (int(v) for v in sizes.split())
             state = harness.read_state(bench.state_file) or {}
             loads = [1000 * s for s in state["load_seconds"]]
             python_ms, draft_python_ms = loads[-2 * args.opens : -args.opens], loads[-args.opens :]
@@ -212,9 +214,15 @@ def main() -> None:
             "ms",
             "< 1,000 ms",
             d["p50"] < 1000,
-            f"n={d['n']}, p95 {d['p95']:.0f} ms; the mask sent zlib-compressed",
+            f"n={d['n']}, p95 {d['p95']:.0f} ms",
         ),
         Figure("  of which Python's load() (shrink, JPEG, compress), p50", dpy["p50"], "ms"),
+        Figure(
+            "bytes sent for the loaded mask / the image",
+            mask_bytes,
+            "B",
+            detail=f"image {image_bytes:,} B (JPEG, 2000x1500); before: the mask raw, {W * H:,} B",
+        ),
         Figure(
             "bytes per brush stroke, browser -> kernel (websocket), max",
             sb["max"],
@@ -262,6 +270,8 @@ def main() -> None:
             "release": rel,
         },
         whole_map_bytes=whole_map,
+        loaded_mask_bytes=mask_bytes,
+        image_bytes=image_bytes,
         at=time.strftime("%Y-%m-%d %H:%M:%S"),
     )
 
