@@ -47,8 +47,9 @@
  *   | { kind: "move" | "resize", start: number[], from: number[], target: Ref, handle: string,
  *       orig: number[], xyxy: number[], moved: boolean }
  *   | { kind: "pan", start: number[], origin: number[] }
- *   | { kind: "paint", value: number, before: Uint8Array, dirty: number[], last: number[] }} Drag
+ *   | { kind: "paint", value: number, before: Rows, dirty: number[], last: number[] }} Drag
  */
+/** @typedef {Map<number, Uint8Array>} Rows mask rows as they were before a gesture, by y */
 /** @typedef {{ action: string, keys: string[], modes: string[], label: string }} KeyBinding */
 /**
  * @typedef {{
@@ -825,11 +826,35 @@ function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
     return out;
   }
 
+  /**
+   * Keep rows y0..y1 of the mask in `before` as they are now, unless kept already: a gesture
+   * keeps only the rows it changes (not a copy of a 48 MB map at each stroke's start).
+   * @param {Rows} before @param {number} y0 @param {number} y1
+   */
+  function keepRows(before, y0, y1) {
+    const W = state.W;
+    for (let y = y0; y < y1; y++) {
+      if (!before.has(y)) before.set(y, state.mask.slice(y * W, (y + 1) * W));
+    }
+  }
+
+  /** The mask inside rect as it was before the gesture that kept `before`. */
+  /** @param {Rows} before @param {number[]} rect */
+  function cropBefore(before, rect) {
+    const [x0, y0, x1, y1] = rect;
+    const old = cropMask(state.mask, rect);
+    for (let y = y0; y < y1; y++) {
+      const row = before.get(y);
+      if (row) old.set(row.subarray(x0, x1), (y - y0) * (x1 - x0));
+    }
+    return old;
+  }
+
   /** Record the mask change inside rect (vs before) as one step and tell Python. */
-  /** @param {Uint8Array} before @param {number[]} rect */
+  /** @param {Rows} before @param {number[]} rect */
   function commit(before, rect) {
     if (rect[2] <= rect[0] || rect[3] <= rect[1]) return;
-    const old = cropMask(before, rect);
+    const old = cropBefore(before, rect);
     const now = cropMask(state.mask, rect);
     if (sameBytes(old, now)) return;
     history.record({ kind: "mask", rect, before: old, after: now });
@@ -851,14 +876,20 @@ function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
   }
 
   /** Paint the capsule of radius brush/2 around segment a-b; returns its pixel rect. */
-  /** @param {number[]} a @param {number[]} b @param {number} value @returns {number[]} */
-  function paintSegment(a, b, value) {
+  /**
+   * @param {number[]} a @param {number[]} b @param {number} value
+   * @param {Rows} before where the rows it changes are kept first
+   * @returns {number[]}
+   */
+  function paintSegment(a, b, value, before) {
     const { W, H, mask } = state;
     const r = traits.brushSize() / 2;
     const x0 = clamp(Math.floor(Math.min(a[0], b[0]) - r), 0, W);
     const y0 = clamp(Math.floor(Math.min(a[1], b[1]) - r), 0, H);
     const x1 = clamp(Math.ceil(Math.max(a[0], b[0]) + r), 0, W);
     const y1 = clamp(Math.ceil(Math.max(a[1], b[1]) + r), 0, H);
+    keepRows(before, y0, y1);
+    keepRows(before, clamp(Math.floor(b[1]), 0, H), clamp(Math.floor(b[1]) + 1, 0, H));
     const vx = b[0] - a[0];
     const vy = b[1] - a[1];
     const len2 = vx * vx + vy * vy;
@@ -897,15 +928,15 @@ function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
   function paintDown(p) {
     const value = traits.tool() === "eraser" ? 0 : traits.paintClass();
     const { W, H } = state;
-    const d = { kind: /** @type {const} */ ("paint"), value, before: state.mask.slice(), dirty: [W, H, 0, 0], last: p };
-    grow(d.dirty, paintSegment(p, p, value));
+    const d = { kind: /** @type {const} */ ("paint"), value, before: new Map(), dirty: [W, H, 0, 0], last: p };
+    grow(d.dirty, paintSegment(p, p, value, d.before));
     state.drag = d;
     redraw();
   }
 
   /** @param {Drag & { kind: "paint" }} d @param {number[]} p image point */
   function paintTo(d, p) {
-    grow(d.dirty, paintSegment(d.last, p, d.value));
+    grow(d.dirty, paintSegment(d.last, p, d.value, d.before));
     d.last = p;
   }
 
@@ -917,7 +948,7 @@ function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
   /** Undo the stroke under way (Escape, a lost pointer). */
   /** @param {Drag & { kind: "paint" }} d */
   function cancelStroke(d) {
-    state.mask.set(d.before);
+    for (const [y, row] of d.before) state.mask.set(row, y * state.W);
     paintOverlay(d.dirty[0], d.dirty[1], d.dirty[2], d.dirty[3]);
   }
 
@@ -927,7 +958,8 @@ function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
     const pts = state.polygon;
     state.polygon = [];
     if (pts.length < 3) return;
-    const before = mask.slice();
+    /** @type {Rows} */
+    const before = new Map();
     const value = traits.paintClass();
     const ys = pts.map((p) => p[1]);
     const rowStart = clamp(Math.floor(Math.min(...ys)), 0, H);
@@ -943,10 +975,11 @@ function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
         if ((ay <= cy && cy < by) || (by <= cy && cy < ay)) xs.push(ax + ((cy - ay) / (by - ay)) * (bx - ax));
       }
       xs.sort((u, v) => u - v);
-      for (let k = 0; k + 1 < xs.length; k += 2) {
-        const from = clamp(Math.ceil(xs[k] - 0.5), 0, W);
-        const to = clamp(Math.ceil(xs[k + 1] - 0.5), 0, W);
+      for (let j = 0; j + 1 < xs.length; j += 2) {
+        const from = clamp(Math.ceil(xs[j] - 0.5), 0, W);
+        const to = clamp(Math.ceil(xs[j + 1] - 0.5), 0, W);
         if (to <= from) continue;
+        keepRows(before, y, y + 1);
         mask.fill(value, y * W + from, y * W + to);
         grow(dirty, [from, y, to, y + 1]);
       }

@@ -271,6 +271,23 @@ def test_brush_stroke_paints_mask_at_the_right_pixels(cv: CanvasDriver) -> None:
     harness.screenshot(cv.page, "brush_stroke", cv.stage)
 
 
+def test_escape_during_a_stroke_takes_it_back_and_sends_nothing(cv: CanvasDriver) -> None:
+    mask = Py("np.pad(np.full((60, 160), 2, np.uint8), ((20, 20), (20, 20)))")
+    cv.reset(mode="mask", mask=mask, tool="brush", brush_size=10, active_class=1)
+    mouse = cv.page.mouse
+    mouse.move(*cv.at(10, 50))
+    mouse.down()
+    mouse.move(*cv.at(190, 50), steps=20)
+    cv.page.keyboard.press("Escape")
+    mouse.up()
+    cv.drag(cv.at(100, 10), cv.at(100, 90))  # a stroke after it is sent as usual
+    cv.settle(1)
+    got = cv.mask()
+    assert (got[20:80, 20:90] == 2).all()  # the taken-back stroke crossed here
+    assert (got[20:80, 98:102] == 1).all()
+    harness.screenshot(cv.page, "stroke_taken_back", cv.stage)
+
+
 def test_eraser_paints_background(cv: CanvasDriver) -> None:
     mask = Py("np.pad(np.ones((60, 160), np.uint8), ((20, 20), (20, 20)))")
     cv.reset(mode="mask", mask=mask, tool="eraser", brush_size=6)
