@@ -29,8 +29,8 @@ function render({ model, el }) {
   const fill = document.createElement("div");
   fill.className = "alw-progress-fill";
   track.appendChild(fill);
-  bar.append(label, track);
-  root.append(lines.header, lines.notice, lines.error, bar, lines.status, lines.stop);
+  bar.append(label, track, lines.status);
+  root.append(lines.header, lines.notice, lines.error, bar, lines.stop);
   el.appendChild(root);
 
   /** @type {Record<string, string>} */

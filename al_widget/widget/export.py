@@ -59,12 +59,12 @@ class ExportControl(widgets.VBox):
         self.dataset = dataset
         names = formats_for(dataset.task)
         self.format = widgets.Dropdown(
-            options=names, value=names[0], description="format", layout={"width": "14em"}
+            options=names, value=names[0], description="format", layout=_fill()
         )
         self.path = widgets.Text(
             placeholder=FORMATS[names[0]].placeholder,
             description="path",
-            layout={"width": "26em"},
+            layout=_fill(),
         )
         self.overwrite = widgets.Checkbox(
             value=False, description="overwrite", indent=False, layout={"width": "auto"}
@@ -83,7 +83,8 @@ class ExportControl(widgets.VBox):
         self.button.on_click(self._on_click)
         super().__init__(
             [
-                widgets.HBox([self.format, self.path]),
+                self.format,
+                self.path,
                 widgets.HBox([self.overwrite, self.button]),
                 self.result,
             ]
@@ -123,3 +124,8 @@ class ExportControl(widgets.VBox):
     def _show(self, text: str, *, ok: bool) -> None:
         colour = "inherit" if ok else "var(--jp-error-color1, #d32f2f)"
         self.result.value = f'<span style="color: {colour}">{html.escape(text)}</span>'
+
+
+def _fill() -> widgets.Layout:
+    """As wide as the column it sits in (the panel's right column), never wider."""
+    return widgets.Layout(width="auto", max_width="100%")

@@ -219,11 +219,15 @@ class Panel(widgets.VBox):
             ],
             layout=widgets.Layout(flex="3 1 360px", min_width="0"),
         )
+        self.export = ExportControl(self.dataset)
+        export_box = widgets.Accordion([self.export], titles=("export the labels",))
+        export_box.add_class("alw-fold")
         right = widgets.VBox(
             [
                 self.curve,
                 self.heuristic_picker,
                 self.pool_picker,
+                export_box,
             ],
             layout=widgets.Layout(flex="2 1 240px", min_width="0"),
         )
@@ -234,14 +238,12 @@ class Panel(widgets.VBox):
         queue = widgets.Accordion([self.queue_strip], titles=("next in the queue",))
         queue.selected_index = 0
         help_box = widgets.Accordion([help_line], titles=("keys",))
-        self.export = ExportControl(self.dataset)
-        export_box = widgets.Accordion([self.export], titles=("export the labels",))
-        for part in (queue, help_box, export_box):
+        for part in (queue, help_box):
             part.add_class("alw-fold")
         main = widgets.HBox([left, right], layout=widgets.Layout(flex_flow="row wrap"))
         main.add_class("alw-main")
         self.colors_style = widgets.HTML(self._colors_css())
-        return [self.colors_style, main, queue, help_box, export_box]
+        return [self.colors_style, main, queue, help_box]
 
     def _colors_css(self) -> str:
         """The picker's buttons in their classes' drawing colours (the canvas's), active filled."""
@@ -544,7 +546,7 @@ class Panel(widgets.VBox):
             self.current = None
             reason = html.escape(self.loop.stop_reason or "no image left to show")
             self.header.value = (
-                f"<b>Nothing left to label</b> ({reason}). Next: export the labels (below), "
+                f"<b>Nothing left to label</b> ({reason}). Next: export the labels (on the right), "
                 "add images, raise the budget (<code>loop.budget = …</code>) or the target, or "
                 "look at <code>loop.history</code>; Z brings back the last image."
             )
@@ -648,7 +650,7 @@ class Panel(widgets.VBox):
         lines = [f"{c} ({c.fraction:.0%})" for c in loop.criteria()]
         if loop.is_done:
             lines.append(f"<b>done: {html.escape(loop.stop_reason or '')}</b>")
-        self.stop_line.value = "<br>".join(lines) if lines else "no stopping criterion set"
+        self.stop_line.value = " · ".join(lines)  # empty, and hidden, when no criterion is set
         points = [(r.n_labels, r.metric) for r in rounds if r.metric is not None]
         if len(points) >= 1:
             name = next(r.metric_name for r in reversed(rounds) if r.metric is not None)
