@@ -196,6 +196,8 @@ function readTraits(model) {
     finished: () => String(model.get("finished") || ""),
     /** @returns {string[]} the chords of the panel around the canvas */
     panelKeys: () => model.get("panel_keys") || [],
+    /** @returns {Record<string, string>} panel chords that may show the next image early */
+    swapKeys: () => model.get("swap_keys") || {},
     opacity: () => clamp(Number(model.get("opacity")), 0, 1),
     /** The most boxes and drafts together that Python accepts for one image. */
     maxBoxes: () => Number(model.get("max_boxes")) || Infinity,
@@ -1157,10 +1159,13 @@ function isTextField(t) {
  * Keys and clicks that move on to the next image (submit, skip, no objects: the buttons with a
  * class alw-act-<action>) name the image shown when they were made (`imageId()`), so Python
  * ignores a second one for the same image: a double click or a key repeat, never a fast labeler.
+ * A key that moves on may show the next image at once (`early(chord)`, see render's showEarly);
+ * the message then says so, and names the image shown early as the one it was made on.
  * @param {HTMLElement} el @param {Traits} traits @param {(content: object) => void} send
- * @param {() => number} imageId
+ * @param {() => { image_id: number, shown: string }} identity
+ * @param {(chord: string) => boolean} early
  */
-function panelKeys(el, traits, send, imageId) {
+function panelKeys(el, traits, send, identity, early) {
   /** @type {MutationObserver | null} */
   let attachWatch = null;
   /** @type {HTMLElement | null} */
@@ -1185,7 +1190,9 @@ function panelKeys(el, traits, send, imageId) {
     e.stopPropagation();
     if (e.repeat) return;
     const { key, shiftKey, ctrlKey, altKey, metaKey } = e;
-    send({ kind: "key", key, shiftKey, ctrlKey, altKey, metaKey, image_id: imageId() });
+    const made = identity(); // before the swap: the image the key was pressed on
+    const swapped = early(chord);
+    send({ kind: "key", key, shiftKey, ctrlKey, altKey, metaKey, ...made, early: swapped });
   }
   /** @param {MouseEvent} e a click in the panel, heard before the button's own handler */
   function onClick(e) {
@@ -1195,7 +1202,7 @@ function panelKeys(el, traits, send, imageId) {
     if (!match) return;
     e.preventDefault();
     e.stopPropagation();
-    send({ kind: "action", action: match[1], image_id: imageId() });
+    send({ kind: "action", action: match[1], ...identity() });
   }
   function attach() {
     if (!el.isConnected) return false;
@@ -1275,9 +1282,14 @@ function render({ model, el }) {
   const maskTool = createMaskTool(deps);
   /** @type {HTMLImageElement | ImageBitmap | null} */
   let img = null;
-  /** Images Python sent ahead, by key, decoding or decoded; the oldest are dropped. */
-  /** @type {Map<string, Promise<ImageBitmap | null>>} */
+  /**
+   * Images Python sent ahead, by key: their size and decoding (then decoded); the oldest go.
+   * @type {Map<string, { width: number, height: number, ready: Promise<ImageBitmap | null>,
+   *   bitmap: ImageBitmap | null }>}
+   */
   const ahead = new Map();
+  /** The key of the image shown early (a key that moves on, before Python answers), or "". */
+  let earlyKey = "";
   const AHEAD_KEEP = 6;
   /** @type {string | null} */
   let imgUrl = null;
@@ -1287,6 +1299,7 @@ function render({ model, el }) {
 
   /** Start afresh from the model: a new image_id, with the boxes, drafts and mask it loaded. */
   function startImage() {
+    earlyKey = "";
     state.W = Math.max(0, Number(model.get("width")) | 0);
     state.H = Math.max(0, Number(model.get("height")) | 0);
     state.imageId = Number(model.get("image_id")) | 0;
@@ -1306,7 +1319,17 @@ function render({ model, el }) {
     const key = String(content.key);
     ahead.delete(key);
     const blob = new Blob([/** @type {DataView<ArrayBuffer>} */ (buffer)], { type });
-    ahead.set(key, createImageBitmap(blob).catch(() => null));
+    const entry = {
+      width: Number(content.width) | 0,
+      height: Number(content.height) | 0,
+      ready: createImageBitmap(blob).catch(() => null),
+      /** @type {ImageBitmap | null} */
+      bitmap: null,
+    };
+    entry.ready.then((b) => {
+      entry.bitmap = b;
+    });
+    ahead.set(key, entry);
     for (const old of ahead.keys()) {
       if (ahead.size <= AHEAD_KEEP) break;
       if (old !== model.get("image_key")) ahead.delete(old);
@@ -1319,20 +1342,21 @@ function render({ model, el }) {
     imgUrl = null;
     img = null;
     const key = String(model.get("image_key") || "");
-    if (key) {
-      const bitmap = ahead.get(key);
+    const data = bytesOf(model.get("image"));
+    if (key && data.length === 0) {
+      const entry = ahead.get(key);
       // A view displayed after the image was sent ahead asks for it again.
-      if (!bitmap) model.send({ kind: "need", key });
+      if (!entry) model.send({ kind: "need", key });
+      else if (entry.bitmap) img = entry.bitmap;
       else
-        bitmap.then((b) => {
-          if (b && model.get("image_key") === key && !imgUrl) {
+        entry.ready.then((b) => {
+          if (b && model.get("image_key") === key && !imgUrl && !earlyKey) {
             img = b;
             requestDraw();
           }
         });
       return;
     }
-    const data = bytesOf(model.get("image"));
     if (data.length === 0) return;
     const type = model.get("image_format") === "jpeg" ? "image/jpeg" : "image/png";
     const url = URL.createObjectURL(new Blob([/** @type {Uint8Array<ArrayBuffer>} */ (data)], { type }));
@@ -1347,11 +1371,60 @@ function render({ model, el }) {
     next.src = url;
   }
 
+  /**
+   * After a panel key that moves on, show the next image (Python's `ahead_key`, decoded) at once,
+   * before Python answers with it: only where Python cannot refuse the action (see
+   * canvas.SWAP_ACTIONS) and the image is decoded. Nothing can be edited until Python's answer,
+   * which loads that image (or another) or says to stay.
+   * @param {string} chord @returns {boolean} whether the next image is shown
+   */
+  function showEarly(chord) {
+    const action = traits.swapKeys()[chord];
+    const entry = ahead.get(String(model.get("ahead_key") || ""));
+    if (!action || !entry || !entry.bitmap || earlyKey || traits.finished() || state.drag) {
+      return false;
+    }
+    const mode = traits.mode();
+    const boxes = state.boxes.length;
+    const drafts = state.drafts.length;
+    const allowed =
+      action === "label"
+        ? mode === "classify"
+        : action === "skip" ||
+          (action === "no_objects" && mode === "box" && !boxes && !drafts) ||
+          (action === "submit" && (mode === "mask" || (mode === "box" && boxes > 0 && !drafts)));
+    if (!allowed) return false;
+    earlyKey = String(model.get("ahead_key"));
+    state.W = entry.width;
+    state.H = entry.height;
+    state.polygon = [];
+    state.selected = null;
+    boxTool.load([], []);
+    maskTool.load(null);
+    history.clear();
+    view.fit();
+    if (imgUrl) URL.revokeObjectURL(imgUrl);
+    imgUrl = null;
+    img = entry.bitmap;
+    requestDraw();
+    return true;
+  }
+
   /** Python's answer to this view's fetch: the current boxes, drafts and mask. */
   /** @param {any} content @param {DataView[]} [buffers] */
   function onMessage(content, buffers) {
     if (content && content.kind === "image" && buffers && buffers[0]) {
       keepAhead(content, buffers[0]);
+      return;
+    }
+    if (content && content.kind === "stay") {
+      // Python did not move on after a key this view showed the next image early for.
+      if (earlyKey) {
+        earlyKey = "";
+        startImage();
+        loadImage();
+        requestDraw();
+      }
       return;
     }
     if (!content || content.kind !== "state" || state.synced) return;
@@ -1429,7 +1502,8 @@ function render({ model, el }) {
     if (img) ctx.drawImage(img, 0, 0, state.W, state.H);
     // Tests and benchmarks wait on this: the image is drawn with Python's current shapes.
     const shapes = state.synced && state.maskReady;
-    stage.dataset.imageLoaded = img && shapes ? String(state.imageId) : "";
+    const drawn = earlyKey ? `early-${earlyKey}` : String(state.imageId);
+    stage.dataset.imageLoaded = img && (shapes || earlyKey) ? drawn : "";
     if (mode === "mask") maskTool.drawOverlay();
     ctx.restore();
     if (mode === "box") boxTool.draw();
@@ -1535,7 +1609,7 @@ function render({ model, el }) {
       updateCursor();
       return;
     }
-    if (e.button !== 0 || !state.W || !state.H || traits.finished()) return;
+    if (e.button !== 0 || !state.W || !state.H || traits.finished() || earlyKey) return;
     const mode = traits.mode();
     if (mode === "mask" && !state.maskReady) return; // the loaded mask is still being read
     canvas.setPointerCapture(e.pointerId);
@@ -1648,15 +1722,15 @@ function render({ model, el }) {
 
   /** @param {KeyboardEvent} e */
   function onKeyDown(e) {
-    // Heard on window in the capture phase, before anything on document: a panel's ipyevents
-    // stops every key there while the mouse is over the panel, and JupyterLab reads shortcuts there.
+    // Heard on window in the capture phase, before anything on document, where JupyterLab reads
+    // its shortcuts.
     if (!(e.target instanceof Node) || !stage.contains(e.target)) return;
     const binding = keymap.lookup(e);
     if (!binding) return;
     // A canvas key stays in the canvas in every mode; it acts only in the modes it lists.
     e.preventDefault();
     e.stopPropagation();
-    if (traits.finished() && binding.action !== "reset_view") return;
+    if ((traits.finished() || earlyKey) && binding.action !== "reset_view") return;
     if (binding.modes.includes(traits.mode())) actions[binding.action]?.();
   }
 
@@ -1694,7 +1768,13 @@ function render({ model, el }) {
     [window, "blur", onBlur],
   ];
   for (const [target, type, fn, opts] of domListeners) target.addEventListener(type, fn, opts);
-  const unpanel = panelKeys(el, traits, post, () => state.imageId);
+  const unpanel = panelKeys(
+    el,
+    traits,
+    post,
+    () => ({ image_id: state.imageId, shown: earlyKey || String(model.get("image_key") || "") }),
+    showEarly,
+  );
 
   // ---------- start ----------
 

@@ -15,7 +15,9 @@ function render({ model, el }) {
 
   /** @param {number} index @param {DataView} png @param {number} size */
   function makeCell(index, png, size) {
-    const url = URL.createObjectURL(new Blob([png], { type: "image/png" }));
+    const url = URL.createObjectURL(
+      new Blob([/** @type {DataView<ArrayBuffer>} */ (png)], { type: "image/png" }),
+    );
     const cell = document.createElement("figure");
     cell.className = "alw-thumb";
     const img = document.createElement("img");

@@ -183,3 +183,39 @@ def test_info_lines_read_back_what_was_set_inside_a_batch():
     assert info.parts["header"] == "<b>image 3</b>"
     assert info.progress.value == 1.0  # a fraction: clipped to [0, 1]
     np.testing.assert_equal(info.progress.description, "idle")
+
+
+def test_the_browser_is_told_which_image_comes_next_and_which_keys_may_show_it(panel):
+    assert panel.canvas.ahead_key == str(next(i for i in panel.loop.queue if i != panel.current))
+    assert panel.canvas.swap_keys["s"] == "skip"
+    assert panel.canvas.swap_keys["1"] == "label"  # the digit that picks the first class
+
+
+def test_a_key_made_on_the_image_shown_early_labels_that_image(two_class, panel):
+    _, labels = two_class
+    first, second = panel.current, int(panel.canvas.ahead_key)
+    made_on = panel.canvas.image_id  # both keys leave before Python answers the first
+    for shown in (first, second):
+        key = CLASSES[int(labels[shown])]
+        panel.canvas._handle_custom_msg(
+            {"kind": "key", "key": key, "image_id": made_on, "shown": str(shown), "early": True},
+            [],
+        )
+    assert panel.dataset.labeled.tolist() == sorted([first, second])
+
+
+def test_a_key_shown_early_that_does_not_move_on_sends_the_browser_back(panel, sent):
+    stale = {"kind": "key", "key": "s", "shown": "not-this-image", "early": True}
+    panel.canvas._handle_custom_msg(stale, [])
+    back = [m["content"] for w, m in sent if m.get("method") == "custom"]
+    assert back[-1] == {"kind": "stay", "image_id": panel.canvas.image_id}
+
+
+def test_a_key_that_moves_on_sends_no_stay(two_class, panel, sent):
+    _, labels = two_class
+    key = CLASSES[int(labels[panel.current])]
+    panel.canvas._handle_custom_msg(
+        {"kind": "key", "key": key, "shown": str(panel.current), "early": True}, []
+    )
+    kinds = [m["content"]["kind"] for w, m in sent if m.get("method") == "custom"]
+    assert "stay" not in kinds

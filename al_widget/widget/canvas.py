@@ -48,6 +48,10 @@ _BASE_PALETTE = (
     "#ffd700",
     "#00ff7f",
 )
+SWAP_ACTIONS = ("label", "skip", "no_objects", "submit")
+"""Actions after which the browser may show the next image before Python answers: a class key in
+classify mode and a skip always; "no objects" on an image without boxes or drafts; a submit in mask
+mode, or in box mode with boxes and no open drafts."""
 PREFETCH_KEEP = 4
 """How many encoded images (sent ahead or shown) the canvas keeps for views that ask again."""
 
@@ -100,7 +104,14 @@ class Canvas(anywidget.AnyWidget):
     image_format = t.Enum(["png", "jpeg"], default_value="png").tag(sync=True)
     image_id = t.Int(0).tag(sync=True)
     image_key = t.Unicode("").tag(sync=True)
-    """The key the image was sent ahead under (see ``prefetch``); ``image`` is then empty."""
+    """The key ``load`` was given for the image; when it was sent ahead under it (see
+    ``prefetch``), ``image`` is empty and the browser shows what it decoded then."""
+    ahead_key = t.Unicode("").tag(sync=True)
+    """The key of the image sent ahead that comes next: after a key of ``swap_keys`` the browser
+    shows it at once, before Python answers (with ``load``, or ``stay`` when it did not move on)."""
+    swap_keys = t.Dict(value_trait=t.Enum(list(SWAP_ACTIONS))).tag(sync=True)
+    """Panel chords after which the browser shows ``ahead_key`` at once, and the action each is
+    (see ``SWAP_ACTIONS``); the browser swaps only where that action cannot be refused."""
     width = t.Int(0).tag(sync=True)
     height = t.Int(0).tag(sync=True)
     mode = t.Enum(["classify", "box", "mask"], default_value="box").tag(sync=True)
@@ -187,9 +198,12 @@ class Canvas(anywidget.AnyWidget):
         ----------
         fn
             Takes ``{"key", "shiftKey", "ctrlKey", "altKey", "metaKey"}`` and, when the browser
-            says it, ``"image_id"``: the image shown when the key was pressed. A click on one of
-            the panel's buttons of ``keys.IDENTIFIED_ACTIONS`` comes the same way, with
-            ``"action"`` and an empty ``"key"``. Runs on the kernel's main/comm thread.
+            says them, ``"image_id"`` (the image Python had loaded when the key was pressed) and
+            ``"shown"`` (the key of the image on screen then, which may be the one shown early,
+            see ``ahead_key``). A click on one of the panel's buttons of
+            ``keys.IDENTIFIED_ACTIONS`` comes the same way, with ``"action"`` and an empty
+            ``"key"``. Runs on the kernel's main/comm thread; when the browser showed the next
+            image early and no observer loaded one, the canvas tells it to go back (``stay``).
         """
         self._key_observers.append(fn)
         return fn
@@ -268,7 +282,7 @@ class Canvas(anywidget.AnyWidget):
             self._encoded.move_to_end(str(key))
             data, fmt = b"", sent[1]
         else:
-            (data, fmt), key = encode_display(rgb, new_mode), ""
+            data, fmt = encode_display(rgb, new_mode)
         with self.hold_sync():
             self.image = data
             self.image_key = key or ""
@@ -389,8 +403,18 @@ class Canvas(anywidget.AnyWidget):
             event["action"] = action
         if type(content.get("image_id")) is int:
             event["image_id"] = content["image_id"]
+        if isinstance(content.get("shown"), str) and content["shown"]:
+            event["shown"] = content["shown"]
+        moved = self.image_id
         for fn in list(self._key_observers):
             fn(event)
+        if content.get("early") is True and self.image_id == moved:
+            self.stay()
+
+    def stay(self) -> None:
+        """Tell the browser to go back to the image loaded last: a key it showed the next image
+        for, early, did not move on (refused, ignored, or nothing left to label)."""
+        self.send({"kind": "stay", "image_id": self.image_id})
 
     def _send_current(self) -> None:
         """Answer a view's ``fetch``: the current boxes, drafts and mask of this image."""

@@ -95,9 +95,15 @@ class Panel(widgets.VBox):
         # Mask mode never paints class 0, the background: the picker offers the others.
         first = 1 if self.task == "segment" and len(classes) > 1 else 0
         self.choices = list(range(first, len(classes)))
-        self.canvas.panel_keys = keys.panel_chords() + [
+        class_chords = [
             keys.chord({"key": classes[k]}) for k in self.choices if len(classes[k]) == 1
         ]
+        self.canvas.panel_keys = keys.panel_chords() + class_chords
+        self.canvas.swap_keys = keys.swap_chords(MODES[self.task]) | (
+            {c: "label" for c in class_chords + keys.digit_chords(len(self.choices))}
+            if self.task == "classify"
+            else {}
+        )
         self.info = Info()
         self.header = self.info.header
         self.picker = widgets.ToggleButtons(
@@ -260,7 +266,7 @@ class Panel(widgets.VBox):
 
     # -- actions -------------------------------------------------------------------------------
 
-    def submit(self, *, image_id: int | None = None) -> int | None:
+    def submit(self, *, image_id: int | None = None, shown: str | None = None) -> int | None:
         """Commit what the canvas and picker hold for the current image; returns its index.
 
         Parameters
@@ -268,9 +274,13 @@ class Panel(widgets.VBox):
         image_id : int, optional
             The canvas's ``image_id`` the submit was made on (the browser sends it with a key
             or click); a submit for an image no longer shown is ignored as a double submit.
+        shown : str, optional
+            The key (dataset index) of the image on screen when the submit was made, which the
+            browser may have shown before Python loaded it; when given, it decides instead of
+            `image_id`.
         """
         with self._step():
-            if self._not_current("submit", image_id):
+            if self._not_current("submit", image_id, shown):
                 return None
             try:
                 annotation = self._annotation()
@@ -279,12 +289,17 @@ class Panel(widgets.VBox):
                 return None
             return self._commit(annotation)
 
-    def _not_current(self, what: str, image_id: int | None) -> bool:
-        """True (and said) when there is no image to act on, or `image_id` is not the one shown."""
+    def _not_current(self, what: str, image_id: int | None, shown: str | None = None) -> bool:
+        """True (and said) when there is no image to act on, or the action was made on another."""
         if self.current is None:
             self._say_error(f"nothing to {what}: {self._finished_hint()}")
             return True
-        if image_id is not None and image_id != self.canvas.image_id:
+        stale = (
+            shown != str(self.current)
+            if shown is not None
+            else image_id is not None and image_id != self.canvas.image_id
+        )
+        if stale:
             self._say(f"ignored a second {what} for the image before this one (a double click?)")
             return True
         return False
@@ -317,16 +332,18 @@ class Panel(widgets.VBox):
         self._refresh_state()
         return i
 
-    def submit_no_objects(self, *, image_id: int | None = None) -> int | None:
+    def submit_no_objects(
+        self, *, image_id: int | None = None, shown: str | None = None
+    ) -> int | None:
         """Label the current detection image as holding no objects (an empty box list), on purpose.
 
         Parameters
         ----------
-        image_id : int, optional
+        image_id, shown : optional
             As for ``submit``.
         """
         with self._step():
-            if self.task != "detect" or self._not_current("submit", image_id):
+            if self.task != "detect" or self._not_current("submit", image_id, shown):
                 return None
             if len(self.canvas.boxes) or len(self.canvas.drafts):
                 self._say_error(
@@ -335,17 +352,17 @@ class Panel(widgets.VBox):
                 return None
             return self._commit(Boxes(np.zeros((0, 4)), []))
 
-    def skip(self, *, image_id: int | None = None) -> int | None:
+    def skip(self, *, image_id: int | None = None, shown: str | None = None) -> int | None:
         """Skip the current image; it leaves the queue.
 
         Parameters
         ----------
-        image_id : int, optional
+        image_id, shown : optional
             As for ``submit``.
         """
         with self._step():
             i = self.current
-            if i is None or self._not_current("skip", image_id):
+            if i is None or self._not_current("skip", image_id, shown):
                 return None
             self.loop.skip(i)
             self._done.append(("skip", i, None))
@@ -429,11 +446,11 @@ class Panel(widgets.VBox):
         """
         if keys.has_command_modifier(event):
             return
-        image_id = event.get("image_id")
+        image_id, shown = event.get("image_id"), event.get("shown")
         class_id = None if event.get("shiftKey") else self._class_for_key(str(event.get("key", "")))
         if class_id is not None and self.task == "classify":
             with self._step():
-                if not self._not_current("submit", image_id):
+                if not self._not_current("submit", image_id, shown):
                     self._commit(Label(self.dataset.classes[class_id]))
             return
         if class_id is not None:
@@ -442,7 +459,7 @@ class Panel(widgets.VBox):
         moving = {"submit": self.submit, "no_objects": self.submit_no_objects, "skip": self.skip}
         action = event.get("action") or keys.action_for(event, "panel", MODES[self.task])
         if action in moving:
-            moving[action](image_id=image_id)
+            moving[action](image_id=image_id, shown=shown)
         elif action == "undo_submit":
             self.undo()
         elif action == "redo_submit":
@@ -556,22 +573,22 @@ class Panel(widgets.VBox):
         self.show(i)
 
     def _send_ahead(self) -> None:
-        """Send the browser the next images of the queue, to decode before they are due."""
+        """Send the browser the next images of the queue, to decode before they are due; the
+        first is the one the browser may show at once after a key that moves on."""
         if self._closed or self.current is None:
             return
+        order = [int(i) for i in self.loop.queue[: PREFETCH + 1] if int(i) != self.current]
         ahead: dict[int, np.ndarray] = {}
-        for i in self.loop.queue:
-            if len(ahead) == PREFETCH:
-                break
-            i = int(i)
-            if i == self.current or i in self._unsaved:
-                continue
+        for i in order[:PREFETCH]:
+            if i in self._unsaved:
+                continue  # shown with its work, which only Python holds
             try:
                 ahead[i] = self._ahead[i] if i in self._ahead else self.dataset.image(i)
             except ImageError:
                 continue  # marked broken when it is due
             self.canvas.prefetch(str(i), ahead[i])
         self._ahead = ahead
+        self.canvas.ahead_key = str(order[0]) if order and order[0] in ahead else ""
 
     def _finished_hint(self) -> str:
         return "nothing left to label (see the line above the image)"

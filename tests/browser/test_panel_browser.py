@@ -239,3 +239,26 @@ def test_labeling_leaves_no_closed_widget_for_the_page_to_talk_to(
     time.sleep(1.0)  # late messages to a closed comm would land by now
     assert lab.log.read_text(errors="replace").count("No such comm") == logged
     assert not [m for m in messages if "No such comm" in m or "not found" in m.lower()]
+
+
+def test_a_digit_key_paints_the_next_image_before_the_kernel_answers(page: Any) -> None:
+    panel = PanelDriver(page, "fast")
+    shown = panel.ready()
+    ahead = harness.kernel_exec(page, "print(fast.canvas.ahead_key)").strip()
+    page.evaluate(
+        """(sel) => {
+            const stage = document.querySelector(sel + ' .alw-stage');
+            window.__marks = [];
+            new MutationObserver(() => window.__marks.push(stage.dataset.imageLoaded))
+                .observe(stage, {attributes: true, attributeFilter: ['data-image-loaded']});
+        }""",
+        ".alw-test-fast",
+    )
+    page.keyboard.press("4")
+    state = panel.wait(lambda s: s["image_id"] > shown["image_id"])
+    panel.wait_drawn(state["image_id"])
+    marks = [m for m in page.evaluate("window.__marks") if m]
+    assert marks[0] == f"early-{ahead}"  # painted from what was sent ahead, Python not asked
+    assert marks[-1] == str(state["image_id"])  # then Python's own load of that image
+    assert state["current"] == int(ahead)
+    assert state["labels"][str(shown["current"])] == "4"
