@@ -495,14 +495,19 @@ class Panel(widgets.VBox):
         described = self.loop.describe(i)
         work = self._unsaved.get(i)
         self._restored = ""
-        if work is not None:
-            self._load_work(image, i, work)
-            self._restored = f"{work.summary()} restored" if work.summary() else ""
-        else:
-            self._load_known(image, i, described.predicted)
+        with (
+            self.canvas.hold_sync()
+        ):  # the image, what comes after it and "not finished": one message
+            if work is not None:
+                self._load_work(image, i, work)
+                self._restored = f"{work.summary()} restored" if work.summary() else ""
+            else:
+                self._load_known(image, i, described.predicted)
+            following = [int(k) for k in self.loop.queue[:2] if int(k) != i][:1]
+            self.canvas.ahead_key = str(following[0]) if following else ""
+            self.canvas.finished = ""
         self._ahead = {k: v for k, v in self._ahead.items() if k != i}
         self._say(self._restored)
-        self.canvas.finished = ""
         self.current = i
         self._loaded = self._work()
         self._refresh_header()
