@@ -219,3 +219,15 @@ def test_a_key_that_moves_on_sends_no_stay(two_class, panel, sent):
     )
     kinds = [m["content"]["kind"] for w, m in sent if m.get("method") == "custom"]
     assert "stay" not in kinds
+
+
+def test_a_view_displayed_later_gets_the_images_sent_ahead_before_it_was_there(panel, sent):
+    ahead = {str(i) for i in panel._ahead}
+    panel.canvas._handle_custom_msg({"kind": "fetch"}, [])
+    again = {
+        m["content"]["key"]
+        for w, m in sent
+        if m.get("method") == "custom" and m["content"].get("kind") == "image"
+    }
+    assert ahead
+    assert ahead <= again

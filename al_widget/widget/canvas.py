@@ -417,7 +417,8 @@ class Canvas(anywidget.AnyWidget):
         self.send({"kind": "stay", "image_id": self.image_id})
 
     def _send_current(self) -> None:
-        """Answer a view's ``fetch``: the current boxes, drafts and mask of this image."""
+        """Answer a view's ``fetch``: the current boxes, drafts and mask of this image, and the
+        images sent ahead before the view was there to keep them."""
         content = {
             "kind": "state",
             "image_id": self.image_id,
@@ -425,6 +426,8 @@ class Canvas(anywidget.AnyWidget):
             "drafts": self.drafts,
         }
         self.send(content, buffers=[compress_mask(self.mask)])
+        for key in [k for k in self._encoded if k != self.image_key]:
+            self._send_image(key)
 
 
 def _box_dicts(
