@@ -166,16 +166,18 @@ LATENCY = """([tool, t0]) => {
 }"""
 
 TRAFFIC = """(windows) => {
-    const out = {send: [0, 0], recv: [0, 0], reply: []};
+    const out = {send: [0, 0], recv: [0, 0], reply: [], sent: []};
     for (const [t0, t1] of windows) {
-        let reply = null;
+        let reply = null, sent = null;
         for (const [t, dir, bytes, type] of window.__traffic) {
             if (t < t0 || t > t1) continue;
             out[dir][0] += 1;
             out[dir][1] += bytes;
+            if (sent === null && dir === 'send') sent = t - t0;
             if (reply === null && dir === 'recv' && type === 'comm_msg') reply = t - t0;
         }
         out.reply.push(reply);
+        out.sent.push(sent);
     }
     return out;
 }"""
@@ -237,6 +239,7 @@ def label_run(
     return {
         "ms": samples,
         "reply_ms": traffic["reply"],
+        "sent_ms": traffic["sent"],
         "frames_in": traffic["recv"][0] / n,
         "bytes_in": traffic["recv"][1] / n,
         "frames_out": traffic["send"][0] / n,
@@ -377,8 +380,10 @@ def main() -> None:
         if p50_max is not None:
             met = s["p50"] <= p50_max and (p95_max is None or s["p95"] <= p95_max)
         replies = [r for r in row["reply_ms"] if r is not None]
+        sent = [r for r in row["sent_ms"] if r is not None]
         detail = (
-            f"n={s['n']}; first kernel message after {stats(replies).get('p50', 0):.0f} ms (p50); "
+            f"n={s['n']}; p50: the page's message sent after {stats(sent).get('p50', 0):.0f} ms, "
+            f"the kernel's first after {stats(replies).get('p50', 0):.0f} ms; "
             f"per label: browser <- kernel {row['frames_in']:.1f} frames, "
             f"{row['bytes_in'] / 1e3:.1f} kB; browser -> kernel {row['frames_out']:.1f} frames, "
             f"{row['bytes_out'] / 1e3:.2f} kB"
