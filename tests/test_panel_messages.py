@@ -231,3 +231,19 @@ def test_a_view_displayed_later_gets_the_images_sent_ahead_before_it_was_there(p
     }
     assert ahead
     assert ahead <= again
+
+
+def test_the_status_says_how_many_images_are_still_to_rank(panel, monkeypatch):
+    whole = panel.loop.ranking
+    partial = alw.ranking.Ranking(
+        whole.indices[:16],
+        whole.scores[:16],
+        whole.predicted[:16],
+        model_version=1,
+        data_version=whole.data_version,
+        heuristic="margin",
+        pending=380,
+    )
+    monkeypatch.setattr(alw.ActiveLoop, "ranking", property(lambda loop: partial))
+    panel._on_ranking(partial)
+    assert "380 images still to rank" in panel.status.value

@@ -666,8 +666,11 @@ class Panel(widgets.VBox):
         # Rounds are numbered from 1, as the progress bar names the one running.
         done = f"{len(history)} round{'' if len(history) == 1 else 's'} done"
         doing = state if state == "idle" else f"round {len(history) + 1} {state}"
+        pending = loop.ranking.pending  # a big pool is ranked part by part, embedded first
+        still = f" · {pending:,} images still to rank" if pending else ""
         self.status.value = (
-            f"{done} · {len(self.dataset.labeled)} labels · model v{loop.model_version} · {doing}"
+            f"{done} · {len(self.dataset.labeled)} labels · model v{loop.model_version} · "
+            f"{doing}{still}"
         )
         lines = [f"{c} ({c.fraction:.0%})" for c in loop.criteria()]
         if loop.is_done:
