@@ -6,6 +6,8 @@ import copy
 import inspect
 from typing import Any, TypeVar
 
+import numpy as np
+
 L = TypeVar("L")
 P = TypeVar("P", bound="ParamsMixin")
 
@@ -140,3 +142,28 @@ def clone(learner: L) -> L:
         for key, value in params.items()
     }
     return type(learner)(**copied)
+
+
+def check_int(name: str, value: object, low: int | None) -> None:
+    """Refuse a parameter that is not an int (bools refused), or one below `low`."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    if low is not None and value < low:
+        raise ValueError(f"{name} must be at least {low}, got {value}")
+
+
+def check_training(learner: Any) -> None:
+    """Refuse the training settings torch learners share, where the learner has them.
+
+    ``lr`` > 0, ``weight_decay`` >= 0, ``dropout`` in [0, 1), ``download_timeout`` > 0.
+    """
+    if not learner.lr > 0:
+        raise ValueError(f"lr must be positive, got {learner.lr!r}")
+    if not learner.weight_decay >= 0:
+        raise ValueError(f"weight_decay must be at least 0, got {learner.weight_decay!r}")
+    dropout = getattr(learner, "dropout", None)
+    if dropout is not None and not (isinstance(dropout, (int, float)) and 0 <= dropout < 1):
+        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+    timeout = getattr(learner, "download_timeout", None)
+    if timeout is not None and not timeout > 0:
+        raise ValueError(f"download_timeout must be positive, got {timeout!r}")

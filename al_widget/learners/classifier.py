@@ -9,6 +9,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ._params import check_int, check_training
 from ._torch import choose_device, fit_steps
 from .base import Cancelled, ParamsMixin, Progress, ShouldStop
 
@@ -146,16 +147,11 @@ class Classifier(ParamsMixin):
         self.seed = seed
 
     def _check_params(self) -> None:
-        _check_int("n_classes", self.n_classes, 2)
+        check_int("n_classes", self.n_classes, 2)
         for name in ("width", "epochs", "min_steps", "max_steps", "batch_size"):
-            _check_int(name, getattr(self, name), 1)
-        _check_int("seed", self.seed, None)
-        if not self.lr > 0:
-            raise ValueError(f"lr must be positive, got {self.lr!r}")
-        if not self.weight_decay >= 0:
-            raise ValueError(f"weight_decay must be at least 0, got {self.weight_decay!r}")
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+            check_int(name, getattr(self, name), 1)
+        check_int("seed", self.seed, None)
+        check_training(self)
         if self.input_size is not None and not (
             len(self.input_size) == 2
             and all(isinstance(n, (int, np.integer)) and n >= 1 for n in self.input_size)
@@ -351,10 +347,3 @@ def _to_tensor(
     if tuple(x.shape[2:]) != size:
         x = F.interpolate(x, size=size, mode="bilinear", align_corners=False)
     return x
-
-
-def _check_int(name: str, value: object, low: int | None) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if low is not None and value < low:
-        raise ValueError(f"{name} must be at least {low}, got {value}")

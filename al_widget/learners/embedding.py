@@ -15,9 +15,9 @@ from torch import nn
 from torch.nn import functional as F
 
 from ._detection_nets import WeightsUnavailable, fetch_weights
+from ._params import check_int, check_training
 from ._torch import choose_device, fit_steps
 from .base import Cancelled, ParamsMixin, Progress, ShouldStop
-from .classifier import _check_int
 from .segmenter import _is_path, _read_state_dict
 
 log = logging.getLogger("al_widget")
@@ -229,24 +229,17 @@ class EmbeddingClassifier(ParamsMixin):
     # -- parameters ------------------------------------------------------------------------------
 
     def _check_params(self) -> None:
-        _check_int("n_classes", self.n_classes, 2)
+        check_int("n_classes", self.n_classes, 2)
         for name in ("hidden", "epochs", "min_steps", "max_steps", "batch_size"):
-            _check_int(name, getattr(self, name), 1)
-        _check_int("seed", self.seed, None)
+            check_int(name, getattr(self, name), 1)
+        check_int("seed", self.seed, None)
         if self.head not in HEADS:
             raise ValueError(f"head must be one of {HEADS}, got {self.head!r}")
         if self.if_unavailable not in IF_UNAVAILABLE:
             raise ValueError(
                 f"if_unavailable must be one of {IF_UNAVAILABLE}, got {self.if_unavailable!r}"
             )
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be positive, got {self.lr!r}")
-        if not self.weight_decay >= 0:
-            raise ValueError(f"weight_decay must be at least 0, got {self.weight_decay!r}")
-        if not self.download_timeout > 0:
-            raise ValueError(f"download_timeout must be positive, got {self.download_timeout!r}")
+        check_training(self)
         size = self.input_size
         if not (
             isinstance(size, (tuple, list))

@@ -15,9 +15,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ._params import check_int, check_training
 from ._torch import choose_device, fit_steps
 from .base import Cancelled, ParamsMixin, Progress, ShouldStop
-from .classifier import _check_int
 
 UNET = "unet"
 _MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
@@ -293,26 +293,19 @@ class Segmenter(ParamsMixin):
         return self
 
     def _check_params(self) -> None:
-        _check_int("n_classes", self.n_classes, 2)
+        check_int("n_classes", self.n_classes, 2)
         if self.n_classes > 256:
             raise ValueError(
                 f"n_classes must be at most 256 (class maps are uint8), got {self.n_classes}"
             )
         for name in ("width", "input_size", "epochs", "min_steps", "max_steps", "batch_size"):
-            _check_int(name, getattr(self, name), 1)
-        _check_int("seed", self.seed, None)
+            check_int(name, getattr(self, name), 1)
+        check_int("seed", self.seed, None)
         if not isinstance(self.model, str) or not self.model:
             raise ValueError(
                 f"model must be 'unet' or a torchvision model name, got {self.model!r}"
             )
-        if not self.lr > 0:
-            raise ValueError(f"lr must be positive, got {self.lr!r}")
-        if not self.weight_decay >= 0:
-            raise ValueError(f"weight_decay must be at least 0, got {self.weight_decay!r}")
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
-        if not self.download_timeout > 0:
-            raise ValueError(f"download_timeout must be positive, got {self.download_timeout!r}")
+        check_training(self)
 
     def _architecture(self) -> tuple[Any, ...]:
         """The parameters that shape the network: a warm start needs them unchanged."""
