@@ -495,9 +495,8 @@ class Panel(widgets.VBox):
         described = self.loop.describe(i)
         work = self._unsaved.get(i)
         self._restored = ""
-        with (
-            self.canvas.hold_sync()
-        ):  # the image, what comes after it and "not finished": one message
+        # The image, the key of the one after it and "not finished" go in one message.
+        with self.canvas.hold_sync():
             if work is not None:
                 self._load_work(image, i, work)
                 self._restored = f"{work.summary()} restored" if work.summary() else ""

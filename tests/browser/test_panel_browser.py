@@ -29,7 +29,12 @@ def test_digit_key_labels_the_shown_image_and_loads_another(page: Any) -> None:
     panel = PanelDriver(page, "classify")
     shown = panel.ready()
     page.keyboard.press("7")
-    state = panel.wait(lambda s: str(shown["current"]) in s["labels"])
+    # The kernel answers info() beside widget messages: wait for the next image too.
+    state = panel.wait(
+        lambda s: (
+            str(shown["current"]) in s["labels"] and s["current"] not in (None, shown["current"])
+        )
+    )
     assert state["labels"][str(shown["current"])] == "7"
     assert state["current"] not in (None, shown["current"])
     assert state["image_id"] > shown["image_id"]
