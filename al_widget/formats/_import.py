@@ -33,12 +33,12 @@ def list_images(folder: str | os.PathLike[str]) -> list[str]:
     Paths stay strings (no Path object per file): a folder of a million images lists in
     about the time of ``os.walk`` and a sort.
     """
-    found = []
+    endings = tuple(IMAGE_EXTENSIONS)  # str.endswith: a third of is_image's time per file
+    found: list[str] = []
     for directory, subfolders, files in os.walk(folder):
         subfolders[:] = [d for d in subfolders if not d.startswith(".")]
-        found += [
-            os.path.join(directory, f) for f in files if not f.startswith(".") and is_image(f)
-        ]
+        prefix = os.path.join(directory, "")
+        found += [prefix + f for f in files if f.lower().endswith(endings) and f[0] != "."]
     found.sort()  # every path starts with `folder`: the order of their paths below it
     return found
 
