@@ -154,7 +154,9 @@ class RoundRunner:
                 self.task,
                 self.learner,
                 self.dataset,
-                _priority(pool, previous),
+                # One chunk is scored in one part: left in its own order, the ranking (and the
+                # random heuristic's draws) stay as they were before parts existed.
+                _priority(pool, previous) if len(pool) > self.chunk_size else pool,
                 chunk_size=self.chunk_size,
                 executor=self.executor,
                 on_part=None if publish is None else lambda part, left: publish(build(part, left)),
