@@ -41,27 +41,6 @@ DRAFT[(yy - 2000) ** 2 + (xx - 3000) ** 2 < 900**2] = 1
 DRAFT[(yy - 4200) ** 2 + (xx - 5600) ** 2 < 1400**2] = 2
 """
 
-OPEN = """async (code) => {
-    const stage = window.jupyterapp.shell.currentWidget.node.querySelector('.alw-stage');
-    const drawn = [];
-    const watch = new MutationObserver(
-        () => drawn.push([performance.now(), stage.dataset.imageLoaded]));
-    watch.observe(stage, {attributes: true, attributeFilter: ['data-image-loaded']});
-    const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
-    const start = performance.now();
-    const future = kernel.requestExecute({code, store_history: false});
-    let out = '';
-    future.onIOPub = (msg) => { if (msg.header.msg_type === 'stream') out += msg.content.text; };
-    await future.done;
-    const id = out.trim();
-    for (let i = 0; i < 600 && !drawn.some(([, v]) => v === id); i++) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    watch.disconnect();
-    const hit = drawn.find(([, v]) => v === id);
-    return {id: Number(id), ms: hit ? hit[0] - start : null};
-}"""
-
 # Timestamps of the canvas's pointer releases and of the mask patches the page sends the kernel.
 INSTRUMENT = """() => {
     window.__ups = [];
@@ -96,7 +75,7 @@ class Bench:
 
     def open(self, code: str) -> float:
         """Run `code` (a reset) in the kernel; ms until its image is drawn."""
-        opened = self.page.evaluate(OPEN, code)
+        opened = self.page.evaluate(harness.TIME_TO_DRAWN, code)
         if opened["ms"] is None:
             raise RuntimeError(f"image {opened['id']} was never drawn")
         self.image_id = int(opened["id"])

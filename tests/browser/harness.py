@@ -33,6 +33,30 @@ CHROMIUM_ARGS = [
 STATE_ENV = "ALW_TEST_STATE_DIR"
 
 
+# The time from sending `code` (which prints the image_id it loads) to the kernel until the canvas
+# marks that image drawn, in the page's clock; for page.evaluate(TIME_TO_DRAWN, code).
+TIME_TO_DRAWN = """async (code) => {
+    const stage = window.jupyterapp.shell.currentWidget.node.querySelector('.alw-stage');
+    const drawn = [];
+    const watch = new MutationObserver(
+        () => drawn.push([performance.now(), stage.dataset.imageLoaded]));
+    watch.observe(stage, {attributes: true, attributeFilter: ['data-image-loaded']});
+    const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+    const start = performance.now();
+    const future = kernel.requestExecute({code, store_history: false});
+    let out = '';
+    future.onIOPub = (msg) => { if (msg.header.msg_type === 'stream') out += msg.content.text; };
+    await future.done;
+    const id = out.trim();
+    for (let i = 0; i < 600 && !drawn.some(([, v]) => v === id); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    watch.disconnect();
+    const hit = drawn.find(([, v]) => v === id);
+    return {id: Number(id), ms: hit ? hit[0] - start : null};
+}"""
+
+
 @dataclass
 class LabServer:
     """A running JupyterLab subprocess and the folders it owns."""

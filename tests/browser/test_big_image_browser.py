@@ -21,28 +21,6 @@ W, H = 8000, 6000  # the photo in notebooks/big_image.ipynb
 MB = 1_000_000
 BRUSH = 150  # image pixels: 10 screen pixels at the fitted scale
 
-# The time from sending `code` to the kernel until the canvas marks the image it loads drawn.
-TIME_OPEN = """async (code) => {
-    const stage = window.jupyterapp.shell.currentWidget.node.querySelector('.alw-stage');
-    const drawn = [];
-    const watch = new MutationObserver(
-        () => drawn.push([performance.now(), stage.dataset.imageLoaded]));
-    watch.observe(stage, {attributes: true, attributeFilter: ['data-image-loaded']});
-    const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
-    const start = performance.now();
-    const future = kernel.requestExecute({code, store_history: false});
-    let out = '';
-    future.onIOPub = (msg) => { if (msg.header.msg_type === 'stream') out += msg.content.text; };
-    await future.done;
-    const id = out.trim();
-    for (let i = 0; i < 600 && !drawn.some(([, v]) => v === id); i++) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    watch.disconnect();
-    const hit = drawn.find(([, v]) => v === id);
-    return {id: Number(id), ms: hit ? hit[0] - start : null};
-}"""
-
 
 class BigImage:
     """The canvas of notebooks/big_image.ipynb and the websocket frames its page sends."""
@@ -57,7 +35,7 @@ class BigImage:
     def reset(self, **kwargs: str) -> float:
         """Load the photo with reset(**kwargs) (Python source each); ms until it is drawn."""
         args = ", ".join(f"{k}={v}" for k, v in kwargs.items())
-        opened = self.page.evaluate(TIME_OPEN, f"reset({args})")
+        opened = self.page.evaluate(harness.TIME_TO_DRAWN, f"reset({args})")
         assert opened["ms"] is not None, f"image {opened['id']} was never drawn"
         self.image_id = int(opened["id"])
         self.canvas.scroll_into_view_if_needed()
