@@ -60,7 +60,7 @@ class Panel(widgets.VBox):
     one for the same image (a double click) is ignored, and no labeler is throttled.
 
     Thread safety: ``_lock`` guards ``current``, ``_done``, ``_redo``, ``_unsaved``,
-    ``_loaded``, ``_ahead``, ``_closed`` and every widget value the panel sets. The user's actions run on the kernel's
+    ``_loaded``, ``_ahead``, ``_queue``, ``_closed`` and every widget value the panel sets. The user's actions run on the kernel's
     thread; the loop's callbacks (``_on_round_start``, ``_on_progress``, ``_on_ranking``,
     ``_on_error``) run on the loop's worker thread; each takes the lock for its whole body. Lock
     order: panel → loop (session → trainer → dataset); the loop calls back outside its locks.
@@ -81,6 +81,7 @@ class Panel(widgets.VBox):
         self.task = self.dataset.task
         self.current: int | None = None
         self._ahead: dict[int, np.ndarray] = {}  # the images sent ahead, by index
+        self._queue = np.zeros(0, np.int64)  # the loop's queue as the strip last showed it
         self._done: list[tuple[str, int, Annotation | None]] = []  # this panel's commits, skips
         self._redo: list[tuple[str, int, Annotation | None]] = []
         self._unsaved: dict[int, Work] = {}
@@ -494,6 +495,7 @@ class Panel(widgets.VBox):
             return
         described = self.loop.describe(i)
         work = self._unsaved.get(i)
+        queue = self.loop.queue  # once per image shown: a million-image queue takes ~8 ms
         self._restored = ""
         # The image, the key of the one after it and "not finished" go in one message.
         with self.canvas.hold_sync():
@@ -502,7 +504,7 @@ class Panel(widgets.VBox):
                 self._restored = f"{work.summary()} restored" if work.summary() else ""
             else:
                 self._load_known(image, i, described.predicted)
-            following = [int(k) for k in self.loop.queue[:2] if int(k) != i][:1]
+            following = [int(k) for k in queue[:2] if int(k) != i][:1]
             self.canvas.ahead_key = str(following[0]) if following else ""
             self.canvas.finished = ""
         self._ahead = {k: v for k, v in self._ahead.items() if k != i}
@@ -510,7 +512,7 @@ class Panel(widgets.VBox):
         self.current = i
         self._loaded = self._work()
         self._refresh_header()
-        self._refresh_queue()
+        self._refresh_queue(queue)
 
     def _load_known(self, image: np.ndarray, i: int, predicted: int | None) -> None:
         """Load image `i` with its annotation, else the model's boxes or mask as drafts."""
@@ -577,11 +579,12 @@ class Panel(widgets.VBox):
         self.show(i)
 
     def _send_ahead(self) -> None:
-        """Send the browser the next images of the queue, to decode before they are due; the
-        first is the one the browser may show at once after a key that moves on."""
+        """Send the browser the next images of the queue (as the strip last showed it), to decode
+        before they are due; the first is the one the browser may show at once after a key that
+        moves on."""
         if self._closed or self.current is None:
             return
-        order = [int(i) for i in self.loop.queue[: PREFETCH + 1] if int(i) != self.current]
+        order = [int(i) for i in self._queue[: PREFETCH + 1] if int(i) != self.current]
         ahead: dict[int, np.ndarray] = {}
         for i in order[:PREFETCH]:
             if i in self._unsaved:
@@ -636,12 +639,15 @@ class Panel(widgets.VBox):
             return
         self.header.value = f"<b>image {i}</b> · {html.escape(self.loop.describe(i).why)}"
 
-    def _refresh_queue(self) -> None:
+    def _refresh_queue(self, queue: np.ndarray | None = None) -> None:
+        """Show the head of `queue` (default: the loop's queue now) in the strip, and keep it for
+        sending the next images ahead."""
         if self._closed:
             return
         with self._lock:
+            self._queue = self.loop.queue if queue is None else queue
             entries: list[Entry] = []
-            for i in self.loop.queue:
+            for i in self._queue:
                 if len(entries) == self.queue_strip.count:
                     break
                 if int(i) == self.current:
