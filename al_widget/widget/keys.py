@@ -205,13 +205,12 @@ def digit_chords(n: int) -> list[str]:
 def swap_chords(mode: str) -> dict[str, str]:
     """The panel chords after which the browser may show the next image early, and their action
     (see ``canvas.SWAP_ACTIONS``); class keys in classify mode are added by the panel."""
-    actions = {"skip": "skip", "no_objects": "no_objects", "submit": "submit"}
     found: dict[str, str] = {}
     for binding in bindings("panel"):
-        if binding.action in actions and (not binding.modes or mode in binding.modes):
+        if binding.action in IDENTIFIED_ACTIONS and (not binding.modes or mode in binding.modes):
             if binding.action == "submit" and mode == "classify":
                 continue  # the class picked lives in Python: the browser cannot tell
-            found |= {key: actions[binding.action] for key in binding.keys}
+            found |= dict.fromkeys(binding.keys, binding.action)
     return found
 
 
