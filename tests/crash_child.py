@@ -1,7 +1,8 @@
 """A labeler that is killed at random moments: labels three journals, printing each change once made.
 
 Run as ``python crash_child.py FOLDER SEED``. Each journal is restored when it exists (the chain
-of restarts), else created; every change is printed (``task +i`` / ``task -i``) after it returns.
+of restarts), else created; every change is announced (``task ?i``) before it is made and printed
+(``task +i`` / ``task -i``) after it returns.
 """
 
 from __future__ import annotations
@@ -55,10 +56,12 @@ def main() -> None:
         labeled = ds.labeled
         if len(labeled) and rng.random() < 0.2:
             i = int(rng.choice(labeled))
+            print(f"{task} ?{i}", flush=True)  # about to change: a kill now may land either way
             ds.remove(i)
             print(f"{task} -{i}", flush=True)
         else:
             i = int(rng.choice(ds.unlabeled))
+            print(f"{task} ?{i}", flush=True)
             ds.annotate(i, annotation(task, i))
             print(f"{task} +{i}", flush=True)
 
