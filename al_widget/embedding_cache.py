@@ -6,7 +6,15 @@ hash of the pixels the backbone read, so a row is reused only for the very same 
 ``cache_dir`` survives a kernel restart (the rows are checked against their images again, which
 costs a read of the image but not a pass through the backbone) and a changed image, backbone,
 weights or input size is embedded anew. On disk a key's rows live in ``cache_dir/<key>/``
-(``embeddings.npy`` float16 (N, d), ``hashes.npy`` uint64 (N,), both memory-mapped).
+(``embeddings.npy`` float16 (N, d), ``hashes.npy`` uint64 (N,), ``checksums.npy`` uint64 (N,), all
+memory-mapped, and ``meta.json``).
+
+A folder on disk is trusted only after it proves it belongs: when it is opened, its ``meta.json``
+must name the learner's key, the dataset's length and the learner's embedding length, each file
+must have exactly the length its header promises, and each row must match its checksum (of the
+row's bytes and its pixel hash). A folder that fails the first checks is embedded anew as a whole,
+rows that fail their checksum one by one; either is logged as a warning naming the folder and what
+was wrong, and no failing row is ever served.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,6 +38,10 @@ from .learners.base import input_size_of
 CHUNK = 256  # images per embedding chunk: the first suggestion waits for one
 WAVE = 4  # chunks handed to the executor at once, so a long fill can stop between waves
 _EMPTY = np.uint64(0)  # the hash of a row never written
+FORMAT = 2  # meta.json's "format": 2 added checksums.npy
+CHECKED_ROWS = 4096  # rows per checksum pass on open: temporaries stay small
+
+log = logging.getLogger("al_widget")
 
 
 def embed_chunk(embedder: Any, images: np.ndarray) -> np.ndarray:
@@ -80,6 +93,46 @@ def pixel_hashes(images: np.ndarray) -> np.ndarray:
     return out
 
 
+def row_checksums(rows: np.ndarray, hashes: np.ndarray) -> np.ndarray:
+    """(n,) uint64 checksums of float16 rows and the pixel hashes stored with them.
+
+    A weighted sum, modulo 2**64, of the rows' bytes taken 8 at a time and of the hash, with odd
+    weights: any change to one 8-byte word of a row (or to its hash) changes it, and so does a
+    random change to several but for a chance of 2**-64. It guards against a damaged file, not
+    against a forger. A row never written (zeros, hash 0) sums to 0.
+
+    Parameters
+    ----------
+    rows : numpy.ndarray
+        (n, d) float16 embeddings.
+    hashes : numpy.ndarray
+        (n,) uint64 pixel hashes.
+    """
+    n, d = rows.shape
+    words = -(-d // 4)  # 4 float16 a word; the last one padded with zeros
+    weights = _weights(words + 1)
+    out = np.empty(n, np.uint64)
+    for start in range(0, n, CHECKED_ROWS):
+        block = np.asarray(rows[start : start + CHECKED_ROWS], np.float16)
+        padded = np.zeros((len(block), words * 4), np.uint16)
+        padded[:, :d] = block.view(np.uint16)
+        summed = (padded.view(np.uint64) * weights[:words]).sum(axis=1, dtype=np.uint64)
+        hashed = np.asarray(hashes[start : start + CHECKED_ROWS], np.uint64) * weights[words]
+        out[start : start + len(block)] = summed + hashed
+    return out
+
+
+@functools.lru_cache(maxsize=8)
+def _weights(n: int) -> np.ndarray:
+    """n odd uint64 weights, position i's the same for every n (splitmix64 of i + 1)."""
+    z = np.arange(1, n + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = (z ^ (z >> np.uint64(31))) | np.uint64(1)
+    z.flags.writeable = False
+    return z
+
+
 class EmbeddingCache:
     """One float16 embedding per dataset image for the current key, with the pixel hash behind it.
 
@@ -103,26 +156,79 @@ class EmbeddingCache:
         self._ready = np.zeros(self.n_images, bool)  # checked against its image this session
         self._hashes: np.ndarray | None = None
         self._rows: np.ndarray | None = None
+        self._sums: np.ndarray | None = None
 
-    def bind(self, key: str) -> None:
+    def bind(self, key: str, width: int | None = None) -> None:
         """Use the rows of `key`; a new key starts from what is stored for it (or nothing).
+
+        A folder stored for `key` is verified first (see the module's notes): what fails is
+        embedded anew, with a warning.
 
         Parameters
         ----------
         key : str
             The learner's ``embedding_key()``.
+        width : int, optional
+            The length of the learner's embeddings, which stored rows must have; None: not
+            checked.
         """
         if key == self.key:
             return
         self.key, self.n_ready = key, 0
         self._ready = np.zeros(self.n_images, bool)
-        self._hashes, self._rows = None, None
+        self._hashes, self._rows, self._sums = None, None, None
         folder = self._folder()
-        if folder is not None and (folder / "meta.json").is_file():
-            meta = json.loads((folder / "meta.json").read_text())
-            if meta.get("n_images") == self.n_images:
-                self._hashes = np.load(folder / "hashes.npy", mmap_mode="r+")
-                self._rows = np.load(folder / "embeddings.npy", mmap_mode="r+")
+        if folder is None or not folder.is_dir() or not any(folder.iterdir()):
+            return
+        try:
+            self._open(folder, key, width)
+        except _Untrusted as problem:
+            self._hashes, self._rows, self._sums = None, None, None
+            log.warning(
+                "al_widget: embedding cache %s: %s; embedding all its images again", folder, problem
+            )
+
+    def _open(self, folder: Path, key: str, width: int | None) -> None:
+        """Map the files of `folder` if they prove to be `key`'s; clear rows that fail their checksum.
+
+        Raises `_Untrusted` saying what is wrong when the folder as a whole is not to be used.
+        """
+        meta = _read_meta(folder)
+        if meta.get("format") != FORMAT:
+            raise _Untrusted(
+                f"meta.json has format {meta.get('format')!r}, not {FORMAT} (written by another "
+                "version, without row checksums)"
+            )
+        if meta.get("key") != key:
+            raise _Untrusted(
+                f"meta.json names the embedding key {meta.get('key')!r}, not this learner's {key!r}"
+            )
+        if meta.get("n_images") != self.n_images:
+            raise _Untrusted(
+                f"it holds {meta.get('n_images')!r} images, the dataset has {self.n_images}"
+            )
+        dim = meta.get("dim")
+        if not isinstance(dim, int) or dim < 1:
+            raise _Untrusted(f"meta.json's dim must be a positive int, got {dim!r}")
+        if width is not None and dim != width:
+            raise _Untrusted(f"its embeddings have length {dim}, this learner's have {width}")
+        n = self.n_images
+        rows = _map(folder / "embeddings.npy", np.dtype(np.float16), (n, dim))
+        hashes = _map(folder / "hashes.npy", np.dtype(np.uint64), (n,))
+        sums = _map(folder / "checksums.npy", np.dtype(np.uint64), (n,))
+        bad = np.flatnonzero(row_checksums(rows, hashes) != sums)
+        if len(bad):
+            rows[bad], hashes[bad], sums[bad] = 0, _EMPTY, 0  # an empty row again, never served
+            for array in (rows, hashes, sums):
+                array.flush()
+            log.warning(
+                "al_widget: embedding cache %s: %d rows do not match their checksums (images %s); "
+                "embedding them again",
+                folder,
+                len(bad),
+                bad[:10].tolist(),
+            )
+        self._rows, self._hashes, self._sums = rows, hashes, sums
 
     def ready(self, indices: np.ndarray) -> np.ndarray:
         """A mask: which of `indices` have an embedding checked against their image."""
@@ -167,18 +273,22 @@ class EmbeddingCache:
             self._allocate(embeddings.shape[1])
         assert self._rows is not None
         assert self._hashes is not None
+        assert self._sums is not None
         if embeddings.shape[1] != self._rows.shape[1]:
             raise ValueError(
                 f"embeddings of length {embeddings.shape[1]} for a cache of length "
                 f"{self._rows.shape[1]} under the same key {self.key}"
             )
-        self._rows[indices] = embeddings  # the rows first: a hash vouches for a written row
+        embeddings = np.asarray(embeddings, np.float16)
+        hashes = np.asarray(hashes, np.uint64)
+        self._rows[indices] = embeddings
         self._hashes[indices] = hashes
+        self._sums[indices] = row_checksums(embeddings, hashes)  # vouches for the two above
         self._mark(indices)
 
     def flush(self) -> None:
         """Write memory-mapped rows to disk."""
-        for array in (self._rows, self._hashes):
+        for array in (self._rows, self._hashes, self._sums):
             if isinstance(array, np.memmap):
                 array.flush()
 
@@ -194,16 +304,69 @@ class EmbeddingCache:
         if folder is None:
             self._rows = np.zeros((self.n_images, dim), np.float16)
             self._hashes = np.zeros(self.n_images, np.uint64)
+            self._sums = np.zeros(self.n_images, np.uint64)
             return
         folder.mkdir(parents=True, exist_ok=True)
+        (folder / "meta.json").unlink(missing_ok=True)  # the folder is not to be trusted meanwhile
         self._rows = np.lib.format.open_memmap(
             folder / "embeddings.npy", "w+", np.float16, (self.n_images, dim)
         )
         self._hashes = np.lib.format.open_memmap(
             folder / "hashes.npy", "w+", np.uint64, (self.n_images,)
         )
-        meta = {"key": self.key, "n_images": self.n_images, "dim": dim}
+        self._sums = np.lib.format.open_memmap(
+            folder / "checksums.npy", "w+", np.uint64, (self.n_images,)
+        )
+        meta = {"format": FORMAT, "key": self.key, "n_images": self.n_images, "dim": dim}
         (folder / "meta.json").write_text(json.dumps(meta))
+
+
+class _Untrusted(Exception):
+    """A cache folder that does not prove it belongs; says what is wrong."""
+
+
+def _read_meta(folder: Path) -> dict[str, Any]:
+    """The object in ``folder/meta.json``; `_Untrusted` when it is missing or not one."""
+    try:
+        meta = json.loads((folder / "meta.json").read_text())
+    except FileNotFoundError:
+        raise _Untrusted("meta.json is missing") from None
+    except (OSError, ValueError) as error:
+        raise _Untrusted(f"meta.json cannot be read ({error})") from None
+    if not isinstance(meta, dict):
+        raise _Untrusted(f"meta.json must hold an object, got {type(meta).__name__}")
+    return meta
+
+
+def _map(path: Path, dtype: np.dtype[Any], shape: tuple[int, ...]) -> np.memmap[Any, Any]:
+    """`path` memory-mapped for writing, once its header and length match `dtype` and `shape`.
+
+    numpy maps a file shorter than its header promises and reads zeros past the end, so the
+    length is checked here; `_Untrusted` says what does not match.
+    """
+    try:
+        with open(path, "rb") as file:
+            version = np.lib.format.read_magic(file)
+            if version == (1, 0):
+                header = np.lib.format.read_array_header_1_0(file)
+            else:
+                header = np.lib.format.read_array_header_2_0(file)
+            offset = file.tell()
+    except FileNotFoundError:
+        raise _Untrusted(f"{path.name} is missing") from None
+    except (OSError, ValueError) as error:
+        raise _Untrusted(f"{path.name} has no readable header ({error})") from None
+    found_shape, fortran, found_dtype = header
+    if tuple(found_shape) != shape or np.dtype(found_dtype) != dtype or fortran:
+        raise _Untrusted(
+            f"{path.name} holds {np.dtype(found_dtype)} {tuple(found_shape)}, "
+            f"expected {dtype} {shape}"
+        )
+    expected = offset + int(np.prod(shape)) * dtype.itemsize
+    size = path.stat().st_size
+    if size != expected:
+        raise _Untrusted(f"{path.name} has {size} bytes, its header promises {expected}")
+    return np.memmap(path, dtype, "r+", offset, shape)
 
 
 def fill(
@@ -228,7 +391,7 @@ def fill(
     Parameters
     ----------
     cache : EmbeddingCache
-        Bound to the learner's key here.
+        Bound to the learner's key (and its embeddings' length) here.
     learner : EmbeddingLearner
         Has ``embedding_key()`` and ``embed(images)``.
     dataset : Dataset
@@ -249,9 +412,11 @@ def fill(
     dict
         The unreadable images among `order`, index to reason.
     """
-    cache.bind(learner.embedding_key())
-    todo = cache.missing(order)
     size = input_size_of(learner)
+    key = learner.embedding_key()
+    if key != cache.key:
+        cache.bind(key, embedding_width(learner, size))
+    todo = cache.missing(order)
     broken: dict[int, str] = {}
 
     def run(
@@ -286,6 +451,23 @@ def fill(
         if after_wave is not None and after_wave():
             break
     return broken
+
+
+def embedding_width(learner: Any, size: tuple[int, int] | None) -> int:
+    """The length of `learner`'s embeddings: its ``embedding_dim_``, else that of a blank image's.
+
+    Parameters
+    ----------
+    learner : EmbeddingLearner
+        Has ``embed(images)``.
+    size : (int, int), optional
+        The (height, width) it reads; None: any (a 32 x 32 blank image is embedded).
+    """
+    known = getattr(learner, "embedding_dim_", None)
+    if isinstance(known, (int, np.integer)):
+        return int(known)
+    height, width = size or (32, 32)
+    return int(embed_chunk(learner, np.zeros((1, height, width, 3), np.uint8)).shape[1])
 
 
 def hash_chunk(_: Any, images: np.ndarray) -> np.ndarray:

@@ -2,6 +2,9 @@
 priority order with rankings published as it grows."""
 
 import json
+import logging
+import os
+import shutil
 
 import numpy as np
 import pytest
@@ -17,17 +20,18 @@ from al_widget.scoring import Inline
 
 
 class Counting(EmbeddingClassifier):
-    """An EmbeddingClassifier that records the first pixel of every image it embeds."""
+    """An EmbeddingClassifier that records its calls to embed and the first pixel of each image."""
 
     def embed(self, images):
+        self.calls_ = getattr(self, "calls_", 0) + 1
         self.seen_ = [*getattr(self, "seen_", []), *images[:, 0, 0, 0].tolist()]
         return super().embed(images)
 
 
-def backbone(width=4):
-    """A tiny backbone, the same weights every time for a width."""
+def backbone(width=4, seed=None):
+    """A tiny backbone, the same weights every time for a width (and seed)."""
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(width)
+        torch.manual_seed(width if seed is None else seed)
         return nn.Sequential(
             nn.Conv2d(3, width, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten()
         )
@@ -286,3 +290,118 @@ def test_a_dask_cluster_embeds_the_pool_as_this_process_does(pool):
         )
     assert there.n_ready == 120
     assert np.array_equal(here.get(np.arange(120)), there.get(np.arange(120)))
+
+
+# -- a cache on disk proves it belongs before it is used -------------------------------------------
+
+
+def _filled(model, images, labels, loop_factory, cache_dir):
+    """`model`'s cache folder in `cache_dir` after a loop labeled 10 images and embedded the pool."""
+    loop = loop_factory(
+        alw.Dataset(images, ["dark", "bright"]), model, pool_sample=None, cache_dir=cache_dir
+    )
+    _label(loop, labels, range(10))
+    assert loop.history[-1].error is None
+    assert loop.ranking.pending == 0
+    assert loop.close(timeout=10)
+    return cache_dir / model.embedding_key()
+
+
+def _truncate(first, folder):
+    path = folder / "embeddings.npy"
+    os.truncate(path, path.stat().st_size - 3 * 4 * 2)  # the last three rows, partly
+
+
+def _tamper(first, folder):
+    rows = np.load(folder / "embeddings.npy", mmap_mode="r+")
+    rows[[5, 50]] += np.float16(3)
+    rows.flush()
+
+
+def _copy_of(first, folder):
+    shutil.copytree(first, folder)
+
+
+def _copy_renamed(first, folder):
+    shutil.copytree(first, folder)
+    meta = json.loads((folder / "meta.json").read_text())
+    (folder / "meta.json").write_text(json.dumps({**meta, "key": folder.name}))
+
+
+def _edit_meta(change):
+    def edit(first, folder):
+        meta = json.loads((folder / "meta.json").read_text())
+        (folder / "meta.json").write_text(json.dumps(change(meta)))
+
+    return edit
+
+
+def _delete_meta(first, folder):
+    (folder / "meta.json").unlink()
+
+
+def _garble_meta(first, folder):
+    (folder / "meta.json").write_text('{"key": "abc", "n_ima')
+
+
+CORRUPTIONS = {
+    "truncated file": ({}, _truncate, "embeddings.npy has"),
+    "tampered rows": ({}, _tamper, "2 rows do not match their checksums (images [5, 50])"),
+    "another backbone's rows": (
+        {"net": backbone(seed=7)},
+        _copy_of,
+        "meta.json names the embedding key",
+    ),
+    "another width": (
+        {"net": backbone(width=5)},
+        _copy_renamed,
+        "its embeddings have length 4, this learner's have 5",
+    ),
+    "missing meta.json": ({}, _delete_meta, "meta.json is missing"),
+    "garbled meta.json": ({}, _garble_meta, "meta.json cannot be read"),
+    "an older format": (
+        {},
+        _edit_meta(lambda meta: {k: v for k, v in meta.items() if k != "format"}),
+        "meta.json has format None",
+    ),
+}
+
+
+@pytest.mark.parametrize("corruption", list(CORRUPTIONS))
+def test_a_damaged_or_foreign_cache_is_embedded_again_with_a_warning_naming_its_folder(
+    corruption, pool, loop_factory, tmp_path, caplog
+):
+    changed, corrupt, problem = CORRUPTIONS[corruption]
+    images, labels = pool
+    first = _filled(learner(), images, labels, loop_factory, tmp_path)
+    folder = tmp_path / learner(**changed).embedding_key()
+    corrupt(first, folder)
+    with caplog.at_level(logging.WARNING, logger="al_widget"):
+        again = _filled(learner(**changed), images, labels, loop_factory, tmp_path)
+    assert again == folder
+    fresh = embed_chunk(learner(**changed), images)
+    served = np.load(folder / "embeddings.npy")
+    np.testing.assert_allclose(served.astype(np.float32), fresh, rtol=1e-3, atol=1e-3)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(str(folder) in w and problem in w for w in warnings), warnings
+
+
+def test_tampered_rows_alone_are_embedded_again(pool, loop_factory, tmp_path):
+    images, labels = pool
+    folder = _filled(learner(), images, labels, loop_factory, tmp_path)
+    _tamper(None, folder)
+    again = learner()
+    _filled(again, images, labels, loop_factory, tmp_path)
+    assert sorted(again.seen_) == [5, 50]
+
+
+def test_an_intact_cache_is_served_without_calling_the_backbone_or_warning(
+    pool, loop_factory, tmp_path, caplog
+):
+    images, labels = pool
+    _filled(learner(), images, labels, loop_factory, tmp_path)
+    again = learner()
+    with caplog.at_level(logging.WARNING, logger="al_widget"):
+        _filled(again, images, labels, loop_factory, tmp_path)
+    assert getattr(again, "calls_", 0) == 0
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
