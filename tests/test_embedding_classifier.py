@@ -8,10 +8,12 @@ import urllib.request
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 from torch import nn
 from torchvision import models
 
 import al_widget as alw
+from al_widget import ImageError
 from al_widget.learners import Classifier, EmbeddingClassifier, WeightsUnavailable, clone
 
 SMALL = {"input_size": (32, 32)}
@@ -237,3 +239,53 @@ def test_a_backbone_whose_embeddings_do_not_differ_is_reported(caplog):
     with caplog.at_level(logging.WARNING, logger="al_widget"):
         learner.fit_embeddings(np.ones((4, 24)), np.array([0, 1, 0, 1]))
     assert "the same embedding for every image" in caplog.text
+
+
+# -- the image forms a Dataset takes ---------------------------------------------------------------
+
+
+def _rgb_images():
+    """Six 16x16 RGB images, noise of different brightness."""
+    rng = np.random.default_rng(1)
+    return (rng.integers(0, 120, (6, 16, 16, 3)) + np.arange(6)[:, None, None, None] * 20).astype(
+        np.uint8
+    )
+
+
+IMAGE_FORMS = {
+    "N,H,W gray": lambda rgb: rgb[..., 0],
+    "N,H,W,1 gray": lambda rgb: rgb[..., :1],
+    "N,H,W,4 RGBA": lambda rgb: np.concatenate(
+        [rgb, np.full((*rgb.shape[:3], 1), 255, np.uint8)], 3
+    ),
+    "16-bit": lambda rgb: rgb.astype(np.uint16) << 8 | 0x7F,
+    "list of arrays": lambda rgb: list(rgb),
+    "list of PIL images": lambda rgb: [Image.fromarray(image) for image in rgb],
+}
+
+
+@pytest.mark.parametrize("form", list(IMAGE_FORMS))
+def test_embed_takes_every_image_form_a_dataset_takes(form):
+    rgb = _rgb_images()
+    as_rgb = rgb.copy()
+    if "gray" in form:
+        as_rgb[:] = rgb[..., :1]
+    learner = EmbeddingClassifier(2, backbone=tiny_backbone(), weights=None, **SMALL)
+    np.testing.assert_allclose(
+        learner.embed(IMAGE_FORMS[form](rgb)), learner.embed(as_rgb), rtol=1e-5, atol=1e-6
+    )
+
+
+def test_fit_and_predict_proba_take_the_grayscale_digits():
+    images, labels = alw.datasets.digits()
+    learner = EmbeddingClassifier(10, backbone=tiny_backbone(), weights=None, **SMALL)
+    probs = learner.fit(images[:100], labels[:100]).predict_proba(images[100:120])
+    assert probs.shape == (20, 10, 1)
+
+
+def test_embed_refuses_what_is_not_an_image_naming_the_problem():
+    learner = EmbeddingClassifier(2, backbone=tiny_backbone(), weights=None, **SMALL)
+    with pytest.raises(ImageError, match=r"must be uint8 \(or uint16, bool\), got dtype float32"):
+        learner.embed(np.zeros((2, 8, 8, 3), np.float32))
+    with pytest.raises(ImageError, match=r"must have shape .* got \(2, 8, 8, 5\)"):
+        learner.embed(np.zeros((2, 8, 8, 5), np.uint8))

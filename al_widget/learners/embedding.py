@@ -14,6 +14,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .._images import make_source
 from ._detection_nets import WeightsUnavailable, fetch_weights
 from ._params import check_int, check_training
 from ._torch import choose_device, fit_steps
@@ -306,18 +307,27 @@ class EmbeddingClassifier(ParamsMixin):
 
         Parameters
         ----------
-        images : numpy.ndarray
-            (n, H, W, 3) uint8 images of any size; resized to `input_size`.
+        images : numpy.ndarray or sequence
+            Images in any form a `Dataset` takes: an (n, H, W) grayscale or (n, H, W, 3|4)
+            array of uint8 (or uint16, bool), or a sequence of such arrays, PIL images or file
+            paths; resized to `input_size` as the loop reads them.
 
         Returns
         -------
         numpy.ndarray
             float32 embeddings, shape (n, embedding_dim_).
+
+        Raises
+        ------
+        ImageError
+            When `images` or one of them is not an image, naming which and why.
         """
         net = self._ensure_backbone()
-        out = np.empty((len(images), self.embedding_dim_), dtype=np.float32)
-        for start in range(0, len(images), self.batch_size):
-            x = _to_input(images[start : start + self.batch_size], self.device_, self.input_size_)
+        source = make_source(images)  # read as a Dataset reads them, so embeddings match the loop's
+        out = np.empty((len(source), self.embedding_dim_), dtype=np.float32)
+        for start in range(0, len(source), self.batch_size):
+            chunk = np.arange(start, min(start + self.batch_size, len(source)))
+            x = _to_input(source.batch(chunk, self.input_size_), self.device_, self.input_size_)
             features = net(x).reshape(len(x), -1)
             out[start : start + len(x)] = features.float().cpu().numpy()
         return out
@@ -335,8 +345,8 @@ class EmbeddingClassifier(ParamsMixin):
 
         Parameters
         ----------
-        images : numpy.ndarray
-            (N, H, W, 3) uint8 images, N >= 1.
+        images : numpy.ndarray or sequence
+            N >= 1 images in any form `embed` takes.
         targets : numpy.ndarray
             (N,) class ids in ``0 .. n_classes - 1``.
         progress : callable, optional
@@ -457,12 +467,12 @@ class EmbeddingClassifier(ParamsMixin):
                 progress((step + 1) / steps)
 
     def predict_proba(self, images: np.ndarray, mc_samples: int = 1) -> np.ndarray:
-        """Class probabilities (N, C, I) for (N, H, W, 3) uint8 images, I = mc_samples.
+        """Class probabilities (N, C, I) for N images, I = mc_samples.
 
         Parameters
         ----------
-        images : numpy.ndarray
-            (N, H, W, 3) uint8 images.
+        images : numpy.ndarray or sequence
+            Images in any form `embed` takes.
         mc_samples : int, default 1
             1: one deterministic pass; more: the head's dropout sampled that many times.
 
