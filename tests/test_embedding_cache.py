@@ -405,3 +405,11 @@ def test_an_intact_cache_is_served_without_calling_the_backbone_or_warning(
         _filled(again, images, labels, loop_factory, tmp_path)
     assert getattr(again, "calls_", 0) == 0
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_embed_gives_the_rows_the_cache_holds_for_images_of_another_size(pool):
+    images, _ = pool  # 8 x 8, the learner reads 12 x 12
+    model = learner(size=(12, 12))
+    cache = EmbeddingCache(len(images))
+    fill(cache, model, alw.Dataset(images, ["dark", "bright"]), np.arange(120), executor=Inline())
+    np.testing.assert_array_equal(cache.get(np.arange(120)), embed_chunk(model, images))
