@@ -5,19 +5,26 @@
     full, one after the other in this process; round seconds from the loops' histories;
 (b) embedding throughput (images/s through `embed_chunk`) of torchvision backbones at 224 px (the
     photos' default input size) and at 32 px, with the worker's torch threads and with all cores;
-(c) the first fill of the cache in (a): seconds and images/s, as a loop computes it.
+(c) the first fill of the cache in (a): seconds and images/s, as a loop computes it;
+(d) opening a full 100k-row cache on disk (512-d, resnet18's length): `EmbeddingCache.bind`, which
+    verifies the folder (meta.json, file lengths, a checksum per row) before it is used, beside
+    mapping the same files without checks; the files are in the page cache (just written).
 
 Backbones run with random weights (the machine may be offline); their speed does not depend on
 the weights.
 
     python benchmarks/embeddings.py [--quick] [--pool 100000] [--labels 500] [--rounds 5]
+    python benchmarks/embeddings.py --open-only    # (d) alone, about 10 s
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import tempfile
 import time
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -25,7 +32,7 @@ from _common import MNIST, Figure, print_table, stats, write_json
 
 from al_widget import ActiveLoop, Dataset, Label
 from al_widget.datasets import DIGIT_CLASSES, mnist
-from al_widget.embedding_cache import embed_chunk
+from al_widget.embedding_cache import EmbeddingCache, embed_chunk
 from al_widget.learners import Classifier, EmbeddingClassifier
 
 WORKER_THREADS = max(1, (os.cpu_count() or 2) - 1)
@@ -90,15 +97,60 @@ def throughput(backbone: str, size: int, n_images: int, repeats: int) -> dict[st
     return out
 
 
+def open_times(n_rows: int, dim: int, repeats: int) -> dict[str, Any]:
+    """Seconds to open a full `n_rows` x `dim` cache folder: verified (`bind`) and mapped only."""
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as folder:
+        written = EmbeddingCache(n_rows, folder)
+        written.bind("bench", dim)
+        for first in range(0, n_rows, 10_000):
+            rows = np.arange(first, min(first + 10_000, n_rows))
+            hashes = rng.integers(1, 2**63, len(rows), dtype=np.uint64)
+            written.put(rows, hashes, rng.standard_normal((len(rows), dim)).astype(np.float16))
+        written.flush()
+        del written
+        verified, mapped = [], []
+        for _ in range(repeats):
+            cache = EmbeddingCache(n_rows, folder)
+            start = time.perf_counter()
+            cache.bind("bench", dim)
+            verified.append(time.perf_counter() - start)
+            assert cache.stored(np.arange(n_rows)).all(), "a written row failed its checksum"
+            del cache
+            start = time.perf_counter()
+            for name in ("embeddings.npy", "hashes.npy", "checksums.npy"):
+                np.load(Path(folder) / "bench" / name, mmap_mode="r+")
+            mapped.append(time.perf_counter() - start)
+    return {"verified_s": stats(verified), "mapped_s": stats(mapped), "rows": n_rows, "dim": dim}
+
+
 def main() -> None:
-    """Run (a), (b) and (c), print the table, write JSON."""
+    """Run (a), (b), (c) and (d) (only (d) with --open-only), print the table, write JSON."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small pool and few images")
     parser.add_argument("--pool", type=int, default=100_000)
     parser.add_argument("--labels", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=5, help="rounds measured after the first")
     parser.add_argument("--throughput-images", type=int, default=128)
+    parser.add_argument("--open-only", action="store_true", help="only (d), opening the cache")
     args = parser.parse_args()
+    opened = open_times(100_000, 512, 9)
+    load = os.getloadavg()[0]
+    verify_s, map_s = opened["verified_s"]["p50"], opened["mapped_s"]["p50"]
+    opening = Figure(
+        "(d) opening a full 100k-row cache (512-d): verify on open, median",
+        verify_s,
+        "s",
+        "",
+        None,
+        f"mapping the files unchecked {map_s * 1e3:.1f} ms; {opened['verified_s']['n']} "
+        f"runs, max {opened['verified_s']['max'] * 1e3:.0f} ms; load average {load:.1f}",
+    )
+    print("opening the cache:", opened, flush=True)
+    if args.open_only:
+        print_table("embedding cache (benchmarks/embeddings.py --open-only)", [opening])
+        write_json("embeddings_open", [opening], opened=opened)
+        return
     if args.quick:
         args.pool, args.labels, args.rounds, args.throughput_images = 5_000, 200, 2, 16
     print(f"pool {args.pool:,}, {args.labels} labels, {args.rounds} rounds measured", flush=True)
@@ -153,6 +205,7 @@ def main() -> None:
             f"{WORKER_THREADS} torch thread",
         ),
     ]
+    figures.append(opening)
     for name, found in speeds.items():
         figures.append(
             Figure(
@@ -172,6 +225,7 @@ def main() -> None:
         cached=cached,
         cnn=cnn,
         throughput=speeds,
+        opened=opened,
     )
 
 
