@@ -49,7 +49,8 @@ def write_masks(dataset: Dataset, folder: PathLike, *, overwrite: bool = False) 
 
     ``folder/<name>.png`` per labeled image, where name is the image file's path below the
     images' common folder (``000042.png`` for in-memory image 42); each pixel holds its class
-    id, shown in Pascal VOC's colours. ``folder/classes.txt`` lists the names by id.
+    id, or 255 where it is not labeled (``Mask.IGNORE``, VOC's void), shown in Pascal VOC's
+    colours. ``folder/classes.txt`` lists the names by id.
 
     Parameters
     ----------
@@ -81,6 +82,8 @@ def read_masks(folder: PathLike, dataset: Dataset) -> dict[int, ann.Mask]:
 
     Images without a mask file are left out. Every mask is checked against its image's size
     and the dataset's classes (``classes.txt``, when present, must list the same names).
+    Pascal VOC's SegmentationClass PNGs read as they are: their void pixels (255) stay
+    ``Mask.IGNORE``, not labeled.
 
     Parameters
     ----------
