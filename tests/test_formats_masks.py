@@ -182,3 +182,16 @@ def test_a_voc_segmentation_png_exports_back_with_its_pixels_and_palette(tmp_pat
         assert np.array_equal(np.asarray(written), class_map)
         assert written.getpalette()[: 3 * 256] == voc_colour_map()
     assert read_masks(tmp_path / "out", dataset) == {0: dataset.annotation(0)}
+
+
+def test_masks_that_mark_void_with_another_value_read_it_as_ignore(tmp_path: Path) -> None:
+    dataset = alw.Dataset(np.zeros((1, 4, 5), np.uint8), ["background", "road"], task="segment")
+    in_file = np.array([[0, 1, 1, 9, 9]] * 4, np.uint8)  # 9: this tool's "not labeled"
+    Image.fromarray(in_file, mode="L").save(tmp_path / "000000.png")
+    mask = read_masks(tmp_path, dataset, ignore=9)[0]
+    assert mask.class_map[0].tolist() == [0, 1, 1, 255, 255]
+
+
+def test_an_ignore_value_outside_a_mask_value_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="ignore must be a mask value in 0..255, got 256"):
+        read_masks(tmp_path, labeled_shapes(), ignore=256)
