@@ -13,6 +13,11 @@ if TYPE_CHECKING:
 
 ClassRef = str | int
 
+IGNORE = 255
+"""The class map value of pixels not labeled here (Pascal VOC's "void"): kept in a `Mask`,
+left out of training and metrics, written back as 255. Never a class id, so a segmentation
+has at most 255 classes (ids 0..254)."""
+
 
 def _frozen(array: np.ndarray) -> np.ndarray:
     array.flags.writeable = False
@@ -211,14 +216,19 @@ class Boxes:
 class Mask:
     """A per-pixel class map (H, W) of class ids; 0 is the background.
 
+    A pixel holding ``Mask.IGNORE`` (255, Pascal VOC's "void") is not labeled: it is kept as
+    it is, shown as "void / not labeled" in the panel, and left out of training and metrics.
+
     Parameters
     ----------
     class_map : array-like
-        (H, W) integer class ids in 0..255, of the image's size.
+        (H, W) integer values of the image's size: class ids (below the number of classes,
+        checked by `bind`) or ``IGNORE``.
     """
 
     __slots__ = ("class_map",)
 
+    IGNORE = IGNORE
     class_map: np.ndarray
 
     def __init__(self, class_map: Any) -> None:
@@ -257,35 +267,41 @@ class Mask:
             raise ValueError(
                 f"mask has shape {self.canvas_size} but the image is {tuple(image_size)} (H, W)"
             )
-        top = int(self.class_map.max()) if self.class_map.size else 0
-        if top >= len(classes):
+        bad = unknown_class_value(self.class_map, len(classes))
+        if bad is not None:
             raise ValueError(
-                f"mask holds class id {top} but there are only {len(classes)} classes {list(classes)}"
+                f"mask holds class id {bad} but there are only {len(classes)} classes "
+                f"{list(classes)}; a pixel holds a class id or {IGNORE} (Mask.IGNORE, not labeled)"
             )
         return self
 
     def to_tv(self) -> tv_tensors.Mask:
-        """The class map as a torchvision Mask."""
+        """The class map as a torchvision Mask (int64); pixels not labeled hold ``IGNORE`` (255)."""
         import torch
         from torchvision import tv_tensors
 
         return tv_tensors.Mask(torch.as_tensor(np.array(self.class_map), dtype=torch.int64))
 
     def to_target(self) -> dict[str, Any]:
-        """A torchvision target: one binary mask per class present but the background (class 0).
+        """A torchvision target: one binary mask per class present but the background (class 0),
+        and the class map itself.
 
-        ``{"masks": Mask (K, H, W) uint8, "labels": (K,) int64 class ids}``, in class id order,
-        as torchvision's Mask R-CNN takes them (there, too, label 0 is the background).
+        ``{"masks": Mask (K, H, W) uint8, "labels": (K,) int64 class ids, "class_map": Mask
+        (H, W) int64}``: the masks in class id order, as torchvision's Mask R-CNN takes them
+        (there, too, label 0 is the background); the class map as torchvision's semantic
+        segmentation references take it, pixels not labeled holding ``IGNORE`` (255), the
+        ``ignore_index`` of their ``nn.CrossEntropyLoss``. ``IGNORE`` is in no binary mask.
         """
         import torch
         from torchvision import tv_tensors
 
         ids = np.unique(self.class_map)
-        ids = ids[ids > 0]
+        ids = ids[(ids > 0) & (ids != IGNORE)]
         masks = (self.class_map[None] == ids[:, None, None]).astype(np.uint8)
         return {
             "masks": tv_tensors.Mask(torch.from_numpy(masks)),
             "labels": torch.as_tensor(ids, dtype=torch.int64),
+            "class_map": self.to_tv(),
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -303,6 +319,24 @@ class Mask:
 
 
 Annotation = Label | Boxes | Mask
+
+
+def unknown_class_value(values: np.ndarray, n_classes: int) -> int | None:
+    """The largest value of `values` that is neither a class id below `n_classes` nor
+    ``IGNORE``, or None when there is none (the one check of class map values).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Non-negative integer class map values.
+    n_classes : int
+        How many classes there are (at most 255: ``IGNORE`` is no class id).
+    """
+    if not values.size or int(values.max()) < n_classes:
+        return None
+    labeled = values[values != IGNORE]
+    top = int(labeled.max()) if labeled.size else 0
+    return top if top >= n_classes else None
 
 
 def from_json(data: dict[str, Any], *, image_size: tuple[int, int] | None = None) -> Annotation:

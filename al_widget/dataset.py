@@ -104,6 +104,11 @@ class Dataset:
             raise ValueError("classes must name at least one class")
         if len(set(classes)) != len(classes):
             raise ValueError(f"class names must be unique, got {classes}")
+        if task == "segment" and len(classes) > ann.IGNORE:
+            raise ValueError(
+                f"a segmentation has at most {ann.IGNORE} classes (ids 0..{ann.IGNORE - 1}; "
+                f"{ann.IGNORE} marks pixels not labeled), got {len(classes)}"
+            )
         self.classes: list[str] = classes
         self.task = task
         if task == "segment" and len(classes) > 1 and classes[0].lower() not in BACKGROUNDS:
@@ -527,7 +532,8 @@ class Dataset:
             Called as ``transforms(image, target)``, e.g. a ``torchvision.transforms.v2``
             pipeline. Targets are torchvision's: a class id, ``{"boxes", "labels",
             "image_id"}`` (labels = class id + 1, 0 being the background) or ``{"masks",
-            "labels", "image_id"}``; see ``al_widget.formats.torch_dataset.LabeledImages``.
+            "labels", "class_map", "image_id"}`` (the class map holding 255 where not
+            labeled); see ``al_widget.formats.torch_dataset.LabeledImages``.
         """
         from .formats.torch_dataset import LabeledImages
 

@@ -8,11 +8,16 @@ from typing import Any
 
 import numpy as np
 
+from .annotations import IGNORE
+
 ClassMaps = np.ndarray | Sequence[np.ndarray]
 
 
-def confusion(predicted: ClassMaps, truth: ClassMaps, n_classes: int) -> np.ndarray:
-    """The confusion matrix of predicted against true class ids, counted over every pixel.
+def confusion(
+    predicted: ClassMaps, truth: ClassMaps, n_classes: int, *, ignore_index: int | None = IGNORE
+) -> np.ndarray:
+    """The confusion matrix of predicted against true class ids, counted over every pixel
+    labeled in the truth.
 
     Parameters
     ----------
@@ -23,6 +28,9 @@ def confusion(predicted: ClassMaps, truth: ClassMaps, n_classes: int) -> np.ndar
         The true class ids, shaped as `predicted` (pair by pair for a sequence).
     n_classes : int
         The number of classes C; every id must be in ``0 .. C - 1``.
+    ignore_index : int or None, default ``Mask.IGNORE`` (255)
+        The truth value of pixels not labeled, which are not counted (as torch's
+        ``ignore_index``); None counts every pixel.
 
     Returns
     -------
@@ -46,26 +54,23 @@ def confusion(predicted: ClassMaps, truth: ClassMaps, n_classes: int) -> np.ndar
             raise ValueError(
                 f"predicted and truth must have the same shape{where}, got {p.shape} and {t.shape}"
             )
-        for name, ids in (("predicted", p), ("truth", t)):
-            if ids.dtype.kind not in "iub":
-                raise ValueError(
-                    f"{name} must hold integer class ids{where}, got dtype {ids.dtype}"
-                )
-            if ids.size and (ids.min() < 0 or ids.max() >= n_classes):
-                raise ValueError(
-                    f"{name} holds class ids {ids.min()}..{ids.max()}{where}, "
-                    f"outside 0..{n_classes - 1}"
-                )
+        _check_ids("predicted", p, n_classes, where)
+        if ignore_index is not None:
+            labeled = t != ignore_index
+            p, t = p[labeled], t[labeled]
+        _check_ids("truth", t, n_classes, where)
         flat = t.astype(np.int64).ravel() * n_classes + p.astype(np.int64).ravel()
         counts += np.bincount(flat, minlength=n_classes * n_classes)
     return counts.reshape(n_classes, n_classes)
 
 
-def mean_iou(predicted: ClassMaps, truth: ClassMaps, n_classes: int) -> float:
+def mean_iou(
+    predicted: ClassMaps, truth: ClassMaps, n_classes: int, *, ignore_index: int | None = IGNORE
+) -> float:
     """Mean intersection over union of the classes, from the confusion matrix over all pixels.
 
     A class's IoU is ``TP / (TP + FP + FN)``, counted over every pixel of every image
-    together (not averaged per image). Classes absent from both the prediction and the truth
+    together (not averaged per image), but those the truth leaves unlabeled. Classes absent from both the prediction and the truth
     have no IoU (0 / 0) and are left out of the mean; a class present in only one of them has
     IoU 0.
 
@@ -77,6 +82,8 @@ def mean_iou(predicted: ClassMaps, truth: ClassMaps, n_classes: int) -> float:
         The true class ids, shaped as `predicted`.
     n_classes : int
         The number of classes C.
+    ignore_index : int or None, default ``Mask.IGNORE`` (255)
+        The truth value of pixels not labeled, which are not counted; None counts every pixel.
 
     Returns
     -------
@@ -88,13 +95,23 @@ def mean_iou(predicted: ClassMaps, truth: ClassMaps, n_classes: int) -> float:
     ValueError
         As `confusion`, and when there are no pixels at all.
     """
-    counts = confusion(predicted, truth, n_classes)
+    counts = confusion(predicted, truth, n_classes, ignore_index=ignore_index)
     hits = np.diag(counts).astype(np.float64)
     union = counts.sum(axis=0) + counts.sum(axis=1) - hits
     present = union > 0
     if not present.any():
         raise ValueError("mean_iou needs at least one pixel, got none")
     return float((hits[present] / union[present]).mean())
+
+
+def _check_ids(name: str, ids: np.ndarray, n_classes: int, where: str) -> None:
+    """Refuse ids that are not integers in ``0 .. n_classes - 1``."""
+    if ids.dtype.kind not in "iub":
+        raise ValueError(f"{name} must hold integer class ids{where}, got dtype {ids.dtype}")
+    if ids.size and (ids.min() < 0 or ids.max() >= n_classes):
+        raise ValueError(
+            f"{name} holds class ids {ids.min()}..{ids.max()}{where}, outside 0..{n_classes - 1}"
+        )
 
 
 def _pairs(predicted: ClassMaps, truth: ClassMaps) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -656,7 +656,7 @@ function createBoxTool({ state, view, traits, history, ctx, send, redraw }) {
 
 /**
  * Mask mode: the brush paints the active class (never class 0, the background: the eraser
- * paints that) along the pointer; the
+ * paints that; nor 255, pixels not labeled, drawn striped) along the pointer; the
  * polygon tool places points and fills the closed polygon. The class map is state.mask; an
  * offscreen canvas holds its colored overlay, one overlay pixel per k x k block of the map (k = 1
  * unless a side passes OVERLAY_MAX_SIDE; a block shows its last painted pixel's class). Each
@@ -665,6 +665,10 @@ function createBoxTool({ state, view, traits, history, ctx, send, redraw }) {
  * @param {ToolDeps} deps
  */
 function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
+  /** The mask value of pixels not labeled (al_widget.Mask.IGNORE); no tool paints it. */
+  const IGNORE = 255;
+  const VOID_LIGHT = [224, 224, 192]; // VOC's color of void
+  const VOID_DARK = [64, 64, 64];
   const overlay = document.createElement("canvas");
   const overlayCtx = /** @type {CanvasRenderingContext2D} */ (overlay.getContext("2d"));
   /** Mask pixels per overlay pixel, along each axis. */
@@ -721,7 +725,16 @@ function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
 
   /** @param {Uint8ClampedArray} px @param {number} o the pixel's offset @param {number} v class */
   function setOverlayPixel(px, o, v) {
-    if (v) {
+    if (v === IGNORE) {
+      // Not labeled (VOC's void): diagonal stripes, 4 overlay pixels wide, in no class's color.
+      const at = o / 4;
+      const ow = /** @type {ImageData} */ (overlayImage).width;
+      const c = ((at % ow) + Math.floor(at / ow)) % 8 < 4 ? VOID_LIGHT : VOID_DARK;
+      px[o] = c[0];
+      px[o + 1] = c[1];
+      px[o + 2] = c[2];
+      px[o + 3] = 255;
+    } else if (v) {
       const c = rgb[v] || [128, 128, 128];
       px[o] = c[0];
       px[o + 1] = c[1];

@@ -103,3 +103,26 @@ def test_mask_converts_to_a_torchvision_mask():
 )
 def test_annotations_round_trip_through_json(annotation):
     assert from_json(annotation.to_json()) == annotation
+
+
+def test_mask_ignore_is_255_as_in_pascal_voc():
+    assert alw.Mask.IGNORE == 255
+
+
+def test_a_mask_keeps_its_ignore_pixels_when_bound_to_the_classes():
+    class_map = np.array([[0, 1], [255, 255]], np.uint8)
+    bound = alw.Mask(class_map).bind(image_size=(2, 2), classes=CLASSES)
+    assert np.array_equal(bound.class_map, class_map)
+
+
+def test_a_mask_value_neither_a_class_nor_ignore_is_refused_naming_both():
+    with pytest.raises(
+        ValueError,
+        match=r"mask holds class id 7 but there are only 2 classes .*or 255 \(Mask.IGNORE, not labeled\)",
+    ):
+        alw.Mask(np.array([[0, 7], [255, 1]])).bind(image_size=(2, 2), classes=CLASSES)
+
+
+def test_a_segmentation_of_more_classes_than_ignore_leaves_room_for_is_refused():
+    with pytest.raises(ValueError, match="a segmentation has at most 255 classes"):
+        alw.Dataset(np.zeros((1, 2, 2), np.uint8), [f"c{k}" for k in range(256)], task="segment")

@@ -314,3 +314,30 @@ def test_load_refuses_a_mask_value_that_names_no_class(
     mask[2, 3] = value
     with pytest.raises(ValueError, match=reason):
         canvas.load(np.zeros((H, W, 3), np.uint8), mask=mask)
+
+
+def void_bordered() -> np.ndarray:
+    """Class 1 in a square with a void (255) border, as Pascal VOC's masks have."""
+    mask = np.zeros((H, W), dtype=np.uint8)
+    mask[4:14, 4:14] = 255
+    mask[6:12, 6:12] = 1
+    return mask
+
+
+def test_a_mask_with_ignore_pixels_goes_to_the_browser_with_them(canvas: Canvas) -> None:
+    canvas.load(np.zeros((H, W, 3), np.uint8), mode="mask", mask=void_bordered())
+    sent = expand_mask(canvas.loaded_mask, width=W, height=H)
+    assert sent == void_bordered().tobytes()
+    assert np.array_equal(canvas.mask_array(), void_bordered())
+
+
+def test_a_patch_that_keeps_ignore_pixels_is_accepted(canvas: Canvas) -> None:
+    canvas.load(np.zeros((H, W, 3), np.uint8), mode="mask", mask=void_bordered())
+    rect = [4, 4, 14, 14]  # a stroke of class 2 over the square's middle, its border kept
+    patch = void_bordered()[4:14, 4:14].copy()
+    patch[8:10, 2:8] = 2
+    send(canvas, patch_msg(canvas, rect), [patch.tobytes()])
+    expected = void_bordered()
+    expected[12:14, 6:12] = 2
+    assert canvas.rejected == []
+    assert np.array_equal(canvas.mask_array(), expected)

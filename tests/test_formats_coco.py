@@ -355,3 +355,22 @@ def test_an_annotation_without_a_segmentation_is_named_for_a_segment_dataset(
         FormatError, match=r"annotation 0 \(id 3\) of image a/img0\.png has no 'segmentation'"
     ):
         alw.Dataset.from_coco(path, tmp_path, task="segment")
+
+
+def test_ignore_pixels_become_no_category_in_a_segmentation_export(tmp_path: Path) -> None:
+    from pycocotools.coco import COCO
+
+    classes = ["background", "road", "car"]
+    dataset = alw.Dataset(np.zeros((1, 6, 8, 3), np.uint8), classes, task="segment")
+    class_map = np.zeros((6, 8), np.uint8)
+    class_map[1:4, 1:7] = alw.Mask.IGNORE
+    class_map[2, 2:6] = 2
+    class_map[5, :] = 1
+    dataset.annotate(0, alw.Mask(class_map))
+    dataset.to_coco(tmp_path / "labels.json")
+    coco = COCO(str(tmp_path / "labels.json"))
+    records = coco.loadAnns(coco.getAnnIds(imgIds=[0]))
+    assert sorted(r["category_id"] for r in records) == [1, 2]
+    assert sorted(coco.getCatIds()) == [1, 2]
+    for record in records:
+        assert np.array_equal(coco.annToMask(record) > 0, class_map == record["category_id"])

@@ -118,3 +118,80 @@ def test_a_detection_dataset_has_no_mask_export(tmp_path: Path) -> None:
     dataset = alw.Dataset(np.zeros((1, 4, 4), np.uint8), ["a"], task="detect")
     with pytest.raises(ValueError, match="PNG masks holds segment annotations"):
         dataset.to_masks(tmp_path)
+
+
+VOC_CLASSES = [
+    "background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat",
+    "chair", "cow", "diningtable", "dog", "horse", "motorbike", "person", "pottedplant",
+    "sheep", "sofa", "train", "tvmonitor",
+]  # fmt: skip
+
+
+def voc_colour_map() -> list[int]:
+    """The colour map of the VOC devkit's VOClabelcolormap.m (bits of the index spread over
+    R, G, B from the top bit down), flat RGB for 256 entries."""
+    flat = []
+    for index in range(256):
+        rgb = [0, 0, 0]
+        c = index
+        for shift in range(7, -1, -1):
+            for channel in range(3):
+                rgb[channel] |= ((c >> channel) & 1) << shift
+            c >>= 3
+        flat += rgb
+    return flat
+
+
+def voc_segmentation(tmp_path: Path) -> tuple[alw.Dataset, Path, np.ndarray]:
+    """A VOC2012-style folder: JPEGImages/2007_000032.jpg and its SegmentationClass palette
+    PNG, a person (15) and a car (7), each with a 2 px void (255) border, as VOC draws them."""
+    root = tmp_path / "VOC2012"
+    (root / "JPEGImages").mkdir(parents=True)
+    (root / "SegmentationClass").mkdir()
+    Image.fromarray(np.full((30, 40, 3), 90, np.uint8)).save(
+        root / "JPEGImages" / "2007_000032.jpg"
+    )
+    class_map = np.zeros((30, 40), np.uint8)
+    class_map[4:20, 3:15] = 255
+    class_map[6:18, 5:13] = 15
+    class_map[14:28, 20:38] = 255
+    class_map[16:26, 22:36] = 7
+    png = Image.fromarray(class_map, mode="P")
+    png.putpalette(voc_colour_map())
+    png.save(root / "SegmentationClass" / "2007_000032.png")
+    dataset = alw.Dataset([root / "JPEGImages" / "2007_000032.jpg"], VOC_CLASSES, task="segment")
+    return dataset, root / "SegmentationClass", class_map
+
+
+def test_a_voc_segmentation_png_reads_with_its_void_border_as_ignore(tmp_path: Path) -> None:
+    dataset, folder, class_map = voc_segmentation(tmp_path)
+    with Image.open(folder / "2007_000032.png") as shipped:
+        assert shipped.mode == "P"
+        assert shipped.getpalette()[3 * 255 :] == [224, 224, 192]  # VOC's void colour
+    mask = read_masks(folder, dataset)[0]
+    assert np.array_equal(mask.class_map, class_map)
+    assert (mask.class_map == alw.Mask.IGNORE).sum() == (class_map == 255).sum() > 0
+
+
+def test_a_voc_segmentation_png_exports_back_with_its_pixels_and_palette(tmp_path: Path) -> None:
+    dataset, folder, class_map = voc_segmentation(tmp_path)
+    dataset.annotate(0, read_masks(folder, dataset)[0])
+    dataset.to_masks(tmp_path / "out")
+    with Image.open(tmp_path / "out" / "2007_000032.png") as written:
+        assert written.mode == "P"
+        assert np.array_equal(np.asarray(written), class_map)
+        assert written.getpalette()[: 3 * 256] == voc_colour_map()
+    assert read_masks(tmp_path / "out", dataset) == {0: dataset.annotation(0)}
+
+
+def test_masks_that_mark_void_with_another_value_read_it_as_ignore(tmp_path: Path) -> None:
+    dataset = alw.Dataset(np.zeros((1, 4, 5), np.uint8), ["background", "road"], task="segment")
+    in_file = np.array([[0, 1, 1, 9, 9]] * 4, np.uint8)  # 9: this tool's "not labeled"
+    Image.fromarray(in_file, mode="L").save(tmp_path / "000000.png")
+    mask = read_masks(tmp_path, dataset, ignore=9)[0]
+    assert mask.class_map[0].tolist() == [0, 1, 1, 255, 255]
+
+
+def test_an_ignore_value_outside_a_mask_value_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="ignore must be a mask value in 0..255, got 256"):
+        read_masks(tmp_path, labeled_shapes(), ignore=256)

@@ -141,3 +141,25 @@ def test_a_data_loader_with_worker_processes_reads_the_items() -> None:
     )
     ids = [target["image_id"] for batch in loader for _, target in batch]
     assert ids == [0, 1, 2, 3]
+
+
+def test_mask_target_keeps_ignore_in_the_class_map_and_in_no_binary_mask() -> None:
+    class_map = np.array([[0, 1, 255], [1, 255, 0]], np.uint8)
+    target = alw.Mask(class_map).to_target()
+    assert target["labels"].tolist() == [1]
+    assert np.array_equal(target["masks"][0].numpy(), class_map == 1)
+    assert isinstance(target["class_map"], tv_tensors.Mask)
+    assert np.array_equal(target["class_map"].numpy(), class_map)
+
+
+def test_segmentation_items_give_the_class_map_with_255_where_not_labeled() -> None:
+    dataset = alw.Dataset(np.zeros((1, 4, 6), np.uint8), ["background", "road"], task="segment")
+    class_map = np.ones((4, 6), np.uint8)
+    class_map[1:3, :3] = 255
+    dataset.annotate(0, alw.Mask(class_map))
+    _, target = dataset.to_torch(v2.RandomHorizontalFlip(p=1.0))[0]
+    assert np.array_equal(target["class_map"].numpy(), class_map[:, ::-1])
+    loss = torch.nn.CrossEntropyLoss(ignore_index=255)  # torchvision's segmentation references
+    logits = torch.zeros(1, 2, 4, 6)
+    logits[:, 1] = 20.0  # "road" everywhere: right on every pixel labeled
+    assert loss(logits, target["class_map"][None]).item() < 1e-3

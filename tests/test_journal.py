@@ -329,3 +329,15 @@ def test_the_default_policy_fsyncs_on_close_not_per_label(path, gray_images, mon
     assert calls == []
     ds.close()
     assert len(calls) == 1
+
+
+def test_a_mask_with_ignore_pixels_is_journaled_and_restored_exactly(path, gray_images):
+    # gray_images are 6x5; VOC-style void (255) on the border of a class-1 square
+    class_map = np.zeros((6, 5), np.uint8)
+    class_map[1:5, 1:4] = 255
+    class_map[2:4, 2] = 1
+    ds = alw.Dataset(gray_images, ["background", "car"], task="segment", journal=path)
+    ds.annotate(3, alw.Mask(class_map))
+    ds.close()
+    restored = alw.Dataset.restore(path, gray_images).annotation(3)
+    assert np.array_equal(restored.class_map, class_map)

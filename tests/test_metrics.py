@@ -54,3 +54,24 @@ def test_mean_iou_refuses_shapes_that_differ():
 def test_mean_iou_refuses_an_empty_input():
     with pytest.raises(ValueError, match="at least one pixel"):
         mean_iou(np.zeros(0, int), np.zeros(0, int), 2)
+
+
+def test_mean_iou_leaves_out_the_pixels_the_truth_does_not_label():
+    predicted = np.array([[0, 1], [1, 0]])
+    truth = np.array([[0, 1], [255, 255]])
+    assert mean_iou(predicted, truth, 2) == 1.0
+
+
+def test_confusion_counts_no_pixel_the_truth_marks_ignore():
+    counts = confusion(np.array([1, 1, 0]), np.array([1, 255, 0]), 2)
+    assert counts.tolist() == [[1, 0], [0, 1]]
+
+
+def test_a_prediction_of_the_ignore_value_is_refused():
+    with pytest.raises(ValueError, match=r"predicted holds class ids 0\.\.255, outside 0\.\.1"):
+        mean_iou(np.array([0, 255]), np.array([0, 1]), 2)
+
+
+def test_without_an_ignore_index_every_truth_pixel_must_be_a_class():
+    with pytest.raises(ValueError, match=r"truth holds class ids 0\.\.255, outside 0\.\.1"):
+        mean_iou(np.array([0, 1]), np.array([0, 255]), 2, ignore_index=None)

@@ -483,3 +483,20 @@ def test_the_learning_curve_sizes_to_its_column_with_whole_label_ticks(two_class
 def test_a_segmentation_whose_class_0_is_no_background_warns(gray_images):
     with pytest.warns(UserWarning, match="class 0 .'building'. is the background"):
         alw.Dataset(gray_images, ["building", "flower"], task="segment")
+
+
+def test_a_labeled_mask_with_void_opens_with_it_and_submits_it_unchanged(gray_images, make_panel):
+    panel = make_panel(gray_images, task="segment")
+    void = np.zeros((6, 5), np.uint8)
+    void[1:5, 1:4] = alw.Mask.IGNORE
+    void[2:4, 2] = 2
+    panel.dataset.annotate(7, alw.Mask(void))
+    panel.open_image(7)
+    np.testing.assert_array_equal(panel.canvas.mask_array(), void)
+    panel.submit()
+    np.testing.assert_array_equal(panel.dataset.annotation(7).class_map, void)
+
+
+def test_a_segmentation_panel_has_a_legend_for_void(gray_images, make_panel):
+    panel = make_panel(gray_images, task="segment")
+    assert "void / not labeled" in panel.void_legend.value

@@ -323,3 +323,28 @@ def test_the_default_unet_learns_synthetic_shapes_to_a_mean_iou_of_080():
         for p in probs
     ]
     assert mean_iou(predicted, [mask.class_map for mask in test.masks], 4) >= 0.8
+
+
+def test_pixels_marked_ignore_are_not_trained_on():
+    # Uniform images: only class 1 is labeled (the left half), the right half is marked
+    # ignore. Learned as any class, the right half would pull class 1 down to about 0.5
+    # everywhere (0.47 when it is taken for the background, 0.50 for class 2); left out, it
+    # lets class 1 take the whole image (0.89).
+    images = [np.full((16, 16, 3), 120, np.uint8)] * 4
+    class_map = np.full((16, 16), alw.Mask.IGNORE, np.uint8)
+    class_map[:, :8] = 1
+    model = quick(input_size=16, min_steps=80, max_steps=80, lr=1e-2)
+    [probs] = model.fit(images, [class_map] * 4).predict_proba(images[:1])
+    assert probs[1, :, 8:].mean() > 0.7
+
+
+def test_a_class_map_with_no_labeled_pixel_leaves_the_weights_finite():
+    images, maps = squares(2)
+    maps[1][:] = alw.Mask.IGNORE
+    model = quick(batch_size=1).fit(images, maps)
+    assert all(torch.isfinite(p).all() for p in model.net_.parameters())
+
+
+def test_n_classes_leaves_room_for_the_ignore_value():
+    with pytest.raises(ValueError, match="n_classes must be at most 255"):
+        Segmenter(256, input_size=16, max_steps=1).fit(*squares(1, size=16))

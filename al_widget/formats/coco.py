@@ -42,7 +42,8 @@ def write_coco(
     Detection: one annotation per box, category id = class id + 1 (COCO's ids start at 1, and
     torchvision's detection models keep label 0 for the background). Segmentation: one
     annotation per class present in an image, its pixels as a compressed RLE; class 0, the
-    background, is no category, so category id = class id.
+    background, is no category, so category id = class id. Pixels not labeled
+    (``Mask.IGNORE``) are in no annotation: they come back as background.
 
     Parameters
     ----------
@@ -133,7 +134,7 @@ def _box_records(i: int, boxes: ann.Boxes, classes: Sequence[str]) -> list[dict[
 def _mask_records(i: int, mask: ann.Mask) -> list[dict[str, Any]]:
     records = []
     for class_id in np.unique(mask.class_map).tolist():
-        if class_id == 0:
+        if class_id in (0, ann.IGNORE):  # the background, and pixels not labeled: no category
             continue
         rle = coco_mask.encode(np.asfortranarray(mask.class_map == class_id, dtype=np.uint8))
         records.append(

@@ -49,7 +49,8 @@ def write_masks(dataset: Dataset, folder: PathLike, *, overwrite: bool = False) 
 
     ``folder/<name>.png`` per labeled image, where name is the image file's path below the
     images' common folder (``000042.png`` for in-memory image 42); each pixel holds its class
-    id, shown in Pascal VOC's colours. ``folder/classes.txt`` lists the names by id.
+    id, or 255 where it is not labeled (``Mask.IGNORE``, VOC's void), shown in Pascal VOC's
+    colours. ``folder/classes.txt`` lists the names by id.
 
     Parameters
     ----------
@@ -76,11 +77,15 @@ def write_masks(dataset: Dataset, folder: PathLike, *, overwrite: bool = False) 
     return Exported(root, root, len(names), len(names))
 
 
-def read_masks(folder: PathLike, dataset: Dataset) -> dict[int, ann.Mask]:
+def read_masks(
+    folder: PathLike, dataset: Dataset, *, ignore: int = ann.IGNORE
+) -> dict[int, ann.Mask]:
     """The masks ``write_masks`` wrote for `dataset`'s images, by image index.
 
     Images without a mask file are left out. Every mask is checked against its image's size
     and the dataset's classes (``classes.txt``, when present, must list the same names).
+    Pascal VOC's SegmentationClass PNGs read as they are: their void pixels (255) stay
+    ``Mask.IGNORE``, not labeled.
 
     Parameters
     ----------
@@ -88,8 +93,13 @@ def read_masks(folder: PathLike, dataset: Dataset) -> dict[int, ann.Mask]:
         The folder ``write_masks`` wrote.
     dataset : Dataset
         The "segment" dataset whose images the masks belong to.
+    ignore : int, default 255
+        The files' value of pixels not labeled, read as ``Mask.IGNORE`` (255, VOC's void);
+        another value in 0..255 for files that mark them otherwise (that value is then no class).
     """
     check_task(dataset, ("segment",), "PNG masks")
+    if isinstance(ignore, bool) or not isinstance(ignore, int) or not 0 <= ignore <= 255:
+        raise ValueError(f"ignore must be a mask value in 0..255, got {ignore!r}")
     root = check_folder(folder, "mask folder")
     listed = root / CLASSES_FILE
     if listed.exists():
@@ -99,11 +109,11 @@ def read_masks(folder: PathLike, dataset: Dataset) -> dict[int, ann.Mask]:
     for i, name in mask_names(dataset, np.arange(len(dataset))).items():
         path = root / name
         if path.exists():
-            masks[i] = _read(path, dataset.image_size(i), dataset.classes)
+            masks[i] = _read(path, dataset.image_size(i), dataset.classes, ignore)
     return masks
 
 
-def _read(path: Path, size: tuple[int, int], classes: list[str]) -> ann.Mask:
+def _read(path: Path, size: tuple[int, int], classes: list[str], ignore: int) -> ann.Mask:
     try:
         with Image.open(path) as image:
             if image.mode not in ("P", "L"):
@@ -112,6 +122,8 @@ def _read(path: Path, size: tuple[int, int], classes: list[str]) -> ann.Mask:
                     "grayscale (L) PNG whose pixels are class ids"
                 )
             class_map = np.asarray(image)
+            if ignore != ann.IGNORE:
+                class_map = np.where(class_map == ignore, ann.IGNORE, class_map).astype(np.uint8)
     except FormatError:
         raise
     except Exception as error:

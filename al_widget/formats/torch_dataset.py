@@ -23,8 +23,10 @@ class LabeledImages(torch.utils.data.Dataset[tuple[Any, Any]]):
     Item k is ``(image, target)``: the image a ``tv_tensors.Image`` (3, H, W) uint8, and the
     target as torchvision's references take it: for "classify" the class id (an int); for
     "detect" ``{"boxes": BoundingBoxes (XYXY, canvas_size), "labels", "image_id"}``; for
-    "segment" ``{"masks": Mask (K, H, W), "labels", "image_id"}``, one mask per class present
-    but the background. ``image_id`` is the image's index in the Dataset. With `transforms`,
+    "segment" ``{"masks": Mask (K, H, W), "labels", "class_map", "image_id"}``, one mask per
+    class present but the background, and the (H, W) class map with 255 (``Mask.IGNORE``)
+    where a pixel is not labeled, torchvision's segmentation convention
+    (``nn.CrossEntropyLoss(ignore_index=255)``). ``image_id`` is the image's index in the Dataset. With `transforms`,
     item k is ``transforms(image, target)``, so ``torchvision.transforms.v2`` pipelines apply
     to the image, boxes and masks together.
 

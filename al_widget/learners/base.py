@@ -186,10 +186,11 @@ class SegmentationLearner(Protocol):
 
     Everything in `Learner` about conventions, threads, progress, `Cancelled` and errors holds.
     Images come as a list of (H_i, W_i, 3) uint8 arrays at their own sizes; targets as a list of
-    (H_i, W_i) uint8 class maps (class 0 is the background). The probabilities may come at the
-    learner's working resolution (h, w); the loop resizes the most probable class to the image's
-    size for the panel's draft and scores the image with the heuristic per pixel and the
-    reduction (``top(0.01)``, the mean of the most uncertain 1 % of pixels, by default).
+    (H_i, W_i) uint8 class maps (class 0 is the background; 255, ``Mask.IGNORE``, where a pixel is
+    not labeled: leave those out of the loss, e.g. with ``ignore_index=255``). The probabilities
+    may come at the learner's working resolution (h, w); the loop resizes the most probable class
+    to the image's size for the panel's draft and scores the image with the heuristic per pixel
+    and the reduction (``top(0.01)``, the mean of the most uncertain 1 % of pixels, by default).
     """
 
     task: str  # "segment"

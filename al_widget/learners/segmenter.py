@@ -15,6 +15,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..annotations import IGNORE, unknown_class_value
 from ._params import check_int, check_training
 from ._torch import choose_device, fit_steps
 from .base import Cancelled, ParamsMixin, Progress, ShouldStop
@@ -105,8 +106,9 @@ class Segmenter(ParamsMixin):
     Parameters
     ----------
     n_classes : int
-        The number of classes C, at least 2, class 0 the background; targets hold class ids
-        in ``0 .. C - 1``.
+        The number of classes C, 2 to 255, class 0 the background; targets hold class ids
+        in ``0 .. C - 1``, or ``al_widget.Mask.IGNORE`` (255) where a pixel is not labeled:
+        the loss leaves those out.
     model : str, default "unet"
         "unet" for the small U-Net, or the name of a torchvision segmentation model, such as
         "lraspp_mobilenet_v3_large", "deeplabv3_mobilenet_v3_large" or "fcn_resnet50" (see
@@ -247,7 +249,7 @@ class Segmenter(ParamsMixin):
             array works too).
         targets : sequence of numpy.ndarray
             Per image, its (H_i, W_i) class map of ids in ``0 .. n_classes - 1`` (or a
-            `al_widget.Mask`).
+            `al_widget.Mask`); pixels holding ``Mask.IGNORE`` (255) are not trained on.
         progress : callable, optional
             Called with the fraction of training done after every step, ending with 1.0.
         should_stop : callable, optional
@@ -294,9 +296,10 @@ class Segmenter(ParamsMixin):
 
     def _check_params(self) -> None:
         check_int("n_classes", self.n_classes, 2)
-        if self.n_classes > 256:
+        if self.n_classes > IGNORE:
             raise ValueError(
-                f"n_classes must be at most 256 (class maps are uint8), got {self.n_classes}"
+                f"n_classes must be at most {IGNORE} (class maps are uint8, {IGNORE} marking "
+                f"pixels not labeled), got {self.n_classes}"
             )
         for name in ("width", "input_size", "epochs", "min_steps", "max_steps", "batch_size"):
             check_int(name, getattr(self, name), 1)
@@ -334,10 +337,10 @@ class Segmenter(ParamsMixin):
                 raise ValueError(
                     f"class map {k} must hold integer class ids, got {class_map.dtype}"
                 )
-            if class_map.min() < 0 or class_map.max() >= self.n_classes:
+            if class_map.min() < 0 or unknown_class_value(class_map, self.n_classes) is not None:
                 raise ValueError(
                     f"class map {k} holds ids {class_map.min()}..{class_map.max()}, outside "
-                    f"0..{self.n_classes - 1}"
+                    f"0..{self.n_classes - 1} (and {IGNORE}, not labeled)"
                 )
             xs.append(_resize_image(array, size).round().clamp_(0, 255).to(torch.uint8))
             t = torch.from_numpy(class_map.astype(np.uint8))[None, None].float()
@@ -393,7 +396,8 @@ class Segmenter(ParamsMixin):
                 yb[flipped] = yb[flipped].flip(-1)
             features = _part(net, "backbone")(_normalise(xb))
             logits = _head(net, features, _part(net, "classifier"), self.dropout, xb.shape[-2:])
-            loss = F.cross_entropy(logits, yb)
+            # The mean over the labeled pixels; a batch without any is NaN with zero gradients.
+            loss = F.cross_entropy(logits, yb, ignore_index=IGNORE)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

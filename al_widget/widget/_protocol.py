@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from ..annotations import unknown_class_value
+
 KINDS = ("boxes", "mask", "mask_patch", "fetch")
 MODE_OF_KIND = {"boxes": "box", "mask": "mask", "mask_patch": "mask"}
 """The canvas mode in which each kind of edit is accepted."""
@@ -313,7 +315,8 @@ def parse_mask(buffer: object, *, width: int, height: int, n_classes: int) -> by
 
 
 def check_mask_values(data: bytes, n_classes: int, name: str = "mask") -> None:
-    """Refuse class ids of `n_classes` or more (any value when there is no class but 0).
+    """Refuse class ids of `n_classes` or more (any value when there is no class but 0), but
+    ``Mask.IGNORE`` (255, not labeled), which a loaded mask may hold and a patch keeps.
 
     Parameters
     ----------
@@ -324,10 +327,9 @@ def check_mask_values(data: bytes, n_classes: int, name: str = "mask") -> None:
     name
         What the values are called in the error message.
     """
-    if data:
-        top = int(np.frombuffer(data, dtype=np.uint8).max())
-        if top >= max(n_classes, 1):
-            raise ProtocolError(f"{name} values must be < {max(n_classes, 1)}, got {top}")
+    bad = unknown_class_value(np.frombuffer(data, dtype=np.uint8), max(n_classes, 1))
+    if bad is not None:
+        raise ProtocolError(f"{name} values must be < {max(n_classes, 1)}, got {bad}")
 
 
 def _as_bytes(buffer: object, name: str) -> bytes:

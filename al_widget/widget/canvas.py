@@ -232,7 +232,8 @@ class Canvas(anywidget.AnyWidget):
             ``_protocol.MAX_BOXES`` of them together: the drafts past that are left out (the
             first ones kept; a model usually lists its surest first), with a warning.
         mask
-            An (H, W) class map with values below ``len(classes)``.
+            An (H, W) class map with values below ``len(classes)``, or ``Mask.IGNORE`` (255)
+            where a pixel is not labeled: drawn striped, kept until painted over.
         key
             The key `image` was sent ahead under with ``prefetch``: its pixels are not sent
             again (the browser has them decoded). Any other key, or None, sends them now. A

@@ -193,7 +193,8 @@ class Panel(widgets.VBox):
             )
             widgets.link((tool, "value"), (self.canvas, "tool"))
             widgets.link((size, "value"), (self.canvas, "brush_size"))
-            tools += [tool, size]
+            self.void_legend = widgets.HTML(_VOID_LEGEND)
+            tools += [tool, size, self.void_legend]
         if self.task in ("segment", "detect"):
             opacity = widgets.FloatSlider(
                 description="opacity",
@@ -789,6 +790,16 @@ def _descendants(widget: widgets.Widget) -> list[widgets.Widget]:
 def _key_hint(n: int) -> str:
     """The tooltip of the picker's n-th button: the digit that picks it."""
     return f"key {keys.DIGITS[n]}" if n < len(keys.DIGITS) else ""
+
+
+_VOID_LEGEND = (
+    "<span title='mask value 255 (Mask.IGNORE): kept, not trained on; the brush and the "
+    "eraser paint over it' style='font-size:12px'><span style='display:inline-block;"
+    "width:14px;height:14px;vertical-align:middle;border:1px solid #999;background:"
+    "repeating-linear-gradient(45deg,#e0e0c0 0 3px,#404040 3px 6px)'></span> "
+    "void / not labeled</span>"
+)
+"""The legend of the mask pixels not labeled, striped as the canvas draws them."""
 
 
 def _fill() -> widgets.Layout:
