@@ -376,8 +376,9 @@ function createHistory(max, maxBytes) {
  */
 
 /**
- * Box mode: drag to draw a box, click to select, drag a box or a handle to move or resize it,
- * delete it, accept predicted boxes (drafts: dashed) by key, double click or by editing them.
+ * Box mode: drag to draw a box (anywhere but on the selected box: boxes nest), click to select
+ * (again: the next box under the pointer), drag the selected box or a handle to move or resize
+ * it, delete it, accept predicted boxes (drafts: dashed) by key, double click or by editing them.
  * Each finished edit is one undo step and one {kind: "boxes"} message.
  * @param {ToolDeps} deps
  */
@@ -496,33 +497,43 @@ function createBoxTool({ state, view, traits, history, ctx, send, redraw }) {
     return null;
   }
 
-  /** The smallest box or draft under an image point (boxes win over drafts). */
-  /** @param {number} x @param {number} y @returns {Ref | null} */
-  function hitBox(x, y) {
+  /** @param {Ref | null} a @param {Ref | null} b */
+  const sameRef = (a, b) => !!a && !!b && a.list === b.list && a.index === b.index;
+
+  /**
+   * Every box and draft under an image point, in the order clicks there select them: boxes
+   * before drafts, the smaller first.
+   * @param {number[]} p @returns {Ref[]}
+   */
+  function hitAll(p) {
+    const [x, y] = p;
     const tol = 2 / view.scale;
     /** @type {ListName[]} */
     const lists = ["boxes", "drafts"];
+    /** @type {Ref[]} */
+    const found = [];
     for (const list of lists) {
       const items = list === "boxes" ? state.boxes : state.drafts;
-      let best = -1;
-      let bestArea = Infinity;
-      items.forEach((b, i) => {
+      /** @type {{ index: number, area: number }[]} */
+      const hits = [];
+      items.forEach((b, index) => {
         const [x0, y0, x1, y1] = b.xyxy;
         if (x >= x0 - tol && x <= x1 + tol && y >= y0 - tol && y <= y1 + tol) {
-          const area = (x1 - x0) * (y1 - y0);
-          if (area < bestArea) {
-            best = i;
-            bestArea = area;
-          }
+          hits.push({ index, area: (x1 - x0) * (y1 - y0) });
         }
       });
-      if (best >= 0) return { list, index: best };
+      hits.sort((a, b) => a.area - b.area || a.index - b.index);
+      for (const h of hits) found.push({ list, index: h.index });
     }
-    return null;
+    return found;
   }
 
-  /** Pointer down at screen point (sx, sy): grab a handle, a box, or start a new box. */
-  /** @param {number} sx @param {number} sy */
+  /**
+   * Pointer down at screen point (sx, sy): a handle of the selected box resizes it, the selected
+   * box itself moves; anywhere else (inside another box or draft too: boxes nest) starts a new
+   * box, or a click if the pointer does not move (see click).
+   * @param {number} sx @param {number} sy
+   */
   function down(sx, sy) {
     const p = view.toImage(sx, sy);
     const handle = hitHandle(sx, sy);
@@ -530,17 +541,30 @@ function createBoxTool({ state, view, traits, history, ctx, send, redraw }) {
     if (handle && sel) {
       const orig = liveXyxy(sel.list, sel.index).slice();
       state.drag = { kind: "resize", start: [sx, sy], from: p, target: sel, handle, orig, xyxy: orig.slice(), moved: false };
-      return;
-    }
-    const hit = hitBox(p[0], p[1]);
-    if (hit) {
-      state.selected = hit;
-      const orig = liveXyxy(hit.list, hit.index).slice();
-      state.drag = { kind: "move", start: [sx, sy], from: p, target: hit, handle: "", orig, xyxy: orig.slice(), moved: false };
+    } else if (sel && hitAll(p).some((r) => sameRef(r, sel))) {
+      const orig = liveXyxy(sel.list, sel.index).slice();
+      state.drag = { kind: "move", start: [sx, sy], from: p, target: sel, handle: "", orig, xyxy: orig.slice(), moved: false };
     } else {
-      state.selected = null;
       state.drag = { kind: "create", start: [sx, sy], from: view.clampPoint(p), xyxy: null, moved: false };
     }
+    redraw();
+  }
+
+  /**
+   * A click at screen point (sx, sy) selects the first box or draft under it (see hitAll), or
+   * the one after the selected one there, so each of a stack can be reached; a click on nothing
+   * deselects. A double click on the selected draft accepts it.
+   * @param {number} sx @param {number} sy
+   */
+  function click(sx, sy) {
+    const under = hitAll(view.toImage(sx, sy));
+    const sel = state.selected;
+    const at = under.findIndex((r) => sameRef(r, sel));
+    if (isDoubleClick(state, sx, sy) && sel && sel.list === "drafts" && at >= 0) {
+      acceptDraft(sel);
+      return;
+    }
+    state.selected = under.length ? under[(at + 1) % under.length] : null;
     redraw();
   }
 
@@ -565,25 +589,27 @@ function createBoxTool({ state, view, traits, history, ctx, send, redraw }) {
     }
   }
 
-  /** Pointer up: finish the box drawn, moved or resized; a double click accepts a draft. */
+  /** Pointer up: finish the box drawn, moved or resized; a pointer that did not move clicks. */
   /** @param {Drag} d @param {number} sx @param {number} sy */
   function up(d, sx, sy) {
+    if (d.kind !== "pan" && d.kind !== "paint" && !d.moved) {
+      click(sx, sy);
+      return;
+    }
     if (d.kind === "create") {
-      const rect = d.moved && d.xyxy ? finalRect(d.xyxy) : null;
+      const rect = d.xyxy ? finalRect(d.xyxy) : null;
       if (rect && !full()) {
         const label = traits.activeClass();
         edit(() => {
           state.boxes.push({ xyxy: rect, label });
-          state.selected = { list: "boxes", index: state.boxes.length - 1 };
+          // Not selected: the next drag inside it draws a box in it (a person, then the camera
+          // they hold); a click selects it.
+          state.selected = null;
         });
       }
       return;
     }
     if (d.kind !== "move" && d.kind !== "resize") return;
-    if (!d.moved) {
-      if (isDoubleClick(state, sx, sy) && d.target.list === "drafts") acceptDraft(d.target);
-      return;
-    }
     const rect = finalRect(d.xyxy);
     const target = d.target;
     if (!rect || rect.every((v, i) => v === round2(d.orig[i]))) return;
