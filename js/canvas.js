@@ -12,6 +12,8 @@
  *   createBoxTool   box mode: draw, select, move, resize, delete, accept predictions; draws boxes
  *   createMaskTool  mask mode: brush, eraser, polygon fill; the mask overlay; mask patches
  *   createKeymap    key -> action, from the `keymap` trait (filled by al_widget/widget/keys.py)
+ *   passToApp       chords with Ctrl / Alt that neither uses, handed to JupyterLab's page-wide
+ *                   shortcuts (Ctrl+S saves the notebook)
  *   panelKeys       the panel around the canvas: keyboard focus (click it), its keys sent to
  *                   Python while it has focus, JupyterLab's shortcuts kept away from it
  *   render          builds the DOM; routes model, pointer, wheel and key events to the parts
@@ -1172,6 +1174,33 @@ function isTextField(t) {
   return t instanceof HTMLInputElement && !["button", "checkbox", "radio", "range"].includes(t.type);
 }
 
+/** Keydowns already handed on by passToApp (a canvas and its panel both hear each one). */
+const passed = new WeakSet();
+
+/**
+ * Hand a chord with Ctrl, Meta (Cmd) or Alt that neither the canvas nor the panel uses on to the
+ * application's own shortcuts (Ctrl+S saves the notebook, Ctrl+Shift+C opens the command
+ * palette...), which data-lm-suppress-shortcuts otherwise keeps away from the panel. A copy of
+ * the event is dispatched at document.body, so only the shortcuts JupyterLab binds to the whole
+ * page can match it: those bound to the notebook's focused cell (Ctrl+Enter runs it, Ctrl+A
+ * selects all cells) stay quiet, as keys without a modifier do. If a shortcut took the copy, the
+ * browser's own default for the key (its save-page dialog) is kept off; otherwise the browser
+ * acts on the key as anywhere else. No-op for a key without those modifiers.
+ * @param {KeyboardEvent} e a keydown heard in the canvas or the panel
+ */
+function passToApp(e) {
+  if (!(e.ctrlKey || e.metaKey || e.altKey) || passed.has(e) || !document.body) return;
+  passed.add(e);
+  const { key, code, location, repeat, ctrlKey, metaKey, altKey, shiftKey } = e;
+  const init = { key, code, location, repeat, ctrlKey, metaKey, altKey, shiftKey };
+  const copy = new KeyboardEvent("keydown", { ...init, bubbles: true, cancelable: true, composed: true });
+  // Lumino reads the legacy keyCode, which the constructor leaves at 0.
+  for (const name of ["keyCode", "which"]) Object.defineProperty(copy, name, { value: e.keyCode });
+  passed.add(copy);
+  document.body.dispatchEvent(copy);
+  if (copy.defaultPrevented) e.preventDefault();
+}
+
 /**
  * The panel around the canvas (the closest .alw-panel; the view may be attached after render)
  * takes the keyboard by focus, not by pointer: it is focusable, a click in it (or on the canvas)
@@ -1180,7 +1209,8 @@ function isTextField(t) {
  * inside keeps no printable key (it would pick an option); a text field keeps its typing. The
  * canvas's own keys are heard first (render's onKeyDown). JupyterLab's shortcuts stay quiet over
  * the panel: Lumino stops looking at the first element carrying data-lm-suppress-shortcuts but
- * matches a selector such as `:focus` below it first, so a focused element needs it too.
+ * matches a selector such as `:focus` below it first, so a focused element needs it too. Chords
+ * with Ctrl or Alt that the panel does not use go to the page-wide ones (passToApp).
  * Returns a cleanup.
  * Keys and clicks that move on to the next image (submit, skip, no objects: the buttons with a
  * class alw-act-<action>) name the image shown when they were made (`imageId()`), so Python
@@ -1203,9 +1233,11 @@ function panelKeys(el, traits, send, identity, early) {
   /** @param {KeyboardEvent} e */
   function onKeyDown(e) {
     if (!panel || e.defaultPrevented || !(e.target instanceof Node) || !panel.contains(e.target)) return;
-    if (isTextField(e.target)) return;
     const chord = chordOf(e);
-    if (!traits.panelKeys().includes(chord)) {
+    const mine = traits.panelKeys().includes(chord);
+    if (!mine) passToApp(e);
+    if (isTextField(e.target) || e.defaultPrevented) return;
+    if (!mine) {
       const plain = e.key.length === 1 && !e.ctrlKey && !e.metaKey && !e.altKey;
       if (plain && e.target instanceof HTMLSelectElement) e.preventDefault();
       return;
@@ -1752,7 +1784,10 @@ function render({ model, el }) {
     // its shortcuts.
     if (!(e.target instanceof Node) || !stage.contains(e.target)) return;
     const binding = keymap.lookup(e);
-    if (!binding) return;
+    if (!binding) {
+      if (!traits.panelKeys().includes(chordOf(e))) passToApp(e);
+      return;
+    }
     // A canvas key stays in the canvas in every mode; it acts only in the modes it lists.
     e.preventDefault();
     e.stopPropagation();
