@@ -72,6 +72,19 @@ const MAX_HISTORY = 200;
 /** Undo steps keep at most this many bytes (a stroke over a 6000x8000 mask can hold 96 MB). */
 const MAX_HISTORY_BYTES = 256 * 2 ** 20;
 const HANDLES = ["nw", "n", "ne", "e", "se", "s", "sw", "w"];
+/** The cursor over what a drag would take hold of (createBoxTool's grabAt); none: crosshair. */
+/** @type {Record<string, string>} */
+const GRAB_CURSORS = {
+  move: "move",
+  n: "ns-resize",
+  s: "ns-resize",
+  e: "ew-resize",
+  w: "ew-resize",
+  nw: "nwse-resize",
+  se: "nwse-resize",
+  ne: "nesw-resize",
+  sw: "nesw-resize",
+};
 /** The longest side of the mask overlay; al_widget/widget/_encoding.py's DISPLAY_MAX_SIDE. */
 const OVERLAY_MAX_SIDE = 2048;
 /** A mask patch of more bytes than this goes to Python zlib-compressed. */
@@ -531,6 +544,19 @@ function createBoxTool({ state, view, traits, history, ctx, send, redraw }) {
   }
 
   /**
+   * What a drag from screen point (sx, sy) takes hold of: the name of a handle of the selected
+   * box, "move" on the selected box itself, "" elsewhere (the drag draws a box).
+   * @param {number} sx @param {number} sy @returns {string}
+   */
+  function grabAt(sx, sy) {
+    const sel = state.selected;
+    if (!sel) return "";
+    const handle = hitHandle(sx, sy);
+    if (handle) return handle;
+    return hitAll(view.toImage(sx, sy)).some((r) => sameRef(r, sel)) ? "move" : "";
+  }
+
+  /**
    * Pointer down at screen point (sx, sy): a handle of the selected box resizes it, the selected
    * box itself moves; anywhere else (inside another box or draft too: boxes nest) starts a new
    * box, or a click if the pointer does not move (see click).
@@ -538,14 +564,13 @@ function createBoxTool({ state, view, traits, history, ctx, send, redraw }) {
    */
   function down(sx, sy) {
     const p = view.toImage(sx, sy);
-    const handle = hitHandle(sx, sy);
     const sel = state.selected;
-    if (handle && sel) {
+    const grab = grabAt(sx, sy);
+    if (sel && grab) {
       const orig = liveXyxy(sel.list, sel.index).slice();
-      state.drag = { kind: "resize", start: [sx, sy], from: p, target: sel, handle, orig, xyxy: orig.slice(), moved: false };
-    } else if (sel && hitAll(p).some((r) => sameRef(r, sel))) {
-      const orig = liveXyxy(sel.list, sel.index).slice();
-      state.drag = { kind: "move", start: [sx, sy], from: p, target: sel, handle: "", orig, xyxy: orig.slice(), moved: false };
+      const kind = grab === "move" ? "move" : "resize";
+      const handle = grab === "move" ? "" : grab;
+      state.drag = { kind, start: [sx, sy], from: p, target: sel, handle, orig, xyxy: orig.slice(), moved: false };
     } else {
       state.drag = { kind: "create", start: [sx, sy], from: view.clampPoint(p), xyxy: null, moved: false };
     }
@@ -677,7 +702,7 @@ function createBoxTool({ state, view, traits, history, ctx, send, redraw }) {
     }
   }
 
-  return { load, restore, down, dragTo, up, acceptSelected, acceptAll, deleteSelected, draw, full };
+  return { load, restore, grabAt, down, dragTo, up, acceptSelected, acceptAll, deleteSelected, draw, full };
 }
 
 // ---------- mask tool ----------
@@ -1618,7 +1643,9 @@ function render({ model, el }) {
   function updateCursor() {
     const m = traits.mode();
     const polygon = m === "mask" && traits.tool() === "polygon";
-    stage.classList.toggle("alw-panning", state.panKey || (!!state.drag && state.drag.kind === "pan"));
+    const panning = state.panKey || (!!state.drag && state.drag.kind === "pan");
+    stage.classList.toggle("alw-panning", panning);
+    if (panning || m !== "box" || !state.selected) canvas.style.cursor = ""; // not showGrab's
     stage.classList.toggle("alw-box", m === "box");
     stage.classList.toggle("alw-polygon", polygon);
     stage.classList.toggle("alw-paint", m === "mask" && !polygon && !state.panKey);
@@ -1683,6 +1710,7 @@ function render({ model, el }) {
     const d = state.drag;
     if (!d) {
       if (traits.mode() === "mask") requestDraw();
+      showGrab(sx, sy);
       return;
     }
     if (d.kind === "pan") {
@@ -1707,7 +1735,15 @@ function render({ model, el }) {
     if (d.kind === "paint") maskTool.paintUp(d);
     else if (d.kind !== "pan") boxTool.up(d, sx, sy);
     updateCursor();
+    showGrab(sx, sy);
     requestDraw();
+  }
+
+  /** Box mode: the cursor over (sx, sy) says whether a drag there moves, resizes or draws. */
+  /** @param {number} sx @param {number} sy */
+  function showGrab(sx, sy) {
+    const box = traits.mode() === "box" && !state.panKey && !earlyKey && !traits.finished();
+    canvas.style.cursor = (box && GRAB_CURSORS[boxTool.grabAt(sx, sy)]) || "";
   }
 
   function onPointerCancel() {
@@ -1793,6 +1829,7 @@ function render({ model, el }) {
     e.stopPropagation();
     if ((traits.finished() || earlyKey) && binding.action !== "reset_view") return;
     if (binding.modes.includes(traits.mode())) actions[binding.action]?.();
+    if (state.pointer && !state.drag) showGrab(state.pointer[0], state.pointer[1]); // selection changed
   }
 
   /** @param {KeyboardEvent} e */

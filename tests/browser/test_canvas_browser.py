@@ -285,6 +285,22 @@ def test_a_drag_on_the_selected_inner_box_moves_it_alone(cv: CanvasDriver) -> No
     assert_box(state["boxes"][1], [70, 35, 110, 75], 1)
 
 
+def test_the_cursor_shows_where_a_drag_moves_or_resizes_the_selected_box(cv: CanvasDriver) -> None:
+    cv.reset(mode="box", boxes=[OUTER, INNER])
+
+    def cursor_at(x: float, y: float) -> str:
+        cv.page.mouse.move(*cv.at(x, y))
+        return str(cv.canvas.evaluate("(c) => getComputedStyle(c).cursor"))
+
+    assert cursor_at(80, 50) == "crosshair"  # nothing selected: a drag draws
+    cv.page.mouse.click(*cv.at(80, 50))  # selects the inner box
+    assert cursor_at(80, 50) == "move"
+    assert cursor_at(100, 70) == "nwse-resize"  # its bottom right handle
+    assert cursor_at(30, 20) == "crosshair"  # in the outer box, not selected
+    cv.page.keyboard.press("Escape")
+    assert cursor_at(80, 50) == "crosshair"
+
+
 def test_wheel_zoom_keeps_point_under_cursor_and_coordinates_right(cv: CanvasDriver) -> None:
     cv.reset(mode="box")
     s0, _, _ = cv.view()
