@@ -12,6 +12,8 @@
  *   createBoxTool   box mode: draw, select, move, resize, delete, accept predictions; draws boxes
  *   createMaskTool  mask mode: brush, eraser, polygon fill; the mask overlay; mask patches
  *   createKeymap    key -> action, from the `keymap` trait (filled by al_widget/widget/keys.py)
+ *   passToApp       chords with Ctrl / Alt that neither uses, handed to JupyterLab's page-wide
+ *                   shortcuts (Ctrl+S saves the notebook)
  *   panelKeys       the panel around the canvas: keyboard focus (click it), its keys sent to
  *                   Python while it has focus, JupyterLab's shortcuts kept away from it
  *   render          builds the DOM; routes model, pointer, wheel and key events to the parts
@@ -70,6 +72,19 @@ const MAX_HISTORY = 200;
 /** Undo steps keep at most this many bytes (a stroke over a 6000x8000 mask can hold 96 MB). */
 const MAX_HISTORY_BYTES = 256 * 2 ** 20;
 const HANDLES = ["nw", "n", "ne", "e", "se", "s", "sw", "w"];
+/** The cursor over what a drag would take hold of (createBoxTool's grabAt); none: crosshair. */
+/** @type {Record<string, string>} */
+const GRAB_CURSORS = {
+  move: "move",
+  n: "ns-resize",
+  s: "ns-resize",
+  e: "ew-resize",
+  w: "ew-resize",
+  nw: "nwse-resize",
+  se: "nwse-resize",
+  ne: "nesw-resize",
+  sw: "nesw-resize",
+};
 /** The longest side of the mask overlay; al_widget/widget/_encoding.py's DISPLAY_MAX_SIDE. */
 const OVERLAY_MAX_SIDE = 2048;
 /** A mask patch of more bytes than this goes to Python zlib-compressed. */
@@ -376,8 +391,9 @@ function createHistory(max, maxBytes) {
  */
 
 /**
- * Box mode: drag to draw a box, click to select, drag a box or a handle to move or resize it,
- * delete it, accept predicted boxes (drafts: dashed) by key, double click or by editing them.
+ * Box mode: drag to draw a box (anywhere but on the selected box: boxes nest), click to select
+ * (again: the next box under the pointer), drag the selected box or a handle to move or resize
+ * it, delete it, accept predicted boxes (drafts: dashed) by key, double click or by editing them.
  * Each finished edit is one undo step and one {kind: "boxes"} message.
  * @param {ToolDeps} deps
  */
@@ -496,51 +512,86 @@ function createBoxTool({ state, view, traits, history, ctx, send, redraw }) {
     return null;
   }
 
-  /** The smallest box or draft under an image point (boxes win over drafts). */
-  /** @param {number} x @param {number} y @returns {Ref | null} */
-  function hitBox(x, y) {
+  /** @param {Ref | null} a @param {Ref | null} b */
+  const sameRef = (a, b) => !!a && !!b && a.list === b.list && a.index === b.index;
+
+  /**
+   * Every box and draft under an image point, in the order clicks there select them: boxes
+   * before drafts, the smaller first.
+   * @param {number[]} p @returns {Ref[]}
+   */
+  function hitAll(p) {
+    const [x, y] = p;
     const tol = 2 / view.scale;
     /** @type {ListName[]} */
     const lists = ["boxes", "drafts"];
+    /** @type {Ref[]} */
+    const found = [];
     for (const list of lists) {
       const items = list === "boxes" ? state.boxes : state.drafts;
-      let best = -1;
-      let bestArea = Infinity;
-      items.forEach((b, i) => {
+      /** @type {{ index: number, area: number }[]} */
+      const hits = [];
+      items.forEach((b, index) => {
         const [x0, y0, x1, y1] = b.xyxy;
         if (x >= x0 - tol && x <= x1 + tol && y >= y0 - tol && y <= y1 + tol) {
-          const area = (x1 - x0) * (y1 - y0);
-          if (area < bestArea) {
-            best = i;
-            bestArea = area;
-          }
+          hits.push({ index, area: (x1 - x0) * (y1 - y0) });
         }
       });
-      if (best >= 0) return { list, index: best };
+      hits.sort((a, b) => a.area - b.area || a.index - b.index);
+      for (const h of hits) found.push({ list, index: h.index });
     }
-    return null;
+    return found;
   }
 
-  /** Pointer down at screen point (sx, sy): grab a handle, a box, or start a new box. */
-  /** @param {number} sx @param {number} sy */
+  /**
+   * What a drag from screen point (sx, sy) takes hold of: the name of a handle of the selected
+   * box, "move" on the selected box itself, "" elsewhere (the drag draws a box).
+   * @param {number} sx @param {number} sy @returns {string}
+   */
+  function grabAt(sx, sy) {
+    const sel = state.selected;
+    if (!sel) return "";
+    const handle = hitHandle(sx, sy);
+    if (handle) return handle;
+    return hitAll(view.toImage(sx, sy)).some((r) => sameRef(r, sel)) ? "move" : "";
+  }
+
+  /**
+   * Pointer down at screen point (sx, sy): a handle of the selected box resizes it, the selected
+   * box itself moves; anywhere else (inside another box or draft too: boxes nest) starts a new
+   * box, or a click if the pointer does not move (see click).
+   * @param {number} sx @param {number} sy
+   */
   function down(sx, sy) {
     const p = view.toImage(sx, sy);
-    const handle = hitHandle(sx, sy);
     const sel = state.selected;
-    if (handle && sel) {
+    const grab = grabAt(sx, sy);
+    if (sel && grab) {
       const orig = liveXyxy(sel.list, sel.index).slice();
-      state.drag = { kind: "resize", start: [sx, sy], from: p, target: sel, handle, orig, xyxy: orig.slice(), moved: false };
-      return;
-    }
-    const hit = hitBox(p[0], p[1]);
-    if (hit) {
-      state.selected = hit;
-      const orig = liveXyxy(hit.list, hit.index).slice();
-      state.drag = { kind: "move", start: [sx, sy], from: p, target: hit, handle: "", orig, xyxy: orig.slice(), moved: false };
+      const kind = grab === "move" ? "move" : "resize";
+      const handle = grab === "move" ? "" : grab;
+      state.drag = { kind, start: [sx, sy], from: p, target: sel, handle, orig, xyxy: orig.slice(), moved: false };
     } else {
-      state.selected = null;
       state.drag = { kind: "create", start: [sx, sy], from: view.clampPoint(p), xyxy: null, moved: false };
     }
+    redraw();
+  }
+
+  /**
+   * A click at screen point (sx, sy) selects the first box or draft under it (see hitAll), or
+   * the one after the selected one there, so each of a stack can be reached; a click on nothing
+   * deselects. A double click on the selected draft accepts it.
+   * @param {number} sx @param {number} sy
+   */
+  function click(sx, sy) {
+    const under = hitAll(view.toImage(sx, sy));
+    const sel = state.selected;
+    const at = under.findIndex((r) => sameRef(r, sel));
+    if (isDoubleClick(state, sx, sy) && sel && sel.list === "drafts" && at >= 0) {
+      acceptDraft(sel);
+      return;
+    }
+    state.selected = under.length ? under[(at + 1) % under.length] : null;
     redraw();
   }
 
@@ -565,25 +616,27 @@ function createBoxTool({ state, view, traits, history, ctx, send, redraw }) {
     }
   }
 
-  /** Pointer up: finish the box drawn, moved or resized; a double click accepts a draft. */
+  /** Pointer up: finish the box drawn, moved or resized; a pointer that did not move clicks. */
   /** @param {Drag} d @param {number} sx @param {number} sy */
   function up(d, sx, sy) {
+    if (d.kind !== "pan" && d.kind !== "paint" && !d.moved) {
+      click(sx, sy);
+      return;
+    }
     if (d.kind === "create") {
-      const rect = d.moved && d.xyxy ? finalRect(d.xyxy) : null;
+      const rect = d.xyxy ? finalRect(d.xyxy) : null;
       if (rect && !full()) {
         const label = traits.activeClass();
         edit(() => {
           state.boxes.push({ xyxy: rect, label });
-          state.selected = { list: "boxes", index: state.boxes.length - 1 };
+          // Not selected: the next drag inside it draws a box in it (a person, then the camera
+          // they hold); a click selects it.
+          state.selected = null;
         });
       }
       return;
     }
     if (d.kind !== "move" && d.kind !== "resize") return;
-    if (!d.moved) {
-      if (isDoubleClick(state, sx, sy) && d.target.list === "drafts") acceptDraft(d.target);
-      return;
-    }
     const rect = finalRect(d.xyxy);
     const target = d.target;
     if (!rect || rect.every((v, i) => v === round2(d.orig[i]))) return;
@@ -649,7 +702,7 @@ function createBoxTool({ state, view, traits, history, ctx, send, redraw }) {
     }
   }
 
-  return { load, restore, down, dragTo, up, acceptSelected, acceptAll, deleteSelected, draw, full };
+  return { load, restore, grabAt, down, dragTo, up, acceptSelected, acceptAll, deleteSelected, draw, full };
 }
 
 // ---------- mask tool ----------
@@ -1159,6 +1212,33 @@ function isTextField(t) {
   return t instanceof HTMLInputElement && !["button", "checkbox", "radio", "range"].includes(t.type);
 }
 
+/** Keydowns already handed on by passToApp (a canvas and its panel both hear each one). */
+const passed = new WeakSet();
+
+/**
+ * Hand a chord with Ctrl, Meta (Cmd) or Alt that neither the canvas nor the panel uses on to the
+ * application's own shortcuts (Ctrl+S saves the notebook, Ctrl+Shift+C opens the command
+ * palette...), which data-lm-suppress-shortcuts otherwise keeps away from the panel. A copy of
+ * the event is dispatched at document.body, so only the shortcuts JupyterLab binds to the whole
+ * page can match it: those bound to the notebook's focused cell (Ctrl+Enter runs it, Ctrl+A
+ * selects all cells) stay quiet, as keys without a modifier do. If a shortcut took the copy, the
+ * browser's own default for the key (its save-page dialog) is kept off; otherwise the browser
+ * acts on the key as anywhere else. No-op for a key without those modifiers.
+ * @param {KeyboardEvent} e a keydown heard in the canvas or the panel
+ */
+function passToApp(e) {
+  if (!(e.ctrlKey || e.metaKey || e.altKey) || passed.has(e) || !document.body) return;
+  passed.add(e);
+  const { key, code, location, repeat, ctrlKey, metaKey, altKey, shiftKey } = e;
+  const init = { key, code, location, repeat, ctrlKey, metaKey, altKey, shiftKey };
+  const copy = new KeyboardEvent("keydown", { ...init, bubbles: true, cancelable: true, composed: true });
+  // Lumino reads the legacy keyCode, which the constructor leaves at 0.
+  for (const name of ["keyCode", "which"]) Object.defineProperty(copy, name, { value: e.keyCode });
+  passed.add(copy);
+  document.body.dispatchEvent(copy);
+  if (copy.defaultPrevented) e.preventDefault();
+}
+
 /**
  * The panel around the canvas (the closest .alw-panel; the view may be attached after render)
  * takes the keyboard by focus, not by pointer: it is focusable, a click in it (or on the canvas)
@@ -1167,7 +1247,8 @@ function isTextField(t) {
  * inside keeps no printable key (it would pick an option); a text field keeps its typing. The
  * canvas's own keys are heard first (render's onKeyDown). JupyterLab's shortcuts stay quiet over
  * the panel: Lumino stops looking at the first element carrying data-lm-suppress-shortcuts but
- * matches a selector such as `:focus` below it first, so a focused element needs it too.
+ * matches a selector such as `:focus` below it first, so a focused element needs it too. Chords
+ * with Ctrl or Alt that the panel does not use go to the page-wide ones (passToApp).
  * Returns a cleanup.
  * Keys and clicks that move on to the next image (submit, skip, no objects: the buttons with a
  * class alw-act-<action>) name the image shown when they were made (`imageId()`), so Python
@@ -1190,9 +1271,11 @@ function panelKeys(el, traits, send, identity, early) {
   /** @param {KeyboardEvent} e */
   function onKeyDown(e) {
     if (!panel || e.defaultPrevented || !(e.target instanceof Node) || !panel.contains(e.target)) return;
-    if (isTextField(e.target)) return;
     const chord = chordOf(e);
-    if (!traits.panelKeys().includes(chord)) {
+    const mine = traits.panelKeys().includes(chord);
+    if (!mine) passToApp(e);
+    if (isTextField(e.target) || e.defaultPrevented) return;
+    if (!mine) {
       const plain = e.key.length === 1 && !e.ctrlKey && !e.metaKey && !e.altKey;
       if (plain && e.target instanceof HTMLSelectElement) e.preventDefault();
       return;
@@ -1573,7 +1656,9 @@ function render({ model, el }) {
   function updateCursor() {
     const m = traits.mode();
     const polygon = m === "mask" && traits.tool() === "polygon";
-    stage.classList.toggle("alw-panning", state.panKey || (!!state.drag && state.drag.kind === "pan"));
+    const panning = state.panKey || (!!state.drag && state.drag.kind === "pan");
+    stage.classList.toggle("alw-panning", panning);
+    if (panning || m !== "box" || !state.selected) canvas.style.cursor = ""; // not showGrab's
     stage.classList.toggle("alw-box", m === "box");
     stage.classList.toggle("alw-polygon", polygon);
     stage.classList.toggle("alw-paint", m === "mask" && !polygon && !state.panKey);
@@ -1638,6 +1723,7 @@ function render({ model, el }) {
     const d = state.drag;
     if (!d) {
       if (traits.mode() === "mask") requestDraw();
+      showGrab(sx, sy);
       return;
     }
     if (d.kind === "pan") {
@@ -1662,7 +1748,15 @@ function render({ model, el }) {
     if (d.kind === "paint") maskTool.paintUp(d);
     else if (d.kind !== "pan") boxTool.up(d, sx, sy);
     updateCursor();
+    showGrab(sx, sy);
     requestDraw();
+  }
+
+  /** Box mode: the cursor over (sx, sy) says whether a drag there moves, resizes or draws. */
+  /** @param {number} sx @param {number} sy */
+  function showGrab(sx, sy) {
+    const box = traits.mode() === "box" && !state.panKey && !earlyKey && !traits.finished();
+    canvas.style.cursor = (box && GRAB_CURSORS[boxTool.grabAt(sx, sy)]) || "";
   }
 
   function onPointerCancel() {
@@ -1739,12 +1833,16 @@ function render({ model, el }) {
     // its shortcuts.
     if (!(e.target instanceof Node) || !stage.contains(e.target)) return;
     const binding = keymap.lookup(e);
-    if (!binding) return;
+    if (!binding) {
+      if (!traits.panelKeys().includes(chordOf(e))) passToApp(e);
+      return;
+    }
     // A canvas key stays in the canvas in every mode; it acts only in the modes it lists.
     e.preventDefault();
     e.stopPropagation();
     if ((traits.finished() || earlyKey) && binding.action !== "reset_view") return;
     if (binding.modes.includes(traits.mode())) actions[binding.action]?.();
+    if (state.pointer && !state.drag) showGrab(state.pointer[0], state.pointer[1]); // selection changed
   }
 
   /** @param {KeyboardEvent} e */

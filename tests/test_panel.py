@@ -1,5 +1,6 @@
 """The labeling panel's logic, driven as the browser would drive it, without a browser."""
 
+import ipywidgets as widgets
 import numpy as np
 import pytest
 from PIL import Image
@@ -500,3 +501,24 @@ def test_a_labeled_mask_with_void_opens_with_it_and_submits_it_unchanged(gray_im
 def test_a_segmentation_panel_has_a_legend_for_void(gray_images, make_panel):
     panel = make_panel(gray_images, task="segment")
     assert "void / not labeled" in panel.void_legend.value
+
+
+def test_segmentation_tool_buttons_show_the_background_name_as_written(gray_images, loop_factory):
+    # ToggleButtons escapes its labels in the browser and tooltips are attributes: the panel
+    # hands them plain text, or "&lt;" would show literally.
+    with pytest.warns(UserWarning, match="is the background"):
+        ds = alw.Dataset(gray_images, ["<b>&co", "cat"], task="segment")
+    panel = alw.Panel(loop_factory(ds, None))
+    try:
+        found = [w for w in _descendants(panel) if isinstance(w, widgets.ToggleButtons)]
+        tools = next(w for w in found if "eraser" in w._options_values)
+        assert list(tools._options_labels) == ["brush", "eraser (<b>&co)", "polygon"]
+        assert tools.tooltips[1] == "E: paints <b>&co, the background"
+    finally:
+        panel.close()
+
+
+def _descendants(widget):
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from _descendants(child)

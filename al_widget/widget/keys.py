@@ -117,9 +117,19 @@ BINDINGS: tuple[Binding, ...] = (
     # The canvas's mouse gestures (js/canvas.js's pointer handlers).
     Binding("wheel", "zoom", "canvas", "zoom at the cursor"),
     Binding("middle-drag", "pan_drag", "canvas", "pan"),
-    Binding("drag", "draw_box", "canvas", "draw a box", modes=_BOX),
-    Binding("click", "select", "canvas", "select a box or prediction", modes=_BOX),
-    Binding("drag a box or handle", "move_box", "canvas", "move or resize it", modes=_BOX),
+    Binding(
+        "drag", "draw_box", "canvas", "draw a box (inside a box too, if not selected)", modes=_BOX
+    ),
+    Binding(
+        "click",
+        "select",
+        "canvas",
+        "select a box or prediction; again: the next one under the pointer",
+        modes=_BOX,
+    ),
+    Binding(
+        "drag the selected box or a handle", "move_box", "canvas", "move or resize it", modes=_BOX
+    ),
     Binding("double-click", "accept_click", "canvas", "accept a prediction", modes=_BOX),
     Binding("drag", "paint", "canvas", "paint (brush) or erase (eraser)", modes=_MASK),
     Binding(

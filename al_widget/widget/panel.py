@@ -178,7 +178,8 @@ class Panel(widgets.VBox):
     def _layout(self) -> list[widgets.Widget]:
         tools: list[widgets.Widget] = []
         if self.task == "segment":
-            background = html.escape(self.dataset.classes[0])
+            # Plain text: ToggleButtons escapes its labels itself and tooltips are attributes.
+            background = self.dataset.classes[0]
             tool = widgets.ToggleButtons(
                 options=[
                     ("brush", "brush"),

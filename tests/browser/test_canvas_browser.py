@@ -157,6 +157,7 @@ def test_box_drawn_past_the_edge_is_clamped_to_the_image(cv: CanvasDriver) -> No
 
 def test_box_moves_then_resizes(cv: CanvasDriver) -> None:
     cv.reset(mode="box", boxes=[{"xyxy": [50, 30, 100, 70], "label": 1}])
+    cv.page.mouse.click(*cv.at(75, 50))  # only the selected box moves
     cv.drag(cv.at(75, 50), cv.at(95, 60))
     state = cv.wait(1)
     assert_box(state["boxes"][0], [70, 40, 120, 80], 1)
@@ -207,10 +208,97 @@ def test_double_click_accepts_draft(cv: CanvasDriver) -> None:
 
 def test_moving_a_draft_accepts_it_at_the_new_place(cv: CanvasDriver) -> None:
     cv.reset(mode="box", drafts=[{"xyxy": [120, 20, 180, 80], "label": 2}])
+    cv.page.mouse.click(*cv.at(150, 50))
     cv.drag(cv.at(150, 50), cv.at(140, 60))
     state = cv.settle(1)
     assert state["drafts"] == []
     assert_box(state["boxes"][0], [110, 30, 170, 90], 2)
+
+
+OUTER = {"xyxy": [20, 10, 180, 90], "label": 2}  # a person...
+INNER = {"xyxy": [60, 30, 100, 70], "label": 1}  # ...holding a camera
+
+
+@pytest.mark.parametrize("holder", ["boxes", "drafts"])
+def test_a_drag_inside_a_box_or_draft_not_selected_draws_a_box_in_it(
+    cv: CanvasDriver, holder: str
+) -> None:
+    cv.reset(mode="box", **{holder: [OUTER]})
+    cv.drag(cv.at(60, 30), cv.at(100, 70))
+    state = cv.settle(1)
+    assert state[holder][0] == OUTER
+    drawn = state["boxes"][-1]
+    assert_box(drawn, INNER["xyxy"], 1)
+    assert len(state["boxes"]) + len(state["drafts"]) == 2
+
+
+def test_a_box_drawn_inside_the_box_just_drawn_is_a_second_box(cv: CanvasDriver) -> None:
+    cv.reset(mode="box")
+    cv.drag(cv.at(20, 10), cv.at(180, 90))
+    cv.wait(1)
+    cv.drag(cv.at(60, 30), cv.at(100, 70))
+    state = cv.settle(2)
+    assert len(state["boxes"]) == 2
+    assert_box(state["boxes"][0], OUTER["xyxy"], 1)
+    assert_box(state["boxes"][1], INNER["xyxy"], 1)
+    harness.screenshot(cv.page, "box_in_box", cv.stage)
+
+
+def test_a_second_click_selects_the_draft_under_a_box(cv: CanvasDriver) -> None:
+    cv.reset(mode="box", boxes=[INNER], drafts=[OUTER])
+    cv.page.mouse.click(*cv.at(80, 50))  # the box first
+    cv.page.mouse.click(*cv.at(80, 50))  # then the draft under it
+    harness.screenshot(cv.page, "draft_selected_under_a_box", cv.stage)
+    cv.page.keyboard.press("a")
+    state = cv.settle(1)
+    assert state["boxes"] == [INNER, OUTER]
+    assert state["drafts"] == []
+
+
+def test_held_delete_removes_only_the_selected_draft_under_a_box(cv: CanvasDriver) -> None:
+    cv.reset(mode="box", boxes=[INNER], drafts=[OUTER, {"xyxy": [5, 5, 15, 15], "label": 1}])
+    cv.page.mouse.click(*cv.at(80, 50))
+    cv.page.mouse.click(*cv.at(80, 50))
+    for _ in range(4):  # the key held down: the browser repeats it
+        cv.page.keyboard.down("Delete")
+    cv.page.keyboard.up("Delete")
+    state = cv.settle(1)
+    assert state["boxes"] == [INNER]
+    assert state["drafts"] == [{"xyxy": [5, 5, 15, 15], "label": 1}]
+
+
+def test_a_drag_on_the_selected_box_moves_it_over_a_box_inside_it(cv: CanvasDriver) -> None:
+    cv.reset(mode="box", boxes=[OUTER, INNER])
+    cv.page.mouse.click(*cv.at(30, 20))  # only the outer box is there
+    cv.drag(cv.at(80, 50), cv.at(90, 55))  # starts on the inner box too
+    state = cv.settle(1)
+    assert_box(state["boxes"][0], [30, 15, 190, 95], 2)
+    assert state["boxes"][1] == INNER
+
+
+def test_a_drag_on_the_selected_inner_box_moves_it_alone(cv: CanvasDriver) -> None:
+    cv.reset(mode="box", boxes=[OUTER, INNER])
+    cv.page.mouse.click(*cv.at(80, 50))  # the smaller box under the pointer first
+    cv.drag(cv.at(80, 50), cv.at(90, 55))
+    state = cv.settle(1)
+    assert state["boxes"][0] == OUTER
+    assert_box(state["boxes"][1], [70, 35, 110, 75], 1)
+
+
+def test_the_cursor_shows_where_a_drag_moves_or_resizes_the_selected_box(cv: CanvasDriver) -> None:
+    cv.reset(mode="box", boxes=[OUTER, INNER])
+
+    def cursor_at(x: float, y: float) -> str:
+        cv.page.mouse.move(*cv.at(x, y))
+        return str(cv.canvas.evaluate("(c) => getComputedStyle(c).cursor"))
+
+    assert cursor_at(80, 50) == "crosshair"  # nothing selected: a drag draws
+    cv.page.mouse.click(*cv.at(80, 50))  # selects the inner box
+    assert cursor_at(80, 50) == "move"
+    assert cursor_at(100, 70) == "nwse-resize"  # its bottom right handle
+    assert cursor_at(30, 20) == "crosshair"  # in the outer box, not selected
+    cv.page.keyboard.press("Escape")
+    assert cursor_at(80, 50) == "crosshair"
 
 
 def test_wheel_zoom_keeps_point_under_cursor_and_coordinates_right(cv: CanvasDriver) -> None:

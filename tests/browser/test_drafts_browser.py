@@ -51,10 +51,12 @@ def test_drafts_accepted_moved_and_deleted_are_submitted_as_the_boxes_shown(page
     state = panel.wait(lambda s: len(s["boxes"]) == 1)
     assert state["boxes"] == [kept]
 
-    # Move: a draft is dragged directly (no need to accept it first); the drag accepts it.
+    # Move: a click selects a draft, a drag on it then moves it (no need to accept it first);
+    # the drag accepts it.
     mouse = page.mouse
     start = page_point(panel, 90, 25)
     end = page_point(panel, 90 + 7.3, 25 + 45)
+    mouse.click(*start)
     mouse.move(*start)
     mouse.down()
     mouse.move(*end, steps=15)
