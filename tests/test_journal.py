@@ -179,6 +179,42 @@ def test_a_failed_write_through_the_loop_leaves_nothing_to_undo(
     assert loop.commit(0, alw.Label("cat")) == alw.Label("cat")
 
 
+def test_an_undo_the_journal_cannot_record_changes_nothing_and_can_be_retried(
+    path, gray_images, centroid, monkeypatch, loop_factory
+):
+    loop = loop_factory(alw.Dataset(gray_images, CLASSES, journal=path), centroid)
+    loop.commit(0, alw.Label("cat"))
+    on_disk = path.read_bytes()
+    full_disk(monkeypatch)
+    with pytest.raises(JournalError, match="the change was not made"):
+        loop.undo()
+    assert loop.dataset.annotation(0) == alw.Label("cat")
+    assert path.read_bytes() == on_disk
+    monkeypatch.undo()
+    assert loop.undo() == 0
+    assert loop.dataset.annotation(0) is None
+    assert loop.undo() is None
+    loop.dataset.close()
+    assert alw.Dataset.restore(path, gray_images).labeled.tolist() == []
+
+
+def test_an_unrecorded_undo_of_a_replacement_keeps_the_new_label_until_retried(
+    path, gray_images, centroid, monkeypatch, loop_factory
+):
+    loop = loop_factory(alw.Dataset(gray_images, CLASSES, journal=path), centroid)
+    loop.commit(0, alw.Label("cat"))
+    loop.commit(0, alw.Label("milkshake"), replace=True)
+    full_disk(monkeypatch)
+    with pytest.raises(JournalError):
+        loop.undo()
+    assert loop.dataset.annotation(0) == alw.Label("milkshake")
+    monkeypatch.undo()
+    assert loop.undo() == 0
+    assert loop.dataset.annotation(0) == alw.Label("cat")
+    assert loop.undo() == 0
+    assert loop.dataset.annotation(0) is None
+
+
 def test_a_closed_dataset_refuses_changes(path, gray_images):
     ds = alw.Dataset(gray_images, CLASSES, journal=path)
     ds.close()
