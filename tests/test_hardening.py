@@ -1,5 +1,7 @@
 """Bad input and misbehaving learners found by a break-it probe: each refused clearly, nothing lost."""
 
+import sys
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -45,6 +47,39 @@ def test_a_learner_raising_system_exit_fails_its_round_and_the_worker_lives(
     loop.commit(1, alw.Label(int(labels[1])))
     assert loop.wait(10)
     assert len(loop.history) == 2
+
+
+def test_a_ranking_observer_raising_system_exit_fails_its_round_and_wait_returns(
+    two_class, centroid, loop_factory
+):
+    images, labels = two_class
+    loop = loop_factory(alw.Dataset(images, CLASSES), centroid, query_size=1)
+    errors = []
+    loop.on_error(errors.append)
+    loop.on_ranking(lambda ranking: sys.exit(2))
+    loop.commit(0, alw.Label(int(labels[0])))
+    assert loop.wait(10)
+    assert loop.history[-1].error == "SystemExit in a ranking observer: 2"
+    assert [e.error for e in errors] == ["SystemExit in a ranking observer: 2"]
+
+
+def test_a_round_start_observer_raising_keyboard_interrupt_fails_only_its_round(
+    two_class, centroid, loop_factory
+):
+    images, labels = two_class
+    loop = loop_factory(alw.Dataset(images, CLASSES), centroid, query_size=1)
+
+    @loop.on_round_start
+    def interrupted(number):
+        if number == 1:
+            raise KeyboardInterrupt("stop")
+
+    loop.commit(0, alw.Label(int(labels[0])))
+    assert loop.wait(10)
+    assert loop.history[-1].error == "KeyboardInterrupt: stop"
+    loop.commit(1, alw.Label(int(labels[1])))
+    assert loop.wait(10)
+    assert loop.history[-1].ok
 
 
 def test_wait_returns_when_the_worker_thread_dies(two_class, centroid, monkeypatch, loop_factory):
