@@ -23,6 +23,8 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 SYNC_POLICIES = ("always", "round", "never")
+HEADER_START = b'{"journal":"al_widget"'
+"""How every header line starts (``Dataset._header`` puts the ``journal`` key first)."""
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _write_fd = os.write  # one name to patch in tests that simulate a full disk
 
@@ -116,10 +118,11 @@ class Journal:
         with self._lock:
             return os.fstat(self._require()).st_size
 
-    def read(self) -> bytes:
-        """The whole journal."""
+    def read(self, limit: int | None = None) -> bytes:
+        """The whole journal, or its first `limit` bytes."""
         with self._lock:
-            return os.pread(self._require(), os.fstat(self._require()).st_size, 0)
+            size = os.fstat(self._require()).st_size
+            return os.pread(self._require(), size if limit is None else min(size, limit), 0)
 
     def truncate(self, length: int) -> None:
         """Cut the journal to `length` bytes (drops a torn last line in place)."""
@@ -201,6 +204,8 @@ def parse(path: str, data: bytes) -> Parsed:
     tail = lines.pop()  # b"" when the file ends with a newline, else a torn last line
     intact = len(data) - len(tail)
     if not lines:
+        if holds_nothing(data):
+            raise ValueError(f"{nothing_held(path, data)}; start it again with {RESTART}")
         raise ValueError(f"{path} is not an al_widget journal (it has no header line)")
     header = _json_object(path, 1, lines[0], what="header")
     for key in ("classes", "task", "n_images"):
@@ -208,6 +213,31 @@ def parse(path: str, data: bytes) -> Parsed:
             raise ValueError(f"{path} is not an al_widget journal (its header has no {key!r})")
     entries = [(n, _json_object(path, n, line)) for n, line in _numbered(lines[1:])]
     return Parsed(header, entries, intact, torn=bool(tail))
+
+
+RESTART = "Dataset(images, classes, journal=path), which writes a new header in its place"
+"""The one way on from a journal that holds nothing: what both of Dataset's doors say or do."""
+
+
+def holds_nothing(data: bytes) -> bool:
+    """Whether a journal's bytes hold no complete line: empty, or a header line a kill cut short.
+
+    Parameters
+    ----------
+    data : bytes
+        The journal's bytes (or its first bytes: any newline means it holds a complete line).
+    """
+    return b"\n" not in data and (data.startswith(HEADER_START) or HEADER_START.startswith(data))
+
+
+def nothing_held(path: str, data: bytes) -> str:
+    """Why a journal for which `holds_nothing` is true holds no labels, in words."""
+    if not data:
+        return f"journal {path} is empty: it holds no labels"
+    return (
+        f"journal {path} holds no labels: its header line was cut short ({len(data)} bytes, "
+        "no newline), as when the kernel is stopped while the journal is being created"
+    )
 
 
 def _numbered(lines: list[bytes]) -> Iterator[tuple[int, bytes]]:

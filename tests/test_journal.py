@@ -235,6 +235,56 @@ def test_restore_cuts_a_torn_last_line_in_place(path, gray_images):
     assert restored.labeled.tolist() == [1]
 
 
+def header_line(tmp_path, gray_images):
+    """The header line a Dataset writes for these images and classes, newline included."""
+    made = tmp_path / "made.jsonl"
+    alw.Dataset(gray_images, CLASSES, journal=made).close()
+    return made.read_bytes()
+
+
+CUTS = [1, 10, 40, -1]  # bytes of the header kept: "{", inside its first key, inside classes, all
+
+
+@pytest.mark.parametrize("cut", CUTS)
+def test_restore_of_a_journal_whose_header_was_cut_says_how_to_start_it_again(
+    path, gray_images, tmp_path, cut
+):
+    path.write_bytes(header_line(tmp_path, gray_images)[:cut])
+    before = path.read_bytes()
+    for read_only in (False, True):
+        with pytest.raises(
+            ValueError,
+            match=r"holds no labels: its header line was cut short .* start it again with "
+            r"Dataset\(images, classes, journal=path\)",
+        ):
+            alw.Dataset.restore(path, gray_images, read_only=read_only)
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("cut", CUTS)
+def test_a_journal_whose_header_was_cut_is_started_again_by_dataset(
+    path, gray_images, tmp_path, cut
+):
+    path.write_bytes(header_line(tmp_path, gray_images)[:cut])
+    ds = alw.Dataset(gray_images, CLASSES, journal=path)
+    ds.annotate(3, alw.Label("cat"))
+    ds.close()
+    assert alw.Dataset.restore(path, gray_images).labeled.tolist() == [3]
+
+
+def test_restore_of_an_empty_journal_says_how_to_start_it_again(path, gray_images):
+    path.write_bytes(b"")
+    with pytest.raises(ValueError, match=r"is empty: it holds no labels; start it again with"):
+        alw.Dataset.restore(path, gray_images)
+
+
+def test_a_file_of_one_unfinished_line_that_is_no_journal_is_left_alone(path, gray_images):
+    path.write_bytes(b'{"notes": "mine"')
+    with pytest.raises(ValueError, match="already holds labels"):
+        alw.Dataset(gray_images, CLASSES, journal=path)
+    assert path.read_bytes() == b'{"notes": "mine"'
+
+
 def test_restore_writes_no_file_beside_the_journal(path, gray_images, tmp_path):
     alw.Dataset(gray_images, CLASSES, journal=path).close()
     victim = tmp_path / "victim.txt"
