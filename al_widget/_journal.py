@@ -4,6 +4,11 @@ One writer: the writer holds an exclusive ``flock`` on the journal file for as l
 (POSIX: Linux, macOS). A second writer, in this process or another, is refused with an error that
 names the holder (its process id, from /proc/locks on Linux). Where ``fcntl`` is missing (Windows),
 no lock is taken and one writer at a time is up to the user.
+
+A process forked while a journal is open (a DataLoader worker, a multiprocessing pool) closes its
+copy of the descriptor at once: a flock belongs to the open file, which parent and child share, so
+a child keeping the copy would keep the lock after the parent's ``close()``. The child cannot
+write the journal.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import errno
 import json
 import os
 import threading
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -67,10 +73,30 @@ def _holder(fd: int) -> str:
                 # e.g. "1: FLOCK  ADVISORY  WRITE 4321 08:01:123456 0 EOF"
                 if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5].endswith(f":{inode}"):
                     pid = int(fields[4])
-                    return "this process" if pid == os.getpid() else f"process {pid}"
+                    if pid != os.getpid():
+                        return f"process {pid}"
+                    if _open_here(os.fstat(fd)):
+                        return "this process"
+                    # The lock is listed under the pid that took it, but no journal of this
+                    # process holds it: a copy of the descriptor does, e.g. in a child forked
+                    # past the fork hook (a fork from C code).
+                    return (
+                        "a process forked from this one while the journal was open (or another "
+                        "copy of its file descriptor)"
+                    )
     except (OSError, ValueError):
         pass
     return "another process or Dataset"
+
+
+def _open_here(stat: os.stat_result) -> bool:
+    """Whether a journal open in this process is the file `stat` describes."""
+    for journal in list(_OPEN):
+        fd = journal._fd
+        with contextlib.suppress(OSError):
+            if fd is not None and os.path.samestat(os.fstat(fd), stat):
+                return True
+    return False
 
 
 class Journal:
@@ -107,6 +133,8 @@ class Journal:
             os.close(fd)
             raise
         self._fd: int | None = fd
+        self._forked = False  # True in a forked child, whose copy of the descriptor is closed
+        _OPEN.add(self)
 
     @property
     def closed(self) -> bool:
@@ -166,6 +194,7 @@ class Journal:
                         os.fsync(self._fd)
                 os.close(self._fd)  # closing the last descriptor releases the flock
                 self._fd = None
+            _OPEN.discard(self)
 
     def __del__(self) -> None:
         # Like a file object: a journal nobody holds any more releases its lock.
@@ -175,8 +204,38 @@ class Journal:
 
     def _require(self) -> int:
         if self._fd is None:
+            if self._forked:
+                raise JournalError(
+                    errno.EBADF,
+                    f"the journal {self.path} is written by the process that opened it; this "
+                    "process was forked from it and cannot write it",
+                )
             raise JournalError(errno.EBADF, f"the journal {self.path} is closed")
         return self._fd
+
+    def _close_in_child(self) -> None:
+        """In a forked child: close the inherited descriptor, leaving the parent's lock alone."""
+        # Never LOCK_UN here: that would unlock the parent's open file too. Closing a copy of
+        # the descriptor does not unlock; the lock goes when the parent closes the last copy.
+        # A new lock: a thread of the parent may have held the old one when it forked.
+        self._lock = threading.Lock()
+        fd, self._fd, self._forked = self._fd, None, True
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+_OPEN: weakref.WeakSet[Journal] = weakref.WeakSet()  # the journals open in this process
+
+
+def _close_inherited() -> None:
+    for journal in list(_OPEN):
+        journal._close_in_child()
+    _OPEN.clear()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX; registered once, when this module is imported
+    os.register_at_fork(after_in_child=_close_inherited)
 
 
 @dataclass(frozen=True)

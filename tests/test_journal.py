@@ -2,6 +2,7 @@
 
 import errno
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -88,6 +89,77 @@ def test_a_second_writer_in_another_process_is_refused_naming_its_pid(path, gray
             alw.Dataset.restore(path, gray_images)
     finally:
         holder.communicate("", timeout=30)
+
+
+def forked(target, *args):
+    """`target(*args)` in a child made by a real fork, started; with an Event that ends it."""
+    context = multiprocessing.get_context("fork")
+    release = context.Event()
+    child = context.Process(target=target, args=(release, *args))
+    child.start()
+    return child, release
+
+
+def wait_for(release):
+    release.wait(30)
+
+
+def try_to_write(release, ds, answers):
+    try:
+        ds.annotate(1, alw.Label("cat"))
+        answers.put("written")
+    except JournalError as error:
+        answers.put(str(error))
+    release.wait(30)
+
+
+@pytest.mark.skipif(not hasattr(os, "register_at_fork"), reason="fork is a POSIX feature")
+def test_a_process_forked_while_the_journal_is_open_does_not_keep_its_lock(path, gray_images):
+    ds = alw.Dataset(gray_images, CLASSES, journal=path)
+    ds.annotate(0, alw.Label("cat"))
+    child, release = forked(wait_for)  # e.g. a DataLoader worker
+    try:
+        ds.close()
+        restored = alw.Dataset.restore(path, gray_images)
+        restored.annotate(2, alw.Label("milkshake"))
+        restored.close()
+    finally:
+        release.set()
+        child.join(30)
+    assert child.exitcode == 0
+    assert alw.Dataset.restore(path, gray_images, read_only=True).labeled.tolist() == [0, 2]
+
+
+@pytest.mark.skipif(not hasattr(os, "register_at_fork"), reason="fork is a POSIX feature")
+def test_a_forked_process_cannot_write_the_journal_of_the_process_it_came_from(
+    path, gray_images
+):
+    ds = alw.Dataset(gray_images, CLASSES, journal=path)
+    answers = multiprocessing.get_context("fork").Queue()
+    child, release = forked(try_to_write, ds, answers)
+    try:
+        answer = answers.get(timeout=30)
+    finally:
+        release.set()
+        child.join(30)
+    assert "was forked from it and cannot write it" in answer
+    ds.annotate(3, alw.Label("cat"))
+    ds.close()
+    assert alw.Dataset.restore(path, gray_images).labeled.tolist() == [3]
+
+
+def test_a_lock_kept_by_a_copy_of_the_descriptor_is_not_blamed_on_this_process(
+    path, gray_images
+):
+    ds = alw.Dataset(gray_images, CLASSES, journal=path)
+    copy = os.dup(ds._journal._fd)  # what a child forked from C code, past the fork hook, keeps
+    ds.close()
+    try:
+        with pytest.raises(JournalLocked, match="by a process forked from this one while the"):
+            alw.Dataset.restore(path, gray_images)
+    finally:
+        os.close(copy)
+    alw.Dataset.restore(path, gray_images).close()
 
 
 def test_two_datasets_creating_one_journal_at_once_make_one_writer(tmp_path, gray_images):
