@@ -131,9 +131,7 @@ def test_a_process_forked_while_the_journal_is_open_does_not_keep_its_lock(path,
 
 
 @pytest.mark.skipif(not hasattr(os, "register_at_fork"), reason="fork is a POSIX feature")
-def test_a_forked_process_cannot_write_the_journal_of_the_process_it_came_from(
-    path, gray_images
-):
+def test_a_forked_process_cannot_write_the_journal_of_the_process_it_came_from(path, gray_images):
     ds = alw.Dataset(gray_images, CLASSES, journal=path)
     answers = multiprocessing.get_context("fork").Queue()
     child, release = forked(try_to_write, ds, answers)
@@ -148,9 +146,7 @@ def test_a_forked_process_cannot_write_the_journal_of_the_process_it_came_from(
     assert alw.Dataset.restore(path, gray_images).labeled.tolist() == [3]
 
 
-def test_a_lock_kept_by_a_copy_of_the_descriptor_is_not_blamed_on_this_process(
-    path, gray_images
-):
+def test_a_lock_kept_by_a_copy_of_the_descriptor_is_not_blamed_on_this_process(path, gray_images):
     ds = alw.Dataset(gray_images, CLASSES, journal=path)
     copy = os.dup(ds._journal._fd)  # what a child forked from C code, past the fork hook, keeps
     ds.close()
