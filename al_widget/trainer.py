@@ -66,7 +66,8 @@ class Trainer:
     ``_running``, ``_covered``, ``_ranking``, ``_history``, ``_model_version``, ``_state``,
     ``_progress`` and ``_observers``; ``_settled`` is its condition. ``_runner`` (the learner) is used
     on the worker thread only; ``_cancel`` is an Event. Lock order: panel → session → trainer →
-    dataset. Observers run on the worker thread, outside the lock.
+    dataset. Observers run on the worker thread, outside the lock; one that raises is logged, and
+    one raising a BaseException that is no Exception (``SystemExit``) also fails its round.
 
     Parameters
     ----------
@@ -339,9 +340,9 @@ class Trainer:
             elif done.error != "cancelled":
                 self._notify("error", done)
         except BaseException as error:  # SystemExit & co. from an observer; _notify logged it
-            failed = dataclasses.replace(
-                done, error=f"{type(error).__name__} in a {event} observer: {error}"
-            )
+            why = f"{type(error).__name__} in {'an' if event == 'error' else 'a'} {event} observer"
+            why += f": {error}" if done.error is None else f" (after {done.error}): {error}"
+            failed = dataclasses.replace(done, error=why)
             with self._lock:
                 self._history[position] = failed
             log.warning("al_widget: round %d failed: %s", number, failed.error)

@@ -63,6 +63,15 @@ def test_a_ranking_observer_raising_system_exit_fails_its_round_and_wait_returns
     assert [e.error for e in errors] == ["SystemExit in a ranking observer: 2"]
 
 
+def test_an_error_observer_raising_system_exit_keeps_the_rounds_own_error(two_class, loop_factory):
+    images, labels = two_class
+    loop = loop_factory(alw.Dataset(images, CLASSES), ExitingLearner(2), query_size=1)
+    loop.on_error(lambda record: sys.exit("bye"))
+    loop.commit(0, alw.Label(int(labels[0])))
+    assert loop.wait(10)
+    assert loop.history[-1].error == "SystemExit in an error observer (after SystemExit: 3): bye"
+
+
 def test_a_round_start_observer_raising_keyboard_interrupt_fails_only_its_round(
     two_class, centroid, loop_factory
 ):
