@@ -103,7 +103,8 @@ class Journal:
     """An open, locked journal file that entries are appended to, one line each.
 
     Thread safety: the owning Dataset calls it under the Dataset's lock; ``_lock`` also guards
-    ``_fd`` so that ``close`` from another thread never races an append.
+    ``_fd`` so that ``close`` from another thread never races an append. In a forked child the
+    fork hook (one thread there) closes ``_fd``, sets ``_forked`` and replaces ``_lock``.
 
     Parameters
     ----------
