@@ -199,6 +199,17 @@ def test_probabilities_as_strings_are_refused_as_not_numbers(two_class, loop_fac
     )
 
 
+def test_probabilities_in_rows_of_different_lengths_are_refused_naming_the_learner(
+    two_class, loop_factory
+):
+    images, labels = two_class
+    learner = SpoilingLearner(2, lambda probs, target: [[0.5, 0.5], [1.0], *probs[2:, :, 0]])
+    loop = first_of_pool(images, labels, learner, loop_factory)
+    assert loop.history[-1].error.startswith(
+        "ValueError: SpoilingLearner.predict_proba returned rows of different lengths (list)"
+    )
+
+
 def test_probabilities_without_the_sample_axis_are_taken_when_one_sample_is_asked(
     two_class, loop_factory
 ):
