@@ -4,6 +4,11 @@ One writer: the writer holds an exclusive ``flock`` on the journal file for as l
 (POSIX: Linux, macOS). A second writer, in this process or another, is refused with an error that
 names the holder (its process id, from /proc/locks on Linux). Where ``fcntl`` is missing (Windows),
 no lock is taken and one writer at a time is up to the user.
+
+A process forked while a journal is open (a DataLoader worker, a multiprocessing pool) closes its
+copy of the descriptor at once: a flock belongs to the open file, which parent and child share, so
+a child keeping the copy would keep the lock after the parent's ``close()``. The child cannot
+write the journal.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import errno
 import json
 import os
 import threading
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +29,8 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 SYNC_POLICIES = ("always", "round", "never")
+HEADER_START = b'{"journal":"al_widget"'
+"""How every header line starts (``Dataset._header`` puts the ``journal`` key first)."""
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _write_fd = os.write  # one name to patch in tests that simulate a full disk
 
@@ -65,17 +73,38 @@ def _holder(fd: int) -> str:
                 # e.g. "1: FLOCK  ADVISORY  WRITE 4321 08:01:123456 0 EOF"
                 if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5].endswith(f":{inode}"):
                     pid = int(fields[4])
-                    return "this process" if pid == os.getpid() else f"process {pid}"
+                    if pid != os.getpid():
+                        return f"process {pid}"
+                    if _open_here(os.fstat(fd)):
+                        return "this process"
+                    # The lock is listed under the pid that took it, but no journal of this
+                    # process holds it: a copy of the descriptor does, e.g. in a child forked
+                    # past the fork hook (a fork from C code).
+                    return (
+                        "a process forked from this one while the journal was open (or another "
+                        "copy of its file descriptor)"
+                    )
     except (OSError, ValueError):
         pass
     return "another process or Dataset"
+
+
+def _open_here(stat: os.stat_result) -> bool:
+    """Whether a journal open in this process is the file `stat` describes."""
+    for journal in list(_OPEN):
+        fd = journal._fd
+        with contextlib.suppress(OSError):
+            if fd is not None and os.path.samestat(os.fstat(fd), stat):
+                return True
+    return False
 
 
 class Journal:
     """An open, locked journal file that entries are appended to, one line each.
 
     Thread safety: the owning Dataset calls it under the Dataset's lock; ``_lock`` also guards
-    ``_fd`` so that ``close`` from another thread never races an append.
+    ``_fd`` so that ``close`` from another thread never races an append. In a forked child the
+    fork hook (one thread there) closes ``_fd``, sets ``_forked`` and replaces ``_lock``.
 
     Parameters
     ----------
@@ -105,6 +134,8 @@ class Journal:
             os.close(fd)
             raise
         self._fd: int | None = fd
+        self._forked = False  # True in a forked child, whose copy of the descriptor is closed
+        _OPEN.add(self)
 
     @property
     def closed(self) -> bool:
@@ -116,10 +147,11 @@ class Journal:
         with self._lock:
             return os.fstat(self._require()).st_size
 
-    def read(self) -> bytes:
-        """The whole journal."""
+    def read(self, limit: int | None = None) -> bytes:
+        """The whole journal, or its first `limit` bytes."""
         with self._lock:
-            return os.pread(self._require(), os.fstat(self._require()).st_size, 0)
+            size = os.fstat(self._require()).st_size
+            return os.pread(self._require(), size if limit is None else min(size, limit), 0)
 
     def truncate(self, length: int) -> None:
         """Cut the journal to `length` bytes (drops a torn last line in place)."""
@@ -163,6 +195,7 @@ class Journal:
                         os.fsync(self._fd)
                 os.close(self._fd)  # closing the last descriptor releases the flock
                 self._fd = None
+            _OPEN.discard(self)
 
     def __del__(self) -> None:
         # Like a file object: a journal nobody holds any more releases its lock.
@@ -172,8 +205,38 @@ class Journal:
 
     def _require(self) -> int:
         if self._fd is None:
+            if self._forked:
+                raise JournalError(
+                    errno.EBADF,
+                    f"the journal {self.path} is written by the process that opened it; this "
+                    "process was forked from it and cannot write it",
+                )
             raise JournalError(errno.EBADF, f"the journal {self.path} is closed")
         return self._fd
+
+    def _close_in_child(self) -> None:
+        """In a forked child: close the inherited descriptor, leaving the parent's lock alone."""
+        # Never LOCK_UN here: that would unlock the parent's open file too. Closing a copy of
+        # the descriptor does not unlock; the lock goes when the parent closes the last copy.
+        # A new lock: a thread of the parent may have held the old one when it forked.
+        self._lock = threading.Lock()
+        fd, self._fd, self._forked = self._fd, None, True
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+_OPEN: weakref.WeakSet[Journal] = weakref.WeakSet()  # the journals open in this process
+
+
+def _close_inherited() -> None:
+    for journal in list(_OPEN):
+        journal._close_in_child()
+    _OPEN.clear()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX; registered once, when this module is imported
+    os.register_at_fork(after_in_child=_close_inherited)
 
 
 @dataclass(frozen=True)
@@ -201,6 +264,8 @@ def parse(path: str, data: bytes) -> Parsed:
     tail = lines.pop()  # b"" when the file ends with a newline, else a torn last line
     intact = len(data) - len(tail)
     if not lines:
+        if holds_nothing(data):
+            raise ValueError(f"{nothing_held(path, data)}; start it again with {RESTART}")
         raise ValueError(f"{path} is not an al_widget journal (it has no header line)")
     header = _json_object(path, 1, lines[0], what="header")
     for key in ("classes", "task", "n_images"):
@@ -208,6 +273,31 @@ def parse(path: str, data: bytes) -> Parsed:
             raise ValueError(f"{path} is not an al_widget journal (its header has no {key!r})")
     entries = [(n, _json_object(path, n, line)) for n, line in _numbered(lines[1:])]
     return Parsed(header, entries, intact, torn=bool(tail))
+
+
+RESTART = "Dataset(images, classes, journal=path), which writes a new header in its place"
+"""The one way on from a journal that holds nothing: what both of Dataset's doors say or do."""
+
+
+def holds_nothing(data: bytes) -> bool:
+    """Whether a journal's bytes hold no complete line: empty, or a header line a kill cut short.
+
+    Parameters
+    ----------
+    data : bytes
+        The journal's bytes (or its first bytes: any newline means it holds a complete line).
+    """
+    return b"\n" not in data and (data.startswith(HEADER_START) or HEADER_START.startswith(data))
+
+
+def nothing_held(path: str, data: bytes) -> str:
+    """Why a journal for which `holds_nothing` is true holds no labels, in words."""
+    if not data:
+        return f"journal {path} is empty: it holds no labels"
+    return (
+        f"journal {path} holds no labels: its header line was cut short ({len(data)} bytes, "
+        "no newline), as when the kernel is stopped while the journal is being created"
+    )
 
 
 def _numbered(lines: list[bytes]) -> Iterator[tuple[int, bytes]]:

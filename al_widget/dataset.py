@@ -15,7 +15,16 @@ import numpy as np
 from . import annotations as ann
 from ._chunks import Chunk
 from ._images import ImageError, make_source
-from ._journal import Journal, JournalError, JournalLocked, check_sync, parse, read_file
+from ._journal import (
+    Journal,
+    JournalError,
+    JournalLocked,
+    check_sync,
+    holds_nothing,
+    nothing_held,
+    parse,
+    read_file,
+)
 
 if TYPE_CHECKING:
     from .formats import Exported
@@ -583,9 +592,14 @@ def _new_journal(path: str, sync: str, header: dict[str, Any]) -> Journal:
     journal = Journal(path, sync)
     try:
         if journal.size() > 0:
-            raise ValueError(
-                f"journal {path} already holds labels; continue it with Dataset.restore(path, images)"
-            )
+            # A header is one short line: a first MiB without a newline is no al_widget journal.
+            start = journal.read(limit=1 << 20)
+            if not holds_nothing(start) or journal.size() > len(start):
+                raise ValueError(
+                    f"journal {path} already holds labels; continue it with Dataset.restore(path, images)"
+                )
+            log.warning("%s; starting it again", nothing_held(path, start))
+            journal.truncate(0)
         journal.append(header)
     except BaseException:
         journal.close()

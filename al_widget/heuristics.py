@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import weakref
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -164,23 +165,35 @@ def _builtin(name: str) -> Callable[[Heuristic], Heuristic]:
     return decorator
 
 
-def check_probs(probs: np.ndarray) -> np.ndarray:
+def check_probs(probs: Any, *, source: str = "probs", indices: Any = None) -> np.ndarray:
     """`probs` as a float (N, C, I) array, refused with the offending rows if it is not probabilities.
+
+    The one check of class probabilities: heuristics run it on their input, and the loop runs it
+    on each chunk a learner returns, naming the learner and the images.
 
     Parameters
     ----------
     probs : array-like
         (N, C) or (N, C, I) probabilities that sum to 1 over C.
+    source : str, default "probs"
+        What made them, as errors name it (e.g. ``"MyNet.predict_proba"``).
+    indices : array-like of int, optional
+        The image index of each row: errors name these images instead of row numbers.
     """
     array = np.asarray(probs)
+    if array.dtype.kind not in "biuf":
+        like = f" values like {_cut(repr(array.ravel()[:1].tolist()[0]))}" if array.size else ""
+        raise ValueError(f"{source} must be numbers, got dtype {array.dtype}{like}")
     if array.dtype.kind != "f":
         array = array.astype(np.float64)
     if array.ndim == 2:
         array = array[:, :, None]
     if array.ndim != 3:
-        raise ValueError(f"probs must have shape (N, C) or (N, C, I), got {array.shape}")
+        raise ValueError(f"{source} must have shape (N, C) or (N, C, I), got {array.shape}")
     if array.shape[1] < 1 or array.shape[2] < 1:
-        raise ValueError(f"probs needs at least one class and one sample, got shape {array.shape}")
+        raise ValueError(
+            f"{source} needs at least one class and one sample, got shape {array.shape}"
+        )
     if not len(array):
         return array
     # Two passes: a NaN or inf anywhere in a row makes its sum non-finite, and values >= 0
@@ -190,19 +203,30 @@ def check_probs(probs: np.ndarray) -> np.ndarray:
     if not finite.all():
         rows = np.flatnonzero(~finite)
         raise ValueError(
-            f"probs has NaN or infinite values in {rows.size} rows (first: {rows[:10].tolist()}); "
+            f"{source} has NaN or infinite values in {rows.size} {_named(rows, indices)}; "
             "the model's output is broken there"
         )
     off = np.abs(sums - 1).max(axis=1) > _TOLERANCE * array.shape[1]
     low = array.min()
     if low < -_TOLERANCE or off.any():
+        rows = np.flatnonzero(off | (array.min(axis=(1, 2)) < -_TOLERANCE))
         raise ValueError(
-            "probs must be probabilities in [0, 1] summing to 1 over classes (axis 1); "
-            f"got values in [{low:.3g}, {array.max():.3g}], rows not summing to 1: "
-            f"{np.flatnonzero(off)[:10].tolist()}. "
+            f"{source} must be probabilities in [0, 1] summing to 1 over classes (axis 1); "
+            f"got values in [{low:.3g}, {array.max():.3g}] in {rows.size} {_named(rows, indices)}. "
             "If these are logits, pass them through al_widget.heuristics.softmax first"
         )
     return array
+
+
+def _named(rows: np.ndarray, indices: Any) -> str:
+    """Offending rows as an error names them: "rows (first: [..])" or "images (first: [..])"."""
+    if indices is None:
+        return f"rows (first: {rows[:10].tolist()})"
+    return f"images (first: {np.asarray(indices)[rows[:10]].tolist()})"
+
+
+def _cut(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def softmax(logits: np.ndarray, axis: int = 1) -> np.ndarray:

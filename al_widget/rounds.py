@@ -211,7 +211,7 @@ class RoundRunner:
         probs = scoring.checked_probs(
             f"{type(self.learner).__name__}.predict_proba_embeddings",
             self.learner.predict_proba_embeddings(embeddings, mc_samples),
-            len(indices),
+            indices,
             len(self.dataset.classes),
             mc_samples,
         )

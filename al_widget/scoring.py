@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from . import heuristics
 from ._chunks import Chunk, Loaded
 from ._images import ImageError
 from .dataset import Dataset
@@ -157,30 +158,54 @@ def run_chunk(
     return Done(loaded.indices, result, loaded.broken)
 
 
-def predict(learner: Learner, mc_samples: int, n_classes: int, images: np.ndarray) -> np.ndarray:
-    """The learner's (n, C, I) probabilities for `images`, refused when of another shape."""
-    probs = learner.predict_proba(images, mc_samples)
-    return checked_probs(
-        f"{type(learner).__name__}.predict_proba", probs, len(images), n_classes, mc_samples
-    )
+def predict(learner: Learner, mc_samples: int, images: np.ndarray) -> Any:
+    """What the learner's ``predict_proba`` returns for `images`, unchecked (see `checked_probs`)."""
+    return learner.predict_proba(images, mc_samples)
 
 
-def checked_probs(source: str, probs: Any, n: int, n_classes: int, mc_samples: int) -> np.ndarray:
-    """`probs` as an array, refused unless of shape (n, n_classes, mc_samples); `source` made it."""
-    probs = np.asarray(probs)
+def checked_probs(
+    source: str, probs: Any, indices: np.ndarray, n_classes: int, mc_samples: int
+) -> np.ndarray:
+    """`probs` as an (n, C, I) float array, refused unless they are probabilities for `indices`.
+
+    Checked once per chunk where a learner's output comes back: numbers, of shape (n images,
+    n classes, mc_samples) (or (n images, n classes) when mc_samples is 1), finite, in [0, 1]
+    and summing to 1 over the classes (``heuristics.check_probs``). Errors name `source` and the
+    images.
+
+    Parameters
+    ----------
+    source : str
+        What made them, e.g. ``"MyNet.predict_proba"``.
+    probs : array-like
+        The learner's output.
+    indices : numpy.ndarray
+        The dataset index of each image they are for, in order.
+    n_classes, mc_samples : int
+        The C and I expected.
+    """
+    n = len(indices)
     expected = (n, n_classes, mc_samples)
-    if probs.shape != expected:
+    try:
+        array = np.asarray(probs)
+    except ValueError:  # rows of different lengths
         raise ValueError(
-            f"{source} returned shape {probs.shape} for {n} images; expected "
+            f"{source} returned rows of different lengths ({type(probs).__name__}) for {n} "
+            f"images; expected an array of shape (n images, n classes, mc_samples) = {expected}"
+        ) from None
+    shape = array.shape
+    if array.ndim == 2 and mc_samples == 1:
+        array = array[:, :, None]
+    if array.shape != expected:
+        raise ValueError(
+            f"{source} returned shape {shape} for {n} images; expected "
             f"(n images, n classes, mc_samples) = {expected}"
         )
-    return probs
+    return heuristics.check_probs(array, source=source, indices=indices)
 
 
-def _predict_shipped(
-    mc_samples: int, n_classes: int, learner: Learner, images: np.ndarray
-) -> np.ndarray:
-    return predict(learner, mc_samples, n_classes, images)
+def _predict_shipped(mc_samples: int, learner: Learner, images: np.ndarray) -> Any:
+    return predict(learner, mc_samples, images)
 
 
 def gather(done: Iterator[Done], should_stop: Callable[[], bool]) -> list[Done]:
@@ -205,7 +230,7 @@ def predict_pool(
 ) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
     """Indices, class probabilities (n, C, I) and unreadable images of `pool`, chunk by chunk."""
     n_classes = len(dataset.classes)
-    work = functools.partial(_predict_shipped, mc_samples, n_classes)
+    work = functools.partial(_predict_shipped, mc_samples)
     found = gather(
         map_chunks(
             executor,
@@ -222,14 +247,26 @@ def predict_pool(
     kept = [done for done in found if done.result is not None]
     if not kept:
         return np.zeros(0, np.int64), np.zeros((0, n_classes, mc_samples)), broken
+    source = f"{type(learner).__name__}.predict_proba"
     return (
         np.concatenate([done.indices for done in kept]),
-        np.concatenate([done.result for done in kept]),
+        np.concatenate(
+            [
+                checked_probs(source, done.result, done.indices, n_classes, mc_samples)
+                for done in kept
+            ]
+        ),
         broken,
     )
 
 
 def accuracy(learner: Learner, images: np.ndarray, labels: np.ndarray, n_classes: int) -> float:
     """The fraction of `images` whose most probable class is their label."""
-    probs = predict(learner, 1, n_classes, images)
+    probs = checked_probs(
+        f"{type(learner).__name__}.predict_proba on the eval set",
+        predict(learner, 1, images),
+        np.arange(len(images)),
+        n_classes,
+        1,
+    )
     return float((probs.mean(axis=2).argmax(axis=1) == labels).mean())

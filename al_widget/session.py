@@ -199,17 +199,23 @@ class Session:
                 self._front.remove(i)
 
     def undo(self) -> tuple[str, int] | None:
-        """Undo the last commit or skip: (what was undone, index), or None when nothing is left."""
+        """Undo the last commit or skip: (what was undone, index), or None when nothing is left.
+
+        All or nothing, like a commit: when the dataset refuses the change (a journal that
+        cannot be written raises ``JournalError``), the label, the journal and the undo stack
+        stay as they were, and undo can be tried again.
+        """
         with self._lock:
             if not self._undo:
                 return None
-            action, i, previous = self._undo.pop()
+            action, i, previous = self._undo[-1]
             if action == "commit":
                 if previous is None:
                     self.dataset.remove(i)
                 else:
                     self.dataset.annotate(i, previous)
-            else:
+            self._undo.pop()  # only once the dataset took the change
+            if action != "commit":
                 self._skipped.discard(i)
             if i in self._front:
                 self._front.remove(i)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import dataclasses
 import logging
 import os
 import sys
@@ -17,7 +18,7 @@ import numpy as np
 from . import heuristics
 from ._threads import Worker
 from .annotations import Boxes
-from .dataset import Dataset
+from .dataset import Dataset, Snapshot
 from .learners import Cancelled
 from .ranking import Ranking
 from .records import RoundRecord
@@ -65,7 +66,8 @@ class Trainer:
     ``_running``, ``_covered``, ``_ranking``, ``_history``, ``_model_version``, ``_state``,
     ``_progress`` and ``_observers``; ``_settled`` is its condition. ``_runner`` (the learner) is used
     on the worker thread only; ``_cancel`` is an Event. Lock order: panel → session → trainer →
-    dataset. Observers run on the worker thread, outside the lock.
+    dataset. Observers run on the worker thread, outside the lock; one that raises is logged, and
+    one raising a BaseException that is no Exception (``SystemExit``) also fails its round.
 
     Parameters
     ----------
@@ -259,8 +261,18 @@ class Trainer:
             number = len(self._history) + 1
             self._state = "training" if fit and len(snapshot.indices) else "scoring"
             self._progress = 0.0
-        self.dataset.checkpoint()  # journal_sync="round": the labels this round sees are on disk
-        self._notify("round_start", number)
+        try:
+            self._run_round(number, fit, snapshot, settings)
+        finally:
+            # Whatever happened (an observer's SystemExit included), the round is over: a wait()
+            # for the changes it covers must return.
+            with self._lock:
+                self._covered, self._running = max(self._covered, covers), None
+                self._state, self._progress = "idle", 0.0
+                self._settled.notify_all()
+
+    def _run_round(self, number: int, fit: bool, snapshot: Snapshot, settings: Settings) -> None:
+        """Train, rank and publish one round; record it in the history, failed or not."""
         measured: dict[str, Any] = {"train_seconds": 0.0, "score_seconds": 0.0, "n_scored": 0}
         n_boxes = sum(len(a) for a in snapshot.annotations if isinstance(a, Boxes))
 
@@ -279,6 +291,8 @@ class Trainer:
 
         published: Ranking | None = None
         try:
+            self.dataset.checkpoint()  # journal_sync="round": the labels this round sees are on disk
+            self._notify("round_start", number)
             started = time.perf_counter()
             if fit and len(snapshot.indices):
                 self._report_broken(self._runner.train(snapshot, self._on_progress, self._stop))
@@ -317,15 +331,25 @@ class Trainer:
             if published is not None:
                 self._ranking = published
             self._history.append(done)
+            position = len(self._history) - 1
             self._state, self._progress = "idle", 0.0
-        if published is not None:
-            self._notify("ranking", published)
-        elif done.error != "cancelled":
-            self._notify("error", done)
-        with self._lock:
-            # Running until covered: a wait() meanwhile knows this round covers its changes.
-            self._covered, self._running = max(self._covered, covers), None
-            self._settled.notify_all()
+        event = "ranking" if published is not None else "error"
+        try:
+            if published is not None:
+                self._notify("ranking", published)
+            elif done.error != "cancelled":
+                self._notify("error", done)
+        except BaseException as error:  # SystemExit & co. from an observer; _notify logged it
+            why = f"{type(error).__name__} in {'an' if event == 'error' else 'a'} {event} observer"
+            why += f": {error}" if done.error is None else f" (after {done.error}): {error}"
+            failed = dataclasses.replace(done, error=why)
+            with self._lock:
+                self._history[position] = failed
+            log.warning("al_widget: round %d failed: %s", number, failed.error)
+            if event == "ranking":
+                with contextlib.suppress(BaseException):
+                    self._notify("error", failed)
+        # The caller marks the round covered: a wait() meanwhile knows this round covers its changes.
 
     def _publish_early(self, ranking: Ranking) -> None:
         """Publish a ranking of what is embedded so far, while the round goes on embedding."""
@@ -367,8 +391,16 @@ class Trainer:
     def _notify(self, event: str, *args: Any) -> None:
         with self._lock:
             observers = list(self._observers[event])
+        stopped: BaseException | None = None
         for fn in observers:
             try:
                 fn(*args)
             except Exception:
                 log.exception("al_widget: a %s observer raised", event)
+            except BaseException as error:
+                # SystemExit or KeyboardInterrupt: the other observers still hear the event,
+                # then it fails the round (a worker thread has nothing else to exit).
+                log.error("al_widget: a %s observer raised", event, exc_info=True)
+                stopped = stopped or error
+        if stopped is not None:
+            raise stopped

@@ -75,3 +75,19 @@ def loop_factory():
     yield make
     for loop in made:
         assert loop.close(timeout=10), "the loop's worker did not stop"
+
+
+def nested(depth: int) -> list:
+    """A list nested `depth` deep, as a forged JSON message may hold (``[[[...]]]``)."""
+    value: list = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+def from_deep_stack(fn, frames: int = 200):
+    """`fn()` called with `frames` more frames below it, as a kernel's comm handler runs."""
+    return fn() if frames == 0 else from_deep_stack(fn, frames - 1)
+
+
+DEEP = 900  # nesting that a kernel's JSON parser takes but repr() there cannot show

@@ -23,6 +23,8 @@ from al_widget.widget._protocol import (
 )
 from al_widget.widget.canvas import Canvas, palette
 
+from conftest import DEEP, from_deep_stack, nested
+
 W, H = 40, 30
 
 
@@ -568,3 +570,71 @@ def test_key_messages_reach_the_key_observers(canvas: Canvas) -> None:
     assert heard == [
         {"key": "Z", "shiftKey": True, "ctrlKey": False, "altKey": False, "metaKey": False}
     ]
+
+
+FORGED: dict[str, Any] = {
+    "message nested deep": lambda c: nested(DEEP),
+    "kind nested deep": lambda c: {"kind": nested(DEEP)},
+    "kind a list": lambda c: {"kind": [1]},
+    "kind a dict": lambda c: {"kind": {"a": 1}},
+    "need key a list": lambda c: {"kind": "need", "key": [1]},
+    "need key a dict": lambda c: {"kind": "need", "key": {"a": 1}},
+    "need key nested deep": lambda c: {"kind": "need", "key": nested(DEEP)},
+    "key a list": lambda c: {"kind": "key", "key": [1]},
+    "key nested deep": lambda c: {"kind": "key", "key": nested(DEEP)},
+    "action a list": lambda c: {"kind": "action", "action": ["submit"]},
+    "action nested deep": lambda c: {"kind": "action", "action": nested(DEEP)},
+    "action's key a list": lambda c: {"kind": "action", "action": "submit", "key": [1]},
+    "image_id nested deep": lambda c: boxes_msg(c, [], image_id=nested(DEEP)),
+    "boxes nested deep": lambda c: boxes_msg(c, nested(DEEP)),
+    "xyxy nested deep": lambda c: boxes_msg(c, [{"xyxy": nested(DEEP), "label": 0}]),
+    "label nested deep": lambda c: boxes_msg(c, [{"xyxy": [1, 1, 4, 5], "label": nested(DEEP)}]),
+    "drafts nested deep": lambda c: boxes_msg(c, [], drafts=nested(DEEP)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FORGED))
+def test_a_forged_message_is_refused_with_a_short_logged_reason(
+    canvas: Canvas, case: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    heard: list[Any] = []
+    canvas.on_key(heard.append)
+    canvas.on_edit(heard.append)
+    before = snapshot(canvas)
+    message = FORGED[case](canvas)
+    with caplog.at_level(logging.WARNING, logger="al_widget"):
+        from_deep_stack(lambda: canvas._on_browser_msg(canvas, message, []))
+    assert snapshot(canvas) == before
+    assert heard == []
+    (reason,) = canvas.rejected
+    assert len(reason) < 200
+    assert reason in caplog.text
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        {"rect": nested(DEEP)},
+        {"rect": [0, 0, 2, 2], "encoding": nested(DEEP)},
+        {"rect": [0, 0, 2, 2], "encoding": ["zlib"]},
+    ],
+    ids=["rect nested deep", "encoding nested deep", "encoding a list"],
+)
+def test_a_forged_mask_patch_is_refused_with_a_short_reason(
+    mask_canvas: Canvas, content: dict[str, Any]
+) -> None:
+    before = snapshot(mask_canvas)
+    message = {"kind": "mask_patch", "image_id": mask_canvas.image_id, **content}
+    from_deep_stack(lambda: mask_canvas._on_browser_msg(mask_canvas, message, [bytes(4)]))
+    assert snapshot(mask_canvas) == before
+    (reason,) = mask_canvas.rejected
+    assert len(reason) < 200
+
+
+def test_a_refusal_shows_a_value_nested_deep_a_few_levels_down() -> None:
+    with pytest.raises(ProtocolError, match=r"got \[\[\[\[\.\.\.\]\]\]\]$"):
+        from_deep_stack(
+            lambda: parse_message(
+                {"kind": nested(DEEP)}, [], image_id=1, mode="box", width=W, height=H, n_classes=2
+            )
+        )

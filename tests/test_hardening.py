@@ -1,5 +1,7 @@
 """Bad input and misbehaving learners found by a break-it probe: each refused clearly, nothing lost."""
 
+import sys
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -47,6 +49,48 @@ def test_a_learner_raising_system_exit_fails_its_round_and_the_worker_lives(
     assert len(loop.history) == 2
 
 
+def test_a_ranking_observer_raising_system_exit_fails_its_round_and_wait_returns(
+    two_class, centroid, loop_factory
+):
+    images, labels = two_class
+    loop = loop_factory(alw.Dataset(images, CLASSES), centroid, query_size=1)
+    errors = []
+    loop.on_error(errors.append)
+    loop.on_ranking(lambda ranking: sys.exit(2))
+    loop.commit(0, alw.Label(int(labels[0])))
+    assert loop.wait(10)
+    assert loop.history[-1].error == "SystemExit in a ranking observer: 2"
+    assert [e.error for e in errors] == ["SystemExit in a ranking observer: 2"]
+
+
+def test_an_error_observer_raising_system_exit_keeps_the_rounds_own_error(two_class, loop_factory):
+    images, labels = two_class
+    loop = loop_factory(alw.Dataset(images, CLASSES), ExitingLearner(2), query_size=1)
+    loop.on_error(lambda record: sys.exit("bye"))
+    loop.commit(0, alw.Label(int(labels[0])))
+    assert loop.wait(10)
+    assert loop.history[-1].error == "SystemExit in an error observer (after SystemExit: 3): bye"
+
+
+def test_a_round_start_observer_raising_keyboard_interrupt_fails_only_its_round(
+    two_class, centroid, loop_factory
+):
+    images, labels = two_class
+    loop = loop_factory(alw.Dataset(images, CLASSES), centroid, query_size=1)
+
+    @loop.on_round_start
+    def interrupted(number):
+        if number == 1:
+            raise KeyboardInterrupt("stop")
+
+    loop.commit(0, alw.Label(int(labels[0])))
+    assert loop.wait(10)
+    assert loop.history[-1].error == "KeyboardInterrupt: stop"
+    loop.commit(1, alw.Label(int(labels[1])))
+    assert loop.wait(10)
+    assert loop.history[-1].ok
+
+
 def test_wait_returns_when_the_worker_thread_dies(two_class, centroid, monkeypatch, loop_factory):
     from al_widget import trainer
 
@@ -74,6 +118,106 @@ def test_probabilities_of_the_wrong_shape_fail_the_round_naming_the_learner(
     expected = "expected (n images, n classes, mc_samples) = (59, 2, 1)"
     assert loop.history[-1].error == f"ValueError: {returned}; {expected}"
     assert loop.ranking.model_version == 0
+
+
+class SpoilingLearner(CentroidLearner):
+    """Spoils its probabilities with `spoil(probs, is_target)`; the target is one image, by its pixels."""
+
+    def __init__(self, n_classes, spoil=None, target=None):
+        super().__init__(n_classes)
+        self.spoil, self.target = spoil, target
+
+    def predict_proba(self, images, mc_samples=1):
+        probs = super().predict_proba(images, mc_samples)
+        is_target = (images == self.target).all(axis=(1, 2, 3))
+        return self.spoil(probs, is_target)
+
+
+def only_target(change):
+    def spoil(probs, is_target):
+        probs = probs.copy()
+        probs[is_target] = change(probs[is_target])
+        return probs
+
+    return spoil
+
+
+SPOILED = {
+    "negative": (only_target(lambda p: p - 0.75), "must be probabilities in [0, 1]"),
+    "summing to 2": (only_target(lambda p: p * 2), "must be probabilities in [0, 1]"),
+    "logits": (only_target(lambda p: np.log(p) + 1.0), "If these are logits, pass them through"),
+    "NaN": (only_target(lambda p: p * np.nan), "has NaN or infinite values in 1 images"),
+    "inf": (only_target(lambda p: p * np.inf), "has NaN or infinite values in 1 images"),
+}
+
+
+def first_of_pool(images, labels, learner, loop_factory, heuristic="margin"):
+    """The failed round's error after labeling image 0, scoring every other image."""
+    loop = loop_factory(
+        alw.Dataset(images, CLASSES), learner, query_size=1, pool_sample=None, heuristic=heuristic
+    )
+    loop.commit(0, alw.Label(int(labels[0])))
+    assert loop.wait(10)
+    return loop
+
+
+@pytest.mark.parametrize("name", SPOILED)
+def test_probabilities_that_are_not_probabilities_fail_the_round_naming_learner_and_image(
+    two_class, loop_factory, name
+):
+    images, labels = two_class
+    spoil, message = SPOILED[name]
+    gray = np.repeat(images[7][:, :, None], 3, axis=2)
+    loop = first_of_pool(images, labels, SpoilingLearner(2, spoil, gray), loop_factory)
+    error = loop.history[-1].error
+    assert error.startswith("ValueError: SpoilingLearner.predict_proba ")
+    assert message in error
+    assert "in 1 images (first: [7])" in error
+    assert loop.ranking.model_version == 0
+
+
+def test_a_heuristic_that_checks_nothing_never_ranks_broken_probabilities(two_class, loop_factory):
+    images, labels = two_class
+
+    def first_class(probs):  # a user's heuristic that trusts its input
+        return np.asarray(probs)[:, 0, 0]
+
+    spoil, _ = SPOILED["summing to 2"]
+    gray = np.repeat(images[7][:, :, None], 3, axis=2)
+    learner = SpoilingLearner(2, spoil, gray)
+    loop = first_of_pool(images, labels, learner, loop_factory, heuristic=first_class)
+    assert "SpoilingLearner.predict_proba must be probabilities" in loop.history[-1].error
+    assert loop.ranking.model_version == 0
+
+
+def test_probabilities_as_strings_are_refused_as_not_numbers(two_class, loop_factory):
+    images, labels = two_class
+    learner = SpoilingLearner(2, lambda probs, target: probs.astype(str))
+    loop = first_of_pool(images, labels, learner, loop_factory)
+    assert loop.history[-1].error.startswith(
+        "ValueError: SpoilingLearner.predict_proba must be numbers, got dtype <U"
+    )
+
+
+def test_probabilities_in_rows_of_different_lengths_are_refused_naming_the_learner(
+    two_class, loop_factory
+):
+    images, labels = two_class
+    learner = SpoilingLearner(2, lambda probs, target: [[0.5, 0.5], [1.0], *probs[2:, :, 0]])
+    loop = first_of_pool(images, labels, learner, loop_factory)
+    assert loop.history[-1].error.startswith(
+        "ValueError: SpoilingLearner.predict_proba returned rows of different lengths (list)"
+    )
+
+
+def test_probabilities_without_the_sample_axis_are_taken_when_one_sample_is_asked(
+    two_class, loop_factory
+):
+    images, labels = two_class
+    learner = SpoilingLearner(2, lambda probs, target: probs[:, :, 0])
+    loop = first_of_pool(images, labels, learner, loop_factory)
+    assert loop.history[-1].ok
+    assert loop.ranking.model_version == 1
 
 
 def test_a_learner_of_another_task_is_refused_naming_both_tasks(gray_images, centroid):

@@ -2,6 +2,7 @@
 
 import errno
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -88,6 +89,73 @@ def test_a_second_writer_in_another_process_is_refused_naming_its_pid(path, gray
             alw.Dataset.restore(path, gray_images)
     finally:
         holder.communicate("", timeout=30)
+
+
+def forked(target, *args):
+    """`target(*args)` in a child made by a real fork, started; with an Event that ends it."""
+    context = multiprocessing.get_context("fork")
+    release = context.Event()
+    child = context.Process(target=target, args=(release, *args))
+    child.start()
+    return child, release
+
+
+def wait_for(release):
+    release.wait(30)
+
+
+def try_to_write(release, ds, answers):
+    try:
+        ds.annotate(1, alw.Label("cat"))
+        answers.put("written")
+    except JournalError as error:
+        answers.put(str(error))
+    release.wait(30)
+
+
+@pytest.mark.skipif(not hasattr(os, "register_at_fork"), reason="fork is a POSIX feature")
+def test_a_process_forked_while_the_journal_is_open_does_not_keep_its_lock(path, gray_images):
+    ds = alw.Dataset(gray_images, CLASSES, journal=path)
+    ds.annotate(0, alw.Label("cat"))
+    child, release = forked(wait_for)  # e.g. a DataLoader worker
+    try:
+        ds.close()
+        restored = alw.Dataset.restore(path, gray_images)
+        restored.annotate(2, alw.Label("milkshake"))
+        restored.close()
+    finally:
+        release.set()
+        child.join(30)
+    assert child.exitcode == 0
+    assert alw.Dataset.restore(path, gray_images, read_only=True).labeled.tolist() == [0, 2]
+
+
+@pytest.mark.skipif(not hasattr(os, "register_at_fork"), reason="fork is a POSIX feature")
+def test_a_forked_process_cannot_write_the_journal_of_the_process_it_came_from(path, gray_images):
+    ds = alw.Dataset(gray_images, CLASSES, journal=path)
+    answers = multiprocessing.get_context("fork").Queue()
+    child, release = forked(try_to_write, ds, answers)
+    try:
+        answer = answers.get(timeout=30)
+    finally:
+        release.set()
+        child.join(30)
+    assert "was forked from it and cannot write it" in answer
+    ds.annotate(3, alw.Label("cat"))
+    ds.close()
+    assert alw.Dataset.restore(path, gray_images).labeled.tolist() == [3]
+
+
+def test_a_lock_kept_by_a_copy_of_the_descriptor_is_not_blamed_on_this_process(path, gray_images):
+    ds = alw.Dataset(gray_images, CLASSES, journal=path)
+    copy = os.dup(ds._journal._fd)  # what a child forked from C code, past the fork hook, keeps
+    ds.close()
+    try:
+        with pytest.raises(JournalLocked, match="by a process forked from this one while the"):
+            alw.Dataset.restore(path, gray_images)
+    finally:
+        os.close(copy)
+    alw.Dataset.restore(path, gray_images).close()
 
 
 def test_two_datasets_creating_one_journal_at_once_make_one_writer(tmp_path, gray_images):
@@ -179,6 +247,42 @@ def test_a_failed_write_through_the_loop_leaves_nothing_to_undo(
     assert loop.commit(0, alw.Label("cat")) == alw.Label("cat")
 
 
+def test_an_undo_the_journal_cannot_record_changes_nothing_and_can_be_retried(
+    path, gray_images, centroid, monkeypatch, loop_factory
+):
+    loop = loop_factory(alw.Dataset(gray_images, CLASSES, journal=path), centroid)
+    loop.commit(0, alw.Label("cat"))
+    on_disk = path.read_bytes()
+    full_disk(monkeypatch)
+    with pytest.raises(JournalError, match="the change was not made"):
+        loop.undo()
+    assert loop.dataset.annotation(0) == alw.Label("cat")
+    assert path.read_bytes() == on_disk
+    monkeypatch.undo()
+    assert loop.undo() == 0
+    assert loop.dataset.annotation(0) is None
+    assert loop.undo() is None
+    loop.dataset.close()
+    assert alw.Dataset.restore(path, gray_images).labeled.tolist() == []
+
+
+def test_an_unrecorded_undo_of_a_replacement_keeps_the_new_label_until_retried(
+    path, gray_images, centroid, monkeypatch, loop_factory
+):
+    loop = loop_factory(alw.Dataset(gray_images, CLASSES, journal=path), centroid)
+    loop.commit(0, alw.Label("cat"))
+    loop.commit(0, alw.Label("milkshake"), replace=True)
+    full_disk(monkeypatch)
+    with pytest.raises(JournalError):
+        loop.undo()
+    assert loop.dataset.annotation(0) == alw.Label("milkshake")
+    monkeypatch.undo()
+    assert loop.undo() == 0
+    assert loop.dataset.annotation(0) == alw.Label("cat")
+    assert loop.undo() == 0
+    assert loop.dataset.annotation(0) is None
+
+
 def test_a_closed_dataset_refuses_changes(path, gray_images):
     ds = alw.Dataset(gray_images, CLASSES, journal=path)
     ds.close()
@@ -197,6 +301,56 @@ def test_restore_cuts_a_torn_last_line_in_place(path, gray_images):
     assert path.stat().st_ino == inode
     assert path.read_text().endswith('"cls":"cat"}}\n')
     assert restored.labeled.tolist() == [1]
+
+
+def header_line(tmp_path, gray_images):
+    """The header line a Dataset writes for these images and classes, newline included."""
+    made = tmp_path / "made.jsonl"
+    alw.Dataset(gray_images, CLASSES, journal=made).close()
+    return made.read_bytes()
+
+
+CUTS = [1, 10, 40, -1]  # bytes of the header kept: "{", inside its first key, inside classes, all
+
+
+@pytest.mark.parametrize("cut", CUTS)
+def test_restore_of_a_journal_whose_header_was_cut_says_how_to_start_it_again(
+    path, gray_images, tmp_path, cut
+):
+    path.write_bytes(header_line(tmp_path, gray_images)[:cut])
+    before = path.read_bytes()
+    for read_only in (False, True):
+        with pytest.raises(
+            ValueError,
+            match=r"holds no labels: its header line was cut short .* start it again with "
+            r"Dataset\(images, classes, journal=path\)",
+        ):
+            alw.Dataset.restore(path, gray_images, read_only=read_only)
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("cut", CUTS)
+def test_a_journal_whose_header_was_cut_is_started_again_by_dataset(
+    path, gray_images, tmp_path, cut
+):
+    path.write_bytes(header_line(tmp_path, gray_images)[:cut])
+    ds = alw.Dataset(gray_images, CLASSES, journal=path)
+    ds.annotate(3, alw.Label("cat"))
+    ds.close()
+    assert alw.Dataset.restore(path, gray_images).labeled.tolist() == [3]
+
+
+def test_restore_of_an_empty_journal_says_how_to_start_it_again(path, gray_images):
+    path.write_bytes(b"")
+    with pytest.raises(ValueError, match=r"is empty: it holds no labels; start it again with"):
+        alw.Dataset.restore(path, gray_images)
+
+
+def test_a_file_of_one_unfinished_line_that_is_no_journal_is_left_alone(path, gray_images):
+    path.write_bytes(b'{"notes": "mine"')
+    with pytest.raises(ValueError, match="already holds labels"):
+        alw.Dataset(gray_images, CLASSES, journal=path)
+    assert path.read_bytes() == b'{"notes": "mine"'
 
 
 def test_restore_writes_no_file_beside_the_journal(path, gray_images, tmp_path):

@@ -1,4 +1,5 @@
 import os
+import re
 import sys
 import threading
 import time
@@ -196,12 +197,15 @@ def test_a_model_that_raises_is_recorded_and_labeling_goes_on(two_class, loop_fa
     assert loop.next() is not None
 
 
-def test_nan_model_outputs_fail_the_round_naming_the_rows(two_class, loop_factory):
+def test_nan_model_outputs_fail_the_round_naming_the_learner_and_image(two_class, loop_factory):
     images, labels = two_class
     loop = loop_factory(alw.Dataset(images, CLASSES), NaNLearner(2), query_size=1)
     loop.commit(0, alw.Label(int(labels[0])))
     assert loop.wait(10)
-    assert "NaN or infinite values in 1 rows (first: [2])" in loop.history[-1].error
+    assert re.search(
+        r"NaNLearner.predict_proba has NaN or infinite values in 1 images \(first: \[\d+\]\)",
+        loop.history[-1].error,
+    )
 
 
 def test_skip_takes_an_image_out_of_the_queue(two_class, centroid, loop_factory):

@@ -9,7 +9,7 @@ from ipywidgets.widgets import widget as widget_module
 
 import al_widget as alw
 from al_widget.widget.panel import PREFETCH, _descendants
-from tests.conftest import CentroidLearner
+from tests.conftest import DEEP, CentroidLearner, from_deep_stack, nested
 
 CLASSES = ["dark", "bright"]
 
@@ -247,3 +247,47 @@ def test_the_status_says_how_many_images_are_still_to_rank(panel, monkeypatch):
     monkeypatch.setattr(alw.ActiveLoop, "ranking", property(lambda loop: partial))
     panel._on_ranking(partial)
     assert "380 images still to rank" in panel.status.value
+
+
+PANEL_FORGED = {
+    "need key a list": {"kind": "need", "key": [1]},
+    "key nested deep": {"kind": "key", "key": nested(DEEP)},
+    "action a list": {"kind": "action", "action": ["submit"]},
+    "action's key a list": {"kind": "action", "action": "submit", "key": [1]},
+    "kind nested deep": {"kind": nested(DEEP)},
+}
+
+
+def panel_state(panel):
+    return panel.current, panel.dataset.labeled.tolist(), panel.loop.skipped
+
+
+@pytest.mark.parametrize("case", sorted(PANEL_FORGED))
+def test_a_forged_canvas_message_to_a_panel_is_refused_and_changes_nothing(panel, case):
+    before = panel_state(panel)
+    canvas = panel.canvas
+    from_deep_stack(lambda: canvas._on_browser_msg(canvas, PANEL_FORGED[case], []))
+    assert panel_state(panel) == before
+    assert len(canvas.rejected) == 1
+
+
+STRIP_FORGED = {
+    "message nested deep": nested(DEEP),
+    "kind nested deep": {"kind": nested(DEEP)},
+    "kind a list": {"kind": ["open"]},
+    "index nested deep": {"kind": "open", "index": nested(DEEP)},
+    "index a list": {"kind": "open", "index": [1]},
+    "index a str": {"kind": "open", "index": "1"},
+}
+
+
+@pytest.mark.parametrize("case", sorted(STRIP_FORGED))
+def test_a_forged_queue_strip_message_is_refused_with_a_short_logged_reason(panel, case, caplog):
+    before = panel_state(panel)
+    strip = panel.queue_strip
+    with caplog.at_level("WARNING", logger="al_widget"):
+        from_deep_stack(lambda: strip._on_browser_msg(strip, STRIP_FORGED[case], []))
+    assert panel_state(panel) == before
+    (reason,) = strip.rejected
+    assert len(reason) < 200
+    assert reason in caplog.text

@@ -220,6 +220,40 @@ def test_the_segmenters_mask_at_the_images_size_is_the_draft(mask_data, loop_fac
     assert (draft.class_map == masks[3].class_map).mean() > 0.9
 
 
+class SpoiledBoxProbs(BrightBoxes):
+    """BrightBoxes whose box probabilities go through `spoil`."""
+
+    def __init__(self, n_classes=1, threshold=100, extra=None, spoil=None):
+        super().__init__(n_classes, threshold, extra)
+        self.spoil = spoil
+
+    def predict(self, images, mc_samples=1):
+        found = super().predict(images, mc_samples)
+        for result in found:
+            result["probs"] = self.spoil(np.asarray(result["probs"]))
+        return found
+
+
+@pytest.mark.parametrize(
+    ("spoil", "message"),
+    [
+        (lambda p: p * 2, "must be probabilities in [0, 1]"),
+        (lambda p: p.astype(str), "must be numbers, got dtype <U"),
+    ],
+)
+def test_box_probabilities_that_are_not_probabilities_fail_the_round_naming_learner_and_image(
+    loop_factory, spoil, message
+):
+    images, boxes = blob_images([(20, 30)] * 4)
+    ds = alw.Dataset(np.stack(images), CLASSES, task="detect")
+    loop = loop_factory(ds, SpoiledBoxProbs(spoil=spoil), query_size=1, pool_sample=None)
+    loop.commit(0, boxes[0])
+    assert loop.wait(10)
+    error = loop.history[-1].error
+    assert error.startswith("ValueError: SpoiledBoxProbs.predict for image ")
+    assert f"(probs of its boxes) {message}" in error
+
+
 def test_pixel_probabilities_of_the_wrong_class_count_fail_the_round_clearly(
     mask_data, loop_factory
 ):

@@ -44,7 +44,7 @@ def check_detections(
     boxes = np.asarray(found["boxes"], dtype=np.float64).reshape(-1, 4)
     labels = np.asarray(found["labels"]).reshape(-1)
     scores = np.asarray(found.get("scores", np.ones(len(boxes))), dtype=np.float64).reshape(-1)
-    probs = np.asarray(found["probs"], dtype=np.float64)
+    probs = np.asarray(found["probs"])
     k = len(boxes)
     expected = (k, n_classes + 1, mc_samples)
     if len(labels) != k or len(scores) != k or probs.shape != expected:
@@ -70,7 +70,7 @@ def check_detections(
         )
     boxes = np.clip(boxes, 0, [width, height, width, height])
     if k:
-        heuristics.check_probs(probs)
+        probs = heuristics.check_probs(probs, source=f"{who} (probs of its boxes)")
     keep = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
     kept = {
         "boxes": boxes[keep],

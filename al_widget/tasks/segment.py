@@ -33,7 +33,10 @@ def check_pixel_probs(
             f"{array.shape}; expected (n classes, h, w, mc_samples) = ({n_classes}, h, w, {mc_samples})"
         )
     c, h, w, i = array.shape
-    heuristics.check_probs(np.moveaxis(array, 0, 2).reshape(h * w, c, i))
+    heuristics.check_probs(
+        np.moveaxis(array, 0, 2).reshape(h * w, c, i),
+        source=f"{type(learner).__name__}.predict_proba for image {index} (pixels as rows)",
+    )
     return array
 
 

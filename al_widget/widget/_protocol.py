@@ -10,6 +10,16 @@ compressed, for a large rect).
 ``{"kind": "fetch"}``: a view just displayed asks for the current state; Python answers with
 ``{"kind": "state", "image_id", "boxes", "drafts"}`` and the mask, packed by
 ``_encoding.compress_mask`` (empty when all background), as one buffer.
+``{"kind": "key", "key", "shiftKey", "ctrlKey", "altKey", "metaKey", "image_id", "shown",
+"early"}``: a key pressed over the panel; ``{"kind": "action", "action", ...}`` the same for a
+button of an action in ``keys.IDENTIFIED_ACTIONS``; ``{"kind": "need", "key"}``: a view asks for
+an image sent ahead before it was displayed. The queue strip sends ``{"kind": "fetch"}`` and
+``{"kind": "open", "index"}`` (``parse_strip_message``).
+
+Every message from the browser goes through ``parse_message`` (the canvas) or
+``parse_strip_message`` (the queue strip) before anything acts on it: a malformed one, however
+forged (a list where a string belongs, JSON nested hundreds deep), is refused with a
+``ProtocolError`` whose text is short and safe to build (``_shown``).
 
 An edit must match the canvas's mode (boxes in ``"box"`` mode, a mask in ``"mask"`` mode), and an
 image holds at most `MAX_BOXES` boxes and drafts together.
@@ -19,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import reprlib
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -27,8 +38,14 @@ from typing import Any
 import numpy as np
 
 from ..annotations import unknown_class_value
+from .keys import IDENTIFIED_ACTIONS
 
-KINDS = ("boxes", "mask", "mask_patch", "fetch")
+KINDS = ("boxes", "mask", "mask_patch", "fetch", "key", "action", "need")
+EDIT_KINDS = ("boxes", "mask", "mask_patch")
+"""The kinds that change the annotation (refused while the canvas is finished)."""
+STRIP_KINDS = ("fetch", "open")
+MAX_KEY_CHARS = 32
+"""The longest ``KeyboardEvent.key`` a key message may carry."""
 MODE_OF_KIND = {"boxes": "box", "mask": "mask", "mask_patch": "mask"}
 """The canvas mode in which each kind of edit is accepted."""
 MAX_BOXES = 1000
@@ -81,6 +98,33 @@ class Fetch:
     """A view just displayed asks for the current boxes, drafts and mask."""
 
 
+@dataclass(frozen=True)
+class KeyPress:
+    """A key pressed, or an action's button clicked, over the panel.
+
+    ``event`` holds ``key`` (a str), the four modifiers (bools), and where sent ``action`` (one
+    of ``keys.IDENTIFIED_ACTIONS``), ``image_id`` (an int) and ``shown`` (a str); ``early`` is
+    True when the browser showed the next image before this key was answered.
+    """
+
+    event: dict[str, Any]
+    early: bool
+
+
+@dataclass(frozen=True)
+class Need:
+    """A view asks for the image sent ahead under `key`."""
+
+    key: str
+
+
+@dataclass(frozen=True)
+class Open:
+    """A click on the queue strip's thumbnail of dataset index `index`."""
+
+    index: int
+
+
 def parse_message(
     content: object,
     buffers: Sequence[object] | None,
@@ -90,8 +134,8 @@ def parse_message(
     width: int,
     height: int,
     n_classes: int,
-) -> BoxesEdit | MaskEdit | MaskPatch | Fetch:
-    """Validate one custom message against the current image; raise ProtocolError if refused.
+) -> BoxesEdit | MaskEdit | MaskPatch | Fetch | KeyPress | Need:
+    """Validate one custom message to the canvas; raise ProtocolError if refused.
 
     Parameters
     ----------
@@ -110,11 +154,16 @@ def parse_message(
     """
     if not isinstance(content, Mapping):
         raise ProtocolError(f"message must be a dict, got {type(content).__name__}")
-    kind = content.get("kind")
-    if kind not in KINDS:
-        raise ProtocolError(f"kind must be one of {', '.join(KINDS)}, got {_shown(kind)}")
+    kind = _kind(content, KINDS)
     if kind == "fetch":
         return Fetch()
+    if kind in ("key", "action"):
+        return parse_key(content)
+    if kind == "need":
+        key = content.get("key")
+        if not isinstance(key, str):
+            raise ProtocolError(f"need key must be a str, got {_shown(key)}")
+        return Need(key)
     got_id = content.get("image_id")
     if type(got_id) is not int or got_id != image_id:
         raise ProtocolError(f"stale message: image_id must be {image_id}, got {_shown(got_id)}")
@@ -141,6 +190,71 @@ def parse_message(
         )
     buffer = _one_buffer(buffers, "mask")
     return MaskEdit(parse_mask(buffer, width=width, height=height, n_classes=n_classes))
+
+
+def parse_key(content: Mapping[str, Any]) -> KeyPress:
+    """Check a ``key`` or ``action`` message; raise ProtocolError if refused.
+
+    Parameters
+    ----------
+    content
+        The message's JSON content. ``key`` must be a str of 1 to `MAX_KEY_CHARS` characters
+        (of at most that many for an action, whose key may be empty); ``action`` one of
+        ``keys.IDENTIFIED_ACTIONS``. Other fields are kept only when of their type.
+    """
+    key, action = content.get("key", ""), content.get("action")
+    if content.get("kind") == "action":
+        if not isinstance(action, str) or action not in IDENTIFIED_ACTIONS:
+            raise ProtocolError(
+                f"an action message without a known action ({', '.join(IDENTIFIED_ACTIONS)}): "
+                f"got {_shown(action)}"
+            )
+        if not isinstance(key, str) or len(key) > MAX_KEY_CHARS:
+            raise ProtocolError(
+                f"an action message's key must be a str of at most {MAX_KEY_CHARS} "
+                f"characters, got {_shown(key)}"
+            )
+    elif not isinstance(key, str) or not 0 < len(key) <= MAX_KEY_CHARS:
+        raise ProtocolError(
+            f"a key message without a key (a str of 1 to {MAX_KEY_CHARS} characters): "
+            f"got {_shown(key)}"
+        )
+    event: dict[str, Any] = {"key": key} | {
+        name: content.get(name) is True for name in ("shiftKey", "ctrlKey", "altKey", "metaKey")
+    }
+    if action is not None:
+        event["action"] = action
+    if type(content.get("image_id")) is int:
+        event["image_id"] = content["image_id"]
+    if isinstance(content.get("shown"), str) and content["shown"]:
+        event["shown"] = content["shown"]
+    return KeyPress(event, early=content.get("early") is True)
+
+
+def parse_strip_message(content: object) -> Fetch | Open:
+    """Validate one custom message to the queue strip; raise ProtocolError if refused.
+
+    Parameters
+    ----------
+    content
+        ``{"kind": "fetch"}``, or ``{"kind": "open", "index": int}`` (whether the index is
+        shown is the strip's to check).
+    """
+    if not isinstance(content, Mapping):
+        raise ProtocolError(f"message must be a dict, got {type(content).__name__}")
+    if _kind(content, STRIP_KINDS) == "fetch":
+        return Fetch()
+    index = content.get("index")
+    if type(index) is not int:
+        raise ProtocolError(f"open index must be an int, got {_shown(index)}")
+    return Open(index)
+
+
+def _kind(content: Mapping[str, Any], kinds: Sequence[str]) -> str:
+    kind = content.get("kind")
+    if not isinstance(kind, str) or kind not in kinds:
+        raise ProtocolError(f"kind must be one of {', '.join(kinds)}, got {_shown(kind)}")
+    return kind
 
 
 def parse_mask_patch(
@@ -294,11 +408,23 @@ def _coordinate(c: object, where: str, xyxy: Sequence[object]) -> float:
     return value
 
 
+_REPR = reprlib.Repr()
+# A few levels and items of a container, so that showing one takes bounded time and stack
+# whatever the browser sent (a list nested 900 deep overflows repr's stack in a kernel).
+_REPR.maxlevel = 3
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 8
+_REPR.maxstring = _REPR.maxother = _SHOWN_CHARS
+_REPR.maxlong = 2 * _SHOWN_CHARS  # long enough to be cut like any other text
+
+
 def _shown(value: object) -> str:
-    """A value from the browser as an error message shows it: its repr, cut short."""
+    """A value from the browser as an error message shows it: its repr, bounded and cut short.
+
+    Never raises: nesting, length and ints too long to print are all shown cut short.
+    """
     try:
-        text = repr(value)
-    except ValueError:  # an int with more digits than Python will print
+        text = _REPR.repr(value)
+    except Exception:  # an int with more digits than Python will print, or worse
         return f"<{type(value).__name__} too long to show>"
     return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
 

@@ -19,8 +19,10 @@ from ._encoding import as_rgb, compress_mask, encode_display
 from ._protocol import (
     MAX_BOXES,
     BoxesEdit,
+    Fetch,
+    KeyPress,
     MaskEdit,
-    MaskPatch,
+    Need,
     ProtocolError,
     check_box_count,
     parse_boxes,
@@ -341,20 +343,10 @@ class Canvas(anywidget.AnyWidget):
         return np.frombuffer(self.mask, dtype=np.uint8).reshape(self.height, self.width).copy()
 
     def _on_browser_msg(self, _widget: object, content: object, buffers: Sequence[object]) -> None:
-        if isinstance(content, dict) and content.get("kind") in ("key", "action"):
-            self._on_key(content)
-            return
-        if isinstance(content, dict) and content.get("kind") == "need":
-            # A view without the image sent ahead (displayed after it was sent) asks for it.
-            if content.get("key") in self._encoded:
-                self._send_image(str(content["key"]))
-            return
-        if self.finished and isinstance(content, dict) and content.get("kind") != "fetch":
-            self.rejected.append("an edit while the canvas is finished")
-            logger.warning("canvas refused an edit: it shows %r", self.finished)
-            return
+        # Every message is parsed (checked) before anything acts on it; a refused one is
+        # logged with a short reason and changes nothing.
         try:
-            edit = parse_message(
+            message = parse_message(
                 content,
                 buffers,
                 image_id=self.image_id,
@@ -367,49 +359,42 @@ class Canvas(anywidget.AnyWidget):
             self.rejected.append(str(err))
             logger.warning("canvas refused a message from the browser: %s", err)
             return
-        if isinstance(edit, BoxesEdit):
-            kind = "boxes"
-            with self.hold_trait_notifications():
-                self.set_trait("boxes", edit.boxes)
-                self.set_trait("drafts", edit.drafts)
-        elif isinstance(edit, MaskEdit):
-            kind = "mask"
-            self.set_trait("mask", edit.mask)
-        elif isinstance(edit, MaskPatch):
-            kind = "mask"
-            self.set_trait("mask", edit.applied(self.mask, width=self.width, height=self.height))
-        else:
+        if isinstance(message, KeyPress):
+            self._on_key(message)
+            return
+        if isinstance(message, Need):
+            # A view without the image sent ahead (displayed after it was sent) asks for it.
+            if message.key in self._encoded:
+                self._send_image(message.key)
+            return
+        if isinstance(message, Fetch):
             self._send_current()
             return
+        if self.finished:
+            self.rejected.append("an edit while the canvas is finished")
+            logger.warning("canvas refused an edit: it shows %r", self.finished)
+            return
+        if isinstance(message, BoxesEdit):
+            kind = "boxes"
+            with self.hold_trait_notifications():
+                self.set_trait("boxes", message.boxes)
+                self.set_trait("drafts", message.drafts)
+        elif isinstance(message, MaskEdit):
+            kind = "mask"
+            self.set_trait("mask", message.mask)
+        else:
+            kind = "mask"
+            self.set_trait("mask", message.applied(self.mask, width=self.width, height=self.height))
         self.messages_received += 1
         self.received_by_kind[kind] += 1
         for fn in list(self._edit_observers):
             fn(kind)
 
-    def _on_key(self, content: dict[str, Any]) -> None:
-        key, action = content.get("key", ""), content.get("action")
-        if content.get("kind") == "action":
-            if action not in keys.IDENTIFIED_ACTIONS:
-                self.rejected.append(
-                    f"an action message without a known action: {str(content)[:80]}"
-                )
-                return
-        elif not isinstance(key, str) or not 0 < len(key) <= 32:
-            self.rejected.append(f"a key message without a key: {str(content)[:80]}")
-            return
-        event: dict[str, Any] = {"key": key} | {
-            name: content.get(name) is True for name in ("shiftKey", "ctrlKey", "altKey", "metaKey")
-        }
-        if action is not None:
-            event["action"] = action
-        if type(content.get("image_id")) is int:
-            event["image_id"] = content["image_id"]
-        if isinstance(content.get("shown"), str) and content["shown"]:
-            event["shown"] = content["shown"]
+    def _on_key(self, press: KeyPress) -> None:
         moved = self.image_id
         for fn in list(self._key_observers):
-            fn(event)
-        if content.get("early") is True and self.image_id == moved:
+            fn(press.event)
+        if press.early and self.image_id == moved:
             self.stay()
 
     def stay(self) -> None:

@@ -12,6 +12,8 @@ import anywidget
 import numpy as np
 from PIL import Image
 
+from ._protocol import Fetch, ProtocolError, parse_strip_message
+
 logger = logging.getLogger("al_widget")
 
 _STATIC = Path(__file__).parents[1] / "_static"
@@ -77,6 +79,7 @@ class QueueStrip(anywidget.AnyWidget):
         self._on_open = on_open
         self._shown: list[tuple[int, str]] = []  # (index, caption), left to right
         self._thumbs: dict[int, bytes] = {}  # the PNG of every index shown
+        self.rejected: list[str] = []  # why each refused browser message was refused
         self.add_class("alw-queue")
         self.on_msg(self._on_browser_msg)
 
@@ -130,13 +133,16 @@ class QueueStrip(anywidget.AnyWidget):
         self.send(content, buffers=[self._thumbs[i] for i in new])
 
     def _on_browser_msg(self, _widget: object, content: object, buffers: object) -> None:
-        if not isinstance(content, dict):
+        try:
+            message = parse_strip_message(content)
+        except ProtocolError as err:
+            self.rejected.append(str(err))
+            logger.warning("queue strip refused a message from the browser: %s", err)
             return
-        if content.get("kind") == "fetch":
+        if isinstance(message, Fetch):
             self._send_row([i for i, _ in self._shown])
-        elif content.get("kind") == "open":
-            index = content.get("index")
-            if type(index) is int and index in self.indices:
-                self._on_open(index)
-            else:
-                logger.warning("queue strip refused to open %r: not a thumbnail shown", index)
+        elif message.index in self.indices:
+            self._on_open(message.index)
+        else:
+            self.rejected.append(f"open index {message.index} is not a thumbnail shown")
+            logger.warning("queue strip refused to open %d: not a thumbnail shown", message.index)
