@@ -379,6 +379,7 @@ class Dataset:
         task: str = "detect",
         classes: Sequence[str] | None = None,
         background: str = "background",
+        allow_outside_root: bool = False,
     ) -> Dataset:
         """The images and boxes (or masks) of a COCO JSON file; images without any are unlabeled.
 
@@ -394,11 +395,18 @@ class Dataset:
             The classes expected; the categories must be the same, in id order.
         background : str, default "background"
             For "segment": the name of class 0.
+        allow_outside_root : bool, default False
+            Accept a ``file_name`` leading out of `images_root` (``../x.png``, an absolute path).
         """
         from .formats import read_coco
 
         return read_coco(
-            annotations_json, images_root, task=task, classes=classes, background=background
+            annotations_json,
+            images_root,
+            task=task,
+            classes=classes,
+            background=background,
+            allow_outside_root=allow_outside_root,
         )
 
     @classmethod

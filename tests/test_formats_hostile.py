@@ -1,0 +1,144 @@
+"""Crafted and broken label files: refused early, naming the file and the entry, reading
+nothing outside the folder given and allocating nothing a declared size asks for."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import al_widget as alw
+from al_widget.formats import FormatError
+
+
+def png(path: Path, size: tuple[int, int] = (30, 40)) -> Path:
+    """A grey PNG of (height, width) `size`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.full((*size, 3), 90, np.uint8)).save(path)
+    return path
+
+
+def coco(path: Path, images: list, annotations: list | None = None) -> Path:
+    document = {
+        "images": images,
+        "annotations": annotations or [],
+        "categories": [{"id": 1, "name": "cat"}],
+    }
+    path.write_text(json.dumps(document))
+    return path
+
+
+def entry(file_name: object = "a.png", **changes: object) -> dict:
+    return {"id": 1, "file_name": file_name, "width": 40, "height": 30, **changes}
+
+
+def box(image_id: object = 1, category_id: object = 1) -> dict:
+    return {"id": 5, "image_id": image_id, "category_id": category_id, "bbox": [1, 1, 5, 5]}
+
+
+# -- COCO: images that are not there, or not where they should be -------------------------------
+
+
+def test_a_coco_image_missing_on_disk_is_refused_even_without_annotations(tmp_path: Path) -> None:
+    png(tmp_path / "a.png")
+    path = coco(tmp_path / "c.json", [entry(), entry("gone.png", id=2)], [box()])
+    with pytest.raises(FormatError, match=r"image 2 \(gone\.png\): file .*gone\.png not found"):
+        alw.Dataset.from_coco(path, tmp_path)
+
+
+@pytest.mark.parametrize("outside", ["../x.png", "ABSOLUTE"])
+def test_a_coco_file_name_leading_out_of_the_root_is_refused(tmp_path: Path, outside: str) -> None:
+    root = tmp_path / "root"
+    png(tmp_path / "x.png")
+    name = str(tmp_path / "x.png") if outside == "ABSOLUTE" else outside
+    path = coco(tmp_path / "c.json", [entry(name)])
+    with pytest.raises(FormatError, match=r"image 1 .*lies outside the images root .*allow_outside_root=True"):
+        alw.Dataset.from_coco(path, root)
+    dataset = alw.Dataset.from_coco(path, root, allow_outside_root=True)
+    assert dataset.image_size(0) == (30, 40)
+
+
+# -- COCO: sizes declared in the file ------------------------------------------------------------
+
+
+def test_a_coco_image_declaring_a_huge_size_is_refused_before_anything_is_allocated(
+    tmp_path: Path,
+) -> None:
+    png(tmp_path / "a.png")
+    rle = {"size": [40000, 40000], "counts": "PPYo1"}
+    annotation = {"id": 1, "image_id": 1, "category_id": 1, "segmentation": rle}
+    path = coco(tmp_path / "c.json", [entry(width=40000, height=40000)], [annotation])
+    tracemalloc.start()
+    try:
+        with pytest.raises(
+            FormatError, match=r"image 1 \(a\.png\): the entry declares 40000x40000 but the file is 30x40"
+        ):
+            alw.Dataset.from_coco(path, tmp_path, task="segment")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 2**20  # a 40000x40000 class map alone is 1.6 GB
+
+
+def test_a_coco_rle_declaring_another_size_than_its_image_is_refused_before_decoding(
+    tmp_path: Path,
+) -> None:
+    png(tmp_path / "a.png")
+    rle = {"size": [40000, 40000], "counts": "PPYo1"}
+    annotation = {"id": 9, "image_id": 1, "category_id": 1, "segmentation": rle}
+    path = coco(tmp_path / "c.json", [{"id": 1, "file_name": "a.png"}], [annotation])
+    tracemalloc.start()
+    try:
+        with pytest.raises(FormatError, match=r"annotation 0 \(id 9\) of image a\.png: its RLE 'size' \[40000, 40000\] is not the image's \[30, 40\]"):
+            alw.Dataset.from_coco(path, tmp_path, task="segment")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 2**20
+
+
+@pytest.mark.parametrize("key", ["width", "height"])
+def test_a_negative_coco_image_size_is_named(tmp_path: Path, key: str) -> None:
+    png(tmp_path / "a.png")
+    path = coco(tmp_path / "c.json", [entry(**{key: -5})], [box()])
+    with pytest.raises(FormatError, match=rf"image 0 \(id 1\): '{key}' must be an int > 0, got -5"):
+        alw.Dataset.from_coco(path, tmp_path, task="segment")
+
+
+# -- COCO: entries of the wrong type -------------------------------------------------------------
+
+
+def test_a_coco_file_name_that_is_not_a_string_is_named(tmp_path: Path) -> None:
+    path = coco(tmp_path / "c.json", [entry(17)])
+    with pytest.raises(
+        FormatError,
+        match=re.escape(f"COCO file {path}: image 0 (id 1): 'file_name' must be a non-empty string, got 17"),
+    ):
+        alw.Dataset.from_coco(path, tmp_path)
+
+
+def test_a_list_valued_image_id_is_named(tmp_path: Path) -> None:
+    png(tmp_path / "a.png")
+    path = coco(tmp_path / "c.json", [entry()], [box(image_id=[1])])
+    with pytest.raises(
+        FormatError, match=re.escape(f"COCO file {path}: annotation 0 (id 5): image_id [1] is not in 'images'")
+    ):
+        alw.Dataset.from_coco(path, tmp_path)
+
+
+def test_a_dict_category_id_is_named(tmp_path: Path) -> None:
+    png(tmp_path / "a.png")
+    path = coco(tmp_path / "c.json", [entry()], [box(category_id={"id": 1})])
+    with pytest.raises(
+        FormatError,
+        match=re.escape(f"COCO file {path}: annotation 0 (id 5): category_id {{'id': 1}} is not in 'categories'"),
+    ):
+        alw.Dataset.from_coco(path, tmp_path)
