@@ -411,20 +411,27 @@ class Dataset:
 
     @classmethod
     def from_yolo(
-        cls, folder: str | os.PathLike[str], *, classes: Sequence[str] | None = None
+        cls,
+        folder: str | os.PathLike[str],
+        *,
+        classes: Sequence[str] | None = None,
+        allow_outside_root: bool = False,
     ) -> Dataset:
-        """A "detect" dataset from the YOLO layout ``images/``, ``labels/``, ``classes.txt``.
+        """A "detect" dataset from a YOLO folder (al_widget, Ultralytics, Roboflow, LabelImg).
 
         Parameters
         ----------
         folder : path
-            The folder; images without a label file are unlabeled.
+            The folder: images below ``images/`` folders (``images/train``, ``train/images``
+            ...), their ``labels/`` files; images without a label file are unlabeled.
         classes : sequence of str, optional
-            The classes expected; ``classes.txt`` must list the same, in order.
+            The classes expected; ``data.yaml`` / ``classes.txt`` must list the same, in order.
+        allow_outside_root : bool, default False
+            Read label files linked to files outside `folder`.
         """
         from .formats import read_yolo
 
-        return read_yolo(folder, classes=classes)
+        return read_yolo(folder, classes=classes, allow_outside_root=allow_outside_root)
 
     def to_coco(
         self,

@@ -60,7 +60,9 @@ def test_a_coco_file_name_leading_out_of_the_root_is_refused(tmp_path: Path, out
     png(tmp_path / "x.png")
     name = str(tmp_path / "x.png") if outside == "ABSOLUTE" else outside
     path = coco(tmp_path / "c.json", [entry(name)])
-    with pytest.raises(FormatError, match=r"image 1 .*lies outside the images root .*allow_outside_root=True"):
+    with pytest.raises(
+        FormatError, match=r"image 1 .*lies outside the images root .*allow_outside_root=True"
+    ):
         alw.Dataset.from_coco(path, root)
     dataset = alw.Dataset.from_coco(path, root, allow_outside_root=True)
     assert dataset.image_size(0) == (30, 40)
@@ -79,7 +81,8 @@ def test_a_coco_image_declaring_a_huge_size_is_refused_before_anything_is_alloca
     tracemalloc.start()
     try:
         with pytest.raises(
-            FormatError, match=r"image 1 \(a\.png\): the entry declares 40000x40000 but the file is 30x40"
+            FormatError,
+            match=r"image 1 \(a\.png\): the entry declares 40000x40000 but the file is 30x40",
         ):
             alw.Dataset.from_coco(path, tmp_path, task="segment")
         peak = tracemalloc.get_traced_memory()[1]
@@ -97,7 +100,10 @@ def test_a_coco_rle_declaring_another_size_than_its_image_is_refused_before_deco
     path = coco(tmp_path / "c.json", [{"id": 1, "file_name": "a.png"}], [annotation])
     tracemalloc.start()
     try:
-        with pytest.raises(FormatError, match=r"annotation 0 \(id 9\) of image a\.png: its RLE 'size' \[40000, 40000\] is not the image's \[30, 40\]"):
+        with pytest.raises(
+            FormatError,
+            match=r"annotation 0 \(id 9\) of image a\.png: its RLE 'size' \[40000, 40000\] is not the image's \[30, 40\]",
+        ):
             alw.Dataset.from_coco(path, tmp_path, task="segment")
         peak = tracemalloc.get_traced_memory()[1]
     finally:
@@ -120,7 +126,9 @@ def test_a_coco_file_name_that_is_not_a_string_is_named(tmp_path: Path) -> None:
     path = coco(tmp_path / "c.json", [entry(17)])
     with pytest.raises(
         FormatError,
-        match=re.escape(f"COCO file {path}: image 0 (id 1): 'file_name' must be a non-empty string, got 17"),
+        match=re.escape(
+            f"COCO file {path}: image 0 (id 1): 'file_name' must be a non-empty string, got 17"
+        ),
     ):
         alw.Dataset.from_coco(path, tmp_path)
 
@@ -129,7 +137,8 @@ def test_a_list_valued_image_id_is_named(tmp_path: Path) -> None:
     png(tmp_path / "a.png")
     path = coco(tmp_path / "c.json", [entry()], [box(image_id=[1])])
     with pytest.raises(
-        FormatError, match=re.escape(f"COCO file {path}: annotation 0 (id 5): image_id [1] is not in 'images'")
+        FormatError,
+        match=re.escape(f"COCO file {path}: annotation 0 (id 5): image_id [1] is not in 'images'"),
     ):
         alw.Dataset.from_coco(path, tmp_path)
 
@@ -139,6 +148,55 @@ def test_a_dict_category_id_is_named(tmp_path: Path) -> None:
     path = coco(tmp_path / "c.json", [entry()], [box(category_id={"id": 1})])
     with pytest.raises(
         FormatError,
-        match=re.escape(f"COCO file {path}: annotation 0 (id 5): category_id {{'id': 1}} is not in 'categories'"),
+        match=re.escape(
+            f"COCO file {path}: annotation 0 (id 5): category_id {{'id': 1}} is not in 'categories'"
+        ),
     ):
         alw.Dataset.from_coco(path, tmp_path)
+
+
+# -- YOLO: label files that are not label files --------------------------------------------------
+
+
+def yolo(root: Path) -> Path:
+    png(root / "images" / "a.png")
+    (root / "labels").mkdir()
+    (root / "classes.txt").write_text("cat\n")
+    return root
+
+
+def test_a_yolo_label_linked_to_a_device_is_refused_unread(tmp_path: Path) -> None:
+    root = yolo(tmp_path)
+    (root / "labels" / "a.txt").symlink_to("/dev/zero")
+    with pytest.raises(FormatError, match=r"a\.txt lies outside .*allow_outside_root=True"):
+        alw.Dataset.from_yolo(root)
+    with pytest.raises(FormatError, match=r"YOLO label file .*a\.txt is not a regular file"):
+        alw.Dataset.from_yolo(root, allow_outside_root=True)
+
+
+def test_a_yolo_label_linked_to_a_file_outside_is_refused_without_echoing_it(
+    tmp_path: Path,
+) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    root = yolo(tmp_path / "data")
+    (root / "labels" / "a.txt").symlink_to(secret)
+    with pytest.raises(FormatError) as refused:
+        alw.Dataset.from_yolo(root)
+    assert "lies outside" in str(refused.value)
+    assert "root:x" not in str(refused.value)
+
+
+def test_a_yolo_label_file_over_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
+    root = yolo(tmp_path)
+    with open(root / "labels" / "a.txt", "wb") as file:
+        file.truncate(17 * 2**20)  # sparse: takes no disk
+    with pytest.raises(FormatError, match=r"a\.txt holds 17825792 bytes, more than the 16777216"):
+        alw.Dataset.from_yolo(root)
+
+
+def test_a_yolo_label_file_that_is_not_utf8_is_named_with_its_line(tmp_path: Path) -> None:
+    root = yolo(tmp_path)
+    (root / "labels" / "a.txt").write_bytes(b"0 0.5 0.5 0.1 0.1\n0 0.5 \xff 0.1 0.1\n")
+    with pytest.raises(FormatError, match=r"YOLO label file .*a\.txt line 2 is not UTF-8 text"):
+        alw.Dataset.from_yolo(root)

@@ -83,3 +83,155 @@ def test_a_coco_box_further_out_than_a_pixel_is_refused_naming_it(tmp_path: Path
         ),
     ):
         alw.Dataset.from_coco(path, tmp_path)
+
+
+# -- YOLO: supervision, Ultralytics, Roboflow, LabelImg ------------------------------------------
+
+
+def test_a_supervision_yolo_edge_box_is_clipped_to_the_image(tmp_path: Path) -> None:
+    # supervision's as_yolo writes 5 decimals and a PyYAML-dumped data.yaml (keys sorted, the
+    # list not indented); this box touches the right and bottom edges of an 80x48 image.
+    png(tmp_path / "images" / "frame.png", (48, 80))
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "labels" / "frame.txt").write_text("2 0.87500 0.60417 0.25000 0.79167\n")
+    (tmp_path / "data.yaml").write_text("names:\n- person\n- bicycle\n- car\nnc: 3\n")
+    with pytest.warns(UserWarning, match=r"1 box\(es\) passed their image's edge"):
+        dataset = alw.Dataset.from_yolo(tmp_path)
+    assert dataset.classes == ["person", "bicycle", "car"]
+    boxes = dataset.annotation(0)
+    assert boxes.labels == ("car",)
+    assert boxes.xyxy.tolist() == [[60.0, 10.00008, 80.0, 48.0]]
+
+
+def test_a_yolo_box_further_out_than_a_pixel_is_refused_naming_its_line(tmp_path: Path) -> None:
+    png(tmp_path / "images" / "frame.png", (48, 80))
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "labels" / "frame.txt").write_text("0 0.5 0.5 0.2 0.2\n0 0.95 0.5 0.2 0.2\n")
+    (tmp_path / "classes.txt").write_text("person\n")
+    with pytest.raises(
+        FormatError,
+        match=r"frame\.txt line 2: box \[68\.0, 19\.2, 84\.0, 28\.8\] lies more than 1 px outside the 80x48 image",
+    ):
+        alw.Dataset.from_yolo(tmp_path)
+
+
+def ultralytics_folder(root: Path) -> Path:
+    """The layout of Ultralytics' coco8: images/{train,val}, labels/{train,val} (and the
+    labels/*.cache files its trainer leaves), data.yaml with an id -> name mapping."""
+    (root / "data.yaml").write_text(
+        "# Ultralytics YOLO, AGPL-3.0 license\n"
+        "# COCO8 dataset (first 8 images from COCO train2017)\n"
+        "\n"
+        "# Train/val/test sets as 1) dir: path/to/imgs\n"
+        "path: ../datasets/coco8 # dataset root dir\n"
+        "train: images/train # train images (relative to 'path') 4 images\n"
+        "val: images/val # val images (relative to 'path') 4 images\n"
+        "test: # test images (optional)\n"
+        "\n"
+        "# Classes\n"
+        "names:\n"
+        "  0: person\n"
+        "  1: bicycle\n"
+        "  2: traffic light\n"
+        "\n"
+        "# Download script/URL (optional)\n"
+        "download: https://github.com/ultralytics/assets/releases/download/v0.0.0/coco8.zip\n"
+    )
+    for split, stem, line in (
+        ("train", "000000000009", "2 0.5 0.5 0.5 0.5"),
+        ("val", "000000000036", "0 0.25 0.25 0.5 0.5"),
+    ):
+        jpeg(root / "images" / split / f"{stem}.jpg")
+        (root / "labels" / split).mkdir(parents=True, exist_ok=True)
+        (root / "labels" / split / f"{stem}.txt").write_text(line + "\n")
+        (root / "labels" / f"{split}.cache").write_bytes(b"\x80\x04binary")
+    jpeg(root / "images" / "val" / "000000000042.jpg")  # no label file: unlabeled
+    return root
+
+
+def test_an_ultralytics_folder_is_read_with_its_splits_and_data_yaml_names(tmp_path: Path) -> None:
+    dataset = alw.Dataset.from_yolo(ultralytics_folder(tmp_path))
+    assert dataset.classes == ["person", "bicycle", "traffic light"]
+    names = [Path(dataset._source.items[i]).relative_to(tmp_path).as_posix() for i in range(3)]
+    assert names == [
+        "images/train/000000000009.jpg",
+        "images/val/000000000036.jpg",
+        "images/val/000000000042.jpg",
+    ]
+    assert dataset.annotation(0) == alw.Boxes(
+        [[20, 12, 60, 36]], ["traffic light"], canvas_size=(48, 80)
+    )
+    assert dataset.annotation(1) == alw.Boxes([[0, 0, 40, 24]], ["person"], canvas_size=(48, 80))
+    assert dataset.unlabeled.tolist() == [2]
+
+
+def roboflow_folder(root: Path) -> Path:
+    """Roboflow's "YOLOv8" download: {train,valid,test}/{images,labels}, README files, and a
+    data.yaml with a one-line names list, nc and a roboflow block."""
+    (root / "data.yaml").write_text(
+        "train: ../train/images\n"
+        "val: ../valid/images\n"
+        "test: ../test/images\n"
+        "\n"
+        "nc: 2\n"
+        "names: ['hard-hat', 'head, no helmet']\n"
+        "\n"
+        "roboflow:\n"
+        "  workspace: joseph-nelson\n"
+        "  project: hard-hat-workers\n"
+        "  version: 13\n"
+        "  license: Public Domain\n"
+        "  url: https://universe.roboflow.com/joseph-nelson/hard-hat-workers/dataset/13\n"
+    )
+    (root / "README.roboflow.txt").write_text("Hard Hat Workers - v13\n")
+    (root / "README.dataset.txt").write_text("# Hard Hat Workers\n")
+    for split, stem in (
+        ("train", "a_jpg.rf.0f1e"),
+        ("valid", "b_jpg.rf.3c4d"),
+        ("test", "c_jpg.rf.9a8b"),
+    ):
+        jpeg(root / split / "images" / f"{stem}.jpg")
+        (root / split / "labels").mkdir(parents=True)
+        (root / split / "labels" / f"{stem}.txt").write_text("1 0.5 0.5 0.25 0.5\n")
+    return root
+
+
+def test_a_roboflow_folder_is_read_with_its_splits_and_one_line_names(tmp_path: Path) -> None:
+    dataset = alw.Dataset.from_yolo(roboflow_folder(tmp_path))
+    assert dataset.classes == ["hard-hat", "head, no helmet"]
+    assert len(dataset) == 3
+    assert dataset.labeled.tolist() == [0, 1, 2]
+    assert dataset.annotation(2) == alw.Boxes(
+        [[30, 12, 50, 36]], ["head, no helmet"], canvas_size=(48, 80)
+    )
+
+
+def test_labelimg_classes_txt_inside_labels_is_the_class_list(tmp_path: Path) -> None:
+    png(tmp_path / "images" / "img1.png")
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "labels" / "classes.txt").write_text("dog\nperson\n")
+    (tmp_path / "labels" / "img1.txt").write_text("1 0.500000 0.500000 0.250000 0.500000\n")
+    dataset = alw.Dataset.from_yolo(tmp_path)
+    assert dataset.classes == ["dog", "person"]
+    assert dataset.annotation(0).labels == ("person",)
+
+
+def test_class_lists_that_disagree_are_refused_naming_both(tmp_path: Path) -> None:
+    png(tmp_path / "images" / "img1.png")
+    (tmp_path / "data.yaml").write_text("names: [dog, person]\n")
+    (tmp_path / "classes.txt").write_text("person\ndog\n")
+    with pytest.raises(
+        FormatError,
+        match=r"data\.yaml names the classes \['dog', 'person'\] but .*classes\.txt names \['person', 'dog'\]",
+    ):
+        alw.Dataset.from_yolo(tmp_path)
+
+
+def test_a_yolo_export_reads_back_through_its_data_yaml_alone(tmp_path: Path) -> None:
+    dataset = alw.Dataset([png(tmp_path / "src" / "a.png")], ['say "hi"', "b: c"], task="detect")
+    dataset.annotate(0, alw.Boxes([[1, 2, 30, 40]], ["b: c"]))
+    dataset.to_yolo(tmp_path / "out")
+    (tmp_path / "out" / "classes.txt").unlink()
+    back = alw.Dataset.from_yolo(tmp_path / "out")
+    assert back.classes == dataset.classes
+    assert back.annotation(0) == dataset.annotation(0)

@@ -207,7 +207,9 @@ def read_coco(
         if not isinstance(record, dict):
             raise FormatError(f"{where}: must be a JSON object, got {record!r}")
         if not _is_id(record.get("image_id")) or record["image_id"] not in ids:
-            raise FormatError(f"{where}: image_id {record.get('image_id')!r:.80} is not in 'images'")
+            raise FormatError(
+                f"{where}: image_id {record.get('image_id')!r:.80} is not in 'images'"
+            )
         if not _is_id(record.get("category_id")) or record["category_id"] not in category_ids:
             raise FormatError(
                 f"{where}: category_id {record.get('category_id')!r:.80} is not in 'categories' "
