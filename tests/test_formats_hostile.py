@@ -200,3 +200,55 @@ def test_a_yolo_label_file_that_is_not_utf8_is_named_with_its_line(tmp_path: Pat
     (root / "labels" / "a.txt").write_bytes(b"0 0.5 0.5 0.1 0.1\n0 0.5 \xff 0.1 0.1\n")
     with pytest.raises(FormatError, match=r"YOLO label file .*a\.txt line 2 is not UTF-8 text"):
         alw.Dataset.from_yolo(root)
+
+
+# -- Pascal VOC: XML that expands or reaches out -------------------------------------------------
+
+
+def voc(root: Path, xml: str) -> Path:
+    png(root / "JPEGImages" / "a.png")
+    (root / "Annotations").mkdir(parents=True)
+    path = root / "Annotations" / "a.xml"
+    path.write_text(xml)
+    return path
+
+
+def test_a_voc_file_with_entity_expansion_is_refused_before_expanding(tmp_path: Path) -> None:
+    lol = "".join(f'<!ENTITY l{k} "{f"&l{k - 1};" * 10}">' for k in range(1, 10))
+    path = voc(
+        tmp_path,
+        f'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY l0 "lol">{lol}]>'
+        "<annotation><filename>a.png</filename><object><name>&l9;</name></object></annotation>",
+    )
+    with pytest.raises(
+        FormatError, match=re.escape(f"Pascal VOC file {path} declares XML entities or a DTD")
+    ):
+        alw.formats.read_voc(tmp_path)
+
+
+def test_a_voc_file_with_an_external_entity_is_refused_unread(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("password")
+    path = voc(
+        tmp_path / "voc",
+        f'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x SYSTEM "file://{secret}">]>'
+        "<annotation><filename>a.png</filename><object><name>&x;</name>"
+        "<bndbox><xmin>1</xmin><ymin>1</ymin><xmax>5</xmax><ymax>5</ymax></bndbox>"
+        "</object></annotation>",
+    )
+    with pytest.raises(FormatError, match="declares XML entities or a DTD") as refused:
+        alw.formats.read_voc(tmp_path / "voc")
+    assert "password" not in str(refused.value)
+    assert path.exists()
+
+
+def test_a_voc_file_linked_outside_the_folder_is_refused_unread(tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere.xml"
+    outside.write_text("<annotation><filename>a.png</filename></annotation>")
+    png(tmp_path / "voc" / "JPEGImages" / "a.png")
+    (tmp_path / "voc" / "Annotations").mkdir()
+    (tmp_path / "voc" / "Annotations" / "a.xml").symlink_to(outside)
+    with pytest.raises(FormatError, match=r"a\.xml lies outside .*allow_outside_root=True"):
+        alw.formats.read_voc(tmp_path / "voc")
+    back = alw.formats.read_voc(tmp_path / "voc", classes=["cat"], allow_outside_root=True)
+    assert back.labeled.tolist() == [0]

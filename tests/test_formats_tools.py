@@ -235,3 +235,161 @@ def test_a_yolo_export_reads_back_through_its_data_yaml_alone(tmp_path: Path) ->
     back = alw.Dataset.from_yolo(tmp_path / "out")
     assert back.classes == dataset.classes
     assert back.annotation(0) == dataset.annotation(0)
+
+
+# -- Pascal VOC: LabelImg, CVAT ------------------------------------------------------------------
+
+LABELIMG_XML = """<annotation>
+\t<folder>JPEGImages</folder>
+\t<filename>{name}</filename>
+\t<path>/home/me/data/JPEGImages/{name}</path>
+\t<source>
+\t\t<database>Unknown</database>
+\t</source>
+\t<size>
+\t\t<width>{width}</width>
+\t\t<height>{height}</height>
+\t\t<depth>3</depth>
+\t</size>
+\t<segmented>0</segmented>
+{objects}</annotation>
+"""
+
+LABELIMG_OBJECT = """\t<object>
+\t\t<name>{label}</name>
+\t\t<pose>Unspecified</pose>
+\t\t<truncated>0</truncated>
+\t\t<difficult>{difficult}</difficult>
+\t\t<bndbox>
+\t\t\t<xmin>{xmin}</xmin>
+\t\t\t<ymin>{ymin}</ymin>
+\t\t\t<xmax>{xmax}</xmax>
+\t\t\t<ymax>{ymax}</ymax>
+\t\t</bndbox>
+\t</object>
+"""
+
+
+def labelimg_voc(
+    root: Path, name: str, objects: list[tuple], width: object = 80, height: object = 48
+) -> Path:
+    """LabelImg's PascalVOC save of JPEGImages/`name`: objects are (label, difficult, xmin,
+    ymin, xmax, ymax); the image is made when missing."""
+    if not (root / "JPEGImages" / name).exists():
+        jpeg(root / "JPEGImages" / name)
+    text = "".join(
+        LABELIMG_OBJECT.format(
+            label=o[0], difficult=o[1], xmin=o[2], ymin=o[3], xmax=o[4], ymax=o[5]
+        )
+        for o in objects
+    )
+    xml = root / "Annotations" / Path(name).with_suffix(".xml")
+    xml.parent.mkdir(parents=True, exist_ok=True)
+    xml.write_text(LABELIMG_XML.format(name=name, width=width, height=height, objects=text))
+    return xml
+
+
+def test_a_voc_difficult_flag_is_kept_through_import_and_export(tmp_path: Path) -> None:
+    labelimg_voc(tmp_path / "in", "img1.jpg", [("dog", 1, 11, 6, 40, 30), ("cat", 0, 1, 1, 10, 10)])
+    dataset = alw.formats.read_voc(tmp_path / "in")
+    boxes = dataset.annotation(0)
+    assert boxes.difficult == (True, False)
+    assert boxes.xyxy.tolist() == [[10, 5, 40, 30], [0, 0, 10, 10]]
+    dataset.to_voc(tmp_path / "out")
+    written = (tmp_path / "out" / "Annotations" / "img1.xml").read_text()
+    assert re.findall(r"<difficult>(\d)</difficult>", written) == ["1", "0"]
+    back = alw.formats.read_voc(tmp_path / "out")
+    assert back.annotation(0) == boxes
+
+
+def test_a_difficult_flag_survives_the_annotation_json_form() -> None:
+    boxes = alw.Boxes([[0, 0, 4, 4], [1, 1, 3, 3]], ["a", "b"], difficult=[False, True])
+    assert boxes.to_json()["difficult"] == [False, True]
+    assert alw.annotations.from_json(boxes.to_json()) == boxes
+    assert boxes != alw.Boxes([[0, 0, 4, 4], [1, 1, 3, 3]], ["a", "b"])
+
+
+def test_two_voc_files_naming_one_image_are_refused_naming_both(tmp_path: Path) -> None:
+    first = labelimg_voc(tmp_path, "img1.jpg", [("dog", 0, 1, 1, 10, 10)])
+    second = first.with_name("img1_copy.xml")
+    second.write_text(first.read_text())
+    with pytest.raises(
+        FormatError,
+        match=re.escape(f"Pascal VOC files {first} and {second} both name the image 'img1.jpg'"),
+    ):
+        alw.formats.read_voc(tmp_path)
+
+
+def test_a_voc_size_written_as_a_float_is_read(tmp_path: Path) -> None:
+    labelimg_voc(tmp_path, "img1.jpg", [("dog", 0, 1, 1, 10, 10)], width="80.0", height="48.0")
+    assert alw.formats.read_voc(tmp_path).annotation(0).canvas_size == (48, 80)
+
+
+def test_a_voc_size_that_is_not_a_number_is_named(tmp_path: Path) -> None:
+    xml = labelimg_voc(tmp_path, "img1.jpg", [("dog", 0, 1, 1, 10, 10)], width="wide")
+    with pytest.raises(
+        FormatError,
+        match=re.escape(
+            f"Pascal VOC file {xml}: <width> must be a whole number of pixels, got 'wide'"
+        ),
+    ):
+        alw.formats.read_voc(tmp_path)
+
+
+def test_voc_classes_keep_the_order_the_files_give_them(tmp_path: Path) -> None:
+    labelimg_voc(tmp_path, "a.jpg", [("zebra", 0, 1, 1, 10, 10), ("ant", 0, 2, 2, 9, 9)])
+    labelimg_voc(tmp_path, "b.jpg", [("moth", 0, 1, 1, 10, 10), ("zebra", 0, 2, 2, 9, 9)])
+    assert alw.formats.read_voc(tmp_path).classes == ["zebra", "ant", "moth"]
+
+
+def cvat_voc(root: Path) -> Path:
+    """CVAT's "PASCAL VOC 1.1" export: float corners, an empty <folder> and <depth>, attributes,
+    labelmap.txt (background first, then the task's labels, one of them unused)."""
+    jpeg(root / "JPEGImages" / "frame_000001.jpg")
+    (root / "Annotations").mkdir(parents=True)
+    (root / "Annotations" / "frame_000001.xml").write_text(
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        "<annotation>\n  <folder></folder>\n  <filename>frame_000001.jpg</filename>\n"
+        "  <source>\n    <database>Unknown</database>\n    <annotation>Unknown</annotation>\n"
+        "    <image>Unknown</image>\n  </source>\n"
+        "  <size>\n    <width>80</width>\n    <height>48</height>\n    <depth></depth>\n  </size>\n"
+        "  <segmented>0</segmented>\n"
+        "  <object>\n    <name>person</name>\n    <truncated>0</truncated>\n"
+        "    <occluded>0</occluded>\n    <difficult>0</difficult>\n"
+        "    <bndbox>\n      <xmin>12.34</xmin>\n      <ymin>5.5</ymin>\n"
+        "      <xmax>80.6</xmax>\n      <ymax>48.0</ymax>\n    </bndbox>\n"
+        "    <attributes>\n      <attribute>\n        <name>occluded</name>\n"
+        "        <value>false</value>\n      </attribute>\n    </attributes>\n"
+        "  </object>\n</annotation>\n"
+    )
+    (root / "labelmap.txt").write_text(
+        "# label:color_rgb:parts:actions\nbackground:0,0,0::\ncar:250,50,83::\nperson:51,221,255::\n"
+    )
+    (root / "ImageSets" / "Main").mkdir(parents=True)
+    (root / "ImageSets" / "Main" / "default.txt").write_text("frame_000001\n")
+    return root
+
+
+def test_a_cvat_voc_export_is_read_with_its_labelmap_classes_and_an_edge_box(
+    tmp_path: Path,
+) -> None:
+    with pytest.warns(UserWarning, match=r"1 box\(es\) passed their image's edge"):
+        dataset = alw.formats.read_voc(cvat_voc(tmp_path))
+    assert dataset.classes == ["car", "person"]  # car has no object, and stays
+    assert dataset.annotation(0).xyxy.tolist() == [[11.34, 4.5, 80.0, 48.0]]
+
+
+def test_a_voc_export_writes_whole_pixels_and_a_sub_pixel_box_as_one_pixel(
+    tmp_path: Path,
+) -> None:
+    dataset = alw.Dataset([png(tmp_path / "src" / "a.png", (20, 30))], ["dot"], task="detect")
+    dataset.annotate(0, alw.Boxes([[3.2, 4.0, 3.6, 4.4], [29.7, 19.8, 30, 20]], ["dot", "dot"]))
+    dataset.to_voc(tmp_path / "out")
+    written = (tmp_path / "out" / "Annotations" / "a.xml").read_text()
+    corners = [
+        [int(v) for v in re.findall(rf"<{tag}>(\d+)</{tag}>", written)]
+        for tag in ("xmin", "ymin", "xmax", "ymax")
+    ]
+    assert list(zip(*corners, strict=True)) == [(4, 5, 4, 5), (30, 20, 30, 20)]
+    back = alw.formats.read_voc(tmp_path / "out")
+    assert back.annotation(0).xyxy.tolist() == [[3, 4, 4, 5], [29, 19, 30, 20]]

@@ -50,15 +50,22 @@ def check_label_file(path: str | os.PathLike[str], what: str, limit: int | None)
     return info.st_size
 
 
-def read_label_text(path: str | os.PathLike[str], what: str, limit: int = LABEL_FILE_LIMIT) -> str:
-    """The text of a small label file: a regular file of at most `limit` bytes, UTF-8 (a
-    byte-order mark, as Windows tools write, is dropped); refused otherwise, naming it."""
+def read_label_bytes(
+    path: str | os.PathLike[str], what: str, limit: int = LABEL_FILE_LIMIT
+) -> bytes:
+    """The bytes of a small label file: a regular file of at most `limit` bytes."""
     check_label_file(path, what, limit)
     with open(path, "rb") as file:
         data = file.read(limit + 1)  # the file may have grown since it was checked
     if len(data) > limit:
         raise FormatError(f"{what} {os.fspath(path)} holds more than {limit} bytes")
-    return decode_text(data, f"{what} {os.fspath(path)}")
+    return data
+
+
+def read_label_text(path: str | os.PathLike[str], what: str, limit: int = LABEL_FILE_LIMIT) -> str:
+    """The text of a small label file: a regular file of at most `limit` bytes, UTF-8 (a
+    byte-order mark, as Windows tools write, is dropped); refused otherwise, naming it."""
+    return decode_text(read_label_bytes(path, what, limit), f"{what} {os.fspath(path)}")
 
 
 def decode_text(data: bytes, where: str) -> str:

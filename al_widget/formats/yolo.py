@@ -9,6 +9,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 import numpy as np
+
 from .. import annotations as ann
 from .._images import ImageError, read_size
 from ._atomic import PathLike, check_free, write_text
