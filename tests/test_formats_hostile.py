@@ -252,3 +252,48 @@ def test_a_voc_file_linked_outside_the_folder_is_refused_unread(tmp_path: Path) 
         alw.formats.read_voc(tmp_path / "voc")
     back = alw.formats.read_voc(tmp_path / "voc", classes=["cat"], allow_outside_root=True)
     assert back.labeled.tolist() == [0]
+
+
+# -- CSV: text that is not UTF-8, fields past csv's limit ------------------------------------------
+
+
+def classify_files(root: Path) -> alw.Dataset:
+    return alw.Dataset([png(root / "a.png"), png(root / "b.png")], ["cat", "dog"])
+
+
+def test_a_csv_file_that_is_not_utf8_is_named_with_its_line(tmp_path: Path) -> None:
+    dataset = classify_files(tmp_path)
+    path = tmp_path / "labels.csv"
+    path.write_bytes(b"index,file,class\n0,,cat\n1,,d\xe9g\n")
+    with pytest.raises(FormatError, match=re.escape(f"CSV file {path} line 3 is not UTF-8 text")):
+        alw.formats.read_csv(path, dataset)
+
+
+def test_a_csv_field_over_the_csv_limit_is_named_with_its_line(tmp_path: Path) -> None:
+    dataset = classify_files(tmp_path)
+    path = tmp_path / "labels.csv"
+    path.write_text("index,file,class\n0,,cat\n1,," + "x" * 131_073 + "\n")
+    with pytest.raises(
+        FormatError, match=re.escape(f"CSV file {path} line 3: field larger than field limit")
+    ):
+        alw.formats.read_csv(path, dataset)
+
+
+def test_a_csv_saved_by_a_spreadsheet_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    dataset = classify_files(tmp_path)
+    path = tmp_path / "labels.csv"
+    path.write_bytes("index,file,class\r\n1,,dog\r\n".encode("utf-8-sig"))
+    assert alw.formats.read_csv(path, dataset) == {1: alw.Label("dog")}
+
+
+# -- the formats module, in a fresh interpreter --------------------------------------------------
+
+
+@pytest.mark.slow  # a fresh interpreter imports torch
+def test_al_widget_formats_is_reachable_without_importing_it_first() -> None:
+    code = "import al_widget; print(al_widget.formats.read_voc.__name__)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=os.environ
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "read_voc"

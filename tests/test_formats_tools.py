@@ -393,3 +393,53 @@ def test_a_voc_export_writes_whole_pixels_and_a_sub_pixel_box_as_one_pixel(
     assert list(zip(*corners, strict=True)) == [(4, 5, 4, 5), (30, 20, 30, 20)]
     back = alw.formats.read_voc(tmp_path / "out")
     assert back.annotation(0).xyxy.tolist() == [[3, 4, 4, 5], [29, 19, 30, 20]]
+
+
+# -- class names through one-name-per-line files -------------------------------------------------
+
+
+def test_a_classes_txt_with_a_byte_order_mark_gives_the_names_without_it(tmp_path: Path) -> None:
+    # Notepad on Windows saves UTF-8 with a byte-order mark
+    png(tmp_path / "images" / "a.png")
+    (tmp_path / "classes.txt").write_bytes("car\r\nbus\r\n".encode("utf-8-sig"))
+    assert alw.Dataset.from_yolo(tmp_path).classes == ["car", "bus"]
+
+
+@pytest.mark.parametrize("name", ["two\nlines", " padded", "padded ", "\ufeffmarked"])
+@pytest.mark.parametrize("export", ["to_yolo", "to_voc"])
+def test_a_class_name_a_line_based_file_would_change_is_refused_at_export(
+    tmp_path: Path, name: str, export: str
+) -> None:
+    dataset = alw.Dataset([png(tmp_path / "a.png")], ["car", name], task="detect")
+    dataset.annotate(0, alw.Boxes([[1, 1, 5, 5]], ["car"]))
+    with pytest.raises(
+        ValueError, match=re.escape(f"class 1 {name!r} would not read back the same")
+    ):
+        getattr(dataset, export)(tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_mask_export_refuses_a_class_name_with_a_line_break(tmp_path: Path) -> None:
+    dataset = alw.Dataset([png(tmp_path / "a.png")], ["background", "road\nside"], task="segment")
+    dataset.annotate(0, alw.Mask(np.zeros((48, 80), np.uint8)))
+    with pytest.raises(ValueError, match=r"PNG masks writes class names one per line"):
+        dataset.to_masks(tmp_path / "out")
+
+
+# -- image folders -------------------------------------------------------------------------------
+
+
+@pytest.mark.slow  # imports torchvision.datasets
+def test_a_class_folder_that_is_a_symbolic_link_is_read_as_imagefolder_reads_it(
+    tmp_path: Path,
+) -> None:
+    from torchvision.datasets import ImageFolder
+
+    png(tmp_path / "store" / "cats" / "c1.png")
+    png(tmp_path / "photos" / "dog" / "d1.png")
+    (tmp_path / "photos" / "cat").symlink_to(tmp_path / "store" / "cats")
+    reference = ImageFolder(str(tmp_path / "photos"))
+    (tmp_path / "photos" / "dog" / "loop").symlink_to(tmp_path / "photos" / "dog")  # a cycle
+    dataset = alw.Dataset.from_folder(tmp_path / "photos")
+    assert dataset.classes == reference.classes == ["cat", "dog"]
+    assert [dataset.annotation(i).cls for i in range(len(dataset))] == ["cat", "dog"]

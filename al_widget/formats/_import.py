@@ -135,15 +135,24 @@ def is_image(path: str | os.PathLike[str]) -> bool:
     return os.path.splitext(path)[1].lower() in IMAGE_EXTENSIONS
 
 
-def list_images(folder: str | os.PathLike[str]) -> list[str]:
+def list_images(folder: str | os.PathLike[str], follow_links: bool = False) -> list[str]:
     """The image files below `folder` (hidden ones left out), sorted by their path below it.
 
     Paths stay strings (no Path object per file): a folder of a million images lists in
-    about the time of ``os.walk`` and a sort.
+    about the time of ``os.walk`` and a sort. With `follow_links`, folders that are symbolic
+    links are listed too (as torchvision's ImageFolder does), each real folder once, so that a
+    link cycle ends.
     """
     endings = tuple(IMAGE_EXTENSIONS)  # str.endswith: a third of is_image's time per file
     found: list[str] = []
-    for directory, subfolders, files in os.walk(folder):
+    seen: set[str] = set()
+    for directory, subfolders, files in os.walk(folder, followlinks=follow_links):
+        if follow_links:
+            real = os.path.realpath(directory)
+            if real in seen:
+                subfolders[:] = []
+                continue
+            seen.add(real)
         subfolders[:] = [d for d in subfolders if not d.startswith(".")]
         prefix = os.path.join(directory, "")
         found += [prefix + f for f in files if f.lower().endswith(endings) and f[0] != "."]

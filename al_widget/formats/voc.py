@@ -16,7 +16,7 @@ import numpy as np
 from .. import annotations as ann
 from .._images import ImageError, read_size
 from ._atomic import PathLike, check_free, write_bytes, write_text
-from ._classes import check_classes
+from ._classes import check_classes, check_line_names
 from ._export import Exported, check_task, image_names, items, write_image
 from ._import import (
     EdgeClips,
@@ -64,6 +64,7 @@ def write_voc(
         written.
     """
     check_task(dataset, ("detect",), "Pascal VOC")
+    check_line_names(dataset.classes, "Pascal VOC")
     root = Path(folder)
     chosen = items(dataset)
     _, names = image_names(dataset, chosen.indices)

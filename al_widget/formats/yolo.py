@@ -13,7 +13,7 @@ import numpy as np
 from .. import annotations as ann
 from .._images import ImageError, read_size
 from ._atomic import PathLike, check_free, write_text
-from ._classes import check_classes
+from ._classes import check_classes, check_line_names
 from ._export import Exported, check_task, image_names, items, write_image
 from ._import import (
     EdgeClips,
@@ -60,6 +60,7 @@ def write_yolo(
         written.
     """
     check_task(dataset, ("detect",), "YOLO")
+    check_line_names(dataset.classes, "YOLO")
     root = Path(folder)
     chosen = items(dataset)
     _, names = image_names(dataset, chosen.indices)
