@@ -173,7 +173,7 @@ def read_voc(
         size = _size(xml, tree, files[k])
         parsed.append((xml, k, _objects(xml, tree, size, clips)))
     found = list(dict.fromkeys(obj.label for *_, objects in parsed for obj in objects))
-    listed = _class_list(root)
+    listed = _class_list(root, allow_outside_root)
     if classes is not None:
         names = list(classes)
     elif listed is not None:
@@ -274,7 +274,7 @@ def _objects(xml: Path, tree: ET.Element, size: tuple[int, int], clips: EdgeClip
     return objects
 
 
-def _class_list(root: Path) -> tuple[list[str], Path] | None:
+def _class_list(root: Path, allow_outside_root: bool) -> tuple[list[str], Path] | None:
     """The class names listed beside ``Annotations/`` and their file, if a list is there:
     ``classes.txt`` (one per line) or CVAT's ``labelmap.txt`` (``name:colour:parts:actions``
     lines, ``#`` comments; its ``background`` entry, CVAT's class 0 for masks, left out)."""
@@ -282,7 +282,7 @@ def _class_list(root: Path) -> tuple[list[str], Path] | None:
         path = root / name
         if not os.path.lexists(path):
             continue
-        check_inside(path, root, "Pascal VOC class list", False)
+        check_inside(path, root, "Pascal VOC class list", allow_outside_root)
         lines = [
             line.strip() for line in read_label_text(path, "Pascal VOC class list").splitlines()
         ]
