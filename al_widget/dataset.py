@@ -393,6 +393,7 @@ class Dataset:
         task: str = "detect",
         classes: Sequence[str] | None = None,
         background: str = "background",
+        allow_outside_root: bool = False,
     ) -> Dataset:
         """The images and boxes (or masks) of a COCO JSON file; images without any are unlabeled.
 
@@ -408,29 +409,43 @@ class Dataset:
             The classes expected; the categories must be the same, in id order.
         background : str, default "background"
             For "segment": the name of class 0.
+        allow_outside_root : bool, default False
+            Accept a ``file_name`` leading out of `images_root` (``../x.png``, an absolute path).
         """
         from .formats import read_coco
 
         return read_coco(
-            annotations_json, images_root, task=task, classes=classes, background=background
+            annotations_json,
+            images_root,
+            task=task,
+            classes=classes,
+            background=background,
+            allow_outside_root=allow_outside_root,
         )
 
     @classmethod
     def from_yolo(
-        cls, folder: str | os.PathLike[str], *, classes: Sequence[str] | None = None
+        cls,
+        folder: str | os.PathLike[str],
+        *,
+        classes: Sequence[str] | None = None,
+        allow_outside_root: bool = False,
     ) -> Dataset:
-        """A "detect" dataset from the YOLO layout ``images/``, ``labels/``, ``classes.txt``.
+        """A "detect" dataset from a YOLO folder (al_widget, Ultralytics, Roboflow, LabelImg).
 
         Parameters
         ----------
         folder : path
-            The folder; images without a label file are unlabeled.
+            The folder: images below ``images/`` folders (``images/train``, ``train/images``
+            ...), their ``labels/`` files; images without a label file are unlabeled.
         classes : sequence of str, optional
-            The classes expected; ``classes.txt`` must list the same, in order.
+            The classes expected; ``data.yaml`` / ``classes.txt`` must list the same, in order.
+        allow_outside_root : bool, default False
+            Read label files linked to files outside `folder`.
         """
         from .formats import read_yolo
 
-        return read_yolo(folder, classes=classes)
+        return read_yolo(folder, classes=classes, allow_outside_root=allow_outside_root)
 
     def to_coco(
         self,

@@ -12,10 +12,11 @@ import numpy as np
 from faster_coco_eval.core import mask as coco_mask
 
 from .. import annotations as ann
+from .._images import ImageError, read_size
 from ._atomic import PathLike, check_free, write_text
 from ._classes import check_classes
 from ._export import Exported, check_task, image_names, items, write_image
-from ._import import FormatError, build
+from ._import import EdgeClips, FormatError, build, check_label_file
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -160,6 +161,7 @@ def read_coco(
     task: str = "detect",
     classes: Sequence[str] | None = None,
     background: str = "background",
+    allow_outside_root: bool = False,
 ) -> Dataset:
     """A Dataset from a COCO JSON file: its images in order, their boxes or masks.
 
@@ -181,12 +183,22 @@ def read_coco(
         the same, in category id order.
     background : str, default "background"
         For "segment": the name of class 0, which no category names.
+    allow_outside_root : bool, default False
+        Accept a ``file_name`` that leads out of `images_root` (``../x.png``, an absolute path
+        elsewhere); by default such an entry is refused.
+
+    Every image listed must exist. An annotated image's ``width`` and ``height``, when given,
+    must be its file's (after its EXIF orientation, as other tools show it), checked from the
+    file's header before any mask is decoded. A box up to 1 px past the image's edge (float
+    round-off) is clipped to it, with one warning for the lot; one further out is refused.
     """
     if task not in ("detect", "segment"):
         raise ValueError(f"task must be 'detect' or 'segment' for COCO, got {task!r}")
     source = os.fspath(annotations_json)
+    root = os.fspath(images_root)
     document = _load(source)
     images = _images(source, document)
+    paths = [_image_path(source, entry, root, allow_outside_root) for entry in images]
     ids = {entry["id"]: k for k, entry in enumerate(images)}
     category_ids, names = _categories(source, document, task, background)
     names = check_classes(names, classes, f"COCO file {source}")
@@ -195,26 +207,31 @@ def read_coco(
         where = _where(source, number, record)
         if not isinstance(record, dict):
             raise FormatError(f"{where}: must be a JSON object, got {record!r}")
-        if record.get("image_id") not in ids:
-            raise FormatError(f"{where}: image_id {record.get('image_id')!r} is not in 'images'")
-        if record.get("category_id") not in category_ids:
+        if not _is_id(record.get("image_id")) or record["image_id"] not in ids:
             raise FormatError(
-                f"{where}: category_id {record.get('category_id')!r} is not in 'categories' "
+                f"{where}: image_id {record.get('image_id')!r:.80} is not in 'images'"
+            )
+        if not _is_id(record.get("category_id")) or record["category_id"] not in category_ids:
+            raise FormatError(
+                f"{where}: category_id {record.get('category_id')!r:.80} is not in 'categories' "
                 f"(ids {sorted(category_ids)})"
             )
         found[ids[record["image_id"]]].append((number, record))
-    root = os.fspath(images_root)
     labels: dict[int, tuple[ann.Annotation, str]] = {}
+    clips = EdgeClips(f"COCO file {source}")
     for k, entry in enumerate(images):
         records = found[k]
         if not records and entry.get("labeled") is not True:
             continue
         image = f"COCO file {source}, image {entry['id']!r} ({entry['file_name']})"
+        size = _size(source, entry, paths[k])
         if task == "detect":
-            labels[k] = (_boxes(source, entry, records, category_ids, names), image)
+            labels[k] = (_boxes(source, entry, records, category_ids, names, size, clips), image)
         else:
-            labels[k] = (_mask(source, entry, records, category_ids), image)
-    return build([os.path.join(root, entry["file_name"]) for entry in images], names, task, labels)
+            labels[k] = (_mask(source, entry, records, category_ids, size), image)
+    dataset = build(paths, names, task, labels)
+    clips.warn()
+    return dataset
 
 
 def _where(source: str, number: int, record: Any) -> str:
@@ -223,11 +240,10 @@ def _where(source: str, number: int, record: Any) -> str:
 
 
 def _load(source: str) -> dict[str, Any]:
+    check_label_file(source, "COCO file", None)
     try:
         with open(source, encoding="utf-8") as file:
             document = json.load(file)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"COCO file {source} not found") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise FormatError(f"COCO file {source} is not valid JSON: {error}") from None
     if not isinstance(document, dict):
@@ -253,10 +269,62 @@ def _images(source: str, document: dict[str, Any]) -> list[dict[str, Any]]:
             raise FormatError(
                 f"{where} must be an object with 'id' and 'file_name', got {entry!r:.80}"
             )
+        if not _is_id(entry["id"]):
+            raise FormatError(f"{where}: 'id' must be an int or a string, got {entry['id']!r:.80}")
+        where = f"{where} (id {entry['id']!r})"
+        if not isinstance(entry["file_name"], str) or not entry["file_name"]:
+            raise FormatError(
+                f"{where}: 'file_name' must be a non-empty string, got {entry['file_name']!r:.80}"
+            )
+        for key in ("width", "height"):
+            value = entry.get(key)
+            if value is not None and (not _is_int(value) or value <= 0):
+                raise FormatError(f"{where}: {key!r} must be an int > 0, got {value!r:.80}")
         if entry["id"] in seen:
             raise FormatError(f"{where}: id {entry['id']!r} is used by an earlier image")
         seen.add(entry["id"])
     return images
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_id(value: Any) -> bool:
+    """Whether `value` can be a COCO id: an int or a string (not a list, dict, bool or float)."""
+    return _is_int(value) or isinstance(value, str)
+
+
+def _image_path(source: str, entry: dict[str, Any], root: str, allow_outside_root: bool) -> str:
+    """The file of an image entry, refused when missing or (unless allowed) outside `root`."""
+    where = f"COCO file {source}: image {entry['id']!r} ({entry['file_name']})"
+    path = os.path.normpath(os.path.join(root, entry["file_name"]))
+    base = os.path.normpath(os.path.abspath(root))
+    if not allow_outside_root and os.path.commonpath([os.path.abspath(path), base]) != base:
+        raise FormatError(
+            f"{where}: the file lies outside the images root {root}; pass "
+            "allow_outside_root=True to read files outside it"
+        )
+    if not os.path.isfile(path):
+        raise FormatError(f"{where}: file {path} not found")
+    return path
+
+
+def _size(source: str, entry: dict[str, Any], path: str) -> tuple[int, int]:
+    """The (height, width) of an image from its file's header (after its EXIF orientation),
+    refused when the entry declares another size; nothing is decoded."""
+    where = f"COCO file {source}: image {entry['id']!r} ({entry['file_name']})"
+    try:
+        size = read_size(path, where)
+    except ImageError as error:
+        raise FormatError(str(error)) from None
+    declared = (entry.get("height"), entry.get("width"))
+    if None not in declared and declared != size:
+        raise FormatError(
+            f"{where}: the entry declares {declared[0]}x{declared[1]} but the file is "
+            f"{size[0]}x{size[1]} (height x width, after its EXIF orientation)"
+        )
+    return size
 
 
 def _categories(
@@ -295,10 +363,10 @@ def _boxes(
     records: list[tuple[int, dict[str, Any]]],
     category_ids: dict[int, int],
     names: list[str],
+    size: tuple[int, int],
+    clips: EdgeClips,
 ) -> ann.Boxes:
     xyxy, labels = [], []
-    width, height = entry.get("width"), entry.get("height")
-    size = (height, width) if isinstance(width, int) and isinstance(height, int) else None
     for number, record in records:
         if record.get("iscrowd", 0):
             continue
@@ -311,12 +379,13 @@ def _boxes(
         ):
             raise FormatError(f"{where}: 'bbox' must be [x, y, width, height], got {bbox!r}")
         x, y, w, h = (float(v) for v in bbox)
-        box = [x, y, x + w, y + h]
         label = names[category_ids[record["category_id"]]]
+        where = f"{where} of image {entry['file_name']}"
+        box = clips.fit([x, y, x + w, y + h], size, where)
         try:  # each box checked alone, so that an error names its annotation
             ann.Boxes([box], [label], canvas_size=size)
         except ValueError as error:
-            raise FormatError(f"{where} of image {entry['file_name']}: {error}") from None
+            raise FormatError(f"{where}: {error}") from None
         xyxy.append(box)
         labels.append(label)
     return ann.Boxes(np.array(xyxy, dtype=np.float64).reshape(-1, 4), labels)
@@ -327,19 +396,21 @@ def _mask(
     entry: dict[str, Any],
     records: list[tuple[int, dict[str, Any]]],
     category_ids: dict[int, int],
+    size: tuple[int, int],
 ) -> ann.Mask:
-    height, width = entry.get("height"), entry.get("width")
-    if not isinstance(height, int) or not isinstance(width, int):
-        raise FormatError(
-            f"COCO file {source}: image {entry['id']!r} ({entry['file_name']}) needs int "
-            f"'height' and 'width' to decode its masks, got {height!r} x {width!r}"
-        )
+    height, width = size
     class_map = np.zeros((height, width), dtype=np.uint8)
     for number, record in records:
         where = f"{_where(source, number, record)} of image {entry['file_name']}"
         segmentation = record.get("segmentation")
         if not segmentation:
             raise FormatError(f"{where} has no 'segmentation' for a 'segment' dataset")
+        declared = segmentation.get("size") if isinstance(segmentation, dict) else [height, width]
+        if declared != [height, width]:
+            raise FormatError(
+                f"{where}: its RLE 'size' {declared!r:.80} is not the image's [{height}, {width}] "
+                "(height, width)"
+            )
         try:
             pixels = coco_mask.decode(_rle(segmentation, height, width))
         except Exception as error:

@@ -10,9 +10,9 @@ from PIL import Image
 
 from .. import annotations as ann
 from ._atomic import PathLike, check_free, save_png, write_text
-from ._classes import check_classes
+from ._classes import check_classes, check_line_names
 from ._export import Exported, check_task, image_names, items
-from ._import import FormatError, check_folder
+from ._import import FormatError, check_folder, read_label_text
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -63,6 +63,7 @@ def write_masks(dataset: Dataset, folder: PathLike, *, overwrite: bool = False) 
         written.
     """
     check_task(dataset, ("segment",), "PNG masks")
+    check_line_names(dataset.classes, "PNG masks")
     root = Path(folder)
     chosen = items(dataset)
     names = mask_names(dataset, chosen.indices)
@@ -103,7 +104,8 @@ def read_masks(
     root = check_folder(folder, "mask folder")
     listed = root / CLASSES_FILE
     if listed.exists():
-        names = [line.strip() for line in listed.read_text(encoding="utf-8").splitlines()]
+        text = read_label_text(listed, "mask classes file")
+        names = [line.strip() for line in text.splitlines()]
         check_classes([n for n in names if n], dataset.classes, f"mask classes file {listed}")
     masks = {}
     for i, name in mask_names(dataset, np.arange(len(dataset))).items():
