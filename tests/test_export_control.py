@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 import al_widget as alw
 from al_widget.datasets import shapes
@@ -139,3 +140,19 @@ def test_it_carries_the_classes_a_browser_test_finds_it_by() -> None:
     assert "alw-export" in control._dom_classes
     for part in ("format", "path", "button", "result"):
         assert f"alw-export-{part}" in getattr(control, part)._dom_classes
+
+
+def test_images_exported_under_another_name_are_listed_in_the_result(tmp_path: Path) -> None:
+    paths = []
+    for name in ("a.jpg", "a.png"):
+        Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / name)
+        paths.append(tmp_path / name)
+    dataset = alw.Dataset(paths, ["cat"], task="detect")
+    for i in range(2):
+        dataset.annotate(i, alw.Boxes([[1, 1, 4, 4]], ["cat"]))
+    control = ExportControl(dataset)
+    control.format.value = "YOLO"
+    control.path.value = str(tmp_path / "yolo")
+    with pytest.warns(UserWarning, match="share a name stem"):
+        control.export()
+    assert "a.png as a.png.png" in control.result.value
