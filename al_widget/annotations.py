@@ -274,8 +274,9 @@ class Mask:
     def to_target(self) -> dict[str, Any]:
         """A torchvision target: one binary mask per class present but the background (class 0).
 
-        ``{"masks": Mask (K, H, W) uint8, "labels": (K,) int64 class ids}``, in class id order,
-        as torchvision's Mask R-CNN takes them (there, too, label 0 is the background).
+        ``{"masks": Mask (K, H, W) uint8, "labels": (K,) int64 class ids}``, in class id order
+        (label 0, the background, has no mask). One mask per class, not per object, and no
+        "boxes": torchvision's Mask R-CNN takes neither (it needs one mask and box per object).
         """
         import torch
         from torchvision import tv_tensors

@@ -57,6 +57,17 @@ def test_export_writes_coco_and_names_the_path_and_counts(tmp_path: Path) -> Non
     assert [back.annotation(k) for k in range(3)] == [dataset.annotation(i) for i in range(3)]
 
 
+def test_the_coco_export_keeps_images_labeled_with_no_objects(tmp_path: Path) -> None:
+    dataset = alw.Dataset(np.zeros((3, 8, 8, 3), np.uint8), ["cat"], task="detect")
+    dataset.annotate(1, alw.Boxes(np.zeros((0, 4)), []))  # N: no objects here
+    control = ExportControl(dataset)
+    control.path.value = str(tmp_path / "coco.json")
+    control.button.click()
+    back = alw.Dataset.from_coco(tmp_path / "coco.json", tmp_path)
+    assert back.labeled.tolist() == [0]
+    assert back.annotation(0) == dataset.annotation(1)
+
+
 @pytest.mark.parametrize(
     ("task", "name", "written"),
     [

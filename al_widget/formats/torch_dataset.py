@@ -24,9 +24,10 @@ class LabeledImages(torch.utils.data.Dataset[tuple[Any, Any]]):
     target as torchvision's references take it: for "classify" the class id (an int); for
     "detect" ``{"boxes": BoundingBoxes (XYXY, canvas_size), "labels", "image_id"}``; for
     "segment" ``{"masks": Mask (K, H, W), "labels", "image_id"}``, one mask per class present
-    but the background. ``image_id`` is the image's index in the Dataset. With `transforms`,
-    item k is ``transforms(image, target)``, so ``torchvision.transforms.v2`` pipelines apply
-    to the image, boxes and masks together.
+    but the background, and no "boxes": a semantic-segmentation target, not the per-object
+    one Mask R-CNN takes (it needs "boxes", one mask per object). ``image_id`` is the
+    image's index in the Dataset. With `transforms`, item k is ``transforms(image, target)``,
+    so ``torchvision.transforms.v2`` pipelines apply to the image, boxes and masks together.
 
     Parameters
     ----------
