@@ -68,7 +68,7 @@ def replace_folder(
     *,
     kind: str,
     overwrite: bool,
-    sources: Collection[str] = (),
+    sources: Callable[[], Collection[str]] = tuple,
     in_place: Collection[str] = (),
 ) -> Path:
     """Write the export `files` (POSIX path below `folder` -> its writer) as `folder`'s export.
@@ -84,8 +84,9 @@ def replace_folder(
     overwrite : bool
         Replace an earlier export in `folder` (the files its manifest lists); otherwise any
         of them, or any file in the way, stops the export before anything is written.
-    sources : collection of str
-        The real paths of the dataset's image files: never replaced or deleted.
+    sources : callable returning a collection of str
+        The real paths of the dataset's image files, never replaced or deleted; called only
+        when a file in `folder` is to be checked (resolving a million paths takes seconds).
     in_place : collection of str
         Paths of `files` that already are the right file in `folder` (an image exported into
         its own folder): kept as they are, not written, not listed in the manifest.
@@ -107,7 +108,8 @@ def replace_folder(
     clean_leftovers(live)
     written = {name: writer for name, writer in files.items() if name not in in_place}
     old = read_manifest(live) if live.is_dir() else set()
-    _check_way(live, [*written, MANIFEST], old, overwrite, set(sources))
+    is_source = _membership(sources)
+    _check_way(live, [*written, MANIFEST], old, overwrite, is_source)
     live.parent.mkdir(parents=True, exist_ok=True)
     staging = _sibling(live, NEW)
     staging.mkdir()
@@ -119,7 +121,7 @@ def replace_folder(
             target.parent.mkdir(parents=True, exist_ok=True)
             writer(target)
         if live.is_dir():
-            _carry(live, staging, drop=old - set(in_place), keep=set(sources))
+            _carry(live, staging, drop=old - set(in_place), keep=is_source)
     except BaseException:
         _discard(staging, live)
         raise
@@ -127,21 +129,39 @@ def replace_folder(
     return live
 
 
+def _membership(sources: Callable[[], Collection[str]]) -> Callable[[str], bool]:
+    """Whether a path's real path is one of `sources`, the set made on the first question."""
+    found: list[set[str]] = []
+
+    def is_source(path: str) -> bool:
+        if not found:
+            found.append(set(sources()))
+        return os.path.realpath(path) in found[0]
+
+    return is_source
+
+
 def _check_way(
-    live: Path, names: list[str], old: set[str], overwrite: bool, sources: set[str]
+    live: Path, names: list[str], old: set[str], overwrite: bool, is_source: Callable[[str], bool]
 ) -> None:
     """Refuse, before anything is written, a path in the way that the export may not replace."""
+    if not live.is_dir():
+        return
+    folders_seen: set[PurePosixPath] = set()
     for name in names:
         path = live / name
         for parent in PurePosixPath(name).parents:
+            if str(parent) == "." or parent in folders_seen:
+                continue
+            folders_seen.add(parent)
             above = live / parent
-            if str(parent) != "." and (above.is_symlink() or above.is_file()):
+            if above.is_symlink() or above.is_file():
                 raise ExportRefused(f"{above} is in the way of {path}: it is not a folder")
         if not os.path.lexists(path):
             continue
         if os.path.isdir(path) and not os.path.islink(path):
             raise ExportRefused(f"{path} is a folder where the export writes a file")
-        if os.path.realpath(path) in sources:
+        if is_source(os.fspath(path)):
             raise ExportRefused(
                 f"{path} is one of the dataset's own images; the export would replace it: "
                 "choose another folder"
@@ -170,11 +190,11 @@ def _sibling(live: Path, what: str) -> Path:
     return live.parent / f".{live.name}.{what}-{secrets.token_hex(4)}"
 
 
-def _carry(live: Path, staging: Path, *, drop: set[str], keep: set[str]) -> None:
+def _carry(live: Path, staging: Path, *, drop: set[str], keep: Callable[[str], bool]) -> None:
     """Hard-link into `staging` everything in `live` that is not the export being replaced.
 
-    `drop`: the earlier export's files, left behind unless one is in `keep` (the real paths
-    of the dataset's images). Paths the new export writes are skipped.
+    `drop`: the earlier export's files, left behind unless `keep` says one is a dataset
+    image. Paths the new export writes are skipped.
     """
     for directory, folders, names in os.walk(live):
         here = Path(directory)
@@ -184,7 +204,7 @@ def _carry(live: Path, staging: Path, *, drop: set[str], keep: set[str]) -> None
             rel = (relative / name).as_posix()
             if rel == MANIFEST or os.path.lexists(staging / rel):
                 continue  # the new export's file
-            if rel in drop and os.path.realpath(source) not in keep:
+            if rel in drop and not keep(os.fspath(source)):
                 continue  # the earlier export's file, replaced as a whole
             target = staging / rel
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -103,7 +103,7 @@ def write_masks(dataset: Dataset, folder: PathLike, *, overwrite: bool = False) 
         files[names[i]] = bytes_writer(buffer.getvalue())
     files[CLASSES_FILE] = text_writer("".join(f"{name}\n" for name in dataset.classes))
     replace_folder(
-        root, files, kind="PNG masks", overwrite=overwrite, sources=source_paths(dataset)
+        root, files, kind="PNG masks", overwrite=overwrite, sources=lambda: source_paths(dataset)
     )
     warn_renamed(renamed, "PNG mask export")
     return Exported(root, root, len(names), len(names), renamed)

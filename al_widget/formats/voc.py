@@ -83,7 +83,7 @@ def write_voc(
         files,
         kind="Pascal VOC",
         overwrite=overwrite,
-        sources=source_paths(dataset),
+        sources=lambda: source_paths(dataset),
         in_place=images_in_place(dataset, root, images),
     )
     warn_renamed(renamed, "Pascal VOC export")

@@ -89,7 +89,7 @@ def write_yolo(
         files,
         kind="YOLO",
         overwrite=overwrite,
-        sources=source_paths(dataset),
+        sources=lambda: source_paths(dataset),
         in_place=images_in_place(dataset, root, images),
     )
     warn_renamed(renamed, "YOLO export")
