@@ -309,3 +309,26 @@ def test_a_killed_export_leaves_exactly_the_old_export_or_the_new_one(tmp_path: 
     dataset(1 - current).to_yolo(folder, overwrite=True)  # cleans what the kills left beside it
     assert snapshot_names(tmp_path) == ["yolo"]
     assert checksums(folder) == states[1 - current]
+
+
+@pytest.mark.parametrize("kind", ["yolo", "voc", "masks", "coco"])
+def test_every_round_trip_keeps_images_labeled_with_no_objects(tmp_path: Path, kind: str) -> None:
+    task = "segment" if kind == "masks" else "detect"
+    dataset = segment_dataset(4) if task == "segment" else detect_dataset(4)
+    empty = (
+        alw.Mask(np.zeros((20, 30), np.uint8))
+        if task == "segment"
+        else alw.Boxes(np.zeros((0, 4)), [])
+    )
+    dataset.annotate(2, empty)
+    dataset.remove(3)
+    if kind == "coco":
+        written = dataset.to_coco(tmp_path / "out" / "labels.json")
+        back_dataset = alw.Dataset.from_coco(tmp_path / "out" / "labels.json", written.images_root)
+        back = by_exported_name(back_dataset)
+    else:
+        export(kind, dataset, tmp_path / "out")
+        back = READ_BACK[kind](tmp_path / "out", dataset)
+    assert sorted(back) == [0, 1, 2]
+    assert back[2] == empty.bind(image_size=(20, 30), classes=dataset.classes)
+    assert all(back[i] == dataset.annotation(i) for i in back)
