@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import signal
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import pytest
 from PIL import Image
 
 import al_widget as alw
-from al_widget.formats import read_masks, read_voc
+from al_widget.formats import _replace, read_masks, read_voc
 from al_widget.formats._export import source_file
 
 CHILD = Path(__file__).with_name("export_child.py")
@@ -287,9 +288,11 @@ def test_a_killed_export_leaves_exactly_the_old_export_or_the_new_one(tmp_path: 
     finally:
         sys.path.remove(str(CHILD.parent))
     folder = tmp_path / "yolo"
-    exports = []
+    exports, took = [], []
     for version in (1, 0):  # each export as the child writes it, ending with version 0 in place
+        start = time.perf_counter()
         dataset(version).to_yolo(folder, overwrite=True)
+        took.append(time.perf_counter() - start)
         exports.append(checksums(folder))
     states = {0: exports[1], 1: exports[0]}
     assert states[0] != states[1]
@@ -297,7 +300,7 @@ def test_a_killed_export_leaves_exactly_the_old_export_or_the_new_one(tmp_path: 
     current, finished, killed = 0, 0, 0
     for _ in range(8):
         target = 1 - current
-        done = run_until_killed(folder, target, float(rng.uniform(0.0, 0.5)))
+        done = run_until_killed(folder, target, float(rng.uniform(0.0, 1.5 * max(took))))
         found = checksums(folder)
         assert found in (states[0], states[1]), "the folder holds a mix of two exports"
         if found == states[target]:
@@ -332,3 +335,45 @@ def test_every_round_trip_keeps_images_labeled_with_no_objects(tmp_path: Path, k
     assert sorted(back) == [0, 1, 2]
     assert back[2] == empty.bind(image_size=(20, 30), classes=dataset.classes)
     assert all(back[i] == dataset.annotation(i) for i in back)
+
+
+def test_without_an_atomic_exchange_the_export_is_swapped_in_by_two_renames(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_replace, "_exchange", lambda a, b: False)  # as on macOS, Windows
+    dataset = detect_dataset()
+    dataset.to_yolo(tmp_path / "out")
+    (tmp_path / "out" / "notes.md").write_text("mine")
+    dataset.remove(0)
+    dataset.to_yolo(tmp_path / "out", overwrite=True)
+    assert sorted(by_exported_name(alw.Dataset.from_yolo(tmp_path / "out"))) == [1, 2, 3, 4]
+    assert (tmp_path / "out" / "notes.md").read_text() == "mine"
+    assert snapshot_names(tmp_path) == ["out"]
+
+
+def test_a_folder_left_aside_by_a_kill_between_the_two_renames_comes_back(tmp_path: Path) -> None:
+    dataset = detect_dataset()
+    dataset.to_yolo(tmp_path / "out")
+    (tmp_path / "out" / "notes.md").write_text("mine")
+    (tmp_path / "out").rename(tmp_path / ".out.al_widget-old-0123abcd")  # killed right here
+    dataset.remove(0)
+    dataset.to_yolo(tmp_path / "out", overwrite=True)
+    assert sorted(by_exported_name(alw.Dataset.from_yolo(tmp_path / "out"))) == [1, 2, 3, 4]
+    assert (tmp_path / "out" / "notes.md").read_text() == "mine"
+    assert snapshot_names(tmp_path) == ["out"]
+
+
+def test_an_unfinished_export_beside_the_folder_is_cleaned_without_touching_the_users_files(
+    tmp_path: Path,
+) -> None:
+    dataset = detect_dataset()
+    dataset.to_yolo(tmp_path / "out")
+    (tmp_path / "out" / "notes.md").write_text("mine")
+    left = tmp_path / ".out.al_widget-new-89abcdef"  # as a kill during the carry leaves it
+    (left / "labels").mkdir(parents=True)
+    (left / ".al_widget-export.json").write_text('{"files": ["labels/000001.txt"]}')
+    (left / "labels" / "000001.txt").write_text("0 0.5 0.5 0.1 0.1\n")
+    os.link(tmp_path / "out" / "notes.md", left / "notes.md")
+    dataset.to_yolo(tmp_path / "out", overwrite=True)
+    assert snapshot_names(tmp_path) == ["out"]
+    assert (tmp_path / "out" / "notes.md").read_text() == "mine"

@@ -122,10 +122,11 @@ def replace_folder(
             writer(target)
         if live.is_dir():
             _carry(live, staging, drop=old - set(in_place), keep=is_source)
+        _swap_in(staging, live)
     except BaseException:
-        _discard(staging, live)
+        if staging.exists():
+            _discard(staging, live)
         raise
-    _swap_in(staging, live)
     return live
 
 
@@ -236,7 +237,11 @@ def _swap_in(staging: Path, live: Path) -> None:
         return
     old = _sibling(live, OLD)
     os.rename(live, old)
-    os.rename(staging, live)
+    try:
+        os.rename(staging, live)
+    except BaseException:
+        os.rename(old, live)
+        raise
     _discard(old, live)
 
 
