@@ -377,3 +377,15 @@ def test_an_unfinished_export_beside_the_folder_is_cleaned_without_touching_the_
     dataset.to_yolo(tmp_path / "out", overwrite=True)
     assert snapshot_names(tmp_path) == ["out"]
     assert (tmp_path / "out" / "notes.md").read_text() == "mine"
+
+
+def test_images_sharing_a_stem_in_their_own_folder_are_refused_untouched(tmp_path: Path) -> None:
+    photo(tmp_path / "yolo" / "images" / "a.jpg", 10)
+    photo(tmp_path / "yolo" / "images" / "a.png", 200, kind="PNG")
+    dataset = alw.Dataset(sorted((tmp_path / "yolo" / "images").iterdir()), ["cat"], "detect")
+    dataset.annotate(0, alw.Boxes([[1, 1, 5, 5]], ["cat"]))
+    dataset.annotate(1, alw.Boxes([[2, 2, 6, 6]], ["cat"]))
+    before = checksums(tmp_path)
+    with pytest.raises(FileExistsError, match=r"would be exported as images/a\.png\.png beside"):
+        dataset.to_yolo(tmp_path / "yolo")
+    assert checksums(tmp_path) == before

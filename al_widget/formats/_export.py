@@ -15,7 +15,7 @@ from PIL import Image
 
 from .. import annotations as ann
 from ._atomic import PathLike, copy_file, save_png
-from ._replace import Writer
+from ._replace import ExportRefused, Writer
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -213,20 +213,45 @@ def source_paths(dataset: Dataset) -> set[str]:
     return {os.path.realpath(item) for item in items if isinstance(item, (str, os.PathLike))}
 
 
-def images_in_place(dataset: Dataset, folder: PathLike, images: Mapping[int, str]) -> set[str]:
+def images_in_place(
+    dataset: Dataset,
+    folder: PathLike,
+    images: Mapping[int, str],
+    originals: Mapping[int, str] | None = None,
+) -> set[str]:
     """The export paths (below `folder`) of `images` (index -> path) that already are that
-    image's own file: an export into the images' own folder keeps them as they are."""
+    image's own file: an export into the images' own folder keeps them as they are.
+
+    `originals` (index -> path before ``unique_stems`` renamed it): an image renamed there
+    while its own file lies at its original path would be in the export twice, under both
+    names; that is refused before anything is written.
+    """
     found = set()
     for i, name in images.items():
         file = source_file(dataset, i)
-        target = os.path.join(folder, name)
-        if file is not None and os.path.lexists(target):
-            try:
-                if os.path.samefile(file, target):
-                    found.add(name)
-            except OSError:
-                pass
+        if file is None:
+            continue
+        if _is_file(file, os.path.join(folder, name)):
+            found.add(name)
+        elif (
+            originals is not None
+            and originals[i] != name
+            and _is_file(file, os.path.join(folder, originals[i]))
+        ):
+            raise ExportRefused(
+                f"image {i} ({file}) shares its name stem with another image and would be "
+                f"exported as {name} beside itself, into its own folder: export into "
+                "another folder"
+            )
     return found
+
+
+def _is_file(file: str, target: str) -> bool:
+    """Whether `target` exists and is the same file as `file`."""
+    try:
+        return os.path.lexists(target) and os.path.samefile(file, target)
+    except OSError:
+        return False
 
 
 def write_image(

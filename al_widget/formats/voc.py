@@ -67,6 +67,7 @@ def write_voc(
     _, found = image_names(dataset, chosen.indices)
     names, renamed = unique_stems(found)
     images = {i: f"{IMAGES}/{name}" for i, name in names.items()}
+    originals = {i: f"{IMAGES}/{name}" for i, name in found.items()}
     files: dict[str, Writer] = {}
     n_boxes = 0
     for i, boxes in zip(chosen.indices.tolist(), chosen.annotations, strict=True):
@@ -84,7 +85,7 @@ def write_voc(
         kind="Pascal VOC",
         overwrite=overwrite,
         sources=lambda: source_paths(dataset),
-        in_place=images_in_place(dataset, root, images),
+        in_place=images_in_place(dataset, root, images, originals),
     )
     warn_renamed(renamed, "Pascal VOC export")
     return Exported(root, root / IMAGES, len(names), n_boxes, renamed)

@@ -71,6 +71,7 @@ def write_yolo(
     _, found = image_names(dataset, chosen.indices)
     names, renamed = unique_stems(found)
     images = {i: f"images/{name}" for i, name in names.items()}
+    originals = {i: f"images/{name}" for i, name in found.items()}
     files: dict[str, Writer] = {}
     n_boxes = 0
     for i, boxes in zip(chosen.indices.tolist(), chosen.annotations, strict=True):
@@ -90,7 +91,7 @@ def write_yolo(
         kind="YOLO",
         overwrite=overwrite,
         sources=lambda: source_paths(dataset),
-        in_place=images_in_place(dataset, root, images),
+        in_place=images_in_place(dataset, root, images, originals),
     )
     warn_renamed(renamed, "YOLO export")
     return Exported(root, root / "images", len(names), n_boxes, renamed)
