@@ -302,10 +302,11 @@ class Mask:
         and the class map itself.
 
         ``{"masks": Mask (K, H, W) uint8, "labels": (K,) int64 class ids, "class_map": Mask
-        (H, W) int64}``: the masks in class id order, as torchvision's Mask R-CNN takes them
-        (there, too, label 0 is the background); the class map as torchvision's semantic
-        segmentation references take it, pixels not labeled holding ``IGNORE`` (255), the
-        ``ignore_index`` of their ``nn.CrossEntropyLoss``. ``IGNORE`` is in no binary mask.
+        (H, W) int64}``: the masks in class id order (label 0, the background, has no mask); the
+        class map as torchvision's semantic segmentation references take it, pixels not labeled
+        holding ``IGNORE`` (255), the ``ignore_index`` of their ``nn.CrossEntropyLoss``.
+        ``IGNORE`` is in no binary mask. One mask per class, not per object, and no "boxes":
+        torchvision's Mask R-CNN takes neither (it needs one mask and box per object).
         """
         import torch
         from torchvision import tv_tensors

@@ -104,7 +104,9 @@ def test_detection_categories_start_at_1_and_boxes_are_xywh(tmp_path: Path) -> N
     assert record["iscrowd"] == 0
 
 
-def test_segmentation_writes_one_rle_per_class_and_no_background_category(tmp_path: Path) -> None:
+def test_segmentation_writes_one_polygon_annotation_per_class_and_no_background_category(
+    tmp_path: Path,
+) -> None:
     classes = ["background", "road", "car"]
     dataset = alw.Dataset(np.zeros((1, 6, 8, 3), np.uint8), classes, task="segment")
     class_map = np.zeros((6, 8), np.uint8)
@@ -119,7 +121,8 @@ def test_segmentation_writes_one_rle_per_class_and_no_background_category(tmp_pa
     assert records[1]["area"] == 16
     assert records[2]["area"] == 8
     assert records[2]["bbox"] == [2, 1, 4, 2]
-    assert isinstance(records[2]["segmentation"]["counts"], str)
+    assert records[2]["segmentation"] == [[2, 1, 6, 1, 6, 3, 2, 3]]  # along the pixel edges
+    assert records[1]["segmentation"] == [[0, 4, 8, 4, 8, 6, 0, 6]]
 
 
 @pytest.mark.parametrize("task", ["detect", "segment"])

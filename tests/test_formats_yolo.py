@@ -94,8 +94,15 @@ def test_an_existing_label_file_is_not_overwritten(tmp_path: Path) -> None:
     with pytest.raises(FileExistsError, match=r"000003\.txt already exists"):
         labeled_shapes().to_yolo(tmp_path)
     assert not (tmp_path / "images").exists()
-    labeled_shapes().to_yolo(tmp_path, overwrite=True)
-    assert (tmp_path / "labels" / "000003.txt").read_text() != "mine"
+
+
+def test_overwrite_does_not_replace_a_file_no_export_wrote(tmp_path: Path) -> None:
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "labels" / "000003.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match=r"000003\.txt is in the way and no earlier export"):
+        labeled_shapes().to_yolo(tmp_path, overwrite=True)
+    assert (tmp_path / "labels" / "000003.txt").read_text() == "mine"
+    assert not (tmp_path / "images").exists()
 
 
 def test_a_line_with_four_numbers_is_named(tmp_path: Path) -> None:

@@ -99,17 +99,39 @@ def save_png(path: PathLike, image: Image.Image, overwrite: bool, sync: bool = T
 def copy_file(
     source: PathLike, path: PathLike, overwrite: bool, link: bool = False, sync: bool = True
 ) -> Path:
-    """Copy (or, with `link`, hard-link where possible) the file `source` to `path` safely."""
+    """Copy (or, with `link`, hard-link where possible) the file `source` to `path` safely.
+
+    When `path` already is `source` (the same file, or a hard link to it) nothing is written:
+    the file is never unlinked nor rewritten. A replaced file is replaced by a rename, so it is
+    whole at every moment.
+    """
     target = Path(path)
+    check_free([target], overwrite)
+    if _same_file(source, target):
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
     if link:
-        check_free([target], overwrite)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if overwrite and os.path.lexists(target):
-            os.unlink(target)
+        temporary = target.parent / f".{target.name}.{os.getpid()}.{id(target):x}.link"
         try:
-            os.link(source, target)
-            return target
+            os.link(source, temporary)
         except OSError:
             pass  # another device or no hard links: copy instead
+        else:
+            try:
+                if overwrite:
+                    os.replace(temporary, target)
+                else:
+                    _link_new(os.fspath(temporary), target)
+            finally:
+                if os.path.lexists(temporary):
+                    os.unlink(temporary)
+            return target
     with open(source, "rb") as file:
         return write_with(target, lambda out: shutil.copyfileobj(file, out), overwrite, sync)
+
+
+def _same_file(a: PathLike, b: PathLike) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,17 +18,39 @@ from ._atomic import PathLike, check_free, write_text
 from ._classes import check_classes
 from ._export import Exported, check_task, image_names, items, write_image
 from ._import import EdgeClips, FormatError, build, check_label_file
+from ._polygons import segmentation
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
 
-__all__ = ["read_coco", "write_coco"]
+__all__ = ["CocoOrigin", "read_coco", "write_coco"]
 
 IMAGES_FOLDER = "images"
 """Where an export of in-memory images writes them, beside the JSON file."""
 
 
 # -- out -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CocoOrigin:
+    """What ``read_coco`` keeps of a COCO file beyond the labels, for ``write_coco`` to write back.
+
+    Parameters
+    ----------
+    image_ids : tuple
+        The file's id of each image, by dataset index.
+    categories : tuple of dict
+        The file's category entries, in class order (for "segment": of classes 1, 2, ...).
+    crowds : mapping of int to tuple of dict
+        Each image's crowd annotations (``iscrowd: 1``), as read: regions COCO evaluation
+        ignores. They are no boxes (torchvision's references leave them out of training);
+        a "segment" class map has them painted, as the file's order paints them.
+    """
+
+    image_ids: tuple[Any, ...]
+    categories: tuple[dict[str, Any], ...]
+    crowds: Mapping[int, tuple[dict[str, Any], ...]]
 
 
 def write_coco(
@@ -42,9 +65,20 @@ def write_coco(
 
     Detection: one annotation per box, category id = class id + 1 (COCO's ids start at 1, and
     torchvision's detection models keep label 0 for the background). Segmentation: one
-    annotation per class present in an image, its pixels as a compressed RLE; class 0, the
+    annotation per class present in an image, its pixels as polygons traced along the pixel
+    edges where they draw the mask exactly (as COCO writes ``iscrowd: 0`` objects, and as
+    torchvision's references read them), else as an uncompressed RLE; class 0, the
     background, is no category, so category id = class id. Pixels not labeled
-    (``Mask.IGNORE``) are in no annotation: they come back as background.
+    (``Mask.IGNORE``) are in no annotation: they come back as background. Image id = dataset
+    index.
+
+    A dataset read by ``read_coco`` keeps the file's image ids, category ids and entries, and
+    its crowd annotations (``iscrowd: 1``, written back as read, before the image's other
+    annotations); annotation ids are numbered anew.
+
+    Every image listed carries ``"labeled": true/false``: an image labeled with no objects (no
+    boxes, or all background) is listed with no annotations and ``"labeled": true``, which
+    ``read_coco`` reads back as labeled; pycocotools and torchvision ignore the field.
 
     Parameters
     ----------
@@ -57,9 +91,8 @@ def write_coco(
         files' common folder). In-memory images are written as PNG files under ``images/``
         beside the JSON file, and ``file_name`` is relative to the JSON's folder.
     include_unlabeled : bool, default False
-        Also list the unlabeled images, each image marked ``"labeled": true/false``. Leave it
-        off for training: a COCO reader takes an image without annotations as one with no
-        objects.
+        Also list the unlabeled images (``"labeled": false``). Leave it off for training: a
+        COCO reader takes an image without annotations as one with no objects.
     overwrite : bool, default False
         Replace existing files; otherwise an existing file stops the export before anything is
         written.
@@ -75,7 +108,7 @@ def write_coco(
     else:
         to_write = {}
     check_free([target, *to_write.values()], overwrite)
-    document = _document(dataset, chosen.indices, chosen.annotations, names, include_unlabeled)
+    document = _document(dataset, chosen.indices, chosen.annotations, names)
     for i, image_path in to_write.items():
         write_image(dataset, i, image_path, overwrite)
     write_text(target, json.dumps(document), overwrite)
@@ -87,25 +120,44 @@ def _document(
     indices: np.ndarray,
     annotations: Sequence[ann.Annotation | None],
     names: dict[int, str],
-    mark_labeled: bool,
 ) -> dict[str, Any]:
+    origin: CocoOrigin | None = getattr(dataset, "coco_origin", None)
     offset = 1 if dataset.task == "detect" else 0
-    categories = [
-        {"id": c + offset, "name": name, "supercategory": ""}
-        for c, name in enumerate(dataset.classes)
-        if c + offset > 0
-    ]
+    categories: list[dict[str, Any]]
+    if origin is None:
+        categories = [
+            {"id": c + offset, "name": name, "supercategory": ""}
+            for c, name in enumerate(dataset.classes)
+            if c + offset > 0
+        ]
+    else:
+        categories = [dict(entry) for entry in origin.categories]
+    # class id -> category id (segment: class 0, the background, has none)
+    category_of: dict[int, int] = {
+        c + 1 - offset: entry["id"] for c, entry in enumerate(categories)
+    }
     images, records = [], []
     for i, annotation in zip(indices.tolist(), annotations, strict=True):
         height, width = dataset.image_size(i)
-        image: dict[str, Any] = {"id": i, "file_name": names[i], "width": width, "height": height}
-        if mark_labeled:
-            image["labeled"] = annotation is not None
-        images.append(image)
+        image_id = i if origin is None else origin.image_ids[i]
+        images.append(
+            {
+                "id": image_id,
+                "file_name": names[i],
+                "width": width,
+                "height": height,
+                "labeled": annotation is not None,
+            }
+        )
+        crowds = [] if origin is None else [dict(r) for r in origin.crowds.get(i, ())]
+        for record in crowds:
+            record.pop("id", None)
+            record["image_id"] = image_id
+        records += crowds
         if isinstance(annotation, ann.Boxes):
-            records += _box_records(i, annotation, dataset.classes)
+            records += _box_records(image_id, annotation, dataset.classes, category_of)
         elif isinstance(annotation, ann.Mask):
-            records += _mask_records(i, annotation)
+            records += _mask_records(image_id, annotation, category_of, crowds)
     for number, record in enumerate(records, start=1):
         record["id"] = number
     return {
@@ -116,14 +168,16 @@ def _document(
     }
 
 
-def _box_records(i: int, boxes: ann.Boxes, classes: Sequence[str]) -> list[dict[str, Any]]:
+def _box_records(
+    image_id: Any, boxes: ann.Boxes, classes: Sequence[str], category_of: dict[int, int]
+) -> list[dict[str, Any]]:
     records = []
     for box, class_id in zip(boxes.xyxy.tolist(), boxes.class_ids(classes).tolist(), strict=True):
         x0, y0, x1, y1 = box
         records.append(
             {
-                "image_id": i,
-                "category_id": class_id + 1,
+                "image_id": image_id,
+                "category_id": category_of[class_id],
                 "bbox": [x0, y0, x1 - x0, y1 - y0],
                 "area": (x1 - x0) * (y1 - y0),
                 "iscrowd": 0,
@@ -132,17 +186,34 @@ def _box_records(i: int, boxes: ann.Boxes, classes: Sequence[str]) -> list[dict[
     return records
 
 
-def _mask_records(i: int, mask: ann.Mask) -> list[dict[str, Any]]:
+def _mask_records(
+    image_id: Any, mask: ann.Mask, category_of: dict[int, int], crowds: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """One ``iscrowd: 0`` annotation per class, of its pixels that the crowd regions (written
+    first, painted first on reading) do not already give it."""
+    class_map = mask.class_map
+    height, width = class_map.shape
+    by_crowds = np.zeros((height, width), np.int64)
+    painted = np.zeros((height, width), bool)
+    to_class = {category: c for c, category in category_of.items()}
+    for record in crowds:
+        pixels = coco_mask.decode(_rle(record["segmentation"], height, width)).astype(bool)
+        by_crowds[pixels] = to_class[record["category_id"]]
+        painted |= pixels
+    given = painted & (by_crowds == class_map)
     records = []
-    for class_id in np.unique(mask.class_map).tolist():
+    for class_id in np.unique(class_map).tolist():
         if class_id in (0, ann.IGNORE):  # the background, and pixels not labeled: no category
             continue
-        rle = coco_mask.encode(np.asfortranarray(mask.class_map == class_id, dtype=np.uint8))
+        pixels = (class_map == class_id) & ~given
+        if not pixels.any():
+            continue
+        rle = coco_mask.encode(np.asfortranarray(pixels, dtype=np.uint8))
         records.append(
             {
-                "image_id": i,
-                "category_id": class_id,
-                "segmentation": {"size": rle["size"], "counts": rle["counts"].decode("ascii")},
+                "image_id": image_id,
+                "category_id": category_of[class_id],
+                "segmentation": segmentation(pixels),
                 "area": float(coco_mask.area(rle)),
                 "bbox": [float(v) for v in coco_mask.toBbox(rle)],
                 "iscrowd": 0,
@@ -165,10 +236,13 @@ def read_coco(
 ) -> Dataset:
     """A Dataset from a COCO JSON file: its images in order, their boxes or masks.
 
-    Images without annotations are the unlabeled pool (unless the file marks an image
-    ``"labeled": true``). For "detect", crowd annotations (``iscrowd: 1``) are left out, as
-    torchvision's detection references do; for "segment", every annotation's polygons or RLE
-    are painted into the image's class map in file order.
+    Images without annotations are the unlabeled pool, unless the file marks an image
+    ``"labeled": true`` (labeled, with no objects); one marked ``"labeled": false`` is in the
+    pool whatever it holds. For "detect", crowd annotations (``iscrowd: 1``) are no boxes, as
+    in torchvision's detection references; for "segment", every annotation's polygons or RLE
+    are painted into the image's class map in file order. The file's image ids, categories
+    and crowd annotations are kept in ``dataset.coco_origin`` (a ``CocoOrigin``), so that
+    ``write_coco`` writes them back.
 
     Parameters
     ----------
@@ -219,9 +293,14 @@ def read_coco(
         found[ids[record["image_id"]]].append((number, record))
     labels: dict[int, tuple[ann.Annotation, str]] = {}
     clips = EdgeClips(f"COCO file {source}")
+    crowds: dict[int, tuple[dict[str, Any], ...]] = {}
     for k, entry in enumerate(images):
         records = found[k]
-        if not records and entry.get("labeled") is not True:
+        crowd = tuple(record for _, record in records if record.get("iscrowd", 0))
+        if crowd:
+            crowds[k] = crowd
+        marked = entry.get("labeled")
+        if marked is False or (not records and marked is not True):
             continue
         image = f"COCO file {source}, image {entry['id']!r} ({entry['file_name']})"
         size = _size(source, entry, paths[k])
@@ -231,6 +310,8 @@ def read_coco(
             labels[k] = (_mask(source, entry, records, category_ids, size), image)
     dataset = build(paths, names, task, labels)
     clips.warn()
+    entries = sorted(_list(source, document, "categories"), key=lambda e: e["id"])
+    dataset.coco_origin = CocoOrigin(tuple(entry["id"] for entry in images), tuple(entries), crowds)
     return dataset
 
 

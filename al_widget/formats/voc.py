@@ -15,9 +15,21 @@ import numpy as np
 
 from .. import annotations as ann
 from .._images import ImageError, read_size
-from ._atomic import PathLike, check_free, write_bytes, write_text
+from ._atomic import PathLike
 from ._classes import check_classes, check_line_names
-from ._export import Exported, check_task, image_names, items, write_image
+from ._export import (
+    Exported,
+    bytes_writer,
+    check_task,
+    image_names,
+    image_writer,
+    images_in_place,
+    items,
+    source_paths,
+    text_writer,
+    unique_stems,
+    warn_renamed,
+)
 from ._import import (
     EdgeClips,
     FormatError,
@@ -28,6 +40,7 @@ from ._import import (
     read_label_bytes,
     read_label_text,
 )
+from ._replace import Writer, replace_folder
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -49,7 +62,8 @@ def write_voc(
     VOC's 1-based pixel numbering: a box (x0, y0, x1, y1) in pixel edges is written as
     ``xmin = x0 + 1, ymin = y0 + 1, xmax = x1, ymax = y1``, edges rounded to whole pixels (VOC
     numbers pixels) and at least one pixel wide. Boxes marked ``difficult`` keep
-    ``<difficult>1</difficult>``.
+    ``<difficult>1</difficult>``. Images sharing a name stem are exported under unique names,
+    as by ``write_yolo``.
 
     Parameters
     ----------
@@ -60,34 +74,40 @@ def write_voc(
     link : bool, default False
         Hard-link image files instead of copying them, where the file system allows.
     overwrite : bool, default False
-        Replace existing files; otherwise an existing file stops the export before anything is
-        written.
+        Replace an earlier export into `folder` as a whole (the files it wrote, listed in its
+        ``.al_widget-export.json``); otherwise an existing file stops the export before
+        anything is written. Nothing else in `folder` is replaced or deleted, nor any of the
+        dataset's own images.
     """
     check_task(dataset, ("detect",), "Pascal VOC")
     check_line_names(dataset.classes, "Pascal VOC")
     root = Path(folder)
     chosen = items(dataset)
-    _, names = image_names(dataset, chosen.indices)
-    images = {i: root / IMAGES / name for i, name in names.items()}
-    xmls = {
-        i: root / ANNOTATIONS / PurePosixPath(name).with_suffix(".xml") for i, name in names.items()
-    }
-    check_free([*images.values(), *xmls.values(), root / LIST], overwrite)
+    _, found = image_names(dataset, chosen.indices)
+    names, renamed = unique_stems(found)
+    images = {i: f"{IMAGES}/{name}" for i, name in names.items()}
+    originals = {i: f"{IMAGES}/{name}" for i, name in found.items()}
+    files: dict[str, Writer] = {}
     n_boxes = 0
     for i, boxes in zip(chosen.indices.tolist(), chosen.annotations, strict=True):
         assert isinstance(boxes, ann.Boxes)
-        write_image(dataset, i, images[i], overwrite, link=link)
+        files[images[i]] = image_writer(dataset, i, PurePosixPath(names[i]).suffix, link)
         tree = _xml(names[i], dataset.image_size(i), boxes, dataset.classes)
-        write_bytes(
-            xmls[i],
-            ET.tostring(tree, encoding="utf-8", xml_declaration=True),
-            overwrite,
-            sync=False,
-        )
+        xml = f"{ANNOTATIONS}/{PurePosixPath(names[i]).with_suffix('.xml')}"
+        files[xml] = bytes_writer(ET.tostring(tree, encoding="utf-8", xml_declaration=True))
         n_boxes += len(boxes)
     stems = "".join(f"{PurePosixPath(name).with_suffix('')}\n" for name in names.values())
-    write_text(root / LIST, stems, overwrite)
-    return Exported(root, root / IMAGES, len(names), n_boxes)
+    files[LIST] = text_writer(stems)
+    replace_folder(
+        root,
+        files,
+        kind="Pascal VOC",
+        overwrite=overwrite,
+        sources=lambda: source_paths(dataset),
+        in_place=images_in_place(dataset, root, images, originals),
+    )
+    warn_renamed(renamed, "Pascal VOC export")
+    return Exported(root, root / IMAGES, len(names), n_boxes, renamed)
 
 
 def _pixels(start: float, end: float, size: int) -> tuple[int, int]:

@@ -12,9 +12,20 @@ import numpy as np
 
 from .. import annotations as ann
 from .._images import ImageError, read_size
-from ._atomic import PathLike, check_free, write_text
+from ._atomic import PathLike
 from ._classes import check_classes, check_line_names
-from ._export import Exported, check_task, image_names, items, write_image
+from ._export import (
+    Exported,
+    check_task,
+    image_names,
+    image_writer,
+    images_in_place,
+    items,
+    source_paths,
+    text_writer,
+    unique_stems,
+    warn_renamed,
+)
 from ._import import (
     EdgeClips,
     FormatError,
@@ -24,6 +35,7 @@ from ._import import (
     list_images,
     read_label_text,
 )
+from ._replace import Writer, replace_folder
 from ._yaml import read_names
 
 if TYPE_CHECKING:
@@ -45,7 +57,9 @@ def write_yolo(
     ``folder/labels/<name>.txt`` (``class cx cy w h`` per box, normalised to 0..1; an empty
     file for an image labeled with no boxes), ``folder/classes.txt`` (one name per line) and
     ``folder/data.yaml`` (the same names, for Ultralytics). Unlabeled images are left out: a
-    YOLO reader takes an image without labels as one with no objects.
+    YOLO reader takes an image without labels as one with no objects. Images sharing a name
+    stem (``a.jpg``, ``a.png``) would share a label file: the later ones are exported as
+    ``a.png.png`` (see ``unique_stems``), with a warning and in ``Exported.renamed``.
 
     Parameters
     ----------
@@ -56,33 +70,43 @@ def write_yolo(
     link : bool, default False
         Hard-link image files instead of copying them, where the file system allows.
     overwrite : bool, default False
-        Replace existing files; otherwise an existing file stops the export before anything is
-        written.
+        Replace an earlier export into `folder` as a whole (the files it wrote, listed in its
+        ``.al_widget-export.json``); otherwise an existing file stops the export before
+        anything is written. Nothing else in `folder` is replaced or deleted, nor any of the
+        dataset's own images; see ``al_widget.formats._replace`` for how the new export is
+        swapped in at once.
     """
     check_task(dataset, ("detect",), "YOLO")
     check_line_names(dataset.classes, "YOLO")
     root = Path(folder)
     chosen = items(dataset)
-    _, names = image_names(dataset, chosen.indices)
-    images = {i: root / "images" / name for i, name in names.items()}
-    labels = {
-        i: root / "labels" / PurePosixPath(name).with_suffix(".txt") for i, name in names.items()
-    }
-    check_free(
-        [*images.values(), *labels.values(), root / CLASSES_FILE, root / "data.yaml"], overwrite
-    )
+    _, found = image_names(dataset, chosen.indices)
+    names, renamed = unique_stems(found)
+    images = {i: f"images/{name}" for i, name in names.items()}
+    originals = {i: f"images/{name}" for i, name in found.items()}
+    files: dict[str, Writer] = {}
     n_boxes = 0
     for i, boxes in zip(chosen.indices.tolist(), chosen.annotations, strict=True):
         assert isinstance(boxes, ann.Boxes)
-        write_image(dataset, i, images[i], overwrite, link=link)
+        files[images[i]] = image_writer(dataset, i, PurePosixPath(names[i]).suffix, link)
         height, width = dataset.image_size(i)
-        write_text(labels[i], _lines(boxes, dataset.classes, width, height), overwrite, sync=False)
+        label = f"labels/{PurePosixPath(names[i]).with_suffix('.txt')}"
+        files[label] = text_writer(_lines(boxes, dataset.classes, width, height))
         n_boxes += len(boxes)
-    write_text(root / CLASSES_FILE, "".join(f"{name}\n" for name in dataset.classes), overwrite)
+    files[CLASSES_FILE] = text_writer("".join(f"{name}\n" for name in dataset.classes))
     names_yaml = "".join(f"  {k}: {json.dumps(name)}\n" for k, name in enumerate(dataset.classes))
     yaml = f"path: {json.dumps(str(root.absolute()))}\ntrain: images\nval: images\nnames:\n{names_yaml}"
-    write_text(root / "data.yaml", yaml, overwrite)
-    return Exported(root, root / "images", len(names), n_boxes)
+    files["data.yaml"] = text_writer(yaml)
+    replace_folder(
+        root,
+        files,
+        kind="YOLO",
+        overwrite=overwrite,
+        sources=lambda: source_paths(dataset),
+        in_place=images_in_place(dataset, root, images, originals),
+    )
+    warn_renamed(renamed, "YOLO export")
+    return Exported(root, root / "images", len(names), n_boxes, renamed)
 
 
 def _lines(boxes: ann.Boxes, classes: Sequence[str], width: int, height: int) -> str:

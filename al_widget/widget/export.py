@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 
 from ..formats import Exported, write_coco, write_csv, write_masks, write_voc, write_yolo
+from ..formats._export import renamed_note
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -108,10 +109,10 @@ class ExportControl(widgets.VBox):
         finally:
             self.button.disabled = False
         where = os.path.abspath(written.path)
-        self._show(
-            f"wrote {where}: {written.n_images} images, {written.n_annotations} annotations",
-            ok=True,
-        )
+        text = f"wrote {where}: {written.n_images} images, {written.n_annotations} annotations"
+        if written.renamed:
+            text += f"; {renamed_note(written.renamed)}"
+        self._show(text, ok=True)
         return written
 
     def _on_click(self, _button: Any) -> None:
