@@ -342,7 +342,7 @@ def test_an_uncompressed_rle_is_painted_into_the_class_map(tmp_path: Path) -> No
     # column-major runs: 3 background (column 0), 3 object (column 1), 6 background
     rle = {"size": [3, 4], "counts": [3, 3, 6]}
     document["annotations"] = [
-        {"id": 1, "image_id": 7, "category_id": 1, "segmentation": rle, "iscrowd": 1}
+        {"id": 1, "image_id": 7, "category_id": 1, "segmentation": rle, "iscrowd": 0}
     ]
     back = alw.Dataset.from_coco(
         write_json(tmp_path / "c.json", document), tmp_path, task="segment"

@@ -194,10 +194,31 @@ def test_a_crowd_region_painted_over_an_object_comes_back_the_same(tmp_path: Pat
     source["annotations"][0]["segmentation"] = [[2.0, 3.0, 30.0, 3.0, 30.0, 20.0, 2.0, 20.0]]
     (tmp_path / "cvat.json").write_text(json.dumps(source))
     dataset = alw.Dataset.from_coco(tmp_path / "cvat.json", tmp_path, task="segment")
-    assert (dataset.annotation(0).class_map[15:20, 20:30] == 3).all()  # "tree": class 3
+    assert (dataset.annotation(0).class_map[15:20, 20:30] == alw.Mask.IGNORE).all()
     dataset.to_coco(tmp_path / "out.json", root=tmp_path)
     back = alw.Dataset.from_coco(tmp_path / "out.json", tmp_path, task="segment")
     assert back.annotation(0) == dataset.annotation(0)
+
+
+def test_a_crowd_region_is_read_as_pixels_not_labeled(tmp_path: Path) -> None:
+    photos(tmp_path)
+    (tmp_path / "cvat.json").write_text(json.dumps(cvat_coco()))
+    dataset = alw.Dataset.from_coco(tmp_path / "cvat.json", tmp_path, task="segment")
+    class_map = dataset.annotation(0).class_map
+    assert (class_map[15:28, 20:38] == alw.Mask.IGNORE).all()
+    assert (class_map == alw.Mask.IGNORE).sum() == 13 * 18
+
+
+def test_pixels_labeled_over_a_crowd_region_come_back_after_export(tmp_path: Path) -> None:
+    photos(tmp_path)
+    (tmp_path / "cvat.json").write_text(json.dumps(cvat_coco()))
+    dataset = alw.Dataset.from_coco(tmp_path / "cvat.json", tmp_path, task="segment")
+    class_map = dataset.annotation(0).class_map.copy()
+    class_map[16:20, 22:30] = 3  # the labeler paints a tree inside the crowd region
+    dataset.annotate(0, alw.Mask(class_map))
+    dataset.to_coco(tmp_path / "out.json", root=tmp_path)
+    back = alw.Dataset.from_coco(tmp_path / "out.json", tmp_path, task="segment")
+    np.testing.assert_array_equal(back.annotation(0).class_map, class_map)
 
 
 def shapes_segmentation(n: int = 4) -> alw.Dataset:

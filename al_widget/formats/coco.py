@@ -157,7 +157,7 @@ def _document(
         if isinstance(annotation, ann.Boxes):
             records += _box_records(image_id, annotation, dataset.classes, category_of)
         elif isinstance(annotation, ann.Mask):
-            records += _mask_records(image_id, annotation, category_of, crowds)
+            records += _mask_records(image_id, annotation, category_of)
     for number, record in enumerate(records, start=1):
         record["id"] = number
     return {
@@ -187,27 +187,17 @@ def _box_records(
 
 
 def _mask_records(
-    image_id: Any, mask: ann.Mask, category_of: dict[int, int], crowds: list[dict[str, Any]]
+    image_id: Any, mask: ann.Mask, category_of: dict[int, int]
 ) -> list[dict[str, Any]]:
-    """One ``iscrowd: 0`` annotation per class, of its pixels that the crowd regions (written
-    first, painted first on reading) do not already give it."""
+    """One ``iscrowd: 0`` annotation per class present. Crowd regions, written before them, are
+    read back as pixels not labeled (``IGNORE``, in no annotation here), and these annotations,
+    painted after them, give back every pixel labeled over a crowd region."""
     class_map = mask.class_map
-    height, width = class_map.shape
-    by_crowds = np.zeros((height, width), np.int64)
-    painted = np.zeros((height, width), bool)
-    to_class = {category: c for c, category in category_of.items()}
-    for record in crowds:
-        pixels = coco_mask.decode(_rle(record["segmentation"], height, width)).astype(bool)
-        by_crowds[pixels] = to_class[record["category_id"]]
-        painted |= pixels
-    given = painted & (by_crowds == class_map)
     records = []
     for class_id in np.unique(class_map).tolist():
         if class_id in (0, ann.IGNORE):  # the background, and pixels not labeled: no category
             continue
-        pixels = (class_map == class_id) & ~given
-        if not pixels.any():
-            continue
+        pixels = class_map == class_id
         rle = coco_mask.encode(np.asfortranarray(pixels, dtype=np.uint8))
         records.append(
             {
@@ -240,7 +230,9 @@ def read_coco(
     ``"labeled": true`` (labeled, with no objects); one marked ``"labeled": false`` is in the
     pool whatever it holds. For "detect", crowd annotations (``iscrowd: 1``) are no boxes, as
     in torchvision's detection references; for "segment", every annotation's polygons or RLE
-    are painted into the image's class map in file order. The file's image ids, categories
+    are painted into the image's class map in file order, a crowd region's as pixels not
+    labeled (``Mask.IGNORE``: left out of training and mean IoU, as COCO evaluation ignores
+    crowds). The file's image ids, categories
     and crowd annotations are kept in ``dataset.coco_origin`` (a ``CocoOrigin``), so that
     ``write_coco`` writes them back.
 
@@ -501,7 +493,11 @@ def _mask(
                 f"{where}: its mask is {pixels.shape[0]}x{pixels.shape[1]} but the image is "
                 f"{height}x{width} (height x width)"
             )
-        class_map[pixels.astype(bool)] = category_ids[record["category_id"]]
+        # a crowd region is not labeled pixel by pixel: kept as ignore, as COCO evaluation does
+        crowd = bool(record.get("iscrowd", 0))
+        class_map[pixels.astype(bool)] = (
+            ann.IGNORE if crowd else category_ids[record["category_id"]]
+        )
     return ann.Mask(class_map)
 
 
