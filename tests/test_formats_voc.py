@@ -51,9 +51,23 @@ def test_classes_default_to_the_object_names_in_the_order_the_files_give_them(
     tmp_path: Path,
 ) -> None:
     labeled_shapes().to_voc(tmp_path)
+    (tmp_path / "classes.txt").unlink()  # as VOC itself ships: no class list
     back = read_voc(tmp_path)
     found = [name for i in back.labeled for name in back.annotation(int(i)).labels]
     assert back.classes == list(dict.fromkeys(found))
+
+
+def test_the_class_list_is_written_so_an_import_keeps_order_and_unused_classes(
+    tmp_path: Path,
+) -> None:
+    dataset = alw.Dataset(
+        np.zeros((2, 20, 30, 3), np.uint8), ["zebra", "apple", "kiwi"], task="detect"
+    )
+    dataset.annotate(0, alw.Boxes([[0, 2, 10, 8]], ["apple"]))
+    dataset.to_voc(tmp_path)
+    back = read_voc(tmp_path)
+    assert back.classes == ["zebra", "apple", "kiwi"]
+    assert back.annotation(0) == dataset.annotation(0)
 
 
 def test_an_object_of_a_class_not_in_the_classes_is_named(tmp_path: Path) -> None:

@@ -58,7 +58,8 @@ def write_voc(
     """Write the labeled images and their boxes in the Pascal VOC layout.
 
     ``folder/JPEGImages/<name>`` (the image files copied, or PNG files for in-memory images),
-    ``folder/Annotations/<name>.xml`` and ``folder/ImageSets/Main/default.txt``. Corners follow
+    ``folder/Annotations/<name>.xml``, ``folder/ImageSets/Main/default.txt`` and
+    ``folder/classes.txt`` (the class names by id, which ``read_voc`` reads). Corners follow
     VOC's 1-based pixel numbering: a box (x0, y0, x1, y1) in pixel edges is written as
     ``xmin = x0 + 1, ymin = y0 + 1, xmax = x1, ymax = y1``, edges rounded to whole pixels (VOC
     numbers pixels) and at least one pixel wide. Boxes marked ``difficult`` keep
@@ -98,6 +99,7 @@ def write_voc(
         n_boxes += len(boxes)
     stems = "".join(f"{PurePosixPath(name).with_suffix('')}\n" for name in names.values())
     files[LIST] = text_writer(stems)
+    files[CLASS_LISTS[0]] = text_writer("".join(f"{name}\n" for name in dataset.classes))
     replace_folder(
         root,
         files,
