@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import collections
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from .annotations import Annotation
+from . import metrics
+from .annotations import Annotation, Boxes, Label, Mask
 from .dataset import Dataset
 from .ranking import Ranking
 
@@ -31,6 +33,30 @@ class Description:
     model_version: int
     heuristic: str
     why: str
+
+
+def agreement(ranking: Ranking, i: int, stored: Annotation, classes: Sequence[str]) -> float | None:
+    """How far the model behind `ranking` agreed with the label `stored` on image `i`, in [0, 1].
+
+    A class: 1 when it is the class predicted, else 0. Boxes: their F1 against the model's
+    boxes (``metrics.box_f1``, IoU >= 0.5, same class). A mask: the mean IoU of the model's
+    mask with it. None when the model offered nothing for image `i`.
+    """
+    predicted = ranking.predicted_of(i)
+    if predicted is not None and isinstance(stored, Label):
+        return float(predicted == stored.class_id(classes))
+    draft = ranking.drafts.get(i)
+    if isinstance(draft, Boxes) and isinstance(stored, Boxes):
+        return metrics.box_f1(
+            draft.xyxy, draft.class_ids(classes), stored.xyxy, stored.class_ids(classes)
+        )
+    if (
+        isinstance(draft, Mask)
+        and isinstance(stored, Mask)
+        and draft.class_map.shape == stored.class_map.shape
+    ):
+        return metrics.mean_iou(draft.class_map, stored.class_map, len(classes))
+    return None
 
 
 def _ordinal(n: int) -> str:
@@ -62,7 +88,7 @@ class Session:
         self._broken: dict[int, str] = {}
         self._front: list[int] = []
         self._undo: list[tuple[str, int, Annotation | None]] = []
-        self._agreement: collections.deque[bool] = collections.deque(maxlen=_AGREEMENT_WINDOW)
+        self._agreement: collections.deque[float] = collections.deque(maxlen=_AGREEMENT_WINDOW)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -184,9 +210,9 @@ class Session:
             if i in self._front:
                 self._front.remove(i)
             self._skipped.discard(i)
-            predicted = ranking.predicted_of(i)
-            if predicted is not None and hasattr(stored, "class_id"):
-                self._agreement.append(predicted == stored.class_id(self.dataset.classes))
+            agreed = agreement(ranking, i, stored, self.dataset.classes)
+            if agreed is not None:
+                self._agreement.append(agreed)
             return stored
 
     def skip(self, i: int) -> None:

@@ -54,3 +54,15 @@ def test_mean_iou_refuses_shapes_that_differ():
 def test_mean_iou_refuses_an_empty_input():
     with pytest.raises(ValueError, match="at least one pixel"):
         mean_iou(np.zeros(0, int), np.zeros(0, int), 2)
+
+
+def test_box_f1_matches_boxes_of_the_same_class_overlapping_enough():
+    from al_widget.metrics import box_f1
+
+    truth = np.array([[0, 0, 10, 10], [20, 20, 30, 30]])
+    assert box_f1(truth, [0, 1], truth, [0, 1]) == 1.0
+    assert box_f1(truth, [1, 0], truth, [0, 1]) == 0.0  # right places, wrong classes
+    assert box_f1(truth[:1], [0], truth, [0, 1]) == 2 / 3  # one of two found
+    assert box_f1([[0, 0, 10, 4]], [0], truth[:1], [0]) == 0.0  # IoU 0.4 < 0.5
+    assert box_f1(np.zeros((0, 4)), [], np.zeros((0, 4)), []) == 1.0  # both say: nothing here
+    assert box_f1(truth, [0, 0], np.zeros((0, 4)), []) == 0.0

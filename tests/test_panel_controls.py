@@ -288,3 +288,46 @@ def test_setting_observers_hear_each_change_on_the_changing_thread(two_class, lo
     loop.on_settings(lambda s: heard.append((s.budget, threading.current_thread())))
     loop.budget = 7
     assert heard == [(7, threading.current_thread())]
+
+
+# -- the learning curve without an eval set (item 8) ---------------------------------------------
+
+
+def test_without_an_eval_set_a_classification_curve_plots_agreement_with_recent_labels(
+    two_class, panels
+):
+    images, labels = two_class
+    panel = panels(images, query_size=1)
+    for _ in range(8):
+        label_shown(panel, labels)
+        assert panel.loop.wait(10)
+    assert panel.curve.value.startswith("<svg")
+    assert "agreement with your recent labels" in panel.curve.value
+
+
+@pytest.mark.parametrize("task", ["detect", "segment"])
+def test_without_an_eval_set_detection_and_segmentation_curves_plot_agreement(
+    panels, task, loop_factory
+):
+    from test_tasks import BrightBoxes, BrightPixels, blob_images
+
+    images, boxes = blob_images([(16, 16)] * 30)
+    classes = ["thing"] if task == "detect" else ["background", "thing"]
+    learner = BrightBoxes() if task == "detect" else BrightPixels()
+    ds = alw.Dataset(images, classes, task=task)
+    panel = alw.Panel(loop_factory(ds, learner, query_size=1))
+    try:
+        for _ in range(8):
+            # The labeler accepts the model's boxes or mask where there are some, else draws.
+            canvas, i = panel.canvas, panel.current
+            if task == "detect":
+                drawn = canvas.drafts or [{"xyxy": boxes[i].xyxy[0].tolist(), "label": 0}]
+                content = {"kind": "boxes", "image_id": canvas.image_id, "boxes": drawn}
+                canvas._handle_custom_msg({**content, "drafts": []}, [])
+            assert panel.submit() == i
+            assert panel.loop.wait(10)
+        assert panel.curve.value.startswith("<svg")
+        assert "agreement with your recent labels" in panel.curve.value
+        assert 0 < panel.loop.metric <= 1
+    finally:
+        panel.close()
