@@ -21,6 +21,16 @@ class EmbeddingCentroid(CentroidLearner):
         return images.reshape(len(images), -1).astype(np.float32) / 255
 
 
+class FailsOnce(CentroidLearner):
+    """A centroid learner whose first fit raises."""
+
+    def fit(self, images, targets, progress, should_stop):
+        if not hasattr(self, "failed_"):
+            self.failed_ = True
+            raise RuntimeError("fit exploded")
+        return super().fit(images, targets, progress, should_stop)
+
+
 @pytest.fixture
 def panels(loop_factory):
     """Make panels over loops of a labeled-by-index two-class pool; closed after the test."""
@@ -231,13 +241,6 @@ def test_undo_at_the_budget_lets_that_image_be_labeled_again(two_class, panels):
 
 
 def test_rounds_done_count_only_the_trainings_that_worked(two_class, panels):
-    class FailsOnce(CentroidLearner):
-        def fit(self, images, targets, progress, should_stop):
-            if not hasattr(self, "failed_"):
-                self.failed_ = True
-                raise RuntimeError("fit exploded")
-            return super().fit(images, targets, progress, should_stop)
-
     images, labels = two_class
     panel = panels(images, learner=FailsOnce(2), query_size=1)
     label_shown(panel, labels)
@@ -331,3 +334,22 @@ def test_without_an_eval_set_detection_and_segmentation_curves_plot_agreement(
         assert 0 < panel.loop.metric <= 1
     finally:
         panel.close()
+
+
+def test_at_the_budget_a_skip_shows_the_next_image_dimmed_too(two_class, panels):
+    images, labels = two_class
+    panel = panels(images, budget=1)
+    label_shown(panel, labels)
+    panel.handle_key({"key": "s"})
+    assert panel.canvas.finished == "The budget of 1 label is reached"
+
+
+def test_a_round_that_works_clears_the_error_a_failed_one_left(two_class, panels):
+    images, labels = two_class
+    panel = panels(images, learner=FailsOnce(2), query_size=1)
+    label_shown(panel, labels)
+    assert panel.loop.wait(10)
+    assert "round 1 failed" in panel.error_line.value
+    panel.heuristic_picker.value = "entropy"  # a round that re-ranks, and works
+    assert panel.loop.wait(10)
+    assert panel.error_line.value == ""

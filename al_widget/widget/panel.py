@@ -94,6 +94,7 @@ class Panel(widgets.VBox):
         self._showing_heuristic = False  # the picker is being set to the loop's heuristic
         self._past_budget: int | None = None  # the budget the labeler chose to label past
         self._told_broken: set[int] = set()  # unreadable images the panel has named
+        self._round_error = ""  # the error line a failed round left, cleared by a good one
         self._scope = f"alw-panel-{uuid.uuid4().hex[:8]}"  # this panel's CSS class
 
         classes = list(self.dataset.classes)
@@ -477,6 +478,11 @@ class Panel(widgets.VBox):
             return None
         return int(budget)
 
+    def _budget_notice(self) -> str:
+        """What the canvas says over an image at the budget (it then takes no key); else ""."""
+        budget = self._budget_reached()
+        return "" if budget is None else f"The budget of {_count(budget, 'label')} is reached"
+
     def pick(self, class_id: int) -> None:
         """Choose the class for the image (classify) or for new boxes and strokes."""
         self.picker.value = class_id
@@ -552,7 +558,7 @@ class Panel(widgets.VBox):
                 self._load_known(image, i, described.predicted)
             following = [int(k) for k in queue[:2] if int(k) != i][:1]
             self.canvas.ahead_key = str(following[0]) if following else ""
-            self.canvas.finished = ""
+            self.canvas.finished = self._budget_notice()
         self._ahead = {k: v for k, v in self._ahead.items() if k != i}
         self._say(self._restored)
         self.current = i
@@ -659,7 +665,8 @@ class Panel(widgets.VBox):
             open_drafts = len(self.canvas.drafts)
             if open_drafts:
                 raise ValueError(
-                    f"{open_drafts} model drafts are neither accepted nor deleted: "
+                    f"{_count(open_drafts, 'model draft')} "
+                    f"{'is' if open_drafts == 1 else 'are'} neither accepted nor deleted: "
                     "accept them (A, or Shift+A for all) or delete them (Del) first"
                 )
             if not len(xyxy):
@@ -736,9 +743,7 @@ class Panel(widgets.VBox):
         self.stop_line.value = " · ".join(lines)  # empty, and hidden, when no criterion is set
         self.continue_button.layout.display = None if budget is not None else "none"
         if self.current is not None:
-            self.canvas.finished = (
-                "" if budget is None else f"The budget of {budget} labels is reached"
-            )
+            self.canvas.finished = self._budget_notice()
         self._tell_broken()
         points = [(r.n_labels, r.metric) for r in rounds if r.metric is not None]
         if len(points) >= 1:
@@ -804,6 +809,9 @@ class Panel(widgets.VBox):
             if self._closed:
                 return
             self.progress.value, self.progress.description = 0.0, "idle"
+            if self._round_error and self.error_line.value == self._round_error:
+                self._say_error("")  # the failed round's error: this one worked
+            self._round_error = ""
             self.progress.bar_style = ""
             if self.current is None:
                 self._advance()
@@ -829,6 +837,7 @@ class Panel(widgets.VBox):
             self._say_error(
                 f"round {record.round} failed: {record.error} (labels are kept; labeling goes on)"
             )
+            self._round_error = self.error_line.value
             self._refresh_state()
 
     # -- controls ------------------------------------------------------------------------------
