@@ -735,11 +735,11 @@ class Panel(widgets.VBox):
             f"model v{loop.model_version} · {doing}{still}"
         )
         lines = [f"{c} ({c.fraction:.0%})" for c in loop.criteria()]
-        if loop.is_done:
-            lines.append(f"<b>done: {html.escape(loop.stop_reason or '')}</b>")
         budget = self._budget_reached()
         if budget is not None:
             lines.append(f"<b>{html.escape(_budget_words(budget))}</b>")
+        elif loop.is_done:
+            lines.append(f"<b>done: {html.escape(loop.stop_reason or '')}</b>")
         self.stop_line.value = " · ".join(lines)  # empty, and hidden, when no criterion is set
         self.continue_button.layout.display = None if budget is not None else "none"
         if self.current is not None:
