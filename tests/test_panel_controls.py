@@ -153,6 +153,24 @@ def test_unreadable_images_met_by_the_queue_strip_are_named_once(tmp_path, loop_
         panel.close()
 
 
+def test_an_unreadable_image_the_strip_meets_after_a_skip_is_named_at_once(tmp_path, loop_factory):
+    paths = []
+    for i in range(12):
+        path = tmp_path / f"photo{i:02d}.png"
+        Image.fromarray(np.full((4, 4), 20 * i, np.uint8)).save(path)
+        paths.append(path)
+    loop = loop_factory(alw.Dataset(paths, CLASSES), CentroidLearner(2), start=False)
+    panel = alw.Panel(loop)
+    try:
+        beyond = loop.queue.tolist()[9]  # past the strip's 8 thumbnails
+        paths[beyond].write_bytes(b"not a png")
+        panel.handle_key({"key": "s"})
+        assert f"photo{beyond:02d}.png" in panel.error_line.value
+        assert "1 image could not be read and was left out of the queue" in panel.error_line.value
+    finally:
+        panel.close()
+
+
 def test_the_end_screen_counts_the_unreadable_images_left_out(tmp_path, loop_factory):
     paths = []
     for i in range(3):

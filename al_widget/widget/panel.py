@@ -718,6 +718,7 @@ class Panel(widgets.VBox):
                 described = self.loop.describe(int(i))
                 entries.append(Entry(int(i), image, described.score, described.model_version))
             self.queue_strip.update(entries)
+            self._tell_broken()
 
     def _refresh_state(self) -> None:
         loop = self.loop
