@@ -17,6 +17,7 @@ from .ranking import Ranking
 _AGREEMENT_WINDOW = 50  # recent labels the agreement metric looks at
 _AGREEMENT_MIN = 5  # labels before agreement means anything
 _FIRST_WINDOW = 64  # ranked indices `next` looks at first
+_AGREEMENT_PIXELS = 1 << 16  # pixels a mask's agreement compares, at most about
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,8 @@ def agreement(ranking: Ranking, i: int, stored: Annotation, classes: Sequence[st
 
     A class: 1 when it is the class predicted, else 0. Boxes: their F1 against the model's
     boxes (``metrics.box_f1``, IoU >= 0.5, same class). A mask: the mean IoU of the model's
-    mask with it. None when the model offered nothing for image `i`.
+    mask with it, on a regular sample of ~64k pixels. None when the model offered nothing for
+    image `i`.
     """
     predicted = ranking.predicted_of(i)
     if predicted is not None and isinstance(stored, Label):
@@ -55,7 +57,11 @@ def agreement(ranking: Ranking, i: int, stored: Annotation, classes: Sequence[st
         and isinstance(stored, Mask)
         and draft.class_map.shape == stored.class_map.shape
     ):
-        return metrics.mean_iou(draft.class_map, stored.class_map, len(classes))
+        # Every k-th pixel each way, k so that ~64k are compared: a 6000 x 8000 mask costs
+        # ~1 ms on the commit path instead of ~0.5 s, for an estimate as good.
+        step = max(1, int(np.ceil(np.sqrt(stored.class_map.size / _AGREEMENT_PIXELS))))
+        sampled = (slice(None, None, step), slice(None, None, step))
+        return metrics.mean_iou(draft.class_map[sampled], stored.class_map[sampled], len(classes))
     return None
 
 
