@@ -1,4 +1,4 @@
-"""The budget in a real JupyterLab and Chromium: at the budget a key labels nothing and says why."""
+"""The panel's controls in a real JupyterLab and Chromium: the budget, the heuristic picker."""
 
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def page(lab: harness.LabServer, new_page: Any) -> Any:
-    """The budget notebook (a digits panel with budget=2), opened and run once."""
+    """The controls notebook (a digits panel with budget=2, one with heuristic="entropy"), run once."""
     page = new_page(height=1100)
-    harness.open_notebook_in_workspace(page, lab, "budget.ipynb", "budget")
-    for index in range(2):
+    harness.open_notebook_in_workspace(page, lab, "controls.ipynb", "controls")
+    for index in range(3):
         harness.run_cell(page, index)
-    page.wait_for_selector(".alw-test-budget .alw-stage canvas")
+    page.wait_for_selector(".alw-test-picker .alw-stage canvas")
     return page
 
 
@@ -57,3 +57,24 @@ def test_at_the_budget_a_key_labels_nothing_replaces_no_image_and_says_why(page:
     state = label_with(panel, "7")
     assert len(state["labels"]) == 3
     assert panel.stage.get_attribute("data-finished") != "true"
+
+
+def test_registering_a_heuristic_leaves_the_picker_and_the_loop_on_theirs(page: Any) -> None:
+    panel = PanelDriver(page, "picker", size=(8, 8))
+    panel.ready()
+    select = panel.root.locator("select").first
+    assert select.evaluate("(s) => s.options[s.selectedIndex].text") == "entropy"
+    harness.kernel_exec(
+        page,
+        "alw.heuristics.register('aaa_first')(lambda p: p.mean(axis=2)[:, 0]);picked.loop.wait(10)",
+    )
+    page.wait_for_function(
+        "(s) => [...s.options].some((o) => o.text === 'aaa_first')", arg=select.element_handle()
+    )
+    time.sleep(SETTLE)  # what the browser would send back has reached the kernel
+    said = harness.kernel_exec(
+        page, "print(picked.loop.heuristic, [r.heuristic for r in picked.loop.history])"
+    )
+    assert said.strip() == "entropy []"
+    assert select.evaluate("(s) => s.options[s.selectedIndex].text") == "entropy"
+    harness.kernel_exec(page, "alw.heuristics.unregister('aaa_first')")
