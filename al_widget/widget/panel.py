@@ -62,10 +62,16 @@ class Panel(widgets.VBox):
     one for the same image (a double click) is ignored, and no labeler is throttled.
 
     Thread safety: ``_lock`` guards ``current``, ``_done``, ``_redo``, ``_unsaved``,
-    ``_loaded``, ``_ahead``, ``_queue``, ``_closed`` and every widget value the panel sets. The user's actions run on the kernel's
+    ``_loaded``, ``_ahead``, ``_queue``, ``_closed``, ``_showing_heuristic``, ``_past_budget``,
+    ``_told_broken``, ``_round_error`` and every widget value the panel sets. The user's actions run on the kernel's
     thread; the loop's callbacks (``_on_round_start``, ``_on_progress``, ``_on_ranking``,
-    ``_on_error``) run on the loop's worker thread; each takes the lock for its whole body. Lock
+    ``_on_error``) run on the loop's worker thread, ``_on_settings`` on the thread that changed a
+    setting; each takes the lock for its whole body. Lock
     order: panel → loop (session → trainer → dataset); the loop calls back outside its locks.
+
+    Budget: once ``loop.budget`` labels are stored, submits and label keys are refused (the
+    canvas says why and shows no next image early) until the budget is raised or
+    ``continue_past_budget`` (the "Continue past the budget" button) is used.
 
     Parameters
     ----------
