@@ -246,6 +246,18 @@ def test_raising_the_budget_in_code_lets_labeling_go_on(two_class, panels):
     assert len(panel.dataset.labeled) == 3
 
 
+def test_redoing_a_submit_at_the_budget_is_refused_saying_why(two_class, panels):
+    images, labels = two_class
+    panel = panels(images, budget=2)
+    label_shown(panel, labels)
+    label_shown(panel, labels)
+    panel.handle_key({"key": "z"})
+    panel.loop.budget = 1
+    panel.handle_key({"key": "Z", "shiftKey": True})
+    assert len(panel.dataset.labeled) == 1
+    assert "not redone: the budget of 1 label is reached" in panel.error_line.value
+
+
 def test_undo_at_the_budget_lets_that_image_be_labeled_again(two_class, panels):
     images, labels = two_class
     panel = panels(images, budget=1)
