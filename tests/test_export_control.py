@@ -88,17 +88,39 @@ def test_each_format_writes_where_the_path_says(
     assert (tmp_path / "out" / written).is_file()
 
 
-def test_an_existing_file_is_kept_and_the_reason_shown(tmp_path: Path) -> None:
+def test_an_existing_file_is_kept_and_the_reason_points_at_the_overwrite_box(
+    tmp_path: Path,
+) -> None:
     (tmp_path / "coco.json").write_text("mine")
     control = ExportControl(labeled("detect"))
     control.path.value = str(tmp_path / "coco.json")
     control.button.click()
     assert shown(control) == (
-        f"not exported: {tmp_path / 'coco.json'} already exists; pass overwrite=True to replace "
+        f"not exported: {tmp_path / 'coco.json'} already exists; tick “overwrite” to replace "
         "it or choose another path"
     )
     assert (tmp_path / "coco.json").read_text() == "mine"
     assert not control.button.disabled
+
+
+def test_a_folder_export_in_the_way_points_at_the_overwrite_box(tmp_path: Path) -> None:
+    control = ExportControl(labeled("detect"))
+    control.format.value = "YOLO"
+    control.path.value = str(tmp_path / "yolo")
+    control.button.click()
+    control.button.click()
+    assert shown(control).startswith(f"not exported: {tmp_path / 'yolo'}")
+    assert "tick “overwrite” to replace it" in shown(control)
+    assert "overwrite=True" not in shown(control)
+
+
+def test_one_image_exported_is_counted_in_the_singular(tmp_path: Path) -> None:
+    dataset = alw.Dataset(np.zeros((2, 4, 4), np.uint8), ["cat", "dog"])
+    dataset.annotate(0, alw.Label("cat"))
+    control = ExportControl(dataset)
+    control.path.value = str(tmp_path / "labels.csv")
+    control.button.click()
+    assert shown(control) == f"wrote {tmp_path / 'labels.csv'}: 1 image, 1 annotation"
 
 
 def test_overwrite_ticked_replaces_the_file(tmp_path: Path) -> None:

@@ -15,16 +15,29 @@ from PIL import Image
 PathLike = str | os.PathLike[str]
 
 
+class PathTaken(FileExistsError):
+    """An export refused before anything was written: `path` exists and overwrite was not given.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The path that exists.
+    """
+
+    def __init__(self, path: PathLike) -> None:
+        self.path = os.fspath(path)
+        super().__init__(
+            f"{self.path} already exists; pass overwrite=True to replace it or choose another path"
+        )
+
+
 def check_free(paths: Iterable[PathLike], overwrite: bool) -> None:
     """Refuse, before anything is written, when one of `paths` exists and `overwrite` is False."""
     if overwrite:
         return
     for path in paths:
         if os.path.lexists(path):
-            raise FileExistsError(
-                f"{os.fspath(path)} already exists; pass overwrite=True to replace it "
-                "or choose another path"
-            )
+            raise PathTaken(path)
 
 
 def write_with(
@@ -65,9 +78,7 @@ def _link_new(temporary: str, target: Path) -> None:
     try:
         os.link(temporary, target)
     except FileExistsError:
-        raise FileExistsError(
-            f"{target} already exists; pass overwrite=True to replace it or choose another path"
-        ) from None
+        raise PathTaken(target) from None
     except OSError:  # a file system without hard links: check once more, then rename
         check_free([target], overwrite=False)
         os.replace(temporary, target)

@@ -28,6 +28,8 @@ import warnings
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path, PurePosixPath
 
+from ._atomic import PathTaken
+
 MANIFEST = ".al_widget-export.json"
 """The file, in an export folder, listing the files the export wrote (POSIX paths below it)."""
 
@@ -168,9 +170,7 @@ def _check_way(
                 "choose another folder"
             )
         if not overwrite:
-            raise FileExistsError(
-                f"{path} already exists; pass overwrite=True to replace it or choose another path"
-            )
+            raise PathTaken(path)
         if name not in old and name != MANIFEST:
             raise ExportRefused(
                 f"{path} is in the way and no earlier export wrote it (the folder's {MANIFEST} "
