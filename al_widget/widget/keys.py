@@ -208,8 +208,8 @@ def swap_chords(mode: str) -> dict[str, str]:
     found: dict[str, str] = {}
     for binding in bindings("panel"):
         if binding.action in IDENTIFIED_ACTIONS and (not binding.modes or mode in binding.modes):
-            if binding.action == "submit" and mode == "classify":
-                continue  # the class picked lives in Python: the browser cannot tell
+            # In classify mode the browser swaps on a submit only while the picker shows a class
+            # (the model's, or the one picked): js/canvas.js's showEarly reads the picker.
             found |= dict.fromkeys(binding.keys, binding.action)
     return found
 
