@@ -1505,13 +1505,14 @@ function render({ model, el }) {
    * would act on has been drawn, and on screen for `dwell_ms` (a key sooner than that was meant
    * for the image before: a double press, or a key the first one's early paint overtook). A
    * dropped one is shown (a cue over the image), counted and reported to Python as "dropped",
-   * never sent as a label. A finished canvas lets keys through: Python says there is nothing.
+   * never sent as a label. A finished canvas lets keys through (Python says there is nothing to
+ * label), and so does a dwell of 0 (the check is off).
    * @param {number} t @param {string} what the key or button, as the cue names it
    */
   function gate(t, what) {
-    if (traits.finished()) return true;
-    const token = earlyKey || String(model.get("image_key") || "") || `#${state.imageId}`;
     const dwell = Math.max(0, Number(model.get("dwell_ms")) || 0);
+    if (traits.finished() || dwell === 0) return true;
+    const token = earlyKey || String(model.get("image_key") || "") || `#${state.imageId}`;
     if (onScreen.token === token && t - onScreen.at >= dwell) return true;
     droppedCount += 1;
     stage.dataset.dropped = String(droppedCount);

@@ -128,7 +128,7 @@ class Canvas(anywidget.AnyWidget):
     """How long, in ms, an image is on screen (painted) before the browser lets a key or click
     that labels or leaves it through: the chords of ``swap_keys`` and the buttons of
     ``keys.IDENTIFIED_ACTIONS``; a sooner one is dropped, shown, and counted (``dropped_keys``).
-    Auto-repeated keydowns never label. See ``DWELL_MS``."""
+    Auto-repeated keydowns never label. 0 turns the check off. See ``DWELL_MS``."""
     dropped_keys = t.Int(0, read_only=True)
     """How many labeling keys and clicks the browser dropped because their image had not been on
     screen for ``dwell_ms`` (the browser reports each one)."""

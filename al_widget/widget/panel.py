@@ -76,7 +76,8 @@ class Panel(widgets.VBox):
     dwell_ms : int, default 150
         How long an image must have been on screen before it takes a key or click that labels
         or leaves it (class keys, Enter, N, S, Submit, No objects, Skip); a sooner one is
-        dropped with a brief cue and counted in ``dropped_keys`` (see ``canvas.DWELL_MS``).
+        dropped with a brief cue and counted in ``dropped_keys`` (see ``canvas.DWELL_MS``);
+        0 turns the check off.
     """
 
     def __init__(
