@@ -55,12 +55,6 @@ mode, in box mode with boxes and no open drafts, and in classify mode while the 
 shows a class. Keys and the panel's buttons alike, once the image has been on screen for
 ``dwell_ms``."""
 PREFETCH_KEEP = 4
-DWELL_MS = 150
-"""How long an image stays on screen before it takes a key that labels or leaves it (``dwell_ms``).
-
-A labeler's key lands ~100-250 ms after the image it answers appears; a key sooner than this was
-meant for the image before (a double press, a key the first one's early paint overtook, two
-keydowns a busy browser delivers together), never for this one, which nobody has seen yet."""
 """How many encoded images (sent ahead or shown) the canvas keeps for views that ask again."""
 
 
@@ -124,11 +118,11 @@ class Canvas(anywidget.AnyWidget):
     """Inside a panel: which of its class picker's buttons (``.alw-picker``, from 0) is active
     with the image ``ahead_key`` names, -1 for none; None leaves the picker as it is. The browser
     sets it with that image, in the same frame, before Python answers."""
-    dwell_ms = t.Int(DWELL_MS).tag(sync=True)
+    dwell_ms = t.Int(keys.DWELL_MS).tag(sync=True)
     """How long, in ms, an image is on screen (painted) before the browser lets a key or click
     that labels or leaves it through: the chords of ``swap_keys`` and the buttons of
     ``keys.IDENTIFIED_ACTIONS``; a sooner one is dropped, shown, and counted (``dropped_keys``).
-    Auto-repeated keydowns never label. 0 turns the check off. See ``DWELL_MS``."""
+    Auto-repeated keydowns never label. 0 turns the check off. See ``keys.DWELL_MS``."""
     dropped_keys = t.Int(0, read_only=True)
     """How many labeling keys and clicks the browser dropped because their image had not been on
     screen for ``dwell_ms`` (the browser reports each one)."""

@@ -21,7 +21,7 @@ from ..loop import ActiveLoop
 from ..ranking import Ranking
 from ..records import RoundRecord
 from . import keys
-from .canvas import DWELL_MS, Canvas
+from .canvas import Canvas
 from .export import ExportControl
 from .info import Info
 from .thumbnails import Entry, QueueStrip
@@ -76,7 +76,7 @@ class Panel(widgets.VBox):
     dwell_ms : int, default 150
         How long an image must have been on screen before it takes a key or click that labels
         or leaves it (class keys, Enter, N, S, Submit, No objects, Skip); a sooner one is
-        dropped with a brief cue and counted in ``dropped_keys`` (see ``canvas.DWELL_MS``);
+        dropped with a brief cue and counted in ``dropped_keys`` (see ``keys.DWELL_MS``);
         0 turns the check off.
     """
 
@@ -86,7 +86,7 @@ class Panel(widgets.VBox):
         *,
         thumbnails: int = 8,
         thumbnail_size: int = 64,
-        dwell_ms: int = DWELL_MS,
+        dwell_ms: int = keys.DWELL_MS,
     ) -> None:
         self.loop = loop
         self.dataset = loop.dataset
