@@ -56,11 +56,17 @@ class Panel(widgets.VBox):
     Speed: the next images are sent ahead (``PREFETCH``) and decoded in the browser before they
     are due; a label then costs one message for the canvas, one for the words and progress
     (``Info``), one for the queue strip and, in classification, one for the picker, the next
-    image's first. A submit or skip names the image it was made on (``image_id``): a second
-    one for the same image (a double click) is ignored, and no labeler is throttled.
+    image's first. With the next image goes what the rest of the panel shows with it (its
+    header, the strip's next row, the picker's class), which the browser moves in the frame that
+    paints the image early; the panel then keeps the image painted (``painted`` in the key
+    event), even if a ranking published meanwhile put another first. A submit or skip names the
+    image it was made on (``image_id``): a second one for the same image (a double click) is
+    ignored; a labeling key or click sooner than ``dwell_ms`` after its image was painted never
+    reaches Python as a label (see ``keys.DWELL_MS``).
 
     Thread safety: ``_lock`` guards ``current``, ``_done``, ``_redo``, ``_unsaved``,
-    ``_loaded``, ``_ahead``, ``_queue``, ``_closed`` and every widget value the panel sets. The user's actions run on the kernel's
+    ``_loaded``, ``_ahead``, ``_queue``, ``_closed``, ``_painted``, ``_ahead_picker`` and every
+    widget value the panel sets. The user's actions run on the kernel's
     thread; the loop's callbacks (``_on_round_start``, ``_on_progress``, ``_on_ranking``,
     ``_on_error``) run on the loop's worker thread; each takes the lock for its whole body. Lock
     order: panel → loop (session → trainer → dataset); the loop calls back outside its locks.
