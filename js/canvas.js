@@ -1465,10 +1465,6 @@ function render({ model, el }) {
     if (key === model.get("image_key") && (!img || imgPending) && !earlyKey) loadImage();
   }
 
-  /**
-   * Show the model's image. Until it is decoded the image before stays drawn (`imgPending`:
-   * draw() leaves the frame as it is), so no blank frame comes between two images.
-   */
   /** Say on the stage which image sent ahead is decoded and due next (tests and benchmarks wait). */
   function markAhead() {
     const key = String(model.get("ahead_key") || "");
@@ -1476,6 +1472,10 @@ function render({ model, el }) {
     stage.dataset.aheadReady = entry && entry.bitmap ? key : "";
   }
 
+  /**
+   * Show the model's image. Until it is decoded the image before stays drawn (`imgPending`:
+   * draw() leaves the frame as it is), so no blank frame comes between two images.
+   */
   function loadImage() {
     if (imgUrl) URL.revokeObjectURL(imgUrl);
     imgUrl = null;
@@ -1547,7 +1547,9 @@ function render({ model, el }) {
         : action === "skip" ||
           (action === "no_objects" && mode === "box" && !boxes && !drafts) ||
           (action === "submit" &&
-            (mode === "mask" || (mode === "box" && boxes > 0 && !drafts) || (mode === "classify" && picked)));
+            (mode === "mask" ||
+              (mode === "box" && boxes > 0 && !drafts) ||
+              (mode === "classify" && picked)));
     if (!allowed) return "";
     earlyKey = String(model.get("ahead_key"));
     imgToken = earlyKey;
@@ -1582,7 +1584,9 @@ function render({ model, el }) {
     const pick = model.get("ahead_picker");
     const buttons = [...panel.querySelectorAll(".alw-picker button")];
     pickerBefore = { panel, active: buttons.map((b) => b.classList.contains("mod-active")) };
-    if (typeof pick === "number") buttons.forEach((b, k) => b.classList.toggle("mod-active", k === pick));
+    if (typeof pick === "number") {
+      buttons.forEach((b, k) => b.classList.toggle("mod-active", k === pick));
+    }
     panel.dispatchEvent(new CustomEvent("alw-early", { detail: { key }, bubbles: true }));
   }
 
@@ -1602,7 +1606,7 @@ function render({ model, el }) {
    * for the image before: a double press, or a key the first one's early paint overtook). A
    * dropped one is shown (a cue over the image), counted and reported to Python as "dropped",
    * never sent as a label. A finished canvas lets keys through (Python says there is nothing to
- * label), and so does a dwell of 0 (the check is off).
+   * label), and so does a dwell of 0 (the check is off).
    * @param {number} t @param {string} what the key or button, as the cue names it
    */
   function gate(t, what) {
