@@ -343,3 +343,45 @@ def test_notebook_1_s_headline_shows_random_s_line_more_tilted_than_margin_s_on_
 
     assert tilt(random.line) > tilt(margin.line) > 0
     assert tilt(random.line) > tilt(toy.boundary)  # the article: random's line is too tilted
+
+
+# -- heuristics over the simplex -------------------------------------------------------------
+
+
+def test_on_two_classes_least_confidence_margin_and_entropy_rank_alike():
+    p = np.random.default_rng(0).uniform(0, 1, 500)
+    probs = np.stack([p, 1 - p], axis=1)
+    orders = [
+        np.argsort(-alw.heuristics.get(name)(probs), kind="stable")
+        for name in ("least_confidence", "margin", "entropy")
+    ]
+    np.testing.assert_array_equal(orders[0], orders[1])
+    np.testing.assert_array_equal(orders[0], orders[2])
+
+
+def test_on_three_classes_margin_ranks_a_two_way_tie_above_least_confidence_s_choice():
+    probs = np.array([[0.5, 0.5, 0.0], [0.4, 0.3, 0.3]])
+    assert alw.heuristics.get("margin")(probs).argmax() == 0
+    assert alw.heuristics.get("least_confidence")(probs).argmax() == 1
+
+
+def test_the_simplex_grid_holds_every_3_class_prediction_in_steps():
+    grid = workshop.simplex_grid(4)
+    assert len(grid) == 15  # (4 + 1)(4 + 2) / 2
+    np.testing.assert_allclose(grid.sum(axis=1), 1)
+    assert {tuple(row) for row in grid} >= {(1.0, 0.0, 0.0), (0.25, 0.25, 0.5)}
+
+
+def test_plot_simplex_shades_the_triangle_by_the_heuristic_s_score():
+    ax = workshop.plot_simplex("entropy", resolution=30)
+    (shading,) = [c for c in ax.collections if c.get_array() is not None]
+    grid = workshop.simplex_grid(30)
+    scores = alw.heuristics.get("entropy")(grid)
+    assert shading.get_array().max() >= scores.max() - 0.1
+    assert ax.get_title() == "entropy"
+    assert [text.get_text() for text in ax.texts] == ["A", "B", "C"]
+
+
+def test_the_simplex_grid_needs_a_positive_resolution():
+    with pytest.raises(ValueError, match="resolution must be a positive int, got 0"):
+        workshop.simplex_grid(0)
