@@ -18,6 +18,7 @@ WORKSHOP = [
     "02_heuristics.ipynb",
     "03_explore_vs_exploit.ipynb",
     "04_real_digits.ipynb",
+    "05_label_it_yourself.ipynb",
 ]
 # `._name` (a private module or attribute; dunders such as __file__ are fine), `import _name`,
 # `from module import _name` and `from module import a, _name`.

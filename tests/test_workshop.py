@@ -1,7 +1,10 @@
 """The workshop kit: plots of curves, the toy's learned and true boundaries, and their angle."""
 
+import io
 import sys
+from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 
@@ -13,6 +16,7 @@ from al_widget.workshop.lines import line_of
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 plt = pytest.importorskip("matplotlib.pyplot")
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True)
@@ -385,3 +389,63 @@ def test_plot_simplex_shades_the_triangle_by_the_heuristic_s_score():
 def test_the_simplex_grid_needs_a_positive_resolution():
     with pytest.raises(ValueError, match="resolution must be a positive int, got 0"):
         workshop.simplex_grid(0)
+
+
+# -- labeling the toy in the panel -----------------------------------------------------------
+
+
+def _toy_loop(toy, loop_factory):
+    loop = loop_factory(
+        alw.Dataset(toy.images, list(toy.classes)),
+        workshop.LineLearner(),
+        "margin",
+        None,
+        1,
+        start=False,
+    )
+    for i in (*np.flatnonzero(toy.labels == 0)[:2], *np.flatnonzero(toy.labels == 1)[:2]):
+        loop.commit(int(i), alw.Label(int(toy.labels[i])))
+    loop.start()
+    loop.wait()
+    return loop
+
+
+def test_the_boundary_beside_the_panel_is_redrawn_after_every_label(toy, loop_factory):
+    loop = _toy_loop(toy, loop_factory)
+    picture = workshop.watch_boundary(loop, toy)
+    drawn = [bytes(picture.value)]
+    for _ in range(3):
+        i = int(loop.queue[0])
+        loop.commit(i, alw.Label(int(toy.labels[i])))
+        loop.wait()
+        drawn.append(bytes(picture.value))
+    assert all(png.startswith(b"\x89PNG") for png in drawn)
+    assert len(set(drawn)) == 4
+
+
+def test_the_live_boundary_is_titled_with_the_label_count_and_the_angle_error(toy, loop_factory):
+    loop = _toy_loop(toy, loop_factory)
+    (ax,) = workshop.boundary_figure(loop, toy).axes
+    assert ax.get_title() == f"4 labels: off by {workshop.angle_error(loop, toy):.1f}°"
+    png = workshop.boundary_png(loop, toy)
+    assert plt.imread(io.BytesIO(png)).shape[:2] == (416, 360)
+
+
+def test_notebook_5_s_panel_loop_redraws_the_boundary_as_the_student_labels():
+    """Runs notebook 5's set-up cell, then labels as a student would: the top of the queue."""
+    notebook = nbformat.read(ROOT / "notebooks" / "workshop" / "05_label_it_yourself.ipynb", 4)
+    setup = next(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    scope = {}
+    exec(setup, scope)
+    loop, toy, picture = scope["loop"], scope["toy"], scope["picture"]
+    try:
+        assert sorted(toy.labels[loop.dataset.labeled].tolist()) == [0, 0, 1, 1]
+        before = bytes(picture.value)
+        asked = int(loop.queue[0])
+        loop.commit(asked, alw.Label(int(toy.labels[asked])))
+        loop.wait()
+        assert len(loop.dataset.labeled) == 5
+        assert bytes(picture.value) != before
+        assert asked not in loop.queue.tolist()
+    finally:
+        loop.close()

@@ -7,6 +7,7 @@ The drawing functions need matplotlib (``pip install "al_widget[workshop]"``).
 
 from .boundary import agreement, angle_error, learned_line, plot_boundary, probabilities
 from .lines import LineLearner, dot_positions, fit_logistic
+from .live import boundary_figure, boundary_png, watch_boundary
 from .simplex import plot_simplex, simplex_grid
 from .study import BoundaryStudy, ToyRun, boundary_study, learn_boundary
 
@@ -16,6 +17,8 @@ __all__ = [
     "ToyRun",
     "agreement",
     "angle_error",
+    "boundary_figure",
+    "boundary_png",
     "boundary_study",
     "dot_positions",
     "fit_logistic",
@@ -25,4 +28,5 @@ __all__ = [
     "plot_simplex",
     "probabilities",
     "simplex_grid",
+    "watch_boundary",
 ]
