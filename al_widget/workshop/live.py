@@ -78,7 +78,10 @@ def watch_boundary(loop: ActiveLoop, toy: Toy) -> Any:
     """
     import ipywidgets as widgets
 
-    picture = widgets.Image(format="png", layout=widgets.Layout(width="360px"))
+    box = widgets.Layout(
+        width="360px", height="416px", object_fit="contain", align_self="flex-start"
+    )
+    picture = widgets.Image(format="png", layout=box)
 
     def redraw(ranking: Any = None) -> None:
         picture.value = boundary_png(loop, toy)
