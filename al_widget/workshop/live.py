@@ -84,6 +84,9 @@ def watch_boundary(loop: ActiveLoop, toy: Toy) -> Any:
     picture = widgets.Image(format="png", layout=box)
 
     def redraw(ranking: Any = None) -> None:
+        """Runs on the loop's worker thread (an on_ranking observer; once on the caller's thread
+        at the start). The drawing (about 0.1 s) stays off the kernel's thread; the one widget
+        trait set here is synced as the panel's own progress bar is, from the same thread."""
         picture.value = boundary_png(loop, toy)
 
     loop.on_ranking(redraw)
