@@ -1,5 +1,5 @@
-"""Demo data that needs no download: digits (bundled), MNIST from a path, a 2-D teaching toy,
-synthetic shapes for detection and segmentation."""
+"""Demo data that needs no download: digits and the MNIST test set (both bundled), a 2-D teaching
+toy, synthetic shapes for detection and segmentation."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from ._shapes import shapes as shapes
 _DATA = Path(__file__).parent / "data"
 DIGIT_CLASSES = [str(d) for d in range(10)]
 TOY_CLASSES = ["cat", "milkshake"]
+MNIST_TEST_SET = _DATA / "mnist-t10k"  # the 10,000 MNIST test digits, shipped with the package
 
 
 def digits() -> tuple[np.ndarray, np.ndarray]:
@@ -24,9 +25,17 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
         return data["images"], data["labels"].astype(np.int64)
 
 
-def mnist(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
-    """MNIST from a folder holding the IDX files (gzipped or not): (N, 28, 28) uint8, (N,) labels."""
-    folder = Path(path)
+def mnist(path: str | os.PathLike[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST from a folder holding the IDX files (gzipped or not): (N, 28, 28) uint8, (N,) labels.
+
+    Parameters
+    ----------
+    path : str or PathLike, optional
+        The folder (the test set's files ``t10k-*`` or the training set's ``train-*``). None: the
+        10,000 test digits that ship with al_widget (`MNIST_TEST_SET`; CC BY-SA 3.0), so a
+        ``pip install`` is all a class needs.
+    """
+    folder = MNIST_TEST_SET if path is None else Path(path)
     images = _read_idx(_find(folder, ("t10k-images-idx3-ubyte", "train-images-idx3-ubyte")), 16)
     labels = _read_idx(_find(folder, ("t10k-labels-idx1-ubyte", "train-labels-idx1-ubyte")), 8)
     images = images.reshape(-1, 28, 28)

@@ -17,7 +17,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
-MNIST = ROOT / "tests" / "data" / "mnist-t10k"
+MNIST = ROOT / "al_widget" / "data" / "mnist-t10k"  # al_widget.datasets.MNIST_TEST_SET
 
 
 @dataclass

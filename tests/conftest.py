@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 import al_widget as alw
 from al_widget.learners import ParamsMixin
 
-MNIST = Path(__file__).resolve().parent / "data" / "mnist-t10k"
+MNIST = alw.datasets.MNIST_TEST_SET
 
 
 class CentroidLearner(ParamsMixin):

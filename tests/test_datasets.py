@@ -1,4 +1,9 @@
 import gzip
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,6 +28,42 @@ def test_mnist_reads_the_real_test_set():
     assert images.shape == (10_000, 28, 28)
     assert labels.shape == (10_000,)
     assert np.bincount(labels).tolist()[:3] == [980, 1135, 1032]
+
+
+def test_mnist_without_a_path_reads_the_test_set_that_ships_in_the_package():
+    images, labels = alw.datasets.mnist()
+    assert images.shape == (10_000, 28, 28)
+    assert np.bincount(labels).tolist()[:3] == [980, 1135, 1032]
+    assert alw.datasets.MNIST_TEST_SET.parent == Path(alw.__file__).parent / "data"
+
+
+@pytest.mark.slow
+def test_mnist_needs_no_source_checkout_only_the_installed_package(tmp_path):
+    """A copy of the package as a wheel installs it, imported from elsewhere: no tests/ beside it."""
+    site, elsewhere = tmp_path / "site-packages", tmp_path / "class"
+    shutil.copytree(
+        Path(alw.__file__).parent,
+        site / "al_widget",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    elsewhere.mkdir()
+    code = (
+        "import al_widget as alw\n"
+        "images, labels = alw.datasets.mnist()\n"
+        "print(alw.__file__, images.shape, len(set(labels.tolist())))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=elsewhere, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [
+        str(site / "al_widget" / "__init__.py"),
+        "(10000,",
+        "28,",
+        "28)",
+        "10",
+    ]
 
 
 def test_mnist_reads_uncompressed_idx_files(tmp_path):

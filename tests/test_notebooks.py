@@ -18,6 +18,7 @@ WORKSHOP = [
     "02_heuristics.ipynb",
     "03_explore_vs_exploit.ipynb",
     "04_real_digits.ipynb",
+    "05_label_it_yourself.ipynb",
 ]
 # `._name` (a private module or attribute; dunders such as __file__ are fine), `import _name`,
 # `from module import _name` and `from module import a, _name`.
@@ -105,3 +106,16 @@ def test_notebook_1_and_the_readme_quote_the_28_label_angle_errors_measured_over
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for text in (notebook, readme):
         assert all(figure in text for figure in quoted), quoted
+
+
+@pytest.mark.slow
+def test_notebook_1_s_solution_quotes_the_angle_errors_measured_at_60_100_and_240_labels():
+    toy = alw.datasets.cats_vs_milkshakes(400, tilt=10, seed=0)
+    solution = _cells(ROOT / "notebooks" / "workshop" / WORKSHOP[0], "markdown")[-1]
+    quoted = []
+    for budget in (60, 100, 240):
+        study = workshop.boundary_study(
+            toy, seeds=range(20), budget=budget, learner=workshop.LineLearner(), progress=False
+        )
+        quoted += [f"{mean:.1f}° ± {std:.1f}°" for mean, std in study.summary().values()]
+    assert all(figure in solution for figure in quoted), quoted

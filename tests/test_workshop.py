@@ -1,7 +1,10 @@
 """The workshop kit: plots of curves, the toy's learned and true boundaries, and their angle."""
 
+import io
 import sys
+from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 
@@ -13,6 +16,7 @@ from al_widget.workshop.lines import line_of
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 plt = pytest.importorskip("matplotlib.pyplot")
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True)
@@ -117,6 +121,26 @@ def test_without_matplotlib_a_comparison_still_shows_as_svg(comparison, monkeypa
 
 def test_dot_positions_find_the_toy_points_in_their_images(toy):
     np.testing.assert_allclose(workshop.dot_positions(toy.images), toy.points, atol=0.035)
+
+
+def test_dot_positions_read_dots_cut_off_by_the_image_edge_where_they_are():
+    points = np.array([[0.0, 0.0], [0.0, 0.5], [1.0, 1.0], [0.02, 0.98], [0.5, 0.5]])
+    np.testing.assert_allclose(
+        workshop.dot_positions(alw.datasets.render_points(points)), points, atol=0.005
+    )
+
+
+def test_the_line_learner_draws_its_boundary_straight_up_to_the_edges_of_the_square():
+    steep = alw.datasets.cats_vs_milkshakes(
+        400, tilt=40, seed=1
+    )  # crosses the top and bottom edges
+    learner = workshop.LineLearner().fit(steep.images, steep.labels)
+    p = workshop.probabilities(learner)
+    axis = np.linspace(0, 1, len(p))
+    grid = np.stack(np.meshgrid(axis, axis), axis=-1).reshape(-1, 2)
+    distance = learner.line_.side(grid)
+    drawn_off_its_line = (p.ravel() > 0.5) != (distance < 0)
+    assert np.abs(distance[drawn_off_its_line]).max(initial=0) < 0.01
 
 
 def test_fit_logistic_recovers_a_known_line():
@@ -259,3 +283,169 @@ def test_a_study_plot_has_a_panel_per_seed_and_heuristic(toy):
     assert len(titles) == 4
     assert titles[1].startswith("margin, seed 0: off by")
     assert len(study.plot_errors().patches) == 4
+
+
+def test_a_run_after_n_labels_is_the_run_that_stopped_there(toy):
+    run = workshop.learn_boundary(toy, "random", budget=16, seed=3, learner=workshop.LineLearner())
+    shorter = workshop.learn_boundary(
+        toy, "random", budget=8, seed=3, learner=workshop.LineLearner()
+    )
+    step = run.after(toy, 8)
+    np.testing.assert_array_equal(step.labeled, shorter.labeled)
+    assert step.angle_error == pytest.approx(shorter.angle_error)
+    assert run.after(toy, 16).angle_error == pytest.approx(run.angle_error)
+
+
+def test_a_run_after_more_labels_than_it_has_is_refused(toy):
+    run = workshop.learn_boundary(toy, "margin", budget=8, learner=workshop.LineLearner())
+    with pytest.raises(ValueError, match="n_labels must be from the seed set's 4 to the run's 8"):
+        run.after(toy, 12)
+
+
+def test_the_typical_seed_is_the_one_whose_gap_is_closest_to_the_mean_gap(toy):
+    study = workshop.boundary_study(
+        toy, seeds=range(5), budget=12, learner=workshop.LineLearner(), progress=False
+    )
+    gap = study.errors("random") - study.errors("margin")
+    seed = study.typical_seed()
+    assert abs(gap[seed] - gap.mean()) == pytest.approx(np.abs(gap - gap.mean()).min())
+
+
+def test_plot_progress_draws_each_heuristic_after_each_label_count_with_its_error(toy):
+    study = workshop.boundary_study(
+        toy, seeds=[2], budget=12, learner=workshop.LineLearner(), progress=False
+    )
+    fig = study.plot_progress(2, counts=(4, 8, 12))
+    titles = [ax.get_title() for ax in fig.axes]
+    after_8 = study.run("margin", 2).after(toy, 8)
+    assert titles[0].startswith("random, 4 labels: off by")
+    assert titles[4] == f"margin, 8 labels: off by {after_8.angle_error:.1f}°"
+    assert len(fig.axes[5].collections[-1].get_offsets()) == 12
+
+
+@pytest.mark.slow
+def test_notebook_1_s_headline_shows_random_s_line_more_tilted_than_margin_s_on_the_typical_seed(
+    tmp_path,
+):
+    """The article's picture, by a stated rule: the seed of the 20 whose gap is the mean gap."""
+    toy = alw.datasets.cats_vs_milkshakes(400, tilt=10, seed=0)
+    study = workshop.boundary_study(
+        toy, seeds=range(20), budget=28, learner=workshop.LineLearner(), progress=False
+    )
+    seed = study.typical_seed()
+    fig = study.plot_progress(seed, counts=(4, 8, 16, 28))
+    fig.savefig(tmp_path / "headline.png", dpi=80)
+    assert plt.imread(tmp_path / "headline.png").shape[:2] == (496, 896)
+    random, margin = study.run("random", seed), study.run("margin", seed)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[3] == f"random, 28 labels: off by {random.angle_error:.1f}°"
+    assert titles[7] == f"margin, 28 labels: off by {margin.angle_error:.1f}°"
+    assert random.angle_error > margin.angle_error + 2  # visibly: degrees, not tenths
+
+    def tilt(line):  # degrees off vertical
+        return abs(90 - line.angle)
+
+    assert tilt(random.line) > tilt(margin.line) > 0
+    assert tilt(random.line) > tilt(toy.boundary)  # the article: random's line is too tilted
+
+
+# -- heuristics over the simplex -------------------------------------------------------------
+
+
+def test_on_two_classes_least_confidence_margin_and_entropy_rank_alike():
+    p = np.random.default_rng(0).uniform(0, 1, 500)
+    probs = np.stack([p, 1 - p], axis=1)
+    orders = [
+        np.argsort(-alw.heuristics.get(name)(probs), kind="stable")
+        for name in ("least_confidence", "margin", "entropy")
+    ]
+    np.testing.assert_array_equal(orders[0], orders[1])
+    np.testing.assert_array_equal(orders[0], orders[2])
+
+
+def test_on_three_classes_margin_ranks_a_two_way_tie_above_least_confidence_s_choice():
+    probs = np.array([[0.5, 0.5, 0.0], [0.4, 0.3, 0.3]])
+    assert alw.heuristics.get("margin")(probs).argmax() == 0
+    assert alw.heuristics.get("least_confidence")(probs).argmax() == 1
+
+
+def test_the_simplex_grid_holds_every_3_class_prediction_in_steps():
+    grid = workshop.simplex_grid(4)
+    assert len(grid) == 15  # (4 + 1)(4 + 2) / 2
+    np.testing.assert_allclose(grid.sum(axis=1), 1)
+    assert {tuple(row) for row in grid} >= {(1.0, 0.0, 0.0), (0.25, 0.25, 0.5)}
+
+
+def test_plot_simplex_shades_the_triangle_by_the_heuristic_s_score():
+    ax = workshop.plot_simplex("entropy", resolution=30)
+    (shading,) = [c for c in ax.collections if c.get_array() is not None]
+    grid = workshop.simplex_grid(30)
+    scores = alw.heuristics.get("entropy")(grid)
+    assert shading.get_array().max() >= scores.max() - 0.1
+    assert ax.get_title() == "entropy"
+    assert [text.get_text() for text in ax.texts] == ["A", "B", "C"]
+
+
+def test_the_simplex_grid_needs_a_positive_resolution():
+    with pytest.raises(ValueError, match="resolution must be a positive int, got 0"):
+        workshop.simplex_grid(0)
+
+
+# -- labeling the toy in the panel -----------------------------------------------------------
+
+
+def _toy_loop(toy, loop_factory):
+    loop = loop_factory(
+        alw.Dataset(toy.images, list(toy.classes)),
+        workshop.LineLearner(),
+        "margin",
+        None,
+        1,
+        start=False,
+    )
+    for i in (*np.flatnonzero(toy.labels == 0)[:2], *np.flatnonzero(toy.labels == 1)[:2]):
+        loop.commit(int(i), alw.Label(int(toy.labels[i])))
+    loop.start()
+    loop.wait()
+    return loop
+
+
+def test_the_boundary_beside_the_panel_is_redrawn_after_every_label(toy, loop_factory):
+    loop = _toy_loop(toy, loop_factory)
+    picture = workshop.watch_boundary(loop, toy)
+    drawn = [bytes(picture.value)]
+    for _ in range(3):
+        i = int(loop.queue[0])
+        loop.commit(i, alw.Label(int(toy.labels[i])))
+        loop.wait()
+        drawn.append(bytes(picture.value))
+    assert all(png.startswith(b"\x89PNG") for png in drawn)
+    assert len(set(drawn)) == 4
+
+
+def test_the_live_boundary_is_titled_with_the_label_count_and_the_angle_error(toy, loop_factory):
+    loop = _toy_loop(toy, loop_factory)
+    (ax,) = workshop.boundary_figure(loop, toy).axes
+    assert ax.get_title() == f"4 labels: off by {workshop.angle_error(loop, toy):.1f}°"
+    png = workshop.boundary_png(loop, toy)
+    assert plt.imread(io.BytesIO(png)).shape[:2] == (416, 360)
+
+
+def test_notebook_5_s_panel_loop_redraws_the_boundary_as_the_student_labels():
+    """Runs notebook 5's set-up cell, then labels as a student would: the top of the queue."""
+    notebook = nbformat.read(ROOT / "notebooks" / "workshop" / "05_label_it_yourself.ipynb", 4)
+    setup = next(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    scope = {}
+    exec(setup, scope)
+    loop, toy, picture = scope["loop"], scope["toy"], scope["picture"]
+    try:
+        assert sorted(toy.labels[loop.dataset.labeled].tolist()) == [0, 0, 1, 1]
+        before = bytes(picture.value)
+        asked = int(loop.queue[0])
+        loop.commit(asked, alw.Label(int(toy.labels[asked])))
+        loop.wait()
+        assert len(loop.dataset.labeled) == 5
+        assert bytes(picture.value) != before
+        assert asked not in loop.queue.tolist()
+    finally:
+        loop.close()

@@ -60,6 +60,11 @@ def line_of(weights: np.ndarray) -> Line:
 def dot_positions(images: np.ndarray) -> np.ndarray:
     """Where the dot of each toy image is: (N, 2) points (fluffiness, sweetness) in [0, 1].
 
+    A dot is a round Gaussian blob (``datasets.render_points``), so the sums of its rows and
+    of its columns are Gaussians too, even when the image's edge cuts the dot off: a parabola
+    fitted to their logarithms peaks at the dot's centre. (A centre of mass would be pulled
+    inward at the edges: 0.0 would read as 0.045, and a straight line would bend there.)
+
     Parameters
     ----------
     images : numpy.ndarray
@@ -67,12 +72,31 @@ def dot_positions(images: np.ndarray) -> np.ndarray:
     """
     array = np.asarray(images, dtype=np.float64)
     gray = array.mean(axis=3) if array.ndim == 4 else array
-    weights = gray**2
-    weights /= np.maximum(weights.sum(axis=(1, 2), keepdims=True), 1e-12)
-    height, width = gray.shape[1:]
-    x = (weights.sum(axis=1) * (np.arange(width) + 0.5)).sum(axis=1) / width
-    y = (weights.sum(axis=2) * (np.arange(height) + 0.5)).sum(axis=1) / height
+    x = _peak(gray.sum(axis=1))
+    y = _peak(gray.sum(axis=2))
     return np.stack([x, 1 - y], axis=1)
+
+
+def _peak(profiles: np.ndarray) -> np.ndarray:
+    """The peak of each (N, L) Gaussian profile, in [0, 1] units of its length: the vertex of
+    the parabola fitted to the log of its bright part (the centre of mass where that fails)."""
+    length = profiles.shape[1]
+    u = (np.arange(length) + 0.5) / length - 0.5
+    bright = profiles >= 0.02 * profiles.max(axis=1, keepdims=True)
+    weights = np.where(bright, profiles, 0.0) ** 2
+    design = np.stack([np.ones(length), u, u**2], axis=1)  # (L, 3)
+    normal = np.einsum("nl,li,lj->nij", weights, design, design)
+    logs = np.log(np.maximum(profiles, 1e-12))
+    right = np.einsum("nl,li,nl->ni", weights, design, logs)
+    solvable = (bright.sum(axis=1) >= 3) & (np.abs(np.linalg.det(normal)) > 1e-18)
+    coef = np.zeros((len(profiles), 3))
+    if solvable.any():
+        coef[solvable] = np.linalg.solve(normal[solvable], right[solvable][:, :, None])[:, :, 0]
+    mass = profiles / np.maximum(profiles.sum(axis=1, keepdims=True), 1e-12)
+    centre = mass @ u
+    peaked = solvable & (coef[:, 2] < 0)
+    vertex = -coef[:, 1] / np.where(peaked, 2 * coef[:, 2], -1.0)
+    return np.where(peaked, vertex, centre) + 0.5
 
 
 class LineLearner(ParamsMixin):

@@ -14,6 +14,7 @@ from ..annotations import Label
 from ..curves import pyplot
 from ..dataset import Dataset
 from ..datasets import Line, Toy
+from ..learners import clone
 from ..loop import ActiveLoop
 from ..simulate import _balanced_seed, _learner_for_run, _settle
 from .boundary import agreement, learned_line, plot_boundary
@@ -56,6 +57,30 @@ class ToyRun:
         off = "" if np.isnan(self.angle_error) else f": off by {self.angle_error:.1f}°"
         ax.set_title(title + off)
         return ax
+
+    def after(self, toy: Toy, n_labels: int) -> ToyRun:
+        """The run as it stood after its first `n_labels` labels: its learner retrained on them.
+
+        For a deterministic learner such as `LineLearner` that is the very model the loop had
+        then; a learner that trains with randomness gives one like it.
+
+        Parameters
+        ----------
+        toy : Toy
+            The pool the run learned.
+        n_labels : int
+            How many of the run's labels, in the order given: from its seed set's size to all.
+        """
+        if not self.seed_size <= n_labels <= len(self.labeled):
+            raise ValueError(
+                f"n_labels must be from the seed set's {self.seed_size} to the run's "
+                f"{len(self.labeled)} labels, got {n_labels}"
+            )
+        labeled = self.labeled[:n_labels]
+        learner = clone(self.learner)
+        images = Dataset(toy.images, list(toy.classes)).batch(labeled)
+        learner.fit(images, toy.labels[labeled], lambda fraction: None, lambda: False)
+        return _measured(toy, self.heuristic, self.seed, learner, labeled, self.seed_size)
 
 
 def learn_boundary(
@@ -130,17 +155,25 @@ def learn_boundary(
             _settle(loop)
     finally:
         loop.close()
-    line = learned_line(loop.learner, toy.images.shape[1])
+    name = heuristics.name_of(heuristic)
+    return _measured(toy, name, seed, loop.learner, np.array(labeled), seed_size)
+
+
+def _measured(
+    toy: Toy, heuristic: str, seed: int, learner: Any, labeled: np.ndarray, seed_size: int
+) -> ToyRun:
+    """A run of a trained learner, with its line, angle error and agreement measured."""
+    line = learned_line(learner, toy.images.shape[1])
     true = toy.boundary
     return ToyRun(
-        heuristics.name_of(heuristic),
+        heuristic,
         seed,
-        loop.learner,
-        np.array(labeled),
+        learner,
+        labeled,
         seed_size,
         line,
         line.angle_to(true) if true is not None else float("nan"),
-        agreement(loop.learner, toy) if true is not None else float("nan"),
+        agreement(learner, toy) if true is not None else float("nan"),
     )
 
 
@@ -182,6 +215,18 @@ class BoundaryStudy:
         best = errors.argmin(axis=0)
         return {name: int((best == k).sum()) for k, name in enumerate(self.heuristics)}
 
+    def typical_seed(self, worse: str = "random", better: str = "margin") -> int:
+        """The seed whose gap (`worse`'s angle error minus `better`'s) is closest to the mean
+        gap over all the seeds: a typical seed, neither `better`'s best case nor its worst.
+
+        Parameters
+        ----------
+        worse, better : str
+            The two heuristics compared (default: random and margin).
+        """
+        gap = self.errors(worse) - self.errors(better)
+        return self.seeds[int(np.argmin(np.abs(gap - gap.mean())))]
+
     def table(self) -> str:
         """Angle errors per seed, the closest heuristic of each seed, and the mean ± std, as text."""
         names = self.heuristics
@@ -216,6 +261,46 @@ class BoundaryStudy:
         ax.legend(title="dashed: mean")
         ax.grid(axis="y", alpha=0.3)
         return ax
+
+    def plot_progress(
+        self, seed: int, counts: Sequence[int] = (4, 8, 16, 28), size: float = 2.8
+    ) -> Figure:
+        """How each heuristic's line moved: a row per heuristic, a column per label count.
+
+        Each panel is the run with `seed` after that many labels (`ToyRun.after`), its angle
+        error in the title.
+
+        Parameters
+        ----------
+        seed : int
+            The seed whose runs to draw (see `typical_seed`).
+        counts : sequence of int, default (4, 8, 16, 28)
+            The label counts, from the seed set's size to the budget.
+        size : float, default 2.8
+            The side of one panel, in inches.
+        """
+        plt = pyplot()
+        names = self.heuristics
+        fig, axes = plt.subplots(
+            len(names),
+            len(counts),
+            figsize=(size * len(counts), size * len(names) + 0.6),
+            squeeze=False,
+        )
+        for r, name in enumerate(names):
+            run = self.run(name, seed)
+            for c, count in enumerate(counts):
+                step = run.after(self.toy, count)
+                ax = plot_boundary(step.learner, self.toy, axes[r][c], queried=step.labeled)
+                ax.set_title(f"{name}, {count} labels: off by {step.angle_error:.1f}°")
+                legend = ax.get_legend()
+                if legend is not None:
+                    legend.remove()
+                if c:
+                    ax.set_ylabel("")
+        fig.suptitle(f"seed {seed}: the learned line (solid) after each round, the true one dashed")
+        fig.tight_layout()
+        return fig
 
     def __str__(self) -> str:
         return self.table()
