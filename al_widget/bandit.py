@@ -22,6 +22,8 @@ import numpy as np
 
 DELTA = 0.1  # EXP4.P's confidence parameter
 HORIZON = 300  # the queries the floor and the learning rate are tuned for
+SMOOTHING = 0.3  # the weight of the newest gain in the moving baseline and scale
+RATE = 0.5  # the learning rate per unit of floor (EXP4.P: floor / 2)
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,9 @@ class State:
     chosen : tuple of int
         How many rewarded queries each arm chose.
     scale : float
-        The root mean square of the gains seen so far (rewards are gains in its units).
+        The moving root mean square of the gains' deviations from `baseline`.
+    baseline : float
+        The gains' exponential moving mean (a reward is the gain less it, over `scale`).
     updates : int
         How many rewards were given.
     """
@@ -75,6 +79,7 @@ class State:
     rewarded: int = 0
     chosen: tuple[int, ...] = ()
     scale: float = 0.0
+    baseline: float = 0.0
     updates: int = 0
 
     @property
@@ -197,8 +202,10 @@ def draw(
 def update(state: State, picks: Sequence[Pick], gain: float, labels: int | None = None) -> State:
     """The bandit after `picks` earned `gain` together (the metric's change they brought).
 
-    The gain is scaled by the root mean square of all gains so far, and clipped to [-1, 1],
-    so that the rate of learning does not depend on the metric's units or on how fast the
+    The reward is the gain less a moving baseline (the gains' exponential mean), scaled by
+    the deviations' moving root mean square and clipped to [-1, 1]: every query of a batch
+    shares the batch's gain, so only a gain above or below the usual tells the arms apart,
+    and the rate of learning depends neither on the metric's units nor on how fast the
     model still improves.
 
     Parameters
@@ -217,15 +224,21 @@ def update(state: State, picks: Sequence[Pick], gain: float, labels: int | None 
     if not math.isfinite(gain):
         raise ValueError(f"gain must be a finite number, got {gain!r}")
     k = len(state.arms)
-    updates = state.updates + 1
-    scale = math.sqrt((state.scale**2 * state.updates + gain**2) / updates)
-    reward = 0.0 if scale == 0 else max(-1.0, min(1.0, gain / scale))
+    first = state.updates == 0
+    deviation = gain - state.baseline
+    scale = (
+        abs(deviation)
+        if first
+        else math.sqrt((1 - SMOOTHING) * state.scale**2 + SMOOTHING * deviation**2)
+    )
+    reward = 0.0 if scale == 0 else max(-1.0, min(1.0, deviation / scale))
+    baseline = gain if first else state.baseline + SMOOTHING * (gain - state.baseline)
     per_label = gain / (labels or len(picks))
     advice = np.array([p.advice for p in picks])  # (picks, arms)
     inverse = np.array([p.importance for p in picks])[:, None]
     credit = (advice * inverse * reward).sum(axis=0)
     bonus = (advice * inverse).sum(axis=0) * math.sqrt(math.log(k / DELTA) / (k * HORIZON))
-    logs = np.asarray(state.log_weights) + state.floor / 2 * (credit + bonus)
+    logs = np.asarray(state.log_weights) + RATE * state.floor * (credit + bonus)
     logs -= logs.max()  # only differences matter; keeps the numbers small
     earned = np.asarray(state.gain) + (advice * inverse * per_label).sum(axis=0)
     chosen = np.asarray(state.chosen) + [sum(p.arm == a for p in picks) for a in state.arms]
@@ -236,7 +249,8 @@ def update(state: State, picks: Sequence[Pick], gain: float, labels: int | None 
         rewarded=state.rewarded + len(picks),
         chosen=tuple(int(c) for c in chosen),
         scale=scale,
-        updates=updates,
+        baseline=baseline,
+        updates=state.updates + 1,
     )
 
 
