@@ -255,3 +255,46 @@ def test_compare_runs_auto_beside_the_fixed_heuristics(two_class):
     assert list(result.curves) == ["random", "auto"]
     assert [c.seed for c in result.curves["auto"]] == [0, 1]
     assert all(c.weights is not None for c in result.curves["auto"])
+
+
+def test_auto_rewards_a_detector_with_the_map_of_its_drafts_against_the_boxes(loop_factory):
+    from test_tasks import BrightBoxes, blob_images
+
+    images, boxes = blob_images([(20, 30)] * 30)
+    dataset = alw.Dataset(np.stack(images), ["thing"], task="detect")
+    loop = loop_factory(dataset, BrightBoxes(), "auto", query_size=2, pool_sample=None)
+    for _ in range(4):
+        for i in loop.queue[:2]:
+            loop.commit(int(i), boxes[int(i)])
+        assert loop.wait(10)
+    assert loop.history[-1].ok, loop.history[-1].error
+    assert loop.history[-1].auto.reward is not None
+    assert loop.history[-1].auto.quality == "agreement"
+
+
+def test_auto_rewards_a_segmenter_with_the_iou_of_its_drafts_against_the_masks(loop_factory):
+    from test_tasks import BrightPixels, blob_images
+
+    images, _ = blob_images([(20, 30)] * 20)
+    masks = [alw.Mask((image[..., 0] > 100).astype(np.uint8)) for image in images]
+    dataset = alw.Dataset(np.stack(images), ["background", "thing"], task="segment")
+    loop = loop_factory(dataset, BrightPixels(), "auto", query_size=2, pool_sample=None)
+    for _ in range(4):
+        for i in loop.queue[:2]:
+            loop.commit(int(i), masks[int(i)])
+        assert loop.wait(10)
+    assert loop.history[-1].ok, loop.history[-1].error
+    assert loop.history[-1].auto.reward is not None
+
+
+def test_agreement_of_a_mask_draft_is_its_iou_with_the_label():
+    label = alw.Mask(np.array([[1, 1], [0, 0]], np.uint8))
+    draft = alw.Mask(np.array([[1, 0], [0, 0]], np.uint8))
+    # class 0: IoU 2/3, class 1: IoU 1/2
+    assert auto.agreement_of(label, draft, ["background", "thing"]) == pytest.approx(7 / 12)
+
+
+def test_agreement_of_a_class_prediction_is_one_when_it_is_the_label():
+    assert auto.agreement_of(alw.Label("b"), 1, ["a", "b"]) == 1.0
+    assert auto.agreement_of(alw.Label("b"), 0, ["a", "b"]) == 0.0
+    assert auto.agreement_of(alw.Label("b"), None, ["a", "b"]) == 0.0
