@@ -22,7 +22,6 @@ from typing import Any
 import numpy as np
 
 from . import bandit, heuristics
-from .annotations import Annotation, Boxes, Mask
 
 BASE_ARMS = ("random", "margin", "entropy")
 MC_ARMS = ("bald", "variance")  # with MC dropout samples (mc_samples >= 2)
@@ -99,7 +98,7 @@ class Draw:
 
     model_version: int
     picks: dict[int, bandit.Pick]  # dataset index -> the query
-    predictions: dict[int, Any]  # dataset index -> the model's class id or draft
+    ranking: Any  # the Ranking the queries were drawn from: the model's predictions and drafts
     quality: float | None = None
     labeled: list[int] | None = None  # set once a newer model trained on the labels
 
@@ -141,7 +140,7 @@ class Chooser:
         model_version: int,
         quality: float | None,
         is_labeled: Callable[[list[int]], np.ndarray],
-        agreement: Callable[[int, Any], float],
+        agreement: Callable[[Any, int], float | None],
     ) -> tuple[float | None, int]:
         """Reward the draws whose queries a newer model learned from; the last gain and labels.
 
@@ -154,7 +153,8 @@ class Chooser:
         is_labeled : callable
             ``is_labeled(indices) -> bool array``: which of the dataset indices are labeled now.
         agreement : callable
-            ``agreement(index, prediction) -> float in [0, 1]``: a prediction against the label.
+            ``agreement(ranking, index) -> float in [0, 1] or None``: how far the model behind
+            `ranking` agreed with image `index`'s label (None: it offered nothing for it).
         """
         assert self.state is not None
         for draw in self.draws:
@@ -162,10 +162,9 @@ class Chooser:
                 asked = list(draw.picks)
                 draw.labeled = [i for i, done in zip(asked, is_labeled(asked), strict=True) if done]
                 if quality is None and draw.labeled:
-                    draw.quality = bandit.agreement(
-                        [draw.picks[i] for i in draw.labeled],
-                        [agreement(i, draw.predictions[i]) for i in draw.labeled],
-                    )
+                    found = [(i, agreement(draw.ranking, i)) for i in draw.labeled]
+                    known = [(draw.picks[i], a) for i, a in found if a is not None]
+                    draw.quality = bandit.agreement([p for p, _ in known], [a for _, a in known])
         # A draw nobody labeled from says nothing; without an eval set its quality is unknown.
         self.draws = [d for d in self.draws if d.picks and (d.labeled is None or d.labeled)]
         last: tuple[float | None, int] = (None, 0)
@@ -197,7 +196,6 @@ class Chooser:
         if self.draws and self.draws[-1].model_version == draw.model_version:
             kept = self.draws[-1]
             draw.picks = {**kept.picks, **draw.picks}
-            draw.predictions = {**kept.predictions, **draw.predictions}
             draw.quality = kept.quality if draw.quality is None else draw.quality
             self.draws[-1] = draw
         else:
@@ -222,28 +220,3 @@ def rearmed(state: bandit.State, arms: tuple[str, ...]) -> bandit.State:
         state.baseline,
         state.updates,
     )
-
-
-def agreement_of(annotation: Annotation, prediction: Any, classes: Sequence[str]) -> float:
-    """How far a model's `prediction` (a class id, or a draft) agrees with the label, in [0, 1].
-
-    Classification: 1 when the class is the label's; segmentation: the mean IoU of the draft
-    with the mask; detection: the draft's mAP against the boxes.
-    """
-    from . import metrics
-
-    if prediction is None:
-        return 0.0
-    if isinstance(annotation, Mask):
-        return float(metrics.mean_iou([prediction.class_map], [annotation.class_map], len(classes)))
-    if isinstance(annotation, Boxes):
-        truth = {"boxes": annotation.xyxy, "labels": annotation.class_ids(classes)}
-        found = {
-            "boxes": prediction.xyxy,
-            "labels": prediction.class_ids(classes),
-            "scores": np.ones(len(prediction)),
-        }
-        if not len(annotation) and not len(prediction):
-            return 1.0
-        return float(metrics.mean_ap([found], [truth], len(classes))["map"])
-    return float(int(prediction) == annotation.class_id(classes))  # type: ignore[union-attr]

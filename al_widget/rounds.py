@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from . import auto, bandit, heuristics, ranking, scoring, selectors, tasks
+from . import auto, bandit, heuristics, ranking, scoring, selectors, session, tasks
 from .dataset import Dataset, Snapshot
 from .embedding_cache import CHUNK, EmbeddingCache, embed_chunk, fill
 from .learners.base import input_size_of
@@ -303,7 +303,7 @@ class RoundRunner:
             auto.Draw(
                 self.model_version,
                 by_index,
-                {i: led.drafts.get(i, led.predicted_of(i)) for i in by_index},
+                led,
                 None if measured is None else measured.value,
             )
         )
@@ -329,14 +329,12 @@ class RoundRunner:
         )
         return ranked, scored
 
-    def _agreement(self, index: int, prediction: Any) -> float:
-        """How far a model's prediction for image `index` agrees with its label, in [0, 1]."""
+    def _agreement(self, ranked: Ranking, index: int) -> float | None:
+        """How far the model behind `ranked` agreed with image `index`'s label (None: no label)."""
         annotation = self.dataset.annotation(index)
-        return (
-            0.0
-            if annotation is None
-            else auto.agreement_of(annotation, prediction, self.dataset.classes)
-        )
+        if annotation is None:
+            return None
+        return session.agreement(ranked, index, annotation, self.dataset.classes)
 
     def _pending(self, pool: np.ndarray, broken: dict[int, str]) -> int:
         """How many readable images of `pool` are not embedded yet."""
@@ -387,13 +385,9 @@ class RoundRunner:
 
     def _select(self, selector: selectors.Selector, scored: tasks.Scored, k: int) -> np.ndarray:
         """The selector's batch: positions into the scored pool."""
+        selectors.check_usable(selector.name, self.task.name, self.learner)
         probs = getattr(scored, "probs", None)
-        if probs is None or not hasattr(self.learner, "embed"):
-            raise ValueError(
-                f"the selector {selector.name!r} needs class probabilities and a learner with "
-                f"embed(images) -> (n, d) (Classifier, EmbeddingClassifier); "
-                f"{type(self.learner).__name__} on task {self.task.name!r} has not"
-            )
+        assert probs is not None  # classification's scoring keeps them
         labeled = self.dataset.labeled
         pool_embeddings = self._embeddings(scored.indices)
         labeled_embeddings = self._embeddings(labeled)

@@ -1632,10 +1632,12 @@ function render({ model, el }) {
       return;
     }
     if (mode === "box") {
-      text = `box · class ${cls} · ${state.boxes.length} boxes`;
+      /** @param {number} n @param {string} one @param {string} many */
+      const count = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+      text = `box · class ${cls} · ${count(state.boxes.length, "box", "boxes")}`;
       if (state.drafts.length) {
         const accept = `${keymap.label("accept")}: accept, ${keymap.label("accept_all")}: all`;
-        text += `, ${state.drafts.length} drafts (${accept})`;
+        text += `, ${count(state.drafts.length, "draft", "drafts")} (${accept})`;
       }
       if (boxTool.full()) text += ` · full: at most ${traits.maxBoxes()}, delete one to draw`;
     } else if (mode === "mask") {

@@ -257,7 +257,7 @@ def test_compare_runs_auto_beside_the_fixed_heuristics(two_class):
     assert all(c.weights is not None for c in result.curves["auto"])
 
 
-def test_auto_rewards_a_detector_with_the_map_of_its_drafts_against_the_boxes(loop_factory):
+def test_auto_rewards_a_detector_with_the_agreement_of_its_boxes_with_the_labels(loop_factory):
     from test_tasks import BrightBoxes, blob_images
 
     images, boxes = blob_images([(20, 30)] * 30)
@@ -285,16 +285,3 @@ def test_auto_rewards_a_segmenter_with_the_iou_of_its_drafts_against_the_masks(l
         assert loop.wait(10)
     assert loop.history[-1].ok, loop.history[-1].error
     assert loop.history[-1].auto.reward is not None
-
-
-def test_agreement_of_a_mask_draft_is_its_iou_with_the_label():
-    label = alw.Mask(np.array([[1, 1], [0, 0]], np.uint8))
-    draft = alw.Mask(np.array([[1, 0], [0, 0]], np.uint8))
-    # class 0: IoU 2/3, class 1: IoU 1/2
-    assert auto.agreement_of(label, draft, ["background", "thing"]) == pytest.approx(7 / 12)
-
-
-def test_agreement_of_a_class_prediction_is_one_when_it_is_the_label():
-    assert auto.agreement_of(alw.Label("b"), 1, ["a", "b"]) == 1.0
-    assert auto.agreement_of(alw.Label("b"), 0, ["a", "b"]) == 0.0
-    assert auto.agreement_of(alw.Label("b"), None, ["a", "b"]) == 0.0
