@@ -285,3 +285,32 @@ def test_auto_rewards_a_segmenter_with_the_iou_of_its_drafts_against_the_masks(l
         assert loop.wait(10)
     assert loop.history[-1].ok, loop.history[-1].error
     assert loop.history[-1].auto.reward is not None
+
+
+def test_a_loop_chooses_among_the_arms_it_is_given(two_class, loop_factory):
+    images, labels = two_class
+    chooser = auto.Auto(arms=["random", "least_confidence"])
+    loop = loop_factory(
+        alw.Dataset(images, CLASSES), CentroidLearner(2), chooser, pool_sample=None, query_size=5
+    )
+    label_all(loop, labels, 2, 5)
+    assert loop.bandit.arms == ("random", "least_confidence")
+    assert set(loop.history[-1].auto.drawn) == {"random", "least_confidence"}
+
+
+class EmbeddingCentroid(CentroidLearner):
+    """A centroid learner with ``embed``, so that the batch selectors can pick with it."""
+
+    def embed(self, images):
+        return images.reshape(len(images), -1).astype(np.float32) / 255
+
+
+def test_a_batch_selector_can_be_an_arm(two_class, loop_factory):
+    images, labels = two_class
+    chooser = auto.Auto(arms=["random", "margin", "cluster_margin"])
+    loop = loop_factory(
+        alw.Dataset(images, CLASSES), EmbeddingCentroid(2), chooser, pool_sample=None, query_size=5
+    )
+    label_all(loop, labels, 3, 5)
+    assert loop.history[-1].ok, loop.history[-1].error
+    assert loop.bandit.arms == ("random", "margin", "cluster_margin")
