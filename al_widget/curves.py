@@ -72,7 +72,9 @@ class Curve:
     def weights_svg(self) -> str:
         """Each heuristic's weight in "auto" after each round, as an SVG chart."""
         series = {arm: (self.n_labels, w, None) for arm, w in self._check_weights().items()}
-        return line_chart(series, x_label=AXES["labels"], y_label="weight in auto")
+        return line_chart(
+            series, x_label=AXES["labels"], y_label="weight in auto", y_range=(0.0, 1.0)
+        )
 
     def plot_weights(self, ax: Axes | None = None) -> Axes:
         """Draw each heuristic's weight in "auto" after each round with matplotlib.

@@ -233,6 +233,8 @@ def test_the_weights_chart_draws_one_line_per_arm(two_class):
     for arm in ("random", "margin", "entropy"):
         assert arm in svg
     assert "weight in auto" in svg
+    assert ">0</text>" in svg  # weights are drawn on 0 .. 1, however little they moved
+    assert ">1</text>" in svg
 
 
 def test_a_fixed_heuristics_curve_has_no_weights_to_chart(two_class):

@@ -785,7 +785,12 @@ class Panel(widgets.VBox):
             for a in arms
         )
         chart = line_chart(
-            series, x_label="labels", y_label="weight in auto", width=360, height=160
+            series,
+            x_label="labels",
+            y_label="weight in auto",
+            width=360,
+            height=160,
+            y_range=(0.0, 1.0),
         )
         self.auto_chart.value = (
             f"{chart}<div class='alw-auto-gain' style='font-size:11px;color:#555'>"
