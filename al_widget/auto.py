@@ -165,8 +165,11 @@ class Chooser:
                     found = [(i, agreement(draw.ranking, i)) for i in draw.labeled]
                     known = [(draw.picks[i], a) for i, a in found if a is not None]
                     draw.quality = bandit.agreement([p for p, _ in known], [a for _, a in known])
-        # A draw nobody labeled from says nothing; without an eval set its quality is unknown.
-        self.draws = [d for d in self.draws if d.picks and (d.labeled is None or d.labeled)]
+        # A draw nobody labeled from says nothing, nor one whose quality stayed unknown (no eval
+        # set, and the model offered nothing for its labeled images).
+        self.draws = [
+            d for d in self.draws if d.picks and (d.labeled is None or d.quality is not None)
+        ]
         last: tuple[float | None, int] = (None, 0)
         while len(self.draws) >= 2:
             done, after = self.draws[0], self.draws[1]

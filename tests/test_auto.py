@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import al_widget as alw
-from al_widget import auto, heuristics
+from al_widget import auto, bandit, heuristics
 from al_widget.learners import ParamsMixin
 from al_widget.settings import Settings
 
@@ -316,3 +316,23 @@ def test_a_batch_selector_can_be_an_arm(two_class, loop_factory):
     label_all(loop, labels, 3, 5)
     assert loop.history[-1].ok, loop.history[-1].error
     assert loop.bandit.arms == ("random", "margin", "cluster_margin")
+
+
+def test_a_draw_whose_model_offered_nothing_for_its_labels_is_dropped_not_waited_on():
+    chooser = auto.Chooser()
+    chooser.arms(("random", "margin"))
+    pick = {0: bandit.Pick(0, "margin", 0.5, (0.0, 1.0))}
+    for version in (1, 2, 3):
+        chooser.add(auto.Draw(version, dict(pick), ranking=None))
+        pick = {version: bandit.Pick(version, "margin", 0.5, (0.0, 1.0))}
+
+    def labeled(indices):
+        return np.ones(len(indices), bool)
+
+    def nothing_for_image_1(ranking, i):
+        return None if i == 1 else 1.0
+
+    chooser.reward(4, None, labeled, nothing_for_image_1)
+    # versions 1 and 3 are rewarded against each other; version 2 (image 1) is left out
+    assert [d.model_version for d in chooser.draws] == [3]
+    assert chooser.state.updates == 1
