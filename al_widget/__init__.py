@@ -1,6 +1,6 @@
 """Active learning on images inside JupyterLab: label what the model is least sure about."""
 
-from . import datasets, heuristics, learners, selectors
+from . import auto, datasets, heuristics, learners, selectors
 from .annotations import Boxes, Label, Mask
 from .dataset import Dataset, ImageError
 from .loop import ActiveLoop
@@ -25,6 +25,7 @@ __all__ = [
     "Ranking",
     "RoundRecord",
     "__version__",
+    "auto",
     "compare",
     "datasets",
     "heuristics",

@@ -34,6 +34,7 @@ def line_chart(
     width: int = 480,
     height: int = 280,
     title: str = "",
+    y_range: tuple[float, float] | None = None,
 ) -> str:
     """An SVG chart with one line (and an optional ±spread band) per named series of (x, y, spread).
 
@@ -51,6 +52,8 @@ def line_chart(
         The drawing's size in pixels at full width (its aspect ratio).
     title
         A title above the plot; none when empty.
+    y_range
+        The y axis's (low, high), e.g. (0, 1) for weights; None: the data's range.
     """
     left, right, top, bottom = 52, 12, 26 if title else 12, 40
     xs = np.concatenate([np.asarray(x, float) for x, _, _ in series.values()] or [np.zeros(0)])
@@ -65,6 +68,8 @@ def line_chart(
     ys = ys[np.isfinite(ys)]
     x0, x1 = (float(xs.min()), float(xs.max())) if xs.size else (0.0, 1.0)
     y0, y1 = (float(ys.min()), float(ys.max())) if ys.size else (0.0, 1.0)
+    if y_range is not None:
+        y0, y1 = float(y_range[0]), float(y_range[1])
     whole_x = _is_integer(xs)
     if x1 == x0:
         x0, x1 = (x0 - 1, x1 + 1) if whole_x else (x0 - 0.5, x1 + 0.5)

@@ -42,7 +42,9 @@ class Curve:
     """A learning curve: the test metric after each round, against the labels (or boxes) so far.
 
     ``accuracy`` holds the metric whatever its name (``metric_name``: "accuracy", "mAP" or
-    "mIoU"); ``metric`` is the same array under a task-neutral name.
+    "mIoU"); ``metric`` is the same array under a task-neutral name. For heuristic "auto",
+    ``weights`` holds each heuristic's weight after each round (``weights_svg``,
+    ``plot_weights``).
     """
 
     heuristic: str
@@ -53,11 +55,46 @@ class Curve:
     seed: int = 0
     n_boxes: np.ndarray | None = None
     metric_name: str = "accuracy"
+    weights: dict[str, np.ndarray] | None = None
 
     @property
     def metric(self) -> np.ndarray:
         """The test metric after each round."""
         return self.accuracy
+
+    def _check_weights(self) -> dict[str, np.ndarray]:
+        if self.weights is None:
+            raise ValueError(
+                f"this curve has no weights: they are for heuristic 'auto', got {self.heuristic!r}"
+            )
+        return self.weights
+
+    def weights_svg(self) -> str:
+        """Each heuristic's weight in "auto" after each round, as an SVG chart."""
+        series = {arm: (self.n_labels, w, None) for arm, w in self._check_weights().items()}
+        return line_chart(
+            series, x_label=AXES["labels"], y_label="weight in auto", y_range=(0.0, 1.0)
+        )
+
+    def plot_weights(self, ax: Axes | None = None) -> Axes:
+        """Draw each heuristic's weight in "auto" after each round with matplotlib.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Where to draw (None: a new figure).
+
+        Returns
+        -------
+        matplotlib Axes
+            The axes drawn on.
+        """
+        weights = self._check_weights()
+        ax = _axes(ax)
+        for arm, w in weights.items():
+            ax.plot(self.n_labels, w, marker="o", markersize=3, label=arm)
+        _label(ax, "labels", "weight in auto")
+        return ax
 
     def x(self, axis: str = "labels") -> np.ndarray:
         """The x values: labeled images ("labels" or "images") or boxes drawn ("boxes")."""

@@ -11,6 +11,7 @@ import numpy as np
 
 from . import heuristics, scoring, selectors
 from .annotations import Annotation, Label
+from .bandit import State as BanditState
 from .dataset import Dataset
 from .learners import Learner
 from .learners.defaults import first_image_size, resolve
@@ -64,7 +65,12 @@ class ActiveLoop:
         batch selectors (``al_widget.selectors.names()``: "coreset", "cluster_margin",
         "badge"), whose batch of ``query_size`` diverse images leads the queue; they need
         classification and a learner with ``embed`` (``selectors.usable_names``), and are refused
-        with a ValueError elsewhere.
+        with a ValueError elsewhere. "auto" learns which heuristic pays while you label
+        (``al_widget.auto``): each of the ``query_size`` queries at the head of the queue is
+        drawn from one heuristic's top choice (random, margin, entropy, and bald and variance
+        when ``mc_samples >= 2``; or ``al_widget.auto.Auto(arms=[...])``), and each heuristic's
+        weight follows the gain its queries brought (``loop.bandit``; per round in
+        ``history[k].auto``).
     pool_sample : int or None, default 100
         How many unlabeled images each round scores, at random (explore); None scores the whole
         pool (exploit).
@@ -211,6 +217,14 @@ class ActiveLoop:
     def model_version(self) -> int:
         """How many times the learner was trained successfully (0: no model yet)."""
         return self._trainer.model_version
+
+    @property
+    def bandit(self) -> BanditState | None:
+        """What heuristic "auto" learned: each arm's weight and gain per label (None before it ran).
+
+        It stays when the heuristic is changed, and goes on from there when "auto" is set again.
+        """
+        return self._trainer.bandit
 
     @property
     def learner(self) -> Learner:

@@ -6,9 +6,12 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .auto import Drawn
 
 
 def sample_pool(
@@ -68,6 +71,7 @@ class Ranking:
     drafts: Mapping[int, Any] = field(default_factory=dict)
     created: float = field(default_factory=time.time)
     pending: int = 0  # candidates left out because they are not embedded yet (the cache grows)
+    drawn: Drawn | None = None  # heuristic "auto": the queries at the head, and which arm drew each
 
     def __post_init__(self) -> None:
         for array in (self.indices, self.scores, self.predicted):

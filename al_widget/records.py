@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .auto import Choice
+
 
 @dataclass(frozen=True)
 class RoundRecord:
@@ -26,6 +28,7 @@ class RoundRecord:
     n_boxes: int = 0  # boxes in the labeled set (detection): the x axis "boxes drawn"
     n_dropped: int = 0  # degenerate boxes from the model, left out of the drafts
     details: dict[str, float] = field(default_factory=dict)  # further figures, e.g. AP50
+    auto: Choice | None = None  # heuristic "auto": the queries each arm drew, weights, reward
 
     @property
     def ok(self) -> bool:

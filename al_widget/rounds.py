@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from . import heuristics, ranking, scoring, selectors, tasks
+from . import auto, bandit, heuristics, ranking, scoring, selectors, session, tasks
 from .dataset import Dataset, Snapshot
 from .embedding_cache import CHUNK, EmbeddingCache, embed_chunk, fill
 from .learners.base import input_size_of
@@ -80,6 +80,9 @@ class RoundRunner:
         )
         self.rng = rng
         self.model_version = 0
+        self.chooser = auto.Chooser()  # heuristic "auto": kept when the heuristic changes and back
+        self.choice: auto.Choice | None = None  # what the bandit did in the last ranking
+        self._measured: tuple[int, tasks.Measured | None] = (-1, None)
 
     def train(
         self, snapshot: Snapshot, progress: Callable[[float], None], should_stop: Callable[[], bool]
@@ -138,10 +141,56 @@ class RoundRunner:
         Without a cache, a pool of several chunks is scored in growing parts in the order of
         `previous` (``tasks.base.score_in_parts``), published and ended early the same way.
         """
+        self.choice = None
         if self.model_version == 0:
             ranked = random_ranking(candidates, pool_sample, data_version, self.rng)
             return ranked, tasks.Scored(ranked.indices, ranked.scores)
         pool = ranking.sample_pool(candidates, pool_sample, self.rng)
+        chooser = auto.of(heuristic)
+        if chooser is not None:
+            return self._rank_auto(
+                pool,
+                chooser.arms_for(mc_samples),
+                reduction=reduction,
+                mc_samples=mc_samples,
+                data_version=data_version,
+                should_stop=should_stop,
+                query_size=query_size,
+                previous=previous,
+                publish=publish,
+                should_yield=should_yield,
+            )
+        self.chooser.set_aside(self.dataset.is_labeled)  # labels from now on are not its queries
+        return self._rank_one(
+            pool,
+            heuristic=heuristic,
+            reduction=reduction,
+            mc_samples=mc_samples,
+            temperature=temperature,
+            data_version=data_version,
+            should_stop=should_stop,
+            query_size=query_size,
+            previous=previous,
+            publish=publish,
+            should_yield=should_yield,
+        )
+
+    def _rank_one(
+        self,
+        pool: np.ndarray,
+        *,
+        heuristic: Any,
+        reduction: Any,
+        mc_samples: int | None,
+        temperature: float | None,
+        data_version: int,
+        should_stop: Callable[[], bool],
+        query_size: int,
+        previous: Ranking | None = None,
+        publish: Callable[[Ranking], None] | None = None,
+        should_yield: Callable[[], bool] | None = None,
+    ) -> tuple[Ranking, tasks.Scored]:
+        """The ranking of `pool` (sampled already) by one heuristic or selector."""
         mc = mc_samples_for(heuristic, mc_samples)
 
         def build(scored: tasks.Scored, pending: int = 0) -> Ranking:
@@ -194,6 +243,98 @@ class RoundRunner:
             )
         scored = self._score_cached(pool, heuristic, mc, broken)
         return build(scored, self._pending(pool, broken)), scored
+
+    def _rank_auto(
+        self,
+        pool: np.ndarray,
+        arms: tuple[str, ...],
+        *,
+        query_size: int,
+        previous: Ranking | None,
+        publish: Callable[[Ranking], None] | None,
+        should_yield: Callable[[], bool] | None,
+        **common: Any,
+    ) -> tuple[Ranking, tasks.Scored]:
+        """The "auto" ranking of `pool`: `query_size` queries drawn by the bandit, then the rest.
+
+        The first arm that is not random scores the pool as usual (published while it grows);
+        each other arm ranks what it scored. The bandit is first rewarded for the draws a newer
+        model learned from, then draws the head of the queue; the rest follows the first arm.
+        """
+        self.chooser.arms(arms)
+        lead = next(a for a in arms if a != "random")
+        led, scored = self._rank_one(
+            pool,
+            heuristic=lead,
+            temperature=None,
+            query_size=query_size,
+            previous=previous,
+            publish=publish,
+            should_yield=should_yield,
+            **common,
+        )
+        at = {int(i): p for p, i in enumerate(led.indices)}
+        orders: dict[str, np.ndarray | None] = {}
+        for arm in arms:
+            if arm == "random":
+                orders[arm] = None
+                continue
+            own = led
+            if arm != lead:
+                own = self._rank_one(
+                    led.indices, heuristic=arm, temperature=None, query_size=query_size, **common
+                )[0]
+            orders[arm] = np.array([at[int(i)] for i in own.indices if int(i) in at], np.int64)
+        measured = self.measure()
+        gain, rewarded = self.chooser.reward(
+            self.model_version,
+            None if measured is None else measured.value,
+            self.dataset.is_labeled,
+            self._agreement,
+        )
+        state = self.chooser.state
+        assert state is not None
+        picks = bandit.draw(state, orders, len(led), query_size, self.rng)
+        head = np.array([p.position for p in picks], dtype=np.int64)
+        positions = np.concatenate([head, np.setdiff1d(np.arange(len(led)), head)])
+        # setdiff1d sorts: positions into `led` are its order, so the rest keeps the lead's order
+        by_index = {int(led.indices[p.position]): p for p in picks}
+        self.chooser.add(
+            auto.Draw(
+                self.model_version,
+                by_index,
+                led,
+                None if measured is None else measured.value,
+            )
+        )
+        self.choice = auto.Choice(
+            drawn={a: sum(p.arm == a for p in picks) for a in arms},
+            weights=state.weights,
+            gain_per_label=state.gain_per_label,
+            reward=gain,
+            rewarded=rewarded,
+            quality="agreement" if measured is None else measured.name,
+        )
+        drawn = auto.Drawn(by_index, tuple(by_index), lead, state.weights)
+        ranked = Ranking(
+            indices=led.indices[positions],
+            scores=led.scores[positions],
+            predicted=led.predicted[positions],
+            model_version=led.model_version,
+            data_version=led.data_version,
+            heuristic="auto",
+            drafts=led.drafts,
+            pending=led.pending,
+            drawn=drawn,
+        )
+        return ranked, scored
+
+    def _agreement(self, ranked: Ranking, index: int) -> float | None:
+        """How far the model behind `ranked` agreed with image `index`'s label (None: no label)."""
+        annotation = self.dataset.annotation(index)
+        if annotation is None:
+            return None
+        return session.agreement(ranked, index, annotation, self.dataset.classes)
 
     def _pending(self, pool: np.ndarray, broken: dict[int, str]) -> int:
         """How many readable images of `pool` are not embedded yet."""
@@ -273,10 +414,13 @@ class RoundRunner:
         return np.concatenate(found).astype(np.float32) if found else np.zeros((0, 0), np.float32)
 
     def measure(self) -> tasks.Measured | None:
-        """The metric on the evaluation set, when there is one and a model."""
+        """The metric on the evaluation set, when there is one and a model (once per model)."""
         if self.eval_set is None or self.model_version == 0:
             return None
-        return self.task.measure(self.learner, self.eval_set, len(self.dataset.classes))
+        if self._measured[0] != self.model_version:
+            found = self.task.measure(self.learner, self.eval_set, len(self.dataset.classes))
+            self._measured = (self.model_version, found)
+        return self._measured[1]
 
 
 def _priority(pool: np.ndarray, previous: Ranking | None) -> np.ndarray:

@@ -34,6 +34,7 @@ class Description:
     model_version: int
     heuristic: str
     why: str
+    arm: str | None = None  # heuristic "auto": the heuristic that drew this query
 
 
 def agreement(ranking: Ranking, i: int, stored: Annotation, classes: Sequence[str]) -> float | None:
@@ -177,13 +178,24 @@ class Session:
             why = f"not scored yet: model v{version} scored {len(ranking):,} other images"
             if ranking.pending:
                 why += f" so far; {ranking.pending:,} still to score"
+        elif ranking.drawn is not None and i in ranking.drawn.picks:
+            pick = ranking.drawn.picks[i]
+            k = ranking.drawn.order.index(i) + 1
+            weights = ", ".join(f"{a} {w:.2f}" for a, w in ranking.drawn.weights.items())
+            why = (
+                f"query {k} of {len(ranking.drawn.order)} auto drew from the {len(ranking):,} "
+                f"images model v{version} scored: {pick.arm}'s "
+                f"{'random pick' if pick.arm == 'random' else 'top remaining choice'} "
+                f"(chance {pick.probability:.2f}; weights {weights})"
+            )
         else:
             so_far, to_go = "", ""
+            scored_by = ranking.heuristic if ranking.drawn is None else ranking.drawn.scored_by
             if ranking.pending:
                 so_far, to_go = " so far", f"; {ranking.pending:,} still to score"
             why = (
                 f"the {_ordinal(position + 1)} most uncertain of {len(ranking):,} images "
-                f"model v{version} scored{so_far} ({ranking.heuristic} {score:.3f}{to_go})"
+                f"model v{version} scored{so_far} ({scored_by} {score:.3f}{to_go})"
             )
         return Description(
             index=i,
@@ -196,6 +208,7 @@ class Session:
             model_version=version,
             heuristic=ranking.heuristic,
             why=why,
+            arm=None if ranking.drawn is None else getattr(ranking.drawn.picks.get(i), "arm", None),
         )
 
     # -- acting --------------------------------------------------------------------------------

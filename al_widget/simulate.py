@@ -21,6 +21,7 @@ from .curves import Comparison, Curve
 from .dataset import TASKS, Dataset
 from .learners import Learner, clone
 from .loop import ActiveLoop
+from .records import RoundRecord
 
 
 def _split(n: int, test_size: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -79,7 +80,8 @@ def simulate(
         The truth for every image: class ids ``0 .. C - 1`` for classification, `Boxes` for
         detection, `Mask` class maps for segmentation.
     heuristic : str or callable, default "margin"
-        The acquisition heuristic, by name (see `al_widget.heuristics`) or as a function.
+        The acquisition heuristic, by name (see `al_widget.heuristics`) or as a function;
+        "auto" learns which heuristic pays during the run (its weights are in the curve).
     seed_size : int, default 20
         Labels given before the first round (classification: spread evenly over the classes;
         else at random).
@@ -116,7 +118,7 @@ def simulate(
     -------
     Curve
         The test metric (with the boxes drawn, for detection), train and score times after
-        each successful round.
+        each successful round; for "auto", each heuristic's weight after each round.
 
     Raises
     ------
@@ -193,7 +195,17 @@ def simulate(
         seed,
         n_boxes=np.array([r.n_boxes for r in rounds]) if task == "detect" else None,
         metric_name=(rounds[-1].metric_name if rounds else None) or "accuracy",
+        weights=_weights(rounds),
     )
+
+
+def _weights(rounds: list[RoundRecord]) -> dict[str, np.ndarray] | None:
+    """Each arm's weight after each round of an "auto" run (None for other heuristics)."""
+    chosen = [r.auto for r in rounds]
+    if not chosen or any(c is None for c in chosen):
+        return None
+    arms = list(chosen[-1].weights)  # type: ignore[union-attr]
+    return {a: np.array([c.weights.get(a, np.nan) for c in chosen]) for a in arms}  # type: ignore[union-attr]
 
 
 def _truth(labels: Any, task: str) -> Any:

@@ -18,6 +18,7 @@ import numpy as np
 from . import heuristics
 from ._threads import Worker
 from .annotations import Boxes
+from .bandit import State as BanditState
 from .dataset import Dataset, Snapshot
 from .learners import Cancelled
 from .ranking import Ranking
@@ -63,8 +64,8 @@ class Trainer:
     it ends early (the next round goes on embedding) as soon as another round is due.
 
     Thread safety: ``_lock`` guards ``_settings``, ``_changes``, ``_new_labels``, ``_due``,
-    ``_running``, ``_covered``, ``_ranking``, ``_history``, ``_model_version``, ``_state``,
-    ``_progress`` and ``_observers``; ``_settled`` is its condition. ``_runner`` (the learner) is used
+    ``_running``, ``_covered``, ``_ranking``, ``_history``, ``_model_version``, ``_bandit``,
+    ``_state``, ``_progress`` and ``_observers``; ``_settled`` is its condition. ``_runner`` (the learner) is used
     on the worker thread only; ``_cancel`` is an Event. Lock order: panel → session → trainer →
     dataset. Observers run on the worker thread ("settings" ones on the thread changing them),
     outside the lock; one that raises is logged, and one raising a BaseException that is no
@@ -117,6 +118,7 @@ class Trainer:
         self._ranking = initial
         self._history: list[RoundRecord] = []
         self._model_version = 0
+        self._bandit: BanditState | None = None  # heuristic "auto": the runner's, as published
         self._state = "idle"
         self._progress = 0.0
         self._progress_sent = 0.0  # worker thread only
@@ -156,6 +158,12 @@ class Trainer:
         """How many times the learner was trained successfully."""
         with self._lock:
             return self._model_version
+
+    @property
+    def bandit(self) -> BanditState | None:
+        """What heuristic "auto" learned so far (None before its first ranking)."""
+        with self._lock:
+            return self._bandit
 
     @property
     def state(self) -> str:
@@ -324,7 +332,7 @@ class Trainer:
             measured["n_scored"] = len(published)
             measured["n_dropped"] = scored.dropped
             measured["score_seconds"] = time.perf_counter() - started
-            done = record(**self._measure())
+            done = record(**self._measure(), auto=self._runner.choice)
         except BaseException as error:
             published = None
             cancelled = isinstance(error, Cancelled)
@@ -334,6 +342,7 @@ class Trainer:
         with self._lock:
             if published is not None:
                 self._ranking = published
+            self._bandit = self._runner.chooser.state
             self._history.append(done)
             position = len(self._history) - 1
             self._state, self._progress = "idle", 0.0

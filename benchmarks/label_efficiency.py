@@ -13,6 +13,11 @@ an undertrained model at larger label counts: the comparison is of the heuristic
 `--selectors coreset,cluster_margin,badge` adds diversity-aware batch selectors (al_widget.selectors,
 each on margin) to the heuristics, in the same setup; results then go to `label_efficiency_selectors.*`
 so that the heuristics-only results stay as they were.
+
+`--heuristics random,margin,entropy,auto` adds the online choice among heuristics ("auto"); results
+then go to `label_efficiency_auto.*`, with the labels each seed needed, "auto" beside the best
+single heuristic in hindsight (target: within 10 % of its labels) and a chart of auto's weights.
+`--quick` sets a small budget, 2 seeds and random,margin, unless given.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from pathlib import Path
 import numpy as np
 from _common import MNIST, RESULTS, Figure, machine, print_table, write_json
 
-from al_widget import compare, simulate
+from al_widget import Comparison, compare, simulate
 from al_widget.datasets import digits, mnist
 from al_widget.learners import Classifier
 
@@ -77,39 +82,80 @@ def acquired(total: int | None) -> int | None:
     return None if total is None else total - SEED
 
 
+def per_seed(result: Comparison, name: str, goal: float) -> list[int | None]:
+    """The labels each seed's run of `name` needed to reach `goal` (None: not within budget)."""
+    return [c.labels_to_reach(goal) for c in result.curves[name]]
+
+
+def auto_figures(result: Comparison, names: list[str], budget: int) -> list[Figure]:
+    """ "auto" beside the best single heuristic in hindsight and beside random, per goal."""
+    figures = []
+    reach = {g: result.labels_to_reach(g) for g in GOALS}
+    for g in GOALS:
+        fixed = {n: reach[g][n] for n in names if n != "auto" and reach[g][n] is not None}
+        mine = reach[g]["auto"]
+        seeds = ", ".join(
+            f"{n} {per_seed(result, n, g)}".replace("None", f"> {budget}") for n in names
+        )
+        if not fixed or mine is None:
+            figures.append(
+                Figure(f"auto / best single at {g:.0%}", None, "", "<= 1.10x", None, seeds)
+            )
+            continue
+        best = min(fixed, key=lambda n: fixed[n] or 0)
+        ratio = mine / fixed[best]
+        figures.append(
+            Figure(
+                f"auto / best single ({best}) at {g:.0%}",
+                ratio,
+                "x",
+                "<= 1.10x",
+                ratio <= 1.10,
+                f"{mine} vs {fixed[best]} labels (mean curves); per seed: {seeds}",
+            )
+        )
+    return figures
+
+
 def main() -> None:
     """Run the comparison, print the table and curves, write JSON and SVG."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="bundled 8x8 digits, small budget")
-    parser.add_argument("--budget", type=int, default=500, help="labels per run, seed included")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--budget", type=int, help="labels per run, seed included (500)")
+    parser.add_argument("--repeats", type=int, help="seeds per heuristic (3)")
     parser.add_argument(
         "--pool-sample", type=int, default=2000, help="pool images scored per round (0: all)"
     )
-    parser.add_argument("--heuristics", default="random,margin,entropy,bald")
+    parser.add_argument("--heuristics", help="comma-separated (random,margin,entropy,bald)")
     parser.add_argument(
         "--selectors", default="", help="batch selectors to add, e.g. coreset,cluster_margin,badge"
     )
-    parser.add_argument("--random-extend", type=int, default=1500, help="0 to skip")
+    parser.add_argument("--random-extend", type=int, help="0 to skip (1500)")
     parser.add_argument("--max-steps", type=int, default=2000, help="training steps cap per round")
     args = parser.parse_args()
     if args.quick:
         images, labels = digits()
-        args.budget, args.repeats, args.random_extend, args.heuristics = (
-            150,
-            2,
-            400,
-            "random,margin",
-        )
+        defaults = {
+            "budget": 150,
+            "repeats": 2,
+            "random_extend": 400,
+            "heuristics": "random,margin",
+        }
         data = "digits (1,797 8x8)"
     else:
         images, labels = mnist(MNIST)
+        defaults = {"budget": 500, "repeats": 3, "random_extend": 1500}
+        defaults["heuristics"] = "random,margin,entropy,bald"
         data = "MNIST t10k (8,000 pool / 2,000 test)"
+    for key, value in defaults.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
     args.pool_sample = args.pool_sample or None
     names = args.heuristics.split(",") + [n for n in args.selectors.split(",") if n]
     stem = (
         "label_efficiency"
         + ("_selectors" if args.selectors else "")
+        + ("_auto" if "auto" in names else "")
         + ("_quick" if args.quick else "")
     )
     print(
@@ -178,6 +224,8 @@ def main() -> None:
                 ("< " if bound else "") + detail,
             )
         )
+    if "auto" in names:
+        figures += auto_figures(result, names, args.budget)
     rounds = [
         s
         for curves in result.curves.values()
@@ -200,11 +248,23 @@ def main() -> None:
     svg = Path(RESULTS / f"{stem}.svg")
     svg.write_text(result._repr_svg_())
     print(f"wrote {svg}")
+    if "auto" in names:
+        for curve in result.curves["auto"]:
+            print(f"auto weights, seed {curve.seed}:")
+            for arm, w in (curve.weights or {}).items():
+                print(f"  {arm:>8} " + " ".join(f"{v:.2f}" for v in w))
+        weights = Path(RESULTS / f"{stem}_weights.svg")
+        weights.write_text(result.curves["auto"][0].weights_svg())
+        print(f"wrote {weights}")
     curves = {
         name: {
             "n_labels": result.n_labels(name),
             "mean": result.mean(name),
             "std": result.std(name),
+            "reach_per_seed": {str(g): per_seed(result, name, g) for g in GOALS},
+            "weights": [
+                {a: w.tolist() for a, w in (c.weights or {}).items()} for c in result.curves[name]
+            ],
         }
         for name in names
     }

@@ -7,7 +7,7 @@ import html
 import logging
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import ipywidgets as widgets
@@ -180,6 +180,7 @@ class Panel(widgets.VBox):
         self.status = self.info.status
         self.stop_line = self.info.stop
         self.curve = widgets.HTML()
+        self.auto_chart = widgets.HTML(layout=widgets.Layout(display="none"))
         self.queue_strip = QueueStrip(thumbnails, thumbnail_size, self.open_image)
         self.heuristic_picker = widgets.Dropdown(description="heuristic", layout=_fill())
         self._show_heuristic()
@@ -274,6 +275,7 @@ class Panel(widgets.VBox):
         right = widgets.VBox(
             [
                 self.curve,
+                self.auto_chart,
                 self.heuristic_picker,
                 self.pool_picker,
                 export_box,
@@ -788,7 +790,9 @@ class Panel(widgets.VBox):
                 described = self.loop.describe(int(i))
                 if not entries:
                     predicted = described.predicted
-                entries.append(Entry(int(i), image, described.score, described.model_version))
+                entries.append(
+                    Entry(int(i), image, described.score, described.model_version, described.arm)
+                )
             key = str(entries[0].index) if entries else ""
             self.queue_strip.update(entries, (key, entries[1:]))
             self.info.set(
@@ -841,6 +845,35 @@ class Panel(widgets.VBox):
             )
         else:
             self.curve.value = "<i>the learning curve appears after the first rounds</i>"
+        self._refresh_auto_chart(history)
+
+    def _refresh_auto_chart(self, history: Sequence[RoundRecord]) -> None:
+        """Heuristic "auto": each heuristic's weight per round, and its gain per label now."""
+        chosen = [(r.n_labels, r.auto) for r in history if r.ok and r.auto is not None]
+        if not chosen:
+            self.auto_chart.value, self.auto_chart.layout.display = "", "none"
+            return
+        arms = list(chosen[-1][1].weights)
+        xs = [n for n, _ in chosen]
+        series = {a: (xs, [c.weights.get(a, np.nan) for _, c in chosen], None) for a in arms}
+        gains = chosen[-1][1].gain_per_label
+        words = ", ".join(
+            f"{html.escape(a)} {'n/a' if gains.get(a) is None else f'{gains[a]:+.4f}'}"
+            for a in arms
+        )
+        chart = line_chart(
+            series,
+            x_label="labels",
+            y_label="weight in auto",
+            width=360,
+            height=160,
+            y_range=(0.0, 1.0),
+        )
+        self.auto_chart.value = (
+            f"{chart}<div class='alw-auto-gain' style='font-size:11px;color:#555'>"
+            f"estimated {html.escape(chosen[-1][1].quality)} gain per label: {words}</div>"
+        )
+        self.auto_chart.layout.display = None
 
     def _tell_broken(self) -> None:
         """Say once which images could not be read since the last time: how many, the first ones."""

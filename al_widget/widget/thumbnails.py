@@ -22,12 +22,16 @@ _JS = _STATIC if (_STATIC / "strip.js").exists() else Path(__file__).parents[2] 
 
 @dataclass(frozen=True)
 class Entry:
-    """One queued image: its index, pixels (None when already shown), score and ranking model version."""
+    """One queued image: its index, pixels (None when already shown), score and ranking model version.
+
+    ``arm`` names the heuristic that drew it when the loop's heuristic is "auto".
+    """
 
     index: int
     image: np.ndarray | None
     score: float | None
     model_version: int
+    arm: str | None = None
 
 
 def thumbnail_png(image: np.ndarray, size: int) -> bytes:
@@ -45,9 +49,11 @@ def thumbnail_png(image: np.ndarray, size: int) -> bytes:
 
 
 def caption(entry: Entry) -> str:
-    """The caption under a thumbnail: index, then score (or 'random') and the model version."""
+    """The caption under a thumbnail: index (and the heuristic "auto" drew it with), then score
+    (or 'random') and the model version."""
     score = "random" if entry.score is None or entry.model_version == 0 else f"{entry.score:.3f}"
-    return f"#{entry.index}\n{score} · v{entry.model_version}"
+    arm = "" if entry.arm is None else f" · {entry.arm}"
+    return f"#{entry.index}{arm}\n{score} · v{entry.model_version}"
 
 
 class QueueStrip(anywidget.AnyWidget):

@@ -1,0 +1,140 @@
+import math
+
+import numpy as np
+import pytest
+
+from al_widget import bandit
+
+ARMS = ("random", "margin", "entropy")
+
+
+def orders(n):
+    """margin ranks 0, 1, 2, ...; entropy ranks n-1, n-2, ...; random advises evenly."""
+    return {"random": None, "margin": np.arange(n), "entropy": np.arange(n)[::-1]}
+
+
+def test_a_new_bandit_gives_every_arm_the_same_probability():
+    state = bandit.start(ARMS)
+    np.testing.assert_allclose(state.probabilities, [1 / 3] * 3)
+    assert state.weights == pytest.approx(dict.fromkeys(ARMS, 1 / 3))
+
+
+def test_the_default_floor_is_exp4p_p_min():
+    state = bandit.start(ARMS, horizon=300)
+    assert state.floor == pytest.approx(math.sqrt(math.log(3) / (3 * 300)))
+
+
+def test_the_floor_keeps_every_arm_drawable_however_small_its_weight():
+    p = bandit.probabilities([0.0, -1000.0, -1000.0], 0.05)
+    assert p.min() == pytest.approx(0.05)
+    assert p.sum() == pytest.approx(1.0)
+
+
+def test_draw_takes_each_query_from_the_chosen_arms_top_remaining_choice():
+    picks = bandit.draw(bandit.start(ARMS), orders(20), 20, 8, np.random.default_rng(0))
+    taken = set()
+    for pick in picks:
+        if pick.arm == "margin":
+            assert pick.position == min(set(range(20)) - taken)
+        elif pick.arm == "entropy":
+            assert pick.position == max(set(range(20)) - taken)
+        taken.add(pick.position)
+    assert len(taken) == 8
+
+
+def test_the_propensity_sums_the_probability_of_every_arm_advising_the_pick():
+    state = bandit.start(ARMS, floor=0.1)
+    (pick,) = bandit.draw(state, orders(10), 10, 1, np.random.default_rng(1))
+    pi = state.probabilities
+    expected = pi[0] / 10 + pi[1] * (pick.position == 0) + pi[2] * (pick.position == 9)
+    assert pick.probability == pytest.approx(expected)
+    assert pick.importance == pytest.approx(1 / expected)
+
+
+def test_two_arms_with_the_same_top_choice_both_advise_it():
+    state = bandit.start(("margin", "entropy"), floor=0.1)
+    same = {"margin": np.arange(5), "entropy": np.arange(5)}
+    (pick,) = bandit.draw(state, same, 5, 1, np.random.default_rng(0))
+    assert pick.position == 0
+    assert pick.advice == (1.0, 1.0)
+    assert pick.probability == pytest.approx(1.0)
+
+
+def test_draw_is_deterministic_under_a_seed():
+    state = bandit.start(ARMS)
+    first = bandit.draw(state, orders(50), 50, 10, np.random.default_rng(7))
+    again = bandit.draw(state, orders(50), 50, 10, np.random.default_rng(7))
+    assert first == again
+
+
+def test_a_positive_gain_raises_the_weight_of_the_arm_that_chose_it():
+    state = bandit.start(ARMS, floor=0.1)
+    pick = bandit.Pick(0, "margin", 0.4, (0.1, 1.0, 0.0))
+    after = bandit.update(state, [pick], gain=0.05)
+    assert after.weights["margin"] > 1 / 3 > after.weights["entropy"]
+
+
+def test_a_negative_gain_lowers_the_weight_of_the_arm_that_chose_it():
+    state = bandit.start(ARMS, floor=0.1)
+    pick = bandit.Pick(0, "entropy", 0.4, (0.1, 0.0, 1.0))
+    after = bandit.update(state, [pick], gain=-0.05)
+    assert after.weights["entropy"] < min(after.weights["random"], after.weights["margin"])
+
+
+def test_credit_is_importance_weighted_so_a_rare_pick_counts_more():
+    state = bandit.start(("random", "margin"), floor=0.1)
+    rare = bandit.update(state, [bandit.Pick(0, "margin", 0.2, (0.0, 1.0))], gain=0.1)
+    common = bandit.update(state, [bandit.Pick(0, "margin", 0.8, (0.0, 1.0))], gain=0.1)
+    assert rare.weights["margin"] > common.weights["margin"]
+
+
+def test_the_gain_per_label_is_the_importance_weighted_mean_over_rewarded_queries():
+    state = bandit.start(("random", "margin"), floor=0.1)
+    picks = [bandit.Pick(0, "margin", 0.5, (0.0, 1.0)), bandit.Pick(1, "random", 0.5, (1.0, 0.0))]
+    after = bandit.update(state, picks, gain=0.2)
+    # each label brought 0.1; each arm advised one of the two queries, each drawn with q = 0.5
+    assert after.gain_per_label == pytest.approx({"random": 0.1, "margin": 0.1})
+    assert after.chosen == (1, 1)
+    assert after.rewarded == 2
+
+
+def test_no_picks_leave_the_bandit_as_it_was():
+    state = bandit.start(ARMS)
+    assert bandit.update(state, [], gain=1.0) is state
+
+
+def test_gains_are_scaled_so_that_units_do_not_change_the_weights():
+    state = bandit.start(ARMS, floor=0.1)
+    pick = bandit.Pick(0, "margin", 0.4, (0.1, 1.0, 0.0))
+    small = bandit.update(state, [pick], gain=0.001)
+    big = bandit.update(state, [pick], gain=0.5)
+    assert small.weights == pytest.approx(big.weights)
+
+
+def test_importance_weighted_agreement_weights_each_label_by_one_over_its_propensity():
+    picks = [bandit.Pick(0, "margin", 0.75, (0.0, 1.0)), bandit.Pick(1, "random", 0.25, (1.0, 0.0))]
+    # weights 4/3 and 4: (4/3 * 1 + 4 * 0) / (16/3) = 0.25
+    assert bandit.agreement(picks, [1.0, 0.0]) == pytest.approx(0.25)
+    assert bandit.agreement([], []) is None
+
+
+@pytest.mark.parametrize("arms", [("margin",), ("margin", "margin"), ()])
+def test_arms_must_be_two_or_more_distinct_names(arms):
+    with pytest.raises(ValueError, match="arms must be two or more distinct heuristic names"):
+        bandit.start(arms)
+
+
+def test_a_floor_above_one_over_k_is_refused():
+    with pytest.raises(ValueError, match=r"floor must be in \(0, 1 / 3\]"):
+        bandit.start(ARMS, floor=0.5)
+
+
+def test_a_bandit_rewarded_only_for_one_arm_learns_to_draw_it():
+    rng = np.random.default_rng(0)
+    state = bandit.start(ARMS)
+    for _ in range(30):
+        picks = bandit.draw(state, orders(100), 100, 10, rng)
+        gain = 0.01 * sum(p.arm == "margin" for p in picks)
+        state = bandit.update(state, picks, gain - 0.03)
+    assert max(state.weights, key=state.weights.get) == "margin"
+    assert state.weights["margin"] > 0.5
