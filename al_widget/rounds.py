@@ -238,6 +238,7 @@ class RoundRunner:
             data_version=data_version,
             heuristic=heuristics.name_of(heuristic),
             drafts=scored.drafts,
+            confidences=scored.confidences,
             first=first,
             pending=pending,
         )

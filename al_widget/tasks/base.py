@@ -26,6 +26,8 @@ class Scored:
     scores: np.ndarray
     predicted: np.ndarray | None = None  # class ids (classification), else None
     drafts: dict[int, Any] = field(default_factory=dict)
+    # Per draft: (K,) the confidence of each box, or (C,) of each class region of a mask (NaN: absent).
+    confidences: dict[int, np.ndarray] = field(default_factory=dict)
     broken: dict[int, str] = field(default_factory=dict)
     dropped: int = 0  # degenerate boxes from the model, left out of the drafts
 

@@ -45,6 +45,18 @@ def mask_draft(probs: np.ndarray, size: tuple[int, int]) -> Mask:
     return Mask(resize_labels(probs.mean(axis=3).argmax(axis=0).astype(np.uint8), size))
 
 
+def region_confidences(probs: np.ndarray) -> np.ndarray:
+    """(C,) each class's confidence in a mask draft: the mean probability of the pixels drafted
+    as that class, NaN for a class drafted nowhere."""
+    mean = probs.mean(axis=3)
+    drafted, sure = mean.argmax(axis=0).ravel(), mean.max(axis=0).ravel()
+    n_classes = len(mean)
+    counts = np.bincount(drafted, minlength=n_classes)
+    sums = np.bincount(drafted, weights=sure, minlength=n_classes)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, sums / counts, np.nan)
+
+
 class Segment:
     """A class per pixel; the learner follows `SegmentationLearner`."""
 
@@ -89,12 +101,19 @@ class Segment:
         )
         how = reduction if reduction is not None else self.default_reduction or "mean"
         n_classes = len(dataset.classes)
-        scores, drafts = [], {}
+        scores, drafts, confidences = [], {}, {}
         for i, result in zip(indices.tolist(), found, strict=True):
             probs = check_pixel_probs(learner, result, n_classes, mc_samples, i)
             scores.append(heuristics.score_dense(probs[None], heuristic, how)[0])
             drafts[i] = mask_draft(probs, dataset.image_size(i))
-        return Scored(indices, np.array(scores, dtype=np.float64), drafts=drafts, broken=broken)
+            confidences[i] = region_confidences(probs)
+        return Scored(
+            indices,
+            np.array(scores, dtype=np.float64),
+            drafts=drafts,
+            confidences=confidences,
+            broken=broken,
+        )
 
     def prepare_eval(self, eval_set: tuple[Any, Any], classes: list[str]) -> Any:
         images, annotations = eval_set
