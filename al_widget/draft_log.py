@@ -96,6 +96,20 @@ def savings_of(shown: Annotation | None, stored: Annotation, classes: Sequence[s
     return Savings()
 
 
+def oracle_savings(shown: Annotation | None, truth: Annotation, classes: Sequence[str]) -> Savings:
+    """What an oracle that knows `truth` makes of the drafts `shown` (``drafts.oracle_boxes``,
+    ``drafts.oracle_mask``: a draft saves its object at IoU >= 0.7 with it)."""
+    if isinstance(truth, Boxes):
+        boxes = shown if isinstance(shown, Boxes) else Boxes([], [])
+        return drafts.oracle_boxes(
+            boxes.xyxy, boxes.class_ids(classes), truth.xyxy, truth.class_ids(classes)
+        )
+    if isinstance(truth, Mask):
+        same = isinstance(shown, Mask) and shown.class_map.shape == truth.class_map.shape
+        return drafts.oracle_mask(shown.class_map if same else None, truth.class_map)  # type: ignore[union-attr]
+    return Savings()
+
+
 class DraftLog:
     """What the drafts of submitted images showed: one record per image (the last submission
     of each), the threshold calibrated on the last ``drafts.WINDOW`` images that had drafts,

@@ -25,6 +25,7 @@ RIGHT_IOU = 0.5  # a draft is right when it overlaps a stored object of its clas
 MIN_PRECISION = 0.5  # drafts are worth showing when right at least this often
 WINDOW = 20  # recent images the threshold is calibrated on
 SAME_IOU = 0.98  # a stored object this close to its draft was accepted as is
+ORACLE_IOU = 0.7  # in simulation, a draft this close to a true object of its class saves it
 _PIXELS = 1 << 16  # pixels a mask comparison looks at, at most about
 
 
@@ -248,6 +249,52 @@ def box_savings(
         deleted=len(shown_labels) - len(pairs),
         drawn=len(stored_labels) - len(pairs),
     )
+
+
+def oracle_boxes(
+    shown: np.ndarray,
+    shown_labels: np.ndarray,
+    truth: np.ndarray,
+    true_labels: np.ndarray,
+    *,
+    iou: float = ORACLE_IOU,
+) -> Savings:
+    """What an oracle makes of the drafts shown: one overlapping a true box of its class by at
+    least `iou` (one to one) is accepted, the others deleted; the true boxes left are drawn.
+
+    Parameters
+    ----------
+    shown, truth : numpy.ndarray
+        (K, 4) and (M, 4) boxes, x0 y0 x1 y1.
+    shown_labels, true_labels : numpy.ndarray
+        (K,) and (M,) class ids.
+    iou : float, default 0.7
+        The least overlap of a draft that saves drawing its object.
+    """
+    saved = int(right_boxes(shown, shown_labels, truth, true_labels, iou=iou).sum())
+    return Savings(
+        accepted=saved, deleted=len(shown_labels) - saved, drawn=len(true_labels) - saved
+    )
+
+
+def oracle_mask(shown: np.ndarray | None, truth: np.ndarray, *, iou: float = ORACLE_IOU) -> Savings:
+    """What an oracle makes of a mask draft shown, region by class region (but the background):
+    one overlapping the true region of its class by at least `iou` is accepted, the others
+    deleted; the true regions left are drawn.
+
+    Parameters
+    ----------
+    shown : numpy.ndarray or None
+        (H, W) the draft's class map, or None when no draft was shown.
+    truth : numpy.ndarray
+        (H, W) the true class map.
+    iou : float, default 0.7
+        The least overlap of a draft region that saves painting its region.
+    """
+    present = {int(c) for c in np.unique(sampled(truth)).tolist()} - {0, IGNORE}
+    ious = {} if shown is None else region_ious(shown, truth)
+    saved = sum(v >= iou for v in ious.values())
+    return Savings(accepted=saved, deleted=len(ious) - saved, drawn=len(present) - saved)
 
 
 def mask_savings(

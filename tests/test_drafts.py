@@ -138,3 +138,19 @@ def test_savings_add_up_and_give_the_rate_of_objects_from_drafts():
     total = Savings(accepted=1, drawn=1) + Savings(adjusted=2, deleted=3)
     assert (total.saved, total.objects, total.rate) == (3, 4, 0.75)
     assert Savings().rate is None
+
+
+def test_an_oracle_takes_a_draft_only_when_it_overlaps_a_true_object_by_seven_tenths():
+    truth = np.array([[0, 0, 10, 10], [20, 0, 30, 10]])
+    shown = np.array([[0, 0, 10, 8], [20, 0, 30, 6]])  # IoU 0.8 and 0.6
+    found = drafts.oracle_boxes(shown, np.zeros(2), truth, np.zeros(2))
+    assert found == Savings(accepted=1, deleted=1, drawn=1)
+
+
+def test_an_oracle_takes_a_mask_region_only_at_seven_tenths_overlap():
+    truth = np.zeros((10, 10), np.uint8)
+    truth[:, :5], truth[:, 5:] = 1, 2
+    shown = truth.copy()
+    shown[:, 2:5] = 0  # class 1 region at IoU 0.4
+    assert drafts.oracle_mask(shown, truth) == Savings(accepted=1, deleted=1, drawn=1)
+    assert drafts.oracle_mask(None, truth) == Savings(drawn=2)
