@@ -63,9 +63,9 @@ class ActiveLoop:
         A registered heuristic name (``al_widget.heuristics.names()``) or a function from
         probabilities (N, C, I) to scores (N,), higher = more uncertain. The names include the
         batch selectors (``al_widget.selectors.names()``: "coreset", "cluster_margin",
-        "badge"), whose batch of ``query_size`` diverse images leads the queue; they need
-        classification and a learner with ``embed`` (``selectors.usable_names``), and are refused
-        with a ValueError elsewhere.
+        "badge"), whose batch of ``query_size`` diverse images leads the queue; they need a
+        learner with ``embed`` (the default learners of every task have it;
+        ``selectors.usable_names``), and are refused with a ValueError elsewhere.
     pool_sample : int or None, default 100
         How many unlabeled images each round scores, at random (explore); None scores the whole
         pool (exploit).

@@ -247,7 +247,7 @@ class RoundRunner:
         """The selector's batch: positions into the scored pool."""
         selectors.check_usable(selector.name, self.task.name, self.learner)
         probs = getattr(scored, "probs", None)
-        assert probs is not None  # classification's scoring keeps them
+        assert probs is not None  # every task's scoring keeps them per image
         labeled = self.dataset.labeled
         pool_embeddings = self._embeddings(scored.indices)
         labeled_embeddings = self._embeddings(labeled)
@@ -265,7 +265,7 @@ class RoundRunner:
                 self.learner,
                 self.dataset,
                 indices,
-                chunk_size=self.chunk_size,
+                chunk_size=min(self.chunk_size, self.task.chunk_limit),
                 size=input_size_of(self.learner),
             ),
             lambda: False,

@@ -384,6 +384,37 @@ class Detector(ParamsMixin):
                 out.append(_to_image(result, scale, image.shape[:2]))
         return out
 
+    @torch.no_grad()
+    def embed(self, images: Sequence[np.ndarray]) -> np.ndarray:
+        """Pooled backbone features, one row per image: the mean of each feature map (each FPN
+        level) over its pixels, levels side by side. What the batch selectors (``coreset``,
+        ``cluster_margin``, ``badge``) measure distances on.
+
+        Parameters
+        ----------
+        images : sequence of numpy.ndarray
+            (H_i, W_i, 3) uint8 RGB images (an (N, H, W, 3) array works too).
+
+        Returns
+        -------
+        numpy.ndarray
+            (n images, d) float32.
+        """
+        net = getattr(self, "net_", None)
+        if net is None:
+            raise RuntimeError("this Detector is not fitted yet: call fit first")
+        _check_images(images)
+        rows = []
+        for image in images:  # one at a time: padding a batch to one size would shift the means
+            x, _ = _resize(image, self.longest_side, self.device_)
+            batch, _ = net.transform([x])
+            features = net.backbone(batch.tensors)
+            maps = list(features.values()) if isinstance(features, dict) else [features]
+            rows.append(torch.cat([m.mean(dim=(2, 3)) for m in maps], dim=1))
+        if not rows:
+            return np.zeros((0, 0), np.float32)
+        return torch.cat(rows).float().cpu().numpy()
+
 
 def _resize(image: np.ndarray, longest: int, device: torch.device) -> tuple[torch.Tensor, float]:
     """The image as a (3, h, w) float tensor in [0, 1] with max(h, w) = longest, and the scale."""

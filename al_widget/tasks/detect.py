@@ -18,7 +18,9 @@ from .base import (
     eval_images,
     fit_lists,
     predict_lists,
+    uncertain_probs,
 )
+from .classify import ClassScored
 
 _INSIDE = 0.5  # pixels a model's box may stray past the image edge before it is an error
 
@@ -146,13 +148,15 @@ class Detect:
             confidences[i] = checked["scores"]
         how = reduction if reduction is not None else self.default_reduction or "max"
         scores = heuristics.score_boxes(probs, heuristic, how) if probs else np.zeros(0)
-        return Scored(
+        return ClassScored(
             indices,
             scores,
             drafts=drafts,
             confidences=confidences,
             broken=broken,
             dropped=dropped,
+            # for the batch selectors: per image, the most uncertain box's probabilities
+            probs=np.array([uncertain_probs(p) for p in probs]).reshape(len(probs), -1),
         )
 
     def prepare_eval(self, eval_set: tuple[Any, Any], classes: list[str]) -> Any:

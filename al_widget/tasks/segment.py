@@ -19,7 +19,11 @@ from .base import (
     eval_images,
     fit_lists,
     predict_lists,
+    uncertain_probs,
 )
+from .classify import ClassScored
+
+_SELECTOR_PIXELS = 0.01  # the fraction of most uncertain pixels whose probabilities a selector gets
 
 
 def check_pixel_probs(
@@ -101,18 +105,23 @@ class Segment:
         )
         how = reduction if reduction is not None else self.default_reduction or "mean"
         n_classes = len(dataset.classes)
-        scores, drafts, confidences = [], {}, {}
+        scores, drafts, confidences, image_probs = [], {}, {}, []
         for i, result in zip(indices.tolist(), found, strict=True):
             probs = check_pixel_probs(learner, result, n_classes, mc_samples, i)
             scores.append(heuristics.score_dense(probs[None], heuristic, how)[0])
             drafts[i] = mask_draft(probs, dataset.image_size(i))
             confidences[i] = region_confidences(probs)
-        return Scored(
+            c, _, _, samples = probs.shape
+            pixels = np.moveaxis(probs, 0, 2).reshape(-1, c, samples)
+            image_probs.append(uncertain_probs(pixels, _SELECTOR_PIXELS))
+        return ClassScored(
             indices,
             np.array(scores, dtype=np.float64),
             drafts=drafts,
             confidences=confidences,
             broken=broken,
+            # for the batch selectors: per image, the mean probabilities of its most uncertain pixels
+            probs=np.array(image_probs).reshape(len(image_probs), -1),
         )
 
     def prepare_eval(self, eval_set: tuple[Any, Any], classes: list[str]) -> Any:
