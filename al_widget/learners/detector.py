@@ -13,6 +13,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from . import _detection_nets as nets
+from . import _frozen as frozen
 from ._detection_outputs import Decoding, detect
 from ._params import check_int, check_training
 from ._torch import choose_device, fit_steps
@@ -63,12 +64,18 @@ class Detector(ParamsMixin):
         "tiny_fcos", or the name of a torchvision detection model, as
         ``torchvision.models.get_model`` takes it, such as
         "fasterrcnn_mobilenet_v3_large_320_fpn" or "fcos_resnet50_fpn". Its class predictor
-        is replaced when its number of classes differs from `n_classes`.
+        is replaced when its number of classes differs from `n_classes`. Or
+        "frozen_resnet18" / "frozen_mobilenet_v3_large": a light FCOS head (one stride-16
+        level) trained each round on that ImageNet backbone, which is frozen and whose features
+        are cached per input, so that later epochs and rounds run the head only.
     weights : str or path, optional
         For a torchvision model: the name of its pretrained weights ("DEFAULT", "COCO_V1"...),
         downloaded into torch's hub cache on the first fit, or the path of a state dict file
         (``.pt``/``.pth``) saved from that model. None (the default) trains from scratch, the
-        backbone included. For "tiny_fcos": None, or a state dict saved from ``net_``.
+        backbone included. For "tiny_fcos": None, or a state dict saved from ``net_``. For a
+        frozen backbone: "DEFAULT" (ImageNet; random weights with a warning when they cannot
+        be fetched), None (random), or the path of a state dict of torchvision's classification
+        model of that name.
     longest_side : int, default 160
         The length in pixels of the longest side of every image as the network sees it.
     epochs : int, default 20
@@ -198,6 +205,10 @@ class Detector(ParamsMixin):
 
     def _build(self) -> nn.Module:
         """A new network as the parameters describe it."""
+        if frozen.is_frozen(self.model):
+            return frozen.fcos(
+                self.model, self.weights, self.n_classes, self.dropout, self.download_timeout
+            )
         if self.model != nets.TINY:
             return nets.named(
                 self.model,

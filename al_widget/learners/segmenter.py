@@ -16,6 +16,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..annotations import IGNORE, unknown_class_value
+from . import _frozen as frozen
 from ._params import check_int, check_training
 from ._torch import choose_device, fit_steps
 from .base import Cancelled, ParamsMixin, Progress, ShouldStop
@@ -113,7 +114,10 @@ class Segmenter(ParamsMixin):
         "unet" for the small U-Net, or the name of a torchvision segmentation model, such as
         "lraspp_mobilenet_v3_large", "deeplabv3_mobilenet_v3_large" or "fcn_resnet50" (see
         ``torchvision.models.list_models(module=torchvision.models.segmentation)``). Its last
-        layers get C outputs.
+        layers get C outputs. Or "frozen_resnet18" / "frozen_mobilenet_v3_large": a light
+        head trained each round on that ImageNet backbone at stride 16, frozen, its features
+        cached per input (`weights` as for the Detector's frozen backbones: "DEFAULT", None
+        or a classification state dict); give it an `input_size` of 128 or more.
     weights : str or path-like, optional
         The initial weights. None: random (torchvision models get no pretrained backbone
         either). A torchvision weights name for `model` such as "DEFAULT" or
@@ -362,6 +366,10 @@ class Segmenter(ParamsMixin):
                     net, _read_state_dict(self.weights), self.n_classes, str(self.weights)
                 )
             return net
+        if frozen.is_frozen(self.model):
+            return frozen.FrozenSegNet(
+                self.model, self.weights, self.n_classes, self.dropout, self.download_timeout
+            )
         return _torchvision_model(
             self.model, self.weights, self.n_classes, self.download_timeout, should_stop
         )
