@@ -287,3 +287,23 @@ class NoEmbedPixels:
         probs = np.zeros((2, 4, 4, mc_samples))
         probs[0] = 1.0
         return [probs for _ in images]
+
+
+@pytest.mark.parametrize("task", ["detect", "segment"])
+def test_scoring_no_image_of_boxes_or_masks_keeps_empty_class_probabilities(task):
+    from al_widget import tasks
+
+    ds = alw.Dataset(np.zeros((3, 4, 4, 3), np.uint8), ["bg", "cat"], task=task)
+    learner = NoEmbedBoxes() if task == "detect" else NoEmbedPixels()
+    scored = tasks.for_dataset(task).score(
+        learner,
+        ds,
+        np.zeros(0, np.int64),
+        heuristic="margin",
+        reduction=None,
+        mc_samples=1,
+        executor=alw.scoring.Inline(),
+        chunk_size=8,
+        should_stop=lambda: False,
+    )
+    assert scored.probs.shape == (0, 3 if task == "detect" else 2)

@@ -156,7 +156,7 @@ class Detect:
             broken=broken,
             dropped=dropped,
             # for the batch selectors: per image, the most uncertain box's probabilities
-            probs=np.array([uncertain_probs(p) for p in probs]).reshape(len(probs), -1),
+            probs=np.array([uncertain_probs(p) for p in probs]).reshape(len(probs), n_classes + 1),
         )
 
     def prepare_eval(self, eval_set: tuple[Any, Any], classes: list[str]) -> Any:

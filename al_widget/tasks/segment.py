@@ -121,7 +121,7 @@ class Segment:
             confidences=confidences,
             broken=broken,
             # for the batch selectors: per image, the mean probabilities of its most uncertain pixels
-            probs=np.array(image_probs).reshape(len(image_probs), -1),
+            probs=np.array(image_probs).reshape(len(image_probs), n_classes),
         )
 
     def prepare_eval(self, eval_set: tuple[Any, Any], classes: list[str]) -> Any:
