@@ -380,6 +380,8 @@ class ActiveLoop:
             raise ValueError(
                 f"shown must be the drafts shown (Boxes or a Mask) or None, got {type(shown).__name__}"
             )
+        if isinstance(shown, (Boxes, Mask)):  # checked before anything is stored
+            shown = shown.bind(image_size=self.dataset.image_size(i), classes=self.dataset.classes)
         self._trainer.check_open()
         stored = self._session.commit(i, annotation, self.ranking, replace=replace, shown=shown)
         self._trainer.labels_changed(+1)

@@ -182,3 +182,10 @@ def test_a_mask_drafts_regions_are_calibrated_and_shown_by_class(loop_factory):
     assert (shown[:, :3] == 1).all()
     assert (shown[:, 3:6] == 2).all()
     assert (shown[:, 6:] == alw.Mask.IGNORE).all()
+
+
+def test_drafts_shown_of_an_unknown_class_are_refused_before_anything_is_stored(drafting):
+    i = drafting.next()
+    with pytest.raises(ValueError, match="unknown class 'dog'"):
+        drafting.commit(i, alw.Boxes(BOXES[:1], ["thing"]), shown=alw.Boxes(BOXES[:1], ["dog"]))
+    assert drafting.dataset.annotation(i) is None
