@@ -162,7 +162,8 @@ def test_an_unreadable_image_the_strip_meets_after_a_skip_is_named_at_once(tmp_p
     loop = loop_factory(alw.Dataset(paths, CLASSES), CentroidLearner(2), start=False)
     panel = alw.Panel(loop)
     try:
-        beyond = loop.queue.tolist()[9]  # past the strip's 8 thumbnails
+        # past the strip's 8 thumbnails and the one read ahead for the row after the next image
+        beyond = loop.queue.tolist()[panel.queue_strip.count + 2]
         paths[beyond].write_bytes(b"not a png")
         panel.handle_key({"key": "s"})
         assert f"photo{beyond:02d}.png" in panel.error_line.value

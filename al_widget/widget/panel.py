@@ -58,12 +58,18 @@ class Panel(widgets.VBox):
     Speed: the next images are sent ahead (``PREFETCH``) and decoded in the browser before they
     are due; a label then costs one message for the canvas, one for the words and progress
     (``Info``), one for the queue strip and, in classification, one for the picker, the next
-    image's first. A submit or skip names the image it was made on (``image_id``): a second
-    one for the same image (a double click) is ignored, and no labeler is throttled.
+    image's first. With the next image goes what the rest of the panel shows with it (its
+    header, the strip's next row, the picker's class), which the browser moves in the frame that
+    paints the image early; the panel then keeps the image painted (``painted`` in the key
+    event), even if a ranking published meanwhile put another first. A submit or skip names the
+    image it was made on (``image_id``): a second one for the same image (a double click) is
+    ignored; a labeling key or click sooner than ``dwell_ms`` after its image was painted never
+    reaches Python as a label (see ``keys.DWELL_MS``).
 
     Thread safety: ``_lock`` guards ``current``, ``_done``, ``_redo``, ``_unsaved``,
     ``_loaded``, ``_ahead``, ``_queue``, ``_closed``, ``_showing_heuristic``, ``_past_budget``,
-    ``_told_broken``, ``_round_error`` and every widget value the panel sets. The user's actions run on the kernel's
+    ``_told_broken``, ``_round_error``, ``_painted``, ``_ahead_picker`` and every widget value
+    the panel sets. The user's actions run on the kernel's
     thread; the loop's callbacks (``_on_round_start``, ``_on_progress``, ``_on_ranking``,
     ``_on_error``) run on the loop's worker thread, ``_on_settings`` on the thread that changed a
     setting; each takes the lock for its whole body. Lock
@@ -81,9 +87,21 @@ class Panel(widgets.VBox):
         How many of the next images in the queue to show.
     thumbnail_size : int, default 64
         The longest side of a thumbnail, in screen pixels.
+    dwell_ms : int, default 150
+        How long an image must have been on screen before it takes a key or click that labels
+        or leaves it (class keys, Enter, N, S, Submit, No objects, Skip); a sooner one is
+        dropped with a brief cue and counted in ``dropped_keys`` (see ``keys.DWELL_MS``);
+        0 turns the check off.
     """
 
-    def __init__(self, loop: ActiveLoop, *, thumbnails: int = 8, thumbnail_size: int = 64) -> None:
+    def __init__(
+        self,
+        loop: ActiveLoop,
+        *,
+        thumbnails: int = 8,
+        thumbnail_size: int = 64,
+        dwell_ms: int = keys.DWELL_MS,
+    ) -> None:
         self.loop = loop
         self.dataset = loop.dataset
         self.task = self.dataset.task
@@ -101,10 +119,12 @@ class Panel(widgets.VBox):
         self._past_budget: int | None = None  # the budget the labeler chose to label past
         self._told_broken: set[int] = set()  # unreadable images the panel has named
         self._round_error = ""  # the error line a failed round left, cleared by a good one
+        self._painted: str | None = None  # the image the browser painted for the key handled
+        self._ahead_picker: int | None = None  # the picker's button with the next image
         self._scope = f"alw-panel-{uuid.uuid4().hex[:8]}"  # this panel's CSS class
 
         classes = list(self.dataset.classes)
-        self.canvas = Canvas(classes=classes, mode=MODES[self.task])
+        self.canvas = Canvas(classes=classes, mode=MODES[self.task], dwell_ms=dwell_ms)
         # Mask mode never paints class 0, the background: the picker offers the others.
         first = 1 if self.task == "segment" and len(classes) > 1 else 0
         self.choices = list(range(first, len(classes)))
@@ -286,6 +306,12 @@ class Panel(widgets.VBox):
                 f"color: {_ink(color)}; box-shadow: 0 0 0 2px {color}; }}"
             )
         return f"<style>{''.join(rules)}</style>"
+
+    @property
+    def dropped_keys(self) -> int:
+        """How many labeling keys and clicks came before their image had been on screen for
+        ``dwell_ms`` and were dropped (never applied to any image)."""
+        return self.canvas.dropped_keys
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -506,6 +532,15 @@ class Panel(widgets.VBox):
         """
         if keys.has_command_modifier(event):
             return
+        with self._lock:
+            # The image the browser painted early for this key, kept on screen if still to label.
+            self._painted = event.get("painted")
+            try:
+                self._act_on_key(event)
+            finally:
+                self._painted = None
+
+    def _act_on_key(self, event: dict[str, Any]) -> None:
         image_id, shown = event.get("image_id"), event.get("shown")
         class_id = None if event.get("shiftKey") else self._class_for_key(str(event.get("key", "")))
         if class_id is not None and self.task == "classify":
@@ -619,6 +654,11 @@ class Panel(widgets.VBox):
             self._unsaved[i] = work
 
     def _advance(self, exclude: int | None = None) -> None:
+        painted = self._still_to_label(self._painted)
+        if painted is not None and painted != exclude:
+            # The browser already shows it (painted early): a newer ranking does not replace it.
+            self.show(painted)
+            return
         for _ in range(len(self.dataset)):
             i = self.loop.next()
             if i is None or i != exclude:
@@ -641,6 +681,15 @@ class Panel(widgets.VBox):
             return
         self.show(i)
 
+    def _still_to_label(self, key: str | None) -> int | None:
+        """The dataset index `key` names, if that image is unlabeled, not skipped nor broken."""
+        if not isinstance(key, str) or not key.isdigit() or int(key) >= len(self.dataset):
+            return None
+        i = int(key)
+        if self.dataset.is_labeled([i])[0] or i in self.loop.skipped or i in self.loop.broken:
+            return None
+        return i
+
     def _send_ahead(self) -> None:
         """Send the browser the next images of the queue (as the strip last showed it), to decode
         before they are due; the first is the one the browser may show at once after a key that
@@ -658,7 +707,9 @@ class Panel(widgets.VBox):
                 continue  # marked broken when it is due
             self.canvas.prefetch(str(i), ahead[i])
         self._ahead = ahead
-        self.canvas.ahead_key = str(order[0]) if order and order[0] in ahead else ""
+        with self.canvas.hold_sync():  # the key and the picker with it, in one message
+            self.canvas.ahead_key = str(order[0]) if order and order[0] in ahead else ""
+            self.canvas.ahead_picker = self._ahead_picker
 
     def _finished_hint(self) -> str:
         return "nothing left to label (see the line above the image)"
@@ -701,18 +752,29 @@ class Panel(widgets.VBox):
         i = self.current
         if i is None:
             return
-        self.header.value = f"<b>image {i}</b> · {html.escape(self.loop.describe(i).why)}"
+        self.header.value = self._header_for(i)
+
+    def _header_for(self, i: int) -> str:
+        """The header line shown with image `i`."""
+        return f"<b>image {i}</b> · {html.escape(self.loop.describe(i).why)}"
 
     def _refresh_queue(self, queue: np.ndarray | None = None) -> None:
         """Show the head of `queue` (default: the loop's queue now) in the strip, and keep it for
-        sending the next images ahead."""
+        sending the next images ahead.
+
+        With it goes what the whole panel shows once the next image (the first of the strip,
+        the one ``_send_ahead`` names as ``ahead_key``) is shown: its header line (``Info``'s
+        ``ahead`` part), the strip's row then and the picker's class; the browser moves them
+        all in the frame that shows the image early, before Python answers.
+        """
         if self._closed:
             return
         with self._lock:
             self._queue = self.loop.queue if queue is None else queue
             entries: list[Entry] = []
+            predicted: int | None = None
             for i in self._queue:
-                if len(entries) == self.queue_strip.count:
+                if len(entries) == self.queue_strip.count + 1:  # the row after the next image
                     break
                 if int(i) == self.current:
                     continue
@@ -724,9 +786,24 @@ class Panel(widgets.VBox):
                         self.loop.mark_broken(int(i), str(error))
                         continue
                 described = self.loop.describe(int(i))
+                if not entries:
+                    predicted = described.predicted
                 entries.append(Entry(int(i), image, described.score, described.model_version))
-            self.queue_strip.update(entries)
+            key = str(entries[0].index) if entries else ""
+            self.queue_strip.update(entries, (key, entries[1:]))
+            self.info.set(
+                "ahead", {"key": key, "header": self._header_for(entries[0].index) if key else ""}
+            )
+            self._ahead_picker = self._picker_with(predicted) if key else None
             self._tell_broken()
+
+    def _picker_with(self, predicted: int | None) -> int | None:
+        """The picker's button active with a fresh image the model predicts `predicted` for
+        (-1: none), as ``_load_known`` sets it; None where the picker keeps its class (boxes
+        and masks)."""
+        if self.task != "classify":
+            return None
+        return self.choices.index(predicted) if predicted in self.choices else -1
 
     def _refresh_state(self) -> None:
         loop = self.loop
