@@ -299,7 +299,7 @@ def test_scoring_no_image_of_boxes_or_masks_keeps_empty_class_probabilities(task
         learner,
         ds,
         np.zeros(0, np.int64),
-        heuristic="margin",
+        heuristic="coreset",
         reduction=None,
         mc_samples=1,
         executor=alw.scoring.Inline(),
