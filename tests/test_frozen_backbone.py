@@ -30,7 +30,7 @@ def trunk_of(learner):
 
 def test_a_frozen_backbone_detector_trains_its_head_only(boxes):
     data, targets = boxes
-    learner = Detector(len(data.classes), model="frozen_resnet18", longest_side=64, **STEPS)
+    learner = Detector(len(data.classes), model="frozen_resnet18", longest_side=32, **STEPS)
     learner.fit(list(data.images), targets)
     before = {k: v.clone() for k, v in learner.net_.state_dict().items()}
     learner.fit(list(data.images), targets)  # a warm start: trains on from the last fit
