@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._svg import line_chart
+from .drafts import Savings
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -56,6 +57,8 @@ class Curve:
     n_boxes: np.ndarray | None = None
     metric_name: str = "accuracy"
     weights: dict[str, np.ndarray] | None = None
+    # Detection and segmentation: per round, what its drafts saved on the images labeled next.
+    drafts: tuple[Savings, ...] | None = None
 
     @property
     def metric(self) -> np.ndarray:
@@ -103,6 +106,24 @@ class Curve:
         if self.n_boxes is None:
             raise ValueError("this curve has no box counts: x='boxes' is for detection")
         return self.n_boxes
+
+    @property
+    def drafts_per_100(self) -> np.ndarray:
+        """Per round: objects its drafts saved per 100 objects labeled next (NaN: none labeled)."""
+        if self.drafts is None:
+            raise ValueError(
+                "this curve has no draft counts: they are for detection and segmentation"
+            )
+        return np.array([np.nan if s.rate is None else 100 * s.rate for s in self.drafts])
+
+    @property
+    def draft_savings(self) -> Savings:
+        """What the drafts saved over the whole run; ``str()`` reads "drafts saved N of M objects"."""
+        if self.drafts is None:
+            raise ValueError(
+                "this curve has no draft counts: they are for detection and segmentation"
+            )
+        return sum(self.drafts, Savings())
 
     def labels_to_reach(self, accuracy: float) -> int | None:
         """The fewest labels at which the curve reaches `accuracy` (the metric), or None."""

@@ -9,16 +9,17 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from . import heuristics, scoring, selectors
-from .annotations import Annotation, Label
+from . import drafts, heuristics, scoring, selectors
+from .annotations import Annotation, Boxes, Label, Mask
 from .bandit import State as BanditState
 from .dataset import Dataset
+from .draft_log import DraftRecord
 from .learners import Learner
 from .learners.defaults import first_image_size, resolve
 from .ranking import Ranking
 from .records import Criterion, RoundRecord, criteria, latest_metric
 from .rounds import RoundRunner, random_ranking
-from .session import Description, Session
+from .session import SHOWN_AT_THRESHOLD, Description, Session
 from .settings import SETTING_DOCS, Settings, check_count
 from .trainer import Trainer
 
@@ -63,14 +64,14 @@ class ActiveLoop:
         A registered heuristic name (``al_widget.heuristics.names()``) or a function from
         probabilities (N, C, I) to scores (N,), higher = more uncertain. The names include the
         batch selectors (``al_widget.selectors.names()``: "coreset", "cluster_margin",
-        "badge"), whose batch of ``query_size`` diverse images leads the queue; they need
-        classification and a learner with ``embed`` (``selectors.usable_names``), and are refused
-        with a ValueError elsewhere. "auto" learns which heuristic pays while you label
-        (``al_widget.auto``): each of the ``query_size`` queries at the head of the queue is
-        drawn from one heuristic's top choice (random, margin, entropy, and bald and variance
-        when ``mc_samples >= 2``; or ``al_widget.auto.Auto(arms=[...])``), and each heuristic's
-        weight follows the gain its queries brought (``loop.bandit``; per round in
-        ``history[k].auto``).
+        "badge"), whose batch of ``query_size`` diverse images leads the queue; they need a
+        learner with ``embed`` (the default learners of every task have it;
+        ``selectors.usable_names``), and are refused with a ValueError elsewhere. "auto" learns
+        which heuristic pays while you label (``al_widget.auto``): each of the ``query_size``
+        queries at the head of the queue is drawn from one heuristic's top choice (random,
+        margin, entropy, and bald and variance when ``mc_samples >= 2``; or
+        ``al_widget.auto.Auto(arms=[...])``), and each heuristic's weight follows the gain its
+        queries brought (``loop.bandit``; per round in ``history[k].auto``).
     pool_sample : int or None, default 100
         How many unlabeled images each round scores, at random (explore); None scores the whole
         pool (exploit).
@@ -198,20 +199,76 @@ class ActiveLoop:
         """
         return self._session.describe(i, self.ranking)
 
-    def prediction(self, i: int) -> Annotation | None:
+    def prediction(self, i: int, *, calibrated: bool = False) -> Annotation | None:
         """The latest model's annotation for image `i`, or None (no model yet, or `i` not scored).
 
         Parameters
         ----------
         i : int
             A dataset index.
+        calibrated : bool, default False
+            Detection and segmentation: only the drafts at or above ``draft_threshold`` (boxes;
+            a mask's class regions, the others not labeled), None when none is; False gives
+            every draft of the model.
         """
         i = self.dataset.check_index(i)
         ranked = self.ranking
         if i in ranked.drafts:
+            if calibrated:
+                return self._session.draft(i, ranked)
             return ranked.drafts[i]  # type: ignore[no-any-return]
         predicted = ranked.predicted_of(i)
         return None if predicted is None else Label(self.dataset.classes[predicted])
+
+    def draft_confidences(self, i: int) -> np.ndarray | None:
+        """The confidence of each draft of image `i` (a copy): (K,) per box of
+        ``prediction(i)``, or (C,) per class region of its mask (NaN: a class drafted nowhere);
+        None when the model drafted nothing for `i`.
+
+        Parameters
+        ----------
+        i : int
+            A dataset index.
+        """
+        found = self.ranking.confidences.get(self.dataset.check_index(i))
+        return None if found is None else np.array(found, dtype=np.float64)
+
+    @property
+    def draft_threshold(self) -> float | None:
+        """The confidence from which drafts are shown (``prediction(i, calibrated=True)``),
+        calibrated after each submitted image: the lowest at which the model's drafts were right
+        (IoU >= 0.5 with a stored object of their class) at least half the time over the last
+        20 images; None (no drafts at all) until there is one. ``draft_reason`` says why."""
+        return self._session.draft_threshold.value
+
+    @property
+    def draft_reason(self) -> str:
+        """Why ``draft_threshold`` is what it is, e.g. "drafts from 0.62: 70 % of those kept
+        lately (7 of 10 on the last 4 images)"."""
+        return self._session.draft_threshold.reason
+
+    @property
+    def draft_savings(self) -> drafts.Savings:
+        """Over every submitted image: drafts accepted as is, adjusted, deleted, and objects
+        drawn from scratch; ``str()`` reads "drafts saved N of M objects (...)"."""
+        return self._session.draft_savings()
+
+    @property
+    def draft_history(self) -> tuple[DraftRecord, ...]:
+        """Per submitted image (its last submission), oldest first: which of the model's
+        drafts were right, with their confidences, and the image's savings."""
+        return self._session.draft_records
+
+    @property
+    def draft_status(self) -> str:
+        """One line on drafts: the savings, the rate over the last 20 images, the threshold."""
+        total = self._session.draft_savings()
+        recent = self._session.draft_savings(drafts.WINDOW).rate
+        lately = "" if recent is None else f", {recent:.0%} lately".replace("%", " %")
+        return (
+            f"drafts saved {total.saved} of {total.objects} objects{lately}; "
+            f"{self._session.draft_threshold.reason}"
+        )
 
     @property
     def model_version(self) -> int:
@@ -307,8 +364,19 @@ class ActiveLoop:
 
     # -- acting --------------------------------------------------------------------------------
 
-    def commit(self, i: int, annotation: Annotation, *, replace: bool = False) -> Annotation:
+    def commit(
+        self,
+        i: int,
+        annotation: Annotation,
+        *,
+        replace: bool = False,
+        shown: Annotation | object | None = SHOWN_AT_THRESHOLD,
+    ) -> Annotation:
         """Label image `i`; returns the annotation as stored, at once: retraining is in the background.
+
+        For detection and segmentation the model's drafts for `i` are compared with what is
+        stored: ``draft_threshold`` is recalibrated and ``draft_savings`` counts the drafts
+        `shown` that were accepted, adjusted or deleted, and the objects drawn.
 
         Parameters
         ----------
@@ -318,9 +386,18 @@ class ActiveLoop:
             The annotation, of the dataset's task.
         replace : bool, default False
             Replace an existing annotation instead of refusing it.
+        shown : Boxes, Mask or None, optional
+            The drafts the labeler saw (None: none); by default those at or above
+            ``draft_threshold`` (``prediction(i, calibrated=True)``).
         """
+        if shown is not SHOWN_AT_THRESHOLD and not isinstance(shown, (Boxes, Mask, type(None))):
+            raise ValueError(
+                f"shown must be the drafts shown (Boxes or a Mask) or None, got {type(shown).__name__}"
+            )
+        if isinstance(shown, (Boxes, Mask)):  # checked before anything is stored
+            shown = shown.bind(image_size=self.dataset.image_size(i), classes=self.dataset.classes)
         self._trainer.check_open()
-        stored = self._session.commit(i, annotation, self.ranking, replace=replace)
+        stored = self._session.commit(i, annotation, self.ranking, replace=replace, shown=shown)
         self._trainer.labels_changed(+1)
         return stored
 

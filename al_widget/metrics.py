@@ -117,6 +117,31 @@ def _check_ids(name: str, ids: np.ndarray, n_classes: int, where: str) -> None:
         )
 
 
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(K, M) intersection over union of boxes `a` (K, 4) and `b` (M, 4), x0 y0 x1 y1."""
+    a = np.asarray(a, np.float64).reshape(-1, 4)
+    b = np.asarray(b, np.float64).reshape(-1, 4)
+    low = np.maximum(a[:, None, :2], b[None, :, :2])
+    high = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.clip(high - low, 0, None).prod(axis=2)
+    area_a = (a[:, 2:] - a[:, :2]).clip(0).prod(axis=1)
+    area_b = (b[:, 2:] - b[:, :2]).clip(0).prod(axis=1)
+    union = area_a[:, None] + area_b[None, :] - inter
+    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
+
+
+def match(overlap: np.ndarray, allowed: np.ndarray, least: float) -> list[tuple[int, int]]:
+    """Pairs (row, column) of `overlap` matched one to one, best overlap first, among the
+    `allowed` pairs that overlap by at least `least`."""
+    overlap = np.where(allowed & (overlap >= least), overlap, -1.0)
+    pairs = []
+    while overlap.size and overlap.max() >= 0:
+        k, m = np.unravel_index(int(overlap.argmax()), overlap.shape)
+        overlap[k, :], overlap[:, m] = -1.0, -1.0
+        pairs.append((int(k), int(m)))
+    return pairs
+
+
 def box_f1(
     predicted: np.ndarray,
     predicted_labels: np.ndarray,
@@ -146,20 +171,8 @@ def box_f1(
         return 1.0
     if not len(predicted) or not len(truth):
         return 0.0
-    low = np.maximum(predicted[:, None, :2], truth[None, :, :2])
-    high = np.minimum(predicted[:, None, 2:], truth[None, :, 2:])
-    inter = np.clip(high - low, 0, None).prod(axis=2)
-    area_p = (predicted[:, 2:] - predicted[:, :2]).clip(0).prod(axis=1)
-    area_t = (truth[:, 2:] - truth[:, :2]).clip(0).prod(axis=1)
-    union = area_p[:, None] + area_t[None, :] - inter
-    overlap = np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
     same = np.asarray(predicted_labels)[:, None] == np.asarray(true_labels)[None, :]
-    overlap = np.where(same & (overlap >= iou), overlap, -1.0)
-    matched = 0
-    while overlap.size and overlap.max() >= 0:
-        k, m = np.unravel_index(int(overlap.argmax()), overlap.shape)
-        overlap[k, :], overlap[:, m] = -1.0, -1.0
-        matched += 1
+    matched = len(match(box_iou(predicted, truth), same, iou))
     return 2 * matched / (len(predicted) + len(truth))
 
 

@@ -69,6 +69,7 @@ class Ranking:
     data_version: int
     heuristic: str
     drafts: Mapping[int, Any] = field(default_factory=dict)
+    confidences: Mapping[int, np.ndarray] = field(default_factory=dict)  # per draft, see tasks
     created: float = field(default_factory=time.time)
     pending: int = 0  # candidates left out because they are not embedded yet (the cache grows)
     drawn: Drawn | None = None  # heuristic "auto": the queries at the head, and which arm drew each
@@ -77,6 +78,7 @@ class Ranking:
         for array in (self.indices, self.scores, self.predicted):
             array.flags.writeable = False
         object.__setattr__(self, "drafts", MappingProxyType(dict(self.drafts)))
+        object.__setattr__(self, "confidences", MappingProxyType(dict(self.confidences)))
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -110,10 +112,12 @@ def build(
     data_version: int,
     heuristic: str,
     drafts: Mapping[int, Any] | None = None,
+    confidences: Mapping[int, np.ndarray] | None = None,
     first: np.ndarray | None = None,
     pending: int = 0,
 ) -> Ranking:
-    """The ranking of the scored `pool` (dataset indices) by `scores`, with the model's drafts.
+    """The ranking of the scored `pool` (dataset indices) by `scores`, with the model's drafts
+    and their confidences.
 
     `first`, positions into `pool` (a selector's batch), leads the queue in its own order; the
     rest follows by score. `pending` counts candidates not scored yet (still being embedded).
@@ -132,5 +136,6 @@ def build(
         data_version=data_version,
         heuristic=heuristic,
         drafts=drafts or {},
+        confidences=confidences or {},
         pending=pending,
     )

@@ -379,6 +379,7 @@ class RoundRunner:
             data_version=data_version,
             heuristic=heuristics.name_of(heuristic),
             drafts=scored.drafts,
+            confidences=scored.confidences,
             first=first,
             pending=pending,
         )
@@ -387,7 +388,7 @@ class RoundRunner:
         """The selector's batch: positions into the scored pool."""
         selectors.check_usable(selector.name, self.task.name, self.learner)
         probs = getattr(scored, "probs", None)
-        assert probs is not None  # classification's scoring keeps them
+        assert probs is not None  # every task's scoring keeps them per image
         labeled = self.dataset.labeled
         pool_embeddings = self._embeddings(scored.indices)
         labeled_embeddings = self._embeddings(labeled)
@@ -405,7 +406,7 @@ class RoundRunner:
                 self.learner,
                 self.dataset,
                 indices,
-                chunk_size=self.chunk_size,
+                chunk_size=min(self.chunk_size, self.task.chunk_limit),
                 size=input_size_of(self.learner),
             ),
             lambda: False,

@@ -233,8 +233,10 @@ def names() -> list[str]:
 def unusable(heuristic: str | heuristics.Heuristic, task: str, learner: object) -> str | None:
     """Why `heuristic` cannot rank a `task` loop's pool with `learner`, or None when it can.
 
-    A selector needs class probabilities per image (classification) and the learner's
-    ``embed(images) -> (n, d)``; a plain heuristic works for every task.
+    A selector needs the learner's ``embed(images) -> (n, d)`` (pooled features: the
+    ``Classifier``, ``EmbeddingClassifier``, ``Detector`` and ``Segmenter`` have it); its class
+    probabilities per image are, for boxes, the most uncertain box's and, for masks, the mean
+    of the most uncertain pixels'. A plain heuristic works for every task.
 
     Parameters
     ----------
@@ -246,11 +248,11 @@ def unusable(heuristic: str | heuristics.Heuristic, task: str, learner: object) 
         The loop's learner.
     """
     selector = of(heuristic)
-    if selector is None or (task == "classify" and hasattr(learner, "embed")):
+    if selector is None or hasattr(learner, "embed"):
         return None
     return (
-        f"the selector {selector.name!r} needs class probabilities and a learner with "
-        f"embed(images) -> (n, d) (Classifier, EmbeddingClassifier); "
+        f"the selector {selector.name!r} needs a learner with embed(images) -> (n, d) "
+        f"(Classifier, EmbeddingClassifier, Detector, Segmenter); "
         f"{type(learner).__name__} on task {task!r} has not"
     )
 

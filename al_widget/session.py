@@ -12,12 +12,14 @@ import numpy as np
 from . import metrics
 from .annotations import Annotation, Boxes, Label, Mask
 from .dataset import Dataset
+from .draft_log import DraftLog, DraftRecord, outcome_of, savings_of, shown_draft
+from .drafts import Savings, Threshold, sampled
 from .ranking import Ranking
 
 _AGREEMENT_WINDOW = 50  # recent labels the agreement metric looks at
 _AGREEMENT_MIN = 5  # labels before agreement means anything
 _FIRST_WINDOW = 64  # ranked indices `next` looks at first
-_AGREEMENT_PIXELS = 1 << 16  # pixels a mask's agreement compares, at most about
+SHOWN_AT_THRESHOLD = object()  # `commit`'s default: the drafts the calibrated threshold shows
 
 
 @dataclass(frozen=True)
@@ -42,8 +44,8 @@ def agreement(ranking: Ranking, i: int, stored: Annotation, classes: Sequence[st
 
     A class: 1 when it is the class predicted, else 0. Boxes: their F1 against the model's
     boxes (``metrics.box_f1``, IoU >= 0.5, same class). A mask: the mean IoU of the model's
-    mask with it, on a regular sample of ~64k pixels. None when the model offered nothing for
-    image `i`.
+    mask with it, on a regular sample of ~64k pixels (``drafts.sampled``). None when the model
+    offered nothing for image `i`.
     """
     predicted = ranking.predicted_of(i)
     if predicted is not None and isinstance(stored, Label):
@@ -58,11 +60,7 @@ def agreement(ranking: Ranking, i: int, stored: Annotation, classes: Sequence[st
         and isinstance(stored, Mask)
         and draft.class_map.shape == stored.class_map.shape
     ):
-        # Every k-th pixel each way, k so that ~64k are compared: a 6000 x 8000 mask costs
-        # ~1 ms on the commit path instead of ~0.5 s, for an estimate as good.
-        step = max(1, int(np.ceil(np.sqrt(stored.class_map.size / _AGREEMENT_PIXELS))))
-        sampled = (slice(None, None, step), slice(None, None, step))
-        return metrics.mean_iou(draft.class_map[sampled], stored.class_map[sampled], len(classes))
+        return metrics.mean_iou(sampled(draft.class_map), sampled(stored.class_map), len(classes))
     return None
 
 
@@ -75,8 +73,8 @@ class Session:
     """The labeling state of one loop; the user's thread changes it, the worker reads it.
 
     Thread safety: ``_lock`` guards ``_skipped``, ``_broken``, ``_front``, ``_undo``,
-    ``_agreement`` and ``_rng``; no field is written without it. Lock order: panel → loop's
-    session → trainer → dataset; this class takes the dataset's lock (inside its own) and no other.
+    ``_agreement``, ``_drafts`` and ``_rng``; no field is written without it. Lock order:
+    panel → loop's session → trainer → dataset; this class takes the dataset's lock (inside its own) and no other.
     ``candidates``, ``report_broken`` and ``agreement`` are also called on the worker thread.
 
     Parameters
@@ -96,6 +94,7 @@ class Session:
         self._front: list[int] = []
         self._undo: list[tuple[str, int, Annotation | None]] = []
         self._agreement: collections.deque[float] = collections.deque(maxlen=_AGREEMENT_WINDOW)
+        self._drafts = DraftLog()
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -154,6 +153,30 @@ class Session:
             if len(self._agreement) < _AGREEMENT_MIN:
                 return None
             return float(np.mean(self._agreement))
+
+    @property
+    def draft_threshold(self) -> Threshold:
+        """The draft threshold calibrated on the submitted images, with its reason."""
+        with self._lock:
+            return self._drafts.threshold
+
+    def draft_savings(self, last: int | None = None) -> Savings:
+        """The drafts' savings over every submitted image, or over the `last` ones."""
+        with self._lock:
+            return self._drafts.savings(last)
+
+    @property
+    def draft_records(self) -> tuple[DraftRecord, ...]:
+        """Per submitted image (its last submission), oldest first: its drafts' outcome and
+        savings."""
+        with self._lock:
+            return self._drafts.records
+
+    def draft(self, i: int, ranking: Ranking) -> Annotation | None:
+        """The model's draft for image `i` under `ranking`, as the calibrated threshold shows it."""
+        with self._lock:
+            threshold = self._drafts.threshold
+        return shown_draft(ranking.drafts.get(i), ranking.confidences.get(i), threshold)
 
     def describe(self, i: int, ranking: Ranking) -> Description:
         """What is known about image `i` under `ranking`, with why it is in the queue in words."""
@@ -214,9 +237,17 @@ class Session:
     # -- acting --------------------------------------------------------------------------------
 
     def commit(
-        self, i: int, annotation: Annotation, ranking: Ranking, *, replace: bool = False
+        self,
+        i: int,
+        annotation: Annotation,
+        ranking: Ranking,
+        *,
+        replace: bool = False,
+        shown: Annotation | object | None = SHOWN_AT_THRESHOLD,
     ) -> Annotation:
-        """Label image `i`; the model's agreement with it is recorded from `ranking`."""
+        """Label image `i`; the model's agreement with it is recorded from `ranking`, and its
+        drafts are compared with it: which were right (the draft threshold is recalibrated) and
+        how the drafts `shown` (by default those the threshold showed) became it."""
         with self._lock:
             previous = self.dataset.annotation(i)
             if previous is not None and not replace:
@@ -232,6 +263,7 @@ class Session:
             agreed = agreement(ranking, i, stored, self.dataset.classes)
             if agreed is not None:
                 self._agreement.append(agreed)
+            self._record_drafts(i, stored, ranking, shown)
             return stored
 
     def skip(self, i: int) -> None:
@@ -260,7 +292,9 @@ class Session:
                 else:
                     self.dataset.annotate(i, previous)
             self._undo.pop()  # only once the dataset took the change
-            if action != "commit":
+            if action == "commit":
+                self._drafts.remove(i)
+            else:
                 self._skipped.discard(i)
             if i in self._front:
                 self._front.remove(i)
@@ -276,6 +310,17 @@ class Session:
             self._front = [i for i in self._front if i not in broken]
 
     # -- helpers (callers hold the lock) --------------------------------------------------------
+
+    def _record_drafts(self, i: int, stored: Annotation, ranking: Ranking, shown: object) -> None:
+        if isinstance(stored, Label):
+            return
+        draft, confidences = ranking.drafts.get(i), ranking.confidences.get(i)
+        if shown is SHOWN_AT_THRESHOLD:
+            shown = shown_draft(draft, confidences, self._drafts.threshold)
+        classes = self.dataset.classes
+        outcome = outcome_of(draft, confidences, stored, classes)
+        savings = savings_of(shown, stored, classes)  # type: ignore[arg-type]
+        self._drafts.add(DraftRecord(i, outcome, savings))
 
     def _hidden(self) -> set[int]:
         return self._skipped | set(self._broken)

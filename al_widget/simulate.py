@@ -19,6 +19,8 @@ from . import heuristics
 from .annotations import Annotation, Label
 from .curves import Comparison, Curve
 from .dataset import TASKS, Dataset
+from .draft_log import oracle_savings
+from .drafts import Savings
 from .learners import Learner, clone
 from .loop import ActiveLoop
 from .records import RoundRecord
@@ -118,7 +120,10 @@ def simulate(
     -------
     Curve
         The test metric (with the boxes drawn, for detection), train and score times after
-        each successful round; for "auto", each heuristic's weight after each round.
+        each successful round; for "auto", each heuristic's weight after each round; for
+        detection and segmentation, what each round's drafts saved the oracle on the images it
+        labeled next (``Curve.drafts``: the drafts at or above the calibrated threshold; one
+        saves its object at IoU >= 0.7 with it).
 
     Raises
     ------
@@ -147,6 +152,7 @@ def simulate(
     def oracle(i: int) -> Annotation:
         return Label(int(pool_truth[i])) if task == "classify" else pool_truth[i]
 
+    saved: dict[int, Savings] = {}  # by the model version whose drafts were shown
     loop = ActiveLoop(
         dataset,
         _learner_for_run(learner, seed),
@@ -179,6 +185,11 @@ def simulate(
         while len(dataset.labeled) < budget:
             batch = loop.queue[: min(query_size, budget - len(dataset.labeled))]
             for i in batch:
+                if task != "classify":
+                    model = loop.ranking.model_version
+                    shown = loop.prediction(int(i), calibrated=True)
+                    found = oracle_savings(shown, oracle(int(i)), classes)
+                    saved[model] = saved.get(model, Savings()) + found
                 loop.commit(int(i), oracle(int(i)))
             bar.update(len(batch))
             _settle(loop)
@@ -196,6 +207,9 @@ def simulate(
         n_boxes=np.array([r.n_boxes for r in rounds]) if task == "detect" else None,
         metric_name=(rounds[-1].metric_name if rounds else None) or "accuracy",
         weights=_weights(rounds),
+        drafts=None
+        if task == "classify"
+        else tuple(saved.get(r.model_version, Savings()) for r in rounds),
     )
 
 

@@ -198,15 +198,112 @@ def test_a_selector_with_a_learner_that_cannot_embed_is_refused_saying_why(loop_
         loop_factory(ds, CentroidLearner(2), heuristic="coreset", query_size=2)
 
 
+def _scenes(task):
+    """Twelve 32 px shapes scenes of a detection or segmentation dataset."""
+    data = alw.datasets.shapes(12, size=32, seed=0, task=task)
+    return data, alw.Dataset(data.images, list(data.classes), task=task)
+
+
+def _small_learner(task, n_classes):
+    if task == "detect":
+        return alw.learners.Detector(n_classes, longest_side=32, min_steps=2, max_steps=2)
+    return alw.learners.Segmenter(n_classes, input_size=16, min_steps=2, max_steps=2)
+
+
 @pytest.mark.parametrize("task", ["detect", "segment"])
 @pytest.mark.parametrize("name", ["coreset", "cluster_margin", "badge"])
-def test_a_batch_selector_set_on_a_detection_or_segmentation_loop_is_refused(
+def test_a_detection_or_segmentation_loop_ranks_with_a_batch_selector(loop_factory, task, name):
+    data, ds = _scenes(task)
+    learner = _small_learner(task, len(data.classes))
+    loop = loop_factory(ds, learner, heuristic=name, pool_sample=None, query_size=2)
+    loop.commit(0, data.annotations[0])
+    loop.commit(1, data.annotations[1])
+    assert loop.wait(60)
+    assert loop.history[-1].error is None
+    assert (loop.ranking.heuristic, loop.ranking.model_version) == (name, 1)
+    assert len(set(loop.queue[:2].tolist())) == 2
+
+
+@pytest.mark.parametrize("task", ["detect", "segment"])
+def test_detection_and_segmentation_learners_embed_images_as_pooled_features(task):
+    data, _ = _scenes(task)
+    targets = (
+        [{"boxes": a.xyxy, "labels": a.class_ids(data.classes)} for a in data.annotations[:2]]
+        if task == "detect"
+        else [a.class_map for a in data.annotations[:2]]
+    )
+    learner = _small_learner(task, len(data.classes))
+    learner.fit(list(data.images[:2]), targets, lambda f: None, lambda: False)
+    found = learner.embed(data.images[:3])
+    assert found.shape[0] == 3
+    assert found.dtype == np.float32
+    assert np.isfinite(found).all()
+
+
+@pytest.mark.parametrize("task", ["detect", "segment"])
+@pytest.mark.parametrize("name", ["coreset", "cluster_margin", "badge"])
+def test_a_batch_selector_is_refused_for_a_detection_or_segmentation_learner_without_embed(
     loop_factory, gray_images, task, name
 ):
     ds = alw.Dataset(gray_images, ["bg", "cat"], task=task)
-    loop = loop_factory(ds, start=False)
+    learner = NoEmbedBoxes() if task == "detect" else NoEmbedPixels()
+    loop = loop_factory(ds, learner, start=False)
     with pytest.raises(ValueError, match=rf"heuristic '{name}' does not work here: .*'{task}'"):
         loop.heuristic = name
     assert loop.heuristic == "margin"
     with pytest.raises(ValueError, match="choose one of .*'margin'"):
-        loop_factory(ds, heuristic=name, start=False)
+        loop_factory(ds, learner, heuristic=name, start=False)
+
+
+class NoEmbedBoxes:
+    """A detection learner with no ``embed``: finds nothing."""
+
+    task = "detect"
+
+    def fit(self, images, targets, progress, should_stop):
+        return self
+
+    def predict(self, images, mc_samples=1):
+        return [
+            {
+                "boxes": np.zeros((0, 4)),
+                "labels": np.zeros(0, np.int64),
+                "scores": np.zeros(0),
+                "probs": np.zeros((0, 3, mc_samples)),
+            }
+            for _ in images
+        ]
+
+
+class NoEmbedPixels:
+    """A segmentation learner with no ``embed``: every pixel background."""
+
+    task = "segment"
+
+    def fit(self, images, targets, progress, should_stop):
+        return self
+
+    def predict_proba(self, images, mc_samples=1):
+        probs = np.zeros((2, 4, 4, mc_samples))
+        probs[0] = 1.0
+        return [probs for _ in images]
+
+
+@pytest.mark.parametrize("task", ["detect", "segment"])
+def test_scoring_no_image_of_boxes_or_masks_keeps_empty_class_probabilities(task):
+    from al_widget import tasks
+
+    ds = alw.Dataset(np.zeros((3, 4, 4, 3), np.uint8), ["bg", "cat"], task=task)
+    learner = NoEmbedBoxes() if task == "detect" else NoEmbedPixels()
+    scored = tasks.for_dataset(task).score(
+        learner,
+        ds,
+        np.zeros(0, np.int64),
+        heuristic="coreset",
+        reduction=None,
+        mc_samples=1,
+        executor=alw.scoring.Inline(),
+        chunk_size=8,
+        should_stop=lambda: False,
+    )
+    assert scored.probs.shape == (0, 3 if task == "detect" else 2)

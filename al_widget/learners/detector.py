@@ -13,6 +13,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from . import _detection_nets as nets
+from . import _frozen as frozen
 from ._detection_outputs import Decoding, detect
 from ._params import check_int, check_training
 from ._torch import choose_device, fit_steps
@@ -63,12 +64,18 @@ class Detector(ParamsMixin):
         "tiny_fcos", or the name of a torchvision detection model, as
         ``torchvision.models.get_model`` takes it, such as
         "fasterrcnn_mobilenet_v3_large_320_fpn" or "fcos_resnet50_fpn". Its class predictor
-        is replaced when its number of classes differs from `n_classes`.
+        is replaced when its number of classes differs from `n_classes`. Or
+        "frozen_resnet18" / "frozen_mobilenet_v3_large": a light FCOS head (one stride-16
+        level) trained each round on that ImageNet backbone, which is frozen and whose features
+        are cached per input, so that later epochs and rounds run the head only.
     weights : str or path, optional
         For a torchvision model: the name of its pretrained weights ("DEFAULT", "COCO_V1"...),
         downloaded into torch's hub cache on the first fit, or the path of a state dict file
         (``.pt``/``.pth``) saved from that model. None (the default) trains from scratch, the
-        backbone included. For "tiny_fcos": None, or a state dict saved from ``net_``.
+        backbone included. For "tiny_fcos": None, or a state dict saved from ``net_``. For a
+        frozen backbone: "DEFAULT" (ImageNet; random weights with a warning when they cannot
+        be fetched), None (random), or the path of a state dict of torchvision's classification
+        model of that name.
     longest_side : int, default 160
         The length in pixels of the longest side of every image as the network sees it.
     epochs : int, default 20
@@ -198,6 +205,10 @@ class Detector(ParamsMixin):
 
     def _build(self) -> nn.Module:
         """A new network as the parameters describe it."""
+        if frozen.is_frozen(self.model):
+            return frozen.fcos(
+                self.model, self.weights, self.n_classes, self.dropout, self.download_timeout
+            )
         if self.model != nets.TINY:
             return nets.named(
                 self.model,
@@ -383,6 +394,37 @@ class Detector(ParamsMixin):
             for image, (_, scale), result in zip(chunk, resized, found, strict=True):
                 out.append(_to_image(result, scale, image.shape[:2]))
         return out
+
+    @torch.no_grad()
+    def embed(self, images: Sequence[np.ndarray]) -> np.ndarray:
+        """Pooled backbone features, one row per image: the mean of each feature map (each FPN
+        level) over its pixels, levels side by side. What the batch selectors (``coreset``,
+        ``cluster_margin``, ``badge``) measure distances on.
+
+        Parameters
+        ----------
+        images : sequence of numpy.ndarray
+            (H_i, W_i, 3) uint8 RGB images (an (N, H, W, 3) array works too).
+
+        Returns
+        -------
+        numpy.ndarray
+            (n images, d) float32.
+        """
+        net = getattr(self, "net_", None)
+        if net is None:
+            raise RuntimeError("this Detector is not fitted yet: call fit first")
+        _check_images(images)
+        rows = []
+        for image in images:  # one at a time: padding a batch to one size would shift the means
+            x, _ = _resize(image, self.longest_side, self.device_)
+            batch, _ = net.transform([x])
+            features = net.backbone(batch.tensors)
+            maps = list(features.values()) if isinstance(features, dict) else [features]
+            rows.append(torch.cat([m.mean(dim=(2, 3)) for m in maps], dim=1))
+        if not rows:
+            return np.zeros((0, 0), np.float32)
+        return torch.cat(rows).float().cpu().numpy()
 
 
 def _resize(image: np.ndarray, longest: int, device: torch.device) -> tuple[torch.Tensor, float]:

@@ -16,6 +16,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..annotations import IGNORE, unknown_class_value
+from . import _frozen as frozen
 from ._params import check_int, check_training
 from ._torch import choose_device, fit_steps
 from .base import Cancelled, ParamsMixin, Progress, ShouldStop
@@ -113,7 +114,10 @@ class Segmenter(ParamsMixin):
         "unet" for the small U-Net, or the name of a torchvision segmentation model, such as
         "lraspp_mobilenet_v3_large", "deeplabv3_mobilenet_v3_large" or "fcn_resnet50" (see
         ``torchvision.models.list_models(module=torchvision.models.segmentation)``). Its last
-        layers get C outputs.
+        layers get C outputs. Or "frozen_resnet18" / "frozen_mobilenet_v3_large": a light
+        head trained each round on that ImageNet backbone at stride 16, frozen, its features
+        cached per input (`weights` as for the Detector's frozen backbones: "DEFAULT", None
+        or a classification state dict); give it an `input_size` of 128 or more.
     weights : str or path-like, optional
         The initial weights. None: random (torchvision models get no pretrained backbone
         either). A torchvision weights name for `model` such as "DEFAULT" or
@@ -362,6 +366,10 @@ class Segmenter(ParamsMixin):
                     net, _read_state_dict(self.weights), self.n_classes, str(self.weights)
                 )
             return net
+        if frozen.is_frozen(self.model):
+            return frozen.FrozenSegNet(
+                self.model, self.weights, self.n_classes, self.dropout, self.download_timeout
+            )
         return _torchvision_model(
             self.model, self.weights, self.n_classes, self.download_timeout, should_stop
         )
@@ -462,6 +470,43 @@ class Segmenter(ParamsMixin):
                 )
             out.extend(probs.float().cpu().numpy())
         return out
+
+    @torch.no_grad()
+    def embed(self, images: Sequence[np.ndarray], batch_size: int = 16) -> np.ndarray:
+        """Pooled backbone features, one row per image: the mean and the max of each feature
+        channel over the pixels. What the batch selectors (``coreset``, ``cluster_margin``,
+        ``badge``) measure distances on.
+
+        Parameters
+        ----------
+        images : sequence of numpy.ndarray
+            (H_i, W_i, 3) uint8 RGB images of any sizes (an (N, H, W, 3) array works too);
+            each is resized to ``input_size_``.
+        batch_size : int, default 16
+            Images per forward pass.
+
+        Returns
+        -------
+        numpy.ndarray
+            (n images, 2 x channels) float32.
+        """
+        net = getattr(self, "net_", None)
+        if net is None:
+            raise RuntimeError("this Segmenter is not fitted yet: call fit first")
+        rows = []
+        for start in range(0, len(images), batch_size):
+            chunk = [
+                _check_image(image, start + k)
+                for k, image in enumerate(images[start : start + batch_size])
+            ]
+            x = torch.cat([_resize_image(image, self.input_size_) for image in chunk])
+            features = _part(net, "backbone")(_normalise(x.to(self.device_)))
+            if isinstance(features, dict):
+                features = features["out"]
+            rows.append(torch.cat([features.mean(dim=(2, 3)), features.amax(dim=(2, 3))], dim=1))
+        if not rows:
+            return np.zeros((0, 0), np.float32)
+        return torch.cat(rows).float().cpu().numpy()
 
 
 # -- images ------------------------------------------------------------------------------------

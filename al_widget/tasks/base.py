@@ -26,6 +26,8 @@ class Scored:
     scores: np.ndarray
     predicted: np.ndarray | None = None  # class ids (classification), else None
     drafts: dict[int, Any] = field(default_factory=dict)
+    # Per draft: (K,) the confidence of each box, or (C,) of each class region of a mask (NaN: absent).
+    confidences: dict[int, np.ndarray] = field(default_factory=dict)
     broken: dict[int, str] = field(default_factory=dict)
     dropped: int = 0  # degenerate boxes from the model, left out of the drafts
 
@@ -215,6 +217,27 @@ def merged(parts: list[Scored]) -> Scored:
         else:
             raise TypeError(f"cannot join the field {name!r} of scored parts: {found[0]!r}")
     return dataclasses.replace(parts[0], **values)
+
+
+def uncertain_probs(rows: np.ndarray, fraction: float = 0.0) -> np.ndarray:
+    """(C,) one image's class probabilities for the batch selectors: the mean of its most
+    uncertain rows (boxes or pixels, smallest margin first), the top `fraction` of them and at
+    least one.
+
+    Parameters
+    ----------
+    rows : numpy.ndarray
+        (K, C, I) probabilities per box or pixel, I samples; K may be 0 (then uniform).
+    fraction : float, default 0.0
+        How many of the rows to average, as a fraction (0: the most uncertain one).
+    """
+    mean = np.asarray(rows, dtype=np.float64).mean(axis=2)
+    if not len(mean):
+        return np.full(mean.shape[1], 1.0 / mean.shape[1])
+    top = -np.partition(-mean, 1, axis=1)[:, :2] if mean.shape[1] > 1 else np.ones((len(mean), 2))
+    margins = top[:, 0] - top[:, 1]
+    n = max(1, int(np.ceil(fraction * len(mean))))
+    return mean[np.argsort(margins, kind="stable")[:n]].mean(axis=0)  # type: ignore[no-any-return]
 
 
 def eval_images(images: Any, classes: list[str], n_targets: int) -> Dataset:

@@ -18,7 +18,9 @@ from .base import (
     eval_images,
     fit_lists,
     predict_lists,
+    uncertain_probs,
 )
+from .classify import ClassScored
 
 _INSIDE = 0.5  # pixels a model's box may stray past the image edge before it is an error
 
@@ -132,7 +134,7 @@ class Detect:
             should_stop=should_stop,
         )
         n_classes = len(dataset.classes)
-        probs, drafts, dropped = [], {}, 0
+        probs, drafts, confidences, dropped = [], {}, {}, 0
         for i, result in zip(indices.tolist(), found, strict=True):
             size = dataset.image_size(i)
             checked, bad = check_detections(learner, result, size, n_classes, mc_samples, i)
@@ -143,9 +145,19 @@ class Detect:
                 [dataset.classes[c] for c in checked["labels"]],
                 canvas_size=size,
             )
+            confidences[i] = checked["scores"]
         how = reduction if reduction is not None else self.default_reduction or "max"
         scores = heuristics.score_boxes(probs, heuristic, how) if probs else np.zeros(0)
-        return Scored(indices, scores, drafts=drafts, broken=broken, dropped=dropped)
+        return ClassScored(
+            indices,
+            scores,
+            drafts=drafts,
+            confidences=confidences,
+            broken=broken,
+            dropped=dropped,
+            # for the batch selectors: per image, the most uncertain box's probabilities
+            probs=np.array([uncertain_probs(p) for p in probs]).reshape(len(probs), n_classes + 1),
+        )
 
     def prepare_eval(self, eval_set: tuple[Any, Any], classes: list[str]) -> Any:
         images, annotations = eval_set
