@@ -175,7 +175,7 @@ def _registrar(name: str, heuristic: str, replace: bool, builtin: bool) -> Calla
         selector = Selector(heuristics.name_of(name), pick, heuristics.name_of(heuristic))
         scorer = _SelectorHeuristic(selector)
         if builtin:
-            heuristics._builtin(selector.name)(scorer)
+            heuristics.register_builtin(selector.name)(scorer)
         else:
             heuristics.register(selector.name, replace=replace)(scorer)
         _SELECTORS[selector.name] = selector

@@ -36,7 +36,7 @@ def _take(images: Any, indices: np.ndarray) -> Any:
     return images[indices] if isinstance(images, np.ndarray) else [images[i] for i in indices]
 
 
-def _balanced_seed(labels: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+def balanced_seed(labels: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
     """`size` pool positions spread evenly over the classes, at random within each class."""
     by_class = [rng.permutation(np.flatnonzero(labels == c)) for c in np.unique(labels)]
     picked = [
@@ -147,7 +147,7 @@ def simulate(
 
     loop = ActiveLoop(
         dataset,
-        _learner_for_run(learner, seed),
+        learner_for_run(learner, seed),
         heuristic,
         pool_sample,
         query_size,
@@ -165,7 +165,7 @@ def simulate(
     )
     try:
         first = (
-            _balanced_seed(pool_truth, seed_size, rng)
+            balanced_seed(pool_truth, seed_size, rng)
             if task == "classify"
             else rng.permutation(len(pool_truth))[:seed_size]
         )
@@ -173,13 +173,13 @@ def simulate(
             loop.commit(int(i), oracle(int(i)))
         bar.update(seed_size)
         loop.start()
-        _settle(loop)
+        settle(loop)
         while len(dataset.labeled) < budget:
             batch = loop.queue[: min(query_size, budget - len(dataset.labeled))]
             for i in batch:
                 loop.commit(int(i), oracle(int(i)))
             bar.update(len(batch))
-            _settle(loop)
+            settle(loop)
     finally:
         bar.close()
         loop.close()
@@ -220,7 +220,7 @@ def _classes(classes: Sequence[str] | None, truth: Any, task: str) -> list[str]:
     return [str(c) for c in range(int(truth.max()) + 1)]
 
 
-def _learner_for_run(
+def learner_for_run(
     learner: Learner | Callable[[int], Learner] | None, seed: int
 ) -> Learner | None:
     """A learner of the run's own: the factory's, or an unfitted clone seeded with `seed`."""
@@ -241,7 +241,8 @@ def _learner_for_run(
     return cast(Learner, own)
 
 
-def _settle(loop: ActiveLoop) -> None:
+def settle(loop: ActiveLoop) -> None:
+    """Wait for `loop`'s round to end; a RuntimeError naming it if that round failed."""
     loop.wait()
     last = loop.history[-1] if loop.history else None
     if last is not None and not last.ok:
@@ -361,7 +362,7 @@ def _in_processes(
     registered = {
         heuristics.name_of(name): heuristics.get(name)
         for name, _ in runs
-        if isinstance(name, str) and heuristics.name_of(name) not in heuristics._BUILTIN
+        if isinstance(name, str) and not heuristics.is_builtin(name)
     }
     shared = (images, labels, kwargs, registered, worker_threads(workers))
     _check_spawnable(shared)
