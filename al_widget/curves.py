@@ -43,6 +43,25 @@ class Curve:
 
     ``accuracy`` holds the metric whatever its name (``metric_name``: "accuracy", "mAP" or
     "mIoU"); ``metric`` is the same array under a task-neutral name.
+
+    Parameters
+    ----------
+    heuristic : str
+        The heuristic that chose the images.
+    n_labels : numpy.ndarray
+        (R,) labeled images after each round.
+    accuracy : numpy.ndarray
+        (R,) the test metric after each round.
+    train_seconds : numpy.ndarray
+        (R,) seconds each round spent training.
+    score_seconds : numpy.ndarray
+        (R,) seconds each round spent scoring the pool.
+    seed : int, default 0
+        The run's seed.
+    n_boxes : numpy.ndarray, optional
+        (R,) boxes drawn after each round (detection), the x axis ``x="boxes"``.
+    metric_name : str, default "accuracy"
+        The metric's name: "accuracy", "mAP" or "mIoU".
     """
 
     heuristic: str
@@ -110,7 +129,13 @@ class Curve:
 
 @dataclass(frozen=True)
 class Comparison:
-    """Curves per heuristic over several repeats, with their mean and spread."""
+    """Curves per heuristic over several repeats, with their mean and spread.
+
+    Parameters
+    ----------
+    curves : dict of str to list of Curve
+        Each heuristic's curves, one per repeat, all at the same label counts.
+    """
 
     curves: dict[str, list[Curve]] = field(default_factory=dict)
 

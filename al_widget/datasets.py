@@ -25,7 +25,13 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
 
 
 def mnist(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
-    """MNIST from a folder holding the IDX files (gzipped or not): (N, 28, 28) uint8, (N,) labels."""
+    """MNIST from a folder holding the IDX files (gzipped or not): (N, 28, 28) uint8, (N,) labels.
+
+    Parameters
+    ----------
+    path : path
+        The folder; its test files (``t10k-*``) are read if present, else its training files.
+    """
     folder = Path(path)
     images = _read_idx(_find(folder, ("t10k-images-idx3-ubyte", "train-images-idx3-ubyte")), 16)
     labels = _read_idx(_find(folder, ("t10k-labels-idx1-ubyte", "train-labels-idx1-ubyte")), 8)
@@ -52,7 +58,15 @@ def _read_idx(path: Path, offset: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Line:
-    """A straight line in the plane: a point on it and its direction, in degrees from the x axis."""
+    """A straight line in the plane: a point on it and its direction, in degrees from the x axis.
+
+    Parameters
+    ----------
+    point : tuple of float
+        (x, y), a point on the line.
+    angle : float
+        Its direction, in degrees counterclockwise from the x axis.
+    """
 
     point: tuple[float, float]
     angle: float
@@ -78,7 +92,21 @@ class Line:
 @dataclass(frozen=True)
 class Toy:
     """A 2-D teaching pool: points (fluffiness, sweetness), their labels, their images and,
-    when it is a straight line, the true boundary between the classes."""
+    when it is a straight line, the true boundary between the classes.
+
+    Parameters
+    ----------
+    points : numpy.ndarray
+        (N, 2) points in [0, 1]^2.
+    labels : numpy.ndarray
+        (N,) their class ids.
+    images : numpy.ndarray
+        (N, size, size) uint8, each point drawn as a dot (``render_points``).
+    classes : tuple of str, default ("cat", "milkshake")
+        The class names.
+    boundary : Line, optional
+        The true boundary between the classes, when it is a straight line.
+    """
 
     points: np.ndarray
     labels: np.ndarray
@@ -88,7 +116,15 @@ class Toy:
 
 
 def render_points(points: np.ndarray, size: int = 16) -> np.ndarray:
-    """Each 2-D point in [0, 1]^2 drawn as a bright dot in a (size, size) uint8 image."""
+    """Each 2-D point in [0, 1]^2 drawn as a bright dot in a (size, size) uint8 image.
+
+    Parameters
+    ----------
+    points : numpy.ndarray
+        (N, 2) points (x, y); y grows upwards.
+    size : int, default 16
+        The images' side, in pixels.
+    """
     points = np.asarray(points, dtype=np.float64)
     grid = (np.arange(size) + 0.5) / size
     dx = grid[None, None, :] - points[:, 0, None, None]
