@@ -33,11 +33,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("al_widget")
 
-TASKS = {"classify": ann.Label, "detect": ann.Boxes, "segment": ann.Mask}
+# the annotation type a dataset of each task holds (tasks.TASKS maps the same names to strategies)
+ANNOTATION_TYPES = {"classify": ann.Label, "detect": ann.Boxes, "segment": ann.Mask}
 _JOURNAL_FORMAT = 1
 
 __all__ = [
-    "TASKS",
+    "ANNOTATION_TYPES",
     "Dataset",
     "DatasetClosed",
     "ImageError",
@@ -107,8 +108,8 @@ class Dataset:
         journal_sync: str = "round",
     ) -> None:
         check_sync(journal_sync)
-        if task not in TASKS:
-            raise ValueError(f"unknown task {task!r}; choose one of {sorted(TASKS)}")
+        if task not in ANNOTATION_TYPES:
+            raise ValueError(f"unknown task {task!r}; choose one of {sorted(ANNOTATION_TYPES)}")
         classes = ann.check_names(classes, "classes")
         if not classes:
             raise ValueError("classes must name at least one class")
@@ -592,7 +593,7 @@ class Dataset:
         return int(i)
 
     def _bind(self, i: int, annotation: Any) -> ann.Annotation:
-        expected: type[ann.Label] | type[ann.Boxes] | type[ann.Mask] = TASKS[self.task]
+        expected: type[ann.Label] | type[ann.Boxes] | type[ann.Mask] = ANNOTATION_TYPES[self.task]
         if not isinstance(annotation, expected):
             raise ValueError(
                 f"a {self.task!r} dataset takes {expected.__name__} annotations, "

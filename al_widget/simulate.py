@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 from . import heuristics
 from .annotations import Annotation, Label
 from .curves import Comparison, Curve
-from .dataset import TASKS, Dataset
+from .dataset import ANNOTATION_TYPES, Dataset
 from .learners import Learner, clone
 from .loop import ActiveLoop
 
@@ -198,12 +198,12 @@ def simulate(
 
 def _truth(labels: Any, task: str) -> Any:
     """The oracle's truth: class ids as an int array, or the annotations as a list."""
-    if task not in TASKS:
-        raise ValueError(f"unknown task {task!r}; choose one of {sorted(TASKS)}")
+    if task not in ANNOTATION_TYPES:
+        raise ValueError(f"unknown task {task!r}; choose one of {sorted(ANNOTATION_TYPES)}")
     if task == "classify":
         return np.asarray(labels, dtype=np.int64)
     truth = list(labels)
-    kind = TASKS[task]
+    kind = ANNOTATION_TYPES[task]
     for k, item in enumerate(truth):
         if not isinstance(item, kind):
             raise ValueError(
