@@ -1,6 +1,6 @@
 """Active learning on images inside JupyterLab: label what the model is least sure about."""
 
-from . import auto, datasets, heuristics, learners, selectors
+from . import auto, datasets, formats, heuristics, learners, selectors
 from .annotations import Boxes, Label, Mask
 from .dataset import Dataset, ImageError
 from .loop import ActiveLoop
@@ -28,6 +28,7 @@ __all__ = [
     "auto",
     "compare",
     "datasets",
+    "formats",
     "heuristics",
     "learners",
     "selectors",
@@ -36,12 +37,12 @@ __all__ = [
 
 
 _WIDGETS = ("Canvas", "Panel")
-_LAZY_MODULES = ("formats", "widget")
+_LAZY_MODULES = ("widget",)
 
 
 def __getattr__(name: str) -> object:
-    # The widgets import ipywidgets/anywidget, the formats faster-coco-eval; load them only
-    # when asked for (``al_widget.formats.read_voc`` works without importing it first).
+    # The widgets import ipywidgets/anywidget: load them only when asked for. (The formats are
+    # imported above: they register the readers and writers behind Dataset.from_* / to_*.)
     if name in _WIDGETS:
         from . import widget
 

@@ -56,6 +56,10 @@ class Chunk:
         own = self.source.subset(self.positions)
         return (Chunk, (own, self.indices, np.arange(len(self.indices))))
 
+    def rgb(self, k: int) -> np.ndarray:
+        """The chunk's `k`-th image (dataset index ``indices[k]``) as (H, W, 3) uint8."""
+        return self.source.rgb(int(self.positions[k]))
+
     def load(self, size: tuple[int, int] | None) -> Loaded:
         """The readable images as one batch at `size` (else the first one's); the others left out.
 

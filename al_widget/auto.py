@@ -64,7 +64,7 @@ class Auto:
         return "Auto()" if self.arms is None else f"Auto(arms={list(self.arms)!r})"
 
 
-heuristics._builtin("auto")(Auto())
+heuristics.register_builtin("auto")(Auto())
 
 
 def of(heuristic: Any) -> Auto | None:

@@ -46,6 +46,30 @@ class Curve:
     "mIoU"); ``metric`` is the same array under a task-neutral name. For heuristic "auto",
     ``weights`` holds each heuristic's weight after each round (``weights_svg``,
     ``plot_weights``).
+
+    Parameters
+    ----------
+    heuristic : str
+        The heuristic that chose the images.
+    n_labels : numpy.ndarray
+        (R,) labeled images after each round.
+    accuracy : numpy.ndarray
+        (R,) the test metric after each round.
+    train_seconds : numpy.ndarray
+        (R,) seconds each round spent training.
+    score_seconds : numpy.ndarray
+        (R,) seconds each round spent scoring the pool.
+    seed : int, default 0
+        The run's seed.
+    n_boxes : numpy.ndarray, optional
+        (R,) boxes drawn after each round (detection), the x axis ``x="boxes"``.
+    metric_name : str, default "accuracy"
+        The metric's name: "accuracy", "mAP" or "mIoU".
+    weights : dict of str to numpy.ndarray, optional
+        For heuristic "auto": each heuristic's (R,) weight after each round.
+    drafts : tuple of Savings, optional
+        Detection and segmentation: per round, what its drafts saved on the images labeled
+        next.
     """
 
     heuristic: str
@@ -168,7 +192,13 @@ class Curve:
 
 @dataclass(frozen=True)
 class Comparison:
-    """Curves per heuristic over several repeats, with their mean and spread."""
+    """Curves per heuristic over several repeats, with their mean and spread.
+
+    Parameters
+    ----------
+    curves : dict of str to list of Curve
+        Each heuristic's curves, one per repeat, all at the same label counts.
+    """
 
     curves: dict[str, list[Curve]] = field(default_factory=dict)
 

@@ -33,11 +33,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("al_widget")
 
-TASKS = {"classify": ann.Label, "detect": ann.Boxes, "segment": ann.Mask}
+# the annotation type a dataset of each task holds (tasks.TASKS maps the same names to strategies)
+ANNOTATION_TYPES = {"classify": ann.Label, "detect": ann.Boxes, "segment": ann.Mask}
 _JOURNAL_FORMAT = 1
 
 __all__ = [
-    "TASKS",
+    "ANNOTATION_TYPES",
     "Dataset",
     "DatasetClosed",
     "ImageError",
@@ -107,8 +108,8 @@ class Dataset:
         journal_sync: str = "round",
     ) -> None:
         check_sync(journal_sync)
-        if task not in TASKS:
-            raise ValueError(f"unknown task {task!r}; choose one of {sorted(TASKS)}")
+        if task not in ANNOTATION_TYPES:
+            raise ValueError(f"unknown task {task!r}; choose one of {sorted(ANNOTATION_TYPES)}")
         classes = ann.check_names(classes, "classes")
         if not classes:
             raise ValueError("classes must name at least one class")
@@ -192,6 +193,19 @@ class Dataset:
     def image_size(self, i: int) -> tuple[int, int]:
         """The (H, W) of image `i`."""
         return self._source.size(self.check_index(i))
+
+    def source_file(self, i: int) -> str | None:
+        """The file image `i` is read from, or None for an in-memory image.
+
+        Parameters
+        ----------
+        i : int
+            A dataset index.
+        """
+        i = self.check_index(i)
+        items = getattr(self._source, "items", None)
+        item = None if items is None else items[i]
+        return os.fspath(item) if isinstance(item, (str, os.PathLike)) else None
 
     def batch(self, indices: Any, size: tuple[int, int] | None = None) -> np.ndarray:
         """Images as one (n, H, W, 3) uint8 array, resized to `size` (or the first one's size)."""
@@ -356,7 +370,7 @@ class Dataset:
         if self._closed is not None:
             raise DatasetClosed(f"this dataset refuses changes: {self._closed}")
 
-    # -- labels in and out (the work is done in al_widget.formats) -----------------------------
+    # -- labels in and out (the work is done in al_widget.formats: see register_formats) -------
 
     @classmethod
     def from_folder(
@@ -382,9 +396,7 @@ class Dataset:
         unlabeled : str, default "unlabeled"
             The sub-folder holding the unlabeled pool.
         """
-        from .formats import read_folder
-
-        return read_folder(path, task, classes=classes, unlabeled=unlabeled)
+        return _entry("read_folder")(path, task, classes=classes, unlabeled=unlabeled)
 
     @classmethod
     def from_coco(
@@ -418,9 +430,7 @@ class Dataset:
         allow_outside_root : bool, default False
             Accept a ``file_name`` leading out of `images_root` (``../x.png``, an absolute path).
         """
-        from .formats import read_coco
-
-        return read_coco(
+        return _entry("read_coco")(
             annotations_json,
             images_root,
             task=task,
@@ -449,9 +459,7 @@ class Dataset:
         allow_outside_root : bool, default False
             Read label files linked to files outside `folder`.
         """
-        from .formats import read_yolo
-
-        return read_yolo(folder, classes=classes, allow_outside_root=allow_outside_root)
+        return _entry("read_yolo")(folder, classes=classes, allow_outside_root=allow_outside_root)
 
     def to_coco(
         self,
@@ -476,9 +484,7 @@ class Dataset:
         overwrite : bool, default False
             Replace existing files.
         """
-        from .formats import write_coco
-
-        return write_coco(
+        return _entry("write_coco")(
             self, path, root=root, include_unlabeled=include_unlabeled, overwrite=overwrite
         )
 
@@ -496,9 +502,7 @@ class Dataset:
         overwrite : bool, default False
             Replace existing files.
         """
-        from .formats import write_yolo
-
-        return write_yolo(self, folder, link=link, overwrite=overwrite)
+        return _entry("write_yolo")(self, folder, link=link, overwrite=overwrite)
 
     def to_voc(
         self, folder: str | os.PathLike[str], *, link: bool = False, overwrite: bool = False
@@ -514,9 +518,7 @@ class Dataset:
         overwrite : bool, default False
             Replace existing files.
         """
-        from .formats import write_voc
-
-        return write_voc(self, folder, link=link, overwrite=overwrite)
+        return _entry("write_voc")(self, folder, link=link, overwrite=overwrite)
 
     def to_masks(self, folder: str | os.PathLike[str], *, overwrite: bool = False) -> Exported:
         """Write each labeled class map as a palette PNG (``al_widget.formats.write_masks``).
@@ -528,9 +530,7 @@ class Dataset:
         overwrite : bool, default False
             Replace existing files.
         """
-        from .formats import write_masks
-
-        return write_masks(self, folder, overwrite=overwrite)
+        return _entry("write_masks")(self, folder, overwrite=overwrite)
 
     def to_csv(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Exported:
         """Write the class labels as CSV: index, file, class, labeled_at.
@@ -542,15 +542,11 @@ class Dataset:
         overwrite : bool, default False
             Replace an existing file.
         """
-        from .formats import write_csv
-
-        return write_csv(self, path, overwrite=overwrite)
+        return _entry("write_csv")(self, path, overwrite=overwrite)
 
     def to_records(self) -> list[dict[str, Any]]:
         """The class labels as dicts: index, file ("" for in-memory images), class, labeled_at."""
-        from .formats import records
-
-        return records(self)
+        return _entry("records")(self)
 
     def to_torch(
         self, transforms: Callable[[Any, Any], tuple[Any, Any]] | None = None
@@ -569,9 +565,7 @@ class Dataset:
             per-object one, which needs "boxes"; see
             ``al_widget.formats.torch_dataset.LabeledImages``.
         """
-        from .formats.torch_dataset import LabeledImages
-
-        return LabeledImages(self, transforms)
+        return _entry("LabeledImages")(self, transforms)
 
     # -- checks --------------------------------------------------------------------------------
 
@@ -599,7 +593,7 @@ class Dataset:
         return int(i)
 
     def _bind(self, i: int, annotation: Any) -> ann.Annotation:
-        expected: type[ann.Label] | type[ann.Boxes] | type[ann.Mask] = TASKS[self.task]
+        expected: type[ann.Label] | type[ann.Boxes] | type[ann.Mask] = ANNOTATION_TYPES[self.task]
         if not isinstance(annotation, expected):
             raise ValueError(
                 f"a {self.task!r} dataset takes {expected.__name__} annotations, "
@@ -610,6 +604,31 @@ class Dataset:
             return annotation.bind(image_size=size, classes=self.classes)
         except ValueError as error:
             raise ValueError(f"image {i}: {error}") from None
+
+
+_FORMATS: dict[str, Callable[..., Any]] = {}
+
+
+def register_formats(**entries: Callable[..., Any]) -> None:
+    """Give the readers and writers behind ``Dataset.from_*`` and ``to_*`` (by function name).
+
+    ``al_widget.formats`` imports this module and calls this when it is imported, so the
+    dependency runs one way (formats -> dataset); importing ``al_widget`` imports it, so the
+    entries are in place before any Dataset exists.
+
+    Parameters
+    ----------
+    **entries : callable
+        ``read_coco=read_coco``, ``write_yolo=write_yolo``, ...
+    """
+    _FORMATS.update(entries)
+
+
+def _entry(name: str) -> Callable[..., Any]:
+    try:
+        return _FORMATS[name]
+    except KeyError:
+        raise RuntimeError(f"{name} is not registered: import al_widget.formats") from None
 
 
 def _new_journal(path: str, sync: str, header: dict[str, Any]) -> Journal:

@@ -61,7 +61,15 @@ def _read_idx(path: Path, offset: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Line:
-    """A straight line in the plane: a point on it and its direction, in degrees from the x axis."""
+    """A straight line in the plane: a point on it and its direction, in degrees from the x axis.
+
+    Parameters
+    ----------
+    point : tuple of float
+        (x, y), a point on the line.
+    angle : float
+        Its direction, in degrees counterclockwise from the x axis.
+    """
 
     point: tuple[float, float]
     angle: float
@@ -87,7 +95,21 @@ class Line:
 @dataclass(frozen=True)
 class Toy:
     """A 2-D teaching pool: points (fluffiness, sweetness), their labels, their images and,
-    when it is a straight line, the true boundary between the classes."""
+    when it is a straight line, the true boundary between the classes.
+
+    Parameters
+    ----------
+    points : numpy.ndarray
+        (N, 2) points in [0, 1]^2.
+    labels : numpy.ndarray
+        (N,) their class ids.
+    images : numpy.ndarray
+        (N, size, size) uint8, each point drawn as a dot (``render_points``).
+    classes : tuple of str, default ("cat", "milkshake")
+        The class names.
+    boundary : Line, optional
+        The true boundary between the classes, when it is a straight line.
+    """
 
     points: np.ndarray
     labels: np.ndarray
@@ -97,7 +119,15 @@ class Toy:
 
 
 def render_points(points: np.ndarray, size: int = 16) -> np.ndarray:
-    """Each 2-D point in [0, 1]^2 drawn as a bright dot in a (size, size) uint8 image."""
+    """Each 2-D point in [0, 1]^2 drawn as a bright dot in a (size, size) uint8 image.
+
+    Parameters
+    ----------
+    points : numpy.ndarray
+        (N, 2) points (x, y); y grows upwards.
+    size : int, default 16
+        The images' side, in pixels.
+    """
     points = np.asarray(points, dtype=np.float64)
     grid = (np.arange(size) + 0.5) / size
     dx = grid[None, None, :] - points[:, 0, None, None]

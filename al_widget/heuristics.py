@@ -156,13 +156,35 @@ def name_of(heuristic: str | Heuristic) -> str:
     return getattr(heuristic, "__name__", repr(heuristic))
 
 
-def _builtin(name: str) -> Callable[[Heuristic], Heuristic]:
+def register_builtin(name: str) -> Callable[[Heuristic], Heuristic]:
+    """Decorator that registers one of al_widget's own heuristics (or selectors) under `name`.
+
+    A built-in is never replaced nor removed, and `simulate`'s worker processes find it by
+    importing al_widget rather than receiving it from the parent.
+
+    Parameters
+    ----------
+    name : str
+        The name to use it by, already normal (lower case, underscores).
+    """
+
     def decorator(fn: Heuristic) -> Heuristic:
         register(name)(fn)
         _BUILTIN.add(name)
         return fn
 
     return decorator
+
+
+def is_builtin(name: str) -> bool:
+    """Whether `name` (normalised) is one of al_widget's own heuristics or selectors.
+
+    Parameters
+    ----------
+    name : str
+        A heuristic name, in any case, with spaces or dashes.
+    """
+    return _normalise(name) in _BUILTIN
 
 
 def check_probs(probs: Any, *, source: str = "probs", indices: Any = None) -> np.ndarray:
@@ -262,7 +284,7 @@ def _samples(probs: np.ndarray, name: str) -> np.ndarray:
     return array
 
 
-@_builtin("random")
+@register_builtin("random")
 def random(probs: np.ndarray) -> np.ndarray:
     """Equal scores for all rows: the ranking's random tie-break makes the order random.
 
@@ -279,7 +301,7 @@ def random(probs: np.ndarray) -> np.ndarray:
     return np.zeros(len(check_probs(probs)))
 
 
-@_builtin("least_confidence")
+@register_builtin("least_confidence")
 def least_confidence(probs: np.ndarray) -> np.ndarray:
     """1 - max_c p(c): low top probability means uncertain.
 
@@ -296,7 +318,7 @@ def least_confidence(probs: np.ndarray) -> np.ndarray:
     return 1.0 - _mean_probs(probs).max(axis=1)
 
 
-@_builtin("margin")
+@register_builtin("margin")
 def margin(probs: np.ndarray) -> np.ndarray:
     """1 - (p_top1 - p_top2): a small gap between the two best classes means uncertain.
 
@@ -317,7 +339,7 @@ def margin(probs: np.ndarray) -> np.ndarray:
     return 1.0 - (top2[:, 1] - top2[:, 0])
 
 
-@_builtin("entropy")
+@register_builtin("entropy")
 def entropy(probs: np.ndarray) -> np.ndarray:
     """Shannon entropy (nats) of the mean class distribution.
 
@@ -334,7 +356,7 @@ def entropy(probs: np.ndarray) -> np.ndarray:
     return _entropy(_mean_probs(probs))
 
 
-@_builtin("variance")
+@register_builtin("variance")
 def variance(probs: np.ndarray) -> np.ndarray:
     """Mean over classes of the standard deviation of p(c) across MC samples (Gal's Mean STD).
 
@@ -351,7 +373,7 @@ def variance(probs: np.ndarray) -> np.ndarray:
     return _samples(probs, "variance").std(axis=2).mean(axis=1)
 
 
-@_builtin("bald")
+@register_builtin("bald")
 def bald(probs: np.ndarray) -> np.ndarray:
     """Mutual information between prediction and weights: H(mean p) - mean H(p_i).
 

@@ -60,7 +60,29 @@ def order(
 
 @dataclass(frozen=True)
 class Ranking:
-    """An immutable ranked queue of dataset indices, with the model and data versions behind it."""
+    """An immutable ranked queue of dataset indices, with the model and data versions behind it.
+
+    Parameters
+    ----------
+    indices : numpy.ndarray
+        (n,) dataset indices, the one to label first first.
+    scores : numpy.ndarray
+        (n,) each one's score, higher = more uncertain.
+    predicted : numpy.ndarray
+        (n,) the model's predicted class id of each, -1 where there is none.
+    model_version : int
+        The version of the model that scored them.
+    data_version : int
+        The dataset's version it was trained on.
+    heuristic : str
+        The heuristic (or selector) that ranked them.
+    drafts : mapping of int to annotation, optional
+        The model's draft annotation per dataset index, for the labeler to correct.
+    created : float, optional
+        When it was made (``time.time()``); default: now.
+    pending : int, default 0
+        Candidates left out because they are not embedded yet (the cache grows).
+    """
 
     indices: np.ndarray
     scores: np.ndarray

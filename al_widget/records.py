@@ -11,7 +11,41 @@ from .auto import Choice
 
 @dataclass(frozen=True)
 class RoundRecord:
-    """One round: what it trained on, what it measured, how long it took, and whether it failed."""
+    """One round: what it trained on, what it measured, how long it took, and whether it failed.
+
+    Parameters
+    ----------
+    round : int
+        The round's number.
+    model_version : int
+        The version of the model that ranked (it grows with each training).
+    data_version : int
+        The dataset's version the round trained on (it grows with each label change).
+    n_labels : int
+        Labeled images the round trained on.
+    heuristic : str
+        The heuristic (or selector) that ranked the pool.
+    retrained : bool
+        Whether the round trained; False when it only ranked again.
+    n_scored : int
+        Images the ranking holds.
+    train_seconds : float
+        Seconds spent training.
+    score_seconds : float
+        Seconds spent scoring the pool.
+    metric : float, optional
+        The metric measured after the round, if the loop measures one.
+    metric_name : str, optional
+        Its name: "accuracy", "mAP" or "mIoU".
+    error : str, optional
+        Why the round failed; None when it published a ranking.
+    n_boxes : int, default 0
+        Boxes in the labeled set (detection): the x axis "boxes drawn".
+    n_dropped : int, default 0
+        Degenerate boxes from the model, left out of the drafts.
+    details : dict of str to float, optional
+        Further figures, e.g. AP50.
+    """
 
     round: int
     model_version: int
@@ -38,7 +72,17 @@ class RoundRecord:
 
 @dataclass(frozen=True)
 class Criterion:
-    """One stopping criterion: its name, where the loop stands and the goal."""
+    """One stopping criterion: its name, where the loop stands and the goal.
+
+    Parameters
+    ----------
+    name : {"budget", "rounds", "target"}
+        The setting it comes from.
+    current : float
+        Where the loop stands: labels given, rounds trained, or the latest metric.
+    goal : float
+        The setting's value.
+    """
 
     name: str
     current: float

@@ -94,7 +94,17 @@ Pick = Callable[[Batch, int, np.random.Generator], np.ndarray]
 
 @dataclass(frozen=True)
 class Selector:
-    """A registered batch selector: its name, its base heuristic and its pick function."""
+    """A registered batch selector: its name, its base heuristic and its pick function.
+
+    Parameters
+    ----------
+    name : str
+        The name it is registered under (and used by as a heuristic).
+    pick : callable
+        ``pick(batch, k, rng)``: up to `k` distinct positions into the `Batch`, in pick order.
+    heuristic : str, default "margin"
+        The base heuristic that scores the pool the selector picks from.
+    """
 
     name: str
     pick: Pick
@@ -175,7 +185,7 @@ def _registrar(name: str, heuristic: str, replace: bool, builtin: bool) -> Calla
         selector = Selector(heuristics.name_of(name), pick, heuristics.name_of(heuristic))
         scorer = _SelectorHeuristic(selector)
         if builtin:
-            heuristics._builtin(selector.name)(scorer)
+            heuristics.register_builtin(selector.name)(scorer)
         else:
             heuristics.register(selector.name, replace=replace)(scorer)
         _SELECTORS[selector.name] = selector

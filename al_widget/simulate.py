@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 from . import heuristics
 from .annotations import Annotation, Label
 from .curves import Comparison, Curve
-from .dataset import TASKS, Dataset
+from .dataset import ANNOTATION_TYPES, Dataset
 from .draft_log import oracle_savings
 from .drafts import Savings
 from .learners import Learner, clone
@@ -39,7 +39,7 @@ def _take(images: Any, indices: np.ndarray) -> Any:
     return images[indices] if isinstance(images, np.ndarray) else [images[i] for i in indices]
 
 
-def _balanced_seed(labels: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+def balanced_seed(labels: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
     """`size` pool positions spread evenly over the classes, at random within each class."""
     by_class = [rng.permutation(np.flatnonzero(labels == c)) for c in np.unique(labels)]
     picked = [
@@ -155,7 +155,7 @@ def simulate(
     saved: dict[int, Savings] = {}  # by the model version whose drafts were shown
     loop = ActiveLoop(
         dataset,
-        _learner_for_run(learner, seed),
+        learner_for_run(learner, seed),
         heuristic,
         pool_sample,
         query_size,
@@ -173,7 +173,7 @@ def simulate(
     )
     try:
         first = (
-            _balanced_seed(pool_truth, seed_size, rng)
+            balanced_seed(pool_truth, seed_size, rng)
             if task == "classify"
             else rng.permutation(len(pool_truth))[:seed_size]
         )
@@ -181,7 +181,7 @@ def simulate(
             loop.commit(int(i), oracle(int(i)))
         bar.update(seed_size)
         loop.start()
-        _settle(loop)
+        settle(loop)
         while len(dataset.labeled) < budget:
             batch = loop.queue[: min(query_size, budget - len(dataset.labeled))]
             for i in batch:
@@ -192,7 +192,7 @@ def simulate(
                     saved[model] = saved.get(model, Savings()) + found
                 loop.commit(int(i), oracle(int(i)))
             bar.update(len(batch))
-            _settle(loop)
+            settle(loop)
     finally:
         bar.close()
         loop.close()
@@ -224,12 +224,12 @@ def _weights(rounds: list[RoundRecord]) -> dict[str, np.ndarray] | None:
 
 def _truth(labels: Any, task: str) -> Any:
     """The oracle's truth: class ids as an int array, or the annotations as a list."""
-    if task not in TASKS:
-        raise ValueError(f"unknown task {task!r}; choose one of {sorted(TASKS)}")
+    if task not in ANNOTATION_TYPES:
+        raise ValueError(f"unknown task {task!r}; choose one of {sorted(ANNOTATION_TYPES)}")
     if task == "classify":
         return np.asarray(labels, dtype=np.int64)
     truth = list(labels)
-    kind = TASKS[task]
+    kind = ANNOTATION_TYPES[task]
     for k, item in enumerate(truth):
         if not isinstance(item, kind):
             raise ValueError(
@@ -246,7 +246,7 @@ def _classes(classes: Sequence[str] | None, truth: Any, task: str) -> list[str]:
     return [str(c) for c in range(int(truth.max()) + 1)]
 
 
-def _learner_for_run(
+def learner_for_run(
     learner: Learner | Callable[[int], Learner] | None, seed: int
 ) -> Learner | None:
     """A learner of the run's own: the factory's, or an unfitted clone seeded with `seed`."""
@@ -267,7 +267,8 @@ def _learner_for_run(
     return cast(Learner, own)
 
 
-def _settle(loop: ActiveLoop) -> None:
+def settle(loop: ActiveLoop) -> None:
+    """Wait for `loop`'s round to end; a RuntimeError naming it if that round failed."""
     loop.wait()
     last = loop.history[-1] if loop.history else None
     if last is not None and not last.ok:
@@ -387,7 +388,7 @@ def _in_processes(
     registered = {
         heuristics.name_of(name): heuristics.get(name)
         for name, _ in runs
-        if isinstance(name, str) and heuristics.name_of(name) not in heuristics._BUILTIN
+        if isinstance(name, str) and not heuristics.is_builtin(name)
     }
     shared = (images, labels, kwargs, registered, worker_threads(workers))
     _check_spawnable(shared)

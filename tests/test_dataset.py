@@ -227,3 +227,16 @@ def test_a_batch_resizes_each_image_once_straight_to_the_asked_size():
     batch = alw.Dataset([small, detailed], CLASSES).batch([0, 1], size=(8, 8))
     assert batch.shape == (2, 8, 8, 3)
     np.testing.assert_array_equal(batch[1, :, :, 0], detailed)
+
+
+def test_source_file_names_the_file_an_image_is_read_from(tmp_path):
+    Image.fromarray(np.zeros((3, 3), np.uint8)).save(tmp_path / "a.png")
+    ds = alw.Dataset([tmp_path / "a.png", np.zeros((3, 3), np.uint8)], CLASSES)
+    assert ds.source_file(0) == str(tmp_path / "a.png")
+    assert ds.source_file(1) is None
+
+
+def test_source_file_refuses_an_index_out_of_range(gray_images):
+    ds = alw.Dataset(gray_images, CLASSES)
+    with pytest.raises(IndexError, match=f"index {len(ds)} is out of range"):
+        ds.source_file(len(ds))

@@ -17,7 +17,6 @@ from PIL import Image
 
 import al_widget as alw
 from al_widget.formats import _replace, read_masks, read_voc
-from al_widget.formats._export import source_file
 
 CHILD = Path(__file__).with_name("export_child.py")
 
@@ -152,7 +151,7 @@ def by_exported_name(dataset: alw.Dataset) -> dict[int, object]:
     """The labels of a dataset read back from an export of in-memory images (``000042.png``),
     by the index of the image they were exported from."""
     return {
-        int(Path(str(source_file(dataset, int(k)))).stem): dataset.annotation(int(k))
+        int(Path(str(dataset.source_file(int(k)))).stem): dataset.annotation(int(k))
         for k in dataset.labeled
     }
 

@@ -152,7 +152,7 @@ def ultralytics_folder(root: Path) -> Path:
 def test_an_ultralytics_folder_is_read_with_its_splits_and_data_yaml_names(tmp_path: Path) -> None:
     dataset = alw.Dataset.from_yolo(ultralytics_folder(tmp_path))
     assert dataset.classes == ["person", "bicycle", "traffic light"]
-    names = [Path(dataset._source.items[i]).relative_to(tmp_path).as_posix() for i in range(3)]
+    names = [Path(str(dataset.source_file(i))).relative_to(tmp_path).as_posix() for i in range(3)]
     assert names == [
         "images/train/000000000009.jpg",
         "images/val/000000000036.jpg",

@@ -143,6 +143,19 @@ def test_a_data_loader_with_worker_processes_reads_the_items() -> None:
     assert ids == [0, 1, 2, 3]
 
 
+def test_a_data_loader_worker_reads_each_item_from_its_own_image() -> None:
+    data = shapes(6, size=48, seed=5, task="detect")
+    dataset = alw.Dataset(data.images, list(data.classes), task="detect")
+    for i in (4, 1):
+        dataset.annotate(i, data.annotations[i])
+    loader = torch.utils.data.DataLoader(
+        dataset.to_torch(), batch_size=2, num_workers=1, collate_fn=lambda b: b
+    )
+    for image, target in next(iter(loader)):
+        expected = dataset.image(target["image_id"])
+        assert np.array_equal(image.permute(1, 2, 0).numpy(), expected)
+
+
 def test_mask_target_keeps_ignore_in_the_class_map_and_in_no_binary_mask() -> None:
     class_map = np.array([[0, 1, 255], [1, 255, 0]], np.uint8)
     target = alw.Mask(class_map).to_target()

@@ -7,12 +7,14 @@ and a folder export (YOLO, VOC, PNG masks) is written beside its folder and swap
 name the file and the entry of any bad input.
 """
 
+from ..dataset import register_formats
 from ._export import Exported
 from ._import import FormatError
 from .coco import read_coco, write_coco
 from .folder import read_folder
 from .masks import read_masks, write_masks
 from .table import read_csv, records, write_csv
+from .torch_dataset import LabeledImages
 from .voc import read_voc, write_voc
 from .yolo import read_yolo, write_yolo
 
@@ -32,3 +34,17 @@ __all__ = [
     "write_voc",
     "write_yolo",
 ]
+
+# the functions behind Dataset.from_* and to_*: the dataset module never imports this package
+register_formats(
+    read_folder=read_folder,
+    read_coco=read_coco,
+    read_yolo=read_yolo,
+    write_coco=write_coco,
+    write_yolo=write_yolo,
+    write_voc=write_voc,
+    write_masks=write_masks,
+    write_csv=write_csv,
+    records=records,
+    LabeledImages=LabeledImages,
+)

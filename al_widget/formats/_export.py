@@ -8,7 +8,7 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePath, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
@@ -90,19 +90,6 @@ def check_task(dataset: Dataset, tasks: tuple[str, ...], export: str) -> None:
         )
 
 
-def image_source(dataset: Dataset) -> Any:
-    """The dataset's image source: ``rgb(i)`` and ``size(i)`` without the dataset's lock, and it
-    pickles (DataLoader workers get it)."""
-    return dataset._source
-
-
-def source_file(dataset: Dataset, i: int) -> str | None:
-    """The file image `i` is read from, or None for an in-memory image."""
-    items = getattr(image_source(dataset), "items", None)
-    item = None if items is None else items[i]
-    return os.fspath(item) if isinstance(item, (str, os.PathLike)) else None
-
-
 def image_names(
     dataset: Dataset, indices: np.ndarray, root: PathLike | None = None
 ) -> tuple[Path | None, dict[int, str]]:
@@ -112,7 +99,7 @@ def image_names(
     are their paths below it (POSIX separators). Otherwise the root is None, every image is to
     be written as a PNG, and the names are ``000042.png`` (the dataset index).
     """
-    files = {int(i): source_file(dataset, int(i)) for i in indices}
+    files = {int(i): dataset.source_file(int(i)) for i in indices}
     if not files or any(f is None for f in files.values()):
         return None, {i: f"{i:06d}.png" for i in files}
     absolute = {i: os.path.abspath(f) for i, f in files.items() if f is not None}
@@ -171,7 +158,7 @@ def warn_renamed(renamed: tuple[tuple[str, str], ...], export: str) -> None:
 def image_writer(dataset: Dataset, i: int, suffix: str, link: bool = False) -> Writer:
     """A writer putting image `i` at a fresh path: its file copied (or hard-linked, with
     `link`) when it has one of the same `suffix`, else its pixels as a PNG."""
-    file = source_file(dataset, i)
+    file = dataset.source_file(i)
 
     def write(target: Path) -> None:
         if file is not None and Path(file).suffix.lower() == suffix.lower():
@@ -207,10 +194,8 @@ def text_writer(text: str) -> Writer:
 
 def source_paths(dataset: Dataset) -> set[str]:
     """The real paths of the dataset's image files: an export never replaces or deletes them."""
-    items = getattr(image_source(dataset), "items", None)
-    if items is None:
-        return set()
-    return {os.path.realpath(item) for item in items if isinstance(item, (str, os.PathLike))}
+    files = (dataset.source_file(i) for i in range(len(dataset)))
+    return {os.path.realpath(file) for file in files if file is not None}
 
 
 def images_in_place(
@@ -228,7 +213,7 @@ def images_in_place(
     """
     found = set()
     for i, name in images.items():
-        file = source_file(dataset, i)
+        file = dataset.source_file(i)
         if file is None:
             continue
         if _is_file(file, os.path.join(folder, name)):
@@ -258,7 +243,7 @@ def write_image(
     dataset: Dataset, i: int, target: Path, overwrite: bool, link: bool = False
 ) -> None:
     """Put image `i` at `target`: its file copied (or linked), or its pixels as a PNG (not fsynced)."""
-    file = source_file(dataset, i)
+    file = dataset.source_file(i)
     if file is not None and Path(file).suffix.lower() == target.suffix.lower():
         copy_file(file, target, overwrite, link=link, sync=False)
     else:

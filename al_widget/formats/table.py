@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import annotations as ann
 from ._atomic import PathLike, write_text
-from ._export import Exported, check_task, items, source_file
+from ._export import Exported, check_task, items
 from ._import import FormatError, check_label_file, decode_text
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ def records(dataset: Dataset) -> list[dict[str, Any]]:
         rows.append(
             {
                 "index": i,
-                "file": source_file(dataset, i) or "",
+                "file": dataset.source_file(i) or "",
                 "class": dataset.classes[label.class_id(dataset.classes)],
                 "labeled_at": dataset.labeled_at(i),
             }
@@ -105,10 +105,10 @@ def _row(where: str, row: dict[str, Any], dataset: Dataset) -> dict[int, ann.Lab
     except (ValueError, IndexError, TypeError) as error:
         raise FormatError(f"{where}: index {row['index']!r:.80}: {error}") from None
     file_name = row.get("file") or ""
-    if file_name and file_name != (source_file(dataset, i) or ""):
+    if file_name and file_name != (dataset.source_file(i) or ""):
         raise FormatError(
             f"{where}: file {file_name!r:.200} is not image {i} "
-            f"({source_file(dataset, i) or 'an in-memory image'})"
+            f"({dataset.source_file(i) or 'an in-memory image'})"
         )
     try:
         return {i: ann.Label(row["class"]).bind(image_size=(0, 0), classes=dataset.classes)}

@@ -9,7 +9,6 @@ import torch
 import torch.utils.data
 
 from .. import annotations as ann
-from ._export import image_source
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -54,7 +53,9 @@ class LabeledImages(torch.utils.data.Dataset[tuple[Any, Any]]):
     ) -> None:
         snapshot = dataset.snapshot()
         self.classes = list(dataset.classes)
-        self.images = image_source(dataset)  # not the Dataset: its lock does not pickle
+        # the images as a Chunk, not the Dataset (its lock does not pickle): a DataLoader
+        # worker gets only these images' file paths (or pixels)
+        self.images = dataset.chunk(snapshot.indices)
         self.indices = snapshot.indices
         self.annotations = snapshot.annotations
         self.transforms = transforms
@@ -69,7 +70,7 @@ class LabeledImages(torch.utils.data.Dataset[tuple[Any, Any]]):
         if not -len(self) <= k < len(self):
             raise IndexError(f"item {k} is out of range for {len(self)} labeled images")
         i = int(self.indices[k])
-        pixels = torch.from_numpy(self.images.rgb(i)).permute(2, 0, 1).contiguous()
+        pixels = torch.from_numpy(self.images.rgb(k)).permute(2, 0, 1).contiguous()
         image = tv_tensors.Image(pixels)
         target = self._target(i, self.annotations[k])
         if self.transforms is not None:

@@ -1,7 +1,7 @@
 """Models behind the Learner protocol; `Classifier` is the default for classification (and
 `EmbeddingClassifier` for photos), `Detector` for detection, `Segmenter` for segmentation."""
 
-from ._detection_nets import WeightsUnavailable
+from ._weights import WeightsUnavailable
 from .base import Cancelled, Learner, ParamsMixin, clone
 from .classifier import Classifier
 from .detector import Detector

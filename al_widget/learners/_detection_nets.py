@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import math
 import os
 import threading
@@ -11,11 +10,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from ._weights import WeightsUnavailable, download, is_path, read_state_dict
 
 TINY = "tiny_fcos"
 DENSE = "dense"  # FCOS and RetinaNet: sigmoid class scores at every anchor, labels from 0
@@ -88,8 +88,8 @@ def tiny_fcos(n_classes: int, dropout: float) -> nn.Module:
         anchor_generator=AnchorGenerator(((8,),), ((1.0,),)),
         head=FCOSHead(backbone.out_channels, 1, n_classes, num_convs=2),
     )
-    net.transform = _prepared(net.transform)
-    _add_dropout(net, dropout)
+    net.transform = prepared(net.transform)
+    add_dropout(net, dropout)
     return net
 
 
@@ -112,7 +112,7 @@ def named(
         ) from None
     if weights is None:
         net = models.get_model(name, weights=None, weights_backbone=None, num_classes=None)
-    elif _is_path(weights):
+    elif is_path(weights):
         net = _from_state_dict(name, Path(weights))
     else:
         enum = models.get_model_weights(name)
@@ -130,12 +130,12 @@ def named(
         net.roi_heads.mask_roi_pool = net.roi_heads.mask_head = None
         net.roi_heads.mask_predictor = None
     _set_classes(net, n_classes)
-    net.transform = _prepared(net.transform)
-    _add_dropout(net, dropout)
+    net.transform = prepared(net.transform)
+    add_dropout(net, dropout)
     return net
 
 
-def _prepared(transform: nn.Module) -> nn.Module:
+def prepared(transform: nn.Module) -> nn.Module:
     """The model's input transform without its resizing: the Detector resizes images itself."""
     return _prepared_class()(
         transform.min_size,
@@ -178,53 +178,22 @@ def family_of(net: nn.Module) -> str:
 
 def fetch_weights(name: str, url: str, timeout: float) -> Path:
     """The weights file in torch's hub cache, downloaded first (within `timeout`) if missing."""
-    folder = Path(torch.hub.get_dir()) / "checkpoints"
-    path = folder / os.path.basename(urlparse(url).path)
-    if path.exists():
-        return path
-    partial = path.with_name(path.name + ".partial")
     try:
-        from urllib.request import urlopen
-
-        folder.mkdir(parents=True, exist_ok=True)
-        digest = hashlib.sha256()
-        with urlopen(url, timeout=timeout) as response, open(partial, "wb") as file:
-            while block := response.read(1 << 20):
-                digest.update(block)
-                file.write(block)
-        expected = torch.hub.HASH_REGEX.search(path.name)
-        if expected and not digest.hexdigest().startswith(expected.group(1)):
-            raise OSError(f"the file downloaded from {url} is corrupt (its hash does not match)")
-        os.replace(partial, path)
-    except OSError as error:  # URLError, timeouts and disk errors are all OSErrors
-        partial.unlink(missing_ok=True)
+        return download(url, timeout)
+    except (OSError, ValueError) as error:  # URLError, timeouts and disk errors are all OSErrors
         raise WeightsUnavailable(
             f"cannot fetch the pretrained weights of {name} from {url} ({error}). "
             "Train without them: Detector(model=..., weights=None) trains that model from "
             "scratch, weights='path/to/state_dict.pth' loads a file you downloaded, and "
             "Detector() trains the default tiny model, which needs no weights"
         ) from error
-    return path
-
-
-class WeightsUnavailable(RuntimeError):
-    """Pretrained weights were asked for but could not be downloaded."""
-
-
-def _is_path(weights: str | os.PathLike[str]) -> bool:
-    text = os.fspath(weights)
-    return isinstance(weights, os.PathLike) or text.endswith((".pt", ".pth")) or os.sep in text
 
 
 def _from_state_dict(name: str, path: Path) -> nn.Module:
     """Model `name` with the weights in `path`, whatever number of classes they were saved with."""
     from torchvision import models
 
-    if not path.is_file():
-        raise FileNotFoundError(f"no state dict file at {path}")
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    if isinstance(state, dict) and "model" in state and isinstance(state["model"], dict):
-        state = state["model"]
+    state = read_state_dict(path)
     # a Detector's net_ has an McDropout before the class logits: read its layers as plain ones
     state = {
         key.replace("cls_logits.1.", "cls_logits.").replace("cls_score.1.", "cls_score."): value
@@ -277,7 +246,7 @@ def _set_classes(net: Any, n_classes: int) -> None:
     head.cls_logits, head.num_classes = new, n_classes
 
 
-def _add_dropout(net: Any, p: float) -> None:
+def add_dropout(net: Any, p: float) -> None:
     """Put an `McDropout` before the layer that gives the class logits."""
     if family_of(net) == TWO_STAGE:
         predictor = net.roi_heads.box_predictor

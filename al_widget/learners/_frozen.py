@@ -22,6 +22,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from ._weights import IMAGENET_MEAN, IMAGENET_STD, cache_folder, is_path, read_state_dict
+
 TRUNKS = {"resnet18": 256, "mobilenet_v3_large": 112}  # name: channels at stride 16
 PREFIX = "frozen_"
 NAMES = tuple(PREFIX + name for name in TRUNKS)
@@ -118,11 +120,9 @@ def _trunk(name: str, weights: str | os.PathLike[str] | None, timeout: float) ->
     from ._detection_nets import WeightsUnavailable, fetch_weights
 
     net = models.get_model(name, weights=None)
-    if weights is not None and _is_path(weights):
+    if weights is not None and is_path(weights):
         path = Path(weights)
-        if not path.is_file():
-            raise FileNotFoundError(f"no state dict file at {path}")
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = read_state_dict(path)
         try:
             net.load_state_dict(state)
         except RuntimeError as error:
@@ -144,22 +144,17 @@ def _trunk(name: str, weights: str | os.PathLike[str] | None, timeout: float) ->
         except WeightsUnavailable as error:
             warnings.warn(
                 f"{error}; the {name} backbone keeps random weights, which make poor features: "
-                f"put the file in {Path(torch.hub.get_dir()) / 'checkpoints'} or pass its path "
+                f"put the file in {cache_folder()} or pass its path "
                 "as weights=",
                 stacklevel=4,
             )
         else:
-            net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+            net.load_state_dict(read_state_dict(path))
     if name == "resnet18":
         return nn.Sequential(
             net.conv1, net.bn1, net.relu, net.maxpool, net.layer1, net.layer2, net.layer3
         )
     return net.features[:13]  # mobilenet_v3_large: 112 channels at stride 16
-
-
-def _is_path(weights: str | os.PathLike[str]) -> bool:
-    text = os.fspath(weights)
-    return isinstance(weights, os.PathLike) or text.endswith((".pt", ".pth")) or os.sep in text
 
 
 class _Neck(nn.Module):
@@ -188,7 +183,7 @@ def fcos(
     from torchvision.models.detection.anchor_utils import AnchorGenerator
     from torchvision.models.detection.fcos import FCOSHead
 
-    from ._detection_nets import _add_dropout, _prepared
+    from ._detection_nets import add_dropout, prepared
 
     backbone = _Neck(FrozenTrunk(model.removeprefix(PREFIX), weights, timeout), channels)
     net = FCOS(
@@ -196,13 +191,13 @@ def fcos(
         n_classes,
         min_size=160,  # unused: the Detector resizes the images itself
         max_size=160,
-        image_mean=[0.485, 0.456, 0.406],
-        image_std=[0.229, 0.224, 0.225],
+        image_mean=list(IMAGENET_MEAN),
+        image_std=list(IMAGENET_STD),
         anchor_generator=AnchorGenerator(((16,),), ((1.0,),)),
         head=FCOSHead(channels, 1, n_classes, num_convs=2),
     )
-    net.transform = _prepared(net.transform)
-    _add_dropout(net, dropout)
+    net.transform = prepared(net.transform)
+    add_dropout(net, dropout)
     return net
 
 

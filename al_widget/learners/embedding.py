@@ -15,18 +15,22 @@ from torch import nn
 from torch.nn import functional as F
 
 from .._images import make_source
-from ._detection_nets import WeightsUnavailable, fetch_weights
 from ._params import check_int, check_training
 from ._torch import choose_device, fit_steps
+from ._weights import (
+    WeightsUnavailable,
+    cache_folder,
+    download,
+    is_path,
+    normalise,
+    read_state_dict,
+)
 from .base import Cancelled, ParamsMixin, Progress, ShouldStop
-from .segmenter import _is_path, _read_state_dict
 
 log = logging.getLogger("al_widget")
 
 HEADS = ("linear", "mlp")
 IF_UNAVAILABLE = ("raise", "random")
-_MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)  # ImageNet statistics
-_STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
 _HEAD_ATTRIBUTES = ("fc", "classifier", "heads", "head")  # torchvision's last layers
 _BUILDING = threading.Lock()  # one backbone build at a time (executor threads may all call embed)
 _PREDICT_ROWS = 4096  # rows per head pass: temporaries stay in the CPU cache
@@ -532,7 +536,7 @@ def _to_input(images: np.ndarray, device: torch.device, size: tuple[int, int]) -
     x = x.permute(0, 3, 1, 2).float().div_(255.0)
     if tuple(x.shape[2:]) != size:
         x = F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=True)
-    return (x - _MEAN.to(device)) / _STD.to(device)
+    return normalise(x)
 
 
 # -- building a backbone -----------------------------------------------------------------------
@@ -546,13 +550,13 @@ def _backbone(
         net = copy.deepcopy(backbone)
         if weights is None:
             return net, "as given"
-        if not _is_path(weights):
+        if not is_path(weights):
             raise ValueError(
                 f"weights={weights!r} names torchvision weights, which need a backbone given by "
                 "name (backbone='resnet18', ...); for your own module pass weights=None (use it "
                 "as it is) or the path of a state dict"
             )
-        _load(net, _read_state_dict(weights), os.fspath(weights))
+        _load(net, read_state_dict(weights), os.fspath(weights))
         return net, os.fspath(weights)
     from torchvision import models
 
@@ -565,8 +569,8 @@ def _backbone(
         )
     net = models.get_model(backbone, weights=None)
     described = "random"
-    if weights is not None and _is_path(weights):
-        _load(net, _read_state_dict(weights), os.fspath(weights))
+    if weights is not None and is_path(weights):
+        _load(net, read_state_dict(weights), os.fspath(weights))
         described = os.fspath(weights)
     elif weights is not None:
         choices = models.get_model_weights(backbone)
@@ -578,22 +582,21 @@ def _backbone(
             )
         url = choices[key].url
         try:
-            path = fetch_weights(backbone, url, timeout)
-        except WeightsUnavailable as error:
-            reason = error.__cause__ or error
+            path = download(url, timeout)
+        except (OSError, ValueError) as reason:  # URLError, timeouts and disk errors are OSErrors
             message = (
                 f"cannot fetch the pretrained weights {weights!r} of {backbone} from {url} "
                 f"({reason}). Without network access: EmbeddingClassifier(..., weights=None) "
                 f"embeds with random weights; weights='/path/to/{os.path.basename(url)}' loads a "
                 f"state dict saved beforehand (or put that file in "
-                f"{os.path.join(torch.hub.get_dir(), 'checkpoints')}, where it is found without "
+                f"{cache_folder()}, where it is found without "
                 "downloading); or learners.Classifier, the small CNN, needs no weights"
             )
             if if_unavailable == "raise":
                 raise WeightsUnavailable(message) from reason
             log.warning("al_widget: %s. Going on with random weights.", message)
         else:
-            _load(net, _read_state_dict(path), url)
+            _load(net, read_state_dict(path), url)
             described = os.path.basename(url)
     _strip_head(net, backbone)
     return net, described

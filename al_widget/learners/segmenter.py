@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import copy
 import os
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,12 +17,10 @@ from ..annotations import IGNORE, unknown_class_value
 from . import _frozen as frozen
 from ._params import check_int, check_training
 from ._torch import choose_device, fit_steps
+from ._weights import cache_folder, download, is_path, normalise, read_state_dict
 from .base import Cancelled, ParamsMixin, Progress, ShouldStop
 
 UNET = "unet"
-_MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
-_STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
-_DOWNLOAD_CHUNK = 1 << 20
 
 
 def _block(cin: int, cout: int) -> nn.Sequential:
@@ -356,14 +352,14 @@ class Segmenter(ParamsMixin):
         if self.model == UNET:
             net: nn.Module = UNet(self.n_classes, self.width, self.dropout)
             if self.weights is not None:
-                if not _is_path(self.weights):
+                if not is_path(self.weights):
                     raise ValueError(
                         f"weights for the U-Net must be None or a path to a state dict, got "
                         f"{self.weights!r}; named pretrained weights exist for torchvision models "
                         "(model='lraspp_mobilenet_v3_large', ...)"
                     )
                 _load_matching(
-                    net, _read_state_dict(self.weights), self.n_classes, str(self.weights)
+                    net, read_state_dict(self.weights), self.n_classes, str(self.weights)
                 )
             return net
         if frozen.is_frozen(self.model):
@@ -532,8 +528,7 @@ def _resize_image(image: np.ndarray, size: tuple[int, int]) -> torch.Tensor:
 
 def _normalise(x: torch.Tensor) -> torch.Tensor:
     """Pixel values in [0, 255] normalised as torchvision's pretrained models expect."""
-    mean, std = _MEAN.to(x.device), _STD.to(x.device)
-    return (x.float() / 255 - mean) / std
+    return normalise(x.float() / 255)
 
 
 # -- heads -------------------------------------------------------------------------------------
@@ -608,8 +603,8 @@ def _torchvision_model(
         net.aux_classifier = None
     if weights is None:
         return net
-    if _is_path(weights):
-        _load_matching(net, _read_state_dict(weights), n_classes, str(weights))
+    if is_path(weights):
+        _load_matching(net, read_state_dict(weights), n_classes, str(weights))
         return net
     choices = get_model_weights(name)
     key = str(weights).rsplit(".", 1)[-1]
@@ -619,58 +614,23 @@ def _torchvision_model(
             f"{list(choices.__members__)}, a path to a state dict, or None"
         )
     url = choices[key].url
-    state = _read_state_dict(_fetch(url, name, weights, timeout, should_stop))
+    state = read_state_dict(_fetch(url, name, weights, timeout, should_stop))
     _load_matching(net, state, n_classes, url)
     return net
 
 
 def _fetch(url: str, name: str, weights: Any, timeout: float, should_stop: ShouldStop) -> Path:
     """The file at `url` in torch's checkpoint cache, downloaded there once; no retries."""
-    target = Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(url)
-    if target.is_file():
-        return target
-    partial = target.with_name(target.name + ".partial")
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with (
-            urllib.request.urlopen(url, timeout=timeout) as response,
-            open(partial, "wb") as file,
-        ):
-            while chunk := response.read(_DOWNLOAD_CHUNK):
-                if should_stop():
-                    raise Cancelled(f"stopped while downloading {url}")
-                file.write(chunk)
-        partial.replace(target)
-    except (OSError, urllib.error.URLError, ValueError) as error:
+        return download(url, timeout, should_stop)
+    except (OSError, ValueError) as error:
         raise RuntimeError(
             f"cannot fetch the pretrained weights {weights!r} of {name} from {url} ({error}). "
             f"Without network access: train from scratch with weights=None, pass the path of "
             f"a state dict saved beforehand (weights='/path/to/{os.path.basename(url)}', or "
-            f"put that file in {target.parent}, where it is found without downloading), or use "
+            f"put that file in {cache_folder()}, where it is found without downloading), or use "
             f"the default U-Net (model='unet'), which needs no pretrained weights"
         ) from error
-    finally:
-        partial.unlink(missing_ok=True)
-    return target
-
-
-def _is_path(weights: Any) -> bool:
-    if isinstance(weights, os.PathLike):
-        return True
-    return isinstance(weights, str) and (
-        os.sep in weights or "/" in weights or weights.endswith((".pt", ".pth"))
-    )
-
-
-def _read_state_dict(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"no state dict at {os.fspath(path)!r}")
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
-        state = state["state_dict"]
-    if not isinstance(state, dict):
-        raise ValueError(f"{os.fspath(path)!r} holds a {type(state).__name__}, not a state dict")
-    return state
 
 
 def _load_matching(

@@ -16,7 +16,7 @@ from ..dataset import Dataset
 from ..datasets import Line, Toy
 from ..learners import clone
 from ..loop import ActiveLoop
-from ..simulate import _balanced_seed, _learner_for_run, _settle
+from ..simulate import balanced_seed, learner_for_run, settle
 from .boundary import agreement, learned_line, plot_boundary
 
 if TYPE_CHECKING:
@@ -137,7 +137,7 @@ def learn_boundary(
             f"need 0 < seed_size ({seed_size}) <= budget ({budget}) <= pool size ({len(toy.labels)})"
         )
     dataset = Dataset(toy.images, list(toy.classes))
-    own = _learner_for_run(learner, seed)
+    own = learner_for_run(learner, seed)
     loop = ActiveLoop(dataset, own, heuristic, pool_sample, query_size, seed=seed, start=False)
     labeled: list[int] = []
 
@@ -147,12 +147,12 @@ def learn_boundary(
             labeled.append(int(i))
 
     try:
-        give(_balanced_seed(toy.labels, seed_size, np.random.default_rng(seed)))
+        give(balanced_seed(toy.labels, seed_size, np.random.default_rng(seed)))
         loop.start()
-        _settle(loop)
+        settle(loop)
         while len(labeled) < budget:
             give(loop.queue[: min(query_size, budget - len(labeled))])
-            _settle(loop)
+            settle(loop)
     finally:
         loop.close()
     name = heuristics.name_of(heuristic)
