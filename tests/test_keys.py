@@ -95,7 +95,7 @@ def test_canvas_keymap_holds_the_canvas_keys_as_json() -> None:
 
 
 def test_every_canvas_key_action_is_implemented_in_the_js() -> None:
-    source = (REPO / "js" / "canvas.js").read_text()
+    source = (REPO / "js" / "src" / "canvaskeys.js").read_text()
     table = source[source.index("const actions = {") :]
     table = table[: table.index("\n  };")]
     for b in keys.canvas_keymap():

@@ -1,0 +1,316 @@
+// @ts-check
+/**
+ * Mask mode: brush, eraser and polygon fill over the class map; its colored overlay; each
+ * finished edit sent to Python as a patch (the bytes themselves: maskcodec.js).
+ */
+
+import { cropBefore, cropMask, eachRun, keepRows, PATCH_RAW_MAX, recoded, sameBytes } from "./maskcodec.js";
+import { createMaskOverlay } from "./maskoverlay.js";
+import { isDoubleClick } from "./state.js";
+import { bytesOf, clamp } from "./util.js";
+
+/** @typedef {import("./types.js").Drag} Drag */
+/** @typedef {import("./types.js").Rows} Rows */
+/** @typedef {import("./types.js").Step} Step */
+/** @typedef {import("./types.js").State} State */
+/** @typedef {import("./boxtool.js").ToolDeps} ToolDeps */
+
+const CLOSE_PX = 8; // a polygon click this near the first point closes it
+
+/**
+ * Mask mode: the brush paints the active class (never class 0, the background: the eraser
+ * paints that; nor 255, pixels not labeled, drawn striped) along the pointer; the
+ * polygon tool places points and fills the closed polygon. The class map is state.mask; its
+ * colored overlay is maskoverlay.js's, repainted over each rect an edit changed. Each
+ * finished stroke or fill is one undo step and one {kind: "mask_patch"} message carrying the
+ * class values of the rect it changed (so does each undo and redo); patches go out in order.
+ * @param {ToolDeps} deps
+ */
+export function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
+  const overlay = createMaskOverlay(state, traits);
+  /** Counts loads: an inflated map is used only if no load came after its own. */
+  let loads = 0;
+
+  /**
+   * Fill state.mask (all background before) and the overlay from Python's inflated payload
+   * (al_widget/widget/_encoding.py's compress_mask): the W*H map itself, or its runs
+   * (maskcodec.js's eachRun). A run is one fill, and paints the overlay pixels it touches as
+   * overlay.paint would.
+   * @param {Uint8Array} payload
+   */
+  function unpack(payload) {
+    const { W, H, mask } = state;
+    if (payload.length === W * H) {
+      mask.set(payload);
+      overlay.paint();
+      return;
+    }
+    eachRun(payload, W, H, (at, end, v) => {
+      mask.fill(v, at, end);
+      overlay.paintRun(at, end, v);
+    });
+    overlay.flush();
+  }
+
+  /**
+   * Start from this class map (a new image or Python's answer): zlib-compressed (see unpack),
+   * or empty for all background. Inflating takes a while: mask edits wait (state.maskReady).
+   * @param {any} data
+   */
+  function load(data) {
+    const { W, H } = state;
+    const mine = ++loads;
+    state.mask = new Uint8Array(W * H);
+    overlay.reset(W, H);
+    state.maskError = "";
+    const packed = bytesOf(data);
+    state.maskReady = packed.length === 0;
+    if (state.maskReady) return;
+    recoded(packed, new DecompressionStream("deflate")).then(
+      (map) => {
+        if (mine !== loads) return;
+        unpack(map);
+        state.maskReady = true;
+        redraw();
+      },
+    ).catch((err) => {
+      if (mine !== loads) return;
+      state.maskError = `the mask could not be read (${err}): reload the image`;
+      console.error(`al_widget canvas: ${state.maskError}`);
+      redraw();
+    });
+  }
+
+  /** Tell Python the class values in rect; a large rect goes zlib-compressed (send keeps order). */
+  /** @param {number[]} rect @param {Uint8Array} values */
+  function sendPatch(rect, values) {
+    const content = { kind: "mask_patch", image_id: state.imageId, rect };
+    if (values.length <= PATCH_RAW_MAX) {
+      send({ ...content, encoding: "raw" }, [values]);
+      return;
+    }
+    const packed = recoded(values, new CompressionStream("deflate")).then((bytes) => [bytes]);
+    send({ ...content, encoding: "zlib" }, packed);
+  }
+
+  /** Record the mask change inside rect (vs before) as one step and tell Python. */
+  /** @param {Rows} before @param {number[]} rect */
+  function commit(before, rect) {
+    if (rect[2] <= rect[0] || rect[3] <= rect[1]) return;
+    const old = cropBefore(state.mask, state.W, before, rect);
+    const now = cropMask(state.mask, state.W, rect);
+    if (sameBytes(old, now)) return;
+    history.record({ kind: "mask", rect, before: old, after: now });
+    sendPatch(rect, now);
+    redraw();
+  }
+
+  /** Undo or redo a mask step: put its before or after pixels back. */
+  /** @param {Step & { kind: "mask" }} step @param {"before" | "after"} side */
+  function restore(step, side) {
+    const [x0, y0, x1, y1] = step.rect;
+    const src = step[side];
+    const w = x1 - x0;
+    for (let y = y0; y < y1; y++) {
+      state.mask.set(src.subarray((y - y0) * w, (y - y0 + 1) * w), y * state.W + x0);
+    }
+    overlay.paint(x0, y0, x1, y1);
+    sendPatch(step.rect, src);
+  }
+
+  /** Paint the capsule of radius brush/2 around segment a-b; returns its pixel rect. */
+  /**
+   * @param {number[]} a @param {number[]} b @param {number} value
+   * @param {Rows} before where the rows it changes are kept first
+   * @returns {number[]}
+   */
+  function paintSegment(a, b, value, before) {
+    const { W, H, mask } = state;
+    const r = traits.brushSize() / 2;
+    const x0 = clamp(Math.floor(Math.min(a[0], b[0]) - r), 0, W);
+    const y0 = clamp(Math.floor(Math.min(a[1], b[1]) - r), 0, H);
+    const x1 = clamp(Math.ceil(Math.max(a[0], b[0]) + r), 0, W);
+    const y1 = clamp(Math.ceil(Math.max(a[1], b[1]) + r), 0, H);
+    keepRows(state.mask, state.W, before, y0, y1);
+    keepRows(state.mask, state.W, before, clamp(Math.floor(b[1]), 0, H), clamp(Math.floor(b[1]) + 1, 0, H));
+    const vx = b[0] - a[0];
+    const vy = b[1] - a[1];
+    const len2 = vx * vx + vy * vy;
+    const r2 = r * r;
+    for (let y = y0; y < y1; y++) {
+      const cy = y + 0.5;
+      for (let x = x0; x < x1; x++) {
+        const cx = x + 0.5;
+        const t = len2 > 0 ? clamp(((cx - a[0]) * vx + (cy - a[1]) * vy) / len2, 0, 1) : 0;
+        const dx = cx - (a[0] + t * vx);
+        const dy = cy - (a[1] + t * vy);
+        if (dx * dx + dy * dy <= r2) mask[y * W + x] = value;
+      }
+    }
+    // A thin brush still paints the pixel under the pointer.
+    const px = Math.floor(b[0]);
+    const py = Math.floor(b[1]);
+    if (px >= 0 && px < W && py >= 0 && py < H) mask[py * W + px] = value;
+    const rect = [Math.min(x0, px), Math.min(y0, py), Math.max(x1, px + 1), Math.max(y1, py + 1)];
+    const clipped = [clamp(rect[0], 0, W), clamp(rect[1], 0, H), clamp(rect[2], 0, W), clamp(rect[3], 0, H)];
+    overlay.paint(clipped[0], clipped[1], clipped[2], clipped[3]);
+    return clipped;
+  }
+
+  /** @param {number[]} dirty @param {number[]} rect */
+  function grow(dirty, rect) {
+    if (rect[2] <= rect[0] || rect[3] <= rect[1]) return;
+    dirty[0] = Math.min(dirty[0], rect[0]);
+    dirty[1] = Math.min(dirty[1], rect[1]);
+    dirty[2] = Math.max(dirty[2], rect[2]);
+    dirty[3] = Math.max(dirty[3], rect[3]);
+  }
+
+  /** Pointer down with the brush or eraser at image point p: start a stroke. */
+  /** @param {number[]} p */
+  function paintDown(p) {
+    const value = traits.tool() === "eraser" ? 0 : traits.paintClass();
+    const { W, H } = state;
+    const d = { kind: /** @type {const} */ ("paint"), value, before: new Map(), dirty: [W, H, 0, 0], last: p };
+    grow(d.dirty, paintSegment(p, p, value, d.before));
+    state.drag = d;
+    redraw();
+  }
+
+  /** @param {Drag & { kind: "paint" }} d @param {number[]} p image point */
+  function paintTo(d, p) {
+    grow(d.dirty, paintSegment(d.last, p, d.value, d.before));
+    d.last = p;
+  }
+
+  /** @param {Drag & { kind: "paint" }} d */
+  function paintUp(d) {
+    commit(d.before, d.dirty);
+  }
+
+  /** Undo the stroke under way (Escape, a lost pointer). */
+  /** @param {Drag & { kind: "paint" }} d */
+  function cancelStroke(d) {
+    for (const [y, row] of d.before) state.mask.set(row, y * state.W);
+    overlay.paint(d.dirty[0], d.dirty[1], d.dirty[2], d.dirty[3]);
+  }
+
+  /** Fill the closed polygon (pixel centres inside, even-odd) with the active class. */
+  function fillPolygon() {
+    const { W, H, mask } = state;
+    const pts = state.polygon;
+    state.polygon = [];
+    if (pts.length < 3) return;
+    /** @type {Rows} */
+    const before = new Map();
+    const value = traits.paintClass();
+    const ys = pts.map((p) => p[1]);
+    const rowStart = clamp(Math.floor(Math.min(...ys)), 0, H);
+    const rowEnd = clamp(Math.ceil(Math.max(...ys)), 0, H);
+    const dirty = [W, H, 0, 0];
+    for (let y = rowStart; y < rowEnd; y++) {
+      const cy = y + 0.5;
+      /** @type {number[]} */
+      const xs = [];
+      for (let i = 0; i < pts.length; i++) {
+        const [ax, ay] = pts[i];
+        const [bx, by] = pts[(i + 1) % pts.length];
+        if ((ay <= cy && cy < by) || (by <= cy && cy < ay)) xs.push(ax + ((cy - ay) / (by - ay)) * (bx - ax));
+      }
+      xs.sort((u, v) => u - v);
+      for (let j = 0; j + 1 < xs.length; j += 2) {
+        const from = clamp(Math.ceil(xs[j] - 0.5), 0, W);
+        const to = clamp(Math.ceil(xs[j + 1] - 0.5), 0, W);
+        if (to <= from) continue;
+        keepRows(state.mask, state.W, before, y, y + 1);
+        mask.fill(value, y * W + from, y * W + to);
+        grow(dirty, [from, y, to, y + 1]);
+      }
+    }
+    overlay.paint(dirty[0], dirty[1], dirty[2], dirty[3]);
+    commit(before, dirty);
+    redraw();
+  }
+
+  /** A polygon click: add a point; the first point or a double click closes and fills. */
+  /** @param {number} sx @param {number} sy */
+  function polygonDown(sx, sy) {
+    const p = view.clampPoint(view.toImage(sx, sy));
+    const isDouble = isDoubleClick(state, sx, sy);
+    const pts = state.polygon;
+    if (pts.length >= 3) {
+      const [fx, fy] = view.toScreen(pts[0][0], pts[0][1]);
+      if (isDouble || Math.hypot(sx - fx, sy - fy) <= CLOSE_PX) {
+        fillPolygon();
+        return;
+      }
+    }
+    if (isDouble) return;
+    pts.push(p);
+    redraw();
+  }
+
+  /** Remove the polygon's last point. */
+  function popPoint() {
+    state.polygon.pop();
+    redraw();
+  }
+
+  /** Draw the polygon under way and the brush outline (screen pixels). */
+  function drawTools() {
+    drawPolygon();
+    drawBrushCursor();
+  }
+
+  function drawPolygon() {
+    const pts = state.polygon;
+    if (pts.length === 0) return;
+    ctx.strokeStyle = traits.color(traits.paintClass());
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    pts.forEach((p, i) => {
+      const [sx, sy] = view.toScreen(p[0], p[1]);
+      if (i === 0) ctx.moveTo(sx, sy);
+      else ctx.lineTo(sx, sy);
+    });
+    if (state.pointer) ctx.lineTo(state.pointer[0], state.pointer[1]);
+    ctx.stroke();
+    const [fx, fy] = view.toScreen(pts[0][0], pts[0][1]);
+    ctx.fillStyle = "#ffffff";
+    ctx.beginPath();
+    ctx.arc(fx, fy, 4, 0, Math.PI * 2);
+    ctx.fill();
+    ctx.stroke();
+  }
+
+  function drawBrushCursor() {
+    const pointer = state.pointer;
+    if (!pointer || traits.tool() === "polygon" || state.panKey) return;
+    const r = Math.max((traits.brushSize() / 2) * view.scale, 1);
+    ctx.lineWidth = 1;
+    ctx.beginPath();
+    ctx.arc(pointer[0], pointer[1], r, 0, Math.PI * 2);
+    ctx.strokeStyle = "#000000";
+    ctx.stroke();
+    ctx.beginPath();
+    ctx.arc(pointer[0], pointer[1], r + 1, 0, Math.PI * 2);
+    ctx.strokeStyle = traits.tool() === "eraser" ? "#ffffff" : traits.color(traits.paintClass());
+    ctx.stroke();
+  }
+
+  return {
+    recolor: overlay.recolor,
+    paintOverlay: () => overlay.paint(),
+    drawOverlay: () => overlay.draw(ctx),
+    load,
+    restore,
+    paintDown,
+    paintTo,
+    paintUp,
+    cancelStroke,
+    polygonDown,
+    popPoint,
+    drawTools,
+  };
+}
+/** @typedef {ReturnType<typeof createMaskTool>} MaskTool */

@@ -1,0 +1,69 @@
+// @ts-check
+/**
+ * The rest of the panel around the canvas, moved with an image shown early: the header line
+ * (Info), the queue strip (QueueStrip) and the class picker; and which actions may move on
+ * early at all. The canvas's view knows the other widgets only through the panel's DOM.
+ */
+
+/** @typedef {import("./types.js").Model} Model */
+
+/**
+ * Whether `action` (a panel key's or button's) may show the next image before Python answers:
+ * only where Python cannot refuse it (see canvas.SWAP_ACTIONS).
+ * @param {string} action @param {string} mode @param {number} boxes @param {number} drafts
+ * @param {HTMLElement | null} panel the panel around the view, if any
+ */
+export function mayMoveEarly(action, mode, boxes, drafts, panel) {
+  // Classify: a submit takes the class the picker shows (the model's, or the one picked).
+  const picked = !!panel && !!panel.querySelector(".alw-picker button.mod-active");
+  return action === "label"
+    ? mode === "classify"
+    : action === "skip" ||
+        (action === "no_objects" && mode === "box" && !boxes && !drafts) ||
+        (action === "submit" &&
+          (mode === "mask" || (mode === "box" && boxes > 0 && !drafts) || (mode === "classify" && picked)));
+}
+
+/**
+ * The panel's parts that move with an early image. move(): the header line and the queue strip
+ * hold what Python sent ahead for that key and show it on the "alw-early" event dispatched
+ * here (their views are other widgets; the event names the key, each checks it is theirs for
+ * that key); the class picker, a plain ipywidgets ToggleButtons, is set here from
+ * `ahead_picker` (Python sets the same value when it answers, which leaves the buttons as they
+ * are). back(): "alw-stay" undoes it all. forget(): Python answered, its picker is the picker.
+ * @param {HTMLElement} el the view's element @param {Model} model
+ */
+export function createPanelGlue(el, model) {
+  /** @type {{ panel: HTMLElement, active: boolean[] } | null} the picker before an early move */
+  let pickerBefore = null;
+  /** @returns {HTMLElement | null} the panel around this view, if any */
+  const panel = () => /** @type {HTMLElement | null} */ (el.closest(".alw-panel"));
+
+  /** @param {HTMLElement | null} at the panel @param {string} key */
+  function move(at, key) {
+    if (!at) return;
+    const pick = model.get("ahead_picker");
+    const buttons = [...at.querySelectorAll(".alw-picker button")];
+    pickerBefore = { panel: at, active: buttons.map((b) => b.classList.contains("mod-active")) };
+    if (typeof pick === "number") {
+      buttons.forEach((b, k) => b.classList.toggle("mod-active", k === pick));
+    }
+    at.dispatchEvent(new CustomEvent("alw-early", { detail: { key }, bubbles: true }));
+  }
+
+  /** Python did not move on: the panel's parts go back to what their models hold. */
+  function back() {
+    if (!pickerBefore) return;
+    const { panel: at, active } = pickerBefore;
+    pickerBefore = null;
+    const buttons = [...at.querySelectorAll(".alw-picker button")];
+    buttons.forEach((b, k) => b.classList.toggle("mod-active", !!active[k]));
+    at.dispatchEvent(new CustomEvent("alw-stay", { bubbles: true }));
+  }
+
+  function forget() {
+    pickerBefore = null;
+  }
+
+  return { panel, move, back, forget };
+}

@@ -1,0 +1,46 @@
+// @ts-check
+/**
+ * The canvas's shared types (JSDoc only; nothing runs here): boxes, undo steps, pointer
+ * gestures, key bindings, the anywidget model and the view's state.
+ */
+
+/** @typedef {{ xyxy: number[], label: number }} Box */
+/** @typedef {"boxes" | "drafts"} ListName */
+/** @typedef {{ list: ListName, index: number }} Ref */
+/** @typedef {{ boxes: Box[], drafts: Box[] }} BoxState */
+/**
+ * @typedef {{ kind: "boxes", before: BoxState, after: BoxState }
+ *   | { kind: "mask", rect: number[], before: Uint8Array, after: Uint8Array }} Step
+ */
+/**
+ * @typedef {{ kind: "create", start: number[], from: number[], xyxy: number[] | null, moved: boolean }
+ *   | { kind: "move" | "resize", start: number[], from: number[], target: Ref, handle: string,
+ *       orig: number[], xyxy: number[], moved: boolean }
+ *   | { kind: "pan", start: number[], origin: number[] }
+ *   | { kind: "paint", value: number, before: Rows, dirty: number[], last: number[] }} Drag
+ */
+/** @typedef {Map<number, Uint8Array>} Rows mask rows as they were before a gesture, by y */
+/** @typedef {{ action: string, keys: string[], modes: string[], label: string }} KeyBinding */
+/**
+ * @typedef {{
+ *   get(name: string): any,
+ *   set(name: string, value: any): void,
+ *   save_changes(): void,
+ *   on(event: string, cb: (...args: any[]) => void): void,
+ *   off(event?: string, cb?: (...args: any[]) => void): void,
+ *   send(content: object, callbacks?: any, buffers?: ArrayBufferView[]): void,
+ * }} Model
+ */
+
+/**
+ * @typedef {{
+ *   W: number, H: number, imageId: number, synced: boolean,
+ *   boxes: Box[], drafts: Box[], selected: Ref | null, mask: Uint8Array, maskReady: boolean,
+ *   maskError: string,
+ *   drag: Drag | null, polygon: number[][], pointer: number[] | null, panKey: boolean,
+ *   lastClick: { t: number, x: number, y: number } | null,
+ * }} State
+ */
+
+
+export {};
