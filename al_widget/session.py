@@ -42,7 +42,7 @@ class Undone(NamedTuple):
 
     action: str
     """``"commit"`` or ``"skip"``."""
-    index: int
+    image_index: int
     annotation: Annotation | None
     """The annotation the commit stored (None for a skip)."""
 
