@@ -14,11 +14,12 @@ import numpy as np
 
 from .. import heuristics, selectors
 from .._images import ImageError
-from ..annotations import Annotation, Boxes, Label, Mask
+from ..annotations import Annotation, Boxes, Label
 from ..loop import ActiveLoop
 from ..ranking import Ranking
 from ..records import RoundRecord
 from . import keys, status
+from .editor import Editor
 from .handoff import Handoff
 from .layout import MODES, PanelLayout
 from .thumbnails import Entry
@@ -136,6 +137,9 @@ class Panel(widgets.VBox):
         info = self.info
         self.header, self.error_line, self.notice = info.header, info.error, info.notice
         self.progress, self.status, self.stop_line = info.progress, info.status, info.stop
+        self._editor = Editor(
+            self.canvas, self.picker, self.task, self.dataset.classes, self.choices
+        )
         self._show_heuristic()
 
         self.submit_button.on_click(lambda _: self.submit())
@@ -188,7 +192,7 @@ class Panel(widgets.VBox):
             if self._not_current("submit", image_id, shown):
                 return None
             try:
-                annotation = self._annotation()
+                annotation = self._editor.annotation()
             except ValueError as error:
                 self._say_error(f"not submitted: {error}")
                 return None
@@ -381,7 +385,9 @@ class Panel(widgets.VBox):
 
     def _act_on_key(self, event: dict[str, Any]) -> None:
         image_id, shown = event.get("image_id"), event.get("shown")
-        class_id = None if event.get("shiftKey") else self._class_for_key(str(event.get("key", "")))
+        class_id = (
+            None if event.get("shiftKey") else self._editor.class_for_key(str(event.get("key", "")))
+        )
         if class_id is not None and self.task == "classify":
             with self._step():
                 if not self._not_current("submit", image_id, shown):
@@ -434,61 +440,25 @@ class Panel(widgets.VBox):
         # The image, the key of the one after it and "not finished" go in one message.
         with self.canvas.hold_sync():
             if work is not None:
-                self._load_work(image, i, work)
+                self._editor.load_work(image, i, work)
                 self._restored = f"{work.summary()} restored" if work.summary() else ""
             else:
-                self._load_known(image, i, described.predicted)
+                known = self.dataset.annotation(i)
+                draft = self.loop.prediction(i) if known is None else None
+                self._editor.load_known(image, i, known, draft, described.predicted)
             following = [int(k) for k in queue[:2] if int(k) != i][:1]
             self.canvas.ahead_key = str(following[0]) if following else ""
             self.canvas.finished = status.budget_notice(self._budget_reached())
         self._ahead = {k: v for k, v in self._ahead.items() if k != i}
         self._say(self._restored)
         self.current = i
-        self._loaded = self._work()
+        self._loaded = self._editor.work()
         self._refresh_header()
         self._refresh_queue(queue)
 
-    def _load_known(self, image: np.ndarray, i: int, predicted: int | None) -> None:
-        """Load image `i` with its annotation, else the model's boxes or mask as drafts."""
-        known = self.dataset.annotation(i)
-        classes = self.dataset.classes
-        boxes = drafts = mask = None
-        draft = self.loop.prediction(i) if known is None else None
-        if isinstance(known, Boxes):
-            boxes = (known.xyxy, known.class_ids(classes))
-        elif isinstance(draft, Boxes):
-            drafts = (draft.xyxy, draft.class_ids(classes))  # the model's boxes, to accept or fix
-        if isinstance(known, Mask):
-            mask = known.class_map
-        elif isinstance(draft, Mask):
-            mask = draft.class_map  # the model's mask, to paint over
-        self.canvas.load(image, boxes=boxes, drafts=drafts, mask=mask, key=str(i))
-        if self.task == "classify":
-            self.picker.value = known.class_id(classes) if isinstance(known, Label) else predicted
-
-    def _load_work(self, image: np.ndarray, i: int, work: Work) -> None:
-        """Load image `i` with the work left on it earlier."""
-        h, w = image.shape[:2]
-        self.canvas.load(
-            image,
-            boxes=work.box_dicts(),
-            drafts=work.draft_dicts(),
-            mask=work.mask_array(h, w),
-            key=str(i),
-        )
-        if work.class_id is not None and (work.class_id in self.choices):
-            self.picker.value = work.class_id
-        elif self.task == "classify":
-            self.picker.value = None
-
-    def _work(self) -> Work:
-        """What the canvas and the picker hold now."""
-        canvas = self.canvas
-        return Work.of(canvas.boxes, canvas.drafts, canvas.mask, self.picker.value)
-
     def _keep_unsaved(self, i: int) -> None:
         """Keep the work on image `i`, which is being left unsubmitted, if there is any."""
-        work = self._work()
+        work = self._editor.work()
         if i in self._unsaved or work != self._loaded:
             self._unsaved[i] = work
 
@@ -542,38 +512,6 @@ class Panel(widgets.VBox):
             self.canvas.ahead_key = str(order[0]) if order and order[0] in ahead else ""
             self.canvas.ahead_picker = self._ahead_picker
 
-    def _annotation(self) -> Annotation:
-        if self.task == "classify":
-            if self.picker.value is None:
-                raise ValueError("pick a class first (click it, or press its digit)")
-            return Label(self.dataset.classes[self.picker.value])
-        if self.task == "detect":
-            xyxy, labels = self.canvas.box_array()
-            open_drafts = len(self.canvas.drafts)
-            if open_drafts:
-                raise ValueError(
-                    f"{status.count(open_drafts, 'model draft')} "
-                    f"{'is' if open_drafts == 1 else 'are'} neither accepted nor deleted: "
-                    "accept them (A, or Shift+A for all) or delete them (Del) first"
-                )
-            if not len(xyxy):
-                raise ValueError(
-                    "no boxes: draw some, or press N (No objects) if there is nothing to box here"
-                )
-            return Boxes(xyxy, [int(v) for v in labels])
-        return Mask(self.canvas.mask_array())
-
-    def _class_for_key(self, key: str) -> int | None:
-        """The class a key picks: a class named as the key, else the digit's (see keys.DIGITS).
-
-        Digits count the classes the picker offers (in segmentation, from class 1).
-        """
-        classes = self.dataset.classes
-        if key in classes and classes.index(key) in self.choices:
-            return classes.index(key)
-        k = keys.class_index(key)
-        return self.choices[k] if k is not None and k < len(self.choices) else None
-
     # -- refreshing ----------------------------------------------------------------------------
 
     def _refresh_header(self) -> None:
@@ -619,16 +557,8 @@ class Panel(widgets.VBox):
             self.info.set(
                 "ahead", {"key": key, "header": status.header(entries[0].index, why) if key else ""}
             )
-            self._ahead_picker = self._picker_with(predicted) if key else None
+            self._ahead_picker = self._editor.picker_with(predicted) if key else None
             self._tell_broken()
-
-    def _picker_with(self, predicted: int | None) -> int | None:
-        """The picker's button active with a fresh image the model predicts `predicted` for
-        (-1: none), as ``_load_known`` sets it; None where the picker keeps its class (boxes
-        and masks)."""
-        if self.task != "classify":
-            return None
-        return self.choices.index(predicted) if predicted in self.choices else -1
 
     def _refresh_state(self) -> None:
         loop = self.loop
@@ -753,21 +683,9 @@ class Panel(widgets.VBox):
         """Offer the registered heuristics that work for this loop (``selectors.usable_names``)
         and show the loop's own: a function of the user's that is not registered is offered
         under its name. Never changes the loop's heuristic. Caller holds the lock."""
-        chosen = self.loop.heuristic
-        name = heuristics.name_of(chosen)
-        options: list[tuple[str, Any]] = [
-            (n, n) for n in selectors.usable_names(self.task, self.loop.learner)
-        ]
-        registered = name in heuristics.names() and (
-            isinstance(chosen, str) or heuristics.get(name) is chosen
-        )
-        value: Any = name if registered or isinstance(chosen, str) else chosen
-        if all(v is not value and v != value for _, v in options):
-            label = name if all(n != name for n, _ in options) else f"{name} (your function)"
-            options.append((label, value))
         picker = self.heuristic_picker
-        plain = all(label == v for label, v in options)
-        shown = tuple(n for n, _ in options) if plain else tuple(options)  # names, when only those
+        usable = selectors.usable_names(self.task, self.loop.learner)
+        shown, value = status.heuristic_options(self.loop.heuristic, usable)
         # New options reset the value to the first one: the guard keeps that from the loop, and
         # the browser gets options and value together.
         self._showing_heuristic = True

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
+from .. import heuristics
 from .._svg import line_chart
 from ..records import Criterion, RoundRecord
 
@@ -228,3 +230,31 @@ def error_html(message: str) -> str:
         Plain words.
     """
     return f"<span style='color:#b00'>{html.escape(message)}</span>" if message else ""
+
+
+def heuristic_options(
+    chosen: str | heuristics.Heuristic, usable: Sequence[str]
+) -> tuple[tuple[Any, ...], Any]:
+    """The heuristic picker's options and value: the `usable` registered heuristics, and the
+    loop's own (`chosen`), offered under its name when it is a function of the user's that is
+    not registered. The options are names when each value is its own label, else (label,
+    value) pairs.
+
+    Parameters
+    ----------
+    chosen : str or callable
+        ``ActiveLoop.heuristic``.
+    usable : sequence of str
+        The registered names that work for the loop (``selectors.usable_names``).
+    """
+    name = heuristics.name_of(chosen)
+    options: list[tuple[str, Any]] = [(n, n) for n in usable]
+    registered = name in heuristics.names() and (
+        isinstance(chosen, str) or heuristics.get(name) is chosen
+    )
+    value: Any = name if registered or isinstance(chosen, str) else chosen
+    if all(v is not value and v != value for _, v in options):
+        label = name if all(n != name for n, _ in options) else f"{name} (your function)"
+        options.append((label, value))
+    plain = all(label == v for label, v in options)
+    return (tuple(n for n, _ in options) if plain else tuple(options)), value
