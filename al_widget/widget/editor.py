@@ -17,7 +17,11 @@ class Editor:
     """Loads an image on the canvas with its annotation, the model's draft or unsaved work, and
     reads back what the canvas and the picker hold.
 
-    Thread safety: none of its own; its owner (the Panel) calls it under the panel's lock.
+    Unsaved work is kept per image (``unsaved``): what was on the canvas when the labeler left
+    an image without submitting it, or what an undo took back.
+
+    Thread safety: none of its own; its owner (the Panel) calls it under the panel's lock, which
+    so guards ``unsaved`` and ``_loaded``.
 
     Parameters
     ----------
@@ -43,6 +47,34 @@ class Editor:
     ) -> None:
         self.canvas, self.picker, self.task = canvas, picker, task
         self.classes, self.choices = list(classes), list(choices)
+        self.unsaved: dict[int, Work] = {}
+        self._loaded = Work()  # what the image on the canvas was loaded with
+
+    def open(
+        self,
+        image: np.ndarray,
+        i: int,
+        known: Annotation | None,
+        draft: Annotation | None,
+        predicted: int | None,
+    ) -> str:
+        """Load image `i` with the work left on it, else as ``load_known``; returns what came
+        back with it, in words ("" for nothing)."""
+        work = self.unsaved.get(i)
+        restored = ""
+        if work is not None:
+            self.load_work(image, i, work)
+            restored = f"{work.summary()} restored" if work.summary() else ""
+        else:
+            self.load_known(image, i, known, draft, predicted)
+        self._loaded = self.work()
+        return restored
+
+    def keep_unsaved(self, i: int) -> None:
+        """Keep the work on image `i`, which is being left unsubmitted, if there is any."""
+        work = self.work()
+        if i in self.unsaved or work != self._loaded:
+            self.unsaved[i] = work
 
     def load_known(
         self,

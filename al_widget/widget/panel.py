@@ -18,15 +18,11 @@ from ..annotations import Annotation, Boxes, Label
 from ..loop import ActiveLoop
 from ..ranking import Ranking
 from ..records import RoundRecord
-from . import keys, status
+from . import ahead, keys, status
 from .editor import Editor
 from .handoff import Handoff
 from .layout import MODES, PanelLayout
-from .thumbnails import Entry
-from .unsaved import Work, from_annotation
-
-PREFETCH = 2
-"""How many of the next images in the queue the browser gets ahead, decoded before they are due."""
+from .unsaved import from_annotation
 
 
 class Panel(widgets.VBox):
@@ -40,7 +36,7 @@ class Panel(widgets.VBox):
     commits it again (``loop.redo``). In segmentation class 0 is the background: the picker
     offers classes 1 and up, and the eraser paints the background.
 
-    Speed: the next images are sent ahead (``PREFETCH``) and decoded in the browser before they
+    Speed: the next images are sent ahead (``ahead.PREFETCH``) and decoded in the browser before they
     are due; a label then costs one message for the canvas, one for the words and progress
     (``Info``), one for the queue strip and, in classification, one for the picker, the next
     image's first. With the next image goes what the rest of the panel shows with it (its
@@ -60,7 +56,7 @@ class Panel(widgets.VBox):
     a kernel (plain Python, no running event loop), those callbacks run at once on the thread
     that made them, under the lock.
 
-    Thread safety: ``_lock`` guards ``current``, ``_unsaved``, ``_loaded``, ``_ahead``,
+    Thread safety: ``_lock`` guards ``current``, ``_editor``, ``_ahead``,
     ``_queue``, ``_closed``, ``_showing_heuristic``, ``_past_budget``, ``_told_broken``,
     ``_round_error``, ``_painted``, ``_ahead_picker`` and every widget value the panel sets; in
     a kernel only the kernel's thread takes it, outside one also the loop's threads. Each entry
@@ -100,8 +96,6 @@ class Panel(widgets.VBox):
         self.current: int | None = None
         self._ahead: dict[int, np.ndarray] = {}  # the images sent ahead, by index
         self._queue = np.zeros(0, np.int64)  # the loop's queue as the strip last showed it
-        self._unsaved: dict[int, Work] = {}
-        self._loaded = Work()
         self._restored = ""  # what the last image shown came back with, in words
         self._lock = threading.RLock()
         self._closed = False
@@ -236,7 +230,7 @@ class Panel(widgets.VBox):
             # Bad input, a full disk, a closed loop: the label was not kept, and the panel says why.
             self._say_error(f"not submitted: {error}")
             return None
-        self._unsaved.pop(i, None)
+        self._editor.unsaved.pop(i, None)
         self.current = None  # submitted: nothing on the canvas is left unsaved
         self._say_error("")
         self._advance()
@@ -300,7 +294,7 @@ class Panel(widgets.VBox):
             undone, what = self.loop.undone, "skip"
             if undone is not None and undone.action == "commit" and undone.annotation is not None:
                 what = "submit"
-                self._unsaved[i] = from_annotation(undone.annotation, self.dataset.classes)
+                self._editor.unsaved[i] = from_annotation(undone.annotation, self.dataset.classes)
             self.show(i)
             self._say(status.undid(what, i, self._restored))
             self._refresh_state()
@@ -326,7 +320,7 @@ class Panel(widgets.VBox):
             if i is None:
                 self._say_error("nothing to redo")
                 return None
-            self._unsaved.pop(i, None)
+            self._editor.unsaved.pop(i, None)
             self._say_error("")
             if self.current == i:
                 self.current = None
@@ -422,7 +416,7 @@ class Panel(widgets.VBox):
 
     def _show(self, i: int) -> None:
         if self.current is not None and self.current != i:
-            self._keep_unsaved(self.current)
+            self._editor.keep_unsaved(self.current)
         try:
             image = self._ahead[i] if i in self._ahead else self.dataset.image(i)
         except ImageError as error:
@@ -434,33 +428,20 @@ class Panel(widgets.VBox):
             self._advance(exclude=i)
             return
         described = self.loop.describe(i)
-        work = self._unsaved.get(i)
         queue = self.loop.queue  # once per image shown: a million-image queue takes ~8 ms
-        self._restored = ""
+        known = self.dataset.annotation(i)
+        draft = self.loop.prediction(i) if known is None else None
         # The image, the key of the one after it and "not finished" go in one message.
         with self.canvas.hold_sync():
-            if work is not None:
-                self._editor.load_work(image, i, work)
-                self._restored = f"{work.summary()} restored" if work.summary() else ""
-            else:
-                known = self.dataset.annotation(i)
-                draft = self.loop.prediction(i) if known is None else None
-                self._editor.load_known(image, i, known, draft, described.predicted)
+            self._restored = self._editor.open(image, i, known, draft, described.predicted)
             following = [int(k) for k in queue[:2] if int(k) != i][:1]
             self.canvas.ahead_key = str(following[0]) if following else ""
             self.canvas.finished = status.budget_notice(self._budget_reached())
         self._ahead = {k: v for k, v in self._ahead.items() if k != i}
         self._say(self._restored)
         self.current = i
-        self._loaded = self._editor.work()
         self._refresh_header()
         self._refresh_queue(queue)
-
-    def _keep_unsaved(self, i: int) -> None:
-        """Keep the work on image `i`, which is being left unsubmitted, if there is any."""
-        work = self._editor.work()
-        if i in self._unsaved or work != self._loaded:
-            self._unsaved[i] = work
 
     def _advance(self, exclude: int | None = None) -> None:
         painted = self._still_to_label(self._painted)
@@ -474,7 +455,7 @@ class Panel(widgets.VBox):
                 break
         if i is None:
             if self.current is not None:
-                self._keep_unsaved(self.current)
+                self._editor.keep_unsaved(self.current)
             self.current = None
             self.header.value = status.nothing_left(self.loop.stop_reason, len(self.loop.broken))
             self.canvas.finished = "Nothing left to label"
@@ -497,19 +478,13 @@ class Panel(widgets.VBox):
         moves on."""
         if self._closed or self.current is None:
             return
-        order = [int(i) for i in self._queue[: PREFETCH + 1] if int(i) != self.current]
-        ahead: dict[int, np.ndarray] = {}
-        for i in order[:PREFETCH]:
-            if i in self._unsaved:
-                continue  # shown with its work, which only Python holds
-            try:
-                ahead[i] = self._ahead[i] if i in self._ahead else self.dataset.image(i)
-            except ImageError:
-                continue  # marked broken when it is due
-            self.canvas.prefetch(str(i), ahead[i])
-        self._ahead = ahead
+        unsaved = self._editor.unsaved
+        order, sent = ahead.images_ahead(self.loop, self._queue, self.current, unsaved, self._ahead)
+        for i, image in sent.items():
+            self.canvas.prefetch(str(i), image)
+        self._ahead = sent
         with self.canvas.hold_sync():  # the key and the picker with it, in one message
-            self.canvas.ahead_key = str(order[0]) if order and order[0] in ahead else ""
+            self.canvas.ahead_key = str(order[0]) if order and order[0] in sent else ""
             self.canvas.ahead_picker = self._ahead_picker
 
     # -- refreshing ----------------------------------------------------------------------------
@@ -533,31 +508,13 @@ class Panel(widgets.VBox):
             return
         with self._lock:
             self._queue = self.loop.queue if queue is None else queue
-            entries: list[Entry] = []
-            predicted: int | None = None
-            why = ""
-            for i in self._queue:
-                if len(entries) == self.queue_strip.count + 1:  # the row after the next image
-                    break
-                if int(i) == self.current:
-                    continue
-                image = None
-                if not self.queue_strip.has(int(i)):
-                    try:
-                        image = self.dataset.image(int(i))
-                    except ImageError as error:
-                        self.loop.mark_broken(int(i), str(error))
-                        continue
-                described = self.loop.describe(int(i))
-                if not entries:
-                    predicted, why = described.predicted, described.why
-                entries.append(Entry(int(i), image, described.score, described.model_version))
-            key = str(entries[0].index) if entries else ""
-            self.queue_strip.update(entries, (key, entries[1:]))
-            self.info.set(
-                "ahead", {"key": key, "header": status.header(entries[0].index, why) if key else ""}
-            )
-            self._ahead_picker = self._editor.picker_with(predicted) if key else None
+            strip = self.queue_strip
+            row = ahead.strip_row(self.loop, self._queue, self.current, strip.count, strip.has)
+            key = row.key
+            strip.update(row.entries, (key, row.entries[1:]))
+            header = status.header(int(key), row.why) if key else ""
+            self.info.set("ahead", {"key": key, "header": header})
+            self._ahead_picker = self._editor.picker_with(row.predicted) if key else None
             self._tell_broken()
 
     def _refresh_state(self) -> None:
