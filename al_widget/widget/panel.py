@@ -12,13 +12,14 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 
-from .. import heuristics, selectors
+from .. import heuristics
 from .._images import ImageError
 from ..annotations import Annotation, Boxes, Label
 from ..loop import ActiveLoop
 from ..ranking import Ranking
 from ..records import RoundRecord
 from . import ahead, keys, status
+from .controls import SettingsControls
 from .editor import Editor
 from .handoff import Handoff
 from .layout import MODES, PanelLayout
@@ -57,7 +58,7 @@ class Panel(widgets.VBox):
     that made them, under the lock.
 
     Thread safety: ``_lock`` guards ``current``, ``_editor``, ``_ahead``,
-    ``_queue``, ``_closed``, ``_showing_heuristic``, ``_past_budget``, ``_told_broken``,
+    ``_queue``, ``_closed``, ``_past_budget``, ``_told_broken``,
     ``_round_error``, ``_painted``, ``_ahead_picker`` and every widget value the panel sets; in
     a kernel only the kernel's thread takes it, outside one also the loop's threads. Each entry
     point takes it for its whole body. Lock order: panel → loop (session → trainer → dataset);
@@ -99,7 +100,6 @@ class Panel(widgets.VBox):
         self._restored = ""  # what the last image shown came back with, in words
         self._lock = threading.RLock()
         self._closed = False
-        self._showing_heuristic = False  # the picker is being set to the loop's heuristic
         self._past_budget: int | None = None  # the budget the labeler chose to label past
         self._told_broken: set[int] = set()  # unreadable images the panel has named
         self._round_error = ""  # the error line a failed round left, cleared by a good one
@@ -134,7 +134,10 @@ class Panel(widgets.VBox):
         self._editor = Editor(
             self.canvas, self.picker, self.task, self.dataset.classes, self.choices
         )
-        self._show_heuristic()
+        self._controls = SettingsControls(
+            loop, self.heuristic_picker, self.pool_picker, self._say_error, self._lock
+        )
+        self._controls.show()
 
         self.submit_button.on_click(lambda _: self.submit())
         self.skip_button.on_click(lambda _: self.skip())
@@ -143,8 +146,6 @@ class Panel(widgets.VBox):
         self.redo_button.on_click(lambda _: self.redo())
         self.continue_button.on_click(lambda _: self.continue_past_budget())
         self.picker.observe(self._on_pick, "value")
-        self.heuristic_picker.observe(self._on_heuristic, "value")
-        self.pool_picker.observe(self._on_pool_sample, "value")
 
         super().__init__(ui.children)
         self.add_class("alw-panel")
@@ -588,7 +589,7 @@ class Panel(widgets.VBox):
         with self._step():
             if self._closed:
                 return
-            self._show_heuristic()
+            self._controls.show()
             self._refresh_state()
 
     def _on_error(self, record: RoundRecord) -> None:
@@ -607,22 +608,6 @@ class Panel(widgets.VBox):
         if change["new"] is not None:
             self.canvas.active_class = change["new"]
 
-    def _on_heuristic(self, change: dict[str, Any]) -> None:
-        new, chosen = change["new"], self.loop.heuristic
-        if self._showing_heuristic or new is None or new is chosen:
-            return
-        if isinstance(new, str) and new == heuristics.name_of(chosen):
-            return
-        try:
-            self.loop.heuristic = new
-        except ValueError as error:
-            with self._lock:
-                self._say_error(str(error))
-                self._show_heuristic()
-
-    def _on_pool_sample(self, change: dict[str, Any]) -> None:
-        self.loop.pool_sample = change["new"] or None
-
     def _on_heuristics_changed(self) -> None:
         """A heuristic was registered or removed, on any thread (``heuristics.watch``)."""
         self._handoff.call(self.refresh_heuristics)
@@ -634,26 +619,7 @@ class Panel(widgets.VBox):
         """
         with self._lock:
             if not self._closed:
-                self._show_heuristic()
-
-    def _show_heuristic(self) -> None:
-        """Offer the registered heuristics that work for this loop (``selectors.usable_names``)
-        and show the loop's own: a function of the user's that is not registered is offered
-        under its name. Never changes the loop's heuristic. Caller holds the lock."""
-        picker = self.heuristic_picker
-        usable = selectors.usable_names(self.task, self.loop.learner)
-        shown, value = status.heuristic_options(self.loop.heuristic, usable)
-        # New options reset the value to the first one: the guard keeps that from the loop, and
-        # the browser gets options and value together.
-        self._showing_heuristic = True
-        try:
-            with picker.hold_sync():
-                if shown != tuple(picker.options):
-                    picker.options = shown
-                if picker.value is not value:
-                    picker.value = value
-        finally:
-            self._showing_heuristic = False
+                self._controls.show()
 
 
 def _descendants(widget: widgets.Widget) -> list[widgets.Widget]:
