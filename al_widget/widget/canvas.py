@@ -96,6 +96,12 @@ class Canvas(anywidget.AnyWidget):
     the panel has keyboard focus, as ``key`` messages (see ``on_key``). While ``finished`` holds
     a message, the canvas shows it over the dimmed image and takes no edits.
 
+    Thread safety: none of its own. Inside a Panel in a kernel it is touched on the kernel's
+    thread only: the panel calls ``load`` and ``prefetch`` there (the loop's worker hands its
+    news over, see the Panel) and the browser's messages arrive there, so ``_encoded`` is never
+    changed while a ``fetch`` iterates it. Outside a kernel the panel calls it under the panel's
+    lock; a Canvas used alone is the caller's to keep on one thread.
+
     Parameters
     ----------
     **kwargs

@@ -61,8 +61,10 @@ class QueueStrip(anywidget.AnyWidget):
     (``Canvas.ahead_key``) is shown, with the PNGs it needs: when the canvas shows that image
     early, the browser moves the row to it in the same frame, before Python answers.
 
-    Thread safety: none of its own; its owner (the Panel) calls it under the panel's lock, which
-    so guards ``_shown`` and ``_thumbs``. Browser messages arrive on the kernel's thread.
+    Thread safety: none of its own. In a kernel it is touched on the kernel's thread only: its
+    owner (the Panel) calls it there (the loop's worker hands its news over, see the Panel),
+    and the browser's messages (``fetch``, ``open``) arrive there. Outside a kernel the panel
+    calls it under the panel's lock, which so guards ``_shown``, ``_thumbs`` and ``_ahead``.
 
     Parameters
     ----------
