@@ -48,6 +48,33 @@ def test_a_call_on_the_event_loop_s_own_thread_runs_at_once():
     asyncio.run(main())
 
 
+def test_calls_follow_the_thread_where_browser_messages_arrive():
+    """A kernel subshell handles the browser's messages on its own thread and event loop: once
+    a message arrived there (``adopt``), calls from other threads run there."""
+    ran: list[int] = []
+    adopted = threading.Event()
+
+    async def subshell(handoff):
+        handoff.adopt()  # a browser message arrives on this thread
+        adopted.set()
+        for _ in range(200):
+            if ran:
+                return
+            await asyncio.sleep(0.005)
+
+    async def main():
+        handoff = Handoff()
+        other = threading.Thread(target=lambda: asyncio.run(subshell(handoff)))
+        other.start()
+        await asyncio.to_thread(adopted.wait, 5)
+        await asyncio.to_thread(handoff.call, lambda: ran.append(threading.get_ident()))
+        await asyncio.to_thread(other.join)
+        return other.ident
+
+    subshell_thread = asyncio.run(main())
+    assert ran == [subshell_thread]
+
+
 def test_without_an_event_loop_a_call_runs_at_once_on_the_calling_thread():
     handoff = Handoff()
     threads: list[int] = []

@@ -12,26 +12,37 @@ log = logging.getLogger("al_widget")
 
 
 class Handoff:
-    """Runs calls on the thread that built it, through that thread's running event loop.
+    """Runs calls on the thread where the browser's messages arrive, through its event loop.
 
-    Built in a notebook cell, that thread is the kernel's: its asyncio loop (the one ipykernel
-    runs, under tornado's ``IOLoop``) handles the browser's messages too. ``call`` made there
-    runs at once; made on any other thread (the loop's worker) it is queued on the event loop
-    (``call_soon_threadsafe``) and returns at once: calls run one at a time, in the order made.
+    Built in a notebook cell, that is first the kernel's main thread (its asyncio loop, the one
+    ipykernel runs); ``adopt``, called as each browser message arrives, moves it to the thread
+    that message came on where that is another (with JupyterLab 4.4+ and ipykernel 7, comm
+    messages go to a kernel subshell, whose thread runs its own event loop even while a cell
+    runs). ``call`` made on that thread runs at once; made on any other thread (the loop's
+    worker) it is queued on that event loop (``call_soon_threadsafe``) and returns at once:
+    calls run one at a time, in the order made, between messages.
 
     Built with no running event loop (plain Python: a script, the tests), there is no thread to
     hand to: ``call`` runs at once on the calling thread, and the caller's lock guards it.
 
-    Thread safety: every field is set in the constructor and only read after.
+    Thread safety: ``_lock`` guards ``_loop`` and ``thread``, which ``adopt`` changes.
     """
 
     def __init__(self) -> None:
-        try:
-            self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            self._loop = None
+        self._lock = threading.Lock()
+        self._loop = _running_loop()
         self.thread = threading.get_ident()
-        """The thread calls are handed to (the builder's)."""
+        """The thread calls are handed to: the builder's, or the last that ``adopt`` ran on."""
+
+    def adopt(self) -> None:
+        """Hand calls from now on to this thread's event loop, if it runs one (called as each
+        browser message arrives, on the thread it arrived on)."""
+        if threading.get_ident() == self.thread or self._loop is None:
+            return
+        loop = _running_loop()
+        if loop is not None:
+            with self._lock:
+                self._loop, self.thread = loop, threading.get_ident()
 
     @property
     def deferred(self) -> bool:
@@ -48,10 +59,20 @@ class Handoff:
         *args
             Its arguments.
         """
-        if self._loop is None or threading.get_ident() == self.thread:
+        with self._lock:
+            loop, thread = self._loop, self.thread
+        if loop is None or threading.get_ident() == thread:
             fn(*args)
             return
         try:
-            self._loop.call_soon_threadsafe(fn, *args)
+            loop.call_soon_threadsafe(fn, *args)
         except RuntimeError:  # the event loop is closed: the kernel is shutting down
             log.debug("dropped %r: the kernel's event loop is closed", fn)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    """This thread's running event loop, or None."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None

@@ -48,21 +48,22 @@ class Panel(widgets.VBox):
     ignored; a labeling key or click sooner than ``dwell_ms`` after its image was painted never
     reaches Python as a label (see ``keys.DWELL_MS``).
 
-    One widget thread: in a notebook every widget of the panel (canvas, strip, words, controls)
-    is touched on the kernel's thread only. The user's actions and the browser's messages run
-    there; the loop's callbacks (``_on_round_start``, ``_on_progress``, ``_on_ranking``,
-    ``_on_error``; ``_on_settings`` and ``refresh_heuristics`` when another thread changed a
-    setting or registered a heuristic) are handed to the kernel's event loop (``Handoff``,
-    captured when the panel is built) and run there, in order, between messages. Built outside
-    a kernel (plain Python, no running event loop), those callbacks run at once on the thread
-    that made them, under the lock.
+    One widget thread: in a notebook the panel's widgets (canvas, strip, words, controls) are
+    touched on the thread where the browser's messages arrive and by code run in cells. The
+    loop's callbacks (``_on_round_start``, ``_on_progress``, ``_on_ranking``, ``_on_error``;
+    ``_on_settings`` and ``refresh_heuristics`` when another thread changed a setting or
+    registered a heuristic) never touch a widget on the worker: they are handed to that
+    thread's event loop (``Handoff``: the main thread's, then a kernel subshell's where
+    JupyterLab sends comm messages to one) and run there, in order, between messages. Built
+    outside a kernel (plain Python, no running event loop), they run at once on the thread that
+    made them, under the lock.
 
-    Thread safety: ``_lock`` guards ``current``, ``_editor``, ``_ahead``,
-    ``_queue``, ``_closed``, ``_past_budget``, ``_told_broken``,
-    ``_round_error``, ``_painted``, ``_ahead_picker`` and every widget value the panel sets; in
-    a kernel only the kernel's thread takes it, outside one also the loop's threads. Each entry
-    point takes it for its whole body. Lock order: panel → loop (session → trainer → dataset);
-    the loop calls back outside its locks.
+    Thread safety: ``_lock`` guards ``current``, ``_editor``, ``_ahead``, ``_queue``,
+    ``_closed``, ``_past_budget``, ``_told_broken``, ``_round_error``, ``_painted``,
+    ``_ahead_picker`` and every widget value the panel sets: a cell may call the panel while a
+    browser message is handled (on a subshell), and outside a kernel the loop's threads call
+    it. Each entry point takes it for its whole body. Lock order: panel → loop (session →
+    trainer → dataset); the loop calls back outside its locks.
 
     Budget: once ``loop.budget`` labels are stored, submits and label keys are refused (the
     canvas says why and shows no next image early) until the budget is raised or
@@ -151,6 +152,8 @@ class Panel(widgets.VBox):
         self.add_class("alw-panel")
         self.add_class(scope)
         heuristics.watch(self._on_heuristics_changed)  # held weakly: a bound method
+        for part in (self.canvas, self.queue_strip):  # the browser's messages: where they arrive
+            part.on_msg(lambda *_: self._handoff.adopt())
         self.canvas.on_key(self.handle_key)
         hand = self._handoff.call
         loop.on_round_start(functools.partial(hand, self._on_round_start))
