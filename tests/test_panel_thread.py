@@ -50,7 +50,7 @@ def test_a_call_on_the_event_loop_s_own_thread_runs_at_once():
 
 def test_calls_follow_the_thread_where_browser_messages_arrive():
     """A kernel subshell handles the browser's messages on its own thread and event loop: once
-    a message arrived there (``adopt``), calls from other threads run there."""
+    a message arrived there (``adopt``), calls from other threads run there, and stay there."""
     ran: list[int] = []
     adopted = threading.Event()
 
@@ -67,6 +67,7 @@ def test_calls_follow_the_thread_where_browser_messages_arrive():
         other = threading.Thread(target=lambda: asyncio.run(subshell(handoff)))
         other.start()
         await asyncio.to_thread(adopted.wait, 5)
+        handoff.adopt()  # a message on the main thread too: calls stay with the subshell
         await asyncio.to_thread(handoff.call, lambda: ran.append(threading.get_ident()))
         await asyncio.to_thread(other.join)
         return other.ident

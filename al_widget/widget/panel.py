@@ -48,12 +48,12 @@ class Panel(widgets.VBox):
     ignored; a labeling key or click sooner than ``dwell_ms`` after its image was painted never
     reaches Python as a label (see ``keys.DWELL_MS``).
 
-    One widget thread: in a notebook the panel's widgets (canvas, strip, words, controls) are
-    touched on the thread where the browser's messages arrive and by code run in cells. The
-    loop's callbacks (``_on_round_start``, ``_on_progress``, ``_on_ranking``, ``_on_error``;
+    One widget thread for the loop's news: the panel's widgets (canvas, strip, words,
+    controls) are never touched on the loop's worker, only where the browser's messages arrive
+    and by code run in cells. The loop's callbacks (``_on_round_start``, ``_on_progress``, ``_on_ranking``, ``_on_error``;
     ``_on_settings`` and ``refresh_heuristics`` when another thread changed a setting or
     registered a heuristic) never touch a widget on the worker: they are handed to that
-    thread's event loop (``Handoff``: the main thread's, then a kernel subshell's where
+    thread's event loop (``Handoff``: the main thread's, then a kernel subshell's once
     JupyterLab sends comm messages to one) and run there, in order, between messages. Built
     outside a kernel (plain Python, no running event loop), they run at once on the thread that
     made them, under the lock.
