@@ -18,9 +18,10 @@ class Handoff:
     ipykernel runs); ``adopt``, called as each browser message arrives, moves it once to the
     first other thread a message came on that runs an event loop (with JupyterLab 4.4+ and
     ipykernel 7, comm messages go to a kernel subshell, whose thread runs its own event loop
-    even while a cell runs), and there it stays. ``call`` made on that thread runs at once; made on any other thread (the loop's
-    worker) it is queued on that event loop (``call_soon_threadsafe``) and returns at once:
-    calls run one at a time, in the order made, between messages.
+    even while a cell runs), and there it stays. ``call`` made on that thread runs at once;
+    made on any other thread (the loop's worker) it is queued on that event loop
+    (``call_soon_threadsafe``) and returns at once: calls run one at a time, in the order
+    made, between messages.
 
     Built with no running event loop (plain Python: a script, the tests), there is no thread to
     hand to: ``call`` runs at once on the calling thread, and the caller's lock guards it.

@@ -37,33 +37,28 @@ class Panel(widgets.VBox):
     commits it again (``loop.redo``). In segmentation class 0 is the background: the picker
     offers classes 1 and up, and the eraser paints the background.
 
-    Speed: the next images are sent ahead (``ahead.PREFETCH``) and decoded in the browser before they
-    are due; a label then costs one message for the canvas, one for the words and progress
-    (``Info``), one for the queue strip and, in classification, one for the picker, the next
-    image's first. With the next image goes what the rest of the panel shows with it (its
-    header, the strip's next row, the picker's class), which the browser moves in the frame that
-    paints the image early; the panel then keeps the image painted (``painted`` in the key
-    event), even if a ranking published meanwhile put another first. A submit or skip names the
-    image it was made on (``image_id``): a second one for the same image (a double click) is
-    ignored; a labeling key or click sooner than ``dwell_ms`` after its image was painted never
-    reaches Python as a label (see ``keys.DWELL_MS``).
+    Speed: the next images are sent ahead (``ahead.PREFETCH``) and may be painted by the
+    browser before Python answers, with the header, strip and picker that go with them; a
+    submit or skip names its image, and a labeling key sooner than ``dwell_ms`` is dropped
+    (README, "The panel").
 
     One widget thread for the loop's news: the panel's widgets (canvas, strip, words,
     controls) are never touched on the loop's worker, only where the browser's messages arrive
-    and by code run in cells. The loop's callbacks (``_on_round_start``, ``_on_progress``, ``_on_ranking``, ``_on_error``;
-    ``_on_settings`` and ``refresh_heuristics`` when another thread changed a setting or
-    registered a heuristic) never touch a widget on the worker: they are handed to that
-    thread's event loop (``Handoff``: the main thread's, then a kernel subshell's once
-    JupyterLab sends comm messages to one) and run there, in order, between messages. Built
-    outside a kernel (plain Python, no running event loop), they run at once on the thread that
-    made them, under the lock.
+    and by code run in cells. The loop's callbacks (``_on_round_start``, ``_on_progress``,
+    ``_on_ranking``, ``_on_error``; ``_on_settings`` and ``refresh_heuristics`` when another
+    thread changed a setting or registered a heuristic) are handed to that thread's event loop
+    (``Handoff``: the main thread's, then a kernel subshell's once JupyterLab sends comm
+    messages to one) and run there, in order, between messages. Built outside a kernel (plain
+    Python, no running event loop), they run at once on the thread that made them, under the
+    lock.
 
     Thread safety: ``_lock`` guards ``current``, ``_editor``, ``_ahead``, ``_queue``,
     ``_closed``, ``_past_budget``, ``_told_broken``, ``_round_error``, ``_painted``,
     ``_ahead_picker`` and every widget value the panel sets: a cell may call the panel while a
     browser message is handled (on a subshell), and outside a kernel the loop's threads call
     it. Each entry point takes it for its whole body. Lock order: panel → loop (session →
-    trainer → dataset); the loop calls back outside its locks.
+    trainer → dataset), and panel → the canvas's and strip's own locks; the loop calls back
+    outside its locks.
 
     Budget: once ``loop.budget`` labels are stored, submits and label keys are refused (the
     canvas says why and shows no next image early) until the budget is raised or
