@@ -19,7 +19,7 @@ from .learners.defaults import first_image_size, resolve
 from .ranking import Ranking
 from .records import Criterion, RoundRecord, criteria, latest_metric
 from .rounds import RoundRunner, random_ranking
-from .session import SHOWN_AT_THRESHOLD, Description, Session
+from .session import SHOWN_AT_THRESHOLD, Description, Session, Undone
 from .settings import SETTING_DOCS, Settings, check_count
 from .trainer import Trainer
 
@@ -47,7 +47,7 @@ def _observer(event: str, when: str) -> Callable[[ActiveLoop, Callback], Callbac
 class ActiveLoop:
     """Pool-based active learning over a Dataset, retraining in one background thread.
 
-    The user's thread labels through the loop (``next``, ``commit``, ``skip``, ``undo``); a worker
+    The user's thread labels through the loop (``next``, ``commit``, ``skip``, ``undo``, ``redo``); a worker
     thread retrains the learner and re-ranks the pool. They share only the Dataset (locked) and the
     immutable Ranking and RoundRecord the worker publishes. Lock order: panel → session → trainer →
     dataset.
@@ -414,6 +414,30 @@ class ActiveLoop:
         if action == "commit":
             self._trainer.labels_changed(-1)
         return i
+
+    def redo(self) -> int | None:
+        """Commit or skip again what the latest ``undo`` took back; returns that image's index, or
+        None when there is nothing to redo (a commit or skip since an undo clears what it took).
+
+        All or nothing, like ``undo``: when the label cannot be stored (``JournalError``), the
+        error is raised and nothing changed.
+        """
+        undone = self._session.undone()
+        if undone is not None and undone.action == "commit":
+            self._trainer.check_open()
+        redone = self._session.redo(self.ranking)
+        if redone is None:
+            return None
+        action, i = redone
+        if action == "commit":
+            self._trainer.labels_changed(+1)
+        return i
+
+    @property
+    def undone(self) -> Undone | None:
+        """What ``redo`` would make again: the latest undo's ``(action, index, annotation)``
+        (``action`` is "commit" or "skip"), or None."""
+        return self._session.undone()
 
     def mark_broken(self, i: int, reason: str) -> None:
         """Leave image `i` out of the queue because it cannot be shown or read."""

@@ -6,6 +6,7 @@ import collections
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -37,6 +38,16 @@ class Description:
     heuristic: str
     why: str
     arm: str | None = None  # heuristic "auto": the heuristic that drew this query
+
+
+class Undone(NamedTuple):
+    """A commit or skip that ``undo`` took back and ``redo`` would make again."""
+
+    action: str
+    """``"commit"`` or ``"skip"``."""
+    image_index: int
+    annotation: Annotation | None
+    """The annotation the commit stored (None for a skip)."""
 
 
 def agreement(ranking: Ranking, i: int, stored: Annotation, classes: Sequence[str]) -> float | None:
@@ -72,9 +83,10 @@ def _ordinal(n: int) -> str:
 class Session:
     """The labeling state of one loop; the user's thread changes it, the worker reads it.
 
-    Thread safety: ``_lock`` guards ``_skipped``, ``_broken``, ``_front``, ``_undo``,
+    Thread safety: ``_lock`` guards ``_skipped``, ``_broken``, ``_front``, ``_undo``, ``_redo``,
     ``_agreement``, ``_drafts`` and ``_rng``; no field is written without it. Lock order:
-    panel → loop's session → trainer → dataset; this class takes the dataset's lock (inside its own) and no other.
+    panel → loop's session → trainer → dataset; this class takes the dataset's lock (inside its
+    own) and no other.
     ``candidates``, ``report_broken`` and ``agreement`` are also called on the worker thread.
 
     Parameters
@@ -93,6 +105,9 @@ class Session:
         self._broken: dict[int, str] = {}
         self._front: list[int] = []
         self._undo: list[tuple[str, int, Annotation | None]] = []
+        self._redo: list[
+            Undone
+        ] = []  # what undo took back, the latest last; a new action clears it
         self._agreement: collections.deque[float] = collections.deque(maxlen=_AGREEMENT_WINDOW)
         self._drafts = DraftLog()
 
@@ -178,6 +193,11 @@ class Session:
             threshold = self._drafts.threshold
         return shown_draft(ranking.drafts.get(i), ranking.confidences.get(i), threshold)
 
+    def undone(self) -> Undone | None:
+        """What ``redo`` would make again (the latest undo's commit or skip), or None."""
+        with self._lock:
+            return self._redo[-1] if self._redo else None
+
     def describe(self, i: int, ranking: Ranking) -> Description:
         """What is known about image `i` under `ranking`, with why it is in the queue in words."""
         i = self.dataset.check_index(i)
@@ -247,7 +267,25 @@ class Session:
     ) -> Annotation:
         """Label image `i`; the model's agreement with it is recorded from `ranking`, and its
         drafts are compared with it: which were right (the draft threshold is recalibrated) and
-        how the drafts `shown` (by default those the threshold showed) became it."""
+        how the drafts `shown` (by default those the threshold showed) became it.
+
+        What undo took back can no longer be redone.
+        """
+        with self._lock:
+            stored = self._commit(i, annotation, ranking, replace=replace, shown=shown)
+            self._redo.clear()
+            return stored
+
+    def _commit(
+        self,
+        i: int,
+        annotation: Annotation,
+        ranking: Ranking,
+        *,
+        replace: bool,
+        shown: Annotation | object | None = SHOWN_AT_THRESHOLD,
+    ) -> Annotation:
+        # Caller holds the lock. The dataset takes the label first: when it refuses, nothing changed.
         with self._lock:
             previous = self.dataset.annotation(i)
             if previous is not None and not replace:
@@ -267,7 +305,12 @@ class Session:
             return stored
 
     def skip(self, i: int) -> None:
-        """Leave image `i` out of the queue."""
+        """Leave image `i` out of the queue; what undo took back can no longer be redone."""
+        with self._lock:
+            self._skip(i)
+            self._redo.clear()
+
+    def _skip(self, i: int) -> None:
         with self._lock:
             i = self.dataset.check_index(i)
             self._skipped.add(i)
@@ -286,12 +329,14 @@ class Session:
             if not self._undo:
                 return None
             action, i, previous = self._undo[-1]
+            stored = self.dataset.annotation(i) if action == "commit" else None
             if action == "commit":
                 if previous is None:
                     self.dataset.remove(i)
                 else:
                     self.dataset.annotate(i, previous)
             self._undo.pop()  # only once the dataset took the change
+            self._redo.append(Undone(action, i, stored))
             if action == "commit":
                 self._drafts.remove(i)
             else:
@@ -299,6 +344,25 @@ class Session:
             if i in self._front:
                 self._front.remove(i)
             self._front.insert(0, i)
+            return action, i
+
+    def redo(self, ranking: Ranking) -> tuple[str, int] | None:
+        """Make again the commit or skip the latest undo took back: (what was redone, index), or
+        None when there is nothing to redo (nothing undone, or a commit or skip since).
+
+        All or nothing, like undo: when the dataset refuses the label (``JournalError``), the
+        label, the journal and both stacks stay as they were, and redo can be tried again.
+        """
+        with self._lock:
+            if not self._redo:
+                return None
+            action, i, annotation = self._redo[-1]
+            if action == "commit":
+                assert annotation is not None
+                self._commit(i, annotation, ranking, replace=True)
+            else:
+                self._skip(i)
+            self._redo.pop()  # only once the dataset took the change
             return action, i
 
     def report_broken(self, broken: dict[int, str]) -> None:

@@ -266,6 +266,27 @@ def test_an_undo_the_journal_cannot_record_changes_nothing_and_can_be_retried(
     assert alw.Dataset.restore(path, gray_images).labeled.tolist() == []
 
 
+def test_a_redo_the_journal_cannot_record_changes_nothing_and_can_be_retried(
+    path, gray_images, centroid, monkeypatch, loop_factory
+):
+    loop = loop_factory(alw.Dataset(gray_images, CLASSES, journal=path), centroid)
+    loop.commit(0, alw.Label("cat"))
+    loop.undo()
+    on_disk, version = path.read_bytes(), loop.dataset.version
+    full_disk(monkeypatch)
+    with pytest.raises(JournalError, match="the change was not made"):
+        loop.redo()
+    assert (loop.dataset.annotation(0), loop.dataset.version) == (None, version)
+    assert path.read_bytes() == on_disk
+    assert loop.undone == ("commit", 0, alw.Label("cat"))
+    assert loop.undo() is None  # the failed redo left nothing new to undo
+    monkeypatch.undo()
+    assert loop.redo() == 0
+    assert loop.redo() is None
+    loop.dataset.close()
+    assert alw.Dataset.restore(path, gray_images).annotation(0) == alw.Label("cat")
+
+
 def test_an_unrecorded_undo_of_a_replacement_keeps_the_new_label_until_retried(
     path, gray_images, centroid, monkeypatch, loop_factory
 ):

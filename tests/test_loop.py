@@ -235,6 +235,75 @@ def test_undo_of_a_skip_brings_the_image_back_first(two_class, centroid, loop_fa
     assert loop.undo() is None
 
 
+def test_redo_after_undo_restores_the_label(two_class, centroid, loop_factory):
+    loop = loop_factory(alw.Dataset(two_class[0], CLASSES), centroid)
+    head = loop.next()
+    loop.commit(head, alw.Label("dark"))
+    loop.undo()
+    assert loop.redo() == head
+    assert loop.dataset.annotation(head) == alw.Label("dark")
+    assert loop.next() != head
+    assert loop.undo() == head  # the redone commit is undone like any other
+
+
+def test_redo_after_undo_of_a_replacement_restores_the_new_label(two_class, centroid, loop_factory):
+    loop = loop_factory(alw.Dataset(two_class[0], CLASSES), centroid)
+    loop.commit(3, alw.Label("dark"))
+    loop.commit(3, alw.Label("bright"), replace=True)
+    loop.undo()
+    assert loop.dataset.annotation(3) == alw.Label("dark")
+    assert loop.redo() == 3
+    assert loop.dataset.annotation(3) == alw.Label("bright")
+
+
+def test_redo_of_a_skip_takes_the_image_out_of_the_queue_again(two_class, centroid, loop_factory):
+    loop = loop_factory(alw.Dataset(two_class[0], CLASSES), centroid)
+    head = loop.next()
+    loop.skip(head)
+    loop.undo()
+    assert loop.undone == ("skip", head, None)
+    assert loop.redo() == head
+    assert head in loop.skipped
+    assert loop.undone is None
+
+
+def test_redo_replays_undos_in_reverse_order(two_class, centroid, loop_factory):
+    loop = loop_factory(alw.Dataset(two_class[0], CLASSES), centroid)
+    loop.commit(1, alw.Label("dark"))
+    loop.commit(2, alw.Label("bright"))
+    loop.undo()
+    loop.undo()
+    assert loop.undone == ("commit", 1, alw.Label("dark"))
+    assert (loop.redo(), loop.redo(), loop.redo()) == (1, 2, None)
+    assert loop.dataset.labeled.tolist() == [1, 2]
+
+
+def test_a_new_commit_after_undo_leaves_nothing_to_redo(two_class, centroid, loop_factory):
+    loop = loop_factory(alw.Dataset(two_class[0], CLASSES), centroid)
+    loop.commit(1, alw.Label("dark"))
+    loop.undo()
+    loop.commit(2, alw.Label("bright"))
+    assert loop.undone is None
+    assert loop.redo() is None
+    assert loop.dataset.labeled.tolist() == [2]
+
+
+def test_a_new_skip_after_undo_leaves_nothing_to_redo(two_class, centroid, loop_factory):
+    loop = loop_factory(alw.Dataset(two_class[0], CLASSES), centroid)
+    loop.commit(1, alw.Label("dark"))
+    loop.undo()
+    loop.skip(2)
+    assert loop.redo() is None
+    assert loop.dataset.annotation(1) is None
+
+
+def test_redo_with_nothing_undone_does_nothing(two_class, centroid, loop_factory):
+    loop = loop_factory(alw.Dataset(two_class[0], CLASSES), centroid)
+    loop.commit(1, alw.Label("dark"))
+    assert loop.redo() is None
+    assert loop.dataset.version == 1
+
+
 def test_a_double_submit_is_refused_and_the_first_label_kept(two_class, centroid, loop_factory):
     loop = loop_factory(alw.Dataset(two_class[0], CLASSES), centroid)
     loop.commit(3, alw.Label("dark"))

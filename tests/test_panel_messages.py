@@ -8,7 +8,8 @@ import pytest
 from ipywidgets.widgets import widget as widget_module
 
 import al_widget as alw
-from al_widget.widget.panel import PREFETCH, _descendants
+from al_widget.widget.ahead import PREFETCH
+from al_widget.widget.panel import _descendants
 from tests.conftest import DEEP, CentroidLearner, from_deep_stack, nested
 
 CLASSES = ["dark", "bright"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import colorsys
 import copy
 import logging
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -96,6 +97,13 @@ class Canvas(anywidget.AnyWidget):
     the panel has keyboard focus, as ``key`` messages (see ``on_key``). While ``finished`` holds
     a message, the canvas shows it over the dimmed image and takes no edits.
 
+    Thread safety: ``_encoded_lock`` guards ``_encoded`` (the images sent ahead), which the
+    owner changes (``load``, ``prefetch``) while a browser message may read it (``fetch``,
+    ``need``): in a kernel the browser's messages arrive on the main thread or on a subshell's,
+    and a cell may call the panel meanwhile. It is never held while an observer runs, and no
+    other lock is taken under it. The other traits are the owner's to set on one thread at a
+    time (a Panel sets them under its lock, never on the loop's worker).
+
     Parameters
     ----------
     **kwargs
@@ -160,6 +168,7 @@ class Canvas(anywidget.AnyWidget):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._encoded: OrderedDict[str, tuple[bytes, str, int, int]] = OrderedDict()
+        self._encoded_lock = threading.RLock()  # see the class's thread note
         self.messages_received = 0
         self.received_by_kind: dict[str, int] = {"boxes": 0, "mask": 0}
         self.rejected: list[str] = []
@@ -302,9 +311,11 @@ class Canvas(anywidget.AnyWidget):
                 height=h,
                 n_classes=n,
             )
-        sent = self._encoded.get(key) if key is not None else None
+        with self._encoded_lock:
+            sent = self._encoded.get(key) if key is not None else None
+            if sent is not None and sent[2:] == (w, h):
+                self._encoded.move_to_end(str(key))
         if sent is not None and sent[2:] == (w, h):
-            self._encoded.move_to_end(str(key))
             data, fmt = b"", sent[1]
         else:
             data, fmt = encode_display(rgb, new_mode)
@@ -335,21 +346,24 @@ class Canvas(anywidget.AnyWidget):
             An HxW, HxWx3 or HxWx4 uint8 array; a very large one is sent as a smaller display
             copy, as ``load`` sends it.
         """
-        if key in self._encoded:
-            return
-        rgb = as_rgb(image)
-        h, w = rgb.shape[:2]
-        self._keep(key, (*encode_display(rgb, self.mode), w, h))
-        self._send_image(key)
+        with self._encoded_lock:
+            if key in self._encoded:
+                return
+            rgb = as_rgb(image)
+            h, w = rgb.shape[:2]
+            self._keep(key, (*encode_display(rgb, self.mode), w, h))
+            self._send_image(key)
 
     def _keep(self, key: str, encoded: tuple[bytes, str, int, int]) -> None:
+        # Caller holds _encoded_lock.
         self._encoded[key] = encoded
         while len(self._encoded) > PREFETCH_KEEP:
             oldest = next(k for k in self._encoded if k != self.image_key)
             del self._encoded[oldest]
 
     def _send_image(self, key: str) -> None:
-        data, fmt, w, h = self._encoded[key]
+        with self._encoded_lock:
+            data, fmt, w, h = self._encoded[key]
         self.send({"kind": "image", "key": key, "format": fmt, "width": w, "height": h}, [data])
 
     def box_array(self) -> tuple[np.ndarray, np.ndarray]:
@@ -391,8 +405,9 @@ class Canvas(anywidget.AnyWidget):
             return
         if isinstance(message, Need):
             # A view without the image sent ahead (displayed after it was sent) asks for it.
-            if message.key in self._encoded:
-                self._send_image(message.key)
+            with self._encoded_lock:
+                if message.key in self._encoded:
+                    self._send_image(message.key)
             return
         if isinstance(message, Fetch):
             self._send_current()
@@ -439,8 +454,9 @@ class Canvas(anywidget.AnyWidget):
             "drafts": self.drafts,
         }
         self.send(content, buffers=[compress_mask(self.mask)])
-        for key in [k for k in self._encoded if k != self.image_key]:
-            self._send_image(key)
+        with self._encoded_lock:
+            for key in [k for k in self._encoded if k != self.image_key]:
+                self._send_image(key)
 
 
 def _box_dicts(

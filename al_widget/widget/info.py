@@ -25,8 +25,9 @@ class Info(anywidget.AnyWidget):
     ``value`` (``info.header.value = "<b>image 3</b>"``), and the bar one with ``value``,
     ``description`` and ``bar_style``, as ipywidgets' HTML and FloatProgress have.
 
-    Thread safety: none of its own. Its owner (the Panel) calls it only under the panel's lock,
-    which so guards ``parts``, ``_held`` and ``_pending``.
+    Thread safety: none of its own. Its owner (the Panel) calls it on the kernel's thread only
+    (in a kernel) and always under the panel's lock, which so guards ``parts``, ``_held`` and
+    ``_pending``.
 
     Parameters
     ----------

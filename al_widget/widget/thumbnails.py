@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,8 +68,10 @@ class QueueStrip(anywidget.AnyWidget):
     (``Canvas.ahead_key``) is shown, with the PNGs it needs: when the canvas shows that image
     early, the browser moves the row to it in the same frame, before Python answers.
 
-    Thread safety: none of its own; its owner (the Panel) calls it under the panel's lock, which
-    so guards ``_shown`` and ``_thumbs``. Browser messages arrive on the kernel's thread.
+    Thread safety: ``_lock`` guards ``_shown``, ``_thumbs`` and ``_ahead``: the owner (the
+    Panel, under its own lock, never on the loop's worker) updates the row while a browser
+    message may read it (in a kernel they arrive on the main thread or a subshell's). It is
+    never held while ``on_open`` runs; lock order: panel → strip.
 
     Parameters
     ----------
@@ -91,22 +94,26 @@ class QueueStrip(anywidget.AnyWidget):
         self._thumbs: dict[int, bytes] = {}  # the PNG of every index shown (or in the row ahead)
         self._ahead: tuple[str, list[tuple[int, str]]] = ("", [])  # key, the row after it
         self.rejected: list[str] = []  # why each refused browser message was refused
+        self._lock = threading.RLock()
         self.add_class("alw-queue")
         self.on_msg(self._on_browser_msg)
 
     @property
     def indices(self) -> list[int]:
         """The dataset indices shown, left to right."""
-        return [i for i, _ in self._shown]
+        with self._lock:
+            return [i for i, _ in self._shown]
 
     @property
     def captions(self) -> list[str]:
         """The captions, left to right (index, then score and model version)."""
-        return [text for _, text in self._shown]
+        with self._lock:
+            return [text for _, text in self._shown]
 
     def has(self, index: int) -> bool:
         """True when `index` already has a thumbnail (its pixels need not be loaded again)."""
-        return index in self._thumbs
+        with self._lock:
+            return index in self._thumbs
 
     def open_slot(self, slot: int) -> None:
         """Open the image in thumbnail `slot` (0 is the leftmost)."""
@@ -126,6 +133,10 @@ class QueueStrip(anywidget.AnyWidget):
             ``(key, entries)``: the row to show once the image sent ahead under ``key`` is
             shown early (see the class); ``("", ())`` for none.
         """
+        with self._lock:
+            self._update(entries, ahead)
+
+    def _update(self, entries: Sequence[Entry], ahead: tuple[str, Sequence[Entry]]) -> None:
         new: list[int] = []
         row = self._known(entries, new)
         ahead_key, ahead_entries = ahead
@@ -174,7 +185,8 @@ class QueueStrip(anywidget.AnyWidget):
             logger.warning("queue strip refused a message from the browser: %s", err)
             return
         if isinstance(message, Fetch):
-            self._send_row(sorted({i for i, _ in self._shown + self._ahead[1]}))
+            with self._lock:
+                self._send_row(sorted({i for i, _ in self._shown + self._ahead[1]}))
         elif message.index in self.indices:
             self._on_open(message.index)
         else:

@@ -270,3 +270,40 @@ def test_a_digit_key_paints_the_next_image_before_the_kernel_answers(page: Any) 
     assert marks[-1] == str(state["image_id"])  # then Python's own load of that image
     assert state["current"] == int(ahead)
     assert state["labels"][str(shown["current"])] == "4"
+
+
+RECORD_THREADS = """
+import threading
+TOUCHED, WORKER, DELIVERED = set(), set(), []
+for _part, _name in ((train.canvas, "prefetch"), (train.canvas, "load"), (train.queue_strip, "update")):
+    def _wrap(original):
+        def wrapper(*args, **kwargs):
+            TOUCHED.add(threading.get_ident())
+            return original(*args, **kwargs)
+        return wrapper
+    setattr(_part, _name, _wrap(getattr(_part, _name)))
+train.loop.on_ranking(lambda ranking: WORKER.add(threading.get_ident()))
+# Queued behind the panel's own callback: once it ran, the panel has shown the ranking.
+train.loop.on_ranking(lambda ranking: train._handoff.call(lambda: DELIVERED.append(threading.get_ident())))
+"""
+
+
+def test_the_worker_s_rankings_reach_the_widgets_on_the_thread_of_the_browser_s_messages(
+    page: Any,
+) -> None:
+    panel = PanelDriver(page, "train")
+    harness.kernel_exec(page, RECORD_THREADS)
+    panel.ready()
+    page.keyboard.press("3")  # query_size=1: this commit starts a round on the worker
+    harness.kernel_exec(page, "assert train.loop.wait(20)")
+    deadline = time.monotonic() + 20
+    while harness.kernel_exec(page, "print(len(DELIVERED))").strip() == "0":
+        assert time.monotonic() < deadline, "the ranking never reached the panel"
+        time.sleep(0.1)
+    # Handed over: on the thread of the browser's messages, never on the worker.
+    seen = harness.kernel_exec(
+        page,
+        "print(train._handoff.deferred, set(DELIVERED) == {train._handoff.thread}, "
+        "train._handoff.thread in TOUCHED, bool(WORKER), WORKER.isdisjoint(TOUCHED))",
+    )
+    assert seen.split() == ["True"] * 5

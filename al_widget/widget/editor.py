@@ -1,0 +1,162 @@
+"""The canvas and the class picker as one editing surface: load an image, read the label back."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import ipywidgets as widgets
+import numpy as np
+
+from ..annotations import Annotation, Boxes, Label, Mask
+from . import keys, status
+from .canvas import Canvas
+from .unsaved import Work
+
+
+class Editor:
+    """Loads an image on the canvas with its annotation, the model's draft or unsaved work, and
+    reads back what the canvas and the picker hold.
+
+    Unsaved work is kept per image (``unsaved``): what was on the canvas when the labeler left
+    an image without submitting it, or what an undo took back.
+
+    Thread safety: none of its own; its owner (the Panel) calls it under the panel's lock, which
+    so guards ``unsaved`` and ``_loaded``.
+
+    Parameters
+    ----------
+    canvas : Canvas
+        The canvas.
+    picker : ipywidgets.ToggleButtons
+        The class picker, whose values are class ids.
+    task : str
+        The dataset's task: "classify", "detect" or "segment".
+    classes : sequence of str
+        The dataset's classes.
+    choices : sequence of int
+        The classes the picker offers, in order (in segmentation, from class 1).
+    """
+
+    def __init__(
+        self,
+        canvas: Canvas,
+        picker: widgets.ToggleButtons,
+        task: str,
+        classes: Sequence[str],
+        choices: Sequence[int],
+    ) -> None:
+        self.canvas, self.picker, self.task = canvas, picker, task
+        self.classes, self.choices = list(classes), list(choices)
+        self.unsaved: dict[int, Work] = {}
+        self._loaded = Work()  # what the image on the canvas was loaded with
+
+    def open(
+        self,
+        image: np.ndarray,
+        i: int,
+        known: Annotation | None,
+        draft: Annotation | None,
+        predicted: int | None,
+    ) -> str:
+        """Load image `i` with the work left on it, else as ``load_known``; returns what came
+        back with it, in words ("" for nothing)."""
+        work = self.unsaved.get(i)
+        restored = ""
+        if work is not None:
+            self.load_work(image, i, work)
+            restored = f"{work.summary()} restored" if work.summary() else ""
+        else:
+            self.load_known(image, i, known, draft, predicted)
+        self._loaded = self.work()
+        return restored
+
+    def keep_unsaved(self, i: int) -> None:
+        """Keep the work on image `i`, which is being left unsubmitted, if there is any."""
+        work = self.work()
+        if i in self.unsaved or work != self._loaded:
+            self.unsaved[i] = work
+
+    def load_known(
+        self,
+        image: np.ndarray,
+        i: int,
+        known: Annotation | None,
+        draft: Annotation | None,
+        predicted: int | None,
+    ) -> None:
+        """Load image `i` with its annotation `known`, else the model's boxes or mask `draft` as
+        drafts; in classification the picker shows the class, else the `predicted` one."""
+        classes = self.classes
+        boxes = drafts = mask = None
+        if isinstance(known, Boxes):
+            boxes = (known.xyxy, known.class_ids(classes))
+        elif isinstance(draft, Boxes):
+            drafts = (draft.xyxy, draft.class_ids(classes))  # the model's boxes, to accept or fix
+        if isinstance(known, Mask):
+            mask = known.class_map
+        elif isinstance(draft, Mask):
+            mask = draft.class_map  # the model's mask, to paint over
+        self.canvas.load(image, boxes=boxes, drafts=drafts, mask=mask, key=str(i))
+        if self.task == "classify":
+            self.picker.value = known.class_id(classes) if isinstance(known, Label) else predicted
+
+    def load_work(self, image: np.ndarray, i: int, work: Work) -> None:
+        """Load image `i` with the work left on it earlier."""
+        h, w = image.shape[:2]
+        self.canvas.load(
+            image,
+            boxes=work.box_dicts(),
+            drafts=work.draft_dicts(),
+            mask=work.mask_array(h, w),
+            key=str(i),
+        )
+        if work.class_id is not None and (work.class_id in self.choices):
+            self.picker.value = work.class_id
+        elif self.task == "classify":
+            self.picker.value = None
+
+    def work(self) -> Work:
+        """What the canvas and the picker hold now."""
+        canvas = self.canvas
+        return Work.of(canvas.boxes, canvas.drafts, canvas.mask, self.picker.value)
+
+    def annotation(self) -> Annotation:
+        """The annotation the canvas and the picker hold; a ValueError says what is missing."""
+        if self.task == "classify":
+            if self.picker.value is None:
+                raise ValueError("pick a class first (click it, or press its digit)")
+            return Label(self.classes[self.picker.value])
+        if self.task == "detect":
+            xyxy, labels = self.canvas.box_array()
+            open_drafts = len(self.canvas.drafts)
+            if open_drafts:
+                raise ValueError(
+                    f"{status.count(open_drafts, 'model draft')} "
+                    f"{'is' if open_drafts == 1 else 'are'} neither accepted nor deleted: "
+                    "accept them (A, or Shift+A for all) or delete them (Del) first"
+                )
+            if not len(xyxy):
+                raise ValueError(
+                    "no boxes: draw some, or press N (No objects) if there is nothing to box here"
+                )
+            return Boxes(xyxy, [int(v) for v in labels])
+        return Mask(self.canvas.mask_array())
+
+    def class_for_key(self, key: str) -> int | None:
+        """The class a key picks: a class named as the key, else the digit's (see keys.DIGITS).
+
+        Digits count the classes the picker offers (in segmentation, from class 1).
+        """
+        classes = self.classes
+        if key in classes and classes.index(key) in self.choices:
+            return classes.index(key)
+        k = keys.class_index(key)
+        return self.choices[k] if k is not None and k < len(self.choices) else None
+
+    def picker_with(self, predicted: int | None) -> int | None:
+        """The picker's button active with a fresh image the model predicts `predicted` for
+        (-1: none), as ``load_known`` sets it; None where the picker keeps its class (boxes
+        and masks)."""
+        if self.task != "classify":
+            return None
+        return self.choices.index(predicted) if predicted in self.choices else -1
