@@ -26,6 +26,12 @@ class RoundRecord:
     n_boxes: int = 0  # boxes in the labeled set (detection): the x axis "boxes drawn"
     n_dropped: int = 0  # degenerate boxes from the model, left out of the drafts
     details: dict[str, float] = field(default_factory=dict)  # further figures, e.g. AP50
+    # Semi-supervised training (learners that take unlabeled pool images): how many pool images
+    # the fit was given, how many became a confident pseudo-label (training targets only, never
+    # stored), and the confidence they needed; 0, 0 and None when the round trained on labels only.
+    n_unlabeled: int = 0
+    n_pseudo_labels: int = 0
+    pseudo_threshold: float | None = None
 
     @property
     def ok(self) -> bool:

@@ -12,11 +12,11 @@ import numpy as np
 from . import heuristics, ranking, scoring, selectors, tasks
 from .dataset import Dataset, Snapshot
 from .embedding_cache import CHUNK, EmbeddingCache, embed_chunk, fill
-from .learners.base import input_size_of
+from .learners.base import input_size_of, unlabeled_wanted
 from .learners.embedding import EmbeddingLearner
 from .ranking import Ranking
 from .tasks.base import score_in_parts
-from .tasks.classify import ClassScored, scored_from
+from .tasks.classify import Classify, ClassScored, scored_from
 
 _SAMPLING = {"variance", "bald"}
 MC_SAMPLES = 20
@@ -79,18 +79,50 @@ class RoundRunner:
             None if eval_set is None else self.task.prepare_eval(eval_set, dataset.classes)
         )
         self.rng = rng
+        # The unlabeled samples for semi-supervised fits come from a stream of their own
+        # (spawning leaves `rng`'s draws as they were), so a learner that takes none, or one
+        # with semi-supervision off, sees exactly the rounds it saw before.
+        self.unlabeled_rng = rng.spawn(1)[0]
         self.model_version = 0
+        self.semi_supervised: dict[str, Any] = {}  # the last fit's, as RoundRecord fields
 
     def train(
-        self, snapshot: Snapshot, progress: Callable[[float], None], should_stop: Callable[[], bool]
+        self,
+        snapshot: Snapshot,
+        progress: Callable[[float], None],
+        should_stop: Callable[[], bool],
+        pool: np.ndarray | None = None,
     ) -> dict[int, str]:
-        """Fit the learner on the snapshot's readable images; returns the unreadable ones."""
+        """Fit the learner on the snapshot's readable images; returns the unreadable ones.
+
+        A classifier that wants unlabeled images (``learners.base.unlabeled_wanted``) also gets
+        a random sample of `pool` (the unlabeled candidates), outside the snapshot's labels.
+        """
         if self.cache is None:
-            broken = self.task.fit(self.learner, self.dataset, snapshot, progress, should_stop)
+            unlabeled = self._unlabeled_sample(snapshot, pool)
+            if unlabeled is None or not isinstance(self.task, Classify):
+                broken = self.task.fit(self.learner, self.dataset, snapshot, progress, should_stop)
+            else:
+                broken = self.task.fit(
+                    self.learner, self.dataset, snapshot, progress, should_stop, unlabeled
+                )
         else:
             broken = self._fit_cached(snapshot, progress, should_stop)
         self.model_version += 1
+        self.semi_supervised = semi_fields(getattr(self.learner, "semi_supervised_", None))
         return broken
+
+    def _unlabeled_sample(self, snapshot: Snapshot, pool: np.ndarray | None) -> np.ndarray | None:
+        """Dataset indices of the pool images the learner trains on beside the labels, or None."""
+        if pool is None or not isinstance(self.task, Classify):
+            return None
+        wanted = unlabeled_wanted(self.learner)
+        if not wanted:
+            return None
+        pool = pool[~np.isin(pool, snapshot.indices)]
+        if len(pool) > wanted:
+            pool = np.sort(self.unlabeled_rng.choice(pool, wanted, replace=False))
+        return pool
 
     def _fit_cached(
         self, snapshot: Snapshot, progress: Callable[[float], None], should_stop: Callable[[], bool]
@@ -281,6 +313,17 @@ class RoundRunner:
         if self.eval_set is None or self.model_version == 0:
             return None
         return self.task.measure(self.learner, self.eval_set, len(self.dataset.classes))
+
+
+def semi_fields(report: Any) -> dict[str, Any]:
+    """A learner's ``semi_supervised_`` report as RoundRecord fields (none for a supervised fit)."""
+    if not report:
+        return {}
+    return {
+        "n_unlabeled": int(report.get("unlabeled", 0)),
+        "n_pseudo_labels": int(report.get("pseudo_labels", 0)),
+        "pseudo_threshold": None if report.get("threshold") is None else float(report["threshold"]),
+    }
 
 
 def _priority(pool: np.ndarray, previous: Ranking | None) -> np.ndarray:
