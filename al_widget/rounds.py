@@ -107,7 +107,7 @@ class RoundRunner:
                     self.learner, self.dataset, snapshot, progress, should_stop, unlabeled
                 )
         else:
-            broken = self._fit_cached(snapshot, progress, should_stop)
+            broken = self._fit_cached(snapshot, progress, should_stop, pool)
         self.model_version += 1
         self.semi_supervised = semi_fields(getattr(self.learner, "semi_supervised_", None))
         return broken
@@ -125,7 +125,11 @@ class RoundRunner:
         return pool
 
     def _fit_cached(
-        self, snapshot: Snapshot, progress: Callable[[float], None], should_stop: Callable[[], bool]
+        self,
+        snapshot: Snapshot,
+        progress: Callable[[float], None],
+        should_stop: Callable[[], bool],
+        pool: np.ndarray | None = None,
     ) -> dict[int, str]:
         assert self.cache is not None
         broken = fill(
@@ -142,8 +146,21 @@ class RoundRunner:
             raise ValueError(f"none of the {len(snapshot.indices)} labeled images can be read")
         targets = snapshot.targets(self.dataset.classes)[ready]
         embeddings = self.cache.get(snapshot.indices[ready]).astype(np.float32)
-        self.learner.fit_embeddings(embeddings, targets, progress, should_stop)
+        # Semi-supervised: the pool's embeddings cached so far (earlier rounds embedded them).
+        unlabeled = self._unlabeled_sample(snapshot, None if pool is None else self._cached(pool))
+        if unlabeled is None:
+            self.learner.fit_embeddings(embeddings, targets, progress, should_stop)
+        else:
+            pool_embeddings = self.cache.get(unlabeled).astype(np.float32)
+            self.learner.fit_embeddings(
+                embeddings, targets, progress, should_stop, unlabeled=pool_embeddings
+            )
         return broken
+
+    def _cached(self, indices: np.ndarray) -> np.ndarray:
+        """The `indices` whose embeddings are in the cache."""
+        assert self.cache is not None
+        return indices[self.cache.ready(indices)]
 
     def rank(
         self,

@@ -10,7 +10,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from . import _semi
-from ._params import check_int, check_training
+from ._params import check_int, check_semi_supervised, check_training
 from ._torch import choose_device, fit_steps
 from .base import Cancelled, ParamsMixin, Progress, ShouldStop
 
@@ -184,11 +184,7 @@ class Classifier(ParamsMixin):
         check_int("n_classes", self.n_classes, 2)
         for name in ("width", "epochs", "min_steps", "max_steps", "batch_size"):
             check_int(name, getattr(self, name), 1)
-        check_int("unlabeled_sample", self.unlabeled_sample, 0)
-        if not isinstance(self.semi_supervised, (bool, np.bool_)):
-            raise ValueError(f"semi_supervised must be True or False, got {self.semi_supervised!r}")
-        if not (isinstance(self.threshold, (int, float)) and 0 < self.threshold <= 1):
-            raise ValueError(f"threshold must be in (0, 1], got {self.threshold!r}")
+        check_semi_supervised(self)
         check_int("seed", self.seed, None)
         check_training(self)
         if self.input_size is not None and not (
