@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from . import heuristics, ranking, scoring, selectors, tasks
+from . import cold_start, heuristics, ranking, scoring, selectors, tasks
 from .dataset import Dataset, Snapshot
 from .embedding_cache import CHUNK, EmbeddingCache, embed_chunk, fill
 from .learners.base import input_size_of, unlabeled_wanted
@@ -21,6 +21,7 @@ from .tasks.classify import Classify, ClassScored, scored_from
 _SAMPLING = {"variance", "bald"}
 MC_SAMPLES = 20
 PUBLISH_EVERY = 1.0  # seconds between rankings published while the embedding cache grows
+COLD_POOL = 1000  # the most pool images embedded to choose the first ones to label
 
 
 def random_ranking(
@@ -188,6 +189,10 @@ class RoundRunner:
         `previous` (``tasks.base.score_in_parts``), published and ended early the same way.
         """
         if self.model_version == 0:
+            if self.cache is not None and len(candidates):
+                return self._cold_start(
+                    candidates, pool_sample, data_version, query_size, should_stop
+                )
             ranked = random_ranking(candidates, pool_sample, data_version, self.rng)
             return ranked, tasks.Scored(ranked.indices, ranked.scores)
         pool = ranking.sample_pool(candidates, pool_sample, self.rng)
@@ -243,6 +248,48 @@ class RoundRunner:
             )
         scored = self._score_cached(pool, heuristic, mc, broken)
         return build(scored, self._pending(pool, broken)), scored
+
+    def _cold_start(
+        self,
+        candidates: np.ndarray,
+        pool_sample: int | None,
+        data_version: int,
+        query_size: int,
+        should_stop: Callable[[], bool],
+    ) -> tuple[Ranking, tasks.Scored]:
+        """Before any model: a sample of the pool embedded, its typical and spread images first.
+
+        TypiClust (``cold_start.typical_and_spread``): `query_size` images, each the most
+        typical of one k-means cluster of the embeddings, lead the queue; the rest follows by
+        typicality. At most ``COLD_POOL`` images are embedded for it.
+        """
+        assert self.cache is not None
+        size = min(pool_sample or COLD_POOL, COLD_POOL)
+        pool = ranking.sample_pool(candidates, size, self.rng)
+        broken = fill(
+            self.cache,
+            self.learner,
+            self.dataset,
+            pool,
+            executor=self.executor,
+            chunk_size=min(self.chunk_size, CHUNK),
+            should_stop=should_stop,
+        )
+        ready = pool[self.cache.ready(pool)]
+        embeddings = self.cache.get(ready).astype(np.float32)
+        first, typical = cold_start.typical_and_spread(embeddings, query_size, self.rng)
+        ranked = ranking.build(
+            ready,
+            typical,
+            None,
+            rng=self.rng,
+            temperature=None,
+            model_version=0,
+            data_version=data_version,
+            heuristic=cold_start.TYPICAL,
+            first=first,
+        )
+        return ranked, tasks.Scored(ranked.indices, ranked.scores, broken=broken)
 
     def _pending(self, pool: np.ndarray, broken: dict[int, str]) -> int:
         """How many readable images of `pool` are not embedded yet."""

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .annotations import Annotation
+from .cold_start import TYPICAL
 from .dataset import Dataset
 from .ranking import Ranking
 
@@ -139,6 +140,8 @@ class Session:
             why = "skipped"
         elif front:
             why = "brought back by undo"
+        elif version == 0 and ranking.heuristic == TYPICAL:
+            why = "typical of its part of the pool: there is no model yet (TypiClust start)"
         elif version == 0:
             why = "picked at random: there is no model yet"
         elif position is None:

@@ -191,6 +191,11 @@ class Trainer:
             self._changes += 1
             self._ask("fit")
 
+    def rerank(self) -> None:
+        """Make a round due that ranks the pool again without training (e.g. the cold start's)."""
+        with self._lock:
+            self._ask("rank")
+
     def cancel(self) -> None:
         """Stop the running round's training at its next batch."""
         self._cancel.set()
