@@ -79,3 +79,18 @@ def criteria(settings: Any, n_labels: int, history: Sequence[RoundRecord]) -> li
 def latest_metric(history: Sequence[RoundRecord]) -> float | None:
     """The metric of the newest round that measured one, or None."""
     return next((r.metric for r in reversed(history) if r.metric is not None), None)
+
+
+def semi_supervised_note(history: Sequence[RoundRecord]) -> str:
+    """What the newest trained round learned from the pool, in words; "" when it used none.
+
+    For instance "learning from the pool: 1,455 pseudo-labels of 2,000 images (confidence >=
+    0.95)". The pseudo-labels are training targets only, never labels.
+    """
+    last = next((r for r in reversed(history) if r.ok and r.retrained), None)
+    if last is None or last.pseudo_threshold is None:
+        return ""
+    return (
+        f"learning from the pool: {last.n_pseudo_labels:,} pseudo-labels of "
+        f"{last.n_unlabeled:,} images (confidence >= {last.pseudo_threshold:g})"
+    )

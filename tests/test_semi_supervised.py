@@ -8,6 +8,7 @@ import torch
 import al_widget as alw
 from al_widget.learners import Classifier
 from al_widget.learners.base import unlabeled_wanted
+from al_widget.records import RoundRecord, semi_supervised_note
 
 from conftest import CentroidLearner
 
@@ -180,3 +181,42 @@ def test_pseudo_labels_never_enter_the_dataset_or_an_export(semi_loop_run, tmp_p
     ds.to_csv(tmp_path / "labels.csv")
     lines = (tmp_path / "labels.csv").read_text().splitlines()
     assert len(lines) == 1 + len(given)
+
+
+def test_a_semi_supervised_classifier_still_samples_mc_dropout(digits_rgb):
+    images, labels = digits_rgb
+    model = Classifier(10, max_steps=30).fit(images[:50], labels[:50], unlabeled=images[200:1400])
+    assert model.semi_supervised_ is not None
+    sampled = model.predict_proba(images[:5], mc_samples=8)
+    assert sampled.std(axis=2).max() > 1e-4
+
+
+def _record(**fields):
+    base = dict(
+        round=1,
+        model_version=1,
+        data_version=1,
+        n_labels=20,
+        heuristic="margin",
+        retrained=True,
+        n_scored=100,
+        train_seconds=1.0,
+        score_seconds=0.1,
+    )
+    return RoundRecord(**{**base, **fields})
+
+
+def test_the_semi_supervised_note_describes_the_newest_trained_round():
+    history = [
+        _record(n_unlabeled=2000, n_pseudo_labels=10, pseudo_threshold=0.95),
+        _record(round=2, n_unlabeled=2000, n_pseudo_labels=1455, pseudo_threshold=0.95),
+        _record(round=3, retrained=False),
+    ]
+    assert semi_supervised_note(history) == (
+        "learning from the pool: 1,455 pseudo-labels of 2,000 images (confidence >= 0.95)"
+    )
+
+
+def test_the_semi_supervised_note_is_empty_for_a_round_on_the_labels_alone():
+    assert semi_supervised_note([_record()]) == ""
+    assert semi_supervised_note([]) == ""
