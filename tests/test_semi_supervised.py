@@ -143,11 +143,14 @@ def test_a_learner_without_unlabeled_wanted_wants_none():
 
 
 @pytest.fixture(scope="module")
-def semi_loop_run():
-    """A loop with the default classifier on digits, after two rounds: its dataset and history."""
+def semi_loop_run(tmp_path_factory):
+    """A loop with the default classifier on digits, journaled, after two rounds: its dataset,
+    the labels given and the history."""
     images, labels = alw.datasets.digits()
-    ds = alw.Dataset(images, classes=alw.datasets.DIGIT_CLASSES)
-    given = {int(i): alw.Label(int(labels[i])) for i in _seed_labels(labels, 2)}
+    journal = tmp_path_factory.mktemp("semi") / "labels.jsonl"
+    classes = alw.datasets.DIGIT_CLASSES
+    ds = alw.Dataset(images, classes=classes, journal=journal)
+    given = {int(i): alw.Label(classes[labels[i]]) for i in _seed_labels(labels, 2)}
     with alw.ActiveLoop(ds, query_size=20, pool_sample=200) as loop:
         for i, label in given.items():
             loop.commit(i, label)
@@ -155,12 +158,12 @@ def semi_loop_run():
         loop.retrain()
         assert loop.wait(timeout=120)
         history = loop.history
-    return ds, given, history
+    return ds, given, history, journal
 
 
 @pytest.mark.slow
 def test_the_history_records_the_pseudo_labels_a_round_trained_on(semi_loop_run):
-    _, _, history = semi_loop_run
+    _, _, history, _ = semi_loop_run
     trained = [r for r in history if r.retrained]
     assert len(trained) == 2
     for record in trained:
@@ -172,7 +175,7 @@ def test_the_history_records_the_pseudo_labels_a_round_trained_on(semi_loop_run)
 
 @pytest.mark.slow
 def test_pseudo_labels_never_enter_the_dataset_or_an_export(semi_loop_run, tmp_path):
-    ds, given, history = semi_loop_run
+    ds, given, history, journal = semi_loop_run
     assert sum(r.n_pseudo_labels for r in history) > 0
     assert ds.labeled.tolist() == sorted(given)
     assert {i: ds.annotation(i) for i in ds.labeled.tolist()} == given
@@ -181,6 +184,8 @@ def test_pseudo_labels_never_enter_the_dataset_or_an_export(semi_loop_run, tmp_p
     ds.to_csv(tmp_path / "labels.csv")
     lines = (tmp_path / "labels.csv").read_text().splitlines()
     assert len(lines) == 1 + len(given)
+    restored = alw.Dataset.restore(journal, alw.datasets.digits()[0], read_only=True)
+    assert {i: restored.annotation(i) for i in restored.labeled.tolist()} == given
 
 
 def test_a_semi_supervised_classifier_still_samples_mc_dropout(digits_rgb):
