@@ -35,16 +35,22 @@ __all__ = [
 
 
 _WIDGETS = ("Canvas", "Panel")
+_LAZY_MODULES = ("formats", "widget")
 
 
 def __getattr__(name: str) -> object:
-    # The widgets import ipywidgets/anywidget; load them only when asked for.
+    # The widgets import ipywidgets/anywidget, the formats faster-coco-eval; load them only
+    # when asked for (``al_widget.formats.read_voc`` works without importing it first).
     if name in _WIDGETS:
         from . import widget
 
         return getattr(widget, name)
+    if name in _LAZY_MODULES:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'al_widget' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    return sorted(set(globals()) | set(__all__) | set(_LAZY_MODULES))

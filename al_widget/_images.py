@@ -55,11 +55,66 @@ def pil_to_array(image: Image.Image) -> np.ndarray:
     return np.asarray(image)
 
 
-def _decode_file(path: str | os.PathLike[str], where: str) -> np.ndarray:
+ORIENTATION_TAG = 0x0112
+"""The EXIF tag saying how a photo's stored pixels turn to show it upright."""
+
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+"""EXIF orientation -> the turn that shows the photo upright (as PIL's ImageOps.exif_transpose)."""
+
+
+def orientation(image: Image.Image) -> int:
+    """The EXIF orientation (1..8) of an opened image, read from its header only (1 if none).
+
+    A PNG's eXIf chunk counts only when it comes before the pixels, so that the size (header
+    only) and the pixels of a file always agree.
+    """
+    try:
+        if image.format == "PNG":
+            exif = Image.Exif()
+            raw = image.info.get("exif")
+            if raw:
+                exif.load(raw)
+        else:
+            exif = image.getexif()
+        value = exif.get(ORIENTATION_TAG, 1)
+    except Exception:  # unreadable EXIF: shown as stored, as browsers do
+        return 1
+    return value if isinstance(value, int) and value in _TRANSPOSE else 1
+
+
+def read_image(path: str | os.PathLike[str], where: str) -> np.ndarray:
+    """The pixels of an image file, turned upright by its EXIF orientation.
+
+    The one place image files are decoded: the dataset, the canvas, thumbnails, embeddings and
+    exports all see a photo as other tools (browsers, PIL's ``exif_transpose``, OpenCV) show it.
+    """
     try:
         with Image.open(path) as image:
+            turn = _TRANSPOSE.get(orientation(image))
             image.load()
-            return pil_to_array(image)
+            return pil_to_array(image if turn is None else image.transpose(turn))
+    except FileNotFoundError:
+        raise ImageError(f"{where}: file not found") from None
+    except Exception as error:
+        raise ImageError(f"{where} could not be decoded: {error}") from error
+
+
+def read_size(path: str | os.PathLike[str], where: str) -> tuple[int, int]:
+    """The (height, width) of an image file as ``read_image`` gives it, from its header only."""
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+            if orientation(image) >= 5:  # 5..8 turn the photo a quarter
+                width, height = height, width
+            return (height, width)
     except FileNotFoundError:
         raise ImageError(f"{where}: file not found") from None
     except Exception as error:
@@ -162,7 +217,7 @@ class SequenceSource:
         item = self.items[i]
         where = self._where(i)
         if isinstance(item, (str, os.PathLike)):
-            return _decode_file(item, where)
+            return read_image(item, where)
         if isinstance(item, Image.Image):
             try:
                 return pil_to_array(item)
@@ -177,13 +232,7 @@ class SequenceSource:
     def size(self, i: int) -> tuple[int, int]:
         item = self.items[i]
         if isinstance(item, (str, os.PathLike)):
-            try:
-                with Image.open(item) as image:
-                    return (image.height, image.width)
-            except FileNotFoundError:
-                raise ImageError(f"{self._where(i)}: file not found") from None
-            except Exception as error:
-                raise ImageError(f"{self._where(i)} could not be decoded: {error}") from error
+            return read_size(item, self._where(i))
         if isinstance(item, Image.Image):
             return (item.height, item.width)
         shape = np.shape(self.raw(i))

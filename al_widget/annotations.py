@@ -99,13 +99,18 @@ class Boxes:
         One class name or id per box.
     canvas_size : (height, width), optional
         The image's size; when given, every box must lie inside it.
+    difficult : sequence of bool, optional
+        Per box: an object Pascal VOC marks ``<difficult>1</difficult>`` (hard to recognise;
+        VOC's evaluation leaves it out). Default: none is. Kept from a VOC import to a VOC
+        export.
     """
 
-    __slots__ = ("canvas_size", "labels", "xyxy")
+    __slots__ = ("canvas_size", "difficult", "labels", "xyxy")
 
     xyxy: np.ndarray
     labels: tuple[ClassRef, ...]
     canvas_size: tuple[int, int] | None
+    difficult: tuple[bool, ...]
 
     def __init__(
         self,
@@ -113,6 +118,7 @@ class Boxes:
         labels: Sequence[ClassRef],
         *,
         canvas_size: tuple[int, int] | None = None,
+        difficult: Sequence[bool] | None = None,
     ) -> None:
         boxes = np.asarray(xyxy, dtype=np.float64)
         if boxes.size == 0:
@@ -139,9 +145,15 @@ class Boxes:
                         f"box {k} {box.tolist()} lies outside the {width}x{height} image (width x height)"
                     )
             canvas_size = (height, width)
+        flags = [False] * len(boxes) if difficult is None else list(difficult)
+        if len(flags) != len(boxes) or not all(isinstance(f, (bool, np.bool_)) for f in flags):
+            raise ValueError(
+                f"difficult must hold one bool per box: {len(boxes)} boxes, got {difficult!r:.80}"
+            )
         object.__setattr__(self, "xyxy", _frozen(boxes))
         object.__setattr__(self, "labels", labels)
         object.__setattr__(self, "canvas_size", canvas_size)
+        object.__setattr__(self, "difficult", tuple(bool(f) for f in flags))
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("Boxes is immutable; make a new one")
@@ -154,19 +166,21 @@ class Boxes:
             isinstance(other, Boxes)
             and self.labels == other.labels
             and self.canvas_size == other.canvas_size
+            and self.difficult == other.difficult
             and np.array_equal(self.xyxy, other.xyxy)
         )
 
     def __hash__(self) -> int:
-        return hash((self.labels, self.canvas_size, self.xyxy.tobytes()))
+        return hash((self.labels, self.canvas_size, self.difficult, self.xyxy.tobytes()))
 
     def __repr__(self) -> str:
-        return f"Boxes({self.xyxy.tolist()}, labels={list(self.labels)}, canvas_size={self.canvas_size})"
+        flags = f", difficult={list(self.difficult)}" if any(self.difficult) else ""
+        return f"Boxes({self.xyxy.tolist()}, labels={list(self.labels)}, canvas_size={self.canvas_size}{flags})"
 
     def bind(self, *, image_size: tuple[int, int], classes: Sequence[str]) -> Boxes:
         """These boxes checked against the image size and classes, labels as names."""
         names = [classes[resolve_class(label, classes)] for label in self.labels]
-        return Boxes(self.xyxy, names, canvas_size=image_size)
+        return Boxes(self.xyxy, names, canvas_size=image_size, difficult=self.difficult)
 
     def class_ids(self, classes: Sequence[str]) -> np.ndarray:
         """The class id of each box."""
@@ -210,6 +224,7 @@ class Boxes:
             "xyxy": self.xyxy.tolist(),
             "labels": list(self.labels),
             "canvas_size": list(self.canvas_size) if self.canvas_size else None,
+            **({"difficult": list(self.difficult)} if any(self.difficult) else {}),
         }
 
 
@@ -287,10 +302,11 @@ class Mask:
         and the class map itself.
 
         ``{"masks": Mask (K, H, W) uint8, "labels": (K,) int64 class ids, "class_map": Mask
-        (H, W) int64}``: the masks in class id order, as torchvision's Mask R-CNN takes them
-        (there, too, label 0 is the background); the class map as torchvision's semantic
-        segmentation references take it, pixels not labeled holding ``IGNORE`` (255), the
-        ``ignore_index`` of their ``nn.CrossEntropyLoss``. ``IGNORE`` is in no binary mask.
+        (H, W) int64}``: the masks in class id order (label 0, the background, has no mask); the
+        class map as torchvision's semantic segmentation references take it, pixels not labeled
+        holding ``IGNORE`` (255), the ``ignore_index`` of their ``nn.CrossEntropyLoss``.
+        ``IGNORE`` is in no binary mask. One mask per class, not per object, and no "boxes":
+        torchvision's Mask R-CNN takes neither (it needs one mask and box per object).
         """
         import torch
         from torchvision import tv_tensors
@@ -354,7 +370,12 @@ def from_json(data: dict[str, Any], *, image_size: tuple[int, int] | None = None
         return Label(data["cls"])
     if kind == "boxes":
         size = data.get("canvas_size")
-        return Boxes(data["xyxy"], data["labels"], canvas_size=tuple(size) if size else None)
+        return Boxes(
+            data["xyxy"],
+            data["labels"],
+            canvas_size=tuple(size) if size else None,
+            difficult=data.get("difficult"),
+        )
     if kind == "mask":
         shape = tuple(data["shape"])
         if image_size is not None and shape != tuple(image_size):

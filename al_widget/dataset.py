@@ -28,6 +28,7 @@ from ._journal import (
 
 if TYPE_CHECKING:
     from .formats import Exported
+    from .formats.coco import CocoOrigin
     from .formats.torch_dataset import LabeledImages
 
 log = logging.getLogger("al_widget")
@@ -134,6 +135,7 @@ class Dataset:
         self._annotations: dict[int, ann.Annotation] = {}
         self._version = 0
         self._closed: str | None = None  # why changes are refused, once closed
+        self.coco_origin: CocoOrigin | None = None  # from_coco's ids and crowds, for to_coco
         self._journal: Journal | None = None
         if journal is not None:
             self._journal = _new_journal(os.fspath(journal), journal_sync, self._header())
@@ -393,8 +395,13 @@ class Dataset:
         task: str = "detect",
         classes: Sequence[str] | None = None,
         background: str = "background",
+        allow_outside_root: bool = False,
     ) -> Dataset:
         """The images and boxes (or masks) of a COCO JSON file; images without any are unlabeled.
+
+        Images marked ``"labeled": true`` are labeled even without annotations. The file's
+        image ids, categories and crowd annotations are kept in ``coco_origin``, and
+        ``to_coco`` writes them back (see ``al_widget.formats.read_coco``).
 
         Parameters
         ----------
@@ -408,29 +415,43 @@ class Dataset:
             The classes expected; the categories must be the same, in id order.
         background : str, default "background"
             For "segment": the name of class 0.
+        allow_outside_root : bool, default False
+            Accept a ``file_name`` leading out of `images_root` (``../x.png``, an absolute path).
         """
         from .formats import read_coco
 
         return read_coco(
-            annotations_json, images_root, task=task, classes=classes, background=background
+            annotations_json,
+            images_root,
+            task=task,
+            classes=classes,
+            background=background,
+            allow_outside_root=allow_outside_root,
         )
 
     @classmethod
     def from_yolo(
-        cls, folder: str | os.PathLike[str], *, classes: Sequence[str] | None = None
+        cls,
+        folder: str | os.PathLike[str],
+        *,
+        classes: Sequence[str] | None = None,
+        allow_outside_root: bool = False,
     ) -> Dataset:
-        """A "detect" dataset from the YOLO layout ``images/``, ``labels/``, ``classes.txt``.
+        """A "detect" dataset from a YOLO folder (al_widget, Ultralytics, Roboflow, LabelImg).
 
         Parameters
         ----------
         folder : path
-            The folder; images without a label file are unlabeled.
+            The folder: images below ``images/`` folders (``images/train``, ``train/images``
+            ...), their ``labels/`` files; images without a label file are unlabeled.
         classes : sequence of str, optional
-            The classes expected; ``classes.txt`` must list the same, in order.
+            The classes expected; ``data.yaml`` / ``classes.txt`` must list the same, in order.
+        allow_outside_root : bool, default False
+            Read label files linked to files outside `folder`.
         """
         from .formats import read_yolo
 
-        return read_yolo(folder, classes=classes)
+        return read_yolo(folder, classes=classes, allow_outside_root=allow_outside_root)
 
     def to_coco(
         self,
@@ -450,7 +471,8 @@ class Dataset:
             The folder image file names are relative to (default: their common folder);
             in-memory images are written as PNG under ``images/`` beside the JSON.
         include_unlabeled : bool, default False
-            Also list the unlabeled images (marked ``"labeled": false``).
+            Also list the unlabeled images (marked ``"labeled": false``; every image listed
+            carries the field, so one labeled with no objects comes back labeled).
         overwrite : bool, default False
             Replace existing files.
         """
@@ -540,9 +562,12 @@ class Dataset:
         transforms : callable, optional
             Called as ``transforms(image, target)``, e.g. a ``torchvision.transforms.v2``
             pipeline. Targets are torchvision's: a class id, ``{"boxes", "labels",
-            "image_id"}`` (labels = class id + 1, 0 being the background) or ``{"masks",
-            "labels", "class_map", "image_id"}`` (the class map holding 255 where not
-            labeled); see ``al_widget.formats.torch_dataset.LabeledImages``.
+            "image_id"}`` (labels = class id + 1, 0 being the background) or, for
+            segmentation, ``{"masks", "labels", "class_map", "image_id"}`` with one mask per
+            class present (the class map holding 255 where not labeled) and no "boxes": a
+            semantic-segmentation target (e.g. for DeepLabV3 or FCN), not Mask R-CNN's
+            per-object one, which needs "boxes"; see
+            ``al_widget.formats.torch_dataset.LabeledImages``.
         """
         from .formats.torch_dataset import LabeledImages
 

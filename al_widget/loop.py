@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from . import heuristics, scoring
+from . import heuristics, scoring, selectors
 from .annotations import Annotation, Label
 from .cold_start import check_cold_start
 from .dataset import Dataset
@@ -63,7 +63,9 @@ class ActiveLoop:
         A registered heuristic name (``al_widget.heuristics.names()``) or a function from
         probabilities (N, C, I) to scores (N,), higher = more uncertain. The names include the
         batch selectors (``al_widget.selectors.names()``: "coreset", "cluster_margin",
-        "badge"), whose batch of ``query_size`` diverse images leads the queue.
+        "badge"), whose batch of ``query_size`` diverse images leads the queue; they need
+        classification and a learner with ``embed`` (``selectors.usable_names``), and are refused
+        with a ValueError elsewhere.
     pool_sample : int or None, default 100
         How many unlabeled images each round scores, at random (explore); None scores the whole
         pool (exploit).
@@ -140,6 +142,7 @@ class ActiveLoop:
         learner = resolve(
             learner, dataset.task, len(dataset.classes), seed, first_image_size(dataset)
         )
+        selectors.check_usable(heuristic, dataset.task, learner)
         self.dataset = dataset
         # The user's thread draws from this one: the first random queue, and picks past its end.
         rng = np.random.default_rng([seed, 1])
@@ -278,7 +281,20 @@ class ActiveLoop:
 
     # -- settings (any thread; each checked when given) -----------------------------------------
 
-    heuristic = _setting("heuristic")
+    @property
+    def heuristic(self) -> str | heuristics.Heuristic:
+        """The acquisition heuristic (a name or a function); setting it re-ranks now.
+
+        One that cannot rank this loop's pool (a batch selector in detection, say) is refused
+        with a ValueError naming those that can.
+        """
+        return self._trainer.settings.heuristic
+
+    @heuristic.setter
+    def heuristic(self, value: str | heuristics.Heuristic) -> None:
+        selectors.check_usable(value, self.dataset.task, self.learner)
+        self._trainer.change(heuristic=value)
+
     pool_sample = _setting("pool_sample")
     query_size = _setting("query_size")
     mc_samples = _setting("mc_samples")
@@ -357,3 +373,8 @@ class ActiveLoop:
     on_progress = _observer("progress", "fn(fraction) as training advances")
     on_ranking = _observer("ranking", "fn(ranking) when a new ranking is published")
     on_error = _observer("error", "fn(record) when a round fails")
+
+    def on_settings(self, fn: Callback) -> Callback:
+        """Call fn(settings) when a setting changes (``loop.budget = 300``); runs on the thread
+        that changed it. Returns fn (a decorator)."""
+        return self._trainer.observe("settings", fn)

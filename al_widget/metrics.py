@@ -8,9 +8,12 @@ from typing import Any
 
 import numpy as np
 
-from .annotations import IGNORE
-
 ClassMaps = np.ndarray | Sequence[np.ndarray]
+
+
+IGNORE = 255
+"""The class-map value of a pixel not labeled: ``annotations.IGNORE``, restated so that this module
+loads on its own, without the package (and so without torch)."""
 
 
 def confusion(
@@ -112,6 +115,52 @@ def _check_ids(name: str, ids: np.ndarray, n_classes: int, where: str) -> None:
         raise ValueError(
             f"{name} holds class ids {ids.min()}..{ids.max()}{where}, outside 0..{n_classes - 1}"
         )
+
+
+def box_f1(
+    predicted: np.ndarray,
+    predicted_labels: np.ndarray,
+    truth: np.ndarray,
+    true_labels: np.ndarray,
+    *,
+    iou: float = 0.5,
+) -> float:
+    """F1 of one image's predicted boxes against its true ones, matched one to one.
+
+    A predicted box matches a true box of the same class overlapping it by at least `iou`
+    (intersection over union); pairs are matched greedily, best overlap first. No box on
+    either side is full agreement (1.0).
+
+    Parameters
+    ----------
+    predicted, truth : numpy.ndarray
+        (K, 4) and (M, 4) boxes, x0 y0 x1 y1.
+    predicted_labels, true_labels : numpy.ndarray
+        (K,) and (M,) class ids.
+    iou : float, default 0.5
+        The least overlap of a match.
+    """
+    predicted = np.asarray(predicted, np.float64).reshape(-1, 4)
+    truth = np.asarray(truth, np.float64).reshape(-1, 4)
+    if not len(predicted) and not len(truth):
+        return 1.0
+    if not len(predicted) or not len(truth):
+        return 0.0
+    low = np.maximum(predicted[:, None, :2], truth[None, :, :2])
+    high = np.minimum(predicted[:, None, 2:], truth[None, :, 2:])
+    inter = np.clip(high - low, 0, None).prod(axis=2)
+    area_p = (predicted[:, 2:] - predicted[:, :2]).clip(0).prod(axis=1)
+    area_t = (truth[:, 2:] - truth[:, :2]).clip(0).prod(axis=1)
+    union = area_p[:, None] + area_t[None, :] - inter
+    overlap = np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
+    same = np.asarray(predicted_labels)[:, None] == np.asarray(true_labels)[None, :]
+    overlap = np.where(same & (overlap >= iou), overlap, -1.0)
+    matched = 0
+    while overlap.size and overlap.max() >= 0:
+        k, m = np.unravel_index(int(overlap.argmax()), overlap.shape)
+        overlap[k, :], overlap[:, m] = -1.0, -1.0
+        matched += 1
+    return 2 * matched / (len(predicted) + len(truth))
 
 
 def _pairs(predicted: ClassMaps, truth: ClassMaps) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -340,13 +340,9 @@ class RoundRunner:
 
     def _select(self, selector: selectors.Selector, scored: tasks.Scored, k: int) -> np.ndarray:
         """The selector's batch: positions into the scored pool."""
+        selectors.check_usable(selector.name, self.task.name, self.learner)
         probs = getattr(scored, "probs", None)
-        if probs is None or not hasattr(self.learner, "embed"):
-            raise ValueError(
-                f"the selector {selector.name!r} needs class probabilities and a learner with "
-                f"embed(images) -> (n, d) (Classifier, EmbeddingClassifier); "
-                f"{type(self.learner).__name__} on task {self.task.name!r} has not"
-            )
+        assert probs is not None  # classification's scoring keeps them
         labeled = self.dataset.labeled
         pool_embeddings = self._embeddings(scored.indices)
         labeled_embeddings = self._embeddings(labeled)

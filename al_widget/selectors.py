@@ -45,7 +45,19 @@ import numpy as np
 
 from . import heuristics
 
-__all__ = ["Batch", "Selector", "badge", "cluster_margin", "coreset", "get", "names", "register"]
+__all__ = [
+    "Batch",
+    "Selector",
+    "badge",
+    "check_usable",
+    "cluster_margin",
+    "coreset",
+    "get",
+    "names",
+    "register",
+    "unusable",
+    "usable_names",
+]
 
 SHORTLIST = 10  # cluster_margin clusters the SHORTLIST * k most uncertain images
 _KMEANS_ITERATIONS = 10
@@ -216,6 +228,64 @@ def get(name: str) -> Selector:
 def names() -> list[str]:
     """The registered selector names, sorted (each is also in ``heuristics.names()``)."""
     return sorted(key for key in _SELECTORS if key in heuristics.names() and of(key) is not None)
+
+
+def unusable(heuristic: str | heuristics.Heuristic, task: str, learner: object) -> str | None:
+    """Why `heuristic` cannot rank a `task` loop's pool with `learner`, or None when it can.
+
+    A selector needs class probabilities per image (classification) and the learner's
+    ``embed(images) -> (n, d)``; a plain heuristic works for every task.
+
+    Parameters
+    ----------
+    heuristic : str or callable
+        A registered name or a heuristic function.
+    task : str
+        The dataset's task: "classify", "detect" or "segment".
+    learner : object
+        The loop's learner.
+    """
+    selector = of(heuristic)
+    if selector is None or (task == "classify" and hasattr(learner, "embed")):
+        return None
+    return (
+        f"the selector {selector.name!r} needs class probabilities and a learner with "
+        f"embed(images) -> (n, d) (Classifier, EmbeddingClassifier); "
+        f"{type(learner).__name__} on task {task!r} has not"
+    )
+
+
+def usable_names(task: str, learner: object) -> list[str]:
+    """The registered heuristic names that can rank a `task` loop's pool with `learner`, sorted.
+
+    Parameters
+    ----------
+    task : str
+        The dataset's task.
+    learner : object
+        The loop's learner.
+    """
+    return [name for name in heuristics.names() if unusable(name, task, learner) is None]
+
+
+def check_usable(heuristic: str | heuristics.Heuristic, task: str, learner: object) -> None:
+    """Refuse a `heuristic` that cannot rank a `task` loop's pool with `learner` (``unusable``).
+
+    Parameters
+    ----------
+    heuristic : str or callable
+        A registered name or a heuristic function.
+    task : str
+        The dataset's task.
+    learner : object
+        The loop's learner.
+    """
+    why = unusable(heuristic, task, learner)
+    if why is not None:
+        raise ValueError(
+            f"heuristic {heuristics.name_of(heuristic)!r} does not work here: {why}; "
+            f"choose one of {usable_names(task, learner)}"
+        )
 
 
 # -- geometry ------------------------------------------------------------------------------------

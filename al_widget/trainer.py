@@ -31,7 +31,7 @@ Callback = TypeVar("Callback", bound=Callable[..., Any])
 _SWITCH_INTERVAL = 0.001
 _WORKER_NICENESS = 10
 _PROGRESS_EVERY = 0.25  # seconds between progress reports to observers
-EVENTS = ("round_start", "progress", "ranking", "error")
+EVENTS = ("round_start", "progress", "ranking", "error", "settings")
 
 
 def worker_setup() -> None:
@@ -66,8 +66,9 @@ class Trainer:
     ``_running``, ``_covered``, ``_ranking``, ``_history``, ``_model_version``, ``_state``,
     ``_progress`` and ``_observers``; ``_settled`` is its condition. ``_runner`` (the learner) is used
     on the worker thread only; ``_cancel`` is an Event. Lock order: panel → session → trainer →
-    dataset. Observers run on the worker thread, outside the lock; one that raises is logged, and
-    one raising a BaseException that is no Exception (``SystemExit``) also fails its round.
+    dataset. Observers run on the worker thread ("settings" ones on the thread changing them),
+    outside the lock; one that raises is logged, and one raising a BaseException that is no
+    Exception (``SystemExit``) also fails its round.
 
     Parameters
     ----------
@@ -171,11 +172,13 @@ class Trainer:
     # -- requests (any thread) -----------------------------------------------------------------
 
     def change(self, **values: Any) -> None:
-        """Change settings; a re-ranking one makes a round due at once."""
+        """Change settings; a re-ranking one makes a round due at once. The "settings"
+        observers hear of it on the calling thread."""
         with self._lock:
-            self._settings = self._settings.changed(**values)
+            self._settings = settings = self._settings.changed(**values)
             if RERANK_NOW & values.keys():
                 self._ask("rank")
+        self._notify("settings", settings)
 
     def labels_changed(self, added: int) -> None:
         """Count `added` labels (negative: undone); a round is due after query_size new ones."""
@@ -237,7 +240,8 @@ class Trainer:
         return done
 
     def observe(self, event: str, fn: Callback) -> Callback:
-        """Call `fn` on `event` (one of EVENTS), on the worker thread; returns `fn`."""
+        """Call `fn` on `event` (one of EVENTS), on the worker thread ("settings": on the thread
+        that changed them); returns `fn`."""
         if event not in EVENTS:
             raise ValueError(f"event must be one of {', '.join(EVENTS)}, got {event!r}")
         with self._lock:

@@ -1253,13 +1253,19 @@ function passToApp(e) {
  * Keys and clicks that move on to the next image (submit, skip, no objects: the buttons with a
  * class alw-act-<action>) name the image shown when they were made (`imageId()`), so Python
  * ignores a second one for the same image: a double click or a key repeat, never a fast labeler.
- * A key that moves on may show the next image at once (`early(chord)`, see render's showEarly);
- * the message then says so, and names the image shown early as the one it was made on.
+ * A key or click that moves on may show the next image at once (`early(action)`, see render's
+ * showEarly); the message then says so (`early`) and names the image painted (`painted`), which
+ * Python keeps on screen.
+ * Labeling keys and clicks (the chords of `swap_keys`, the alw-act- buttons) pass `allowed(t,
+ * what)` first: an image takes none until it has been on screen for `dwell_ms` (render's
+ * gate); a sooner one is dropped there, with a cue, and never sent as a label. A keydown with
+ * `repeat` set (a key held down) never acts.
  * @param {HTMLElement} el @param {Traits} traits @param {(content: object) => void} send
  * @param {() => { image_id: number, shown: string }} identity
- * @param {(chord: string) => boolean} early
+ * @param {(action: string) => string} early the key of the image painted early, or ""
+ * @param {(t: number, what: string) => boolean} allowed
  */
-function panelKeys(el, traits, send, identity, early) {
+function panelKeys(el, traits, send, identity, early, allowed) {
   /** @type {MutationObserver | null} */
   let attachWatch = null;
   /** @type {HTMLElement | null} */
@@ -1284,11 +1290,17 @@ function panelKeys(el, traits, send, identity, early) {
     // type-ahead, the notebook) acts on a panel key.
     e.preventDefault();
     e.stopPropagation();
-    if (e.repeat) return;
+    if (e.repeat) return; // a key held down: its repeats never label, nor do anything else
     const { key, shiftKey, ctrlKey, altKey, metaKey } = e;
+    const action = traits.swapKeys()[chord];
+    if (action && !allowed(e.timeStamp, chord)) return;
     const made = identity(); // before the swap: the image the key was pressed on
-    const swapped = early(chord);
-    send({ kind: "key", key, shiftKey, ctrlKey, altKey, metaKey, ...made, early: swapped });
+    const painted = action ? early(action) : "";
+    send({ kind: "key", key, shiftKey, ctrlKey, altKey, metaKey, ...made, ...moved(painted) });
+  }
+  /** @param {string} painted @returns {{ early: boolean, painted?: string }} */
+  function moved(painted) {
+    return painted ? { early: true, painted } : { early: false };
   }
   /** @param {MouseEvent} e a click in the panel, heard before the button's own handler */
   function onClick(e) {
@@ -1298,7 +1310,10 @@ function panelKeys(el, traits, send, identity, early) {
     if (!match) return;
     e.preventDefault();
     e.stopPropagation();
-    send({ kind: "action", action: match[1], ...identity() });
+    const action = match[1];
+    if (!allowed(e.timeStamp, button.textContent?.trim() || action)) return;
+    const made = identity();
+    send({ kind: "action", action, ...made, ...moved(early(action)) });
   }
   function attach() {
     if (!el.isConnected) return false;
@@ -1346,7 +1361,11 @@ function render({ model, el }) {
   const canvas = document.createElement("canvas");
   const status = document.createElement("div");
   status.className = "alw-status";
-  stage.appendChild(canvas);
+  const cue = document.createElement("div"); // a key dropped by the dwell, said for a moment
+  cue.className = "alw-dropped";
+  cue.hidden = true;
+  cue.setAttribute("role", "status");
+  stage.append(canvas, cue);
   root.append(stage, status);
   el.appendChild(root);
   const ctx = /** @type {CanvasRenderingContext2D} */ (canvas.getContext("2d"));
@@ -1386,6 +1405,17 @@ function render({ model, el }) {
   const ahead = new Map();
   /** The key of the image shown early (a key that moves on, before Python answers), or "". */
   let earlyKey = "";
+  /** Which image `img` holds: its key ("#" and the image_id when it has none). */
+  let imgToken = "";
+  /** While the next image decodes, the one before stays on screen: no blank frame between two. */
+  let imgPending = false;
+  /** The image on screen (`imgToken` when a frame drew it) and since when (performance.now()). */
+  let onScreen = { token: "", at: 0 };
+  let droppedCount = 0;
+  /** @type {{ panel: HTMLElement, active: boolean[] } | null} the picker before an early move */
+  let pickerBefore = null;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let cueTimer;
   const AHEAD_KEEP = 6;
   /** @type {string | null} */
   let imgUrl = null;
@@ -1396,6 +1426,7 @@ function render({ model, el }) {
   /** Start afresh from the model: a new image_id, with the boxes, drafts and mask it loaded. */
   function startImage() {
     earlyKey = "";
+    pickerBefore = null; // Python answered: its picker is the picker now
     state.W = Math.max(0, Number(model.get("width")) | 0);
     state.H = Math.max(0, Number(model.get("height")) | 0);
     state.imageId = Number(model.get("image_id")) | 0;
@@ -1424,73 +1455,105 @@ function render({ model, el }) {
     };
     entry.ready.then((b) => {
       entry.bitmap = b;
+      markAhead();
     });
     ahead.set(key, entry);
     for (const old of ahead.keys()) {
       if (ahead.size <= AHEAD_KEEP) break;
       if (old !== model.get("image_key")) ahead.delete(old);
     }
-    if (key === model.get("image_key") && !img) loadImage();
+    if (key === model.get("image_key") && (!img || imgPending) && !earlyKey) loadImage();
   }
 
+  /** Say on the stage which image sent ahead is decoded and due next (tests and benchmarks wait). */
+  function markAhead() {
+    const key = String(model.get("ahead_key") || "");
+    const entry = ahead.get(key);
+    stage.dataset.aheadReady = entry && entry.bitmap ? key : "";
+  }
+
+  /**
+   * Show the model's image. Until it is decoded the image before stays drawn (`imgPending`:
+   * draw() leaves the frame as it is), so no blank frame comes between two images.
+   */
   function loadImage() {
     if (imgUrl) URL.revokeObjectURL(imgUrl);
     imgUrl = null;
-    img = null;
     const key = String(model.get("image_key") || "");
+    const token = key || `#${state.imageId}`;
     const data = bytesOf(model.get("image"));
+    /** @param {HTMLImageElement | ImageBitmap | null} next */
+    const use = (next) => {
+      img = next;
+      imgToken = next ? token : "";
+      imgPending = false;
+      requestDraw();
+    };
     if (key && data.length === 0) {
       const entry = ahead.get(key);
-      // A view displayed after the image was sent ahead asks for it again.
+      if (entry && entry.bitmap) {
+        use(entry.bitmap);
+        return;
+      }
+      imgPending = true;
+      // A view displayed after the image was sent ahead asks for it again (keepAhead comes back).
       if (!entry) model.send({ kind: "need", key });
-      else if (entry.bitmap) img = entry.bitmap;
       else
         entry.ready.then((b) => {
-          if (b && model.get("image_key") === key && !imgUrl && !earlyKey) {
-            img = b;
-            requestDraw();
-          }
+          if (model.get("image_key") === key && !imgUrl && !earlyKey && imgPending) use(b);
         });
       return;
     }
-    if (data.length === 0) return;
+    if (data.length === 0) {
+      use(null);
+      return;
+    }
+    imgPending = true;
     const type = model.get("image_format") === "jpeg" ? "image/jpeg" : "image/png";
     const url = URL.createObjectURL(new Blob([/** @type {Uint8Array<ArrayBuffer>} */ (data)], { type }));
     imgUrl = url;
     const next = new Image();
     next.onload = () => {
-      if (imgUrl === url) {
-        img = next;
-        requestDraw();
-      }
+      if (imgUrl === url) use(next);
+    };
+    next.onerror = () => {
+      if (imgUrl === url) use(null);
     };
     next.src = url;
   }
 
+  /** @returns {HTMLElement | null} the panel around this view, if any */
+  const panelEl = () => /** @type {HTMLElement | null} */ (el.closest(".alw-panel"));
+
   /**
-   * After a panel key that moves on, show the next image (Python's `ahead_key`, decoded) at once,
-   * before Python answers with it: only where Python cannot refuse the action (see
-   * canvas.SWAP_ACTIONS) and the image is decoded. Nothing can be edited until Python's answer,
-   * which loads that image (or another) or says to stay.
-   * @param {string} chord @returns {boolean} whether the next image is shown
+   * After a panel key or button that moves on, show the next image (Python's `ahead_key`,
+   * decoded) at once, before Python answers with it: only where Python cannot refuse the action
+   * (see canvas.SWAP_ACTIONS) and the image is decoded. Nothing can be edited until Python's
+   * answer, which loads that image (Python keeps the one painted) or says to stay.
+   * @param {string} action @returns {string} the key of the image shown early, or ""
    */
-  function showEarly(chord) {
-    const action = traits.swapKeys()[chord];
+  function showEarly(action) {
     const entry = ahead.get(String(model.get("ahead_key") || ""));
-    if (!action || !entry || !entry.bitmap || earlyKey || traits.finished() || state.drag) {
-      return false;
-    }
+    if (!entry || !entry.bitmap || earlyKey || traits.finished() || state.drag) return "";
     const mode = traits.mode();
     const boxes = state.boxes.length;
     const drafts = state.drafts.length;
+    const panel = panelEl();
+    // Classify: a submit takes the class the picker shows (the model's, or the one picked).
+    const picked = !!panel && !!panel.querySelector(".alw-picker button.mod-active");
     const allowed =
       action === "label"
         ? mode === "classify"
         : action === "skip" ||
           (action === "no_objects" && mode === "box" && !boxes && !drafts) ||
-          (action === "submit" && (mode === "mask" || (mode === "box" && boxes > 0 && !drafts)));
-    if (!allowed) return false;
+          (action === "submit" &&
+            (mode === "mask" ||
+              (mode === "box" && boxes > 0 && !drafts) ||
+              (mode === "classify" && picked)));
+    if (!allowed) return "";
     earlyKey = String(model.get("ahead_key"));
+    imgToken = earlyKey;
+    imgPending = false;
     state.W = entry.width;
     state.H = entry.height;
     state.polygon = [];
@@ -1503,7 +1566,64 @@ function render({ model, el }) {
     imgUrl = null;
     img = entry.bitmap;
     requestDraw();
-    return true;
+    movePanel(panel, earlyKey);
+    return earlyKey;
+  }
+
+  /**
+   * The rest of the panel moves with the image shown early, in this task, so in the frame that
+   * draws it: the header line (Info) and the queue strip (QueueStrip) hold what Python sent
+   * ahead for that key and show it on the "alw-early" event dispatched here (their views are
+   * other widgets; the event names the key, each checks it is theirs for that key); the class
+   * picker, a plain ipywidgets ToggleButtons, is set here from `ahead_picker` (Python sets the
+   * same value when it answers, which leaves the buttons as they are). "alw-stay" undoes it all.
+   * @param {HTMLElement | null} panel @param {string} key
+   */
+  function movePanel(panel, key) {
+    if (!panel) return;
+    const pick = model.get("ahead_picker");
+    const buttons = [...panel.querySelectorAll(".alw-picker button")];
+    pickerBefore = { panel, active: buttons.map((b) => b.classList.contains("mod-active")) };
+    if (typeof pick === "number") {
+      buttons.forEach((b, k) => b.classList.toggle("mod-active", k === pick));
+    }
+    panel.dispatchEvent(new CustomEvent("alw-early", { detail: { key }, bubbles: true }));
+  }
+
+  /** Python did not move on: the panel's parts go back to what their models hold. */
+  function movePanelBack() {
+    if (!pickerBefore) return;
+    const { panel, active } = pickerBefore;
+    pickerBefore = null;
+    const buttons = [...panel.querySelectorAll(".alw-picker button")];
+    buttons.forEach((b, k) => b.classList.toggle("mod-active", !!active[k]));
+    panel.dispatchEvent(new CustomEvent("alw-stay", { bubbles: true }));
+  }
+
+  /**
+   * Whether a labeling key or click made at `t` (its event's timeStamp) may act: the image it
+   * would act on has been drawn, and on screen for `dwell_ms` (a key sooner than that was meant
+   * for the image before: a double press, or a key the first one's early paint overtook). A
+   * dropped one is shown (a cue over the image), counted and reported to Python as "dropped",
+   * never sent as a label. A finished canvas lets keys through (Python says there is nothing to
+   * label), and so does a dwell of 0 (the check is off).
+   * @param {number} t @param {string} what the key or button, as the cue names it
+   */
+  function gate(t, what) {
+    const dwell = Math.max(0, Number(model.get("dwell_ms")) || 0);
+    if (traits.finished() || dwell === 0) return true;
+    const token = earlyKey || String(model.get("image_key") || "") || `#${state.imageId}`;
+    if (onScreen.token === token && t - onScreen.at >= dwell) return true;
+    droppedCount += 1;
+    stage.dataset.dropped = String(droppedCount);
+    cue.textContent = `${what} ignored: this image was on screen for less than ${dwell} ms`;
+    cue.hidden = false;
+    clearTimeout(cueTimer);
+    cueTimer = setTimeout(() => {
+      cue.hidden = true;
+    }, 900);
+    post({ kind: "dropped", key: what.slice(0, 32) });
+    return false;
   }
 
   /** Python's answer to this view's fetch: the current boxes, drafts and mask. */
@@ -1516,7 +1636,7 @@ function render({ model, el }) {
     if (content && content.kind === "stay") {
       // Python did not move on after a key this view showed the next image early for.
       if (earlyKey) {
-        earlyKey = "";
+        movePanelBack();
         startImage();
         loadImage();
         requestDraw();
@@ -1575,6 +1695,7 @@ function render({ model, el }) {
     ["change:opacity", () => schedule("ui")],
     ["change:active_class", () => schedule("ui")],
     ["change:finished", () => schedule("ui")],
+    ["change:ahead_key", markAhead],
     ["msg:custom", onMessage],
   ];
   for (const [event, cb] of listeners) model.on(event, cb);
@@ -1587,6 +1708,9 @@ function render({ model, el }) {
 
   function draw() {
     frame = 0;
+    // The next image is decoding: leave the frame as it is (the image before), never blank.
+    if (imgPending && img) return;
+    if (img && imgToken !== onScreen.token) onScreen = { token: imgToken, at: performance.now() };
     const mode = traits.mode();
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, canvas.width, canvas.height);
@@ -1600,6 +1724,7 @@ function render({ model, el }) {
     const shapes = state.synced && state.maskReady;
     const drawn = earlyKey ? `early-${earlyKey}` : String(state.imageId);
     stage.dataset.imageLoaded = img && (shapes || earlyKey) ? drawn : "";
+    stage.dataset.imageKey = img ? imgToken : ""; // benchmarks read which image a frame shows
     if (mode === "mask") maskTool.drawOverlay();
     ctx.restore();
     if (mode === "box") boxTool.draw();
@@ -1632,10 +1757,12 @@ function render({ model, el }) {
       return;
     }
     if (mode === "box") {
-      text = `box · class ${cls} · ${state.boxes.length} boxes`;
+      /** @param {number} n @param {string} one @param {string} many */
+      const count = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+      text = `box · class ${cls} · ${count(state.boxes.length, "box", "boxes")}`;
       if (state.drafts.length) {
         const accept = `${keymap.label("accept")}: accept, ${keymap.label("accept_all")}: all`;
-        text += `, ${state.drafts.length} drafts (${accept})`;
+        text += `, ${count(state.drafts.length, "draft", "drafts")} (${accept})`;
       }
       if (boxTool.full()) text += ` · full: at most ${traits.maxBoxes()}, delete one to draw`;
     } else if (mode === "mask") {
@@ -1885,6 +2012,7 @@ function render({ model, el }) {
     post,
     () => ({ image_id: state.imageId, shown: earlyKey || String(model.get("image_key") || "") }),
     showEarly,
+    gate,
   );
 
   // ---------- start ----------
@@ -1901,6 +2029,7 @@ function render({ model, el }) {
   return () => {
     if (frame) cancelAnimationFrame(frame);
     frame = 0;
+    clearTimeout(cueTimer);
     observer.disconnect();
     unpanel();
     for (const [target, type, fn, opts] of domListeners) target.removeEventListener(type, fn, opts);

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 import al_widget as alw
 from al_widget.datasets import shapes
@@ -56,6 +57,17 @@ def test_export_writes_coco_and_names_the_path_and_counts(tmp_path: Path) -> Non
     assert [back.annotation(k) for k in range(3)] == [dataset.annotation(i) for i in range(3)]
 
 
+def test_the_coco_export_keeps_images_labeled_with_no_objects(tmp_path: Path) -> None:
+    dataset = alw.Dataset(np.zeros((3, 8, 8, 3), np.uint8), ["cat"], task="detect")
+    dataset.annotate(1, alw.Boxes(np.zeros((0, 4)), []))  # N: no objects here
+    control = ExportControl(dataset)
+    control.path.value = str(tmp_path / "coco.json")
+    control.button.click()
+    back = alw.Dataset.from_coco(tmp_path / "coco.json", tmp_path)
+    assert back.labeled.tolist() == [0]
+    assert back.annotation(0) == dataset.annotation(1)
+
+
 @pytest.mark.parametrize(
     ("task", "name", "written"),
     [
@@ -76,17 +88,39 @@ def test_each_format_writes_where_the_path_says(
     assert (tmp_path / "out" / written).is_file()
 
 
-def test_an_existing_file_is_kept_and_the_reason_shown(tmp_path: Path) -> None:
+def test_an_existing_file_is_kept_and_the_reason_points_at_the_overwrite_box(
+    tmp_path: Path,
+) -> None:
     (tmp_path / "coco.json").write_text("mine")
     control = ExportControl(labeled("detect"))
     control.path.value = str(tmp_path / "coco.json")
     control.button.click()
     assert shown(control) == (
-        f"not exported: {tmp_path / 'coco.json'} already exists; pass overwrite=True to replace "
+        f"not exported: {tmp_path / 'coco.json'} already exists; tick “overwrite” to replace "
         "it or choose another path"
     )
     assert (tmp_path / "coco.json").read_text() == "mine"
     assert not control.button.disabled
+
+
+def test_a_folder_export_in_the_way_points_at_the_overwrite_box(tmp_path: Path) -> None:
+    control = ExportControl(labeled("detect"))
+    control.format.value = "YOLO"
+    control.path.value = str(tmp_path / "yolo")
+    control.button.click()
+    control.button.click()
+    assert shown(control).startswith(f"not exported: {tmp_path / 'yolo'}")
+    assert "tick “overwrite” to replace it" in shown(control)
+    assert "overwrite=True" not in shown(control)
+
+
+def test_one_image_exported_is_counted_in_the_singular(tmp_path: Path) -> None:
+    dataset = alw.Dataset(np.zeros((2, 4, 4), np.uint8), ["cat", "dog"])
+    dataset.annotate(0, alw.Label("cat"))
+    control = ExportControl(dataset)
+    control.path.value = str(tmp_path / "labels.csv")
+    control.button.click()
+    assert shown(control) == f"wrote {tmp_path / 'labels.csv'}: 1 image, 1 annotation"
 
 
 def test_overwrite_ticked_replaces_the_file(tmp_path: Path) -> None:
@@ -139,3 +173,19 @@ def test_it_carries_the_classes_a_browser_test_finds_it_by() -> None:
     assert "alw-export" in control._dom_classes
     for part in ("format", "path", "button", "result"):
         assert f"alw-export-{part}" in getattr(control, part)._dom_classes
+
+
+def test_images_exported_under_another_name_are_listed_in_the_result(tmp_path: Path) -> None:
+    paths = []
+    for name in ("a.jpg", "a.png"):
+        Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / name)
+        paths.append(tmp_path / name)
+    dataset = alw.Dataset(paths, ["cat"], task="detect")
+    for i in range(2):
+        dataset.annotate(i, alw.Boxes([[1, 1, 4, 4]], ["cat"]))
+    control = ExportControl(dataset)
+    control.format.value = "YOLO"
+    control.path.value = str(tmp_path / "yolo")
+    with pytest.warns(UserWarning, match="share a name stem"):
+        control.export()
+    assert "a.png as a.png.png" in control.result.value

@@ -55,3 +55,12 @@ def test_a_linked_copy_refuses_an_existing_file_too(tmp_path: Path) -> None:
     assert (tmp_path / "copy.png").read_bytes() == b"mine"
     copy_file(tmp_path / "source.png", tmp_path / "copy.png", overwrite=True, link=True)
     assert (tmp_path / "copy.png").read_bytes() == b"pixels"
+
+
+@pytest.mark.parametrize("link", [False, True])
+def test_a_copy_onto_its_own_source_leaves_the_file_as_it_is(tmp_path: Path, link: bool) -> None:
+    (tmp_path / "a.jpg").write_bytes(b"pixels")
+    inode = (tmp_path / "a.jpg").stat().st_ino
+    copy_file(tmp_path / "a.jpg", tmp_path / "a.jpg", overwrite=True, link=link)
+    assert (tmp_path / "a.jpg").read_bytes() == b"pixels"
+    assert (tmp_path / "a.jpg").stat().st_ino == inode

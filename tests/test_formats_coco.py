@@ -104,7 +104,9 @@ def test_detection_categories_start_at_1_and_boxes_are_xywh(tmp_path: Path) -> N
     assert record["iscrowd"] == 0
 
 
-def test_segmentation_writes_one_rle_per_class_and_no_background_category(tmp_path: Path) -> None:
+def test_segmentation_writes_one_polygon_annotation_per_class_and_no_background_category(
+    tmp_path: Path,
+) -> None:
     classes = ["background", "road", "car"]
     dataset = alw.Dataset(np.zeros((1, 6, 8, 3), np.uint8), classes, task="segment")
     class_map = np.zeros((6, 8), np.uint8)
@@ -119,7 +121,8 @@ def test_segmentation_writes_one_rle_per_class_and_no_background_category(tmp_pa
     assert records[1]["area"] == 16
     assert records[2]["area"] == 8
     assert records[2]["bbox"] == [2, 1, 4, 2]
-    assert isinstance(records[2]["segmentation"]["counts"], str)
+    assert records[2]["segmentation"] == [[2, 1, 6, 1, 6, 3, 2, 3]]  # along the pixel edges
+    assert records[1]["segmentation"] == [[0, 4, 8, 4, 8, 6, 0, 6]]
 
 
 @pytest.mark.parametrize("task", ["detect", "segment"])
@@ -278,6 +281,7 @@ def test_a_classification_dataset_has_no_coco_export(tmp_path: Path) -> None:
 
 
 def test_an_annotation_for_an_unknown_image_id_is_named(tmp_path: Path) -> None:
+    image_files(tmp_path, n=1)
     document = small_coco()
     document["annotations"][0]["image_id"] = 99
     path = write_json(tmp_path / "c.json", document)
@@ -287,6 +291,7 @@ def test_an_annotation_for_an_unknown_image_id_is_named(tmp_path: Path) -> None:
 
 
 def test_an_annotation_of_an_unknown_category_is_named(tmp_path: Path) -> None:
+    image_files(tmp_path, n=1)
     document = small_coco()
     document["annotations"][0]["category_id"] = 5
     path = write_json(tmp_path / "c.json", document)
@@ -302,14 +307,14 @@ def test_a_box_outside_its_image_is_named(tmp_path: Path) -> None:
     path = write_json(tmp_path / "c.json", document)
     with pytest.raises(
         FormatError,
-        match=r"annotation 0 \(id 3\) of image a/img0\.png: box 0 .* lies outside the 40x30 image",
+        match=r"annotation 0 \(id 3\) of image a/img0\.png: box .* lies more than 1 px outside the 40x30 image",
     ):
         alw.Dataset.from_coco(path, tmp_path)
 
 
 def test_a_missing_image_file_is_named_with_its_entry(tmp_path: Path) -> None:
     path = write_json(tmp_path / "c.json", small_coco())
-    with pytest.raises(FormatError, match=r"image 7 \(a/img0\.png\): .*file not found"):
+    with pytest.raises(FormatError, match=r"image 7 \(a/img0\.png\): file .*img0\.png not found"):
         alw.Dataset.from_coco(path, tmp_path)
 
 
@@ -321,6 +326,7 @@ def test_a_file_that_is_not_json_is_named(tmp_path: Path) -> None:
 
 
 def test_categories_that_differ_from_the_classes_expected_are_named(tmp_path: Path) -> None:
+    image_files(tmp_path, n=1)
     path = write_json(tmp_path / "c.json", small_coco())
     with pytest.raises(
         FormatError,
@@ -336,7 +342,7 @@ def test_an_uncompressed_rle_is_painted_into_the_class_map(tmp_path: Path) -> No
     # column-major runs: 3 background (column 0), 3 object (column 1), 6 background
     rle = {"size": [3, 4], "counts": [3, 3, 6]}
     document["annotations"] = [
-        {"id": 1, "image_id": 7, "category_id": 1, "segmentation": rle, "iscrowd": 1}
+        {"id": 1, "image_id": 7, "category_id": 1, "segmentation": rle, "iscrowd": 0}
     ]
     back = alw.Dataset.from_coco(
         write_json(tmp_path / "c.json", document), tmp_path, task="segment"

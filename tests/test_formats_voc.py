@@ -32,7 +32,7 @@ def test_export_then_import_gives_equal_boxes_and_pixels(tmp_path: Path) -> None
         assert np.array_equal(back.image(i), dataset.image(i))
 
 
-def test_corners_are_written_1_based_as_voc_numbers_pixels(tmp_path: Path) -> None:
+def test_corners_are_written_as_voc_1_based_whole_pixels(tmp_path: Path) -> None:
     dataset = alw.Dataset(np.zeros((1, 20, 30, 3), np.uint8), ["cat", "dog"], task="detect")
     dataset.annotate(0, alw.Boxes([[0, 2, 10, 8.5]], ["dog"]))
     dataset.to_voc(tmp_path)
@@ -42,16 +42,32 @@ def test_corners_are_written_1_based_as_voc_numbers_pixels(tmp_path: Path) -> No
     [item] = root.iter("object")
     assert item.findtext("name") == "dog"
     corners = [item.findtext(f"bndbox/{tag}") for tag in ("xmin", "ymin", "xmax", "ymax")]
-    assert corners == ["1", "3", "10", "8.5"]
+    assert corners == ["1", "3", "10", "9"]  # the edge at 8.5 rounded half up
     assert (tmp_path / "ImageSets" / "Main" / "default.txt").read_text() == "000000\n"
     assert (tmp_path / "JPEGImages" / "000000.png").exists()
 
 
-def test_classes_default_to_the_object_names_found(tmp_path: Path) -> None:
+def test_classes_default_to_the_object_names_in_the_order_the_files_give_them(
+    tmp_path: Path,
+) -> None:
     labeled_shapes().to_voc(tmp_path)
+    (tmp_path / "classes.txt").unlink()  # as VOC itself ships: no class list
     back = read_voc(tmp_path)
-    found = {name for i in back.labeled for name in back.annotation(int(i)).labels}
-    assert back.classes == sorted(found)
+    found = [name for i in back.labeled for name in back.annotation(int(i)).labels]
+    assert back.classes == list(dict.fromkeys(found))
+
+
+def test_the_class_list_is_written_so_an_import_keeps_order_and_unused_classes(
+    tmp_path: Path,
+) -> None:
+    dataset = alw.Dataset(
+        np.zeros((2, 20, 30, 3), np.uint8), ["zebra", "apple", "kiwi"], task="detect"
+    )
+    dataset.annotate(0, alw.Boxes([[0, 2, 10, 8]], ["apple"]))
+    dataset.to_voc(tmp_path)
+    back = read_voc(tmp_path)
+    assert back.classes == ["zebra", "apple", "kiwi"]
+    assert back.annotation(0) == dataset.annotation(0)
 
 
 def test_an_object_of_a_class_not_in_the_classes_is_named(tmp_path: Path) -> None:
@@ -65,9 +81,10 @@ def test_a_box_outside_its_image_is_named(tmp_path: Path) -> None:
     dataset.annotate(0, alw.Boxes([[0, 2, 10, 8]], ["cat"]))
     dataset.to_voc(tmp_path)
     xml = tmp_path / "Annotations" / "000000.xml"
-    xml.write_text(xml.read_text().replace("<xmax>10</xmax>", "<xmax>31</xmax>"))
+    xml.write_text(xml.read_text().replace("<xmax>10</xmax>", "<xmax>32</xmax>"))
     with pytest.raises(
-        FormatError, match=r"000000\.xml, object 0 \(cat\): .*outside the 30x20 image"
+        FormatError,
+        match=r"000000\.xml, object 0 \(cat\): box .* lies more than 1 px outside the 30x20 image",
     ):
         read_voc(tmp_path)
 

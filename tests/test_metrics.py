@@ -75,3 +75,21 @@ def test_a_prediction_of_the_ignore_value_is_refused():
 def test_without_an_ignore_index_every_truth_pixel_must_be_a_class():
     with pytest.raises(ValueError, match=r"truth holds class ids 0\.\.255, outside 0\.\.1"):
         mean_iou(np.array([0, 1]), np.array([0, 255]), 2, ignore_index=None)
+
+
+def test_box_f1_matches_boxes_of_the_same_class_overlapping_enough():
+    from al_widget.metrics import box_f1
+
+    truth = np.array([[0, 0, 10, 10], [20, 20, 30, 30]])
+    assert box_f1(truth, [0, 1], truth, [0, 1]) == 1.0
+    assert box_f1(truth, [1, 0], truth, [0, 1]) == 0.0  # right places, wrong classes
+    assert box_f1(truth[:1], [0], truth, [0, 1]) == 2 / 3  # one of two found
+    assert box_f1([[0, 0, 10, 4]], [0], truth[:1], [0]) == 0.0  # IoU 0.4 < 0.5
+    assert box_f1(np.zeros((0, 4)), [], np.zeros((0, 4)), []) == 1.0  # both say: nothing here
+    assert box_f1(truth, [0, 0], np.zeros((0, 4)), []) == 0.0
+
+
+def test_the_ignore_value_is_the_masks_own():
+    from al_widget import annotations, metrics
+
+    assert metrics.IGNORE == annotations.IGNORE

@@ -169,7 +169,7 @@ def test_the_words_and_bar_of_a_label_go_in_one_message(two_class, panel, sent):
     info = [m for w, m in sent if w is panel.info]
     assert len(info) == 1
     parts = info[0]["state"]["parts"]
-    assert "1 labels" in parts["status"]
+    assert "· 1 label ·" in parts["status"]
     assert f"image {panel.current}" in parts["header"]
 
 

@@ -191,13 +191,22 @@ def test_an_active_loop_with_a_selector_runs_rounds_end_to_end(name, loop_factor
     assert len(set(loop.queue[:10].tolist())) == 10
 
 
-def test_a_selector_with_a_learner_that_cannot_embed_fails_the_round_saying_why(loop_factory):
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 255, (40, 4, 4), dtype=np.uint8)
+def test_a_selector_with_a_learner_that_cannot_embed_is_refused_saying_why(loop_factory):
+    images = np.zeros((40, 4, 4), np.uint8)
     ds = alw.Dataset(images, classes=["a", "b"])
-    loop = loop_factory(ds, CentroidLearner(2), heuristic="coreset", query_size=2)
-    loop.commit(0, alw.Label("a"))
-    loop.commit(1, alw.Label("b"))
-    loop.wait(30)
-    assert "embed(images)" in loop.history[-1].error
-    assert ds.annotation(0) == alw.Label("a")
+    with pytest.raises(ValueError, match=r"'coreset' does not work here: .*embed\(images\)"):
+        loop_factory(ds, CentroidLearner(2), heuristic="coreset", query_size=2)
+
+
+@pytest.mark.parametrize("task", ["detect", "segment"])
+@pytest.mark.parametrize("name", ["coreset", "cluster_margin", "badge"])
+def test_a_batch_selector_set_on_a_detection_or_segmentation_loop_is_refused(
+    loop_factory, gray_images, task, name
+):
+    ds = alw.Dataset(gray_images, ["bg", "cat"], task=task)
+    loop = loop_factory(ds, start=False)
+    with pytest.raises(ValueError, match=rf"heuristic '{name}' does not work here: .*'{task}'"):
+        loop.heuristic = name
+    assert loop.heuristic == "margin"
+    with pytest.raises(ValueError, match="choose one of .*'margin'"):
+        loop_factory(ds, heuristic=name, start=False)

@@ -384,7 +384,7 @@ def accept_all_drafts(panel):
 def test_submitting_with_open_drafts_is_refused_and_says_what_to_do(boxes_panel):
     i = boxes_panel.current
     assert boxes_panel.submit() is None
-    assert "model drafts are neither accepted nor deleted" in boxes_panel.error_line.value
+    assert "1 model draft is neither accepted nor deleted" in boxes_panel.error_line.value
     assert boxes_panel.loop.dataset.annotation(i) is None
 
 

@@ -1,8 +1,10 @@
 """Labels in and out: image folders, COCO, YOLO, Pascal VOC, PNG masks, CSV, a torch Dataset.
 
 Exports write only where they are told, refuse to replace a file unless ``overwrite=True``,
-and write each file under a temporary name before renaming it, so an interrupted export
-never leaves a half-written file. Imports name the file and the entry of any bad input.
+and never leave a half-written export: a file is written under a temporary name and renamed,
+and a folder export (YOLO, VOC, PNG masks) is written beside its folder and swapped in whole
+(``_replace``), never touching a file no export wrote nor the dataset's own images. Imports
+name the file and the entry of any bad input.
 """
 
 from ._export import Exported

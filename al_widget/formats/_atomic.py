@@ -15,16 +15,29 @@ from PIL import Image
 PathLike = str | os.PathLike[str]
 
 
+class PathTaken(FileExistsError):
+    """An export refused before anything was written: `path` exists and overwrite was not given.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The path that exists.
+    """
+
+    def __init__(self, path: PathLike) -> None:
+        self.path = os.fspath(path)
+        super().__init__(
+            f"{self.path} already exists; pass overwrite=True to replace it or choose another path"
+        )
+
+
 def check_free(paths: Iterable[PathLike], overwrite: bool) -> None:
     """Refuse, before anything is written, when one of `paths` exists and `overwrite` is False."""
     if overwrite:
         return
     for path in paths:
         if os.path.lexists(path):
-            raise FileExistsError(
-                f"{os.fspath(path)} already exists; pass overwrite=True to replace it "
-                "or choose another path"
-            )
+            raise PathTaken(path)
 
 
 def write_with(
@@ -65,9 +78,7 @@ def _link_new(temporary: str, target: Path) -> None:
     try:
         os.link(temporary, target)
     except FileExistsError:
-        raise FileExistsError(
-            f"{target} already exists; pass overwrite=True to replace it or choose another path"
-        ) from None
+        raise PathTaken(target) from None
     except OSError:  # a file system without hard links: check once more, then rename
         check_free([target], overwrite=False)
         os.replace(temporary, target)
@@ -99,17 +110,39 @@ def save_png(path: PathLike, image: Image.Image, overwrite: bool, sync: bool = T
 def copy_file(
     source: PathLike, path: PathLike, overwrite: bool, link: bool = False, sync: bool = True
 ) -> Path:
-    """Copy (or, with `link`, hard-link where possible) the file `source` to `path` safely."""
+    """Copy (or, with `link`, hard-link where possible) the file `source` to `path` safely.
+
+    When `path` already is `source` (the same file, or a hard link to it) nothing is written:
+    the file is never unlinked nor rewritten. A replaced file is replaced by a rename, so it is
+    whole at every moment.
+    """
     target = Path(path)
+    check_free([target], overwrite)
+    if _same_file(source, target):
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
     if link:
-        check_free([target], overwrite)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if overwrite and os.path.lexists(target):
-            os.unlink(target)
+        temporary = target.parent / f".{target.name}.{os.getpid()}.{id(target):x}.link"
         try:
-            os.link(source, target)
-            return target
+            os.link(source, temporary)
         except OSError:
             pass  # another device or no hard links: copy instead
+        else:
+            try:
+                if overwrite:
+                    os.replace(temporary, target)
+                else:
+                    _link_new(os.fspath(temporary), target)
+            finally:
+                if os.path.lexists(temporary):
+                    os.unlink(temporary)
+            return target
     with open(source, "rb") as file:
         return write_with(target, lambda out: shutil.copyfileobj(file, out), overwrite, sync)
+
+
+def _same_file(a: PathLike, b: PathLike) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False

@@ -1,4 +1,5 @@
-"""The one check that labels read from a file use the classes a user expects."""
+"""The checks on class names that go through files: the classes a user expects, and names
+that a one-name-per-line file keeps."""
 
 from __future__ import annotations
 
@@ -24,3 +25,15 @@ def check_classes(found: Sequence[str], expected: Sequence[str] | None, where: s
     raise FormatError(
         f"{where}: classes {found} differ from the expected classes {list(expected)} ({'; '.join(detail)})"
     )
+
+
+def check_line_names(classes: Sequence[str], export: str) -> None:
+    """Refuse class names that a one-name-per-line file (``classes.txt``, VOC's ``<name>``,
+    which readers strip) would change: a line break inside, space around, a leading
+    byte-order mark."""
+    for k, name in enumerate(classes):
+        if name != name.strip() or len(name.splitlines()) != 1 or name.startswith("\ufeff"):
+            raise ValueError(
+                f"{export} writes class names one per line, and class {k} {name!r} would not "
+                "read back the same (a line break inside, or space around it); rename the class"
+            )

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
+import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path, PurePath
+from pathlib import Path, PurePath, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -12,6 +15,7 @@ from PIL import Image
 
 from .. import annotations as ann
 from ._atomic import PathLike, copy_file, save_png
+from ._replace import ExportRefused, Writer
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -31,15 +35,32 @@ class Exported:
         How many images the export lists.
     n_annotations : int
         How many annotations it holds (boxes, masks per class, labels).
+    renamed : tuple of (str, str), default ()
+        Images exported under another name than their own, (name, exported name): those
+        sharing a name stem with an earlier image (see ``unique_stems``).
     """
 
     path: Path
     images_root: Path
     n_images: int
     n_annotations: int
+    renamed: tuple[tuple[str, str], ...] = ()
 
     def __str__(self) -> str:
-        return f"wrote {self.path}: {self.n_images} images, {self.n_annotations} annotations"
+        text = f"wrote {self.path}: {self.n_images} images, {self.n_annotations} annotations"
+        if self.renamed:
+            text += f"; {renamed_note(self.renamed)}"
+        return text
+
+
+def renamed_note(renamed: tuple[tuple[str, str], ...], shown: int = 3) -> str:
+    """Words listing images exported under another name (the first `shown` of them)."""
+    pairs = ", ".join(f"{a} as {b}" for a, b in renamed[:shown])
+    more = f" and {len(renamed) - shown} more" if len(renamed) > shown else ""
+    return (
+        f"{len(renamed)} image(s) share a name stem with an earlier image and were exported "
+        f"under another name: {pairs}{more}"
+    )
 
 
 @dataclass(frozen=True)
@@ -106,6 +127,131 @@ def image_names(
             raise ValueError(f"image {i} ({file}) is not inside root {base}")
         names[i] = PurePath(relative).as_posix()
     return base, names
+
+
+def unique_stems(names: Mapping[int, str]) -> tuple[dict[int, str], tuple[tuple[str, str], ...]]:
+    """`names` (index -> POSIX name) made unique up to their extension, and those renamed.
+
+    Formats that name a label file after its image's stem (YOLO ``a.txt``, VOC ``a.xml``, PNG
+    masks ``a.png``) cannot tell ``a.jpg`` from ``a.png``. The first image in index order keeps
+    its name; each later one sharing its stem (compared case-blind, as on macOS and Windows)
+    gets its extension doubled, ``a.png`` -> ``a.png.png`` (label ``a.png.txt``), and a number
+    before it when that is taken too, ``a.png-2.png``.
+    """
+    taken = {_stem_key(name) for name in names.values()}
+    seen: set[str] = set()
+    unique, renamed = {}, []
+    for i in sorted(names):
+        name = names[i]
+        key = _stem_key(name)
+        if key in seen:
+            path = PurePosixPath(name)
+            candidate, number = f"{name}{path.suffix}", 1
+            while _stem_key(candidate) in taken:
+                number += 1
+                candidate = f"{name}-{number}{path.suffix}"
+            renamed.append((name, candidate))
+            name, key = candidate, _stem_key(candidate)
+            taken.add(key)
+        seen.add(key)
+        unique[i] = name
+    return unique, tuple(renamed)
+
+
+def _stem_key(name: str) -> str:
+    return str(PurePosixPath(name).with_suffix("")).casefold()
+
+
+def warn_renamed(renamed: tuple[tuple[str, str], ...], export: str) -> None:
+    """Say, as a warning, which images an export wrote under another name."""
+    if renamed:
+        warnings.warn(f"{export}: {renamed_note(renamed)}", UserWarning, stacklevel=3)
+
+
+def image_writer(dataset: Dataset, i: int, suffix: str, link: bool = False) -> Writer:
+    """A writer putting image `i` at a fresh path: its file copied (or hard-linked, with
+    `link`) when it has one of the same `suffix`, else its pixels as a PNG."""
+    file = source_file(dataset, i)
+
+    def write(target: Path) -> None:
+        if file is not None and Path(file).suffix.lower() == suffix.lower():
+            if link:
+                try:
+                    os.link(file, target)
+                    return
+                except OSError:
+                    pass  # another device or no hard links: copy instead
+            with open(file, "rb") as source, open(target, "xb") as out:
+                shutil.copyfileobj(source, out)
+        else:
+            with open(target, "xb") as out:
+                Image.fromarray(dataset.image(i)).save(out, format="PNG")
+
+    return write
+
+
+def bytes_writer(data: bytes) -> Writer:
+    """A writer putting `data` in its file."""
+
+    def write(target: Path) -> None:
+        with open(target, "xb") as file:
+            file.write(data)
+
+    return write
+
+
+def text_writer(text: str) -> Writer:
+    """A writer putting UTF-8 `text` in its file."""
+    return bytes_writer(text.encode("utf-8"))
+
+
+def source_paths(dataset: Dataset) -> set[str]:
+    """The real paths of the dataset's image files: an export never replaces or deletes them."""
+    items = getattr(image_source(dataset), "items", None)
+    if items is None:
+        return set()
+    return {os.path.realpath(item) for item in items if isinstance(item, (str, os.PathLike))}
+
+
+def images_in_place(
+    dataset: Dataset,
+    folder: PathLike,
+    images: Mapping[int, str],
+    originals: Mapping[int, str] | None = None,
+) -> set[str]:
+    """The export paths (below `folder`) of `images` (index -> path) that already are that
+    image's own file: an export into the images' own folder keeps them as they are.
+
+    `originals` (index -> path before ``unique_stems`` renamed it): an image renamed there
+    while its own file lies at its original path would be in the export twice, under both
+    names; that is refused before anything is written.
+    """
+    found = set()
+    for i, name in images.items():
+        file = source_file(dataset, i)
+        if file is None:
+            continue
+        if _is_file(file, os.path.join(folder, name)):
+            found.add(name)
+        elif (
+            originals is not None
+            and originals[i] != name
+            and _is_file(file, os.path.join(folder, originals[i]))
+        ):
+            raise ExportRefused(
+                f"image {i} ({file}) shares its name stem with another image and would be "
+                f"exported as {name} beside itself, into its own folder: export into "
+                "another folder"
+            )
+    return found
+
+
+def _is_file(file: str, target: str) -> bool:
+    """Whether `target` exists and is the same file as `file`."""
+    try:
+        return os.path.lexists(target) and os.path.samefile(file, target)
+    except OSError:
+        return False
 
 
 def write_image(

@@ -1,8 +1,11 @@
-"""What every importer shares: its error, listing image files, building the Dataset."""
+"""What every importer shares: its error, listing image files, reading label files safely,
+fitting boxes to their image, building the Dataset."""
 
 from __future__ import annotations
 
 import os
+import stat
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,8 +21,113 @@ IMAGE_EXTENSIONS = frozenset(
 """File name endings read as images (lower case), those of torchvision's ImageFolder."""
 
 
+EDGE_TOLERANCE = 1.0
+"""Pixels a box may pass its image's edge by (float round-off, edge boxes from other tools);
+such a box is clipped to the image, a box further out is refused."""
+
+LABEL_FILE_LIMIT = 16 * 2**20
+"""Bytes a per-image label file (YOLO txt, VOC XML, classes.txt) may hold."""
+
+
 class FormatError(ValueError):
     """Labels that cannot be read; the message names the file and the entry."""
+
+
+def check_label_file(path: str | os.PathLike[str], what: str, limit: int | None) -> int:
+    """The size of a label file, refused unless it is a regular file (after symbolic links)
+    of at most `limit` bytes: a link to a device or a fifo would be read without end."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{what} {os.fspath(path)} not found") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise FormatError(f"{what} {os.fspath(path)} is not a regular file")
+    if limit is not None and info.st_size > limit:
+        raise FormatError(
+            f"{what} {os.fspath(path)} holds {info.st_size} bytes, more than the {limit} a "
+            "label file may hold"
+        )
+    return info.st_size
+
+
+def read_label_bytes(
+    path: str | os.PathLike[str], what: str, limit: int = LABEL_FILE_LIMIT
+) -> bytes:
+    """The bytes of a small label file: a regular file of at most `limit` bytes."""
+    check_label_file(path, what, limit)
+    with open(path, "rb") as file:
+        data = file.read(limit + 1)  # the file may have grown since it was checked
+    if len(data) > limit:
+        raise FormatError(f"{what} {os.fspath(path)} holds more than {limit} bytes")
+    return data
+
+
+def read_label_text(path: str | os.PathLike[str], what: str, limit: int = LABEL_FILE_LIMIT) -> str:
+    """The text of a small label file: a regular file of at most `limit` bytes, UTF-8 (a
+    byte-order mark, as Windows tools write, is dropped); refused otherwise, naming it."""
+    return decode_text(read_label_bytes(path, what, limit), f"{what} {os.fspath(path)}")
+
+
+def decode_text(data: bytes, where: str) -> str:
+    """`data` as UTF-8 text (a leading byte-order mark dropped), or an error naming the line."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise FormatError(f"{where} line {line} is not UTF-8 text ({error.reason})") from None
+
+
+def inside(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> bool:
+    """Whether `path` lies inside the folder `root`, following symbolic links of both."""
+    real, real_root = os.path.realpath(path), os.path.realpath(root)
+    return os.path.commonpath([real, real_root]) == real_root
+
+
+def check_inside(
+    path: str | os.PathLike[str], root: str | os.PathLike[str], what: str, allowed: bool
+) -> None:
+    """Refuse a file outside `root` (a link out of it, ``..``) unless `allowed`; its contents
+    are never read for the message."""
+    if not allowed and not inside(path, root):
+        raise FormatError(
+            f"{what} {os.fspath(path)} lies outside {os.fspath(root)}; pass "
+            "allow_outside_root=True to read files outside it"
+        )
+
+
+class EdgeClips:
+    """Boxes of one import fitted to their images: those up to ``EDGE_TOLERANCE`` px outside
+    are clipped (and counted, for one warning at the end), those further out refused."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.count = 0
+        self.first = ""
+
+    def fit(self, box: Sequence[float], size: tuple[int, int], where: str) -> list[float]:
+        """`box` (x0, y0, x1, y1) clipped to the (height, width) image."""
+        height, width = size
+        x0, y0, x1, y1 = (float(v) for v in box)
+        tol = EDGE_TOLERANCE
+        if x0 < -tol or y0 < -tol or x1 > width + tol or y1 > height + tol:
+            raise FormatError(
+                f"{where}: box {[x0, y0, x1, y1]} lies more than {tol:g} px outside the "
+                f"{width}x{height} image (width x height)"
+            )
+        clipped = [max(x0, 0.0), max(y0, 0.0), min(x1, float(width)), min(y1, float(height))]
+        if clipped != [x0, y0, x1, y1]:
+            self.count += 1
+            self.first = self.first or where
+        return clipped
+
+    def warn(self) -> None:
+        """One warning for the clipped boxes, if any."""
+        if self.count:
+            warnings.warn(
+                f"{self.source}: {self.count} box(es) passed their image's edge by up to "
+                f"{EDGE_TOLERANCE:g} px and were clipped to it (the first: {self.first})",
+                stacklevel=3,
+            )
 
 
 def is_image(path: str | os.PathLike[str]) -> bool:
@@ -27,15 +135,24 @@ def is_image(path: str | os.PathLike[str]) -> bool:
     return os.path.splitext(path)[1].lower() in IMAGE_EXTENSIONS
 
 
-def list_images(folder: str | os.PathLike[str]) -> list[str]:
+def list_images(folder: str | os.PathLike[str], follow_links: bool = False) -> list[str]:
     """The image files below `folder` (hidden ones left out), sorted by their path below it.
 
     Paths stay strings (no Path object per file): a folder of a million images lists in
-    about the time of ``os.walk`` and a sort.
+    about the time of ``os.walk`` and a sort. With `follow_links`, folders that are symbolic
+    links are listed too (as torchvision's ImageFolder does), each real folder once, so that a
+    link cycle ends.
     """
     endings = tuple(IMAGE_EXTENSIONS)  # str.endswith: a third of is_image's time per file
     found: list[str] = []
-    for directory, subfolders, files in os.walk(folder):
+    seen: set[str] = set()
+    for directory, subfolders, files in os.walk(folder, followlinks=follow_links):
+        if follow_links:
+            real = os.path.realpath(directory)
+            if real in seen:
+                subfolders[:] = []
+                continue
+            seen.add(real)
         subfolders[:] = [d for d in subfolders if not d.startswith(".")]
         prefix = os.path.join(directory, "")
         found += [prefix + f for f in files if f.lower().endswith(endings) and f[0] != "."]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,21 +13,44 @@ import numpy as np
 from faster_coco_eval.core import mask as coco_mask
 
 from .. import annotations as ann
+from .._images import ImageError, read_size
 from ._atomic import PathLike, check_free, write_text
 from ._classes import check_classes
 from ._export import Exported, check_task, image_names, items, write_image
-from ._import import FormatError, build
+from ._import import EdgeClips, FormatError, build, check_label_file
+from ._polygons import segmentation
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
 
-__all__ = ["read_coco", "write_coco"]
+__all__ = ["CocoOrigin", "read_coco", "write_coco"]
 
 IMAGES_FOLDER = "images"
 """Where an export of in-memory images writes them, beside the JSON file."""
 
 
 # -- out -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CocoOrigin:
+    """What ``read_coco`` keeps of a COCO file beyond the labels, for ``write_coco`` to write back.
+
+    Parameters
+    ----------
+    image_ids : tuple
+        The file's id of each image, by dataset index.
+    categories : tuple of dict
+        The file's category entries, in class order (for "segment": of classes 1, 2, ...).
+    crowds : mapping of int to tuple of dict
+        Each image's crowd annotations (``iscrowd: 1``), as read: regions COCO evaluation
+        ignores. They are no boxes (torchvision's references leave them out of training);
+        a "segment" class map has them painted, as the file's order paints them.
+    """
+
+    image_ids: tuple[Any, ...]
+    categories: tuple[dict[str, Any], ...]
+    crowds: Mapping[int, tuple[dict[str, Any], ...]]
 
 
 def write_coco(
@@ -41,9 +65,20 @@ def write_coco(
 
     Detection: one annotation per box, category id = class id + 1 (COCO's ids start at 1, and
     torchvision's detection models keep label 0 for the background). Segmentation: one
-    annotation per class present in an image, its pixels as a compressed RLE; class 0, the
+    annotation per class present in an image, its pixels as polygons traced along the pixel
+    edges where they draw the mask exactly (as COCO writes ``iscrowd: 0`` objects, and as
+    torchvision's references read them), else as an uncompressed RLE; class 0, the
     background, is no category, so category id = class id. Pixels not labeled
-    (``Mask.IGNORE``) are in no annotation: they come back as background.
+    (``Mask.IGNORE``) are in no annotation: they come back as background. Image id = dataset
+    index.
+
+    A dataset read by ``read_coco`` keeps the file's image ids, category ids and entries, and
+    its crowd annotations (``iscrowd: 1``, written back as read, before the image's other
+    annotations); annotation ids are numbered anew.
+
+    Every image listed carries ``"labeled": true/false``: an image labeled with no objects (no
+    boxes, or all background) is listed with no annotations and ``"labeled": true``, which
+    ``read_coco`` reads back as labeled; pycocotools and torchvision ignore the field.
 
     Parameters
     ----------
@@ -56,9 +91,8 @@ def write_coco(
         files' common folder). In-memory images are written as PNG files under ``images/``
         beside the JSON file, and ``file_name`` is relative to the JSON's folder.
     include_unlabeled : bool, default False
-        Also list the unlabeled images, each image marked ``"labeled": true/false``. Leave it
-        off for training: a COCO reader takes an image without annotations as one with no
-        objects.
+        Also list the unlabeled images (``"labeled": false``). Leave it off for training: a
+        COCO reader takes an image without annotations as one with no objects.
     overwrite : bool, default False
         Replace existing files; otherwise an existing file stops the export before anything is
         written.
@@ -74,7 +108,7 @@ def write_coco(
     else:
         to_write = {}
     check_free([target, *to_write.values()], overwrite)
-    document = _document(dataset, chosen.indices, chosen.annotations, names, include_unlabeled)
+    document = _document(dataset, chosen.indices, chosen.annotations, names)
     for i, image_path in to_write.items():
         write_image(dataset, i, image_path, overwrite)
     write_text(target, json.dumps(document), overwrite)
@@ -86,25 +120,44 @@ def _document(
     indices: np.ndarray,
     annotations: Sequence[ann.Annotation | None],
     names: dict[int, str],
-    mark_labeled: bool,
 ) -> dict[str, Any]:
+    origin: CocoOrigin | None = getattr(dataset, "coco_origin", None)
     offset = 1 if dataset.task == "detect" else 0
-    categories = [
-        {"id": c + offset, "name": name, "supercategory": ""}
-        for c, name in enumerate(dataset.classes)
-        if c + offset > 0
-    ]
+    categories: list[dict[str, Any]]
+    if origin is None:
+        categories = [
+            {"id": c + offset, "name": name, "supercategory": ""}
+            for c, name in enumerate(dataset.classes)
+            if c + offset > 0
+        ]
+    else:
+        categories = [dict(entry) for entry in origin.categories]
+    # class id -> category id (segment: class 0, the background, has none)
+    category_of: dict[int, int] = {
+        c + 1 - offset: entry["id"] for c, entry in enumerate(categories)
+    }
     images, records = [], []
     for i, annotation in zip(indices.tolist(), annotations, strict=True):
         height, width = dataset.image_size(i)
-        image: dict[str, Any] = {"id": i, "file_name": names[i], "width": width, "height": height}
-        if mark_labeled:
-            image["labeled"] = annotation is not None
-        images.append(image)
+        image_id = i if origin is None else origin.image_ids[i]
+        images.append(
+            {
+                "id": image_id,
+                "file_name": names[i],
+                "width": width,
+                "height": height,
+                "labeled": annotation is not None,
+            }
+        )
+        crowds = [] if origin is None else [dict(r) for r in origin.crowds.get(i, ())]
+        for record in crowds:
+            record.pop("id", None)
+            record["image_id"] = image_id
+        records += crowds
         if isinstance(annotation, ann.Boxes):
-            records += _box_records(i, annotation, dataset.classes)
+            records += _box_records(image_id, annotation, dataset.classes, category_of)
         elif isinstance(annotation, ann.Mask):
-            records += _mask_records(i, annotation)
+            records += _mask_records(image_id, annotation, category_of)
     for number, record in enumerate(records, start=1):
         record["id"] = number
     return {
@@ -115,14 +168,16 @@ def _document(
     }
 
 
-def _box_records(i: int, boxes: ann.Boxes, classes: Sequence[str]) -> list[dict[str, Any]]:
+def _box_records(
+    image_id: Any, boxes: ann.Boxes, classes: Sequence[str], category_of: dict[int, int]
+) -> list[dict[str, Any]]:
     records = []
     for box, class_id in zip(boxes.xyxy.tolist(), boxes.class_ids(classes).tolist(), strict=True):
         x0, y0, x1, y1 = box
         records.append(
             {
-                "image_id": i,
-                "category_id": class_id + 1,
+                "image_id": image_id,
+                "category_id": category_of[class_id],
                 "bbox": [x0, y0, x1 - x0, y1 - y0],
                 "area": (x1 - x0) * (y1 - y0),
                 "iscrowd": 0,
@@ -131,17 +186,24 @@ def _box_records(i: int, boxes: ann.Boxes, classes: Sequence[str]) -> list[dict[
     return records
 
 
-def _mask_records(i: int, mask: ann.Mask) -> list[dict[str, Any]]:
+def _mask_records(
+    image_id: Any, mask: ann.Mask, category_of: dict[int, int]
+) -> list[dict[str, Any]]:
+    """One ``iscrowd: 0`` annotation per class present. Crowd regions, written before them, are
+    read back as pixels not labeled (``IGNORE``, in no annotation here), and these annotations,
+    painted after them, give back every pixel labeled over a crowd region."""
+    class_map = mask.class_map
     records = []
-    for class_id in np.unique(mask.class_map).tolist():
+    for class_id in np.unique(class_map).tolist():
         if class_id in (0, ann.IGNORE):  # the background, and pixels not labeled: no category
             continue
-        rle = coco_mask.encode(np.asfortranarray(mask.class_map == class_id, dtype=np.uint8))
+        pixels = class_map == class_id
+        rle = coco_mask.encode(np.asfortranarray(pixels, dtype=np.uint8))
         records.append(
             {
-                "image_id": i,
-                "category_id": class_id,
-                "segmentation": {"size": rle["size"], "counts": rle["counts"].decode("ascii")},
+                "image_id": image_id,
+                "category_id": category_of[class_id],
+                "segmentation": segmentation(pixels),
                 "area": float(coco_mask.area(rle)),
                 "bbox": [float(v) for v in coco_mask.toBbox(rle)],
                 "iscrowd": 0,
@@ -160,13 +222,19 @@ def read_coco(
     task: str = "detect",
     classes: Sequence[str] | None = None,
     background: str = "background",
+    allow_outside_root: bool = False,
 ) -> Dataset:
     """A Dataset from a COCO JSON file: its images in order, their boxes or masks.
 
-    Images without annotations are the unlabeled pool (unless the file marks an image
-    ``"labeled": true``). For "detect", crowd annotations (``iscrowd: 1``) are left out, as
-    torchvision's detection references do; for "segment", every annotation's polygons or RLE
-    are painted into the image's class map in file order.
+    Images without annotations are the unlabeled pool, unless the file marks an image
+    ``"labeled": true`` (labeled, with no objects); one marked ``"labeled": false`` is in the
+    pool whatever it holds. For "detect", crowd annotations (``iscrowd: 1``) are no boxes, as
+    in torchvision's detection references; for "segment", every annotation's polygons or RLE
+    are painted into the image's class map in file order, a crowd region's as pixels not
+    labeled (``Mask.IGNORE``: left out of training and mean IoU, as COCO evaluation ignores
+    crowds). The file's image ids, categories
+    and crowd annotations are kept in ``dataset.coco_origin`` (a ``CocoOrigin``), so that
+    ``write_coco`` writes them back.
 
     Parameters
     ----------
@@ -181,12 +249,22 @@ def read_coco(
         the same, in category id order.
     background : str, default "background"
         For "segment": the name of class 0, which no category names.
+    allow_outside_root : bool, default False
+        Accept a ``file_name`` that leads out of `images_root` (``../x.png``, an absolute path
+        elsewhere); by default such an entry is refused.
+
+    Every image listed must exist. An annotated image's ``width`` and ``height``, when given,
+    must be its file's (after its EXIF orientation, as other tools show it), checked from the
+    file's header before any mask is decoded. A box up to 1 px past the image's edge (float
+    round-off) is clipped to it, with one warning for the lot; one further out is refused.
     """
     if task not in ("detect", "segment"):
         raise ValueError(f"task must be 'detect' or 'segment' for COCO, got {task!r}")
     source = os.fspath(annotations_json)
+    root = os.fspath(images_root)
     document = _load(source)
     images = _images(source, document)
+    paths = [_image_path(source, entry, root, allow_outside_root) for entry in images]
     ids = {entry["id"]: k for k, entry in enumerate(images)}
     category_ids, names = _categories(source, document, task, background)
     names = check_classes(names, classes, f"COCO file {source}")
@@ -195,26 +273,38 @@ def read_coco(
         where = _where(source, number, record)
         if not isinstance(record, dict):
             raise FormatError(f"{where}: must be a JSON object, got {record!r}")
-        if record.get("image_id") not in ids:
-            raise FormatError(f"{where}: image_id {record.get('image_id')!r} is not in 'images'")
-        if record.get("category_id") not in category_ids:
+        if not _is_id(record.get("image_id")) or record["image_id"] not in ids:
             raise FormatError(
-                f"{where}: category_id {record.get('category_id')!r} is not in 'categories' "
+                f"{where}: image_id {record.get('image_id')!r:.80} is not in 'images'"
+            )
+        if not _is_id(record.get("category_id")) or record["category_id"] not in category_ids:
+            raise FormatError(
+                f"{where}: category_id {record.get('category_id')!r:.80} is not in 'categories' "
                 f"(ids {sorted(category_ids)})"
             )
         found[ids[record["image_id"]]].append((number, record))
-    root = os.fspath(images_root)
     labels: dict[int, tuple[ann.Annotation, str]] = {}
+    clips = EdgeClips(f"COCO file {source}")
+    crowds: dict[int, tuple[dict[str, Any], ...]] = {}
     for k, entry in enumerate(images):
         records = found[k]
-        if not records and entry.get("labeled") is not True:
+        crowd = tuple(record for _, record in records if record.get("iscrowd", 0))
+        if crowd:
+            crowds[k] = crowd
+        marked = entry.get("labeled")
+        if marked is False or (not records and marked is not True):
             continue
         image = f"COCO file {source}, image {entry['id']!r} ({entry['file_name']})"
+        size = _size(source, entry, paths[k])
         if task == "detect":
-            labels[k] = (_boxes(source, entry, records, category_ids, names), image)
+            labels[k] = (_boxes(source, entry, records, category_ids, names, size, clips), image)
         else:
-            labels[k] = (_mask(source, entry, records, category_ids), image)
-    return build([os.path.join(root, entry["file_name"]) for entry in images], names, task, labels)
+            labels[k] = (_mask(source, entry, records, category_ids, size), image)
+    dataset = build(paths, names, task, labels)
+    clips.warn()
+    entries = sorted(_list(source, document, "categories"), key=lambda e: e["id"])
+    dataset.coco_origin = CocoOrigin(tuple(entry["id"] for entry in images), tuple(entries), crowds)
+    return dataset
 
 
 def _where(source: str, number: int, record: Any) -> str:
@@ -223,11 +313,10 @@ def _where(source: str, number: int, record: Any) -> str:
 
 
 def _load(source: str) -> dict[str, Any]:
+    check_label_file(source, "COCO file", None)
     try:
         with open(source, encoding="utf-8") as file:
             document = json.load(file)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"COCO file {source} not found") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise FormatError(f"COCO file {source} is not valid JSON: {error}") from None
     if not isinstance(document, dict):
@@ -253,10 +342,62 @@ def _images(source: str, document: dict[str, Any]) -> list[dict[str, Any]]:
             raise FormatError(
                 f"{where} must be an object with 'id' and 'file_name', got {entry!r:.80}"
             )
+        if not _is_id(entry["id"]):
+            raise FormatError(f"{where}: 'id' must be an int or a string, got {entry['id']!r:.80}")
+        where = f"{where} (id {entry['id']!r})"
+        if not isinstance(entry["file_name"], str) or not entry["file_name"]:
+            raise FormatError(
+                f"{where}: 'file_name' must be a non-empty string, got {entry['file_name']!r:.80}"
+            )
+        for key in ("width", "height"):
+            value = entry.get(key)
+            if value is not None and (not _is_int(value) or value <= 0):
+                raise FormatError(f"{where}: {key!r} must be an int > 0, got {value!r:.80}")
         if entry["id"] in seen:
             raise FormatError(f"{where}: id {entry['id']!r} is used by an earlier image")
         seen.add(entry["id"])
     return images
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_id(value: Any) -> bool:
+    """Whether `value` can be a COCO id: an int or a string (not a list, dict, bool or float)."""
+    return _is_int(value) or isinstance(value, str)
+
+
+def _image_path(source: str, entry: dict[str, Any], root: str, allow_outside_root: bool) -> str:
+    """The file of an image entry, refused when missing or (unless allowed) outside `root`."""
+    where = f"COCO file {source}: image {entry['id']!r} ({entry['file_name']})"
+    path = os.path.normpath(os.path.join(root, entry["file_name"]))
+    base = os.path.normpath(os.path.abspath(root))
+    if not allow_outside_root and os.path.commonpath([os.path.abspath(path), base]) != base:
+        raise FormatError(
+            f"{where}: the file lies outside the images root {root}; pass "
+            "allow_outside_root=True to read files outside it"
+        )
+    if not os.path.isfile(path):
+        raise FormatError(f"{where}: file {path} not found")
+    return path
+
+
+def _size(source: str, entry: dict[str, Any], path: str) -> tuple[int, int]:
+    """The (height, width) of an image from its file's header (after its EXIF orientation),
+    refused when the entry declares another size; nothing is decoded."""
+    where = f"COCO file {source}: image {entry['id']!r} ({entry['file_name']})"
+    try:
+        size = read_size(path, where)
+    except ImageError as error:
+        raise FormatError(str(error)) from None
+    declared = (entry.get("height"), entry.get("width"))
+    if None not in declared and declared != size:
+        raise FormatError(
+            f"{where}: the entry declares {declared[0]}x{declared[1]} but the file is "
+            f"{size[0]}x{size[1]} (height x width, after its EXIF orientation)"
+        )
+    return size
 
 
 def _categories(
@@ -295,10 +436,10 @@ def _boxes(
     records: list[tuple[int, dict[str, Any]]],
     category_ids: dict[int, int],
     names: list[str],
+    size: tuple[int, int],
+    clips: EdgeClips,
 ) -> ann.Boxes:
     xyxy, labels = [], []
-    width, height = entry.get("width"), entry.get("height")
-    size = (height, width) if isinstance(width, int) and isinstance(height, int) else None
     for number, record in records:
         if record.get("iscrowd", 0):
             continue
@@ -311,12 +452,13 @@ def _boxes(
         ):
             raise FormatError(f"{where}: 'bbox' must be [x, y, width, height], got {bbox!r}")
         x, y, w, h = (float(v) for v in bbox)
-        box = [x, y, x + w, y + h]
         label = names[category_ids[record["category_id"]]]
+        where = f"{where} of image {entry['file_name']}"
+        box = clips.fit([x, y, x + w, y + h], size, where)
         try:  # each box checked alone, so that an error names its annotation
             ann.Boxes([box], [label], canvas_size=size)
         except ValueError as error:
-            raise FormatError(f"{where} of image {entry['file_name']}: {error}") from None
+            raise FormatError(f"{where}: {error}") from None
         xyxy.append(box)
         labels.append(label)
     return ann.Boxes(np.array(xyxy, dtype=np.float64).reshape(-1, 4), labels)
@@ -327,19 +469,21 @@ def _mask(
     entry: dict[str, Any],
     records: list[tuple[int, dict[str, Any]]],
     category_ids: dict[int, int],
+    size: tuple[int, int],
 ) -> ann.Mask:
-    height, width = entry.get("height"), entry.get("width")
-    if not isinstance(height, int) or not isinstance(width, int):
-        raise FormatError(
-            f"COCO file {source}: image {entry['id']!r} ({entry['file_name']}) needs int "
-            f"'height' and 'width' to decode its masks, got {height!r} x {width!r}"
-        )
+    height, width = size
     class_map = np.zeros((height, width), dtype=np.uint8)
     for number, record in records:
         where = f"{_where(source, number, record)} of image {entry['file_name']}"
         segmentation = record.get("segmentation")
         if not segmentation:
             raise FormatError(f"{where} has no 'segmentation' for a 'segment' dataset")
+        declared = segmentation.get("size") if isinstance(segmentation, dict) else [height, width]
+        if declared != [height, width]:
+            raise FormatError(
+                f"{where}: its RLE 'size' {declared!r:.80} is not the image's [{height}, {width}] "
+                "(height, width)"
+            )
         try:
             pixels = coco_mask.decode(_rle(segmentation, height, width))
         except Exception as error:
@@ -349,7 +493,11 @@ def _mask(
                 f"{where}: its mask is {pixels.shape[0]}x{pixels.shape[1]} but the image is "
                 f"{height}x{width} (height x width)"
             )
-        class_map[pixels.astype(bool)] = category_ids[record["category_id"]]
+        # a crowd region is not labeled pixel by pixel: kept as ignore, as COCO evaluation does
+        crowd = bool(record.get("iscrowd", 0))
+        class_map[pixels.astype(bool)] = (
+            ann.IGNORE if crowd else category_ids[record["category_id"]]
+        )
     return ann.Mask(class_map)
 
 

@@ -26,6 +26,7 @@ def read_folder(
 
     Layouts: ``path/<class>/**/image`` (labeled with the folder's class, as torchvision's
     ImageFolder), ``path/<unlabeled>/**/image`` and images directly in ``path`` (unlabeled).
+    Folders that are symbolic links are followed, as ImageFolder follows them.
     Files are sorted by their path below `path`, so indices are the same on every run; images
     are decoded only when used.
 
@@ -45,7 +46,7 @@ def read_folder(
     folder = check_folder(path, "image folder")
     if task != "classify" and classes is None:
         raise ValueError(f"classes are needed for a {task!r} dataset read from a folder")
-    files = list_images(folder)
+    files = list_images(folder, follow_links=True)
     if not files:
         raise FormatError(f"image folder {folder} holds no image files")
     labels: dict[int, tuple[ann.Annotation, str]] = {}

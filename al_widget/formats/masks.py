@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -9,10 +10,21 @@ import numpy as np
 from PIL import Image
 
 from .. import annotations as ann
-from ._atomic import PathLike, check_free, save_png, write_text
-from ._classes import check_classes
-from ._export import Exported, check_task, image_names, items
-from ._import import FormatError, check_folder
+from ._atomic import PathLike
+from ._classes import check_classes, check_line_names
+from ._export import (
+    Exported,
+    bytes_writer,
+    check_task,
+    image_names,
+    items,
+    source_paths,
+    text_writer,
+    unique_stems,
+    warn_renamed,
+)
+from ._import import FormatError, check_folder, read_label_text
+from ._replace import Writer, replace_folder
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -37,11 +49,23 @@ def palette() -> list[int]:
     return colours
 
 
-def mask_names(dataset: Dataset, indices: np.ndarray) -> dict[int, str]:
+def mask_names(
+    dataset: Dataset, indices: np.ndarray
+) -> tuple[dict[int, str], tuple[tuple[str, str], ...]]:
     """The mask file name of images `indices`: the file's path below the common folder of all
-    the dataset's images (so that it does not depend on which are labeled), or the index."""
-    _, names = image_names(dataset, np.arange(len(dataset)))
-    return {int(i): str(PurePosixPath(names[int(i)]).with_suffix(".png")) for i in indices}
+    the dataset's images (so that it does not depend on which are labeled), or the index; and
+    the images of `indices` renamed because they share a name stem (see ``unique_stems``)."""
+    _, found = image_names(dataset, np.arange(len(dataset)))
+    names, renamed = unique_stems(found)
+    chosen = {int(i) for i in indices}
+    picked = tuple(
+        pair for pair, i in zip(renamed, _renamed_indices(found, names), strict=True) if i in chosen
+    )
+    return {i: str(PurePosixPath(names[i]).with_suffix(".png")) for i in chosen}, picked
+
+
+def _renamed_indices(found: dict[int, str], names: dict[int, str]) -> list[int]:
+    return [i for i in sorted(names) if names[i] != found[i]]
 
 
 def write_masks(dataset: Dataset, folder: PathLike, *, overwrite: bool = False) -> Exported:
@@ -50,7 +74,9 @@ def write_masks(dataset: Dataset, folder: PathLike, *, overwrite: bool = False) 
     ``folder/<name>.png`` per labeled image, where name is the image file's path below the
     images' common folder (``000042.png`` for in-memory image 42); each pixel holds its class
     id, or 255 where it is not labeled (``Mask.IGNORE``, VOC's void), shown in Pascal VOC's
-    colours. ``folder/classes.txt`` lists the names by id.
+    colours. ``folder/classes.txt`` lists the names by id. Images sharing a name stem
+    (``a.jpg``, ``a.png``) get unique mask names (``a.png``, ``a.png.png``; see
+    ``unique_stems``), with a warning; ``read_masks`` follows the same rule.
 
     Parameters
     ----------
@@ -59,22 +85,30 @@ def write_masks(dataset: Dataset, folder: PathLike, *, overwrite: bool = False) 
     folder : path
         The folder to write into (created if needed).
     overwrite : bool, default False
-        Replace existing files; otherwise an existing file stops the export before anything is
-        written.
+        Replace an earlier export into `folder` as a whole (the files it wrote, listed in its
+        ``.al_widget-export.json``); otherwise an existing file stops the export before
+        anything is written. Nothing else in `folder` is replaced or deleted.
     """
     check_task(dataset, ("segment",), "PNG masks")
+    check_line_names(dataset.classes, "PNG masks")
     root = Path(folder)
     chosen = items(dataset)
-    names = mask_names(dataset, chosen.indices)
-    check_free([*(root / n for n in names.values()), root / CLASSES_FILE], overwrite)
+    names, renamed = mask_names(dataset, chosen.indices)
     colours = palette()
+    files: dict[str, Writer] = {}
     for i, mask in zip(chosen.indices.tolist(), chosen.annotations, strict=True):
         assert isinstance(mask, ann.Mask)
         image = Image.fromarray(np.ascontiguousarray(mask.class_map), mode="P")
         image.putpalette(colours)
-        save_png(root / names[i], image, overwrite, sync=False)
-    write_text(root / CLASSES_FILE, "".join(f"{name}\n" for name in dataset.classes), overwrite)
-    return Exported(root, root, len(names), len(names))
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        files[names[i]] = bytes_writer(buffer.getvalue())
+    files[CLASSES_FILE] = text_writer("".join(f"{name}\n" for name in dataset.classes))
+    replace_folder(
+        root, files, kind="PNG masks", overwrite=overwrite, sources=lambda: source_paths(dataset)
+    )
+    warn_renamed(renamed, "PNG mask export")
+    return Exported(root, root, len(names), len(names), renamed)
 
 
 def read_masks(
@@ -103,10 +137,11 @@ def read_masks(
     root = check_folder(folder, "mask folder")
     listed = root / CLASSES_FILE
     if listed.exists():
-        names = [line.strip() for line in listed.read_text(encoding="utf-8").splitlines()]
+        text = read_label_text(listed, "mask classes file")
+        names = [line.strip() for line in text.splitlines()]
         check_classes([n for n in names if n], dataset.classes, f"mask classes file {listed}")
     masks = {}
-    for i, name in mask_names(dataset, np.arange(len(dataset))).items():
+    for i, name in mask_names(dataset, np.arange(len(dataset)))[0].items():
         path = root / name
         if path.exists():
             masks[i] = _read(path, dataset.image_size(i), dataset.classes, ignore)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from .. import annotations as ann
 from ._atomic import PathLike, write_text
 from ._export import Exported, check_task, items, source_file
-from ._import import FormatError
+from ._import import FormatError, check_label_file, decode_text
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -81,26 +81,36 @@ def read_csv(path: PathLike, dataset: Dataset) -> dict[int, ann.Label]:
     """
     check_task(dataset, ("classify",), "a label table")
     source = os.fspath(path)
-    with open(source, encoding="utf-8", newline="") as file:
-        reader = csv.DictReader(file)
+    check_label_file(source, "CSV file", None)
+    with open(source, "rb") as file:
+        text = decode_text(file.read(), f"CSV file {source}")  # a spreadsheet's BOM dropped
+    labels = {}
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
         missing = [c for c in ("index", "class") if c not in (reader.fieldnames or [])]
         if missing:
             raise FormatError(f"CSV file {source} has no column {missing[0]!r}; expected {COLUMNS}")
-        labels = {}
         for row in reader:
-            where = f"CSV file {source} line {reader.line_num}"
-            try:
-                i = dataset.check_index(int(row["index"]))
-            except (ValueError, IndexError) as error:
-                raise FormatError(f"{where}: index {row['index']!r}: {error}") from None
-            file_name = row.get("file") or ""
-            if file_name and file_name != (source_file(dataset, i) or ""):
-                raise FormatError(
-                    f"{where}: file {file_name!r} is not image {i} "
-                    f"({source_file(dataset, i) or 'an in-memory image'})"
-                )
-            try:
-                labels[i] = ann.Label(row["class"]).bind(image_size=(0, 0), classes=dataset.classes)
-            except ValueError as error:
-                raise FormatError(f"{where}: {error}") from None
+            labels.update(_row(f"CSV file {source} line {reader.line_num}", row, dataset))
+    except csv.Error as error:  # a field over csv's limit of 131072 characters, a stray NUL
+        line = reader.reader.line_num  # the line being read (DictReader's is the last one read)
+        raise FormatError(f"CSV file {source} line {line}: {error}") from None
     return labels
+
+
+def _row(where: str, row: dict[str, Any], dataset: Dataset) -> dict[int, ann.Label]:
+    """The label one CSV row gives, checked against `dataset`."""
+    try:
+        i = dataset.check_index(int(row["index"]))
+    except (ValueError, IndexError, TypeError) as error:
+        raise FormatError(f"{where}: index {row['index']!r:.80}: {error}") from None
+    file_name = row.get("file") or ""
+    if file_name and file_name != (source_file(dataset, i) or ""):
+        raise FormatError(
+            f"{where}: file {file_name!r:.200} is not image {i} "
+            f"({source_file(dataset, i) or 'an in-memory image'})"
+        )
+    try:
+        return {i: ann.Label(row["class"]).bind(image_size=(0, 0), classes=dataset.classes)}
+    except (ValueError, TypeError) as error:
+        raise FormatError(f"{where}: {error}") from None

@@ -26,9 +26,11 @@ class LabeledImages(torch.utils.data.Dataset[tuple[Any, Any]]):
     "segment" ``{"masks": Mask (K, H, W), "labels", "class_map", "image_id"}``, one mask per
     class present but the background, and the (H, W) class map with 255 (``Mask.IGNORE``)
     where a pixel is not labeled, torchvision's segmentation convention
-    (``nn.CrossEntropyLoss(ignore_index=255)``). ``image_id`` is the image's index in the Dataset. With `transforms`,
-    item k is ``transforms(image, target)``, so ``torchvision.transforms.v2`` pipelines apply
-    to the image, boxes and masks together.
+    (``nn.CrossEntropyLoss(ignore_index=255)``); no "boxes": a semantic-segmentation target,
+    not the per-object one Mask R-CNN takes (it needs "boxes", one mask per object).
+    ``image_id`` is the image's index in the Dataset. With `transforms`, item k is
+    ``transforms(image, target)``, so ``torchvision.transforms.v2`` pipelines apply to the
+    image, boxes and masks together.
 
     Parameters
     ----------

@@ -2,18 +2,45 @@
 
 from __future__ import annotations
 
+import math
+import os
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+import defusedxml
+import defusedxml.ElementTree as SafeET
 import numpy as np
 
 from .. import annotations as ann
-from ._atomic import PathLike, check_free, write_bytes, write_text
-from ._classes import check_classes
-from ._export import Exported, check_task, image_names, items, write_image
-from ._import import FormatError, build, check_folder, list_images
+from .._images import ImageError, read_size
+from ._atomic import PathLike
+from ._classes import check_classes, check_line_names
+from ._export import (
+    Exported,
+    bytes_writer,
+    check_task,
+    image_names,
+    image_writer,
+    images_in_place,
+    items,
+    source_paths,
+    text_writer,
+    unique_stems,
+    warn_renamed,
+)
+from ._import import (
+    EdgeClips,
+    FormatError,
+    build,
+    check_folder,
+    check_inside,
+    list_images,
+    read_label_bytes,
+    read_label_text,
+)
+from ._replace import Writer, replace_folder
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -21,6 +48,8 @@ if TYPE_CHECKING:
 __all__ = ["read_voc", "write_voc"]
 
 IMAGES, ANNOTATIONS, LIST = "JPEGImages", "Annotations", "ImageSets/Main/default.txt"
+CLASS_LISTS = ("classes.txt", "labelmap.txt")
+"""Class lists read beside ``Annotations/``: one name per line, or CVAT's ``name:colour::``."""
 
 
 def write_voc(
@@ -29,9 +58,13 @@ def write_voc(
     """Write the labeled images and their boxes in the Pascal VOC layout.
 
     ``folder/JPEGImages/<name>`` (the image files copied, or PNG files for in-memory images),
-    ``folder/Annotations/<name>.xml`` and ``folder/ImageSets/Main/default.txt``. Corners follow
+    ``folder/Annotations/<name>.xml``, ``folder/ImageSets/Main/default.txt`` and
+    ``folder/classes.txt`` (the class names by id, which ``read_voc`` reads). Corners follow
     VOC's 1-based pixel numbering: a box (x0, y0, x1, y1) in pixel edges is written as
-    ``xmin = x0 + 1, ymin = y0 + 1, xmax = x1, ymax = y1``.
+    ``xmin = x0 + 1, ymin = y0 + 1, xmax = x1, ymax = y1``, edges rounded to whole pixels (VOC
+    numbers pixels) and at least one pixel wide. Boxes marked ``difficult`` keep
+    ``<difficult>1</difficult>``. Images sharing a name stem are exported under unique names,
+    as by ``write_yolo``.
 
     Parameters
     ----------
@@ -42,37 +75,49 @@ def write_voc(
     link : bool, default False
         Hard-link image files instead of copying them, where the file system allows.
     overwrite : bool, default False
-        Replace existing files; otherwise an existing file stops the export before anything is
-        written.
+        Replace an earlier export into `folder` as a whole (the files it wrote, listed in its
+        ``.al_widget-export.json``); otherwise an existing file stops the export before
+        anything is written. Nothing else in `folder` is replaced or deleted, nor any of the
+        dataset's own images.
     """
     check_task(dataset, ("detect",), "Pascal VOC")
+    check_line_names(dataset.classes, "Pascal VOC")
     root = Path(folder)
     chosen = items(dataset)
-    _, names = image_names(dataset, chosen.indices)
-    images = {i: root / IMAGES / name for i, name in names.items()}
-    xmls = {
-        i: root / ANNOTATIONS / PurePosixPath(name).with_suffix(".xml") for i, name in names.items()
-    }
-    check_free([*images.values(), *xmls.values(), root / LIST], overwrite)
+    _, found = image_names(dataset, chosen.indices)
+    names, renamed = unique_stems(found)
+    images = {i: f"{IMAGES}/{name}" for i, name in names.items()}
+    originals = {i: f"{IMAGES}/{name}" for i, name in found.items()}
+    files: dict[str, Writer] = {}
     n_boxes = 0
     for i, boxes in zip(chosen.indices.tolist(), chosen.annotations, strict=True):
         assert isinstance(boxes, ann.Boxes)
-        write_image(dataset, i, images[i], overwrite, link=link)
+        files[images[i]] = image_writer(dataset, i, PurePosixPath(names[i]).suffix, link)
         tree = _xml(names[i], dataset.image_size(i), boxes, dataset.classes)
-        write_bytes(
-            xmls[i],
-            ET.tostring(tree, encoding="utf-8", xml_declaration=True),
-            overwrite,
-            sync=False,
-        )
+        xml = f"{ANNOTATIONS}/{PurePosixPath(names[i]).with_suffix('.xml')}"
+        files[xml] = bytes_writer(ET.tostring(tree, encoding="utf-8", xml_declaration=True))
         n_boxes += len(boxes)
     stems = "".join(f"{PurePosixPath(name).with_suffix('')}\n" for name in names.values())
-    write_text(root / LIST, stems, overwrite)
-    return Exported(root, root / IMAGES, len(names), n_boxes)
+    files[LIST] = text_writer(stems)
+    files[CLASS_LISTS[0]] = text_writer("".join(f"{name}\n" for name in dataset.classes))
+    replace_folder(
+        root,
+        files,
+        kind="Pascal VOC",
+        overwrite=overwrite,
+        sources=lambda: source_paths(dataset),
+        in_place=images_in_place(dataset, root, images, originals),
+    )
+    warn_renamed(renamed, "Pascal VOC export")
+    return Exported(root, root / IMAGES, len(names), n_boxes, renamed)
 
 
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:.10g}"
+def _pixels(start: float, end: float, size: int) -> tuple[int, int]:
+    """VOC's 1-based (first, last) pixel of the span start..end in pixel edges: edges rounded
+    half up, at least one pixel, inside 1..size."""
+    first = min(max(math.floor(start + 0.5), 0), size - 1)
+    last = min(max(math.floor(end + 0.5), first + 1), size)
+    return first + 1, last
 
 
 def _xml(name: str, size: tuple[int, int], boxes: ann.Boxes, classes: Sequence[str]) -> ET.Element:
@@ -83,91 +128,191 @@ def _xml(name: str, size: tuple[int, int], boxes: ann.Boxes, classes: Sequence[s
     for tag, value in (("width", size[1]), ("height", size[0]), ("depth", 3)):
         ET.SubElement(shape, tag).text = str(value)
     ET.SubElement(root, "segmented").text = "0"
-    for (x0, y0, x1, y1), c in zip(
-        boxes.xyxy.tolist(), boxes.class_ids(classes).tolist(), strict=True
+    for (x0, y0, x1, y1), c, difficult in zip(
+        boxes.xyxy.tolist(), boxes.class_ids(classes).tolist(), boxes.difficult, strict=True
     ):
         item = ET.SubElement(root, "object")
         ET.SubElement(item, "name").text = classes[c]
         ET.SubElement(item, "pose").text = "Unspecified"
         ET.SubElement(item, "truncated").text = "0"
-        ET.SubElement(item, "difficult").text = "0"
+        ET.SubElement(item, "difficult").text = "1" if difficult else "0"
         corners = ET.SubElement(item, "bndbox")
-        for tag, value in (("xmin", x0 + 1), ("ymin", y0 + 1), ("xmax", x1), ("ymax", y1)):
-            ET.SubElement(corners, tag).text = _number(value)
+        (xmin, xmax), (ymin, ymax) = _pixels(x0, x1, size[1]), _pixels(y0, y1, size[0])
+        for tag, value in (("xmin", xmin), ("ymin", ymin), ("xmax", xmax), ("ymax", ymax)):
+            ET.SubElement(corners, tag).text = str(value)
     ET.indent(root)
     return root
 
 
-def read_voc(folder: PathLike, *, classes: Sequence[str] | None = None) -> Dataset:
-    """A "detect" Dataset from the Pascal VOC layout ``JPEGImages/`` and ``Annotations/``.
+def read_voc(
+    folder: PathLike, *, classes: Sequence[str] | None = None, allow_outside_root: bool = False
+) -> Dataset:
+    """A "detect" Dataset from the Pascal VOC layout ``JPEGImages/`` and ``Annotations/``, as
+    al_widget, CVAT and LabelImg write it.
 
-    An image with an XML file is labeled, one without is in the unlabeled pool. Images are
-    sorted by their path below ``JPEGImages/``.
+    An image with an XML file is labeled, one without is in the unlabeled pool; two XML files
+    naming one image are refused. Images are sorted by their path below ``JPEGImages/``.
+    ``<difficult>1</difficult>`` is kept as the box's ``difficult`` flag. Sizes may be written
+    as whole numbers or floats (``64.0``); a size other than the image file's (after its EXIF
+    orientation) is refused, ``0`` taken as unknown. A box up to 1 px past the image's edge is
+    clipped to it (one warning for the lot); one further out is refused. XML is parsed with
+    defusedxml: a file declaring entities or a DTD is refused.
 
     Parameters
     ----------
     folder : path
         The folder holding ``JPEGImages/`` and ``Annotations/``.
     classes : sequence of str, optional
-        The classes; every object must name one. Default: the object names found, sorted.
+        The classes; every object must name one. Default: the class list beside
+        ``Annotations/`` (``classes.txt``, or CVAT's ``labelmap.txt`` without its
+        ``background``) when there is one, else the object names in the order the files
+        (sorted by path) first give them.
+    allow_outside_root : bool, default False
+        Read XML files that are links to files outside `folder`; by default they are refused
+        unread.
     """
     root = check_folder(folder, "Pascal VOC folder")
     image_folder = check_folder(root / IMAGES, "Pascal VOC images folder")
     files = [Path(f) for f in list_images(image_folder)]
     by_name = {file.relative_to(image_folder).as_posix(): k for k, file in enumerate(files)}
-    parsed = []
+    parsed: list[tuple[Path, int, list[_Object]]] = []
+    named: dict[int, Path] = {}
+    clips = EdgeClips(f"Pascal VOC folder {root}")
     for xml in sorted((root / ANNOTATIONS).rglob("*.xml")):
-        name, objects = _parse(xml)
+        check_inside(xml, root, "Pascal VOC file", allow_outside_root)
+        tree = _parse(xml)
+        name = tree.findtext("filename")
+        if not name:
+            raise FormatError(f"Pascal VOC file {xml} has no <filename>")
         if name not in by_name:
             raise FormatError(f"Pascal VOC file {xml}: its image {name!r} is not in {image_folder}")
-        parsed.append((xml, by_name[name], objects))
-    found = sorted({obj[0] for *_, objects in parsed for obj in objects})
-    if classes is None:
-        names = found
-    else:
+        k = by_name[name]
+        if k in named:
+            raise FormatError(
+                f"Pascal VOC files {named[k]} and {xml} both name the image {name!r}; keep one"
+            )
+        named[k] = xml
+        size = _size(xml, tree, files[k])
+        parsed.append((xml, k, _objects(xml, tree, size, clips)))
+    found = list(dict.fromkeys(obj.label for *_, objects in parsed for obj in objects))
+    listed = _class_list(root, allow_outside_root)
+    if classes is not None:
         names = list(classes)
-        unknown = [n for n in found if n not in names]
-        if unknown:
-            check_classes(found, names, f"Pascal VOC folder {root}")
+    elif listed is not None:
+        names = listed[0]
+    else:
+        names = found
+    unknown = [n for n in found if n not in names]
+    if unknown:
+        where = f"Pascal VOC folder {root}" if listed is None or classes else f"{listed[1]}"
+        check_classes(found, names, where)
     labels: dict[int, tuple[ann.Annotation, str]] = {}
     for xml, k, objects in parsed:
-        xyxy = np.array([box for _, box in objects], dtype=np.float64).reshape(-1, 4)
-        boxes = ann.Boxes(xyxy, [n for n, _ in objects])
+        xyxy = np.array([obj.box for obj in objects], dtype=np.float64).reshape(-1, 4)
+        boxes = ann.Boxes(
+            xyxy, [obj.label for obj in objects], difficult=[obj.difficult for obj in objects]
+        )
         labels[k] = (boxes, f"Pascal VOC file {xml}")
     if not names:
         raise FormatError(f"Pascal VOC folder {root} names no classes: pass classes=[...]")
-    return build(files, names, "detect", labels)
+    dataset = build(files, names, "detect", labels)
+    clips.warn()
+    return dataset
 
 
-def _parse(xml: Path) -> tuple[str, list[tuple[str, list[float]]]]:
+class _Object:
+    """One ``<object>`` read: its class, box in pixel edges and difficult flag."""
+
+    __slots__ = ("box", "difficult", "label")
+
+    def __init__(self, label: str, box: list[float], difficult: bool) -> None:
+        self.label, self.box, self.difficult = label, box, difficult
+
+
+def _parse(xml: Path) -> ET.Element:
+    data = read_label_bytes(xml, "Pascal VOC file")
     try:
-        root = ET.parse(xml).getroot()
+        return SafeET.fromstring(data)
     except ET.ParseError as error:
         raise FormatError(f"Pascal VOC file {xml} is not valid XML: {error}") from None
-    name = root.findtext("filename")
-    if not name:
-        raise FormatError(f"Pascal VOC file {xml} has no <filename>")
-    width, height = root.findtext("size/width"), root.findtext("size/height")
-    size = (int(height), int(width)) if width and height else None
+    except defusedxml.DefusedXmlException as error:
+        raise FormatError(
+            f"Pascal VOC file {xml} declares XML entities or a DTD, which a VOC file never "
+            f"needs; refused ({type(error).__name__})"
+        ) from None
+
+
+def _size(xml: Path, tree: ET.Element, image: Path) -> tuple[int, int]:
+    """The (height, width) of an image file from its header (after its EXIF orientation),
+    refused when the XML's ``<size>`` says otherwise (0 or no size: unknown)."""
+    try:
+        size = read_size(image, f"Pascal VOC image {image}")
+    except ImageError as error:
+        raise FormatError(f"Pascal VOC file {xml}: {error}") from None
+    declared = []
+    for tag in ("height", "width"):
+        text = (tree.findtext(f"size/{tag}") or "").strip()
+        try:
+            value = float(text) if text else 0.0
+        except ValueError:
+            value = math.nan
+        if not (value.is_integer() and value >= 0):
+            raise FormatError(
+                f"Pascal VOC file {xml}: <{tag}> must be a whole number of pixels, got {text!r:.40}"
+            )
+        declared.append(int(value))
+    if 0 not in declared and tuple(declared) != size:
+        raise FormatError(
+            f"Pascal VOC file {xml}: <size> says {declared[1]}x{declared[0]} but {image} is "
+            f"{size[1]}x{size[0]} (width x height, after its EXIF orientation)"
+        )
+    return size
+
+
+def _objects(xml: Path, tree: ET.Element, size: tuple[int, int], clips: EdgeClips) -> list[_Object]:
     objects = []
-    for number, item in enumerate(root.iter("object")):
+    for number, item in enumerate(tree.iter("object")):
         where = f"Pascal VOC file {xml}, object {number}"
         label = (item.findtext("name") or "").strip()
         if not label:
             raise FormatError(f"{where} has no <name> (its class)")
+        where = f"{where} ({label})"
         try:
             x0, y0, x1, y1 = (
                 float(item.findtext(f"bndbox/{tag}") or "")
                 for tag in ("xmin", "ymin", "xmax", "ymax")
             )
         except ValueError:
-            raise FormatError(
-                f"{where} ({label}): <bndbox> needs numbers xmin, ymin, xmax, ymax"
-            ) from None
-        box = [x0 - 1, y0 - 1, x1, y1]
+            raise FormatError(f"{where}: <bndbox> needs numbers xmin, ymin, xmax, ymax") from None
+        flag = (item.findtext("difficult") or "0").strip().lower()
+        if flag not in ("0", "1", "true", "false"):
+            raise FormatError(f"{where}: <difficult> must be 0 or 1, got {flag!r:.40}")
+        box = clips.fit([x0 - 1, y0 - 1, x1, y1], size, where)
         try:  # each box checked alone, so that an error names its object
             ann.Boxes([box], [label], canvas_size=size)
         except ValueError as error:
-            raise FormatError(f"{where} ({label}): {error}") from None
-        objects.append((label, box))
-    return name, objects
+            raise FormatError(f"{where}: {error}") from None
+        objects.append(_Object(label, box, flag in ("1", "true")))
+    return objects
+
+
+def _class_list(root: Path, allow_outside_root: bool) -> tuple[list[str], Path] | None:
+    """The class names listed beside ``Annotations/`` and their file, if a list is there:
+    ``classes.txt`` (one per line) or CVAT's ``labelmap.txt`` (``name:colour:parts:actions``
+    lines, ``#`` comments; its ``background`` entry, CVAT's class 0 for masks, left out)."""
+    for name in CLASS_LISTS:
+        path = root / name
+        if not os.path.lexists(path):
+            continue
+        check_inside(path, root, "Pascal VOC class list", allow_outside_root)
+        lines = [
+            line.strip() for line in read_label_text(path, "Pascal VOC class list").splitlines()
+        ]
+        lines = [line for line in lines if line and not line.startswith("#")]
+        if name == "labelmap.txt":
+            lines = [line.split(":", 1)[0] for line in lines]
+            lines = [line for line in lines if line != "background"]
+        if not lines or len(set(lines)) != len(lines):
+            raise FormatError(f"Pascal VOC class list {path} must list distinct class names")
+        return lines, path
+    return None

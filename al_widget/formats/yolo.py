@@ -3,18 +3,40 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image
 
 from .. import annotations as ann
-from ._atomic import PathLike, check_free, write_text
-from ._classes import check_classes
-from ._export import Exported, check_task, image_names, items, write_image
-from ._import import FormatError, build, check_folder, list_images
+from .._images import ImageError, read_size
+from ._atomic import PathLike
+from ._classes import check_classes, check_line_names
+from ._export import (
+    Exported,
+    check_task,
+    image_names,
+    image_writer,
+    images_in_place,
+    items,
+    source_paths,
+    text_writer,
+    unique_stems,
+    warn_renamed,
+)
+from ._import import (
+    EdgeClips,
+    FormatError,
+    build,
+    check_folder,
+    check_inside,
+    list_images,
+    read_label_text,
+)
+from ._replace import Writer, replace_folder
+from ._yaml import read_names
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -22,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["read_yolo", "write_yolo"]
 
 CLASSES_FILE = "classes.txt"
+IMAGES, LABELS = "images", "labels"  # the folder names Ultralytics swaps to find a label file
 DIGITS = 6  # decimals kept of a box's pixel coordinates read back (undoes float round-off)
 
 
@@ -34,7 +57,9 @@ def write_yolo(
     ``folder/labels/<name>.txt`` (``class cx cy w h`` per box, normalised to 0..1; an empty
     file for an image labeled with no boxes), ``folder/classes.txt`` (one name per line) and
     ``folder/data.yaml`` (the same names, for Ultralytics). Unlabeled images are left out: a
-    YOLO reader takes an image without labels as one with no objects.
+    YOLO reader takes an image without labels as one with no objects. Images sharing a name
+    stem (``a.jpg``, ``a.png``) would share a label file: the later ones are exported as
+    ``a.png.png`` (see ``unique_stems``), with a warning and in ``Exported.renamed``.
 
     Parameters
     ----------
@@ -45,32 +70,43 @@ def write_yolo(
     link : bool, default False
         Hard-link image files instead of copying them, where the file system allows.
     overwrite : bool, default False
-        Replace existing files; otherwise an existing file stops the export before anything is
-        written.
+        Replace an earlier export into `folder` as a whole (the files it wrote, listed in its
+        ``.al_widget-export.json``); otherwise an existing file stops the export before
+        anything is written. Nothing else in `folder` is replaced or deleted, nor any of the
+        dataset's own images; see ``al_widget.formats._replace`` for how the new export is
+        swapped in at once.
     """
     check_task(dataset, ("detect",), "YOLO")
+    check_line_names(dataset.classes, "YOLO")
     root = Path(folder)
     chosen = items(dataset)
-    _, names = image_names(dataset, chosen.indices)
-    images = {i: root / "images" / name for i, name in names.items()}
-    labels = {
-        i: root / "labels" / PurePosixPath(name).with_suffix(".txt") for i, name in names.items()
-    }
-    check_free(
-        [*images.values(), *labels.values(), root / CLASSES_FILE, root / "data.yaml"], overwrite
-    )
+    _, found = image_names(dataset, chosen.indices)
+    names, renamed = unique_stems(found)
+    images = {i: f"images/{name}" for i, name in names.items()}
+    originals = {i: f"images/{name}" for i, name in found.items()}
+    files: dict[str, Writer] = {}
     n_boxes = 0
     for i, boxes in zip(chosen.indices.tolist(), chosen.annotations, strict=True):
         assert isinstance(boxes, ann.Boxes)
-        write_image(dataset, i, images[i], overwrite, link=link)
+        files[images[i]] = image_writer(dataset, i, PurePosixPath(names[i]).suffix, link)
         height, width = dataset.image_size(i)
-        write_text(labels[i], _lines(boxes, dataset.classes, width, height), overwrite, sync=False)
+        label = f"labels/{PurePosixPath(names[i]).with_suffix('.txt')}"
+        files[label] = text_writer(_lines(boxes, dataset.classes, width, height))
         n_boxes += len(boxes)
-    write_text(root / CLASSES_FILE, "".join(f"{name}\n" for name in dataset.classes), overwrite)
+    files[CLASSES_FILE] = text_writer("".join(f"{name}\n" for name in dataset.classes))
     names_yaml = "".join(f"  {k}: {json.dumps(name)}\n" for k, name in enumerate(dataset.classes))
     yaml = f"path: {json.dumps(str(root.absolute()))}\ntrain: images\nval: images\nnames:\n{names_yaml}"
-    write_text(root / "data.yaml", yaml, overwrite)
-    return Exported(root, root / "images", len(names), n_boxes)
+    files["data.yaml"] = text_writer(yaml)
+    replace_folder(
+        root,
+        files,
+        kind="YOLO",
+        overwrite=overwrite,
+        sources=lambda: source_paths(dataset),
+        in_place=images_in_place(dataset, root, images, originals),
+    )
+    warn_renamed(renamed, "YOLO export")
+    return Exported(root, root / "images", len(names), n_boxes, renamed)
 
 
 def _lines(boxes: ann.Boxes, classes: Sequence[str], width: int, height: int) -> str:
@@ -84,48 +120,129 @@ def _lines(boxes: ann.Boxes, classes: Sequence[str], width: int, height: int) ->
     return "".join(lines)
 
 
-def read_yolo(folder: PathLike, *, classes: Sequence[str] | None = None) -> Dataset:
-    """A "detect" Dataset from the YOLO layout ``images/``, ``labels/`` and ``classes.txt``.
+def read_yolo(
+    folder: PathLike, *, classes: Sequence[str] | None = None, allow_outside_root: bool = False
+) -> Dataset:
+    """A "detect" Dataset from a YOLO folder, as al_widget, Ultralytics, Roboflow or LabelImg
+    write it.
 
-    An image with a label file is labeled (an empty file: no boxes), one without is in the
-    unlabeled pool. Images are sorted by their path below ``images/``.
+    Images are every image file below a folder named ``images`` (``images/``, Ultralytics'
+    ``images/train/``, Roboflow's ``train/images/``...), sorted by path; each one's label file is
+    its path with the last ``images`` folder replaced by ``labels`` and the ending by ``.txt``,
+    as Ultralytics finds it. An image with a label file is labeled (an empty file: no boxes),
+    one without is in the unlabeled pool. The class names come from ``data.yaml`` (or
+    ``data.yml``: ``names`` as a list or an id mapping), ``classes.txt`` or
+    ``labels/classes.txt``; when more than one is there they must agree. A box up to 1 px past
+    the image's edge is clipped to it (one warning for the lot); one further out is refused.
 
     Parameters
     ----------
     folder : path
-        The folder holding ``images/``, ``labels/`` and ``classes.txt``.
+        The YOLO folder.
     classes : sequence of str, optional
-        The classes expected; ``classes.txt`` must list the same, in order.
+        The classes expected; the folder's class names must be the same, in order.
+    allow_outside_root : bool, default False
+        Read label files that are links to files outside `folder`; by default they are refused
+        unread.
     """
     root = check_folder(folder, "YOLO folder")
-    names = _read_classes(root / CLASSES_FILE)
-    names = check_classes(names, classes, f"YOLO classes file {root / CLASSES_FILE}")
-    image_folder = check_folder(root / "images", "YOLO images folder")
-    files = [Path(f) for f in list_images(image_folder)]
+    names, names_file = _read_names(root)
+    names = check_classes(names, classes, f"YOLO classes file {names_file}")
+    files, label_files = _walk(root)
+    if not files:
+        raise FormatError(
+            f"YOLO folder {root} has no images below a folder named 'images' "
+            "(images/, images/train/, train/images/ ...)"
+        )
     expected: dict[Path, int] = {}
     for k, file in enumerate(files):
-        label = root / "labels" / file.relative_to(image_folder).with_suffix(".txt")
+        label = _label_path(file.relative_to(root))
         if label in expected:
-            raise FormatError(f"YOLO images {files[expected[label]]} and {file} share {label}")
+            raise FormatError(
+                f"YOLO images {files[expected[label]]} and {file} share the label file {root / label}"
+            )
         expected[label] = k
-    if (root / "labels").is_dir():
-        for label in sorted((root / "labels").rglob("*.txt")):
-            if label not in expected:
-                raise FormatError(f"YOLO label file {label} has no image under {image_folder}")
+    for label in label_files:
+        if label not in expected:
+            raise FormatError(
+                f"YOLO label file {root / label} has no image (looked for it below images/)"
+            )
     labels: dict[int, tuple[ann.Annotation, str]] = {}
+    clips = EdgeClips(f"YOLO folder {root}")
     for label, k in expected.items():
-        if label.exists():
-            labels[k] = (_read_boxes(label, files[k], names), f"YOLO label file {label}")
-    return build(files, names, "detect", labels)
+        path = root / label
+        if os.path.lexists(path):
+            check_inside(path, root, "YOLO label file", allow_outside_root)
+            boxes = _read_boxes(path, files[k], names, clips)
+            labels[k] = (boxes, f"YOLO label file {path}")
+    dataset = build(files, names, "detect", labels)
+    clips.warn()
+    return dataset
+
+
+def _walk(root: Path) -> tuple[list[Path], list[Path]]:
+    """The image files below an ``images`` folder (sorted), and the ``.txt`` files below a
+    ``labels`` folder (relative to `root`) but the class lists; hidden ones left out."""
+    images = [Path(f) for f in list_images(root) if IMAGES in Path(f).relative_to(root).parts[:-1]]
+    labels = []
+    for directory, subfolders, names in os.walk(root):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+        below = Path(directory).relative_to(root)
+        if LABELS not in below.parts:
+            continue
+        labels += [
+            below / n
+            for n in sorted(names)
+            if n.endswith(".txt") and not n.startswith(".") and n != CLASSES_FILE
+        ]
+    return images, labels
+
+
+def _label_path(image: Path) -> Path:
+    """The label file of an image (relative paths): its last ``images`` folder made ``labels``."""
+    parts = list(image.parts)
+    last = len(parts) - 2 - parts[-2::-1].index(IMAGES)
+    parts[last] = LABELS
+    return Path(*parts).with_suffix(".txt")
+
+
+def _read_names(root: Path) -> tuple[list[str], Path]:
+    """The class names of a YOLO folder and the file they came from; every class list there
+    must agree."""
+    found: list[tuple[list[str], Path]] = []
+    for yaml in (root / "data.yaml", root / "data.yml"):
+        if yaml.exists():
+            names = read_names(read_label_text(yaml, "YOLO data file"), f"YOLO data file {yaml}")
+            if names is not None:
+                found.append((_check_names(names, yaml), yaml))
+            break
+    for listed in (root / CLASSES_FILE, root / LABELS / CLASSES_FILE):
+        if listed.exists():
+            found.append((_read_classes(listed), listed))
+    if not found:
+        raise FileNotFoundError(
+            f"YOLO folder {root} names no classes: expected data.yaml with 'names', "
+            f"{CLASSES_FILE} or {LABELS}/{CLASSES_FILE} (one class name per line)"
+        )
+    names, first = found[0]
+    for other, path in found[1:]:
+        if other != names:
+            raise FormatError(
+                f"YOLO folder {root}: {first} names the classes {names} but {path} names {other}"
+            )
+    return names, first
+
+
+def _check_names(names: list[str], path: Path) -> list[str]:
+    if not names or "" in names or len(set(names)) != len(names):
+        raise FormatError(
+            f"YOLO data file {path}: names must be distinct and non-empty, got {names}"
+        )
+    return names
 
 
 def _read_classes(path: Path) -> list[str]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise FileNotFoundError(
-            f"YOLO classes file {path} not found (one class name per line)"
-        ) from None
+    lines = read_label_text(path, "YOLO classes file").splitlines()
     names = [line.strip() for line in lines]
     while names and not names[-1]:
         names.pop()
@@ -134,45 +251,43 @@ def _read_classes(path: Path) -> list[str]:
     return names
 
 
-def _read_boxes(label: Path, image: Path, classes: list[str]) -> ann.Boxes:
+def _read_boxes(label: Path, image: Path, classes: list[str], clips: EdgeClips) -> ann.Boxes:
     try:
-        with Image.open(image) as opened:
-            width, height = opened.size
-    except Exception as error:
-        raise FormatError(f"YOLO image {image} could not be read: {error}") from None
+        height, width = read_size(image, f"YOLO image {image}")
+    except ImageError as error:
+        raise FormatError(str(error)) from None
     xyxy, ids = [], []
-    for number, line in enumerate(label.read_text(encoding="utf-8").splitlines(), start=1):
+    text = read_label_text(label, "YOLO label file")
+    for number, line in enumerate(text.splitlines(), start=1):
         where = f"YOLO label file {label} line {number}"
         fields = line.split()
         if not fields:
             continue
         if len(fields) != 5:
             raise FormatError(
-                f"{where}: {len(fields)} numbers, expected 5 (class cx cy w h), got {line!r}"
+                f"{where}: {len(fields)} numbers, expected 5 (class cx cy w h), got {line!r:.80}"
             )
         try:
             class_id = int(fields[0])
             cx, cy, w, h = (float(v) for v in fields[1:])
         except ValueError:
             raise FormatError(
-                f"{where}: expected an int class and 4 numbers, got {line!r}"
+                f"{where}: expected an int class and 4 numbers, got {line!r:.80}"
             ) from None
         if not 0 <= class_id < len(classes):
             raise FormatError(
                 f"{where}: class {class_id} is not in 0..{len(classes) - 1} ({len(classes)} classes)"
             )
-        box = (
-            np.round(
-                [
-                    (cx - w / 2) * width,
-                    (cy - h / 2) * height,
-                    (cx + w / 2) * width,
-                    (cy + h / 2) * height,
-                ],
-                DIGITS,
-            )
-            + 0.0
-        )  # + 0.0 turns -0.0 into 0.0
+        corners = np.round(
+            [
+                (cx - w / 2) * width,
+                (cy - h / 2) * height,
+                (cx + w / 2) * width,
+                (cy + h / 2) * height,
+            ],
+            DIGITS,
+        )
+        box = clips.fit((corners + 0.0).tolist(), (height, width), where)  # + 0.0: no -0.0
         try:  # each box checked alone, so that an error names its line
             ann.Boxes([box], [class_id], canvas_size=(height, width))
         except ValueError as error:

@@ -40,7 +40,7 @@ import numpy as np
 from ..annotations import unknown_class_value
 from .keys import IDENTIFIED_ACTIONS
 
-KINDS = ("boxes", "mask", "mask_patch", "fetch", "key", "action", "need")
+KINDS = ("boxes", "mask", "mask_patch", "fetch", "key", "action", "need", "dropped")
 EDIT_KINDS = ("boxes", "mask", "mask_patch")
 """The kinds that change the annotation (refused while the canvas is finished)."""
 STRIP_KINDS = ("fetch", "open")
@@ -103,12 +103,18 @@ class KeyPress:
     """A key pressed, or an action's button clicked, over the panel.
 
     ``event`` holds ``key`` (a str), the four modifiers (bools), and where sent ``action`` (one
-    of ``keys.IDENTIFIED_ACTIONS``), ``image_id`` (an int) and ``shown`` (a str); ``early`` is
-    True when the browser showed the next image before this key was answered.
+    of ``keys.IDENTIFIED_ACTIONS``), ``image_id`` (an int), ``shown`` (a str) and, for an early
+    key, ``painted`` (the key of the image the browser painted for it); ``early`` is True when
+    the browser showed the next image before this key was answered.
     """
 
     event: dict[str, Any]
     early: bool
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """A labeling key or click the browser dropped: its image was not on screen for the dwell."""
 
 
 @dataclass(frozen=True)
@@ -134,7 +140,7 @@ def parse_message(
     width: int,
     height: int,
     n_classes: int,
-) -> BoxesEdit | MaskEdit | MaskPatch | Fetch | KeyPress | Need:
+) -> BoxesEdit | MaskEdit | MaskPatch | Fetch | KeyPress | Need | Dropped:
     """Validate one custom message to the canvas; raise ProtocolError if refused.
 
     Parameters
@@ -157,6 +163,8 @@ def parse_message(
     kind = _kind(content, KINDS)
     if kind == "fetch":
         return Fetch()
+    if kind == "dropped":
+        return Dropped()
     if kind in ("key", "action"):
         return parse_key(content)
     if kind == "need":
@@ -228,7 +236,10 @@ def parse_key(content: Mapping[str, Any]) -> KeyPress:
         event["image_id"] = content["image_id"]
     if isinstance(content.get("shown"), str) and content["shown"]:
         event["shown"] = content["shown"]
-    return KeyPress(event, early=content.get("early") is True)
+    early = content.get("early") is True
+    if early and isinstance(content.get("painted"), str) and content["painted"]:
+        event["painted"] = content["painted"]  # the image the browser painted for this key
+    return KeyPress(event, early=early)
 
 
 def parse_strip_message(content: object) -> Fetch | Open:

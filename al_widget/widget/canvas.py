@@ -19,6 +19,7 @@ from ._encoding import as_rgb, compress_mask, encode_display
 from ._protocol import (
     MAX_BOXES,
     BoxesEdit,
+    Dropped,
     Fetch,
     KeyPress,
     MaskEdit,
@@ -53,7 +54,9 @@ _BASE_PALETTE = (
 SWAP_ACTIONS = ("label", "skip", "no_objects", "submit")
 """Actions after which the browser may show the next image before Python answers: a class key in
 classify mode and a skip always; "no objects" on an image without boxes or drafts; a submit in mask
-mode, or in box mode with boxes and no open drafts."""
+mode, in box mode with boxes and no open drafts, and in classify mode while the panel's picker
+shows a class. Keys and the panel's buttons alike, once the image has been on screen for
+``dwell_ms``."""
 PREFETCH_KEEP = 4
 """How many encoded images (sent ahead or shown) the canvas keeps for views that ask again."""
 
@@ -114,6 +117,18 @@ class Canvas(anywidget.AnyWidget):
     swap_keys = t.Dict(value_trait=t.Enum(list(SWAP_ACTIONS))).tag(sync=True)
     """Panel chords after which the browser shows ``ahead_key`` at once, and the action each is
     (see ``SWAP_ACTIONS``); the browser swaps only where that action cannot be refused."""
+    ahead_picker = t.Int(None, allow_none=True).tag(sync=True)
+    """Inside a panel: which of its class picker's buttons (``.alw-picker``, from 0) is active
+    with the image ``ahead_key`` names, -1 for none; None leaves the picker as it is. The browser
+    sets it with that image, in the same frame, before Python answers."""
+    dwell_ms = t.Int(keys.DWELL_MS).tag(sync=True)
+    """How long, in ms, an image is on screen (painted) before the browser lets a key or click
+    that labels or leaves it through: the chords of ``swap_keys`` and the buttons of
+    ``keys.IDENTIFIED_ACTIONS``; a sooner one is dropped, shown, and counted (``dropped_keys``).
+    Auto-repeated keydowns never label. 0 turns the check off. See ``keys.DWELL_MS``."""
+    dropped_keys = t.Int(0, read_only=True)
+    """How many labeling keys and clicks the browser dropped because their image had not been on
+    screen for ``dwell_ms`` (the browser reports each one)."""
     width = t.Int(0).tag(sync=True)
     height = t.Int(0).tag(sync=True)
     mode = t.Enum(["classify", "box", "mask"], default_value="box").tag(sync=True)
@@ -164,6 +179,12 @@ class Canvas(anywidget.AnyWidget):
             raise t.TraitError(f"brush_size must be >= 1, got {proposal['value']}")
         return proposal["value"]
 
+    @t.validate("dwell_ms")
+    def _check_dwell(self, proposal: Any) -> int:
+        if not 0 <= proposal["value"] <= 2000:
+            raise t.TraitError(f"dwell_ms must be in [0, 2000] ms, got {proposal['value']}")
+        return proposal["value"]
+
     @t.validate("opacity")
     def _check_opacity(self, proposal: Any) -> float:
         if not 0.0 <= proposal["value"] <= 1.0:
@@ -202,7 +223,8 @@ class Canvas(anywidget.AnyWidget):
             Takes ``{"key", "shiftKey", "ctrlKey", "altKey", "metaKey"}`` and, when the browser
             says them, ``"image_id"`` (the image Python had loaded when the key was pressed) and
             ``"shown"`` (the key of the image on screen then, which may be the one shown early,
-            see ``ahead_key``). A click on one of the panel's buttons of
+            see ``ahead_key``) and ``"painted"`` (the key of the image the browser painted
+            early in answer to this key: the panel keeps that one on screen). A click on one of the panel's buttons of
             ``keys.IDENTIFIED_ACTIONS`` comes the same way, with ``"action"`` and an empty
             ``"key"``. Runs on the kernel's main/comm thread; when the browser showed the next
             image early and no observer loaded one, the canvas tells it to go back (``stay``).
@@ -361,6 +383,11 @@ class Canvas(anywidget.AnyWidget):
             return
         if isinstance(message, KeyPress):
             self._on_key(message)
+            return
+        if isinstance(message, Dropped):
+            # A labeling key or click the browser dropped (its image was not on screen for
+            # dwell_ms): only counted; it acts on nothing.
+            self.set_trait("dropped_keys", self.dropped_keys + 1)
             return
         if isinstance(message, Need):
             # A view without the image sent ahead (displayed after it was sent) asks for it.

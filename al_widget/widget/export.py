@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 
 from ..formats import Exported, write_coco, write_csv, write_masks, write_voc, write_yolo
+from ..formats._atomic import PathTaken
+from ..formats._export import renamed_note
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -102,16 +104,24 @@ class ExportControl(widgets.VBox):
         self._show(f"exporting to {os.path.abspath(path)} …", ok=True)
         try:
             written = spec.write(self.dataset, path, overwrite=self.overwrite.value)
+        except PathTaken as error:  # the panel's way to overwrite is the checkbox
+            self._show(
+                f"not exported: {error.path} already exists; tick “overwrite” to replace it "
+                "or choose another path",
+                ok=False,
+            )
+            return None
         except Exception as error:  # shown in words to the user, never raised into the log
             self._show(f"not exported: {error}", ok=False)
             return None
         finally:
             self.button.disabled = False
         where = os.path.abspath(written.path)
-        self._show(
-            f"wrote {where}: {written.n_images} images, {written.n_annotations} annotations",
-            ok=True,
-        )
+        images = _count(written.n_images, "image")
+        text = f"wrote {where}: {images}, {_count(written.n_annotations, 'annotation')}"
+        if written.renamed:
+            text += f"; {renamed_note(written.renamed)}"
+        self._show(text, ok=True)
         return written
 
     def _on_click(self, _button: Any) -> None:
@@ -129,3 +139,8 @@ class ExportControl(widgets.VBox):
 def _fill() -> widgets.Layout:
     """As wide as the column it sits in (the panel's right column), never wider."""
     return widgets.Layout(width="auto", max_width="100%")
+
+
+def _count(n: int, thing: str) -> str:
+    """``"1 image"``, ``"3 images"``: `n` and `thing`, plural unless one."""
+    return f"{n:,} {thing}{'' if n == 1 else 's'}"

@@ -38,13 +38,19 @@ class Info(anywidget.AnyWidget):
     _css = _JS / "info.css"
 
     parts = t.Dict().tag(sync=True)
-    """``{"header", "notice", "error", "status", "stop": html, "progress": {...}}``."""
+    """``{"header", "notice", "error", "status", "stop": html, "progress": {...}, "ahead": {...}}``.
+
+    ``ahead`` is ``{"key", "header"}``: the header line of the image sent ahead under ``key``
+    (``Canvas.ahead_key``). When the canvas shows that image early, the browser shows this
+    header with it, in the same frame, and hides the notice and error (which were about the image
+    before), until Python's own lines arrive."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault(
             "parts",
             {name: "" for name in PARTS}
-            | {"progress": {"value": 0.0, "description": "idle", "bar_style": ""}},
+            | {"progress": {"value": 0.0, "description": "idle", "bar_style": ""}}
+            | {"ahead": {"key": "", "header": ""}},
         )
         super().__init__(**kwargs)
         self._held = 0

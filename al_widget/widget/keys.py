@@ -24,6 +24,13 @@ MODES = ("classify", "box", "mask")
 DIGITS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "0")
 """The keys that pick classes 0 to 9, in order."""
 
+DWELL_MS = 150
+"""How long an image is on screen before it takes a key or click that labels or leaves it
+(``Canvas.dwell_ms``, ``Panel(dwell_ms=...)``). A labeler answers an image some 200 ms or more
+after it appears; a key sooner than this was meant for the image before (a double press, a key
+the first one's early paint overtook, two keydowns a busy browser delivers together), never for
+this one, which nobody has seen yet."""
+
 
 @dataclass(frozen=True)
 class Binding:
@@ -218,8 +225,8 @@ def swap_chords(mode: str) -> dict[str, str]:
     found: dict[str, str] = {}
     for binding in bindings("panel"):
         if binding.action in IDENTIFIED_ACTIONS and (not binding.modes or mode in binding.modes):
-            if binding.action == "submit" and mode == "classify":
-                continue  # the class picked lives in Python: the browser cannot tell
+            # In classify mode the browser swaps on a submit only while the picker shows a class
+            # (the model's, or the one picked): js/canvas.js's showEarly reads the picker.
             found |= dict.fromkeys(binding.keys, binding.action)
     return found
 
@@ -260,12 +267,25 @@ def help_html(mode: str | None = None) -> str:
     return f"<b>keys</b>: {part('panel')} · <b>in the canvas</b>: {part('canvas')}"
 
 
+LABELING_RULES = (
+    (
+        "a labeling key or button: 1 … 0 in classify mode, Enter, N, S, Submit, No objects, Skip",
+        f"taken only once its image has been on screen for the dwell ({DWELL_MS} ms, "
+        "`Panel(dwell_ms=...)`); a sooner one is dropped with a brief cue and counted "
+        "(`panel.dropped_keys`), never applied to another image",
+    ),
+    ("a key held down", "acts once: its auto-repeats never label"),
+)
+"""How the panel takes labeling keys (js/canvas.js's panelKeys and gate), for the README's table."""
+
+
 def markdown_table() -> str:
     """Return the README's table of keys and gestures, as Markdown."""
     rows = ["| where | key or gesture | what it does |", "| --- | --- | --- |"]
     for b in BINDINGS:
         label = b.label.replace("|", "\\|")
         rows.append(f"| {_where(b)} | {label} | {b.description} |")
+    rows += [f"| panel (click it) | {key} | {rule} |" for key, rule in LABELING_RULES]
     return "\n".join(rows)
 
 

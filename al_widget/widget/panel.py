@@ -13,7 +13,7 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 
-from .. import heuristics
+from .. import heuristics, selectors
 from .._images import ImageError
 from .._svg import line_chart
 from ..annotations import Annotation, Boxes, Label, Mask
@@ -32,6 +32,8 @@ log = logging.getLogger("al_widget")
 MODES = {"classify": "classify", "detect": "box", "segment": "mask"}
 PREFETCH = 2
 """How many of the next images in the queue the browser gets ahead, decoded before they are due."""
+METRIC_NAMES = {"accuracy": "test accuracy", "agreement": "agreement with your recent labels"}
+"""How the learning curve names a round's metric (``RoundRecord.metric_name``); others as named."""
 POOL_SAMPLES = [
     ("50", 50),
     ("100", 100),
@@ -56,14 +58,26 @@ class Panel(widgets.VBox):
     Speed: the next images are sent ahead (``PREFETCH``) and decoded in the browser before they
     are due; a label then costs one message for the canvas, one for the words and progress
     (``Info``), one for the queue strip and, in classification, one for the picker, the next
-    image's first. A submit or skip names the image it was made on (``image_id``): a second
-    one for the same image (a double click) is ignored, and no labeler is throttled.
+    image's first. With the next image goes what the rest of the panel shows with it (its
+    header, the strip's next row, the picker's class), which the browser moves in the frame that
+    paints the image early; the panel then keeps the image painted (``painted`` in the key
+    event), even if a ranking published meanwhile put another first. A submit or skip names the
+    image it was made on (``image_id``): a second one for the same image (a double click) is
+    ignored; a labeling key or click sooner than ``dwell_ms`` after its image was painted never
+    reaches Python as a label (see ``keys.DWELL_MS``).
 
     Thread safety: ``_lock`` guards ``current``, ``_done``, ``_redo``, ``_unsaved``,
-    ``_loaded``, ``_ahead``, ``_queue``, ``_closed`` and every widget value the panel sets. The user's actions run on the kernel's
+    ``_loaded``, ``_ahead``, ``_queue``, ``_closed``, ``_showing_heuristic``, ``_past_budget``,
+    ``_told_broken``, ``_round_error``, ``_painted``, ``_ahead_picker`` and every widget value
+    the panel sets. The user's actions run on the kernel's
     thread; the loop's callbacks (``_on_round_start``, ``_on_progress``, ``_on_ranking``,
-    ``_on_error``) run on the loop's worker thread; each takes the lock for its whole body. Lock
+    ``_on_error``) run on the loop's worker thread, ``_on_settings`` on the thread that changed a
+    setting; each takes the lock for its whole body. Lock
     order: panel → loop (session → trainer → dataset); the loop calls back outside its locks.
+
+    Budget: once ``loop.budget`` labels are stored, submits and label keys are refused (the
+    canvas says why and shows no next image early) until the budget is raised or
+    ``continue_past_budget`` (the "Continue past the budget" button) is used.
 
     Parameters
     ----------
@@ -73,9 +87,21 @@ class Panel(widgets.VBox):
         How many of the next images in the queue to show.
     thumbnail_size : int, default 64
         The longest side of a thumbnail, in screen pixels.
+    dwell_ms : int, default 150
+        How long an image must have been on screen before it takes a key or click that labels
+        or leaves it (class keys, Enter, N, S, Submit, No objects, Skip); a sooner one is
+        dropped with a brief cue and counted in ``dropped_keys`` (see ``keys.DWELL_MS``);
+        0 turns the check off.
     """
 
-    def __init__(self, loop: ActiveLoop, *, thumbnails: int = 8, thumbnail_size: int = 64) -> None:
+    def __init__(
+        self,
+        loop: ActiveLoop,
+        *,
+        thumbnails: int = 8,
+        thumbnail_size: int = 64,
+        dwell_ms: int = keys.DWELL_MS,
+    ) -> None:
         self.loop = loop
         self.dataset = loop.dataset
         self.task = self.dataset.task
@@ -89,10 +115,16 @@ class Panel(widgets.VBox):
         self._restored = ""  # what the last image shown came back with, in words
         self._lock = threading.RLock()
         self._closed = False
+        self._showing_heuristic = False  # the picker is being set to the loop's heuristic
+        self._past_budget: int | None = None  # the budget the labeler chose to label past
+        self._told_broken: set[int] = set()  # unreadable images the panel has named
+        self._round_error = ""  # the error line a failed round left, cleared by a good one
+        self._painted: str | None = None  # the image the browser painted for the key handled
+        self._ahead_picker: int | None = None  # the picker's button with the next image
         self._scope = f"alw-panel-{uuid.uuid4().hex[:8]}"  # this panel's CSS class
 
         classes = list(self.dataset.classes)
-        self.canvas = Canvas(classes=classes, mode=MODES[self.task])
+        self.canvas = Canvas(classes=classes, mode=MODES[self.task], dwell_ms=dwell_ms)
         # Mask mode never paints class 0, the background: the picker offers the others.
         first = 1 if self.task == "segment" and len(classes) > 1 else 0
         self.choices = list(range(first, len(classes)))
@@ -135,6 +167,13 @@ class Panel(widgets.VBox):
         self.redo_button = widgets.Button(
             description="Redo", icon="repeat", tooltip="redo the submit or skip undone (Shift+Z)"
         )
+        self.continue_button = widgets.Button(
+            description="Continue past the budget",
+            icon="forward",
+            tooltip="go on labeling past loop.budget (it stays as it is)",
+            layout=widgets.Layout(display="none"),
+        )
+        self.continue_button.add_class("alw-continue")
         self.error_line = self.info.error
         self.notice = self.info.notice
         self.progress = self.info.progress
@@ -142,10 +181,8 @@ class Panel(widgets.VBox):
         self.stop_line = self.info.stop
         self.curve = widgets.HTML()
         self.queue_strip = QueueStrip(thumbnails, thumbnail_size, self.open_image)
-        self.heuristic_picker = widgets.Dropdown(
-            description="heuristic", options=heuristics.names(), layout=_fill()
-        )
-        self.heuristic_picker.value = heuristics.name_of(loop.heuristic)
+        self.heuristic_picker = widgets.Dropdown(description="heuristic", layout=_fill())
+        self._show_heuristic()
         samples = list(POOL_SAMPLES)
         if (loop.pool_sample or 0) not in [v for _, v in samples]:
             samples.insert(0, (f"{loop.pool_sample:,}", loop.pool_sample))
@@ -158,6 +195,7 @@ class Panel(widgets.VBox):
         self.no_objects_button.on_click(lambda _: self.submit_no_objects())
         self.undo_button.on_click(lambda _: self.undo())
         self.redo_button.on_click(lambda _: self.redo())
+        self.continue_button.on_click(lambda _: self.continue_past_budget())
         self.picker.observe(self._on_pick, "value")
         self.heuristic_picker.observe(self._on_heuristic, "value")
         self.pool_picker.observe(self._on_pool_sample, "value")
@@ -171,6 +209,7 @@ class Panel(widgets.VBox):
         loop.on_progress(self._on_progress)
         loop.on_ranking(self._on_ranking)
         loop.on_error(self._on_error)
+        loop.on_settings(self._on_settings)
         with self._step():
             self._advance()
             self._refresh_state()
@@ -214,6 +253,7 @@ class Panel(widgets.VBox):
             self.skip_button,
             self.undo_button,
             self.redo_button,
+            self.continue_button,
         ]
         for button in row:
             button.layout.width = "auto"
@@ -266,6 +306,12 @@ class Panel(widgets.VBox):
                 f"color: {_ink(color)}; box-shadow: 0 0 0 2px {color}; }}"
             )
         return f"<style>{''.join(rules)}</style>"
+
+    @property
+    def dropped_keys(self) -> int:
+        """How many labeling keys and clicks came before their image had been on screen for
+        ``dwell_ms`` and were dropped (never applied to any image)."""
+        return self.canvas.dropped_keys
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -320,6 +366,10 @@ class Panel(widgets.VBox):
         # Caller holds the lock and has a current image.
         i = self.current
         assert i is not None
+        budget = self._budget_reached()
+        if budget is not None:
+            self._say_error(f"not submitted: {_budget_words(budget)}")
+            return None
         try:
             stored = self.loop.commit(i, annotation)
         except (ValueError, IndexError, OSError, RuntimeError) as error:
@@ -380,7 +430,13 @@ class Panel(widgets.VBox):
         preselected); ``redo`` commits it again.
         """
         with self._step():
-            i = self.loop.undo()
+            try:
+                i = self.loop.undo()
+            except (ValueError, IndexError, OSError, RuntimeError) as error:
+                # A full disk (JournalError), a closed dataset: nothing was undone, and the
+                # panel says why.
+                self._say_error(f"not undone: {error}")
+                return None
             if i is None:
                 self._say_error("nothing to undo")
                 return None
@@ -405,6 +461,10 @@ class Panel(widgets.VBox):
         with self._step():
             if not self._redo:
                 self._say_error("nothing to redo")
+                return None
+            budget = self._budget_reached()
+            if self._redo[-1][0] == "commit" and budget is not None:
+                self._say_error(f"not redone: {_budget_words(budget)}")
                 return None
             kind, i, annotation = self._redo.pop()
             try:
@@ -434,6 +494,29 @@ class Panel(widgets.VBox):
         with self._step():
             self.show(i)
 
+    def continue_past_budget(self) -> None:
+        """Go on labeling past the loop's budget, reached; the budget stays as it is."""
+        with self._step():
+            budget = self._budget_reached()
+            if budget is None:
+                return
+            self._past_budget = budget
+            self._say_error("")
+            self._say(f"labeling goes on past the budget of {budget} labels")
+            self._refresh_state()
+
+    def _budget_reached(self) -> int | None:
+        """The loop's budget when it is reached and the labeler has not chosen to go past it."""
+        budget = self.loop.budget
+        if budget is None or len(self.dataset.labeled) < budget or self._past_budget == budget:
+            return None
+        return int(budget)
+
+    def _budget_notice(self) -> str:
+        """What the canvas says over an image at the budget (it then takes no key); else ""."""
+        budget = self._budget_reached()
+        return "" if budget is None else f"The budget of {_count(budget, 'label')} is reached"
+
     def pick(self, class_id: int) -> None:
         """Choose the class for the image (classify) or for new boxes and strokes."""
         self.picker.value = class_id
@@ -449,6 +532,15 @@ class Panel(widgets.VBox):
         """
         if keys.has_command_modifier(event):
             return
+        with self._lock:
+            # The image the browser painted early for this key, kept on screen if still to label.
+            self._painted = event.get("painted")
+            try:
+                self._act_on_key(event)
+            finally:
+                self._painted = None
+
+    def _act_on_key(self, event: dict[str, Any]) -> None:
         image_id, shown = event.get("image_id"), event.get("shown")
         class_id = None if event.get("shiftKey") else self._class_for_key(str(event.get("key", "")))
         if class_id is not None and self.task == "classify":
@@ -490,6 +582,7 @@ class Panel(widgets.VBox):
             image = self._ahead[i] if i in self._ahead else self.dataset.image(i)
         except ImageError as error:
             self.loop.mark_broken(i, str(error))
+            self._told_broken.add(i)
             self._say_error(f"{error}; it was left out and the next image loaded")
             if self.current == i:
                 self.current = None
@@ -508,7 +601,7 @@ class Panel(widgets.VBox):
                 self._load_known(image, i, described.predicted)
             following = [int(k) for k in queue[:2] if int(k) != i][:1]
             self.canvas.ahead_key = str(following[0]) if following else ""
-            self.canvas.finished = ""
+            self.canvas.finished = self._budget_notice()
         self._ahead = {k: v for k, v in self._ahead.items() if k != i}
         self._say(self._restored)
         self.current = i
@@ -561,6 +654,11 @@ class Panel(widgets.VBox):
             self._unsaved[i] = work
 
     def _advance(self, exclude: int | None = None) -> None:
+        painted = self._still_to_label(self._painted)
+        if painted is not None and painted != exclude:
+            # The browser already shows it (painted early): a newer ranking does not replace it.
+            self.show(painted)
+            return
         for _ in range(len(self.dataset)):
             i = self.loop.next()
             if i is None or i != exclude:
@@ -570,6 +668,9 @@ class Panel(widgets.VBox):
                 self._keep_unsaved(self.current)
             self.current = None
             reason = html.escape(self.loop.stop_reason or "no image left to show")
+            unreadable = len(self.loop.broken)
+            if unreadable:
+                reason += f"; {_count(unreadable, 'unreadable image')} left out, see loop.broken"
             self.header.value = (
                 f"<b>Nothing left to label</b> ({reason}). Next: export the labels (on the right), "
                 "add images, raise the budget (<code>loop.budget = …</code>) or the target, or "
@@ -579,6 +680,15 @@ class Panel(widgets.VBox):
             self._refresh_queue()
             return
         self.show(i)
+
+    def _still_to_label(self, key: str | None) -> int | None:
+        """The dataset index `key` names, if that image is unlabeled, not skipped nor broken."""
+        if not isinstance(key, str) or not key.isdigit() or int(key) >= len(self.dataset):
+            return None
+        i = int(key)
+        if self.dataset.is_labeled([i])[0] or i in self.loop.skipped or i in self.loop.broken:
+            return None
+        return i
 
     def _send_ahead(self) -> None:
         """Send the browser the next images of the queue (as the strip last showed it), to decode
@@ -597,7 +707,9 @@ class Panel(widgets.VBox):
                 continue  # marked broken when it is due
             self.canvas.prefetch(str(i), ahead[i])
         self._ahead = ahead
-        self.canvas.ahead_key = str(order[0]) if order and order[0] in ahead else ""
+        with self.canvas.hold_sync():  # the key and the picker with it, in one message
+            self.canvas.ahead_key = str(order[0]) if order and order[0] in ahead else ""
+            self.canvas.ahead_picker = self._ahead_picker
 
     def _finished_hint(self) -> str:
         return "nothing left to label (see the line above the image)"
@@ -612,7 +724,8 @@ class Panel(widgets.VBox):
             open_drafts = len(self.canvas.drafts)
             if open_drafts:
                 raise ValueError(
-                    f"{open_drafts} model drafts are neither accepted nor deleted: "
+                    f"{_count(open_drafts, 'model draft')} "
+                    f"{'is' if open_drafts == 1 else 'are'} neither accepted nor deleted: "
                     "accept them (A, or Shift+A for all) or delete them (Del) first"
                 )
             if not len(xyxy):
@@ -639,18 +752,29 @@ class Panel(widgets.VBox):
         i = self.current
         if i is None:
             return
-        self.header.value = f"<b>image {i}</b> · {html.escape(self.loop.describe(i).why)}"
+        self.header.value = self._header_for(i)
+
+    def _header_for(self, i: int) -> str:
+        """The header line shown with image `i`."""
+        return f"<b>image {i}</b> · {html.escape(self.loop.describe(i).why)}"
 
     def _refresh_queue(self, queue: np.ndarray | None = None) -> None:
         """Show the head of `queue` (default: the loop's queue now) in the strip, and keep it for
-        sending the next images ahead."""
+        sending the next images ahead.
+
+        With it goes what the whole panel shows once the next image (the first of the strip,
+        the one ``_send_ahead`` names as ``ahead_key``) is shown: its header line (``Info``'s
+        ``ahead`` part), the strip's row then and the picker's class; the browser moves them
+        all in the frame that shows the image early, before Python answers.
+        """
         if self._closed:
             return
         with self._lock:
             self._queue = self.loop.queue if queue is None else queue
             entries: list[Entry] = []
+            predicted: int | None = None
             for i in self._queue:
-                if len(entries) == self.queue_strip.count:
+                if len(entries) == self.queue_strip.count + 1:  # the row after the next image
                     break
                 if int(i) == self.current:
                     continue
@@ -662,37 +786,80 @@ class Panel(widgets.VBox):
                         self.loop.mark_broken(int(i), str(error))
                         continue
                 described = self.loop.describe(int(i))
+                if not entries:
+                    predicted = described.predicted
                 entries.append(Entry(int(i), image, described.score, described.model_version))
-            self.queue_strip.update(entries)
+            key = str(entries[0].index) if entries else ""
+            self.queue_strip.update(entries, (key, entries[1:]))
+            self.info.set(
+                "ahead", {"key": key, "header": self._header_for(entries[0].index) if key else ""}
+            )
+            self._ahead_picker = self._picker_with(predicted) if key else None
+            self._tell_broken()
+
+    def _picker_with(self, predicted: int | None) -> int | None:
+        """The picker's button active with a fresh image the model predicts `predicted` for
+        (-1: none), as ``_load_known`` sets it; None where the picker keeps its class (boxes
+        and masks)."""
+        if self.task != "classify":
+            return None
+        return self.choices.index(predicted) if predicted in self.choices else -1
 
     def _refresh_state(self) -> None:
         loop = self.loop
         history = loop.history
         rounds = [r for r in history if r.ok and r.retrained]
+        failed = sum(not r.ok and r.error != "cancelled" for r in history)
         state = loop.state
-        # Rounds are numbered from 1, as the progress bar names the one running.
-        done = f"{len(history)} round{'' if len(history) == 1 else 's'} done"
+        # Rounds done count the trainings that worked; the progress bar numbers every round.
+        done = f"{_count(len(rounds), 'round')} done" + (f" ({failed} failed)" if failed else "")
         doing = state if state == "idle" else f"round {len(history) + 1} {state}"
         pending = loop.ranking.pending  # a big pool is ranked part by part, embedded first
         still = f" · {pending:,} images still to rank" if pending else ""
         self.status.value = (
-            f"{done} · {len(self.dataset.labeled)} labels · model v{loop.model_version} · "
-            f"{doing}{still}"
+            f"{done} · {_count(len(self.dataset.labeled), 'label')} · "
+            f"model v{loop.model_version} · {doing}{still}"
         )
         lines = [f"{c} ({c.fraction:.0%})" for c in loop.criteria()]
-        if loop.is_done:
+        budget = self._budget_reached()
+        if budget is not None:
+            lines.append(f"<b>{html.escape(_budget_words(budget))}</b>")
+        elif loop.is_done:
             lines.append(f"<b>done: {html.escape(loop.stop_reason or '')}</b>")
         self.stop_line.value = " · ".join(lines)  # empty, and hidden, when no criterion is set
+        self.continue_button.layout.display = None if budget is not None else "none"
+        if self.current is not None:
+            self.canvas.finished = self._budget_notice()
+        self._tell_broken()
         points = [(r.n_labels, r.metric) for r in rounds if r.metric is not None]
         if len(points) >= 1:
             name = next(r.metric_name for r in reversed(rounds) if r.metric is not None)
-            label = "test accuracy" if name == "accuracy" else "agreement with your labels"
+            label = METRIC_NAMES.get(name or "", name or "metric")
             xs, ys = zip(*points, strict=True)
             self.curve.value = line_chart(
                 {label: (xs, ys, None)}, x_label="labels", y_label=label, width=360, height=200
             )
         else:
             self.curve.value = "<i>the learning curve appears after the first rounds</i>"
+
+    def _tell_broken(self) -> None:
+        """Say once which images could not be read since the last time: how many, the first ones."""
+        broken = self.loop.broken
+        new = [i for i in broken if i not in self._told_broken]
+        if not new:
+            return
+        self._told_broken.update(new)
+        first = "; ".join(broken[i] for i in new[:3])
+        more = f"; and {len(new) - 3:,} more" if len(new) > 3 else ""
+        message = (
+            f"{_count(len(new), 'image')} could not be read and "
+            f"{'was' if len(new) == 1 else 'were'} left out of the queue: {first}{more} "
+            "(loop.broken lists them all)"
+        )
+        earlier = self.error_line.value
+        self._say_error(message)
+        if earlier:
+            self.error_line.value = f"{earlier}<br>{self.error_line.value}"
 
     def _say(self, message: str) -> None:
         """Show a notice (not an error): unsaved work restored, an undo, a redo."""
@@ -728,12 +895,23 @@ class Panel(widgets.VBox):
             if self._closed:
                 return
             self.progress.value, self.progress.description = 0.0, "idle"
+            if self._round_error and self.error_line.value == self._round_error:
+                self._say_error("")  # the failed round's error: this one worked
+            self._round_error = ""
             self.progress.bar_style = ""
             if self.current is None:
                 self._advance()
             else:
                 self._refresh_header()
                 self._refresh_queue()
+            self._refresh_state()
+
+    def _on_settings(self, _settings: object) -> None:
+        """A setting changed (the picker, or ``loop.budget = …`` in a cell); on that thread."""
+        with self._step():
+            if self._closed:
+                return
+            self._show_heuristic()
             self._refresh_state()
 
     def _on_error(self, record: RoundRecord) -> None:
@@ -745,6 +923,7 @@ class Panel(widgets.VBox):
             self._say_error(
                 f"round {record.round} failed: {record.error} (labels are kept; labeling goes on)"
             )
+            self._round_error = self.error_line.value
             self._refresh_state()
 
     # -- controls ------------------------------------------------------------------------------
@@ -754,25 +933,73 @@ class Panel(widgets.VBox):
             self.canvas.active_class = change["new"]
 
     def _on_heuristic(self, change: dict[str, Any]) -> None:
-        if change["new"] is None or change["new"] == heuristics.name_of(self.loop.heuristic):
+        new, chosen = change["new"], self.loop.heuristic
+        if self._showing_heuristic or new is None or new is chosen:
+            return
+        if isinstance(new, str) and new == heuristics.name_of(chosen):
             return
         try:
-            self.loop.heuristic = change["new"]
+            self.loop.heuristic = new
         except ValueError as error:
-            self._say_error(str(error))
+            with self._lock:
+                self._say_error(str(error))
+                self._show_heuristic()
 
     def _on_pool_sample(self, change: dict[str, Any]) -> None:
         self.loop.pool_sample = change["new"] or None
 
     def refresh_heuristics(self) -> None:
-        """Offer the heuristics registered so far; runs by itself when one is registered."""
+        """Offer the heuristics registered so far; runs by itself when one is registered.
+
+        The loop's heuristic stays as it is, and shown.
+        """
         with self._lock:
-            names = tuple(heuristics.names())
-            if self._closed or names == tuple(self.heuristic_picker.options):
-                return
-            current = heuristics.name_of(self.loop.heuristic)
-            self.heuristic_picker.options = names
-            self.heuristic_picker.value = current if current in names else None
+            if not self._closed:
+                self._show_heuristic()
+
+    def _show_heuristic(self) -> None:
+        """Offer the registered heuristics that work for this loop (``selectors.usable_names``)
+        and show the loop's own: a function of the user's that is not registered is offered
+        under its name. Never changes the loop's heuristic. Caller holds the lock."""
+        chosen = self.loop.heuristic
+        name = heuristics.name_of(chosen)
+        options: list[tuple[str, Any]] = [
+            (n, n) for n in selectors.usable_names(self.task, self.loop.learner)
+        ]
+        registered = name in heuristics.names() and (
+            isinstance(chosen, str) or heuristics.get(name) is chosen
+        )
+        value: Any = name if registered or isinstance(chosen, str) else chosen
+        if all(v is not value and v != value for _, v in options):
+            label = name if all(n != name for n, _ in options) else f"{name} (your function)"
+            options.append((label, value))
+        picker = self.heuristic_picker
+        plain = all(label == v for label, v in options)
+        shown = tuple(n for n, _ in options) if plain else tuple(options)  # names, when only those
+        # New options reset the value to the first one: the guard keeps that from the loop, and
+        # the browser gets options and value together.
+        self._showing_heuristic = True
+        try:
+            with picker.hold_sync():
+                if shown != tuple(picker.options):
+                    picker.options = shown
+                if picker.value is not value:
+                    picker.value = value
+        finally:
+            self._showing_heuristic = False
+
+
+def _count(n: int, thing: str) -> str:
+    """``"1 label"``, ``"3 labels"``: `n` and `thing`, plural unless one."""
+    return f"{n:,} {thing}{'' if n == 1 else 's'}"
+
+
+def _budget_words(budget: int) -> str:
+    """Why labeling stopped at `budget`, and the two ways on."""
+    return (
+        f"the budget of {_count(budget, 'label')} is reached: raise it (loop.budget = …) "
+        "or click “Continue past the budget”"
+    )
 
 
 def _descendants(widget: widgets.Widget) -> list[widgets.Widget]:

@@ -57,6 +57,10 @@ class QueueStrip(anywidget.AnyWidget):
     the row's order and captions and the PNGs of the images it had not shown yet; no widget is
     created or closed when the queue moves on. A view displayed later asks for the whole row.
 
+    The same message carries the row as it will be once the image sent ahead under a key
+    (``Canvas.ahead_key``) is shown, with the PNGs it needs: when the canvas shows that image
+    early, the browser moves the row to it in the same frame, before Python answers.
+
     Thread safety: none of its own; its owner (the Panel) calls it under the panel's lock, which
     so guards ``_shown`` and ``_thumbs``. Browser messages arrive on the kernel's thread.
 
@@ -78,7 +82,8 @@ class QueueStrip(anywidget.AnyWidget):
         self.count, self.size = count, size
         self._on_open = on_open
         self._shown: list[tuple[int, str]] = []  # (index, caption), left to right
-        self._thumbs: dict[int, bytes] = {}  # the PNG of every index shown
+        self._thumbs: dict[int, bytes] = {}  # the PNG of every index shown (or in the row ahead)
+        self._ahead: tuple[str, list[tuple[int, str]]] = ("", [])  # key, the row after it
         self.rejected: list[str] = []  # why each refused browser message was refused
         self.add_class("alw-queue")
         self.on_msg(self._on_browser_msg)
@@ -102,32 +107,55 @@ class QueueStrip(anywidget.AnyWidget):
         if 0 <= slot < len(self._shown):
             self._on_open(self._shown[slot][0])
 
-    def update(self, entries: Sequence[Entry]) -> None:
-        """Show `entries`, left to right, at most `count` of them; one message if anything changed."""
-        entries = [
-            e for e in entries[: self.count] if e.index in self._thumbs or e.image is not None
-        ]
+    def update(
+        self, entries: Sequence[Entry], ahead: tuple[str, Sequence[Entry]] = ("", ())
+    ) -> None:
+        """Show `entries`, left to right, at most `count` of them; one message if anything changed.
+
+        Parameters
+        ----------
+        entries
+            The images to show, left to right.
+        ahead
+            ``(key, entries)``: the row to show once the image sent ahead under ``key`` is
+            shown early (see the class); ``("", ())`` for none.
+        """
         new: list[int] = []
-        for entry in entries:
-            if entry.index not in self._thumbs:
-                assert entry.image is not None
-                self._thumbs[entry.index] = thumbnail_png(entry.image, self.size)
-                new.append(entry.index)
-        shown = [(e.index, caption(e)) for e in entries]
-        keep = {i for i, _ in shown}
+        row = self._known(entries, new)
+        ahead_key, ahead_entries = ahead
+        ahead_row = self._known(ahead_entries, new) if ahead_key else []
+        keep = {i for i, _ in row + ahead_row}
         for index in [i for i in self._thumbs if i not in keep]:
             del self._thumbs[index]
-        if shown == self._shown and not new:
+        if row == self._shown and (ahead_key, ahead_row) == self._ahead and not new:
             return
-        self._shown = shown
+        self._shown = row
+        self._ahead = (ahead_key, ahead_row)
         self._send_row(new)
 
+    def _known(self, entries: Sequence[Entry], new: list[int]) -> list[tuple[int, str]]:
+        """The first `count` of `entries` that have pixels (or a thumbnail), as (index, caption);
+        the thumbnails made for them are added to `new`."""
+        row: list[tuple[int, str]] = []
+        for entry in entries:
+            if len(row) == self.count:
+                break
+            if entry.index not in self._thumbs:
+                if entry.image is None:
+                    continue
+                self._thumbs[entry.index] = thumbnail_png(entry.image, self.size)
+                new.append(entry.index)
+            row.append((entry.index, caption(entry)))
+        return row
+
     def _send_row(self, new: list[int]) -> None:
-        """The row to every view: order and captions, with the PNGs of `new` indices."""
+        """The row to every view: order and captions, the row ahead, with the PNGs of `new`."""
+        key, ahead = self._ahead
         content = {
             "kind": "row",
             "size": self.size,
             "items": [{"index": i, "caption": text} for i, text in self._shown],
+            "ahead": {"key": key, "items": [{"index": i, "caption": text} for i, text in ahead]},
             "thumbs": new,
         }
         self.send(content, buffers=[self._thumbs[i] for i in new])
@@ -140,7 +168,7 @@ class QueueStrip(anywidget.AnyWidget):
             logger.warning("queue strip refused a message from the browser: %s", err)
             return
         if isinstance(message, Fetch):
-            self._send_row([i for i, _ in self._shown])
+            self._send_row(sorted({i for i, _ in self._shown + self._ahead[1]}))
         elif message.index in self.indices:
             self._on_open(message.index)
         else:

@@ -130,6 +130,16 @@ def test_drawn_box_reaches_python_in_image_pixels(cv: CanvasDriver) -> None:
     harness.screenshot(cv.page, "box_drawn", cv.stage)
 
 
+def test_the_status_line_counts_one_box_in_the_singular(cv: CanvasDriver) -> None:
+    cv.reset(mode="box")
+    cv.drag(cv.at(30, 20), cv.at(90, 70))
+    cv.settle(1)
+    assert re.search(r"· 1 box ·", cv.status())
+    cv.drag(cv.at(100, 20), cv.at(150, 70))
+    cv.settle(2)
+    assert re.search(r"· 2 boxes ·", cv.status())
+
+
 def test_box_drag_sends_exactly_one_message(cv: CanvasDriver) -> None:
     cv.reset(mode="box")
     cv.drag(cv.at(10, 10), cv.at(50, 40), steps=40)

@@ -78,7 +78,7 @@ def test_drafts_accepted_moved_and_deleted_are_submitted_as_the_boxes_shown(page
     assert state["drafts"] == [left]
     assert state["rejected"] == []
     # The last draft stays dashed and marked "?": the status line counts it apart from the boxes.
-    assert "2 boxes, 1 drafts" in panel.status()
+    assert "2 boxes, 1 draft " in panel.status()
     harness.screenshot(page, "drafts_before_submit", panel.root)
 
     # Enter with a draft still open is refused: the user decides on every model box.

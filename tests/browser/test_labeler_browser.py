@@ -54,7 +54,8 @@ def test_a_box_drawn_then_skipped_comes_back_with_z(page: Any) -> None:
     assert f"{len(state['boxes'])} unsaved box" in state["notice"]
     assert "restored" in state["notice"]
     panel.wait_drawn(state["image_id"])
-    assert f"{len(state['boxes'])} boxes" in panel.status()
+    n = len(state["boxes"])
+    assert f"· {n} {'box' if n == 1 else 'boxes'} ·" in panel.status()
 
 
 def test_a_box_drawn_survives_opening_another_image_and_coming_back(page: Any) -> None:

@@ -110,6 +110,7 @@ def test_submit_while_a_round_trains_is_kept_and_the_queue_refreshes_after(page:
         panel.wait(lambda s: s["state"] == "training")
         during = panel.wait(lambda s: s["current"] != first["current"])
         panel.wait_drawn(during["image_id"])
+        time.sleep(0.2)  # the image has been on screen past the dwell (150 ms): it takes keys
         page.keyboard.press("2")
         state = panel.wait(lambda s: str(during["current"]) in s["labels"])
         assert state["labels"][str(during["current"])] == "2"
@@ -196,13 +197,15 @@ def test_enter_on_the_focused_submit_button_submits_exactly_once(page: Any) -> N
     assert panel.error_text() == ""
 
 
-def test_thirty_digits_pressed_100_ms_apart_are_all_stored_in_order(page: Any) -> None:
+def test_thirty_digits_pressed_300_ms_apart_are_all_stored_in_order(page: Any) -> None:
+    # 300 ms a label: a fast human; a key sooner than the dwell (150 ms) after its image was
+    # painted is dropped (tests/browser/test_keys_browser.py).
     panel = PanelDriver(page, "fast")
     panel.ready()
     pressed = list("1234567890" * 3)
     for key in pressed:
         page.keyboard.press(key)
-        page.wait_for_timeout(100)
+        page.wait_for_timeout(300)
     panel.wait(lambda s: len(s["labels"]) >= len(pressed))
     time.sleep(SETTLE)  # a key taken twice would land by now
     stored = harness.kernel_exec(
@@ -239,7 +242,7 @@ def test_labeling_leaves_no_closed_widget_for_the_page_to_talk_to(
     start = len(panel.info()["labels"])
     for key in "12345678901234567890":
         page.keyboard.press(key)
-        page.wait_for_timeout(120)
+        page.wait_for_timeout(300)  # past the dwell
     panel.wait(lambda s: len(s["labels"]) >= start + 20)
     time.sleep(1.0)  # late messages to a closed comm would land by now
     assert lab.log.read_text(errors="replace").count("No such comm") == logged

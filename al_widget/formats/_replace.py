@@ -1,0 +1,325 @@
+"""An export folder replaced as a whole: written beside the target, swapped in at the end.
+
+An export into ``folder`` is written into a hidden sibling ``.<folder>.al_widget-new-<token>``,
+together with hard links to everything else ``folder`` holds (the user's own files, the
+dataset's images when it is exported into its own folder); the two folders are then swapped
+in one step (``renameat2(RENAME_EXCHANGE)`` on Linux; elsewhere two renames, between which the
+folder is briefly absent). A reader sees the old export or the new one, never a mix, and a
+killed export leaves only the hidden sibling, cleaned by the next export into that folder.
+
+Each export lists the files it wrote in ``folder/.al_widget-export.json`` (the manifest):
+``overwrite=True`` replaces exactly those, and an export never deletes or replaces a file that
+no export wrote, nor one of the dataset's own images. A file is only ever deleted from a folder
+that was swapped out, and only when it is listed in that folder's manifest or the same file (a
+hard link) is in the live folder; anything else found there is left in place, with a warning.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import json
+import os
+import re
+import secrets
+import shutil
+import warnings
+from collections.abc import Callable, Collection, Mapping
+from pathlib import Path, PurePosixPath
+
+from ._atomic import PathTaken
+
+MANIFEST = ".al_widget-export.json"
+"""The file, in an export folder, listing the files the export wrote (POSIX paths below it)."""
+
+NEW, OLD = "al_widget-new", "al_widget-old"
+"""What the hidden siblings of an export folder are called: ``.<name>.<kind>-<token>``."""
+
+Writer = Callable[[Path], None]
+"""Writes one export file at the path it is given (a fresh path in the staging folder)."""
+
+
+class ExportRefused(FileExistsError):
+    """An export that would replace or delete a file it must not touch; nothing was written."""
+
+
+def read_manifest(folder: Path) -> set[str]:
+    """The files an earlier export into `folder` wrote (empty when there is no manifest)."""
+    try:
+        with open(folder / MANIFEST, encoding="utf-8") as file:
+            data = json.load(file)
+    except FileNotFoundError:
+        return set()
+    except (OSError, ValueError):
+        return set()  # unreadable: nothing counts as the export's, so nothing is replaced
+    files = data.get("files") if isinstance(data, dict) else None
+    if not isinstance(files, list):
+        return set()
+    return {f for f in files if isinstance(f, str) and _is_relative(f)}
+
+
+def _is_relative(name: str) -> bool:
+    path = PurePosixPath(name)
+    return bool(name) and not path.is_absolute() and ".." not in path.parts
+
+
+def replace_folder(
+    folder: str | os.PathLike[str],
+    files: Mapping[str, Writer],
+    *,
+    kind: str,
+    overwrite: bool,
+    sources: Callable[[], Collection[str]] = tuple,
+    in_place: Collection[str] = (),
+) -> Path:
+    """Write the export `files` (POSIX path below `folder` -> its writer) as `folder`'s export.
+
+    Parameters
+    ----------
+    folder : path
+        The export folder (created if needed).
+    files : mapping of str to callable
+        Each file of the export and the function that writes it.
+    kind : str
+        The format, recorded in the manifest ("YOLO", ...).
+    overwrite : bool
+        Replace an earlier export in `folder` (the files its manifest lists); otherwise any
+        of them, or any file in the way, stops the export before anything is written.
+    sources : callable returning a collection of str
+        The real paths of the dataset's image files, never replaced or deleted; called only
+        when a file in `folder` is to be checked (resolving a million paths takes seconds).
+    in_place : collection of str
+        Paths of `files` that already are the right file in `folder` (an image exported into
+        its own folder): kept as they are, not written, not listed in the manifest.
+
+    Returns
+    -------
+    Path
+        `folder`.
+    """
+    live = Path(os.path.realpath(folder))
+    if os.path.lexists(live) and not live.is_dir():
+        raise ExportRefused(f"{live} is a file; the export writes a folder there")
+    here = os.path.realpath(os.getcwd())
+    if live.is_dir() and (here == str(live) or here.startswith(os.path.join(live, ""))):
+        raise ExportRefused(
+            f"{live} holds the working folder ({here}), and an export replaces its folder as a "
+            "whole: export into a sub-folder"
+        )
+    clean_leftovers(live)
+    written = {name: writer for name, writer in files.items() if name not in in_place}
+    old = read_manifest(live) if live.is_dir() else set()
+    is_source = _membership(sources)
+    _check_way(live, [*written, MANIFEST], old, overwrite, is_source)
+    live.parent.mkdir(parents=True, exist_ok=True)
+    staging = _sibling(live, NEW)
+    staging.mkdir()
+    try:
+        # The manifest comes first: a killed export's staging folder is cleaned by it.
+        _write_manifest(staging, kind, sorted(written))
+        for name, writer in written.items():
+            target = staging / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            writer(target)
+        if live.is_dir():
+            _carry(live, staging, drop=old - set(in_place), keep=is_source)
+        _swap_in(staging, live)
+    except BaseException:
+        if staging.exists():
+            _discard(staging, live)
+        raise
+    return live
+
+
+def _membership(sources: Callable[[], Collection[str]]) -> Callable[[str], bool]:
+    """Whether a path's real path is one of `sources`, the set made on the first question."""
+    found: list[set[str]] = []
+
+    def is_source(path: str) -> bool:
+        if not found:
+            found.append(set(sources()))
+        return os.path.realpath(path) in found[0]
+
+    return is_source
+
+
+def _check_way(
+    live: Path, names: list[str], old: set[str], overwrite: bool, is_source: Callable[[str], bool]
+) -> None:
+    """Refuse, before anything is written, a path in the way that the export may not replace."""
+    if not live.is_dir():
+        return
+    folders_seen: set[PurePosixPath] = set()
+    for name in names:
+        path = live / name
+        for parent in PurePosixPath(name).parents:
+            if str(parent) == "." or parent in folders_seen:
+                continue
+            folders_seen.add(parent)
+            above = live / parent
+            if above.is_symlink() or above.is_file():
+                raise ExportRefused(f"{above} is in the way of {path}: it is not a folder")
+        if not os.path.lexists(path):
+            continue
+        if os.path.isdir(path) and not os.path.islink(path):
+            raise ExportRefused(f"{path} is a folder where the export writes a file")
+        if is_source(os.fspath(path)):
+            raise ExportRefused(
+                f"{path} is one of the dataset's own images; the export would replace it: "
+                "choose another folder"
+            )
+        if not overwrite:
+            raise PathTaken(path)
+        if name not in old and name != MANIFEST:
+            raise ExportRefused(
+                f"{path} is in the way and no earlier export wrote it (the folder's {MANIFEST} "
+                "does not list it); overwrite=True replaces only an earlier export's files: "
+                "move it away or choose another folder"
+            )
+
+
+def _write_manifest(folder: Path, kind: str, names: list[str]) -> None:
+    text = json.dumps({"written_by": "al_widget", "format": kind, "files": names}, indent=1)
+    with open(folder / MANIFEST, "x", encoding="utf-8") as file:
+        file.write(text + "\n")
+        file.flush()
+        os.fsync(file.fileno())
+
+
+def _sibling(live: Path, what: str) -> Path:
+    return live.parent / f".{live.name}.{what}-{secrets.token_hex(4)}"
+
+
+def _carry(live: Path, staging: Path, *, drop: set[str], keep: Callable[[str], bool]) -> None:
+    """Hard-link into `staging` everything in `live` that is not the export being replaced.
+
+    `drop`: the earlier export's files, left behind unless `keep` says one is a dataset
+    image. Paths the new export writes are skipped.
+    """
+    for directory, folders, names in os.walk(live):
+        here = Path(directory)
+        relative = here.relative_to(live)
+        for name in [*names, *[f for f in folders if (here / f).is_symlink()]]:
+            source = here / name
+            rel = (relative / name).as_posix()
+            if rel == MANIFEST or os.path.lexists(staging / rel):
+                continue  # the new export's file
+            if rel in drop and not keep(os.fspath(source)):
+                continue  # the earlier export's file, replaced as a whole
+            target = staging / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if source.is_symlink():
+                os.symlink(os.readlink(source), target)
+                continue
+            try:
+                os.link(source, target, follow_symlinks=False)
+            except OSError as error:
+                raise ExportRefused(
+                    f"cannot export into {live}: it holds {source}, which cannot be hard-linked "
+                    f"into the new export ({error.strerror}); export into an empty folder"
+                ) from None
+        folders[:] = [f for f in folders if not (here / f).is_symlink()]
+        for name in folders:
+            made = staging / relative / name
+            made.mkdir(exist_ok=True)
+            shutil.copymode(here / name, made)
+    shutil.copymode(live, staging)
+
+
+def _swap_in(staging: Path, live: Path) -> None:
+    """Put `staging` at `live` in one step where the OS allows, then discard the old folder."""
+    if not live.exists():
+        os.rename(staging, live)
+        return
+    if _exchange(staging, live):
+        _discard(staging, live)  # it now holds the old folder
+        return
+    old = _sibling(live, OLD)
+    os.rename(live, old)
+    try:
+        os.rename(staging, live)
+    except BaseException:
+        os.rename(old, live)
+        raise
+    _discard(old, live)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False where not supported."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    if result == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, f"could not swap the new export into {b}: {os.strerror(code)}")
+
+
+def _discard(folder: Path, live: Path) -> None:
+    """Delete a swapped-out or unfinished export folder, file by file, keeping what is nowhere else.
+
+    A file goes when `folder`'s manifest lists it (an export wrote it) or `live` holds the same
+    file (a hard link carried over); anything else is left, with a warning naming the folder.
+    """
+    listed = read_manifest(folder)
+    kept = []
+    for directory, folders, names in os.walk(folder, topdown=False):
+        here = Path(directory)
+        relative = here.relative_to(folder)
+        for name in names + [f for f in folders if (here / f).is_symlink()]:
+            path = here / name
+            rel = (relative / name).as_posix()
+            twin = live / rel
+            if rel == MANIFEST:
+                continue  # goes last, once nothing else is kept
+            if rel in listed or (os.path.lexists(twin) and _same(path, twin)):
+                os.unlink(path)
+            else:
+                kept.append(path)
+        for name in folders:
+            path = here / name
+            if not path.is_symlink():
+                with contextlib.suppress(OSError):  # it holds a kept file
+                    path.rmdir()
+    manifest = folder / MANIFEST
+    if manifest.exists() and not kept:
+        manifest.unlink()
+    try:
+        folder.rmdir()
+    except OSError:
+        warnings.warn(
+            f"left {folder} in place: it holds {len(kept)} file(s) found nowhere else "
+            f"(first: {kept[0] if kept else '?'}); look at it and delete it yourself",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def _same(a: Path, b: Path) -> bool:
+    if a.is_symlink() or b.is_symlink():
+        return a.is_symlink() and b.is_symlink() and os.readlink(a) == os.readlink(b)
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def clean_leftovers(live: Path) -> None:
+    """Finish or discard what a killed export into `live` left beside it."""
+    if not live.parent.is_dir():
+        return
+    pattern = re.compile(rf"\.{re.escape(live.name)}\.({NEW}|{OLD})-[0-9a-f]{{8}}")
+    leftovers = sorted(p for p in live.parent.iterdir() if pattern.fullmatch(p.name) and p.is_dir())
+    for path in leftovers:
+        if OLD in path.name and not live.exists():
+            os.rename(path, live)  # killed between the two renames: the old export comes back
+    for path in leftovers:
+        if path.exists() and path != live:
+            _discard(path, live)

@@ -1,0 +1,50 @@
+"""How far the model agreed with each label: the metric a loop without an eval set records."""
+
+import numpy as np
+
+import al_widget as alw
+from al_widget import ranking
+from al_widget.metrics import mean_iou
+from al_widget.session import agreement
+
+CLASSES = ["background", "thing"]
+
+
+def ranked_with(i, *, predicted=None, draft=None):
+    """A ranking of image `i` alone, with the model's class or draft for it."""
+    return ranking.build(
+        np.array([i]),
+        np.zeros(1),
+        None if predicted is None else np.array([predicted]),
+        rng=np.random.default_rng(0),
+        temperature=None,
+        model_version=1,
+        data_version=1,
+        heuristic="margin",
+        drafts={} if draft is None else {i: draft},
+    )
+
+
+def test_a_class_agrees_when_it_is_the_class_predicted():
+    assert agreement(ranked_with(3, predicted=1), 3, alw.Label("thing"), CLASSES) == 1.0
+    assert agreement(ranked_with(3, predicted=0), 3, alw.Label("thing"), CLASSES) == 0.0
+
+
+def test_boxes_agree_by_their_f1_against_the_models_boxes():
+    draft = alw.Boxes([[0, 0, 10, 10], [20, 20, 30, 30]], ["thing", "thing"])
+    kept_one = alw.Boxes([[0, 0, 10, 10]], ["thing"])
+    assert agreement(ranked_with(3, draft=draft), 3, kept_one, CLASSES) == 2 / 3
+
+
+def test_a_large_masks_agreement_is_the_mean_iou_within_a_hundredth():
+    truth = np.zeros((3000, 4000), np.uint8)
+    truth[500:1500, 1000:2500] = 1
+    drawn = truth.copy()
+    drawn[500:800] = 0
+    got = agreement(ranked_with(3, draft=alw.Mask(truth)), 3, alw.Mask(drawn), CLASSES)
+    assert abs(got - mean_iou(truth, drawn, 2)) < 0.01
+
+
+def test_nothing_offered_by_the_model_records_nothing():
+    assert agreement(ranked_with(3), 3, alw.Label("thing"), CLASSES) is None
+    assert agreement(ranked_with(3), 3, alw.Mask(np.zeros((4, 4), np.uint8)), CLASSES) is None

@@ -1,0 +1,109 @@
+"""Photos whose EXIF orientation turns them: read upright everywhere, as other tools show them."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageOps
+
+import al_widget as alw
+
+# A phone photo stored 64 wide and 48 high whose EXIF orientation 6 says "turn a quarter
+# clockwise to show": every other tool shows it 48 wide and 64 high.
+STORED_W, STORED_H = 64, 48
+UPRIGHT = (STORED_W, STORED_H)  # (height, width) once turned
+
+
+def upright_pixels() -> np.ndarray:
+    """The photo as it is meant to be seen (64 high, 48 wide): a white block in its top-left
+    quarter (rows 0..31, columns 0..23), a grey one bottom-right, black elsewhere."""
+    pixels = np.zeros((*UPRIGHT, 3), np.uint8)
+    pixels[:32, :24] = 255
+    pixels[32:, 24:] = 128
+    return pixels
+
+
+def rotated_jpeg(path: Path) -> Path:
+    """`upright_pixels()` stored turned a quarter counter-clockwise, with EXIF orientation 6,
+    as a phone camera writes a photo taken held upright."""
+    stored = Image.fromarray(upright_pixels()).transpose(Image.Transpose.ROTATE_90)
+    assert stored.size == (STORED_W, STORED_H)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stored.save(path, quality=95, exif=exif.tobytes())
+    return path
+
+
+def close(a: np.ndarray, b: np.ndarray) -> bool:
+    """Equal but for JPEG's small errors."""
+    return a.shape == b.shape and float(np.abs(a.astype(int) - b.astype(int)).mean()) < 4
+
+
+def test_the_test_photo_is_turned_by_pil_exif_transpose(tmp_path: Path) -> None:
+    with Image.open(rotated_jpeg(tmp_path / "photo.jpg")) as image:
+        assert image.size == (STORED_W, STORED_H)
+        assert close(np.asarray(ImageOps.exif_transpose(image)), upright_pixels())
+
+
+def test_a_dataset_reads_a_turned_photo_upright(tmp_path: Path) -> None:
+    dataset = alw.Dataset([rotated_jpeg(tmp_path / "photo.jpg")], ["a"], task="detect")
+    assert dataset.image_size(0) == UPRIGHT
+    assert close(dataset.image(0), upright_pixels())
+    assert close(dataset.batch([0])[0], upright_pixels())
+
+
+def test_a_coco_box_from_another_tool_lands_on_the_same_pixels(tmp_path: Path) -> None:
+    # CVAT and Label Studio give the upright size and upright coordinates: this box is the
+    # white block.
+    rotated_jpeg(tmp_path / "photo.jpg")
+    document = {
+        "images": [{"id": 1, "file_name": "photo.jpg", "width": 48, "height": 64}],
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 24, 32]}],
+        "categories": [{"id": 1, "name": "block"}],
+    }
+    (tmp_path / "c.json").write_text(json.dumps(document))
+    dataset = alw.Dataset.from_coco(tmp_path / "c.json", tmp_path)
+    x0, y0, x1, y1 = (int(v) for v in dataset.annotation(0).xyxy[0])
+    assert dataset.image(0)[y0:y1, x0:x1].mean() > 240  # all white
+    assert dataset.image(0)[y1:, x1:].mean() == pytest.approx(128, abs=4)
+
+
+def test_a_yolo_export_of_a_turned_photo_puts_the_box_on_the_pixels_pil_shows(
+    tmp_path: Path,
+) -> None:
+    dataset = alw.Dataset([rotated_jpeg(tmp_path / "src" / "photo.jpg")], ["block"], task="detect")
+    dataset.annotate(0, alw.Boxes([[0, 0, 24, 32]], ["block"]))
+    dataset.to_yolo(tmp_path / "yolo")
+    line = (tmp_path / "yolo" / "labels" / "photo.txt").read_text().split()
+    with Image.open(tmp_path / "yolo" / "images" / "photo.jpg") as image:
+        shown = np.asarray(ImageOps.exif_transpose(image))
+    height, width = shown.shape[:2]
+    cx, cy, w, h = (float(v) for v in line[1:])
+    x0, y0 = round((cx - w / 2) * width), round((cy - h / 2) * height)
+    x1, y1 = round((cx + w / 2) * width), round((cy + h / 2) * height)
+    assert (x0, y0, x1, y1) == (0, 0, 24, 32)
+    assert shown[y0:y1, x0:x1].mean() > 240
+
+
+def test_the_panel_sends_the_canvas_and_thumbnails_upright(tmp_path: Path, loop_factory) -> None:
+    files = [rotated_jpeg(tmp_path / f"photo{k}.jpg") for k in range(4)]
+    dataset = alw.Dataset(files, ["block"], task="detect")
+    panel = alw.Panel(loop_factory(dataset, None))
+    try:
+        assert (panel.canvas.height, panel.canvas.width) == UPRIGHT
+        shown = np.asarray(Image.open(io.BytesIO(panel.canvas.image)).convert("RGB"))
+        assert close(shown, upright_pixels())
+        thumbs = list(panel.queue_strip._thumbs.values())
+        assert thumbs
+        for png in thumbs:
+            with Image.open(io.BytesIO(png)) as thumb:
+                assert thumb.height > thumb.width  # upright: taller than wide
+                top_left = np.asarray(thumb.convert("L"))[: thumb.height // 4, : thumb.width // 4]
+                assert top_left.mean() > 200
+    finally:
+        panel.close()
