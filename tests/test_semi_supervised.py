@@ -154,9 +154,9 @@ def semi_loop_run(tmp_path_factory):
     with alw.ActiveLoop(ds, query_size=20, pool_sample=200) as loop:
         for i, label in given.items():
             loop.commit(i, label)
-        assert loop.wait(timeout=120)
+        assert loop.wait(timeout=900)
         loop.retrain()
-        assert loop.wait(timeout=120)
+        assert loop.wait(timeout=900)
         history = loop.history
     return ds, given, history, journal
 
