@@ -225,3 +225,26 @@ def test_the_semi_supervised_note_describes_the_newest_trained_round():
 def test_the_semi_supervised_note_is_empty_for_a_round_on_the_labels_alone():
     assert semi_supervised_note([_record()]) == ""
     assert semi_supervised_note([]) == ""
+
+
+class _Reporting(_Wanting):
+    """A centroid learner that takes pool images and reports pseudo-labels, as Classifier does."""
+
+    def fit(self, images, targets, progress, should_stop, unlabeled=None):
+        super().fit(images, targets, progress, should_stop, unlabeled)
+        self.semi_supervised_ = {"unlabeled": len(unlabeled), "pseudo_labels": 7, "threshold": 0.9}
+        return self
+
+
+def test_the_panel_status_says_what_the_round_learned_from_the_pool(loop_factory):
+    images = np.repeat(np.arange(200, dtype=np.uint8)[:, None, None], 4, 1).repeat(4, 2)
+    loop = loop_factory(alw.Dataset(images, classes=["a", "b"]), _Reporting(2), query_size=4)
+    panel = alw.Panel(loop)
+    try:
+        for i in range(4):
+            loop.commit(i, alw.Label(i % 2))
+        assert loop.wait(timeout=30)
+        note = "learning from the pool: 7 pseudo-labels of 50 images (confidence &gt;= 0.9)"
+        assert note in panel.status.value
+    finally:
+        panel.close()

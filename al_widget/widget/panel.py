@@ -19,7 +19,7 @@ from .._svg import line_chart
 from ..annotations import Annotation, Boxes, Label, Mask
 from ..loop import ActiveLoop
 from ..ranking import Ranking
-from ..records import RoundRecord
+from ..records import RoundRecord, semi_supervised_note
 from . import keys
 from .canvas import Canvas
 from .export import ExportControl
@@ -816,6 +816,8 @@ class Panel(widgets.VBox):
         doing = state if state == "idle" else f"round {len(history) + 1} {state}"
         pending = loop.ranking.pending  # a big pool is ranked part by part, embedded first
         still = f" · {pending:,} images still to rank" if pending else ""
+        semi = semi_supervised_note(history)  # pseudo-labels the last round trained on, if any
+        still += f" · {html.escape(semi)}" if semi else ""
         self.status.value = (
             f"{done} · {_count(len(self.dataset.labeled), 'label')} · "
             f"model v{loop.model_version} · {doing}{still}"
