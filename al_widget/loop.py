@@ -12,6 +12,7 @@ import numpy as np
 from . import drafts, heuristics, scoring, selectors
 from .annotations import Annotation, Boxes, Label, Mask
 from .bandit import State as BanditState
+from .cold_start import check_cold_start
 from .dataset import Dataset
 from .draft_log import DraftRecord
 from .learners import Learner
@@ -106,6 +107,12 @@ class ActiveLoop:
         For a learner with cacheable embeddings (``learners.EmbeddingClassifier``): the folder
         where the pool's embeddings are kept (memory-mapped, float16), so that a new loop or a
         kernel restart reuses them; None keeps them in memory for this loop's life.
+    cold_start : {"typical", "random"}, default "typical"
+        The queue before any model, when the dataset has no labels yet. "typical": with a
+        learner whose embeddings are cached (``learners.EmbeddingClassifier``) a first round
+        embeds a sample of the pool (``pool_sample`` images, at most 1,000) and queues typical
+        images first, one from each part of the pool (TypiClust, Hacohen et al. 2022); other
+        learners start at random. "random": random order, and no round before the first labels.
     seed : int, default 0
         Seeds the default learner, the pool samples and tie-breaks.
     start : bool, default True
@@ -130,6 +137,7 @@ class ActiveLoop:
         executor: Executor | None = None,
         chunk_size: int = 2048,
         cache_dir: str | os.PathLike[str] | None = None,
+        cold_start: str = "typical",
         seed: int = 0,
         start: bool = True,
     ) -> None:
@@ -137,6 +145,7 @@ class ActiveLoop:
             heuristic, pool_sample, query_size, mc_samples, temperature, budget, rounds, target
         ).changed(reduction=reduction)
         check_count("chunk_size", chunk_size, minimum=1)
+        check_cold_start(cold_start)
         learner = resolve(
             learner, dataset.task, len(dataset.classes), seed, first_image_size(dataset)
         )
@@ -164,6 +173,10 @@ class ActiveLoop:
             report_broken=self._session.report_broken,
             agreement=self._session.agreement,
         )
+        if cold_start == "typical" and runner.cache is not None and not len(dataset.labeled):
+            # A learner with cached embeddings can choose the first images before any label:
+            # typical ones, spread over the pool (the round embeds a sample of the pool).
+            self._trainer.rerank()
         if start:
             self.start()
 

@@ -63,6 +63,12 @@ class RoundRecord:
     n_dropped: int = 0  # degenerate boxes from the model, left out of the drafts
     details: dict[str, float] = field(default_factory=dict)  # further figures, e.g. AP50
     auto: Choice | None = None  # heuristic "auto": the queries each arm drew, weights, reward
+    # Semi-supervised training (learners that take unlabeled pool images): how many pool images
+    # the fit was given, how many became a confident pseudo-label (training targets only, never
+    # stored), and the confidence they needed; 0, 0 and None when the round trained on labels only.
+    n_unlabeled: int = 0
+    n_pseudo_labels: int = 0
+    pseudo_threshold: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -120,3 +126,18 @@ def criteria(settings: Any, n_labels: int, history: Sequence[RoundRecord]) -> li
 def latest_metric(history: Sequence[RoundRecord]) -> float | None:
     """The metric of the newest round that measured one, or None."""
     return next((r.metric for r in reversed(history) if r.metric is not None), None)
+
+
+def semi_supervised_note(history: Sequence[RoundRecord]) -> str:
+    """What the newest trained round learned from the pool, in words; "" when it used none.
+
+    For instance "learning from the pool: 1,455 pseudo-labels of 2,000 images (confidence >=
+    0.95)". The pseudo-labels are training targets only, never labels.
+    """
+    last = next((r for r in reversed(history) if r.ok and r.retrained), None)
+    if last is None or last.pseudo_threshold is None:
+        return ""
+    return (
+        f"learning from the pool: {last.n_pseudo_labels:,} pseudo-labels of "
+        f"{last.n_unlabeled:,} images (confidence >= {last.pseudo_threshold:g})"
+    )

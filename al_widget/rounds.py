@@ -9,18 +9,19 @@ from typing import Any
 
 import numpy as np
 
-from . import auto, bandit, heuristics, ranking, scoring, selectors, session, tasks
+from . import auto, bandit, cold_start, heuristics, ranking, scoring, selectors, session, tasks
 from .dataset import Dataset, Snapshot
 from .embedding_cache import CHUNK, EmbeddingCache, embed_chunk, fill
-from .learners.base import input_size_of
+from .learners.base import input_size_of, unlabeled_wanted
 from .learners.embedding import EmbeddingLearner
 from .ranking import Ranking
 from .tasks.base import score_in_parts
-from .tasks.classify import ClassScored, scored_from
+from .tasks.classify import Classify, ClassScored, scored_from
 
 _SAMPLING = {"variance", "bald"}
 MC_SAMPLES = 20
 PUBLISH_EVERY = 1.0  # seconds between rankings published while the embedding cache grows
+COLD_POOL = 1000  # the most pool images embedded to choose the first ones to label
 
 
 def random_ranking(
@@ -79,24 +80,60 @@ class RoundRunner:
             None if eval_set is None else self.task.prepare_eval(eval_set, dataset.classes)
         )
         self.rng = rng
+        # The unlabeled samples for semi-supervised fits come from a stream of their own
+        # (spawning leaves `rng`'s draws as they were), so a learner that takes none, or one
+        # with semi-supervision off, sees exactly the rounds it saw before.
+        self.unlabeled_rng = rng.spawn(1)[0]
         self.model_version = 0
         self.chooser = auto.Chooser()  # heuristic "auto": kept when the heuristic changes and back
         self.choice: auto.Choice | None = None  # what the bandit did in the last ranking
         self._measured: tuple[int, tasks.Measured | None] = (-1, None)
+        self.semi_supervised: dict[str, Any] = {}  # the last fit's, as RoundRecord fields
 
     def train(
-        self, snapshot: Snapshot, progress: Callable[[float], None], should_stop: Callable[[], bool]
+        self,
+        snapshot: Snapshot,
+        progress: Callable[[float], None],
+        should_stop: Callable[[], bool],
+        pool: np.ndarray | None = None,
     ) -> dict[int, str]:
-        """Fit the learner on the snapshot's readable images; returns the unreadable ones."""
+        """Fit the learner on the snapshot's readable images; returns the unreadable ones.
+
+        A classifier that wants unlabeled images (``learners.base.unlabeled_wanted``) also gets
+        a random sample of `pool` (the unlabeled candidates), outside the snapshot's labels.
+        """
         if self.cache is None:
-            broken = self.task.fit(self.learner, self.dataset, snapshot, progress, should_stop)
+            unlabeled = self._unlabeled_sample(snapshot, pool)
+            if unlabeled is None or not isinstance(self.task, Classify):
+                broken = self.task.fit(self.learner, self.dataset, snapshot, progress, should_stop)
+            else:
+                broken = self.task.fit(
+                    self.learner, self.dataset, snapshot, progress, should_stop, unlabeled
+                )
         else:
-            broken = self._fit_cached(snapshot, progress, should_stop)
+            broken = self._fit_cached(snapshot, progress, should_stop, pool)
         self.model_version += 1
+        self.semi_supervised = semi_fields(getattr(self.learner, "semi_supervised_", None))
         return broken
 
+    def _unlabeled_sample(self, snapshot: Snapshot, pool: np.ndarray | None) -> np.ndarray | None:
+        """Dataset indices of the pool images the learner trains on beside the labels, or None."""
+        if pool is None or not isinstance(self.task, Classify):
+            return None
+        wanted = unlabeled_wanted(self.learner)
+        if not wanted:
+            return None
+        pool = pool[~np.isin(pool, snapshot.indices)]
+        if len(pool) > wanted:
+            pool = np.sort(self.unlabeled_rng.choice(pool, wanted, replace=False))
+        return pool
+
     def _fit_cached(
-        self, snapshot: Snapshot, progress: Callable[[float], None], should_stop: Callable[[], bool]
+        self,
+        snapshot: Snapshot,
+        progress: Callable[[float], None],
+        should_stop: Callable[[], bool],
+        pool: np.ndarray | None = None,
     ) -> dict[int, str]:
         assert self.cache is not None
         broken = fill(
@@ -113,8 +150,21 @@ class RoundRunner:
             raise ValueError(f"none of the {len(snapshot.indices)} labeled images can be read")
         targets = snapshot.targets(self.dataset.classes)[ready]
         embeddings = self.cache.get(snapshot.indices[ready]).astype(np.float32)
-        self.learner.fit_embeddings(embeddings, targets, progress, should_stop)
+        # Semi-supervised: the pool's embeddings cached so far (earlier rounds embedded them).
+        unlabeled = self._unlabeled_sample(snapshot, None if pool is None else self._cached(pool))
+        if unlabeled is None:
+            self.learner.fit_embeddings(embeddings, targets, progress, should_stop)
+        else:
+            pool_embeddings = self.cache.get(unlabeled).astype(np.float32)
+            self.learner.fit_embeddings(
+                embeddings, targets, progress, should_stop, unlabeled=pool_embeddings
+            )
         return broken
+
+    def _cached(self, indices: np.ndarray) -> np.ndarray:
+        """The `indices` whose embeddings are in the cache."""
+        assert self.cache is not None
+        return indices[self.cache.ready(indices)]
 
     def rank(
         self,
@@ -143,6 +193,10 @@ class RoundRunner:
         """
         self.choice = None
         if self.model_version == 0:
+            if self.cache is not None and len(candidates):
+                return self._cold_start(
+                    candidates, pool_sample, data_version, query_size, should_stop
+                )
             ranked = random_ranking(candidates, pool_sample, data_version, self.rng)
             return ranked, tasks.Scored(ranked.indices, ranked.scores)
         pool = ranking.sample_pool(candidates, pool_sample, self.rng)
@@ -336,6 +390,48 @@ class RoundRunner:
             return None
         return session.agreement(ranked, index, annotation, self.dataset.classes)
 
+    def _cold_start(
+        self,
+        candidates: np.ndarray,
+        pool_sample: int | None,
+        data_version: int,
+        query_size: int,
+        should_stop: Callable[[], bool],
+    ) -> tuple[Ranking, tasks.Scored]:
+        """Before any model: a sample of the pool embedded, its typical and spread images first.
+
+        TypiClust (``cold_start.typical_and_spread``): `query_size` images, each the most
+        typical of one k-means cluster of the embeddings, lead the queue; the rest follows by
+        typicality. At most ``COLD_POOL`` images are embedded for it.
+        """
+        assert self.cache is not None
+        size = min(pool_sample or COLD_POOL, COLD_POOL)
+        pool = ranking.sample_pool(candidates, size, self.rng)
+        broken = fill(
+            self.cache,
+            self.learner,
+            self.dataset,
+            pool,
+            executor=self.executor,
+            chunk_size=min(self.chunk_size, CHUNK),
+            should_stop=should_stop,
+        )
+        ready = pool[self.cache.ready(pool)]
+        embeddings = self.cache.get(ready).astype(np.float32)
+        first, typical = cold_start.typical_and_spread(embeddings, query_size, self.rng)
+        ranked = ranking.build(
+            ready,
+            typical,
+            None,
+            rng=self.rng,
+            temperature=None,
+            model_version=0,
+            data_version=data_version,
+            heuristic=cold_start.TYPICAL,
+            first=first,
+        )
+        return ranked, tasks.Scored(ranked.indices, ranked.scores, broken=broken)
+
     def _pending(self, pool: np.ndarray, broken: dict[int, str]) -> int:
         """How many readable images of `pool` are not embedded yet."""
         assert self.cache is not None
@@ -422,6 +518,17 @@ class RoundRunner:
             found = self.task.measure(self.learner, self.eval_set, len(self.dataset.classes))
             self._measured = (self.model_version, found)
         return self._measured[1]
+
+
+def semi_fields(report: Any) -> dict[str, Any]:
+    """A learner's ``semi_supervised_`` report as RoundRecord fields (none for a supervised fit)."""
+    if not report:
+        return {}
+    return {
+        "n_unlabeled": int(report.get("unlabeled", 0)),
+        "n_pseudo_labels": int(report.get("pseudo_labels", 0)),
+        "pseudo_threshold": None if report.get("threshold") is None else float(report["threshold"]),
+    }
 
 
 def _priority(pool: np.ndarray, previous: Ranking | None) -> np.ndarray:

@@ -12,6 +12,7 @@ import numpy as np
 
 from . import metrics
 from .annotations import Annotation, Boxes, Label, Mask
+from .cold_start import TYPICAL
 from .dataset import Dataset
 from .draft_log import DraftLog, DraftRecord, outcome_of, savings_of, shown_draft
 from .drafts import Savings, Threshold, sampled
@@ -215,6 +216,8 @@ class Session:
             why = "skipped"
         elif front:
             why = "brought back by undo"
+        elif version == 0 and ranking.heuristic == TYPICAL:
+            why = "typical of its part of the pool: there is no model yet (TypiClust start)"
         elif version == 0:
             why = "picked at random: there is no model yet"
         elif position is None:

@@ -202,6 +202,11 @@ class Trainer:
             self._changes += 1
             self._ask("fit")
 
+    def rerank(self) -> None:
+        """Make a round due that ranks the pool again without training (e.g. the cold start's)."""
+        with self._lock:
+            self._ask("rank")
+
     def cancel(self) -> None:
         """Stop the running round's training at its next batch."""
         self._cancel.set()
@@ -307,7 +312,12 @@ class Trainer:
             self._notify("round_start", number)
             started = time.perf_counter()
             if fit and len(snapshot.indices):
-                self._report_broken(self._runner.train(snapshot, self._on_progress, self._stop))
+                self._report_broken(
+                    self._runner.train(
+                        snapshot, self._on_progress, self._stop, pool=self._candidates()
+                    )
+                )
+                measured.update(self._runner.semi_supervised)
                 with self._lock:
                     self._model_version = self._runner.model_version
             measured["train_seconds"] = time.perf_counter() - started

@@ -15,6 +15,7 @@ import argparse
 import os
 import time
 import tracemalloc
+from typing import Any
 
 import numpy as np
 import psutil
@@ -55,21 +56,28 @@ def commit_latency(
 
 
 def mnist_loop(
-    n_pool: int, n_labels: int, pool_sample: int | None = None
+    n_pool: int, n_labels: int, pool_sample: int | None = None, learner: Any = None
 ) -> tuple[ActiveLoop, np.ndarray]:
     """A started loop on `n_pool` MNIST images with `n_labels` of them labeled by the oracle."""
     images, labels = mnist(MNIST)
     images, labels = images[:n_pool], labels[:n_pool]
-    loop = ActiveLoop(Dataset(images, DIGIT_CLASSES), pool_sample=pool_sample, start=False)
+    loop = ActiveLoop(Dataset(images, DIGIT_CLASSES), learner, pool_sample=pool_sample, start=False)
     for i in np.random.default_rng(0).permutation(n_pool)[:n_labels]:
         loop.commit(int(i), Label(int(labels[i])))
     loop.start()
     return loop, labels
 
 
-def round_time(n_pool: int, n_labels: int, rounds: int) -> dict[str, object]:
-    """Seconds of train + score per round, from the loop's history over `rounds` retrains."""
-    loop, _ = mnist_loop(n_pool, n_labels)
+def round_time(
+    n_pool: int, n_labels: int, rounds: int, semi_supervised: bool = True
+) -> dict[str, object]:
+    """Seconds of train + score per round, from the loop's history over `rounds` retrains.
+
+    The default classifier (semi-supervised: it also trains on 2,000 unlabeled pool images), or
+    with ``semi_supervised=False`` the supervised one.
+    """
+    learner = None if semi_supervised else Classifier(10, semi_supervised=False)
+    loop, _ = mnist_loop(n_pool, n_labels, learner=learner)
     try:
         loop.wait()
         for _ in range(rounds - 1):
@@ -85,6 +93,7 @@ def round_time(n_pool: int, n_labels: int, rounds: int) -> dict[str, object]:
         "score_s": stats([r.score_seconds for r in done]),
         "in_loop_images_per_s": float(np.median([r.n_scored / r.score_seconds for r in done])),
         "n_scored": done[0].n_scored,
+        "n_pseudo_labels": [r.n_pseudo_labels for r in done],
     }
 
 
@@ -191,6 +200,8 @@ def main() -> None:
         print("(a)", pool_sample, a[f"pool_sample={pool_sample}"])
     b = round_time(args.mnist_pool, args.labels, args.rounds)
     print("(b)", b)
+    b_off = round_time(args.mnist_pool, args.labels, args.rounds, semi_supervised=False)
+    print("(b) supervised", b_off)
     c = throughput(args.mnist_pool, 1 if args.quick else 3)
     print("(c)", c)
     d = memory(args.pool, 100)
@@ -212,18 +223,21 @@ def main() -> None:
                 f"worker busy {found['worker_busy_fraction']:.0%}, {found['rounds_finished']} rounds",
             )
         )
-    rs = b["round_s"]
-    figures.append(
-        Figure(
-            f"(b) train+re-rank round, {args.labels} labels, {args.mnist_pool // 1000}k MNIST pool",
-            rs["p50"],
-            "s",
-            "<= 3 s",
-            rs["p50"] <= 3,
-            f"p95 {rs['p95']:.2f} s; train p50 {b['train_s']['p50']:.2f} s, score p50 {b['score_s']['p50']:.2f} s "
-            f"({b['n_scored']} images), {rs['n']} rounds, {WORKER_THREADS} torch thread",
+    for kind, found, goal in (("semi-supervised", b, 10.0), ("supervised", b_off, 3.0)):
+        rs = found["round_s"]
+        figures.append(
+            Figure(
+                f"(b) train+re-rank round, {kind}, {args.labels} labels, "
+                f"{args.mnist_pool // 1000}k MNIST pool",
+                rs["p50"],
+                "s",
+                f"<= {goal:g} s",
+                rs["p50"] <= goal,
+                f"p95 {rs['p95']:.2f} s; train p50 {found['train_s']['p50']:.2f} s, score p50 "
+                f"{found['score_s']['p50']:.2f} s ({found['n_scored']} images), {rs['n']} rounds, "
+                f"{WORKER_THREADS} torch thread",
+            )
         )
-    )
     figures.append(
         Figure(
             "(c) scoring in the loop (load + predict + rank)",

@@ -1,14 +1,22 @@
 """Label efficiency on MNIST (Gal et al. 2017 setup): labels each heuristic needs to reach 90% / 95%.
 
-20 balanced seed labels, 10 acquired per round, the default classifier retrained from scratch each
-round, test accuracy on a held-out 20% of the MNIST test set, mean curve over `--repeats` seeds.
+20 balanced seed labels, 10 acquired per round, test accuracy on a held-out 20% of the MNIST test
+set, mean curve over `--repeats` seeds, and each seed's own labels to 90% / 95% (median, range).
+
+By default the classifier is the loop's default, semi-supervised (`Classifier()`: it also learns
+from 2,000 unlabeled pool images per round, warm-started, 300 steps a round); `--semi-supervised
+off` measures the supervised classifier retrained from scratch each round, as below.
+`--data digits` runs the bundled 8x8 digits (1,797 images) instead of MNIST.
+
+Supervised (`--semi-supervised off`):
 Random is also run past the budget with 50 labels per round (`--random-extend`): its model at n labels
 does not depend on earlier rounds (weights reset each fit), so this only coarsens its curve.
 Every heuristic trains the same Classifier with `--max-steps` (default 2000, about 40 epochs even at
 1,500 labels) rather than the interactive default of 300 steps, so that random is not held back by
 an undertrained model at larger label counts: the comparison is of the heuristics, not of the cap.
 
-    python benchmarks/label_efficiency.py [--quick] [--budget 500] [--repeats 3] [--pool-sample 2000]
+    python benchmarks/label_efficiency.py [--quick] [--budget 200] [--repeats 3] [--pool-sample 2000]
+                                          [--semi-supervised on|off] [--data mnist|digits]
 
 `--selectors coreset,cluster_margin,badge` adds diversity-aware batch selectors (al_widget.selectors,
 each on margin) to the heuristics, in the same setup; results then go to `label_efficiency_selectors.*`
@@ -26,6 +34,7 @@ import argparse
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from _common import MNIST, RESULTS, Figure, machine, print_table, write_json
@@ -36,6 +45,7 @@ from al_widget.learners import Classifier
 
 SEED = 20
 GOALS = (0.90, 0.95)
+TARGETS = {"mnist": (0.95, 100), "digits": (0.90, 40)}  # the design's: margin's labels to reach
 ANCHOR = {
     "random": 835,
     "bald": 335,
@@ -56,7 +66,7 @@ def extended_random(
             query_size=50,
             seed=seed,
             pool_sample=args.pool_sample,
-            learner=learner_factory(args.max_steps, int(labels.max()) + 1),
+            learner=learner_factory(args.max_steps, int(labels.max()) + 1, args.semi),
             progress=False,
         )
         for seed in range(args.repeats)
@@ -72,9 +82,39 @@ def extended_random(
     }
 
 
-def learner_factory(max_steps: int, n_classes: int) -> Callable[[int], Classifier]:
+def learner_factory(max_steps: int, n_classes: int, semi: bool) -> Callable[[int], Classifier]:
     """A fresh default Classifier per run, seeded like the run, with the given step cap."""
-    return lambda seed: Classifier(n_classes, max_steps=max_steps, seed=seed)
+    return lambda seed: Classifier(n_classes, max_steps=max_steps, semi_supervised=semi, seed=seed)
+
+
+def spread(curves: list, goal: float) -> dict[str, Any]:
+    """Each seed's labels to `goal` (None: not within the budget), their median and range."""
+    each = [c.labels_to_reach(goal) for c in curves]
+    reached = sorted(n for n in each if n is not None)
+    missed = len(each) - len(reached)
+    if missed:
+        # A seed that never reached counts as above the budget: the median is known when
+        # fewer than half missed.
+        median = float(np.median(reached + [np.inf] * missed)) if missed < len(each) / 2 else None
+    else:
+        median = float(np.median(reached))
+    return {
+        "per_seed": each,
+        "median": median,
+        "min": reached[0] if reached else None,
+        "max": None if missed else (reached[-1] if reached else None),
+    }
+
+
+def shown_spread(found: dict[str, Any], budget: int) -> str:
+    """'median 80 (70-100), seeds [70, 80, 100]', with '> budget' for a seed that never reached."""
+    above = f"> {budget}"
+    each = [above if n is None else str(n) for n in found["per_seed"]]
+    median, top = found["median"], found["max"]
+    return (
+        f"median {above if median is None else f'{median:g}'} "
+        f"({found['min']}-{above if top is None else top}), seeds [{', '.join(each)}]"
+    )
 
 
 def acquired(total: int | None) -> int | None:
@@ -121,7 +161,16 @@ def main() -> None:
     """Run the comparison, print the table and curves, write JSON and SVG."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="bundled 8x8 digits, small budget")
-    parser.add_argument("--budget", type=int, help="labels per run, seed included (500)")
+    parser.add_argument(
+        "--budget", type=int, default=None, help="labels per run, seed included (200; off: 500)"
+    )
+    parser.add_argument(
+        "--semi-supervised",
+        choices=("on", "off"),
+        default="on",
+        help="the classifier learns from unlabeled pool images too (the default) or not",
+    )
+    parser.add_argument("--data", choices=("mnist", "digits"), default="mnist")
     parser.add_argument("--repeats", type=int, help="seeds per heuristic (3)")
     parser.add_argument(
         "--pool-sample", type=int, default=2000, help="pool images scored per round (0: all)"
@@ -130,37 +179,54 @@ def main() -> None:
     parser.add_argument(
         "--selectors", default="", help="batch selectors to add, e.g. coreset,cluster_margin,badge"
     )
-    parser.add_argument("--random-extend", type=int, help="0 to skip (1500)")
-    parser.add_argument("--max-steps", type=int, default=2000, help="training steps cap per round")
+    parser.add_argument(
+        "--random-extend", type=int, default=None, help="0 to skip (default: 1500; 0 when on)"
+    )
+    parser.add_argument(
+        "--max-steps",
+        type=int,
+        default=None,
+        help="training steps cap per round (default: 300 warm-started; off: 2000 from scratch)",
+    )
     args = parser.parse_args()
-    if args.quick:
+    args.semi = args.semi_supervised == "on"
+    # Semi-supervised fits warm-start, so a random run's model at n labels depends on the rounds
+    # before it: random's curve is not extended with bigger rounds then.
+    budget, max_steps, extend = (200, 300, 0) if args.semi else (500, 2000, 1500)
+    defaults: dict[str, object] = {
+        "budget": budget,
+        "max_steps": max_steps,
+        "random_extend": extend,
+        "repeats": 3,
+        "heuristics": "random,margin,entropy,bald",
+    }
+    if args.quick:  # fills in only the options not given
+        args.data = "digits"
+        defaults.update(budget=100, repeats=2, heuristics="random,margin")
+        defaults["random_extend"] = min(extend, 400)
+    for name, value in defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    if args.data == "digits":
         images, labels = digits()
-        defaults = {
-            "budget": 150,
-            "repeats": 2,
-            "random_extend": 400,
-            "heuristics": "random,margin",
-        }
-        data = "digits (1,797 8x8)"
+        data = "digits (1,797 8x8: 1,437 pool / 360 test)"
     else:
         images, labels = mnist(MNIST)
-        defaults = {"budget": 500, "repeats": 3, "random_extend": 1500}
-        defaults["heuristics"] = "random,margin,entropy,bald"
         data = "MNIST t10k (8,000 pool / 2,000 test)"
-    for key, value in defaults.items():
-        if getattr(args, key) is None:
-            setattr(args, key, value)
     args.pool_sample = args.pool_sample or None
     names = args.heuristics.split(",") + [n for n in args.selectors.split(",") if n]
     stem = (
         "label_efficiency"
+        + ("_digits" if args.data == "digits" and not args.quick else "")
+        + ("" if args.semi else "_supervised")
         + ("_selectors" if args.selectors else "")
         + ("_auto" if "auto" in names else "")
         + ("_quick" if args.quick else "")
     )
     print(
         f"label efficiency on {data}: {names}, budget {args.budget}, {args.repeats} seeds, "
-        f"pool_sample={args.pool_sample}, max_steps={args.max_steps}; {machine()['note']}",
+        f"pool_sample={args.pool_sample}, max_steps={args.max_steps}, "
+        f"semi_supervised={args.semi_supervised}; {machine()['note']}",
         flush=True,
     )
 
@@ -175,7 +241,7 @@ def main() -> None:
         query_size=10,
         test_size=0.2,
         pool_sample=args.pool_sample,
-        learner=learner_factory(args.max_steps, int(labels.max()) + 1),
+        learner=learner_factory(args.max_steps, int(labels.max()) + 1, args.semi),
     )
     minutes = (time.perf_counter() - started) / 60
     print(result.table())
@@ -187,6 +253,11 @@ def main() -> None:
             if reach[g].get("random") is None:
                 reach[g]["random"] = extended["reach"][g]
     horizon = max(args.budget, args.random_extend)
+    spreads = {str(g): {name: spread(result.curves[name], g) for name in names} for g in GOALS}
+    for g in GOALS:
+        for name in names:
+            each = shown_spread(spreads[str(g)][name], args.budget)
+            print(f"labels to {g:.0%}, {name}, each seed: {each}")
 
     figures = []
     for g in GOALS:
@@ -194,7 +265,21 @@ def main() -> None:
             total = reach[g].get(name)
             limit = horizon if name == "random" else args.budget
             shown = f"> {limit}" if total is None else f"{acquired(total)} acquired + {SEED}"
+            shown += "; " + shown_spread(spreads[str(g)][name], args.budget)
             figures.append(Figure(f"labels to {g:.0%}: {name}", total, "labels", "", None, shown))
+    goal, most = TARGETS[args.data]
+    if "margin" in names:
+        total = reach[goal].get("margin")
+        figures.append(
+            Figure(
+                f"labels to {goal:.0%}: margin (mean curve)",
+                total,
+                "labels",
+                f"<= {most}",
+                total is not None and total <= most,
+                shown_spread(spreads[str(goal)]["margin"], args.budget),
+            )
+        )
     for name in [n for n in names if n != "random"]:
         mine, base = reach[0.95].get(name), reach[0.95].get("random")
         if mine is None:
@@ -274,6 +359,7 @@ def main() -> None:
         args=vars(args),
         data=data,
         reach={str(g): r for g, r in reach.items()},
+        spread=spreads,
         curves=curves,
         random_extended=extended,
         anchor_acquired_to_95=ANCHOR,

@@ -171,6 +171,7 @@ def test_a_round_publishes_rankings_of_the_embedded_part_as_the_cache_grows(
         pool_sample=None,
         chunk_size=8,
         start=False,
+        cold_start="random",  # the first ranking is the random one, the cache empty
     )
     loop.on_ranking(published.append)
     shown = loop.ranking.indices
@@ -189,7 +190,11 @@ def test_labeled_images_are_embedded_before_the_pool(pool, loop_factory):
     images, labels = pool
     model = learner()
     loop = loop_factory(
-        alw.Dataset(images, ["dark", "bright"]), model, pool_sample=None, query_size=3
+        alw.Dataset(images, ["dark", "bright"]),
+        model,
+        pool_sample=None,
+        query_size=3,
+        cold_start="random",
     )
     _label(loop, labels, [90, 17, 64])
     assert sorted(model.seen_[:3]) == [17, 64, 90]
@@ -251,6 +256,7 @@ def test_a_round_still_embedding_yields_to_new_labels_and_the_next_round_goes_on
         query_size=2,
         chunk_size=8,
         start=False,
+        cold_start="random",
     )
     extra = []
 

@@ -167,3 +167,16 @@ def check_training(learner: Any) -> None:
     timeout = getattr(learner, "download_timeout", None)
     if timeout is not None and not timeout > 0:
         raise ValueError(f"download_timeout must be positive, got {timeout!r}")
+
+
+def check_semi_supervised(learner: Any) -> None:
+    """Refuse the semi-supervised settings: ``semi_supervised`` a bool, ``threshold`` in (0, 1],
+    ``unlabeled_sample`` an int >= 0."""
+    if not isinstance(learner.semi_supervised, (bool, np.bool_)):
+        raise ValueError(f"semi_supervised must be True or False, got {learner.semi_supervised!r}")
+    threshold = learner.threshold
+    if isinstance(threshold, bool) or not (
+        isinstance(threshold, (int, float)) and 0 < threshold <= 1
+    ):
+        raise ValueError(f"threshold must be in (0, 1], got {threshold!r}")
+    check_int("unlabeled_sample", learner.unlabeled_sample, 0)

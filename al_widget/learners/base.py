@@ -25,6 +25,7 @@ __all__ = [
     "clone",
     "input_size_of",
     "task_of",
+    "unlabeled_wanted",
 ]
 
 
@@ -68,6 +69,16 @@ class Learner(Protocol):
     event is sent, and labeling goes on with the previous ranking. Either way the learner
     should keep its last complete fitted state (train a new model aside and swap it in when
     done), because the loop goes on ranking with it.
+
+    **Unlabeled images (optional).** A classifier with a method ``unlabeled_wanted() -> int``
+    that returns n > 0 learns from the pool too: each round the loop passes up to n images
+    of the unlabeled pool, a new random sample each round, loaded as for `fit`, as the
+    keyword argument ``unlabeled`` of `fit` ((M, H, W, 3) uint8, M >= 0). They are training
+    inputs only (pseudo-labels, consistency): the loop never stores anything learned from
+    them. A learner may report what it did with them in a fitted attribute
+    ``semi_supervised_ = {"unlabeled": M, "pseudo_labels": k, "threshold": t}`` (or None),
+    which the round's record in ``loop.history`` copies. Learners without the method are
+    called as before.
 
     The tasks: classification is described here. A learner without a ``task`` attribute is a
     classifier. Detection and segmentation learners set ``task = "detect"`` / ``"segment"`` and
@@ -213,6 +224,19 @@ class SegmentationLearner(Protocol):
 def task_of(learner: Any) -> str:
     """The task a learner is for: its ``task`` attribute, else "classify"."""
     return str(getattr(learner, "task", "classify"))
+
+
+def unlabeled_wanted(learner: Any) -> int:
+    """How many unlabeled pool images a learner's `fit` takes per round (0: none, the default)."""
+    wanted = getattr(learner, "unlabeled_wanted", None)
+    if not callable(wanted):
+        return 0
+    n = wanted()
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(
+            f"{type(learner).__name__}.unlabeled_wanted() must return an int >= 0, got {n!r}"
+        )
+    return int(n)
 
 
 def input_size_of(learner: Any) -> tuple[int, int] | None:

@@ -9,11 +9,13 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._params import check_int, check_training
+from . import _semi
+from ._params import check_int, check_semi_supervised, check_training
 from ._torch import choose_device, fit_steps
 from .base import Cancelled, ParamsMixin, Progress, ShouldStop
 
 HIDDEN = 128  # units of the head's hidden layer: the length of `Classifier.embed`'s vectors
+MIN_UNLABELED = 1000  # fewer unlabeled images than this: a fit trains on the labels only
 
 
 class _Net(nn.Module):
@@ -45,7 +47,19 @@ class Classifier(ParamsMixin):
     """A small CNN image classifier with MC dropout, trained from scratch in seconds on a CPU.
 
     Two convolution blocks and a dropout head. Each `fit` trains a new network, seeded with
-    ``seed + n_fits_``, or with `warm_start` goes on training the last one. The network reads
+    ``seed + n_fits_``, or with `warm_start` goes on training the last one.
+
+    Semi-supervised (the default): a fit given at least 1,000 unlabeled images (``unlabeled=``;
+    inside an `ActiveLoop`, a random sample of `unlabeled_sample` pool images each round) also
+    learns from them, in the spirit of FixMatch (Sohn et al. 2020). The labeled images are
+    weakly augmented (shifted); each unlabeled image the network predicts with probability at
+    least `threshold` gets that class as the target of a strongly augmented view (rotated,
+    sheared, rescaled, contrast changed, a square cut out). Such a fit always goes on training
+    the previous network (warm start) for `max_steps` steps, so the model keeps what earlier
+    rounds learned and a round stays within seconds on one CPU core. The pseudo-labels are
+    training targets only: nothing is stored; `semi_supervised_` counts them. With
+    ``semi_supervised=False`` (or fewer unlabeled images) the fit is the supervised one,
+    unchanged. The network reads
     images scaled to `input_size` (by default the size of the images it is fitted on), as one
     channel when every image it is fitted on is gray. The parameters follow scikit-learn's
     conventions: they are stored as given and checked by `fit`; `get_params`, `set_params`
@@ -75,7 +89,16 @@ class Classifier(ParamsMixin):
         [0, 1). It is what `predict_proba` samples when ``mc_samples > 1``.
     warm_start : bool, default False
         Go on training the previous fit's network instead of starting a new one; the image
-        size and channels stay those the network was first fitted with.
+        size and channels stay those the network was first fitted with. (A semi-supervised
+        fit always does.)
+    semi_supervised : bool, default True
+        Learn from unlabeled images too, when a fit is given at least 1,000 (see above).
+    threshold : float, default 0.95
+        The confidence, in (0, 1], a prediction on an unlabeled image needs to become its
+        pseudo-label.
+    unlabeled_sample : int, default 2000
+        How many unlabeled pool images the loop passes to each fit (a new random sample each
+        round; fewer when the pool is smaller), when `semi_supervised`.
     input_size : tuple of (int, int), optional
         The (height, width) images are scaled to, for training and prediction. None: the
         size of the images `fit` gets.
@@ -97,6 +120,10 @@ class Classifier(ParamsMixin):
         The (height, width) the network was trained at; the loop loads the pool at this size.
     n_fits_ : int
         How many fits completed; the next fit is seeded with ``seed + n_fits_``.
+    semi_supervised_ : dict or None
+        What the last fit did with unlabeled images: ``{"unlabeled": images given,
+        "pseudo_labels": how many of them were a confident target at least once,
+        "threshold": threshold}``; None when it trained on the labels only.
 
     Examples
     --------
@@ -114,6 +141,7 @@ class Classifier(ParamsMixin):
     gray_: bool
     input_size_: tuple[int, int]
     n_fits_: int
+    semi_supervised_: dict[str, float] | None
 
     def __init__(
         self,
@@ -128,6 +156,9 @@ class Classifier(ParamsMixin):
         weight_decay: float = 1e-4,
         dropout: float = 0.5,
         warm_start: bool = False,
+        semi_supervised: bool = True,
+        threshold: float = 0.95,
+        unlabeled_sample: int = 2000,
         input_size: tuple[int, int] | None = None,
         device: str | torch.device | None = None,
         seed: int = 0,
@@ -142,6 +173,9 @@ class Classifier(ParamsMixin):
         self.weight_decay = weight_decay
         self.dropout = dropout
         self.warm_start = warm_start
+        self.semi_supervised = semi_supervised
+        self.threshold = threshold
+        self.unlabeled_sample = unlabeled_sample
         self.input_size = input_size
         self.device = device
         self.seed = seed
@@ -150,6 +184,7 @@ class Classifier(ParamsMixin):
         check_int("n_classes", self.n_classes, 2)
         for name in ("width", "epochs", "min_steps", "max_steps", "batch_size"):
             check_int(name, getattr(self, name), 1)
+        check_semi_supervised(self)
         check_int("seed", self.seed, None)
         check_training(self)
         if self.input_size is not None and not (
@@ -167,6 +202,7 @@ class Classifier(ParamsMixin):
         targets: np.ndarray,
         progress: Progress = lambda fraction: None,
         should_stop: ShouldStop = lambda: False,
+        unlabeled: np.ndarray | None = None,
     ) -> Classifier:
         """Train on the images; the fitted state changes only when training completes.
 
@@ -180,6 +216,9 @@ class Classifier(ParamsMixin):
             Called with the fraction of training done, every 10 steps and at the end.
         should_stop : callable, optional
             Asked before every step; when it returns True, training stops with `Cancelled`.
+        unlabeled : numpy.ndarray, optional
+            (M, H, W, 3) uint8 images without labels; with `semi_supervised` and M >= 1000,
+            the fit learns from them too (see the class docstring).
 
         Returns
         -------
@@ -204,7 +243,8 @@ class Classifier(ParamsMixin):
                 f"targets must be class ids in 0..{self.n_classes - 1}, got {targets.min()}..{targets.max()}"
             )
         device = choose_device(self.device)
-        previous = getattr(self, "net_", None) if self.warm_start else None
+        semi = self.semi_supervised and unlabeled is not None and len(unlabeled) >= MIN_UNLABELED
+        previous = getattr(self, "net_", None) if self.warm_start or semi else None
         if previous is None:
             gray = bool(
                 (images[..., 0] == images[..., 1]).all()
@@ -223,10 +263,33 @@ class Classifier(ParamsMixin):
                 net = copy.deepcopy(previous)
             net = net.to(device)
             x = _to_tensor(images, device, gray, input_size)
-            self._train(net, x, torch.from_numpy(targets).to(device), progress, should_stop)
+            y = torch.from_numpy(targets).to(device)
+            report = None
+            if semi:
+                assert unlabeled is not None
+                report = _semi.train(
+                    net,
+                    x,
+                    y,
+                    _to_tensor(unlabeled, device, gray, input_size),
+                    steps=self.max_steps,
+                    batch=min(self.batch_size, len(x)),
+                    lr=self.lr,
+                    weight_decay=self.weight_decay,
+                    threshold=float(self.threshold),
+                    progress=progress,
+                    should_stop=should_stop,
+                )
+            else:
+                self._train(net, x, y, progress, should_stop)
         self.net_, self.device_, self.gray_, self.input_size_ = net, device, gray, input_size
         self.n_fits_ = n_fits + 1
+        self.semi_supervised_ = None if report is None else report.as_dict()
         return self
+
+    def unlabeled_wanted(self) -> int:
+        """How many unlabeled pool images the loop should pass to `fit`: 0 when not semi-supervised."""
+        return int(self.unlabeled_sample) if self.semi_supervised else 0
 
     def _train(
         self,

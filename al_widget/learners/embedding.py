@@ -15,7 +15,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from .._images import make_source
-from ._params import check_int, check_training
+from ._params import check_int, check_semi_supervised, check_training
+from ._propagation import propagate
 from ._torch import choose_device, fit_steps
 from ._weights import (
     WeightsUnavailable,
@@ -34,6 +35,7 @@ IF_UNAVAILABLE = ("raise", "random")
 _HEAD_ATTRIBUTES = ("fc", "classifier", "heads", "head")  # torchvision's last layers
 _BUILDING = threading.Lock()  # one backbone build at a time (executor threads may all call embed)
 _PREDICT_ROWS = 4096  # rows per head pass: temporaries stay in the CPU cache
+MIN_UNLABELED = 1000  # fewer unlabeled embeddings than this: a fit trains on the labels only
 
 
 @runtime_checkable
@@ -59,7 +61,11 @@ class EmbeddingLearner(Protocol):
         progress: Progress,
         should_stop: ShouldStop,
     ) -> object:
-        """Train on embeddings as `fit` trains on images."""
+        """Train on embeddings as `fit` trains on images.
+
+        A learner with ``unlabeled_wanted()`` (see ``learners.base.Learner``) also gets, as
+        ``unlabeled=``, the cached (M, d) embeddings of a random sample of the unlabeled pool.
+        """
         ...
 
     def predict_proba_embeddings(self, embeddings: np.ndarray, mc_samples: int = 1) -> np.ndarray:
@@ -143,6 +149,21 @@ class EmbeddingClassifier(ParamsMixin):
         Bounds on the head's optimizer steps per fit.
     batch_size : int, default 256
         Embeddings per head step; images per backbone pass in `embed`.
+    semi_supervised : bool, default True
+        A fit given at least 1,000 unlabeled embeddings (``unlabeled=``; inside an
+        `ActiveLoop`, the cached embeddings of up to `unlabeled_sample` pool images each round)
+        also learns from them by label propagation (Zhou et al. 2004): the labels spread over
+        a 10-nearest-neighbour graph of the labeled and unlabeled embeddings, and each
+        unlabeled embedding whose spread class distribution gives its top class at least
+        `threshold` is a soft target for the head, weighted by its certainty (one minus its
+        normalised entropy). It takes milliseconds to a few tenths of a second for a few
+        thousand embeddings. The soft targets are training targets only, never stored. False
+        (or fewer unlabeled embeddings): the fit is the supervised one, unchanged.
+    threshold : float, default 0.5
+        The share, in (0, 1], of an unlabeled embedding's spread label mass its top class
+        needs for it to become a soft target.
+    unlabeled_sample : int, default 2000
+        How many unlabeled pool embeddings the loop passes to each fit, when `semi_supervised`.
     lr : float, default 1e-2
         AdamW's learning rate for the head.
     weight_decay : float, default 1e-3
@@ -174,6 +195,10 @@ class EmbeddingClassifier(ParamsMixin):
         The trained head.
     n_fits_ : int
         Head fits completed.
+    semi_supervised_ : dict or None
+        What the last fit did with unlabeled embeddings: ``{"unlabeled": embeddings given,
+        "pseudo_labels": how many became soft targets, "threshold": threshold}``; None when
+        it trained on the labels only.
 
     Examples
     --------
@@ -191,6 +216,7 @@ class EmbeddingClassifier(ParamsMixin):
     mean_: torch.Tensor
     scale_: torch.Tensor
     n_fits_: int
+    semi_supervised_: dict[str, float] | None
 
     def __init__(
         self,
@@ -207,6 +233,9 @@ class EmbeddingClassifier(ParamsMixin):
         batch_size: int = 256,
         lr: float = 1e-2,
         weight_decay: float = 1e-3,
+        semi_supervised: bool = True,
+        threshold: float = 0.5,
+        unlabeled_sample: int = 2000,
         input_size: tuple[int, int] = (224, 224),
         if_unavailable: str = "raise",
         download_timeout: float = 30.0,
@@ -225,6 +254,9 @@ class EmbeddingClassifier(ParamsMixin):
         self.batch_size = batch_size
         self.lr = lr
         self.weight_decay = weight_decay
+        self.semi_supervised = semi_supervised
+        self.threshold = threshold
+        self.unlabeled_sample = unlabeled_sample
         self.input_size = input_size
         self.if_unavailable = if_unavailable
         self.download_timeout = download_timeout
@@ -238,6 +270,7 @@ class EmbeddingClassifier(ParamsMixin):
         for name in ("hidden", "epochs", "min_steps", "max_steps", "batch_size"):
             check_int(name, getattr(self, name), 1)
         check_int("seed", self.seed, None)
+        check_semi_supervised(self)
         if self.head not in HEADS:
             raise ValueError(f"head must be one of {HEADS}, got {self.head!r}")
         if self.if_unavailable not in IF_UNAVAILABLE:
@@ -380,6 +413,7 @@ class EmbeddingClassifier(ParamsMixin):
         targets: np.ndarray,
         progress: Progress = lambda fraction: None,
         should_stop: ShouldStop = lambda: False,
+        unlabeled: np.ndarray | None = None,
     ) -> EmbeddingClassifier:
         """Train a new head on embeddings (from `embed`, or the loop's cache).
 
@@ -393,6 +427,9 @@ class EmbeddingClassifier(ParamsMixin):
             Called with the fraction of training done.
         should_stop : callable, optional
             Asked between steps; True stops training with `Cancelled`, the last head kept.
+        unlabeled : numpy.ndarray, optional
+            (M, embedding_dim_) embeddings without labels; with `semi_supervised` and
+            M >= 1000, labels propagated to them are soft targets too (see the parameters).
 
         Returns
         -------
@@ -429,16 +466,57 @@ class EmbeddingClassifier(ParamsMixin):
             )
         n_fits = getattr(self, "n_fits_", 0)
         x = torch.from_numpy(z).to(self.device_)
-        mean, scale = x.mean(0), x.std(0, unbiased=False).clamp_min(1e-3)
         y = torch.from_numpy(targets).to(self.device_)
+        soft, report = None, None
+        if self.semi_supervised and unlabeled is not None and len(unlabeled) >= MIN_UNLABELED:
+            u = self._checked_unlabeled(unlabeled)
+            # The head's input scaling from every embedding it trains on, not the few labeled.
+            both = torch.cat([x, torch.from_numpy(u).to(self.device_)])
+            mean, scale = both.mean(0), both.std(0, unbiased=False).clamp_min(1e-3)
+            soft, report = self._soft_targets(z, targets, u, mean, scale)
+        else:
+            mean, scale = x.mean(0), x.std(0, unbiased=False).clamp_min(1e-3)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed + n_fits)
             head = _Head(self.embedding_dim_, self.n_classes, self.head, self.hidden, self.dropout)
             head = head.to(self.device_)
-            self._train(head, (x - mean) / scale, y, progress, should_stop)
+            self._train(head, (x - mean) / scale, y, progress, should_stop, soft)
         self.head_, self.mean_, self.scale_ = head.eval(), mean, scale
         self.n_fits_ = n_fits + 1
+        self.semi_supervised_ = report
         return self
+
+    def _checked_unlabeled(self, unlabeled: np.ndarray) -> np.ndarray:
+        """`unlabeled` as float32 (M, d), refused unless d is the embedding's; non-finite rows out."""
+        u = np.asarray(unlabeled, dtype=np.float32)
+        if u.ndim != 2 or u.shape[1] != self.embedding_dim_:
+            raise ValueError(f"unlabeled must have shape (M, {self.embedding_dim_}), got {u.shape}")
+        return u[np.isfinite(u).all(1)]
+
+    def _soft_targets(
+        self,
+        z: np.ndarray,
+        targets: np.ndarray,
+        u: np.ndarray,
+        mean: torch.Tensor,
+        scale: torch.Tensor,
+    ) -> tuple[tuple[torch.Tensor, ...], dict[str, float]]:
+        """Label propagation's soft targets for the confident unlabeled rows, and a report."""
+        spread = propagate(z, targets, u, self.n_classes)
+        kept = spread.targets.max(1) >= self.threshold
+        xu = (torch.from_numpy(u[kept]).to(self.device_) - mean) / scale
+        pu = torch.from_numpy(spread.targets[kept]).to(self.device_)
+        wu = torch.from_numpy(spread.certainty[kept]).to(self.device_)
+        report = {
+            "unlabeled": len(u),
+            "pseudo_labels": int(kept.sum()),
+            "threshold": self.threshold,
+        }
+        return (xu, pu, wu), report
+
+    def unlabeled_wanted(self) -> int:
+        """How many unlabeled pool embeddings the loop should pass to a fit: 0 when not semi-supervised."""
+        return int(self.unlabeled_sample) if self.semi_supervised else 0
 
     def _train(
         self,
@@ -447,14 +525,19 @@ class EmbeddingClassifier(ParamsMixin):
         y: torch.Tensor,
         progress: Progress,
         should_stop: ShouldStop,
+        soft: tuple[torch.Tensor, ...] | None = None,
     ) -> None:
         n = len(x)
+        m = 0 if soft is None else len(soft[0])
         batch = min(self.batch_size, n)
-        steps = fit_steps(n, batch, self.epochs, self.min_steps, self.max_steps)
+        # With soft targets the epochs count over them too: a few labels still train long enough.
+        steps = fit_steps(max(n, m), batch, self.epochs, self.min_steps, self.max_steps)
         optimizer = torch.optim.AdamW(head.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
         head.train()
         order, cursor = torch.randperm(n), 0
+        u_batch = min(self.batch_size, m)
+        u_order, u_cursor = (torch.randperm(m), 0) if m else (None, 0)
         for step in range(steps):
             if should_stop():
                 raise Cancelled(f"training stopped at step {step} of {steps}")
@@ -463,6 +546,16 @@ class EmbeddingClassifier(ParamsMixin):
             picked = order[cursor : cursor + batch].to(x.device)
             cursor += batch
             loss = F.cross_entropy(head(x[picked]), y[picked])
+            if soft is not None and m:
+                # The propagated labels: soft cross-entropy, each row weighted by its certainty.
+                if u_cursor + u_batch > m:
+                    u_order, u_cursor = torch.randperm(m), 0
+                assert u_order is not None
+                rows = u_order[u_cursor : u_cursor + u_batch].to(x.device)
+                u_cursor += u_batch
+                xu, pu, wu = (t[rows] for t in soft)
+                soft_loss = -(pu * F.log_softmax(head(xu), 1)).sum(1)
+                loss = loss + (wu * soft_loss).mean()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

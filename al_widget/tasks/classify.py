@@ -57,14 +57,25 @@ class Classify:
         snapshot: Snapshot,
         progress: Progress,
         should_stop: ShouldStop,
+        unlabeled: np.ndarray | None = None,
     ) -> dict[int, str]:
+        """Fit on the snapshot's readable images, and on the images at `unlabeled` when given.
+
+        `unlabeled` (dataset indices of pool images, for a learner that wants them) are
+        loaded at the same size and passed as ``fit(..., unlabeled=images)``; unreadable ones
+        are left out and returned with the broken labeled ones.
+        """
         # A learner that declares no input size gets the first labeled image's size, capped:
         # a 6000x8000 photo first must not make every batch 6000x8000.
         size = input_size_of(learner) or capped_size(dataset.image_size(int(snapshot.indices[0])))
         loaded = scoring.load(dataset, snapshot.indices, size)
         targets = snapshot.targets(dataset.classes)[np.isin(snapshot.indices, loaded.indices)]
-        learner.fit(loaded.images, targets, progress, should_stop)
-        return loaded.broken
+        if unlabeled is None:
+            learner.fit(loaded.images, targets, progress, should_stop)
+            return loaded.broken
+        pool = dataset.chunk(unlabeled).load(size)
+        learner.fit(loaded.images, targets, progress, should_stop, unlabeled=pool.images)
+        return {**pool.broken, **loaded.broken}
 
     def score(
         self,

@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import heuristics
 from .._svg import line_chart
-from ..records import Criterion, RoundRecord
+from ..records import Criterion, RoundRecord, semi_supervised_note
 
 METRIC_NAMES = {"accuracy": "test accuracy", "agreement": "agreement with your recent labels"}
 """How the learning curve names a round's metric (``RoundRecord.metric_name``); others as named."""
@@ -96,7 +96,8 @@ def nothing_left(stop_reason: str | None, unreadable: int) -> str:
 def status_line(
     history: Sequence[RoundRecord], labels: int, model_version: int, state: str, pending: int
 ) -> str:
-    """The status line: rounds done (and failed), labels, model version, what the loop does.
+    """The status line: rounds done (and failed), labels, model version, what the loop does,
+    and what the last round learned from the pool (semi-supervised learners).
 
     Parameters
     ----------
@@ -117,6 +118,8 @@ def status_line(
     done = f"{count(trained, 'round')} done" + (f" ({failed} failed)" if failed else "")
     doing = state if state == "idle" else f"round {len(history) + 1} {state}"
     still = f" · {pending:,} images still to rank" if pending else ""
+    semi = semi_supervised_note(history)  # pseudo-labels the last round trained on, if any
+    still += f" · {html.escape(semi)}" if semi else ""
     return f"{done} · {count(labels, 'label')} · model v{model_version} · {doing}{still}"
 
 
