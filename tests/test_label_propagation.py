@@ -116,7 +116,8 @@ def test_the_loop_propagates_labels_over_the_cached_pool_embeddings(loop_factory
     images, labels = blobs_pool
     ds = alw.Dataset(images, classes=["dark", "bright"])
     learner = EmbeddingClassifier(2, backbone=tiny_backbone(), weights=None, **SMALL)
-    loop = loop_factory(ds, learner, pool_sample=None, query_size=4)
+    # cold_start="random": no typical-first round embeds a part of the pool before the labels
+    loop = loop_factory(ds, learner, pool_sample=None, query_size=4, cold_start="random")
     for i in range(4):
         loop.commit(i, alw.Label(int(labels[i])))
     assert loop.wait(timeout=60)  # round 1 trains on the labels, then embeds the pool
