@@ -11,6 +11,14 @@ from al_widget.learners import ParamsMixin
 MNIST = alw.datasets.MNIST_TEST_SET
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the browser tests last, in their order. Playwright's sync API leaves its event loop
+    running on the main thread for the rest of the session, and a panel built on a thread with a
+    running event loop takes it for a kernel's: it hands the loop's news to that event loop
+    (``widget/handoff.py``), where nothing would run them in a test after the browser tests."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 class CentroidLearner(ParamsMixin):
     """A tiny learner by scikit-learn's conventions: softmax over negative distances to class means."""
 
