@@ -78,16 +78,19 @@ def watch_boundary(loop: ActiveLoop, toy: Toy) -> Any:
     """
     import ipywidgets as widgets
 
+    from ..widget.handoff import Handoff
+
     box = widgets.Layout(
         width="360px", height="416px", object_fit="contain", align_self="flex-start"
     )
     picture = widgets.Image(format="png", layout=box)
+    handoff = Handoff()
 
     def redraw(ranking: Any = None) -> None:
         """Runs on the loop's worker thread (an on_ranking observer; once on the caller's thread
-        at the start). The drawing (about 0.1 s) stays off the kernel's thread; the one widget
-        trait set here is synced as the panel's own progress bar is, from the same thread."""
-        picture.value = boundary_png(loop, toy)
+        at the start). The drawing (about 0.1 s) stays off the kernel's thread; the picture is
+        set on the kernel's, as every widget is (``widget.handoff``)."""
+        handoff.call(setattr, picture, "value", boundary_png(loop, toy))
 
     loop.on_ranking(redraw)
     if loop.history and loop.history[-1].ok:

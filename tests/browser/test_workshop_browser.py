@@ -17,6 +17,7 @@ NOTEBOOK = "05_label_it_yourself.ipynb"
 STATE = (
     "import json, hashlib; print(json.dumps({'current': panel.current, "
     "'image_id': panel.canvas.image_id, 'labeled': len(dataset.labeled), "
+    "'dropped': panel.canvas.dropped_keys, "
     "'answer': None if panel.current is None else int(toy.labels[panel.current]), "
     "'picture': hashlib.md5(bytes(picture.value)).hexdigest()}))"
 )
@@ -54,13 +55,22 @@ def test_a_student_s_key_labels_the_toy_and_the_boundary_beside_the_panel_is_red
     src_before = picture.get_attribute("src")
     header = page.locator(".alw-left .alw-info").first
     header.click(position={"x": 4, "y": 4})
+    page.wait_for_timeout(300)  # the image on screen past the panel's dwell (150 ms): it takes keys
     page.keyboard.press(str(before["answer"] + 1))  # 1: cat, 2: milkshake
-    page.wait_for_function(
-        "(old) => document.querySelector('.widget-image').getAttribute('src') !== old",
-        arg=src_before,
-        timeout=20_000,
-    )
+    try:
+        page.wait_for_function(
+            "(old) => document.querySelector('.widget-image').getAttribute('src') !== old",
+            arg=src_before,
+            timeout=30_000,
+        )
+    except (
+        Exception
+    ) as error:  # say what the kernel holds: the key dropped, unlabeled, or not redrawn
+        raise AssertionError(
+            f"the picture was not redrawn; the kernel holds {_state(page)}"
+        ) from error
     after = _state(page)
+    assert after["dropped"] == 0
     assert after["labeled"] == 5
     assert after["picture"] != before["picture"]
     assert after["current"] != before["current"]
