@@ -39,8 +39,11 @@ def check_count(name: str, value: Any, *, minimum: int, optional: bool = False) 
         raise ValueError(f"{name} must be {allowed}, got {value!r}")
 
 
-def check_number(name: str, value: Any, *, minimum: float | None = None) -> None:
-    """Refuse a `value` that is neither None nor a finite number (>= `minimum` when given)."""
+def check_number(
+    name: str, value: Any, *, minimum: float | None = None, below: float | None = None
+) -> None:
+    """Refuse a `value` that is neither None nor a finite number (>= `minimum` and < `below`
+    when given)."""
     if value is None:
         return
     if (
@@ -48,8 +51,10 @@ def check_number(name: str, value: Any, *, minimum: float | None = None) -> None
         or not isinstance(value, (int, float, np.integer, np.floating))
         or not math.isfinite(value)
         or (minimum is not None and value < minimum)
+        or (below is not None and value >= below)
     ):
         bound = f" >= {minimum}" if minimum is not None else ""
+        bound += (" and" if bound else "") + f" < {below}" if below is not None else ""
         raise ValueError(f"{name} must be None or a finite number{bound}, got {value!r}")
 
 

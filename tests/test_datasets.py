@@ -117,6 +117,22 @@ def test_both_toy_classes_are_well_represented():
     assert counts.min() > 150
 
 
+def test_a_clumped_toy_keeps_only_a_few_points_near_its_boundary():
+    clumped = alw.datasets.cats_vs_milkshakes(20_000, clumped=0.997, seed=0)
+    even = alw.datasets.cats_vs_milkshakes(20_000, seed=0)
+    near = [int((np.abs(toy.boundary.side(toy.points)) < 0.1).sum()) for toy in (clumped, even)]
+    assert near[0] < 100 < 3_000 < near[1]
+    assert np.bincount(clumped.labels).min() > 9_000  # one clump on each side
+
+
+@pytest.mark.parametrize("share", [-0.1, 1.0, float("nan"), "half"])
+def test_a_clumped_share_outside_0_to_1_is_refused(share):
+    with pytest.raises(
+        ValueError, match="clumped must be None or a finite number >= 0.0 and < 1.0"
+    ):
+        alw.datasets.cats_vs_milkshakes(100, clumped=share)
+
+
 def test_line_side_is_positive_to_the_right_of_its_direction():
     upward = alw.datasets.Line((0.5, 0.5), 90.0)
     assert upward.side(np.array([[0.9, 0.5], [0.1, 0.5]])).tolist() == pytest.approx([0.4, -0.4])

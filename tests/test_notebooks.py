@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 from nbclient import NotebookClient
 
@@ -119,3 +120,32 @@ def test_notebook_1_s_solution_quotes_the_angle_errors_measured_at_60_100_and_24
         )
         quoted += [f"{mean:.1f}° ± {std:.1f}°" for mean, std in study.summary().values()]
     assert all(figure in solution for figure in quoted), quoted
+
+
+@pytest.mark.slow
+def test_notebook_3_s_clumped_pool_is_one_where_ranking_100_misses_what_the_whole_pool_finds():
+    """Notebook 3's reading of its table: on the clumped pool margin over a random 100 does no
+    better than random while the whole pool pins the line; spread evenly, the 100 do as well."""
+    median = {}
+    for pool, clumped in (("clumped", 0.997), ("even", 0.0)):
+        toy = alw.datasets.cats_vs_milkshakes(20_000, clumped=clumped, seed=0)
+        for way, heuristic, pool_sample in (
+            ("whole", "margin", None),
+            ("100", "margin", 100),
+            ("random", "random", 100),
+        ):
+            errors = [
+                workshop.learn_boundary(
+                    toy,
+                    heuristic,
+                    budget=28,
+                    seed=seed,
+                    learner=workshop.LineLearner(),
+                    pool_sample=pool_sample,
+                ).angle_error
+                for seed in range(8)
+            ]
+            median[pool, way] = float(np.median(errors))
+    assert median["clumped", "whole"] * 4 < median["clumped", "100"]
+    assert median["clumped", "100"] >= 0.8 * median["clumped", "random"]
+    assert median["even", "100"] <= 1.25 * median["even", "whole"]
