@@ -18,8 +18,8 @@ from typing import Any, Literal
 
 Where = Literal["panel", "canvas"]
 
-MODES = ("classify", "box", "mask")
-"""The canvas modes (``Canvas.mode``)."""
+CANVAS_MODES = ("classify", "box", "mask")
+"""The canvas modes (``Canvas.mode``); ``layout.MODE_OF_TASK`` gives each task's."""
 
 DIGITS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "0")
 """The keys that pick classes 0 to 9, in order."""
@@ -58,7 +58,7 @@ class Binding:
     where: Where
     description: str
     keys: tuple[str, ...] = ()
-    modes: tuple[str, ...] = MODES
+    modes: tuple[str, ...] = CANVAS_MODES
 
 
 _BOX = ("box",)
@@ -242,8 +242,8 @@ def canvas_keymap() -> list[dict[str, Any]]:
 
 def _where(binding: Binding) -> str:
     if binding.where == "panel":
-        return "panel (click it)" if binding.modes == MODES else "panel, box mode"
-    if binding.modes == MODES:
+        return "panel (click it)" if binding.modes == CANVAS_MODES else "panel, box mode"
+    if binding.modes == CANVAS_MODES:
         return "canvas"
     return f"canvas, {' / '.join(binding.modes)} mode"
 
