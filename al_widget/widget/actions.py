@@ -1,4 +1,4 @@
-"""The labeler's actions on the image shown (submit, skip, undo, redo, …) and the keys for them."""
+"""The labeler's actions on the image shown (submit, skip, undo, redo…) and their keys."""
 
 from __future__ import annotations
 
