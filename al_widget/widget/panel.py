@@ -147,12 +147,14 @@ class Panel(widgets.VBox):
         for part in (self.canvas, self.queue_strip):  # the browser's messages: where they arrive
             part.on_msg(lambda *_: self._handoff.adopt())
         self.canvas.on_key(self.handle_key)
-        hand = self._handoff.call
-        loop.on_round_start(functools.partial(hand, self._on_round_start))
-        loop.on_progress(functools.partial(hand, self._on_progress))
-        loop.on_ranking(functools.partial(hand, self._on_ranking))
-        loop.on_error(functools.partial(hand, self._on_error))
-        loop.on_settings(functools.partial(hand, self._on_settings))
+        # Only the newest of each kind of news counts (a refresh reads the loop's state now),
+        # but every error is told.
+        latest = self._handoff.call_latest
+        loop.on_round_start(functools.partial(latest, self._on_round_start))
+        loop.on_progress(functools.partial(latest, self._on_progress))
+        loop.on_ranking(functools.partial(latest, self._on_ranking))
+        loop.on_error(functools.partial(self._handoff.call, self._on_error))
+        loop.on_settings(functools.partial(latest, self._on_settings))
         with self._step():
             self._navigator.advance()
             self._refresh_state()
@@ -372,7 +374,7 @@ class Panel(widgets.VBox):
 
     def _on_heuristics_changed(self) -> None:
         """A heuristic was registered or removed, on any thread (``heuristics.watch``)."""
-        self._handoff.call(self.refresh_heuristics)
+        self._handoff.call_latest(self.refresh_heuristics)
 
     def refresh_heuristics(self) -> None:
         """Offer the heuristics registered so far; runs by itself when one is registered.
