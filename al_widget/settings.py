@@ -43,7 +43,19 @@ def check_number(
     name: str, value: Any, *, minimum: float | None = None, below: float | None = None
 ) -> None:
     """Refuse a `value` that is neither None nor a finite number (>= `minimum` and < `below`
-    when given)."""
+    when given).
+
+    Parameters
+    ----------
+    name : str
+        The setting's name, for the error.
+    value : object
+        What was given.
+    minimum : float, optional
+        The least value allowed.
+    below : float, optional
+        The value allowed values stay under.
+    """
     if value is None:
         return
     if (
