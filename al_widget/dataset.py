@@ -426,8 +426,9 @@ class Dataset:
             The COCO file.
         images_root : path
             The folder its ``file_name`` entries are relative to.
-        task : {"detect", "segment"}, default "detect"
-            Boxes from ``bbox``, or class maps painted from ``segmentation`` (polygons or RLE).
+        task : {"detect", "segment", "instances"}, default "detect"
+            Boxes from ``bbox``, class maps painted from ``segmentation`` (polygons or RLE),
+            or ``Instances``: one object per ``segmentation``.
         classes : sequence of str, optional
             The classes expected; the categories must be the same, in id order.
         background : str, default "background"
