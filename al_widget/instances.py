@@ -322,11 +322,13 @@ class Instances:
             if isinstance(item, str):
                 r = _rle.from_string(item)
             elif isinstance(item, list) and all(
-                isinstance(v, int) and not isinstance(v, bool) for v in item
+                isinstance(v, int) and not isinstance(v, bool) and abs(v) < 2**62 for v in item
             ):
                 r = np.asarray(item, dtype=np.int64).reshape(-1)
             else:
-                raise ValueError(f"object {k}: counts must be a string or a list of ints")
+                raise ValueError(
+                    f"object {k}: counts must be a string or a list of ints (run lengths)"
+                )
             _rle.check(r, shape, f"object {k}")
             runs.append(_rle.canonical(r))
         return cls._of_runs(runs, data.get("classes", []), shape)

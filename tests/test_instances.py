@@ -187,6 +187,11 @@ def test_json_counts_may_be_lists_of_ints_as_in_uncompressed_coco():
         ({"counts": [[0, 5, 1]]}, r"object 0: run lengths cover 6 pixels, the image 8x10"),
         ({"counts": [[80, -1, 1]]}, r"object 0: run lengths must be >= 0"),
         ({"counts": [{"a": 1}]}, "object 0: counts must be a string or a list of ints"),
+        ({"counts": [[2**63 - 1, 2**63 - 1, 82]]}, "object 0: counts must be a string or a list"),
+        (
+            {"counts": [[0, *[2**61] * 8, 80]]},
+            "object 0: run lengths cover",
+        ),  # wraps to 80 in int64
         ({"canvas_size": [8]}, r"canvas_size must be \[H, W\]"),
     ],
 )
