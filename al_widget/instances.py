@@ -138,7 +138,7 @@ class Instances:
         from faster_coco_eval.core import mask as coco_mask
 
         width, height = _check_size(size)
-        if isinstance(polygons, (str, bytes)) or not isinstance(polygons, Sequence):
+        if isinstance(polygons, (str, bytes)) or not isinstance(polygons, (Sequence, np.ndarray)):
             raise ValueError(
                 f"polygons must be a list with one entry per object, got {polygons!r:.60}"
             )
@@ -164,6 +164,10 @@ class Instances:
             (N, H, W) or N masks (H, W), N = len(boxes); an object's pixels must lie in its box
             (its pixel columns floor(x0)..ceil(x1) - 1 and rows likewise).
         """
+        if len(masks) != len(boxes):
+            raise ValueError(
+                f"masks must hold one mask per box: {len(boxes)} boxes, got {len(masks)}"
+            )
         made = cls(masks, boxes.labels) if len(boxes) else None
         if made is None:
             shape = np.shape(masks)

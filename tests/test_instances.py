@@ -215,3 +215,9 @@ def test_a_photo_of_30_objects_takes_kilobytes_of_journal(tmp_path):
     line = (tmp_path / "labels.jsonl").read_bytes().splitlines()[-1]
     assert b'"type":"instances"' in line
     assert len(line) < 100_000
+
+
+def test_boxes_and_masks_must_pair_one_to_one():
+    boxes = alw.Boxes([[0, 0, 4, 4]], ["dog"], canvas_size=(8, 10))
+    with pytest.raises(ValueError, match="one mask per box: 1 boxes, got 2"):
+        alw.Instances.from_boxes(boxes, [square(0, 0, 2, 2), square(1, 1, 3, 3)])
