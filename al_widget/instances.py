@@ -190,6 +190,10 @@ class Instances:
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("Instances is immutable; make a new one")
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickle and copy through the JSON form: setting slots one by one is refused above
+        return (_from_json, (self.to_json(),))
+
     def __len__(self) -> int:
         return len(self.classes)
 
@@ -336,6 +340,10 @@ class Instances:
             _rle.check(r, shape, f"object {k}")
             runs.append(_rle.canonical(r))
         return cls._of_runs(runs, data.get("classes", []), shape)
+
+
+def _from_json(data: dict[str, Any]) -> Instances:
+    return Instances.from_json(data)
 
 
 def _binary(mask: np.ndarray, k: int) -> np.ndarray:

@@ -1,6 +1,8 @@
 """Instances: one mask and class per object, validated, compact, torchvision-ready."""
 
+import copy
 import json
+import pickle
 
 import numpy as np
 import pytest
@@ -221,3 +223,9 @@ def test_boxes_and_masks_must_pair_one_to_one():
     boxes = alw.Boxes([[0, 0, 4, 4]], ["dog"], canvas_size=(8, 10))
     with pytest.raises(ValueError, match="one mask per box: 1 boxes, got 2"):
         alw.Instances.from_boxes(boxes, [square(0, 0, 2, 2), square(1, 1, 3, 3)])
+
+
+def test_instances_pickle_and_copy_as_data_loader_workers_need():
+    objects = two_touching_cats()
+    assert pickle.loads(pickle.dumps(objects)) == objects
+    assert copy.deepcopy(objects) == objects
