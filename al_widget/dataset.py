@@ -34,7 +34,12 @@ if TYPE_CHECKING:
 log = logging.getLogger("al_widget")
 
 # the annotation type a dataset of each task holds (tasks.TASKS maps the same names to strategies)
-ANNOTATION_TYPES = {"classify": ann.Label, "detect": ann.Boxes, "segment": ann.Mask}
+ANNOTATION_TYPES: dict[str, type[ann.Annotation]] = {
+    "classify": ann.Label,
+    "detect": ann.Boxes,
+    "segment": ann.Mask,
+    "instances": ann.Instances,
+}
 _JOURNAL_FORMAT = 1
 
 __all__ = [
@@ -242,7 +247,7 @@ class Dataset:
         ----------
         i : int
             The image's index.
-        annotation : Label, Boxes or Mask
+        annotation : Label, Boxes, Mask or Instances
             An annotation of the dataset's task.
         """
         i = self.check_index(i)
@@ -345,7 +350,7 @@ class Dataset:
         if not isinstance(data, dict):
             raise ValueError(f"{where}: 'annotation' must be a JSON object, got {data!r}")
         try:
-            size = self.image_size(i) if data.get("type") == "mask" else None
+            size = self.image_size(i) if data.get("type") in ("mask", "instances") else None
             self.annotate(i, ann.from_json(data, image_size=size))
         except (ValueError, KeyError, TypeError) as error:
             raise ValueError(f"{where}: {error}") from None
@@ -421,8 +426,9 @@ class Dataset:
             The COCO file.
         images_root : path
             The folder its ``file_name`` entries are relative to.
-        task : {"detect", "segment"}, default "detect"
-            Boxes from ``bbox``, or class maps painted from ``segmentation`` (polygons or RLE).
+        task : {"detect", "segment", "instances"}, default "detect"
+            Boxes from ``bbox``, class maps painted from ``segmentation`` (polygons or RLE),
+            or ``Instances``: one object per ``segmentation``.
         classes : sequence of str, optional
             The classes expected; the categories must be the same, in id order.
         background : str, default "background"
@@ -444,22 +450,29 @@ class Dataset:
         cls,
         folder: str | os.PathLike[str],
         *,
+        task: str = "detect",
         classes: Sequence[str] | None = None,
         allow_outside_root: bool = False,
     ) -> Dataset:
-        """A "detect" dataset from a YOLO folder (al_widget, Ultralytics, Roboflow, LabelImg).
+        """A "detect" or "instances" dataset from a YOLO folder (al_widget, Ultralytics,
+        Roboflow, LabelImg).
 
         Parameters
         ----------
         folder : path
             The folder: images below ``images/`` folders (``images/train``, ``train/images``
             ...), their ``labels/`` files; images without a label file are unlabeled.
+        task : {"detect", "instances"}, default "detect"
+            Boxes (``class cx cy w h``), or objects from Ultralytics' segmentation lines
+            (``class x1 y1 x2 y2 ...``, one polygon per object).
         classes : sequence of str, optional
             The classes expected; ``data.yaml`` / ``classes.txt`` must list the same, in order.
         allow_outside_root : bool, default False
             Read label files linked to files outside `folder`.
         """
-        return _entry("read_yolo")(folder, classes=classes, allow_outside_root=allow_outside_root)
+        return _entry("read_yolo")(
+            folder, task=task, classes=classes, allow_outside_root=allow_outside_root
+        )
 
     def to_coco(
         self,
@@ -491,7 +504,8 @@ class Dataset:
     def to_yolo(
         self, folder: str | os.PathLike[str], *, link: bool = False, overwrite: bool = False
     ) -> Exported:
-        """Write the labeled images and boxes in the YOLO layout (``al_widget.formats.write_yolo``).
+        """Write the labeled images and boxes (or objects, as polygons) in the YOLO layout
+        (``al_widget.formats.write_yolo``).
 
         Parameters
         ----------
@@ -562,8 +576,9 @@ class Dataset:
             segmentation, ``{"masks", "labels", "class_map", "image_id"}`` with one mask per
             class present (the class map holding 255 where not labeled) and no "boxes": a
             semantic-segmentation target (e.g. for DeepLabV3 or FCN), not Mask R-CNN's
-            per-object one, which needs "boxes"; see
-            ``al_widget.formats.torch_dataset.LabeledImages``.
+            per-object one, which needs "boxes". For instances, Mask R-CNN's target
+            ``{"boxes", "labels", "masks", "image_id"}``: per object its mask's box, class id
+            + 1 and mask (uint8); see ``al_widget.formats.torch_dataset.LabeledImages``.
         """
         return _entry("LabeledImages")(self, transforms)
 
@@ -593,7 +608,7 @@ class Dataset:
         return int(i)
 
     def _bind(self, i: int, annotation: Any) -> ann.Annotation:
-        expected: type[ann.Label] | type[ann.Boxes] | type[ann.Mask] = ANNOTATION_TYPES[self.task]
+        expected = ANNOTATION_TYPES[self.task]
         if not isinstance(annotation, expected):
             raise ValueError(
                 f"a {self.task!r} dataset takes {expected.__name__} annotations, "
