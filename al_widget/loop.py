@@ -173,7 +173,7 @@ class ActiveLoop:
             report_broken=self._session.report_broken,
             agreement=self._session.agreement,
         )
-        if cold_start == "typical" and runner.cache is not None and not len(dataset.labeled):
+        if cold_start == "typical" and runner.strategy.cold_starts and not len(dataset.labeled):
             # A learner with cached embeddings can choose the first images before any label:
             # typical ones, spread over the pool (the round embeds a sample of the pool).
             self._trainer.rerank()

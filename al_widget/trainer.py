@@ -25,6 +25,7 @@ from .ranking import Ranking
 from .records import RoundRecord
 from .rounds import RoundRunner
 from .settings import RERANK_NOW, Settings
+from .tasks.strategies import Hooks
 
 log = logging.getLogger("al_widget")
 Callback = TypeVar("Callback", bound=Callable[..., Any])
@@ -326,17 +327,10 @@ class Trainer:
             started = time.perf_counter()
             published, scored = self._runner.rank(
                 self._candidates(),
-                heuristic=settings.heuristic,
-                reduction=settings.reduction,
-                pool_sample=settings.pool_sample,
-                mc_samples=settings.mc_samples,
-                temperature=settings.temperature,
+                settings,
+                Hooks(self._stop, publish=self._publish_early, should_yield=self._round_due),
                 data_version=snapshot.version,
-                should_stop=self._stop,
-                query_size=settings.query_size,
                 previous=self.ranking,
-                publish=self._publish_early,
-                should_yield=self._round_due,
             )
             self._report_broken(scored.broken)
             measured["n_scored"] = len(published)
