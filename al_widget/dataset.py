@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("al_widget")
 
-# the annotation type a dataset of each task holds (tasks.TASKS maps the same names to strategies)
+# the annotation type a dataset of each task holds (tasks.BEHAVIOURS maps the same names to how rounds treat them)
 ANNOTATION_TYPES = {"classify": ann.Label, "detect": ann.Boxes, "segment": ann.Mask}
 _JOURNAL_FORMAT = 1
 
@@ -75,7 +75,7 @@ class Dataset:
     """Images plus the annotations given so far; thread-safe, versioned, optionally journaled.
 
     Thread safety: ``_lock`` guards ``_annotations``, ``_labeled_at``, ``_version`` and the
-    journal; it is the innermost lock (panel → session → trainer → dataset) and is held only
+    journal; it is the innermost lock (panel → session → round worker → dataset) and is held only
     around those fields. Images are read without it.
 
     Parameters

@@ -16,14 +16,12 @@ import numpy as np
 from .. import scoring
 from ..dataset import Dataset, Snapshot
 from ..embedding_cache import embed_chunk
-from ..learners.base import input_size_of, unlabeled_wanted
+from ..learners.base import Progress, ShouldStop, input_size_of, unlabeled_wanted
 from ..ranking import Ranking
 
 if TYPE_CHECKING:
     from .base import Scored, Task
 
-Progress = Callable[[float], None]
-ShouldStop = Callable[[], bool]
 Build = Callable[["Scored", int], Ranking]  # scored so far, images pending -> the ranking
 
 

@@ -54,7 +54,7 @@ def worker_setup() -> None:
         os.setpriority(os.PRIO_PROCESS, thread, min(19, niceness))
 
 
-class Trainer:
+class RoundWorker:
     """Runs rounds on one worker thread and publishes rankings, records, state and progress.
 
     When a round is due: a setting that re-ranks changed (``heuristic``, ``pool_sample``),
@@ -67,7 +67,7 @@ class Trainer:
     Thread safety: ``_lock`` guards ``_settings``, ``_changes``, ``_new_labels``, ``_due``,
     ``_running``, ``_covered``, ``_ranking``, ``_history``, ``_model_version``, ``_bandit``,
     ``_state``, ``_progress`` and ``_observers``; ``_settled`` is its condition. ``_runner`` (the learner) is used
-    on the worker thread only; ``_cancel`` is an Event. Lock order: panel → session → trainer →
+    on the worker thread only; ``_cancel`` is an Event. Lock order: panel → session → round worker →
     dataset. Observers run on the worker thread ("settings" ones on the thread changing them),
     outside the lock; one that raises is logged, and one raising a BaseException that is no
     Exception (``SystemExit``) also fails its round.
