@@ -39,7 +39,10 @@ def _observer(event: str, when: str) -> Callable[[ActiveLoop, Callback], Callbac
     def on(self: ActiveLoop, fn: Callback) -> Callback:
         return self._worker.observe(event, fn)
 
-    on.__doc__ = f"Call {when}; runs on the worker thread. Returns fn (a decorator)."
+    on.__doc__ = (
+        f"Call {when}; runs on the worker thread. Returns fn (a decorator).\n\n"
+        "Parameters\n----------\nfn : callable\n    The observer; one that raises is logged.\n"
+    )
     return on
 
 
@@ -413,7 +416,13 @@ class ActiveLoop:
         return stored
 
     def skip(self, i: int) -> None:
-        """Leave image `i` out of the queue (``undo`` brings it back)."""
+        """Leave image `i` out of the queue (``undo`` brings it back).
+
+        Parameters
+        ----------
+        i : int
+            The dataset index of the image.
+        """
         self._session.skip(i)
 
     def undo(self) -> int | None:
@@ -451,7 +460,15 @@ class ActiveLoop:
         return self._session.undone()
 
     def mark_broken(self, i: int, reason: str) -> None:
-        """Leave image `i` out of the queue because it cannot be shown or read."""
+        """Leave image `i` out of the queue because it cannot be shown or read.
+
+        Parameters
+        ----------
+        i : int
+            The dataset index of the image.
+        reason : str
+            Why it cannot be shown or read.
+        """
         self._session.report_broken({self.dataset.check_index(i): reason})
 
     def retrain(self) -> None:
@@ -463,7 +480,13 @@ class ActiveLoop:
         self._worker.cancel()
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until a finished round reflects every label and setting so far; False on timeout."""
+        """Block until a finished round reflects every label and setting so far; False on timeout.
+
+        Parameters
+        ----------
+        timeout : float, optional
+            The most seconds to wait (None: no limit).
+        """
         return self._worker.wait(timeout)
 
     def start(self) -> None:
@@ -471,7 +494,13 @@ class ActiveLoop:
         self._worker.start()
 
     def close(self, timeout: float = 10.0) -> bool:
-        """Stop the worker: the running round is cancelled; safe to call twice."""
+        """Stop the worker: the running round is cancelled; safe to call twice.
+
+        Parameters
+        ----------
+        timeout : float, default 10.0
+            The most seconds to wait for the running round to stop.
+        """
         return self._worker.close(timeout)
 
     def __enter__(self) -> ActiveLoop:
@@ -489,5 +518,11 @@ class ActiveLoop:
 
     def on_settings(self, fn: Callback) -> Callback:
         """Call fn(settings) when a setting changes (``loop.budget = 300``); runs on the thread
-        that changed it. Returns fn (a decorator)."""
+        that changed it. Returns fn (a decorator).
+
+        Parameters
+        ----------
+        fn : callable
+            Receives the new `Settings`.
+        """
         return self._worker.observe("settings", fn)
