@@ -2,10 +2,10 @@
 `EmbeddingClassifier` for photos), `Detector` for detection, `Segmenter` for segmentation."""
 
 from ._weights import WeightsUnavailable
-from .base import Cancelled, Learner, ParamsMixin, clone
+from .base import Cancelled, EmbeddingLearner, Learner, ParamsMixin, clone
 from .classifier import Classifier
 from .detector import Detector
-from .embedding import EmbeddingClassifier, EmbeddingLearner
+from .embedding import EmbeddingClassifier
 from .segmenter import Segmenter
 
 __all__ = [

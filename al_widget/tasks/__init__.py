@@ -7,11 +7,11 @@ from .classify import Classify
 from .detect import Detect
 from .segment import Segment
 
-TASKS: dict[str, Task] = {"classify": Classify(), "detect": Detect(), "segment": Segment()}
+BEHAVIOURS: dict[str, Task] = {"classify": Classify(), "detect": Detect(), "segment": Segment()}
 
-__all__ = ["TASKS", "Measured", "Scored", "Task", "for_dataset"]
+__all__ = ["BEHAVIOURS", "Measured", "Scored", "Task", "for_dataset"]
 
 
 def for_dataset(task: str) -> Task:
     """The task behaviour of a dataset's task name."""
-    return TASKS[task]
+    return BEHAVIOURS[task]
