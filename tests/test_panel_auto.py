@@ -65,7 +65,7 @@ def test_the_strip_captions_name_the_heuristic_that_drew_each_image(auto_panel):
     panel, labels = auto_panel
     panel.heuristic_picker.value = "auto"
     label_rounds(panel, labels, 2)
-    panel._refresh_queue()
+    panel._navigator.refresh_queue()
     drawn = panel.loop.ranking.drawn
     shown = dict(zip(panel.queue_strip.indices, panel.queue_strip.captions, strict=True))
     named = [i for i in shown if i in drawn.picks]

@@ -9,7 +9,7 @@ from ipywidgets.widgets import widget as widget_module
 
 import al_widget as alw
 from al_widget.widget.ahead import PREFETCH
-from al_widget.widget.panel import _descendants
+from al_widget.widget.layout import descendants
 from tests.conftest import DEEP, CentroidLearner, from_deep_stack, nested
 
 CLASSES = ["dark", "bright"]
@@ -157,7 +157,7 @@ def test_an_action_the_panel_does_not_know_is_refused(panel):
 
 
 def test_closing_the_panel_closes_every_widget_in_it(panel):
-    inside = _descendants(panel)
+    inside = descendants(panel)
     panel.close()
     assert len(inside) > 20
     assert all(w.comm is None for w in inside)
@@ -223,7 +223,7 @@ def test_a_key_that_moves_on_sends_no_stay(two_class, panel, sent):
 
 
 def test_a_view_displayed_later_gets_the_images_sent_ahead_before_it_was_there(panel, sent):
-    ahead = {str(i) for i in panel._ahead}
+    ahead = {str(i) for i in panel._navigator.ahead}
     panel.canvas._handle_custom_msg({"kind": "fetch"}, [])
     again = {
         m["content"]["key"]

@@ -144,7 +144,7 @@ class Canvas(anywidget.AnyWidget):
     screen for ``dwell_ms`` (the browser reports each one)."""
     width = t.Int(0).tag(sync=True)
     height = t.Int(0).tag(sync=True)
-    mode = t.Enum(list(keys.MODES), default_value="box").tag(sync=True)
+    mode = t.Enum(list(keys.CANVAS_MODES), default_value="box").tag(sync=True)
     classes = t.List(t.Unicode()).tag(sync=True)
     colors = t.List(t.Unicode()).tag(sync=True)
     active_class = t.Int(0).tag(sync=True)

@@ -23,17 +23,24 @@ class Handoff:
     (``call_soon_threadsafe``) and returns at once: calls run one at a time, in the order
     made, between messages.
 
+    ``call_latest`` is ``call`` for news where only the newest counts (a ranking, progress): a
+    call still waiting on the event loop when a newer call of the same function is made does
+    not run, and the newer one runs in its own place in the order. While the kernel's thread is
+    busy (a long cell, a slow refresh) a worker that publishes faster than the panel refreshes
+    so leaves one refresh waiting, not a backlog that grows as long as it publishes.
+
     Built with no running event loop (plain Python: a script, the tests), there is no thread to
     hand to: ``call`` runs at once on the calling thread, and the caller's lock guards it.
 
     Thread safety: ``_lock`` guards ``_loop``, ``thread`` and ``_moved``, which ``adopt``
-    changes.
+    changes, and ``_latest``; it is never held while a call runs.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._loop = _running_loop()
         self._moved = False
+        self._latest: dict[Callable[..., Any], int] = {}  # call_latest: the newest call's number
         self.thread = threading.get_ident()
         """The thread calls are handed to: the builder's, or the last that ``adopt`` ran on."""
 
@@ -62,15 +69,46 @@ class Handoff:
         *args
             Its arguments.
         """
+        self._hand(fn, args, latest=False)
+
+    def call_latest(self, fn: Callable[..., Any], *args: Any) -> None:
+        """As ``call``, but a call of `fn` still waiting on the event loop is dropped when this
+        one is made: of the calls of `fn` waiting, only the newest runs.
+
+        Parameters
+        ----------
+        fn : callable
+            What to run; its return value is dropped. Calls are matched by ``==`` (a bound
+            method matches the same method of the same object).
+        *args
+            Its arguments.
+        """
+        self._hand(fn, args, latest=True)
+
+    def _hand(self, fn: Callable[..., Any], args: tuple[Any, ...], *, latest: bool) -> None:
         with self._lock:
             loop, thread = self._loop, self.thread
-        if loop is None or threading.get_ident() == thread:
+            now = loop is None or threading.get_ident() == thread
+            number = self._latest.get(fn, 0) + 1
+            if latest:
+                self._latest[fn] = number  # a call of fn still waiting is older: it will not run
+        if loop is None or now:
             fn(*args)
             return
         try:
-            loop.call_soon_threadsafe(fn, *args)
+            if latest:
+                loop.call_soon_threadsafe(self._run_if_newest, fn, number, args)
+            else:
+                loop.call_soon_threadsafe(fn, *args)
         except RuntimeError:  # the event loop is closed: the kernel is shutting down
             log.debug("dropped %r: the kernel's event loop is closed", fn)
+
+    def _run_if_newest(self, fn: Callable[..., Any], number: int, args: tuple[Any, ...]) -> None:
+        """Run a waiting ``call_latest`` on the event loop, unless a newer call of `fn` was made."""
+        with self._lock:
+            if self._latest.get(fn) != number:
+                return
+        fn(*args)
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

@@ -1,7 +1,7 @@
 """The panel's and the canvas's keys and gestures, in one table, and what is derived from it.
 
 The panel's help line, its key dispatch, the README's key table and the canvas's ``keymap`` trait
-(which ``js/canvas.js`` looks keys up in) all come from ``BINDINGS``.
+(which ``js/src/keymap.js`` looks keys up in) all come from ``BINDINGS``.
 
 A key is written as a *chord*: ``KeyboardEvent.key`` with the modifiers before it, in the order
 ``Ctrl+Alt+Shift+``. Ctrl stands for Ctrl or Meta (Cmd). A letter is written in lower case and
@@ -18,8 +18,8 @@ from typing import Any, Literal
 
 Where = Literal["panel", "canvas"]
 
-MODES = ("classify", "box", "mask", "instance")
-"""The canvas modes (``Canvas.mode``)."""
+CANVAS_MODES = ("classify", "box", "mask", "instance")
+"""The canvas modes (``Canvas.mode``); ``layout.MODE_OF_TASK`` gives each task's."""
 
 DIGITS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "0")
 """The keys that pick classes 0 to 9, in order."""
@@ -58,7 +58,7 @@ class Binding:
     where: Where
     description: str
     keys: tuple[str, ...] = ()
-    modes: tuple[str, ...] = MODES
+    modes: tuple[str, ...] = CANVAS_MODES
 
 
 _BOX = ("box",)
@@ -70,11 +70,11 @@ _EDIT = ("box", "mask", "instance")
 
 IDENTIFIED_ACTIONS = ("submit", "no_objects", "skip")
 """The panel's actions that move on to the next image: their keys and buttons name the image they
-were made on (js/canvas.js adds its ``image_id``), so a second one for the same image is ignored.
-A button of these carries the CSS class ``alw-act-<action>``."""
+were made on (js/src/panelkeys.js's panelKeys adds its ``image_id``), so a second one for the
+same image is ignored. A button of these carries the CSS class ``alw-act-<action>``."""
 
 BINDINGS: tuple[Binding, ...] = (
-    # The panel (js/canvas.js's createPanelKeys sends them while the panel has focus;
+    # The panel (js/src/panelkeys.js's panelKeys sends them while the panel has focus;
     # Panel.handle_key acts on them).
     Binding(
         "1 … 9, 0",
@@ -101,7 +101,7 @@ BINDINGS: tuple[Binding, ...] = (
         ("z",),
     ),
     Binding("Shift+Z", "redo_submit", "panel", "redo the submit or skip undone", ("Shift+z",)),
-    # The canvas's keys (js/canvas.js, through Canvas.keymap).
+    # The canvas's keys (js/src/canvaskeys.js, through Canvas.keymap and js/src/keymap.js).
     Binding("Ctrl+Z", "undo", "canvas", "undo", ("Ctrl+z",), _EDIT),
     Binding("Ctrl+Y", "redo", "canvas", "redo", ("Ctrl+y", "Ctrl+Shift+y", "Ctrl+Shift+z"), _EDIT),
     Binding(
@@ -148,7 +148,7 @@ BINDINGS: tuple[Binding, ...] = (
     ),
     Binding("R", "reset_view", "canvas", "reset zoom and pan", ("r",)),
     Binding("space-drag", "pan", "canvas", "pan", (" ",)),
-    # The canvas's mouse gestures (js/canvas.js's pointer handlers).
+    # The canvas's mouse gestures (js/src/pointer.js).
     Binding("wheel", "zoom", "canvas", "zoom at the cursor"),
     Binding("middle-drag", "pan_drag", "canvas", "pan"),
     Binding(
@@ -275,7 +275,7 @@ def swap_chords(mode: str) -> dict[str, str]:
     for binding in bindings("panel"):
         if binding.action in IDENTIFIED_ACTIONS and (not binding.modes or mode in binding.modes):
             # In classify mode the browser swaps on a submit only while the picker shows a class
-            # (the model's, or the one picked): js/canvas.js's showEarly reads the picker.
+            # (the model's, or the one picked): js/src/panelglue.js's mayMoveEarly reads it.
             found |= dict.fromkeys(binding.keys, binding.action)
     return found
 
@@ -291,8 +291,8 @@ def canvas_keymap() -> list[dict[str, Any]]:
 
 def _where(binding: Binding) -> str:
     if binding.where == "panel":
-        return "panel (click it)" if binding.modes == MODES else "panel, box mode"
-    if binding.modes == MODES:
+        return "panel (click it)" if binding.modes == CANVAS_MODES else "panel, box mode"
+    if binding.modes == CANVAS_MODES:
         return "canvas"
     return f"canvas, {' / '.join(binding.modes)} mode"
 
@@ -325,7 +325,8 @@ LABELING_RULES = (
     ),
     ("a key held down", "acts once: its auto-repeats never label"),
 )
-"""How the panel takes labeling keys (js/canvas.js's panelKeys and gate), for the README's table."""
+"""How the panel takes labeling keys (js/src/panelkeys.js's panelKeys and createGate), for the
+README's table."""
 
 
 def markdown_table() -> str:

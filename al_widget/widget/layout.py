@@ -13,8 +13,8 @@ from .export import ExportControl
 from .info import Info
 from .thumbnails import QueueStrip
 
-MODES = {"classify": "classify", "detect": "box", "segment": "mask"}
-"""The canvas's mode for each task."""
+MODE_OF_TASK = {"classify": "classify", "detect": "box", "segment": "mask"}
+"""The canvas's mode (one of ``keys.CANVAS_MODES``) for each task."""
 POOL_SAMPLES: list[tuple[str, int | None]] = [
     ("50", 50),
     ("100", 100),
@@ -56,7 +56,7 @@ class PanelLayout:
         scope: str,
     ) -> None:
         task, classes = dataset.task, list(dataset.classes)
-        self.canvas = canvas = Canvas(classes=classes, mode=MODES[task], dwell_ms=dwell_ms)
+        self.canvas = canvas = Canvas(classes=classes, mode=MODE_OF_TASK[task], dwell_ms=dwell_ms)
         # Mask mode never paints class 0, the background: the picker offers the others.
         first = 1 if task == "segment" and len(classes) > 1 else 0
         self.choices = list(range(first, len(classes)))
@@ -64,7 +64,7 @@ class PanelLayout:
             keys.chord({"key": classes[k]}) for k in self.choices if len(classes[k]) == 1
         ]
         canvas.panel_keys = keys.panel_chords() + class_chords
-        canvas.swap_keys = keys.swap_chords(MODES[task]) | (
+        canvas.swap_keys = keys.swap_chords(MODE_OF_TASK[task]) | (
             {c: "label" for c in class_chords + keys.digit_chords(len(self.choices))}
             if task == "classify"
             else {}
@@ -251,3 +251,22 @@ def _ink(color: str) -> str:
     """Black or white, whichever reads better on `color` (``#rrggbb``)."""
     r, g, b = (int(color[k : k + 2], 16) for k in (1, 3, 5))
     return "#000" if 0.299 * r + 0.587 * g + 0.114 * b > 150 else "#fff"
+
+
+def descendants(widget: widgets.Widget) -> list[widgets.Widget]:
+    """Every widget inside `widget` (children, their layouts and styles), deepest first.
+
+    Parameters
+    ----------
+    widget : ipywidgets.Widget
+        The widget to look inside (a box's children are looked inside too).
+    """
+    found: list[widgets.Widget] = []
+    for child in getattr(widget, "children", ()):
+        found += descendants(child)
+        found.append(child)
+    for part in ("layout", "style"):
+        value = getattr(widget, part, None)
+        if isinstance(value, widgets.Widget):
+            found.append(value)
+    return found

@@ -1,0 +1,269 @@
+"""The labeler's actions on the image shown (submit, skip, undo, redo…) and their keys."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from ..annotations import Annotation, Boxes, Label
+from ..loop import ActiveLoop
+from . import keys, status
+from .budget import BudgetGate
+from .canvas import Canvas
+from .editor import Editor
+from .navigator import Navigator
+from .notices import Notices
+from .unsaved import from_annotation
+
+
+def key_command(
+    event: Mapping[str, Any], mode: str, class_for_key: Callable[[str], int | None]
+) -> tuple[str | None, int | None]:
+    """What a key pressed over the panel asks for: ``(command, class)``.
+
+    The command is ``"label"`` (a class key in classify mode: label and submit), ``"pick"``
+    (a class key in another mode: pick the class), an action of the panel's key table
+    (``"submit"``, ``"no_objects"``, ``"skip"``, ``"undo_submit"``, ``"redo_submit"``), or None.
+
+    Parameters
+    ----------
+    event : mapping
+        The keydown's fields (``key``, ``shiftKey``, ...); ``action``, when the browser names
+        it (a button), decides.
+    mode : str
+        The canvas mode (``keys.CANVAS_MODES``): a binding acts only in its modes.
+    class_for_key : callable
+        The class a key picks, or None (``Editor.class_for_key``).
+    """
+    class_id = None if event.get("shiftKey") else class_for_key(str(event.get("key", "")))
+    if class_id is not None:
+        return ("label" if mode == "classify" else "pick"), class_id
+    return event.get("action") or keys.action_for(event, "panel", mode), None
+
+
+class Actions:
+    """Submit, skip, undo and redo what the labeler did on the image shown, through the loop.
+
+    Each method is one user action: it says why when it is refused (no image, an image shown
+    before, the budget, the loop's error) and moves the canvas on when it leaves the image.
+
+    Thread safety: none of its own; its owner (the Panel) calls it under the panel's lock.
+
+    Parameters
+    ----------
+    loop : ActiveLoop
+        The loop that stores labels and skips.
+    editor : Editor
+        What the canvas and the picker hold, and the unsaved work per image.
+    navigator : Navigator
+        The image shown, and moving on.
+    notices : Notices
+        Where refusals and what was done are said.
+    budget : BudgetGate
+        Whether the budget refuses a label.
+    canvas : Canvas
+        The canvas (its ``image_id``, boxes and drafts).
+    refresh_state : callable
+        Shows the loop's state again after a label is stored or taken back.
+    """
+
+    def __init__(
+        self,
+        loop: ActiveLoop,
+        editor: Editor,
+        navigator: Navigator,
+        notices: Notices,
+        budget: BudgetGate,
+        canvas: Canvas,
+        refresh_state: Callable[[], None],
+    ) -> None:
+        self.loop, self.dataset = loop, loop.dataset
+        self.editor, self.navigator, self.notices = editor, navigator, notices
+        self.budget, self.canvas, self.refresh_state = budget, canvas, refresh_state
+
+    def not_current(self, what: str, image_id: int | None, shown: str | None = None) -> bool:
+        """True (and said) when there is no image to act on, or the action was made on another.
+
+        Parameters
+        ----------
+        what : str
+            The action, as the message names it (``"submit"``).
+        image_id, shown : optional
+            As for ``submit``.
+        """
+        current = self.navigator.current
+        if current is None:
+            self.notices.say_error(f"nothing to {what}: {status.FINISHED_HINT}")
+            return True
+        stale = (
+            shown != str(current)
+            if shown is not None
+            else image_id is not None and image_id != self.canvas.image_id
+        )
+        if stale:
+            self.notices.say(
+                f"ignored a second {what} for the image before this one (a double click?)"
+            )
+            return True
+        return False
+
+    def commit(self, annotation: Annotation) -> int | None:
+        """Store `annotation` for the image shown and move on; returns its index, or None.
+
+        Parameters
+        ----------
+        annotation : Label, Boxes or Mask
+            The label; the caller checked there is an image shown.
+        """
+        i = self.navigator.current
+        assert i is not None
+        budget = self.budget.reached()
+        if budget is not None:
+            self.notices.say_error(f"not submitted: {status.budget_words(budget)}")
+            return None
+        try:
+            self.loop.commit(i, annotation)
+        except (ValueError, IndexError, OSError, RuntimeError) as error:
+            # Bad input, a full disk, a closed loop: the label was not kept, and the panel says why.
+            self.notices.say_error(f"not submitted: {error}")
+            return None
+        self.editor.unsaved.pop(i, None)
+        self.navigator.current = None  # submitted: nothing on the canvas is left unsaved
+        self.notices.say_error("")
+        self.navigator.advance()
+        self.refresh_state()
+        return i
+
+    def submit(self, image_id: int | None = None, shown: str | None = None) -> int | None:
+        """Commit what the canvas and picker hold for the image shown; returns its index.
+
+        Parameters
+        ----------
+        image_id : int, optional
+            The canvas's ``image_id`` the submit was made on; a submit for an image no longer
+            shown is ignored as a double submit.
+        shown : str, optional
+            The key of the image on screen when the submit was made; when given, it decides
+            instead of `image_id`.
+        """
+        if self.not_current("submit", image_id, shown):
+            return None
+        try:
+            annotation = self.editor.annotation()
+        except ValueError as error:
+            self.notices.say_error(f"not submitted: {error}")
+            return None
+        return self.commit(annotation)
+
+    def submit_class(
+        self, class_id: int, image_id: int | None = None, shown: str | None = None
+    ) -> int | None:
+        """Label the image shown (classify) with a class and submit it (a class key).
+
+        Parameters
+        ----------
+        class_id : int
+            The class's index.
+        image_id, shown : optional
+            As for ``submit``.
+        """
+        if self.not_current("submit", image_id, shown):
+            return None
+        return self.commit(Label(self.dataset.classes[class_id]))
+
+    def submit_no_objects(
+        self, image_id: int | None = None, shown: str | None = None
+    ) -> int | None:
+        """Label the detection image shown as holding no objects (an empty box list), on purpose.
+
+        Parameters
+        ----------
+        image_id, shown : optional
+            As for ``submit``.
+        """
+        if self.dataset.task != "detect" or self.not_current("submit", image_id, shown):
+            return None
+        if len(self.canvas.boxes) or len(self.canvas.drafts):
+            self.notices.say_error(
+                "not submitted as no objects: the image has boxes; delete them first"
+            )
+            return None
+        return self.commit(Boxes(np.zeros((0, 4)), []))
+
+    def skip(self, image_id: int | None = None, shown: str | None = None) -> int | None:
+        """Skip the image shown; it leaves the queue.
+
+        Parameters
+        ----------
+        image_id, shown : optional
+            As for ``submit``.
+        """
+        i = self.navigator.current
+        if i is None or self.not_current("skip", image_id, shown):
+            return None
+        self.loop.skip(i)
+        self.navigator.advance()
+        return i
+
+    def undo(self) -> int | None:
+        """Undo the last submit or skip and show that image again, its annotation to edit."""
+        try:
+            i = self.loop.undo()
+        except (ValueError, IndexError, OSError, RuntimeError) as error:
+            # A full disk (JournalError), a closed dataset: nothing was undone, and the
+            # panel says why.
+            self.notices.say_error(f"not undone: {error}")
+            return None
+        if i is None:
+            self.notices.say_error("nothing to undo")
+            return None
+        self.notices.say_error("")
+        undone, what = self.loop.undone, "skip"
+        if undone is not None and undone.action == "commit" and undone.annotation is not None:
+            what = "submit"
+            self.editor.unsaved[i] = from_annotation(undone.annotation, self.dataset.classes)
+        self.navigator.show(i)
+        self.notices.say(status.undid(what, i, self.navigator.restored))
+        self.refresh_state()
+        return i
+
+    def redo(self) -> int | None:
+        """Commit (or skip) again what the last ``undo`` took back; returns the image's index."""
+        undone = self.loop.undone
+        if undone is None:
+            self.notices.say_error("nothing to redo")
+            return None
+        budget = self.budget.reached()
+        if undone.action == "commit" and budget is not None:
+            self.notices.say_error(f"not redone: {status.budget_words(budget)}")
+            return None
+        try:
+            i = self.loop.redo()
+        except (ValueError, IndexError, OSError, RuntimeError) as error:
+            self.notices.say_error(f"not redone: {error}")  # nothing was redone (all or nothing)
+            return None
+        if i is None:
+            self.notices.say_error("nothing to redo")
+            return None
+        self.editor.unsaved.pop(i, None)
+        self.notices.say_error("")
+        if self.navigator.current == i:
+            self.navigator.current = None
+            self.navigator.advance()
+        else:
+            self.navigator.refresh_queue()
+        what = "submit" if undone.action == "commit" else "skip"
+        self.notices.say(f"redid the {what} of image {i}")
+        self.refresh_state()
+        return i
+
+    def continue_past_budget(self) -> None:
+        """Go on labeling past the loop's budget, reached; the budget stays as it is."""
+        budget = self.budget.go_past()
+        if budget is None:
+            return
+        self.notices.say_error("")
+        self.notices.say(f"labeling goes on past the budget of {budget} labels")
+        self.refresh_state()

@@ -1,0 +1,200 @@
+"""Which image the canvas shows, which comes next, and what is sent ahead of the labeler."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import numpy as np
+
+from .._images import ImageError
+from ..loop import ActiveLoop
+from . import ahead, status
+from .budget import BudgetGate
+from .canvas import Canvas
+from .editor import Editor
+from .info import Info
+from .notices import Notices
+from .thumbnails import QueueStrip
+
+
+class Navigator:
+    """Shows an image on the canvas (its annotation, draft or unsaved work), moves on to the
+    loop's next one, and keeps the queue strip, the header and the images sent ahead in step.
+
+    Thread safety: none of its own; its owner (the Panel) calls it under the panel's lock
+    (``lock``: ``refresh_queue`` takes it too), which so guards ``current``, ``ahead``,
+    ``queue``, ``restored``, ``painted`` and ``ahead_picker``.
+
+    Parameters
+    ----------
+    loop : ActiveLoop
+        The loop whose queue is followed.
+    editor : Editor
+        Loads an image with its annotation, and keeps unsaved work.
+    canvas : Canvas
+        The canvas, which gets the images sent ahead.
+    strip : QueueStrip
+        The queue's thumbnails.
+    info : Info
+        The header line, and the header of the image sent ahead.
+    notices : Notices
+        Says what was restored, and which images could not be read.
+    budget : BudgetGate
+        Whether the budget stops labeling (the canvas says so).
+    lock : threading.RLock
+        The panel's lock.
+    is_closed : callable
+        True once the panel is closed: nothing more is sent.
+    """
+
+    def __init__(
+        self,
+        loop: ActiveLoop,
+        editor: Editor,
+        canvas: Canvas,
+        strip: QueueStrip,
+        info: Info,
+        notices: Notices,
+        budget: BudgetGate,
+        lock: threading.RLock,
+        is_closed: Callable[[], bool],
+    ) -> None:
+        self.loop, self.dataset = loop, loop.dataset
+        self.editor, self.canvas, self.strip, self.info = editor, canvas, strip, info
+        self.notices, self.budget = notices, budget
+        self._lock, self._is_closed = lock, is_closed
+        self.current: int | None = None
+        self.ahead: dict[int, np.ndarray] = {}  # the images sent ahead, by index
+        self.queue = np.zeros(0, np.int64)  # the loop's queue as the strip last showed it
+        self.restored = ""  # what the last image shown came back with, in words
+        self.painted: str | None = None  # the image the browser painted for the key handled
+        self.ahead_picker: int | None = None  # the picker's button with the next image
+
+    def show(self, i: int) -> None:
+        """Load image `i` on the canvas, with its annotation or the model's prediction.
+
+        Parameters
+        ----------
+        i : int
+            A dataset index. An unreadable image is marked broken, and the next one shown.
+        """
+        if self.current is not None and self.current != i:
+            self.editor.keep_unsaved(self.current)
+        try:
+            image = self.ahead[i] if i in self.ahead else self.dataset.image(i)
+        except ImageError as error:
+            self.loop.mark_broken(i, str(error))
+            self.notices.told_broken.add(i)
+            self.notices.say_error(f"{error}; it was left out and the next image loaded")
+            if self.current == i:
+                self.current = None
+            self.advance(exclude=i)
+            return
+        described = self.loop.describe(i)
+        queue = self.loop.queue  # once per image shown: a million-image queue takes ~8 ms
+        known = self.dataset.annotation(i)
+        draft = self.loop.prediction(i) if known is None else None
+        # The image, the key of the one after it and "not finished" go in one message.
+        with self.canvas.hold_sync():
+            self.restored = self.editor.open(image, i, known, draft, described.predicted)
+            following = [int(k) for k in queue[:2] if int(k) != i][:1]
+            self.canvas.ahead_key = str(following[0]) if following else ""
+            self.canvas.finished = status.budget_notice(self.budget.reached())
+        self.ahead = {k: v for k, v in self.ahead.items() if k != i}
+        self.notices.say(self.restored)
+        self.current = i
+        self.refresh_header()
+        self.refresh_queue(queue)
+
+    def advance(self, exclude: int | None = None) -> None:
+        """Show the loop's next image (the one the browser painted early, if still to label).
+
+        Parameters
+        ----------
+        exclude : int, optional
+            An image not to show again (it could not be read).
+        """
+        painted = self.still_to_label(self.painted)
+        if painted is not None and painted != exclude:
+            # The browser already shows it (painted early): a newer ranking does not replace it.
+            self.show(painted)
+            return
+        for _ in range(len(self.dataset)):
+            i = self.loop.next()
+            if i is None or i != exclude:
+                break
+        if i is None:
+            if self.current is not None:
+                self.editor.keep_unsaved(self.current)
+            self.current = None
+            self.info.header.value = status.nothing_left(
+                self.loop.stop_reason, len(self.loop.broken)
+            )
+            self.canvas.finished = "Nothing left to label"
+            self.refresh_queue()
+            return
+        self.show(i)
+
+    def still_to_label(self, key: str | None) -> int | None:
+        """The dataset index `key` names, if that image is unlabeled, not skipped nor broken.
+
+        Parameters
+        ----------
+        key : str or None
+            An image's key as the browser names it (its dataset index, in digits).
+        """
+        if not isinstance(key, str) or not key.isdigit() or int(key) >= len(self.dataset):
+            return None
+        i = int(key)
+        if self.dataset.is_labeled([i])[0] or i in self.loop.skipped or i in self.loop.broken:
+            return None
+        return i
+
+    def send_ahead(self) -> None:
+        """Send the browser the next images of the queue (as the strip last showed it), to decode
+        before they are due; the first is the one the browser may show at once after a key that
+        moves on."""
+        if self._is_closed() or self.current is None:
+            return
+        unsaved = self.editor.unsaved
+        order, sent = ahead.images_ahead(self.loop, self.queue, self.current, unsaved, self.ahead)
+        for i, image in sent.items():
+            self.canvas.prefetch(str(i), image)
+        self.ahead = sent
+        with self.canvas.hold_sync():  # the key and the picker with it, in one message
+            self.canvas.ahead_key = str(order[0]) if order and order[0] in sent else ""
+            self.canvas.ahead_picker = self.ahead_picker
+
+    def refresh_header(self) -> None:
+        """Say in the header why the image shown is queued."""
+        i = self.current
+        if i is None:
+            return
+        self.info.header.value = status.header(i, self.loop.describe(i).why)
+
+    def refresh_queue(self, queue: np.ndarray | None = None) -> None:
+        """Show the head of `queue` in the strip, and keep it for sending the next images ahead.
+
+        With it goes what the whole panel shows once the next image (the first of the strip,
+        the one ``send_ahead`` names as ``ahead_key``) is shown: its header line (``Info``'s
+        ``ahead`` part), the strip's row then and the picker's class; the browser moves them
+        all in the frame that shows the image early, before Python answers.
+
+        Parameters
+        ----------
+        queue : numpy.ndarray, optional
+            The loop's queue; default: the loop's queue now.
+        """
+        if self._is_closed():
+            return
+        with self._lock:
+            self.queue = self.loop.queue if queue is None else queue
+            strip = self.strip
+            row = ahead.strip_row(self.loop, self.queue, self.current, strip.count, strip.has)
+            key = row.key
+            strip.update(row.entries, (key, row.entries[1:]))
+            header = status.header(int(key), row.why) if key else ""
+            self.info.set("ahead", {"key": key, "header": header})
+            self.ahead_picker = self.editor.picker_with(row.predicted) if key else None
+            self.notices.tell_broken()
