@@ -13,7 +13,7 @@ from .export import ExportControl
 from .info import Info
 from .thumbnails import QueueStrip
 
-MODE_OF_TASK = {"classify": "classify", "detect": "box", "segment": "mask"}
+MODE_OF_TASK = {"classify": "classify", "detect": "box", "segment": "mask", "instances": "instance"}
 """The canvas's mode (one of ``keys.CANVAS_MODES``) for each task."""
 POOL_SAMPLES: list[tuple[str, int | None]] = [
     ("50", 50),

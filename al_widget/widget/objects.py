@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..instances import Instances
 from ._protocol import ObjectDelete, ObjectEdit, ObjectOrder, ProtocolError
 
 Objects = tuple[ObjectEdit, ...]
@@ -134,3 +135,63 @@ def masks_of(objects: Sequence[ObjectEdit], *, width: int, height: int) -> np.nd
     for k, obj in enumerate(objects):
         out[k] = obj.mask(width=width, height=height)
     return out
+
+
+def objects_of(
+    instances: Instances,
+    classes: Sequence[str],
+    *,
+    draft: bool = False,
+    first_id: int = 1,
+) -> list[ObjectEdit]:
+    """The objects of an ``Instances`` (a label, or the model's drafts when `draft`).
+
+    Parameters
+    ----------
+    instances
+        The objects, their masks of the image's size.
+    classes
+        The dataset's class names, which the objects' classes name.
+    draft
+        Whether they are the model's drafts, to accept, edit or delete.
+    first_id
+        The first object's id.
+    """
+    width, height = instances.size
+    return objects_from_masks(
+        instances.masks,
+        instances.class_ids(classes),
+        width=width,
+        height=height,
+        n_classes=len(classes),
+        draft=draft,
+        first_id=first_id,
+    )
+
+
+def instances_of(
+    objects: Sequence[ObjectEdit], classes: Sequence[str], *, width: int, height: int
+) -> Instances:
+    """The ``Instances`` the objects on the canvas make, to submit; a ValueError says what is
+    missing (drafts neither accepted nor deleted, no object at all).
+
+    Parameters
+    ----------
+    objects
+        The canvas's objects, bottom first.
+    classes
+        The dataset's class names.
+    width, height
+        The image's size.
+    """
+    drafts = sum(o.draft for o in objects)
+    if drafts:
+        verb = "is" if drafts == 1 else "are"
+        raise ValueError(
+            f"{drafts} model {'draft' if drafts == 1 else 'drafts'} {verb} neither accepted nor "
+            "deleted: accept them (A, or Shift+A for all) or delete them (Del) first"
+        )
+    if not objects:
+        raise ValueError("no objects: draw one (polygon, or a brush stroke) first")
+    masks = masks_of(objects, width=width, height=height)
+    return Instances(masks, [classes[o.label] for o in objects])
