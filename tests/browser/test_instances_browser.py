@@ -208,3 +208,49 @@ def test_drafts_accepted_edited_recoloured_and_deleted_submit_as_left(
     assert np.array_equal(masks[0], first)
     assert np.array_equal(masks[1], second | capsule(a, b, 8 / 2))
     harness.screenshot(inst.page, "instances_drafts_edited", inst.stage)
+
+
+def held(inst: InstanceDriver) -> np.ndarray:
+    """The masks of the objects the kernel holds, bottom first."""
+    return np.load(inst.state_file.with_suffix(".npy"))
+
+
+def test_clicks_cycle_through_overlapping_objects_and_ctrl_brackets_restack(
+    inst: InstanceDriver,
+) -> None:
+    inst.reset(drafts=Py("OVERLAP"), tool="brush", active_class=0)
+    inst.click(60, 50)  # both objects are here: the top one first
+    harness.wait_for_state(inst.state_file, lambda s: s["picker"] == 1)
+    inst.click(60, 50)  # again: the one under it
+    harness.wait_for_state(inst.state_file, lambda s: s["picker"] == 0)
+    inst.page.keyboard.press("Control+]")  # brings the cat forward, over the dog
+    state = inst.wait(1)
+    assert state["objects"] == [[2, 1, True], [1, 0, True]]
+    inst.page.keyboard.press("Control+[")  # and back
+    state = inst.wait(2)
+    assert state["objects"] == [[1, 0, True], [2, 1, True]]
+    assert state["rejected"] == []
+
+
+def test_the_eraser_erases_from_the_selected_object_only_and_undo_redo_follow(
+    inst: InstanceDriver,
+) -> None:
+    inst.reset(drafts=Py("OVERLAP"), tool="eraser", brush_size=6, active_class=0)
+    before = held(inst)
+    inst.click(30, 50)  # the cat alone is here
+    a, b = inst.stroke(30, 110, 50)  # across both objects
+    state = inst.wait(1)
+    assert state["objects"] == [[1, 0, False], [2, 1, True]]  # erasing in a draft accepts it
+    after = held(inst)
+    assert np.array_equal(after[0], before[0] & ~capsule(a, b, 6 / 2))
+    assert np.array_equal(after[1], before[1])  # the dog is untouched
+    harness.screenshot(inst.page, "instances_erased", inst.stage)
+
+    inst.page.keyboard.press("Control+z")
+    state = inst.wait(2)
+    assert state["objects"] == [[1, 0, True], [2, 1, True]]
+    assert np.array_equal(held(inst), before)
+    inst.page.keyboard.press("Control+y")
+    state = inst.wait(3)
+    assert np.array_equal(held(inst), after)
+    assert state["rejected"] == []
