@@ -83,24 +83,15 @@ def _bytes_from_json(value: Any, widget: Any) -> bytes:
 class Canvas(anywidget.AnyWidget):
     """Show an image and let the user draw boxes or paint a class mask on it.
 
-    Python sends the browser only what ``load()`` sets: the image and the boxes, drafts and mask it
-    came with (``loaded_boxes``, ``loaded_drafts``, ``loaded_mask``), under a new ``image_id``;
-    the browser starts editing afresh from them whenever ``image_id`` changes. Each finished edit
-    in the browser comes back as one message (a mask edit as the patch of the rect it changed);
-    an accepted one updates ``boxes``, ``drafts`` and ``mask``, which are read-only here and not
-    synced, so nothing is sent back. A view displayed later asks for them with a ``fetch``
-    message and gets a ``state`` message in reply.
-
-    An image with a side over ``_encoding.DISPLAY_MAX_SIDE`` pixels is sent as a smaller copy,
-    which the browser stretches over the full size: ``width``, ``height``, boxes and masks stay
-    in the image's own pixels. Masks go to the browser packed (``_encoding.compress_mask``).
-
-    In instance mode each object has its own mask and class (``objects``); the browser sends
-    only the objects an edit changed. In mask mode class 0 is the background: what is left unpainted, and what the eraser paints.
-    It is never the class the brush paints: ``active_class`` 0 becomes 1 there (when there is a
-    class 1). Inside a Panel, the browser also sends the keys in ``panel_keys`` pressed while
-    the panel has keyboard focus, as ``key`` messages (see ``on_key``). While ``finished`` holds
-    a message, the canvas shows it over the dimmed image and takes no edits.
+    Alone: ``canvas = Canvas(classes=["cat", "dog"], mode="box")`` as a cell's last line, then
+    ``canvas.load(image, boxes=..., drafts=...)``. What the user drew is in ``boxes``,
+    ``drafts`` and ``mask`` (``box_array()``, ``mask_array()``), updated after each finished
+    edit (``on_edit``). Its keys act while it has focus (click the image); the README's table
+    lists them ("The panel"). In mask mode class 0 is the background: what is left unpainted,
+    and what the eraser paints; the brush never paints it (``active_class`` 0 becomes 1). In
+    instance mode each object has its own mask and class (``objects``). While
+    ``finished`` holds a message, the canvas shows it over the dimmed image and takes no edits.
+    How images and edits travel to and from the browser: README, "Development".
 
     Thread safety: ``_encoded_lock`` guards ``_encoded`` (the images sent ahead), which the
     owner changes (``load``, ``prefetch``) while a browser message may read it (``fetch``,
@@ -227,7 +218,14 @@ class Canvas(anywidget.AnyWidget):
             self.colors = list(self.colors) + palette(len(self.classes))[len(self.colors) :]
 
     def on_edit(self, fn: Callable[[str], None]) -> Callable[[str], None]:
-        """Call ``fn(kind)`` after each accepted edit; it runs on the kernel's main/comm thread."""
+        """Call ``fn(kind)`` after each accepted edit; it runs on the kernel's main/comm thread.
+
+        Parameters
+        ----------
+        fn
+            Takes the edit's kind (``"boxes"`` or ``"mask"``); returned, so this works as
+            a decorator.
+        """
         self._edit_observers.append(fn)
         return fn
 
