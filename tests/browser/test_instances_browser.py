@@ -174,7 +174,9 @@ def test_two_touching_objects_of_one_class_drawn_as_polygon_and_brush_submit_as_
     assert np.array_equal(masks[0], drawn_polygon)
     assert np.array_equal(masks[1], drawn_stroke)
     assert touch(masks[0], masks[1])  # two objects, though one class and touching
-    harness.screenshot(inst.page, "instances_drawn", inst.stage)
+    status = inst.page.locator(".alw-status").first.inner_text()
+    assert "instance · brush 12px · class cat · 2 objects · object 2 selected" in status
+    harness.screenshot(inst.page, "instances_drawn", inst.page.locator(".alw-canvas").first)
 
 
 def test_drafts_accepted_edited_recoloured_and_deleted_submit_as_left(
