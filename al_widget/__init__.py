@@ -1,7 +1,7 @@
 """Active learning on images inside JupyterLab: label what the model is least sure about."""
 
 from . import auto, datasets, formats, heuristics, learners, selectors
-from .annotations import Boxes, Label, Mask
+from .annotations import Boxes, Instances, Label, Mask
 from .dataset import Dataset, ImageError
 from .loop import ActiveLoop
 from .ranking import Ranking
@@ -19,6 +19,7 @@ __all__ = [
     "Curve",
     "Dataset",
     "ImageError",
+    "Instances",
     "Label",
     "Mask",
     "Panel",

@@ -1,4 +1,4 @@
-"""Label, Boxes and Mask: immutable annotation values, validated on construction."""
+"""Label, Boxes, Mask and Instances: immutable annotation values, validated on construction."""
 
 from __future__ import annotations
 
@@ -8,56 +8,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._class_refs import ClassRef, check_names, resolve_class
+from ._class_refs import check_class_ref as _check_class_ref
+from ._class_refs import frozen as _frozen
+from .instances import Instances
+
 if TYPE_CHECKING:
     from torchvision import tv_tensors
-
-ClassRef = str | int
 
 IGNORE = 255
 """The class map value of pixels not labeled here (Pascal VOC's "void"): kept in a `Mask`,
 left out of training and metrics, written back as 255. Never a class id, so a segmentation
 has at most 255 classes (ids 0..254)."""
-
-
-def _frozen(array: np.ndarray) -> np.ndarray:
-    array.flags.writeable = False
-    return array
-
-
-def resolve_class(ref: ClassRef, classes: Sequence[str]) -> int:
-    """Class id for a class name or id, with an error listing the valid classes."""
-    if isinstance(ref, (bool, np.bool_)):
-        raise ValueError(f"class must be a name or an id, got {ref!r}")
-    if isinstance(ref, (int, np.integer)):
-        if 0 <= int(ref) < len(classes):
-            return int(ref)
-        raise ValueError(
-            f"class id must be in 0..{len(classes) - 1}, got {int(ref)}; classes are {list(classes)}"
-        )
-    if isinstance(ref, str):
-        try:
-            return list(classes).index(ref)
-        except ValueError:
-            raise ValueError(f"unknown class {ref!r}; choose one of {list(classes)}") from None
-    raise ValueError(f"class must be a name (str) or an id (int), got {type(ref).__name__}")
-
-
-def _check_class_ref(ref: object, name: str) -> None:
-    if isinstance(ref, (bool, np.bool_)) or not isinstance(ref, (str, int, np.integer)):
-        raise ValueError(f"{name} must be a class name (str) or id (int), got {ref!r}")
-    if isinstance(ref, str) and not ref:
-        raise ValueError(f"{name} must be a non-empty class name, got ''")
-    if not isinstance(ref, str) and int(ref) < 0:
-        raise ValueError(f"{name} must be a class id >= 0, got {int(ref)}")
-
-
-def check_names(values: Any, name: str, *, allow_ids: bool = False) -> list[Any]:
-    """`values` as a list, refusing a bare string where a list of names is meant."""
-    if isinstance(values, (str, bytes)):
-        raise ValueError(
-            f"{name} must be a list, got the string {values!r}; write [{values!r}] for one entry"
-        )
-    return [v if allow_ids and not isinstance(v, str) else str(v) for v in values]
 
 
 @dataclass(frozen=True)
@@ -334,7 +296,7 @@ class Mask:
         }
 
 
-Annotation = Label | Boxes | Mask
+Annotation = Label | Boxes | Mask | Instances
 
 
 def unknown_class_value(values: np.ndarray, n_classes: int) -> int | None:
@@ -363,7 +325,8 @@ def from_json(data: dict[str, Any], *, image_size: tuple[int, int] | None = None
     data : dict
         What ``to_json`` returned.
     image_size : (H, W), optional
-        For a mask: its declared shape is checked against this before anything is allocated.
+        For a mask or instances: the declared shape is checked against this before anything
+        is allocated.
     """
     kind = data.get("type")
     if kind == "label":
@@ -389,4 +352,8 @@ def from_json(data: dict[str, Any], *, image_size: tuple[int, int] | None = None
                 f"mask runs cover {int(lengths.sum())} pixels, its shape {list(shape)}"
             )
         return Mask(np.repeat(values, lengths).reshape(shape))
-    raise ValueError(f"unknown annotation type {kind!r}; expected 'label', 'boxes' or 'mask'")
+    if kind == "instances":
+        return Instances.from_json(data, image_size=image_size)
+    raise ValueError(
+        f"unknown annotation type {kind!r}; expected 'label', 'boxes', 'mask' or 'instances'"
+    )

@@ -34,7 +34,12 @@ if TYPE_CHECKING:
 log = logging.getLogger("al_widget")
 
 # the annotation type a dataset of each task holds (tasks.TASKS maps the same names to strategies)
-ANNOTATION_TYPES = {"classify": ann.Label, "detect": ann.Boxes, "segment": ann.Mask}
+ANNOTATION_TYPES: dict[str, type[ann.Annotation]] = {
+    "classify": ann.Label,
+    "detect": ann.Boxes,
+    "segment": ann.Mask,
+    "instances": ann.Instances,
+}
 _JOURNAL_FORMAT = 1
 
 __all__ = [
@@ -242,7 +247,7 @@ class Dataset:
         ----------
         i : int
             The image's index.
-        annotation : Label, Boxes or Mask
+        annotation : Label, Boxes, Mask or Instances
             An annotation of the dataset's task.
         """
         i = self.check_index(i)
@@ -345,7 +350,7 @@ class Dataset:
         if not isinstance(data, dict):
             raise ValueError(f"{where}: 'annotation' must be a JSON object, got {data!r}")
         try:
-            size = self.image_size(i) if data.get("type") == "mask" else None
+            size = self.image_size(i) if data.get("type") in ("mask", "instances") else None
             self.annotate(i, ann.from_json(data, image_size=size))
         except (ValueError, KeyError, TypeError) as error:
             raise ValueError(f"{where}: {error}") from None
@@ -593,7 +598,7 @@ class Dataset:
         return int(i)
 
     def _bind(self, i: int, annotation: Any) -> ann.Annotation:
-        expected: type[ann.Label] | type[ann.Boxes] | type[ann.Mask] = ANNOTATION_TYPES[self.task]
+        expected = ANNOTATION_TYPES[self.task]
         if not isinstance(annotation, expected):
             raise ValueError(
                 f"a {self.task!r} dataset takes {expected.__name__} annotations, "

@@ -106,9 +106,31 @@ def test_the_wrong_annotation_type_for_the_task_is_refused(gray_images):
         alw.Dataset(gray_images, CLASSES, task="detect").annotate(0, alw.Label("cat"))
 
 
+def test_an_instances_dataset_refuses_a_mask(gray_images):
+    with pytest.raises(
+        ValueError, match="a 'instances' dataset takes Instances annotations, got Mask for image 0"
+    ):
+        alw.Dataset(gray_images, CLASSES, task="instances").annotate(
+            0, alw.Mask(np.zeros((6, 5), np.uint8))
+        )
+
+
+def test_an_instances_dataset_holds_each_object_checked_against_its_image(gray_images):
+    ds = alw.Dataset(gray_images, CLASSES, task="instances")
+    masks = np.zeros((2, 6, 5), bool)
+    masks[0, :3, :2] = masks[1, :3, 2:] = True
+    with pytest.raises(
+        ValueError, match=r"image 1: instance masks are \(5, 6\) \(H, W\) but the image is \(6, 5\)"
+    ):
+        ds.annotate(1, alw.Instances(masks.transpose(0, 2, 1), [0, 0]))
+    ds.annotate(0, alw.Instances(masks, [0, "cat"]))
+    assert ds.annotation(0) == alw.Instances(masks, ["cat", "cat"])
+
+
 def test_an_unknown_task_lists_the_tasks(gray_images):
     with pytest.raises(
-        ValueError, match=r"unknown task 'count'; choose one of \['classify', 'detect', 'segment'\]"
+        ValueError,
+        match=r"unknown task 'count'; choose one of \['classify', 'detect', 'instances', 'segment'\]",
     ):
         alw.Dataset(gray_images, CLASSES, task="count")
 

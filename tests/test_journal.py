@@ -416,6 +416,11 @@ def crafted(path, *lines):
         ('{"op": "annotate", "i": 1}', "line 2: 'annotation' must be a JSON object, got None"),
         ('{"op": "annotate", "i": 1, "annotation": {"type": "mask"}}', "line 2: 'shape'"),
         ('{"op": "erase", "i": 1}', "line 2: unknown op 'erase'"),
+        (
+            '{"op": "annotate", "i": 1, "annotation": {"type": "instances", '
+            '"canvas_size": [6, 5], "classes": ["cat"], "counts": [[0, 31]]}}',
+            r"line 2: object 0: run lengths cover 31 pixels",
+        ),
         ("not json", "line 2 is not valid JSON"),
     ],
 )
@@ -432,6 +437,24 @@ def test_a_mask_claiming_billions_of_pixels_is_refused_before_allocating(path, g
     tracemalloc.start()
     with pytest.raises(
         ValueError, match=r"mask has shape \[40000, 50000\] but the image is \[6, 5\]"
+    ):
+        alw.Dataset.restore(path, gray_images)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 10_000_000
+
+
+def test_instances_claiming_billions_of_pixels_are_refused_before_allocating(path, gray_images):
+    objects = {
+        "type": "instances",
+        "canvas_size": [40000, 50000],
+        "classes": ["cat"],
+        "counts": [[0, 2_000_000_000]],
+    }
+    crafted(path, json.dumps({"op": "annotate", "i": 0, "annotation": objects}))
+    tracemalloc.start()
+    with pytest.raises(
+        ValueError, match=r"instances are \[40000, 50000\] but the image is \[6, 5\]"
     ):
         alw.Dataset.restore(path, gray_images)
     peak = tracemalloc.get_traced_memory()[1]
@@ -516,3 +539,13 @@ def test_a_mask_with_ignore_pixels_is_journaled_and_restored_exactly(path, gray_
     ds.close()
     restored = alw.Dataset.restore(path, gray_images).annotation(3)
     assert np.array_equal(restored.class_map, class_map)
+
+
+def test_instances_are_journaled_and_restored_exactly(path, gray_images):
+    masks = np.zeros((3, 6, 5), bool)
+    masks[0, :3, :2] = masks[1, :3, 2:] = masks[2, 1:5, 1:4] = True  # touching and overlapping
+    ds = alw.Dataset(gray_images, CLASSES, task="instances", journal=path)
+    ds.annotate(3, alw.Instances(masks, ["cat", "cat", "milkshake"]))
+    ds.close()
+    restored = alw.Dataset.restore(path, gray_images).annotation(3)
+    assert restored == alw.Instances(masks, ["cat", "cat", "milkshake"])

@@ -81,6 +81,6 @@ class LabeledImages(torch.utils.data.Dataset[tuple[Any, Any]]):
         classes = self.classes
         if isinstance(annotation, ann.Label):
             return annotation.class_id(classes)
-        if isinstance(annotation, ann.Boxes):
+        if isinstance(annotation, (ann.Boxes, ann.Instances)):
             return {**annotation.to_target(classes, self.first_label), "image_id": i}
         return {**annotation.to_target(), "image_id": i}
