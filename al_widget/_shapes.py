@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .annotations import Boxes, Mask
+from .annotations import Boxes, Instances, Mask
 
 SHAPE_CLASSES = ("circle", "square", "triangle")
-TASKS = ("detect", "segment")
+TASKS = ("detect", "segment", "instances")
 
 _MIN_VISIBLE = 0.6  # every drawn shape keeps at least this fraction of its pixels visible
 _PLACEMENT_TRIES = 12
 _COLOUR_TRIES = 24
 _MIN_CONTRAST = 90.0  # RGB distance between a shape and what lies under it, and other shapes
 _NOISE = 6  # amplitude of the per-pixel noise added to the whole image
+_BESIDE = 0.5  # "instances": how often a shape is put against an earlier one of its class
 
 
 @dataclass(frozen=True, eq=False)
@@ -35,10 +37,10 @@ class Shapes:
         Per image, a (K, size, size) bool array: the visible pixels of each shape, in the
         order of `boxes` (drawing order, back to front).
     classes : tuple of str
-        The task's classes: the shape names for "detect", with "background" first for
-        "segment".
+        The task's classes: the shape names for "detect" and "instances", with "background"
+        first for "segment".
     task : str
-        "detect" or "segment"; it picks `classes` and `annotations`.
+        "detect", "segment" or "instances"; it picks `classes` and `annotations`.
     """
 
     images: np.ndarray
@@ -52,9 +54,22 @@ class Shapes:
         return len(self.images)
 
     @property
-    def annotations(self) -> list[Boxes] | list[Mask]:
-        """The task's annotations: `boxes` for "detect", `masks` for "segment"."""
+    def annotations(self) -> list[Boxes] | list[Mask] | list[Instances]:
+        """The task's annotations: `boxes` for "detect", `masks` for "segment", `objects` for
+        "instances"."""
+        if self.task == "instances":
+            return self.objects
         return self.boxes if self.task == "detect" else self.masks
+
+    @cached_property
+    def objects(self) -> list[Instances]:
+        """Per image, `instances` as ``Instances``: each shape's visible pixels and class name."""
+        return [
+            Instances(visible, list(boxes.labels))
+            if len(boxes)
+            else Instances.empty((visible.shape[2], visible.shape[1]))
+            for visible, boxes in zip(self.instances, self.boxes, strict=True)
+        ]
 
 
 def shapes(n: int, size: int = 128, seed: int = 0, task: str = "detect") -> Shapes:
@@ -84,10 +99,14 @@ def shapes(n: int, size: int = 128, seed: int = 0, task: str = "detect") -> Shap
         Their height and width in pixels, at least 16.
     seed : int, default 0
         Seeds everything: the same arguments give the same images and annotations.
-    task : {"detect", "segment"}, default "detect"
+    task : {"detect", "segment", "instances"}, default "detect"
         "detect": ``classes = ("circle", "square", "triangle")`` and ``annotations`` are the
         boxes. "segment": ``classes = ("background", "circle", "square", "triangle")`` and
-        ``annotations`` are the class maps.
+        ``annotations`` are the class maps. "instances": the classes of "detect", and
+        ``annotations`` are ``Instances``; the scenes differ: half the shapes after the first
+        are put against an earlier shape of their class, touching or partly hiding it, so
+        that one class map could not tell those objects apart (the other tasks' scenes, for
+        the same seed, are unchanged).
 
     Returns
     -------
@@ -104,7 +123,7 @@ def shapes(n: int, size: int = 128, seed: int = 0, task: str = "detect") -> Shap
     images = np.empty((n, size, size, 3), dtype=np.uint8)
     boxes, masks, instances = [], [], []
     for i in range(n):
-        image, visible, kinds = _draw_image(rng, int(size))
+        image, visible, kinds = _draw_image(rng, int(size), beside=task == "instances")
         images[i] = image
         boxes.append(
             Boxes(
@@ -118,23 +137,32 @@ def shapes(n: int, size: int = 128, seed: int = 0, task: str = "detect") -> Shap
             class_map[mask] = kind + 1
         masks.append(Mask(class_map))
         instances.append(np.stack(visible) if visible else np.zeros((0, size, size), bool))
-    classes = SHAPE_CLASSES if task == "detect" else ("background", *SHAPE_CLASSES)
+    classes = SHAPE_CLASSES if task != "segment" else ("background", *SHAPE_CLASSES)
     return Shapes(images, boxes, masks, instances, classes, task)
 
 
 def _draw_image(
-    rng: np.random.Generator, size: int
+    rng: np.random.Generator, size: int, beside: bool = False
 ) -> tuple[np.ndarray, list[np.ndarray], list[int]]:
-    """One image, the visible mask of each shape on it, and each shape's class index."""
+    """One image, the visible mask of each shape on it, and each shape's class index.
+
+    With `beside`, a shape after the first is, half the time, of an earlier shape's class and
+    put against it: its centre at 0.7 to 1 times the sum of their radii from that one's.
+    """
     canvas = _background(rng, size)
     full: list[np.ndarray] = []
     visible: list[np.ndarray] = []
     kinds: list[int] = []
     colours: list[np.ndarray] = []
+    placed: list[tuple[float, float, float]] = []  # (cx, cy, radius) of each drawn shape
     for _ in range(int(rng.integers(1, 5))):
         kind = int(rng.integers(0, len(SHAPE_CLASSES)))
+        near = None
+        if beside and placed and rng.random() < _BESIDE:
+            near = int(rng.integers(0, len(placed)))
+            kind = kinds[near]
         for _ in range(_PLACEMENT_TRIES):
-            mask = _shape_mask(rng, kind, size)
+            mask, where = _shape_mask(rng, kind, size, None if near is None else placed[near])
             if all(
                 (seen & ~mask).sum() >= _MIN_VISIBLE * whole.sum()
                 for seen, whole in zip(visible, full, strict=True)
@@ -148,6 +176,7 @@ def _draw_image(
         full.append(mask)
         visible.append(mask.copy())
         kinds.append(kind)
+        placed.append(where)
         colours.append(colour)
     noise = rng.integers(-_NOISE, _NOISE + 1, canvas.shape, dtype=np.int16)
     image = np.clip(canvas.astype(np.int16) + noise, 0, 255).astype(np.uint8)
@@ -182,10 +211,23 @@ def _background(rng: np.random.Generator, size: int) -> np.ndarray:
     return base + t[..., None] * (other - base)
 
 
-def _shape_mask(rng: np.random.Generator, kind: int, size: int) -> np.ndarray:
-    """A (size, size) bool mask of one shape of class `kind`, wholly inside the image."""
+def _shape_mask(
+    rng: np.random.Generator,
+    kind: int,
+    size: int,
+    against: tuple[float, float, float] | None = None,
+) -> tuple[np.ndarray, tuple[float, float, float]]:
+    """A (size, size) bool mask of one shape of class `kind`, wholly inside the image, and its
+    (cx, cy, radius); put against the shape at `against` (cx, cy, radius) when given."""
     radius = rng.uniform(0.08, 0.2) * size
-    cx, cy = rng.uniform(radius + 1, size - radius - 1, 2)
+    if against is None:
+        cx, cy = rng.uniform(radius + 1, size - radius - 1, 2)
+    else:
+        reach = (against[2] + radius) * rng.uniform(0.7, 1.0)
+        angle = rng.uniform(0, 2 * np.pi)
+        low, high = radius + 1, size - radius - 1
+        cx = float(np.clip(against[0] + reach * np.cos(angle), low, high))
+        cy = float(np.clip(against[1] + reach * np.sin(angle), low, high))
     layer = Image.new("L", (size, size), 0)
     draw = ImageDraw.Draw(layer)
     if kind == 0:
@@ -196,7 +238,7 @@ def _shape_mask(rng: np.random.Generator, kind: int, size: int) -> np.ndarray:
         reach = radius * (0.95 if kind == 1 else 1.0)
         points = [(cx + reach * np.cos(a), cy + reach * np.sin(a)) for a in angle]
         draw.polygon(points, fill=1)
-    return np.asarray(layer, dtype=bool)
+    return np.asarray(layer, dtype=bool), (float(cx), float(cy), float(radius))
 
 
 def _colour(rng: np.random.Generator, under: np.ndarray, others: list[np.ndarray]) -> np.ndarray:

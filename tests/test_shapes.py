@@ -97,6 +97,37 @@ def test_segment_task_annotates_with_class_maps_and_a_background_class():
         mask.bind(image_size=(32, 32), classes=data.classes)
 
 
+def test_instances_task_annotates_each_visible_shape_as_its_own_object():
+    data = alw.datasets.shapes(20, size=64, seed=3, task="instances")
+    assert data.classes == ("circle", "square", "triangle")
+    for objects, visible, boxes in zip(data.annotations, data.instances, data.boxes, strict=True):
+        assert isinstance(objects, alw.Instances)
+        assert np.array_equal(objects.masks, visible)
+        assert objects.classes == boxes.labels
+
+
+def _touch(a, b):
+    grown = a.copy()
+    grown[1:] |= a[:-1]
+    grown[:-1] |= a[1:]
+    grown[:, 1:] |= a[:, :-1]
+    grown[:, :-1] |= a[:, 1:]
+    return bool((grown & b).any())
+
+
+def test_instances_scenes_hold_touching_objects_of_one_class():
+    data = alw.datasets.shapes(60, size=64, seed=3, task="instances")
+    touching = sum(
+        any(
+            objects.classes[j] == objects.classes[k] and _touch(objects.mask(j), objects.mask(k))
+            for j in range(len(objects))
+            for k in range(j + 1, len(objects))
+        )
+        for objects in data.annotations
+    )
+    assert touching >= 20  # a third; scenes of shapes put anywhere hold 13
+
+
 def test_an_unknown_task_is_refused():
     with pytest.raises(ValueError, match="task must be one of"):
         alw.datasets.shapes(1, task="classify")
