@@ -123,7 +123,7 @@ def build(
             f"{name} is not an instance segmentation model: use {TINY!r} or one of "
             f"{', '.join(instance_names())}"
         )
-    nets._set_classes(net, n_classes)
+    nets.set_classes(net, n_classes)
     predictor = net.roi_heads.mask_predictor
     if predictor.mask_fcn_logits.out_channels != n_classes + 1:
         net.roi_heads.mask_predictor = MaskRCNNPredictor(
@@ -227,7 +227,7 @@ def _from_state_dict(name: str, path: Path) -> nn.Module:
         ): value
         for key, value in read_state_dict(path).items()
     }
-    classes = nets._classes_in(state)
+    classes = nets.classes_in(state)
     net = models.get_model(name, weights=None, weights_backbone=None, num_classes=classes)
     net.load_state_dict(state)
     return net

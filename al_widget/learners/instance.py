@@ -16,7 +16,7 @@ from ._detection_outputs import Decoding, detect
 from ._params import check_int, check_training
 from ._torch import choose_device, fit_steps
 from .base import Cancelled, ParamsMixin, Progress, ShouldStop
-from .detector import _check_images, _check_target, _resize
+from .detector import check_images, check_target, resize
 
 _PREDICT_BATCH = 16
 
@@ -205,7 +205,7 @@ class InstanceSegmenter(ParamsMixin):
             For an invalid parameter, or images and targets that do not match.
         """
         self._check_params()
-        _check_images(images)
+        check_images(images)
         if len(images) == 0 or len(images) != len(targets):
             raise ValueError(
                 f"need one target per image and at least one image, got {len(images)} images "
@@ -213,7 +213,7 @@ class InstanceSegmenter(ParamsMixin):
             )
         checked = [
             (
-                *_check_target(t, image.shape[:2], self.n_classes, k),
+                *check_target(t, image.shape[:2], self.n_classes, k),
                 _check_masks(t, image.shape[:2], k),
             )
             for k, (image, t) in enumerate(zip(images, targets, strict=True))
@@ -228,7 +228,7 @@ class InstanceSegmenter(ParamsMixin):
             offset = 0 if isinstance(net, inets.TinyMaskFcos) else 1
             samples = []
             for image, (xyxy, ids, masks) in zip(images, checked, strict=True):
-                resized, scale = _resize(image, self.longest_side, device)
+                resized, scale = resize(image, self.longest_side, device)
                 small = torch.from_numpy(masks).to(device)[:, None].float()
                 if len(masks):
                     small = F.interpolate(small, size=resized.shape[-2:], mode="nearest")
@@ -344,7 +344,7 @@ class InstanceSegmenter(ParamsMixin):
             raise TypeError(f"mc_samples must be an int, got {mc_samples!r}")
         if mc_samples < 1:
             raise ValueError(f"mc_samples must be >= 1, got {mc_samples}")
-        _check_images(images)
+        check_images(images)
         how = Decoding(
             float(self.score_threshold),
             float(self.nms_threshold),
@@ -354,7 +354,7 @@ class InstanceSegmenter(ParamsMixin):
         out: list[InstanceDetections] = []
         for start in range(0, len(images), _PREDICT_BATCH):
             chunk = images[start : start + _PREDICT_BATCH]
-            resized = [_resize(image, self.longest_side, self.device_) for image in chunk]
+            resized = [resize(image, self.longest_side, self.device_) for image in chunk]
             xs = [x for x, _ in resized]
             found = detect(inets.detector_of(net), xs, how)
             boxes = [f["boxes"] for f in found]
