@@ -223,11 +223,11 @@ def _shape_mask(
     if against is None:
         cx, cy = rng.uniform(radius + 1, size - radius - 1, 2)
     else:
-        reach = (against[2] + radius) * rng.uniform(0.7, 1.0)
-        angle = rng.uniform(0, 2 * np.pi)
+        apart = (against[2] + radius) * rng.uniform(0.7, 1.0)
+        towards = rng.uniform(0, 2 * np.pi)
         low, high = radius + 1, size - radius - 1
-        cx = float(np.clip(against[0] + reach * np.cos(angle), low, high))
-        cy = float(np.clip(against[1] + reach * np.sin(angle), low, high))
+        cx = float(np.clip(against[0] + apart * np.cos(towards), low, high))
+        cy = float(np.clip(against[1] + apart * np.sin(towards), low, high))
     layer = Image.new("L", (size, size), 0)
     draw = ImageDraw.Draw(layer)
     if kind == 0:

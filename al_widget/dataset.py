@@ -426,8 +426,9 @@ class Dataset:
             The COCO file.
         images_root : path
             The folder its ``file_name`` entries are relative to.
-        task : {"detect", "segment"}, default "detect"
-            Boxes from ``bbox``, or class maps painted from ``segmentation`` (polygons or RLE).
+        task : {"detect", "segment", "instances"}, default "detect"
+            Boxes from ``bbox``, class maps painted from ``segmentation`` (polygons or RLE),
+            or ``Instances``: one object per ``segmentation``.
         classes : sequence of str, optional
             The classes expected; the categories must be the same, in id order.
         background : str, default "background"
@@ -567,8 +568,9 @@ class Dataset:
             segmentation, ``{"masks", "labels", "class_map", "image_id"}`` with one mask per
             class present (the class map holding 255 where not labeled) and no "boxes": a
             semantic-segmentation target (e.g. for DeepLabV3 or FCN), not Mask R-CNN's
-            per-object one, which needs "boxes"; see
-            ``al_widget.formats.torch_dataset.LabeledImages``.
+            per-object one, which needs "boxes". For instances, Mask R-CNN's target
+            ``{"boxes", "labels", "masks", "image_id"}``: per object its mask's box, class id
+            + 1 and mask (uint8); see ``al_widget.formats.torch_dataset.LabeledImages``.
         """
         return _entry("LabeledImages")(self, transforms)
 

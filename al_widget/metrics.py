@@ -1,5 +1,5 @@
-"""Evaluation metrics: predictions scored against the truth (numpy only; `mean_ap` also uses
-faster-coco-eval, imported when called)."""
+"""Evaluation metrics: predictions scored against the truth (numpy only; `mean_ap` and
+`mask_map` also use faster-coco-eval, imported when called)."""
 
 from __future__ import annotations
 
@@ -279,3 +279,115 @@ def _coco_boxes(
                 entry["score"] = float(score)
             out.append(entry)
     return out
+
+
+def mask_map(
+    predicted: Sequence[Any],
+    truth: Sequence[Any],
+    classes: Sequence[str],
+) -> dict[str, float]:
+    """COCO mask mean average precision of predicted objects (``iouType="segm"``).
+
+    Parameters
+    ----------
+    predicted : sequence
+        One entry per image: a pair ``(Instances, scores)`` with one score per object, or a
+        dict with ``"masks"`` (K, H, W) bool, ``"labels"`` (K,) class ids and ``"scores"``
+        (K,), such as a Mask R-CNN gives after thresholding its masks (empty or repeated
+        masks allowed there).
+    truth : sequence of Instances
+        The true objects, one ``Instances`` per image in the same order.
+    classes : sequence of str
+        The classes, which give each object its class id.
+
+    Returns
+    -------
+    dict
+        ``"map"``: mask AP averaged over IoU thresholds 0.50, 0.55, ..., 0.95 (COCO's mAP);
+        ``"ap50"``: mask AP at IoU 0.5. Each is averaged over the classes that have at least
+        one true object, with at most 100 objects per image; NaN when no image has one.
+    """
+    from faster_coco_eval import COCO, COCOeval_faster
+
+    if len(predicted) != len(truth):
+        raise ValueError(
+            f"need one prediction per image of the truth, got {len(predicted)} and {len(truth)}"
+        )
+    ground: list[dict[str, Any]] = []
+    found: list[dict[str, Any]] = []
+    for i, (guess, objects) in enumerate(zip(predicted, truth, strict=True)):
+        for rle, label, area in zip(
+            objects.to_rle(), objects.class_ids(classes), objects.areas, strict=True
+        ):
+            ground.append(
+                {
+                    "id": len(ground) + 1,
+                    "image_id": i + 1,
+                    "category_id": int(label) + 1,
+                    "segmentation": rle,
+                    "area": float(area),
+                    "iscrowd": 0,
+                    "bbox": [0.0, 0.0, 0.0, 0.0],
+                }
+            )
+        for rle, label, score in _predicted_rles(i, guess, classes, objects.canvas_size):
+            found.append(
+                {"image_id": i + 1, "category_id": label + 1, "segmentation": rle, "score": score}
+            )
+    if not ground:
+        return {"map": float("nan"), "ap50": float("nan")}
+    quiet = lambda *args, **kwargs: None  # noqa: E731
+    coco = COCO(
+        {
+            "images": [
+                {"id": i + 1, "height": t.canvas_size[0], "width": t.canvas_size[1]}
+                for i, t in enumerate(truth)
+            ],
+            "categories": [{"id": c + 1} for c in range(len(classes))],
+            "annotations": ground,
+        },
+        print_function=quiet,
+    )
+    results = coco.loadRes(found) if found else COCO(print_function=quiet)
+    evaluation = COCOeval_faster(coco, results, iouType="segm", print_function=quiet)
+    evaluation.evaluate()
+    evaluation.accumulate()
+    evaluation.summarize()
+    stats = evaluation.stats
+    return {"map": float(stats[0]), "ap50": float(stats[1])}
+
+
+def _predicted_rles(
+    i: int, guess: Any, classes: Sequence[str], size: tuple[int, int]
+) -> list[tuple[dict[str, Any], int, float]]:
+    """(compressed RLE, class id, score) of each predicted object of image `i`."""
+    from faster_coco_eval.core import mask as coco_mask
+
+    if isinstance(guess, Mapping):
+        masks = np.asarray(guess["masks"]).astype(bool).reshape(-1, *size)
+        labels = np.asarray(guess["labels"], dtype=np.int64).reshape(-1)
+        scores = np.asarray(guess["scores"], dtype=np.float64).reshape(-1)
+        if len(labels) and (labels.min() < 0 or labels.max() >= len(classes)):
+            raise ValueError(
+                f"image {i}: labels must be class ids in 0..{len(classes) - 1}, "
+                f"got {labels.min()}..{labels.max()}"
+            )
+        rles = [coco_mask.encode(np.asfortranarray(m, dtype=np.uint8)) for m in masks]
+    else:
+        objects, scores = guess
+        scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+        if tuple(objects.canvas_size) != tuple(size):
+            raise ValueError(
+                f"image {i}: predicted masks are {tuple(objects.canvas_size)} (H, W), the true "
+                f"ones {tuple(size)}"
+            )
+        labels, rles = objects.class_ids(classes), objects.to_rle()
+    if not len(labels) == len(scores) == len(rles):
+        raise ValueError(
+            f"image {i}: {len(rles)} predicted masks, {len(labels)} labels and "
+            f"{len(scores)} scores; need one of each per object"
+        )
+    return [
+        (rle, int(label), float(score))
+        for rle, label, score in zip(rles, labels, scores, strict=True)
+    ]

@@ -176,3 +176,58 @@ def test_segmentation_items_give_the_class_map_with_255_where_not_labeled() -> N
     logits = torch.zeros(1, 2, 4, 6)
     logits[:, 1] = 20.0  # "road" everywhere: right on every pixel labeled
     assert loss(logits, target["class_map"][None]).item() < 1e-3
+
+
+def test_instances_items_carry_one_mask_box_and_label_per_object() -> None:
+    dataset = labeled_shapes("instances")
+    image, target = dataset.to_torch()[1]
+    objects = dataset.annotation(1)
+    assert image.shape == (3, 48, 48)
+    assert target["masks"].shape == (len(objects), 48, 48)
+    assert np.array_equal(target["masks"].numpy().astype(bool), objects.masks)
+    assert target["boxes"].tolist() == objects.boxes.tolist()
+    assert target["labels"].tolist() == (objects.class_ids(dataset.classes) + 1).tolist()
+    assert target["image_id"] == 1
+
+
+def test_v2_transforms_move_each_objects_mask_and_box_with_the_image() -> None:
+    dataset = labeled_shapes("instances")
+    _, target = dataset.to_torch(v2.RandomHorizontalFlip(p=1.0))[0]
+    plain = dataset.to_torch()[0][1]
+    assert np.array_equal(target["masks"].numpy(), plain["masks"].flip(-1).numpy())
+    x0, y0, x1, y1 = dataset.annotation(0).boxes.T
+    assert target["boxes"].tolist() == np.stack([48 - x1, y0, 48 - x0, y1], 1).tolist()
+
+
+@pytest.mark.slow
+def test_torchvisions_mask_rcnn_trains_two_steps_on_the_items() -> None:
+    from torchvision.models.detection import maskrcnn_resnet50_fpn
+
+    torch.manual_seed(0)
+    dataset = labeled_shapes("instances", n=4, labeled=4, size=64)
+    model = maskrcnn_resnet50_fpn(
+        weights=None,
+        weights_backbone=None,
+        num_classes=len(dataset.classes) + 1,
+        min_size=64,
+        max_size=64,
+    )
+    items = dataset.to_torch(
+        v2.Compose([v2.RandomHorizontalFlip(), v2.ToDtype(torch.float32, scale=True)])
+    )
+    loader = torch.utils.data.DataLoader(
+        items, batch_size=2, collate_fn=lambda b: tuple(zip(*b, strict=True))
+    )
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.005)
+    model.train()
+    steps = []
+    for images, targets in loader:
+        losses = model(list(images), list(targets))
+        loss = sum(losses.values())
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        steps.append({name: value.item() for name, value in losses.items()})
+    assert len(steps) == 2
+    assert all(np.isfinite(list(step.values())).all() for step in steps)
+    assert all(step["loss_mask"] > 0 for step in steps)  # the masks reached the mask head

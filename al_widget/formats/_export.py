@@ -85,9 +85,13 @@ def check_task(dataset: Dataset, tasks: tuple[str, ...], export: str) -> None:
     """Refuse an export that cannot hold the dataset's kind of annotation."""
     if dataset.task not in tasks:
         raise ValueError(
-            f"{export} holds {' or '.join(tasks)} annotations; this dataset's task is "
-            f"{dataset.task!r}"
+            f"{export} holds {_either(tasks)} annotations; this dataset's task is {dataset.task!r}"
         )
+
+
+def _either(names: tuple[str, ...]) -> str:
+    """'a', 'a or b', 'a, b or c'."""
+    return " or ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else list(names))
 
 
 def image_names(

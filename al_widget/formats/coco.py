@@ -1,4 +1,4 @@
-"""COCO JSON: boxes for detection, run-length masks for segmentation, in and out."""
+"""COCO JSON: boxes for detection, masks for segmentation, one mask per object for instances."""
 
 from __future__ import annotations
 
@@ -10,15 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from faster_coco_eval.core import mask as coco_mask
 
 from .. import annotations as ann
 from .._images import ImageError, read_size
 from ._atomic import PathLike, check_free, write_text
 from ._classes import check_classes
+from ._coco_masks import decode, instance_records, mask_record, read_instances
 from ._export import Exported, check_task, image_names, items, write_image
 from ._import import EdgeClips, FormatError, build, check_label_file
-from ._polygons import segmentation
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -61,14 +60,17 @@ def write_coco(
     include_unlabeled: bool = False,
     overwrite: bool = False,
 ) -> Exported:
-    """Write the dataset's boxes or masks as a COCO JSON file.
+    """Write the dataset's boxes, masks or objects as a COCO JSON file.
 
     Detection: one annotation per box, category id = class id + 1 (COCO's ids start at 1, and
     torchvision's detection models keep label 0 for the background). Segmentation: one
     annotation per class present in an image, its pixels as polygons traced along the pixel
     edges where they draw the mask exactly (as COCO writes ``iscrowd: 0`` objects, and as
     torchvision's references read them), else as an uncompressed RLE; class 0, the
-    background, is no category, so category id = class id. Pixels not labeled
+    background, is no category, so category id = class id. Instances: one ``iscrowd: 0``
+    annotation per object, in the objects' order, its mask as polygons where they draw it
+    exactly, else as an uncompressed RLE, with its area and bbox; category id = class id + 1.
+    Pixels not labeled
     (``Mask.IGNORE``) are in no annotation: they come back as background. Image id = dataset
     index.
 
@@ -83,7 +85,7 @@ def write_coco(
     Parameters
     ----------
     dataset : Dataset
-        A "detect" or "segment" dataset.
+        A "detect", "segment" or "instances" dataset.
     path : path
         The JSON file to write.
     root : path, optional
@@ -97,7 +99,7 @@ def write_coco(
         Replace existing files; otherwise an existing file stops the export before anything is
         written.
     """
-    check_task(dataset, ("detect", "segment"), "COCO")
+    check_task(dataset, ("detect", "segment", "instances"), "COCO")
     target = Path(path)
     chosen = items(dataset, include_unlabeled)
     base, names = image_names(dataset, chosen.indices, root)
@@ -122,7 +124,7 @@ def _document(
     names: dict[int, str],
 ) -> dict[str, Any]:
     origin: CocoOrigin | None = getattr(dataset, "coco_origin", None)
-    offset = 1 if dataset.task == "detect" else 0
+    offset = 0 if dataset.task == "segment" else 1
     categories: list[dict[str, Any]]
     if origin is None:
         categories = [
@@ -158,6 +160,8 @@ def _document(
             records += _box_records(image_id, annotation, dataset.classes, category_of)
         elif isinstance(annotation, ann.Mask):
             records += _mask_records(image_id, annotation, category_of)
+        elif isinstance(annotation, ann.Instances):
+            records += instance_records(image_id, annotation, dataset.classes, category_of)
     for number, record in enumerate(records, start=1):
         record["id"] = number
     return {
@@ -197,18 +201,7 @@ def _mask_records(
     for class_id in np.unique(class_map).tolist():
         if class_id in (0, ann.IGNORE):  # the background, and pixels not labeled: no category
             continue
-        pixels = class_map == class_id
-        rle = coco_mask.encode(np.asfortranarray(pixels, dtype=np.uint8))
-        records.append(
-            {
-                "image_id": image_id,
-                "category_id": category_of[class_id],
-                "segmentation": segmentation(pixels),
-                "area": float(coco_mask.area(rle)),
-                "bbox": [float(v) for v in coco_mask.toBbox(rle)],
-                "iscrowd": 0,
-            }
-        )
+        records.append(mask_record(image_id, category_of[class_id], class_map == class_id))
     return records
 
 
@@ -232,7 +225,8 @@ def read_coco(
     in torchvision's detection references; for "segment", every annotation's polygons or RLE
     are painted into the image's class map in file order, a crowd region's as pixels not
     labeled (``Mask.IGNORE``: left out of training and mean IoU, as COCO evaluation ignores
-    crowds). The file's image ids, categories
+    crowds); for "instances", each annotation's polygons or RLE (compressed or not) is one
+    object, crowds left out as for "detect", and an object given twice is refused. The file's image ids, categories
     and crowd annotations are kept in ``dataset.coco_origin`` (a ``CocoOrigin``), so that
     ``write_coco`` writes them back.
 
@@ -242,8 +236,9 @@ def read_coco(
         The COCO file.
     images_root : path
         The folder the images' ``file_name`` entries are relative to.
-    task : {"detect", "segment"}, default "detect"
-        Boxes from ``bbox``, or class maps from ``segmentation``.
+    task : {"detect", "segment", "instances"}, default "detect"
+        Boxes from ``bbox``, class maps from ``segmentation``, or ``Instances``: one object
+        per ``segmentation``.
     classes : sequence of str, optional
         The classes expected (for "segment", background first); the file's categories must be
         the same, in category id order.
@@ -258,8 +253,8 @@ def read_coco(
     file's header before any mask is decoded. A box up to 1 px past the image's edge (float
     round-off) is clipped to it, with one warning for the lot; one further out is refused.
     """
-    if task not in ("detect", "segment"):
-        raise ValueError(f"task must be 'detect' or 'segment' for COCO, got {task!r}")
+    if task not in ("detect", "segment", "instances"):
+        raise ValueError(f"task must be 'detect', 'segment' or 'instances' for COCO, got {task!r}")
     source = os.fspath(annotations_json)
     root = os.fspath(images_root)
     document = _load(source)
@@ -298,6 +293,11 @@ def read_coco(
         size = _size(source, entry, paths[k])
         if task == "detect":
             labels[k] = (_boxes(source, entry, records, category_ids, names, size, clips), image)
+        elif task == "instances":
+            named = [
+                (f"{_where(source, n, r)} of image {entry['file_name']}", r) for n, r in records
+            ]
+            labels[k] = (read_instances(named, category_ids, names, size), image)
         else:
             labels[k] = (_mask(source, entry, records, category_ids, size), image)
     dataset = build(paths, names, task, labels)
@@ -478,32 +478,8 @@ def _mask(
         segmentation = record.get("segmentation")
         if not segmentation:
             raise FormatError(f"{where} has no 'segmentation' for a 'segment' dataset")
-        declared = segmentation.get("size") if isinstance(segmentation, dict) else [height, width]
-        if declared != [height, width]:
-            raise FormatError(
-                f"{where}: its RLE 'size' {declared!r:.80} is not the image's [{height}, {width}] "
-                "(height, width)"
-            )
-        try:
-            pixels = coco_mask.decode(_rle(segmentation, height, width))
-        except Exception as error:
-            raise FormatError(f"{where}: its segmentation could not be decoded: {error}") from None
-        if pixels.shape[:2] != (height, width):
-            raise FormatError(
-                f"{where}: its mask is {pixels.shape[0]}x{pixels.shape[1]} but the image is "
-                f"{height}x{width} (height x width)"
-            )
+        pixels = decode(segmentation, (height, width), where)
         # a crowd region is not labeled pixel by pixel: kept as ignore, as COCO evaluation does
         crowd = bool(record.get("iscrowd", 0))
-        class_map[pixels.astype(bool)] = (
-            ann.IGNORE if crowd else category_ids[record["category_id"]]
-        )
+        class_map[pixels] = ann.IGNORE if crowd else category_ids[record["category_id"]]
     return ann.Mask(class_map)
-
-
-def _rle(segmentation: Any, height: int, width: int) -> dict[str, Any]:
-    """One compressed RLE from polygons, an uncompressed RLE or a compressed one."""
-    if isinstance(segmentation, dict) and isinstance(segmentation.get("counts"), str):
-        return {"size": segmentation["size"], "counts": segmentation["counts"].encode("ascii")}
-    rles = coco_mask.frPyObjects(segmentation, height, width)
-    return coco_mask.merge(rles) if isinstance(rles, list) else rles

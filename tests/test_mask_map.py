@@ -1,0 +1,63 @@
+"""mask_map: COCO mask mAP of predicted objects, computed by faster-coco-eval (iouType segm)."""
+
+import math
+
+import numpy as np
+import pytest
+
+import al_widget as alw
+from al_widget.metrics import mask_map
+
+SCENES = alw.datasets.shapes(10, size=48, seed=1, task="instances")
+TRUTH = SCENES.annotations
+CLASSES = SCENES.classes
+
+
+def as_dicts(objects_list, shift=0):
+    return [
+        {
+            "masks": np.roll(objects.masks, shift, axis=2),
+            "labels": objects.class_ids(CLASSES),
+            "scores": np.ones(len(objects)),
+        }
+        for objects in objects_list
+    ]
+
+
+def test_the_true_objects_score_one():
+    predicted = [(objects, np.ones(len(objects))) for objects in TRUTH]
+    assert mask_map(predicted, TRUTH, CLASSES) == {"map": 1.0, "ap50": 1.0}
+
+
+def test_masks_shifted_by_three_pixels_score_less_than_one():
+    result = mask_map(as_dicts(TRUTH, shift=3), TRUTH, CLASSES)
+    assert 0 < result["map"] < result["ap50"] < 1
+
+
+def test_predictions_as_dicts_of_masks_score_as_instances_do():
+    assert mask_map(as_dicts(TRUTH), TRUTH, CLASSES) == {"map": 1.0, "ap50": 1.0}
+
+
+def test_nothing_found_scores_zero():
+    empty = [{"masks": np.zeros((0, 48, 48), bool), "labels": [], "scores": []} for _ in TRUTH]
+    assert mask_map(empty, TRUTH, CLASSES) == {"map": 0.0, "ap50": 0.0}
+
+
+def test_no_true_object_gives_nan():
+    truth = [alw.Instances.empty((48, 48))]
+    result = mask_map([(truth[0], [])], truth, CLASSES)
+    assert math.isnan(result["map"])
+
+
+def test_a_score_missing_is_refused_naming_the_image():
+    predicted = [(objects, np.ones(len(objects))) for objects in TRUTH]
+    predicted[2] = (TRUTH[2], [])
+    with pytest.raises(ValueError, match="image 2: .* 0 scores; need one of each per object"):
+        mask_map(predicted, TRUTH, CLASSES)
+
+
+def test_one_prediction_per_image_is_needed():
+    with pytest.raises(
+        ValueError, match="need one prediction per image of the truth, got 1 and 10"
+    ):
+        mask_map(as_dicts(TRUTH[:1]), TRUTH, CLASSES)
