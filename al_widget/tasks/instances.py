@@ -156,19 +156,18 @@ class InstanceSegment(PerImageTask):
                 raise ValueError(
                     f"eval_set annotation {k} must be Instances, got {type(objects).__name__}"
                 )
-            bound = objects.bind(image_size=source.image_size(k), classes=classes)
-            truths.append(instance_target(bound, classes))
-        return [source.image(k) for k in range(len(source))], truths
+            truths.append(objects.bind(image_size=source.image_size(k), classes=classes))
+        return [source.image(k) for k in range(len(source))], truths, list(classes)
 
     def measure(self, learner: Any, prepared: Any, n_classes: int) -> Measured:
-        from ..metrics import mask_ap
+        from ..metrics import mask_map
 
-        images, truths = prepared
+        images, truths, classes = prepared
         found = []
         for start in range(0, len(images), self.chunk_limit):
             chunk = images[start : start + self.chunk_limit]
             for k, result in enumerate(call_on_list(learner, "predict", 1, chunk)):
                 size = chunk[k].shape[:2]
                 found.append(check_objects(learner, result, size, n_classes, 1, start + k)[0])
-        ap = mask_ap(found, truths, n_classes)
+        ap = mask_map(found, truths, classes)
         return Measured(float(ap["map"]), "mask mAP", {"AP50": float(ap["ap50"])})
