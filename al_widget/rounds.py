@@ -20,6 +20,7 @@ from .tasks.classify import Classify, ClassScored, scored_from
 
 _SAMPLING = {"variance", "bald"}
 MC_SAMPLES = 20
+MC_SAMPLES_MASKS = 8  # MaskAL's spatial and occurrence uncertainty, for a fraction of 20's time
 PUBLISH_EVERY = 1.0  # seconds between rankings published while the embedding cache grows
 COLD_POOL = 1000  # the most pool images embedded to choose the first ones to label
 
@@ -41,10 +42,13 @@ def random_ranking(
     )
 
 
-def mc_samples_for(heuristic: Any, mc_samples: int | None) -> int:
-    """The MC dropout samples to score with: as set, else enough for the sampling heuristics."""
+def mc_samples_for(heuristic: Any, mc_samples: int | None, task: Any = None) -> int:
+    """The MC dropout samples to score with: as set, else enough for the sampling heuristics
+    and for a task that samples masks (``task.samples_masks``, instance segmentation)."""
     if mc_samples is not None:
         return mc_samples
+    if getattr(task, "samples_masks", False) and heuristics.name_of(heuristic) != "random":
+        return MC_SAMPLES_MASKS
     selector = selectors.of(heuristic)
     base = heuristic if selector is None else selector.heuristic
     return MC_SAMPLES if heuristics.name_of(base) in _SAMPLING else 1
@@ -245,7 +249,7 @@ class RoundRunner:
         should_yield: Callable[[], bool] | None = None,
     ) -> tuple[Ranking, tasks.Scored]:
         """The ranking of `pool` (sampled already) by one heuristic or selector."""
-        mc = mc_samples_for(heuristic, mc_samples)
+        mc = mc_samples_for(heuristic, mc_samples, self.task)
 
         def build(scored: tasks.Scored, pending: int = 0) -> Ranking:
             return self._build(scored, heuristic, temperature, data_version, query_size, pending)
@@ -476,6 +480,7 @@ class RoundRunner:
             heuristic=heuristics.name_of(heuristic),
             drafts=scored.drafts,
             confidences=scored.confidences,
+            reasons=scored.reasons,
             first=first,
             pending=pending,
         )

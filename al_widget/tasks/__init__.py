@@ -1,13 +1,19 @@
-"""What differs between classification, detection and segmentation in a round: targets, scoring, drafts, metric."""
+"""What differs between classification, detection, segmentation and instance segmentation in a round: targets, scoring, drafts, metric."""
 
 from __future__ import annotations
 
 from .base import Measured, Scored, Task
 from .classify import Classify
 from .detect import Detect
+from .instances import InstanceSegment
 from .segment import Segment
 
-TASKS: dict[str, Task] = {"classify": Classify(), "detect": Detect(), "segment": Segment()}
+TASKS: dict[str, Task] = {
+    "classify": Classify(),
+    "detect": Detect(),
+    "segment": Segment(),
+    "instances": InstanceSegment(),
+}
 
 __all__ = ["TASKS", "Measured", "Scored", "Task", "for_dataset"]
 

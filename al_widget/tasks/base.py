@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
-from .. import scoring
+from .. import scoring, selectors
 from ..dataset import Dataset, Snapshot
 from ..scoring import gather, load_list, map_chunks
 
@@ -30,6 +31,14 @@ class Scored:
     confidences: dict[int, np.ndarray] = field(default_factory=dict)
     broken: dict[int, str] = field(default_factory=dict)
     dropped: int = 0  # degenerate boxes from the model, left out of the drafts
+    reasons: dict[int, str] = field(default_factory=dict)  # per image: what made it uncertain
+
+
+@dataclass
+class ClassScored(Scored):
+    """What scoring found, with the class probabilities (n, C) behind the scores (for selectors)."""
+
+    probs: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +91,156 @@ class Task(Protocol):
     def measure(self, learner: Any, prepared: Any, n_classes: int) -> Measured:
         """The learner's metric on the prepared evaluation set."""
         ...
+
+
+@dataclass
+class ImageScore:
+    """What one image's model output gave a per-image task: its score, draft and confidences."""
+
+    score: float
+    draft: Any
+    confidences: np.ndarray  # (K,) per box, or (C,) per class region of a mask (NaN: absent)
+    probs: np.ndarray | None = None  # (C,) class probabilities for the batch selectors, if kept
+    dropped: int = 0  # degenerate boxes left out of the draft
+    reason: str | None = None  # what made the image uncertain, in words (instances: its objects)
+
+
+class PerImageTask(ABC):
+    """The scoring skeleton of a task whose learner predicts a list of images, one result each.
+
+    `score` predicts the pool in chunks with ``learner.<predict_method>(images, mc_samples)``
+    and gathers what `score_image` makes of each image's result into one `ClassScored`; a task
+    supplies the method's name, `score_image`, and its `fit`, `prepare_eval` and `measure`.
+    """
+
+    name: str
+    default_reduction: (
+        str | None
+    )  # how an image's many uncertainties (boxes, pixels) become one score
+    chunk_limit: int  # the most images scored in one chunk
+    predict_method: str  # the learner's method giving one result per image
+
+    @abstractmethod
+    def score_image(
+        self,
+        learner: Any,
+        dataset: Dataset,
+        index: int,
+        found: Any,
+        *,
+        heuristic: Any,
+        reduction: Any,
+        mc_samples: int,
+        keep_probs: bool,
+    ) -> ImageScore:
+        """One image's result from the learner, checked, as its score and draft.
+
+        Parameters
+        ----------
+        learner : object
+            The learner that predicted it (named in errors).
+        dataset : Dataset
+            The images.
+        index : int
+            The image's dataset index.
+        found : object
+            What ``learner.<predict_method>`` returned for the image.
+        heuristic : str or callable
+            The uncertainty heuristic.
+        reduction : str or callable
+            How the image's uncertainties reduce to one score.
+        mc_samples : int
+            The MC dropout samples predicted.
+        keep_probs : bool
+            Whether to keep the image's class probabilities for a batch selector.
+        """
+
+    def probs_width(self, n_classes: int) -> int:
+        """How many class probabilities `score_image` keeps per image (C)."""
+        return n_classes
+
+    def keeps_probs(self, heuristic: Any) -> bool:
+        """Whether the images' class probabilities are kept: when a batch selector wants them."""
+        return selectors.of(heuristic) is not None
+
+    def score(
+        self,
+        learner: Any,
+        dataset: Dataset,
+        pool: np.ndarray,
+        *,
+        heuristic: Any,
+        reduction: Any,
+        mc_samples: int,
+        executor: Any,
+        chunk_size: int,
+        should_stop: ShouldStop,
+    ) -> Scored:
+        """Scores (higher = more uncertain) and drafts for the readable images of `pool`.
+
+        Parameters
+        ----------
+        learner : object
+            The fitted learner.
+        dataset : Dataset
+            The images.
+        pool : numpy.ndarray
+            Dataset indices to score.
+        heuristic : str or callable
+            The uncertainty heuristic.
+        reduction : str or callable, optional
+            How an image's uncertainties reduce to one score; None: `default_reduction`.
+        mc_samples : int
+            MC dropout samples per image.
+        executor : MapExecutor
+            Runs the chunks.
+        chunk_size : int
+            Images per chunk (at most `chunk_limit`).
+        should_stop : callable
+            True: stop scoring.
+        """
+        indices, results, broken = predict_lists(
+            learner,
+            self.predict_method,
+            dataset,
+            pool,
+            mc_samples=mc_samples,
+            chunk_size=min(chunk_size, self.chunk_limit),
+            executor=executor,
+            should_stop=should_stop,
+        )
+        how = reduction if reduction is not None else self.default_reduction
+        keep_probs = self.keeps_probs(heuristic)
+        found = [
+            self.score_image(
+                learner,
+                dataset,
+                i,
+                result,
+                heuristic=heuristic,
+                reduction=how,
+                mc_samples=mc_samples,
+                keep_probs=keep_probs,
+            )
+            for i, result in zip(indices.tolist(), results, strict=True)
+        ]
+        width = self.probs_width(len(dataset.classes))
+        return ClassScored(
+            indices,
+            np.array([f.score for f in found], dtype=np.float64),
+            drafts={i: f.draft for i, f in zip(indices.tolist(), found, strict=True)},
+            confidences={i: f.confidences for i, f in zip(indices.tolist(), found, strict=True)},
+            broken=broken,
+            dropped=sum(f.dropped for f in found),
+            reasons={
+                i: f.reason
+                for i, f in zip(indices.tolist(), found, strict=True)
+                if f.reason is not None
+            },
+            probs=np.array([f.probs for f in found]).reshape(len(found), width)
+            if keep_probs
+            else None,
+        )
 
 
 def fit_lists(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -10,7 +9,7 @@ import numpy as np
 from .. import heuristics, scoring
 from ..dataset import Dataset, Snapshot
 from ..learners.base import input_size_of
-from .base import Measured, Progress, Scored, ShouldStop, eval_images
+from .base import ClassScored, Measured, Progress, Scored, ShouldStop, eval_images
 
 MAX_SIDE = 224  # the longest side a learner without its own input size trains at
 
@@ -20,13 +19,6 @@ def capped_size(size: tuple[int, int], max_side: int = MAX_SIDE) -> tuple[int, i
     height, width = size
     scale = min(1.0, max_side / max(height, width))
     return max(1, round(height * scale)), max(1, round(width * scale))
-
-
-@dataclass
-class ClassScored(Scored):
-    """What scoring found, with the class probabilities (n, C) behind the scores (for selectors)."""
-
-    probs: np.ndarray | None = None
 
 
 def scored_from(

@@ -10,17 +10,16 @@ from .. import heuristics
 from ..annotations import Boxes
 from ..dataset import Dataset, Snapshot
 from .base import (
+    ImageScore,
     Measured,
+    PerImageTask,
     Progress,
-    Scored,
     ShouldStop,
     call_on_list,
     eval_images,
     fit_lists,
-    predict_lists,
     uncertain_probs,
 )
-from .classify import ClassScored
 
 _INSIDE = 0.5  # pixels a model's box may stray past the image edge before it is an error
 
@@ -90,12 +89,13 @@ def box_probs(found: dict[str, np.ndarray], n_classes: int, mc_samples: int) -> 
     return np.full((1, n_classes + 1, mc_samples), 1.0 / (n_classes + 1))
 
 
-class Detect:
+class Detect(PerImageTask):
     """Boxes per image; the learner follows `DetectionLearner`."""
 
     name: str = "detect"
     default_reduction: str | None = "max"
     chunk_limit: int = 32
+    predict_method: str = "predict"
 
     def fit(
         self,
@@ -110,53 +110,37 @@ class Detect:
             learner, dataset, snapshot, lambda a: box_target(a, classes), progress, should_stop
         )
 
-    def score(
+    def probs_width(self, n_classes: int) -> int:
+        return n_classes + 1  # the classes and the background
+
+    def keeps_probs(self, heuristic: Any) -> bool:
+        return True  # one box's probabilities an image: kept for any heuristic, as they cost little
+
+    def score_image(
         self,
         learner: Any,
         dataset: Dataset,
-        pool: np.ndarray,
+        index: int,
+        found: Any,
         *,
         heuristic: Any,
         reduction: Any,
         mc_samples: int,
-        executor: Any,
-        chunk_size: int,
-        should_stop: ShouldStop,
-    ) -> Scored:
-        indices, found, broken = predict_lists(
-            learner,
-            "predict",
-            dataset,
-            pool,
-            mc_samples=mc_samples,
-            chunk_size=min(chunk_size, self.chunk_limit),
-            executor=executor,
-            should_stop=should_stop,
-        )
+        keep_probs: bool,
+    ) -> ImageScore:
         n_classes = len(dataset.classes)
-        probs, drafts, confidences, dropped = [], {}, {}, 0
-        for i, result in zip(indices.tolist(), found, strict=True):
-            size = dataset.image_size(i)
-            checked, bad = check_detections(learner, result, size, n_classes, mc_samples, i)
-            dropped += bad
-            probs.append(box_probs(checked, n_classes, mc_samples))
-            drafts[i] = Boxes(
-                checked["boxes"],
-                [dataset.classes[c] for c in checked["labels"]],
-                canvas_size=size,
-            )
-            confidences[i] = checked["scores"]
-        how = reduction if reduction is not None else self.default_reduction or "max"
-        scores = heuristics.score_boxes(probs, heuristic, how) if probs else np.zeros(0)
-        return ClassScored(
-            indices,
-            scores,
-            drafts=drafts,
-            confidences=confidences,
-            broken=broken,
+        size = dataset.image_size(index)
+        checked, dropped = check_detections(learner, found, size, n_classes, mc_samples, index)
+        probs = box_probs(checked, n_classes, mc_samples)
+        return ImageScore(
+            heuristics.score_boxes([probs], heuristic, reduction)[0],
+            Boxes(
+                checked["boxes"], [dataset.classes[c] for c in checked["labels"]], canvas_size=size
+            ),
+            checked["scores"],
+            # for the batch selectors: the most uncertain box's probabilities
+            probs=uncertain_probs(probs) if keep_probs else None,
             dropped=dropped,
-            # for the batch selectors: per image, the most uncertain box's probabilities
-            probs=np.array([uncertain_probs(p) for p in probs]).reshape(len(probs), n_classes + 1),
         )
 
     def prepare_eval(self, eval_set: tuple[Any, Any], classes: list[str]) -> Any:

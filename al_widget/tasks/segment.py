@@ -6,22 +6,21 @@ from typing import Any
 
 import numpy as np
 
-from .. import heuristics, selectors
+from .. import heuristics
 from .._images import resize_labels
 from ..annotations import Mask
 from ..dataset import Dataset, Snapshot
 from .base import (
+    ImageScore,
     Measured,
+    PerImageTask,
     Progress,
-    Scored,
     ShouldStop,
     call_on_list,
     eval_images,
     fit_lists,
-    predict_lists,
     uncertain_probs,
 )
-from .classify import ClassScored
 
 _SELECTOR_PIXELS = 0.01  # the fraction of most uncertain pixels whose probabilities a selector gets
 
@@ -61,12 +60,13 @@ def region_confidences(probs: np.ndarray) -> np.ndarray:
         return np.where(counts > 0, sums / counts, np.nan)
 
 
-class Segment:
+class Segment(PerImageTask):
     """A class per pixel; the learner follows `SegmentationLearner`."""
 
     name: str = "segment"
     default_reduction: str | None = "top(0.01)"
     chunk_limit: int = 16
+    predict_method: str = "predict_proba"
 
     def fit(
         self,
@@ -80,50 +80,30 @@ class Segment:
             learner, dataset, snapshot, lambda a: np.asarray(a.class_map), progress, should_stop
         )
 
-    def score(
+    def score_image(
         self,
         learner: Any,
         dataset: Dataset,
-        pool: np.ndarray,
+        index: int,
+        found: Any,
         *,
         heuristic: Any,
         reduction: Any,
         mc_samples: int,
-        executor: Any,
-        chunk_size: int,
-        should_stop: ShouldStop,
-    ) -> Scored:
-        indices, found, broken = predict_lists(
-            learner,
-            "predict_proba",
-            dataset,
-            pool,
-            mc_samples=mc_samples,
-            chunk_size=min(chunk_size, self.chunk_limit),
-            executor=executor,
-            should_stop=should_stop,
-        )
-        how = reduction if reduction is not None else self.default_reduction or "mean"
-        n_classes = len(dataset.classes)
-        scores, drafts, confidences, image_probs = [], {}, {}, []
-        selecting = selectors.of(heuristic) is not None  # ~50 ms an image at 256 px, 21 classes
-        for i, result in zip(indices.tolist(), found, strict=True):
-            probs = check_pixel_probs(learner, result, n_classes, mc_samples, i)
-            scores.append(heuristics.score_dense(probs[None], heuristic, how)[0])
-            drafts[i] = mask_draft(probs, dataset.image_size(i))
-            confidences[i] = region_confidences(probs)
-            if selecting:
-                c, _, _, samples = probs.shape
-                pixels = np.moveaxis(probs, 0, 2).reshape(-1, c, samples)
-                image_probs.append(uncertain_probs(pixels, _SELECTOR_PIXELS))
-        return ClassScored(
-            indices,
-            np.array(scores, dtype=np.float64),
-            drafts=drafts,
-            confidences=confidences,
-            broken=broken,
-            # for a batch selector: per image, the mean probabilities of its most uncertain pixels
-            probs=np.array(image_probs).reshape(len(image_probs), n_classes) if selecting else None,
+        keep_probs: bool,
+    ) -> ImageScore:
+        probs = check_pixel_probs(learner, found, len(dataset.classes), mc_samples, index)
+        image_probs = None
+        if keep_probs:  # ~50 ms an image at 256 px, 21 classes
+            # for a batch selector: the mean probabilities of the most uncertain pixels
+            c, _, _, samples = probs.shape
+            pixels = np.moveaxis(probs, 0, 2).reshape(-1, c, samples)
+            image_probs = uncertain_probs(pixels, _SELECTOR_PIXELS)
+        return ImageScore(
+            heuristics.score_dense(probs[None], heuristic, reduction)[0],
+            mask_draft(probs, dataset.image_size(index)),
+            region_confidences(probs),
+            probs=image_probs,
         )
 
     def prepare_eval(self, eval_set: tuple[Any, Any], classes: list[str]) -> Any:
