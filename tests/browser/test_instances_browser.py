@@ -107,9 +107,12 @@ def inst(lab: harness.LabServer, new_page: Any) -> InstanceDriver:
     return InstanceDriver(page, lab)
 
 
-def capsule(a: tuple[float, float], b: tuple[float, float], r: float) -> np.ndarray:
-    """The pixels a brush of radius r paints along segment a-b (js/src/raster.js's capsule)."""
-    yy, xx = np.mgrid[0:H, 0:W]
+def capsule(
+    a: tuple[float, float], b: tuple[float, float], r: float, size: tuple[int, int] = (W, H)
+) -> np.ndarray:
+    """The pixels a brush of radius r paints along segment a-b (js/src/raster.js's capsule) in
+    an image of `size` (width, height)."""
+    yy, xx = np.mgrid[0 : size[1], 0 : size[0]]
     cx, cy = xx + 0.5, yy + 0.5
     vx, vy = b[0] - a[0], b[1] - a[1]
     len2 = vx * vx + vy * vy
