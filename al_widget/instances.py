@@ -45,31 +45,27 @@ class Instances:
 
     def __init__(self, masks: Any, classes: Sequence[ClassRef]) -> None:
         if isinstance(masks, np.ndarray) and masks.ndim == 3:
-            stack = masks
-        else:
+            if 0 in masks.shape[1:]:
+                raise ValueError(f"masks must be (N, H, W) with H, W > 0, got shape {masks.shape}")
             items = list(masks)
+            shape = masks.shape[1:]
+        else:
+            items = [np.asarray(m) for m in masks]  # each encoded alone: no (N, H, W) copy
             if not items:
                 raise ValueError(
                     "masks is empty, so the image size is unknown: use Instances.empty(size) "
                     "or a (0, H, W) array for an image without objects"
                 )
-            shapes = {np.shape(m) for m in items}
+            shapes = {m.shape for m in items}
             if len(shapes) > 1:
                 raise ValueError(
                     f"masks must all have one shape (H, W), got {', '.join(map(str, sorted(shapes)))}"
                 )
-            stack = np.stack([np.asarray(m) for m in items])
-        if stack.ndim != 3 or 0 in stack.shape[1:]:
-            raise ValueError(f"masks must be (N, H, W) with H, W > 0, got shape {stack.shape}")
-        if stack.dtype != bool:
-            if stack.dtype.kind not in "iuf" or not np.isin(stack, (0, 1)).all():
-                raise ValueError(
-                    f"masks must be bool or 0/1 values, got dtype {stack.dtype} with other values"
-                )
-            stack = stack.astype(bool)
-        height, width = (int(v) for v in stack.shape[1:])
-        runs = tuple(_rle.counts(m) for m in stack)
-        self._init(runs, classes, (height, width))
+            shape = items[0].shape
+            if len(shape) != 2 or 0 in shape:
+                raise ValueError(f"each mask must be 2-D (H, W) and not empty, got shape {shape}")
+        runs = tuple(_rle.counts(_binary(m, k)) for k, m in enumerate(items))
+        self._init(runs, classes, (int(shape[0]), int(shape[1])))
 
     def _init(
         self,
@@ -334,6 +330,18 @@ class Instances:
             _rle.check(r, shape, f"object {k}")
             runs.append(_rle.canonical(r))
         return cls._of_runs(runs, data.get("classes", []), shape)
+
+
+def _binary(mask: np.ndarray, k: int) -> np.ndarray:
+    """Object `k`'s mask as bool, refused unless it holds bools or 0 and 1."""
+    if mask.dtype == bool:
+        return mask
+    if mask.dtype.kind not in "iuf" or not np.isin(mask, (0, 1)).all():
+        raise ValueError(
+            f"object {k}: its mask must hold bools or 0/1 values, got dtype {mask.dtype} "
+            "with other values"
+        )
+    return mask.astype(bool)
 
 
 def _check_size(size: Any) -> tuple[int, int]:

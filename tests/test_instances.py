@@ -67,7 +67,7 @@ def test_masks_of_different_shapes_are_refused():
 
 
 def test_mask_values_other_than_zero_and_one_are_refused():
-    with pytest.raises(ValueError, match="bool or 0/1"):
+    with pytest.raises(ValueError, match="object 0: its mask must hold bools or 0/1"):
         alw.Instances([square(0, 0, 2, 2).astype(np.uint8) * 7], ["cat"])
 
 
@@ -196,11 +196,17 @@ def test_crafted_instances_json_is_refused(change, message):
         from_json(data)
 
 
-def test_a_photo_of_30_objects_takes_kilobytes_of_json():
+def test_a_photo_of_30_objects_takes_kilobytes_of_journal(tmp_path):
     height, width = 3000, 4000
-    yy, xx = np.ogrid[:height, :width]
-    masks = [
-        (xx - 300 - 120 * k) ** 2 + (yy - 400 - 80 * k) ** 2 < (150 + 5 * k) ** 2 for k in range(30)
+    angles = np.linspace(0, 2 * np.pi, 64, endpoint=False)
+    discs = [
+        np.stack([400 + 110 * k + 150 * np.cos(angles), 500 + 70 * k + 150 * np.sin(angles)], 1)
+        for k in range(30)
     ]
-    line = json.dumps(alw.Instances(masks, ["cat"] * 30).to_json(), separators=(",", ":"))
+    photo = np.zeros((1, height, width), np.uint8)
+    dataset = alw.Dataset(photo, ["cat"], task="instances", journal=tmp_path / "labels.jsonl")
+    dataset.annotate(0, alw.Instances.from_polygons(discs, ["cat"] * 30, size=(width, height)))
+    dataset.close()
+    line = (tmp_path / "labels.jsonl").read_bytes().splitlines()[-1]
+    assert b'"type":"instances"' in line
     assert len(line) < 100_000
