@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from al_widget.widget._protocol import ObjectEdit
+from al_widget.widget._protocol import MAX_BOXES, ObjectEdit
 from al_widget.widget.canvas import Canvas
 from al_widget.widget.objects import masks_of, object_json, objects_from_masks, runs
 
@@ -275,6 +275,16 @@ def test_a_bad_delete_or_order_is_refused(
     send(canvas, content)
     assert canvas.objects == before
     assert re.search(error, canvas.rejected[-1]), canvas.rejected
+
+
+def test_an_object_past_the_most_an_image_holds_is_refused(canvas: Canvas) -> None:
+    objects = objects_from_masks(
+        np.ones((MAX_BOXES, H, W), bool), [0] * MAX_BOXES, width=W, height=H, n_classes=3
+    )
+    canvas.load(np.zeros((H, W, 3), np.uint8), objects=objects)
+    draw(canvas, MAX_BOXES + 1, disc(10, 10, 4))
+    assert len(canvas.objects) == MAX_BOXES
+    assert f"an image holds at most {MAX_BOXES} objects" in canvas.rejected[-1]
 
 
 def test_an_instance_message_in_box_mode_is_refused(canvas: Canvas) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..instances import Instances
-from ._protocol import ObjectDelete, ObjectEdit, ObjectOrder, ProtocolError
+from ._protocol import MAX_BOXES, ObjectDelete, ObjectEdit, ObjectOrder, ProtocolError
 
 Objects = tuple[ObjectEdit, ...]
 
@@ -87,13 +87,19 @@ def applied(objects: Objects, edit: ObjectEdit | ObjectDelete | ObjectOrder) -> 
     objects
         The objects, bottom first.
     edit
-        An object made or changed (a new one goes on top), removed, or the new order (the ids
-        held, each once).
+        An object made or changed (a new one goes on top, unless the image holds
+        ``_protocol.MAX_BOXES`` objects already), removed, or the new order (the ids held, each
+        once).
     """
     ids = [o.id for o in objects]
     if isinstance(edit, ObjectEdit):
         if edit.id in ids:
             return tuple(edit if o.id == edit.id else o for o in objects)
+        if len(objects) >= MAX_BOXES:
+            raise ProtocolError(
+                f"instance {edit.id}: an image holds at most {MAX_BOXES} objects, "
+                f"it has {len(objects)}"
+            )
         return (*objects, edit)
     if isinstance(edit, ObjectDelete):
         if edit.id not in ids:
