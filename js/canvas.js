@@ -820,6 +820,7 @@ function polygonSpans(pts, W, H, fn) {
 // src/instancetool.js
 var MIN_DRAG_PX = 3;
 var TINTS = [0, 0.45, -0.35, 0.7, -0.55];
+var SPRITE_MAX_SIDE = 1024;
 function objectsOf(value) {
   if (!Array.isArray(value)) return [];
   const out = [];
@@ -1034,8 +1035,14 @@ function createInstanceTool({ state, view, traits, history, ctx, send, redraw })
     const key = `${color}|${sel}|${o.draft}|${traits.opacity()}`;
     const kept = bits === o.bits ? drawn.get(o) : void 0;
     if (kept && kept.key === key) return kept.canvas;
-    const w = rect[2] - rect[0];
-    const h = rect[3] - rect[1];
+    const bw = rect[2] - rect[0];
+    const k = Math.ceil(Math.max(bw, rect[3] - rect[1]) / SPRITE_MAX_SIDE);
+    const w = Math.ceil(bw / k);
+    const h = Math.ceil((rect[3] - rect[1]) / k);
+    const blocks = k === 1 ? bits : new Uint8Array(w * h);
+    if (k > 1) {
+      for (let i = 0; i < bits.length; i++) if (bits[i]) blocks[Math.floor(Math.floor(i / bw) / k) * w + Math.floor(i % bw / k)] = 1;
+    }
     const canvas = document.createElement("canvas");
     canvas.width = Math.max(w, 1);
     canvas.height = Math.max(h, 1);
@@ -1048,10 +1055,10 @@ function createInstanceTool({ state, view, traits, history, ctx, send, redraw })
     const t = TINTS[o.id % TINTS.length];
     const fill = rgbOf(color).map((v) => Math.round(t >= 0 ? v + (255 - v) * t : v * (1 + t)));
     const alpha = Math.round(traits.opacity() * (o.draft ? 0.3 : 0.55) * 255);
-    const on = (x, y) => x >= 0 && y >= 0 && x < w && y < h && bits[y * w + x] === 1;
+    const on = (x, y) => x >= 0 && y >= 0 && x < w && y < h && blocks[y * w + x] === 1;
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
-        if (!bits[y * w + x]) continue;
+        if (!blocks[y * w + x]) continue;
         const isEdge = !on(x - 1, y) || !on(x + 1, y) || !on(x, y - 1) || !on(x, y + 1);
         const solid = isEdge && (!o.draft || (x + y) % 4 < 2);
         const rgb = solid ? edge : fill;
@@ -1069,7 +1076,8 @@ function createInstanceTool({ state, view, traits, history, ctx, send, redraw })
     for (const o of list) {
       const shown = live && o.id === live.id ? live : o;
       if (shown.rect[2] <= shown.rect[0]) continue;
-      ctx.drawImage(sprite(o, shown.bits, shown.rect), shown.rect[0], shown.rect[1]);
+      const [x0, y0, x1, y1] = shown.rect;
+      ctx.drawImage(sprite(o, shown.bits, shown.rect), x0, y0, x1 - x0, y1 - y0);
     }
   }
   function drawTags() {

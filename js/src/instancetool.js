@@ -15,6 +15,7 @@ import { capsule, capsuleRect, polygonSpans } from "./raster.js";
 
 const MIN_DRAG_PX = 3; // a shorter brush drag is a click: it selects
 const TINTS = [0, 0.45, -0.35, 0.7, -0.55]; // each object's fill: its class colour, lighter or darker
+const SPRITE_MAX_SIDE = 1024; // an object drawn larger is drawn one pixel per k x k block
 
 /**
  * Objects as Python sends them ([{id, label, draft, rect, runs}]: runs alternate between
@@ -308,7 +309,8 @@ export function createInstanceTool({ state, view, traits, history, ctx, send, re
   }
 
   /** The object's pixels as drawn: its own fill (its class colour, tinted per object), the
-   * edge in the class colour (dotted for a draft), white when selected. Kept until it changes. */
+   * edge in the class colour (dotted for a draft), white when selected; one pixel per k x k
+   * block (any of its pixels set) past SPRITE_MAX_SIDE. Kept until it changes. */
   /** @param {Obj} o @param {Uint8Array} bits @param {number[]} rect */
   function sprite(o, bits, rect) {
     const sel = o.id === state.picked;
@@ -316,8 +318,12 @@ export function createInstanceTool({ state, view, traits, history, ctx, send, re
     const key = `${color}|${sel}|${o.draft}|${traits.opacity()}`;
     const kept = bits === o.bits ? drawn.get(o) : undefined;
     if (kept && kept.key === key) return kept.canvas;
-    const w = rect[2] - rect[0];
-    const h = rect[3] - rect[1];
+    const bw = rect[2] - rect[0];
+    const k = Math.ceil(Math.max(bw, rect[3] - rect[1]) / SPRITE_MAX_SIDE);
+    const w = Math.ceil(bw / k);
+    const h = Math.ceil((rect[3] - rect[1]) / k);
+    const blocks = k === 1 ? bits : new Uint8Array(w * h);
+    if (k > 1) for (let i = 0; i < bits.length; i++) if (bits[i]) blocks[Math.floor(Math.floor(i / bw) / k) * w + Math.floor((i % bw) / k)] = 1;
     const canvas = document.createElement("canvas");
     canvas.width = Math.max(w, 1);
     canvas.height = Math.max(h, 1);
@@ -327,10 +333,10 @@ export function createInstanceTool({ state, view, traits, history, ctx, send, re
     const t = TINTS[o.id % TINTS.length];
     const fill = rgbOf(color).map((v) => Math.round(t >= 0 ? v + (255 - v) * t : v * (1 + t)));
     const alpha = Math.round(traits.opacity() * (o.draft ? 0.3 : 0.55) * 255);
-    const on = (/** @type {number} */ x, /** @type {number} */ y) => x >= 0 && y >= 0 && x < w && y < h && bits[y * w + x] === 1;
+    const on = (/** @type {number} */ x, /** @type {number} */ y) => x >= 0 && y >= 0 && x < w && y < h && blocks[y * w + x] === 1;
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
-        if (!bits[y * w + x]) continue;
+        if (!blocks[y * w + x]) continue;
         const isEdge = !on(x - 1, y) || !on(x + 1, y) || !on(x, y - 1) || !on(x, y + 1);
         const solid = isEdge && (!o.draft || (x + y) % 4 < 2);
         const rgb = solid ? edge : fill;
@@ -350,7 +356,8 @@ export function createInstanceTool({ state, view, traits, history, ctx, send, re
     for (const o of list) {
       const shown = live && o.id === live.id ? live : o;
       if (shown.rect[2] <= shown.rect[0]) continue;
-      ctx.drawImage(sprite(o, shown.bits, shown.rect), shown.rect[0], shown.rect[1]);
+      const [x0, y0, x1, y1] = shown.rect;
+      ctx.drawImage(sprite(o, shown.bits, shown.rect), x0, y0, x1 - x0, y1 - y0);
     }
   }
 

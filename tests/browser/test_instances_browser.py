@@ -40,8 +40,11 @@ class InstanceDriver:
         self.state_dir = lab.state_dir
         self.state_file = lab.state_dir / "instances.json"
         self.stage = page.locator(".alw-stage").first
+        self.size = (W, H)
 
-    def reset(self, **kwargs: Any) -> None:
+    def reset(self, size: tuple[int, int] = (W, H), **kwargs: Any) -> None:
+        """Load the image afresh with ``kwargs`` for reset(); `size` is the image's (W, H)."""
+        self.size = size
         args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
         self.image_id = int(harness.kernel_exec(self.page, f"reset({args})").strip())
         self.page.wait_for_selector(f'.alw-stage[data-image-loaded="{self.image_id}"]')
@@ -57,8 +60,9 @@ class InstanceDriver:
                 return [s.width, s.height, c.left, c.top];
             }"""
         )
-        s = min(sw / W, sh / H)
-        return s, (sw - W * s) / 2, (sh - H * s) / 2, left, top
+        width, height = self.size
+        s = min(sw / width, sh / height)
+        return s, (sw - width * s) / 2, (sh - height * s) / 2, left, top
 
     def page_point(self, x: float, y: float) -> tuple[int, int]:
         """The whole page point nearest image point (x, y)."""
@@ -259,3 +263,18 @@ def test_the_eraser_erases_from_the_selected_object_only_and_undo_redo_follow(
     state = inst.wait(3)
     assert np.array_equal(held(inst), after)
     assert state["rejected"] == []
+
+
+def test_an_object_larger_than_its_drawing_is_selected_and_painted_into_at_full_resolution(
+    inst: InstanceDriver,
+) -> None:
+    size = (3000, 2000)
+    inst.reset(size=size, image=Py("BIG"), drafts=Py("BIG_DRAFTS"), tool="brush", brush_size=40)
+    before = held(inst)
+    inst.click(1500, 1000)  # selects the draft
+    a, b = inst.stroke(2700, 2950, 1000)  # from inside it out to the right
+    state = inst.wait(1)
+    assert state["objects"] == [[1, 1, False]]
+    assert state["rejected"] == []
+    assert np.array_equal(held(inst)[0], before[0] | capsule(a, b, 40 / 2, size))
+    harness.screenshot(inst.page, "instances_large", inst.stage)
