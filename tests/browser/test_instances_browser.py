@@ -278,3 +278,15 @@ def test_an_object_larger_than_its_drawing_is_selected_and_painted_into_at_full_
     assert state["rejected"] == []
     assert np.array_equal(held(inst)[0], before[0] | capsule(a, b, 40 / 2, size))
     harness.screenshot(inst.page, "instances_large", inst.stage)
+
+
+def test_shift_a_accepts_every_draft_in_one_step(inst: InstanceDriver) -> None:
+    inst.reset(drafts=Py("DRAFTS"), tool="brush", active_class=0)
+    inst.click(110, 90)  # on no object: gives the canvas the keyboard, selects nothing
+    inst.page.keyboard.press("Shift+A")
+    state = inst.wait(3)  # one message per object it changed
+    assert state["objects"] == [[1, 0, False], [2, 0, False], [3, 1, False]]
+    inst.page.keyboard.press("Control+z")  # one undo takes all three back
+    state = inst.wait(6)
+    assert state["objects"] == [[1, 0, True], [2, 0, True], [3, 1, True]]
+    assert state["rejected"] == []
