@@ -138,7 +138,7 @@ class Instances:
         from faster_coco_eval.core import mask as coco_mask
 
         width, height = _check_size(size)
-        if isinstance(polygons, (str, bytes)) or not isinstance(polygons, Sequence):
+        if isinstance(polygons, (str, bytes)) or not isinstance(polygons, (Sequence, np.ndarray)):
             raise ValueError(
                 f"polygons must be a list with one entry per object, got {polygons!r:.60}"
             )
@@ -164,6 +164,10 @@ class Instances:
             (N, H, W) or N masks (H, W), N = len(boxes); an object's pixels must lie in its box
             (its pixel columns floor(x0)..ceil(x1) - 1 and rows likewise).
         """
+        if len(masks) != len(boxes):
+            raise ValueError(
+                f"masks must hold one mask per box: {len(boxes)} boxes, got {len(masks)}"
+            )
         made = cls(masks, boxes.labels) if len(boxes) else None
         if made is None:
             shape = np.shape(masks)
@@ -185,6 +189,10 @@ class Instances:
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("Instances is immutable; make a new one")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickle and copy through the JSON form: setting slots one by one is refused above
+        return (_from_json, (self.to_json(),))
 
     def __len__(self) -> int:
         return len(self.classes)
@@ -322,14 +330,20 @@ class Instances:
             if isinstance(item, str):
                 r = _rle.from_string(item)
             elif isinstance(item, list) and all(
-                isinstance(v, int) and not isinstance(v, bool) for v in item
+                isinstance(v, int) and not isinstance(v, bool) and abs(v) < 2**62 for v in item
             ):
                 r = np.asarray(item, dtype=np.int64).reshape(-1)
             else:
-                raise ValueError(f"object {k}: counts must be a string or a list of ints")
+                raise ValueError(
+                    f"object {k}: counts must be a string or a list of ints (run lengths)"
+                )
             _rle.check(r, shape, f"object {k}")
             runs.append(_rle.canonical(r))
         return cls._of_runs(runs, data.get("classes", []), shape)
+
+
+def _from_json(data: dict[str, Any]) -> Instances:
+    return Instances.from_json(data)
 
 
 def _binary(mask: np.ndarray, k: int) -> np.ndarray:

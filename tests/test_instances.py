@@ -1,6 +1,8 @@
 """Instances: one mask and class per object, validated, compact, torchvision-ready."""
 
+import copy
 import json
+import pickle
 
 import numpy as np
 import pytest
@@ -187,6 +189,11 @@ def test_json_counts_may_be_lists_of_ints_as_in_uncompressed_coco():
         ({"counts": [[0, 5, 1]]}, r"object 0: run lengths cover 6 pixels, the image 8x10"),
         ({"counts": [[80, -1, 1]]}, r"object 0: run lengths must be >= 0"),
         ({"counts": [{"a": 1}]}, "object 0: counts must be a string or a list of ints"),
+        ({"counts": [[2**63 - 1, 2**63 - 1, 82]]}, "object 0: counts must be a string or a list"),
+        (
+            {"counts": [[0, *[2**61] * 8, 80]]},
+            "object 0: run lengths cover",
+        ),  # wraps to 80 in int64
         ({"canvas_size": [8]}, r"canvas_size must be \[H, W\]"),
     ],
 )
@@ -210,3 +217,15 @@ def test_a_photo_of_30_objects_takes_kilobytes_of_journal(tmp_path):
     line = (tmp_path / "labels.jsonl").read_bytes().splitlines()[-1]
     assert b'"type":"instances"' in line
     assert len(line) < 100_000
+
+
+def test_boxes_and_masks_must_pair_one_to_one():
+    boxes = alw.Boxes([[0, 0, 4, 4]], ["dog"], canvas_size=(8, 10))
+    with pytest.raises(ValueError, match="one mask per box: 1 boxes, got 2"):
+        alw.Instances.from_boxes(boxes, [square(0, 0, 2, 2), square(1, 1, 3, 3)])
+
+
+def test_instances_pickle_and_copy_as_data_loader_workers_need():
+    objects = two_touching_cats()
+    assert pickle.loads(pickle.dumps(objects)) == objects
+    assert copy.deepcopy(objects) == objects
