@@ -65,6 +65,8 @@ def from_string(text: str) -> np.ndarray:
                 x |= -1 << (5 * k)
         if len(values) > 2:
             x += values[-2]
+        if not -(2**62) < x < 2**62:
+            raise ValueError(f"RLE counts {text!r:.40} hold a run of {x} pixels")
         values.append(x)
     return np.asarray(values, dtype=np.int64)
 
@@ -73,7 +75,7 @@ def check(runs: np.ndarray, shape: tuple[int, int], name: str) -> None:
     """Refuse run lengths that are negative or do not cover `shape` exactly."""
     if runs.ndim != 1 or (runs < 0).any():
         raise ValueError(f"{name}: run lengths must be >= 0")
-    total = int(runs.sum())
+    total = sum(runs.tolist())  # Python ints: a crafted sum cannot wrap around
     if total != shape[0] * shape[1]:
         raise ValueError(
             f"{name}: run lengths cover {total} pixels, the image {shape[0]}x{shape[1]} (H x W) "

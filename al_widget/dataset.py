@@ -450,22 +450,29 @@ class Dataset:
         cls,
         folder: str | os.PathLike[str],
         *,
+        task: str = "detect",
         classes: Sequence[str] | None = None,
         allow_outside_root: bool = False,
     ) -> Dataset:
-        """A "detect" dataset from a YOLO folder (al_widget, Ultralytics, Roboflow, LabelImg).
+        """A "detect" or "instances" dataset from a YOLO folder (al_widget, Ultralytics,
+        Roboflow, LabelImg).
 
         Parameters
         ----------
         folder : path
             The folder: images below ``images/`` folders (``images/train``, ``train/images``
             ...), their ``labels/`` files; images without a label file are unlabeled.
+        task : {"detect", "instances"}, default "detect"
+            Boxes (``class cx cy w h``), or objects from Ultralytics' segmentation lines
+            (``class x1 y1 x2 y2 ...``, one polygon per object).
         classes : sequence of str, optional
             The classes expected; ``data.yaml`` / ``classes.txt`` must list the same, in order.
         allow_outside_root : bool, default False
             Read label files linked to files outside `folder`.
         """
-        return _entry("read_yolo")(folder, classes=classes, allow_outside_root=allow_outside_root)
+        return _entry("read_yolo")(
+            folder, task=task, classes=classes, allow_outside_root=allow_outside_root
+        )
 
     def to_coco(
         self,
@@ -497,7 +504,8 @@ class Dataset:
     def to_yolo(
         self, folder: str | os.PathLike[str], *, link: bool = False, overwrite: bool = False
     ) -> Exported:
-        """Write the labeled images and boxes in the YOLO layout (``al_widget.formats.write_yolo``).
+        """Write the labeled images and boxes (or objects, as polygons) in the YOLO layout
+        (``al_widget.formats.write_yolo``).
 
         Parameters
         ----------

@@ -45,31 +45,27 @@ class Instances:
 
     def __init__(self, masks: Any, classes: Sequence[ClassRef]) -> None:
         if isinstance(masks, np.ndarray) and masks.ndim == 3:
-            stack = masks
-        else:
+            if 0 in masks.shape[1:]:
+                raise ValueError(f"masks must be (N, H, W) with H, W > 0, got shape {masks.shape}")
             items = list(masks)
+            shape = masks.shape[1:]
+        else:
+            items = [np.asarray(m) for m in masks]  # each encoded alone: no (N, H, W) copy
             if not items:
                 raise ValueError(
                     "masks is empty, so the image size is unknown: use Instances.empty(size) "
                     "or a (0, H, W) array for an image without objects"
                 )
-            shapes = {np.shape(m) for m in items}
+            shapes = {m.shape for m in items}
             if len(shapes) > 1:
                 raise ValueError(
                     f"masks must all have one shape (H, W), got {', '.join(map(str, sorted(shapes)))}"
                 )
-            stack = np.stack([np.asarray(m) for m in items])
-        if stack.ndim != 3 or 0 in stack.shape[1:]:
-            raise ValueError(f"masks must be (N, H, W) with H, W > 0, got shape {stack.shape}")
-        if stack.dtype != bool:
-            if stack.dtype.kind not in "iuf" or not np.isin(stack, (0, 1)).all():
-                raise ValueError(
-                    f"masks must be bool or 0/1 values, got dtype {stack.dtype} with other values"
-                )
-            stack = stack.astype(bool)
-        height, width = (int(v) for v in stack.shape[1:])
-        runs = tuple(_rle.counts(m) for m in stack)
-        self._init(runs, classes, (height, width))
+            shape = items[0].shape
+            if len(shape) != 2 or 0 in shape:
+                raise ValueError(f"each mask must be 2-D (H, W) and not empty, got shape {shape}")
+        runs = tuple(_rle.counts(_binary(m, k)) for k, m in enumerate(items))
+        self._init(runs, classes, (int(shape[0]), int(shape[1])))
 
     def _init(
         self,
@@ -142,7 +138,7 @@ class Instances:
         from faster_coco_eval.core import mask as coco_mask
 
         width, height = _check_size(size)
-        if isinstance(polygons, (str, bytes)) or not isinstance(polygons, Sequence):
+        if isinstance(polygons, (str, bytes)) or not isinstance(polygons, (Sequence, np.ndarray)):
             raise ValueError(
                 f"polygons must be a list with one entry per object, got {polygons!r:.60}"
             )
@@ -168,6 +164,10 @@ class Instances:
             (N, H, W) or N masks (H, W), N = len(boxes); an object's pixels must lie in its box
             (its pixel columns floor(x0)..ceil(x1) - 1 and rows likewise).
         """
+        if len(masks) != len(boxes):
+            raise ValueError(
+                f"masks must hold one mask per box: {len(boxes)} boxes, got {len(masks)}"
+            )
         made = cls(masks, boxes.labels) if len(boxes) else None
         if made is None:
             shape = np.shape(masks)
@@ -189,6 +189,10 @@ class Instances:
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("Instances is immutable; make a new one")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickle and copy through the JSON form: setting slots one by one is refused above
+        return (_from_json, (self.to_json(),))
 
     def __len__(self) -> int:
         return len(self.classes)
@@ -326,14 +330,32 @@ class Instances:
             if isinstance(item, str):
                 r = _rle.from_string(item)
             elif isinstance(item, list) and all(
-                isinstance(v, int) and not isinstance(v, bool) for v in item
+                isinstance(v, int) and not isinstance(v, bool) and abs(v) < 2**62 for v in item
             ):
                 r = np.asarray(item, dtype=np.int64).reshape(-1)
             else:
-                raise ValueError(f"object {k}: counts must be a string or a list of ints")
+                raise ValueError(
+                    f"object {k}: counts must be a string or a list of ints (run lengths)"
+                )
             _rle.check(r, shape, f"object {k}")
             runs.append(_rle.canonical(r))
         return cls._of_runs(runs, data.get("classes", []), shape)
+
+
+def _from_json(data: dict[str, Any]) -> Instances:
+    return Instances.from_json(data)
+
+
+def _binary(mask: np.ndarray, k: int) -> np.ndarray:
+    """Object `k`'s mask as bool, refused unless it holds bools or 0 and 1."""
+    if mask.dtype == bool:
+        return mask
+    if mask.dtype.kind not in "iuf" or not np.isin(mask, (0, 1)).all():
+        raise ValueError(
+            f"object {k}: its mask must hold bools or 0/1 values, got dtype {mask.dtype} "
+            "with other values"
+        )
+    return mask.astype(bool)
 
 
 def _check_size(size: Any) -> tuple[int, int]:

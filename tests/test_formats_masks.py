@@ -195,3 +195,11 @@ def test_masks_that_mark_void_with_another_value_read_it_as_ignore(tmp_path: Pat
 def test_an_ignore_value_outside_a_mask_value_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="ignore must be a mask value in 0..255, got 256"):
         read_masks(tmp_path, labeled_shapes(), ignore=256)
+
+
+def test_instances_have_no_png_masks_and_are_pointed_to_coco_or_yolo(tmp_path: Path) -> None:
+    dataset = alw.Dataset(np.zeros((1, 4, 4), np.uint8), ["cat"], task="instances")
+    with pytest.raises(ValueError, match="cannot keep apart the objects .* to_coco or to_yolo"):
+        dataset.to_masks(tmp_path / "masks")
+    with pytest.raises(ValueError, match="cannot keep apart the objects"):
+        read_masks(tmp_path, dataset)

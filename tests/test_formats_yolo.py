@@ -153,5 +153,5 @@ def test_a_missing_classes_file_says_what_it_holds(tmp_path: Path) -> None:
 
 def test_a_segmentation_dataset_has_no_yolo_export(tmp_path: Path) -> None:
     dataset = alw.Dataset(np.zeros((1, 4, 4), np.uint8), ["background", "a"], task="segment")
-    with pytest.raises(ValueError, match="YOLO holds detect annotations"):
+    with pytest.raises(ValueError, match="YOLO holds detect or instances annotations"):
         dataset.to_yolo(tmp_path)

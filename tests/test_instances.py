@@ -1,6 +1,8 @@
 """Instances: one mask and class per object, validated, compact, torchvision-ready."""
 
+import copy
 import json
+import pickle
 
 import numpy as np
 import pytest
@@ -67,7 +69,7 @@ def test_masks_of_different_shapes_are_refused():
 
 
 def test_mask_values_other_than_zero_and_one_are_refused():
-    with pytest.raises(ValueError, match="bool or 0/1"):
+    with pytest.raises(ValueError, match="object 0: its mask must hold bools or 0/1"):
         alw.Instances([square(0, 0, 2, 2).astype(np.uint8) * 7], ["cat"])
 
 
@@ -187,6 +189,11 @@ def test_json_counts_may_be_lists_of_ints_as_in_uncompressed_coco():
         ({"counts": [[0, 5, 1]]}, r"object 0: run lengths cover 6 pixels, the image 8x10"),
         ({"counts": [[80, -1, 1]]}, r"object 0: run lengths must be >= 0"),
         ({"counts": [{"a": 1}]}, "object 0: counts must be a string or a list of ints"),
+        ({"counts": [[2**63 - 1, 2**63 - 1, 82]]}, "object 0: counts must be a string or a list"),
+        (
+            {"counts": [[0, *[2**61] * 8, 80]]},
+            "object 0: run lengths cover",
+        ),  # wraps to 80 in int64
         ({"canvas_size": [8]}, r"canvas_size must be \[H, W\]"),
     ],
 )
@@ -196,11 +203,29 @@ def test_crafted_instances_json_is_refused(change, message):
         from_json(data)
 
 
-def test_a_photo_of_30_objects_takes_kilobytes_of_json():
+def test_a_photo_of_30_objects_takes_kilobytes_of_journal(tmp_path):
     height, width = 3000, 4000
-    yy, xx = np.ogrid[:height, :width]
-    masks = [
-        (xx - 300 - 120 * k) ** 2 + (yy - 400 - 80 * k) ** 2 < (150 + 5 * k) ** 2 for k in range(30)
+    angles = np.linspace(0, 2 * np.pi, 64, endpoint=False)
+    discs = [
+        np.stack([400 + 110 * k + 150 * np.cos(angles), 500 + 70 * k + 150 * np.sin(angles)], 1)
+        for k in range(30)
     ]
-    line = json.dumps(alw.Instances(masks, ["cat"] * 30).to_json(), separators=(",", ":"))
+    photo = np.zeros((1, height, width), np.uint8)
+    dataset = alw.Dataset(photo, ["cat"], task="instances", journal=tmp_path / "labels.jsonl")
+    dataset.annotate(0, alw.Instances.from_polygons(discs, ["cat"] * 30, size=(width, height)))
+    dataset.close()
+    line = (tmp_path / "labels.jsonl").read_bytes().splitlines()[-1]
+    assert b'"type":"instances"' in line
     assert len(line) < 100_000
+
+
+def test_boxes_and_masks_must_pair_one_to_one():
+    boxes = alw.Boxes([[0, 0, 4, 4]], ["dog"], canvas_size=(8, 10))
+    with pytest.raises(ValueError, match="one mask per box: 1 boxes, got 2"):
+        alw.Instances.from_boxes(boxes, [square(0, 0, 2, 2), square(1, 1, 3, 3)])
+
+
+def test_instances_pickle_and_copy_as_data_loader_workers_need():
+    objects = two_touching_cats()
+    assert pickle.loads(pickle.dumps(objects)) == objects
+    assert copy.deepcopy(objects) == objects

@@ -47,18 +47,40 @@ def _draws(polygons: list[list[float]], binary: np.ndarray) -> bool:
 def outlines(binary: np.ndarray) -> list[list[float]] | None:
     """The pixel-edge outline of each 4-connected part of `binary`, as flat [x, y, ...] lists
     (vertices at pixel corners, clockwise on screen); None when a part has a hole."""
+    found = loops(binary)
+    if any(_signed_area(loop) < 0 for loop in found):  # counter-clockwise on screen: a hole
+        return None
+    return [[float(v) for point in loop for v in point] for loop in found]
+
+
+def loops(binary: np.ndarray) -> list[list[tuple[int, int]]]:
+    """Every closed pixel-edge boundary of `binary` as its corner points: each part's outline
+    clockwise on screen, each hole's counter-clockwise."""
     edges = _boundary_edges(binary)
     outgoing: dict[tuple[int, int], list[tuple[int, int]]] = {}
     for x0, y0, x1, y1 in edges.tolist():
         outgoing.setdefault((x0, y0), []).append((x1, y1))
-    polygons = []
+    found = []
     while outgoing:
         start = next(iter(outgoing))
-        loop = _walk(start, outgoing)
-        if _signed_area(loop) < 0:  # counter-clockwise on screen: a hole
-            return None
-        polygons.append([float(v) for point in _corners(loop) for v in point])
-    return polygons
+        found.append(_corners(_walk(start, outgoing)))
+    return found
+
+
+def one_polygon(binary: np.ndarray) -> list[float]:
+    """`binary` (not empty) as one flat [x, y, ...] polygon: every part and hole outline
+    joined to the first by a zero-width bridge there and back between their nearest corners,
+    as Ultralytics joins the polygons of one object. An even-odd fill, such as COCO's
+    rasteriser, draws the holes back as holes."""
+    found = sorted(loops(binary), key=lambda loop: -abs(_signed_area(loop)))
+    joined = found[0]
+    for loop in found[1:]:
+        ours = np.array(joined, dtype=np.float64)
+        theirs = np.array(loop, dtype=np.float64)
+        gaps = ((ours[:, None, :] - theirs[None, :, :]) ** 2).sum(-1)
+        i, j = np.unravel_index(int(np.argmin(gaps)), gaps.shape)
+        joined = [*joined[: i + 1], *loop[j:], *loop[: j + 1], *joined[i:]]
+    return [float(v) for point in joined for v in point]
 
 
 def _boundary_edges(binary: np.ndarray) -> np.ndarray:

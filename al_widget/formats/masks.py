@@ -89,6 +89,7 @@ def write_masks(dataset: Dataset, folder: PathLike, *, overwrite: bool = False) 
         ``.al_widget-export.json``); otherwise an existing file stops the export before
         anything is written. Nothing else in `folder` is replaced or deleted.
     """
+    _refuse_instances(dataset)
     check_task(dataset, ("segment",), "PNG masks")
     check_line_names(dataset.classes, "PNG masks")
     root = Path(folder)
@@ -111,6 +112,15 @@ def write_masks(dataset: Dataset, folder: PathLike, *, overwrite: bool = False) 
     return Exported(root, root, len(names), len(names), renamed)
 
 
+def _refuse_instances(dataset: Dataset) -> None:
+    """Instances have no PNG masks: a pixel of one PNG holds one value, and objects overlap."""
+    if dataset.task == "instances":
+        raise ValueError(
+            "PNG masks hold one value per pixel, so they cannot keep apart the objects of an "
+            "'instances' dataset where they overlap; write them with to_coco or to_yolo"
+        )
+
+
 def read_masks(
     folder: PathLike, dataset: Dataset, *, ignore: int = ann.IGNORE
 ) -> dict[int, ann.Mask]:
@@ -131,6 +141,7 @@ def read_masks(
         The files' value of pixels not labeled, read as ``Mask.IGNORE`` (255, VOC's void);
         another value in 0..255 for files that mark them otherwise (that value is then no class).
     """
+    _refuse_instances(dataset)
     check_task(dataset, ("segment",), "PNG masks")
     if isinstance(ignore, bool) or not isinstance(ignore, int) or not 0 <= ignore <= 255:
         raise ValueError(f"ignore must be a mask value in 0..255, got {ignore!r}")

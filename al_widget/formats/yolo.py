@@ -1,4 +1,5 @@
-"""YOLO txt labels: ``images/``, ``labels/`` (one ``class cx cy w h`` line per box, normalised), classes."""
+"""YOLO txt labels: ``images/``, ``labels/`` (one ``class cx cy w h`` line per box, or one
+``class x1 y1 x2 y2 ...`` polygon per object, normalised), classes."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ from ._import import (
 )
 from ._replace import Writer, replace_folder
 from ._yaml import read_names
+from ._yolo_segments import read_segments, segment_lines
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -51,11 +53,15 @@ DIGITS = 6  # decimals kept of a box's pixel coordinates read back (undoes float
 def write_yolo(
     dataset: Dataset, folder: PathLike, *, link: bool = False, overwrite: bool = False
 ) -> Exported:
-    """Write the labeled images and their boxes in the YOLO layout.
+    """Write the labeled images and their boxes (or objects) in the YOLO layout.
 
     ``folder/images/<name>`` (the image files copied, or PNG files for in-memory images),
-    ``folder/labels/<name>.txt`` (``class cx cy w h`` per box, normalised to 0..1; an empty
-    file for an image labeled with no boxes), ``folder/classes.txt`` (one name per line) and
+    ``folder/labels/<name>.txt`` (``class cx cy w h`` per box, normalised to 0..1; for
+    instances Ultralytics' segmentation lines, ``class x1 y1 x2 y2 ...`` per object: its
+    outline along the pixel edges, normalised, parts and holes joined into one polygon by
+    zero-width bridges, as Ultralytics joins them, so that an even-odd fill draws the mask
+    back exactly; an empty file for an image labeled with no boxes or objects),
+    ``folder/classes.txt`` (one name per line) and
     ``folder/data.yaml`` (the same names, for Ultralytics). Unlabeled images are left out: a
     YOLO reader takes an image without labels as one with no objects. Images sharing a name
     stem (``a.jpg``, ``a.png``) would share a label file: the later ones are exported as
@@ -64,7 +70,7 @@ def write_yolo(
     Parameters
     ----------
     dataset : Dataset
-        A "detect" dataset.
+        A "detect" or "instances" dataset.
     folder : path
         The folder to write into (created if needed).
     link : bool, default False
@@ -76,7 +82,7 @@ def write_yolo(
         dataset's own images; see ``al_widget.formats._replace`` for how the new export is
         swapped in at once.
     """
-    check_task(dataset, ("detect",), "YOLO")
+    check_task(dataset, ("detect", "instances"), "YOLO")
     check_line_names(dataset.classes, "YOLO")
     root = Path(folder)
     chosen = items(dataset)
@@ -87,11 +93,15 @@ def write_yolo(
     files: dict[str, Writer] = {}
     n_boxes = 0
     for i, boxes in zip(chosen.indices.tolist(), chosen.annotations, strict=True):
-        assert isinstance(boxes, ann.Boxes)
+        assert isinstance(boxes, (ann.Boxes, ann.Instances))
         files[images[i]] = image_writer(dataset, i, PurePosixPath(names[i]).suffix, link)
         height, width = dataset.image_size(i)
         label = f"labels/{PurePosixPath(names[i]).with_suffix('.txt')}"
-        files[label] = text_writer(_lines(boxes, dataset.classes, width, height))
+        if isinstance(boxes, ann.Boxes):
+            text = _lines(boxes, dataset.classes, width, height)
+        else:
+            text = segment_lines(boxes, dataset.classes, width, height)
+        files[label] = text_writer(text)
         n_boxes += len(boxes)
     files[CLASSES_FILE] = text_writer("".join(f"{name}\n" for name in dataset.classes))
     names_yaml = "".join(f"  {k}: {json.dumps(name)}\n" for k, name in enumerate(dataset.classes))
@@ -121,10 +131,14 @@ def _lines(boxes: ann.Boxes, classes: Sequence[str], width: int, height: int) ->
 
 
 def read_yolo(
-    folder: PathLike, *, classes: Sequence[str] | None = None, allow_outside_root: bool = False
+    folder: PathLike,
+    *,
+    task: str = "detect",
+    classes: Sequence[str] | None = None,
+    allow_outside_root: bool = False,
 ) -> Dataset:
-    """A "detect" Dataset from a YOLO folder, as al_widget, Ultralytics, Roboflow or LabelImg
-    write it.
+    """A "detect" (or "instances") Dataset from a YOLO folder, as al_widget, Ultralytics,
+    Roboflow or LabelImg write it.
 
     Images are every image file below a folder named ``images`` (``images/``, Ultralytics'
     ``images/train/``, Roboflow's ``train/images/``...), sorted by path; each one's label file is
@@ -139,12 +153,18 @@ def read_yolo(
     ----------
     folder : path
         The YOLO folder.
+    task : {"detect", "instances"}, default "detect"
+        Boxes from ``class cx cy w h`` lines, or objects from Ultralytics' segmentation
+        lines ``class x1 y1 x2 y2 ...`` (normalised polygons, drawn as COCO draws polygons;
+        a box line is refused there).
     classes : sequence of str, optional
         The classes expected; the folder's class names must be the same, in order.
     allow_outside_root : bool, default False
         Read label files that are links to files outside `folder`; by default they are refused
         unread.
     """
+    if task not in ("detect", "instances"):
+        raise ValueError(f"task must be 'detect' or 'instances' for YOLO, got {task!r}")
     root = check_folder(folder, "YOLO folder")
     names, names_file = _read_names(root)
     names = check_classes(names, classes, f"YOLO classes file {names_file}")
@@ -173,9 +193,13 @@ def read_yolo(
         path = root / label
         if os.path.lexists(path):
             check_inside(path, root, "YOLO label file", allow_outside_root)
-            boxes = _read_boxes(path, files[k], names, clips)
-            labels[k] = (boxes, f"YOLO label file {path}")
-    dataset = build(files, names, "detect", labels)
+            if task == "detect":
+                found: ann.Annotation = _read_boxes(path, files[k], names, clips)
+            else:
+                text = read_label_text(path, "YOLO label file")
+                found = read_segments(text, path, _image_size(files[k]), names)
+            labels[k] = (found, f"YOLO label file {path}")
+    dataset = build(files, names, task, labels)
     clips.warn()
     return dataset
 
@@ -251,11 +275,15 @@ def _read_classes(path: Path) -> list[str]:
     return names
 
 
-def _read_boxes(label: Path, image: Path, classes: list[str], clips: EdgeClips) -> ann.Boxes:
+def _image_size(image: Path) -> tuple[int, int]:
     try:
-        height, width = read_size(image, f"YOLO image {image}")
+        return read_size(image, f"YOLO image {image}")
     except ImageError as error:
         raise FormatError(str(error)) from None
+
+
+def _read_boxes(label: Path, image: Path, classes: list[str], clips: EdgeClips) -> ann.Boxes:
+    height, width = _image_size(image)
     xyxy, ids = [], []
     text = read_label_text(label, "YOLO label file")
     for number, line in enumerate(text.splitlines(), start=1):

@@ -1,0 +1,90 @@
+"""YOLO segmentation lines for instances: one normalised polygon per object, out and in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import al_widget as alw
+from al_widget.datasets import shapes
+from al_widget.formats import FormatError
+
+CLASSES = ["cat", "dog"]
+
+
+def yolo_folder(root: Path, lines: str, height: int = 10, width: int = 20) -> Path:
+    (root / "images").mkdir(parents=True)
+    (root / "labels").mkdir()
+    Image.fromarray(np.zeros((height, width, 3), np.uint8)).save(root / "images" / "a.png")
+    (root / "labels" / "a.txt").write_text(lines)
+    (root / "classes.txt").write_text("cat\ndog\n")
+    return root
+
+
+def test_export_then_import_gives_the_same_objects(tmp_path: Path) -> None:
+    data = shapes(8, size=48, seed=1, task="instances")
+    dataset = alw.Dataset(data.images, list(data.classes), task="instances")
+    for i in range(6):
+        dataset.annotate(i, data.annotations[i])
+    dataset.to_yolo(tmp_path / "out")
+    back = alw.Dataset.from_yolo(tmp_path / "out", task="instances")
+    assert back.classes == dataset.classes
+    for i in range(6):
+        assert back.annotation(i) == dataset.annotation(i)
+
+
+def test_an_object_in_two_parts_with_a_hole_comes_back_exactly(tmp_path: Path) -> None:
+    mask = np.zeros((10, 20), bool)
+    mask[1:8, 1:8] = True
+    mask[3:5, 3:5] = False  # a hole
+    mask[2:4, 12:18] = True  # a second part
+    dataset = alw.Dataset(np.zeros((1, 10, 20), np.uint8), CLASSES, task="instances")
+    dataset.annotate(0, alw.Instances([mask], ["dog"]))
+    dataset.to_yolo(tmp_path / "out")
+    lines = (tmp_path / "out" / "labels" / "000000.txt").read_text().splitlines()
+    assert len(lines) == 1  # one object, one polygon
+    back = alw.Dataset.from_yolo(tmp_path / "out", task="instances").annotation(0)
+    assert np.array_equal(back.masks, mask[None])
+
+
+def test_lines_are_a_class_and_normalised_x_y_pairs(tmp_path: Path) -> None:
+    mask = np.zeros((10, 20), bool)
+    mask[2:6, 4:10] = True
+    dataset = alw.Dataset(np.zeros((1, 10, 20), np.uint8), CLASSES, task="instances")
+    dataset.annotate(0, alw.Instances([mask], ["dog"]))
+    dataset.to_yolo(tmp_path / "out")
+    line = (tmp_path / "out" / "labels" / "000000.txt").read_text()
+    fields = line.split()
+    assert fields[0] == "1"
+    points = sorted(zip(map(float, fields[1::2]), map(float, fields[2::2]), strict=True))
+    assert points == [(0.2, 0.2), (0.2, 0.6), (0.5, 0.2), (0.5, 0.6)]
+
+
+def test_a_polygon_line_is_drawn_as_coco_draws_polygons(tmp_path: Path) -> None:
+    folder = yolo_folder(tmp_path, "0 0.1 0.2 0.4 0.2 0.4 0.8 0.1 0.8\n1 0.5 0 1 0 1 0.5\n")
+    objects = alw.Dataset.from_yolo(folder, task="instances").annotation(0)
+    assert objects.classes == ("cat", "dog")
+    assert objects.boxes[0].tolist() == [2, 2, 8, 8]
+
+
+def test_a_box_line_in_an_instances_folder_is_refused_naming_it(tmp_path: Path) -> None:
+    folder = yolo_folder(tmp_path, "0 0.1 0.2 0.4 0.2 0.4 0.8\n0 0.5 0.5 0.2 0.2\n")
+    with pytest.raises(FormatError, match=r"a.txt line 2: 5 numbers are a box"):
+        alw.Dataset.from_yolo(folder, task="instances")
+
+
+def test_a_polygon_outside_the_image_is_refused_naming_its_line(tmp_path: Path) -> None:
+    folder = yolo_folder(tmp_path, "1 0.1 0.2 1.5 0.2 0.4 0.8\n")
+    with pytest.raises(
+        FormatError, match=r"a.txt line 1: .*point \(30, 2\) lies outside the 20x10"
+    ):
+        alw.Dataset.from_yolo(folder, task="instances")
+
+
+def test_an_object_given_twice_is_refused_naming_both_lines(tmp_path: Path) -> None:
+    folder = yolo_folder(tmp_path, "0 0.1 0.2 0.4 0.2 0.4 0.8\n1 0.1 0.2 0.4 0.2 0.4 0.8\n")
+    with pytest.raises(FormatError, match=r"line 2: the same mask as .*line 1"):
+        alw.Dataset.from_yolo(folder, task="instances")
