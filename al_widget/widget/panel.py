@@ -57,7 +57,7 @@ class Panel(widgets.VBox):
     ``_ahead_picker`` and every widget value the panel sets: a cell may call the panel while a
     browser message is handled (on a subshell), and outside a kernel the loop's threads call
     it. Each entry point takes it for its whole body. Lock order: panel → loop (session →
-    trainer → dataset), and panel → the canvas's and strip's own locks; the loop calls back
+    round worker → dataset), and panel → the canvas's and strip's own locks; the loop calls back
     outside its locks.
 
     Budget: once ``loop.budget`` labels are stored, submits and label keys are refused (the
