@@ -16,7 +16,7 @@ from ._detection_outputs import Decoding, detect
 from ._params import check_int, check_training
 from ._torch import choose_device, fit_steps
 from .base import Cancelled, ParamsMixin, Progress, ShouldStop
-from .detector import check_images, check_target, resize
+from .detector import check_images, check_target, pooled_features, resize
 
 _PREDICT_BATCH = 16
 
@@ -375,6 +375,27 @@ class InstanceSegmenter(ParamsMixin):
                 )
                 begin += k
         return out
+
+    @torch.no_grad()
+    def embed(self, images: Sequence[np.ndarray]) -> np.ndarray:
+        """Pooled backbone features, one row per image (as `Detector.embed`): what the batch
+        selectors (``coreset``, ``cluster_margin``, ``badge``) measure distances on.
+
+        Parameters
+        ----------
+        images : sequence of numpy.ndarray
+            (H_i, W_i, 3) uint8 RGB images.
+
+        Returns
+        -------
+        numpy.ndarray
+            (n images, d) float32.
+        """
+        net = getattr(self, "net_", None)
+        if net is None:
+            raise RuntimeError("this InstanceSegmenter is not fitted yet: call fit first")
+        check_images(images)
+        return pooled_features(inets.detector_of(net), images, self.longest_side, self.device_)
 
 
 def _to_image(
