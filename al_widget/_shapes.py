@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw
 from .annotations import Boxes, Instances, Mask
 
 SHAPE_CLASSES = ("circle", "square", "triangle")
-TASKS = ("detect", "segment", "instances")
+SHAPE_TASKS = ("detect", "segment", "instances")  # the tasks a shapes pool is drawn for
 
 _MIN_VISIBLE = 0.6  # every drawn shape keeps at least this fraction of its pixels visible
 _PLACEMENT_TRIES = 12
@@ -117,8 +117,8 @@ def shapes(n: int, size: int = 128, seed: int = 0, task: str = "detect") -> Shap
         raise ValueError(f"n must be an int >= 0, got {n!r}")
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 16:
         raise ValueError(f"size must be an int >= 16, got {size!r}")
-    if task not in TASKS:
-        raise ValueError(f"task must be one of {TASKS}, got {task!r}")
+    if task not in SHAPE_TASKS:
+        raise ValueError(f"task must be one of {SHAPE_TASKS}, got {task!r}")
     rng = np.random.default_rng(seed)
     images = np.empty((n, size, size, 3), dtype=np.uint8)
     boxes, masks, instances = [], [], []

@@ -38,11 +38,25 @@ class Label:
         _check_class_ref(self.cls, "cls")
 
     def bind(self, *, image_size: tuple[int, int], classes: Sequence[str]) -> Label:
-        """This label checked against the class list, with the class as a name."""
+        """This label checked against the class list, with the class as a name.
+
+        Parameters
+        ----------
+        image_size : tuple of int
+            (H, W) of the image (unused: a label is the whole image's).
+        classes : sequence of str
+            The dataset's class names.
+        """
         return Label(classes[resolve_class(self.cls, classes)])
 
     def class_id(self, classes: Sequence[str]) -> int:
-        """The class id in `classes`."""
+        """The class id in `classes`.
+
+        Parameters
+        ----------
+        classes : sequence of str
+            The dataset's class names.
+        """
         return resolve_class(self.cls, classes)
 
     def to_json(self) -> dict[str, Any]:
@@ -140,12 +154,26 @@ class Boxes:
         return f"Boxes({self.xyxy.tolist()}, labels={list(self.labels)}, canvas_size={self.canvas_size}{flags})"
 
     def bind(self, *, image_size: tuple[int, int], classes: Sequence[str]) -> Boxes:
-        """These boxes checked against the image size and classes, labels as names."""
+        """These boxes checked against the image size and classes, labels as names.
+
+        Parameters
+        ----------
+        image_size : tuple of int
+            (H, W) of the image the boxes are on.
+        classes : sequence of str
+            The dataset's class names.
+        """
         names = [classes[resolve_class(label, classes)] for label in self.labels]
         return Boxes(self.xyxy, names, canvas_size=image_size, difficult=self.difficult)
 
     def class_ids(self, classes: Sequence[str]) -> np.ndarray:
-        """The class id of each box."""
+        """The class id of each box.
+
+        Parameters
+        ----------
+        classes : sequence of str
+            The dataset's class names.
+        """
         return np.array([resolve_class(label, classes) for label in self.labels], dtype=np.int64)
 
     def to_tv(self) -> tv_tensors.BoundingBoxes:
@@ -239,7 +267,15 @@ class Mask:
         return (int(self.class_map.shape[0]), int(self.class_map.shape[1]))
 
     def bind(self, *, image_size: tuple[int, int], classes: Sequence[str]) -> Mask:
-        """This mask checked against the image size and the number of classes."""
+        """This mask checked against the image size and the number of classes.
+
+        Parameters
+        ----------
+        image_size : tuple of int
+            (H, W) of the image the mask is on.
+        classes : sequence of str
+            The dataset's class names.
+        """
         if self.canvas_size != tuple(image_size):
             raise ValueError(
                 f"mask has shape {self.canvas_size} but the image is {tuple(image_size)} (H, W)"

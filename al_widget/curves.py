@@ -124,7 +124,13 @@ class Curve:
         return ax
 
     def x(self, axis: str = "labels") -> np.ndarray:
-        """The x values: labeled images ("labels" or "images") or boxes drawn ("boxes")."""
+        """The x values: labeled images ("labels" or "images") or boxes drawn ("boxes").
+
+        Parameters
+        ----------
+        axis : {"labels", "images", "boxes"}, default "labels"
+            Labeled images or boxes drawn.
+        """
         if _check_axis(axis) != "boxes":
             return self.n_labels
         if self.n_boxes is None:
@@ -150,11 +156,23 @@ class Curve:
         return sum(self.drafts, Savings())
 
     def labels_to_reach(self, accuracy: float) -> int | None:
-        """The fewest labels at which the curve reaches `accuracy` (the metric), or None."""
+        """The fewest labels at which the curve reaches `accuracy` (the metric), or None.
+
+        Parameters
+        ----------
+        accuracy : float
+            The metric value to reach.
+        """
         return _first_reach(self.n_labels, self.accuracy, accuracy)
 
     def svg(self, x: str = "labels") -> str:
-        """The curve as an SVG chart, against labeled images or boxes drawn."""
+        """The curve as an SVG chart, against labeled images or boxes drawn.
+
+        Parameters
+        ----------
+        x : {"labels", "images", "boxes"}, default "labels"
+            The x axis: labeled images or boxes drawn.
+        """
         return line_chart(
             {self.heuristic: (self.x(x), self.accuracy, None)},
             x_label=AXES[x],
@@ -208,23 +226,55 @@ class Comparison:
         return next(iter(self.curves.values()))[0].metric_name if self.curves else "accuracy"
 
     def n_labels(self, heuristic: str) -> np.ndarray:
-        """The label counts of the heuristic's curves."""
+        """The label counts of the heuristic's curves.
+
+        Parameters
+        ----------
+        heuristic : str
+            The heuristic's name, as in the comparison.
+        """
         return self.curves[heuristic][0].n_labels
 
     def x(self, heuristic: str, axis: str = "labels") -> np.ndarray:
-        """The heuristic's x values, averaged over its repeats (boxes drawn vary by run)."""
+        """The heuristic's x values, averaged over its repeats (boxes drawn vary by run).
+
+        Parameters
+        ----------
+        heuristic : str
+            The heuristic's name, as in the comparison.
+        axis : {"labels", "images", "boxes"}, default "labels"
+            Labeled images or boxes drawn.
+        """
         return np.mean([c.x(axis) for c in self.curves[heuristic]], axis=0)
 
     def mean(self, heuristic: str) -> np.ndarray:
-        """Mean metric over the repeats, per label count."""
+        """Mean metric over the repeats, per label count.
+
+        Parameters
+        ----------
+        heuristic : str
+            The heuristic's name, as in the comparison.
+        """
         return np.mean([c.accuracy for c in self.curves[heuristic]], axis=0)
 
     def std(self, heuristic: str) -> np.ndarray:
-        """Standard deviation of the metric over the repeats, per label count."""
+        """Standard deviation of the metric over the repeats, per label count.
+
+        Parameters
+        ----------
+        heuristic : str
+            The heuristic's name, as in the comparison.
+        """
         return np.std([c.accuracy for c in self.curves[heuristic]], axis=0)
 
     def labels_to_reach(self, accuracy: float) -> dict[str, int | None]:
-        """Per heuristic, the fewest labels at which the mean curve reaches `accuracy` (None: never)."""
+        """Per heuristic, the fewest labels at which the mean curve reaches `accuracy` (None: never).
+
+        Parameters
+        ----------
+        accuracy : float
+            The metric value to reach.
+        """
         return {
             name: _first_reach(self.n_labels(name), self.mean(name), accuracy)
             for name in self.curves
@@ -235,6 +285,11 @@ class Comparison:
 
         Against boxes, each cell also gives the heuristic's own mean boxes drawn (``@ n``):
         heuristics that pick busier images draw more boxes for the same number of images.
+
+        Parameters
+        ----------
+        x : {"labels", "images", "boxes"}, default "labels"
+            What the rows count: labeled images or boxes drawn.
         """
         names = list(self.curves)
         boxes = _check_axis(x) == "boxes"
@@ -254,7 +309,13 @@ class Comparison:
         return self.table()
 
     def svg(self, x: str = "labels") -> str:
-        """Mean ± std curves of every heuristic as an SVG chart, against labels or boxes drawn."""
+        """Mean ± std curves of every heuristic as an SVG chart, against labels or boxes drawn.
+
+        Parameters
+        ----------
+        x : {"labels", "images", "boxes"}, default "labels"
+            The x axis: labeled images or boxes drawn.
+        """
         series = {name: (self.x(name, x), self.mean(name), self.std(name)) for name in self.curves}
         return line_chart(
             series, x_label=AXES[_check_axis(x)], y_label=f"test {self.metric_name} (mean ± std)"

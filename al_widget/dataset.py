@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("al_widget")
 
-# the annotation type a dataset of each task holds (tasks.TASKS maps the same names to strategies)
+# the annotation type a dataset of each task holds (tasks.BEHAVIOURS maps the same names to how rounds treat them)
 ANNOTATION_TYPES: dict[str, type[ann.Annotation]] = {
     "classify": ann.Label,
     "detect": ann.Boxes,
@@ -80,7 +80,7 @@ class Dataset:
     """Images plus the annotations given so far; thread-safe, versioned, optionally journaled.
 
     Thread safety: ``_lock`` guards ``_annotations``, ``_labeled_at``, ``_version`` and the
-    journal; it is the innermost lock (panel → session → trainer → dataset) and is held only
+    journal; it is the innermost lock (panel → session → round worker → dataset) and is held only
     around those fields. Images are read without it.
 
     Parameters
@@ -175,7 +175,13 @@ class Dataset:
             return np.flatnonzero(self._labeled_at < 0)
 
     def is_labeled(self, indices: Any) -> np.ndarray:
-        """Whether each of `indices` has an annotation."""
+        """Whether each of `indices` has an annotation.
+
+        Parameters
+        ----------
+        indices : int or array-like of int
+            Dataset indices.
+        """
         indices = self.check_indices(indices)
         if len(indices) > len(self) // 16:
             # Many indices (a million-image queue): gathering from a 1-byte-per-image mask that
@@ -184,19 +190,43 @@ class Dataset:
         return self._labeled_at[indices] >= 0
 
     def labeled_at(self, i: int) -> int:
-        """The dataset version at which image `i` got its annotation (-1 when unlabeled)."""
+        """The dataset version at which image `i` got its annotation (-1 when unlabeled).
+
+        Parameters
+        ----------
+        i : int
+            A dataset index.
+        """
         return int(self._labeled_at[self.check_index(i)])
 
     def annotation(self, i: int) -> ann.Annotation | None:
-        """The annotation of image `i`, or None."""
+        """The annotation of image `i`, or None.
+
+        Parameters
+        ----------
+        i : int
+            A dataset index.
+        """
         return self._annotations.get(self.check_index(i))
 
     def image(self, i: int) -> np.ndarray:
-        """Image `i` as an (H, W, 3) uint8 array."""
+        """Image `i` as an (H, W, 3) uint8 array.
+
+        Parameters
+        ----------
+        i : int
+            A dataset index.
+        """
         return self._source.rgb(self.check_index(i))
 
     def image_size(self, i: int) -> tuple[int, int]:
-        """The (H, W) of image `i`."""
+        """The (H, W) of image `i`.
+
+        Parameters
+        ----------
+        i : int
+            A dataset index.
+        """
         return self._source.size(self.check_index(i))
 
     def source_file(self, i: int) -> str | None:
@@ -213,7 +243,15 @@ class Dataset:
         return os.fspath(item) if isinstance(item, (str, os.PathLike)) else None
 
     def batch(self, indices: Any, size: tuple[int, int] | None = None) -> np.ndarray:
-        """Images as one (n, H, W, 3) uint8 array, resized to `size` (or the first one's size)."""
+        """Images as one (n, H, W, 3) uint8 array, resized to `size` (or the first one's size).
+
+        Parameters
+        ----------
+        indices : array-like of int
+            Dataset indices.
+        size : tuple of int, optional
+            (H, W) to resize every image to (None: the first image's size).
+        """
         return self._source.batch(self.check_indices(indices), size)
 
     def chunk(self, indices: Any) -> Chunk:
@@ -235,7 +273,13 @@ class Dataset:
             )
 
     def class_id(self, name: str | int) -> int:
-        """The id of a class name (ids are returned as they are, checked)."""
+        """The id of a class name (ids are returned as they are, checked).
+
+        Parameters
+        ----------
+        name : str or int
+            A class name, or an id to check.
+        """
         return ann.resolve_class(name, self.classes)
 
     # -- writing -------------------------------------------------------------------------------
@@ -260,7 +304,13 @@ class Dataset:
         return bound
 
     def remove(self, i: int) -> ann.Annotation | None:
-        """Remove the annotation of image `i`; returns what was removed."""
+        """Remove the annotation of image `i`; returns what was removed.
+
+        Parameters
+        ----------
+        i : int
+            A dataset index.
+        """
         i = self.check_index(i)
         with self._lock:
             if i not in self._annotations:
@@ -585,7 +635,13 @@ class Dataset:
     # -- checks --------------------------------------------------------------------------------
 
     def check_indices(self, indices: Any) -> np.ndarray:
-        """`indices` as an int64 array, refused unless every one is an int index into this dataset."""
+        """`indices` as an int64 array, refused unless every one is an int index into this dataset.
+
+        Parameters
+        ----------
+        indices : array-like of int
+            What to check.
+        """
         array = np.asarray(indices)
         if array.size == 0:
             return np.zeros(0, np.int64)
@@ -600,7 +656,13 @@ class Dataset:
         return array
 
     def check_index(self, i: Any) -> int:
-        """`i` as an int, refused when it is not an index into this dataset."""
+        """`i` as an int, refused when it is not an index into this dataset.
+
+        Parameters
+        ----------
+        i : int
+            What to check.
+        """
         if isinstance(i, (bool, np.bool_)) or not isinstance(i, (int, np.integer)):
             raise ValueError(f"index must be an int, got {i!r}")
         if not 0 <= int(i) < len(self):

@@ -81,13 +81,25 @@ class Line:
         return np.array([np.cos(theta), np.sin(theta)])
 
     def side(self, points: np.ndarray) -> np.ndarray:
-        """Signed distance of each point from the line: positive to the right of its direction."""
+        """Signed distance of each point from the line: positive to the right of its direction.
+
+        Parameters
+        ----------
+        points : numpy.ndarray
+            (n, 2) points (x, y).
+        """
         dx, dy = self.direction
         offset = np.asarray(points, dtype=np.float64) - self.point
         return offset[:, 0] * dy - offset[:, 1] * dx
 
     def angle_to(self, other: Line) -> float:
-        """The angle between the two lines, in degrees, in [0, 90]."""
+        """The angle between the two lines, in degrees, in [0, 90].
+
+        Parameters
+        ----------
+        other : Line
+            The other line.
+        """
         difference = (self.angle - other.angle) % 180
         return float(min(difference, 180 - difference))
 

@@ -1,11 +1,11 @@
-"""ActiveLoop: one object over the labeling session (user's thread) and the trainer (worker thread)."""
+"""ActiveLoop: one object over the labeling session (user's thread) and the round worker (worker thread)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
 from concurrent.futures import Executor
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
@@ -19,29 +19,30 @@ from .learners import Learner
 from .learners.defaults import first_image_size, resolve
 from .ranking import Ranking
 from .records import Criterion, RoundRecord, criteria, latest_metric
+from .round_worker import Callback, RoundWorker
 from .rounds import RoundRunner, random_ranking
 from .session import SHOWN_AT_THRESHOLD, Description, Session, Undone
 from .settings import SETTING_DOCS, Settings, check_count
-from .trainer import Trainer
-
-Callback = TypeVar("Callback", bound=Callable[..., Any])
 
 
 def _setting(name: str) -> property:
     def get(self: ActiveLoop) -> Any:
-        return getattr(self._trainer.settings, name)
+        return getattr(self._worker.settings, name)
 
     def set(self: ActiveLoop, value: Any) -> None:
-        self._trainer.change(**{name: value})
+        self._worker.change(**{name: value})
 
     return property(get, set, doc=SETTING_DOCS[name])
 
 
 def _observer(event: str, when: str) -> Callable[[ActiveLoop, Callback], Callback]:
     def on(self: ActiveLoop, fn: Callback) -> Callback:
-        return self._trainer.observe(event, fn)
+        return self._worker.observe(event, fn)
 
-    on.__doc__ = f"Call {when}; runs on the worker thread. Returns fn (a decorator)."
+    on.__doc__ = (
+        f"Call {when}; runs on the worker thread. Returns fn (a decorator).\n\n"
+        "Parameters\n----------\nfn : callable\n    The observer; one that raises is logged.\n"
+    )
     return on
 
 
@@ -50,7 +51,7 @@ class ActiveLoop:
 
     The user's thread labels through the loop (``next``, ``commit``, ``skip``, ``undo``, ``redo``); a worker
     thread retrains the learner and re-ranks the pool. They share only the Dataset (locked) and the
-    immutable Ranking and RoundRecord the worker publishes. Lock order: panel → session → trainer →
+    immutable Ranking and RoundRecord the worker publishes. Lock order: panel → session → round worker →
     dataset.
 
     Parameters
@@ -164,7 +165,7 @@ class ActiveLoop:
             cache_dir=cache_dir,
         )
         initial = random_ranking(self._session.candidates(), pool_sample, dataset.version, rng)
-        self._trainer = Trainer(
+        self._worker = RoundWorker(
             dataset,
             runner,
             settings,
@@ -173,10 +174,10 @@ class ActiveLoop:
             report_broken=self._session.report_broken,
             agreement=self._session.agreement,
         )
-        if cold_start == "typical" and runner.cache is not None and not len(dataset.labeled):
+        if cold_start == "typical" and runner.strategy.cold_starts and not len(dataset.labeled):
             # A learner with cached embeddings can choose the first images before any label:
             # typical ones, spread over the pool (the round embeds a sample of the pool).
-            self._trainer.rerank()
+            self._worker.rerank()
         if start:
             self.start()
 
@@ -191,7 +192,7 @@ class ActiveLoop:
     @property
     def ranking(self) -> Ranking:
         """The latest published ranking (immutable)."""
-        return self._trainer.ranking
+        return self._worker.ranking
 
     @property
     def queue(self) -> np.ndarray:
@@ -286,7 +287,7 @@ class ActiveLoop:
     @property
     def model_version(self) -> int:
         """How many times the learner was trained successfully (0: no model yet)."""
-        return self._trainer.model_version
+        return self._worker.model_version
 
     @property
     def bandit(self) -> BanditState | None:
@@ -294,27 +295,27 @@ class ActiveLoop:
 
         It stays when the heuristic is changed, and goes on from there when "auto" is set again.
         """
-        return self._trainer.bandit
+        return self._worker.bandit
 
     @property
     def learner(self) -> Learner:
         """The model the worker trains."""
-        return self._trainer.learner  # type: ignore[no-any-return]
+        return self._worker.learner  # type: ignore[no-any-return]
 
     @property
     def history(self) -> tuple[RoundRecord, ...]:
         """One record per round, oldest first."""
-        return self._trainer.history
+        return self._worker.history
 
     @property
     def state(self) -> str:
         """'idle', 'training' or 'scoring'."""
-        return self._trainer.state
+        return self._worker.state
 
     @property
     def progress(self) -> float:
         """Training progress of the running round, in [0, 1]."""
-        return self._trainer.progress
+        return self._worker.progress
 
     @property
     def skipped(self) -> frozenset[int]:
@@ -328,7 +329,7 @@ class ActiveLoop:
 
     def criteria(self) -> list[Criterion]:
         """The stopping criteria that were set, each with where the loop stands."""
-        return criteria(self._trainer.settings, len(self.dataset.labeled), self.history)
+        return criteria(self._worker.settings, len(self.dataset.labeled), self.history)
 
     @property
     def metric(self) -> float | None:
@@ -359,12 +360,12 @@ class ActiveLoop:
         One that cannot rank this loop's pool (a batch selector in detection, say) is refused
         with a ValueError naming those that can.
         """
-        return self._trainer.settings.heuristic
+        return self._worker.settings.heuristic
 
     @heuristic.setter
     def heuristic(self, value: str | heuristics.Heuristic) -> None:
         selectors.check_usable(value, self.dataset.task, self.learner)
-        self._trainer.change(heuristic=value)
+        self._worker.change(heuristic=value)
 
     pool_sample = _setting("pool_sample")
     query_size = _setting("query_size")
@@ -409,13 +410,19 @@ class ActiveLoop:
             )
         if isinstance(shown, (Boxes, Mask)):  # checked before anything is stored
             shown = shown.bind(image_size=self.dataset.image_size(i), classes=self.dataset.classes)
-        self._trainer.check_open()
+        self._worker.check_open()
         stored = self._session.commit(i, annotation, self.ranking, replace=replace, shown=shown)
-        self._trainer.labels_changed(+1)
+        self._worker.labels_changed(+1)
         return stored
 
     def skip(self, i: int) -> None:
-        """Leave image `i` out of the queue (``undo`` brings it back)."""
+        """Leave image `i` out of the queue (``undo`` brings it back).
+
+        Parameters
+        ----------
+        i : int
+            The dataset index of the image.
+        """
         self._session.skip(i)
 
     def undo(self) -> int | None:
@@ -425,7 +432,7 @@ class ActiveLoop:
             return None
         action, i = undone
         if action == "commit":
-            self._trainer.labels_changed(-1)
+            self._worker.labels_changed(-1)
         return i
 
     def redo(self) -> int | None:
@@ -437,13 +444,13 @@ class ActiveLoop:
         """
         undone = self._session.undone()
         if undone is not None and undone.action == "commit":
-            self._trainer.check_open()
+            self._worker.check_open()
         redone = self._session.redo(self.ranking)
         if redone is None:
             return None
         action, i = redone
         if action == "commit":
-            self._trainer.labels_changed(+1)
+            self._worker.labels_changed(+1)
         return i
 
     @property
@@ -453,28 +460,48 @@ class ActiveLoop:
         return self._session.undone()
 
     def mark_broken(self, i: int, reason: str) -> None:
-        """Leave image `i` out of the queue because it cannot be shown or read."""
+        """Leave image `i` out of the queue because it cannot be shown or read.
+
+        Parameters
+        ----------
+        i : int
+            The dataset index of the image.
+        reason : str
+            Why it cannot be shown or read.
+        """
         self._session.report_broken({self.dataset.check_index(i): reason})
 
     def retrain(self) -> None:
         """Start a round (train and re-rank) now, whatever the number of new labels."""
-        self._trainer.retrain()
+        self._worker.retrain()
 
     def cancel(self) -> None:
         """Stop the running round's training at its next batch; nothing labeled is lost."""
-        self._trainer.cancel()
+        self._worker.cancel()
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until a finished round reflects every label and setting so far; False on timeout."""
-        return self._trainer.wait(timeout)
+        """Block until a finished round reflects every label and setting so far; False on timeout.
+
+        Parameters
+        ----------
+        timeout : float, optional
+            The most seconds to wait (None: no limit).
+        """
+        return self._worker.wait(timeout)
 
     def start(self) -> None:
         """Start the background worker (done by the constructor unless start=False)."""
-        self._trainer.start()
+        self._worker.start()
 
     def close(self, timeout: float = 10.0) -> bool:
-        """Stop the worker: the running round is cancelled; safe to call twice."""
-        return self._trainer.close(timeout)
+        """Stop the worker: the running round is cancelled; safe to call twice.
+
+        Parameters
+        ----------
+        timeout : float, default 10.0
+            The most seconds to wait for the running round to stop.
+        """
+        return self._worker.close(timeout)
 
     def __enter__(self) -> ActiveLoop:
         return self
@@ -491,5 +518,11 @@ class ActiveLoop:
 
     def on_settings(self, fn: Callback) -> Callback:
         """Call fn(settings) when a setting changes (``loop.budget = 300``); runs on the thread
-        that changed it. Returns fn (a decorator)."""
-        return self._trainer.observe("settings", fn)
+        that changed it. Returns fn (a decorator).
+
+        Parameters
+        ----------
+        fn : callable
+            Receives the new `Settings`.
+        """
+        return self._worker.observe("settings", fn)

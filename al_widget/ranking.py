@@ -107,17 +107,35 @@ class Ranking:
         return len(self.indices)
 
     def position_of(self, index: int) -> int | None:
-        """Where dataset index `index` stands in the queue, or None."""
+        """Where dataset index `index` stands in the queue, or None.
+
+        Parameters
+        ----------
+        index : int
+            A dataset index.
+        """
         hits = np.flatnonzero(self.indices == index)
         return int(hits[0]) if hits.size else None
 
     def score_of(self, index: int) -> float | None:
-        """The score of dataset index `index`, or None when it was not ranked."""
+        """The score of dataset index `index`, or None when it was not ranked.
+
+        Parameters
+        ----------
+        index : int
+            A dataset index.
+        """
         position = self.position_of(index)
         return None if position is None else float(self.scores[position])
 
     def predicted_of(self, index: int) -> int | None:
-        """The model's predicted class id for `index`, or None (no model, or not ranked)."""
+        """The model's predicted class id for `index`, or None (no model, or not ranked).
+
+        Parameters
+        ----------
+        index : int
+            A dataset index.
+        """
         position = self.position_of(index)
         if position is None or self.predicted[position] < 0:
             return None

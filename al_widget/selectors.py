@@ -89,7 +89,7 @@ class Batch:
         return len(self.scores)
 
 
-Pick = Callable[[Batch, int, np.random.Generator], np.ndarray]
+SelectorFunction = Callable[[Batch, int, np.random.Generator], np.ndarray]  # pick(batch, k, rng)
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ class Selector:
     """
 
     name: str
-    pick: Pick
+    pick: SelectorFunction
     heuristic: str = "margin"
 
     def select(self, batch: Batch, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -157,7 +157,7 @@ def check_picks(name: str, picked: np.ndarray, want: int, n: int) -> np.ndarray:
 
 def register(
     name: str, *, heuristic: str = "margin", replace: bool = False
-) -> Callable[[Pick], Pick]:
+) -> Callable[[SelectorFunction], SelectorFunction]:
     """Decorator that registers ``pick(batch, k, rng) -> positions`` as a selector and a heuristic.
 
     The name then works wherever a heuristic name does; as a heuristic it scores with
@@ -178,8 +178,10 @@ def register(
     return _registrar(name, heuristic, replace, builtin=False)
 
 
-def _registrar(name: str, heuristic: str, replace: bool, builtin: bool) -> Callable[[Pick], Pick]:
-    def decorator(pick: Pick) -> Pick:
+def _registrar(
+    name: str, heuristic: str, replace: bool, builtin: bool
+) -> Callable[[SelectorFunction], SelectorFunction]:
+    def decorator(pick: SelectorFunction) -> SelectorFunction:
         if not callable(pick):
             raise TypeError(f"selector {name!r} must be callable, got {type(pick).__name__}")
         selector = Selector(heuristics.name_of(name), pick, heuristics.name_of(heuristic))
@@ -244,16 +246,16 @@ def unusable(heuristic: str | heuristics.Heuristic, task: str, learner: object) 
     """Why `heuristic` cannot rank a `task` loop's pool with `learner`, or None when it can.
 
     A selector needs the learner's ``embed(images) -> (n, d)`` (pooled features: the
-    ``Classifier``, ``EmbeddingClassifier``, ``Detector`` and ``Segmenter`` have it); its class
-    probabilities per image are, for boxes, the most uncertain box's and, for masks, the mean
-    of the most uncertain pixels'. A plain heuristic works for every task.
+    ``Classifier``, ``EmbeddingClassifier``, ``Detector``, ``Segmenter`` and ``InstanceSegmenter``
+    have it); its class probabilities per image are, for boxes and objects, the most uncertain
+    one's and, for masks, the mean of the most uncertain pixels'. A plain heuristic works for every task.
 
     Parameters
     ----------
     heuristic : str or callable
         A registered name or a heuristic function.
     task : str
-        The dataset's task: "classify", "detect" or "segment".
+        The dataset's task: "classify", "detect", "segment" or "instances".
     learner : object
         The loop's learner.
     """
@@ -262,7 +264,7 @@ def unusable(heuristic: str | heuristics.Heuristic, task: str, learner: object) 
         return None
     return (
         f"the selector {selector.name!r} needs a learner with embed(images) -> (n, d) "
-        f"(Classifier, EmbeddingClassifier, Detector, Segmenter); "
+        f"(Classifier, EmbeddingClassifier, Detector, Segmenter, InstanceSegmenter); "
         f"{type(learner).__name__} on task {task!r} has not"
     )
 

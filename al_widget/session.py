@@ -86,7 +86,7 @@ class Session:
 
     Thread safety: ``_lock`` guards ``_skipped``, ``_broken``, ``_front``, ``_undo``, ``_redo``,
     ``_agreement``, ``_drafts`` and ``_rng``; no field is written without it. Lock order:
-    panel → loop's session → trainer → dataset; this class takes the dataset's lock (inside its
+    panel → loop's session → round worker → dataset; this class takes the dataset's lock (inside its
     own) and no other.
     ``candidates``, ``report_broken`` and ``agreement`` are also called on the worker thread.
 

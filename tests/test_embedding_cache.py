@@ -13,10 +13,10 @@ from PIL import Image
 from torch import nn
 
 import al_widget as alw
-from al_widget import rounds
 from al_widget.embedding_cache import EmbeddingCache, embed_chunk, fill
 from al_widget.learners import EmbeddingClassifier
 from al_widget.scoring import Inline
+from al_widget.tasks import cached
 
 
 class Counting(EmbeddingClassifier):
@@ -162,7 +162,7 @@ def test_fill_can_stop_after_a_wave_and_keeps_what_it_embedded(pool):
 def test_a_round_publishes_rankings_of_the_embedded_part_as_the_cache_grows(
     pool, loop_factory, monkeypatch
 ):
-    monkeypatch.setattr(rounds, "PUBLISH_EVERY", 0.0)
+    monkeypatch.setattr(cached, "PUBLISH_EVERY", 0.0)
     images, labels = pool
     published = []
     loop = loop_factory(
@@ -247,7 +247,7 @@ def test_an_unreadable_file_is_left_out_with_its_reason_and_the_rest_embedded(
 def test_a_round_still_embedding_yields_to_new_labels_and_the_next_round_goes_on(
     pool, loop_factory, monkeypatch
 ):
-    monkeypatch.setattr(rounds, "PUBLISH_EVERY", 0.0)
+    monkeypatch.setattr(cached, "PUBLISH_EVERY", 0.0)
     images, labels = pool
     loop = loop_factory(
         alw.Dataset(images, ["dark", "bright"]),

@@ -92,12 +92,12 @@ def test_a_round_start_observer_raising_keyboard_interrupt_fails_only_its_round(
 
 
 def test_wait_returns_when_the_worker_thread_dies(two_class, centroid, monkeypatch, loop_factory):
-    from al_widget import trainer
+    from al_widget import round_worker
 
     def broken_setup():
         raise RuntimeError("no torch on this thread")
 
-    monkeypatch.setattr(trainer, "worker_setup", broken_setup)
+    monkeypatch.setattr(round_worker, "worker_setup", broken_setup)
     loop = loop_factory(alw.Dataset(two_class[0], CLASSES), centroid)
     loop.commit(0, alw.Label("dark"))
     assert loop.wait(None) is False

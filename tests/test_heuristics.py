@@ -289,3 +289,11 @@ def test_a_top_reduction_name_with_a_bad_fraction_names_q(name):
 def test_an_unknown_reduction_mentions_top():
     with pytest.raises(ValueError, match=r"'top\(q\)' with q in \(0, 1\]"):
         H.reduction("median")
+
+
+def test_the_registry_lives_in_its_own_module_and_heuristics_still_exports_it():
+    from al_widget import heuristic_registry
+
+    for name in ("register", "unregister", "watch", "get", "names", "name_of", "is_builtin"):
+        assert getattr(H, name) is getattr(heuristic_registry, name)
+    assert heuristic_registry.get("margin") is H.margin

@@ -163,3 +163,21 @@ def test_weights_load_from_a_saved_state_dict(fitted, data, tmp_path):
     loaded = InstanceSegmenter(3, weights=str(path), score_threshold=0.01, **FAST)
     loaded.fit(list(data.images), _targets(data), should_stop=lambda: False)
     assert loaded.n_fits_ == 1
+
+
+def test_embed_gives_one_row_of_pooled_features_per_image(fitted, data):
+    rows = fitted.embed(list(data.images[:3]))
+    assert rows.shape[0] == 3
+    assert rows.dtype == np.float32
+
+
+def test_a_batch_selector_ranks_an_instances_loop_with_the_default_learner(loop_factory, data):
+    truth = alw.datasets.shapes(12, size=64, seed=2, task="instances")
+    ds = alw.Dataset(truth.images, list(truth.classes), task="instances")
+    learner = InstanceSegmenter(3, **FAST)
+    loop = loop_factory(ds, learner, heuristic="coreset", query_size=3, pool_sample=None)
+    for i in range(3):
+        loop.commit(i, truth.annotations[i])
+    assert loop.wait(60)
+    assert loop.history[-1].ok, loop.history[-1].error
+    assert len(loop.queue) == 9

@@ -35,7 +35,7 @@ def publish_with_first(loop: alw.ActiveLoop, first: int) -> None:
         data_version=old.data_version,
         heuristic="margin",
     )
-    loop._trainer._publish_early(ranking)  # the worker's way: the loop's ranking, then observers
+    loop._worker._publish_early(ranking)  # the worker's way: the loop's ranking, then observers
     assert loop.next() == first
 
 

@@ -151,3 +151,34 @@ def test_the_cycle_finder_finds_a_cycle():
     # the graph test can fail: its finder sees a cycle of three and none in a chain
     assert _a_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert _a_cycle({"a": {"b"}, "b": set()}) == []
+
+
+def _type_names(module: str) -> set[str]:
+    """The CamelCase names `module` defines at its top level: classes, type aliases, TypeVars."""
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return {n for n in names if n[:1].isupper() and not n.isupper() and "_" not in n}
+
+
+def _defined_twice(modules: dict[str, set[str]]) -> dict[str, list[str]]:
+    where: dict[str, list[str]] = {}
+    for module, names in modules.items():
+        for name in names:
+            where.setdefault(name, []).append(module)
+    return {name: sorted(found) for name, found in where.items() if len(found) > 1}
+
+
+def test_a_class_or_type_name_is_defined_in_one_module_only():
+    # one name, one thing: a second module reuses it by importing it, never by defining its own
+    assert _defined_twice({module: _type_names(module) for module in MODULES}) == {}
+
+
+def test_the_name_check_sees_a_name_defined_twice():
+    found = _defined_twice({"a": {"Line", "Toy"}, "b": {"Line"}})
+    assert found == {"Line": ["a", "b"]}

@@ -27,8 +27,10 @@ class MaskHead(nn.Module):
     """A class-agnostic mask per box, from stride-4 and stride-8 features.
 
     The stride-8 features are added to the stride-4 ones (one FPN step); each box's 14x14
-    RoIAlign of them passes two 3x3 convolutions (the trunk), then MC dropout, a 2x upsampling
-    and a 1x1 convolution to 28x28 logits (the tail).
+    RoIAlign of them passes two 3x3 convolutions and a learned 2x upsampling (a 1x1 convolution
+    to four times the channels, then a pixel shuffle: a 2x2 stride-2 transposed convolution, but
+    several times faster on a CPU) (the trunk), then MC dropout and a 1x1 convolution to 28x28
+    logits (the tail, all that MC sampling reruns).
     """
 
     def __init__(self, dropout: float, width: int = 32) -> None:
@@ -43,8 +45,8 @@ class MaskHead(nn.Module):
             nn.GroupNorm(8, width),
             nn.ReLU(inplace=True),
         )
+        self.up = nn.Conv2d(width, 4 * width, 1)
         self.dropout = nets.McDropout(dropout)
-        self.up = nn.ConvTranspose2d(width, width, 2, 2)
         self.logits = nn.Conv2d(width, 1, 1)
 
     def features(self, c4: torch.Tensor, c8: torch.Tensor) -> torch.Tensor:
@@ -57,10 +59,10 @@ class MaskHead(nn.Module):
         rois = roi_align(
             features, boxes, _ROI_SIDE, spatial_scale=0.25, sampling_ratio=2, aligned=True
         )
-        return self.convs(rois)  # type: ignore[no-any-return]
+        return F.relu(F.pixel_shuffle(self.up(self.convs(rois)), 2))
 
     def tail(self, x: torch.Tensor) -> torch.Tensor:
-        return self.logits(F.relu(self.up(self.dropout(x))))[:, 0]  # type: ignore[no-any-return]
+        return self.logits(self.dropout(x))[:, 0]  # type: ignore[no-any-return]
 
 
 class TinyMaskFcos(nn.Module):

@@ -6,6 +6,7 @@ import copy
 import math
 import os
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -415,16 +416,24 @@ class Detector(ParamsMixin):
         if net is None:
             raise RuntimeError("this Detector is not fitted yet: call fit first")
         check_images(images)
-        rows = []
-        for image in images:  # one at a time: padding a batch to one size would shift the means
-            x, _ = resize(image, self.longest_side, self.device_)
-            batch, _ = net.transform([x])
-            features = net.backbone(batch.tensors)
-            maps = list(features.values()) if isinstance(features, dict) else [features]
-            rows.append(torch.cat([m.mean(dim=(2, 3)) for m in maps], dim=1))
-        if not rows:
-            return np.zeros((0, 0), np.float32)
-        return torch.cat(rows).float().cpu().numpy()
+        return pooled_features(net, images, self.longest_side, self.device_)
+
+
+def pooled_features(
+    net: Any, images: Sequence[np.ndarray], longest: int, device: torch.device
+) -> np.ndarray:
+    """(n images, d) float32: the mean of each backbone feature map of a detection network
+    (each FPN level), levels side by side, each image at `longest` pixels on its longer side."""
+    rows = []
+    for image in images:  # one at a time: padding a batch to one size would shift the means
+        x, _ = resize(image, longest, device)
+        batch, _ = net.transform([x])
+        features = net.backbone(batch.tensors)
+        maps = list(features.values()) if isinstance(features, dict) else [features]
+        rows.append(torch.cat([m.mean(dim=(2, 3)) for m in maps], dim=1))
+    if not rows:
+        return np.zeros((0, 0), np.float32)
+    return torch.cat(rows).float().cpu().numpy()  # type: ignore[no-any-return]
 
 
 def resize(image: np.ndarray, longest: int, device: torch.device) -> tuple[torch.Tensor, float]:

@@ -51,7 +51,13 @@ class EmbeddingLearner(Protocol):
         ...
 
     def embed(self, images: np.ndarray) -> np.ndarray:
-        """(n, d) float embeddings of (n, H, W, 3) uint8 images."""
+        """(n, d) float embeddings of (n, H, W, 3) uint8 images.
+
+        Parameters
+        ----------
+        images : numpy.ndarray
+            (n, H, W, 3) uint8 images.
+        """
         ...
 
     def fit_embeddings(
@@ -65,11 +71,30 @@ class EmbeddingLearner(Protocol):
 
         A learner with ``unlabeled_wanted()`` (see ``learners.base.Learner``) also gets, as
         ``unlabeled=``, the cached (M, d) embeddings of a random sample of the unlabeled pool.
+
+        Parameters
+        ----------
+        embeddings : numpy.ndarray
+            (n, d) embeddings of the labeled images.
+        targets : numpy.ndarray
+            (n,) int64 class ids.
+        progress : callable
+            Receives the fraction of training done, in [0, 1].
+        should_stop : callable
+            Returns True when training should stop (raise `Cancelled`).
         """
         ...
 
     def predict_proba_embeddings(self, embeddings: np.ndarray, mc_samples: int = 1) -> np.ndarray:
-        """(n, C, I) probabilities from embeddings, as `predict_proba` from images."""
+        """(n, C, I) probabilities from embeddings, as `predict_proba` from images.
+
+        Parameters
+        ----------
+        embeddings : numpy.ndarray
+            (n, d) embeddings.
+        mc_samples : int, default 1
+            MC dropout samples (I) per embedding.
+        """
         ...
 
 

@@ -16,7 +16,7 @@ from ._detection_outputs import Decoding, detect
 from ._params import check_int, check_training
 from ._torch import choose_device, fit_steps
 from .base import Cancelled, ParamsMixin, Progress, ShouldStop
-from .detector import check_images, check_target, resize
+from .detector import check_images, check_target, pooled_features, resize
 
 _PREDICT_BATCH = 16
 
@@ -34,8 +34,8 @@ class InstanceSegmenter(ParamsMixin):
     By default a tiny FCOS (the `Detector`'s, about 0.26 M parameters, one stride-8 level)
     with a class-agnostic mask head (about 30 k parameters) on its stride-4 and stride-8
     features: each object's box is cut out of those features (RoIAlign, 14x14), passes two
-    3x3 convolutions, then dropout, a 2x upsampling and a 1x1 convolution to a 28x28 mask, which
-    is pasted into the object's box. It is trained from scratch, boxes and masks together.
+    3x3 convolutions and a 2x upsampling, then dropout and a 1x1 convolution to a 28x28 mask,
+    which is pasted into the object's box. It is trained from scratch, boxes and masks together.
     Any torchvision Mask R-CNN can be named instead (``"maskrcnn_resnet50_fpn_v2"``...), with
     pretrained weights when they can be downloaded.
 
@@ -48,7 +48,7 @@ class InstanceSegmenter(ParamsMixin):
     `al_widget.learners.clone`).
 
     **Uncertainty.** Dropout layers sit before the class logits and before the mask
-    upsampling; with ``mc_samples = I > 1`` the boxes come from one deterministic pass and each
+    logits; with ``mc_samples = I > 1`` the boxes come from one deterministic pass and each
     object's class probabilities and mask from I passes of those layers with dropout (MC
     dropout): what MaskAL's semantic, spatial and occurrence uncertainty are computed from.
 
@@ -375,6 +375,27 @@ class InstanceSegmenter(ParamsMixin):
                 )
                 begin += k
         return out
+
+    @torch.no_grad()
+    def embed(self, images: Sequence[np.ndarray]) -> np.ndarray:
+        """Pooled backbone features, one row per image (as `Detector.embed`): what the batch
+        selectors (``coreset``, ``cluster_margin``, ``badge``) measure distances on.
+
+        Parameters
+        ----------
+        images : sequence of numpy.ndarray
+            (H_i, W_i, 3) uint8 RGB images.
+
+        Returns
+        -------
+        numpy.ndarray
+            (n images, d) float32.
+        """
+        net = getattr(self, "net_", None)
+        if net is None:
+            raise RuntimeError("this InstanceSegmenter is not fitted yet: call fit first")
+        check_images(images)
+        return pooled_features(inets.detector_of(net), images, self.longest_side, self.device_)
 
 
 def _to_image(

@@ -8,16 +8,16 @@ from .detect import Detect
 from .instances import InstanceSegment
 from .segment import Segment
 
-TASKS: dict[str, Task] = {
+BEHAVIOURS: dict[str, Task] = {
     "classify": Classify(),
     "detect": Detect(),
     "segment": Segment(),
     "instances": InstanceSegment(),
 }
 
-__all__ = ["TASKS", "Measured", "Scored", "Task", "for_dataset"]
+__all__ = ["BEHAVIOURS", "Measured", "Scored", "Task", "for_dataset"]
 
 
 def for_dataset(task: str) -> Task:
     """The task behaviour of a dataset's task name."""
-    return TASKS[task]
+    return BEHAVIOURS[task]

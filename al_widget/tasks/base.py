@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,12 +11,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .. import scoring, selectors
+from .. import heuristics, selectors
 from ..dataset import Dataset, Snapshot
-from ..scoring import gather, load_list, map_chunks
-
-Progress = Callable[[float], None]
-ShouldStop = Callable[[], bool]
+from ..scoring import MapExecutor, gather, load_list, map_chunks
+from .strategies import DirectStrategy, Progress, ShouldStop, Strategy
 
 
 @dataclass
@@ -39,6 +37,32 @@ class ClassScored(Scored):
     """What scoring found, with the class probabilities (n, C) behind the scores (for selectors)."""
 
     probs: np.ndarray | None = None
+
+
+def scored_from(
+    indices: np.ndarray, probs: np.ndarray, heuristic: Any, broken: dict[int, str]
+) -> ClassScored:
+    """Scores, predicted classes and mean probabilities of the scored images' (n, C, I) probs.
+
+    Parameters
+    ----------
+    indices : numpy.ndarray
+        The scored images' dataset indices.
+    probs : numpy.ndarray
+        (n, C, I) their class probabilities.
+    heuristic : str or callable
+        The uncertainty heuristic.
+    broken : dict
+        The unreadable images, ``{index: reason}``.
+    """
+    mean = probs.mean(axis=2)
+    return ClassScored(
+        indices,
+        heuristics.apply(heuristic, probs),
+        predicted=mean.argmax(axis=1),
+        broken=broken,
+        probs=mean,
+    )
 
 
 @dataclass(frozen=True)
@@ -88,6 +112,18 @@ class Task(Protocol):
         """The evaluation set checked and converted once, for `measure`."""
         ...
 
+    def strategy(
+        self,
+        learner: Any,
+        dataset: Dataset,
+        *,
+        executor: MapExecutor,
+        chunk_size: int,
+        cache_dir: str | os.PathLike[str] | None,
+    ) -> Strategy:
+        """How rounds fit `learner` and score the pool (``tasks.strategies``)."""
+        ...
+
     def measure(self, learner: Any, prepared: Any, n_classes: int) -> Measured:
         """The learner's metric on the prepared evaluation set."""
         ...
@@ -119,6 +155,25 @@ class PerImageTask(ABC):
     )  # how an image's many uncertainties (boxes, pixels) become one score
     chunk_limit: int  # the most images scored in one chunk
     predict_method: str  # the learner's method giving one result per image
+
+    @abstractmethod
+    def fit(
+        self,
+        learner: Any,
+        dataset: Dataset,
+        snapshot: Snapshot,
+        progress: Progress,
+        should_stop: ShouldStop,
+    ) -> dict[int, str]:
+        """Train `learner` on the snapshot's readable images; the unreadable ones with reasons."""
+
+    @abstractmethod
+    def prepare_eval(self, eval_set: tuple[Any, Any], classes: list[str]) -> Any:
+        """The evaluation set checked and converted once, for `measure`."""
+
+    @abstractmethod
+    def measure(self, learner: Any, prepared: Any, n_classes: int) -> Measured:
+        """The learner's metric on the prepared evaluation set."""
 
     @abstractmethod
     def score_image(
@@ -154,6 +209,32 @@ class PerImageTask(ABC):
         keep_probs : bool
             Whether to keep the image's class probabilities for a batch selector.
         """
+
+    def strategy(
+        self,
+        learner: Any,
+        dataset: Dataset,
+        *,
+        executor: MapExecutor,
+        chunk_size: int,
+        cache_dir: str | os.PathLike[str] | None,
+    ) -> Strategy:
+        """Rounds fit on the images and score the pool directly (no cache).
+
+        Parameters
+        ----------
+        learner : object
+            The task's learner.
+        dataset : Dataset
+            The images.
+        executor : MapExecutor
+            Runs the scoring chunks.
+        chunk_size : int
+            Images per executor call.
+        cache_dir : path-like, optional
+            Where embeddings would be cached (unused here).
+        """
+        return DirectStrategy(self, learner, dataset, executor=executor, chunk_size=chunk_size)
 
     def probs_width(self, n_classes: int) -> int:
         """How many class probabilities `score_image` keeps per image (C)."""
@@ -298,84 +379,6 @@ def call_on_list(learner: Any, method: str, mc_samples: int, images: list[np.nda
             f"{type(learner).__name__}.{method} returned {len(found)} results for {len(images)} images"
         )
     return found
-
-
-def score_in_parts(
-    task: Task,
-    learner: Any,
-    dataset: Dataset,
-    pool: np.ndarray,
-    *,
-    chunk_size: int,
-    executor: Any,
-    on_part: Callable[[Scored, int], None] | None,
-    should_yield: ShouldStop | None = None,
-    **score: Any,
-) -> tuple[Scored, int]:
-    """`task.score` over `pool` in growing parts, in its order; what was scored and how many were not.
-
-    The first part is one chunk and each next one twice the last, at most an eighth of the
-    pool: a big pool gets a ranking of its first chunk at once and a dozen or so in all. After
-    each part but the last, ``on_part(scored so far, n not scored yet)``; when `should_yield()`
-    says so the rest is left unscored. The learner is shipped to the executor once.
-
-    Parameters
-    ----------
-    task : Task
-        Scores each part (``task.score(learner, dataset, part, **score)``).
-    learner : object
-        The fitted learner.
-    dataset : Dataset
-        The images.
-    pool : numpy.ndarray
-        Dataset indices, most wanted first.
-    chunk_size : int
-        Images per executor call.
-    executor : MapExecutor
-        Runs the calls.
-    on_part : callable, optional
-        Receives each growing result; None scores the pool in one part.
-    should_yield : callable, optional
-        True: stop after the current part.
-    **score
-        The rest of ``task.score``'s keyword arguments.
-    """
-    shipping = scoring.Shipping(executor)
-    parts: list[Scored] = []
-    start, size = 0, chunk_size if on_part is not None else len(pool)
-    cap = max(chunk_size, -(-len(pool) // (8 * chunk_size)) * chunk_size)
-    while True:
-        part = pool[start : start + size]
-        parts.append(
-            task.score(learner, dataset, part, chunk_size=chunk_size, executor=shipping, **score)
-        )
-        start += len(part)
-        left = len(pool) - start
-        if not left or (should_yield is not None and should_yield()):
-            return merged(parts), left
-        if on_part is not None:
-            on_part(merged(parts), left)
-        size = min(2 * size, cap)
-
-
-def merged(parts: list[Scored]) -> Scored:
-    """The parts' results as one, of their own type: arrays joined, dicts united, counts summed."""
-    if len(parts) == 1:
-        return parts[0]
-    values: dict[str, Any] = {}
-    for name in (f.name for f in dataclasses.fields(parts[0])):
-        found = [getattr(p, name) for p in parts if getattr(p, name) is not None]
-        if not found:
-            values[name] = None
-        elif all(isinstance(v, np.ndarray) for v in found):
-            values[name] = np.concatenate(found)
-        elif all(isinstance(v, dict) for v in found):
-            values[name] = {k: v for d in found for k, v in d.items()}
-        elif all(isinstance(v, int) for v in found):
-            values[name] = sum(found)
-        else:
-            raise TypeError(f"cannot join the field {name!r} of scored parts: {found[0]!r}")
-    return dataclasses.replace(parts[0], **values)
 
 
 def uncertain_probs(rows: np.ndarray, fraction: float = 0.0) -> np.ndarray:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
 
-from .. import heuristics, scoring
+from .. import scoring
 from ..dataset import Dataset, Snapshot
 from ..learners.base import input_size_of
-from .base import ClassScored, Measured, Progress, Scored, ShouldStop, eval_images
+from ..learners.embedding import EmbeddingLearner
+from .base import Measured, Progress, Scored, ShouldStop, eval_images, scored_from
+from .cached import CachedEmbeddingStrategy
+from .strategies import DirectStrategy, Strategy, unlabeled_sample
 
 MAX_SIDE = 224  # the longest side a learner without its own input size trains at
 
@@ -19,20 +23,6 @@ def capped_size(size: tuple[int, int], max_side: int = MAX_SIDE) -> tuple[int, i
     height, width = size
     scale = min(1.0, max_side / max(height, width))
     return max(1, round(height * scale)), max(1, round(width * scale))
-
-
-def scored_from(
-    indices: np.ndarray, probs: np.ndarray, heuristic: Any, broken: dict[int, str]
-) -> ClassScored:
-    """Scores, predicted classes and mean probabilities of the scored images' (n, C, I) probs."""
-    mean = probs.mean(axis=2)
-    return ClassScored(
-        indices,
-        heuristics.apply(heuristic, probs),
-        predicted=mean.argmax(axis=1),
-        broken=broken,
-        probs=mean,
-    )
 
 
 class Classify:
@@ -69,6 +59,38 @@ class Classify:
         learner.fit(loaded.images, targets, progress, should_stop, unlabeled=pool.images)
         return {**pool.broken, **loaded.broken}
 
+    def strategy(
+        self,
+        learner: Any,
+        dataset: Dataset,
+        *,
+        executor: scoring.MapExecutor,
+        chunk_size: int,
+        cache_dir: str | os.PathLike[str] | None,
+    ) -> Strategy:
+        """Rounds on an embedding cache for a learner with cacheable embeddings, else direct.
+
+        Parameters
+        ----------
+        learner : object
+            The classifier; an ``EmbeddingLearner`` gets the embedding cache.
+        dataset : Dataset
+            The images.
+        executor : MapExecutor
+            Runs the scoring chunks.
+        chunk_size : int
+            Images per executor call.
+        cache_dir : path-like, optional
+            Where the embedding cache is kept between sessions (None: in memory).
+        """
+        if isinstance(learner, EmbeddingLearner):
+            return CachedEmbeddingStrategy(
+                learner, dataset, executor=executor, chunk_size=chunk_size, cache_dir=cache_dir
+            )
+        return SemiSupervisedStrategy(
+            self, learner, dataset, executor=executor, chunk_size=chunk_size
+        )
+
     def score(
         self,
         learner: Any,
@@ -104,3 +126,63 @@ class Classify:
     def measure(self, learner: Any, prepared: Any, n_classes: int) -> Measured:
         images, labels = prepared
         return Measured(scoring.accuracy(learner, images, labels, n_classes), "accuracy")
+
+
+class SemiSupervisedStrategy(DirectStrategy):
+    """Direct rounds of a classifier; one that wants unlabeled images gets a sample of the pool.
+
+    Parameters
+    ----------
+    task : Classify
+        Fits and scores.
+    learner : object
+        The classifier.
+    dataset : Dataset
+        The images.
+    executor : MapExecutor
+        Runs the scoring chunks.
+    chunk_size : int
+        Images per executor call.
+    """
+
+    def __init__(
+        self,
+        task: Classify,
+        learner: Any,
+        dataset: Dataset,
+        *,
+        executor: scoring.MapExecutor,
+        chunk_size: int,
+    ) -> None:
+        super().__init__(task, learner, dataset, executor=executor, chunk_size=chunk_size)
+        self.classify = task
+
+    def fit(
+        self,
+        snapshot: Snapshot,
+        progress: Progress,
+        should_stop: ShouldStop,
+        pool: np.ndarray | None,
+        rng: np.random.Generator,
+    ) -> dict[int, str]:
+        """Fit on the snapshot's readable images, and on a sample of `pool` when wanted.
+
+        Parameters
+        ----------
+        snapshot : Snapshot
+            The labels to fit.
+        progress : callable
+            Receives the fraction done.
+        should_stop : callable
+            True: cancel.
+        pool : numpy.ndarray or None
+            The unlabeled candidates (``strategies.unlabeled_sample`` draws from them).
+        rng : numpy.random.Generator
+            Draws the sample.
+        """
+        unlabeled = unlabeled_sample(self.learner, snapshot, pool, rng)
+        if unlabeled is None:
+            return self.classify.fit(self.learner, self.dataset, snapshot, progress, should_stop)
+        return self.classify.fit(
+            self.learner, self.dataset, snapshot, progress, should_stop, unlabeled
+        )

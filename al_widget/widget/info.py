@@ -57,9 +57,9 @@ class Info(anywidget.AnyWidget):
         self._held = 0
         self._pending: dict[str, Any] = {}
         self.header, self.notice, self.error, self.status, self.stop = (
-            Line(self, name) for name in PARTS
+            InfoLine(self, name) for name in PARTS
         )
-        self.progress = Progress(self)
+        self.progress = ProgressBar(self)
         self.add_class("alw-info")
 
     @contextlib.contextmanager
@@ -91,7 +91,7 @@ class Info(anywidget.AnyWidget):
             self.parts = new
 
 
-class Line:
+class InfoLine:
     """One HTML line of an Info widget, read and written through ``value``."""
 
     def __init__(self, info: Info, name: str) -> None:
@@ -106,7 +106,7 @@ class Line:
         self._info.set(self._name, html)
 
 
-class Progress:
+class ProgressBar:
     """The progress bar of an Info widget: ``value`` in [0, 1], ``description``, ``bar_style``."""
 
     def __init__(self, info: Info) -> None:

@@ -44,7 +44,7 @@ class Panel(widgets.VBox):
     (``Handoff``; README, "Development"). ``_lock`` guards ``_closed`` and every part's state
     (``_navigator``, ``_actions``, ``_notices``, ``_budget``, ``_editor``) and the widgets'
     values: a cell may call the panel while a browser message is handled. Each entry point
-    takes it for its whole body. Lock order: panel → loop (session → trainer → dataset), and
+    takes it for its whole body. Lock order: panel → loop (session → round worker → dataset), and
     panel → the canvas's and strip's own locks; the loop calls back outside its locks.
 
     Parameters

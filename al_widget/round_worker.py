@@ -25,6 +25,7 @@ from .ranking import Ranking
 from .records import RoundRecord
 from .rounds import RoundRunner
 from .settings import RERANK_NOW, Settings
+from .tasks.strategies import Hooks
 
 log = logging.getLogger("al_widget")
 Callback = TypeVar("Callback", bound=Callable[..., Any])
@@ -53,7 +54,7 @@ def worker_setup() -> None:
         os.setpriority(os.PRIO_PROCESS, thread, min(19, niceness))
 
 
-class Trainer:
+class RoundWorker:
     """Runs rounds on one worker thread and publishes rankings, records, state and progress.
 
     When a round is due: a setting that re-ranks changed (``heuristic``, ``pool_sample``),
@@ -66,7 +67,7 @@ class Trainer:
     Thread safety: ``_lock`` guards ``_settings``, ``_changes``, ``_new_labels``, ``_due``,
     ``_running``, ``_covered``, ``_ranking``, ``_history``, ``_model_version``, ``_bandit``,
     ``_state``, ``_progress`` and ``_observers``; ``_settled`` is its condition. ``_runner`` (the learner) is used
-    on the worker thread only; ``_cancel`` is an Event. Lock order: panel → session → trainer →
+    on the worker thread only; ``_cancel`` is an Event. Lock order: panel → session → round worker →
     dataset. Observers run on the worker thread ("settings" ones on the thread changing them),
     outside the lock; one that raises is logged, and one raising a BaseException that is no
     Exception (``SystemExit``) also fails its round.
@@ -326,17 +327,10 @@ class Trainer:
             started = time.perf_counter()
             published, scored = self._runner.rank(
                 self._candidates(),
-                heuristic=settings.heuristic,
-                reduction=settings.reduction,
-                pool_sample=settings.pool_sample,
-                mc_samples=settings.mc_samples,
-                temperature=settings.temperature,
+                settings,
+                Hooks(self._stop, publish=self._publish_early, should_yield=self._round_due),
                 data_version=snapshot.version,
-                should_stop=self._stop,
-                query_size=settings.query_size,
                 previous=self.ranking,
-                publish=self._publish_early,
-                should_yield=self._round_due,
             )
             self._report_broken(scored.broken)
             measured["n_scored"] = len(published)
