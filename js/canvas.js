@@ -1464,7 +1464,7 @@ function createStage(el) {
   return { root, stage, canvas, status, cue, ctx };
 }
 function createPainter(deps) {
-  const { state, traits, view, history, keymap, source, boxTool, maskTool, instTool } = deps;
+  const { state, traits, view, history, keymap, source, boxTool, maskTool, instTool, polyEdit } = deps;
   const { ctx, canvas, stage, status } = deps;
   const shown = source.shown;
   let frame = 0;
@@ -1496,6 +1496,7 @@ function createPainter(deps) {
     if (mode === "box") boxTool.draw();
     if (mode === "instance") instTool.drawTags();
     if (mode === "mask" || mode === "instance") maskTool.drawTools();
+    if (mode === "instance" && traits.tool() === "polygon") polyEdit.draw();
     drawFinished();
     updateStatus();
   }
@@ -1602,10 +1603,86 @@ function createPanelGlue(el, model) {
   return { panel, move, back, forget };
 }
 
-// src/pointer.js
+// src/polyedit.js
+var GRAB_PX = 6;
 var MIN_DRAG_PX2 = 3;
+function toSegment(p, a, b) {
+  const vx = b[0] - a[0];
+  const vy = b[1] - a[1];
+  const len2 = vx * vx + vy * vy;
+  const t = len2 > 0 ? Math.min(Math.max(((p[0] - a[0]) * vx + (p[1] - a[1]) * vy) / len2, 0), 1) : 0;
+  return Math.hypot(p[0] - (a[0] + t * vx), p[1] - (a[1] + t * vy));
+}
+function createPolygonEdit({ state, view, traits, ctx, maskTool, instTool, redraw }) {
+  function grab(s) {
+    const pts = state.polygon.map((p) => view.toScreen(p[0], p[1]));
+    const at = pts.findIndex((p) => Math.hypot(s[0] - p[0], s[1] - p[1]) <= GRAB_PX);
+    if (at >= 0) return at;
+    const n = pts.length;
+    for (let i = 0; i + 1 < n || n >= 3 && i < n; i++) {
+      if (toSegment(s, pts[i], pts[(i + 1) % n]) <= GRAB_PX) return -2 - i;
+    }
+    return -1;
+  }
+  function down(sx, sy) {
+    const start = [sx, sy];
+    if (!state.polygon.length) {
+      const from = view.clampPoint(view.toImage(sx, sy));
+      state.drag = { kind: "polybox", start, moved: false, from, to: from };
+      return;
+    }
+    const hold = grab(start);
+    if (hold === -1) {
+      maskTool.polygonDown(sx, sy, instTool.fromPolygon);
+      return;
+    }
+    let index = hold;
+    if (hold <= -2) {
+      index = -1 - hold;
+      state.polygon.splice(index, 0, view.clampPoint(view.toImage(sx, sy)));
+    }
+    state.drag = { kind: "vertex", start, moved: hold <= -2, index };
+    redraw();
+  }
+  function dragTo(d, sx, sy) {
+    if (!d.moved && Math.hypot(sx - d.start[0], sy - d.start[1]) < MIN_DRAG_PX2) return;
+    d.moved = true;
+    const p = view.clampPoint(view.toImage(sx, sy));
+    if (d.kind === "vertex") state.polygon[d.index] = p;
+    else d.to = p;
+  }
+  function up(d, sx, sy) {
+    if (d.kind === "polybox" && !d.moved) maskTool.polygonDown(sx, sy, instTool.fromPolygon);
+    else if (d.kind === "polybox") {
+      const [x0, y0, x1, y1] = normRect(d.from, d.to);
+      if (x1 > x0 && y1 > y0) state.polygon = [[x0, y0], [x1, y0], [x1, y1], [x0, y1]];
+    } else if (!d.moved && d.index === 0 && state.polygon.length >= 3) instTool.fromPolygon();
+    redraw();
+  }
+  function draw() {
+    const d = state.drag;
+    ctx.strokeStyle = traits.color(traits.activeClass());
+    ctx.lineWidth = 2;
+    if (d && d.kind === "polybox" && d.moved) {
+      const [ax, ay] = view.toScreen(d.from[0], d.from[1]);
+      const [bx, by] = view.toScreen(d.to[0], d.to[1]);
+      ctx.strokeRect(Math.min(ax, bx), Math.min(ay, by), Math.abs(bx - ax), Math.abs(by - ay));
+    }
+    ctx.fillStyle = "#ffffff";
+    ctx.lineWidth = 1;
+    for (const p of state.polygon) {
+      const [x, y] = view.toScreen(p[0], p[1]);
+      ctx.fillRect(x - 3, y - 3, 6, 6);
+      ctx.strokeRect(x - 3, y - 3, 6, 6);
+    }
+  }
+  return { down, dragTo, up, draw };
+}
+
+// src/pointer.js
+var MIN_DRAG_PX3 = 3;
 function createPointer(deps) {
-  const { state, traits, view, source, boxTool, maskTool, instTool, painter, edits, canvas, stage } = deps;
+  const { state, traits, view, source, boxTool, maskTool, instTool, polyEdit, painter, edits, canvas, stage } = deps;
   const requestDraw = painter.request;
   const updateCursor = painter.updateCursor;
   function down(e) {
@@ -1627,7 +1704,7 @@ function createPointer(deps) {
     if (mode === "box") boxTool.down(sx, sy);
     else if (mode === "mask" && traits.tool() === "polygon") maskTool.polygonDown(sx, sy);
     else if (mode === "mask") maskTool.paintDown(view.toImage(sx, sy));
-    else if (mode === "instance" && traits.tool() === "polygon") maskTool.polygonDown(sx, sy, instTool.fromPolygon);
+    else if (mode === "instance" && traits.tool() === "polygon") polyEdit.down(sx, sy);
     else if (mode === "instance") instTool.strokeDown(sx, sy);
   }
   function move(e) {
@@ -1645,8 +1722,10 @@ function createPointer(deps) {
       maskTool.paintTo(d, view.toImage(sx, sy));
     } else if (d.kind === "stroke") {
       instTool.strokeTo(d, sx, sy);
+    } else if (d.kind === "vertex" || d.kind === "polybox") {
+      polyEdit.dragTo(d, sx, sy);
     } else {
-      if (!d.moved && Math.hypot(sx - d.start[0], sy - d.start[1]) < MIN_DRAG_PX2) return;
+      if (!d.moved && Math.hypot(sx - d.start[0], sy - d.start[1]) < MIN_DRAG_PX3) return;
       d.moved = true;
       boxTool.dragTo(d, view.toImage(sx, sy));
     }
@@ -1660,6 +1739,7 @@ function createPointer(deps) {
     const [sx, sy] = view.eventPos(e);
     if (d.kind === "paint") maskTool.paintUp(d);
     else if (d.kind === "stroke") instTool.strokeUp(d, sx, sy);
+    else if (d.kind === "vertex" || d.kind === "polybox") polyEdit.up(d, sx, sy);
     else if (d.kind !== "pan") boxTool.up(d, sx, sy);
     updateCursor();
     showGrab(sx, sy);
@@ -1849,7 +1929,8 @@ function render({ model, el }) {
   const instTool = createInstanceTool(deps);
   const source = createImageSource({ model, state, stage, redraw });
   const glue = createPanelGlue(el, model);
-  const tools = { boxTool, maskTool, instTool };
+  const polyEdit = createPolygonEdit({ ...deps, maskTool, instTool });
+  const tools = { boxTool, maskTool, instTool, polyEdit };
   const painter = createPainter({ ...deps, ...tools, keymap, source, canvas, stage, status });
   const edits = createEdits({ state, history, ...tools, redraw });
   const pointer = createPointer({ ...deps, ...tools, source, painter, edits, canvas, stage });

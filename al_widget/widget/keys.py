@@ -195,6 +195,14 @@ BINDINGS: tuple[Binding, ...] = (
         "polygon: add a point; the first point, a double-click or Enter closes it as a new object",
         modes=_INSTANCE,
     ),
+    Binding(
+        "drag",
+        "polygon_refine",
+        "canvas",
+        "polygon: a box, whose corners become the polygon to refine; on a point or an edge of the "
+        "polygon: move the point, or add one there",
+        modes=_INSTANCE,
+    ),
 )
 
 

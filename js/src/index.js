@@ -12,6 +12,7 @@
  *   masktool.js          mask mode: brush, eraser, polygon fill (maskoverlay.js: its colors;
  *                        maskcodec.js: its bytes; raster.js: the pixels a stroke or polygon covers)
  *   instancetool.js      instance mode: objects drawn, selected, recoloured, reordered, accepted
+ *                        (polyedit.js: its polygon drawn from a box, its points moved, added)
  *   keymap.js            key -> action, from the `keymap` trait (al_widget/widget/keys.py)
  *   canvaskeys.js        the canvas's keys; pointer.js: pointer and wheel
  *   panelkeys.js         the panel's keys and buttons, the dwell gate, JupyterLab's shortcuts
@@ -45,6 +46,7 @@ import { createMaskTool } from "./masktool.js";
 import { createOutbox } from "./outbox.js";
 import { createPainter, createStage } from "./paint.js";
 import { createPanelGlue, mayMoveEarly } from "./panelglue.js";
+import { createPolygonEdit } from "./polyedit.js";
 import { createGate, panelKeys } from "./panelkeys.js";
 import { createPointer } from "./pointer.js";
 import { createState } from "./state.js";
@@ -68,7 +70,8 @@ function render({ model, el }) {
   const instTool = createInstanceTool(deps);
   const source = createImageSource({ model, state, stage, redraw });
   const glue = createPanelGlue(el, model);
-  const tools = { boxTool, maskTool, instTool };
+  const polyEdit = createPolygonEdit({ ...deps, maskTool, instTool });
+  const tools = { boxTool, maskTool, instTool, polyEdit };
   const painter = createPainter({ ...deps, ...tools, keymap, source, canvas, stage, status });
   const edits = createEdits({ state, history, ...tools, redraw });
   const pointer = createPointer({ ...deps, ...tools, source, painter, edits, canvas, stage });

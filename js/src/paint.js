@@ -38,14 +38,15 @@ export function createStage(el) {
  *   view: import("./view.js").View, history: import("./history.js").History,
  *   keymap: import("./keymap.js").Keymap, source: import("./imagesource.js").ImageSource,
  *   boxTool: import("./boxtool.js").BoxTool, maskTool: import("./masktool.js").MaskTool,
- *   instTool: import("./instancetool.js").InstanceTool, ctx: CanvasRenderingContext2D, canvas: HTMLCanvasElement, stage: HTMLElement,
+ *   instTool: import("./instancetool.js").InstanceTool,
+ *   polyEdit: import("./polyedit.js").PolygonEdit, ctx: CanvasRenderingContext2D, canvas: HTMLCanvasElement, stage: HTMLElement,
  *   status: HTMLElement,
  * }} PainterDeps
  */
 
 /** @param {PainterDeps} deps */
 export function createPainter(deps) {
-  const { state, traits, view, history, keymap, source, boxTool, maskTool, instTool } = deps;
+  const { state, traits, view, history, keymap, source, boxTool, maskTool, instTool, polyEdit } = deps;
   const { ctx, canvas, stage, status } = deps;
   const shown = source.shown;
   let frame = 0;
@@ -81,6 +82,7 @@ export function createPainter(deps) {
     if (mode === "box") boxTool.draw();
     if (mode === "instance") instTool.drawTags();
     if (mode === "mask" || mode === "instance") maskTool.drawTools();
+    if (mode === "instance" && traits.tool() === "polygon") polyEdit.draw();
     drawFinished();
     updateStatus();
   }

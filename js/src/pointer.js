@@ -15,14 +15,15 @@ const MIN_DRAG_PX = 3; // smaller drags are clicks
  *   state: import("./types.js").State, traits: import("./traits.js").Traits,
  *   view: import("./view.js").View, source: import("./imagesource.js").ImageSource,
  *   boxTool: import("./boxtool.js").BoxTool, maskTool: import("./masktool.js").MaskTool,
- *   instTool: import("./instancetool.js").InstanceTool, painter: import("./paint.js").Painter, edits: import("./edits.js").Edits,
+ *   instTool: import("./instancetool.js").InstanceTool,
+ *   polyEdit: import("./polyedit.js").PolygonEdit, painter: import("./paint.js").Painter, edits: import("./edits.js").Edits,
  *   canvas: HTMLCanvasElement, stage: HTMLElement,
  * }} PointerDeps
  */
 
 /** @param {PointerDeps} deps */
 export function createPointer(deps) {
-  const { state, traits, view, source, boxTool, maskTool, instTool, painter, edits, canvas, stage } = deps;
+  const { state, traits, view, source, boxTool, maskTool, instTool, polyEdit, painter, edits, canvas, stage } = deps;
   const requestDraw = painter.request;
   const updateCursor = painter.updateCursor;
 
@@ -46,7 +47,7 @@ export function createPointer(deps) {
     if (mode === "box") boxTool.down(sx, sy);
     else if (mode === "mask" && traits.tool() === "polygon") maskTool.polygonDown(sx, sy);
     else if (mode === "mask") maskTool.paintDown(view.toImage(sx, sy));
-    else if (mode === "instance" && traits.tool() === "polygon") maskTool.polygonDown(sx, sy, instTool.fromPolygon);
+    else if (mode === "instance" && traits.tool() === "polygon") polyEdit.down(sx, sy);
     else if (mode === "instance") instTool.strokeDown(sx, sy);
   }
 
@@ -66,6 +67,8 @@ export function createPointer(deps) {
       maskTool.paintTo(d, view.toImage(sx, sy));
     } else if (d.kind === "stroke") {
       instTool.strokeTo(d, sx, sy);
+    } else if (d.kind === "vertex" || d.kind === "polybox") {
+      polyEdit.dragTo(d, sx, sy);
     } else {
       if (!d.moved && Math.hypot(sx - d.start[0], sy - d.start[1]) < MIN_DRAG_PX) return;
       d.moved = true;
@@ -83,6 +86,7 @@ export function createPointer(deps) {
     const [sx, sy] = view.eventPos(e);
     if (d.kind === "paint") maskTool.paintUp(d);
     else if (d.kind === "stroke") instTool.strokeUp(d, sx, sy);
+    else if (d.kind === "vertex" || d.kind === "polybox") polyEdit.up(d, sx, sy);
     else if (d.kind !== "pan") boxTool.up(d, sx, sy);
     updateCursor();
     showGrab(sx, sy);

@@ -26,7 +26,9 @@
  *   | { kind: "pan", start: number[], origin: number[] }
  *   | { kind: "paint", value: number, before: Rows, dirty: number[], last: number[] }
  *   | { kind: "stroke", start: number[], moved: boolean, erase: boolean, id: number, label: number,
- *       rect: number[], bits: Uint8Array, last: number[], target: Obj | null, dead: boolean }} Drag
+ *       rect: number[], bits: Uint8Array, last: number[], target: Obj | null, dead: boolean }
+ *   | { kind: "vertex", start: number[], moved: boolean, index: number }
+ *   | { kind: "polybox", start: number[], moved: boolean, from: number[], to: number[] }} Drag
  */
 /** @typedef {Map<number, Uint8Array>} Rows mask rows as they were before a gesture, by y */
 /** @typedef {{ action: string, keys: string[], modes: string[], label: string }} KeyBinding */

@@ -290,3 +290,30 @@ def test_shift_a_accepts_every_draft_in_one_step(inst: InstanceDriver) -> None:
     state = inst.wait(6)
     assert state["objects"] == [[1, 0, True], [2, 0, True], [3, 1, True]]
     assert state["rejected"] == []
+
+
+def test_a_box_drawn_with_the_polygon_tool_is_refined_then_closed_as_an_object(
+    inst: InstanceDriver,
+) -> None:
+    inst.reset(tool="polygon", active_class=2)
+    mouse = inst.page.mouse
+
+    def drag(a: tuple[int, int], b: tuple[int, int]) -> None:
+        mouse.move(*a)
+        mouse.down()
+        mouse.move(*b, steps=STEPS)
+        mouse.up()
+
+    start, end = inst.page_point(30, 20), inst.page_point(90, 80)
+    drag(start, end)  # a box: its corners are the polygon under way
+    corner = inst.page_point(110, 90)
+    drag(end, corner)  # its lower right corner moved
+    top, peak = inst.page_point(60, 20), inst.page_point(60, 5)
+    drag(top, peak)  # a point added on its top edge, pulled up
+    inst.page.keyboard.press("Enter")
+    state = inst.wait(1)
+    assert state["objects"] == [[1, 2, False]]
+    (x0, y0), (x1, y1) = inst.image_point(*start), inst.image_point(*end)
+    refined = [(x0, y0), inst.image_point(*peak), (x1, y0), inst.image_point(*corner), (x0, y1)]
+    assert np.array_equal(held(inst)[0], polygon(refined))
+    harness.screenshot(inst.page, "instances_refined", inst.stage)
