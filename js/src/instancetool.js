@@ -180,9 +180,9 @@ export function createInstanceTool({ state, view, traits, history, ctx, send, re
   /** Pointer down with the brush or eraser: a stroke, or a click if the pointer does not move. */
   /** @param {number} sx @param {number} sy */
   function strokeDown(sx, sy) {
-    const none = new Uint8Array(0);
-    const target = picked();
-    state.drag = { kind: "stroke", start: [sx, sy], moved: false, erase: traits.tool() === "eraser", id: 0, label: 0, rect: [0, 0, 0, 0], bits: none, last: [0, 0], target, dead: false };
+    const erase = traits.tool() === "eraser";
+    const d = { id: 0, label: 0, rect: [0, 0, 0, 0], bits: new Uint8Array(0), last: [0, 0], dead: false };
+    state.drag = { kind: "stroke", start: [sx, sy], moved: false, erase, target: picked(), ...d };
   }
 
   /** Grow the stroke's rect to hold `rect` too (its bits copied over). */
@@ -193,6 +193,9 @@ export function createInstanceTool({ state, view, traits, history, ctx, send, re
     const empty = r[2] <= r[0] || r[3] <= r[1];
     const u = empty ? rect.slice() : [Math.min(r[0], rect[0]), Math.min(r[1], rect[1]), Math.max(r[2], rect[2]), Math.max(r[3], rect[3])];
     if (!empty && u.every((v, i) => v === r[i])) return;
+    // Room to spare (tightened at the end): a long stroke reallocates a few times, not per move.
+    const [mx, my] = [Math.max(32, (u[2] - u[0]) >> 2), Math.max(32, (u[3] - u[1]) >> 2)];
+    [u[0], u[1], u[2], u[3]] = [Math.max(0, u[0] - mx), Math.max(0, u[1] - my), Math.min(state.W, u[2] + mx), Math.min(state.H, u[3] + my)];
     const w = u[2] - u[0];
     const bits = new Uint8Array(w * (u[3] - u[1]));
     const ow = r[2] - r[0];
