@@ -6,6 +6,7 @@ import torch
 
 import al_widget as alw
 from al_widget.learners import Cancelled, InstanceSegmenter, clone
+from al_widget.learners.base import InstanceLearner
 
 FAST = {"longest_side": 64, "min_steps": 3, "max_steps": 3}
 
@@ -181,3 +182,7 @@ def test_a_batch_selector_ranks_an_instances_loop_with_the_default_learner(loop_
     assert loop.wait(60)
     assert loop.history[-1].ok, loop.history[-1].error
     assert len(loop.queue) == 9
+
+
+def test_the_model_is_an_instance_learner():
+    assert isinstance(InstanceSegmenter(3), InstanceLearner)

@@ -15,17 +15,17 @@ from . import _instance_nets as inets
 from ._detection_outputs import Decoding, detect
 from ._params import check_int, check_training
 from ._torch import choose_device, fit_steps
-from .base import Cancelled, ParamsMixin, Progress, ShouldStop
+from .base import (
+    Cancelled,
+    InstanceDetections,
+    InstanceTarget,
+    ParamsMixin,
+    Progress,
+    ShouldStop,
+)
 from .detector import check_images, check_target, pooled_features, resize
 
 _PREDICT_BATCH = 16
-
-InstanceTarget = dict[str, np.ndarray]
-"""One image's objects for `InstanceSegmenter.fit`: ``{"boxes": float (K, 4) xyxy, "labels":
-int64 (K,) class ids from 0, "masks": (K, H, W) bool or uint8 at the image's pixels}``."""
-
-InstanceDetections = dict[str, np.ndarray]
-"""One image's objects from `InstanceSegmenter.predict` (see its Returns section)."""
 
 
 class InstanceSegmenter(ParamsMixin):

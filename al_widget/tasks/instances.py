@@ -78,7 +78,7 @@ def draft_of(
 
 
 class InstanceSegment(PerImageTask):
-    """Objects per image, each a mask and a class; the learner is like `InstanceSegmenter`.
+    """Objects per image, each a mask and a class; the learner follows `InstanceLearner`.
 
     An image's score is MaskAL's (``instance_scores``): per object, its semantic, spatial and
     occurrence uncertainty combined, reduced over the objects ("max" by default); 1 when
