@@ -1573,7 +1573,7 @@ function createPainter(deps) {
 // src/panelglue.js
 function mayMoveEarly(action, mode, boxes, drafts, panel) {
   const picked = !!panel && !!panel.querySelector(".alw-picker button.mod-active");
-  return action === "label" ? mode === "classify" : action === "skip" || action === "no_objects" && mode === "box" && !boxes && !drafts || action === "submit" && (mode === "mask" || mode === "box" && boxes > 0 && !drafts || mode === "classify" && picked);
+  return action === "label" ? mode === "classify" : action === "skip" || action === "no_objects" && (mode === "box" || mode === "instance") && !boxes && !drafts || action === "submit" && (mode === "mask" || mode === "box" && boxes > 0 && !drafts || mode === "classify" && picked);
 }
 function createPanelGlue(el, model) {
   let pickerBefore = null;
@@ -1965,7 +1965,8 @@ function render({ model, el }) {
     const entry = source.next();
     if (!entry || source.shown.early || traits.finished() || state.drag) return "";
     const panel = glue.panel();
-    if (!mayMoveEarly(action, traits.mode(), state.boxes.length, state.drafts.length, panel)) return "";
+    const shapes = state.boxes.length + state.objects.length;
+    if (!mayMoveEarly(action, traits.mode(), shapes, state.drafts.length, panel)) return "";
     const key = source.showEarly(entry);
     state.selected = null;
     fresh(entry.width, entry.height, [], [], null, []);

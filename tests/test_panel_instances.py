@@ -103,3 +103,19 @@ def test_the_objects_left_are_committed_and_z_brings_them_back(panel: Any) -> No
     assert panel.current == shown
     assert panel.dataset.annotation(shown) is None
     assert [(o.label, o.draft) for o in panel.canvas.objects] == [(1, False), (1, False)]
+
+
+def test_n_with_drafts_open_is_refused(panel: Any) -> None:
+    shown = panel.current
+    panel.handle_key({"key": "n"})
+    assert "the image has objects; delete them first" in panel.error_line.value
+    assert panel.dataset.annotation(shown) is None
+
+
+def test_n_on_an_image_without_objects_commits_no_objects(panel: Any) -> None:
+    shown = panel.current
+    for obj_id in (1, 2, 3):
+        send(panel, {"kind": "instance_delete", "id": obj_id})
+    panel.handle_key({"key": "n"})
+    assert panel.dataset.annotation(shown) == alw.Instances.empty((W, H))
+    assert panel.current != shown

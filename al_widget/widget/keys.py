@@ -88,9 +88,9 @@ BINDINGS: tuple[Binding, ...] = (
         "N",
         "no_objects",
         "panel",
-        "submit: no objects here (no boxes, on purpose)",
+        "submit: no objects here (no boxes or objects, on purpose)",
         ("n", "Shift+n"),
-        ("box",),
+        ("box", "instance"),
     ),
     Binding("S", "skip", "panel", "skip the image", ("s", "Shift+s")),
     Binding(
@@ -299,7 +299,9 @@ def canvas_keymap() -> list[dict[str, Any]]:
 
 def _where(binding: Binding) -> str:
     if binding.where == "panel":
-        return "panel (click it)" if binding.modes == CANVAS_MODES else "panel, box mode"
+        if binding.modes == CANVAS_MODES:
+            return "panel (click it)"
+        return f"panel, {' / '.join(binding.modes)} mode"
     if binding.modes == CANVAS_MODES:
         return "canvas"
     return f"canvas, {' / '.join(binding.modes)} mode"

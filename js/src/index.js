@@ -120,7 +120,8 @@ function render({ model, el }) {
     const entry = source.next();
     if (!entry || source.shown.early || traits.finished() || state.drag) return "";
     const panel = glue.panel();
-    if (!mayMoveEarly(action, traits.mode(), state.boxes.length, state.drafts.length, panel)) return "";
+    const shapes = state.boxes.length + state.objects.length; // instance mode's objects count as shapes
+    if (!mayMoveEarly(action, traits.mode(), shapes, state.drafts.length, panel)) return "";
     const key = source.showEarly(entry);
     state.selected = null;
     fresh(entry.width, entry.height, [], [], null, []);
