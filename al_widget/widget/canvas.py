@@ -97,8 +97,9 @@ class Canvas(anywidget.AnyWidget):
     owner changes (``load``, ``prefetch``) while a browser message may read it (``fetch``,
     ``need``): in a kernel the browser's messages arrive on the main thread or on a subshell's,
     and a cell may call the panel meanwhile. It is never held while an observer runs, and no
-    other lock is taken under it. The other traits are the owner's to set on one thread at a
-    time (a Panel sets them under its lock, never on the loop's worker).
+    other lock is taken under it. The other traits, and ``_objects`` (instance mode's objects,
+    an immutable tuple replaced whole), are the owner's to set on one thread at a time (a Panel
+    sets them under its lock, never on the loop's worker).
 
     Parameters
     ----------
