@@ -27,8 +27,9 @@ Every message from the browser goes through ``parse_message`` (the canvas) or
 forged (a list where a string belongs, JSON nested hundreds deep), is refused with a
 ``ProtocolError`` whose text is short and safe to build (``_shown``).
 
-An edit must match the canvas's mode (boxes in ``"box"`` mode, a mask in ``"mask"`` mode), and an
-image holds at most `MAX_BOXES` boxes and drafts together.
+An edit must match the canvas's mode (boxes in ``"box"`` mode, a mask in ``"mask"`` mode, objects
+in ``"instance"`` mode), and an image holds at most `MAX_BOXES` boxes and drafts together (or
+objects, ``objects.applied``).
 """
 
 from __future__ import annotations
