@@ -126,7 +126,8 @@ export function createPainter(deps) {
       if (traits.tool() !== "polygon") text += ` ${traits.brushSize()}px`;
       text += ` · class ${cls} · ${n} ${n === 1 ? "object" : "objects"}`;
       if (drafts) text += `, ${drafts} ${drafts === 1 ? "draft" : "drafts"} (${keymap.label("accept")}: accept, ${keymap.label("accept_all")}: all)`;
-      text += state.picked === null ? ` · a stroke starts a new object` : ` · object ${state.picked} selected`;
+      if (traits.tool() === "polygon") text += " · click its corners, or drag a box";
+      else text += state.picked === null ? " · a stroke starts a new object" : ` · object ${state.picked} selected`;
     } else if (mode === "mask") {
       const eraser = traits.tool() === "eraser";
       text = `mask · ${traits.tool()}`;
