@@ -276,7 +276,9 @@ def test_overwrite_replaces_the_file(tmp_path: Path) -> None:
 
 def test_a_classification_dataset_has_no_coco_export(tmp_path: Path) -> None:
     dataset = alw.Dataset(np.zeros((2, 4, 4), np.uint8), ["a", "b"])
-    with pytest.raises(ValueError, match="COCO holds detect, segment or instances annotations; .* 'classify'"):
+    with pytest.raises(
+        ValueError, match="COCO holds detect, segment or instances annotations; .* 'classify'"
+    ):
         dataset.to_coco(tmp_path / "labels.json")
 
 

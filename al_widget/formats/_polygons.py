@@ -6,6 +6,8 @@ references (``ConvertCocoPolysToMask``) pass every ``iscrowd=0`` segmentation to
 a compressed one (``counts`` a string). A mask is traced along its pixel edges, one polygon
 per 4-connected part; the polygons are kept only when COCO's own rasteriser draws them back
 into exactly the mask (a part with a hole cannot be drawn by polygons that are unioned).
+For YOLO's one polygon per object, ``one_polygon`` joins every outline, holes included,
+by zero-width bridges: COCO's even-odd rasteriser draws that back exactly.
 """
 
 from __future__ import annotations
