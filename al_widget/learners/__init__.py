@@ -1,12 +1,12 @@
 """Models behind the Learner protocol; `Classifier` is the default for classification (and
-`EmbeddingClassifier` for photos), `Detector` for detection, `Segmenter` for segmentation, `InstanceSegmenter` for instance
-segmentation."""
+`EmbeddingClassifier` for photos), `Detector` for detection, `Segmenter` for segmentation,
+`InstanceSegmenter` for instance segmentation."""
 
 from ._weights import WeightsUnavailable
-from .base import Cancelled, Learner, ParamsMixin, clone
+from .base import Cancelled, EmbeddingLearner, Learner, ParamsMixin, clone
 from .classifier import Classifier
 from .detector import Detector
-from .embedding import EmbeddingClassifier, EmbeddingLearner
+from .embedding import EmbeddingClassifier
 from .instance import InstanceSegmenter
 from .segmenter import Segmenter
 

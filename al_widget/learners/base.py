@@ -17,6 +17,7 @@ __all__ = [
     "Cancelled",
     "DetectionLearner",
     "Detections",
+    "EmbeddingLearner",
     "InstanceDetections",
     "InstanceLearner",
     "InstanceTarget",
@@ -295,3 +296,63 @@ def input_size_of(learner: Any) -> tuple[int, int] | None:
     if isinstance(size, (int, np.integer)):
         return (int(size), int(size))  # a square working size, as Segmenter's input_size
     return (int(size[0]), int(size[1]))
+
+
+@runtime_checkable
+class EmbeddingLearner(Protocol):
+    """A learner whose images go through a fixed embedding, so embeddings can be cached.
+
+    The loop keeps the embeddings of the pool in an embedding cache (``ActiveLoop(...,
+    cache_dir=...)``) for a learner with these methods, and trains and scores it on them.
+    """
+
+    def embedding_key(self) -> str:
+        """Identifies the embedding (backbone, its weights, input size); changes when they do."""
+        ...
+
+    def embed(self, images: np.ndarray) -> np.ndarray:
+        """(n, d) float embeddings of (n, H, W, 3) uint8 images.
+
+        Parameters
+        ----------
+        images : numpy.ndarray
+            (n, H, W, 3) uint8 images.
+        """
+        ...
+
+    def fit_embeddings(
+        self,
+        embeddings: np.ndarray,
+        targets: np.ndarray,
+        progress: Progress,
+        should_stop: ShouldStop,
+    ) -> object:
+        """Train on embeddings as `fit` trains on images.
+
+        A learner with ``unlabeled_wanted()`` (see ``learners.base.Learner``) also gets, as
+        ``unlabeled=``, the cached (M, d) embeddings of a random sample of the unlabeled pool.
+
+        Parameters
+        ----------
+        embeddings : numpy.ndarray
+            (n, d) embeddings of the labeled images.
+        targets : numpy.ndarray
+            (n,) int64 class ids.
+        progress : callable
+            Receives the fraction of training done, in [0, 1].
+        should_stop : callable
+            Returns True when training should stop (raise `Cancelled`).
+        """
+        ...
+
+    def predict_proba_embeddings(self, embeddings: np.ndarray, mc_samples: int = 1) -> np.ndarray:
+        """(n, C, I) probabilities from embeddings, as `predict_proba` from images.
+
+        Parameters
+        ----------
+        embeddings : numpy.ndarray
+            (n, d) embeddings.
+        mc_samples : int, default 1
+            MC dropout samples (I) per embedding.
+        """
+        ...

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import logging
 import os
 import threading
-from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -15,125 +13,20 @@ from torch import nn
 from torch.nn import functional as F
 
 from .._images import make_source
+from ._embedding_nets import Head, build_backbone, to_input
 from ._params import check_int, check_semi_supervised, check_training
 from ._propagation import propagate
 from ._torch import choose_device, fit_steps
-from ._weights import (
-    WeightsUnavailable,
-    cache_folder,
-    download,
-    is_path,
-    normalise,
-    read_state_dict,
-)
 from .base import Cancelled, ParamsMixin, Progress, ShouldStop
+from .base import EmbeddingLearner as EmbeddingLearner
 
 log = logging.getLogger("al_widget")
 
 HEADS = ("linear", "mlp")
 IF_UNAVAILABLE = ("raise", "random")
-_HEAD_ATTRIBUTES = ("fc", "classifier", "heads", "head")  # torchvision's last layers
 _BUILDING = threading.Lock()  # one backbone build at a time (executor threads may all call embed)
 _PREDICT_ROWS = 4096  # rows per head pass: temporaries stay in the CPU cache
 MIN_UNLABELED = 1000  # fewer unlabeled embeddings than this: a fit trains on the labels only
-
-
-@runtime_checkable
-class EmbeddingLearner(Protocol):
-    """A learner whose images go through a fixed embedding, so embeddings can be cached.
-
-    The loop keeps the embeddings of the pool in an embedding cache (``ActiveLoop(...,
-    cache_dir=...)``) for a learner with these methods, and trains and scores it on them.
-    """
-
-    def embedding_key(self) -> str:
-        """Identifies the embedding (backbone, its weights, input size); changes when they do."""
-        ...
-
-    def embed(self, images: np.ndarray) -> np.ndarray:
-        """(n, d) float embeddings of (n, H, W, 3) uint8 images.
-
-        Parameters
-        ----------
-        images : numpy.ndarray
-            (n, H, W, 3) uint8 images.
-        """
-        ...
-
-    def fit_embeddings(
-        self,
-        embeddings: np.ndarray,
-        targets: np.ndarray,
-        progress: Progress,
-        should_stop: ShouldStop,
-    ) -> object:
-        """Train on embeddings as `fit` trains on images.
-
-        A learner with ``unlabeled_wanted()`` (see ``learners.base.Learner``) also gets, as
-        ``unlabeled=``, the cached (M, d) embeddings of a random sample of the unlabeled pool.
-
-        Parameters
-        ----------
-        embeddings : numpy.ndarray
-            (n, d) embeddings of the labeled images.
-        targets : numpy.ndarray
-            (n,) int64 class ids.
-        progress : callable
-            Receives the fraction of training done, in [0, 1].
-        should_stop : callable
-            Returns True when training should stop (raise `Cancelled`).
-        """
-        ...
-
-    def predict_proba_embeddings(self, embeddings: np.ndarray, mc_samples: int = 1) -> np.ndarray:
-        """(n, C, I) probabilities from embeddings, as `predict_proba` from images.
-
-        Parameters
-        ----------
-        embeddings : numpy.ndarray
-            (n, d) embeddings.
-        mc_samples : int, default 1
-            MC dropout samples (I) per embedding.
-        """
-        ...
-
-
-class _Dropout(nn.Module):
-    """Dropout drawing its mask from uint8 random numbers, p rounded to a multiple of 1/256.
-
-    torch's own dropout draws float Bernoulli samples, which made it three quarters of a head
-    training step on embeddings here (2.2 of 3.1 ms for 256 x 512 on one CPU thread); bytes are
-    about three times cheaper to draw.
-    """
-
-    def __init__(self, p: float) -> None:
-        super().__init__()
-        self.threshold = min(255, round(p * 256))
-        self.scale = 256 / (256 - self.threshold)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.training or self.threshold == 0:
-            return x
-        draws = torch.randint(0, 256, x.shape, dtype=torch.uint8, device=x.device)
-        return x * (draws >= self.threshold) * self.scale
-
-
-class _Head(nn.Module):
-    def __init__(self, dim: int, n_classes: int, kind: str, hidden: int, dropout: float) -> None:
-        super().__init__()
-        if kind == "linear":
-            self.layers = nn.Sequential(_Dropout(dropout), nn.Linear(dim, n_classes))
-        else:
-            self.layers = nn.Sequential(
-                _Dropout(dropout / 2),
-                nn.Linear(dim, hidden),
-                nn.ReLU(),
-                _Dropout(dropout),
-                nn.Linear(hidden, n_classes),
-            )
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.layers(z)
 
 
 class EmbeddingClassifier(ParamsMixin):
@@ -237,7 +130,7 @@ class EmbeddingClassifier(ParamsMixin):
     embedding_dim_: int
     input_size_: tuple[int, int]
     device_: torch.device
-    head_: _Head
+    head_: Head
     mean_: torch.Tensor
     scale_: torch.Tensor
     n_fits_: int
@@ -330,7 +223,7 @@ class EmbeddingClassifier(ParamsMixin):
             device = choose_device(self.device)
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(self.seed)
-                net, weights = _backbone(
+                net, weights = build_backbone(
                     self.backbone, self.weights, self.download_timeout, self.if_unavailable
                 )
             net = net.to(device).eval()
@@ -389,7 +282,7 @@ class EmbeddingClassifier(ParamsMixin):
         out = np.empty((len(source), self.embedding_dim_), dtype=np.float32)
         for start in range(0, len(source), self.batch_size):
             chunk = np.arange(start, min(start + self.batch_size, len(source)))
-            x = _to_input(source.batch(chunk, self.input_size_), self.device_, self.input_size_)
+            x = to_input(source.batch(chunk, self.input_size_), self.device_, self.input_size_)
             features = net(x).reshape(len(x), -1)
             out[start : start + len(x)] = features.float().cpu().numpy()
         return out
@@ -503,7 +396,7 @@ class EmbeddingClassifier(ParamsMixin):
             mean, scale = x.mean(0), x.std(0, unbiased=False).clamp_min(1e-3)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed + n_fits)
-            head = _Head(self.embedding_dim_, self.n_classes, self.head, self.hidden, self.dropout)
+            head = Head(self.embedding_dim_, self.n_classes, self.head, self.hidden, self.dropout)
             head = head.to(self.device_)
             self._train(head, (x - mean) / scale, y, progress, should_stop, soft)
         self.head_, self.mean_, self.scale_ = head.eval(), mean, scale
@@ -545,7 +438,7 @@ class EmbeddingClassifier(ParamsMixin):
 
     def _train(
         self,
-        head: _Head,
+        head: Head,
         x: torch.Tensor,
         y: torch.Tensor,
         progress: Progress,
@@ -641,118 +534,8 @@ class EmbeddingClassifier(ParamsMixin):
             head.eval()
         return out
 
-    def _fitted(self) -> _Head:
+    def _fitted(self) -> Head:
         head = getattr(self, "head_", None)
         if head is None:
             raise RuntimeError("this EmbeddingClassifier is not fitted yet: call fit first")
         return head
-
-
-def _to_input(images: np.ndarray, device: torch.device, size: tuple[int, int]) -> torch.Tensor:
-    """(n, H, W, 3) uint8 images as a normalised (n, 3, *size) float tensor on `device`."""
-    x = torch.from_numpy(np.ascontiguousarray(images)).to(device)
-    x = x.permute(0, 3, 1, 2).float().div_(255.0)
-    if tuple(x.shape[2:]) != size:
-        x = F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=True)
-    return normalise(x)
-
-
-# -- building a backbone -----------------------------------------------------------------------
-
-
-def _backbone(
-    backbone: str | nn.Module, weights: Any, timeout: float, if_unavailable: str
-) -> tuple[nn.Module, str]:
-    """The backbone without its last layer, with `weights`, and a description of those weights."""
-    if isinstance(backbone, nn.Module):
-        net = copy.deepcopy(backbone)
-        if weights is None:
-            return net, "as given"
-        if not is_path(weights):
-            raise ValueError(
-                f"weights={weights!r} names torchvision weights, which need a backbone given by "
-                "name (backbone='resnet18', ...); for your own module pass weights=None (use it "
-                "as it is) or the path of a state dict"
-            )
-        _load(net, read_state_dict(weights), os.fspath(weights))
-        return net, os.fspath(weights)
-    from torchvision import models
-
-    known = models.list_models(module=models)
-    if backbone not in known:
-        raise ValueError(
-            f"unknown backbone {backbone!r}; choose a torchvision classification model such as "
-            f"'resnet18', 'mobilenet_v3_small' or 'efficientnet_b0' (all: {known}), or pass a "
-            "torch.nn.Module"
-        )
-    net = models.get_model(backbone, weights=None)
-    described = "random"
-    if weights is not None and is_path(weights):
-        _load(net, read_state_dict(weights), os.fspath(weights))
-        described = os.fspath(weights)
-    elif weights is not None:
-        choices = models.get_model_weights(backbone)
-        key = str(weights).rsplit(".", 1)[-1]
-        if key not in choices.__members__:
-            raise ValueError(
-                f"unknown weights {weights!r} for {backbone}; choose one of "
-                f"{list(choices.__members__)}, a path to a state dict, or None (random weights)"
-            )
-        url = choices[key].url
-        try:
-            path = download(url, timeout)
-        except (OSError, ValueError) as reason:  # URLError, timeouts and disk errors are OSErrors
-            message = (
-                f"cannot fetch the pretrained weights {weights!r} of {backbone} from {url} "
-                f"({reason}). Without network access: EmbeddingClassifier(..., weights=None) "
-                f"embeds with random weights; weights='/path/to/{os.path.basename(url)}' loads a "
-                f"state dict saved beforehand (or put that file in "
-                f"{cache_folder()}, where it is found without "
-                "downloading); or learners.Classifier, the small CNN, needs no weights"
-            )
-            if if_unavailable == "raise":
-                raise WeightsUnavailable(message) from reason
-            log.warning("al_widget: %s. Going on with random weights.", message)
-        else:
-            _load(net, read_state_dict(path), url)
-            described = os.path.basename(url)
-    _strip_head(net, backbone)
-    return net, described
-
-
-def _strip_head(net: nn.Module, name: str) -> None:
-    for attribute in _HEAD_ATTRIBUTES:
-        if isinstance(getattr(net, attribute, None), nn.Module):
-            setattr(net, attribute, nn.Identity())
-            return
-    raise ValueError(
-        f"cannot find the last layer of {name} (none of {_HEAD_ATTRIBUTES}); pass the backbone "
-        "as a torch.nn.Module that returns features instead"
-    )
-
-
-def _load(net: nn.Module, state: dict[str, torch.Tensor], source: str) -> None:
-    """Load `state` into `net`: a whole model's state dict, or one without the last layer."""
-    own = net.state_dict()
-    head_keys = {k for k in own if k.split(".", 1)[0] in _HEAD_ATTRIBUTES}
-    unexpected = [k for k in state if k not in own]
-    wrong = [
-        f"{k} {tuple(v.shape)} (model: {tuple(own[k].shape)})"
-        for k, v in state.items()
-        if k in own and tuple(own[k].shape) != tuple(v.shape) and k not in head_keys
-    ]
-    missing = [
-        k
-        for k in own
-        if k not in state and k not in head_keys and not k.endswith("num_batches_tracked")
-    ]
-    if unexpected or wrong or missing:
-        shown = (
-            wrong + [f"{k} (unexpected)" for k in unexpected] + [f"{k} (missing)" for k in missing]
-        )[:5]
-        raise ValueError(
-            f"the state dict from {source} does not fit {type(net).__name__}: "
-            f"{len(wrong) + len(unexpected) + len(missing)} entries differ, such as {shown}"
-        )
-    fitting = {k: v for k, v in state.items() if tuple(own[k].shape) == tuple(v.shape)}
-    net.load_state_dict(fitting, strict=False)

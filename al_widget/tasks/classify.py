@@ -9,8 +9,7 @@ import numpy as np
 
 from .. import scoring
 from ..dataset import Dataset, Snapshot
-from ..learners.base import input_size_of
-from ..learners.embedding import EmbeddingLearner
+from ..learners.base import EmbeddingLearner, input_size_of
 from .base import Measured, Progress, Scored, ShouldStop, eval_images, scored_from
 from .cached import CachedEmbeddingStrategy
 from .strategies import DirectStrategy, Strategy, unlabeled_sample
