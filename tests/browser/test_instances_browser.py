@@ -175,6 +175,9 @@ def test_two_touching_objects_of_one_class_drawn_as_polygon_and_brush_submit_as_
 
     classes, masks = inst.submit()
     assert classes == ["cat", "cat"]
+    settled = harness.read_state(inst.state_file)
+    assert settled is not None
+    assert settled["messages"] == 2  # one per object: the polygon, the whole stroke
     drawn_polygon = polygon([inst.image_point(*p) for p in points])
     drawn_stroke = capsule(a, b, 12 / 2)
     assert masks.shape == (2, H, W)
