@@ -33,8 +33,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("al_widget")
 
-# the annotation type a dataset of each task holds (tasks.BEHAVIOURS maps the same names to how rounds treat
-# them)
+# the annotation type a dataset of each task holds (tasks.BEHAVIOURS maps the same names to how
+# rounds treat them)
 ANNOTATION_TYPES: dict[str, type[ann.Annotation]] = {
     "classify": ann.Label,
     "detect": ann.Boxes,

@@ -231,7 +231,13 @@ class Instances:
         return np.array([_rle.area(r) for r in self._runs], dtype=np.int64)
 
     def mask(self, k: int) -> np.ndarray:
-        """Object `k`'s mask (H, W) bool."""
+        """Object `k`'s mask (H, W) bool.
+
+        Parameters
+        ----------
+        k : int
+            The object's index.
+        """
         return _rle.decode(self._runs[k], self.canvas_size)
 
     def to_rle(self) -> list[dict[str, Any]]:
@@ -239,7 +245,15 @@ class Instances:
         return [{"size": list(self.canvas_size), "counts": _rle.to_string(r)} for r in self._runs]
 
     def bind(self, *, image_size: tuple[int, int], classes: Sequence[str]) -> Instances:
-        """These objects checked against the image size (H, W) and classes, classes as names."""
+        """These objects checked against the image size (H, W) and classes, classes as names.
+
+        Parameters
+        ----------
+        image_size : (int, int)
+            The image's (height, width).
+        classes : sequence of str
+            The dataset's classes.
+        """
         if self.canvas_size != tuple(image_size):
             raise ValueError(
                 f"instance masks are {self.canvas_size} (H, W) but the image is {tuple(image_size)}"
@@ -253,7 +267,13 @@ class Instances:
         return Instances._of_runs(self._runs, names, self.canvas_size)
 
     def class_ids(self, classes: Sequence[str]) -> np.ndarray:
-        """The class id of each object."""
+        """The class id of each object.
+
+        Parameters
+        ----------
+        classes : sequence of str
+            The classes the ids index.
+        """
         return np.array([resolve_class(c, classes) for c in self.classes], dtype=np.int64)
 
     def to_tv(self) -> tv_tensors.Mask:

@@ -92,6 +92,7 @@ class Ranking:
     heuristic: str
     drafts: Mapping[int, Any] = field(default_factory=dict)
     confidences: Mapping[int, np.ndarray] = field(default_factory=dict)  # per draft, see tasks
+    reasons: Mapping[int, str] = field(default_factory=dict)  # per image: what made it uncertain
     created: float = field(default_factory=time.time)
     pending: int = 0  # candidates left out because they are not embedded yet (the cache grows)
     drawn: Drawn | None = None  # heuristic "auto": the queries at the head, and which arm drew each
@@ -155,9 +156,10 @@ def build(
     confidences: Mapping[int, np.ndarray] | None = None,
     first: np.ndarray | None = None,
     pending: int = 0,
+    reasons: Mapping[int, str] | None = None,
 ) -> Ranking:
     """The ranking of the scored `pool` (dataset indices) by `scores`, with the model's drafts
-    and their confidences.
+    and their confidences, and what made each image uncertain (`reasons`, in words).
 
     `first`, positions into `pool` (a selector's batch), leads the queue in its own order; the
     rest follows by score. `pending` counts candidates not scored yet (still being embedded).
@@ -177,5 +179,6 @@ def build(
         heuristic=heuristic,
         drafts=drafts or {},
         confidences=confidences or {},
+        reasons=reasons or {},
         pending=pending,
     )

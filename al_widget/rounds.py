@@ -17,6 +17,7 @@ from .tasks.strategies import Hooks
 
 _SAMPLING = {"variance", "bald"}
 MC_SAMPLES = 20
+MC_SAMPLES_MASKS = 8  # MaskAL's spatial and occurrence uncertainty, for a fraction of 20's time
 
 
 def random_ranking(
@@ -36,10 +37,13 @@ def random_ranking(
     )
 
 
-def mc_samples_for(heuristic: Any, mc_samples: int | None) -> int:
-    """The MC dropout samples to score with: as set, else enough for the sampling heuristics."""
+def mc_samples_for(heuristic: Any, mc_samples: int | None, task: Any = None) -> int:
+    """The MC dropout samples to score with: as set, else enough for the sampling heuristics
+    and for a task that samples masks (``task.samples_masks``, instance segmentation)."""
     if mc_samples is not None:
         return mc_samples
+    if getattr(task, "samples_masks", False) and heuristics.name_of(heuristic) != "random":
+        return MC_SAMPLES_MASKS
     selector = selectors.of(heuristic)
     base = heuristic if selector is None else selector.heuristic
     return MC_SAMPLES if heuristics.name_of(base) in _SAMPLING else 1
@@ -202,7 +206,7 @@ class RoundRunner:
             pool,
             heuristic=heuristic,
             reduction=settings.reduction,
-            mc_samples=mc_samples_for(heuristic, settings.mc_samples),
+            mc_samples=mc_samples_for(heuristic, settings.mc_samples, self.task),
             build=build,
             hooks=hooks,
             previous=previous,
@@ -315,6 +319,7 @@ class RoundRunner:
             heuristic=heuristics.name_of(heuristic),
             drafts=scored.drafts,
             confidences=scored.confidences,
+            reasons=scored.reasons,
             first=first,
             pending=pending,
         )

@@ -246,16 +246,16 @@ def unusable(heuristic: str | heuristics.Heuristic, task: str, learner: object) 
     """Why `heuristic` cannot rank a `task` loop's pool with `learner`, or None when it can.
 
     A selector needs the learner's ``embed(images) -> (n, d)`` (pooled features: the
-    ``Classifier``, ``EmbeddingClassifier``, ``Detector`` and ``Segmenter`` have it); its class
-    probabilities per image are, for boxes, the most uncertain box's and, for masks, the mean
-    of the most uncertain pixels'. A plain heuristic works for every task.
+    ``Classifier``, ``EmbeddingClassifier``, ``Detector``, ``Segmenter`` and ``InstanceSegmenter``
+    have it); its class probabilities per image are, for boxes and objects, the most uncertain
+    one's and, for masks, the mean of the most uncertain pixels'. A plain heuristic works for every task.
 
     Parameters
     ----------
     heuristic : str or callable
         A registered name or a heuristic function.
     task : str
-        The dataset's task: "classify", "detect" or "segment".
+        The dataset's task: "classify", "detect", "segment" or "instances".
     learner : object
         The loop's learner.
     """
@@ -264,7 +264,7 @@ def unusable(heuristic: str | heuristics.Heuristic, task: str, learner: object) 
         return None
     return (
         f"the selector {selector.name!r} needs a learner with embed(images) -> (n, d) "
-        f"(Classifier, EmbeddingClassifier, Detector, Segmenter); "
+        f"(Classifier, EmbeddingClassifier, Detector, Segmenter, InstanceSegmenter); "
         f"{type(learner).__name__} on task {task!r} has not"
     )
 

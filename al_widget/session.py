@@ -243,6 +243,8 @@ class Session:
                 f"the {_ordinal(position + 1)} most uncertain of {len(ranking):,} images "
                 f"model v{version} scored{so_far} ({scored_by} {score:.3f}{to_go})"
             )
+            if i in ranking.reasons:  # instance segmentation: the objects behind the score
+                why += f"; {ranking.reasons[i]}"
         return Description(
             index=i,
             labeled=annotation is not None,

@@ -18,7 +18,10 @@ function createState() {
     polygon: [],
     pointer: null,
     panKey: false,
-    lastClick: null
+    lastClick: null,
+    objects: [],
+    picked: null,
+    nextId: 1
   };
 }
 function isDoubleClick(state, sx, sy) {
@@ -456,7 +459,8 @@ function createGate({ model, traits, source, stage, cue, post }) {
 
 // src/canvaskeys.js
 function createCanvasKeys(deps) {
-  const { state, traits, view, keymap, source, boxTool, maskTool, painter, edits, showGrab } = deps;
+  const { state, traits, view, keymap, source, boxTool, maskTool, instTool, painter, edits, showGrab } = deps;
+  const inst = () => traits.mode() === "instance";
   const stage = deps.stage;
   const requestDraw = painter.request;
   const updateCursor = painter.updateCursor;
@@ -468,9 +472,12 @@ function createCanvasKeys(deps) {
   const actions = {
     undo: edits.undo,
     redo: edits.redo,
-    delete: () => state.polygon.length ? maskTool.popPoint() : boxTool.deleteSelected(),
-    accept: () => boxTool.acceptSelected(),
-    accept_all: () => boxTool.acceptAll(),
+    delete: () => state.polygon.length ? maskTool.popPoint() : inst() ? instTool.deleteSelected() : boxTool.deleteSelected(),
+    accept: () => inst() ? instTool.acceptSelected() : boxTool.acceptSelected(),
+    accept_all: () => inst() ? instTool.acceptAll() : boxTool.acceptAll(),
+    new_object: () => instTool.startNew(),
+    raise_object: () => instTool.reorder(1),
+    lower_object: () => instTool.reorder(-1),
     brush: () => traits.set("tool", "brush"),
     eraser: () => traits.set("tool", "eraser"),
     polygon: () => traits.set("tool", "polygon"),
@@ -478,7 +485,7 @@ function createCanvasKeys(deps) {
     brush_larger: () => changeBrush(1),
     cancel: () => {
       if (state.drag || state.polygon.length) edits.cancelGesture();
-      else state.selected = null;
+      else state.selected = state.picked = null;
       requestDraw();
     },
     reset_view: () => {
@@ -493,6 +500,12 @@ function createCanvasKeys(deps) {
   };
   function keyDown(e) {
     if (!(e.target instanceof Node) || !stage.contains(e.target)) return;
+    if (e.key === "Enter" && inst() && state.polygon.length >= 3 && !traits.finished()) {
+      e.preventDefault();
+      e.stopPropagation();
+      instTool.fromPolygon();
+      return;
+    }
     const binding = keymap.lookup(e);
     if (!binding) {
       if (!traits.panelKeys().includes(chordOf(e))) passToApp(e);
@@ -522,9 +535,10 @@ function createCanvasKeys(deps) {
 }
 
 // src/edits.js
-function createEdits({ state, history, boxTool, maskTool, redraw }) {
+function createEdits({ state, history, boxTool, maskTool, instTool, redraw }) {
   function applyStep(step, side) {
     if (step.kind === "boxes") boxTool.restore(step[side]);
+    else if (step.kind === "objects") instTool.restore(step, side);
     else maskTool.restore(step, side);
     redraw();
   }
@@ -553,7 +567,7 @@ var MAX_HISTORY_BYTES = 256 * 2 ** 20;
 function createHistory(max, maxBytes) {
   let undoStack = [];
   let redoStack = [];
-  const bytes = (step) => step.kind === "mask" ? step.before.length + step.after.length : 0;
+  const bytes = (step) => step.kind === "mask" ? step.before.length + step.after.length : step.kind === "objects" ? step.bytes : 0;
   return {
     /** @param {Step} step */
     record(step) {
@@ -750,6 +764,354 @@ function cropBefore(mask, W, before, rect) {
   return old;
 }
 
+// src/raster.js
+function capsuleRect(a, b, r, W, H) {
+  const px = Math.floor(b[0]);
+  const py = Math.floor(b[1]);
+  const x0 = Math.min(Math.floor(Math.min(a[0], b[0]) - r), px);
+  const y0 = Math.min(Math.floor(Math.min(a[1], b[1]) - r), py);
+  const x1 = Math.max(Math.ceil(Math.max(a[0], b[0]) + r), px + 1);
+  const y1 = Math.max(Math.ceil(Math.max(a[1], b[1]) + r), py + 1);
+  return [clamp(x0, 0, W), clamp(y0, 0, H), clamp(x1, 0, W), clamp(y1, 0, H)];
+}
+function capsule(a, b, r, W, H, fn) {
+  const rect = capsuleRect(a, b, r, W, H);
+  const vx = b[0] - a[0];
+  const vy = b[1] - a[1];
+  const len2 = vx * vx + vy * vy;
+  const r2 = r * r;
+  for (let y = rect[1]; y < rect[3]; y++) {
+    const cy = y + 0.5;
+    for (let x = rect[0]; x < rect[2]; x++) {
+      const cx = x + 0.5;
+      const t = len2 > 0 ? clamp(((cx - a[0]) * vx + (cy - a[1]) * vy) / len2, 0, 1) : 0;
+      const dx = cx - (a[0] + t * vx);
+      const dy = cy - (a[1] + t * vy);
+      if (dx * dx + dy * dy <= r2) fn(x, y);
+    }
+  }
+  const px = Math.floor(b[0]);
+  const py = Math.floor(b[1]);
+  if (px >= 0 && px < W && py >= 0 && py < H) fn(px, py);
+  return rect;
+}
+function polygonSpans(pts, W, H, fn) {
+  if (pts.length < 3) return;
+  const ys = pts.map((p) => p[1]);
+  const rowStart = clamp(Math.floor(Math.min(...ys)), 0, H);
+  const rowEnd = clamp(Math.ceil(Math.max(...ys)), 0, H);
+  for (let y = rowStart; y < rowEnd; y++) {
+    const cy = y + 0.5;
+    const xs = [];
+    for (let i = 0; i < pts.length; i++) {
+      const [ax, ay] = pts[i];
+      const [bx, by] = pts[(i + 1) % pts.length];
+      if (ay <= cy && cy < by || by <= cy && cy < ay) xs.push(ax + (cy - ay) / (by - ay) * (bx - ax));
+    }
+    xs.sort((u, v) => u - v);
+    for (let j = 0; j + 1 < xs.length; j += 2) {
+      const from = clamp(Math.ceil(xs[j] - 0.5), 0, W);
+      const to = clamp(Math.ceil(xs[j + 1] - 0.5), 0, W);
+      if (to > from) fn(y, from, to);
+    }
+  }
+}
+
+// src/instancetool.js
+var MIN_DRAG_PX = 3;
+var TINTS = [0, 0.45, -0.35, 0.7, -0.55];
+var SPRITE_MAX_SIDE = 1024;
+function objectsOf(value) {
+  if (!Array.isArray(value)) return [];
+  const out = [];
+  for (const o of value) {
+    const rect = o && Array.isArray(o.rect) && o.rect.length === 4 ? o.rect.map(Number) : null;
+    if (!rect || !Array.isArray(o.runs) || rect[2] <= rect[0] || rect[3] <= rect[1]) continue;
+    const bits = new Uint8Array((rect[2] - rect[0]) * (rect[3] - rect[1]));
+    let at = 0;
+    o.runs.forEach((n, i) => {
+      const end = Math.min(at + (Number(n) | 0), bits.length);
+      if (i % 2) bits.fill(1, at, end);
+      at = end;
+    });
+    out.push({ id: Number(o.id) | 0, label: Number(o.label) | 0, draft: !!o.draft, rect, bits });
+  }
+  return out;
+}
+function tightened(rect, bits) {
+  const w = rect[2] - rect[0];
+  const h = rect[3] - rect[1];
+  let [x0, y0, x1, y1] = [w, h, 0, 0];
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      if (!bits[y * w + x]) continue;
+      x0 = Math.min(x0, x);
+      x1 = Math.max(x1, x + 1);
+      y0 = Math.min(y0, y);
+      y1 = Math.max(y1, y + 1);
+    }
+  }
+  if (x1 <= x0) return null;
+  const out = new Uint8Array((x1 - x0) * (y1 - y0));
+  for (let y = y0; y < y1; y++) out.set(bits.subarray(y * w + x0, y * w + x1), (y - y0) * (x1 - x0));
+  return { rect: [rect[0] + x0, rect[1] + y0, rect[0] + x1, rect[1] + y1], bits: out };
+}
+function rgbOf(css) {
+  const m = /^#([0-9a-f]{6})$/i.exec(css);
+  const v = m ? parseInt(m[1], 16) : 8421504;
+  return [v >> 16 & 255, v >> 8 & 255, v & 255];
+}
+function createInstanceTool({ state, view, traits, history, ctx, send, redraw }) {
+  const drawn = /* @__PURE__ */ new WeakMap();
+  let lastClass = traits.activeClass();
+  function load(value) {
+    state.objects = objectsOf(value);
+    state.picked = null;
+    state.nextId = state.objects.reduce((m, o) => Math.max(m, o.id + 1), 1);
+    lastClass = traits.activeClass();
+  }
+  const picked = () => state.objects.find((o) => o.id === state.picked) || null;
+  function sendObject(o) {
+    const content = { kind: "instance", image_id: state.imageId, id: o.id, label: o.label, draft: o.draft, rect: o.rect };
+    if (o.bits.length <= PATCH_RAW_MAX) send({ ...content, encoding: "raw" }, [o.bits]);
+    else send({ ...content, encoding: "zlib" }, recoded(o.bits, new CompressionStream("deflate")).then((b) => [b]));
+  }
+  function sendChanges(was, now) {
+    const before = new Map(was.map((o) => [o.id, o]));
+    const ids = new Set(now.map((o) => o.id));
+    for (const o of now) if (before.get(o.id) !== o) sendObject(o);
+    for (const o of was) if (!ids.has(o.id)) send({ kind: "instance_delete", image_id: state.imageId, id: o.id });
+    const kept = was.filter((o) => ids.has(o.id)).map((o) => o.id);
+    const expected = [...kept, ...now.filter((o) => !before.has(o.id)).map((o) => o.id)];
+    const order = now.map((o) => o.id);
+    if (order.some((id, i) => id !== expected[i])) {
+      send({ kind: "instance_order", image_id: state.imageId, order });
+    }
+  }
+  function commit(next, pick) {
+    const was = state.objects;
+    const old = new Set(was);
+    const bytes = next.reduce((sum, o) => sum + (old.has(o) ? 0 : o.bits.length), 0);
+    state.objects = next;
+    state.picked = pick;
+    state.nextId = next.reduce((m, o) => Math.max(m, o.id + 1), state.nextId);
+    history.record({ kind: "objects", before: was, after: next, bytes });
+    sendChanges(was, next);
+    redraw();
+  }
+  function restore(step, side) {
+    const was = state.objects;
+    state.objects = step[side];
+    if (!picked()) state.picked = null;
+    sendChanges(was, state.objects);
+  }
+  const replaced = (o, change) => state.objects.map((x) => x === o ? { ...x, ...change } : x);
+  function objectsAt(p) {
+    const x = Math.floor(p[0]);
+    const y = Math.floor(p[1]);
+    return state.objects.filter((o) => {
+      const [x0, y0, x1] = o.rect;
+      return x >= x0 && x < x1 && y >= y0 && y < o.rect[3] && o.bits[(y - y0) * (x1 - x0) + x - x0] === 1;
+    }).map((o) => o.id).reverse();
+  }
+  function click(sx, sy) {
+    const under = objectsAt(view.toImage(sx, sy));
+    const at = state.picked === null ? -1 : under.indexOf(state.picked);
+    state.picked = under.length ? under[(at + 1) % under.length] : null;
+    const o = picked();
+    if (o && o.label !== traits.activeClass()) {
+      lastClass = o.label;
+      traits.set("active_class", o.label);
+    }
+    redraw();
+  }
+  function strokeDown(sx, sy) {
+    const erase = traits.tool() === "eraser";
+    const d = { id: 0, label: 0, rect: [0, 0, 0, 0], bits: new Uint8Array(0), last: [0, 0], dead: false };
+    state.drag = { kind: "stroke", start: [sx, sy], moved: false, erase, target: picked(), ...d };
+  }
+  function grow(d, rect) {
+    if (rect[2] <= rect[0] || rect[3] <= rect[1]) return;
+    const r = d.rect;
+    const empty = r[2] <= r[0] || r[3] <= r[1];
+    const u = empty ? rect.slice() : [Math.min(r[0], rect[0]), Math.min(r[1], rect[1]), Math.max(r[2], rect[2]), Math.max(r[3], rect[3])];
+    if (!empty && u.every((v, i) => v === r[i])) return;
+    const [mx, my] = [Math.max(32, u[2] - u[0] >> 2), Math.max(32, u[3] - u[1] >> 2)];
+    [u[0], u[1], u[2], u[3]] = [Math.max(0, u[0] - mx), Math.max(0, u[1] - my), Math.min(state.W, u[2] + mx), Math.min(state.H, u[3] + my)];
+    const w = u[2] - u[0];
+    const bits = new Uint8Array(w * (u[3] - u[1]));
+    const ow = r[2] - r[0];
+    for (let y = r[1]; y < r[3] && !empty; y++) bits.set(d.bits.subarray((y - r[1]) * ow, (y - r[1] + 1) * ow), (y - u[1]) * w + r[0] - u[0]);
+    d.rect = u;
+    d.bits = bits;
+  }
+  function paint(d, a, b) {
+    const { W, H } = state;
+    const r = traits.brushSize() / 2;
+    if (!d.erase) grow(d, capsuleRect(a, b, r, W, H));
+    const [x0, y0, x1, y1] = d.rect;
+    const value = d.erase ? 0 : 1;
+    capsule(a, b, r, W, H, (x, y) => {
+      if (x >= x0 && x < x1 && y >= y0 && y < y1) d.bits[(y - y0) * (x1 - x0) + x - x0] = value;
+    });
+    d.last = b;
+  }
+  function strokeTo(d, sx, sy) {
+    if (!d.moved) {
+      if (Math.hypot(sx - d.start[0], sy - d.start[1]) < MIN_DRAG_PX) return;
+      d.moved = true;
+      const t = d.target;
+      d.dead = d.erase && !t;
+      if (d.dead) return;
+      d.id = t ? t.id : state.nextId;
+      d.label = t ? t.label : traits.activeClass();
+      if (t) [d.rect, d.bits] = [t.rect.slice(), t.bits.slice()];
+      const p = view.toImage(d.start[0], d.start[1]);
+      paint(d, p, p);
+    }
+    if (!d.dead) paint(d, d.last, view.toImage(sx, sy));
+  }
+  function strokeUp(d, sx, sy) {
+    if (!d.moved) {
+      click(sx, sy);
+      return;
+    }
+    if (d.dead) return;
+    const t = d.target;
+    const shape = tightened(d.rect, d.bits);
+    if (t && shape && shape.bits.length === t.bits.length && shape.rect.every((v, i) => v === t.rect[i]) && shape.bits.every((v, i) => v === t.bits[i])) return;
+    if (!t && !shape) return;
+    if (!shape) commit(state.objects.filter((o) => o !== t), null);
+    else if (t) commit(replaced(t, { ...shape, draft: false }), t.id);
+    else commit([...state.objects, { id: d.id, label: d.label, draft: false, ...shape }], d.id);
+  }
+  function fromPolygon() {
+    const { W, H } = state;
+    const pts = state.polygon;
+    state.polygon = [];
+    const spans = [];
+    polygonSpans(pts, W, H, (y, from, to) => spans.push([y, from, to]));
+    if (!spans.length) return redraw();
+    const x0 = Math.min(...spans.map((s) => s[1]));
+    const x1 = Math.max(...spans.map((s) => s[2]));
+    const y0 = spans[0][0];
+    const y1 = spans[spans.length - 1][0] + 1;
+    const bits = new Uint8Array((x1 - x0) * (y1 - y0));
+    for (const [y, from, to] of spans) bits.fill(1, (y - y0) * (x1 - x0) + from - x0, (y - y0) * (x1 - x0) + to - x0);
+    const id = state.nextId;
+    commit([...state.objects, { id, label: traits.activeClass(), draft: false, rect: [x0, y0, x1, y1], bits }], id);
+  }
+  function deleteSelected() {
+    const o = picked();
+    if (o) commit(state.objects.filter((x) => x !== o), null);
+  }
+  function acceptSelected() {
+    const o = picked();
+    if (o && o.draft) commit(replaced(o, { draft: false }), o.id);
+  }
+  function acceptAll() {
+    if (state.objects.some((o) => o.draft)) commit(state.objects.map((o) => o.draft ? { ...o, draft: false } : o), state.picked);
+  }
+  function reorder(step) {
+    const i = state.objects.findIndex((o) => o.id === state.picked);
+    const j = i + step;
+    if (i < 0 || j < 0 || j >= state.objects.length) return;
+    const next = state.objects.slice();
+    [next[i], next[j]] = [next[j], next[i]];
+    commit(next, state.picked);
+  }
+  function classChanged() {
+    const k = traits.activeClass();
+    if (k === lastClass) return;
+    lastClass = k;
+    const o = picked();
+    if (o && o.label !== k) commit(replaced(o, { label: k, draft: false }), o.id);
+  }
+  function startNew() {
+    state.picked = null;
+    redraw();
+  }
+  function sprite(o, bits, rect) {
+    const sel = o.id === state.picked;
+    const color = traits.color(o.label);
+    const key = `${color}|${sel}|${o.draft}|${traits.opacity()}`;
+    const kept = bits === o.bits ? drawn.get(o) : void 0;
+    if (kept && kept.key === key) return kept.canvas;
+    const bw = rect[2] - rect[0];
+    const k = Math.ceil(Math.max(bw, rect[3] - rect[1]) / SPRITE_MAX_SIDE);
+    const w = Math.ceil(bw / k);
+    const h = Math.ceil((rect[3] - rect[1]) / k);
+    const blocks = k === 1 ? bits : new Uint8Array(w * h);
+    if (k > 1) {
+      for (let i = 0; i < bits.length; i++) if (bits[i]) blocks[Math.floor(Math.floor(i / bw) / k) * w + Math.floor(i % bw / k)] = 1;
+    }
+    const canvas = document.createElement("canvas");
+    canvas.width = Math.max(w, 1);
+    canvas.height = Math.max(h, 1);
+    const c2 = (
+      /** @type {CanvasRenderingContext2D} */
+      canvas.getContext("2d")
+    );
+    const img = c2.createImageData(canvas.width, canvas.height);
+    const edge = sel ? [255, 255, 255] : rgbOf(color);
+    const t = TINTS[o.id % TINTS.length];
+    const fill = rgbOf(color).map((v) => Math.round(t >= 0 ? v + (255 - v) * t : v * (1 + t)));
+    const alpha = Math.round(traits.opacity() * (o.draft ? 0.3 : 0.55) * 255);
+    const on = (x, y) => x >= 0 && y >= 0 && x < w && y < h && blocks[y * w + x] === 1;
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        if (!blocks[y * w + x]) continue;
+        const isEdge = !on(x - 1, y) || !on(x + 1, y) || !on(x, y - 1) || !on(x, y + 1);
+        const solid = isEdge && (!o.draft || (x + y) % 4 < 2);
+        const rgb = solid ? edge : fill;
+        img.data.set([rgb[0], rgb[1], rgb[2], solid ? 255 : alpha], 4 * (y * w + x));
+      }
+    }
+    c2.putImageData(img, 0, 0);
+    if (bits === o.bits) drawn.set(o, { key, canvas });
+    return canvas;
+  }
+  function drawObjects() {
+    const d = state.drag && state.drag.kind === "stroke" && state.drag.moved && !state.drag.dead ? state.drag : null;
+    const live = d ? { id: d.id, label: d.label, draft: false, rect: d.rect, bits: d.bits } : null;
+    const list = live && !d?.target ? [...state.objects, live] : state.objects;
+    for (const o of list) {
+      const shown = live && o.id === live.id ? live : o;
+      if (shown.rect[2] <= shown.rect[0]) continue;
+      const [x0, y0, x1, y1] = shown.rect;
+      ctx.drawImage(sprite(o, shown.bits, shown.rect), x0, y0, x1 - x0, y1 - y0);
+    }
+  }
+  function drawTags() {
+    ctx.font = "11px sans-serif";
+    for (const o of state.objects) {
+      const [x, y] = view.toScreen(o.rect[0], o.rect[1]);
+      const text = o.draft ? `${traits.className(o.label)} ?` : traits.className(o.label);
+      const tw = ctx.measureText(text).width + 6;
+      ctx.fillStyle = o.id === state.picked ? "#ffffff" : traits.color(o.label);
+      ctx.fillRect(x, y >= 15 ? y - 15 : y, tw, 15);
+      ctx.fillStyle = o.id === state.picked ? "#000000" : "#ffffff";
+      ctx.fillText(text, x + 3, (y >= 15 ? y - 15 : y) + 11);
+    }
+  }
+  return {
+    load,
+    restore,
+    strokeDown,
+    strokeTo,
+    strokeUp,
+    fromPolygon,
+    deleteSelected,
+    acceptSelected,
+    acceptAll,
+    reorder,
+    classChanged,
+    startNew,
+    drawObjects,
+    drawTags
+  };
+}
+
 // src/maskoverlay.js
 var OVERLAY_MAX_SIDE = 2048;
 function createMaskOverlay(state, traits) {
@@ -939,33 +1301,13 @@ function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
   function paintSegment(a, b, value, before) {
     const { W, H, mask } = state;
     const r = traits.brushSize() / 2;
-    const x0 = clamp(Math.floor(Math.min(a[0], b[0]) - r), 0, W);
-    const y0 = clamp(Math.floor(Math.min(a[1], b[1]) - r), 0, H);
-    const x1 = clamp(Math.ceil(Math.max(a[0], b[0]) + r), 0, W);
-    const y1 = clamp(Math.ceil(Math.max(a[1], b[1]) + r), 0, H);
-    keepRows(state.mask, state.W, before, y0, y1);
-    keepRows(state.mask, state.W, before, clamp(Math.floor(b[1]), 0, H), clamp(Math.floor(b[1]) + 1, 0, H));
-    const vx = b[0] - a[0];
-    const vy = b[1] - a[1];
-    const len2 = vx * vx + vy * vy;
-    const r2 = r * r;
-    for (let y = y0; y < y1; y++) {
-      const cy = y + 0.5;
-      for (let x = x0; x < x1; x++) {
-        const cx = x + 0.5;
-        const t = len2 > 0 ? clamp(((cx - a[0]) * vx + (cy - a[1]) * vy) / len2, 0, 1) : 0;
-        const dx = cx - (a[0] + t * vx);
-        const dy = cy - (a[1] + t * vy);
-        if (dx * dx + dy * dy <= r2) mask[y * W + x] = value;
-      }
-    }
-    const px = Math.floor(b[0]);
-    const py = Math.floor(b[1]);
-    if (px >= 0 && px < W && py >= 0 && py < H) mask[py * W + px] = value;
-    const rect = [Math.min(x0, px), Math.min(y0, py), Math.max(x1, px + 1), Math.max(y1, py + 1)];
-    const clipped = [clamp(rect[0], 0, W), clamp(rect[1], 0, H), clamp(rect[2], 0, W), clamp(rect[3], 0, H)];
-    overlay.paint(clipped[0], clipped[1], clipped[2], clipped[3]);
-    return clipped;
+    const rect = capsuleRect(a, b, r, W, H);
+    keepRows(state.mask, state.W, before, rect[1], rect[3]);
+    capsule(a, b, r, W, H, (x, y) => {
+      mask[y * W + x] = value;
+    });
+    overlay.paint(rect[0], rect[1], rect[2], rect[3]);
+    return rect;
   }
   function grow(dirty, rect) {
     if (rect[2] <= rect[0] || rect[3] <= rect[1]) return;
@@ -1000,43 +1342,27 @@ function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
     const { W, H, mask } = state;
     const pts = state.polygon;
     state.polygon = [];
-    if (pts.length < 3) return;
     const before = /* @__PURE__ */ new Map();
     const value = traits.paintClass();
-    const ys = pts.map((p) => p[1]);
-    const rowStart = clamp(Math.floor(Math.min(...ys)), 0, H);
-    const rowEnd = clamp(Math.ceil(Math.max(...ys)), 0, H);
     const dirty = [W, H, 0, 0];
-    for (let y = rowStart; y < rowEnd; y++) {
-      const cy = y + 0.5;
-      const xs = [];
-      for (let i = 0; i < pts.length; i++) {
-        const [ax, ay] = pts[i];
-        const [bx, by] = pts[(i + 1) % pts.length];
-        if (ay <= cy && cy < by || by <= cy && cy < ay) xs.push(ax + (cy - ay) / (by - ay) * (bx - ax));
-      }
-      xs.sort((u, v) => u - v);
-      for (let j = 0; j + 1 < xs.length; j += 2) {
-        const from = clamp(Math.ceil(xs[j] - 0.5), 0, W);
-        const to = clamp(Math.ceil(xs[j + 1] - 0.5), 0, W);
-        if (to <= from) continue;
-        keepRows(state.mask, state.W, before, y, y + 1);
-        mask.fill(value, y * W + from, y * W + to);
-        grow(dirty, [from, y, to, y + 1]);
-      }
-    }
+    polygonSpans(pts, W, H, (y, from, to) => {
+      keepRows(state.mask, state.W, before, y, y + 1);
+      mask.fill(value, y * W + from, y * W + to);
+      grow(dirty, [from, y, to, y + 1]);
+    });
+    if (dirty[2] <= dirty[0]) return;
     overlay.paint(dirty[0], dirty[1], dirty[2], dirty[3]);
     commit(before, dirty);
     redraw();
   }
-  function polygonDown(sx, sy) {
+  function polygonDown(sx, sy, close = fillPolygon) {
     const p = view.clampPoint(view.toImage(sx, sy));
     const isDouble = isDoubleClick(state, sx, sy);
     const pts = state.polygon;
     if (pts.length >= 3) {
       const [fx, fy] = view.toScreen(pts[0][0], pts[0][1]);
       if (isDouble || Math.hypot(sx - fx, sy - fy) <= CLOSE_PX) {
-        fillPolygon();
+        close();
         return;
       }
     }
@@ -1140,7 +1466,7 @@ function createStage(el) {
   return { root, stage, canvas, status, cue, ctx };
 }
 function createPainter(deps) {
-  const { state, traits, view, history, keymap, source, boxTool, maskTool } = deps;
+  const { state, traits, view, history, keymap, source, boxTool, maskTool, instTool, polyEdit } = deps;
   const { ctx, canvas, stage, status } = deps;
   const shown = source.shown;
   let frame = 0;
@@ -1167,9 +1493,12 @@ function createPainter(deps) {
     stage.dataset.imageLoaded = shown.img && (shapes || shown.early) ? drawn : "";
     stage.dataset.imageKey = shown.img ? shown.token : "";
     if (mode === "mask") maskTool.drawOverlay();
+    if (mode === "instance") instTool.drawObjects();
     ctx.restore();
     if (mode === "box") boxTool.draw();
-    if (mode === "mask") maskTool.drawTools();
+    if (mode === "instance") instTool.drawTags();
+    if (mode === "mask" || mode === "instance") maskTool.drawTools();
+    if (mode === "instance" && traits.tool() === "polygon") polyEdit.draw();
     drawFinished();
     updateStatus();
   }
@@ -1202,6 +1531,15 @@ function createPainter(deps) {
         text += `, ${count(state.drafts.length, "draft", "drafts")} (${accept})`;
       }
       if (boxTool.full()) text += ` · full: at most ${traits.maxBoxes()}, delete one to draw`;
+    } else if (mode === "instance") {
+      const n = state.objects.length;
+      const drafts = state.objects.filter((o) => o.draft).length;
+      text = `instance · ${traits.tool()}`;
+      if (traits.tool() !== "polygon") text += ` ${traits.brushSize()}px`;
+      text += ` · class ${cls} · ${n} ${n === 1 ? "object" : "objects"}`;
+      if (drafts) text += `, ${drafts} ${drafts === 1 ? "draft" : "drafts"} (${keymap.label("accept")}: accept, ${keymap.label("accept_all")}: all)`;
+      if (traits.tool() === "polygon") text += " · click its corners, or drag a box";
+      else text += state.picked === null ? " · a stroke starts a new object" : ` · object ${state.picked} selected`;
     } else if (mode === "mask") {
       const eraser = traits.tool() === "eraser";
       text = `mask · ${traits.tool()}`;
@@ -1217,13 +1555,14 @@ function createPainter(deps) {
   }
   function updateCursor() {
     const m = traits.mode();
-    const polygon = m === "mask" && traits.tool() === "polygon";
+    const drawing = m === "mask" || m === "instance";
+    const polygon = drawing && traits.tool() === "polygon";
     const panning = state.panKey || !!state.drag && state.drag.kind === "pan";
     stage.classList.toggle("alw-panning", panning);
     if (panning || m !== "box" || !state.selected) canvas.style.cursor = "";
     stage.classList.toggle("alw-box", m === "box");
     stage.classList.toggle("alw-polygon", polygon);
-    stage.classList.toggle("alw-paint", m === "mask" && !polygon && !state.panKey);
+    stage.classList.toggle("alw-paint", drawing && !polygon && !state.panKey);
   }
   function close() {
     if (frame) cancelAnimationFrame(frame);
@@ -1235,7 +1574,7 @@ function createPainter(deps) {
 // src/panelglue.js
 function mayMoveEarly(action, mode, boxes, drafts, panel) {
   const picked = !!panel && !!panel.querySelector(".alw-picker button.mod-active");
-  return action === "label" ? mode === "classify" : action === "skip" || action === "no_objects" && mode === "box" && !boxes && !drafts || action === "submit" && (mode === "mask" || mode === "box" && boxes > 0 && !drafts || mode === "classify" && picked);
+  return action === "label" ? mode === "classify" : action === "skip" || action === "no_objects" && (mode === "box" || mode === "instance") && !boxes && !drafts || action === "submit" && (mode === "mask" || mode === "box" && boxes > 0 && !drafts || mode === "classify" && picked);
 }
 function createPanelGlue(el, model) {
   let pickerBefore = null;
@@ -1267,10 +1606,86 @@ function createPanelGlue(el, model) {
   return { panel, move, back, forget };
 }
 
+// src/polyedit.js
+var GRAB_PX = 6;
+var MIN_DRAG_PX2 = 3;
+function toSegment(p, a, b) {
+  const vx = b[0] - a[0];
+  const vy = b[1] - a[1];
+  const len2 = vx * vx + vy * vy;
+  const t = len2 > 0 ? Math.min(Math.max(((p[0] - a[0]) * vx + (p[1] - a[1]) * vy) / len2, 0), 1) : 0;
+  return Math.hypot(p[0] - (a[0] + t * vx), p[1] - (a[1] + t * vy));
+}
+function createPolygonEdit({ state, view, traits, ctx, maskTool, instTool, redraw }) {
+  function grab(s) {
+    const pts = state.polygon.map((p) => view.toScreen(p[0], p[1]));
+    const at = pts.findIndex((p) => Math.hypot(s[0] - p[0], s[1] - p[1]) <= GRAB_PX);
+    if (at >= 0) return at;
+    const n = pts.length;
+    for (let i = 0; i + 1 < n || n >= 3 && i < n; i++) {
+      if (toSegment(s, pts[i], pts[(i + 1) % n]) <= GRAB_PX) return -2 - i;
+    }
+    return -1;
+  }
+  function down(sx, sy) {
+    const start = [sx, sy];
+    if (!state.polygon.length) {
+      const from = view.clampPoint(view.toImage(sx, sy));
+      state.drag = { kind: "polybox", start, moved: false, from, to: from };
+      return;
+    }
+    const hold = grab(start);
+    if (hold === -1) {
+      maskTool.polygonDown(sx, sy, instTool.fromPolygon);
+      return;
+    }
+    let index = hold;
+    if (hold <= -2) {
+      index = -1 - hold;
+      state.polygon.splice(index, 0, view.clampPoint(view.toImage(sx, sy)));
+    }
+    state.drag = { kind: "vertex", start, moved: hold <= -2, index };
+    redraw();
+  }
+  function dragTo(d, sx, sy) {
+    if (!d.moved && Math.hypot(sx - d.start[0], sy - d.start[1]) < MIN_DRAG_PX2) return;
+    d.moved = true;
+    const p = view.clampPoint(view.toImage(sx, sy));
+    if (d.kind === "vertex") state.polygon[d.index] = p;
+    else d.to = p;
+  }
+  function up(d, sx, sy) {
+    if (d.kind === "polybox" && !d.moved) maskTool.polygonDown(sx, sy, instTool.fromPolygon);
+    else if (d.kind === "polybox") {
+      const [x0, y0, x1, y1] = normRect(d.from, d.to);
+      if (x1 > x0 && y1 > y0) state.polygon = [[x0, y0], [x1, y0], [x1, y1], [x0, y1]];
+    } else if (!d.moved && d.index === 0 && state.polygon.length >= 3) instTool.fromPolygon();
+    redraw();
+  }
+  function draw() {
+    const d = state.drag;
+    ctx.strokeStyle = traits.color(traits.activeClass());
+    ctx.lineWidth = 2;
+    if (d && d.kind === "polybox" && d.moved) {
+      const [ax, ay] = view.toScreen(d.from[0], d.from[1]);
+      const [bx, by] = view.toScreen(d.to[0], d.to[1]);
+      ctx.strokeRect(Math.min(ax, bx), Math.min(ay, by), Math.abs(bx - ax), Math.abs(by - ay));
+    }
+    ctx.fillStyle = "#ffffff";
+    ctx.lineWidth = 1;
+    for (const p of state.polygon) {
+      const [x, y] = view.toScreen(p[0], p[1]);
+      ctx.fillRect(x - 3, y - 3, 6, 6);
+      ctx.strokeRect(x - 3, y - 3, 6, 6);
+    }
+  }
+  return { down, dragTo, up, draw };
+}
+
 // src/pointer.js
-var MIN_DRAG_PX = 3;
+var MIN_DRAG_PX3 = 3;
 function createPointer(deps) {
-  const { state, traits, view, source, boxTool, maskTool, painter, edits, canvas, stage } = deps;
+  const { state, traits, view, source, boxTool, maskTool, instTool, polyEdit, painter, edits, canvas, stage } = deps;
   const requestDraw = painter.request;
   const updateCursor = painter.updateCursor;
   function down(e) {
@@ -1292,13 +1707,15 @@ function createPointer(deps) {
     if (mode === "box") boxTool.down(sx, sy);
     else if (mode === "mask" && traits.tool() === "polygon") maskTool.polygonDown(sx, sy);
     else if (mode === "mask") maskTool.paintDown(view.toImage(sx, sy));
+    else if (mode === "instance" && traits.tool() === "polygon") polyEdit.down(sx, sy);
+    else if (mode === "instance") instTool.strokeDown(sx, sy);
   }
   function move(e) {
     const [sx, sy] = view.eventPos(e);
     state.pointer = [sx, sy];
     const d = state.drag;
     if (!d) {
-      if (traits.mode() === "mask") requestDraw();
+      if (traits.mode() === "mask" || traits.mode() === "instance") requestDraw();
       showGrab(sx, sy);
       return;
     }
@@ -1306,8 +1723,12 @@ function createPointer(deps) {
       view.panTo(d, sx, sy);
     } else if (d.kind === "paint") {
       maskTool.paintTo(d, view.toImage(sx, sy));
+    } else if (d.kind === "stroke") {
+      instTool.strokeTo(d, sx, sy);
+    } else if (d.kind === "vertex" || d.kind === "polybox") {
+      polyEdit.dragTo(d, sx, sy);
     } else {
-      if (!d.moved && Math.hypot(sx - d.start[0], sy - d.start[1]) < MIN_DRAG_PX) return;
+      if (!d.moved && Math.hypot(sx - d.start[0], sy - d.start[1]) < MIN_DRAG_PX3) return;
       d.moved = true;
       boxTool.dragTo(d, view.toImage(sx, sy));
     }
@@ -1320,6 +1741,8 @@ function createPointer(deps) {
     if (canvas.hasPointerCapture(e.pointerId)) canvas.releasePointerCapture(e.pointerId);
     const [sx, sy] = view.eventPos(e);
     if (d.kind === "paint") maskTool.paintUp(d);
+    else if (d.kind === "stroke") instTool.strokeUp(d, sx, sy);
+    else if (d.kind === "vertex" || d.kind === "polybox") polyEdit.up(d, sx, sy);
     else if (d.kind !== "pan") boxTool.up(d, sx, sy);
     updateCursor();
     showGrab(sx, sy);
@@ -1367,7 +1790,8 @@ function readTraits(model) {
     /** The class the brush and polygon paint: never class 0, the background, when others exist. */
     paintClass() {
       const k = Number(model.get("active_class")) | 0;
-      return k === 0 && (model.get("classes") || []).length > 1 ? 1 : k;
+      const mask = model.get("mode") === "mask";
+      return mask && k === 0 && (model.get("classes") || []).length > 1 ? 1 : k;
     },
     /** The message shown when there is nothing to edit; "" otherwise. */
     finished: () => String(model.get("finished") || ""),
@@ -1505,22 +1929,26 @@ function render({ model, el }) {
   const deps = { state, view, traits, history, ctx, send, redraw };
   const boxTool = createBoxTool(deps);
   const maskTool = createMaskTool(deps);
+  const instTool = createInstanceTool(deps);
   const source = createImageSource({ model, state, stage, redraw });
   const glue = createPanelGlue(el, model);
-  const painter = createPainter({ ...deps, keymap, source, boxTool, maskTool, canvas, stage, status });
-  const edits = createEdits({ state, history, boxTool, maskTool, redraw });
-  const pointer = createPointer({ ...deps, source, boxTool, maskTool, painter, edits, canvas, stage });
+  const polyEdit = createPolygonEdit({ ...deps, maskTool, instTool });
+  const tools = { boxTool, maskTool, instTool, polyEdit };
+  const painter = createPainter({ ...deps, ...tools, keymap, source, canvas, stage, status });
+  const edits = createEdits({ state, history, ...tools, redraw });
+  const pointer = createPointer({ ...deps, ...tools, source, painter, edits, canvas, stage });
   const { showGrab } = pointer;
-  const keyDeps = { ...deps, keymap, source, boxTool, maskTool, painter, edits, showGrab, stage };
+  const keyDeps = { ...deps, ...tools, keymap, source, painter, edits, showGrab, stage };
   const keys = createCanvasKeys(keyDeps);
   const gate = createGate({ model, traits, source, stage, cue, post });
-  function fresh(W, H, boxes, drafts, mask) {
+  function fresh(W, H, boxes, drafts, mask, objects) {
     state.W = W;
     state.H = H;
     state.drag = null;
     state.polygon = [];
     boxTool.load(boxesOf(boxes), boxesOf(drafts));
     maskTool.load(mask);
+    instTool.load(objects);
     history.clear();
     view.fit();
   }
@@ -1531,16 +1959,18 @@ function render({ model, el }) {
     stage.dataset.imageId = String(state.imageId);
     const W = Math.max(0, Number(model.get("width")) | 0);
     const H = Math.max(0, Number(model.get("height")) | 0);
-    fresh(W, H, model.get("loaded_boxes"), model.get("loaded_drafts"), model.get("loaded_mask"));
+    const loaded = (name) => model.get(`loaded_${name}`);
+    fresh(W, H, loaded("boxes"), loaded("drafts"), loaded("mask"), loaded("instances"));
   }
   function showEarly(action) {
     const entry = source.next();
     if (!entry || source.shown.early || traits.finished() || state.drag) return "";
     const panel = glue.panel();
-    if (!mayMoveEarly(action, traits.mode(), state.boxes.length, state.drafts.length, panel)) return "";
+    const shapes = state.boxes.length + state.objects.length;
+    if (!mayMoveEarly(action, traits.mode(), shapes, state.drafts.length, panel)) return "";
     const key = source.showEarly(entry);
     state.selected = null;
-    fresh(entry.width, entry.height, [], [], null);
+    fresh(entry.width, entry.height, [], [], null, []);
     redraw();
     glue.move(panel, key);
     return key;
@@ -1564,6 +1994,7 @@ function render({ model, el }) {
     edits.cancelGesture();
     boxTool.load(boxesOf(content.boxes), boxesOf(content.drafts));
     maskTool.load(buffers && buffers[0]);
+    instTool.load(content.instances);
     history.clear();
     state.synced = true;
     redraw();
@@ -1576,7 +2007,10 @@ function render({ model, el }) {
       state.synced = true;
     } else if (p.has("colors")) maskTool.paintOverlay();
     if (p.has("image")) source.load();
-    if (p.has("ui") && (traits.mode() !== "mask" || traits.tool() !== "polygon")) state.polygon = [];
+    if (p.has("ui") && (traits.mode() === "classify" || traits.mode() === "box" || traits.tool() !== "polygon")) {
+      state.polygon = [];
+    }
+    if (p.has("ui") && traits.mode() === "instance") instTool.classChanged();
     painter.updateCursor();
     redraw();
   }

@@ -518,7 +518,13 @@ def test_fetch_is_answered_with_the_current_boxes_drafts_and_mask(canvas: Canvas
     canvas.mode = "mask"
     front.custom(mask_msg(canvas), [bytes([2]) * (W * H)])
     front.custom({"kind": "fetch"})
-    content = {"kind": "state", "image_id": canvas.image_id, "boxes": [box], "drafts": []}
+    content = {
+        "kind": "state",
+        "image_id": canvas.image_id,
+        "boxes": [box],
+        "drafts": [],
+        "instances": [],
+    }
     ((sent, (mask,)),) = front.custom_sent
     assert sent == content
     assert expand_mask(mask, width=W, height=H) == bytes([2]) * (W * H)  # see test_canvas_patches

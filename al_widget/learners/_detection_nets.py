@@ -129,7 +129,7 @@ def named(
         # trained on boxes only: Mask R-CNN without its mask branch is a Faster R-CNN
         net.roi_heads.mask_roi_pool = net.roi_heads.mask_head = None
         net.roi_heads.mask_predictor = None
-    _set_classes(net, n_classes)
+    set_classes(net, n_classes)
     net.transform = prepared(net.transform)
     add_dropout(net, dropout)
     return net
@@ -199,13 +199,13 @@ def _from_state_dict(name: str, path: Path) -> nn.Module:
         key.replace("cls_logits.1.", "cls_logits.").replace("cls_score.1.", "cls_score."): value
         for key, value in state.items()
     }
-    classes = _classes_in(state)
+    classes = classes_in(state)
     net = models.get_model(name, weights=None, weights_backbone=None, num_classes=classes)
     net.load_state_dict(state)
     return net
 
 
-def _classes_in(state: dict[str, Any]) -> int | None:
+def classes_in(state: dict[str, Any]) -> int | None:
     """The class count a torchvision detection state dict was saved with, if recognisable."""
     for key, value in state.items():
         if key.endswith("box_predictor.cls_score.weight"):
@@ -223,7 +223,7 @@ def _classes_in(state: dict[str, Any]) -> int | None:
     return None
 
 
-def _set_classes(net: Any, n_classes: int) -> None:
+def set_classes(net: Any, n_classes: int) -> None:
     """Replace the class predictor when the model was built for another number of classes."""
     from torchvision.models.detection.faster_rcnn import FastRCNNPredictor
 

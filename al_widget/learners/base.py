@@ -18,6 +18,9 @@ __all__ = [
     "DetectionLearner",
     "Detections",
     "EmbeddingLearner",
+    "InstanceDetections",
+    "InstanceLearner",
+    "InstanceTarget",
     "Learner",
     "ParamsMixin",
     "Progress",
@@ -82,8 +85,9 @@ class Learner(Protocol):
     called as before.
 
     The tasks: classification is described here. A learner without a ``task`` attribute is a
-    classifier. Detection and segmentation learners set ``task = "detect"`` / ``"segment"`` and
-    follow `DetectionLearner` / `SegmentationLearner` below; the loop refuses a learner whose
+    classifier. Detection, segmentation and instance segmentation learners set ``task = "detect"`` /
+    ``"segment"`` / ``"instances"`` and follow `DetectionLearner` / `SegmentationLearner` /
+    `InstanceLearner` below; the loop refuses a learner whose
     task is not its dataset's.
     """
 
@@ -219,6 +223,48 @@ class SegmentationLearner(Protocol):
 
     def predict_proba(self, images: list[np.ndarray], mc_samples: int = 1) -> list[np.ndarray]:
         """Per image, float probabilities (C, h, w, I) summing to 1 over C."""
+        ...
+
+
+InstanceTarget = dict[str, np.ndarray]
+"""One image's objects for `InstanceLearner.fit`: ``{"boxes": float (K, 4) xyxy, "labels": int64
+(K,) class ids from 0, "masks": uint8 (K, H, W) at the image's pixels}`` (``Instances.to_target(
+classes, first_label=0)``); K may be 0."""
+
+InstanceDetections = dict[str, np.ndarray]
+"""One image's objects from `InstanceLearner.predict`: the `Detections` keys, plus ``"masks"``: bool
+(K, H, W) at the image's pixels, and ``"mask_samples"``: bool (K, I, ...), each object's mask in each
+of the I passes on a grid of the learner's choosing (the same for all passes of one object)."""
+
+
+@runtime_checkable
+class InstanceLearner(Protocol):
+    """A model that finds objects, each a mask and a class: trained on `InstanceTarget`s,
+    predicting `InstanceDetections` with MC samples of each object's class and mask.
+
+    Everything in `Learner` about conventions, threads, progress, `Cancelled` and errors holds.
+    Images come as a list of (H_i, W_i, 3) uint8 arrays at their own sizes. The loop scores an
+    image with MaskAL's uncertainty (``tasks.instance_scores``): per object, its class
+    uncertainty (the heuristic), how much its mask changes between passes and in how many passes
+    it is found (``1 - p_background >= 0.5``); an image where nothing is found scores 1. Objects
+    with an empty mask, or the mask of a better object, are left out of the drafts.
+    """
+
+    task: str  # "instances"
+
+    def fit(
+        self,
+        images: list[np.ndarray],
+        targets: list[InstanceTarget],
+        progress: Progress,
+        should_stop: ShouldStop,
+    ) -> object:
+        """Train on the labeled images and their objects (an image may have none)."""
+        ...
+
+    def predict(self, images: list[np.ndarray], mc_samples: int = 1) -> list[InstanceDetections]:
+        """One `InstanceDetections` per image, with `mc_samples` samples of each object's class
+        probabilities and mask."""
         ...
 
 

@@ -13,11 +13,17 @@ log = logging.getLogger("al_widget")
 # The default learner of each task, by class name in this package (imported when needed), with
 # the settings a loop's round uses: detection and segmentation warm-start, so a round trains at
 # most 150 steps on top of the last (about 10 s at 128 px on 2 CPU cores) and the steps add up.
-DEFAULTS = {"classify": "Classifier", "detect": "Detector", "segment": "Segmenter"}
+DEFAULTS = {
+    "classify": "Classifier",
+    "detect": "Detector",
+    "segment": "Segmenter",
+    "instances": "InstanceSegmenter",
+}
 ROUND_SETTINGS: dict[str, dict[str, Any]] = {
     "classify": {},
     "detect": {"min_steps": 60, "max_steps": 150},
     "segment": {"min_steps": 60, "max_steps": 150},
+    "instances": {"min_steps": 60, "max_steps": 150},
 }
 SMALL_SIDE = 64  # classification images whose longer side is at most this keep the small CNN
 PHOTO_BACKBONE = "resnet18"
@@ -42,7 +48,7 @@ def resolve(
     ----------
     learner : object or None
         The user's learner, or None for the task's default.
-    task : {"classify", "detect", "segment"}
+    task : {"classify", "detect", "segment", "instances"}
         The dataset's task.
     n_classes : int
         The dataset's number of classes, for the default.

@@ -6,6 +6,7 @@ import copy
 import math
 import os
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -260,14 +261,14 @@ class Detector(ParamsMixin):
             names the alternatives.
         """
         self._check_params()
-        _check_images(images)
+        check_images(images)
         if len(images) == 0 or len(images) != len(targets):
             raise ValueError(
                 f"need one target per image and at least one image, got {len(images)} images "
                 f"and {len(targets)} targets"
             )
         checked = [
-            _check_target(t, image.shape[:2], self.n_classes, k)
+            check_target(t, image.shape[:2], self.n_classes, k)
             for k, (image, t) in enumerate(zip(images, targets, strict=True))
         ]
         device = choose_device(self.device)
@@ -280,7 +281,7 @@ class Detector(ParamsMixin):
             offset = 1 if nets.family_of(net) == nets.TWO_STAGE else 0
             pixels, boxes = [], []
             for image, (xyxy, _) in zip(images, checked, strict=True):
-                resized, scale = _resize(image, self.longest_side, device)
+                resized, scale = resize(image, self.longest_side, device)
                 pixels.append(resized.mul_(255).round_().to(torch.uint8))
                 boxes.append(torch.as_tensor(xyxy * scale, dtype=torch.float32, device=device))
             labels = [torch.as_tensor(ids + offset, device=device) for _, ids in checked]
@@ -379,7 +380,7 @@ class Detector(ParamsMixin):
             raise TypeError(f"mc_samples must be an int, got {mc_samples!r}")
         if mc_samples < 1:
             raise ValueError(f"mc_samples must be >= 1, got {mc_samples}")
-        _check_images(images)
+        check_images(images)
         how = Decoding(
             float(self.score_threshold),
             float(self.nms_threshold),
@@ -389,7 +390,7 @@ class Detector(ParamsMixin):
         out: list[Detections] = []
         for start in range(0, len(images), _PREDICT_BATCH):
             chunk = images[start : start + _PREDICT_BATCH]
-            resized = [_resize(image, self.longest_side, self.device_) for image in chunk]
+            resized = [resize(image, self.longest_side, self.device_) for image in chunk]
             found = detect(net, [x for x, _ in resized], how)
             for image, (_, scale), result in zip(chunk, resized, found, strict=True):
                 out.append(_to_image(result, scale, image.shape[:2]))
@@ -414,20 +415,28 @@ class Detector(ParamsMixin):
         net = getattr(self, "net_", None)
         if net is None:
             raise RuntimeError("this Detector is not fitted yet: call fit first")
-        _check_images(images)
-        rows = []
-        for image in images:  # one at a time: padding a batch to one size would shift the means
-            x, _ = _resize(image, self.longest_side, self.device_)
-            batch, _ = net.transform([x])
-            features = net.backbone(batch.tensors)
-            maps = list(features.values()) if isinstance(features, dict) else [features]
-            rows.append(torch.cat([m.mean(dim=(2, 3)) for m in maps], dim=1))
-        if not rows:
-            return np.zeros((0, 0), np.float32)
-        return torch.cat(rows).float().cpu().numpy()
+        check_images(images)
+        return pooled_features(net, images, self.longest_side, self.device_)
 
 
-def _resize(image: np.ndarray, longest: int, device: torch.device) -> tuple[torch.Tensor, float]:
+def pooled_features(
+    net: Any, images: Sequence[np.ndarray], longest: int, device: torch.device
+) -> np.ndarray:
+    """(n images, d) float32: the mean of each backbone feature map of a detection network
+    (each FPN level), levels side by side, each image at `longest` pixels on its longer side."""
+    rows = []
+    for image in images:  # one at a time: padding a batch to one size would shift the means
+        x, _ = resize(image, longest, device)
+        batch, _ = net.transform([x])
+        features = net.backbone(batch.tensors)
+        maps = list(features.values()) if isinstance(features, dict) else [features]
+        rows.append(torch.cat([m.mean(dim=(2, 3)) for m in maps], dim=1))
+    if not rows:
+        return np.zeros((0, 0), np.float32)
+    return torch.cat(rows).float().cpu().numpy()  # type: ignore[no-any-return]
+
+
+def resize(image: np.ndarray, longest: int, device: torch.device) -> tuple[torch.Tensor, float]:
     """The image as a (3, h, w) float tensor in [0, 1] with max(h, w) = longest, and the scale."""
     height, width = image.shape[:2]
     scale = longest / max(height, width)
@@ -453,7 +462,8 @@ def _to_image(result: dict[str, torch.Tensor], scale: float, size: tuple[int, in
     }
 
 
-def _check_images(images: Sequence[np.ndarray]) -> None:
+def check_images(images: Sequence[np.ndarray]) -> None:
+    """Refuse anything but a list of non-empty (H, W, 3) uint8 arrays, naming the image."""
     if isinstance(images, np.ndarray) and images.ndim == 3:
         raise ValueError("images must be a list of (H, W, 3) arrays, got one (H, W, 3) array")
     for k, image in enumerate(images):
@@ -466,7 +476,7 @@ def _check_images(images: Sequence[np.ndarray]) -> None:
             raise ValueError(f"image {k} is empty: shape {image.shape}")
 
 
-def _check_target(
+def check_target(
     target: BoxTarget, size: tuple[int, int], n_classes: int, k: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """An image's boxes (clipped to it) and class ids, checked."""

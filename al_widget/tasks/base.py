@@ -29,6 +29,7 @@ class Scored:
     confidences: dict[int, np.ndarray] = field(default_factory=dict)
     broken: dict[int, str] = field(default_factory=dict)
     dropped: int = 0  # degenerate boxes from the model, left out of the drafts
+    reasons: dict[int, str] = field(default_factory=dict)  # per image: what made it uncertain
 
 
 @dataclass
@@ -137,6 +138,7 @@ class ImageScore:
     confidences: np.ndarray  # (K,) per box, or (C,) per class region of a mask (NaN: absent)
     probs: np.ndarray | None = None  # (C,) class probabilities for the batch selectors, if kept
     dropped: int = 0  # degenerate boxes left out of the draft
+    reason: str | None = None  # what made the image uncertain, in words (instances: its objects)
 
 
 class PerImageTask(ABC):
@@ -311,6 +313,11 @@ class PerImageTask(ABC):
             confidences={i: f.confidences for i, f in zip(indices.tolist(), found, strict=True)},
             broken=broken,
             dropped=sum(f.dropped for f in found),
+            reasons={
+                i: f.reason
+                for i, f in zip(indices.tolist(), found, strict=True)
+                if f.reason is not None
+            },
             probs=np.array([f.probs for f in found]).reshape(len(found), width)
             if keep_probs
             else None,

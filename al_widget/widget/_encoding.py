@@ -75,7 +75,8 @@ def encode_display(rgb: np.ndarray, mode: str) -> tuple[bytes, str]:
     h, w = rgb.shape[:2]
     factor = reduction(h, w)
     picture = Image.fromarray(rgb) if factor == 1 else _shrunk(rgb, factor)
-    fmt = "png" if factor == 1 and (mode == "mask" or h * w <= PNG_MAX_PIXELS) else "jpeg"
+    exact = mode in ("mask", "instance")  # pixels painted one by one
+    fmt = "png" if factor == 1 and (exact or h * w <= PNG_MAX_PIXELS) else "jpeg"
     buf = io.BytesIO()
     if fmt == "png":
         picture.save(buf, format="PNG", compress_level=1)

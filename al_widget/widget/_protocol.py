@@ -7,8 +7,14 @@ edit (H*W bytes; only for small images: the browser sends patches).
 class values inside the rect (x1 and y1 excluded, row by row) after a stroke, fill, undo or redo;
 ``"encoding"`` is ``"raw"`` ((x1-x0)*(y1-y0) bytes, the default) or ``"zlib"`` (those bytes
 compressed, for a large rect).
+``{"kind": "instance", "image_id", "id", "label", "draft", "rect": [x0, y0, x1, y1], "encoding"}``
+with one buffer: instance mode's object `id` (a positive int) after an edit made or changed it,
+its mask as the rect's pixels (1: the object's, 0: not; encoded as a mask patch's values);
+``{"kind": "instance_delete", "image_id", "id"}``: the object was removed;
+``{"kind": "instance_order", "image_id", "order": [id, ...]}``: the objects' order, bottom first
+(else an object made is put on top, and those removed leave the others' order as it was).
 ``{"kind": "fetch"}``: a view just displayed asks for the current state; Python answers with
-``{"kind": "state", "image_id", "boxes", "drafts"}`` and the mask, packed by
+``{"kind": "state", "image_id", "boxes", "drafts", "instances"}`` and the mask, packed by
 ``_encoding.compress_mask`` (empty when all background), as one buffer.
 ``{"kind": "key", "key", "shiftKey", "ctrlKey", "altKey", "metaKey", "image_id", "shown",
 "early"}``: a key pressed over the panel; ``{"kind": "action", "action", ...}`` the same for a
@@ -21,8 +27,9 @@ Every message from the browser goes through ``parse_message`` (the canvas) or
 forged (a list where a string belongs, JSON nested hundreds deep), is refused with a
 ``ProtocolError`` whose text is short and safe to build (``_shown``).
 
-An edit must match the canvas's mode (boxes in ``"box"`` mode, a mask in ``"mask"`` mode), and an
-image holds at most `MAX_BOXES` boxes and drafts together.
+An edit must match the canvas's mode (boxes in ``"box"`` mode, a mask in ``"mask"`` mode, objects
+in ``"instance"`` mode), and an image holds at most `MAX_BOXES` boxes and drafts together (or
+objects, ``objects.applied``).
 """
 
 from __future__ import annotations
@@ -40,16 +47,31 @@ import numpy as np
 from ..annotations import unknown_class_value
 from .keys import IDENTIFIED_ACTIONS
 
-KINDS = ("boxes", "mask", "mask_patch", "fetch", "key", "action", "need", "dropped")
-EDIT_KINDS = ("boxes", "mask", "mask_patch")
+INSTANCE_KINDS = ("instance", "instance_delete", "instance_order")
+KINDS = (
+    "boxes",
+    "mask",
+    "mask_patch",
+    *INSTANCE_KINDS,
+    "fetch",
+    "key",
+    "action",
+    "need",
+    "dropped",
+)
+EDIT_KINDS = ("boxes", "mask", "mask_patch", *INSTANCE_KINDS)
 """The kinds that change the annotation (refused while the canvas is finished)."""
 STRIP_KINDS = ("fetch", "open")
 MAX_KEY_CHARS = 32
 """The longest ``KeyboardEvent.key`` a key message may carry."""
-MODE_OF_KIND = {"boxes": "box", "mask": "mask", "mask_patch": "mask"}
+MODE_OF_KIND = {"boxes": "box", "mask": "mask", "mask_patch": "mask"} | dict.fromkeys(
+    INSTANCE_KINDS, "instance"
+)
 """The canvas mode in which each kind of edit is accepted."""
 MAX_BOXES = 1000
 """The most boxes and drafts, together, that one image may hold."""
+MAX_OBJECT_ID = 2**31 - 1
+"""The largest id an object of instance mode may have."""
 _SHOWN_CHARS = 80  # of a value from the browser in an error message
 
 
@@ -91,6 +113,42 @@ class MaskPatch:
         x0, y0, x1, y1 = self.rect
         out[y0:y1, x0:x1] = np.frombuffer(self.values, dtype=np.uint8).reshape(y1 - y0, x1 - x0)
         return out.tobytes()
+
+
+@dataclass(frozen=True)
+class ObjectEdit:
+    """One object of instance mode as an edit left it: made, repainted, recoloured or accepted.
+
+    ``rect`` is ``(x0, y0, x1, y1)`` in image pixels, x1 and y1 excluded; ``bits`` holds its
+    ``(y1 - y0) * (x1 - x0)`` pixels row by row, 1 where the object is (at least one), else 0.
+    """
+
+    id: int
+    label: int
+    draft: bool
+    rect: tuple[int, int, int, int]
+    bits: bytes
+
+    def mask(self, *, width: int, height: int) -> np.ndarray:
+        """The object's (height, width) bool mask in a `width` x `height` image."""
+        out = np.zeros((height, width), dtype=bool)
+        x0, y0, x1, y1 = self.rect
+        out[y0:y1, x0:x1] = np.frombuffer(self.bits, np.uint8).reshape(y1 - y0, x1 - x0) == 1
+        return out
+
+
+@dataclass(frozen=True)
+class ObjectDelete:
+    """Instance mode's object `id` was removed."""
+
+    id: int
+
+
+@dataclass(frozen=True)
+class ObjectOrder:
+    """The ids of instance mode's objects, bottom first."""
+
+    order: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -140,7 +198,18 @@ def parse_message(
     width: int,
     height: int,
     n_classes: int,
-) -> BoxesEdit | MaskEdit | MaskPatch | Fetch | KeyPress | Need | Dropped:
+) -> (
+    BoxesEdit
+    | MaskEdit
+    | MaskPatch
+    | ObjectEdit
+    | ObjectDelete
+    | ObjectOrder
+    | Fetch
+    | KeyPress
+    | Need
+    | Dropped
+):
     """Validate one custom message to the canvas; raise ProtocolError if refused.
 
     Parameters
@@ -191,6 +260,20 @@ def parse_message(
         )
     if kind == "mask_patch":
         return parse_mask_patch(content, buffers, width=width, height=height, n_classes=n_classes)
+    if kind == "instance":
+        return parse_object(content, buffers, width=width, height=height, n_classes=n_classes)
+    if kind == "instance_delete":
+        return ObjectDelete(_object_id(content.get("id"), "instance_delete id"))
+    if kind == "instance_order":
+        order = _as_list(content.get("order"), "instance_order order")
+        if len(order) > MAX_BOXES:
+            raise ProtocolError(
+                f"instance_order holds at most {MAX_BOXES} objects, got {len(order)}"
+            )
+        ids = tuple(_object_id(v, f"instance_order order[{i}]") for i, v in enumerate(order))
+        if len(set(ids)) != len(ids):
+            raise ProtocolError(f"instance_order must name each object once, got {list(ids)}")
+        return ObjectOrder(ids)
     if content.get("width") != width or content.get("height") != height:
         raise ProtocolError(
             f"mask size must be {width}x{height}, "
@@ -289,6 +372,84 @@ def parse_mask_patch(
     n_classes
         Values must be below this.
     """
+    rect, data = _rect_values(content, buffers, "mask_patch", width=width, height=height)
+    check_mask_values(data, n_classes, "mask_patch")
+    return MaskPatch(rect=rect, values=data)
+
+
+def parse_object(
+    content: Mapping[str, Any],
+    buffers: Sequence[object] | None,
+    *,
+    width: int,
+    height: int,
+    n_classes: int,
+) -> ObjectEdit:
+    """Check an ``instance`` message (one object); raise ProtocolError naming the object if refused.
+
+    Parameters
+    ----------
+    content
+        The message's JSON content: ``id``, ``label``, ``draft``, ``rect`` and, optionally,
+        ``encoding`` (as a mask patch's).
+    buffers
+        Its binary buffers: exactly one, the rect's pixels (0 or 1, at least one 1).
+    width, height
+        The image's size; the rect must lie inside it.
+    n_classes
+        The label must be a class id below this.
+    """
+    obj = _object_id(content.get("id"), "instance id")
+    where = f"instance {obj}"
+    label = content.get("label")
+    if label is None:
+        raise ProtocolError(f"{where} has no class: label must be a class id in [0, {n_classes})")
+    if type(label) is not int or not 0 <= label < n_classes:
+        raise ProtocolError(
+            f"{where}: label must be a class id in [0, {n_classes}), got {_shown(label)}"
+        )
+    draft = content.get("draft", False)
+    if not isinstance(draft, bool):
+        raise ProtocolError(f"{where}: draft must be true or false, got {_shown(draft)}")
+    rect, data = _rect_values(content, buffers, where, width=width, height=height)
+    values = np.frombuffer(data, dtype=np.uint8)
+    if values.size and values.max() > 1:
+        raise ProtocolError(
+            f"{where}: mask values must be 0 or 1, got {int(values[values > 1][0])}"
+        )
+    if not values.any():
+        raise ProtocolError(f"{where}: its mask is empty (an object has pixels; delete it instead)")
+    return ObjectEdit(id=obj, label=label, draft=draft, rect=rect, bits=data)
+
+
+def _object_id(value: object, name: str) -> int:
+    if type(value) is not int or not 0 < value <= MAX_OBJECT_ID:
+        raise ProtocolError(f"{name} must be an int in [1, {MAX_OBJECT_ID}], got {_shown(value)}")
+    return value
+
+
+def _rect_values(
+    content: Mapping[str, Any],
+    buffers: Sequence[object] | None,
+    where: str,
+    *,
+    width: int,
+    height: int,
+) -> tuple[tuple[int, int, int, int], bytes]:
+    """The rect and its values (inflated) of a mask patch or an object; ProtocolError if refused.
+
+    Parameters
+    ----------
+    content
+        The message's JSON content: ``rect`` ([x0, y0, x1, y1], x1 and y1 excluded, inside the
+        image) and ``encoding`` (``"raw"``, the default, or ``"zlib"``).
+    buffers
+        Exactly one: the rect's values, one byte a pixel, row by row.
+    where
+        What the message is called in error messages.
+    width, height
+        The image's size.
+    """
     rect = content.get("rect")
     if (
         not isinstance(rect, (list, tuple))
@@ -296,43 +457,42 @@ def parse_mask_patch(
         or any(type(v) is not int for v in rect)
     ):
         raise ProtocolError(
-            f"mask_patch rect must be a list of 4 ints [x0, y0, x1, y1], got {_shown(rect)}"
+            f"{where} rect must be a list of 4 ints [x0, y0, x1, y1], got {_shown(rect)}"
         )
     x0, y0, x1, y1 = rect
     if not (x0 < x1 and y0 < y1):
         raise ProtocolError(
-            f"mask_patch rect must have x0 < x1 and y0 < y1 (not empty), got {list(rect)}"
+            f"{where} rect must have x0 < x1 and y0 < y1 (not empty), got {list(rect)}"
         )
     if x0 < 0 or y0 < 0 or x1 > width or y1 > height:
         raise ProtocolError(
-            f"mask_patch rect must lie inside the {width}x{height} image, got {list(rect)}"
+            f"{where} rect must lie inside the {width}x{height} image, got {list(rect)}"
         )
     encoding = content.get("encoding", "raw")
     if encoding not in ("raw", "zlib"):
-        raise ProtocolError(f"mask_patch encoding must be 'raw' or 'zlib', got {_shown(encoding)}")
-    data = _as_bytes(_one_buffer(buffers, "mask_patch"), "mask_patch")
+        raise ProtocolError(f"{where} encoding must be 'raw' or 'zlib', got {_shown(encoding)}")
+    data = _as_bytes(_one_buffer(buffers, where), where)
     size = (x1 - x0) * (y1 - y0)
     if encoding == "zlib":
-        data = _inflated(data, size)
+        data = _inflated(data, size, where)
     if len(data) != size:
         raise ProtocolError(
-            f"mask_patch must have {x1 - x0}*{y1 - y0}={size} bytes for its rect, got {len(data)}"
+            f"{where} must have {x1 - x0}*{y1 - y0}={size} bytes for its rect, got {len(data)}"
         )
-    check_mask_values(data, n_classes, "mask_patch")
-    return MaskPatch(rect=(x0, y0, x1, y1), values=data)
+    return (x0, y0, x1, y1), data
 
 
-def _inflated(data: bytes, size: int) -> bytes:
+def _inflated(data: bytes, size: int, where: str) -> bytes:
     """zlib `data` inflated, reading at most one byte past `size` (a zip bomb stops there)."""
     inflater = zlib.decompressobj()
     try:
         out = inflater.decompress(data, size + 1)
     except zlib.error as err:
-        raise ProtocolError(f"mask_patch buffer is not zlib data: {err}") from None
+        raise ProtocolError(f"{where} buffer is not zlib data: {err}") from None
     if len(out) > size:
-        raise ProtocolError(f"mask_patch inflates to more than the {size} bytes of its rect")
+        raise ProtocolError(f"{where} inflates to more than the {size} bytes of its rect")
     if not inflater.eof:
-        raise ProtocolError("mask_patch buffer is cut short: its zlib stream does not end")
+        raise ProtocolError(f"{where} buffer is cut short: its zlib stream does not end")
     return out
 
 

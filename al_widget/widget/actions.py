@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..annotations import Annotation, Boxes, Label
+from ..instances import Instances
 from ..loop import ActiveLoop
 from . import keys, status
 from .budget import BudgetGate
@@ -176,15 +177,24 @@ class Actions:
     def submit_no_objects(
         self, image_id: int | None = None, shown: str | None = None
     ) -> int | None:
-        """Label the detection image shown as holding no objects (an empty box list), on purpose.
+        """Label the detection or instance segmentation image shown as holding no objects (no
+        boxes, or ``Instances.empty``), on purpose.
 
         Parameters
         ----------
         image_id, shown : optional
             As for ``submit``.
         """
-        if self.dataset.task != "detect" or self.not_current("submit", image_id, shown):
+        task = self.dataset.task
+        if task not in ("detect", "instances") or self.not_current("submit", image_id, shown):
             return None
+        if task == "instances":
+            if self.canvas.objects:
+                self.notices.say_error(
+                    "not submitted as no objects: the image has objects; delete them first"
+                )
+                return None
+            return self.commit(Instances.empty((self.canvas.width, self.canvas.height)))
         if len(self.canvas.boxes) or len(self.canvas.drafts):
             self.notices.say_error(
                 "not submitted as no objects: the image has boxes; delete them first"

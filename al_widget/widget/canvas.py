@@ -25,12 +25,16 @@ from ._protocol import (
     KeyPress,
     MaskEdit,
     Need,
+    ObjectDelete,
+    ObjectEdit,
+    ObjectOrder,
     ProtocolError,
     check_box_count,
     parse_boxes,
     parse_mask,
     parse_message,
 )
+from .objects import Objects, applied, object_json
 
 logger = logging.getLogger("al_widget")
 
@@ -84,7 +88,8 @@ class Canvas(anywidget.AnyWidget):
     ``drafts`` and ``mask`` (``box_array()``, ``mask_array()``), updated after each finished
     edit (``on_edit``). Its keys act while it has focus (click the image); the README's table
     lists them ("The panel"). In mask mode class 0 is the background: what is left unpainted,
-    and what the eraser paints; the brush never paints it (``active_class`` 0 becomes 1). While
+    and what the eraser paints; the brush never paints it (``active_class`` 0 becomes 1). In
+    instance mode each object has its own mask and class (``objects``). While
     ``finished`` holds a message, the canvas shows it over the dimmed image and takes no edits.
     How images and edits travel to and from the browser: README, "Development".
 
@@ -92,8 +97,9 @@ class Canvas(anywidget.AnyWidget):
     owner changes (``load``, ``prefetch``) while a browser message may read it (``fetch``,
     ``need``): in a kernel the browser's messages arrive on the main thread or on a subshell's,
     and a cell may call the panel meanwhile. It is never held while an observer runs, and no
-    other lock is taken under it. The other traits are the owner's to set on one thread at a
-    time (a Panel sets them under its lock, never on the loop's worker).
+    other lock is taken under it. The other traits, and ``_objects`` (instance mode's objects,
+    an immutable tuple replaced whole), are the owner's to set on one thread at a time (a Panel
+    sets them under its lock, never on the loop's worker).
 
     Parameters
     ----------
@@ -130,7 +136,7 @@ class Canvas(anywidget.AnyWidget):
     screen for ``dwell_ms`` (the browser reports each one)."""
     width = t.Int(0).tag(sync=True)
     height = t.Int(0).tag(sync=True)
-    mode = t.Enum(["classify", "box", "mask"], default_value="box").tag(sync=True)
+    mode = t.Enum(list(keys.CANVAS_MODES), default_value="box").tag(sync=True)
     classes = t.List(t.Unicode()).tag(sync=True)
     colors = t.List(t.Unicode()).tag(sync=True)
     active_class = t.Int(0).tag(sync=True)
@@ -149,6 +155,8 @@ class Canvas(anywidget.AnyWidget):
     loaded_drafts = t.List(t.Dict(), read_only=True).tag(sync=True)
     loaded_mask = t.Bytes(b"", read_only=True).tag(sync=True, from_json=_bytes_from_json)
     """The loaded class map, packed by ``_encoding.compress_mask``; empty if all background."""
+    loaded_instances = t.List(t.Dict(), read_only=True).tag(sync=True)
+    """Instance mode's loaded objects, bottom first, as ``objects.object_json`` writes them."""
     boxes = t.List(t.Dict(), read_only=True)
     """The boxes after the latest accepted edit (or as loaded)."""
     drafts = t.List(t.Dict(), read_only=True)
@@ -161,7 +169,8 @@ class Canvas(anywidget.AnyWidget):
         self._encoded: OrderedDict[str, tuple[bytes, str, int, int]] = OrderedDict()
         self._encoded_lock = threading.RLock()  # see the class's thread note
         self.messages_received = 0
-        self.received_by_kind: dict[str, int] = {"boxes": 0, "mask": 0}
+        self.received_by_kind: dict[str, int] = {"boxes": 0, "mask": 0}  # "instance" from the first
+        self._objects: Objects = ()
         self.rejected: list[str] = []
         self._edit_observers: list[Callable[[str], None]] = []
         self._key_observers: list[Callable[[dict[str, Any]], None]] = []
@@ -247,6 +256,7 @@ class Canvas(anywidget.AnyWidget):
         boxes: Sequence[dict[str, Any]] | tuple[np.ndarray, np.ndarray] | None = None,
         drafts: Sequence[dict[str, Any]] | tuple[np.ndarray, np.ndarray] | None = None,
         mask: np.ndarray | None = None,
+        objects: Sequence[ObjectEdit] | None = None,
         key: str | None = None,
     ) -> None:
         """Show a new image, replacing boxes, drafts and mask, in one sync.
@@ -265,6 +275,9 @@ class Canvas(anywidget.AnyWidget):
         mask
             An (H, W) class map with values below ``len(classes)``, or ``Mask.IGNORE`` (255)
             where a pixel is not labeled: drawn striped, kept until painted over.
+        objects
+            Instance mode's objects, bottom first (``objects.objects_from_masks`` makes them
+            from masks), with distinct ids; each must lie inside the image.
         key
             The key `image` was sent ahead under with ``prefetch``: its pixels are not sent
             again (the browser has them decoded). Any other key, or None, sends them now. A
@@ -309,6 +322,12 @@ class Canvas(anywidget.AnyWidget):
                 height=h,
                 n_classes=n,
             )
+        new_objects = tuple(objects or ())
+        if len({o.id for o in new_objects}) != len(new_objects):
+            raise ValueError(f"objects must have distinct ids, got {[o.id for o in new_objects]}")
+        for o in new_objects:
+            if not (0 <= o.rect[0] < o.rect[2] <= w and 0 <= o.rect[1] < o.rect[3] <= h):
+                raise ValueError(f"object {o.id}: rect must lie inside the {w}x{h} image")
         with self._encoded_lock:
             sent = self._encoded.get(key) if key is not None else None
             if sent is not None and sent[2:] == (w, h):
@@ -328,6 +347,8 @@ class Canvas(anywidget.AnyWidget):
             self.set_trait("loaded_boxes", copy.deepcopy(new_boxes))
             self.set_trait("loaded_drafts", copy.deepcopy(new_drafts))
             self.set_trait("loaded_mask", compress_mask(new_mask))
+            self.set_trait("loaded_instances", [object_json(o) for o in new_objects])
+            self._objects = new_objects
             self.set_trait("boxes", new_boxes)
             self.set_trait("drafts", new_drafts)
             self.set_trait("mask", new_mask)
@@ -369,6 +390,11 @@ class Canvas(anywidget.AnyWidget):
         xyxy = np.array([b["xyxy"] for b in self.boxes], dtype=float).reshape(-1, 4)
         labels = np.array([b["label"] for b in self.boxes], dtype=int)
         return xyxy, labels
+
+    @property
+    def objects(self) -> Objects:
+        """Instance mode's objects after the latest accepted edit (or as loaded), bottom first."""
+        return self._objects
 
     def mask_array(self) -> np.ndarray:
         """Return the current class map as an (H, W) uint8 array (zeros when unpainted)."""
@@ -422,11 +448,19 @@ class Canvas(anywidget.AnyWidget):
         elif isinstance(message, MaskEdit):
             kind = "mask"
             self.set_trait("mask", message.mask)
+        elif isinstance(message, (ObjectEdit, ObjectDelete, ObjectOrder)):
+            kind = "instance"
+            try:
+                self._objects = applied(self._objects, message)
+            except ProtocolError as err:
+                self.rejected.append(str(err))
+                logger.warning("canvas refused a message from the browser: %s", err)
+                return
         else:
             kind = "mask"
             self.set_trait("mask", message.applied(self.mask, width=self.width, height=self.height))
         self.messages_received += 1
-        self.received_by_kind[kind] += 1
+        self.received_by_kind[kind] = self.received_by_kind.get(kind, 0) + 1
         for fn in list(self._edit_observers):
             fn(kind)
 
@@ -450,6 +484,7 @@ class Canvas(anywidget.AnyWidget):
             "image_id": self.image_id,
             "boxes": self.boxes,
             "drafts": self.drafts,
+            "instances": [object_json(o) for o in self._objects],
         }
         self.send(content, buffers=[compress_mask(self.mask)])
         with self._encoded_lock:

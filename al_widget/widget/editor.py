@@ -8,8 +8,10 @@ import ipywidgets as widgets
 import numpy as np
 
 from ..annotations import Annotation, Boxes, Label, Mask
+from ..instances import Instances
 from . import keys, status
 from .canvas import Canvas
+from .objects import instances_of, objects_of
 from .unsaved import Work
 
 
@@ -30,7 +32,7 @@ class Editor:
     picker : ipywidgets.ToggleButtons
         The class picker, whose values are class ids.
     task : str
-        The dataset's task: "classify", "detect" or "segment".
+        The dataset's task: "classify", "detect", "segment" or "instances".
     classes : sequence of str
         The dataset's classes.
     choices : sequence of int
@@ -49,6 +51,14 @@ class Editor:
         self.classes, self.choices = list(classes), list(choices)
         self.unsaved: dict[int, Work] = {}
         self._loaded = Work()  # what the image on the canvas was loaded with
+        if task == "instances":
+            # The picker shows the class of the object selected on the canvas; picking another
+            # recolours it (js/src/instancetool.js).
+            canvas.observe(self._follow_class, "active_class")
+
+    def _follow_class(self, change: dict[str, object]) -> None:
+        if change["new"] in self.choices:
+            self.picker.value = change["new"]
 
     def open(
         self,
@@ -84,10 +94,12 @@ class Editor:
         draft: Annotation | None,
         predicted: int | None,
     ) -> None:
-        """Load image `i` with its annotation `known`, else the model's boxes or mask `draft` as
-        drafts; in classification the picker shows the class, else the `predicted` one."""
+        """Load image `i` with its annotation `known`, else the model's boxes, mask or objects
+        `draft` as drafts; in classification the picker shows the class, else the `predicted`
+        one."""
         classes = self.classes
         boxes = drafts = mask = None
+        objects = None
         if isinstance(known, Boxes):
             boxes = (known.xyxy, known.class_ids(classes))
         elif isinstance(draft, Boxes):
@@ -96,7 +108,11 @@ class Editor:
             mask = known.class_map
         elif isinstance(draft, Mask):
             mask = draft.class_map  # the model's mask, to paint over
-        self.canvas.load(image, boxes=boxes, drafts=drafts, mask=mask, key=str(i))
+        if isinstance(known, Instances):
+            objects = objects_of(known, classes)
+        elif isinstance(draft, Instances):
+            objects = objects_of(draft, classes, draft=True)  # each object to accept, fix or delete
+        self.canvas.load(image, boxes=boxes, drafts=drafts, mask=mask, objects=objects, key=str(i))
         if self.task == "classify":
             self.picker.value = known.class_id(classes) if isinstance(known, Label) else predicted
 
@@ -108,6 +124,7 @@ class Editor:
             boxes=work.box_dicts(),
             drafts=work.draft_dicts(),
             mask=work.mask_array(h, w),
+            objects=work.objects,
             key=str(i),
         )
         if work.class_id is not None and (work.class_id in self.choices):
@@ -118,7 +135,7 @@ class Editor:
     def work(self) -> Work:
         """What the canvas and the picker hold now."""
         canvas = self.canvas
-        return Work.of(canvas.boxes, canvas.drafts, canvas.mask, self.picker.value)
+        return Work.of(canvas.boxes, canvas.drafts, canvas.mask, self.picker.value, canvas.objects)
 
     def annotation(self) -> Annotation:
         """The annotation the canvas and the picker hold; a ValueError says what is missing."""
@@ -140,6 +157,11 @@ class Editor:
                     "no boxes: draw some, or press N (No objects) if there is nothing to box here"
                 )
             return Boxes(xyxy, [int(v) for v in labels])
+        if self.task == "instances":
+            canvas = self.canvas
+            return instances_of(
+                canvas.objects, self.classes, width=canvas.width, height=canvas.height
+            )
         return Mask(self.canvas.mask_array())
 
     def class_for_key(self, key: str) -> int | None:

@@ -28,7 +28,9 @@ class Format:
 
 
 FORMATS = {
-    "COCO": Format(("detect", "segment"), "a .json file, e.g. labels/coco.json", write_coco),
+    "COCO": Format(
+        ("detect", "segment", "instances"), "a .json file, e.g. labels/coco.json", write_coco
+    ),
     "YOLO": Format(("detect",), "a folder, e.g. labels/yolo", write_yolo),
     "VOC": Format(("detect",), "a folder, e.g. labels/voc", write_voc),
     "PNG masks": Format(("segment",), "a folder, e.g. labels/masks", write_masks),

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 Where = Literal["panel", "canvas"]
 
-CANVAS_MODES = ("classify", "box", "mask")
+CANVAS_MODES = ("classify", "box", "mask", "instance")
 """The canvas modes (``Canvas.mode``); ``layout.MODE_OF_TASK`` gives each task's."""
 
 DIGITS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "0")
@@ -63,7 +63,10 @@ class Binding:
 
 _BOX = ("box",)
 _MASK = ("mask",)
-_EDIT = ("box", "mask")
+_INSTANCE = ("instance",)
+_PAINT = ("mask", "instance")
+_DRAFTS = ("box", "instance")
+_EDIT = ("box", "mask", "instance")
 
 IDENTIFIED_ACTIONS = ("submit", "no_objects", "skip")
 """The panel's actions that move on to the next image: their keys and buttons name the image they
@@ -85,9 +88,9 @@ BINDINGS: tuple[Binding, ...] = (
         "N",
         "no_objects",
         "panel",
-        "submit: no objects here (no boxes, on purpose)",
+        "submit: no objects here (no boxes or objects, on purpose)",
         ("n", "Shift+n"),
-        ("box",),
+        ("box", "instance"),
     ),
     Binding("S", "skip", "panel", "skip the image", ("s", "Shift+s")),
     Binding(
@@ -105,17 +108,41 @@ BINDINGS: tuple[Binding, ...] = (
         "Del",
         "delete",
         "canvas",
-        "delete the selected box (polygon: its last point)",
+        "delete the selected box or object (polygon: its last point)",
         ("Delete", "Backspace"),
         _EDIT,
     ),
-    Binding("A", "accept", "canvas", "accept the selected prediction", ("a",), _BOX),
-    Binding("Shift+A", "accept_all", "canvas", "accept all predictions", ("Shift+a",), _BOX),
-    Binding("B", "brush", "canvas", "brush", ("b",), _MASK),
-    Binding("E", "eraser", "canvas", "eraser", ("e",), _MASK),
-    Binding("P", "polygon", "canvas", "polygon", ("p",), _MASK),
-    Binding("[", "brush_smaller", "canvas", "smaller brush", ("[",), _MASK),
-    Binding("]", "brush_larger", "canvas", "larger brush", ("]",), _MASK),
+    Binding("A", "accept", "canvas", "accept the selected prediction", ("a",), _DRAFTS),
+    Binding("Shift+A", "accept_all", "canvas", "accept all predictions", ("Shift+a",), _DRAFTS),
+    Binding("B", "brush", "canvas", "brush", ("b",), _PAINT),
+    Binding("E", "eraser", "canvas", "eraser", ("e",), _PAINT),
+    Binding("P", "polygon", "canvas", "polygon", ("p",), _PAINT),
+    Binding("[", "brush_smaller", "canvas", "smaller brush", ("[",), _PAINT),
+    Binding("]", "brush_larger", "canvas", "larger brush", ("]",), _PAINT),
+    Binding(
+        "O",
+        "new_object",
+        "canvas",
+        "new object: deselect, the next stroke starts one",
+        ("o",),
+        _INSTANCE,
+    ),
+    Binding(
+        "Ctrl+]",
+        "raise_object",
+        "canvas",
+        "bring the selected object forward",
+        ("Ctrl+]",),
+        _INSTANCE,
+    ),
+    Binding(
+        "Ctrl+[",
+        "lower_object",
+        "canvas",
+        "send the selected object backward",
+        ("Ctrl+[",),
+        _INSTANCE,
+    ),
     Binding(
         "Esc", "cancel", "canvas", "cancel the stroke or polygon, or deselect", ("Escape",), _EDIT
     ),
@@ -145,6 +172,36 @@ BINDINGS: tuple[Binding, ...] = (
         "canvas",
         "add a polygon point; the first point or a double-click fills it",
         modes=_MASK,
+    ),
+    Binding(
+        "drag",
+        "paint_object",
+        "canvas",
+        "brush: paint into the selected object, or a new one if none is; eraser: erase from it",
+        modes=_INSTANCE,
+    ),
+    Binding(
+        "click",
+        "select_object",
+        "canvas",
+        "brush or eraser: select the object under the pointer (again: the next one under it); "
+        "on empty space: none (the next stroke starts a new object)",
+        modes=_INSTANCE,
+    ),
+    Binding(
+        "click",
+        "polygon_object",
+        "canvas",
+        "polygon: add a point; the first point, a double-click or Enter closes it as a new object",
+        modes=_INSTANCE,
+    ),
+    Binding(
+        "drag",
+        "polygon_refine",
+        "canvas",
+        "polygon: a box, whose corners become the polygon to refine; on a point or an edge of the "
+        "polygon: move the point, or add one there",
+        modes=_INSTANCE,
     ),
 )
 
@@ -242,7 +299,9 @@ def canvas_keymap() -> list[dict[str, Any]]:
 
 def _where(binding: Binding) -> str:
     if binding.where == "panel":
-        return "panel (click it)" if binding.modes == CANVAS_MODES else "panel, box mode"
+        if binding.modes == CANVAS_MODES:
+            return "panel (click it)"
+        return f"panel, {' / '.join(binding.modes)} mode"
     if binding.modes == CANVAS_MODES:
         return "canvas"
     return f"canvas, {' / '.join(binding.modes)} mode"

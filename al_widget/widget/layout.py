@@ -13,7 +13,7 @@ from .export import ExportControl
 from .info import Info
 from .thumbnails import QueueStrip
 
-MODE_OF_TASK = {"classify": "classify", "detect": "box", "segment": "mask"}
+MODE_OF_TASK = {"classify": "classify", "detect": "box", "segment": "mask", "instances": "instance"}
 """The canvas's mode (one of ``keys.CANVAS_MODES``) for each task."""
 POOL_SAMPLES: list[tuple[str, int | None]] = [
     ("50", 50),
@@ -84,7 +84,7 @@ class PanelLayout:
         )
         self.skip_button = widgets.Button(description="Skip", icon="forward")
         self.no_objects_button = widgets.Button(
-            description="No objects", icon="ban", tooltip="nothing to box in this image (N)"
+            description="No objects", icon="ban", tooltip="no objects in this image (N)"
         )
         for button, action in (
             (self.submit_button, "submit"),
@@ -157,7 +157,7 @@ class PanelLayout:
 
     def _parts(self, task: str, tools: Sequence[widgets.Widget]) -> list[widgets.Widget]:
         """The canvas column and the controls column side by side, then the strip and the keys."""
-        deliberate = [self.no_objects_button] if task == "detect" else []
+        deliberate = [self.no_objects_button] if task in ("detect", "instances") else []
         row = [
             self.submit_button,
             *deliberate,

@@ -192,7 +192,8 @@ class Panel(widgets.VBox):
     def submit_no_objects(
         self, *, image_id: int | None = None, shown: str | None = None
     ) -> int | None:
-        """Label the current detection image as holding no objects (an empty box list), on purpose.
+        """Label the current detection or instance segmentation image as holding no objects, on
+        purpose.
 
         Parameters
         ----------

@@ -10,6 +10,9 @@ from typing import Any
 import numpy as np
 
 from ..annotations import Annotation, Boxes, Label, Mask
+from ..instances import Instances
+from ._protocol import ObjectEdit
+from .objects import objects_of
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,8 @@ class Work:
     class_id
         The class chosen in the picker (classification's label, or the class new boxes and
         strokes take), or None.
+    objects
+        Instance mode's objects (``Canvas.objects``), drafts among them.
     """
 
     boxes: tuple[tuple[tuple[float, ...], int], ...] = ()
@@ -34,6 +39,7 @@ class Work:
     mask: bytes = b""
     class_id: int | None = None
     _painted: bool = field(default=False, compare=False)
+    objects: tuple[ObjectEdit, ...] = ()
 
     @classmethod
     def of(
@@ -42,6 +48,7 @@ class Work:
         drafts: Sequence[dict[str, Any]],
         mask: bytes,
         class_id: int | None,
+        objects: Sequence[ObjectEdit] = (),
     ) -> Work:
         """Build from the canvas's traits and the picker's value.
 
@@ -53,10 +60,12 @@ class Work:
             ``Canvas.mask``.
         class_id
             The picker's value.
+        objects
+            ``Canvas.objects``.
         """
         painted = bool(mask) and bool(np.frombuffer(mask, np.uint8).any())
         packed = zlib.compress(mask, 1) if mask else b""
-        return cls(_freeze(boxes), _freeze(drafts), packed, class_id, painted)
+        return cls(_freeze(boxes), _freeze(drafts), packed, class_id, painted, tuple(objects))
 
     def box_dicts(self) -> list[dict[str, Any]]:
         """The boxes as ``Canvas.load`` takes them."""
@@ -82,6 +91,11 @@ class Work:
             parts.append(_count(len(self.drafts), "model draft", "model drafts"))
         if self._painted:
             parts.append("an unsaved mask")
+        drafted = sum(o.draft for o in self.objects)
+        if len(self.objects) > drafted:
+            parts.append(_count(len(self.objects) - drafted, "unsaved object", "unsaved objects"))
+        if drafted:
+            parts.append(_count(drafted, "model draft", "model drafts"))
         if not parts and self.class_id is not None:
             parts.append("the class chosen")
         return " and ".join(parts)
@@ -93,7 +107,7 @@ def from_annotation(annotation: Annotation, classes: Sequence[str]) -> Work:
     Parameters
     ----------
     annotation
-        A Label, Boxes or Mask, as stored.
+        A Label, Boxes, Mask or Instances, as stored.
     classes
         The dataset's class names.
     """
@@ -109,6 +123,8 @@ def from_annotation(annotation: Annotation, classes: Sequence[str]) -> Work:
     if isinstance(annotation, Mask):
         mask = np.ascontiguousarray(annotation.class_map, np.uint8).tobytes()
         return Work.of([], [], mask, None)
+    if isinstance(annotation, Instances):
+        return Work(objects=tuple(objects_of(annotation, classes)))
     raise TypeError(f"not an annotation: {annotation!r}")
 
 

@@ -15,14 +15,15 @@ import { passToApp } from "./panelkeys.js";
  *   view: import("./view.js").View, keymap: import("./keymap.js").Keymap,
  *   source: import("./imagesource.js").ImageSource,
  *   boxTool: import("./boxtool.js").BoxTool, maskTool: import("./masktool.js").MaskTool,
- *   painter: import("./paint.js").Painter, edits: import("./edits.js").Edits,
+ *   instTool: import("./instancetool.js").InstanceTool, painter: import("./paint.js").Painter, edits: import("./edits.js").Edits,
  *   showGrab: (sx: number, sy: number) => void, stage: HTMLElement,
  * }} CanvasKeyDeps
  */
 
 /** @param {CanvasKeyDeps} deps */
 export function createCanvasKeys(deps) {
-  const { state, traits, view, keymap, source, boxTool, maskTool, painter, edits, showGrab } = deps;
+  const { state, traits, view, keymap, source, boxTool, maskTool, instTool, painter, edits, showGrab } = deps;
+  const inst = () => traits.mode() === "instance";
   const stage = deps.stage;
   const requestDraw = painter.request;
   const updateCursor = painter.updateCursor;
@@ -39,9 +40,13 @@ export function createCanvasKeys(deps) {
   const actions = {
     undo: edits.undo,
     redo: edits.redo,
-    delete: () => (state.polygon.length ? maskTool.popPoint() : boxTool.deleteSelected()),
-    accept: () => boxTool.acceptSelected(),
-    accept_all: () => boxTool.acceptAll(),
+    delete: () =>
+      state.polygon.length ? maskTool.popPoint() : inst() ? instTool.deleteSelected() : boxTool.deleteSelected(),
+    accept: () => (inst() ? instTool.acceptSelected() : boxTool.acceptSelected()),
+    accept_all: () => (inst() ? instTool.acceptAll() : boxTool.acceptAll()),
+    new_object: () => instTool.startNew(),
+    raise_object: () => instTool.reorder(1),
+    lower_object: () => instTool.reorder(-1),
     brush: () => traits.set("tool", "brush"),
     eraser: () => traits.set("tool", "eraser"),
     polygon: () => traits.set("tool", "polygon"),
@@ -49,7 +54,7 @@ export function createCanvasKeys(deps) {
     brush_larger: () => changeBrush(1),
     cancel: () => {
       if (state.drag || state.polygon.length) edits.cancelGesture();
-      else state.selected = null;
+      else state.selected = state.picked = null;
       requestDraw();
     },
     reset_view: () => {
@@ -68,6 +73,13 @@ export function createCanvasKeys(deps) {
     // Heard on window in the capture phase, before anything on document, where JupyterLab reads
     // its shortcuts.
     if (!(e.target instanceof Node) || !stage.contains(e.target)) return;
+    if (e.key === "Enter" && inst() && state.polygon.length >= 3 && !traits.finished()) {
+      // Enter closes the polygon under way (else it is the panel's: submit).
+      e.preventDefault();
+      e.stopPropagation();
+      instTool.fromPolygon();
+      return;
+    }
     const binding = keymap.lookup(e);
     if (!binding) {
       if (!traits.panelKeys().includes(chordOf(e))) passToApp(e);

@@ -1,7 +1,8 @@
 // @ts-check
 /**
  * Undo, redo and cancel over the tools: a history step goes back to the tool that made it
- * (box steps to the box tool, mask steps to the mask tool); cancel drops the gesture under way.
+ * (box steps to the box tool, mask steps to the mask tool, objects steps to the instance tool);
+ * cancel drops the gesture under way.
  */
 
 /** @typedef {import("./types.js").Step} Step */
@@ -9,12 +10,13 @@
 /**
  * @param {{ state: import("./types.js").State, history: import("./history.js").History,
  *   boxTool: import("./boxtool.js").BoxTool, maskTool: import("./masktool.js").MaskTool,
- *   redraw: () => void }} deps
+ *   instTool: import("./instancetool.js").InstanceTool, redraw: () => void }} deps
  */
-export function createEdits({ state, history, boxTool, maskTool, redraw }) {
+export function createEdits({ state, history, boxTool, maskTool, instTool, redraw }) {
   /** @param {Step} step @param {"before" | "after"} side */
   function applyStep(step, side) {
     if (step.kind === "boxes") boxTool.restore(step[side]);
+    else if (step.kind === "objects") instTool.restore(step, side);
     else maskTool.restore(step, side);
     redraw();
   }

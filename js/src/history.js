@@ -19,7 +19,8 @@ export function createHistory(max, maxBytes) {
   /** @type {Step[]} */
   let redoStack = [];
   /** @param {Step} step */
-  const bytes = (step) => (step.kind === "mask" ? step.before.length + step.after.length : 0);
+  const bytes = (step) =>
+    step.kind === "mask" ? step.before.length + step.after.length : step.kind === "objects" ? step.bytes : 0;
   return {
     /** @param {Step} step */
     record(step) {

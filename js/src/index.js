@@ -10,7 +10,9 @@
  *   history.js, edits.js the undo / redo stacks; undo, redo and cancel over the tools
  *   boxtool.js           box mode: draw, select, move, resize, delete, accept drafts
  *   masktool.js          mask mode: brush, eraser, polygon fill (maskoverlay.js: its colors;
- *                        maskcodec.js: its bytes)
+ *                        maskcodec.js: its bytes; raster.js: the pixels a stroke or polygon covers)
+ *   instancetool.js      instance mode: objects drawn, selected, recoloured, reordered, accepted
+ *                        (polyedit.js: its polygon drawn from a box, its points moved, added)
  *   keymap.js            key -> action, from the `keymap` trait (al_widget/widget/keys.py)
  *   canvaskeys.js        the canvas's keys; pointer.js: pointer and wheel
  *   panelkeys.js         the panel's keys and buttons, the dwell gate, JupyterLab's shortcuts
@@ -39,10 +41,12 @@ import { createEdits } from "./edits.js";
 import { createHistory, MAX_HISTORY, MAX_HISTORY_BYTES } from "./history.js";
 import { createImageSource } from "./imagesource.js";
 import { createKeymap } from "./keymap.js";
+import { createInstanceTool } from "./instancetool.js";
 import { createMaskTool } from "./masktool.js";
 import { createOutbox } from "./outbox.js";
 import { createPainter, createStage } from "./paint.js";
 import { createPanelGlue, mayMoveEarly } from "./panelglue.js";
+import { createPolygonEdit } from "./polyedit.js";
 import { createGate, panelKeys } from "./panelkeys.js";
 import { createPointer } from "./pointer.js";
 import { createState } from "./state.js";
@@ -63,25 +67,32 @@ function render({ model, el }) {
   const deps = { state, view, traits, history, ctx, send, redraw };
   const boxTool = createBoxTool(deps);
   const maskTool = createMaskTool(deps);
+  const instTool = createInstanceTool(deps);
   const source = createImageSource({ model, state, stage, redraw });
   const glue = createPanelGlue(el, model);
-  const painter = createPainter({ ...deps, keymap, source, boxTool, maskTool, canvas, stage, status });
-  const edits = createEdits({ state, history, boxTool, maskTool, redraw });
-  const pointer = createPointer({ ...deps, source, boxTool, maskTool, painter, edits, canvas, stage });
+  const polyEdit = createPolygonEdit({ ...deps, maskTool, instTool });
+  const tools = { boxTool, maskTool, instTool, polyEdit };
+  const painter = createPainter({ ...deps, ...tools, keymap, source, canvas, stage, status });
+  const edits = createEdits({ state, history, ...tools, redraw });
+  const pointer = createPointer({ ...deps, ...tools, source, painter, edits, canvas, stage });
   const { showGrab } = pointer;
-  const keyDeps = { ...deps, keymap, source, boxTool, maskTool, painter, edits, showGrab, stage };
+  const keyDeps = { ...deps, ...tools, keymap, source, painter, edits, showGrab, stage };
   const keys = createCanvasKeys(keyDeps);
   const gate = createGate({ model, traits, source, stage, cue, post });
 
   /** Start the view afresh on an image of size W x H, with these shapes and this mask. */
-  /** @param {number} W @param {number} H @param {any} boxes @param {any} drafts @param {any} mask */
-  function fresh(W, H, boxes, drafts, mask) {
+  /**
+   * @param {number} W @param {number} H @param {any} boxes @param {any} drafts @param {any} mask
+   * @param {any} objects instance mode's objects (instancetool.js's objectsOf)
+   */
+  function fresh(W, H, boxes, drafts, mask, objects) {
     state.W = W;
     state.H = H;
     state.drag = null;
     state.polygon = [];
     boxTool.load(boxesOf(boxes), boxesOf(drafts));
     maskTool.load(mask);
+    instTool.load(objects);
     history.clear();
     view.fit();
   }
@@ -94,7 +105,8 @@ function render({ model, el }) {
     stage.dataset.imageId = String(state.imageId);
     const W = Math.max(0, Number(model.get("width")) | 0);
     const H = Math.max(0, Number(model.get("height")) | 0);
-    fresh(W, H, model.get("loaded_boxes"), model.get("loaded_drafts"), model.get("loaded_mask"));
+    const loaded = (/** @type {string} */ name) => model.get(`loaded_${name}`);
+    fresh(W, H, loaded("boxes"), loaded("drafts"), loaded("mask"), loaded("instances"));
   }
 
   /**
@@ -108,10 +120,11 @@ function render({ model, el }) {
     const entry = source.next();
     if (!entry || source.shown.early || traits.finished() || state.drag) return "";
     const panel = glue.panel();
-    if (!mayMoveEarly(action, traits.mode(), state.boxes.length, state.drafts.length, panel)) return "";
+    const shapes = state.boxes.length + state.objects.length; // instance mode's objects count as shapes
+    if (!mayMoveEarly(action, traits.mode(), shapes, state.drafts.length, panel)) return "";
     const key = source.showEarly(entry);
     state.selected = null;
-    fresh(entry.width, entry.height, [], [], null);
+    fresh(entry.width, entry.height, [], [], null, []);
     redraw();
     glue.move(panel, key);
     return key;
@@ -139,6 +152,7 @@ function render({ model, el }) {
     edits.cancelGesture();
     boxTool.load(boxesOf(content.boxes), boxesOf(content.drafts));
     maskTool.load(buffers && buffers[0]);
+    instTool.load(content.instances);
     history.clear();
     state.synced = true;
     redraw();
@@ -153,7 +167,10 @@ function render({ model, el }) {
       state.synced = true; // Python's state is what it just loaded
     } else if (p.has("colors")) maskTool.paintOverlay();
     if (p.has("image")) source.load();
-    if (p.has("ui") && (traits.mode() !== "mask" || traits.tool() !== "polygon")) state.polygon = [];
+    if (p.has("ui") && (traits.mode() === "classify" || traits.mode() === "box" || traits.tool() !== "polygon")) {
+      state.polygon = [];
+    }
+    if (p.has("ui") && traits.mode() === "instance") instTool.classChanged();
     painter.updateCursor();
     redraw();
   }

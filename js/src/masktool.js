@@ -7,7 +7,8 @@
 import { cropBefore, cropMask, eachRun, keepRows, PATCH_RAW_MAX, recoded, sameBytes } from "./maskcodec.js";
 import { createMaskOverlay } from "./maskoverlay.js";
 import { isDoubleClick } from "./state.js";
-import { bytesOf, clamp } from "./util.js";
+import { capsule, capsuleRect, polygonSpans } from "./raster.js";
+import { bytesOf } from "./util.js";
 
 /** @typedef {import("./types.js").Drag} Drag */
 /** @typedef {import("./types.js").Rows} Rows */
@@ -127,34 +128,13 @@ export function createMaskTool({ state, view, traits, history, ctx, send, redraw
   function paintSegment(a, b, value, before) {
     const { W, H, mask } = state;
     const r = traits.brushSize() / 2;
-    const x0 = clamp(Math.floor(Math.min(a[0], b[0]) - r), 0, W);
-    const y0 = clamp(Math.floor(Math.min(a[1], b[1]) - r), 0, H);
-    const x1 = clamp(Math.ceil(Math.max(a[0], b[0]) + r), 0, W);
-    const y1 = clamp(Math.ceil(Math.max(a[1], b[1]) + r), 0, H);
-    keepRows(state.mask, state.W, before, y0, y1);
-    keepRows(state.mask, state.W, before, clamp(Math.floor(b[1]), 0, H), clamp(Math.floor(b[1]) + 1, 0, H));
-    const vx = b[0] - a[0];
-    const vy = b[1] - a[1];
-    const len2 = vx * vx + vy * vy;
-    const r2 = r * r;
-    for (let y = y0; y < y1; y++) {
-      const cy = y + 0.5;
-      for (let x = x0; x < x1; x++) {
-        const cx = x + 0.5;
-        const t = len2 > 0 ? clamp(((cx - a[0]) * vx + (cy - a[1]) * vy) / len2, 0, 1) : 0;
-        const dx = cx - (a[0] + t * vx);
-        const dy = cy - (a[1] + t * vy);
-        if (dx * dx + dy * dy <= r2) mask[y * W + x] = value;
-      }
-    }
-    // A thin brush still paints the pixel under the pointer.
-    const px = Math.floor(b[0]);
-    const py = Math.floor(b[1]);
-    if (px >= 0 && px < W && py >= 0 && py < H) mask[py * W + px] = value;
-    const rect = [Math.min(x0, px), Math.min(y0, py), Math.max(x1, px + 1), Math.max(y1, py + 1)];
-    const clipped = [clamp(rect[0], 0, W), clamp(rect[1], 0, H), clamp(rect[2], 0, W), clamp(rect[3], 0, H)];
-    overlay.paint(clipped[0], clipped[1], clipped[2], clipped[3]);
-    return clipped;
+    const rect = capsuleRect(a, b, r, W, H);
+    keepRows(state.mask, state.W, before, rect[1], rect[3]);
+    capsule(a, b, r, W, H, (x, y) => {
+      mask[y * W + x] = value;
+    });
+    overlay.paint(rect[0], rect[1], rect[2], rect[3]);
+    return rect;
   }
 
   /** @param {number[]} dirty @param {number[]} rect */
@@ -200,48 +180,34 @@ export function createMaskTool({ state, view, traits, history, ctx, send, redraw
     const { W, H, mask } = state;
     const pts = state.polygon;
     state.polygon = [];
-    if (pts.length < 3) return;
     /** @type {Rows} */
     const before = new Map();
     const value = traits.paintClass();
-    const ys = pts.map((p) => p[1]);
-    const rowStart = clamp(Math.floor(Math.min(...ys)), 0, H);
-    const rowEnd = clamp(Math.ceil(Math.max(...ys)), 0, H);
     const dirty = [W, H, 0, 0];
-    for (let y = rowStart; y < rowEnd; y++) {
-      const cy = y + 0.5;
-      /** @type {number[]} */
-      const xs = [];
-      for (let i = 0; i < pts.length; i++) {
-        const [ax, ay] = pts[i];
-        const [bx, by] = pts[(i + 1) % pts.length];
-        if ((ay <= cy && cy < by) || (by <= cy && cy < ay)) xs.push(ax + ((cy - ay) / (by - ay)) * (bx - ax));
-      }
-      xs.sort((u, v) => u - v);
-      for (let j = 0; j + 1 < xs.length; j += 2) {
-        const from = clamp(Math.ceil(xs[j] - 0.5), 0, W);
-        const to = clamp(Math.ceil(xs[j + 1] - 0.5), 0, W);
-        if (to <= from) continue;
-        keepRows(state.mask, state.W, before, y, y + 1);
-        mask.fill(value, y * W + from, y * W + to);
-        grow(dirty, [from, y, to, y + 1]);
-      }
-    }
+    polygonSpans(pts, W, H, (y, from, to) => {
+      keepRows(state.mask, state.W, before, y, y + 1);
+      mask.fill(value, y * W + from, y * W + to);
+      grow(dirty, [from, y, to, y + 1]);
+    });
+    if (dirty[2] <= dirty[0]) return;
     overlay.paint(dirty[0], dirty[1], dirty[2], dirty[3]);
     commit(before, dirty);
     redraw();
   }
 
-  /** A polygon click: add a point; the first point or a double click closes and fills. */
-  /** @param {number} sx @param {number} sy */
-  function polygonDown(sx, sy) {
+  /**
+   * A polygon click: add a point; the first point or a double click closes it and calls
+   * `close` (which takes state.polygon): mask mode fills it.
+   * @param {number} sx @param {number} sy @param {() => void} [close]
+   */
+  function polygonDown(sx, sy, close = fillPolygon) {
     const p = view.clampPoint(view.toImage(sx, sy));
     const isDouble = isDoubleClick(state, sx, sy);
     const pts = state.polygon;
     if (pts.length >= 3) {
       const [fx, fy] = view.toScreen(pts[0][0], pts[0][1]);
       if (isDouble || Math.hypot(sx - fx, sy - fy) <= CLOSE_PX) {
-        fillPolygon();
+        close();
         return;
       }
     }

@@ -38,14 +38,15 @@ export function createStage(el) {
  *   view: import("./view.js").View, history: import("./history.js").History,
  *   keymap: import("./keymap.js").Keymap, source: import("./imagesource.js").ImageSource,
  *   boxTool: import("./boxtool.js").BoxTool, maskTool: import("./masktool.js").MaskTool,
- *   ctx: CanvasRenderingContext2D, canvas: HTMLCanvasElement, stage: HTMLElement,
+ *   instTool: import("./instancetool.js").InstanceTool,
+ *   polyEdit: import("./polyedit.js").PolygonEdit, ctx: CanvasRenderingContext2D, canvas: HTMLCanvasElement, stage: HTMLElement,
  *   status: HTMLElement,
  * }} PainterDeps
  */
 
 /** @param {PainterDeps} deps */
 export function createPainter(deps) {
-  const { state, traits, view, history, keymap, source, boxTool, maskTool } = deps;
+  const { state, traits, view, history, keymap, source, boxTool, maskTool, instTool, polyEdit } = deps;
   const { ctx, canvas, stage, status } = deps;
   const shown = source.shown;
   let frame = 0;
@@ -76,9 +77,12 @@ export function createPainter(deps) {
     stage.dataset.imageLoaded = shown.img && (shapes || shown.early) ? drawn : "";
     stage.dataset.imageKey = shown.img ? shown.token : ""; // benchmarks read which image a frame shows
     if (mode === "mask") maskTool.drawOverlay();
+    if (mode === "instance") instTool.drawObjects();
     ctx.restore();
     if (mode === "box") boxTool.draw();
-    if (mode === "mask") maskTool.drawTools();
+    if (mode === "instance") instTool.drawTags();
+    if (mode === "mask" || mode === "instance") maskTool.drawTools();
+    if (mode === "instance" && traits.tool() === "polygon") polyEdit.draw();
     drawFinished();
     updateStatus();
   }
@@ -115,6 +119,15 @@ export function createPainter(deps) {
         text += `, ${count(state.drafts.length, "draft", "drafts")} (${accept})`;
       }
       if (boxTool.full()) text += ` · full: at most ${traits.maxBoxes()}, delete one to draw`;
+    } else if (mode === "instance") {
+      const n = state.objects.length;
+      const drafts = state.objects.filter((o) => o.draft).length;
+      text = `instance · ${traits.tool()}`;
+      if (traits.tool() !== "polygon") text += ` ${traits.brushSize()}px`;
+      text += ` · class ${cls} · ${n} ${n === 1 ? "object" : "objects"}`;
+      if (drafts) text += `, ${drafts} ${drafts === 1 ? "draft" : "drafts"} (${keymap.label("accept")}: accept, ${keymap.label("accept_all")}: all)`;
+      if (traits.tool() === "polygon") text += " · click its corners, or drag a box";
+      else text += state.picked === null ? " · a stroke starts a new object" : ` · object ${state.picked} selected`;
     } else if (mode === "mask") {
       const eraser = traits.tool() === "eraser";
       text = `mask · ${traits.tool()}`;
@@ -133,13 +146,14 @@ export function createPainter(deps) {
   /** The stage's classes for the cursor: panning, box, polygon or paint. */
   function updateCursor() {
     const m = traits.mode();
-    const polygon = m === "mask" && traits.tool() === "polygon";
+    const drawing = m === "mask" || m === "instance";
+    const polygon = drawing && traits.tool() === "polygon";
     const panning = state.panKey || (!!state.drag && state.drag.kind === "pan");
     stage.classList.toggle("alw-panning", panning);
     if (panning || m !== "box" || !state.selected) canvas.style.cursor = ""; // not showGrab's
     stage.classList.toggle("alw-box", m === "box");
     stage.classList.toggle("alw-polygon", polygon);
-    stage.classList.toggle("alw-paint", m === "mask" && !polygon && !state.panKey);
+    stage.classList.toggle("alw-paint", drawing && !polygon && !state.panKey);
   }
 
   function close() {

@@ -19,7 +19,7 @@ export function mayMoveEarly(action, mode, boxes, drafts, panel) {
   return action === "label"
     ? mode === "classify"
     : action === "skip" ||
-        (action === "no_objects" && mode === "box" && !boxes && !drafts) ||
+        (action === "no_objects" && (mode === "box" || mode === "instance") && !boxes && !drafts) ||
         (action === "submit" &&
           (mode === "mask" || (mode === "box" && boxes > 0 && !drafts) || (mode === "classify" && picked)));
 }

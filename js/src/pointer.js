@@ -1,7 +1,8 @@
 // @ts-check
 /**
  * The pointer and the wheel over the canvas: a gesture goes to the view (pan: middle button, or
- * the pan key held), the box tool or the mask tool (brush, eraser, polygon); the wheel zooms.
+ * the pan key held), the box tool, the mask tool (brush, eraser, polygon) or the instance tool;
+ * the wheel zooms.
  * No edit while the canvas is finished or shows an image early. showGrab sets box mode's cursor.
  */
 
@@ -14,14 +15,15 @@ const MIN_DRAG_PX = 3; // smaller drags are clicks
  *   state: import("./types.js").State, traits: import("./traits.js").Traits,
  *   view: import("./view.js").View, source: import("./imagesource.js").ImageSource,
  *   boxTool: import("./boxtool.js").BoxTool, maskTool: import("./masktool.js").MaskTool,
- *   painter: import("./paint.js").Painter, edits: import("./edits.js").Edits,
+ *   instTool: import("./instancetool.js").InstanceTool,
+ *   polyEdit: import("./polyedit.js").PolygonEdit, painter: import("./paint.js").Painter, edits: import("./edits.js").Edits,
  *   canvas: HTMLCanvasElement, stage: HTMLElement,
  * }} PointerDeps
  */
 
 /** @param {PointerDeps} deps */
 export function createPointer(deps) {
-  const { state, traits, view, source, boxTool, maskTool, painter, edits, canvas, stage } = deps;
+  const { state, traits, view, source, boxTool, maskTool, instTool, polyEdit, painter, edits, canvas, stage } = deps;
   const requestDraw = painter.request;
   const updateCursor = painter.updateCursor;
 
@@ -45,6 +47,8 @@ export function createPointer(deps) {
     if (mode === "box") boxTool.down(sx, sy);
     else if (mode === "mask" && traits.tool() === "polygon") maskTool.polygonDown(sx, sy);
     else if (mode === "mask") maskTool.paintDown(view.toImage(sx, sy));
+    else if (mode === "instance" && traits.tool() === "polygon") polyEdit.down(sx, sy);
+    else if (mode === "instance") instTool.strokeDown(sx, sy);
   }
 
   /** @param {PointerEvent} e */
@@ -53,7 +57,7 @@ export function createPointer(deps) {
     state.pointer = [sx, sy];
     const d = state.drag;
     if (!d) {
-      if (traits.mode() === "mask") requestDraw();
+      if (traits.mode() === "mask" || traits.mode() === "instance") requestDraw();
       showGrab(sx, sy);
       return;
     }
@@ -61,6 +65,10 @@ export function createPointer(deps) {
       view.panTo(d, sx, sy);
     } else if (d.kind === "paint") {
       maskTool.paintTo(d, view.toImage(sx, sy));
+    } else if (d.kind === "stroke") {
+      instTool.strokeTo(d, sx, sy);
+    } else if (d.kind === "vertex" || d.kind === "polybox") {
+      polyEdit.dragTo(d, sx, sy);
     } else {
       if (!d.moved && Math.hypot(sx - d.start[0], sy - d.start[1]) < MIN_DRAG_PX) return;
       d.moved = true;
@@ -77,6 +85,8 @@ export function createPointer(deps) {
     if (canvas.hasPointerCapture(e.pointerId)) canvas.releasePointerCapture(e.pointerId);
     const [sx, sy] = view.eventPos(e);
     if (d.kind === "paint") maskTool.paintUp(d);
+    else if (d.kind === "stroke") instTool.strokeUp(d, sx, sy);
+    else if (d.kind === "vertex" || d.kind === "polybox") polyEdit.up(d, sx, sy);
     else if (d.kind !== "pan") boxTool.up(d, sx, sy);
     updateCursor();
     showGrab(sx, sy);

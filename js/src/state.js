@@ -18,6 +18,8 @@ const DOUBLE_MS = 400;
  * drag: the pointer gesture under way.
  * polygon: the polygon's points so far (image pixels). pointer: the last pointer position
  * (screen pixels). panKey: the pan key (space) is held. lastClick: for double-click detection.
+ * objects: instance mode's objects, bottom first; picked: the selected one's id; nextId: the id
+ * a new object takes.
  * @returns {State}
  */
 export function createState() {
@@ -37,6 +39,9 @@ export function createState() {
     pointer: null,
     panKey: false,
     lastClick: null,
+    objects: [],
+    picked: null,
+    nextId: 1,
   };
 }
 

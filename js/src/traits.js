@@ -21,7 +21,8 @@ export function readTraits(model) {
     /** The class the brush and polygon paint: never class 0, the background, when others exist. */
     paintClass() {
       const k = Number(model.get("active_class")) | 0;
-      return k === 0 && (model.get("classes") || []).length > 1 ? 1 : k;
+      const mask = model.get("mode") === "mask"; // instance mode's class 0 is a class like others
+      return mask && k === 0 && (model.get("classes") || []).length > 1 ? 1 : k;
     },
     /** The message shown when there is nothing to edit; "" otherwise. */
     finished: () => String(model.get("finished") || ""),

@@ -9,15 +9,26 @@
 /** @typedef {{ list: ListName, index: number }} Ref */
 /** @typedef {{ boxes: Box[], drafts: Box[] }} BoxState */
 /**
+ * One object of instance mode: its class, whether it is a model draft, and its mask as the
+ * rect [x0, y0, x1, y1] it lies in and that rect's pixels (1: the object's), row by row.
+ * Never changed in place: an edit makes a new one (undo steps hold the old ones).
+ * @typedef {{ id: number, label: number, draft: boolean, rect: number[], bits: Uint8Array }} Obj
+ */
+/**
  * @typedef {{ kind: "boxes", before: BoxState, after: BoxState }
- *   | { kind: "mask", rect: number[], before: Uint8Array, after: Uint8Array }} Step
+ *   | { kind: "mask", rect: number[], before: Uint8Array, after: Uint8Array }
+ *   | { kind: "objects", before: Obj[], after: Obj[], bytes: number }} Step
  */
 /**
  * @typedef {{ kind: "create", start: number[], from: number[], xyxy: number[] | null, moved: boolean }
  *   | { kind: "move" | "resize", start: number[], from: number[], target: Ref, handle: string,
  *       orig: number[], xyxy: number[], moved: boolean }
  *   | { kind: "pan", start: number[], origin: number[] }
- *   | { kind: "paint", value: number, before: Rows, dirty: number[], last: number[] }} Drag
+ *   | { kind: "paint", value: number, before: Rows, dirty: number[], last: number[] }
+ *   | { kind: "stroke", start: number[], moved: boolean, erase: boolean, id: number, label: number,
+ *       rect: number[], bits: Uint8Array, last: number[], target: Obj | null, dead: boolean }
+ *   | { kind: "vertex", start: number[], moved: boolean, index: number }
+ *   | { kind: "polybox", start: number[], moved: boolean, from: number[], to: number[] }} Drag
  */
 /** @typedef {Map<number, Uint8Array>} Rows mask rows as they were before a gesture, by y */
 /** @typedef {{ action: string, keys: string[], modes: string[], label: string }} KeyBinding */
@@ -39,6 +50,7 @@
  *   maskError: string,
  *   drag: Drag | null, polygon: number[][], pointer: number[] | null, panKey: boolean,
  *   lastClick: { t: number, x: number, y: number } | null,
+ *   objects: Obj[], picked: number | null, nextId: number,
  * }} State
  */
 
