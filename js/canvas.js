@@ -1,5 +1,54 @@
 // Built from js/src/ by scripts/build_js.sh (esbuild): edit those files, not this one.
 
+// src/drafts.js
+var LABEL_PX = 15;
+function isShown(draft, threshold) {
+  if (typeof draft.score !== "number") return true;
+  return threshold !== null && draft.score >= threshold;
+}
+function labelText(name, box, isDraft) {
+  if (!isDraft) return name;
+  return typeof box.score === "number" ? `${name} ${box.score.toFixed(2)}` : `${name} ?`;
+}
+var overlaps = (a, b) => a[0] < b[0] + b[2] && b[0] < a[0] + a[2] && a[1] < b[1] + b[3] && b[1] < a[1] + a[3];
+function placeLabels(boxes, h) {
+  const placed = [];
+  return boxes.map((b) => {
+    const spots = [
+      [b.x0, b.y0 - h],
+      [b.x0, b.y0],
+      [b.x0, b.y1],
+      [b.x1 - b.w, b.y0 - h],
+      [b.x1 - b.w, b.y1 - h]
+    ];
+    for (let k = 1; k <= 20; k++) spots.push([b.x0, b.y0 + k * h]);
+    const free = (s) => s[1] >= 0 && !placed.some((p) => overlaps(p, [s[0], s[1], b.w, h]));
+    const spot = spots.find(free) || (b.y0 >= h ? spots[0] : spots[1]);
+    placed.push([spot[0], spot[1], b.w, h]);
+    return spot;
+  });
+}
+function drawLabels(ctx, drawn, scores) {
+  const order = drawn.map((_, k) => k);
+  const rank = (k) => drawn[k].sel ? 0 : drawn[k].dashed ? 2 : 1;
+  order.sort((a, b) => rank(a) - rank(b) || scores[b] - scores[a] || a - b);
+  const spots = placeLabels(
+    order.map((k) => drawn[k]),
+    LABEL_PX
+  );
+  ctx.font = "11px sans-serif";
+  order.forEach((k, n) => {
+    const { w, text, color, dashed, sel } = drawn[k];
+    const [x, y] = spots[n];
+    ctx.globalAlpha = dashed && !sel ? 0.85 : 1;
+    ctx.fillStyle = color;
+    ctx.fillRect(x - (sel ? 1.5 : 1), y, w, LABEL_PX);
+    ctx.globalAlpha = 1;
+    ctx.fillStyle = "#ffffff";
+    ctx.fillText(text, x + 2, y + 11);
+  });
+}
+
 // src/state.js
 var DOUBLE_MS = 400;
 function createState() {
@@ -32,7 +81,11 @@ function isDoubleClick(state, sx, sy) {
 // src/util.js
 var clamp = (v, lo, hi) => Math.min(Math.max(v, lo), hi);
 var round2 = (v) => Math.round(v * 100) / 100;
-var cloneBoxes = (list) => list.map((b) => ({ xyxy: b.xyxy.slice(), label: b.label }));
+var cloneBoxes = (list) => list.map(withScore);
+function withScore(b) {
+  const copy = { xyxy: b.xyxy.slice(), label: b.label };
+  return typeof b.score === "number" && Number.isFinite(b.score) ? { ...copy, score: b.score } : copy;
+}
 function bytesOf(data) {
   if (!data) return new Uint8Array(0);
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
@@ -40,7 +93,7 @@ function bytesOf(data) {
 }
 function boxesOf(value) {
   if (!Array.isArray(value)) return [];
-  return value.filter((b) => b && Array.isArray(b.xyxy) && b.xyxy.length === 4).map((b) => ({ xyxy: b.xyxy.map(Number), label: Number(b.label) | 0 }));
+  return value.filter((b) => b && Array.isArray(b.xyxy) && b.xyxy.length === 4).map((b) => withScore({ xyxy: b.xyxy.map(Number), label: Number(b.label) | 0, score: b.score }));
 }
 function normRect(a, b) {
   return [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[0], b[0]), Math.max(a[1], b[1])];
@@ -97,10 +150,11 @@ function createBoxTool({ state, view, traits, history, ctx, send, redraw }) {
   function full() {
     return state.boxes.length + state.drafts.length >= traits.maxBoxes();
   }
+  const shown = (draft) => isShown(draft, traits.draftThreshold());
   function acceptDraft(ref) {
     edit(() => {
       const [d] = state.drafts.splice(ref.index, 1);
-      state.boxes.push(d);
+      state.boxes.push({ xyxy: d.xyxy, label: d.label });
       state.selected = { list: "boxes", index: state.boxes.length - 1 };
     });
   }
@@ -108,11 +162,18 @@ function createBoxTool({ state, view, traits, history, ctx, send, redraw }) {
     if (state.selected && state.selected.list === "drafts") acceptDraft(state.selected);
   }
   function acceptAll() {
+    if (!state.drafts.some(shown)) return;
+    edit(() => {
+      state.boxes.push(...state.drafts.filter(shown).map((d) => ({ xyxy: d.xyxy, label: d.label })));
+      state.drafts = state.drafts.filter((d) => !shown(d));
+      state.selected = null;
+    });
+  }
+  function rejectAll() {
     if (state.drafts.length === 0) return;
     edit(() => {
-      state.boxes.push(...state.drafts);
       state.drafts = [];
-      state.selected = null;
+      if (state.selected && state.selected.list === "drafts") state.selected = null;
     });
   }
   function deleteSelected() {
@@ -157,6 +218,7 @@ function createBoxTool({ state, view, traits, history, ctx, send, redraw }) {
       const items = list === "boxes" ? state.boxes : state.drafts;
       const hits = [];
       items.forEach((b, index) => {
+        if (list === "drafts" && !shown(b)) return;
         const [x0, y0, x1, y1] = b.xyxy;
         if (x >= x0 - tol && x <= x1 + tol && y >= y0 - tol && y <= y1 + tol) {
           hits.push({ index, area: (x1 - x0) * (y1 - y0) });
@@ -249,7 +311,8 @@ function createBoxTool({ state, view, traits, history, ctx, send, redraw }) {
       }
     });
   }
-  function drawBox(xyxy, label, dashed, sel) {
+  function drawBox(xyxy, box, dashed, sel) {
+    const label = box.label;
     const [x0, y0] = view.toScreen(xyxy[0], xyxy[1]);
     const [x1, y1] = view.toScreen(xyxy[2], xyxy[3]);
     const color = traits.color(label);
@@ -262,27 +325,33 @@ function createBoxTool({ state, view, traits, history, ctx, send, redraw }) {
     ctx.strokeStyle = color;
     ctx.strokeRect(x0, y0, x1 - x0, y1 - y0);
     ctx.setLineDash([]);
-    const text = dashed ? `${traits.className(label)} ?` : traits.className(label);
+    const text = labelText(traits.className(label), box, dashed);
     ctx.font = "11px sans-serif";
-    const tw = ctx.measureText(text).width + 6;
-    const ty = y0 >= 15 ? y0 - 15 : y0;
-    ctx.fillStyle = color;
-    ctx.fillRect(x0 - (sel ? 1.5 : 1), ty, tw, 15);
-    ctx.fillStyle = "#ffffff";
-    ctx.fillText(text, x0 + 2, ty + 11);
+    return { x0, y0, x1, y1, w: ctx.measureText(text).width + 6, text, color, dashed, sel };
   }
   function draw() {
     const lists = ["drafts", "boxes"];
+    if (state.selected && state.selected.list === "drafts" && !shown(state.drafts[state.selected.index])) {
+      state.selected = null;
+    }
     const sel = state.selected;
+    const drawn = [];
+    const scores = [];
     for (const list of lists) {
       const items = list === "boxes" ? state.boxes : state.drafts;
       items.forEach((b, i) => {
+        if (list === "drafts" && !shown(b)) return;
         const isSel = !!sel && sel.list === list && sel.index === i;
-        drawBox(liveXyxy(list, i), b.label, list === "drafts", isSel);
+        drawn.push(drawBox(liveXyxy(list, i), b, list === "drafts", isSel));
+        scores.push(typeof b.score === "number" ? b.score : 1);
       });
     }
     const d = state.drag;
-    if (d && d.kind === "create" && d.xyxy) drawBox(d.xyxy, traits.activeClass(), false, false);
+    if (d && d.kind === "create" && d.xyxy) {
+      drawn.push(drawBox(d.xyxy, { xyxy: d.xyxy, label: traits.activeClass() }, false, false));
+      scores.push(1);
+    }
+    drawLabels(ctx, drawn, scores);
     if (sel) {
       ctx.fillStyle = "#ffffff";
       ctx.strokeStyle = "#000000";
@@ -293,7 +362,7 @@ function createBoxTool({ state, view, traits, history, ctx, send, redraw }) {
       }
     }
   }
-  return { load, restore, grabAt, down, dragTo, up, acceptSelected, acceptAll, deleteSelected, draw, full };
+  return { load, restore, grabAt, down, dragTo, up, acceptSelected, acceptAll, rejectAll, deleteSelected, draw, full };
 }
 
 // src/keymap.js
@@ -471,6 +540,7 @@ function createCanvasKeys(deps) {
     delete: () => state.polygon.length ? maskTool.popPoint() : boxTool.deleteSelected(),
     accept: () => boxTool.acceptSelected(),
     accept_all: () => boxTool.acceptAll(),
+    reject_all: () => boxTool.rejectAll(),
     brush: () => traits.set("tool", "brush"),
     eraser: () => traits.set("tool", "eraser"),
     polygon: () => traits.set("tool", "polygon"),
@@ -1197,9 +1267,15 @@ function createPainter(deps) {
     if (mode === "box") {
       const count = (n, one, many) => `${n} ${n === 1 ? one : many}`;
       text = `box · class ${cls} · ${count(state.boxes.length, "box", "boxes")}`;
-      if (state.drafts.length) {
+      const threshold = traits.draftThreshold();
+      const open = state.drafts.filter((d) => isShown(d, threshold)).length;
+      if (open) {
         const accept = `${keymap.label("accept")}: accept, ${keymap.label("accept_all")}: all`;
-        text += `, ${count(state.drafts.length, "draft", "drafts")} (${accept})`;
+        text += `, ${count(open, "draft", "drafts")} (${accept}, ${keymap.label("reject_all")}: reject all)`;
+      }
+      if (open < state.drafts.length) {
+        const below = threshold === null ? "no drafts yet" : `below ${threshold.toFixed(2)}`;
+        text += `, ${state.drafts.length - open} hidden (${below})`;
       }
       if (boxTool.full()) text += ` · full: at most ${traits.maxBoxes()}, delete one to draw`;
     } else if (mode === "mask") {
@@ -1235,7 +1311,8 @@ function createPainter(deps) {
 // src/panelglue.js
 function mayMoveEarly(action, mode, boxes, drafts, panel) {
   const picked = !!panel && !!panel.querySelector(".alw-picker button.mod-active");
-  return action === "label" ? mode === "classify" : action === "skip" || action === "no_objects" && mode === "box" && !boxes && !drafts || action === "submit" && (mode === "mask" || mode === "box" && boxes > 0 && !drafts || mode === "classify" && picked);
+  return action === "label" ? mode === "classify" : action === "skip" || // Undecided drafts are dropped, not stored: they no longer stop a submit.
+  action === "no_objects" && mode === "box" && !boxes || action === "submit" && (mode === "mask" || mode === "box" && boxes > 0 || mode === "classify" && picked);
 }
 function createPanelGlue(el, model) {
   let pickerBefore = null;
@@ -1376,6 +1453,11 @@ function readTraits(model) {
     /** @returns {Record<string, string>} panel chords that may show the next image early */
     swapKeys: () => model.get("swap_keys") || {},
     opacity: () => clamp(Number(model.get("opacity")), 0, 1),
+    /** The confidence from which drafts are shown; null: no scored draft is (drafts.js). */
+    draftThreshold() {
+      const v = model.get("draft_threshold");
+      return typeof v === "number" ? v : null;
+    },
     /** The most boxes and drafts together that Python accepts for one image. */
     maxBoxes: () => Number(model.get("max_boxes")) || Infinity,
     /** @returns {string[]} */
@@ -1410,7 +1492,7 @@ function watchTraits(model, apply) {
     ...changes(["image", "image_format", "image_key"], "image"),
     ...changes(["colors"], "colors"),
     ...changes(["keymap"], "keymap"),
-    ...changes(["classes", "mode", "tool", "brush_size", "opacity", "active_class", "finished"], "ui")
+    ...changes(["classes", "mode", "tool", "brush_size", "opacity", "active_class", "finished", "draft_threshold"], "ui")
   ];
   for (const [event, cb] of listeners) model.on(event, cb);
   return () => {

@@ -360,7 +360,8 @@ def check_box_count(n_boxes: int, n_drafts: int) -> None:
 def parse_boxes(
     value: object, *, width: int, height: int, n_classes: int, name: str = "boxes"
 ) -> list[dict[str, Any]]:
-    """Check a list of ``{"xyxy": [x0, y0, x1, y1], "label": int}`` and return it normalised.
+    """Check a list of ``{"xyxy": [x0, y0, x1, y1], "label": int}`` and return it normalised;
+    a draft may carry its confidence, ``"score"``: a number in [0, 1].
 
     Parameters
     ----------
@@ -405,7 +406,13 @@ def _parse_box(
         raise ProtocolError(
             f"{where}.label must be an int in [0, {n_classes}), got {_shown(label)}"
         )
-    return {"xyxy": coords, "label": label}
+    parsed: dict[str, Any] = {"xyxy": coords, "label": label}
+    score = item.get("score")
+    if score is not None:  # a draft's confidence, in [0, 1]
+        if not isinstance(score, (int, float)) or isinstance(score, bool) or not 0 <= score <= 1:
+            raise ProtocolError(f"{where}.score must be a number in [0, 1], got {_shown(score)}")
+        parsed["score"] = float(score)
+    return parsed
 
 
 def _coordinate(c: object, where: str, xyxy: Sequence[object]) -> float:

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..annotations import Annotation, Boxes, Label
 from ..loop import ActiveLoop
+from ..session import SHOWN_AT_THRESHOLD
 from . import keys, status
 from .budget import BudgetGate
 from .canvas import Canvas
@@ -25,7 +26,8 @@ def key_command(
 
     The command is ``"label"`` (a class key in classify mode: label and submit), ``"pick"``
     (a class key in another mode: pick the class), an action of the panel's key table
-    (``"submit"``, ``"no_objects"``, ``"skip"``, ``"undo_submit"``, ``"redo_submit"``), or None.
+    (``"submit"``, ``"no_objects"``, ``"skip"``, ``"undo_submit"``, ``"redo_submit"``,
+    ``"lower_drafts"``, ``"raise_drafts"``), or None.
 
     Parameters
     ----------
@@ -109,13 +111,23 @@ class Actions:
             return True
         return False
 
-    def commit(self, annotation: Annotation) -> int | None:
+    def commit(
+        self,
+        annotation: Annotation,
+        *,
+        shown: Annotation | object | None = SHOWN_AT_THRESHOLD,
+        dropped: int = 0,
+    ) -> int | None:
         """Store `annotation` for the image shown and move on; returns its index, or None.
 
         Parameters
         ----------
         annotation : Label, Boxes or Mask
             The label; the caller checked there is an image shown.
+        shown : Boxes or None, optional
+            The drafts the labeler saw (``loop.commit``'s `shown`); by default the loop's.
+        dropped : int, default 0
+            How many undecided drafts the submit drops (not stored): said once stored.
         """
         i = self.navigator.current
         assert i is not None
@@ -124,7 +136,7 @@ class Actions:
             self.notices.say_error(f"not submitted: {status.budget_words(budget)}")
             return None
         try:
-            self.loop.commit(i, annotation)
+            self.loop.commit(i, annotation, shown=shown)
         except (ValueError, IndexError, OSError, RuntimeError) as error:
             # Bad input, a full disk, a closed loop: the label was not kept, and the panel says why.
             self.notices.say_error(f"not submitted: {error}")
@@ -133,6 +145,8 @@ class Actions:
         self.navigator.current = None  # submitted: nothing on the canvas is left unsaved
         self.notices.say_error("")
         self.navigator.advance()
+        if dropped:
+            self.notices.say(status.dropped_drafts(i, dropped))
         self.refresh_state()
         return i
 
@@ -155,7 +169,11 @@ class Actions:
         except ValueError as error:
             self.notices.say_error(f"not submitted: {error}")
             return None
-        return self.commit(annotation)
+        if self.dataset.task != "detect":
+            return self.commit(annotation)
+        # The drafts left undecided are dropped: only what was drawn and accepted is stored.
+        editor = self.editor
+        return self.commit(annotation, shown=editor.shown_drafts(), dropped=editor.undecided())
 
     def submit_class(
         self, class_id: int, image_id: int | None = None, shown: str | None = None
@@ -185,12 +203,15 @@ class Actions:
         """
         if self.dataset.task != "detect" or self.not_current("submit", image_id, shown):
             return None
-        if len(self.canvas.boxes) or len(self.canvas.drafts):
+        if len(self.canvas.boxes):
             self.notices.say_error(
                 "not submitted as no objects: the image has boxes; delete them first"
             )
             return None
-        return self.commit(Boxes(np.zeros((0, 4)), []))
+        editor = self.editor  # drafts left undecided are dropped
+        return self.commit(
+            Boxes(np.zeros((0, 4)), []), shown=editor.shown_drafts(), dropped=editor.undecided()
+        )
 
     def skip(self, image_id: int | None = None, shown: str | None = None) -> int | None:
         """Skip the image shown; it leaves the queue.

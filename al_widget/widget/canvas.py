@@ -54,8 +54,8 @@ _BASE_PALETTE = (
 )
 SWAP_ACTIONS = ("label", "skip", "no_objects", "submit")
 """Actions after which the browser may show the next image before Python answers: a class key in
-classify mode and a skip always; "no objects" on an image without boxes or drafts; a submit in mask
-mode, in box mode with boxes and no open drafts, and in classify mode while the panel's picker
+classify mode and a skip always; "no objects" on an image without boxes; a submit in mask mode,
+in box mode with boxes (undecided drafts are dropped), and in classify mode while the panel's picker
 shows a class. Keys and the panel's buttons alike, once the image has been on screen for
 ``dwell_ms``."""
 PREFETCH_KEEP = 4
@@ -137,6 +137,10 @@ class Canvas(anywidget.AnyWidget):
     tool = t.Enum(["brush", "eraser", "polygon"], default_value="brush").tag(sync=True)
     brush_size = t.Int(12).tag(sync=True)
     opacity = t.Float(0.5).tag(sync=True)
+    draft_threshold = t.Float(0.0, allow_none=True).tag(sync=True)
+    """The confidence from which drafts are shown (a draft's ``"score"``); those below are hidden:
+    not drawn, selected, nor accepted by Shift+A. None hides every draft with a score; a draft
+    without one is always shown (``draftbar.shown``)."""
     max_boxes = t.Int(MAX_BOXES, read_only=True).tag(sync=True)
     """The most boxes and drafts together the browser lets one image hold (the protocol's bound)."""
     panel_keys = t.List(t.Unicode()).tag(sync=True)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
 
 from ..annotations import Annotation, Boxes, Label, Mask
-from . import keys, status
+from . import draftbar, keys
 from .canvas import Canvas
 from .unsaved import Work
 
@@ -57,6 +58,8 @@ class Editor:
         known: Annotation | None,
         draft: Annotation | None,
         predicted: int | None,
+        *,
+        confidences: np.ndarray | None = None,
     ) -> str:
         """Load image `i` with the work left on it, else as ``load_known``; returns what came
         back with it, in words ("" for nothing)."""
@@ -66,7 +69,7 @@ class Editor:
             self.load_work(image, i, work)
             restored = f"{work.summary()} restored" if work.summary() else ""
         else:
-            self.load_known(image, i, known, draft, predicted)
+            self.load_known(image, i, known, draft, predicted, confidences=confidences)
         self._loaded = self.work()
         return restored
 
@@ -83,15 +86,20 @@ class Editor:
         known: Annotation | None,
         draft: Annotation | None,
         predicted: int | None,
+        *,
+        confidences: np.ndarray | None = None,
     ) -> None:
         """Load image `i` with its annotation `known`, else the model's boxes or mask `draft` as
-        drafts; in classification the picker shows the class, else the `predicted` one."""
+        drafts (boxes with their `confidences`, the canvas hides those below its threshold);
+        in classification the picker shows the class, else the `predicted` one."""
         classes = self.classes
-        boxes = drafts = mask = None
+        boxes = mask = None
+        drafts: list[dict[str, Any]] | None = None
         if isinstance(known, Boxes):
             boxes = (known.xyxy, known.class_ids(classes))
         elif isinstance(draft, Boxes):
-            drafts = (draft.xyxy, draft.class_ids(classes))  # the model's boxes, to accept or fix
+            # The model's boxes, to accept or fix.
+            drafts = draftbar.draft_dicts(draft, confidences, classes)
         if isinstance(known, Mask):
             mask = known.class_map
         elif isinstance(draft, Mask):
@@ -127,13 +135,12 @@ class Editor:
                 raise ValueError("pick a class first (click it, or press its digit)")
             return Label(self.classes[self.picker.value])
         if self.task == "detect":
+            # Undecided drafts are not stored (``undecided`` counts them).
             xyxy, labels = self.canvas.box_array()
-            open_drafts = len(self.canvas.drafts)
-            if open_drafts:
+            if not len(xyxy) and self.undecided():
                 raise ValueError(
-                    f"{status.count(open_drafts, 'model draft')} "
-                    f"{'is' if open_drafts == 1 else 'are'} neither accepted nor deleted: "
-                    "accept them (A, or Shift+A for all) or delete them (Del) first"
+                    "no boxes: accept drafts (A, or Shift+A for all), draw some, or press N "
+                    "(No objects) if there is nothing to box here"
                 )
             if not len(xyxy):
                 raise ValueError(
@@ -141,6 +148,18 @@ class Editor:
                 )
             return Boxes(xyxy, [int(v) for v in labels])
         return Mask(self.canvas.mask_array())
+
+    def undecided(self) -> int:
+        """How many drafts on the canvas are shown and neither accepted nor rejected: a submit
+        drops them (they are not stored)."""
+        return len(draftbar.shown(self.canvas.drafts, self.canvas.draft_threshold))
+
+    def shown_drafts(self) -> Boxes | None:
+        """The drafts the labeler saw on the image (loaded with it, at the canvas's threshold
+        now), for ``loop.commit(shown=...)``; None when there were none."""
+        return draftbar.as_boxes(
+            draftbar.shown(self.canvas.loaded_drafts, self.canvas.draft_threshold)
+        )
 
     def class_for_key(self, key: str) -> int | None:
         """The class a key picks: a class named as the key, else the digit's (see keys.DIGITS).

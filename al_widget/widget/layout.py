@@ -9,6 +9,7 @@ import ipywidgets as widgets
 from ..dataset import Dataset
 from . import keys
 from .canvas import Canvas
+from .draftbar import DraftBar
 from .export import ExportControl
 from .info import Info
 from .thumbnails import QueueStrip
@@ -117,6 +118,8 @@ class PanelLayout:
         )
         self.export = ExportControl(dataset)
         self.void_legend: widgets.HTML | None = None
+        # Box drafts: the threshold they are shown from, and what they saved.
+        self.draft_bar = DraftBar(canvas) if task == "detect" else None
         tools = self._tools(task, classes[0] if classes else "")
         self.colors_style = widgets.HTML(colors_css(scope, self.choices, canvas.colors))
         self.children: list[widgets.Widget] = [self.colors_style, *self._parts(task, tools)]
@@ -175,6 +178,7 @@ class PanelLayout:
                 self.canvas,
                 self.picker,
                 widgets.HBox(list(tools), layout=widgets.Layout(flex_flow="row wrap")),
+                *([self.draft_bar.box] if self.draft_bar is not None else []),
                 buttons,
             ],
             layout=widgets.Layout(flex="3 1 360px", min_width="0"),

@@ -42,6 +42,7 @@ export function createCanvasKeys(deps) {
     delete: () => (state.polygon.length ? maskTool.popPoint() : boxTool.deleteSelected()),
     accept: () => boxTool.acceptSelected(),
     accept_all: () => boxTool.acceptAll(),
+    reject_all: () => boxTool.rejectAll(),
     brush: () => traits.set("tool", "brush"),
     eraser: () => traits.set("tool", "eraser"),
     polygon: () => traits.set("tool", "polygon"),

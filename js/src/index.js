@@ -9,6 +9,7 @@
  *   view.js              zoom and pan, screen <-> image coordinates
  *   history.js, edits.js the undo / redo stacks; undo, redo and cancel over the tools
  *   boxtool.js           box mode: draw, select, move, resize, delete, accept drafts
+ *   drafts.js            which drafts the threshold shows, their confidence labels, placed apart
  *   masktool.js          mask mode: brush, eraser, polygon fill (maskoverlay.js: its colors;
  *                        maskcodec.js: its bytes)
  *   keymap.js            key -> action, from the `keymap` trait (al_widget/widget/keys.py)

@@ -6,6 +6,8 @@
  * view's elements themselves (createStage).
  */
 
+import { isShown } from "./drafts.js";
+
 /**
  * The view's elements, appended to `el`: the stage (focusable, JupyterLab's shortcuts kept
  * away) holding the canvas and the cue a dropped key shows, and the status line under it.
@@ -110,9 +112,15 @@ export function createPainter(deps) {
       /** @param {number} n @param {string} one @param {string} many */
       const count = (n, one, many) => `${n} ${n === 1 ? one : many}`;
       text = `box · class ${cls} · ${count(state.boxes.length, "box", "boxes")}`;
-      if (state.drafts.length) {
+      const threshold = traits.draftThreshold();
+      const open = state.drafts.filter((d) => isShown(d, threshold)).length;
+      if (open) {
         const accept = `${keymap.label("accept")}: accept, ${keymap.label("accept_all")}: all`;
-        text += `, ${count(state.drafts.length, "draft", "drafts")} (${accept})`;
+        text += `, ${count(open, "draft", "drafts")} (${accept}, ${keymap.label("reject_all")}: reject all)`;
+      }
+      if (open < state.drafts.length) {
+        const below = threshold === null ? "no drafts yet" : `below ${threshold.toFixed(2)}`;
+        text += `, ${state.drafts.length - open} hidden (${below})`;
       }
       if (boxTool.full()) text += ` · full: at most ${traits.maxBoxes()}, delete one to draw`;
     } else if (mode === "mask") {

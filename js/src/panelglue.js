@@ -19,9 +19,9 @@ export function mayMoveEarly(action, mode, boxes, drafts, panel) {
   return action === "label"
     ? mode === "classify"
     : action === "skip" ||
-        (action === "no_objects" && mode === "box" && !boxes && !drafts) ||
-        (action === "submit" &&
-          (mode === "mask" || (mode === "box" && boxes > 0 && !drafts) || (mode === "classify" && picked)));
+        // Undecided drafts are dropped, not stored: they no longer stop a submit.
+        (action === "no_objects" && mode === "box" && !boxes) ||
+        (action === "submit" && (mode === "mask" || (mode === "box" && boxes > 0) || (mode === "classify" && picked)));
 }
 
 /**

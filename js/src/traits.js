@@ -30,6 +30,11 @@ export function readTraits(model) {
     /** @returns {Record<string, string>} panel chords that may show the next image early */
     swapKeys: () => model.get("swap_keys") || {},
     opacity: () => clamp(Number(model.get("opacity")), 0, 1),
+    /** The confidence from which drafts are shown; null: no scored draft is (drafts.js). */
+    draftThreshold() {
+      const v = model.get("draft_threshold");
+      return typeof v === "number" ? v : null;
+    },
     /** The most boxes and drafts together that Python accepts for one image. */
     maxBoxes: () => Number(model.get("max_boxes")) || Infinity,
     /** @returns {string[]} */
@@ -75,7 +80,7 @@ export function watchTraits(model, apply) {
     ...changes(["image", "image_format", "image_key"], "image"),
     ...changes(["colors"], "colors"),
     ...changes(["keymap"], "keymap"),
-    ...changes(["classes", "mode", "tool", "brush_size", "opacity", "active_class", "finished"], "ui"),
+    ...changes(["classes", "mode", "tool", "brush_size", "opacity", "active_class", "finished", "draft_threshold"], "ui"),
   ];
   for (const [event, cb] of listeners) model.on(event, cb);
   return () => {

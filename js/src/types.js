@@ -4,7 +4,7 @@
  * gestures, key bindings, the anywidget model and the view's state.
  */
 
-/** @typedef {{ xyxy: number[], label: number }} Box */
+/** @typedef {{ xyxy: number[], label: number, score?: number }} Box score: a draft's confidence */
 /** @typedef {"boxes" | "drafts"} ListName */
 /** @typedef {{ list: ListName, index: number }} Ref */
 /** @typedef {{ boxes: Box[], drafts: Box[] }} BoxState */
