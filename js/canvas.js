@@ -37,7 +37,7 @@ function drawLabels(ctx, drawn, scores) {
     LABEL_PX
   );
   ctx.font = "11px sans-serif";
-  order.forEach((k, n) => {
+  return order.map((k, n) => {
     const { w, text, color, dashed, sel } = drawn[k];
     const [x, y] = spots[n];
     ctx.globalAlpha = dashed && !sel ? 0.85 : 1;
@@ -46,6 +46,7 @@ function drawLabels(ctx, drawn, scores) {
     ctx.globalAlpha = 1;
     ctx.fillStyle = "#ffffff";
     ctx.fillText(text, x + 2, y + 11);
+    return { text, rect: [x, y, w, LABEL_PX] };
   });
 }
 
@@ -351,7 +352,7 @@ function createBoxTool({ state, view, traits, history, ctx, send, redraw }) {
       drawn.push(drawBox(d.xyxy, { xyxy: d.xyxy, label: traits.activeClass() }, false, false));
       scores.push(1);
     }
-    drawLabels(ctx, drawn, scores);
+    const labels = drawLabels(ctx, drawn, scores);
     if (sel) {
       ctx.fillStyle = "#ffffff";
       ctx.strokeStyle = "#000000";
@@ -361,6 +362,7 @@ function createBoxTool({ state, view, traits, history, ctx, send, redraw }) {
         ctx.strokeRect(h.x - HANDLE_PX, h.y - HANDLE_PX, HANDLE_PX * 2, HANDLE_PX * 2);
       }
     }
+    return labels;
   }
   return { load, restore, grabAt, down, dragTo, up, acceptSelected, acceptAll, rejectAll, deleteSelected, draw, full };
 }
@@ -1238,7 +1240,7 @@ function createPainter(deps) {
     stage.dataset.imageKey = shown.img ? shown.token : "";
     if (mode === "mask") maskTool.drawOverlay();
     ctx.restore();
-    if (mode === "box") boxTool.draw();
+    stage.dataset.labels = mode === "box" ? JSON.stringify(boxTool.draw()) : "";
     if (mode === "mask") maskTool.drawTools();
     drawFinished();
     updateStatus();

@@ -110,7 +110,7 @@ def test_the_drafts_line_says_what_drafts_saved_and_the_calibrated_threshold():
 
 def test_the_drafts_line_says_a_threshold_set_by_hand_and_how_to_go_back():
     line = status.drafts_line(Savings(), "drafts from 0.62: why", 0.3)
-    assert "drafts from 0.30, set by hand (the calibrated button goes back" in line
+    assert "drafts from 0.30, set by hand; the calibrated button goes back to: " in line
     assert "drafts from 0.62: why" in line
 
 

@@ -108,9 +108,10 @@ class DraftBar:
             readout_format=".2f",
             continuous_update=False,
             style={"description_width": "initial"},
-            layout=widgets.Layout(width="260px"),
+            layout=widgets.Layout(width="340px"),
             tooltip="drafts below this confidence are hidden (, lower · . raise)",
         )
+        self.slider.add_class("alw-draft-threshold")
         self.calibrated = widgets.Button(
             description="calibrated",
             icon="magic",

@@ -285,11 +285,9 @@ def drafts_line(savings: Savings, reason: str, manual: float | None) -> str:
     if manual is None:
         why = reason
     else:
-        why = (
-            f"drafts from {manual:.2f}, set by hand (the calibrated button goes back to the "
-            f"calibrated threshold: {reason})"
-        )
-    return f"<span style='font-size:12px;color:#555'>{html.escape(f'{saved} · {why}')}</span>"
+        why = f"drafts from {manual:.2f}, set by hand; the calibrated button goes back to: {reason}"
+    style = "font-size:12px;color:#555;line-height:1.4;display:inline-block"
+    return f"<span style='{style}'>{html.escape(f'{saved} · {why}')}</span>"
 
 
 def notice_html(message: str) -> str:

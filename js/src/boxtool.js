@@ -346,7 +346,7 @@ export function createBoxTool({ state, view, traits, history, ctx, send, redraw 
     return { x0, y0, x1, y1, w: ctx.measureText(text).width + 6, text, color, dashed, sel };
   }
 
-  /** Draw drafts, boxes, the box being drawn and the selection's handles (screen pixels). */
+  /** Draw drafts, boxes, the box being drawn and the selection's handles (screen pixels); returns the labels drawn. */
   function draw() {
     /** @type {ListName[]} */
     const lists = ["drafts", "boxes"];
@@ -372,7 +372,7 @@ export function createBoxTool({ state, view, traits, history, ctx, send, redraw 
       drawn.push(drawBox(d.xyxy, { xyxy: d.xyxy, label: traits.activeClass() }, false, false));
       scores.push(1);
     }
-    drawLabels(ctx, drawn, scores);
+    const labels = drawLabels(ctx, drawn, scores);
     if (sel) {
       ctx.fillStyle = "#ffffff";
       ctx.strokeStyle = "#000000";
@@ -382,6 +382,7 @@ export function createBoxTool({ state, view, traits, history, ctx, send, redraw 
         ctx.strokeRect(h.x - HANDLE_PX, h.y - HANDLE_PX, HANDLE_PX * 2, HANDLE_PX * 2);
       }
     }
+    return labels;
   }
 
   return { load, restore, grabAt, down, dragTo, up, acceptSelected, acceptAll, rejectAll, deleteSelected, draw, full };

@@ -71,6 +71,7 @@ export function placeLabels(boxes, h) {
  * first, then the boxes', then the drafts' by confidence, highest first.
  * @param {CanvasRenderingContext2D} ctx @param {Drawn[]} drawn
  * @param {number[]} scores each box's confidence (1 for a box)
+ * @returns {{ text: string, rect: number[] }[]} each label drawn: its words and x, y, w, h
  */
 export function drawLabels(ctx, drawn, scores) {
   const order = drawn.map((_, k) => k);
@@ -81,7 +82,7 @@ export function drawLabels(ctx, drawn, scores) {
     LABEL_PX,
   );
   ctx.font = "11px sans-serif";
-  order.forEach((k, n) => {
+  return order.map((k, n) => {
     const { w, text, color, dashed, sel } = drawn[k];
     const [x, y] = spots[n];
     ctx.globalAlpha = dashed && !sel ? 0.85 : 1;
@@ -90,5 +91,6 @@ export function drawLabels(ctx, drawn, scores) {
     ctx.globalAlpha = 1;
     ctx.fillStyle = "#ffffff";
     ctx.fillText(text, x + 2, y + 11);
+    return { text, rect: [x, y, w, LABEL_PX] };
   });
 }

@@ -79,7 +79,8 @@ export function createPainter(deps) {
     stage.dataset.imageKey = shown.img ? shown.token : ""; // benchmarks read which image a frame shows
     if (mode === "mask") maskTool.drawOverlay();
     ctx.restore();
-    if (mode === "box") boxTool.draw();
+    // Tests read the labels drawn (words and screen rect), which the canvas's pixels hide.
+    stage.dataset.labels = mode === "box" ? JSON.stringify(boxTool.draw()) : "";
     if (mode === "mask") maskTool.drawTools();
     drawFinished();
     updateStatus();
