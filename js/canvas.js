@@ -64,6 +64,7 @@ function createState() {
     mask: new Uint8Array(0),
     maskReady: true,
     maskError: "",
+    maskDraft: false,
     drag: null,
     polygon: [],
     pointer: null,
@@ -540,7 +541,7 @@ function createCanvasKeys(deps) {
     undo: edits.undo,
     redo: edits.redo,
     delete: () => state.polygon.length ? maskTool.popPoint() : boxTool.deleteSelected(),
-    accept: () => boxTool.acceptSelected(),
+    accept: () => traits.mode() === "mask" ? maskTool.acceptDraft() : boxTool.acceptSelected(),
     accept_all: () => boxTool.acceptAll(),
     reject_all: () => boxTool.rejectAll(),
     brush: () => traits.set("tool", "brush"),
@@ -886,6 +887,8 @@ function createMaskOverlay(state, traits) {
       px[o + 1] = c[1];
       px[o + 2] = c[2];
       px[o + 3] = 255;
+    } else if (v && state.maskDraft && isGap(o)) {
+      px[o + 3] = 0;
     } else if (v) {
       const c = rgb[v] || [128, 128, 128];
       px[o] = c[0];
@@ -895,6 +898,14 @@ function createMaskOverlay(state, traits) {
     } else {
       px[o + 3] = 0;
     }
+  }
+  function isGap(o) {
+    const at = o / 4;
+    const ow = (
+      /** @type {ImageData} */
+      overlayImage.width
+    );
+    return (at % ow + Math.floor(at / ow)) % 6 >= 3;
   }
   function reset(W, H) {
     k = Math.max(1, Math.ceil(Math.max(W, H) / OVERLAY_MAX_SIDE));
@@ -994,6 +1005,7 @@ function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
     const old = cropBefore(state.mask, state.W, before, rect);
     const now = cropMask(state.mask, state.W, rect);
     if (sameBytes(old, now)) return;
+    adopt();
     history.record({ kind: "mask", rect, before: old, after: now });
     sendPatch(rect, now);
     redraw();
@@ -1045,6 +1057,17 @@ function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
     dirty[1] = Math.min(dirty[1], rect[1]);
     dirty[2] = Math.max(dirty[2], rect[2]);
     dirty[3] = Math.max(dirty[3], rect[3]);
+  }
+  function acceptDraft() {
+    if (!state.maskDraft || !state.maskReady) return;
+    adopt();
+    send({ kind: "mask_accept", image_id: state.imageId });
+    redraw();
+  }
+  function adopt() {
+    if (!state.maskDraft) return;
+    state.maskDraft = false;
+    overlay.paint();
   }
   function paintDown(p) {
     const value = traits.tool() === "eraser" ? 0 : traits.paintClass();
@@ -1163,6 +1186,7 @@ function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
     paintOverlay: () => overlay.paint(),
     drawOverlay: () => overlay.draw(ctx),
     load,
+    acceptDraft,
     restore,
     paintDown,
     paintTo,
@@ -1285,6 +1309,7 @@ function createPainter(deps) {
       text = `mask · ${traits.tool()}`;
       if (traits.tool() !== "polygon") text += ` ${traits.brushSize()}px`;
       text += eraser ? ` · paints ${traits.className(0)} (the background)` : ` · class ${cls}`;
+      if (state.maskDraft) text += ` · the model's mask is a draft (${keymap.label("accept")}: accept; painting over it accepts it)`;
       if (state.maskError) text = state.maskError;
       else if (!state.maskReady) text += " · reading the mask…";
     } else {
@@ -1615,6 +1640,7 @@ function render({ model, el }) {
     stage.dataset.imageId = String(state.imageId);
     const W = Math.max(0, Number(model.get("width")) | 0);
     const H = Math.max(0, Number(model.get("height")) | 0);
+    state.maskDraft = !!model.get("mask_draft");
     fresh(W, H, model.get("loaded_boxes"), model.get("loaded_drafts"), model.get("loaded_mask"));
   }
   function showEarly(action) {
@@ -1624,6 +1650,7 @@ function render({ model, el }) {
     if (!mayMoveEarly(action, traits.mode(), state.boxes.length, state.drafts.length, panel)) return "";
     const key = source.showEarly(entry);
     state.selected = null;
+    state.maskDraft = false;
     fresh(entry.width, entry.height, [], [], null);
     redraw();
     glue.move(panel, key);
@@ -1647,9 +1674,17 @@ function render({ model, el }) {
     if (content.image_id !== state.imageId) return;
     edits.cancelGesture();
     boxTool.load(boxesOf(content.boxes), boxesOf(content.drafts));
+    state.maskDraft = !!model.get("mask_draft");
     maskTool.load(buffers && buffers[0]);
     history.clear();
     state.synced = true;
+    redraw();
+  }
+  function onMaskDraft() {
+    const draft = !!model.get("mask_draft");
+    if (draft === state.maskDraft || draft) return;
+    state.maskDraft = false;
+    maskTool.paintOverlay();
     redraw();
   }
   function applyTraits(p) {
@@ -1667,6 +1702,7 @@ function render({ model, el }) {
   const unwatch = watchTraits(model, applyTraits);
   const listeners = [
     ["change:ahead_key", source.markAhead],
+    ["change:mask_draft", onMaskDraft],
     ["msg:custom", onMessage]
   ];
   for (const [event, cb] of listeners) model.on(event, cb);

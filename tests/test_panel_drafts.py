@@ -202,3 +202,92 @@ def test_drafts_are_shown_at_or_above_the_threshold_and_without_a_score_always(t
         {"xyxy": [0, 0, 1, 1], "label": 0},
     ]
     assert draftbar.shown(drafts, threshold) == [drafts[k] for k in expected]
+
+
+class BrightIsSquare(ParamsMixin):
+    """Paints bright pixels class 1 (probability 0.9), the rest background."""
+
+    task = "segment"
+
+    def __init__(self, n_classes=2):
+        self.n_classes = n_classes
+
+    def fit(self, images, targets, progress, should_stop):
+        self.fitted_ = True
+        return self
+
+    def predict_proba(self, images, mc_samples=1):
+        out = []
+        for image in images:
+            p = np.where(image[..., 0] > 100, 0.9, 0.1)
+            out.append(np.stack([1 - p, p])[..., None].repeat(mc_samples, axis=3))
+        return out
+
+
+@pytest.fixture
+def mask_panel(loop_factory):
+    """A segmentation panel on an image loaded with the model's mask of its square, a draft."""
+    images, _ = squares(8)
+    ds = alw.Dataset(images, ["background", "square"], task="segment")
+    ds.annotate(0, alw.Mask((images[0, ..., 0] > 100).astype(np.uint8)))
+    loop = loop_factory(ds, BrightIsSquare(), pool_sample=None, query_size=1)
+    loop.retrain()
+    assert loop.wait(10)
+    made = alw.Panel(loop)
+    yield made
+    made.close()
+
+
+def send_to_canvas(panel, content, buffers=()):
+    panel.canvas._handle_custom_msg({"image_id": panel.canvas.image_id, **content}, list(buffers))
+
+
+def test_the_models_mask_is_loaded_as_a_draft(mask_panel):
+    i = mask_panel.current
+    assert mask_panel.canvas.mask_draft
+    draft = mask_panel.loop.prediction(i).class_map
+    np.testing.assert_array_equal(mask_panel.canvas.mask_array(), draft)
+
+
+def test_enter_does_not_store_an_untouched_mask_draft(mask_panel):
+    i = mask_panel.current
+    assert mask_panel.submit() is None
+    assert "the model's mask is a draft, not stored: accept it (A)" in (
+        mask_panel.error_line.value.replace("&#x27;", "'")
+    )
+    assert mask_panel.loop.dataset.annotation(i) is None
+
+
+def test_an_accepted_mask_draft_is_stored_as_it_is(mask_panel):
+    i = mask_panel.current
+    draft = mask_panel.loop.prediction(i).class_map
+    send_to_canvas(mask_panel, {"kind": "mask_accept"})
+    assert not mask_panel.canvas.mask_draft
+    assert mask_panel.submit() == i
+    np.testing.assert_array_equal(mask_panel.loop.dataset.annotation(i).class_map, draft)
+    assert mask_panel.loop.draft_savings.accepted == 1
+
+
+def test_a_mask_draft_painted_over_is_stored_with_the_stroke(mask_panel):
+    i = mask_panel.current
+    expected = mask_panel.loop.prediction(i).class_map.copy()
+    expected[0:2, 0:2] = 1
+    patch = {"kind": "mask_patch", "rect": [0, 0, 2, 2], "encoding": "raw"}
+    send_to_canvas(mask_panel, patch, [bytes([1]) * 4])
+    assert not mask_panel.canvas.mask_draft
+    assert mask_panel.submit() == i
+    np.testing.assert_array_equal(mask_panel.loop.dataset.annotation(i).class_map, expected)
+
+
+def test_n_stores_all_background_over_a_mask_draft(mask_panel):
+    i = mask_panel.current
+    mask_panel.handle_key({"key": "n"})
+    stored = mask_panel.loop.dataset.annotation(i).class_map
+    assert stored.shape == (24, 24)
+    assert not stored.any()
+    assert mask_panel.loop.draft_savings.deleted == 1  # the square's region, shown and dropped
+
+
+def test_a_mask_accept_outside_mask_mode_is_refused(panel):
+    send_to_canvas(panel, {"kind": "mask_accept"})
+    assert "a mask_accept message needs the canvas in 'mask' mode" in panel.canvas.rejected[-1]

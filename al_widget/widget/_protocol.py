@@ -40,13 +40,13 @@ import numpy as np
 from ..annotations import unknown_class_value
 from .keys import IDENTIFIED_ACTIONS
 
-KINDS = ("boxes", "mask", "mask_patch", "fetch", "key", "action", "need", "dropped")
-EDIT_KINDS = ("boxes", "mask", "mask_patch")
+KINDS = ("boxes", "mask", "mask_patch", "mask_accept", "fetch", "key", "action", "need", "dropped")
+EDIT_KINDS = ("boxes", "mask", "mask_patch", "mask_accept")
 """The kinds that change the annotation (refused while the canvas is finished)."""
 STRIP_KINDS = ("fetch", "open")
 MAX_KEY_CHARS = 32
 """The longest ``KeyboardEvent.key`` a key message may carry."""
-MODE_OF_KIND = {"boxes": "box", "mask": "mask", "mask_patch": "mask"}
+MODE_OF_KIND = {"boxes": "box", "mask": "mask", "mask_patch": "mask", "mask_accept": "mask"}
 """The canvas mode in which each kind of edit is accepted."""
 MAX_BOXES = 1000
 """The most boxes and drafts, together, that one image may hold."""
@@ -99,6 +99,11 @@ class Fetch:
 
 
 @dataclass(frozen=True)
+class MaskAccept:
+    """The model's mask draft, loaded as the mask, is accepted as it is (A)."""
+
+
+@dataclass(frozen=True)
 class KeyPress:
     """A key pressed, or an action's button clicked, over the panel.
 
@@ -140,7 +145,7 @@ def parse_message(
     width: int,
     height: int,
     n_classes: int,
-) -> BoxesEdit | MaskEdit | MaskPatch | Fetch | KeyPress | Need | Dropped:
+) -> BoxesEdit | MaskEdit | MaskPatch | MaskAccept | Fetch | KeyPress | Need | Dropped:
     """Validate one custom message to the canvas; raise ProtocolError if refused.
 
     Parameters
@@ -179,6 +184,8 @@ def parse_message(
         raise ProtocolError(
             f"a {kind} message needs the canvas in {MODE_OF_KIND[kind]!r} mode; it is in {mode!r}"
         )
+    if kind == "mask_accept":
+        return MaskAccept()
     if kind == "boxes":
         boxes = _as_list(content.get("boxes"), "boxes")
         drafts = _as_list(content.get("drafts", []), "drafts")

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..annotations import Annotation, Boxes, Label
+from ..annotations import Annotation, Boxes, Label, Mask
 from ..loop import ActiveLoop
 from ..session import SHOWN_AT_THRESHOLD
 from . import keys, status
@@ -169,6 +169,8 @@ class Actions:
         except ValueError as error:
             self.notices.say_error(f"not submitted: {error}")
             return None
+        if self.dataset.task == "segment":
+            return self.commit(annotation, shown=self.editor.shown_mask())
         if self.dataset.task != "detect":
             return self.commit(annotation)
         # The drafts left undecided are dropped: only what was drawn and accepted is stored.
@@ -194,15 +196,23 @@ class Actions:
     def submit_no_objects(
         self, image_id: int | None = None, shown: str | None = None
     ) -> int | None:
-        """Label the detection image shown as holding no objects (an empty box list), on purpose.
+        """Label the image shown as holding no objects, on purpose: an empty box list
+        (detection; undecided drafts are dropped), or all background (segmentation; a mask
+        draft is dropped).
 
         Parameters
         ----------
         image_id, shown : optional
             As for ``submit``.
         """
-        if self.dataset.task != "detect" or self.not_current("submit", image_id, shown):
+        task = self.dataset.task
+        if task not in ("detect", "segment") or self.not_current("submit", image_id, shown):
             return None
+        if task == "segment":
+            i = self.navigator.current
+            assert i is not None
+            background = Mask(np.zeros(self.dataset.image_size(i), np.uint8))
+            return self.commit(background, shown=self.editor.shown_mask())
         if len(self.canvas.boxes):
             self.notices.say_error(
                 "not submitted as no objects: the image has boxes; delete them first"

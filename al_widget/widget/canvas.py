@@ -23,6 +23,7 @@ from ._protocol import (
     Dropped,
     Fetch,
     KeyPress,
+    MaskAccept,
     MaskEdit,
     Need,
     ProtocolError,
@@ -153,6 +154,10 @@ class Canvas(anywidget.AnyWidget):
     loaded_drafts = t.List(t.Dict(), read_only=True).tag(sync=True)
     loaded_mask = t.Bytes(b"", read_only=True).tag(sync=True, from_json=_bytes_from_json)
     """The loaded class map, packed by ``_encoding.compress_mask``; empty if all background."""
+    mask_draft = t.Bool(False, read_only=True).tag(sync=True)
+    """The mask is the model's draft, loaded so (``load(mask_draft=True)``) and neither accepted
+    (A: a ``mask_accept`` message) nor painted over (any mask edit accepts it): the browser
+    draws it hatched, and a panel does not store it."""
     boxes = t.List(t.Dict(), read_only=True)
     """The boxes after the latest accepted edit (or as loaded)."""
     drafts = t.List(t.Dict(), read_only=True)
@@ -252,6 +257,7 @@ class Canvas(anywidget.AnyWidget):
         drafts: Sequence[dict[str, Any]] | tuple[np.ndarray, np.ndarray] | None = None,
         mask: np.ndarray | None = None,
         key: str | None = None,
+        mask_draft: bool = False,
     ) -> None:
         """Show a new image, replacing boxes, drafts and mask, in one sync.
 
@@ -273,6 +279,9 @@ class Canvas(anywidget.AnyWidget):
             The key `image` was sent ahead under with ``prefetch``: its pixels are not sent
             again (the browser has them decoded). Any other key, or None, sends them now. A
             very large image is sent as a smaller display copy either way (see the class).
+        mask_draft
+            `mask` is the model's draft: drawn hatched until accepted (A) or painted over
+            (``mask_draft``).
 
         Raises
         ------
@@ -335,6 +344,7 @@ class Canvas(anywidget.AnyWidget):
             self.set_trait("boxes", new_boxes)
             self.set_trait("drafts", new_drafts)
             self.set_trait("mask", new_mask)
+            self.set_trait("mask_draft", bool(mask_draft and mask is not None))
             self.image_id += 1
 
     def prefetch(self, key: str, image: np.ndarray) -> None:
@@ -426,9 +436,14 @@ class Canvas(anywidget.AnyWidget):
         elif isinstance(message, MaskEdit):
             kind = "mask"
             self.set_trait("mask", message.mask)
+            self.set_trait("mask_draft", False)  # painted over: accepted
+        elif isinstance(message, MaskAccept):
+            kind = "mask"
+            self.set_trait("mask_draft", False)
         else:
             kind = "mask"
             self.set_trait("mask", message.applied(self.mask, width=self.width, height=self.height))
+            self.set_trait("mask_draft", False)  # painted over: accepted
         self.messages_received += 1
         self.received_by_kind[kind] += 1
         for fn in list(self._edit_observers):

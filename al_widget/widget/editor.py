@@ -50,6 +50,7 @@ class Editor:
         self.classes, self.choices = list(classes), list(choices)
         self.unsaved: dict[int, Work] = {}
         self._loaded = Work()  # what the image on the canvas was loaded with
+        self._mask_draft: Mask | None = None  # the model's mask loaded as a draft
 
     def open(
         self,
@@ -100,11 +101,20 @@ class Editor:
         elif isinstance(draft, Boxes):
             # The model's boxes, to accept or fix.
             drafts = draftbar.draft_dicts(draft, confidences, classes)
+        self._mask_draft = None
         if isinstance(known, Mask):
             mask = known.class_map
         elif isinstance(draft, Mask):
-            mask = draft.class_map  # the model's mask, to paint over
-        self.canvas.load(image, boxes=boxes, drafts=drafts, mask=mask, key=str(i))
+            mask = draft.class_map  # the model's mask: a draft, to accept or paint over
+            self._mask_draft = draft
+        self.canvas.load(
+            image,
+            boxes=boxes,
+            drafts=drafts,
+            mask=mask,
+            key=str(i),
+            mask_draft=self._mask_draft is not None,
+        )
         if self.task == "classify":
             self.picker.value = known.class_id(classes) if isinstance(known, Label) else predicted
 
@@ -147,7 +157,17 @@ class Editor:
                     "no boxes: draw some, or press N (No objects) if there is nothing to box here"
                 )
             return Boxes(xyxy, [int(v) for v in labels])
+        if self.canvas.mask_draft:
+            raise ValueError(
+                "the model's mask is a draft, not stored: accept it (A), paint over it, or "
+                "press N (all background)"
+            )
         return Mask(self.canvas.mask_array())
+
+    def shown_mask(self) -> Mask | None:
+        """The model's mask the image was loaded with as a draft (for ``loop.commit(shown=...)``),
+        or None."""
+        return self._mask_draft
 
     def undecided(self) -> int:
         """How many drafts on the canvas are shown and neither accepted nor rejected: a submit

@@ -85,9 +85,9 @@ BINDINGS: tuple[Binding, ...] = (
         "N",
         "no_objects",
         "panel",
-        "submit: no objects here (no boxes, on purpose)",
+        "submit: no objects here (no boxes, or all background, on purpose)",
         ("n", "Shift+n"),
-        ("box",),
+        _EDIT,
     ),
     Binding("S", "skip", "panel", "skip the image", ("s", "Shift+s")),
     Binding(
@@ -125,7 +125,14 @@ BINDINGS: tuple[Binding, ...] = (
         ("Delete", "Backspace"),
         _EDIT,
     ),
-    Binding("A", "accept", "canvas", "accept the selected prediction", ("a",), _BOX),
+    Binding(
+        "A",
+        "accept",
+        "canvas",
+        "accept the selected prediction (mask mode: the predicted mask)",
+        ("a",),
+        _EDIT,
+    ),
     Binding("Shift+A", "accept_all", "canvas", "accept all predictions", ("Shift+a",), _BOX),
     Binding(
         "Shift+Del",

@@ -160,7 +160,10 @@ class PanelLayout:
 
     def _parts(self, task: str, tools: Sequence[widgets.Widget]) -> list[widgets.Widget]:
         """The canvas column and the controls column side by side, then the strip and the keys."""
-        deliberate = [self.no_objects_button] if task == "detect" else []
+        deliberate = [self.no_objects_button] if task in ("detect", "segment") else []
+        if task == "segment":
+            self.no_objects_button.description = "All background"
+            self.no_objects_button.tooltip = "nothing but the background in this image (N)"
         row = [
             self.submit_button,
             *deliberate,

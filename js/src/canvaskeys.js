@@ -40,7 +40,7 @@ export function createCanvasKeys(deps) {
     undo: edits.undo,
     redo: edits.redo,
     delete: () => (state.polygon.length ? maskTool.popPoint() : boxTool.deleteSelected()),
-    accept: () => boxTool.acceptSelected(),
+    accept: () => (traits.mode() === "mask" ? maskTool.acceptDraft() : boxTool.acceptSelected()),
     accept_all: () => boxTool.acceptAll(),
     reject_all: () => boxTool.rejectAll(),
     brush: () => traits.set("tool", "brush"),

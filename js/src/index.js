@@ -95,6 +95,7 @@ function render({ model, el }) {
     stage.dataset.imageId = String(state.imageId);
     const W = Math.max(0, Number(model.get("width")) | 0);
     const H = Math.max(0, Number(model.get("height")) | 0);
+    state.maskDraft = !!model.get("mask_draft");
     fresh(W, H, model.get("loaded_boxes"), model.get("loaded_drafts"), model.get("loaded_mask"));
   }
 
@@ -112,6 +113,7 @@ function render({ model, el }) {
     if (!mayMoveEarly(action, traits.mode(), state.boxes.length, state.drafts.length, panel)) return "";
     const key = source.showEarly(entry);
     state.selected = null;
+    state.maskDraft = false;
     fresh(entry.width, entry.height, [], [], null);
     redraw();
     glue.move(panel, key);
@@ -139,9 +141,19 @@ function render({ model, el }) {
     if (content.image_id !== state.imageId) return;
     edits.cancelGesture();
     boxTool.load(boxesOf(content.boxes), boxesOf(content.drafts));
+    state.maskDraft = !!model.get("mask_draft");
     maskTool.load(buffers && buffers[0]);
     history.clear();
     state.synced = true;
+    redraw();
+  }
+
+  /** Python says whether the mask is still a draft (accepted in another view, or loaded so). */
+  function onMaskDraft() {
+    const draft = !!model.get("mask_draft");
+    if (draft === state.maskDraft || draft) return; // a new draft comes with its image_id
+    state.maskDraft = false;
+    maskTool.paintOverlay();
     redraw();
   }
 
@@ -162,6 +174,7 @@ function render({ model, el }) {
   /** @type {[string, (...args: any[]) => void][]} */
   const listeners = [
     ["change:ahead_key", source.markAhead],
+    ["change:mask_draft", onMaskDraft],
     ["msg:custom", onMessage],
   ];
   for (const [event, cb] of listeners) model.on(event, cb);

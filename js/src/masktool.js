@@ -100,6 +100,7 @@ export function createMaskTool({ state, view, traits, history, ctx, send, redraw
     const old = cropBefore(state.mask, state.W, before, rect);
     const now = cropMask(state.mask, state.W, rect);
     if (sameBytes(old, now)) return;
+    adopt();
     history.record({ kind: "mask", rect, before: old, after: now });
     sendPatch(rect, now);
     redraw();
@@ -164,6 +165,21 @@ export function createMaskTool({ state, view, traits, history, ctx, send, redraw
     dirty[1] = Math.min(dirty[1], rect[1]);
     dirty[2] = Math.max(dirty[2], rect[2]);
     dirty[3] = Math.max(dirty[3], rect[3]);
+  }
+
+  /** The model's mask draft, as it is, becomes the labeler's (A): drawn solid, Python told. */
+  function acceptDraft() {
+    if (!state.maskDraft || !state.maskReady) return;
+    adopt();
+    send({ kind: "mask_accept", image_id: state.imageId });
+    redraw();
+  }
+
+  /** A draft painted over is accepted with the edit that changed it (its patch tells Python). */
+  function adopt() {
+    if (!state.maskDraft) return;
+    state.maskDraft = false;
+    overlay.paint();
   }
 
   /** Pointer down with the brush or eraser at image point p: start a stroke. */
@@ -303,6 +319,7 @@ export function createMaskTool({ state, view, traits, history, ctx, send, redraw
     paintOverlay: () => overlay.paint(),
     drawOverlay: () => overlay.draw(ctx),
     load,
+    acceptDraft,
     restore,
     paintDown,
     paintTo,

@@ -129,6 +129,7 @@ export function createPainter(deps) {
       text = `mask · ${traits.tool()}`;
       if (traits.tool() !== "polygon") text += ` ${traits.brushSize()}px`;
       text += eraser ? ` · paints ${traits.className(0)} (the background)` : ` · class ${cls}`;
+      if (state.maskDraft) text += ` · the model's mask is a draft (${keymap.label("accept")}: accept; painting over it accepts it)`;
       if (state.maskError) text = state.maskError;
       else if (!state.maskReady) text += " · reading the mask…";
     } else {

@@ -36,7 +36,7 @@
  * @typedef {{
  *   W: number, H: number, imageId: number, synced: boolean,
  *   boxes: Box[], drafts: Box[], selected: Ref | null, mask: Uint8Array, maskReady: boolean,
- *   maskError: string,
+ *   maskError: string, maskDraft: boolean,
  *   drag: Drag | null, polygon: number[][], pointer: number[] | null, panKey: boolean,
  *   lastClick: { t: number, x: number, y: number } | null,
  * }} State

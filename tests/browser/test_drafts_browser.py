@@ -86,7 +86,9 @@ def test_drafts_accepted_moved_and_deleted_are_submitted_as_the_boxes_shown(page
     # and says it was dropped.
     at_submit = state["boxes"]
     page.keyboard.press("Enter")
-    state = panel.wait(lambda s: str(i) in s["labels"])
+    # The kernel handles widget messages beside the cell that reads its state: wait for the
+    # notice too, said after the label is stored.
+    state = panel.wait(lambda s: str(i) in s["labels"] and "dropped" in s["notice"])
     assert state["labels"][str(i)] == {
         "xyxy": [b["xyxy"] for b in at_submit],
         "labels": [b["label"] for b in at_submit],
@@ -216,3 +218,34 @@ def test_shift_delete_rejects_every_draft(page: Any) -> None:
         arg=panel.stage.element_handle(),
     )
     harness.screenshot(page, "drafts_rejected", panel.root)
+
+
+def test_an_untouched_mask_draft_is_not_stored_by_enter_and_a_stores_it(
+    page: Any, lab: harness.LabServer
+) -> None:
+    panel = PanelDriver(page, "segment", SIZE)
+    state = panel.ready()
+    i = state["current"]
+    assert state["mask_draft"]
+    assert "the model's mask is a draft" in panel.status()
+    harness.screenshot(page, "mask_draft_untouched", panel.root)
+
+    page.keyboard.press("Enter")
+    state = panel.wait(lambda s: "is a draft, not stored" in s["error"])
+    assert str(i) not in state["labels"]
+    assert state["current"] == i
+
+    # The canvas takes the keyboard: a click with the eraser on the background changes nothing.
+    harness.kernel_exec(page, "PANELS['segment'].canvas.tool = 'eraser'")
+    page.mouse.click(*panel.at(2, 2))
+    harness.kernel_exec(page, "save_shown('segment')")
+    predicted = np.load(lab.state_dir / "segment-predicted.npy")
+    page.keyboard.press("a")
+    state = panel.wait(lambda s: not s["mask_draft"])
+    assert "is a draft" not in panel.status()
+    harness.screenshot(page, "mask_draft_accepted", panel.root)
+    panel.focus()
+    page.keyboard.press("Enter")
+    panel.wait(lambda s: s["labels"].get(str(i)) == "mask")
+    harness.kernel_exec(page, f"save_stored('segment', {i})")
+    np.testing.assert_array_equal(np.load(lab.state_dir / "segment-stored.npy"), predicted)
