@@ -1339,7 +1339,7 @@ function createPainter(deps) {
 function mayMoveEarly(action, mode, boxes, drafts, panel) {
   const picked = !!panel && !!panel.querySelector(".alw-picker button.mod-active");
   return action === "label" ? mode === "classify" : action === "skip" || // Undecided drafts are dropped, not stored: they no longer stop a submit.
-  action === "no_objects" && mode === "box" && !boxes || action === "submit" && (mode === "mask" || mode === "box" && boxes > 0 || mode === "classify" && picked);
+  action === "no_objects" && mode === "box" && !boxes || action === "submit" && (mode === "mask" && !drafts || mode === "box" && boxes > 0 || mode === "classify" && picked);
 }
 function createPanelGlue(el, model) {
   let pickerBefore = null;
@@ -1647,7 +1647,8 @@ function render({ model, el }) {
     const entry = source.next();
     if (!entry || source.shown.early || traits.finished() || state.drag) return "";
     const panel = glue.panel();
-    if (!mayMoveEarly(action, traits.mode(), state.boxes.length, state.drafts.length, panel)) return "";
+    const drafts = traits.mode() === "mask" ? Number(state.maskDraft) : state.drafts.length;
+    if (!mayMoveEarly(action, traits.mode(), state.boxes.length, drafts, panel)) return "";
     const key = source.showEarly(entry);
     state.selected = null;
     state.maskDraft = false;

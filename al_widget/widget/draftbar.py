@@ -108,7 +108,7 @@ class DraftBar:
             readout_format=".2f",
             continuous_update=False,
             style={"description_width": "initial"},
-            layout=widgets.Layout(width="340px"),
+            layout=widgets.Layout(flex="1 1 0%", min_width="0"),
             tooltip="drafts below this confidence are hidden (, lower · . raise)",
         )
         self.slider.add_class("alw-draft-threshold")
@@ -117,7 +117,7 @@ class DraftBar:
             icon="magic",
             tooltip="go back to the threshold calibrated from your submissions",
             disabled=True,
-            layout=widgets.Layout(width="auto"),
+            layout=widgets.Layout(width="auto", flex="0 0 auto"),
         )
         self.line = widgets.HTML()
         self.line.add_class("alw-drafts-line")

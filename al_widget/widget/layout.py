@@ -181,7 +181,6 @@ class PanelLayout:
                 self.canvas,
                 self.picker,
                 widgets.HBox(list(tools), layout=widgets.Layout(flex_flow="row wrap")),
-                *([self.draft_bar.box] if self.draft_bar is not None else []),
                 buttons,
             ],
             layout=widgets.Layout(flex="3 1 360px", min_width="0"),
@@ -189,7 +188,14 @@ class PanelLayout:
         export_box = widgets.Accordion([self.export], titles=("export the labels",))
         export_box.add_class("alw-fold")
         right = widgets.VBox(
-            [self.curve, self.auto_chart, self.heuristic_picker, self.pool_picker, export_box],
+            [
+                self.curve,
+                self.auto_chart,
+                *([self.draft_bar.box] if self.draft_bar is not None else []),
+                self.heuristic_picker,
+                self.pool_picker,
+                export_box,
+            ],
             layout=widgets.Layout(flex="2 1 240px", min_width="0"),
         )
         left.add_class("alw-left")

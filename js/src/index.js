@@ -110,7 +110,8 @@ function render({ model, el }) {
     const entry = source.next();
     if (!entry || source.shown.early || traits.finished() || state.drag) return "";
     const panel = glue.panel();
-    if (!mayMoveEarly(action, traits.mode(), state.boxes.length, state.drafts.length, panel)) return "";
+    const drafts = traits.mode() === "mask" ? Number(state.maskDraft) : state.drafts.length;
+    if (!mayMoveEarly(action, traits.mode(), state.boxes.length, drafts, panel)) return "";
     const key = source.showEarly(entry);
     state.selected = null;
     state.maskDraft = false;

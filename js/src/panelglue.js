@@ -10,7 +10,8 @@
 /**
  * Whether `action` (a panel key's or button's) may show the next image before Python answers:
  * only where Python cannot refuse it (see canvas.SWAP_ACTIONS).
- * @param {string} action @param {string} mode @param {number} boxes @param {number} drafts
+ * @param {string} action @param {string} mode @param {number} boxes
+ * @param {number} drafts box drafts; in mask mode 1 while the mask is the model's draft
  * @param {HTMLElement | null} panel the panel around the view, if any
  */
 export function mayMoveEarly(action, mode, boxes, drafts, panel) {
@@ -21,7 +22,8 @@ export function mayMoveEarly(action, mode, boxes, drafts, panel) {
     : action === "skip" ||
         // Undecided drafts are dropped, not stored: they no longer stop a submit.
         (action === "no_objects" && mode === "box" && !boxes) ||
-        (action === "submit" && (mode === "mask" || (mode === "box" && boxes > 0) || (mode === "classify" && picked)));
+        (action === "submit" &&
+          ((mode === "mask" && !drafts) || (mode === "box" && boxes > 0) || (mode === "classify" && picked)));
 }
 
 /**
