@@ -273,7 +273,9 @@ def canvas_keymap() -> list[dict[str, Any]]:
 
 def _where(binding: Binding) -> str:
     if binding.where == "panel":
-        return "panel (click it)" if binding.modes == CANVAS_MODES else "panel, box mode"
+        if binding.modes == CANVAS_MODES:
+            return "panel (click it)"
+        return f"panel, {' / '.join(binding.modes)} mode"
     if binding.modes == CANVAS_MODES:
         return "canvas"
     return f"canvas, {' / '.join(binding.modes)} mode"
