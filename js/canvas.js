@@ -1020,9 +1020,13 @@ function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
     overlay.paint(x0, y0, x1, y1);
     sendPatch(step.rect, src);
   }
+  function brushRadius() {
+    const r = traits.brushSize() / 2;
+    return traits.brushScreen() ? r / view.scale : r;
+  }
   function paintSegment(a, b, value, before) {
     const { W, H, mask } = state;
-    const r = traits.brushSize() / 2;
+    const r = brushRadius();
     const x0 = clamp(Math.floor(Math.min(a[0], b[0]) - r), 0, W);
     const y0 = clamp(Math.floor(Math.min(a[1], b[1]) - r), 0, H);
     const x1 = clamp(Math.ceil(Math.max(a[0], b[0]) + r), 0, W);
@@ -1170,7 +1174,7 @@ function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
   function drawBrushCursor() {
     const pointer = state.pointer;
     if (!pointer || traits.tool() === "polygon" || state.panKey) return;
-    const r = Math.max(traits.brushSize() / 2 * view.scale, 1);
+    const r = Math.max(brushRadius() * view.scale, 1);
     ctx.lineWidth = 1;
     ctx.beginPath();
     ctx.arc(pointer[0], pointer[1], r, 0, Math.PI * 2);
@@ -1307,7 +1311,7 @@ function createPainter(deps) {
     } else if (mode === "mask") {
       const eraser = traits.tool() === "eraser";
       text = `mask · ${traits.tool()}`;
-      if (traits.tool() !== "polygon") text += ` ${traits.brushSize()}px`;
+      if (traits.tool() !== "polygon") text += ` ${traits.brushSize()}px${traits.brushScreen() ? " on screen" : ""}`;
       text += eraser ? ` · paints ${traits.className(0)} (the background)` : ` · class ${cls}`;
       if (state.maskDraft) text += ` · the model's mask is a draft (${keymap.label("accept")}: accept; painting over it accepts it)`;
       if (state.maskError) text = state.maskError;
@@ -1467,6 +1471,8 @@ function readTraits(model) {
       model.get("tool")
     ),
     brushSize: () => Math.max(1, Number(model.get("brush_size")) || 1),
+    /** Whether the brush size counts screen pixels (else image pixels). */
+    brushScreen: () => !!model.get("brush_screen"),
     activeClass: () => Number(model.get("active_class")) | 0,
     /** The class the brush and polygon paint: never class 0, the background, when others exist. */
     paintClass() {
@@ -1519,7 +1525,7 @@ function watchTraits(model, apply) {
     ...changes(["image", "image_format", "image_key"], "image"),
     ...changes(["colors"], "colors"),
     ...changes(["keymap"], "keymap"),
-    ...changes(["classes", "mode", "tool", "brush_size", "opacity", "active_class", "finished", "draft_threshold"], "ui")
+    ...changes(["classes", "mode", "tool", "brush_size", "opacity", "active_class", "finished", "draft_threshold", "brush_screen"], "ui")
   ];
   for (const [event, cb] of listeners) model.on(event, cb);
   return () => {

@@ -291,3 +291,8 @@ def test_n_stores_all_background_over_a_mask_draft(mask_panel):
 def test_a_mask_accept_outside_mask_mode_is_refused(panel):
     send_to_canvas(panel, {"kind": "mask_accept"})
     assert "a mask_accept message needs the canvas in 'mask' mode" in panel.canvas.rejected[-1]
+
+
+def test_a_segmentation_panels_brush_counts_screen_pixels(mask_panel):
+    assert mask_panel.canvas.brush_screen
+    assert not alw.widget.canvas.Canvas().brush_screen  # a canvas alone: image pixels

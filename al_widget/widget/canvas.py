@@ -137,6 +137,10 @@ class Canvas(anywidget.AnyWidget):
     active_class = t.Int(0).tag(sync=True)
     tool = t.Enum(["brush", "eraser", "polygon"], default_value="brush").tag(sync=True)
     brush_size = t.Int(12).tag(sync=True)
+    brush_screen = t.Bool(False).tag(sync=True)
+    """Whether ``brush_size`` counts screen pixels, at the zoom of each stroke (a panel's
+    brush: as usable on a 4000 x 3000 photo at fit zoom as on a small image), or image pixels.
+    The cursor circle shows the brush either way."""
     opacity = t.Float(0.5).tag(sync=True)
     draft_threshold = t.Float(0.0, allow_none=True).tag(sync=True)
     """The confidence from which drafts are shown (a draft's ``"score"``); those below are hidden:

@@ -138,8 +138,14 @@ class PanelLayout:
                 tooltips=["B", f"E: paints {background}, the background", "P"],
                 style={"button_width": "auto"},
             )
+            canvas.brush_screen = True  # usable at any zoom, on any size of photo
             size = widgets.IntSlider(
-                description="brush", min=1, max=64, value=canvas.brush_size, layout=_slider()
+                description="brush",
+                min=1,
+                max=64,
+                value=canvas.brush_size,
+                layout=_slider(),
+                tooltip="brush size in screen pixels ([ smaller · ] larger)",
             )
             widgets.link((tool, "value"), (canvas, "tool"))
             widgets.link((size, "value"), (canvas, "brush_size"))

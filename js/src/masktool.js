@@ -119,7 +119,13 @@ export function createMaskTool({ state, view, traits, history, ctx, send, redraw
     sendPatch(step.rect, src);
   }
 
-  /** Paint the capsule of radius brush/2 around segment a-b; returns its pixel rect. */
+  /** The brush's radius in image pixels: half its size, in screen pixels at this zoom or in image pixels. */
+  function brushRadius() {
+    const r = traits.brushSize() / 2;
+    return traits.brushScreen() ? r / view.scale : r;
+  }
+
+  /** Paint the capsule of radius brushRadius() around segment a-b; returns its pixel rect. */
   /**
    * @param {number[]} a @param {number[]} b @param {number} value
    * @param {Rows} before where the rows it changes are kept first
@@ -127,7 +133,7 @@ export function createMaskTool({ state, view, traits, history, ctx, send, redraw
    */
   function paintSegment(a, b, value, before) {
     const { W, H, mask } = state;
-    const r = traits.brushSize() / 2;
+    const r = brushRadius();
     const x0 = clamp(Math.floor(Math.min(a[0], b[0]) - r), 0, W);
     const y0 = clamp(Math.floor(Math.min(a[1], b[1]) - r), 0, H);
     const x1 = clamp(Math.ceil(Math.max(a[0], b[0]) + r), 0, W);
@@ -302,7 +308,7 @@ export function createMaskTool({ state, view, traits, history, ctx, send, redraw
   function drawBrushCursor() {
     const pointer = state.pointer;
     if (!pointer || traits.tool() === "polygon" || state.panKey) return;
-    const r = Math.max((traits.brushSize() / 2) * view.scale, 1);
+    const r = Math.max(brushRadius() * view.scale, 1);
     ctx.lineWidth = 1;
     ctx.beginPath();
     ctx.arc(pointer[0], pointer[1], r, 0, Math.PI * 2);

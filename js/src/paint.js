@@ -127,7 +127,7 @@ export function createPainter(deps) {
     } else if (mode === "mask") {
       const eraser = traits.tool() === "eraser";
       text = `mask · ${traits.tool()}`;
-      if (traits.tool() !== "polygon") text += ` ${traits.brushSize()}px`;
+      if (traits.tool() !== "polygon") text += ` ${traits.brushSize()}px${traits.brushScreen() ? " on screen" : ""}`;
       text += eraser ? ` · paints ${traits.className(0)} (the background)` : ` · class ${cls}`;
       if (state.maskDraft) text += ` · the model's mask is a draft (${keymap.label("accept")}: accept; painting over it accepts it)`;
       if (state.maskError) text = state.maskError;

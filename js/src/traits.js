@@ -17,6 +17,8 @@ export function readTraits(model) {
     mode: () => /** @type {string} */ (model.get("mode")),
     tool: () => /** @type {string} */ (model.get("tool")),
     brushSize: () => Math.max(1, Number(model.get("brush_size")) || 1),
+    /** Whether the brush size counts screen pixels (else image pixels). */
+    brushScreen: () => !!model.get("brush_screen"),
     activeClass: () => Number(model.get("active_class")) | 0,
     /** The class the brush and polygon paint: never class 0, the background, when others exist. */
     paintClass() {
@@ -80,7 +82,7 @@ export function watchTraits(model, apply) {
     ...changes(["image", "image_format", "image_key"], "image"),
     ...changes(["colors"], "colors"),
     ...changes(["keymap"], "keymap"),
-    ...changes(["classes", "mode", "tool", "brush_size", "opacity", "active_class", "finished", "draft_threshold"], "ui"),
+    ...changes(["classes", "mode", "tool", "brush_size", "opacity", "active_class", "finished", "draft_threshold", "brush_screen"], "ui"),
   ];
   for (const [event, cb] of listeners) model.on(event, cb);
   return () => {

@@ -249,3 +249,29 @@ def test_an_untouched_mask_draft_is_not_stored_by_enter_and_a_stores_it(
     panel.wait(lambda s: s["labels"].get(str(i)) == "mask")
     harness.kernel_exec(page, f"save_stored('segment', {i})")
     np.testing.assert_array_equal(np.load(lab.state_dir / "segment-stored.npy"), predicted)
+
+
+def test_the_brush_on_a_4000x3000_photo_at_fit_zoom_is_as_wide_on_screen_as_its_size(
+    page: Any, lab: harness.LabServer
+) -> None:
+    harness.run_cell(page, 4)
+    size = (4000, 3000)
+    panel = PanelDriver(page, "photo", size)
+    state = panel.ready()
+    scale = panel.scale()  # page pixels per image pixel: about 0.125
+    assert scale < 0.2
+    # The cursor circle shows the brush: 20 screen pixels across, wherever the pointer is.
+    page.mouse.move(*panel.at(2000, 1500))
+    assert "brush 20px on screen" in panel.status()
+    harness.screenshot(page, "brush_on_a_photo", panel.root)
+    panel.drag((1000, 1500), (3000, 1500), steps=20)
+    panel.wait(lambda s: s["masks_received"] == 1)
+    harness.kernel_exec(
+        page, "np.save(STATE / 'photo-canvas.npy', PANELS['photo'].canvas.mask_array())"
+    )
+    painted = np.load(lab.state_dir / "photo-canvas.npy")
+    rows = np.flatnonzero(painted[:, 2000])
+    # 20 screen pixels are 20 / scale image pixels: about 160, where an image-pixel brush of
+    # 20 would paint 20.
+    assert abs(len(rows) - 20 / scale) <= 3
+    assert state["rejected"] == []
