@@ -82,6 +82,14 @@ class Savings:
         return self.saved + self.drawn
 
     @property
+    def clicks(self) -> int:
+        """Clicks saved (negative: cost), counted as a box is drawn: 2 clicks place its two
+        corners (a mask region counts the same). A draft accepted as is saves both, an adjusted
+        one 1 (one corner or edge moved), and a draft deleted costs 1 (a Del; one dropped at
+        Submit counts the same): ``2 * accepted + adjusted - deleted``."""
+        return 2 * self.accepted + self.adjusted - self.deleted
+
+    @property
     def rate(self) -> float | None:
         """The fraction of stored objects that came from drafts, or None when none was stored."""
         return self.saved / self.objects if self.objects else None

@@ -1,5 +1,55 @@
 // Built from js/src/ by scripts/build_js.sh (esbuild): edit those files, not this one.
 
+// src/drafts.js
+var LABEL_PX = 15;
+function isShown(draft, threshold) {
+  if (typeof draft.score !== "number") return true;
+  return threshold !== null && draft.score >= threshold;
+}
+function labelText(name, box, isDraft) {
+  if (!isDraft) return name;
+  return typeof box.score === "number" ? `${name} ${box.score.toFixed(2)}` : `${name} ?`;
+}
+var overlaps = (a, b) => a[0] < b[0] + b[2] && b[0] < a[0] + a[2] && a[1] < b[1] + b[3] && b[1] < a[1] + a[3];
+function placeLabels(boxes, h) {
+  const placed = [];
+  return boxes.map((b) => {
+    const spots = [
+      [b.x0, b.y0 - h],
+      [b.x0, b.y0],
+      [b.x0, b.y1],
+      [b.x1 - b.w, b.y0 - h],
+      [b.x1 - b.w, b.y1 - h]
+    ];
+    for (let k = 1; k <= 20; k++) spots.push([b.x0, b.y0 + k * h]);
+    const free = (s) => s[1] >= 0 && !placed.some((p) => overlaps(p, [s[0], s[1], b.w, h]));
+    const spot = spots.find(free) || (b.y0 >= h ? spots[0] : spots[1]);
+    placed.push([spot[0], spot[1], b.w, h]);
+    return spot;
+  });
+}
+function drawLabels(ctx, drawn, scores) {
+  const order = drawn.map((_, k) => k);
+  const rank = (k) => drawn[k].sel ? 0 : drawn[k].dashed ? 2 : 1;
+  order.sort((a, b) => rank(a) - rank(b) || scores[b] - scores[a] || a - b);
+  const spots = placeLabels(
+    order.map((k) => drawn[k]),
+    LABEL_PX
+  );
+  ctx.font = "11px sans-serif";
+  return order.map((k, n) => {
+    const { w, text, color, dashed, sel } = drawn[k];
+    const [x, y] = spots[n];
+    ctx.globalAlpha = dashed && !sel ? 0.85 : 1;
+    ctx.fillStyle = color;
+    ctx.fillRect(x - (sel ? 1.5 : 1), y, w, LABEL_PX);
+    ctx.globalAlpha = 1;
+    ctx.fillStyle = "#ffffff";
+    ctx.fillText(text, x + 2, y + 11);
+    return { text, rect: [x, y, w, LABEL_PX] };
+  });
+}
+
 // src/state.js
 var DOUBLE_MS = 400;
 function createState() {
@@ -14,6 +64,7 @@ function createState() {
     mask: new Uint8Array(0),
     maskReady: true,
     maskError: "",
+    maskDraft: false,
     drag: null,
     polygon: [],
     pointer: null,
@@ -35,7 +86,11 @@ function isDoubleClick(state, sx, sy) {
 // src/util.js
 var clamp = (v, lo, hi) => Math.min(Math.max(v, lo), hi);
 var round2 = (v) => Math.round(v * 100) / 100;
-var cloneBoxes = (list) => list.map((b) => ({ xyxy: b.xyxy.slice(), label: b.label }));
+var cloneBoxes = (list) => list.map(withScore);
+function withScore(b) {
+  const copy = { xyxy: b.xyxy.slice(), label: b.label };
+  return typeof b.score === "number" && Number.isFinite(b.score) ? { ...copy, score: b.score } : copy;
+}
 function bytesOf(data) {
   if (!data) return new Uint8Array(0);
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
@@ -43,7 +98,7 @@ function bytesOf(data) {
 }
 function boxesOf(value) {
   if (!Array.isArray(value)) return [];
-  return value.filter((b) => b && Array.isArray(b.xyxy) && b.xyxy.length === 4).map((b) => ({ xyxy: b.xyxy.map(Number), label: Number(b.label) | 0 }));
+  return value.filter((b) => b && Array.isArray(b.xyxy) && b.xyxy.length === 4).map((b) => withScore({ xyxy: b.xyxy.map(Number), label: Number(b.label) | 0, score: b.score }));
 }
 function normRect(a, b) {
   return [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[0], b[0]), Math.max(a[1], b[1])];
@@ -100,10 +155,11 @@ function createBoxTool({ state, view, traits, history, ctx, send, redraw }) {
   function full() {
     return state.boxes.length + state.drafts.length >= traits.maxBoxes();
   }
+  const shown = (draft) => isShown(draft, traits.draftThreshold());
   function acceptDraft(ref) {
     edit(() => {
       const [d] = state.drafts.splice(ref.index, 1);
-      state.boxes.push(d);
+      state.boxes.push({ xyxy: d.xyxy, label: d.label });
       state.selected = { list: "boxes", index: state.boxes.length - 1 };
     });
   }
@@ -111,11 +167,18 @@ function createBoxTool({ state, view, traits, history, ctx, send, redraw }) {
     if (state.selected && state.selected.list === "drafts") acceptDraft(state.selected);
   }
   function acceptAll() {
+    if (!state.drafts.some(shown)) return;
+    edit(() => {
+      state.boxes.push(...state.drafts.filter(shown).map((d) => ({ xyxy: d.xyxy, label: d.label })));
+      state.drafts = state.drafts.filter((d) => !shown(d));
+      state.selected = null;
+    });
+  }
+  function rejectAll() {
     if (state.drafts.length === 0) return;
     edit(() => {
-      state.boxes.push(...state.drafts);
       state.drafts = [];
-      state.selected = null;
+      if (state.selected && state.selected.list === "drafts") state.selected = null;
     });
   }
   function deleteSelected() {
@@ -160,6 +223,7 @@ function createBoxTool({ state, view, traits, history, ctx, send, redraw }) {
       const items = list === "boxes" ? state.boxes : state.drafts;
       const hits = [];
       items.forEach((b, index) => {
+        if (list === "drafts" && !shown(b)) return;
         const [x0, y0, x1, y1] = b.xyxy;
         if (x >= x0 - tol && x <= x1 + tol && y >= y0 - tol && y <= y1 + tol) {
           hits.push({ index, area: (x1 - x0) * (y1 - y0) });
@@ -252,7 +316,8 @@ function createBoxTool({ state, view, traits, history, ctx, send, redraw }) {
       }
     });
   }
-  function drawBox(xyxy, label, dashed, sel) {
+  function drawBox(xyxy, box, dashed, sel) {
+    const label = box.label;
     const [x0, y0] = view.toScreen(xyxy[0], xyxy[1]);
     const [x1, y1] = view.toScreen(xyxy[2], xyxy[3]);
     const color = traits.color(label);
@@ -265,27 +330,33 @@ function createBoxTool({ state, view, traits, history, ctx, send, redraw }) {
     ctx.strokeStyle = color;
     ctx.strokeRect(x0, y0, x1 - x0, y1 - y0);
     ctx.setLineDash([]);
-    const text = dashed ? `${traits.className(label)} ?` : traits.className(label);
+    const text = labelText(traits.className(label), box, dashed);
     ctx.font = "11px sans-serif";
-    const tw = ctx.measureText(text).width + 6;
-    const ty = y0 >= 15 ? y0 - 15 : y0;
-    ctx.fillStyle = color;
-    ctx.fillRect(x0 - (sel ? 1.5 : 1), ty, tw, 15);
-    ctx.fillStyle = "#ffffff";
-    ctx.fillText(text, x0 + 2, ty + 11);
+    return { x0, y0, x1, y1, w: ctx.measureText(text).width + 6, text, color, dashed, sel };
   }
   function draw() {
     const lists = ["drafts", "boxes"];
+    if (state.selected && state.selected.list === "drafts" && !shown(state.drafts[state.selected.index])) {
+      state.selected = null;
+    }
     const sel = state.selected;
+    const drawn = [];
+    const scores = [];
     for (const list of lists) {
       const items = list === "boxes" ? state.boxes : state.drafts;
       items.forEach((b, i) => {
+        if (list === "drafts" && !shown(b)) return;
         const isSel = !!sel && sel.list === list && sel.index === i;
-        drawBox(liveXyxy(list, i), b.label, list === "drafts", isSel);
+        drawn.push(drawBox(liveXyxy(list, i), b, list === "drafts", isSel));
+        scores.push(typeof b.score === "number" ? b.score : 1);
       });
     }
     const d = state.drag;
-    if (d && d.kind === "create" && d.xyxy) drawBox(d.xyxy, traits.activeClass(), false, false);
+    if (d && d.kind === "create" && d.xyxy) {
+      drawn.push(drawBox(d.xyxy, { xyxy: d.xyxy, label: traits.activeClass() }, false, false));
+      scores.push(1);
+    }
+    const labels = drawLabels(ctx, drawn, scores);
     if (sel) {
       ctx.fillStyle = "#ffffff";
       ctx.strokeStyle = "#000000";
@@ -295,8 +366,9 @@ function createBoxTool({ state, view, traits, history, ctx, send, redraw }) {
         ctx.strokeRect(h.x - HANDLE_PX, h.y - HANDLE_PX, HANDLE_PX * 2, HANDLE_PX * 2);
       }
     }
+    return labels;
   }
-  return { load, restore, grabAt, down, dragTo, up, acceptSelected, acceptAll, deleteSelected, draw, full };
+  return { load, restore, grabAt, down, dragTo, up, acceptSelected, acceptAll, rejectAll, deleteSelected, draw, full };
 }
 
 // src/keymap.js
@@ -473,8 +545,9 @@ function createCanvasKeys(deps) {
     undo: edits.undo,
     redo: edits.redo,
     delete: () => state.polygon.length ? maskTool.popPoint() : inst() ? instTool.deleteSelected() : boxTool.deleteSelected(),
-    accept: () => inst() ? instTool.acceptSelected() : boxTool.acceptSelected(),
+    accept: () => inst() ? instTool.acceptSelected() : traits.mode() === "mask" ? maskTool.acceptDraft() : boxTool.acceptSelected(),
     accept_all: () => inst() ? instTool.acceptAll() : boxTool.acceptAll(),
+    reject_all: () => boxTool.rejectAll(),
     new_object: () => instTool.startNew(),
     raise_object: () => instTool.reorder(1),
     lower_object: () => instTool.reorder(-1),
@@ -1176,6 +1249,8 @@ function createMaskOverlay(state, traits) {
       px[o + 1] = c[1];
       px[o + 2] = c[2];
       px[o + 3] = 255;
+    } else if (v && state.maskDraft && isGap(o)) {
+      px[o + 3] = 0;
     } else if (v) {
       const c = rgb[v] || [128, 128, 128];
       px[o] = c[0];
@@ -1185,6 +1260,14 @@ function createMaskOverlay(state, traits) {
     } else {
       px[o + 3] = 0;
     }
+  }
+  function isGap(o) {
+    const at = o / 4;
+    const ow = (
+      /** @type {ImageData} */
+      overlayImage.width
+    );
+    return (at % ow + Math.floor(at / ow)) % 6 >= 3;
   }
   function reset(W, H) {
     k = Math.max(1, Math.ceil(Math.max(W, H) / OVERLAY_MAX_SIDE));
@@ -1284,6 +1367,7 @@ function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
     const old = cropBefore(state.mask, state.W, before, rect);
     const now = cropMask(state.mask, state.W, rect);
     if (sameBytes(old, now)) return;
+    adopt();
     history.record({ kind: "mask", rect, before: old, after: now });
     sendPatch(rect, now);
     redraw();
@@ -1298,9 +1382,13 @@ function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
     overlay.paint(x0, y0, x1, y1);
     sendPatch(step.rect, src);
   }
+  function brushRadius() {
+    const r = traits.brushSize() / 2;
+    return traits.brushScreen() ? r / view.scale : r;
+  }
   function paintSegment(a, b, value, before) {
     const { W, H, mask } = state;
-    const r = traits.brushSize() / 2;
+    const r = brushRadius();
     const rect = capsuleRect(a, b, r, W, H);
     keepRows(state.mask, state.W, before, rect[1], rect[3]);
     capsule(a, b, r, W, H, (x, y) => {
@@ -1315,6 +1403,17 @@ function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
     dirty[1] = Math.min(dirty[1], rect[1]);
     dirty[2] = Math.max(dirty[2], rect[2]);
     dirty[3] = Math.max(dirty[3], rect[3]);
+  }
+  function acceptDraft() {
+    if (!state.maskDraft || !state.maskReady) return;
+    adopt();
+    send({ kind: "mask_accept", image_id: state.imageId });
+    redraw();
+  }
+  function adopt() {
+    if (!state.maskDraft) return;
+    state.maskDraft = false;
+    overlay.paint();
   }
   function paintDown(p) {
     const value = traits.tool() === "eraser" ? 0 : traits.paintClass();
@@ -1401,7 +1500,7 @@ function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
   function drawBrushCursor() {
     const pointer = state.pointer;
     if (!pointer || traits.tool() === "polygon" || state.panKey) return;
-    const r = Math.max(traits.brushSize() / 2 * view.scale, 1);
+    const r = Math.max(brushRadius() * view.scale, 1);
     ctx.lineWidth = 1;
     ctx.beginPath();
     ctx.arc(pointer[0], pointer[1], r, 0, Math.PI * 2);
@@ -1417,6 +1516,7 @@ function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
     paintOverlay: () => overlay.paint(),
     drawOverlay: () => overlay.draw(ctx),
     load,
+    acceptDraft,
     restore,
     paintDown,
     paintTo,
@@ -1495,7 +1595,7 @@ function createPainter(deps) {
     if (mode === "mask") maskTool.drawOverlay();
     if (mode === "instance") instTool.drawObjects();
     ctx.restore();
-    if (mode === "box") boxTool.draw();
+    stage.dataset.labels = mode === "box" ? JSON.stringify(boxTool.draw()) : "";
     if (mode === "instance") instTool.drawTags();
     if (mode === "mask" || mode === "instance") maskTool.drawTools();
     if (mode === "instance" && traits.tool() === "polygon") polyEdit.draw();
@@ -1526,9 +1626,15 @@ function createPainter(deps) {
     if (mode === "box") {
       const count = (n, one, many) => `${n} ${n === 1 ? one : many}`;
       text = `box · class ${cls} · ${count(state.boxes.length, "box", "boxes")}`;
-      if (state.drafts.length) {
+      const threshold = traits.draftThreshold();
+      const open = state.drafts.filter((d) => isShown(d, threshold)).length;
+      if (open) {
         const accept = `${keymap.label("accept")}: accept, ${keymap.label("accept_all")}: all`;
-        text += `, ${count(state.drafts.length, "draft", "drafts")} (${accept})`;
+        text += `, ${count(open, "draft", "drafts")} (${accept}, ${keymap.label("reject_all")}: reject all)`;
+      }
+      if (open < state.drafts.length) {
+        const below = threshold === null ? "no drafts yet" : `below ${threshold.toFixed(2)}`;
+        text += `, ${state.drafts.length - open} hidden (${below})`;
       }
       if (boxTool.full()) text += ` · full: at most ${traits.maxBoxes()}, delete one to draw`;
     } else if (mode === "instance") {
@@ -1543,8 +1649,9 @@ function createPainter(deps) {
     } else if (mode === "mask") {
       const eraser = traits.tool() === "eraser";
       text = `mask · ${traits.tool()}`;
-      if (traits.tool() !== "polygon") text += ` ${traits.brushSize()}px`;
+      if (traits.tool() !== "polygon") text += ` ${traits.brushSize()}px${traits.brushScreen() ? " on screen" : ""}`;
       text += eraser ? ` · paints ${traits.className(0)} (the background)` : ` · class ${cls}`;
+      if (state.maskDraft) text += ` · the model's mask is a draft (${keymap.label("accept")}: accept; painting over it accepts it)`;
       if (state.maskError) text = state.maskError;
       else if (!state.maskReady) text += " · reading the mask…";
     } else {
@@ -1574,7 +1681,8 @@ function createPainter(deps) {
 // src/panelglue.js
 function mayMoveEarly(action, mode, boxes, drafts, panel) {
   const picked = !!panel && !!panel.querySelector(".alw-picker button.mod-active");
-  return action === "label" ? mode === "classify" : action === "skip" || action === "no_objects" && (mode === "box" || mode === "instance") && !boxes && !drafts || action === "submit" && (mode === "mask" || mode === "box" && boxes > 0 && !drafts || mode === "classify" && picked);
+  return action === "label" ? mode === "classify" : action === "skip" || // Undecided drafts are dropped, not stored: they no longer stop a submit.
+  action === "no_objects" && mode === "box" && !boxes || action === "no_objects" && mode === "instance" && !boxes && !drafts || action === "submit" && (mode === "mask" && !drafts || mode === "box" && boxes > 0 || mode === "classify" && picked);
 }
 function createPanelGlue(el, model) {
   let pickerBefore = null;
@@ -1786,6 +1894,8 @@ function readTraits(model) {
       model.get("tool")
     ),
     brushSize: () => Math.max(1, Number(model.get("brush_size")) || 1),
+    /** Whether the brush size counts screen pixels (else image pixels). */
+    brushScreen: () => !!model.get("brush_screen"),
     activeClass: () => Number(model.get("active_class")) | 0,
     /** The class the brush and polygon paint: never class 0, the background, when others exist. */
     paintClass() {
@@ -1800,6 +1910,11 @@ function readTraits(model) {
     /** @returns {Record<string, string>} panel chords that may show the next image early */
     swapKeys: () => model.get("swap_keys") || {},
     opacity: () => clamp(Number(model.get("opacity")), 0, 1),
+    /** The confidence from which drafts are shown; null: no scored draft is (drafts.js). */
+    draftThreshold() {
+      const v = model.get("draft_threshold");
+      return typeof v === "number" ? v : null;
+    },
     /** The most boxes and drafts together that Python accepts for one image. */
     maxBoxes: () => Number(model.get("max_boxes")) || Infinity,
     /** @returns {string[]} */
@@ -1834,7 +1949,7 @@ function watchTraits(model, apply) {
     ...changes(["image", "image_format", "image_key"], "image"),
     ...changes(["colors"], "colors"),
     ...changes(["keymap"], "keymap"),
-    ...changes(["classes", "mode", "tool", "brush_size", "opacity", "active_class", "finished"], "ui")
+    ...changes(["classes", "mode", "tool", "brush_size", "opacity", "active_class", "finished", "draft_threshold", "brush_screen"], "ui")
   ];
   for (const [event, cb] of listeners) model.on(event, cb);
   return () => {
@@ -1959,6 +2074,7 @@ function render({ model, el }) {
     stage.dataset.imageId = String(state.imageId);
     const W = Math.max(0, Number(model.get("width")) | 0);
     const H = Math.max(0, Number(model.get("height")) | 0);
+    state.maskDraft = !!model.get("mask_draft");
     const loaded = (name) => model.get(`loaded_${name}`);
     fresh(W, H, loaded("boxes"), loaded("drafts"), loaded("mask"), loaded("instances"));
   }
@@ -1967,9 +2083,11 @@ function render({ model, el }) {
     if (!entry || source.shown.early || traits.finished() || state.drag) return "";
     const panel = glue.panel();
     const shapes = state.boxes.length + state.objects.length;
-    if (!mayMoveEarly(action, traits.mode(), shapes, state.drafts.length, panel)) return "";
+    const drafts = traits.mode() === "mask" ? Number(state.maskDraft) : state.drafts.length;
+    if (!mayMoveEarly(action, traits.mode(), shapes, drafts, panel)) return "";
     const key = source.showEarly(entry);
     state.selected = null;
+    state.maskDraft = false;
     fresh(entry.width, entry.height, [], [], null, []);
     redraw();
     glue.move(panel, key);
@@ -1993,10 +2111,18 @@ function render({ model, el }) {
     if (content.image_id !== state.imageId) return;
     edits.cancelGesture();
     boxTool.load(boxesOf(content.boxes), boxesOf(content.drafts));
+    state.maskDraft = !!model.get("mask_draft");
     maskTool.load(buffers && buffers[0]);
     instTool.load(content.instances);
     history.clear();
     state.synced = true;
+    redraw();
+  }
+  function onMaskDraft() {
+    const draft = !!model.get("mask_draft");
+    if (draft === state.maskDraft || draft) return;
+    state.maskDraft = false;
+    maskTool.paintOverlay();
     redraw();
   }
   function applyTraits(p) {
@@ -2017,6 +2143,7 @@ function render({ model, el }) {
   const unwatch = watchTraits(model, applyTraits);
   const listeners = [
     ["change:ahead_key", source.markAhead],
+    ["change:mask_draft", onMaskDraft],
     ["msg:custom", onMessage]
   ];
   for (const [event, cb] of listeners) model.on(event, cb);

@@ -644,3 +644,22 @@ def test_a_refusal_shows_a_value_nested_deep_a_few_levels_down() -> None:
                 {"kind": nested(DEEP)}, [], image_id=1, mode="box", width=W, height=H, n_classes=2
             )
         )
+
+
+def test_a_draft_keeps_its_confidence_through_the_protocol() -> None:
+    parsed = parse_boxes(
+        [{"xyxy": [0, 0, 2, 2], "label": 0, "score": 0.25}], width=4, height=4, n_classes=1
+    )
+    assert parsed == [{"xyxy": [0.0, 0.0, 2.0, 2.0], "label": 0, "score": 0.25}]
+
+
+@pytest.mark.parametrize("score", [1.5, -0.1, "high", True])
+def test_a_draft_confidence_outside_0_to_1_is_refused(score: object) -> None:
+    with pytest.raises(ProtocolError, match=r"drafts\[0\]\.score must be a number in \[0, 1\]"):
+        parse_boxes(
+            [{"xyxy": [0, 0, 2, 2], "label": 0, "score": score}],
+            width=4,
+            height=4,
+            n_classes=1,
+            name="drafts",
+        )

@@ -154,3 +154,7 @@ def test_an_oracle_takes_a_mask_region_only_at_seven_tenths_overlap():
     shown[:, 2:5] = 0  # class 1 region at IoU 0.4
     assert drafts.oracle_mask(shown, truth) == Savings(accepted=1, deleted=1, drawn=1)
     assert drafts.oracle_mask(None, truth) == Savings(drawn=2)
+
+
+def test_clicks_saved_count_two_corners_per_draft_accepted_one_adjusted_less_one_deleted():
+    assert Savings(accepted=3, adjusted=2, deleted=4, drawn=5).clicks == 2 * 3 + 2 - 4

@@ -358,6 +358,8 @@ def test_without_an_eval_set_detection_and_segmentation_curves_plot_agreement(
                 drawn = canvas.drafts or [{"xyxy": boxes[i].xyxy[0].tolist(), "label": 0}]
                 content = {"kind": "boxes", "image_id": canvas.image_id, "boxes": drawn}
                 canvas._handle_custom_msg({**content, "drafts": []}, [])
+            elif canvas.mask_draft:  # A: the model's mask, accepted as it is
+                canvas._handle_custom_msg({"kind": "mask_accept", "image_id": canvas.image_id}, [])
             assert panel.submit() == i
             assert panel.loop.wait(10)
         assert panel.curve.value.startswith("<svg")

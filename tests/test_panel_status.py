@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from al_widget.drafts import Savings
 from al_widget.records import Criterion, RoundRecord
 from al_widget.widget import status
 
@@ -98,3 +99,20 @@ def test_an_unregistered_function_is_offered_under_its_name():
 def test_registered_names_are_offered_as_names():
     shown, value = status.heuristic_options("margin", ["margin", "entropy"])
     assert (shown, value) == (("margin", "entropy"), "margin")
+
+
+def test_the_drafts_line_says_what_drafts_saved_and_the_calibrated_threshold():
+    line = status.drafts_line(
+        Savings(accepted=2, adjusted=1, deleted=1, drawn=3), "drafts from 0.62: why", None
+    )
+    assert "drafts saved 3 of 6 objects (4 clicks) · drafts from 0.62: why" in line
+
+
+def test_the_drafts_line_says_a_threshold_set_by_hand_and_how_to_go_back():
+    line = status.drafts_line(Savings(), "drafts from 0.62: why", 0.3)
+    assert "drafts from 0.30, set by hand; the calibrated button goes back to: " in line
+    assert "drafts from 0.62: why" in line
+
+
+def test_the_dropped_notice_counts_the_undecided_drafts():
+    assert "1 undecided draft dropped (not stored)" in status.dropped_drafts(4, 1)

@@ -39,3 +39,11 @@ def test_the_same_work_twice_compares_equal():
 def test_work_says_what_it_holds():
     work = Work.of([{"xyxy": [1, 2, 3, 4], "label": 1}] * 2, [], painted().tobytes(), None)
     assert work.summary() == "2 unsaved boxes and an unsaved mask"
+
+
+def test_work_keeps_each_drafts_confidence_and_a_box_none():
+    drafts = [{"xyxy": [1.0, 2.0, 3.0, 4.0], "label": 0, "score": 0.7}]
+    boxes = [{"xyxy": [0.0, 0.0, 2.0, 2.0], "label": 1}]
+    work = Work.of(boxes, drafts, b"", None)
+    assert work.draft_dicts() == drafts
+    assert work.box_dicts() == boxes

@@ -52,6 +52,7 @@ KINDS = (
     "boxes",
     "mask",
     "mask_patch",
+    "mask_accept",
     *INSTANCE_KINDS,
     "fetch",
     "key",
@@ -59,14 +60,17 @@ KINDS = (
     "need",
     "dropped",
 )
-EDIT_KINDS = ("boxes", "mask", "mask_patch", *INSTANCE_KINDS)
+EDIT_KINDS = ("boxes", "mask", "mask_patch", "mask_accept", *INSTANCE_KINDS)
 """The kinds that change the annotation (refused while the canvas is finished)."""
 STRIP_KINDS = ("fetch", "open")
 MAX_KEY_CHARS = 32
 """The longest ``KeyboardEvent.key`` a key message may carry."""
-MODE_OF_KIND = {"boxes": "box", "mask": "mask", "mask_patch": "mask"} | dict.fromkeys(
-    INSTANCE_KINDS, "instance"
-)
+MODE_OF_KIND = {
+    "boxes": "box",
+    "mask": "mask",
+    "mask_patch": "mask",
+    "mask_accept": "mask",
+} | dict.fromkeys(INSTANCE_KINDS, "instance")
 """The canvas mode in which each kind of edit is accepted."""
 MAX_BOXES = 1000
 """The most boxes and drafts, together, that one image may hold."""
@@ -157,6 +161,11 @@ class Fetch:
 
 
 @dataclass(frozen=True)
+class MaskAccept:
+    """The model's mask draft, loaded as the mask, is accepted as it is (A)."""
+
+
+@dataclass(frozen=True)
 class KeyPress:
     """A key pressed, or an action's button clicked, over the panel.
 
@@ -202,6 +211,7 @@ def parse_message(
     BoxesEdit
     | MaskEdit
     | MaskPatch
+    | MaskAccept
     | ObjectEdit
     | ObjectDelete
     | ObjectOrder
@@ -248,6 +258,8 @@ def parse_message(
         raise ProtocolError(
             f"a {kind} message needs the canvas in {MODE_OF_KIND[kind]!r} mode; it is in {mode!r}"
         )
+    if kind == "mask_accept":
+        return MaskAccept()
     if kind == "boxes":
         boxes = _as_list(content.get("boxes"), "boxes")
         drafts = _as_list(content.get("drafts", []), "drafts")
@@ -520,7 +532,8 @@ def check_box_count(n_boxes: int, n_drafts: int) -> None:
 def parse_boxes(
     value: object, *, width: int, height: int, n_classes: int, name: str = "boxes"
 ) -> list[dict[str, Any]]:
-    """Check a list of ``{"xyxy": [x0, y0, x1, y1], "label": int}`` and return it normalised.
+    """Check a list of ``{"xyxy": [x0, y0, x1, y1], "label": int}`` and return it normalised;
+    a draft may carry its confidence, ``"score"``: a number in [0, 1].
 
     Parameters
     ----------
@@ -565,7 +578,13 @@ def _parse_box(
         raise ProtocolError(
             f"{where}.label must be an int in [0, {n_classes}), got {_shown(label)}"
         )
-    return {"xyxy": coords, "label": label}
+    parsed: dict[str, Any] = {"xyxy": coords, "label": label}
+    score = item.get("score")
+    if score is not None:  # a draft's confidence, in [0, 1]
+        if not isinstance(score, (int, float)) or isinstance(score, bool) or not 0 <= score <= 1:
+            raise ProtocolError(f"{where}.score must be a number in [0, 1], got {_shown(score)}")
+        parsed["score"] = float(score)
+    return parsed
 
 
 def _coordinate(c: object, where: str, xyxy: Sequence[object]) -> float:

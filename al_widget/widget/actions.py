@@ -7,9 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from ..annotations import Annotation, Boxes, Label
+from ..annotations import Annotation, Boxes, Label, Mask
 from ..instances import Instances
 from ..loop import ActiveLoop
+from ..session import SHOWN_AT_THRESHOLD
 from . import keys, status
 from .budget import BudgetGate
 from .canvas import Canvas
@@ -26,7 +27,8 @@ def key_command(
 
     The command is ``"label"`` (a class key in classify mode: label and submit), ``"pick"``
     (a class key in another mode: pick the class), an action of the panel's key table
-    (``"submit"``, ``"no_objects"``, ``"skip"``, ``"undo_submit"``, ``"redo_submit"``), or None.
+    (``"submit"``, ``"no_objects"``, ``"skip"``, ``"undo_submit"``, ``"redo_submit"``,
+    ``"lower_drafts"``, ``"raise_drafts"``), or None.
 
     Parameters
     ----------
@@ -110,13 +112,23 @@ class Actions:
             return True
         return False
 
-    def commit(self, annotation: Annotation) -> int | None:
+    def commit(
+        self,
+        annotation: Annotation,
+        *,
+        shown: Annotation | object | None = SHOWN_AT_THRESHOLD,
+        dropped: int = 0,
+    ) -> int | None:
         """Store `annotation` for the image shown and move on; returns its index, or None.
 
         Parameters
         ----------
         annotation : Label, Boxes or Mask
             The label; the caller checked there is an image shown.
+        shown : Boxes or None, optional
+            The drafts the labeler saw (``loop.commit``'s `shown`); by default the loop's.
+        dropped : int, default 0
+            How many undecided drafts the submit drops (not stored): said once stored.
         """
         i = self.navigator.current
         assert i is not None
@@ -125,7 +137,7 @@ class Actions:
             self.notices.say_error(f"not submitted: {status.budget_words(budget)}")
             return None
         try:
-            self.loop.commit(i, annotation)
+            self.loop.commit(i, annotation, shown=shown)
         except (ValueError, IndexError, OSError, RuntimeError) as error:
             # Bad input, a full disk, a closed loop: the label was not kept, and the panel says why.
             self.notices.say_error(f"not submitted: {error}")
@@ -134,6 +146,8 @@ class Actions:
         self.navigator.current = None  # submitted: nothing on the canvas is left unsaved
         self.notices.say_error("")
         self.navigator.advance()
+        if dropped:
+            self.notices.say(status.dropped_drafts(i, dropped))
         self.refresh_state()
         return i
 
@@ -156,7 +170,13 @@ class Actions:
         except ValueError as error:
             self.notices.say_error(f"not submitted: {error}")
             return None
-        return self.commit(annotation)
+        if self.dataset.task == "segment":
+            return self.commit(annotation, shown=self.editor.shown_mask())
+        if self.dataset.task != "detect":
+            return self.commit(annotation)
+        # The drafts left undecided are dropped: only what was drawn and accepted is stored.
+        editor = self.editor
+        return self.commit(annotation, shown=editor.shown_drafts(), dropped=editor.undecided())
 
     def submit_class(
         self, class_id: int, image_id: int | None = None, shown: str | None = None
@@ -177,8 +197,9 @@ class Actions:
     def submit_no_objects(
         self, image_id: int | None = None, shown: str | None = None
     ) -> int | None:
-        """Label the detection or instance segmentation image shown as holding no objects (no
-        boxes, or ``Instances.empty``), on purpose.
+        """Label the image shown as holding no objects, on purpose: an empty box list
+        (detection; undecided drafts are dropped), all background (segmentation; a mask draft
+        is dropped), or ``Instances.empty`` (instance segmentation).
 
         Parameters
         ----------
@@ -186,7 +207,9 @@ class Actions:
             As for ``submit``.
         """
         task = self.dataset.task
-        if task not in ("detect", "instances") or self.not_current("submit", image_id, shown):
+        if task not in ("detect", "segment", "instances") or self.not_current(
+            "submit", image_id, shown
+        ):
             return None
         if task == "instances":
             if self.canvas.objects:
@@ -195,12 +218,20 @@ class Actions:
                 )
                 return None
             return self.commit(Instances.empty((self.canvas.width, self.canvas.height)))
-        if len(self.canvas.boxes) or len(self.canvas.drafts):
+        if task == "segment":
+            i = self.navigator.current
+            assert i is not None
+            background = Mask(np.zeros(self.dataset.image_size(i), np.uint8))
+            return self.commit(background, shown=self.editor.shown_mask())
+        if len(self.canvas.boxes):
             self.notices.say_error(
                 "not submitted as no objects: the image has boxes; delete them first"
             )
             return None
-        return self.commit(Boxes(np.zeros((0, 4)), []))
+        editor = self.editor  # drafts left undecided are dropped
+        return self.commit(
+            Boxes(np.zeros((0, 4)), []), shown=editor.shown_drafts(), dropped=editor.undecided()
+        )
 
     def skip(self, image_id: int | None = None, shown: str | None = None) -> int | None:
         """Skip the image shown; it leaves the queue.

@@ -23,6 +23,7 @@ from ._protocol import (
     Dropped,
     Fetch,
     KeyPress,
+    MaskAccept,
     MaskEdit,
     Need,
     ObjectDelete,
@@ -58,8 +59,8 @@ _BASE_PALETTE = (
 )
 SWAP_ACTIONS = ("label", "skip", "no_objects", "submit")
 """Actions after which the browser may show the next image before Python answers: a class key in
-classify mode and a skip always; "no objects" on an image without boxes or drafts; a submit in mask
-mode, in box mode with boxes and no open drafts, and in classify mode while the panel's picker
+classify mode and a skip always; "no objects" on an image without boxes; a submit in mask mode,
+in box mode with boxes (undecided drafts are dropped), and in classify mode while the panel's picker
 shows a class. Keys and the panel's buttons alike, once the image has been on screen for
 ``dwell_ms``."""
 PREFETCH_KEEP = 4
@@ -142,7 +143,15 @@ class Canvas(anywidget.AnyWidget):
     active_class = t.Int(0).tag(sync=True)
     tool = t.Enum(["brush", "eraser", "polygon"], default_value="brush").tag(sync=True)
     brush_size = t.Int(12).tag(sync=True)
+    brush_screen = t.Bool(False).tag(sync=True)
+    """Whether ``brush_size`` counts screen pixels, at the zoom of each stroke (a panel's
+    brush: as usable on a 4000 x 3000 photo at fit zoom as on a small image), or image pixels.
+    The cursor circle shows the brush either way."""
     opacity = t.Float(0.5).tag(sync=True)
+    draft_threshold = t.Float(0.0, allow_none=True).tag(sync=True)
+    """The confidence from which drafts are shown (a draft's ``"score"``); those below are hidden:
+    not drawn, selected, nor accepted by Shift+A. None hides every draft with a score; a draft
+    without one is always shown (``draftbar.shown``)."""
     max_boxes = t.Int(MAX_BOXES, read_only=True).tag(sync=True)
     """The most boxes and drafts together the browser lets one image hold (the protocol's bound)."""
     panel_keys = t.List(t.Unicode()).tag(sync=True)
@@ -157,6 +166,10 @@ class Canvas(anywidget.AnyWidget):
     """The loaded class map, packed by ``_encoding.compress_mask``; empty if all background."""
     loaded_instances = t.List(t.Dict(), read_only=True).tag(sync=True)
     """Instance mode's loaded objects, bottom first, as ``objects.object_json`` writes them."""
+    mask_draft = t.Bool(False, read_only=True).tag(sync=True)
+    """The mask is the model's draft, loaded so (``load(mask_draft=True)``) and neither accepted
+    (A: a ``mask_accept`` message) nor painted over (any mask edit accepts it): the browser
+    draws it hatched, and a panel does not store it."""
     boxes = t.List(t.Dict(), read_only=True)
     """The boxes after the latest accepted edit (or as loaded)."""
     drafts = t.List(t.Dict(), read_only=True)
@@ -258,6 +271,7 @@ class Canvas(anywidget.AnyWidget):
         mask: np.ndarray | None = None,
         objects: Sequence[ObjectEdit] | None = None,
         key: str | None = None,
+        mask_draft: bool = False,
     ) -> None:
         """Show a new image, replacing boxes, drafts and mask, in one sync.
 
@@ -282,6 +296,9 @@ class Canvas(anywidget.AnyWidget):
             The key `image` was sent ahead under with ``prefetch``: its pixels are not sent
             again (the browser has them decoded). Any other key, or None, sends them now. A
             very large image is sent as a smaller display copy either way (see the class).
+        mask_draft
+            `mask` is the model's draft: drawn hatched until accepted (A) or painted over
+            (``mask_draft``).
 
         Raises
         ------
@@ -352,6 +369,7 @@ class Canvas(anywidget.AnyWidget):
             self.set_trait("boxes", new_boxes)
             self.set_trait("drafts", new_drafts)
             self.set_trait("mask", new_mask)
+            self.set_trait("mask_draft", bool(mask_draft and mask is not None))
             self.image_id += 1
 
     def prefetch(self, key: str, image: np.ndarray) -> None:
@@ -448,6 +466,10 @@ class Canvas(anywidget.AnyWidget):
         elif isinstance(message, MaskEdit):
             kind = "mask"
             self.set_trait("mask", message.mask)
+            self.set_trait("mask_draft", False)  # painted over: accepted
+        elif isinstance(message, MaskAccept):
+            kind = "mask"
+            self.set_trait("mask_draft", False)
         elif isinstance(message, (ObjectEdit, ObjectDelete, ObjectOrder)):
             kind = "instance"
             try:
@@ -459,6 +481,7 @@ class Canvas(anywidget.AnyWidget):
         else:
             kind = "mask"
             self.set_trait("mask", message.applied(self.mask, width=self.width, height=self.height))
+            self.set_trait("mask_draft", False)  # painted over: accepted
         self.messages_received += 1
         self.received_by_kind[kind] = self.received_by_kind.get(kind, 0) + 1
         for fn in list(self._edit_observers):

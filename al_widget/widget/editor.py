@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
 
 from ..annotations import Annotation, Boxes, Label, Mask
 from ..instances import Instances
-from . import keys, status
+from . import draftbar, keys
 from .canvas import Canvas
 from .objects import instances_of, objects_of
 from .unsaved import Work
@@ -51,6 +52,7 @@ class Editor:
         self.classes, self.choices = list(classes), list(choices)
         self.unsaved: dict[int, Work] = {}
         self._loaded = Work()  # what the image on the canvas was loaded with
+        self._mask_draft: Mask | None = None  # the model's mask loaded as a draft
         if task == "instances":
             # The picker shows the class of the object selected on the canvas; picking another
             # recolours it (js/src/instancetool.js).
@@ -67,6 +69,8 @@ class Editor:
         known: Annotation | None,
         draft: Annotation | None,
         predicted: int | None,
+        *,
+        confidences: np.ndarray | None = None,
     ) -> str:
         """Load image `i` with the work left on it, else as ``load_known``; returns what came
         back with it, in words ("" for nothing)."""
@@ -76,7 +80,7 @@ class Editor:
             self.load_work(image, i, work)
             restored = f"{work.summary()} restored" if work.summary() else ""
         else:
-            self.load_known(image, i, known, draft, predicted)
+            self.load_known(image, i, known, draft, predicted, confidences=confidences)
         self._loaded = self.work()
         return restored
 
@@ -93,26 +97,40 @@ class Editor:
         known: Annotation | None,
         draft: Annotation | None,
         predicted: int | None,
+        *,
+        confidences: np.ndarray | None = None,
     ) -> None:
         """Load image `i` with its annotation `known`, else the model's boxes, mask or objects
-        `draft` as drafts; in classification the picker shows the class, else the `predicted`
-        one."""
+        `draft` as drafts (boxes with their `confidences`, the canvas hides those below its
+        threshold); in classification the picker shows the class, else the `predicted` one."""
         classes = self.classes
-        boxes = drafts = mask = None
+        boxes = mask = None
+        drafts: list[dict[str, Any]] | None = None
         objects = None
         if isinstance(known, Boxes):
             boxes = (known.xyxy, known.class_ids(classes))
         elif isinstance(draft, Boxes):
-            drafts = (draft.xyxy, draft.class_ids(classes))  # the model's boxes, to accept or fix
+            # The model's boxes, to accept or fix.
+            drafts = draftbar.draft_dicts(draft, confidences, classes)
+        self._mask_draft = None
         if isinstance(known, Mask):
             mask = known.class_map
         elif isinstance(draft, Mask):
-            mask = draft.class_map  # the model's mask, to paint over
+            mask = draft.class_map  # the model's mask: a draft, to accept or paint over
+            self._mask_draft = draft
         if isinstance(known, Instances):
             objects = objects_of(known, classes)
         elif isinstance(draft, Instances):
             objects = objects_of(draft, classes, draft=True)  # each object to accept, fix or delete
-        self.canvas.load(image, boxes=boxes, drafts=drafts, mask=mask, objects=objects, key=str(i))
+        self.canvas.load(
+            image,
+            boxes=boxes,
+            drafts=drafts,
+            mask=mask,
+            objects=objects,
+            key=str(i),
+            mask_draft=self._mask_draft is not None,
+        )
         if self.task == "classify":
             self.picker.value = known.class_id(classes) if isinstance(known, Label) else predicted
 
@@ -144,13 +162,12 @@ class Editor:
                 raise ValueError("pick a class first (click it, or press its digit)")
             return Label(self.classes[self.picker.value])
         if self.task == "detect":
+            # Undecided drafts are not stored (``undecided`` counts them).
             xyxy, labels = self.canvas.box_array()
-            open_drafts = len(self.canvas.drafts)
-            if open_drafts:
+            if not len(xyxy) and self.undecided():
                 raise ValueError(
-                    f"{status.count(open_drafts, 'model draft')} "
-                    f"{'is' if open_drafts == 1 else 'are'} neither accepted nor deleted: "
-                    "accept them (A, or Shift+A for all) or delete them (Del) first"
+                    "no boxes: accept drafts (A, or Shift+A for all), draw some, or press N "
+                    "(No objects) if there is nothing to box here"
                 )
             if not len(xyxy):
                 raise ValueError(
@@ -162,7 +179,29 @@ class Editor:
             return instances_of(
                 canvas.objects, self.classes, width=canvas.width, height=canvas.height
             )
+        if self.canvas.mask_draft:
+            raise ValueError(
+                "the model's mask is a draft, not stored: accept it (A), paint over it, or "
+                "press N (all background)"
+            )
         return Mask(self.canvas.mask_array())
+
+    def shown_mask(self) -> Mask | None:
+        """The model's mask the image was loaded with as a draft (for ``loop.commit(shown=...)``),
+        or None."""
+        return self._mask_draft
+
+    def undecided(self) -> int:
+        """How many drafts on the canvas are shown and neither accepted nor rejected: a submit
+        drops them (they are not stored)."""
+        return len(draftbar.shown(self.canvas.drafts, self.canvas.draft_threshold))
+
+    def shown_drafts(self) -> Boxes | None:
+        """The drafts the labeler saw on the image (loaded with it, at the canvas's threshold
+        now), for ``loop.commit(shown=...)``; None when there were none."""
+        return draftbar.as_boxes(
+            draftbar.shown(self.canvas.loaded_drafts, self.canvas.draft_threshold)
+        )
 
     def class_for_key(self, key: str) -> int | None:
         """The class a key picks: a class named as the key, else the digit's (see keys.DIGITS).

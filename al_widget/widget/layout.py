@@ -9,6 +9,7 @@ import ipywidgets as widgets
 from ..dataset import Dataset
 from . import keys
 from .canvas import Canvas
+from .draftbar import DraftBar
 from .export import ExportControl
 from .info import Info
 from .thumbnails import QueueStrip
@@ -117,6 +118,8 @@ class PanelLayout:
         )
         self.export = ExportControl(dataset)
         self.void_legend: widgets.HTML | None = None
+        # Box drafts: the threshold they are shown from, and what they saved.
+        self.draft_bar = DraftBar(canvas) if task == "detect" else None
         tools = self._tools(task, classes[0] if classes else "")
         self.colors_style = widgets.HTML(colors_css(scope, self.choices, canvas.colors))
         self.children: list[widgets.Widget] = [self.colors_style, *self._parts(task, tools)]
@@ -135,8 +138,14 @@ class PanelLayout:
                 tooltips=["B", f"E: paints {background}, the background", "P"],
                 style={"button_width": "auto"},
             )
+            canvas.brush_screen = True  # usable at any zoom, on any size of photo
             size = widgets.IntSlider(
-                description="brush", min=1, max=64, value=canvas.brush_size, layout=_slider()
+                description="brush",
+                min=1,
+                max=64,
+                value=canvas.brush_size,
+                layout=_slider(),
+                tooltip="brush size in screen pixels ([ smaller · ] larger)",
             )
             widgets.link((tool, "value"), (canvas, "tool"))
             widgets.link((size, "value"), (canvas, "brush_size"))
@@ -157,7 +166,10 @@ class PanelLayout:
 
     def _parts(self, task: str, tools: Sequence[widgets.Widget]) -> list[widgets.Widget]:
         """The canvas column and the controls column side by side, then the strip and the keys."""
-        deliberate = [self.no_objects_button] if task in ("detect", "instances") else []
+        deliberate = [self.no_objects_button] if task in ("detect", "segment", "instances") else []
+        if task == "segment":
+            self.no_objects_button.description = "All background"
+            self.no_objects_button.tooltip = "nothing but the background in this image (N)"
         row = [
             self.submit_button,
             *deliberate,
@@ -182,7 +194,14 @@ class PanelLayout:
         export_box = widgets.Accordion([self.export], titles=("export the labels",))
         export_box.add_class("alw-fold")
         right = widgets.VBox(
-            [self.curve, self.auto_chart, self.heuristic_picker, self.pool_picker, export_box],
+            [
+                self.curve,
+                self.auto_chart,
+                *([self.draft_bar.box] if self.draft_bar is not None else []),
+                self.heuristic_picker,
+                self.pool_picker,
+                export_box,
+            ],
             layout=widgets.Layout(flex="2 1 240px", min_width="0"),
         )
         left.add_class("alw-left")

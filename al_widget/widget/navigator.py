@@ -94,10 +94,19 @@ class Navigator:
         described = self.loop.describe(i)
         queue = self.loop.queue  # once per image shown: a million-image queue takes ~8 ms
         known = self.dataset.annotation(i)
-        draft = self.loop.prediction(i) if known is None else None
+        draft = confidences = None
+        if known is None and self.dataset.task == "detect":
+            # Every box draft with its confidence, from one ranking: the canvas hides those
+            # below the panel's draft threshold (draftbar.py), so a slider can show them.
+            ranked = self.loop.ranking
+            draft, confidences = ranked.drafts.get(i), ranked.confidences.get(i)
+        elif known is None:
+            draft = self.loop.prediction(i)
         # The image, the key of the one after it and "not finished" go in one message.
         with self.canvas.hold_sync():
-            self.restored = self.editor.open(image, i, known, draft, described.predicted)
+            self.restored = self.editor.open(
+                image, i, known, draft, described.predicted, confidences=confidences
+            )
             following = [int(k) for k in queue[:2] if int(k) != i][:1]
             self.canvas.ahead_key = str(following[0]) if following else ""
             self.canvas.finished = status.budget_notice(self.budget.reached())

@@ -15,7 +15,7 @@ from .. import heuristics
 from ..loop import ActiveLoop
 from ..ranking import Ranking
 from ..records import RoundRecord
-from . import keys, status
+from . import draftbar, keys, status
 from .actions import Actions, key_command
 from .budget import BudgetGate
 from .controls import SettingsControls
@@ -132,6 +132,9 @@ class Panel(widgets.VBox):
             loop, self.heuristic_picker, self.pool_picker, self._notices.say_error, self._lock
         )
         self._controls.show()
+        self._drafts = self.draft_bar = ui.draft_bar  # detection: the draft threshold's controls
+        if self._drafts is not None:
+            self._drafts.attach(loop, self._lock)
 
         self.submit_button.on_click(lambda _: self.submit())
         self.skip_button.on_click(lambda _: self.skip())
@@ -290,6 +293,9 @@ class Panel(widgets.VBox):
             self.undo()
         elif command == "redo_submit":
             self.redo()
+        elif command in ("lower_drafts", "raise_drafts") and self._drafts is not None:
+            with self._step():
+                self._drafts.nudge(draftbar.STEP if command == "raise_drafts" else -draftbar.STEP)
 
     def close(self) -> None:
         """Close the panel and every widget in it (the loop goes on)."""
@@ -324,6 +330,8 @@ class Panel(widgets.VBox):
     def _refresh_state(self) -> None:
         budget = self._budget.reached()
         self._notices.show_state(budget)
+        if self._drafts is not None:
+            self._drafts.refresh()
         if self._navigator.current is not None:
             self.canvas.finished = status.budget_notice(budget)
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from .. import heuristics
 from .._svg import line_chart
+from ..drafts import Savings
 from ..records import Criterion, RoundRecord, semi_supervised_note
 
 METRIC_NAMES = {"accuracy": "test accuracy", "agreement": "agreement with your recent labels"}
@@ -247,6 +248,46 @@ def undid(what: str, i: int, restored: str) -> str:
     """
     back = f" ({restored})" if restored else ""
     return f"undid the {what} of image {i}: it is back to edit{back}; Shift+Z redoes"
+
+
+def dropped_drafts(i: int, dropped: int) -> str:
+    """The notice after image `i` was submitted with `dropped` drafts left undecided.
+
+    Parameters
+    ----------
+    i : int
+        The image submitted.
+    dropped : int
+        How many drafts shown were neither accepted nor rejected.
+    """
+    return (
+        f"image {i} stored what was drawn and accepted; {count(dropped, 'undecided draft')} "
+        "dropped (not stored)"
+    )
+
+
+def drafts_line(savings: Savings, reason: str, manual: float | None) -> str:
+    """The drafts line: what drafts saved so far and the threshold they are shown from, why.
+
+    Parameters
+    ----------
+    savings : Savings
+        ``loop.draft_savings``.
+    reason : str
+        ``loop.draft_reason``: the calibrated threshold and why.
+    manual : float or None
+        The threshold set by hand for the session, or None (the calibrated one is used).
+    """
+    saved = (
+        f"drafts saved {savings.saved:,} of {count(savings.objects, 'object')} "
+        f"({count(savings.clicks, 'click')})"
+    )
+    if manual is None:
+        why = reason
+    else:
+        why = f"drafts from {manual:.2f}, set by hand; the calibrated button goes back to: {reason}"
+    style = "font-size:12px;color:#555;line-height:1.4;display:inline-block"
+    return f"<span style='{style}'>{html.escape(f'{saved} · {why}')}</span>"
 
 
 def notice_html(message: str) -> str:

@@ -23,7 +23,7 @@ class Work:
     ----------
     boxes, drafts
         The boxes and the model's unaccepted boxes, as the canvas holds them
-        (``{"xyxy": [...], "label": int}`` each).
+        (``{"xyxy": [...], "label": int}`` each; a draft with its ``"score"``, or None).
     mask
         The H*W uint8 class map as zlib-compressed bytes (a painted class map shrinks tens
         of times, so a session can leave many masks unsubmitted); empty when there is none.
@@ -35,7 +35,7 @@ class Work:
     """
 
     boxes: tuple[tuple[tuple[float, ...], int], ...] = ()
-    drafts: tuple[tuple[tuple[float, ...], int], ...] = ()
+    drafts: tuple[tuple[tuple[float, ...], int, float | None], ...] = ()
     mask: bytes = b""
     class_id: int | None = None
     _painted: bool = field(default=False, compare=False)
@@ -65,7 +65,11 @@ class Work:
         """
         painted = bool(mask) and bool(np.frombuffer(mask, np.uint8).any())
         packed = zlib.compress(mask, 1) if mask else b""
-        return cls(_freeze(boxes), _freeze(drafts), packed, class_id, painted, tuple(objects))
+        frozen_drafts = tuple(
+            (xyxy, label, d.get("score"))
+            for (xyxy, label), d in zip(_freeze(drafts), drafts, strict=True)
+        )
+        return cls(_freeze(boxes), frozen_drafts, packed, class_id, painted, tuple(objects))
 
     def box_dicts(self) -> list[dict[str, Any]]:
         """The boxes as ``Canvas.load`` takes them."""
@@ -73,7 +77,10 @@ class Work:
 
     def draft_dicts(self) -> list[dict[str, Any]]:
         """The drafts as ``Canvas.load`` takes them."""
-        return _thaw(self.drafts)
+        return [
+            {"xyxy": list(xyxy), "label": label} | ({} if score is None else {"score": score})
+            for xyxy, label, score in self.drafts
+        ]
 
     def mask_array(self, height: int, width: int) -> np.ndarray | None:
         """The class map as an (H, W) array, or None when there is none of that size."""

@@ -4,6 +4,7 @@
  * boxes and sends each finished edit to Python.
  */
 
+import { drawLabels, isShown, labelText } from "./drafts.js";
 import { isDoubleClick } from "./state.js";
 import { clamp, cloneBoxes, normRect, round2 } from "./util.js";
 
@@ -45,7 +46,9 @@ export const GRAB_CURSORS = {
 /**
  * Box mode: drag to draw a box (anywhere but on the selected box: boxes nest), click to select
  * (again: the next box under the pointer), drag the selected box or a handle to move or resize
- * it, delete it, accept predicted boxes (drafts: dashed) by key, double click or by editing them.
+ * it, delete it, accept predicted boxes (drafts: dashed, with their confidence) by key, double
+ * click or by editing them, or reject them all. Drafts below the draft threshold are hidden:
+ * not drawn, not selectable, not accepted by "accept all" (drafts.js).
  * Each finished edit is one undo step and one {kind: "boxes"} message.
  * @param {ToolDeps} deps
  */
@@ -101,11 +104,14 @@ export function createBoxTool({ state, view, traits, history, ctx, send, redraw 
     return state.boxes.length + state.drafts.length >= traits.maxBoxes();
   }
 
+  /** @param {Box} draft */
+  const shown = (draft) => isShown(draft, traits.draftThreshold());
+
   /** @param {Ref} ref */
   function acceptDraft(ref) {
     edit(() => {
       const [d] = state.drafts.splice(ref.index, 1);
-      state.boxes.push(d);
+      state.boxes.push({ xyxy: d.xyxy, label: d.label });
       state.selected = { list: "boxes", index: state.boxes.length - 1 };
     });
   }
@@ -114,12 +120,22 @@ export function createBoxTool({ state, view, traits, history, ctx, send, redraw 
     if (state.selected && state.selected.list === "drafts") acceptDraft(state.selected);
   }
 
+  /** Accept every draft shown (those below the threshold stay drafts). */
   function acceptAll() {
+    if (!state.drafts.some(shown)) return;
+    edit(() => {
+      state.boxes.push(...state.drafts.filter(shown).map((d) => ({ xyxy: d.xyxy, label: d.label })));
+      state.drafts = state.drafts.filter((d) => !shown(d));
+      state.selected = null;
+    });
+  }
+
+  /** Reject every draft left, shown or hidden: one undo step. */
+  function rejectAll() {
     if (state.drafts.length === 0) return;
     edit(() => {
-      state.boxes.push(...state.drafts);
       state.drafts = [];
-      state.selected = null;
+      if (state.selected && state.selected.list === "drafts") state.selected = null;
     });
   }
 
@@ -184,6 +200,7 @@ export function createBoxTool({ state, view, traits, history, ctx, send, redraw 
       /** @type {{ index: number, area: number }[]} */
       const hits = [];
       items.forEach((b, index) => {
+        if (list === "drafts" && !shown(b)) return;
         const [x0, y0, x1, y1] = b.xyxy;
         if (x >= x0 - tol && x <= x1 + tol && y >= y0 - tol && y <= y1 + tol) {
           hits.push({ index, area: (x1 - x0) * (y1 - y0) });
@@ -305,8 +322,13 @@ export function createBoxTool({ state, view, traits, history, ctx, send, redraw 
     });
   }
 
-  /** @param {number[]} xyxy @param {number} label @param {boolean} dashed @param {boolean} sel */
-  function drawBox(xyxy, label, dashed, sel) {
+  /**
+   * Draw a box's fill and outline; returns its screen corners and label for drawLabels.
+   * @param {number[]} xyxy @param {Box} box @param {boolean} dashed @param {boolean} sel
+   * @returns {import("./drafts.js").Drawn}
+   */
+  function drawBox(xyxy, box, dashed, sel) {
+    const label = box.label;
     const [x0, y0] = view.toScreen(xyxy[0], xyxy[1]);
     const [x1, y1] = view.toScreen(xyxy[2], xyxy[3]);
     const color = traits.color(label);
@@ -319,30 +341,38 @@ export function createBoxTool({ state, view, traits, history, ctx, send, redraw 
     ctx.strokeStyle = color;
     ctx.strokeRect(x0, y0, x1 - x0, y1 - y0);
     ctx.setLineDash([]);
-    const text = dashed ? `${traits.className(label)} ?` : traits.className(label);
+    const text = labelText(traits.className(label), box, dashed);
     ctx.font = "11px sans-serif";
-    const tw = ctx.measureText(text).width + 6;
-    const ty = y0 >= 15 ? y0 - 15 : y0;
-    ctx.fillStyle = color;
-    ctx.fillRect(x0 - (sel ? 1.5 : 1), ty, tw, 15);
-    ctx.fillStyle = "#ffffff";
-    ctx.fillText(text, x0 + 2, ty + 11);
+    return { x0, y0, x1, y1, w: ctx.measureText(text).width + 6, text, color, dashed, sel };
   }
 
-  /** Draw drafts, boxes, the box being drawn and the selection's handles (screen pixels). */
+  /** Draw drafts, boxes, the box being drawn and the selection's handles (screen pixels); returns the labels drawn. */
   function draw() {
     /** @type {ListName[]} */
     const lists = ["drafts", "boxes"];
+    if (state.selected && state.selected.list === "drafts" && !shown(state.drafts[state.selected.index])) {
+      state.selected = null; // hidden by the threshold: no longer selectable
+    }
     const sel = state.selected;
+    /** @type {import("./drafts.js").Drawn[]} */
+    const drawn = [];
+    /** @type {number[]} */
+    const scores = [];
     for (const list of lists) {
       const items = list === "boxes" ? state.boxes : state.drafts;
       items.forEach((b, i) => {
+        if (list === "drafts" && !shown(b)) return;
         const isSel = !!sel && sel.list === list && sel.index === i;
-        drawBox(liveXyxy(list, i), b.label, list === "drafts", isSel);
+        drawn.push(drawBox(liveXyxy(list, i), b, list === "drafts", isSel));
+        scores.push(typeof b.score === "number" ? b.score : 1);
       });
     }
     const d = state.drag;
-    if (d && d.kind === "create" && d.xyxy) drawBox(d.xyxy, traits.activeClass(), false, false);
+    if (d && d.kind === "create" && d.xyxy) {
+      drawn.push(drawBox(d.xyxy, { xyxy: d.xyxy, label: traits.activeClass() }, false, false));
+      scores.push(1);
+    }
+    const labels = drawLabels(ctx, drawn, scores);
     if (sel) {
       ctx.fillStyle = "#ffffff";
       ctx.strokeStyle = "#000000";
@@ -352,8 +382,9 @@ export function createBoxTool({ state, view, traits, history, ctx, send, redraw 
         ctx.strokeRect(h.x - HANDLE_PX, h.y - HANDLE_PX, HANDLE_PX * 2, HANDLE_PX * 2);
       }
     }
+    return labels;
   }
 
-  return { load, restore, grabAt, down, dragTo, up, acceptSelected, acceptAll, deleteSelected, draw, full };
+  return { load, restore, grabAt, down, dragTo, up, acceptSelected, acceptAll, rejectAll, deleteSelected, draw, full };
 }
 /** @typedef {ReturnType<typeof createBoxTool>} BoxTool */

@@ -42,8 +42,10 @@ export function createCanvasKeys(deps) {
     redo: edits.redo,
     delete: () =>
       state.polygon.length ? maskTool.popPoint() : inst() ? instTool.deleteSelected() : boxTool.deleteSelected(),
-    accept: () => (inst() ? instTool.acceptSelected() : boxTool.acceptSelected()),
+    accept: () =>
+      inst() ? instTool.acceptSelected() : traits.mode() === "mask" ? maskTool.acceptDraft() : boxTool.acceptSelected(),
     accept_all: () => (inst() ? instTool.acceptAll() : boxTool.acceptAll()),
+    reject_all: () => boxTool.rejectAll(),
     new_object: () => instTool.startNew(),
     raise_object: () => instTool.reorder(1),
     lower_object: () => instTool.reorder(-1),

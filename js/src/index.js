@@ -9,6 +9,7 @@
  *   view.js              zoom and pan, screen <-> image coordinates
  *   history.js, edits.js the undo / redo stacks; undo, redo and cancel over the tools
  *   boxtool.js           box mode: draw, select, move, resize, delete, accept drafts
+ *   drafts.js            which drafts the threshold shows, their confidence labels, placed apart
  *   masktool.js          mask mode: brush, eraser, polygon fill (maskoverlay.js: its colors;
  *                        maskcodec.js: its bytes; raster.js: the pixels a stroke or polygon covers)
  *   instancetool.js      instance mode: objects drawn, selected, recoloured, reordered, accepted
@@ -105,6 +106,7 @@ function render({ model, el }) {
     stage.dataset.imageId = String(state.imageId);
     const W = Math.max(0, Number(model.get("width")) | 0);
     const H = Math.max(0, Number(model.get("height")) | 0);
+    state.maskDraft = !!model.get("mask_draft");
     const loaded = (/** @type {string} */ name) => model.get(`loaded_${name}`);
     fresh(W, H, loaded("boxes"), loaded("drafts"), loaded("mask"), loaded("instances"));
   }
@@ -121,9 +123,11 @@ function render({ model, el }) {
     if (!entry || source.shown.early || traits.finished() || state.drag) return "";
     const panel = glue.panel();
     const shapes = state.boxes.length + state.objects.length; // instance mode's objects count as shapes
-    if (!mayMoveEarly(action, traits.mode(), shapes, state.drafts.length, panel)) return "";
+    const drafts = traits.mode() === "mask" ? Number(state.maskDraft) : state.drafts.length;
+    if (!mayMoveEarly(action, traits.mode(), shapes, drafts, panel)) return "";
     const key = source.showEarly(entry);
     state.selected = null;
+    state.maskDraft = false;
     fresh(entry.width, entry.height, [], [], null, []);
     redraw();
     glue.move(panel, key);
@@ -151,10 +155,20 @@ function render({ model, el }) {
     if (content.image_id !== state.imageId) return;
     edits.cancelGesture();
     boxTool.load(boxesOf(content.boxes), boxesOf(content.drafts));
+    state.maskDraft = !!model.get("mask_draft");
     maskTool.load(buffers && buffers[0]);
     instTool.load(content.instances);
     history.clear();
     state.synced = true;
+    redraw();
+  }
+
+  /** Python says whether the mask is still a draft (accepted in another view, or loaded so). */
+  function onMaskDraft() {
+    const draft = !!model.get("mask_draft");
+    if (draft === state.maskDraft || draft) return; // a new draft comes with its image_id
+    state.maskDraft = false;
+    maskTool.paintOverlay();
     redraw();
   }
 
@@ -178,6 +192,7 @@ function render({ model, el }) {
   /** @type {[string, (...args: any[]) => void][]} */
   const listeners = [
     ["change:ahead_key", source.markAhead],
+    ["change:mask_draft", onMaskDraft],
     ["msg:custom", onMessage],
   ];
   for (const [event, cb] of listeners) model.on(event, cb);

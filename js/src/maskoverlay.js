@@ -2,7 +2,8 @@
 /**
  * The mask's colored overlay: an offscreen canvas with one pixel per k x k block of the class
  * map (k = 1 unless a side passes OVERLAY_MAX_SIDE; a block shows its last painted pixel's
- * class), each class in its color, pixels not labeled (255) striped, the background clear.
+ * class), each class in its color, pixels not labeled (255) striped, the background clear; a
+ * draft (the model's mask, not yet accepted: state.maskDraft) hatched, every other stripe clear.
  * The mask tool (masktool.js) changes the map and tells the overlay which pixels to repaint.
  */
 
@@ -81,6 +82,8 @@ export function createMaskOverlay(state, traits) {
       px[o + 1] = c[1];
       px[o + 2] = c[2];
       px[o + 3] = 255;
+    } else if (v && state.maskDraft && isGap(o)) {
+      px[o + 3] = 0;
     } else if (v) {
       const c = rgb[v] || [128, 128, 128];
       px[o] = c[0];
@@ -90,6 +93,13 @@ export function createMaskOverlay(state, traits) {
     } else {
       px[o + 3] = 0;
     }
+  }
+
+  /** Whether the overlay pixel at offset o falls in a gap of a draft's hatching. @param {number} o */
+  function isGap(o) {
+    const at = o / 4;
+    const ow = /** @type {ImageData} */ (overlayImage).width;
+    return ((at % ow) + Math.floor(at / ow)) % 6 >= 3;
   }
 
   /** Start afresh, all clear, for a W x H map. @param {number} W @param {number} H */

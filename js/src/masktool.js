@@ -101,6 +101,7 @@ export function createMaskTool({ state, view, traits, history, ctx, send, redraw
     const old = cropBefore(state.mask, state.W, before, rect);
     const now = cropMask(state.mask, state.W, rect);
     if (sameBytes(old, now)) return;
+    adopt();
     history.record({ kind: "mask", rect, before: old, after: now });
     sendPatch(rect, now);
     redraw();
@@ -119,15 +120,21 @@ export function createMaskTool({ state, view, traits, history, ctx, send, redraw
     sendPatch(step.rect, src);
   }
 
-  /** Paint the capsule of radius brush/2 around segment a-b; returns its pixel rect. */
+  /** The brush's radius in image pixels: half its size, in screen pixels at this zoom or in image pixels. */
+  function brushRadius() {
+    const r = traits.brushSize() / 2;
+    return traits.brushScreen() ? r / view.scale : r;
+  }
+
   /**
+   * Paint the capsule of radius brushRadius() around segment a-b; returns its pixel rect.
    * @param {number[]} a @param {number[]} b @param {number} value
    * @param {Rows} before where the rows it changes are kept first
    * @returns {number[]}
    */
   function paintSegment(a, b, value, before) {
     const { W, H, mask } = state;
-    const r = traits.brushSize() / 2;
+    const r = brushRadius();
     const rect = capsuleRect(a, b, r, W, H);
     keepRows(state.mask, state.W, before, rect[1], rect[3]);
     capsule(a, b, r, W, H, (x, y) => {
@@ -144,6 +151,21 @@ export function createMaskTool({ state, view, traits, history, ctx, send, redraw
     dirty[1] = Math.min(dirty[1], rect[1]);
     dirty[2] = Math.max(dirty[2], rect[2]);
     dirty[3] = Math.max(dirty[3], rect[3]);
+  }
+
+  /** The model's mask draft, as it is, becomes the labeler's (A): drawn solid, Python told. */
+  function acceptDraft() {
+    if (!state.maskDraft || !state.maskReady) return;
+    adopt();
+    send({ kind: "mask_accept", image_id: state.imageId });
+    redraw();
+  }
+
+  /** A draft painted over is accepted with the edit that changed it (its patch tells Python). */
+  function adopt() {
+    if (!state.maskDraft) return;
+    state.maskDraft = false;
+    overlay.paint();
   }
 
   /** Pointer down with the brush or eraser at image point p: start a stroke. */
@@ -252,7 +274,7 @@ export function createMaskTool({ state, view, traits, history, ctx, send, redraw
   function drawBrushCursor() {
     const pointer = state.pointer;
     if (!pointer || traits.tool() === "polygon" || state.panKey) return;
-    const r = Math.max((traits.brushSize() / 2) * view.scale, 1);
+    const r = Math.max(brushRadius() * view.scale, 1);
     ctx.lineWidth = 1;
     ctx.beginPath();
     ctx.arc(pointer[0], pointer[1], r, 0, Math.PI * 2);
@@ -269,6 +291,7 @@ export function createMaskTool({ state, view, traits, history, ctx, send, redraw
     paintOverlay: () => overlay.paint(),
     drawOverlay: () => overlay.draw(ctx),
     load,
+    acceptDraft,
     restore,
     paintDown,
     paintTo,

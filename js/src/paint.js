@@ -6,6 +6,8 @@
  * view's elements themselves (createStage).
  */
 
+import { isShown } from "./drafts.js";
+
 /**
  * The view's elements, appended to `el`: the stage (focusable, JupyterLab's shortcuts kept
  * away) holding the canvas and the cue a dropped key shows, and the status line under it.
@@ -79,7 +81,8 @@ export function createPainter(deps) {
     if (mode === "mask") maskTool.drawOverlay();
     if (mode === "instance") instTool.drawObjects();
     ctx.restore();
-    if (mode === "box") boxTool.draw();
+    // Tests read the labels drawn (words and screen rect), which the canvas's pixels hide.
+    stage.dataset.labels = mode === "box" ? JSON.stringify(boxTool.draw()) : "";
     if (mode === "instance") instTool.drawTags();
     if (mode === "mask" || mode === "instance") maskTool.drawTools();
     if (mode === "instance" && traits.tool() === "polygon") polyEdit.draw();
@@ -114,9 +117,15 @@ export function createPainter(deps) {
       /** @param {number} n @param {string} one @param {string} many */
       const count = (n, one, many) => `${n} ${n === 1 ? one : many}`;
       text = `box · class ${cls} · ${count(state.boxes.length, "box", "boxes")}`;
-      if (state.drafts.length) {
+      const threshold = traits.draftThreshold();
+      const open = state.drafts.filter((d) => isShown(d, threshold)).length;
+      if (open) {
         const accept = `${keymap.label("accept")}: accept, ${keymap.label("accept_all")}: all`;
-        text += `, ${count(state.drafts.length, "draft", "drafts")} (${accept})`;
+        text += `, ${count(open, "draft", "drafts")} (${accept}, ${keymap.label("reject_all")}: reject all)`;
+      }
+      if (open < state.drafts.length) {
+        const below = threshold === null ? "no drafts yet" : `below ${threshold.toFixed(2)}`;
+        text += `, ${state.drafts.length - open} hidden (${below})`;
       }
       if (boxTool.full()) text += ` · full: at most ${traits.maxBoxes()}, delete one to draw`;
     } else if (mode === "instance") {
@@ -131,8 +140,9 @@ export function createPainter(deps) {
     } else if (mode === "mask") {
       const eraser = traits.tool() === "eraser";
       text = `mask · ${traits.tool()}`;
-      if (traits.tool() !== "polygon") text += ` ${traits.brushSize()}px`;
+      if (traits.tool() !== "polygon") text += ` ${traits.brushSize()}px${traits.brushScreen() ? " on screen" : ""}`;
       text += eraser ? ` · paints ${traits.className(0)} (the background)` : ` · class ${cls}`;
+      if (state.maskDraft) text += ` · the model's mask is a draft (${keymap.label("accept")}: accept; painting over it accepts it)`;
       if (state.maskError) text = state.maskError;
       else if (!state.maskReady) text += " · reading the mask…";
     } else {

@@ -10,7 +10,8 @@
 /**
  * Whether `action` (a panel key's or button's) may show the next image before Python answers:
  * only where Python cannot refuse it (see canvas.SWAP_ACTIONS).
- * @param {string} action @param {string} mode @param {number} boxes @param {number} drafts
+ * @param {string} action @param {string} mode @param {number} boxes
+ * @param {number} drafts box drafts; in mask mode 1 while the mask is the model's draft
  * @param {HTMLElement | null} panel the panel around the view, if any
  */
 export function mayMoveEarly(action, mode, boxes, drafts, panel) {
@@ -19,9 +20,11 @@ export function mayMoveEarly(action, mode, boxes, drafts, panel) {
   return action === "label"
     ? mode === "classify"
     : action === "skip" ||
-        (action === "no_objects" && (mode === "box" || mode === "instance") && !boxes && !drafts) ||
+        // Undecided drafts are dropped, not stored: they no longer stop a submit.
+        (action === "no_objects" && mode === "box" && !boxes) ||
+        (action === "no_objects" && mode === "instance" && !boxes && !drafts) ||
         (action === "submit" &&
-          (mode === "mask" || (mode === "box" && boxes > 0 && !drafts) || (mode === "classify" && picked)));
+          ((mode === "mask" && !drafts) || (mode === "box" && boxes > 0) || (mode === "classify" && picked)));
 }
 
 /**

@@ -15,6 +15,7 @@ const DOUBLE_MS = 400;
  * selected: box mode's shapes. mask: W*H class ids. maskReady: mask holds the class map loaded
  * (false while it is being inflated: no mask edit then). maskError: why it could not be read
  * (edits stay off: a patch would overwrite Python's copy with what this view does not show).
+ * maskDraft: the mask is the model's draft, drawn hatched, until accepted or painted over.
  * drag: the pointer gesture under way.
  * polygon: the polygon's points so far (image pixels). pointer: the last pointer position
  * (screen pixels). panKey: the pan key (space) is held. lastClick: for double-click detection.
@@ -34,6 +35,7 @@ export function createState() {
     mask: new Uint8Array(0),
     maskReady: true,
     maskError: "",
+    maskDraft: false,
     drag: null,
     polygon: [],
     pointer: null,

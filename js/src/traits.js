@@ -17,6 +17,8 @@ export function readTraits(model) {
     mode: () => /** @type {string} */ (model.get("mode")),
     tool: () => /** @type {string} */ (model.get("tool")),
     brushSize: () => Math.max(1, Number(model.get("brush_size")) || 1),
+    /** Whether the brush size counts screen pixels (else image pixels). */
+    brushScreen: () => !!model.get("brush_screen"),
     activeClass: () => Number(model.get("active_class")) | 0,
     /** The class the brush and polygon paint: never class 0, the background, when others exist. */
     paintClass() {
@@ -31,6 +33,11 @@ export function readTraits(model) {
     /** @returns {Record<string, string>} panel chords that may show the next image early */
     swapKeys: () => model.get("swap_keys") || {},
     opacity: () => clamp(Number(model.get("opacity")), 0, 1),
+    /** The confidence from which drafts are shown; null: no scored draft is (drafts.js). */
+    draftThreshold() {
+      const v = model.get("draft_threshold");
+      return typeof v === "number" ? v : null;
+    },
     /** The most boxes and drafts together that Python accepts for one image. */
     maxBoxes: () => Number(model.get("max_boxes")) || Infinity,
     /** @returns {string[]} */
@@ -76,7 +83,7 @@ export function watchTraits(model, apply) {
     ...changes(["image", "image_format", "image_key"], "image"),
     ...changes(["colors"], "colors"),
     ...changes(["keymap"], "keymap"),
-    ...changes(["classes", "mode", "tool", "brush_size", "opacity", "active_class", "finished"], "ui"),
+    ...changes(["classes", "mode", "tool", "brush_size", "opacity", "active_class", "finished", "draft_threshold", "brush_screen"], "ui"),
   ];
   for (const [event, cb] of listeners) model.on(event, cb);
   return () => {

@@ -4,7 +4,7 @@
  * gestures, key bindings, the anywidget model and the view's state.
  */
 
-/** @typedef {{ xyxy: number[], label: number }} Box */
+/** @typedef {{ xyxy: number[], label: number, score?: number }} Box score: a draft's confidence */
 /** @typedef {"boxes" | "drafts"} ListName */
 /** @typedef {{ list: ListName, index: number }} Ref */
 /** @typedef {{ boxes: Box[], drafts: Box[] }} BoxState */
@@ -47,7 +47,7 @@
  * @typedef {{
  *   W: number, H: number, imageId: number, synced: boolean,
  *   boxes: Box[], drafts: Box[], selected: Ref | null, mask: Uint8Array, maskReady: boolean,
- *   maskError: string,
+ *   maskError: string, maskDraft: boolean,
  *   drag: Drag | null, polygon: number[][], pointer: number[] | null, panKey: boolean,
  *   lastClick: { t: number, x: number, y: number } | null,
  *   objects: Obj[], picked: number | null, nextId: number,

@@ -8,7 +8,14 @@ export const clamp = (v, lo, hi) => Math.min(Math.max(v, lo), hi);
 /** @param {number} v */
 export const round2 = (v) => Math.round(v * 100) / 100;
 /** @param {Box[]} list @returns {Box[]} */
-export const cloneBoxes = (list) => list.map((b) => ({ xyxy: b.xyxy.slice(), label: b.label }));
+export const cloneBoxes = (list) => list.map(withScore);
+
+/** A copy of a box, with its draft confidence (`score`) where it has one. */
+/** @param {Box} b @returns {Box} */
+function withScore(b) {
+  const copy = { xyxy: b.xyxy.slice(), label: b.label };
+  return typeof b.score === "number" && Number.isFinite(b.score) ? { ...copy, score: b.score } : copy;
+}
 
 /** @param {any} data @returns {Uint8Array} */
 export function bytesOf(data) {
@@ -22,7 +29,7 @@ export function boxesOf(value) {
   if (!Array.isArray(value)) return [];
   return value
     .filter((b) => b && Array.isArray(b.xyxy) && b.xyxy.length === 4)
-    .map((b) => ({ xyxy: b.xyxy.map(Number), label: Number(b.label) | 0 }));
+    .map((b) => withScore({ xyxy: b.xyxy.map(Number), label: Number(b.label) | 0, score: b.score }));
 }
 
 /** @param {number[]} a @param {number[]} b @returns {number[]} */

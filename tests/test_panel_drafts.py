@@ -1,0 +1,298 @@
+"""The detection panel's drafts: their confidence, the threshold they are shown from (calibrated,
+or set by hand), rejected or dropped undecided, and what they saved."""
+
+import numpy as np
+import pytest
+
+import al_widget as alw
+from al_widget.learners import ParamsMixin
+from al_widget.widget import draftbar
+
+SQUARE_SCORE, NOISE_SCORE = 0.9, 0.2
+
+
+class SquareAndNoise(ParamsMixin):
+    """Drafts the bright square (confidence 0.9) and a noise box in a corner (0.2)."""
+
+    task = "detect"
+
+    def __init__(self, n_classes=1):
+        self.n_classes = n_classes
+
+    def fit(self, images, targets, progress, should_stop):
+        self.fitted_ = True
+        return self
+
+    def predict(self, images, mc_samples=1):
+        out = []
+        for image in images:
+            ys, xs = np.nonzero(image[..., 0] > 100)
+            found = [[xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], [0, 0, 3, 3]]
+            scores = np.array([SQUARE_SCORE, NOISE_SCORE])
+            probs = np.stack([scores, 1 - scores], axis=1)[..., None].repeat(mc_samples, axis=2)
+            out.append(
+                {
+                    "boxes": np.array(found, float),
+                    "labels": np.zeros(2, np.int64),
+                    "scores": scores,
+                    "probs": probs,
+                }
+            )
+        return out
+
+
+def squares(n, seed=0):
+    """Dark 24 x 24 images, each with one bright 8 x 8 square, and its box."""
+    rng = np.random.default_rng(seed)
+    images, boxes = np.zeros((n, 24, 24, 3), np.uint8), []
+    for k in range(n):
+        y, x = (int(v) for v in rng.integers(4, 16, size=2))
+        images[k, y : y + 8, x : x + 8] = 200
+        boxes.append(alw.Boxes([[x, y, x + 8, y + 8]], ["square"]))
+    return images, boxes
+
+
+@pytest.fixture
+def panel(loop_factory):
+    """A detection panel on an image with two drafts: the square (0.9) and noise (0.2); no
+    submitted image has been compared with drafts yet."""
+    images, boxes = squares(12)
+    ds = alw.Dataset(images, ["square"], task="detect")
+    ds.annotate(0, boxes[0])
+    loop = loop_factory(ds, SquareAndNoise(), pool_sample=None, query_size=1)
+    loop.retrain()
+    assert loop.wait(10)
+    made = alw.Panel(loop)
+    made.truth = boxes
+    yield made
+    made.close()
+
+
+def send_boxes(panel, boxes, drafts):
+    """The browser's message after an edit: these boxes and drafts on the image shown."""
+    canvas = panel.canvas
+    content = {"kind": "boxes", "image_id": canvas.image_id, "boxes": boxes, "drafts": drafts}
+    canvas.comm.handle_msg(
+        {"content": {"data": {"method": "custom", "content": content}}, "buffers": []}
+    )
+
+
+def test_each_box_draft_reaches_the_canvas_with_its_confidence_most_confident_first(panel):
+    assert [d["score"] for d in panel.canvas.drafts] == [SQUARE_SCORE, NOISE_SCORE]
+    confidences = panel.loop.draft_confidences(panel.current)
+    assert sorted(confidences.tolist(), reverse=True) == [SQUARE_SCORE, NOISE_SCORE]
+
+
+def test_no_draft_is_shown_before_drafts_have_been_worth_it(panel):
+    assert panel.loop.draft_threshold is None
+    assert panel.canvas.draft_threshold is None
+    assert "no drafts yet" in panel.draft_bar.line.value
+
+
+def test_the_canvas_shows_drafts_from_the_calibrated_threshold_after_submits(panel):
+    i = panel.current
+    square = panel.truth[i]
+    send_boxes(panel, [{"xyxy": square.xyxy[0].tolist(), "label": 0}], [])
+    assert panel.submit() == i
+    # Half the drafts (the square's) were right: drafts are worth showing from the lowest.
+    assert panel.loop.draft_threshold == pytest.approx(NOISE_SCORE)
+    assert panel.canvas.draft_threshold == pytest.approx(NOISE_SCORE)
+    assert "drafts from 0.20: 50 % of those kept lately" in panel.draft_bar.line.value
+
+
+def test_the_slider_sets_the_threshold_by_hand_and_calibrated_goes_back(panel):
+    bar = panel.draft_bar
+    bar.slider.value = 0.15
+    assert panel.canvas.draft_threshold == pytest.approx(0.15)
+    assert "set by hand" in bar.line.value
+    assert not bar.calibrated.disabled
+    bar.calibrated.click()
+    assert panel.canvas.draft_threshold is None
+    assert "set by hand" not in bar.line.value
+    assert bar.calibrated.disabled
+
+
+def test_comma_lowers_and_period_raises_the_threshold_by_hand(panel):
+    panel.draft_bar.slider.value = 0.5
+    panel.handle_key({"key": ","})
+    assert panel.canvas.draft_threshold == pytest.approx(0.45)
+    panel.handle_key({"key": "."})
+    panel.handle_key({"key": "."})
+    assert panel.canvas.draft_threshold == pytest.approx(0.55)
+    assert panel.draft_bar.slider.value == pytest.approx(0.55)
+
+
+def test_a_threshold_set_by_hand_outlasts_recalibration(panel):
+    panel.draft_bar.slider.value = 0.1
+    i = panel.current
+    send_boxes(panel, [{"xyxy": panel.truth[i].xyxy[0].tolist(), "label": 0}], [])
+    panel.submit()
+    assert panel.loop.draft_threshold is not None
+    assert panel.canvas.draft_threshold == pytest.approx(0.1)
+
+
+def test_submit_with_undecided_drafts_stores_only_the_boxes_drawn_and_says_how_many_dropped(panel):
+    panel.draft_bar.slider.value = 0.0  # both drafts shown
+    i = panel.current
+    drafts = panel.canvas.drafts
+    drawn = {"xyxy": [10.0, 10.0, 14.0, 14.0], "label": 0}
+    send_boxes(panel, [drawn], drafts)
+    assert panel.submit() == i
+    stored = panel.loop.dataset.annotation(i)
+    assert stored.xyxy.tolist() == [drawn["xyxy"]]
+    assert "2 undecided drafts dropped" in panel.notice.value
+    assert panel.error_line.value == ""
+
+
+def test_drafts_hidden_below_the_threshold_are_neither_stored_nor_counted_as_dropped(panel):
+    panel.draft_bar.slider.value = 0.5  # the square's draft shown, the noise hidden
+    i = panel.current
+    send_boxes(panel, [{"xyxy": [10.0, 10.0, 14.0, 14.0], "label": 0}], panel.canvas.drafts)
+    assert panel.submit() == i
+    assert len(panel.loop.dataset.annotation(i)) == 1
+    assert "1 undecided draft dropped" in panel.notice.value
+
+
+def test_submit_with_only_undecided_drafts_is_refused_naming_accept_and_no_objects(panel):
+    panel.draft_bar.slider.value = 0.0
+    i = panel.current
+    assert panel.submit() is None
+    assert "accept drafts (A, or Shift+A for all)" in panel.error_line.value
+    assert "press N" in panel.error_line.value
+    assert panel.loop.dataset.annotation(i) is None
+
+
+def test_no_objects_drops_the_undecided_drafts(panel):
+    panel.draft_bar.slider.value = 0.0
+    i = panel.current
+    assert panel.submit_no_objects() == i
+    assert len(panel.loop.dataset.annotation(i)) == 0
+    assert "2 undecided drafts dropped" in panel.notice.value
+
+
+def test_a_submit_tells_the_loop_the_drafts_shown_so_savings_count_them(panel):
+    panel.draft_bar.slider.value = 0.5  # the square's draft shown, the noise hidden
+    i = panel.current
+    square, noise = panel.canvas.drafts
+    send_boxes(panel, [{"xyxy": square["xyxy"], "label": 0}], [noise])  # accepted as is
+    assert panel.submit() == i
+    savings = panel.loop.draft_savings
+    assert (savings.accepted, savings.deleted, savings.drawn) == (1, 0, 0)
+    assert "drafts saved 1 of 1 object (2 clicks)" in panel.draft_bar.line.value
+
+
+def test_drafts_rejected_count_as_deleted_and_cost_a_click_each(panel):
+    panel.draft_bar.slider.value = 0.0
+    i = panel.current
+    send_boxes(panel, [{"xyxy": [20.0, 0.0, 23.0, 3.0], "label": 0}], [])  # Shift+Del, a box
+    assert panel.submit() == i
+    savings = panel.loop.draft_savings
+    assert (savings.accepted, savings.deleted, savings.clicks) == (0, 2, -2)
+    assert "(-2 clicks)" in panel.draft_bar.line.value
+
+
+@pytest.mark.parametrize(
+    ("threshold", "expected"),
+    [(None, [2]), (0.5, [0, 2]), (0.1, [0, 1, 2])],
+)
+def test_drafts_are_shown_at_or_above_the_threshold_and_without_a_score_always(threshold, expected):
+    drafts = [
+        {"xyxy": [0, 0, 1, 1], "label": 0, "score": 0.5},
+        {"xyxy": [0, 0, 1, 1], "label": 0, "score": 0.2},
+        {"xyxy": [0, 0, 1, 1], "label": 0},
+    ]
+    assert draftbar.shown(drafts, threshold) == [drafts[k] for k in expected]
+
+
+class BrightIsSquare(ParamsMixin):
+    """Paints bright pixels class 1 (probability 0.9), the rest background."""
+
+    task = "segment"
+
+    def __init__(self, n_classes=2):
+        self.n_classes = n_classes
+
+    def fit(self, images, targets, progress, should_stop):
+        self.fitted_ = True
+        return self
+
+    def predict_proba(self, images, mc_samples=1):
+        out = []
+        for image in images:
+            p = np.where(image[..., 0] > 100, 0.9, 0.1)
+            out.append(np.stack([1 - p, p])[..., None].repeat(mc_samples, axis=3))
+        return out
+
+
+@pytest.fixture
+def mask_panel(loop_factory):
+    """A segmentation panel on an image loaded with the model's mask of its square, a draft."""
+    images, _ = squares(8)
+    ds = alw.Dataset(images, ["background", "square"], task="segment")
+    ds.annotate(0, alw.Mask((images[0, ..., 0] > 100).astype(np.uint8)))
+    loop = loop_factory(ds, BrightIsSquare(), pool_sample=None, query_size=1)
+    loop.retrain()
+    assert loop.wait(10)
+    made = alw.Panel(loop)
+    yield made
+    made.close()
+
+
+def send_to_canvas(panel, content, buffers=()):
+    panel.canvas._handle_custom_msg({"image_id": panel.canvas.image_id, **content}, list(buffers))
+
+
+def test_the_models_mask_is_loaded_as_a_draft(mask_panel):
+    i = mask_panel.current
+    assert mask_panel.canvas.mask_draft
+    draft = mask_panel.loop.prediction(i).class_map
+    np.testing.assert_array_equal(mask_panel.canvas.mask_array(), draft)
+
+
+def test_enter_does_not_store_an_untouched_mask_draft(mask_panel):
+    i = mask_panel.current
+    assert mask_panel.submit() is None
+    assert "the model's mask is a draft, not stored: accept it (A)" in (
+        mask_panel.error_line.value.replace("&#x27;", "'")
+    )
+    assert mask_panel.loop.dataset.annotation(i) is None
+
+
+def test_an_accepted_mask_draft_is_stored_as_it_is(mask_panel):
+    i = mask_panel.current
+    draft = mask_panel.loop.prediction(i).class_map
+    send_to_canvas(mask_panel, {"kind": "mask_accept"})
+    assert not mask_panel.canvas.mask_draft
+    assert mask_panel.submit() == i
+    np.testing.assert_array_equal(mask_panel.loop.dataset.annotation(i).class_map, draft)
+    assert mask_panel.loop.draft_savings.accepted == 1
+
+
+def test_a_mask_draft_painted_over_is_stored_with_the_stroke(mask_panel):
+    i = mask_panel.current
+    expected = mask_panel.loop.prediction(i).class_map.copy()
+    expected[0:2, 0:2] = 1
+    patch = {"kind": "mask_patch", "rect": [0, 0, 2, 2], "encoding": "raw"}
+    send_to_canvas(mask_panel, patch, [bytes([1]) * 4])
+    assert not mask_panel.canvas.mask_draft
+    assert mask_panel.submit() == i
+    np.testing.assert_array_equal(mask_panel.loop.dataset.annotation(i).class_map, expected)
+
+
+def test_n_stores_all_background_over_a_mask_draft(mask_panel):
+    i = mask_panel.current
+    mask_panel.handle_key({"key": "n"})
+    stored = mask_panel.loop.dataset.annotation(i).class_map
+    assert stored.shape == (24, 24)
+    assert not stored.any()
+    assert mask_panel.loop.draft_savings.deleted == 1  # the square's region, shown and dropped
+
+
+def test_a_mask_accept_outside_mask_mode_is_refused(panel):
+    send_to_canvas(panel, {"kind": "mask_accept"})
+    assert "a mask_accept message needs the canvas in 'mask' mode" in panel.canvas.rejected[-1]
+
+
+def test_a_segmentation_panels_brush_counts_screen_pixels(mask_panel):
+    assert mask_panel.canvas.brush_screen
+    assert not alw.widget.canvas.Canvas().brush_screen  # a canvas alone: image pixels
