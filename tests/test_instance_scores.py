@@ -46,16 +46,24 @@ def test_an_object_found_in_every_pass_is_less_uncertain_than_one_that_flickers(
     ]
     steady = _objects(_sure(), _steady_masks())
     flickering = _objects(_probs(flicker), _steady_masks())
-    assert flickering.occurrence[0] == pytest.approx(0.5)
-    assert steady.occurrence[0] == 0.0
+    assert flickering.occurrence[0] == pytest.approx(0.44)  # 1 - mean(0.98, 0.14, ...)
+    assert steady.occurrence[0] == pytest.approx(0.02)
+    assert list(flickering.passes_found) == [PASSES // 2]
     assert flickering.combined[0] > steady.combined[0]
+
+
+def test_a_weak_detection_is_less_uncertain_than_a_weaker_one():
+    weak = _objects(_probs([[0.4, 0.02, 0.02, 0.56]] * PASSES), _steady_masks())
+    weaker = _objects(_probs([[0.2, 0.02, 0.02, 0.76]] * PASSES), _steady_masks())
+    assert list(weak.passes_found) == list(weaker.passes_found) == [0]
+    assert weak.combined[0] < weaker.combined[0] < 1.0
 
 
 def test_an_object_whose_mask_moves_between_passes_is_less_certain_than_a_steady_one():
     moving = np.stack([_square(9, 9 + 2 * k) for k in range(PASSES)])[None]
     steady = _objects(_sure(), _steady_masks())
     wobbly = _objects(_sure(), moving)
-    assert steady.spatial[0] == 0.0
+    assert steady.spatial[0] == pytest.approx(0.0)
     assert wobbly.spatial[0] > 0.3
     assert wobbly.combined[0] > steady.combined[0]
 

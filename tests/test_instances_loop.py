@@ -164,3 +164,14 @@ def test_the_default_learner_raises_mask_map_over_rounds_on_shapes(loop_factory)
     assert rounds[0].metric_name == "mask mAP"
     assert "AP50" in rounds[-1].details
     assert rounds[-1].metric > rounds[0].metric + 0.05
+
+
+def test_the_default_learner_of_an_instances_dataset_is_the_warm_started_instance_segmenter(
+    loop_factory,
+):
+    images, _ = blob_images(4)
+    loop = loop_factory(alw.Dataset(images, CLASSES, task="instances"), start=False)
+    assert isinstance(loop.learner, InstanceSegmenter)
+    assert loop.learner.n_classes == 1
+    assert loop.learner.max_steps == 150
+    assert loop.learner.warm_start

@@ -7,12 +7,15 @@ distributions over the C classes and the background and I masks. Three certainti
   C classes, the background left out), scaled to [0, 1] by the heuristic's score of uniform
   probabilities (margin, entropy, least confidence; a heuristic scoring uniform probabilities 0,
   such as bald, is clipped to [0, 1] as it is);
-- **occurrence**: the fraction of the passes that find it, i.e. in which it is more probably an
-  object than background (``1 - p_background >= found_at``);
-- **spatial**: the mean IoU of the masks of the passes that find it with their pixelwise
-  majority (0 when no pass finds it).
+- **occurrence**: how surely and consistently the passes find it: the mean over the passes of
+  its probability of being an object, ``1 - p_background`` (an object found in every pass with
+  0.9 has 0.9; one found in half the passes, background in the others, about 0.5);
+- **spatial**: the mean IoU of its masks with their pixelwise majority, each pass weighted by
+  how probably it finds the object.
 
-An object's uncertainty is 1 minus their product. An image where nothing is found is the
+An object's uncertainty is 1 minus their product. Soft occurrence rather than MaskAL's count of
+passes above a threshold keeps weak detections apart: counted, every object below the threshold
+in all passes was equally uncertain (1), and images tied at the top of the ranking. An image where nothing is found is the
 background alone, and as uncertain as can be (1): the model may be missing every object.
 """
 
@@ -38,6 +41,7 @@ class ObjectUncertainty:
     spatial: np.ndarray
     occurrence: np.ndarray
     combined: np.ndarray
+    passes_found: np.ndarray  # (K,) int: the passes in which it is more probably an object
 
     def __len__(self) -> int:
         return len(self.combined)
@@ -69,15 +73,16 @@ def found_in(probs: np.ndarray, found_at: float = FOUND_AT) -> np.ndarray:
     return 1.0 - probs[:, -1, :] >= found_at  # type: ignore[no-any-return]
 
 
-def spatial_certainty(mask_samples: np.ndarray, found: np.ndarray) -> np.ndarray:
-    """(K,) the mean IoU of each object's masks in the passes that find it with their majority.
+def spatial_certainty(mask_samples: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """(K,) the weighted mean IoU of each object's masks with their weighted pixelwise majority.
 
     Parameters
     ----------
     mask_samples : numpy.ndarray
         (K, I, ...) bool, each pass's mask of each object, on a grid shared by its passes.
-    found : numpy.ndarray
-        (K, I) bool, the passes that find each object (`found_in`).
+    weights : numpy.ndarray
+        (K, I) non-negative, how much each pass counts (its probability of finding the object);
+        equal weights where an object's sum to 0.
     """
     k, samples = mask_samples.shape[:2]
     out = np.zeros(k)
@@ -85,18 +90,17 @@ def spatial_certainty(mask_samples: np.ndarray, found: np.ndarray) -> np.ndarray
         return out
     flat = mask_samples.reshape(k, samples, -1).astype(bool)
     for j in range(k):
-        masks = flat[j][found[j]]
-        if not len(masks):
-            continue
-        majority = masks.mean(axis=0) >= 0.5
-        union = (masks | majority).sum(axis=1)
-        inter = (masks & majority).sum(axis=1)
-        out[j] = np.where(union > 0, inter / np.maximum(union, 1), 1.0).mean()
+        w = weights[j] if weights[j].sum() > 1e-12 else np.ones(samples)
+        w = w / w.sum()
+        majority = w @ flat[j] >= 0.5
+        union = (flat[j] | majority).sum(axis=1)
+        inter = (flat[j] & majority).sum(axis=1)
+        out[j] = float(w @ np.where(union > 0, inter / np.maximum(union, 1), 1.0))
     return out
 
 
 def object_uncertainty(
-    probs: np.ndarray, mask_samples: np.ndarray, heuristic: Any, found_at: float = FOUND_AT
+    probs: np.ndarray, mask_samples: np.ndarray, heuristic: Any
 ) -> ObjectUncertainty:
     """Each object's semantic, spatial, occurrence and combined uncertainty (module docstring).
 
@@ -108,8 +112,6 @@ def object_uncertainty(
         (K, I, ...) bool masks per object and pass, on a grid shared by one object's passes.
     heuristic : str or callable
         Scores the class probabilities (the semantic part).
-    found_at : float, default 0.5
-        How probably an object must not be background for a pass to find it.
     """
     probs = np.asarray(probs, dtype=np.float64)
     mask_samples = np.asarray(mask_samples)
@@ -118,12 +120,13 @@ def object_uncertainty(
             f"need probs (K, C + 1, I) and mask_samples (K, I, ...) of the same K and I, got "
             f"{probs.shape} and {mask_samples.shape}"
         )
-    found = found_in(probs, found_at)
+    objectness = np.clip(1.0 - probs[:, -1, :], 0.0, 1.0)  # (K, I)
     semantic = semantic_uncertainty(probs, heuristic)
-    occurrence = 1.0 - found.mean(axis=1) if len(found) else np.zeros(0)
-    spatial = 1.0 - spatial_certainty(mask_samples, found)
+    occurrence = 1.0 - objectness.mean(axis=1) if len(probs) else np.zeros(0)
+    spatial = 1.0 - spatial_certainty(mask_samples, objectness)
     combined = 1.0 - (1.0 - semantic) * (1.0 - spatial) * (1.0 - occurrence)
-    return ObjectUncertainty(semantic, spatial, occurrence, combined)
+    found = found_in(probs).sum(axis=1) if len(probs) else np.zeros(0, np.int64)
+    return ObjectUncertainty(semantic, spatial, occurrence, combined, found)
 
 
 def image_score(objects: ObjectUncertainty, how: Any) -> float:
@@ -151,11 +154,10 @@ def explain(objects: ObjectUncertainty, classes: list[str], samples: int) -> str
     order = np.argsort(-objects.combined, kind="stable")[:_NAMED]
     parts = []
     for j in order.tolist():
-        found = round((1.0 - objects.occurrence[j]) * samples)
         parts.append(
             f"object {j} ({classes[j]}) {objects.combined[j]:.2f}: class "
-            f"{objects.semantic[j]:.2f}, mask {objects.spatial[j]:.2f}, found in {found} of "
-            f"{samples} passes"
+            f"{objects.semantic[j]:.2f}, mask {objects.spatial[j]:.2f}, occurrence "
+            f"{objects.occurrence[j]:.2f} (found in {objects.passes_found[j]} of {samples} passes)"
         )
     more = len(objects) - len(order)
     tail = f"; {more} more object{'s' if more > 1 else ''}" if more else ""
