@@ -24,7 +24,7 @@ def blob_images(n, seed=0, empty_every=0):
             image[mask] = 200
         images.append(image)
         truth.append(
-            alw.Instances(mask[None], CLASSES) if mask.any() else alw.Instances.empty((24, 32))
+            alw.Instances(mask[None], CLASSES) if mask.any() else alw.Instances.empty((32, 24))
         )
     return np.stack(images), truth
 
@@ -126,6 +126,14 @@ def test_the_prediction_is_instances_with_one_object_per_draft(loop_factory):
     assert isinstance(found, alw.Instances)
     assert found.classes == ("thing",)
     np.testing.assert_array_equal(found.masks, truth[i].masks)
+
+
+def test_where_nothing_is_found_the_prediction_is_no_objects_on_an_image_of_its_size(loop_factory):
+    images, truth = blob_images(10, empty_every=5)  # 24 high, 32 wide
+    loop = _loop(loop_factory, images, truth, BrightObjects())
+    found = loop.prediction(5)
+    assert len(found) == 0
+    assert found.canvas_size == (24, 32)
 
 
 def test_describe_names_the_objects_that_made_the_image_uncertain(loop_factory):

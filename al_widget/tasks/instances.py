@@ -71,9 +71,11 @@ def check_objects(
 def draft_of(
     objects: dict[str, np.ndarray], classes: list[str], size: tuple[int, int]
 ) -> Instances:
-    """The model's objects as an annotation, one object per detection, best first."""
+    """The model's objects as an annotation, one object per detection, best first, on an image
+    of `size` (H, W)."""
     if not len(objects["masks"]):
-        return Instances.empty(size)
+        height, width = size
+        return Instances.empty((width, height))
     return Instances(objects["masks"], [classes[c] for c in objects["labels"]])
 
 
