@@ -29,7 +29,7 @@ def page(lab: harness.LabServer, new_page: Any) -> Any:
     page = new_page(height=1100)
     harness.open_notebook_in_workspace(page, lab, "instance_panel.ipynb", "instance_panel")
     for index in range(2):
-        harness.run_cell(page, index)
+        harness.run_cell(page, index, timeout=120)
     page.wait_for_selector(".alw-test-instances .alw-stage canvas")
     return page
 

@@ -105,8 +105,8 @@ class InstanceDriver:
 def inst(lab: harness.LabServer, new_page: Any) -> InstanceDriver:
     page = new_page()
     harness.open_notebook(page, lab, "instances.ipynb")
-    harness.run_cell(page, 0)
-    harness.run_cell(page, 1)
+    harness.run_cell(page, 0, timeout=120)
+    harness.run_cell(page, 1, timeout=120)  # under load a first widget view takes a while
     page.wait_for_selector(".alw-stage canvas")
     return InstanceDriver(page, lab)
 
