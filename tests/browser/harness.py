@@ -256,10 +256,11 @@ def notebook_summary(page: Any) -> dict[str, Any]:
     )
 
 
-def kernel_exec(page: Any, code: str) -> str:
-    """Execute ``code`` in the notebook's kernel (not as a cell) and return its stdout."""
+def kernel_exec(page: Any, code: str, timeout: float = 120.0) -> str:
+    """Execute ``code`` in the notebook's kernel (not as a cell) and return its stdout; raise if
+    the kernel has not answered within `timeout` seconds (a test fails rather than hangs)."""
     result = page.evaluate(
-        """async (code) => {
+        """async ([code, ms]) => {
             const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
             const future = kernel.requestExecute({code, store_history: false});
             let out = '';
@@ -270,10 +271,13 @@ def kernel_exec(page: Any, code: str) -> str:
                 else if (t === 'execute_result') out += msg.content.data['text/plain'];
                 else if (t === 'error') error = msg.content.traceback.join('\\n');
             };
-            await future.done;
+            const late = new Promise((resolve) => setTimeout(() => resolve('late'), ms));
+            if ((await Promise.race([future.done, late])) === 'late') {
+                error = `no answer from the kernel within ${ms / 1000} s`;
+            }
             return {out, error};
         }""",
-        code,
+        [code, timeout * 1000],
     )
     if result["error"]:
         raise RuntimeError(f"kernel raised running {code!r}:\n{result['error']}")

@@ -104,7 +104,7 @@ class InstanceDriver:
 @pytest.fixture(scope="module")
 def inst(lab: harness.LabServer, new_page: Any) -> InstanceDriver:
     page = new_page()
-    harness.open_notebook(page, lab, "instances.ipynb")
+    harness.open_notebook_in_workspace(page, lab, "instances.ipynb", "instances")
     harness.run_cell(page, 0, timeout=120)
     harness.run_cell(page, 1, timeout=120)  # under load a first widget view takes a while
     page.wait_for_selector(".alw-stage canvas")
