@@ -123,3 +123,55 @@ def test_the_feature_cache_forgets_the_oldest_inputs_beyond_its_size():
     for key in (b"a", b"b", b"c"):
         cache.put(key, torch.zeros(1))
     assert (cache.get(b"a"), len(cache)) == (None, 2)
+
+
+# -- the default learner for photos ----------------------------------------------------------------
+
+
+def scenes(n: int, size: int, task: str) -> alw.Dataset:
+    """`n` unlabeled shapes scenes of `size` pixels a side."""
+    truth = alw.datasets.shapes(n, size=size, seed=0, task=task)
+    return alw.Dataset(truth.images, truth.classes, task=task)
+
+
+def first_round(loop: alw.ActiveLoop) -> None:
+    """Start `loop`'s worker and wait for its first round."""
+    loop.start()
+    assert loop.wait(120)
+
+
+@pytest.mark.parametrize(("task", "learner"), [("detect", Detector), ("segment", Segmenter)])
+def test_photos_get_a_frozen_pretrained_backbone_by_default(task, learner, caplog):
+    photos = scenes(2, 320, task)
+    with caplog.at_level("INFO", logger="al_widget"):
+        loop = alw.ActiveLoop(photos, start=False)
+    assert isinstance(loop.learner, learner)
+    params = loop.learner.get_params()
+    assert (params["model"], params["weights"]) == ("frozen_resnet18", "DEFAULT")
+    assert "photos (the first is 320x320 pixels)" in caplog.text
+
+
+@pytest.mark.parametrize("task", ["detect", "segment"])
+def test_scenes_no_larger_than_the_networks_input_keep_the_model_trained_from_scratch(task):
+    params = alw.ActiveLoop(scenes(2, 160, task), start=False).learner.get_params()
+    assert (params["model"], params["weights"]) != ("frozen_resnet18", "DEFAULT")
+
+
+def test_a_loop_on_photos_offline_trains_its_frozen_default_with_random_weights_and_a_warning(
+    monkeypatch,
+):
+    def unreachable(name, url, timeout):
+        raise _detection_nets.WeightsUnavailable(f"cannot fetch the pretrained weights of {name}")
+
+    monkeypatch.setattr(_detection_nets, "fetch_weights", unreachable)
+    truth = alw.datasets.shapes(6, size=200, seed=0, task="detect")
+    photos = alw.Dataset(truth.images, truth.classes, task="detect")
+    loop = alw.ActiveLoop(photos, start=False, pool_sample=None)
+    loop.learner.set_params(min_steps=2, max_steps=2)
+    for i in range(4):
+        loop.commit(i, truth.boxes[i])
+    with pytest.warns(UserWarning, match="resnet18 backbone keeps random weights"):
+        first_round(loop)
+    assert loop.history[-1].ok, loop.history[-1].error
+    assert loop.learner.n_fits_ == 1
+    assert sorted(loop.ranking.indices) == [4, 5]

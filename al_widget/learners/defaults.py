@@ -25,8 +25,13 @@ ROUND_SETTINGS: dict[str, dict[str, Any]] = {
     "segment": {"min_steps": 60, "max_steps": 150},
     "instances": {"min_steps": 60, "max_steps": 150},
 }
-SMALL_SIDE = 64  # classification images whose longer side is at most this keep the small CNN
+# Images whose longer side is above this are photos, which get a pretrained backbone by default:
+# classification's small CNN works at 64 px, the from-scratch detector and segmenter at 160 and 64
+# px (larger images are scaled down to it, losing what only a pretrained trunk would see).
+PHOTO_SIDE = {"classify": 64, "detect": 160, "segment": 160}
 PHOTO_BACKBONE = "resnet18"
+FROZEN_MODEL = "frozen_" + PHOTO_BACKBONE
+FROZEN_SEGMENTER_SIZE = 160  # the frozen trunk works at stride 16: 10x10 features at 160 px
 
 
 def resolve(
@@ -38,11 +43,14 @@ def resolve(
 ) -> Any:
     """`learner` when it is for `task`, a seeded default when it is None; else a ValueError.
 
-    The default for classification is the small CNN (``Classifier``) for small images (longer
-    side at most ``SMALL_SIDE`` pixels, or size unknown) and, for photos, an
-    ``EmbeddingClassifier`` on a pretrained ``resnet18``: its ImageNet weights are fetched at the
-    first round when they are not in torch's cache yet, and when that fails it goes on with
-    random weights, with a warning. The choice is logged (INFO) once per loop.
+    Small images (see `is_photo`) get a model trained from scratch: the small CNN
+    (``Classifier``), the tiny FCOS (``Detector``), the small segmenter (``Segmenter``) or
+    ``InstanceSegmenter``. Photos get a pretrained ``resnet18``: an ``EmbeddingClassifier`` on
+    it for classes, and for boxes and masks a ``Detector`` or ``Segmenter`` with a light head
+    retrained each round on the frozen backbone (``model="frozen_resnet18"``), whose features
+    are cached. Its ImageNet weights are fetched at the first round when they are not in torch's
+    cache yet; when that fails it goes on with random weights, with a warning. The choice is
+    logged (INFO) once per loop.
 
     Parameters
     ----------
@@ -55,24 +63,37 @@ def resolve(
     seed : int
         Seeds the default.
     image_size : (int, int), optional
-        The (height, width) of the dataset's first image, which picks classification's default.
+        The (height, width) of the dataset's first image, which tells photos from small images.
     """
     if learner is None:
         from .. import learners
 
-        if task == "classify" and image_size is not None and max(image_size) > SMALL_SIDE:
-            log.info(
-                "al_widget: the images are photos (the first is %dx%d pixels), so the default "
-                "learner is EmbeddingClassifier(backbone=%r) on its pretrained ImageNet weights "
-                "(random weights if they cannot be fetched); pass learner= to choose another",
-                image_size[1],
-                image_size[0],
-                PHOTO_BACKBONE,
-            )
+        if not is_photo(task, image_size):
+            return getattr(learners, DEFAULTS[task])(n_classes, seed=seed, **ROUND_SETTINGS[task])
+        assert image_size is not None
+        name = "EmbeddingClassifier" if task == "classify" else DEFAULTS[task]
+        log.info(
+            "al_widget: the images are photos (the first is %dx%d pixels), so the default "
+            "learner is %s on a pretrained %s backbone with its ImageNet weights (random weights, "
+            "with a warning, if they cannot be fetched); pass learner= to choose another",
+            image_size[1],
+            image_size[0],
+            name,
+            PHOTO_BACKBONE,
+        )
+        if task == "classify":
             return learners.EmbeddingClassifier(
                 n_classes, backbone=PHOTO_BACKBONE, if_unavailable="random", seed=seed
             )
-        return getattr(learners, DEFAULTS[task])(n_classes, seed=seed, **ROUND_SETTINGS[task])
+        sizes = {"input_size": FROZEN_SEGMENTER_SIZE} if task == "segment" else {}
+        return getattr(learners, DEFAULTS[task])(
+            n_classes,
+            model=FROZEN_MODEL,
+            weights="DEFAULT",
+            seed=seed,
+            **sizes,
+            **ROUND_SETTINGS[task],
+        )
     if task_of(learner) != task:
         raise ValueError(
             f"{type(learner).__name__} is a learner for {task_of(learner)!r} but the dataset's "
@@ -80,6 +101,20 @@ def resolve(
             "al_widget.learners.base), or leave learner=None for the default"
         )
     return learner
+
+
+def is_photo(task: str, image_size: tuple[int, int] | None) -> bool:
+    """Whether images of `image_size` are photos, for `task`'s default learner.
+
+    Parameters
+    ----------
+    task : str
+        The dataset's task; instance segmentation has no photo default (never a photo).
+    image_size : (int, int) or None
+        The (height, width) of the dataset's first image; None (unknown) is not a photo.
+    """
+    side = PHOTO_SIDE.get(task)
+    return side is not None and image_size is not None and max(image_size) > side
 
 
 def first_image_size(dataset: Any) -> tuple[int, int] | None:
