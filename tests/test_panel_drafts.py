@@ -1,4 +1,4 @@
-"""The detection panel's drafts: their confidence, the threshold they are shown from (calibrated,
+"""The detection and segmentation panels' drafts: their confidence, the threshold they are shown from (calibrated,
 or set by hand), rejected or dropped undecided, and what they saved."""
 
 import numpy as np
@@ -234,6 +234,7 @@ def mask_panel(loop_factory):
     loop.retrain()
     assert loop.wait(10)
     made = alw.Panel(loop)
+    made.draft_bar.set_by_hand(0.5)  # mask drafts shown, before any calibration
     yield made
     made.close()
 
@@ -286,6 +287,44 @@ def test_n_stores_all_background_over_a_mask_draft(mask_panel):
     assert stored.shape == (24, 24)
     assert not stored.any()
     assert mask_panel.loop.draft_savings.deleted == 1  # the square's region, shown and dropped
+
+
+def test_no_mask_draft_is_shown_before_drafts_have_been_worth_it(mask_panel):
+    mask_panel.draft_bar.use_calibrated()
+    assert mask_panel.loop.draft_threshold is None
+    assert not mask_panel.canvas.mask_draft
+    assert not mask_panel.canvas.mask_array().any()
+
+
+def test_a_threshold_above_a_regions_confidence_hides_it_and_a_lower_one_shows_it_again(
+    mask_panel,
+):
+    i = mask_panel.current
+    mask_panel.draft_bar.set_by_hand(0.92)  # the square's region: confidence 0.9
+    assert not mask_panel.canvas.mask_draft
+    assert not mask_panel.canvas.mask_array().any()
+    assert mask_panel.current == i
+    mask_panel.handle_key({"key": ","})  # 0.87: shown again
+    assert mask_panel.draft_bar.threshold == pytest.approx(0.87)
+    assert mask_panel.canvas.mask_draft
+    draft = mask_panel.loop.prediction(i).class_map
+    np.testing.assert_array_equal(mask_panel.canvas.mask_array(), draft)
+
+
+def test_a_new_threshold_leaves_an_accepted_mask_draft_as_it_is(mask_panel):
+    draft = mask_panel.canvas.mask_array()
+    send_to_canvas(mask_panel, {"kind": "mask_accept"})
+    mask_panel.draft_bar.set_by_hand(0.95)
+    np.testing.assert_array_equal(mask_panel.canvas.mask_array(), draft)
+
+
+def test_a_new_threshold_leaves_what_was_painted_on_a_hidden_draft_as_it_is(mask_panel):
+    mask_panel.draft_bar.set_by_hand(0.95)
+    patch = {"kind": "mask_patch", "rect": [0, 0, 2, 2], "encoding": "raw"}
+    send_to_canvas(mask_panel, patch, [bytes([1]) * 4])
+    mask_panel.draft_bar.set_by_hand(0.5)
+    assert not mask_panel.canvas.mask_draft
+    assert mask_panel.canvas.mask_array().sum() == 4
 
 
 def test_a_mask_accept_outside_mask_mode_is_refused(panel):

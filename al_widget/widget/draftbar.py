@@ -1,10 +1,11 @@
-"""The draft threshold the panel shows box drafts from, and the line that says why and what
-drafts saved.
+"""The draft threshold the panel shows box and mask drafts from, and the line that says why and
+what drafts saved.
 
 By default the threshold is the loop's, calibrated from the labeler's own submissions
 (``loop.draft_threshold``; None: no drafts at all yet). Moving the slider, or the `,` / `.`
 keys, sets it by hand for the session; the "calibrated" button goes back to the loop's.
-The canvas hides the drafts below it (``Canvas.draft_threshold``; js/src/drafts.js).
+The canvas hides the box drafts below it (``Canvas.draft_threshold``; js/src/drafts.js); the
+editor shows a mask draft's class regions at or above it (``Editor.show_mask_draft``).
 """
 
 from __future__ import annotations
@@ -84,8 +85,8 @@ def as_boxes(drafts: Sequence[dict[str, Any]]) -> Boxes | None:
 
 
 class DraftBar:
-    """The draft threshold slider, its "calibrated" button and the drafts line of a detection
-    panel, and the threshold the canvas shows drafts from.
+    """The draft threshold slider, its "calibrated" button and the drafts line of a detection or
+    segmentation panel, and the threshold the canvas shows drafts from.
 
     Thread safety: none of its own; the panel's lock (given to ``attach``) guards ``manual``
     and the widgets' values: the slider's observer takes it, every other call comes from the

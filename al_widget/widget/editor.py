@@ -9,6 +9,8 @@ import ipywidgets as widgets
 import numpy as np
 
 from ..annotations import Annotation, Boxes, Label, Mask
+from ..draft_log import shown_draft
+from ..drafts import Threshold
 from ..instances import Instances
 from . import draftbar, keys
 from .canvas import Canvas
@@ -23,8 +25,12 @@ class Editor:
     Unsaved work is kept per image (``unsaved``): what was on the canvas when the labeler left
     an image without submitting it, or what an undo took back.
 
+    A segmentation image opens with the model's class regions at or above the canvas's
+    ``draft_threshold`` as its mask draft; while that draft is untouched, a new threshold shows
+    the regions it keeps instead (``show_mask_draft``).
+
     Thread safety: none of its own; its owner (the Panel) calls it under the panel's lock, which
-    so guards ``unsaved`` and ``_loaded``.
+    so guards ``unsaved``, ``_loaded``, ``_model_mask`` and ``_mask_draft``.
 
     Parameters
     ----------
@@ -52,7 +58,11 @@ class Editor:
         self.classes, self.choices = list(classes), list(choices)
         self.unsaved: dict[int, Work] = {}
         self._loaded = Work()  # what the image on the canvas was loaded with
-        self._mask_draft: Mask | None = None  # the model's mask loaded as a draft
+        self._mask_draft: Mask | None = None  # the model's mask regions shown as a draft
+        # The image on the canvas, its index, the model's whole mask and its regions' confidences
+        self._model_mask: tuple[np.ndarray, int, Mask, np.ndarray | None] | None = None
+        if task == "segment":
+            canvas.observe(lambda _: self.show_mask_draft(), "draft_threshold")
         if task == "instances":
             # The picker shows the class of the object selected on the canvas; picking another
             # recolours it (js/src/instancetool.js).
@@ -112,12 +122,14 @@ class Editor:
         elif isinstance(draft, Boxes):
             # The model's boxes, to accept or fix.
             drafts = draftbar.draft_dicts(draft, confidences, classes)
-        self._mask_draft = None
+        self._mask_draft = self._model_mask = None
         if isinstance(known, Mask):
             mask = known.class_map
         elif isinstance(draft, Mask):
-            mask = draft.class_map  # the model's mask: a draft, to accept or paint over
-            self._mask_draft = draft
+            # The model's regions at or above the threshold: a draft, to accept or paint over.
+            self._model_mask = (image, i, draft, confidences)
+            self._mask_draft = self._mask_at_threshold()
+            mask = None if self._mask_draft is None else self._mask_draft.class_map
         if isinstance(known, Instances):
             objects = objects_of(known, classes)
         elif isinstance(draft, Instances):
@@ -136,6 +148,7 @@ class Editor:
 
     def load_work(self, image: np.ndarray, i: int, work: Work) -> None:
         """Load image `i` with the work left on it earlier."""
+        self._mask_draft = self._model_mask = None
         h, w = image.shape[:2]
         self.canvas.load(
             image,
@@ -185,6 +198,34 @@ class Editor:
                 "press N (all background)"
             )
         return Mask(self.canvas.mask_array())
+
+    def _mask_at_threshold(self) -> Mask | None:
+        """The model's mask regions the canvas's threshold shows (all of them when the learner
+        gave no confidences), the others not labeled; None when none is shown."""
+        assert self._model_mask is not None
+        _, _, draft, confidences = self._model_mask
+        if confidences is None:
+            return draft
+        return shown_draft(draft, confidences, Threshold(self.canvas.draft_threshold, ""))  # type: ignore[return-value]
+
+    def show_mask_draft(self) -> None:
+        """Show the model's mask regions at the canvas's threshold now, if the image still holds
+        its mask draft untouched (or no draft, and nothing painted since it opened)."""
+        if self._model_mask is None or self.work() != self._loaded:
+            return
+        if self._mask_draft is not None and not self.canvas.mask_draft:
+            return  # accepted (A): the labeler's now
+        shown = self._mask_at_threshold()
+        before = None if self._mask_draft is None else self._mask_draft.class_map
+        after = None if shown is None else shown.class_map
+        if (before is None and after is None) or (
+            before is not None and after is not None and np.array_equal(before, after)
+        ):
+            return
+        image, i, _, _ = self._model_mask
+        self._mask_draft = shown
+        self.canvas.load(image, mask=after, key=str(i), mask_draft=after is not None)
+        self._loaded = self.work()
 
     def shown_mask(self) -> Mask | None:
         """The model's mask the image was loaded with as a draft (for ``loop.commit(shown=...)``),

@@ -66,6 +66,7 @@ _MASK = ("mask",)
 _INSTANCE = ("instance",)
 _PAINT = ("mask", "instance")
 _DRAFTS = ("box", "instance")
+_THRESHOLD = ("box", "mask")  # the modes whose drafts have a threshold (draftbar.py)
 _EDIT = ("box", "mask", "instance")
 
 IDENTIFIED_ACTIONS = ("submit", "no_objects", "skip")
@@ -107,7 +108,7 @@ BINDINGS: tuple[Binding, ...] = (
         "panel",
         "lower the draft threshold: more drafts (by hand for the session)",
         (",",),
-        _BOX,
+        _THRESHOLD,
     ),
     Binding(
         ".",
@@ -115,7 +116,7 @@ BINDINGS: tuple[Binding, ...] = (
         "panel",
         "raise the draft threshold: fewer drafts (by hand for the session)",
         (".",),
-        _BOX,
+        _THRESHOLD,
     ),
     # The canvas's keys (js/src/canvaskeys.js, through Canvas.keymap and js/src/keymap.js).
     Binding("Ctrl+Z", "undo", "canvas", "undo", ("Ctrl+z",), _EDIT),
