@@ -335,3 +335,15 @@ def test_a_mask_accept_outside_mask_mode_is_refused(panel):
 def test_a_segmentation_panels_brush_counts_screen_pixels(mask_panel):
     assert mask_panel.canvas.brush_screen
     assert not alw.widget.canvas.Canvas().brush_screen  # a canvas alone: image pixels
+
+
+def test_work_restored_on_an_image_is_submitted_without_another_images_mask_draft(mask_panel):
+    i = mask_panel.current
+    patch = {"kind": "mask_patch", "rect": [0, 0, 2, 2], "encoding": "raw"}
+    send_to_canvas(mask_panel, patch, [bytes([1]) * 4])  # the work left on image i
+    j = next(k for k in mask_panel.loop.queue if k != i)
+    mask_panel.open_image(j)  # opens with its own mask draft
+    assert mask_panel.canvas.mask_draft
+    mask_panel.open_image(i)  # the painted draft comes back, as work: no draft shown
+    assert mask_panel.submit() == i
+    assert mask_panel.loop.draft_savings == alw.drafts.Savings(drawn=1)
