@@ -169,6 +169,27 @@ def check_training(learner: Any) -> None:
         raise ValueError(f"download_timeout must be positive, got {timeout!r}")
 
 
+def check_detection(learner: Any) -> None:
+    """Refuse the settings detection learners share (``Detector``, ``InstanceSegmenter``):
+    ``n_classes``, ``longest_side`` (>= 32), ``epochs``, ``min_steps``, ``max_steps``,
+    ``batch_size`` and ``max_detections`` positive ints, an int ``seed``, a ``model`` name,
+    ``score_threshold`` and ``nms_threshold`` in [0, 1), and ``check_training``'s."""
+    check_int("n_classes", learner.n_classes, 1)
+    for name in ("longest_side", "epochs", "min_steps", "max_steps", "batch_size"):
+        check_int(name, getattr(learner, name), 1)
+    check_int("max_detections", learner.max_detections, 1)
+    check_int("seed", learner.seed, None)
+    if learner.longest_side < 32:
+        raise ValueError(f"longest_side must be at least 32, got {learner.longest_side}")
+    if not isinstance(learner.model, str):
+        raise TypeError(f"model must be a model name (str), got {learner.model!r}")
+    check_training(learner)
+    for name in ("score_threshold", "nms_threshold"):
+        value = getattr(learner, name)
+        if not (isinstance(value, (int, float)) and 0 <= value < 1):
+            raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+
+
 def check_semi_supervised(learner: Any) -> None:
     """Refuse the semi-supervised settings: ``semi_supervised`` a bool, ``threshold`` in (0, 1],
     ``unlabeled_sample`` an int >= 0."""

@@ -13,7 +13,7 @@ from torch.nn import functional as F
 
 from . import _instance_nets as inets
 from ._detection_outputs import Decoding, detect
-from ._params import check_int, check_training
+from ._params import check_detection
 from ._torch import choose_device, fit_steps
 from .base import (
     Cancelled,
@@ -156,20 +156,7 @@ class InstanceSegmenter(ParamsMixin):
         self.seed = seed
 
     def _check_params(self) -> None:
-        check_int("n_classes", self.n_classes, 1)
-        for name in ("longest_side", "epochs", "min_steps", "max_steps", "batch_size"):
-            check_int(name, getattr(self, name), 1)
-        check_int("max_detections", self.max_detections, 1)
-        check_int("seed", self.seed, None)
-        if self.longest_side < 32:
-            raise ValueError(f"longest_side must be at least 32, got {self.longest_side}")
-        if not isinstance(self.model, str):
-            raise TypeError(f"model must be a model name (str), got {self.model!r}")
-        check_training(self)
-        for name in ("score_threshold", "nms_threshold"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and 0 <= value < 1):
-                raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+        check_detection(self)
 
     def fit(
         self,
