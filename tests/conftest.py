@@ -48,6 +48,61 @@ class CentroidLearner(ParamsMixin):
         return np.repeat(p[:, :, None], mc_samples, axis=2)
 
 
+SQUARE_SCORE, NOISE_SCORE = 0.9, 0.2
+
+
+class SquareAndNoise(ParamsMixin):
+    """Drafts the bright square of each image (confidence ``SQUARE_SCORE``) and the `noise`
+    boxes, in empty corners (``NOISE_SCORE`` each)."""
+
+    task = "detect"
+
+    def __init__(self, n_classes=1, noise=((0, 0, 3, 3),)):
+        self.n_classes = n_classes
+        self.noise = noise
+
+    def fit(self, images, targets, progress, should_stop):
+        self.fitted_ = True
+        return self
+
+    def predict(self, images, mc_samples=1):
+        out = []
+        for image in images:
+            ys, xs = np.nonzero(image[..., 0] > 100)
+            found = [[xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], *map(list, self.noise)]
+            scores = np.array([SQUARE_SCORE] + [NOISE_SCORE] * len(self.noise))
+            probs = np.stack([scores, 1 - scores], axis=1)[..., None].repeat(mc_samples, axis=2)
+            out.append(
+                {
+                    "boxes": np.array(found, float),
+                    "labels": np.zeros(len(found), np.int64),
+                    "scores": scores,
+                    "probs": probs,
+                }
+            )
+        return out
+
+
+class BrightIsSquare(ParamsMixin):
+    """Paints bright pixels class 1 (probability 0.9), the rest background."""
+
+    task = "segment"
+
+    def __init__(self, n_classes=2):
+        self.n_classes = n_classes
+
+    def fit(self, images, targets, progress, should_stop):
+        self.fitted_ = True
+        return self
+
+    def predict_proba(self, images, mc_samples=1):
+        out = []
+        for image in images:
+            p = np.where(image[..., 0] > 100, 0.9, 0.1)
+            out.append(np.stack([1 - p, p])[..., None].repeat(mc_samples, axis=3))
+        return out
+
+
 @pytest.fixture
 def gray_images() -> np.ndarray:
     """Twenty 6x5 grayscale images whose pixels encode their index."""

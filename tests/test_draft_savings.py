@@ -5,7 +5,8 @@ import pytest
 
 import al_widget as alw
 from al_widget.drafts import Savings
-from al_widget.learners import ParamsMixin
+
+from conftest import BrightIsSquare, SquareAndNoise
 
 
 def squares(n, seed=0):
@@ -22,60 +23,6 @@ def squares(n, seed=0):
     return images, boxes, masks
 
 
-class SquareAndNoise(ParamsMixin):
-    """Drafts the bright square (confidence 0.9) and two empty corners (confidence 0.2)."""
-
-    task = "detect"
-
-    def __init__(self, n_classes=1):
-        self.n_classes = n_classes
-
-    def fit(self, images, targets, progress, should_stop):
-        self.fitted_ = True
-        return self
-
-    def predict(self, images, mc_samples=1):
-        out = []
-        for image in images:
-            ys, xs = np.nonzero(image[..., 0] > 100)
-            found = [
-                [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1],
-                [0, 0, 1, 1],
-                [23, 23, 24, 24],
-            ]
-            scores = np.array([0.9, 0.2, 0.2])
-            probs = np.stack([scores, 1 - scores], axis=1)[..., None].repeat(mc_samples, axis=2)
-            out.append(
-                {
-                    "boxes": np.array(found, float),
-                    "labels": np.zeros(3, np.int64),
-                    "scores": scores,
-                    "probs": probs,
-                }
-            )
-        return out
-
-
-class BrightIsSquare(ParamsMixin):
-    """Paints bright pixels class 1 (probability 0.9), the rest background."""
-
-    task = "segment"
-
-    def __init__(self, n_classes=2):
-        self.n_classes = n_classes
-
-    def fit(self, images, targets, progress, should_stop):
-        self.fitted_ = True
-        return self
-
-    def predict_proba(self, images, mc_samples=1):
-        out = []
-        for image in images:
-            p = np.where(image[..., 0] > 100, 0.9, 0.1)
-            out.append(np.stack([1 - p, p])[..., None].repeat(mc_samples, axis=3))
-        return out
-
-
 @pytest.fixture
 def pool():
     return squares(30)
@@ -89,7 +36,7 @@ def test_simulated_detection_counts_the_objects_each_rounds_drafts_saved(pool):
         seed_size=4,
         query_size=5,
         budget=14,
-        learner=SquareAndNoise(),
+        learner=SquareAndNoise(noise=((0, 0, 1, 1), (23, 23, 24, 24))),
         task="detect",
         classes=["square"],
         progress=False,

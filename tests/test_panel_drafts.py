@@ -5,40 +5,9 @@ import numpy as np
 import pytest
 
 import al_widget as alw
-from al_widget.learners import ParamsMixin
 from al_widget.widget import draftbar
 
-SQUARE_SCORE, NOISE_SCORE = 0.9, 0.2
-
-
-class SquareAndNoise(ParamsMixin):
-    """Drafts the bright square (confidence 0.9) and a noise box in a corner (0.2)."""
-
-    task = "detect"
-
-    def __init__(self, n_classes=1):
-        self.n_classes = n_classes
-
-    def fit(self, images, targets, progress, should_stop):
-        self.fitted_ = True
-        return self
-
-    def predict(self, images, mc_samples=1):
-        out = []
-        for image in images:
-            ys, xs = np.nonzero(image[..., 0] > 100)
-            found = [[xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], [0, 0, 3, 3]]
-            scores = np.array([SQUARE_SCORE, NOISE_SCORE])
-            probs = np.stack([scores, 1 - scores], axis=1)[..., None].repeat(mc_samples, axis=2)
-            out.append(
-                {
-                    "boxes": np.array(found, float),
-                    "labels": np.zeros(2, np.int64),
-                    "scores": scores,
-                    "probs": probs,
-                }
-            )
-        return out
+from conftest import NOISE_SCORE, SQUARE_SCORE, BrightIsSquare, SquareAndNoise
 
 
 def squares(n, seed=0):
@@ -202,26 +171,6 @@ def test_drafts_are_shown_at_or_above_the_threshold_and_without_a_score_always(t
         {"xyxy": [0, 0, 1, 1], "label": 0},
     ]
     assert draftbar.shown(drafts, threshold) == [drafts[k] for k in expected]
-
-
-class BrightIsSquare(ParamsMixin):
-    """Paints bright pixels class 1 (probability 0.9), the rest background."""
-
-    task = "segment"
-
-    def __init__(self, n_classes=2):
-        self.n_classes = n_classes
-
-    def fit(self, images, targets, progress, should_stop):
-        self.fitted_ = True
-        return self
-
-    def predict_proba(self, images, mc_samples=1):
-        out = []
-        for image in images:
-            p = np.where(image[..., 0] > 100, 0.9, 0.1)
-            out.append(np.stack([1 - p, p])[..., None].repeat(mc_samples, axis=3))
-        return out
 
 
 @pytest.fixture
