@@ -21,6 +21,28 @@ def labeled_shapes(task: str, n: int = 5, labeled: int = 4, size: int = 48) -> a
     return dataset
 
 
+def train_steps(model: torch.nn.Module, dataset: alw.Dataset, lr: float) -> list[dict[str, float]]:
+    """Train a torchvision detection `model` on `dataset.to_torch()` in batches of two, as its
+    reference scripts do; the losses of each step."""
+    items = dataset.to_torch(
+        v2.Compose([v2.RandomHorizontalFlip(), v2.ToDtype(torch.float32, scale=True)])
+    )
+    loader = torch.utils.data.DataLoader(
+        items, batch_size=2, collate_fn=lambda b: tuple(zip(*b, strict=True))
+    )
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    model.train()
+    steps = []
+    for images, targets in loader:
+        losses = model(list(images), list(targets))
+        loss = sum(losses.values())
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        steps.append({name: value.item() for name, value in losses.items()})
+    return steps
+
+
 def test_boxes_target_carries_the_labels_torchvision_expects() -> None:
     boxes = alw.Boxes([[1, 2, 5, 6], [0, 0, 3, 3]], ["dog", "cat"], canvas_size=(10, 20))
     target = boxes.to_target(["cat", "dog"])
@@ -113,22 +135,7 @@ def test_a_torchvision_detection_model_trains_two_steps_on_the_items() -> None:
         min_size=64,
         max_size=64,
     )
-    items = dataset.to_torch(
-        v2.Compose([v2.RandomHorizontalFlip(), v2.ToDtype(torch.float32, scale=True)])
-    )
-    loader = torch.utils.data.DataLoader(
-        items, batch_size=2, collate_fn=lambda b: tuple(zip(*b, strict=True))
-    )
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
-    model.train()
-    steps = []
-    for images, targets in loader:
-        losses = model(list(images), list(targets))
-        loss = sum(losses.values())
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        steps.append({name: value.item() for name, value in losses.items()})
+    steps = train_steps(model, dataset, lr=0.01)
     assert len(steps) == 2
     assert all(np.isfinite(list(step.values())).all() for step in steps)
     assert all(step["loss_box_reg"] > 0 for step in steps)  # the boxes reached the box head
@@ -212,22 +219,7 @@ def test_torchvisions_mask_rcnn_trains_two_steps_on_the_items() -> None:
         min_size=64,
         max_size=64,
     )
-    items = dataset.to_torch(
-        v2.Compose([v2.RandomHorizontalFlip(), v2.ToDtype(torch.float32, scale=True)])
-    )
-    loader = torch.utils.data.DataLoader(
-        items, batch_size=2, collate_fn=lambda b: tuple(zip(*b, strict=True))
-    )
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.005)
-    model.train()
-    steps = []
-    for images, targets in loader:
-        losses = model(list(images), list(targets))
-        loss = sum(losses.values())
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        steps.append({name: value.item() for name, value in losses.items()})
+    steps = train_steps(model, dataset, lr=0.005)
     assert len(steps) == 2
     assert all(np.isfinite(list(step.values())).all() for step in steps)
     assert all(step["loss_mask"] > 0 for step in steps)  # the masks reached the mask head
