@@ -92,7 +92,7 @@ def keep_training():
 
 def train_back_to_back():
     # Not the images sent ahead either: the browser may show them early on the next key.
-    taken = set([training.current, *training._navigator.ahead])
+    taken = set([training.current, *training.sent_ahead])
     seed = [int(i) for i in training.loop.queue[:43] if int(i) not in taken][:40]
     for i in seed:  # a first model needs labels: 40 true ones
         training.loop.commit(i, alw.Label(str(LABELS[3000 + i])))

@@ -124,3 +124,10 @@ def test_a_dwell_out_of_range_is_refused_by_name(two_class, loop_factory, bad):
     loop = loop_factory(alw.Dataset(images, CLASSES), CentroidLearner(2), query_size=1000)
     with pytest.raises(traitlets.TraitError, match=r"dwell_ms must be in \[0, 2000\] ms"):
         alw.Panel(loop, dwell_ms=bad)
+
+
+def test_the_images_sent_ahead_are_the_next_of_the_queue_not_the_one_shown(panel):
+    ahead = panel.sent_ahead
+    assert int(panel.canvas.ahead_key) in ahead
+    assert panel.current not in ahead
+    assert set(ahead) <= {int(i) for i in panel.loop.queue}

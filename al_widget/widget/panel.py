@@ -169,6 +169,13 @@ class Panel(widgets.VBox):
         return self._navigator.current
 
     @property
+    def sent_ahead(self) -> tuple[int, ...]:
+        """The dataset indices of the images sent to the browser ahead of a key, which it may
+        show early (the next images of the queue)."""
+        with self._lock:
+            return tuple(self._navigator.ahead)
+
+    @property
     def dropped_keys(self) -> int:
         """How many labeling keys and clicks came before their image had been on screen for
         ``dwell_ms`` and were dropped (never applied to any image)."""
