@@ -251,6 +251,35 @@ def test_an_untouched_mask_draft_is_not_stored_by_enter_and_a_stores_it(
     np.testing.assert_array_equal(np.load(lab.state_dir / "segment-stored.npy"), predicted)
 
 
+def test_the_slider_hides_a_mask_drafts_regions_below_it_and_comma_shows_them_again(
+    page: Any, lab: harness.LabServer
+) -> None:
+    panel = PanelDriver(page, "segment", SIZE)
+    state = panel.ready()
+    i = state["current"]
+    assert state["mask_draft"]  # every region shown: the threshold is 0 by hand
+
+    click_slider_at(page, panel, 0.9)  # above the segmenter's regions (confidence 0.8)
+    state = panel.wait(lambda s: s["threshold"] > 0.8 and not s["mask_draft"])
+    panel.wait_drawn(state["image_id"])
+    harness.kernel_exec(page, "save_shown('segment')")
+    assert not np.load(lab.state_dir / "segment-canvas.npy").any()
+    assert state["current"] == i
+    harness.screenshot(page, "mask_draft_hidden", panel.root)
+
+    panel.focus()
+    for _ in range(3):  # 0.05 a press: below 0.8 again
+        page.keyboard.press(",")
+    state = panel.wait(lambda s: s["threshold"] < 0.8 and s["mask_draft"])
+    panel.wait_drawn(state["image_id"])
+    harness.kernel_exec(page, "save_shown('segment')")
+    np.testing.assert_array_equal(
+        np.load(lab.state_dir / "segment-canvas.npy"),
+        np.load(lab.state_dir / "segment-predicted.npy"),
+    )
+    harness.screenshot(page, "mask_draft_shown_again", panel.root)
+
+
 def test_the_brush_on_a_4000x3000_photo_at_fit_zoom_is_as_wide_on_screen_as_its_size(
     page: Any, lab: harness.LabServer
 ) -> None:
