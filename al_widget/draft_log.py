@@ -11,6 +11,7 @@ import numpy as np
 from . import drafts
 from .annotations import IGNORE, Annotation, Boxes, Mask
 from .drafts import Outcome, Savings, Threshold
+from .instances import Instances
 
 
 @dataclass(frozen=True)
@@ -26,16 +27,17 @@ class DraftRecord:
 def shown_draft(
     draft: Annotation | None, confidences: np.ndarray | None, threshold: Threshold
 ) -> Annotation | None:
-    """The part of `draft` at or above `threshold`: its boxes, or a mask whose regions below it
-    are not labeled (``IGNORE``); None when nothing is left (a mask with no class region but
+    """The part of `draft` at or above `threshold`: its boxes or objects, or a mask whose regions
+    below it are not labeled (``IGNORE``); None when nothing is left (a mask with no class region but
     the background left is nothing).
 
     Parameters
     ----------
-    draft : Boxes, Mask or None
+    draft : Boxes, Instances, Mask or None
         The model's draft.
     confidences : numpy.ndarray or None
-        (K,) per box, or (C,) per class of a mask; None counts as no confidence (nothing shown).
+        (K,) per box or object, or (C,) per class of a mask; None counts as no confidence
+        (nothing shown).
     threshold : Threshold
         The confidence from which drafts are shown.
     """
@@ -47,6 +49,11 @@ def shown_draft(
             return None
         labels = [label for label, k in zip(draft.labels, keep, strict=True) if k]
         return Boxes(draft.xyxy[keep], labels, canvas_size=draft.canvas_size)
+    if isinstance(draft, Instances):
+        keep = threshold.keeps(confidences)
+        if not keep.any():
+            return None
+        return draft.subset(np.flatnonzero(keep))
     if isinstance(draft, Mask):
         shown = threshold.keeps(np.nan_to_num(confidences, nan=-1.0))
         shown[0] = shown[1:].any()  # the background is shown around the regions shown
@@ -80,7 +87,17 @@ def outcome_of(
         and draft.class_map.shape == stored.class_map.shape
     ):
         return drafts.right_regions(draft.class_map, stored.class_map, confidences)
+    if isinstance(draft, Instances) and isinstance(stored, Instances) and draft.size == stored.size:
+        right = drafts.right_matches(
+            object_ious(draft, stored), draft.class_ids(classes), stored.class_ids(classes)
+        )
+        return Outcome(np.asarray(confidences, np.float64), right)
     return None
+
+
+def object_ious(a: Instances, b: Instances) -> np.ndarray:
+    """(K, M) the mask IoU of each object of `a` with each of `b` (``drafts.mask_ious``)."""
+    return drafts.mask_ious([a.mask(k) for k in range(len(a))], [b.mask(m) for m in range(len(b))])
 
 
 def savings_of(shown: Annotation | None, stored: Annotation, classes: Sequence[str]) -> Savings:
@@ -93,6 +110,11 @@ def savings_of(shown: Annotation | None, stored: Annotation, classes: Sequence[s
     if isinstance(stored, Mask):
         same = isinstance(shown, Mask) and shown.class_map.shape == stored.class_map.shape
         return drafts.mask_savings(shown.class_map if same else None, stored.class_map)  # type: ignore[union-attr]
+    if isinstance(stored, Instances):
+        objects = _objects_shown(shown, stored)
+        return drafts.object_savings(
+            object_ious(objects, stored), objects.class_ids(classes), stored.class_ids(classes)
+        )
     return Savings()
 
 
@@ -107,7 +129,20 @@ def oracle_savings(shown: Annotation | None, truth: Annotation, classes: Sequenc
     if isinstance(truth, Mask):
         same = isinstance(shown, Mask) and shown.class_map.shape == truth.class_map.shape
         return drafts.oracle_mask(shown.class_map if same else None, truth.class_map)  # type: ignore[union-attr]
+    if isinstance(truth, Instances):
+        objects = _objects_shown(shown, truth)
+        return drafts.oracle_objects(
+            object_ious(objects, truth), objects.class_ids(classes), truth.class_ids(classes)
+        )
     return Savings()
+
+
+def _objects_shown(shown: Annotation | None, stored: Instances) -> Instances:
+    """The instance drafts shown on `stored`'s image; none when there were none (or another
+    kind, or another size)."""
+    if isinstance(shown, Instances) and shown.size == stored.size:
+        return shown
+    return Instances.empty(stored.size)
 
 
 class DraftLog:

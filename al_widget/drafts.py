@@ -1,14 +1,15 @@
 """Whether the model's drafts save work: which were right, the threshold worth showing, savings.
 
-Pure functions over arrays (numpy only). A draft "object" is one box of a detection draft, or one
-class region (a class but the background, 0) of a mask draft; each has a confidence: the box's
-score, or for a region the mean probability of its pixels' class.
+Pure functions over arrays (numpy only). A draft "object" is one box of a detection draft, one
+object of an instance draft, or one class region (a class but the background, 0) of a mask draft;
+each has a confidence: the box's or object's score, or for a region the mean probability of its
+pixels' class.
 
-- ``right_boxes`` / ``right_regions``: which drafts were right against what the labeler stored
-  (IoU >= 0.5 with a stored object of the same class).
+- ``right_boxes`` / ``right_matches`` / ``right_regions``: which drafts were right against what the
+  labeler stored (IoU >= 0.5 with a stored object of the same class).
 - ``calibrate``: the lowest confidence from which drafts were right at least as often as wrong
   (precision >= 0.5) over recent images, or no drafts at all; with the reason in words.
-- ``box_savings`` / ``mask_savings``: per image, drafts accepted as is, adjusted, deleted, and
+- ``box_savings`` / ``object_savings`` / ``mask_savings``: per image, drafts accepted as is, adjusted, deleted, and
   objects drawn from scratch, from the drafts shown and the annotation stored.
 """
 
@@ -129,11 +130,45 @@ def right_boxes(
     iou : float, default 0.5
         The least overlap of a right draft.
     """
+    return right_matches(box_iou(drafts, stored), draft_labels, stored_labels, iou=iou)
+
+
+def right_matches(
+    overlap: np.ndarray,
+    draft_labels: np.ndarray,
+    stored_labels: np.ndarray,
+    *,
+    iou: float = RIGHT_IOU,
+) -> np.ndarray:
+    """Which drafts were right: each matched one to one to a stored object of its class
+    overlapping it by at least `iou` (boxes, or the objects of an instance draft).
+
+    Parameters
+    ----------
+    overlap : numpy.ndarray
+        (K, M) the IoU of each draft with each stored object.
+    draft_labels, stored_labels : numpy.ndarray
+        (K,) and (M,) class ids.
+    iou : float, default 0.5
+        The least overlap of a right draft.
+    """
     same = np.asarray(draft_labels)[:, None] == np.asarray(stored_labels)[None, :]
     right = np.zeros(len(same), dtype=bool)
-    for k, _ in match(box_iou(drafts, stored), same, iou):
+    for k, _ in match(np.asarray(overlap, np.float64).reshape(same.shape), same, iou):
         right[k] = True
     return right
+
+
+def mask_ious(drafts: Sequence[np.ndarray], stored: Sequence[np.ndarray]) -> np.ndarray:
+    """(K, M) the IoU of each of K object masks with each of M others, all (H, W) bool of one
+    size, on a regular sample of pixels (as ``sampled``)."""
+    if not len(drafts) or not len(stored):
+        return np.zeros((len(drafts), len(stored)))
+    a = np.array([sampled(m).ravel() for m in drafts], dtype=np.float32)
+    b = np.array([sampled(m).ravel() for m in stored], dtype=np.float32)
+    inter = a @ b.T
+    union = a.sum(1)[:, None] + b.sum(1)[None, :] - inter
+    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0).astype(np.float64)
 
 
 def sampled(class_map: np.ndarray) -> np.ndarray:
@@ -233,10 +268,7 @@ def box_savings(
     *,
     iou: float = RIGHT_IOU,
 ) -> Savings:
-    """How the drafts shown became the boxes stored: a stored box matched to a draft (one to
-    one, overlap at least `iou`) is accepted as is when the same (class, IoU >= 0.98), else
-    adjusted (moved, resized or reclassed); drafts left unmatched were deleted, stored boxes
-    left unmatched were drawn.
+    """How the drafts shown became the boxes stored (``object_savings`` on the boxes' IoU).
 
     Parameters
     ----------
@@ -247,8 +279,32 @@ def box_savings(
     iou : float, default 0.5
         The least overlap of a draft with the box made from it.
     """
+    return object_savings(box_iou(shown, stored), shown_labels, stored_labels, iou=iou)
+
+
+def object_savings(
+    overlap: np.ndarray,
+    shown_labels: np.ndarray,
+    stored_labels: np.ndarray,
+    *,
+    iou: float = RIGHT_IOU,
+) -> Savings:
+    """How the drafts shown became the objects stored (boxes, or instances): a stored object
+    matched to a draft (one to one, overlap at least `iou`) is accepted as is when the same
+    (class, IoU >= 0.98), else adjusted (moved, resized, reshaped or reclassed); drafts left
+    unmatched were deleted, stored objects left unmatched were drawn.
+
+    Parameters
+    ----------
+    overlap : numpy.ndarray
+        (K, M) the IoU of each draft shown with each object stored.
+    shown_labels, stored_labels : numpy.ndarray
+        (K,) and (M,) class ids.
+    iou : float, default 0.5
+        The least overlap of a draft with the object made from it.
+    """
     shown_labels, stored_labels = np.asarray(shown_labels), np.asarray(stored_labels)
-    overlap = box_iou(shown, stored)
+    overlap = np.asarray(overlap, np.float64).reshape(len(shown_labels), len(stored_labels))
     pairs = match(overlap, np.ones(overlap.shape, dtype=bool), iou)
     same = sum(overlap[k, m] >= SAME_IOU and shown_labels[k] == stored_labels[m] for k, m in pairs)
     return Savings(
@@ -267,8 +323,7 @@ def oracle_boxes(
     *,
     iou: float = ORACLE_IOU,
 ) -> Savings:
-    """What an oracle makes of the drafts shown: one overlapping a true box of its class by at
-    least `iou` (one to one) is accepted, the others deleted; the true boxes left are drawn.
+    """What an oracle makes of the box drafts shown (``oracle_objects`` on the boxes' IoU).
 
     Parameters
     ----------
@@ -279,7 +334,29 @@ def oracle_boxes(
     iou : float, default 0.7
         The least overlap of a draft that saves drawing its object.
     """
-    saved = int(right_boxes(shown, shown_labels, truth, true_labels, iou=iou).sum())
+    return oracle_objects(box_iou(shown, truth), shown_labels, true_labels, iou=iou)
+
+
+def oracle_objects(
+    overlap: np.ndarray,
+    shown_labels: np.ndarray,
+    true_labels: np.ndarray,
+    *,
+    iou: float = ORACLE_IOU,
+) -> Savings:
+    """What an oracle makes of the drafts shown: one overlapping a true object of its class by
+    at least `iou` (one to one) is accepted, the others deleted; the true objects left are drawn.
+
+    Parameters
+    ----------
+    overlap : numpy.ndarray
+        (K, M) the IoU of each draft shown with each true object.
+    shown_labels, true_labels : numpy.ndarray
+        (K,) and (M,) class ids.
+    iou : float, default 0.7
+        The least overlap of a draft that saves drawing its object.
+    """
+    saved = int(right_matches(overlap, shown_labels, true_labels, iou=iou).sum())
     return Savings(
         accepted=saved, deleted=len(shown_labels) - saved, drawn=len(true_labels) - saved
     )

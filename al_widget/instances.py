@@ -240,6 +240,22 @@ class Instances:
         """
         return _rle.decode(self._runs[k], self.canvas_size)
 
+    def subset(self, keep: Sequence[int] | np.ndarray) -> Instances:
+        """The objects `keep` names, in that order, on the same image.
+
+        Parameters
+        ----------
+        keep : sequence of int
+            Object indices, each below ``len(self)`` and given once.
+        """
+        picked = [int(k) for k in np.asarray(keep, dtype=np.int64).reshape(-1)]
+        for k in picked:
+            if not 0 <= k < len(self):
+                raise IndexError(f"object {k} is out of range for {len(self)} objects")
+        return Instances._of_runs(
+            [self._runs[k] for k in picked], [self.classes[k] for k in picked], self.canvas_size
+        )
+
     def to_rle(self) -> list[dict[str, Any]]:
         """Each object as COCO's compressed RLE: ``{"size": [H, W], "counts": str}``."""
         return [{"size": list(self.canvas_size), "counts": _rle.to_string(r)} for r in self._runs]

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from . import drafts, heuristics, scoring, selectors
-from .annotations import Annotation, Boxes, Label, Mask
+from .annotations import Annotation, Boxes, Instances, Label, Mask
 from .bandit import State as BanditState
 from .cold_start import check_cold_start
 from .dataset import Dataset
@@ -388,27 +388,29 @@ class ActiveLoop:
     ) -> Annotation:
         """Label image `i`; returns the annotation as stored, at once: retraining is in the background.
 
-        For detection and segmentation the model's drafts for `i` are compared with what is
-        stored: ``draft_threshold`` is recalibrated and ``draft_savings`` counts the drafts
-        `shown` that were accepted, adjusted or deleted, and the objects drawn.
+        For detection, segmentation and instances the model's drafts for `i` are compared
+        with what is stored: ``draft_threshold`` is recalibrated and ``draft_savings`` counts
+        the drafts `shown` that were accepted, adjusted or deleted, and the objects drawn.
 
         Parameters
         ----------
         i : int
             A dataset index.
-        annotation : Label, Boxes or Mask
+        annotation : Label, Boxes, Mask or Instances
             The annotation, of the dataset's task.
         replace : bool, default False
             Replace an existing annotation instead of refusing it.
-        shown : Boxes, Mask or None, optional
+        shown : Boxes, Mask, Instances or None, optional
             The drafts the labeler saw (None: none); by default those at or above
             ``draft_threshold`` (``prediction(i, calibrated=True)``).
         """
-        if shown is not SHOWN_AT_THRESHOLD and not isinstance(shown, (Boxes, Mask, type(None))):
+        drawn = (Boxes, Mask, Instances)
+        if shown is not SHOWN_AT_THRESHOLD and not isinstance(shown, (*drawn, type(None))):
             raise ValueError(
-                f"shown must be the drafts shown (Boxes or a Mask) or None, got {type(shown).__name__}"
+                "shown must be the drafts shown (Boxes, a Mask or Instances) or None, got "
+                f"{type(shown).__name__}"
             )
-        if isinstance(shown, (Boxes, Mask)):  # checked before anything is stored
+        if isinstance(shown, drawn):  # checked before anything is stored
             shown = shown.bind(image_size=self.dataset.image_size(i), classes=self.dataset.classes)
         self._worker.check_open()
         stored = self._session.commit(i, annotation, self.ranking, replace=replace, shown=shown)

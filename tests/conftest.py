@@ -103,6 +103,48 @@ class BrightIsSquare(ParamsMixin):
         return out
 
 
+class SquareAndSpeck(ParamsMixin):
+    """Finds each image's bright square as one object (confidence ``SQUARE_SCORE``) and
+    `specks` 2x2 specks in its corners (top left, then bottom right) as others
+    (``NOISE_SCORE``), all of class 0."""
+
+    task = "instances"
+
+    def __init__(self, n_classes=1, specks=1):
+        self.n_classes = n_classes
+        self.specks = specks
+
+    def fit(self, images, targets, progress, should_stop):
+        self.fitted_ = True
+        return self
+
+    def predict(self, images, mc_samples=1):
+        out = []
+        for image in images:
+            masks = [image[..., 0] > 100]
+            for corner in (np.s_[:2, :2], np.s_[-2:, -2:])[: self.specks]:
+                speck = np.zeros_like(masks[0])
+                speck[corner] = True
+                masks.append(speck)
+            boxes = []
+            for mask in masks:
+                ys, xs = np.nonzero(mask)
+                boxes.append([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1])
+            scores = np.array([SQUARE_SCORE] + [NOISE_SCORE] * self.specks)
+            probs = np.stack([scores, 1 - scores], axis=1)[..., None].repeat(mc_samples, axis=2)
+            out.append(
+                {
+                    "boxes": np.array(boxes, float),
+                    "labels": np.zeros(len(masks), np.int64),
+                    "scores": scores,
+                    "probs": probs,
+                    "masks": np.stack(masks),
+                    "mask_samples": np.ones((len(masks), mc_samples, 8, 8), bool),
+                }
+            )
+        return out
+
+
 @pytest.fixture
 def gray_images() -> np.ndarray:
     """Twenty 6x5 grayscale images whose pixels encode their index."""
