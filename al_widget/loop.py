@@ -221,9 +221,9 @@ class ActiveLoop:
         i : int
             A dataset index.
         calibrated : bool, default False
-            Detection and segmentation: only the drafts at or above ``draft_threshold`` (boxes;
-            a mask's class regions, the others not labeled), None when none is; False gives
-            every draft of the model.
+            Detection, segmentation and instances: only the drafts at or above
+            ``draft_threshold`` (boxes or objects; a mask's class regions, the others not
+            labeled), None when none is; False gives every draft of the model.
         """
         i = self.dataset.check_index(i)
         ranked = self.ranking
@@ -235,7 +235,7 @@ class ActiveLoop:
         return None if predicted is None else Label(self.dataset.classes[predicted])
 
     def draft_confidences(self, i: int) -> np.ndarray | None:
-        """The confidence of each draft of image `i` (a copy): (K,) per box of
+        """The confidence of each draft of image `i` (a copy): (K,) per box or object of
         ``prediction(i)``, or (C,) per class region of its mask (NaN: a class drafted nowhere);
         None when the model drafted nothing for `i`.
 

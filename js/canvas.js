@@ -547,7 +547,7 @@ function createCanvasKeys(deps) {
     delete: () => state.polygon.length ? maskTool.popPoint() : inst() ? instTool.deleteSelected() : boxTool.deleteSelected(),
     accept: () => inst() ? instTool.acceptSelected() : traits.mode() === "mask" ? maskTool.acceptDraft() : boxTool.acceptSelected(),
     accept_all: () => inst() ? instTool.acceptAll() : boxTool.acceptAll(),
-    reject_all: () => boxTool.rejectAll(),
+    reject_all: () => inst() ? instTool.rejectAll() : boxTool.rejectAll(),
     new_object: () => instTool.startNew(),
     raise_object: () => instTool.reorder(1),
     lower_object: () => instTool.reorder(-1),
@@ -837,6 +837,27 @@ function cropBefore(mask, W, before, rect) {
   return old;
 }
 
+// src/objectsin.js
+function objectsOf(value) {
+  if (!Array.isArray(value)) return [];
+  const out = [];
+  for (const o of value) {
+    const rect = o && Array.isArray(o.rect) && o.rect.length === 4 ? o.rect.map(Number) : null;
+    if (!rect || !Array.isArray(o.runs) || rect[2] <= rect[0] || rect[3] <= rect[1]) continue;
+    const bits = new Uint8Array((rect[2] - rect[0]) * (rect[3] - rect[1]));
+    let at = 0;
+    o.runs.forEach((n, i) => {
+      const end = Math.min(at + (Number(n) | 0), bits.length);
+      if (i % 2) bits.fill(1, at, end);
+      at = end;
+    });
+    const obj = { id: Number(o.id) | 0, label: Number(o.label) | 0, draft: !!o.draft, rect, bits };
+    if (obj.draft && typeof o.score === "number" && Number.isFinite(o.score)) obj.score = o.score;
+    out.push(obj);
+  }
+  return out;
+}
+
 // src/raster.js
 function capsuleRect(a, b, r, W, H) {
   const px = Math.floor(b[0]);
@@ -894,23 +915,6 @@ function polygonSpans(pts, W, H, fn) {
 var MIN_DRAG_PX = 3;
 var TINTS = [0, 0.45, -0.35, 0.7, -0.55];
 var SPRITE_MAX_SIDE = 1024;
-function objectsOf(value) {
-  if (!Array.isArray(value)) return [];
-  const out = [];
-  for (const o of value) {
-    const rect = o && Array.isArray(o.rect) && o.rect.length === 4 ? o.rect.map(Number) : null;
-    if (!rect || !Array.isArray(o.runs) || rect[2] <= rect[0] || rect[3] <= rect[1]) continue;
-    const bits = new Uint8Array((rect[2] - rect[0]) * (rect[3] - rect[1]));
-    let at = 0;
-    o.runs.forEach((n, i) => {
-      const end = Math.min(at + (Number(n) | 0), bits.length);
-      if (i % 2) bits.fill(1, at, end);
-      at = end;
-    });
-    out.push({ id: Number(o.id) | 0, label: Number(o.label) | 0, draft: !!o.draft, rect, bits });
-  }
-  return out;
-}
 function tightened(rect, bits) {
   const w = rect[2] - rect[0];
   const h = rect[3] - rect[1];
@@ -1085,6 +1089,9 @@ function createInstanceTool({ state, view, traits, history, ctx, send, redraw })
   function acceptAll() {
     if (state.objects.some((o) => o.draft)) commit(state.objects.map((o) => o.draft ? { ...o, draft: false } : o), state.picked);
   }
+  function rejectAll() {
+    if (state.objects.some((o) => o.draft)) commit(state.objects.filter((o) => !o.draft), null);
+  }
   function reorder(step) {
     const i = state.objects.findIndex((o) => o.id === state.picked);
     const j = i + step;
@@ -1157,15 +1164,20 @@ function createInstanceTool({ state, view, traits, history, ctx, send, redraw })
   }
   function drawTags() {
     ctx.font = "11px sans-serif";
+    const tags = [];
     for (const o of state.objects) {
       const [x, y] = view.toScreen(o.rect[0], o.rect[1]);
-      const text = o.draft ? `${traits.className(o.label)} ?` : traits.className(o.label);
+      const score = o.score === void 0 ? "" : ` ${o.score.toFixed(2)}`;
+      const text = o.draft ? `${traits.className(o.label)}${score} ?` : traits.className(o.label);
       const tw = ctx.measureText(text).width + 6;
+      const top = y >= 15 ? y - 15 : y;
       ctx.fillStyle = o.id === state.picked ? "#ffffff" : traits.color(o.label);
-      ctx.fillRect(x, y >= 15 ? y - 15 : y, tw, 15);
+      ctx.fillRect(x, top, tw, 15);
       ctx.fillStyle = o.id === state.picked ? "#000000" : "#ffffff";
-      ctx.fillText(text, x + 3, (y >= 15 ? y - 15 : y) + 11);
+      ctx.fillText(text, x + 3, top + 11);
+      tags.push({ text, rect: [x, top, tw, 15] });
     }
+    return tags;
   }
   return {
     load,
@@ -1177,6 +1189,7 @@ function createInstanceTool({ state, view, traits, history, ctx, send, redraw })
     deleteSelected,
     acceptSelected,
     acceptAll,
+    rejectAll,
     reorder,
     classChanged,
     startNew,
@@ -1595,8 +1608,9 @@ function createPainter(deps) {
     if (mode === "mask") maskTool.drawOverlay();
     if (mode === "instance") instTool.drawObjects();
     ctx.restore();
-    stage.dataset.labels = mode === "box" ? JSON.stringify(boxTool.draw()) : "";
-    if (mode === "instance") instTool.drawTags();
+    let labels = mode === "box" ? boxTool.draw() : [];
+    if (mode === "instance") labels = instTool.drawTags();
+    stage.dataset.labels = mode === "box" || mode === "instance" ? JSON.stringify(labels) : "";
     if (mode === "mask" || mode === "instance") maskTool.drawTools();
     if (mode === "instance" && traits.tool() === "polygon") polyEdit.draw();
     drawFinished();
@@ -1643,7 +1657,10 @@ function createPainter(deps) {
       text = `instance · ${traits.tool()}`;
       if (traits.tool() !== "polygon") text += ` ${traits.brushSize()}px`;
       text += ` · class ${cls} · ${n} ${n === 1 ? "object" : "objects"}`;
-      if (drafts) text += `, ${drafts} ${drafts === 1 ? "draft" : "drafts"} (${keymap.label("accept")}: accept, ${keymap.label("accept_all")}: all)`;
+      if (drafts) {
+        const accept = `${keymap.label("accept")}: accept, ${keymap.label("accept_all")}: all`;
+        text += `, ${drafts} ${drafts === 1 ? "draft" : "drafts"} (${accept}, ${keymap.label("reject_all")}: reject all)`;
+      }
       if (traits.tool() === "polygon") text += " · click its corners, or drag a box";
       else text += state.picked === null ? " · a stroke starts a new object" : ` · object ${state.picked} selected`;
     } else if (mode === "mask") {

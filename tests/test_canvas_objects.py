@@ -130,7 +130,7 @@ def test_fetch_answers_with_the_objects_as_the_browser_reads_them(canvas: Canvas
 
 
 def decoded(obj: dict[str, Any]) -> np.ndarray:
-    """An object as js/src/instancetool.js's objectsOf reads it: runs over its rect."""
+    """An object as js/src/objectsin.js's objectsOf reads it: runs over its rect."""
     x0, y0, x1, y1 = obj["rect"]
     flat = np.zeros((x1 - x0) * (y1 - y0), np.uint8)
     at = 0

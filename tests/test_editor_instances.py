@@ -57,10 +57,11 @@ def test_each_draft_object_loads_as_one_editable_draft(editor: Editor) -> None:
     ]
 
 
-def test_a_submit_with_a_draft_still_open_is_refused_saying_what_to_do(editor: Editor) -> None:
+def test_a_submit_with_only_undecided_drafts_is_refused_saying_what_to_do(editor: Editor) -> None:
     editor.open(IMAGE, 0, None, Instances(np.stack([A, C]), ["cat", "dog"]), None)
-    with pytest.raises(ValueError, match=r"2 model drafts are neither accepted nor deleted"):
+    with pytest.raises(ValueError, match=r"no objects: accept drafts \(A, or Shift\+A for all\)"):
         editor.annotation()
+    assert editor.undecided() == 2
 
 
 def test_a_submit_without_objects_is_refused(editor: Editor) -> None:

@@ -61,6 +61,7 @@ def panel(loop_factory: Any) -> Any:
     loop.commit(0, truth)
     assert loop.wait(20), loop.history
     made = alw.Panel(loop)
+    made.draft_bar.set_by_hand(0.0)  # every draft shown: none calibrated yet
     yield made
     made.close()
 
@@ -79,11 +80,54 @@ def test_the_panel_opens_the_models_objects_as_drafts_in_instance_mode(panel: An
     ]
 
 
-def test_enter_with_drafts_open_is_refused_and_labels_nothing(panel: Any) -> None:
+def test_each_draft_reaches_the_browser_with_its_confidence(panel: Any) -> None:
+    scores = [o["score"] for o in panel.canvas.loaded_instances]
+    sure = panel.loop.draft_confidences(panel.current)
+    assert scores == pytest.approx(sure.tolist(), abs=1e-4)
+
+
+def test_no_instance_draft_is_shown_before_drafts_have_been_worth_it(panel: Any) -> None:
+    panel.draft_bar.use_calibrated()
+    assert panel.loop.draft_threshold is None
+    assert panel.canvas.objects == ()
+
+
+def test_a_threshold_hides_the_objects_below_it_and_a_lower_one_shows_them_again(
+    panel: Any,
+) -> None:
+    shown = panel.current
+    sure = panel.loop.draft_confidences(shown)  # the three objects', highest first
+    panel.draft_bar.set_by_hand(float(sure[1]) - 0.001)  # the slider keeps 4 places
+    assert [o.id for o in panel.canvas.objects] == [1, 2]
+    panel.draft_bar.set_by_hand(0.0)
+    assert [o.id for o in panel.canvas.objects] == [1, 2, 3]
+    assert panel.current == shown
+
+
+def test_a_new_threshold_leaves_an_image_with_an_accepted_draft_as_it_is(panel: Any) -> None:
+    content = {"kind": "instance", "id": 1, "label": 0, "draft": False, "rect": [0, 0, W, H]}
+    send(panel, content, [FOUND[0][0].astype(np.uint8).tobytes()])
+    panel.draft_bar.set_by_hand(1.0)
+    assert [(o.id, o.draft) for o in panel.canvas.objects] == [(1, False), (2, True), (3, True)]
+
+
+def test_enter_with_only_undecided_drafts_is_refused_and_labels_nothing(panel: Any) -> None:
     shown = panel.current
     panel.handle_key({"key": "Enter"})
-    assert "3 model drafts are neither accepted nor deleted" in panel.error_line.value
+    assert "no objects: accept drafts (A, or Shift+A for all), draw one" in (panel.error_line.value)
     assert panel.dataset.annotation(shown) is None
+
+
+def test_enter_stores_the_objects_accepted_drops_the_undecided_and_says_so(panel: Any) -> None:
+    shown = panel.current
+    content = {"kind": "instance", "id": 1, "label": 0, "draft": False, "rect": [0, 0, W, H]}
+    send(panel, content, [FOUND[0][0].astype(np.uint8).tobytes()])
+    panel.handle_key({"key": "Enter"})
+    assert panel.dataset.annotation(shown) == alw.Instances(FOUND[0][0][None], ["cat"])
+    assert f"image {shown} stored what was drawn and accepted; 2 undecided drafts dropped" in (
+        panel.notice.value
+    )
+    assert panel.loop.draft_history[-1].savings == alw.drafts.Savings(accepted=1, deleted=2)
 
 
 def test_the_objects_left_are_committed_and_z_brings_them_back(panel: Any) -> None:
@@ -105,11 +149,20 @@ def test_the_objects_left_are_committed_and_z_brings_them_back(panel: Any) -> No
     assert [(o.label, o.draft) for o in panel.canvas.objects] == [(1, False), (1, False)]
 
 
-def test_n_with_drafts_open_is_refused(panel: Any) -> None:
+def test_n_with_an_object_accepted_is_refused(panel: Any) -> None:
     shown = panel.current
+    content = {"kind": "instance", "id": 1, "label": 0, "draft": False, "rect": [0, 0, W, H]}
+    send(panel, content, [FOUND[0][0].astype(np.uint8).tobytes()])
     panel.handle_key({"key": "n"})
     assert "the image has objects; delete them first" in panel.error_line.value
     assert panel.dataset.annotation(shown) is None
+
+
+def test_n_drops_the_undecided_drafts_and_commits_no_objects(panel: Any) -> None:
+    shown = panel.current
+    panel.handle_key({"key": "n"})
+    assert panel.dataset.annotation(shown) == alw.Instances.empty((W, H))
+    assert "3 undecided drafts dropped" in panel.notice.value
 
 
 def test_n_on_an_image_without_objects_commits_no_objects(panel: Any) -> None:

@@ -125,6 +125,7 @@ class ObjectEdit:
 
     ``rect`` is ``(x0, y0, x1, y1)`` in image pixels, x1 and y1 excluded; ``bits`` holds its
     ``(y1 - y0) * (x1 - x0)`` pixels row by row, 1 where the object is (at least one), else 0.
+    ``score`` is a model draft's confidence, shown on its tag; the browser never sends one.
     """
 
     id: int
@@ -132,6 +133,7 @@ class ObjectEdit:
     draft: bool
     rect: tuple[int, int, int, int]
     bits: bytes
+    score: float | None = None
 
     def mask(self, *, width: int, height: int) -> np.ndarray:
         """The object's (height, width) bool mask in a `width` x `height` image."""

@@ -123,9 +123,9 @@ class Actions:
 
         Parameters
         ----------
-        annotation : Label, Boxes or Mask
+        annotation : Label, Boxes, Mask or Instances
             The label; the caller checked there is an image shown.
-        shown : Boxes or None, optional
+        shown : Boxes, Mask, Instances or None, optional
             The drafts the labeler saw (``loop.commit``'s `shown`); by default the loop's.
         dropped : int, default 0
             How many undecided drafts the submit drops (not stored): said once stored.
@@ -170,12 +170,14 @@ class Actions:
         except ValueError as error:
             self.notices.say_error(f"not submitted: {error}")
             return None
-        if self.dataset.task == "segment":
-            return self.commit(annotation, shown=self.editor.shown_mask())
-        if self.dataset.task != "detect":
-            return self.commit(annotation)
+        editor, task = self.editor, self.dataset.task
+        if task == "segment":
+            return self.commit(annotation, shown=editor.shown_mask())
         # The drafts left undecided are dropped: only what was drawn and accepted is stored.
-        editor = self.editor
+        if task == "instances":
+            return self.commit(annotation, shown=editor.shown_objects(), dropped=editor.undecided())
+        if task != "detect":
+            return self.commit(annotation)
         return self.commit(annotation, shown=editor.shown_drafts(), dropped=editor.undecided())
 
     def submit_class(
@@ -212,12 +214,17 @@ class Actions:
         ):
             return None
         if task == "instances":
-            if self.canvas.objects:
+            if any(not o.draft for o in self.canvas.objects):
                 self.notices.say_error(
                     "not submitted as no objects: the image has objects; delete them first"
                 )
                 return None
-            return self.commit(Instances.empty((self.canvas.width, self.canvas.height)))
+            editor = self.editor  # drafts left undecided are dropped
+            return self.commit(
+                Instances.empty((self.canvas.width, self.canvas.height)),
+                shown=editor.shown_objects(),
+                dropped=editor.undecided(),
+            )
         if task == "segment":
             i = self.navigator.current
             assert i is not None

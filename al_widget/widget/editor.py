@@ -13,6 +13,7 @@ from ..draft_log import shown_draft
 from ..drafts import Threshold
 from ..instances import Instances
 from . import draftbar, keys
+from ._protocol import ObjectEdit
 from .canvas import Canvas
 from .objects import instances_of, objects_of
 from .unsaved import Work
@@ -26,11 +27,12 @@ class Editor:
     an image without submitting it, or what an undo took back.
 
     A segmentation image opens with the model's class regions at or above the canvas's
-    ``draft_threshold`` as its mask draft; while that draft is untouched, a new threshold shows
-    the regions it keeps instead (``show_mask_draft``).
+    ``draft_threshold`` as its mask draft, an instance image with the model's objects at or
+    above it as drafts; while the image is untouched, a new threshold shows what it keeps
+    instead (``show_drafts``).
 
     Thread safety: none of its own; its owner (the Panel) calls it under the panel's lock, which
-    so guards ``unsaved``, ``_loaded``, ``_model_mask`` and ``_mask_draft``.
+    so guards ``unsaved``, ``_loaded``, ``_model`` and ``_shown``.
 
     Parameters
     ----------
@@ -58,11 +60,12 @@ class Editor:
         self.classes, self.choices = list(classes), list(choices)
         self.unsaved: dict[int, Work] = {}
         self._loaded = Work()  # what the image on the canvas was loaded with
-        self._mask_draft: Mask | None = None  # the model's mask regions shown as a draft
-        # The image on the canvas, its index, the model's whole mask and its regions' confidences
-        self._model_mask: tuple[np.ndarray, int, Mask, np.ndarray | None] | None = None
-        if task == "segment":
-            canvas.observe(lambda _: self.show_mask_draft(), "draft_threshold")
+        self._shown: Mask | Instances | None = None  # the model's regions or objects shown
+        # The image on the canvas, its index, the model's whole mask or objects, and the
+        # confidence of each region or object
+        self._model: tuple[np.ndarray, int, Mask | Instances, np.ndarray | None] | None = None
+        if task in ("segment", "instances"):
+            canvas.observe(lambda _: self.show_drafts(), "draft_threshold")
         if task == "instances":
             # The picker shows the class of the object selected on the canvas; picking another
             # recolours it (js/src/instancetool.js).
@@ -122,18 +125,20 @@ class Editor:
         elif isinstance(draft, Boxes):
             # The model's boxes, to accept or fix.
             drafts = draftbar.draft_dicts(draft, confidences, classes)
-        self._mask_draft = self._model_mask = None
+        self._shown = self._model = None
+        if known is None and isinstance(draft, (Mask, Instances)):
+            # The model's regions or objects at or above the threshold: drafts, to accept,
+            # paint over, fix or delete.
+            self._model = (image, i, draft, confidences)
+            self._shown = self._draft_at_threshold()
         if isinstance(known, Mask):
             mask = known.class_map
-        elif isinstance(draft, Mask):
-            # The model's regions at or above the threshold: a draft, to accept or paint over.
-            self._model_mask = (image, i, draft, confidences)
-            self._mask_draft = self._mask_at_threshold()
-            mask = None if self._mask_draft is None else self._mask_draft.class_map
+        elif isinstance(self._shown, Mask):
+            mask = self._shown.class_map
         if isinstance(known, Instances):
             objects = objects_of(known, classes)
-        elif isinstance(draft, Instances):
-            objects = objects_of(draft, classes, draft=True)  # each object to accept, fix or delete
+        elif isinstance(self._shown, Instances):
+            objects = self._object_drafts(self._shown)
         self.canvas.load(
             image,
             boxes=boxes,
@@ -141,14 +146,14 @@ class Editor:
             mask=mask,
             objects=objects,
             key=str(i),
-            mask_draft=self._mask_draft is not None,
+            mask_draft=isinstance(self._shown, Mask),
         )
         if self.task == "classify":
             self.picker.value = known.class_id(classes) if isinstance(known, Label) else predicted
 
     def load_work(self, image: np.ndarray, i: int, work: Work) -> None:
         """Load image `i` with the work left on it earlier."""
-        self._mask_draft = self._model_mask = None
+        self._shown = self._model = None
         h, w = image.shape[:2]
         self.canvas.load(
             image,
@@ -199,42 +204,63 @@ class Editor:
             )
         return Mask(self.canvas.mask_array())
 
-    def _mask_at_threshold(self) -> Mask | None:
-        """The model's mask regions the canvas's threshold shows (all of them when the learner
-        gave no confidences), the others not labeled; None when none is shown."""
-        assert self._model_mask is not None
-        _, _, draft, confidences = self._model_mask
+    def _draft_at_threshold(self) -> Mask | Instances | None:
+        """The model's mask regions or objects the canvas's threshold shows (all of them when
+        the learner gave no confidences); None when none is shown."""
+        assert self._model is not None
+        _, _, draft, confidences = self._model
         if confidences is None:
             return draft
-        return shown_draft(draft, confidences, Threshold(self.canvas.draft_threshold, ""))  # type: ignore[return-value]
+        return shown_draft(draft, confidences, self._threshold())  # type: ignore[return-value]
 
-    def show_mask_draft(self) -> None:
-        """Show the model's mask regions at the canvas's threshold now, if the image still holds
-        its mask draft untouched (or no draft, and nothing painted since it opened)."""
-        if self._model_mask is None or self.work() != self._loaded:
+    def _threshold(self) -> Threshold:
+        return Threshold(self.canvas.draft_threshold, "")
+
+    def _object_drafts(self, shown: Instances) -> list[ObjectEdit]:
+        """The objects `shown` as drafts on the canvas, each with its confidence."""
+        assert self._model is not None
+        confidences = self._model[3]
+        scores = None
+        if confidences is not None:
+            scores = np.asarray(confidences, np.float64)[self._threshold().keeps(confidences)]
+        return objects_of(shown, self.classes, draft=True, scores=scores)
+
+    def show_drafts(self) -> None:
+        """Show the model's mask regions or objects at the canvas's threshold now, if the image
+        is untouched since it opened (its mask draft neither accepted nor painted over, no
+        object accepted, drawn or deleted)."""
+        if self._model is None or self.work() != self._loaded:
             return
-        if self._mask_draft is not None and not self.canvas.mask_draft:
+        if isinstance(self._shown, Mask) and not self.canvas.mask_draft:
             return  # accepted (A): the labeler's now
-        shown = self._mask_at_threshold()
-        before = None if self._mask_draft is None else self._mask_draft.class_map
-        after = None if shown is None else shown.class_map
-        if (before is None and after is None) or (
-            before is not None and after is not None and np.array_equal(before, after)
-        ):
+        shown = self._draft_at_threshold()
+        if _same_draft(self._shown, shown):
             return
-        image, i, _, _ = self._model_mask
-        self._mask_draft = shown
-        self.canvas.load(image, mask=after, key=str(i), mask_draft=after is not None)
+        image, i, _, _ = self._model
+        self._shown = shown
+        if self.task == "instances":
+            objects = [] if shown is None else self._object_drafts(shown)  # type: ignore[arg-type]
+            self.canvas.load(image, objects=objects, key=str(i))
+        else:
+            mask = shown.class_map if isinstance(shown, Mask) else None
+            self.canvas.load(image, mask=mask, key=str(i), mask_draft=mask is not None)
         self._loaded = self.work()
 
     def shown_mask(self) -> Mask | None:
-        """The model's mask the image was loaded with as a draft (for ``loop.commit(shown=...)``),
-        or None."""
-        return self._mask_draft
+        """The model's mask regions the image was loaded with as a draft (for
+        ``loop.commit(shown=...)``), or None."""
+        return self._shown if isinstance(self._shown, Mask) else None
+
+    def shown_objects(self) -> Instances | None:
+        """The model's objects the image was loaded with as drafts (for
+        ``loop.commit(shown=...)``), or None."""
+        return self._shown if isinstance(self._shown, Instances) else None
 
     def undecided(self) -> int:
         """How many drafts on the canvas are shown and neither accepted nor rejected: a submit
         drops them (they are not stored)."""
+        if self.task == "instances":
+            return sum(o.draft for o in self.canvas.objects)
         return len(draftbar.shown(self.canvas.drafts, self.canvas.draft_threshold))
 
     def shown_drafts(self) -> Boxes | None:
@@ -262,3 +288,12 @@ class Editor:
         if self.task != "classify":
             return None
         return self.choices.index(predicted) if predicted in self.choices else -1
+
+
+def _same_draft(a: Mask | Instances | None, b: Mask | Instances | None) -> bool:
+    """Whether two drafts shown are the same (both none, equal masks, or equal objects)."""
+    if a is None or b is None:
+        return a is b
+    if isinstance(a, Mask) and isinstance(b, Mask):
+        return np.array_equal(a.class_map, b.class_map)
+    return a == b

@@ -66,8 +66,8 @@ _MASK = ("mask",)
 _INSTANCE = ("instance",)
 _PAINT = ("mask", "instance")
 _DRAFTS = ("box", "instance")
-_THRESHOLD = ("box", "mask")  # the modes whose drafts have a threshold (draftbar.py)
 _EDIT = ("box", "mask", "instance")
+_THRESHOLD = _EDIT  # the modes whose drafts have a threshold (draftbar.py)
 
 IDENTIFIED_ACTIONS = ("submit", "no_objects", "skip")
 """The panel's actions that move on to the next image: their keys and buttons name the image they
@@ -144,7 +144,7 @@ BINDINGS: tuple[Binding, ...] = (
         "canvas",
         "reject every prediction left",
         ("Shift+Delete", "Shift+Backspace"),
-        _BOX,
+        _DRAFTS,
     ),
     Binding("B", "brush", "canvas", "brush", ("b",), _PAINT),
     Binding("E", "eraser", "canvas", "eraser", ("e",), _PAINT),

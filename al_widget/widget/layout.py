@@ -118,8 +118,8 @@ class PanelLayout:
         )
         self.export = ExportControl(dataset)
         self.void_legend: widgets.HTML | None = None
-        # Box and mask drafts: the threshold they are shown from, and what they saved.
-        self.draft_bar = DraftBar(canvas) if task in ("detect", "segment") else None
+        # Drafts of boxes, masks and objects: the threshold they are shown from, what they saved.
+        self.draft_bar = DraftBar(canvas) if task != "classify" else None
         tools = self._tools(task, classes[0] if classes else "")
         self.colors_style = widgets.HTML(colors_css(scope, self.choices, canvas.colors))
         self.children: list[widgets.Widget] = [self.colors_style, *self._parts(task, tools)]

@@ -95,9 +95,10 @@ class Navigator:
         queue = self.loop.queue  # once per image shown: a million-image queue takes ~8 ms
         known = self.dataset.annotation(i)
         draft = confidences = None
-        if known is None and self.dataset.task in ("detect", "segment"):
-            # Every box draft or mask region with its confidence, from one ranking: those below
-            # the panel's draft threshold are hidden (draftbar.py), so a slider can show them.
+        if known is None and self.dataset.task in ("detect", "segment", "instances"):
+            # Every box, mask region or object drafted, with its confidence, from one ranking:
+            # those below the panel's draft threshold are hidden (draftbar.py), so a slider can
+            # show them.
             ranked = self.loop.ranking
             draft, confidences = ranked.drafts.get(i), ranked.confidences.get(i)
         elif known is None:

@@ -8,6 +8,7 @@ first; the pure functions here make and change such tuples.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -125,14 +126,17 @@ def runs(bits: bytes) -> list[int]:
 
 
 def object_json(obj: ObjectEdit) -> dict[str, Any]:
-    """One object as the browser is sent it (js/src/instancetool.js's objectsOf reads it)."""
-    return {
+    """One object as the browser is sent it (js/src/objectsin.js's objectsOf reads it)."""
+    found = {
         "id": obj.id,
         "label": obj.label,
         "draft": obj.draft,
         "rect": list(obj.rect),
         "runs": runs(obj.bits),
     }
+    if obj.score is not None:
+        found["score"] = obj.score
+    return found
 
 
 def masks_of(objects: Sequence[ObjectEdit], *, width: int, height: int) -> np.ndarray:
@@ -149,6 +153,7 @@ def objects_of(
     *,
     draft: bool = False,
     first_id: int = 1,
+    scores: np.ndarray | None = None,
 ) -> list[ObjectEdit]:
     """The objects of an ``Instances`` (a label, or the model's drafts when `draft`).
 
@@ -162,9 +167,11 @@ def objects_of(
         Whether they are the model's drafts, to accept, edit or delete.
     first_id
         The first object's id.
+    scores
+        (N,) each draft's confidence, shown on its tag (rounded to 4 places); None: none.
     """
     width, height = instances.size
-    return objects_from_masks(
+    made = objects_from_masks(
         instances.masks,
         instances.class_ids(classes),
         width=width,
@@ -173,13 +180,19 @@ def objects_of(
         draft=draft,
         first_id=first_id,
     )
+    if scores is None or len(scores) != len(made):
+        return made
+    clean = np.clip(np.nan_to_num(np.asarray(scores, np.float64), nan=0.0), 0.0, 1.0)
+    return [
+        dataclasses.replace(o, score=round(float(s), 4)) for o, s in zip(made, clean, strict=True)
+    ]
 
 
 def instances_of(
     objects: Sequence[ObjectEdit], classes: Sequence[str], *, width: int, height: int
 ) -> Instances:
-    """The ``Instances`` the objects on the canvas make, to submit; a ValueError says what is
-    missing (drafts neither accepted nor deleted, no object at all).
+    """The ``Instances`` the objects on the canvas make, to submit: those drawn or accepted;
+    drafts left undecided are not stored. A ValueError says what is missing (no object).
 
     Parameters
     ----------
@@ -190,14 +203,13 @@ def instances_of(
     width, height
         The image's size.
     """
-    drafts = sum(o.draft for o in objects)
-    if drafts:
-        verb = "is" if drafts == 1 else "are"
+    kept = [o for o in objects if not o.draft]
+    if not kept and objects:
         raise ValueError(
-            f"{drafts} model {'draft' if drafts == 1 else 'drafts'} {verb} neither accepted nor "
-            "deleted: accept them (A, or Shift+A for all) or delete them (Del) first"
+            "no objects: accept drafts (A, or Shift+A for all), draw one, or press N "
+            "(No objects) if there is nothing here"
         )
-    if not objects:
+    if not kept:
         raise ValueError("no objects: draw one (polygon, or a brush stroke) first")
-    masks = masks_of(objects, width=width, height=height)
-    return Instances(masks, [classes[o.label] for o in objects])
+    masks = masks_of(kept, width=width, height=height)
+    return Instances(masks, [classes[o.label] for o in kept])

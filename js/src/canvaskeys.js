@@ -45,7 +45,7 @@ export function createCanvasKeys(deps) {
     accept: () =>
       inst() ? instTool.acceptSelected() : traits.mode() === "mask" ? maskTool.acceptDraft() : boxTool.acceptSelected(),
     accept_all: () => (inst() ? instTool.acceptAll() : boxTool.acceptAll()),
-    reject_all: () => boxTool.rejectAll(),
+    reject_all: () => (inst() ? instTool.rejectAll() : boxTool.rejectAll()),
     new_object: () => instTool.startNew(),
     raise_object: () => instTool.reorder(1),
     lower_object: () => instTool.reorder(-1),

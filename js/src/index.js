@@ -84,7 +84,7 @@ function render({ model, el }) {
   /** Start the view afresh on an image of size W x H, with these shapes and this mask. */
   /**
    * @param {number} W @param {number} H @param {any} boxes @param {any} drafts @param {any} mask
-   * @param {any} objects instance mode's objects (instancetool.js's objectsOf)
+   * @param {any} objects instance mode's objects (objectsin.js's objectsOf)
    */
   function fresh(W, H, boxes, drafts, mask, objects) {
     state.W = W;

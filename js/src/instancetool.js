@@ -6,6 +6,7 @@
  */
 
 import { PATCH_RAW_MAX, recoded } from "./maskcodec.js";
+import { objectsOf } from "./objectsin.js";
 import { capsule, capsuleRect, polygonSpans } from "./raster.js";
 
 /** @typedef {import("./types.js").Obj} Obj */
@@ -16,31 +17,6 @@ import { capsule, capsuleRect, polygonSpans } from "./raster.js";
 const MIN_DRAG_PX = 3; // a shorter brush drag is a click: it selects
 const TINTS = [0, 0.45, -0.35, 0.7, -0.55]; // each object's fill: its class colour, lighter or darker
 const SPRITE_MAX_SIDE = 1024; // an object drawn larger is drawn one pixel per k x k block
-
-/**
- * Objects as Python sends them ([{id, label, draft, rect, runs}]: runs alternate between
- * pixels outside and inside the object, over its rect row by row, starting outside); malformed
- * ones are left out.
- * @param {any} value @returns {Obj[]}
- */
-export function objectsOf(value) {
-  if (!Array.isArray(value)) return [];
-  /** @type {Obj[]} */
-  const out = [];
-  for (const o of value) {
-    const rect = o && Array.isArray(o.rect) && o.rect.length === 4 ? o.rect.map(Number) : null;
-    if (!rect || !Array.isArray(o.runs) || rect[2] <= rect[0] || rect[3] <= rect[1]) continue;
-    const bits = new Uint8Array((rect[2] - rect[0]) * (rect[3] - rect[1]));
-    let at = 0;
-    o.runs.forEach((/** @type {any} */ n, /** @type {number} */ i) => {
-      const end = Math.min(at + (Number(n) | 0), bits.length);
-      if (i % 2) bits.fill(1, at, end);
-      at = end;
-    });
-    out.push({ id: Number(o.id) | 0, label: Number(o.label) | 0, draft: !!o.draft, rect, bits });
-  }
-  return out;
-}
 
 /**
  * The smallest rect holding the object's pixels and their bits, or null when it has none.
@@ -285,6 +261,11 @@ export function createInstanceTool({ state, view, traits, history, ctx, send, re
     if (state.objects.some((o) => o.draft)) commit(state.objects.map((o) => (o.draft ? { ...o, draft: false } : o)), state.picked);
   }
 
+  /** Delete every draft left (Shift+Del), as one undo step. */
+  function rejectAll() {
+    if (state.objects.some((o) => o.draft)) commit(state.objects.filter((o) => !o.draft), null);
+  }
+
   /** Move the selected object one place up (+1) or down (-1) the stack of objects. */
   /** @param {number} step */
   function reorder(step) {
@@ -364,18 +345,27 @@ export function createInstanceTool({ state, view, traits, history, ctx, send, re
     }
   }
 
-  /** Each object's class tag at its top left ("?" after a draft's), in screen pixels. */
+  /**
+   * Each object's class tag at its top left (a draft's with its confidence and "?"), in screen
+   * pixels; returns each tag's text and screen rect [x, y, w, h].
+   * @returns {{ text: string, rect: number[] }[]}
+   */
   function drawTags() {
     ctx.font = "11px sans-serif";
+    const tags = [];
     for (const o of state.objects) {
       const [x, y] = view.toScreen(o.rect[0], o.rect[1]);
-      const text = o.draft ? `${traits.className(o.label)} ?` : traits.className(o.label);
+      const score = o.score === undefined ? "" : ` ${o.score.toFixed(2)}`;
+      const text = o.draft ? `${traits.className(o.label)}${score} ?` : traits.className(o.label);
       const tw = ctx.measureText(text).width + 6;
+      const top = y >= 15 ? y - 15 : y;
       ctx.fillStyle = o.id === state.picked ? "#ffffff" : traits.color(o.label);
-      ctx.fillRect(x, y >= 15 ? y - 15 : y, tw, 15);
+      ctx.fillRect(x, top, tw, 15);
       ctx.fillStyle = o.id === state.picked ? "#000000" : "#ffffff";
-      ctx.fillText(text, x + 3, (y >= 15 ? y - 15 : y) + 11);
+      ctx.fillText(text, x + 3, top + 11);
+      tags.push({ text, rect: [x, top, tw, 15] });
     }
+    return tags;
   }
 
   return {
@@ -388,6 +378,7 @@ export function createInstanceTool({ state, view, traits, history, ctx, send, re
     deleteSelected,
     acceptSelected,
     acceptAll,
+    rejectAll,
     reorder,
     classChanged,
     startNew,

@@ -82,8 +82,9 @@ export function createPainter(deps) {
     if (mode === "instance") instTool.drawObjects();
     ctx.restore();
     // Tests read the labels drawn (words and screen rect), which the canvas's pixels hide.
-    stage.dataset.labels = mode === "box" ? JSON.stringify(boxTool.draw()) : "";
-    if (mode === "instance") instTool.drawTags();
+    let labels = mode === "box" ? boxTool.draw() : [];
+    if (mode === "instance") labels = instTool.drawTags();
+    stage.dataset.labels = mode === "box" || mode === "instance" ? JSON.stringify(labels) : "";
     if (mode === "mask" || mode === "instance") maskTool.drawTools();
     if (mode === "instance" && traits.tool() === "polygon") polyEdit.draw();
     drawFinished();
@@ -134,7 +135,10 @@ export function createPainter(deps) {
       text = `instance · ${traits.tool()}`;
       if (traits.tool() !== "polygon") text += ` ${traits.brushSize()}px`;
       text += ` · class ${cls} · ${n} ${n === 1 ? "object" : "objects"}`;
-      if (drafts) text += `, ${drafts} ${drafts === 1 ? "draft" : "drafts"} (${keymap.label("accept")}: accept, ${keymap.label("accept_all")}: all)`;
+      if (drafts) {
+        const accept = `${keymap.label("accept")}: accept, ${keymap.label("accept_all")}: all`;
+        text += `, ${drafts} ${drafts === 1 ? "draft" : "drafts"} (${accept}, ${keymap.label("reject_all")}: reject all)`;
+      }
       if (traits.tool() === "polygon") text += " · click its corners, or drag a box";
       else text += state.picked === null ? " · a stroke starts a new object" : ` · object ${state.picked} selected`;
     } else if (mode === "mask") {

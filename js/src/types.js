@@ -12,7 +12,7 @@
  * One object of instance mode: its class, whether it is a model draft, and its mask as the
  * rect [x0, y0, x1, y1] it lies in and that rect's pixels (1: the object's), row by row.
  * Never changed in place: an edit makes a new one (undo steps hold the old ones).
- * @typedef {{ id: number, label: number, draft: boolean, rect: number[], bits: Uint8Array }} Obj
+ * @typedef {{ id: number, label: number, draft: boolean, rect: number[], bits: Uint8Array, score?: number }} Obj
  */
 /**
  * @typedef {{ kind: "boxes", before: BoxState, after: BoxState }

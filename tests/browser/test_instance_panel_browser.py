@@ -9,6 +9,8 @@ as drafts.
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 import numpy as np
@@ -100,3 +102,51 @@ def test_drafts_accepted_edited_recoloured_and_deleted_are_committed_as_left(
     second[20:60, 50:90] = True
     assert np.array_equal(stored[0], first)
     assert np.array_equal(stored[1], second | stroke)
+
+
+def drawn_tags(panel: PanelDriver) -> list[str]:
+    """The words of the object tags the canvas drew (its stage's data-labels)."""
+    return [t["text"] for t in json.loads(panel.stage.get_attribute("data-labels") or "[]")]
+
+
+def test_each_draft_is_tagged_with_its_confidence_and_shift_delete_rejects_them_all(
+    page: Any,
+) -> None:
+    panel = PanelDriver(page, "instances", SIZE)
+    state = panel.ready()
+    i = state["current"]
+    assert [o[2] for o in state["objects"]] == [True, True, True]
+    page.wait_for_function(
+        "(el) => JSON.parse(el.dataset.labels || '[]').length === 3",
+        arg=panel.stage.element_handle(),
+    )
+    tags = drawn_tags(panel)
+    assert all(re.fullmatch(r"(cat|dog) 0\.\d\d \?", t) for t in tags), tags
+    harness.screenshot(page, "instance_panel_confidence", panel.root)
+
+    page.mouse.click(*page_point(panel, 155, 95))  # empty space: the canvas takes the keyboard
+    page.keyboard.press("Shift+Delete")
+    state = panel.wait(lambda s: s["objects"] == [])
+    assert state["rejected"] == []
+    assert state["current"] == i
+    assert drawn_tags(panel) == []
+    panel.focus()
+    page.keyboard.press("n")  # nothing here: no objects
+    panel.wait(lambda s: s["labels"].get(str(i)) == [])
+
+
+def test_enter_stores_the_object_accepted_and_drops_the_undecided_drafts(page: Any) -> None:
+    panel = PanelDriver(page, "instances", SIZE)
+    state = panel.ready()
+    i = state["current"]
+    page.mouse.click(*page_point(panel, 30, 40))  # the first cat
+    page.keyboard.press("a")
+    panel.wait(lambda s: s["objects"][0] == [1, 0, False])
+    panel.focus()
+    page.keyboard.press("Enter")
+    state = panel.wait(lambda s: str(i) in s["labels"] and "dropped" in s["notice"])
+    assert state["labels"][str(i)] == ["cat"]
+    assert (
+        f"image {i} stored what was drawn and accepted; 2 undecided drafts dropped"
+        in (state["notice"])
+    )
