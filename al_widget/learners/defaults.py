@@ -26,8 +26,9 @@ ROUND_SETTINGS: dict[str, dict[str, Any]] = {
     "instances": {"min_steps": 60, "max_steps": 150},
 }
 # Images whose longer side is above this are photos, which get a pretrained backbone by default:
-# classification's small CNN works at 64 px, the from-scratch detector and segmenter at 160 and 64
-# px (larger images are scaled down to it, losing what only a pretrained trunk would see).
+# the small CNN works at 64 px and the tiny FCOS at 160 px, so larger images are scaled down and
+# lose what only a pretrained trunk would see; masks take detection's bound, the size the frozen
+# segmenter works at (FROZEN_SEGMENTER_SIZE).
 PHOTO_SIDE = {"classify": 64, "detect": 160, "segment": 160}
 PHOTO_BACKBONE = "resnet18"
 FROZEN_MODEL = "frozen_" + PHOTO_BACKBONE
