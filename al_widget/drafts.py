@@ -9,8 +9,9 @@ pixels' class.
   labeler stored (IoU >= 0.5 with a stored object of the same class).
 - ``calibrate``: the lowest confidence from which drafts were right at least as often as wrong
   (precision >= 0.5) over recent images, or no drafts at all; with the reason in words.
-- ``box_savings`` / ``object_savings`` / ``mask_savings``: per image, drafts accepted as is, adjusted, deleted, and
-  objects drawn from scratch, from the drafts shown and the annotation stored.
+- ``box_savings`` / ``object_savings`` / ``mask_savings``: per image, drafts accepted as is,
+  adjusted, deleted, and objects drawn from scratch, from the drafts shown and the annotation
+  stored.
 """
 
 from __future__ import annotations
