@@ -1,5 +1,5 @@
-"""The detection and segmentation panels' drafts: their confidence, the threshold they are shown from (calibrated,
-or set by hand), rejected or dropped undecided, and what they saved."""
+"""The detection and segmentation panels' drafts: their confidence, the threshold they are shown
+from (calibrated, or set by hand), rejected or dropped undecided, and what they saved."""
 
 import numpy as np
 import pytest
