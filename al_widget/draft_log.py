@@ -28,8 +28,8 @@ def shown_draft(
     draft: Annotation | None, confidences: np.ndarray | None, threshold: Threshold
 ) -> Annotation | None:
     """The part of `draft` at or above `threshold`: its boxes or objects, or a mask whose regions
-    below it are not labeled (``IGNORE``); None when nothing is left (a mask with no class region but
-    the background left is nothing).
+    below it are not labeled (``IGNORE``); None when nothing is left (a mask with no class
+    region but the background left is nothing).
 
     Parameters
     ----------
