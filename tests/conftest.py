@@ -51,7 +51,15 @@ class CentroidLearner(ParamsMixin):
 SQUARE_SCORE, NOISE_SCORE = 0.9, 0.2
 
 
-class SquareAndNoise(ParamsMixin):
+class Untrained(ParamsMixin):
+    """A fake learner whose outputs are fixed by its subclass: fitting only marks it fitted."""
+
+    def fit(self, images, targets, progress, should_stop):
+        self.fitted_ = True
+        return self
+
+
+class SquareAndNoise(Untrained):
     """Drafts the bright square of each image (confidence ``SQUARE_SCORE``) and the `noise`
     boxes, in empty corners (``NOISE_SCORE`` each)."""
 
@@ -60,10 +68,6 @@ class SquareAndNoise(ParamsMixin):
     def __init__(self, n_classes=1, noise=((0, 0, 3, 3),)):
         self.n_classes = n_classes
         self.noise = noise
-
-    def fit(self, images, targets, progress, should_stop):
-        self.fitted_ = True
-        return self
 
     def predict(self, images, mc_samples=1):
         out = []
@@ -83,17 +87,13 @@ class SquareAndNoise(ParamsMixin):
         return out
 
 
-class BrightIsSquare(ParamsMixin):
+class BrightIsSquare(Untrained):
     """Paints bright pixels class 1 (probability 0.9), the rest background."""
 
     task = "segment"
 
     def __init__(self, n_classes=2):
         self.n_classes = n_classes
-
-    def fit(self, images, targets, progress, should_stop):
-        self.fitted_ = True
-        return self
 
     def predict_proba(self, images, mc_samples=1):
         out = []
@@ -103,7 +103,7 @@ class BrightIsSquare(ParamsMixin):
         return out
 
 
-class SquareAndSpeck(ParamsMixin):
+class SquareAndSpeck(Untrained):
     """Finds each image's bright square as one object (confidence ``SQUARE_SCORE``) and
     `specks` 2x2 specks in its corners (top left, then bottom right) as others
     (``NOISE_SCORE``), all of class 0."""
@@ -113,10 +113,6 @@ class SquareAndSpeck(ParamsMixin):
     def __init__(self, n_classes=1, specks=1):
         self.n_classes = n_classes
         self.specks = specks
-
-    def fit(self, images, targets, progress, should_stop):
-        self.fitted_ = True
-        return self
 
     def predict(self, images, mc_samples=1):
         out = []

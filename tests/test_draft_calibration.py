@@ -5,23 +5,20 @@ import numpy as np
 import pytest
 
 import al_widget as alw
-from al_widget.learners import ParamsMixin
+
+from conftest import Untrained
 
 CONFIDENCES = np.array([0.9, 0.7, 0.5, 0.3, 0.1])
 BOXES = np.array([[5 * k, 0, 5 * k + 4, 4] for k in range(len(CONFIDENCES))], float)
 
 
-class FiveDrafts(ParamsMixin):
+class FiveDrafts(Untrained):
     """Drafts the same five boxes on every image, one per confidence of CONFIDENCES."""
 
     task = "detect"
 
     def __init__(self, n_classes=1):
         self.n_classes = n_classes
-
-    def fit(self, images, targets, progress, should_stop):
-        self.fitted_ = True
-        return self
 
     def predict(self, images, mc_samples=1):
         k = len(BOXES)
@@ -35,7 +32,7 @@ class FiveDrafts(ParamsMixin):
         return [found for _ in images]
 
 
-class Thirds(ParamsMixin):
+class Thirds(Untrained):
     """Drafts class 1 on the left third (confidence 0.9), 2 in the middle (0.6), 3 on the right
     (0.55)."""
 
@@ -43,10 +40,6 @@ class Thirds(ParamsMixin):
 
     def __init__(self, n_classes=4):
         self.n_classes = n_classes
-
-    def fit(self, images, targets, progress, should_stop):
-        self.fitted_ = True
-        return self
 
     def predict_proba(self, images, mc_samples=1):
         out = []

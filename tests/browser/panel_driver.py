@@ -68,6 +68,18 @@ class PanelDriver:
             arg=f".alw-test-{self.name}",
         )
 
+    def drawn_labels(self) -> list[dict[str, Any]]:
+        """The labels the canvas drew last (box labels, or instance tags): their words and
+        screen rect [x, y, w, h] (the stage's data-labels)."""
+        return list(json.loads(self.stage.get_attribute("data-labels") or "[]"))
+
+    def wait_labels(self, n: int) -> None:
+        """Wait until the canvas has drawn `n` labels."""
+        self.page.wait_for_function(
+            f"(el) => JSON.parse(el.dataset.labels || '[]').length === {int(n)}",
+            arg=self.stage.element_handle(),
+        )
+
     def has_focus(self) -> bool:
         """Whether keyboard focus is inside the panel."""
         return bool(self.root.evaluate("(el) => el.matches(':focus-within')"))

@@ -7,7 +7,6 @@ opens an image with the model's boxes as drafts, or its mask to paint over.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
@@ -139,11 +138,6 @@ def test_strokes_over_the_models_mask_are_submitted_as_the_mask_shown(
     np.testing.assert_array_equal(stored[~(stroke | erased)], predicted[~(stroke | erased)])
 
 
-def drawn_labels(panel: PanelDriver) -> list[dict[str, Any]]:
-    """The box labels the canvas drew last: their words and screen rect [x, y, w, h]."""
-    return list(json.loads(panel.stage.get_attribute("data-labels") or "[]"))
-
-
 def overlapping(a: list[float], b: list[float]) -> bool:
     return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
 
@@ -165,16 +159,13 @@ def test_the_slider_shows_drafts_with_their_confidence_in_labels_apart(page: Any
     # No submitted image has been compared with drafts: none is shown.
     assert state["threshold"] is None
     assert "no drafts yet" in state["drafts_line"]
-    assert [label["text"] for label in drawn_labels(panel)] == []
+    assert [label["text"] for label in panel.drawn_labels()] == []
     assert "4 hidden (no drafts yet)" in panel.status()
 
     click_slider_at(page, panel, 0.0)  # by hand: every draft
     state = panel.wait(lambda s: s["threshold"] is not None and s["threshold"] < 0.35)
-    panel.page.wait_for_function(
-        "(el) => JSON.parse(el.dataset.labels || '[]').length === 4",
-        arg=panel.stage.element_handle(),
-    )
-    labels = drawn_labels(panel)
+    panel.wait_labels(4)
+    labels = panel.drawn_labels()
     texts = [label["text"] for label in labels]
     assert texts == ["cat 0.92", "dog 0.81", "cat 0.64", "dog 0.35"]  # by confidence
     rects = [label["rect"] for label in labels]
@@ -185,11 +176,8 @@ def test_the_slider_shows_drafts_with_their_confidence_in_labels_apart(page: Any
     # The slider at 0.7 hides the drafts below it.
     click_slider_at(page, panel, 0.7)
     state = panel.wait(lambda s: s["threshold"] is not None and 0.64 < s["threshold"] < 0.81)
-    panel.page.wait_for_function(
-        "(el) => JSON.parse(el.dataset.labels || '[]').length === 2",
-        arg=panel.stage.element_handle(),
-    )
-    assert [label["text"] for label in drawn_labels(panel)] == ["cat 0.92", "dog 0.81"]
+    panel.wait_labels(2)
+    assert [label["text"] for label in panel.drawn_labels()] == ["cat 0.92", "dog 0.81"]
     assert "2 hidden (below" in panel.status()
     harness.screenshot(page, "drafts_above_0.7", panel.root)
 
@@ -198,10 +186,7 @@ def test_the_slider_shows_drafts_with_their_confidence_in_labels_apart(page: Any
     for _ in range(2):
         page.keyboard.press(",")
     state = panel.wait(lambda s: s["threshold"] is not None and s["threshold"] <= 0.64)
-    panel.page.wait_for_function(
-        "(el) => JSON.parse(el.dataset.labels || '[]').length === 3",
-        arg=panel.stage.element_handle(),
-    )
+    panel.wait_labels(3)
 
 
 def test_shift_delete_rejects_every_draft(page: Any) -> None:
@@ -213,10 +198,7 @@ def test_shift_delete_rejects_every_draft(page: Any) -> None:
     state = panel.wait(lambda s: s["drafts"] == [])
     assert state["boxes"] == []
     assert state["rejected"] == []
-    panel.page.wait_for_function(
-        "(el) => JSON.parse(el.dataset.labels || '[]').length === 0",
-        arg=panel.stage.element_handle(),
-    )
+    panel.wait_labels(0)
     harness.screenshot(page, "drafts_rejected", panel.root)
 
 

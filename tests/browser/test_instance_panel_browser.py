@@ -9,7 +9,6 @@ as drafts.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -104,11 +103,6 @@ def test_drafts_accepted_edited_recoloured_and_deleted_are_committed_as_left(
     assert np.array_equal(stored[1], second | stroke)
 
 
-def drawn_tags(panel: PanelDriver) -> list[str]:
-    """The words of the object tags the canvas drew (its stage's data-labels)."""
-    return [t["text"] for t in json.loads(panel.stage.get_attribute("data-labels") or "[]")]
-
-
 def test_each_draft_is_tagged_with_its_confidence_and_shift_delete_rejects_them_all(
     page: Any,
 ) -> None:
@@ -116,11 +110,8 @@ def test_each_draft_is_tagged_with_its_confidence_and_shift_delete_rejects_them_
     state = panel.ready()
     i = state["current"]
     assert [o[2] for o in state["objects"]] == [True, True, True]
-    page.wait_for_function(
-        "(el) => JSON.parse(el.dataset.labels || '[]').length === 3",
-        arg=panel.stage.element_handle(),
-    )
-    tags = drawn_tags(panel)
+    panel.wait_labels(3)
+    tags = [t["text"] for t in panel.drawn_labels()]
     assert all(re.fullmatch(r"(cat|dog) 0\.\d\d \?", t) for t in tags), tags
     harness.screenshot(page, "instance_panel_confidence", panel.root)
 
@@ -129,7 +120,7 @@ def test_each_draft_is_tagged_with_its_confidence_and_shift_delete_rejects_them_
     state = panel.wait(lambda s: s["objects"] == [])
     assert state["rejected"] == []
     assert state["current"] == i
-    assert drawn_tags(panel) == []
+    assert [t["text"] for t in panel.drawn_labels()] == []
     panel.focus()
     page.keyboard.press("n")  # nothing here: no objects
     panel.wait(lambda s: s["labels"].get(str(i)) == [])
