@@ -286,7 +286,7 @@ def test_a_segmentation_panels_brush_counts_screen_pixels(mask_panel):
     assert not alw.widget.canvas.Canvas().brush_screen  # a canvas alone: image pixels
 
 
-def test_work_restored_on_an_image_is_submitted_without_another_images_mask_draft(mask_panel):
+def test_work_restored_on_an_image_is_counted_against_its_own_mask_draft(mask_panel):
     i = mask_panel.current
     patch = {"kind": "mask_patch", "rect": [0, 0, 2, 2], "encoding": "raw"}
     send_to_canvas(mask_panel, patch, [bytes([1]) * 4])  # the work left on image i
@@ -294,5 +294,22 @@ def test_work_restored_on_an_image_is_submitted_without_another_images_mask_draf
     mask_panel.open_image(j)  # opens with its own mask draft
     assert mask_panel.canvas.mask_draft
     mask_panel.open_image(i)  # the painted draft comes back, as work: no draft shown
+    assert not mask_panel.canvas.mask_draft
     assert mask_panel.submit() == i
-    assert mask_panel.loop.draft_savings == alw.drafts.Savings(drawn=1)
+    # i's draft, painted over: adjusted (against j's draft or none it would count as drawn)
+    assert mask_panel.loop.draft_savings == alw.drafts.Savings(adjusted=1)
+
+
+def test_a_mask_draft_accepted_then_left_is_still_accepted_when_reopened(mask_panel):
+    i = mask_panel.current
+    draft = mask_panel.loop.prediction(i).class_map
+    send_to_canvas(mask_panel, {"kind": "mask_accept"})
+    j = next(k for k in mask_panel.loop.queue if k != i)
+    mask_panel.open_image(j)
+    mask_panel.open_image(i)
+    assert "the model's mask draft restored" not in mask_panel.notice.value
+    assert "an unsaved mask restored" in mask_panel.notice.value
+    assert not mask_panel.canvas.mask_draft
+    assert mask_panel.submit() == i
+    np.testing.assert_array_equal(mask_panel.loop.dataset.annotation(i).class_map, draft)
+    assert mask_panel.loop.draft_savings == alw.drafts.Savings(accepted=1)

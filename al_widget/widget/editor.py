@@ -152,8 +152,9 @@ class Editor:
             self.picker.value = known.class_id(classes) if isinstance(known, Label) else predicted
 
     def load_work(self, image: np.ndarray, i: int, work: Work) -> None:
-        """Load image `i` with the work left on it earlier."""
-        self._shown = self._model = None
+        """Load image `i` with the work left on it earlier (and the drafts it was opened with)."""
+        self._model = None
+        self._shown = work.shown
         h, w = image.shape[:2]
         self.canvas.load(
             image,
@@ -162,6 +163,7 @@ class Editor:
             mask=work.mask_array(h, w),
             objects=work.objects,
             key=str(i),
+            mask_draft=work.mask_draft,
         )
         if work.class_id is not None and (work.class_id in self.choices):
             self.picker.value = work.class_id
@@ -171,7 +173,15 @@ class Editor:
     def work(self) -> Work:
         """What the canvas and the picker hold now."""
         canvas = self.canvas
-        return Work.of(canvas.boxes, canvas.drafts, canvas.mask, self.picker.value, canvas.objects)
+        return Work.of(
+            canvas.boxes,
+            canvas.drafts,
+            canvas.mask,
+            self.picker.value,
+            canvas.objects,
+            canvas.mask_draft,
+            self._shown,
+        )
 
     def annotation(self) -> Annotation:
         """The annotation the canvas and the picker hold; a ValueError says what is missing."""

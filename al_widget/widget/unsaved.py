@@ -32,6 +32,12 @@ class Work:
         strokes take), or None.
     objects
         Instance mode's objects (``Canvas.objects``), drafts among them.
+    mask_draft
+        The mask is still the model's draft (``Canvas.mask_draft``): neither accepted nor
+        painted over. An accepted draft is the labeler's work even where no pixel changed.
+    shown
+        The model's mask regions or objects this image was opened with as drafts (for
+        ``loop.commit(shown=...)`` once the work is submitted), or None.
     """
 
     boxes: tuple[tuple[tuple[float, ...], int], ...] = ()
@@ -40,6 +46,8 @@ class Work:
     class_id: int | None = None
     _painted: bool = field(default=False, compare=False)
     objects: tuple[ObjectEdit, ...] = ()
+    mask_draft: bool = False
+    shown: Mask | Instances | None = field(default=None, compare=False)
 
     @classmethod
     def of(
@@ -49,6 +57,8 @@ class Work:
         mask: bytes,
         class_id: int | None,
         objects: Sequence[ObjectEdit] = (),
+        mask_draft: bool = False,
+        shown: Mask | Instances | None = None,
     ) -> Work:
         """Build from the canvas's traits and the picker's value.
 
@@ -62,6 +72,10 @@ class Work:
             The picker's value.
         objects
             ``Canvas.objects``.
+        mask_draft
+            ``Canvas.mask_draft``.
+        shown
+            The drafts the image was opened with.
         """
         painted = bool(mask) and bool(np.frombuffer(mask, np.uint8).any())
         packed = zlib.compress(mask, 1) if mask else b""
@@ -69,7 +83,16 @@ class Work:
             (xyxy, label, d.get("score"))
             for (xyxy, label), d in zip(_freeze(drafts), drafts, strict=True)
         )
-        return cls(_freeze(boxes), frozen_drafts, packed, class_id, painted, tuple(objects))
+        return cls(
+            _freeze(boxes),
+            frozen_drafts,
+            packed,
+            class_id,
+            painted,
+            tuple(objects),
+            mask_draft,
+            shown,
+        )
 
     def box_dicts(self) -> list[dict[str, Any]]:
         """The boxes as ``Canvas.load`` takes them."""
@@ -97,7 +120,7 @@ class Work:
         if self.drafts:
             parts.append(_count(len(self.drafts), "model draft", "model drafts"))
         if self._painted:
-            parts.append("an unsaved mask")
+            parts.append("the model's mask draft" if self.mask_draft else "an unsaved mask")
         drafted = sum(o.draft for o in self.objects)
         if len(self.objects) > drafted:
             parts.append(_count(len(self.objects) - drafted, "unsaved object", "unsaved objects"))
