@@ -89,15 +89,10 @@ def outcome_of(
         return drafts.right_regions(draft.class_map, stored.class_map, confidences)
     if isinstance(draft, Instances) and isinstance(stored, Instances) and draft.size == stored.size:
         right = drafts.right_matches(
-            _object_ious(draft, stored), draft.class_ids(classes), stored.class_ids(classes)
+            draft.ious(stored), draft.class_ids(classes), stored.class_ids(classes)
         )
         return Outcome(np.asarray(confidences, np.float64), right)
     return None
-
-
-def _object_ious(a: Instances, b: Instances) -> np.ndarray:
-    """(K, M) the mask IoU of each object of `a` with each of `b` (``drafts.mask_ious``)."""
-    return drafts.mask_ious([a.mask(k) for k in range(len(a))], [b.mask(m) for m in range(len(b))])
 
 
 def savings_of(shown: Annotation | None, stored: Annotation, classes: Sequence[str]) -> Savings:
@@ -113,7 +108,7 @@ def savings_of(shown: Annotation | None, stored: Annotation, classes: Sequence[s
     if isinstance(stored, Instances):
         objects = _objects_shown(shown, stored)
         return drafts.object_savings(
-            _object_ious(objects, stored), objects.class_ids(classes), stored.class_ids(classes)
+            objects.ious(stored), objects.class_ids(classes), stored.class_ids(classes)
         )
     return Savings()
 
@@ -132,7 +127,7 @@ def oracle_savings(shown: Annotation | None, truth: Annotation, classes: Sequenc
     if isinstance(truth, Instances):
         objects = _objects_shown(shown, truth)
         return drafts.oracle_objects(
-            _object_ious(objects, truth), objects.class_ids(classes), truth.class_ids(classes)
+            objects.ious(truth), objects.class_ids(classes), truth.class_ids(classes)
         )
     return Savings()
 

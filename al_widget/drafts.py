@@ -160,18 +160,6 @@ def right_matches(
     return right
 
 
-def mask_ious(drafts: Sequence[np.ndarray], stored: Sequence[np.ndarray]) -> np.ndarray:
-    """(K, M) the IoU of each of K object masks with each of M others, all (H, W) bool of one
-    size, on a regular sample of pixels (as ``sampled``)."""
-    if not len(drafts) or not len(stored):
-        return np.zeros((len(drafts), len(stored)))
-    a = np.array([sampled(m).ravel() for m in drafts], dtype=np.float32)
-    b = np.array([sampled(m).ravel() for m in stored], dtype=np.float32)
-    inter = a @ b.T
-    union = a.sum(1)[:, None] + b.sum(1)[None, :] - inter
-    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0).astype(np.float64)
-
-
 def sampled(class_map: np.ndarray) -> np.ndarray:
     """Every k-th pixel each way, k so that about 64k pixels are left: a mask comparison costs
     about 1 ms on a 6000 x 8000 image, for an estimate as good."""

@@ -256,6 +256,29 @@ class Instances:
             [self._runs[k] for k in picked], [self.classes[k] for k in picked], self.canvas_size
         )
 
+    def ious(self, other: Instances) -> np.ndarray:
+        """(K, M) the exact mask IoU of each of these K objects with each of `other`'s M.
+
+        Computed on the run lengths (COCO's ``maskUtils.iou``), never on decoded masks: a
+        30-pixel object on a 4000 x 3000 image is compared pixel for pixel, in microseconds.
+
+        Parameters
+        ----------
+        other : Instances
+            Objects on an image of the same size.
+        """
+        from faster_coco_eval.core import mask as coco_mask
+
+        if tuple(self.canvas_size) != tuple(other.canvas_size):
+            raise ValueError(
+                f"objects on images of different sizes cannot be compared: "
+                f"{tuple(self.canvas_size)} and {tuple(other.canvas_size)} (H, W)"
+            )
+        if not len(self) or not len(other):
+            return np.zeros((len(self), len(other)))
+        found = coco_mask.iou(self.to_rle(), other.to_rle(), [0] * len(other))
+        return np.asarray(found, np.float64).reshape(len(self), len(other))
+
     def to_rle(self) -> list[dict[str, Any]]:
         """Each object as COCO's compressed RLE: ``{"size": [H, W], "counts": str}``."""
         return [{"size": list(self.canvas_size), "counts": _rle.to_string(r)} for r in self._runs]

@@ -52,6 +52,17 @@ def test_an_instance_draft_is_right_when_its_mask_overlaps_a_stored_object_of_it
     assert outcome.confidences.tolist() == CONFIDENCES.tolist()
 
 
+def test_small_objects_on_a_photo_are_compared_by_their_exact_mask_iou():
+    # A 30-pixel square shifted by 10 pixels on a 4000 x 3000 image overlaps it by 400 / 1400:
+    # the draft is wrong, though a grid of one pixel in 14 would see the same pixels of both.
+    masks = np.zeros((2, 3000, 4000), bool)
+    masks[0, 100:130, 100:130] = True
+    masks[1, 110:140, 110:140] = True
+    draft, stored = (alw.Instances(m[None], CLASSES) for m in masks)
+    np.testing.assert_allclose(draft.ious(stored), [[400 / 1400]])
+    assert outcome_of(draft, np.array([0.9]), stored, CLASSES).right.tolist() == [False]
+
+
 def test_instance_savings_count_accepted_adjusted_deleted_and_drawn():
     _, truth = squares(1)
     square = truth[0].mask(0)
