@@ -167,13 +167,37 @@ def box_f1(
     """
     predicted = np.asarray(predicted, np.float64).reshape(-1, 4)
     truth = np.asarray(truth, np.float64).reshape(-1, 4)
-    if not len(predicted) and not len(truth):
+    return matched_f1(box_iou(predicted, truth), predicted_labels, true_labels, iou=iou)
+
+
+def matched_f1(
+    overlap: np.ndarray,
+    predicted_labels: np.ndarray,
+    true_labels: np.ndarray,
+    *,
+    iou: float = 0.5,
+) -> float:
+    """F1 of one image's predicted objects against its true ones, from their (K, M) overlaps.
+
+    Objects match one to one (``match``): same class, overlap at least `iou`, best first. No
+    object on either side is full agreement (1.0).
+
+    Parameters
+    ----------
+    overlap : numpy.ndarray
+        (K, M) the IoU of each predicted object with each true one (boxes or masks).
+    predicted_labels, true_labels : numpy.ndarray
+        (K,) and (M,) class ids.
+    iou : float, default 0.5
+        The least overlap of a match.
+    """
+    k, m = np.shape(overlap)
+    if not k and not m:
         return 1.0
-    if not len(predicted) or not len(truth):
+    if not k or not m:
         return 0.0
     same = np.asarray(predicted_labels)[:, None] == np.asarray(true_labels)[None, :]
-    matched = len(match(box_iou(predicted, truth), same, iou))
-    return 2 * matched / (len(predicted) + len(truth))
+    return 2 * len(match(np.array(overlap, np.float64), same, iou)) / (k + m)
 
 
 def _pairs(predicted: ClassMaps, truth: ClassMaps) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -45,6 +45,22 @@ def test_a_large_masks_agreement_is_the_mean_iou_within_a_hundredth():
     assert abs(got - mean_iou(truth, drawn, 2)) < 0.01
 
 
+def small_squares(corners, size=(3000, 4000), side=30):
+    """Objects of class "thing": a `side`-pixel square at each (y, x) corner, on a big image."""
+    masks = np.zeros((len(corners), *size), bool)
+    for k, (y, x) in enumerate(corners):
+        masks[k, y : y + side, x : x + side] = True
+    return alw.Instances(masks, ["thing"] * len(corners))
+
+
+def test_objects_agree_by_their_f1_against_the_models_objects_by_exact_mask_iou():
+    # 30-pixel squares on a 4000 x 3000 photo: shifted by 3 pixels they overlap by 0.68 (a
+    # match), by 12 pixels by 0.27 (none), however few pixels a sample would catch of them.
+    draft = small_squares([(100, 100), (500, 500)])
+    drawn = small_squares([(103, 103), (512, 512)])
+    assert agreement(ranked_with(3, draft=draft), 3, drawn, CLASSES) == 0.5
+
+
 def test_nothing_offered_by_the_model_records_nothing():
     assert agreement(ranked_with(3), 3, alw.Label("thing"), CLASSES) is None
     assert agreement(ranked_with(3), 3, alw.Mask(np.zeros((4, 4), np.uint8)), CLASSES) is None

@@ -8,7 +8,7 @@ from al_widget import auto, bandit, heuristics
 from al_widget.learners import ParamsMixin
 from al_widget.settings import Settings
 
-from conftest import CentroidLearner
+from conftest import CentroidLearner, SquareAndSpeck
 
 CLASSES = ["dark", "bright"]
 
@@ -287,6 +287,22 @@ def test_auto_rewards_a_segmenter_with_the_iou_of_its_drafts_against_the_masks(l
         assert loop.wait(10)
     assert loop.history[-1].ok, loop.history[-1].error
     assert loop.history[-1].auto.reward is not None
+
+
+def test_auto_rewards_an_instance_segmenter_with_the_agreement_of_its_objects(loop_factory):
+    from test_instance_drafts import CLASSES as SQUARE
+    from test_instance_drafts import squares
+
+    images, truth = squares(20)
+    dataset = alw.Dataset(images, SQUARE, task="instances")
+    loop = loop_factory(dataset, SquareAndSpeck(), "auto", query_size=2, pool_sample=None)
+    for _ in range(4):
+        for i in loop.queue[:2]:
+            loop.commit(int(i), truth[int(i)])
+        assert loop.wait(10)
+    assert loop.history[-1].ok, loop.history[-1].error
+    assert loop.history[-1].auto.reward is not None
+    assert loop.history[-1].auto.quality == "agreement"
 
 
 def test_a_loop_chooses_among_the_arms_it_is_given(two_class, loop_factory):
