@@ -259,19 +259,26 @@ def test_compare_runs_auto_beside_the_fixed_heuristics(two_class):
     assert all(c.weights is not None for c in result.curves["auto"])
 
 
+def last_auto_round_after_labeling(loop_factory, dataset, learner, truth):
+    """What "auto" did in the last of 4 rounds of 2 labels (the true annotations) without an
+    eval set."""
+    loop = loop_factory(dataset, learner, "auto", query_size=2, pool_sample=None)
+    for _ in range(4):
+        for i in loop.queue[:2]:
+            loop.commit(int(i), truth[int(i)])
+        assert loop.wait(10)
+    assert loop.history[-1].ok, loop.history[-1].error
+    return loop.history[-1].auto
+
+
 def test_auto_rewards_a_detector_with_the_agreement_of_its_boxes_with_the_labels(loop_factory):
     from test_tasks import BrightBoxes, blob_images
 
     images, boxes = blob_images([(20, 30)] * 30)
     dataset = alw.Dataset(np.stack(images), ["thing"], task="detect")
-    loop = loop_factory(dataset, BrightBoxes(), "auto", query_size=2, pool_sample=None)
-    for _ in range(4):
-        for i in loop.queue[:2]:
-            loop.commit(int(i), boxes[int(i)])
-        assert loop.wait(10)
-    assert loop.history[-1].ok, loop.history[-1].error
-    assert loop.history[-1].auto.reward is not None
-    assert loop.history[-1].auto.quality == "agreement"
+    done = last_auto_round_after_labeling(loop_factory, dataset, BrightBoxes(), boxes)
+    assert done.reward is not None
+    assert done.quality == "agreement"
 
 
 def test_auto_rewards_a_segmenter_with_the_iou_of_its_drafts_against_the_masks(loop_factory):
@@ -280,13 +287,9 @@ def test_auto_rewards_a_segmenter_with_the_iou_of_its_drafts_against_the_masks(l
     images, _ = blob_images([(20, 30)] * 20)
     masks = [alw.Mask((image[..., 0] > 100).astype(np.uint8)) for image in images]
     dataset = alw.Dataset(np.stack(images), ["background", "thing"], task="segment")
-    loop = loop_factory(dataset, BrightPixels(), "auto", query_size=2, pool_sample=None)
-    for _ in range(4):
-        for i in loop.queue[:2]:
-            loop.commit(int(i), masks[int(i)])
-        assert loop.wait(10)
-    assert loop.history[-1].ok, loop.history[-1].error
-    assert loop.history[-1].auto.reward is not None
+    done = last_auto_round_after_labeling(loop_factory, dataset, BrightPixels(), masks)
+    assert done.reward is not None
+    assert done.quality == "agreement"
 
 
 def test_auto_rewards_an_instance_segmenter_with_the_agreement_of_its_objects(loop_factory):
@@ -295,14 +298,9 @@ def test_auto_rewards_an_instance_segmenter_with_the_agreement_of_its_objects(lo
 
     images, truth = squares(20)
     dataset = alw.Dataset(images, SQUARE, task="instances")
-    loop = loop_factory(dataset, SquareAndSpeck(), "auto", query_size=2, pool_sample=None)
-    for _ in range(4):
-        for i in loop.queue[:2]:
-            loop.commit(int(i), truth[int(i)])
-        assert loop.wait(10)
-    assert loop.history[-1].ok, loop.history[-1].error
-    assert loop.history[-1].auto.reward is not None
-    assert loop.history[-1].auto.quality == "agreement"
+    done = last_auto_round_after_labeling(loop_factory, dataset, SquareAndSpeck(), truth)
+    assert done.reward is not None
+    assert done.quality == "agreement"
 
 
 def test_a_loop_chooses_among_the_arms_it_is_given(two_class, loop_factory):
