@@ -13,14 +13,11 @@ import pytest
 import traitlets
 
 from al_widget.widget import keys
+from al_widget.widget._box_messages import MAX_BOXES, parse_boxes
 from al_widget.widget._encoding import expand_mask
-from al_widget.widget._protocol import (
-    MAX_BOXES,
-    ProtocolError,
-    parse_boxes,
-    parse_mask,
-    parse_message,
-)
+from al_widget.widget._mask_messages import parse_mask
+from al_widget.widget._protocol import parse_message
+from al_widget.widget._refusal import ProtocolError
 from al_widget.widget.canvas import Canvas, palette
 
 from conftest import DEEP, from_deep_stack, nested

@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from al_widget.widget._protocol import MAX_BOXES, ObjectEdit
+from al_widget.widget._box_messages import MAX_BOXES
+from al_widget.widget._protocol import ObjectEdit
 from al_widget.widget.canvas import Canvas
 from al_widget.widget.objects import masks_of, object_json, objects_from_masks, runs
 

@@ -25,7 +25,8 @@ an image sent ahead before it was displayed. The queue strip sends ``{"kind": "f
 Every message from the browser goes through ``parse_message`` (the canvas) or
 ``parse_strip_message`` (the queue strip) before anything acts on it: a malformed one, however
 forged (a list where a string belongs, JSON nested hundreds deep), is refused with a
-``ProtocolError`` whose text is short and safe to build (``_shown``).
+``ProtocolError`` whose text is short and safe to build (``_refusal.shown``). The boxes are
+checked in ``_box_messages``, a mask's, patch's or object's pixels in ``_mask_messages``.
 
 An edit must match the canvas's mode (boxes in ``"box"`` mode, a mask in ``"mask"`` mode, objects
 in ``"instance"`` mode), and an image holds at most `MAX_BOXES` boxes and drafts together (or
@@ -34,17 +35,16 @@ objects, ``objects.applied``).
 
 from __future__ import annotations
 
-import contextlib
-import math
-import reprlib
-import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..annotations import unknown_class_value
+from ._box_messages import MAX_BOXES, check_box_count, parse_boxes
+from ._mask_messages import MaskPatch, one_buffer, parse_mask, parse_mask_patch, rect_values
+from ._refusal import ProtocolError, as_list
+from ._refusal import shown as _shown
 from .keys import IDENTIFIED_ACTIONS
 
 INSTANCE_KINDS = ("instance", "instance_delete", "instance_order")
@@ -72,15 +72,9 @@ MODE_OF_KIND = {
     "mask_accept": "mask",
 } | dict.fromkeys(INSTANCE_KINDS, "instance")
 """The canvas mode in which each kind of edit is accepted."""
-MAX_BOXES = 1000
 """The most boxes and drafts, together, that one image may hold."""
 MAX_OBJECT_ID = 2**31 - 1
 """The largest id an object of instance mode may have."""
-_SHOWN_CHARS = 80  # of a value from the browser in an error message
-
-
-class ProtocolError(ValueError):
-    """A message from the browser that the canvas refuses."""
 
 
 @dataclass(frozen=True)
@@ -96,27 +90,6 @@ class MaskEdit:
     """The whole class map after a stroke, fill, undo or redo in the browser."""
 
     mask: bytes
-
-
-@dataclass(frozen=True)
-class MaskPatch:
-    """The class values inside one rect after a stroke, fill, undo or redo in the browser.
-
-    ``rect`` is ``(x0, y0, x1, y1)`` in image pixels, x1 and y1 excluded; ``values`` holds its
-    ``(y1 - y0) * (x1 - x0)`` class ids row by row.
-    """
-
-    rect: tuple[int, int, int, int]
-    values: bytes
-
-    def applied(self, mask: bytes, *, width: int, height: int) -> bytes:
-        """The H*W class map `mask` (empty: all background) with this patch written in."""
-        out = np.zeros((height, width), dtype=np.uint8)
-        if mask:
-            out[:] = np.frombuffer(mask, dtype=np.uint8).reshape(height, width)
-        x0, y0, x1, y1 = self.rect
-        out[y0:y1, x0:x1] = np.frombuffer(self.values, dtype=np.uint8).reshape(y1 - y0, x1 - x0)
-        return out.tobytes()
 
 
 @dataclass(frozen=True)
@@ -263,8 +236,8 @@ def parse_message(
     if kind == "mask_accept":
         return MaskAccept()
     if kind == "boxes":
-        boxes = _as_list(content.get("boxes"), "boxes")
-        drafts = _as_list(content.get("drafts", []), "drafts")
+        boxes = as_list(content.get("boxes"), "boxes")
+        drafts = as_list(content.get("drafts", []), "drafts")
         check_box_count(len(boxes), len(drafts))  # before a single box is parsed
         return BoxesEdit(
             boxes=parse_boxes(boxes, width=width, height=height, n_classes=n_classes),
@@ -279,7 +252,7 @@ def parse_message(
     if kind == "instance_delete":
         return ObjectDelete(_object_id(content.get("id"), "instance_delete id"))
     if kind == "instance_order":
-        order = _as_list(content.get("order"), "instance_order order")
+        order = as_list(content.get("order"), "instance_order order")
         if len(order) > MAX_BOXES:
             raise ProtocolError(
                 f"instance_order holds at most {MAX_BOXES} objects, got {len(order)}"
@@ -293,7 +266,7 @@ def parse_message(
             f"mask size must be {width}x{height}, "
             f"got {_shown(content.get('width'))}x{_shown(content.get('height'))}"
         )
-    buffer = _one_buffer(buffers, "mask")
+    buffer = one_buffer(buffers, "mask")
     return MaskEdit(parse_mask(buffer, width=width, height=height, n_classes=n_classes))
 
 
@@ -365,32 +338,6 @@ def _kind(content: Mapping[str, Any], kinds: Sequence[str]) -> str:
     return kind
 
 
-def parse_mask_patch(
-    content: Mapping[str, Any],
-    buffers: Sequence[object] | None,
-    *,
-    width: int,
-    height: int,
-    n_classes: int,
-) -> MaskPatch:
-    """Check a ``mask_patch`` message's rect, encoding and values; raise ProtocolError if refused.
-
-    Parameters
-    ----------
-    content
-        The message's JSON content: ``rect`` and, optionally, ``encoding``.
-    buffers
-        Its binary buffers: exactly one, the rect's class values.
-    width, height
-        The image's size; the rect must lie inside it.
-    n_classes
-        Values must be below this.
-    """
-    rect, data = _rect_values(content, buffers, "mask_patch", width=width, height=height)
-    check_mask_values(data, n_classes, "mask_patch")
-    return MaskPatch(rect=rect, values=data)
-
-
 def parse_object(
     content: Mapping[str, Any],
     buffers: Sequence[object] | None,
@@ -425,7 +372,7 @@ def parse_object(
     draft = content.get("draft", False)
     if not isinstance(draft, bool):
         raise ProtocolError(f"{where}: draft must be true or false, got {_shown(draft)}")
-    rect, data = _rect_values(content, buffers, where, width=width, height=height)
+    rect, data = rect_values(content, buffers, where, width=width, height=height)
     values = np.frombuffer(data, dtype=np.uint8)
     if values.size and values.max() > 1:
         raise ProtocolError(
@@ -440,218 +387,3 @@ def _object_id(value: object, name: str) -> int:
     if type(value) is not int or not 0 < value <= MAX_OBJECT_ID:
         raise ProtocolError(f"{name} must be an int in [1, {MAX_OBJECT_ID}], got {_shown(value)}")
     return value
-
-
-def _rect_values(
-    content: Mapping[str, Any],
-    buffers: Sequence[object] | None,
-    where: str,
-    *,
-    width: int,
-    height: int,
-) -> tuple[tuple[int, int, int, int], bytes]:
-    """The rect and its values (inflated) of a mask patch or an object; ProtocolError if refused.
-
-    Parameters
-    ----------
-    content
-        The message's JSON content: ``rect`` ([x0, y0, x1, y1], x1 and y1 excluded, inside the
-        image) and ``encoding`` (``"raw"``, the default, or ``"zlib"``).
-    buffers
-        Exactly one: the rect's values, one byte a pixel, row by row.
-    where
-        What the message is called in error messages.
-    width, height
-        The image's size.
-    """
-    rect = content.get("rect")
-    if (
-        not isinstance(rect, (list, tuple))
-        or len(rect) != 4
-        or any(type(v) is not int for v in rect)
-    ):
-        raise ProtocolError(
-            f"{where} rect must be a list of 4 ints [x0, y0, x1, y1], got {_shown(rect)}"
-        )
-    x0, y0, x1, y1 = rect
-    if not (x0 < x1 and y0 < y1):
-        raise ProtocolError(
-            f"{where} rect must have x0 < x1 and y0 < y1 (not empty), got {list(rect)}"
-        )
-    if x0 < 0 or y0 < 0 or x1 > width or y1 > height:
-        raise ProtocolError(
-            f"{where} rect must lie inside the {width}x{height} image, got {list(rect)}"
-        )
-    encoding = content.get("encoding", "raw")
-    if encoding not in ("raw", "zlib"):
-        raise ProtocolError(f"{where} encoding must be 'raw' or 'zlib', got {_shown(encoding)}")
-    data = _as_bytes(_one_buffer(buffers, where), where)
-    size = (x1 - x0) * (y1 - y0)
-    if encoding == "zlib":
-        data = _inflated(data, size, where)
-    if len(data) != size:
-        raise ProtocolError(
-            f"{where} must have {x1 - x0}*{y1 - y0}={size} bytes for its rect, got {len(data)}"
-        )
-    return (x0, y0, x1, y1), data
-
-
-def _inflated(data: bytes, size: int, where: str) -> bytes:
-    """zlib `data` inflated, reading at most one byte past `size` (a zip bomb stops there)."""
-    inflater = zlib.decompressobj()
-    try:
-        out = inflater.decompress(data, size + 1)
-    except zlib.error as err:
-        raise ProtocolError(f"{where} buffer is not zlib data: {err}") from None
-    if len(out) > size:
-        raise ProtocolError(f"{where} inflates to more than the {size} bytes of its rect")
-    if not inflater.eof:
-        raise ProtocolError(f"{where} buffer is cut short: its zlib stream does not end")
-    return out
-
-
-def _one_buffer(buffers: Sequence[object] | None, kind: str) -> object:
-    if not buffers or len(buffers) != 1:
-        raise ProtocolError(f"{kind} message must carry 1 buffer, got {len(buffers or [])}")
-    return buffers[0]
-
-
-def check_box_count(n_boxes: int, n_drafts: int) -> None:
-    """Refuse an image with more than `MAX_BOXES` boxes and drafts together.
-
-    Parameters
-    ----------
-    n_boxes, n_drafts
-        How many boxes and drafts the image would hold.
-    """
-    if n_boxes + n_drafts > MAX_BOXES:
-        raise ProtocolError(
-            f"an image holds at most {MAX_BOXES} boxes and drafts together, "
-            f"got {n_boxes} boxes and {n_drafts} drafts"
-        )
-
-
-def parse_boxes(
-    value: object, *, width: int, height: int, n_classes: int, name: str = "boxes"
-) -> list[dict[str, Any]]:
-    """Check a list of ``{"xyxy": [x0, y0, x1, y1], "label": int}`` and return it normalised;
-    a draft may carry its confidence, ``"score"``: a number in [0, 1].
-
-    Parameters
-    ----------
-    value
-        The list, as the browser sent it or ``Canvas.load`` was given it.
-    width, height
-        The image's size; every box must lie inside it.
-    n_classes
-        Labels must be below this.
-    name
-        What the list is called in error messages.
-    """
-    items = _as_list(value, name)
-    return [
-        _parse_box(item, f"{name}[{i}]", width=width, height=height, n_classes=n_classes)
-        for i, item in enumerate(items)
-    ]
-
-
-def _as_list(value: object, name: str) -> Sequence[object]:
-    if not isinstance(value, (list, tuple)):
-        raise ProtocolError(f"{name} must be a list, got {type(value).__name__}")
-    return value
-
-
-def _parse_box(
-    item: object, where: str, *, width: int, height: int, n_classes: int
-) -> dict[str, Any]:
-    if not isinstance(item, Mapping):
-        raise ProtocolError(f"{where} must be a dict, got {type(item).__name__}")
-    xyxy = item.get("xyxy")
-    if not isinstance(xyxy, (list, tuple)) or len(xyxy) != 4:
-        raise ProtocolError(f"{where}.xyxy must be a list of 4 numbers, got {_shown(xyxy)}")
-    coords = [_coordinate(c, where, xyxy) for c in xyxy]
-    x0, y0, x1, y1 = coords
-    if not (x0 < x1 and y0 < y1):
-        raise ProtocolError(f"{where} must have x0 < x1 and y0 < y1 (non-zero area), got {coords}")
-    if x0 < 0 or y0 < 0 or x1 > width or y1 > height:
-        raise ProtocolError(f"{where} must lie inside the {width}x{height} image, got {coords}")
-    label = item.get("label")
-    if type(label) is not int or not 0 <= label < n_classes:
-        raise ProtocolError(
-            f"{where}.label must be an int in [0, {n_classes}), got {_shown(label)}"
-        )
-    parsed: dict[str, Any] = {"xyxy": coords, "label": label}
-    score = item.get("score")
-    if score is not None:  # a draft's confidence, in [0, 1]
-        if not isinstance(score, (int, float)) or isinstance(score, bool) or not 0 <= score <= 1:
-            raise ProtocolError(f"{where}.score must be a number in [0, 1], got {_shown(score)}")
-        parsed["score"] = float(score)
-    return parsed
-
-
-def _coordinate(c: object, where: str, xyxy: Sequence[object]) -> float:
-    """One coordinate as a finite float; an int too large for a float is refused like NaN."""
-    value = math.nan
-    if isinstance(c, (int, float)) and not isinstance(c, bool):
-        with contextlib.suppress(OverflowError):
-            value = float(c)
-    if not math.isfinite(value):
-        raise ProtocolError(f"{where}.xyxy must hold finite numbers, got {_shown(xyxy)}")
-    return value
-
-
-_REPR = reprlib.Repr()
-# A few levels and items of a container, so that showing one takes bounded time and stack
-# whatever the browser sent (a list nested 900 deep overflows repr's stack in a kernel).
-_REPR.maxlevel = 3
-_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 8
-_REPR.maxstring = _REPR.maxother = _SHOWN_CHARS
-_REPR.maxlong = 2 * _SHOWN_CHARS  # long enough to be cut like any other text
-
-
-def _shown(value: object) -> str:
-    """A value from the browser as an error message shows it: its repr, bounded and cut short.
-
-    Never raises: nesting, length and ints too long to print are all shown cut short.
-    """
-    try:
-        text = _REPR.repr(value)
-    except Exception:  # an int with more digits than Python will print, or worse
-        return f"<{type(value).__name__} too long to show>"
-    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
-
-
-def parse_mask(buffer: object, *, width: int, height: int, n_classes: int) -> bytes:
-    """Check an H*W uint8 class map (class 0 is background) and return it as bytes."""
-    data = _as_bytes(buffer, "mask")
-    if len(data) != width * height:
-        raise ProtocolError(
-            f"mask must have {width}*{height}={width * height} bytes, got {len(data)}"
-        )
-    check_mask_values(data, n_classes, "mask")
-    return data
-
-
-def check_mask_values(data: bytes, n_classes: int, name: str = "mask") -> None:
-    """Refuse class ids of `n_classes` or more (any value when there is no class but 0), but
-    ``Mask.IGNORE`` (255, not labeled), which a loaded mask may hold and a patch keeps.
-
-    Parameters
-    ----------
-    data
-        uint8 class ids.
-    n_classes
-        How many classes there are; 0 is always allowed (the background).
-    name
-        What the values are called in the error message.
-    """
-    bad = unknown_class_value(np.frombuffer(data, dtype=np.uint8), max(n_classes, 1))
-    if bad is not None:
-        raise ProtocolError(f"{name} values must be < {max(n_classes, 1)}, got {bad}")
-
-
-def _as_bytes(buffer: object, name: str) -> bytes:
-    try:
-        return bytes(buffer)  # type: ignore[call-overload]
-    except TypeError:
-        raise ProtocolError(f"{name} must be a byte buffer, got {type(buffer).__name__}") from None

@@ -16,9 +16,10 @@ import numpy as np
 import traitlets as t
 
 from . import keys
+from ._box_messages import MAX_BOXES, check_box_count, parse_boxes
 from ._encoding import as_rgb, compress_mask, encode_display
+from ._mask_messages import parse_mask
 from ._protocol import (
-    MAX_BOXES,
     BoxesEdit,
     Dropped,
     Fetch,
@@ -29,12 +30,9 @@ from ._protocol import (
     ObjectDelete,
     ObjectEdit,
     ObjectOrder,
-    ProtocolError,
-    check_box_count,
-    parse_boxes,
-    parse_mask,
     parse_message,
 )
+from ._refusal import ProtocolError
 from .objects import Objects, applied, object_json
 
 logger = logging.getLogger("al_widget")
@@ -284,7 +282,7 @@ class Canvas(anywidget.AnyWidget):
         boxes, drafts
             Boxes and predicted boxes: dicts ``{"xyxy": [x0, y0, x1, y1], "label": int}`` in image
             pixels, or a pair ``(xyxy (K, 4), labels (K,))``. An image holds at most
-            ``_protocol.MAX_BOXES`` of them together: the drafts past that are left out (the
+            ``_box_messages.MAX_BOXES`` of them together: the drafts past that are left out (the
             first ones kept; a model usually lists its surest first), with a warning.
         mask
             An (H, W) class map with values below ``len(classes)``, or ``Mask.IGNORE`` (255)
@@ -304,7 +302,7 @@ class Canvas(anywidget.AnyWidget):
         ------
         ValueError
             If a box lies outside the image or names no class, if there are more than
-            ``_protocol.MAX_BOXES`` boxes, or if the mask does not fit.
+            ``_box_messages.MAX_BOXES`` boxes, or if the mask does not fit.
         """
         rgb = as_rgb(image)
         h, w = rgb.shape[:2]

@@ -15,7 +15,9 @@ from typing import Any
 import numpy as np
 
 from ..instances import Instances
-from ._protocol import MAX_BOXES, ObjectDelete, ObjectEdit, ObjectOrder, ProtocolError
+from ._box_messages import MAX_BOXES
+from ._protocol import ObjectDelete, ObjectEdit, ObjectOrder
+from ._refusal import ProtocolError
 
 Objects = tuple[ObjectEdit, ...]
 
@@ -89,7 +91,7 @@ def applied(objects: Objects, edit: ObjectEdit | ObjectDelete | ObjectOrder) -> 
         The objects, bottom first.
     edit
         An object made or changed (a new one goes on top, unless the image holds
-        ``_protocol.MAX_BOXES`` objects already), removed, or the new order (the ids held, each
+        ``_box_messages.MAX_BOXES`` objects already), removed, or the new order (the ids held, each
         once).
     """
     ids = [o.id for o in objects]

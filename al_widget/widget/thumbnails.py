@@ -13,7 +13,8 @@ import anywidget
 import numpy as np
 from PIL import Image
 
-from ._protocol import Fetch, ProtocolError, parse_strip_message
+from ._protocol import Fetch, parse_strip_message
+from ._refusal import ProtocolError
 
 logger = logging.getLogger("al_widget")
 
