@@ -262,6 +262,40 @@ def test_the_slider_hides_a_mask_drafts_regions_below_it_and_comma_shows_them_ag
     harness.screenshot(page, "mask_draft_shown_again", panel.root)
 
 
+def test_a_mask_draft_accepted_then_left_is_still_accepted_when_its_image_is_reopened(
+    page: Any, lab: harness.LabServer
+) -> None:
+    panel = PanelDriver(page, "segment", SIZE)
+    state = panel.ready()
+    i = state["current"]
+    assert state["mask_draft"]
+    harness.kernel_exec(page, "save_shown('segment')")
+    predicted = np.load(lab.state_dir / "segment-predicted.npy")
+    # The canvas takes the keyboard: a click with the eraser on the background changes nothing.
+    harness.kernel_exec(page, "PANELS['segment'].canvas.tool = 'eraser'")
+    page.mouse.click(*panel.at(2, 2))
+    page.keyboard.press("a")
+    panel.wait(lambda s: not s["mask_draft"])
+
+    panel.root.locator(".alw-queue img").first.click()  # another image, with its own draft
+    state = panel.wait(lambda s: s["current"] != i and s["mask_draft"])
+    panel.wait_drawn(state["image_id"])
+    back = next(k for k, c in enumerate(panel.captions()) if c.startswith(f"#{i}\n"))
+    panel.root.locator(".alw-queue img").nth(back).click()
+    state = panel.wait(lambda s: s["current"] == i)
+    panel.wait_drawn(state["image_id"])
+    assert not state["mask_draft"]
+    assert "an unsaved mask restored" in state["notice"]
+    assert "is a draft" not in panel.status()
+    harness.screenshot(page, "mask_draft_accepted_reopened", panel.root)
+
+    panel.focus()
+    page.keyboard.press("Enter")
+    panel.wait(lambda s: s["labels"].get(str(i)) == "mask")
+    harness.kernel_exec(page, f"save_stored('segment', {i})")
+    np.testing.assert_array_equal(np.load(lab.state_dir / "segment-stored.npy"), predicted)
+
+
 def test_the_brush_on_a_4000x3000_photo_at_fit_zoom_is_as_wide_on_screen_as_its_size(
     page: Any, lab: harness.LabServer
 ) -> None:
