@@ -206,7 +206,9 @@ def update(state: State, picks: Sequence[Pick], gain: float, labels: int | None 
     the deviations' moving root mean square and clipped to [-1, 1]: every query of a batch
     shares the batch's gain, so only a gain above or below the usual tells the arms apart,
     and the rate of learning depends neither on the metric's units nor on how fast the
-    model still improves.
+    model still improves. The first gain has no usual to be measured against: it sets the
+    baseline and the scale, and rewards no arm (early gains are all positive, and crediting
+    them would favour whichever arm happened to draw most of the first batch).
 
     Parameters
     ----------
@@ -231,7 +233,7 @@ def update(state: State, picks: Sequence[Pick], gain: float, labels: int | None 
         if first
         else math.sqrt((1 - SMOOTHING) * state.scale**2 + SMOOTHING * deviation**2)
     )
-    reward = 0.0 if scale == 0 else max(-1.0, min(1.0, deviation / scale))
+    reward = 0.0 if first or scale == 0 else max(-1.0, min(1.0, deviation / scale))
     baseline = gain if first else state.baseline + SMOOTHING * (gain - state.baseline)
     per_label = gain / (labels or len(picks))
     advice = np.array([p.advice for p in picks])  # (picks, arms)

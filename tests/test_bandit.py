@@ -67,22 +67,39 @@ def test_draw_is_deterministic_under_a_seed():
     assert first == again
 
 
-def test_a_positive_gain_raises_the_weight_of_the_arm_that_chose_it():
+def after_a_first_gain(arms=ARMS, gain=0.05, floor=0.1):
+    """A bandit whose first gain (`gain`, from a query every arm advised) set its baseline."""
+    everyone = bandit.Pick(0, arms[0], 1.0, (1.0,) * len(arms))
+    return bandit.update(bandit.start(arms, floor=floor), [everyone], gain)
+
+
+def test_the_first_gain_sets_the_baseline_and_rewards_no_arm():
     state = bandit.start(ARMS, floor=0.1)
     pick = bandit.Pick(0, "margin", 0.4, (0.1, 1.0, 0.0))
-    after = bandit.update(state, [pick], gain=0.05)
+    up = bandit.update(state, [pick], gain=0.05)
+    down = bandit.update(state, [pick], gain=-0.05)
+    assert up.log_weights == pytest.approx(down.log_weights)  # only the exploration bonus
+    assert up.baseline == 0.05
+
+
+def test_after_it_the_weights_stay_even():
+    assert after_a_first_gain().weights == pytest.approx(dict.fromkeys(ARMS, 1 / 3))
+
+
+def test_a_gain_above_the_usual_raises_the_weight_of_the_arm_that_chose_it():
+    pick = bandit.Pick(0, "margin", 0.4, (0.1, 1.0, 0.0))
+    after = bandit.update(after_a_first_gain(gain=0.05), [pick], gain=0.08)
     assert after.weights["margin"] > 1 / 3 > after.weights["entropy"]
 
 
-def test_a_negative_gain_lowers_the_weight_of_the_arm_that_chose_it():
-    state = bandit.start(ARMS, floor=0.1)
+def test_a_gain_below_the_usual_lowers_the_weight_of_the_arm_that_chose_it():
     pick = bandit.Pick(0, "entropy", 0.4, (0.1, 0.0, 1.0))
-    after = bandit.update(state, [pick], gain=-0.05)
+    after = bandit.update(after_a_first_gain(gain=0.05), [pick], gain=0.01)
     assert after.weights["entropy"] < min(after.weights["random"], after.weights["margin"])
 
 
 def test_credit_is_importance_weighted_so_a_rare_pick_counts_more():
-    state = bandit.start(("random", "margin"), floor=0.1)
+    state = after_a_first_gain(("random", "margin"), gain=0.05)
     rare = bandit.update(state, [bandit.Pick(0, "margin", 0.2, (0.0, 1.0))], gain=0.1)
     common = bandit.update(state, [bandit.Pick(0, "margin", 0.8, (0.0, 1.0))], gain=0.1)
     assert rare.weights["margin"] > common.weights["margin"]
@@ -104,11 +121,11 @@ def test_no_picks_leave_the_bandit_as_it_was():
 
 
 def test_gains_are_scaled_so_that_units_do_not_change_the_weights():
-    state = bandit.start(ARMS, floor=0.1)
     pick = bandit.Pick(0, "margin", 0.4, (0.1, 1.0, 0.0))
-    small = bandit.update(state, [pick], gain=0.001)
-    big = bandit.update(state, [pick], gain=0.5)
+    small = bandit.update(after_a_first_gain(gain=0.001), [pick], gain=0.0015)
+    big = bandit.update(after_a_first_gain(gain=0.5), [pick], gain=0.75)
     assert small.weights == pytest.approx(big.weights)
+    assert small.weights["margin"] > 1 / 3
 
 
 def test_importance_weighted_agreement_weights_each_label_by_one_over_its_propensity():
