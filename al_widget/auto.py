@@ -171,11 +171,14 @@ class Chooser:
             d for d in self.draws if d.picks and (d.labeled is None or d.quality is not None)
         ]
         last: tuple[float | None, int] = (None, 0)
-        while len(self.draws) >= 2:
-            done, after = self.draws[0], self.draws[1]
-            if done.labeled is None or done.quality is None or after.quality is None:
+        while self.draws:
+            done = self.draws[0]
+            # The quality of the model that learned from the draw's labels: the next draw's,
+            # or with an eval set the model just trained (its draw is not added yet).
+            after = self.draws[1].quality if len(self.draws) >= 2 else quality
+            if done.labeled is None or done.quality is None or after is None:
                 break
-            gain = after.quality - done.quality
+            gain = after - done.quality
             picks = [done.picks[i] for i in done.labeled]
             self.state = bandit.update(self.state, picks, gain)
             last = (gain, len(picks))

@@ -90,6 +90,26 @@ def test_a_loop_with_an_eval_set_rewards_the_change_in_its_metric(two_class, loo
     assert loop.history[-1].auto.reward is not None
 
 
+def test_with_an_eval_set_a_rounds_draws_are_rewarded_by_the_next_model(two_class, loop_factory):
+    images, labels = two_class
+    loop = loop_factory(
+        alw.Dataset(images[:40], CLASSES),
+        CentroidLearner(2),
+        "auto",
+        pool_sample=None,
+        query_size=5,
+        eval_set=(images[40:], labels[40:]),
+    )
+    label_all(loop, labels, 1, 5)  # the first model: it draws the first queries
+    first = loop.history[-1]
+    assert first.auto.reward is None
+    label_all(loop, labels, 1, 5)  # those queries labeled: the next model learned from them
+    after = loop.history[-1]
+    assert after.auto.reward == pytest.approx(after.metric - first.metric)
+    assert after.auto.rewarded == 5
+    assert loop.bandit.updates == 1
+
+
 def test_describe_says_which_heuristic_drew_the_image(two_class, loop_factory):
     images, labels = two_class
     loop = loop_factory(
@@ -183,8 +203,9 @@ def corrupted_pool(seed=0, clusters=100, per=4, corrupted=150, test_per=2):
 
 def test_the_weights_move_away_from_heuristics_that_ask_for_useless_images(loop_factory):
     # 150 of 550 images are corrupted: margin and entropy always ask for them and gain nothing;
-    # random asks for useful images 73% of the time. Within 60 rounds of 2 labels (seed 0)
-    # the bandit puts random first and the two bad arms below their starting third.
+    # random asks for useful images 73% of the time. Within 100 rounds of 2 labels (seed 0)
+    # the bandit puts random first and the two bad arms below their starting third (over seeds
+    # 0-4 random's weight is 0.41 on average after 60 rounds, 0.52 after 100).
     images, labels, test = corrupted_pool()
     loop = loop_factory(
         alw.Dataset(images, CLASSES),
@@ -200,7 +221,7 @@ def test_the_weights_move_away_from_heuristics_that_ask_for_useless_images(loop_
         loop.commit(i, alw.Label(int(labels[i])))
     loop.start()
     assert loop.wait(10)
-    label_all(loop, labels, 60, 2)
+    label_all(loop, labels, 100, 2)
     weights = loop.bandit.weights
     assert weights["random"] > max(weights["margin"], weights["entropy"])
     assert weights["margin"] < 1 / 3
