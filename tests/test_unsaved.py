@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from al_widget.annotations import Mask
 from al_widget.widget.unsaved import Work
 
 
@@ -23,6 +24,27 @@ def test_an_unsaved_mask_comes_back_pixel_for_pixel():
 def test_an_unsaved_mask_is_kept_in_a_small_fraction_of_its_pixels():
     work = Work.of([], [], painted().tobytes(), None)
     assert len(work.mask) < 427 * 640 / 50
+
+
+def test_the_mask_draft_an_image_was_opened_with_comes_back_pixel_for_pixel():
+    draft = Mask(painted())
+    work = Work.of([], [], painted().tobytes(), None, mask_draft=False, shown=draft)
+    np.testing.assert_array_equal(work.shown_draft().class_map, draft.class_map)
+
+
+def test_the_mask_draft_an_image_was_opened_with_is_kept_in_a_small_fraction_of_its_pixels():
+    work = Work.of([], [], painted().tobytes(), None, shown=Mask(painted()))
+    packed, shape = work.shown
+    assert shape == (427, 640)
+    assert len(packed) < 427 * 640 / 50
+
+
+def test_a_mask_draft_accepted_as_it_is_differs_from_the_draft_untouched():
+    untouched = Work.of([], [], painted().tobytes(), None, mask_draft=True)
+    accepted = Work.of([], [], painted().tobytes(), None, mask_draft=False)
+    assert untouched != accepted
+    assert untouched.summary() == "the model's mask draft"
+    assert accepted.summary() == "an unsaved mask"
 
 
 def test_a_mask_of_another_size_is_not_given_back():

@@ -154,7 +154,7 @@ class Editor:
     def load_work(self, image: np.ndarray, i: int, work: Work) -> None:
         """Load image `i` with the work left on it earlier (and the drafts it was opened with)."""
         self._model = None
-        self._shown = work.shown
+        self._shown = work.shown_draft()
         h, w = image.shape[:2]
         self.canvas.load(
             image,

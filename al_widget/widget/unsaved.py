@@ -36,8 +36,9 @@ class Work:
         The mask is still the model's draft (``Canvas.mask_draft``): neither accepted nor
         painted over. An accepted draft is the labeler's work even where no pixel changed.
     shown
-        The model's mask regions or objects this image was opened with as drafts (for
-        ``loop.commit(shown=...)`` once the work is submitted), or None.
+        The model's mask regions (zlib-compressed, with the mask's shape) or objects this image
+        was opened with as drafts, or None; ``shown_draft`` gives them back for
+        ``loop.commit(shown=...)`` once the work is submitted.
     """
 
     boxes: tuple[tuple[tuple[float, ...], int], ...] = ()
@@ -47,7 +48,7 @@ class Work:
     _painted: bool = field(default=False, compare=False)
     objects: tuple[ObjectEdit, ...] = ()
     mask_draft: bool = False
-    shown: Mask | Instances | None = field(default=None, compare=False)
+    shown: tuple[bytes, tuple[int, int]] | Instances | None = field(default=None, compare=False)
 
     @classmethod
     def of(
@@ -83,6 +84,12 @@ class Work:
             (xyxy, label, d.get("score"))
             for (xyxy, label), d in zip(_freeze(drafts), drafts, strict=True)
         )
+        kept: tuple[bytes, tuple[int, int]] | Instances | None
+        if isinstance(shown, Mask):
+            h, w = shown.class_map.shape
+            kept = (zlib.compress(shown.class_map.tobytes(), 1), (h, w))
+        else:
+            kept = shown
         return cls(
             _freeze(boxes),
             frozen_drafts,
@@ -91,8 +98,15 @@ class Work:
             painted,
             tuple(objects),
             mask_draft,
-            shown,
+            kept,
         )
+
+    def shown_draft(self) -> Mask | Instances | None:
+        """The drafts the image was opened with (``shown``), as the editor showed them."""
+        if isinstance(self.shown, tuple):
+            packed, shape = self.shown
+            return Mask(np.frombuffer(zlib.decompress(packed), np.uint8).reshape(shape))
+        return self.shown
 
     def box_dicts(self) -> list[dict[str, Any]]:
         """The boxes as ``Canvas.load`` takes them."""
