@@ -150,6 +150,19 @@ def test_a_submit_tells_the_loop_the_drafts_shown_so_savings_count_them(panel):
     assert "drafts saved 1 of 1 object (2 clicks)" in panel.draft_bar.line.value
 
 
+def test_a_draft_accepted_then_left_counts_as_accepted_when_its_image_is_submitted_later(panel):
+    panel.draft_bar.slider.value = 0.5  # the square's draft shown, the noise hidden
+    i = panel.current
+    square, noise = panel.canvas.drafts
+    send_boxes(panel, [{"xyxy": square["xyxy"], "label": 0}], [noise])  # accepted as is
+    j = next(k for k in panel.loop.queue if k != i)
+    panel.open_image(j)
+    panel.open_image(i)  # the accepted box comes back as work
+    assert panel.submit() == i
+    savings = panel.loop.draft_savings
+    assert (savings.accepted, savings.deleted, savings.drawn) == (1, 0, 0)
+
+
 def test_drafts_rejected_count_as_deleted_and_cost_a_click_each(panel):
     panel.draft_bar.slider.value = 0.0
     i = panel.current

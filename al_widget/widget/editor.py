@@ -32,7 +32,7 @@ class Editor:
     instead (``show_drafts``).
 
     Thread safety: none of its own; its owner (the Panel) calls it under the panel's lock, which
-    so guards ``unsaved``, ``_loaded``, ``_model`` and ``_shown``.
+    so guards ``unsaved``, ``_loaded``, ``_model``, ``_shown`` and ``_opened_drafts``.
 
     Parameters
     ----------
@@ -61,6 +61,7 @@ class Editor:
         self.unsaved: dict[int, Work] = {}
         self._loaded = Work()  # what the image on the canvas was loaded with
         self._shown: Mask | Instances | None = None  # the model's regions or objects shown
+        self._opened_drafts: list[dict[str, Any]] = []  # the model's boxes the image opened with
         # The image on the canvas, its index, the model's whole mask or objects, and the
         # confidence of each region or object
         self._model: tuple[np.ndarray, int, Mask | Instances, np.ndarray | None] | None = None
@@ -148,6 +149,7 @@ class Editor:
             key=str(i),
             mask_draft=isinstance(self._shown, Mask),
         )
+        self._opened_drafts = list(self.canvas.loaded_drafts)
         if self.task == "classify":
             self.picker.value = known.class_id(classes) if isinstance(known, Label) else predicted
 
@@ -155,6 +157,7 @@ class Editor:
         """Load image `i` with the work left on it earlier (and the drafts it was opened with)."""
         self._model = None
         self._shown = work.shown_draft()
+        self._opened_drafts = list(work.opened_drafts)
         h, w = image.shape[:2]
         self.canvas.load(
             image,
@@ -181,6 +184,7 @@ class Editor:
             canvas.objects,
             canvas.mask_draft,
             self._shown,
+            self._opened_drafts,
         )
 
     def annotation(self) -> Annotation:
@@ -274,11 +278,9 @@ class Editor:
         return len(draftbar.shown(self.canvas.drafts, self.canvas.draft_threshold))
 
     def shown_drafts(self) -> Boxes | None:
-        """The drafts the labeler saw on the image (loaded with it, at the canvas's threshold
-        now), for ``loop.commit(shown=...)``; None when there were none."""
-        return draftbar.as_boxes(
-            draftbar.shown(self.canvas.loaded_drafts, self.canvas.draft_threshold)
-        )
+        """The drafts the labeler saw on the image (those it was opened with, at the canvas's
+        threshold now), for ``loop.commit(shown=...)``; None when there were none."""
+        return draftbar.as_boxes(draftbar.shown(self._opened_drafts, self.canvas.draft_threshold))
 
     def class_for_key(self, key: str) -> int | None:
         """The class a key picks: a class named as the key, else the digit's (see keys.DIGITS).

@@ -39,6 +39,9 @@ class Work:
         The model's mask regions (zlib-compressed, with the mask's shape) or objects this image
         was opened with as drafts, or None; ``shown_draft`` gives them back for
         ``loop.commit(shown=...)`` once the work is submitted.
+    opened_drafts
+        The model's boxes the image was opened with (``Canvas.loaded_drafts`` then, each with
+        its ``"score"``): those at the threshold were shown, whatever became of them since.
     """
 
     boxes: tuple[tuple[tuple[float, ...], int], ...] = ()
@@ -49,6 +52,7 @@ class Work:
     objects: tuple[ObjectEdit, ...] = ()
     mask_draft: bool = False
     shown: tuple[bytes, tuple[int, int]] | Instances | None = field(default=None, compare=False)
+    opened_drafts: tuple[dict[str, Any], ...] = field(default=(), compare=False)
 
     @classmethod
     def of(
@@ -60,6 +64,7 @@ class Work:
         objects: Sequence[ObjectEdit] = (),
         mask_draft: bool = False,
         shown: Mask | Instances | None = None,
+        opened_drafts: Sequence[dict[str, Any]] = (),
     ) -> Work:
         """Build from the canvas's traits and the picker's value.
 
@@ -76,7 +81,9 @@ class Work:
         mask_draft
             ``Canvas.mask_draft``.
         shown
-            The drafts the image was opened with.
+            The mask regions or objects the image was opened with as drafts.
+        opened_drafts
+            The model's boxes it was opened with (``Canvas.loaded_drafts`` then).
         """
         painted = bool(mask) and bool(np.frombuffer(mask, np.uint8).any())
         packed = zlib.compress(mask, 1) if mask else b""
@@ -99,6 +106,7 @@ class Work:
             tuple(objects),
             mask_draft,
             kept,
+            tuple(opened_drafts),
         )
 
     def shown_draft(self) -> Mask | Instances | None:
