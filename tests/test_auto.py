@@ -75,9 +75,10 @@ def test_history_records_each_rounds_draws_weights_and_reward(two_class, loop_fa
     assert records[-1].quality == "agreement"  # no eval set: the labels themselves
 
 
-def test_a_loop_with_an_eval_set_rewards_the_change_in_its_metric(two_class, loop_factory):
+def loop_with_an_eval_set(two_class, loop_factory):
+    """An "auto" loop on the first 40 images, 5 queries a round, the rest its eval set."""
     images, labels = two_class
-    loop = loop_factory(
+    return loop_factory(
         alw.Dataset(images[:40], CLASSES),
         CentroidLearner(2),
         "auto",
@@ -85,21 +86,18 @@ def test_a_loop_with_an_eval_set_rewards_the_change_in_its_metric(two_class, loo
         query_size=5,
         eval_set=(images[40:], labels[40:]),
     )
-    label_all(loop, labels, 4, 5)
+
+
+def test_a_loop_with_an_eval_set_rewards_the_change_in_its_metric(two_class, loop_factory):
+    loop = loop_with_an_eval_set(two_class, loop_factory)
+    label_all(loop, two_class[1], 4, 5)
     assert loop.history[-1].auto.quality == "accuracy"
     assert loop.history[-1].auto.reward is not None
 
 
 def test_with_an_eval_set_a_rounds_draws_are_rewarded_by_the_next_model(two_class, loop_factory):
-    images, labels = two_class
-    loop = loop_factory(
-        alw.Dataset(images[:40], CLASSES),
-        CentroidLearner(2),
-        "auto",
-        pool_sample=None,
-        query_size=5,
-        eval_set=(images[40:], labels[40:]),
-    )
+    loop = loop_with_an_eval_set(two_class, loop_factory)
+    labels = two_class[1]
     label_all(loop, labels, 1, 5)  # the first model: it draws the first queries
     first = loop.history[-1]
     assert first.auto.reward is None

@@ -202,6 +202,27 @@ def test_shift_delete_rejects_every_draft(page: Any) -> None:
     harness.screenshot(page, "drafts_rejected", panel.root)
 
 
+def accept_the_mask_draft(page: Any, lab: harness.LabServer, panel: PanelDriver) -> np.ndarray:
+    """Press A on the segment panel's canvas; the model's mask it accepted."""
+    harness.kernel_exec(page, "save_shown('segment')")
+    predicted = np.load(lab.state_dir / "segment-predicted.npy")
+    # The canvas takes the keyboard: a click with the eraser on the background changes nothing.
+    harness.kernel_exec(page, "PANELS['segment'].canvas.tool = 'eraser'")
+    page.mouse.click(*panel.at(2, 2))
+    page.keyboard.press("a")
+    panel.wait(lambda s: not s["mask_draft"])
+    return predicted
+
+
+def enter_stores(page: Any, lab: harness.LabServer, panel: PanelDriver, i: int) -> np.ndarray:
+    """Press Enter on the segment panel; the mask it stored for image `i`."""
+    panel.focus()
+    page.keyboard.press("Enter")
+    panel.wait(lambda s: s["labels"].get(str(i)) == "mask")
+    harness.kernel_exec(page, f"save_stored('segment', {i})")
+    return np.load(lab.state_dir / "segment-stored.npy")
+
+
 def test_an_untouched_mask_draft_is_not_stored_by_enter_and_a_stores_it(
     page: Any, lab: harness.LabServer
 ) -> None:
@@ -217,20 +238,10 @@ def test_an_untouched_mask_draft_is_not_stored_by_enter_and_a_stores_it(
     assert str(i) not in state["labels"]
     assert state["current"] == i
 
-    # The canvas takes the keyboard: a click with the eraser on the background changes nothing.
-    harness.kernel_exec(page, "PANELS['segment'].canvas.tool = 'eraser'")
-    page.mouse.click(*panel.at(2, 2))
-    harness.kernel_exec(page, "save_shown('segment')")
-    predicted = np.load(lab.state_dir / "segment-predicted.npy")
-    page.keyboard.press("a")
-    state = panel.wait(lambda s: not s["mask_draft"])
+    predicted = accept_the_mask_draft(page, lab, panel)
     assert "is a draft" not in panel.status()
     harness.screenshot(page, "mask_draft_accepted", panel.root)
-    panel.focus()
-    page.keyboard.press("Enter")
-    panel.wait(lambda s: s["labels"].get(str(i)) == "mask")
-    harness.kernel_exec(page, f"save_stored('segment', {i})")
-    np.testing.assert_array_equal(np.load(lab.state_dir / "segment-stored.npy"), predicted)
+    np.testing.assert_array_equal(enter_stores(page, lab, panel, i), predicted)
 
 
 def test_the_slider_hides_a_mask_drafts_regions_below_it_and_comma_shows_them_again(
@@ -269,13 +280,7 @@ def test_a_mask_draft_accepted_then_left_is_still_accepted_when_its_image_is_reo
     state = panel.ready()
     i = state["current"]
     assert state["mask_draft"]
-    harness.kernel_exec(page, "save_shown('segment')")
-    predicted = np.load(lab.state_dir / "segment-predicted.npy")
-    # The canvas takes the keyboard: a click with the eraser on the background changes nothing.
-    harness.kernel_exec(page, "PANELS['segment'].canvas.tool = 'eraser'")
-    page.mouse.click(*panel.at(2, 2))
-    page.keyboard.press("a")
-    panel.wait(lambda s: not s["mask_draft"])
+    predicted = accept_the_mask_draft(page, lab, panel)
 
     panel.root.locator(".alw-queue img").first.click()  # another image, with its own draft
     state = panel.wait(lambda s: s["current"] != i and s["mask_draft"])
@@ -288,12 +293,7 @@ def test_a_mask_draft_accepted_then_left_is_still_accepted_when_its_image_is_reo
     assert "an unsaved mask restored" in state["notice"]
     assert "is a draft" not in panel.status()
     harness.screenshot(page, "mask_draft_accepted_reopened", panel.root)
-
-    panel.focus()
-    page.keyboard.press("Enter")
-    panel.wait(lambda s: s["labels"].get(str(i)) == "mask")
-    harness.kernel_exec(page, f"save_stored('segment', {i})")
-    np.testing.assert_array_equal(np.load(lab.state_dir / "segment-stored.npy"), predicted)
+    np.testing.assert_array_equal(enter_stores(page, lab, panel, i), predicted)
 
 
 def test_the_brush_on_a_4000x3000_photo_at_fit_zoom_is_as_wide_on_screen_as_its_size(
