@@ -461,6 +461,13 @@ class ActiveLoop:
         (``action`` is "commit" or "skip"), or None."""
         return self._session.undone()
 
+    @property
+    def undone_drafts(self) -> Annotation | None:
+        """The model's drafts the labeler was shown when the commit ``redo`` would make again was
+        made (``commit``'s `shown`), or None: a panel counts what they save when it is
+        submitted again."""
+        return self._session.undone_drafts()
+
     def mark_broken(self, i: int, reason: str) -> None:
         """Leave image `i` out of the queue because it cannot be shown or read.
 

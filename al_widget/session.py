@@ -111,10 +111,11 @@ class Session:
         self._skipped: set[int] = set()
         self._broken: dict[int, str] = {}
         self._front: list[int] = []
-        self._undo: list[tuple[str, int, Annotation | None]] = []
-        self._redo: list[
-            Undone
-        ] = []  # what undo took back, the latest last; a new action clears it
+        # (action, index, the annotation before, the drafts shown), the latest last
+        self._undo: list[tuple[str, int, Annotation | None, Annotation | None]] = []
+        # What undo took back, the latest last, with the drafts shown when it was committed; a
+        # new action clears it
+        self._redo: list[tuple[Undone, Annotation | None]] = []
         self._agreement: collections.deque[float] = collections.deque(maxlen=_AGREEMENT_WINDOW)
         self._drafts = DraftLog()
 
@@ -203,7 +204,13 @@ class Session:
     def undone(self) -> Undone | None:
         """What ``redo`` would make again (the latest undo's commit or skip), or None."""
         with self._lock:
-            return self._redo[-1] if self._redo else None
+            return self._redo[-1][0] if self._redo else None
+
+    def undone_drafts(self) -> Annotation | None:
+        """The model's drafts the labeler was shown when the commit ``redo`` would make again
+        was made (None: none were, or there is no such commit)."""
+        with self._lock:
+            return self._redo[-1][1] if self._redo else None
 
     def describe(self, i: int, ranking: Ranking) -> Description:
         """What is known about image `i` under `ranking`, with why it is in the queue in words."""
@@ -305,14 +312,15 @@ class Session:
                 )
             stored = self.dataset.annotate(i, annotation)
             i = int(i)
-            self._undo.append(("commit", i, previous))
+            self._undo.append(("commit", i, previous, None))
             if i in self._front:
                 self._front.remove(i)
             self._skipped.discard(i)
             agreed = agreement(ranking, i, stored, self.dataset.classes)
             if agreed is not None:
                 self._agreement.append(agreed)
-            self._record_drafts(i, stored, ranking, shown)
+            drafts_shown = self._record_drafts(i, stored, ranking, shown)
+            self._undo[-1] = ("commit", i, previous, drafts_shown)  # for a redo, or a resubmit
             return stored
 
     def skip(self, i: int) -> None:
@@ -325,7 +333,7 @@ class Session:
         with self._lock:
             i = self.dataset.check_index(i)
             self._skipped.add(i)
-            self._undo.append(("skip", i, None))
+            self._undo.append(("skip", i, None, None))
             if i in self._front:
                 self._front.remove(i)
 
@@ -339,7 +347,7 @@ class Session:
         with self._lock:
             if not self._undo:
                 return None
-            action, i, previous = self._undo[-1]
+            action, i, previous, shown = self._undo[-1]
             stored = self.dataset.annotation(i) if action == "commit" else None
             if action == "commit":
                 if previous is None:
@@ -347,7 +355,7 @@ class Session:
                 else:
                     self.dataset.annotate(i, previous)
             self._undo.pop()  # only once the dataset took the change
-            self._redo.append(Undone(action, i, stored))
+            self._redo.append((Undone(action, i, stored), shown))
             if action == "commit":
                 self._drafts.remove(i)
             else:
@@ -367,10 +375,10 @@ class Session:
         with self._lock:
             if not self._redo:
                 return None
-            action, i, annotation = self._redo[-1]
+            (action, i, annotation), shown = self._redo[-1]
             if action == "commit":
                 assert annotation is not None
-                self._commit(i, annotation, ranking, replace=True)
+                self._commit(i, annotation, ranking, replace=True, shown=shown)
             else:
                 self._skip(i)
             self._redo.pop()  # only once the dataset took the change
@@ -386,9 +394,12 @@ class Session:
 
     # -- helpers (callers hold the lock) --------------------------------------------------------
 
-    def _record_drafts(self, i: int, stored: Annotation, ranking: Ranking, shown: object) -> None:
+    def _record_drafts(
+        self, i: int, stored: Annotation, ranking: Ranking, shown: object
+    ) -> Annotation | None:
+        """Compare image `i`'s drafts with `stored`; the drafts shown (None: none)."""
         if isinstance(stored, Label):
-            return
+            return None
         draft, confidences = ranking.drafts.get(i), ranking.confidences.get(i)
         if shown is SHOWN_AT_THRESHOLD:
             shown = shown_draft(draft, confidences, self._drafts.threshold)
@@ -396,6 +407,7 @@ class Session:
         outcome = outcome_of(draft, confidences, stored, classes)
         savings = savings_of(shown, stored, classes)  # type: ignore[arg-type]
         self._drafts.add(DraftRecord(i, outcome, savings))
+        return shown  # type: ignore[return-value]
 
     def _hidden(self) -> set[int]:
         return self._skipped | set(self._broken)

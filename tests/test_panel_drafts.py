@@ -163,6 +163,32 @@ def test_a_draft_accepted_then_left_counts_as_accepted_when_its_image_is_submitt
     assert (savings.accepted, savings.deleted, savings.drawn) == (1, 0, 0)
 
 
+def test_a_submit_undone_and_made_again_counts_the_drafts_it_was_shown(panel):
+    panel.draft_bar.slider.value = 0.5  # the square's draft shown, the noise hidden
+    i = panel.current
+    square, noise = panel.canvas.drafts
+    send_boxes(panel, [{"xyxy": square["xyxy"], "label": 0}], [noise])  # accepted as is
+    assert panel.submit() == i
+    assert panel.undo() == i  # the box comes back, to edit
+    assert panel.loop.draft_savings == alw.drafts.Savings()
+    assert panel.submit() == i
+    savings = panel.loop.draft_savings
+    assert (savings.accepted, savings.deleted, savings.drawn) == (1, 0, 0)
+
+
+def test_a_redo_counts_the_drafts_the_commit_was_shown(panel):
+    panel.draft_bar.slider.value = 0.5
+    i = panel.current
+    square, noise = panel.canvas.drafts
+    send_boxes(panel, [{"xyxy": square["xyxy"], "label": 0}], [noise])
+    assert panel.submit() == i
+    first = panel.loop.draft_savings
+    panel.undo()
+    assert panel.loop.undone_drafts.xyxy.tolist() == [square["xyxy"]]
+    assert panel.redo() == i
+    assert panel.loop.draft_savings == first
+
+
 def test_drafts_rejected_count_as_deleted_and_cost_a_click_each(panel):
     panel.draft_bar.slider.value = 0.0
     i = panel.current
@@ -325,4 +351,15 @@ def test_a_mask_draft_accepted_then_left_is_still_accepted_when_reopened(mask_pa
     assert not mask_panel.canvas.mask_draft
     assert mask_panel.submit() == i
     np.testing.assert_array_equal(mask_panel.loop.dataset.annotation(i).class_map, draft)
+    assert mask_panel.loop.draft_savings == alw.drafts.Savings(accepted=1)
+
+
+def test_an_accepted_mask_draft_submitted_undone_and_submitted_again_counts_as_accepted(
+    mask_panel,
+):
+    i = mask_panel.current
+    send_to_canvas(mask_panel, {"kind": "mask_accept"})
+    assert mask_panel.submit() == i
+    assert mask_panel.undo() == i
+    assert mask_panel.submit() == i
     assert mask_panel.loop.draft_savings == alw.drafts.Savings(accepted=1)

@@ -271,7 +271,9 @@ class Actions:
         undone, what = self.loop.undone, "skip"
         if undone is not None and undone.action == "commit" and undone.annotation is not None:
             what = "submit"
-            self.editor.unsaved[i] = from_annotation(undone.annotation, self.dataset.classes)
+            self.editor.unsaved[i] = from_annotation(
+                undone.annotation, self.dataset.classes, self.loop.undone_drafts
+            )
         self.navigator.show(i)
         self.notices.say(status.undid(what, i, self.navigator.restored))
         self.refresh_state()

@@ -153,7 +153,9 @@ class Work:
         return " and ".join(parts)
 
 
-def from_annotation(annotation: Annotation, classes: Sequence[str]) -> Work:
+def from_annotation(
+    annotation: Annotation, classes: Sequence[str], shown: Annotation | None = None
+) -> Work:
     """The work that shows `annotation` again, to edit (an undone submit).
 
     Parameters
@@ -162,22 +164,37 @@ def from_annotation(annotation: Annotation, classes: Sequence[str]) -> Work:
         A Label, Boxes, Mask or Instances, as stored.
     classes
         The dataset's class names.
+    shown
+        The model's drafts the labeler was shown before that submit (``Undone.shown``): a
+        submit of the work counts what they saved again.
     """
     if isinstance(annotation, Label):
         return Work(class_id=annotation.class_id(classes))
     if isinstance(annotation, Boxes):
-        ids = annotation.class_ids(classes)
-        boxes = [
-            {"xyxy": [float(v) for v in row], "label": int(k)}
-            for row, k in zip(annotation.xyxy, ids, strict=True)
-        ]
-        return Work.of(boxes, [], b"", None)
+        opened = _box_dicts(shown, classes) if isinstance(shown, Boxes) else []
+        return Work.of(_box_dicts(annotation, classes), [], b"", None, opened_drafts=opened)
     if isinstance(annotation, Mask):
         mask = np.ascontiguousarray(annotation.class_map, np.uint8).tobytes()
-        return Work.of([], [], mask, None)
+        return Work.of([], [], mask, None, shown=shown if isinstance(shown, Mask) else None)
     if isinstance(annotation, Instances):
-        return Work(objects=tuple(objects_of(annotation, classes)))
+        return Work.of(
+            [],
+            [],
+            b"",
+            None,
+            objects_of(annotation, classes),
+            shown=shown if isinstance(shown, Instances) else None,
+        )
     raise TypeError(f"not an annotation: {annotation!r}")
+
+
+def _box_dicts(boxes: Boxes, classes: Sequence[str]) -> list[dict[str, Any]]:
+    """`boxes` as the canvas holds them: ``{"xyxy": [...], "label": class id}`` each."""
+    ids = boxes.class_ids(classes)
+    return [
+        {"xyxy": [float(v) for v in row], "label": int(k)}
+        for row, k in zip(boxes.xyxy, ids, strict=True)
+    ]
 
 
 def _freeze(boxes: Sequence[dict[str, Any]]) -> tuple[tuple[tuple[float, ...], int], ...]:
