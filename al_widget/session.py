@@ -20,6 +20,7 @@ from .instances import Instances
 from .ranking import Ranking
 
 _AGREEMENT_WINDOW = 50  # recent labels the agreement metric looks at
+_DRAFTS_KEPT = 10  # recent commits whose drafts shown the undo stack keeps (a mask each)
 _AGREEMENT_MIN = 5  # labels before agreement means anything
 _FIRST_WINDOW = 64  # ranked indices `next` looks at first
 SHOWN_AT_THRESHOLD = object()  # `commit`'s default: the drafts the calibrated threshold shows
@@ -321,6 +322,9 @@ class Session:
                 self._agreement.append(agreed)
             drafts_shown = self._record_drafts(i, stored, ranking, shown)
             self._undo[-1] = ("commit", i, previous, drafts_shown)  # for a redo, or a resubmit
+            if len(self._undo) > _DRAFTS_KEPT:  # older commits keep their labels, not drafts
+                action, j, before, _ = self._undo[-_DRAFTS_KEPT - 1]
+                self._undo[-_DRAFTS_KEPT - 1] = (action, j, before, None)
             return stored
 
     def skip(self, i: int) -> None:

@@ -363,3 +363,16 @@ def test_an_accepted_mask_draft_submitted_undone_and_submitted_again_counts_as_a
     assert mask_panel.undo() == i
     assert mask_panel.submit() == i
     assert mask_panel.loop.draft_savings == alw.drafts.Savings(accepted=1)
+
+
+def test_the_undo_stack_keeps_the_drafts_shown_of_the_last_ten_commits_only(loop_factory):
+    images, boxes = squares(12)
+    ds = alw.Dataset(images, ["square"], task="detect")
+    loop = loop_factory(ds, SquareAndNoise(), pool_sample=None, query_size=1, start=False)
+    for i in range(11):
+        loop.commit(i, boxes[i], shown=boxes[i])
+    for _ in range(10):
+        loop.undo()
+    assert loop.undone_drafts.xyxy.tolist() == boxes[1].xyxy.tolist()  # the 10th newest commit
+    assert loop.undo() == 0
+    assert loop.undone_drafts is None  # the 11th: its label comes back, not its drafts
