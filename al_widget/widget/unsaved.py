@@ -165,7 +165,7 @@ def from_annotation(
     classes
         The dataset's class names.
     shown
-        The model's drafts the labeler was shown before that submit (``Undone.shown``): a
+        The model's drafts the labeler was shown before that submit (``loop.undone_drafts``): a
         submit of the work counts what they saved again.
     """
     if isinstance(annotation, Label):
