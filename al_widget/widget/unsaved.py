@@ -12,6 +12,7 @@ import numpy as np
 from ..annotations import Annotation, Boxes, Label, Mask
 from ..instances import Instances
 from ._protocol import ObjectEdit
+from .draftbar import draft_dicts
 from .objects import objects_of
 
 
@@ -86,7 +87,7 @@ class Work:
             The model's boxes it was opened with (``Canvas.loaded_drafts`` then).
         """
         painted = bool(mask) and bool(np.frombuffer(mask, np.uint8).any())
-        packed = zlib.compress(mask, 1) if mask else b""
+        packed = _packed(mask)
         frozen_drafts = tuple(
             (xyxy, label, d.get("score"))
             for (xyxy, label), d in zip(_freeze(drafts), drafts, strict=True)
@@ -94,7 +95,7 @@ class Work:
         kept: tuple[bytes, tuple[int, int]] | Instances | None
         if isinstance(shown, Mask):
             h, w = shown.class_map.shape
-            kept = (zlib.compress(shown.class_map.tobytes(), 1), (h, w))
+            kept = (_packed(shown.class_map.tobytes()), (h, w))
         else:
             kept = shown
         return cls(
@@ -112,8 +113,8 @@ class Work:
     def shown_draft(self) -> Mask | Instances | None:
         """The drafts the image was opened with (``shown``), as the editor showed them."""
         if isinstance(self.shown, tuple):
-            packed, shape = self.shown
-            return Mask(np.frombuffer(zlib.decompress(packed), np.uint8).reshape(shape))
+            packed, (h, w) = self.shown
+            return Mask(_unpacked(packed, h, w))
         return self.shown
 
     def box_dicts(self) -> list[dict[str, Any]]:
@@ -129,10 +130,7 @@ class Work:
 
     def mask_array(self, height: int, width: int) -> np.ndarray | None:
         """The class map as an (H, W) array, or None when there is none of that size."""
-        mask = zlib.decompress(self.mask) if self.mask else b""
-        if len(mask) != height * width:
-            return None
-        return np.frombuffer(mask, np.uint8).reshape(height, width)
+        return _unpacked(self.mask, height, width)
 
     def summary(self) -> str:
         """What the work holds, in words: ``"2 unsaved boxes"``, ``"an unsaved mask"``; or ""."""
@@ -171,8 +169,8 @@ def from_annotation(
     if isinstance(annotation, Label):
         return Work(class_id=annotation.class_id(classes))
     if isinstance(annotation, Boxes):
-        opened = _box_dicts(shown, classes) if isinstance(shown, Boxes) else []
-        return Work.of(_box_dicts(annotation, classes), [], b"", None, opened_drafts=opened)
+        opened = draft_dicts(shown, None, classes) if isinstance(shown, Boxes) else []
+        return Work.of(draft_dicts(annotation, None, classes), [], b"", None, opened_drafts=opened)
     if isinstance(annotation, Mask):
         mask = np.ascontiguousarray(annotation.class_map, np.uint8).tobytes()
         return Work.of([], [], mask, None, shown=shown if isinstance(shown, Mask) else None)
@@ -188,13 +186,18 @@ def from_annotation(
     raise TypeError(f"not an annotation: {annotation!r}")
 
 
-def _box_dicts(boxes: Boxes, classes: Sequence[str]) -> list[dict[str, Any]]:
-    """`boxes` as the canvas holds them: ``{"xyxy": [...], "label": class id}`` each."""
-    ids = boxes.class_ids(classes)
-    return [
-        {"xyxy": [float(v) for v in row], "label": int(k)}
-        for row, k in zip(boxes.xyxy, ids, strict=True)
-    ]
+def _packed(class_map: bytes) -> bytes:
+    """An H*W class map compressed (a painted or drafted one shrinks tens of times); b"" for
+    none."""
+    return zlib.compress(class_map, 1) if class_map else b""
+
+
+def _unpacked(packed: bytes, height: int, width: int) -> np.ndarray | None:
+    """The (H, W) class map `_packed` gave, or None when it holds none of that size."""
+    class_map = zlib.decompress(packed) if packed else b""
+    if len(class_map) != height * width:
+        return None
+    return np.frombuffer(class_map, np.uint8).reshape(height, width)
 
 
 def _freeze(boxes: Sequence[dict[str, Any]]) -> tuple[tuple[tuple[float, ...], int], ...]:
