@@ -139,11 +139,18 @@ def test_no_objects_drops_the_undecided_drafts(panel):
     assert "2 undecided drafts dropped" in panel.notice.value
 
 
-def test_a_submit_tells_the_loop_the_drafts_shown_so_savings_count_them(panel):
-    panel.draft_bar.slider.value = 0.5  # the square's draft shown, the noise hidden
+def accept_the_square(panel):
+    """Show the square's draft only (the noise hidden) and accept it as is, as the browser
+    would; the image and the draft."""
+    panel.draft_bar.slider.value = 0.5
     i = panel.current
     square, noise = panel.canvas.drafts
-    send_boxes(panel, [{"xyxy": square["xyxy"], "label": 0}], [noise])  # accepted as is
+    send_boxes(panel, [{"xyxy": square["xyxy"], "label": 0}], [noise])
+    return i, square
+
+
+def test_a_submit_tells_the_loop_the_drafts_shown_so_savings_count_them(panel):
+    i, _ = accept_the_square(panel)
     assert panel.submit() == i
     savings = panel.loop.draft_savings
     assert (savings.accepted, savings.deleted, savings.drawn) == (1, 0, 0)
@@ -151,10 +158,7 @@ def test_a_submit_tells_the_loop_the_drafts_shown_so_savings_count_them(panel):
 
 
 def test_a_draft_accepted_then_left_counts_as_accepted_when_its_image_is_submitted_later(panel):
-    panel.draft_bar.slider.value = 0.5  # the square's draft shown, the noise hidden
-    i = panel.current
-    square, noise = panel.canvas.drafts
-    send_boxes(panel, [{"xyxy": square["xyxy"], "label": 0}], [noise])  # accepted as is
+    i, _ = accept_the_square(panel)
     j = next(k for k in panel.loop.queue if k != i)
     panel.open_image(j)
     panel.open_image(i)  # the accepted box comes back as work
@@ -164,10 +168,7 @@ def test_a_draft_accepted_then_left_counts_as_accepted_when_its_image_is_submitt
 
 
 def test_a_submit_undone_and_made_again_counts_the_drafts_it_was_shown(panel):
-    panel.draft_bar.slider.value = 0.5  # the square's draft shown, the noise hidden
-    i = panel.current
-    square, noise = panel.canvas.drafts
-    send_boxes(panel, [{"xyxy": square["xyxy"], "label": 0}], [noise])  # accepted as is
+    i, _ = accept_the_square(panel)
     assert panel.submit() == i
     assert panel.undo() == i  # the box comes back, to edit
     assert panel.loop.draft_savings == alw.drafts.Savings()
@@ -177,10 +178,7 @@ def test_a_submit_undone_and_made_again_counts_the_drafts_it_was_shown(panel):
 
 
 def test_a_redo_counts_the_drafts_the_commit_was_shown(panel):
-    panel.draft_bar.slider.value = 0.5
-    i = panel.current
-    square, noise = panel.canvas.drafts
-    send_boxes(panel, [{"xyxy": square["xyxy"], "label": 0}], [noise])
+    i, square = accept_the_square(panel)
     assert panel.submit() == i
     first = panel.loop.draft_savings
     panel.undo()
