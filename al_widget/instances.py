@@ -15,6 +15,7 @@ import numpy as np
 
 from . import _rle
 from ._class_refs import ClassRef, check_class_ref, check_names, frozen, resolve_class
+from ._polygon_input import polygon_parts
 
 if TYPE_CHECKING:
     from torchvision import tv_tensors
@@ -144,7 +145,7 @@ class Instances:
             )
         runs = []
         for k, item in enumerate(polygons):
-            parts = _polygon_parts(item, k, width, height)
+            parts = polygon_parts(item, k, width, height)
             rle = coco_mask.merge(coco_mask.frPyObjects(parts, height, width))
             runs.append(_rle.counts(coco_mask.decode(rle)))
         return cls._of_runs(runs, classes, (height, width))
@@ -428,54 +429,3 @@ def _check_size(size: Any) -> tuple[int, int]:
     ):
         raise ValueError(f"size must be (width, height), two ints > 0, got {size!r}")
     return int(size[0]), int(size[1])
-
-
-def _polygon_parts(item: Any, k: int, width: int, height: int) -> list[list[float]]:
-    """Object `k`'s polygons as flat lists, checked: >= 3 finite points inside the image."""
-    if _is_points(item):
-        raw = [item]  # one polygon: flat [x0, y0, ...] or (K, 2)
-    elif isinstance(item, (str, bytes)) or not isinstance(item, (Sequence, np.ndarray)):
-        raise ValueError(f"object {k}: a polygon must be a list of numbers, got {item!r:.60}")
-    else:
-        raw = list(item)
-    if not raw:
-        raise ValueError(f"object {k} has no polygon")
-    parts = []
-    for j, polygon in enumerate(raw):
-        try:
-            flat = np.asarray(polygon, dtype=np.float64).reshape(-1)
-        except (TypeError, ValueError):
-            raise ValueError(f"object {k}, polygon {j}: points must be numbers") from None
-        if flat.size % 2 or flat.size < 6:
-            raise ValueError(
-                f"object {k}, polygon {j}: needs x, y pairs of at least 3 points, got {flat.size} numbers"
-            )
-        if not np.isfinite(flat).all():
-            raise ValueError(f"object {k}, polygon {j}: a coordinate is not finite")
-        xs, ys = flat[0::2], flat[1::2]
-        outside = (xs < 0) | (xs > width) | (ys < 0) | (ys > height)
-        if outside.any():
-            at = int(np.flatnonzero(outside)[0])
-            raise ValueError(
-                f"object {k}, polygon {j}: point ({xs[at]:g}, {ys[at]:g}) lies outside the "
-                f"{width}x{height} image (width x height)"
-            )
-        parts.append(flat.tolist())
-    return parts
-
-
-def _is_points(item: Any) -> bool:
-    """Whether `item` is one polygon: numbers, or (x, y) pairs of numbers."""
-    if isinstance(item, np.ndarray):
-        return item.dtype != object and (item.ndim == 1 or (item.ndim == 2 and item.shape[1] == 2))
-    if isinstance(item, (str, bytes)) or not isinstance(item, Sequence) or not item:
-        return False
-    if all(isinstance(v, (int, float, np.number)) for v in item):
-        return True
-    return all(
-        isinstance(v, (Sequence, np.ndarray))
-        and not isinstance(v, str)
-        and len(v) == 2
-        and all(isinstance(c, (int, float, np.number)) for c in v)
-        for v in item
-    )
