@@ -10,6 +10,8 @@ import numpy as np
 
 ClassMaps = np.ndarray | Sequence[np.ndarray]
 
+_CHUNK = 1 << 18  # pixels counted at a time by `confusion`
+
 
 IGNORE = 255
 """The class-map value of a pixel not labeled: ``annotations.IGNORE``, restated so that this module
@@ -50,7 +52,7 @@ def confusion(
     if n_classes < 1:
         raise ValueError(f"n_classes must be at least 1, got {n_classes}")
     pairs = _pairs(predicted, truth)
-    counts = np.zeros(n_classes * n_classes, dtype=np.int64)
+    counts = np.zeros(n_classes * n_classes + 1, dtype=np.int64)  # the last: pixels not labeled
     for k, (p, t) in enumerate(pairs):
         where = f" (pair {k})" if len(pairs) > 1 else ""
         if p.shape != t.shape:
@@ -58,13 +60,24 @@ def confusion(
                 f"predicted and truth must have the same shape{where}, got {p.shape} and {t.shape}"
             )
         _check_ids("predicted", p, n_classes, where)
+        _check_ids("truth", t, n_classes, where, ignore_index)
+        counts += _pair_counts(p.ravel(), t.ravel(), n_classes, ignore_index)
+    return counts[:-1].reshape(n_classes, n_classes)
+
+
+def _pair_counts(
+    predicted: np.ndarray, truth: np.ndarray, n_classes: int, ignore_index: int | None
+) -> np.ndarray:
+    """(C * C + 1,) counts of ``truth * C + predicted``, the pixels not labeled in the last bin,
+    a chunk at a time (a 12-megapixel mask needs no image-sized int64 array)."""
+    counts = np.zeros(n_classes * n_classes + 1, dtype=np.int64)
+    for start in range(0, predicted.size, _CHUNK):
+        t = truth[start : start + _CHUNK]
+        code = t.astype(np.intp) * n_classes + predicted[start : start + _CHUNK]
         if ignore_index is not None:
-            labeled = t != ignore_index
-            p, t = p[labeled], t[labeled]
-        _check_ids("truth", t, n_classes, where)
-        flat = t.astype(np.int64).ravel() * n_classes + p.astype(np.int64).ravel()
-        counts += np.bincount(flat, minlength=n_classes * n_classes)
-    return counts.reshape(n_classes, n_classes)
+            code[t == ignore_index] = n_classes * n_classes
+        counts += np.bincount(code, minlength=n_classes * n_classes + 1)
+    return counts
 
 
 def mean_iou(
@@ -107,14 +120,26 @@ def mean_iou(
     return float((hits[present] / union[present]).mean())
 
 
-def _check_ids(name: str, ids: np.ndarray, n_classes: int, where: str) -> None:
-    """Refuse ids that are not integers in ``0 .. n_classes - 1``."""
+def _check_ids(
+    name: str, ids: np.ndarray, n_classes: int, where: str, ignore_index: int | None = None
+) -> None:
+    """Refuse ids that are not integers in ``0 .. n_classes - 1`` (but `ignore_index`)."""
     if ids.dtype.kind not in "iub":
         raise ValueError(f"{name} must hold integer class ids{where}, got dtype {ids.dtype}")
-    if ids.size and (ids.min() < 0 or ids.max() >= n_classes):
-        raise ValueError(
-            f"{name} holds class ids {ids.min()}..{ids.max()}{where}, outside 0..{n_classes - 1}"
-        )
+    if ids.dtype.kind in "ub" and (ids.dtype == bool or np.iinfo(ids.dtype).max < n_classes):
+        return  # every value of the dtype is a class id
+    labeled = None if ignore_index is None else ids != ignore_index
+    if labeled is not None and not labeled.all():
+        if not labeled.any():
+            return
+        low = ids.min(where=labeled, initial=np.iinfo(ids.dtype).max)
+        high = ids.max(where=labeled, initial=np.iinfo(ids.dtype).min)
+    elif ids.size:
+        low, high = ids.min(), ids.max()
+    else:
+        return
+    if low < 0 or high >= n_classes:
+        raise ValueError(f"{name} holds class ids {low}..{high}{where}, outside 0..{n_classes - 1}")
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -16,6 +16,16 @@ def test_confusion_sums_over_class_maps_of_different_sizes():
     np.testing.assert_array_equal(confusion(predicted, truth, 2), [[6, 0], [4, 0]])
 
 
+def test_confusion_counts_every_pixel_of_a_photo_sized_class_map():
+    truth = np.zeros((3000, 4000), np.uint8)
+    truth[:1000] = 1
+    truth[2999, 3999] = 255  # the last pixel is not labeled
+    predicted = np.zeros_like(truth)
+    predicted[:, :1] = 1  # the first column
+    expected = [[2000 * 4000 - 1 - 2000, 2000], [1000 * 3999, 1000]]
+    np.testing.assert_array_equal(confusion(predicted, truth, 2), expected)
+
+
 def test_a_perfect_prediction_has_mean_iou_one():
     truth = np.random.default_rng(0).integers(0, 4, (3, 16, 16))
     assert mean_iou(truth.copy(), truth, 4) == 1.0
