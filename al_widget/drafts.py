@@ -21,14 +21,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .metrics import IGNORE, box_iou, match
+from .metrics import IGNORE, box_iou, confusion, match
 
 RIGHT_IOU = 0.5  # a draft is right when it overlaps a stored object of its class this much
 MIN_PRECISION = 0.5  # drafts are worth showing when right at least this often
 WINDOW = 20  # recent images the threshold is calibrated on
 SAME_IOU = 0.98  # a stored object this close to its draft was accepted as is
 ORACLE_IOU = 0.7  # in simulation, a draft this close to a true object of its class saves it
-_PIXELS = 1 << 16  # pixels a mask comparison looks at, at most about
+_CHUNK = 1 << 20  # pixels whose classes `regions` counts at a time
 
 
 @dataclass(frozen=True)
@@ -160,30 +160,53 @@ def right_matches(
     return right
 
 
-def sampled(class_map: np.ndarray) -> np.ndarray:
-    """Every k-th pixel each way, k so that about 64k pixels are left: a mask comparison costs
-    about 1 ms on a 6000 x 8000 image, for an estimate as good."""
-    class_map = np.asarray(class_map)
-    step = max(1, int(np.ceil(np.sqrt(class_map.size / _PIXELS))))
-    return class_map[::step, ::step]
-
-
 def region_ious(draft: np.ndarray, stored: np.ndarray, ignore: int = IGNORE) -> dict[int, float]:
     """The IoU of each class region of `draft` but the background (0) with the same class in
-    `stored`, on the pixels `stored` labels (not `ignore`), on a regular sample of pixels."""
-    draft, stored = sampled(draft), sampled(stored)
+    `stored`, over every pixel `stored` labels (not `ignore`)."""
+    return _compared(draft, stored, ignore)[0]
+
+
+def _compared(
+    draft: np.ndarray, stored: np.ndarray, ignore: int = IGNORE
+) -> tuple[dict[int, float], set[int]]:
+    """`region_ious`, and the classes `stored` has a region of (``regions``), in one pass."""
+    counts = _region_counts(draft, stored, ignore)
+    drafted, labeled = counts.sum(axis=0), counts.sum(axis=1)
+    hits = np.diag(counts)
+    union = drafted + labeled - hits
+    ious = {
+        int(c): float(hits[c] / union[c])
+        for c in np.flatnonzero(drafted).tolist()
+        if c not in (0, ignore)
+    }
+    return ious, {int(c) for c in np.flatnonzero(labeled).tolist()} - {0, ignore}
+
+
+def regions(class_map: np.ndarray, ignore: int = IGNORE) -> set[int]:
+    """The classes `class_map` has a region of, but the background (0) and `ignore`."""
+    flat = np.asarray(class_map).ravel()
+    found: set[int] = set()
+    for start in range(0, flat.size, _CHUNK):  # no image-sized int64 array
+        found.update(np.flatnonzero(np.bincount(flat[start : start + _CHUNK])).tolist())
+    return found - {0, ignore}
+
+
+def _largest(class_map: np.ndarray) -> int:
+    """The largest value `class_map` may hold: its dtype's for bytes, else its own."""
+    if class_map.dtype in (np.uint8, np.bool_):
+        return int(np.iinfo(np.uint8).max)
+    return int(class_map.max(initial=0))
+
+
+def _region_counts(draft: np.ndarray, stored: np.ndarray, ignore: int) -> np.ndarray:
+    """The confusion of `draft` (columns) against `stored` (rows) over the pixels it labels."""
+    draft, stored = np.asarray(draft), np.asarray(stored)
     if draft.shape != stored.shape:
         raise ValueError(
             f"the draft and stored masks must have one size, got {draft.shape} and {stored.shape}"
         )
-    labeled = stored != ignore
-    found = {}
-    for c in np.unique(draft[labeled]).tolist():
-        if c in (0, ignore):
-            continue
-        a, b = (draft == c) & labeled, stored == c
-        found[int(c)] = float((a & b).sum() / (a | b).sum())
-    return found
+    n = 1 + max(_largest(draft), _largest(stored), ignore)
+    return confusion(draft, stored, n, ignore_index=ignore)
 
 
 def right_regions(
@@ -365,8 +388,7 @@ def oracle_mask(shown: np.ndarray | None, truth: np.ndarray, *, iou: float = ORA
     iou : float, default 0.7
         The least overlap of a draft region that saves painting its region.
     """
-    present = {int(c) for c in np.unique(sampled(truth)).tolist()} - {0, IGNORE}
-    ious = {} if shown is None else region_ious(shown, truth)
+    ious, present = ({}, regions(truth)) if shown is None else _compared(shown, truth)
     saved = sum(v >= iou for v in ious.values())
     return Savings(accepted=saved, deleted=len(ious) - saved, drawn=len(present) - saved)
 
@@ -387,9 +409,7 @@ def mask_savings(
     iou : float, default 0.5
         The least overlap of a draft region with the region made from it.
     """
-    labeled = sampled(stored)
-    present = {int(c) for c in np.unique(labeled).tolist()} - {0, IGNORE}
-    ious = {} if shown is None else region_ious(shown, stored)
+    ious, present = ({}, regions(stored)) if shown is None else _compared(shown, stored)
     kept = {c for c, v in ious.items() if v >= iou}
     same = sum(ious[c] >= SAME_IOU for c in kept)
     return Savings(

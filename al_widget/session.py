@@ -15,7 +15,7 @@ from .annotations import Annotation, Boxes, Label, Mask
 from .cold_start import TYPICAL
 from .dataset import Dataset
 from .draft_log import DraftLog, DraftRecord, outcome_of, savings_of, shown_draft
-from .drafts import Savings, Threshold, sampled
+from .drafts import Savings, Threshold
 from .instances import Instances
 from .ranking import Ranking
 
@@ -58,8 +58,7 @@ def agreement(ranking: Ranking, i: int, stored: Annotation, classes: Sequence[st
 
     A class: 1 when it is the class predicted, else 0. Boxes: their F1 against the model's
     boxes (``metrics.box_f1``, IoU >= 0.5, same class). A mask: the mean IoU of the model's
-    mask with it, on a regular sample of ~64k pixels (``drafts.sampled``). Objects: their F1
-    against the model's objects (``metrics.matched_f1``, mask IoU >= 0.5, same class). None when
+    mask with it over every pixel it labels (``metrics.mean_iou``). Objects: their F1 against the model's objects (``metrics.matched_f1``, mask IoU >= 0.5, same class). None when
     the model offered nothing for image `i`.
     """
     predicted = ranking.predicted_of(i)
@@ -75,7 +74,7 @@ def agreement(ranking: Ranking, i: int, stored: Annotation, classes: Sequence[st
         and isinstance(stored, Mask)
         and draft.class_map.shape == stored.class_map.shape
     ):
-        return metrics.mean_iou(sampled(draft.class_map), sampled(stored.class_map), len(classes))
+        return metrics.mean_iou(draft.class_map, stored.class_map, len(classes))
     if isinstance(draft, Instances) and isinstance(stored, Instances) and draft.size == stored.size:
         return metrics.matched_f1(
             draft.ious(stored), draft.class_ids(classes), stored.class_ids(classes)

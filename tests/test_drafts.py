@@ -109,6 +109,27 @@ def test_pixels_the_labeler_left_unlabeled_do_not_count_against_a_region():
     assert found.right.tolist() == [True]
 
 
+def test_a_small_region_of_a_large_mask_is_judged_on_every_pixel():
+    # 30-pixel squares on a 4000 x 3000 photo: shifted by 10 pixels, class 1's draft overlaps
+    # its stored region by 0.29 (wrong), however few pixels a regular sample would catch.
+    stored = np.zeros((3000, 4000), np.uint8)
+    stored[100:130, 100:130] = 1
+    draft = np.zeros_like(stored)
+    draft[110:140, 110:140] = 1
+    found = drafts.right_regions(draft, stored, np.array([0.9, 0.8]))
+    assert found.right.tolist() == [False]
+
+
+def test_a_few_pixel_region_of_a_large_mask_is_still_counted():
+    stored = np.zeros((3000, 4000), np.uint8)
+    stored[1000:2000, 1000:2000] = 1
+    stored[7:12, 7:12] = 2  # five pixels square: between the points of a 64k-pixel grid
+    shown = stored.copy()
+    shown[2501:2504, 3001:3004] = 3  # a stray region of a class not stored
+    assert drafts.mask_savings(shown, stored) == Savings(accepted=2, deleted=1)
+    assert drafts.mask_savings(None, stored) == Savings(drawn=2)
+
+
 def test_box_savings_count_drafts_accepted_adjusted_deleted_and_objects_drawn():
     shown = np.array([[0, 0, 10, 10], [20, 0, 30, 10], [40, 0, 50, 10]])
     stored = np.array([[0, 0, 10, 10], [21, 0, 31, 10], [60, 0, 70, 10]])
