@@ -25,6 +25,8 @@ so that the heuristics-only results stay as they were.
 `--heuristics random,margin,entropy,auto` adds the online choice among heuristics ("auto"); results
 then go to `label_efficiency_auto.*`, with the labels each seed needed, "auto" beside the best
 single heuristic in hindsight (target: within 10 % of its labels) and a chart of auto's weights.
+`--auto-arms random,margin,entropy,cluster_margin` adds "auto_arms", the online choice among the
+arms given (`al_widget.auto.Auto(arms=...)`), e.g. `--heuristics cluster_margin,auto_arms`.
 `--quick` sets a small budget, 2 seeds and random,margin, unless given.
 """
 
@@ -39,7 +41,8 @@ from typing import Any
 import numpy as np
 from _common import MNIST, RESULTS, Figure, machine, print_table, write_json
 
-from al_widget import Comparison, compare, simulate
+from al_widget import Comparison, compare, heuristics, simulate
+from al_widget.auto import Auto
 from al_widget.datasets import digits, mnist
 from al_widget.learners import Classifier
 
@@ -180,6 +183,9 @@ def main() -> None:
         "--selectors", default="", help="batch selectors to add, e.g. coreset,cluster_margin,badge"
     )
     parser.add_argument(
+        "--auto-arms", help="the arms of the heuristic 'auto_arms', e.g. random,margin,cluster_margin"
+    )
+    parser.add_argument(
         "--random-extend", type=int, default=None, help="0 to skip (default: 1500; 0 when on)"
     )
     parser.add_argument(
@@ -190,6 +196,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     args.semi = args.semi_supervised == "on"
+    if args.auto_arms:
+        heuristics.register("auto_arms", replace=True)(Auto(arms=args.auto_arms.split(",")))
     # Semi-supervised fits warm-start, so a random run's model at n labels depends on the rounds
     # before it: random's curve is not extended with bigger rounds then.
     budget, max_steps, extend = (200, 300, 0) if args.semi else (500, 2000, 1500)
@@ -221,6 +229,7 @@ def main() -> None:
         + ("" if args.semi else "_supervised")
         + ("_selectors" if args.selectors else "")
         + ("_auto" if "auto" in names else "")
+        + ("_auto_arms" if "auto_arms" in names else "")
         + ("_quick" if args.quick else "")
     )
     print(
