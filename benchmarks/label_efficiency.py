@@ -183,7 +183,8 @@ def main() -> None:
         "--selectors", default="", help="batch selectors to add, e.g. coreset,cluster_margin,badge"
     )
     parser.add_argument(
-        "--auto-arms", help="the arms of the heuristic 'auto_arms', e.g. random,margin,cluster_margin"
+        "--auto-arms",
+        help="the arms of the heuristic 'auto_arms', e.g. random,margin,cluster_margin",
     )
     parser.add_argument(
         "--random-extend", type=int, default=None, help="0 to skip (default: 1500; 0 when on)"
