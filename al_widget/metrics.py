@@ -73,7 +73,8 @@ def _pair_counts(
     counts = np.zeros(n_classes * n_classes + 1, dtype=np.int64)
     for start in range(0, predicted.size, _CHUNK):
         t = truth[start : start + _CHUNK]
-        code = t.astype(np.intp) * n_classes + predicted[start : start + _CHUNK]
+        code = t.astype(np.intp) * n_classes
+        np.add(code, predicted[start : start + _CHUNK], out=code, casting="unsafe")  # ids checked
         if ignore_index is not None:
             code[t == ignore_index] = n_classes * n_classes
         counts += np.bincount(code, minlength=n_classes * n_classes + 1)

@@ -58,8 +58,9 @@ def agreement(ranking: Ranking, i: int, stored: Annotation, classes: Sequence[st
 
     A class: 1 when it is the class predicted, else 0. Boxes: their F1 against the model's
     boxes (``metrics.box_f1``, IoU >= 0.5, same class). A mask: the mean IoU of the model's
-    mask with it over every pixel it labels (``metrics.mean_iou``). Objects: their F1 against the model's objects (``metrics.matched_f1``, mask IoU >= 0.5, same class). None when
-    the model offered nothing for image `i`.
+    mask with it over every pixel it labels (``metrics.mean_iou``). Objects: their F1 against
+    the model's objects (``metrics.matched_f1``, mask IoU >= 0.5, same class). None when the
+    model offered nothing for image `i`.
     """
     predicted = ranking.predicted_of(i)
     if predicted is not None and isinstance(stored, Label):

@@ -26,6 +26,13 @@ def test_confusion_counts_every_pixel_of_a_photo_sized_class_map():
     np.testing.assert_array_equal(confusion(predicted, truth, 2), expected)
 
 
+def test_confusion_takes_class_ids_of_any_integer_dtype():
+    truth = np.array([0, 1, 255, 1], np.uint8)
+    for dtype in (np.uint64, np.int32, bool):
+        counts = confusion(np.array([0, 1, 1, 0]).astype(dtype), truth, 2)
+        assert counts.tolist() == [[1, 0], [1, 1]], dtype
+
+
 def test_a_perfect_prediction_has_mean_iou_one():
     truth = np.random.default_rng(0).integers(0, 4, (3, 16, 16))
     assert mean_iou(truth.copy(), truth, 4) == 1.0
