@@ -15,8 +15,8 @@ cannot download ImageNet's; their round times are what this measures, not their 
 the loop's session lock (``draft_log.outcome_of`` for the calibration, ``savings_of`` for the
 savings), on a 4000 x 3000 photo: a large region drafted as stored (right, accepted), a 30-pixel
 one shifted by 3 pixels (IoU 0.68: right, adjusted), a 5-pixel one the draft misses (drawn) and a
-3-pixel stray region of a class not stored (wrong, deleted). Target: p95 under 100 ms, so that Enter on a photo is not
-held up by a tenth of a second; and every region judged as it is.
+3-pixel stray region of a class not stored (wrong, deleted). Target: p95 under 100 ms, so that
+Enter on a photo is not held up by a tenth of a second; and every region judged as it is.
 
     python benchmarks/drafts.py [--pool 300] [--budget 80] [--seeds 1] [--learner scratch|frozen] [--quick]
     python benchmarks/drafts.py --part commit [--calls 50]
