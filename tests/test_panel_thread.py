@@ -266,3 +266,38 @@ def test_rankings_from_the_worker_touch_the_widgets_only_on_the_kernel_thread(mo
     assert {name: set(threads) - {kernel} for name, threads in touched.items()} == {
         name: set() for name in touched
     }
+
+
+def test_the_image_shown_read_from_another_thread_while_a_key_moves_on_is_never_none(monkeypatch):
+    """With JupyterLab 4.4+ a key is handled on a kernel subshell's thread while a cell runs on
+    the main thread: a cell reading ``panel.current`` mid-key (the label stored, the next image
+    loading) gets the image after the key, not the None between them."""
+    images, _ = _images(10)
+    loop = alw.ActiveLoop(alw.Dataset(images, CLASSES), CentroidLearner(2), query_size=50)
+    try:
+        panel = alw.Panel(loop)
+        first = panel.current
+        loading, release = threading.Event(), threading.Event()
+        load = panel.canvas.load
+
+        def slow_load(*args, **kwargs):
+            loading.set()
+            assert release.wait(10)
+            return load(*args, **kwargs)
+
+        monkeypatch.setattr(panel.canvas, "load", slow_load)
+        panel.picker.value = 1
+        key = threading.Thread(target=panel.submit)
+        key.start()
+        assert loading.wait(10)  # stored; the next image is loading
+        seen: list[int | None] = []
+        cell = threading.Thread(target=lambda: seen.append(panel.current))
+        cell.start()
+        cell.join(0.2)
+        release.set()
+        key.join(10)
+        cell.join(10)
+        assert seen == [panel.current]
+        assert seen[0] is not None and seen[0] != first
+    finally:
+        loop.close()

@@ -165,8 +165,14 @@ class Panel(widgets.VBox):
 
     @property
     def current(self) -> int | None:
-        """The dataset index of the image on the canvas, or None when nothing is left."""
-        return self._navigator.current
+        """The dataset index of the image on the canvas, or None when nothing is left.
+
+        Read under the panel's lock: while a key is handled on the thread of the browser's
+        messages, another thread (a cell) reads the image before or after the key, never the
+        moment between, when the submitted image is no longer current and the next not yet.
+        """
+        with self._lock:
+            return self._navigator.current
 
     @property
     def sent_ahead(self) -> tuple[int, ...]:
