@@ -298,6 +298,7 @@ def test_the_image_shown_read_from_another_thread_while_a_key_moves_on_is_never_
         key.join(10)
         cell.join(10)
         assert seen == [panel.current]
-        assert seen[0] is not None and seen[0] != first
+        assert seen[0] is not None
+        assert seen[0] != first
     finally:
         loop.close()
