@@ -194,7 +194,7 @@ def test_drafts_rejected_count_as_deleted_and_cost_a_click_each(panel):
     assert panel.submit() == i
     savings = panel.loop.draft_savings
     assert (savings.accepted, savings.deleted, savings.clicks) == (0, 2, -2)
-    assert "(-2 clicks)" in panel.draft_bar.line.value
+    assert "(2 clicks lost deleting wrong drafts)" in panel.draft_bar.line.value
 
 
 @pytest.mark.parametrize(

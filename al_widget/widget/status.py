@@ -278,10 +278,13 @@ def drafts_line(savings: Savings, reason: str, manual: float | None) -> str:
     manual : float or None
         The threshold set by hand for the session, or None (the calibrated one is used).
     """
-    saved = (
-        f"drafts saved {savings.saved:,} of {count(savings.objects, 'object')} "
-        f"({count(savings.clicks, 'click')})"
+    clicks = savings.clicks
+    net = (
+        f"{count(clicks, 'click')}"
+        if clicks >= 0
+        else f"{count(-clicks, 'click')} lost deleting wrong drafts"
     )
+    saved = f"drafts saved {savings.saved:,} of {count(savings.objects, 'object')} ({net})"
     if manual is None:
         why = reason
     else:

@@ -101,7 +101,9 @@ def test_drafts_accepted_moved_and_deleted_are_submitted_as_the_boxes_shown(page
     # The loop was told the four drafts shown: one accepted as is; the one moved off its
     # object, the one deleted and the one dropped count as deleted, the moved box as drawn
     # (as are the 8 boxes of images 0 and 1): 2 clicks saved, 3 spent.
-    assert "drafts saved 1 of 10 objects (-1 clicks)" in state["drafts_line"]
+    assert (
+        "drafts saved 1 of 10 objects (1 click lost deleting wrong drafts)" in state["drafts_line"]
+    )
     harness.screenshot(page, "drafts_after_submit", panel.root)
 
 
