@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import collections
+import heapq
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +24,7 @@ _DRAFTS_KEPT = 10  # recent commits whose drafts shown the undo stack keeps (a m
 _AGREEMENT_MIN = 5  # labels before agreement means anything
 _FIRST_WINDOW = 64  # ranked indices `next` looks at first
 SHOWN_AT_THRESHOLD = object()  # `commit`'s default: the drafts the calibrated threshold shows
+_Agreed = tuple[int, float]  # a stored label's agreement entry: (its commit's number, agreement)
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ class Session:
     """The labeling state of one loop; the user's thread changes it, the worker reads it.
 
     Thread safety: ``_lock`` guards ``_skipped``, ``_broken``, ``_front``, ``_undo``, ``_redo``,
-    ``_agreement``, ``_drafts`` and ``_rng``; no field is written without it. Lock order:
+    ``_agreement``, ``_commits``, ``_drafts`` and ``_rng``; no field is written without it. Lock order:
     panel → loop's session → round worker → dataset; this class takes the dataset's lock (inside its
     own) and no other.
     ``candidates``, ``report_broken`` and ``agreement`` are also called on the worker thread.
@@ -112,12 +113,18 @@ class Session:
         self._skipped: set[int] = set()
         self._broken: dict[int, str] = {}
         self._front: list[int] = []
-        # (action, index, the annotation before, the drafts shown), the latest last
-        self._undo: list[tuple[str, int, Annotation | None, Annotation | None]] = []
-        # What undo took back, the latest last, with the drafts shown when it was committed; a
-        # new action clears it
-        self._redo: list[tuple[Undone, Annotation | None]] = []
-        self._agreement: collections.deque[float] = collections.deque(maxlen=_AGREEMENT_WINDOW)
+        # (action, index, the annotation before, the drafts shown, and for a commit the
+        # agreement entries of image `index` before and after it), the latest last
+        self._undo: list[
+            tuple[str, int, Annotation | None, Annotation | None, tuple[_Agreed | None, ...]]
+        ] = []
+        # What undo took back, the latest last, with the drafts shown when it was committed and
+        # its agreement entry; a new action clears it
+        self._redo: list[tuple[Undone, Annotation | None, _Agreed | None]] = []
+        # The model's agreement with each stored label it offered a prediction for, by image;
+        # only stored labels have one (undo takes its commit's entry away, redo puts it back)
+        self._agreement: dict[int, _Agreed] = {}
+        self._commits = 0  # numbers the agreement entries, the latest highest
         self._drafts = DraftLog()
 
     # -- reading -------------------------------------------------------------------------------
@@ -172,11 +179,13 @@ class Session:
             return int(self._rng.choice(pool)) if len(pool) else None
 
     def agreement(self) -> float | None:
-        """How often the model's prediction matched the user's recent labels (any thread)."""
+        """How often the model's prediction matched the user's recent labels, of those stored
+        (any thread)."""
         with self._lock:
-            if len(self._agreement) < _AGREEMENT_MIN:
-                return None
-            return float(np.mean(self._agreement))
+            recent = heapq.nlargest(_AGREEMENT_WINDOW, self._agreement.values())
+        if len(recent) < _AGREEMENT_MIN:
+            return None
+        return float(np.mean([agreed for _, agreed in recent]))
 
     @property
     def draft_threshold(self) -> Threshold:
@@ -303,8 +312,11 @@ class Session:
         *,
         replace: bool,
         shown: Annotation | object | None = SHOWN_AT_THRESHOLD,
+        redone: bool = False,
+        entry: _Agreed | None = None,
     ) -> Annotation:
         # Caller holds the lock. The dataset takes the label first: when it refuses, nothing changed.
+        # A redo (`redone`) gives the agreement `entry` the commit had; else it is measured.
         with self._lock:
             previous = self.dataset.annotation(i)
             if previous is not None and not replace:
@@ -313,18 +325,23 @@ class Session:
                 )
             stored = self.dataset.annotate(i, annotation)
             i = int(i)
-            self._undo.append(("commit", i, previous, None))
             if i in self._front:
                 self._front.remove(i)
             self._skipped.discard(i)
-            agreed = agreement(ranking, i, stored, self.dataset.classes)
-            if agreed is not None:
-                self._agreement.append(agreed)
+            if not redone:  # a redo puts back the entry its commit had
+                agreed = agreement(ranking, i, stored, self.dataset.classes)
+                self._commits += 1
+                entry = None if agreed is None else (self._commits, agreed)
+            replaced = self._agreement.pop(i, None)  # the label replaced is no longer stored
+            if entry is not None:
+                self._agreement[i] = entry
+            self._undo.append(("commit", i, previous, None, (replaced, entry)))
             drafts_shown = self._record_drafts(i, stored, ranking, shown)
-            self._undo[-1] = ("commit", i, previous, drafts_shown)  # for a redo, or a resubmit
+            # for a redo, or a resubmit
+            self._undo[-1] = ("commit", i, previous, drafts_shown, (replaced, entry))
             if len(self._undo) > _DRAFTS_KEPT:  # older commits keep their labels, not drafts
-                action, j, before, _ = self._undo[-_DRAFTS_KEPT - 1]
-                self._undo[-_DRAFTS_KEPT - 1] = (action, j, before, None)
+                action, j, before, _, entries = self._undo[-_DRAFTS_KEPT - 1]
+                self._undo[-_DRAFTS_KEPT - 1] = (action, j, before, None, entries)
             return stored
 
     def skip(self, i: int) -> None:
@@ -337,7 +354,7 @@ class Session:
         with self._lock:
             i = self.dataset.check_index(i)
             self._skipped.add(i)
-            self._undo.append(("skip", i, None, None))
+            self._undo.append(("skip", i, None, None, ()))
             if i in self._front:
                 self._front.remove(i)
 
@@ -351,7 +368,7 @@ class Session:
         with self._lock:
             if not self._undo:
                 return None
-            action, i, previous, shown = self._undo[-1]
+            action, i, previous, shown, entries = self._undo[-1]
             stored = self.dataset.annotation(i) if action == "commit" else None
             if action == "commit":
                 if previous is None:
@@ -359,9 +376,13 @@ class Session:
                 else:
                     self.dataset.annotate(i, previous)
             self._undo.pop()  # only once the dataset took the change
-            self._redo.append((Undone(action, i, stored), shown))
+            self._redo.append((Undone(action, i, stored), shown, entries[1] if entries else None))
             if action == "commit":
                 self._drafts.remove(i)
+                replaced, _ = entries  # the label stored before gets its own entry back
+                self._agreement.pop(i, None)
+                if replaced is not None:
+                    self._agreement[i] = replaced
             else:
                 self._skipped.discard(i)
             if i in self._front:
@@ -379,10 +400,12 @@ class Session:
         with self._lock:
             if not self._redo:
                 return None
-            (action, i, annotation), shown = self._redo[-1]
+            (action, i, annotation), shown, entry = self._redo[-1]
             if action == "commit":
                 assert annotation is not None
-                self._commit(i, annotation, ranking, replace=True, shown=shown)
+                self._commit(
+                    i, annotation, ranking, replace=True, shown=shown, redone=True, entry=entry
+                )
             else:
                 self._skip(i)
             self._redo.pop()  # only once the dataset took the change

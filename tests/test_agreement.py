@@ -5,7 +5,7 @@ import numpy as np
 import al_widget as alw
 from al_widget import ranking
 from al_widget.metrics import mean_iou
-from al_widget.session import agreement
+from al_widget.session import Session, agreement
 
 CLASSES = ["background", "thing"]
 
@@ -64,3 +64,57 @@ def test_objects_agree_by_their_f1_against_the_models_objects_by_exact_mask_iou(
 def test_nothing_offered_by_the_model_records_nothing():
     assert agreement(ranked_with(3), 3, alw.Label("thing"), CLASSES) is None
     assert agreement(ranked_with(3), 3, alw.Mask(np.zeros((4, 4), np.uint8)), CLASSES) is None
+
+
+def predicting_thing_everywhere(n=10):
+    """A session over `n` images and a ranking whose model predicts "thing" for each."""
+    dataset = alw.Dataset(np.zeros((n, 4, 4), np.uint8), CLASSES)
+    ranked = ranking.build(
+        np.arange(n),
+        np.zeros(n),
+        np.ones(n, np.int64),
+        rng=np.random.default_rng(0),
+        temperature=None,
+        model_version=1,
+        data_version=1,
+        heuristic="margin",
+    )
+    return Session(dataset, np.random.default_rng(0)), ranked
+
+
+def five_agreeing_labels():
+    session, ranked = predicting_thing_everywhere()
+    for i in range(5):
+        session.commit(i, alw.Label("thing"), ranked)
+    assert session.agreement() == 1.0
+    return session, ranked
+
+
+def test_an_undone_label_no_longer_counts_in_the_agreement():
+    session, ranked = five_agreeing_labels()
+    session.commit(5, alw.Label("background"), ranked)  # a slip, taken back
+    session.undo()
+    assert session.agreement() == 1.0
+
+
+def test_a_redone_label_counts_once_in_the_agreement():
+    session, ranked = five_agreeing_labels()
+    session.commit(5, alw.Label("background"), ranked)
+    session.undo()
+    session.redo(ranked)
+    assert session.agreement() == 5 / 6
+
+
+def test_a_replaced_label_no_longer_counts_in_the_agreement():
+    session, ranked = five_agreeing_labels()
+    session.commit(5, alw.Label("background"), ranked)
+    session.commit(5, alw.Label("thing"), ranked, replace=True)
+    assert session.agreement() == 1.0
+
+
+def test_undoing_a_replacement_counts_the_label_it_replaced_again():
+    session, ranked = five_agreeing_labels()
+    session.commit(5, alw.Label("background"), ranked)
+    session.commit(5, alw.Label("thing"), ranked, replace=True)
+    session.undo()
+    assert session.agreement() == 5 / 6
