@@ -423,12 +423,14 @@ class ActiveLoop:
         Parameters
         ----------
         i : int
-            The dataset index of the image.
+            The dataset index of the image, still to label.
         """
+        self._worker.check_open()
         self._session.skip(i)
 
     def undo(self) -> int | None:
         """Undo the last commit or skip; that image goes back to the head of the queue."""
+        self._worker.check_open()
         undone = self._session.undo()
         if undone is None:
             return None
@@ -444,9 +446,7 @@ class ActiveLoop:
         All or nothing, like ``undo``: when the label cannot be stored (``JournalError``), the
         error is raised and nothing changed.
         """
-        undone = self._session.undone()
-        if undone is not None and undone.action == "commit":
-            self._worker.check_open()
+        self._worker.check_open()
         redone = self._session.redo(self.ranking)
         if redone is None:
             return None
@@ -478,7 +478,14 @@ class ActiveLoop:
         reason : str
             Why it cannot be shown or read.
         """
-        self._session.report_broken({self.dataset.check_index(i): reason})
+        i = self.dataset.check_index(i)
+        if not isinstance(reason, str) or not reason:
+            raise ValueError(
+                f"image {i} was not marked broken: reason must be a non-empty str saying why "
+                f"it cannot be shown or read, got {reason!r}"
+            )
+        self._worker.check_open()
+        self._session.report_broken({i: reason})
 
     def retrain(self) -> None:
         """Start a round (train and re-rank) now, whatever the number of new labels."""

@@ -353,6 +353,12 @@ class Session:
     def _skip(self, i: int) -> None:
         with self._lock:
             i = self.dataset.check_index(i)
+            labeled = self.dataset.annotation(i)
+            if labeled is not None:
+                raise ValueError(
+                    f"image {i} is already labeled ({labeled!r}): only an image still to label "
+                    "can be skipped; undo() or replace its label instead"
+                )
             self._skipped.add(i)
             self._undo.append(("skip", i, None, None, ()))
             if i in self._front:

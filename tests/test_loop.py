@@ -662,3 +662,64 @@ def test_a_wait_while_the_round_tells_its_observers_asks_for_no_second_round(
     assert loop.wait(5)
     time.sleep(0.5)  # a second round, had one been asked for, would have run by now
     assert len(loop.history) == 1
+
+
+def test_after_close_an_undo_is_refused_and_the_label_kept(two_class, centroid):
+    loop = alw.ActiveLoop(alw.Dataset(two_class[0], CLASSES), centroid)
+    loop.commit(7, alw.Label("dark"))
+    loop.close()
+    with pytest.raises(RuntimeError, match="the loop is closed"):
+        loop.undo()
+    assert loop.dataset.annotation(7) == alw.Label("dark")
+    assert loop.undone is None
+
+
+def test_after_close_a_skip_is_refused(two_class, centroid):
+    loop = alw.ActiveLoop(alw.Dataset(two_class[0], CLASSES), centroid)
+    loop.close()
+    with pytest.raises(RuntimeError, match="the loop is closed"):
+        loop.skip(8)
+    assert loop.skipped == frozenset()
+
+
+def test_after_close_a_redo_of_a_skip_is_refused(two_class, centroid):
+    loop = alw.ActiveLoop(alw.Dataset(two_class[0], CLASSES), centroid)
+    loop.skip(8)
+    loop.undo()
+    loop.close()
+    with pytest.raises(RuntimeError, match="the loop is closed"):
+        loop.redo()
+    assert loop.skipped == frozenset()
+
+
+def test_after_close_marking_an_image_broken_is_refused(two_class, centroid):
+    loop = alw.ActiveLoop(alw.Dataset(two_class[0], CLASSES), centroid)
+    loop.close()
+    with pytest.raises(RuntimeError, match="the loop is closed"):
+        loop.mark_broken(9, "truncated file")
+    assert loop.broken == {}
+
+
+def test_skipping_an_image_already_labeled_is_refused_naming_it(two_class, centroid, loop_factory):
+    loop = loop_factory(alw.Dataset(two_class[0], CLASSES), centroid)
+    loop.commit(4, alw.Label("dark"))
+    with pytest.raises(
+        ValueError, match="image 4 is already labeled .*only an image still to label"
+    ):
+        loop.skip(4)
+    assert loop.skipped == frozenset()
+    assert loop.undo() == 4  # the commit is still the last action
+
+
+@pytest.mark.parametrize("reason", [None, 3, ""])
+def test_marking_an_image_broken_without_a_reason_in_words_is_refused(
+    two_class, centroid, loop_factory, reason
+):
+    loop = loop_factory(alw.Dataset(two_class[0], CLASSES), centroid)
+    with pytest.raises(
+        ValueError,
+        match=f"image 10 was not marked broken: reason must be a non-empty str.*got {reason!r}",
+    ):
+        loop.mark_broken(10, reason)
+    assert loop.broken == {}
+

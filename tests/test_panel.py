@@ -522,3 +522,13 @@ def _descendants(widget):
     yield widget
     for child in getattr(widget, "children", ()):
         yield from _descendants(child)
+
+
+def test_skipping_a_labeled_image_opened_again_is_refused_and_said(gray_images, make_panel):
+    panel = make_panel(gray_images)
+    panel.dataset.annotate(7, alw.Label(CLASSES[0]))
+    panel.open_image(7)
+    assert panel.skip() is None
+    assert "not skipped: image 7 is already labeled" in panel.error_line.value
+    assert panel.loop.skipped == frozenset()
+    assert panel.current == 7

@@ -251,7 +251,12 @@ class Actions:
         i = self.navigator.current
         if i is None or self.not_current("skip", image_id, shown):
             return None
-        self.loop.skip(i)
+        try:
+            self.loop.skip(i)
+        except (ValueError, RuntimeError) as error:
+            # An image already labeled, a closed loop: nothing was skipped, and the panel says why.
+            self.notices.say_error(f"not skipped: {error}")
+            return None
         self.navigator.advance()
         return i
 
