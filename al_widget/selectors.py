@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import heuristics
+from . import auto, heuristics
 
 __all__ = [
     "Batch",
@@ -249,6 +249,7 @@ def unusable(heuristic: str | heuristics.Heuristic, task: str, learner: object) 
     ``Classifier``, ``EmbeddingClassifier``, ``Detector``, ``Segmenter`` and ``InstanceSegmenter``
     have it); its class probabilities per image are, for boxes and objects, the most uncertain
     one's and, for masks, the mean of the most uncertain pixels'. A plain heuristic works for every task.
+    "auto" works where each of its arms does (``auto.Auto(arms=[...])``).
 
     Parameters
     ----------
@@ -259,6 +260,13 @@ def unusable(heuristic: str | heuristics.Heuristic, task: str, learner: object) 
     learner : object
         The loop's learner.
     """
+    chooser = auto.of(heuristic)
+    if chooser is not None:
+        for arm in chooser.arms or ():  # the default arms are plain heuristics
+            why = unusable(arm, task, learner)
+            if why is not None:
+                return f"of its arms, {why}"
+        return None
     selector = of(heuristic)
     if selector is None or hasattr(learner, "embed"):
         return None

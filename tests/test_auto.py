@@ -369,3 +369,19 @@ def test_a_draw_whose_model_offered_nothing_for_its_labels_is_dropped_not_waited
     # versions 1 and 3 are rewarded against each other; version 2 (image 1) is left out
     assert [d.model_version for d in chooser.draws] == [3]
     assert chooser.state.updates == 1
+
+
+def test_auto_with_an_arm_the_learner_cannot_run_is_refused_naming_the_arm(two_class):
+    chooser = auto.Auto(arms=["coreset", "margin"])
+    with pytest.raises(ValueError, match="heuristic 'auto' does not work here: .*'coreset'"):
+        alw.ActiveLoop(alw.Dataset(two_class[0], CLASSES), CentroidLearner(2), chooser, start=False)
+
+
+def test_setting_auto_with_an_arm_the_learner_cannot_run_is_refused_and_the_old_kept(
+    two_class, loop_factory
+):
+    loop = loop_factory(alw.Dataset(two_class[0], CLASSES), CentroidLearner(2))
+    with pytest.raises(ValueError, match="of its arms, the selector 'coreset' needs a learner"):
+        loop.heuristic = auto.Auto(arms=["random", "coreset"])
+    assert loop.heuristic == "margin"
+
