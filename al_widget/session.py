@@ -84,6 +84,17 @@ def agreement(ranking: Ranking, i: int, stored: Annotation, classes: Sequence[st
     return None
 
 
+def _rank_by_score(scores: np.ndarray, position: int) -> int:
+    """The rank (1 = the highest) of ``scores[position]`` among `scores`, ties in queue order.
+
+    Where the queue follows the scores (a greedy ranking) it is ``position + 1``; where
+    something else leads it (the draws of "auto", a selector's batch) or orders it (a
+    temperature), it is the rank the score itself earns.
+    """
+    score = scores[position]
+    return int(np.count_nonzero(scores > score) + np.count_nonzero(scores[:position] == score)) + 1
+
+
 def _ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
@@ -255,7 +266,7 @@ class Session:
                 f"query {k} of {len(ranking.drawn.order)} auto drew from the {len(ranking):,} "
                 f"images model v{version} scored: {pick.arm}'s "
                 f"{'random pick' if pick.arm == 'random' else 'top remaining choice'} "
-                f"(chance {pick.probability:.2f}; weights {weights})"
+                f"(chance {pick.probability:.3g}; weights {weights})"
             )
         else:
             so_far, to_go = "", ""
@@ -263,7 +274,8 @@ class Session:
             if ranking.pending:
                 so_far, to_go = " so far", f"; {ranking.pending:,} still to score"
             why = (
-                f"the {_ordinal(position + 1)} most uncertain of {len(ranking):,} images "
+                f"the {_ordinal(_rank_by_score(ranking.scores, position))} most uncertain of "
+                f"{len(ranking):,} images "
                 f"model v{version} scored{so_far} ({scored_by} {score:.3f}{to_go})"
             )
             if i in ranking.reasons:  # instance segmentation: the objects behind the score

@@ -1,5 +1,7 @@
 """heuristic="auto": the loop's online choice among heuristics (EXP4.P over their top choices)."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -385,3 +387,28 @@ def test_setting_auto_with_an_arm_the_learner_cannot_run_is_refused_and_the_old_
         loop.heuristic = auto.Auto(arms=["random", "coreset"])
     assert loop.heuristic == "margin"
 
+
+def test_describe_ranks_an_image_after_the_draws_by_the_score_it_names(two_class, loop_factory):
+    images, labels = two_class
+    loop = loop_factory(
+        alw.Dataset(images, CLASSES), CentroidLearner(2), "auto", pool_sample=None, query_size=5
+    )
+    label_all(loop, labels, 1, 5)
+    ranked = loop.ranking
+    by_score = [int(i) for i in ranked.indices[np.argsort(-ranked.scores, kind="stable")]]
+    for i in ranked.indices[5:10]:
+        nth = by_score.index(int(i)) + 1
+        assert re.match(rf"the {nth}(st|nd|rd|th) most uncertain ", loop.describe(int(i)).why)
+
+
+def test_describe_gives_a_random_picks_chance_to_three_significant_digits(two_class, loop_factory):
+    images, labels = two_class
+    chooser = auto.Auto(arms=["random", "margin"])
+    loop = loop_factory(
+        alw.Dataset(images, CLASSES), CentroidLearner(2), chooser, pool_sample=None, query_size=5
+    )
+    label_all(loop, labels, 1, 5)
+    drawn = loop.ranking.drawn
+    i = next(i for i in drawn.order if drawn.picks[i].arm == "random")
+    shown = re.search(r"chance ([^;]+);", loop.describe(i).why).group(1)
+    assert float(shown) == pytest.approx(drawn.picks[i].probability, rel=6e-3)
