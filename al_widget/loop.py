@@ -85,7 +85,7 @@ class ActiveLoop:
         Stop after this many successful training rounds.
     target : float, optional
         Stop once the round's metric (accuracy on ``eval_set``, else agreement with recent labels)
-        reaches this value.
+        reaches this value, in [0, 1] as the metrics are; never before a round measured one.
     mc_samples : int, optional
         MC-dropout samples per image when scoring; by default 20 for ``variance`` and ``bald``,
         else 1.

@@ -84,30 +84,34 @@ class Criterion:
     ----------
     name : {"budget", "rounds", "target"}
         The setting it comes from.
-    current : float
-        Where the loop stands: labels given, rounds trained, or the latest metric.
+    current : float or None
+        Where the loop stands: labels given, rounds trained, or the latest metric (None: no
+        round measured one yet).
     goal : float
         The setting's value.
     """
 
     name: str
-    current: float
+    current: float | None
     goal: float
 
     @property
     def met(self) -> bool:
-        """True when the goal is reached."""
-        return self.current >= self.goal
+        """True when the goal is reached (never before there is a metric)."""
+        return self.current is not None and self.current >= self.goal
 
     @property
     def fraction(self) -> float:
         """How far along, in [0, 1]."""
+        if self.current is None:
+            return 0.0
         return 1.0 if self.goal <= 0 else max(0.0, min(1.0, self.current / self.goal))
 
     def __str__(self) -> str:
         if self.name == "target":
-            return f"target metric {self.current:.3f} / {self.goal:.3f}"
-        return f"{self.name} {int(self.current)} / {int(self.goal)}"
+            current = "none yet" if self.current is None else f"{self.current:.3f}"
+            return f"target metric {current} / {self.goal:.3f}"
+        return f"{self.name} {int(self.current or 0)} / {int(self.goal)}"
 
 
 def criteria(settings: Any, n_labels: int, history: Sequence[RoundRecord]) -> list[Criterion]:
@@ -119,7 +123,7 @@ def criteria(settings: Any, n_labels: int, history: Sequence[RoundRecord]) -> li
         done = sum(r.ok and r.retrained for r in history)
         found.append(Criterion("rounds", done, settings.rounds))
     if settings.target is not None:
-        found.append(Criterion("target", latest_metric(history) or 0.0, settings.target))
+        found.append(Criterion("target", latest_metric(history), settings.target))
     return found
 
 

@@ -40,10 +40,15 @@ def check_count(name: str, value: Any, *, minimum: int, optional: bool = False) 
 
 
 def check_number(
-    name: str, value: Any, *, minimum: float | None = None, below: float | None = None
+    name: str,
+    value: Any,
+    *,
+    minimum: float | None = None,
+    below: float | None = None,
+    maximum: float | None = None,
 ) -> None:
-    """Refuse a `value` that is neither None nor a finite number (>= `minimum` and < `below`
-    when given).
+    """Refuse a `value` that is neither None nor a finite number (>= `minimum`, < `below` and
+    <= `maximum` when given).
 
     Parameters
     ----------
@@ -55,6 +60,8 @@ def check_number(
         The least value allowed.
     below : float, optional
         The value allowed values stay under.
+    maximum : float, optional
+        The greatest value allowed.
     """
     if value is None:
         return
@@ -64,9 +71,11 @@ def check_number(
         or not math.isfinite(value)
         or (minimum is not None and value < minimum)
         or (below is not None and value >= below)
+        or (maximum is not None and value > maximum)
     ):
         bound = f" >= {minimum}" if minimum is not None else ""
         bound += (" and" if bound else "") + f" < {below}" if below is not None else ""
+        bound += (" and" if bound else "") + f" <= {maximum}" if maximum is not None else ""
         raise ValueError(f"{name} must be None or a finite number{bound}, got {value!r}")
 
 
@@ -89,7 +98,7 @@ class Settings:
     budget, rounds : int or None
         Stop after this many labels / successful training rounds.
     target : float or None
-        Stop once the round's metric reaches this value.
+        Stop once the round's metric reaches this value, in [0, 1] as the metrics are.
     reduction : str, callable or None
         Detection and segmentation: how per-box / per-pixel scores become one per image
         (``"max"``, ``"sum"``, ``"mean"``, ``"top(q)"`` or a callable; None: the task's default).
@@ -113,7 +122,7 @@ class Settings:
         check_number("temperature", self.temperature, minimum=0)
         check_count("budget", self.budget, minimum=0, optional=True)
         check_count("rounds", self.rounds, minimum=0, optional=True)
-        check_number("target", self.target)
+        check_number("target", self.target, minimum=0, maximum=1)  # every metric is in [0, 1]
         if self.reduction is not None:
             heuristics.reduction(self.reduction)
 

@@ -723,3 +723,11 @@ def test_marking_an_image_broken_without_a_reason_in_words_is_refused(
         loop.mark_broken(10, reason)
     assert loop.broken == {}
 
+
+def test_a_target_is_not_reached_before_any_round_measured_a_metric(
+    two_class, centroid, loop_factory
+):
+    loop = loop_factory(alw.Dataset(two_class[0], CLASSES), centroid, target=0.0)
+    assert loop.metric is None
+    assert not loop.is_done
+    assert str(loop.criteria()[0]) == "target metric none yet / 0.000"

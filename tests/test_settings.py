@@ -23,7 +23,9 @@ def loop(two_class, centroid, loop_factory):
         ("temperature", -1.0, r"temperature must be None or a finite number >= 0, got -1.0"),
         ("budget", -3, "budget must be an int >= 0 or None, got -3"),
         ("rounds", -1, "rounds must be an int >= 0 or None, got -1"),
-        ("target", float("nan"), "target must be None or a finite number, got nan"),
+        ("target", float("nan"), "target must be None or a finite number >= 0 and <= 1, got nan"),
+        ("target", -0.5, "target must be None or a finite number >= 0 and <= 1, got -0.5"),
+        ("target", 1.5, "target must be None or a finite number >= 0 and <= 1, got 1.5"),
         ("pool_sample", 0, "pool_sample must be a positive int or None"),
         ("heuristic", "nope", "nope"),
     ],
@@ -37,6 +39,12 @@ def test_a_bad_setting_set_later_is_refused_and_the_old_value_kept(loop):
     with pytest.raises(ValueError, match="temperature must be None or a finite number >= 0"):
         loop.temperature = -0.5
     assert loop.temperature is None
+
+
+def test_a_target_beyond_what_a_metric_can_be_is_refused_when_set_later(loop):
+    with pytest.raises(ValueError, match="target must be None or a finite number >= 0 and <= 1"):
+        loop.target = 1.5
+    assert loop.target is None
 
 
 def test_a_non_positive_chunk_size_is_refused(two_class, centroid):
