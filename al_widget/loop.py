@@ -484,7 +484,7 @@ class ActiveLoop:
                 f"image {i} was not marked broken: reason must be a non-empty str saying why "
                 f"it cannot be shown or read, got {reason!r}"
             )
-        self._worker.check_open()
+        # Allowed once closed too: it stores no label, and a panel still open reads images.
         self._session.report_broken({i: reason})
 
     def retrain(self) -> None:

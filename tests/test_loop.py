@@ -692,12 +692,13 @@ def test_after_close_a_redo_of_a_skip_is_refused(two_class, centroid):
     assert loop.skipped == frozenset()
 
 
-def test_after_close_marking_an_image_broken_is_refused(two_class, centroid):
+def test_after_close_an_image_that_cannot_be_read_is_still_noted_broken(two_class, centroid):
+    """A panel left open on a closed loop still reads images: noting one unreadable changes no
+    label, so it is not refused (the panel's handler would raise)."""
     loop = alw.ActiveLoop(alw.Dataset(two_class[0], CLASSES), centroid)
     loop.close()
-    with pytest.raises(RuntimeError, match="the loop is closed"):
-        loop.mark_broken(9, "truncated file")
-    assert loop.broken == {}
+    loop.mark_broken(9, "truncated file")
+    assert loop.broken == {9: "truncated file"}
 
 
 def test_skipping_an_image_already_labeled_is_refused_naming_it(two_class, centroid, loop_factory):
