@@ -230,6 +230,25 @@ class Dataset(DatasetFiles):
         """
         return self._source.size(self.check_index(i))
 
+    def readable_size(self, indices: Any) -> tuple[int, int] | None:
+        """The (H, W) of the first of `indices` whose size can be read; None when none can.
+
+        Where a size is picked from one image (a batch's working size, photo or not), an
+        unreadable image is passed over: it is reported where the images are loaded, and must
+        not decide for the others.
+
+        Parameters
+        ----------
+        indices : array-like of int
+            Dataset indices, in the order to try them.
+        """
+        for i in self.check_indices(indices).tolist():
+            try:
+                return self._source.size(i)
+            except ImageError:
+                continue
+        return None
+
     def source_file(self, i: int) -> str | None:
         """The file image `i` is read from, or None for an in-memory image.
 
