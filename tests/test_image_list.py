@@ -86,7 +86,7 @@ def test_which_files_a_journal_is_for_is_told_by_their_names_alone(tmp_path, pat
     absent = [tmp_path / "not yet" / name for name in NAMES]  # no file is opened
     journal_of(path, absent, {2: "cat"})
     assert alw.Dataset.restore(path, absent).labeled.tolist() == [2]
-    renamed = absent[:-1] + [tmp_path / "not yet" / "zzz.png"]
+    renamed = [*absent[:-1], tmp_path / "not yet" / "zzz.png"]
     with pytest.raises(ValueError, match="are not those it was written for"):
         alw.Dataset.restore(path, renamed)
 
