@@ -97,6 +97,26 @@ class PathTable(Sequence[str]):
         """Bytes held: the blob and the offsets."""
         return len(self._blob) + self._ends.nbytes
 
+    def relative(self) -> tuple[str, bytes]:
+        """The folder all paths are in and the paths relative to it, as one blob.
+
+        The folder is the longest one every path starts with ("" when there is none), ending in
+        its separator; the blob holds each path with that folder cut off, ended by a NUL byte.
+        Read from the blob alone: a scan per level of folder, no file touched.
+        """
+        if not len(self):
+            return "", b""
+        blob, first = self._blob, self._blob[: int(self._ends[0])]
+        seps = {ord("/"), ord(os.sep)}
+        for end in sorted((k + 1 for k, byte in enumerate(first) if byte in seps), reverse=True):
+            folder = first[:end]
+            # a NUL ends each path, so NUL + folder occurs exactly where a later path starts
+            # with the folder
+            if blob.count(_SEP + folder) == len(self) - 1:
+                relative = blob[end:].replace(_SEP + folder, _SEP)
+                return folder.decode(_ENCODING, _ERRORS), relative
+        return "", blob
+
     def take(self, indices: np.ndarray) -> PathTable:
         """The paths at `indices`, in that order, as a new table."""
         picked = np.asarray(indices, dtype=np.int64)

@@ -14,6 +14,7 @@ import numpy as np
 
 from . import annotations as ann
 from ._chunks import Chunk
+from ._image_list import difference, fingerprint
 from ._images import ImageError, make_source
 from ._journal import (
     Journal,
@@ -230,6 +231,25 @@ class Dataset(DatasetFiles):
         """
         return self._source.size(self.check_index(i))
 
+    def readable_size(self, indices: Any) -> tuple[int, int] | None:
+        """The (H, W) of the first of `indices` whose size can be read; None when none can.
+
+        Where a size is picked from one image (a batch's working size, photo or not), an
+        unreadable image is passed over: it is reported where the images are loaded, and must
+        not decide for the others.
+
+        Parameters
+        ----------
+        indices : array-like of int
+            Dataset indices, in the order to try them.
+        """
+        for i in self.check_indices(indices).tolist():
+            try:
+                return self._source.size(i)
+            except ImageError:
+                continue
+        return None
+
     def source_file(self, i: int) -> str | None:
         """The file image `i` is read from, or None for an in-memory image.
 
@@ -353,7 +373,10 @@ class Dataset(DatasetFiles):
         path : path
             The journal a ``Dataset(..., journal=path)`` wrote.
         images : array-like or sequence
-            The same images, in the same order, as when the journal was written.
+            The same images, in the same order, as when the journal was written. A journal
+            records which they were (``_image_list``): file names relative to their folder (the
+            folder may have moved), or an array's shape, dtype and bytes; other images are
+            refused, nothing restored.
         read_only : bool, default False
             Read the labels without taking the journal over: no lock, the file untouched, and
             the returned dataset refuses changes. Use it to look at a journal another Dataset
@@ -372,6 +395,14 @@ class Dataset(DatasetFiles):
                 raise ValueError(
                     f"journal {path} was written for {header['n_images']} images, got {len(dataset)}"
                 )
+            if "images" in header:
+                differs = difference(header["images"], fingerprint(dataset._source))
+                if differs is not None:
+                    raise ValueError(
+                        f"journal {path} does not match these images: {differs}. Nothing was "
+                        "restored and the journal is unchanged; give the images it was written "
+                        "for, in the same order"
+                    )
             for number, entry in parsed.entries:
                 dataset._replay(path, number, entry)
             if parsed.torn:
@@ -407,13 +438,17 @@ class Dataset(DatasetFiles):
             raise ValueError(f"{where}: {error}") from None
 
     def _header(self) -> dict[str, Any]:
-        return {
+        header = {
             "journal": "al_widget",
             "format": _JOURNAL_FORMAT,
             "classes": self.classes,
             "task": self.task,
             "n_images": len(self),
         }
+        images = fingerprint(self._source)
+        # "images" says which images these are (``_image_list``); a sequence of arrays or PIL
+        # images has none, nor has a journal of an earlier version: restore checks their number
+        return header if images is None else {**header, "images": images}
 
     def _write(self, entry: dict[str, Any]) -> None:
         # Caller holds the lock. The journal is written before memory changes: if it fails,

@@ -70,6 +70,14 @@ def test_a_missing_file_says_so(tmp_path):
         ds.image(0)
 
 
+def test_readable_size_passes_over_unreadable_images(tmp_path):
+    Image.fromarray(np.zeros((3, 5), np.uint8)).save(tmp_path / "good.png")
+    (tmp_path / "bad.png").write_bytes(b"not a png")
+    ds = alw.Dataset([tmp_path / "bad.png", tmp_path / "gone.png", tmp_path / "good.png"], CLASSES)
+    assert ds.readable_size([0, 1, 2]) == (3, 5)
+    assert ds.readable_size([0, 1]) is None
+
+
 def test_pil_images_and_arrays_mix_in_a_sequence():
     ds = alw.Dataset([Image.new("RGB", (4, 2), "red"), np.zeros((2, 4), np.uint8)], CLASSES)
     assert ds.image(0)[0, 0].tolist() == [255, 0, 0]

@@ -233,6 +233,17 @@ def test_photos_get_the_embedding_classifier_by_default_and_small_images_the_cnn
     assert isinstance(alw.ActiveLoop(digits, start=False).learner, Classifier)
 
 
+def test_an_unreadable_first_image_does_not_hide_that_the_images_are_photos(tmp_path):
+    paths = []
+    for i in range(3):
+        path = tmp_path / f"{i}.png"
+        Image.fromarray(np.zeros((96, 128, 3), np.uint8)).save(path)
+        paths.append(path)
+    paths[0].write_bytes(b"not a png")
+    loop = alw.ActiveLoop(alw.Dataset(paths, ["a", "b"]), start=False)
+    assert isinstance(loop.learner, EmbeddingClassifier)
+
+
 def test_a_backbone_whose_embeddings_do_not_differ_is_reported(caplog):
     learner = EmbeddingClassifier(2, backbone=tiny_backbone(), weights=None, **SMALL)
     learner.embed(np.zeros((1, 8, 8, 3), np.uint8))

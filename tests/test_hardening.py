@@ -338,6 +338,33 @@ def test_a_huge_first_photo_does_not_set_the_training_size(loop_factory):
     assert learner.fit_shapes_ == [(2, 168, 224, 3)]
 
 
+def png_pool(tmp_path, n=6, garbage=()):
+    """`n` 4x4 PNG files, dark then bright in turn; those at `garbage` hold no image."""
+    paths = []
+    for i in range(n):
+        path = tmp_path / f"{i:03d}.png"
+        Image.fromarray(np.full((4, 4), 40 + 150 * (i % 2), np.uint8)).save(path)
+        if i in garbage:
+            path.write_bytes(b"not a png")
+        paths.append(path)
+    return paths
+
+
+def test_an_unreadable_first_labeled_image_is_reported_and_the_others_train(tmp_path, loop_factory):
+    learner = CentroidLearner(2)  # declares no input size before its first fit
+    dataset = alw.Dataset(png_pool(tmp_path, garbage=(0,)), CLASSES)
+    loop = loop_factory(dataset, learner, pool_sample=None, query_size=2, start=False)
+    for i in (0, 1, 2):
+        loop.commit(i, alw.Label(CLASSES[i % 2]))
+    loop.start()
+    assert loop.wait(10)
+    assert loop.history[-1].ok
+    assert loop.model_version == 1
+    assert list(loop.broken) == [0]
+    assert "could not be decoded" in loop.broken[0]
+    assert learner.fit_shapes_ == [(2, 4, 4, 3)]
+
+
 def test_small_images_train_at_their_own_size(two_class, loop_factory):
     learner = CentroidLearner(2)
     loop = loop_factory(alw.Dataset(two_class[0], CLASSES), learner, query_size=1)

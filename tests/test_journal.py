@@ -76,7 +76,8 @@ def test_a_second_writer_in_another_process_is_refused_naming_its_pid(path, gray
             sys.executable,
             "-c",
             "import sys, numpy as np, al_widget as alw; "
-            f"ds = alw.Dataset.restore({str(path)!r}, np.zeros((20, 6, 5), np.uint8)); "
+            "images = np.arange(20, dtype=np.uint8)[:, None, None] * np.ones((20, 6, 5), np.uint8); "
+            f"ds = alw.Dataset.restore({str(path)!r}, images); "
             "print('held', flush=True); sys.stdin.read()",
         ],
         stdin=subprocess.PIPE,

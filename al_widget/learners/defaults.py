@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from .._images import ImageError
+import numpy as np
+
 from .base import task_of
 
 log = logging.getLogger("al_widget")
@@ -33,6 +34,7 @@ PHOTO_SIDE = {"classify": 64, "detect": 160, "segment": 160}
 PHOTO_BACKBONE = "resnet18"
 FROZEN_MODEL = "frozen_" + PHOTO_BACKBONE
 FROZEN_SEGMENTER_SIZE = 160  # the frozen trunk works at stride 16: 10x10 features at 160 px
+FIRST_TRIED = 16  # images tried for the size that tells photos (unreadable ones passed over)
 
 
 def resolve(
@@ -119,16 +121,12 @@ def is_photo(task: str, image_size: tuple[int, int] | None) -> bool:
 
 
 def first_image_size(dataset: Any) -> tuple[int, int] | None:
-    """The (height, width) of the dataset's first image; None when it is empty or unreadable.
+    """The (height, width) of the dataset's first readable image among its first `FIRST_TRIED`;
+    None when it is empty or none of them can be read.
 
     Parameters
     ----------
     dataset : Dataset
         The loop's dataset.
     """
-    if not len(dataset):
-        return None
-    try:
-        return tuple(dataset.image_size(0))  # type: ignore[return-value]
-    except ImageError:
-        return None
+    return dataset.readable_size(np.arange(min(len(dataset), FIRST_TRIED)))  # type: ignore[no-any-return]

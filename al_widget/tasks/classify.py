@@ -46,9 +46,14 @@ class Classify:
         loaded at the same size and passed as ``fit(..., unlabeled=images)``; unreadable ones
         are left out and returned with the broken labeled ones.
         """
-        # A learner that declares no input size gets the first labeled image's size, capped:
-        # a 6000x8000 photo first must not make every batch 6000x8000.
-        size = input_size_of(learner) or capped_size(dataset.image_size(int(snapshot.indices[0])))
+        # A learner that declares no input size gets the first readable labeled image's size,
+        # capped: a 6000x8000 photo first must not make every batch 6000x8000. An unreadable
+        # image is left out by `load` and reported, wherever it is among the labeled ones; none
+        # readable: `load` raises.
+        size = input_size_of(learner)
+        if size is None:
+            first = dataset.readable_size(snapshot.indices)
+            size = None if first is None else capped_size(first)
         loaded = scoring.load(dataset, snapshot.indices, size)
         targets = snapshot.targets(dataset.classes)[np.isin(snapshot.indices, loaded.indices)]
         if unlabeled is None:
