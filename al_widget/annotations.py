@@ -353,6 +353,25 @@ def unknown_class_value(values: np.ndarray, n_classes: int) -> int | None:
     return top if top >= n_classes else None
 
 
+def declared_size(data: dict[str, Any]) -> tuple[int, int] | None:
+    """The (H, W) a ``to_json`` dict of boxes, a mask or instances says its image has; None when
+    it says none (a label, or boxes never bound to an image) or not as two ints > 0.
+
+    Parameters
+    ----------
+    data : dict
+        What ``to_json`` returned.
+    """
+    size = data.get("shape") if data.get("type") == "mask" else data.get("canvas_size")
+    if (
+        isinstance(size, list)
+        and len(size) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in size)
+    ):
+        return int(size[0]), int(size[1])
+    return None
+
+
 def from_json(data: dict[str, Any], *, image_size: tuple[int, int] | None = None) -> Annotation:
     """The annotation a `to_json` dict describes.
 

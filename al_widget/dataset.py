@@ -42,6 +42,9 @@ ANNOTATION_TYPES: dict[str, type[ann.Annotation]] = {
     "instances": ann.Instances,
 }
 _JOURNAL_FORMAT = 1
+# The largest image whose label is restored without reading it: PIL's own limit before it calls
+# a file a decompression bomb.
+_UNREAD_PIXELS = 2 * 89_478_485
 
 __all__ = [
     "ANNOTATION_TYPES",
@@ -316,7 +319,9 @@ class Dataset(DatasetFiles):
             An annotation of the dataset's task.
         """
         i = self.check_index(i)
-        bound = self._bind(i, annotation)
+        return self._store(i, self._bind(i, annotation))
+
+    def _store(self, i: int, bound: ann.Annotation) -> ann.Annotation:
         with self._lock:
             self._write({"op": "annotate", "i": i, "annotation": bound.to_json()})
             self._version += 1
@@ -376,7 +381,9 @@ class Dataset(DatasetFiles):
             The same images, in the same order, as when the journal was written. A journal
             records which they were (``_image_list``): file names relative to their folder (the
             folder may have moved), or an array's shape, dtype and bytes; other images are
-            refused, nothing restored.
+            refused, nothing restored. A labeled image that cannot be read (moved away,
+            deleted) does not keep the other labels back: its label is restored at the size
+            the journal gives, with a warning.
         read_only : bool, default False
             Read the labels without taking the journal over: no lock, the file untouched, and
             the returned dataset refuses changes. Use it to look at a journal another Dataset
@@ -432,10 +439,36 @@ class Dataset(DatasetFiles):
         if not isinstance(data, dict):
             raise ValueError(f"{where}: 'annotation' must be a JSON object, got {data!r}")
         try:
-            size = self.image_size(i) if data.get("type") in ("mask", "instances") else None
+            sized = data.get("type") in ("boxes", "mask", "instances")
+            try:
+                size = self.image_size(i) if sized else None
+            except ImageError as error:
+                self._replay_unread(where, i, data, error)
+                return
             self.annotate(i, ann.from_json(data, image_size=size))
         except (ValueError, KeyError, TypeError) as error:
             raise ValueError(f"{where}: {error}") from None
+
+    def _replay_unread(self, where: str, i: int, data: dict[str, Any], error: ImageError) -> None:
+        """Restore a label of image `i`, which cannot be read (moved, deleted, corrupt), at the
+        size the journal gives: one missing file must not keep every other label from coming
+        back. Only a size an image may have is taken on trust."""
+        size = ann.declared_size(data)
+        if size is None or size[0] * size[1] > _UNREAD_PIXELS:
+            raise ValueError(
+                f"image {i} cannot be read ({error}), and without it the size its label gives "
+                f"({size}) cannot be taken: at most {_UNREAD_PIXELS:,} pixels"
+            )
+        self._store(
+            i, ann.from_json(data, image_size=size).bind(image_size=size, classes=self.classes)
+        )
+        log.warning(
+            "%s: image %d cannot be read (%s); its label was restored as the journal holds it, "
+            "unchecked against the image",
+            where,
+            i,
+            error,
+        )
 
     def _header(self) -> dict[str, Any]:
         header = {

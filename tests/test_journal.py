@@ -550,3 +550,59 @@ def test_instances_are_journaled_and_restored_exactly(path, gray_images):
     ds.close()
     restored = alw.Dataset.restore(path, gray_images).annotation(3)
     assert restored == alw.Instances(masks, ["cat", "cat", "milkshake"])
+
+
+def _photo_files(folder, n=3, size=(12, 16)):
+    """`n` small PNG files in `folder`, each another gray; their paths."""
+    from PIL import Image
+
+    paths = []
+    for k in range(n):
+        p = folder / f"img{k}.png"
+        Image.fromarray(np.full((*size, 3), 40 * k, np.uint8)).save(p)
+        paths.append(str(p))
+    return paths
+
+
+def test_a_mask_of_an_image_file_gone_is_restored_with_the_others_and_said(tmp_path, caplog):
+    paths = _photo_files(tmp_path)
+    journal = tmp_path / "labels.jsonl"
+    ds = alw.Dataset(paths, ["bg", "cat"], task="segment", journal=journal)
+    masks = [np.eye(12, 16, k, dtype=np.uint8) for k in range(2)]
+    for i, m in enumerate(masks):
+        ds.annotate(i, alw.Mask(m))
+    ds.close()
+    os.remove(paths[0])
+    with caplog.at_level("WARNING", logger="al_widget"):
+        back = alw.Dataset.restore(journal, paths, read_only=True)
+    assert [np.array_equal(back.annotation(i).class_map, m) for i, m in enumerate(masks)] == [
+        True,
+        True,
+    ]
+    assert "image 0 cannot be read" in caplog.text
+
+
+def test_boxes_of_an_image_file_gone_are_restored_as_journaled(tmp_path):
+    paths = _photo_files(tmp_path)
+    journal = tmp_path / "labels.jsonl"
+    ds = alw.Dataset(paths, ["cat", "dog"], task="detect", journal=journal)
+    ds.annotate(1, alw.Boxes([[1, 2, 8, 9]], ["dog"]))
+    ds.close()
+    os.remove(paths[1])
+    back = alw.Dataset.restore(journal, paths)
+    assert back.annotation(1).xyxy.tolist() == [[1.0, 2.0, 8.0, 9.0]]
+    assert back.annotation(1).canvas_size == (12, 16)
+    back.close()
+
+
+def test_a_label_of_an_image_gone_is_refused_when_its_size_could_be_no_image_s(tmp_path):
+    paths = _photo_files(tmp_path, n=1)
+    journal = tmp_path / "labels.jsonl"
+    ds = alw.Dataset(paths, ["bg", "cat"], task="segment", journal=journal)
+    ds.close()
+    huge = {"type": "mask", "shape": [100_000, 100_000], "values": [0], "lengths": [10**10]}
+    with open(journal, "a") as f:
+        f.write(json.dumps({"op": "annotate", "i": 0, "annotation": huge}) + "\n")
+    os.remove(paths[0])
+    with pytest.raises(ValueError, match="line 2: image 0 cannot be read .* at most"):
+        alw.Dataset.restore(journal, paths, read_only=True)
