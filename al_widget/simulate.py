@@ -16,6 +16,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from . import heuristics
+from ._class_refs import check_names
 from ._images import make_source
 from .annotations import Annotation, Label
 from .curves import Comparison, Curve
@@ -26,6 +27,7 @@ from .learners import Learner, clone
 from .loop import ActiveLoop
 from .metrics import check_ids
 from .records import RoundRecord
+from .settings import check_count
 
 
 def _split(n: int, test_size: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -357,9 +359,10 @@ def compare(
     labels : sequence of int
         The class id of every image.
     heuristics : sequence of str, default ("random", "margin")
-        The heuristics to compare, by name.
+        The heuristics to compare, by name: a list of one or more distinct names (one
+        heuristic alone is ``["margin"]``, not ``"margin"``).
     repeats : int, default 3
-        Runs per heuristic, with seeds ``0 .. repeats - 1``.
+        Runs per heuristic, with seeds ``0 .. repeats - 1``; at least 1.
     progress : bool, default True
         Show a progress bar over the runs.
     n_jobs : int, default 1
@@ -383,11 +386,14 @@ def compare(
     Raises
     ------
     ValueError
-        For labels `simulate` refuses; for ``n_jobs`` below 1 (other than -1), or, with
-        ``n_jobs > 1``, for something a worker could not unpickle.
+        For ``repeats`` below 1; for `heuristics` given as one string, empty, naming one twice
+        or naming an unknown one; for labels `simulate` refuses; for ``n_jobs`` below 1
+        (other than -1), or, with ``n_jobs > 1``, for something a worker could not unpickle.
     """
+    check_count("repeats", repeats, minimum=1)
+    names = _check_heuristics(heuristics)
     _checked_truth(images, labels, kwargs.get("classes"), kwargs.get("task", "classify"))
-    runs = [(name, seed) for seed in range(repeats) for name in heuristics]
+    runs = [(name, seed) for seed in range(repeats) for name in names]
     workers = _workers(n_jobs, len(runs))
     bar = tqdm(total=len(runs), desc="compare", disable=not progress)
     try:
@@ -404,6 +410,22 @@ def compare(
     for (name, _), curve in zip(runs, curves, strict=True):
         result.curves.setdefault(name, []).append(curve)
     return result
+
+
+def _check_heuristics(wanted: Any) -> list[Any]:
+    """`wanted` as a list, refused unless it names one or more distinct known heuristics."""
+    found = check_names(wanted, "heuristics", allow_ids=True)
+    if not found:
+        raise ValueError(f"heuristics must name at least one heuristic, got {wanted!r}")
+    names = [heuristics.name_of(h) for h in found]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(
+            f"heuristics must be distinct, got {', '.join(map(repr, repeated))} more than once"
+        )
+    for h in found:
+        heuristics.get(h)  # an unknown name is refused before any run
+    return found
 
 
 def _workers(n_jobs: int, n_runs: int) -> int:

@@ -403,3 +403,66 @@ def test_compare_refuses_labels_that_do_not_match_the_images_before_any_run(two_
             learner=lambda seed: made.append(seed) or CentroidLearner(2),
         )  # fmt: skip
     assert made == []
+
+
+@pytest.mark.parametrize("repeats", [0, -1])
+def test_compare_refuses_fewer_than_one_repeat(two_class, repeats):
+    with pytest.raises(ValueError, match=f"repeats must be an int >= 1, got {repeats}"):
+        alw.compare(*two_class, repeats=repeats, budget=8, seed_size=4, progress=False)
+
+
+def test_compare_refuses_an_empty_list_of_heuristics(two_class):
+    with pytest.raises(ValueError, match=r"heuristics must name at least one heuristic, got \(\)"):
+        alw.compare(*two_class, (), repeats=1, budget=8, seed_size=4, progress=False)
+
+
+def test_compare_refuses_one_heuristic_name_as_a_string_showing_the_list_to_write(two_class):
+    with pytest.raises(
+        ValueError, match=r"heuristics must be a list, got the string 'margin'; write \['margin'\]"
+    ):
+        alw.compare(*two_class, "margin", repeats=1, budget=8, seed_size=4, progress=False)
+
+
+def test_compare_refuses_a_heuristic_named_twice(two_class):
+    with pytest.raises(
+        ValueError, match="heuristics must be distinct, got 'margin' more than once"
+    ):
+        alw.compare(
+            *two_class, ["margin", "Margin"], repeats=1, budget=8, seed_size=4, progress=False
+        )
+
+
+def test_compare_refuses_an_unknown_heuristic_before_any_run(two_class):
+    made = []
+    with pytest.raises(ValueError, match="unknown heuristic 'margni'"):
+        alw.compare(
+            *two_class, ["random", "margni"], repeats=1, budget=8, seed_size=4, progress=False,
+            learner=lambda seed: made.append(seed) or CentroidLearner(2),
+        )  # fmt: skip
+    assert made == []
+
+
+def test_an_empty_comparison_reads_as_having_no_curves():
+    assert str(alw.Comparison()) == "no curves: this comparison is empty"
+
+
+@pytest.mark.parametrize("draw", ["svg", "plot"])
+def test_an_empty_comparison_refuses_to_draw_a_chart(draw):
+    with pytest.raises(ValueError, match="this comparison has no curves to draw"):
+        getattr(alw.Comparison(), draw)()
+
+
+def test_an_empty_comparison_shows_as_text_in_a_notebook():
+    assert alw.Comparison()._repr_svg_() is None
+
+
+@pytest.mark.parametrize("method", ["mean", "std", "n_labels", "x"])
+def test_a_comparison_names_an_unknown_heuristic_and_the_known_ones(method):
+    curve = alw.Curve("margin", np.array([4, 8]), np.array([0.5, 0.6]), np.zeros(2), np.zeros(2))
+    comparison = alw.Comparison({"random": [curve], "margin": [curve]})
+    with pytest.raises(
+        ValueError,
+        match=r"no curves of heuristic 'entropy' in this comparison; "
+        r"it has curves of \['random', 'margin'\]",
+    ):
+        getattr(comparison, method)("entropy")
