@@ -225,6 +225,17 @@ class Comparison:
         """The name of the curves' metric."""
         return next(iter(self.curves.values()))[0].metric_name if self.curves else "accuracy"
 
+    def _curves_of(self, heuristic: str) -> list[Curve]:
+        """The heuristic's curves, or a ValueError naming it and the heuristics there are."""
+        if heuristic not in self.curves:
+            known = f"it has curves of {list(self.curves)}" if self.curves else "it has no curves"
+            raise ValueError(f"no curves of heuristic {heuristic!r} in this comparison; {known}")
+        return self.curves[heuristic]
+
+    def _check_not_empty(self) -> None:
+        if not self.curves:
+            raise ValueError("this comparison has no curves to draw")
+
     def n_labels(self, heuristic: str) -> np.ndarray:
         """The label counts of the heuristic's curves.
 
@@ -233,7 +244,7 @@ class Comparison:
         heuristic : str
             The heuristic's name, as in the comparison.
         """
-        return self.curves[heuristic][0].n_labels
+        return self._curves_of(heuristic)[0].n_labels
 
     def x(self, heuristic: str, axis: str = "labels") -> np.ndarray:
         """The heuristic's x values, averaged over its repeats (boxes drawn vary by run).
@@ -245,7 +256,7 @@ class Comparison:
         axis : {"labels", "images", "boxes"}, default "labels"
             Labeled images or boxes drawn.
         """
-        return np.mean([c.x(axis) for c in self.curves[heuristic]], axis=0)
+        return np.mean([c.x(axis) for c in self._curves_of(heuristic)], axis=0)
 
     def mean(self, heuristic: str) -> np.ndarray:
         """Mean metric over the repeats, per label count.
@@ -255,7 +266,7 @@ class Comparison:
         heuristic : str
             The heuristic's name, as in the comparison.
         """
-        return np.mean([c.accuracy for c in self.curves[heuristic]], axis=0)
+        return np.mean([c.accuracy for c in self._curves_of(heuristic)], axis=0)
 
     def std(self, heuristic: str) -> np.ndarray:
         """Standard deviation of the metric over the repeats, per label count.
@@ -265,7 +276,7 @@ class Comparison:
         heuristic : str
             The heuristic's name, as in the comparison.
         """
-        return np.std([c.accuracy for c in self.curves[heuristic]], axis=0)
+        return np.std([c.accuracy for c in self._curves_of(heuristic)], axis=0)
 
     def labels_to_reach(self, accuracy: float) -> dict[str, int | None]:
         """Per heuristic, the fewest labels at which the mean curve reaches `accuracy` (None: never).
@@ -293,6 +304,8 @@ class Comparison:
         """
         names = list(self.curves)
         boxes = _check_axis(x) == "boxes"
+        if not names:
+            return "no curves: this comparison is empty"
         width = 25 if boxes else 17
         rows = [f"{'labels':>7} " + " ".join(f"{name:>{width}}" for name in names)]
         for k, n in enumerate(self.n_labels(names[0])):
@@ -316,13 +329,14 @@ class Comparison:
         x : {"labels", "images", "boxes"}, default "labels"
             The x axis: labeled images or boxes drawn.
         """
+        self._check_not_empty()
         series = {name: (self.x(name, x), self.mean(name), self.std(name)) for name in self.curves}
         return line_chart(
             series, x_label=AXES[_check_axis(x)], y_label=f"test {self.metric_name} (mean ± std)"
         )
 
-    def _repr_svg_(self) -> str:
-        return self.svg()
+    def _repr_svg_(self) -> str | None:
+        return self.svg() if self.curves else None  # None: shown as text instead
 
     def plot(self, ax: Axes | None = None, x: str = "labels") -> Axes:
         """Draw each heuristic's mean curve and a band of ± one standard deviation.
@@ -339,6 +353,7 @@ class Comparison:
         matplotlib Axes
             The axes drawn on.
         """
+        self._check_not_empty()
         ax = _axes(ax)
         for name, curves in self.curves.items():
             xs, mean, std = self.x(name, x), self.mean(name), self.std(name)

@@ -47,10 +47,7 @@ def check_probs(probs: Any, *, source: str = "probs", indices: Any = None) -> np
     indices : array-like of int, optional
         The image index of each row: errors name these images instead of row numbers.
     """
-    array = np.asarray(probs)
-    if array.dtype.kind not in "biuf":
-        like = f" values like {_cut(repr(array.ravel()[:1].tolist()[0]))}" if array.size else ""
-        raise ValueError(f"{source} must be numbers, got dtype {array.dtype}{like}")
+    array = _numbers(probs, f"{source} must be")
     if array.dtype.kind != "f":
         array = array.astype(np.float64)
     if array.ndim == 2:
@@ -82,6 +79,15 @@ def check_probs(probs: Any, *, source: str = "probs", indices: Any = None) -> np
             f"got values in [{low:.3g}, {array.max():.3g}] in {rows.size} {_named(rows, indices)}. "
             "If these are logits, pass them through al_widget.heuristics.softmax first"
         )
+    return array
+
+
+def _numbers(values: Any, must: str) -> np.ndarray:
+    """`values` as an array of real numbers, else a ValueError: "<must> numbers, got dtype ..."."""
+    array = np.asarray(values)
+    if array.dtype.kind not in "biuf":
+        like = f" values like {_cut(repr(array.ravel()[:1].tolist()[0]))}" if array.size else ""
+        raise ValueError(f"{must} numbers, got dtype {array.dtype}{like}")
     return array
 
 
@@ -335,7 +341,7 @@ def score_dense(
         )
     n, c, h, w, i = array.shape
     pixels = np.moveaxis(array, 1, 3).reshape(n * h * w, c, i)
-    per_pixel = np.asarray(get(heuristic)(pixels)).reshape(n, h * w)
+    per_pixel = apply(heuristic, pixels).reshape(n, h * w)
     reduce = reduction(how)
     return np.array([reduce(row) for row in per_pixel], dtype=np.float64)
 
@@ -354,16 +360,20 @@ def score_boxes(
     how : str or callable, default "max"
         How box scores reduce to one score per image (see ``reduction``).
     """
-    fn, reduce = get(heuristic), reduction(how)
+    get(heuristic)  # an unknown name is refused even with no boxes
+    reduce = reduction(how)
     scores = []
     for boxes in probs:
         array = np.asarray(boxes)
-        scores.append(reduce(np.asarray(fn(array))) if len(array) else reduce(np.zeros(0)))
+        scores.append(reduce(apply(heuristic, array)) if len(array) else reduce(np.zeros(0)))
     return np.array(scores, dtype=np.float64)
 
 
 def apply(heuristic: str | Heuristic, probs: np.ndarray) -> np.ndarray:
-    """Scores from `heuristic`, checked to be one finite number per row.
+    """Scores from `heuristic`, checked to be one finite real number per row.
+
+    The one check of what a heuristic returns: an error names the heuristic and what it
+    returned, or what it raised (chained).
 
     Parameters
     ----------
@@ -372,15 +382,17 @@ def apply(heuristic: str | Heuristic, probs: np.ndarray) -> np.ndarray:
     probs : numpy.ndarray
         (N, C) or (N, C, I) class probabilities.
     """
-    n = len(probs)
-    scores = np.asarray(get(heuristic)(probs), dtype=np.float64)
+    n, name, fn = len(probs), name_of(heuristic), get(heuristic)
+    try:
+        found = fn(probs)
+    except Exception as error:
+        raise ValueError(f"heuristic {name!r} raised {type(error).__name__}: {error}") from error
+    scores = _numbers(found, f"heuristic {name!r} must return real").astype(np.float64)
     if scores.shape != (n,):
-        raise ValueError(
-            f"heuristic {name_of(heuristic)!r} must return shape ({n},), got {scores.shape}"
-        )
+        raise ValueError(f"heuristic {name!r} must return shape ({n},), got {scores.shape}")
     bad = np.flatnonzero(~np.isfinite(scores))
     if bad.size:
         raise ValueError(
-            f"heuristic {name_of(heuristic)!r} returned NaN or infinite scores in rows {bad[:10].tolist()}"
+            f"heuristic {name!r} returned NaN or infinite scores in rows {bad[:10].tolist()}"
         )
     return scores

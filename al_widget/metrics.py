@@ -59,8 +59,8 @@ def confusion(
             raise ValueError(
                 f"predicted and truth must have the same shape{where}, got {p.shape} and {t.shape}"
             )
-        _check_ids("predicted", p, n_classes, where)
-        _check_ids("truth", t, n_classes, where, ignore_index)
+        check_ids("predicted", p, n_classes, where)
+        check_ids("truth", t, n_classes, where, ignore_index)
         counts += _pair_counts(p.ravel(), t.ravel(), n_classes, ignore_index)
     return counts[:-1].reshape(n_classes, n_classes)
 
@@ -121,7 +121,7 @@ def mean_iou(
     return float((hits[present] / union[present]).mean())
 
 
-def _check_ids(
+def check_ids(
     name: str, ids: np.ndarray, n_classes: int, where: str, ignore_index: int | None = None
 ) -> None:
     """Refuse ids that are not integers in ``0 .. n_classes - 1`` (but `ignore_index`)."""

@@ -16,6 +16,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from . import heuristics
+from ._class_refs import check_names
+from ._images import make_source
 from .annotations import Annotation, Label
 from .curves import Comparison, Curve
 from .dataset import ANNOTATION_TYPES, Dataset
@@ -23,7 +25,9 @@ from .draft_log import oracle_savings
 from .drafts import Savings
 from .learners import Learner, clone
 from .loop import ActiveLoop
+from .metrics import check_ids
 from .records import RoundRecord
+from .settings import check_count
 
 
 def _split(n: int, test_size: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -79,8 +83,9 @@ def simulate(
         The pool: an (N, H, W) or (N, H, W, 3) uint8 array, or a sequence of images (arrays,
         PIL images or paths), as `Dataset` takes.
     labels : sequence
-        The truth for every image: class ids ``0 .. C - 1`` for classification, `Boxes` for
-        detection, `Mask` class maps for segmentation.
+        The truth for every image, one each: integer class ids ``0 .. C - 1`` for
+        classification (C: ``len(classes)``, else the largest id + 1), `Boxes` for detection,
+        `Mask` class maps for segmentation.
     heuristic : str or callable, default "margin"
         The acquisition heuristic, by name (see `al_widget.heuristics`) or as a function;
         "auto" learns which heuristic pays during the run (its weights are in the curve).
@@ -128,16 +133,20 @@ def simulate(
     Raises
     ------
     ValueError
-        For an impossible budget or test size.
+        For labels that do not give one truth per image (or, classifying, are not integer
+        class ids in ``0 .. C - 1``), a learner whose ``n_classes`` is not C, an impossible
+        budget or test size.
     TypeError
         For a learner without `fit` and `predict_proba`, or an instance that cannot be
         cloned.
     RuntimeError
         When a round fails (with the round's error).
     """
-    truth = _truth(labels, task)
+    classes_given = classes is not None
+    truth, classes = _checked_truth(images, labels, classes, task)
+    run_learner = learner_for_run(learner, seed)
+    _check_learner_classes(run_learner, classes, given=classes_given)
     rng = np.random.default_rng(seed)
-    classes = _classes(classes, truth, task)
     if test is None:
         train, held_out = _split(len(truth), test_size, rng)
         dataset = Dataset(_take(images, train), classes, task)
@@ -155,7 +164,7 @@ def simulate(
     saved: dict[int, Savings] = {}  # by the model version whose drafts were shown
     loop = ActiveLoop(
         dataset,
-        learner_for_run(learner, seed),
+        run_learner,
         heuristic,
         pool_sample,
         query_size,
@@ -222,12 +231,29 @@ def _weights(rounds: list[RoundRecord]) -> dict[str, np.ndarray] | None:
     return {a: np.array([c.weights.get(a, np.nan) for c in chosen]) for a in arms}  # type: ignore[union-attr]
 
 
+def _checked_truth(
+    images: Any, labels: Any, classes: Sequence[str] | None, task: str
+) -> tuple[Any, list[str]]:
+    """The oracle's truth, one per image, and the class names (given, or up to the largest id)."""
+    truth = _truth(labels, task)
+    n_images = len(make_source(images))
+    if len(truth) != n_images:
+        raise ValueError(
+            f"labels must give one label per image: {n_images} images, got {len(truth)} labels"
+        )
+    names = _classes(classes, truth, task)
+    if task == "classify":
+        given = "" if classes is None else f" (classes={names})"
+        check_ids("labels", truth, len(names), given)
+    return truth, names
+
+
 def _truth(labels: Any, task: str) -> Any:
     """The oracle's truth: class ids as an int array, or the annotations as a list."""
     if task not in ANNOTATION_TYPES:
         raise ValueError(f"unknown task {task!r}; choose one of {sorted(ANNOTATION_TYPES)}")
     if task == "classify":
-        return np.asarray(labels, dtype=np.int64)
+        return _class_ids(labels)
     truth = list(labels)
     kind = ANNOTATION_TYPES[task]
     for k, item in enumerate(truth):
@@ -238,12 +264,46 @@ def _truth(labels: Any, task: str) -> Any:
     return truth
 
 
+def _class_ids(labels: Any) -> np.ndarray:
+    """`labels` as a 1-D int array, refused unless it holds integer class ids."""
+    try:
+        ids = np.asarray(labels)
+    except ValueError as error:  # a ragged nesting of sequences
+        raise ValueError(f"labels must be 1-D: one class id per image ({error})") from error
+    if ids.ndim != 1:
+        raise ValueError(f"labels must be 1-D: one class id per image, got shape {ids.shape}")
+    if ids.size and ids.dtype.kind not in "iub":
+        raise ValueError(
+            f"labels must be integer class ids 0 .. C - 1 (class names go in classes=[...]), "
+            f"got dtype {ids.dtype} with values like {ids[:1].tolist()[0]!r}"
+        )
+    return ids.astype(np.int64)
+
+
 def _classes(classes: Sequence[str] | None, truth: Any, task: str) -> list[str]:
     if classes is not None:
         return list(classes)
     if task != "classify":
         raise ValueError(f"a {task!r} simulation needs classes=[...] (the class names)")
-    return [str(c) for c in range(int(truth.max()) + 1)]
+    return [str(c) for c in range(int(truth.max(initial=0)) + 1)]
+
+
+def _check_learner_classes(learner: Any, classes: list[str], *, given: bool) -> None:
+    """Refuse a learner whose ``n_classes`` is not the number of classes of the run."""
+    n = getattr(learner, "n_classes", None)
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n == len(classes):
+        return
+    if given:
+        found = f"classes names {len(classes)}: {classes}"
+    else:
+        found = (
+            f"the labels hold {len(classes)} classes (ids 0 .. {len(classes) - 1}; without "
+            "classes=[...], the largest label sets the number of classes)"
+        )
+    raise ValueError(
+        f"learner has n_classes={n}, but {found}; pass classes=[...] with the {n} class names, "
+        f"or a learner with n_classes={len(classes)}"
+    )
 
 
 def learner_for_run(
@@ -299,9 +359,10 @@ def compare(
     labels : sequence of int
         The class id of every image.
     heuristics : sequence of str, default ("random", "margin")
-        The heuristics to compare, by name.
+        The heuristics to compare, by name: a list of one or more distinct names (one
+        heuristic alone is ``["margin"]``, not ``"margin"``).
     repeats : int, default 3
-        Runs per heuristic, with seeds ``0 .. repeats - 1``.
+        Runs per heuristic, with seeds ``0 .. repeats - 1``; at least 1.
     progress : bool, default True
         Show a progress bar over the runs.
     n_jobs : int, default 1
@@ -325,10 +386,14 @@ def compare(
     Raises
     ------
     ValueError
-        For ``n_jobs`` below 1 (other than -1), or, with ``n_jobs > 1``, for something a
-        worker could not unpickle.
+        For ``repeats`` below 1; for `heuristics` given as one string, empty, naming one twice
+        or naming an unknown one; for labels `simulate` refuses; for ``n_jobs`` below 1
+        (other than -1), or, with ``n_jobs > 1``, for something a worker could not unpickle.
     """
-    runs = [(name, seed) for seed in range(repeats) for name in heuristics]
+    check_count("repeats", repeats, minimum=1)
+    names = _check_heuristics(heuristics)
+    _checked_truth(images, labels, kwargs.get("classes"), kwargs.get("task", "classify"))
+    runs = [(name, seed) for seed in range(repeats) for name in names]
     workers = _workers(n_jobs, len(runs))
     bar = tqdm(total=len(runs), desc="compare", disable=not progress)
     try:
@@ -345,6 +410,22 @@ def compare(
     for (name, _), curve in zip(runs, curves, strict=True):
         result.curves.setdefault(name, []).append(curve)
     return result
+
+
+def _check_heuristics(wanted: Any) -> list[Any]:
+    """`wanted` as a list, refused unless it names one or more distinct known heuristics."""
+    found = check_names(wanted, "heuristics", allow_ids=True)
+    if not found:
+        raise ValueError(f"heuristics must name at least one heuristic, got {wanted!r}")
+    names = [heuristics.name_of(h) for h in found]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(
+            f"heuristics must be distinct, got {', '.join(map(repr, repeated))} more than once"
+        )
+    for h in found:
+        heuristics.get(h)  # an unknown name is refused before any run
+    return found
 
 
 def _workers(n_jobs: int, n_runs: int) -> int:

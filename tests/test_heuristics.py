@@ -4,7 +4,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+import al_widget as alw
 from al_widget import heuristics as H
+
+from conftest import CentroidLearner
 
 CLASS_HEURISTICS = ["least_confidence", "margin", "entropy"]
 
@@ -297,3 +300,62 @@ def test_the_registry_lives_in_its_own_module_and_heuristics_still_exports_it():
     for name in ("register", "unregister", "watch", "get", "names", "name_of", "is_builtin"):
         assert getattr(H, name) is getattr(heuristic_registry, name)
     assert heuristic_registry.get("margin") is H.margin
+
+
+def broken(probs):
+    return 1 / 0
+
+
+def test_apply_names_a_heuristic_that_raises_and_chains_its_error():
+    with pytest.raises(
+        ValueError, match="heuristic 'broken' raised ZeroDivisionError: division by zero"
+    ) as raised:
+        H.apply(broken, np.full((3, 2), 0.5))
+    assert isinstance(raised.value.__cause__, ZeroDivisionError)
+
+
+def words(probs):
+    return np.array(["high"] * len(probs))
+
+
+def test_apply_refuses_a_heuristic_that_returns_strings_naming_it_and_the_values():
+    with pytest.raises(
+        ValueError,
+        match=r"heuristic 'words' must return real numbers, got dtype <U4 values like 'high'",
+    ):
+        H.apply(words, np.full((3, 2), 0.5))
+
+
+def complex_scores(probs):
+    return np.zeros(len(probs)) + 1j
+
+
+def test_apply_refuses_complex_scores_naming_the_heuristic():
+    with pytest.raises(ValueError, match="heuristic 'complex_scores' must return real numbers"):
+        H.apply(complex_scores, np.full((3, 2), 0.5))
+
+
+def test_box_scores_name_a_heuristic_that_raises():
+    with pytest.raises(ValueError, match="heuristic 'broken' raised ZeroDivisionError"):
+        H.score_boxes([np.full((2, 2), 0.5)], broken)
+
+
+def test_pixel_scores_name_a_heuristic_that_returns_strings():
+    with pytest.raises(ValueError, match="heuristic 'words' must return real numbers"):
+        H.score_dense(np.full((1, 2, 2, 2), 0.5), words)
+
+
+def test_a_registered_heuristic_that_raises_fails_the_round_naming_it(two_class, loop_factory):
+    H.register("raising_score")(broken)
+    try:
+        images, labels = two_class
+        loop = loop_factory(alw.Dataset(images, ["0", "1"]), CentroidLearner(2), "raising_score")
+        for i in range(4):
+            loop.commit(i, alw.Label(int(labels[i])))
+        loop.retrain()
+        assert loop.wait(10)
+        assert loop.history[-1].error == (
+            "ValueError: heuristic 'raising_score' raised ZeroDivisionError: division by zero"
+        )
+    finally:
+        H.unregister("raising_score")

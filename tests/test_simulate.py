@@ -327,3 +327,142 @@ def test_a_compare_worker_runs_torch_on_its_share_of_the_cpus():
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def run(images, labels, **kwargs):
+    """A tiny simulation: 4 seed labels, 4 per round, to 8."""
+    options = {"seed_size": 4, "query_size": 4, "budget": 8, "progress": False}
+    return alw.simulate(images, labels, **{"learner": CentroidLearner(2), **options, **kwargs})
+
+
+def test_labels_shorter_than_the_images_are_refused_naming_both_counts(two_class):
+    images, labels = two_class
+    with pytest.raises(ValueError, match="one label per image: 60 images, got 40 labels"):
+        run(images, labels[:40])
+
+
+def test_labels_longer_than_the_images_are_refused_naming_both_counts(two_class):
+    images, labels = two_class
+    with pytest.raises(ValueError, match="one label per image: 50 images, got 60 labels"):
+        run(images[:50], labels)
+
+
+def test_labels_that_are_not_one_dimensional_are_refused_with_their_shape(two_class):
+    images, labels = two_class
+    with pytest.raises(ValueError, match=r"labels must be 1-D.*got shape \(60, 2\)"):
+        run(images, np.stack([labels, labels], axis=1))
+
+
+@pytest.mark.parametrize(
+    ("labels", "found"),
+    [
+        (np.arange(60) % 2 + 0.5, "got dtype float64 with values like 0.5"),
+        (np.where(np.arange(60) % 2, "bright", "dark"), "got dtype <U6 with values like 'dark'"),
+    ],
+    ids=["fractions", "class names"],
+)
+def test_labels_that_are_not_integer_class_ids_are_refused(two_class, labels, found):
+    with pytest.raises(ValueError, match=rf"labels must be integer class ids .*{found}"):
+        run(two_class[0], labels)
+
+
+def test_negative_labels_are_refused_before_any_round(two_class):
+    images, labels = two_class
+    with pytest.raises(ValueError, match=r"labels holds class ids -1\.\.1, outside 0\.\.1"):
+        run(images, np.where(np.arange(60) == 5, -1, labels))
+
+
+def test_labels_beyond_the_classes_given_are_refused_naming_the_classes(two_class):
+    images, labels = two_class
+    with pytest.raises(
+        ValueError, match=r"class ids 0\.\.1 \(classes=\['dark'\]\), outside 0\.\.0"
+    ):
+        run(images, labels, classes=["dark"], learner=CentroidLearner(1))
+
+
+def test_a_learner_with_more_classes_than_the_labels_hold_is_refused_naming_both(two_class):
+    images, labels = two_class
+    with pytest.raises(
+        ValueError, match=r"learner has n_classes=3, but the labels hold 2 classes \(ids 0 \.\. 1;"
+    ):
+        run(images, labels, learner=CentroidLearner(3))
+
+
+def test_a_learner_with_other_classes_than_those_given_is_refused_naming_both(two_class):
+    images, labels = two_class
+    with pytest.raises(ValueError, match=r"n_classes=3, but classes names 2: \['dark', 'bright'\]"):
+        run(images, labels, classes=["dark", "bright"], learner=CentroidLearner(3))
+
+
+def test_compare_refuses_labels_that_do_not_match_the_images_before_any_run(two_class):
+    images, labels = two_class
+    made = []
+    with pytest.raises(ValueError, match="one label per image: 60 images, got 30 labels"):
+        alw.compare(
+            images, labels[:30], ["random"], repeats=1, budget=8, seed_size=4, progress=False,
+            learner=lambda seed: made.append(seed) or CentroidLearner(2),
+        )  # fmt: skip
+    assert made == []
+
+
+@pytest.mark.parametrize("repeats", [0, -1])
+def test_compare_refuses_fewer_than_one_repeat(two_class, repeats):
+    with pytest.raises(ValueError, match=f"repeats must be an int >= 1, got {repeats}"):
+        alw.compare(*two_class, repeats=repeats, budget=8, seed_size=4, progress=False)
+
+
+def test_compare_refuses_an_empty_list_of_heuristics(two_class):
+    with pytest.raises(ValueError, match=r"heuristics must name at least one heuristic, got \(\)"):
+        alw.compare(*two_class, (), repeats=1, budget=8, seed_size=4, progress=False)
+
+
+def test_compare_refuses_one_heuristic_name_as_a_string_showing_the_list_to_write(two_class):
+    with pytest.raises(
+        ValueError, match=r"heuristics must be a list, got the string 'margin'; write \['margin'\]"
+    ):
+        alw.compare(*two_class, "margin", repeats=1, budget=8, seed_size=4, progress=False)
+
+
+def test_compare_refuses_a_heuristic_named_twice(two_class):
+    with pytest.raises(
+        ValueError, match="heuristics must be distinct, got 'margin' more than once"
+    ):
+        alw.compare(
+            *two_class, ["margin", "Margin"], repeats=1, budget=8, seed_size=4, progress=False
+        )
+
+
+def test_compare_refuses_an_unknown_heuristic_before_any_run(two_class):
+    made = []
+    with pytest.raises(ValueError, match="unknown heuristic 'margni'"):
+        alw.compare(
+            *two_class, ["random", "margni"], repeats=1, budget=8, seed_size=4, progress=False,
+            learner=lambda seed: made.append(seed) or CentroidLearner(2),
+        )  # fmt: skip
+    assert made == []
+
+
+def test_an_empty_comparison_reads_as_having_no_curves():
+    assert str(alw.Comparison()) == "no curves: this comparison is empty"
+
+
+@pytest.mark.parametrize("draw", ["svg", "plot"])
+def test_an_empty_comparison_refuses_to_draw_a_chart(draw):
+    with pytest.raises(ValueError, match="this comparison has no curves to draw"):
+        getattr(alw.Comparison(), draw)()
+
+
+def test_an_empty_comparison_shows_as_text_in_a_notebook():
+    assert alw.Comparison()._repr_svg_() is None
+
+
+@pytest.mark.parametrize("method", ["mean", "std", "n_labels", "x"])
+def test_a_comparison_names_an_unknown_heuristic_and_the_known_ones(method):
+    curve = alw.Curve("margin", np.array([4, 8]), np.array([0.5, 0.6]), np.zeros(2), np.zeros(2))
+    comparison = alw.Comparison({"random": [curve], "margin": [curve]})
+    with pytest.raises(
+        ValueError,
+        match=r"no curves of heuristic 'entropy' in this comparison; "
+        r"it has curves of \['random', 'margin'\]",
+    ):
+        getattr(comparison, method)("entropy")
