@@ -44,6 +44,16 @@ class Worker:
         return self._thread is not None and self._thread.is_alive()
 
     @property
+    def started(self) -> bool:
+        """True once start() started the thread."""
+        return self._thread is not None
+
+    @property
+    def current(self) -> bool:
+        """True when called on the worker thread itself."""
+        return self._thread is threading.current_thread()
+
+    @property
     def dead(self) -> bool:
         """True when the thread was started and has ended."""
         return self._thread is not None and not self._thread.is_alive()

@@ -7,7 +7,8 @@ one, else the importance-weighted agreement of each model with the labels of the
 drew (its agreement on images it had not seen, weighted so that it estimates the agreement
 over the pool, as Active Learning by Learning does). The quality of the model a draw came from
 is known when its queries are labeled, so without an eval set a draw is rewarded one round
-later than with one.
+later than with one. A draw earns only with the queries the newer model was trained on (its
+round's snapshot), and rounds ranked by another heuristic settle the open draws unrewarded.
 
 `Chooser` keeps the bandit and the open draws; only the loop's worker thread uses it.
 """
@@ -139,7 +140,7 @@ class Chooser:
         self,
         model_version: int,
         quality: float | None,
-        is_labeled: Callable[[list[int]], np.ndarray],
+        learned: Callable[[list[int]], np.ndarray],
         agreement: Callable[[Any, int], float | None],
     ) -> tuple[float | None, int]:
         """Reward the draws whose queries a newer model learned from; the last gain and labels.
@@ -150,8 +151,9 @@ class Chooser:
             The model now trained.
         quality : float or None
             Its metric on the eval set (None: no eval set, agreement is used).
-        is_labeled : callable
-            ``is_labeled(indices) -> bool array``: which of the dataset indices are labeled now.
+        learned : callable
+            ``learned(indices) -> bool array``: which of the dataset indices were in the training
+            data of the model now trained (not what is labeled since).
         agreement : callable
             ``agreement(ranking, index) -> float in [0, 1] or None``: how far the model behind
             `ranking` agreed with image `index`'s label (None: it offered nothing for it).
@@ -160,7 +162,7 @@ class Chooser:
         for draw in self.draws:
             if draw.labeled is None and draw.model_version < model_version:
                 asked = list(draw.picks)
-                draw.labeled = [i for i, done in zip(asked, is_labeled(asked), strict=True) if done]
+                draw.labeled = [i for i, done in zip(asked, learned(asked), strict=True) if done]
                 if quality is None and draw.labeled:
                     found = [(i, agreement(draw.ranking, i)) for i in draw.labeled]
                     known = [(draw.picks[i], a) for i, a in found if a is not None]
@@ -185,17 +187,13 @@ class Chooser:
             self.draws.pop(0)
         return last
 
-    def set_aside(self, is_labeled: Callable[[list[int]], np.ndarray]) -> None:
-        """Forget the queries not labeled yet: the queue no longer comes from the bandit.
+    def settle(self) -> None:
+        """Close the open draws without a reward: another heuristic ranks the queue now.
 
-        Labels given while another heuristic ranks are not the bandit's queries (their chance
-        was not the one it kept); those given before still earn their reward.
+        The models trained from here on learn from that heuristic's queries too, so their gain
+        is not the draws' to earn; what the bandit learned so far stays as it is.
         """
-        for draw in self.draws:
-            if draw.labeled is None and draw.picks:
-                asked = list(draw.picks)
-                done = is_labeled(asked)
-                draw.picks = {i: draw.picks[i] for i, d in zip(asked, done, strict=True) if d}
+        self.draws = []
 
     def add(self, draw: Draw) -> None:
         """Keep `draw` until its queries are labeled and rewarded (one per model version)."""

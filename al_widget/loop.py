@@ -492,16 +492,30 @@ class ActiveLoop:
         self._worker.retrain()
 
     def cancel(self) -> None:
-        """Stop the running round's training at its next batch; nothing labeled is lost."""
+        """Stop the running round's training at its next batch; nothing labeled is lost.
+
+        The labels it was training on stay untrained: ``wait()`` returns False for them rather
+        than train again, until another label, undo, re-ranking setting or ``retrain()``.
+        """
         self._worker.cancel()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until a finished round reflects every label and setting so far; False on timeout.
 
+        Every label needs a round that trained on it (one that only re-ranked, after a
+        ``heuristic`` or ``pool_sample`` change, is not enough): wait starts it if none is due.
+        It returns False, without training again, when ``cancel()`` stopped that round.
+
         Parameters
         ----------
         timeout : float, optional
             The most seconds to wait (None: no limit).
+
+        Raises
+        ------
+        RuntimeError
+            Called on the loop's worker thread (in an observer: it would wait for itself), before
+            ``start()`` (a loop made with ``start=False``), or after ``close()``.
         """
         return self._worker.wait(timeout)
 

@@ -36,6 +36,14 @@ _PROGRESS_EVERY = 0.25  # seconds between progress reports to observers
 EVENTS = ("round_start", "progress", "ranking", "error", "settings")
 
 
+@dataclasses.dataclass(frozen=True)
+class _Covers:
+    """Counts of the changes a round reflects: label changes, re-ranking changes."""
+
+    labels: int
+    reranks: int
+
+
 def worker_setup() -> None:
     """Tune the worker thread: torch threads, the GIL switch interval, a lower CPU priority."""
     import torch
@@ -57,20 +65,24 @@ def worker_setup() -> None:
 class RoundWorker:
     """Runs rounds on one worker thread and publishes rankings, records, state and progress.
 
-    When a round is due: a setting that re-ranks changed (``heuristic``, ``pool_sample``),
-    ``retrain()`` or ``wait()`` asked for one, or ``query_size`` labels arrived since the last round
-    started. A round covers every change counted before it starts: it trains on the dataset's
-    snapshot taken then. Requests made while it runs make exactly one more round. While a round
-    fills an embedding cache it publishes a ranking of the embedded part every second or so, and
-    it ends early (the next round goes on embedding) as soon as another round is due.
+    When a round is due: a setting that re-ranks changed (``heuristic``, ``pool_sample``: a round
+    that only ranks), ``retrain()`` or ``wait()`` asked for one, or ``query_size`` labels arrived
+    since the last training round started. A training round covers every change counted before it
+    starts: it trains on the dataset's snapshot taken then. A round that only ranks covers the
+    re-ranking changes, never labels: their count toward ``query_size`` goes on. Requests made while
+    a round runs make exactly one more round. A round that fails covers its changes too (its error
+    is in the history); a cancelled one covers none. While a round fills an embedding cache it
+    publishes a ranking of the embedded part every second or so, and it ends early (the next round
+    goes on embedding) as soon as another round is due.
 
-    Thread safety: ``_lock`` guards ``_settings``, ``_changes``, ``_new_labels``, ``_due``,
-    ``_running``, ``_covered``, ``_ranking``, ``_history``, ``_model_version``, ``_bandit``,
-    ``_state``, ``_progress`` and ``_observers``; ``_settled`` is its condition. ``_runner`` (the learner) is used
-    on the worker thread only; ``_cancel`` is an Event. Lock order: panel → session → round worker →
-    dataset. Observers run on the worker thread ("settings" ones on the thread changing them),
-    outside the lock; one that raises is logged, and one raising a BaseException that is no
-    Exception (``SystemExit``) also fails its round.
+    Thread safety: ``_lock`` guards ``_settings``, ``_labels``, ``_reranks``, ``_new_labels``,
+    ``_due``, ``_running``, ``_trained``, ``_ranked``, ``_cancelled``, ``_ranking``,
+    ``_history``, ``_model_version``, ``_bandit``, ``_state``, ``_progress`` and ``_observers``;
+    ``_settled`` is its condition. ``_runner`` (the learner) is used on the worker thread only;
+    ``_cancel`` is an Event. Lock order: panel → session → round worker → dataset. Observers run
+    on the worker thread ("settings" ones on the thread changing them), outside the lock; one
+    that raises is logged, and one raising a BaseException that is no Exception (``SystemExit``)
+    also fails its round.
 
     Parameters
     ----------
@@ -111,11 +123,16 @@ class RoundWorker:
         self._lock = threading.RLock()
         self._settled = threading.Condition(self._lock)
         self._settings = settings
-        self._changes = 0  # changes a round must reflect: labels, undos, re-ranking settings
-        self._new_labels = 0  # labels since the last round started, toward query_size
+        # What wait() waits for, as counts of changes: `_labels` (labels, undos, retrain()) only a
+        # training round covers; `_reranks` (re-ranking settings, rerank()) any round covers.
+        self._labels = 0
+        self._reranks = 0
+        self._new_labels = 0  # labels since the last training round started, toward query_size
         self._due: str | None = None  # "fit" or "rank": what the next round must do
-        self._running: int | None = None  # the `_changes` the running round covers
-        self._covered = 0  # the `_changes` the last finished round covered
+        self._running: _Covers | None = None  # what the running round covers
+        self._trained = 0  # the `_labels` the last finished training round covered
+        self._ranked = 0  # the `_reranks` the last finished round covered
+        self._cancelled = _Covers(-1, -1)  # the changes so far when cancel() stopped a round
         self._ranking = initial
         self._history: list[RoundRecord] = []
         self._model_version = 0
@@ -186,13 +203,14 @@ class RoundWorker:
         with self._lock:
             self._settings = settings = self._settings.changed(**values)
             if RERANK_NOW & values.keys():
+                self._reranks += 1
                 self._ask("rank")
         self._notify("settings", settings)
 
     def labels_changed(self, added: int) -> None:
         """Count `added` labels (negative: undone); a round is due after query_size new ones."""
         with self._lock:
-            self._changes += 1
+            self._labels += 1
             self._new_labels = max(0, self._new_labels + added)
             if self._new_labels >= self._settings.query_size:
                 self._ask("fit")
@@ -200,17 +218,25 @@ class RoundWorker:
     def retrain(self) -> None:
         """Make a training round due now."""
         with self._lock:
-            self._changes += 1
+            self._labels += 1
             self._ask("fit")
 
     def rerank(self) -> None:
         """Make a round due that ranks the pool again without training (e.g. the cold start's)."""
         with self._lock:
+            self._reranks += 1
             self._ask("rank")
 
     def cancel(self) -> None:
-        """Stop the running round's training at its next batch."""
-        self._cancel.set()
+        """Stop the running round's training at its next batch (if one runs).
+
+        The round covers none of its changes, and ``wait()`` no longer trains or ranks for the
+        changes made so far: it returns False for them until another change or ``retrain()``.
+        """
+        with self._lock:
+            if self._running is not None:
+                self._cancelled = _Covers(self._labels, self._reranks)
+                self._cancel.set()
 
     def check_open(self) -> None:
         """Refuse to go on once closed: no round can run."""
@@ -221,18 +247,43 @@ class RoundWorker:
             )
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until a finished round covers every change so far; False on timeout or close."""
+        """Block until finished rounds cover every change so far: a training round every label,
+        and a round every re-ranking setting. Asks for the round that is missing, if none is due.
+
+        False on timeout or close, and when the round that was to cover the changes was
+        cancelled (``cancel()``, before or during the wait): a wait does not start again what
+        ``cancel()`` stopped; after another change or ``retrain()`` it does.
+        """
         self.check_open()
-        with self._lock:
-            goal = self._changes
-            will_cover = self._due is not None or (self._running or 0) >= goal
-            if self._covered < goal and not will_cover:
-                self._ask("fit")
-            self._settled.wait_for(
-                lambda: self._covered >= goal or self._worker.closing or self._worker.dead,
-                timeout,
+        if self._worker.current:
+            raise RuntimeError(
+                "wait() was called on the loop's worker thread, from an observer (such as "
+                "on_ranking): an observer runs on the loop's worker, so waiting there would wait "
+                "for itself. Commit or retrain() in the observer and wait on another thread"
             )
-            return self._covered >= goal
+        if not self._worker.started:
+            raise RuntimeError(
+                "wait() before the loop's worker was started would wait for good: call "
+                "loop.start() first (the loop was made with start=False)"
+            )
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._lock:
+            goal = _Covers(self._labels, self._reranks)
+            while True:
+                if self._trained >= goal.labels and self._ranked >= goal.reranks:
+                    return True
+                if self._worker.closing or self._worker.dead:
+                    return False
+                missing = self._missing(goal)
+                if missing is not None:
+                    cancelled = self._cancelled
+                    if goal.labels <= cancelled.labels and goal.reranks <= cancelled.reranks:
+                        return False  # cancel() stopped the round that was to cover them
+                    self._ask(missing)
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._settled.wait(left)
 
     def start(self) -> None:
         """Start the worker thread; a round already due runs."""
@@ -261,36 +312,51 @@ class RoundWorker:
 
     def _ask(self, what: str) -> None:
         # Caller holds the lock. A fit also re-ranks, so "fit" wins over "rank".
-        if what == "rank":
-            self._changes += 1
         self._due = "fit" if "fit" in (what, self._due) else "rank"
         self._worker.wake()
+
+    def _missing(self, goal: _Covers) -> str | None:
+        """The round `goal` needs that neither runs nor is due: "fit", "rank" or None."""
+        running = self._running or _Covers(-1, -1)
+        if self._trained < goal.labels and self._due != "fit" and running.labels < goal.labels:
+            return "fit"
+        if self._ranked < goal.reranks and self._due is None and running.reranks < goal.reranks:
+            return "rank"
+        return None
 
     def _round(self) -> None:
         with self._lock:
             if self._due is None:
                 return
             fit = self._due == "fit"
-            self._due, self._new_labels = None, 0
+            self._due = None
+            if fit:
+                self._new_labels = 0
             self._cancel.clear()
-            covers = self._running = self._changes
+            # A round that only ranks covers no label (-1: below any count of them).
+            covers = self._running = _Covers(self._labels if fit else -1, self._reranks)
             snapshot = self.dataset.snapshot()
             settings = self._settings
             number = len(self._history) + 1
             self._state = "training" if fit and len(snapshot.indices) else "scoring"
             self._progress = 0.0
+        cancelled = False
         try:
-            self._run_round(number, fit, snapshot, settings)
+            cancelled = self._run_round(number, fit, snapshot, settings)
         finally:
             # Whatever happened (an observer's SystemExit included), the round is over: a wait()
-            # for the changes it covers must return.
+            # for the changes it covers must return; one it was to cover if cancelled, too.
             with self._lock:
-                self._covered, self._running = max(self._covered, covers), None
+                if not cancelled:
+                    self._trained = max(self._trained, covers.labels)
+                    self._ranked = max(self._ranked, covers.reranks)
+                self._running = None
                 self._state, self._progress = "idle", 0.0
                 self._settled.notify_all()
 
-    def _run_round(self, number: int, fit: bool, snapshot: Snapshot, settings: Settings) -> None:
-        """Train, rank and publish one round; record it in the history, failed or not."""
+    def _run_round(self, number: int, fit: bool, snapshot: Snapshot, settings: Settings) -> bool:
+        """Train, rank and publish one round; record it in the history, failed or not; True if
+        it was cancelled."""
         measured: dict[str, Any] = {"train_seconds": 0.0, "score_seconds": 0.0, "n_scored": 0}
         n_boxes = sum(len(a) for a in snapshot.annotations if isinstance(a, Boxes))
 
@@ -367,6 +433,7 @@ class RoundWorker:
                 with contextlib.suppress(BaseException):
                     self._notify("error", failed)
         # The caller marks the round covered: a wait() meanwhile knows this round covers its changes.
+        return done.error == "cancelled"
 
     def _publish_early(self, ranking: Ranking) -> None:
         """Publish a ranking of what is embedded so far, while the round goes on embedding."""

@@ -101,6 +101,7 @@ class RoundRunner:
         # with semi-supervision off, sees exactly the rounds it saw before.
         self.unlabeled_rng = rng.spawn(1)[0]
         self.model_version = 0
+        self.trained_on: Snapshot | None = None  # the labels the current model learned
         self.chooser = auto.Chooser()  # heuristic "auto": kept when the heuristic changes and back
         self.choice: auto.Choice | None = None  # what the bandit did in the last ranking
         self._measured: tuple[int, tasks.Measured | None] = (-1, None)
@@ -131,6 +132,7 @@ class RoundRunner:
         """
         broken = self.strategy.fit(snapshot, progress, should_stop, pool, self.unlabeled_rng)
         self.model_version += 1
+        self.trained_on = snapshot
         self.semi_supervised = semi_fields(getattr(self.learner, "semi_supervised_", None))
         return broken
 
@@ -183,7 +185,7 @@ class RoundRunner:
         if chooser is not None:
             arms = chooser.arms_for(settings.mc_samples)
             return self._rank_auto(pool, arms, settings, hooks, data_version, previous)
-        self.chooser.set_aside(self.dataset.is_labeled)  # labels from now on are not its queries
+        self.chooser.settle()  # the rounds from now on are not the bandit's draws
         return self._rank_one(pool, settings, hooks, data_version, previous)
 
     def _rank_one(
@@ -225,7 +227,8 @@ class RoundRunner:
 
         The first arm that is not random scores the pool as usual (published while it grows);
         each other arm ranks what it scored. The bandit is first rewarded for the draws a newer
-        model learned from, then draws the head of the queue; the rest follows the first arm.
+        model learned from (the queries in its training snapshot), then draws the head of the
+        queue; the rest follows the first arm.
         """
         query_size = settings.query_size
         self.chooser.arms(arms)
@@ -247,11 +250,22 @@ class RoundRunner:
                 own = self._rank_one(led.indices, arm_settings(arm), quiet, data_version, None)[0]
             orders[arm] = np.array([at[int(i)] for i in own.indices if int(i) in at], np.int64)
         measured = self.measure()
+        trained = self.trained_on
+        assert trained is not None  # ranked by a model: one was trained
+        learned = dict(zip(trained.indices.tolist(), trained.annotations, strict=True))
+
+        def agreement(ranked: Ranking, index: int) -> float | None:
+            """How far the model behind `ranked` agreed with the label the newer model learned."""
+            annotation = learned.get(index)
+            if annotation is None:
+                return None
+            return session.agreement(ranked, index, annotation, self.dataset.classes)
+
         gain, rewarded = self.chooser.reward(
             self.model_version,
             None if measured is None else measured.value,
-            self.dataset.is_labeled,
-            self._agreement,
+            lambda indices: np.array([int(i) in learned for i in indices], dtype=bool),
+            agreement,
         )
         state = self.chooser.state
         assert state is not None
@@ -289,13 +303,6 @@ class RoundRunner:
             drawn=drawn,
         )
         return ranked, scored
-
-    def _agreement(self, ranked: Ranking, index: int) -> float | None:
-        """How far the model behind `ranked` agreed with image `index`'s label (None: no label)."""
-        annotation = self.dataset.annotation(index)
-        if annotation is None:
-            return None
-        return session.agreement(ranked, index, annotation, self.dataset.classes)
 
     def _build(
         self,

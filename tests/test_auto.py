@@ -1,6 +1,7 @@
 """heuristic="auto": the loop's online choice among heuristics (EXP4.P over their top choices)."""
 
 import re
+import threading
 
 import numpy as np
 import pytest
@@ -412,3 +413,66 @@ def test_describe_gives_a_random_picks_chance_to_three_significant_digits(two_cl
     i = next(i for i in drawn.order if drawn.picks[i].arm == "random")
     shown = re.search(r"chance ([^;]+);", loop.describe(i).why).group(1)
     assert float(shown) == pytest.approx(drawn.picks[i].probability, rel=6e-3)
+
+
+def test_a_draw_labeled_before_a_switch_earns_nothing_from_the_rounds_after(
+    two_class, loop_factory
+):
+    loop = loop_with_an_eval_set(two_class, loop_factory)
+    labels = two_class[1]
+    label_all(loop, labels, 3, 5)
+    learned = loop.bandit
+    for i in loop.ranking.drawn.order[:4]:  # the draw labeled, short of query_size: no round yet
+        loop.commit(int(i), alw.Label(int(labels[i])))
+    loop.heuristic = "margin"
+    assert loop.wait(10)
+    label_all(loop, labels, 2, 5)  # models that learned from margin's queries too
+    loop.heuristic = "auto"
+    assert loop.wait(10)
+    assert loop.history[-1].auto.reward is None
+    assert loop.bandit.updates == learned.updates
+    assert loop.bandit.log_weights == learned.log_weights
+
+
+class HeldCentroid(CentroidLearner):
+    """A centroid learner whose fit, once `hold` is set, waits until the test releases it."""
+
+    def __init__(self, n_classes):
+        super().__init__(n_classes)
+        self.hold = False
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def fit(self, images, targets, progress, should_stop):
+        if self.hold:
+            self.entered.set()
+            assert self.release.wait(10), "the test never released fit"
+        return super().fit(images, targets, progress, should_stop)
+
+
+def test_a_draw_is_rewarded_only_for_the_queries_the_new_model_trained_on(two_class, loop_factory):
+    images, labels = two_class
+    learner = HeldCentroid(2)
+    loop = loop_factory(
+        alw.Dataset(images[:40], CLASSES),
+        learner,
+        "auto",
+        pool_sample=None,
+        query_size=5,
+        eval_set=(images[40:], labels[40:]),
+    )
+    label_all(loop, labels, 2, 5)
+    drawn = [int(i) for i in loop.ranking.drawn.order]
+    others = [int(i) for i in loop.queue[5:8]]
+    learner.hold = True
+    for i in drawn[:2] + others:  # the 5th label starts the round: it trains on these
+        loop.commit(i, alw.Label(int(labels[i])))
+    assert learner.entered.wait(10)
+    for i in drawn[2:]:  # labeled while the model trains: not in its training data
+        loop.commit(i, alw.Label(int(labels[i])))
+    learner.hold = False
+    learner.release.set()
+    assert loop.wait(10)
+    third = next(r for r in loop.history if r.retrained and r.model_version == 3)
+    assert third.n_labels == 15
+    assert third.auto.rewarded == 2
