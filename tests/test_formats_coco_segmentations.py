@@ -1,5 +1,5 @@
-"""COCO segmentations as files write them: checked before anything is drawn, a malformed one
-refused naming its annotation and the problem."""
+"""COCO segmentations and crowd flags as files write them: checked before anything is drawn,
+a malformed one refused naming its annotation and the problem."""
 
 from __future__ import annotations
 
@@ -174,5 +174,40 @@ def test_a_float_rle_size_is_refused_naming_it(tmp_path: Path) -> None:
     with pytest.raises(
         FormatError,
         match=rf"{WHERE}: its RLE 'size' must be \[height, width\] as ints, got \[30.0, 40.0\]",
+    ):
+        read(path)
+
+
+# -- crowds --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("task", ["instances", "detect"])
+@pytest.mark.parametrize("flag", ["0", "false", "False", False])
+def test_iscrowd_written_as_a_string_or_bool_false_is_an_object(
+    tmp_path: Path, task: str, flag: object
+) -> None:
+    dataset = read(coco_file(tmp_path, {"iscrowd": flag}), task)
+    assert len(dataset.annotation(0)) == 1
+    assert dataset.coco_origin.crowds == {}
+
+
+@pytest.mark.parametrize("flag", ["1", "true", True])
+def test_iscrowd_written_as_a_string_or_bool_true_is_a_crowd_written_back_as_1(
+    tmp_path: Path, flag: object
+) -> None:
+    dataset = read(coco_file(tmp_path, {"iscrowd": flag}))
+    assert len(dataset.annotation(0)) == 0
+    dataset.to_coco(tmp_path / "out.json")
+    [record] = json.loads((tmp_path / "out.json").read_text())["annotations"]
+    assert record["iscrowd"] == 1
+
+
+@pytest.mark.parametrize("flag", [2, "yes", 1.0, [1]])
+def test_an_iscrowd_that_is_no_0_or_1_is_refused_naming_the_annotation(
+    tmp_path: Path, flag: object
+) -> None:
+    path = coco_file(tmp_path, {"iscrowd": flag})
+    with pytest.raises(
+        FormatError, match=r"annotation 0 \(id 1\): 'iscrowd' must be 0 or 1 \(or true or false\)"
     ):
         read(path)

@@ -155,6 +155,23 @@ def _is_pair(value: Any) -> bool:
     return isinstance(value, list) and len(value) == 2 and all(map(_is_number, value))
 
 
+def is_crowd(record: dict[str, Any], where: str) -> bool:
+    """Whether an annotation is a crowd region: its ``iscrowd`` 1, ``true`` or ``"1"`` /
+    ``"true"`` (0, ``false``, ``"0"`` / ``"false"``, null or none given: not a crowd);
+    anything else is refused naming `where`."""
+    value = record.get("iscrowd")
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if _is_int(value) and value in (0, 1):
+        return value == 1
+    if isinstance(value, str) and value.strip().lower() in _CROWD_WORDS:
+        return _CROWD_WORDS[value.strip().lower()]
+    raise FormatError(f"{where}: 'iscrowd' must be 0 or 1 (or true or false), got {value!r:.80}")
+
+
+_CROWD_WORDS = {"0": False, "1": True, "false": False, "true": True}
+
+
 def mask_record(image_id: Any, category_id: int, pixels: np.ndarray) -> dict[str, Any]:
     """An ``iscrowd: 0`` annotation of one mask: polygons where they draw it exactly, else an
     uncompressed RLE (see ``_polygons``), with its area and bbox."""

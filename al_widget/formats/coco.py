@@ -15,7 +15,7 @@ from .. import annotations as ann
 from .._images import ImageError, read_size
 from ._atomic import PathLike, write_text
 from ._classes import check_classes
-from ._coco_masks import decode, instance_records, mask_record, read_instances
+from ._coco_masks import decode, instance_records, is_crowd, mask_record, read_instances
 from ._export import (
     Exported,
     check_task,
@@ -271,6 +271,9 @@ def read_coco(
     must be its file's (after its EXIF orientation, as other tools show it), checked from the
     file's header before any mask is decoded. A box up to 1 px past the image's edge (float
     round-off) is clipped to it, with one warning for the lot; one further out is refused.
+    ``iscrowd`` is 0 or 1, also read as written by other tools: ``true``/``false`` or a string
+    (``"0"``, ``"1"``, ``"false"``, ``"true"``); any other value is refused. A polygon's
+    checks and its tolerance at the image's edge are ``_coco_masks.decode``'s.
     """
     if task not in ("detect", "segment", "instances"):
         raise ValueError(f"task must be 'detect', 'segment' or 'instances' for COCO, got {task!r}")
@@ -296,6 +299,8 @@ def read_coco(
                 f"{where}: category_id {record.get('category_id')!r:.80} is not in 'categories' "
                 f"(ids {sorted(category_ids)})"
             )
+        # read as the number it means (it may be written "1", true, ...), kept so when written back
+        record = {**record, "iscrowd": int(is_crowd(record, where))}
         found[ids[record["image_id"]]].append((number, record))
     labels: dict[int, tuple[ann.Annotation, str]] = {}
     clips = EdgeClips(f"COCO file {source}")
