@@ -25,16 +25,7 @@ def polygon_parts(item: Any, k: int, width: int, height: int) -> list[list[float
         raise ValueError(f"object {k} has no polygon")
     parts = []
     for j, polygon in enumerate(raw):
-        try:
-            flat = np.asarray(polygon, dtype=np.float64).reshape(-1)
-        except (TypeError, ValueError):
-            raise ValueError(f"object {k}, polygon {j}: points must be numbers") from None
-        if flat.size % 2 or flat.size < 6:
-            raise ValueError(
-                f"object {k}, polygon {j}: needs x, y pairs of at least 3 points, got {flat.size} numbers"
-            )
-        if not np.isfinite(flat).all():
-            raise ValueError(f"object {k}, polygon {j}: a coordinate is not finite")
+        flat = polygon_points(polygon, f"object {k}, polygon {j}")
         xs, ys = flat[0::2], flat[1::2]
         outside = (xs < 0) | (xs > width) | (ys < 0) | (ys > height)
         if outside.any():
@@ -45,6 +36,20 @@ def polygon_parts(item: Any, k: int, width: int, height: int) -> list[list[float
             )
         parts.append(flat.tolist())
     return parts
+
+
+def polygon_points(polygon: Any, where: str) -> np.ndarray:
+    """One polygon's coordinates as a flat float array, checked: x, y pairs of at least 3 finite
+    points (refused naming `where`; where they lie is the caller's to check)."""
+    try:
+        flat = np.asarray(polygon, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: points must be numbers") from None
+    if flat.size % 2 or flat.size < 6:
+        raise ValueError(f"{where}: needs x, y pairs of at least 3 points, got {flat.size} numbers")
+    if not np.isfinite(flat).all():
+        raise ValueError(f"{where}: a coordinate is not finite")
+    return flat
 
 
 def _is_points(item: Any) -> bool:

@@ -138,7 +138,8 @@ class DatasetFiles:
             Also list the unlabeled images (marked ``"labeled": false``; every image listed
             carries the field, so one labeled with no objects comes back labeled).
         overwrite : bool, default False
-            Replace existing files.
+            Replace the JSON file and an earlier export's ``images/`` (only the files it
+            wrote); never one of the dataset's own images.
         """
         return _entry("write_coco")(
             self, path, root=root, include_unlabeled=include_unlabeled, overwrite=overwrite

@@ -9,6 +9,7 @@ import numpy as np
 from faster_coco_eval.core import mask as coco_mask
 
 from .. import annotations as ann
+from .._polygon_input import polygon_points
 from ._import import FormatError
 from ._polygons import segmentation
 
@@ -16,18 +17,20 @@ from ._polygons import segmentation
 def decode(segmentation: Any, size: tuple[int, int], where: str) -> np.ndarray:
     """The (H, W) bool mask of a COCO segmentation (polygons, an uncompressed or a compressed
     RLE), refused naming `where` when it is not of the image's `size` (H, W) or is no
-    segmentation."""
+    segmentation.
+
+    Each polygon is a flat ``[x0, y0, x1, y1, ...]`` list of at least 3 finite points, checked
+    before it is drawn (a 4-number polygon is refused, never read as a box). A point may lie up
+    to the image's own width (x) or height (y) beyond its edge, as tools' polygons often
+    overshoot it a little; its pixels outside the image are dropped. One further out is
+    refused: drawing it would take memory in proportion to its distance.
+    """
     height, width = size
     if not segmentation:
         raise FormatError(f"{where} has no 'segmentation'")
-    declared = segmentation.get("size") if isinstance(segmentation, dict) else [height, width]
-    if declared != [height, width]:
-        raise FormatError(
-            f"{where}: its RLE 'size' {declared!r:.80} is not the image's [{height}, {width}] "
-            "(height, width)"
-        )
+    rle = _rle(segmentation, height, width, where)
     try:
-        pixels = coco_mask.decode(_rle(segmentation, height, width))
+        pixels = coco_mask.decode(rle)
     except Exception as error:
         raise FormatError(f"{where}: its segmentation could not be decoded: {error}") from None
     if pixels.shape[:2] != (height, width):
@@ -38,12 +41,135 @@ def decode(segmentation: Any, size: tuple[int, int], where: str) -> np.ndarray:
     return pixels.astype(bool)
 
 
-def _rle(segmentation: Any, height: int, width: int) -> dict[str, Any]:
-    """One compressed RLE from polygons, an uncompressed RLE or a compressed one."""
-    if isinstance(segmentation, dict) and isinstance(segmentation.get("counts"), str):
-        return {"size": segmentation["size"], "counts": segmentation["counts"].encode("ascii")}
-    rles = coco_mask.frPyObjects(segmentation, height, width)
-    return coco_mask.merge(rles) if isinstance(rles, list) else rles
+def _rle(segmentation: Any, height: int, width: int, where: str) -> dict[str, Any]:
+    """One compressed RLE from checked polygons, an uncompressed RLE or a compressed one (or a
+    list of RLEs, as pycocotools' ``frPyObjects`` reads them)."""
+    if isinstance(segmentation, dict):
+        return _one_rle(segmentation, height, width, where)
+    if not isinstance(segmentation, list):
+        raise FormatError(
+            f"{where}: 'segmentation' must be a list of polygons or an RLE object, got "
+            f"{segmentation!r:.80}"
+        )
+    if all(isinstance(part, dict) for part in segmentation):
+        return _merge([_one_rle(part, height, width, where) for part in segmentation], where)
+    polygons = _polygons(segmentation, height, width, where)
+    # frPoly, not frPyObjects: the latter reads a first polygon of 4 numbers as a box
+    return _merge(coco_mask._mask.frPoly(polygons, height, width), where)
+
+
+def _merge(rles: list[dict[str, Any]], where: str) -> dict[str, Any]:
+    try:
+        return coco_mask.merge(rles)
+    except Exception as error:
+        raise FormatError(f"{where}: its segmentation could not be decoded: {error}") from None
+
+
+def _one_rle(rle: dict[str, Any], height: int, width: int, where: str) -> dict[str, Any]:
+    """A compressed RLE from an RLE object, its ``size`` and ``counts`` checked."""
+    declared = rle.get("size")
+    if not (isinstance(declared, list) and len(declared) == 2 and all(map(_is_int, declared))):
+        raise FormatError(
+            f"{where}: its RLE 'size' must be [height, width] as ints, got {declared!r:.80}"
+        )
+    if declared != [height, width]:
+        raise FormatError(
+            f"{where}: its RLE 'size' {declared!r:.80} is not the image's [{height}, {width}] "
+            "(height, width)"
+        )
+    counts = rle.get("counts")
+    if isinstance(counts, str):
+        if not counts.isascii():
+            raise FormatError(
+                f"{where}: its compressed RLE 'counts' must be ASCII, got {counts!r:.80}"
+            )
+        return {"size": declared, "counts": counts.encode("ascii")}
+    if not isinstance(counts, list):
+        raise FormatError(
+            f"{where}: its RLE 'counts' must be a string (compressed) or a list of ints "
+            f"(uncompressed), got {counts!r:.80}"
+        )
+    for k, count in enumerate(counts):
+        if not _is_int(count) or count < 0:
+            raise FormatError(
+                f"{where}: its RLE 'counts' must be ints >= 0, got {count!r:.80} at position {k}"
+            )
+    if sum(counts) != height * width:
+        raise FormatError(
+            f"{where}: its RLE 'counts' add up to {sum(counts)} pixels but the image has "
+            f"{height * width} ({height}x{width})"
+        )
+    rles: list[dict[str, Any]] = coco_mask._mask.frUncompressedRLE(
+        [{"size": declared, "counts": counts}]
+    )
+    return rles[0]
+
+
+def _polygons(segmentation: list[Any], height: int, width: int, where: str) -> list[list[float]]:
+    """The checked polygons of a segmentation, as flat lists (see ``decode``)."""
+    if all(map(_is_number, segmentation)):
+        raise FormatError(
+            f"{where}: its polygon is one list of numbers; COCO writes a list of polygons, "
+            "[[x0, y0, x1, y1, ...], ...]"
+        )
+    if all(_is_pair(part) for part in segmentation):
+        raise FormatError(f"{where}: its polygon is written as {_PAIRS}")
+    polygons = []
+    for j, polygon in enumerate(segmentation):
+        at = f"{where}, polygon {j}"
+        if isinstance(polygon, list) and polygon and all(_is_pair(v) for v in polygon):
+            raise FormatError(f"{at} is written as {_PAIRS}")
+        if not isinstance(polygon, list) or not all(map(_is_number, polygon)):
+            raise FormatError(
+                f"{at} must be a flat list of numbers [x0, y0, x1, y1, ...], got {polygon!r:.80}"
+            )
+        try:
+            flat = polygon_points(polygon, at)
+        except ValueError as error:
+            raise FormatError(str(error)) from None
+        xs, ys = flat[0::2], flat[1::2]
+        far = (xs < -width) | (xs > 2 * width) | (ys < -height) | (ys > 2 * height)
+        if far.any():
+            k = int(np.flatnonzero(far)[0])
+            raise FormatError(
+                f"{at}: point ({xs[k]:g}, {ys[k]:g}) lies too far outside the {width}x{height} "
+                "image (width x height): a point may lie at most the image's width (x) or height "
+                "(y) beyond its edge"
+            )
+        polygons.append(flat.tolist())
+    return polygons
+
+
+_PAIRS = "[x, y] pairs; COCO writes each polygon as one flat list [x0, y0, x1, y1, ...]"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_pair(value: Any) -> bool:
+    return isinstance(value, list) and len(value) == 2 and all(map(_is_number, value))
+
+
+def is_crowd(record: dict[str, Any], where: str) -> bool:
+    """Whether an annotation is a crowd region: its ``iscrowd`` 1, ``true`` or ``"1"`` /
+    ``"true"`` (0, ``false``, ``"0"`` / ``"false"``, null or none given: not a crowd);
+    anything else is refused naming `where`."""
+    value = record.get("iscrowd")
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if _is_int(value) and value in (0, 1):
+        return value == 1
+    if isinstance(value, str) and value.strip().lower() in _CROWD_WORDS:
+        return _CROWD_WORDS[value.strip().lower()]
+    raise FormatError(f"{where}: 'iscrowd' must be 0 or 1 (or true or false), got {value!r:.80}")
+
+
+_CROWD_WORDS = {"0": False, "1": True, "false": False, "true": True}
 
 
 def mask_record(image_id: Any, category_id: int, pixels: np.ndarray) -> dict[str, Any]:

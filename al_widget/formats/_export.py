@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image
 
 from .. import annotations as ann
-from ._atomic import PathLike, copy_file, save_png
+from ._atomic import PathLike
 from ._replace import ExportRefused, Writer
 
 if TYPE_CHECKING:
@@ -241,14 +241,3 @@ def _is_file(file: str, target: str) -> bool:
         return os.path.lexists(target) and os.path.samefile(file, target)
     except OSError:
         return False
-
-
-def write_image(
-    dataset: Dataset, i: int, target: Path, overwrite: bool, link: bool = False
-) -> None:
-    """Put image `i` at `target`: its file copied (or linked), or its pixels as a PNG (not fsynced)."""
-    file = dataset.source_file(i)
-    if file is not None and Path(file).suffix.lower() == target.suffix.lower():
-        copy_file(file, target, overwrite, link=link, sync=False)
-    else:
-        save_png(target, Image.fromarray(dataset.image(i)), overwrite, sync=False)

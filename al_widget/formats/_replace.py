@@ -110,7 +110,7 @@ def replace_folder(
     clean_leftovers(live)
     written = {name: writer for name, writer in files.items() if name not in in_place}
     old = read_manifest(live) if live.is_dir() else set()
-    is_source = _membership(sources)
+    is_source = membership(sources)
     _check_way(live, [*written, MANIFEST], old, overwrite, is_source)
     live.parent.mkdir(parents=True, exist_ok=True)
     staging = _sibling(live, NEW)
@@ -132,8 +132,14 @@ def replace_folder(
     return live
 
 
-def _membership(sources: Callable[[], Collection[str]]) -> Callable[[str], bool]:
-    """Whether a path's real path is one of `sources`, the set made on the first question."""
+def membership(sources: Callable[[], Collection[str]]) -> Callable[[str], bool]:
+    """Whether a path's real path is one of `sources`, the set made on the first question.
+
+    Parameters
+    ----------
+    sources : callable returning a collection of str
+        The real paths of the dataset's image files (see ``_export.source_paths``).
+    """
     found: list[set[str]] = []
 
     def is_source(path: str) -> bool:
@@ -162,21 +168,46 @@ def _check_way(
                 raise ExportRefused(f"{above} is in the way of {path}: it is not a folder")
         if not os.path.lexists(path):
             continue
-        if os.path.isdir(path) and not os.path.islink(path):
-            raise ExportRefused(f"{path} is a folder where the export writes a file")
-        if is_source(os.fspath(path)):
-            raise ExportRefused(
-                f"{path} is one of the dataset's own images; the export would replace it: "
-                "choose another folder"
-            )
-        if not overwrite:
-            raise PathTaken(path)
+        check_replaceable(path, overwrite, is_source)
         if name not in old and name != MANIFEST:
             raise ExportRefused(
                 f"{path} is in the way and no earlier export wrote it (the folder's {MANIFEST} "
                 "does not list it); overwrite=True replaces only an earlier export's files: "
                 "move it away or choose another folder"
             )
+
+
+def check_replaceable(
+    path: str | os.PathLike[str],
+    overwrite: bool,
+    is_source: Callable[[str], bool],
+    instead: str = "folder",
+) -> None:
+    """Refuse, before anything is written, to replace `path` when it is a folder, one of the
+    dataset's own images (`is_source`, see ``membership``), or any file without `overwrite`.
+
+    Parameters
+    ----------
+    path : path
+        Where the export writes a file.
+    overwrite : bool
+        Whether an existing file (not a dataset image) may be replaced.
+    is_source : callable
+        Whether a path is one of the dataset's own image files.
+    instead : str, default "folder"
+        What the error tells the user to choose instead ("folder", "path").
+    """
+    if not os.path.lexists(path):
+        return
+    if os.path.isdir(path) and not os.path.islink(path):
+        raise ExportRefused(f"{path} is a folder where the export writes a file")
+    if is_source(os.fspath(path)):
+        raise ExportRefused(
+            f"{path} is one of the dataset's own images; the export would replace it: "
+            f"choose another {instead}"
+        )
+    if not overwrite:
+        raise PathTaken(path)
 
 
 def _write_manifest(folder: Path, kind: str, names: list[str]) -> None:

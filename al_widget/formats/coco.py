@@ -13,11 +13,20 @@ import numpy as np
 
 from .. import annotations as ann
 from .._images import ImageError, read_size
-from ._atomic import PathLike, check_free, write_text
+from ._atomic import PathLike, write_text
 from ._classes import check_classes
-from ._coco_masks import decode, instance_records, mask_record, read_instances
-from ._export import Exported, check_task, image_names, items, write_image
+from ._coco_masks import decode, instance_records, is_crowd, mask_record, read_instances
+from ._export import (
+    Exported,
+    check_task,
+    image_names,
+    image_writer,
+    images_in_place,
+    items,
+    source_paths,
+)
 from ._import import EdgeClips, FormatError, build, check_label_file
+from ._replace import check_replaceable, membership, replace_folder
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -96,23 +105,33 @@ def write_coco(
         Also list the unlabeled images (``"labeled": false``). Leave it off for training: a
         COCO reader takes an image without annotations as one with no objects.
     overwrite : bool, default False
-        Replace existing files; otherwise an existing file stops the export before anything is
-        written.
+        Replace the JSON file, and an earlier export's images (those its
+        ``images/.al_widget-export.json`` lists; the folder is replaced as a whole, see
+        ``al_widget.formats._replace``); otherwise an existing file stops the export before
+        anything is written. Nothing else in ``images/`` is replaced or deleted, and neither
+        the JSON file nor an exported image may be one of the dataset's own images.
     """
     check_task(dataset, ("detect", "segment", "instances"), "COCO")
     target = Path(path)
     chosen = items(dataset, include_unlabeled)
     base, names = image_names(dataset, chosen.indices, root)
+    check_replaceable(target, overwrite, membership(lambda: source_paths(dataset)), "path")
+    images: dict[int, str] = {}
     if base is None:
         base = target.parent.absolute()
+        images = names
         names = {i: f"{IMAGES_FOLDER}/{name}" for i, name in names.items()}
-        to_write = {i: base / name for i, name in names.items()}
-    else:
-        to_write = {}
-    check_free([target, *to_write.values()], overwrite)
     document = _document(dataset, chosen.indices, chosen.annotations, names)
-    for i, image_path in to_write.items():
-        write_image(dataset, i, image_path, overwrite)
+    if images:
+        folder = base / IMAGES_FOLDER
+        replace_folder(
+            folder,
+            {name: image_writer(dataset, i, ".png") for i, name in images.items()},
+            kind="COCO images",
+            overwrite=overwrite,
+            sources=lambda: source_paths(dataset),
+            in_place=images_in_place(dataset, folder, images),
+        )
     write_text(target, json.dumps(document), overwrite)
     return Exported(target, base, len(document["images"]), len(document["annotations"]))
 
@@ -252,6 +271,9 @@ def read_coco(
     must be its file's (after its EXIF orientation, as other tools show it), checked from the
     file's header before any mask is decoded. A box up to 1 px past the image's edge (float
     round-off) is clipped to it, with one warning for the lot; one further out is refused.
+    ``iscrowd`` is 0 or 1, also read as written by other tools: ``true``/``false`` or a string
+    (``"0"``, ``"1"``, ``"false"``, ``"true"``); any other value is refused. A polygon's
+    checks and its tolerance at the image's edge are ``_coco_masks.decode``'s.
     """
     if task not in ("detect", "segment", "instances"):
         raise ValueError(f"task must be 'detect', 'segment' or 'instances' for COCO, got {task!r}")
@@ -277,6 +299,8 @@ def read_coco(
                 f"{where}: category_id {record.get('category_id')!r:.80} is not in 'categories' "
                 f"(ids {sorted(category_ids)})"
             )
+        # read as the number it means (it may be written "1", true, ...), kept so when written back
+        record = {**record, "iscrowd": int(is_crowd(record, where))}
         found[ids[record["image_id"]]].append((number, record))
     labels: dict[int, tuple[ann.Annotation, str]] = {}
     clips = EdgeClips(f"COCO file {source}")
