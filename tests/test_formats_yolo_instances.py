@@ -11,6 +11,7 @@ from PIL import Image
 import al_widget as alw
 from al_widget.datasets import shapes
 from al_widget.formats import FormatError, _polygons
+from al_widget.formats._import import EdgeClips
 from al_widget.formats._yolo_segments import read_segments, segment_lines
 
 CLASSES = ["cat", "dog"]
@@ -85,6 +86,16 @@ def test_a_polygon_outside_the_image_is_refused_naming_its_line(tmp_path: Path) 
         alw.Dataset.from_yolo(folder, task="instances")
 
 
+def test_a_polygon_point_within_a_pixel_past_the_edge_is_clipped_with_the_box_warning(
+    tmp_path: Path,
+) -> None:
+    # x = 1.03 of 20 px: 0.6 px past the right edge, as converters' round-off leaves it
+    folder = yolo_folder(tmp_path, "1 0.5 0.2 1.03 0.2 1.03 0.8 0.5 0.8\n")
+    with pytest.warns(UserWarning, match=r"1 polygon\(s\) passed their image's edge by up to 1 px"):
+        objects = alw.Dataset.from_yolo(folder, task="instances").annotation(0)
+    assert objects.boxes[0].tolist() == [10, 2, 20, 8]
+
+
 def test_an_object_given_twice_is_refused_naming_both_lines(tmp_path: Path) -> None:
     folder = yolo_folder(tmp_path, "0 0.1 0.2 0.4 0.2 0.4 0.8\n1 0.1 0.2 0.4 0.2 0.4 0.8\n")
     with pytest.raises(FormatError, match=r"line 2: the same mask as .*line 1"):
@@ -101,7 +112,7 @@ def test_an_object_of_nested_parts_and_holes_and_many_specks_comes_back_exactly(
     objects = alw.Instances([mask], ["dog"])
     text = segment_lines(objects, CLASSES, size, size)
     assert len(text.splitlines()) == 1
-    back = read_segments(text, Path("a.txt"), (size, size), CLASSES)
+    back = read_segments(text, Path("a.txt"), (size, size), CLASSES, EdgeClips("a.txt"))
     assert np.array_equal(back.masks, mask[None])
 
 

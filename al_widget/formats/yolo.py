@@ -150,8 +150,9 @@ def read_yolo(
     no boxes), one without is in the unlabeled pool; a folder where no image has one is read
     with a warning. The class names come from ``data.yaml`` (or ``data.yml``: ``names`` as a
     list or an id mapping), ``classes.txt``, ``labels/classes.txt`` or ``images/classes.txt``
-    (LabelImg writes it beside the label files); when more than one is there they must agree. A box up to 1 px past
-    the image's edge is clipped to it (one warning for the lot); one further out is refused.
+    (LabelImg writes it beside the label files); when more than one is there they must agree.
+    A box, or a polygon's point, up to 1 px past the image's edge is clipped to it (one warning
+    for the lot); one further out is refused.
 
     Parameters
     ----------
@@ -188,7 +189,7 @@ def read_yolo(
                 f"YOLO label file {root / label} has no image (looked for it below images/)"
             )
     labels: dict[int, tuple[ann.Annotation, str]] = {}
-    clips = EdgeClips(f"YOLO folder {root}")
+    clips = EdgeClips(f"YOLO folder {root}", "box(es)" if task == "detect" else "polygon(s)")
     for label, k in expected.items():
         path = root / label
         if os.path.lexists(path):
@@ -197,7 +198,7 @@ def read_yolo(
                 found: ann.Annotation = _read_boxes(path, files[k], names, clips)
             else:
                 text = read_label_text(path, "YOLO label file")
-                found = read_segments(text, path, _image_size(files[k]), names)
+                found = read_segments(text, path, _image_size(files[k]), names, clips)
             labels[k] = (found, f"YOLO label file {path}")
     if not labels:
         warnings.warn(
