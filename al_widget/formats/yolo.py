@@ -26,6 +26,7 @@ from ._export import (
     source_paths,
     text_writer,
     unique_stems,
+    warn_difficult_lost,
     warn_renamed,
 )
 from ._import import (
@@ -66,7 +67,8 @@ def write_yolo(
     ``folder/data.yaml`` (the same names, for Ultralytics). Unlabeled images are left out: a
     YOLO reader takes an image without labels as one with no objects. Images sharing a name
     stem (``a.jpg``, ``a.png``) would share a label file: the later ones are exported as
-    ``a.png.png`` (see ``unique_stems``), with a warning and in ``Exported.renamed``.
+    ``a.png.png`` (see ``unique_stems``), with a warning and in ``Exported.renamed``. YOLO
+    has no ``difficult`` flag: boxes marked so are written as ordinary boxes, with a warning.
 
     Parameters
     ----------
@@ -117,6 +119,7 @@ def write_yolo(
         in_place=images_in_place(dataset, root, images, originals),
     )
     warn_renamed(renamed, "YOLO export")
+    warn_difficult_lost(chosen.annotations, "YOLO export")
     return Exported(root, root / "images", len(names), n_boxes, renamed)
 
 
