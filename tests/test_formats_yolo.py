@@ -163,7 +163,7 @@ def test_a_yolo_export_warns_once_that_it_drops_difficult_flags(tmp_path: Path) 
         0, alw.Boxes([[1, 1, 5, 5], [6, 1, 9, 5]], ["cat", "dog"], difficult=[True, True])
     )
     dataset.annotate(1, alw.Boxes([[1, 1, 5, 5]], ["cat"], difficult=[True]))
-    with pytest.warns(UserWarning) as caught:
+    with pytest.warns(UserWarning, match="marked difficult") as caught:
         dataset.to_yolo(tmp_path / "out")
     dropped = [str(w.message) for w in caught if "difficult" in str(w.message)]
     assert dropped == [
