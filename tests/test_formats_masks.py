@@ -292,3 +292,11 @@ def test_masks_of_moved_images_are_matched_by_name_with_a_warning(tmp_path: Path
     dataset = alw.Dataset([moved / "x" / "a.jpg"], ["background", "road"], task="segment")
     with pytest.warns(UserWarning, match=r"none of the dataset's images is where images\.json"):
         assert read_masks(tmp_path / "masks", dataset) == {0: numbered_mask(5)}
+
+
+def test_an_image_list_that_is_not_json_is_named(tmp_path: Path) -> None:
+    dataset = labeled_shapes()
+    dataset.to_masks(tmp_path)
+    (tmp_path / "images.json").write_text("{not json")
+    with pytest.raises(FormatError, match=r"mask image list .*images\.json is not JSON"):
+        read_masks(tmp_path, dataset)
