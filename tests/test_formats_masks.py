@@ -11,6 +11,7 @@ from PIL import Image
 import al_widget as alw
 from al_widget.datasets import shapes
 from al_widget.formats import FormatError, read_masks
+from al_widget.formats.masks import palette
 
 
 def labeled_shapes(n: int = 5, labeled: int = 3) -> alw.Dataset:
@@ -202,4 +203,100 @@ def test_instances_have_no_png_masks_and_are_pointed_to_coco_or_yolo(tmp_path: P
     with pytest.raises(ValueError, match="cannot keep apart the objects .* to_coco or to_yolo"):
         dataset.to_masks(tmp_path / "masks")
     with pytest.raises(ValueError, match="cannot keep apart the objects"):
+        read_masks(tmp_path, dataset)
+
+
+def photo_files(root: Path, names: list[str]) -> list[Path]:
+    """12x15 image files of distinct pixels at `names` below `root`."""
+    paths = []
+    for k, name in enumerate(names):
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.full((12, 15, 3), 40 * k, np.uint8)).save(path)
+        paths.append(path)
+    return paths
+
+
+def numbered_mask(k: int) -> alw.Mask:
+    """A 12x15 class map told apart by `k`: a block of class 1 starting at row `k`."""
+    class_map = np.zeros((12, 15), np.uint8)
+    class_map[k : k + 3, 2:6] = 1
+    return alw.Mask(class_map)
+
+
+def test_masks_of_same_stem_images_go_to_their_own_images_in_another_order(
+    tmp_path: Path,
+) -> None:
+    a_png, a_jpg = photo_files(tmp_path / "photos", ["a.png", "a.jpg"])
+    exported = alw.Dataset([a_png, a_jpg], ["background", "road"], task="segment")
+    exported.annotate(0, numbered_mask(0))
+    exported.annotate(1, numbered_mask(5))
+    with pytest.warns(UserWarning, match="share a name stem"):
+        exported.to_masks(tmp_path / "masks")
+    reordered = alw.Dataset([a_jpg, a_png], ["background", "road"], task="segment")
+    assert read_masks(tmp_path / "masks", reordered) == {0: numbered_mask(5), 1: numbered_mask(0)}
+
+
+def test_masks_read_into_a_dataset_over_a_sub_folder_go_to_their_own_images(
+    tmp_path: Path,
+) -> None:
+    inner, outer = photo_files(tmp_path / "photos", ["x/a.jpg", "a.jpg"])
+    exported = alw.Dataset([inner, outer], ["background", "road"], task="segment")
+    exported.annotate(1, numbered_mask(5))  # only the outer a.jpg: masks/a.png
+    exported.to_masks(tmp_path / "masks")
+    assert (
+        read_masks(tmp_path / "masks", alw.Dataset([inner], ["background", "road"], task="segment"))
+        == {}
+    )
+
+
+def write_old_mask_folder(folder: Path, masks: dict[str, alw.Mask]) -> None:
+    """A mask folder as exports before ``images.json`` wrote it: the PNGs and classes.txt."""
+    folder.mkdir()
+    for name, mask in masks.items():
+        image = Image.fromarray(mask.class_map, mode="P")
+        image.putpalette(palette())
+        image.save(folder / name)
+    (folder / "classes.txt").write_text("background\nroad\n")
+
+
+def test_masks_without_an_image_list_go_to_same_stem_images_by_their_renamed_names(
+    tmp_path: Path,
+) -> None:
+    # Exported from [a.png, a.jpg]: a.png kept a.png, a.jpg was renamed a.jpg.png.
+    write_old_mask_folder(
+        tmp_path / "masks", {"a.png": numbered_mask(0), "a.jpg.png": numbered_mask(5)}
+    )
+    a_jpg, a_png = photo_files(tmp_path / "photos", ["a.jpg", "a.png"])
+    dataset = alw.Dataset([a_jpg, a_png], ["background", "road"], task="segment")
+    assert read_masks(tmp_path / "masks", dataset) == {0: numbered_mask(5), 1: numbered_mask(0)}
+
+
+def test_a_mask_without_an_image_list_that_fits_two_images_is_left_out_with_a_warning(
+    tmp_path: Path,
+) -> None:
+    write_old_mask_folder(tmp_path / "masks", {"a.png": numbered_mask(0)})
+    a_jpg, a_png = photo_files(tmp_path / "photos", ["a.jpg", "a.png"])
+    dataset = alw.Dataset([a_jpg, a_png], ["background", "road"], task="segment")
+    with pytest.warns(UserWarning, match=r"left out 1 mask file.*a\.png \(of a\.jpg or a\.png\)"):
+        assert read_masks(tmp_path / "masks", dataset) == {}
+
+
+def test_masks_of_moved_images_are_matched_by_name_with_a_warning(tmp_path: Path) -> None:
+    (path,) = photo_files(tmp_path / "photos", ["x/a.jpg"])
+    exported = alw.Dataset([path], ["background", "road"], task="segment")
+    exported.annotate(0, numbered_mask(5))
+    exported.to_masks(tmp_path / "masks")
+    moved = tmp_path / "moved"
+    (tmp_path / "photos").rename(moved)
+    dataset = alw.Dataset([moved / "x" / "a.jpg"], ["background", "road"], task="segment")
+    with pytest.warns(UserWarning, match=r"none of the dataset's images is where images\.json"):
+        assert read_masks(tmp_path / "masks", dataset) == {0: numbered_mask(5)}
+
+
+def test_an_image_list_that_is_not_json_is_named(tmp_path: Path) -> None:
+    dataset = labeled_shapes()
+    dataset.to_masks(tmp_path)
+    (tmp_path / "images.json").write_text("{not json")
+    with pytest.raises(FormatError, match=r"mask image list .*images\.json is not JSON"):
         read_masks(tmp_path, dataset)

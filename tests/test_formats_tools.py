@@ -237,6 +237,47 @@ def test_a_yolo_export_reads_back_through_its_data_yaml_alone(tmp_path: Path) ->
     assert back.annotation(0) == dataset.annotation(0)
 
 
+def labelimg_yolo_save(image: Path, boxes: list[tuple[int, float, float, float, float]]) -> None:
+    """LabelImg's YOLO save with no save folder chosen: ``<image stem>.txt`` beside the image
+    (``%d %.6f %.6f %.6f %.6f`` per box) and its class list, classes.txt, in that same folder."""
+    lines = "".join("%d %.6f %.6f %.6f %.6f\n" % box for box in boxes)  # noqa: UP031
+    image.with_suffix(".txt").write_text(lines)
+    (image.parent / "classes.txt").write_text("dog\nperson\n")
+
+
+def test_a_labelimg_folder_with_labels_beside_the_images_is_read(tmp_path: Path) -> None:
+    labeled = jpeg(tmp_path / "photos" / "img1.jpg")
+    jpeg(tmp_path / "photos" / "img2.jpg")  # not labeled yet: no label file
+    labelimg_yolo_save(labeled, [(1, 0.5, 0.5, 0.25, 0.5)])
+    dataset = alw.Dataset.from_yolo(tmp_path / "photos")
+    assert dataset.classes == ["dog", "person"]
+    assert dataset.labeled.tolist() == [0]
+    assert dataset.annotation(0) == alw.Boxes([[30, 12, 50, 36]], ["person"], canvas_size=(48, 80))
+
+
+def test_labels_beside_the_images_in_an_images_folder_are_read(tmp_path: Path) -> None:
+    labelimg_yolo_save(jpeg(tmp_path / "images" / "img1.jpg"), [(0, 0.5, 0.5, 0.25, 0.5)])
+    (tmp_path / "classes.txt").write_text("dog\nperson\n")
+    dataset = alw.Dataset.from_yolo(tmp_path)
+    assert dataset.annotation(0).labels == ("dog",)
+
+
+def test_an_image_with_a_label_file_in_labels_and_beside_it_is_refused(tmp_path: Path) -> None:
+    labelimg_yolo_save(jpeg(tmp_path / "images" / "img1.jpg"), [(0, 0.5, 0.5, 0.25, 0.5)])
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "labels" / "img1.txt").write_text("1 0.5 0.5 0.25 0.5\n")
+    with pytest.raises(FormatError, match=r"img1\.jpg has two label files, .*labels/img1\.txt"):
+        alw.Dataset.from_yolo(tmp_path)
+
+
+def test_a_yolo_folder_where_no_image_has_a_label_file_warns(tmp_path: Path) -> None:
+    jpeg(tmp_path / "images" / "img1.jpg")
+    (tmp_path / "classes.txt").write_text("dog\n")
+    with pytest.warns(UserWarning, match=r"none of its 1 image\(s\) has a label file"):
+        dataset = alw.Dataset.from_yolo(tmp_path)
+    assert dataset.labeled.tolist() == []
+
+
 # -- Pascal VOC: LabelImg, CVAT ------------------------------------------------------------------
 
 LABELIMG_XML = """<annotation>

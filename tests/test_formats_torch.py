@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -223,3 +228,46 @@ def test_torchvisions_mask_rcnn_trains_two_steps_on_the_items() -> None:
     assert len(steps) == 2
     assert all(np.isfinite(list(step.values())).all() for step in steps)
     assert all(step["loss_mask"] > 0 for step in steps)  # the masks reached the mask head
+
+
+ITEMS_OF_EVERY_TASK = """
+import warnings
+import numpy as np
+from PIL import Image
+import al_widget as alw
+warnings.simplefilter("error")  # torch's "NumPy array is not writable" warning fails the run
+mask = np.zeros((6, 8), bool)
+mask[1:3, 2:5] = True
+labels = {
+    "classify": alw.Label("a"),
+    "detect": alw.Boxes([[1, 1, 4, 4]], ["a"]),
+    "segment": alw.Mask(mask.astype(np.uint8)),
+    "instances": alw.Instances([mask], ["a"]),
+}
+Image.fromarray(np.full((6, 8, 3), 9, np.uint8)).save("image.png")
+for task, label in labels.items():
+    classes = ["background", "a"] if task == "segment" else ["a", "b"]
+    for images in (["image.png"], np.zeros((1, 6, 8, 3), np.uint8)):
+        dataset = alw.Dataset(images, classes, task=task)
+        dataset.annotate(0, label)
+        dataset.to_torch()[0]
+"""
+
+
+@pytest.mark.slow  # a fresh process importing torch: about 5 s
+def test_items_are_made_without_torchs_not_writable_warning(tmp_path: Path) -> None:
+    # torch says it once per process, so the items are made in a fresh one
+    root = Path(__file__).resolve().parents[1]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),
+    }
+    run = subprocess.run(
+        [sys.executable, "-c", ITEMS_OF_EVERY_TASK],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]

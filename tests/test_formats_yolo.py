@@ -155,3 +155,18 @@ def test_a_segmentation_dataset_has_no_yolo_export(tmp_path: Path) -> None:
     dataset = alw.Dataset(np.zeros((1, 4, 4), np.uint8), ["background", "a"], task="segment")
     with pytest.raises(ValueError, match="YOLO holds detect or instances annotations"):
         dataset.to_yolo(tmp_path)
+
+
+def test_a_yolo_export_warns_once_that_it_drops_difficult_flags(tmp_path: Path) -> None:
+    dataset = alw.Dataset(np.zeros((2, 10, 20), np.uint8), ["cat", "dog"], task="detect")
+    dataset.annotate(
+        0, alw.Boxes([[1, 1, 5, 5], [6, 1, 9, 5]], ["cat", "dog"], difficult=[True, True])
+    )
+    dataset.annotate(1, alw.Boxes([[1, 1, 5, 5]], ["cat"], difficult=[True]))
+    with pytest.warns(UserWarning, match="marked difficult") as caught:
+        dataset.to_yolo(tmp_path / "out")
+    dropped = [str(w.message) for w in caught if "difficult" in str(w.message)]
+    assert dropped == [
+        "YOLO export: the format has no difficult flag, so 3 box(es) marked difficult were "
+        "written as ordinary boxes (Pascal VOC keeps it: to_voc)"
+    ]

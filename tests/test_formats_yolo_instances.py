@@ -10,7 +10,9 @@ from PIL import Image
 
 import al_widget as alw
 from al_widget.datasets import shapes
-from al_widget.formats import FormatError
+from al_widget.formats import FormatError, _polygons
+from al_widget.formats._import import EdgeClips
+from al_widget.formats._yolo_segments import read_segments, segment_lines
 
 CLASSES = ["cat", "dog"]
 
@@ -84,7 +86,57 @@ def test_a_polygon_outside_the_image_is_refused_naming_its_line(tmp_path: Path) 
         alw.Dataset.from_yolo(folder, task="instances")
 
 
+def test_a_polygon_point_within_a_pixel_past_the_edge_is_clipped_with_the_box_warning(
+    tmp_path: Path,
+) -> None:
+    # x = 1.03 of 20 px: 0.6 px past the right edge, as converters' round-off leaves it
+    folder = yolo_folder(tmp_path, "1 0.5 0.2 1.03 0.2 1.03 0.8 0.5 0.8\n")
+    with pytest.warns(UserWarning, match=r"1 polygon\(s\) passed their image's edge by up to 1 px"):
+        objects = alw.Dataset.from_yolo(folder, task="instances").annotation(0)
+    assert objects.boxes[0].tolist() == [10, 2, 20, 8]
+
+
 def test_an_object_given_twice_is_refused_naming_both_lines(tmp_path: Path) -> None:
     folder = yolo_folder(tmp_path, "0 0.1 0.2 0.4 0.2 0.4 0.8\n1 0.1 0.2 0.4 0.2 0.4 0.8\n")
     with pytest.raises(FormatError, match=r"line 2: the same mask as .*line 1"):
         alw.Dataset.from_yolo(folder, task="instances")
+
+
+def test_an_object_of_nested_parts_and_holes_and_many_specks_comes_back_exactly() -> None:
+    size = 64
+    y, x = np.mgrid[:size, :size]
+    ring = np.maximum(abs(y - 20), abs(x - 20)) // 3  # squares within squares round (20, 20)
+    mask = (ring % 2 == 0) & (ring < 6)  # a part, a hole, a part in it, ...
+    mask[40::3, ::3] = True  # and 108 one-pixel parts
+    mask[::3, 44::3] = True
+    objects = alw.Instances([mask], ["dog"])
+    text = segment_lines(objects, CLASSES, size, size)
+    assert len(text.splitlines()) == 1
+    back = read_segments(text, Path("a.txt"), (size, size), CLASSES, EdgeClips("a.txt"))
+    assert np.array_equal(back.masks, mask[None])
+
+
+def bridged_pairs(monkeypatch: pytest.MonkeyPatch, specks: int) -> int:
+    """How many corner pairs `one_polygon` measures for a grid of `specks` x `specks`
+    one-pixel parts 4 px apart."""
+    mask = np.zeros((4 * specks, 4 * specks), bool)
+    mask[1::4, 1::4] = True
+    measured = []
+    closest = _polygons._closest
+
+    def counting(ours: np.ndarray, theirs: np.ndarray) -> tuple[int, int, float]:
+        measured.append(len(ours) * len(theirs))
+        return closest(ours, theirs)
+
+    monkeypatch.setattr(_polygons, "_closest", counting)
+    _polygons.one_polygon(mask)
+    return sum(measured)
+
+
+def test_bridging_many_outlines_measures_corner_pairs_in_proportion_to_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # four times the outlines measure about four times the pairs (joining each to all the
+    # outlines before it measured sixteen times)
+    few, many = bridged_pairs(monkeypatch, 20), bridged_pairs(monkeypatch, 40)
+    assert many < 6 * few

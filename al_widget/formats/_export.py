@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePath, PurePosixPath
 from typing import TYPE_CHECKING
@@ -157,6 +157,19 @@ def warn_renamed(renamed: tuple[tuple[str, str], ...], export: str) -> None:
     """Say, as a warning, which images an export wrote under another name."""
     if renamed:
         warnings.warn(f"{export}: {renamed_note(renamed)}", UserWarning, stacklevel=3)
+
+
+def warn_difficult_lost(annotations: Sequence[ann.Annotation | None], export: str) -> None:
+    """Say, as one warning, that an export whose format has no field for ``Boxes.difficult``
+    wrote the boxes so marked as ordinary ones (Pascal VOC keeps the flag)."""
+    marked = sum(sum(a.difficult) for a in annotations if isinstance(a, ann.Boxes))
+    if marked:
+        warnings.warn(
+            f"{export}: the format has no difficult flag, so {marked} box(es) marked difficult "
+            "were written as ordinary boxes (Pascal VOC keeps it: to_voc)",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def image_writer(dataset: Dataset, i: int, suffix: str, link: bool = False) -> Writer:

@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from .. import annotations as ann
 
 if TYPE_CHECKING:
@@ -96,11 +98,13 @@ def check_inside(
 
 
 class EdgeClips:
-    """Boxes of one import fitted to their images: those up to ``EDGE_TOLERANCE`` px outside
-    are clipped (and counted, for one warning at the end), those further out refused."""
+    """Boxes (or polygons) of one import fitted to their images: those up to
+    ``EDGE_TOLERANCE`` px outside are clipped (and counted, for one warning at the end), those
+    further out refused."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, shapes: str = "box(es)") -> None:
         self.source = source
+        self.shapes = shapes
         self.count = 0
         self.first = ""
 
@@ -108,26 +112,50 @@ class EdgeClips:
         """`box` (x0, y0, x1, y1) clipped to the (height, width) image."""
         height, width = size
         x0, y0, x1, y1 = (float(v) for v in box)
-        tol = EDGE_TOLERANCE
-        if x0 < -tol or y0 < -tol or x1 > width + tol or y1 > height + tol:
+        if _beyond((x0, y0), (x1, y1), size):
             raise FormatError(
-                f"{where}: box {[x0, y0, x1, y1]} lies more than {tol:g} px outside the "
-                f"{width}x{height} image (width x height)"
+                f"{where}: box {[x0, y0, x1, y1]} lies more than {EDGE_TOLERANCE:g} px outside "
+                f"the {width}x{height} image (width x height)"
             )
         clipped = [max(x0, 0.0), max(y0, 0.0), min(x1, float(width)), min(y1, float(height))]
         if clipped != [x0, y0, x1, y1]:
-            self.count += 1
-            self.first = self.first or where
+            self._clipped(where)
         return clipped
+
+    def fit_points(self, points: np.ndarray, size: tuple[int, int], where: str) -> np.ndarray:
+        """A polygon's `points` (n, 2: x, y) clipped to the (height, width) image; returned as
+        they are when one is not finite or lies further out, for the polygon's own check to
+        refuse, naming that point."""
+        height, width = size
+        if not points.size or not np.isfinite(points).all():
+            return points
+        if _beyond(points.min(axis=0), points.max(axis=0), size):
+            return points
+        clipped = np.clip(points, 0.0, (float(width), float(height)))
+        if not np.array_equal(clipped, points):
+            self._clipped(where)
+        return clipped
+
+    def _clipped(self, where: str) -> None:
+        self.count += 1
+        self.first = self.first or where
 
     def warn(self) -> None:
         """One warning for the clipped boxes, if any."""
         if self.count:
             warnings.warn(
-                f"{self.source}: {self.count} box(es) passed their image's edge by up to "
+                f"{self.source}: {self.count} {self.shapes} passed their image's edge by up to "
                 f"{EDGE_TOLERANCE:g} px and were clipped to it (the first: {self.first})",
                 stacklevel=3,
             )
+
+
+def _beyond(low: Sequence[float], high: Sequence[float], size: tuple[int, int]) -> bool:
+    """Whether the extent from `low` (x, y) to `high` passes the (height, width) image's
+    edge by more than ``EDGE_TOLERANCE`` px."""
+    height, width = size
+    tol = EDGE_TOLERANCE
+    return bool(low[0] < -tol or low[1] < -tol or high[0] > width + tol or high[1] > height + tol)
 
 
 def is_image(path: str | os.PathLike[str]) -> bool:

@@ -71,18 +71,126 @@ def loops(binary: np.ndarray) -> list[list[tuple[int, int]]]:
 
 def one_polygon(binary: np.ndarray) -> list[float]:
     """`binary` (not empty) as one flat [x, y, ...] polygon: every part and hole outline
-    joined to the first by a zero-width bridge there and back between their nearest corners,
-    as Ultralytics joins the polygons of one object. An even-odd fill, such as COCO's
-    rasteriser, draws the holes back as holes."""
+    joined by a zero-width bridge there and back between its nearest corner and the nearest
+    corner of a larger outline, as Ultralytics joins the polygons of one object. An even-odd
+    fill, such as COCO's rasteriser, draws the holes back as holes.
+
+    The outlines are taken largest first, each bridged to the nearest corner of those before
+    it (found through a grid of their corners, so that the time grows with the number of
+    outlines, not its square), and the polygon is walked once along the tree of bridges.
+    """
     found = sorted(loops(binary), key=lambda loop: -abs(_signed_area(loop)))
-    joined = found[0]
-    for loop in found[1:]:
-        ours = np.array(joined, dtype=np.float64)
-        theirs = np.array(loop, dtype=np.float64)
-        gaps = ((ours[:, None, :] - theirs[None, :, :]) ** 2).sum(-1)
+    corners = [np.array(loop, dtype=np.int64) for loop in found]
+    grid = _CornerGrid()
+    grid.add(0, corners[0])
+    bridges: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for k in range(1, len(found)):
+        j, at = grid.nearest(corners[k])
+        bridges.setdefault(at, []).append((k, j))
+        grid.add(k, corners[k])
+    return [float(v) for point in _walk_tree(found, bridges) for v in point]
+
+
+class _CornerGrid:
+    """The corners of the outlines placed so far, by square cells of ``CELL`` px, for finding
+    the nearest one to an outline without measuring the distance to every corner."""
+
+    CELL = 16
+
+    def __init__(self) -> None:
+        self.cells: dict[tuple[int, int], list[np.ndarray]] = {}
+        self.owners: dict[tuple[int, int], list[np.ndarray]] = {}
+
+    def add(self, loop: int, points: np.ndarray) -> None:
+        """Place the corners `points` (n, 2) of outline `loop`."""
+        keys = points // self.CELL
+        order = np.lexsort((keys[:, 1], keys[:, 0]))
+        keys, index = keys[order], order
+        starts = np.flatnonzero(np.any(np.diff(keys, axis=0) != 0, axis=1)) + 1
+        for chunk_keys, chunk in zip(np.split(keys, starts), np.split(index, starts), strict=True):
+            cell = (int(chunk_keys[0, 0]), int(chunk_keys[0, 1]))
+            self.cells.setdefault(cell, []).append(points[chunk])
+            self.owners.setdefault(cell, []).append(
+                np.stack([np.full(len(chunk), loop), chunk], axis=1)
+            )
+
+    def nearest(self, points: np.ndarray) -> tuple[int, tuple[int, int]]:
+        """The corner of `points` nearest a placed corner, and that corner as (outline, index
+        in it): the first pair at the least distance found."""
+        low, high = points.min(axis=0), points.max(axis=0)
+        reach = self.CELL
+        while True:
+            found, owners = self._within(low - reach, high + reach)
+            if found:
+                placed = np.concatenate(found)
+                j, c, distance = _closest(points, placed)
+                if distance <= reach:
+                    loop, index = np.concatenate(owners)[c].tolist()
+                    return j, (loop, index)
+                reach = int(np.ceil(distance))
+            else:
+                reach *= 2
+
+    def _within(
+        self, low: np.ndarray, high: np.ndarray
+    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        (x0, y0), (x1, y1) = low // self.CELL, high // self.CELL
+        if (x1 - x0 + 1) * (y1 - y0 + 1) > len(self.cells):
+            cells = [c for c in self.cells if x0 <= c[0] <= x1 and y0 <= c[1] <= y1]
+        else:
+            cells = [
+                (x, y)
+                for x in range(int(x0), int(x1) + 1)
+                for y in range(int(y0), int(y1) + 1)
+                if (x, y) in self.cells
+            ]
+        cells.sort()
+        return (
+            [p for c in cells for p in self.cells[c]],
+            [o for c in cells for o in self.owners[c]],
+        )
+
+
+def _closest(ours: np.ndarray, theirs: np.ndarray, block: int = 1 << 22) -> tuple[int, int, float]:
+    """(i, j, distance) of the closest pair ``ours[i]``, ``theirs[j]``, measured in blocks of
+    at most `block` pairs."""
+    best = (0, 0, np.inf)
+    step = max(1, block // max(1, len(theirs)))
+    for start in range(0, len(ours), step):
+        part = ours[start : start + step].astype(np.float64)
+        gaps = ((part[:, None, :] - theirs[None, :, :].astype(np.float64)) ** 2).sum(-1)
         i, j = np.unravel_index(int(np.argmin(gaps)), gaps.shape)
-        joined = [*joined[: i + 1], *loop[j:], *loop[: j + 1], *joined[i:]]
-    return [float(v) for point in joined for v in point]
+        if gaps[i, j] < best[2]:
+            best = (start + int(i), int(j), float(gaps[i, j]))
+    return best[0], best[1], float(np.sqrt(best[2]))
+
+
+def _walk_tree(
+    found: list[list[tuple[int, int]]], bridges: dict[tuple[int, int], list[tuple[int, int]]]
+) -> list[tuple[int, int]]:
+    """The corners of the first outline in order, each outline bridged to one at a corner
+    (``bridges``: (outline, corner) -> [(outline, its corner), ...]) entered there: its
+    corners from that one round to it again, and back to the corner it hangs from."""
+    out: list[tuple[int, int]] = []
+    # A frame is ("loop", outline, entry corner, step, steps) or ("point", corner to repeat).
+    stack: list[tuple] = [("loop", 0, 0, 0, len(found[0]))]
+    while stack:
+        frame = stack.pop()
+        if frame[0] == "point":
+            out.append(frame[1])
+            continue
+        _, loop, entry, step, steps = frame
+        if step == steps:
+            continue
+        n = len(found[loop])
+        index = (entry + step) % n
+        out.append(found[loop][index])
+        stack.append(("loop", loop, entry, step + 1, steps))
+        if step < n:
+            for child, corner in reversed(bridges.get((loop, index), [])):
+                stack.append(("point", found[loop][index]))
+                stack.append(("loop", child, corner, 0, len(found[child]) + 1))
+    return out
 
 
 def _boundary_edges(binary: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import annotations as ann
-from ._import import FormatError
+from ._import import EdgeClips, FormatError
 from ._polygons import one_polygon
 
 DIGITS = 6  # decimals kept of a vertex's pixel coordinates read back (undoes float round-off)
@@ -26,10 +26,11 @@ def segment_lines(objects: ann.Instances, classes: Sequence[str], width: int, he
 
 
 def read_segments(
-    text: str, label: Path, size: tuple[int, int], classes: Sequence[str]
+    text: str, label: Path, size: tuple[int, int], classes: Sequence[str], clips: EdgeClips
 ) -> ann.Instances:
     """The objects of one label file's lines (`size` is the image's (H, W)), refused naming
-    the line that is not a polygon inside the image."""
+    the line that is not a polygon inside the image; a polygon up to ``EDGE_TOLERANCE`` px
+    past the edge is clipped to it, as `clips` fits boxes (and counted there, for its warning)."""
     height, width = size
     polygons, labels, lines = [], [], []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -58,7 +59,8 @@ def read_segments(
             raise FormatError(
                 f"{where}: class {class_id} is not in 0..{len(classes) - 1} ({len(classes)} classes)"
             )
-        polygons.append(np.round(values * (width, height), DIGITS) + 0.0)
+        points = np.round(values * (width, height), DIGITS) + 0.0
+        polygons.append(clips.fit_points(points, size, where))
         labels.append(classes[class_id])
         lines.append(where)
     if not polygons:

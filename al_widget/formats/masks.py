@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -16,14 +16,13 @@ from ._export import (
     Exported,
     bytes_writer,
     check_task,
-    image_names,
     items,
     source_paths,
     text_writer,
-    unique_stems,
     warn_renamed,
 )
 from ._import import FormatError, check_folder, read_label_text
+from ._mask_files import LISTING, listing_text, mask_names, match_masks
 from ._replace import Writer, replace_folder
 
 if TYPE_CHECKING:
@@ -49,25 +48,6 @@ def palette() -> list[int]:
     return colours
 
 
-def mask_names(
-    dataset: Dataset, indices: np.ndarray
-) -> tuple[dict[int, str], tuple[tuple[str, str], ...]]:
-    """The mask file name of images `indices`: the file's path below the common folder of all
-    the dataset's images (so that it does not depend on which are labeled), or the index; and
-    the images of `indices` renamed because they share a name stem (see ``unique_stems``)."""
-    _, found = image_names(dataset, np.arange(len(dataset)))
-    names, renamed = unique_stems(found)
-    chosen = {int(i) for i in indices}
-    picked = tuple(
-        pair for pair, i in zip(renamed, _renamed_indices(found, names), strict=True) if i in chosen
-    )
-    return {i: str(PurePosixPath(names[i]).with_suffix(".png")) for i in chosen}, picked
-
-
-def _renamed_indices(found: dict[int, str], names: dict[int, str]) -> list[int]:
-    return [i for i in sorted(names) if names[i] != found[i]]
-
-
 def write_masks(dataset: Dataset, folder: PathLike, *, overwrite: bool = False) -> Exported:
     """Write the class map of each labeled image as a palette PNG, and the class names.
 
@@ -76,7 +56,9 @@ def write_masks(dataset: Dataset, folder: PathLike, *, overwrite: bool = False) 
     id, or 255 where it is not labeled (``Mask.IGNORE``, VOC's void), shown in Pascal VOC's
     colours. ``folder/classes.txt`` lists the names by id. Images sharing a name stem
     (``a.jpg``, ``a.png``) get unique mask names (``a.png``, ``a.png.png``; see
-    ``unique_stems``), with a warning; ``read_masks`` follows the same rule.
+    ``unique_stems``), with a warning. Such names depend on the dataset (its images' common
+    folder and order), so ``folder/images.json`` records the images' common folder and, per
+    mask, its image's path below it: ``read_masks`` finds each image's mask by that.
 
     Parameters
     ----------
@@ -94,10 +76,13 @@ def write_masks(dataset: Dataset, folder: PathLike, *, overwrite: bool = False) 
     check_line_names(dataset.classes, "PNG masks")
     root = Path(folder)
     chosen = items(dataset)
-    names, renamed = mask_names(dataset, chosen.indices)
+    indices = chosen.indices.tolist()
+    named = mask_names(dataset)
+    names = {i: named.masks[i] for i in indices}
+    renamed = tuple(named.renamed[i] for i in indices if i in named.renamed)
     colours = palette()
     files: dict[str, Writer] = {}
-    for i, mask in zip(chosen.indices.tolist(), chosen.annotations, strict=True):
+    for i, mask in zip(indices, chosen.annotations, strict=True):
         assert isinstance(mask, ann.Mask)
         image = Image.fromarray(np.ascontiguousarray(mask.class_map), mode="P")
         image.putpalette(colours)
@@ -105,6 +90,7 @@ def write_masks(dataset: Dataset, folder: PathLike, *, overwrite: bool = False) 
         image.save(buffer, format="PNG")
         files[names[i]] = bytes_writer(buffer.getvalue())
     files[CLASSES_FILE] = text_writer("".join(f"{name}\n" for name in dataset.classes))
+    files[LISTING] = text_writer(listing_text(named, indices))
     replace_folder(
         root, files, kind="PNG masks", overwrite=overwrite, sources=lambda: source_paths(dataset)
     )
@@ -126,6 +112,14 @@ def read_masks(
 ) -> dict[int, ann.Mask]:
     """The masks ``write_masks`` wrote for `dataset`'s images, by image index.
 
+    Each image's mask is found by ``images.json`` (see ``write_masks``): an image file by its
+    path, so that a dataset over other files, or the same files in another order, never gets
+    another image's mask; if none of the files is where the list says (the images moved), by
+    their paths below their common folder, with a warning. A folder without the list (VOC's
+    ``SegmentationClass``, other tools, older exports) is matched by name: ``<stem>.png`` for
+    an image whose stem no other image shares; of images sharing a stem, each takes its
+    renamed file (``a.jpg.png``) if there is one and ``a.png`` goes to the one left, and a file
+    that could still be more than one image's is left out, with a warning naming it.
     Images without a mask file are left out. Every mask is checked against its image's size
     and the dataset's classes (``classes.txt``, when present, must list the same names).
     Pascal VOC's SegmentationClass PNGs read as they are: their void pixels (255) stay
@@ -151,12 +145,10 @@ def read_masks(
         text = read_label_text(listed, "mask classes file")
         names = [line.strip() for line in text.splitlines()]
         check_classes([n for n in names if n], dataset.classes, f"mask classes file {listed}")
-    masks = {}
-    for i, name in mask_names(dataset, np.arange(len(dataset)))[0].items():
-        path = root / name
-        if path.exists():
-            masks[i] = _read(path, dataset.image_size(i), dataset.classes, ignore)
-    return masks
+    return {
+        i: _read(path, dataset.image_size(i), dataset.classes, ignore)
+        for i, path in match_masks(root, dataset).items()
+    }
 
 
 def _read(path: Path, size: tuple[int, int], classes: list[str], ignore: int) -> ann.Mask:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import torch
 import torch.utils.data
 
@@ -70,7 +71,8 @@ class LabeledImages(torch.utils.data.Dataset[tuple[Any, Any]]):
         if not -len(self) <= k < len(self):
             raise IndexError(f"item {k} is out of range for {len(self)} labeled images")
         i = int(self.indices[k])
-        pixels = torch.from_numpy(self.images.rgb(k)).permute(2, 0, 1).contiguous()
+        # a copy in (3, H, W) order: the cached pixels may be read-only, which torch warns of
+        pixels = torch.from_numpy(np.array(self.images.rgb(k).transpose(2, 0, 1), order="C"))
         image = tv_tensors.Image(pixels)
         target = self._target(i, self.annotations[k])
         if self.transforms is not None:

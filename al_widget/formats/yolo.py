@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -25,6 +26,7 @@ from ._export import (
     source_paths,
     text_writer,
     unique_stems,
+    warn_difficult_lost,
     warn_renamed,
 )
 from ._import import (
@@ -65,7 +67,8 @@ def write_yolo(
     ``folder/data.yaml`` (the same names, for Ultralytics). Unlabeled images are left out: a
     YOLO reader takes an image without labels as one with no objects. Images sharing a name
     stem (``a.jpg``, ``a.png``) would share a label file: the later ones are exported as
-    ``a.png.png`` (see ``unique_stems``), with a warning and in ``Exported.renamed``.
+    ``a.png.png`` (see ``unique_stems``), with a warning and in ``Exported.renamed``. YOLO
+    has no ``difficult`` flag: boxes marked so are written as ordinary boxes, with a warning.
 
     Parameters
     ----------
@@ -116,6 +119,7 @@ def write_yolo(
         in_place=images_in_place(dataset, root, images, originals),
     )
     warn_renamed(renamed, "YOLO export")
+    warn_difficult_lost(chosen.annotations, "YOLO export")
     return Exported(root, root / "images", len(names), n_boxes, renamed)
 
 
@@ -143,11 +147,15 @@ def read_yolo(
     Images are every image file below a folder named ``images`` (``images/``, Ultralytics'
     ``images/train/``, Roboflow's ``train/images/``...), sorted by path; each one's label file is
     its path with the last ``images`` folder replaced by ``labels`` and the ending by ``.txt``,
-    as Ultralytics finds it. An image with a label file is labeled (an empty file: no boxes),
-    one without is in the unlabeled pool. The class names come from ``data.yaml`` (or
-    ``data.yml``: ``names`` as a list or an id mapping), ``classes.txt`` or
-    ``labels/classes.txt``; when more than one is there they must agree. A box up to 1 px past
-    the image's edge is clipped to it (one warning for the lot); one further out is refused.
+    as Ultralytics finds it, or else beside it (``a.jpg``, ``a.txt``), where LabelImg saves it
+    by default; a folder with no ``images`` folder is read as LabelImg's: every image below it,
+    each with the label file beside it. An image with a label file is labeled (an empty file:
+    no boxes), one without is in the unlabeled pool; a folder where no image has one is read
+    with a warning. The class names come from ``data.yaml`` (or ``data.yml``: ``names`` as a
+    list or an id mapping), ``classes.txt``, ``labels/classes.txt`` or ``images/classes.txt``
+    (LabelImg writes it beside the label files); when more than one is there they must agree.
+    A box, or a polygon's point, up to 1 px past the image's edge is clipped to it (one warning
+    for the lot); one further out is refused.
 
     Parameters
     ----------
@@ -170,25 +178,21 @@ def read_yolo(
     names = check_classes(names, classes, f"YOLO classes file {names_file}")
     files, label_files = _walk(root)
     if not files:
-        raise FormatError(
-            f"YOLO folder {root} has no images below a folder named 'images' "
-            "(images/, images/train/, train/images/ ...)"
-        )
-    expected: dict[Path, int] = {}
-    for k, file in enumerate(files):
-        label = _label_path(file.relative_to(root))
-        if label in expected:
+        files = [Path(f) for f in list_images(root)]  # LabelImg: images anywhere, labels beside
+        if not any(os.path.lexists(_beside(file)) for file in files):
             raise FormatError(
-                f"YOLO images {files[expected[label]]} and {file} share the label file {root / label}"
+                f"YOLO folder {root} has no images below a folder named 'images' "
+                "(images/, images/train/, train/images/ ...) and no image with a label file "
+                "beside it (a.jpg and a.txt, as LabelImg saves them)"
             )
-        expected[label] = k
+    expected = _label_files(root, files)
     for label in label_files:
         if label not in expected:
             raise FormatError(
                 f"YOLO label file {root / label} has no image (looked for it below images/)"
             )
     labels: dict[int, tuple[ann.Annotation, str]] = {}
-    clips = EdgeClips(f"YOLO folder {root}")
+    clips = EdgeClips(f"YOLO folder {root}", "box(es)" if task == "detect" else "polygon(s)")
     for label, k in expected.items():
         path = root / label
         if os.path.lexists(path):
@@ -197,11 +201,50 @@ def read_yolo(
                 found: ann.Annotation = _read_boxes(path, files[k], names, clips)
             else:
                 text = read_label_text(path, "YOLO label file")
-                found = read_segments(text, path, _image_size(files[k]), names)
+                found = read_segments(text, path, _image_size(files[k]), names, clips)
             labels[k] = (found, f"YOLO label file {path}")
+    if not labels:
+        warnings.warn(
+            f"YOLO folder {root}: none of its {len(files)} image(s) has a label file (looked "
+            f"where Ultralytics looks, {LABELS}/ for {IMAGES}/, and beside each image, as "
+            "LabelImg saves them): they are all unlabeled",
+            UserWarning,
+            stacklevel=3,
+        )
     dataset = build(files, names, task, labels)
     clips.warn()
     return dataset
+
+
+def _label_files(root: Path, files: list[Path]) -> dict[Path, int]:
+    """The label file of each image (relative to `root`) -> its index: where Ultralytics looks
+    for it (the last ``images`` folder made ``labels``), or else beside the image, as LabelImg
+    saves it (``a.jpg``, ``a.txt``); two label files for one image, or one for two, are refused."""
+    expected: dict[Path, int] = {}
+    for k, file in enumerate(files):
+        relative = file.relative_to(root)
+        label = _label_path(relative) if IMAGES in relative.parts[:-1] else None
+        beside = _beside(relative)
+        if os.path.lexists(root / beside):
+            if label is not None and os.path.lexists(root / label):
+                raise FormatError(
+                    f"YOLO image {file} has two label files, {root / label} and {root / beside}: "
+                    "keep one"
+                )
+            label = beside
+        if label is None:
+            continue
+        if label in expected:
+            raise FormatError(
+                f"YOLO images {files[expected[label]]} and {file} share the label file {root / label}"
+            )
+        expected[label] = k
+    return expected
+
+
+def _beside(image: Path) -> Path:
+    """The label file LabelImg saves beside an image by default: its path ending ``.txt``."""
+    return image.with_suffix(".txt")
 
 
 def _walk(root: Path) -> tuple[list[Path], list[Path]]:
@@ -240,7 +283,7 @@ def _read_names(root: Path) -> tuple[list[str], Path]:
             if names is not None:
                 found.append((_check_names(names, yaml), yaml))
             break
-    for listed in (root / CLASSES_FILE, root / LABELS / CLASSES_FILE):
+    for listed in (root / CLASSES_FILE, root / LABELS / CLASSES_FILE, root / IMAGES / CLASSES_FILE):
         if listed.exists():
             found.append((_read_classes(listed), listed))
     if not found:
