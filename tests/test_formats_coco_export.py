@@ -279,3 +279,17 @@ def test_faster_coco_eval_loads_the_export_with_crowds(tmp_path: Path) -> None:
     [crowd] = coco.loadAnns(coco.getAnnIds(imgIds=[17], iscrowd=True))
     assert crowd["category_id"] == 7
     assert coco.annToMask(crowd).sum() == 13 * 18
+
+
+def test_a_coco_export_warns_once_that_it_drops_difficult_flags(tmp_path):
+    dataset = alw.Dataset(np.zeros((2, 10, 20), np.uint8), ["cat", "dog"], task="detect")
+    dataset.annotate(
+        0, alw.Boxes([[1, 1, 5, 5], [6, 1, 9, 5]], ["cat", "dog"], difficult=[True, False])
+    )
+    with pytest.warns(UserWarning, match="marked difficult") as caught:
+        dataset.to_coco(tmp_path / "coco.json")
+    dropped = [str(w.message) for w in caught if "difficult" in str(w.message)]
+    assert dropped == [
+        "COCO export: the format has no difficult flag, so 1 box(es) marked difficult were "
+        "written as ordinary boxes (Pascal VOC keeps it: to_voc)"
+    ]

@@ -24,6 +24,7 @@ from ._export import (
     images_in_place,
     items,
     source_paths,
+    warn_difficult_lost,
 )
 from ._import import EdgeClips, FormatError, build, check_label_file
 from ._replace import check_replaceable, membership, replace_folder
@@ -133,6 +134,7 @@ def write_coco(
             in_place=images_in_place(dataset, folder, images),
         )
     write_text(target, json.dumps(document), overwrite)
+    warn_difficult_lost(chosen.annotations, "COCO export")
     return Exported(target, base, len(document["images"]), len(document["annotations"]))
 
 
