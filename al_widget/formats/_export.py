@@ -129,27 +129,28 @@ def unique_stems(names: Mapping[int, str]) -> tuple[dict[int, str], tuple[tuple[
     gets its extension doubled, ``a.png`` -> ``a.png.png`` (label ``a.png.txt``), and a number
     before it when that is taken too, ``a.png-2.png``.
     """
-    taken = {_stem_key(name) for name in names.values()}
+    taken = {stem_key(name) for name in names.values()}
     seen: set[str] = set()
     unique, renamed = {}, []
     for i in sorted(names):
         name = names[i]
-        key = _stem_key(name)
+        key = stem_key(name)
         if key in seen:
             path = PurePosixPath(name)
             candidate, number = f"{name}{path.suffix}", 1
-            while _stem_key(candidate) in taken:
+            while stem_key(candidate) in taken:
                 number += 1
                 candidate = f"{name}-{number}{path.suffix}"
             renamed.append((name, candidate))
-            name, key = candidate, _stem_key(candidate)
+            name, key = candidate, stem_key(candidate)
             taken.add(key)
         seen.add(key)
         unique[i] = name
     return unique, tuple(renamed)
 
 
-def _stem_key(name: str) -> str:
+def stem_key(name: str) -> str:
+    """What two file names share when they differ only by extension or letter case."""
     return str(PurePosixPath(name).with_suffix("")).casefold()
 
 

@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._export import _stem_key, image_names, unique_stems
+from ._export import image_names, stem_key, unique_stems
 from ._import import FormatError, read_label_text
-from ._replace import _is_relative
+from ._replace import is_relative
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -99,7 +99,7 @@ def _read_listing(path: Path) -> tuple[str | None, dict[str, str | None]]:
             "'masks' (mask file -> image path)"
         )
     for mask, image in masks.items():
-        if not _is_relative(mask) or not (image is None or isinstance(image, str)):
+        if not is_relative(mask) or not (image is None or isinstance(image, str)):
             raise FormatError(
                 f"mask image list {path}: entry {mask!r}: {image!r} must map a mask file below "
                 "the folder to an image path (or null)"
@@ -148,7 +148,7 @@ def _by_names(folder: Path, names: MaskNames) -> dict[int, str]:
     left; else it is left out, with a warning."""
     groups: dict[str, list[int]] = defaultdict(list)
     for i in sorted(names.images):
-        groups[_stem_key(names.images[i])].append(i)
+        groups[stem_key(names.images[i])].append(i)
     plan = {}
     unclear: list[str] = []
     for members in groups.values():

@@ -56,10 +56,11 @@ def read_manifest(folder: Path) -> set[str]:
     files = data.get("files") if isinstance(data, dict) else None
     if not isinstance(files, list):
         return set()
-    return {f for f in files if isinstance(f, str) and _is_relative(f)}
+    return {f for f in files if isinstance(f, str) and is_relative(f)}
 
 
-def _is_relative(name: str) -> bool:
+def is_relative(name: str) -> bool:
+    """Whether `name` stays inside the folder it is read against (not absolute, no "..")."""
     path = PurePosixPath(name)
     return bool(name) and not path.is_absolute() and ".." not in path.parts
 
