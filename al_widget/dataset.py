@@ -148,6 +148,7 @@ class Dataset(DatasetFiles):
         self._closed: str | None = None  # why changes are refused, once closed
         self.coco_origin: CocoOrigin | None = None  # from_coco's ids and crowds, for to_coco
         self._journal: Journal | None = None
+        self._journal_path = None if journal is None else os.path.abspath(journal)
         if journal is not None:
             self._journal = _new_journal(os.fspath(journal), journal_sync, self._header())
 
@@ -166,6 +167,12 @@ class Dataset(DatasetFiles):
     def version(self) -> int:
         """A counter that increments on every change to the annotations."""
         return self._version
+
+    @property
+    def journal_path(self) -> str | None:
+        """The absolute path of the journal this dataset writes or was restored from (None
+        when it has none); exports refuse to write over it."""
+        return self._journal_path
 
     @property
     def labeled(self) -> np.ndarray:
@@ -421,6 +428,7 @@ class Dataset(DatasetFiles):
                 journal.close()
             raise
         dataset._journal = journal
+        dataset._journal_path = os.path.abspath(path)
         if read_only:
             dataset._closed = f"it was restored read-only from {path}"
         return dataset

@@ -88,6 +88,44 @@ def test_an_existing_csv_is_not_overwritten(tmp_path: Path) -> None:
     assert (tmp_path / "labels.csv").read_text() == "mine"
 
 
+def image_files(folder: Path) -> alw.Dataset:
+    """Two PNG files in `folder`, the first labeled "cat"."""
+    paths = []
+    for k in range(2):
+        paths.append(folder / f"im{k}.png")
+        Image.fromarray(np.full((4, 4), 60 * k, np.uint8)).save(paths[-1])
+    dataset = alw.Dataset(paths, ["cat", "dog"])
+    dataset.annotate(0, alw.Label("cat"))
+    return dataset
+
+
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_a_csv_export_onto_one_of_the_datasets_images_is_refused_untouched(
+    tmp_path: Path, overwrite: bool
+) -> None:
+    dataset = image_files(tmp_path)
+    before = (tmp_path / "im1.png").read_bytes()
+    with pytest.raises(FileExistsError, match=r"im1\.png is one of the dataset's own images"):
+        dataset.to_csv(tmp_path / "im1.png", overwrite=overwrite)
+    assert (tmp_path / "im1.png").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["im0.png", "im1.png"]
+
+
+def test_a_csv_export_onto_a_folder_is_refused_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    with pytest.raises(FileExistsError, match=r"out is a folder where the export writes a file"):
+        labeled_arrays().to_csv(tmp_path / "out", overwrite=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_csv_export_below_a_file_is_refused_naming_the_file(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match=r"notes\.txt is in the way of .*x\.csv: it is not a"):
+        labeled_arrays().to_csv(tmp_path / "notes.txt" / "sub" / "x.csv", overwrite=True)
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
 def test_a_detection_dataset_has_no_label_table() -> None:
     dataset = alw.Dataset(np.zeros((1, 4, 4), np.uint8), ["a"], task="detect")
     with pytest.raises(ValueError, match="a label table holds classify annotations"):

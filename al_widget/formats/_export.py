@@ -15,7 +15,7 @@ from PIL import Image
 
 from .. import annotations as ann
 from ._atomic import PathLike
-from ._replace import ExportRefused, Writer
+from ._replace import ExportRefused, Protected, Writer, membership
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -214,6 +214,12 @@ def source_paths(dataset: Dataset) -> set[str]:
     """The real paths of the dataset's image files: an export never replaces or deletes them."""
     files = (dataset.source_file(i) for i in range(len(dataset)))
     return {os.path.realpath(file) for file in files if file is not None}
+
+
+def protected(dataset: Dataset) -> Protected:
+    """What an export must never replace or delete: the dataset's image files and its journal
+    (see ``_replace.membership``)."""
+    return membership(lambda: source_paths(dataset), dataset.journal_path)
 
 
 def images_in_place(

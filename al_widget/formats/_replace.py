@@ -39,6 +39,10 @@ NEW, OLD = "al_widget-new", "al_widget-old"
 Writer = Callable[[Path], None]
 """Writes one export file at the path it is given (a fresh path in the staging folder)."""
 
+Protected = Callable[[str], str | None]
+"""What a path is that an export must never replace or delete (words for an error: "the
+dataset's journal (...)"), or None; made by ``membership``."""
+
 
 class ExportRefused(FileExistsError):
     """An export that would replace or delete a file it must not touch; nothing was written."""
@@ -71,7 +75,7 @@ def replace_folder(
     *,
     kind: str,
     overwrite: bool,
-    sources: Callable[[], Collection[str]] = tuple,
+    protected: Protected = lambda path: None,
     in_place: Collection[str] = (),
 ) -> Path:
     """Write the export `files` (POSIX path below `folder` -> its writer) as `folder`'s export.
@@ -87,9 +91,10 @@ def replace_folder(
     overwrite : bool
         Replace an earlier export in `folder` (the files its manifest lists); otherwise any
         of them, or any file in the way, stops the export before anything is written.
-    sources : callable returning a collection of str
-        The real paths of the dataset's image files, never replaced or deleted; called only
-        when a file in `folder` is to be checked (resolving a million paths takes seconds).
+    protected : callable
+        What a path is that the export must never replace or delete (the dataset's images
+        and journal), or None: ``membership``, which resolves the images' paths only when a
+        file in `folder` is to be checked (resolving a million paths takes seconds).
     in_place : collection of str
         Paths of `files` that already are the right file in `folder` (an image exported into
         its own folder): kept as they are, not written, not listed in the manifest.
@@ -101,7 +106,8 @@ def replace_folder(
     """
     live = Path(os.path.realpath(folder))
     if os.path.lexists(live) and not live.is_dir():
-        raise ExportRefused(f"{live} is a file; the export writes a folder there")
+        what = protected(os.fspath(live)) or "a file"
+        raise ExportRefused(f"{live} is {what}; the export writes a folder there")
     here = os.path.realpath(os.getcwd())
     if live.is_dir() and (here == str(live) or here.startswith(os.path.join(live, ""))):
         raise ExportRefused(
@@ -111,8 +117,7 @@ def replace_folder(
     clean_leftovers(live)
     written = {name: writer for name, writer in files.items() if name not in in_place}
     old = read_manifest(live) if live.is_dir() else set()
-    is_source = membership(sources)
-    _check_way(live, [*written, MANIFEST], old, overwrite, is_source)
+    _check_way(live, [*written, MANIFEST], old, overwrite, protected)
     live.parent.mkdir(parents=True, exist_ok=True)
     staging = _sibling(live, NEW)
     staging.mkdir()
@@ -124,7 +129,7 @@ def replace_folder(
             target.parent.mkdir(parents=True, exist_ok=True)
             writer(target)
         if live.is_dir():
-            _carry(live, staging, drop=old - set(in_place), keep=is_source)
+            _carry(live, staging, drop=old - set(in_place), keep=protected)
         _swap_in(staging, live)
     except BaseException:
         if staging.exists():
@@ -133,26 +138,33 @@ def replace_folder(
     return live
 
 
-def membership(sources: Callable[[], Collection[str]]) -> Callable[[str], bool]:
-    """Whether a path's real path is one of `sources`, the set made on the first question.
+def membership(sources: Callable[[], Collection[str]], journal: str | None = None) -> Protected:
+    """What a path's real path is to the dataset, if an export must not replace it: its
+    journal, or one of `sources` (the set made on the first question); None otherwise.
 
     Parameters
     ----------
     sources : callable returning a collection of str
         The real paths of the dataset's image files (see ``_export.source_paths``).
+    journal : str, optional
+        The path of the dataset's journal (``Dataset.journal_path``).
     """
     found: list[set[str]] = []
+    journal_real = None if journal is None else os.path.realpath(journal)
 
-    def is_source(path: str) -> bool:
+    def protected(path: str) -> str | None:
+        real = os.path.realpath(path)
+        if real == journal_real:
+            return "the dataset's journal, the record of its labels"
         if not found:
             found.append(set(sources()))
-        return os.path.realpath(path) in found[0]
+        return "one of the dataset's own images" if real in found[0] else None
 
-    return is_source
+    return protected
 
 
 def _check_way(
-    live: Path, names: list[str], old: set[str], overwrite: bool, is_source: Callable[[str], bool]
+    live: Path, names: list[str], old: set[str], overwrite: bool, protected: Protected
 ) -> None:
     """Refuse, before anything is written, a path in the way that the export may not replace."""
     if not live.is_dir():
@@ -169,7 +181,7 @@ def _check_way(
                 raise ExportRefused(f"{above} is in the way of {path}: it is not a folder")
         if not os.path.lexists(path):
             continue
-        check_replaceable(path, overwrite, is_source)
+        check_replaceable(path, overwrite, protected)
         if name not in old and name != MANIFEST:
             raise ExportRefused(
                 f"{path} is in the way and no earlier export wrote it (the folder's {MANIFEST} "
@@ -181,34 +193,45 @@ def _check_way(
 def check_replaceable(
     path: str | os.PathLike[str],
     overwrite: bool,
-    is_source: Callable[[str], bool],
+    protected: Protected,
     instead: str = "folder",
 ) -> None:
-    """Refuse, before anything is written, to replace `path` when it is a folder, one of the
-    dataset's own images (`is_source`, see ``membership``), or any file without `overwrite`.
+    """Refuse, before anything is written, to write a file at `path` when it is a folder,
+    below a file, one of the dataset's own images or its journal (`protected`, see
+    ``membership``), or any file without `overwrite`.
 
     Parameters
     ----------
     path : path
         Where the export writes a file.
     overwrite : bool
-        Whether an existing file (not a dataset image) may be replaced.
-    is_source : callable
-        Whether a path is one of the dataset's own image files.
+        Whether an existing file (not a dataset image nor its journal) may be replaced.
+    protected : callable
+        What a path is that the export must never replace (see ``membership``), or None.
     instead : str, default "folder"
         What the error tells the user to choose instead ("folder", "path").
     """
     if not os.path.lexists(path):
+        _check_above(path)
         return
     if os.path.isdir(path) and not os.path.islink(path):
         raise ExportRefused(f"{path} is a folder where the export writes a file")
-    if is_source(os.fspath(path)):
+    what = protected(os.fspath(path))
+    if what is not None:
         raise ExportRefused(
-            f"{path} is one of the dataset's own images; the export would replace it: "
-            f"choose another {instead}"
+            f"{path} is {what}; the export would replace it: choose another {instead}"
         )
     if not overwrite:
         raise PathTaken(path)
+
+
+def _check_above(path: str | os.PathLike[str]) -> None:
+    """Refuse a path whose nearest existing folder above it is a file (``a.png/x.csv``)."""
+    for above in Path(os.path.abspath(path)).parents:
+        if os.path.lexists(above):
+            if not os.path.isdir(above):
+                raise ExportRefused(f"{above} is in the way of {path}: it is not a folder")
+            return
 
 
 def _write_manifest(folder: Path, kind: str, names: list[str]) -> None:
@@ -223,11 +246,11 @@ def _sibling(live: Path, what: str) -> Path:
     return live.parent / f".{live.name}.{what}-{secrets.token_hex(4)}"
 
 
-def _carry(live: Path, staging: Path, *, drop: set[str], keep: Callable[[str], bool]) -> None:
+def _carry(live: Path, staging: Path, *, drop: set[str], keep: Protected) -> None:
     """Hard-link into `staging` everything in `live` that is not the export being replaced.
 
     `drop`: the earlier export's files, left behind unless `keep` says one is a dataset
-    image. Paths the new export writes are skipped.
+    image or its journal. Paths the new export writes are skipped.
     """
     for directory, folders, names in os.walk(live):
         here = Path(directory)
@@ -237,7 +260,7 @@ def _carry(live: Path, staging: Path, *, drop: set[str], keep: Callable[[str], b
             rel = (relative / name).as_posix()
             if rel == MANIFEST or os.path.lexists(staging / rel):
                 continue  # the new export's file
-            if rel in drop and not keep(os.fspath(source)):
+            if rel in drop and keep(os.fspath(source)) is None:
                 continue  # the earlier export's file, replaced as a whole
             target = staging / rel
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -23,11 +23,11 @@ from ._export import (
     image_writer,
     images_in_place,
     items,
-    source_paths,
+    protected,
     warn_difficult_lost,
 )
 from ._import import EdgeClips, FormatError, build, check_label_file
-from ._replace import check_replaceable, membership, replace_folder
+from ._replace import check_replaceable, replace_folder
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -116,7 +116,8 @@ def write_coco(
     target = Path(path)
     chosen = items(dataset, include_unlabeled)
     base, names = image_names(dataset, chosen.indices, root)
-    check_replaceable(target, overwrite, membership(lambda: source_paths(dataset)), "path")
+    guard = protected(dataset)
+    check_replaceable(target, overwrite, guard, "path")
     images: dict[int, str] = {}
     if base is None:
         base = target.parent.absolute()
@@ -130,7 +131,7 @@ def write_coco(
             {name: image_writer(dataset, i, ".png") for i, name in images.items()},
             kind="COCO images",
             overwrite=overwrite,
-            sources=lambda: source_paths(dataset),
+            protected=guard,
             in_place=images_in_place(dataset, folder, images),
         )
     write_text(target, json.dumps(document), overwrite)

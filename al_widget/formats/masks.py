@@ -17,7 +17,7 @@ from ._export import (
     bytes_writer,
     check_task,
     items,
-    source_paths,
+    protected,
     text_writer,
     warn_renamed,
 )
@@ -91,9 +91,7 @@ def write_masks(dataset: Dataset, folder: PathLike, *, overwrite: bool = False) 
         files[names[i]] = bytes_writer(buffer.getvalue())
     files[CLASSES_FILE] = text_writer("".join(f"{name}\n" for name in dataset.classes))
     files[LISTING] = text_writer(listing_text(named, indices))
-    replace_folder(
-        root, files, kind="PNG masks", overwrite=overwrite, sources=lambda: source_paths(dataset)
-    )
+    replace_folder(root, files, kind="PNG masks", overwrite=overwrite, protected=protected(dataset))
     warn_renamed(renamed, "PNG mask export")
     return Exported(root, root, len(names), len(names), renamed)
 

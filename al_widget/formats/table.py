@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from .. import annotations as ann
 from ._atomic import PathLike, write_text
-from ._export import Exported, check_task, items
+from ._export import Exported, check_task, items, protected
 from ._import import FormatError, check_label_file, decode_text
+from ._replace import check_replaceable
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -55,9 +56,11 @@ def write_csv(dataset: Dataset, path: PathLike, *, overwrite: bool = False) -> E
     path : path
         The CSV file to write.
     overwrite : bool, default False
-        Replace an existing file; otherwise it stops the export.
+        Replace an existing file; otherwise it stops the export. Neither a folder, one of the
+        dataset's own images nor its journal is ever replaced.
     """
     rows = records(dataset)
+    check_replaceable(path, overwrite, protected(dataset), "path")
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()

@@ -25,7 +25,7 @@ from ._export import (
     image_writer,
     images_in_place,
     items,
-    source_paths,
+    protected,
     text_writer,
     unique_stems,
     warn_renamed,
@@ -105,7 +105,7 @@ def write_voc(
         files,
         kind="Pascal VOC",
         overwrite=overwrite,
-        sources=lambda: source_paths(dataset),
+        protected=protected(dataset),
         in_place=images_in_place(dataset, root, images, originals),
     )
     warn_renamed(renamed, "Pascal VOC export")

@@ -23,7 +23,7 @@ from ._export import (
     image_writer,
     images_in_place,
     items,
-    source_paths,
+    protected,
     text_writer,
     unique_stems,
     warn_difficult_lost,
@@ -115,7 +115,7 @@ def write_yolo(
         files,
         kind="YOLO",
         overwrite=overwrite,
-        sources=lambda: source_paths(dataset),
+        protected=protected(dataset),
         in_place=images_in_place(dataset, root, images, originals),
     )
     warn_renamed(renamed, "YOLO export")
