@@ -383,6 +383,43 @@ def test_voc_classes_keep_the_order_the_files_give_them(tmp_path: Path) -> None:
     assert alw.formats.read_voc(tmp_path).classes == ["zebra", "ant", "moth"]
 
 
+def test_a_labelimg_save_folder_named_annotations_in_lower_case_is_read(tmp_path: Path) -> None:
+    xml = labelimg_voc(tmp_path, "img1.jpg", [("dog", 0, 1, 1, 10, 10)])
+    xml.parent.rename(tmp_path / "annotations")  # the save folder the user chose in LabelImg
+    dataset = alw.formats.read_voc(tmp_path)
+    assert dataset.labeled.tolist() == [0]
+    assert dataset.annotation(0).labels == ("dog",)
+
+
+def test_voc_files_ending_in_upper_case_xml_are_read(tmp_path: Path) -> None:
+    xml = labelimg_voc(tmp_path, "img1.jpg", [("dog", 0, 1, 1, 10, 10)])
+    xml.rename(xml.with_suffix(".XML"))
+    assert alw.formats.read_voc(tmp_path).labeled.tolist() == [0]
+
+
+def test_two_voc_annotations_folders_differing_in_case_are_refused_naming_both(
+    tmp_path: Path,
+) -> None:
+    labelimg_voc(tmp_path, "img1.jpg", [("dog", 0, 1, 1, 10, 10)])
+    (tmp_path / "annotations").mkdir()
+    with pytest.raises(
+        FormatError, match=r"2 folders named Annotations .*\(Annotations, annotations\)"
+    ):
+        alw.formats.read_voc(tmp_path)
+
+
+def test_a_voc_folder_where_no_annotation_file_is_found_warns(tmp_path: Path) -> None:
+    jpeg(tmp_path / "JPEGImages" / "img1.jpg")
+    (tmp_path / "annotation").mkdir()  # misspelt: not the annotations folder
+    (tmp_path / "annotation" / "img1.xml").write_text("<annotation/>")
+    (tmp_path / "classes.txt").write_text("dog\n")
+    with pytest.warns(
+        UserWarning, match=r"no annotation file found .*its 1 image\(s\) are all unl"
+    ):
+        dataset = alw.formats.read_voc(tmp_path)
+    assert dataset.labeled.tolist() == []
+
+
 def cvat_voc(root: Path) -> Path:
     """CVAT's "PASCAL VOC 1.1" export: float corners, an empty <folder> and <depth>, attributes,
     labelmap.txt (background first, then the task's labels, one of them unused)."""

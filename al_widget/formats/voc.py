@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
@@ -151,7 +152,9 @@ def read_voc(
     al_widget, CVAT and LabelImg write it.
 
     An image with an XML file is labeled, one without is in the unlabeled pool; two XML files
-    naming one image are refused. Images are sorted by their path below ``JPEGImages/``.
+    naming one image are refused. The two folders' names and ``.xml`` may be in any letter
+    case (``annotations/a.XML``); a folder where no annotation file is found is read as all
+    unlabeled, with a warning. Images are sorted by their path below ``JPEGImages/``.
     ``<difficult>1</difficult>`` is kept as the box's ``difficult`` flag. Sizes may be written
     as whole numbers or floats (``64.0``); a size other than the image file's (after its EXIF
     orientation) is refused, ``0`` taken as unknown. A box up to 1 px past the image's edge is
@@ -172,13 +175,13 @@ def read_voc(
         unread.
     """
     root = check_folder(folder, "Pascal VOC folder")
-    image_folder = check_folder(root / IMAGES, "Pascal VOC images folder")
+    image_folder = check_folder(_sub_folder(root, IMAGES), "Pascal VOC images folder")
     files = [Path(f) for f in list_images(image_folder)]
     by_name = {file.relative_to(image_folder).as_posix(): k for k, file in enumerate(files)}
     parsed: list[tuple[Path, int, list[_Object]]] = []
     named: dict[int, Path] = {}
     clips = EdgeClips(f"Pascal VOC folder {root}")
-    for xml in sorted((root / ANNOTATIONS).rglob("*.xml")):
+    for xml in _xml_files(root):
         check_inside(xml, root, "Pascal VOC file", allow_outside_root)
         tree = _parse(xml)
         name = tree.findtext("filename")
@@ -194,6 +197,14 @@ def read_voc(
         named[k] = xml
         size = _size(xml, tree, files[k])
         parsed.append((xml, k, _objects(xml, tree, size, clips)))
+    if not parsed:
+        warnings.warn(
+            f"Pascal VOC folder {root}: no annotation file found (looked for .xml files below "
+            f"{ANNOTATIONS}/, both in any letter case): its {len(files)} image(s) are all "
+            "unlabeled",
+            UserWarning,
+            stacklevel=2,
+        )
     found = list(dict.fromkeys(obj.label for *_, objects in parsed for obj in objects))
     listed = _class_list(root, allow_outside_root)
     if classes is not None:
@@ -218,6 +229,26 @@ def read_voc(
     dataset = build(files, names, "detect", labels)
     clips.warn()
     return dataset
+
+
+def _sub_folder(root: Path, name: str) -> Path:
+    """`root`'s folder `name`, found in any letter case (``annotations/``, as some tools and
+    hand-made datasets have it); two such folders are refused. `root / name` when none is."""
+    found = [p for p in root.iterdir() if p.name.casefold() == name.casefold() and p.is_dir()]
+    if len(found) > 1:
+        raise FormatError(
+            f"Pascal VOC folder {root} has {len(found)} folders named {name} in other letter "
+            f"cases ({', '.join(sorted(p.name for p in found))}); keep one"
+        )
+    return found[0] if found else root / name
+
+
+def _xml_files(root: Path) -> list[Path]:
+    """The annotation files below ``Annotations/`` (``.xml`` in any letter case), sorted."""
+    folder = _sub_folder(root, ANNOTATIONS)
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() == ".xml" and not p.is_dir())
 
 
 class _Object:
