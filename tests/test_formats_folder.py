@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -98,6 +99,40 @@ def test_an_unreadable_file_is_named_when_its_image_is_read(tmp_path: Path) -> N
     dataset = alw.Dataset.from_folder(tmp_path)  # files are decoded on use, not here
     with pytest.raises(alw.ImageError, match=r"image 4 \(.*y\.png\) could not be decoded"):
         dataset.image(4)
+
+
+def test_a_class_folder_linked_to_another_class_folder_is_refused_naming_both(
+    tmp_path: Path,
+) -> None:
+    save(tmp_path / "cat" / "a.png")
+    save(tmp_path / "dog" / "d.png")
+    (tmp_path / "kitten").symlink_to(tmp_path / "cat")  # whichever os.walk lists first
+    with pytest.raises(FormatError, match="are one folder") as refused:
+        alw.Dataset.from_folder(tmp_path)
+    named = re.search(r": (\S+) and (\S+) are one folder", str(refused.value))
+    assert named is not None
+    assert {named[1], named[2]} == {str(tmp_path / "cat"), str(tmp_path / "kitten")}
+    classes = re.search(r"two classes, ('\w+') and ('\w+')", str(refused.value))
+    assert classes is not None
+    assert {classes[1], classes[2]} == {"'cat'", "'kitten'"}
+
+
+def test_a_class_folder_linked_into_the_unlabeled_pool_is_refused(tmp_path: Path) -> None:
+    save(tmp_path / "cat" / "a.png")
+    (tmp_path / "unlabeled").mkdir()
+    (tmp_path / "unlabeled" / "more").symlink_to(tmp_path / "cat")
+    with pytest.raises(FormatError, match="'unlabeled' is the unlabeled pool"):
+        alw.Dataset.from_folder(tmp_path)
+
+
+def test_a_link_within_a_class_folder_to_its_own_sub_folder_lists_its_images_once(
+    tmp_path: Path,
+) -> None:
+    save(tmp_path / "cat" / "2019" / "a.png")
+    (tmp_path / "cat" / "latest").symlink_to(tmp_path / "cat" / "2019")
+    dataset = alw.Dataset.from_folder(tmp_path)
+    assert len(dataset) == 1
+    assert dataset.annotation(0) == alw.Label("cat")
 
 
 def test_folder_labels_round_trip_through_csv(tmp_path: Path) -> None:

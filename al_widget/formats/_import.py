@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import stat
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -163,29 +163,52 @@ def is_image(path: str | os.PathLike[str]) -> bool:
     return os.path.splitext(path)[1].lower() in IMAGE_EXTENSIONS
 
 
-def list_images(folder: str | os.PathLike[str], follow_links: bool = False) -> list[str]:
+def list_images(
+    folder: str | os.PathLike[str],
+    follow_links: bool = False,
+    on_alias: Callable[[str, str], None] | None = None,
+) -> list[str]:
     """The image files below `folder` (hidden ones left out), sorted by their path below it.
 
     Paths stay strings (no Path object per file): a folder of a million images lists in
     about the time of ``os.walk`` and a sort. With `follow_links`, folders that are symbolic
     links are listed too (as torchvision's ImageFolder does), each real folder once, so that a
     link cycle ends.
+
+    Parameters
+    ----------
+    folder : path
+        The folder to list.
+    follow_links : bool, default False
+        List folders that are symbolic links too.
+    on_alias : callable, optional
+        With `follow_links`, called as ``on_alias(first, second)`` when a real folder is
+        reached by a second path that is no link back to a folder above it (a cycle); its
+        images are listed under `first` only.
     """
     endings = tuple(IMAGE_EXTENSIONS)  # str.endswith: a third of is_image's time per file
     found: list[str] = []
-    seen: set[str] = set()
+    seen: dict[str, str] = {}
     for directory, subfolders, files in os.walk(folder, followlinks=follow_links):
         if follow_links:
             real = os.path.realpath(directory)
             if real in seen:
                 subfolders[:] = []
+                if on_alias is not None and not _links_back(directory, real):
+                    on_alias(seen[real], directory)
                 continue
-            seen.add(real)
+            seen[real] = directory
         subfolders[:] = [d for d in subfolders if not d.startswith(".")]
         prefix = os.path.join(directory, "")
         found += [prefix + f for f in files if f.lower().endswith(endings) and f[0] != "."]
     found.sort()  # every path starts with `folder`: the order of their paths below it
     return found
+
+
+def _links_back(directory: str, real: str) -> bool:
+    """Whether `directory`, whose real path is `real`, is a link to a folder above it."""
+    above = os.path.realpath(os.path.dirname(directory))
+    return above == real or above.startswith(os.path.join(real, ""))
 
 
 def check_folder(folder: str | os.PathLike[str], what: str) -> Path:

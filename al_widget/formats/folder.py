@@ -26,7 +26,9 @@ def read_folder(
 
     Layouts: ``path/<class>/**/image`` (labeled with the folder's class, as torchvision's
     ImageFolder), ``path/<unlabeled>/**/image`` and images directly in ``path`` (unlabeled).
-    Folders that are symbolic links are followed, as ImageFolder follows them.
+    Folders that are symbolic links are followed, as ImageFolder follows them; a folder
+    reached by two paths that give its images two classes (a class folder linked to another,
+    or into the unlabeled pool) is refused, naming both: an image has one class.
     Files are sorted by their path below `path`, so indices are the same on every run; images
     are decoded only when used.
 
@@ -46,14 +48,25 @@ def read_folder(
     folder = check_folder(path, "image folder")
     if task != "classify" and classes is None:
         raise ValueError(f"classes are needed for a {task!r} dataset read from a folder")
-    files = list_images(folder, follow_links=True)
+    start = len(os.path.join(folder, ""))
+
+    def refuse_two_classes(first: str, second: str) -> None:
+        one, other = (_top_folder(path[start:] + os.sep) or None for path in (first, second))
+        if task == "classify" and one != other:
+            raise FormatError(
+                f"image folder {folder}: {first} and {second} are one folder (reached through "
+                f"a symbolic link), so its images would have two classes, "
+                f"{_class_of(one, unlabeled)} and {_class_of(other, unlabeled)}, and an image "
+                "has one class: remove the link"
+            )
+
+    files = list_images(folder, follow_links=True, on_alias=refuse_two_classes)
     if not files:
         raise FormatError(f"image folder {folder} holds no image files")
     labels: dict[int, tuple[ann.Annotation, str]] = {}
     if task != "classify":
         assert classes is not None
         return build(files, classes, task, labels)
-    start = len(os.path.join(folder, ""))
     top = [_top_folder(f[start:]) for f in files]
     found = sorted({t for t in top if t is not None and t != unlabeled})
     if classes is None:
@@ -73,6 +86,13 @@ def read_folder(
         if name is not None and name != unlabeled:
             labels[i] = (ann.Label(name), f"image folder {folder}, file {file}")
     return build(files, classes, task, labels)
+
+
+def _class_of(top: str | None, unlabeled: str) -> str:
+    """Words for what a top folder makes of its images: their class, or none."""
+    if top is None or top == unlabeled:
+        return f"none ({top!r} is the unlabeled pool)" if top else "none (directly in the folder)"
+    return repr(top)
 
 
 def _top_folder(relative: str) -> str | None:
