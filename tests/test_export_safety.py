@@ -254,6 +254,45 @@ def test_images_sharing_a_stem_are_exported_under_unique_names(tmp_path: Path, k
         assert np.array_equal(back_dataset.image(i), dataset.image(i))
 
 
+@pytest.mark.parametrize("kind", ["yolo", "voc"])
+def test_images_with_hidden_names_are_exported_under_visible_ones_and_read_back(
+    tmp_path: Path, kind: str
+) -> None:
+    paths = [
+        photo(tmp_path / "photos" / ".a.jpg", 10),
+        photo(tmp_path / "photos" / ".cache" / "b.jpg", 90),
+        photo(tmp_path / "photos" / "c.jpg", 150),
+    ]
+    dataset = alw.Dataset(paths, ["cat", "dog"], task="detect")
+    for i in range(3):
+        dataset.annotate(i, alw.Boxes([[1, 2, 5 + 3 * i, 9]], ["dog"]))
+    with pytest.warns(
+        UserWarning, match=r"2 image\(s\) have a hidden name .*\.a\.jpg as _\.a\.jpg"
+    ):
+        written = export(kind, dataset, tmp_path / "out")
+    assert written.renamed == (  # type: ignore[attr-defined]
+        (".a.jpg", "_.a.jpg"),
+        (".cache/b.jpg", "_.cache/b.jpg"),
+    )
+    back = (alw.Dataset.from_yolo if kind == "yolo" else read_voc)(tmp_path / "out")
+    names = [
+        Path(str(back.source_file(i))).relative_to(tmp_path / "out").as_posix() for i in range(3)
+    ]
+    assert [name.split("/", 1)[1] for name in names] == ["_.a.jpg", "_.cache/b.jpg", "c.jpg"]
+    assert boxes_of(back) == boxes_of(dataset)
+
+
+def test_an_image_with_a_hidden_name_in_its_own_export_folder_is_refused_untouched(
+    tmp_path: Path,
+) -> None:
+    dataset = alw.Dataset([photo(tmp_path / "images" / ".a.jpg", 10)], ["cat"], task="detect")
+    dataset.annotate(0, alw.Boxes([[1, 2, 5, 9]], ["cat"]))
+    before = checksums(tmp_path)
+    with pytest.raises(FileExistsError, match=r"\.a\.jpg\) has a hidden name and would be expo"):
+        dataset.to_yolo(tmp_path)
+    assert checksums(tmp_path) == before
+
+
 def snapshot_names(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir())
 

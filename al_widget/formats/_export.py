@@ -54,13 +54,28 @@ class Exported:
 
 
 def renamed_note(renamed: tuple[tuple[str, str], ...], shown: int = 3) -> str:
-    """Words listing images exported under another name (the first `shown` of them)."""
+    """Words listing images exported under another name (the first `shown` of each kind)."""
+    hidden = tuple(pair for pair in renamed if is_hidden(pair[0]))
+    stems = tuple(pair for pair in renamed if not is_hidden(pair[0]))
+    notes = []
+    if stems:
+        notes.append(
+            f"{len(stems)} image(s) share a name stem with an earlier image and were exported "
+            f"under another name: {_pairs(stems, shown)}"
+        )
+    if hidden:
+        notes.append(
+            f"{len(hidden)} image(s) have a hidden name (a part starting with '.', which "
+            f"importers skip, as al_widget's own do) and were exported under a visible one: "
+            f"{_pairs(hidden, shown)}"
+        )
+    return "; ".join(notes)
+
+
+def _pairs(renamed: tuple[tuple[str, str], ...], shown: int) -> str:
     pairs = ", ".join(f"{a} as {b}" for a, b in renamed[:shown])
     more = f" and {len(renamed) - shown} more" if len(renamed) > shown else ""
-    return (
-        f"{len(renamed)} image(s) share a name stem with an earlier image and were exported "
-        f"under another name: {pairs}{more}"
-    )
+    return pairs + more
 
 
 @dataclass(frozen=True)
@@ -154,6 +169,29 @@ def stem_key(name: str) -> str:
     return str(PurePosixPath(name).with_suffix("")).casefold()
 
 
+def is_hidden(name: str) -> bool:
+    """Whether a POSIX path below an export folder has a hidden part (``.a.png``,
+    ``.cache/b.png``), which ``list_images`` and other tools' listings skip."""
+    return any(part.startswith(".") for part in PurePosixPath(name).parts)
+
+
+def export_names(
+    names: Mapping[int, str],
+) -> tuple[dict[int, str], tuple[tuple[str, str], ...]]:
+    """`names` (index -> POSIX name) as a folder export writes them, and those renamed
+    (name, exported name): each hidden part made visible with a leading "_" (``.a.png`` ->
+    ``_.a.png``), as importers skip hidden files, then unique up to their extension (see
+    ``unique_stems``).
+    """
+    visible = {
+        i: "/".join(f"_{part}" if part.startswith(".") else part for part in name.split("/"))
+        for i, name in names.items()
+    }
+    unique, _ = unique_stems(visible)
+    renamed = tuple((names[i], unique[i]) for i in sorted(names) if unique[i] != names[i])
+    return unique, renamed
+
+
 def warn_renamed(renamed: tuple[tuple[str, str], ...], export: str) -> None:
     """Say, as a warning, which images an export wrote under another name."""
     if renamed:
@@ -231,7 +269,7 @@ def images_in_place(
     """The export paths (below `folder`) of `images` (index -> path) that already are that
     image's own file: an export into the images' own folder keeps them as they are.
 
-    `originals` (index -> path before ``unique_stems`` renamed it): an image renamed there
+    `originals` (index -> path before ``export_names`` renamed it): an image renamed there
     while its own file lies at its original path would be in the export twice, under both
     names; that is refused before anything is written.
     """
@@ -247,10 +285,11 @@ def images_in_place(
             and originals[i] != name
             and _is_file(file, os.path.join(folder, originals[i]))
         ):
+            hidden = is_hidden(originals[i])
+            why = "has a hidden name" if hidden else "shares its name stem with another image"
             raise ExportRefused(
-                f"image {i} ({file}) shares its name stem with another image and would be "
-                f"exported as {name} beside itself, into its own folder: export into "
-                "another folder"
+                f"image {i} ({file}) {why} and would be exported as {name} beside itself, "
+                "into its own folder: export into another folder"
             )
     return found
 

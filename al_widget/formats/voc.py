@@ -22,13 +22,13 @@ from ._export import (
     Exported,
     bytes_writer,
     check_task,
+    export_names,
     image_names,
     image_writer,
     images_in_place,
     items,
     protected,
     text_writer,
-    unique_stems,
     warn_renamed,
 )
 from ._import import (
@@ -86,7 +86,7 @@ def write_voc(
     root = Path(folder)
     chosen = items(dataset)
     _, found = image_names(dataset, chosen.indices)
-    names, renamed = unique_stems(found)
+    names, renamed = export_names(found)
     images = {i: f"{IMAGES}/{name}" for i, name in names.items()}
     originals = {i: f"{IMAGES}/{name}" for i, name in found.items()}
     files: dict[str, Writer] = {}

@@ -19,13 +19,13 @@ from ._classes import check_classes, check_line_names
 from ._export import (
     Exported,
     check_task,
+    export_names,
     image_names,
     image_writer,
     images_in_place,
     items,
     protected,
     text_writer,
-    unique_stems,
     warn_difficult_lost,
     warn_renamed,
 )
@@ -90,7 +90,7 @@ def write_yolo(
     root = Path(folder)
     chosen = items(dataset)
     _, found = image_names(dataset, chosen.indices)
-    names, renamed = unique_stems(found)
+    names, renamed = export_names(found)
     images = {i: f"images/{name}" for i, name in names.items()}
     originals = {i: f"images/{name}" for i, name in found.items()}
     files: dict[str, Writer] = {}
