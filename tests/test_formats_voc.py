@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 import al_widget as alw
 from al_widget.datasets import shapes
@@ -103,3 +105,34 @@ def test_an_existing_annotation_file_is_not_overwritten(tmp_path: Path) -> None:
         labeled_shapes().to_voc(tmp_path)
     assert (tmp_path / "Annotations" / "000002.xml").read_text() == "mine"
     assert not (tmp_path / "JPEGImages").exists()
+
+
+@pytest.mark.parametrize("name", ["a\x01b", "a\ufffeb", "a\x1fb"])
+def test_a_class_name_xml_cannot_hold_is_refused_naming_it(tmp_path: Path, name: str) -> None:
+    dataset = alw.Dataset(np.zeros((1, 16, 16, 3), np.uint8), ["cat", name], task="detect")
+    dataset.annotate(0, alw.Boxes([[1, 1, 5, 5]], [name]))
+    with pytest.raises(
+        ValueError, match=rf"cannot hold the character .* in class 1 {re.escape(repr(name))}"
+    ):
+        dataset.to_voc(tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_image_file_name_xml_cannot_hold_is_refused_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "photos" / "a\x02.png"
+    path.parent.mkdir()
+    Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(path)
+    dataset = alw.Dataset([path], ["cat"], task="detect")
+    dataset.annotate(0, alw.Boxes([[1, 1, 5, 5]], ["cat"]))
+    with pytest.raises(ValueError, match=r"'\\x02' \(U\+0002\) in the file name of image 0"):
+        dataset.to_voc(tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_class_names_with_xml_markup_characters_round_trip(tmp_path: Path) -> None:
+    dataset = alw.Dataset(
+        np.zeros((1, 16, 16, 3), np.uint8), ["a<b>&c", "tab\there"], task="detect"
+    )
+    dataset.annotate(0, alw.Boxes([[1, 1, 5, 5], [2, 2, 6, 6]], ["a<b>&c", "tab\there"]))
+    dataset.to_voc(tmp_path)
+    assert read_voc(tmp_path).annotation(0) == dataset.annotation(0)

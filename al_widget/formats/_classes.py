@@ -3,9 +3,14 @@ that a one-name-per-line file keeps."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from ._import import FormatError
+
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+"""A character XML 1.0 cannot hold, even escaped: control characters other than tab and line
+breaks, U+FFFE, U+FFFF and lone surrogates."""
 
 
 def check_classes(found: Sequence[str], expected: Sequence[str] | None, where: str) -> list[str]:
@@ -37,3 +42,20 @@ def check_line_names(classes: Sequence[str], export: str) -> None:
                 f"{export} writes class names one per line, and class {k} {name!r} would not "
                 "read back the same (a line break inside, or space around it); rename the class"
             )
+
+
+def check_xml_text(text: str, what: str, export: str) -> None:
+    """Refuse `text` (`what` names it, "class 0 'a'") when XML cannot hold one of its
+    characters: the file would not read back, in al_widget or any XML reader."""
+    bad = NOT_XML.search(text)
+    if bad is not None:
+        raise ValueError(
+            f"{export} writes XML, which cannot hold the character {bad.group()!r} "
+            f"(U+{ord(bad.group()):04X}) in {what}: rename it"
+        )
+
+
+def check_xml_names(classes: Sequence[str], export: str) -> None:
+    """Refuse class names that XML cannot hold (see ``check_xml_text``)."""
+    for k, name in enumerate(classes):
+        check_xml_text(name, f"class {k} {name!r}", export)

@@ -17,7 +17,7 @@ import numpy as np
 from .. import annotations as ann
 from .._images import ImageError, read_size
 from ._atomic import PathLike
-from ._classes import check_classes, check_line_names
+from ._classes import check_classes, check_line_names, check_xml_names, check_xml_text
 from ._export import (
     Exported,
     bytes_writer,
@@ -65,7 +65,8 @@ def write_voc(
     ``xmin = x0 + 1, ymin = y0 + 1, xmax = x1, ymax = y1``, edges rounded to whole pixels (VOC
     numbers pixels) and at least one pixel wide. Boxes marked ``difficult`` keep
     ``<difficult>1</difficult>``. Images sharing a name stem are exported under unique names,
-    as by ``write_yolo``.
+    as by ``write_yolo``. Class names and file names that XML cannot hold (control
+    characters, U+FFFE) are refused before anything is written.
 
     Parameters
     ----------
@@ -83,6 +84,7 @@ def write_voc(
     """
     check_task(dataset, ("detect",), "Pascal VOC")
     check_line_names(dataset.classes, "Pascal VOC")
+    check_xml_names(dataset.classes, "Pascal VOC")
     root = Path(folder)
     chosen = items(dataset)
     _, found = image_names(dataset, chosen.indices)
@@ -93,6 +95,7 @@ def write_voc(
     n_boxes = 0
     for i, boxes in zip(chosen.indices.tolist(), chosen.annotations, strict=True):
         assert isinstance(boxes, ann.Boxes)
+        check_xml_text(names[i], f"the file name of image {i}, {names[i]!r}", "Pascal VOC")
         files[images[i]] = image_writer(dataset, i, PurePosixPath(names[i]).suffix, link)
         tree = _xml(names[i], dataset.image_size(i), boxes, dataset.classes)
         xml = f"{ANNOTATIONS}/{PurePosixPath(names[i]).with_suffix('.xml')}"
