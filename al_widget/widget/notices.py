@@ -94,7 +94,7 @@ class Notices:
             history,
             len(loop.dataset.labeled),
             loop.model_version,
-            loop.state,
+            "closed" if loop.closed else loop.state,
             loop.ranking.pending,
         )
         # Empty, and hidden, when no criterion is set.

@@ -109,7 +109,7 @@ def status_line(
     model_version : int
         ``ActiveLoop.model_version``.
     state : str
-        ``ActiveLoop.state``.
+        ``ActiveLoop.state``, or "closed" once the loop is closed.
     pending : int
         How many images the ranking has still to score (a big pool is ranked part by part).
     """
@@ -117,7 +117,10 @@ def status_line(
     failed = sum(not r.ok and r.error != "cancelled" for r in history)
     # Rounds done count the trainings that worked; the progress bar numbers every round.
     done = f"{count(trained, 'round')} done" + (f" ({failed} failed)" if failed else "")
-    doing = state if state == "idle" else f"round {len(history) + 1} {state}"
+    if state == "closed":
+        doing = "the loop is closed: make a new ActiveLoop on the dataset to go on labeling"
+    else:
+        doing = state if state == "idle" else f"round {len(history) + 1} {state}"
     still = f" · {pending:,} images still to rank" if pending else ""
     semi = semi_supervised_note(history)  # pseudo-labels the last round trained on, if any
     still += f" · {html.escape(semi)}" if semi else ""
