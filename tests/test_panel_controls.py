@@ -386,3 +386,11 @@ def test_a_round_that_works_clears_the_error_a_failed_one_left(two_class, panels
     panel.heuristic_picker.value = "entropy"  # a round that re-ranks, and works
     assert panel.loop.wait(10)
     assert panel.error_line.value == ""
+
+
+@pytest.mark.parametrize("value", [50, 333])
+def test_the_pool_sample_picker_shows_a_pool_sample_set_in_code(two_class, panels, value):
+    panel = panels(two_class[0], pool_sample=250)
+    panel.loop.pool_sample = value
+    assert panel.pool_picker.value == value
+    assert (f"{value:,}", value) in panel.pool_picker.options

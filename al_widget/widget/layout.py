@@ -26,6 +26,21 @@ POOL_SAMPLES: list[tuple[str, int | None]] = [
 ]
 
 
+def pool_sample_options(pool_sample: int | None) -> list[tuple[str, int | None]]:
+    """The pool-sample picker's options: ``POOL_SAMPLES``, and `pool_sample` first when it is
+    not one of them (a value set in code), so the picker shows the loop's own.
+
+    Parameters
+    ----------
+    pool_sample : int or None
+        The loop's pool sample (None: the whole pool).
+    """
+    samples = list(POOL_SAMPLES)
+    if (pool_sample or 0) not in [v for _, v in samples]:
+        samples.insert(0, (f"{pool_sample:,}", pool_sample))
+    return samples
+
+
 class PanelLayout:
     """Every widget of a panel, laid out in ``children``; the panel wires them to the loop.
 
@@ -110,11 +125,11 @@ class PanelLayout:
         self.auto_chart = widgets.HTML(layout=widgets.Layout(display="none"))
         self.queue_strip = QueueStrip(thumbnails, thumbnail_size, on_open)
         self.heuristic_picker = widgets.Dropdown(description="heuristic", layout=_fill())
-        samples: list[tuple[str, int | None]] = list(POOL_SAMPLES)
-        if (pool_sample or 0) not in [v for _, v in samples]:
-            samples.insert(0, (f"{pool_sample:,}", pool_sample))
         self.pool_picker = widgets.Dropdown(
-            description="pool sample", options=samples, value=pool_sample or 0, layout=_fill()
+            description="pool sample",
+            options=pool_sample_options(pool_sample),
+            value=pool_sample or 0,
+            layout=_fill(),
         )
         self.export = ExportControl(dataset)
         self.void_legend: widgets.HTML | None = None
