@@ -162,6 +162,10 @@ class Panel(widgets.VBox):
         with self._step():
             self._navigator.advance()
             self._refresh_state()
+            # Said once: a class named as a command key (EMNIST's "z") is clicked instead.
+            keyless = status.keyless_classes(self._editor.keyless)
+            if keyless:
+                self._notices.say(keyless)
 
     @property
     def current(self) -> int | None:

@@ -253,6 +253,26 @@ def undid(what: str, i: int, restored: str) -> str:
     return f"undid the {what} of image {i}: it is back to edit{back}; Shift+Z redoes"
 
 
+def keyless_classes(names: Sequence[str]) -> str:
+    """The notice naming the classes named as a command key (``keys.named_class_keys``): the
+    key keeps its command, and the class is clicked or picked by its digit; "" for none.
+
+    Parameters
+    ----------
+    names : sequence of str
+        The classes without their key.
+    """
+    if not names:
+        return ""
+    listed = ", ".join(repr(n) for n in names)
+    one = len(names) == 1
+    return (
+        f"class{'' if one else 'es'} {listed} {'is' if one else 'are'} named as a key of the "
+        f"panel, which keeps its command: click {'it' if one else 'them'} in the class buttons "
+        f"(or press {'its' if one else 'their'} digit)"
+    )
+
+
 def dropped_drafts(i: int, dropped: int) -> str:
     """The notice after image `i` was submitted with `dropped` drafts left undecided.
 
