@@ -221,7 +221,14 @@ class Editor:
                 "the model's mask is a draft, not stored: accept it (A), paint over it, or "
                 "press N (all background)"
             )
-        return Mask(self.canvas.mask_array())
+        class_map = self.canvas.mask_array()
+        if not class_map.any():
+            # All background is stored on purpose only (N), as "no boxes" is in detection.
+            raise ValueError(
+                "nothing painted: paint the classes here, or press N (all background) if "
+                "there is nothing to paint"
+            )
+        return Mask(class_map)
 
     def _draft_at_threshold(self) -> Mask | Instances | None:
         """The model's mask regions or objects the canvas's threshold shows (all of them when
