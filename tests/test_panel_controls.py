@@ -396,3 +396,30 @@ def test_the_pool_sample_picker_shows_a_pool_sample_set_in_code(two_class, panel
     panel.loop.pool_sample = value
     assert panel.pool_picker.value == value
     assert (f"{value:,}", value) in panel.pool_picker.options
+
+
+def test_a_failed_rounds_error_stays_when_another_image_is_shown(two_class, panels):
+    images, labels = two_class
+    panel = panels(images, learner=FailsOnce(2), query_size=1)
+    label_shown(panel, labels)
+    assert panel.loop.wait(10)
+    panel.open_image(next(i for i in panel.queue_strip.indices if i != panel.current))
+    assert "round 1 failed" in panel.error_line.value
+
+
+def test_an_unreadable_image_opened_is_named_under_the_image_shown_instead(tmp_path, loop_factory):
+    paths = []
+    for i in range(6):
+        path = tmp_path / f"photo{i:02d}.png"
+        Image.fromarray(np.full((4, 4), 20 * i, np.uint8)).save(path)
+        paths.append(path)
+    loop = loop_factory(alw.Dataset(paths, CLASSES), CentroidLearner(2), start=False)
+    panel = alw.Panel(loop)
+    try:
+        spoiled = next(i for i in range(6) if i != panel.current)
+        paths[spoiled].write_bytes(b"not a png")
+        panel.open_image(spoiled)
+        assert panel.current not in (spoiled, None)
+        assert "it was left out and the next image loaded" in panel.error_line.value
+    finally:
+        panel.close()
