@@ -313,6 +313,11 @@ class ActiveLoop:
         return self._worker.state
 
     @property
+    def closed(self) -> bool:
+        """True once ``close()`` was called: no round runs, and labels are refused."""
+        return self._worker.closed
+
+    @property
     def progress(self) -> float:
         """Training progress of the running round, in [0, 1]."""
         return self._worker.progress

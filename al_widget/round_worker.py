@@ -238,6 +238,11 @@ class RoundWorker:
                 self._cancelled = _Covers(self._labels, self._reranks)
                 self._cancel.set()
 
+    @property
+    def closed(self) -> bool:
+        """True once closed: no round can run."""
+        return self._worker.closing
+
     def check_open(self) -> None:
         """Refuse to go on once closed: no round can run."""
         if self._worker.closing:

@@ -131,3 +131,15 @@ def test_the_panel_chords_are_the_panel_bindings_keys() -> None:
     chords = keys.panel_chords()
     assert {"1", "0", "Enter", "s", "z", "Shift+z", "n"} <= set(chords)
     assert not any(c.startswith("Ctrl+") for c in chords)
+
+
+def test_named_class_keys_leave_a_command_key_to_its_command_in_its_mode():
+    named, keyless = keys.named_class_keys(["n", "s", "b"], [0, 1, 2], "box")
+    assert named == {"b": 2}
+    assert keyless == ["n", "s"]
+
+
+def test_named_class_keys_give_a_key_that_is_a_command_only_in_other_modes():
+    named, keyless = keys.named_class_keys(["n", "b"], [0, 1], "classify")
+    assert named == {"n": 0, "b": 1}
+    assert keyless == []

@@ -353,14 +353,16 @@ def test_without_an_eval_set_detection_and_segmentation_curves_plot_agreement(
     try:
         for _ in range(8):
             # The labeler accepts the model's boxes or mask where there are some, else draws.
-            canvas, i = panel.canvas, panel.current
+            canvas, i, submit = panel.canvas, panel.current, panel.submit
             if task == "detect":
                 drawn = canvas.drafts or [{"xyxy": boxes[i].xyxy[0].tolist(), "label": 0}]
                 content = {"kind": "boxes", "image_id": canvas.image_id, "boxes": drawn}
                 canvas._handle_custom_msg({**content, "drafts": []}, [])
             elif canvas.mask_draft:  # A: the model's mask, accepted as it is
                 canvas._handle_custom_msg({"kind": "mask_accept", "image_id": canvas.image_id}, [])
-            assert panel.submit() == i
+            else:  # no mask drafted: N, all background on purpose
+                submit = panel.submit_no_objects
+            assert submit() == i
             assert panel.loop.wait(10)
         assert panel.curve.value.startswith("<svg")
         assert "agreement with your recent labels" in panel.curve.value
@@ -386,3 +388,38 @@ def test_a_round_that_works_clears_the_error_a_failed_one_left(two_class, panels
     panel.heuristic_picker.value = "entropy"  # a round that re-ranks, and works
     assert panel.loop.wait(10)
     assert panel.error_line.value == ""
+
+
+@pytest.mark.parametrize("value", [50, 333])
+def test_the_pool_sample_picker_shows_a_pool_sample_set_in_code(two_class, panels, value):
+    panel = panels(two_class[0], pool_sample=250)
+    panel.loop.pool_sample = value
+    assert panel.pool_picker.value == value
+    assert (f"{value:,}", value) in panel.pool_picker.options
+
+
+def test_a_failed_rounds_error_stays_when_another_image_is_shown(two_class, panels):
+    images, labels = two_class
+    panel = panels(images, learner=FailsOnce(2), query_size=1)
+    label_shown(panel, labels)
+    assert panel.loop.wait(10)
+    panel.open_image(next(i for i in panel.queue_strip.indices if i != panel.current))
+    assert "round 1 failed" in panel.error_line.value
+
+
+def test_an_unreadable_image_opened_is_named_under_the_image_shown_instead(tmp_path, loop_factory):
+    paths = []
+    for i in range(6):
+        path = tmp_path / f"photo{i:02d}.png"
+        Image.fromarray(np.full((4, 4), 20 * i, np.uint8)).save(path)
+        paths.append(path)
+    loop = loop_factory(alw.Dataset(paths, CLASSES), CentroidLearner(2), start=False)
+    panel = alw.Panel(loop)
+    try:
+        spoiled = next(i for i in range(6) if i != panel.current)
+        paths[spoiled].write_bytes(b"not a png")
+        panel.open_image(spoiled)
+        assert panel.current not in (spoiled, None)
+        assert "it was left out and the next image loaded" in panel.error_line.value
+    finally:
+        panel.close()

@@ -17,7 +17,7 @@ from .canvas import Canvas
 from .editor import Editor
 from .navigator import Navigator
 from .notices import Notices
-from .unsaved import from_annotation
+from .unsaved import Work, from_annotation
 
 
 def key_command(
@@ -85,6 +85,8 @@ class Actions:
         self.loop, self.dataset = loop, loop.dataset
         self.editor, self.navigator, self.notices = editor, navigator, notices
         self.budget, self.canvas, self.refresh_state = budget, canvas, refresh_state
+        # The images undos brought back, each with the work it came back with (``redo``).
+        self.undone_work: dict[int, Work] = {}
 
     def not_current(self, what: str, image_id: int | None, shown: str | None = None) -> bool:
         """True (and said) when there is no image to act on, or the action was made on another.
@@ -109,6 +111,11 @@ class Actions:
             self.notices.say(
                 f"ignored a second {what} for the image before this one (a double click?)"
             )
+            return True
+        known = self.dataset.annotation(current)
+        if known is not None:  # opened again to look at it (a thumbnail)
+            done = "skipped" if what == "skip" else "submitted"
+            self.notices.say_error(status.already_labeled(done, current, known))
             return True
         return False
 
@@ -274,12 +281,14 @@ class Actions:
             return None
         self.notices.say_error("")
         undone, what = self.loop.undone, "skip"
+        self.navigator.leave()  # the work on the image shown is kept, even if it is image i
         if undone is not None and undone.action == "commit" and undone.annotation is not None:
             what = "submit"
             self.editor.unsaved[i] = from_annotation(
                 undone.annotation, self.dataset.classes, self.loop.undone_drafts
             )
         self.navigator.show(i)
+        self.undone_work[i] = self.editor.work()  # as the undo brought it back
         self.notices.say(status.undid(what, i, self.navigator.restored))
         self.refresh_state()
         return i
@@ -289,6 +298,13 @@ class Actions:
         undone = self.loop.undone
         if undone is None:
             self.notices.say_error("nothing to redo")
+            return None
+        if self.edited_since_undo(undone.image_index):
+            # As in any editor, an edit after an undo clears what redo would make again.
+            self.notices.say_error(
+                f"nothing to redo: image {undone.image_index} was edited since the undo; "
+                "Enter stores the edit"
+            )
             return None
         budget = self.budget.reached()
         if undone.action == "commit" and budget is not None:
@@ -303,6 +319,7 @@ class Actions:
             self.notices.say_error("nothing to redo")
             return None
         self.editor.unsaved.pop(i, None)
+        self.undone_work.pop(i, None)
         self.notices.say_error("")
         if self.navigator.current == i:
             self.navigator.current = None
@@ -313,6 +330,22 @@ class Actions:
         self.notices.say(f"redid the {what} of image {i}")
         self.refresh_state()
         return i
+
+    def edited_since_undo(self, i: int) -> bool:
+        """Whether image `i`, brought back by the last undo, was edited since (on the canvas, in
+        the picker), shown or left unsaved.
+
+        Parameters
+        ----------
+        i : int
+            The image ``loop.undone`` names.
+        """
+        undone = self.undone_work.get(i)
+        if undone is None:
+            return False
+        editor = self.editor
+        now = editor.work() if self.navigator.current == i else editor.unsaved.get(i)
+        return now is not None and now != undone
 
     def continue_past_budget(self) -> None:
         """Go on labeling past the loop's budget, reached; the budget stays as it is."""

@@ -11,11 +11,12 @@ import ipywidgets as widgets
 from .. import heuristics, selectors
 from ..loop import ActiveLoop
 from . import status
+from .layout import pool_sample_options
 
 
 class SettingsControls:
-    """Keeps the heuristic picker showing the loop's heuristic, and sets the loop's heuristic and
-    pool sample when the labeler picks one.
+    """Keeps the heuristic and pool-sample pickers showing the loop's settings (also those set
+    in code), and sets the loop's heuristic and pool sample when the labeler picks one.
 
     Thread safety: ``lock`` (the panel's) guards ``_showing`` and the pickers' values; ``show``
     is called with it held, the pickers' changes (on the kernel's thread) take it.
@@ -40,7 +41,7 @@ class SettingsControls:
         say_error: Callable[[str], None],
         lock: threading.RLock,
     ) -> None:
-        self.loop, self.heuristic_picker = loop, heuristic_picker
+        self.loop, self.heuristic_picker, self.pool_picker = loop, heuristic_picker, pool_picker
         self._say_error, self._lock = say_error, lock
         self._showing = False  # the picker is being set to the loop's heuristic
         heuristic_picker.observe(self._on_heuristic, "value")
@@ -49,7 +50,8 @@ class SettingsControls:
     def show(self) -> None:
         """Offer the registered heuristics that work for this loop (``selectors.usable_names``)
         and show the loop's own: a function of the user's that is not registered is offered
-        under its name. Never changes the loop's heuristic. Caller holds the lock."""
+        under its name; and show the loop's pool sample. Never changes the loop's settings.
+        Caller holds the lock."""
         loop, picker = self.loop, self.heuristic_picker
         usable = selectors.usable_names(loop.dataset.task, loop.learner)
         shown, value = status.heuristic_options(loop.heuristic, usable)
@@ -62,8 +64,18 @@ class SettingsControls:
                     picker.options = shown
                 if picker.value is not value:
                     picker.value = value
+            self._show_pool_sample()
         finally:
             self._showing = False
+
+    def _show_pool_sample(self) -> None:
+        """Show the loop's pool sample, offered first if the picker had no such option."""
+        picker, sample = self.pool_picker, self.loop.pool_sample or 0
+        with picker.hold_sync():
+            if sample not in [v for _, v in picker.options]:
+                picker.options = pool_sample_options(sample or None)
+            if picker.value != sample:
+                picker.value = sample
 
     def _on_heuristic(self, change: dict[str, Any]) -> None:
         new, chosen = change["new"], self.loop.heuristic
@@ -79,4 +91,7 @@ class SettingsControls:
                 self.show()
 
     def _on_pool_sample(self, change: dict[str, Any]) -> None:
-        self.loop.pool_sample = change["new"] or None
+        if self._showing or change["new"] is None:
+            return
+        if (change["new"] or None) != self.loop.pool_sample:
+            self.loop.pool_sample = change["new"] or None

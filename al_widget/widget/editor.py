@@ -15,6 +15,7 @@ from ..instances import Instances
 from . import draftbar, keys
 from ._protocol import ObjectEdit
 from .canvas import Canvas
+from .layout import MODE_OF_TASK
 from .objects import instances_of, objects_of
 from .unsaved import Work
 
@@ -59,6 +60,10 @@ class Editor:
         self.canvas, self.picker, self.task = canvas, picker, task
         self.classes, self.choices = list(classes), list(choices)
         self.unsaved: dict[int, Work] = {}
+        # The classes named as a key, and those named as a command key, which get none.
+        self.named_keys, self.keyless = keys.named_class_keys(
+            self.classes, self.choices, MODE_OF_TASK[task]
+        )
         self._loaded = Work()  # what the image on the canvas was loaded with
         self._shown: Mask | Instances | None = None  # the model's regions or objects shown
         self._opened_drafts: list[dict[str, Any]] = []  # the model's boxes the image opened with
@@ -216,7 +221,14 @@ class Editor:
                 "the model's mask is a draft, not stored: accept it (A), paint over it, or "
                 "press N (all background)"
             )
-        return Mask(self.canvas.mask_array())
+        class_map = self.canvas.mask_array()
+        if not class_map.any():
+            # All background is stored on purpose only (N), as "no boxes" is in detection.
+            raise ValueError(
+                "nothing painted: paint the classes here, or press N (all background) if "
+                "there is nothing to paint"
+            )
+        return Mask(class_map)
 
     def _draft_at_threshold(self) -> Mask | Instances | None:
         """The model's mask regions or objects the canvas's threshold shows (all of them when
@@ -285,11 +297,11 @@ class Editor:
     def class_for_key(self, key: str) -> int | None:
         """The class a key picks: a class named as the key, else the digit's (see keys.DIGITS).
 
-        Digits count the classes the picker offers (in segmentation, from class 1).
+        Digits count the classes the picker offers (in segmentation, from class 1). A class
+        named as a command key (``keyless``) gets no key: the command wins.
         """
-        classes = self.classes
-        if key in classes and classes.index(key) in self.choices:
-            return classes.index(key)
+        if key in self.named_keys:
+            return self.named_keys[key]
         k = keys.class_index(key)
         return self.choices[k] if k is not None and k < len(self.choices) else None
 

@@ -12,7 +12,7 @@ takes ``Shift+`` when Shift is held; other printable keys already show Shift in 
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -296,6 +296,52 @@ def action_for(event: Mapping[str, Any], where: Where, mode: str | None = None) 
 def class_index(key: str) -> int | None:
     """Return the class a digit key picks (``"1"`` is class 0, ``"0"`` class 9), or None."""
     return DIGITS.index(key) if key in DIGITS else None
+
+
+def command_chords(mode: str) -> frozenset[str]:
+    """Return the chords of the commands that act in canvas mode `mode`, in the panel or the
+    canvas (every binding but the class keys): no class name takes one of them.
+
+    Parameters
+    ----------
+    mode
+        The canvas mode (``CANVAS_MODES``).
+    """
+    return frozenset(
+        k for b in BINDINGS if b.action != "pick_class" and mode in b.modes for k in b.keys
+    )
+
+
+def named_class_keys(
+    classes: Sequence[str], choices: Sequence[int], mode: str
+) -> tuple[dict[str, int], list[str]]:
+    """Return the classes by name, which a key of that name picks (the browser sends the keys of
+    one character: ``"a"`` as in EMNIST, ``"3"``), and the classes named as a command key, which
+    get no key.
+
+    A command key of the table always does its command: a class named ``"z"`` or ``"Enter"``
+    never takes Z (undo) or Enter (submit) in the mode where they act; it is clicked, or picked
+    by its digit. Returns ``({key: class_id}, [names of classes without their key])``.
+
+    Parameters
+    ----------
+    classes
+        The dataset's classes.
+    choices
+        The class ids the picker offers, in order.
+    mode
+        The canvas mode (``CANVAS_MODES``).
+    """
+    commands = command_chords(mode)
+    named: dict[str, int] = {}
+    clashing: list[str] = []
+    for k in choices:
+        name = classes[k]
+        if chord({"key": name}) in commands or name in commands:
+            clashing.append(name)
+        else:
+            named[name] = k
+    return named, clashing
 
 
 def panel_chords() -> list[str]:

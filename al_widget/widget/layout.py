@@ -26,6 +26,21 @@ POOL_SAMPLES: list[tuple[str, int | None]] = [
 ]
 
 
+def pool_sample_options(pool_sample: int | None) -> list[tuple[str, int | None]]:
+    """The pool-sample picker's options: ``POOL_SAMPLES``, and `pool_sample` first when it is
+    not one of them (a value set in code), so the picker shows the loop's own.
+
+    Parameters
+    ----------
+    pool_sample : int or None
+        The loop's pool sample (None: the whole pool).
+    """
+    samples = list(POOL_SAMPLES)
+    if (pool_sample or 0) not in [v for _, v in samples]:
+        samples.insert(0, (f"{pool_sample:,}", pool_sample))
+    return samples
+
+
 class PanelLayout:
     """Every widget of a panel, laid out in ``children``; the panel wires them to the loop.
 
@@ -61,9 +76,8 @@ class PanelLayout:
         # Mask mode never paints class 0, the background: the picker offers the others.
         first = 1 if task == "segment" and len(classes) > 1 else 0
         self.choices = list(range(first, len(classes)))
-        class_chords = [
-            keys.chord({"key": classes[k]}) for k in self.choices if len(classes[k]) == 1
-        ]
+        named, _ = keys.named_class_keys(classes, self.choices, MODE_OF_TASK[task])
+        class_chords = [keys.chord({"key": name}) for name in named if len(name) == 1]
         canvas.panel_keys = keys.panel_chords() + class_chords
         canvas.swap_keys = keys.swap_chords(MODE_OF_TASK[task]) | (
             {c: "label" for c in class_chords + keys.digit_chords(len(self.choices))}
@@ -110,11 +124,11 @@ class PanelLayout:
         self.auto_chart = widgets.HTML(layout=widgets.Layout(display="none"))
         self.queue_strip = QueueStrip(thumbnails, thumbnail_size, on_open)
         self.heuristic_picker = widgets.Dropdown(description="heuristic", layout=_fill())
-        samples: list[tuple[str, int | None]] = list(POOL_SAMPLES)
-        if (pool_sample or 0) not in [v for _, v in samples]:
-            samples.insert(0, (f"{pool_sample:,}", pool_sample))
         self.pool_picker = widgets.Dropdown(
-            description="pool sample", options=samples, value=pool_sample or 0, layout=_fill()
+            description="pool sample",
+            options=pool_sample_options(pool_sample),
+            value=pool_sample or 0,
+            layout=_fill(),
         )
         self.export = ExportControl(dataset)
         self.void_legend: widgets.HTML | None = None

@@ -24,7 +24,7 @@ class Navigator:
 
     Thread safety: none of its own; its owner (the Panel) calls it under the panel's lock
     (``lock``: ``refresh_queue`` takes it too), which so guards ``current``, ``ahead``,
-    ``queue``, ``restored``, ``painted`` and ``ahead_picker``.
+    ``queue``, ``restored``, ``painted``, ``ahead_picker`` and ``to_label``.
 
     Parameters
     ----------
@@ -70,6 +70,28 @@ class Navigator:
         self.restored = ""  # what the last image shown came back with, in words
         self.painted: str | None = None  # the image the browser painted for the key handled
         self.ahead_picker: int | None = None  # the picker's button with the next image
+        self.to_label = False  # whether the image shown was still to label when shown
+
+    def leave(self) -> None:
+        """Keep the work on the image shown, if any, and show none (another is shown next)."""
+        if self.current is not None:
+            self.editor.keep_unsaved(self.current)
+        self.current = None
+
+    def catch_up(self) -> str:
+        """Move on when the image shown was still to label when shown and has since been labeled,
+        skipped or left out outside the panel (a cell's ``loop.commit``, another panel): no
+        key of the panel could act on it. Returns why it moved on, in words, or "".
+
+        An image opened labeled (a thumbnail, for a look) stays.
+        """
+        i = self.current
+        if i is None or not self.to_label or self.still_to_label(str(i)) is not None:
+            return ""
+        self.editor.unsaved.pop(i, None)  # its work is not what was stored
+        self.current = None
+        self.advance()
+        return status.left_elsewhere(i, self.dataset.annotation(i), i in self.loop.skipped)
 
     def show(self, i: int) -> None:
         """Load image `i` on the canvas, with its annotation or the model's prediction.
@@ -79,17 +101,19 @@ class Navigator:
         i : int
             A dataset index. An unreadable image is marked broken, and the next one shown.
         """
-        if self.current is not None and self.current != i:
+        if self.current is not None:
+            # Shown again (the same image too): what was drawn on it comes back with it.
             self.editor.keep_unsaved(self.current)
+        self.notices.clear_error()  # an error about the image before is not about this one
         try:
             image = self.ahead[i] if i in self.ahead else self.dataset.image(i)
         except ImageError as error:
             self.loop.mark_broken(i, str(error))
             self.notices.told_broken.add(i)
-            self.notices.say_error(f"{error}; it was left out and the next image loaded")
             if self.current == i:
                 self.current = None
-            self.advance(exclude=i)
+            self.advance(exclude=i)  # shows the next image: after it, the error is about image i
+            self.notices.add_error(f"{error}; it was left out and the next image loaded")
             return
         described = self.loop.describe(i)
         queue = self.loop.queue  # once per image shown: a million-image queue takes ~8 ms
@@ -114,6 +138,7 @@ class Navigator:
         self.ahead = {k: v for k, v in self.ahead.items() if k != i}
         self.notices.say(self.restored)
         self.current = i
+        self.to_label = self.still_to_label(str(i)) is not None
         self.refresh_header()
         self.refresh_queue(queue)
 

@@ -66,6 +66,12 @@ class Notices:
         """
         self.info.error.value = status.error_html(message)
 
+    def clear_error(self) -> None:
+        """Clear the error line, unless it says that the last round failed (it stays until a
+        round works): another image is shown, and an error about the one before is stale."""
+        if not self.round_error or self.info.error.value != self.round_error:
+            self.say_error("")
+
     def tell_broken(self) -> None:
         """Say once which images could not be read since the last time: how many, the first ones."""
         broken = self.loop.broken
@@ -73,9 +79,19 @@ class Notices:
         if not new:
             return
         self.told_broken.update(new)
+        self.add_error(status.broken_line(broken, new))
+
+    def add_error(self, message: str) -> None:
+        """Add an error to the error line, below what it says already.
+
+        Parameters
+        ----------
+        message : str
+            The error, plain text.
+        """
         error_line = self.info.error
         earlier = error_line.value
-        self.say_error(status.broken_line(broken, new))
+        self.say_error(message)
         if earlier:
             error_line.value = f"{earlier}<br>{error_line.value}"
 
@@ -94,7 +110,7 @@ class Notices:
             history,
             len(loop.dataset.labeled),
             loop.model_version,
-            loop.state,
+            "closed" if loop.closed else loop.state,
             loop.ranking.pending,
         )
         # Empty, and hidden, when no criterion is set.

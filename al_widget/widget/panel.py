@@ -162,6 +162,10 @@ class Panel(widgets.VBox):
         with self._step():
             self._navigator.advance()
             self._refresh_state()
+            # Said once: a class named as a command key (EMNIST's "z") is clicked instead.
+            keyless = status.keyless_classes(self._editor.keyless)
+            if keyless:
+                self._notices.say(keyless)
 
     @property
     def current(self) -> int | None:
@@ -203,6 +207,8 @@ class Panel(widgets.VBox):
             `image_id`.
         """
         with self._step():
+            if self._closed or self._caught_up():
+                return None
             return self._actions.submit(image_id, shown)
 
     def submit_no_objects(
@@ -217,6 +223,8 @@ class Panel(widgets.VBox):
             As for ``submit``.
         """
         with self._step():
+            if self._closed or self._caught_up():
+                return None
             return self._actions.submit_no_objects(image_id, shown)
 
     def skip(self, *, image_id: int | None = None, shown: str | None = None) -> int | None:
@@ -228,6 +236,8 @@ class Panel(widgets.VBox):
             As for ``submit``.
         """
         with self._step():
+            if self._closed or self._caught_up():
+                return None
             return self._actions.skip(image_id, shown)
 
     def undo(self) -> int | None:
@@ -237,13 +247,13 @@ class Panel(widgets.VBox):
         preselected); ``redo`` commits it again.
         """
         with self._step():
-            return self._actions.undo()
+            return None if self._closed else self._actions.undo()
 
     def redo(self) -> int | None:
         """Commit (or skip) again what the last ``undo`` took back (``loop.redo``); returns the
         image's index."""
         with self._step():
-            return self._actions.redo()
+            return None if self._closed else self._actions.redo()
 
     def open_image(self, i: int) -> None:
         """Show image `i` (a thumbnail click).
@@ -254,12 +264,14 @@ class Panel(widgets.VBox):
             A dataset index.
         """
         with self._step():
-            self.show(i)
+            if not self._closed:
+                self.show(i)
 
     def continue_past_budget(self) -> None:
         """Go on labeling past the loop's budget, reached; the budget stays as it is."""
         with self._step():
-            self._actions.continue_past_budget()
+            if not self._closed:
+                self._actions.continue_past_budget()
 
     def pick(self, class_id: int) -> None:
         """Choose the class for the image (classify) or for new boxes and strokes.
@@ -269,7 +281,9 @@ class Panel(widgets.VBox):
         class_id : int
             The class's index in the dataset's classes.
         """
-        self.picker.value = class_id
+        with self._lock:
+            if not self._closed:
+                self.picker.value = class_id
 
     def handle_key(self, event: dict[str, Any]) -> None:
         """Act on a key pressed over the panel, as the key table (``widget/keys.py``) binds it.
@@ -283,10 +297,15 @@ class Panel(widgets.VBox):
         if keys.has_command_modifier(event):
             return
         with self._lock:
+            if self._closed:
+                return
             # The image the browser painted early for this key, kept on screen if still to label.
             self._navigator.painted = event.get("painted")
             try:
-                self._act_on_key(event)
+                with self._step():
+                    caught_up = self._caught_up()
+                if not caught_up:  # else the key was meant for the image labeled elsewhere
+                    self._act_on_key(event)
             finally:
                 self._navigator.painted = None
 
@@ -329,7 +348,8 @@ class Panel(widgets.VBox):
             A dataset index.
         """
         with self._lock:
-            self._navigator.show(i)
+            if not self._closed:
+                self._navigator.show(i)
 
     @contextlib.contextmanager
     def _step(self) -> Iterator[None]:
@@ -339,6 +359,16 @@ class Panel(widgets.VBox):
             yield
         with self._lock:
             self._navigator.send_ahead()
+
+    def _caught_up(self) -> bool:
+        """Move on, and say why, when the image shown was labeled, skipped or left out outside
+        the panel since it was shown (``Navigator.catch_up``); True if so. Caller holds the
+        lock, in a step."""
+        words = self._navigator.catch_up()
+        if words:
+            self._notices.say(words)
+            self._refresh_state()
+        return bool(words)
 
     def _refresh_state(self) -> None:
         budget = self._budget.reached()
@@ -369,7 +399,7 @@ class Panel(widgets.VBox):
             self._notices.round_ranked()
             if self._navigator.current is None:
                 self._navigator.advance()
-            else:
+            elif not self._caught_up():  # a label from a cell starts a round: heard here
                 self._navigator.refresh_header()
                 self._navigator.refresh_queue()
             self._refresh_state()

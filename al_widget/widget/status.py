@@ -12,7 +12,9 @@ from typing import Any
 
 from .. import heuristics
 from .._svg import line_chart
+from ..annotations import Annotation, Boxes, Label
 from ..drafts import Savings
+from ..instances import Instances
 from ..records import Criterion, RoundRecord, semi_supervised_note
 
 METRIC_NAMES = {"accuracy": "test accuracy", "agreement": "agreement with your recent labels"}
@@ -109,7 +111,7 @@ def status_line(
     model_version : int
         ``ActiveLoop.model_version``.
     state : str
-        ``ActiveLoop.state``.
+        ``ActiveLoop.state``, or "closed" once the loop is closed.
     pending : int
         How many images the ranking has still to score (a big pool is ranked part by part).
     """
@@ -117,7 +119,10 @@ def status_line(
     failed = sum(not r.ok and r.error != "cancelled" for r in history)
     # Rounds done count the trainings that worked; the progress bar numbers every round.
     done = f"{count(trained, 'round')} done" + (f" ({failed} failed)" if failed else "")
-    doing = state if state == "idle" else f"round {len(history) + 1} {state}"
+    if state == "closed":
+        doing = "the loop is closed: make a new ActiveLoop on the dataset to go on labeling"
+    else:
+        doing = state if state == "idle" else f"round {len(history) + 1} {state}"
     still = f" · {pending:,} images still to rank" if pending else ""
     semi = semi_supervised_note(history)  # pseudo-labels the last round trained on, if any
     still += f" · {html.escape(semi)}" if semi else ""
@@ -248,6 +253,86 @@ def undid(what: str, i: int, restored: str) -> str:
     """
     back = f" ({restored})" if restored else ""
     return f"undid the {what} of image {i}: it is back to edit{back}; Shift+Z redoes"
+
+
+def annotation_words(annotation: Annotation) -> str:
+    """An annotation in a few words: its class, or how many boxes or objects it holds.
+
+    Parameters
+    ----------
+    annotation : Label, Boxes, Mask or Instances
+        The annotation.
+    """
+    if isinstance(annotation, Label):
+        return str(annotation.cls)
+    if isinstance(annotation, Boxes):
+        n = len(annotation)
+        return f"{n:,} box" if n == 1 else f"{n:,} boxes"
+    if isinstance(annotation, Instances):
+        return count(len(annotation), "object")
+    return "a mask"
+
+
+def left_elsewhere(i: int, annotation: Annotation | None, skipped: bool) -> str:
+    """The notice after the panel moved on from image `i`, which was labeled, skipped or left out
+    since it was shown, outside the panel (a cell's ``loop.commit``, another panel).
+
+    Parameters
+    ----------
+    i : int
+        The image the panel showed.
+    annotation : Label, Boxes, Mask, Instances or None
+        Its annotation now (None: not labeled).
+    skipped : bool
+        Whether it was skipped.
+    """
+    if annotation is not None:
+        done = f"labeled outside this panel ({annotation_words(annotation)})"
+    elif skipped:
+        done = "skipped outside this panel"
+    else:
+        done = "left out of the queue outside this panel"
+    return f"image {i} was {done}; moved on to the next image (Z undoes the last label or skip)"
+
+
+def already_labeled(what: str, i: int, annotation: Annotation) -> str:
+    """The refusal of a ``what`` ("submitted", "skipped") on image `i`, opened again though
+    labeled: what the labeler can do in the panel.
+
+    Parameters
+    ----------
+    what : str
+        What was not done: "submitted" or "skipped".
+    i : int
+        The image shown.
+    annotation : Label, Boxes, Mask or Instances
+        Its annotation.
+    """
+    return (
+        f"not {what}: image {i} is already labeled ({annotation_words(annotation)}); to change "
+        "its label, Z undoes the last submits one by one and brings each back to edit; click a "
+        "thumbnail to go on labeling"
+    )
+
+
+def keyless_classes(names: Sequence[str]) -> str:
+    """The notice naming the classes named as a command key (``keys.named_class_keys``): the
+    key keeps its command, and the class is clicked or picked by its digit; "" for none.
+
+    Parameters
+    ----------
+    names : sequence of str
+        The classes without their key.
+    """
+    if not names:
+        return ""
+    listed = ", ".join(repr(n) for n in names)
+    one = len(names) == 1
+    return (
+        f"class{'' if one else 'es'} {listed} {'is' if one else 'are'} named as a key of the "
+        f"panel, which keeps its command: click {'it' if one else 'them'} in the class buttons "
+        f"(or press {'its' if one else 'their'} digit)"
+    )
 
 
 def dropped_drafts(i: int, dropped: int) -> str:

@@ -1,0 +1,160 @@
+"""What the labeler did on an image is never dropped or stored without a word: opening the image
+shown again, redo after an edit, Enter on an untouched mask, an error about another image."""
+
+import numpy as np
+import pytest
+
+import al_widget as alw
+
+from conftest import CentroidLearner
+
+
+@pytest.fixture
+def panels(loop_factory):
+    made = []
+
+    def make(task="classify", learner=None):
+        images = np.zeros((6, 12, 12, 3), np.uint8)
+        classes = ["background", "cat", "dog"] if task == "segment" else ["cat", "dog"]
+        ds = alw.Dataset(images, classes, task=task)
+        panel = alw.Panel(loop_factory(ds, learner, start=False))
+        made.append(panel)
+        return panel
+
+    yield make
+    for panel in made:
+        panel.close()
+
+
+def send_boxes(panel, boxes):
+    canvas = panel.canvas
+    content = {"kind": "boxes", "image_id": canvas.image_id, "boxes": boxes, "drafts": []}
+    canvas._handle_custom_msg(content, [])
+
+
+def send_mask(panel, mask):
+    canvas = panel.canvas
+    content = {"kind": "mask", "image_id": canvas.image_id, "width": 12, "height": 12}
+    canvas._handle_custom_msg(content, [memoryview(np.ascontiguousarray(mask, np.uint8).tobytes())])
+
+
+def test_opening_the_image_shown_again_keeps_its_boxes(panels):
+    panel = panels("detect")
+    shown = panel.current
+    send_boxes(panel, [{"xyxy": [2, 2, 6, 6], "label": 0}])
+    panel.open_image(shown)
+    assert panel.submit() == shown
+    assert panel.dataset.annotation(shown).xyxy.tolist() == [[2, 2, 6, 6]]
+
+
+def test_opening_the_image_shown_again_keeps_its_painted_mask(panels):
+    panel = panels("segment")
+    shown = panel.current
+    mask = np.zeros((12, 12), np.uint8)
+    mask[2:5, 2:5] = 2
+    send_mask(panel, mask)
+    panel.open_image(shown)
+    assert panel.submit() == shown
+    np.testing.assert_array_equal(panel.dataset.annotation(shown).class_map, mask)
+
+
+def test_opening_the_image_shown_again_keeps_the_class_picked(panels):
+    panel = panels("classify", CentroidLearner(2))
+    shown = panel.current
+    panel.pick(1)
+    panel.open_image(shown)
+    assert panel.picker.value == 1
+
+
+def test_enter_on_an_untouched_segmentation_canvas_stores_nothing_and_says_to_paint_or_press_n(
+    panels,
+):
+    panel = panels("segment")
+    shown = panel.current
+    panel.handle_key({"key": "Enter", "image_id": panel.canvas.image_id})
+    assert panel.current == shown
+    assert len(panel.dataset.labeled) == 0
+    assert "nothing painted" in panel.error_line.value
+    assert "press N (all background)" in panel.error_line.value
+
+
+def test_n_stores_all_background_on_an_untouched_segmentation_canvas(panels):
+    panel = panels("segment")
+    shown = panel.current
+    panel.handle_key({"key": "n", "image_id": panel.canvas.image_id})
+    assert not panel.dataset.annotation(shown).class_map.any()
+
+
+def test_redo_after_an_edit_of_the_undone_boxes_stores_nothing_and_says_enter_stores_it(panels):
+    panel = panels("detect")
+    first = panel.current
+    send_boxes(panel, [{"xyxy": [1, 1, 4, 4], "label": 0}])
+    panel.submit()
+    panel.undo()
+    send_boxes(panel, [{"xyxy": [1, 1, 8, 8], "label": 1}])  # the fix
+    assert panel.redo() is None
+    assert panel.dataset.annotation(first) is None
+    assert f"nothing to redo: image {first} was edited since the undo" in panel.error_line.value
+    assert panel.submit() == first  # Enter stores the fix
+    assert panel.dataset.annotation(first).xyxy.tolist() == [[1, 1, 8, 8]]
+
+
+def test_redo_after_another_class_was_picked_on_the_undone_image_stores_nothing(panels):
+    panel = panels("classify", CentroidLearner(2))
+    first = panel.current
+    panel.handle_key({"key": "1", "image_id": panel.canvas.image_id})
+    panel.handle_key({"key": "z"})
+    panel.pick(1)
+    panel.handle_key({"key": "Z", "shiftKey": True})
+    assert panel.dataset.annotation(first) is None
+    assert "edited since the undo" in panel.error_line.value
+
+
+def test_redo_after_an_edit_left_on_the_undone_image_stores_nothing(panels):
+    panel = panels("detect")
+    first = panel.current
+    send_boxes(panel, [{"xyxy": [1, 1, 4, 4], "label": 0}])
+    panel.submit()
+    second = panel.current
+    panel.undo()
+    send_boxes(panel, [{"xyxy": [1, 1, 8, 8], "label": 1}])
+    panel.open_image(second)  # the fix left unsaved on the undone image
+    assert panel.redo() is None
+    assert panel.dataset.annotation(first) is None
+
+
+def test_redo_of_an_undone_image_left_untouched_stores_it_again(panels):
+    panel = panels("detect")
+    first = panel.current
+    send_boxes(panel, [{"xyxy": [1, 1, 4, 4], "label": 0}])
+    panel.submit()
+    panel.undo()
+    assert panel.redo() == first
+    assert panel.dataset.annotation(first).xyxy.tolist() == [[1, 1, 4, 4]]
+
+
+def test_an_error_about_one_image_is_cleared_when_another_is_shown(panels):
+    panel = panels("detect")
+    assert panel.submit() is None  # no boxes
+    assert "no boxes" in panel.error_line.value
+    other = next(i for i in range(6) if i != panel.current)
+    panel.open_image(other)
+    assert panel.error_line.value == ""
+
+
+def test_redo_of_an_image_edited_after_its_undo_stores_nothing_after_another_undo_and_redo(
+    panels,
+):
+    panel = panels("detect")
+    send_boxes(panel, [{"xyxy": [1, 1, 4, 4], "label": 0}])
+    panel.submit()
+    second = panel.current
+    send_boxes(panel, [{"xyxy": [2, 2, 5, 5], "label": 0}])
+    panel.submit()
+    panel.undo()  # the second image comes back
+    send_boxes(panel, [{"xyxy": [2, 2, 9, 9], "label": 1}])  # the second, fixed
+    panel.undo()  # the first comes back; the fix stays unsaved on the second
+    panel.redo()  # the first, untouched: stored again
+    assert panel.redo() is None  # the second was edited
+    assert panel.dataset.annotation(second) is None
+    assert f"image {second} was edited since the undo" in panel.error_line.value
