@@ -80,7 +80,7 @@ def _lock(fd: int) -> bool:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return True
         except BlockingIOError:
-            owner = _lock_owner(fd)
+            owner = lock_owner(fd)
             if owner is not None and not _held_by_a_copy(fd, owner):
                 return False
             if time.monotonic() > deadline:
@@ -88,7 +88,7 @@ def _lock(fd: int) -> bool:
             time.sleep(0.005)
 
 
-def _lock_owner(fd: int) -> int | None:
+def lock_owner(fd: int) -> int | None:
     """The process id /proc/locks lists for the flock on `fd`'s file (Linux), or None."""
     try:
         inode = os.fstat(fd).st_ino
@@ -112,7 +112,7 @@ def _held_by_a_copy(fd: int, owner: int | None) -> bool:
 
 def _holder(fd: int) -> str:
     """Who holds the lock on `fd`'s file, as far as the platform tells."""
-    pid = _lock_owner(fd)
+    pid = lock_owner(fd)
     if pid is None:
         return "another process or Dataset"
     if pid != os.getpid():

@@ -353,6 +353,25 @@ def unknown_class_value(values: np.ndarray, n_classes: int) -> int | None:
     return top if top >= n_classes else None
 
 
+def check_labels_a_pixel(mask: Mask) -> Mask:
+    """`mask`, refused when none of its pixels is labeled (every one ``IGNORE``): such a mask
+    says nothing about its image, so it is no label (the one check of it).
+
+    Parameters
+    ----------
+    mask : Mask
+        A mask to store as an image's label.
+    """
+    if not (mask.class_map != IGNORE).any():
+        h, w = mask.canvas_size
+        raise ValueError(
+            f"a mask must label at least one pixel: every pixel of this {h}x{w} mask is "
+            f"{IGNORE} (Mask.IGNORE, not labeled), which says nothing about the image; paint "
+            "its classes (all background is class 0), or skip the image"
+        )
+    return mask
+
+
 def declared_size(data: dict[str, Any]) -> tuple[int, int] | None:
     """The (H, W) a ``to_json`` dict of boxes, a mask or instances says its image has; None when
     it says none (a label, or boxes never bound to an image) or not as two ints > 0.

@@ -325,8 +325,21 @@ class Dataset(DatasetFiles):
         annotation : Label, Boxes, Mask or Instances
             An annotation of the dataset's task.
         """
+        return self._store(*self.checked(i, annotation))
+
+    def checked(self, i: int, annotation: ann.Annotation) -> tuple[int, ann.Annotation]:
+        """Image `i`'s index and `annotation` as ``annotate`` would store them, checked against
+        the image and the classes, or the error ``annotate`` would raise; nothing is stored.
+
+        Parameters
+        ----------
+        i : int
+            The image's index.
+        annotation : Label, Boxes, Mask or Instances
+            An annotation of the dataset's task.
+        """
         i = self.check_index(i)
-        return self._store(i, self._bind(i, annotation))
+        return i, self._bind(i, annotation)
 
     def _store(self, i: int, bound: ann.Annotation) -> ann.Annotation:
         with self._lock:
@@ -453,7 +466,9 @@ class Dataset(DatasetFiles):
             except ImageError as error:
                 self._replay_unread(where, i, data, error)
                 return
-            self.annotate(i, ann.from_json(data, image_size=size))
+            annotation = ann.from_json(data, image_size=size)
+            if not _no_label(where, i, annotation):
+                self.annotate(i, annotation)
         except (ValueError, KeyError, TypeError) as error:
             raise ValueError(f"{where}: {error}") from None
 
@@ -467,9 +482,10 @@ class Dataset(DatasetFiles):
                 f"image {i} cannot be read ({error}), and without it the size its label gives "
                 f"({size}) cannot be taken: at most {_UNREAD_PIXELS:,} pixels"
             )
-        self._store(
-            i, ann.from_json(data, image_size=size).bind(image_size=size, classes=self.classes)
-        )
+        annotation = ann.from_json(data, image_size=size)
+        if _no_label(where, i, annotation):
+            return
+        self._store(i, annotation.bind(image_size=size, classes=self.classes))
         log.warning(
             "%s: image %d cannot be read (%s); its label was restored as the journal holds it, "
             "unchecked against the image",
@@ -548,9 +564,30 @@ class Dataset(DatasetFiles):
             )
         size = self.image_size(i) if not isinstance(annotation, ann.Label) else (0, 0)
         try:
-            return annotation.bind(image_size=size, classes=self.classes)
+            return _labeling(annotation.bind(image_size=size, classes=self.classes))
         except ValueError as error:
             raise ValueError(f"image {i}: {error}") from None
+
+
+def _no_label(where: str, i: int, annotation: ann.Annotation) -> bool:
+    """Whether a journaled `annotation` of image `i` is no label (a mask that labels no pixel,
+    which earlier versions stored): it is left out of a restore, with a warning."""
+    try:
+        _labeling(annotation)
+    except ValueError:
+        log.warning(
+            "%s: image %d's mask labels no pixel (every one is Mask.IGNORE), so it is no label: "
+            "this entry was left out (the image keeps the label it had before it, if any)",
+            where,
+            i,
+        )
+        return True
+    return False
+
+
+def _labeling(bound: ann.Annotation) -> ann.Annotation:
+    """`bound`, refused when it is no label of its image: a mask that labels no pixel."""
+    return ann.check_labels_a_pixel(bound) if isinstance(bound, ann.Mask) else bound
 
 
 def _new_journal(path: str, sync: str, header: dict[str, Any]) -> Journal:

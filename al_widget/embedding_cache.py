@@ -15,15 +15,25 @@ must have exactly the length its header promises, and each row must match its ch
 row's bytes and its pixel hash). A folder that fails the first checks is embedded anew as a whole,
 rows that fail their checksum one by one; either is logged as a warning naming the folder and what
 was wrong, and no failing row is ever served.
+
+One open cache per folder: a cache holds an exclusive ``flock`` on its key's folder from ``bind``
+until it binds another key or is closed (POSIX; as the dataset's journal does). Another cache on
+that folder, in this process or another (a second loop on the same ``cache_dir``), is refused
+with `CacheLocked` naming the folder and the holder, so that it never rebuilds or writes files
+the first one has memory-mapped. A process forked while a cache is open closes its copy of the
+lock at once. Where ``fcntl`` is missing (Windows), no lock is taken.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import logging
 import os
+import time
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -31,9 +41,15 @@ from typing import Any
 import numpy as np
 
 from . import scoring
+from ._journal import FORKED_COPY_WAIT, lock_owner
 from .dataset import Dataset
 from .learners import Cancelled
 from .learners.base import input_size_of
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 CHUNK = 256  # images per embedding chunk: the first suggestion waits for one
 WAVE = 4  # chunks handed to the executor at once, so a long fill can stop between waves
@@ -136,8 +152,8 @@ def _weights(n: int) -> np.ndarray:
 class EmbeddingCache:
     """One float16 embedding per dataset image for the current key, with the pixel hash behind it.
 
-    Thread safety: used by the loop's worker thread only. `n_ready` and `key` may be read from
-    any thread: each is one value replaced whole.
+    Thread safety: used by the loop's worker thread only (``close`` too: the worker calls it as
+    it ends). `n_ready` and `key` may be read from any thread: each is one value replaced whole.
 
     Parameters
     ----------
@@ -145,18 +161,20 @@ class EmbeddingCache:
         The dataset's length.
     cache_dir : path, optional
         Where to keep the embeddings (memory-mapped, one folder per key) so that a kernel
-        restart reuses them; None keeps them in memory.
+        restart reuses them; None keeps them in memory. A folder, made if missing; one that is
+        a file is refused.
     """
 
     def __init__(self, n_images: int, cache_dir: str | os.PathLike[str] | None = None) -> None:
         self.n_images = int(n_images)
-        self.cache_dir = None if cache_dir is None else Path(cache_dir)
+        self.cache_dir = None if cache_dir is None else _check_cache_dir(Path(cache_dir))
         self.key: str | None = None
         self.n_ready = 0
         self._ready = np.zeros(self.n_images, bool)  # checked against its image this session
         self._hashes: np.ndarray | None = None
         self._rows: np.ndarray | None = None
         self._sums: np.ndarray | None = None
+        self._lock: _FolderLock | None = None  # held on the key's folder while bound to it
 
     def bind(self, key: str, width: int | None = None) -> None:
         """Use the rows of `key`; a new key starts from what is stored for it (or nothing).
@@ -174,11 +192,15 @@ class EmbeddingCache:
         """
         if key == self.key:
             return
-        self.key, self.n_ready = key, 0
-        self._ready = np.zeros(self.n_images, bool)
-        self._hashes, self._rows, self._sums = None, None, None
-        folder = self._folder()
-        if folder is None or not folder.is_dir() or not any(folder.iterdir()):
+        self.close()
+        if self.cache_dir is None:
+            self.key = key
+            return
+        folder = self.cache_dir / key
+        folder.mkdir(parents=True, exist_ok=True)
+        self._lock = _FolderLock(folder)  # CacheLocked leaves it unbound: a later bind tries again
+        self.key = key
+        if not any(folder.iterdir()):
             return
         try:
             self._open(folder, key, width)
@@ -187,6 +209,16 @@ class EmbeddingCache:
             log.warning(
                 "al_widget: embedding cache %s: %s; embedding all its images again", folder, problem
             )
+
+    def close(self) -> None:
+        """Let go of the current key's rows and of its folder's lock: unbound, nothing ready.
+        Safe to call twice; ``bind`` opens a key again."""
+        self.key, self.n_ready = None, 0
+        self._ready = np.zeros(self.n_images, bool)
+        self._hashes, self._rows, self._sums = None, None, None
+        lock, self._lock = self._lock, None
+        if lock is not None:
+            lock.release()
 
     def _open(self, folder: Path, key: str, width: int | None) -> None:
         """Map the files of `folder` if they prove to be `key`'s; clear rows that fail their checksum.
@@ -319,6 +351,120 @@ class EmbeddingCache:
         )
         meta = {"format": FORMAT, "key": self.key, "n_images": self.n_images, "dim": dim}
         (folder / "meta.json").write_text(json.dumps(meta))
+
+
+class CacheLocked(RuntimeError):
+    """Another open embedding cache (another loop, here or in another process) uses this folder."""
+
+
+def _check_cache_dir(path: Path) -> Path:
+    """`path`, refused when it, or the nearest part of it that exists, is not a folder."""
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        where = "is a file" if existing == path else f"lies under {existing}, which is a file"
+        raise NotADirectoryError(
+            f"cache_dir {path} {where}: the embedding cache needs a folder (made if missing)"
+        )
+    return path
+
+
+class _FolderLock:
+    """An exclusive ``flock`` on a folder, held until `release` (or until garbage collected)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._fd: int | None = None
+        if fcntl is None:  # pragma: no cover - Windows: no lock
+            return
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            if not _lock(fd):
+                raise CacheLocked(
+                    f"embedding cache {folder} is in use by {_holder(fd)}: one open loop per "
+                    "cache folder. Close the other loop (loop.close()) first, or give this loop "
+                    "another cache_dir"
+                )
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+        _HELD.add(self)
+
+    def release(self) -> None:
+        """Close the folder, which releases the lock; safe to call twice."""
+        fd, self._fd = self._fd, None
+        _HELD.discard(self)
+        if fd is not None:
+            os.close(fd)
+
+    def __del__(self) -> None:
+        # A cache nobody holds any more (a loop never closed) lets its folder go.
+        fd = getattr(self, "_fd", None)
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    def _close_in_child(self) -> None:
+        # A forked child's copy of the descriptor: closing it leaves the parent's lock alone.
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def _lock(fd: int) -> bool:
+    """Take the exclusive lock on the folder `fd` is open on; False if another cache holds it.
+
+    A child forked a moment ago may still hold a copy of a descriptor of this process (its fork
+    hook closes it as the child starts): a lock held by such a copy, or one gone by the time
+    /proc/locks is read, is tried again for up to ``FORKED_COPY_WAIT`` seconds.
+    """
+    deadline = time.monotonic() + FORKED_COPY_WAIT
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            owner = lock_owner(fd)
+            copy = owner == os.getpid() and not _held_here(os.fstat(fd))
+            if (owner is not None and not copy) or time.monotonic() > deadline:
+                return False
+            time.sleep(0.005)
+
+
+def _held_here(stat: os.stat_result) -> bool:
+    """Whether a cache of this process holds the lock on the folder `stat` describes."""
+    for lock in list(_HELD):
+        fd = lock._fd
+        with contextlib.suppress(OSError):
+            if fd is not None and os.path.samestat(os.fstat(fd), stat):
+                return True
+    return False
+
+
+def _holder(fd: int) -> str:
+    """Who holds the lock on the folder `fd` is open on, as far as the platform tells."""
+    pid = lock_owner(fd)
+    if pid is None:
+        return "another loop"
+    if pid != os.getpid():
+        return f"process {pid}"
+    if not _held_here(os.fstat(fd)):
+        return "a process forked from this one while the cache was open"
+    return "another loop in this process"
+
+
+_HELD: weakref.WeakSet[_FolderLock] = weakref.WeakSet()  # the folder locks held in this process
+
+
+def _close_held_in_child() -> None:
+    for lock in list(_HELD):
+        lock._close_in_child()
+    _HELD.clear()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX; registered once, when this module is imported
+    os.register_at_fork(after_in_child=_close_held_in_child)
 
 
 class _Untrusted(Exception):

@@ -143,7 +143,7 @@ class RoundWorker:
         self._cancel = threading.Event()
         self._observers: dict[str, list[Callable[..., Any]]] = collections.defaultdict(list)
         self._worker = Worker(
-            self._round, name="al_widget-loop", setup=worker_setup, on_exit=self._wake_waiters
+            self._round, name="al_widget-loop", setup=worker_setup, on_exit=self._on_exit
         )
 
     # -- reading (any thread) ------------------------------------------------------------------
@@ -314,6 +314,14 @@ class RoundWorker:
         return fn
 
     # -- the round (worker thread) -------------------------------------------------------------
+
+    def _on_exit(self) -> None:
+        # The thread's last act: the runner lets go of its embedding cache's folder (another
+        # loop may open it once close() returns), then waiters learn the worker is gone.
+        try:
+            self._runner.close()
+        finally:
+            self._wake_waiters()
 
     def _ask(self, what: str) -> None:
         # Caller holds the lock. A fit also re-ranks, so "fit" wins over "rank".

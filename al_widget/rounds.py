@@ -107,6 +107,10 @@ class RoundRunner:
         self._measured: tuple[int, tasks.Measured | None] = (-1, None)
         self.semi_supervised: dict[str, Any] = {}  # the last fit's, as RoundRecord fields
 
+    def close(self) -> None:
+        """Let go of what the strategy holds open (an embedding cache's folder)."""
+        self.strategy.close()
+
     def train(
         self,
         snapshot: Snapshot,

@@ -327,7 +327,9 @@ class Session:
         redone: bool = False,
         entry: _Agreed | None = None,
     ) -> Annotation:
-        # Caller holds the lock. The dataset takes the label first: when it refuses, nothing changed.
+        # Caller holds the lock. All or nothing: what can fail (the checks, the agreement, the
+        # drafts' comparison) runs before the dataset takes the label, and when the dataset
+        # refuses it nothing has changed; after it, only this session's own fields change.
         # A redo (`redone`) gives the agreement `entry` the commit had; else it is measured.
         with self._lock:
             previous = self.dataset.annotation(i)
@@ -335,22 +337,23 @@ class Session:
                 raise ValueError(
                     f"image {i} is already labeled ({previous!r}); pass replace=True to change it, or undo() first"
                 )
-            stored = self.dataset.annotate(i, annotation)
-            i = int(i)
+            i, bound = self.dataset.checked(i, annotation)
+            agreed = None if redone else agreement(ranking, i, bound, self.dataset.classes)
+            record, drafts_shown = self._drafts_record(i, bound, ranking, shown)
+            stored = self.dataset.annotate(i, bound)
             if i in self._front:
                 self._front.remove(i)
             self._skipped.discard(i)
             if not redone:  # a redo puts back the entry its commit had
-                agreed = agreement(ranking, i, stored, self.dataset.classes)
                 self._commits += 1
                 entry = None if agreed is None else (self._commits, agreed)
             replaced = self._agreement.pop(i, None)  # the label replaced is no longer stored
             if entry is not None:
                 self._agreement[i] = entry
-            self._undo.append(("commit", i, previous, None, (replaced, entry)))
-            drafts_shown = self._record_drafts(i, stored, ranking, shown)
-            # for a redo, or a resubmit
-            self._undo[-1] = ("commit", i, previous, drafts_shown, (replaced, entry))
+            if record is not None:
+                self._drafts.add(record)
+            # the drafts shown are kept for a redo, or a resubmit
+            self._undo.append(("commit", i, previous, drafts_shown, (replaced, entry)))
             if len(self._undo) > _DRAFTS_KEPT:  # older commits keep their labels, not drafts
                 action, j, before, _, entries = self._undo[-_DRAFTS_KEPT - 1]
                 self._undo[-_DRAFTS_KEPT - 1] = (action, j, before, None, entries)
@@ -439,20 +442,20 @@ class Session:
 
     # -- helpers (callers hold the lock) --------------------------------------------------------
 
-    def _record_drafts(
+    def _drafts_record(
         self, i: int, stored: Annotation, ranking: Ranking, shown: object
-    ) -> Annotation | None:
-        """Compare image `i`'s drafts with `stored`; the drafts shown (None: none)."""
+    ) -> tuple[DraftRecord | None, Annotation | None]:
+        """How image `i`'s drafts compare with `stored` (None for a class label, which has no
+        drafts), and the drafts shown (None: none); nothing is recorded."""
         if isinstance(stored, Label):
-            return None
+            return None, None
         draft, confidences = ranking.drafts.get(i), ranking.confidences.get(i)
         if shown is SHOWN_AT_THRESHOLD:
             shown = shown_draft(draft, confidences, self._drafts.threshold)
         classes = self.dataset.classes
         outcome = outcome_of(draft, confidences, stored, classes)
         savings = savings_of(shown, stored, classes)  # type: ignore[arg-type]
-        self._drafts.add(DraftRecord(i, outcome, savings))
-        return shown  # type: ignore[return-value]
+        return DraftRecord(i, outcome, savings), shown  # type: ignore[return-value]
 
     def _hidden(self) -> set[int]:
         return self._skipped | set(self._broken)

@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 from . import heuristics
 from ._class_refs import check_names
 from ._images import make_source
-from .annotations import Annotation, Label
+from .annotations import Annotation, Label, Mask, check_labels_a_pixel
 from .curves import Comparison, Curve
 from .dataset import ANNOTATION_TYPES, Dataset
 from .draft_log import oracle_savings
@@ -261,6 +261,11 @@ def _truth(labels: Any, task: str) -> Any:
             raise ValueError(
                 f"a {task!r} simulation needs {kind.__name__} truths, got {type(item).__name__} for image {k}"
             )
+        if isinstance(item, Mask):  # the oracle commits it: it must be a label
+            try:
+                check_labels_a_pixel(item)
+            except ValueError as error:
+                raise ValueError(f"labels[{k}]: {error}") from None
     return truth
 
 

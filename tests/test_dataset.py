@@ -161,6 +161,15 @@ def test_a_mask_of_the_wrong_shape_is_refused_and_nothing_changes(gray_images):
     assert ds.version == 1
 
 
+def test_a_mask_that_labels_no_pixel_is_refused_and_nothing_changes(gray_images):
+    ds = alw.Dataset(gray_images, ["background", "car"], task="segment")
+    void = alw.Mask(np.full((6, 5), alw.Mask.IGNORE, np.uint8))
+    with pytest.raises(ValueError, match="image 1: a mask must label at least one pixel"):
+        ds.annotate(1, void)
+    assert ds.annotation(1) is None
+    assert ds.version == 0
+
+
 def test_snapshot_is_a_consistent_copy(gray_images):
     ds = alw.Dataset(gray_images, CLASSES)
     ds.annotate(5, alw.Label("cat"))

@@ -3,8 +3,11 @@ priority order with rankings published as it grows."""
 
 import json
 import logging
+import multiprocessing
 import os
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -119,6 +122,7 @@ def test_an_image_changed_at_the_same_index_is_embedded_again(pool, loop_factory
         alw.Dataset(images, ["dark", "bright"]), learner(), pool_sample=None, cache_dir=tmp_path
     )
     _label(loop, labels, range(10))
+    assert loop.close(timeout=10)  # a later session: one open loop per cache folder
     edited = images.copy()
     edited[50, 4, 4] = 255 - edited[50, 4, 4]
     again = learner()
@@ -419,3 +423,132 @@ def test_embed_gives_the_rows_the_cache_holds_for_images_of_another_size(pool):
     cache = EmbeddingCache(len(images))
     fill(cache, model, alw.Dataset(images, ["dark", "bright"]), np.arange(120), executor=Inline())
     np.testing.assert_array_equal(cache.get(np.arange(120)), embed_chunk(model, images))
+
+
+# -- one open loop per cache folder ----------------------------------------------------------------
+
+
+def _refused_beside(first, pool, loop_factory, tmp_path):
+    """A second loop, on other images of the same length, opened on the cache folder `first`
+    (an open loop's) uses; its first round's error."""
+    images, labels = pool
+    second = loop_factory(
+        alw.Dataset(255 - images, ["dark", "bright"]),
+        learner(),
+        pool_sample=None,
+        cache_dir=tmp_path,
+    )
+    _label(second, labels, range(10))
+    return second.history[-1].error
+
+
+def test_a_loop_on_the_cache_folder_of_an_open_loop_is_refused_naming_folder_and_holder(
+    pool, loop_factory, tmp_path
+):
+    images, labels = pool
+    first = loop_factory(
+        alw.Dataset(images, ["dark", "bright"]), learner(), pool_sample=None, cache_dir=tmp_path
+    )
+    _label(first, labels, range(10))
+    error = _refused_beside(first, pool, loop_factory, tmp_path)
+    folder = tmp_path / learner().embedding_key()
+    assert f"CacheLocked: embedding cache {folder} is in use by another loop in this process" in (
+        error or ""
+    )
+
+
+def test_a_refused_loop_leaves_the_open_loops_embeddings_as_they_were(pool, loop_factory, tmp_path):
+    images, labels = pool
+    first = loop_factory(
+        alw.Dataset(images, ["dark", "bright"]), learner(), pool_sample=None, cache_dir=tmp_path
+    )
+    _label(first, labels, range(10))
+    _refused_beside(first, pool, loop_factory, tmp_path)
+    served = np.load(tmp_path / learner().embedding_key() / "embeddings.npy")
+    fresh = embed_chunk(learner(), images)
+    np.testing.assert_allclose(served.astype(np.float32), fresh, rtol=1e-3, atol=1e-3)
+
+
+def test_a_cache_folder_is_free_for_another_loop_once_the_first_is_closed(
+    pool, loop_factory, tmp_path
+):
+    images, labels = pool
+    first = loop_factory(
+        alw.Dataset(images, ["dark", "bright"]), learner(), pool_sample=None, cache_dir=tmp_path
+    )
+    _label(first, labels, range(10))
+    second = loop_factory(
+        alw.Dataset(images, ["dark", "bright"]), learner(), pool_sample=None, cache_dir=tmp_path
+    )
+    _label(second, labels, range(10))
+    assert "CacheLocked" in (second.history[-1].error or "")
+    assert first.close(timeout=10)
+    second.retrain()
+    assert second.wait(60)
+    assert second.history[-1].error is None
+
+
+@pytest.mark.slow
+def test_a_loop_on_a_cache_folder_another_process_holds_is_refused_naming_its_pid(
+    pool, loop_factory, tmp_path
+):
+    tests = os.path.dirname(os.path.abspath(__file__))
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import sys; sys.path.insert(0, {tests!r}); import numpy as np, al_widget as alw; "
+            "from test_embedding_cache import learner; "
+            "images = np.zeros((120, 8, 8, 3), np.uint8); "
+            f"loop = alw.ActiveLoop(alw.Dataset(images, ['dark', 'bright']), learner(), "
+            f"pool_sample=None, cache_dir={str(tmp_path)!r}); "
+            "[loop.commit(i, alw.Label(i % 2)) for i in range(4)]; loop.wait(60); "
+            "print('held' if loop.history[-1].error is None else loop.history[-1].error, "
+            "flush=True); sys.stdin.read(); loop.close()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        error = _refused_beside(None, pool, loop_factory, tmp_path)
+        assert f"is in use by process {holder.pid}" in (error or "")
+    finally:
+        holder.communicate("", timeout=60)
+
+
+def _keep_alive(release):
+    release.wait(30)
+
+
+@pytest.mark.skipif(not hasattr(os, "register_at_fork"), reason="fork is a POSIX feature")
+def test_a_process_forked_while_a_cache_is_open_does_not_keep_its_folder(tmp_path):
+    cache = EmbeddingCache(10, tmp_path)
+    cache.bind("k")
+    context = multiprocessing.get_context("fork")
+    release = context.Event()
+    child = context.Process(target=_keep_alive, args=(release,))
+    child.start()
+    try:
+        cache.close()
+        EmbeddingCache(10, tmp_path).bind("k")  # refused if the child kept the lock
+    finally:
+        release.set()
+        child.join(30)
+
+
+@pytest.mark.parametrize("under", [False, True], ids=["a file", "a folder under a file"])
+def test_a_cache_dir_that_is_no_folder_is_refused_when_the_loop_is_made(under, pool, tmp_path):
+    images, _ = pool
+    user_file = tmp_path / "notes.txt"
+    user_file.write_text("user data")
+    cache_dir = user_file / "cache" if under else user_file
+    with pytest.raises(NotADirectoryError, match=f"cache_dir {cache_dir} .*needs a folder"):
+        alw.ActiveLoop(
+            alw.Dataset(images, ["dark", "bright"]),
+            learner(),
+            pool_sample=None,
+            cache_dir=cache_dir,
+        )
+    assert user_file.read_text() == "user data"

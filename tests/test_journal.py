@@ -542,6 +542,24 @@ def test_a_mask_with_ignore_pixels_is_journaled_and_restored_exactly(path, gray_
     assert np.array_equal(restored.class_map, class_map)
 
 
+def test_a_journaled_mask_that_labels_no_pixel_is_left_out_of_a_restore_and_said(
+    path, gray_images, caplog
+):
+    # earlier versions stored such a mask (and then failed the commit)
+    labeled, void = alw.Mask(np.zeros((6, 5), np.uint8)), alw.Mask(np.full((6, 5), 255, np.uint8))
+    crafted(
+        path,
+        json.dumps({"op": "annotate", "i": 1, "annotation": labeled.to_json()}),
+        json.dumps({"op": "annotate", "i": 1, "annotation": void.to_json()}),
+        json.dumps({"op": "annotate", "i": 2, "annotation": void.to_json()}),
+    )
+    with caplog.at_level("WARNING", logger="al_widget"):
+        back = alw.Dataset.restore(path, gray_images, read_only=True)
+    assert (back.annotation(1), back.annotation(2)) == (labeled, None)
+    assert "line 3: image 1's mask labels no pixel" in caplog.text
+    assert "line 4: image 2's mask labels no pixel" in caplog.text
+
+
 def test_instances_are_journaled_and_restored_exactly(path, gray_images):
     masks = np.zeros((3, 6, 5), bool)
     masks[0, :3, :2] = masks[1, :3, 2:] = masks[2, 1:5, 1:4] = True  # touching and overlapping

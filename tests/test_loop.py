@@ -15,8 +15,9 @@ from PIL import Image
 
 import al_widget as alw
 from al_widget import heuristics
+from al_widget import session as session_module
 
-from conftest import CentroidLearner
+from conftest import BrightIsSquare, CentroidLearner
 
 CLASSES = ["dark", "bright"]
 
@@ -329,6 +330,48 @@ def test_a_commit_with_an_unknown_class_changes_nothing(two_class, centroid, loo
     with pytest.raises(ValueError, match="unknown class 'grey'"):
         loop.commit(0, alw.Label("grey"))
     assert len(loop.dataset.labeled) == 0
+
+
+def void_masks_loop(loop_factory):
+    """A segmentation loop over ten 8x8 images, nothing labeled."""
+    images = np.zeros((10, 8, 8, 3), np.uint8)
+    images[:, 2:6, 2:6] = 200
+    return loop_factory(alw.Dataset(images, ["bg", "square"], task="segment"), BrightIsSquare())
+
+
+def test_a_mask_that_labels_no_pixel_is_refused_at_commit_and_nothing_stored(loop_factory):
+    loop = void_masks_loop(loop_factory)
+    void = alw.Mask(np.full((8, 8), alw.Mask.IGNORE, np.uint8))
+    with pytest.raises(ValueError, match="image 3: a mask must label at least one pixel"):
+        loop.commit(3, void)
+    assert loop.dataset.annotation(3) is None
+    assert loop.undo() is None
+
+
+def test_a_commit_whose_agreement_cannot_be_measured_stores_nothing(
+    two_class, centroid, loop_factory, monkeypatch
+):
+    def fails(*args, **kwargs):
+        raise ValueError("agreement failed")
+
+    loop = loop_factory(alw.Dataset(two_class[0], CLASSES), centroid)
+    monkeypatch.setattr(session_module, "agreement", fails)
+    with pytest.raises(ValueError, match="agreement failed"):
+        loop.commit(3, alw.Label("dark"))
+    assert loop.dataset.annotation(3) is None
+    assert loop.undo() is None
+
+
+def test_a_commit_whose_drafts_cannot_be_compared_stores_nothing(loop_factory, monkeypatch):
+    def fails(*args, **kwargs):
+        raise ValueError("comparison failed")
+
+    loop = void_masks_loop(loop_factory)
+    monkeypatch.setattr(session_module, "outcome_of", fails)
+    with pytest.raises(ValueError, match="comparison failed"):
+        loop.commit(3, alw.Mask(np.zeros((8, 8), np.uint8)))
+    assert loop.dataset.annotation(3) is None
+    assert loop.undo() is None
 
 
 def test_budget_stops_the_loop(two_class, centroid, loop_factory):

@@ -8,7 +8,7 @@ import pytest
 import al_widget as alw
 from al_widget.learners import Classifier
 
-from conftest import CentroidLearner
+from conftest import BrightIsSquare, CentroidLearner
 
 
 @pytest.fixture(scope="module")
@@ -370,6 +370,26 @@ def test_negative_labels_are_refused_before_any_round(two_class):
     images, labels = two_class
     with pytest.raises(ValueError, match=r"labels holds class ids -1\.\.1, outside 0\.\.1"):
         run(images, np.where(np.arange(60) == 5, -1, labels))
+
+
+def test_a_truth_mask_that_labels_no_pixel_is_refused_before_any_round():
+    images = np.zeros((40, 8, 8, 3), np.uint8)
+    images[:, 2:6, 2:6] = 200
+    truth = [alw.Mask((image[..., 0] > 100).astype(np.uint8)) for image in images]
+    truth[7] = alw.Mask(np.full((8, 8), alw.Mask.IGNORE, np.uint8))
+    with pytest.raises(ValueError, match=r"labels\[7\]: a mask must label at least one pixel"):
+        alw.simulate(
+            images,
+            truth,
+            seed_size=4,
+            query_size=4,
+            budget=30,
+            test_size=0.1,
+            learner=BrightIsSquare(),
+            task="segment",
+            classes=["bg", "square"],
+            progress=False,
+        )
 
 
 def test_labels_beyond_the_classes_given_are_refused_naming_the_classes(two_class):

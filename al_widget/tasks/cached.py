@@ -198,6 +198,10 @@ class CachedEmbeddingStrategy:
         scored = self._score(pool, heuristic, mc_samples, broken)
         return build(scored, self._pending(pool, broken)), scored
 
+    def close(self) -> None:
+        """Let go of the cache's rows and its folder's lock (another loop may open it then)."""
+        self.cache.close()
+
     def embeddings(self, indices: np.ndarray) -> np.ndarray:
         """float32 embeddings of the cached `indices`.
 

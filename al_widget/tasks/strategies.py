@@ -91,6 +91,10 @@ class Strategy(Protocol):
         """float32 embeddings of the readable `indices`, for a batch selector."""
         ...
 
+    def close(self) -> None:
+        """Let go of what the strategy holds open (an embedding cache's folder); safe twice."""
+        ...
+
 
 class DirectStrategy:
     """Train on the images, score the pool in growing parts, most wanted first.
@@ -226,6 +230,9 @@ class DirectStrategy:
             should_stop=hooks.should_stop,
         )
         return build(scored, left), scored
+
+    def close(self) -> None:
+        """Nothing to let go of: the images are read as each round needs them."""
 
     def embeddings(self, indices: np.ndarray) -> np.ndarray:
         """float32 embeddings of the readable `indices`, computed now.
