@@ -379,10 +379,17 @@ class _FolderLock:
         fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
         try:
             if not _lock(fd):
+                holder = _holder(fd)
+                rerun = (
+                    " (a loop made by a cell run before goes on until it is closed or the "
+                    "kernel restarts)"
+                    if holder == _HERE
+                    else ""
+                )
                 raise CacheLocked(
-                    f"embedding cache {folder} is in use by {_holder(fd)}: one open loop per "
-                    "cache folder. Close the other loop (loop.close()) first, or give this loop "
-                    "another cache_dir"
+                    f"embedding cache {folder} is in use by {holder}: one open loop per "
+                    f"cache folder. Close the other loop (loop.close()) first{rerun}, or give "
+                    "this loop another cache_dir"
                 )
         except BaseException:
             os.close(fd)
@@ -451,9 +458,10 @@ def _holder(fd: int) -> str:
         return f"process {pid}"
     if not _held_here(os.fstat(fd)):
         return "a process forked from this one while the cache was open"
-    return "another loop in this process"
+    return _HERE
 
 
+_HERE = "another loop in this process"
 _HELD: weakref.WeakSet[_FolderLock] = weakref.WeakSet()  # the folder locks held in this process
 
 

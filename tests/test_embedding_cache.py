@@ -455,6 +455,7 @@ def test_a_loop_on_the_cache_folder_of_an_open_loop_is_refused_naming_folder_and
     assert f"CacheLocked: embedding cache {folder} is in use by another loop in this process" in (
         error or ""
     )
+    assert "a loop made by a cell run before goes on until it is closed" in (error or "")
 
 
 def test_a_refused_loop_leaves_the_open_loops_embeddings_as_they_were(pool, loop_factory, tmp_path):
