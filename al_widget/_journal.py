@@ -18,18 +18,11 @@ import errno
 import json
 import os
 import threading
-import time
-import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
-
-FORKED_COPY_WAIT = 1.0  # seconds a lock held by a just-forked child's copy is waited for
+from ._flock import Holders
 
 SYNC_POLICIES = ("always", "round", "never")
 HEADER_START = b'{"journal":"al_widget"'
@@ -66,78 +59,6 @@ def _open(path: str, flags: int) -> int:
         raise
 
 
-def _lock(fd: int) -> bool:
-    """Take the exclusive lock on `fd`'s file; False if another open file holds it.
-
-    A child forked a moment ago may still hold a copy of this process's descriptor (its fork
-    hook closes it as the child starts): a lock held by such a copy, or one gone by the time
-    /proc/locks is read, is tried again for up to `FORKED_COPY_WAIT` seconds; a lock another
-    process or another journal of this one holds is refused at once.
-    """
-    deadline = time.monotonic() + FORKED_COPY_WAIT
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True
-        except BlockingIOError:
-            owner = lock_owner(fd)
-            if owner is not None and not _held_by_a_copy(fd, owner):
-                return False
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.005)
-
-
-def lock_owner(fd: int) -> int | None:
-    """The process id /proc/locks lists for the flock on `fd`'s file (Linux), or None."""
-    try:
-        inode = os.fstat(fd).st_ino
-        with open("/proc/locks", encoding="ascii") as locks:
-            for line in locks:
-                fields = line.split()
-                # e.g. "1: FLOCK  ADVISORY  WRITE 4321 08:01:123456 0 EOF"
-                if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5].endswith(f":{inode}"):
-                    return int(fields[4])
-    except (OSError, ValueError):
-        pass
-    return None
-
-
-def _held_by_a_copy(fd: int, owner: int | None) -> bool:
-    """Whether the lock on `fd`'s file, listed under `owner`, was taken in this process but no
-    journal open here holds it: a copy of the descriptor does, e.g. in a child forked from this
-    one."""
-    return owner == os.getpid() and not _open_here(os.fstat(fd))
-
-
-def _holder(fd: int) -> str:
-    """Who holds the lock on `fd`'s file, as far as the platform tells."""
-    pid = lock_owner(fd)
-    if pid is None:
-        return "another process or Dataset"
-    if pid != os.getpid():
-        return f"process {pid}"
-    if _held_by_a_copy(fd, pid):
-        # The lock is listed under the pid that took it, but no journal of this process holds
-        # it: a copy of the descriptor does, e.g. in a child forked past the fork hook (a fork
-        # from C code).
-        return (
-            "a process forked from this one while the journal was open (or another copy of its "
-            "file descriptor)"
-        )
-    return "this process"
-
-
-def _open_here(stat: os.stat_result) -> bool:
-    """Whether a journal open in this process is the file `stat` describes."""
-    for journal in list(_OPEN):
-        fd = journal._fd
-        with contextlib.suppress(OSError):
-            if fd is not None and os.path.samestat(os.fstat(fd), stat):
-                return True
-    return False
-
-
 class Journal:
     """An open, locked journal file that entries are appended to, one line each.
 
@@ -160,9 +81,12 @@ class Journal:
         self._lock = threading.Lock()
         fd = _open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND)
         try:
-            if fcntl is not None and not _lock(fd):
+            if not _HOLDERS.take(fd):
+                holder = _HOLDERS.holder(
+                    fd, unknown="another process or Dataset", here="this process"
+                )
                 raise JournalLocked(
-                    f"journal {path} is being written by {_holder(fd)}: one writer at a time. "
+                    f"journal {path} is being written by {holder}: one writer at a time. "
                     "Close the other Dataset (ds.close()) first, or read it without writing "
                     "with Dataset.restore(path, images, read_only=True)"
                 )
@@ -171,7 +95,7 @@ class Journal:
             raise
         self._fd: int | None = fd
         self._forked = False  # True in a forked child, whose copy of the descriptor is closed
-        _OPEN.add(self)
+        _HOLDERS.add(self)
 
     @property
     def closed(self) -> bool:
@@ -231,7 +155,7 @@ class Journal:
                         os.fsync(self._fd)
                 os.close(self._fd)  # closing the last descriptor releases the flock
                 self._fd = None
-            _OPEN.discard(self)
+            _HOLDERS.discard(self)
 
     def __del__(self) -> None:
         # Like a file object: a journal nobody holds any more releases its lock.
@@ -262,17 +186,7 @@ class Journal:
                 os.close(fd)
 
 
-_OPEN: weakref.WeakSet[Journal] = weakref.WeakSet()  # the journals open in this process
-
-
-def _close_inherited() -> None:
-    for journal in list(_OPEN):
-        journal._close_in_child()
-    _OPEN.clear()
-
-
-if hasattr(os, "register_at_fork"):  # POSIX; registered once, when this module is imported
-    os.register_at_fork(after_in_child=_close_inherited)
+_HOLDERS = Holders("journal")  # the journals open in this process
 
 
 @dataclass(frozen=True)

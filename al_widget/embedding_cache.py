@@ -32,8 +32,6 @@ import hashlib
 import json
 import logging
 import os
-import time
-import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -41,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from . import scoring
-from ._journal import FORKED_COPY_WAIT, lock_owner
+from ._flock import Holders
 from .dataset import Dataset
 from .learners import Cancelled
 from .learners.base import input_size_of
@@ -378,8 +376,8 @@ class _FolderLock:
             return
         fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
         try:
-            if not _lock(fd):
-                holder = _holder(fd)
+            if not _HOLDERS.take(fd):
+                holder = _HOLDERS.holder(fd, unknown="another loop", here=_HERE)
                 rerun = (
                     " (a loop made by a cell run before goes on until it is closed or the "
                     "kernel restarts)"
@@ -395,12 +393,12 @@ class _FolderLock:
             os.close(fd)
             raise
         self._fd = fd
-        _HELD.add(self)
+        _HOLDERS.add(self)
 
     def release(self) -> None:
         """Close the folder, which releases the lock; safe to call twice."""
         fd, self._fd = self._fd, None
-        _HELD.discard(self)
+        _HOLDERS.discard(self)
         if fd is not None:
             os.close(fd)
 
@@ -419,60 +417,8 @@ class _FolderLock:
                 os.close(fd)
 
 
-def _lock(fd: int) -> bool:
-    """Take the exclusive lock on the folder `fd` is open on; False if another cache holds it.
-
-    A child forked a moment ago may still hold a copy of a descriptor of this process (its fork
-    hook closes it as the child starts): a lock held by such a copy, or one gone by the time
-    /proc/locks is read, is tried again for up to ``FORKED_COPY_WAIT`` seconds.
-    """
-    deadline = time.monotonic() + FORKED_COPY_WAIT
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True
-        except BlockingIOError:
-            owner = lock_owner(fd)
-            copy = owner == os.getpid() and not _held_here(os.fstat(fd))
-            if (owner is not None and not copy) or time.monotonic() > deadline:
-                return False
-            time.sleep(0.005)
-
-
-def _held_here(stat: os.stat_result) -> bool:
-    """Whether a cache of this process holds the lock on the folder `stat` describes."""
-    for lock in list(_HELD):
-        fd = lock._fd
-        with contextlib.suppress(OSError):
-            if fd is not None and os.path.samestat(os.fstat(fd), stat):
-                return True
-    return False
-
-
-def _holder(fd: int) -> str:
-    """Who holds the lock on the folder `fd` is open on, as far as the platform tells."""
-    pid = lock_owner(fd)
-    if pid is None:
-        return "another loop"
-    if pid != os.getpid():
-        return f"process {pid}"
-    if not _held_here(os.fstat(fd)):
-        return "a process forked from this one while the cache was open"
-    return _HERE
-
-
 _HERE = "another loop in this process"
-_HELD: weakref.WeakSet[_FolderLock] = weakref.WeakSet()  # the folder locks held in this process
-
-
-def _close_held_in_child() -> None:
-    for lock in list(_HELD):
-        lock._close_in_child()
-    _HELD.clear()
-
-
-if hasattr(os, "register_at_fork"):  # POSIX; registered once, when this module is imported
-    os.register_at_fork(after_in_child=_close_held_in_child)
+_HOLDERS = Holders("cache")  # the cache folders locked in this process
 
 
 class _Untrusted(Exception):
