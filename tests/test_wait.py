@@ -35,6 +35,20 @@ def commit(loop, labels, indices):
         loop.commit(int(i), alw.Label(int(labels[i])))
 
 
+def cancelled_while_training(two_class, loop_factory):
+    """A loop whose first round, training on two labels, was cancelled; `wait()` said False.
+    Returns the loop and its learner, still held in fit."""
+    images, labels = two_class
+    learner = StoppableLearner()
+    loop = loop_factory(alw.Dataset(images, CLASSES), learner, query_size=2)
+    learner.hold = True
+    commit(loop, labels, [0, 1])
+    assert learner.entered.wait(10)
+    loop.cancel()
+    assert loop.wait(10) is False
+    return loop, learner
+
+
 def test_wait_after_a_rerank_trains_on_the_labels_committed_before_it(
     two_class, centroid, loop_factory
 ):
@@ -77,27 +91,13 @@ def test_a_rerank_keeps_the_count_of_new_labels_toward_query_size(two_class, loo
 def test_wait_returns_false_when_the_round_training_on_the_labels_is_cancelled(
     two_class, loop_factory
 ):
-    images, labels = two_class
-    learner = StoppableLearner()
-    loop = loop_factory(alw.Dataset(images, CLASSES), learner, query_size=2)
-    learner.hold = True
-    commit(loop, labels, [0, 1])
-    assert learner.entered.wait(10)
-    loop.cancel()
-    assert loop.wait(10) is False
+    loop, _ = cancelled_while_training(two_class, loop_factory)
     assert loop.history[-1].error == "cancelled"
     assert loop.model_version == 0
 
 
 def test_wait_after_a_cancelled_round_starts_no_round_of_its_own(two_class, loop_factory):
-    images, labels = two_class
-    learner = StoppableLearner()
-    loop = loop_factory(alw.Dataset(images, CLASSES), learner, query_size=2)
-    learner.hold = True
-    commit(loop, labels, [0, 1])
-    assert learner.entered.wait(10)
-    loop.cancel()
-    assert loop.wait(10) is False
+    loop, learner = cancelled_while_training(two_class, loop_factory)
     learner.release.set()  # a round that started now would train
     assert loop.wait(10) is False
     assert len(loop.history) == 1
@@ -105,14 +105,7 @@ def test_wait_after_a_cancelled_round_starts_no_round_of_its_own(two_class, loop
 
 
 def test_wait_trains_again_after_a_cancel_once_asked_to_retrain(two_class, loop_factory):
-    images, labels = two_class
-    learner = StoppableLearner()
-    loop = loop_factory(alw.Dataset(images, CLASSES), learner, query_size=2)
-    learner.hold = True
-    commit(loop, labels, [0, 1])
-    assert learner.entered.wait(10)
-    loop.cancel()
-    assert loop.wait(10) is False
+    loop, learner = cancelled_while_training(two_class, loop_factory)
     learner.release.set()
     loop.retrain()
     assert loop.wait(10)
