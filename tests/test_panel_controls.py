@@ -50,6 +50,16 @@ def panels(loop_factory):
         panel.close()
 
 
+def gray_photos(folder, n):
+    """`n` 4x4 gray PNG files in `folder`, each a shade darker than the next; their paths."""
+    paths = []
+    for i in range(n):
+        path = folder / f"photo{i:02d}.png"
+        Image.fromarray(np.full((4, 4), 20 * i, np.uint8)).save(path)
+        paths.append(path)
+    return paths
+
+
 def label_shown(panel, labels):
     """Press the digit of the shown image's true class."""
     panel.handle_key({"key": str(int(labels[panel.current]) + 1)})
@@ -129,11 +139,7 @@ def test_a_classification_panel_with_an_embedding_learner_offers_the_batch_selec
 
 
 def test_unreadable_images_met_by_the_queue_strip_are_named_once(tmp_path, loop_factory):
-    paths = []
-    for i in range(12):
-        path = tmp_path / f"photo{i:02d}.png"
-        Image.fromarray(np.full((4, 4), 20 * i, np.uint8)).save(path)
-        paths.append(path)
+    paths = gray_photos(tmp_path, 12)
     loop = loop_factory(alw.Dataset(paths, CLASSES), CentroidLearner(2), start=False)
     _shown_first, *rest = loop.queue.tolist()
     spoiled = rest[2:6]  # in the strip, not the image shown first
@@ -154,11 +160,7 @@ def test_unreadable_images_met_by_the_queue_strip_are_named_once(tmp_path, loop_
 
 
 def test_an_unreadable_image_the_strip_meets_after_a_skip_is_named_at_once(tmp_path, loop_factory):
-    paths = []
-    for i in range(12):
-        path = tmp_path / f"photo{i:02d}.png"
-        Image.fromarray(np.full((4, 4), 20 * i, np.uint8)).save(path)
-        paths.append(path)
+    paths = gray_photos(tmp_path, 12)
     loop = loop_factory(alw.Dataset(paths, CLASSES), CentroidLearner(2), start=False)
     panel = alw.Panel(loop)
     try:
@@ -408,11 +410,7 @@ def test_a_failed_rounds_error_stays_when_another_image_is_shown(two_class, pane
 
 
 def test_an_unreadable_image_opened_is_named_under_the_image_shown_instead(tmp_path, loop_factory):
-    paths = []
-    for i in range(6):
-        path = tmp_path / f"photo{i:02d}.png"
-        Image.fromarray(np.full((4, 4), 20 * i, np.uint8)).save(path)
-        paths.append(path)
+    paths = gray_photos(tmp_path, 6)
     loop = loop_factory(alw.Dataset(paths, CLASSES), CentroidLearner(2), start=False)
     panel = alw.Panel(loop)
     try:
