@@ -26,7 +26,6 @@ lock at once. Where ``fcntl`` is missing (Windows), no lock is taken.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import json
@@ -39,15 +38,10 @@ from typing import Any
 import numpy as np
 
 from . import scoring
-from ._flock import Holders
+from ._cache_folder import FolderLock, check_cache_dir
 from .dataset import Dataset
 from .learners import Cancelled
 from .learners.base import input_size_of
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
 
 CHUNK = 256  # images per embedding chunk: the first suggestion waits for one
 WAVE = 4  # chunks handed to the executor at once, so a long fill can stop between waves
@@ -165,14 +159,14 @@ class EmbeddingCache:
 
     def __init__(self, n_images: int, cache_dir: str | os.PathLike[str] | None = None) -> None:
         self.n_images = int(n_images)
-        self.cache_dir = None if cache_dir is None else _check_cache_dir(Path(cache_dir))
+        self.cache_dir = None if cache_dir is None else check_cache_dir(Path(cache_dir))
         self.key: str | None = None
         self.n_ready = 0
         self._ready = np.zeros(self.n_images, bool)  # checked against its image this session
         self._hashes: np.ndarray | None = None
         self._rows: np.ndarray | None = None
         self._sums: np.ndarray | None = None
-        self._lock: _FolderLock | None = None  # held on the key's folder while bound to it
+        self._lock: FolderLock | None = None  # held on the key's folder while bound to it
 
     def bind(self, key: str, width: int | None = None) -> None:
         """Use the rows of `key`; a new key starts from what is stored for it (or nothing).
@@ -196,7 +190,7 @@ class EmbeddingCache:
             return
         folder = self.cache_dir / key
         folder.mkdir(parents=True, exist_ok=True)
-        self._lock = _FolderLock(folder)  # CacheLocked leaves it unbound: a later bind tries again
+        self._lock = FolderLock(folder)  # CacheLocked leaves it unbound: a later bind tries again
         self.key = key
         if not any(folder.iterdir()):
             return
@@ -349,76 +343,6 @@ class EmbeddingCache:
         )
         meta = {"format": FORMAT, "key": self.key, "n_images": self.n_images, "dim": dim}
         (folder / "meta.json").write_text(json.dumps(meta))
-
-
-class CacheLocked(RuntimeError):
-    """Another open embedding cache (another loop, here or in another process) uses this folder."""
-
-
-def _check_cache_dir(path: Path) -> Path:
-    """`path`, refused when it, or the nearest part of it that exists, is not a folder."""
-    existing = next((p for p in (path, *path.parents) if p.exists()), None)
-    if existing is not None and not existing.is_dir():
-        where = "is a file" if existing == path else f"lies under {existing}, which is a file"
-        raise NotADirectoryError(
-            f"cache_dir {path} {where}: the embedding cache needs a folder (made if missing)"
-        )
-    return path
-
-
-class _FolderLock:
-    """An exclusive ``flock`` on a folder, held until `release` (or until garbage collected)."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self._fd: int | None = None
-        if fcntl is None:  # pragma: no cover - Windows: no lock
-            return
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-        try:
-            if not _HOLDERS.take(fd):
-                holder = _HOLDERS.holder(fd, unknown="another loop", here=_HERE)
-                rerun = (
-                    " (a loop made by a cell run before goes on until it is closed or the "
-                    "kernel restarts)"
-                    if holder == _HERE
-                    else ""
-                )
-                raise CacheLocked(
-                    f"embedding cache {folder} is in use by {holder}: one open loop per "
-                    f"cache folder. Close the other loop (loop.close()) first{rerun}, or give "
-                    "this loop another cache_dir"
-                )
-        except BaseException:
-            os.close(fd)
-            raise
-        self._fd = fd
-        _HOLDERS.add(self)
-
-    def release(self) -> None:
-        """Close the folder, which releases the lock; safe to call twice."""
-        fd, self._fd = self._fd, None
-        _HOLDERS.discard(self)
-        if fd is not None:
-            os.close(fd)
-
-    def __del__(self) -> None:
-        # A cache nobody holds any more (a loop never closed) lets its folder go.
-        fd = getattr(self, "_fd", None)
-        if fd is not None:
-            with contextlib.suppress(OSError):
-                os.close(fd)
-
-    def _close_in_child(self) -> None:
-        # A forked child's copy of the descriptor: closing it leaves the parent's lock alone.
-        fd, self._fd = self._fd, None
-        if fd is not None:
-            with contextlib.suppress(OSError):
-                os.close(fd)
-
-
-_HERE = "another loop in this process"
-_HOLDERS = Holders("cache")  # the cache folders locked in this process
 
 
 class _Untrusted(Exception):

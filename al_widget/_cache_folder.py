@@ -1,0 +1,102 @@
+"""An embedding cache's folder: refused when it is no folder, and locked while a cache uses it.
+
+One open cache per folder, in this process or another (a second loop on a folder would rebuild
+or write files the first has memory-mapped): the lock is a ``flock`` (``_flock.Holders``), and a
+second opener gets `CacheLocked` naming the holder. Where ``fcntl`` is missing (Windows), no lock
+is taken.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+from ._flock import Holders
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+
+class CacheLocked(RuntimeError):
+    """Another open embedding cache (another loop, here or in another process) uses this folder."""
+
+
+def check_cache_dir(path: Path) -> Path:
+    """`path`, refused when it, or the nearest part of it that exists, is not a folder.
+
+    Parameters
+    ----------
+    path : Path
+        The ``cache_dir`` given.
+    """
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        where = "is a file" if existing == path else f"lies under {existing}, which is a file"
+        raise NotADirectoryError(
+            f"cache_dir {path} {where}: the embedding cache needs a folder (made if missing)"
+        )
+    return path
+
+
+class FolderLock:
+    """An exclusive ``flock`` on a folder, held until `release` (or until garbage collected).
+
+    Parameters
+    ----------
+    folder : Path
+        The cache key's folder; `CacheLocked` when another open cache holds it.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._fd: int | None = None
+        if fcntl is None:  # pragma: no cover - Windows: no lock
+            return
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            if not _HOLDERS.take(fd):
+                holder = _HOLDERS.holder(fd, unknown="another loop", here=_HERE)
+                rerun = (
+                    " (a loop made by a cell run before goes on until it is closed or the "
+                    "kernel restarts)"
+                    if holder == _HERE
+                    else ""
+                )
+                raise CacheLocked(
+                    f"embedding cache {folder} is in use by {holder}: one open loop per "
+                    f"cache folder. Close the other loop (loop.close()) first{rerun}, or give "
+                    "this loop another cache_dir"
+                )
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+        _HOLDERS.add(self)
+
+    def release(self) -> None:
+        """Close the folder, which releases the lock; safe to call twice."""
+        fd, self._fd = self._fd, None
+        _HOLDERS.discard(self)
+        if fd is not None:
+            os.close(fd)
+
+    def __del__(self) -> None:
+        # A cache nobody holds any more (a loop never closed) lets its folder go.
+        fd = getattr(self, "_fd", None)
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    def _close_in_child(self) -> None:
+        # A forked child's copy of the descriptor: closing it leaves the parent's lock alone.
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+_HERE = "another loop in this process"
+_HOLDERS = Holders("cache")  # the cache folders locked in this process
