@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -23,6 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._flock import Holders
+
+log = logging.getLogger("al_widget")
 
 SYNC_POLICIES = ("always", "round", "never")
 HEADER_START = b'{"journal":"al_widget"'
@@ -266,3 +269,33 @@ def _json_object(path: str, number: int, line: bytes, what: str = "line") -> dic
             f"journal {path} line {number}: the {what} must be a JSON object, got {type(value).__name__}"
         )
     return value
+
+
+def new_journal(path: str, sync: str, header: dict[str, Any]) -> Journal:
+    """A new journal at `path` (which must be absent or empty), locked, with its header written.
+
+    Parameters
+    ----------
+    path : str
+        Where the journal is.
+    sync : {"round", "always", "never"}
+        Its fsync policy (``Journal``).
+    header : dict
+        Its first line.
+    """
+    journal = Journal(path, sync)
+    try:
+        if journal.size() > 0:
+            # A header is one short line: a first MiB without a newline is no al_widget journal.
+            start = journal.read(limit=1 << 20)
+            if not holds_nothing(start) or journal.size() > len(start):
+                raise ValueError(
+                    f"journal {path} already holds labels; continue it with Dataset.restore(path, images)"
+                )
+            log.warning("%s; starting it again", nothing_held(path, start))
+            journal.truncate(0)
+        journal.append(header)
+    except BaseException:
+        journal.close()
+        raise
+    return journal

@@ -21,8 +21,7 @@ from ._journal import (
     JournalError,
     JournalLocked,
     check_sync,
-    holds_nothing,
-    nothing_held,
+    new_journal,
     parse,
     read_file,
 )
@@ -150,7 +149,7 @@ class Dataset(DatasetFiles):
         self._journal: Journal | None = None
         self._journal_path = None if journal is None else os.path.abspath(journal)
         if journal is not None:
-            self._journal = _new_journal(os.fspath(journal), journal_sync, self._header())
+            self._journal = new_journal(os.fspath(journal), journal_sync, self._header())
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -588,23 +587,3 @@ def _no_label(where: str, i: int, annotation: ann.Annotation) -> bool:
 def _labeling(bound: ann.Annotation) -> ann.Annotation:
     """`bound`, refused when it is no label of its image: a mask that labels no pixel."""
     return ann.check_labels_a_pixel(bound) if isinstance(bound, ann.Mask) else bound
-
-
-def _new_journal(path: str, sync: str, header: dict[str, Any]) -> Journal:
-    """A new journal at `path` (which must be absent or empty), locked, with its header written."""
-    journal = Journal(path, sync)
-    try:
-        if journal.size() > 0:
-            # A header is one short line: a first MiB without a newline is no al_widget journal.
-            start = journal.read(limit=1 << 20)
-            if not holds_nothing(start) or journal.size() > len(start):
-                raise ValueError(
-                    f"journal {path} already holds labels; continue it with Dataset.restore(path, images)"
-                )
-            log.warning("%s; starting it again", nothing_held(path, start))
-            journal.truncate(0)
-        journal.append(header)
-    except BaseException:
-        journal.close()
-        raise
-    return journal
