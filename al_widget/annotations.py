@@ -372,6 +372,18 @@ def check_labels_a_pixel(mask: Mask) -> Mask:
     return mask
 
 
+def check_is_label(annotation: Annotation) -> Annotation:
+    """`annotation`, refused when it is no label of its image: a mask that labels no pixel
+    (`check_labels_a_pixel`).
+
+    Parameters
+    ----------
+    annotation : Label, Boxes, Mask or Instances
+        An annotation to store as an image's label.
+    """
+    return check_labels_a_pixel(annotation) if isinstance(annotation, Mask) else annotation
+
+
 def declared_size(data: dict[str, Any]) -> tuple[int, int] | None:
     """The (H, W) a ``to_json`` dict of boxes, a mask or instances says its image has; None when
     it says none (a label, or boxes never bound to an image) or not as two ints > 0.

@@ -25,6 +25,7 @@ from ._journal import (
     parse,
     read_file,
 )
+from ._replay import replay
 from .dataset_files import DatasetFiles, register_formats
 
 if TYPE_CHECKING:
@@ -41,9 +42,6 @@ ANNOTATION_TYPES: dict[str, type[ann.Annotation]] = {
     "instances": ann.Instances,
 }
 _JOURNAL_FORMAT = 1
-# The largest image whose label is restored without reading it: PIL's own limit before it calls
-# a file a decompression bomb.
-_UNREAD_PIXELS = 2 * 89_478_485
 
 __all__ = [
     "ANNOTATION_TYPES",
@@ -340,6 +338,24 @@ class Dataset(DatasetFiles):
         i = self.check_index(i)
         return i, self._bind(i, annotation)
 
+    def annotate_unread(
+        self, i: int, annotation: ann.Annotation, size: tuple[int, int]
+    ) -> ann.Annotation:
+        """Store a journaled label of image `i`, which cannot be read, bound at `size` (the size
+        its journal entry gives) and to the classes, unchecked against the image; only a
+        restore calls it, so that a missing file keeps no other label back.
+
+        Parameters
+        ----------
+        i : int
+            The image's index.
+        annotation : Boxes, Mask or Instances
+            The label as the journal holds it.
+        size : tuple of int
+            The image's (H, W) as the journal gives it.
+        """
+        return self._store(i, annotation.bind(image_size=size, classes=self.classes))
+
     def _store(self, i: int, bound: ann.Annotation) -> ann.Annotation:
         with self._lock:
             self._write({"op": "annotate", "i": i, "annotation": bound.to_json()})
@@ -430,7 +446,7 @@ class Dataset(DatasetFiles):
                         "for, in the same order"
                     )
             for number, entry in parsed.entries:
-                dataset._replay(path, number, entry)
+                replay(dataset, f"journal {path} line {number}", entry)
             if parsed.torn:
                 log.warning("journal %s: dropped a torn last line (an interrupted write)", path)
                 if journal is not None:
@@ -444,54 +460,6 @@ class Dataset(DatasetFiles):
         if read_only:
             dataset._closed = f"it was restored read-only from {path}"
         return dataset
-
-    def _replay(self, path: str, number: int, entry: dict[str, Any]) -> None:
-        where = f"journal {path} line {number}"
-        op, i = entry.get("op"), entry.get("i")
-        if op not in ("annotate", "remove"):
-            raise ValueError(f"{where}: unknown op {op!r}; expected 'annotate' or 'remove'")
-        if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < len(self):
-            raise ValueError(f"{where}: index must be an int in [0, {len(self)}), got {i!r}")
-        if op == "remove":
-            self.remove(i)
-            return
-        data = entry.get("annotation")
-        if not isinstance(data, dict):
-            raise ValueError(f"{where}: 'annotation' must be a JSON object, got {data!r}")
-        try:
-            sized = data.get("type") in ("boxes", "mask", "instances")
-            try:
-                size = self.image_size(i) if sized else None
-            except ImageError as error:
-                self._replay_unread(where, i, data, error)
-                return
-            annotation = ann.from_json(data, image_size=size)
-            if not _no_label(where, i, annotation):
-                self.annotate(i, annotation)
-        except (ValueError, KeyError, TypeError) as error:
-            raise ValueError(f"{where}: {error}") from None
-
-    def _replay_unread(self, where: str, i: int, data: dict[str, Any], error: ImageError) -> None:
-        """Restore a label of image `i`, which cannot be read (moved, deleted, corrupt), at the
-        size the journal gives: one missing file must not keep every other label from coming
-        back. Only a size an image may have is taken on trust."""
-        size = ann.declared_size(data)
-        if size is None or size[0] * size[1] > _UNREAD_PIXELS:
-            raise ValueError(
-                f"image {i} cannot be read ({error}), and without it the size its label gives "
-                f"({size}) cannot be taken: at most {_UNREAD_PIXELS:,} pixels"
-            )
-        annotation = ann.from_json(data, image_size=size)
-        if _no_label(where, i, annotation):
-            return
-        self._store(i, annotation.bind(image_size=size, classes=self.classes))
-        log.warning(
-            "%s: image %d cannot be read (%s); its label was restored as the journal holds it, "
-            "unchecked against the image",
-            where,
-            i,
-            error,
-        )
 
     def _header(self) -> dict[str, Any]:
         header = {
@@ -563,27 +531,6 @@ class Dataset(DatasetFiles):
             )
         size = self.image_size(i) if not isinstance(annotation, ann.Label) else (0, 0)
         try:
-            return _labeling(annotation.bind(image_size=size, classes=self.classes))
+            return ann.check_is_label(annotation.bind(image_size=size, classes=self.classes))
         except ValueError as error:
             raise ValueError(f"image {i}: {error}") from None
-
-
-def _no_label(where: str, i: int, annotation: ann.Annotation) -> bool:
-    """Whether a journaled `annotation` of image `i` is no label (a mask that labels no pixel,
-    which earlier versions stored): it is left out of a restore, with a warning."""
-    try:
-        _labeling(annotation)
-    except ValueError:
-        log.warning(
-            "%s: image %d's mask labels no pixel (every one is Mask.IGNORE), so it is no label: "
-            "this entry was left out (the image keeps the label it had before it, if any)",
-            where,
-            i,
-        )
-        return True
-    return False
-
-
-def _labeling(bound: ann.Annotation) -> ann.Annotation:
-    """`bound`, refused when it is no label of its image: a mask that labels no pixel."""
-    return ann.check_labels_a_pixel(bound) if isinstance(bound, ann.Mask) else bound

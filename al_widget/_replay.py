@@ -1,0 +1,97 @@
+"""A journal's entries replayed into the Dataset being restored, each checked as a new label
+is, but for the label of an image that cannot be read: it comes back at the size the journal
+gives, so that one missing file does not keep every other label from coming back."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from . import annotations as ann
+from ._images import ImageError
+
+if TYPE_CHECKING:
+    from .dataset import Dataset
+
+log = logging.getLogger("al_widget")
+
+# The largest image whose label is restored without reading it: PIL's own limit before it calls
+# a file a decompression bomb.
+UNREAD_PIXELS = 2 * 89_478_485
+
+
+def replay(dataset: Dataset, where: str, entry: dict[str, Any]) -> None:
+    """Apply one journal entry (``where``: its file and line, for errors) to `dataset`.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The dataset being restored.
+    where : str
+        The entry's journal and line, e.g. ``"journal j.jsonl line 3"``.
+    entry : dict
+        The entry as parsed: ``{"op": "annotate" | "remove", "i": ..., "annotation": ...}``.
+    """
+    op, i = entry.get("op"), entry.get("i")
+    if op not in ("annotate", "remove"):
+        raise ValueError(f"{where}: unknown op {op!r}; expected 'annotate' or 'remove'")
+    if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < len(dataset):
+        raise ValueError(f"{where}: index must be an int in [0, {len(dataset)}), got {i!r}")
+    if op == "remove":
+        dataset.remove(i)
+        return
+    data = entry.get("annotation")
+    if not isinstance(data, dict):
+        raise ValueError(f"{where}: 'annotation' must be a JSON object, got {data!r}")
+    try:
+        sized = data.get("type") in ("boxes", "mask", "instances")
+        try:
+            size = dataset.image_size(i) if sized else None
+        except ImageError as error:
+            _replay_unread(dataset, where, i, data, error)
+            return
+        annotation = ann.from_json(data, image_size=size)
+        if not _no_label(where, i, annotation):
+            dataset.annotate(i, annotation)
+    except (ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"{where}: {error}") from None
+
+
+def _replay_unread(
+    dataset: Dataset, where: str, i: int, data: dict[str, Any], error: ImageError
+) -> None:
+    """Restore a label of image `i`, which cannot be read (moved, deleted, corrupt), at the
+    size the journal gives. Only a size an image may have is taken on trust."""
+    size = ann.declared_size(data)
+    if size is None or size[0] * size[1] > UNREAD_PIXELS:
+        raise ValueError(
+            f"image {i} cannot be read ({error}), and without it the size its label gives "
+            f"({size}) cannot be taken: at most {UNREAD_PIXELS:,} pixels"
+        )
+    annotation = ann.from_json(data, image_size=size)
+    if _no_label(where, i, annotation):
+        return
+    dataset.annotate_unread(i, annotation, size)
+    log.warning(
+        "%s: image %d cannot be read (%s); its label was restored as the journal holds it, "
+        "unchecked against the image",
+        where,
+        i,
+        error,
+    )
+
+
+def _no_label(where: str, i: int, annotation: ann.Annotation) -> bool:
+    """Whether a journaled `annotation` of image `i` is no label (a mask that labels no pixel,
+    which earlier versions stored): it is left out of a restore, with a warning."""
+    try:
+        ann.check_is_label(annotation)
+    except ValueError:
+        log.warning(
+            "%s: image %d's mask labels no pixel (every one is Mask.IGNORE), so it is no label: "
+            "this entry was left out (the image keeps the label it had before it, if any)",
+            where,
+            i,
+        )
+        return True
+    return False
