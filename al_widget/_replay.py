@@ -44,41 +44,42 @@ def replay(dataset: Dataset, where: str, entry: dict[str, Any]) -> None:
     if not isinstance(data, dict):
         raise ValueError(f"{where}: 'annotation' must be a JSON object, got {data!r}")
     try:
-        sized = data.get("type") in ("boxes", "mask", "instances")
-        try:
-            size = dataset.image_size(i) if sized else None
-        except ImageError as error:
-            _replay_unread(dataset, where, i, data, error)
-            return
+        size: tuple[int, int] | None = None
+        declared: tuple[int, int] | None = None  # the journal's size of an image not read
+        if data.get("type") in ("boxes", "mask", "instances"):
+            try:
+                size = dataset.image_size(i)
+            except ImageError as error:
+                size = declared = _size_unread(i, data, error)
+                unread = error
         annotation = ann.from_json(data, image_size=size)
-        if not _no_label(where, i, annotation):
+        if _no_label(where, i, annotation):
+            return
+        if declared is None:
             dataset.annotate(i, annotation)
+            return
+        dataset.annotate_unread(i, annotation, declared)
     except (ValueError, KeyError, TypeError) as error:
         raise ValueError(f"{where}: {error}") from None
+    log.warning(
+        "%s: image %d cannot be read (%s); its label was restored as the journal holds it, "
+        "unchecked against the image",
+        where,
+        i,
+        unread,
+    )
 
 
-def _replay_unread(
-    dataset: Dataset, where: str, i: int, data: dict[str, Any], error: ImageError
-) -> None:
-    """Restore a label of image `i`, which cannot be read (moved, deleted, corrupt), at the
-    size the journal gives. Only a size an image may have is taken on trust."""
+def _size_unread(i: int, data: dict[str, Any], error: ImageError) -> tuple[int, int]:
+    """The size the journal gives image `i`'s label, when the image cannot be read (moved,
+    deleted, corrupt). Only a size an image may have is taken on trust."""
     size = ann.declared_size(data)
     if size is None or size[0] * size[1] > UNREAD_PIXELS:
         raise ValueError(
             f"image {i} cannot be read ({error}), and without it the size its label gives "
             f"({size}) cannot be taken: at most {UNREAD_PIXELS:,} pixels"
         )
-    annotation = ann.from_json(data, image_size=size)
-    if _no_label(where, i, annotation):
-        return
-    dataset.annotate_unread(i, annotation, size)
-    log.warning(
-        "%s: image %d cannot be read (%s); its label was restored as the journal holds it, "
-        "unchecked against the image",
-        where,
-        i,
-        error,
-    )
+    return size
 
 
 def _no_label(where: str, i: int, annotation: ann.Annotation) -> bool:

@@ -1,7 +1,8 @@
 """Label efficiency on MNIST (Gal et al. 2017 setup): labels each heuristic needs to reach 90% / 95%.
 
-20 balanced seed labels, 10 acquired per round, test accuracy on a held-out 20% of the MNIST test
-set, mean curve over `--repeats` seeds, and each seed's own labels to 90% / 95% (median, range).
+20 balanced seed labels, 10 acquired per round (`--query-size`), test accuracy on a held-out 20%
+of the MNIST test set, mean curve over `--repeats` seeds, and each seed's own labels to 90% / 95%
+(median, range).
 
 By default the classifier is the loop's default, semi-supervised (`Classifier()`: it also learns
 from 2,000 unlabeled pool images per round, warm-started, 300 steps a round); `--semi-supervised
@@ -178,6 +179,9 @@ def main() -> None:
     parser.add_argument(
         "--pool-sample", type=int, default=2000, help="pool images scored per round (0: all)"
     )
+    parser.add_argument(
+        "--query-size", type=int, default=10, help="labels acquired per round (10, the default)"
+    )
     parser.add_argument("--heuristics", help="comma-separated (random,margin,entropy,bald)")
     parser.add_argument(
         "--selectors", default="", help="batch selectors to add, e.g. coreset,cluster_margin,badge"
@@ -232,9 +236,11 @@ def main() -> None:
         + ("_auto" if "auto" in names else "")
         + ("_auto_arms" if "auto_arms" in names else "")
         + ("_quick" if args.quick else "")
+        + ("" if args.query_size == 10 else f"_q{args.query_size}")
     )
     print(
         f"label efficiency on {data}: {names}, budget {args.budget}, {args.repeats} seeds, "
+        f"{args.query_size} per round, "
         f"pool_sample={args.pool_sample}, max_steps={args.max_steps}, "
         f"semi_supervised={args.semi_supervised}; {machine()['note']}",
         flush=True,
@@ -248,7 +254,7 @@ def main() -> None:
         repeats=args.repeats,
         budget=args.budget,
         seed_size=SEED,
-        query_size=10,
+        query_size=args.query_size,
         test_size=0.2,
         pool_sample=args.pool_sample,
         learner=learner_factory(args.max_steps, int(labels.max()) + 1, args.semi),
