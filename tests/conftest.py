@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import numpy as np
 import pytest
 
 import al_widget as alw
-from al_widget.learners import ParamsMixin
+from al_widget.learners import Cancelled, ParamsMixin
 
 MNIST = alw.datasets.MNIST_TEST_SET
 
@@ -46,6 +49,28 @@ class CentroidLearner(ParamsMixin):
         p = np.exp(-(d - d.min(1, keepdims=True)))
         p /= p.sum(1, keepdims=True)
         return np.repeat(p[:, :, None], mc_samples, axis=2)
+
+
+class HeldLearner(CentroidLearner):
+    """A centroid learner whose fit, while `hold` is set, waits until the test sets `release`
+    (failing after 10 s) or the round is cancelled (then it raises Cancelled); `entered` is set
+    once a fit waits."""
+
+    def __init__(self, n_classes: int = 2, hold: bool = False) -> None:
+        super().__init__(n_classes)
+        self.hold = hold
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def fit(self, images, targets, progress, should_stop):
+        if self.hold:
+            self.entered.set()
+            deadline = time.monotonic() + 10
+            while not self.release.wait(0.01):
+                if should_stop():
+                    raise Cancelled()
+                assert time.monotonic() < deadline, "the test never released fit"
+        return super().fit(images, targets, progress, should_stop)
 
 
 SQUARE_SCORE, NOISE_SCORE = 0.9, 0.2

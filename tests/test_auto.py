@@ -1,7 +1,6 @@
 """heuristic="auto": the loop's online choice among heuristics (EXP4.P over their top choices)."""
 
 import re
-import threading
 
 import numpy as np
 import pytest
@@ -11,7 +10,7 @@ from al_widget import auto, bandit, heuristics
 from al_widget.learners import ParamsMixin
 from al_widget.settings import Settings
 
-from conftest import CentroidLearner, SquareAndSpeck
+from conftest import CentroidLearner, HeldLearner, SquareAndSpeck
 
 CLASSES = ["dark", "bright"]
 
@@ -434,25 +433,9 @@ def test_a_draw_labeled_before_a_switch_earns_nothing_from_the_rounds_after(
     assert loop.bandit.log_weights == learned.log_weights
 
 
-class HeldCentroid(CentroidLearner):
-    """A centroid learner whose fit, once `hold` is set, waits until the test releases it."""
-
-    def __init__(self, n_classes):
-        super().__init__(n_classes)
-        self.hold = False
-        self.entered = threading.Event()
-        self.release = threading.Event()
-
-    def fit(self, images, targets, progress, should_stop):
-        if self.hold:
-            self.entered.set()
-            assert self.release.wait(10), "the test never released fit"
-        return super().fit(images, targets, progress, should_stop)
-
-
 def test_a_draw_is_rewarded_only_for_the_queries_the_new_model_trained_on(two_class, loop_factory):
     images, labels = two_class
-    learner = HeldCentroid(2)
+    learner = HeldLearner(2)
     loop = loop_factory(
         alw.Dataset(images[:40], CLASSES),
         learner,

@@ -17,23 +17,9 @@ import al_widget as alw
 from al_widget import heuristics
 from al_widget import session as session_module
 
-from conftest import BrightIsSquare, CentroidLearner
+from conftest import BrightIsSquare, CentroidLearner, HeldLearner
 
 CLASSES = ["dark", "bright"]
-
-
-class BlockingLearner(CentroidLearner):
-    """A centroid learner whose fit waits until the test releases it."""
-
-    def __init__(self):
-        super().__init__(2)
-        self.entered = threading.Event()
-        self.release = threading.Event()
-
-    def fit(self, images, targets, progress, should_stop):
-        self.entered.set()
-        assert self.release.wait(10), "the test never released fit"
-        super().fit(images, targets, progress, should_stop)
 
 
 class FailingLearner(CentroidLearner):
@@ -63,7 +49,7 @@ def test_the_queue_starts_random_over_a_pool_sample(two_class, centroid, loop_fa
 
 def test_commit_returns_while_the_round_trains(two_class, loop_factory):
     images, labels = two_class
-    learner = BlockingLearner()
+    learner = HeldLearner(hold=True)
     loop = loop_factory(alw.Dataset(images, CLASSES), learner, query_size=1)
     loop.commit(0, alw.Label(int(labels[0])))
     assert learner.entered.wait(10)
@@ -75,7 +61,7 @@ def test_commit_returns_while_the_round_trains(two_class, loop_factory):
 
 def test_labels_committed_during_a_round_are_all_in_the_next_round(two_class, loop_factory):
     images, labels = two_class
-    learner = BlockingLearner()
+    learner = HeldLearner(hold=True)
     loop = loop_factory(alw.Dataset(images, CLASSES), learner, query_size=1)
     loop.commit(0, alw.Label(int(labels[0])))
     assert learner.entered.wait(10)
@@ -446,7 +432,7 @@ def test_a_failing_observer_does_not_stop_the_loop(two_class, centroid, loop_fac
 
 def test_wait_times_out_while_a_round_is_stuck(two_class, loop_factory):
     images, labels = two_class
-    learner = BlockingLearner()
+    learner = HeldLearner(hold=True)
     loop = loop_factory(alw.Dataset(images, CLASSES), learner, query_size=1)
     loop.commit(0, alw.Label(int(labels[0])))
     assert loop.wait(0.2) is False

@@ -5,29 +5,10 @@ import threading
 import pytest
 
 import al_widget as alw
-from al_widget.learners import Cancelled
 
-from conftest import CentroidLearner
+from conftest import CentroidLearner, HeldLearner
 
 CLASSES = ["dark", "bright"]
-
-
-class StoppableLearner(CentroidLearner):
-    """A centroid learner whose fit, once `hold` is set, waits for `release` or a cancel."""
-
-    def __init__(self):
-        super().__init__(2)
-        self.hold = False
-        self.entered = threading.Event()
-        self.release = threading.Event()
-
-    def fit(self, images, targets, progress, should_stop):
-        if self.hold:
-            self.entered.set()
-            while not self.release.wait(0.01):
-                if should_stop():
-                    raise Cancelled()
-        return super().fit(images, targets, progress, should_stop)
 
 
 def commit(loop, labels, indices):
@@ -39,7 +20,7 @@ def cancelled_while_training(two_class, loop_factory):
     """A loop whose first round, training on two labels, was cancelled; `wait()` said False.
     Returns the loop and its learner, still held in fit."""
     images, labels = two_class
-    learner = StoppableLearner()
+    learner = HeldLearner()
     loop = loop_factory(alw.Dataset(images, CLASSES), learner, query_size=2)
     learner.hold = True
     commit(loop, labels, [0, 1])
