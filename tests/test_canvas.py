@@ -604,6 +604,22 @@ def test_an_early_key_whose_observer_fails_still_sends_the_browser_back(canvas: 
     assert browser(canvas).custom_sent[-1][0] == {"kind": "stay", "image_id": canvas.image_id}
 
 
+@pytest.mark.parametrize("field", ["shown", "painted"], ids=["shown", "painted"])
+@pytest.mark.parametrize(
+    "value",
+    ["\u00b2", "9" * 5000, "7\n", 7],
+    ids=["superscript two", "5000 digits", "newline", "an int"],
+)
+def test_a_key_naming_its_image_by_no_image_key_is_refused(
+    canvas: Canvas, field: str, value: Any
+) -> None:
+    heard: list[Any] = []
+    canvas.on_key(heard.append)
+    browser(canvas).custom({"kind": "key", "key": "s", "early": True, field: value})
+    assert heard == []
+    assert f"{field} must be an image key" in canvas.rejected[-1]
+
+
 def test_key_messages_reach_the_key_observers(canvas: Canvas) -> None:
     heard = []
     canvas.on_key(heard.append)
