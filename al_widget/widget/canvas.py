@@ -58,10 +58,10 @@ _BASE_PALETTE = (
 )
 SWAP_ACTIONS = ("label", "skip", "no_objects", "submit")
 """Actions after which the browser may show the next image before Python answers: a class key in
-classify mode and a skip always; "no objects" on an image without boxes; a submit in mask mode,
-in box mode with boxes (undecided drafts are dropped), and in classify mode while the panel's picker
-shows a class. Keys and the panel's buttons alike, once the image has been on screen for
-``dwell_ms``."""
+classify mode and a skip always; "no objects" on an image without boxes; a submit in mask mode
+with something painted (not the model's untouched draft), in box mode with boxes (undecided
+drafts are dropped), and in classify mode while the panel's picker shows a class. Keys and the
+panel's buttons alike, once the image has been on screen for ``dwell_ms``."""
 PREFETCH_KEEP = 4
 """How many encoded images (sent ahead or shown) the canvas keeps for views that ask again."""
 
