@@ -620,6 +620,12 @@ def test_a_key_naming_its_image_by_no_image_key_is_refused(
     assert f"{field} must be an image key" in canvas.rejected[-1]
 
 
+def test_a_refused_early_key_sends_the_browser_back(canvas: Canvas) -> None:
+    browser(canvas).custom({"kind": "key", "key": "s", "early": True, "painted": "9" * 5000})
+    assert canvas.rejected
+    assert browser(canvas).custom_sent[-1][0] == {"kind": "stay", "image_id": canvas.image_id}
+
+
 def test_key_messages_reach_the_key_observers(canvas: Canvas) -> None:
     heard = []
     canvas.on_key(heard.append)

@@ -464,6 +464,8 @@ class Canvas(anywidget.AnyWidget):
             )
         except ProtocolError as err:
             self._refuse(str(err), made_on=_edit_image_id(content))
+            if _early_key(content):  # the browser shows the next image early for it
+                self.stay()
             return
         if isinstance(message, KeyPress):
             self._on_key(message)
@@ -594,6 +596,15 @@ def _edit_image_id(content: object) -> int | None:
         return None
     made_on = content.get("image_id")
     return made_on if type(made_on) is int else None
+
+
+def _early_key(content: object) -> bool:
+    """Whether a message is a key or click the browser showed the next image early for."""
+    return (
+        isinstance(content, Mapping)
+        and content.get("kind") in ("key", "action")
+        and content.get("early") is True
+    )
 
 
 def _box_dicts(
