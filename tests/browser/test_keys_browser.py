@@ -176,6 +176,22 @@ def test_enter_on_an_unpainted_mask_never_shows_another_image(page: Any) -> None
     assert str(before["current"]) not in after["labels"]
 
 
+def test_enter_on_a_painted_mask_shows_the_next_image_before_the_kernel_answers(
+    page: Any,
+) -> None:
+    panel = PanelDriver(page, "segment_twice")
+    before = ready(panel, DWELL_S)
+    panel.drag((20, 20), (60, 40))  # a brush stroke, sent before the key
+    page.evaluate(RECORD_FRAMES, panel.root.element_handle())
+    page.keyboard.press("Enter")
+    after = settled(panel, before)
+    shown_then = str(after["current"])
+    frames = page.evaluate("window.__frames")
+    first = next(f for f in frames if f["key"] == shown_then)
+    assert first["loaded"] == f"early-{shown_then}"  # painted before the kernel answered
+    assert after["labels"][str(before["current"])] == "Mask"
+
+
 # -- 3b. the whole panel moves in one frame ------------------------------------------------
 
 
