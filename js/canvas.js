@@ -1366,6 +1366,15 @@ function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
       redraw();
     });
   }
+  function painted() {
+    if (!state.maskReady) return false;
+    const m = state.mask;
+    const words = m.byteOffset % 4 === 0 ? m.length >> 2 : 0;
+    const wide = new Uint32Array(m.buffer, m.byteOffset, words);
+    for (let i = 0; i < words; i++) if (wide[i]) return true;
+    for (let i = words * 4; i < m.length; i++) if (m[i]) return true;
+    return false;
+  }
   function sendPatch(rect, values) {
     const content = { kind: "mask_patch", image_id: state.imageId, rect };
     if (values.length <= PATCH_RAW_MAX) {
@@ -1529,6 +1538,7 @@ function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
     paintOverlay: () => overlay.paint(),
     drawOverlay: () => overlay.draw(ctx),
     load,
+    painted,
     acceptDraft,
     restore,
     paintDown,
@@ -1699,7 +1709,7 @@ function createPainter(deps) {
 function mayMoveEarly(action, mode, boxes, drafts, panel) {
   const picked = !!panel && !!panel.querySelector(".alw-picker button.mod-active");
   return action === "label" ? mode === "classify" : action === "skip" || // Undecided drafts are dropped, not stored: they no longer stop a submit.
-  action === "no_objects" && mode === "box" && !boxes || action === "no_objects" && mode === "instance" && !boxes && !drafts || action === "submit" && (mode === "mask" && !drafts || mode === "box" && boxes > 0 || mode === "classify" && picked);
+  action === "no_objects" && mode === "box" && !boxes || action === "no_objects" && mode === "instance" && !boxes && !drafts || action === "submit" && (mode === "mask" && !drafts && boxes > 0 || mode === "box" && boxes > 0 || mode === "classify" && picked);
 }
 function createPanelGlue(el, model) {
   let pickerBefore = null;
@@ -2099,8 +2109,9 @@ function render({ model, el }) {
     const entry = source.next();
     if (!entry || source.shown.early || traits.finished() || state.drag) return "";
     const panel = glue.panel();
-    const shapes = state.boxes.length + state.objects.length;
-    const drafts = traits.mode() === "mask" ? Number(state.maskDraft) : state.drafts.length;
+    const mask = traits.mode() === "mask";
+    const shapes = mask ? Number(action === "submit" && maskTool.painted()) : state.boxes.length + state.objects.length;
+    const drafts = mask ? Number(state.maskDraft) : state.drafts.length;
     if (!mayMoveEarly(action, traits.mode(), shapes, drafts, panel)) return "";
     const key = source.showEarly(entry);
     state.selected = null;

@@ -565,6 +565,67 @@ def test_a_finished_canvas_refuses_edits(canvas: Canvas) -> None:
     assert canvas.rejected
 
 
+def test_an_edit_refused_on_the_image_shown_starts_the_browser_afresh_from_the_canvas(
+    canvas: Canvas,
+) -> None:
+    kept = [{"xyxy": [1.0, 1.0, 5.0, 5.0], "label": 1}]
+    browser(canvas).custom(boxes_msg(canvas, kept))
+    made_on = canvas.image_id
+    canvas.finished = "Nothing left to label"
+    browser(canvas).custom(boxes_msg(canvas, [*kept, {"xyxy": [6, 6, 9, 9], "label": 2}]))
+    assert canvas.boxes == kept
+    assert browser(canvas).model["image_id"] == made_on + 1  # the view starts afresh
+    assert browser(canvas).shown()[0] == kept
+
+
+def test_a_malformed_edit_of_the_image_shown_starts_the_browser_afresh_from_the_canvas(
+    canvas: Canvas,
+) -> None:
+    made_on = canvas.image_id
+    browser(canvas).custom(boxes_msg(canvas, [{"xyxy": [1, 1, 5, 5], "label": 9}]))
+    assert canvas.rejected
+    assert browser(canvas).model["image_id"] == made_on + 1
+    assert browser(canvas).shown()[0] == []
+
+
+def test_a_stale_edit_leaves_the_browser_as_it_is(canvas: Canvas) -> None:
+    made_on = canvas.image_id
+    browser(canvas).custom(boxes_msg(canvas, [], image_id=made_on - 1))
+    assert canvas.rejected
+    assert browser(canvas).model["image_id"] == made_on
+
+
+def test_an_early_key_whose_observer_fails_still_sends_the_browser_back(canvas: Canvas) -> None:
+    def fails(event: dict[str, Any]) -> None:
+        raise ValueError("an observer's bug")
+
+    canvas.on_key(fails)
+    browser(canvas).custom({"kind": "key", "key": "s", "early": True, "painted": "7"})
+    assert browser(canvas).custom_sent[-1][0] == {"kind": "stay", "image_id": canvas.image_id}
+
+
+@pytest.mark.parametrize("field", ["shown", "painted"], ids=["shown", "painted"])
+@pytest.mark.parametrize(
+    "value",
+    ["\u00b2", "9" * 5000, "7\n", 7],
+    ids=["superscript two", "5000 digits", "newline", "an int"],
+)
+def test_a_key_naming_its_image_by_no_image_key_is_refused(
+    canvas: Canvas, field: str, value: Any
+) -> None:
+    heard: list[Any] = []
+    canvas.on_key(heard.append)
+    browser(canvas).custom({"kind": "key", "key": "s", "early": True, field: value})
+    assert heard == []
+    assert f"{field} must be an image key" in canvas.rejected[-1]
+
+
+def test_a_refused_early_key_sends_the_browser_back(canvas: Canvas) -> None:
+    browser(canvas).custom({"kind": "key", "key": "s", "early": True, "painted": "9" * 5000})
+    assert canvas.rejected
+    assert browser(canvas).custom_sent[-1][0] == {"kind": "stay", "image_id": canvas.image_id}
+
+
 def test_key_messages_reach_the_key_observers(canvas: Canvas) -> None:
     heard = []
     canvas.on_key(heard.append)

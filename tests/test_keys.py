@@ -139,6 +139,12 @@ def test_named_class_keys_leave_a_command_key_to_its_command_in_its_mode():
     assert keyless == ["n", "s"]
 
 
+def test_named_class_keys_give_an_upper_case_letter_shift_and_its_letter():
+    named, keyless = keys.named_class_keys(["A", "a", "Z"], [0, 1, 2], "classify")
+    assert named == {"Shift+a": 0, "a": 1}
+    assert keyless == ["Z"]  # Shift+Z redoes
+
+
 def test_named_class_keys_give_a_key_that_is_a_command_only_in_other_modes():
     named, keyless = keys.named_class_keys(["n", "b"], [0, 1], "classify")
     assert named == {"n": 0, "b": 1}

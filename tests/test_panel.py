@@ -532,3 +532,35 @@ def test_skipping_a_labeled_image_opened_again_is_refused_and_said(gray_images, 
     assert "not skipped: image 7 is already labeled" in panel.error_line.value
     assert panel.loop.skipped == frozenset()
     assert panel.current == 7
+
+
+def test_an_edit_arriving_as_the_budget_is_reached_is_kept_and_stored_past_it(
+    gray_images, make_panel
+):
+    panel = make_panel(gray_images, task="detect")
+    shown = panel.current
+    one = {"xyxy": [1.0, 1.0, 3.0, 3.0], "label": 1}
+    two = {"xyxy": [2.0, 3.0, 4.0, 5.0], "label": 2}
+    browser_boxes(panel, [one])
+    other = next(int(i) for i in panel.loop.queue if int(i) != shown)
+    panel.loop.commit(other, alw.Boxes([[0, 0, 2, 2]], ["cat"]))
+    panel.loop.budget = 1  # reached from a cell: the canvas dims
+    assert panel.canvas.finished
+    browser_boxes(panel, [one, two])  # drawn before the browser dimmed
+    assert panel.canvas.boxes == [one, two]
+    panel.continue_past_budget()
+    panel.handle_key({"key": "Enter", "image_id": panel.canvas.image_id, "shown": str(shown)})
+    assert panel.dataset.annotation(shown).xyxy.tolist() == [one["xyxy"], two["xyxy"]]
+
+
+def test_after_a_refused_edit_enter_stores_what_the_browser_was_sent_back_to(
+    gray_images, make_panel
+):
+    panel = make_panel(gray_images, task="detect")
+    shown = panel.current
+    one = {"xyxy": [1.0, 1.0, 3.0, 3.0], "label": 1}
+    browser_boxes(panel, [one])
+    browser_boxes(panel, [one, {"xyxy": [2, 3, 4, 5], "label": 7}])  # no class 7: refused
+    assert panel.canvas.loaded_boxes == [one]  # the browser starts afresh from these
+    panel.handle_key({"key": "Enter", "image_id": panel.canvas.image_id, "shown": str(shown)})
+    assert panel.dataset.annotation(shown).xyxy.tolist() == [one["xyxy"]]

@@ -96,3 +96,36 @@ def test_the_browser_sends_no_command_key_as_a_class_label(panels):
     assert panel.canvas.swap_keys.get("z") != "label"
     assert panel.canvas.swap_keys["s"] == "skip"
     assert panel.canvas.swap_keys["b"] == "label"
+
+
+def test_an_upper_case_letter_class_is_labeled_by_shift_and_its_letter(panels):
+    panel = panels(list(string.ascii_uppercase))  # as in EMNIST's upper-case classes
+    shown = panel.current
+    press(panel, "B", shiftKey=True)
+    assert panel.dataset.annotation(shown) == alw.Label("B")
+
+
+def test_the_browser_sends_shift_and_the_letter_of_an_upper_case_class_as_a_label(panels):
+    panel = panels(list(string.ascii_uppercase))
+    assert "Shift+b" in panel.canvas.panel_keys
+    assert panel.canvas.swap_keys["Shift+b"] == "label"
+    assert "b" not in panel.canvas.panel_keys
+
+
+def test_both_cases_of_a_letter_each_label_their_own_class(panels):
+    panel = panels(["A", "a"])
+    first = panel.current
+    press(panel, "a")
+    second = panel.current
+    press(panel, "A", shiftKey=True)
+    assert panel.dataset.annotation(first) == alw.Label("a")
+    assert panel.dataset.annotation(second) == alw.Label("A")
+
+
+def test_shift_z_redoes_with_a_class_named_upper_case_z(panels):
+    panel = panels(["Z", "cat"])
+    first = panel.current
+    press(panel, "2")
+    press(panel, "z")
+    press(panel, "Z", shiftKey=True)
+    assert panel.dataset.annotation(first) == alw.Label("cat")  # redone, not labeled "Z"

@@ -131,3 +131,12 @@ def test_the_images_sent_ahead_are_the_next_of_the_queue_not_the_one_shown(panel
     assert int(panel.canvas.ahead_key) in ahead
     assert panel.current not in ahead
     assert set(ahead) <= {int(i) for i in panel.loop.queue}
+
+
+@pytest.mark.parametrize("painted", ["\u00b2", "9" * 5000], ids=["superscript two", "5000 digits"])
+def test_a_key_naming_no_image_key_as_painted_leaves_the_panel_on_its_image(panel, painted):
+    shown = panel.current
+    key = {"kind": "key", "key": "dark", "image_id": panel.canvas.image_id, "shown": str(shown)}
+    panel.canvas._handle_custom_msg(key | {"early": True, "painted": painted}, [])
+    assert panel.current == shown
+    assert panel.dataset.labeled.tolist() == []

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import al_widget as alw
+from al_widget.widget import canvas as canvas_module
 from al_widget.widget.canvas import Canvas
 from al_widget.widget.handoff import Handoff
 from al_widget.widget.info import Info
@@ -302,3 +303,50 @@ def test_the_image_shown_read_from_another_thread_while_a_key_moves_on_is_never_
         assert seen[0] != first
     finally:
         loop.close()
+
+
+def _parse_then_wait(monkeypatch) -> tuple[threading.Event, threading.Event]:
+    """Make the canvas's first parse of a browser message stop once parsed, until `go` is set
+    (as a large patch takes a while to check): returns (parsed, go)."""
+    parsed, go = threading.Event(), threading.Event()
+    parse = canvas_module.parse_message
+
+    def parse_then_wait(*args, **kwargs):
+        out = parse(*args, **kwargs)
+        if not parsed.is_set():
+            parsed.set()
+            assert go.wait(10)
+        return out
+
+    monkeypatch.setattr(canvas_module, "parse_message", parse_then_wait)
+    return parsed, go
+
+
+EDITS = {
+    "detect": ({"kind": "boxes", "boxes": [{"xyxy": [1, 1, 4, 4], "label": 1}], "drafts": []}, []),
+    "segment": (
+        {"kind": "mask_patch", "rect": [1, 1, 3, 3], "encoding": "raw"},
+        [np.ones(4, np.uint8).tobytes()],
+    ),
+}
+
+
+@pytest.mark.parametrize("task", sorted(EDITS))
+def test_an_edit_of_an_image_a_cell_moved_on_from_while_it_was_checked_is_refused_as_stale(
+    task, gray_images, loop_factory, monkeypatch
+):
+    loop = loop_factory(alw.Dataset(gray_images, ["bg", "cat", "dog"], task=task), None)
+    panel = alw.Panel(loop)
+    parsed, go = _parse_then_wait(monkeypatch)
+    content, buffers = EDITS[task]
+    edit = content | {"image_id": panel.canvas.image_id}
+    comm = threading.Thread(target=panel.canvas._handle_custom_msg, args=(edit, buffers))
+    comm.start()  # the browser's message, on the comm's thread
+    assert parsed.wait(10)
+    panel.skip()  # a cell moves the panel on meanwhile
+    go.set()
+    comm.join(10)
+    assert panel.canvas.boxes == []
+    assert not panel.canvas.mask_array().any()
+    assert panel.canvas.rejected[-1].startswith("stale message")
+    panel.close()

@@ -278,7 +278,8 @@ def parse_key(content: Mapping[str, Any]) -> KeyPress:
     content
         The message's JSON content. ``key`` must be a str of 1 to `MAX_KEY_CHARS` characters
         (of at most that many for an action, whose key may be empty); ``action`` one of
-        ``keys.IDENTIFIED_ACTIONS``. Other fields are kept only when of their type.
+        ``keys.IDENTIFIED_ACTIONS``; ``shown`` and ``painted``, when not empty, image keys
+        (``image_key``). Other fields are kept only when of their type.
     """
     key, action = content.get("key", ""), content.get("action")
     if content.get("kind") == "action":
@@ -304,12 +305,40 @@ def parse_key(content: Mapping[str, Any]) -> KeyPress:
         event["action"] = action
     if type(content.get("image_id")) is int:
         event["image_id"] = content["image_id"]
-    if isinstance(content.get("shown"), str) and content["shown"]:
-        event["shown"] = content["shown"]
+    shown = image_key(content.get("shown"), "shown")
+    if shown is not None:
+        event["shown"] = shown
     early = content.get("early") is True
-    if early and isinstance(content.get("painted"), str) and content["painted"]:
-        event["painted"] = content["painted"]  # the image the browser painted for this key
+    painted = image_key(content.get("painted"), "painted")
+    if early and painted is not None:
+        event["painted"] = painted  # the image the browser painted for this key
     return KeyPress(event, early=early)
+
+
+def image_key(value: object, name: str) -> str | None:
+    """Check the key of an image a key message names (``shown``, ``painted``): None when absent
+    or empty; refused (ProtocolError) unless a str of at most `MAX_KEY_CHARS` printable ASCII
+    characters, as ``Canvas.load`` names images (a panel: the dataset index, in digits).
+
+    Parameters
+    ----------
+    value
+        The field's value, as the browser sent it.
+    name
+        The field's name, for the error.
+    """
+    if value is None or value == "":
+        return None
+    if (
+        not isinstance(value, str)
+        or not 0 < len(value) <= MAX_KEY_CHARS
+        or not (value.isascii() and value.isprintable())
+    ):
+        raise ProtocolError(
+            f"a key message's {name} must be an image key (a str of 1 to {MAX_KEY_CHARS} "
+            f"printable ASCII characters), got {_shown(value)}"
+        )
+    return value
 
 
 def parse_strip_message(content: object) -> Fetch | Open:

@@ -38,9 +38,9 @@ def key_command(
     mode : str
         The canvas mode (``keys.CANVAS_MODES``): a binding acts only in its modes.
     class_for_key : callable
-        The class a key picks, or None (``Editor.class_for_key``).
+        The class a key's chord (``keys.chord``) picks, or None (``Editor.class_for_key``).
     """
-    class_id = None if event.get("shiftKey") else class_for_key(str(event.get("key", "")))
+    class_id = class_for_key(keys.chord(event))
     if class_id is not None:
         return ("label" if mode == "classify" else "pick"), class_id
     return event.get("action") or keys.action_for(event, "panel", mode), None

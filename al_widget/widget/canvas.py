@@ -7,7 +7,7 @@ import copy
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +18,9 @@ import traitlets as t
 from . import keys
 from ._box_messages import MAX_BOXES, check_box_count, parse_boxes
 from ._encoding import as_rgb, compress_mask, encode_display
-from ._mask_messages import parse_mask
+from ._mask_messages import MaskPatch, parse_mask
 from ._protocol import (
+    EDIT_KINDS,
     BoxesEdit,
     Dropped,
     Fetch,
@@ -57,10 +58,10 @@ _BASE_PALETTE = (
 )
 SWAP_ACTIONS = ("label", "skip", "no_objects", "submit")
 """Actions after which the browser may show the next image before Python answers: a class key in
-classify mode and a skip always; "no objects" on an image without boxes; a submit in mask mode,
-in box mode with boxes (undecided drafts are dropped), and in classify mode while the panel's picker
-shows a class. Keys and the panel's buttons alike, once the image has been on screen for
-``dwell_ms``."""
+classify mode and a skip always; "no objects" on an image without boxes; a submit in mask mode
+with something painted (not the model's untouched draft), in box mode with boxes (undecided
+drafts are dropped), and in classify mode while the panel's picker shows a class. Keys and the
+panel's buttons alike, once the image has been on screen for ``dwell_ms``."""
 PREFETCH_KEEP = 4
 """How many encoded images (sent ahead or shown) the canvas keeps for views that ask again."""
 
@@ -89,16 +90,23 @@ class Canvas(anywidget.AnyWidget):
     lists them ("The panel"). In mask mode class 0 is the background: what is left unpainted,
     and what the eraser paints; the brush never paints it (``active_class`` 0 becomes 1). In
     instance mode each object has its own mask and class (``objects``). While
-    ``finished`` holds a message, the canvas shows it over the dimmed image and takes no edits.
+    ``finished`` holds a message, the canvas shows it over the dimmed image and takes no edits
+    (an owner may decide otherwise: ``guard_edits``). An edit the canvas refuses on the image
+    shown sends the browser back to what the canvas holds (``resync``).
     How images and edits travel to and from the browser: README, "Development".
 
-    Thread safety: ``_encoded_lock`` guards ``_encoded`` (the images sent ahead), which the
-    owner changes (``load``, ``prefetch``) while a browser message may read it (``fetch``,
-    ``need``): in a kernel the browser's messages arrive on the main thread or on a subshell's,
-    and a cell may call the panel meanwhile. It is never held while an observer runs, and no
-    other lock is taken under it. The other traits, and ``_objects`` (instance mode's objects,
-    an immutable tuple replaced whole), are the owner's to set on one thread at a time (a Panel
-    sets them under its lock, never on the loop's worker).
+    Thread safety: in a kernel the browser's messages arrive on the main thread or on a
+    subshell's, and a cell may call the canvas (or its panel) meanwhile. ``_edit_lock`` (the
+    owner's lock given to ``guard_edits``, a Panel's; else the canvas's own) guards
+    ``image_id`` and what an edit changes (``boxes``, ``drafts``, ``mask``, ``mask_draft``,
+    ``_objects``, the ``loaded_*`` traits): ``load`` takes it, and a browser edit is checked
+    against the image shown (its ``image_id``, again after parsing) and applied under it in
+    one step, so an edit drawn on one image never lands on the next. ``_encoded_lock`` guards
+    ``_encoded`` (the images sent ahead), which the owner changes (``load``, ``prefetch``)
+    while a browser message may read it (``fetch``, ``need``). Lock order: ``_edit_lock`` →
+    ``_encoded_lock``; neither is held while an observer runs (``on_edit``, ``on_key``), and no
+    other lock is taken under ``_encoded_lock``. The other traits are the owner's to set on one
+    thread at a time (a Panel sets them under its lock, never on the loop's worker).
 
     Parameters
     ----------
@@ -179,6 +187,8 @@ class Canvas(anywidget.AnyWidget):
         super().__init__(**kwargs)
         self._encoded: OrderedDict[str, tuple[bytes, str, int, int]] = OrderedDict()
         self._encoded_lock = threading.RLock()  # see the class's thread note
+        self._edit_lock: threading.RLock = threading.RLock()  # or the owner's: guard_edits
+        self._takes_edits: Callable[[], bool] = lambda: not self.finished
         self.messages_received = 0
         self.received_by_kind: dict[str, int] = {"boxes": 0, "mask": 0}  # "instance" from the first
         self._objects: Objects = ()
@@ -228,6 +238,22 @@ class Canvas(anywidget.AnyWidget):
     def _fill_colors(self) -> None:
         if len(self.colors) < len(self.classes):
             self.colors = list(self.colors) + palette(len(self.classes))[len(self.colors) :]
+
+    def guard_edits(self, lock: threading.RLock, takes_edits: Callable[[], bool]) -> None:
+        """Check and apply the browser's edits under the owner's `lock`, while `takes_edits()`.
+
+        Parameters
+        ----------
+        lock : threading.RLock
+            The lock under which the owner loads images and reads the edits (a Panel's): an edit
+            is checked against the image shown and applied while holding it, and ``load`` takes
+            it, so the owner's lock order must put it before the canvas's ``_encoded_lock``.
+        takes_edits : callable
+            Called under `lock` for each edit of the image shown: False refuses it (and sends
+            the browser back to what the canvas holds). By default edits are taken while
+            ``finished`` is empty.
+        """
+        self._edit_lock, self._takes_edits = lock, takes_edits
 
     def on_edit(self, fn: Callable[[str], None]) -> Callable[[str], None]:
         """Call ``fn(kind)`` after each accepted edit; it runs on the kernel's main/comm thread.
@@ -351,7 +377,7 @@ class Canvas(anywidget.AnyWidget):
             data, fmt = b"", sent[1]
         else:
             data, fmt = encode_display(rgb, new_mode)
-        with self.hold_sync():
+        with self._edit_lock, self.hold_sync():
             self.image = data
             self.image_key = key or ""
             self.image_format = fmt
@@ -420,20 +446,26 @@ class Canvas(anywidget.AnyWidget):
 
     def _on_browser_msg(self, _widget: object, content: object, buffers: Sequence[object]) -> None:
         # Every message is parsed (checked) before anything acts on it; a refused one is
-        # logged with a short reason and changes nothing.
+        # logged with a short reason and changes nothing. An edit is parsed against the image
+        # shown then, outside the lock (a large patch takes a while), and applied only if that
+        # image is still shown (see the class's thread note).
+        with self._edit_lock:
+            image_id, mode, width, height = self.image_id, self.mode, self.width, self.height
+            n_classes = len(self.classes)
         try:
             message = parse_message(
                 content,
                 buffers,
-                image_id=self.image_id,
-                mode=self.mode,
-                width=self.width,
-                height=self.height,
-                n_classes=len(self.classes),
+                image_id=image_id,
+                mode=mode,
+                width=width,
+                height=height,
+                n_classes=n_classes,
             )
         except ProtocolError as err:
-            self.rejected.append(str(err))
-            logger.warning("canvas refused a message from the browser: %s", err)
+            self._refuse(str(err), made_on=_edit_image_id(content))
+            if _early_key(content):  # the browser shows the next image early for it
+                self.stay()
             return
         if isinstance(message, KeyPress):
             self._on_key(message)
@@ -452,45 +484,88 @@ class Canvas(anywidget.AnyWidget):
         if isinstance(message, Fetch):
             self._send_current()
             return
-        if self.finished:
-            self.rejected.append("an edit while the canvas is finished")
-            logger.warning("canvas refused an edit: it shows %r", self.finished)
+        kind = self._apply(message, image_id)
+        if kind is None:
             return
-        if isinstance(message, BoxesEdit):
-            kind = "boxes"
-            with self.hold_trait_notifications():
-                self.set_trait("boxes", message.boxes)
-                self.set_trait("drafts", message.drafts)
-        elif isinstance(message, MaskEdit):
-            kind = "mask"
-            self.set_trait("mask", message.mask)
-            self.set_trait("mask_draft", False)  # painted over: accepted
-        elif isinstance(message, MaskAccept):
-            kind = "mask"
-            self.set_trait("mask_draft", False)
-        elif isinstance(message, (ObjectEdit, ObjectDelete, ObjectOrder)):
-            kind = "instance"
-            try:
-                self._objects = applied(self._objects, message)
-            except ProtocolError as err:
-                self.rejected.append(str(err))
-                logger.warning("canvas refused a message from the browser: %s", err)
-                return
-        else:
-            kind = "mask"
-            self.set_trait("mask", message.applied(self.mask, width=self.width, height=self.height))
-            self.set_trait("mask_draft", False)  # painted over: accepted
-        self.messages_received += 1
-        self.received_by_kind[kind] = self.received_by_kind.get(kind, 0) + 1
         for fn in list(self._edit_observers):
             fn(kind)
 
+    def _apply(
+        self,
+        message: BoxesEdit
+        | MaskEdit
+        | MaskPatch
+        | MaskAccept
+        | ObjectEdit
+        | ObjectDelete
+        | ObjectOrder,
+        image_id: int,
+    ) -> str | None:
+        """Apply an edit parsed for image `image_id`, if still shown and edits are taken; its
+        kind, or None if refused."""
+        with self._edit_lock:
+            if self.image_id != image_id:  # the image changed while the edit was parsed
+                self._refuse(f"stale message: image_id must be {self.image_id}, got {image_id}")
+                return None
+            if not self._takes_edits():
+                self._refuse(f"an edit while the canvas takes none ({self.finished!r})", image_id)
+                return None
+            if isinstance(message, BoxesEdit):
+                kind = "boxes"
+                with self.hold_trait_notifications():
+                    self.set_trait("boxes", message.boxes)
+                    self.set_trait("drafts", message.drafts)
+            elif isinstance(message, MaskEdit):
+                kind = "mask"
+                self.set_trait("mask", message.mask)
+                self.set_trait("mask_draft", False)  # painted over: accepted
+            elif isinstance(message, MaskAccept):
+                kind = "mask"
+                self.set_trait("mask_draft", False)
+            elif isinstance(message, (ObjectEdit, ObjectDelete, ObjectOrder)):
+                kind = "instance"
+                try:
+                    self._objects = applied(self._objects, message)
+                except ProtocolError as err:
+                    self._refuse(str(err), image_id)
+                    return None
+            else:
+                kind = "mask"
+                mask = message.applied(self.mask, width=self.width, height=self.height)
+                self.set_trait("mask", mask)
+                self.set_trait("mask_draft", False)  # painted over: accepted
+            self.messages_received += 1
+            self.received_by_kind[kind] = self.received_by_kind.get(kind, 0) + 1
+            return kind
+
+    def _refuse(self, reason: str, made_on: int | None = None) -> None:
+        """Log a refused message; when it was an edit of the image shown (`made_on` its
+        ``image_id``), the browser, which shows that edit, is sent back to what the canvas holds."""
+        self.rejected.append(reason)
+        logger.warning("canvas refused a message from the browser: %s", reason)
+        with self._edit_lock:
+            if made_on is not None and made_on == self.image_id:
+                self.resync()
+
+    def resync(self) -> None:
+        """Start the browser afresh from the image's boxes, drafts, mask and objects as the
+        canvas holds them (a new ``image_id``, the same pixels): its view drops the edits the
+        canvas does not have, and their undo history."""
+        with self._edit_lock, self.hold_sync():
+            self.set_trait("loaded_boxes", copy.deepcopy(self.boxes))
+            self.set_trait("loaded_drafts", copy.deepcopy(self.drafts))
+            self.set_trait("loaded_mask", compress_mask(self.mask))
+            self.set_trait("loaded_instances", [object_json(o) for o in self._objects])
+            self.image_id += 1
+
     def _on_key(self, press: KeyPress) -> None:
         moved = self.image_id
-        for fn in list(self._key_observers):
-            fn(press.event)
-        if press.early and self.image_id == moved:
-            self.stay()
+        try:
+            for fn in list(self._key_observers):
+                fn(press.event)
+        finally:  # an observer that failed leaves the browser on the image it showed early
+            if press.early and self.image_id == moved:
+                self.stay()
 
     def stay(self) -> None:
         """Tell the browser to go back to the image loaded last: a key it showed the next image
@@ -500,17 +575,36 @@ class Canvas(anywidget.AnyWidget):
     def _send_current(self) -> None:
         """Answer a view's ``fetch``: the current boxes, drafts and mask of this image, and the
         images sent ahead before the view was there to keep them."""
-        content = {
-            "kind": "state",
-            "image_id": self.image_id,
-            "boxes": self.boxes,
-            "drafts": self.drafts,
-            "instances": [object_json(o) for o in self._objects],
-        }
-        self.send(content, buffers=[compress_mask(self.mask)])
+        with self._edit_lock:  # one image's state
+            content = {
+                "kind": "state",
+                "image_id": self.image_id,
+                "boxes": self.boxes,
+                "drafts": self.drafts,
+                "instances": [object_json(o) for o in self._objects],
+            }
+            mask = compress_mask(self.mask)
+        self.send(content, buffers=[mask])
         with self._encoded_lock:
             for key in [k for k in self._encoded if k != self.image_key]:
                 self._send_image(key)
+
+
+def _edit_image_id(content: object) -> int | None:
+    """The ``image_id`` an edit message says it was made on; None for other messages."""
+    if not isinstance(content, Mapping) or content.get("kind") not in EDIT_KINDS:
+        return None
+    made_on = content.get("image_id")
+    return made_on if type(made_on) is int else None
+
+
+def _early_key(content: object) -> bool:
+    """Whether a message is a key or click the browser showed the next image early for."""
+    return (
+        isinstance(content, Mapping)
+        and content.get("kind") in ("key", "action")
+        and content.get("early") is True
+    )
 
 
 def _box_dicts(

@@ -295,7 +295,8 @@ class Editor:
         return draftbar.as_boxes(draftbar.shown(self._opened_drafts, self.canvas.draft_threshold))
 
     def class_for_key(self, key: str) -> int | None:
-        """The class a key picks: a class named as the key, else the digit's (see keys.DIGITS).
+        """The class a key's chord (``keys.chord``) picks: a class named as the key
+        (``keys.class_chord``: Shift+A picks ``"A"``), else the digit's (see keys.DIGITS).
 
         Digits count the classes the picker offers (in segmentation, from class 1). A class
         named as a command key (``keyless``) gets no key: the command wins.

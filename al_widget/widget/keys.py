@@ -315,13 +315,14 @@ def command_chords(mode: str) -> frozenset[str]:
 def named_class_keys(
     classes: Sequence[str], choices: Sequence[int], mode: str
 ) -> tuple[dict[str, int], list[str]]:
-    """Return the classes by name, which a key of that name picks (the browser sends the keys of
-    one character: ``"a"`` as in EMNIST, ``"3"``), and the classes named as a command key, which
-    get no key.
+    """Return the classes by the chord of the key that picks each (``class_chord``: ``"a"`` for
+    a class named ``"a"``, ``"Shift+a"`` for ``"A"``, as in EMNIST; ``"3"``; the browser sends
+    the keys of one character), and the classes named as a command key, which get no key.
 
-    A command key of the table always does its command: a class named ``"z"`` or ``"Enter"``
-    never takes Z (undo) or Enter (submit) in the mode where they act; it is clicked, or picked
-    by its digit. Returns ``({key: class_id}, [names of classes without their key])``.
+    A command key of the table always does its command: a class named ``"z"``, ``"Z"`` or
+    ``"Enter"`` never takes Z (undo), Shift+Z (redo) or Enter (submit) in the mode where they
+    act; it is clicked, or picked by its digit. Returns ``({chord: class_id}, [names of classes
+    without their key])``.
 
     Parameters
     ----------
@@ -337,11 +338,24 @@ def named_class_keys(
     clashing: list[str] = []
     for k in choices:
         name = classes[k]
-        if chord({"key": name}) in commands or name in commands:
+        if class_chord(name) in commands or name in commands:
             clashing.append(name)
         else:
-            named[name] = k
+            named[class_chord(name)] = k
     return named, clashing
+
+
+def class_chord(name: str) -> str:
+    """Return the chord of the key that picks the class named `name` (``chord``): the key of
+    that name, typed as it is written, so an upper-case letter takes Shift (``"A"``:
+    ``"Shift+a"``; ``"a"``: ``"a"``).
+
+    Parameters
+    ----------
+    name
+        A class's name.
+    """
+    return chord({"key": name, "shiftKey": len(name) == 1 and name != name.lower()})
 
 
 def panel_chords() -> list[str]:

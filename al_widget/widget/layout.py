@@ -77,7 +77,7 @@ class PanelLayout:
         first = 1 if task == "segment" and len(classes) > 1 else 0
         self.choices = list(range(first, len(classes)))
         named, _ = keys.named_class_keys(classes, self.choices, MODE_OF_TASK[task])
-        class_chords = [keys.chord({"key": name}) for name in named if len(name) == 1]
+        class_chords = [c for c, k in named.items() if len(classes[k]) == 1]
         canvas.panel_keys = keys.panel_chords() + class_chords
         canvas.swap_keys = keys.swap_chords(MODE_OF_TASK[task]) | (
             {c: "label" for c in class_chords + keys.digit_chords(len(self.choices))}

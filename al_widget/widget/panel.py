@@ -44,7 +44,8 @@ class Panel(widgets.VBox):
     (``Handoff``; README, "Development"). ``_lock`` guards ``_closed`` and every part's state
     (``_navigator``, ``_actions``, ``_notices``, ``_budget``, ``_editor``) and the widgets'
     values: a cell may call the panel while a browser message is handled. Each entry point
-    takes it for its whole body. Lock order: panel → loop (session → round worker →
+    takes it for its whole body; the canvas checks and applies the browser's edits under it
+    (``Canvas.guard_edits``). Lock order: panel → loop (session → round worker →
     dataset), and panel → the canvas's and strip's own locks; the loop calls back outside its
     locks.
 
@@ -151,6 +152,9 @@ class Panel(widgets.VBox):
         for part in (self.canvas, self.queue_strip):  # the browser's messages: where they arrive
             part.on_msg(lambda *_: self._handoff.adopt())
         self.canvas.on_key(self.handle_key)
+        # The browser's edits are checked and applied under the panel's lock, on the image
+        # shown; the budget's notice dims the canvas but only submits are refused then.
+        self.canvas.guard_edits(self._lock, self._takes_edits)
         # Only the newest of each kind of news counts (a refresh reads the loop's state now),
         # but every error is told.
         latest = self._handoff.call_latest
@@ -369,6 +373,11 @@ class Panel(widgets.VBox):
             self._notices.say(words)
             self._refresh_state()
         return bool(words)
+
+    def _takes_edits(self) -> bool:
+        """Whether the canvas takes the browser's edits now: while it shows an image to label.
+        Caller holds the lock."""
+        return not self._closed and self._navigator.current is not None
 
     def _refresh_state(self) -> None:
         budget = self._budget.reached()

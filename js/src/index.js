@@ -122,8 +122,11 @@ function render({ model, el }) {
     const entry = source.next();
     if (!entry || source.shown.early || traits.finished() || state.drag) return "";
     const panel = glue.panel();
-    const shapes = state.boxes.length + state.objects.length; // instance mode's objects count as shapes
-    const drafts = traits.mode() === "mask" ? Number(state.maskDraft) : state.drafts.length;
+    const mask = traits.mode() === "mask";
+    // Instance mode's objects count as shapes; in mask mode, whether anything is painted (a
+    // submit of nothing painted is refused: scanned only for a mask submit).
+    const shapes = mask ? Number(action === "submit" && maskTool.painted()) : state.boxes.length + state.objects.length;
+    const drafts = mask ? Number(state.maskDraft) : state.drafts.length;
     if (!mayMoveEarly(action, traits.mode(), shapes, drafts, panel)) return "";
     const key = source.showEarly(entry);
     state.selected = null;

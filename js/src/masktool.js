@@ -82,6 +82,21 @@ export function createMaskTool({ state, view, traits, history, ctx, send, redraw
     });
   }
 
+  /**
+   * Whether the mask holds anything but the background (void pixels count, as in Python's
+   * check of a submit); false while it is still being inflated.
+   * @returns {boolean}
+   */
+  function painted() {
+    if (!state.maskReady) return false;
+    const m = state.mask;
+    const words = m.byteOffset % 4 === 0 ? m.length >> 2 : 0; // four pixels at a time
+    const wide = new Uint32Array(m.buffer, m.byteOffset, words);
+    for (let i = 0; i < words; i++) if (wide[i]) return true;
+    for (let i = words * 4; i < m.length; i++) if (m[i]) return true;
+    return false;
+  }
+
   /** Tell Python the class values in rect; a large rect goes zlib-compressed (send keeps order). */
   /** @param {number[]} rect @param {Uint8Array} values */
   function sendPatch(rect, values) {
@@ -291,6 +306,7 @@ export function createMaskTool({ state, view, traits, history, ctx, send, redraw
     paintOverlay: () => overlay.paint(),
     drawOverlay: () => overlay.draw(ctx),
     load,
+    painted,
     acceptDraft,
     restore,
     paintDown,

@@ -10,7 +10,9 @@
 /**
  * Whether `action` (a panel key's or button's) may show the next image before Python answers:
  * only where Python cannot refuse it (see canvas.SWAP_ACTIONS).
- * @param {string} action @param {string} mode @param {number} boxes
+ * @param {string} action @param {string} mode
+ * @param {number} boxes box mode's boxes, instance mode's objects; in mask mode 1 when anything
+ * is painted (a mask of nothing painted is refused)
  * @param {number} drafts box drafts; in mask mode 1 while the mask is the model's draft
  * @param {HTMLElement | null} panel the panel around the view, if any
  */
@@ -24,7 +26,7 @@ export function mayMoveEarly(action, mode, boxes, drafts, panel) {
         (action === "no_objects" && mode === "box" && !boxes) ||
         (action === "no_objects" && mode === "instance" && !boxes && !drafts) ||
         (action === "submit" &&
-          ((mode === "mask" && !drafts) || (mode === "box" && boxes > 0) || (mode === "classify" && picked)));
+          ((mode === "mask" && !drafts && boxes > 0) || (mode === "box" && boxes > 0) || (mode === "classify" && picked)));
 }
 
 /**

@@ -159,6 +159,39 @@ def test_a_fast_labeler_at_300_ms_per_label_stores_every_label(page: Any) -> Non
     assert after["error"] == ""
 
 
+def test_enter_on_an_unpainted_mask_never_shows_another_image(page: Any) -> None:
+    """A mask submit of nothing painted is refused by the kernel: the browser does not show the
+    next image early for it (and flash back to this one when the refusal comes)."""
+    panel = PanelDriver(page, "segment_twice")
+    before = ready(panel, DWELL_S)
+    page.evaluate(RECORD_FRAMES, panel.root.element_handle())
+    page.keyboard.press("Enter")
+    after = panel.wait(lambda s: "nothing painted" in s["error"])
+    time.sleep(SETTLE)
+    harness.screenshot(page, "keys_enter_unpainted_mask", panel.root)
+    frames = page.evaluate("window.__frames")
+    assert {f["key"] for f in frames} <= {str(before["current"])}
+    assert panel.stage.get_attribute("data-image-key") == str(before["current"])
+    assert after["current"] == before["current"]
+    assert str(before["current"]) not in after["labels"]
+
+
+def test_enter_on_a_painted_mask_shows_the_next_image_before_the_kernel_answers(
+    page: Any,
+) -> None:
+    panel = PanelDriver(page, "segment_twice")
+    before = ready(panel, DWELL_S)
+    panel.drag((20, 20), (60, 40))  # a brush stroke, sent before the key
+    page.evaluate(RECORD_FRAMES, panel.root.element_handle())
+    page.keyboard.press("Enter")
+    after = settled(panel, before)
+    shown_then = str(after["current"])
+    frames = page.evaluate("window.__frames")
+    first = next(f for f in frames if f["key"] == shown_then)
+    assert first["loaded"] == f"early-{shown_then}"  # painted before the kernel answered
+    assert after["labels"][str(before["current"])] == "Mask"
+
+
 # -- 3b. the whole panel moves in one frame ------------------------------------------------
 
 
