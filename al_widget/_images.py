@@ -46,7 +46,7 @@ def _composite_on_white(rgba: np.ndarray) -> np.ndarray:
     return ((rgb * alpha + 255 * (255 - alpha)) // 255).astype(np.uint8)
 
 
-def pil_to_array(image: Image.Image) -> np.ndarray:
+def pil_to_array(image: Image.Image, where: str = "image") -> np.ndarray:
     """The pixels of a PIL image, 16-bit modes kept 16-bit."""
     if image.mode in ("I;16", "I;16B", "I;16L", "I"):
         return np.asarray(image, dtype=np.uint32).clip(0, 65535).astype(np.uint16)
@@ -90,6 +90,56 @@ def orientation(image: Image.Image) -> int:
     return value if isinstance(value, int) and value in _TRANSPOSE else 1
 
 
+_TURNED_ON_LOAD = frozenset({"TIFF"})
+"""Formats whose Pillow plugin turns the pixels upright itself as it loads them: TIFF, in every
+Pillow this package takes (>= 10; seen in 10.0, 10.4 and 13.0). Its size before loading is the
+stored one up to Pillow 12 and the upright one from 13, and 10.0 keeps the orientation tag after
+turning, so neither the size nor the tag says whether the turn is done: the format does."""
+
+_TIFF_WIDTH, _TIFF_HEIGHT = 256, 257  # the TIFF tags of the stored size
+
+
+def _stored_size(image: Image.Image) -> tuple[int, int]:
+    """The (width, height) a file stores its pixels at, before any turn."""
+    if image.format == "TIFF":
+        tags = getattr(image, "tag_v2", {})
+        width, height = tags.get(_TIFF_WIDTH), tags.get(_TIFF_HEIGHT)
+        if isinstance(width, int) and isinstance(height, int):
+            return (width, height)
+    return image.size
+
+
+def upright_size(image: Image.Image) -> tuple[int, int]:
+    """The (height, width) of an opened image once turned upright, from its header only.
+
+    A plugin that has turned the image already (TIFF, see ``_TURNED_ON_LOAD``) reports a size
+    other than the stored one, and it is taken as it is; a square image turns into its own size.
+
+    Parameters
+    ----------
+    image : PIL.Image.Image
+        The image, loaded or not.
+    """
+    width, height = image.size
+    if orientation(image) >= 5 and image.size == _stored_size(image):  # a quarter turn to do
+        width, height = height, width
+    return (height, width)
+
+
+def upright(image: Image.Image) -> Image.Image:
+    """`image` loaded and turned upright by its EXIF orientation, as ``ImageOps.exif_transpose``
+    shows it: the one place pixels are turned, for files and PIL images alike.
+
+    Parameters
+    ----------
+    image : PIL.Image.Image
+        The image, loaded or not; loaded in place.
+    """
+    turn = None if image.format in _TURNED_ON_LOAD else _TRANSPOSE.get(orientation(image))
+    image.load()
+    return image if turn is None else image.transpose(turn)
+
+
 def read_image(path: str | os.PathLike[str], where: str) -> np.ndarray:
     """The pixels of an image file, turned upright by its EXIF orientation.
 
@@ -98,9 +148,7 @@ def read_image(path: str | os.PathLike[str], where: str) -> np.ndarray:
     """
     try:
         with Image.open(path) as image:
-            turn = _TRANSPOSE.get(orientation(image))
-            image.load()
-            return pil_to_array(image if turn is None else image.transpose(turn))
+            return pil_to_array(upright(image), where)
     except FileNotFoundError:
         raise ImageError(f"{where}: file not found") from None
     except Exception as error:
@@ -111,10 +159,7 @@ def read_size(path: str | os.PathLike[str], where: str) -> tuple[int, int]:
     """The (height, width) of an image file as ``read_image`` gives it, from its header only."""
     try:
         with Image.open(path) as image:
-            width, height = image.size
-            if orientation(image) >= 5:  # 5..8 turn the photo a quarter
-                width, height = height, width
-            return (height, width)
+            return upright_size(image)
     except FileNotFoundError:
         raise ImageError(f"{where}: file not found") from None
     except Exception as error:
@@ -220,7 +265,7 @@ class SequenceSource:
             return read_image(item, where)
         if isinstance(item, Image.Image):
             try:
-                return pil_to_array(item)
+                return pil_to_array(upright(item), where)
             except Exception as error:
                 raise ImageError(f"{where} could not be read: {error}") from error
         if isinstance(item, np.ndarray):
@@ -234,7 +279,7 @@ class SequenceSource:
         if isinstance(item, (str, os.PathLike)):
             return read_size(item, self._where(i))
         if isinstance(item, Image.Image):
-            return (item.height, item.width)
+            return upright_size(item)
         shape = np.shape(self.raw(i))
         return (int(shape[0]), int(shape[1]))
 
