@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,11 +18,12 @@ class ImageError(ValueError):
 
 
 def to_rgb(array: np.ndarray, where: str = "image") -> np.ndarray:
-    """An (H, W, 3) uint8 copy of a grayscale, RGB or RGBA image of 8 or 16 bits."""
+    """An (H, W, 3) uint8 copy of a grayscale, RGB or RGBA image of 8 or 16 bits (16 bits as
+    ``to_8_bits`` shows them; RGBA composited on white)."""
     if array.dtype == np.bool_:
         array = array.astype(np.uint8) * 255
     elif array.dtype == np.uint16:
-        array = (array >> 8).astype(np.uint8)
+        array = to_8_bits(array, where)
     elif array.dtype != np.uint8:
         raise ImageError(
             f"{where} must be uint8 (or uint16, bool), got dtype {array.dtype}; "
@@ -46,13 +48,102 @@ def _composite_on_white(rgba: np.ndarray) -> np.ndarray:
     return ((rgb * alpha + 255 * (255 - alpha)) // 255).astype(np.uint8)
 
 
+def to_8_bits(values: np.ndarray, where: str = "image") -> np.ndarray:
+    """8-bit pixels from wider ones (uint16, or a PIL image's int32 "I" or float32 "F"): the one
+    rule by which every image wider than 8 bits is shown, and learned from.
+
+    Integers are shifted right so that the bit depth their largest value needs, rounded up to
+    an even one of at least 8 (the depths cameras and scanners store: 8, 10, 12, 14, 16, ...),
+    fills 0..255: full-range 16-bit data shows as image viewers show it (its high byte), 12-bit
+    camera data stored in 16 bits shows as 12-bit data (not near black), and 8-bit data stored
+    in a wider type is kept exact. The depth is the image's own, so an image that uses only the
+    low bits of a 16-bit type (say, all below 16384) shows brighter than its high byte alone.
+    Floats whose largest value is at most 1 follow the 0..1 convention (times 255); larger
+    floats are rounded and then shown as integers are. Values below 0, NaN and infinite values
+    cannot be shown: they become 0, with a warning naming the image (shown once per image by
+    Python's default warning filter).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        The pixels, any shape, of an unsigned, signed or float dtype.
+    where : str, default "image"
+        The image, for the warning.
+    """
+    if values.size == 0:
+        return values.astype(np.uint8)
+    lost = []
+    if values.dtype.kind == "f":
+        unshown = ~np.isfinite(values)
+        if unshown.any():
+            lost.append(f"{int(unshown.sum())} NaN or infinite values")
+            values = np.where(unshown, 0, values)
+    lowest = values.min()
+    if lowest < 0:
+        lost.append(f"values below 0 (down to {lowest})")
+        values = np.maximum(values, 0)
+    if lost:
+        # stacklevel 1: the warning's place is this line whoever reads the image, so that
+        # Python's default filter shows it once per image (its text names the image).
+        warnings.warn(
+            f"{where} has {' and '.join(lost)}: they are shown as 0", UserWarning, stacklevel=1
+        )
+    if values.dtype.kind == "f":
+        if values.max() <= 1:
+            return np.rint(values * 255).astype(np.uint8)
+        values = np.rint(values)
+    bits = max(8, int(values.max()).bit_length())
+    shift = bits + bits % 2 - 8
+    if values.dtype.kind == "f":
+        return np.floor(values / float(2**shift)).astype(np.uint8)
+    return (values.astype(np.uint64) >> np.uint64(shift)).astype(np.uint8)
+
+
 def pil_to_array(image: Image.Image, where: str = "image") -> np.ndarray:
-    """The pixels of a PIL image, 16-bit modes kept 16-bit."""
-    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-        return np.asarray(image, dtype=np.uint32).clip(0, 65535).astype(np.uint16)
-    if image.mode not in ("L", "RGB", "RGBA", "1"):
-        image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
-    return np.asarray(image)
+    """The pixels of a (loaded, upright) PIL image: 8-bit, or 16-bit as an "I;16" image holds
+    them. "I" and "F" images go through ``to_8_bits``; an image with transparency (an alpha
+    band, or a palette or gray level marked transparent) comes back RGBA, to be composited on
+    white as every RGBA image is.
+
+    Parameters
+    ----------
+    image : PIL.Image.Image
+        The image.
+    where : str, default "image"
+        The image, for warnings.
+    """
+    mode = image.mode
+    transparent = "transparency" in image.info or any(b in ("A", "a") for b in image.getbands())
+    if mode.startswith("I;16") or mode in ("I", "F"):
+        values = np.asarray(image)
+        return values.astype(np.uint16) if values.dtype.kind == "u" else to_8_bits(values, where)
+    if mode in ("L", "RGB", "RGBA", "1") and not (transparent and mode != "RGBA"):
+        return np.asarray(image)
+    return np.asarray(image.convert("RGBA" if transparent else "RGB"))
+
+
+def pil_pixels(image: Image.Image, where: str) -> np.ndarray:
+    """The pixels of an opened PIL image (a file's or one given in a list) as the dataset shows
+    them: turned upright (``upright``), converted by ``pil_to_array``. Of an animation or a
+    multi-page file only the current frame (a file's first) is used, with a warning naming the
+    image; a phone's MPO JPEG is not warned of (its other frames are previews or depth maps).
+
+    Parameters
+    ----------
+    image : PIL.Image.Image
+        The image, loaded or not.
+    where : str
+        The image, for warnings.
+    """
+    if getattr(image, "is_animated", False) and image.format != "MPO":
+        frames, shown = getattr(image, "n_frames", "several"), image.tell() + 1
+        warnings.warn(
+            f"{where} has {frames} frames (an animation or a multi-page file): only frame "
+            f"{shown} is used",
+            UserWarning,
+            stacklevel=1,  # once per image, as in to_8_bits
+        )
+    return pil_to_array(upright(image), where)
 
 
 ORIENTATION_TAG = 0x0112
@@ -148,7 +239,7 @@ def read_image(path: str | os.PathLike[str], where: str) -> np.ndarray:
     """
     try:
         with Image.open(path) as image:
-            return pil_to_array(upright(image), where)
+            return pil_pixels(image, where)
     except FileNotFoundError:
         raise ImageError(f"{where}: file not found") from None
     except Exception as error:
@@ -265,7 +356,7 @@ class SequenceSource:
             return read_image(item, where)
         if isinstance(item, Image.Image):
             try:
-                return pil_to_array(upright(item), where)
+                return pil_pixels(item, where)
             except Exception as error:
                 raise ImageError(f"{where} could not be read: {error}") from error
         if isinstance(item, np.ndarray):
