@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -48,6 +49,29 @@ def _composite_on_white(rgba: np.ndarray) -> np.ndarray:
     return ((rgb * alpha + 255 * (255 - alpha)) // 255).astype(np.uint8)
 
 
+_warned: set[str] = set()
+_warned_lock = threading.Lock()
+"""The warnings given (``warn_once``); the lock guards the set, as images are read on the
+kernel's thread and on the round worker's at once. No other lock is taken while it is held."""
+
+
+def warn_once(message: str) -> None:
+    """Warn `message`, which names its image, the first time only in this process: an image is
+    read again and again (canvas, thumbnails, every embedding pass), and Python's own "once"
+    forgets whenever any code changes the warning filters (``catch_warnings``).
+
+    Parameters
+    ----------
+    message : str
+        The warning, naming the image and what is lost.
+    """
+    with _warned_lock:
+        if message in _warned:
+            return
+        _warned.add(message)
+    warnings.warn(message, UserWarning, stacklevel=3)
+
+
 def to_8_bits(values: np.ndarray, where: str = "image") -> np.ndarray:
     """8-bit pixels from wider ones (uint16, or a PIL image's int32 "I" or float32 "F"): the one
     rule by which every image wider than 8 bits is shown, and learned from.
@@ -60,8 +84,7 @@ def to_8_bits(values: np.ndarray, where: str = "image") -> np.ndarray:
     low bits of a 16-bit type (say, all below 16384) shows brighter than its high byte alone.
     Floats whose largest value is at most 1 follow the 0..1 convention (times 255); larger
     floats are rounded and then shown as integers are. Values below 0, NaN and infinite values
-    cannot be shown: they become 0, with a warning naming the image (shown once per image by
-    Python's default warning filter).
+    cannot be shown: they become 0, with a warning naming the image (``warn_once``).
 
     Parameters
     ----------
@@ -83,11 +106,7 @@ def to_8_bits(values: np.ndarray, where: str = "image") -> np.ndarray:
         lost.append(f"values below 0 (down to {lowest})")
         values = np.maximum(values, 0)
     if lost:
-        # stacklevel 1: the warning's place is this line whoever reads the image, so that
-        # Python's default filter shows it once per image (its text names the image).
-        warnings.warn(
-            f"{where} has {' and '.join(lost)}: they are shown as 0", UserWarning, stacklevel=1
-        )
+        warn_once(f"{where} has {' and '.join(lost)}: they are shown as 0")
     if values.dtype.kind == "f":
         if values.max() <= 1:
             return np.rint(values * 255).astype(np.uint8)
@@ -137,11 +156,9 @@ def pil_pixels(image: Image.Image, where: str) -> np.ndarray:
     """
     if getattr(image, "is_animated", False) and image.format != "MPO":
         frames, shown = getattr(image, "n_frames", "several"), image.tell() + 1
-        warnings.warn(
+        warn_once(
             f"{where} has {frames} frames (an animation or a multi-page file): only frame "
-            f"{shown} is used",
-            UserWarning,
-            stacklevel=1,  # once per image, as in to_8_bits
+            f"{shown} is used"
         )
     return pil_to_array(upright(image), where)
 

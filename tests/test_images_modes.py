@@ -56,11 +56,13 @@ def test_a_mode_f_image_of_0_to_255_is_kept(tmp_path: Path) -> None:
     np.testing.assert_array_equal(shown([tmp_path / "float.tif"]), values)
 
 
-def test_values_below_0_are_shown_as_0_with_a_warning_naming_the_image() -> None:
+def test_values_below_0_are_shown_as_0_with_a_warning_naming_the_image(tmp_path: Path) -> None:
     values = np.full((8, 8), 100, np.int32)
     values[0] = -3
-    with pytest.warns(UserWarning, match=r"image 0 has values below 0 \(down to -3\).*shown as 0"):
-        image = alw.Dataset([Image.fromarray(values)], CLASSES).image(0)
+    Image.fromarray(values).save(tmp_path / "signed.tif")
+    match = r"image 0 \(.*signed.tif\) has values below 0 \(down to -3\).*shown as 0"
+    with pytest.warns(UserWarning, match=match):
+        image = alw.Dataset([tmp_path / "signed.tif"], CLASSES).image(0)
     assert image[0].max() == 0  # not wrapped round to white
     assert image[1:].min() == 100
 
@@ -124,7 +126,7 @@ def test_a_warning_is_given_once_per_image_however_often_it_is_read(tmp_path: Pa
     paths = [two_frames(tmp_path / "one.gif"), two_frames(tmp_path / "two.gif")]
     dataset = alw.Dataset(paths, CLASSES)
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("default")
+        warnings.simplefilter("always")
         for _ in range(3):
             dataset.image(0)
             dataset.image(1)
