@@ -43,8 +43,9 @@ def orientation(image: Image.Image) -> int:
 _TURNED_ON_LOAD = frozenset({"TIFF"})
 """Formats whose Pillow plugin turns the pixels upright itself as it loads them: TIFF, in every
 Pillow this package takes (>= 10; seen in 10.0, 10.4 and 13.0). Its size before loading is the
-stored one up to Pillow 12 and the upright one from 13, and 10.0 keeps the orientation tag after
-turning, so neither the size nor the tag says whether the turn is done: the format does."""
+stored one in 10.x and already the upright one in 13, and 10.0 keeps the orientation tag after
+turning, so neither the size (of a flip, or of a square image) nor the tag says whether the
+pixels are turned: the format does."""
 
 _TIFF_WIDTH, _TIFF_HEIGHT = 256, 257  # the TIFF tags of the stored size
 
