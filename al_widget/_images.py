@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import threading
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
+from ._orientation import upright, upright_size
 from ._paths import PathTable, path_table
 
 
@@ -17,11 +20,12 @@ class ImageError(ValueError):
 
 
 def to_rgb(array: np.ndarray, where: str = "image") -> np.ndarray:
-    """An (H, W, 3) uint8 copy of a grayscale, RGB or RGBA image of 8 or 16 bits."""
+    """An (H, W, 3) uint8 copy of a grayscale, RGB or RGBA image of 8 or 16 bits (16 bits as
+    ``to_8_bits`` shows them; RGBA composited on white)."""
     if array.dtype == np.bool_:
         array = array.astype(np.uint8) * 255
     elif array.dtype == np.uint16:
-        array = (array >> 8).astype(np.uint8)
+        array = to_8_bits(array, where)
     elif array.dtype != np.uint8:
         raise ImageError(
             f"{where} must be uint8 (or uint16, bool), got dtype {array.dtype}; "
@@ -46,48 +50,118 @@ def _composite_on_white(rgba: np.ndarray) -> np.ndarray:
     return ((rgb * alpha + 255 * (255 - alpha)) // 255).astype(np.uint8)
 
 
-def pil_to_array(image: Image.Image) -> np.ndarray:
-    """The pixels of a PIL image, 16-bit modes kept 16-bit."""
-    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-        return np.asarray(image, dtype=np.uint32).clip(0, 65535).astype(np.uint16)
-    if image.mode not in ("L", "RGB", "RGBA", "1"):
-        image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
-    return np.asarray(image)
+_warned: set[str] = set()
+_warned_lock = threading.Lock()
+"""The warnings given (``warn_once``); the lock guards the set, as images are read on the
+kernel's thread and on the round worker's at once. No other lock is taken while it is held."""
 
 
-ORIENTATION_TAG = 0x0112
-"""The EXIF tag saying how a photo's stored pixels turn to show it upright."""
+def warn_once(message: str) -> None:
+    """Warn `message`, which names its image, the first time only in this process: an image is
+    read again and again (canvas, thumbnails, every embedding pass), and Python's own "once"
+    forgets whenever any code changes the warning filters (``catch_warnings``).
 
-_TRANSPOSE = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
-}
-"""EXIF orientation -> the turn that shows the photo upright (as PIL's ImageOps.exif_transpose)."""
-
-
-def orientation(image: Image.Image) -> int:
-    """The EXIF orientation (1..8) of an opened image, read from its header only (1 if none).
-
-    A PNG's eXIf chunk counts only when it comes before the pixels, so that the size (header
-    only) and the pixels of a file always agree.
+    Parameters
+    ----------
+    message : str
+        The warning, naming the image and what is lost.
     """
-    try:
-        if image.format == "PNG":
-            exif = Image.Exif()
-            raw = image.info.get("exif")
-            if raw:
-                exif.load(raw)
-        else:
-            exif = image.getexif()
-        value = exif.get(ORIENTATION_TAG, 1)
-    except Exception:  # unreadable EXIF: shown as stored, as browsers do
-        return 1
-    return value if isinstance(value, int) and value in _TRANSPOSE else 1
+    with _warned_lock:
+        if message in _warned:
+            return
+        _warned.add(message)
+    warnings.warn(message, UserWarning, stacklevel=3)
+
+
+def to_8_bits(values: np.ndarray, where: str = "image") -> np.ndarray:
+    """8-bit pixels from wider ones (uint16, or a PIL image's int32 "I" or float32 "F"): the one
+    rule by which every image wider than 8 bits is shown, and learned from.
+
+    Integers are shifted right so that the bit depth their largest value needs, rounded up to
+    an even one of at least 8 (the depths cameras and scanners store: 8, 10, 12, 14, 16, ...),
+    fills 0..255: full-range 16-bit data shows as image viewers show it (its high byte), 12-bit
+    camera data stored in 16 bits shows as 12-bit data (not near black), and 8-bit data stored
+    in a wider type is kept exact. The depth is the image's own, so an image that uses only the
+    low bits of a 16-bit type (say, all below 16384) shows brighter than its high byte alone.
+    Floats whose largest value is at most 1 follow the 0..1 convention (times 255); larger
+    floats are rounded and then shown as integers are. Values below 0, NaN and infinite values
+    cannot be shown: they become 0, with a warning naming the image (``warn_once``).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        The pixels, any shape, of an unsigned, signed or float dtype.
+    where : str, default "image"
+        The image, for the warning.
+    """
+    if values.size == 0:
+        return values.astype(np.uint8)
+    lost = []
+    if values.dtype.kind == "f":
+        unshown = ~np.isfinite(values)
+        if unshown.any():
+            lost.append(f"{int(unshown.sum())} NaN or infinite values")
+            values = np.where(unshown, 0, values)
+    lowest = values.min()
+    if lowest < 0:
+        lost.append(f"values below 0 (down to {lowest})")
+        values = np.maximum(values, 0)
+    if lost:
+        warn_once(f"{where} has {' and '.join(lost)}: they are shown as 0")
+    if values.dtype.kind == "f":
+        if values.max() <= 1:
+            return np.rint(values * 255).astype(np.uint8)
+        values = np.rint(values)
+    bits = max(8, int(values.max()).bit_length())
+    shift = bits + bits % 2 - 8
+    if values.dtype.kind == "f":
+        return np.floor(values / float(2**shift)).astype(np.uint8)
+    return (values.astype(np.uint64) >> np.uint64(shift)).astype(np.uint8)
+
+
+def pil_to_array(image: Image.Image, where: str = "image") -> np.ndarray:
+    """The pixels of a (loaded, upright) PIL image: 8-bit, or 16-bit as an "I;16" image holds
+    them. "I" and "F" images go through ``to_8_bits``; an image with transparency (an alpha
+    band, or a palette or gray level marked transparent) comes back RGBA, to be composited on
+    white as every RGBA image is.
+
+    Parameters
+    ----------
+    image : PIL.Image.Image
+        The image.
+    where : str, default "image"
+        The image, for warnings.
+    """
+    mode = image.mode
+    transparent = "transparency" in image.info or any(b in ("A", "a") for b in image.getbands())
+    if mode.startswith("I;16") or mode in ("I", "F"):
+        values = np.asarray(image)
+        return values.astype(np.uint16) if values.dtype.kind == "u" else to_8_bits(values, where)
+    if mode in ("L", "RGB", "RGBA", "1") and not (transparent and mode != "RGBA"):
+        return np.asarray(image)
+    return np.asarray(image.convert("RGBA" if transparent else "RGB"))
+
+
+def pil_pixels(image: Image.Image, where: str) -> np.ndarray:
+    """The pixels of an opened PIL image (a file's or one given in a list) as the dataset shows
+    them: turned upright (``upright``), converted by ``pil_to_array``. Of an animation or a
+    multi-page file only the current frame (a file's first) is used, with a warning naming the
+    image; a phone's MPO JPEG is not warned of (its other frames are previews or depth maps).
+
+    Parameters
+    ----------
+    image : PIL.Image.Image
+        The image, loaded or not.
+    where : str
+        The image, for warnings.
+    """
+    if getattr(image, "is_animated", False) and image.format != "MPO":
+        frames, shown = getattr(image, "n_frames", "several"), image.tell() + 1
+        warn_once(
+            f"{where} has {frames} frames (an animation or a multi-page file): only frame "
+            f"{shown} is used"
+        )
+    return pil_to_array(upright(image), where)
 
 
 def read_image(path: str | os.PathLike[str], where: str) -> np.ndarray:
@@ -98,9 +172,7 @@ def read_image(path: str | os.PathLike[str], where: str) -> np.ndarray:
     """
     try:
         with Image.open(path) as image:
-            turn = _TRANSPOSE.get(orientation(image))
-            image.load()
-            return pil_to_array(image if turn is None else image.transpose(turn))
+            return pil_pixels(image, where)
     except FileNotFoundError:
         raise ImageError(f"{where}: file not found") from None
     except Exception as error:
@@ -111,10 +183,7 @@ def read_size(path: str | os.PathLike[str], where: str) -> tuple[int, int]:
     """The (height, width) of an image file as ``read_image`` gives it, from its header only."""
     try:
         with Image.open(path) as image:
-            width, height = image.size
-            if orientation(image) >= 5:  # 5..8 turn the photo a quarter
-                width, height = height, width
-            return (height, width)
+            return upright_size(image)
     except FileNotFoundError:
         raise ImageError(f"{where}: file not found") from None
     except Exception as error:
@@ -220,7 +289,7 @@ class SequenceSource:
             return read_image(item, where)
         if isinstance(item, Image.Image):
             try:
-                return pil_to_array(item)
+                return pil_pixels(item, where)
             except Exception as error:
                 raise ImageError(f"{where} could not be read: {error}") from error
         if isinstance(item, np.ndarray):
@@ -234,7 +303,7 @@ class SequenceSource:
         if isinstance(item, (str, os.PathLike)):
             return read_size(item, self._where(i))
         if isinstance(item, Image.Image):
-            return (item.height, item.width)
+            return upright_size(item)
         shape = np.shape(self.raw(i))
         return (int(shape[0]), int(shape[1]))
 

@@ -1,6 +1,8 @@
 """A journal's entries replayed into the Dataset being restored, each checked as a new label
 is, but for the label of an image that cannot be read: it comes back at the size the journal
-gives, so that one missing file does not keep every other label from coming back."""
+gives, so that one missing file does not keep every other label from coming back. The label of
+an image whose size changed since it was drawn is left out, with a warning, for the same
+reason."""
 
 from __future__ import annotations
 
@@ -52,6 +54,9 @@ def replay(dataset: Dataset, where: str, entry: dict[str, Any]) -> None:
             except ImageError as error:
                 size = declared = _size_unread(i, data, error)
                 unread = error
+            else:
+                if _size_changed(where, i, data, size):
+                    return
         annotation = ann.from_json(data, image_size=size)
         if _no_label(where, i, annotation):
             return
@@ -80,6 +85,28 @@ def _size_unread(i: int, data: dict[str, Any], error: ImageError) -> tuple[int, 
             f"({size}) cannot be taken: at most {UNREAD_PIXELS:,} pixels"
         )
     return size
+
+
+def _size_changed(where: str, i: int, data: dict[str, Any], size: tuple[int, int]) -> bool:
+    """Whether image `i` now has another `size` than the one its journaled label was drawn on
+    (the file was replaced, or a photo manager rewrote its EXIF orientation): the label no
+    longer fits its pixels, so it is left out of a restore, with a warning. A change that keeps
+    the size (a square photo turned) cannot be seen here."""
+    declared = ann.declared_size(data)
+    if declared is None or declared == size:
+        return False
+    log.warning(
+        "%s: image %d was %dx%d (width x height) when labeled, now %dx%d: the file changed "
+        "since? Its label no longer fits the image, so this entry was left out (the image "
+        "keeps the label it had before it, if any)",
+        where,
+        i,
+        declared[1],
+        declared[0],
+        size[1],
+        size[0],
+    )
+    return True
 
 
 def _no_label(where: str, i: int, annotation: ann.Annotation) -> bool:

@@ -56,6 +56,20 @@ def test_the_unlabeled_folder_can_have_another_name(tmp_path: Path) -> None:
     assert dataset.unlabeled.tolist() == [1]
 
 
+def test_an_empty_class_folder_is_a_class_with_no_example_yet(tmp_path: Path) -> None:
+    (image_folder(tmp_path) / "bird").mkdir()
+    dataset = alw.Dataset.from_folder(tmp_path)
+    assert dataset.classes == ["bird", "cat", "dog"]
+    assert dataset.unlabeled.tolist() == [3, 4, 5]
+
+
+def test_hidden_folders_and_the_unlabeled_folder_are_no_classes(tmp_path: Path) -> None:
+    (image_folder(tmp_path) / ".thumbnails").mkdir()
+    save(tmp_path / ".cache" / "x.png")
+    dataset = alw.Dataset.from_folder(tmp_path)
+    assert dataset.classes == ["cat", "dog"]
+
+
 def test_classes_given_may_name_classes_without_a_folder(tmp_path: Path) -> None:
     dataset = alw.Dataset.from_folder(image_folder(tmp_path), classes=["dog", "cat", "bird"])
     assert dataset.classes == ["dog", "cat", "bird"]

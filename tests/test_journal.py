@@ -432,20 +432,24 @@ def test_a_crafted_journal_line_is_refused_naming_file_and_line(path, gray_image
     assert str(path) in str(caught.value)
 
 
-def test_a_mask_claiming_billions_of_pixels_is_refused_before_allocating(path, gray_images):
+def test_a_mask_claiming_billions_of_pixels_is_left_out_before_allocating(
+    path, gray_images, caplog
+):
     mask = {"type": "mask", "shape": [40000, 50000], "values": [0], "lengths": [2_000_000_000]}
     crafted(path, json.dumps({"op": "annotate", "i": 0, "annotation": mask}))
     tracemalloc.start()
-    with pytest.raises(
-        ValueError, match=r"mask has shape \[40000, 50000\] but the image is \[6, 5\]"
-    ):
-        alw.Dataset.restore(path, gray_images)
+    with caplog.at_level("WARNING", logger="al_widget"):
+        restored = alw.Dataset.restore(path, gray_images)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < 10_000_000
+    assert restored.labeled.tolist() == []
+    assert "image 0 was 50000x40000 (width x height) when labeled, now 5x6" in caplog.text
 
 
-def test_instances_claiming_billions_of_pixels_are_refused_before_allocating(path, gray_images):
+def test_instances_claiming_billions_of_pixels_are_left_out_before_allocating(
+    path, gray_images, caplog
+):
     objects = {
         "type": "instances",
         "canvas_size": [40000, 50000],
@@ -454,13 +458,13 @@ def test_instances_claiming_billions_of_pixels_are_refused_before_allocating(pat
     }
     crafted(path, json.dumps({"op": "annotate", "i": 0, "annotation": objects}))
     tracemalloc.start()
-    with pytest.raises(
-        ValueError, match=r"instances are \[40000, 50000\] but the image is \[6, 5\]"
-    ):
-        alw.Dataset.restore(path, gray_images)
+    with caplog.at_level("WARNING", logger="al_widget"):
+        restored = alw.Dataset.restore(path, gray_images)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < 10_000_000
+    assert restored.labeled.tolist() == []
+    assert "image 0 was 50000x40000 (width x height) when labeled, now 5x6" in caplog.text
 
 
 def test_a_refused_restore_releases_the_journal(path, gray_images):
@@ -624,3 +628,41 @@ def test_a_label_of_an_image_gone_is_refused_when_its_size_could_be_no_image_s(t
     os.remove(paths[0])
     with pytest.raises(ValueError, match="line 2: image 0 cannot be read .* at most"):
         alw.Dataset.restore(journal, paths, read_only=True)
+
+
+def _turn_by_exif(path):
+    """Rewrite the photo at `path` with EXIF orientation 6 (a quarter turn), as a photo manager
+    turning it does: its pixels stay, its upright size swaps."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        pixels = np.asarray(image)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(pixels).save(path, format="PNG", exif=exif.tobytes())
+
+
+LABELS_OF_A_12x16_IMAGE = {
+    "detect": alw.Boxes([[10, 2, 15, 6]], ["dog"]),  # in the right half: off a 16-high image
+    "segment": alw.Mask(np.eye(12, 16, dtype=np.uint8)),
+}
+
+
+@pytest.mark.parametrize("task", list(LABELS_OF_A_12x16_IMAGE))
+def test_a_label_of_an_image_whose_size_changed_is_left_out_and_the_rest_restored(
+    tmp_path, caplog, task
+):
+    paths = _photo_files(tmp_path)
+    journal = tmp_path / "labels.jsonl"
+    ds = alw.Dataset(paths, ["bg", "dog"], task=task, journal=journal)
+    for i in (0, 1):
+        ds.annotate(i, LABELS_OF_A_12x16_IMAGE[task])
+    ds.close()
+    _turn_by_exif(paths[0])
+    with caplog.at_level("WARNING", logger="al_widget"):
+        back = alw.Dataset.restore(journal, paths, read_only=True)
+    assert back.image_size(0) == (16, 12)
+    assert back.labeled.tolist() == [1]
+    assert "line 2: image 0 was 16x12 (width x height) when labeled, now 12x16: the file" in (
+        caplog.text
+    )

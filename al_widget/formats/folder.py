@@ -40,8 +40,10 @@ def read_folder(
         The dataset's task. Class folders label images only for "classify"; for "detect" and
         "segment" every image is unlabeled and `classes` is required.
     classes : sequence of str, optional
-        The class names. Default: the class folders' names, sorted. When given, every class
-        folder must name one of them.
+        The class names. Default: the class folders' names, sorted: every sub-folder but
+        hidden ones and `unlabeled`, an empty one too (a class with no example yet), as
+        ImageFolder takes them. When given, every class folder holding images must name one
+        of them.
     unlabeled : str, default "unlabeled"
         The sub-folder whose images are the unlabeled pool.
     """
@@ -70,12 +72,12 @@ def read_folder(
     top = [_top_folder(f[start:]) for f in files]
     found = sorted({t for t in top if t is not None and t != unlabeled})
     if classes is None:
-        if not found:
+        classes = _class_folders(folder, unlabeled)
+        if not classes:
             raise ValueError(
                 f"image folder {folder} has no class sub-folders: pass classes=[...] to read "
                 "its images as an unlabeled pool"
             )
-        classes = found
     unknown = [name for name in found if name not in classes]
     if unknown:
         raise FormatError(
@@ -86,6 +88,17 @@ def read_folder(
         if name is not None and name != unlabeled:
             labels[i] = (ann.Label(name), f"image folder {folder}, file {file}")
     return build(files, classes, task, labels)
+
+
+def _class_folders(folder: str | os.PathLike[str], unlabeled: str) -> list[str]:
+    """The names of `folder`'s sub-folders but hidden ones and `unlabeled`, sorted: the
+    classes, as torchvision's ImageFolder finds them, with a class that has no image yet."""
+    with os.scandir(folder) as entries:
+        return sorted(
+            e.name
+            for e in entries
+            if e.is_dir() and not e.name.startswith(".") and e.name != unlabeled
+        )
 
 
 def _class_of(top: str | None, unlabeled: str) -> str:
