@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,12 +23,13 @@ from ._export import (
     image_names,
     image_writer,
     images_in_place,
+    is_turned,
     items,
     protected,
     warn_difficult_lost,
 )
 from ._import import EdgeClips, FormatError, build, check_label_file
-from ._replace import check_replaceable, replace_folder
+from ._replace import ExportRefused, check_replaceable, replace_folder
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -101,7 +103,12 @@ def write_coco(
     root : path, optional
         For images read from files: the folder ``file_name`` is relative to (default: the
         files' common folder). In-memory images are written as PNG files under ``images/``
-        beside the JSON file, and ``file_name`` is relative to the JSON's folder.
+        beside the JSON file, and ``file_name`` is relative to the JSON's folder. So are all
+        the images, with a warning naming them, when a file's EXIF orientation turns it: COCO
+        readers (torchvision's ``CocoDetection``, pycocotools users) open the file as stored,
+        while its size and annotations are upright, so it is written upright (see
+        ``_export.write_upright``) and the other files copied beside it, under their paths
+        below the images' common folder.
     include_unlabeled : bool, default False
         Also list the unlabeled images (``"labeled": false``). Leave it off for training: a
         COCO reader takes an image without annotations as one with no objects.
@@ -119,24 +126,66 @@ def write_coco(
     guard = protected(dataset)
     check_replaceable(target, overwrite, guard, "path")
     images: dict[int, str] = {}
-    if base is None:
+    turned = [] if base is None else _turned(dataset, names)
+    if base is None or turned:
         base = target.parent.absolute()
         images = names
         names = {i: f"{IMAGES_FOLDER}/{name}" for i, name in names.items()}
     document = _document(dataset, chosen.indices, chosen.annotations, names)
     if images:
         folder = base / IMAGES_FOLDER
+        in_place = images_in_place(dataset, folder, images)
+        _refuse_turned_in_place(dataset, images, in_place)
         replace_folder(
             folder,
-            {name: image_writer(dataset, i, ".png") for i, name in images.items()},
+            {
+                name: image_writer(dataset, i, PurePosixPath(name).suffix)
+                for i, name in images.items()
+            },
             kind="COCO images",
             overwrite=overwrite,
             protected=guard,
-            in_place=images_in_place(dataset, folder, images),
+            in_place=in_place,
         )
     write_text(target, json.dumps(document), overwrite)
     warn_difficult_lost(chosen.annotations, "COCO export")
+    if turned:
+        warnings.warn(
+            f"COCO export: {len(turned)} image(s) have an EXIF orientation that turns them "
+            f"({_listed(turned)}); every image was written under {base / IMAGES_FOLDER}, those "
+            f"upright, and file_name is relative to {base}: read the export with that folder "
+            "as the images' root",
+            UserWarning,
+            stacklevel=2,
+        )
     return Exported(target, base, len(document["images"]), len(document["annotations"]))
+
+
+def _turned(dataset: Dataset, names: dict[int, str]) -> list[str]:
+    """The names of the image files whose EXIF orientation turns them (see ``is_turned``)."""
+    return [
+        name
+        for i, name in names.items()
+        if (file := dataset.source_file(i)) is not None and is_turned(file)
+    ]
+
+
+def _listed(names: Sequence[str], shown: int = 3) -> str:
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
+def _refuse_turned_in_place(dataset: Dataset, images: dict[int, str], in_place: set[str]) -> None:
+    """Refuse an export whose images folder is the folder of a turned image's own file: it
+    would have to be replaced by its upright copy, and a user's file is never modified."""
+    for i, name in images.items():
+        file = dataset.source_file(i)
+        if name in in_place and file is not None and is_turned(file):
+            raise ExportRefused(
+                f"image {i} ({file}) has an EXIF orientation that turns it, so the export "
+                "writes it upright; it lies in the export's own images folder, where that copy "
+                "would replace it: export into another folder"
+            )
 
 
 def _document(
