@@ -187,14 +187,15 @@ def test_detection_boxes_keep_their_category_ids(tmp_path: Path) -> None:
     ]
 
 
-def test_a_crowd_region_painted_over_an_object_comes_back_the_same(tmp_path: Path) -> None:
+def test_a_crowd_region_over_an_object_comes_back_the_same(tmp_path: Path) -> None:
     photos(tmp_path)
     source = cvat_coco()
-    # the person's polygon now reaches under the crowd of trees, painted after it
+    # the person's polygon now reaches under the crowd of trees, listed after it
     source["annotations"][0]["segmentation"] = [[2.0, 3.0, 30.0, 3.0, 30.0, 20.0, 2.0, 20.0]]
     (tmp_path / "cvat.json").write_text(json.dumps(source))
     dataset = alw.Dataset.from_coco(tmp_path / "cvat.json", tmp_path, task="segment")
-    assert (dataset.annotation(0).class_map[15:20, 20:30] == alw.Mask.IGNORE).all()
+    assert (dataset.annotation(0).class_map[15:20, 20:30] == 2).all()  # the person's, kept
+    assert (dataset.annotation(0).class_map[20:28, 20:38] == alw.Mask.IGNORE).all()
     dataset.to_coco(tmp_path / "out.json", root=tmp_path)
     back = alw.Dataset.from_coco(tmp_path / "out.json", tmp_path, task="segment")
     assert back.annotation(0) == dataset.annotation(0)

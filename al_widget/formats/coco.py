@@ -56,7 +56,7 @@ class CocoOrigin:
     crowds : mapping of int to tuple of dict
         Each image's crowd annotations (``iscrowd: 1``), as read: regions COCO evaluation
         ignores. They are no boxes (torchvision's references leave them out of training);
-        a "segment" class map has them painted, as the file's order paints them.
+        in a "segment" class map, their pixels no object labels are not labeled.
     """
 
     image_ids: tuple[Any, ...]
@@ -293,10 +293,12 @@ def read_coco(
     Images without annotations are the unlabeled pool, unless the file marks an image
     ``"labeled": true`` (labeled, with no objects); one marked ``"labeled": false`` is in the
     pool whatever it holds. For "detect", crowd annotations (``iscrowd: 1``) are no boxes, as
-    in torchvision's detection references; for "segment", every annotation's polygons or RLE
-    are painted into the image's class map in file order, a crowd region's as pixels not
-    labeled (``Mask.IGNORE``: left out of training and mean IoU, as COCO evaluation ignores
-    crowds); for "instances", each annotation's polygons or RLE (compressed or not) is one
+    in torchvision's detection references; for "segment", every object's polygons or RLE are
+    painted into the image's class map, whatever the annotations' order: a pixel objects of two
+    classes claim is not labeled (``Mask.IGNORE``, with one warning naming the images), and so
+    is a pixel only crowd regions cover (left out of training and mean IoU, as COCO evaluation
+    ignores crowds) -- a crowd region never erases an object's pixels; an image left with no
+    pixel labeled stays unlabeled, with a warning; for "instances", each annotation's polygons or RLE (compressed or not) is one
     object, crowds left out as for "detect", and an object given twice is refused. The file's image ids, categories
     and crowd annotations are kept in ``dataset.coco_origin`` (a ``CocoOrigin``), so that
     ``write_coco`` writes them back.
@@ -356,6 +358,7 @@ def read_coco(
         found[ids[record["image_id"]]].append((number, record))
     labels: dict[int, tuple[ann.Annotation, str]] = {}
     clips = EdgeClips(f"COCO file {source}")
+    overlaps = _Overlaps(source)
     crowds: dict[int, tuple[dict[str, Any], ...]] = {}
     for k, entry in enumerate(images):
         records = found[k]
@@ -375,9 +378,13 @@ def read_coco(
             ]
             labels[k] = (read_instances(named, category_ids, names, size), image)
         else:
-            labels[k] = (_mask(source, entry, records, category_ids, size), image)
+            mask, claimed = _mask(source, entry, records, category_ids, size)
+            overlaps.add(str(entry["file_name"]), claimed, mask is not None)
+            if mask is not None:
+                labels[k] = (mask, image)
     dataset = build(paths, names, task, labels)
     clips.warn()
+    overlaps.warn()
     entries = sorted(_list(source, document, "categories"), key=lambda e: e["id"])
     dataset.coco_origin = CocoOrigin(tuple(entry["id"] for entry in images), tuple(entries), crowds)
     return dataset
@@ -546,16 +553,70 @@ def _mask(
     records: list[tuple[int, dict[str, Any]]],
     category_ids: dict[int, int],
     size: tuple[int, int],
-) -> ann.Mask:
+) -> tuple[ann.Mask | None, int]:
+    """The class map of one image, whatever the order of its annotations, and how many of its
+    pixels two classes claim.
+
+    Each object (``iscrowd: 0``) paints its class. A pixel two classes claim is not labeled
+    (``IGNORE``; torchvision's segmentation reference so marks pixels two masks cover); one
+    that only crowd regions cover is not labeled either (COCO evaluation ignores crowds), but a
+    crowd region never erases an object's pixels. None when no pixel is left labeled (nothing
+    to learn from: the image stays in the pool).
+    """
     height, width = size
     class_map = np.zeros((height, width), dtype=np.uint8)
+    claimed_twice = np.zeros((height, width), dtype=bool)
+    crowd = np.zeros((height, width), dtype=bool)
     for number, record in records:
         where = f"{_where(source, number, record)} of image {entry['file_name']}"
         segmentation = record.get("segmentation")
         if not segmentation:
             raise FormatError(f"{where} has no 'segmentation' for a 'segment' dataset")
         pixels = decode(segmentation, (height, width), where)
-        # a crowd region is not labeled pixel by pixel: kept as ignore, as COCO evaluation does
-        crowd = bool(record.get("iscrowd", 0))
-        class_map[pixels] = ann.IGNORE if crowd else category_ids[record["category_id"]]
-    return ann.Mask(class_map)
+        if record.get("iscrowd", 0):
+            crowd |= pixels
+            continue
+        class_id = category_ids[record["category_id"]]
+        claimed_twice |= pixels & (class_map != 0) & (class_map != class_id)
+        class_map[pixels & (class_map == 0)] = class_id
+    class_map[crowd & (class_map == 0)] = ann.IGNORE
+    class_map[claimed_twice] = ann.IGNORE
+    if (class_map == ann.IGNORE).all():
+        return None, int(claimed_twice.sum())
+    return ann.Mask(class_map), int(claimed_twice.sum())
+
+
+class _Overlaps:
+    """Images of one "segment" import whose objects of two classes overlap, or with no pixel
+    left labeled, for one warning each at the end."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.claimed: list[str] = []
+        self.pixels = 0
+        self.empty: list[str] = []
+
+    def add(self, name: str, pixels: int, labeled: bool) -> None:
+        if pixels:
+            self.claimed.append(name)
+            self.pixels += pixels
+        if not labeled:
+            self.empty.append(name)
+
+    def warn(self) -> None:
+        if self.claimed:
+            warnings.warn(
+                f"COCO file {self.source}: objects of two classes overlap in "
+                f"{len(self.claimed)} image(s) ({_listed(self.claimed)}); their {self.pixels} "
+                "shared pixel(s) are read as not labeled (Mask.IGNORE)",
+                UserWarning,
+                stacklevel=3,
+            )
+        if self.empty:
+            warnings.warn(
+                f"COCO file {self.source}: {len(self.empty)} image(s) have no pixel left "
+                f"labeled (all in crowd regions or claimed by two classes: "
+                f"{_listed(self.empty)}); they are left unlabeled",
+                UserWarning,
+                stacklevel=3,
+            )
