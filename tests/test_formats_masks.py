@@ -300,3 +300,33 @@ def test_an_image_list_that_is_not_json_is_named(tmp_path: Path) -> None:
     (tmp_path / "images.json").write_text("{not json")
     with pytest.raises(FormatError, match=r"mask image list .*images\.json is not JSON"):
         read_masks(tmp_path, dataset)
+
+
+def test_masks_of_image_files_are_refused_for_a_dataset_of_in_memory_images(
+    tmp_path: Path,
+) -> None:
+    paths = photo_files(tmp_path / "photos", ["000000.png", "000001.png"])
+    exported = alw.Dataset(paths, ["background", "road"], task="segment")
+    exported.annotate(0, numbered_mask(0))
+    exported.annotate(1, numbered_mask(5))
+    exported.to_masks(tmp_path / "masks")
+    # the same pixels, in memory and in another order: only the names 000000.png would match
+    in_memory = alw.Dataset(
+        np.stack([exported.image(1), exported.image(0)]), ["background", "road"], task="segment"
+    )
+    with pytest.raises(FormatError, match=r"lists image files .* dataset has images in memory"):
+        read_masks(tmp_path / "masks", in_memory)
+
+
+def test_masks_of_in_memory_images_are_refused_for_a_dataset_of_image_files(
+    tmp_path: Path,
+) -> None:
+    exported = labeled_shapes()
+    exported.to_masks(tmp_path / "masks")
+    paths = [tmp_path / "photos" / f"{i:06d}.png" for i in range(len(exported))]
+    for i, path in enumerate(paths):
+        path.parent.mkdir(exist_ok=True)
+        Image.fromarray(exported.image(i)).save(path)
+    files = alw.Dataset(paths, exported.classes, task="segment")
+    with pytest.raises(FormatError, match=r"images that were in memory .* images are files"):
+        read_masks(tmp_path / "masks", files)

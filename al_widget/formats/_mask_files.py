@@ -109,9 +109,12 @@ def _read_listing(path: Path) -> tuple[str | None, dict[str, str | None]]:
 
 def _by_listing(folder: Path, listing: Path, dataset: Dataset, names: MaskNames) -> dict[int, str]:
     """Match by the images ``images.json`` names: an image file by its path, an in-memory
-    image by its index; when none of the listed images is where the list says (they were moved),
+    image by its index (a listing of files and a dataset with images in memory, or the reverse,
+    are refused: only a coincidence of indices would tie them); when none of the listed images is where the list says (they were moved),
     by their paths below their common folder, with a warning."""
     root, masks = _read_listing(listing)
+    if (root is None) != (names.root is None):
+        raise FormatError(_unmatched(folder, root))
     if root is None or names.root is None:
         return {i: names.masks[i] for i in range(len(dataset)) if names.masks[i] in masks}
     by_path = {
@@ -139,6 +142,22 @@ def _by_listing(folder: Path, listing: Path, dataset: Dataset, names: MaskNames)
             stacklevel=4,
         )
     return plan
+
+
+def _unmatched(folder: Path, root: str | None) -> str:
+    """Why the masks of a listing cannot be matched to a dataset: one side's images are files,
+    the other's in memory, and only their indices would tie them (by coincidence)."""
+    if root is not None:
+        return (
+            f"mask folder {folder}: its {LISTING} lists image files (below {root}), but the "
+            "dataset has images in memory, which cannot be matched to files: read the masks "
+            "with a dataset over those image files (alw.Dataset([paths...], ...))"
+        )
+    return (
+        f"mask folder {folder}: its {LISTING} lists images that were in memory (named by "
+        "index), but the dataset's images are files, which cannot be matched to them: read the "
+        "masks with a dataset of the same in-memory images, in the same order"
+    )
 
 
 def _by_names(folder: Path, names: MaskNames) -> dict[int, str]:
