@@ -367,7 +367,7 @@ def test_an_annotation_without_a_segmentation_is_named_for_a_segment_dataset(
         alw.Dataset.from_coco(path, tmp_path, task="segment")
 
 
-def test_ignore_pixels_become_no_category_in_a_segmentation_export(tmp_path: Path) -> None:
+def test_ignore_pixels_become_one_crowd_region_in_a_segmentation_export(tmp_path: Path) -> None:
     from pycocotools.coco import COCO
 
     classes = ["background", "road", "car"]
@@ -379,8 +379,22 @@ def test_ignore_pixels_become_no_category_in_a_segmentation_export(tmp_path: Pat
     dataset.annotate(0, alw.Mask(class_map))
     dataset.to_coco(tmp_path / "labels.json")
     coco = COCO(str(tmp_path / "labels.json"))
-    records = coco.loadAnns(coco.getAnnIds(imgIds=[0]))
+    records = coco.loadAnns(coco.getAnnIds(imgIds=[0], iscrowd=False))
     assert sorted(r["category_id"] for r in records) == [1, 2]
     assert sorted(coco.getCatIds()) == [1, 2]
     for record in records:
         assert np.array_equal(coco.annToMask(record) > 0, class_map == record["category_id"])
+    [crowd] = [r for r in coco.loadAnns(coco.getAnnIds(imgIds=[0])) if r["iscrowd"]]
+    assert isinstance(crowd["segmentation"]["counts"], list)  # uncompressed, as COCO's crowds
+    assert np.array_equal(coco.annToMask(crowd) > 0, class_map == alw.Mask.IGNORE)
+
+
+def test_pixels_not_labeled_come_back_not_labeled_after_a_coco_round_trip(tmp_path: Path) -> None:
+    dataset = alw.Dataset(np.zeros((1, 4, 4, 3), np.uint8), ["background", "cat"], task="segment")
+    class_map = np.full((4, 4), alw.Mask.IGNORE, np.uint8)
+    class_map[0, 0] = 1
+    class_map[3, 1:] = 0
+    dataset.annotate(0, alw.Mask(class_map))
+    dataset.to_coco(tmp_path / "labels.json")
+    back = alw.Dataset.from_coco(tmp_path / "labels.json", tmp_path, task="segment")
+    np.testing.assert_array_equal(back.annotation(0).class_map, class_map)

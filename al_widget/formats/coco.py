@@ -16,7 +16,14 @@ from .. import annotations as ann
 from .._images import ImageError, read_size
 from ._atomic import PathLike, write_text
 from ._classes import check_classes
-from ._coco_masks import decode, instance_records, is_crowd, mask_record, read_instances
+from ._coco_masks import (
+    crowd_record,
+    decode,
+    instance_records,
+    is_crowd,
+    mask_record,
+    read_instances,
+)
 from ._export import (
     Exported,
     check_task,
@@ -82,9 +89,9 @@ def write_coco(
     background, is no category, so category id = class id. Instances: one ``iscrowd: 0``
     annotation per object, in the objects' order, its mask as polygons where they draw it
     exactly, else as an uncompressed RLE, with its area and bbox; category id = class id + 1.
-    Pixels not labeled
-    (``Mask.IGNORE``) are in no annotation: they come back as background. Image id = dataset
-    index.
+    Pixels not labeled (``Mask.IGNORE``) are written as one ``iscrowd: 1`` region (an
+    uncompressed RLE of the first category), which ``read_coco`` reads back as not labeled and
+    COCO evaluation ignores. Image id = dataset index.
 
     A dataset read by ``read_coco`` keeps the file's image ids, category ids and entries, and
     its crowd annotations (``iscrowd: 1``, written back as read, before the image's other
@@ -230,7 +237,8 @@ def _document(
         if isinstance(annotation, ann.Boxes):
             records += _box_records(image_id, annotation, dataset.classes, category_of)
         elif isinstance(annotation, ann.Mask):
-            records += _mask_records(image_id, annotation, category_of)
+            covered = _crowd_pixels(crowds, (height, width), names[i])
+            records += _mask_records(image_id, annotation, category_of, covered)
         elif isinstance(annotation, ann.Instances):
             records += instance_records(image_id, annotation, dataset.classes, category_of)
     for number, record in enumerate(records, start=1):
@@ -262,18 +270,31 @@ def _box_records(
 
 
 def _mask_records(
-    image_id: Any, mask: ann.Mask, category_of: dict[int, int]
+    image_id: Any, mask: ann.Mask, category_of: dict[int, int], covered: np.ndarray
 ) -> list[dict[str, Any]]:
-    """One ``iscrowd: 0`` annotation per class present. Crowd regions, written before them, are
-    read back as pixels not labeled (``IGNORE``, in no annotation here), and these annotations,
-    painted after them, give back every pixel labeled over a crowd region."""
+    """One ``iscrowd: 0`` annotation per class present, and the pixels not labeled
+    (``IGNORE``) that no crowd region of the file read (`covered`) holds as one ``iscrowd: 1``
+    region of the first category: ``read_coco`` reads a crowd's pixels that no object labels
+    as not labeled, so every pixel comes back as it was. (COCO has no void without a category;
+    a crowd's category only tells COCO evaluation which detections to ignore there.)"""
     class_map = mask.class_map
     records = []
     for class_id in np.unique(class_map).tolist():
         if class_id in (0, ann.IGNORE):  # the background, and pixels not labeled: no category
             continue
         records.append(mask_record(image_id, category_of[class_id], class_map == class_id))
+    void = (class_map == ann.IGNORE) & ~covered
+    if void.any() and category_of:
+        records.append(crowd_record(image_id, category_of[min(category_of)], void))
     return records
+
+
+def _crowd_pixels(crowds: list[dict[str, Any]], size: tuple[int, int], name: str) -> np.ndarray:
+    """The pixels the crowd regions of an image (as ``read_coco`` kept them) cover."""
+    covered = np.zeros(size, dtype=bool)
+    for record in crowds:
+        covered |= decode(record["segmentation"], size, f"crowd region of image {name}")
+    return covered
 
 
 # -- in ------------------------------------------------------------------------------------------
