@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -330,3 +331,16 @@ def test_masks_of_in_memory_images_are_refused_for_a_dataset_of_image_files(
     files = alw.Dataset(paths, exported.classes, task="segment")
     with pytest.raises(FormatError, match=r"images that were in memory .* images are files"):
         read_masks(tmp_path / "masks", files)
+
+
+def test_a_mask_export_of_a_file_name_that_is_not_utf8_is_refused_naming_the_image(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "photos").mkdir()
+    path = os.fsdecode(os.fsencode(tmp_path / "photos") + b"/caf\xe9.png")  # Latin-1 "café"
+    Image.fromarray(np.zeros((12, 15, 3), np.uint8)).save(path)
+    dataset = alw.Dataset([path], ["background", "road"], task="segment")
+    dataset.annotate(0, numbered_mask(0))
+    with pytest.raises(ValueError, match=r"cannot hold the file name of image 0, 'caf\\udce9"):
+        dataset.to_masks(tmp_path / "masks")
+    assert not (tmp_path / "masks").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -136,3 +137,15 @@ def test_class_names_with_xml_markup_characters_round_trip(tmp_path: Path) -> No
     dataset.annotate(0, alw.Boxes([[1, 1, 5, 5], [2, 2, 6, 6]], ["a<b>&c", "tab\there"]))
     dataset.to_voc(tmp_path)
     assert read_voc(tmp_path).annotation(0) == dataset.annotation(0)
+
+
+def test_a_voc_export_of_a_file_name_that_is_not_utf8_is_refused_naming_the_image(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "photos").mkdir()
+    path = os.fsdecode(os.fsencode(tmp_path / "photos") + b"/caf\xe9.png")  # Latin-1 "café"
+    Image.fromarray(np.zeros((12, 15, 3), np.uint8)).save(path)
+    dataset = alw.Dataset([path], ["a"], task="detect")
+    dataset.annotate(0, alw.Boxes([[1, 1, 5, 5]], ["a"]))
+    with pytest.raises(ValueError, match=r"cannot hold the file name of image 0, 'caf\\udce9"):
+        dataset.to_voc(tmp_path / "voc")

@@ -22,12 +22,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ._classes import check_utf8_text
 from ._export import image_names, stem_key, unique_stems
 from ._import import FormatError, read_label_text
 from ._replace import is_relative
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
+
+EXPORT = "PNG mask export"
 
 LISTING = "images.json"
 """The file, in a mask folder, naming each mask's image (written by ``write_masks``)."""
@@ -67,7 +70,13 @@ def mask_names(dataset: Dataset) -> MaskNames:
 
 
 def listing_text(names: MaskNames, indices: list[int]) -> str:
-    """The ``images.json`` of a mask export of images `indices`."""
+    """The ``images.json`` of a mask export of images `indices`; a name UTF-8 cannot hold (a
+    byte that is not UTF-8, see ``check_utf8_text``) is refused naming its image."""
+    if names.root is not None:
+        check_utf8_text(str(names.root), f"the images' common folder {str(names.root)!r}", EXPORT)
+        for i in indices:
+            what = f"the file name of image {i}, {names.images[i]!r}"
+            check_utf8_text(names.images[i], what, EXPORT)
     images = {names.masks[i]: names.images[i] if names.root is not None else None for i in indices}
     root = str(names.root) if names.root is not None else None
     return json.dumps({"root": root, "masks": images}, indent=1, ensure_ascii=False) + "\n"
