@@ -86,7 +86,8 @@ def write_coco(
     annotation per class present in an image, its pixels as polygons traced along the pixel
     edges where they draw the mask exactly (as COCO writes ``iscrowd: 0`` objects, and as
     torchvision's references read them), else as an uncompressed RLE; class 0, the
-    background, is no category, so category id = class id. Instances: one ``iscrowd: 0``
+    background, is no category, so category id = class id, and its name is kept as
+    ``info["background"]``, which ``read_coco`` reads back. Instances: one ``iscrowd: 0``
     annotation per object, in the objects' order, its mask as polygons where they draw it
     exactly, else as an uncompressed RLE, with its area and bbox; category id = class id + 1.
     Pixels not labeled (``Mask.IGNORE``) are written as one ``iscrowd: 1`` region (an
@@ -243,8 +244,11 @@ def _document(
             records += instance_records(image_id, annotation, dataset.classes, category_of)
     for number, record in enumerate(records, start=1):
         record["id"] = number
+    info: dict[str, Any] = {"description": "exported by al_widget"}
+    if dataset.task == "segment":  # class 0, the background, is no category: its name is kept here
+        info["background"] = dataset.classes[0]
     return {
-        "info": {"description": "exported by al_widget"},
+        "info": info,
         "images": images,
         "annotations": records,
         "categories": categories,
@@ -306,7 +310,7 @@ def read_coco(
     *,
     task: str = "detect",
     classes: Sequence[str] | None = None,
-    background: str = "background",
+    background: str | None = None,
     allow_outside_root: bool = False,
 ) -> Dataset:
     """A Dataset from a COCO JSON file: its images in order, their boxes or masks.
@@ -336,8 +340,10 @@ def read_coco(
     classes : sequence of str, optional
         The classes expected (for "segment", background first); the file's categories must be
         the same, in category id order.
-    background : str, default "background"
-        For "segment": the name of class 0, which no category names.
+    background : str, optional
+        For "segment": the name of class 0 (default: the name of a category of id 0, the
+        background, where the file lists one; else the name ``write_coco`` stores as
+        ``info["background"]``; else "background").
     allow_outside_root : bool, default False
         Accept a ``file_name`` that leads out of `images_root` (``../x.png``, an absolute path
         elsewhere); by default such an entry is refused.
@@ -359,7 +365,15 @@ def read_coco(
     paths = [_image_path(source, entry, root, allow_outside_root) for entry in images]
     ids = {entry["id"]: k for k, entry in enumerate(images)}
     category_ids, names = _categories(source, document, task, background)
-    names = check_classes(names, classes, f"COCO file {source}")
+    try:
+        names = check_classes(names, classes, f"COCO file {source}")
+    except FormatError as error:
+        if task == "segment" and classes is not None and list(classes)[1:] == names[1:]:
+            raise FormatError(
+                f"{error}; class 0 (the background) is no COCO category: pass "
+                f"background={classes[0]!r} to name it"
+            ) from None
+        raise
     found: dict[int, list[tuple[int, dict[str, Any]]]] = {k: [] for k in range(len(images))}
     for number, record in enumerate(_list(source, document, "annotations")):
         where = _where(source, number, record)
@@ -407,8 +421,18 @@ def read_coco(
     clips.warn()
     overlaps.warn()
     entries = sorted(_list(source, document, "categories"), key=lambda e: e["id"])
+    if task == "segment":  # of classes 1, 2, ...: class 0's name is written in info
+        entries = [entry for entry in entries if entry["id"] != 0]
     dataset.coco_origin = CocoOrigin(tuple(entry["id"] for entry in images), tuple(entries), crowds)
     return dataset
+
+
+def _background(document: dict[str, Any]) -> str:
+    """The name of class 0 that ``write_coco`` stores in ``info["background"]``, else
+    "background"."""
+    info = document.get("info")
+    name = info.get("background") if isinstance(info, dict) else None
+    return name if isinstance(name, str) and name else "background"
 
 
 def _where(source: str, number: int, record: Any) -> str:
@@ -505,9 +529,14 @@ def _size(source: str, entry: dict[str, Any], path: str) -> tuple[int, int]:
 
 
 def _categories(
-    source: str, document: dict[str, Any], task: str, background: str
+    source: str, document: dict[str, Any], task: str, background: str | None
 ) -> tuple[dict[int, int], list[str]]:
-    """category id -> class id, and the class names."""
+    """category id -> class id, and the class names.
+
+    For "segment", class 0 is the background: named `background`, else by a category of id 0
+    (COCO's ids start at 1; tools that list the background give it 0), else by the file's
+    ``info["background"]`` (as ``write_coco`` stores it), else "background".
+    """
     entries = _list(source, document, "categories")
     for number, entry in enumerate(entries):
         if (
@@ -523,15 +552,22 @@ def _categories(
     names = [str(e["name"]) for e in entries]
     if len(set(names)) != len(names) or len({e["id"] for e in entries}) != len(entries):
         raise FormatError(f"COCO file {source}: category ids and names must be unique, got {names}")
-    offset = 0
-    if task == "segment":
-        if background in names:
-            raise FormatError(
-                f"COCO file {source}: category {background!r} is also the background's name; "
-                "pass another background='...'"
-            )
-        names, offset = [background, *names], 1
-    return {e["id"]: k + offset for k, e in enumerate(entries)}, names
+    if task != "segment":
+        return {e["id"]: k for k, e in enumerate(entries)}, names
+    zero = [str(e["name"]) for e in entries if e["id"] == 0]
+    entries = [e for e in entries if e["id"] != 0]
+    names = [str(e["name"]) for e in entries]
+    if background is None:
+        background = zero[0] if zero else _background(document)
+    if background in names:
+        raise FormatError(
+            f"COCO file {source}: category {background!r} is also the background's name; "
+            "pass another background='...'"
+        )
+    category_ids = {e["id"]: k + 1 for k, e in enumerate(entries)}
+    if zero:
+        category_ids[0] = 0
+    return category_ids, [background, *names]
 
 
 def _boxes(
@@ -581,13 +617,15 @@ def _mask(
     Each object (``iscrowd: 0``) paints its class. A pixel two classes claim is not labeled
     (``IGNORE``; torchvision's segmentation reference so marks pixels two masks cover); one
     that only crowd regions cover is not labeled either (COCO evaluation ignores crowds), but a
-    crowd region never erases an object's pixels. None when no pixel is left labeled (nothing
+    crowd region never erases an object's pixels. A region of class 0 (a category of id 0, the
+    background) labels background the pixels no object claims. None when no pixel is left labeled (nothing
     to learn from: the image stays in the pool).
     """
     height, width = size
-    class_map = np.zeros((height, width), dtype=np.uint8)
+    class_map = np.zeros((height, width), dtype=np.uint8)  # 0: no object claims the pixel
     claimed_twice = np.zeros((height, width), dtype=bool)
     crowd = np.zeros((height, width), dtype=bool)
+    background = np.zeros((height, width), dtype=bool)
     for number, record in records:
         where = f"{_where(source, number, record)} of image {entry['file_name']}"
         segmentation = record.get("segmentation")
@@ -598,9 +636,12 @@ def _mask(
             crowd |= pixels
             continue
         class_id = category_ids[record["category_id"]]
+        if class_id == 0:  # a region of the background (category id 0): what objects leave
+            background |= pixels
+            continue
         claimed_twice |= pixels & (class_map != 0) & (class_map != class_id)
         class_map[pixels & (class_map == 0)] = class_id
-    class_map[crowd & (class_map == 0)] = ann.IGNORE
+    class_map[crowd & (class_map == 0) & ~background] = ann.IGNORE
     class_map[claimed_twice] = ann.IGNORE
     if (class_map == ann.IGNORE).all():
         return None, int(claimed_twice.sum())
