@@ -54,7 +54,7 @@ class DatasetFiles:
         *,
         task: str = "detect",
         classes: Sequence[str] | None = None,
-        background: str = "background",
+        background: str | None = None,
         allow_outside_root: bool = False,
     ) -> Dataset:
         """The images and boxes (or masks) of a COCO JSON file; images without any are unlabeled.
@@ -74,8 +74,9 @@ class DatasetFiles:
             or ``Instances``: one object per ``segmentation``.
         classes : sequence of str, optional
             The classes expected; the categories must be the same, in id order.
-        background : str, default "background"
-            For "segment": the name of class 0.
+        background : str, optional
+            For "segment": the name of class 0 (default: the name ``to_coco`` stores in the
+            file's ``info``, else "background").
         allow_outside_root : bool, default False
             Accept a ``file_name`` leading out of `images_root` (``../x.png``, an absolute path).
         """

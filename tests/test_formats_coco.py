@@ -367,7 +367,7 @@ def test_an_annotation_without_a_segmentation_is_named_for_a_segment_dataset(
         alw.Dataset.from_coco(path, tmp_path, task="segment")
 
 
-def test_ignore_pixels_become_no_category_in_a_segmentation_export(tmp_path: Path) -> None:
+def test_ignore_pixels_become_one_crowd_region_in_a_segmentation_export(tmp_path: Path) -> None:
     from pycocotools.coco import COCO
 
     classes = ["background", "road", "car"]
@@ -379,8 +379,84 @@ def test_ignore_pixels_become_no_category_in_a_segmentation_export(tmp_path: Pat
     dataset.annotate(0, alw.Mask(class_map))
     dataset.to_coco(tmp_path / "labels.json")
     coco = COCO(str(tmp_path / "labels.json"))
-    records = coco.loadAnns(coco.getAnnIds(imgIds=[0]))
+    records = coco.loadAnns(coco.getAnnIds(imgIds=[0], iscrowd=False))
     assert sorted(r["category_id"] for r in records) == [1, 2]
     assert sorted(coco.getCatIds()) == [1, 2]
     for record in records:
         assert np.array_equal(coco.annToMask(record) > 0, class_map == record["category_id"])
+    [crowd] = [r for r in coco.loadAnns(coco.getAnnIds(imgIds=[0])) if r["iscrowd"]]
+    assert isinstance(crowd["segmentation"]["counts"], list)  # uncompressed, as COCO's crowds
+    assert np.array_equal(coco.annToMask(crowd) > 0, class_map == alw.Mask.IGNORE)
+
+
+def test_pixels_not_labeled_come_back_not_labeled_after_a_coco_round_trip(tmp_path: Path) -> None:
+    dataset = alw.Dataset(np.zeros((1, 4, 4, 3), np.uint8), ["background", "cat"], task="segment")
+    class_map = np.full((4, 4), alw.Mask.IGNORE, np.uint8)
+    class_map[0, 0] = 1
+    class_map[3, 1:] = 0
+    dataset.annotate(0, alw.Mask(class_map))
+    dataset.to_coco(tmp_path / "labels.json")
+    back = alw.Dataset.from_coco(tmp_path / "labels.json", tmp_path, task="segment")
+    np.testing.assert_array_equal(back.annotation(0).class_map, class_map)
+
+
+def sky_and_cat() -> alw.Dataset:
+    with pytest.warns(UserWarning, match="is the background of a segmentation"):
+        dataset = alw.Dataset(np.zeros((1, 4, 4, 3), np.uint8), ["sky", "cat"], task="segment")
+    class_map = np.zeros((4, 4), np.uint8)
+    class_map[0, 0] = 1
+    dataset.annotate(0, alw.Mask(class_map))
+    return dataset
+
+
+@pytest.mark.filterwarnings("ignore:class 0 .* is the background:UserWarning")
+def test_a_segmentation_round_trip_keeps_the_name_of_class_0(tmp_path: Path) -> None:
+    dataset = sky_and_cat()
+    dataset.to_coco(tmp_path / "labels.json")
+    document = json.loads((tmp_path / "labels.json").read_text())
+    assert [c["name"] for c in document["categories"]] == ["cat"]  # class 0 is no category
+    back = alw.Dataset.from_coco(tmp_path / "labels.json", tmp_path, task="segment")
+    assert back.classes == ["sky", "cat"]
+    named = alw.Dataset.from_coco(
+        tmp_path / "labels.json", tmp_path, task="segment", classes=dataset.classes
+    )
+    assert named.annotation(0) == dataset.annotation(0)
+
+
+@pytest.mark.filterwarnings("ignore:class 0 .* is the background:UserWarning")
+def test_expected_classes_differing_in_class_0_only_suggest_the_background_name(
+    tmp_path: Path,
+) -> None:
+    dataset = sky_and_cat()
+    dataset.to_coco(tmp_path / "labels.json")
+    document = json.loads((tmp_path / "labels.json").read_text())
+    del document["info"]  # as another tool writes it: no name for class 0
+    (tmp_path / "labels.json").write_text(json.dumps(document))
+    with pytest.raises(FormatError, match=r"pass background='sky'"):
+        alw.Dataset.from_coco(
+            tmp_path / "labels.json", tmp_path, task="segment", classes=dataset.classes
+        )
+
+
+@pytest.mark.parametrize("order", [1, -1], ids=["background first", "cat first"])
+def test_a_category_of_id_0_names_the_background_of_a_segmentation(
+    tmp_path: Path, order: int
+) -> None:
+    Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(tmp_path / "x.png")
+    square = [[0, 0, 2, 0, 2, 2, 0, 2]]
+    everything = [[0, 0, 4, 0, 4, 4, 0, 4]]
+    annotations = [
+        {"id": 1, "image_id": 1, "category_id": 0, "segmentation": everything, "iscrowd": 0},
+        {"id": 2, "image_id": 1, "category_id": 1, "segmentation": square, "iscrowd": 0},
+    ]
+    document = {
+        "images": [{"id": 1, "file_name": "x.png", "width": 4, "height": 4}],
+        "categories": [{"id": 0, "name": "background"}, {"id": 1, "name": "cat"}],
+        "annotations": annotations[::order],
+    }
+    (tmp_path / "ext.json").write_text(json.dumps(document))
+    dataset = alw.Dataset.from_coco(tmp_path / "ext.json", tmp_path, task="segment")
+    assert dataset.classes == ["background", "cat"]
+    expected = np.zeros((4, 4), np.uint8)
+    expected[0:2, 0:2] = 1  # the background region is what the objects leave
+    np.testing.assert_array_equal(dataset.annotation(0).class_map, expected)

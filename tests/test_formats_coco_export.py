@@ -187,17 +187,34 @@ def test_detection_boxes_keep_their_category_ids(tmp_path: Path) -> None:
     ]
 
 
-def test_a_crowd_region_painted_over_an_object_comes_back_the_same(tmp_path: Path) -> None:
+def test_a_crowd_region_over_an_object_comes_back_the_same(tmp_path: Path) -> None:
     photos(tmp_path)
     source = cvat_coco()
-    # the person's polygon now reaches under the crowd of trees, painted after it
+    # the person's polygon now reaches under the crowd of trees, listed after it
     source["annotations"][0]["segmentation"] = [[2.0, 3.0, 30.0, 3.0, 30.0, 20.0, 2.0, 20.0]]
     (tmp_path / "cvat.json").write_text(json.dumps(source))
     dataset = alw.Dataset.from_coco(tmp_path / "cvat.json", tmp_path, task="segment")
-    assert (dataset.annotation(0).class_map[15:20, 20:30] == alw.Mask.IGNORE).all()
+    assert (dataset.annotation(0).class_map[15:20, 20:30] == 2).all()  # the person's, kept
+    assert (dataset.annotation(0).class_map[20:28, 20:38] == alw.Mask.IGNORE).all()
     dataset.to_coco(tmp_path / "out.json", root=tmp_path)
     back = alw.Dataset.from_coco(tmp_path / "out.json", tmp_path, task="segment")
     assert back.annotation(0) == dataset.annotation(0)
+
+
+def test_pixels_not_labeled_beside_a_crowd_region_read_come_back_in_one_more_crowd(
+    tmp_path: Path,
+) -> None:
+    photos(tmp_path)
+    (tmp_path / "cvat.json").write_text(json.dumps(cvat_coco()))
+    dataset = alw.Dataset.from_coco(tmp_path / "cvat.json", tmp_path, task="segment")
+    class_map = dataset.annotation(0).class_map.copy()
+    class_map[0:2, 0:5] = alw.Mask.IGNORE  # the labeler marks more pixels not labeled
+    dataset.annotate(0, alw.Mask(class_map))
+    dataset.to_coco(tmp_path / "out.json", root=tmp_path)
+    crowds = [a for a in load(tmp_path / "out.json")["annotations"] if a["iscrowd"]]
+    assert sorted(crowd["area"] for crowd in crowds) == [10.0, 13 * 18]  # the file's one kept
+    back = alw.Dataset.from_coco(tmp_path / "out.json", tmp_path, task="segment")
+    np.testing.assert_array_equal(back.annotation(0).class_map, class_map)
 
 
 def test_a_crowd_region_is_read_as_pixels_not_labeled(tmp_path: Path) -> None:

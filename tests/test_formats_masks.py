@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -300,3 +301,46 @@ def test_an_image_list_that_is_not_json_is_named(tmp_path: Path) -> None:
     (tmp_path / "images.json").write_text("{not json")
     with pytest.raises(FormatError, match=r"mask image list .*images\.json is not JSON"):
         read_masks(tmp_path, dataset)
+
+
+def test_masks_of_image_files_are_refused_for_a_dataset_of_in_memory_images(
+    tmp_path: Path,
+) -> None:
+    paths = photo_files(tmp_path / "photos", ["000000.png", "000001.png"])
+    exported = alw.Dataset(paths, ["background", "road"], task="segment")
+    exported.annotate(0, numbered_mask(0))
+    exported.annotate(1, numbered_mask(5))
+    exported.to_masks(tmp_path / "masks")
+    # the same pixels, in memory and in another order: only the names 000000.png would match
+    in_memory = alw.Dataset(
+        np.stack([exported.image(1), exported.image(0)]), ["background", "road"], task="segment"
+    )
+    with pytest.raises(FormatError, match=r"lists image files .* dataset has images in memory"):
+        read_masks(tmp_path / "masks", in_memory)
+
+
+def test_masks_of_in_memory_images_are_refused_for_a_dataset_of_image_files(
+    tmp_path: Path,
+) -> None:
+    exported = labeled_shapes()
+    exported.to_masks(tmp_path / "masks")
+    paths = [tmp_path / "photos" / f"{i:06d}.png" for i in range(len(exported))]
+    for i, path in enumerate(paths):
+        path.parent.mkdir(exist_ok=True)
+        Image.fromarray(exported.image(i)).save(path)
+    files = alw.Dataset(paths, exported.classes, task="segment")
+    with pytest.raises(FormatError, match=r"images that were in memory .* images are files"):
+        read_masks(tmp_path / "masks", files)
+
+
+def test_a_mask_export_of_a_file_name_that_is_not_utf8_is_refused_naming_the_image(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "photos").mkdir()
+    path = os.fsdecode(os.fsencode(tmp_path / "photos") + b"/caf\xe9.png")  # Latin-1 "café"
+    Image.fromarray(np.zeros((12, 15, 3), np.uint8)).save(path)
+    dataset = alw.Dataset([path], ["background", "road"], task="segment")
+    dataset.annotate(0, numbered_mask(0))
+    with pytest.raises(ValueError, match=r"cannot hold the file name of image 0, 'caf\\udce9"):
+        dataset.to_masks(tmp_path / "masks")
+    assert not (tmp_path / "masks").exists()

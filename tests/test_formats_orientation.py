@@ -107,3 +107,96 @@ def test_the_panel_sends_the_canvas_and_thumbnails_upright(tmp_path: Path, loop_
                 assert top_left.mean() > 200
     finally:
         panel.close()
+
+
+def boxed_turned_photo(tmp_path: Path) -> alw.Dataset:
+    """A detection dataset of the turned photo, its box on the white block as the labeler saw
+    it (upright)."""
+    dataset = alw.Dataset([rotated_jpeg(tmp_path / "src" / "photo.jpg")], ["block"], task="detect")
+    dataset.annotate(0, alw.Boxes([[0, 0, 24, 32]], ["block"]))
+    return dataset
+
+
+def test_torchvision_coco_detection_finds_the_box_of_a_turned_photo_on_its_block(
+    tmp_path: Path,
+) -> None:
+    from torchvision.datasets import CocoDetection
+
+    dataset = boxed_turned_photo(tmp_path)
+    with pytest.warns(UserWarning, match=r"1 image\(s\) have an EXIF orientation.*photo\.jpg"):
+        written = dataset.to_coco(tmp_path / "out" / "labels.json")
+    image, target = CocoDetection(str(written.images_root), str(tmp_path / "out" / "labels.json"))[
+        0
+    ]
+    shown = np.asarray(image)  # as torchvision reads it: EXIF orientation not applied
+    assert shown.shape[:2] == UPRIGHT
+    x, y, w, h = (int(v) for v in target[0]["bbox"])
+    assert (x, y, w, h) == (0, 0, 24, 32)
+    assert shown[y : y + h, x : x + w].mean() > 240
+
+
+def test_torchvision_voc_detection_finds_the_box_of_a_turned_photo_on_its_block(
+    tmp_path: Path,
+) -> None:
+    from torchvision.datasets import VOCDetection
+
+    dataset = boxed_turned_photo(tmp_path)
+    voc = tmp_path / "VOCdevkit" / "VOC2012"
+    dataset.to_voc(voc)
+    # VOCDetection reads only the lists named train, trainval or val
+    (voc / "ImageSets" / "Main" / "train.txt").write_text(
+        (voc / "ImageSets" / "Main" / "default.txt").read_text()
+    )
+    image, target = VOCDetection(str(tmp_path), year="2012", image_set="train")[0]
+    shown = np.asarray(image)
+    assert shown.shape[:2] == UPRIGHT
+    box = target["annotation"]["object"][0]["bndbox"]
+    x0, y0 = int(box["xmin"]) - 1, int(box["ymin"]) - 1  # VOC numbers pixels from 1
+    x1, y1 = int(box["xmax"]), int(box["ymax"])
+    assert (x0, y0, x1, y1) == (0, 0, 24, 32)
+    assert shown[y0:y1, x0:x1].mean() > 240
+
+
+def test_an_export_writes_a_turned_photo_upright_with_its_orientation_reset(
+    tmp_path: Path,
+) -> None:
+    dataset = boxed_turned_photo(tmp_path)
+    dataset.to_voc(tmp_path / "voc")
+    with Image.open(tmp_path / "voc" / "JPEGImages" / "photo.jpg") as image:
+        assert image.getexif().get(0x0112) == 1
+        # one more encoding with the photo's own tables: about one grey level of difference
+        error = np.abs(np.asarray(image).astype(int) - dataset.image(0).astype(int)).mean()
+    assert error < 2
+
+
+def test_an_export_of_a_turned_photo_leaves_the_photo_file_as_it_was(tmp_path: Path) -> None:
+    dataset = boxed_turned_photo(tmp_path)
+    before = (tmp_path / "src" / "photo.jpg").read_bytes()
+    dataset.to_voc(tmp_path / "voc")
+    with pytest.warns(UserWarning, match="EXIF orientation"):
+        dataset.to_coco(tmp_path / "labels.json")
+    assert (tmp_path / "src" / "photo.jpg").read_bytes() == before
+
+
+def test_a_coco_export_beside_a_turned_photo_s_folder_named_images_is_refused(
+    tmp_path: Path,
+) -> None:
+    # the photo lies at images/photo.jpg, where its upright copy would go
+    dataset = alw.Dataset([rotated_jpeg(tmp_path / "images" / "photo.jpg")], ["a"], "detect")
+    dataset.annotate(0, alw.Boxes([[0, 0, 24, 32]], ["a"]))
+    with pytest.raises(FileExistsError, match=r"image 0 .*photo\.jpg.*export into another folder"):
+        dataset.to_coco(tmp_path / "labels.json")
+    assert not (tmp_path / "labels.json").exists()
+
+
+def test_an_export_writes_a_turned_tiff_upright_once(tmp_path: Path) -> None:
+    # Pillow turns a TIFF upright itself as it loads it: the export must not turn it again
+    stored = Image.fromarray(upright_pixels()).transpose(Image.Transpose.ROTATE_90)
+    path = tmp_path / "src" / "photo.tif"
+    path.parent.mkdir(parents=True)
+    stored.save(path, tiffinfo={0x0112: 6})
+    dataset = alw.Dataset([path], ["block"], task="detect")
+    dataset.annotate(0, alw.Boxes([[0, 0, 24, 32]], ["block"]))
+    dataset.to_voc(tmp_path / "voc")
+    with Image.open(tmp_path / "voc" / "JPEGImages" / "photo.tif") as image:
+        assert np.array_equal(np.asarray(image.convert("RGB")), upright_pixels())

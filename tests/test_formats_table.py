@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -130,3 +131,22 @@ def test_a_detection_dataset_has_no_label_table() -> None:
     dataset = alw.Dataset(np.zeros((1, 4, 4), np.uint8), ["a"], task="detect")
     with pytest.raises(ValueError, match="a label table holds classify annotations"):
         dataset.to_records()
+
+
+def latin1_named_image(folder: Path) -> Path:
+    """An image file whose name is Latin-1 bytes, not UTF-8 ("café" from an old zip): Python
+    gives its é as the lone surrogate \\udce9."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = Path(os.fsdecode(os.fsencode(folder) + b"/caf\xe9.png"))
+    Image.fromarray(np.zeros((4, 6, 3), np.uint8)).save(path)
+    return path
+
+
+def test_a_csv_export_of_a_file_name_that_is_not_utf8_is_refused_naming_the_image(
+    tmp_path: Path,
+) -> None:
+    dataset = alw.Dataset([latin1_named_image(tmp_path / "photos")], ["cat", "dog"])
+    dataset.annotate(0, alw.Label("cat"))
+    with pytest.raises(ValueError, match=r"cannot hold the file name of image 0, .*caf\\udce9"):
+        dataset.to_csv(tmp_path / "labels.csv")
+    assert not (tmp_path / "labels.csv").exists()

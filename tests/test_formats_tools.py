@@ -462,7 +462,8 @@ def test_a_voc_export_writes_whole_pixels_and_a_sub_pixel_box_as_one_pixel(
 ) -> None:
     dataset = alw.Dataset([png(tmp_path / "src" / "a.png", (20, 30))], ["dot"], task="detect")
     dataset.annotate(0, alw.Boxes([[3.2, 4.0, 3.6, 4.4], [29.7, 19.8, 30, 20]], ["dot", "dot"]))
-    dataset.to_voc(tmp_path / "out")
+    with pytest.warns(UserWarning, match=r"2 box\(es\) .* moved"):
+        dataset.to_voc(tmp_path / "out")
     written = (tmp_path / "out" / "Annotations" / "a.xml").read_text()
     corners = [
         [int(v) for v in re.findall(rf"<{tag}>(\d+)</{tag}>", written)]

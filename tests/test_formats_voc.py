@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import warnings
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -37,7 +39,8 @@ def test_export_then_import_gives_equal_boxes_and_pixels(tmp_path: Path) -> None
 def test_corners_are_written_as_voc_1_based_whole_pixels(tmp_path: Path) -> None:
     dataset = alw.Dataset(np.zeros((1, 20, 30, 3), np.uint8), ["cat", "dog"], task="detect")
     dataset.annotate(0, alw.Boxes([[0, 2, 10, 8.5]], ["dog"]))
-    dataset.to_voc(tmp_path)
+    with pytest.warns(UserWarning, match=r"1 box\(es\) .* by up to 0\.5 px"):
+        dataset.to_voc(tmp_path)
     root = ET.parse(tmp_path / "Annotations" / "000000.xml").getroot()
     assert root.findtext("filename") == "000000.png"
     assert (root.findtext("size/width"), root.findtext("size/height")) == ("30", "20")
@@ -136,3 +139,34 @@ def test_class_names_with_xml_markup_characters_round_trip(tmp_path: Path) -> No
     dataset.annotate(0, alw.Boxes([[1, 1, 5, 5], [2, 2, 6, 6]], ["a<b>&c", "tab\there"]))
     dataset.to_voc(tmp_path)
     assert read_voc(tmp_path).annotation(0) == dataset.annotation(0)
+
+
+def test_a_voc_export_of_a_file_name_that_is_not_utf8_is_refused_naming_the_image(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "photos").mkdir()
+    path = os.fsdecode(os.fsencode(tmp_path / "photos") + b"/caf\xe9.png")  # Latin-1 "café"
+    Image.fromarray(np.zeros((12, 15, 3), np.uint8)).save(path)
+    dataset = alw.Dataset([path], ["a"], task="detect")
+    dataset.annotate(0, alw.Boxes([[1, 1, 5, 5]], ["a"]))
+    with pytest.raises(ValueError, match=r"cannot hold the file name of image 0, 'caf\\udce9"):
+        dataset.to_voc(tmp_path / "voc")
+
+
+def test_a_voc_export_says_how_many_boxes_whole_pixels_moved_and_by_how_much(
+    tmp_path: Path,
+) -> None:
+    dataset = alw.Dataset(np.zeros((1, 40, 60, 3), np.uint8), ["a"], task="detect")
+    given = [[10.4, 5.5, 20.49, 15.6], [30.0, 30.0, 30.3, 30.2], [1, 1, 5, 5]]
+    dataset.annotate(0, alw.Boxes(given, ["a", "a", "a"]))
+    # 10.4 -> 10, 5.5 -> 6, 15.6 -> 16; a 0.3x0.2 box grows to one pixel: 30.2 -> 31 by 0.8
+    with pytest.warns(UserWarning, match=r"2 box\(es\) .* moved .* by up to 0\.8 px"):
+        dataset.to_voc(tmp_path / "voc")
+
+
+def test_a_voc_export_of_whole_pixel_boxes_gives_no_warning(tmp_path: Path) -> None:
+    dataset = alw.Dataset(np.zeros((1, 40, 60, 3), np.uint8), ["a"], task="detect")
+    dataset.annotate(0, alw.Boxes([[1, 1, 5, 5], [0, 0, 60, 40]], ["a", "a"]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dataset.to_voc(tmp_path / "voc")

@@ -11,7 +11,7 @@ from faster_coco_eval.core import mask as coco_mask
 from .. import annotations as ann
 from .._polygon_input import polygon_points
 from ._import import FormatError
-from ._polygons import segmentation
+from ._polygons import segmentation, uncompressed_rle
 
 
 def decode(segmentation: Any, size: tuple[int, int], where: str) -> np.ndarray:
@@ -183,6 +183,20 @@ def mask_record(image_id: Any, category_id: int, pixels: np.ndarray) -> dict[str
         "area": float(coco_mask.area(rle)),
         "bbox": [float(v) for v in coco_mask.toBbox(rle)],
         "iscrowd": 0,
+    }
+
+
+def crowd_record(image_id: Any, category_id: int, pixels: np.ndarray) -> dict[str, Any]:
+    """An ``iscrowd: 1`` annotation of one region, as an uncompressed RLE (as the COCO API
+    writes crowds, and as pycocotools' ``frPyObjects`` reads them), with its area and bbox."""
+    rle = coco_mask.encode(np.asfortranarray(pixels, dtype=np.uint8))
+    return {
+        "image_id": image_id,
+        "category_id": category_id,
+        "segmentation": uncompressed_rle(pixels),
+        "area": float(coco_mask.area(rle)),
+        "bbox": [float(v) for v in coco_mask.toBbox(rle)],
+        "iscrowd": 1,
     }
 
 

@@ -11,9 +11,10 @@ from pathlib import Path, PurePath, PurePosixPath
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image
+from PIL import Image, JpegImagePlugin
 
 from .. import annotations as ann
+from .._orientation import ORIENTATION_TAG, orientation, upright
 from ._atomic import PathLike
 from ._replace import ExportRefused, Protected, Writer, membership
 
@@ -213,11 +214,20 @@ def warn_difficult_lost(annotations: Sequence[ann.Annotation | None], export: st
 
 def image_writer(dataset: Dataset, i: int, suffix: str, link: bool = False) -> Writer:
     """A writer putting image `i` at a fresh path: its file copied (or hard-linked, with
-    `link`) when it has one of the same `suffix`, else its pixels as a PNG."""
+    `link`) when it has one of the same `suffix`, else its pixels as a PNG.
+
+    A file whose EXIF orientation turns it (any but 1) is written upright instead, its
+    orientation tag set to 1 (see ``write_upright``): readers that ignore the tag
+    (torchvision's ``read_image``, OpenCV with some flags, COCO and VOC loaders built on them)
+    then see the pixels the labeler saw, in the frame the annotations are in.
+    """
     file = dataset.source_file(i)
 
     def write(target: Path) -> None:
         if file is not None and Path(file).suffix.lower() == suffix.lower():
+            if is_turned(file):
+                write_upright(file, target)
+                return
             if link:
                 try:
                     os.link(file, target)
@@ -231,6 +241,48 @@ def image_writer(dataset: Dataset, i: int, suffix: str, link: bool = False) -> W
                 Image.fromarray(dataset.image(i)).save(out, format="PNG")
 
     return write
+
+
+def is_turned(file: str) -> bool:
+    """Whether an image file's EXIF orientation turns or flips it (any but 1), from its
+    header; a file that cannot be opened counts as not turned (reading it fails elsewhere)."""
+    try:
+        with Image.open(file) as image:
+            return orientation(image) != 1
+    except Exception:
+        return False
+
+
+def write_upright(file: str, target: Path) -> None:
+    """Write the image `file` to the fresh path `target` in its own format, turned upright by
+    its EXIF orientation, with the orientation tag set to 1 and its other EXIF (not a TIFF's:
+    there EXIF is the header, the stored size included) and its colour profile kept.
+
+    PNG, TIFF and WebP (written lossless) keep every pixel. A JPEG cannot be turned without
+    decoding it (PIL has no lossless transform), so it is encoded again with its own
+    quantization tables and chroma subsampling: the loss is that of one more encoding at the
+    photo's own quality, a mean error of about one grey level.
+    """
+    with Image.open(file) as image:
+        kind = image.format
+        options: dict[str, object]
+        if kind == "TIFF":  # its EXIF is its header, the stored size included: not copied
+            options = {"tiffinfo": {ORIENTATION_TAG: 1}}
+        else:
+            exif = Image.Exif()
+            exif.load(image.getexif().tobytes())
+            exif[ORIENTATION_TAG] = 1
+            options = {"exif": exif.tobytes()}
+        if image.info.get("icc_profile"):
+            options["icc_profile"] = image.info["icc_profile"]
+        if kind == "JPEG":
+            options["qtables"] = getattr(image, "quantization", None)
+            options["subsampling"] = JpegImagePlugin.get_sampling(image)
+        elif kind == "WEBP":
+            options["lossless"] = True
+        turned = upright(image)  # a TIFF is turned by Pillow as it loads, the rest here
+        with open(target, "xb") as out:
+            turned.save(out, format=kind, **options)
 
 
 def bytes_writer(data: bytes) -> Writer:

@@ -22,12 +22,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ._classes import check_utf8_text
 from ._export import image_names, stem_key, unique_stems
 from ._import import FormatError, read_label_text
 from ._replace import is_relative
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
+
+EXPORT = "PNG mask export"
 
 LISTING = "images.json"
 """The file, in a mask folder, naming each mask's image (written by ``write_masks``)."""
@@ -67,7 +70,13 @@ def mask_names(dataset: Dataset) -> MaskNames:
 
 
 def listing_text(names: MaskNames, indices: list[int]) -> str:
-    """The ``images.json`` of a mask export of images `indices`."""
+    """The ``images.json`` of a mask export of images `indices`; a name UTF-8 cannot hold (a
+    byte that is not UTF-8, see ``check_utf8_text``) is refused naming its image."""
+    if names.root is not None:
+        check_utf8_text(str(names.root), f"the images' common folder {str(names.root)!r}", EXPORT)
+        for i in indices:
+            what = f"the file name of image {i}, {names.images[i]!r}"
+            check_utf8_text(names.images[i], what, EXPORT)
     images = {names.masks[i]: names.images[i] if names.root is not None else None for i in indices}
     root = str(names.root) if names.root is not None else None
     return json.dumps({"root": root, "masks": images}, indent=1, ensure_ascii=False) + "\n"
@@ -109,9 +118,12 @@ def _read_listing(path: Path) -> tuple[str | None, dict[str, str | None]]:
 
 def _by_listing(folder: Path, listing: Path, dataset: Dataset, names: MaskNames) -> dict[int, str]:
     """Match by the images ``images.json`` names: an image file by its path, an in-memory
-    image by its index; when none of the listed images is where the list says (they were moved),
+    image by its index (a listing of files and a dataset with images in memory, or the reverse,
+    are refused: only a coincidence of indices would tie them); when none of the listed images is where the list says (they were moved),
     by their paths below their common folder, with a warning."""
     root, masks = _read_listing(listing)
+    if (root is None) != (names.root is None):
+        raise FormatError(_unmatched(folder, root))
     if root is None or names.root is None:
         return {i: names.masks[i] for i in range(len(dataset)) if names.masks[i] in masks}
     by_path = {
@@ -139,6 +151,22 @@ def _by_listing(folder: Path, listing: Path, dataset: Dataset, names: MaskNames)
             stacklevel=4,
         )
     return plan
+
+
+def _unmatched(folder: Path, root: str | None) -> str:
+    """Why the masks of a listing cannot be matched to a dataset: one side's images are files,
+    the other's in memory, and only their indices would tie them (by coincidence)."""
+    if root is not None:
+        return (
+            f"mask folder {folder}: its {LISTING} lists image files (below {root}), but the "
+            "dataset has images in memory, which cannot be matched to files: read the masks "
+            "with a dataset over those image files (alw.Dataset([paths...], ...))"
+        )
+    return (
+        f"mask folder {folder}: its {LISTING} lists images that were in memory (named by "
+        "index), but the dataset's images are files, which cannot be matched to them: read the "
+        "masks with a dataset of the same in-memory images, in the same order"
+    )
 
 
 def _by_names(folder: Path, names: MaskNames) -> dict[int, str]:

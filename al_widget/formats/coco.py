@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -15,19 +16,27 @@ from .. import annotations as ann
 from .._images import ImageError, read_size
 from ._atomic import PathLike, write_text
 from ._classes import check_classes
-from ._coco_masks import decode, instance_records, is_crowd, mask_record, read_instances
+from ._coco_masks import (
+    crowd_record,
+    decode,
+    instance_records,
+    is_crowd,
+    mask_record,
+    read_instances,
+)
 from ._export import (
     Exported,
     check_task,
     image_names,
     image_writer,
     images_in_place,
+    is_turned,
     items,
     protected,
     warn_difficult_lost,
 )
 from ._import import EdgeClips, FormatError, build, check_label_file
-from ._replace import check_replaceable, replace_folder
+from ._replace import ExportRefused, check_replaceable, replace_folder
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -54,7 +63,7 @@ class CocoOrigin:
     crowds : mapping of int to tuple of dict
         Each image's crowd annotations (``iscrowd: 1``), as read: regions COCO evaluation
         ignores. They are no boxes (torchvision's references leave them out of training);
-        a "segment" class map has them painted, as the file's order paints them.
+        in a "segment" class map, their pixels no object labels are not labeled.
     """
 
     image_ids: tuple[Any, ...]
@@ -77,12 +86,13 @@ def write_coco(
     annotation per class present in an image, its pixels as polygons traced along the pixel
     edges where they draw the mask exactly (as COCO writes ``iscrowd: 0`` objects, and as
     torchvision's references read them), else as an uncompressed RLE; class 0, the
-    background, is no category, so category id = class id. Instances: one ``iscrowd: 0``
+    background, is no category, so category id = class id, and its name is kept as
+    ``info["background"]``, which ``read_coco`` reads back. Instances: one ``iscrowd: 0``
     annotation per object, in the objects' order, its mask as polygons where they draw it
     exactly, else as an uncompressed RLE, with its area and bbox; category id = class id + 1.
-    Pixels not labeled
-    (``Mask.IGNORE``) are in no annotation: they come back as background. Image id = dataset
-    index.
+    Pixels not labeled (``Mask.IGNORE``) are written as one ``iscrowd: 1`` region (an
+    uncompressed RLE of the first category), which ``read_coco`` reads back as not labeled and
+    COCO evaluation ignores. Image id = dataset index.
 
     A dataset read by ``read_coco`` keeps the file's image ids, category ids and entries, and
     its crowd annotations (``iscrowd: 1``, written back as read, before the image's other
@@ -101,7 +111,12 @@ def write_coco(
     root : path, optional
         For images read from files: the folder ``file_name`` is relative to (default: the
         files' common folder). In-memory images are written as PNG files under ``images/``
-        beside the JSON file, and ``file_name`` is relative to the JSON's folder.
+        beside the JSON file, and ``file_name`` is relative to the JSON's folder. So are all
+        the images, with a warning naming them, when a file's EXIF orientation turns it: COCO
+        readers (torchvision's ``CocoDetection``, pycocotools users) open the file as stored,
+        while its size and annotations are upright, so it is written upright (see
+        ``_export.write_upright``) and the other files copied beside it, under their paths
+        below the images' common folder.
     include_unlabeled : bool, default False
         Also list the unlabeled images (``"labeled": false``). Leave it off for training: a
         COCO reader takes an image without annotations as one with no objects.
@@ -119,24 +134,66 @@ def write_coco(
     guard = protected(dataset)
     check_replaceable(target, overwrite, guard, "path")
     images: dict[int, str] = {}
-    if base is None:
+    turned = [] if base is None else _turned(dataset, names)
+    if base is None or turned:
         base = target.parent.absolute()
         images = names
         names = {i: f"{IMAGES_FOLDER}/{name}" for i, name in names.items()}
     document = _document(dataset, chosen.indices, chosen.annotations, names)
     if images:
         folder = base / IMAGES_FOLDER
+        in_place = images_in_place(dataset, folder, images)
+        _refuse_turned_in_place(dataset, images, in_place)
         replace_folder(
             folder,
-            {name: image_writer(dataset, i, ".png") for i, name in images.items()},
+            {
+                name: image_writer(dataset, i, PurePosixPath(name).suffix)
+                for i, name in images.items()
+            },
             kind="COCO images",
             overwrite=overwrite,
             protected=guard,
-            in_place=images_in_place(dataset, folder, images),
+            in_place=in_place,
         )
     write_text(target, json.dumps(document), overwrite)
     warn_difficult_lost(chosen.annotations, "COCO export")
+    if turned:
+        warnings.warn(
+            f"COCO export: {len(turned)} image(s) have an EXIF orientation that turns them "
+            f"({_listed(turned)}); every image was written under {base / IMAGES_FOLDER}, those "
+            f"upright, and file_name is relative to {base}: read the export with that folder "
+            "as the images' root",
+            UserWarning,
+            stacklevel=2,
+        )
     return Exported(target, base, len(document["images"]), len(document["annotations"]))
+
+
+def _turned(dataset: Dataset, names: dict[int, str]) -> list[str]:
+    """The names of the image files whose EXIF orientation turns them (see ``is_turned``)."""
+    return [
+        name
+        for i, name in names.items()
+        if (file := dataset.source_file(i)) is not None and is_turned(file)
+    ]
+
+
+def _listed(names: Sequence[str], shown: int = 3) -> str:
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
+def _refuse_turned_in_place(dataset: Dataset, images: dict[int, str], in_place: set[str]) -> None:
+    """Refuse an export whose images folder is the folder of a turned image's own file: it
+    would have to be replaced by its upright copy, and a user's file is never modified."""
+    for i, name in images.items():
+        file = dataset.source_file(i)
+        if name in in_place and file is not None and is_turned(file):
+            raise ExportRefused(
+                f"image {i} ({file}) has an EXIF orientation that turns it, so the export "
+                "writes it upright; it lies in the export's own images folder, where that copy "
+                "would replace it: export into another folder"
+            )
 
 
 def _document(
@@ -181,13 +238,17 @@ def _document(
         if isinstance(annotation, ann.Boxes):
             records += _box_records(image_id, annotation, dataset.classes, category_of)
         elif isinstance(annotation, ann.Mask):
-            records += _mask_records(image_id, annotation, category_of)
+            covered = _crowd_pixels(crowds, (height, width), names[i])
+            records += _mask_records(image_id, annotation, category_of, covered)
         elif isinstance(annotation, ann.Instances):
             records += instance_records(image_id, annotation, dataset.classes, category_of)
     for number, record in enumerate(records, start=1):
         record["id"] = number
+    info: dict[str, Any] = {"description": "exported by al_widget"}
+    if dataset.task == "segment":  # class 0, the background, is no category: its name is kept here
+        info["background"] = dataset.classes[0]
     return {
-        "info": {"description": "exported by al_widget"},
+        "info": info,
         "images": images,
         "annotations": records,
         "categories": categories,
@@ -213,18 +274,31 @@ def _box_records(
 
 
 def _mask_records(
-    image_id: Any, mask: ann.Mask, category_of: dict[int, int]
+    image_id: Any, mask: ann.Mask, category_of: dict[int, int], covered: np.ndarray
 ) -> list[dict[str, Any]]:
-    """One ``iscrowd: 0`` annotation per class present. Crowd regions, written before them, are
-    read back as pixels not labeled (``IGNORE``, in no annotation here), and these annotations,
-    painted after them, give back every pixel labeled over a crowd region."""
+    """One ``iscrowd: 0`` annotation per class present, and the pixels not labeled
+    (``IGNORE``) that no crowd region of the file read (`covered`) holds as one ``iscrowd: 1``
+    region of the first category: ``read_coco`` reads a crowd's pixels that no object labels
+    as not labeled, so every pixel comes back as it was. (COCO has no void without a category;
+    a crowd's category only tells COCO evaluation which detections to ignore there.)"""
     class_map = mask.class_map
     records = []
     for class_id in np.unique(class_map).tolist():
         if class_id in (0, ann.IGNORE):  # the background, and pixels not labeled: no category
             continue
         records.append(mask_record(image_id, category_of[class_id], class_map == class_id))
+    void = (class_map == ann.IGNORE) & ~covered
+    if void.any() and category_of:
+        records.append(crowd_record(image_id, category_of[min(category_of)], void))
     return records
+
+
+def _crowd_pixels(crowds: list[dict[str, Any]], size: tuple[int, int], name: str) -> np.ndarray:
+    """The pixels the crowd regions of an image (as ``read_coco`` kept them) cover."""
+    covered = np.zeros(size, dtype=bool)
+    for record in crowds:
+        covered |= decode(record["segmentation"], size, f"crowd region of image {name}")
+    return covered
 
 
 # -- in ------------------------------------------------------------------------------------------
@@ -236,7 +310,7 @@ def read_coco(
     *,
     task: str = "detect",
     classes: Sequence[str] | None = None,
-    background: str = "background",
+    background: str | None = None,
     allow_outside_root: bool = False,
 ) -> Dataset:
     """A Dataset from a COCO JSON file: its images in order, their boxes or masks.
@@ -244,10 +318,12 @@ def read_coco(
     Images without annotations are the unlabeled pool, unless the file marks an image
     ``"labeled": true`` (labeled, with no objects); one marked ``"labeled": false`` is in the
     pool whatever it holds. For "detect", crowd annotations (``iscrowd: 1``) are no boxes, as
-    in torchvision's detection references; for "segment", every annotation's polygons or RLE
-    are painted into the image's class map in file order, a crowd region's as pixels not
-    labeled (``Mask.IGNORE``: left out of training and mean IoU, as COCO evaluation ignores
-    crowds); for "instances", each annotation's polygons or RLE (compressed or not) is one
+    in torchvision's detection references; for "segment", every object's polygons or RLE are
+    painted into the image's class map, whatever the annotations' order: a pixel objects of two
+    classes claim is not labeled (``Mask.IGNORE``, with one warning naming the images), and so
+    is a pixel only crowd regions cover (left out of training and mean IoU, as COCO evaluation
+    ignores crowds) -- a crowd region never erases an object's pixels; an image left with no
+    pixel labeled stays unlabeled, with a warning; for "instances", each annotation's polygons or RLE (compressed or not) is one
     object, crowds left out as for "detect", and an object given twice is refused. The file's image ids, categories
     and crowd annotations are kept in ``dataset.coco_origin`` (a ``CocoOrigin``), so that
     ``write_coco`` writes them back.
@@ -264,8 +340,10 @@ def read_coco(
     classes : sequence of str, optional
         The classes expected (for "segment", background first); the file's categories must be
         the same, in category id order.
-    background : str, default "background"
-        For "segment": the name of class 0, which no category names.
+    background : str, optional
+        For "segment": the name of class 0 (default: the name of a category of id 0, the
+        background, where the file lists one; else the name ``write_coco`` stores as
+        ``info["background"]``; else "background").
     allow_outside_root : bool, default False
         Accept a ``file_name`` that leads out of `images_root` (``../x.png``, an absolute path
         elsewhere); by default such an entry is refused.
@@ -287,7 +365,15 @@ def read_coco(
     paths = [_image_path(source, entry, root, allow_outside_root) for entry in images]
     ids = {entry["id"]: k for k, entry in enumerate(images)}
     category_ids, names = _categories(source, document, task, background)
-    names = check_classes(names, classes, f"COCO file {source}")
+    try:
+        names = check_classes(names, classes, f"COCO file {source}")
+    except FormatError as error:
+        if task == "segment" and classes is not None and list(classes)[1:] == names[1:]:
+            raise FormatError(
+                f"{error}; class 0 (the background) is no COCO category: pass "
+                f"background={classes[0]!r} to name it"
+            ) from None
+        raise
     found: dict[int, list[tuple[int, dict[str, Any]]]] = {k: [] for k in range(len(images))}
     for number, record in enumerate(_list(source, document, "annotations")):
         where = _where(source, number, record)
@@ -307,6 +393,7 @@ def read_coco(
         found[ids[record["image_id"]]].append((number, record))
     labels: dict[int, tuple[ann.Annotation, str]] = {}
     clips = EdgeClips(f"COCO file {source}")
+    overlaps = _Overlaps(source)
     crowds: dict[int, tuple[dict[str, Any], ...]] = {}
     for k, entry in enumerate(images):
         records = found[k]
@@ -326,12 +413,26 @@ def read_coco(
             ]
             labels[k] = (read_instances(named, category_ids, names, size), image)
         else:
-            labels[k] = (_mask(source, entry, records, category_ids, size), image)
+            mask, claimed = _mask(source, entry, records, category_ids, size)
+            overlaps.add(str(entry["file_name"]), claimed, mask is not None)
+            if mask is not None:
+                labels[k] = (mask, image)
     dataset = build(paths, names, task, labels)
     clips.warn()
+    overlaps.warn()
     entries = sorted(_list(source, document, "categories"), key=lambda e: e["id"])
+    if task == "segment":  # of classes 1, 2, ...: class 0's name is written in info
+        entries = [entry for entry in entries if entry["id"] != 0]
     dataset.coco_origin = CocoOrigin(tuple(entry["id"] for entry in images), tuple(entries), crowds)
     return dataset
+
+
+def _background(document: dict[str, Any]) -> str:
+    """The name of class 0 that ``write_coco`` stores in ``info["background"]``, else
+    "background"."""
+    info = document.get("info")
+    name = info.get("background") if isinstance(info, dict) else None
+    return name if isinstance(name, str) and name else "background"
 
 
 def _where(source: str, number: int, record: Any) -> str:
@@ -428,9 +529,14 @@ def _size(source: str, entry: dict[str, Any], path: str) -> tuple[int, int]:
 
 
 def _categories(
-    source: str, document: dict[str, Any], task: str, background: str
+    source: str, document: dict[str, Any], task: str, background: str | None
 ) -> tuple[dict[int, int], list[str]]:
-    """category id -> class id, and the class names."""
+    """category id -> class id, and the class names.
+
+    For "segment", class 0 is the background: named `background`, else by a category of id 0
+    (COCO's ids start at 1; tools that list the background give it 0), else by the file's
+    ``info["background"]`` (as ``write_coco`` stores it), else "background".
+    """
     entries = _list(source, document, "categories")
     for number, entry in enumerate(entries):
         if (
@@ -446,15 +552,22 @@ def _categories(
     names = [str(e["name"]) for e in entries]
     if len(set(names)) != len(names) or len({e["id"] for e in entries}) != len(entries):
         raise FormatError(f"COCO file {source}: category ids and names must be unique, got {names}")
-    offset = 0
-    if task == "segment":
-        if background in names:
-            raise FormatError(
-                f"COCO file {source}: category {background!r} is also the background's name; "
-                "pass another background='...'"
-            )
-        names, offset = [background, *names], 1
-    return {e["id"]: k + offset for k, e in enumerate(entries)}, names
+    if task != "segment":
+        return {e["id"]: k for k, e in enumerate(entries)}, names
+    zero = [str(e["name"]) for e in entries if e["id"] == 0]
+    entries = [e for e in entries if e["id"] != 0]
+    names = [str(e["name"]) for e in entries]
+    if background is None:
+        background = zero[0] if zero else _background(document)
+    if background in names:
+        raise FormatError(
+            f"COCO file {source}: category {background!r} is also the background's name; "
+            "pass another background='...'"
+        )
+    category_ids = {e["id"]: k + 1 for k, e in enumerate(entries)}
+    if zero:
+        category_ids[0] = 0
+    return category_ids, [background, *names]
 
 
 def _boxes(
@@ -497,16 +610,75 @@ def _mask(
     records: list[tuple[int, dict[str, Any]]],
     category_ids: dict[int, int],
     size: tuple[int, int],
-) -> ann.Mask:
+) -> tuple[ann.Mask | None, int]:
+    """The class map of one image, whatever the order of its annotations, and how many of its
+    pixels two classes claim.
+
+    Each object (``iscrowd: 0``) paints its class. A pixel two classes claim is not labeled
+    (``IGNORE``; torchvision's segmentation reference so marks pixels two masks cover); one
+    that only crowd regions cover is not labeled either (COCO evaluation ignores crowds), but a
+    crowd region never erases an object's pixels. A region of class 0 (a category of id 0, the
+    background) labels background the pixels no object claims. None when no pixel is left labeled (nothing
+    to learn from: the image stays in the pool).
+    """
     height, width = size
-    class_map = np.zeros((height, width), dtype=np.uint8)
+    class_map = np.zeros((height, width), dtype=np.uint8)  # 0: no object claims the pixel
+    claimed_twice = np.zeros((height, width), dtype=bool)
+    crowd = np.zeros((height, width), dtype=bool)
+    background = np.zeros((height, width), dtype=bool)
     for number, record in records:
         where = f"{_where(source, number, record)} of image {entry['file_name']}"
         segmentation = record.get("segmentation")
         if not segmentation:
             raise FormatError(f"{where} has no 'segmentation' for a 'segment' dataset")
         pixels = decode(segmentation, (height, width), where)
-        # a crowd region is not labeled pixel by pixel: kept as ignore, as COCO evaluation does
-        crowd = bool(record.get("iscrowd", 0))
-        class_map[pixels] = ann.IGNORE if crowd else category_ids[record["category_id"]]
-    return ann.Mask(class_map)
+        if record.get("iscrowd", 0):
+            crowd |= pixels
+            continue
+        class_id = category_ids[record["category_id"]]
+        if class_id == 0:  # a region of the background (category id 0): what objects leave
+            background |= pixels
+            continue
+        claimed_twice |= pixels & (class_map != 0) & (class_map != class_id)
+        class_map[pixels & (class_map == 0)] = class_id
+    class_map[crowd & (class_map == 0) & ~background] = ann.IGNORE
+    class_map[claimed_twice] = ann.IGNORE
+    if (class_map == ann.IGNORE).all():
+        return None, int(claimed_twice.sum())
+    return ann.Mask(class_map), int(claimed_twice.sum())
+
+
+class _Overlaps:
+    """Images of one "segment" import whose objects of two classes overlap, or with no pixel
+    left labeled, for one warning each at the end."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.claimed: list[str] = []
+        self.pixels = 0
+        self.empty: list[str] = []
+
+    def add(self, name: str, pixels: int, labeled: bool) -> None:
+        if pixels:
+            self.claimed.append(name)
+            self.pixels += pixels
+        if not labeled:
+            self.empty.append(name)
+
+    def warn(self) -> None:
+        if self.claimed:
+            warnings.warn(
+                f"COCO file {self.source}: objects of two classes overlap in "
+                f"{len(self.claimed)} image(s) ({_listed(self.claimed)}); their {self.pixels} "
+                "shared pixel(s) are read as not labeled (Mask.IGNORE)",
+                UserWarning,
+                stacklevel=3,
+            )
+        if self.empty:
+            warnings.warn(
+                f"COCO file {self.source}: {len(self.empty)} image(s) have no pixel left "
+                f"labeled (all in crowd regions or claimed by two classes: "
+                f"{_listed(self.empty)}); they are left unlabeled",
+                UserWarning,
+                stacklevel=3,
+            )

@@ -112,7 +112,9 @@ def read_masks(
 
     Each image's mask is found by ``images.json`` (see ``write_masks``): an image file by its
     path, so that a dataset over other files, or the same files in another order, never gets
-    another image's mask; if none of the files is where the list says (the images moved), by
+    another image's mask (a list of image files read into a dataset with images in memory, or
+    one of in-memory images into a dataset of files, is refused: nothing but a coincidence of
+    indices would tie them); if none of the files is where the list says (the images moved), by
     their paths below their common folder, with a warning. A folder without the list (VOC's
     ``SegmentationClass``, other tools, older exports) is matched by name: ``<stem>.png`` for
     an image whose stem no other image shares; of images sharing a stem, each takes its

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import annotations as ann
 from ._atomic import PathLike, write_text
+from ._classes import check_utf8_text
 from ._export import Exported, check_task, items, protected
 from ._import import FormatError, check_label_file, decode_text
 from ._replace import check_replaceable
@@ -58,8 +59,14 @@ def write_csv(dataset: Dataset, path: PathLike, *, overwrite: bool = False) -> E
     overwrite : bool, default False
         Replace an existing file; otherwise it stops the export. Neither a folder, one of the
         dataset's own images nor its journal is ever replaced.
+
+    A file name UTF-8 cannot hold (a byte that is not UTF-8, see ``check_utf8_text``) is
+    refused naming its image, before anything is written.
     """
     rows = records(dataset)
+    for row in rows:
+        what = f"the file name of image {row['index']}, {row['file']!r}"
+        check_utf8_text(row["file"], what, "CSV export")
     check_replaceable(path, overwrite, protected(dataset), "path")
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")

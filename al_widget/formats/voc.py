@@ -63,7 +63,8 @@ def write_voc(
     ``folder/classes.txt`` (the class names by id, which ``read_voc`` reads). Corners follow
     VOC's 1-based pixel numbering: a box (x0, y0, x1, y1) in pixel edges is written as
     ``xmin = x0 + 1, ymin = y0 + 1, xmax = x1, ymax = y1``, edges rounded to whole pixels (VOC
-    numbers pixels) and at least one pixel wide. Boxes marked ``difficult`` keep
+    numbers pixels) and at least one pixel wide; one warning says how many boxes that moved,
+    and by how much at most. Boxes marked ``difficult`` keep
     ``<difficult>1</difficult>``. Images sharing a name stem are exported under unique names,
     as by ``write_yolo``. Class names and file names that XML cannot hold (control
     characters, U+FFFE) are refused before anything is written.
@@ -93,6 +94,7 @@ def write_voc(
     originals = {i: f"{IMAGES}/{name}" for i, name in found.items()}
     files: dict[str, Writer] = {}
     n_boxes = 0
+    shifts: list[float] = []
     for i, boxes in zip(chosen.indices.tolist(), chosen.annotations, strict=True):
         assert isinstance(boxes, ann.Boxes)
         check_xml_text(names[i], f"the file name of image {i}, {names[i]!r}", "Pascal VOC")
@@ -101,6 +103,7 @@ def write_voc(
         xml = f"{ANNOTATIONS}/{PurePosixPath(names[i]).with_suffix('.xml')}"
         files[xml] = bytes_writer(ET.tostring(tree, encoding="utf-8", xml_declaration=True))
         n_boxes += len(boxes)
+        shifts += _shifts(boxes, dataset.image_size(i))
     stems = "".join(f"{PurePosixPath(name).with_suffix('')}\n" for name in names.values())
     files[LIST] = text_writer(stems)
     files[CLASS_LISTS[0]] = text_writer("".join(f"{name}\n" for name in dataset.classes))
@@ -113,7 +116,33 @@ def write_voc(
         in_place=images_in_place(dataset, root, images, originals),
     )
     warn_renamed(renamed, "Pascal VOC export")
+    _warn_moved(shifts)
     return Exported(root, root / IMAGES, len(names), n_boxes, renamed)
+
+
+def _shifts(boxes: ann.Boxes, size: tuple[int, int]) -> list[float]:
+    """How far (px) the farthest corner edge of each box moves when written as VOC's whole
+    pixels (see ``_pixels``)."""
+    height, width = size
+    shifts = []
+    for x0, y0, x1, y1 in boxes.xyxy.tolist():
+        (xmin, xmax), (ymin, ymax) = _pixels(x0, x1, width), _pixels(y0, y1, height)
+        written = (xmin - 1, ymin - 1, xmax, ymax)
+        shifts.append(max(abs(a - b) for a, b in zip((x0, y0, x1, y1), written, strict=True)))
+    return shifts
+
+
+def _warn_moved(shifts: list[float]) -> None:
+    """Say, as one warning, how many boxes VOC's whole pixels moved, and by how much at most."""
+    moved = [shift for shift in shifts if shift > 1e-9]
+    if moved:
+        warnings.warn(
+            f"Pascal VOC export: VOC numbers whole pixels, so {len(moved)} box(es) with corners "
+            f"between pixel edges were moved onto them, by up to {max(moved):.3g} px "
+            "(to_coco keeps sub-pixel corners)",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def _pixels(start: float, end: float, size: int) -> tuple[int, int]:
