@@ -8,7 +8,7 @@ import os
 import pickle
 import sys
 import types
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from typing import Any, cast
 
@@ -135,7 +135,7 @@ def simulate(
     ValueError
         For labels that do not give one truth per image (or, classifying, are not integer
         class ids in ``0 .. C - 1``), a learner whose ``n_classes`` is not C, an impossible
-        budget or test size.
+        budget or test size; when unreadable images leave too few to reach the budget.
     TypeError
         For a learner without `fit` and `predict_proba`, or an instance that cannot be
         cloned.
@@ -191,8 +191,7 @@ def simulate(
         bar.update(seed_size)
         loop.start()
         settle(loop)
-        while len(dataset.labeled) < budget:
-            batch = loop.queue[: min(query_size, budget - len(dataset.labeled))]
+        for batch in oracle_batches(loop, budget, query_size):
             for i in batch:
                 if task != "classify":
                     model = loop.ranking.model_version
@@ -201,7 +200,6 @@ def simulate(
                     saved[model] = saved.get(model, Savings()) + found
                 loop.commit(int(i), oracle(int(i)))
             bar.update(len(batch))
-            settle(loop)
     finally:
         bar.close()
         loop.close()
@@ -338,6 +336,41 @@ def settle(loop: ActiveLoop) -> None:
     last = loop.history[-1] if loop.history else None
     if last is not None and not last.ok:
         raise RuntimeError(f"round {last.round} failed: {last.error}")
+
+
+def oracle_batches(loop: ActiveLoop, budget: int, query_size: int) -> Iterator[np.ndarray]:
+    """Each round's images for an oracle to label, until the dataset holds `budget` labels.
+
+    Yields the top of the queue (at most `query_size` images, cut to the budget); once the
+    caller has labeled them, waits for the round they start (`settle`).
+
+    Parameters
+    ----------
+    loop : ActiveLoop
+        A started loop whose first round has ended.
+    budget : int
+        The labels to reach.
+    query_size : int
+        The most images per round.
+
+    Raises
+    ------
+    ValueError
+        When the queue runs dry before the budget: the images left cannot be read
+        (``loop.broken``); the error names them and the labels reached.
+    """
+    while (done := len(loop.dataset.labeled)) < budget:
+        batch = loop.queue[: min(query_size, budget - done)]
+        if not len(batch):
+            broken = loop.broken
+            reasons = "; ".join(broken[i] for i in sorted(broken)[:5])
+            raise ValueError(
+                f"the budget of {budget} labels cannot be reached: {done} images are labeled and "
+                f"the {len(broken)} left could not be read ({reasons}); fix or remove them, or "
+                f"lower budget to {done}"
+            )
+        yield batch
+        settle(loop)
 
 
 def compare(

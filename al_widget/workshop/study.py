@@ -16,7 +16,7 @@ from ..dataset import Dataset
 from ..datasets import Line, Toy
 from ..learners import clone
 from ..loop import ActiveLoop
-from ..simulate import balanced_seed, learner_for_run, settle
+from ..simulate import balanced_seed, learner_for_run, oracle_batches, settle
 from .boundary import agreement, learned_line, plot_boundary
 
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ def learn_boundary(
     Raises
     ------
     ValueError
-        For an impossible budget.
+        For an impossible budget, or unreadable images that leave too few to reach it.
     RuntimeError
         When a round fails (with the round's error).
     """
@@ -150,9 +150,8 @@ def learn_boundary(
         give(balanced_seed(toy.labels, seed_size, np.random.default_rng(seed)))
         loop.start()
         settle(loop)
-        while len(labeled) < budget:
-            give(loop.queue[: min(query_size, budget - len(labeled))])
-            settle(loop)
+        for batch in oracle_batches(loop, budget, query_size):
+            give(batch)
     finally:
         loop.close()
     name = heuristics.name_of(heuristic)
