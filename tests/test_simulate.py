@@ -1,6 +1,7 @@
 import os
 import sys
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -486,3 +487,66 @@ def test_a_comparison_names_an_unknown_heuristic_and_the_known_ones(method):
         r"it has curves of \['random', 'margin'\]",
     ):
         getattr(comparison, method)("entropy")
+
+
+def test_a_pool_whose_unreadable_images_keep_the_budget_out_of_reach_is_refused_naming_them(
+    two_class, tmp_path
+):
+    from PIL import Image
+
+    from al_widget.simulate import balanced_seed
+
+    images, labels = two_class
+    images, labels = images[:12], labels[:12]
+    first = balanced_seed(labels, 4, np.random.default_rng(0))
+    corrupt = next(i for i in range(12) if i not in first)
+    paths = []
+    for k, image in enumerate(images):
+        path = tmp_path / f"{k:02d}.png"
+        Image.fromarray(image).save(path)
+        paths.append(str(path))
+    Path(paths[corrupt]).write_bytes(b"not a png")
+    with pytest.raises(
+        ValueError, match=rf"11 images are labeled.*{corrupt:02d}\.png.*budget to 11"
+    ):
+        alw.simulate(
+            paths,
+            labels,
+            seed_size=4,
+            query_size=4,
+            budget=12,
+            test=(images, labels),
+            learner=CentroidLearner(2),
+            progress=False,
+        )
+
+
+def _run(n_labels, accuracy, seed=0):
+    n = len(n_labels)
+    return alw.Curve(
+        "margin", np.array(n_labels), np.array(accuracy), np.zeros(n), np.zeros(n), seed
+    )
+
+
+def test_a_comparison_refuses_a_heuristic_whose_curves_stop_at_other_label_counts():
+    mixed = alw.Comparison(
+        {"margin": [_run([4, 8, 12], [0.5, 0.6, 0.7]), _run([4, 12], [0.5, 0.7], 1)]}
+    )
+    with pytest.raises(ValueError, match=r"curves of 'margin' must share their label counts"):
+        mixed.mean("margin")
+
+
+def test_a_comparison_table_shows_each_heuristic_at_its_own_label_counts():
+    both = alw.Comparison(
+        {
+            "12 per round": [_run([4, 16, 28], [0.5, 0.8, 0.9])],
+            "4 per round": [_run([4, 8, 12, 16], [0.5, 0.6, 0.7, 0.75])],
+        }
+    )
+    rows = both.table().splitlines()[1:]
+    assert [row.split()[0] for row in rows] == ["4", "8", "12", "16", "28"]
+    assert rows[3].split() == ["16", "0.800", "±", "0.000", "0.750", "±", "0.000"]
+    assert rows[1].split() == ["8", "0.600", "±", "0.000"]
+    assert rows[1].endswith(f"{'0.600 ± 0.000':>17}")
+    assert len(rows[1]) == len(rows[3])
+    assert rows[4].split() == ["28", "0.900", "±", "0.000"]
