@@ -429,7 +429,12 @@ def compare(
         (other than -1), or, with ``n_jobs > 1``, for something a worker could not unpickle.
     """
     check_count("repeats", repeats, minimum=1)
-    names = _check_heuristics(heuristics)
+    if "seed" in kwargs:
+        raise ValueError(
+            f"compare runs seeds 0 .. repeats - 1, got seed={kwargs['seed']!r}; use repeats "
+            "to choose how many"
+        )
+    names = check_heuristics(heuristics)
     _checked_truth(images, labels, kwargs.get("classes"), kwargs.get("task", "classify"))
     runs = [(name, seed) for seed in range(repeats) for name in names]
     workers = _workers(n_jobs, len(runs))
@@ -445,13 +450,19 @@ def compare(
     finally:
         bar.close()
     result = Comparison()
-    for (name, _), curve in zip(runs, curves, strict=True):
-        result.curves.setdefault(name, []).append(curve)
+    for curve in curves:  # keyed by the heuristic's registered name, as the curve holds it
+        result.curves.setdefault(curve.heuristic, []).append(curve)
     return result
 
 
-def _check_heuristics(wanted: Any) -> list[Any]:
-    """`wanted` as a list, refused unless it names one or more distinct known heuristics."""
+def check_heuristics(wanted: Any) -> list[Any]:
+    """`wanted` as a list, refused unless it names one or more distinct known heuristics.
+
+    Parameters
+    ----------
+    wanted : sequence of str or callable
+        The heuristics to compare, by name or as functions.
+    """
     found = check_names(wanted, "heuristics", allow_ids=True)
     if not found:
         raise ValueError(f"heuristics must name at least one heuristic, got {wanted!r}")

@@ -463,6 +463,28 @@ def test_compare_refuses_an_unknown_heuristic_before_any_run(two_class):
     assert made == []
 
 
+def test_compare_keys_the_curves_by_each_heuristic_s_registered_name(two_class):
+    def ratio(probs):
+        top = np.sort(probs.mean(-1), axis=1)
+        return top[:, -2] / top[:, -1]
+
+    result = alw.compare(
+        *two_class, ["Random", ratio], repeats=1, budget=8, seed_size=4, progress=False,
+        learner=CentroidLearner(2),
+    )  # fmt: skip
+    assert list(result.curves) == ["random", "ratio"]
+    assert result.mean("ratio").shape == (2,)
+
+
+def test_compare_refuses_a_seed_and_points_to_repeats(two_class):
+    with pytest.raises(
+        ValueError, match=r"compare runs seeds 0 .. repeats - 1, got seed=3; use repeats"
+    ):
+        alw.compare(
+            *two_class, ["margin"], repeats=1, budget=8, seed_size=4, seed=3, progress=False
+        )
+
+
 def test_an_empty_comparison_reads_as_having_no_curves():
     assert str(alw.Comparison()) == "no curves: this comparison is empty"
 
