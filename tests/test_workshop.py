@@ -323,6 +323,63 @@ def test_plot_progress_draws_each_heuristic_after_each_label_count_with_its_erro
     assert len(fig.axes[5].collections[-1].get_offsets()) == 12
 
 
+@pytest.fixture(scope="module")
+def small_study(toy):
+    return workshop.boundary_study(
+        toy, seeds=[0, 1], budget=8, learner=workshop.LineLearner(), progress=False
+    )
+
+
+@pytest.mark.parametrize(
+    "ask",
+    [
+        lambda study: study.run("entropy", 0),
+        lambda study: study.errors("entropy"),
+        lambda study: study.typical_seed("entropy", "margin"),
+    ],
+    ids=["run", "errors", "typical_seed"],
+)
+def test_a_study_refuses_a_heuristic_it_has_no_runs_of_listing_those_it_has(small_study, ask):
+    with pytest.raises(
+        ValueError,
+        match=r"no runs of heuristic 'entropy' in this study; it has runs of \['random', 'margin'\]",
+    ):
+        ask(small_study)
+
+
+@pytest.mark.parametrize(
+    "ask",
+    [lambda study: study.run("margin", 7), lambda study: study.plot_progress(7, counts=(4,))],
+    ids=["run", "plot_progress"],
+)
+def test_a_study_refuses_a_seed_it_has_no_runs_of_listing_its_seeds(small_study, ask):
+    with pytest.raises(
+        ValueError, match=r"no runs with seed 7 in this study; its seeds are \[0, 1\]"
+    ):
+        ask(small_study)
+
+
+def test_a_study_finds_a_heuristic_however_its_name_is_capitalised(small_study):
+    assert small_study.run("Margin", 1) is small_study.run("margin", 1)
+    np.testing.assert_array_equal(small_study.errors("Random"), small_study.errors("random"))
+
+
+def test_a_study_refuses_a_toy_without_a_straight_true_boundary():
+    with pytest.raises(
+        ValueError, match="boundary_study compares each run's line with the toy's true"
+    ):
+        workshop.boundary_study(
+            alw.datasets.moons(), budget=8, learner=workshop.LineLearner(), progress=False
+        )
+
+
+def test_a_study_refuses_one_heuristic_name_given_as_a_string(toy):
+    with pytest.raises(ValueError, match=r"heuristics must be a list, got the string 'margin'"):
+        workshop.boundary_study(
+            toy, "margin", seeds=[0], budget=8, learner=workshop.LineLearner(), progress=False
+        )
+
+
 @pytest.mark.slow
 def test_notebook_1_s_headline_shows_random_s_line_more_tilted_than_margin_s_on_the_typical_seed(
     tmp_path,

@@ -16,8 +16,14 @@ from ..dataset import Dataset
 from ..datasets import Line, Toy
 from ..learners import clone
 from ..loop import ActiveLoop
-from ..simulate import balanced_seed, learner_for_run, oracle_batches, settle
-from .boundary import agreement, learned_line, plot_boundary
+from ..simulate import (
+    balanced_seed,
+    check_heuristics,
+    learner_for_run,
+    oracle_batches,
+    settle,
+)
+from .boundary import agreement, learned_line, plot_boundary, true_line
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -193,13 +199,43 @@ class BoundaryStudy:
         """The seeds, in the order given."""
         return list(dict.fromkeys(run.seed for run in self.runs))
 
-    def run(self, heuristic: str, seed: int) -> ToyRun:
-        """The run of `heuristic` with `seed`."""
-        return next(r for r in self.runs if (r.heuristic, r.seed) == (heuristic, seed))
+    def _name(self, heuristic: str | heuristics.Heuristic) -> str:
+        """The heuristic's name in the study, or a ValueError naming it and those there are."""
+        name = heuristics.name_of(heuristic)
+        if name not in self.heuristics:
+            raise ValueError(
+                f"no runs of heuristic {heuristic!r} in this study; it has runs of "
+                f"{self.heuristics}"
+            )
+        return name
 
-    def errors(self, heuristic: str) -> np.ndarray:
-        """The heuristic's angle error (degrees) per seed, in seed order."""
-        return np.array([self.run(heuristic, seed).angle_error for seed in self.seeds])
+    def run(self, heuristic: str | heuristics.Heuristic, seed: int) -> ToyRun:
+        """The run of `heuristic` with `seed`.
+
+        Parameters
+        ----------
+        heuristic : str or callable
+            A heuristic of the study (any spelling `heuristics.name_of` takes).
+        seed : int
+            A seed of the study.
+        """
+        name = self._name(heuristic)
+        if seed not in self.seeds:
+            raise ValueError(
+                f"no runs with seed {seed!r} in this study; its seeds are {self.seeds}"
+            )
+        return next(r for r in self.runs if (r.heuristic, r.seed) == (name, seed))
+
+    def errors(self, heuristic: str | heuristics.Heuristic) -> np.ndarray:
+        """The heuristic's angle error (degrees) per seed, in seed order.
+
+        Parameters
+        ----------
+        heuristic : str or callable
+            A heuristic of the study.
+        """
+        name = self._name(heuristic)
+        return np.array([self.run(name, seed).angle_error for seed in self.seeds])
 
     def summary(self) -> dict[str, tuple[float, float]]:
         """Per heuristic, the mean and standard deviation of the angle error over the seeds."""
@@ -354,8 +390,24 @@ def boundary_study(
         Show a progress bar over the runs.
     **kwargs
         Passed to `learn_boundary`: ``budget``, ``seed_size``, ``query_size``, ...
+
+    Raises
+    ------
+    ValueError
+        For a toy without a straight true boundary (``toy.boundary`` None, as for
+        ``datasets.moons()``), or `heuristics` given as one string, empty, naming one twice
+        or naming an unknown one.
     """
-    pairs = [(name, seed) for seed in seeds for name in heuristics]
+    names = check_heuristics(heuristics)
+    try:
+        true_line(toy)
+    except ValueError as error:
+        raise ValueError(
+            f"boundary_study compares each run's line with the toy's true one, and {error}; "
+            "use a toy with a straight boundary, such as datasets.cats_vs_milkshakes(), or "
+            "learn_boundary and ToyRun.plot to look at single runs"
+        ) from None
+    pairs = [(name, seed) for seed in seeds for name in names]
     runs = tuple(
         learn_boundary(toy, name, seed=seed, **kwargs)
         for name, seed in tqdm(pairs, desc="boundaries", disable=not progress)
