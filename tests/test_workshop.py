@@ -443,6 +443,25 @@ def test_plot_simplex_shades_the_triangle_by_the_heuristic_s_score():
     assert [text.get_text() for text in ax.texts] == ["A", "B", "C"]
 
 
+def test_plot_simplex_gives_the_heuristic_probabilities_with_a_samples_axis_as_the_loop_does():
+    def top_doubt(probs):  # written for (N, C, I), as a heuristic's docstring promises
+        return 1 - probs.mean(-1).max(1)
+
+    ax = workshop.plot_simplex(top_doubt, resolution=6)
+    (shading,) = [c for c in ax.collections if c.get_array() is not None]
+    assert shading.get_array().max() == pytest.approx(2 / 3, abs=0.1)
+
+
+def test_plot_simplex_refuses_a_heuristic_that_does_not_score_every_prediction():
+    def short(probs):
+        return np.zeros(5)
+
+    with pytest.raises(
+        ValueError, match=r"heuristic 'short' must return shape \(28,\), got \(5,\)"
+    ):
+        workshop.plot_simplex(short, resolution=6)
+
+
 def test_the_simplex_grid_needs_a_positive_resolution():
     with pytest.raises(ValueError, match="resolution must be a positive int, got 0"):
         workshop.simplex_grid(0)
