@@ -14,6 +14,7 @@ from ..annotations import Label
 from ..curves import pyplot
 from ..dataset import Dataset
 from ..datasets import Line, Toy
+from ..heuristic_registry import Heuristic
 from ..learners import clone
 from ..loop import ActiveLoop
 from ..simulate import (
@@ -199,7 +200,7 @@ class BoundaryStudy:
         """The seeds, in the order given."""
         return list(dict.fromkeys(run.seed for run in self.runs))
 
-    def _name(self, heuristic: str | heuristics.Heuristic) -> str:
+    def _name(self, heuristic: str | Heuristic) -> str:
         """The heuristic's name in the study, or a ValueError naming it and those there are."""
         name = heuristics.name_of(heuristic)
         if name not in self.heuristics:
@@ -209,7 +210,7 @@ class BoundaryStudy:
             )
         return name
 
-    def run(self, heuristic: str | heuristics.Heuristic, seed: int) -> ToyRun:
+    def run(self, heuristic: str | Heuristic, seed: int) -> ToyRun:
         """The run of `heuristic` with `seed`.
 
         Parameters
@@ -226,7 +227,7 @@ class BoundaryStudy:
             )
         return next(r for r in self.runs if (r.heuristic, r.seed) == (name, seed))
 
-    def errors(self, heuristic: str | heuristics.Heuristic) -> np.ndarray:
+    def errors(self, heuristic: str | Heuristic) -> np.ndarray:
         """The heuristic's angle error (degrees) per seed, in seed order.
 
         Parameters
