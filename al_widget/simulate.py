@@ -24,6 +24,7 @@ from .dataset import ANNOTATION_TYPES, Dataset
 from .draft_log import oracle_savings
 from .drafts import Savings
 from .learners import Learner, clone
+from .learners.base import check_learner, task_of
 from .loop import ActiveLoop
 from .metrics import check_ids
 from .records import RoundRecord
@@ -137,8 +138,9 @@ def simulate(
         class ids in ``0 .. C - 1``), a learner whose ``n_classes`` is not C, an impossible
         budget or test size; when unreadable images leave too few to reach the budget.
     TypeError
-        For a learner without `fit` and `predict_proba`, or an instance that cannot be
-        cloned.
+        For a learner class instead of an instance, a learner without `fit` and
+        `predict_proba` taking the loop's arguments (`learners.base.check_learner`), or an
+        instance that cannot be cloned.
     RuntimeError
         When a round fails (with the round's error).
     """
@@ -315,15 +317,13 @@ def learner_for_run(
     """A learner of the run's own: the factory's, or an unfitted clone seeded with `seed`."""
     if learner is None:
         return None
+    if isinstance(learner, type):
+        check_learner(learner)  # a class is refused, never called as a factory
     factory = callable(learner) and not hasattr(learner, "fit")
     made = learner(seed) if factory else learner  # type: ignore[operator]
-    if not hasattr(made, "fit") or not (hasattr(made, "predict_proba") or hasattr(made, "predict")):
-        raise TypeError(
-            f"learner must have fit() and predict_proba() (or predict() for detection), "
-            f"got {made!r}"
-        )
+    check_learner(made, task_of(made))
     if factory:
-        return made
+        return cast(Learner, made)
     own: Any = clone(made)
     if "seed" in own.get_params():
         own.set_params(seed=seed)

@@ -605,6 +605,43 @@ def test_an_eval_set_with_a_label_per_image_missing_is_refused(two_class, centro
         )
 
 
+def test_a_learner_class_is_refused_saying_to_write_an_instance(two_class):
+    with pytest.raises(
+        TypeError,
+        match=r"learner must be an instance, got the class CentroidLearner; write CentroidLearner\(\)",
+    ):
+        alw.ActiveLoop(alw.Dataset(two_class[0], CLASSES), CentroidLearner, start=False)
+
+
+class EstimatorLike(CentroidLearner):
+    """fit and predict_proba as a scikit-learn estimator has them."""
+
+    def fit(self, X, y, sample_weight=None):
+        return self
+
+    def predict_proba(self, X):
+        return np.full((len(X), 2), 0.5)
+
+
+def test_a_learner_whose_fit_takes_other_arguments_is_refused_naming_the_protocol(two_class):
+    with pytest.raises(
+        TypeError,
+        match=r"EstimatorLike.fit\(X, y, sample_weight=None\) cannot be called as the loop calls "
+        r"it: a learner has fit\(images, targets, progress, should_stop\) and "
+        r"predict_proba\(images, mc_samples\).*al_widget/learners/base.py",
+    ):
+        alw.ActiveLoop(alw.Dataset(two_class[0], CLASSES), EstimatorLike(2), start=False)
+
+
+def test_a_learner_whose_predict_proba_takes_no_sample_count_is_refused(two_class):
+    class OneArgument(CentroidLearner):
+        def predict_proba(self, images):
+            return np.full((len(images), 2, 1), 0.5)
+
+    with pytest.raises(TypeError, match=r"OneArgument.predict_proba\(images\) cannot be called"):
+        alw.ActiveLoop(alw.Dataset(two_class[0], CLASSES), OneArgument(2), start=False)
+
+
 def test_observers_see_the_state_the_loop_is_in(two_class, centroid, loop_factory):
     images, labels = two_class
     seen = []

@@ -146,8 +146,19 @@ def test_margin_needs_fewer_labels_than_random_to_reach_90_percent_on_digits(dig
 
 def test_a_learner_without_the_protocol_is_refused(two_class):
     images, labels = two_class
-    with pytest.raises(TypeError, match="learner must have fit\\(\\) and predict_proba\\(\\)"):
+    with pytest.raises(
+        TypeError,
+        match=r"learner must have fit\(images, targets, progress, should_stop\) and predict_proba\(images, mc_samples\)",
+    ):
         alw.simulate(images, labels, seed_size=4, budget=8, learner=object(), progress=False)
+
+
+def test_a_learner_class_is_refused_saying_to_write_an_instance(two_class):
+    with pytest.raises(
+        TypeError,
+        match=r"learner must be an instance, got the class CentroidLearner; write CentroidLearner\(\)",
+    ):
+        alw.simulate(*two_class, seed_size=4, budget=8, learner=CentroidLearner, progress=False)
 
 
 def test_compare_gives_every_run_its_own_unfitted_clone_of_the_classifier(digits):
