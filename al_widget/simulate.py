@@ -155,10 +155,7 @@ def simulate(
         pool_truth, test = _take(truth, train), (_take(images, held_out), _take(truth, held_out))
     else:
         dataset, pool_truth = Dataset(images, classes, task), truth
-    if not 0 < seed_size <= budget <= len(pool_truth):
-        raise ValueError(
-            f"need 0 < seed_size ({seed_size}) <= budget ({budget}) <= pool size ({len(pool_truth)})"
-        )
+    check_budget(seed_size, budget, len(pool_truth))
 
     def oracle(i: int) -> Annotation:
         return Label(int(pool_truth[i])) if task == "classify" else pool_truth[i]
@@ -220,6 +217,24 @@ def simulate(
         if task == "classify"
         else tuple(saved.get(r.model_version, Savings()) for r in rounds),
     )
+
+
+def check_budget(seed_size: Any, budget: Any, pool_size: int) -> None:
+    """Refuse a seed set size and budget that are not ints with 0 < seed_size <= budget <= pool.
+
+    Parameters
+    ----------
+    seed_size, budget : int
+        The labels given before the first round, and in all.
+    pool_size : int
+        The images there are to label.
+    """
+    check_count("seed_size", seed_size, minimum=1)
+    check_count("budget", budget, minimum=1)
+    if not seed_size <= budget <= pool_size:
+        raise ValueError(
+            f"need 0 < seed_size ({seed_size}) <= budget ({budget}) <= pool size ({pool_size})"
+        )
 
 
 def _weights(rounds: list[RoundRecord]) -> dict[str, np.ndarray] | None:

@@ -83,6 +83,17 @@ def test_an_impossible_budget_is_refused(two_class):
         alw.simulate(images, labels, seed_size=20, budget=10, progress=False)
 
 
+@pytest.mark.parametrize(
+    ("given", "refused"),
+    [({"budget": 12.0}, "budget must be an int >= 1, got 12.0"),
+     ({"seed_size": 4.0}, "seed_size must be an int >= 1, got 4.0")],
+)  # fmt: skip
+def test_a_budget_or_seed_set_size_that_is_not_an_int_is_refused(two_class, given, refused):
+    sizes = {"seed_size": 4, "budget": 12} | given
+    with pytest.raises(ValueError, match=refused):
+        alw.simulate(*two_class, learner=CentroidLearner(2), progress=False, **sizes)
+
+
 def test_a_failing_round_stops_the_simulation_with_its_reason(two_class):
     class Broken(CentroidLearner):
         def fit(self, *args):

@@ -225,6 +225,11 @@ def test_an_impossible_toy_budget_is_refused(toy):
         workshop.learn_boundary(toy, budget=2, learner=workshop.LineLearner())
 
 
+def test_a_toy_budget_that_is_not_an_int_is_refused(toy):
+    with pytest.raises(ValueError, match=r"budget must be an int >= 1, got 10.0"):
+        workshop.learn_boundary(toy, budget=10.0, learner=workshop.LineLearner())
+
+
 def test_a_study_gives_every_run_its_own_learner(toy):
     study = workshop.boundary_study(
         toy, seeds=[0, 1], budget=8, learner=workshop.LineLearner(), progress=False

@@ -19,6 +19,7 @@ from ..learners import clone
 from ..loop import ActiveLoop
 from ..simulate import (
     balanced_seed,
+    check_budget,
     check_heuristics,
     learner_for_run,
     oracle_batches,
@@ -139,10 +140,7 @@ def learn_boundary(
     RuntimeError
         When a round fails (with the round's error).
     """
-    if not 0 < seed_size <= budget <= len(toy.labels):
-        raise ValueError(
-            f"need 0 < seed_size ({seed_size}) <= budget ({budget}) <= pool size ({len(toy.labels)})"
-        )
+    check_budget(seed_size, budget, len(toy.labels))
     dataset = Dataset(toy.images, list(toy.classes))
     own = learner_for_run(learner, seed)
     loop = ActiveLoop(dataset, own, heuristic, pool_sample, query_size, seed=seed, start=False)
