@@ -29,6 +29,7 @@ from .loop import ActiveLoop
 from .metrics import check_ids
 from .records import RoundRecord
 from .settings import check_count
+from .tasks.base import check_eval_set
 
 
 def _split(n: int, test_size: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -154,6 +155,7 @@ def simulate(
         dataset = Dataset(_take(images, train), classes, task)
         pool_truth, test = _take(truth, train), (_take(images, held_out), _take(truth, held_out))
     else:
+        check_eval_set(test, "test")
         dataset, pool_truth = Dataset(images, classes, task), truth
     check_budget(seed_size, budget, len(pool_truth))
 

@@ -642,6 +642,13 @@ def test_a_learner_whose_predict_proba_takes_no_sample_count_is_refused(two_clas
         alw.ActiveLoop(alw.Dataset(two_class[0], CLASSES), OneArgument(2), start=False)
 
 
+def test_an_eval_set_of_images_alone_is_refused_asking_for_images_and_labels(two_class, centroid):
+    with pytest.raises(ValueError, match=r"eval_set must be \(images, labels\).*got an array"):
+        alw.ActiveLoop(
+            alw.Dataset(two_class[0], CLASSES), centroid, eval_set=two_class[0][:10], start=False
+        )
+
+
 def test_observers_see_the_state_the_loop_is_in(two_class, centroid, loop_factory):
     images, labels = two_class
     seen = []

@@ -94,6 +94,15 @@ def test_a_budget_or_seed_set_size_that_is_not_an_int_is_refused(two_class, give
         alw.simulate(*two_class, learner=CentroidLearner(2), progress=False, **sizes)
 
 
+def test_a_test_set_of_images_alone_is_refused_asking_for_images_and_labels(two_class):
+    images, labels = two_class
+    with pytest.raises(ValueError, match=r"test must be \(images, labels\).*got an array"):
+        alw.simulate(
+            images, labels, seed_size=4, budget=8, test=images[:10], learner=CentroidLearner(2),
+            progress=False,
+        )  # fmt: skip
+
+
 def test_a_failing_round_stops_the_simulation_with_its_reason(two_class):
     class Broken(CentroidLearner):
         def fit(self, *args):
