@@ -195,6 +195,25 @@ def test_nan_model_outputs_fail_the_round_naming_the_learner_and_image(two_class
     )
 
 
+def test_nan_scores_fail_the_round_naming_the_images_by_dataset_index(two_class, loop_factory):
+    images, labels = two_class
+
+    def nan_for_the_surest_bright(probs):
+        scores = 1 - probs.mean(-1).max(1)
+        scores[np.argmax(probs[:, 1, 0])] = np.nan
+        return scores
+
+    loop = loop_factory(
+        alw.Dataset(images, CLASSES), CentroidLearner(2), nan_for_the_surest_bright, None, 1
+    )
+    loop.commit(0, alw.Label(int(labels[0])))
+    loop.commit(1, alw.Label(int(labels[1])))
+    assert loop.wait(10)
+    pool = np.arange(2, len(images))
+    surest = pool[np.argmax(loop.learner.predict_proba(loop.dataset.batch(pool))[:, 1, 0])]
+    assert loop.history[-1].error.endswith(f"for 1 images (first: [{surest}])")
+
+
 def test_skip_takes_an_image_out_of_the_queue(two_class, centroid, loop_factory):
     loop = loop_factory(alw.Dataset(two_class[0], CLASSES), centroid)
     head = loop.next()

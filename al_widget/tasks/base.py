@@ -58,7 +58,7 @@ def scored_from(
     mean = probs.mean(axis=2)
     return ClassScored(
         indices,
-        heuristics.apply(heuristic, probs),
+        heuristics.apply(heuristic, probs, indices=indices),
         predicted=mean.argmax(axis=1),
         broken=broken,
         probs=mean,
