@@ -9,6 +9,7 @@ import numpy as np
 
 from ._svg import line_chart
 from .drafts import Savings
+from .settings import check_number
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -161,7 +162,7 @@ class Curve:
         Parameters
         ----------
         accuracy : float
-            The metric value to reach.
+            The metric value to reach, in [0, 1] (0.95, not 95).
         """
         return _first_reach(self.n_labels, self.accuracy, accuracy)
 
@@ -295,7 +296,7 @@ class Comparison:
         Parameters
         ----------
         accuracy : float
-            The metric value to reach.
+            The metric value to reach, in [0, 1] (0.95, not 95).
         """
         return {
             name: _first_reach(self.n_labels(name), self.mean(name), accuracy)
@@ -390,5 +391,14 @@ def _label(ax: Axes, x: str, y_label: str) -> None:
 
 
 def _first_reach(n_labels: np.ndarray, accuracy: np.ndarray, goal: float) -> int | None:
+    try:
+        if goal is None:
+            raise ValueError
+        check_number("accuracy", goal, minimum=0, maximum=1)  # every metric is in [0, 1]
+    except ValueError:
+        raise ValueError(
+            f"accuracy must be a number in [0, 1], got {goal!r}; the metric is a fraction: "
+            "0.95, not 95"
+        ) from None
     hits = np.flatnonzero(np.asarray(accuracy) >= goal)
     return int(n_labels[hits[0]]) if hits.size else None

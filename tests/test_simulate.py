@@ -121,6 +121,19 @@ def test_curve_labels_to_reach_is_the_first_label_count_at_the_goal():
     assert curve.labels_to_reach(0.95) is None
 
 
+@pytest.mark.parametrize("goal", [95, -0.1, float("nan")])
+def test_curve_labels_to_reach_refuses_a_goal_outside_zero_to_one(goal):
+    curve = alw.Curve("margin", np.array([10, 20]), np.array([0.5, 0.91]), np.zeros(2), np.zeros(2))
+    with pytest.raises(ValueError, match=r"accuracy must be a number in \[0, 1\].*0.95, not 95"):
+        curve.labels_to_reach(goal)
+
+
+def test_comparison_labels_to_reach_refuses_a_goal_outside_zero_to_one():
+    curve = alw.Curve("margin", np.array([10, 20]), np.array([0.5, 0.91]), np.zeros(2), np.zeros(2))
+    with pytest.raises(ValueError, match=r"accuracy must be a number in \[0, 1\], got 95"):
+        alw.Comparison({"margin": [curve]}).labels_to_reach(95)
+
+
 def test_compare_runs_every_heuristic_on_the_same_seeds_and_plots(two_class):
     images, labels = two_class
     result = alw.compare(
