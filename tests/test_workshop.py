@@ -369,6 +369,17 @@ def test_a_study_finds_a_heuristic_however_its_name_is_capitalised(small_study):
     np.testing.assert_array_equal(small_study.errors("Random"), small_study.errors("random"))
 
 
+def test_a_study_plot_of_one_seed_keeps_its_legend_inside_the_figure_below_the_panels(
+    small_study,
+):
+    fig = small_study.plot(seeds=[0])
+    fig.canvas.draw()
+    legend = fig.legends[0].get_window_extent()
+    assert 0 <= legend.x0 < legend.x1 <= fig.bbox.width
+    assert legend.y0 >= 0
+    assert all(legend.y1 <= ax.get_tightbbox().y0 + 1 for ax in fig.axes)
+
+
 def test_a_study_refuses_a_toy_without_a_straight_true_boundary():
     with pytest.raises(
         ValueError, match="boundary_study compares each run's line with the toy's true"

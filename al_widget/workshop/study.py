@@ -362,9 +362,21 @@ class BoundaryStudy:
         handles, labels = legend.legend_handles, [text.get_text() for text in legend.texts]
         for ax in axes.flat:
             ax.get_legend().remove()
-        fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False)
-        fig.tight_layout(rect=(0, 0.6 / (size * len(rows)), 1, 1))
+        legend = _legend_that_fits(fig, handles, labels)
+        height = (legend.get_window_extent().height + 0.1 * fig.dpi) / fig.bbox.height
+        fig.tight_layout(rect=(0, height, 1, 1))
         return fig
+
+
+def _legend_that_fits(fig: Figure, handles: list[Any], labels: list[str]) -> Any:
+    """A legend below the panels in as few rows as fit the figure's width (one entry a row
+    at worst)."""
+    for ncol in range(len(labels), 0, -1):
+        legend = fig.legend(handles, labels, loc="lower center", ncol=ncol, frameon=False)
+        if ncol == 1 or legend.get_window_extent().width <= fig.bbox.width:
+            return legend
+        legend.remove()
+    raise ValueError("a legend needs at least one entry")
 
 
 def boundary_study(
