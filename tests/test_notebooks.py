@@ -96,6 +96,12 @@ def test_every_workshop_notebook_has_an_exercise_and_a_collapsed_solution(name):
     assert "```python" in solution.group(1)
 
 
+@pytest.mark.parametrize("name", WORKSHOP)
+def test_no_workshop_notebook_repeats_a_code_cell(name):
+    code = [c.strip() for c in _cells(ROOT / "notebooks" / "workshop" / name, "code")]
+    assert sorted({c for c in code if code.count(c) > 1}) == []
+
+
 @pytest.mark.slow
 def test_notebook_1_and_the_readme_quote_the_28_label_angle_errors_measured_over_20_seeds():
     toy = alw.datasets.cats_vs_milkshakes(400, tilt=10, seed=0)
