@@ -502,6 +502,25 @@ def _toy_loop(toy, loop_factory):
     return loop
 
 
+@pytest.mark.parametrize("draw", [workshop.plot_boundary, workshop.boundary_figure])
+def test_drawing_a_loop_on_a_toy_that_is_not_its_pool_is_refused_naming_both_sizes(
+    toy, loop_factory, draw
+):
+    loop = _toy_loop(toy, loop_factory)
+    with pytest.raises(
+        ValueError, match="toy must be the loop's pool: the loop has 300 images, the toy 100 points"
+    ):
+        draw(loop, alw.datasets.cats_vs_milkshakes(100, seed=0))
+
+
+def test_plot_boundary_refuses_queried_points_outside_the_toy(toy, rgb):
+    learner = workshop.LineLearner().fit(rgb, toy.labels)
+    with pytest.raises(
+        ValueError, match=r"queried must be point indices of the toy, 0 .. 299, got 300"
+    ):
+        workshop.plot_boundary(learner, toy, queried=[3, 300])
+
+
 def test_the_boundary_beside_the_panel_is_redrawn_after_every_label(toy, loop_factory):
     loop = _toy_loop(toy, loop_factory)
     picture = workshop.watch_boundary(loop, toy)
