@@ -431,18 +431,20 @@ def compare(
         ``if __name__ == "__main__":``.
     **kwargs
         Passed to every `simulate` call: ``seed_size``, ``query_size``, ``budget``,
-        ``learner`` (an instance, left unfitted, or a factory ``lambda seed: ...``), etc.
+        ``learner`` (an instance, left unfitted, or a factory ``lambda seed: ...``), etc.;
+        not ``seed`` (the runs' seeds are ``0 .. repeats - 1``).
 
     Returns
     -------
     Comparison
-        The curves per heuristic, in seed order.
+        The curves per heuristic, in seed order, keyed by each heuristic's registered name
+        (``heuristics.name_of``: "Random" as "random", a function by its name).
 
     Raises
     ------
     ValueError
-        For ``repeats`` below 1; for `heuristics` given as one string, empty, naming one twice
-        or naming an unknown one; for labels `simulate` refuses; for ``n_jobs`` below 1
+        For ``repeats`` below 1 or a ``seed``; for `heuristics` given as one string, empty,
+        naming one twice or naming an unknown one; for labels `simulate` refuses; for ``n_jobs`` below 1
         (other than -1), or, with ``n_jobs > 1``, for something a worker could not unpickle.
     """
     check_count("repeats", repeats, minimum=1)
