@@ -9,6 +9,7 @@ import numpy as np
 
 from ._svg import line_chart
 from .drafts import Savings
+from .settings import check_number
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -161,7 +162,7 @@ class Curve:
         Parameters
         ----------
         accuracy : float
-            The metric value to reach.
+            The metric value to reach, in [0, 1] (0.95, not 95).
         """
         return _first_reach(self.n_labels, self.accuracy, accuracy)
 
@@ -215,7 +216,8 @@ class Comparison:
     Parameters
     ----------
     curves : dict of str to list of Curve
-        Each heuristic's curves, one per repeat, all at the same label counts.
+        Each heuristic's curves, one per repeat, all at the same label counts (heuristics may
+        differ from each other).
     """
 
     curves: dict[str, list[Curve]] = field(default_factory=dict)
@@ -226,11 +228,21 @@ class Comparison:
         return next(iter(self.curves.values()))[0].metric_name if self.curves else "accuracy"
 
     def _curves_of(self, heuristic: str) -> list[Curve]:
-        """The heuristic's curves, or a ValueError naming it and the heuristics there are."""
+        """The heuristic's curves, or a ValueError naming it and the heuristics there are, or
+        naming it when its curves do not share their label counts (their mean would mix rounds).
+        """
         if heuristic not in self.curves:
             known = f"it has curves of {list(self.curves)}" if self.curves else "it has no curves"
             raise ValueError(f"no curves of heuristic {heuristic!r} in this comparison; {known}")
-        return self.curves[heuristic]
+        curves = self.curves[heuristic]
+        counts = {tuple(c.n_labels.tolist()) for c in curves}
+        if len(counts) > 1:
+            raise ValueError(
+                f"the curves of {heuristic!r} must share their label counts to be averaged, got "
+                f"{', '.join(str(list(n)) for n in sorted(counts))}; give runs with different "
+                "query sizes or budgets their own names"
+            )
+        return curves
 
     def _check_not_empty(self) -> None:
         if not self.curves:
@@ -284,7 +296,7 @@ class Comparison:
         Parameters
         ----------
         accuracy : float
-            The metric value to reach.
+            The metric value to reach, in [0, 1] (0.95, not 95).
         """
         return {
             name: _first_reach(self.n_labels(name), self.mean(name), accuracy)
@@ -293,6 +305,9 @@ class Comparison:
 
     def table(self, x: str = "labels") -> str:
         """The mean ± std metric of each heuristic per round, as text, against labels or boxes.
+
+        A row per label count of any heuristic; a heuristic's cell is blank at a count its
+        rounds did not stop at (e.g. runs with different query sizes).
 
         Against boxes, each cell also gives the heuristic's own mean boxes drawn (``@ n``):
         heuristics that pick busier images draw more boxes for the same number of images.
@@ -307,15 +322,18 @@ class Comparison:
         if not names:
             return "no curves: this comparison is empty"
         width = 25 if boxes else 17
+        cells: dict[str, dict[int, str]] = {}
+        for name in names:
+            mean, std = self.mean(name), self.std(name)
+            drawn = self.x(name, "boxes") if boxes else None
+            cells[name] = {}
+            for k, n in enumerate(self.n_labels(name).tolist()):
+                cell = f"{mean[k]:.3f} ± {std[k]:.3f}"
+                cells[name][n] = cell if drawn is None else f"{cell} @ {drawn[k]:.0f}"
         rows = [f"{'labels':>7} " + " ".join(f"{name:>{width}}" for name in names)]
-        for k, n in enumerate(self.n_labels(names[0])):
-            cells = []
-            for name in names:
-                cell = f"{self.mean(name)[k]:.3f} ± {self.std(name)[k]:.3f}"
-                if boxes:
-                    cell += f" @ {self.x(name, 'boxes')[k]:.0f}"
-                cells.append(f"{cell:>{width}}")
-            rows.append(f"{n:7d} " + " ".join(cells))
+        for n in sorted({n for by_count in cells.values() for n in by_count}):
+            row = " ".join(f"{cells[name].get(n, ''):>{width}}" for name in names)
+            rows.append(f"{n:7d} {row}".rstrip())
         return "\n".join(rows)
 
     def __str__(self) -> str:
@@ -373,5 +391,14 @@ def _label(ax: Axes, x: str, y_label: str) -> None:
 
 
 def _first_reach(n_labels: np.ndarray, accuracy: np.ndarray, goal: float) -> int | None:
+    try:
+        if goal is None:
+            raise ValueError
+        check_number("accuracy", goal, minimum=0, maximum=1)  # every metric is in [0, 1]
+    except ValueError:
+        raise ValueError(
+            f"accuracy must be a number in [0, 1], got {goal!r}; the metric is a fraction: "
+            "0.95, not 95"
+        ) from None
     hits = np.flatnonzero(np.asarray(accuracy) >= goal)
     return int(n_labels[hits[0]]) if hits.size else None

@@ -369,7 +369,7 @@ def score_boxes(
     return np.array(scores, dtype=np.float64)
 
 
-def apply(heuristic: str | Heuristic, probs: np.ndarray) -> np.ndarray:
+def apply(heuristic: str | Heuristic, probs: np.ndarray, *, indices: Any = None) -> np.ndarray:
     """Scores from `heuristic`, checked to be one finite real number per row.
 
     The one check of what a heuristic returns: an error names the heuristic and what it
@@ -381,6 +381,8 @@ def apply(heuristic: str | Heuristic, probs: np.ndarray) -> np.ndarray:
         A registered name or a heuristic function.
     probs : numpy.ndarray
         (N, C) or (N, C, I) class probabilities.
+    indices : array-like of int, optional
+        The image index of each row: errors name these images instead of row numbers.
     """
     n, name, fn = len(probs), name_of(heuristic), get(heuristic)
     try:
@@ -393,6 +395,7 @@ def apply(heuristic: str | Heuristic, probs: np.ndarray) -> np.ndarray:
     bad = np.flatnonzero(~np.isfinite(scores))
     if bad.size:
         raise ValueError(
-            f"heuristic {name!r} returned NaN or infinite scores in rows {bad[:10].tolist()}"
+            f"heuristic {name!r} returned NaN or infinite scores for {bad.size} "
+            f"{_named(bad, indices)}"
         )
     return scores

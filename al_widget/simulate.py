@@ -8,7 +8,7 @@ import os
 import pickle
 import sys
 import types
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from typing import Any, cast
 
@@ -24,10 +24,12 @@ from .dataset import ANNOTATION_TYPES, Dataset
 from .draft_log import oracle_savings
 from .drafts import Savings
 from .learners import Learner, clone
+from .learners.base import check_learner, task_of
 from .loop import ActiveLoop
 from .metrics import check_ids
 from .records import RoundRecord
 from .settings import check_count
+from .tasks.base import check_eval_set
 
 
 def _split(n: int, test_size: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -135,10 +137,11 @@ def simulate(
     ValueError
         For labels that do not give one truth per image (or, classifying, are not integer
         class ids in ``0 .. C - 1``), a learner whose ``n_classes`` is not C, an impossible
-        budget or test size.
+        budget or test size; when unreadable images leave too few to reach the budget.
     TypeError
-        For a learner without `fit` and `predict_proba`, or an instance that cannot be
-        cloned.
+        For a learner class instead of an instance, a learner without `fit` and
+        `predict_proba` taking the loop's arguments (`learners.base.check_learner`), or an
+        instance that cannot be cloned.
     RuntimeError
         When a round fails (with the round's error).
     """
@@ -152,11 +155,9 @@ def simulate(
         dataset = Dataset(_take(images, train), classes, task)
         pool_truth, test = _take(truth, train), (_take(images, held_out), _take(truth, held_out))
     else:
+        check_eval_set(test, "test")
         dataset, pool_truth = Dataset(images, classes, task), truth
-    if not 0 < seed_size <= budget <= len(pool_truth):
-        raise ValueError(
-            f"need 0 < seed_size ({seed_size}) <= budget ({budget}) <= pool size ({len(pool_truth)})"
-        )
+    check_budget(seed_size, budget, len(pool_truth))
 
     def oracle(i: int) -> Annotation:
         return Label(int(pool_truth[i])) if task == "classify" else pool_truth[i]
@@ -191,8 +192,7 @@ def simulate(
         bar.update(seed_size)
         loop.start()
         settle(loop)
-        while len(dataset.labeled) < budget:
-            batch = loop.queue[: min(query_size, budget - len(dataset.labeled))]
+        for batch in oracle_batches(loop, budget, query_size):
             for i in batch:
                 if task != "classify":
                     model = loop.ranking.model_version
@@ -201,7 +201,6 @@ def simulate(
                     saved[model] = saved.get(model, Savings()) + found
                 loop.commit(int(i), oracle(int(i)))
             bar.update(len(batch))
-            settle(loop)
     finally:
         bar.close()
         loop.close()
@@ -220,6 +219,24 @@ def simulate(
         if task == "classify"
         else tuple(saved.get(r.model_version, Savings()) for r in rounds),
     )
+
+
+def check_budget(seed_size: Any, budget: Any, pool_size: int) -> None:
+    """Refuse a seed set size and budget that are not ints with 0 < seed_size <= budget <= pool.
+
+    Parameters
+    ----------
+    seed_size, budget : int
+        The labels given before the first round, and in all.
+    pool_size : int
+        The images there are to label.
+    """
+    check_count("seed_size", seed_size, minimum=1)
+    check_count("budget", budget, minimum=1)
+    if not seed_size <= budget <= pool_size:
+        raise ValueError(
+            f"need 0 < seed_size ({seed_size}) <= budget ({budget}) <= pool size ({pool_size})"
+        )
 
 
 def _weights(rounds: list[RoundRecord]) -> dict[str, np.ndarray] | None:
@@ -317,15 +334,13 @@ def learner_for_run(
     """A learner of the run's own: the factory's, or an unfitted clone seeded with `seed`."""
     if learner is None:
         return None
+    if isinstance(learner, type):
+        check_learner(learner)  # a class is refused, never called as a factory
     factory = callable(learner) and not hasattr(learner, "fit")
     made = learner(seed) if factory else learner  # type: ignore[operator]
-    if not hasattr(made, "fit") or not (hasattr(made, "predict_proba") or hasattr(made, "predict")):
-        raise TypeError(
-            f"learner must have fit() and predict_proba() (or predict() for detection), "
-            f"got {made!r}"
-        )
+    check_learner(made, task_of(made))
     if factory:
-        return made
+        return cast(Learner, made)
     own: Any = clone(made)
     if "seed" in own.get_params():
         own.set_params(seed=seed)
@@ -338,6 +353,41 @@ def settle(loop: ActiveLoop) -> None:
     last = loop.history[-1] if loop.history else None
     if last is not None and not last.ok:
         raise RuntimeError(f"round {last.round} failed: {last.error}")
+
+
+def oracle_batches(loop: ActiveLoop, budget: int, query_size: int) -> Iterator[np.ndarray]:
+    """Each round's images for an oracle to label, until the dataset holds `budget` labels.
+
+    Yields the top of the queue (at most `query_size` images, cut to the budget); once the
+    caller has labeled them, waits for the round they start (`settle`).
+
+    Parameters
+    ----------
+    loop : ActiveLoop
+        A started loop whose first round has ended.
+    budget : int
+        The labels to reach.
+    query_size : int
+        The most images per round.
+
+    Raises
+    ------
+    ValueError
+        When the queue runs dry before the budget: the images left cannot be read
+        (``loop.broken``); the error names them and the labels reached.
+    """
+    while (done := len(loop.dataset.labeled)) < budget:
+        batch = loop.queue[: min(query_size, budget - done)]
+        if not len(batch):
+            broken = loop.broken
+            reasons = "; ".join(broken[i] for i in sorted(broken)[:5])
+            raise ValueError(
+                f"the budget of {budget} labels cannot be reached: {done} images are labeled and "
+                f"the {len(broken)} left could not be read ({reasons}); fix or remove them, or "
+                f"lower budget to {done}"
+            )
+        yield batch
+        settle(loop)
 
 
 def compare(
@@ -381,22 +431,29 @@ def compare(
         ``if __name__ == "__main__":``.
     **kwargs
         Passed to every `simulate` call: ``seed_size``, ``query_size``, ``budget``,
-        ``learner`` (an instance, left unfitted, or a factory ``lambda seed: ...``), etc.
+        ``learner`` (an instance, left unfitted, or a factory ``lambda seed: ...``), etc.;
+        not ``seed`` (the runs' seeds are ``0 .. repeats - 1``).
 
     Returns
     -------
     Comparison
-        The curves per heuristic, in seed order.
+        The curves per heuristic, in seed order, keyed by each heuristic's registered name
+        (``heuristics.name_of``: "Random" as "random", a function by its name).
 
     Raises
     ------
     ValueError
-        For ``repeats`` below 1; for `heuristics` given as one string, empty, naming one twice
-        or naming an unknown one; for labels `simulate` refuses; for ``n_jobs`` below 1
+        For ``repeats`` below 1 or a ``seed``; for `heuristics` given as one string, empty,
+        naming one twice or naming an unknown one; for labels `simulate` refuses; for ``n_jobs`` below 1
         (other than -1), or, with ``n_jobs > 1``, for something a worker could not unpickle.
     """
     check_count("repeats", repeats, minimum=1)
-    names = _check_heuristics(heuristics)
+    if "seed" in kwargs:
+        raise ValueError(
+            f"compare runs seeds 0 .. repeats - 1, got seed={kwargs['seed']!r}; use repeats "
+            "to choose how many"
+        )
+    names = check_heuristics(heuristics)
     _checked_truth(images, labels, kwargs.get("classes"), kwargs.get("task", "classify"))
     runs = [(name, seed) for seed in range(repeats) for name in names]
     workers = _workers(n_jobs, len(runs))
@@ -412,13 +469,19 @@ def compare(
     finally:
         bar.close()
     result = Comparison()
-    for (name, _), curve in zip(runs, curves, strict=True):
-        result.curves.setdefault(name, []).append(curve)
+    for curve in curves:  # keyed by the heuristic's registered name, as the curve holds it
+        result.curves.setdefault(curve.heuristic, []).append(curve)
     return result
 
 
-def _check_heuristics(wanted: Any) -> list[Any]:
-    """`wanted` as a list, refused unless it names one or more distinct known heuristics."""
+def check_heuristics(wanted: Any) -> list[Any]:
+    """`wanted` as a list, refused unless it names one or more distinct known heuristics.
+
+    Parameters
+    ----------
+    wanted : sequence of str or callable
+        The heuristics to compare, by name or as functions.
+    """
     found = check_names(wanted, "heuristics", allow_ids=True)
     if not found:
         raise ValueError(f"heuristics must name at least one heuristic, got {wanted!r}")

@@ -359,3 +359,17 @@ def test_a_registered_heuristic_that_raises_fails_the_round_naming_it(two_class,
         )
     finally:
         H.unregister("raising_score")
+
+
+def test_apply_names_the_images_whose_scores_are_nan_by_their_indices():
+    def shaky(probs):
+        scores = probs[:, 0, 0].copy()
+        scores[[1, 3]] = np.nan
+        return scores
+
+    probs = np.full((4, 2, 1), 0.5)
+    with pytest.raises(
+        ValueError,
+        match=r"heuristic 'shaky' returned NaN or infinite scores for 2 images \(first: \[17, 42\]\)",
+    ):
+        H.apply(shaky, probs, indices=np.array([5, 17, 30, 42]))

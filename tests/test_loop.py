@@ -195,6 +195,25 @@ def test_nan_model_outputs_fail_the_round_naming_the_learner_and_image(two_class
     )
 
 
+def test_nan_scores_fail_the_round_naming_the_images_by_dataset_index(two_class, loop_factory):
+    images, labels = two_class
+
+    def nan_for_the_surest_bright(probs):
+        scores = 1 - probs.mean(-1).max(1)
+        scores[np.argmax(probs[:, 1, 0])] = np.nan
+        return scores
+
+    loop = loop_factory(
+        alw.Dataset(images, CLASSES), CentroidLearner(2), nan_for_the_surest_bright, None, 1
+    )
+    loop.commit(0, alw.Label(int(labels[0])))
+    loop.commit(1, alw.Label(int(labels[1])))
+    assert loop.wait(10)
+    pool = np.arange(2, len(images))
+    surest = pool[np.argmax(loop.learner.predict_proba(loop.dataset.batch(pool))[:, 1, 0])]
+    assert loop.history[-1].error.endswith(f"for 1 images (first: [{surest}])")
+
+
 def test_skip_takes_an_image_out_of_the_queue(two_class, centroid, loop_factory):
     loop = loop_factory(alw.Dataset(two_class[0], CLASSES), centroid)
     head = loop.next()
@@ -602,6 +621,50 @@ def test_an_eval_set_with_a_label_per_image_missing_is_refused(two_class, centro
     with pytest.raises(ValueError, match="eval_set needs one label per image: 10 images, 9 labels"):
         alw.ActiveLoop(
             alw.Dataset(images, CLASSES), centroid, eval_set=(images[:10], labels[:9]), start=False
+        )
+
+
+def test_a_learner_class_is_refused_saying_to_write_an_instance(two_class):
+    with pytest.raises(
+        TypeError,
+        match=r"learner must be an instance, got the class CentroidLearner; write CentroidLearner\(\)",
+    ):
+        alw.ActiveLoop(alw.Dataset(two_class[0], CLASSES), CentroidLearner, start=False)
+
+
+class EstimatorLike(CentroidLearner):
+    """fit and predict_proba as a scikit-learn estimator has them."""
+
+    def fit(self, X, y, sample_weight=None):
+        return self
+
+    def predict_proba(self, X):
+        return np.full((len(X), 2), 0.5)
+
+
+def test_a_learner_whose_fit_takes_other_arguments_is_refused_naming_the_protocol(two_class):
+    with pytest.raises(
+        TypeError,
+        match=r"EstimatorLike.fit\(X, y, sample_weight=None\) cannot be called as the loop calls "
+        r"it: a learner has fit\(images, targets, progress, should_stop\) and "
+        r"predict_proba\(images, mc_samples\).*al_widget/learners/base.py",
+    ):
+        alw.ActiveLoop(alw.Dataset(two_class[0], CLASSES), EstimatorLike(2), start=False)
+
+
+def test_a_learner_whose_predict_proba_takes_no_sample_count_is_refused(two_class):
+    class OneArgument(CentroidLearner):
+        def predict_proba(self, images):
+            return np.full((len(images), 2, 1), 0.5)
+
+    with pytest.raises(TypeError, match=r"OneArgument.predict_proba\(images\) cannot be called"):
+        alw.ActiveLoop(alw.Dataset(two_class[0], CLASSES), OneArgument(2), start=False)
+
+
+def test_an_eval_set_of_images_alone_is_refused_asking_for_images_and_labels(two_class, centroid):
+    with pytest.raises(ValueError, match=r"eval_set must be \(images, labels\).*got an array"):
+        alw.ActiveLoop(
+            alw.Dataset(two_class[0], CLASSES), centroid, eval_set=two_class[0][:10], start=False
         )
 
 

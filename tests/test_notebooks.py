@@ -96,6 +96,20 @@ def test_every_workshop_notebook_has_an_exercise_and_a_collapsed_solution(name):
     assert "```python" in solution.group(1)
 
 
+@pytest.mark.parametrize("name", WORKSHOP)
+def test_no_workshop_notebook_repeats_a_code_cell(name):
+    code = [c.strip() for c in _cells(ROOT / "notebooks" / "workshop" / name, "code")]
+    assert sorted({c for c in code if code.count(c) > 1}) == []
+
+
+def test_the_readme_counts_the_workshop_notebooks_as_there_are():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    words = {3: "three", 4: "four", 5: "five", 6: "six"}
+    counts = re.findall(r"\b(three|four|five|six) (?:class )?notebooks\b", readme)
+    assert counts
+    assert set(counts) == {words[len(WORKSHOP)]}
+
+
 @pytest.mark.slow
 def test_notebook_1_and_the_readme_quote_the_28_label_angle_errors_measured_over_20_seeds():
     toy = alw.datasets.cats_vs_milkshakes(400, tilt=10, seed=0)

@@ -1,6 +1,7 @@
 import os
 import sys
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -82,6 +83,26 @@ def test_an_impossible_budget_is_refused(two_class):
         alw.simulate(images, labels, seed_size=20, budget=10, progress=False)
 
 
+@pytest.mark.parametrize(
+    ("given", "refused"),
+    [({"budget": 12.0}, "budget must be an int >= 1, got 12.0"),
+     ({"seed_size": 4.0}, "seed_size must be an int >= 1, got 4.0")],
+)  # fmt: skip
+def test_a_budget_or_seed_set_size_that_is_not_an_int_is_refused(two_class, given, refused):
+    sizes = {"seed_size": 4, "budget": 12} | given
+    with pytest.raises(ValueError, match=refused):
+        alw.simulate(*two_class, learner=CentroidLearner(2), progress=False, **sizes)
+
+
+def test_a_test_set_of_images_alone_is_refused_asking_for_images_and_labels(two_class):
+    images, labels = two_class
+    with pytest.raises(ValueError, match=r"test must be \(images, labels\).*got an array"):
+        alw.simulate(
+            images, labels, seed_size=4, budget=8, test=images[:10], learner=CentroidLearner(2),
+            progress=False,
+        )  # fmt: skip
+
+
 def test_a_failing_round_stops_the_simulation_with_its_reason(two_class):
     class Broken(CentroidLearner):
         def fit(self, *args):
@@ -98,6 +119,19 @@ def test_curve_labels_to_reach_is_the_first_label_count_at_the_goal():
     )
     assert curve.labels_to_reach(0.9) == 20
     assert curve.labels_to_reach(0.95) is None
+
+
+@pytest.mark.parametrize("goal", [95, -0.1, float("nan")])
+def test_curve_labels_to_reach_refuses_a_goal_outside_zero_to_one(goal):
+    curve = alw.Curve("margin", np.array([10, 20]), np.array([0.5, 0.91]), np.zeros(2), np.zeros(2))
+    with pytest.raises(ValueError, match=r"accuracy must be a number in \[0, 1\].*0.95, not 95"):
+        curve.labels_to_reach(goal)
+
+
+def test_comparison_labels_to_reach_refuses_a_goal_outside_zero_to_one():
+    curve = alw.Curve("margin", np.array([10, 20]), np.array([0.5, 0.91]), np.zeros(2), np.zeros(2))
+    with pytest.raises(ValueError, match=r"accuracy must be a number in \[0, 1\], got 95"):
+        alw.Comparison({"margin": [curve]}).labels_to_reach(95)
 
 
 def test_compare_runs_every_heuristic_on_the_same_seeds_and_plots(two_class):
@@ -145,8 +179,19 @@ def test_margin_needs_fewer_labels_than_random_to_reach_90_percent_on_digits(dig
 
 def test_a_learner_without_the_protocol_is_refused(two_class):
     images, labels = two_class
-    with pytest.raises(TypeError, match="learner must have fit\\(\\) and predict_proba\\(\\)"):
+    with pytest.raises(
+        TypeError,
+        match=r"learner must have fit\(images, targets, progress, should_stop\) and predict_proba\(images, mc_samples\)",
+    ):
         alw.simulate(images, labels, seed_size=4, budget=8, learner=object(), progress=False)
+
+
+def test_a_learner_class_is_refused_saying_to_write_an_instance(two_class):
+    with pytest.raises(
+        TypeError,
+        match=r"learner must be an instance, got the class CentroidLearner; write CentroidLearner\(\)",
+    ):
+        alw.simulate(*two_class, seed_size=4, budget=8, learner=CentroidLearner, progress=False)
 
 
 def test_compare_gives_every_run_its_own_unfitted_clone_of_the_classifier(digits):
@@ -462,6 +507,28 @@ def test_compare_refuses_an_unknown_heuristic_before_any_run(two_class):
     assert made == []
 
 
+def test_compare_keys_the_curves_by_each_heuristic_s_registered_name(two_class):
+    def ratio(probs):
+        top = np.sort(probs.mean(-1), axis=1)
+        return top[:, -2] / top[:, -1]
+
+    result = alw.compare(
+        *two_class, ["Random", ratio], repeats=1, budget=8, seed_size=4, progress=False,
+        learner=CentroidLearner(2),
+    )  # fmt: skip
+    assert list(result.curves) == ["random", "ratio"]
+    assert result.mean("ratio").shape == (2,)
+
+
+def test_compare_refuses_a_seed_and_points_to_repeats(two_class):
+    with pytest.raises(
+        ValueError, match=r"compare runs seeds 0 .. repeats - 1, got seed=3; use repeats"
+    ):
+        alw.compare(
+            *two_class, ["margin"], repeats=1, budget=8, seed_size=4, seed=3, progress=False
+        )
+
+
 def test_an_empty_comparison_reads_as_having_no_curves():
     assert str(alw.Comparison()) == "no curves: this comparison is empty"
 
@@ -486,3 +553,66 @@ def test_a_comparison_names_an_unknown_heuristic_and_the_known_ones(method):
         r"it has curves of \['random', 'margin'\]",
     ):
         getattr(comparison, method)("entropy")
+
+
+def test_a_pool_whose_unreadable_images_keep_the_budget_out_of_reach_is_refused_naming_them(
+    two_class, tmp_path
+):
+    from PIL import Image
+
+    from al_widget.simulate import balanced_seed
+
+    images, labels = two_class
+    images, labels = images[:12], labels[:12]
+    first = balanced_seed(labels, 4, np.random.default_rng(0))
+    corrupt = next(i for i in range(12) if i not in first)
+    paths = []
+    for k, image in enumerate(images):
+        path = tmp_path / f"{k:02d}.png"
+        Image.fromarray(image).save(path)
+        paths.append(str(path))
+    Path(paths[corrupt]).write_bytes(b"not a png")
+    with pytest.raises(
+        ValueError, match=rf"11 images are labeled.*{corrupt:02d}\.png.*budget to 11"
+    ):
+        alw.simulate(
+            paths,
+            labels,
+            seed_size=4,
+            query_size=4,
+            budget=12,
+            test=(images, labels),
+            learner=CentroidLearner(2),
+            progress=False,
+        )
+
+
+def _run(n_labels, accuracy, seed=0):
+    n = len(n_labels)
+    return alw.Curve(
+        "margin", np.array(n_labels), np.array(accuracy), np.zeros(n), np.zeros(n), seed
+    )
+
+
+def test_a_comparison_refuses_a_heuristic_whose_curves_stop_at_other_label_counts():
+    mixed = alw.Comparison(
+        {"margin": [_run([4, 8, 12], [0.5, 0.6, 0.7]), _run([4, 12], [0.5, 0.7], 1)]}
+    )
+    with pytest.raises(ValueError, match=r"curves of 'margin' must share their label counts"):
+        mixed.mean("margin")
+
+
+def test_a_comparison_table_shows_each_heuristic_at_its_own_label_counts():
+    both = alw.Comparison(
+        {
+            "12 per round": [_run([4, 16, 28], [0.5, 0.8, 0.9])],
+            "4 per round": [_run([4, 8, 12, 16], [0.5, 0.6, 0.7, 0.75])],
+        }
+    )
+    rows = both.table().splitlines()[1:]
+    assert [row.split()[0] for row in rows] == ["4", "8", "12", "16", "28"]
+    assert rows[3].split() == ["16", "0.800", "±", "0.000", "0.750", "±", "0.000"]
+    assert rows[1].split() == ["8", "0.600", "±", "0.000"]
+    assert rows[1].endswith(f"{'0.600 ± 0.000':>17}")
+    assert len(rows[1]) == len(rows[3])
+    assert rows[4].split() == ["28", "0.900", "±", "0.000"]

@@ -468,3 +468,14 @@ def test_mean_iou_on_an_eval_set_leaves_out_the_pixels_it_marks_void(mask_data, 
         assert loop.wait(10)
         scores.append(loop.history[-1].metric)
     assert scores[1] == 1.0 > scores[0]
+
+
+@pytest.mark.parametrize("task", ["classify", "detect", "segment", "instances"])
+def test_every_task_refuses_an_eval_set_that_is_not_an_images_and_labels_pair(task):
+    from al_widget import tasks
+
+    images = np.zeros((5, 8, 8), np.uint8)
+    with pytest.raises(
+        ValueError, match=r"eval_set must be \(images, labels\).*got an array of shape \(5, 8, 8\)"
+    ):
+        tasks.for_dataset(task).prepare_eval(images, SEG_CLASSES)

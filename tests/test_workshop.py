@@ -225,6 +225,11 @@ def test_an_impossible_toy_budget_is_refused(toy):
         workshop.learn_boundary(toy, budget=2, learner=workshop.LineLearner())
 
 
+def test_a_toy_budget_that_is_not_an_int_is_refused(toy):
+    with pytest.raises(ValueError, match=r"budget must be an int >= 1, got 10.0"):
+        workshop.learn_boundary(toy, budget=10.0, learner=workshop.LineLearner())
+
+
 def test_a_study_gives_every_run_its_own_learner(toy):
     study = workshop.boundary_study(
         toy, seeds=[0, 1], budget=8, learner=workshop.LineLearner(), progress=False
@@ -323,6 +328,74 @@ def test_plot_progress_draws_each_heuristic_after_each_label_count_with_its_erro
     assert len(fig.axes[5].collections[-1].get_offsets()) == 12
 
 
+@pytest.fixture(scope="module")
+def small_study(toy):
+    return workshop.boundary_study(
+        toy, seeds=[0, 1], budget=8, learner=workshop.LineLearner(), progress=False
+    )
+
+
+@pytest.mark.parametrize(
+    "ask",
+    [
+        lambda study: study.run("entropy", 0),
+        lambda study: study.errors("entropy"),
+        lambda study: study.typical_seed("entropy", "margin"),
+    ],
+    ids=["run", "errors", "typical_seed"],
+)
+def test_a_study_refuses_a_heuristic_it_has_no_runs_of_listing_those_it_has(small_study, ask):
+    with pytest.raises(
+        ValueError,
+        match=r"no runs of heuristic 'entropy' in this study; it has runs of \['random', 'margin'\]",
+    ):
+        ask(small_study)
+
+
+@pytest.mark.parametrize(
+    "ask",
+    [lambda study: study.run("margin", 7), lambda study: study.plot_progress(7, counts=(4,))],
+    ids=["run", "plot_progress"],
+)
+def test_a_study_refuses_a_seed_it_has_no_runs_of_listing_its_seeds(small_study, ask):
+    with pytest.raises(
+        ValueError, match=r"no runs with seed 7 in this study; its seeds are \[0, 1\]"
+    ):
+        ask(small_study)
+
+
+def test_a_study_finds_a_heuristic_however_its_name_is_capitalised(small_study):
+    assert small_study.run("Margin", 1) is small_study.run("margin", 1)
+    np.testing.assert_array_equal(small_study.errors("Random"), small_study.errors("random"))
+
+
+def test_a_study_plot_of_one_seed_keeps_its_legend_inside_the_figure_below_the_panels(
+    small_study,
+):
+    fig = small_study.plot(seeds=[0])
+    fig.canvas.draw()
+    legend = fig.legends[0].get_window_extent()
+    assert 0 <= legend.x0 < legend.x1 <= fig.bbox.width
+    assert legend.y0 >= 0
+    assert all(legend.y1 <= ax.get_tightbbox().y0 + 1 for ax in fig.axes)
+
+
+def test_a_study_refuses_a_toy_without_a_straight_true_boundary():
+    with pytest.raises(
+        ValueError, match="boundary_study compares each run's line with the toy's true"
+    ):
+        workshop.boundary_study(
+            alw.datasets.moons(), budget=8, learner=workshop.LineLearner(), progress=False
+        )
+
+
+def test_a_study_refuses_one_heuristic_name_given_as_a_string(toy):
+    with pytest.raises(ValueError, match=r"heuristics must be a list, got the string 'margin'"):
+        workshop.boundary_study(
+            toy, "margin", seeds=[0], budget=8, learner=workshop.LineLearner(), progress=False
+        )
+
+
 @pytest.mark.slow
 def test_notebook_1_s_headline_shows_random_s_line_more_tilted_than_margin_s_on_the_typical_seed(
     tmp_path,
@@ -386,6 +459,25 @@ def test_plot_simplex_shades_the_triangle_by_the_heuristic_s_score():
     assert [text.get_text() for text in ax.texts] == ["A", "B", "C"]
 
 
+def test_plot_simplex_gives_the_heuristic_probabilities_with_a_samples_axis_as_the_loop_does():
+    def top_doubt(probs):  # written for (N, C, I), as a heuristic's docstring promises
+        return 1 - probs.mean(-1).max(1)
+
+    ax = workshop.plot_simplex(top_doubt, resolution=6)
+    (shading,) = [c for c in ax.collections if c.get_array() is not None]
+    assert shading.get_array().max() == pytest.approx(2 / 3, abs=0.1)
+
+
+def test_plot_simplex_refuses_a_heuristic_that_does_not_score_every_prediction():
+    def short(probs):
+        return np.zeros(5)
+
+    with pytest.raises(
+        ValueError, match=r"heuristic 'short' must return shape \(28,\), got \(5,\)"
+    ):
+        workshop.plot_simplex(short, resolution=6)
+
+
 def test_the_simplex_grid_needs_a_positive_resolution():
     with pytest.raises(ValueError, match="resolution must be a positive int, got 0"):
         workshop.simplex_grid(0)
@@ -408,6 +500,25 @@ def _toy_loop(toy, loop_factory):
     loop.start()
     loop.wait()
     return loop
+
+
+@pytest.mark.parametrize("draw", [workshop.plot_boundary, workshop.boundary_figure])
+def test_drawing_a_loop_on_a_toy_that_is_not_its_pool_is_refused_naming_both_sizes(
+    toy, loop_factory, draw
+):
+    loop = _toy_loop(toy, loop_factory)
+    with pytest.raises(
+        ValueError, match="toy must be the loop's pool: the loop has 300 images, the toy 100 points"
+    ):
+        draw(loop, alw.datasets.cats_vs_milkshakes(100, seed=0))
+
+
+def test_plot_boundary_refuses_queried_points_outside_the_toy(toy, rgb):
+    learner = workshop.LineLearner().fit(rgb, toy.labels)
+    with pytest.raises(
+        ValueError, match=r"queried must be point indices of the toy, 0 .. 299, got 300"
+    ):
+        workshop.plot_boundary(learner, toy, queried=[3, 300])
 
 
 def test_the_boundary_beside_the_panel_is_redrawn_after_every_label(toy, loop_factory):

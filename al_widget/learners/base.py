@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
@@ -26,6 +27,7 @@ __all__ = [
     "Progress",
     "SegmentationLearner",
     "ShouldStop",
+    "check_learner",
     "clone",
     "input_size_of",
     "task_of",
@@ -266,6 +268,60 @@ class InstanceLearner(Protocol):
         """One `InstanceDetections` per image, with `mc_samples` samples of each object's class
         probabilities and mask."""
         ...
+
+
+# How the loop calls a classifier's methods: the number of positional arguments each must take.
+_CALLS = {"fit": 4, "predict_proba": 2}
+_PROTOCOL = (
+    "fit(images, targets, progress, should_stop) and "
+    "predict_proba(images, mc_samples) -> (N, C, I) probabilities"
+)
+
+
+def check_learner(learner: Any, task: str = "classify") -> None:
+    """Refuse a learner class instead of an instance, or a learner the loop cannot call.
+
+    The one check of a user's learner, run by the loop and by `simulate` before any round:
+    a classifier needs ``fit`` and ``predict_proba`` taking the loop's arguments (a
+    scikit-learn estimator's ``fit(X, y)`` does not); for the other tasks, ``fit`` (their
+    prediction methods are checked when called).
+
+    Parameters
+    ----------
+    learner : object
+        The learner given.
+    task : str, default "classify"
+        The dataset's task.
+
+    Raises
+    ------
+    TypeError
+        Naming the class to instantiate, or the missing or uncallable method, the protocol
+        and where it is described.
+    """
+    if isinstance(learner, type):
+        name = learner.__name__
+        raise TypeError(f"learner must be an instance, got the class {name}; write {name}()")
+    wanted = _CALLS if task == "classify" else {"fit": _CALLS["fit"]}
+    for method, n_args in wanted.items():
+        found = getattr(learner, method, None)
+        if not callable(found):
+            raise TypeError(
+                f"learner must have {_PROTOCOL} (see al_widget/learners/base.py), got "
+                f"{type(learner).__name__} without {method}()"
+            )
+        try:
+            signature = inspect.signature(found)
+        except (TypeError, ValueError):  # a builtin or extension method: nothing to read
+            continue
+        try:
+            signature.bind(*range(n_args))
+        except TypeError:
+            raise TypeError(
+                f"{type(learner).__name__}.{method}{signature} cannot be called as the loop "
+                f"calls it: a learner has {_PROTOCOL} (see al_widget/learners/base.py; a "
+                "scikit-learn estimator needs a wrapper class with these methods)"
+            ) from None
 
 
 def task_of(learner: Any) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import task_of
+from .base import check_learner, task_of
 
 log = logging.getLogger("al_widget")
 
@@ -97,6 +97,7 @@ def resolve(
             **sizes,
             **ROUND_SETTINGS[task],
         )
+    check_learner(learner, task)
     if task_of(learner) != task:
         raise ValueError(
             f"{type(learner).__name__} is a learner for {task_of(learner)!r} but the dataset's "

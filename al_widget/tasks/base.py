@@ -58,7 +58,7 @@ def scored_from(
     mean = probs.mean(axis=2)
     return ClassScored(
         indices,
-        heuristics.apply(heuristic, probs),
+        heuristics.apply(heuristic, probs, indices=indices),
         predicted=mean.argmax(axis=1),
         broken=broken,
         probs=mean,
@@ -400,6 +400,29 @@ def uncertain_probs(rows: np.ndarray, fraction: float = 0.0) -> np.ndarray:
     margins = top[:, 0] - top[:, 1]
     n = max(1, int(np.ceil(fraction * len(mean))))
     return mean[np.argsort(margins, kind="stable")[:n]].mean(axis=0)  # type: ignore[no-any-return]
+
+
+def check_eval_set(eval_set: Any, name: str = "eval_set") -> tuple[Any, Any]:
+    """`eval_set` as its (images, labels) pair, refused when it is not one.
+
+    Parameters
+    ----------
+    eval_set : tuple
+        The held-out set: (images, labels), labels one truth per image.
+    name : str, default "eval_set"
+        The argument's name, as errors give it (``simulate`` calls it ``test``).
+    """
+    if not isinstance(eval_set, (tuple, list)) or len(eval_set) != 2:
+        got = (
+            f"an array of shape {eval_set.shape}"
+            if isinstance(eval_set, np.ndarray)
+            else f"{type(eval_set).__name__}"
+            + (f" of length {len(eval_set)}" if isinstance(eval_set, (tuple, list)) else "")
+        )
+        raise ValueError(
+            f"{name} must be (images, labels): a pair of the images and their labels, got {got}"
+        )
+    return eval_set[0], eval_set[1]
 
 
 def eval_images(images: Any, classes: list[str], n_targets: int) -> Dataset:

@@ -10,7 +10,15 @@ import numpy as np
 from .. import scoring
 from ..dataset import Dataset, Snapshot
 from ..learners.base import EmbeddingLearner, input_size_of
-from .base import Measured, Progress, Scored, ShouldStop, eval_images, scored_from
+from .base import (
+    Measured,
+    Progress,
+    Scored,
+    ShouldStop,
+    check_eval_set,
+    eval_images,
+    scored_from,
+)
 from .cached import CachedEmbeddingStrategy
 from .strategies import DirectStrategy, Strategy, unlabeled_sample
 
@@ -120,7 +128,7 @@ class Classify:
         return scored_from(indices, probs, heuristic, broken)
 
     def prepare_eval(self, eval_set: tuple[Any, Any], classes: list[str]) -> Any:
-        images, labels = eval_set
+        images, labels = check_eval_set(eval_set)
         ids = [v if isinstance(v, str) else int(v) for v in labels]
         source = eval_images(images, classes, len(ids))
         return source.batch(np.arange(len(source))), np.array(

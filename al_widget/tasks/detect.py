@@ -16,6 +16,7 @@ from .base import (
     Progress,
     ShouldStop,
     call_on_list,
+    check_eval_set,
     eval_images,
     fit_lists,
     uncertain_probs,
@@ -144,7 +145,7 @@ class Detect(PerImageTask):
         )
 
     def prepare_eval(self, eval_set: tuple[Any, Any], classes: list[str]) -> Any:
-        images, annotations = eval_set
+        images, annotations = check_eval_set(eval_set)
         annotations = list(annotations)
         source = eval_images(images, classes, len(annotations))
         targets = []

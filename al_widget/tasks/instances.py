@@ -17,6 +17,7 @@ from .base import (
     Progress,
     ShouldStop,
     call_on_list,
+    check_eval_set,
     eval_images,
     fit_lists,
     uncertain_probs,
@@ -149,7 +150,7 @@ class InstanceSegment(PerImageTask):
         )
 
     def prepare_eval(self, eval_set: tuple[Any, Any], classes: list[str]) -> Any:
-        images, annotations = eval_set
+        images, annotations = check_eval_set(eval_set)
         annotations = list(annotations)
         source = eval_images(images, classes, len(annotations))
         truths = []

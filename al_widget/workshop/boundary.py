@@ -137,15 +137,32 @@ def plot_boundary(
     -------
     matplotlib Axes
         The axes drawn on.
+
+    Raises
+    ------
+    ValueError
+        For a loop whose pool is not `toy` (another number of images), or `queried`
+        indices outside the toy.
     """
     plt = pyplot()
     from matplotlib.colors import LinearSegmentedColormap
     from matplotlib.lines import Line2D
 
-    if ax is None:
-        _, ax = plt.subplots(figsize=(4.5, 4.5))
+    if isinstance(learner_or_loop, ActiveLoop) and len(learner_or_loop.dataset) != len(toy.labels):
+        raise ValueError(
+            f"toy must be the loop's pool: the loop has {len(learner_or_loop.dataset)} images, "
+            f"the toy {len(toy.labels)} points"
+        )
     if queried is None and isinstance(learner_or_loop, ActiveLoop):
         queried = learner_or_loop.dataset.labeled
+    picked = np.asarray([] if queried is None else queried, dtype=np.int64)
+    if picked.size and not 0 <= picked.min() <= picked.max() < len(toy.labels):
+        raise ValueError(
+            f"queried must be point indices of the toy, 0 .. {len(toy.labels) - 1}, got "
+            f"{picked.min() if picked.min() < 0 else picked.max()}"
+        )
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 4.5))
     p = probabilities(learner_or_loop, toy.images.shape[1])
     shades = LinearSegmentedColormap.from_list("toy", [CLASS_COLORS[0], "white", CLASS_COLORS[1]])
     ax.imshow(p, origin="lower", extent=(0, 1, 0, 1), cmap=shades, vmin=0, vmax=1, alpha=0.45)
@@ -157,7 +174,6 @@ def plot_boundary(
         ax.plot(ends[:, 0], ends[:, 1], color="#555555", linestyle="--", linewidth=1.5)
     colors = np.array(CLASS_COLORS)[toy.labels]
     ax.scatter(toy.points[:, 0], toy.points[:, 1], s=8, c=colors, alpha=0.6, linewidths=0)
-    picked = np.asarray([] if queried is None else queried, dtype=np.int64)
     marked = toy.points[picked]
     ax.scatter(
         marked[:, 0], marked[:, 1], s=60, c=colors[picked], edgecolors="black", linewidths=1.2

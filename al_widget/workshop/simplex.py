@@ -57,12 +57,18 @@ def plot_simplex(
     -------
     matplotlib Axes
         The axes drawn on.
+
+    Raises
+    ------
+    ValueError
+        For a heuristic that raises or does not return one finite score per prediction
+        (`heuristics.apply`'s check); it gets (M, 3, 1) probabilities, as in the loop.
     """
     plt = pyplot()
     if ax is None:
         _, ax = plt.subplots(figsize=(3.6, 3.4))
     probs = simplex_grid(resolution)
-    scores = heuristics.get(heuristic)(probs)
+    scores = heuristics.apply(heuristic, probs[:, :, None])  # (M, C, I) as the loop gives them
     x, y = (probs @ CORNERS).T
     ax.tricontourf(x, y, scores, levels=20, cmap="viridis")
     ax.plot(*CORNERS[[0, 1, 2, 0]].T, color="black", linewidth=1)

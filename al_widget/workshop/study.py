@@ -14,10 +14,18 @@ from ..annotations import Label
 from ..curves import pyplot
 from ..dataset import Dataset
 from ..datasets import Line, Toy
+from ..heuristic_registry import Heuristic
 from ..learners import clone
 from ..loop import ActiveLoop
-from ..simulate import balanced_seed, learner_for_run, settle
-from .boundary import agreement, learned_line, plot_boundary
+from ..simulate import (
+    balanced_seed,
+    check_budget,
+    check_heuristics,
+    learner_for_run,
+    oracle_batches,
+    settle,
+)
+from .boundary import agreement, learned_line, plot_boundary, true_line
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -128,14 +136,11 @@ def learn_boundary(
     Raises
     ------
     ValueError
-        For an impossible budget.
+        For an impossible budget, or unreadable images that leave too few to reach it.
     RuntimeError
         When a round fails (with the round's error).
     """
-    if not 0 < seed_size <= budget <= len(toy.labels):
-        raise ValueError(
-            f"need 0 < seed_size ({seed_size}) <= budget ({budget}) <= pool size ({len(toy.labels)})"
-        )
+    check_budget(seed_size, budget, len(toy.labels))
     dataset = Dataset(toy.images, list(toy.classes))
     own = learner_for_run(learner, seed)
     loop = ActiveLoop(dataset, own, heuristic, pool_sample, query_size, seed=seed, start=False)
@@ -150,9 +155,8 @@ def learn_boundary(
         give(balanced_seed(toy.labels, seed_size, np.random.default_rng(seed)))
         loop.start()
         settle(loop)
-        while len(labeled) < budget:
-            give(loop.queue[: min(query_size, budget - len(labeled))])
-            settle(loop)
+        for batch in oracle_batches(loop, budget, query_size):
+            give(batch)
     finally:
         loop.close()
     name = heuristics.name_of(heuristic)
@@ -194,13 +198,43 @@ class BoundaryStudy:
         """The seeds, in the order given."""
         return list(dict.fromkeys(run.seed for run in self.runs))
 
-    def run(self, heuristic: str, seed: int) -> ToyRun:
-        """The run of `heuristic` with `seed`."""
-        return next(r for r in self.runs if (r.heuristic, r.seed) == (heuristic, seed))
+    def _name(self, heuristic: str | Heuristic) -> str:
+        """The heuristic's name in the study, or a ValueError naming it and those there are."""
+        name = heuristics.name_of(heuristic)
+        if name not in self.heuristics:
+            raise ValueError(
+                f"no runs of heuristic {heuristic!r} in this study; it has runs of "
+                f"{self.heuristics}"
+            )
+        return name
 
-    def errors(self, heuristic: str) -> np.ndarray:
-        """The heuristic's angle error (degrees) per seed, in seed order."""
-        return np.array([self.run(heuristic, seed).angle_error for seed in self.seeds])
+    def run(self, heuristic: str | Heuristic, seed: int) -> ToyRun:
+        """The run of `heuristic` with `seed`.
+
+        Parameters
+        ----------
+        heuristic : str or callable
+            A heuristic of the study (any spelling `heuristics.name_of` takes).
+        seed : int
+            A seed of the study.
+        """
+        name = self._name(heuristic)
+        if seed not in self.seeds:
+            raise ValueError(
+                f"no runs with seed {seed!r} in this study; its seeds are {self.seeds}"
+            )
+        return next(r for r in self.runs if (r.heuristic, r.seed) == (name, seed))
+
+    def errors(self, heuristic: str | Heuristic) -> np.ndarray:
+        """The heuristic's angle error (degrees) per seed, in seed order.
+
+        Parameters
+        ----------
+        heuristic : str or callable
+            A heuristic of the study.
+        """
+        name = self._name(heuristic)
+        return np.array([self.run(name, seed).angle_error for seed in self.seeds])
 
     def summary(self) -> dict[str, tuple[float, float]]:
         """Per heuristic, the mean and standard deviation of the angle error over the seeds."""
@@ -328,9 +362,21 @@ class BoundaryStudy:
         handles, labels = legend.legend_handles, [text.get_text() for text in legend.texts]
         for ax in axes.flat:
             ax.get_legend().remove()
-        fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False)
-        fig.tight_layout(rect=(0, 0.6 / (size * len(rows)), 1, 1))
+        legend = _legend_that_fits(fig, handles, labels)
+        height = (legend.get_window_extent().height + 0.1 * fig.dpi) / fig.bbox.height
+        fig.tight_layout(rect=(0, height, 1, 1))
         return fig
+
+
+def _legend_that_fits(fig: Figure, handles: list[Any], labels: list[str]) -> Any:
+    """A legend below the panels in as few rows as fit the figure's width (one entry a row
+    at worst)."""
+    for ncol in range(len(labels), 0, -1):
+        legend = fig.legend(handles, labels, loc="lower center", ncol=ncol, frameon=False)
+        if ncol == 1 or legend.get_window_extent().width <= fig.bbox.width:
+            return legend
+        legend.remove()
+    raise ValueError("a legend needs at least one entry")
 
 
 def boundary_study(
@@ -355,8 +401,24 @@ def boundary_study(
         Show a progress bar over the runs.
     **kwargs
         Passed to `learn_boundary`: ``budget``, ``seed_size``, ``query_size``, ...
+
+    Raises
+    ------
+    ValueError
+        For a toy without a straight true boundary (``toy.boundary`` None, as for
+        ``datasets.moons()``), or `heuristics` given as one string, empty, naming one twice
+        or naming an unknown one.
     """
-    pairs = [(name, seed) for seed in seeds for name in heuristics]
+    names = check_heuristics(heuristics)
+    try:
+        true_line(toy)
+    except ValueError as error:
+        raise ValueError(
+            f"boundary_study compares each run's line with the toy's true one, and {error}; "
+            "use a toy with a straight boundary, such as datasets.cats_vs_milkshakes(), or "
+            "learn_boundary and ToyRun.plot to look at single runs"
+        ) from None
+    pairs = [(name, seed) for seed in seeds for name in names]
     runs = tuple(
         learn_boundary(toy, name, seed=seed, **kwargs)
         for name, seed in tqdm(pairs, desc="boundaries", disable=not progress)
