@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 import al_widget as alw
 from al_widget.learners import Cancelled, ParamsMixin
@@ -71,6 +74,15 @@ class HeldLearner(CentroidLearner):
                     raise Cancelled()
                 assert time.monotonic() < deadline, "the test never released fit"
         return super().fit(images, targets, progress, should_stop)
+
+
+def latin1_named_image(folder: Path, shape: tuple[int, int] = (4, 6)) -> Path:
+    """A black image file of `shape` (H, W) whose name is Latin-1 bytes, not UTF-8 ("café"
+    from an old zip): Python gives its é as the lone surrogate \\udce9."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = Path(os.fsdecode(os.fsencode(folder) + b"/caf\xe9.png"))
+    Image.fromarray(np.zeros((*shape, 3), np.uint8)).save(path)
+    return path
 
 
 SQUARE_SCORE, NOISE_SCORE = 0.9, 0.2

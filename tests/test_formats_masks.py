@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +12,8 @@ import al_widget as alw
 from al_widget.datasets import shapes
 from al_widget.formats import FormatError, read_masks
 from al_widget.formats.masks import palette
+
+from conftest import latin1_named_image
 
 
 def labeled_shapes(n: int = 5, labeled: int = 3) -> alw.Dataset:
@@ -336,9 +337,7 @@ def test_masks_of_in_memory_images_are_refused_for_a_dataset_of_image_files(
 def test_a_mask_export_of_a_file_name_that_is_not_utf8_is_refused_naming_the_image(
     tmp_path: Path,
 ) -> None:
-    (tmp_path / "photos").mkdir()
-    path = os.fsdecode(os.fsencode(tmp_path / "photos") + b"/caf\xe9.png")  # Latin-1 "café"
-    Image.fromarray(np.zeros((12, 15, 3), np.uint8)).save(path)
+    path = latin1_named_image(tmp_path / "photos", (12, 15))
     dataset = alw.Dataset([path], ["background", "road"], task="segment")
     dataset.annotate(0, numbered_mask(0))
     with pytest.raises(ValueError, match=r"cannot hold the file name of image 0, 'caf\\udce9"):

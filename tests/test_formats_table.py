@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -12,6 +11,8 @@ from PIL import Image
 
 import al_widget as alw
 from al_widget.formats import FormatError, read_csv
+
+from conftest import latin1_named_image
 
 
 def labeled_arrays() -> alw.Dataset:
@@ -131,15 +132,6 @@ def test_a_detection_dataset_has_no_label_table() -> None:
     dataset = alw.Dataset(np.zeros((1, 4, 4), np.uint8), ["a"], task="detect")
     with pytest.raises(ValueError, match="a label table holds classify annotations"):
         dataset.to_records()
-
-
-def latin1_named_image(folder: Path) -> Path:
-    """An image file whose name is Latin-1 bytes, not UTF-8 ("café" from an old zip): Python
-    gives its é as the lone surrogate \\udce9."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = Path(os.fsdecode(os.fsencode(folder) + b"/caf\xe9.png"))
-    Image.fromarray(np.zeros((4, 6, 3), np.uint8)).save(path)
-    return path
 
 
 def test_a_csv_export_of_a_file_name_that_is_not_utf8_is_refused_naming_the_image(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import warnings
 import xml.etree.ElementTree as ET
@@ -15,6 +14,8 @@ from PIL import Image
 import al_widget as alw
 from al_widget.datasets import shapes
 from al_widget.formats import FormatError, read_voc
+
+from conftest import latin1_named_image
 
 
 def labeled_shapes(n: int = 5, labeled: int = 3) -> alw.Dataset:
@@ -144,9 +145,7 @@ def test_class_names_with_xml_markup_characters_round_trip(tmp_path: Path) -> No
 def test_a_voc_export_of_a_file_name_that_is_not_utf8_is_refused_naming_the_image(
     tmp_path: Path,
 ) -> None:
-    (tmp_path / "photos").mkdir()
-    path = os.fsdecode(os.fsencode(tmp_path / "photos") + b"/caf\xe9.png")  # Latin-1 "café"
-    Image.fromarray(np.zeros((12, 15, 3), np.uint8)).save(path)
+    path = latin1_named_image(tmp_path / "photos", (12, 15))
     dataset = alw.Dataset([path], ["a"], task="detect")
     dataset.annotate(0, alw.Boxes([[1, 1, 5, 5]], ["a"]))
     with pytest.raises(ValueError, match=r"cannot hold the file name of image 0, 'caf\\udce9"):

@@ -172,31 +172,21 @@ def is_crowd(record: dict[str, Any], where: str) -> bool:
 _CROWD_WORDS = {"0": False, "1": True, "false": False, "true": True}
 
 
-def mask_record(image_id: Any, category_id: int, pixels: np.ndarray) -> dict[str, Any]:
-    """An ``iscrowd: 0`` annotation of one mask: polygons where they draw it exactly, else an
-    uncompressed RLE (see ``_polygons``), with its area and bbox."""
+def mask_record(
+    image_id: Any, category_id: int, pixels: np.ndarray, *, crowd: bool = False
+) -> dict[str, Any]:
+    """An annotation of one mask, with its area and bbox: ``iscrowd: 0`` as polygons where they
+    draw it exactly, else an uncompressed RLE (see ``_polygons``); with `crowd`, ``iscrowd: 1``
+    as an uncompressed RLE (as the COCO API writes crowds, and pycocotools' ``frPyObjects``
+    reads them)."""
     rle = coco_mask.encode(np.asfortranarray(pixels, dtype=np.uint8))
     return {
         "image_id": image_id,
         "category_id": category_id,
-        "segmentation": segmentation(pixels),
+        "segmentation": uncompressed_rle(pixels) if crowd else segmentation(pixels),
         "area": float(coco_mask.area(rle)),
         "bbox": [float(v) for v in coco_mask.toBbox(rle)],
-        "iscrowd": 0,
-    }
-
-
-def crowd_record(image_id: Any, category_id: int, pixels: np.ndarray) -> dict[str, Any]:
-    """An ``iscrowd: 1`` annotation of one region, as an uncompressed RLE (as the COCO API
-    writes crowds, and as pycocotools' ``frPyObjects`` reads them), with its area and bbox."""
-    rle = coco_mask.encode(np.asfortranarray(pixels, dtype=np.uint8))
-    return {
-        "image_id": image_id,
-        "category_id": category_id,
-        "segmentation": uncompressed_rle(pixels),
-        "area": float(coco_mask.area(rle)),
-        "bbox": [float(v) for v in coco_mask.toBbox(rle)],
-        "iscrowd": 1,
+        "iscrowd": int(crowd),
     }
 
 

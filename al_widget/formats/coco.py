@@ -17,7 +17,6 @@ from .._images import ImageError, read_size
 from ._atomic import PathLike, write_text
 from ._classes import check_classes
 from ._coco_masks import (
-    crowd_record,
     decode,
     instance_records,
     is_crowd,
@@ -289,7 +288,7 @@ def _mask_records(
         records.append(mask_record(image_id, category_of[class_id], class_map == class_id))
     void = (class_map == ann.IGNORE) & ~covered
     if void.any() and category_of:
-        records.append(crowd_record(image_id, category_of[min(category_of)], void))
+        records.append(mask_record(image_id, category_of[min(category_of)], void, crowd=True))
     return records
 
 
