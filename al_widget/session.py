@@ -124,10 +124,18 @@ class Session:
         self._skipped: set[int] = set()
         self._broken: dict[int, str] = {}
         self._front: list[int] = []
-        # (action, index, the annotation before, the drafts shown, and for a commit the
-        # agreement entries of image `index` before and after it), the latest last
+        # (action, index, the annotation before, the drafts shown, for a commit the
+        # agreement entries of image `index` before and after it, and the draft record of the
+        # label it replaced), the latest last
         self._undo: list[
-            tuple[str, int, Annotation | None, Annotation | None, tuple[_Agreed | None, ...]]
+            tuple[
+                str,
+                int,
+                Annotation | None,
+                Annotation | None,
+                tuple[_Agreed | None, ...],
+                DraftRecord | None,
+            ]
         ] = []
         # What undo took back, the latest last, with the drafts shown when it was committed and
         # its agreement entry; a new action clears it
@@ -350,13 +358,17 @@ class Session:
             replaced = self._agreement.pop(i, None)  # the label replaced is no longer stored
             if entry is not None:
                 self._agreement[i] = entry
+            # the label replaced gives its draft record up; undo puts it back
+            replaced_record = self._drafts.remove(i) if previous is not None else None
             if record is not None:
                 self._drafts.add(record)
             # the drafts shown are kept for a redo, or a resubmit
-            self._undo.append(("commit", i, previous, drafts_shown, (replaced, entry)))
+            self._undo.append(
+                ("commit", i, previous, drafts_shown, (replaced, entry), replaced_record)
+            )
             if len(self._undo) > _DRAFTS_KEPT:  # older commits keep their labels, not drafts
-                action, j, before, _, entries = self._undo[-_DRAFTS_KEPT - 1]
-                self._undo[-_DRAFTS_KEPT - 1] = (action, j, before, None, entries)
+                action, j, before, _, entries, old = self._undo[-_DRAFTS_KEPT - 1]
+                self._undo[-_DRAFTS_KEPT - 1] = (action, j, before, None, entries, old)
             return stored
 
     def skip(self, i: int) -> None:
@@ -375,7 +387,7 @@ class Session:
                     "can be skipped; undo() or replace its label instead"
                 )
             self._skipped.add(i)
-            self._undo.append(("skip", i, None, None, ()))
+            self._undo.append(("skip", i, None, None, (), None))
             if i in self._front:
                 self._front.remove(i)
 
@@ -389,7 +401,7 @@ class Session:
         with self._lock:
             if not self._undo:
                 return None
-            action, i, previous, shown, entries = self._undo[-1]
+            action, i, previous, shown, entries, replaced_record = self._undo[-1]
             stored = self.dataset.annotation(i) if action == "commit" else None
             if action == "commit":
                 if previous is None:
@@ -400,6 +412,8 @@ class Session:
             self._redo.append((Undone(action, i, stored), shown, entries[1] if entries else None))
             if action == "commit":
                 self._drafts.remove(i)
+                if replaced_record is not None:  # the label stored before: its drafts' record
+                    self._drafts.add(replaced_record)
                 replaced, _ = entries  # the label stored before gets its own entry back
                 self._agreement.pop(i, None)
                 if replaced is not None:
