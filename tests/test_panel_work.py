@@ -158,3 +158,33 @@ def test_redo_of_an_image_edited_after_its_undo_stores_nothing_after_another_und
     assert panel.redo() is None  # the second was edited
     assert panel.dataset.annotation(second) is None
     assert f"image {second} was edited since the undo" in panel.error_line.value
+
+
+def test_an_undone_box_label_resubmitted_unchanged_keeps_its_difficult_marks(panels):
+    panel = panels("detect")
+    first = panel.current
+    marked = alw.Boxes([[1, 1, 5, 5], [6, 6, 9, 9]], ["cat", "dog"], difficult=[True, False])
+    panel.loop.commit(first, marked)
+    stored = panel.dataset.annotation(first)
+    panel.undo()
+    assert panel.submit() == first
+    assert panel.dataset.annotation(first) == stored
+
+
+def test_an_undone_box_label_keeps_the_difficult_mark_of_a_box_left_as_it_was(panels):
+    panel = panels("detect")
+    first = panel.current
+    marked = alw.Boxes([[1, 1, 5, 5], [6, 6, 9, 9]], ["cat", "dog"], difficult=[True, True])
+    panel.loop.commit(first, marked)
+    panel.undo()
+    # the second box moved, a third drawn: only the first is still the box marked difficult
+    send_boxes(
+        panel,
+        [
+            {"xyxy": [1.0, 1.0, 5.0, 5.0], "label": 0},
+            {"xyxy": [6.0, 6.0, 10.0, 10.0], "label": 1},
+            {"xyxy": [2.0, 7.0, 4.0, 9.0], "label": 0},
+        ],
+    )
+    assert panel.submit() == first
+    assert panel.dataset.annotation(first).difficult == (True, False, False)

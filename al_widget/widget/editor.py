@@ -17,7 +17,7 @@ from ._protocol import ObjectEdit
 from .canvas import Canvas
 from .layout import MODE_OF_TASK
 from .objects import instances_of, objects_of
-from .unsaved import Work
+from .unsaved import Work, difficult_flags
 
 
 class Editor:
@@ -33,7 +33,8 @@ class Editor:
     instead (``show_drafts``).
 
     Thread safety: none of its own; its owner (the Panel) calls it under the panel's lock, which
-    so guards ``unsaved``, ``_loaded``, ``_model``, ``_shown`` and ``_opened_drafts``.
+    so guards ``unsaved``, ``_loaded``, ``_model``, ``_shown``, ``_opened_drafts`` and
+    ``_difficult``.
 
     Parameters
     ----------
@@ -67,6 +68,9 @@ class Editor:
         self._loaded = Work()  # what the image on the canvas was loaded with
         self._shown: Mask | Instances | None = None  # the model's regions or objects shown
         self._opened_drafts: list[dict[str, Any]] = []  # the model's boxes the image opened with
+        # The boxes marked difficult in the label the image was loaded with (as the canvas
+        # holds them): the canvas does not show the mark, the label read back keeps it
+        self._difficult: list[dict[str, Any]] = []
         # The image on the canvas, its index, the model's whole mask or objects, and the
         # confidence of each region or object
         self._model: tuple[np.ndarray, int, Mask | Instances, np.ndarray | None] | None = None
@@ -155,6 +159,8 @@ class Editor:
             mask_draft=isinstance(self._shown, Mask),
         )
         self._opened_drafts = list(self.canvas.loaded_drafts)
+        flags = known.difficult if isinstance(known, Boxes) else ()
+        self._difficult = [b for b, f in zip(self.canvas.boxes, flags, strict=False) if f]
         if self.task == "classify":
             self.picker.value = known.class_id(classes) if isinstance(known, Label) else predicted
 
@@ -173,6 +179,7 @@ class Editor:
             key=str(i),
             mask_draft=work.mask_draft,
         )
+        self._difficult = [b for b, f in zip(self.canvas.boxes, work.difficult, strict=False) if f]
         if work.class_id is not None and (work.class_id in self.choices):
             self.picker.value = work.class_id
         elif self.task == "classify":
@@ -190,6 +197,7 @@ class Editor:
             canvas.mask_draft,
             self._shown,
             self._opened_drafts,
+            difficult_flags(canvas.boxes, self._difficult),
         )
 
     def annotation(self) -> Annotation:
@@ -210,7 +218,8 @@ class Editor:
                 raise ValueError(
                     "no boxes: draw some, or press N (No objects) if there is nothing to box here"
                 )
-            return Boxes(xyxy, [int(v) for v in labels])
+            difficult = difficult_flags(self.canvas.boxes, self._difficult)
+            return Boxes(xyxy, [int(v) for v in labels], difficult=difficult)
         if self.task == "instances":
             canvas = self.canvas
             return instances_of(
