@@ -104,7 +104,7 @@ class Session:
     """The labeling state of one loop; the user's thread changes it, the worker reads it.
 
     Thread safety: ``_lock`` guards ``_skipped``, ``_broken``, ``_front``, ``_undo``, ``_redo``,
-    ``_agreement``, ``_commits``, ``_drafts`` and ``_rng``; no field is written without it. Lock order:
+    ``_edited``, ``_agreement``, ``_commits``, ``_drafts`` and ``_rng``; no field is written without it. Lock order:
     panel → loop's session → round worker → dataset; this class takes the dataset's lock (inside its
     own) and no other.
     ``candidates``, ``report_broken`` and ``agreement`` are also called on the worker thread.
@@ -140,6 +140,9 @@ class Session:
         # What undo took back, the latest last, with the drafts shown when it was committed and
         # its agreement entry; a new action clears it
         self._redo: list[tuple[Undone, Annotation | None, _Agreed | None]] = []
+        # The images of `_redo` edited since their undo (in any panel on the loop): redo is
+        # refused for them, whichever panel asks
+        self._edited: set[int] = set()
         # The model's agreement with each stored label it offered a prediction for, by image;
         # only stored labels have one (undo takes its commit's entry away, redo puts it back)
         self._agreement: dict[int, _Agreed] = {}
@@ -241,6 +244,20 @@ class Session:
         with self._lock:
             return self._redo[-1][1] if self._redo else None
 
+    def edited_since_undo(self, i: int) -> bool:
+        """Whether image `i`, brought back by an undo ``redo`` would make again, was edited
+        since (``note_edited``)."""
+        with self._lock:
+            return i in self._edited
+
+    def note_edited(self, i: int) -> None:
+        """Image `i` was edited (in a panel) since the undo that brought it back: ``redo``
+        would overwrite the edit, so the panels refuse it. Nothing is noted for an image no undo
+        brought back."""
+        with self._lock:
+            if any(undone.image_index == i for undone, _, _ in self._redo):
+                self._edited.add(i)
+
     def describe(self, i: int, ranking: Ranking) -> Description:
         """What is known about image `i` under `ranking`, with why it is in the queue in words."""
         i = self.dataset.check_index(i)
@@ -322,6 +339,7 @@ class Session:
         with self._lock:
             stored = self._commit(i, annotation, ranking, replace=replace, shown=shown)
             self._redo.clear()
+            self._edited.clear()
             return stored
 
     def _commit(
@@ -376,6 +394,7 @@ class Session:
         with self._lock:
             self._skip(i)
             self._redo.clear()
+            self._edited.clear()
 
     def _skip(self, i: int) -> None:
         with self._lock:
@@ -410,6 +429,7 @@ class Session:
                     self.dataset.annotate(i, previous)
             self._undo.pop()  # only once the dataset took the change
             self._redo.append((Undone(action, i, stored), shown, entries[1] if entries else None))
+            self._edited.discard(i)  # it comes back as it was stored
             if action == "commit":
                 self._drafts.remove(i)
                 if replaced_record is not None:  # the label stored before: its drafts' record
@@ -444,6 +464,7 @@ class Session:
             else:
                 self._skip(i)
             self._redo.pop()  # only once the dataset took the change
+            self._edited.discard(i)
             return action, i
 
     def report_broken(self, broken: dict[int, str]) -> None:

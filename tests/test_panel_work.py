@@ -188,3 +188,53 @@ def test_an_undone_box_label_keeps_the_difficult_mark_of_a_box_left_as_it_was(pa
     )
     assert panel.submit() == first
     assert panel.dataset.annotation(first).difficult == (True, False, False)
+
+
+def test_redo_in_one_panel_after_an_edit_in_another_stores_nothing(loop_factory):
+    images = np.zeros((6, 12, 12, 3), np.uint8)
+    loop = loop_factory(alw.Dataset(images, ["cat", "dog"]), CentroidLearner(2), start=False)
+    first, second = alw.Panel(loop), alw.Panel(loop)
+    try:
+        i = first.current
+        first.pick(0)
+        assert first.submit() == i
+        assert second.undo() == i
+        second.pick(1)  # the fix, in the panel that undid it
+        assert first.redo() is None
+        assert loop.dataset.annotation(i) is None
+        assert f"nothing to redo: image {i} was edited since the undo" in first.error_line.value
+        assert second.submit() == i
+        assert loop.dataset.annotation(i) == alw.Label("dog")
+    finally:
+        first.close()
+        second.close()
+
+
+def test_redo_in_the_panel_that_undid_after_an_edit_in_another_stores_nothing(panels):
+    first = panels("detect")
+    second = alw.Panel(first.loop)
+    try:
+        i = first.current
+        send_boxes(first, [{"xyxy": [1, 1, 4, 4], "label": 0}])
+        assert first.submit() == i
+        assert first.undo() == i
+        second.open_image(i)
+        send_boxes(second, [{"xyxy": [1, 1, 8, 8], "label": 1}])
+        assert first.redo() is None
+        assert first.dataset.annotation(i) is None
+    finally:
+        second.close()
+
+
+def test_an_undone_image_shown_in_another_panel_untouched_can_be_redone(panels):
+    first = panels("detect")
+    second = alw.Panel(first.loop)
+    try:
+        i = first.current
+        send_boxes(first, [{"xyxy": [1, 1, 4, 4], "label": 0}])
+        first.submit()
+        first.undo()
+        second.open_image(i)
+        assert first.redo() == i
+    finally:
+        second.close()

@@ -33,8 +33,8 @@ class Editor:
     instead (``show_drafts``).
 
     Thread safety: none of its own; its owner (the Panel) calls it under the panel's lock, which
-    so guards ``unsaved``, ``_loaded``, ``_model``, ``_shown``, ``_opened_drafts`` and
-    ``_difficult``.
+    so guards ``unsaved``, ``_loaded``, ``loading``, ``_model``, ``_shown``, ``_opened_drafts``
+    and ``_difficult``.
 
     Parameters
     ----------
@@ -66,6 +66,7 @@ class Editor:
             self.classes, self.choices, MODE_OF_TASK[task]
         )
         self._loaded = Work()  # what the image on the canvas was loaded with
+        self.loading = False  # True while `open` loads an image: its changes are no edits
         self._shown: Mask | Instances | None = None  # the model's regions or objects shown
         self._opened_drafts: list[dict[str, Any]] = []  # the model's boxes the image opened with
         # The boxes marked difficult in the label the image was loaded with (as the canvas
@@ -99,13 +100,22 @@ class Editor:
         back with it, in words ("" for nothing)."""
         work = self.unsaved.get(i)
         restored = ""
-        if work is not None:
-            self.load_work(image, i, work)
-            restored = f"{work.summary()} restored" if work.summary() else ""
-        else:
-            self.load_known(image, i, known, draft, predicted, confidences=confidences)
-        self._loaded = self.work()
+        self.loading = True
+        try:
+            if work is not None:
+                self.load_work(image, i, work)
+                restored = f"{work.summary()} restored" if work.summary() else ""
+            else:
+                self.load_known(image, i, known, draft, predicted, confidences=confidences)
+            self._loaded = self.work()
+        finally:
+            self.loading = False
         return restored
+
+    @property
+    def loaded(self) -> Work:
+        """What the image on the canvas was loaded with (``open``)."""
+        return self._loaded
 
     def keep_unsaved(self, i: int) -> None:
         """Keep the work on image `i`, which is being left unsubmitted, if there is any."""
