@@ -428,7 +428,7 @@ class Dataset(DatasetFiles):
         """
         path = os.fspath(path)
         check_sync(journal_sync)
-        journal = None if read_only else Journal(path, journal_sync)
+        journal = None if read_only else Journal(path, journal_sync, create=False)
         try:
             parsed = parse(path, read_file(path) if journal is None else journal.read())
             header = parsed.header

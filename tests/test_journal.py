@@ -395,6 +395,34 @@ def test_a_journal_that_is_a_symbolic_link_is_refused(path, gray_images, tmp_pat
         alw.Dataset.restore(link, gray_images)
 
 
+@pytest.mark.parametrize("read_only", [False, True])
+def test_restore_of_a_missing_journal_says_there_is_none_and_creates_nothing(
+    path, gray_images, read_only
+):
+    with pytest.raises(FileNotFoundError, match=f"no journal at {path}$"):
+        alw.Dataset.restore(path, gray_images, read_only=read_only)
+    assert not path.exists()
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+def test_restore_of_a_fifo_is_refused_without_waiting_on_it(path, gray_images, read_only):
+    os.mkfifo(path)
+    with pytest.raises(ValueError, match=r"is a FIFO \(named pipe\), not a regular file"):
+        alw.Dataset.restore(path, gray_images, read_only=read_only)
+
+
+def test_a_new_journal_on_a_fifo_is_refused_without_waiting_on_it(path, gray_images):
+    os.mkfifo(path)
+    with pytest.raises(ValueError, match=f"journal {path} is a FIFO"):
+        alw.Dataset(gray_images, CLASSES, journal=path)
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+def test_restore_of_a_directory_says_it_is_no_journal_file(tmp_path, gray_images, read_only):
+    with pytest.raises(ValueError, match="is a directory, not a regular file"):
+        alw.Dataset.restore(tmp_path, gray_images, read_only=read_only)
+
+
 def crafted(path, *lines):
     header = {
         "journal": "al_widget",
