@@ -18,8 +18,9 @@ import errno
 import json
 import logging
 import os
+import stat
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,7 @@ SYNC_POLICIES = ("always", "round", "never")
 HEADER_START = b'{"journal":"al_widget"'
 """How every header line starts (``Dataset._header`` puts the ``journal`` key first)."""
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _write_fd = os.write  # one name to patch in tests that simulate a full disk
 
 
@@ -51,15 +53,42 @@ def check_sync(journal_sync: str) -> None:
 
 
 def _open(path: str, flags: int) -> int:
-    """os.open that refuses to follow a symbolic link, saying so."""
+    """os.open of a journal that refuses a symbolic link, a missing file (unless `flags` create
+    it) and anything but a regular file, saying so; a FIFO or a device is refused without
+    waiting on it (opened non-blocking: no effect on a regular file)."""
     try:
-        return os.open(path, flags | _NOFOLLOW, 0o644)
+        fd = os.open(path, flags | _NOFOLLOW | _NONBLOCK, 0o644)
     except OSError as error:
         if error.errno == errno.ELOOP:
             raise JournalError(
                 error.errno, f"journal {path} is a symbolic link; give the file's real path"
             ) from None
+        if error.errno == errno.ENOENT and not flags & os.O_CREAT:
+            raise FileNotFoundError(error.errno, f"no journal at {path}") from None
+        if error.errno == errno.EISDIR:
+            raise ValueError(_not_a_file(path, "a directory")) from None
         raise
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise ValueError(_not_a_file(path, _file_kind(mode)))
+    return fd
+
+
+def _not_a_file(path: str, kind: str) -> str:
+    return f"journal {path} is {kind}, not a regular file; give the path of a journal file"
+
+
+def _file_kind(mode: int) -> str:
+    """What a file that is not a regular one is, in words."""
+    kinds = [
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ]
+    return next((words for test, words in kinds if test(mode)), "a special file")
 
 
 class Journal:
@@ -76,13 +105,16 @@ class Journal:
     sync : {"round", "always", "never"}
         When to fsync: when ``sync_round`` is called and on close, after every entry, or never
         (written to the OS only: survives a killed process, not a power cut).
+    create : bool, default True
+        Create the file when there is none; False refuses a missing file
+        (``FileNotFoundError``: "no journal at <path>"), creating nothing.
     """
 
-    def __init__(self, path: str, sync: str = "round") -> None:
+    def __init__(self, path: str, sync: str = "round", *, create: bool = True) -> None:
         check_sync(sync)
         self.path, self.sync_policy = path, sync
         self._lock = threading.Lock()
-        fd = _open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND)
+        fd = _open(path, os.O_RDWR | os.O_APPEND | (os.O_CREAT if create else 0))
         try:
             if not _HOLDERS.take(fd):
                 holder = _HOLDERS.holder(
@@ -211,8 +243,18 @@ def read_file(path: str) -> bytes:
         os.close(fd)
 
 
-def parse(path: str, data: bytes) -> Parsed:
-    """The header and entries of a journal's bytes; a torn last line (no newline) is left out."""
+def parse(path: str, data: bytes, tasks: Collection[str]) -> Parsed:
+    """The header and entries of a journal's bytes; a torn last line (no newline) is left out.
+
+    Parameters
+    ----------
+    path : str
+        The journal's path, for the errors.
+    data : bytes
+        Its bytes.
+    tasks : collection of str
+        The tasks a header may name.
+    """
     lines = data.split(b"\n")
     tail = lines.pop()  # b"" when the file ends with a newline, else a torn last line
     intact = len(data) - len(tail)
@@ -224,8 +266,25 @@ def parse(path: str, data: bytes) -> Parsed:
     for key in ("classes", "task", "n_images"):
         if key not in header:
             raise ValueError(f"{path} is not an al_widget journal (its header has no {key!r})")
+    _check_header(path, header, tasks)
     entries = [(n, _json_object(path, n, line)) for n, line in _numbered(lines[1:])]
     return Parsed(header, entries, intact, torn=bool(tail))
+
+
+def _check_header(path: str, header: dict[str, Any], tasks: Collection[str]) -> None:
+    """Refuse a header whose n_images, task or classes is not of its kind, naming line 1."""
+    where = f"journal {path} line 1: the header's"
+    n_images, task, classes = header["n_images"], header["task"], header["classes"]
+    if type(n_images) is not int or n_images < 0:
+        raise ValueError(
+            f"{where} n_images must be a count of images (an int), got {n_images!r:.80}"
+        )
+    if not isinstance(task, str) or task not in tasks:
+        raise ValueError(f"{where} task must be one of {sorted(tasks)}, got {task!r:.80}")
+    if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
+        raise ValueError(
+            f"{where} classes must be a list of class names (str), got {classes!r:.80}"
+        )
 
 
 RESTART = "Dataset(images, classes, journal=path), which writes a new header in its place"

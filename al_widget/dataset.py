@@ -428,9 +428,10 @@ class Dataset(DatasetFiles):
         """
         path = os.fspath(path)
         check_sync(journal_sync)
-        journal = None if read_only else Journal(path, journal_sync)
+        journal = None if read_only else Journal(path, journal_sync, create=False)
         try:
-            parsed = parse(path, read_file(path) if journal is None else journal.read())
+            data = read_file(path) if journal is None else journal.read()
+            parsed = parse(path, data, ANNOTATION_TYPES)
             header = parsed.header
             dataset = cls(images, header["classes"], header["task"])
             if len(dataset) != header["n_images"]:

@@ -175,10 +175,13 @@ class DraftLog:
         self._records[record.index] = record
         self._calibrate()
 
-    def remove(self, index: int) -> None:
-        """Forget image `index` (its label was undone) and recalibrate."""
-        if self._records.pop(index, None) is not None:
+    def remove(self, index: int) -> DraftRecord | None:
+        """Forget image `index` (its label was undone or replaced) and recalibrate; the record
+        forgotten (None: there was none)."""
+        record = self._records.pop(index, None)
+        if record is not None:
             self._calibrate()
+        return record
 
     def _calibrate(self) -> None:
         outcomes = [r.outcome for r in self._records.values() if r.outcome is not None]

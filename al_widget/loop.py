@@ -466,6 +466,29 @@ class ActiveLoop:
         (``action`` is "commit" or "skip"), or None."""
         return self._session.undone()
 
+    def edited_since_undo(self, i: int) -> bool:
+        """Whether image `i`, brought back by an undo ``redo`` would make again, was edited
+        since in a panel on this loop (``note_edited``): redo would overwrite the edit.
+
+        Parameters
+        ----------
+        i : int
+            A dataset index.
+        """
+        return self._session.edited_since_undo(i)
+
+    def note_edited(self, i: int) -> None:
+        """Say that image `i` was edited since the undo that brought it back (a panel does, on
+        each edit): every panel on the loop then refuses to redo it.
+
+        Parameters
+        ----------
+        i : int
+            A dataset index; nothing is noted when no undo ``redo`` would make again brought
+            it back.
+        """
+        self._session.note_edited(i)
+
     @property
     def undone_drafts(self) -> Annotation | None:
         """The model's drafts the labeler was shown when the commit ``redo`` would make again was

@@ -104,7 +104,7 @@ class Session:
     """The labeling state of one loop; the user's thread changes it, the worker reads it.
 
     Thread safety: ``_lock`` guards ``_skipped``, ``_broken``, ``_front``, ``_undo``, ``_redo``,
-    ``_agreement``, ``_commits``, ``_drafts`` and ``_rng``; no field is written without it. Lock order:
+    ``_edited``, ``_agreement``, ``_commits``, ``_drafts`` and ``_rng``; no field is written without it. Lock order:
     panel → loop's session → round worker → dataset; this class takes the dataset's lock (inside its
     own) and no other.
     ``candidates``, ``report_broken`` and ``agreement`` are also called on the worker thread.
@@ -124,14 +124,25 @@ class Session:
         self._skipped: set[int] = set()
         self._broken: dict[int, str] = {}
         self._front: list[int] = []
-        # (action, index, the annotation before, the drafts shown, and for a commit the
-        # agreement entries of image `index` before and after it), the latest last
+        # (action, index, the annotation before, the drafts shown, for a commit the
+        # agreement entries of image `index` before and after it, and the draft record of the
+        # label it replaced), the latest last
         self._undo: list[
-            tuple[str, int, Annotation | None, Annotation | None, tuple[_Agreed | None, ...]]
+            tuple[
+                str,
+                int,
+                Annotation | None,
+                Annotation | None,
+                tuple[_Agreed | None, ...],
+                DraftRecord | None,
+            ]
         ] = []
         # What undo took back, the latest last, with the drafts shown when it was committed and
         # its agreement entry; a new action clears it
         self._redo: list[tuple[Undone, Annotation | None, _Agreed | None]] = []
+        # The images of `_redo` edited since their undo (in any panel on the loop): redo is
+        # refused for them, whichever panel asks
+        self._edited: set[int] = set()
         # The model's agreement with each stored label it offered a prediction for, by image;
         # only stored labels have one (undo takes its commit's entry away, redo puts it back)
         self._agreement: dict[int, _Agreed] = {}
@@ -233,6 +244,20 @@ class Session:
         with self._lock:
             return self._redo[-1][1] if self._redo else None
 
+    def edited_since_undo(self, i: int) -> bool:
+        """Whether image `i`, brought back by an undo ``redo`` would make again, was edited
+        since (``note_edited``)."""
+        with self._lock:
+            return i in self._edited
+
+    def note_edited(self, i: int) -> None:
+        """Image `i` was edited (in a panel) since the undo that brought it back: ``redo``
+        would overwrite the edit, so the panels refuse it. Nothing is noted for an image no undo
+        brought back."""
+        with self._lock:
+            if any(undone.image_index == i for undone, _, _ in self._redo):
+                self._edited.add(i)
+
     def describe(self, i: int, ranking: Ranking) -> Description:
         """What is known about image `i` under `ranking`, with why it is in the queue in words."""
         i = self.dataset.check_index(i)
@@ -314,6 +339,7 @@ class Session:
         with self._lock:
             stored = self._commit(i, annotation, ranking, replace=replace, shown=shown)
             self._redo.clear()
+            self._edited.clear()
             return stored
 
     def _commit(
@@ -350,13 +376,17 @@ class Session:
             replaced = self._agreement.pop(i, None)  # the label replaced is no longer stored
             if entry is not None:
                 self._agreement[i] = entry
+            # the label replaced gives its draft record up; undo puts it back
+            replaced_record = self._drafts.remove(i) if previous is not None else None
             if record is not None:
                 self._drafts.add(record)
             # the drafts shown are kept for a redo, or a resubmit
-            self._undo.append(("commit", i, previous, drafts_shown, (replaced, entry)))
+            self._undo.append(
+                ("commit", i, previous, drafts_shown, (replaced, entry), replaced_record)
+            )
             if len(self._undo) > _DRAFTS_KEPT:  # older commits keep their labels, not drafts
-                action, j, before, _, entries = self._undo[-_DRAFTS_KEPT - 1]
-                self._undo[-_DRAFTS_KEPT - 1] = (action, j, before, None, entries)
+                action, j, before, _, entries, old = self._undo[-_DRAFTS_KEPT - 1]
+                self._undo[-_DRAFTS_KEPT - 1] = (action, j, before, None, entries, old)
             return stored
 
     def skip(self, i: int) -> None:
@@ -364,6 +394,7 @@ class Session:
         with self._lock:
             self._skip(i)
             self._redo.clear()
+            self._edited.clear()
 
     def _skip(self, i: int) -> None:
         with self._lock:
@@ -375,7 +406,7 @@ class Session:
                     "can be skipped; undo() or replace its label instead"
                 )
             self._skipped.add(i)
-            self._undo.append(("skip", i, None, None, ()))
+            self._undo.append(("skip", i, None, None, (), None))
             if i in self._front:
                 self._front.remove(i)
 
@@ -389,7 +420,7 @@ class Session:
         with self._lock:
             if not self._undo:
                 return None
-            action, i, previous, shown, entries = self._undo[-1]
+            action, i, previous, shown, entries, replaced_record = self._undo[-1]
             stored = self.dataset.annotation(i) if action == "commit" else None
             if action == "commit":
                 if previous is None:
@@ -398,8 +429,11 @@ class Session:
                     self.dataset.annotate(i, previous)
             self._undo.pop()  # only once the dataset took the change
             self._redo.append((Undone(action, i, stored), shown, entries[1] if entries else None))
+            self._edited.discard(i)  # it comes back as it was stored
             if action == "commit":
                 self._drafts.remove(i)
+                if replaced_record is not None:  # the label stored before: its drafts' record
+                    self._drafts.add(replaced_record)
                 replaced, _ = entries  # the label stored before gets its own entry back
                 self._agreement.pop(i, None)
                 if replaced is not None:
@@ -430,6 +464,7 @@ class Session:
             else:
                 self._skip(i)
             self._redo.pop()  # only once the dataset took the change
+            self._edited.discard(i)
             return action, i
 
     def report_broken(self, broken: dict[int, str]) -> None:

@@ -131,6 +131,18 @@ def test_undoing_a_label_forgets_its_drafts(drafting):
     assert len(drafting.draft_history) == 1  # the first label, made before any draft
 
 
+def test_undoing_a_replacing_label_brings_back_the_drafts_record_of_the_label_it_replaced(
+    drafting,
+):
+    i = drafting.next()
+    keep_from(drafting, i, least=0.5)
+    before = (drafting.draft_history, drafting.draft_savings, drafting.draft_threshold)
+    drafting.commit(i, alw.Boxes([[0, 4, 4, 8]], ["thing"]), replace=True)
+    drafting.undo()
+    assert (drafting.draft_history, drafting.draft_savings, drafting.draft_threshold) == before
+    assert drafting.draft_threshold == 0.1
+
+
 def test_savings_count_the_drafts_shown_kept_deleted_and_the_boxes_drawn(drafting):
     label_images(drafting, 1, least=0.5)  # no drafts shown yet: three boxes drawn
     i = drafting.next()  # shown: the five drafts from 0.1

@@ -395,6 +395,54 @@ def test_a_journal_that_is_a_symbolic_link_is_refused(path, gray_images, tmp_pat
         alw.Dataset.restore(link, gray_images)
 
 
+@pytest.mark.parametrize("read_only", [False, True])
+def test_restore_of_a_missing_journal_says_there_is_none_and_creates_nothing(
+    path, gray_images, read_only
+):
+    with pytest.raises(FileNotFoundError, match=f"no journal at {path}$"):
+        alw.Dataset.restore(path, gray_images, read_only=read_only)
+    assert not path.exists()
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+def test_restore_of_a_fifo_is_refused_without_waiting_on_it(path, gray_images, read_only):
+    os.mkfifo(path)
+    with pytest.raises(ValueError, match=r"is a FIFO \(named pipe\), not a regular file"):
+        alw.Dataset.restore(path, gray_images, read_only=read_only)
+
+
+def test_a_new_journal_on_a_fifo_is_refused_without_waiting_on_it(path, gray_images):
+    os.mkfifo(path)
+    with pytest.raises(ValueError, match=f"journal {path} is a FIFO"):
+        alw.Dataset(gray_images, CLASSES, journal=path)
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+def test_restore_of_a_directory_says_it_is_no_journal_file(tmp_path, gray_images, read_only):
+    with pytest.raises(ValueError, match="is a directory, not a regular file"):
+        alw.Dataset.restore(tmp_path, gray_images, read_only=read_only)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("n_images", "20", r"n_images must be a count of images \(an int\), got '20'"),
+        ("n_images", True, r"n_images must be a count of images \(an int\), got True"),
+        ("task", "foo", r"task must be one of \['classify', .*\], got 'foo'"),
+        ("task", ["detect"], r"task must be one of .*, got \['detect'\]"),
+        ("classes", "ab", r"classes must be a list of class names \(str\), got 'ab'"),
+        ("classes", ["a", 1], r"classes must be a list of class names \(str\), got \['a', 1\]"),
+    ],
+)
+def test_a_header_field_of_the_wrong_kind_is_refused_naming_the_journal_and_line_1(
+    path, gray_images, field, value, message
+):
+    header = json.loads(header_line(path.parent, gray_images))
+    path.write_text(json.dumps({**header, field: value}) + "\n")
+    with pytest.raises(ValueError, match=f"journal {path} line 1: the header's {message}"):
+        alw.Dataset.restore(path, gray_images, read_only=True)
+
+
 def crafted(path, *lines):
     header = {
         "journal": "al_widget",

@@ -262,6 +262,26 @@ def test_redo_after_undo_of_a_replacement_restores_the_new_label(two_class, cent
     assert loop.dataset.annotation(3) == alw.Label("bright")
 
 
+def test_an_edit_noted_on_an_undone_image_is_known_until_it_is_committed_again(
+    two_class, centroid, loop_factory
+):
+    loop = loop_factory(alw.Dataset(two_class[0], CLASSES), centroid)
+    loop.commit(3, alw.Label("dark"))
+    loop.undo()
+    loop.note_edited(3)
+    assert loop.edited_since_undo(3)
+    loop.commit(3, alw.Label("bright"))
+    assert not loop.edited_since_undo(3)
+
+
+def test_an_edit_of_an_image_no_undo_brought_back_is_not_noted(two_class, centroid, loop_factory):
+    loop = loop_factory(alw.Dataset(two_class[0], CLASSES), centroid)
+    loop.commit(3, alw.Label("dark"))
+    loop.undo()
+    loop.note_edited(4)
+    assert not loop.edited_since_undo(4)
+
+
 def test_redo_of_a_skip_takes_the_image_out_of_the_queue_again(two_class, centroid, loop_factory):
     loop = loop_factory(alw.Dataset(two_class[0], CLASSES), centroid)
     head = loop.next()

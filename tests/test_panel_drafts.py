@@ -210,6 +210,13 @@ def test_drafts_are_shown_at_or_above_the_threshold_and_without_a_score_always(t
     assert draftbar.shown(drafts, threshold) == [drafts[k] for k in expected]
 
 
+def test_a_draft_at_a_threshold_of_more_than_four_decimals_is_shown():
+    confidences = np.array([0.87651234, 0.23451234])
+    boxes = alw.Boxes([[0, 0, 4, 4], [5, 5, 9, 9]], ["square", "square"])
+    drafts = draftbar.draft_dicts(boxes, confidences, ["square"])
+    assert len(draftbar.shown(drafts, float(confidences[1]))) == 2
+
+
 @pytest.fixture
 def mask_panel(loop_factory):
     """A segmentation panel on an image loaded with the model's mask of its square, a draft."""

@@ -158,3 +158,83 @@ def test_redo_of_an_image_edited_after_its_undo_stores_nothing_after_another_und
     assert panel.redo() is None  # the second was edited
     assert panel.dataset.annotation(second) is None
     assert f"image {second} was edited since the undo" in panel.error_line.value
+
+
+def test_an_undone_box_label_resubmitted_unchanged_keeps_its_difficult_marks(panels):
+    panel = panels("detect")
+    first = panel.current
+    marked = alw.Boxes([[1, 1, 5, 5], [6, 6, 9, 9]], ["cat", "dog"], difficult=[True, False])
+    panel.loop.commit(first, marked)
+    stored = panel.dataset.annotation(first)
+    panel.undo()
+    assert panel.submit() == first
+    assert panel.dataset.annotation(first) == stored
+
+
+def test_an_undone_box_label_keeps_the_difficult_mark_of_a_box_left_as_it_was(panels):
+    panel = panels("detect")
+    first = panel.current
+    marked = alw.Boxes([[1, 1, 5, 5], [6, 6, 9, 9]], ["cat", "dog"], difficult=[True, True])
+    panel.loop.commit(first, marked)
+    panel.undo()
+    # the second box moved, a third drawn: only the first is still the box marked difficult
+    send_boxes(
+        panel,
+        [
+            {"xyxy": [1.0, 1.0, 5.0, 5.0], "label": 0},
+            {"xyxy": [6.0, 6.0, 10.0, 10.0], "label": 1},
+            {"xyxy": [2.0, 7.0, 4.0, 9.0], "label": 0},
+        ],
+    )
+    assert panel.submit() == first
+    assert panel.dataset.annotation(first).difficult == (True, False, False)
+
+
+def test_redo_in_one_panel_after_an_edit_in_another_stores_nothing(loop_factory):
+    images = np.zeros((6, 12, 12, 3), np.uint8)
+    loop = loop_factory(alw.Dataset(images, ["cat", "dog"]), CentroidLearner(2), start=False)
+    first, second = alw.Panel(loop), alw.Panel(loop)
+    try:
+        i = first.current
+        first.pick(0)
+        assert first.submit() == i
+        assert second.undo() == i
+        second.pick(1)  # the fix, in the panel that undid it
+        assert first.redo() is None
+        assert loop.dataset.annotation(i) is None
+        assert f"nothing to redo: image {i} was edited since the undo" in first.error_line.value
+        assert second.submit() == i
+        assert loop.dataset.annotation(i) == alw.Label("dog")
+    finally:
+        first.close()
+        second.close()
+
+
+def test_redo_in_the_panel_that_undid_after_an_edit_in_another_stores_nothing(panels):
+    first = panels("detect")
+    second = alw.Panel(first.loop)
+    try:
+        i = first.current
+        send_boxes(first, [{"xyxy": [1, 1, 4, 4], "label": 0}])
+        assert first.submit() == i
+        assert first.undo() == i
+        second.open_image(i)
+        send_boxes(second, [{"xyxy": [1, 1, 8, 8], "label": 1}])
+        assert first.redo() is None
+        assert first.dataset.annotation(i) is None
+    finally:
+        second.close()
+
+
+def test_an_undone_image_shown_in_another_panel_untouched_can_be_redone(panels):
+    first = panels("detect")
+    second = alw.Panel(first.loop)
+    try:
+        i = first.current
+        send_boxes(first, [{"xyxy": [1, 1, 4, 4], "label": 0}])
+        first.submit()
+        first.undo()
+        second.open_image(i)
+        assert first.redo() == i
+    finally:
+        second.close()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from al_widget.annotations import Mask
-from al_widget.widget.unsaved import Work
+from al_widget.annotations import Boxes, Mask
+from al_widget.widget.unsaved import Work, difficult_flags, from_annotation
 
 
 def painted(h: int = 427, w: int = 640) -> np.ndarray:
@@ -69,3 +69,18 @@ def test_work_keeps_each_drafts_confidence_and_a_box_none():
     work = Work.of(boxes, drafts, b"", None)
     assert work.draft_dicts() == drafts
     assert work.box_dicts() == boxes
+
+
+def test_an_undone_box_label_gives_back_each_boxs_difficult_mark():
+    marked = Boxes([[1, 1, 5, 5], [6, 6, 9, 9]], ["cat", "dog"], difficult=[False, True])
+    assert from_annotation(marked, ["cat", "dog"]).difficult == (False, True)
+
+
+def test_a_box_moved_or_relabeled_is_no_longer_the_box_marked_difficult():
+    marked = [{"xyxy": [1, 1, 5, 5], "label": 0}, {"xyxy": [6, 6, 9, 9], "label": 1}]
+    now = [
+        {"xyxy": [1.0, 1.0, 5.0, 5.0], "label": 0},
+        {"xyxy": [6, 6, 9, 9], "label": 0},
+        {"xyxy": [1, 1, 5, 5], "label": 0},
+    ]
+    assert difficult_flags(now, marked) == (True, False, False)

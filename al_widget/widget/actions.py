@@ -299,7 +299,8 @@ class Actions:
         if undone is None:
             self.notices.say_error("nothing to redo")
             return None
-        if self.edited_since_undo(undone.image_index):
+        edited = self.edited_since_undo(undone.image_index)
+        if edited or self.loop.edited_since_undo(undone.image_index):
             # As in any editor, an edit after an undo clears what redo would make again.
             self.notices.say_error(
                 f"nothing to redo: image {undone.image_index} was edited since the undo; "
@@ -346,6 +347,18 @@ class Actions:
         editor = self.editor
         now = editor.work() if self.navigator.current == i else editor.unsaved.get(i)
         return now is not None and now != undone
+
+    def note_edit(self) -> None:
+        """After an edit of the image shown (on the canvas, in the picker): when an undo
+        brought it back and it now differs from how it came back (or, brought back in another
+        panel, from how it was loaded here), the loop is told, so that no panel on it redoes
+        over the edit."""
+        i = self.navigator.current
+        if i is None or self.editor.loading:
+            return
+        came_back = self.undone_work.get(i)
+        if self.editor.work() != (self.editor.loaded if came_back is None else came_back):
+            self.loop.note_edited(i)
 
     def continue_past_budget(self) -> None:
         """Go on labeling past the loop's budget, reached; the budget stays as it is."""

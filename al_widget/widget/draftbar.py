@@ -52,7 +52,8 @@ def draft_dicts(
     draft: Boxes, confidences: np.ndarray | None, classes: Sequence[str]
 ) -> list[dict[str, Any]]:
     """The model's box drafts as ``Canvas.load`` takes them, each with its confidence
-    (``"score"``), the most confident first (an image holds ``MAX_BOXES`` at most: the least
+    (``"score"``, as the model gave it: a draft at the loop's threshold is shown), the most
+    confident first (an image holds ``MAX_BOXES`` at most: the least
     confident are the ones left out).
 
     Parameters
@@ -73,7 +74,8 @@ def draft_dicts(
         return found
     scores = np.clip(np.nan_to_num(np.asarray(confidences, np.float64), nan=0.0), 0.0, 1.0)
     for box, score in zip(found, scores, strict=True):
-        box["score"] = round(float(score), 4)
+        # Unrounded: the canvas compares it with the loop's threshold, as the loop does.
+        box["score"] = float(score)
     return sorted(found, key=lambda box: -box["score"])
 
 

@@ -17,7 +17,7 @@ from ._protocol import ObjectEdit
 from .canvas import Canvas
 from .layout import MODE_OF_TASK
 from .objects import instances_of, objects_of
-from .unsaved import Work
+from .unsaved import Work, difficult_flags
 
 
 class Editor:
@@ -33,7 +33,8 @@ class Editor:
     instead (``show_drafts``).
 
     Thread safety: none of its own; its owner (the Panel) calls it under the panel's lock, which
-    so guards ``unsaved``, ``_loaded``, ``_model``, ``_shown`` and ``_opened_drafts``.
+    so guards ``unsaved``, ``_loaded``, ``loading``, ``_model``, ``_shown``, ``_opened_drafts``
+    and ``_difficult``.
 
     Parameters
     ----------
@@ -65,8 +66,12 @@ class Editor:
             self.classes, self.choices, MODE_OF_TASK[task]
         )
         self._loaded = Work()  # what the image on the canvas was loaded with
+        self.loading = False  # True while `open` loads an image: its changes are no edits
         self._shown: Mask | Instances | None = None  # the model's regions or objects shown
         self._opened_drafts: list[dict[str, Any]] = []  # the model's boxes the image opened with
+        # The boxes marked difficult in the label the image was loaded with (as the canvas
+        # holds them): the canvas does not show the mark, the label read back keeps it
+        self._difficult: list[dict[str, Any]] = []
         # The image on the canvas, its index, the model's whole mask or objects, and the
         # confidence of each region or object
         self._model: tuple[np.ndarray, int, Mask | Instances, np.ndarray | None] | None = None
@@ -95,13 +100,22 @@ class Editor:
         back with it, in words ("" for nothing)."""
         work = self.unsaved.get(i)
         restored = ""
-        if work is not None:
-            self.load_work(image, i, work)
-            restored = f"{work.summary()} restored" if work.summary() else ""
-        else:
-            self.load_known(image, i, known, draft, predicted, confidences=confidences)
-        self._loaded = self.work()
+        self.loading = True
+        try:
+            if work is not None:
+                self.load_work(image, i, work)
+                restored = f"{work.summary()} restored" if work.summary() else ""
+            else:
+                self.load_known(image, i, known, draft, predicted, confidences=confidences)
+            self._loaded = self.work()
+        finally:
+            self.loading = False
         return restored
+
+    @property
+    def loaded(self) -> Work:
+        """What the image on the canvas was loaded with (``open``)."""
+        return self._loaded
 
     def keep_unsaved(self, i: int) -> None:
         """Keep the work on image `i`, which is being left unsubmitted, if there is any."""
@@ -155,6 +169,8 @@ class Editor:
             mask_draft=isinstance(self._shown, Mask),
         )
         self._opened_drafts = list(self.canvas.loaded_drafts)
+        flags = known.difficult if isinstance(known, Boxes) else ()
+        self._difficult = [b for b, f in zip(self.canvas.boxes, flags, strict=False) if f]
         if self.task == "classify":
             self.picker.value = known.class_id(classes) if isinstance(known, Label) else predicted
 
@@ -173,6 +189,7 @@ class Editor:
             key=str(i),
             mask_draft=work.mask_draft,
         )
+        self._difficult = [b for b, f in zip(self.canvas.boxes, work.difficult, strict=False) if f]
         if work.class_id is not None and (work.class_id in self.choices):
             self.picker.value = work.class_id
         elif self.task == "classify":
@@ -190,6 +207,7 @@ class Editor:
             canvas.mask_draft,
             self._shown,
             self._opened_drafts,
+            difficult_flags(canvas.boxes, self._difficult),
         )
 
     def annotation(self) -> Annotation:
@@ -210,7 +228,8 @@ class Editor:
                 raise ValueError(
                     "no boxes: draw some, or press N (No objects) if there is nothing to box here"
                 )
-            return Boxes(xyxy, [int(v) for v in labels])
+            difficult = difficult_flags(self.canvas.boxes, self._difficult)
+            return Boxes(xyxy, [int(v) for v in labels], difficult=difficult)
         if self.task == "instances":
             canvas = self.canvas
             return instances_of(

@@ -155,6 +155,7 @@ class Panel(widgets.VBox):
         # The browser's edits are checked and applied under the panel's lock, on the image
         # shown; the budget's notice dims the canvas but only submits are refused then.
         self.canvas.guard_edits(self._lock, self._takes_edits)
+        self.canvas.on_edit(lambda _kind: self._on_edit())
         # Only the newest of each kind of news counts (a refresh reads the loop's state now),
         # but every error is told.
         latest = self._handoff.call_latest
@@ -433,6 +434,14 @@ class Panel(widgets.VBox):
     def _on_pick(self, change: dict[str, Any]) -> None:
         if change["new"] is not None:
             self.canvas.active_class = change["new"]
+        self._on_edit()
+
+    def _on_edit(self) -> None:
+        """An edit on the canvas or in the picker: the loop hears of an edit of an image
+        an undo brought back (``Actions.note_edit``)."""
+        with self._lock:
+            if not self._closed:
+                self._actions.note_edit()
 
     def _on_heuristics_changed(self) -> None:
         """A heuristic was registered or removed, on any thread (``heuristics.watch``)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -43,6 +44,9 @@ class Work:
     opened_drafts
         The model's boxes the image was opened with (``Canvas.loaded_drafts`` then, each with
         its ``"score"``): those at the threshold were shown, whatever became of them since.
+    difficult
+        Per box of `boxes`: marked difficult (``Boxes.difficult``) in the label it was loaded
+        from; the canvas does not show the mark, the label stored again keeps it.
     """
 
     boxes: tuple[tuple[tuple[float, ...], int], ...] = ()
@@ -54,6 +58,7 @@ class Work:
     mask_draft: bool = False
     shown: tuple[bytes, tuple[int, int]] | Instances | None = field(default=None, compare=False)
     opened_drafts: tuple[dict[str, Any], ...] = field(default=(), compare=False)
+    difficult: tuple[bool, ...] = field(default=(), compare=False)
 
     @classmethod
     def of(
@@ -66,6 +71,7 @@ class Work:
         mask_draft: bool = False,
         shown: Mask | Instances | None = None,
         opened_drafts: Sequence[dict[str, Any]] = (),
+        difficult: Sequence[bool] = (),
     ) -> Work:
         """Build from the canvas's traits and the picker's value.
 
@@ -85,6 +91,8 @@ class Work:
             The mask regions or objects the image was opened with as drafts.
         opened_drafts
             The model's boxes it was opened with (``Canvas.loaded_drafts`` then).
+        difficult
+            Per box of `boxes`: marked difficult (``difficult_flags``); () for none.
         """
         painted = bool(mask) and bool(np.frombuffer(mask, np.uint8).any())
         packed = _packed(mask)
@@ -108,6 +116,7 @@ class Work:
             mask_draft,
             kept,
             tuple(opened_drafts),
+            tuple(bool(f) for f in difficult),
         )
 
     def shown_draft(self) -> Mask | Instances | None:
@@ -170,7 +179,14 @@ def from_annotation(
         return Work(class_id=annotation.class_id(classes))
     if isinstance(annotation, Boxes):
         opened = draft_dicts(shown, None, classes) if isinstance(shown, Boxes) else []
-        return Work.of(draft_dicts(annotation, None, classes), [], b"", None, opened_drafts=opened)
+        return Work.of(
+            draft_dicts(annotation, None, classes),
+            [],
+            b"",
+            None,
+            opened_drafts=opened,
+            difficult=annotation.difficult,
+        )
     if isinstance(annotation, Mask):
         mask = np.ascontiguousarray(annotation.class_map, np.uint8).tobytes()
         return Work.of([], [], mask, None, shown=shown if isinstance(shown, Mask) else None)
@@ -184,6 +200,27 @@ def from_annotation(
             shown=shown if isinstance(shown, Instances) else None,
         )
     raise TypeError(f"not an annotation: {annotation!r}")
+
+
+def difficult_flags(
+    boxes: Sequence[dict[str, Any]], marked: Sequence[dict[str, Any]]
+) -> tuple[bool, ...]:
+    """Per box of `boxes`: whether it is one of the boxes `marked` difficult, unchanged (the
+    same ``"xyxy"`` and ``"label"``; a box moved or relabeled is a new box, not marked).
+
+    Parameters
+    ----------
+    boxes
+        ``Canvas.boxes`` now.
+    marked
+        The boxes marked difficult when the image was loaded, as ``Canvas.boxes`` held them.
+    """
+    left = collections.Counter(_freeze(marked))
+    flags = []
+    for box in _freeze(boxes):
+        flags.append(left[box] > 0)
+        left[box] -= 1
+    return tuple(flags)
 
 
 def _packed(class_map: bytes) -> bytes:
