@@ -19,7 +19,15 @@ from ..dataset import Dataset, Snapshot
 from ..embedding_cache import CHUNK, EmbeddingCache, fill
 from ..ranking import Ranking
 from .base import ClassScored, Scored, scored_from
-from .strategies import Build, Hooks, Progress, ShouldStop, priority, unlabeled_sample
+from .strategies import (
+    Build,
+    Embedded,
+    Hooks,
+    Progress,
+    ShouldStop,
+    priority,
+    unlabeled_sample,
+)
 
 PUBLISH_EVERY = 1.0  # seconds between rankings published while the embedding cache grows
 COLD_POOL = 1000  # the most pool images embedded to choose the first ones to label
@@ -202,15 +210,16 @@ class CachedEmbeddingStrategy:
         """Let go of the cache's rows and its folder's lock (another loop may open it then)."""
         self.cache.close()
 
-    def embeddings(self, indices: np.ndarray) -> np.ndarray:
-        """float32 embeddings of the cached `indices`.
+    def embeddings(self, indices: np.ndarray) -> Embedded:
+        """float32 embeddings of the cached `indices` (the others are left out).
 
         Parameters
         ----------
         indices : numpy.ndarray
             Dataset indices.
         """
-        return self.cache.get(indices[self.cache.ready(indices)]).astype(np.float32)
+        ready = indices[self.cache.ready(indices)]
+        return Embedded(ready, self.cache.get(ready).astype(np.float32))
 
     def _fill(
         self, order: np.ndarray, should_stop: ShouldStop, after_wave: ShouldStop | None = None
