@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import cold_start, ranking, scoring
 from ..dataset import Dataset, Snapshot
-from ..embedding_cache import CHUNK, EmbeddingCache, fill
+from ..embedding_cache import CHUNK, EmbeddingCache, fill, recheck_files
 from ..ranking import Ranking
 from .base import ClassScored, Scored, scored_from
 from .strategies import (
@@ -97,6 +97,10 @@ class CachedEmbeddingStrategy:
         # Semi-supervised: the pool's embeddings cached so far (earlier rounds embedded them).
         cached = None if pool is None else pool[self.cache.ready(pool)]
         unlabeled = unlabeled_sample(self.learner, snapshot, cached, rng)
+        if unlabeled is not None:
+            # a changed image is left out, embedded when it is scored
+            recheck_files(self.cache, self.dataset, unlabeled)
+            unlabeled = unlabeled[self.cache.ready(unlabeled)]
         if unlabeled is None:
             self.learner.fit_embeddings(embeddings, targets, progress, should_stop)
         else:
@@ -200,6 +204,7 @@ class CachedEmbeddingStrategy:
                 published[0] = time.monotonic()
             return hooks.should_yield() if hooks.should_yield is not None else False
 
+        recheck_files(self.cache, self.dataset, pool)  # a changed image's row is embedded anew
         missing = self.cache.missing(pool)  # the cache is bound to the learner's key by fit
         if len(missing):
             broken.update(self._fill(priority(missing, previous), hooks.should_stop, grown))
