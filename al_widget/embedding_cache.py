@@ -117,20 +117,21 @@ def file_stamps(dataset: Dataset, indices: np.ndarray) -> np.ndarray:
     """
     chunk = dataset.chunk(indices)  # checks the indices once, not one by one
     items = getattr(chunk.source, "items", None)
-    out = np.zeros((len(chunk), 4), np.int64)
     if items is None:
-        return out
-    for row, position in enumerate(chunk.positions.tolist()):
+        return np.zeros((len(chunk), 4), np.int64)
+    found = []
+    for position in chunk.positions.tolist():
         path = items[position]
         if not isinstance(path, (str, os.PathLike)):
+            found.append((0, 0, 0, 0))
             continue
         try:
             st = os.stat(path)
         except OSError:
-            out[row] = -1
+            found.append((-1, -1, -1, -1))
             continue
-        out[row] = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-    return out
+        found.append((st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+    return np.array(found, np.int64).reshape(len(chunk), 4)
 
 
 def recheck_files(cache: EmbeddingCache, dataset: Dataset, indices: np.ndarray) -> np.ndarray:
