@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,11 +36,16 @@ def mnist(path: str | os.PathLike[str] | None = None) -> tuple[np.ndarray, np.nd
         The folder (the test set's files ``t10k-*`` or the training set's ``train-*``). None: the
         10,000 test digits that ship with al_widget (`MNIST_TEST_SET`; CC BY-SA 3.0), so a
         ``pip install`` is all a class needs.
+
+    A file that is truncated or corrupt (a cut download, a gzip stream that ends early, a
+    header whose magic number or counts do not fit the data) is refused with a ValueError
+    naming it.
     """
     folder = MNIST_TEST_SET if path is None else Path(path)
-    images = _read_idx(_find(folder, ("t10k-images-idx3-ubyte", "train-images-idx3-ubyte")), 16)
-    labels = _read_idx(_find(folder, ("t10k-labels-idx1-ubyte", "train-labels-idx1-ubyte")), 8)
-    images = images.reshape(-1, 28, 28)
+    images = _read_idx(_find(folder, ("t10k-images-idx3-ubyte", "train-images-idx3-ubyte")), 3)
+    labels = _read_idx(_find(folder, ("t10k-labels-idx1-ubyte", "train-labels-idx1-ubyte")), 1)
+    if images.shape[1:] != (28, 28):
+        raise ValueError(f"{folder}: MNIST images must be 28 x 28, got {images.shape[1:]}")
     if len(images) != len(labels):
         raise ValueError(f"{folder}: {len(images)} images but {len(labels)} labels")
     return images, labels.astype(np.int64)
@@ -53,11 +59,41 @@ def _find(folder: Path, stems: tuple[str, ...]) -> Path:
     raise FileNotFoundError(f"no MNIST file {' or '.join(stems)}[.gz] in {folder}")
 
 
-def _read_idx(path: Path, offset: int) -> np.ndarray:
+def _read_idx(path: Path, ndim: int) -> np.ndarray:
+    """The uint8 array of an IDX file (gzipped or not) with `ndim` dimensions, checked whole.
+
+    Raises ValueError naming the file when it is truncated or corrupt: a gzip stream that ends
+    early or is damaged, a magic number that is not uint8 data of `ndim` dimensions, or data
+    shorter or longer than its header's counts.
+    """
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as file:
-        raw = file.read()
-    return np.frombuffer(raw, dtype=np.uint8, offset=offset)
+    try:
+        with opener(path, "rb") as file:
+            raw = file.read()
+        return _parse_idx(raw, ndim)
+    except (OSError, EOFError, ValueError, zlib.error) as error:
+        raise ValueError(f"MNIST file {path} is truncated or corrupt: {error}") from error
+
+
+def _parse_idx(raw: bytes, ndim: int) -> np.ndarray:
+    """IDX bytes as an array: magic 0x0000 08 `ndim` (uint8), `ndim` big-endian int32 counts, data."""
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise ValueError(f"{len(raw)} bytes, shorter than its {header}-byte header")
+    magic = bytes(raw[:4])
+    if magic != bytes((0, 0, 8, ndim)):
+        raise ValueError(
+            f"magic number {magic.hex()}, expected {bytes((0, 0, 8, ndim)).hex()} "
+            f"(uint8 data of {ndim} dimensions)"
+        )
+    shape = tuple(int(n) for n in np.frombuffer(raw, ">i4", count=ndim, offset=4))
+    expected = int(np.prod(shape))
+    if len(raw) - header != expected:
+        raise ValueError(
+            f"its header promises {' x '.join(map(str, shape))} = {expected} bytes of data, "
+            f"it holds {len(raw) - header}"
+        )
+    return np.frombuffer(raw, np.uint8, offset=header).reshape(shape)
 
 
 @dataclass(frozen=True)

@@ -101,6 +101,59 @@ def pixel_hashes(images: np.ndarray) -> np.ndarray:
     return out
 
 
+def file_stamps(dataset: Dataset, indices: np.ndarray) -> np.ndarray:
+    """(k, 4) int64 stamps of the files behind `indices`: inode, size, mtime and ctime (ns).
+
+    A file rewritten, replaced or touched gets another stamp (its ctime changes even when its
+    mtime is set back with ``os.utime``), without reading it. An in-memory image's stamp is 0,
+    a file that cannot be stat'ed (moved, deleted) has -1.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The images.
+    indices : numpy.ndarray
+        Dataset indices.
+    """
+    chunk = dataset.chunk(indices)  # checks the indices once, not one by one
+    items = getattr(chunk.source, "items", None)
+    if items is None:
+        return np.zeros((len(chunk), 4), np.int64)
+    found = []
+    for position in chunk.positions.tolist():
+        path = items[position]
+        if not isinstance(path, (str, os.PathLike)):
+            found.append((0, 0, 0, 0))
+            continue
+        try:
+            st = os.stat(path)
+        except OSError:
+            found.append((-1, -1, -1, -1))
+            continue
+        found.append((st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+    return np.array(found, np.int64).reshape(len(chunk), 4)
+
+
+def recheck_files(cache: EmbeddingCache, dataset: Dataset, indices: np.ndarray) -> np.ndarray:
+    """Make the ready rows of `indices` whose files changed since they were read not ready; those.
+
+    A stat of each ready row's file, no read: a fill then hashes the changed ones again and
+    embeds those whose pixels changed.
+
+    Parameters
+    ----------
+    cache : EmbeddingCache
+        The rows.
+    dataset : Dataset
+        Their images.
+    indices : numpy.ndarray
+        Dataset indices.
+    """
+    indices = np.asarray(indices, np.int64)
+    ready = indices[cache.ready(indices)]
+    return cache.recheck(ready, file_stamps(dataset, ready))
+
+
 def row_checksums(rows: np.ndarray, hashes: np.ndarray) -> np.ndarray:
     """(n,) uint64 checksums of float16 rows and the pixel hashes stored with them.
 
@@ -144,6 +197,11 @@ def _weights(n: int) -> np.ndarray:
 class EmbeddingCache:
     """One float16 embedding per dataset image for the current key, with the pixel hash behind it.
 
+    A row is ready once it was checked against its image this session; the file stamps taken
+    before that read (`file_stamps`) are kept with it, and `recheck` makes a row whose file has
+    another stamp now not ready again, so that the next fill hashes (and, if its pixels
+    changed, embeds) it anew.
+
     Thread safety: used by the loop's worker thread only (``close`` too: the worker calls it as
     it ends). `n_ready` and `key` may be read from any thread: each is one value replaced whole.
 
@@ -163,6 +221,7 @@ class EmbeddingCache:
         self.key: str | None = None
         self.n_ready = 0
         self._ready = np.zeros(self.n_images, bool)  # checked against its image this session
+        self._stamps = np.zeros((self.n_images, 4), np.int64)  # its file's, taken before that read
         self._hashes: np.ndarray | None = None
         self._rows: np.ndarray | None = None
         self._sums: np.ndarray | None = None
@@ -207,6 +266,7 @@ class EmbeddingCache:
         Safe to call twice; ``bind`` opens a key again."""
         self.key, self.n_ready = None, 0
         self._ready = np.zeros(self.n_images, bool)
+        self._stamps = np.zeros((self.n_images, 4), np.int64)
         self._hashes, self._rows, self._sums = None, None, None
         lock, self._lock = self._lock, None
         if lock is not None:
@@ -258,6 +318,24 @@ class EmbeddingCache:
         """A mask: which of `indices` have an embedding checked against their image."""
         return self._ready[np.asarray(indices, np.int64)]
 
+    def recheck(self, indices: np.ndarray, stamps: np.ndarray) -> np.ndarray:
+        """Make the ready `indices` whose file's stamp is not the one kept not ready; those indices.
+
+        Parameters
+        ----------
+        indices : numpy.ndarray
+            Dataset indices.
+        stamps : numpy.ndarray
+            (k, 4) their files' stamps now (`file_stamps`).
+        """
+        indices = np.asarray(indices, np.int64)
+        changed = self._ready[indices] & (self._stamps[indices] != stamps).any(axis=1)
+        stale = indices[changed]
+        if len(stale):
+            self._ready[stale] = False
+            self.n_ready = int(self._ready.sum())
+        return stale
+
     def missing(self, indices: np.ndarray) -> np.ndarray:
         """The `indices` without a checked embedding, in their order."""
         indices = np.asarray(indices, np.int64)
@@ -279,17 +357,30 @@ class EmbeddingCache:
             return np.zeros(len(indices), bool)
         return (self._hashes[indices] != _EMPTY) & ~self._ready[indices]
 
-    def reuse(self, indices: np.ndarray, hashes: np.ndarray) -> np.ndarray:
-        """Mark ready the `indices` whose stored row was made from the same pixels; the mask of them."""
+    def reuse(
+        self, indices: np.ndarray, hashes: np.ndarray, stamps: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Mark ready the `indices` whose stored row was made from the same pixels; the mask of them.
+
+        `stamps`: (k, 4) the files' stamps taken before the pixels were read (None: 0, so that
+        `recheck` finds a file's row stale).
+        """
         indices = np.asarray(indices, np.int64)
         if self._hashes is None:
             return np.zeros(len(indices), bool)
         same = (self._hashes[indices] == hashes) & (hashes != _EMPTY)
-        self._mark(indices[same])
+        self._mark(indices[same], None if stamps is None else stamps[same])
         return same
 
-    def put(self, indices: np.ndarray, hashes: np.ndarray, embeddings: np.ndarray) -> None:
-        """Store the embeddings of `indices`, made from pixels with `hashes`."""
+    def put(
+        self,
+        indices: np.ndarray,
+        hashes: np.ndarray,
+        embeddings: np.ndarray,
+        stamps: np.ndarray | None = None,
+    ) -> None:
+        """Store the embeddings of `indices`, made from pixels with `hashes` (read from files
+        with `stamps`, as in `reuse`)."""
         indices = np.asarray(indices, np.int64)
         if not len(indices):
             return
@@ -308,7 +399,7 @@ class EmbeddingCache:
         self._rows[indices] = embeddings
         self._hashes[indices] = hashes
         self._sums[indices] = row_checksums(embeddings, hashes)  # vouches for the two above
-        self._mark(indices)
+        self._mark(indices, stamps)
 
     def flush(self) -> None:
         """Write memory-mapped rows to disk."""
@@ -316,8 +407,9 @@ class EmbeddingCache:
             if isinstance(array, np.memmap):
                 array.flush()
 
-    def _mark(self, indices: np.ndarray) -> None:
+    def _mark(self, indices: np.ndarray, stamps: np.ndarray | None) -> None:
         self._ready[indices] = True
+        self._stamps[indices] = 0 if stamps is None else stamps
         self.n_ready = int(self._ready.sum())
 
     def _folder(self) -> Path | None:
@@ -406,6 +498,8 @@ def fill(
 ) -> dict[int, str]:
     """Embed the images of `order` that the cache lacks, in that order, chunk by chunk.
 
+    A row whose file changed since it was read (`recheck_files`) counts as lacking.
+
     Each executor call reads its chunk's images (where it runs), hashes and embeds them
     (`hash_and_embed`); the learner is shipped to the executor once. Rows an earlier session
     stored under the same key are first checked against their images (`hash_chunk`, a read
@@ -440,12 +534,16 @@ def fill(
     key = learner.embedding_key()
     if key != cache.key:
         cache.bind(key, embedding_width(learner, size))
+    recheck_files(cache, dataset, order)
     todo = cache.missing(order)
     broken: dict[int, str] = {}
 
     def run(
         work: Callable[[Any, np.ndarray], Any], payload: Any, wave: np.ndarray
     ) -> Iterator[Any]:
+        """(indices, stamps, result) of each chunk of `wave` read; stamped before the read."""
+        stamps = file_stamps(dataset, wave)
+        at = {i: row for row, i in enumerate(wave.tolist())}
         items = [
             (payload, dataset.chunk(wave[start : start + chunk_size]))
             for start in range(0, len(wave), chunk_size)
@@ -453,15 +551,16 @@ def fill(
         for done in executor.map(functools.partial(scoring.run_chunk, work, size, False), items):
             broken.update(done.broken)
             if done.result is not None:
-                yield done.indices, done.result
+                rows = [at[i] for i in done.indices.tolist()]
+                yield done.indices, stamps[rows], done.result
             if should_stop():
                 cache.flush()
                 raise Cancelled("embedding stopped")
 
     stored = todo[cache.stored(todo)]
     if len(stored):
-        for indices, hashes in run(hash_chunk, None, stored):
-            cache.reuse(indices, hashes)
+        for indices, stamps, hashes in run(hash_chunk, None, stored):
+            cache.reuse(indices, hashes, stamps)
         todo = cache.missing(todo)
         todo = todo[~np.isin(todo, list(broken))]
     shipped = scoring.ship(executor, learner) if len(todo) else None
@@ -469,8 +568,8 @@ def fill(
     while start < len(todo):
         wave = todo[start : start + width]
         start, width = start + len(wave), chunk_size * WAVE
-        for indices, (hashes, embeddings) in run(hash_and_embed, shipped, wave):
-            cache.put(indices, hashes, embeddings)
+        for indices, stamps, (hashes, embeddings) in run(hash_and_embed, shipped, wave):
+            cache.put(indices, hashes, embeddings, stamps)
         cache.flush()
         if after_wave is not None and after_wave():
             break

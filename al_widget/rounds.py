@@ -251,7 +251,10 @@ class RoundRunner:
                 continue
             own = led
             if arm != lead:
-                own = self._rank_one(led.indices, arm_settings(arm), quiet, data_version, None)[0]
+                own, found = self._rank_one(
+                    led.indices, arm_settings(arm), quiet, data_version, None
+                )
+                scored.broken.update(found.broken)
             orders[arm] = np.array([at[int(i)] for i in own.indices if int(i) in at], np.int64)
         measured = self.measure()
         trained = self.trained_on
@@ -336,15 +339,22 @@ class RoundRunner:
         )
 
     def _select(self, selector: selectors.Selector, scored: tasks.Scored, k: int) -> np.ndarray:
-        """The selector's batch: positions into the scored pool."""
+        """The selector's batch: positions into the scored pool.
+
+        The selector chooses among the images whose embeddings could be read; an image that
+        became unreadable since it was scored (moved, deleted) is left out of the batch and
+        added to ``scored.broken``.
+        """
         selectors.check_usable(selector.name, self.task.name, self.learner)
         probs = getattr(scored, "probs", None)
         assert probs is not None  # every task's scoring keeps them per image
-        labeled = self.dataset.labeled
-        pool_embeddings = self.strategy.embeddings(scored.indices)
-        labeled_embeddings = self.strategy.embeddings(labeled)
-        batch = selectors.Batch(scored.scores, probs, pool_embeddings, labeled_embeddings)
-        return selector.select(batch, k, self.rng)
+        pool = self.strategy.embeddings(scored.indices)
+        labeled = self.strategy.embeddings(self.dataset.labeled)
+        scored.broken.update(pool.broken)
+        scored.broken.update(labeled.broken)
+        kept = np.flatnonzero(np.isin(scored.indices, pool.indices))
+        batch = selectors.Batch(scored.scores[kept], probs[kept], pool.rows, labeled.rows)
+        return kept[selector.select(batch, k, self.rng)]
 
     def measure(self) -> tasks.Measured | None:
         """The metric on the evaluation set, when there is one and a model (once per model)."""

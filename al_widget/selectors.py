@@ -85,6 +85,17 @@ class Batch:
     embeddings: np.ndarray
     labeled: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
 
+    def __post_init__(self) -> None:
+        """Refuse parts that do not line up: row i of each is for pool image i."""
+        n = len(self.scores)
+        for name in ("probs", "embeddings"):
+            rows = len(getattr(self, name))
+            if rows != n:
+                raise ValueError(
+                    f"Batch: {name} has {rows} rows for {n} scores; each row must be for the "
+                    "image scored at the same position"
+                )
+
     def __len__(self) -> int:
         return len(self.scores)
 

@@ -8,13 +8,16 @@
 (c) the first fill of the cache in (a): seconds and images/s, as a loop computes it;
 (d) opening a full 100k-row cache on disk (512-d, resnet18's length): `EmbeddingCache.bind`, which
     verifies the folder (meta.json, file lengths, a checksum per row) before it is used, beside
-    mapping the same files without checks; the files are in the page cache (just written).
+    mapping the same files without checks; the files are in the page cache (just written);
+(e) what a round adds to find images changed while the loop is open: `recheck_files` on 100k
+    ready rows backed by files (a stat each, no read; pool_sample=None), beside os.stat alone.
 
 Backbones run with random weights (the machine may be offline); their speed does not depend on
 the weights.
 
     python benchmarks/embeddings.py [--quick] [--pool 100000] [--labels 500] [--rounds 5]
     python benchmarks/embeddings.py --open-only    # (d) alone, about 10 s
+    python benchmarks/embeddings.py --recheck-only    # (e) alone, about 10 s
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from _common import MNIST, Figure, print_table, stats, write_json
 
 from al_widget import ActiveLoop, Dataset, Label
 from al_widget.datasets import DIGIT_CLASSES, mnist
-from al_widget.embedding_cache import EmbeddingCache, embed_chunk
+from al_widget.embedding_cache import EmbeddingCache, embed_chunk, file_stamps, recheck_files
 from al_widget.learners import Classifier, EmbeddingClassifier
 
 WORKER_THREADS = max(1, (os.cpu_count() or 2) - 1)
@@ -124,6 +127,30 @@ def open_times(n_rows: int, dim: int, repeats: int) -> dict[str, Any]:
     return {"verified_s": stats(verified), "mapped_s": stats(mapped), "rows": n_rows, "dim": dim}
 
 
+def recheck_times(n_files: int, repeats: int) -> dict[str, Any]:
+    """Seconds of `recheck_files` on `n_files` ready rows of (empty) files, and of os.stat alone."""
+    with tempfile.TemporaryDirectory() as folder:
+        paths = [os.path.join(folder, f"{i:07d}.png") for i in range(n_files)]
+        for path in paths:
+            Path(path).touch()
+        dataset = Dataset(paths, ["a", "b"])
+        cache = EmbeddingCache(n_files)
+        rows = np.arange(n_files)
+        stamps = file_stamps(dataset, rows)
+        cache.put(rows, np.ones(n_files, np.uint64), np.zeros((n_files, 8), np.float16), stamps)
+        rechecked, stat = [], []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            stale = recheck_files(cache, dataset, rows)
+            rechecked.append(time.perf_counter() - start)
+            assert not len(stale), "an untouched file was found changed"
+            start = time.perf_counter()
+            for path in paths:
+                os.stat(path)
+            stat.append(time.perf_counter() - start)
+    return {"recheck_s": stats(rechecked), "stat_s": stats(stat), "files": n_files}
+
+
 def main() -> None:
     """Run (a), (b), (c) and (d) (only (d) with --open-only), print the table, write JSON."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -133,7 +160,25 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="rounds measured after the first")
     parser.add_argument("--throughput-images", type=int, default=128)
     parser.add_argument("--open-only", action="store_true", help="only (d), opening the cache")
+    parser.add_argument(
+        "--recheck-only", action="store_true", help="only (e), a round's check of the files"
+    )
     args = parser.parse_args()
+    if args.recheck_only:
+        found = recheck_times(100_000, 5)
+        recheck_s = found["recheck_s"]["p50"]
+        figure = Figure(
+            "(e) a round's check for changed files, 100k ready rows, median",
+            recheck_s,
+            "s",
+            "",
+            None,
+            f"os.stat alone {found['stat_s']['p50']:.3f} s; {found['recheck_s']['n']} runs; "
+            f"load average {os.getloadavg()[0]:.1f}",
+        )
+        print_table("embedding cache (benchmarks/embeddings.py --recheck-only)", [figure])
+        write_json("embeddings_recheck", [figure], recheck=found)
+        return
     opened = open_times(100_000, 512, 9)
     load = os.getloadavg()[0]
     verify_s, map_s = opened["verified_s"]["p50"], opened["mapped_s"]["p50"]

@@ -1,5 +1,6 @@
 import gzip
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -66,11 +67,21 @@ def test_mnist_needs_no_source_checkout_only_the_installed_package(tmp_path):
     ]
 
 
+def _idx(array):
+    """The bytes of an IDX file of uint8 `array`: magic 0x0000 08 ndim, big-endian counts, data."""
+    counts = np.array(array.shape, ">i4").tobytes()
+    return bytes((0, 0, 8, array.ndim)) + counts + array.tobytes()
+
+
+def _two_digits():
+    return np.arange(2 * 28 * 28, dtype=np.uint32).astype(np.uint8).reshape(2, 28, 28)
+
+
 def test_mnist_reads_uncompressed_idx_files(tmp_path):
-    images = np.arange(2 * 28 * 28, dtype=np.uint32).astype(np.uint8).reshape(2, 28, 28)
-    (tmp_path / "t10k-images-idx3-ubyte").write_bytes(bytes(16) + images.tobytes())
+    images = _two_digits()
+    (tmp_path / "t10k-images-idx3-ubyte").write_bytes(_idx(images))
     with gzip.open(tmp_path / "t10k-labels-idx1-ubyte.gz", "wb") as f:
-        f.write(bytes(8) + bytes([3, 7]))
+        f.write(_idx(np.array([3, 7], np.uint8)))
     got, labels = alw.datasets.mnist(tmp_path)
     np.testing.assert_array_equal(got, images)
     assert labels.tolist() == [3, 7]
@@ -78,6 +89,43 @@ def test_mnist_reads_uncompressed_idx_files(tmp_path):
 
 def test_mnist_names_the_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="no MNIST file t10k-images-idx3-ubyte"):
+        alw.datasets.mnist(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("damage", "found"),
+    [
+        (lambda data: data[:1000], "promises 2 x 28 x 28 = 1568 bytes of data, it holds 984"),
+        (lambda data: data + bytes(28 * 28), "1568 bytes of data, it holds 2352"),
+        (lambda data: data[:10], "10 bytes, shorter than its 16-byte header"),
+        (lambda data: bytes(4) + data[4:], "magic number 00000000, expected 00000803"),
+    ],
+    ids=["truncated", "too_long", "header_cut", "bad_magic"],
+)
+def test_a_damaged_mnist_file_is_refused_naming_it(tmp_path, damage, found):
+    (tmp_path / "t10k-images-idx3-ubyte").write_bytes(damage(_idx(_two_digits())))
+    (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(_idx(np.array([3, 7], np.uint8)))
+    path = tmp_path / "t10k-images-idx3-ubyte"
+    with pytest.raises(
+        ValueError, match=rf"MNIST file {re.escape(str(path))} is truncated or corrupt: .*{found}"
+    ):
+        alw.datasets.mnist(tmp_path)
+
+
+def test_mnist_images_other_than_28_by_28_are_refused(tmp_path):
+    (tmp_path / "t10k-images-idx3-ubyte").write_bytes(_idx(np.zeros((2, 27, 27), np.uint8)))
+    (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(_idx(np.array([3, 7], np.uint8)))
+    with pytest.raises(ValueError, match=r"MNIST images must be 28 x 28, got \(27, 27\)"):
+        alw.datasets.mnist(tmp_path)
+
+
+def test_a_cut_gzipped_mnist_file_is_refused_naming_it(tmp_path):
+    path = tmp_path / "t10k-images-idx3-ubyte.gz"
+    path.write_bytes(gzip.compress(_idx(_two_digits()))[:200])
+    (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(_idx(np.array([3, 7], np.uint8)))
+    with pytest.raises(
+        ValueError, match=rf"MNIST file {re.escape(str(path))} is truncated or corrupt: .*ended"
+    ):
         alw.datasets.mnist(tmp_path)
 
 

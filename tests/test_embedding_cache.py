@@ -16,7 +16,7 @@ from PIL import Image
 from torch import nn
 
 import al_widget as alw
-from al_widget.embedding_cache import EmbeddingCache, embed_chunk, fill
+from al_widget.embedding_cache import EmbeddingCache, embed_chunk, file_stamps, fill
 from al_widget.learners import EmbeddingClassifier
 from al_widget.scoring import Inline
 from al_widget.tasks import cached
@@ -131,6 +131,46 @@ def test_an_image_changed_at_the_same_index_is_embedded_again(pool, loop_factory
     )
     _label(loop, labels, range(10))
     assert again.seen_ == [50]
+
+
+def _saved(images, folder):
+    paths = [folder / f"{i:02d}.png" for i in range(len(images))]
+    for path, image in zip(paths, images, strict=True):
+        Image.fromarray(image).save(path)
+    return paths
+
+
+def test_a_file_changed_while_its_loop_is_open_is_embedded_anew_in_the_next_round(
+    pool, loop_factory, tmp_path
+):
+    images, labels = pool
+    paths = _saved(images[:30], tmp_path)
+    model = learner()
+    dataset = alw.Dataset([str(p) for p in paths], ["dark", "bright"])
+    loop = loop_factory(dataset, model, pool_sample=None, query_size=4)
+    _label(loop, labels, [0, 1, 2, 3])
+    assert sorted(model.seen_) == list(range(30))
+    before = os.stat(paths[20])
+    changed = images[20].copy()
+    changed[0, 0, 0] = 200
+    Image.fromarray(changed).save(paths[20])
+    os.utime(paths[20], ns=(before.st_atime_ns, before.st_mtime_ns))  # the old mtime kept
+    _label(loop, labels, [4, 5])
+    assert loop.history[-1].error is None
+    assert model.seen_[30:] == [200]
+
+
+def test_a_file_touched_but_unchanged_is_hashed_again_not_embedded(pool, tmp_path):
+    images, _ = pool
+    paths = _saved(images[:6], tmp_path)
+    dataset = alw.Dataset([str(p) for p in paths], ["dark", "bright"])
+    cache, model = EmbeddingCache(len(dataset)), learner()
+    fill(cache, model, dataset, np.arange(6), executor=Inline())
+    os.utime(paths[2], ns=(1, 1))
+    assert cache.recheck(np.arange(6), file_stamps(dataset, np.arange(6))).tolist() == [2]
+    fill(cache, model, dataset, np.arange(6), executor=Inline())
+    assert model.calls_ == 1
+    assert cache.n_ready == 6
 
 
 def test_fill_embeds_in_the_order_it_is_given_and_skips_what_is_cached(pool):

@@ -1,9 +1,12 @@
 """Batch selectors: exactly k distinct images, diverse where the heuristic alone is not, by name in a loop."""
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
 import al_widget as alw
 from al_widget import heuristics, selectors
@@ -90,6 +93,14 @@ def test_cluster_margin_picks_only_from_the_most_uncertain_ten_k():
     batch = _batch(200, rng)
     picked = selectors.cluster_margin(batch, 3, rng)
     assert set(picked.tolist()) <= set(np.argsort(-batch.scores)[:30].tolist())
+
+
+@pytest.mark.parametrize("part", ["probs", "embeddings"])
+def test_a_batch_whose_rows_do_not_line_up_with_its_scores_is_refused(part):
+    parts = {"probs": np.full((5, 2), 0.5), "embeddings": np.ones((5, 3), np.float32)}
+    parts[part] = parts[part][:4]
+    with pytest.raises(ValueError, match=rf"Batch: {part} has 4 rows for 5 scores"):
+        selectors.Batch(np.zeros(5), parts["probs"], parts["embeddings"])
 
 
 def test_the_selectors_are_listed_as_selectors_and_as_heuristics_for_the_panel_picker():
@@ -307,3 +318,49 @@ def test_scoring_no_image_of_boxes_or_masks_keeps_empty_class_probabilities(task
         should_stop=lambda: False,
     )
     assert scored.probs.shape == (0, 3 if task == "detect" else 2)
+
+
+class _Gray(CentroidLearner):
+    """Probabilities and a one-number embedding that both say how bright an image is, so a
+    batch lines up when ``probs[:, 1] == embeddings[:, 0]``; moves `moved` away once the pool
+    (more than 20 images) has been scored."""
+
+    def __init__(self, moved):
+        super().__init__(2)
+        self.moved = moved
+
+    def predict_proba(self, images, mc_samples=1):
+        v = self.embed(images)
+        if len(images) > 20 and os.path.exists(self.moved):
+            os.rename(self.moved, f"{self.moved}.moved")
+        return np.repeat(np.hstack([1 - v, v])[:, :, None], mc_samples, axis=2)
+
+    def embed(self, images):
+        return images.reshape(len(images), -1).mean(1, keepdims=True) / 255
+
+
+def test_an_image_gone_between_scoring_and_the_selector_is_broken_and_the_rest_line_up(
+    loop_factory, registered, tmp_path
+):
+    paths = [tmp_path / f"i{i:02d}.png" for i in range(40)]
+    for i, path in enumerate(paths):
+        Image.fromarray(np.full((8, 8, 3), 5 * i, np.uint8)).save(path)
+    batches = []
+
+    @selectors.register("recorded")
+    def recorded(batch, k, rng):
+        batches.append(batch)
+        return np.arange(k)
+
+    registered.append("recorded")
+    ds = alw.Dataset([str(p) for p in paths], classes=["a", "b"])
+    loop = loop_factory(ds, _Gray(str(paths[5])), heuristic="recorded", pool_sample=None)
+    loop.commit(0, alw.Label(0))
+    loop.commit(1, alw.Label(1))
+    assert loop.wait(60)
+    assert loop.history[-1].error is None
+    (batch,) = batches
+    assert len(batch) == 37  # 40 images, 2 labeled, 1 gone
+    assert np.allclose(batch.probs[:, 1], batch.embeddings[:, 0], atol=1e-3)  # float16 rows
+    assert "file not found" in loop.broken[5]
+    assert 5 not in loop.queue.tolist()

@@ -16,10 +16,18 @@ import numpy as np
 
 from .. import cold_start, ranking, scoring
 from ..dataset import Dataset, Snapshot
-from ..embedding_cache import CHUNK, EmbeddingCache, fill
+from ..embedding_cache import CHUNK, EmbeddingCache, fill, recheck_files
 from ..ranking import Ranking
 from .base import ClassScored, Scored, scored_from
-from .strategies import Build, Hooks, Progress, ShouldStop, priority, unlabeled_sample
+from .strategies import (
+    Build,
+    Embedded,
+    Hooks,
+    Progress,
+    ShouldStop,
+    priority,
+    unlabeled_sample,
+)
 
 PUBLISH_EVERY = 1.0  # seconds between rankings published while the embedding cache grows
 COLD_POOL = 1000  # the most pool images embedded to choose the first ones to label
@@ -89,6 +97,10 @@ class CachedEmbeddingStrategy:
         # Semi-supervised: the pool's embeddings cached so far (earlier rounds embedded them).
         cached = None if pool is None else pool[self.cache.ready(pool)]
         unlabeled = unlabeled_sample(self.learner, snapshot, cached, rng)
+        if unlabeled is not None:
+            # a changed image is left out, embedded when it is scored
+            recheck_files(self.cache, self.dataset, unlabeled)
+            unlabeled = unlabeled[self.cache.ready(unlabeled)]
         if unlabeled is None:
             self.learner.fit_embeddings(embeddings, targets, progress, should_stop)
         else:
@@ -192,6 +204,7 @@ class CachedEmbeddingStrategy:
                 published[0] = time.monotonic()
             return hooks.should_yield() if hooks.should_yield is not None else False
 
+        recheck_files(self.cache, self.dataset, pool)  # a changed image's row is embedded anew
         missing = self.cache.missing(pool)  # the cache is bound to the learner's key by fit
         if len(missing):
             broken.update(self._fill(priority(missing, previous), hooks.should_stop, grown))
@@ -202,15 +215,16 @@ class CachedEmbeddingStrategy:
         """Let go of the cache's rows and its folder's lock (another loop may open it then)."""
         self.cache.close()
 
-    def embeddings(self, indices: np.ndarray) -> np.ndarray:
-        """float32 embeddings of the cached `indices`.
+    def embeddings(self, indices: np.ndarray) -> Embedded:
+        """float32 embeddings of the cached `indices` (the others are left out).
 
         Parameters
         ----------
         indices : numpy.ndarray
             Dataset indices.
         """
-        return self.cache.get(indices[self.cache.ready(indices)]).astype(np.float32)
+        ready = indices[self.cache.ready(indices)]
+        return Embedded(ready, self.cache.get(ready).astype(np.float32))
 
     def _fill(
         self, order: np.ndarray, should_stop: ShouldStop, after_wave: ShouldStop | None = None

@@ -26,6 +26,25 @@ Build = Callable[["Scored", int], Ranking]  # scored so far, images pending -> t
 
 
 @dataclass(frozen=True)
+class Embedded:
+    """The embeddings a strategy could give: which images they are for, and which failed.
+
+    Parameters
+    ----------
+    indices : numpy.ndarray
+        (k,) the dataset indices embedded, in the order they were asked for.
+    rows : numpy.ndarray
+        (k, d) float32 their embeddings, row i for ``indices[i]``.
+    broken : dict
+        The images that could not be read, ``{index: reason}``.
+    """
+
+    indices: np.ndarray
+    rows: np.ndarray
+    broken: dict[int, str] = dataclasses.field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Hooks:
     """What a ranking calls back into while it runs.
 
@@ -87,8 +106,8 @@ class Strategy(Protocol):
         """The ranking of `pool` (built by `build`) and what scoring found."""
         ...
 
-    def embeddings(self, indices: np.ndarray) -> np.ndarray:
-        """float32 embeddings of the readable `indices`, for a batch selector."""
+    def embeddings(self, indices: np.ndarray) -> Embedded:
+        """float32 embeddings of the readable `indices` (and which those are), for a batch selector."""
         ...
 
     def close(self) -> None:
@@ -234,8 +253,9 @@ class DirectStrategy:
     def close(self) -> None:
         """Nothing to let go of: the images are read as each round needs them."""
 
-    def embeddings(self, indices: np.ndarray) -> np.ndarray:
-        """float32 embeddings of the readable `indices`, computed now.
+    def embeddings(self, indices: np.ndarray) -> Embedded:
+        """float32 embeddings of the readable `indices`, computed now; the unreadable ones with
+        their reasons (a file moved or deleted since the pool was scored).
 
         Parameters
         ----------
@@ -254,8 +274,15 @@ class DirectStrategy:
             ),
             lambda: False,
         )
-        found = [d.result for d in done if d.result is not None]
-        return np.concatenate(found).astype(np.float32) if found else np.zeros((0, 0), np.float32)
+        read = [d for d in done if d.result is not None]
+        broken = {i: why for d in done for i, why in d.broken.items()}
+        if not read:
+            return Embedded(np.zeros(0, np.int64), np.zeros((0, 0), np.float32), broken)
+        return Embedded(
+            np.concatenate([d.indices for d in read]).astype(np.int64),
+            np.concatenate([d.result for d in read]).astype(np.float32),
+            broken,
+        )
 
 
 def unlabeled_sample(
