@@ -10,7 +10,8 @@ name the file and the entry of any bad input.
 from ..dataset import register_formats
 from ._export import Exported
 from ._import import FormatError
-from .coco import read_coco, write_coco
+from .coco import write_coco
+from .coco_read import read_coco
 from .folder import read_folder
 from .masks import read_masks, write_masks
 from .table import read_csv, records, write_csv

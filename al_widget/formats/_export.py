@@ -74,9 +74,21 @@ def renamed_note(renamed: tuple[tuple[str, str], ...], shown: int = 3) -> str:
 
 
 def _pairs(renamed: tuple[tuple[str, str], ...], shown: int) -> str:
-    pairs = ", ".join(f"{a} as {b}" for a, b in renamed[:shown])
-    more = f" and {len(renamed) - shown} more" if len(renamed) > shown else ""
-    return pairs + more
+    return listed([f"{a} as {b}" for a, b in renamed], shown)
+
+
+def listed(names: Sequence[str], shown: int = 3) -> str:
+    """The first `shown` of `names` for a message, "and N more" after them.
+
+    Parameters
+    ----------
+    names : sequence of str
+        What to list (file names, images).
+    shown : int, default 3
+        How many to name.
+    """
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
 
 
 @dataclass(frozen=True)
