@@ -2,11 +2,13 @@
 
 from . import auto, datasets, formats, heuristics, learners, selectors
 from .annotations import Boxes, Instances, Label, Mask
+from .compare_runs import compare
+from .curves import Comparison, Curve
 from .dataset import Dataset, ImageError
 from .loop import ActiveLoop
 from .ranking import Ranking
 from .records import Criterion, RoundRecord
-from .simulate import Comparison, Curve, compare, simulate
+from .simulate import simulate
 
 __version__ = "0.1.0"
 

@@ -355,7 +355,7 @@ def test_compare_refuses_a_number_of_jobs_that_is_not_a_positive_int_or_minus_on
 
 
 def test_compare_workers_share_the_cpus_out_among_themselves(monkeypatch):
-    from al_widget.simulate import worker_threads
+    from al_widget.compare_runs import worker_threads
 
     monkeypatch.setattr(os, "cpu_count", lambda: 8)
     assert [worker_threads(n) for n in (1, 2, 3, 8, 16)] == [8, 4, 2, 1, 1]
@@ -364,7 +364,7 @@ def test_compare_workers_share_the_cpus_out_among_themselves(monkeypatch):
 def test_a_compare_worker_runs_torch_on_its_share_of_the_cpus():
     import torch
 
-    from al_widget.simulate import _start_worker
+    from al_widget.compare_runs import _start_worker
 
     before = torch.get_num_threads()
     try:

@@ -11,6 +11,7 @@ from tqdm.auto import tqdm
 
 from .. import heuristics
 from ..annotations import Label
+from ..compare_runs import check_heuristics
 from ..curves import pyplot
 from ..dataset import Dataset
 from ..datasets import Line, Toy
@@ -20,7 +21,6 @@ from ..loop import ActiveLoop
 from ..simulate import (
     balanced_seed,
     check_budget,
-    check_heuristics,
     learner_for_run,
     oracle_batches,
     settle,
