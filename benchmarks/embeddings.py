@@ -35,7 +35,8 @@ from _common import MNIST, Figure, print_table, stats, write_json
 
 from al_widget import ActiveLoop, Dataset, Label
 from al_widget.datasets import DIGIT_CLASSES, mnist
-from al_widget.embedding_cache import EmbeddingCache, embed_chunk, file_stamps, recheck_files
+from al_widget.embedding_cache import EmbeddingCache
+from al_widget.embedding_fill import embed_chunk, file_stamps, recheck_files
 from al_widget.learners import Classifier, EmbeddingClassifier
 
 WORKER_THREADS = max(1, (os.cpu_count() or 2) - 1)

@@ -16,7 +16,8 @@ from PIL import Image
 from torch import nn
 
 import al_widget as alw
-from al_widget.embedding_cache import EmbeddingCache, embed_chunk, file_stamps, fill
+from al_widget.embedding_cache import EmbeddingCache
+from al_widget.embedding_fill import embed_chunk, file_stamps, fill
 from al_widget.learners import EmbeddingClassifier
 from al_widget.scoring import Inline
 from al_widget.tasks import cached

@@ -16,7 +16,8 @@ import numpy as np
 
 from .. import cold_start, ranking, scoring
 from ..dataset import Dataset, Snapshot
-from ..embedding_cache import CHUNK, EmbeddingCache, fill, recheck_files
+from ..embedding_cache import EmbeddingCache
+from ..embedding_fill import CHUNK, fill, recheck_files
 from ..ranking import Ranking
 from .base import ClassScored, Scored, scored_from
 from .strategies import (
@@ -45,7 +46,7 @@ class CachedEmbeddingStrategy:
     executor : MapExecutor
         Runs the embedding chunks.
     chunk_size : int
-        Images per executor call (at most ``embedding_cache.CHUNK``).
+        Images per executor call (at most ``embedding_fill.CHUNK``).
     cache_dir : path-like, optional
         Where the cache is kept between sessions (None: in memory).
     """

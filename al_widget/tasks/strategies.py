@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import scoring
 from ..dataset import Dataset, Snapshot
-from ..embedding_cache import embed_chunk
+from ..embedding_fill import embed_chunk
 from ..learners.base import Progress, ShouldStop, input_size_of, unlabeled_wanted
 from ..ranking import Ranking
 
