@@ -214,7 +214,7 @@ def photo_files(root: Path, names: list[str]) -> list[Path]:
     for k, name in enumerate(names):
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(np.full((12, 15, 3), 40 * k, np.uint8)).save(path)
+        Image.fromarray(np.full((12, 15, 3), 40 * k % 256, np.uint8)).save(path)
         paths.append(path)
     return paths
 
@@ -281,6 +281,18 @@ def test_a_mask_without_an_image_list_that_fits_two_images_is_left_out_with_a_wa
     a_jpg, a_png = photo_files(tmp_path / "photos", ["a.jpg", "a.png"])
     dataset = alw.Dataset([a_jpg, a_png], ["background", "road"], task="segment")
     with pytest.warns(UserWarning, match=r"left out 1 mask file.*a\.png \(of a\.jpg or a\.png\)"):
+        assert read_masks(tmp_path / "masks", dataset) == {}
+
+
+def test_the_warning_on_masks_left_out_names_three_and_counts_the_rest(tmp_path: Path) -> None:
+    stems = ["a", "b", "c", "d"]
+    write_old_mask_folder(tmp_path / "masks", {f"{s}.png": numbered_mask(0) for s in stems})
+    names = [f"{s}.{ext}" for s in stems for ext in ("jpg", "png")]
+    dataset = alw.Dataset(
+        photo_files(tmp_path / "photos", names), ["background", "road"], task="segment"
+    )
+    shown = "; ".join(rf"{s}\.png \(of {s}\.jpg or {s}\.png\)" for s in stems[:3])
+    with pytest.warns(UserWarning, match=rf"left out 4 mask file.*: {shown} and 1 more$"):
         assert read_masks(tmp_path / "masks", dataset) == {}
 
 

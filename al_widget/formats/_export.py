@@ -77,7 +77,7 @@ def _pairs(renamed: tuple[tuple[str, str], ...], shown: int) -> str:
     return listed([f"{a} as {b}" for a, b in renamed], shown)
 
 
-def listed(names: Sequence[str], shown: int = 3) -> str:
+def listed(names: Sequence[str], shown: int = 3, sep: str = ", ") -> str:
     """The first `shown` of `names` for a message, "and N more" after them.
 
     Parameters
@@ -86,9 +86,11 @@ def listed(names: Sequence[str], shown: int = 3) -> str:
         What to list (file names, images).
     shown : int, default 3
         How many to name.
+    sep : str, default ", "
+        What goes between them (``"; "`` where a name holds commas or lists of its own).
     """
     more = f" and {len(names) - shown} more" if len(names) > shown else ""
-    return ", ".join(names[:shown]) + more
+    return sep.join(names[:shown]) + more
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ._classes import check_utf8_text
-from ._export import image_names, stem_key, unique_stems
+from ._export import image_names, listed, stem_key, unique_stems
 from ._import import FormatError, read_label_text
 from ._replace import is_relative
 
@@ -222,8 +222,7 @@ def _warn_left_out(folder: Path, unclear: list[str], why: str) -> None:
     warnings.warn(
         f"mask folder {folder}: left out {len(unclear)} mask file(s) that could belong to more "
         f"than one image (the images {why}; export the masks again to name them apart): "
-        + "; ".join(unclear[:3])
-        + (f" and {len(unclear) - 3} more" if len(unclear) > 3 else ""),
+        + listed(unclear, sep="; "),
         UserWarning,
         stacklevel=4,
     )
