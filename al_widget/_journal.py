@@ -20,7 +20,7 @@ import logging
 import os
 import stat
 import threading
-from collections.abc import Collection, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -243,8 +243,11 @@ def read_file(path: str) -> bytes:
         os.close(fd)
 
 
-def parse(path: str, data: bytes, tasks: Collection[str]) -> Parsed:
+def parse(path: str, data: bytes) -> Parsed:
     """The header and entries of a journal's bytes; a torn last line (no newline) is left out.
+
+    The header's task is only checked to be there: which tasks there are is the dataset's
+    to say (``dataset.check_task``).
 
     Parameters
     ----------
@@ -252,8 +255,6 @@ def parse(path: str, data: bytes, tasks: Collection[str]) -> Parsed:
         The journal's path, for the errors.
     data : bytes
         Its bytes.
-    tasks : collection of str
-        The tasks a header may name.
     """
     lines = data.split(b"\n")
     tail = lines.pop()  # b"" when the file ends with a newline, else a torn last line
@@ -266,21 +267,19 @@ def parse(path: str, data: bytes, tasks: Collection[str]) -> Parsed:
     for key in ("classes", "task", "n_images"):
         if key not in header:
             raise ValueError(f"{path} is not an al_widget journal (its header has no {key!r})")
-    _check_header(path, header, tasks)
+    _check_header(path, header)
     entries = [(n, _json_object(path, n, line)) for n, line in _numbered(lines[1:])]
     return Parsed(header, entries, intact, torn=bool(tail))
 
 
-def _check_header(path: str, header: dict[str, Any], tasks: Collection[str]) -> None:
-    """Refuse a header whose n_images, task or classes is not of its kind, naming line 1."""
+def _check_header(path: str, header: dict[str, Any]) -> None:
+    """Refuse a header whose n_images or classes is not of its kind, naming line 1."""
     where = f"journal {path} line 1: the header's"
-    n_images, task, classes = header["n_images"], header["task"], header["classes"]
+    n_images, classes = header["n_images"], header["classes"]
     if type(n_images) is not int or n_images < 0:
         raise ValueError(
             f"{where} n_images must be a count of images (an int), got {n_images!r:.80}"
         )
-    if not isinstance(task, str) or task not in tasks:
-        raise ValueError(f"{where} task must be one of {sorted(tasks)}, got {task!r:.80}")
     if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
         raise ValueError(
             f"{where} classes must be a list of class names (str), got {classes!r:.80}"

@@ -51,8 +51,23 @@ __all__ = [
     "JournalError",
     "JournalLocked",
     "Snapshot",
+    "check_task",
     "register_formats",
 ]
+
+
+def check_task(task: object) -> str:
+    """`task` if it names a task (a key of ``ANNOTATION_TYPES``); else refuse it, naming it and
+    the tasks there are.
+
+    Parameters
+    ----------
+    task : object
+        What was given as a task (a journal's header may hold anything).
+    """
+    if not isinstance(task, str) or task not in ANNOTATION_TYPES:
+        raise ValueError(f"unknown task {task!r:.80}; choose one of {sorted(ANNOTATION_TYPES)}")
+    return task
 
 
 class DatasetClosed(RuntimeError):
@@ -115,8 +130,7 @@ class Dataset(DatasetFiles):
         journal_sync: str = "round",
     ) -> None:
         check_sync(journal_sync)
-        if task not in ANNOTATION_TYPES:
-            raise ValueError(f"unknown task {task!r}; choose one of {sorted(ANNOTATION_TYPES)}")
+        check_task(task)
         classes = ann.check_names(classes, "classes")
         if not classes:
             raise ValueError("classes must name at least one class")
@@ -431,8 +445,12 @@ class Dataset(DatasetFiles):
         journal = None if read_only else Journal(path, journal_sync, create=False)
         try:
             data = read_file(path) if journal is None else journal.read()
-            parsed = parse(path, data, ANNOTATION_TYPES)
+            parsed = parse(path, data)
             header = parsed.header
+            try:
+                check_task(header["task"])
+            except ValueError as error:
+                raise ValueError(f"journal {path} line 1: the header has an {error}") from None
             dataset = cls(images, header["classes"], header["task"])
             if len(dataset) != header["n_images"]:
                 raise ValueError(

@@ -12,7 +12,7 @@ from . import heuristics
 from ._images import make_source
 from .annotations import Annotation, Label, Mask, check_labels_a_pixel
 from .curves import Curve
-from .dataset import ANNOTATION_TYPES, Dataset
+from .dataset import ANNOTATION_TYPES, Dataset, check_task
 from .draft_log import oracle_savings
 from .drafts import Savings
 from .learners import Learner, clone
@@ -259,8 +259,7 @@ def checked_truth(
 
 def _truth(labels: Any, task: str) -> Any:
     """The oracle's truth: class ids as an int array, or the annotations as a list."""
-    if task not in ANNOTATION_TYPES:
-        raise ValueError(f"unknown task {task!r}; choose one of {sorted(ANNOTATION_TYPES)}")
+    check_task(task)
     if task == "classify":
         return _class_ids(labels)
     truth = list(labels)

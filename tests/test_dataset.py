@@ -143,6 +143,11 @@ def test_an_unknown_task_lists_the_tasks(gray_images):
         alw.Dataset(gray_images, CLASSES, task="count")
 
 
+def test_a_task_that_is_not_a_name_is_refused_as_an_unknown_task(gray_images):
+    with pytest.raises(ValueError, match=r"unknown task \['detect'\]; choose one of"):
+        alw.Dataset(gray_images, CLASSES, task=["detect"])  # type: ignore[arg-type]
+
+
 def test_boxes_are_checked_against_the_image_they_annotate(gray_images):
     ds = alw.Dataset(gray_images, CLASSES, task="detect")
     with pytest.raises(ValueError, match=r"image 4: box 0 .* lies outside the 5x6 image"):

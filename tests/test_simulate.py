@@ -83,6 +83,11 @@ def test_an_impossible_budget_is_refused(two_class):
         alw.simulate(images, labels, seed_size=20, budget=10, progress=False)
 
 
+def test_an_unknown_task_is_refused_naming_the_tasks(two_class):
+    with pytest.raises(ValueError, match=r"unknown task 'count'; choose one of \['classify'"):
+        alw.simulate(*two_class, task="count", learner=CentroidLearner(2), progress=False)
+
+
 @pytest.mark.parametrize(
     ("given", "refused"),
     [({"budget": 12.0}, "budget must be an int >= 1, got 12.0"),
