@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from ._orientation import upright, upright_size
+from ._orientation import orientation, upright, upright_size
 from ._paths import PathTable, path_table
 
 
@@ -181,9 +181,24 @@ def read_image(path: str | os.PathLike[str], where: str) -> np.ndarray:
 
 def read_size(path: str | os.PathLike[str], where: str) -> tuple[int, int]:
     """The (height, width) of an image file as ``read_image`` gives it, from its header only."""
+    return read_frame(path, where)[0]
+
+
+def read_frame(path: str | os.PathLike[str], where: str) -> tuple[tuple[int, int], int]:
+    """The (height, width) of an image file as ``read_image`` gives it, and the EXIF
+    orientation (1..8, 1 if none) its pixels are turned upright by, from its header only (one
+    open: what a label drawn on the image depends on).
+
+    Parameters
+    ----------
+    path : path
+        The image file.
+    where : str
+        The image, for errors.
+    """
     try:
         with Image.open(path) as image:
-            return upright_size(image)
+            return upright_size(image), orientation(image)
     except FileNotFoundError:
         raise ImageError(f"{where}: file not found") from None
     except Exception as error:
@@ -225,6 +240,10 @@ class ArraySource:
 
     def size(self, i: int) -> tuple[int, int]:
         return (int(self.array.shape[1]), int(self.array.shape[2]))
+
+    def frame(self, i: int) -> tuple[tuple[int, int], int | None]:
+        """Image `i`'s (height, width), and no EXIF orientation (see ``SequenceSource``)."""
+        return self.size(i), None
 
     def rgb(self, i: int) -> np.ndarray:
         return to_rgb(self.array[i], f"image {_named(self.ids, i)}")
@@ -306,6 +325,15 @@ class SequenceSource:
             return upright_size(item)
         shape = np.shape(self.raw(i))
         return (int(shape[0]), int(shape[1]))
+
+    def frame(self, i: int) -> tuple[tuple[int, int], int | None]:
+        """Image `i`'s (height, width), and for a file the EXIF orientation its pixels are
+        turned upright by, from one read of its header (``read_frame``); None for an image
+        given in memory, whose pixels cannot change under its labels."""
+        item = self.items[i]
+        if isinstance(item, (str, os.PathLike)):
+            return read_frame(item, self._where(i))
+        return self.size(i), None
 
     def rgb(self, i: int) -> np.ndarray:
         return to_rgb(self.raw(i), self._where(i))

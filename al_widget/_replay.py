@@ -1,8 +1,8 @@
 """A journal's entries replayed into the Dataset being restored, each checked as a new label
 is, but for the label of an image that cannot be read: it comes back at the size the journal
 gives, so that one missing file does not keep every other label from coming back. The label of
-an image whose size changed since it was drawn is left out, with a warning, for the same
-reason."""
+an image whose size or EXIF orientation changed since it was drawn is left out, with a warning,
+for the same reason."""
 
 from __future__ import annotations
 
@@ -50,12 +50,14 @@ def replay(dataset: Dataset, where: str, entry: dict[str, Any]) -> None:
         declared: tuple[int, int] | None = None  # the journal's size of an image not read
         if data.get("type") in ("boxes", "mask", "instances"):
             try:
-                size = dataset.image_size(i)
+                size, turn = dataset.image_frame(i)
             except ImageError as error:
                 size = declared = _size_unread(i, data, error)
                 unread = error
             else:
-                if _size_changed(where, i, data, size):
+                if _size_changed(where, i, data, size) or _turn_changed(
+                    where, dataset, i, entry, turn
+                ):
                     return
         annotation = ann.from_json(data, image_size=size)
         if _no_label(where, i, annotation):
@@ -91,7 +93,7 @@ def _size_changed(where: str, i: int, data: dict[str, Any], size: tuple[int, int
     """Whether image `i` now has another `size` than the one its journaled label was drawn on
     (the file was replaced, or a photo manager rewrote its EXIF orientation): the label no
     longer fits its pixels, so it is left out of a restore, with a warning. A change that keeps
-    the size (a square photo turned) cannot be seen here."""
+    the size (a square photo turned) is seen by ``_turn_changed``."""
     declared = ann.declared_size(data)
     if declared is None or declared == size:
         return False
@@ -105,6 +107,38 @@ def _size_changed(where: str, i: int, data: dict[str, Any], size: tuple[int, int
         declared[0],
         size[1],
         size[0],
+    )
+    return True
+
+
+def _turn_changed(
+    where: str, dataset: Dataset, i: int, entry: dict[str, Any], turn: int | None
+) -> bool:
+    """Whether image `i`'s file is now turned upright by another EXIF orientation (`turn`)
+    than the one its journaled label was drawn in: a photo app turning a photo rewrites it,
+    and a square photo (or one turned half way round) keeps its size, so ``_size_changed``
+    cannot see it. The label would lie on turned pixels, so it is left out, with a warning.
+    An entry of an earlier version, or of a class label or an image given in memory, records
+    no orientation and is not checked."""
+    if "orientation" not in entry:
+        return False
+    recorded = entry["orientation"]
+    if type(recorded) is not int or not 1 <= recorded <= 8:
+        raise ValueError(
+            f"'orientation' must be an EXIF orientation, an int in 1..8, got {recorded!r:.40}"
+        )
+    if turn is None or turn == recorded:
+        return False
+    log.warning(
+        "%s: image %d (%s) was shown turned by EXIF orientation %d when labeled, now by %d: "
+        "the file changed since? (A photo app turning a photo rewrites its orientation.) Its "
+        "label no longer fits the pixels shown, so this entry was left out (the image keeps "
+        "the label it had before it, if any)",
+        where,
+        i,
+        dataset.source_file(i),
+        recorded,
+        turn,
     )
     return True
 

@@ -252,6 +252,19 @@ class Dataset(DatasetFiles):
         """
         return self._source.size(self.check_index(i))
 
+    def image_frame(self, i: int) -> tuple[tuple[int, int], int | None]:
+        """The (H, W) of image `i` and, for a file, the EXIF orientation (1..8, 1 if none) its
+        pixels are turned upright by, read together from the file's header; None for an image
+        given in memory. A box or mask fits the pixels of the size and orientation it was
+        drawn on: the journal records both, and a restore checks them.
+
+        Parameters
+        ----------
+        i : int
+            A dataset index.
+        """
+        return self._source.frame(self.check_index(i))
+
     def readable_size(self, indices: Any) -> tuple[int, int] | None:
         """The (H, W) of the first of `indices` whose size can be read; None when none can.
 
@@ -336,7 +349,17 @@ class Dataset(DatasetFiles):
         annotation : Label, Boxes, Mask or Instances
             An annotation of the dataset's task.
         """
-        return self._store(*self.checked(i, annotation))
+        i, bound = self.checked(i, annotation)
+        return self._store(i, bound, self._turn_to_journal(i, bound))
+
+    def _turn_to_journal(self, i: int, bound: ann.Annotation) -> int | None:
+        """The EXIF orientation the journal records with `bound`, image `i`'s new label: that
+        of its file, for a label drawn on its pixels; None when there is no journal, for a
+        class label (a class names the whole image, however it is turned) and for an image
+        given in memory."""
+        if self._journal is None or isinstance(bound, ann.Label):
+            return None
+        return self._source.frame(i)[1]
 
     def checked(self, i: int, annotation: ann.Annotation) -> tuple[int, ann.Annotation]:
         """Image `i`'s index and `annotation` as ``annotate`` would store them, checked against
@@ -370,9 +393,14 @@ class Dataset(DatasetFiles):
         """
         return self._store(i, annotation.bind(image_size=size, classes=self.classes))
 
-    def _store(self, i: int, bound: ann.Annotation) -> ann.Annotation:
+    def _store(
+        self, i: int, bound: ann.Annotation, orientation: int | None = None
+    ) -> ann.Annotation:
+        entry: dict[str, Any] = {"op": "annotate", "i": i, "annotation": bound.to_json()}
+        if orientation is not None:  # what the label was drawn in (see ``_replay``)
+            entry["orientation"] = orientation
         with self._lock:
-            self._write({"op": "annotate", "i": i, "annotation": bound.to_json()})
+            self._write(entry)
             self._version += 1
             self._annotations[i] = bound
             self._labeled_at[i] = self._version

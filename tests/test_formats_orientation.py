@@ -200,3 +200,56 @@ def test_an_export_writes_a_turned_tiff_upright_once(tmp_path: Path) -> None:
     dataset.to_voc(tmp_path / "voc")
     with Image.open(tmp_path / "voc" / "JPEGImages" / "photo.tif") as image:
         assert np.array_equal(np.asarray(image.convert("RGB")), upright_pixels())
+
+
+def turned_photos_in_their_folder(images: Path, n: int = 1) -> alw.Dataset:
+    """A detection dataset of `n` turned photos in `images` (a VOC ``JPEGImages/`` or a YOLO
+    ``images/`` folder), each boxed on its white block as the labeler saw it (upright)."""
+    paths = [rotated_jpeg(images / f"photo{k}.jpg") for k in range(n)]
+    dataset = alw.Dataset(paths, ["block"], task="detect")
+    for i in range(n):
+        dataset.annotate(i, alw.Boxes([[0, 0, 24, 32]], ["block"]))
+    return dataset
+
+
+def every_file(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+@pytest.mark.parametrize(("export", "images"), [("to_voc", "JPEGImages"), ("to_yolo", "images")])
+def test_an_export_into_a_turned_photo_s_own_folder_is_refused_before_writing(
+    tmp_path: Path, export: str, images: str
+) -> None:
+    # the photo would be kept as stored while its box is written upright: refused, as the
+    # photo is the user's and its upright copy would have to replace it
+    root = tmp_path / "dataset"
+    dataset = turned_photos_in_their_folder(root / images)
+    before = every_file(root)
+    with pytest.raises(
+        FileExistsError, match=r"image 0 \(.*photo0\.jpg\).*export into another folder"
+    ):
+        getattr(dataset, export)(root)
+    assert every_file(root) == before
+
+
+@pytest.mark.parametrize(("export", "images"), [("to_voc", "JPEGImages"), ("to_yolo", "images")])
+def test_the_refusal_names_the_first_turned_photos_and_counts_the_rest(
+    tmp_path: Path, export: str, images: str
+) -> None:
+    dataset = turned_photos_in_their_folder(tmp_path / images, n=5)
+    with pytest.raises(FileExistsError, match=r"5 image\(s\).*photo2\.jpg\) and 2 more") as refused:
+        getattr(dataset, export)(tmp_path, overwrite=True)
+    assert "photo3" not in str(refused.value)
+
+
+@pytest.mark.parametrize(("export", "images"), [("to_voc", "JPEGImages"), ("to_yolo", "images")])
+def test_an_export_of_turned_photos_into_another_folder_writes_them_upright(
+    tmp_path: Path, export: str, images: str
+) -> None:
+    dataset = turned_photos_in_their_folder(tmp_path / "src" / images)
+    getattr(dataset, export)(tmp_path / "out")
+    with Image.open(tmp_path / "out" / images / "photo0.jpg") as image:
+        assert image.getexif().get(0x0112) == 1
+        assert close(np.asarray(image), upright_pixels())

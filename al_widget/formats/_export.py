@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePath, PurePosixPath
 from typing import TYPE_CHECKING
@@ -337,7 +337,8 @@ def images_in_place(
 
     `originals` (index -> path before ``export_names`` renamed it): an image renamed there
     while its own file lies at its original path would be in the export twice, under both
-    names; that is refused before anything is written.
+    names; that is refused before anything is written. So is an image kept in place whose
+    EXIF orientation turns it (see ``refuse_turned_in_place``).
     """
     found = set()
     for i, name in images.items():
@@ -357,7 +358,42 @@ def images_in_place(
                 f"image {i} ({file}) {why} and would be exported as {name} beside itself, "
                 "into its own folder: export into another folder"
             )
+    refuse_turned_in_place(dataset, images, found)
     return found
+
+
+def refuse_turned_in_place(
+    dataset: Dataset, images: Mapping[int, str], in_place: Collection[str]
+) -> None:
+    """Refuse an export that would keep in place an image file whose EXIF orientation turns
+    it (``is_turned``), naming them (``listed``). Its labels are written upright, and readers
+    that ignore the tag (torchvision's) open the file as stored, so the export writes such a
+    photo upright (``write_upright``); kept in place, it would stay turned under upright
+    labels, and its upright copy cannot take its place: a user's file is never replaced. No
+    other name would do: the formats find an image by its own name, and would still list the
+    turned file.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The dataset exported.
+    images : mapping of int to str
+        Index -> the image's path below the export folder.
+    in_place : collection of str
+        Those of the paths that already are the image's own file (``images_in_place``).
+    """
+    turned = [
+        f"image {i} ({file})"
+        for i, name in images.items()
+        if name in in_place and (file := dataset.source_file(i)) is not None and is_turned(file)
+    ]
+    if turned:
+        raise ExportRefused(
+            f"{len(turned)} image(s) have an EXIF orientation that turns them, so the export "
+            "writes them upright, but they lie in the export's own images folder, where that "
+            f"copy would replace them, and a user's file is never replaced: {listed(turned)}. "
+            "Nothing was written: export into another folder"
+        )
 
 
 def _is_file(file: str, target: str) -> bool:

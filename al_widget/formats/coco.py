@@ -31,7 +31,7 @@ from ._export import (
     protected,
     warn_difficult_lost,
 )
-from ._replace import ExportRefused, check_replaceable, replace_folder
+from ._replace import check_replaceable, replace_folder
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -138,7 +138,6 @@ def write_coco(
     if images:
         folder = base / IMAGES_FOLDER
         in_place = images_in_place(dataset, folder, images)
-        _refuse_turned_in_place(dataset, images, in_place)
         replace_folder(
             folder,
             {
@@ -171,19 +170,6 @@ def _turned(dataset: Dataset, names: dict[int, str]) -> list[str]:
         for i, name in names.items()
         if (file := dataset.source_file(i)) is not None and is_turned(file)
     ]
-
-
-def _refuse_turned_in_place(dataset: Dataset, images: dict[int, str], in_place: set[str]) -> None:
-    """Refuse an export whose images folder is the folder of a turned image's own file: it
-    would have to be replaced by its upright copy, and a user's file is never modified."""
-    for i, name in images.items():
-        file = dataset.source_file(i)
-        if name in in_place and file is not None and is_turned(file):
-            raise ExportRefused(
-                f"image {i} ({file}) has an EXIF orientation that turns it, so the export "
-                "writes it upright; it lies in the export's own images folder, where that copy "
-                "would replace it: export into another folder"
-            )
 
 
 def _document(

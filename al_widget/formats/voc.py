@@ -81,7 +81,9 @@ def write_voc(
         Replace an earlier export into `folder` as a whole (the files it wrote, listed in its
         ``.al_widget-export.json``); otherwise an existing file stops the export before
         anything is written. Nothing else in `folder` is replaced or deleted, nor any of the
-        dataset's own images.
+        dataset's own images: exported into their own folder, they are kept in place, and one
+        whose EXIF orientation turns it, which must be written upright, stops the export
+        before anything is written (``_export.refuse_turned_in_place``).
     """
     check_task(dataset, ("detect",), "Pascal VOC")
     check_line_names(dataset.classes, "Pascal VOC")
