@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import al_widget as alw
-from al_widget.widget import canvas as canvas_module
+from al_widget.widget import canvas_messages
 from al_widget.widget.canvas import Canvas
 from al_widget.widget.handoff import Handoff
 from al_widget.widget.info import Info
@@ -309,7 +309,7 @@ def _parse_then_wait(monkeypatch) -> tuple[threading.Event, threading.Event]:
     """Make the canvas's first parse of a browser message stop once parsed, until `go` is set
     (as a large patch takes a while to check): returns (parsed, go)."""
     parsed, go = threading.Event(), threading.Event()
-    parse = canvas_module.parse_message
+    parse = canvas_messages.parse_message
 
     def parse_then_wait(*args, **kwargs):
         out = parse(*args, **kwargs)
@@ -318,7 +318,7 @@ def _parse_then_wait(monkeypatch) -> tuple[threading.Event, threading.Event]:
             assert go.wait(10)
         return out
 
-    monkeypatch.setattr(canvas_module, "parse_message", parse_then_wait)
+    monkeypatch.setattr(canvas_messages, "parse_message", parse_then_wait)
     return parsed, go
 
 
