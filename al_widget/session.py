@@ -141,7 +141,7 @@ class Session:
         # its agreement entry; a new action clears it
         self._redo: list[tuple[Undone, Annotation | None, _Agreed | None]] = []
         # The images of `_redo` edited since their undo (in any panel on the loop): redo is
-        # refused for them, whichever panel asks
+        # refused for them, whichever panel asks; undoing a skip of one keeps its edit
         self._edited: set[int] = set()
         # The model's agreement with each stored label it offered a prediction for, by image;
         # only stored labels have one (undo takes its commit's entry away, redo puts it back)
@@ -429,8 +429,8 @@ class Session:
                     self.dataset.annotate(i, previous)
             self._undo.pop()  # only once the dataset took the change
             self._redo.append((Undone(action, i, stored), shown, entries[1] if entries else None))
-            self._edited.discard(i)  # it comes back as it was stored
             if action == "commit":
+                self._edited.discard(i)  # it comes back as it was stored
                 self._drafts.remove(i)
                 if replaced_record is not None:  # the label stored before: its drafts' record
                     self._drafts.add(replaced_record)

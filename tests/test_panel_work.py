@@ -160,6 +160,22 @@ def test_redo_of_an_image_edited_after_its_undo_stores_nothing_after_another_und
     assert f"image {second} was edited since the undo" in panel.error_line.value
 
 
+def test_an_edit_of_an_undone_commit_survives_undoing_the_skip_before_it(panels):
+    panel = panels("detect")
+    i = panel.current
+    panel.skip()
+    panel.loop.commit(i, alw.Boxes([[1, 1, 4, 4]], ["cat"]))  # a cell labels the skipped image
+    assert panel.undo() == i  # the cell's label comes back to edit
+    send_boxes(panel, [{"xyxy": [1, 1, 8, 8], "label": 1}])  # the fix, not submitted
+    assert panel.undo() == i  # the skip is undone too; the fix stays unsaved
+    assert panel.redo() is None  # redoing the skip would drop the fix
+    assert f"nothing to redo: image {i} was edited since the undo" in panel.error_line.value
+    assert panel.dataset.annotation(i) is None
+    assert i not in panel.loop.skipped
+    assert panel.submit() == i  # Enter stores the fix
+    assert panel.dataset.annotation(i).xyxy.tolist() == [[1, 1, 8, 8]]
+
+
 def test_an_undone_box_label_resubmitted_unchanged_keeps_its_difficult_marks(panels):
     panel = panels("detect")
     first = panel.current

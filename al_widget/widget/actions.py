@@ -288,7 +288,10 @@ class Actions:
                 undone.annotation, self.dataset.classes, self.loop.undone_drafts
             )
         self.navigator.show(i)
-        self.undone_work[i] = self.editor.work()  # as the undo brought it back
+        if what == "submit" or not self.loop.edited_since_undo(i):
+            self.undone_work[i] = self.editor.work()  # as the undo brought it back
+        # else an undone skip, with an edit since an earlier undo of image i still to redo: the
+        # work it came back with then stays, so that the edit is still one
         self.notices.say(status.undid(what, i, self.navigator.restored))
         self.refresh_state()
         return i
