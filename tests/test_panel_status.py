@@ -87,6 +87,13 @@ def test_the_undo_notice_says_what_came_back():
     )
 
 
+def test_the_undo_notice_says_an_edit_since_an_earlier_undo_was_kept_and_offers_no_redo():
+    assert status.undid("submit", 4, "1 unsaved box restored", kept=True) == (
+        "undid the submit of image 4: it is back to edit with the edit made on it since an "
+        "earlier undo, kept in place of the label undone (1 unsaved box restored)"
+    )
+
+
 def test_an_unregistered_function_is_offered_under_its_name():
     def mine(p):
         return p.mean(axis=2)[:, 0]

@@ -176,6 +176,42 @@ def test_an_edit_of_an_undone_commit_survives_undoing_the_skip_before_it(panels)
     assert panel.dataset.annotation(i).xyxy.tolist() == [[1, 1, 8, 8]]
 
 
+def test_an_edit_of_an_undone_commit_survives_undoing_the_commit_it_replaced(panels):
+    panel = panels("detect")
+    i = panel.current
+    send_boxes(panel, [{"xyxy": [1, 1, 4, 4], "label": 0}])
+    assert panel.submit() == i
+    panel.loop.commit(i, alw.Boxes([[2, 2, 6, 6]], ["dog"]), replace=True)  # a cell's fix
+    assert panel.undo() == i  # the cell's label comes back to edit
+    send_boxes(panel, [{"xyxy": [1, 1, 9, 9], "label": 1}])  # the fix, not submitted
+    assert panel.undo() == i  # the panel's submit is undone too; the fix stays unsaved
+    assert panel.canvas.boxes == [{"xyxy": [1.0, 1.0, 9.0, 9.0], "label": 1}]
+    assert "with the edit made on it since an earlier undo, kept" in panel.notice.value
+    assert panel.redo() is None  # redoing the submit would drop the fix
+    assert f"nothing to redo: image {i} was edited since the undo" in panel.error_line.value
+    assert panel.dataset.annotation(i) is None
+    assert panel.submit() == i  # Enter stores the fix
+    assert panel.dataset.annotation(i).xyxy.tolist() == [[1, 1, 9, 9]]
+
+
+def test_an_edit_in_another_panel_survives_its_undo_of_the_commit_before(panels):
+    first = panels("detect")
+    second = alw.Panel(first.loop)
+    try:
+        i = first.current
+        send_boxes(first, [{"xyxy": [1, 1, 4, 4], "label": 0}])
+        assert first.submit() == i
+        first.loop.commit(i, alw.Boxes([[2, 2, 6, 6]], ["dog"]), replace=True)
+        assert first.undo() == i
+        second.open_image(i)
+        send_boxes(second, [{"xyxy": [1, 1, 9, 9], "label": 1}])  # the fix, in the other panel
+        assert second.undo() == i
+        assert second.submit() == i
+        assert second.dataset.annotation(i).xyxy.tolist() == [[1, 1, 9, 9]]
+    finally:
+        second.close()
+
+
 def test_an_undone_box_label_resubmitted_unchanged_keeps_its_difficult_marks(panels):
     panel = panels("detect")
     first = panel.current

@@ -268,7 +268,17 @@ class Actions:
         return i
 
     def undo(self) -> int | None:
-        """Undo the last submit or skip and show that image again, its annotation to edit."""
+        """Undo the last submit or skip and show that image again, its annotation to edit.
+
+        An edit of that image made since an undo brought it back, held in this panel (shown or
+        left unsaved), stays as the image's work: the label the undo takes back does not
+        replace it, and redo, which would store that label over it, is refused in every panel
+        on the loop (``loop.note_edited``). Enter stores the edit once the image is unlabeled.
+        """
+        # The images this panel holds work on that some panel edited since their undo: undoing
+        # a commit forgets that (``loop.undo``), so it is read before
+        held = [j for j in (self.navigator.current, *self.editor.unsaved) if j is not None]
+        noted = {j for j in held if self.loop.edited_since_undo(j)}
         try:
             i = self.loop.undo()
         except (ValueError, IndexError, OSError, RuntimeError) as error:
@@ -281,18 +291,22 @@ class Actions:
             return None
         self.notices.say_error("")
         undone, what = self.loop.undone, "skip"
+        kept = self.edited_since_undo(i) or (i in noted and self.holds_edit(i))
         self.navigator.leave()  # the work on the image shown is kept, even if it is image i
         if undone is not None and undone.action == "commit" and undone.annotation is not None:
             what = "submit"
-            self.editor.unsaved[i] = from_annotation(
-                undone.annotation, self.dataset.classes, self.loop.undone_drafts
-            )
+            if not kept:
+                self.editor.unsaved[i] = from_annotation(
+                    undone.annotation, self.dataset.classes, self.loop.undone_drafts
+                )
+        if kept:
+            self.loop.note_edited(i)  # a redo of what this undo took back would drop the edit
         self.navigator.show(i)
-        if what == "submit" or not self.loop.edited_since_undo(i):
+        if not kept and (what == "submit" or not self.loop.edited_since_undo(i)):
             self.undone_work[i] = self.editor.work()  # as the undo brought it back
-        # else an undone skip, with an edit since an earlier undo of image i still to redo: the
-        # work it came back with then stays, so that the edit is still one
-        self.notices.say(status.undid(what, i, self.navigator.restored))
+        # else an edit of image i since an earlier undo, still to redo: the work it came back
+        # with then stays, so that the edit is still one
+        self.notices.say(status.undid(what, i, self.navigator.restored, kept=kept))
         self.refresh_state()
         return i
 
@@ -336,20 +350,31 @@ class Actions:
         return i
 
     def edited_since_undo(self, i: int) -> bool:
-        """Whether image `i`, brought back by the last undo, was edited since (on the canvas, in
-        the picker), shown or left unsaved.
+        """Whether image `i`, brought back by an undo in this panel, was edited since (on the
+        canvas, in the picker), shown or left unsaved.
 
         Parameters
         ----------
         i : int
             The image ``loop.undone`` names.
         """
-        undone = self.undone_work.get(i)
-        if undone is None:
-            return False
-        editor = self.editor
-        now = editor.work() if self.navigator.current == i else editor.unsaved.get(i)
-        return now is not None and now != undone
+        return i in self.undone_work and self.holds_edit(i)
+
+    def holds_edit(self, i: int) -> bool:
+        """Whether this panel holds an edit of image `i`, shown or left unsaved: work that
+        differs from how the panel's last undo of it brought it back or, where no undo here did,
+        from how it was loaded (work left unsaved was kept because it differed).
+
+        Parameters
+        ----------
+        i : int
+            A dataset index.
+        """
+        editor, came_back = self.editor, self.undone_work.get(i)
+        if self.navigator.current == i:
+            return editor.work() != (editor.loaded if came_back is None else came_back)
+        now = editor.unsaved.get(i)
+        return now is not None and (came_back is None or now != came_back)
 
     def note_edit(self) -> None:
         """After an edit of the image shown (on the canvas, in the picker): when an undo
@@ -357,10 +382,7 @@ class Actions:
         panel, from how it was loaded here), the loop is told, so that no panel on it redoes
         over the edit."""
         i = self.navigator.current
-        if i is None or self.editor.loading:
-            return
-        came_back = self.undone_work.get(i)
-        if self.editor.work() != (self.editor.loaded if came_back is None else came_back):
+        if i is not None and not self.editor.loading and self.holds_edit(i):
             self.loop.note_edited(i)
 
     def continue_past_budget(self) -> None:

@@ -239,7 +239,7 @@ def round_failed(record: RoundRecord) -> str:
     return f"round {record.round} failed: {record.error} (labels are kept; labeling goes on)"
 
 
-def undid(what: str, i: int, restored: str) -> str:
+def undid(what: str, i: int, restored: str, *, kept: bool = False) -> str:
     """The notice after an undo of a ``what`` ("submit" or "skip") of image `i`.
 
     Parameters
@@ -250,9 +250,18 @@ def undid(what: str, i: int, restored: str) -> str:
         The image brought back.
     restored : str
         What came back with it, in words ("" for nothing).
+    kept : bool, default False
+        It came back with the edit made on it since an earlier undo, not with the label the
+        undo took back; redo is refused then, as it would store that label over the edit.
     """
     back = f" ({restored})" if restored else ""
-    return f"undid the {what} of image {i}: it is back to edit{back}; Shift+Z redoes"
+    if not kept:
+        return f"undid the {what} of image {i}: it is back to edit{back}; Shift+Z redoes"
+    instead = " in place of the label undone" if what == "submit" else ""
+    return (
+        f"undid the {what} of image {i}: it is back to edit with the edit made on it since an "
+        f"earlier undo, kept{instead}{back}"
+    )
 
 
 def annotation_words(annotation: Annotation) -> str:
