@@ -212,6 +212,36 @@ def test_an_edit_in_another_panel_survives_its_undo_of_the_commit_before(panels)
         second.close()
 
 
+def test_redo_after_a_cells_undo_of_a_label_changed_after_an_undo_stores_it_again(panels):
+    panel = panels("classify", CentroidLearner(2))
+    i = panel.current
+    panel.pick(0)
+    assert panel.submit() == i
+    assert panel.undo() == i  # "cat" comes back
+    panel.pick(1)
+    assert panel.submit() == i  # "dog" stored instead
+    assert panel.loop.undo() == i  # a cell takes "dog" back
+    panel.open_image(i)  # untouched since that undo
+    assert panel.redo() == i
+    assert panel.dataset.annotation(i) == alw.Label("dog")
+
+
+def test_redo_after_a_cells_undo_of_its_label_of_an_undone_image_shown_stores_it_again(panels):
+    panel = panels("classify", CentroidLearner(2))
+    i = panel.current
+    panel.pick(0)
+    assert panel.submit() == i
+    assert panel.undo() == i  # "cat" comes back, shown
+    panel.pick(1)
+    panel.loop.commit(i, alw.Label("dog"))  # a cell labels it
+    panel.handle_key({"key": "x"})  # the panel hears of it and moves on
+    assert panel.current != i
+    assert panel.loop.undo() == i  # the cell takes "dog" back
+    panel.open_image(i)  # untouched since that undo
+    assert panel.redo() == i
+    assert panel.dataset.annotation(i) == alw.Label("dog")
+
+
 def test_an_undone_box_label_resubmitted_unchanged_keeps_its_difficult_marks(panels):
     panel = panels("detect")
     first = panel.current

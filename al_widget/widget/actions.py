@@ -149,7 +149,7 @@ class Actions:
             # Bad input, a full disk, a closed loop: the label was not kept, and the panel says why.
             self.notices.say_error(f"not submitted: {error}")
             return None
-        self.editor.unsaved.pop(i, None)
+        self.forget(i)
         self.navigator.current = None  # submitted: nothing on the canvas is left unsaved
         self.notices.say_error("")
         self.navigator.advance()
@@ -336,8 +336,7 @@ class Actions:
         if i is None:
             self.notices.say_error("nothing to redo")
             return None
-        self.editor.unsaved.pop(i, None)
-        self.undone_work.pop(i, None)
+        self.forget(i)
         self.notices.say_error("")
         if self.navigator.current == i:
             self.navigator.current = None
@@ -348,6 +347,21 @@ class Actions:
         self.notices.say(f"redid the {what} of image {i}")
         self.refresh_state()
         return i
+
+    def forget(self, i: int) -> None:
+        """Drop the work on image `i`, now labeled or skipped (a submit, a redo, or elsewhere),
+        with how an undo brought it back: when a later undo brings the image back, an old
+        record would count what it then shows as an edit, and refuse its redo.
+
+        A skip in the panel keeps the work on the image, and so how it came back.
+
+        Parameters
+        ----------
+        i : int
+            A dataset index.
+        """
+        self.editor.unsaved.pop(i, None)
+        self.undone_work.pop(i, None)
 
     def edited_since_undo(self, i: int) -> bool:
         """Whether image `i`, brought back by an undo in this panel, was edited since (on the

@@ -369,8 +369,11 @@ class Panel(widgets.VBox):
         """Move on, and say why, when the image shown was labeled, skipped or left out outside
         the panel since it was shown (``Navigator.catch_up``); True if so. Caller holds the
         lock, in a step."""
+        shown = self._navigator.current
         words = self._navigator.catch_up()
         if words:
+            assert shown is not None  # it moves on only from an image shown
+            self._actions.forget(shown)  # its work went with it
             self._notices.say(words)
             self._refresh_state()
         return bool(words)
