@@ -320,6 +320,45 @@ def test_a_new_threshold_leaves_what_was_painted_on_a_hidden_draft_as_it_is(mask
     assert mask_panel.canvas.mask_array().sum() == 4
 
 
+def test_redo_of_a_skip_is_made_after_a_new_threshold_redrafts_the_image_it_brought_back(
+    mask_panel,
+):
+    i = mask_panel.current
+    assert mask_panel.skip() == i
+    assert mask_panel.undo() == i  # back with the model's mask, a draft
+    mask_panel.draft_bar.set_by_hand(0.95)  # above the region's confidence: no draft now
+    mask_panel.handle_key({"key": ","})  # 0.9: the draft again
+    mask_panel.handle_key({"key": "."})  # 0.95: none again
+    assert not mask_panel.canvas.mask_draft
+    assert mask_panel.redo() == i
+    assert i in mask_panel.loop.skipped
+
+
+def test_redo_of_a_skip_is_made_when_the_image_it_brought_back_reopens_at_a_new_threshold(
+    mask_panel,
+):
+    i = mask_panel.current
+    mask_panel.skip()
+    mask_panel.undo()
+    other = next(k for k in mask_panel.loop.queue.tolist() if k != i)
+    mask_panel.open_image(other)
+    mask_panel.draft_bar.set_by_hand(0.95)
+    mask_panel.open_image(i)  # no draft at that threshold
+    assert mask_panel.redo() == i
+
+
+def test_redo_of_a_skip_is_refused_after_an_edit_of_the_image_then_a_new_threshold(mask_panel):
+    i = mask_panel.current
+    mask_panel.skip()
+    mask_panel.undo()
+    patch = {"kind": "mask_patch", "rect": [0, 0, 2, 2], "encoding": "raw"}
+    send_to_canvas(mask_panel, patch, [bytes([1]) * 4])
+    mask_panel.draft_bar.set_by_hand(0.95)
+    assert mask_panel.redo() is None
+    assert f"nothing to redo: image {i} was edited since the undo" in mask_panel.error_line.value
+    assert i not in mask_panel.loop.skipped
+
+
 def test_a_mask_accept_outside_mask_mode_is_refused(panel):
     send_to_canvas(panel, {"kind": "mask_accept"})
     assert "a mask_accept message needs the canvas in 'mask' mode" in panel.canvas.rejected[-1]

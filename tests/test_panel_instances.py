@@ -111,6 +111,18 @@ def test_a_new_threshold_leaves_an_image_with_an_accepted_draft_as_it_is(panel: 
     assert [(o.id, o.draft) for o in panel.canvas.objects] == [(1, False), (2, True), (3, True)]
 
 
+def test_redo_of_a_skip_is_made_after_a_new_threshold_redrafts_the_image_it_brought_back(
+    panel: Any,
+) -> None:
+    i = panel.current
+    assert panel.skip() == i
+    assert panel.undo() == i  # back with the model's objects, drafts
+    panel.draft_bar.set_by_hand(1.0)  # none of them shown now
+    assert panel.canvas.objects == ()
+    assert panel.redo() == i
+    assert i in panel.loop.skipped
+
+
 def test_enter_with_only_undecided_drafts_is_refused_and_labels_nothing(panel: Any) -> None:
     shown = panel.current
     panel.handle_key({"key": "Enter"})

@@ -379,6 +379,10 @@ class Actions:
         differs from how the panel's last undo of it brought it back or, where no undo here did,
         from how it was loaded (work left unsaved was kept because it differed).
 
+        An image shown that opened from its label or the model's drafts, not from work left on
+        it, holds an edit only once it differs from how it was loaded: the drafts a new
+        threshold shows (``Editor.show_drafts``), or a new model's, are no edit.
+
         Parameters
         ----------
         i : int
@@ -386,7 +390,8 @@ class Actions:
         """
         editor, came_back = self.editor, self.undone_work.get(i)
         if self.navigator.current == i:
-            return editor.work() != (editor.loaded if came_back is None else came_back)
+            fresh = came_back is None or not editor.from_work
+            return editor.work() != (editor.loaded if fresh else came_back)
         now = editor.unsaved.get(i)
         return now is not None and (came_back is None or now != came_back)
 

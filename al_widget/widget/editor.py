@@ -33,8 +33,8 @@ class Editor:
     instead (``show_drafts``).
 
     Thread safety: none of its own; its owner (the Panel) calls it under the panel's lock, which
-    so guards ``unsaved``, ``_loaded``, ``loading``, ``_model``, ``_shown``, ``_opened_drafts``
-    and ``_difficult``.
+    so guards ``unsaved``, ``_loaded``, ``from_work``, ``loading``, ``_model``, ``_shown``,
+    ``_opened_drafts`` and ``_difficult``.
 
     Parameters
     ----------
@@ -66,6 +66,8 @@ class Editor:
             self.classes, self.choices, MODE_OF_TASK[task]
         )
         self._loaded = Work()  # what the image on the canvas was loaded with
+        # Whether it opened with the work left on it (``unsaved``), not from its label or drafts
+        self.from_work = False
         self.loading = False  # True while `open` loads an image: its changes are no edits
         self._shown: Mask | Instances | None = None  # the model's regions or objects shown
         self._opened_drafts: list[dict[str, Any]] = []  # the model's boxes the image opened with
@@ -108,13 +110,15 @@ class Editor:
             else:
                 self.load_known(image, i, known, draft, predicted, confidences=confidences)
             self._loaded = self.work()
+            self.from_work = work is not None
         finally:
             self.loading = False
         return restored
 
     @property
     def loaded(self) -> Work:
-        """What the image on the canvas was loaded with (``open``)."""
+        """What the image on the canvas was loaded with (``open``; for an image opened from its
+        label or drafts, with the drafts a new threshold shows since: ``show_drafts``)."""
         return self._loaded
 
     def keep_unsaved(self, i: int) -> None:
