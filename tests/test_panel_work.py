@@ -320,3 +320,42 @@ def test_an_undone_image_shown_in_another_panel_untouched_can_be_redone(panels):
         assert first.redo() == i
     finally:
         second.close()
+
+
+def test_redo_of_a_skip_keeps_the_unsaved_boxes_it_left_on_the_image(panels):
+    panel = panels("detect")
+    i = panel.current
+    send_boxes(panel, [{"xyxy": [1, 1, 4, 4], "label": 0}])  # not submitted
+    assert panel.skip() == i  # the skip keeps the boxes on the image
+    assert panel.undo() == i
+    assert panel.redo() == i  # the skip again
+    assert panel.undo() == i
+    assert panel.canvas.boxes == [{"xyxy": [1.0, 1.0, 4.0, 4.0], "label": 0}]
+    assert "1 unsaved box restored" in panel.notice.value
+
+
+def test_redo_of_a_skip_keeps_the_boxes_left_unsaved_on_the_image_while_another_is_shown(
+    panels,
+):
+    panel = panels("detect")
+    i = panel.current
+    send_boxes(panel, [{"xyxy": [1, 1, 4, 4], "label": 0}])
+    assert panel.skip() == i
+    following = panel.current
+    assert panel.undo() == i
+    panel.open_image(following)  # the boxes left unsaved on image i
+    assert panel.redo() == i  # the skip again
+    assert panel.undo() == i
+    assert panel.canvas.boxes == [{"xyxy": [1.0, 1.0, 4.0, 4.0], "label": 0}]
+
+
+def test_the_boxes_a_redone_skip_kept_are_no_edit_when_an_undo_brings_them_back(panels):
+    panel = panels("detect")
+    i = panel.current
+    send_boxes(panel, [{"xyxy": [1, 1, 4, 4], "label": 0}])
+    panel.skip()
+    panel.undo()
+    panel.redo()
+    assert panel.undo() == i  # the boxes come back as the skip left them
+    assert panel.redo() == i
+    assert i in panel.loop.skipped

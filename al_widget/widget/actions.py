@@ -311,7 +311,11 @@ class Actions:
         return i
 
     def redo(self) -> int | None:
-        """Commit (or skip) again what the last ``undo`` took back; returns the image's index."""
+        """Commit (or skip) again what the last ``undo`` took back; returns the image's index.
+
+        A redone skip keeps the work on the image, as a skip does; a redone commit drops it (the
+        label stored is the work).
+        """
         undone = self.loop.undone
         if undone is None:
             self.notices.say_error("nothing to redo")
@@ -336,24 +340,30 @@ class Actions:
         if i is None:
             self.notices.say_error("nothing to redo")
             return None
-        self.forget(i)
+        what = "submit" if undone.action == "commit" else "skip"
+        if what == "submit":
+            self.forget(i)  # stored: the label is the work now
+        # else a skip stores nothing: as ``skip`` does, the work on the image stays, and how an
+        # undo brought it back, so that a later undo brings it back as it was, not as an edit
         self.notices.say_error("")
         if self.navigator.current == i:
-            self.navigator.current = None
+            if what == "skip":
+                self.navigator.leave()  # keeps the work on the canvas
+            else:
+                self.navigator.current = None
             self.navigator.advance()
         else:
             self.navigator.refresh_queue()
-        what = "submit" if undone.action == "commit" else "skip"
         self.notices.say(f"redid the {what} of image {i}")
         self.refresh_state()
         return i
 
     def forget(self, i: int) -> None:
-        """Drop the work on image `i`, now labeled or skipped (a submit, a redo, or elsewhere),
-        with how an undo brought it back: when a later undo brings the image back, an old
-        record would count what it then shows as an edit, and refuse its redo.
+        """Drop the work on image `i`, now labeled or skipped (a submit, a redone submit, or
+        elsewhere), with how an undo brought it back: when a later undo brings the image back,
+        an old record would count what it then shows as an edit, and refuse its redo.
 
-        A skip in the panel keeps the work on the image, and so how it came back.
+        A skip in the panel, or its redo, keeps the work on the image, and so how it came back.
 
         Parameters
         ----------
