@@ -359,3 +359,25 @@ def test_the_boxes_a_redone_skip_kept_are_no_edit_when_an_undo_brings_them_back(
     assert panel.undo() == i  # the boxes come back as the skip left them
     assert panel.redo() == i
     assert i in panel.loop.skipped
+
+
+def test_redo_refused_after_an_edit_of_a_label_that_replaced_another_says_enter_waits_for_undo(
+    panels,
+):
+    panel = panels("detect")
+    i = panel.current
+    send_boxes(panel, [{"xyxy": [1, 1, 4, 4], "label": 0}])
+    assert panel.submit() == i
+    panel.loop.commit(i, alw.Boxes([[2, 2, 6, 6]], ["dog"]), replace=True)  # a cell's fix
+    assert panel.undo() == i  # the cell's label comes back to edit; the panel's is stored
+    send_boxes(panel, [{"xyxy": [1, 1, 9, 9], "label": 1}])  # the fix, not submitted
+    assert panel.redo() is None
+    refusal = panel.error_line.value
+    assert f"image {i} was edited since the undo" in refusal
+    assert "since the undo; Enter stores the edit" not in refusal  # Enter is refused there
+    assert "it is still labeled (1 box), so Enter does not store the edit yet" in refusal
+    assert "Z undoes the last submits one by one" in refusal
+    assert panel.submit() is None  # so it is
+    assert panel.undo() == i  # Z takes the panel's label back, the fix kept
+    assert panel.submit() == i  # then Enter stores the fix
+    assert panel.dataset.annotation(i).xyxy.tolist() == [[1, 1, 9, 9]]

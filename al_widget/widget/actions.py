@@ -320,13 +320,12 @@ class Actions:
         if undone is None:
             self.notices.say_error("nothing to redo")
             return None
-        edited = self.edited_since_undo(undone.image_index)
-        if edited or self.loop.edited_since_undo(undone.image_index):
-            # As in any editor, an edit after an undo clears what redo would make again.
-            self.notices.say_error(
-                f"nothing to redo: image {undone.image_index} was edited since the undo; "
-                "Enter stores the edit"
-            )
+        j = undone.image_index
+        if self.edited_since_undo(j) or self.loop.edited_since_undo(j):
+            # As in any editor, an edit after an undo clears what redo would make again. Enter
+            # stores the edit, unless the image is still labeled (the undo took back a commit
+            # that replaced its label).
+            self.notices.say_error(status.redo_refused_for_edit(j, self.dataset.annotation(j)))
             return None
         budget = self.budget.reached()
         if undone.action == "commit" and budget is not None:

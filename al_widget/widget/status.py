@@ -324,6 +324,27 @@ def already_labeled(what: str, i: int, annotation: Annotation) -> str:
     )
 
 
+def redo_refused_for_edit(i: int, labeled: Annotation | None) -> str:
+    """The refusal of a redo that would store over an edit of image `i` made since its undo,
+    and what stores the edit: Enter, once the image holds no label (``already_labeled``).
+
+    Parameters
+    ----------
+    i : int
+        The image the redo would make again.
+    labeled : Label, Boxes, Mask, Instances or None
+        Its annotation now: the label an undo of a commit that replaced it left stored, or None.
+    """
+    refused = f"nothing to redo: image {i} was edited since the undo; "
+    if labeled is None:
+        return refused + "Enter stores the edit"
+    return refused + (
+        f"it is still labeled ({annotation_words(labeled)}), so Enter does not store the edit "
+        "yet: Z undoes the last submits one by one; once its label is undone, Enter stores the "
+        "edit"
+    )
+
+
 def keyless_classes(names: Sequence[str]) -> str:
     """The notice naming the classes named as a command key (``keys.named_class_keys``): the
     key keeps its command, and the class is clicked or picked by its digit; "" for none.
