@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 import warnings
@@ -13,34 +12,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import annotations as ann
-from ._chunks import Chunk
-from ._image_list import difference, fingerprint
+from ._image_list import fingerprint
 from ._images import ImageError, make_source
-from ._journal import (
-    Journal,
-    JournalError,
-    JournalLocked,
-    check_sync,
-    new_journal,
-    parse,
-    read_file,
-)
-from ._replay import replay
+from ._journal import Journal, JournalError, JournalLocked, check_sync, new_journal
+from ._restore import DatasetRestore
+from ._task_types import ANNOTATION_TYPES, check_task
 from .dataset_files import DatasetFiles, register_formats
+from .dataset_images import DatasetImages
 
 if TYPE_CHECKING:
     from .formats.coco import CocoOrigin
 
-log = logging.getLogger("al_widget")
-
-# the annotation type a dataset of each task holds (tasks.BEHAVIOURS maps the same names to how
-# rounds treat them)
-ANNOTATION_TYPES: dict[str, type[ann.Annotation]] = {
-    "classify": ann.Label,
-    "detect": ann.Boxes,
-    "segment": ann.Mask,
-    "instances": ann.Instances,
-}
 _JOURNAL_FORMAT = 1
 
 __all__ = [
@@ -54,20 +36,6 @@ __all__ = [
     "check_task",
     "register_formats",
 ]
-
-
-def check_task(task: object) -> str:
-    """`task` if it names a task (a key of ``ANNOTATION_TYPES``); else refuse it, naming it and
-    the tasks there are.
-
-    Parameters
-    ----------
-    task : object
-        What was given as a task (a journal's header may hold anything).
-    """
-    if not isinstance(task, str) or task not in ANNOTATION_TYPES:
-        raise ValueError(f"unknown task {task!r:.80}; choose one of {sorted(ANNOTATION_TYPES)}")
-    return task
 
 
 class DatasetClosed(RuntimeError):
@@ -93,12 +61,13 @@ class Snapshot:
         return np.array([a.class_id(classes) for a in self.annotations], dtype=np.int64)  # type: ignore[union-attr]
 
 
-class Dataset(DatasetFiles):
+class Dataset(DatasetRestore, DatasetImages, DatasetFiles):
     """Images plus the annotations given so far; thread-safe, versioned, optionally journaled.
 
     Thread safety: ``_lock`` guards ``_annotations``, ``_labeled_at``, ``_version`` and the
     journal; it is the innermost lock (panel → session → round worker → dataset) and is held only
-    around those fields. Images are read without it.
+    around those fields. Images are read without it (``DatasetImages``, a base class); ``restore``
+    (``DatasetRestore``) sets the journal of a dataset it made, before any other thread has it.
 
     Parameters
     ----------
@@ -165,9 +134,6 @@ class Dataset(DatasetFiles):
 
     # -- reading -------------------------------------------------------------------------------
 
-    def __len__(self) -> int:
-        return len(self._source)
-
     def __repr__(self) -> str:
         return (
             f"Dataset({len(self)} images, task={self.task!r}, classes={self.classes}, "
@@ -231,93 +197,6 @@ class Dataset(DatasetFiles):
             A dataset index.
         """
         return self._annotations.get(self.check_index(i))
-
-    def image(self, i: int) -> np.ndarray:
-        """Image `i` as an (H, W, 3) uint8 array.
-
-        Parameters
-        ----------
-        i : int
-            A dataset index.
-        """
-        return self._source.rgb(self.check_index(i))
-
-    def image_size(self, i: int) -> tuple[int, int]:
-        """The (H, W) of image `i`.
-
-        Parameters
-        ----------
-        i : int
-            A dataset index.
-        """
-        return self._source.size(self.check_index(i))
-
-    def image_frame(self, i: int) -> tuple[tuple[int, int], int | None]:
-        """The (H, W) of image `i` and, for a file, the EXIF orientation (1..8, 1 if none) its
-        pixels are turned upright by, read together from the file's header; None for an image
-        given in memory. A box or mask fits the pixels of the size and orientation it was
-        drawn on: the journal records both, and a restore checks them.
-
-        Parameters
-        ----------
-        i : int
-            A dataset index.
-        """
-        return self._source.frame(self.check_index(i))
-
-    def readable_size(self, indices: Any) -> tuple[int, int] | None:
-        """The (H, W) of the first of `indices` whose size can be read; None when none can.
-
-        Where a size is picked from one image (a batch's working size, photo or not), an
-        unreadable image is passed over: it is reported where the images are loaded, and must
-        not decide for the others.
-
-        Parameters
-        ----------
-        indices : array-like of int
-            Dataset indices, in the order to try them.
-        """
-        for i in self.check_indices(indices).tolist():
-            try:
-                return self._source.size(i)
-            except ImageError:
-                continue
-        return None
-
-    def source_file(self, i: int) -> str | None:
-        """The file image `i` is read from, or None for an in-memory image.
-
-        Parameters
-        ----------
-        i : int
-            A dataset index.
-        """
-        i = self.check_index(i)
-        items = getattr(self._source, "items", None)
-        item = None if items is None else items[i]
-        return os.fspath(item) if isinstance(item, (str, os.PathLike)) else None
-
-    def batch(self, indices: Any, size: tuple[int, int] | None = None) -> np.ndarray:
-        """Images as one (n, H, W, 3) uint8 array, resized to `size` (or the first one's size).
-
-        Parameters
-        ----------
-        indices : array-like of int
-            Dataset indices.
-        size : tuple of int, optional
-            (H, W) to resize every image to (None: the first image's size).
-        """
-        return self._source.batch(self.check_indices(indices), size)
-
-    def chunk(self, indices: Any) -> Chunk:
-        """Images `indices` as a Chunk that reads them wherever it is loaded (see ``_chunks``).
-
-        Parameters
-        ----------
-        indices : array-like of int
-            Dataset indices.
-        """
-        return Chunk(self._source, self.check_indices(indices))
 
     def snapshot(self) -> Snapshot:
         """A consistent copy of the labeled indices and their annotations."""
@@ -439,75 +318,6 @@ class Dataset(DatasetFiles):
 
     # -- journal -------------------------------------------------------------------------------
 
-    @classmethod
-    def restore(
-        cls,
-        path: str | os.PathLike[str],
-        images: Any,
-        *,
-        read_only: bool = False,
-        journal_sync: str = "round",
-    ) -> Dataset:
-        """The dataset a journal describes, for the same images; it goes on writing that journal.
-
-        Parameters
-        ----------
-        path : path
-            The journal a ``Dataset(..., journal=path)`` wrote.
-        images : array-like or sequence
-            The same images, in the same order, as when the journal was written. A journal
-            records which they were (``_image_list``): file names relative to their folder (the
-            folder may have moved), or an array's shape, dtype and bytes; other images are
-            refused, nothing restored. A labeled image that cannot be read (moved away,
-            deleted) does not keep the other labels back: its label is restored at the size
-            the journal gives, with a warning.
-        read_only : bool, default False
-            Read the labels without taking the journal over: no lock, the file untouched, and
-            the returned dataset refuses changes. Use it to look at a journal another Dataset
-            is writing.
-        journal_sync : {"round", "always", "never"}, default "round"
-            When the journal is fsynced from now on (see ``Dataset``).
-        """
-        path = os.fspath(path)
-        check_sync(journal_sync)
-        journal = None if read_only else Journal(path, journal_sync, create=False)
-        try:
-            data = read_file(path) if journal is None else journal.read()
-            parsed = parse(path, data)
-            header = parsed.header
-            try:
-                check_task(header["task"])
-            except ValueError as error:
-                raise ValueError(f"journal {path} line 1: the header has an {error}") from None
-            dataset = cls(images, header["classes"], header["task"])
-            if len(dataset) != header["n_images"]:
-                raise ValueError(
-                    f"journal {path} was written for {header['n_images']} images, got {len(dataset)}"
-                )
-            if "images" in header:
-                differs = difference(header["images"], fingerprint(dataset._source))
-                if differs is not None:
-                    raise ValueError(
-                        f"journal {path} does not match these images: {differs}. Nothing was "
-                        "restored and the journal is unchanged; give the images it was written "
-                        "for, in the same order"
-                    )
-            for number, entry in parsed.entries:
-                replay(dataset, f"journal {path} line {number}", entry)
-            if parsed.torn:
-                log.warning("journal %s: dropped a torn last line (an interrupted write)", path)
-                if journal is not None:
-                    journal.truncate(parsed.intact)
-        except BaseException:
-            if journal is not None:
-                journal.close()
-            raise
-        dataset._journal = journal
-        dataset._journal_path = os.path.abspath(path)
-        if read_only:
-            dataset._closed = f"it was restored read-only from {path}"
-        return dataset
-
     def _header(self) -> dict[str, Any]:
         header = {
             "journal": "al_widget",
@@ -533,41 +343,6 @@ class Dataset(DatasetFiles):
             raise DatasetClosed(f"this dataset refuses changes: {self._closed}")
 
     # -- checks --------------------------------------------------------------------------------
-
-    def check_indices(self, indices: Any) -> np.ndarray:
-        """`indices` as an int64 array, refused unless every one is an int index into this dataset.
-
-        Parameters
-        ----------
-        indices : array-like of int
-            What to check.
-        """
-        array = np.asarray(indices)
-        if array.size == 0:
-            return np.zeros(0, np.int64)
-        if array.dtype.kind not in "iu":
-            raise ValueError(
-                f"indices must be ints, got {array.dtype} values like {array.flat[0]!r}"
-            )
-        array = array.astype(np.int64, copy=False)
-        bad = array[(array < 0) | (array >= len(self))]
-        if bad.size:
-            self.check_index(int(bad[0]))
-        return array
-
-    def check_index(self, i: Any) -> int:
-        """`i` as an int, refused when it is not an index into this dataset.
-
-        Parameters
-        ----------
-        i : int
-            What to check.
-        """
-        if isinstance(i, (bool, np.bool_)) or not isinstance(i, (int, np.integer)):
-            raise ValueError(f"index must be an int, got {i!r}")
-        if not 0 <= int(i) < len(self):
-            raise IndexError(f"index {int(i)} is out of range for a dataset of {len(self)} images")
-        return int(i)
 
     def _bind(self, i: int, annotation: Any) -> ann.Annotation:
         expected = ANNOTATION_TYPES[self.task]

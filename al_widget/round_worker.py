@@ -6,34 +6,32 @@ import collections
 import contextlib
 import dataclasses
 import logging
-import os
-import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
 from . import heuristics
 from ._threads import Worker
+from ._worker_setup import worker_setup
 from .annotations import Boxes
 from .bandit import State as BanditState
 from .dataset import Dataset, Snapshot
 from .learners import Cancelled
 from .ranking import Ranking
 from .records import RoundRecord
+from .round_results import EVENTS as EVENTS
+from .round_results import Callback as Callback
+from .round_results import RoundResults
 from .rounds import RoundRunner
 from .settings import RERANK_NOW, Settings
 from .tasks.strategies import Hooks
 
 log = logging.getLogger("al_widget")
-Callback = TypeVar("Callback", bound=Callable[..., Any])
 
-_SWITCH_INTERVAL = 0.001
-_WORKER_NICENESS = 10
 _PROGRESS_EVERY = 0.25  # seconds between progress reports to observers
-EVENTS = ("round_start", "progress", "ranking", "error", "settings")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,25 +42,7 @@ class _Covers:
     reranks: int
 
 
-def worker_setup() -> None:
-    """Tune the worker thread: torch threads, the GIL switch interval, a lower CPU priority."""
-    import torch
-
-    torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
-    # The kernel's thread gives up the GIL at every socket call and, with Python's default 5 ms
-    # switch interval, can wait that long each time to get it back from a training round: a widget
-    # reply makes ~20 such calls. A 1 ms interval keeps replies quick while a round trains.
-    if sys.getswitchinterval() > _SWITCH_INTERVAL:
-        sys.setswitchinterval(_SWITCH_INTERVAL)
-    # A lower CPU priority for this thread only (Linux: a thread id is a process id for
-    # setpriority), so the kernel, the Jupyter server and the browser preempt training.
-    with contextlib.suppress(AttributeError, OSError):
-        thread = threading.get_native_id()
-        niceness = os.getpriority(os.PRIO_PROCESS, thread) + _WORKER_NICENESS
-        os.setpriority(os.PRIO_PROCESS, thread, min(19, niceness))
-
-
-class RoundWorker:
+class RoundWorker(RoundResults):
     """Runs rounds on one worker thread and publishes rankings, records, state and progress.
 
     When a round is due: a setting that re-ranks changed (``heuristic``, ``pool_sample``: a round
@@ -78,7 +58,8 @@ class RoundWorker:
     Thread safety: ``_lock`` guards ``_settings``, ``_labels``, ``_reranks``, ``_new_labels``,
     ``_due``, ``_running``, ``_trained``, ``_ranked``, ``_cancelled``, ``_ranking``,
     ``_history``, ``_model_version``, ``_bandit``, ``_state``, ``_progress`` and ``_observers``;
-    ``_settled`` is its condition. ``_runner`` (the learner) is used on the worker thread only;
+    ``_settled`` is its condition (the properties of ``RoundResults``, the base class, read
+    under it). ``_runner`` (the learner) is used on the worker thread only;
     ``_cancel`` is an Event. Lock order: panel → session → round worker → dataset. Observers run
     on the worker thread ("settings" ones on the thread changing them), outside the lock; one
     that raises is logged, and one raising a BaseException that is no Exception (``SystemExit``)
@@ -145,55 +126,6 @@ class RoundWorker:
         self._worker = Worker(
             self._round, name="al_widget-loop", setup=worker_setup, on_exit=self._on_exit
         )
-
-    # -- reading (any thread) ------------------------------------------------------------------
-
-    @property
-    def learner(self) -> Any:
-        """The model the worker trains, or None."""
-        return self._runner.learner
-
-    @property
-    def settings(self) -> Settings:
-        """The settings the next round uses."""
-        with self._lock:
-            return self._settings
-
-    @property
-    def ranking(self) -> Ranking:
-        """The latest published ranking."""
-        with self._lock:
-            return self._ranking
-
-    @property
-    def history(self) -> tuple[RoundRecord, ...]:
-        """One record per finished round, oldest first."""
-        with self._lock:
-            return tuple(self._history)
-
-    @property
-    def model_version(self) -> int:
-        """How many times the learner was trained successfully."""
-        with self._lock:
-            return self._model_version
-
-    @property
-    def bandit(self) -> BanditState | None:
-        """What heuristic "auto" learned so far (None before its first ranking)."""
-        with self._lock:
-            return self._bandit
-
-    @property
-    def state(self) -> str:
-        """'idle', 'training' or 'scoring'."""
-        with self._lock:
-            return self._state
-
-    @property
-    def progress(self) -> float:
-        """Training progress of the running round, in [0, 1]."""
-        with self._lock:
-            return self._progress
 
     # -- requests (any thread) -----------------------------------------------------------------
 
@@ -303,15 +235,6 @@ class RoundWorker:
         done = self._worker.close(timeout)
         self._wake_waiters()
         return done
-
-    def observe(self, event: str, fn: Callback) -> Callback:
-        """Call `fn` on `event` (one of EVENTS), on the worker thread ("settings": on the thread
-        that changed them); returns `fn`."""
-        if event not in EVENTS:
-            raise ValueError(f"event must be one of {', '.join(EVENTS)}, got {event!r}")
-        with self._lock:
-            self._observers[event].append(fn)
-        return fn
 
     # -- the round (worker thread) -------------------------------------------------------------
 
