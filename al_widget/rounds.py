@@ -235,7 +235,7 @@ class RoundRunner:
         queue; the rest follows the first arm.
         """
         query_size = settings.query_size
-        self.chooser.arms(arms)
+        self.chooser.arms(arms, query_size)
         lead = next(a for a in arms if a != "random")
 
         def arm_settings(arm: str) -> Settings:
@@ -276,7 +276,8 @@ class RoundRunner:
         )
         state = self.chooser.state
         assert state is not None
-        picks = bandit.draw(state, orders, len(led), query_size, self.rng)
+        kept = self.chooser.arm_of(self.model_version)  # ranked again: the round keeps its arm
+        picks = bandit.draw(state, orders, len(led), query_size, self.rng, kept)
         head = np.array([p.position for p in picks], dtype=np.int64)
         positions = np.concatenate([head, np.setdiff1d(np.arange(len(led)), head)])
         # setdiff1d sorts: positions into `led` are its order, so the rest keeps the lead's order

@@ -355,7 +355,7 @@ def test_a_batch_selector_can_be_an_arm(two_class, loop_factory):
 
 def test_a_draw_whose_model_offered_nothing_for_its_labels_is_dropped_not_waited_on():
     chooser = auto.Chooser()
-    chooser.arms(("random", "margin"))
+    chooser.arms(("random", "margin"), 5)
     pick = {0: bandit.Pick(0, "margin", 0.5, (0.0, 1.0))}
     for version in (1, 2, 3):
         chooser.add(auto.Draw(version, dict(pick), ranking=None))
