@@ -1,8 +1,9 @@
 """heuristic="auto": the loop learns which heuristic pays on this data while the user labels.
 
-Each round the bandit (`al_widget.bandit`, EXP4.P) draws one heuristic, and the head of the
-queue is that heuristic's top choices. Once the queries are labeled and a new model is
-trained, the heuristic earns the change in the model's quality: the eval set's metric when there is
+Each round the bandit (`al_widget.bandit`, EXP4.P) draws the head of the queue: with an eval
+set, one heuristic's top choices (the round's gain is then that heuristic's alone); without
+one, each query from its own heuristic's top remaining choice. Once the queries are labeled
+and a new model is trained, they earn the change in the model's quality: the eval set's metric when there is
 one, else the importance-weighted agreement of each model with the labels of the queries it
 drew (its agreement on images it had not seen, weighted so that it estimates the agreement
 over the pool, as Active Learning by Learning does). The quality of the model a draw came from
@@ -128,13 +129,13 @@ class Chooser:
     state: bandit.State | None = None
     draws: list[Draw] = field(default_factory=list)
 
-    def arms(self, arms: tuple[str, ...], query_size: int) -> bandit.State:
+    def arms(self, arms: tuple[str, ...], horizon: int) -> bandit.State:
         """The bandit over `arms`: what it learned of arms it knew is kept, new ones start even.
 
-        A new bandit is tuned for `bandit.HORIZON` labels in rounds of `query_size`.
+        A new bandit is tuned for `horizon` trials (rounds or queries, see `bandit.start`).
         """
         if self.state is None:
-            self.state = bandit.start(arms, horizon=bandit.rounds_for(query_size))
+            self.state = bandit.start(arms, horizon=horizon)
         elif self.state.arms != arms:
             self.state = rearmed(self.state, arms)
         return self.state

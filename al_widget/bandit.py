@@ -1,19 +1,25 @@
-"""EXP4.P over heuristics, one arm per round: which heuristic asks, and what it earned.
+"""EXP4.P over heuristics: which heuristic asks for each query, and what it earned.
 
 Active Learning by Learning (Hsu & Lin, AAAI 2015) treats each heuristic as an expert and lets
-a bandit choose whose advice each query follows, rewarding the choice with the model's gain. A
-loop labels a round of queries and then trains once, so the gain it measures is the round's,
-not one query's. Each round therefore follows one arm: the bandit draws arm ``a`` with the
-probabilities ``(1 - K * floor) * w / sum(w) + floor`` and takes that arm's top choices (or,
-for ``random``, candidates drawn evenly). The round's gain is then that arm's alone: it is
-credited ``r / p_a`` (an unbiased estimate of what each arm would have earned), and every arm
-``j`` gets EXP4.P's exploration bonus ``c / p_j``; weights grow by ``exp(RATE * floor *
-(credit + bonus))``. (Drawing each query of a round from its own arm made every arm of the round
-share one gain, which on pools where the heuristics differ by a few points left the weights
-near even: which arm brought the gain was a guess from the rounds' mixes.)
+a bandit choose whose advice each query follows, rewarding the choice with the model's gain.
+Arms are drawn with the probabilities ``(1 - K * floor) * w / sum(w) + floor``, and weights
+grow by ``exp(RATE * floor * (credit + bonus))``, the bonus being EXP4.P's exploration term.
 
-Each pick also keeps the chance ``q`` that the round asked for its image, summed over every arm
-whose choices held it: the importance weight ``1 / q`` of its label (`agreement`).
+A loop labels a round of queries and then trains once, so the gain it measures is the round's:
+
+- `draw_round` (a loop with an eval set): the whole round follows one arm ``a``, its top
+  choices (``random``: candidates drawn evenly). The round's gain is that arm's alone, credited
+  ``r / p_a`` (an unbiased estimate of what each arm would have earned); every arm ``j`` gets
+  the bonus over ``p_j``.
+- `draw` (no eval set): each query follows its own arm's top remaining choice, and every arm
+  advising a query is credited ``advice * r / q``. All the arms of a round share its one gain,
+  so which arm brought it is a guess from the rounds' mixes; but the mix is what lets the
+  queries' own labels estimate the model's quality over the pool (`agreement`): random's picks,
+  with their small ``q``, carry it. Rounds of one arm would measure each model on that arm's
+  picks only (hard ones for margin, easy ones for random), and so reward the arm drawn next.
+
+Each pick keeps the chance ``q`` that its draw asked for its image, summed over every arm whose
+choices held it: the importance weight ``1 / q`` of its label.
 
 Everything here is pure: a `State` is never changed, `update` returns a new one.
 """
@@ -27,7 +33,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 DELTA = 0.1  # EXP4.P's confidence parameter
-HORIZON = 300  # the labels the floor and the learning rate are tuned for (HORIZON / k rounds)
+HORIZON = 300  # the labels the floor and the bonus are tuned for (rounds: HORIZON / k rounds)
 SMOOTHING = 0.3  # the weight of the newest gain in the moving baseline and scale
 RATE = 0.5  # the learning rate per unit of floor (EXP4.P: floor / 2)
 
@@ -36,17 +42,19 @@ RATE = 0.5  # the learning rate per unit of floor (EXP4.P: floor / 2)
 class Pick:
     """One query drawn by the bandit: which candidate, which arm chose it, and its propensity.
 
-    ``position`` is a position into the candidates the draw was given; ``arm`` is the round's
-    arm, drawn with chance ``arm_probability``; ``probability`` is the chance ``q`` that the
-    round asked for that candidate; ``advice`` holds each arm's chance of asking for it (1 for
-    an arm whose top choices held it, ``k / n`` for ``random`` with ``k`` of ``n`` candidates).
+    ``position`` is a position into the candidates the draw was given; ``arm`` is the arm that
+    asked for it; ``probability`` is the chance ``q`` that the draw asked for that candidate;
+    ``advice`` holds each arm's chance of asking for it (1 for an arm whose top choices held
+    it, the even share for ``random``). ``arm_probability`` is the chance the round's arm was
+    drawn when the whole round follows one arm (`draw_round`), None when each query drew its
+    own (`draw`).
     """
 
     position: int
     arm: str
     probability: float
     advice: tuple[float, ...]
-    arm_probability: float = 1.0
+    arm_probability: float | None = None
 
     @property
     def importance(self) -> float:
@@ -79,7 +87,8 @@ class State:
     updates : int
         How many rewards (rounds) were given.
     horizon : int
-        The rounds the floor and the exploration bonus are tuned for.
+        The trials the floor and the exploration bonus are tuned for: rounds where each round
+        follows one arm (`draw_round`), queries where each query draws its own (`draw`).
     """
 
     arms: tuple[str, ...]
@@ -125,7 +134,8 @@ def check_arms(arms: Sequence[str]) -> tuple[str, ...]:
 
 
 def rounds_for(query_size: int) -> int:
-    """The rounds of `query_size` labels the bandit is tuned for: `HORIZON` labels' worth."""
+    """The rounds of `query_size` labels a `draw_round` bandit is tuned for: `HORIZON` labels'
+    worth."""
     return max(1, HORIZON // max(1, query_size))
 
 
@@ -139,13 +149,13 @@ def start(arms: Sequence[str], *, floor: float | None = None, horizon: int = HOR
     floor : float, optional
         Each arm's least probability; by default EXP4.P's ``sqrt(ln K / (K * horizon))``.
     horizon : int, default 300
-        The number of rounds the default floor and the exploration bonus are tuned for
-        (`rounds_for` a round size).
+        The number of trials the default floor and the exploration bonus are tuned for: rounds
+        (`rounds_for` a round size) where each round follows one arm, else queries.
     """
     found = check_arms(arms)
     k = len(found)
     if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1:
-        raise ValueError(f"horizon must be a positive number of rounds, got {horizon!r}")
+        raise ValueError(f"horizon must be a positive number of trials, got {horizon!r}")
     if floor is None:
         floor = math.sqrt(math.log(k) / (k * horizon))
     if not 0 < floor <= 1 / k:
@@ -166,9 +176,74 @@ def draw(
     n: int,
     k: int,
     rng: np.random.Generator,
+) -> list[Pick]:
+    """Draw `k` queries among `n` candidates, each from its own arm's top remaining choice.
+
+    The rounds of a loop without an eval set: the quality of its models is estimated from the
+    queries' own labels (`agreement`), weighted by their propensities, which needs a round's
+    queries to mix the arms (random's picks carry the estimate).
+
+    Parameters
+    ----------
+    state : State
+        The bandit; its arms' probabilities choose the arm of each query.
+    orders : mapping of str to array or None
+        Each arm's ranking of the candidates (positions ``0 .. n - 1``, best first); None for
+        an arm whose advice is every remaining candidate evenly (``random``).
+    n : int
+        The number of candidates.
+    k : int
+        Queries to draw (at most `n`).
+    rng : numpy.random.Generator
+        Draws the arms and the random arm's candidates.
+    """
+    missing = [a for a in state.arms if a not in orders]
+    if missing:
+        raise ValueError(f"orders needs a ranking for every arm; missing {missing}")
+    pi = state.probabilities
+    taken = np.zeros(n, dtype=bool)
+    cursor = dict.fromkeys(state.arms, 0)
+    picks: list[Pick] = []
+    for _ in range(min(k, n)):
+        left = n - len(picks)
+        tops: dict[str, int | None] = {}
+        for arm in state.arms:
+            order = orders[arm]
+            if order is None:
+                tops[arm] = None
+                continue
+            c = cursor[arm]
+            while c < len(order) and taken[order[c]]:
+                c += 1
+            cursor[arm] = c
+            tops[arm] = int(order[c]) if c < len(order) else None
+        a = int(rng.choice(len(state.arms), p=pi))
+        arm = state.arms[a]
+        top = tops[arm]
+        if top is None:  # the even arm (or one whose ranking ran dry): any remaining candidate
+            top = int(rng.choice(np.flatnonzero(~taken)))
+        advice = tuple(
+            (1.0 / left if orders[b] is None else 0.0) if tops[b] is None else float(tops[b] == top)
+            for b in state.arms
+        )
+        q = float(np.dot(pi, advice))
+        picks.append(Pick(top, arm, q, advice, None))
+        taken[top] = True
+    return picks
+
+
+def draw_round(
+    state: State,
+    orders: Mapping[str, np.ndarray | None],
+    n: int,
+    k: int,
+    rng: np.random.Generator,
     arm: str | None = None,
 ) -> list[Pick]:
     """Draw a round of `k` queries among `n` candidates, all from one arm's top choices.
+
+    The rounds of a loop with an eval set, where each model's quality is measured apart from
+    the queries: the round's gain is then the arm's alone.
 
     Parameters
     ----------
@@ -198,10 +273,10 @@ def draw(
         return []
     a = state.arms.index(arm) if arm is not None else int(rng.choice(len(state.arms), p=pi))
     chosen = state.arms[a]
-    tops = {
-        b: None if orders[b] is None else np.asarray(orders[b][:k], dtype=np.int64)
-        for b in state.arms
-    }
+    tops: dict[str, np.ndarray | None] = {}
+    for b in state.arms:
+        order = orders[b]
+        tops[b] = None if order is None else np.asarray(order[:k], dtype=np.int64)
     head = tops[chosen]
     taken = [] if head is None else [int(p) for p in head]
     if len(taken) < k:  # the even arm, or a ranking that ran dry: candidates drawn evenly
@@ -226,9 +301,10 @@ def update(state: State, picks: Sequence[Pick], gain: float, labels: int | None 
     against: it sets the baseline and the scale, and rewards no arm (early gains are all
     positive, and crediting them would favour whichever arm happened to draw the first round).
 
-    The reward goes to the arm that drew the round, over its chance ``p_a`` of being drawn;
-    picks of several arms (a round ranked again for the same model drawing another arm) share
-    it by their numbers.
+    A round that followed one arm (`draw_round`) gives the reward to that arm, over its chance
+    ``p_a`` of being drawn (picks of several such rounds share it by their numbers), and every
+    arm ``j`` gets the exploration bonus over ``p_j``. A round whose queries drew their own arms
+    (`draw`) shares the reward among them: each arm is credited ``advice / q`` of every query.
 
     Parameters
     ----------
@@ -256,11 +332,17 @@ def update(state: State, picks: Sequence[Pick], gain: float, labels: int | None 
     reward = 0.0 if first or scale == 0 else max(-1.0, min(1.0, deviation / scale))
     baseline = gain if first else state.baseline + SMOOTHING * (gain - state.baseline)
     per_label = gain / (labels or len(picks))
-    share = np.zeros(k)  # each arm's share of the round over its chance of drawing it
-    for p in picks:
-        share[state.arms.index(p.arm)] += 1.0 / (len(picks) * p.arm_probability)
-    bonus = math.sqrt(math.log(k / DELTA) / (k * state.horizon)) / state.probabilities
-    logs = np.asarray(state.log_weights) + RATE * state.floor * (share * reward + bonus)
+    confidence = math.sqrt(math.log(k / DELTA) / (k * state.horizon))
+    if all(p.arm_probability is not None for p in picks):  # one trial: the round
+        share = np.zeros(k)  # each arm's share of the round over its chance of drawing it
+        for p in picks:
+            share[state.arms.index(p.arm)] += 1.0 / (len(picks) * (p.arm_probability or 1.0))
+        credit, bonus = share, confidence / state.probabilities
+    else:  # one trial per query: every arm advising a query shares it, over its propensity
+        unit = np.array([p.advice for p in picks]) / [[p.probability] for p in picks]
+        credit, share = unit.sum(axis=0), unit.mean(axis=0)
+        bonus = credit * confidence
+    logs = np.asarray(state.log_weights) + RATE * state.floor * (credit * reward + bonus)
     logs -= logs.max()  # only differences matter; keeps the numbers small
     earned = np.asarray(state.gain) + share * per_label
     chosen = np.asarray(state.chosen) + [sum(p.arm == a for p in picks) for a in state.arms]

@@ -30,46 +30,25 @@ def test_the_floor_keeps_every_arm_drawable_however_small_its_weight():
     assert p.sum() == pytest.approx(1.0)
 
 
-def test_a_round_takes_all_its_queries_from_one_arms_top_choices():
-    for seed in range(6):
-        picks = bandit.draw(bandit.start(ARMS), orders(20), 20, 8, np.random.default_rng(seed))
-        (arm,) = {p.arm for p in picks}
-        positions = [p.position for p in picks]
-        if arm == "margin":
-            assert positions == list(range(8))
-        elif arm == "entropy":
-            assert positions == list(range(19, 11, -1))
-        assert len(set(positions)) == 8
-
-
-def test_a_random_round_draws_distinct_candidates_evenly():
-    state = bandit.start(ARMS)
-    picks = bandit.draw(state, orders(20), 20, 8, np.random.default_rng(0), arm="random")
-    assert {p.arm for p in picks} == {"random"}
-    assert len({p.position for p in picks}) == 8
-
-
-def test_a_round_ranked_again_keeps_the_arm_it_is_given():
-    state = bandit.start(ARMS)
-    for seed in range(5):
-        picks = bandit.draw(state, orders(20), 20, 3, np.random.default_rng(seed), arm="entropy")
-        assert [p.position for p in picks] == [19, 18, 17]
-
-
-def test_each_pick_keeps_the_chance_its_arm_was_drawn():
-    state = bandit.State(ARMS, (0.0, 1.0, -1.0), 0.1, (0.0,) * 3)
-    picks = bandit.draw(state, orders(10), 10, 2, np.random.default_rng(1), arm="margin")
-    assert all(p.arm_probability == pytest.approx(state.probabilities[1]) for p in picks)
-
-
-def test_the_propensity_sums_the_probability_of_every_arm_whose_choices_held_the_pick():
-    state = bandit.start(ARMS, floor=0.1)
-    picks = bandit.draw(state, orders(10), 10, 2, np.random.default_rng(1))
-    pi = state.probabilities
+def test_draw_takes_each_query_from_the_chosen_arms_top_remaining_choice():
+    picks = bandit.draw(bandit.start(ARMS), orders(20), 20, 8, np.random.default_rng(0))
+    taken = set()
     for pick in picks:
-        expected = pi[0] * 2 / 10 + pi[1] * (pick.position < 2) + pi[2] * (pick.position >= 8)
-        assert pick.probability == pytest.approx(expected)
-        assert pick.importance == pytest.approx(1 / expected)
+        if pick.arm == "margin":
+            assert pick.position == min(set(range(20)) - taken)
+        elif pick.arm == "entropy":
+            assert pick.position == max(set(range(20)) - taken)
+        taken.add(pick.position)
+    assert len(taken) == 8
+
+
+def test_the_propensity_sums_the_probability_of_every_arm_advising_the_pick():
+    state = bandit.start(ARMS, floor=0.1)
+    (pick,) = bandit.draw(state, orders(10), 10, 1, np.random.default_rng(1))
+    pi = state.probabilities
+    expected = pi[0] / 10 + pi[1] * (pick.position == 0) + pi[2] * (pick.position == 9)
+    assert pick.probability == pytest.approx(expected)
+    assert pick.importance == pytest.approx(1 / expected)
 
 
 def test_two_arms_with_the_same_top_choice_both_advise_it():
@@ -81,11 +60,6 @@ def test_two_arms_with_the_same_top_choice_both_advise_it():
     assert pick.probability == pytest.approx(1.0)
 
 
-def test_an_arm_the_bandit_does_not_have_is_refused():
-    with pytest.raises(ValueError, match="arm 'bald' is not one of the bandit's arms"):
-        bandit.draw(bandit.start(ARMS), orders(5), 5, 1, np.random.default_rng(0), arm="bald")
-
-
 def test_draw_is_deterministic_under_a_seed():
     state = bandit.start(ARMS)
     first = bandit.draw(state, orders(50), 50, 10, np.random.default_rng(7))
@@ -94,8 +68,10 @@ def test_draw_is_deterministic_under_a_seed():
 
 
 def after_a_first_gain(arms=ARMS, gain=0.05, floor=0.1):
-    """A bandit whose first gain (`gain`, from a query every arm advised) set its baseline."""
-    everyone = bandit.Pick(0, arms[0], 1.0, (1.0,) * len(arms), 1 / len(arms))
+    """A bandit whose first gain (`gain`, from a query every arm advised) set its baseline.
+
+    Its picks draw their own arms (`bandit.draw`): rounds of one arm carry `arm_probability`."""
+    everyone = bandit.Pick(0, arms[0], 1.0, (1.0,) * len(arms))
     return bandit.update(bandit.start(arms, floor=floor), [everyone], gain)
 
 
@@ -113,15 +89,125 @@ def test_after_it_the_weights_stay_even():
 
 
 def test_a_gain_above_the_usual_raises_the_weight_of_the_arm_that_chose_it():
-    pick = bandit.Pick(0, "margin", 0.4, (0.1, 1.0, 0.0), 1 / 3)
+    pick = bandit.Pick(0, "margin", 0.4, (0.1, 1.0, 0.0))
     after = bandit.update(after_a_first_gain(gain=0.05), [pick], gain=0.08)
     assert after.weights["margin"] > 1 / 3 > after.weights["entropy"]
 
 
 def test_a_gain_below_the_usual_lowers_the_weight_of_the_arm_that_chose_it():
-    pick = bandit.Pick(0, "entropy", 0.4, (0.1, 0.0, 1.0), 1 / 3)
+    pick = bandit.Pick(0, "entropy", 0.4, (0.1, 0.0, 1.0))
     after = bandit.update(after_a_first_gain(gain=0.05), [pick], gain=0.01)
     assert after.weights["entropy"] < min(after.weights["random"], after.weights["margin"])
+
+
+def test_credit_is_importance_weighted_so_a_rare_pick_counts_more():
+    state = after_a_first_gain(("random", "margin"), gain=0.05)
+    rare = bandit.update(state, [bandit.Pick(0, "margin", 0.2, (0.0, 1.0))], gain=0.1)
+    common = bandit.update(state, [bandit.Pick(0, "margin", 0.8, (0.0, 1.0))], gain=0.1)
+    assert rare.weights["margin"] > common.weights["margin"]
+
+
+def test_the_gain_per_label_is_the_importance_weighted_mean_over_rewarded_queries():
+    state = bandit.start(("random", "margin"), floor=0.1)
+    picks = [bandit.Pick(0, "margin", 0.5, (0.0, 1.0)), bandit.Pick(1, "random", 0.5, (1.0, 0.0))]
+    after = bandit.update(state, picks, gain=0.2)
+    # each label brought 0.1; each arm advised one of the two queries, each drawn with q = 0.5
+    assert after.gain_per_label == pytest.approx({"random": 0.1, "margin": 0.1})
+    assert after.chosen == (1, 1)
+    assert after.rewarded == 2
+
+
+def test_no_picks_leave_the_bandit_as_it_was():
+    state = bandit.start(ARMS)
+    assert bandit.update(state, [], gain=1.0) is state
+
+
+def test_gains_are_scaled_so_that_units_do_not_change_the_weights():
+    pick = bandit.Pick(0, "margin", 0.4, (0.1, 1.0, 0.0))
+    small = bandit.update(after_a_first_gain(gain=0.001), [pick], gain=0.0015)
+    big = bandit.update(after_a_first_gain(gain=0.5), [pick], gain=0.75)
+    assert small.weights == pytest.approx(big.weights)
+    assert small.weights["margin"] > 1 / 3
+
+
+def test_importance_weighted_agreement_weights_each_label_by_one_over_its_propensity():
+    picks = [bandit.Pick(0, "margin", 0.75, (0.0, 1.0)), bandit.Pick(1, "random", 0.25, (1.0, 0.0))]
+    # weights 4/3 and 4: (4/3 * 1 + 4 * 0) / (16/3) = 0.25
+    assert bandit.agreement(picks, [1.0, 0.0]) == pytest.approx(0.25)
+    assert bandit.agreement([], []) is None
+
+
+@pytest.mark.parametrize("arms", [("margin",), ("margin", "margin"), ()])
+def test_arms_must_be_two_or_more_distinct_names(arms):
+    with pytest.raises(ValueError, match="arms must be two or more distinct heuristic names"):
+        bandit.start(arms)
+
+
+def test_a_floor_above_one_over_k_is_refused():
+    with pytest.raises(ValueError, match=r"floor must be in \(0, 1 / 3\]"):
+        bandit.start(ARMS, floor=0.5)
+
+
+def test_a_bandit_rewarded_only_for_one_arm_learns_to_draw_it():
+    rng = np.random.default_rng(0)
+    state = bandit.start(ARMS)
+    for _ in range(30):
+        picks = bandit.draw(state, orders(100), 100, 10, rng)
+        gain = 0.01 * sum(p.arm == "margin" for p in picks)
+        state = bandit.update(state, picks, gain - 0.03)
+    assert max(state.weights, key=state.weights.get) == "margin"
+    assert state.weights["margin"] > 0.5
+
+
+def test_a_round_takes_all_its_queries_from_one_arms_top_choices():
+    for seed in range(6):
+        picks = bandit.draw_round(
+            bandit.start(ARMS), orders(20), 20, 8, np.random.default_rng(seed)
+        )
+        (arm,) = {p.arm for p in picks}
+        positions = [p.position for p in picks]
+        if arm == "margin":
+            assert positions == list(range(8))
+        elif arm == "entropy":
+            assert positions == list(range(19, 11, -1))
+        assert len(set(positions)) == 8
+
+
+def test_a_random_round_draws_distinct_candidates_evenly():
+    state = bandit.start(ARMS)
+    picks = bandit.draw_round(state, orders(20), 20, 8, np.random.default_rng(0), arm="random")
+    assert {p.arm for p in picks} == {"random"}
+    assert len({p.position for p in picks}) == 8
+
+
+def test_a_round_ranked_again_keeps_the_arm_it_is_given():
+    state = bandit.start(ARMS)
+    for seed in range(5):
+        picks = bandit.draw_round(
+            state, orders(20), 20, 3, np.random.default_rng(seed), arm="entropy"
+        )
+        assert [p.position for p in picks] == [19, 18, 17]
+
+
+def test_each_pick_keeps_the_chance_its_arm_was_drawn():
+    state = bandit.State(ARMS, (0.0, 1.0, -1.0), 0.1, (0.0,) * 3)
+    picks = bandit.draw_round(state, orders(10), 10, 2, np.random.default_rng(1), arm="margin")
+    assert all(p.arm_probability == pytest.approx(state.probabilities[1]) for p in picks)
+
+
+def test_a_rounds_propensity_sums_the_probability_of_every_arm_whose_choices_held_the_pick():
+    state = bandit.start(ARMS, floor=0.1)
+    picks = bandit.draw_round(state, orders(10), 10, 2, np.random.default_rng(1))
+    pi = state.probabilities
+    for pick in picks:
+        expected = pi[0] * 2 / 10 + pi[1] * (pick.position < 2) + pi[2] * (pick.position >= 8)
+        assert pick.probability == pytest.approx(expected)
+        assert pick.importance == pytest.approx(1 / expected)
+
+
+def test_a_round_of_an_arm_the_bandit_does_not_have_is_refused():
+    with pytest.raises(ValueError, match="arm 'bald' is not one of the bandit's arms"):
+        bandit.draw_round(bandit.start(ARMS), orders(5), 5, 1, np.random.default_rng(0), arm="bald")
 
 
 def test_credit_is_importance_weighted_so_a_rarely_drawn_arm_counts_more():
@@ -166,48 +252,16 @@ def test_the_default_horizon_in_rounds_is_300_labels_worth():
 
 
 @pytest.mark.parametrize("horizon", [0, -3, 2.5, True])
-def test_a_horizon_that_is_not_a_positive_number_of_rounds_is_refused(horizon):
-    with pytest.raises(ValueError, match="horizon must be a positive number of rounds"):
+def test_a_horizon_that_is_not_a_positive_number_of_trials_is_refused(horizon):
+    with pytest.raises(ValueError, match="horizon must be a positive number of trials"):
         bandit.start(ARMS, horizon=horizon)
 
 
-def test_no_picks_leave_the_bandit_as_it_was():
-    state = bandit.start(ARMS)
-    assert bandit.update(state, [], gain=1.0) is state
-
-
-def test_gains_are_scaled_so_that_units_do_not_change_the_weights():
-    pick = bandit.Pick(0, "margin", 0.4, (0.1, 1.0, 0.0), 1 / 3)
-    small = bandit.update(after_a_first_gain(gain=0.001), [pick], gain=0.0015)
-    big = bandit.update(after_a_first_gain(gain=0.5), [pick], gain=0.75)
-    assert small.weights == pytest.approx(big.weights)
-    assert small.weights["margin"] > 1 / 3
-
-
-def test_importance_weighted_agreement_weights_each_label_by_one_over_its_propensity():
-    picks = [bandit.Pick(0, "margin", 0.75, (0.0, 1.0)), bandit.Pick(1, "random", 0.25, (1.0, 0.0))]
-    # weights 4/3 and 4: (4/3 * 1 + 4 * 0) / (16/3) = 0.25
-    assert bandit.agreement(picks, [1.0, 0.0]) == pytest.approx(0.25)
-    assert bandit.agreement([], []) is None
-
-
-@pytest.mark.parametrize("arms", [("margin",), ("margin", "margin"), ()])
-def test_arms_must_be_two_or_more_distinct_names(arms):
-    with pytest.raises(ValueError, match="arms must be two or more distinct heuristic names"):
-        bandit.start(arms)
-
-
-def test_a_floor_above_one_over_k_is_refused():
-    with pytest.raises(ValueError, match=r"floor must be in \(0, 1 / 3\]"):
-        bandit.start(ARMS, floor=0.5)
-
-
-def test_a_bandit_rewarded_only_for_one_arm_learns_to_draw_it():
+def test_a_bandit_rewarded_only_for_one_arms_rounds_learns_to_draw_it():
     rng = np.random.default_rng(0)
-    state = bandit.start(ARMS)
+    state = bandit.start(ARMS, horizon=bandit.rounds_for(10))
     for _ in range(30):
-        picks = bandit.draw(state, orders(100), 100, 10, rng)
-        gain = 0.05 if picks[0].arm == "margin" else 0.0
-        state = bandit.update(state, picks, gain)
+        picks = bandit.draw_round(state, orders(100), 100, 10, rng)
+        state = bandit.update(state, picks, 0.05 if picks[0].arm == "margin" else 0.0)
     assert max(state.weights, key=state.weights.get) == "margin"
     assert state.weights["margin"] > 0.5
