@@ -1,8 +1,9 @@
 """heuristic="auto": the loop learns which heuristic pays on this data while the user labels.
 
-Each round the bandit (`al_widget.bandit`, EXP4.P) draws the head of the queue, one query at a
-time, from one heuristic's top remaining choice. Once the queries are labeled and a new model
-is trained, they earn the change in the model's quality: the eval set's metric when there is
+Each round the bandit (`al_widget.bandit`, EXP4.P) draws the head of the queue: with an eval
+set, one heuristic's top choices (the round's gain is then that heuristic's alone); without
+one, each query from its own heuristic's top remaining choice. Once the queries are labeled
+and a new model is trained, they earn the change in the model's quality: the eval set's metric when there is
 one, else the importance-weighted agreement of each model with the labels of the queries it
 drew (its agreement on images it had not seen, weighted so that it estimates the agreement
 over the pool, as Active Learning by Learning does). The quality of the model a draw came from
@@ -128,10 +129,13 @@ class Chooser:
     state: bandit.State | None = None
     draws: list[Draw] = field(default_factory=list)
 
-    def arms(self, arms: tuple[str, ...]) -> bandit.State:
-        """The bandit over `arms`: what it learned of arms it knew is kept, new ones start even."""
+    def arms(self, arms: tuple[str, ...], horizon: int) -> bandit.State:
+        """The bandit over `arms`: what it learned of arms it knew is kept, new ones start even.
+
+        A new bandit is tuned for `horizon` trials (rounds or queries, see `bandit.start`).
+        """
         if self.state is None:
-            self.state = bandit.start(arms)
+            self.state = bandit.start(arms, horizon=horizon)
         elif self.state.arms != arms:
             self.state = rearmed(self.state, arms)
         return self.state
@@ -187,6 +191,12 @@ class Chooser:
             self.draws.pop(0)
         return last
 
+    def arm_of(self, model_version: int) -> str | None:
+        """The arm of the open draw from `model_version`'s ranking (None: it drew none yet)."""
+        if self.draws and self.draws[-1].model_version == model_version and self.draws[-1].picks:
+            return next(iter(self.draws[-1].picks.values())).arm
+        return None
+
     def settle(self) -> None:
         """Close the open draws without a reward: another heuristic ranks the queue now.
 
@@ -208,7 +218,7 @@ class Chooser:
 
 def rearmed(state: bandit.State, arms: tuple[str, ...]) -> bandit.State:
     """`state` over other `arms`: known arms keep their weights, new ones get the mean."""
-    fresh = bandit.start(arms)
+    fresh = bandit.start(arms, horizon=state.horizon)
     known = dict(zip(state.arms, state.log_weights, strict=True))
     gains = dict(zip(state.arms, state.gain, strict=True))
     chosen = dict(zip(state.arms, state.chosen, strict=True))
@@ -223,4 +233,5 @@ def rearmed(state: bandit.State, arms: tuple[str, ...]) -> bandit.State:
         state.scale,
         state.baseline,
         state.updates,
+        state.horizon,
     )

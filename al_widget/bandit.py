@@ -1,13 +1,25 @@
-"""EXP4.P over heuristics: which one's top choice each query takes, and what it earned.
+"""EXP4.P over heuristics: which heuristic asks for each query, and what it earned.
 
-Active Learning by Learning (Hsu & Lin, AAAI 2015) treats each heuristic as an expert whose
-advice is a distribution over the pool: its top remaining choice (all of the advice on one
-image), or the whole pool evenly for ``random``. A query draws an arm with the probabilities
-``(1 - K * floor) * w / sum(w) + floor`` and takes that arm's advice; the chance ``q`` that the
-query took its image, summed over every arm advising it, is kept with the pick. When the
-query's reward ``r`` is known, arm ``k`` is credited ``advice_k * r / q`` (an unbiased estimate
-of what it would have earned), and its weight grows by ``exp(floor / 2 * (credit + bonus))``,
-the bonus (``advice_k / q`` times a confidence term) being EXP4.P's exploration term.
+Active Learning by Learning (Hsu & Lin, AAAI 2015) treats each heuristic as an expert and lets
+a bandit choose whose advice each query follows, rewarding the choice with the model's gain.
+Arms are drawn with the probabilities ``(1 - K * floor) * w / sum(w) + floor``, and weights
+grow by ``exp(RATE * floor * (credit + bonus))``, the bonus being EXP4.P's exploration term.
+
+A loop labels a round of queries and then trains once, so the gain it measures is the round's:
+
+- `draw_round` (a loop with an eval set): the whole round follows one arm ``a``, its top
+  choices (``random``: candidates drawn evenly). The round's gain is that arm's alone, credited
+  ``r / p_a`` (an unbiased estimate of what each arm would have earned); every arm ``j`` gets
+  the bonus over ``p_j``.
+- `draw` (no eval set): each query follows its own arm's top remaining choice, and every arm
+  advising a query is credited ``advice * r / q``. All the arms of a round share its one gain,
+  so which arm brought it is a guess from the rounds' mixes; but the mix is what lets the
+  queries' own labels estimate the model's quality over the pool (`agreement`): random's picks,
+  with their small ``q``, carry it. Rounds of one arm would measure each model on that arm's
+  picks only (hard ones for margin, easy ones for random), and so reward the arm drawn next.
+
+Each pick keeps the chance ``q`` that its draw asked for its image, summed over every arm whose
+choices held it: the importance weight ``1 / q`` of its label.
 
 Everything here is pure: a `State` is never changed, `update` returns a new one.
 """
@@ -21,7 +33,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 DELTA = 0.1  # EXP4.P's confidence parameter
-HORIZON = 300  # the queries the floor and the learning rate are tuned for
+HORIZON = 300  # the labels the floor and the bonus are tuned for (rounds: HORIZON / k rounds)
 SMOOTHING = 0.3  # the weight of the newest gain in the moving baseline and scale
 RATE = 0.5  # the learning rate per unit of floor (EXP4.P: floor / 2)
 
@@ -30,15 +42,19 @@ RATE = 0.5  # the learning rate per unit of floor (EXP4.P: floor / 2)
 class Pick:
     """One query drawn by the bandit: which candidate, which arm chose it, and its propensity.
 
-    ``position`` is a position into the candidates the draw was given; ``probability`` is the
-    chance ``q`` that this draw took that candidate; ``advice`` holds each arm's advice on it
-    (1 for the arm whose top choice it was, ``1 / n`` for ``random`` with ``n`` candidates left).
+    ``position`` is a position into the candidates the draw was given; ``arm`` is the arm that
+    asked for it; ``probability`` is the chance ``q`` that the draw asked for that candidate;
+    ``advice`` holds each arm's chance of asking for it (1 for an arm whose top choices held
+    it, the even share for ``random``). ``arm_probability`` is the chance the round's arm was
+    drawn when the whole round follows one arm (`draw_round`), None when each query drew its
+    own (`draw`).
     """
 
     position: int
     arm: str
     probability: float
     advice: tuple[float, ...]
+    arm_probability: float | None = None
 
     @property
     def importance(self) -> float:
@@ -59,7 +75,7 @@ class State:
     floor : float
         The least probability of each arm (EXP4.P's p_min); ``len(arms) * floor <= 1``.
     gain : tuple of float
-        Each arm's importance-weighted sum of gains per label over the rewarded queries.
+        Each arm's importance-weighted sum of gains per label over the rewarded rounds.
     rewarded : int
         How many queries were rewarded.
     chosen : tuple of int
@@ -69,7 +85,10 @@ class State:
     baseline : float
         The gains' exponential moving mean (a reward is the gain less it, over `scale`).
     updates : int
-        How many rewards were given.
+        How many rewards (rounds) were given.
+    horizon : int
+        The trials the floor and the exploration bonus are tuned for: rounds where each round
+        follows one arm (`draw_round`), queries where each query draws its own (`draw`).
     """
 
     arms: tuple[str, ...]
@@ -81,6 +100,7 @@ class State:
     scale: float = 0.0
     baseline: float = 0.0
     updates: int = 0
+    horizon: int = HORIZON
 
     @property
     def probabilities(self) -> np.ndarray:
@@ -96,9 +116,9 @@ class State:
     @property
     def gain_per_label(self) -> dict[str, float | None]:
         """Each arm's estimated metric gain per label, by name (None before any reward)."""
-        if not self.rewarded:
+        if not self.updates:
             return dict.fromkeys(self.arms)
-        return {a: g / self.rewarded for a, g in zip(self.arms, self.gain, strict=True)}
+        return {a: g / self.updates for a, g in zip(self.arms, self.gain, strict=True)}
 
 
 def check_arms(arms: Sequence[str]) -> tuple[str, ...]:
@@ -113,6 +133,12 @@ def check_arms(arms: Sequence[str]) -> tuple[str, ...]:
     return found
 
 
+def rounds_for(query_size: int) -> int:
+    """The rounds of `query_size` labels a `draw_round` bandit is tuned for: `HORIZON` labels'
+    worth."""
+    return max(1, HORIZON // max(1, query_size))
+
+
 def start(arms: Sequence[str], *, floor: float | None = None, horizon: int = HORIZON) -> State:
     """A bandit with equal weights over `arms`.
 
@@ -123,15 +149,18 @@ def start(arms: Sequence[str], *, floor: float | None = None, horizon: int = HOR
     floor : float, optional
         Each arm's least probability; by default EXP4.P's ``sqrt(ln K / (K * horizon))``.
     horizon : int, default 300
-        The number of queries the default floor is tuned for.
+        The number of trials the default floor and the exploration bonus are tuned for: rounds
+        (`rounds_for` a round size) where each round follows one arm, else queries.
     """
     found = check_arms(arms)
     k = len(found)
+    if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1:
+        raise ValueError(f"horizon must be a positive number of trials, got {horizon!r}")
     if floor is None:
         floor = math.sqrt(math.log(k) / (k * horizon))
     if not 0 < floor <= 1 / k:
         raise ValueError(f"floor must be in (0, 1 / {k}] for {k} arms, got {floor!r}")
-    return State(found, (0.0,) * k, float(floor), (0.0,) * k, 0, (0,) * k)
+    return State(found, (0.0,) * k, float(floor), (0.0,) * k, 0, (0,) * k, horizon=horizon)
 
 
 def probabilities(log_weights: Sequence[float], floor: float) -> np.ndarray:
@@ -148,7 +177,11 @@ def draw(
     k: int,
     rng: np.random.Generator,
 ) -> list[Pick]:
-    """Draw `k` queries among `n` candidates, each from one arm's top remaining choice.
+    """Draw `k` queries among `n` candidates, each from its own arm's top remaining choice.
+
+    The rounds of a loop without an eval set: the quality of its models is estimated from the
+    queries' own labels (`agreement`), weighted by their propensities, which needs a round's
+    queries to mix the arms (random's picks carry the estimate).
 
     Parameters
     ----------
@@ -194,21 +227,84 @@ def draw(
             for b in state.arms
         )
         q = float(np.dot(pi, advice))
-        picks.append(Pick(top, arm, q, advice))
+        picks.append(Pick(top, arm, q, advice, None))
         taken[top] = True
     return picks
 
 
+def draw_round(
+    state: State,
+    orders: Mapping[str, np.ndarray | None],
+    n: int,
+    k: int,
+    rng: np.random.Generator,
+    arm: str | None = None,
+) -> list[Pick]:
+    """Draw a round of `k` queries among `n` candidates, all from one arm's top choices.
+
+    The rounds of a loop with an eval set, where each model's quality is measured apart from
+    the queries: the round's gain is then the arm's alone.
+
+    Parameters
+    ----------
+    state : State
+        The bandit; its arms' probabilities choose the round's arm.
+    orders : mapping of str to array or None
+        Each arm's ranking of the candidates (positions ``0 .. n - 1``, best first); None for
+        an arm whose advice is every candidate evenly (``random``).
+    n : int
+        The number of candidates.
+    k : int
+        Queries to draw (at most `n`).
+    rng : numpy.random.Generator
+        Draws the arm and the random arm's candidates.
+    arm : str, optional
+        The round's arm when it is drawn already (a round ranked again for the same model keeps
+        its arm); by default the bandit draws it.
+    """
+    missing = [a for a in state.arms if a not in orders]
+    if missing:
+        raise ValueError(f"orders needs a ranking for every arm; missing {missing}")
+    if arm is not None and arm not in state.arms:
+        raise ValueError(f"arm {arm!r} is not one of the bandit's arms {list(state.arms)}")
+    pi = state.probabilities
+    k = min(k, n)
+    if k <= 0:
+        return []
+    a = state.arms.index(arm) if arm is not None else int(rng.choice(len(state.arms), p=pi))
+    chosen = state.arms[a]
+    tops: dict[str, np.ndarray | None] = {}
+    for b in state.arms:
+        order = orders[b]
+        tops[b] = None if order is None else np.asarray(order[:k], dtype=np.int64)
+    head = tops[chosen]
+    taken = [] if head is None else [int(p) for p in head]
+    if len(taken) < k:  # the even arm, or a ranking that ran dry: candidates drawn evenly
+        rest = np.setdiff1d(np.arange(n), taken)
+        taken += [int(p) for p in rng.choice(rest, size=k - len(taken), replace=False)]
+    held = {b: set() if top is None else set(top.tolist()) for b, top in tops.items()}
+    picks: list[Pick] = []
+    for position in taken:
+        advice = tuple(k / n if tops[b] is None else float(position in held[b]) for b in state.arms)
+        q = float(np.dot(pi, advice))
+        picks.append(Pick(position, chosen, q, advice, float(pi[a])))
+    return picks
+
+
 def update(state: State, picks: Sequence[Pick], gain: float, labels: int | None = None) -> State:
-    """The bandit after `picks` earned `gain` together (the metric's change they brought).
+    """The bandit after the round of `picks` earned `gain` (the metric's change it brought).
 
     The reward is the gain less a moving baseline (the gains' exponential mean), scaled by
-    the deviations' moving root mean square and clipped to [-1, 1]: every query of a batch
-    shares the batch's gain, so only a gain above or below the usual tells the arms apart,
-    and the rate of learning depends neither on the metric's units nor on how fast the
-    model still improves. The first gain has no usual to be measured against: it sets the
-    baseline and the scale, and rewards no arm (early gains are all positive, and crediting
-    them would favour whichever arm happened to draw most of the first batch).
+    the deviations' moving root mean square and clipped to [-1, 1]: only a gain above or below
+    the usual tells the arms apart, and the rate of learning depends neither on the metric's
+    units nor on how fast the model still improves. The first gain has no usual to be measured
+    against: it sets the baseline and the scale, and rewards no arm (early gains are all
+    positive, and crediting them would favour whichever arm happened to draw the first round).
+
+    A round that followed one arm (`draw_round`) gives the reward to that arm, over its chance
+    ``p_a`` of being drawn (picks of several such rounds share it by their numbers), and every
+    arm ``j`` gets the exploration bonus over ``p_j``. A round whose queries drew their own arms
+    (`draw`) shares the reward among them: each arm is credited ``advice / q`` of every query.
 
     Parameters
     ----------
@@ -217,7 +313,7 @@ def update(state: State, picks: Sequence[Pick], gain: float, labels: int | None 
     picks : sequence of Pick
         The rewarded queries (those that were labeled), as `draw` returned them.
     gain : float
-        The metric's change the queries brought (each query is credited all of it).
+        The metric's change the queries brought.
     labels : int, optional
         How many labels brought the gain (default: ``len(picks)``), for the gain per label.
     """
@@ -236,13 +332,19 @@ def update(state: State, picks: Sequence[Pick], gain: float, labels: int | None 
     reward = 0.0 if first or scale == 0 else max(-1.0, min(1.0, deviation / scale))
     baseline = gain if first else state.baseline + SMOOTHING * (gain - state.baseline)
     per_label = gain / (labels or len(picks))
-    advice = np.array([p.advice for p in picks])  # (picks, arms)
-    inverse = np.array([p.importance for p in picks])[:, None]
-    credit = (advice * inverse * reward).sum(axis=0)
-    bonus = (advice * inverse).sum(axis=0) * math.sqrt(math.log(k / DELTA) / (k * HORIZON))
-    logs = np.asarray(state.log_weights) + RATE * state.floor * (credit + bonus)
+    confidence = math.sqrt(math.log(k / DELTA) / (k * state.horizon))
+    if all(p.arm_probability is not None for p in picks):  # one trial: the round
+        share = np.zeros(k)  # each arm's share of the round over its chance of drawing it
+        for p in picks:
+            share[state.arms.index(p.arm)] += 1.0 / (len(picks) * (p.arm_probability or 1.0))
+        credit, bonus = share, confidence / state.probabilities
+    else:  # one trial per query: every arm advising a query shares it, over its propensity
+        unit = np.array([p.advice for p in picks]) / [[p.probability] for p in picks]
+        credit, share = unit.sum(axis=0), unit.mean(axis=0)
+        bonus = credit * confidence
+    logs = np.asarray(state.log_weights) + RATE * state.floor * (credit * reward + bonus)
     logs -= logs.max()  # only differences matter; keeps the numbers small
-    earned = np.asarray(state.gain) + (advice * inverse * per_label).sum(axis=0)
+    earned = np.asarray(state.gain) + share * per_label
     chosen = np.asarray(state.chosen) + [sum(p.arm == a for p in picks) for a in state.arms]
     return replace(
         state,

@@ -229,13 +229,20 @@ class RoundRunner:
     ) -> tuple[Ranking, tasks.Scored]:
         """The "auto" ranking of `pool`: `query_size` queries drawn by the bandit, then the rest.
 
+        With an eval set the round's queries are one arm's top choices; without one each query
+        is drawn from its own arm's top remaining choice.
+
         The first arm that is not random scores the pool as usual (published while it grows);
         each other arm ranks what it scored. The bandit is first rewarded for the draws a newer
         model learned from (the queries in its training snapshot), then draws the head of the
         queue; the rest follows the first arm.
         """
         query_size = settings.query_size
-        self.chooser.arms(arms)
+        # With an eval set each model's quality is measured apart from the queries, so a round
+        # follows one arm and its gain is that arm's; without one the quality is estimated from
+        # the queries' labels, which needs each round to mix the arms (see al_widget.bandit).
+        whole = self.eval_set is not None
+        self.chooser.arms(arms, bandit.rounds_for(query_size) if whole else bandit.HORIZON)
         lead = next(a for a in arms if a != "random")
 
         def arm_settings(arm: str) -> Settings:
@@ -276,7 +283,11 @@ class RoundRunner:
         )
         state = self.chooser.state
         assert state is not None
-        picks = bandit.draw(state, orders, len(led), query_size, self.rng)
+        if whole:
+            kept = self.chooser.arm_of(self.model_version)  # ranked again: it keeps its arm
+            picks = bandit.draw_round(state, orders, len(led), query_size, self.rng, kept)
+        else:
+            picks = bandit.draw(state, orders, len(led), query_size, self.rng)
         head = np.array([p.position for p in picks], dtype=np.int64)
         positions = np.concatenate([head, np.setdiff1d(np.arange(len(led)), head)])
         # setdiff1d sorts: positions into `led` are its order, so the rest keeps the lead's order

@@ -68,7 +68,9 @@ def test_draw_is_deterministic_under_a_seed():
 
 
 def after_a_first_gain(arms=ARMS, gain=0.05, floor=0.1):
-    """A bandit whose first gain (`gain`, from a query every arm advised) set its baseline."""
+    """A bandit whose first gain (`gain`, from a query every arm advised) set its baseline.
+
+    Its picks draw their own arms (`bandit.draw`): rounds of one arm carry `arm_probability`."""
     everyone = bandit.Pick(0, arms[0], 1.0, (1.0,) * len(arms))
     return bandit.update(bandit.start(arms, floor=floor), [everyone], gain)
 
@@ -153,5 +155,113 @@ def test_a_bandit_rewarded_only_for_one_arm_learns_to_draw_it():
         picks = bandit.draw(state, orders(100), 100, 10, rng)
         gain = 0.01 * sum(p.arm == "margin" for p in picks)
         state = bandit.update(state, picks, gain - 0.03)
+    assert max(state.weights, key=state.weights.get) == "margin"
+    assert state.weights["margin"] > 0.5
+
+
+def test_a_round_takes_all_its_queries_from_one_arms_top_choices():
+    for seed in range(6):
+        picks = bandit.draw_round(
+            bandit.start(ARMS), orders(20), 20, 8, np.random.default_rng(seed)
+        )
+        (arm,) = {p.arm for p in picks}
+        positions = [p.position for p in picks]
+        if arm == "margin":
+            assert positions == list(range(8))
+        elif arm == "entropy":
+            assert positions == list(range(19, 11, -1))
+        assert len(set(positions)) == 8
+
+
+def test_a_random_round_draws_distinct_candidates_evenly():
+    state = bandit.start(ARMS)
+    picks = bandit.draw_round(state, orders(20), 20, 8, np.random.default_rng(0), arm="random")
+    assert {p.arm for p in picks} == {"random"}
+    assert len({p.position for p in picks}) == 8
+
+
+def test_a_round_ranked_again_keeps_the_arm_it_is_given():
+    state = bandit.start(ARMS)
+    for seed in range(5):
+        picks = bandit.draw_round(
+            state, orders(20), 20, 3, np.random.default_rng(seed), arm="entropy"
+        )
+        assert [p.position for p in picks] == [19, 18, 17]
+
+
+def test_each_pick_keeps_the_chance_its_arm_was_drawn():
+    state = bandit.State(ARMS, (0.0, 1.0, -1.0), 0.1, (0.0,) * 3)
+    picks = bandit.draw_round(state, orders(10), 10, 2, np.random.default_rng(1), arm="margin")
+    assert all(p.arm_probability == pytest.approx(state.probabilities[1]) for p in picks)
+
+
+def test_a_rounds_propensity_sums_the_probability_of_every_arm_whose_choices_held_the_pick():
+    state = bandit.start(ARMS, floor=0.1)
+    picks = bandit.draw_round(state, orders(10), 10, 2, np.random.default_rng(1))
+    pi = state.probabilities
+    for pick in picks:
+        expected = pi[0] * 2 / 10 + pi[1] * (pick.position < 2) + pi[2] * (pick.position >= 8)
+        assert pick.probability == pytest.approx(expected)
+        assert pick.importance == pytest.approx(1 / expected)
+
+
+def test_a_round_of_an_arm_the_bandit_does_not_have_is_refused():
+    with pytest.raises(ValueError, match="arm 'bald' is not one of the bandit's arms"):
+        bandit.draw_round(bandit.start(ARMS), orders(5), 5, 1, np.random.default_rng(0), arm="bald")
+
+
+def test_credit_is_importance_weighted_so_a_rarely_drawn_arm_counts_more():
+    state = after_a_first_gain(("random", "margin"), gain=0.05)
+    rare = bandit.update(state, [bandit.Pick(0, "margin", 0.5, (0.0, 1.0), 0.2)], gain=0.1)
+    common = bandit.update(state, [bandit.Pick(0, "margin", 0.5, (0.0, 1.0), 0.8)], gain=0.1)
+    assert rare.weights["margin"] > common.weights["margin"]
+
+
+def test_the_rounds_gain_is_credited_to_its_arm_alone():
+    # margin's round also held an image entropy would have asked for: entropy earns nothing
+    pick = bandit.Pick(0, "margin", 0.8, (0.0, 1.0, 1.0), 1 / 3)
+    after = bandit.update(after_a_first_gain(gain=0.05), [pick], gain=0.08)
+    assert after.weights["entropy"] == pytest.approx(after.weights["random"])
+    assert after.weights["margin"] > after.weights["entropy"]
+
+
+def test_the_gain_per_label_is_the_importance_weighted_mean_over_rewarded_rounds():
+    state = bandit.start(("random", "margin"), floor=0.1)
+    picks = [bandit.Pick(p, "margin", 0.5, (0.0, 1.0), 0.5) for p in (0, 1)]
+    after = bandit.update(state, picks, gain=0.2)
+    # each label brought 0.1; margin's round was drawn with chance 0.5; random drew none
+    assert after.gain_per_label == pytest.approx({"random": 0.0, "margin": 0.2})
+    assert after.chosen == (0, 2)
+    assert after.rewarded == 2
+
+
+def test_the_exploration_bonus_favours_the_arm_drawn_least():
+    state = bandit.State(
+        ("random", "margin"), (0.0, 1.0), 0.1, (0.0, 0.0), 0, (0, 0), scale=1.0, updates=1
+    )
+    pick = bandit.Pick(0, "margin", 0.5, (0.0, 1.0), 0.5)
+    after = bandit.update(state, [pick], gain=state.baseline)  # no reward: the bonus alone
+    before = state.log_weights[0] - state.log_weights[1]
+    assert after.log_weights[0] - after.log_weights[1] > before
+
+
+def test_the_default_horizon_in_rounds_is_300_labels_worth():
+    assert bandit.rounds_for(10) == 30
+    assert bandit.rounds_for(1) == 300
+    assert bandit.rounds_for(1000) == 1
+
+
+@pytest.mark.parametrize("horizon", [0, -3, 2.5, True])
+def test_a_horizon_that_is_not_a_positive_number_of_trials_is_refused(horizon):
+    with pytest.raises(ValueError, match="horizon must be a positive number of trials"):
+        bandit.start(ARMS, horizon=horizon)
+
+
+def test_a_bandit_rewarded_only_for_one_arms_rounds_learns_to_draw_it():
+    rng = np.random.default_rng(0)
+    state = bandit.start(ARMS, horizon=bandit.rounds_for(10))
+    for _ in range(30):
+        picks = bandit.draw_round(state, orders(100), 100, 10, rng)
+        state = bandit.update(state, picks, 0.05 if picks[0].arm == "margin" else 0.0)
     assert max(state.weights, key=state.weights.get) == "margin"
     assert state.weights["margin"] > 0.5
