@@ -69,11 +69,12 @@ class ActiveLoop:
         "badge"), whose batch of ``query_size`` diverse images leads the queue; they need a
         learner with ``embed`` (the default learners of every task have it;
         ``selectors.usable_names``), and are refused with a ValueError elsewhere. "auto" learns
-        which heuristic pays while you label (``al_widget.auto``): each of the ``query_size``
-        queries at the head of the queue is drawn from one heuristic's top choice (random,
-        margin, entropy, and bald and variance when ``mc_samples >= 2``; or
-        ``al_widget.auto.Auto(arms=[...])``), and each heuristic's weight follows the gain its
-        queries brought (``loop.bandit``; per round in ``history[k].auto``).
+        which heuristic pays while you label (``al_widget.auto``) among random, margin, entropy,
+        and bald and variance when ``mc_samples >= 2`` (or ``al_widget.auto.Auto(arms=[...])``):
+        with an ``eval_set`` each round's ``query_size`` queries are one heuristic's top
+        choices, without one each query is drawn from its own heuristic's, and each heuristic's
+        weight follows the gain its queries brought (``loop.bandit``; per round in
+        ``history[k].auto``).
     pool_sample : int or None, default 100
         How many unlabeled images each round scores, at random (explore); None scores the whole
         pool (exploit).
