@@ -163,6 +163,13 @@ def start(arms: Sequence[str], *, floor: float | None = None, horizon: int = HOR
     return State(found, (0.0,) * k, float(floor), (0.0,) * k, 0, (0,) * k, horizon=horizon)
 
 
+def check_orders(state: State, orders: Mapping[str, np.ndarray | None]) -> None:
+    """Refuse `orders` unless it has a ranking (or None, for even advice) for every arm."""
+    missing = [a for a in state.arms if a not in orders]
+    if missing:
+        raise ValueError(f"orders needs a ranking for every arm; missing {missing}")
+
+
 def probabilities(log_weights: Sequence[float], floor: float) -> np.ndarray:
     """``(1 - K * floor) * softmax(log_weights) + floor``: each arm's chance to be drawn."""
     logs = np.asarray(log_weights, dtype=np.float64)
@@ -197,9 +204,7 @@ def draw(
     rng : numpy.random.Generator
         Draws the arms and the random arm's candidates.
     """
-    missing = [a for a in state.arms if a not in orders]
-    if missing:
-        raise ValueError(f"orders needs a ranking for every arm; missing {missing}")
+    check_orders(state, orders)
     pi = state.probabilities
     taken = np.zeros(n, dtype=bool)
     cursor = dict.fromkeys(state.arms, 0)
@@ -262,9 +267,7 @@ def draw_round(
         The round's arm when it is drawn already (a round ranked again for the same model keeps
         its arm); by default the bandit draws it.
     """
-    missing = [a for a in state.arms if a not in orders]
-    if missing:
-        raise ValueError(f"orders needs a ranking for every arm; missing {missing}")
+    check_orders(state, orders)
     if arm is not None and arm not in state.arms:
         raise ValueError(f"arm {arm!r} is not one of the bandit's arms {list(state.arms)}")
     pi = state.probabilities

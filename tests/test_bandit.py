@@ -265,3 +265,17 @@ def test_a_bandit_rewarded_only_for_one_arms_rounds_learns_to_draw_it():
         state = bandit.update(state, picks, 0.05 if picks[0].arm == "margin" else 0.0)
     assert max(state.weights, key=state.weights.get) == "margin"
     assert state.weights["margin"] > 0.5
+
+
+@pytest.mark.parametrize("draw", [bandit.draw, bandit.draw_round])
+def test_orders_without_a_ranking_for_every_arm_are_refused(draw):
+    with pytest.raises(
+        ValueError, match=r"orders needs a ranking for every arm; missing \['entropy'\]"
+    ):
+        draw(
+            bandit.start(ARMS),
+            {"random": None, "margin": np.arange(5)},
+            5,
+            2,
+            np.random.default_rng(0),
+        )
