@@ -1,5 +1,6 @@
 """The head of an `EmbeddingClassifier`, its base class: trained on embeddings (on the labels,
-and on label propagation's soft targets for unlabeled ones), and class probabilities from it."""
+and on label propagation's soft targets for unlabeled ones), and class probabilities from it
+(of embeddings, or of images: `predict_proba`)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ H = TypeVar("H", bound="EmbeddingHeadMixin")
 
 class EmbeddingHeadMixin:
     """The head of `EmbeddingClassifier` (its base class): `fit_embeddings` trains it,
-    `predict_proba_embeddings` reads it.
+    `predict_proba_embeddings` reads it (and `predict_proba`, on the images' embeddings).
 
     The parameters, the backbone and its embeddings are the classifier's (see its docstring).
     """
@@ -62,6 +63,8 @@ class EmbeddingHeadMixin:
         def _check_params(self) -> None: ...
 
         def _ensure_backbone(self) -> nn.Module: ...
+
+        def embed(self, images: np.ndarray) -> np.ndarray: ...
 
     def fit_embeddings(
         self: H,
@@ -218,6 +221,24 @@ class EmbeddingHeadMixin:
             schedule.step()
             if step % 20 == 0 or step == steps - 1:
                 progress((step + 1) / steps)
+
+    def predict_proba(self, images: np.ndarray, mc_samples: int = 1) -> np.ndarray:
+        """Class probabilities (N, C, I) for N images, I = mc_samples.
+
+        Parameters
+        ----------
+        images : numpy.ndarray or sequence
+            Images in any form `embed` takes.
+        mc_samples : int, default 1
+            1: one deterministic pass; more: the head's dropout sampled that many times.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32 probabilities summing to 1 over classes.
+        """
+        self._fitted()
+        return self.predict_proba_embeddings(self.embed(images), mc_samples)
 
     @torch.no_grad()
     def predict_proba_embeddings(self, embeddings: np.ndarray, mc_samples: int = 1) -> np.ndarray:

@@ -1,7 +1,7 @@
 """A classifier for photos: a frozen pretrained backbone embeds each image once, a small head learns.
 
-The head's training and its probabilities from embeddings are the base class's, in
-``_embedding_head.py``.
+The head's training and its probabilities (from embeddings, and from images: ``predict_proba``)
+are the base class's, in ``_embedding_head.py``.
 """
 
 from __future__ import annotations
@@ -318,21 +318,3 @@ class EmbeddingClassifier(EmbeddingHeadMixin, ParamsMixin):
         if len(images) == 0:
             raise ValueError("need at least one image to fit")
         return self.fit_embeddings(self.embed(images), targets, progress, should_stop)
-
-    def predict_proba(self, images: np.ndarray, mc_samples: int = 1) -> np.ndarray:
-        """Class probabilities (N, C, I) for N images, I = mc_samples.
-
-        Parameters
-        ----------
-        images : numpy.ndarray or sequence
-            Images in any form `embed` takes.
-        mc_samples : int, default 1
-            1: one deterministic pass; more: the head's dropout sampled that many times.
-
-        Returns
-        -------
-        numpy.ndarray
-            float32 probabilities summing to 1 over classes.
-        """
-        self._fitted()
-        return self.predict_proba_embeddings(self.embed(images), mc_samples)

@@ -1,7 +1,8 @@
 """The drawing canvas: an anywidget that shows one image and edits its boxes or mask.
 
 Its synced traits are declared in ``canvas_traits.py``, its messages with the browser handled in
-``canvas_messages.py`` (its base classes); ``palette`` and ``SWAP_ACTIONS`` live there too.
+``canvas_messages.py`` (its base classes), images sent ahead (``prefetch``) included;
+``palette``, ``SWAP_ACTIONS`` and ``PREFETCH_KEEP`` live there too.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ._box_messages import MAX_BOXES, check_box_count, parse_boxes
 from ._encoding import as_rgb, compress_mask, encode_display
 from ._mask_messages import parse_mask
 from ._protocol import ObjectEdit
+from .canvas_messages import PREFETCH_KEEP as PREFETCH_KEEP
 from .canvas_messages import CanvasMessages
 from .canvas_traits import SWAP_ACTIONS as SWAP_ACTIONS
 from .canvas_traits import palette as palette
@@ -29,8 +31,6 @@ logger = logging.getLogger("al_widget")
 
 _STATIC = Path(__file__).parents[1] / "_static"
 _JS = _STATIC if (_STATIC / "canvas.js").exists() else Path(__file__).parents[2] / "js"
-PREFETCH_KEEP = 4
-"""How many encoded images (sent ahead or shown) the canvas keeps for views that ask again."""
 
 
 class Canvas(CanvasMessages):
@@ -72,7 +72,8 @@ class Canvas(CanvasMessages):
     _css = _JS / "canvas.css"
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        # Set first: the base classes' __init__ ends by taking the browser's messages, which
+        # read them.
         self._encoded: OrderedDict[str, tuple[bytes, str, int, int]] = OrderedDict()
         self._encoded_lock = threading.RLock()  # see the class's thread note
         self._edit_lock: threading.RLock = threading.RLock()  # or the owner's: guard_edits
@@ -83,9 +84,7 @@ class Canvas(CanvasMessages):
         self.rejected: list[str] = []
         self._edit_observers: list[Callable[[str], None]] = []
         self._key_observers: list[Callable[[dict[str, Any]], None]] = []
-        self._fill_colors()
-        self._paintable_class()
-        self.on_msg(self._on_browser_msg)
+        super().__init__(**kwargs)
 
     def guard_edits(self, lock: threading.RLock, takes_edits: Callable[[], bool]) -> None:
         """Check and apply the browser's edits under the owner's `lock`, while `takes_edits()`.
@@ -243,32 +242,6 @@ class Canvas(CanvasMessages):
             self.set_trait("mask", new_mask)
             self.set_trait("mask_draft", bool(mask_draft and mask is not None))
             self.image_id += 1
-
-    def prefetch(self, key: str, image: np.ndarray) -> None:
-        """Send `image` to the browser ahead, to be decoded there and shown by ``load(key=key)``.
-
-        Parameters
-        ----------
-        key
-            A name for the image, unique for its pixels (e.g. its dataset index).
-        image
-            An HxW, HxWx3 or HxWx4 uint8 array; a very large one is sent as a smaller display
-            copy, as ``load`` sends it.
-        """
-        with self._encoded_lock:
-            if key in self._encoded:
-                return
-            rgb = as_rgb(image)
-            h, w = rgb.shape[:2]
-            self._keep(key, (*encode_display(rgb, self.mode), w, h))
-            self._send_image(key)
-
-    def _keep(self, key: str, encoded: tuple[bytes, str, int, int]) -> None:
-        # Caller holds _encoded_lock.
-        self._encoded[key] = encoded
-        while len(self._encoded) > PREFETCH_KEEP:
-            oldest = next(k for k in self._encoded if k != self.image_key)
-            del self._encoded[oldest]
 
     def box_array(self) -> tuple[np.ndarray, np.ndarray]:
         """Return the current boxes as ``(xyxy (K,4) float, labels (K,) int)``."""

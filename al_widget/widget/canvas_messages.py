@@ -1,6 +1,6 @@
 """The canvas's messages with the browser, the base class of ``Canvas``: those it receives,
-checked, then applied or refused; and those it sends (an image sent ahead, ``stay``, the
-``state`` a view fetches)."""
+checked, then applied or refused; and those it sends (an image sent ahead: ``prefetch``,
+``stay``, the ``state`` a view fetches)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ._encoding import compress_mask
+import numpy as np
+
+from ._encoding import as_rgb, compress_mask, encode_display
 from ._mask_messages import MaskPatch
 from ._protocol import (
     EDIT_KINDS,
@@ -32,6 +34,8 @@ from .canvas_traits import CanvasTraits
 from .objects import Objects, applied, object_json
 
 logger = logging.getLogger("al_widget")
+PREFETCH_KEEP = 4
+"""How many encoded images (sent ahead or shown) the canvas keeps for views that ask again."""
 
 
 class CanvasMessages(CanvasTraits):
@@ -39,12 +43,13 @@ class CanvasMessages(CanvasTraits):
 
     Thread safety: as ``Canvas``'s thread note says. ``_edit_lock`` guards ``image_id`` and
     what an edit changes: an edit is parsed against the image shown, outside the lock, then
-    applied under it only if that image is still shown. ``_encoded_lock`` guards ``_encoded``,
-    read here (``need``, ``fetch``) while the owner changes it (``load``, ``prefetch``). Lock
-    order: ``_edit_lock`` → ``_encoded_lock``; neither is held while an observer runs.
+    applied under it only if that image is still shown. ``_encoded_lock`` guards ``_encoded``:
+    the owner changes it (``load``, and ``prefetch`` here) while a browser message reads it
+    (``need``, ``fetch``). Lock order: ``_edit_lock`` → ``_encoded_lock``; neither is held while
+    an observer runs.
     """
 
-    # Set by Canvas.__init__.
+    # Set by Canvas.__init__, before this class's __init__ takes the browser's messages.
     _encoded: OrderedDict[str, tuple[bytes, str, int, int]]
     _encoded_lock: threading.RLock
     _edit_lock: threading.RLock
@@ -55,6 +60,43 @@ class CanvasMessages(CanvasTraits):
     rejected: list[str]
     _edit_observers: list[Callable[[str], None]]
     _key_observers: list[Callable[[dict[str, Any]], None]]
+
+    def __init__(self, **kwargs: Any) -> None:
+        """Set the traits, then take the browser's messages.
+
+        Parameters
+        ----------
+        **kwargs
+            Initial values of the synced traits (see ``Canvas``).
+        """
+        super().__init__(**kwargs)
+        self.on_msg(self._on_browser_msg)
+
+    def prefetch(self, key: str, image: np.ndarray) -> None:
+        """Send `image` to the browser ahead, to be decoded there and shown by ``load(key=key)``.
+
+        Parameters
+        ----------
+        key
+            A name for the image, unique for its pixels (e.g. its dataset index).
+        image
+            An HxW, HxWx3 or HxWx4 uint8 array; a very large one is sent as a smaller display
+            copy, as ``load`` sends it.
+        """
+        with self._encoded_lock:
+            if key in self._encoded:
+                return
+            rgb = as_rgb(image)
+            h, w = rgb.shape[:2]
+            self._keep(key, (*encode_display(rgb, self.mode), w, h))
+            self._send_image(key)
+
+    def _keep(self, key: str, encoded: tuple[bytes, str, int, int]) -> None:
+        # Caller holds _encoded_lock.
+        self._encoded[key] = encoded
+        while len(self._encoded) > PREFETCH_KEEP:
+            oldest = next(k for k in self._encoded if k != self.image_key)
+            del self._encoded[oldest]
 
     def _send_image(self, key: str) -> None:
         with self._encoded_lock:

@@ -121,6 +121,18 @@ class CanvasTraits(anywidget.AnyWidget):
     mask = t.Bytes(b"", read_only=True)
     """The H*W uint8 class map after the latest accepted edit (or as loaded); empty if none."""
 
+    def __init__(self, **kwargs: Any) -> None:
+        """Set the traits from `kwargs`, then fill in the colours and the class to paint.
+
+        Parameters
+        ----------
+        **kwargs
+            Initial values of the synced traits (see ``Canvas``).
+        """
+        super().__init__(**kwargs)
+        self._fill_colors()
+        self._paintable_class()
+
     @t.default("keymap")
     def _default_keymap(self) -> list[dict[str, Any]]:
         return keys.canvas_keymap()
