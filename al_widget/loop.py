@@ -9,19 +9,17 @@ from typing import Any
 
 import numpy as np
 
-from . import drafts, heuristics, scoring, selectors
-from .annotations import Annotation, Boxes, Instances, Label, Mask
-from .bandit import State as BanditState
+from . import heuristics, scoring, selectors
+from .annotations import Annotation
 from .cold_start import check_cold_start
 from .dataset import Dataset
-from .draft_log import DraftRecord
 from .learners import Learner
 from .learners.defaults import first_image_size, resolve
-from .ranking import Ranking
-from .records import Criterion, RoundRecord, criteria, latest_metric
+from .loop_checks import check_reason, checked_shown
+from .loop_views import LoopViews
 from .round_worker import Callback, RoundWorker
 from .rounds import RoundRunner, random_ranking
-from .session import SHOWN_AT_THRESHOLD, Description, Session, Undone
+from .session import SHOWN_AT_THRESHOLD, Session, Undone
 from .settings import SETTING_DOCS, Settings, check_count
 
 
@@ -46,7 +44,7 @@ def _observer(event: str, when: str) -> Callable[[ActiveLoop, Callback], Callbac
     return on
 
 
-class ActiveLoop:
+class ActiveLoop(LoopViews):
     """Pool-based active learning over a Dataset, retraining in one background thread.
 
     The user's thread labels through the loop (``next``, ``commit``, ``skip``, ``undo``, ``redo``); a worker
@@ -188,175 +186,6 @@ class ActiveLoop:
             f"pool_sample={self.pool_sample}, model_version={self.model_version}, state={self.state!r})"
         )
 
-    # -- reading -------------------------------------------------------------------------------
-
-    @property
-    def ranking(self) -> Ranking:
-        """The latest published ranking (immutable)."""
-        return self._worker.ranking
-
-    @property
-    def queue(self) -> np.ndarray:
-        """Dataset indices still to label, most uncertain first."""
-        return self._session.queue(self.ranking)
-
-    def next(self) -> int | None:
-        """The index to label next: the head of the queue, or a random unlabeled one when it ran dry."""
-        return self._session.next(self.ranking)
-
-    def describe(self, i: int) -> Description:
-        """What the panel shows about image `i`: score and rank, prediction, model, why it is queued.
-
-        Parameters
-        ----------
-        i : int
-            A dataset index.
-        """
-        return self._session.describe(i, self.ranking)
-
-    def prediction(self, i: int, *, calibrated: bool = False) -> Annotation | None:
-        """The latest model's annotation for image `i`, or None (no model yet, or `i` not scored).
-
-        Parameters
-        ----------
-        i : int
-            A dataset index.
-        calibrated : bool, default False
-            Detection, segmentation and instances: only the drafts at or above
-            ``draft_threshold`` (boxes or objects; a mask's class regions, the others not
-            labeled), None when none is; False gives every draft of the model.
-        """
-        i = self.dataset.check_index(i)
-        ranked = self.ranking
-        if i in ranked.drafts:
-            if calibrated:
-                return self._session.draft(i, ranked)
-            return ranked.drafts[i]  # type: ignore[no-any-return]
-        predicted = ranked.predicted_of(i)
-        return None if predicted is None else Label(self.dataset.classes[predicted])
-
-    def draft_confidences(self, i: int) -> np.ndarray | None:
-        """The confidence of each draft of image `i` (a copy): (K,) per box or object of
-        ``prediction(i)``, or (C,) per class region of its mask (NaN: a class drafted nowhere);
-        None when the model drafted nothing for `i`.
-
-        Parameters
-        ----------
-        i : int
-            A dataset index.
-        """
-        found = self.ranking.confidences.get(self.dataset.check_index(i))
-        return None if found is None else np.array(found, dtype=np.float64)
-
-    @property
-    def draft_threshold(self) -> float | None:
-        """The confidence from which drafts are shown (``prediction(i, calibrated=True)``),
-        calibrated after each submitted image: the lowest at which the model's drafts were right
-        (IoU >= 0.5 with a stored object of their class) at least half the time over the last
-        20 images; None (no drafts at all) until there is one. ``draft_reason`` says why."""
-        return self._session.draft_threshold.value
-
-    @property
-    def draft_reason(self) -> str:
-        """Why ``draft_threshold`` is what it is, e.g. "drafts from 0.62: 70 % of those kept
-        lately (7 of 10 on the last 4 images)"."""
-        return self._session.draft_threshold.reason
-
-    @property
-    def draft_savings(self) -> drafts.Savings:
-        """Over every submitted image: drafts accepted as is, adjusted, deleted, and objects
-        drawn from scratch; ``str()`` reads "drafts saved N of M objects (...)"."""
-        return self._session.draft_savings()
-
-    @property
-    def draft_history(self) -> tuple[DraftRecord, ...]:
-        """Per submitted image (its last submission), oldest first: which of the model's
-        drafts were right, with their confidences, and the image's savings."""
-        return self._session.draft_records
-
-    @property
-    def draft_status(self) -> str:
-        """One line on drafts: the savings, the rate over the last 20 images, the threshold."""
-        total = self._session.draft_savings()
-        recent = self._session.draft_savings(drafts.WINDOW).rate
-        lately = "" if recent is None else f", {recent:.0%} lately".replace("%", " %")
-        return (
-            f"drafts saved {total.saved} of {total.objects} objects{lately}; "
-            f"{self._session.draft_threshold.reason}"
-        )
-
-    @property
-    def model_version(self) -> int:
-        """How many times the learner was trained successfully (0: no model yet)."""
-        return self._worker.model_version
-
-    @property
-    def bandit(self) -> BanditState | None:
-        """What heuristic "auto" learned: each arm's weight and gain per label (None before it ran).
-
-        It stays when the heuristic is changed, and goes on from there when "auto" is set again.
-        """
-        return self._worker.bandit
-
-    @property
-    def learner(self) -> Learner:
-        """The model the worker trains."""
-        return self._worker.learner  # type: ignore[no-any-return]
-
-    @property
-    def history(self) -> tuple[RoundRecord, ...]:
-        """One record per round, oldest first."""
-        return self._worker.history
-
-    @property
-    def state(self) -> str:
-        """'idle', 'training' or 'scoring'."""
-        return self._worker.state
-
-    @property
-    def closed(self) -> bool:
-        """True once ``close()`` was called: no round runs, and labels are refused."""
-        return self._worker.closed
-
-    @property
-    def progress(self) -> float:
-        """Training progress of the running round, in [0, 1]."""
-        return self._worker.progress
-
-    @property
-    def skipped(self) -> frozenset[int]:
-        """Indices the user skipped; they stay out of the queue."""
-        return self._session.skipped
-
-    @property
-    def broken(self) -> dict[int, str]:
-        """Indices whose image could not be read, with the reason; they stay out of the queue."""
-        return self._session.broken
-
-    def criteria(self) -> list[Criterion]:
-        """The stopping criteria that were set, each with where the loop stands."""
-        return criteria(self._worker.settings, len(self.dataset.labeled), self.history)
-
-    @property
-    def metric(self) -> float | None:
-        """The latest metric: accuracy on eval_set, else agreement of the model with recent labels."""
-        return latest_metric(self.history)
-
-    @property
-    def stop_reason(self) -> str | None:
-        """Why the loop is done, or None."""
-        for criterion in self.criteria():
-            if criterion.met:
-                return f"{criterion.name} reached ({criterion})"
-        if not len(self._session.candidates()):
-            return "no unlabeled images left"
-        return None
-
-    @property
-    def is_done(self) -> bool:
-        """True when a stopping criterion is met or the pool is empty."""
-        return self.stop_reason is not None
-
     # -- settings (any thread; each checked when given) -----------------------------------------
 
     @property
@@ -410,14 +239,7 @@ class ActiveLoop:
             The drafts the labeler saw (None: none); by default those at or above
             ``draft_threshold`` (``prediction(i, calibrated=True)``).
         """
-        drawn = (Boxes, Mask, Instances)
-        if shown is not SHOWN_AT_THRESHOLD and not isinstance(shown, (*drawn, type(None))):
-            raise ValueError(
-                "shown must be the drafts shown (Boxes, a Mask or Instances) or None, got "
-                f"{type(shown).__name__}"
-            )
-        if isinstance(shown, drawn):  # checked before anything is stored
-            shown = shown.bind(image_size=self.dataset.image_size(i), classes=self.dataset.classes)
+        shown = checked_shown(shown, self.dataset, i)  # before anything is stored
         self._worker.check_open()
         stored = self._session.commit(i, annotation, self.ranking, replace=replace, shown=shown)
         self._worker.labels_changed(+1)
@@ -508,11 +330,7 @@ class ActiveLoop:
             Why it cannot be shown or read.
         """
         i = self.dataset.check_index(i)
-        if not isinstance(reason, str) or not reason:
-            raise ValueError(
-                f"image {i} was not marked broken: reason must be a non-empty str saying why "
-                f"it cannot be shown or read, got {reason!r}"
-            )
+        check_reason(i, reason)
         # Allowed once closed too: it stores no label, and a panel still open reads images.
         self._session.report_broken({i: reason})
 

@@ -1,22 +1,21 @@
-"""The labeling session: queue, skip / broken / undo, the pending front, and what the panel shows."""
+"""The labeling session: queue, skip / broken / undo, the pending front, and what the panel shows
+of an image (``describe``; its words in description.py)."""
 
 from __future__ import annotations
 
 import heapq
 import threading
-from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 
-from . import metrics
-from .annotations import Annotation, Boxes, Label, Mask
-from .cold_start import TYPICAL
+from . import description
+from .agreement import agreement
+from .annotations import Annotation, Label
 from .dataset import Dataset
+from .description import Description
 from .draft_log import DraftLog, DraftRecord, outcome_of, savings_of, shown_draft
 from .drafts import Savings, Threshold
-from .instances import Instances
 from .ranking import Ranking
 
 _AGREEMENT_WINDOW = 50  # recent labels the agreement metric looks at
@@ -27,23 +26,6 @@ SHOWN_AT_THRESHOLD = object()  # `commit`'s default: the drafts the calibrated t
 _Agreed = tuple[int, float]  # a stored label's agreement entry: (its commit's number, agreement)
 
 
-@dataclass(frozen=True)
-class Description:
-    """What the panel shows about one image: its label, its score and rank, and why it is queued."""
-
-    index: int
-    labeled: bool
-    annotation: Annotation | None
-    score: float | None
-    rank: int | None
-    n_ranked: int
-    predicted: int | None
-    model_version: int
-    heuristic: str
-    why: str
-    arm: str | None = None  # heuristic "auto": the heuristic that drew this query
-
-
 class Undone(NamedTuple):
     """A commit or skip that ``undo`` took back and ``redo`` would make again."""
 
@@ -52,52 +34,6 @@ class Undone(NamedTuple):
     image_index: int
     annotation: Annotation | None
     """The annotation the commit stored (None for a skip)."""
-
-
-def agreement(ranking: Ranking, i: int, stored: Annotation, classes: Sequence[str]) -> float | None:
-    """How far the model behind `ranking` agreed with the label `stored` on image `i`, in [0, 1].
-
-    A class: 1 when it is the class predicted, else 0. Boxes: their F1 against the model's
-    boxes (``metrics.box_f1``, IoU >= 0.5, same class). A mask: the mean IoU of the model's
-    mask with it over every pixel it labels (``metrics.mean_iou``). Objects: their F1 against
-    the model's objects (``metrics.matched_f1``, mask IoU >= 0.5, same class). None when the
-    model offered nothing for image `i`.
-    """
-    predicted = ranking.predicted_of(i)
-    if predicted is not None and isinstance(stored, Label):
-        return float(predicted == stored.class_id(classes))
-    draft = ranking.drafts.get(i)
-    if isinstance(draft, Boxes) and isinstance(stored, Boxes):
-        return metrics.box_f1(
-            draft.xyxy, draft.class_ids(classes), stored.xyxy, stored.class_ids(classes)
-        )
-    if (
-        isinstance(draft, Mask)
-        and isinstance(stored, Mask)
-        and draft.class_map.shape == stored.class_map.shape
-    ):
-        return metrics.mean_iou(draft.class_map, stored.class_map, len(classes))
-    if isinstance(draft, Instances) and isinstance(stored, Instances) and draft.size == stored.size:
-        return metrics.matched_f1(
-            draft.ious(stored), draft.class_ids(classes), stored.class_ids(classes)
-        )
-    return None
-
-
-def _rank_by_score(scores: np.ndarray, position: int) -> int:
-    """The rank (1 = the highest) of ``scores[position]`` among `scores`, ties in queue order.
-
-    Where the queue follows the scores (a greedy ranking) it is ``position + 1``; where
-    something else leads it (the draws of "auto", a selector's batch) or orders it (a
-    temperature), it is the rank the score itself earns.
-    """
-    score = scores[position]
-    return int(np.count_nonzero(scores > score) + np.count_nonzero(scores[:position] == score)) + 1
-
-
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
 
 
 class Session:
@@ -262,61 +198,10 @@ class Session:
         """What is known about image `i` under `ranking`, with why it is in the queue in words."""
         i = self.dataset.check_index(i)
         annotation = self.dataset.annotation(i)
-        position = ranking.position_of(i)
-        score = None if position is None else float(ranking.scores[position])
         with self._lock:
             skipped, broken, front = i in self._skipped, self._broken.get(i), i in self._front
-        version = ranking.model_version
-        if broken is not None:
-            why = f"left out: the image could not be read ({broken})"
-        elif annotation is not None:
-            why = "already labeled"
-        elif skipped:
-            why = "skipped"
-        elif front:
-            why = "brought back by undo"
-        elif version == 0 and ranking.heuristic == TYPICAL:
-            why = "typical of its part of the pool: there is no model yet (TypiClust start)"
-        elif version == 0:
-            why = "picked at random: there is no model yet"
-        elif position is None:
-            why = f"not scored yet: model v{version} scored {len(ranking):,} other images"
-            if ranking.pending:
-                why += f" so far; {ranking.pending:,} still to score"
-        elif ranking.drawn is not None and i in ranking.drawn.picks:
-            pick = ranking.drawn.picks[i]
-            k = ranking.drawn.order.index(i) + 1
-            weights = ", ".join(f"{a} {w:.2f}" for a, w in ranking.drawn.weights.items())
-            why = (
-                f"query {k} of {len(ranking.drawn.order)} auto drew from the {len(ranking):,} "
-                f"images model v{version} scored: {pick.arm}'s "
-                f"{'random pick' if pick.arm == 'random' else 'top remaining choice'} "
-                f"(chance {pick.probability:.3g}; weights {weights})"
-            )
-        else:
-            so_far, to_go = "", ""
-            scored_by = ranking.heuristic if ranking.drawn is None else ranking.drawn.scored_by
-            if ranking.pending:
-                so_far, to_go = " so far", f"; {ranking.pending:,} still to score"
-            why = (
-                f"the {_ordinal(_rank_by_score(ranking.scores, position))} most uncertain of "
-                f"{len(ranking):,} images "
-                f"model v{version} scored{so_far} ({scored_by} {score:.3f}{to_go})"
-            )
-            if i in ranking.reasons:  # instance segmentation: the objects behind the score
-                why += f"; {ranking.reasons[i]}"
-        return Description(
-            index=i,
-            labeled=annotation is not None,
-            annotation=annotation,
-            score=score,
-            rank=position,
-            n_ranked=len(ranking),
-            predicted=ranking.predicted_of(i),
-            model_version=version,
-            heuristic=ranking.heuristic,
-            why=why,
-            arm=None if ranking.drawn is None else getattr(ranking.drawn.picks.get(i), "arm", None),
+        return description.describe(
+            i, annotation, ranking, skipped=skipped, broken=broken, front=front
         )
 
     # -- acting --------------------------------------------------------------------------------

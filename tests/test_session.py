@@ -84,7 +84,7 @@ def test_the_panel_header_is_the_loops_description(trained):
 
 
 def test_an_ordinal_reads_as_english():
-    from al_widget.session import _ordinal
+    from al_widget.description import _ordinal
 
     assert [_ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111)] == [
         "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st", "111th"
