@@ -61,12 +61,17 @@ def undocumented() -> list[str]:
 
 
 def _public_methods(cls: type) -> dict[str, Any]:
-    """The methods `cls` defines itself whose names do not start with an underscore."""
-    found = {}
-    for name, member in vars(cls).items():
-        fn = member.__func__ if isinstance(member, (staticmethod, classmethod)) else member
-        if not name.startswith("_") and inspect.isfunction(fn):
-            found[name] = fn
+    """The methods whose names do not start with an underscore that `cls` defines itself or
+    takes from a base class of its own package (a base class that holds part of it)."""
+    package = cls.__module__.split(".")[0]
+    found: dict[str, Any] = {}
+    for owner in cls.__mro__:
+        if owner.__module__.split(".")[0] != package:
+            continue
+        for name, member in vars(owner).items():
+            fn = member.__func__ if isinstance(member, (staticmethod, classmethod)) else member
+            if not name.startswith("_") and inspect.isfunction(fn):
+                found.setdefault(name, fn)
     return found
 
 
@@ -105,6 +110,21 @@ def test_the_method_check_sees_the_methods_a_class_defines():
             """Not public."""
 
     assert sorted(_public_methods(Shown)) == ["of", "open"]
+
+
+class _Part:
+    """A base class holding part of a class, as ``LoopViews`` holds ActiveLoop's views."""
+
+    def describe(self, i):
+        """Describe image `i`."""
+
+
+def test_the_method_check_sees_the_methods_a_class_takes_from_a_base_of_its_package():
+    class Whole(_Part, dict):
+        def open(self, i):
+            """Open image `i`."""
+
+    assert sorted(_public_methods(Whole)) == ["describe", "open"]
 
 
 @pytest.mark.parametrize("module_name", PUBLIC_MODULES)
