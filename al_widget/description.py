@@ -93,11 +93,15 @@ def describe(
         pick = ranking.drawn.picks[i]
         k = ranking.drawn.order.index(i) + 1
         weights = ", ".join(f"{a} {w:.2f}" for a, w in ranking.drawn.weights.items())
+        if pick.arm_probability is None:  # each query drew its own heuristic
+            what = "random pick" if pick.arm == "random" else "top remaining choice"
+            chance = f"chance {pick.probability:.3g}"
+        else:  # the round follows one heuristic, drawn with chance arm_probability
+            what = "random pick" if pick.arm == "random" else f"choice {k}"
+            chance = f"the round's heuristic, drawn with chance {pick.arm_probability:.2f}"
         why = (
             f"query {k} of {len(ranking.drawn.order)} auto drew from the {len(ranking):,} "
-            f"images model v{version} scored: {pick.arm}'s "
-            f"{'random pick' if pick.arm == 'random' else 'top remaining choice'} "
-            f"(chance {pick.probability:.3g}; weights {weights})"
+            f"images model v{version} scored: {pick.arm}'s {what} ({chance}; weights {weights})"
         )
     else:
         so_far, to_go = "", ""

@@ -478,3 +478,13 @@ def test_without_an_eval_set_each_query_draws_its_own_heuristic(two_class, loop_
     )
     label_all(loop, labels, 2, 5)
     assert all(p.arm_probability is None for p in loop.ranking.drawn.picks.values())
+
+
+def test_describe_names_the_rounds_heuristic_when_the_round_follows_one(two_class, loop_factory):
+    loop = loop_with_an_eval_set(two_class, loop_factory)
+    label_all(loop, two_class[1], 1, 5)
+    second = int(loop.queue[1])
+    pick = loop.ranking.drawn.picks[second]
+    why = loop.describe(second).why
+    assert f"{pick.arm}'s " in why
+    assert f"the round's heuristic, drawn with chance {pick.arm_probability:.2f}" in why
