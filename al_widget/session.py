@@ -76,8 +76,9 @@ class Session:
         # What undo took back, the latest last, with the drafts shown when it was committed and
         # its agreement entry; a new action clears it
         self._redo: list[tuple[Undone, Annotation | None, _Agreed | None]] = []
-        # The images of `_redo` edited since their undo (in any panel on the loop): redo is
-        # refused for them, whichever panel asks; undoing a skip of one keeps its edit
+        # The images of `_redo` edited since their undo (in any panel on the loop): redo of a
+        # commit is refused for them, whichever panel asks (a skip keeps the edit); undoing or
+        # redoing a skip of one keeps its edit
         self._edited: set[int] = set()
         # The model's agreement with each stored label it offered a prediction for, by image;
         # only stored labels have one (undo takes its commit's entry away, redo puts it back)
@@ -349,7 +350,9 @@ class Session:
             else:
                 self._skip(i)
             self._redo.pop()  # only once the dataset took the change
-            self._edited.discard(i)
+            if action == "commit" or all(u.image_index != i for u, _, _ in self._redo):
+                # a redone skip keeps the edit: a commit of the image still to redo would not
+                self._edited.discard(i)
             return action, i
 
     def report_broken(self, broken: dict[int, str]) -> None:

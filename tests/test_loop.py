@@ -286,6 +286,19 @@ def test_an_edit_noted_on_an_undone_image_is_kept_when_its_skip_before_is_undone
     assert loop.edited_since_undo(3)
 
 
+def test_an_edit_noted_on_an_undone_image_is_kept_when_its_skip_before_is_redone(
+    two_class, centroid, loop_factory
+):
+    loop = loop_factory(alw.Dataset(two_class[0], CLASSES), centroid)
+    loop.skip(3)
+    loop.commit(3, alw.Label("dark"))
+    loop.undo()  # the commit
+    loop.note_edited(3)
+    loop.undo()  # the skip
+    assert loop.redo() == 3  # the skip again: the edit is still unsaved
+    assert loop.edited_since_undo(3)  # the commit still to redo would store over it
+
+
 def test_an_edit_of_an_image_no_undo_brought_back_is_not_noted(two_class, centroid, loop_factory):
     loop = loop_factory(alw.Dataset(two_class[0], CLASSES), centroid)
     loop.commit(3, alw.Label("dark"))

@@ -168,12 +168,25 @@ def test_an_edit_of_an_undone_commit_survives_undoing_the_skip_before_it(panels)
     assert panel.undo() == i  # the cell's label comes back to edit
     send_boxes(panel, [{"xyxy": [1, 1, 8, 8], "label": 1}])  # the fix, not submitted
     assert panel.undo() == i  # the skip is undone too; the fix stays unsaved
-    assert panel.redo() is None  # redoing the skip would drop the fix
-    assert f"nothing to redo: image {i} was edited since the undo" in panel.error_line.value
-    assert panel.dataset.annotation(i) is None
-    assert i not in panel.loop.skipped
+    assert panel.canvas.boxes == [{"xyxy": [1.0, 1.0, 8.0, 8.0], "label": 1}]
     assert panel.submit() == i  # Enter stores the fix
     assert panel.dataset.annotation(i).xyxy.tolist() == [[1, 1, 8, 8]]
+
+
+def test_redo_of_the_cells_commit_after_a_redone_skip_stores_nothing_over_the_edit(panels):
+    panel = panels("detect")
+    i = panel.current
+    panel.skip()
+    panel.loop.commit(i, alw.Boxes([[1, 1, 4, 4]], ["cat"]))  # a cell labels the skipped image
+    panel.undo()  # the cell's label comes back to edit
+    send_boxes(panel, [{"xyxy": [1, 1, 8, 8], "label": 1}])  # the fix, not submitted
+    panel.undo()  # the skip is undone too
+    assert panel.redo() == i  # the skip again: it keeps the fix
+    assert panel.redo() is None  # the cell's commit would store its label over the fix
+    assert f"nothing to redo: image {i} was edited since the undo" in panel.error_line.value
+    assert panel.dataset.annotation(i) is None
+    assert panel.undo() == i  # the skip once more: the fix comes back
+    assert panel.canvas.boxes == [{"xyxy": [1.0, 1.0, 8.0, 8.0], "label": 1}]
 
 
 def test_an_edit_of_an_undone_commit_survives_undoing_the_commit_it_replaced(panels):
@@ -347,6 +360,23 @@ def test_redo_of_a_skip_keeps_the_boxes_left_unsaved_on_the_image_while_another_
     assert panel.redo() == i  # the skip again
     assert panel.undo() == i
     assert panel.canvas.boxes == [{"xyxy": [1.0, 1.0, 4.0, 4.0], "label": 0}]
+
+
+def test_redo_of_a_skip_of_boxes_edited_after_an_earlier_undo_skips_them_again(panels):
+    panel = panels("detect")
+    i = panel.current
+    send_boxes(panel, [{"xyxy": [1, 1, 4, 4], "label": 0}])
+    panel.submit()
+    panel.undo()  # the boxes come back to edit
+    send_boxes(panel, [{"xyxy": [1, 1, 9, 9], "label": 1}])  # edited, then skipped
+    assert panel.skip() == i
+    assert panel.undo() == i  # the skip comes back, the edit with it
+    assert panel.redo() == i  # nothing was edited since this undo: the skip again
+    assert panel.error_line.value == ""
+    assert i in panel.loop.skipped
+    assert panel.dataset.annotation(i) is None
+    assert panel.undo() == i  # the edit is kept on the image
+    assert panel.canvas.boxes == [{"xyxy": [1.0, 1.0, 9.0, 9.0], "label": 1}]
 
 
 def test_the_boxes_a_redone_skip_kept_are_no_edit_when_an_undo_brings_them_back(panels):

@@ -313,18 +313,21 @@ class Actions:
     def redo(self) -> int | None:
         """Commit (or skip) again what the last ``undo`` took back; returns the image's index.
 
-        A redone skip keeps the work on the image, as a skip does; a redone commit drops it (the
-        label stored is the work).
+        A redone skip keeps the work on the image, as a skip does, and so is made again even when
+        the image was edited since an undo; a redone commit drops it (the label stored is the
+        work), and is refused when the image was edited since its undo.
         """
         undone = self.loop.undone
         if undone is None:
             self.notices.say_error("nothing to redo")
             return None
         j = undone.image_index
-        if self.edited_since_undo(j) or self.loop.edited_since_undo(j):
+        edited = self.edited_since_undo(j) or self.loop.edited_since_undo(j)
+        if undone.action == "commit" and edited:
             # As in any editor, an edit after an undo clears what redo would make again. Enter
             # stores the edit, unless the image is still labeled (the undo took back a commit
-            # that replaced its label).
+            # that replaced its label). A redone skip stores nothing and keeps the work on the
+            # image, an edit included, so it is not refused.
             self.notices.say_error(status.redo_refused_for_edit(j, self.dataset.annotation(j)))
             return None
         budget = self.budget.reached()
