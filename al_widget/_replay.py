@@ -63,10 +63,10 @@ def replay(dataset: Dataset, where: str, entry: dict[str, Any]) -> None:
         annotation = ann.from_json(data, image_size=size)
         if _no_label(where, i, annotation):
             return
-        if declared is None:
-            dataset.annotate(i, annotation)
+        if declared is None:  # it keeps the orientation journaled with it, for an undo
+            dataset.annotate(i, annotation, orientation=drawn_in)
             return
-        dataset.annotate_unread(i, annotation, declared)
+        dataset.annotate_unread(i, annotation, declared, orientation=drawn_in)
     except (ValueError, KeyError, TypeError) as error:
         raise ValueError(f"{where}: {error}") from None
     log.warning(
