@@ -46,6 +46,7 @@ def replay(dataset: Dataset, where: str, entry: dict[str, Any]) -> None:
     if not isinstance(data, dict):
         raise ValueError(f"{where}: 'annotation' must be a JSON object, got {data!r}")
     try:
+        drawn_in = _orientation(entry)
         size: tuple[int, int] | None = None
         declared: tuple[int, int] | None = None  # the journal's size of an image not read
         if data.get("type") in ("boxes", "mask", "instances"):
@@ -56,16 +57,16 @@ def replay(dataset: Dataset, where: str, entry: dict[str, Any]) -> None:
                 unread = error
             else:
                 if _size_changed(where, i, data, size) or _turn_changed(
-                    where, dataset, i, entry, turn
+                    where, dataset, i, drawn_in, turn
                 ):
                     return
         annotation = ann.from_json(data, image_size=size)
         if _no_label(where, i, annotation):
             return
-        if declared is None:
-            dataset.annotate(i, annotation)
+        if declared is None:  # it keeps the orientation journaled with it, for an undo
+            dataset.annotate(i, annotation, orientation=drawn_in)
             return
-        dataset.annotate_unread(i, annotation, declared)
+        dataset.annotate_unread(i, annotation, declared, orientation=drawn_in)
     except (ValueError, KeyError, TypeError) as error:
         raise ValueError(f"{where}: {error}") from None
     log.warning(
@@ -111,23 +112,29 @@ def _size_changed(where: str, i: int, data: dict[str, Any], size: tuple[int, int
     return True
 
 
-def _turn_changed(
-    where: str, dataset: Dataset, i: int, entry: dict[str, Any], turn: int | None
-) -> bool:
-    """Whether image `i`'s file is now turned upright by another EXIF orientation (`turn`)
-    than the one its journaled label was drawn in: a photo app turning a photo rewrites it,
-    and a square photo (or one turned half way round) keeps its size, so ``_size_changed``
-    cannot see it. The label would lie on turned pixels, so it is left out, with a warning.
-    An entry of an earlier version, or of a class label or an image given in memory, records
-    no orientation and is not checked."""
+def _orientation(entry: dict[str, Any]) -> int | None:
+    """The EXIF orientation a journal entry records its label was drawn in, checked whatever
+    the label and whether or not its image can be read; None when it records none (an entry
+    of an earlier version, of a class label or of an image given in memory)."""
     if "orientation" not in entry:
-        return False
+        return None
     recorded = entry["orientation"]
     if type(recorded) is not int or not 1 <= recorded <= 8:
         raise ValueError(
             f"'orientation' must be an EXIF orientation, an int in 1..8, got {recorded!r:.40}"
         )
-    if turn is None or turn == recorded:
+    return recorded
+
+
+def _turn_changed(
+    where: str, dataset: Dataset, i: int, recorded: int | None, turn: int | None
+) -> bool:
+    """Whether image `i`'s file is now turned upright by another EXIF orientation (`turn`)
+    than the one its journaled label was drawn in (`recorded`): a photo app turning a photo
+    rewrites it, and a square photo (or one turned half way round) keeps its size, so
+    ``_size_changed`` cannot see it. The label would lie on turned pixels, so it is left out,
+    with a warning. An entry that records no orientation is not checked."""
+    if recorded is None or turn is None or turn == recorded:
         return False
     log.warning(
         "%s: image %d (%s) was shown turned by EXIF orientation %d when labeled, now by %d: "

@@ -7,7 +7,7 @@ import threading
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -64,8 +64,8 @@ class Snapshot:
 class Dataset(DatasetRestore, DatasetImages, DatasetFiles):
     """Images plus the annotations given so far; thread-safe, versioned, optionally journaled.
 
-    Thread safety: ``_lock`` guards ``_annotations``, ``_labeled_at``, ``_version`` and the
-    journal; it is the innermost lock (panel → session → round worker → dataset) and is held only
+    Thread safety: ``_lock`` guards ``_annotations``, ``_labeled_at``, ``_version``,
+    ``_drawn_in`` and the journal; it is the innermost lock (panel → session → round worker → dataset) and is held only
     around those fields. Images are read without it (``DatasetImages``, a base class); ``restore``
     (``DatasetRestore``) sets the journal of a dataset it made, before any other thread has it.
 
@@ -124,6 +124,8 @@ class Dataset(DatasetRestore, DatasetImages, DatasetFiles):
         self._lock = threading.RLock()
         self._labeled_at = np.full(len(self._source), -1, dtype=np.int64)
         self._annotations: dict[int, ann.Annotation] = {}
+        # The EXIF orientation journaled with each image's label, for a label that has one
+        self._drawn_in: dict[int, int] = {}
         self._version = 0
         self._closed: str | None = None  # why changes are refused, once closed
         self.coco_origin: CocoOrigin | None = None  # from_coco's ids and crowds, for to_coco
@@ -198,6 +200,22 @@ class Dataset(DatasetRestore, DatasetImages, DatasetFiles):
         """
         return self._annotations.get(self.check_index(i))
 
+    def drawn_in(self, i: int) -> int | None:
+        """The EXIF orientation journaled with image `i`'s label: the one its photo was shown
+        in when the label was drawn (a restore leaves the label out once the photo is turned
+        otherwise). None when image `i` has no label, or its label was journaled without one:
+        a class label, the label of an image given in memory, of a dataset without a journal,
+        or restored from an entry of an earlier version.
+
+        Parameters
+        ----------
+        i : int
+            A dataset index.
+        """
+        i = self.check_index(i)
+        with self._lock:
+            return self._drawn_in.get(i)
+
     def snapshot(self) -> Snapshot:
         """A consistent copy of the labeled indices and their annotations."""
         with self._lock:
@@ -218,7 +236,13 @@ class Dataset(DatasetRestore, DatasetImages, DatasetFiles):
 
     # -- writing -------------------------------------------------------------------------------
 
-    def annotate(self, i: int, annotation: ann.Annotation) -> ann.Annotation:
+    def annotate(
+        self,
+        i: int,
+        annotation: ann.Annotation,
+        *,
+        orientation: int | Literal["file"] | None = "file",
+    ) -> ann.Annotation:
         """Set the annotation of image `i`; returns it as stored (checked against image and classes).
 
         Parameters
@@ -227,16 +251,27 @@ class Dataset(DatasetRestore, DatasetImages, DatasetFiles):
             The image's index.
         annotation : Label, Boxes, Mask or Instances
             An annotation of the dataset's task.
+        orientation : int, None or "file", default "file"
+            The EXIF orientation the label was drawn in, which the journal records with it
+            (``drawn_in``): "file" reads the one image `i`'s file has now, for a label just
+            drawn; a label put back (by undo or redo) gives the one it was first journaled
+            with, None for none. A class label is journaled without one, whatever is given.
         """
         i, bound = self.checked(i, annotation)
-        return self._store(i, bound, self._turn_to_journal(i, bound))
+        return self._store(i, bound, self._turn_to_journal(i, bound, orientation))
 
-    def _turn_to_journal(self, i: int, bound: ann.Annotation) -> int | None:
-        """The EXIF orientation the journal records with `bound`, image `i`'s new label: that
-        of its file, for a label drawn on its pixels; None when there is no journal, for a
-        class label (a class names the whole image, however it is turned) and for an image
-        given in memory."""
-        if self._journal is None or isinstance(bound, ann.Label):
+    def _turn_to_journal(
+        self, i: int, bound: ann.Annotation, orientation: int | Literal["file"] | None
+    ) -> int | None:
+        """The EXIF orientation the journal records with `bound`, image `i`'s new label: the
+        `orientation` given, or for "file" that of its file, for a label drawn on its pixels
+        (None when there is no journal, and for an image given in memory); None for a class
+        label (a class names the whole image, however it is turned)."""
+        if isinstance(bound, ann.Label):
+            return None
+        if orientation != "file":
+            return orientation
+        if self._journal is None:
             return None
         return self._source.frame(i)[1]
 
@@ -255,7 +290,12 @@ class Dataset(DatasetRestore, DatasetImages, DatasetFiles):
         return i, self._bind(i, annotation)
 
     def annotate_unread(
-        self, i: int, annotation: ann.Annotation, size: tuple[int, int]
+        self,
+        i: int,
+        annotation: ann.Annotation,
+        size: tuple[int, int],
+        *,
+        orientation: int | None = None,
     ) -> ann.Annotation:
         """Store a journaled label of image `i`, which cannot be read, bound at `size` (the size
         its journal entry gives) and to the classes, unchecked against the image; only a
@@ -269,8 +309,11 @@ class Dataset(DatasetRestore, DatasetImages, DatasetFiles):
             The label as the journal holds it.
         size : tuple of int
             The image's (H, W) as the journal gives it.
+        orientation : int, optional
+            The EXIF orientation the journal entry records with the label (``drawn_in``).
         """
-        return self._store(i, annotation.bind(image_size=size, classes=self.classes))
+        bound = annotation.bind(image_size=size, classes=self.classes)
+        return self._store(i, bound, orientation)
 
     def _store(
         self, i: int, bound: ann.Annotation, orientation: int | None = None
@@ -283,6 +326,10 @@ class Dataset(DatasetRestore, DatasetImages, DatasetFiles):
             self._version += 1
             self._annotations[i] = bound
             self._labeled_at[i] = self._version
+            if orientation is None:
+                self._drawn_in.pop(i, None)
+            else:
+                self._drawn_in[i] = orientation
         return bound
 
     def remove(self, i: int) -> ann.Annotation | None:
@@ -301,6 +348,7 @@ class Dataset(DatasetRestore, DatasetImages, DatasetFiles):
             self._write({"op": "remove", "i": i})
             self._version += 1
             self._labeled_at[i] = -1
+            self._drawn_in.pop(i, None)
             return self._annotations.pop(i)
 
     def close(self) -> None:

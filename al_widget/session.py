@@ -60,22 +60,25 @@ class Session:
         self._skipped: set[int] = set()
         self._broken: dict[int, str] = {}
         self._front: list[int] = []
-        # (action, index, the annotation before, the drafts shown, for a commit the
-        # agreement entries of image `index` before and after it, and the draft record of the
-        # label it replaced), the latest last
+        # (action, index, the annotation before and the EXIF orientation it was journaled with
+        # (``Dataset.drawn_in``; undo journals it again with it), the drafts shown, for a commit
+        # the agreement entries of image `index` before and after it, and the draft record of
+        # the label it replaced), the latest last
         self._undo: list[
             tuple[
                 str,
                 int,
                 Annotation | None,
+                int | None,
                 Annotation | None,
                 tuple[_Agreed | None, ...],
                 DraftRecord | None,
             ]
         ] = []
-        # What undo took back, the latest last, with the drafts shown when it was committed and
-        # its agreement entry; a new action clears it
-        self._redo: list[tuple[Undone, Annotation | None, _Agreed | None]] = []
+        # What undo took back, the latest last, with the drafts shown when it was committed, its
+        # agreement entry and the EXIF orientation its label was journaled with (redo journals
+        # it again with it); a new action clears it
+        self._redo: list[tuple[Undone, Annotation | None, _Agreed | None, int | None]] = []
         # The images of `_redo` edited since their undo (in any panel on the loop): redo of a
         # commit is refused for them, whichever panel asks (a skip keeps the edit); undoing or
         # redoing a skip of one keeps its edit
@@ -192,7 +195,7 @@ class Session:
         would overwrite the edit, so the panels refuse it. Nothing is noted for an image no undo
         brought back."""
         with self._lock:
-            if any(undone.image_index == i for undone, _, _ in self._redo):
+            if any(undone.image_index == i for undone, *_ in self._redo):
                 self._edited.add(i)
 
     def describe(self, i: int, ranking: Ranking) -> Description:
@@ -238,13 +241,16 @@ class Session:
         shown: Annotation | object | None = SHOWN_AT_THRESHOLD,
         redone: bool = False,
         entry: _Agreed | None = None,
+        drawn_in: int | None = None,
     ) -> Annotation:
         # Caller holds the lock. All or nothing: what can fail (the checks, the agreement, the
         # drafts' comparison) runs before the dataset takes the label, and when the dataset
         # refuses it nothing has changed; after it, only this session's own fields change.
-        # A redo (`redone`) gives the agreement `entry` the commit had; else it is measured.
+        # A redo (`redone`) gives the agreement `entry` the commit had, and the orientation
+        # `drawn_in` its label was journaled with; else both are measured.
         with self._lock:
             previous = self.dataset.annotation(i)
+            previous_drawn_in = self.dataset.drawn_in(i)
             if previous is not None and not replace:
                 raise ValueError(
                     f"image {i} is already labeled ({previous!r}); pass replace=True to change it, or undo() first"
@@ -252,7 +258,7 @@ class Session:
             i, bound = self.dataset.checked(i, annotation)
             agreed = None if redone else agreement(ranking, i, bound, self.dataset.classes)
             record, drafts_shown = self._drafts_record(i, bound, ranking, shown)
-            stored = self.dataset.annotate(i, bound)
+            stored = self.dataset.annotate(i, bound, orientation=drawn_in if redone else "file")
             if i in self._front:
                 self._front.remove(i)
             self._skipped.discard(i)
@@ -268,11 +274,19 @@ class Session:
                 self._drafts.add(record)
             # the drafts shown are kept for a redo, or a resubmit
             self._undo.append(
-                ("commit", i, previous, drafts_shown, (replaced, entry), replaced_record)
+                (
+                    "commit",
+                    i,
+                    previous,
+                    previous_drawn_in,
+                    drafts_shown,
+                    (replaced, entry),
+                    replaced_record,
+                )
             )
             if len(self._undo) > _DRAFTS_KEPT:  # older commits keep their labels, not drafts
-                action, j, before, _, entries, old = self._undo[-_DRAFTS_KEPT - 1]
-                self._undo[-_DRAFTS_KEPT - 1] = (action, j, before, None, entries, old)
+                action, j, before, turn, _, entries, old = self._undo[-_DRAFTS_KEPT - 1]
+                self._undo[-_DRAFTS_KEPT - 1] = (action, j, before, turn, None, entries, old)
             return stored
 
     def skip(self, i: int) -> None:
@@ -292,7 +306,7 @@ class Session:
                     "can be skipped; undo() or replace its label instead"
                 )
             self._skipped.add(i)
-            self._undo.append(("skip", i, None, None, (), None))
+            self._undo.append(("skip", i, None, None, None, (), None))
             if i in self._front:
                 self._front.remove(i)
 
@@ -306,15 +320,23 @@ class Session:
         with self._lock:
             if not self._undo:
                 return None
-            action, i, previous, shown, entries, replaced_record = self._undo[-1]
+            action, i, previous, previous_drawn_in, shown, entries, replaced_record = self._undo[-1]
             stored = self.dataset.annotation(i) if action == "commit" else None
+            stored_drawn_in = self.dataset.drawn_in(i)
             if action == "commit":
                 if previous is None:
                     self.dataset.remove(i)
-                else:
-                    self.dataset.annotate(i, previous)
+                else:  # drawn in the orientation it was first journaled with, not the file's now
+                    self.dataset.annotate(i, previous, orientation=previous_drawn_in)
             self._undo.pop()  # only once the dataset took the change
-            self._redo.append((Undone(action, i, stored), shown, entries[1] if entries else None))
+            self._redo.append(
+                (
+                    Undone(action, i, stored),
+                    shown,
+                    entries[1] if entries else None,
+                    stored_drawn_in,
+                )
+            )
             if action == "commit":
                 self._edited.discard(i)  # it comes back as it was stored
                 self._drafts.remove(i)
@@ -341,16 +363,23 @@ class Session:
         with self._lock:
             if not self._redo:
                 return None
-            (action, i, annotation), shown, entry = self._redo[-1]
+            (action, i, annotation), shown, entry, drawn_in = self._redo[-1]
             if action == "commit":
                 assert annotation is not None
                 self._commit(
-                    i, annotation, ranking, replace=True, shown=shown, redone=True, entry=entry
+                    i,
+                    annotation,
+                    ranking,
+                    replace=True,
+                    shown=shown,
+                    redone=True,
+                    entry=entry,
+                    drawn_in=drawn_in,
                 )
             else:
                 self._skip(i)
             self._redo.pop()  # only once the dataset took the change
-            if action == "commit" or all(u.image_index != i for u, _, _ in self._redo):
+            if action == "commit" or all(u.image_index != i for u, *_ in self._redo):
                 # a redone skip keeps the edit: a commit of the image still to redo would not
                 self._edited.discard(i)
             return action, i

@@ -131,3 +131,30 @@ def test_a_journaled_orientation_that_is_no_exif_orientation_is_refused_naming_i
     journal.write_text(f"{lines[0]}\n{json.dumps(entry)}\n")
     with pytest.raises(ValueError, match=r"line 2: 'orientation' must be an EXIF orientation"):
         alw.Dataset.restore(journal, paths, read_only=True)
+
+
+@pytest.mark.parametrize("value", [0, 9, "6", 1.0, True, None, [6]])
+def test_a_journaled_orientation_of_an_image_that_cannot_be_read_is_checked_too(
+    tmp_path: Path, value
+) -> None:
+    paths, journal, _ = labeled(tmp_path, "detect", 6, (16, 16))
+    lines = journal.read_text().splitlines()
+    entry = {**json.loads(lines[1]), "orientation": value}
+    journal.write_text(f"{lines[0]}\n{json.dumps(entry)}\n")
+    Path(paths[0]).rename(tmp_path / "moved.jpg")
+    with pytest.raises(ValueError, match=r"line 2: 'orientation' must be an EXIF orientation"):
+        alw.Dataset.restore(journal, paths, read_only=True)
+
+
+@pytest.mark.parametrize("value", [0, 9, "6", 1.0, True, None, [6]])
+def test_a_journaled_orientation_of_a_class_label_is_checked_too(tmp_path: Path, value) -> None:
+    paths = [photo(tmp_path / "p.jpg", 6)]
+    journal = tmp_path / "labels.jsonl"
+    dataset = alw.Dataset(paths, ["cat", "dog"], journal=journal)
+    dataset.annotate(0, alw.Label("dog"))
+    dataset.close()
+    lines = journal.read_text().splitlines()
+    entry = {**json.loads(lines[1]), "orientation": value}
+    journal.write_text(f"{lines[0]}\n{json.dumps(entry)}\n")
+    with pytest.raises(ValueError, match=r"line 2: 'orientation' must be an EXIF orientation"):
+        alw.Dataset.restore(journal, paths, read_only=True)

@@ -1,0 +1,85 @@
+"""A label that undo or redo puts back is journaled with the EXIF orientation it was first
+journaled with, the one its photo was shown in when it was drawn, not the one the photo has
+when it is put back: a restore then leaves it out once the photo is turned otherwise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import al_widget as alw
+from tests.test_journal_orientation import entries, photo
+
+OLD = alw.Boxes([[0, 0, 8, 8]], ["thing"])  # drawn on the photo shown by orientation 1
+NEW = alw.Boxes([[8, 8, 16, 16]], ["thing"])  # drawn on it once turned half way round (3)
+
+
+def relabeled_turned(tmp_path: Path) -> tuple[alw.ActiveLoop, list[str], Path]:
+    """A photo labeled with OLD in orientation 1, turned half way round by a photo app (same
+    size), then relabeled with NEW: (the loop, the paths, the journal)."""
+    paths = [photo(tmp_path / f"p{k}.jpg", 1) for k in range(2)]
+    journal = tmp_path / "labels.jsonl"
+    dataset = alw.Dataset(paths, ["bg", "thing"], task="detect", journal=journal)
+    loop = alw.ActiveLoop(dataset, None, start=False)
+    loop.commit(0, OLD)
+    photo(Path(paths[0]), 3)
+    loop.commit(0, NEW, replace=True)
+    return loop, paths, journal
+
+
+def test_the_label_an_undo_puts_back_keeps_the_orientation_it_was_drawn_in(
+    tmp_path: Path,
+) -> None:
+    loop, _, journal = relabeled_turned(tmp_path)
+    loop.undo()
+    loop.close()
+    assert [entry["orientation"] for entry in entries(journal)] == [1, 3, 1]
+    assert loop.dataset.drawn_in(0) == 1
+
+
+def test_the_label_an_undo_puts_back_is_not_restored_onto_the_turned_photo(
+    tmp_path: Path, caplog
+) -> None:
+    loop, paths, journal = relabeled_turned(tmp_path)
+    loop.undo()
+    loop.close()
+    with caplog.at_level("WARNING", logger="al_widget"):
+        back = alw.Dataset.restore(journal, paths, read_only=True)
+    assert back.annotation(0) != OLD.bind(image_size=(16, 16), classes=["bg", "thing"])
+    assert (
+        f"line 4: image 0 ({paths[0]}) was shown turned by EXIF orientation 1 when labeled, "
+        "now by 3"
+    ) in caplog.text
+
+
+def test_the_label_a_redo_puts_back_keeps_the_orientation_it_was_drawn_in(
+    tmp_path: Path,
+) -> None:
+    loop, paths, journal = relabeled_turned(tmp_path)
+    loop.undo()
+    photo(Path(paths[0]), 1)  # turned back before the redo
+    loop.redo()
+    loop.close()
+    assert entries(journal)[-1]["orientation"] == 3
+    assert loop.dataset.drawn_in(0) == 3
+
+
+def test_a_label_restored_keeps_the_orientation_journaled_with_it(tmp_path: Path) -> None:
+    loop, paths, journal = relabeled_turned(tmp_path)
+    loop.close()
+    assert alw.Dataset.restore(journal, paths, read_only=True).drawn_in(0) == 3
+
+
+@pytest.mark.parametrize("how", ["removed", "a class label"])
+def test_an_image_without_a_label_drawn_on_its_pixels_was_drawn_in_no_orientation(
+    tmp_path: Path, how: str
+) -> None:
+    paths = [photo(tmp_path / "p.jpg", 6)]
+    task, label = ("detect", OLD) if how == "removed" else ("classify", alw.Label("thing"))
+    dataset = alw.Dataset(paths, ["bg", "thing"], task=task, journal=tmp_path / "j.jsonl")
+    dataset.annotate(0, label)
+    if how == "removed":
+        assert dataset.drawn_in(0) == 6
+        dataset.remove(0)
+    assert dataset.drawn_in(0) is None
