@@ -2,7 +2,9 @@
 is, but for the label of an image that cannot be read: it comes back at the size the journal
 gives, so that one missing file does not keep every other label from coming back. The label of
 an image whose size or EXIF orientation changed since it was drawn is left out, with a warning,
-for the same reason."""
+for the same reason, and the image is left unlabeled: the label before it was replaced by it
+(an undo's entry puts back a label the labeler had replaced), so it is not what the labeler
+last gave either."""
 
 from __future__ import annotations
 
@@ -59,6 +61,9 @@ def replay(dataset: Dataset, where: str, entry: dict[str, Any]) -> None:
                 if _size_changed(where, i, data, size) or _turn_changed(
                     where, dataset, i, drawn_in, turn
                 ):
+                    # The labeler's latest word on the image no longer fits it; the label it
+                    # replaced (an undone one, say) is not what the labeler last gave either
+                    dataset.remove(i)
                     return
         annotation = ann.from_json(data, image_size=size)
         if _no_label(where, i, annotation):
@@ -93,15 +98,16 @@ def _size_unread(i: int, data: dict[str, Any], error: ImageError) -> tuple[int, 
 def _size_changed(where: str, i: int, data: dict[str, Any], size: tuple[int, int]) -> bool:
     """Whether image `i` now has another `size` than the one its journaled label was drawn on
     (the file was replaced, or a photo manager rewrote its EXIF orientation): the label no
-    longer fits its pixels, so it is left out of a restore, with a warning. A change that keeps
+    longer fits its pixels, so it is left out of a restore (the image unlabeled), with a
+    warning. A change that keeps
     the size (a square photo turned) is seen by ``_turn_changed``."""
     declared = ann.declared_size(data)
     if declared is None or declared == size:
         return False
     log.warning(
         "%s: image %d was %dx%d (width x height) when labeled, now %dx%d: the file changed "
-        "since? Its label no longer fits the image, so this entry was left out (the image "
-        "keeps the label it had before it, if any)",
+        "since? Its label no longer fits the image, so this entry was left out, and the image "
+        "left unlabeled (a label before it was replaced by it), to be labeled again",
         where,
         i,
         declared[1],
@@ -139,8 +145,8 @@ def _turn_changed(
     log.warning(
         "%s: image %d (%s) was shown turned by EXIF orientation %d when labeled, now by %d: "
         "the file changed since? (A photo app turning a photo rewrites its orientation.) Its "
-        "label no longer fits the pixels shown, so this entry was left out (the image keeps "
-        "the label it had before it, if any)",
+        "label no longer fits the pixels shown, so this entry was left out, and the image left "
+        "unlabeled (a label before it was replaced by it), to be labeled again",
         where,
         i,
         dataset.source_file(i),

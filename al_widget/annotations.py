@@ -163,6 +163,11 @@ class Boxes:
         classes : sequence of str
             The dataset's class names.
         """
+        if self.canvas_size is not None and self.canvas_size != tuple(image_size):
+            raise ValueError(
+                f"boxes were drawn on a {self.canvas_size} canvas but the image is "
+                f"{tuple(image_size)} (H, W)"
+            )
         names = [classes[resolve_class(label, classes)] for label in self.labels]
         return Boxes(self.xyxy, names, canvas_size=image_size, difficult=self.difficult)
 

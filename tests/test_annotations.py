@@ -126,3 +126,11 @@ def test_a_mask_value_neither_a_class_nor_ignore_is_refused_naming_both():
 def test_a_segmentation_of_more_classes_than_ignore_leaves_room_for_is_refused():
     with pytest.raises(ValueError, match="a segmentation has at most 255 classes"):
         alw.Dataset(np.zeros((1, 2, 2), np.uint8), [f"c{k}" for k in range(256)], task="segment")
+
+
+def test_boxes_drawn_on_a_canvas_of_another_size_than_the_image_are_refused():
+    boxes = alw.Boxes([[0, 0, 8, 8]], ["cat"], canvas_size=(16, 16))
+    with pytest.raises(
+        ValueError, match=r"drawn on a \(16, 16\) canvas but the image is \(16, 24\)"
+    ):
+        boxes.bind(image_size=(16, 24), classes=["cat"])

@@ -53,6 +53,32 @@ def test_the_label_an_undo_puts_back_is_not_restored_onto_the_turned_photo(
     ) in caplog.text
 
 
+def test_the_label_the_undo_took_back_is_not_restored_either(tmp_path: Path) -> None:
+    # The labeler's last word on the image (OLD, put back by the undo) no longer fits it, and
+    # NEW is a label the labeler took back: the image comes back unlabeled, to label again
+    loop, paths, journal = relabeled_turned(tmp_path)
+    loop.undo()
+    loop.close()
+    assert alw.Dataset.restore(journal, paths, read_only=True).annotation(0) is None
+
+
+def test_an_undo_that_would_put_boxes_back_on_a_photo_replaced_since_is_refused(
+    tmp_path: Path,
+) -> None:
+    paths = [photo(tmp_path / f"p{k}.jpg", 1) for k in range(2)]
+    journal = tmp_path / "labels.jsonl"
+    loop = alw.ActiveLoop(
+        alw.Dataset(paths, ["bg", "thing"], task="detect", journal=journal), None, start=False
+    )
+    loop.commit(0, OLD)
+    photo(Path(paths[0]), 1, size=(16, 24))  # replaced by a wider photo, then labeled again
+    loop.commit(0, NEW, replace=True)
+    with pytest.raises(ValueError, match=r"image 0: boxes were drawn on a \(16, 16\) canvas"):
+        loop.undo()  # OLD was drawn on the 16 x 16 photo: it does not fit this one
+    assert loop.dataset.annotation(0) == NEW.bind(image_size=(16, 24), classes=["bg", "thing"])
+    loop.close()
+
+
 def test_the_label_a_redo_puts_back_keeps_the_orientation_it_was_drawn_in(
     tmp_path: Path,
 ) -> None:
