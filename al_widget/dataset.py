@@ -65,9 +65,10 @@ class Dataset(DatasetRestore, DatasetImages, DatasetFiles):
     """Images plus the annotations given so far; thread-safe, versioned, optionally journaled.
 
     Thread safety: ``_lock`` guards ``_annotations``, ``_labeled_at``, ``_version``,
-    ``_drawn_in`` and the journal; it is the innermost lock (panel → session → round worker → dataset) and is held only
-    around those fields. Images are read without it (``DatasetImages``, a base class); ``restore``
-    (``DatasetRestore``) sets the journal of a dataset it made, before any other thread has it.
+    ``_drawn_in`` and the journal; it is the innermost lock (panel → session → round worker →
+    dataset) and is held only around those fields. Images are read without it
+    (``DatasetImages``, a base class); ``restore`` (``DatasetRestore``) sets the journal of a
+    dataset it made, before any other thread has it.
 
     Parameters
     ----------
