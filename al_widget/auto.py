@@ -3,10 +3,10 @@
 Each round the bandit (`al_widget.bandit`, EXP4.P) draws the head of the queue: with an eval
 set, one heuristic's top choices (the round's gain is then that heuristic's alone); without
 one, each query from its own heuristic's top remaining choice. Once the queries are labeled
-and a new model is trained, they earn the change in the model's quality: the eval set's metric when there is
-one, else the importance-weighted agreement of each model with the labels of the queries it
-drew (its agreement on images it had not seen, weighted so that it estimates the agreement
-over the pool, as Active Learning by Learning does). The quality of the model a draw came from
+and a new model is trained, they earn the change in the model's quality: the eval set's
+metric when there is one, else the importance-weighted agreement of each model with the
+labels of the queries it drew (its agreement on images it had not seen, weighted so that it
+estimates the agreement over the pool, as Active Learning by Learning does). The quality of the model a draw came from
 is known when its queries are labeled, so without an eval set a draw is rewarded one round
 later than with one. A draw earns only with the queries the newer model was trained on (its
 round's snapshot), and rounds ranked by another heuristic settle the open draws unrewarded.
