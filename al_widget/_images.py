@@ -318,13 +318,7 @@ class SequenceSource:
         )
 
     def size(self, i: int) -> tuple[int, int]:
-        item = self.items[i]
-        if isinstance(item, (str, os.PathLike)):
-            return read_size(item, self._where(i))
-        if isinstance(item, Image.Image):
-            return upright_size(item)
-        shape = np.shape(self.raw(i))
-        return (int(shape[0]), int(shape[1]))
+        return self.frame(i)[0]
 
     def frame(self, i: int) -> tuple[tuple[int, int], int | None]:
         """Image `i`'s (height, width), and for a file the EXIF orientation its pixels are
@@ -333,7 +327,10 @@ class SequenceSource:
         item = self.items[i]
         if isinstance(item, (str, os.PathLike)):
             return read_frame(item, self._where(i))
-        return self.size(i), None
+        if isinstance(item, Image.Image):
+            return upright_size(item), None
+        shape = np.shape(self.raw(i))
+        return (int(shape[0]), int(shape[1])), None
 
     def rgb(self, i: int) -> np.ndarray:
         return to_rgb(self.raw(i), self._where(i))

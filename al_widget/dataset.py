@@ -258,23 +258,13 @@ class Dataset(DatasetRestore, DatasetImages, DatasetFiles):
             drawn; a label put back (by undo or redo) gives the one it was first journaled
             with, None for none. A class label is journaled without one, whatever is given.
         """
-        i, bound = self.checked(i, annotation)
-        return self._store(i, bound, self._turn_to_journal(i, bound, orientation))
-
-    def _turn_to_journal(
-        self, i: int, bound: ann.Annotation, orientation: int | Literal["file"] | None
-    ) -> int | None:
-        """The EXIF orientation the journal records with `bound`, image `i`'s new label: the
-        `orientation` given, or for "file" that of its file, for a label drawn on its pixels
-        (None when there is no journal, and for an image given in memory); None for a class
-        label (a class names the whole image, however it is turned)."""
-        if isinstance(bound, ann.Label):
-            return None
-        if orientation != "file":
-            return orientation
-        if self._journal is None:
-            return None
-        return self._source.frame(i)[1]
+        i = self.check_index(i)
+        bound, turn = self._framed(i, annotation)
+        if isinstance(bound, ann.Label):  # a class names the whole image, however it is turned
+            return self._store(i, bound, None)
+        if orientation == "file":  # the frame it was bound in (None: an image in memory)
+            orientation = None if self._journal is None else turn
+        return self._store(i, bound, orientation)
 
     def checked(self, i: int, annotation: ann.Annotation) -> tuple[int, ann.Annotation]:
         """Image `i`'s index and `annotation` as ``annotate`` would store them, checked against
@@ -288,7 +278,7 @@ class Dataset(DatasetRestore, DatasetImages, DatasetFiles):
             An annotation of the dataset's task.
         """
         i = self.check_index(i)
-        return i, self._bind(i, annotation)
+        return i, self._framed(i, annotation)[0]
 
     def annotate_unread(
         self,
@@ -393,15 +383,21 @@ class Dataset(DatasetRestore, DatasetImages, DatasetFiles):
 
     # -- checks --------------------------------------------------------------------------------
 
-    def _bind(self, i: int, annotation: Any) -> ann.Annotation:
+    def _framed(self, i: int, annotation: Any) -> tuple[ann.Annotation, int | None]:
+        """`annotation` bound to image `i`, and the EXIF orientation of the frame it was bound
+        in, read with the size from one read of the file's header (None for a class label and
+        for an image given in memory)."""
         expected = ANNOTATION_TYPES[self.task]
         if not isinstance(annotation, expected):
             raise ValueError(
                 f"a {self.task!r} dataset takes {expected.__name__} annotations, "
                 f"got {type(annotation).__name__} for image {i}"
             )
-        size = self.image_size(i) if not isinstance(annotation, ann.Label) else (0, 0)
+        size, turn = (
+            self._source.frame(i) if not isinstance(annotation, ann.Label) else ((0, 0), None)
+        )
         try:
-            return ann.check_is_label(annotation.bind(image_size=size, classes=self.classes))
+            bound = annotation.bind(image_size=size, classes=self.classes)
+            return ann.check_is_label(bound), turn
         except ValueError as error:
             raise ValueError(f"image {i}: {error}") from None
