@@ -11,7 +11,7 @@ from ..annotations import Annotation, Boxes, Label, Mask
 from ..instances import Instances
 from ..loop import ActiveLoop
 from ..session import SHOWN_AT_THRESHOLD
-from . import keys, status
+from . import image_notices, keys, status
 from .budget import BudgetGate
 from .canvas import Canvas
 from .editor import Editor
@@ -115,7 +115,7 @@ class Actions:
         known = self.dataset.annotation(current)
         if known is not None:  # opened again to look at it (a thumbnail)
             done = "skipped" if what == "skip" else "submitted"
-            self.notices.say_error(status.already_labeled(done, current, known))
+            self.notices.say_error(image_notices.already_labeled(done, current, known))
             return True
         return False
 
@@ -154,7 +154,7 @@ class Actions:
         self.notices.say_error("")
         self.navigator.advance()
         if dropped:
-            self.notices.say(status.dropped_drafts(i, dropped))
+            self.notices.say(image_notices.dropped_drafts(i, dropped))
         self.refresh_state()
         return i
 
@@ -306,7 +306,7 @@ class Actions:
             self.undone_work[i] = self.editor.work()  # as the undo brought it back
         # else an edit of image i since an earlier undo, still to redo: the work it came back
         # with then stays, so that the edit is still one
-        self.notices.say(status.undid(what, i, self.navigator.restored, kept=kept))
+        self.notices.say(image_notices.undid(what, i, self.navigator.restored, kept=kept))
         self.refresh_state()
         return i
 
@@ -328,7 +328,9 @@ class Actions:
             # stores the edit, unless the image is still labeled (the undo took back a commit
             # that replaced its label). A redone skip stores nothing and keeps the work on the
             # image, an edit included, so it is not refused.
-            self.notices.say_error(status.redo_refused_for_edit(j, self.dataset.annotation(j)))
+            self.notices.say_error(
+                image_notices.redo_refused_for_edit(j, self.dataset.annotation(j))
+            )
             return None
         budget = self.budget.reached()
         if undone.action == "commit" and budget is not None:

@@ -9,7 +9,7 @@ import numpy as np
 
 from .._images import ImageError
 from ..loop import ActiveLoop
-from . import ahead, status
+from . import ahead, image_notices, status
 from .budget import BudgetGate
 from .canvas import Canvas
 from .editor import Editor
@@ -91,7 +91,7 @@ class Navigator:
         self.editor.unsaved.pop(i, None)  # its work is not what was stored
         self.current = None
         self.advance()
-        return status.left_elsewhere(i, self.dataset.annotation(i), i in self.loop.skipped)
+        return image_notices.left_elsewhere(i, self.dataset.annotation(i), i in self.loop.skipped)
 
     def show(self, i: int) -> None:
         """Load image `i` on the canvas, with its annotation or the model's prediction.

@@ -1,0 +1,132 @@
+"""What the panel says about the image being labeled: an undo or redo of it, a refusal to
+store over its label or its edit, it labeled or skipped elsewhere, drafts dropped from it.
+Pure functions, as in ``status``.
+"""
+
+from __future__ import annotations
+
+from ..annotations import Annotation, Boxes, Label
+from ..instances import Instances
+from .status import count
+
+
+def undid(what: str, i: int, restored: str, *, kept: bool = False) -> str:
+    """The notice after an undo of a ``what`` ("submit" or "skip") of image `i`.
+
+    Parameters
+    ----------
+    what : str
+        "submit" or "skip".
+    i : int
+        The image brought back.
+    restored : str
+        What came back with it, in words ("" for nothing).
+    kept : bool, default False
+        It came back with the edit made on it since an earlier undo, not with the label the
+        undo took back; redo is refused then, as it would store that label over the edit.
+    """
+    back = f" ({restored})" if restored else ""
+    if not kept:
+        return f"undid the {what} of image {i}: it is back to edit{back}; Shift+Z redoes"
+    instead = " in place of the label undone" if what == "submit" else ""
+    return (
+        f"undid the {what} of image {i}: it is back to edit with the edit made on it since an "
+        f"earlier undo, kept{instead}{back}"
+    )
+
+
+def annotation_words(annotation: Annotation) -> str:
+    """An annotation in a few words: its class, or how many boxes or objects it holds.
+
+    Parameters
+    ----------
+    annotation : Label, Boxes, Mask or Instances
+        The annotation.
+    """
+    if isinstance(annotation, Label):
+        return str(annotation.cls)
+    if isinstance(annotation, Boxes):
+        n = len(annotation)
+        return f"{n:,} box" if n == 1 else f"{n:,} boxes"
+    if isinstance(annotation, Instances):
+        return count(len(annotation), "object")
+    return "a mask"
+
+
+def left_elsewhere(i: int, annotation: Annotation | None, skipped: bool) -> str:
+    """The notice after the panel moved on from image `i`, which was labeled, skipped or left out
+    since it was shown, outside the panel (a cell's ``loop.commit``, another panel).
+
+    Parameters
+    ----------
+    i : int
+        The image the panel showed.
+    annotation : Label, Boxes, Mask, Instances or None
+        Its annotation now (None: not labeled).
+    skipped : bool
+        Whether it was skipped.
+    """
+    if annotation is not None:
+        done = f"labeled outside this panel ({annotation_words(annotation)})"
+    elif skipped:
+        done = "skipped outside this panel"
+    else:
+        done = "left out of the queue outside this panel"
+    return f"image {i} was {done}; moved on to the next image (Z undoes the last label or skip)"
+
+
+def already_labeled(what: str, i: int, annotation: Annotation) -> str:
+    """The refusal of a ``what`` ("submitted", "skipped") on image `i`, opened again though
+    labeled: what the labeler can do in the panel.
+
+    Parameters
+    ----------
+    what : str
+        What was not done: "submitted" or "skipped".
+    i : int
+        The image shown.
+    annotation : Label, Boxes, Mask or Instances
+        Its annotation.
+    """
+    return (
+        f"not {what}: image {i} is already labeled ({annotation_words(annotation)}); to change "
+        "its label, Z undoes the last submits one by one and brings each back to edit; click a "
+        "thumbnail to go on labeling"
+    )
+
+
+def redo_refused_for_edit(i: int, labeled: Annotation | None) -> str:
+    """The refusal of a redo that would store over an edit of image `i` made since its undo,
+    and what stores the edit: Enter, once the image holds no label (``already_labeled``).
+
+    Parameters
+    ----------
+    i : int
+        The image the redo would make again.
+    labeled : Label, Boxes, Mask, Instances or None
+        Its annotation now: the label an undo of a commit that replaced it left stored, or None.
+    """
+    refused = f"nothing to redo: image {i} was edited since the undo; "
+    if labeled is None:
+        return refused + "Enter stores the edit"
+    return refused + (
+        f"it is still labeled ({annotation_words(labeled)}), so Enter does not store the edit "
+        "yet: Z undoes the last submits one by one; once its label is undone, Enter stores the "
+        "edit"
+    )
+
+
+def dropped_drafts(i: int, dropped: int) -> str:
+    """The notice after image `i` was submitted with `dropped` drafts left undecided.
+
+    Parameters
+    ----------
+    i : int
+        The image submitted.
+    dropped : int
+        How many drafts shown were neither accepted nor rejected.
+    """
+    return (
+        f"image {i} stored what was drawn and accepted; {count(dropped, 'undecided draft')} "
+        "dropped (not stored)"
+    )
