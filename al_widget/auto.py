@@ -132,12 +132,15 @@ class Chooser:
     def arms(self, arms: tuple[str, ...], horizon: int) -> bandit.State:
         """The bandit over `arms`: what it learned of arms it knew is kept, new ones start even.
 
-        A new bandit is tuned for `horizon` trials (rounds or queries, see `bandit.start`).
+        It is tuned for `horizon` trials (rounds or queries, see `bandit.start`), also when it
+        was tuned for others before (the round's size changed, or the eval set).
         """
         if self.state is None:
             self.state = bandit.start(arms, horizon=horizon)
         elif self.state.arms != arms:
             self.state = rearmed(self.state, arms)
+        if self.state.horizon != horizon:
+            self.state = bandit.retuned(self.state, horizon)
         return self.state
 
     def reward(

@@ -154,13 +154,37 @@ def start(arms: Sequence[str], *, floor: float | None = None, horizon: int = HOR
     """
     found = check_arms(arms)
     k = len(found)
-    if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1:
-        raise ValueError(f"horizon must be a positive number of trials, got {horizon!r}")
+    check_horizon(horizon)
     if floor is None:
-        floor = math.sqrt(math.log(k) / (k * horizon))
+        floor = default_floor(k, horizon)
     if not 0 < floor <= 1 / k:
         raise ValueError(f"floor must be in (0, 1 / {k}] for {k} arms, got {floor!r}")
     return State(found, (0.0,) * k, float(floor), (0.0,) * k, 0, (0,) * k, horizon=horizon)
+
+
+def check_horizon(horizon: int) -> None:
+    """Refuse a `horizon` that is not a positive number of trials."""
+    if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1:
+        raise ValueError(f"horizon must be a positive number of trials, got {horizon!r}")
+
+
+def default_floor(k: int, horizon: int) -> float:
+    """EXP4.P's least probability of each of `k` arms over `horizon` trials."""
+    return math.sqrt(math.log(k) / (k * horizon))
+
+
+def retuned(state: State, horizon: int) -> State:
+    """`state` tuned for `horizon` trials: the floor and the bonus follow it, the weights stay.
+
+    Parameters
+    ----------
+    state : State
+        The bandit, whose weights and earnings are kept.
+    horizon : int
+        The trials (rounds or queries, see `start`) it is now tuned for.
+    """
+    check_horizon(horizon)
+    return replace(state, floor=default_floor(len(state.arms), horizon), horizon=horizon)
 
 
 def check_orders(state: State, orders: Mapping[str, np.ndarray | None]) -> None:

@@ -90,6 +90,20 @@ def loop_with_an_eval_set(two_class, loop_factory):
     )
 
 
+def test_a_new_round_size_retunes_the_bandit_for_its_rounds_and_keeps_its_weights(
+    two_class, loop_factory
+):
+    loop = loop_with_an_eval_set(two_class, loop_factory)
+    label_all(loop, two_class[1], 3, 5)
+    learned = loop.bandit
+    assert learned.horizon == bandit.rounds_for(5)
+    loop.query_size = 2
+    label_all(loop, two_class[1], 1, 2)
+    assert loop.bandit.horizon == bandit.rounds_for(2)
+    assert loop.bandit.floor == bandit.start(learned.arms, horizon=bandit.rounds_for(2)).floor
+    assert loop.bandit.updates > learned.updates  # the same bandit, rewarded on
+
+
 def test_a_loop_with_an_eval_set_rewards_the_change_in_its_metric(two_class, loop_factory):
     loop = loop_with_an_eval_set(two_class, loop_factory)
     label_all(loop, two_class[1], 4, 5)

@@ -257,6 +257,24 @@ def test_a_horizon_that_is_not_a_positive_number_of_trials_is_refused(horizon):
         bandit.start(ARMS, horizon=horizon)
 
 
+def test_a_bandit_retuned_for_another_horizon_keeps_its_weights_and_takes_that_floor():
+    state = bandit.start(ARMS, horizon=bandit.rounds_for(4))
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        picks = bandit.draw_round(state, orders(100), 100, 4, rng)
+        state = bandit.update(state, picks, 0.05 if picks[0].arm == "margin" else 0.0)
+    retuned = bandit.retuned(state, bandit.rounds_for(10))
+    assert retuned.log_weights == state.log_weights
+    assert retuned.horizon == 30
+    assert retuned.floor == bandit.start(ARMS, horizon=30).floor > state.floor
+
+
+@pytest.mark.parametrize("horizon", [0, 2.5])
+def test_retuning_for_a_horizon_that_is_not_a_positive_number_of_trials_is_refused(horizon):
+    with pytest.raises(ValueError, match="horizon must be a positive number of trials"):
+        bandit.retuned(bandit.start(ARMS), horizon)
+
+
 def test_a_bandit_rewarded_only_for_one_arms_rounds_learns_to_draw_it():
     rng = np.random.default_rng(0)
     state = bandit.start(ARMS, horizon=bandit.rounds_for(10))
