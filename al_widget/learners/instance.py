@@ -12,6 +12,7 @@ import torch
 from torch.nn import functional as F
 
 from . import _instance_nets as inets
+from ._detection_inputs import check_images, check_target, pooled_features, resize
 from ._detection_outputs import Decoding, detect
 from ._params import check_detection
 from ._torch import choose_device, fit_steps
@@ -23,7 +24,6 @@ from .base import (
     Progress,
     ShouldStop,
 )
-from .detector import check_images, check_target, pooled_features, resize
 
 _PREDICT_BATCH = 16
 

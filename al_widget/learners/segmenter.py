@@ -1,4 +1,8 @@
-"""The default segmentation learner: a small U-Net with MC dropout in its head, or a torchvision model."""
+"""The default segmentation learner: a small U-Net with MC dropout in its head, or a torchvision model.
+
+Its images are checked, resized and normalised by ``_segmentation_images.py``; its pooled features
+(`embed`) are its base class's, in ``_segmenter_embedding.py``.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from torch.nn import functional as F
 from ..annotations import IGNORE, unknown_class_value
 from . import _frozen as frozen
 from ._params import check_int, check_training
+from ._segmentation_images import check_image, normalise_pixels, resize_image
 from ._segmentation_nets import (
     UNET,
     UNet,
@@ -24,12 +29,13 @@ from ._segmentation_nets import (
     sampling_head,
     torchvision_model,
 )
+from ._segmenter_embedding import SegmenterEmbeddingMixin
 from ._torch import choose_device, fit_steps
-from ._weights import is_path, normalise, read_state_dict
+from ._weights import is_path, read_state_dict
 from .base import Cancelled, ParamsMixin, Progress, ShouldStop
 
 
-class Segmenter(ParamsMixin):
+class Segmenter(SegmenterEmbeddingMixin, ParamsMixin):
     """A per-pixel classifier with MC dropout: a small U-Net by default, or a torchvision model.
 
     The default network is a U-Net of width 8 (three levels, batch norm, about 0.12 M
@@ -273,7 +279,7 @@ class Segmenter(ParamsMixin):
         size = (self.input_size, self.input_size)
         xs, ys = [], []
         for k, (image, target) in enumerate(zip(images, targets, strict=True)):
-            array = _check_image(image, k)
+            array = check_image(image, k)
             class_map = np.asarray(getattr(target, "class_map", target))
             if class_map.shape != array.shape[:2]:
                 raise ValueError(
@@ -289,7 +295,7 @@ class Segmenter(ParamsMixin):
                     f"class map {k} holds ids {class_map.min()}..{class_map.max()}, outside "
                     f"0..{self.n_classes - 1} (and {IGNORE}, not labeled)"
                 )
-            xs.append(_resize_image(array, size).round().clamp_(0, 255).to(torch.uint8))
+            xs.append(resize_image(array, size).round().clamp_(0, 255).to(torch.uint8))
             t = torch.from_numpy(class_map.astype(np.uint8))[None, None].float()
             ys.append(F.interpolate(t, size=size, mode="nearest")[0, 0].long())
         return torch.cat(xs), torch.stack(ys)
@@ -343,7 +349,7 @@ class Segmenter(ParamsMixin):
                 flipped = torch.rand(batch) < 0.5
                 xb[flipped] = xb[flipped].flip(-1)
                 yb[flipped] = yb[flipped].flip(-1)
-            features = net_part(net, "backbone")(_normalise(xb))
+            features = net_part(net, "backbone")(normalise_pixels(xb))
             logits = class_logits(
                 net, features, net_part(net, "classifier"), self.dropout, xb.shape[-2:]
             )
@@ -394,11 +400,11 @@ class Segmenter(ParamsMixin):
         out: list[np.ndarray] = []
         for start in range(0, len(images), batch_size):
             chunk = [
-                _check_image(image, start + k)
+                check_image(image, start + k)
                 for k, image in enumerate(images[start : start + batch_size])
             ]
-            x = torch.cat([_resize_image(image, size) for image in chunk]).to(self.device_)
-            features = net_part(net, "backbone")(_normalise(x))
+            x = torch.cat([resize_image(image, size) for image in chunk]).to(self.device_)
+            features = net_part(net, "backbone")(normalise_pixels(x))
             if sampler is None:
                 probs = F.softmax(
                     class_logits(net, features, net_part(net, "classifier"), 0.0, size), 1
@@ -413,66 +419,3 @@ class Segmenter(ParamsMixin):
                 )
             out.extend(probs.float().cpu().numpy())
         return out
-
-    @torch.no_grad()
-    def embed(self, images: Sequence[np.ndarray], batch_size: int = 16) -> np.ndarray:
-        """Pooled backbone features, one row per image: the mean and the max of each feature
-        channel over the pixels. What the batch selectors (``coreset``, ``cluster_margin``,
-        ``badge``) measure distances on.
-
-        Parameters
-        ----------
-        images : sequence of numpy.ndarray
-            (H_i, W_i, 3) uint8 RGB images of any sizes (an (N, H, W, 3) array works too);
-            each is resized to ``input_size_``.
-        batch_size : int, default 16
-            Images per forward pass.
-
-        Returns
-        -------
-        numpy.ndarray
-            (n images, 2 x channels) float32.
-        """
-        net = getattr(self, "net_", None)
-        if net is None:
-            raise RuntimeError("this Segmenter is not fitted yet: call fit first")
-        rows = []
-        for start in range(0, len(images), batch_size):
-            chunk = [
-                _check_image(image, start + k)
-                for k, image in enumerate(images[start : start + batch_size])
-            ]
-            x = torch.cat([_resize_image(image, self.input_size_) for image in chunk])
-            features = net_part(net, "backbone")(_normalise(x.to(self.device_)))
-            if isinstance(features, dict):
-                features = features["out"]
-            rows.append(torch.cat([features.mean(dim=(2, 3)), features.amax(dim=(2, 3))], dim=1))
-        if not rows:
-            return np.zeros((0, 0), np.float32)
-        return torch.cat(rows).float().cpu().numpy()
-
-
-# -- images ------------------------------------------------------------------------------------
-
-
-def _check_image(image: Any, k: int) -> np.ndarray:
-    array = np.asarray(image)
-    if array.ndim != 3 or array.shape[2] != 3 or 0 in array.shape or array.dtype != np.uint8:
-        raise ValueError(
-            f"image {k} must be an (H, W, 3) uint8 RGB array, got shape {array.shape} and "
-            f"dtype {array.dtype}"
-        )
-    return array
-
-
-def _resize_image(image: np.ndarray, size: tuple[int, int]) -> torch.Tensor:
-    """An (H, W, 3) uint8 image as a (1, 3, *size) float tensor of values in [0, 255]."""
-    x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].float()
-    if tuple(x.shape[-2:]) != size:
-        x = F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=True)
-    return x
-
-
-def _normalise(x: torch.Tensor) -> torch.Tensor:
-    """Pixel values in [0, 255] normalised as torchvision's pretrained models expect."""
-    return normalise(x.float() / 255)
