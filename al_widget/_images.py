@@ -6,7 +6,7 @@ import os
 import threading
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from PIL import Image
@@ -164,15 +164,41 @@ def pil_pixels(image: Image.Image, where: str) -> np.ndarray:
     return pil_to_array(upright(image), where)
 
 
+class OrientedImage(NamedTuple):
+    """An image's pixels as shown (upright), and the EXIF orientation (1..8, 1 if none) they
+    were turned upright by, read from the same open of its file; None for an image given in
+    memory, whose pixels cannot change. A label drawn on these pixels was drawn in that
+    orientation."""
+
+    pixels: np.ndarray
+    orientation: int | None
+
+
 def read_image(path: str | os.PathLike[str], where: str) -> np.ndarray:
     """The pixels of an image file, turned upright by its EXIF orientation.
 
     The one place image files are decoded: the dataset, the canvas, thumbnails, embeddings and
     exports all see a photo as other tools (browsers, PIL's ``exif_transpose``, OpenCV) show it.
     """
+    return read_oriented(path, where).pixels
+
+
+def read_oriented(path: str | os.PathLike[str], where: str) -> OrientedImage:
+    """The pixels of an image file as ``read_image`` gives them, and the EXIF orientation they
+    were turned upright by, from one open of the file: a photo turned by another program
+    between two reads is never shown in one orientation and labeled in the other.
+
+    Parameters
+    ----------
+    path : path
+        The image file.
+    where : str
+        The image, for errors and warnings.
+    """
     try:
         with Image.open(path) as image:
-            return pil_pixels(image, where)
+            turn = orientation(image)
+            return OrientedImage(pil_pixels(image, where), turn)
     except FileNotFoundError:
         raise ImageError(f"{where}: file not found") from None
     except Exception as error:
@@ -247,6 +273,10 @@ class ArraySource:
 
     def rgb(self, i: int) -> np.ndarray:
         return to_rgb(self.array[i], f"image {_named(self.ids, i)}")
+
+    def oriented(self, i: int) -> OrientedImage:
+        """Image `i` as ``rgb`` gives it, with no EXIF orientation (see ``SequenceSource``)."""
+        return OrientedImage(self.rgb(i), None)
 
     def batch(self, indices: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
         images = to_rgb_batch(self.array[indices])
@@ -334,6 +364,17 @@ class SequenceSource:
 
     def rgb(self, i: int) -> np.ndarray:
         return to_rgb(self.raw(i), self._where(i))
+
+    def oriented(self, i: int) -> OrientedImage:
+        """Image `i` as ``rgb`` gives it and, for a file, the EXIF orientation its pixels were
+        turned upright by, from the same open (``read_oriented``); None for an image given in
+        memory."""
+        item = self.items[i]
+        if not isinstance(item, (str, os.PathLike)):
+            return OrientedImage(self.rgb(i), None)
+        where = self._where(i)
+        pixels, turn = read_oriented(item, where)
+        return OrientedImage(to_rgb(pixels, where), turn)
 
     def batch(self, indices: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
         images = [self.rgb(int(i)) for i in indices]

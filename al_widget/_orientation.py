@@ -40,6 +40,23 @@ def orientation(image: Image.Image) -> int:
     return value if isinstance(value, int) and value in _TRANSPOSE else 1
 
 
+def turned_since(drawn_in: int | None, now: int | None) -> bool:
+    """Whether a photo is turned upright by another EXIF orientation (`now`) than the one a
+    label on it was drawn in (`drawn_in`): the label would lie on other pixels than those it
+    was drawn on (a photo app turning a photo rewrites its orientation; a square photo keeps
+    its size). Not known on either side (None: an image in memory, a label journaled without
+    one) is no turn.
+
+    Parameters
+    ----------
+    drawn_in : int or None
+        The orientation of the pixels the label was drawn on.
+    now : int or None
+        The orientation the photo's file has now.
+    """
+    return drawn_in is not None and now is not None and drawn_in != now
+
+
 _TURNED_ON_LOAD = frozenset({"TIFF"})
 """Formats whose Pillow plugin turns the pixels upright itself as it loads them: TIFF, in every
 Pillow this package takes (>= 10; seen in 10.0, 10.4 and 13.0). Its size before loading is the

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import annotations as ann
 from ._images import ImageError
+from ._orientation import turned_since
 
 if TYPE_CHECKING:
     from .dataset import Dataset
@@ -140,7 +141,7 @@ def _turn_changed(
     rewrites it, and a square photo (or one turned half way round) keeps its size, so
     ``_size_changed`` cannot see it. The label would lie on turned pixels, so it is left out,
     with a warning. An entry that records no orientation is not checked."""
-    if recorded is None or turn is None or turn == recorded:
+    if not turned_since(recorded, turn):
         return False
     log.warning(
         "%s: image %d (%s) was shown turned by EXIF orientation %d when labeled, now by %d: "

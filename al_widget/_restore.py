@@ -85,6 +85,8 @@ class DatasetRestore:
                         "restored and the journal is unchanged; give the images it was written "
                         "for, in the same order"
                     )
+            # Its journal's path first: the labels replayed keep their orientations (``annotate``)
+            dataset._journal_path = os.path.abspath(path)
             for number, entry in parsed.entries:
                 replay(dataset, f"journal {path} line {number}", entry)
             if parsed.torn:
@@ -96,7 +98,6 @@ class DatasetRestore:
                 journal.close()
             raise
         dataset._journal = journal
-        dataset._journal_path = os.path.abspath(path)
         if read_only:
             dataset._closed = f"it was restored read-only from {path}"
         return dataset

@@ -254,16 +254,20 @@ class Dataset(DatasetRestore, DatasetImages, DatasetFiles):
             An annotation of the dataset's task.
         orientation : int, None or "file", default "file"
             The EXIF orientation the label was drawn in, which the journal records with it
-            (``drawn_in``): "file" reads the one image `i`'s file has now, for a label just
-            drawn; a label put back (by undo or redo) gives the one it was first journaled
-            with, None for none. A class label is journaled without one, whatever is given.
+            (``drawn_in``): "file" reads the one image `i`'s file has now, for a label drawn
+            on the image as it is; a label drawn on pixels read earlier gives the one they
+            were read in (``oriented_image``), a label put back (by undo or redo) the one it
+            was first journaled with, None for none. A class label, and a dataset without a
+            journal, record none, whatever is given.
         """
         i = self.check_index(i)
         bound, turn = self._framed(i, annotation)
         if isinstance(bound, ann.Label):  # a class names the whole image, however it is turned
             return self._store(i, bound, None)
-        if orientation == "file":  # the frame it was bound in (None: an image in memory)
-            orientation = None if self._journal is None else turn
+        if self._journal_path is None:  # no journal records it (a restore has its path)
+            orientation = None
+        elif orientation == "file":  # the frame it was bound in (None: an image in memory)
+            orientation = turn
         return self._store(i, bound, orientation)
 
     def checked(self, i: int, annotation: ann.Annotation) -> tuple[int, ann.Annotation]:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ._chunks import Chunk
-from ._images import ArraySource, ImageError, SequenceSource
+from ._images import ArraySource, ImageError, OrientedImage, SequenceSource
 
 
 class DatasetImages:
@@ -33,6 +33,19 @@ class DatasetImages:
             A dataset index.
         """
         return self._source.rgb(self.check_index(i))
+
+    def oriented_image(self, i: int) -> OrientedImage:
+        """Image `i` as ``image`` gives it, and, for a file, the EXIF orientation (1..8, 1 if
+        none) its pixels were turned upright by, read from the same open of the file; None for
+        an image given in memory. What shows the image to draw on reads it so: a label drawn on
+        these pixels was drawn in that orientation (``annotate``'s `orientation`).
+
+        Parameters
+        ----------
+        i : int
+            A dataset index.
+        """
+        return self._source.oriented(self.check_index(i))
 
     def image_size(self, i: int) -> tuple[int, int]:
         """The (H, W) of image `i`.

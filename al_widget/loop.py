@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from concurrent.futures import Executor
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -220,6 +220,7 @@ class ActiveLoop(LoopViews):
         *,
         replace: bool = False,
         shown: Annotation | object | None = SHOWN_AT_THRESHOLD,
+        orientation: int | Literal["file"] | None = "file",
     ) -> Annotation:
         """Label image `i`; returns the annotation as stored, at once: retraining is in the background.
 
@@ -238,10 +239,17 @@ class ActiveLoop(LoopViews):
         shown : Boxes, Mask, Instances or None, optional
             The drafts the labeler saw (None: none); by default those at or above
             ``draft_threshold`` (``prediction(i, calibrated=True)``).
+        orientation : int, None or "file", default "file"
+            The EXIF orientation of the pixels the label was drawn on, which the journal
+            records with it (``Dataset.annotate``): "file" reads the one image `i`'s file has
+            now, for a label drawn on the image as it is; what showed the image gives the one
+            it read the pixels in (``Dataset.oriented_image``).
         """
         shown = checked_shown(shown, self.dataset, i)  # before anything is stored
         self._worker.check_open()
-        stored = self._session.commit(i, annotation, self.ranking, replace=replace, shown=shown)
+        stored = self._session.commit(
+            i, annotation, self.ranking, replace=replace, shown=shown, orientation=orientation
+        )
         self._worker.labels_changed(+1)
         return stored
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import heapq
 import threading
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import numpy as np
 
@@ -218,15 +218,19 @@ class Session:
         *,
         replace: bool = False,
         shown: Annotation | object | None = SHOWN_AT_THRESHOLD,
+        orientation: int | Literal["file"] | None = "file",
     ) -> Annotation:
         """Label image `i`; the model's agreement with it is recorded from `ranking`, and its
         drafts are compared with it: which were right (the draft threshold is recalibrated) and
-        how the drafts `shown` (by default those the threshold showed) became it.
+        how the drafts `shown` (by default those the threshold showed) became it. The label
+        is journaled with the EXIF `orientation` it was drawn in (``Dataset.annotate``).
 
         What undo took back can no longer be redone.
         """
         with self._lock:
-            stored = self._commit(i, annotation, ranking, replace=replace, shown=shown)
+            stored = self._commit(
+                i, annotation, ranking, replace=replace, shown=shown, orientation=orientation
+            )
             self._redo.clear()
             self._edited.clear()
             return stored
@@ -241,13 +245,14 @@ class Session:
         shown: Annotation | object | None = SHOWN_AT_THRESHOLD,
         redone: bool = False,
         entry: _Agreed | None = None,
-        drawn_in: int | None = None,
+        orientation: int | Literal["file"] | None = "file",
     ) -> Annotation:
         # Caller holds the lock. All or nothing: what can fail (the checks, the agreement, the
         # drafts' comparison) runs before the dataset takes the label, and when the dataset
         # refuses it nothing has changed; after it, only this session's own fields change.
-        # A redo (`redone`) gives the agreement `entry` the commit had, and the orientation
-        # `drawn_in` its label was journaled with; else both are measured.
+        # A redo (`redone`) gives the agreement `entry` the commit had, and the `orientation`
+        # its label was journaled with; else the agreement is measured, and the orientation is
+        # the one the label was drawn in ("file": the file's now).
         with self._lock:
             previous = self.dataset.annotation(i)
             previous_drawn_in = self.dataset.drawn_in(i)
@@ -258,7 +263,7 @@ class Session:
             i, bound = self.dataset.checked(i, annotation)
             agreed = None if redone else agreement(ranking, i, bound, self.dataset.classes)
             record, drafts_shown = self._drafts_record(i, bound, ranking, shown)
-            stored = self.dataset.annotate(i, bound, orientation=drawn_in if redone else "file")
+            stored = self.dataset.annotate(i, bound, orientation=orientation)
             if i in self._front:
                 self._front.remove(i)
             self._skipped.discard(i)
@@ -374,7 +379,7 @@ class Session:
                     shown=shown,
                     redone=True,
                     entry=entry,
-                    drawn_in=drawn_in,
+                    orientation=drawn_in,
                 )
             else:
                 self._skip(i)

@@ -264,6 +264,29 @@ def test_an_image_sent_ahead_is_the_same_display_copy_load_sends(
     assert (canvas.image, canvas.image_key) == (b"", "long")
 
 
+def test_a_photo_turned_since_it_was_sent_ahead_is_sent_again_when_shown(canvas: Canvas) -> None:
+    # The browser holds the copy sent ahead: shown for the turned photo, it would put what is
+    # drawn on other pixels than those the orientation shown says
+    before = np.zeros((H, H, 3), np.uint8)
+    before[: H // 2, : H // 2] = 255
+    canvas.prefetch("5", before, 1)
+    canvas.load(np.rot90(before).copy(), key="5", orientation=6)
+    assert canvas.image != b""
+    assert canvas.orientation == 6
+
+
+def test_an_image_sent_ahead_again_in_another_orientation_replaces_the_one_sent_before(
+    canvas: Canvas, outbox: list[tuple[Any, list[bytes]]]
+) -> None:
+    before = np.zeros((H, H, 3), np.uint8)
+    before[: H // 2, : H // 2] = 255
+    canvas.prefetch("5", before, 1)
+    canvas.prefetch("5", np.rot90(before).copy(), 6)
+    assert [content["key"] for content, _ in outbox] == ["5", "5"]
+    canvas.load(np.rot90(before).copy(), key="5", orientation=6)
+    assert canvas.image == b""  # the browser has the copy sent last
+
+
 def test_a_6000x8000_photo_is_sent_under_1_mb_with_its_mask_compressed(
     photo: np.ndarray,
 ) -> None:

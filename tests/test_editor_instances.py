@@ -9,6 +9,7 @@ import ipywidgets as widgets
 import numpy as np
 import pytest
 
+from al_widget._images import OrientedImage
 from al_widget.instances import Instances
 from al_widget.widget.canvas import Canvas
 from al_widget.widget.editor import Editor
@@ -16,7 +17,7 @@ from al_widget.widget.unsaved import from_annotation
 
 W, H = 40, 30
 CLASSES = ["cat", "dog", "cup"]
-IMAGE = np.zeros((H, W, 3), np.uint8)
+IMAGE = OrientedImage(np.zeros((H, W, 3), np.uint8), None)  # an image in memory
 
 
 def square(x0: int, y0: int, x1: int, y1: int) -> np.ndarray:

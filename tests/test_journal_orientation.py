@@ -121,6 +121,28 @@ def test_a_label_of_an_image_given_in_memory_is_journaled_without_an_orientation
     assert "orientation" not in entries(journal)[0]
 
 
+def test_a_label_committed_with_the_orientation_it_was_drawn_in_is_journaled_with_it(
+    tmp_path: Path,
+) -> None:
+    # drawn on the pixels read in orientation 1; the photo was turned before the commit
+    paths = [photo(tmp_path / "p.jpg", 6)]
+    journal = tmp_path / "labels.jsonl"
+    loop = alw.ActiveLoop(
+        alw.Dataset(paths, ["thing"], "detect", journal=journal), None, start=False
+    )
+    loop.commit(0, alw.Boxes([[0, 0, 6, 5]], ["thing"]), orientation=1)
+    loop.close()
+    assert [entry["orientation"] for entry in entries(journal)] == [1]
+
+
+def test_a_dataset_without_a_journal_records_no_orientation_whatever_it_is_given(
+    tmp_path: Path,
+) -> None:
+    dataset = alw.Dataset([photo(tmp_path / "p.jpg", 6)], ["thing"], "detect")
+    dataset.annotate(0, alw.Boxes([[0, 0, 6, 5]], ["thing"]), orientation=6)
+    assert dataset.drawn_in(0) is None
+
+
 @pytest.mark.parametrize("value", [0, 9, "6", 6.0, True, None])
 def test_a_journaled_orientation_that_is_no_exif_orientation_is_refused_naming_its_line(
     tmp_path: Path, value

@@ -467,7 +467,7 @@ def test_segmentation_offers_the_classes_after_the_background(gray_images, make_
 def test_the_status_numbers_rounds_as_the_progress_bar_does(two_class, make_panel):
     panel = make_panel(two_class[0])
     assert panel.status.value.startswith("0 rounds done")
-    panel._on_round_start(1)
+    panel._news.round_started(1)
     assert panel.progress.description == "round 1"
 
 

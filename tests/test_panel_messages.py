@@ -246,7 +246,7 @@ def test_the_status_says_how_many_images_are_still_to_rank(panel, monkeypatch):
         pending=380,
     )
     monkeypatch.setattr(alw.ActiveLoop, "ranking", property(lambda loop: partial))
-    panel._on_ranking(partial)
+    panel._news.ranked(partial)
     assert "380 images still to rank" in panel.status.value
 
 

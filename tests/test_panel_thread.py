@@ -13,6 +13,7 @@ from al_widget.widget import canvas_messages
 from al_widget.widget.canvas import Canvas
 from al_widget.widget.handoff import Handoff
 from al_widget.widget.info import Info
+from al_widget.widget.loop_news import LoopNews
 from al_widget.widget.thumbnails import QueueStrip
 from tests.conftest import CentroidLearner
 
@@ -165,7 +166,7 @@ def test_rankings_published_while_the_kernel_thread_is_busy_refresh_the_panel_on
     ranking: a backlog that grew as long as the worker published kept the panel behind
     without end."""
     refreshes: list[int] = []
-    _count_calls(monkeypatch, alw.Panel, "_on_ranking", refreshes)
+    _count_calls(monkeypatch, LoopNews, "ranked", refreshes)
     images, _ = _images(40)
     loop = alw.ActiveLoop(
         alw.Dataset(images, CLASSES), CentroidLearner(2), query_size=1, cold_start="random"
@@ -213,7 +214,7 @@ def test_rankings_from_the_worker_touch_the_widgets_only_on_the_kernel_thread(mo
         (QueueStrip, "update"),
         (QueueStrip, "_send_row"),
         (Info, "_apply"),
-        (alw.Panel, "_on_ranking"),
+        (LoopNews, "ranked"),
     ]:
         _count_calls(monkeypatch, cls, name, touched.setdefault(f"{cls.__name__}.{name}", []))
     images, labels = _images(400)
@@ -258,7 +259,7 @@ def test_rankings_from_the_worker_touch_the_widgets_only_on_the_kernel_thread(mo
     assert published  # the worker published rankings
     assert kernel not in published
     assert {name for name, threads in touched.items() if threads} >= {
-        "Panel._on_ranking",  # the panel heard of them
+        "LoopNews.ranked",  # the panel heard of them
         "Canvas.prefetch",
         "Canvas._keep",
         "QueueStrip.update",

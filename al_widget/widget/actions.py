@@ -50,7 +50,8 @@ class Actions:
     """Submit, skip, undo and redo what the labeler did on the image shown, through the loop.
 
     Each method is one user action: it says why when it is refused (no image, an image shown
-    before, the budget, the loop's error) and moves the canvas on when it leaves the image.
+    before, the budget, a photo turned since it was shown, the loop's error) and moves the
+    canvas on when it leaves the image.
 
     Thread safety: none of its own; its owner (the Panel) calls it under the panel's lock.
 
@@ -144,7 +145,14 @@ class Actions:
             self.notices.say_error(f"not submitted: {status.budget_words(budget)}")
             return None
         try:
-            self.loop.commit(i, annotation, shown=shown)
+            turned = self.navigator.turned(annotation)
+            if turned:  # nothing is stored, and the edit stays on the canvas
+                self.notices.say_error(turned)
+                return None
+            # Drawn in the orientation of the pixels shown; on a photo replaced by one of
+            # another size since, ``bind`` refuses it
+            drawn_in = self.canvas.orientation
+            self.loop.commit(i, annotation, shown=shown, orientation=drawn_in)
         except (ValueError, IndexError, OSError, RuntimeError) as error:
             # Bad input, a full disk, a closed loop: the label was not kept, and the panel says why.
             self.notices.say_error(f"not submitted: {error}")

@@ -6,7 +6,7 @@ from collections.abc import Callable, Container, Mapping, Sequence
 
 import numpy as np
 
-from .._images import ImageError
+from .._images import ImageError, OrientedImage
 from ..loop import ActiveLoop
 from .thumbnails import Entry
 
@@ -89,13 +89,14 @@ def images_ahead(
     queue: Sequence[int] | np.ndarray,
     current: int,
     unsaved: Container[int],
-    sent: Mapping[int, np.ndarray],
-) -> tuple[list[int], dict[int, np.ndarray]]:
+    sent: Mapping[int, OrientedImage],
+) -> tuple[list[int], dict[int, OrientedImage]]:
     """The next images of `queue` to send ahead (``PREFETCH`` of them), by index.
 
-    Returns the order they come in after `current` and the images, read again only where not
-    in `sent`. An image with unsaved work is left out (it is shown with its work, which only
-    Python holds), and so is one that cannot be read (marked broken when it is due).
+    Returns the order they come in after `current` and the images, each with the orientation
+    it was read in (``Dataset.oriented_image``), read again only where not in `sent`. An
+    image with unsaved work is left out (it is shown with its work, which only Python holds),
+    and so is one that cannot be read (marked broken when it is due).
 
     Parameters
     ----------
@@ -111,12 +112,12 @@ def images_ahead(
         The images sent ahead before, by index.
     """
     order = [int(i) for i in queue[: PREFETCH + 1] if int(i) != current]
-    ahead: dict[int, np.ndarray] = {}
+    ahead: dict[int, OrientedImage] = {}
     for i in order[:PREFETCH]:
         if i in unsaved:
             continue
         try:
-            ahead[i] = sent[i] if i in sent else loop.dataset.image(i)
+            ahead[i] = sent[i] if i in sent else loop.dataset.oriented_image(i)
         except ImageError:
             continue
     return order, ahead

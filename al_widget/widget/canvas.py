@@ -22,7 +22,7 @@ from ._encoding import as_rgb, compress_mask, encode_display
 from ._mask_messages import parse_mask
 from ._protocol import ObjectEdit
 from .canvas_messages import PREFETCH_KEEP as PREFETCH_KEEP
-from .canvas_messages import CanvasMessages
+from .canvas_messages import CanvasMessages, Encoded
 from .canvas_traits import SWAP_ACTIONS as SWAP_ACTIONS
 from .canvas_traits import palette as palette
 from .objects import Objects, object_json
@@ -51,8 +51,8 @@ class Canvas(CanvasMessages):
     Thread safety: in a kernel the browser's messages arrive on the main thread or on a
     subshell's, and a cell may call the canvas (or its panel) meanwhile. ``_edit_lock`` (the
     owner's lock given to ``guard_edits``, a Panel's; else the canvas's own) guards
-    ``image_id`` and what an edit changes (``boxes``, ``drafts``, ``mask``, ``mask_draft``,
-    ``_objects``, the ``loaded_*`` traits): ``load`` takes it, and a browser edit
+    ``image_id``, ``_orientation`` and what an edit changes (``boxes``, ``drafts``, ``mask``,
+    ``mask_draft``, ``_objects``, the ``loaded_*`` traits): ``load`` takes it, and a browser edit
     (``CanvasMessages``) is checked against the image shown (its ``image_id``, again after
     parsing) and applied under it in one step, so an edit drawn on one image never lands on
     the next. ``_encoded_lock`` guards
@@ -74,13 +74,14 @@ class Canvas(CanvasMessages):
     def __init__(self, **kwargs: Any) -> None:
         # Set first: the base classes' __init__ ends by taking the browser's messages, which
         # read them.
-        self._encoded: OrderedDict[str, tuple[bytes, str, int, int]] = OrderedDict()
+        self._encoded: OrderedDict[str, Encoded] = OrderedDict()
         self._encoded_lock = threading.RLock()  # see the class's thread note
         self._edit_lock: threading.RLock = threading.RLock()  # or the owner's: guard_edits
         self._takes_edits: Callable[[], bool] = lambda: not self.finished
         self.messages_received = 0
         self.received_by_kind: dict[str, int] = {"boxes": 0, "mask": 0}  # "instance" from the first
         self._objects: Objects = ()
+        self._orientation: int | None = None  # the image shown's (``load``)
         self.rejected: list[str] = []
         self._edit_observers: list[Callable[[str], None]] = []
         self._key_observers: list[Callable[[dict[str, Any]], None]] = []
@@ -143,6 +144,7 @@ class Canvas(CanvasMessages):
         objects: Sequence[ObjectEdit] | None = None,
         key: str | None = None,
         mask_draft: bool = False,
+        orientation: int | None = None,
     ) -> None:
         """Show a new image, replacing boxes, drafts and mask, in one sync.
 
@@ -165,11 +167,17 @@ class Canvas(CanvasMessages):
             from masks), with distinct ids; each must lie inside the image.
         key
             The key `image` was sent ahead under with ``prefetch``: its pixels are not sent
-            again (the browser has them decoded). Any other key, or None, sends them now. A
-            very large image is sent as a smaller display copy either way (see the class).
+            again (the browser has them decoded), unless they were sent of another size or
+            `orientation`. Any other key, or None, sends them now. A very large image is sent
+            as a smaller display copy either way (see the class).
         mask_draft
             `mask` is the model's draft: drawn hatched until accepted (A) or painted over
             (``mask_draft``).
+        orientation
+            The EXIF orientation `image` was turned upright by, read with its pixels
+            (``OrientedImage``), or None: what ``orientation`` says of the image shown. A copy
+            sent ahead under `key` in another orientation (its photo turned since) is not
+            shown for it.
 
         Raises
         ------
@@ -218,9 +226,10 @@ class Canvas(CanvasMessages):
                 raise ValueError(f"object {o.id}: rect must lie inside the {w}x{h} image")
         with self._encoded_lock:
             sent = self._encoded.get(key) if key is not None else None
-            if sent is not None and sent[2:] == (w, h):
+            same = sent is not None and sent[2:] == (w, h, orientation)
+            if same:
                 self._encoded.move_to_end(str(key))
-        if sent is not None and sent[2:] == (w, h):
+        if same and sent is not None:
             data, fmt = b"", sent[1]
         else:
             data, fmt = encode_display(rgb, new_mode)
@@ -237,6 +246,7 @@ class Canvas(CanvasMessages):
             self.set_trait("loaded_mask", compress_mask(new_mask))
             self.set_trait("loaded_instances", [object_json(o) for o in new_objects])
             self._objects = new_objects
+            self._orientation = orientation
             self.set_trait("boxes", new_boxes)
             self.set_trait("drafts", new_drafts)
             self.set_trait("mask", new_mask)
@@ -248,6 +258,12 @@ class Canvas(CanvasMessages):
         xyxy = np.array([b["xyxy"] for b in self.boxes], dtype=float).reshape(-1, 4)
         labels = np.array([b["label"] for b in self.boxes], dtype=int)
         return xyxy, labels
+
+    @property
+    def orientation(self) -> int | None:
+        """The EXIF orientation the pixels shown were turned upright by, as ``load`` was told
+        (None: not told); what is drawn on them is drawn in it."""
+        return self._orientation
 
     @property
     def objects(self) -> Objects:

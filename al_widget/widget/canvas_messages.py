@@ -36,6 +36,9 @@ from .objects import Objects, applied, object_json
 logger = logging.getLogger("al_widget")
 PREFETCH_KEEP = 4
 """How many encoded images (sent ahead or shown) the canvas keeps for views that ask again."""
+Encoded = tuple[bytes, str, int, int, int | None]
+"""An image sent ahead: its display copy's bytes and format, its width and height, and the EXIF
+orientation it was read in (``prefetch``)."""
 
 
 class CanvasMessages(CanvasTraits):
@@ -50,7 +53,7 @@ class CanvasMessages(CanvasTraits):
     """
 
     # Set by Canvas.__init__, before this class's __init__ takes the browser's messages.
-    _encoded: OrderedDict[str, tuple[bytes, str, int, int]]
+    _encoded: OrderedDict[str, Encoded]
     _encoded_lock: threading.RLock
     _edit_lock: threading.RLock
     _takes_edits: Callable[[], bool]
@@ -72,7 +75,7 @@ class CanvasMessages(CanvasTraits):
         super().__init__(**kwargs)
         self.on_msg(self._on_browser_msg)
 
-    def prefetch(self, key: str, image: np.ndarray) -> None:
+    def prefetch(self, key: str, image: np.ndarray, orientation: int | None = None) -> None:
         """Send `image` to the browser ahead, to be decoded there and shown by ``load(key=key)``.
 
         Parameters
@@ -82,17 +85,22 @@ class CanvasMessages(CanvasTraits):
         image
             An HxW, HxWx3 or HxWx4 uint8 array; a very large one is sent as a smaller display
             copy, as ``load`` sends it.
+        orientation
+            The EXIF orientation `image` was read in (see ``load``): an image sent ahead under
+            `key` in another one (its photo turned since) is replaced.
         """
         with self._encoded_lock:
-            if key in self._encoded:
+            sent = self._encoded.get(key)
+            if sent is not None and sent[4] == orientation:
                 return
             rgb = as_rgb(image)
             h, w = rgb.shape[:2]
-            self._keep(key, (*encode_display(rgb, self.mode), w, h))
+            self._keep(key, (*encode_display(rgb, self.mode), w, h, orientation))
             self._send_image(key)
 
-    def _keep(self, key: str, encoded: tuple[bytes, str, int, int]) -> None:
-        # Caller holds _encoded_lock.
+    def _keep(self, key: str, encoded: Encoded) -> None:
+        # Caller holds _encoded_lock. A key sent again (its photo turned) is the newest.
+        self._encoded.pop(key, None)
         self._encoded[key] = encoded
         while len(self._encoded) > PREFETCH_KEEP:
             oldest = next(k for k in self._encoded if k != self.image_key)
@@ -100,7 +108,7 @@ class CanvasMessages(CanvasTraits):
 
     def _send_image(self, key: str) -> None:
         with self._encoded_lock:
-            data, fmt, w, h = self._encoded[key]
+            data, fmt, w, h, _ = self._encoded[key]
         self.send({"kind": "image", "key": key, "format": fmt, "width": w, "height": h}, [data])
 
     def _on_browser_msg(self, _widget: object, content: object, buffers: Sequence[object]) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 
+from .._images import OrientedImage
 from ..annotations import Annotation, Boxes, Label, Mask
 from ..draft_log import shown_draft
 from ..drafts import Threshold
@@ -76,7 +77,7 @@ class Editor:
         self._difficult: list[dict[str, Any]] = []
         # The image on the canvas, its index, the model's whole mask or objects, and the
         # confidence of each region or object
-        self._model: tuple[np.ndarray, int, Mask | Instances, np.ndarray | None] | None = None
+        self._model: tuple[OrientedImage, int, Mask | Instances, np.ndarray | None] | None = None
         if task in ("segment", "instances"):
             canvas.observe(lambda _: self.show_drafts(), "draft_threshold")
         if task == "instances":
@@ -90,7 +91,7 @@ class Editor:
 
     def open(
         self,
-        image: np.ndarray,
+        image: OrientedImage,
         i: int,
         known: Annotation | None,
         draft: Annotation | None,
@@ -98,8 +99,9 @@ class Editor:
         *,
         confidences: np.ndarray | None = None,
     ) -> str:
-        """Load image `i` with the work left on it, else as ``load_known``; returns what came
-        back with it, in words ("" for nothing)."""
+        """Load image `i` (`image`: its pixels and the orientation they were read in) with the
+        work left on it, else as ``load_known``; returns what came back with it, in words (""
+        for nothing)."""
         work = self.unsaved.get(i)
         restored = ""
         self.loading = True
@@ -129,7 +131,7 @@ class Editor:
 
     def load_known(
         self,
-        image: np.ndarray,
+        image: OrientedImage,
         i: int,
         known: Annotation | None,
         draft: Annotation | None,
@@ -164,13 +166,14 @@ class Editor:
         elif isinstance(self._shown, Instances):
             objects = self._object_drafts(self._shown)
         self.canvas.load(
-            image,
+            image.pixels,
             boxes=boxes,
             drafts=drafts,
             mask=mask,
             objects=objects,
             key=str(i),
             mask_draft=isinstance(self._shown, Mask),
+            orientation=image.orientation,
         )
         self._opened_drafts = list(self.canvas.loaded_drafts)
         flags = known.difficult if isinstance(known, Boxes) else ()
@@ -178,20 +181,21 @@ class Editor:
         if self.task == "classify":
             self.picker.value = known.class_id(classes) if isinstance(known, Label) else predicted
 
-    def load_work(self, image: np.ndarray, i: int, work: Work) -> None:
+    def load_work(self, image: OrientedImage, i: int, work: Work) -> None:
         """Load image `i` with the work left on it earlier (and the drafts it was opened with)."""
         self._model = None
         self._shown = work.shown_draft()
         self._opened_drafts = list(work.opened_drafts)
-        h, w = image.shape[:2]
+        h, w = image.pixels.shape[:2]
         self.canvas.load(
-            image,
+            image.pixels,
             boxes=work.box_dicts(),
             drafts=work.draft_dicts(),
             mask=work.mask_array(h, w),
             objects=work.objects,
             key=str(i),
             mask_draft=work.mask_draft,
+            orientation=image.orientation,
         )
         self._difficult = [b for b, f in zip(self.canvas.boxes, work.difficult, strict=False) if f]
         if work.class_id is not None and (work.class_id in self.choices):
@@ -233,7 +237,9 @@ class Editor:
                     "no boxes: draw some, or press N (No objects) if there is nothing to box here"
                 )
             difficult = difficult_flags(self.canvas.boxes, self._difficult)
-            return Boxes(xyxy, [int(v) for v in labels], difficult=difficult)
+            # Drawn on the canvas's size: refused if the image has another now (``Boxes.bind``)
+            drawn_on = (self.canvas.height, self.canvas.width)
+            return Boxes(xyxy, [int(v) for v in labels], canvas_size=drawn_on, difficult=difficult)
         if self.task == "instances":
             canvas = self.canvas
             return instances_of(
@@ -287,12 +293,15 @@ class Editor:
             return
         image, i, _, _ = self._model
         self._shown = shown
+        pixels, turn = image
         if self.task == "instances":
             objects = [] if shown is None else self._object_drafts(shown)  # type: ignore[arg-type]
-            self.canvas.load(image, objects=objects, key=str(i))
+            self.canvas.load(pixels, objects=objects, key=str(i), orientation=turn)
         else:
             mask = shown.class_map if isinstance(shown, Mask) else None
-            self.canvas.load(image, mask=mask, key=str(i), mask_draft=mask is not None)
+            self.canvas.load(
+                pixels, mask=mask, key=str(i), mask_draft=mask is not None, orientation=turn
+            )
         self._loaded = self.work()
 
     def shown_mask(self) -> Mask | None:

@@ -1,6 +1,6 @@
 """What the panel says about the image being labeled: an undo or redo of it, a refusal to
-store over its label or its edit, it labeled or skipped elsewhere, drafts dropped from it.
-Pure functions, as in ``status``.
+store over its label or its edit, or on its photo turned since it was shown, it labeled or
+skipped elsewhere, drafts dropped from it. Pure functions, as in ``status``.
 """
 
 from __future__ import annotations
@@ -92,6 +92,30 @@ def already_labeled(what: str, i: int, annotation: Annotation) -> str:
         f"not {what}: image {i} is already labeled ({annotation_words(annotation)}); to change "
         "its label, Z undoes the last submits one by one and brings each back to edit; click a "
         "thumbnail to go on labeling"
+    )
+
+
+def turned_since_shown(i: int, file: str | None, shown: int, now: int) -> str:
+    """The refusal of a submit on image `i`, whose photo another program turned (rewrote its
+    EXIF orientation) since the panel showed it: what was drawn lies on the pixels shown, which
+    the file no longer shows there.
+
+    Parameters
+    ----------
+    i : int
+        The image shown.
+    file : str or None
+        Its file.
+    shown : int
+        The EXIF orientation its pixels were shown in.
+    now : int
+        The one its file has now.
+    """
+    name = f" ({file})" if file else ""
+    return (
+        f"not submitted: image {i}{name} was turned by another program since it was shown "
+        f"(EXIF orientation {shown} → {now}): what was drawn would not lie on the pixels it was "
+        "drawn on. Nothing was stored, and the edit stays on screen; S skips the image"
     )
 
 

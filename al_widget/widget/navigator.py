@@ -7,7 +7,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .._images import ImageError
+from .._images import ImageError, OrientedImage
+from .._orientation import turned_since
+from ..annotations import Annotation, Label
 from ..loop import ActiveLoop
 from . import ahead, image_notices, status
 from .budget import BudgetGate
@@ -21,6 +23,8 @@ from .thumbnails import QueueStrip
 class Navigator:
     """Shows an image on the canvas (its annotation, draft or unsaved work), moves on to the
     loop's next one, and keeps the queue strip, the header and the images sent ahead in step.
+    Each image is shown with the EXIF orientation its pixels were read in (sent ahead or not):
+    ``turned`` says when its photo was turned since.
 
     Thread safety: none of its own; its owner (the Panel) calls it under the panel's lock
     (``lock``: ``refresh_queue`` takes it too), which so guards ``current``, ``ahead``,
@@ -65,7 +69,7 @@ class Navigator:
         self.notices, self.budget = notices, budget
         self._lock, self._is_closed = lock, is_closed
         self.current: int | None = None
-        self.ahead: dict[int, np.ndarray] = {}  # the images sent ahead, by index
+        self.ahead: dict[int, OrientedImage] = {}  # the images sent ahead, by index
         self.queue = np.zeros(0, np.int64)  # the loop's queue as the strip last showed it
         self.restored = ""  # what the last image shown came back with, in words
         self.painted: str | None = None  # the image the browser painted for the key handled
@@ -93,6 +97,28 @@ class Navigator:
         self.advance()
         return image_notices.left_elsewhere(i, self.dataset.annotation(i), i in self.loop.skipped)
 
+    def turned(self, annotation: Annotation) -> str:
+        """The refusal of `annotation` of the image shown when its file is now turned upright
+        by another EXIF orientation than the pixels shown (``Canvas.orientation``), which it
+        was drawn on (``turned_since``: a photo app turned it since it was shown); "" when it
+        is not, and for a class label, which names the whole image. An ImageError says the
+        file cannot be read now.
+
+        Parameters
+        ----------
+        annotation : Label, Boxes, Mask or Instances
+            What was drawn on the image shown.
+        """
+        i, drawn_in = self.current, self.canvas.orientation
+        if i is None or isinstance(annotation, Label):
+            return ""
+        now = self.dataset.image_frame(i)[1]
+        if not turned_since(drawn_in, now):
+            return ""
+        assert drawn_in is not None  # both known, or it is no turn
+        assert now is not None
+        return image_notices.turned_since_shown(i, self.dataset.source_file(i), drawn_in, now)
+
     def show(self, i: int) -> None:
         """Load image `i` on the canvas, with its annotation or the model's prediction.
 
@@ -106,7 +132,9 @@ class Navigator:
             self.editor.keep_unsaved(self.current)
         self.notices.clear_error()  # an error about the image before is not about this one
         try:
-            image = self.ahead[i] if i in self.ahead else self.dataset.image(i)
+            # The pixels shown and the orientation they were read in, from one read: what is
+            # drawn on them was drawn in it (``Canvas.orientation``)
+            image = self.ahead[i] if i in self.ahead else self.dataset.oriented_image(i)
         except ImageError as error:
             self.loop.mark_broken(i, str(error))
             self.notices.told_broken.add(i)
@@ -194,8 +222,8 @@ class Navigator:
             return
         unsaved = self.editor.unsaved
         order, sent = ahead.images_ahead(self.loop, self.queue, self.current, unsaved, self.ahead)
-        for i, image in sent.items():
-            self.canvas.prefetch(str(i), image)
+        for i, (pixels, turn) in sent.items():
+            self.canvas.prefetch(str(i), pixels, turn)
         self.ahead = sent
         with self.canvas.hold_sync():  # the key and the picker with it, in one message
             self.canvas.ahead_key = str(order[0]) if order and order[0] in sent else ""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import threading
 import uuid
 from collections.abc import Iterator
@@ -13,8 +12,6 @@ import ipywidgets as widgets
 
 from .. import heuristics
 from ..loop import ActiveLoop
-from ..ranking import Ranking
-from ..records import RoundRecord
 from . import draftbar, keys, status
 from .actions import Actions, key_command
 from .budget import BudgetGate
@@ -22,6 +19,7 @@ from .controls import SettingsControls
 from .editor import Editor
 from .handoff import Handoff
 from .layout import MODE_OF_TASK, PanelLayout, descendants
+from .loop_news import LoopNews
 from .navigator import Navigator
 from .notices import Notices
 
@@ -41,7 +39,7 @@ class Panel(widgets.VBox):
     why) until the budget is raised or ``continue_past_budget`` ("Continue past the budget").
 
     Thread safety: the loop's news reaches the widgets on the kernel's thread only
-    (``Handoff``; README, "Development"). ``_lock`` guards ``_closed`` and every part's state
+    (``Handoff``, ``LoopNews``; README, "Development"). ``_lock`` guards ``_closed`` and every part's state
     (``_navigator``, ``_actions``, ``_notices``, ``_budget``, ``_editor``) and the widgets'
     values: a cell may call the panel while a browser message is handled. Each entry point
     takes it for its whole body; the canvas checks and applies the browser's edits under it
@@ -133,6 +131,17 @@ class Panel(widgets.VBox):
             loop, self.heuristic_picker, self.pool_picker, self._notices.say_error, self._lock
         )
         self._controls.show()
+        self._news = LoopNews(
+            info,
+            self._notices,
+            self._navigator,
+            self._controls,
+            self._lock,
+            lambda: self._closed,
+            self._step,
+            self._caught_up,
+            self._refresh_state,
+        )
         self._drafts = self.draft_bar = ui.draft_bar  # detection: the draft threshold's controls
         if self._drafts is not None:
             self._drafts.attach(loop, self._lock)
@@ -156,14 +165,7 @@ class Panel(widgets.VBox):
         # shown; the budget's notice dims the canvas but only submits are refused then.
         self.canvas.guard_edits(self._lock, self._takes_edits)
         self.canvas.on_edit(lambda _kind: self._on_edit())
-        # Only the newest of each kind of news counts (a refresh reads the loop's state now),
-        # but every error is told.
-        latest = self._handoff.call_latest
-        loop.on_round_start(functools.partial(latest, self._on_round_start))
-        loop.on_progress(functools.partial(latest, self._on_progress))
-        loop.on_ranking(functools.partial(latest, self._on_ranking))
-        loop.on_error(functools.partial(self._handoff.call, self._on_error))
-        loop.on_settings(functools.partial(latest, self._on_settings))
+        self._news.listen(loop, self._handoff)  # on the kernel's thread in a kernel
         with self._step():
             self._navigator.advance()
             self._refresh_state()
@@ -390,47 +392,6 @@ class Panel(widgets.VBox):
             self._drafts.refresh()
         if self._navigator.current is not None:
             self.canvas.finished = status.budget_notice(budget)
-
-    # -- loop callbacks (on the kernel's thread in a kernel: see the class) ----------------------
-
-    def _on_round_start(self, number: int) -> None:
-        with self._lock, self.info.batch():
-            if self._closed:
-                return
-            self._notices.round_started(number)
-            self._refresh_state()
-
-    def _on_progress(self, fraction: float) -> None:
-        with self._lock:
-            if not self._closed:
-                self.progress.value = fraction
-
-    def _on_ranking(self, ranking: Ranking) -> None:
-        with self._step():
-            if self._closed:
-                return
-            self._notices.round_ranked()
-            if self._navigator.current is None:
-                self._navigator.advance()
-            elif not self._caught_up():  # a label from a cell starts a round: heard here
-                self._navigator.refresh_header()
-                self._navigator.refresh_queue()
-            self._refresh_state()
-
-    def _on_settings(self, _settings: object) -> None:
-        """A setting changed (the picker, or ``loop.budget = …`` in a cell)."""
-        with self._step():
-            if self._closed:
-                return
-            self._controls.show()
-            self._refresh_state()
-
-    def _on_error(self, record: RoundRecord) -> None:
-        with self._lock, self.info.batch():
-            if self._closed:
-                return
-            self._notices.round_failed(record)
-            self._refresh_state()
 
     # -- controls --------------------------------------------------------------------------------
 

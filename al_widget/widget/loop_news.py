@@ -1,0 +1,159 @@
+"""The loop's news shown in the panel: a round started, its progress, a new ranking, a setting
+changed, a round failed."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
+from ..loop import ActiveLoop
+from ..ranking import Ranking
+from ..records import RoundRecord
+from .controls import SettingsControls
+from .handoff import Handoff
+from .info import Info
+from .navigator import Navigator
+from .notices import Notices
+
+
+class LoopNews:
+    """Shows the loop's news in the panel as it comes: the round started and its progress, a
+    new ranking (the next image when none is shown, a move on when the image shown was labeled
+    from a cell since), a setting changed, a round failed.
+
+    Thread safety: the loop calls back on its worker's thread; ``listen`` hands each call to
+    the kernel's thread (``Handoff``; in plain Python it runs at once), where it takes the
+    panel's `lock` for its whole body, as ``step`` does.
+
+    Parameters
+    ----------
+    info : Info
+        The panel's words and progress bar; one batch per piece of news.
+    notices : Notices
+        Says what the news is.
+    navigator : Navigator
+        The image shown, the header and the queue.
+    controls : SettingsControls
+        The heuristic and pool-sample pickers, shown again when a setting changed.
+    lock : threading.RLock
+        The panel's lock.
+    is_closed : callable
+        True once the panel is closed: the news is dropped.
+    step : callable
+        The panel's context for one event (under the lock, the words sent once at the end,
+        then the next images sent ahead).
+    caught_up : callable
+        Moves on, and says why, when the image shown was labeled outside the panel; True if so.
+    refresh_state : callable
+        Shows the loop's state again.
+    """
+
+    def __init__(
+        self,
+        info: Info,
+        notices: Notices,
+        navigator: Navigator,
+        controls: SettingsControls,
+        lock: threading.RLock,
+        is_closed: Callable[[], bool],
+        step: Callable[[], AbstractContextManager[None]],
+        caught_up: Callable[[], bool],
+        refresh_state: Callable[[], None],
+    ) -> None:
+        self.info, self.notices, self.navigator, self.controls = info, notices, navigator, controls
+        self.lock, self.is_closed, self.step = lock, is_closed, step
+        self.caught_up, self.refresh_state = caught_up, refresh_state
+
+    def listen(self, loop: ActiveLoop, handoff: Handoff) -> None:
+        """Hear `loop`'s news from now on, on the thread `handoff` hands calls to.
+
+        Parameters
+        ----------
+        loop : ActiveLoop
+            The loop whose news is shown.
+        handoff : Handoff
+            The panel's: hands each call to the kernel's thread.
+        """
+        # Only the newest of each kind of news counts (a refresh reads the loop's state now),
+        # but every error is told.
+        latest = handoff.call_latest
+        loop.on_round_start(functools.partial(latest, self.round_started))
+        loop.on_progress(functools.partial(latest, self.progressed))
+        loop.on_ranking(functools.partial(latest, self.ranked))
+        loop.on_error(functools.partial(handoff.call, self.round_failed))
+        loop.on_settings(functools.partial(latest, self.settings_changed))
+
+    def round_started(self, number: int) -> None:
+        """A training round started.
+
+        Parameters
+        ----------
+        number : int
+            The round's number.
+        """
+        with self.lock, self.info.batch():
+            if self.is_closed():
+                return
+            self.notices.round_started(number)
+            self.refresh_state()
+
+    def progressed(self, fraction: float) -> None:
+        """The round in progress got on.
+
+        Parameters
+        ----------
+        fraction : float
+            How much of it is done, 0 to 1.
+        """
+        with self.lock:
+            if not self.is_closed():
+                self.info.progress.value = fraction
+
+    def ranked(self, ranking: Ranking) -> None:
+        """A new ranking was published.
+
+        Parameters
+        ----------
+        ranking : Ranking
+            The ranking (the panel reads the loop's newest).
+        """
+        with self.step():
+            if self.is_closed():
+                return
+            self.notices.round_ranked()
+            if self.navigator.current is None:
+                self.navigator.advance()
+            elif not self.caught_up():  # a label from a cell starts a round: heard here
+                self.navigator.refresh_header()
+                self.navigator.refresh_queue()
+            self.refresh_state()
+
+    def settings_changed(self, _settings: object) -> None:
+        """A setting changed (the picker, or ``loop.budget = …`` in a cell).
+
+        Parameters
+        ----------
+        _settings : Settings
+            The settings now (the pickers read the loop's).
+        """
+        with self.step():
+            if self.is_closed():
+                return
+            self.controls.show()
+            self.refresh_state()
+
+    def round_failed(self, record: RoundRecord) -> None:
+        """A training round failed.
+
+        Parameters
+        ----------
+        record : RoundRecord
+            The round's record, with its error.
+        """
+        with self.lock, self.info.batch():
+            if self.is_closed():
+                return
+            self.notices.round_failed(record)
+            self.refresh_state()
