@@ -53,6 +53,40 @@ def test_corners_are_written_as_voc_1_based_whole_pixels(tmp_path: Path) -> None
     assert (tmp_path / "JPEGImages" / "000000.png").exists()
 
 
+@pytest.mark.parametrize("corners", ["pixels", "coordinates"])
+def test_a_round_trip_in_either_corner_convention_keeps_the_boxes(
+    tmp_path: Path, corners: str
+) -> None:
+    dataset = labeled_shapes()
+    dataset.to_voc(tmp_path, corners=corners)
+    back = read_voc(tmp_path, corners=corners)
+    assert [back.annotation(i) for i in range(3)] == [dataset.annotation(i) for i in range(3)]
+
+
+def test_coordinates_corners_are_written_as_the_boxes_edges_unrounded(tmp_path: Path) -> None:
+    dataset = alw.Dataset(np.zeros((1, 20, 30, 3), np.uint8), ["cat"], task="detect")
+    dataset.annotate(0, alw.Boxes([[0.25, 2, 10.1, 8.5]], ["cat"]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing moved, so no warning
+        dataset.to_voc(tmp_path, corners="coordinates")
+    [item] = ET.parse(tmp_path / "Annotations" / "000000.xml").getroot().iter("object")
+    corners = [item.findtext(f"bndbox/{tag}") for tag in ("xmin", "ymin", "xmax", "ymax")]
+    assert corners == ["0.25", "2.0", "10.1", "8.5"]
+    assert read_voc(tmp_path, corners="coordinates").annotation(0) == dataset.annotation(0)
+
+
+def test_an_unknown_corner_convention_is_refused_naming_it_before_anything_is_written(
+    tmp_path: Path,
+) -> None:
+    message = r"corners must be one of 'pixels' \(.*\), 'coordinates' \(.*\); got 'cvat'"
+    with pytest.raises(ValueError, match=message):
+        labeled_shapes().to_voc(tmp_path / "out", corners="cvat")
+    assert not (tmp_path / "out").exists()
+    labeled_shapes().to_voc(tmp_path / "voc")
+    with pytest.raises(ValueError, match=message):
+        read_voc(tmp_path / "voc", corners="cvat")
+
+
 def test_classes_default_to_the_object_names_in_the_order_the_files_give_them(
     tmp_path: Path,
 ) -> None:
