@@ -87,6 +87,49 @@ def test_an_unknown_corner_convention_is_refused_naming_it_before_anything_is_wr
         read_voc(tmp_path / "voc", corners="cvat")
 
 
+def parse_rec(path: Path) -> list[dict]:
+    """detectron2's evaluation/pascal_voc_evaluation.py parse_rec (py-faster-rcnn's voc_eval),
+    without its cache: it reads every one of these tags, and stops on an object lacking one."""
+    tree = ET.parse(path)
+    objects = []
+    for obj in tree.findall("object"):
+        bbox = obj.find("bndbox")
+        objects.append(
+            {
+                "name": obj.find("name").text,
+                "pose": obj.find("pose").text,
+                "truncated": int(obj.find("truncated").text),
+                "difficult": int(obj.find("difficult").text),
+                "bbox": [int(bbox.find(t).text) for t in ("xmin", "ymin", "xmax", "ymax")],
+            }
+        )
+    return objects
+
+
+def test_the_export_carries_every_tag_detectron2s_voc_evaluation_reads(tmp_path: Path) -> None:
+    dataset = alw.Dataset(np.zeros((1, 20, 30, 3), np.uint8), ["cat", "dog"], task="detect")
+    dataset.annotate(
+        0, alw.Boxes([[0, 2, 10, 8], [5, 5, 9, 9]], ["dog", "cat"], difficult=[False, True])
+    )
+    dataset.to_voc(tmp_path)
+    assert parse_rec(tmp_path / "Annotations" / "000000.xml") == [
+        {
+            "name": "dog",
+            "pose": "Unspecified",
+            "truncated": 0,
+            "difficult": 0,
+            "bbox": [1, 3, 10, 8],
+        },
+        {
+            "name": "cat",
+            "pose": "Unspecified",
+            "truncated": 0,
+            "difficult": 1,
+            "bbox": [6, 6, 9, 9],
+        },
+    ]
+
+
 def test_classes_default_to_the_object_names_in_the_order_the_files_give_them(
     tmp_path: Path,
 ) -> None:

@@ -90,7 +90,11 @@ def write_voc(
     numbers pixels) and at least one pixel wide; one warning says how many boxes that moved,
     and by how much at most. With ``corners="coordinates"`` they are the box's edges as they
     are, unrounded (``xmin = x0`` ...), as CVAT reads them. Boxes marked ``difficult`` keep
-    ``<difficult>1</difficult>``. Images sharing a name stem are exported under unique names,
+    ``<difficult>1</difficult>``. Every object also gets ``<pose>Unspecified</pose>`` and
+    ``<truncated>0</truncated>``: the dataset holds neither, but the VOC evaluation code
+    (py-faster-rcnn's ``voc_eval.parse_rec``, which detectron2's ``PascalVOCDetectionEvaluator``
+    and YOLOX copy) reads ``int(obj.find("truncated").text)`` and stops on an object without
+    it; "Unspecified" is VOC's own word for an unknown pose, VOC has none for truncation. Images sharing a name stem are exported under unique names,
     as by ``write_yolo``. Class names and file names that XML cannot hold (control
     characters, U+FFFE) are refused before anything is written.
 
@@ -203,7 +207,7 @@ def _xml(
         item = ET.SubElement(root, "object")
         ET.SubElement(item, "name").text = classes[c]
         ET.SubElement(item, "pose").text = "Unspecified"
-        ET.SubElement(item, "truncated").text = "0"
+        ET.SubElement(item, "truncated").text = "0"  # not known: VOC evaluation code needs the tag
         ET.SubElement(item, "difficult").text = "1" if difficult else "0"
         bndbox = ET.SubElement(item, "bndbox")
         for tag, corner in zip(
@@ -240,7 +244,9 @@ def read_voc(
     naming one image are refused. The two folders' names and ``.xml`` may be in any letter
     case (``annotations/a.XML``); a folder where no annotation file is found is read as all
     unlabeled, with a warning. Images are sorted by their path below ``JPEGImages/``.
-    ``<difficult>1</difficult>`` is kept as the box's ``difficult`` flag. Sizes may be written
+    ``<difficult>1</difficult>`` is kept as the box's ``difficult`` flag; ``<truncated>``,
+    ``<occluded>``, ``<pose>`` and CVAT's ``<attributes>`` are not (the dataset holds no such
+    flags). Sizes may be written
     as whole numbers or floats (``64.0``); a size other than the image file's (after its EXIF
     orientation) is refused, ``0`` taken as unknown. A box up to 1 px past the image's edge is
     clipped to it (one warning for the lot); one further out is refused. XML is parsed with
