@@ -164,7 +164,12 @@ class DatasetFiles:
         return _entry("write_yolo")(self, folder, link=link, overwrite=overwrite)
 
     def to_voc(
-        self, folder: str | os.PathLike[str], *, link: bool = False, overwrite: bool = False
+        self,
+        folder: str | os.PathLike[str],
+        *,
+        corners: str = "pixels",
+        link: bool = False,
+        overwrite: bool = False,
     ) -> Exported:
         """Write the labeled images and boxes as Pascal VOC (``al_widget.formats.write_voc``).
 
@@ -172,12 +177,15 @@ class DatasetFiles:
         ----------
         folder : path
             Where ``JPEGImages/``, ``Annotations/`` and ``ImageSets/Main/`` go.
+        corners : {"pixels", "coordinates"}, default "pixels"
+            "pixels": the VOC devkit's 1-based whole pixels (rounded); "coordinates": 0-based
+            continuous corners, unrounded, as CVAT (through Datumaro) reads them.
         link : bool, default False
             Hard-link image files instead of copying them, where possible.
         overwrite : bool, default False
             Replace existing files.
         """
-        return _entry("write_voc")(self, folder, link=link, overwrite=overwrite)
+        return _entry("write_voc")(self, folder, corners=corners, link=link, overwrite=overwrite)
 
     def to_masks(self, folder: str | os.PathLike[str], *, overwrite: bool = False) -> Exported:
         """Write each labeled class map as a palette PNG (``al_widget.formats.write_masks``).

@@ -285,6 +285,38 @@ def test_torchvisions_references_read_every_segmentation(tmp_path: Path) -> None
     assert back.annotation(0) == dataset.annotation(0)
 
 
+def test_torchvisions_references_read_every_box(tmp_path: Path) -> None:
+    dataset = alw.Dataset(np.zeros((1, 12, 16, 3), np.uint8), ["cat", "dog"], "detect")
+    dataset.annotate(0, alw.Boxes([[2, 3, 12, 8], [0, 0, 16, 12]], ["dog", "cat"]))
+    dataset.to_coco(tmp_path / "labels.json")
+    labels, masks = references_masks(load(tmp_path / "labels.json"), 0)
+    assert labels == [2, 1]
+    expected = np.zeros((12, 16), bool)
+    expected[3:8, 2:12] = True
+    assert np.array_equal(masks[0], expected)
+    assert masks[1].all()
+
+
+def test_a_box_is_written_with_its_rectangle_as_its_polygon(tmp_path: Path) -> None:
+    dataset = alw.Dataset(np.zeros((1, 12, 16, 3), np.uint8), ["cat"], "detect")
+    dataset.annotate(0, alw.Boxes([[0.5, 1.25, 7.75, 11.5]], ["cat"]))
+    dataset.to_coco(tmp_path / "labels.json")
+    [record] = load(tmp_path / "labels.json")["annotations"]
+    assert record["bbox"] == [0.5, 1.25, 7.25, 10.25]
+    assert record["segmentation"] == [[0.5, 1.25, 7.75, 1.25, 7.75, 11.5, 0.5, 11.5]]
+
+
+def test_a_detect_export_is_read_back_from_its_bbox_not_its_polygon(tmp_path: Path) -> None:
+    dataset = alw.Dataset(np.zeros((1, 12, 16, 3), np.uint8), ["cat"], "detect")
+    dataset.annotate(0, alw.Boxes([[0.5, 1.25, 7.75, 11.5]], ["cat"]))
+    dataset.to_coco(tmp_path / "labels.json")
+    document = load(tmp_path / "labels.json")
+    document["annotations"][0]["segmentation"] = [[1.0, 1.0, 3.0, 1.0, 3.0, 3.0]]
+    (tmp_path / "labels.json").write_text(json.dumps(document))
+    back = alw.Dataset.from_coco(tmp_path / "labels.json", tmp_path)
+    assert back.annotation(0) == dataset.annotation(0)
+
+
 def test_faster_coco_eval_loads_the_export_with_crowds(tmp_path: Path) -> None:
     from faster_coco_eval import COCO
 

@@ -155,6 +155,24 @@ def test_a_dict_category_id_is_named(tmp_path: Path) -> None:
         alw.Dataset.from_coco(path, tmp_path)
 
 
+@pytest.mark.parametrize("value", [True, 2.0, "2"], ids=["bool", "float", "string"])
+def test_a_category_id_that_is_not_an_int_is_named_with_its_category(
+    tmp_path: Path, value: object
+) -> None:
+    png(tmp_path / "a.png")
+    path = coco(tmp_path / "c.json", [entry()], [box()])
+    document = json.loads(path.read_text())
+    document["categories"].append({"id": value, "name": "dog"})
+    path.write_text(json.dumps(document))
+    with pytest.raises(
+        FormatError,
+        match=re.escape(
+            f"COCO file {path}: category 1 ('dog') has id {value!r}; a category id must be an int"
+        ),
+    ):
+        alw.Dataset.from_coco(path, tmp_path)
+
+
 # -- YOLO: label files that are not label files --------------------------------------------------
 
 

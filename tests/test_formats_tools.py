@@ -457,6 +457,55 @@ def test_a_cvat_voc_export_is_read_with_its_labelmap_classes_and_an_edge_box(
     assert dataset.annotation(0).xyxy.tolist() == [[11.34, 4.5, 80.0, 48.0]]
 
 
+def datumaro_voc(root: Path, xtl: float, ytl: float, xbr: float, ybr: float) -> Path:
+    """A VOC folder as CVAT exports it through Datumaro's VocConverter: its box of corners
+    (xtl, ytl, xbr, ybr), as CVAT shows them, kept as Bbox(x, y, w, h) and written with
+    ``str(x)``, ``str(x + w)`` (no rounding, no 1 px shift); ``<folder>`` is the item id up to
+    its first ``_``, ``<depth>`` empty, no XML declaration (lxml's pretty print)."""
+    x, y, w, h = xtl, ytl, xbr - xtl, ybr - ytl
+    jpeg(root / "JPEGImages" / "frame_000001.jpg")
+    (root / "Annotations").mkdir(parents=True)
+    (root / "Annotations" / "frame_000001.xml").write_text(
+        "<annotation>\n  <folder>frame</folder>\n  <filename>frame_000001.jpg</filename>\n"
+        "  <source>\n    <database>Unknown</database>\n    <annotation>Unknown</annotation>\n"
+        "    <image>Unknown</image>\n  </source>\n"
+        "  <size>\n    <width>80</width>\n    <height>48</height>\n    <depth></depth>\n"
+        "  </size>\n  <segmented>0</segmented>\n"
+        "  <object>\n    <name>person</name>\n    <truncated>0</truncated>\n"
+        "    <occluded>0</occluded>\n    <difficult>0</difficult>\n"
+        f"    <bndbox>\n      <xmin>{x}</xmin>\n      <ymin>{y}</ymin>\n"
+        f"      <xmax>{x + w}</xmax>\n      <ymax>{y + h}</ymax>\n    </bndbox>\n"
+        "  </object>\n</annotation>\n"
+    )
+    (root / "labelmap.txt").write_text(
+        "# label:color_rgb:parts:actions\nbackground:0,0,0::\nperson:51,221,255::\n"
+    )
+    return root
+
+
+def test_a_cvat_voc_box_read_with_coordinates_corners_is_the_box_cvat_shows(
+    tmp_path: Path,
+) -> None:
+    root = datumaro_voc(tmp_path, 12.34, 5.5, 60.6, 40.25)
+    dataset = alw.formats.read_voc(root, corners="coordinates")
+    [box] = dataset.annotation(0).xyxy.tolist()
+    assert box == pytest.approx([12.34, 5.5, 60.6, 40.25])
+
+
+def test_a_voc_export_in_coordinates_gives_datumaro_the_boxes_corners(tmp_path: Path) -> None:
+    dataset = alw.Dataset([png(tmp_path / "src" / "a.png", (20, 30))], ["dot"], task="detect")
+    dataset.annotate(0, alw.Boxes([[3.2, 4.0, 13.6, 19.4]], ["dot"]))
+    dataset.to_voc(tmp_path / "out", corners="coordinates")
+    written = (tmp_path / "out" / "Annotations" / "a.xml").read_text()
+    xmin, ymin, xmax, ymax = (
+        float(re.findall(rf"<{tag}>(.*)</{tag}>", written)[0])
+        for tag in ("xmin", "ymin", "xmax", "ymax")
+    )
+    # Datumaro's _parse_bbox: [xmin, ymin, xmax - xmin, ymax - ymin], with no shift
+    x, y, w, h = xmin, ymin, xmax - xmin, ymax - ymin
+    assert [x, y, x + w, y + h] == pytest.approx([3.2, 4.0, 13.6, 19.4])
+
+
 def test_a_voc_export_writes_whole_pixels_and_a_sub_pixel_box_as_one_pixel(
     tmp_path: Path,
 ) -> None:

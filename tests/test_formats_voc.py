@@ -53,6 +53,83 @@ def test_corners_are_written_as_voc_1_based_whole_pixels(tmp_path: Path) -> None
     assert (tmp_path / "JPEGImages" / "000000.png").exists()
 
 
+@pytest.mark.parametrize("corners", ["pixels", "coordinates"])
+def test_a_round_trip_in_either_corner_convention_keeps_the_boxes(
+    tmp_path: Path, corners: str
+) -> None:
+    dataset = labeled_shapes()
+    dataset.to_voc(tmp_path, corners=corners)
+    back = read_voc(tmp_path, corners=corners)
+    assert [back.annotation(i) for i in range(3)] == [dataset.annotation(i) for i in range(3)]
+
+
+def test_coordinates_corners_are_written_as_the_boxes_edges_unrounded(tmp_path: Path) -> None:
+    dataset = alw.Dataset(np.zeros((1, 20, 30, 3), np.uint8), ["cat"], task="detect")
+    dataset.annotate(0, alw.Boxes([[0.25, 2, 10.1, 8.5]], ["cat"]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing moved, so no warning
+        dataset.to_voc(tmp_path, corners="coordinates")
+    [item] = ET.parse(tmp_path / "Annotations" / "000000.xml").getroot().iter("object")
+    corners = [item.findtext(f"bndbox/{tag}") for tag in ("xmin", "ymin", "xmax", "ymax")]
+    assert corners == ["0.25", "2.0", "10.1", "8.5"]
+    assert read_voc(tmp_path, corners="coordinates").annotation(0) == dataset.annotation(0)
+
+
+def test_an_unknown_corner_convention_is_refused_naming_it_before_anything_is_written(
+    tmp_path: Path,
+) -> None:
+    message = r"corners must be one of 'pixels' \(.*\), 'coordinates' \(.*\); got 'cvat'"
+    with pytest.raises(ValueError, match=message):
+        labeled_shapes().to_voc(tmp_path / "out", corners="cvat")
+    assert not (tmp_path / "out").exists()
+    labeled_shapes().to_voc(tmp_path / "voc")
+    with pytest.raises(ValueError, match=message):
+        read_voc(tmp_path / "voc", corners="cvat")
+
+
+def parse_rec(path: Path) -> list[dict]:
+    """detectron2's evaluation/pascal_voc_evaluation.py parse_rec (py-faster-rcnn's voc_eval),
+    without its cache: it reads every one of these tags, and stops on an object lacking one."""
+    tree = ET.parse(path)
+    objects = []
+    for obj in tree.findall("object"):
+        bbox = obj.find("bndbox")
+        objects.append(
+            {
+                "name": obj.find("name").text,
+                "pose": obj.find("pose").text,
+                "truncated": int(obj.find("truncated").text),
+                "difficult": int(obj.find("difficult").text),
+                "bbox": [int(bbox.find(t).text) for t in ("xmin", "ymin", "xmax", "ymax")],
+            }
+        )
+    return objects
+
+
+def test_the_export_carries_every_tag_detectron2s_voc_evaluation_reads(tmp_path: Path) -> None:
+    dataset = alw.Dataset(np.zeros((1, 20, 30, 3), np.uint8), ["cat", "dog"], task="detect")
+    dataset.annotate(
+        0, alw.Boxes([[0, 2, 10, 8], [5, 5, 9, 9]], ["dog", "cat"], difficult=[False, True])
+    )
+    dataset.to_voc(tmp_path)
+    assert parse_rec(tmp_path / "Annotations" / "000000.xml") == [
+        {
+            "name": "dog",
+            "pose": "Unspecified",
+            "truncated": 0,
+            "difficult": 0,
+            "bbox": [1, 3, 10, 8],
+        },
+        {
+            "name": "cat",
+            "pose": "Unspecified",
+            "truncated": 0,
+            "difficult": 1,
+            "bbox": [6, 6, 9, 9],
+        },
+    ]
+
+
 def test_classes_default_to_the_object_names_in_the_order_the_files_give_them(
     tmp_path: Path,
 ) -> None:

@@ -77,7 +77,10 @@ def write_coco(
     """Write the dataset's boxes, masks or objects as a COCO JSON file.
 
     Detection: one annotation per box, category id = class id + 1 (COCO's ids start at 1, and
-    torchvision's detection models keep label 0 for the background). Segmentation: one
+    torchvision's detection models keep label 0 for the background), its ``segmentation`` the
+    box's rectangle as one polygon ``[[x0, y0, x1, y0, x1, y1, x0, y1]]`` (the same numbers as
+    ``bbox``): COCO gives every object a segmentation, and torchvision's detection references
+    (``ConvertCocoPolysToMask``) read it; ``read_coco`` reads boxes from ``bbox``. Segmentation: one
     annotation per class present in an image, its pixels as polygons traced along the pixel
     edges where they draw the mask exactly (as COCO writes ``iscrowd: 0`` objects, and as
     torchvision's references read them), else as an uncompressed RLE; class 0, the
@@ -242,6 +245,7 @@ def _box_records(
                 "image_id": image_id,
                 "category_id": category_of[class_id],
                 "bbox": [x0, y0, x1 - x0, y1 - y0],
+                "segmentation": [[x0, y0, x1, y0, x1, y1, x0, y1]],  # the box as its polygon
                 "area": (x1 - x0) * (y1 - y0),
                 "iscrowd": 0,
             }

@@ -261,14 +261,15 @@ def _categories(
     """
     entries = _list(source, document, "categories")
     for number, entry in enumerate(entries):
-        if (
-            not isinstance(entry, dict)
-            or not isinstance(entry.get("id"), int)
-            or "name" not in entry
-        ):
+        if not isinstance(entry, dict) or "id" not in entry or "name" not in entry:
             raise FormatError(
                 f"COCO file {source}: category {number} must have an int 'id' and a 'name', "
                 f"got {entry!r:.80}"
+            )
+        if not _is_int(entry["id"]):  # true/false, 1.0 or "1" are no category ids
+            raise FormatError(
+                f"COCO file {source}: category {number} ({entry['name']!r:.80}) has id "
+                f"{entry['id']!r:.80}; a category id must be an int"
             )
     entries = sorted(entries, key=lambda e: e["id"])
     names = [str(e["name"]) for e in entries]

@@ -52,20 +52,49 @@ IMAGES, ANNOTATIONS, LIST = "JPEGImages", "Annotations", "ImageSets/Main/default
 CLASS_LISTS = ("classes.txt", "labelmap.txt")
 """Class lists read beside ``Annotations/``: one name per line, or CVAT's ``name:colour::``."""
 
+CORNERS = {
+    "pixels": "the VOC devkit's 1-based whole pixels",
+    "coordinates": "CVAT's and Datumaro's 0-based continuous coordinates",
+}
+"""The conventions a ``<bndbox>``'s corners are read and written in, by name.
+
+"pixels": corners number whole pixels from 1, as the VOC devkit (and detectron2) read them:
+a box (x0, y0, x1, y1) in pixel edges is ``xmin = x0 + 1, ymin = y0 + 1, xmax = x1,
+ymax = y1``. "coordinates": corners are the box's pixel edges as they are (``xmin = x0`` ...),
+as CVAT reads and writes VOC through Datumaro.
+"""
+
+
+def _check_corners(corners: object) -> None:
+    """Refuse a corner convention that is not one of ``CORNERS``, naming it."""
+    if not isinstance(corners, str) or corners not in CORNERS:
+        known = ", ".join(f"{name!r} ({meaning})" for name, meaning in CORNERS.items())
+        raise ValueError(f"corners must be one of {known}; got {corners!r}")
+
 
 def write_voc(
-    dataset: Dataset, folder: PathLike, *, link: bool = False, overwrite: bool = False
+    dataset: Dataset,
+    folder: PathLike,
+    *,
+    corners: str = "pixels",
+    link: bool = False,
+    overwrite: bool = False,
 ) -> Exported:
     """Write the labeled images and their boxes in the Pascal VOC layout.
 
     ``folder/JPEGImages/<name>`` (the image files copied, or PNG files for in-memory images),
     ``folder/Annotations/<name>.xml``, ``folder/ImageSets/Main/default.txt`` and
-    ``folder/classes.txt`` (the class names by id, which ``read_voc`` reads). Corners follow
-    VOC's 1-based pixel numbering: a box (x0, y0, x1, y1) in pixel edges is written as
+    ``folder/classes.txt`` (the class names by id, which ``read_voc`` reads). By default corners
+    follow VOC's 1-based pixel numbering: a box (x0, y0, x1, y1) in pixel edges is written as
     ``xmin = x0 + 1, ymin = y0 + 1, xmax = x1, ymax = y1``, edges rounded to whole pixels (VOC
     numbers pixels) and at least one pixel wide; one warning says how many boxes that moved,
-    and by how much at most. Boxes marked ``difficult`` keep
-    ``<difficult>1</difficult>``. Images sharing a name stem are exported under unique names,
+    and by how much at most. With ``corners="coordinates"`` they are the box's edges as they
+    are, unrounded (``xmin = x0`` ...), as CVAT reads them. Boxes marked ``difficult`` keep
+    ``<difficult>1</difficult>``. Every object also gets ``<pose>Unspecified</pose>`` and
+    ``<truncated>0</truncated>``: the dataset holds neither, but the VOC evaluation code
+    (py-faster-rcnn's ``voc_eval.parse_rec``, which detectron2's ``PascalVOCDetectionEvaluator``
+    and YOLOX copy) reads ``int(obj.find("truncated").text)`` and stops on an object without
+    it; "Unspecified" is VOC's own word for an unknown pose, VOC has none for truncation. Images sharing a name stem are exported under unique names,
     as by ``write_yolo``. Class names and file names that XML cannot hold (control
     characters, U+FFFE) are refused before anything is written.
 
@@ -75,6 +104,11 @@ def write_voc(
         A "detect" dataset.
     folder : path
         The folder to write into (created if needed).
+    corners : {"pixels", "coordinates"}, default "pixels"
+        How ``<bndbox>`` numbers the corners (see ``CORNERS``): "pixels", the VOC devkit's
+        1-based whole pixels (for torchvision's ``VOCDetection`` users, detectron2, the VOC
+        evaluation); "coordinates", 0-based continuous, written without rounding (for CVAT, which
+        reads VOC through Datumaro). Any other value is refused before anything is written.
     link : bool, default False
         Hard-link image files instead of copying them, where the file system allows.
     overwrite : bool, default False
@@ -85,6 +119,7 @@ def write_voc(
         whose EXIF orientation turns it, which must be written upright, stops the export
         before anything is written (``_export.refuse_turned_in_place``).
     """
+    _check_corners(corners)
     check_task(dataset, ("detect",), "Pascal VOC")
     check_line_names(dataset.classes, "Pascal VOC")
     check_xml_names(dataset.classes, "Pascal VOC")
@@ -101,11 +136,12 @@ def write_voc(
         assert isinstance(boxes, ann.Boxes)
         check_xml_text(names[i], f"the file name of image {i}, {names[i]!r}", "Pascal VOC")
         files[images[i]] = image_writer(dataset, i, PurePosixPath(names[i]).suffix, link)
-        tree = _xml(names[i], dataset.image_size(i), boxes, dataset.classes)
+        tree = _xml(names[i], dataset.image_size(i), boxes, dataset.classes, corners)
         xml = f"{ANNOTATIONS}/{PurePosixPath(names[i]).with_suffix('.xml')}"
         files[xml] = bytes_writer(ET.tostring(tree, encoding="utf-8", xml_declaration=True))
         n_boxes += len(boxes)
-        shifts += _shifts(boxes, dataset.image_size(i))
+        if corners == "pixels":
+            shifts += _shifts(boxes, dataset.image_size(i))
     stems = "".join(f"{PurePosixPath(name).with_suffix('')}\n" for name in names.values())
     files[LIST] = text_writer(stems)
     files[CLASS_LISTS[0]] = text_writer("".join(f"{name}\n" for name in dataset.classes))
@@ -155,7 +191,9 @@ def _pixels(start: float, end: float, size: int) -> tuple[int, int]:
     return first + 1, last
 
 
-def _xml(name: str, size: tuple[int, int], boxes: ann.Boxes, classes: Sequence[str]) -> ET.Element:
+def _xml(
+    name: str, size: tuple[int, int], boxes: ann.Boxes, classes: Sequence[str], corners: str
+) -> ET.Element:
     root = ET.Element("annotation")
     ET.SubElement(root, "folder").text = IMAGES
     ET.SubElement(root, "filename").text = name
@@ -169,18 +207,35 @@ def _xml(name: str, size: tuple[int, int], boxes: ann.Boxes, classes: Sequence[s
         item = ET.SubElement(root, "object")
         ET.SubElement(item, "name").text = classes[c]
         ET.SubElement(item, "pose").text = "Unspecified"
-        ET.SubElement(item, "truncated").text = "0"
+        ET.SubElement(item, "truncated").text = "0"  # not known: VOC evaluation code needs the tag
         ET.SubElement(item, "difficult").text = "1" if difficult else "0"
-        corners = ET.SubElement(item, "bndbox")
-        (xmin, xmax), (ymin, ymax) = _pixels(x0, x1, size[1]), _pixels(y0, y1, size[0])
-        for tag, value in (("xmin", xmin), ("ymin", ymin), ("xmax", xmax), ("ymax", ymax)):
-            ET.SubElement(corners, tag).text = str(value)
+        bndbox = ET.SubElement(item, "bndbox")
+        for tag, corner in zip(
+            ("xmin", "ymin", "xmax", "ymax"), _corners(x0, y0, x1, y1, size, corners), strict=True
+        ):
+            ET.SubElement(bndbox, tag).text = str(corner)
     ET.indent(root)
     return root
 
 
+def _corners(
+    x0: float, y0: float, x1: float, y1: float, size: tuple[int, int], corners: str
+) -> tuple[float, float, float, float]:
+    """A box's ``xmin, ymin, xmax, ymax`` in the convention `corners` names (see ``CORNERS``):
+    as they are for "coordinates" (``str`` writes a float's shortest exact form), VOC's whole
+    1-based pixels (ints) for "pixels"."""
+    if corners == "coordinates":
+        return x0, y0, x1, y1
+    (xmin, xmax), (ymin, ymax) = _pixels(x0, x1, size[1]), _pixels(y0, y1, size[0])
+    return xmin, ymin, xmax, ymax
+
+
 def read_voc(
-    folder: PathLike, *, classes: Sequence[str] | None = None, allow_outside_root: bool = False
+    folder: PathLike,
+    *,
+    classes: Sequence[str] | None = None,
+    corners: str = "pixels",
+    allow_outside_root: bool = False,
 ) -> Dataset:
     """A "detect" Dataset from the Pascal VOC layout ``JPEGImages/`` and ``Annotations/``, as
     al_widget, CVAT and LabelImg write it.
@@ -189,7 +244,9 @@ def read_voc(
     naming one image are refused. The two folders' names and ``.xml`` may be in any letter
     case (``annotations/a.XML``); a folder where no annotation file is found is read as all
     unlabeled, with a warning. Images are sorted by their path below ``JPEGImages/``.
-    ``<difficult>1</difficult>`` is kept as the box's ``difficult`` flag. Sizes may be written
+    ``<difficult>1</difficult>`` is kept as the box's ``difficult`` flag; ``<truncated>``,
+    ``<occluded>``, ``<pose>`` and CVAT's ``<attributes>`` are not (the dataset holds no such
+    flags). Sizes may be written
     as whole numbers or floats (``64.0``); a size other than the image file's (after its EXIF
     orientation) is refused, ``0`` taken as unknown. A box up to 1 px past the image's edge is
     clipped to it (one warning for the lot); one further out is refused. XML is parsed with
@@ -204,10 +261,17 @@ def read_voc(
         ``Annotations/`` (``classes.txt``, or CVAT's ``labelmap.txt`` without its
         ``background``) when there is one, else the object names in the order the files
         (sorted by path) first give them.
+    corners : {"pixels", "coordinates"}, default "pixels"
+        How ``<bndbox>`` numbers the corners (see ``CORNERS``): "pixels", the VOC devkit's
+        1-based whole pixels (VOC itself, al_widget's default export: ``xmin - 1``,
+        ``ymin - 1`` in pixel edges); "coordinates", 0-based continuous, for files CVAT wrote
+        (through Datumaro, which writes and reads its boxes' corners as they are). Read with
+        "pixels", a CVAT box comes out 1 px larger at its left and top.
     allow_outside_root : bool, default False
         Read XML files that are links to files outside `folder`; by default they are refused
         unread.
     """
+    _check_corners(corners)
     root = check_folder(folder, "Pascal VOC folder")
     image_folder = check_folder(_sub_folder(root, IMAGES), "Pascal VOC images folder")
     files = [Path(f) for f in list_images(image_folder)]
@@ -230,7 +294,7 @@ def read_voc(
             )
         named[k] = xml
         size = _size(xml, tree, files[k])
-        parsed.append((xml, k, _objects(xml, tree, size, clips)))
+        parsed.append((xml, k, _objects(xml, tree, size, clips, corners)))
     if not parsed:
         warnings.warn(
             f"Pascal VOC folder {root}: no annotation file found (looked for .xml files below "
@@ -334,7 +398,11 @@ def _size(xml: Path, tree: ET.Element, image: Path) -> tuple[int, int]:
     return size
 
 
-def _objects(xml: Path, tree: ET.Element, size: tuple[int, int], clips: EdgeClips) -> list[_Object]:
+def _objects(
+    xml: Path, tree: ET.Element, size: tuple[int, int], clips: EdgeClips, corners: str
+) -> list[_Object]:
+    """The objects of one file, their corners read in the convention `corners` names."""
+    start = 1.0 if corners == "pixels" else 0.0  # the first pixel's number
     objects = []
     for number, item in enumerate(tree.iter("object")):
         where = f"Pascal VOC file {xml}, object {number}"
@@ -352,7 +420,7 @@ def _objects(xml: Path, tree: ET.Element, size: tuple[int, int], clips: EdgeClip
         flag = (item.findtext("difficult") or "0").strip().lower()
         if flag not in ("0", "1", "true", "false"):
             raise FormatError(f"{where}: <difficult> must be 0 or 1, got {flag!r:.40}")
-        box = clips.fit([x0 - 1, y0 - 1, x1, y1], size, where)
+        box = clips.fit([x0 - start, y0 - start, x1, y1], size, where)
         try:  # each box checked alone, so that an error names its object
             ann.Boxes([box], [label], canvas_size=size)
         except ValueError as error:
