@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from ._numbers import is_int
+
 ClassRef = str | int
 
 
@@ -20,7 +22,7 @@ def resolve_class(ref: ClassRef, classes: Sequence[str]) -> int:
     """Class id for a class name or id, with an error listing the valid classes."""
     if isinstance(ref, (bool, np.bool_)):
         raise ValueError(f"class must be a name or an id, got {ref!r}")
-    if isinstance(ref, (int, np.integer)):
+    if is_int(ref):
         if 0 <= int(ref) < len(classes):
             return int(ref)
         raise ValueError(
@@ -36,7 +38,7 @@ def resolve_class(ref: ClassRef, classes: Sequence[str]) -> int:
 
 def check_class_ref(ref: object, name: str) -> None:
     """Refuse `ref` (called `name` in the error) unless it is a class name or an id >= 0."""
-    if isinstance(ref, (bool, np.bool_)) or not isinstance(ref, (str, int, np.integer)):
+    if not (isinstance(ref, str) or is_int(ref)):
         raise ValueError(f"{name} must be a class name (str) or id (int), got {ref!r}")
     if isinstance(ref, str) and not ref:
         raise ValueError(f"{name} must be a non-empty class name, got ''")

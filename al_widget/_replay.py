@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import annotations as ann
 from ._images import ImageError
+from ._numbers import is_int
 from ._orientation import turned_since
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ def replay(dataset: Dataset, where: str, entry: dict[str, Any]) -> None:
     op, i = entry.get("op"), entry.get("i")
     if op not in ("annotate", "remove"):
         raise ValueError(f"{where}: unknown op {op!r}; expected 'annotate' or 'remove'")
-    if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < len(dataset):
+    if not is_int(i) or not 0 <= i < len(dataset):
         raise ValueError(f"{where}: index must be an int in [0, {len(dataset)}), got {i!r}")
     if op == "remove":
         dataset.remove(i)

@@ -8,6 +8,7 @@ from functools import cached_property
 import numpy as np
 from PIL import Image, ImageDraw
 
+from ._numbers import is_int
 from .annotations import Boxes, Instances, Mask
 
 SHAPE_CLASSES = ("circle", "square", "triangle")
@@ -113,9 +114,9 @@ def shapes(n: int, size: int = 128, seed: int = 0, task: str = "detect") -> Shap
     Shapes
         The images with every form of annotation.
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+    if not is_int(n) or n < 0:
         raise ValueError(f"n must be an int >= 0, got {n!r}")
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 16:
+    if not is_int(size) or size < 16:
         raise ValueError(f"size must be an int >= 16, got {size!r}")
     if task not in SHAPE_TASKS:
         raise ValueError(f"task must be one of {SHAPE_TASKS}, got {task!r}")

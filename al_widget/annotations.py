@@ -11,6 +11,7 @@ import numpy as np
 from ._class_refs import ClassRef, check_names, resolve_class
 from ._class_refs import check_class_ref as _check_class_ref
 from ._class_refs import frozen as _frozen
+from ._numbers import is_int
 from .instances import Instances
 
 if TYPE_CHECKING:
@@ -399,11 +400,7 @@ def declared_size(data: dict[str, Any]) -> tuple[int, int] | None:
         What ``to_json`` returned.
     """
     size = data.get("shape") if data.get("type") == "mask" else data.get("canvas_size")
-    if (
-        isinstance(size, list)
-        and len(size) == 2
-        and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in size)
-    ):
+    if isinstance(size, list) and len(size) == 2 and all(is_int(v) and v > 0 for v in size):
         return int(size[0]), int(size[1])
     return None
 

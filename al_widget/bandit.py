@@ -32,6 +32,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ._numbers import is_int
+
 DELTA = 0.1  # EXP4.P's confidence parameter
 HORIZON = 300  # the labels the floor and the bonus are tuned for (rounds: HORIZON / k rounds)
 SMOOTHING = 0.3  # the weight of the newest gain in the moving baseline and scale
@@ -164,7 +166,7 @@ def start(arms: Sequence[str], *, floor: float | None = None, horizon: int = HOR
 
 def check_horizon(horizon: int) -> None:
     """Refuse a `horizon` that is not a positive number of trials."""
-    if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1:
+    if not is_int(horizon) or horizon < 1:
         raise ValueError(f"horizon must be a positive number of trials, got {horizon!r}")
 
 

@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 
 from . import heuristics
 from ._class_refs import check_names
+from ._numbers import is_int
 from .curves import Comparison, Curve
 from .settings import check_count
 from .simulate import checked_truth, simulate
@@ -130,7 +131,7 @@ def check_heuristics(wanted: Any) -> list[Any]:
 
 
 def _workers(n_jobs: int, n_runs: int) -> int:
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or (n_jobs < 1 and n_jobs != -1):
+    if not is_int(n_jobs) or (n_jobs < 1 and n_jobs != -1):
         raise ValueError(f"n_jobs must be a positive int or -1 (one per CPU), got {n_jobs!r}")
     wanted = (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
     return max(1, min(wanted, n_runs))

@@ -10,6 +10,7 @@ import numpy as np
 
 from ._chunks import Chunk
 from ._images import ArraySource, ImageError, OrientedImage, SequenceSource
+from ._numbers import is_int
 
 
 class DatasetImages:
@@ -153,7 +154,7 @@ class DatasetImages:
         i : int
             What to check.
         """
-        if isinstance(i, (bool, np.bool_)) or not isinstance(i, (int, np.integer)):
+        if not is_int(i):
             raise ValueError(f"index must be an int, got {i!r}")
         if not 0 <= int(i) < len(self):
             raise IndexError(f"index {int(i)} is out of range for a dataset of {len(self)} images")

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ._numbers import is_number
 from .heuristic_registry import Heuristic as Heuristic
 from .heuristic_registry import get as get
 from .heuristic_registry import is_builtin as is_builtin
@@ -271,7 +272,7 @@ def top(q: float) -> Callable[[np.ndarray], float]:
         A function from a 1-D array of scores to one float (0.0 for no scores), named
         ``top(<q>)``.
     """
-    if isinstance(q, (bool, np.bool_)) or not isinstance(q, (int, float, np.integer, np.floating)):
+    if not is_number(q):
         raise ValueError(f"top(q) needs a number q in (0, 1], got q={q!r}")
     fraction = float(q)
     if not 0 < fraction <= 1:

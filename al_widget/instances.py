@@ -15,6 +15,7 @@ import numpy as np
 
 from . import _rle
 from ._class_refs import ClassRef, check_class_ref, check_names, frozen, resolve_class
+from ._numbers import is_int
 from ._polygon_input import polygon_parts
 
 if TYPE_CHECKING:
@@ -377,7 +378,7 @@ class Instances:
         if (
             not isinstance(size, list)
             or len(size) != 2
-            or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in size)
+            or not all(is_int(v) and v > 0 for v in size)
         ):
             raise ValueError(f"instances canvas_size must be [H, W] of ints > 0, got {size!r:.60}")
         shape = (size[0], size[1])
@@ -390,9 +391,7 @@ class Instances:
         for k, item in enumerate(counts):
             if isinstance(item, str):
                 r = _rle.from_string(item)
-            elif isinstance(item, list) and all(
-                isinstance(v, int) and not isinstance(v, bool) and abs(v) < 2**62 for v in item
-            ):
+            elif isinstance(item, list) and all(is_int(v) and abs(v) < 2**62 for v in item):
                 r = np.asarray(item, dtype=np.int64).reshape(-1)
             else:
                 raise ValueError(
@@ -423,9 +422,7 @@ def _check_size(size: Any) -> tuple[int, int]:
     if (
         isinstance(size, (str, bytes))
         or len(size) != 2
-        or not all(
-            isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > 0 for v in size
-        )
+        or not all(is_int(v) and v > 0 for v in size)
     ):
         raise ValueError(f"size must be (width, height), two ints > 0, got {size!r}")
     return int(size[0]), int(size[1])

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._numbers import is_int
+
 if TYPE_CHECKING:
     from .auto import Drawn
 
@@ -29,11 +31,7 @@ def check_pool_sample(pool_sample: int | None) -> None:
     """Refuse a pool_sample that is neither None nor a positive int."""
     if pool_sample is None:
         return
-    if (
-        isinstance(pool_sample, bool)
-        or not isinstance(pool_sample, (int, np.integer))
-        or pool_sample < 1
-    ):
+    if not is_int(pool_sample) or pool_sample < 1:
         raise ValueError(
             f"pool_sample must be a positive int or None (score the whole pool), got {pool_sample!r}"
         )

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from . import heuristics, ranking
+from ._numbers import is_int, is_number
 
 # Which settings re-rank the pool as soon as they change; the others apply from the next round.
 RERANK_NOW = frozenset({"heuristic", "pool_sample", "reduction"})
@@ -30,11 +31,7 @@ def check_count(name: str, value: Any, *, minimum: int, optional: bool = False) 
     """Refuse a `value` that is not an int >= `minimum` (or None, when `optional`)."""
     if value is None and optional:
         return
-    if (
-        isinstance(value, (bool, np.bool_))
-        or not isinstance(value, (int, np.integer))
-        or value < minimum
-    ):
+    if not is_int(value) or value < minimum:
         allowed = f"an int >= {minimum}" + (" or None" if optional else "")
         raise ValueError(f"{name} must be {allowed}, got {value!r}")
 
@@ -66,8 +63,7 @@ def check_number(
     if value is None:
         return
     if (
-        isinstance(value, (bool, np.bool_))
-        or not isinstance(value, (int, float, np.integer, np.floating))
+        not is_number(value)
         or not math.isfinite(value)
         or (minimum is not None and value < minimum)
         or (below is not None and value >= below)

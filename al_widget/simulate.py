@@ -10,6 +10,7 @@ from tqdm.auto import tqdm
 
 from . import heuristics
 from ._images import make_source
+from ._numbers import is_int
 from .annotations import Annotation, Label, Mask, check_labels_a_pixel
 from .curves import Curve
 from .dataset import ANNOTATION_TYPES, Dataset, check_task
@@ -304,7 +305,7 @@ def _classes(classes: Sequence[str] | None, truth: Any, task: str) -> list[str]:
 def _check_learner_classes(learner: Any, classes: list[str], *, given: bool) -> None:
     """Refuse a learner whose ``n_classes`` is not the number of classes of the run."""
     n = getattr(learner, "n_classes", None)
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n == len(classes):
+    if not is_int(n) or n == len(classes):
         return
     if given:
         found = f"classes names {len(classes)}: {classes}"

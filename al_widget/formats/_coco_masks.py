@@ -9,6 +9,7 @@ import numpy as np
 from faster_coco_eval.core import mask as coco_mask
 
 from .. import annotations as ann
+from .._numbers import is_int, is_number
 from .._polygon_input import polygon_points
 from ._import import FormatError
 from ._polygons import segmentation, uncompressed_rle
@@ -68,7 +69,7 @@ def _merge(rles: list[dict[str, Any]], where: str) -> dict[str, Any]:
 def _one_rle(rle: dict[str, Any], height: int, width: int, where: str) -> dict[str, Any]:
     """A compressed RLE from an RLE object, its ``size`` and ``counts`` checked."""
     declared = rle.get("size")
-    if not (isinstance(declared, list) and len(declared) == 2 and all(map(_is_int, declared))):
+    if not (isinstance(declared, list) and len(declared) == 2 and all(map(is_int, declared))):
         raise FormatError(
             f"{where}: its RLE 'size' must be [height, width] as ints, got {declared!r:.80}"
         )
@@ -90,7 +91,7 @@ def _one_rle(rle: dict[str, Any], height: int, width: int, where: str) -> dict[s
             f"(uncompressed), got {counts!r:.80}"
         )
     for k, count in enumerate(counts):
-        if not _is_int(count) or count < 0:
+        if not is_int(count) or count < 0:
             raise FormatError(
                 f"{where}: its RLE 'counts' must be ints >= 0, got {count!r:.80} at position {k}"
             )
@@ -107,7 +108,7 @@ def _one_rle(rle: dict[str, Any], height: int, width: int, where: str) -> dict[s
 
 def _polygons(segmentation: list[Any], height: int, width: int, where: str) -> list[list[float]]:
     """The checked polygons of a segmentation, as flat lists (see ``decode``)."""
-    if all(map(_is_number, segmentation)):
+    if all(map(is_number, segmentation)):
         raise FormatError(
             f"{where}: its polygon is one list of numbers; COCO writes a list of polygons, "
             "[[x0, y0, x1, y1, ...], ...]"
@@ -119,7 +120,7 @@ def _polygons(segmentation: list[Any], height: int, width: int, where: str) -> l
         at = f"{where}, polygon {j}"
         if isinstance(polygon, list) and polygon and all(_is_pair(v) for v in polygon):
             raise FormatError(f"{at} is written as {_PAIRS}")
-        if not isinstance(polygon, list) or not all(map(_is_number, polygon)):
+        if not isinstance(polygon, list) or not all(map(is_number, polygon)):
             raise FormatError(
                 f"{at} must be a flat list of numbers [x0, y0, x1, y1, ...], got {polygon!r:.80}"
             )
@@ -143,16 +144,8 @@ def _polygons(segmentation: list[Any], height: int, width: int, where: str) -> l
 _PAIRS = "[x, y] pairs; COCO writes each polygon as one flat list [x0, y0, x1, y1, ...]"
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _is_pair(value: Any) -> bool:
-    return isinstance(value, list) and len(value) == 2 and all(map(_is_number, value))
+    return isinstance(value, list) and len(value) == 2 and all(map(is_number, value))
 
 
 def is_crowd(record: dict[str, Any], where: str) -> bool:
@@ -162,7 +155,7 @@ def is_crowd(record: dict[str, Any], where: str) -> bool:
     value = record.get("iscrowd")
     if value is None or isinstance(value, bool):
         return bool(value)
-    if _is_int(value) and value in (0, 1):
+    if is_int(value) and value in (0, 1):
         return value == 1
     if isinstance(value, str) and value.strip().lower() in _CROWD_WORDS:
         return _CROWD_WORDS[value.strip().lower()]

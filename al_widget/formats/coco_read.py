@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import annotations as ann
 from .._images import ImageError, read_size
+from .._numbers import is_int, is_number
 from ._atomic import PathLike
 from ._classes import check_classes
 from ._coco_masks import decode, is_crowd, read_instances
@@ -201,7 +202,7 @@ def _images(source: str, document: dict[str, Any]) -> list[dict[str, Any]]:
             )
         for key in ("width", "height"):
             value = entry.get(key)
-            if value is not None and (not _is_int(value) or value <= 0):
+            if value is not None and (not is_int(value) or value <= 0):
                 raise FormatError(f"{where}: {key!r} must be an int > 0, got {value!r:.80}")
         if entry["id"] in seen:
             raise FormatError(f"{where}: id {entry['id']!r} is used by an earlier image")
@@ -209,13 +210,9 @@ def _images(source: str, document: dict[str, Any]) -> list[dict[str, Any]]:
     return images
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _is_id(value: Any) -> bool:
     """Whether `value` can be a COCO id: an int or a string (not a list, dict, bool or float)."""
-    return _is_int(value) or isinstance(value, str)
+    return is_int(value) or isinstance(value, str)
 
 
 def _image_path(source: str, entry: dict[str, Any], root: str, allow_outside_root: bool) -> str:
@@ -266,7 +263,7 @@ def _categories(
                 f"COCO file {source}: category {number} must have an int 'id' and a 'name', "
                 f"got {entry!r:.80}"
             )
-        if not _is_int(entry["id"]):  # true/false, 1.0 or "1" are no category ids
+        if not is_int(entry["id"]):  # true/false, 1.0 or "1" are no category ids
             raise FormatError(
                 f"COCO file {source}: category {number} ({entry['name']!r:.80}) has id "
                 f"{entry['id']!r:.80}; a category id must be an int"
@@ -308,11 +305,7 @@ def _boxes(
             continue
         where = _where(source, number, record)
         bbox = record.get("bbox")
-        if (
-            not isinstance(bbox, list)
-            or len(bbox) != 4
-            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in bbox)
-        ):
+        if not isinstance(bbox, list) or len(bbox) != 4 or not all(map(is_number, bbox)):
             raise FormatError(f"{where}: 'bbox' must be [x, y, width, height], got {bbox!r}")
         x, y, w, h = (float(v) for v in bbox)
         label = names[category_ids[record["category_id"]]]

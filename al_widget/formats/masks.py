@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image
 
 from .. import annotations as ann
+from .._numbers import is_int
 from ._atomic import PathLike
 from ._classes import check_classes, check_line_names
 from ._export import (
@@ -137,7 +138,7 @@ def read_masks(
     """
     _refuse_instances(dataset)
     check_task(dataset, ("segment",), "PNG masks")
-    if isinstance(ignore, bool) or not isinstance(ignore, int) or not 0 <= ignore <= 255:
+    if not is_int(ignore) or not 0 <= ignore <= 255:
         raise ValueError(f"ignore must be a mask value in 0..255, got {ignore!r}")
     root = check_folder(folder, "mask folder")
     listed = root / CLASSES_FILE

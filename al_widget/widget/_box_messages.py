@@ -7,6 +7,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .._numbers import is_number
 from ._refusal import ProtocolError, as_list
 from ._refusal import shown as _shown
 
@@ -74,7 +75,7 @@ def _parse_box(
     parsed: dict[str, Any] = {"xyxy": coords, "label": label}
     score = item.get("score")
     if score is not None:  # a draft's confidence, in [0, 1]
-        if not isinstance(score, (int, float)) or isinstance(score, bool) or not 0 <= score <= 1:
+        if not is_number(score) or not 0 <= score <= 1:
             raise ProtocolError(f"{where}.score must be a number in [0, 1], got {_shown(score)}")
         parsed["score"] = float(score)
     return parsed
@@ -83,7 +84,7 @@ def _parse_box(
 def _coordinate(c: object, where: str, xyxy: Sequence[object]) -> float:
     """One coordinate as a finite float; an int too large for a float is refused like NaN."""
     value = math.nan
-    if isinstance(c, (int, float)) and not isinstance(c, bool):
+    if is_number(c):
         with contextlib.suppress(OverflowError):
             value = float(c)
     if not math.isfinite(value):
