@@ -91,6 +91,11 @@ def test_predict_proba_before_fit_says_to_fit_first():
         Segmenter(3).predict_proba([np.zeros((8, 8, 3), np.uint8)])
 
 
+def test_predict_proba_refuses_mc_samples_below_one_naming_them(fitted):
+    with pytest.raises(ValueError, match="mc_samples must be at least 1, got 0"):
+        fitted.predict_proba([np.zeros((8, 8, 3), np.uint8)], mc_samples=0)
+
+
 def test_predict_proba_gives_c_h_w_i_probabilities_per_image(fitted):
     images, _ = squares(3, seed=1)
     probs = fitted.predict_proba(images, mc_samples=4)

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ._checks import check_mc_samples
 from ._embedding_nets import Head
 from ._propagation import propagate
 from ._torch import fit_steps
@@ -257,8 +258,7 @@ class EmbeddingHeadMixin:
             float32 probabilities, shape (N, n_classes, mc_samples).
         """
         head = self._fitted()
-        if mc_samples < 1:
-            raise ValueError(f"mc_samples must be >= 1, got {mc_samples}")
+        check_mc_samples(mc_samples)
         out = np.empty((len(embeddings), self.n_classes, mc_samples), dtype=np.float32)
         for start in range(0, len(embeddings), _PREDICT_ROWS):
             block = np.ascontiguousarray(embeddings[start : start + _PREDICT_ROWS])

@@ -17,6 +17,7 @@ from torch import nn
 
 from . import _detection_nets as nets
 from . import _frozen as frozen
+from ._checks import check_mc_samples
 from ._detection_inputs import check_images, check_target, pooled_features, resize
 from ._detection_outputs import Decoding, detect
 from ._params import check_detection
@@ -363,10 +364,7 @@ class Detector(ParamsMixin):
         net = getattr(self, "net_", None)
         if net is None:
             raise RuntimeError("this Detector is not fitted yet: call fit first")
-        if isinstance(mc_samples, bool) or not isinstance(mc_samples, (int, np.integer)):
-            raise TypeError(f"mc_samples must be an int, got {mc_samples!r}")
-        if mc_samples < 1:
-            raise ValueError(f"mc_samples must be >= 1, got {mc_samples}")
+        check_mc_samples(mc_samples)
         check_images(images)
         how = Decoding(
             float(self.score_threshold),

@@ -12,6 +12,7 @@ import torch
 from torch.nn import functional as F
 
 from . import _instance_nets as inets
+from ._checks import check_mc_samples
 from ._detection_inputs import check_images, check_target, pooled_features, resize
 from ._detection_outputs import Decoding, detect
 from ._params import check_detection
@@ -327,10 +328,7 @@ class InstanceSegmenter(ParamsMixin):
         net = getattr(self, "net_", None)
         if net is None:
             raise RuntimeError("this InstanceSegmenter is not fitted yet: call fit first")
-        if isinstance(mc_samples, bool) or not isinstance(mc_samples, (int, np.integer)):
-            raise TypeError(f"mc_samples must be an int, got {mc_samples!r}")
-        if mc_samples < 1:
-            raise ValueError(f"mc_samples must be >= 1, got {mc_samples}")
+        check_mc_samples(mc_samples)
         check_images(images)
         how = Decoding(
             float(self.score_threshold),

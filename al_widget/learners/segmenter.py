@@ -18,6 +18,7 @@ from torch.nn import functional as F
 
 from ..annotations import IGNORE, unknown_class_value
 from . import _frozen as frozen
+from ._checks import check_mc_samples
 from ._params import check_int, check_training
 from ._segmentation_images import check_image, normalise_pixels, resize_image
 from ._segmentation_nets import (
@@ -390,10 +391,7 @@ class Segmenter(SegmenterEmbeddingMixin, ParamsMixin):
         net = getattr(self, "net_", None)
         if net is None:
             raise RuntimeError("this Segmenter is not fitted yet: call fit first")
-        if isinstance(mc_samples, bool) or not isinstance(mc_samples, (int, np.integer)):
-            raise TypeError(f"mc_samples must be an int, got {mc_samples!r}")
-        if mc_samples < 1:
-            raise ValueError(f"mc_samples must be >= 1, got {mc_samples}")
+        check_mc_samples(mc_samples)
         size = self.input_size_
         dropout = self._architecture_[3]  # as fitted, whatever set_params changed since
         sampler = sampling_head(net, dropout) if mc_samples > 1 else None
