@@ -1,9 +1,20 @@
 """The checks every learner makes of a call before it predicts or embeds, one checker each."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
-from al_widget.learners._checks import check_mc_samples
+from al_widget.learners import (
+    Classifier,
+    Detector,
+    EmbeddingClassifier,
+    InstanceSegmenter,
+    Segmenter,
+)
+from al_widget.learners._checks import check_fitted, check_mc_samples
+
+IMAGES = [np.zeros((16, 16, 3), np.uint8)]
 
 
 @pytest.mark.parametrize("mc_samples", [1, 8, np.int64(3)])
@@ -21,3 +32,41 @@ def test_mc_samples_below_one_are_a_value_error_naming_them(mc_samples):
 def test_mc_samples_that_are_not_an_int_are_a_type_error_naming_them(mc_samples):
     with pytest.raises(TypeError, match=r"mc_samples must be an int, got"):
         check_mc_samples(mc_samples)
+
+
+def test_a_fitted_attribute_is_given_back():
+    net = object()
+    assert check_fitted(SimpleNamespace(net_=net), "net_") is net
+
+
+@pytest.mark.parametrize("learner", [SimpleNamespace(), SimpleNamespace(net_=None)])
+def test_a_missing_or_none_fitted_attribute_says_to_fit_first_naming_the_class(learner):
+    with pytest.raises(
+        RuntimeError, match="^this SimpleNamespace is not fitted yet: call fit first$"
+    ):
+        check_fitted(learner, "net_")
+
+
+UNFITTED_CALLS = {
+    "Classifier.predict_proba": lambda: Classifier(3).predict_proba(np.stack(IMAGES)),
+    "Classifier.embed": lambda: Classifier(3).embed(np.stack(IMAGES)),
+    "EmbeddingClassifier.predict_proba": lambda: EmbeddingClassifier(3).predict_proba(
+        np.stack(IMAGES)
+    ),
+    "EmbeddingClassifier.predict_proba_embeddings": lambda: EmbeddingClassifier(
+        3
+    ).predict_proba_embeddings(np.zeros((1, 8), np.float32)),
+    "Detector.predict": lambda: Detector(3).predict(IMAGES),
+    "Detector.embed": lambda: Detector(3).embed(IMAGES),
+    "Segmenter.predict_proba": lambda: Segmenter(3).predict_proba(IMAGES),
+    "Segmenter.embed": lambda: Segmenter(3).embed(IMAGES),
+    "InstanceSegmenter.predict": lambda: InstanceSegmenter(3).predict(IMAGES),
+    "InstanceSegmenter.embed": lambda: InstanceSegmenter(3).embed(IMAGES),
+}
+
+
+@pytest.mark.parametrize("method", UNFITTED_CALLS)
+def test_every_learner_refuses_to_predict_or_embed_before_fit_naming_itself(method):
+    learner = method.split(".")[0]
+    with pytest.raises(RuntimeError, match=f"^this {learner} is not fitted yet: call fit first$"):
+        UNFITTED_CALLS[method]()

@@ -1,4 +1,5 @@
-"""What every learner checks of a call before it predicts or embeds: the ``mc_samples`` asked for."""
+"""What every learner checks of a call before it predicts or embeds: that it is fitted, and the
+``mc_samples`` asked for."""
 
 from __future__ import annotations
 
@@ -23,3 +24,29 @@ def check_mc_samples(mc_samples: Any) -> None:
         When it is below 1.
     """
     check_int("mc_samples", mc_samples, 1)
+
+
+def check_fitted(learner: object, attribute: str) -> Any:
+    """The fitted `attribute` of `learner` (its network, say), refused while it is not fitted.
+
+    Parameters
+    ----------
+    learner : object
+        The learner asked to predict or embed.
+    attribute : str
+        The fitted attribute it needs, set by its ``fit`` (``"net_"``, ``"head_"``, ...).
+
+    Returns
+    -------
+    object
+        The attribute's value.
+
+    Raises
+    ------
+    RuntimeError
+        When the attribute is missing or None: the learner has not been fitted.
+    """
+    value = getattr(learner, attribute, None)
+    if value is None:
+        raise RuntimeError(f"this {type(learner).__name__} is not fitted yet: call fit first")
+    return value

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._checks import check_fitted
 from ._segmentation_images import check_image, normalise_pixels, resize_image
 from ._segmentation_nets import net_part
 
@@ -43,9 +44,7 @@ class SegmenterEmbeddingMixin:
         numpy.ndarray
             (n images, 2 x channels) float32.
         """
-        net = getattr(self, "net_", None)
-        if net is None:
-            raise RuntimeError("this Segmenter is not fitted yet: call fit first")
+        net = check_fitted(self, "net_")
         rows = []
         for start in range(0, len(images), batch_size):
             chunk = [

@@ -17,7 +17,7 @@ from torch import nn
 
 from . import _detection_nets as nets
 from . import _frozen as frozen
-from ._checks import check_mc_samples
+from ._checks import check_fitted, check_mc_samples
 from ._detection_inputs import check_images, check_target, pooled_features, resize
 from ._detection_outputs import Decoding, detect
 from ._params import check_detection
@@ -361,9 +361,7 @@ class Detector(ParamsMixin):
         RuntimeError
             When the detector has not been fitted.
         """
-        net = getattr(self, "net_", None)
-        if net is None:
-            raise RuntimeError("this Detector is not fitted yet: call fit first")
+        net = check_fitted(self, "net_")
         check_mc_samples(mc_samples)
         check_images(images)
         how = Decoding(
@@ -397,9 +395,7 @@ class Detector(ParamsMixin):
         numpy.ndarray
             (n images, d) float32.
         """
-        net = getattr(self, "net_", None)
-        if net is None:
-            raise RuntimeError("this Detector is not fitted yet: call fit first")
+        net = check_fitted(self, "net_")
         check_images(images)
         return pooled_features(net, images, self.longest_side, self.device_)
 

@@ -12,7 +12,7 @@ import torch
 from torch.nn import functional as F
 
 from . import _instance_nets as inets
-from ._checks import check_mc_samples
+from ._checks import check_fitted, check_mc_samples
 from ._detection_inputs import check_images, check_target, pooled_features, resize
 from ._detection_outputs import Decoding, detect
 from ._params import check_detection
@@ -325,9 +325,7 @@ class InstanceSegmenter(ParamsMixin):
         RuntimeError
             When the model has not been fitted.
         """
-        net = getattr(self, "net_", None)
-        if net is None:
-            raise RuntimeError("this InstanceSegmenter is not fitted yet: call fit first")
+        net = check_fitted(self, "net_")
         check_mc_samples(mc_samples)
         check_images(images)
         how = Decoding(
@@ -376,9 +374,7 @@ class InstanceSegmenter(ParamsMixin):
         numpy.ndarray
             (n images, d) float32.
         """
-        net = getattr(self, "net_", None)
-        if net is None:
-            raise RuntimeError("this InstanceSegmenter is not fitted yet: call fit first")
+        net = check_fitted(self, "net_")
         check_images(images)
         return pooled_features(inets.detector_of(net), images, self.longest_side, self.device_)
 

@@ -18,7 +18,7 @@ from torch.nn import functional as F
 
 from ..annotations import IGNORE, unknown_class_value
 from . import _frozen as frozen
-from ._checks import check_mc_samples
+from ._checks import check_fitted, check_mc_samples
 from ._params import check_int, check_training
 from ._segmentation_images import check_image, normalise_pixels, resize_image
 from ._segmentation_nets import (
@@ -388,9 +388,7 @@ class Segmenter(SegmenterEmbeddingMixin, ParamsMixin):
             One float32 array per image, shape (n_classes, h, w, mc_samples) with (h, w) =
             ``input_size_``, summing to 1 over the classes.
         """
-        net = getattr(self, "net_", None)
-        if net is None:
-            raise RuntimeError("this Segmenter is not fitted yet: call fit first")
+        net = check_fitted(self, "net_")
         check_mc_samples(mc_samples)
         size = self.input_size_
         dropout = self._architecture_[3]  # as fitted, whatever set_params changed since
