@@ -98,6 +98,13 @@ def test_predict_refuses_mc_samples_below_one_naming_them(fitted, data):
         fitted.predict(list(data.images[:1]), mc_samples=0)
 
 
+def test_predict_refuses_an_image_that_is_not_a_numpy_array(fitted):
+    with pytest.raises(
+        ValueError, match=r"image 0 must be a non-empty \(H, W, 3\) uint8 RGB array, got a list"
+    ):
+        fitted.predict([np.zeros((8, 8, 3), np.uint8).tolist()])
+
+
 def test_predict_gives_one_detections_dict_per_image_with_documented_shapes(fitted, data):
     found = fitted.predict(list(data.images[:3]), mc_samples=4)
     assert len(found) == 3

@@ -12,7 +12,7 @@ from al_widget.learners import (
     InstanceSegmenter,
     Segmenter,
 )
-from al_widget.learners._checks import check_fitted, check_mc_samples
+from al_widget.learners._checks import check_fitted, check_image, check_images, check_mc_samples
 
 IMAGES = [np.zeros((16, 16, 3), np.uint8)]
 
@@ -70,3 +70,63 @@ def test_every_learner_refuses_to_predict_or_embed_before_fit_naming_itself(meth
     learner = method.split(".")[0]
     with pytest.raises(RuntimeError, match=f"^this {learner} is not fitted yet: call fit first$"):
         UNFITTED_CALLS[method]()
+
+
+def test_an_h_w_3_uint8_array_is_an_image():
+    image = np.zeros((4, 5, 3), np.uint8)
+    assert check_image(image, 0) is image
+
+
+@pytest.mark.parametrize(
+    ("image", "got"),
+    [
+        (np.zeros((4, 5, 3), np.float64), r"shape \(4, 5, 3\) and dtype float64"),
+        (np.zeros((4, 5), np.uint8), r"shape \(4, 5\) and dtype uint8"),
+        (np.zeros((4, 5, 4), np.uint8), r"shape \(4, 5, 4\) and dtype uint8"),
+        (np.zeros((0, 5, 3), np.uint8), r"shape \(0, 5, 3\) and dtype uint8"),
+        ([[[0, 0, 0]]], "a list"),
+    ],
+)
+def test_anything_else_is_refused_naming_the_image_and_what_it_is(image, got):
+    with pytest.raises(
+        ValueError, match=rf"^image 2 must be a non-empty \(H, W, 3\) uint8 RGB array, got {got}$"
+    ):
+        check_image(image, 2)
+
+
+def test_images_may_be_a_list_or_an_n_h_w_3_array():
+    check_images([np.zeros((4, 5, 3), np.uint8), np.zeros((6, 2, 3), np.uint8)])
+    check_images(np.zeros((2, 4, 5, 3), np.uint8))
+
+
+def test_images_name_the_first_image_refused():
+    images = [np.zeros((4, 5, 3), np.uint8), np.zeros((4, 5), np.uint8), np.zeros((4, 5))]
+    with pytest.raises(ValueError, match="^image 1 must be"):
+        check_images(images)
+
+
+def test_one_image_given_as_the_images_is_refused_saying_to_put_it_in_a_list():
+    with pytest.raises(
+        ValueError, match=r"got one array of shape \(4, 5, 3\): put a single image in a list"
+    ):
+        check_images(np.zeros((4, 5, 3), np.uint8))
+
+
+FITS = {
+    "Detector": lambda images: Detector(3).fit(images, [{"boxes": [], "labels": []}] * 2),
+    "InstanceSegmenter": lambda images: InstanceSegmenter(3).fit(
+        images, [{"boxes": [], "labels": [], "masks": []}] * 2
+    ),
+    "Segmenter": lambda images: Segmenter(3).fit(images, [np.zeros((8, 8), np.uint8)] * 2),
+}
+
+
+@pytest.mark.parametrize("learner", FITS)
+def test_every_image_learner_refuses_a_bad_image_with_the_one_message(learner):
+    images = [np.zeros((8, 8, 3), np.uint8), np.zeros((8, 8, 3), np.float32)]
+    with pytest.raises(
+        ValueError,
+        match=r"^image 1 must be a non-empty \(H, W, 3\) uint8 RGB array, got shape \(8, 8, 3\) "
+        r"and dtype float32$",
+    ):
+        FITS[learner](images)

@@ -1,9 +1,11 @@
-"""What every learner checks of a call before it predicts or embeds: that it is fitted, and the
-``mc_samples`` asked for."""
+"""What the learners check of a call: that they are fitted, the ``mc_samples`` asked for, and
+the images they are given (each a non-empty (H, W, 3) uint8 RGB array)."""
 
 from __future__ import annotations
 
 from typing import Any
+
+import numpy as np
 
 from ._params import check_int
 
@@ -50,3 +52,78 @@ def check_fitted(learner: object, attribute: str) -> Any:
     if value is None:
         raise RuntimeError(f"this {type(learner).__name__} is not fitted yet: call fit first")
     return value
+
+
+def check_image(image: Any, k: int) -> np.ndarray:
+    """`image`, refused unless it is a non-empty (H, W, 3) uint8 RGB numpy array.
+
+    Parameters
+    ----------
+    image : object
+        What was given as an image.
+    k : int
+        Its position among the images, for the error.
+
+    Returns
+    -------
+    numpy.ndarray
+        `image` itself.
+
+    Raises
+    ------
+    ValueError
+        Naming image `k`, what an image must be and the shape and dtype (or type) it has.
+    """
+    if not (
+        isinstance(image, np.ndarray)
+        and image.ndim == 3
+        and image.shape[2] == 3
+        and image.dtype == np.uint8
+        and 0 not in image.shape
+    ):
+        got = (
+            f"shape {image.shape} and dtype {image.dtype}"
+            if isinstance(image, np.ndarray)
+            else f"a {type(image).__name__}"
+        )
+        raise ValueError(f"image {k} must be a non-empty (H, W, 3) uint8 RGB array, got {got}")
+    return image
+
+
+def check_not_one_image(images: Any) -> None:
+    """Refuse one (H, W, 3) array given where a sequence of images is wanted.
+
+    Parameters
+    ----------
+    images : object
+        What was given as the images.
+
+    Raises
+    ------
+    ValueError
+        When `images` is a numpy array of 3 dimensions.
+    """
+    if isinstance(images, np.ndarray) and images.ndim == 3:
+        raise ValueError(
+            "images must be a list of (H, W, 3) arrays (or one (N, H, W, 3) array), got one "
+            f"array of shape {images.shape}: put a single image in a list"
+        )
+
+
+def check_images(images: Any) -> None:
+    """Refuse `images` unless it is a sequence (or an (N, H, W, 3) array) of images that
+    `check_image` takes.
+
+    Parameters
+    ----------
+    images : object
+        What was given as the images.
+
+    Raises
+    ------
+    ValueError
+        As `check_not_one_image` and `check_image` do, for the first image refused.
+    """
+    check_not_one_image(images)
+    for k, image in enumerate(images):
+        check_image(image, k)

@@ -17,8 +17,8 @@ from torch import nn
 
 from . import _detection_nets as nets
 from . import _frozen as frozen
-from ._checks import check_fitted, check_mc_samples
-from ._detection_inputs import check_images, check_target, pooled_features, resize
+from ._checks import check_fitted, check_images, check_mc_samples
+from ._detection_inputs import check_target, pooled_features, resize
 from ._detection_outputs import Decoding, detect
 from ._params import check_detection
 from ._torch import choose_device, fit_steps

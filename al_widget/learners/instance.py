@@ -12,8 +12,8 @@ import torch
 from torch.nn import functional as F
 
 from . import _instance_nets as inets
-from ._checks import check_fitted, check_mc_samples
-from ._detection_inputs import check_images, check_target, pooled_features, resize
+from ._checks import check_fitted, check_images, check_mc_samples
+from ._detection_inputs import check_target, pooled_features, resize
 from ._detection_outputs import Decoding, detect
 from ._params import check_detection
 from ._torch import choose_device, fit_steps
