@@ -93,6 +93,18 @@ def test_predict_before_fit_is_refused():
         Detector(3).predict([np.zeros((32, 32, 3), np.uint8)])
 
 
+def test_predict_refuses_mc_samples_below_one_naming_them(fitted, data):
+    with pytest.raises(ValueError, match="mc_samples must be at least 1, got 0"):
+        fitted.predict(list(data.images[:1]), mc_samples=0)
+
+
+def test_predict_refuses_an_image_that_is_not_a_numpy_array(fitted):
+    with pytest.raises(
+        ValueError, match=r"image 0 must be a non-empty \(H, W, 3\) uint8 RGB array, got a list"
+    ):
+        fitted.predict([np.zeros((8, 8, 3), np.uint8).tolist()])
+
+
 def test_predict_gives_one_detections_dict_per_image_with_documented_shapes(fitted, data):
     found = fitted.predict(list(data.images[:3]), mc_samples=4)
     assert len(found) == 3

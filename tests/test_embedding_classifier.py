@@ -202,6 +202,14 @@ def test_predict_before_fit_is_refused():
         learner.predict_proba(np.zeros((1, 8, 8, 3), np.uint8))
 
 
+def test_predict_proba_refuses_an_mc_samples_that_is_not_an_int_naming_it(dark_and_bright):
+    images, labels = dark_and_bright
+    learner = EmbeddingClassifier(3, backbone=tiny_backbone(), weights=None, **SMALL)
+    learner.fit(images, labels)
+    with pytest.raises(TypeError, match="mc_samples must be an int, got 2.5"):
+        learner.predict_proba(images[:2], mc_samples=2.5)
+
+
 def test_embeddings_of_the_wrong_length_are_refused():
     learner = EmbeddingClassifier(2, backbone=tiny_backbone(), weights=None, **SMALL)
     with pytest.raises(ValueError, match=r"shape \(N, 24\)"):

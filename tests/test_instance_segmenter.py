@@ -78,6 +78,11 @@ def test_one_sample_is_deterministic(fitted, data):
         np.testing.assert_array_equal(x["probs"], y["probs"])
 
 
+def test_predict_refuses_mc_samples_below_one_naming_them(fitted, data):
+    with pytest.raises(ValueError, match="mc_samples must be at least 1, got 0"):
+        fitted.predict(list(data.images[:1]), mc_samples=0)
+
+
 def test_mc_samples_vary_the_masks_but_keep_the_deterministic_boxes():
     data = alw.datasets.shapes(4, size=64, seed=1)
     model = InstanceSegmenter(3, score_threshold=0.01, dropout=0.5, **FAST)

@@ -143,6 +143,13 @@ def test_predict_before_fit_is_refused():
         Classifier(10).predict_proba(np.zeros((1, 8, 8, 3), np.uint8))
 
 
+def test_predict_proba_refuses_an_mc_samples_that_is_not_an_int_naming_it(digits_rgb):
+    images, labels = digits_rgb
+    model = Classifier(10, max_steps=1, min_steps=1).fit(images[:20], labels[:20])
+    with pytest.raises(TypeError, match="mc_samples must be an int, got 2.5"):
+        model.predict_proba(images[:2], mc_samples=2.5)
+
+
 # -- scikit-learn's conventions ----------------------------------------------------------------
 
 

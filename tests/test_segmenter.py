@@ -6,6 +6,7 @@ import urllib.request
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 import al_widget as alw
 from al_widget.learners import Cancelled, Segmenter, clone
@@ -89,6 +90,22 @@ def test_fit_returns_self_and_sets_the_fitted_attributes():
 def test_predict_proba_before_fit_says_to_fit_first():
     with pytest.raises(RuntimeError, match="not fitted yet"):
         Segmenter(3).predict_proba([np.zeros((8, 8, 3), np.uint8)])
+
+
+def test_predict_proba_refuses_mc_samples_below_one_naming_them(fitted):
+    with pytest.raises(ValueError, match="mc_samples must be at least 1, got 0"):
+        fitted.predict_proba([np.zeros((8, 8, 3), np.uint8)], mc_samples=0)
+
+
+def test_predict_proba_refuses_one_image_given_as_the_images(fitted):
+    with pytest.raises(ValueError, match="put a single image in a list"):
+        fitted.predict_proba(np.zeros((8, 8, 3), np.uint8))
+
+
+def test_predict_proba_takes_an_image_in_any_array_like_form(fitted):
+    image = np.full((8, 8, 3), 90, np.uint8)
+    (probs,) = fitted.predict_proba([Image.fromarray(image)])
+    np.testing.assert_array_equal(probs, fitted.predict_proba([image])[0])
 
 
 def test_predict_proba_gives_c_h_w_i_probabilities_per_image(fitted):

@@ -174,7 +174,7 @@ def test_the_line_learner_repeats_its_prediction_for_every_mc_sample(toy, rgb):
 
 
 def test_an_unfitted_line_learner_refuses_to_predict(rgb):
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(RuntimeError, match="this LineLearner is not fitted yet: call fit first"):
         workshop.LineLearner().predict_proba(rgb[:2])
 
 

@@ -1,6 +1,6 @@
-"""What the detection learners (`Detector`, `InstanceSegmenter`) share about their inputs: images
-and box targets checked, an image resized for the network, and images' pooled backbone features
-(their ``embed``)."""
+"""What the detection learners (`Detector`, `InstanceSegmenter`) share about their inputs: box
+targets checked, an image resized for the network, and images' pooled backbone features (their
+``embed``); their images are checked by ``_checks.check_images``."""
 
 from __future__ import annotations
 
@@ -40,20 +40,6 @@ def resize(image: np.ndarray, longest: int, device: torch.device) -> tuple[torch
     if size != (height, width):
         x = F.interpolate(x[None], size=size, mode="bilinear", antialias=scale < 1)[0]
     return x.div_(255).clamp_(0, 1), scale
-
-
-def check_images(images: Sequence[np.ndarray]) -> None:
-    """Refuse anything but a list of non-empty (H, W, 3) uint8 arrays, naming the image."""
-    if isinstance(images, np.ndarray) and images.ndim == 3:
-        raise ValueError("images must be a list of (H, W, 3) arrays, got one (H, W, 3) array")
-    for k, image in enumerate(images):
-        if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3:
-            shape = getattr(image, "shape", type(image).__name__)
-            raise ValueError(f"image {k} must be an (H, W, 3) array, got {shape}")
-        if image.dtype != np.uint8:
-            raise ValueError(f"image {k} must be uint8, got {image.dtype}")
-        if 0 in image.shape:
-            raise ValueError(f"image {k} is empty: shape {image.shape}")
 
 
 def check_target(

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ._checks import check_fitted, check_mc_samples
 from ._embedding_nets import Head
 from ._propagation import propagate
 from ._torch import fit_steps
@@ -237,7 +238,7 @@ class EmbeddingHeadMixin:
         numpy.ndarray
             float32 probabilities summing to 1 over classes.
         """
-        self._fitted()
+        check_fitted(self, "head_")
         return self.predict_proba_embeddings(self.embed(images), mc_samples)
 
     @torch.no_grad()
@@ -256,9 +257,8 @@ class EmbeddingHeadMixin:
         numpy.ndarray
             float32 probabilities, shape (N, n_classes, mc_samples).
         """
-        head = self._fitted()
-        if mc_samples < 1:
-            raise ValueError(f"mc_samples must be >= 1, got {mc_samples}")
+        head: Head = check_fitted(self, "head_")
+        check_mc_samples(mc_samples)
         out = np.empty((len(embeddings), self.n_classes, mc_samples), dtype=np.float32)
         for start in range(0, len(embeddings), _PREDICT_ROWS):
             block = np.ascontiguousarray(embeddings[start : start + _PREDICT_ROWS])
@@ -274,9 +274,3 @@ class EmbeddingHeadMixin:
             out[start : start + len(x)] = probs.permute(1, 2, 0).cpu().numpy()
             head.eval()
         return out
-
-    def _fitted(self) -> Head:
-        head = getattr(self, "head_", None)
-        if head is None:
-            raise RuntimeError("this EmbeddingClassifier is not fitted yet: call fit first")
-        return head

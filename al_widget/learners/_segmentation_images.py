@@ -1,26 +1,13 @@
-"""The images a `Segmenter` takes, as its network takes them: each checked, resized to the
-working resolution, its pixel values normalised."""
+"""The images a `Segmenter` takes, as its network takes them: resized to the working resolution,
+their pixel values normalised (``_checks.check_image`` checks each first)."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import numpy as np
 import torch
 from torch.nn import functional as F
 
 from ._weights import normalise
-
-
-def check_image(image: Any, k: int) -> np.ndarray:
-    """`image` as an array, refused unless it is an (H, W, 3) uint8 RGB image (image `k`)."""
-    array = np.asarray(image)
-    if array.ndim != 3 or array.shape[2] != 3 or 0 in array.shape or array.dtype != np.uint8:
-        raise ValueError(
-            f"image {k} must be an (H, W, 3) uint8 RGB array, got shape {array.shape} and "
-            f"dtype {array.dtype}"
-        )
-    return array
 
 
 def resize_image(image: np.ndarray, size: tuple[int, int]) -> torch.Tensor:

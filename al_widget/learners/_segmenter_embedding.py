@@ -9,7 +9,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._segmentation_images import check_image, normalise_pixels, resize_image
+from ._checks import check_fitted, check_image, check_not_one_image
+from ._segmentation_images import normalise_pixels, resize_image
 from ._segmentation_nets import net_part
 
 
@@ -43,13 +44,12 @@ class SegmenterEmbeddingMixin:
         numpy.ndarray
             (n images, 2 x channels) float32.
         """
-        net = getattr(self, "net_", None)
-        if net is None:
-            raise RuntimeError("this Segmenter is not fitted yet: call fit first")
+        net = check_fitted(self, "net_")
+        check_not_one_image(images)
         rows = []
         for start in range(0, len(images), batch_size):
             chunk = [
-                check_image(image, start + k)
+                check_image(np.asarray(image), start + k)
                 for k, image in enumerate(images[start : start + batch_size])
             ]
             x = torch.cat([resize_image(image, self.input_size_) for image in chunk])

@@ -10,6 +10,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from . import _semi
+from ._checks import check_fitted, check_mc_samples
 from ._params import check_int, check_semi_supervised, check_training
 from ._torch import choose_device, fit_steps
 from .base import Cancelled, ParamsMixin, Progress, ShouldStop
@@ -343,11 +344,8 @@ class Classifier(ParamsMixin):
         numpy.ndarray
             float32 probabilities, shape (N, n_classes, mc_samples), summing to 1 over classes.
         """
-        net = getattr(self, "net_", None)
-        if net is None:
-            raise RuntimeError("this Classifier is not fitted yet: call fit first")
-        if mc_samples < 1:
-            raise ValueError(f"mc_samples must be >= 1, got {mc_samples}")
+        net = check_fitted(self, "net_")
+        check_mc_samples(mc_samples)
         net.eval()
         out = np.empty((len(images), self.n_classes, mc_samples), dtype=np.float32)
         for start in range(0, len(images), batch_size):
@@ -386,9 +384,7 @@ class Classifier(ParamsMixin):
         numpy.ndarray
             float32 features, shape (N, HIDDEN) = (N, 128).
         """
-        net = getattr(self, "net_", None)
-        if net is None:
-            raise RuntimeError("this Classifier is not fitted yet: call fit first")
+        net = check_fitted(self, "net_")
         net.eval()
         penultimate = net.head[:-1]  # dropout, linear, relu, dropout: eval mode, deterministic
         out = []

@@ -12,7 +12,8 @@ import torch
 from torch.nn import functional as F
 
 from . import _instance_nets as inets
-from ._detection_inputs import check_images, check_target, pooled_features, resize
+from ._checks import check_fitted, check_images, check_mc_samples
+from ._detection_inputs import check_target, pooled_features, resize
 from ._detection_outputs import Decoding, detect
 from ._params import check_detection
 from ._torch import choose_device, fit_steps
@@ -324,13 +325,8 @@ class InstanceSegmenter(ParamsMixin):
         RuntimeError
             When the model has not been fitted.
         """
-        net = getattr(self, "net_", None)
-        if net is None:
-            raise RuntimeError("this InstanceSegmenter is not fitted yet: call fit first")
-        if isinstance(mc_samples, bool) or not isinstance(mc_samples, (int, np.integer)):
-            raise TypeError(f"mc_samples must be an int, got {mc_samples!r}")
-        if mc_samples < 1:
-            raise ValueError(f"mc_samples must be >= 1, got {mc_samples}")
+        net = check_fitted(self, "net_")
+        check_mc_samples(mc_samples)
         check_images(images)
         how = Decoding(
             float(self.score_threshold),
@@ -378,9 +374,7 @@ class InstanceSegmenter(ParamsMixin):
         numpy.ndarray
             (n images, d) float32.
         """
-        net = getattr(self, "net_", None)
-        if net is None:
-            raise RuntimeError("this InstanceSegmenter is not fitted yet: call fit first")
+        net = check_fitted(self, "net_")
         check_images(images)
         return pooled_features(inets.detector_of(net), images, self.longest_side, self.device_)
 

@@ -18,8 +18,9 @@ from torch.nn import functional as F
 
 from ..annotations import IGNORE, unknown_class_value
 from . import _frozen as frozen
+from ._checks import check_fitted, check_image, check_mc_samples, check_not_one_image
 from ._params import check_int, check_training
-from ._segmentation_images import check_image, normalise_pixels, resize_image
+from ._segmentation_images import normalise_pixels, resize_image
 from ._segmentation_nets import (
     UNET,
     UNet,
@@ -271,6 +272,7 @@ class Segmenter(SegmenterEmbeddingMixin, ParamsMixin):
         self, images: Sequence[np.ndarray], targets: Sequence[np.ndarray]
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Images as (N, 3, s, s) uint8 and class maps as (N, s, s) int64, s = input_size."""
+        check_not_one_image(images)
         if len(images) != len(targets) or len(images) == 0:
             raise ValueError(
                 f"need one class map per image and at least one image, got {len(images)} images "
@@ -279,7 +281,7 @@ class Segmenter(SegmenterEmbeddingMixin, ParamsMixin):
         size = (self.input_size, self.input_size)
         xs, ys = [], []
         for k, (image, target) in enumerate(zip(images, targets, strict=True)):
-            array = check_image(image, k)
+            array = check_image(np.asarray(image), k)  # any array-like image
             class_map = np.asarray(getattr(target, "class_map", target))
             if class_map.shape != array.shape[:2]:
                 raise ValueError(
@@ -387,20 +389,16 @@ class Segmenter(SegmenterEmbeddingMixin, ParamsMixin):
             One float32 array per image, shape (n_classes, h, w, mc_samples) with (h, w) =
             ``input_size_``, summing to 1 over the classes.
         """
-        net = getattr(self, "net_", None)
-        if net is None:
-            raise RuntimeError("this Segmenter is not fitted yet: call fit first")
-        if isinstance(mc_samples, bool) or not isinstance(mc_samples, (int, np.integer)):
-            raise TypeError(f"mc_samples must be an int, got {mc_samples!r}")
-        if mc_samples < 1:
-            raise ValueError(f"mc_samples must be >= 1, got {mc_samples}")
+        net = check_fitted(self, "net_")
+        check_mc_samples(mc_samples)
+        check_not_one_image(images)
         size = self.input_size_
         dropout = self._architecture_[3]  # as fitted, whatever set_params changed since
         sampler = sampling_head(net, dropout) if mc_samples > 1 else None
         out: list[np.ndarray] = []
         for start in range(0, len(images), batch_size):
             chunk = [
-                check_image(image, start + k)
+                check_image(np.asarray(image), start + k)
                 for k, image in enumerate(images[start : start + batch_size])
             ]
             x = torch.cat([resize_image(image, size) for image in chunk]).to(self.device_)

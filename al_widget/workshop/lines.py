@@ -8,6 +8,7 @@ import numpy as np
 
 from ..datasets import Line
 from ..learners import ParamsMixin
+from ..learners._checks import check_fitted
 
 
 def fit_logistic(points: np.ndarray, targets: np.ndarray, l2: float = 1e-3) -> np.ndarray:
@@ -160,9 +161,8 @@ class LineLearner(ParamsMixin):
         mc_samples : int, default 1
             Samples per image (all equal: the line is not stochastic).
         """
-        if not hasattr(self, "weights_"):
-            raise RuntimeError("LineLearner is not fitted yet: call fit() first")
+        weights = check_fitted(self, "weights_")
         points = dot_positions(images) - 0.5 if len(images) else np.zeros((0, 2))
-        p1 = 1 / (1 + np.exp(-(points @ self.weights_[:2] + self.weights_[2])))
+        p1 = 1 / (1 + np.exp(-(points @ weights[:2] + weights[2])))
         probs = np.stack([1 - p1, p1], axis=1)
         return np.repeat(probs[:, :, None], mc_samples, axis=2)
