@@ -8,6 +8,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from .._numbers import is_int, is_number
+
 L = TypeVar("L")
 P = TypeVar("P", bound="ParamsMixin")
 
@@ -146,7 +148,7 @@ def clone(learner: L) -> L:
 
 def check_int(name: str, value: object, low: int | None) -> None:
     """Refuse a parameter that is not an int (bools refused), or one below `low`."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+    if not is_int(value):
         raise TypeError(f"{name} must be an int, got {value!r}")
     if low is not None and value < low:
         raise ValueError(f"{name} must be at least {low}, got {value}")
@@ -196,8 +198,6 @@ def check_semi_supervised(learner: Any) -> None:
     if not isinstance(learner.semi_supervised, (bool, np.bool_)):
         raise ValueError(f"semi_supervised must be True or False, got {learner.semi_supervised!r}")
     threshold = learner.threshold
-    if isinstance(threshold, bool) or not (
-        isinstance(threshold, (int, float)) and 0 < threshold <= 1
-    ):
+    if not (is_number(threshold) and 0 < threshold <= 1):
         raise ValueError(f"threshold must be in (0, 1], got {threshold!r}")
     check_int("unlabeled_sample", learner.unlabeled_sample, 0)
