@@ -138,8 +138,8 @@ def test_the_notice_names_the_image_its_file_the_work_and_both_orientations(pane
     click(panel, drawn_on)
     assert (
         f"image {drawn_on} ({paths[drawn_on]}) was turned by another program (EXIF orientation "
-        "1 → 6) since it was left with 1 unsaved box: that work was drawn on the pixels as they "
-        "were, so it was dropped, not shown on the turned photo; nothing was stored"
+        "1 → 6) after its work was drawn on it (1 unsaved box): that work was dropped, not "
+        "shown on the turned photo; nothing was stored"
     ) in panel.error_line.value
 
 
@@ -154,7 +154,8 @@ def test_the_notice_names_both_sizes_of_a_photo_replaced_by_one_of_another_size(
     click(panel, drawn_on)
     assert (
         f"image {drawn_on} ({paths[drawn_on]}) was replaced by another program with a photo of "
-        "another size (16x12 → 12x16, width x height) since it was left with an unsaved mask"
+        "another size (16x12 → 12x16, width x height) after its work was drawn on it (an "
+        "unsaved mask)"
     ) in panel.error_line.value
 
 
@@ -196,4 +197,49 @@ def test_the_class_chosen_for_an_image_comes_back_on_its_photo_turned_since(pane
     photo(Path(paths[drawn_on]), 6, (16, 16))
     click(panel, drawn_on)
     assert panel.picker.value == chosen
+    assert panel.error_line.value == ""
+
+
+def undo(panel: alw.Panel) -> None:
+    """Press Z, as the browser sends it: the last submit comes back to edit."""
+    panel.handle_key({"key": "z"})
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_a_label_undone_after_its_photo_was_replaced_by_one_of_another_size_is_not_shown_on_it(
+    panels: Any, task: str
+) -> None:
+    panel, paths, _ = panels(task, WIDE)
+    drawn_on = panel.current
+    draw(panel)
+    enter(panel)
+    photo(Path(paths[drawn_on]), 1, WIDE[::-1])
+    undo(panel)
+    assert panel.current == drawn_on
+    assert not held(panel)
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_a_label_undone_after_its_square_photo_was_turned_is_not_shown_on_the_turned_pixels(
+    panels: Any, task: str
+) -> None:
+    panel, paths, _ = panels(task)
+    drawn_on = panel.current
+    draw(panel)
+    enter(panel)
+    photo(Path(paths[drawn_on]), 6, (16, 16))
+    undo(panel)
+    assert panel.current == drawn_on
+    assert not held(panel)
+
+
+def test_a_label_undone_on_its_photo_as_it_was_comes_back_to_edit(panels: Any) -> None:
+    # Its frame is the one it was drawn on: nothing changed, nothing is dropped
+    panel, _, _ = panels("segment", WIDE)
+    drawn_on = panel.current
+    draw(panel)
+    enter(panel)
+    undo(panel)
+    assert panel.current == drawn_on
+    assert held(panel)
     assert panel.error_line.value == ""

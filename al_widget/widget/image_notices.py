@@ -127,10 +127,11 @@ def turned_since_shown(i: int, file: str | None, shown: int, now: int) -> str:
 
 
 def unsaved_dropped(i: int, file: str | None, what: str, drawn_on: Frame, now: Frame) -> str:
-    """The notice after the work left unsaved on image `i` was dropped as the image was shown
-    again: another program turned its photo (rewrote its EXIF orientation) or replaced it by
-    one of another size since (``Work.fits``), so the work would not lie on the pixels it was
-    drawn on. It was not shown, and nothing was stored.
+    """The notice after the work left unsaved on image `i` (or brought back by an undo) was
+    dropped as the image was shown: another program turned its photo (rewrote its EXIF
+    orientation) or replaced it by one of another size since the work was drawn
+    (``Work.fits``), so the work would not lie on the pixels it was drawn on. It was not
+    shown, and nothing was stored.
 
     Parameters
     ----------
@@ -157,10 +158,10 @@ def unsaved_dropped(i: int, file: str | None, what: str, drawn_on: Frame, now: F
             f"{now_w}x{now_h}, width x height)"
         )
         photo = "the new photo"
+    held = f" ({what})" if what else ""
     return (
-        f"image {i}{name} {changed} since it was left with {what or 'unsaved work'}: that "
-        f"work was drawn on the pixels as they were, so it was dropped, not shown on {photo}; "
-        "nothing was stored"
+        f"image {i}{name} {changed} after its work was drawn on it{held}: that work was "
+        f"dropped, not shown on {photo}; nothing was stored"
     )
 
 

@@ -229,9 +229,13 @@ class Work:
 
 
 def from_annotation(
-    annotation: Annotation, classes: Sequence[str], shown: Annotation | None = None
+    annotation: Annotation,
+    classes: Sequence[str],
+    shown: Annotation | None = None,
+    drawn_in: int | None = None,
 ) -> Work:
-    """The work that shows `annotation` again, to edit (an undone submit).
+    """The work that shows `annotation` again, to edit (an undone submit), on the pixels it
+    was drawn on: those of its size and, when known, `drawn_in`.
 
     Parameters
     ----------
@@ -242,11 +246,14 @@ def from_annotation(
     shown
         The model's drafts the labeler was shown before that submit (``loop.undone_drafts``): a
         submit of the work counts what they saved again.
+    drawn_in
+        The EXIF orientation it was journaled with (``loop.undone_drawn_in``), or None.
     """
     if isinstance(annotation, Label):
         return Work(class_id=annotation.class_id(classes))
     if isinstance(annotation, Boxes):
         opened = draft_dicts(shown, None, classes) if isinstance(shown, Boxes) else []
+        size = annotation.canvas_size  # a label stored has its image's
         return Work.of(
             draft_dicts(annotation, None, classes),
             [],
@@ -254,10 +261,19 @@ def from_annotation(
             None,
             opened_drafts=opened,
             difficult=annotation.difficult,
+            frame=None if size is None else Frame(size, drawn_in),
         )
     if isinstance(annotation, Mask):
-        mask = np.ascontiguousarray(annotation.class_map, np.uint8).tobytes()
-        return Work.of([], [], mask, None, shown=shown if isinstance(shown, Mask) else None)
+        mask = np.ascontiguousarray(annotation.class_map, np.uint8)
+        h, w = mask.shape
+        return Work.of(
+            [],
+            [],
+            mask.tobytes(),
+            None,
+            shown=shown if isinstance(shown, Mask) else None,
+            frame=Frame((h, w), drawn_in),
+        )
     if isinstance(annotation, Instances):
         return Work.of(
             [],
@@ -266,6 +282,7 @@ def from_annotation(
             None,
             objects_of(annotation, classes),
             shown=shown if isinstance(shown, Instances) else None,
+            frame=Frame(annotation.canvas_size, drawn_in),
         )
     raise TypeError(f"not an annotation: {annotation!r}")
 
