@@ -327,6 +327,13 @@ class ActiveLoop(LoopViews):
         submitted again."""
         return self._session.undone_drafts()
 
+    @property
+    def undone_drawn_in(self) -> int | None:
+        """The EXIF orientation of the pixels the label of the commit ``redo`` would make again
+        was drawn on, as the journal recorded it (``Dataset.drawn_in``), or None: a panel that
+        brings the label back to edit does not show it on the photo turned since."""
+        return self._session.undone_drawn_in()
+
     def mark_broken(self, i: int, reason: str) -> None:
         """Leave image `i` out of the queue because it cannot be shown or read.
 

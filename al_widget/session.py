@@ -184,6 +184,12 @@ class Session:
         with self._lock:
             return self._redo[-1][1] if self._redo else None
 
+    def undone_drawn_in(self) -> int | None:
+        """The EXIF orientation the label of the commit ``redo`` would make again was journaled
+        with (``Dataset.drawn_in``), or None: none was, or there is no such commit."""
+        with self._lock:
+            return self._redo[-1][3] if self._redo else None
+
     def edited_since_undo(self, i: int) -> bool:
         """Whether image `i`, brought back by an undo ``redo`` would make again, was edited
         since (``note_edited``)."""

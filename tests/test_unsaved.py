@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from al_widget.annotations import Boxes, Mask
-from al_widget.widget.unsaved import Work, difficult_flags, from_annotation
+from al_widget.widget.unsaved import Frame, Work, difficult_flags, from_annotation
 
 
 def painted(h: int = 427, w: int = 640) -> np.ndarray:
@@ -50,6 +50,12 @@ def test_a_mask_draft_accepted_as_it_is_differs_from_the_draft_untouched():
 def test_a_mask_of_another_size_is_not_given_back():
     work = Work.of([], [], painted().tobytes(), None)
     assert work.mask_array(640, 427 + 1) is None
+
+
+def test_a_mask_is_not_given_back_on_pixels_of_another_shape_though_as_many():
+    # A photo turned a quarter: 640 x 427 pixels where 427 x 640 were painted
+    work = Work.of([], [], painted().tobytes(), None, frame=Frame((427, 640), 1))
+    assert work.mask_array(640, 427) is None
 
 
 def test_the_same_work_twice_compares_equal():

@@ -304,8 +304,12 @@ class Actions:
         if undone is not None and undone.action == "commit" and undone.annotation is not None:
             what = "submit"
             if not kept:
+                # On the pixels it was drawn on: not shown on its photo turned since (``show``)
                 self.editor.unsaved[i] = from_annotation(
-                    undone.annotation, self.dataset.classes, self.loop.undone_drafts
+                    undone.annotation,
+                    self.dataset.classes,
+                    self.loop.undone_drafts,
+                    self.loop.undone_drawn_in,
                 )
         if kept:
             self.loop.note_edited(i)  # a redo of what this undo took back would drop the edit

@@ -18,7 +18,7 @@ from ._protocol import ObjectEdit
 from .canvas import Canvas
 from .layout import MODE_OF_TASK
 from .objects import instances_of, objects_of
-from .unsaved import Work, difficult_flags
+from .unsaved import Frame, Work, difficult_flags
 
 
 class Editor:
@@ -26,7 +26,9 @@ class Editor:
     reads back what the canvas and the picker hold.
 
     Unsaved work is kept per image (``unsaved``): what was on the canvas when the labeler left
-    an image without submitting it, or what an undo took back.
+    an image without submitting it, or what an undo took back, with the size and orientation of
+    the pixels it was drawn on; it is dropped, not shown, on pixels read otherwise since
+    (``drop_unfit``).
 
     A segmentation image opens with the model's class regions at or above the canvas's
     ``draft_threshold`` as its mask draft, an instance image with the model's objects at or
@@ -123,6 +125,24 @@ class Editor:
         label or drafts, with the drafts a new threshold shows since: ``show_drafts``)."""
         return self._loaded
 
+    def drop_unfit(self, i: int, image: OrientedImage) -> Work | None:
+        """Drop the work left on image `i` when it was drawn on other pixels than `image` (its
+        photo turned or replaced since by another program: ``Work.fits``), so that ``open``
+        shows the image as if none were left; returns the work dropped, or None.
+
+        Parameters
+        ----------
+        i : int
+            The image about to be opened.
+        image : OrientedImage
+            Its pixels as read now, and the orientation they were read in.
+        """
+        work = self.unsaved.get(i)
+        if work is None or work.fits(image):
+            return None
+        del self.unsaved[i]
+        return work
+
     def keep_unsaved(self, i: int) -> None:
         """Keep the work on image `i`, which is being left unsubmitted, if there is any."""
         work = self.work()
@@ -216,6 +236,7 @@ class Editor:
             self._shown,
             self._opened_drafts,
             difficult_flags(canvas.boxes, self._difficult),
+            Frame((canvas.height, canvas.width), canvas.orientation),
         )
 
     def annotation(self) -> Annotation:

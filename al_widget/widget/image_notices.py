@@ -1,13 +1,20 @@
 """What the panel says about the image being labeled: an undo or redo of it, a refusal to
-store over its label or its edit, or on its photo turned since it was shown, it labeled or
-skipped elsewhere, drafts dropped from it. Pure functions, as in ``status``.
+store over its label or its edit, or on its photo turned since it was shown, unsaved work on
+it dropped as its photo changed since, it labeled or skipped elsewhere, drafts dropped from
+it. Pure functions, as in ``status``.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from .._orientation import turned_since
 from ..annotations import Annotation, Boxes, Label
 from ..instances import Instances
 from .status import count
+
+if TYPE_CHECKING:
+    from .unsaved import Frame
 
 
 def undid(what: str, i: int, restored: str, *, kept: bool = False) -> str:
@@ -116,6 +123,45 @@ def turned_since_shown(i: int, file: str | None, shown: int, now: int) -> str:
         f"not submitted: image {i}{name} was turned by another program since it was shown "
         f"(EXIF orientation {shown} → {now}): what was drawn would not lie on the pixels it was "
         "drawn on. Nothing was stored, and the edit stays on screen; S skips the image"
+    )
+
+
+def unsaved_dropped(i: int, file: str | None, what: str, drawn_on: Frame, now: Frame) -> str:
+    """The notice after the work left unsaved on image `i` (or brought back by an undo) was
+    dropped as the image was shown: another program turned its photo (rewrote its EXIF
+    orientation) or replaced it by one of another size since the work was drawn
+    (``Work.fits``), so the work would not lie on the pixels it was drawn on. It was not
+    shown, and nothing was stored.
+
+    Parameters
+    ----------
+    i : int
+        The image shown.
+    file : str or None
+        Its file.
+    what : str
+        What the work held, in words (``Work.summary``).
+    drawn_on : Frame
+        The pixels it was drawn on.
+    now : Frame
+        Those the image is shown with now.
+    """
+    name = f" ({file})" if file else ""
+    before, after = drawn_on.orientation, now.orientation
+    if turned_since(before, after):
+        changed = f"was turned by another program (EXIF orientation {before} → {after})"
+        photo = "the turned photo"
+    else:
+        (h, w), (now_h, now_w) = drawn_on.size, now.size
+        changed = (
+            f"was replaced by another program with a photo of another size ({w}x{h} → "
+            f"{now_w}x{now_h}, width x height)"
+        )
+        photo = "the new photo"
+    held = f" ({what})" if what else ""
+    return (
+        f"image {i}{name} {changed} after its work was drawn on it{held}: that work was "
+        f"dropped, not shown on {photo}; nothing was stored"
     )
 
 

@@ -18,6 +18,7 @@ from .editor import Editor
 from .info import Info
 from .notices import Notices
 from .thumbnails import QueueStrip
+from .unsaved import Frame
 
 
 class Navigator:
@@ -155,6 +156,9 @@ class Navigator:
             draft, confidences = ranked.drafts.get(i), ranked.confidences.get(i)
         elif known is None:
             draft = self.loop.prediction(i)
+        # Work left on it that was drawn on other pixels (its photo turned or replaced since)
+        # is not shown on these
+        dropped = self.editor.drop_unfit(i, image)
         # The image, the key of the one after it and "not finished" go in one message.
         with self.canvas.hold_sync():
             self.restored = self.editor.open(
@@ -165,6 +169,12 @@ class Navigator:
             self.canvas.finished = status.budget_notice(self.budget.reached())
         self.ahead = {k: v for k, v in self.ahead.items() if k != i}
         self.notices.say(self.restored)
+        if dropped is not None and dropped.frame is not None:
+            file = self.dataset.source_file(i)
+            words = image_notices.unsaved_dropped(
+                i, file, dropped.summary(), dropped.frame, Frame.of(image)
+            )
+            self.notices.say_error(words)
         self.current = i
         self.to_label = self.still_to_label(str(i)) is not None
         self.refresh_header()

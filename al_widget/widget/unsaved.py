@@ -1,4 +1,5 @@
-"""Work on an image that is not submitted: kept per image for the session, shown again later."""
+"""Work on an image that is not submitted: kept per image for the session, shown again later,
+with the pixels it was drawn on (``Frame``): it is not shown on others (``drawn_elsewhere``)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,53 @@ import collections
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from .._images import OrientedImage
+from .._orientation import turned_since
 from ..annotations import Annotation, Boxes, Label, Mask
 from ..instances import Instances
 from ._protocol import ObjectEdit
 from .draftbar import draft_dicts
 from .objects import objects_of
+
+
+class Frame(NamedTuple):
+    """The pixels work was drawn on: their (H, W) and the EXIF orientation they were turned
+    upright by (``OrientedImage``; None for an image given in memory, whose pixels cannot
+    change)."""
+
+    size: tuple[int, int]
+    orientation: int | None
+
+    @classmethod
+    def of(cls, image: OrientedImage) -> Frame:
+        """The frame of `image`, as read to be shown.
+
+        Parameters
+        ----------
+        image : OrientedImage
+            An image's pixels and the orientation they were read in.
+        """
+        h, w = image.pixels.shape[:2]
+        return cls((int(h), int(w)), image.orientation)
+
+
+def drawn_elsewhere(drawn_on: Frame, now: Frame) -> bool:
+    """Whether work drawn on the pixels `drawn_on` would lie on other pixels once shown on the
+    image read as `now`: another program replaced its photo by one of another size, or turned
+    it (rewrote its EXIF orientation, ``turned_since``; a square photo keeps its size).
+
+    Parameters
+    ----------
+    drawn_on : Frame
+        The pixels the work was drawn on.
+    now : Frame
+        The pixels the image would be shown with now.
+    """
+    return drawn_on.size != now.size or turned_since(drawn_on.orientation, now.orientation)
 
 
 @dataclass(frozen=True)
@@ -47,6 +86,9 @@ class Work:
     difficult
         Per box of `boxes`: marked difficult (``Boxes.difficult``) in the label it was loaded
         from; the canvas does not show the mark, the label stored again keeps it.
+    frame
+        The pixels it was drawn on (``Frame``), or None when not known: boxes, a mask or
+        objects fit only those (``fits``).
     """
 
     boxes: tuple[tuple[tuple[float, ...], int], ...] = ()
@@ -59,6 +101,7 @@ class Work:
     shown: tuple[bytes, tuple[int, int]] | Instances | None = field(default=None, compare=False)
     opened_drafts: tuple[dict[str, Any], ...] = field(default=(), compare=False)
     difficult: tuple[bool, ...] = field(default=(), compare=False)
+    frame: Frame | None = field(default=None, compare=False)
 
     @classmethod
     def of(
@@ -72,6 +115,7 @@ class Work:
         shown: Mask | Instances | None = None,
         opened_drafts: Sequence[dict[str, Any]] = (),
         difficult: Sequence[bool] = (),
+        frame: Frame | None = None,
     ) -> Work:
         """Build from the canvas's traits and the picker's value.
 
@@ -93,6 +137,8 @@ class Work:
             The model's boxes it was opened with (``Canvas.loaded_drafts`` then).
         difficult
             Per box of `boxes`: marked difficult (``difficult_flags``); () for none.
+        frame
+            The pixels the canvas showed (``Frame``), or None when not known.
         """
         painted = bool(mask) and bool(np.frombuffer(mask, np.uint8).any())
         packed = _packed(mask)
@@ -117,6 +163,7 @@ class Work:
             kept,
             tuple(opened_drafts),
             tuple(bool(f) for f in difficult),
+            frame,
         )
 
     def shown_draft(self) -> Mask | Instances | None:
@@ -138,8 +185,29 @@ class Work:
         ]
 
     def mask_array(self, height: int, width: int) -> np.ndarray | None:
-        """The class map as an (H, W) array, or None when there is none of that size."""
+        """The class map as an (H, W) array, or None when there is none of that size (drawn
+        on pixels of another size, even of as many pixels: a photo turned a quarter)."""
+        if self.frame is not None and self.frame.size != (height, width):
+            return None
         return _unpacked(self.mask, height, width)
+
+    def fits(self, image: OrientedImage) -> bool:
+        """Whether the work can be shown on `image` (an image's pixels as read now): it holds
+        nothing drawn on pixels (at most the class chosen, which names the whole image), or it
+        was drawn on pixels of the same size and orientation (``drawn_elsewhere``), or on
+        pixels not known (``frame`` None).
+
+        Parameters
+        ----------
+        image : OrientedImage
+            The image the work would be shown on.
+        """
+        on_pixels = (
+            self.boxes or self.drafts or self.mask or self.objects or self.opened_drafts
+        ) or self.shown is not None
+        if not on_pixels or self.frame is None:
+            return True
+        return not drawn_elsewhere(self.frame, Frame.of(image))
 
     def summary(self) -> str:
         """What the work holds, in words: ``"2 unsaved boxes"``, ``"an unsaved mask"``; or ""."""
@@ -161,9 +229,13 @@ class Work:
 
 
 def from_annotation(
-    annotation: Annotation, classes: Sequence[str], shown: Annotation | None = None
+    annotation: Annotation,
+    classes: Sequence[str],
+    shown: Annotation | None = None,
+    drawn_in: int | None = None,
 ) -> Work:
-    """The work that shows `annotation` again, to edit (an undone submit).
+    """The work that shows `annotation` again, to edit (an undone submit), on the pixels it
+    was drawn on: those of its size and, when known, `drawn_in`.
 
     Parameters
     ----------
@@ -174,11 +246,14 @@ def from_annotation(
     shown
         The model's drafts the labeler was shown before that submit (``loop.undone_drafts``): a
         submit of the work counts what they saved again.
+    drawn_in
+        The EXIF orientation it was journaled with (``loop.undone_drawn_in``), or None.
     """
     if isinstance(annotation, Label):
         return Work(class_id=annotation.class_id(classes))
     if isinstance(annotation, Boxes):
         opened = draft_dicts(shown, None, classes) if isinstance(shown, Boxes) else []
+        size = annotation.canvas_size  # a label stored has its image's
         return Work.of(
             draft_dicts(annotation, None, classes),
             [],
@@ -186,10 +261,19 @@ def from_annotation(
             None,
             opened_drafts=opened,
             difficult=annotation.difficult,
+            frame=None if size is None else Frame(size, drawn_in),
         )
     if isinstance(annotation, Mask):
-        mask = np.ascontiguousarray(annotation.class_map, np.uint8).tobytes()
-        return Work.of([], [], mask, None, shown=shown if isinstance(shown, Mask) else None)
+        mask = np.ascontiguousarray(annotation.class_map, np.uint8)
+        h, w = mask.shape
+        return Work.of(
+            [],
+            [],
+            mask.tobytes(),
+            None,
+            shown=shown if isinstance(shown, Mask) else None,
+            frame=Frame((h, w), drawn_in),
+        )
     if isinstance(annotation, Instances):
         return Work.of(
             [],
@@ -198,6 +282,7 @@ def from_annotation(
             None,
             objects_of(annotation, classes),
             shown=shown if isinstance(shown, Instances) else None,
+            frame=Frame(annotation.canvas_size, drawn_in),
         )
     raise TypeError(f"not an annotation: {annotation!r}")
 
