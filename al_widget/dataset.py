@@ -15,6 +15,7 @@ from . import annotations as ann
 from ._image_list import fingerprint
 from ._images import ImageError, make_source
 from ._journal import Journal, JournalError, JournalLocked, check_sync, new_journal
+from ._orientation import turned_since
 from ._restore import DatasetRestore
 from ._task_types import ANNOTATION_TYPES, check_task
 from .dataset_files import DatasetFiles, register_formats
@@ -258,12 +259,19 @@ class Dataset(DatasetRestore, DatasetImages, DatasetFiles):
             on the image as it is; a label drawn on pixels read earlier gives the one they
             were read in (``oriented_image``), a label put back (by undo or redo) the one it
             was first journaled with, None for none. A class label, and a dataset without a
-            journal, record none, whatever is given.
+            journal, record none, whatever is given. A label drawn in another orientation than
+            the file's now is refused: it would lie on other pixels.
         """
         i = self.check_index(i)
         bound, turn = self._framed(i, annotation)
         if isinstance(bound, ann.Label):  # a class names the whole image, however it is turned
             return self._store(i, bound, None)
+        if orientation != "file" and turned_since(orientation, turn):
+            raise ValueError(
+                f"image {i}: the label was drawn on the photo shown by EXIF orientation "
+                f"{orientation}, and its file is turned by {turn} now (another program turned "
+                "it since): it would lie on other pixels than those it was drawn on"
+            )
         if self._journal_path is None:  # no journal records it (a restore has its path)
             orientation = None
         elif orientation == "file":  # the frame it was bound in (None: an image in memory)

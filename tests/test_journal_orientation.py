@@ -121,7 +121,7 @@ def test_a_label_of_an_image_given_in_memory_is_journaled_without_an_orientation
     assert "orientation" not in entries(journal)[0]
 
 
-def test_a_label_committed_with_the_orientation_it_was_drawn_in_is_journaled_with_it(
+def test_a_label_committed_with_an_orientation_its_photo_no_longer_has_is_refused(
     tmp_path: Path,
 ) -> None:
     # drawn on the pixels read in orientation 1; the photo was turned before the commit
@@ -130,9 +130,28 @@ def test_a_label_committed_with_the_orientation_it_was_drawn_in_is_journaled_wit
     loop = alw.ActiveLoop(
         alw.Dataset(paths, ["thing"], "detect", journal=journal), None, start=False
     )
-    loop.commit(0, alw.Boxes([[0, 0, 6, 5]], ["thing"]), orientation=1)
+    with pytest.raises(
+        ValueError,
+        match=r"image 0: the label was drawn on the photo shown by EXIF orientation 1, and its "
+        r"file is turned by 6 now \(another program turned it since\)",
+    ):
+        loop.commit(0, alw.Boxes([[0, 0, 6, 5]], ["thing"]), orientation=1)
     loop.close()
-    assert [entry["orientation"] for entry in entries(journal)] == [1]
+    assert loop.dataset.annotation(0) is None
+    assert entries(journal) == []
+
+
+def test_a_label_committed_with_the_orientation_its_photo_still_has_is_journaled_with_it(
+    tmp_path: Path,
+) -> None:
+    paths = [photo(tmp_path / "p.jpg", 6)]
+    journal = tmp_path / "labels.jsonl"
+    loop = alw.ActiveLoop(
+        alw.Dataset(paths, ["thing"], "detect", journal=journal), None, start=False
+    )
+    loop.commit(0, alw.Boxes([[0, 0, 6, 5]], ["thing"]), orientation=6)
+    loop.close()
+    assert [entry["orientation"] for entry in entries(journal)] == [6]
 
 
 def test_a_dataset_without_a_journal_records_no_orientation_whatever_it_is_given(

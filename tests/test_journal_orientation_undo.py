@@ -1,6 +1,6 @@
 """A label that undo or redo puts back is journaled with the EXIF orientation it was first
-journaled with, the one its photo was shown in when it was drawn, not the one the photo has
-when it is put back: a restore then leaves it out once the photo is turned otherwise."""
+journaled with, the one its photo was shown in when it was drawn; one the photo no longer has
+is refused, and a restore leaves it out once the photo is turned otherwise."""
 
 from __future__ import annotations
 
@@ -28,22 +28,45 @@ def relabeled_turned(tmp_path: Path) -> tuple[alw.ActiveLoop, list[str], Path]:
     return loop, paths, journal
 
 
-def test_the_label_an_undo_puts_back_keeps_the_orientation_it_was_drawn_in(
+def undone_turned_back(tmp_path: Path) -> tuple[alw.ActiveLoop, list[str], Path]:
+    """`relabeled_turned`, the photo turned back as OLD was drawn (1), and NEW undone: OLD is
+    the label again."""
+    loop, paths, journal = relabeled_turned(tmp_path)
+    photo(Path(paths[0]), 1)
+    loop.undo()
+    return loop, paths, journal
+
+
+def test_the_label_an_undo_puts_back_is_journaled_with_the_orientation_it_was_drawn_in(
     tmp_path: Path,
 ) -> None:
-    loop, _, journal = relabeled_turned(tmp_path)
-    loop.undo()
+    loop, _, journal = undone_turned_back(tmp_path)
     loop.close()
     assert [entry["orientation"] for entry in entries(journal)] == [1, 3, 1]
     assert loop.dataset.drawn_in(0) == 1
 
 
-def test_the_label_an_undo_puts_back_is_not_restored_onto_the_turned_photo(
+def test_an_undo_that_would_put_a_label_back_on_a_photo_turned_since_is_refused(
+    tmp_path: Path,
+) -> None:
+    loop, _, journal = relabeled_turned(tmp_path)  # OLD was drawn in 1, the photo is in 3
+    with pytest.raises(
+        ValueError,
+        match=r"image 0: the label was drawn on the photo shown by EXIF orientation 1, and its "
+        r"file is turned by 3 now",
+    ):
+        loop.undo()
+    loop.close()
+    assert loop.dataset.annotation(0) == NEW.bind(image_size=(16, 16), classes=["bg", "thing"])
+    assert [entry["orientation"] for entry in entries(journal)] == [1, 3]
+
+
+def test_the_label_an_undo_put_back_is_not_restored_onto_the_photo_turned_since(
     tmp_path: Path, caplog
 ) -> None:
-    loop, paths, journal = relabeled_turned(tmp_path)
-    loop.undo()
+    loop, paths, journal = undone_turned_back(tmp_path)
     loop.close()
+    photo(Path(paths[0]), 3)  # turned again once the session is over
     with caplog.at_level("WARNING", logger="al_widget"):
         back = alw.Dataset.restore(journal, paths, read_only=True)
     assert back.annotation(0) != OLD.bind(image_size=(16, 16), classes=["bg", "thing"])
@@ -56,9 +79,9 @@ def test_the_label_an_undo_puts_back_is_not_restored_onto_the_turned_photo(
 def test_the_label_the_undo_took_back_is_not_restored_either(tmp_path: Path) -> None:
     # The labeler's last word on the image (OLD, put back by the undo) no longer fits it, and
     # NEW is a label the labeler took back: the image comes back unlabeled, to label again
-    loop, paths, journal = relabeled_turned(tmp_path)
-    loop.undo()
+    loop, paths, journal = undone_turned_back(tmp_path)
     loop.close()
+    photo(Path(paths[0]), 3)
     assert alw.Dataset.restore(journal, paths, read_only=True).annotation(0) is None
 
 
@@ -82,13 +105,27 @@ def test_an_undo_that_would_put_boxes_back_on_a_photo_replaced_since_is_refused(
 def test_the_label_a_redo_puts_back_keeps_the_orientation_it_was_drawn_in(
     tmp_path: Path,
 ) -> None:
-    loop, paths, journal = relabeled_turned(tmp_path)
-    loop.undo()
-    photo(Path(paths[0]), 1)  # turned back before the redo
+    loop, paths, journal = undone_turned_back(tmp_path)
+    photo(Path(paths[0]), 3)  # turned as NEW was drawn, before the redo
     loop.redo()
     loop.close()
     assert entries(journal)[-1]["orientation"] == 3
     assert loop.dataset.drawn_in(0) == 3
+
+
+def test_a_redo_that_would_put_a_label_back_on_a_photo_turned_since_is_refused(
+    tmp_path: Path,
+) -> None:
+    loop, _, journal = undone_turned_back(tmp_path)  # NEW was drawn in 3, the photo is in 1
+    with pytest.raises(
+        ValueError,
+        match=r"image 0: the label was drawn on the photo shown by EXIF orientation 3, and its "
+        r"file is turned by 1 now",
+    ):
+        loop.redo()
+    loop.close()
+    assert loop.dataset.annotation(0) == OLD.bind(image_size=(16, 16), classes=["bg", "thing"])
+    assert [entry["orientation"] for entry in entries(journal)] == [1, 3, 1]
 
 
 def test_a_label_restored_keeps_the_orientation_journaled_with_it(tmp_path: Path) -> None:
