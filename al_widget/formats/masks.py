@@ -121,7 +121,9 @@ def read_masks(
     an image whose stem no other image shares; of images sharing a stem, each takes its
     renamed file (``a.jpg.png``) if there is one and ``a.png`` goes to the one left, and a file
     that could still be more than one image's is left out, with a warning naming it.
-    Images without a mask file are left out. Every mask is checked against its image's size
+    Images without a mask file are left out; mask files (``.png``) that match no image are
+    named in one warning (Label Studio's brush PNGs, named by task, with what to export
+    instead). Every mask is checked against its image's size
     and the dataset's classes (``classes.txt``, when present, must list the same names).
     Pascal VOC's SegmentationClass PNGs read as they are: their void pixels (255) stay
     ``Mask.IGNORE``, not labeled.

@@ -1,0 +1,110 @@
+"""Files as Label Studio exports them, built here as label-studio-converter's ``brush.py`` and
+``converter.py`` write them: what reads, and what is refused or warned about, saying why."""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import al_widget as alw
+from al_widget.formats import read_masks
+
+WIDTH, HEIGHT = 100, 80
+IMAGES = ["1a2b3c4d-photo.jpg", "5e6f7a8b-other.jpg"]
+"""Label Studio's uploaded files: a hash prefix before the name the user gave."""
+
+
+def image_files(folder: Path, names: list[str] = IMAGES) -> list[Path]:
+    """WIDTH x HEIGHT photos at `names` in `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        Image.new("RGB", (WIDTH, HEIGHT), (200, 10, 10)).save(folder / name)
+    return [folder / name for name in names]
+
+
+def brush_layers(from_name: str, regions: list[tuple[list[str], np.ndarray]]) -> dict:
+    """``brush.decode_from_annotation``'s layers: each region's alpha (its RLE decoded, here
+    given as it is) by ``<from_name>-<labels>-<n>``."""
+    layers = {}
+    counters: defaultdict[str, int] = defaultdict(int)
+    for labels, alpha in regions:
+        name = from_name + "-" + "-".join(labels)
+        i = str(counters[name])
+        counters[name] += 1
+        name += "-" + i
+        layers[name] = alpha
+    return layers
+
+
+def save_brush_pngs(
+    task_id: int, annotation_id: int, completed_by: int, layers: dict, out_dir: str
+) -> None:
+    """``brush.save_brush_images_from_annotation(..., out_format="png")``: one L-mode PNG per
+    region, its alpha (255 where painted, 0 elsewhere), named by task and region."""
+    email = str(completed_by)
+    email = "".join(x for x in email if x.isalnum() or x == "@" or x == ".")
+    for name in layers:
+        filename = os.path.join(
+            out_dir,
+            "task-"
+            + str(task_id)
+            + "-annotation-"
+            + str(annotation_id)
+            + "-by-"
+            + email
+            + "-"
+            + name,
+        )
+        image = layers[name]
+        im = Image.fromarray(image)
+        im.save(filename + ".png")
+
+
+def brush(rows: slice, cols: slice) -> np.ndarray:
+    """A brush region's alpha as Label Studio decodes it: 255 where painted, uint8."""
+    alpha = np.zeros((HEIGHT, WIDTH), np.uint8)
+    alpha[rows, cols] = 255
+    return alpha
+
+
+def segment_dataset(folder: Path) -> alw.Dataset:
+    return alw.Dataset(image_files(folder), ["background", "Airplane", "Car"], task="segment")
+
+
+def test_label_studio_brush_pngs_are_named_as_unmatched_with_what_to_export_instead(
+    tmp_path: Path,
+) -> None:
+    dataset = segment_dataset(tmp_path / "images")
+    (tmp_path / "masks").mkdir()
+    regions = [(["Airplane"], brush(slice(10, 30), slice(10, 40)))]
+    regions.append((["Car"], brush(slice(40, 70), slice(50, 90))))
+    save_brush_pngs(1, 1, 1, brush_layers("tag", regions), str(tmp_path / "masks"))
+    with pytest.warns(UserWarning, match="no mask was read") as caught:
+        assert read_masks(tmp_path / "masks", dataset) == {}
+    (message,) = [str(w.message) for w in caught]
+    assert "no mask was read: 2 mask file(s) match no image of the dataset" in message
+    assert "task-1-annotation-1-by-1-tag-Airplane-0.png" in message
+    assert "Label Studio brush PNGs" in message
+    assert "'Brush labels to COCO'" in message
+
+
+def test_mask_files_that_match_no_image_are_counted_and_named_in_one_warning(
+    tmp_path: Path,
+) -> None:
+    dataset = segment_dataset(tmp_path / "images")
+    (tmp_path / "masks").mkdir()
+    for name in ("1a2b3c4d-photo.png", "photo.png", "other.png", "x.png", "y.png"):
+        Image.fromarray(np.zeros((HEIGHT, WIDTH), np.uint8)).save(tmp_path / "masks" / name)
+    with pytest.warns(UserWarning, match="match no image") as caught:
+        assert sorted(read_masks(tmp_path / "masks", dataset)) == [0]
+    (message,) = [str(w.message) for w in caught]
+    assert message.endswith(
+        "4 mask file(s) match no image of the dataset and were not read: other.png, photo.png, "
+        "x.png and 1 more (a mask is named after its image: 1a2b3c4d-photo.png for "
+        "1a2b3c4d-photo.jpg)"
+    )
