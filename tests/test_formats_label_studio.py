@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections import defaultdict
 from pathlib import Path
 
@@ -108,3 +109,48 @@ def test_mask_files_that_match_no_image_are_counted_and_named_in_one_warning(
         "x.png and 1 more (a mask is named after its image: 1a2b3c4d-photo.png for "
         "1a2b3c4d-photo.jpg)"
     )
+
+
+def renamed_brush_pngs(tmp_path: Path, regions: dict[str, np.ndarray]) -> Path:
+    """Label Studio brush PNGs, one region each, renamed to their images' names in masks/."""
+    (tmp_path / "brush").mkdir()
+    (tmp_path / "masks").mkdir()
+    for task_id, (image, alpha) in enumerate(regions.items(), start=1):
+        save_brush_pngs(
+            task_id,
+            task_id,
+            1,
+            brush_layers("tag", [(["Airplane"], alpha)]),
+            str(tmp_path / "brush"),
+        )
+        png = tmp_path / "brush" / f"task-{task_id}-annotation-{task_id}-by-1-tag-Airplane-0.png"
+        png.rename(tmp_path / "masks" / Path(image).with_suffix(".png"))
+    return tmp_path / "masks"
+
+
+def test_brush_pngs_renamed_to_their_images_are_named_in_one_warning_as_binary_masks(
+    tmp_path: Path,
+) -> None:
+    dataset = segment_dataset(tmp_path / "images")
+    regions = {name: brush(slice(10, 30), slice(10, 40)) for name in IMAGES}
+    masks = renamed_brush_pngs(tmp_path, regions)
+    with pytest.warns(UserWarning, match="binary object mask") as caught:
+        read = read_masks(masks, dataset)
+    (message,) = [str(w.message) for w in caught]
+    assert "2 mask file(s) hold only background (0) and pixels not labeled (255): " in message
+    assert "1a2b3c4d-photo.png, 5e6f7a8b-other.png." in message
+    assert "set the object's pixels to its class's id (1 for 'Airplane')" in message
+    assert (read[0].class_map[10:30, 10:40] == alw.Mask.IGNORE).all()  # as the file says
+
+
+def test_an_export_of_masks_labeling_background_alone_reads_back_without_that_warning(
+    tmp_path: Path,
+) -> None:
+    dataset = segment_dataset(tmp_path / "images")
+    class_map = np.full((HEIGHT, WIDTH), alw.Mask.IGNORE, np.uint8)
+    class_map[:5] = 0  # a background stroke, the rest not labeled yet
+    dataset.annotate(0, alw.Mask(class_map))
+    dataset.to_masks(tmp_path / "masks")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert read_masks(tmp_path / "masks", dataset) == {0: dataset.annotation(0)}
