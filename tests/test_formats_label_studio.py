@@ -3,9 +3,8 @@
 
 from __future__ import annotations
 
-import os
 import warnings
-from collections import defaultdict
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -28,42 +27,29 @@ def image_files(folder: Path, names: list[str] = IMAGES) -> list[Path]:
     return [folder / name for name in names]
 
 
-def brush_layers(from_name: str, regions: list[tuple[list[str], np.ndarray]]) -> dict:
-    """``brush.decode_from_annotation``'s layers: each region's alpha (its RLE decoded, here
-    given as it is) by ``<from_name>-<labels>-<n>``."""
-    layers = {}
-    counters: defaultdict[str, int] = defaultdict(int)
-    for labels, alpha in regions:
-        name = from_name + "-" + "-".join(labels)
-        i = str(counters[name])
-        counters[name] += 1
-        name += "-" + i
-        layers[name] = alpha
-    return layers
-
-
 def save_brush_pngs(
-    task_id: int, annotation_id: int, completed_by: int, layers: dict, out_dir: str
-) -> None:
-    """``brush.save_brush_images_from_annotation(..., out_format="png")``: one L-mode PNG per
-    region, its alpha (255 where painted, 0 elsewhere), named by task and region."""
-    email = str(completed_by)
-    email = "".join(x for x in email if x.isalnum() or x == "@" or x == ".")
-    for name in layers:
-        filename = os.path.join(
-            out_dir,
-            "task-"
-            + str(task_id)
-            + "-annotation-"
-            + str(annotation_id)
-            + "-by-"
-            + email
-            + "-"
-            + name,
-        )
-        image = layers[name]
-        im = Image.fromarray(image)
-        im.save(filename + ".png")
+    out_dir: Path,
+    task_id: int,
+    annotation_id: int,
+    user: str,
+    from_name: str,
+    regions: list[tuple[list[str], np.ndarray]],
+) -> list[Path]:
+    """Label Studio's "Brush labels to PNG" export (label-studio-converter's ``brush.py``): one
+    L-mode PNG per region holding its brush's alpha (255 painted, 0 not), named
+    ``task-<task>-annotation-<annotation>-by-<user>-<from_name>-<labels, joined by ->-<n>.png``,
+    n counting the regions of one from_name and labels; of the user's name, letters, digits,
+    ``@`` and ``.`` are kept."""
+    user = "".join(c for c in user if c.isalnum() or c in "@.")
+    seen: Counter[str] = Counter()
+    paths = []
+    for labels, alpha in regions:
+        region = f"{from_name}-{'-'.join(labels)}"
+        name = f"task-{task_id}-annotation-{annotation_id}-by-{user}-{region}-{seen[region]}"
+        seen[region] += 1
+        Image.fromarray(alpha).save(out_dir / f"{name}.png")
+        paths.append(out_dir / f"{name}.png")
+    return paths
 
 
 def brush(rows: slice, cols: slice) -> np.ndarray:
@@ -84,7 +70,7 @@ def test_label_studio_brush_pngs_are_named_as_unmatched_with_what_to_export_inst
     (tmp_path / "masks").mkdir()
     regions = [(["Airplane"], brush(slice(10, 30), slice(10, 40)))]
     regions.append((["Car"], brush(slice(40, 70), slice(50, 90))))
-    save_brush_pngs(1, 1, 1, brush_layers("tag", regions), str(tmp_path / "masks"))
+    save_brush_pngs(tmp_path / "masks", 1, 1, "1", "tag", regions)
     with pytest.warns(UserWarning, match="no mask was read") as caught:
         assert read_masks(tmp_path / "masks", dataset) == {}
     (message,) = [str(w.message) for w in caught]
@@ -116,14 +102,8 @@ def renamed_brush_pngs(tmp_path: Path, regions: dict[str, np.ndarray]) -> Path:
     (tmp_path / "brush").mkdir()
     (tmp_path / "masks").mkdir()
     for task_id, (image, alpha) in enumerate(regions.items(), start=1):
-        save_brush_pngs(
-            task_id,
-            task_id,
-            1,
-            brush_layers("tag", [(["Airplane"], alpha)]),
-            str(tmp_path / "brush"),
-        )
-        png = tmp_path / "brush" / f"task-{task_id}-annotation-{task_id}-by-1-tag-Airplane-0.png"
+        regions_of_task = [(["Airplane"], alpha)]
+        (png,) = save_brush_pngs(tmp_path / "brush", task_id, task_id, "1", "tag", regions_of_task)
         png.rename(tmp_path / "masks" / Path(image).with_suffix(".png"))
     return tmp_path / "masks"
 
