@@ -3,16 +3,18 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from PIL import Image
 
 import al_widget as alw
-from al_widget.formats import read_masks
+from al_widget.formats import FormatError, read_masks
 
 WIDTH, HEIGHT = 100, 80
 IMAGES = ["1a2b3c4d-photo.jpg", "5e6f7a8b-other.jpg"]
@@ -134,3 +136,99 @@ def test_an_export_of_masks_labeling_background_alone_reads_back_without_that_wa
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert read_masks(tmp_path / "masks", dataset) == {0: dataset.annotation(0)}
+
+
+def write_label_studio_coco(folder: Path, tasks: dict[str, list[dict[str, Any]]]) -> Path:
+    """Label Studio's COCO export (label-studio-converter's ``Converter.convert_to_coco``) of
+    `tasks`, image name -> its regions as Label Studio keeps them (percent of the image):
+    ``folder/result.json`` listing the images that have regions (``file_name``
+    ``images/<name>``), categories the labels sorted with ids from 0, and per region a
+    rectangle as a ``bbox`` of whole pixels (its percents truncated) with
+    ``"segmentation": []``, or a polygon as its points in pixels (one flat list), with their
+    bounding box and shoelace area."""
+    names = sorted(
+        {r.get("rectanglelabels", r.get("polygonlabels"))[0] for v in tasks.values() for r in v}
+    )
+    category_id = {name: k for k, name in enumerate(names)}
+    images, annotations = [], []
+    for name, regions in tasks.items():
+        if not regions:
+            continue  # a task with no region: no image entry
+        image_id = len(images)
+        images.append(
+            {"width": WIDTH, "height": HEIGHT, "id": image_id, "file_name": f"images/{name}"}
+        )
+        for region in regions:
+            record: dict[str, Any] = {"id": len(annotations), "image_id": image_id}
+            if "rectanglelabels" in region:
+                x, w = (int(region[k] / 100 * WIDTH) for k in ("x", "width"))
+                y, h = (int(region[k] / 100 * HEIGHT) for k in ("y", "height"))
+                record["category_id"] = category_id[region["rectanglelabels"][0]]
+                record |= {
+                    "segmentation": [],
+                    "bbox": [x, y, w, h],
+                    "ignore": 0,
+                    "iscrowd": 0,
+                    "area": w * h,
+                }
+            else:
+                xs = [px / 100 * WIDTH for px, _ in region["points"]]
+                ys = [py / 100 * HEIGHT for _, py in region["points"]]
+                area = 0.5 * abs(np.dot(xs, np.roll(ys, 1)) - np.dot(ys, np.roll(xs, 1)))
+                box = [min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)]
+                record["category_id"] = category_id[region["polygonlabels"][0]]
+                flat = [c for point in zip(xs, ys, strict=True) for c in point]
+                record |= {
+                    "segmentation": [flat],
+                    "bbox": box,
+                    "ignore": 0,
+                    "iscrowd": 0,
+                    "area": float(area),
+                }
+            annotations.append(record)
+    document = {
+        "images": images,
+        "categories": [{"id": k, "name": name} for name, k in category_id.items()],
+        "annotations": annotations,
+        "info": {
+            "year": 2024,
+            "version": "1.0",
+            "description": "",
+            "contributor": "Label Studio",
+            "url": "",
+            "date_created": "2024-05-01 10:00:00.000000",
+        },
+    }
+    (folder / "result.json").write_text(json.dumps(document, indent=2), encoding="utf8")
+    return folder / "result.json"
+
+
+RECTANGLE = {"x": 10.5, "y": 25.0, "width": 30.0, "height": 20.0, "rectanglelabels": ["Airplane"]}
+POLYGON = {"points": [[50.0, 12.5], [90.0, 12.5], [70.0, 75.0]], "polygonlabels": ["Car"]}
+
+
+@pytest.mark.parametrize("task", ["segment", "instances"])
+def test_a_label_studio_rectangle_is_refused_for_masks_as_a_box_with_no_mask(
+    tmp_path: Path, task: str
+) -> None:
+    image_files(tmp_path / "images")
+    path = write_label_studio_coco(tmp_path, {IMAGES[0]: [RECTANGLE, POLYGON]})
+    with pytest.raises(
+        FormatError,
+        match=rf"annotation 0 \(id 0\) of image images/{IMAGES[0]} has an empty 'segmentation' "
+        rf"\(\[\]\), which task=\"{task}\" cannot read: a box with no mask, as Label Studio "
+        r"writes its rectangles; the file's boxes read with task=\"detect\"",
+    ):
+        alw.Dataset.from_coco(path, tmp_path, task=task)
+
+
+def test_a_label_studio_coco_file_reads_as_boxes_of_its_rectangles_and_polygons(
+    tmp_path: Path,
+) -> None:
+    image_files(tmp_path / "images")
+    path = write_label_studio_coco(tmp_path, {IMAGES[0]: [RECTANGLE, POLYGON], IMAGES[1]: []})
+    dataset = alw.Dataset.from_coco(path, tmp_path, task="detect")
+    assert (len(dataset), dataset.classes) == (1, ["Airplane", "Car"])
+    boxes = dataset.annotation(0)
+    assert boxes.labels == ("Airplane", "Car")
+    assert np.allclose(boxes.xyxy, [[10, 20, 40, 36], [50, 10, 90, 60]])
