@@ -4,17 +4,20 @@
 from __future__ import annotations
 
 import json
+import os
 import warnings
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from xml.dom import minidom
 
 import numpy as np
 import pytest
 from PIL import Image
 
 import al_widget as alw
-from al_widget.formats import FormatError, read_masks
+from al_widget.formats import FormatError, read_masks, read_voc
 
 WIDTH, HEIGHT = 100, 80
 IMAGES = ["1a2b3c4d-photo.jpg", "5e6f7a8b-other.jpg"]
@@ -232,3 +235,94 @@ def test_a_label_studio_coco_file_reads_as_boxes_of_its_rectangles_and_polygons(
     boxes = dataset.annotation(0)
     assert boxes.labels == ("Airplane", "Car")
     assert np.allclose(boxes.xyxy, [[10, 20, 40, 36], [50, 10, 90, 60]])
+
+
+def xml_node(
+    doc: minidom.Document,
+    parent: minidom.Element,
+    tag: str,
+    text: str | None = None,
+    children: Sequence[tuple[str, str]] = (),
+) -> minidom.Element:
+    """A new element `tag` last under `parent`, holding `text`, or an element per (tag, text)
+    of `children`, as Label Studio's VOC export builds them."""
+    node = doc.createElement(tag)
+    if text is not None:
+        node.appendChild(doc.createTextNode(text))
+    for child, value in children:
+        xml_node(doc, node, child, value)
+    parent.appendChild(node)
+    return node
+
+
+def write_label_studio_voc(folder: Path, tasks: dict[str, list[dict[str, Any]]]) -> None:
+    """Label Studio's Pascal VOC export (label-studio-converter's ``Converter.convert_to_voc``)
+    of `tasks` (as for ``write_label_studio_coco``): the images in ``folder/images/``, and per
+    task with rectangles ``Annotations/<stem>.xml``, written by ``xml.dom.minidom``:
+    ``<folder>images</folder>``, ``<filename>`` the image's name without its extension,
+    ``<source>`` and ``<owner>`` as Label Studio fills them, ``<size>``, and per rectangle an
+    ``<object>`` whose ``<bndbox>`` is its percents times the size, truncated, ``xmax = xmin +
+    width``."""
+    image_files(folder / "images", list(tasks))
+    (folder / "Annotations").mkdir()
+    for name, regions in tasks.items():
+        if not regions:
+            continue
+        doc = minidom.getDOMImplementation().createDocument(None, "annotation", None)
+        top = doc.documentElement
+        xml_node(doc, top, "folder", "images")
+        xml_node(doc, top, "filename", os.path.splitext(name)[0])
+        source = [("database", "MyDatabase"), ("annotation", "COCO2017"), ("image", "flickr")]
+        xml_node(doc, top, "source", children=[*source, ("flickrid", "NULL"), ("annotator", "1")])
+        xml_node(doc, top, "owner", children=[("flickrid", "NULL"), ("name", "Label Studio")])
+        size = [("width", str(WIDTH)), ("height", str(HEIGHT)), ("depth", "3")]
+        xml_node(doc, top, "size", children=size)
+        xml_node(doc, top, "segmented", "0")
+        for region in regions:
+            x, w = (int(region[k] / 100 * WIDTH) for k in ("x", "width"))
+            y, h = (int(region[k] / 100 * HEIGHT) for k in ("y", "height"))
+            flags = [("pose", "Unspecified"), ("truncated", "0"), ("difficult", "0")]
+            label = region["rectanglelabels"][0]
+            item = xml_node(doc, top, "object", children=[("name", label), *flags])
+            corners = [("xmin", x), ("ymin", y), ("xmax", x + w), ("ymax", y + h)]
+            xml_node(doc, item, "bndbox", children=[(tag, str(value)) for tag, value in corners])
+        xml = folder / "Annotations" / (os.path.splitext(name)[0] + ".xml")
+        with open(xml, mode="w", encoding="utf8") as out:
+            doc.writexml(out, addindent="", newl="\n", encoding="utf-8")
+
+
+CAR = {"x": 50.0, "y": 12.5, "width": 40.0, "height": 62.5, "rectanglelabels": ["Car"]}
+
+
+def test_a_label_studio_voc_export_reads_with_its_images_and_extensionless_file_names(
+    tmp_path: Path,
+) -> None:
+    write_label_studio_voc(tmp_path, {IMAGES[0]: [RECTANGLE, CAR], IMAGES[1]: []})
+    dataset = read_voc(tmp_path, corners="coordinates")
+    assert [Path(dataset.source_file(i)).name for i in range(2)] == IMAGES
+    assert (dataset.classes, dataset.annotation(0).labels) == (
+        ["Airplane", "Car"],
+        ("Airplane", "Car"),
+    )
+    assert np.array_equal(dataset.annotation(0).xyxy, [[10, 20, 40, 36], [50, 10, 90, 60]])
+    assert dataset.annotation(1) is None
+
+
+def test_an_extensionless_file_name_that_two_images_share_is_refused_naming_both(
+    tmp_path: Path,
+) -> None:
+    write_label_studio_voc(tmp_path, {"photo.jpg": [RECTANGLE]})
+    image_files(tmp_path / "images", ["photo.png"])
+    with pytest.raises(
+        FormatError,
+        match=r"Annotations/photo\.xml: its image 'photo' has no extension, and photo\.jpg and "
+        r"photo\.png in .*images both have that name",
+    ):
+        read_voc(tmp_path, corners="coordinates")
+
+
+def test_a_voc_folder_with_neither_images_folder_is_refused_naming_both(tmp_path: Path) -> None:
+    write_label_studio_voc(tmp_path, {"photo.jpg": [RECTANGLE]})
+    (tmp_path / "images").rename(tmp_path / "photos")
+    with pytest.raises(FileNotFoundError, match=r"has no images folder: JPEGImages/ \(or images/"):
+        read_voc(tmp_path)

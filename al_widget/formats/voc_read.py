@@ -1,5 +1,5 @@
 """Pascal VOC XML read back: ``Annotations/*.xml`` and the images under ``JPEGImages/``, as
-al_widget, CVAT and LabelImg write them."""
+al_widget, CVAT and LabelImg write them (or ``images/``, as Label Studio does)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import math
 import os
 import warnings
 import xml.etree.ElementTree as ET
+from collections import defaultdict
 from collections.abc import Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 import defusedxml
@@ -36,6 +37,9 @@ if TYPE_CHECKING:
 
 __all__ = ["read_voc"]
 
+LABEL_STUDIO_IMAGES = "images"
+"""Where Label Studio's VOC export puts the images, in place of ``JPEGImages/``."""
+
 
 def read_voc(
     folder: PathLike,
@@ -45,12 +49,16 @@ def read_voc(
     allow_outside_root: bool = False,
 ) -> Dataset:
     """A "detect" Dataset from the Pascal VOC layout ``JPEGImages/`` and ``Annotations/``, as
-    al_widget, CVAT and LabelImg write it.
+    al_widget, CVAT and LabelImg write it, or Label Studio's: images in ``images/`` (read where
+    there is no ``JPEGImages/``), ``<filename>`` without the extension.
 
     An image with an XML file is labeled, one without is in the unlabeled pool; two XML files
     naming one image are refused. The two folders' names and ``.xml`` may be in any letter
     case (``annotations/a.XML``); a folder where no annotation file is found is read as all
-    unlabeled, with a warning. Images are sorted by their path below ``JPEGImages/``.
+    unlabeled, with a warning. Images are sorted by their path below ``JPEGImages/``. A
+    ``<filename>`` that names no image is matched to the one image whose name is that plus an
+    extension (Label Studio's ``1a2b3c4d-photo`` for ``1a2b3c4d-photo.jpg``); two such images
+    are refused, naming both.
     ``<difficult>1</difficult>`` is kept as the box's ``difficult`` flag; ``<truncated>``,
     ``<occluded>``, ``<pose>`` and CVAT's ``<attributes>`` are not (the dataset holds no such
     flags). Sizes may be written
@@ -62,7 +70,8 @@ def read_voc(
     Parameters
     ----------
     folder : path
-        The folder holding ``JPEGImages/`` and ``Annotations/``.
+        The folder holding ``JPEGImages/`` (or Label Studio's ``images/``) and
+        ``Annotations/``.
     classes : sequence of str, optional
         The classes; every object must name one. Default: the class list beside
         ``Annotations/`` (``classes.txt``, or CVAT's ``labelmap.txt`` without its
@@ -73,16 +82,21 @@ def read_voc(
         1-based whole pixels (VOC itself, al_widget's default export: ``xmin - 1``,
         ``ymin - 1`` in pixel edges); "coordinates", 0-based continuous, for files CVAT wrote
         (through Datumaro, which writes and reads its boxes' corners as they are). Read with
-        "pixels", a CVAT box comes out 1 px larger at its left and top.
+        "pixels", a CVAT box comes out 1 px larger at its left and top. Label Studio's corners
+        are 0-based too (its percents times the size, truncated): read its files with
+        "coordinates".
     allow_outside_root : bool, default False
         Read XML files that are links to files outside `folder`; by default they are refused
         unread.
     """
     check_corners(corners)
     root = check_folder(folder, "Pascal VOC folder")
-    image_folder = check_folder(_sub_folder(root, IMAGES), "Pascal VOC images folder")
+    image_folder = _image_folder(root)
     files = [Path(f) for f in list_images(image_folder)]
     by_name = {file.relative_to(image_folder).as_posix(): k for k, file in enumerate(files)}
+    by_stem: dict[str, list[str]] = defaultdict(list)
+    for image in by_name:
+        by_stem[str(PurePosixPath(image).with_suffix(""))].append(image)
     parsed: list[tuple[Path, int, list[_Object]]] = []
     named: dict[int, Path] = {}
     clips = EdgeClips(f"Pascal VOC folder {root}")
@@ -92,9 +106,7 @@ def read_voc(
         name = tree.findtext("filename")
         if not name:
             raise FormatError(f"Pascal VOC file {xml} has no <filename>")
-        if name not in by_name:
-            raise FormatError(f"Pascal VOC file {xml}: its image {name!r} is not in {image_folder}")
-        k = by_name[name]
+        k = by_name[_image_name(xml, name, by_name, by_stem, image_folder)]
         if k in named:
             raise FormatError(
                 f"Pascal VOC files {named[k]} and {xml} both name the image {name!r}; keep one"
@@ -134,6 +146,43 @@ def read_voc(
     dataset = build(files, names, "detect", labels)
     clips.warn()
     return dataset
+
+
+def _image_folder(root: Path) -> Path:
+    """`root`'s ``JPEGImages/``, or where it has none, ``images/`` (Label Studio's VOC export),
+    either in any letter case; refused, naming both, when neither is there."""
+    for name in (IMAGES, LABEL_STUDIO_IMAGES):
+        folder = _sub_folder(root, name)
+        if folder.is_dir():
+            return folder
+    raise FileNotFoundError(
+        f"Pascal VOC folder {root} has no images folder: {IMAGES}/ (or {LABEL_STUDIO_IMAGES}/, "
+        "as Label Studio writes it)"
+    )
+
+
+def _image_name(
+    xml: Path,
+    name: str,
+    by_name: dict[str, int],
+    by_stem: dict[str, list[str]],
+    image_folder: Path,
+) -> str:
+    """The image (its path below `image_folder`) that `xml`'s ``<filename>`` `name` names: that
+    path, or else the one image whose path is `name` plus an extension (Label Studio writes
+    ``<filename>`` without it); refused, naming `xml`, when none is or two are."""
+    if name in by_name:
+        return name
+    found = by_stem.get(name, [])
+    if len(found) > 1:
+        raise FormatError(
+            f"Pascal VOC file {xml}: its image {name!r} has no extension, and "
+            f"{' and '.join(sorted(found))} in {image_folder} both have that name; keep one, or "
+            "write the extension in its <filename>"
+        )
+    if not found:
+        raise FormatError(f"Pascal VOC file {xml}: its image {name!r} is not in {image_folder}")
+    return found[0]
 
 
 def _sub_folder(root: Path, name: str) -> Path:
