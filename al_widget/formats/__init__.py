@@ -16,7 +16,8 @@ from .folder import read_folder
 from .masks import read_masks, write_masks
 from .table import read_csv, records, write_csv
 from .torch_dataset import LabeledImages
-from .voc import read_voc, write_voc
+from .voc import write_voc
+from .voc_read import read_voc
 from .yolo import read_yolo, write_yolo
 
 __all__ = [

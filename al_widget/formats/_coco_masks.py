@@ -15,6 +15,28 @@ from ._import import FormatError
 from ._polygons import segmentation, uncompressed_rle
 
 
+def segmentation_of(record: dict[str, Any], where: str, task: str) -> Any:
+    """The ``segmentation`` of an annotation `record` of a `task` ("segment", "instances")
+    import, refused naming `where` when it is missing or empty: ``[]`` beside a ``bbox`` is a
+    box with no mask, as Label Studio writes its rectangles, which only "detect" reads (a mask
+    is never made up from a box)."""
+    segmentation = record.get("segmentation")
+    if segmentation is None:
+        raise FormatError(f"{where} has no 'segmentation', which task=\"{task}\" needs")
+    if not segmentation:
+        box = (
+            ": a box with no mask, as Label Studio writes its rectangles; the file's boxes "
+            'read with task="detect"'
+            if record.get("bbox")
+            else ""
+        )
+        raise FormatError(
+            f"{where} has an empty 'segmentation' ({segmentation!r}), which task=\"{task}\" "
+            f"cannot read{box}"
+        )
+    return segmentation
+
+
 def decode(segmentation: Any, size: tuple[int, int], where: str) -> np.ndarray:
     """The (H, W) bool mask of a COCO segmentation (polygons, an uncompressed or a compressed
     RLE), refused naming `where` when it is not of the image's `size` (H, W) or is no
@@ -206,7 +228,7 @@ def read_instances(
     for where, entry in records:
         if entry.get("iscrowd", 0):
             continue
-        pixels = decode(entry.get("segmentation"), size, where)
+        pixels = decode(segmentation_of(entry, where, "instances"), size, where)
         if not pixels.any():
             raise FormatError(f"{where}: its segmentation covers no pixel of the image")
         key = np.packbits(pixels).tobytes()

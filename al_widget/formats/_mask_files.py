@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import warnings
 from collections import defaultdict
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ import numpy as np
 
 from ._classes import check_utf8_text
 from ._export import image_names, listed, stem_key, unique_stems
-from ._import import FormatError, read_label_text
+from ._import import FormatError, list_images, read_label_text
 from ._replace import is_relative
 
 if TYPE_CHECKING:
@@ -34,6 +35,11 @@ EXPORT = "PNG mask export"
 
 LISTING = "images.json"
 """The file, in a mask folder, naming each mask's image (written by ``write_masks``)."""
+
+LABEL_STUDIO_BRUSH = re.compile(r"task-\d+-annotation-\d+-by-.*-\d+\.png", re.IGNORECASE)
+"""The names of Label Studio's brush PNGs ("Brush labels to PNG", label-studio-converter's
+``brush.py``): ``task-<task>-annotation-<annotation>-by-<user>-<from_name>-<label>-<n>.png``,
+one per region, named by task rather than by image."""
 
 
 @dataclass(frozen=True)
@@ -86,11 +92,14 @@ def match_masks(folder: Path, dataset: Dataset) -> dict[int, Path]:
     """The mask file in `folder` of each of `dataset`'s images that has one, by index."""
     names = mask_names(dataset)
     listing = folder / LISTING
+    left_out: set[str] = set()
     if listing.exists():
         plan = _by_listing(folder, listing, dataset, names)
     else:
-        plan = _by_names(folder, names)
-    return _refuse_shared(folder, plan, names)
+        plan, left_out = _by_names(folder, names)
+    matched = _refuse_shared(folder, plan, names)
+    _warn_unmatched(folder, set(plan.values()) | left_out, names, bool(matched), listing.exists())
+    return matched
 
 
 def _read_listing(path: Path) -> tuple[str | None, dict[str, str | None]]:
@@ -169,16 +178,17 @@ def _unmatched(folder: Path, root: str | None) -> str:
     )
 
 
-def _by_names(folder: Path, names: MaskNames) -> dict[int, str]:
+def _by_names(folder: Path, names: MaskNames) -> tuple[dict[int, str], set[str]]:
     """Match by name, without a list: an image whose stem no other image shares gets
     ``<stem>.png``; of images sharing one (``a.jpg``, ``a.png``), each gets its renamed file
     (``a.jpg.png``) when there is one, and ``a.png`` goes to the one left without, if one is
-    left; else it is left out, with a warning."""
+    left; else it is left out, with a warning. Also the files so left out."""
     groups: dict[str, list[int]] = defaultdict(list)
     for i in sorted(names.images):
         groups[stem_key(names.images[i])].append(i)
     plan = {}
     unclear: list[str] = []
+    left_out: set[str] = set()
     for members in groups.values():
         stems = {str(PurePosixPath(names.images[i]).with_suffix(".png")) for i in members}
         if len(members) == 1:
@@ -197,9 +207,10 @@ def _by_names(folder: Path, names: MaskNames) -> dict[int, str]:
         elif rest and present:
             images = " or ".join(names.images[i] for i in rest)
             unclear.append(f"{' / '.join(present)} (of {images})")
+            left_out.update(present)
     if unclear:
         _warn_left_out(folder, unclear, "share a name stem")
-    return plan
+    return plan, left_out
 
 
 def _refuse_shared(folder: Path, plan: dict[int, str], names: MaskNames) -> dict[int, Path]:
@@ -223,6 +234,46 @@ def _warn_left_out(folder: Path, unclear: list[str], why: str) -> None:
         f"mask folder {folder}: left out {len(unclear)} mask file(s) that could belong to more "
         f"than one image (the images {why}; export the masks again to name them apart): "
         + listed(unclear, sep="; "),
+        UserWarning,
+        stacklevel=4,
+    )
+
+
+def _warn_unmatched(
+    folder: Path, claimed: set[str], names: MaskNames, matched: bool, listing: bool
+) -> None:
+    """One warning naming the PNG files below `folder` that no image claimed (`claimed`: the
+    mask names of the dataset's images, and those left out as more than one image's), saying so
+    plainly when no file was `matched` at all, and how masks are matched (by the `listing`,
+    ``images.json``, or by name); for Label Studio's brush PNGs, why they cannot be matched and
+    what to export instead."""
+    files = [
+        Path(os.path.relpath(path, folder)).as_posix()
+        for path in list_images(folder)
+        if path.lower().endswith(".png")
+    ]
+    unmatched = [name for name in files if name not in claimed]
+    if not unmatched:
+        return
+    head = f"{len(unmatched)} mask file(s) match no image of the dataset"
+    head = f"{head} and were not read" if matched else f"no mask was read: {head}"
+    if any(LABEL_STUDIO_BRUSH.fullmatch(PurePosixPath(name).name) for name in unmatched):
+        why = (
+            "; these are Label Studio brush PNGs (task-<task>-annotation-<id>-by-...png), one per "
+            "region and named by task, which cannot be matched to images without Label Studio's "
+            "JSON: export the project from Label Studio as COCO instead ('Brush labels to COCO' "
+            'for brush labels) and read it with alw.Dataset.from_coco(..., task="segment")'
+        )
+    elif listing:
+        why = f" ({LISTING} names each mask's image: these are of none of the dataset's images)"
+    elif names.images:
+        first = min(names.masks)
+        image = names.images[first] if names.root is not None else f"in-memory image {first}"
+        why = f" (a mask is named after its image: {names.masks[first]} for {image})"
+    else:
+        why = ""
+    warnings.warn(
+        f"mask folder {folder}: {head}: {listed(unmatched)}{why}",
         UserWarning,
         stacklevel=4,
     )

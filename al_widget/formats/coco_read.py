@@ -16,7 +16,7 @@ from .._images import ImageError, read_size
 from .._numbers import is_int, is_number
 from ._atomic import PathLike
 from ._classes import check_classes
-from ._coco_masks import decode, is_crowd, read_instances
+from ._coco_masks import decode, is_crowd, read_instances, segmentation_of
 from ._export import listed
 from ._import import EdgeClips, FormatError, build, check_label_file
 from .coco import CocoOrigin
@@ -344,10 +344,7 @@ def _mask(
     background = np.zeros((height, width), dtype=bool)
     for number, record in records:
         where = f"{_where(source, number, record)} of image {entry['file_name']}"
-        segmentation = record.get("segmentation")
-        if not segmentation:
-            raise FormatError(f"{where} has no 'segmentation' for a 'segment' dataset")
-        pixels = decode(segmentation, (height, width), where)
+        pixels = decode(segmentation_of(record, where, "segment"), (height, width), where)
         if record.get("iscrowd", 0):
             crowd |= pixels
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ from ._export import (
     bytes_writer,
     check_task,
     items,
+    listed,
     protected,
     text_writer,
     warn_renamed,
@@ -121,10 +123,14 @@ def read_masks(
     an image whose stem no other image shares; of images sharing a stem, each takes its
     renamed file (``a.jpg.png``) if there is one and ``a.png`` goes to the one left, and a file
     that could still be more than one image's is left out, with a warning naming it.
-    Images without a mask file are left out. Every mask is checked against its image's size
+    Images without a mask file are left out; mask files (``.png``) that match no image are
+    named in one warning (Label Studio's brush PNGs, named by task, with what to export
+    instead). Every mask is checked against its image's size
     and the dataset's classes (``classes.txt``, when present, must list the same names).
     Pascal VOC's SegmentationClass PNGs read as they are: their void pixels (255) stay
-    ``Mask.IGNORE``, not labeled.
+    ``Mask.IGNORE``, not labeled. Masks of a folder without ``images.json`` that hold only
+    background and pixels not labeled are named in one warning: that is how a binary object
+    mask (object 255, the rest 0; Label Studio's brush PNGs) reads, its object not labeled.
 
     Parameters
     ----------
@@ -146,10 +152,47 @@ def read_masks(
         text = read_label_text(listed, "mask classes file")
         names = [line.strip() for line in text.splitlines()]
         check_classes([n for n in names if n], dataset.classes, f"mask classes file {listed}")
-    return {
+    matched = match_masks(root, dataset)
+    masks = {
         i: _read(path, dataset.image_size(i), dataset.classes, ignore)
-        for i, path in match_masks(root, dataset).items()
+        for i, path in matched.items()
     }
+    if not (root / LISTING).exists():  # write_masks' own masks may label background alone
+        binary = [
+            path.relative_to(root).as_posix()
+            for i, path in matched.items()
+            if _looks_binary(masks[i])
+        ]
+        _warn_binary(root, binary, ignore, dataset.classes)
+    return masks
+
+
+def _looks_binary(mask: ann.Mask) -> bool:
+    """Whether `mask` labels only background and leaves some pixels not labeled: what a binary
+    object mask (object 255, the rest 0) reads as."""
+    background = mask.class_map == 0
+    not_labeled = mask.class_map == ann.IGNORE
+    return bool(background.any() and not_labeled.any() and (background | not_labeled).all())
+
+
+def _warn_binary(root: Path, files: list[str], ignore: int, classes: list[str]) -> None:
+    """One warning naming the mask `files` that look like binary object masks (see
+    ``_looks_binary``), and how such a mask is read."""
+    if not files:
+        return
+    values = f"{ignore}" if ignore == ann.IGNORE else f"{ignore} or {ann.IGNORE}"
+    example = f"1 for {classes[1]!r}" if len(classes) > 1 else "its class's id"
+    warnings.warn(
+        f"mask folder {root}: {len(files)} mask file(s) hold only background (0) and pixels "
+        f"not labeled ({values}): {listed(files)}. That is how a binary object mask reads "
+        "(object 255, the rest 0, as Label Studio's brush PNGs are): its object as not labeled, "
+        "the rest as background. read_masks reads class maps, each pixel its class's id, and "
+        "ignore= cannot change that (255 is never a class id): set the object's pixels to its "
+        f"class's id ({example}) in a copy of the file, or export COCO from Label Studio and "
+        "read it with Dataset.from_coco",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def _read(path: Path, size: tuple[int, int], classes: list[str], ignore: int) -> ann.Mask:
