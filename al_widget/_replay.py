@@ -26,7 +26,7 @@ log = logging.getLogger("al_widget")
 UNREAD_PIXELS = 2 * 89_478_485
 
 
-def replay(dataset: Dataset, where: str, entry: dict[str, Any]) -> None:
+def replay(dataset: Dataset, where: str, entry: dict[str, Any], *, last: bool = True) -> None:
     """Apply one journal entry (``where``: its file and line, for errors) to `dataset`.
 
     Parameters
@@ -37,6 +37,10 @@ def replay(dataset: Dataset, where: str, entry: dict[str, Any]) -> None:
         The entry's journal and line, e.g. ``"journal j.jsonl line 3"``.
     entry : dict
         The entry as parsed: ``{"op": "annotate" | "remove", "i": ..., "annotation": ...}``.
+    last : bool, default True
+        Whether it is its image's last entry. Each entry holds the whole of its image's label,
+        so an earlier one that is left out loses nothing a later one does not set: only the
+        last one's leaving out is told (a warning).
     """
     op, i = entry.get("op"), entry.get("i")
     if op not in ("annotate", "remove"):
@@ -60,15 +64,15 @@ def replay(dataset: Dataset, where: str, entry: dict[str, Any]) -> None:
                 size = declared = _size_unread(i, data, error)
                 unread = error
             else:
-                if _size_changed(where, i, data, size) or _turn_changed(
-                    where, dataset, i, drawn_in, turn
+                if _size_changed(where, i, data, size, last) or _turn_changed(
+                    where, dataset, i, drawn_in, turn, last
                 ):
                     # The labeler's latest word on the image no longer fits it; the label it
                     # replaced (an undone one, say) is not what the labeler last gave either
                     dataset.remove(i)
                     return
         annotation = ann.from_json(data, image_size=size)
-        if _no_label(where, i, annotation):
+        if _no_label(where, i, annotation, last):
             return
         if declared is None:  # it keeps the orientation journaled with it, for an undo
             dataset.annotate(i, annotation, orientation=drawn_in)
@@ -97,26 +101,29 @@ def _size_unread(i: int, data: dict[str, Any], error: ImageError) -> tuple[int, 
     return size
 
 
-def _size_changed(where: str, i: int, data: dict[str, Any], size: tuple[int, int]) -> bool:
+def _size_changed(
+    where: str, i: int, data: dict[str, Any], size: tuple[int, int], last: bool
+) -> bool:
     """Whether image `i` now has another `size` than the one its journaled label was drawn on
     (the file was replaced, or a photo manager rewrote its EXIF orientation): the label no
     longer fits its pixels, so it is left out of a restore (the image unlabeled), with a
-    warning. A change that keeps
-    the size (a square photo turned) is seen by ``_turn_changed``."""
+    warning when it is the image's `last` entry. A change that keeps the size (a square photo
+    turned) is seen by ``_turn_changed``."""
     declared = ann.declared_size(data)
     if declared is None or declared == size:
         return False
-    log.warning(
-        "%s: image %d was %dx%d (width x height) when labeled, now %dx%d: the file changed "
-        "since? Its label no longer fits the image, so this entry was left out, and the image "
-        "left unlabeled (a label before it was replaced by it), to be labeled again",
-        where,
-        i,
-        declared[1],
-        declared[0],
-        size[1],
-        size[0],
-    )
+    if last:
+        log.warning(
+            "%s: image %d was %dx%d (width x height) when labeled, now %dx%d: the file changed "
+            "since? Its label no longer fits the image, so this entry was left out, and the image "
+            "left unlabeled (a label before it was replaced by it), to be labeled again",
+            where,
+            i,
+            declared[1],
+            declared[0],
+            size[1],
+            size[0],
+        )
     return True
 
 
@@ -135,40 +142,44 @@ def _orientation(entry: dict[str, Any]) -> int | None:
 
 
 def _turn_changed(
-    where: str, dataset: Dataset, i: int, recorded: int | None, turn: int | None
+    where: str, dataset: Dataset, i: int, recorded: int | None, turn: int | None, last: bool
 ) -> bool:
     """Whether image `i`'s file is now turned upright by another EXIF orientation (`turn`)
     than the one its journaled label was drawn in (`recorded`): a photo app turning a photo
     rewrites it, and a square photo (or one turned half way round) keeps its size, so
     ``_size_changed`` cannot see it. The label would lie on turned pixels, so it is left out,
-    with a warning. An entry that records no orientation is not checked."""
+    with a warning when it is the image's `last` entry. An entry that records no orientation
+    is not checked."""
     if not turned_since(recorded, turn):
         return False
-    log.warning(
-        "%s: image %d (%s) was shown turned by EXIF orientation %d when labeled, now by %d: "
-        "the file changed since? (A photo app turning a photo rewrites its orientation.) Its "
-        "label no longer fits the pixels shown, so this entry was left out, and the image left "
-        "unlabeled (a label before it was replaced by it), to be labeled again",
-        where,
-        i,
-        dataset.source_file(i),
-        recorded,
-        turn,
-    )
+    if last:
+        log.warning(
+            "%s: image %d (%s) was shown turned by EXIF orientation %d when labeled, now by %d: "
+            "the file changed since? (A photo app turning a photo rewrites its orientation.) Its "
+            "label no longer fits the pixels shown, so this entry was left out, and the image left "
+            "unlabeled (a label before it was replaced by it), to be labeled again",
+            where,
+            i,
+            dataset.source_file(i),
+            recorded,
+            turn,
+        )
     return True
 
 
-def _no_label(where: str, i: int, annotation: ann.Annotation) -> bool:
+def _no_label(where: str, i: int, annotation: ann.Annotation, last: bool) -> bool:
     """Whether a journaled `annotation` of image `i` is no label (a mask that labels no pixel,
-    which earlier versions stored): it is left out of a restore, with a warning."""
+    which earlier versions stored): it is left out of a restore, with a warning when it is the
+    image's `last` entry."""
     try:
         ann.check_is_label(annotation)
     except ValueError:
-        log.warning(
-            "%s: image %d's mask labels no pixel (every one is Mask.IGNORE), so it is no label: "
-            "this entry was left out (the image keeps the label it had before it, if any)",
-            where,
-            i,
-        )
+        if last:
+            log.warning(
+                "%s: image %d's mask labels no pixel (every one is Mask.IGNORE), so it is no label: "
+                "this entry was left out (the image keeps the label it had before it, if any)",
+                where,
+                i,
+            )
         return True
     return False

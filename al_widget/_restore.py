@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ._image_list import difference, fingerprint
 from ._images import ArraySource, SequenceSource
 from ._journal import Journal, check_sync, parse, read_file
+from ._numbers import is_int
 from ._replay import replay
 from ._task_types import check_task
 
@@ -87,8 +88,13 @@ class DatasetRestore:
                     )
             # Its journal's path first: the labels replayed keep their orientations (``annotate``)
             dataset._journal_path = os.path.abspath(path)
+            last = {
+                entry.get("i"): number for number, entry in parsed.entries if is_int(entry.get("i"))
+            }
             for number, entry in parsed.entries:
-                replay(dataset, f"journal {path} line {number}", entry)
+                where = f"journal {path} line {number}"
+                i = entry.get("i")  # replay refuses an index that is no int
+                replay(dataset, where, entry, last=not is_int(i) or last[i] == number)
             if parsed.torn:
                 log.warning("journal %s: dropped a torn last line (an interrupted write)", path)
                 if journal is not None:

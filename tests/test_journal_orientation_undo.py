@@ -146,3 +146,34 @@ def test_an_image_without_a_label_drawn_on_its_pixels_was_drawn_in_no_orientatio
         assert dataset.drawn_in(0) == 6
         dataset.remove(0)
     assert dataset.drawn_in(0) is None
+
+
+def test_an_entry_a_later_line_relabels_is_left_out_without_a_warning(
+    tmp_path: Path, caplog
+) -> None:
+    # OLD (drawn in 1) no longer fits the turned photo, but NEW (drawn in 3) replaced it: the
+    # image is restored labeled, and no label was lost to warn of
+    loop, paths, journal = relabeled_turned(tmp_path)
+    loop.close()
+    with caplog.at_level("WARNING", logger="al_widget"):
+        back = alw.Dataset.restore(journal, paths, read_only=True)
+    assert back.annotation(0) == NEW.bind(image_size=(16, 16), classes=["bg", "thing"])
+    assert "left out" not in caplog.text
+
+
+def test_an_entry_a_later_line_takes_back_is_left_out_without_a_warning(
+    tmp_path: Path, caplog
+) -> None:
+    paths = [photo(tmp_path / f"p{k}.jpg", 1) for k in range(2)]
+    journal = tmp_path / "labels.jsonl"
+    loop = alw.ActiveLoop(
+        alw.Dataset(paths, ["bg", "thing"], task="detect", journal=journal), None, start=False
+    )
+    loop.commit(0, OLD)
+    photo(Path(paths[0]), 6)
+    loop.undo()  # OLD taken back: the image was unlabeled before it
+    loop.close()
+    with caplog.at_level("WARNING", logger="al_widget"):
+        back = alw.Dataset.restore(journal, paths, read_only=True)
+    assert back.annotation(0) is None
+    assert "left out" not in caplog.text
