@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import struct
+import zipfile
+from io import BytesIO
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +71,51 @@ def test_hidden_folders_and_the_unlabeled_folder_are_no_classes(tmp_path: Path) 
     save(tmp_path / ".cache" / "x.png")
     dataset = alw.Dataset.from_folder(tmp_path)
     assert dataset.classes == ["cat", "dog"]
+
+
+def apple_double() -> bytes:
+    """A resource-fork file as macOS's Finder stores it in a zip (AppleDouble: magic, version,
+    filler, one Finder-info entry)."""
+    header = struct.pack(">II16sH", 0x00051607, 0x00020000, b"Mac OS X        ", 1)
+    return header + struct.pack(">III", 9, 26 + 12, 32) + bytes(32)
+
+
+def unzip_from_macos(root: Path) -> Path:
+    """A class folder zip as Finder's "Compress" writes it (each file's resource fork under
+    ``__MACOSX/``), extracted into `root`."""
+    out = BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("__MACOSX/", b"")
+        for name, value in (("cat/a.png", 30), ("dog/d.png", 10)):
+            image = BytesIO()
+            Image.fromarray(np.full((5, 6), value, np.uint8)).save(image, format="PNG")
+            folder, file = name.split("/")
+            archive.writestr(f"{folder}/", b"")
+            archive.writestr(name, image.getvalue())
+            archive.writestr(f"__MACOSX/{folder}/", b"")
+            archive.writestr(f"__MACOSX/{folder}/._{file}", apple_double())
+    with zipfile.ZipFile(out) as archive:
+        archive.extractall(root)
+    return root
+
+
+def test_a_macos_zips_resource_fork_folder_is_no_class(tmp_path: Path) -> None:
+    with pytest.warns(UserWarning, match="__MACOSX"):
+        dataset = alw.Dataset.from_folder(unzip_from_macos(tmp_path))
+    assert dataset.classes == ["cat", "dog"]
+    assert [Path(dataset.source_file(i) or "").name for i in range(len(dataset))] == [
+        "a.png",
+        "d.png",
+    ]
+
+
+def test_a_macos_zips_resource_fork_folder_is_left_out_with_a_warning_naming_it(
+    tmp_path: Path,
+) -> None:
+    with pytest.warns(
+        UserWarning, match=re.escape(f"left out {tmp_path / '__MACOSX'}: the resource forks")
+    ):
+        alw.Dataset.from_folder(unzip_from_macos(tmp_path))
 
 
 def test_classes_given_may_name_classes_without_a_folder(tmp_path: Path) -> None:

@@ -163,12 +163,25 @@ def is_image(path: str | os.PathLike[str]) -> bool:
     return os.path.splitext(path)[1].lower() in IMAGE_EXTENSIONS
 
 
+MACOS_ZIP_FOLDER = "__MACOSX"
+"""The folder macOS's Finder adds to a zip it makes: resource forks (``._a.jpg``), never images."""
+
+
+def is_skipped_folder(name: str) -> bool:
+    """Whether listings leave out a folder named `name`: a hidden one (``.git``,
+    ``.ipynb_checkpoints``) or a macOS zip's ``__MACOSX``."""
+    return name.startswith(".") or name == MACOS_ZIP_FOLDER
+
+
 def list_images(
     folder: str | os.PathLike[str],
     follow_links: bool = False,
     on_alias: Callable[[str, str], None] | None = None,
 ) -> list[str]:
-    """The image files below `folder` (hidden ones left out), sorted by their path below it.
+    """The image files below `folder`, sorted by their path below it.
+
+    Hidden files and the folders ``is_skipped_folder`` names are left out; a macOS zip's
+    ``__MACOSX`` folder with a warning naming it.
 
     Paths stay strings (no Path object per file): a folder of a million images lists in
     about the time of ``os.walk`` and a sort. With `follow_links`, folders that are symbolic
@@ -189,6 +202,7 @@ def list_images(
     endings = tuple(IMAGE_EXTENSIONS)  # str.endswith: a third of is_image's time per file
     found: list[str] = []
     seen: dict[str, str] = {}
+    zip_folders: list[str] = []
     for directory, subfolders, files in os.walk(folder, followlinks=follow_links):
         if follow_links:
             real = os.path.realpath(directory)
@@ -198,9 +212,18 @@ def list_images(
                     on_alias(seen[real], directory)
                 continue
             seen[real] = directory
-        subfolders[:] = [d for d in subfolders if not d.startswith(".")]
+        if MACOS_ZIP_FOLDER in subfolders:
+            zip_folders.append(os.path.join(directory, MACOS_ZIP_FOLDER))
+        subfolders[:] = [d for d in subfolders if not is_skipped_folder(d)]
         prefix = os.path.join(directory, "")
         found += [prefix + f for f in files if f.lower().endswith(endings) and f[0] != "."]
+    if zip_folders:
+        warnings.warn(
+            f"{os.fspath(folder)}: left out {', '.join(sorted(zip_folders))}: the resource forks "
+            "macOS's Finder adds to a zip (._ files), never images",
+            UserWarning,
+            stacklevel=4,
+        )
     found.sort()  # every path starts with `folder`: the order of their paths below it
     return found
 

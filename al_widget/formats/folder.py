@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .. import annotations as ann
-from ._import import FormatError, build, check_folder, list_images
+from ._import import FormatError, build, check_folder, is_skipped_folder, list_images
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -41,9 +41,9 @@ def read_folder(
         "segment" every image is unlabeled and `classes` is required.
     classes : sequence of str, optional
         The class names. Default: the class folders' names, sorted: every sub-folder but
-        hidden ones and `unlabeled`, an empty one too (a class with no example yet), as
-        ImageFolder takes them. When given, every class folder holding images must name one
-        of them.
+        hidden ones, a macOS zip's ``__MACOSX`` (left out with a warning) and `unlabeled`, an
+        empty one too (a class with no example yet), as ImageFolder takes them. When given,
+        every class folder holding images must name one of them.
     unlabeled : str, default "unlabeled"
         The sub-folder whose images are the unlabeled pool.
     """
@@ -91,13 +91,14 @@ def read_folder(
 
 
 def _class_folders(folder: str | os.PathLike[str], unlabeled: str) -> list[str]:
-    """The names of `folder`'s sub-folders but hidden ones and `unlabeled`, sorted: the
-    classes, as torchvision's ImageFolder finds them, with a class that has no image yet."""
+    """The names of `folder`'s sub-folders but `unlabeled` and those listings skip (hidden
+    ones, a macOS zip's ``__MACOSX``), sorted: the classes, as torchvision's ImageFolder finds
+    them, with a class that has no image yet."""
     with os.scandir(folder) as entries:
         return sorted(
             e.name
             for e in entries
-            if e.is_dir() and not e.name.startswith(".") and e.name != unlabeled
+            if e.is_dir() and not is_skipped_folder(e.name) and e.name != unlabeled
         )
 
 
