@@ -197,6 +197,34 @@ def test_a_link_within_a_class_folder_to_its_own_sub_folder_lists_its_images_onc
     assert dataset.annotation(0) == alw.Label("cat")
 
 
+def folder_with_a_dangling_link(root: Path) -> Path:
+    """image_folder, and dog/gone.png: a symbolic link (as ``ln -s`` makes) to a file since
+    deleted."""
+    image_folder(root)
+    save(root / "elsewhere" / "gone.png")
+    (root / "dog" / "gone.png").symlink_to(root / "elsewhere" / "gone.png")
+    (root / "elsewhere" / "gone.png").unlink()
+    (root / "elsewhere").rmdir()
+    return root
+
+
+def test_an_image_link_to_no_file_is_left_out(tmp_path: Path) -> None:
+    with pytest.warns(UserWarning, match="symbolic links to no file"):
+        dataset = alw.Dataset.from_folder(folder_with_a_dangling_link(tmp_path))
+    names = [dataset.source_file(i) for i in range(len(dataset))]
+    assert str(tmp_path / "dog" / "gone.png") not in names
+    assert len(dataset) == 6
+
+
+def test_an_image_link_to_no_file_is_named_in_one_warning(tmp_path: Path) -> None:
+    with pytest.warns(UserWarning, match="symbolic links to no file") as warned:
+        alw.Dataset.from_folder(folder_with_a_dangling_link(tmp_path))
+    assert [str(w.message) for w in warned] == [
+        f"{tmp_path}: left out 1 image file(s) that are symbolic links to no file: "
+        f"{tmp_path / 'dog' / 'gone.png'}"
+    ]
+
+
 def test_folder_labels_round_trip_through_csv(tmp_path: Path) -> None:
     dataset = alw.Dataset.from_folder(image_folder(tmp_path / "photos"))
     dataset.to_csv(tmp_path / "labels.csv")

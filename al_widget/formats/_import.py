@@ -181,12 +181,13 @@ def list_images(
     """The image files below `folder`, sorted by their path below it.
 
     Hidden files and the folders ``is_skipped_folder`` names are left out; a macOS zip's
-    ``__MACOSX`` folder with a warning naming it.
+    ``__MACOSX`` folder with a warning naming it, and so are image files that are symbolic
+    links to no file (their target gone): each would fail only when decoded.
 
     Paths stay strings (no Path object per file): a folder of a million images lists in
-    about the time of ``os.walk`` and a sort. With `follow_links`, folders that are symbolic
-    links are listed too (as torchvision's ImageFolder does), each real folder once, so that a
-    link cycle ends.
+    about the time of ``os.walk`` and a sort; only files that are symbolic links are looked
+    up. With `follow_links`, folders that are symbolic links are listed too (as torchvision's
+    ImageFolder does), each real folder once, so that a link cycle ends.
 
     Parameters
     ----------
@@ -201,31 +202,86 @@ def list_images(
     """
     endings = tuple(IMAGE_EXTENSIONS)  # str.endswith: a third of is_image's time per file
     found: list[str] = []
+    linked: list[str] = []
     seen: dict[str, str] = {}
     zip_folders: list[str] = []
-    for directory, subfolders, files in os.walk(folder, followlinks=follow_links):
+    to_visit = [os.fspath(folder)]
+    while to_visit:
+        directory = to_visit.pop()
         if follow_links:
             real = os.path.realpath(directory)
             if real in seen:
-                subfolders[:] = []
                 if on_alias is not None and not _links_back(directory, real):
                     on_alias(seen[real], directory)
                 continue
             seen[real] = directory
-        if MACOS_ZIP_FOLDER in subfolders:
-            zip_folders.append(os.path.join(directory, MACOS_ZIP_FOLDER))
-        subfolders[:] = [d for d in subfolders if not is_skipped_folder(d)]
+        subfolders, files, links = _entries(directory, follow_links)
         prefix = os.path.join(directory, "")
+        if MACOS_ZIP_FOLDER in subfolders:
+            zip_folders.append(prefix + MACOS_ZIP_FOLDER)
+        # depth first, in listing order, as os.walk goes
+        to_visit += [prefix + d for d in reversed(subfolders) if not is_skipped_folder(d)]
         found += [prefix + f for f in files if f.lower().endswith(endings) and f[0] != "."]
+        linked += [prefix + f for f in links if f.lower().endswith(endings) and f[0] != "."]
+    source = os.fspath(folder)
     if zip_folders:
         warnings.warn(
-            f"{os.fspath(folder)}: left out {', '.join(sorted(zip_folders))}: the resource forks "
+            f"{source}: left out {', '.join(sorted(zip_folders))}: the resource forks "
             "macOS's Finder adds to a zip (._ files), never images",
             UserWarning,
             stacklevel=4,
         )
+    dangling = sorted(link for link in linked if not os.path.exists(link))
+    if dangling:
+        warnings.warn(
+            f"{source}: left out {len(dangling)} image file(s) that are symbolic links to no "
+            f"file: {_first(dangling)}",
+            UserWarning,
+            stacklevel=4,
+        )
+        gone = set(dangling)
+        linked = [link for link in linked if link not in gone]
+    found += linked
     found.sort()  # every path starts with `folder`: the order of their paths below it
     return found
+
+
+def _entries(directory: str, follow_links: bool) -> tuple[list[str], list[str], list[str]]:
+    """The names of `directory`'s sub-folders (those that are symbolic links only with
+    `follow_links`), of its other files, and of those files that are symbolic links; nothing
+    when it cannot be read, as ``os.walk`` leaves such a folder out.
+
+    The kinds come with the listing (no call to the OS per file) but for symbolic links, which
+    are looked up to know whether they lead to a folder.
+    """
+    subfolders: list[str] = []
+    files: list[str] = []
+    links: list[str] = []
+    try:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.is_file(follow_symlinks=False):  # most entries: one call, no lookup
+                    files.append(entry.name)
+                    continue
+                try:
+                    is_dir = entry.is_dir()
+                except OSError:  # as os.path.isdir: not a folder
+                    is_dir = False
+                if not entry.is_symlink():
+                    (subfolders if is_dir else files).append(entry.name)
+                elif not is_dir:
+                    links.append(entry.name)
+                elif follow_links:
+                    subfolders.append(entry.name)
+    except OSError:
+        return [], [], []
+    return subfolders, files, links
+
+
+def _first(paths: Sequence[str], shown: int = 5) -> str:
+    """The first `shown` of `paths`, and how many more."""
+    more = len(paths) - shown
+    return ", ".join(paths[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
 def _links_back(directory: str, real: str) -> bool:
