@@ -197,6 +197,65 @@ def test_a_link_within_a_class_folder_to_its_own_sub_folder_lists_its_images_onc
     assert dataset.annotation(0) == alw.Label("cat")
 
 
+def test_an_image_file_linked_from_another_class_folder_is_refused_naming_both(
+    tmp_path: Path,
+) -> None:
+    save(tmp_path / "cat" / "a.png")
+    save(tmp_path / "dog" / "d.png")
+    (tmp_path / "dog" / "link_to_a.png").symlink_to(tmp_path / "cat" / "a.png")
+    with pytest.raises(
+        FormatError,
+        match=re.escape(
+            f"{tmp_path / 'cat' / 'a.png'} and {tmp_path / 'dog' / 'link_to_a.png'} are one "
+            "image file (reached through a symbolic link), so it would have two classes, "
+            "'cat' and 'dog'"
+        ),
+    ):
+        alw.Dataset.from_folder(tmp_path)
+
+
+def test_an_image_file_linked_into_the_unlabeled_pool_is_refused(tmp_path: Path) -> None:
+    save(tmp_path / "cat" / "a.png")
+    save(tmp_path / "unlabeled" / "u.png")
+    (tmp_path / "unlabeled" / "a.png").symlink_to(tmp_path / "cat" / "a.png")
+    with pytest.raises(FormatError, match="'unlabeled' is the unlabeled pool"):
+        alw.Dataset.from_folder(tmp_path)
+
+
+def test_two_links_in_two_class_folders_to_one_file_are_refused(tmp_path: Path) -> None:
+    save(tmp_path / "store" / "a.png")
+    for name in ("cat", "dog"):
+        (tmp_path / "photos" / name).mkdir(parents=True)
+        (tmp_path / "photos" / name / "a.png").symlink_to(tmp_path / "store" / "a.png")
+    with pytest.raises(FormatError, match="are one image file"):
+        alw.Dataset.from_folder(tmp_path / "photos")
+
+
+def test_an_image_file_linked_from_outside_the_folder_is_an_image_of_its_class(
+    tmp_path: Path,
+) -> None:
+    save(tmp_path / "store" / "a.png")
+    save(tmp_path / "photos" / "dog" / "d.png")
+    (tmp_path / "photos" / "cat").mkdir()
+    (tmp_path / "photos" / "cat" / "a.png").symlink_to(tmp_path / "store" / "a.png")
+    dataset = alw.Dataset.from_folder(tmp_path / "photos")
+    assert [dataset.annotation(i) for i in range(len(dataset))] == [
+        alw.Label("cat"),
+        alw.Label("dog"),
+    ]
+
+
+def test_an_image_file_linked_within_its_class_is_listed_twice_with_its_class(
+    tmp_path: Path,
+) -> None:
+    save(tmp_path / "cat" / "a.png")
+    (tmp_path / "cat" / "best").mkdir()
+    (tmp_path / "cat" / "best" / "a.png").symlink_to(tmp_path / "cat" / "a.png")
+    dataset = alw.Dataset.from_folder(tmp_path)
+    assert len(dataset) == 2
+    assert dataset.annotation(0) == dataset.annotation(1) == alw.Label("cat")
+
+
 def folder_with_a_dangling_link(root: Path) -> Path:
     """image_folder, and dog/gone.png: a symbolic link (as ``ln -s`` makes) to a file since
     deleted."""

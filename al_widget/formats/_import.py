@@ -198,7 +198,9 @@ def list_images(
     on_alias : callable, optional
         With `follow_links`, called as ``on_alias(first, second)`` when a real folder is
         reached by a second path that is no link back to a folder above it (a cycle); its
-        images are listed under `first` only.
+        images are listed under `first` only. Called so too, once the folder is listed, when
+        an image file is listed under a second path (a symbolic link to a file listed, or to
+        the same file as another link): both stay listed.
     """
     endings = tuple(IMAGE_EXTENSIONS)  # str.endswith: a third of is_image's time per file
     found: list[str] = []
@@ -241,6 +243,9 @@ def list_images(
         )
         gone = set(dangling)
         linked = [link for link in linked if link not in gone]
+    if follow_links and on_alias is not None:
+        for first, second in _file_aliases(sorted(linked), seen, endings):
+            on_alias(first, second)
     found += linked
     found.sort()  # every path starts with `folder`: the order of their paths below it
     return found
@@ -276,6 +281,25 @@ def _entries(directory: str, follow_links: bool) -> tuple[list[str], list[str], 
     except OSError:
         return [], [], []
     return subfolders, files, links
+
+
+def _file_aliases(
+    links: list[str], seen: dict[str, str], endings: tuple[str, ...]
+) -> list[tuple[str, str]]:
+    """(first, second) for each image file that `links` list under a second path: the real
+    file's path when it is listed (in a folder of `seen`, real folder -> path listed) and each
+    link to it, or the first of the links to one file and each other one."""
+    by_real: dict[str, list[str]] = {}
+    for link in links:
+        by_real.setdefault(os.path.realpath(link), []).append(link)
+    pairs = []
+    for real, paths in by_real.items():
+        directory, name = os.path.split(real)
+        listed = seen.get(directory)
+        if listed is not None and name.lower().endswith(endings) and name[0] != ".":
+            paths = [os.path.join(listed, name), *paths]
+        pairs += [(paths[0], other) for other in paths[1:]]
+    return pairs
 
 
 def _first(paths: Sequence[str], shown: int = 5) -> str:

@@ -28,7 +28,11 @@ def read_folder(
     ImageFolder), ``path/<unlabeled>/**/image`` and images directly in ``path`` (unlabeled).
     Folders that are symbolic links are followed, as ImageFolder follows them; a folder
     reached by two paths that give its images two classes (a class folder linked to another,
-    or into the unlabeled pool) is refused, naming both: an image has one class.
+    or into the unlabeled pool) is refused, naming both: an image has one class. So is an
+    image file reached by two such paths (a file link in one class folder to an image of
+    another, or two links to one file); a link to an image outside the folder, or to one of
+    the same class, is an image of its class (listed twice in the second case). A link to
+    no file is left out with a warning.
     Files are sorted by their path below `path`, so indices are the same on every run; images
     are decoded only when used.
 
@@ -53,11 +57,15 @@ def read_folder(
     start = len(os.path.join(folder, ""))
 
     def refuse_two_classes(first: str, second: str) -> None:
-        one, other = (_top_folder(path[start:] + os.sep) or None for path in (first, second))
+        is_folder = os.path.isdir(second)
+        end = os.sep if is_folder else ""  # a folder's own name is its top folder
+        one, other = (_top_folder(path[start:] + end) or None for path in (first, second))
         if task == "classify" and one != other:
+            what = "folder" if is_folder else "image file"
+            images = "its images" if is_folder else "it"
             raise FormatError(
-                f"image folder {folder}: {first} and {second} are one folder (reached through "
-                f"a symbolic link), so its images would have two classes, "
+                f"image folder {folder}: {first} and {second} are one {what} (reached through "
+                f"a symbolic link), so {images} would have two classes, "
                 f"{_class_of(one, unlabeled)} and {_class_of(other, unlabeled)}, and an image "
                 "has one class: remove the link"
             )
