@@ -80,7 +80,9 @@ def read_csv(path: PathLike, dataset: Dataset) -> dict[int, ann.Label]:
     """The labels a CSV file written by ``write_csv`` gives `dataset`'s images, by index.
 
     Each row's index must be an image of `dataset`, its file (when not empty) that image's
-    file, and its class one of the dataset's classes.
+    file, and its class one of the dataset's classes. An image has one row: a second row for
+    it is refused naming both lines and their classes, the same class twice too (as two VOC
+    files for one image are), since a file edited by hand or joined from two may hold either.
 
     Parameters
     ----------
@@ -94,22 +96,31 @@ def read_csv(path: PathLike, dataset: Dataset) -> dict[int, ann.Label]:
     check_label_file(source, "CSV file", None)
     with open(source, "rb") as file:
         text = decode_text(file.read(), f"CSV file {source}")  # a spreadsheet's BOM dropped
-    labels = {}
+    labels: dict[int, ann.Label] = {}
+    lines: dict[int, tuple[int, Any]] = {}  # index -> the line and class that labeled it
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
         missing = [c for c in ("index", "class") if c not in (reader.fieldnames or [])]
         if missing:
             raise FormatError(f"CSV file {source} has no column {missing[0]!r}; expected {COLUMNS}")
         for row in reader:
-            labels.update(_row(f"CSV file {source} line {reader.line_num}", row, dataset))
+            line = reader.line_num
+            i, label = _row(f"CSV file {source} line {line}", row, dataset)
+            if i in lines:
+                first, cls = lines[i]
+                raise FormatError(
+                    f"CSV file {source} lines {first} and {line} both label image {i} "
+                    f"({cls!r:.80}, then {row['class']!r:.80}); an image has one row: keep one"
+                )
+            labels[i], lines[i] = label, (line, row["class"])
     except csv.Error as error:  # a field over csv's limit of 131072 characters, a stray NUL
         line = reader.reader.line_num  # the line being read (DictReader's is the last one read)
         raise FormatError(f"CSV file {source} line {line}: {error}") from None
     return labels
 
 
-def _row(where: str, row: dict[str, Any], dataset: Dataset) -> dict[int, ann.Label]:
-    """The label one CSV row gives, checked against `dataset`."""
+def _row(where: str, row: dict[str, Any], dataset: Dataset) -> tuple[int, ann.Label]:
+    """The image one CSV row labels and its label, checked against `dataset`."""
     try:
         i = dataset.check_index(int(row["index"]))
     except (ValueError, IndexError, TypeError) as error:
@@ -121,6 +132,6 @@ def _row(where: str, row: dict[str, Any], dataset: Dataset) -> dict[int, ann.Lab
             f"({dataset.source_file(i) or 'an in-memory image'})"
         )
     try:
-        return {i: ann.Label(row["class"]).bind(image_size=(0, 0), classes=dataset.classes)}
+        return i, ann.Label(row["class"]).bind(image_size=(0, 0), classes=dataset.classes)
     except (ValueError, TypeError) as error:
         raise FormatError(f"{where}: {error}") from None
