@@ -18,6 +18,11 @@ def arrays() -> alw.Dataset:
     return alw.Dataset(np.zeros((3, 4, 4), np.uint8), ["a, b", "cat"])
 
 
+def classes(labels: dict[int, alw.Label]) -> dict[int, object]:
+    """Index -> the class each label names."""
+    return {i: label.cls for i, label in labels.items()}
+
+
 def test_two_rows_giving_one_image_two_classes_are_refused_naming_both(tmp_path: Path) -> None:
     path = tmp_path / "labels.csv"
     path.write_text('index,class\n0,"a, b"\n1,cat\n0,cat\n')
@@ -38,3 +43,17 @@ def test_two_equal_rows_for_one_image_are_refused_as_two_files_for_one_image_are
     path.write_text("index,class\n0,cat\n0,cat\n")
     with pytest.raises(FormatError, match="lines 2 and 3 both label image 0"):
         read_csv(path, arrays())
+
+
+def excel_csv(path: Path, lines: list[str]) -> Path:
+    """`lines` saved as Excel's "CSV UTF-8" saves a sheet: a byte-order mark, CRLF line ends."""
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8-sig"))
+    return path
+
+
+def test_a_spreadsheets_empty_rows_are_skipped(tmp_path: Path) -> None:
+    path = excel_csv(
+        tmp_path / "labels.csv",
+        ["index,file,class,labeled_at", "0,,cat,1", ",,,", '2,,"a, b",2', ",,,", ",,,"],
+    )
+    assert classes(read_csv(path, arrays())) == {0: "cat", 2: "a, b"}

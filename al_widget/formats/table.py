@@ -80,7 +80,8 @@ def read_csv(path: PathLike, dataset: Dataset) -> dict[int, ann.Label]:
     """The labels a CSV file written by ``write_csv`` gives `dataset`'s images, by index.
 
     Each row's index must be an image of `dataset`, its file (when not empty) that image's
-    file, and its class one of the dataset's classes. An image has one row: a second row for
+    file, and its class one of the dataset's classes. Empty lines and rows whose fields are all
+    empty (``,,,``, as Excel saves a sheet's empty rows) are skipped. An image has one row: a second row for
     it is refused naming both lines and their classes, the same class twice too (as two VOC
     files for one image are), since a file edited by hand or joined from two may hold either.
 
@@ -104,6 +105,8 @@ def read_csv(path: PathLike, dataset: Dataset) -> dict[int, ann.Label]:
         if missing:
             raise FormatError(f"CSV file {source} has no column {missing[0]!r}; expected {COLUMNS}")
         for row in reader:
+            if _is_blank(row):
+                continue  # a spreadsheet's empty row (",,,"), as an empty line is
             line = reader.line_num
             i, label = _row(f"CSV file {source} line {line}", row, dataset)
             if i in lines:
@@ -117,6 +120,13 @@ def read_csv(path: PathLike, dataset: Dataset) -> dict[int, ann.Label]:
         line = reader.reader.line_num  # the line being read (DictReader's is the last one read)
         raise FormatError(f"CSV file {source} line {line}: {error}") from None
     return labels
+
+
+def _is_blank(row: dict[Any, Any]) -> bool:
+    """Whether every field of a CSV row is empty: a row Excel writes as ``,,,`` where a
+    spreadsheet's row was left empty (fields beyond the header's are under the key None)."""
+    extra = row.get(None) or []
+    return not any(value for key, value in row.items() if key is not None) and not any(extra)
 
 
 def _row(where: str, row: dict[str, Any], dataset: Dataset) -> tuple[int, ann.Label]:
