@@ -57,3 +57,32 @@ def test_a_spreadsheets_empty_rows_are_skipped(tmp_path: Path) -> None:
         ["index,file,class,labeled_at", "0,,cat,1", ",,,", '2,,"a, b",2', ",,,", ",,,"],
     )
     assert classes(read_csv(path, arrays())) == {0: "cat", 2: "a, b"}
+
+
+def semicolon_csv(path: Path) -> Path:
+    """A sheet saved by Excel as CSV where the decimal mark is a comma: fields between ';'."""
+    return excel_csv(path, ["index;file;class;labeled_at", "0;;cat;1", "2;;a, b;2"])
+
+
+def test_a_semicolon_csv_is_refused_saying_how_to_read_it(tmp_path: Path) -> None:
+    path = semicolon_csv(tmp_path / "labels.csv")
+    with pytest.raises(
+        FormatError,
+        match=re.escape(
+            f"CSV file {path} seems to use ';' as its delimiter (its header is "
+            "'index;file;class;labeled_at')"
+        )
+        + ".*delimiter=';'",
+    ):
+        read_csv(path, arrays())
+
+
+def test_a_semicolon_csv_is_read_with_its_delimiter(tmp_path: Path) -> None:
+    path = semicolon_csv(tmp_path / "labels.csv")
+    assert classes(read_csv(path, arrays(), delimiter=";")) == {0: "cat", 2: "a, b"}
+
+
+def test_a_delimiter_of_more_than_one_character_is_refused(tmp_path: Path) -> None:
+    path = semicolon_csv(tmp_path / "labels.csv")
+    with pytest.raises(ValueError, match="delimiter must be one character, got ';;'"):
+        read_csv(path, arrays(), delimiter=";;")

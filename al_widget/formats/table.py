@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .. import annotations as ann
@@ -76,7 +77,7 @@ def write_csv(dataset: Dataset, path: PathLike, *, overwrite: bool = False) -> E
     return Exported(target, target.parent, len(rows), len(rows))
 
 
-def read_csv(path: PathLike, dataset: Dataset) -> dict[int, ann.Label]:
+def read_csv(path: PathLike, dataset: Dataset, *, delimiter: str = ",") -> dict[int, ann.Label]:
     """The labels a CSV file written by ``write_csv`` gives `dataset`'s images, by index.
 
     Each row's index must be an image of `dataset`, its file (when not empty) that image's
@@ -91,19 +92,22 @@ def read_csv(path: PathLike, dataset: Dataset) -> dict[int, ann.Label]:
         The CSV file.
     dataset : Dataset
         The "classify" dataset the rows belong to.
+    delimiter : str, default ","
+        The character between fields: ``";"`` for a file Excel saved as CSV where the decimal
+        mark is a comma (a file whose header is one field holding ";" is refused, saying so).
     """
     check_task(dataset, ("classify",), "a label table")
+    if not isinstance(delimiter, str) or len(delimiter) != 1:
+        raise ValueError(f"delimiter must be one character, got {delimiter!r:.80}")
     source = os.fspath(path)
     check_label_file(source, "CSV file", None)
     with open(source, "rb") as file:
         text = decode_text(file.read(), f"CSV file {source}")  # a spreadsheet's BOM dropped
     labels: dict[int, ann.Label] = {}
     lines: dict[int, tuple[int, Any]] = {}  # index -> the line and class that labeled it
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        missing = [c for c in ("index", "class") if c not in (reader.fieldnames or [])]
-        if missing:
-            raise FormatError(f"CSV file {source} has no column {missing[0]!r}; expected {COLUMNS}")
+        _check_header(source, reader.fieldnames or [], delimiter)
         for row in reader:
             if _is_blank(row):
                 continue  # a spreadsheet's empty row (",,,"), as an empty line is
@@ -120,6 +124,21 @@ def read_csv(path: PathLike, dataset: Dataset) -> dict[int, ann.Label]:
         line = reader.reader.line_num  # the line being read (DictReader's is the last one read)
         raise FormatError(f"CSV file {source} line {line}: {error}") from None
     return labels
+
+
+def _check_header(source: str, header: Sequence[str], delimiter: str) -> None:
+    """Refuse a header without the columns index and class, saying when the file seems to
+    be delimited by semicolons (Excel's CSV where the decimal mark is a comma)."""
+    missing = [c for c in ("index", "class") if c not in header]
+    if not missing:
+        return
+    if delimiter != ";" and len(header) == 1 and ";" in header[0]:
+        raise FormatError(
+            f"CSV file {source} seems to use ';' as its delimiter (its header is "
+            f"{header[0]!r:.200}), as Excel saves CSV where the decimal mark is a comma: read it "
+            "with read_csv(path, dataset, delimiter=';')"
+        )
+    raise FormatError(f"CSV file {source} has no column {missing[0]!r}; expected {COLUMNS}")
 
 
 def _is_blank(row: dict[Any, Any]) -> bool:
