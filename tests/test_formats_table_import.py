@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 import al_widget as alw
 from al_widget.formats import FormatError, read_csv
@@ -86,3 +87,73 @@ def test_a_delimiter_of_more_than_one_character_is_refused(tmp_path: Path) -> No
     path = semicolon_csv(tmp_path / "labels.csv")
     with pytest.raises(ValueError, match="delimiter must be one character, got ';;'"):
         read_csv(path, arrays(), delimiter=";;")
+
+
+def photos(root: Path) -> alw.Dataset:
+    """A class folder dataset: cat/0.png, cat/1.png, dog/0.png (indices 0, 1, 2), all labeled."""
+    for k, name in enumerate(("cat/0.png", "cat/1.png", "dog/0.png")):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.full((4, 4), 50 * k, np.uint8)).save(root / name)
+    return alw.Dataset.from_folder(root)
+
+
+def older_csv(path: Path, root: Path) -> Path:
+    """A CSV as earlier versions wrote it: each file's absolute path."""
+    rows = [
+        f"{i},{root / name},{name[:3]},{i + 1}"
+        for i, name in enumerate(("cat/0.png", "cat/1.png", "dog/0.png"))
+    ]
+    path.write_text("\n".join(["index,file,class,labeled_at", *rows]) + "\n")
+    return path
+
+
+def test_a_csv_is_read_for_the_images_of_a_moved_folder(tmp_path: Path) -> None:
+    photos(tmp_path / "photos").to_csv(tmp_path / "labels.csv")
+    (tmp_path / "photos").rename(tmp_path / "moved")
+    dataset = alw.Dataset.from_folder(tmp_path / "moved")
+    assert classes(read_csv(tmp_path / "labels.csv", dataset)) == {0: "cat", 1: "cat", 2: "dog"}
+
+
+def test_a_file_typed_as_its_path_below_the_images_folder_is_read(tmp_path: Path) -> None:
+    (tmp_path / "labels.csv").write_text("index,file,class\n2,dog/0.png,dog\n")
+    dataset = photos(tmp_path / "photos")
+    assert classes(read_csv(tmp_path / "labels.csv", dataset)) == {2: "dog"}
+
+
+def test_a_row_naming_another_images_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "labels.csv").write_text("index,file,class\n0,cat/1.png,cat\n")
+    dataset = photos(tmp_path / "photos")
+    with pytest.raises(
+        FormatError,
+        match=re.escape(
+            f"line 2: file 'cat/1.png' is not image 0 ({tmp_path / 'photos' / 'cat' / '0.png'}, "
+            f"'cat/0.png' below the images' common folder {tmp_path / 'photos'}/)"
+        ),
+    ):
+        read_csv(tmp_path / "labels.csv", dataset)
+
+
+def test_an_older_csv_with_absolute_paths_is_read(tmp_path: Path) -> None:
+    dataset = photos(tmp_path / "photos")
+    path = older_csv(tmp_path / "labels.csv", tmp_path / "photos")
+    assert classes(read_csv(path, dataset)) == {0: "cat", 1: "cat", 2: "dog"}
+
+
+def test_an_older_csv_is_read_for_a_moved_folder_with_a_warning(tmp_path: Path) -> None:
+    path = older_csv(tmp_path / "labels.csv", tmp_path / "photos")
+    dataset = photos(tmp_path / "moved")
+    with pytest.warns(UserWarning, match=f"below {tmp_path / 'photos'}/\\); they were matched"):
+        assert classes(read_csv(path, dataset)) == {0: "cat", 1: "cat", 2: "dog"}
+
+
+def test_an_older_csv_row_moved_from_another_folder_than_the_others_is_refused(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "labels.csv"
+    old = tmp_path / "photos"
+    path.write_text(f"index,file,class\n0,{old}/cat/0.png,cat\n2,{old}/cat/dog/0.png,dog\n")
+    with pytest.raises(
+        FormatError,
+        match=f"line 3: file .* is not image 2: it would be image 2 moved from {old}/cat/",
+    ):
+        read_csv(path, photos(tmp_path / "moved"))

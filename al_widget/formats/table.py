@@ -14,6 +14,7 @@ from ._classes import check_utf8_text
 from ._export import Exported, check_task, items, protected
 from ._import import FormatError, check_label_file, decode_text
 from ._replace import check_replaceable
+from ._table_files import RowFiles, below
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -24,8 +25,8 @@ COLUMNS = ("index", "file", "class", "labeled_at")
 
 
 def records(dataset: Dataset) -> list[dict[str, Any]]:
-    """One dict per labeled image: its index, file ("" for an in-memory image), class name and
-    the dataset version at which it was labeled.
+    """One dict per labeled image: its index, file (its path as the dataset holds it, "" for an
+    in-memory image), class name and the dataset version at which it was labeled.
 
     Parameters
     ----------
@@ -51,6 +52,11 @@ def records(dataset: Dataset) -> list[dict[str, Any]]:
 def write_csv(dataset: Dataset, path: PathLike, *, overwrite: bool = False) -> Exported:
     """Write ``records(dataset)`` as a CSV file with the header index, file, class, labeled_at.
 
+    Each file is written as its path below the images' common folder (``cat/a.jpg``, with "/"
+    between its parts; see ``Dataset.files_folder``), as the journal matches images, so that
+    ``read_csv`` reads the file for the same images in a moved folder or on another machine.
+    When some images are in memory, files are written as the dataset holds them.
+
     Parameters
     ----------
     dataset : Dataset
@@ -65,7 +71,10 @@ def write_csv(dataset: Dataset, path: PathLike, *, overwrite: bool = False) -> E
     refused naming its image, before anything is written.
     """
     rows = records(dataset)
+    folder = dataset.files_folder()
     for row in rows:
+        if folder is not None:
+            row["file"] = below(row["file"], folder)
         what = f"the file name of image {row['index']}, {row['file']!r}"
         check_utf8_text(row["file"], what, "CSV export")
     check_replaceable(path, overwrite, protected(dataset), "path")
@@ -81,7 +90,11 @@ def read_csv(path: PathLike, dataset: Dataset, *, delimiter: str = ",") -> dict[
     """The labels a CSV file written by ``write_csv`` gives `dataset`'s images, by index.
 
     Each row's index must be an image of `dataset`, its file (when not empty) that image's
-    file, and its class one of the dataset's classes. Empty lines and rows whose fields are all
+    file, and its class one of the dataset's classes. A file is the image's as ``write_csv``
+    names it, its path below the images' common folder, wherever that folder is now; the
+    absolute paths of older CSVs are read too, and when the images have moved since, matched by
+    their paths below the one folder they moved from (with a warning). A file that is another
+    image's is refused: a label never goes to another image than its row's file. Empty lines and rows whose fields are all
     empty (``,,,``, as Excel saves a sheet's empty rows) are skipped. An image has one row: a second row for
     it is refused naming both lines and their classes, the same class twice too (as two VOC
     files for one image are), since a file edited by hand or joined from two may hold either.
@@ -105,6 +118,7 @@ def read_csv(path: PathLike, dataset: Dataset, *, delimiter: str = ",") -> dict[
         text = decode_text(file.read(), f"CSV file {source}")  # a spreadsheet's BOM dropped
     labels: dict[int, ann.Label] = {}
     lines: dict[int, tuple[int, Any]] = {}  # index -> the line and class that labeled it
+    files = RowFiles(source, dataset)
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         _check_header(source, reader.fieldnames or [], delimiter)
@@ -112,7 +126,7 @@ def read_csv(path: PathLike, dataset: Dataset, *, delimiter: str = ",") -> dict[
             if _is_blank(row):
                 continue  # a spreadsheet's empty row (",,,"), as an empty line is
             line = reader.line_num
-            i, label = _row(f"CSV file {source} line {line}", row, dataset)
+            i, label = _row(f"CSV file {source} line {line}", row, dataset, files)
             if i in lines:
                 first, cls = lines[i]
                 raise FormatError(
@@ -123,6 +137,7 @@ def read_csv(path: PathLike, dataset: Dataset, *, delimiter: str = ",") -> dict[
     except csv.Error as error:  # a field over csv's limit of 131072 characters, a stray NUL
         line = reader.reader.line_num  # the line being read (DictReader's is the last one read)
         raise FormatError(f"CSV file {source} line {line}: {error}") from None
+    files.warn()
     return labels
 
 
@@ -148,18 +163,17 @@ def _is_blank(row: dict[Any, Any]) -> bool:
     return not any(value for key, value in row.items() if key is not None) and not any(extra)
 
 
-def _row(where: str, row: dict[str, Any], dataset: Dataset) -> tuple[int, ann.Label]:
+def _row(
+    where: str, row: dict[str, Any], dataset: Dataset, files: RowFiles
+) -> tuple[int, ann.Label]:
     """The image one CSV row labels and its label, checked against `dataset`."""
     try:
         i = dataset.check_index(int(row["index"]))
     except (ValueError, IndexError, TypeError) as error:
         raise FormatError(f"{where}: index {row['index']!r:.80}: {error}") from None
     file_name = row.get("file") or ""
-    if file_name and file_name != (dataset.source_file(i) or ""):
-        raise FormatError(
-            f"{where}: file {file_name!r:.200} is not image {i} "
-            f"({dataset.source_file(i) or 'an in-memory image'})"
-        )
+    if file_name:
+        files.check(where, file_name, i)
     try:
         return i, ann.Label(row["class"]).bind(image_size=(0, 0), classes=dataset.classes)
     except (ValueError, TypeError) as error:
