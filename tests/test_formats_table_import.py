@@ -133,6 +133,19 @@ def test_a_row_naming_another_images_file_is_refused(tmp_path: Path) -> None:
         read_csv(tmp_path / "labels.csv", dataset)
 
 
+def test_a_file_below_the_images_folder_is_not_read_below_the_working_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("cat/dog/0.png", "dog/0.png"):  # images 0 and 1
+        (tmp_path / "photos" / name).parent.mkdir(parents=True)
+        Image.fromarray(np.zeros((4, 4), np.uint8)).save(tmp_path / "photos" / name)
+    dataset = alw.Dataset.from_folder(tmp_path / "photos")
+    (tmp_path / "labels.csv").write_text("index,file,class\n0,dog/0.png,cat\n")  # image 1's
+    monkeypatch.chdir(tmp_path / "photos" / "cat")  # where dog/0.png is image 0
+    with pytest.raises(FormatError, match="line 2: file 'dog/0.png' is not image 0"):
+        read_csv(tmp_path / "labels.csv", dataset)
+
+
 def test_an_older_csv_with_absolute_paths_is_read(tmp_path: Path) -> None:
     dataset = photos(tmp_path / "photos")
     path = older_csv(tmp_path / "labels.csv", tmp_path / "photos")

@@ -57,7 +57,7 @@ class RowFiles:
             raise FormatError(
                 f"{where}: file {file_name!r:.200} is not image {i} (an in-memory image)"
             )
-        if file_name == expected or _same_path(file_name, expected):
+        if file_name == expected or (os.path.isabs(file_name) and _same_path(file_name, expected)):
             return  # the path as the dataset holds it: an older CSV, the images where they were
         folder = self._folder()
         if folder is None:  # some images in memory: files are named as the dataset holds them
