@@ -200,7 +200,9 @@ class DatasetFiles:
         return _entry("write_masks")(self, folder, overwrite=overwrite)
 
     def to_csv(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Exported:
-        """Write the class labels as CSV: index, file, class, labeled_at.
+        """Write the class labels as CSV: index, file, class, labeled_at; each file as its path
+        below the images' common folder, so ``al_widget.formats.read_csv`` reads it for the same
+        images in a moved folder (see ``al_widget.formats.write_csv``).
 
         Parameters
         ----------
@@ -212,7 +214,8 @@ class DatasetFiles:
         return _entry("write_csv")(self, path, overwrite=overwrite)
 
     def to_records(self) -> list[dict[str, Any]]:
-        """The class labels as dicts: index, file ("" for in-memory images), class, labeled_at."""
+        """The class labels as dicts: index, file (as the dataset holds it, "" for in-memory
+        images), class, labeled_at."""
         return _entry("records")(self)
 
     def to_torch(

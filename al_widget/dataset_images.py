@@ -11,6 +11,7 @@ import numpy as np
 from ._chunks import Chunk
 from ._images import ArraySource, ImageError, OrientedImage, SequenceSource
 from ._numbers import is_int
+from ._paths import PathTable
 
 
 class DatasetImages:
@@ -102,6 +103,17 @@ class DatasetImages:
         items = getattr(self._source, "items", None)
         item = None if items is None else items[i]
         return os.fspath(item) if isinstance(item, (str, os.PathLike)) else None
+
+    def files_folder(self) -> str | None:
+        """The folder all the image files are in, below which the journal matches them (so a
+        moved folder still matches): the longest folder their paths, as given, start with,
+        ending in its separator ("" when they share none); None unless every image is a file.
+
+        ``source_file(i)[len(folder):]`` is image `i`'s path below it. Read from the paths
+        alone, no file touched (under 0.1 s for a million).
+        """
+        items = getattr(self._source, "items", None)
+        return items.relative()[0] if isinstance(items, PathTable) else None
 
     def batch(self, indices: Any, size: tuple[int, int] | None = None) -> np.ndarray:
         """Images as one (n, H, W, 3) uint8 array, resized to `size` (or the first one's size).

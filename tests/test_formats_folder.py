@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import struct
+import zipfile
+from io import BytesIO
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +71,51 @@ def test_hidden_folders_and_the_unlabeled_folder_are_no_classes(tmp_path: Path) 
     save(tmp_path / ".cache" / "x.png")
     dataset = alw.Dataset.from_folder(tmp_path)
     assert dataset.classes == ["cat", "dog"]
+
+
+def apple_double() -> bytes:
+    """A resource-fork file as macOS's Finder stores it in a zip (AppleDouble: magic, version,
+    filler, one Finder-info entry)."""
+    header = struct.pack(">II16sH", 0x00051607, 0x00020000, b"Mac OS X        ", 1)
+    return header + struct.pack(">III", 9, 26 + 12, 32) + bytes(32)
+
+
+def unzip_from_macos(root: Path) -> Path:
+    """A class folder zip as Finder's "Compress" writes it (each file's resource fork under
+    ``__MACOSX/``), extracted into `root`."""
+    out = BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("__MACOSX/", b"")
+        for name, value in (("cat/a.png", 30), ("dog/d.png", 10)):
+            image = BytesIO()
+            Image.fromarray(np.full((5, 6), value, np.uint8)).save(image, format="PNG")
+            folder, file = name.split("/")
+            archive.writestr(f"{folder}/", b"")
+            archive.writestr(name, image.getvalue())
+            archive.writestr(f"__MACOSX/{folder}/", b"")
+            archive.writestr(f"__MACOSX/{folder}/._{file}", apple_double())
+    with zipfile.ZipFile(out) as archive:
+        archive.extractall(root)
+    return root
+
+
+def test_a_macos_zips_resource_fork_folder_is_no_class(tmp_path: Path) -> None:
+    with pytest.warns(UserWarning, match="__MACOSX"):
+        dataset = alw.Dataset.from_folder(unzip_from_macos(tmp_path))
+    assert dataset.classes == ["cat", "dog"]
+    assert [Path(dataset.source_file(i) or "").name for i in range(len(dataset))] == [
+        "a.png",
+        "d.png",
+    ]
+
+
+def test_a_macos_zips_resource_fork_folder_is_left_out_with_a_warning_naming_it(
+    tmp_path: Path,
+) -> None:
+    with pytest.warns(
+        UserWarning, match=re.escape(f"left out {tmp_path / '__MACOSX'}: the resource forks")
+    ):
+        alw.Dataset.from_folder(unzip_from_macos(tmp_path))
 
 
 def test_classes_given_may_name_classes_without_a_folder(tmp_path: Path) -> None:
@@ -147,6 +195,93 @@ def test_a_link_within_a_class_folder_to_its_own_sub_folder_lists_its_images_onc
     dataset = alw.Dataset.from_folder(tmp_path)
     assert len(dataset) == 1
     assert dataset.annotation(0) == alw.Label("cat")
+
+
+def test_an_image_file_linked_from_another_class_folder_is_refused_naming_both(
+    tmp_path: Path,
+) -> None:
+    save(tmp_path / "cat" / "a.png")
+    save(tmp_path / "dog" / "d.png")
+    (tmp_path / "dog" / "link_to_a.png").symlink_to(tmp_path / "cat" / "a.png")
+    with pytest.raises(
+        FormatError,
+        match=re.escape(
+            f"{tmp_path / 'cat' / 'a.png'} and {tmp_path / 'dog' / 'link_to_a.png'} are one "
+            "image file (reached through a symbolic link), so it would have two classes, "
+            "'cat' and 'dog'"
+        ),
+    ):
+        alw.Dataset.from_folder(tmp_path)
+
+
+def test_an_image_file_linked_into_the_unlabeled_pool_is_refused(tmp_path: Path) -> None:
+    save(tmp_path / "cat" / "a.png")
+    save(tmp_path / "unlabeled" / "u.png")
+    (tmp_path / "unlabeled" / "a.png").symlink_to(tmp_path / "cat" / "a.png")
+    with pytest.raises(FormatError, match="'unlabeled' is the unlabeled pool"):
+        alw.Dataset.from_folder(tmp_path)
+
+
+def test_two_links_in_two_class_folders_to_one_file_are_refused(tmp_path: Path) -> None:
+    save(tmp_path / "store" / "a.png")
+    for name in ("cat", "dog"):
+        (tmp_path / "photos" / name).mkdir(parents=True)
+        (tmp_path / "photos" / name / "a.png").symlink_to(tmp_path / "store" / "a.png")
+    with pytest.raises(FormatError, match="are one image file"):
+        alw.Dataset.from_folder(tmp_path / "photos")
+
+
+def test_an_image_file_linked_from_outside_the_folder_is_an_image_of_its_class(
+    tmp_path: Path,
+) -> None:
+    save(tmp_path / "store" / "a.png")
+    save(tmp_path / "photos" / "dog" / "d.png")
+    (tmp_path / "photos" / "cat").mkdir()
+    (tmp_path / "photos" / "cat" / "a.png").symlink_to(tmp_path / "store" / "a.png")
+    dataset = alw.Dataset.from_folder(tmp_path / "photos")
+    assert [dataset.annotation(i) for i in range(len(dataset))] == [
+        alw.Label("cat"),
+        alw.Label("dog"),
+    ]
+
+
+def test_an_image_file_linked_within_its_class_is_listed_twice_with_its_class(
+    tmp_path: Path,
+) -> None:
+    save(tmp_path / "cat" / "a.png")
+    (tmp_path / "cat" / "best").mkdir()
+    (tmp_path / "cat" / "best" / "a.png").symlink_to(tmp_path / "cat" / "a.png")
+    dataset = alw.Dataset.from_folder(tmp_path)
+    assert len(dataset) == 2
+    assert dataset.annotation(0) == dataset.annotation(1) == alw.Label("cat")
+
+
+def folder_with_a_dangling_link(root: Path) -> Path:
+    """image_folder, and dog/gone.png: a symbolic link (as ``ln -s`` makes) to a file since
+    deleted."""
+    image_folder(root)
+    save(root / "elsewhere" / "gone.png")
+    (root / "dog" / "gone.png").symlink_to(root / "elsewhere" / "gone.png")
+    (root / "elsewhere" / "gone.png").unlink()
+    (root / "elsewhere").rmdir()
+    return root
+
+
+def test_an_image_link_to_no_file_is_left_out(tmp_path: Path) -> None:
+    with pytest.warns(UserWarning, match="symbolic links to no file"):
+        dataset = alw.Dataset.from_folder(folder_with_a_dangling_link(tmp_path))
+    names = [dataset.source_file(i) for i in range(len(dataset))]
+    assert str(tmp_path / "dog" / "gone.png") not in names
+    assert len(dataset) == 6
+
+
+def test_an_image_link_to_no_file_is_named_in_one_warning(tmp_path: Path) -> None:
+    with pytest.warns(UserWarning, match="symbolic links to no file") as warned:
+        alw.Dataset.from_folder(folder_with_a_dangling_link(tmp_path))
+    assert [str(w.message) for w in warned] == [
+        f"{tmp_path}: left out 1 image file(s) that are symbolic links to no file: "
+        f"{tmp_path / 'dog' / 'gone.png'}"
+    ]
 
 
 def test_folder_labels_round_trip_through_csv(tmp_path: Path) -> None:

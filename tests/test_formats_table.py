@@ -50,6 +50,18 @@ def test_csv_has_a_header_and_one_row_per_label(tmp_path: Path) -> None:
     assert (written.n_images, written.n_annotations) == (3, 3)
 
 
+def test_a_csv_names_each_file_by_its_path_below_the_images_common_folder(
+    tmp_path: Path,
+) -> None:
+    for name in ("cat/a.png", "dog/more/b.png"):
+        (tmp_path / "photos" / name).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.zeros((4, 4), np.uint8)).save(tmp_path / "photos" / name)
+    alw.Dataset.from_folder(tmp_path / "photos").to_csv(tmp_path / "labels.csv")
+    assert (tmp_path / "labels.csv").read_text() == (
+        "index,file,class,labeled_at\n0,cat/a.png,cat,1\n1,dog/more/b.png,dog,2\n"
+    )
+
+
 def test_csv_export_then_import_gives_equal_labels(tmp_path: Path) -> None:
     dataset = labeled_arrays()
     dataset.to_csv(tmp_path / "labels.csv")

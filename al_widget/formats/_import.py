@@ -163,17 +163,31 @@ def is_image(path: str | os.PathLike[str]) -> bool:
     return os.path.splitext(path)[1].lower() in IMAGE_EXTENSIONS
 
 
+MACOS_ZIP_FOLDER = "__MACOSX"
+"""The folder macOS's Finder adds to a zip it makes: resource forks (``._a.jpg``), never images."""
+
+
+def is_skipped_folder(name: str) -> bool:
+    """Whether listings leave out a folder named `name`: a hidden one (``.git``,
+    ``.ipynb_checkpoints``) or a macOS zip's ``__MACOSX``."""
+    return name.startswith(".") or name == MACOS_ZIP_FOLDER
+
+
 def list_images(
     folder: str | os.PathLike[str],
     follow_links: bool = False,
     on_alias: Callable[[str, str], None] | None = None,
 ) -> list[str]:
-    """The image files below `folder` (hidden ones left out), sorted by their path below it.
+    """The image files below `folder`, sorted by their path below it.
+
+    Hidden files and the folders ``is_skipped_folder`` names are left out; a macOS zip's
+    ``__MACOSX`` folder with a warning naming it, and so are image files that are symbolic
+    links to no file (their target gone): each would fail only when decoded.
 
     Paths stay strings (no Path object per file): a folder of a million images lists in
-    about the time of ``os.walk`` and a sort. With `follow_links`, folders that are symbolic
-    links are listed too (as torchvision's ImageFolder does), each real folder once, so that a
-    link cycle ends.
+    about the time of ``os.walk`` and a sort; only files that are symbolic links are looked
+    up. With `follow_links`, folders that are symbolic links are listed too (as torchvision's
+    ImageFolder does), each real folder once, so that a link cycle ends.
 
     Parameters
     ----------
@@ -184,25 +198,114 @@ def list_images(
     on_alias : callable, optional
         With `follow_links`, called as ``on_alias(first, second)`` when a real folder is
         reached by a second path that is no link back to a folder above it (a cycle); its
-        images are listed under `first` only.
+        images are listed under `first` only. Called so too, once the folder is listed, when
+        an image file is listed under a second path (a symbolic link to a file listed, or to
+        the same file as another link): both stay listed.
     """
     endings = tuple(IMAGE_EXTENSIONS)  # str.endswith: a third of is_image's time per file
     found: list[str] = []
+    linked: list[str] = []
     seen: dict[str, str] = {}
-    for directory, subfolders, files in os.walk(folder, followlinks=follow_links):
+    zip_folders: list[str] = []
+    to_visit = [os.fspath(folder)]
+    while to_visit:
+        directory = to_visit.pop()
         if follow_links:
             real = os.path.realpath(directory)
             if real in seen:
-                subfolders[:] = []
                 if on_alias is not None and not _links_back(directory, real):
                     on_alias(seen[real], directory)
                 continue
             seen[real] = directory
-        subfolders[:] = [d for d in subfolders if not d.startswith(".")]
+        subfolders, files, links = _entries(directory, follow_links)
         prefix = os.path.join(directory, "")
+        if MACOS_ZIP_FOLDER in subfolders:
+            zip_folders.append(prefix + MACOS_ZIP_FOLDER)
+        # depth first, in listing order, as os.walk goes
+        to_visit += [prefix + d for d in reversed(subfolders) if not is_skipped_folder(d)]
         found += [prefix + f for f in files if f.lower().endswith(endings) and f[0] != "."]
+        linked += [prefix + f for f in links if f.lower().endswith(endings) and f[0] != "."]
+    source = os.fspath(folder)
+    if zip_folders:
+        warnings.warn(
+            f"{source}: left out {', '.join(sorted(zip_folders))}: the resource forks "
+            "macOS's Finder adds to a zip (._ files), never images",
+            UserWarning,
+            stacklevel=4,
+        )
+    dangling = sorted(link for link in linked if not os.path.exists(link))
+    if dangling:
+        warnings.warn(
+            f"{source}: left out {len(dangling)} image file(s) that are symbolic links to no "
+            f"file: {_first(dangling)}",
+            UserWarning,
+            stacklevel=4,
+        )
+        gone = set(dangling)
+        linked = [link for link in linked if link not in gone]
+    if follow_links and on_alias is not None:
+        for first, second in _file_aliases(sorted(linked), seen, endings):
+            on_alias(first, second)
+    found += linked
     found.sort()  # every path starts with `folder`: the order of their paths below it
     return found
+
+
+def _entries(directory: str, follow_links: bool) -> tuple[list[str], list[str], list[str]]:
+    """The names of `directory`'s sub-folders (those that are symbolic links only with
+    `follow_links`), of its other files, and of those files that are symbolic links; nothing
+    when it cannot be read, as ``os.walk`` leaves such a folder out.
+
+    The kinds come with the listing (no call to the OS per file) but for symbolic links, which
+    are looked up to know whether they lead to a folder.
+    """
+    subfolders: list[str] = []
+    files: list[str] = []
+    links: list[str] = []
+    try:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.is_file(follow_symlinks=False):  # most entries: one call, no lookup
+                    files.append(entry.name)
+                    continue
+                try:
+                    is_dir = entry.is_dir()
+                except OSError:  # as os.path.isdir: not a folder
+                    is_dir = False
+                if not entry.is_symlink():
+                    (subfolders if is_dir else files).append(entry.name)
+                elif not is_dir:
+                    links.append(entry.name)
+                elif follow_links:
+                    subfolders.append(entry.name)
+    except OSError:
+        return [], [], []
+    return subfolders, files, links
+
+
+def _file_aliases(
+    links: list[str], seen: dict[str, str], endings: tuple[str, ...]
+) -> list[tuple[str, str]]:
+    """(first, second) for each image file that `links` list under a second path: the real
+    file's path when it is listed (in a folder of `seen`, real folder -> path listed) and each
+    link to it, or the first of the links to one file and each other one."""
+    by_real: dict[str, list[str]] = {}
+    for link in links:
+        by_real.setdefault(os.path.realpath(link), []).append(link)
+    pairs = []
+    for real, paths in by_real.items():
+        directory, name = os.path.split(real)
+        listed = seen.get(directory)
+        if listed is not None and name.lower().endswith(endings) and name[0] != ".":
+            paths = [os.path.join(listed, name), *paths]
+        pairs += [(paths[0], other) for other in paths[1:]]
+    return pairs
+
+
+def _first(paths: Sequence[str], shown: int = 5) -> str:
+    """The first `shown` of `paths`, and how many more."""
+    more = len(paths) - shown
+    return ", ".join(paths[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
 def _links_back(directory: str, real: str) -> bool:

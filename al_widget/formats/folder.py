@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .. import annotations as ann
-from ._import import FormatError, build, check_folder, list_images
+from ._import import FormatError, build, check_folder, is_skipped_folder, list_images
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -28,7 +28,11 @@ def read_folder(
     ImageFolder), ``path/<unlabeled>/**/image`` and images directly in ``path`` (unlabeled).
     Folders that are symbolic links are followed, as ImageFolder follows them; a folder
     reached by two paths that give its images two classes (a class folder linked to another,
-    or into the unlabeled pool) is refused, naming both: an image has one class.
+    or into the unlabeled pool) is refused, naming both: an image has one class. So is an
+    image file reached by two such paths (a file link in one class folder to an image of
+    another, or two links to one file); a link to an image outside the folder, or to one of
+    the same class, is an image of its class (listed twice in the second case). A link to
+    no file is left out with a warning.
     Files are sorted by their path below `path`, so indices are the same on every run; images
     are decoded only when used.
 
@@ -41,9 +45,9 @@ def read_folder(
         "segment" every image is unlabeled and `classes` is required.
     classes : sequence of str, optional
         The class names. Default: the class folders' names, sorted: every sub-folder but
-        hidden ones and `unlabeled`, an empty one too (a class with no example yet), as
-        ImageFolder takes them. When given, every class folder holding images must name one
-        of them.
+        hidden ones, a macOS zip's ``__MACOSX`` (left out with a warning) and `unlabeled`, an
+        empty one too (a class with no example yet), as ImageFolder takes them. When given,
+        every class folder holding images must name one of them.
     unlabeled : str, default "unlabeled"
         The sub-folder whose images are the unlabeled pool.
     """
@@ -53,11 +57,15 @@ def read_folder(
     start = len(os.path.join(folder, ""))
 
     def refuse_two_classes(first: str, second: str) -> None:
-        one, other = (_top_folder(path[start:] + os.sep) or None for path in (first, second))
+        is_folder = os.path.isdir(second)
+        end = os.sep if is_folder else ""  # a folder's own name is its top folder
+        one, other = (_top_folder(path[start:] + end) or None for path in (first, second))
         if task == "classify" and one != other:
+            what = "folder" if is_folder else "image file"
+            images = "its images" if is_folder else "it"
             raise FormatError(
-                f"image folder {folder}: {first} and {second} are one folder (reached through "
-                f"a symbolic link), so its images would have two classes, "
+                f"image folder {folder}: {first} and {second} are one {what} (reached through "
+                f"a symbolic link), so {images} would have two classes, "
                 f"{_class_of(one, unlabeled)} and {_class_of(other, unlabeled)}, and an image "
                 "has one class: remove the link"
             )
@@ -91,13 +99,14 @@ def read_folder(
 
 
 def _class_folders(folder: str | os.PathLike[str], unlabeled: str) -> list[str]:
-    """The names of `folder`'s sub-folders but hidden ones and `unlabeled`, sorted: the
-    classes, as torchvision's ImageFolder finds them, with a class that has no image yet."""
+    """The names of `folder`'s sub-folders but `unlabeled` and those listings skip (hidden
+    ones, a macOS zip's ``__MACOSX``), sorted: the classes, as torchvision's ImageFolder finds
+    them, with a class that has no image yet."""
     with os.scandir(folder) as entries:
         return sorted(
             e.name
             for e in entries
-            if e.is_dir() and not e.name.startswith(".") and e.name != unlabeled
+            if e.is_dir() and not is_skipped_folder(e.name) and e.name != unlabeled
         )
 
 
