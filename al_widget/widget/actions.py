@@ -5,13 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import numpy as np
-
-from ..annotations import Annotation, Boxes, Label, Mask
-from ..instances import Instances
+from ..annotations import Annotation, Label
 from ..loop import ActiveLoop
 from ..session import SHOWN_AT_THRESHOLD
-from . import image_notices, keys, status
+from . import image_notices, keys, no_objects, status
 from .budget import BudgetGate
 from .canvas import Canvas
 from .editor import Editor
@@ -228,32 +225,17 @@ class Actions:
             "submit", image_id, shown
         ):
             return None
-        if task == "instances":
-            if any(not o.draft for o in self.canvas.objects):
-                self.notices.say_error(
-                    "not submitted as no objects: the image has objects; delete them first"
-                )
-                return None
-            editor = self.editor  # drafts left undecided are dropped
-            return self.commit(
-                Instances.empty((self.canvas.width, self.canvas.height)),
-                shown=editor.shown_objects(),
-                dropped=editor.undecided(),
-            )
-        if task == "segment":
-            i = self.navigator.current
-            assert i is not None
-            background = Mask(np.zeros(self.dataset.image_size(i), np.uint8))
-            return self.commit(background, shown=self.editor.shown_mask())
-        if len(self.canvas.boxes):
-            self.notices.say_error(
-                "not submitted as no objects: the image has boxes; delete them first"
-            )
+        refused = no_objects.refusal(task, self.canvas)
+        if refused:
+            self.notices.say_error(refused)
             return None
-        editor = self.editor  # drafts left undecided are dropped
-        return self.commit(
-            Boxes(np.zeros((0, 4)), []), shown=editor.shown_drafts(), dropped=editor.undecided()
-        )
+        # On the pixels shown, as Enter's label: refused as it is on a photo changed since
+        nothing, editor = no_objects.label(task, self.canvas), self.editor
+        if task == "segment":
+            return self.commit(nothing, shown=editor.shown_mask())
+        # The drafts left undecided are dropped
+        drafts = editor.shown_objects() if task == "instances" else editor.shown_drafts()
+        return self.commit(nothing, shown=drafts, dropped=editor.undecided())
 
     def skip(self, image_id: int | None = None, shown: str | None = None) -> int | None:
         """Skip the image shown; it leaves the queue.
