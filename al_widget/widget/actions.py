@@ -213,7 +213,8 @@ class Actions:
     ) -> int | None:
         """Label the image shown as holding no objects, on purpose: an empty box list
         (detection; undecided drafts are dropped), all background (segmentation; a mask draft
-        is dropped), or ``Instances.empty`` (instance segmentation).
+        is dropped), or ``Instances.empty`` (instance segmentation). Refused while the image
+        holds boxes, objects or painted pixels (``no_objects.refusal``).
 
         Parameters
         ----------

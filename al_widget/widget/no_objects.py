@@ -17,9 +17,10 @@ from .canvas import Canvas
 
 
 def refusal(task: str, canvas: Canvas) -> str:
-    """Why N is refused on what `canvas` holds, or "" when it is not: boxes or objects the
-    labeler drew, which N would throw away; they are deleted first. The model's drafts do not
-    refuse it: N drops them, as Enter drops the drafts left undecided.
+    """Why N is refused on what `canvas` holds, or "" when it is not: boxes, objects or painted
+    pixels (of a class other than background) the labeler drew or accepted, which N would
+    throw away; they are deleted or erased first. The model's drafts, a mask draft included, do
+    not refuse it: N drops them, as Enter drops the drafts left undecided.
 
     Parameters
     ----------
@@ -32,6 +33,8 @@ def refusal(task: str, canvas: Canvas) -> str:
         held, done, how = "boxes", "no objects", "delete"
     elif task == "instances" and any(not o.draft for o in canvas.objects):
         held, done, how = "objects", "no objects", "delete"
+    elif task == "segment" and not canvas.mask_draft and canvas.mask_array().any():
+        held, done, how = "painted pixels", "all background", "erase"
     else:
         return ""
     return f"not submitted as {done}: the image has {held}; {how} them first"
