@@ -265,6 +265,8 @@ class Actions:
         left unsaved), stays as the image's work: the label the undo takes back does not
         replace it, and redo, which would store that label over it, is refused in every panel
         on the loop (``loop.note_edited``). Enter stores the edit once the image is unlabeled.
+        A label drawn on its photo before another program turned or replaced it is not shown
+        (``Navigator.show``), and the error line says so in place of the undo's notice.
         """
         # The images this panel holds work on that some panel edited since their undo: undoing
         # a commit forgets that (``loop.undo``), so it is read before
@@ -284,24 +286,26 @@ class Actions:
         undone, what = self.loop.undone, "skip"
         kept = self.edited_since_undo(i) or (i in noted and self.holds_edit(i))
         self.navigator.leave()  # the work on the image shown is kept, even if it is image i
+        back = None  # the label taken back, shown again to edit
         if undone is not None and undone.action == "commit" and undone.annotation is not None:
             what = "submit"
             if not kept:
+                back = undone.annotation
                 # On the pixels it was drawn on: not shown on its photo turned since (``show``)
                 self.editor.unsaved[i] = from_annotation(
-                    undone.annotation,
-                    self.dataset.classes,
-                    self.loop.undone_drafts,
-                    self.loop.undone_drawn_in,
+                    back, self.dataset.classes, self.loop.undone_drafts, self.loop.undone_drawn_in
                 )
         if kept:
             self.loop.note_edited(i)  # a redo of what this undo took back would drop the edit
-        self.navigator.show(i)
+        dropped = self.navigator.show(i, undone=back)
         if not kept and (what == "submit" or not self.loop.edited_since_undo(i)):
             self.undone_work[i] = self.editor.work()  # as the undo brought it back
         # else an edit of image i since an earlier undo, still to redo: the work it came back
         # with then stays, so that the edit is still one
-        self.notices.say(image_notices.undid(what, i, self.navigator.restored, kept=kept))
+        if back is None or not dropped:
+            self.notices.say(image_notices.undid(what, i, self.navigator.restored, kept=kept))
+        # else the error line says the undo and why its label is not back to edit: not that
+        # Shift+Z redoes, as the loop refuses a label drawn on other pixels
         self.refresh_state()
         return i
 
