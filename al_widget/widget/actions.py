@@ -5,13 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import numpy as np
-
-from ..annotations import Annotation, Boxes, Label, Mask
-from ..instances import Instances
+from ..annotations import Annotation, Label
 from ..loop import ActiveLoop
 from ..session import SHOWN_AT_THRESHOLD
-from . import image_notices, keys, status
+from . import image_notices, keys, no_objects, status
 from .budget import BudgetGate
 from .canvas import Canvas
 from .editor import Editor
@@ -216,7 +213,8 @@ class Actions:
     ) -> int | None:
         """Label the image shown as holding no objects, on purpose: an empty box list
         (detection; undecided drafts are dropped), all background (segmentation; a mask draft
-        is dropped), or ``Instances.empty`` (instance segmentation).
+        is dropped), or ``Instances.empty`` (instance segmentation). Refused while the image
+        holds boxes, objects or painted pixels (``no_objects.refusal``).
 
         Parameters
         ----------
@@ -228,32 +226,17 @@ class Actions:
             "submit", image_id, shown
         ):
             return None
-        if task == "instances":
-            if any(not o.draft for o in self.canvas.objects):
-                self.notices.say_error(
-                    "not submitted as no objects: the image has objects; delete them first"
-                )
-                return None
-            editor = self.editor  # drafts left undecided are dropped
-            return self.commit(
-                Instances.empty((self.canvas.width, self.canvas.height)),
-                shown=editor.shown_objects(),
-                dropped=editor.undecided(),
-            )
-        if task == "segment":
-            i = self.navigator.current
-            assert i is not None
-            background = Mask(np.zeros(self.dataset.image_size(i), np.uint8))
-            return self.commit(background, shown=self.editor.shown_mask())
-        if len(self.canvas.boxes):
-            self.notices.say_error(
-                "not submitted as no objects: the image has boxes; delete them first"
-            )
+        refused = no_objects.refusal(task, self.canvas)
+        if refused:
+            self.notices.say_error(refused)
             return None
-        editor = self.editor  # drafts left undecided are dropped
-        return self.commit(
-            Boxes(np.zeros((0, 4)), []), shown=editor.shown_drafts(), dropped=editor.undecided()
-        )
+        # On the pixels shown, as Enter's label: refused as it is on a photo changed since
+        nothing, editor = no_objects.label(task, self.canvas), self.editor
+        if task == "segment":
+            return self.commit(nothing, shown=editor.shown_mask())
+        # The drafts left undecided are dropped
+        drafts = editor.shown_objects() if task == "instances" else editor.shown_drafts()
+        return self.commit(nothing, shown=drafts, dropped=editor.undecided())
 
     def skip(self, image_id: int | None = None, shown: str | None = None) -> int | None:
         """Skip the image shown; it leaves the queue.
@@ -282,6 +265,8 @@ class Actions:
         left unsaved), stays as the image's work: the label the undo takes back does not
         replace it, and redo, which would store that label over it, is refused in every panel
         on the loop (``loop.note_edited``). Enter stores the edit once the image is unlabeled.
+        A label drawn on its photo before another program turned or replaced it is not shown
+        (``Navigator.show``), and the error line says so in place of the undo's notice.
         """
         # The images this panel holds work on that some panel edited since their undo: undoing
         # a commit forgets that (``loop.undo``), so it is read before
@@ -301,24 +286,26 @@ class Actions:
         undone, what = self.loop.undone, "skip"
         kept = self.edited_since_undo(i) or (i in noted and self.holds_edit(i))
         self.navigator.leave()  # the work on the image shown is kept, even if it is image i
+        back = None  # the label taken back, shown again to edit
         if undone is not None and undone.action == "commit" and undone.annotation is not None:
             what = "submit"
             if not kept:
+                back = undone.annotation
                 # On the pixels it was drawn on: not shown on its photo turned since (``show``)
                 self.editor.unsaved[i] = from_annotation(
-                    undone.annotation,
-                    self.dataset.classes,
-                    self.loop.undone_drafts,
-                    self.loop.undone_drawn_in,
+                    back, self.dataset.classes, self.loop.undone_drafts, self.loop.undone_drawn_in
                 )
         if kept:
             self.loop.note_edited(i)  # a redo of what this undo took back would drop the edit
-        self.navigator.show(i)
+        dropped = self.navigator.show(i, undone=back)
         if not kept and (what == "submit" or not self.loop.edited_since_undo(i)):
             self.undone_work[i] = self.editor.work()  # as the undo brought it back
         # else an edit of image i since an earlier undo, still to redo: the work it came back
         # with then stays, so that the edit is still one
-        self.notices.say(image_notices.undid(what, i, self.navigator.restored, kept=kept))
+        if back is None or not dropped:
+            self.notices.say(image_notices.undid(what, i, self.navigator.restored, kept=kept))
+        # else the error line says the undo and why its label is not back to edit: not that
+        # Shift+Z redoes, as the loop refuses a label drawn on other pixels
         self.refresh_state()
         return i
 

@@ -1,7 +1,7 @@
 """What the panel says about the image being labeled: an undo or redo of it, a refusal to
 store over its label or its edit, or on its photo turned since it was shown, unsaved work on
-it dropped as its photo changed since, it labeled or skipped elsewhere, drafts dropped from
-it. Pure functions, as in ``status``.
+it (or the label an undo took back) dropped as its photo changed since, it labeled or skipped
+elsewhere, drafts dropped from it. Pure functions, as in ``status``.
 """
 
 from __future__ import annotations
@@ -126,12 +126,28 @@ def turned_since_shown(i: int, file: str | None, shown: int, now: int) -> str:
     )
 
 
+def _changed(drawn_on: Frame, now: Frame) -> tuple[str, str]:
+    """What another program did to an image's photo since work was drawn on its pixels
+    `drawn_on`, now read as `now`, in words: ``("was turned by another program (EXIF
+    orientation 1 → 6)", "the turned photo")``, or its replacement by a photo of another size
+    with both sizes (width x height) and ``"the new photo"``."""
+    before, after = drawn_on.orientation, now.orientation
+    if turned_since(before, after):
+        turned = f"was turned by another program (EXIF orientation {before} → {after})"
+        return turned, "the turned photo"
+    (h, w), (now_h, now_w) = drawn_on.size, now.size
+    changed = (
+        f"was replaced by another program with a photo of another size ({w}x{h} → "
+        f"{now_w}x{now_h}, width x height)"
+    )
+    return changed, "the new photo"
+
+
 def unsaved_dropped(i: int, file: str | None, what: str, drawn_on: Frame, now: Frame) -> str:
-    """The notice after the work left unsaved on image `i` (or brought back by an undo) was
-    dropped as the image was shown: another program turned its photo (rewrote its EXIF
-    orientation) or replaced it by one of another size since the work was drawn
-    (``Work.fits``), so the work would not lie on the pixels it was drawn on. It was not
-    shown, and nothing was stored.
+    """The notice after the work left unsaved on image `i` was dropped as the image was shown:
+    another program turned its photo (rewrote its EXIF orientation) or replaced it by one of
+    another size since the work was drawn (``Work.fits``), so the work would not lie on the
+    pixels it was drawn on. It was not shown, and nothing was stored.
 
     Parameters
     ----------
@@ -147,21 +163,54 @@ def unsaved_dropped(i: int, file: str | None, what: str, drawn_on: Frame, now: F
         Those the image is shown with now.
     """
     name = f" ({file})" if file else ""
-    before, after = drawn_on.orientation, now.orientation
-    if turned_since(before, after):
-        changed = f"was turned by another program (EXIF orientation {before} → {after})"
-        photo = "the turned photo"
-    else:
-        (h, w), (now_h, now_w) = drawn_on.size, now.size
-        changed = (
-            f"was replaced by another program with a photo of another size ({w}x{h} → "
-            f"{now_w}x{now_h}, width x height)"
-        )
-        photo = "the new photo"
+    changed, photo = _changed(drawn_on, now)
     held = f" ({what})" if what else ""
     return (
         f"image {i}{name} {changed} after its work was drawn on it{held}: that work was "
         f"dropped, not shown on {photo}; nothing was stored"
+    )
+
+
+def undone_label_dropped(
+    i: int,
+    file: str | None,
+    undone: Annotation,
+    drawn_on: Frame,
+    now: Frame,
+    labeled: Annotation | None,
+) -> str:
+    """The notice after an undo took back the label stored for image `i`, drawn on its photo
+    before another program turned it (rewrote its EXIF orientation) or replaced it by one of
+    another size: the label is not shown on the new pixels, to edit, as an undo shows it
+    (``Work.fits``), and no redo is promised (it would lie on other pixels too). The image is
+    unlabeled, to label again, or holds again the label it had before that submit.
+
+    Parameters
+    ----------
+    i : int
+        The image the undo brought back.
+    file : str or None
+        Its file.
+    undone : Label, Boxes, Mask or Instances
+        The label the undo took back.
+    drawn_on : Frame
+        The pixels it was drawn on.
+    now : Frame
+        Those the image is shown with now.
+    labeled : Label, Boxes, Mask, Instances or None
+        The image's annotation after the undo.
+    """
+    name = f" ({file})" if file else ""
+    changed, photo = _changed(drawn_on, now)
+    if labeled is None:
+        left = "the image is unlabeled now, to label again"
+    else:
+        before = annotation_words(labeled)
+        left = f"the image holds again its label from before that submit ({before})"
+    return (
+        f"undid the submit of image {i}{name}, whose photo {changed} after that label "
+        f"({annotation_words(undone)}) was drawn on it: the label is not shown on {photo}, and "
+        f"{left}"
     )
 
 

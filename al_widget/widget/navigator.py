@@ -120,13 +120,18 @@ class Navigator:
         assert now is not None
         return image_notices.turned_since_shown(i, self.dataset.source_file(i), drawn_in, now)
 
-    def show(self, i: int) -> None:
-        """Load image `i` on the canvas, with its annotation or the model's prediction.
+    def show(self, i: int, undone: Annotation | None = None) -> bool:
+        """Load image `i` on the canvas, with its annotation or the model's prediction, or the
+        work left on it; returns whether that work was dropped, drawn on other pixels (its
+        photo turned or replaced since: ``Editor.drop_unfit``), which the error line says.
 
         Parameters
         ----------
         i : int
             A dataset index. An unreadable image is marked broken, and the next one shown.
+        undone : Label, Boxes, Mask or Instances, optional
+            The label an undo just took back, which the work left on image `i` shows again to
+            edit (``Actions.undo``): dropped, it is said to be that label, not unsaved work.
         """
         if self.current is not None:
             # Shown again (the same image too): what was drawn on it comes back with it.
@@ -143,7 +148,7 @@ class Navigator:
                 self.current = None
             self.advance(exclude=i)  # shows the next image: after it, the error is about image i
             self.notices.add_error(f"{error}; it was left out and the next image loaded")
-            return
+            return False
         described = self.loop.describe(i)
         queue = self.loop.queue  # once per image shown: a million-image queue takes ~8 ms
         known = self.dataset.annotation(i)
@@ -169,16 +174,19 @@ class Navigator:
             self.canvas.finished = status.budget_notice(self.budget.reached())
         self.ahead = {k: v for k, v in self.ahead.items() if k != i}
         self.notices.say(self.restored)
-        if dropped is not None and dropped.frame is not None:
-            file = self.dataset.source_file(i)
-            words = image_notices.unsaved_dropped(
-                i, file, dropped.summary(), dropped.frame, Frame.of(image)
-            )
+        drawn_on = None if dropped is None else dropped.frame
+        if dropped is not None and drawn_on is not None:
+            file, now = self.dataset.source_file(i), Frame.of(image)
+            if undone is None:
+                words = image_notices.unsaved_dropped(i, file, dropped.summary(), drawn_on, now)
+            else:
+                words = image_notices.undone_label_dropped(i, file, undone, drawn_on, now, known)
             self.notices.say_error(words)
         self.current = i
         self.to_label = self.still_to_label(str(i)) is not None
         self.refresh_header()
         self.refresh_queue(queue)
+        return drawn_on is not None
 
     def advance(self, exclude: int | None = None) -> None:
         """Show the loop's next image (the one the browser painted early, if still to label).

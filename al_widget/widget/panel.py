@@ -221,8 +221,9 @@ class Panel(widgets.VBox):
     def submit_no_objects(
         self, *, image_id: int | None = None, shown: str | None = None
     ) -> int | None:
-        """Label the current detection or instance segmentation image as holding no objects, on
-        purpose.
+        """Label the current detection, segmentation or instance segmentation image as holding
+        no objects (all background), on purpose; refused while it holds boxes, objects or
+        painted pixels.
 
         Parameters
         ----------
