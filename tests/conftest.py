@@ -13,6 +13,7 @@ from PIL import Image
 
 import al_widget as alw
 from al_widget.learners import Cancelled, ParamsMixin
+from tests.test_journal_orientation import photo
 
 MNIST = alw.datasets.MNIST_TEST_SET
 
@@ -211,6 +212,31 @@ def loop_factory():
     yield make
     for loop in made:
         assert loop.close(timeout=10), "the loop's worker did not stop"
+
+
+@pytest.fixture
+def photo_panels(tmp_path: Path, loop_factory):
+    """Make panels on four journaled JPEG photos of `size` (H, W) stored pixels, EXIF
+    orientation 1, closed after the test: ``make(task, size)`` gives (the panel, the photos'
+    paths, the journal). The other tasks' learners are the defaults; classify's is the tiny
+    CentroidLearner."""
+    made = []
+
+    def make(
+        task: str = "detect", size: tuple[int, int] = (16, 16)
+    ) -> tuple[alw.Panel, list[str], Path]:
+        classes = ["background", "thing"]
+        paths = [photo(tmp_path / f"p{k}.jpg", 1, size) for k in range(4)]
+        journal = tmp_path / "labels.jsonl"
+        dataset = alw.Dataset(paths, classes, task=task, journal=journal)
+        learner = CentroidLearner(len(classes)) if task == "classify" else None
+        panel = alw.Panel(loop_factory(dataset, learner, start=False))
+        made.append(panel)
+        return panel, paths, journal
+
+    yield make
+    for panel in made:
+        panel.close()
 
 
 def nested(depth: int) -> list:

@@ -8,15 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
-import al_widget as alw
 from tests.test_journal_orientation import entries, photo
-
-CLASSES = ["background", "thing"]
-WIDE = (12, 16)  # (H, W) stored; replaced by a (16, 12) photo: as many pixels, another shape
-TASKS = ["detect", "segment", "instances"]
+from tests.turned_panels import TASKS, WIDE, draw, press
 
 # What Enter says of a label drawn on a (12, 16) canvas of a photo now (16, 12)
 REFUSED = {
@@ -26,56 +21,16 @@ REFUSED = {
 }
 
 
-@pytest.fixture
-def panels(tmp_path: Path, loop_factory: Any):
-    """Make a panel on four journaled photos of `size` (H, W) stored pixels, EXIF orientation
-    1: (the panel, the photos' paths, the journal)."""
-    made = []
-
-    def make(task: str, size: tuple[int, int] = WIDE) -> tuple[alw.Panel, list[str], Path]:
-        paths = [photo(tmp_path / f"p{k}.jpg", 1, size) for k in range(4)]
-        journal = tmp_path / "labels.jsonl"
-        dataset = alw.Dataset(paths, CLASSES, task=task, journal=journal)
-        panel = alw.Panel(loop_factory(dataset, None, start=False))
-        made.append(panel)
-        return panel, paths, journal
-
-    yield make
-    for panel in made:
-        panel.close()
-
-
-def press(panel: alw.Panel, key: str) -> None:
-    """Press `key` on the image shown, as the browser sends it."""
-    panel.handle_key({"key": key, "image_id": panel.canvas.image_id})
-
-
 def replace(path: str) -> None:
     """Another program replaces the WIDE photo at `path` by a (16, 12) one."""
     photo(Path(path), 1, WIDE[::-1])
 
 
-def draw(panel: alw.Panel) -> None:
-    """Draw on the image shown as the browser sends it: a box, a painted band or an object."""
-    canvas = panel.canvas
-    h, w = canvas.height, canvas.width
-    shape = np.zeros((h, w), np.uint8)
-    shape[:5] = 1
-    if canvas.mode == "box":
-        content = {"kind": "boxes", "boxes": [{"xyxy": [0, 0, w, 5], "label": 1}], "drafts": []}
-    elif canvas.mode == "mask":
-        content = {"kind": "mask", "width": w, "height": h}
-    else:
-        content = {"kind": "instance", "id": 1, "label": 1, "draft": False, "rect": [0, 0, w, h]}
-    buffers = [] if canvas.mode == "box" else [memoryview(shape.tobytes())]
-    canvas._handle_custom_msg({"image_id": canvas.image_id, **content}, buffers)
-
-
 @pytest.mark.parametrize("task", TASKS)
 def test_n_on_a_photo_replaced_by_one_of_another_size_while_shown_stores_nothing(
-    panels: Any, task: str
+    photo_panels: Any, task: str
 ) -> None:
-    panel, paths, journal = panels(task)
+    panel, paths, journal = photo_panels(task, WIDE)
     shown = panel.current
     replace(paths[shown])
     press(panel, "n")
@@ -84,16 +39,16 @@ def test_n_on_a_photo_replaced_by_one_of_another_size_while_shown_stores_nothing
 
 
 @pytest.mark.parametrize("task", TASKS)
-def test_n_is_refused_as_enter_is_naming_both_sizes(panels: Any, task: str) -> None:
-    panel, paths, _ = panels(task)
+def test_n_is_refused_as_enter_is_naming_both_sizes(photo_panels: Any, task: str) -> None:
+    panel, paths, _ = photo_panels(task, WIDE)
     shown = panel.current
     replace(paths[shown])
     press(panel, "n")
     assert f"not submitted: image {shown}: {REFUSED[task]}" in panel.error_line.value
 
 
-def test_the_panel_stays_on_the_image_after_the_refusal_and_s_skips_it(panels: Any) -> None:
-    panel, paths, _ = panels("segment")
+def test_the_panel_stays_on_the_image_after_the_refusal_and_s_skips_it(photo_panels: Any) -> None:
+    panel, paths, _ = photo_panels("segment", WIDE)
     shown = panel.current
     replace(paths[shown])
     press(panel, "n")
@@ -105,11 +60,11 @@ def test_the_panel_stays_on_the_image_after_the_refusal_and_s_skips_it(panels: A
 
 @pytest.mark.parametrize("task", TASKS)
 def test_n_on_the_image_sent_ahead_before_its_photo_was_replaced_stores_nothing(
-    panels: Any, task: str
+    photo_panels: Any, task: str
 ) -> None:
     # The browser shows the copy sent ahead (12 x 16): N labels those pixels, whatever the
     # file holds by the time the image comes up
-    panel, paths, journal = panels(task)
+    panel, paths, journal = photo_panels(task, WIDE)
     first, following = panel.current, int(panel.canvas.ahead_key)
     replace(paths[following])
     draw(panel)
@@ -123,12 +78,12 @@ def test_n_on_the_image_sent_ahead_before_its_photo_was_replaced_stores_nothing(
 
 @pytest.mark.parametrize("task", TASKS)
 def test_n_on_an_image_z_brought_back_before_its_photo_was_replaced_stores_nothing(
-    panels: Any, task: str
+    photo_panels: Any, task: str
 ) -> None:
-    panel, paths, journal = panels(task)
+    panel, paths, journal = photo_panels(task, WIDE)
     shown = panel.current
     press(panel, "n")
-    panel.handle_key({"key": "z"})  # the "nothing here" label comes back to edit
+    press(panel, "z")  # the "nothing here" label comes back to edit
     assert panel.current == shown
     replace(paths[shown])
     press(panel, "n")
@@ -138,9 +93,9 @@ def test_n_on_an_image_z_brought_back_before_its_photo_was_replaced_stores_nothi
 
 @pytest.mark.parametrize("task", TASKS)
 def test_n_on_a_square_photo_turned_since_it_was_shown_is_refused_naming_both_orientations(
-    panels: Any, task: str
+    photo_panels: Any, task: str
 ) -> None:
-    panel, paths, journal = panels(task, (16, 16))
+    panel, paths, journal = photo_panels(task, (16, 16))
     shown = panel.current
     photo(Path(paths[shown]), 6, (16, 16))  # a photo app turns it a quarter: same size
     press(panel, "n")

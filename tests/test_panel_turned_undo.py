@@ -10,64 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 import al_widget as alw
 from tests.test_journal_orientation import entries, photo
-
-CLASSES = ["background", "thing"]
-WIDE = (12, 16)  # (H, W) stored; replaced by a (16, 12) photo: as many pixels, another shape
+from tests.turned_panels import WIDE, draw, press
 
 
-@pytest.fixture
-def panels(tmp_path: Path, loop_factory: Any):
-    """Make a panel on four journaled photos of `size` (H, W) stored pixels, EXIF orientation
-    1: (the panel, the photos' paths, the journal)."""
-    made = []
-
-    def make(
-        task: str = "detect", size: tuple[int, int] = (16, 16)
-    ) -> tuple[alw.Panel, list[str], Path]:
-        paths = [photo(tmp_path / f"p{k}.jpg", 1, size) for k in range(4)]
-        journal = tmp_path / "labels.jsonl"
-        dataset = alw.Dataset(paths, CLASSES, task=task, journal=journal)
-        panel = alw.Panel(loop_factory(dataset, None, start=False))
-        made.append(panel)
-        return panel, paths, journal
-
-    yield make
-    for panel in made:
-        panel.close()
-
-
-def draw(panel: alw.Panel) -> None:
-    """Draw on the image shown as the browser sends it: a box, or a painted band."""
-    canvas = panel.canvas
-    h, w = canvas.height, canvas.width
-    if canvas.mode == "box":
-        content = {"kind": "boxes", "boxes": [{"xyxy": [0, 0, w, 5], "label": 1}], "drafts": []}
-        buffers = []
-    else:
-        shape = np.zeros((h, w), np.uint8)
-        shape[:5] = 1
-        content = {"kind": "mask", "width": w, "height": h}
-        buffers = [memoryview(shape.tobytes())]
-    canvas._handle_custom_msg({"image_id": canvas.image_id, **content}, buffers)
-
-
-def press(panel: alw.Panel, key: str, *, shift: bool = False) -> None:
-    """Press `key` as the browser sends it (on the image shown, for a key that names it)."""
-    event: dict[str, Any] = {"key": key, "shiftKey": shift}
-    if key in ("Enter", "s"):
-        event["image_id"] = panel.canvas.image_id
-    panel.handle_key(event)
-
-
-def submitted_then_turned(panels: Any, task: str = "detect") -> tuple[alw.Panel, str, int]:
+def submitted_then_turned(photo_panels: Any, task: str = "detect") -> tuple[alw.Panel, str, int]:
     """Draw on the image shown and submit it; a photo app then turns its photo a quarter (the
     same size): (the panel, its file, its index)."""
-    panel, paths, _ = panels(task)
+    panel, paths, _ = photo_panels(task)
     labeled = panel.current
     draw(panel)
     press(panel, "Enter")
@@ -75,17 +28,17 @@ def submitted_then_turned(panels: Any, task: str = "detect") -> tuple[alw.Panel,
     return panel, paths[labeled], labeled
 
 
-def test_z_on_a_photo_turned_since_its_submit_takes_its_label_back(panels: Any) -> None:
-    panel, _, labeled = submitted_then_turned(panels)
+def test_z_on_a_photo_turned_since_its_submit_takes_its_label_back(photo_panels: Any) -> None:
+    panel, _, labeled = submitted_then_turned(photo_panels)
     press(panel, "z")
     assert panel.current == labeled
     assert panel.dataset.annotation(labeled) is None
 
 
 def test_the_error_line_says_the_undone_label_was_drawn_before_the_photo_was_turned(
-    panels: Any,
+    photo_panels: Any,
 ) -> None:
-    panel, file, labeled = submitted_then_turned(panels)
+    panel, file, labeled = submitted_then_turned(photo_panels)
     press(panel, "z")
     assert (
         f"undid the submit of image {labeled} ({file}), whose photo was turned by another "
@@ -95,8 +48,10 @@ def test_the_error_line_says_the_undone_label_was_drawn_before_the_photo_was_tur
 
 
 @pytest.mark.parametrize("task", ["detect", "segment"])
-def test_the_label_taken_back_is_not_called_work_left_on_the_image(panels: Any, task: str) -> None:
-    panel, _, _ = submitted_then_turned(panels, task)
+def test_the_label_taken_back_is_not_called_work_left_on_the_image(
+    photo_panels: Any, task: str
+) -> None:
+    panel, _, _ = submitted_then_turned(photo_panels, task)
     press(panel, "z")
     assert "its work was drawn on it" not in panel.error_line.value
     assert "unsaved box" not in panel.error_line.value
@@ -104,8 +59,8 @@ def test_the_label_taken_back_is_not_called_work_left_on_the_image(panels: Any, 
     assert "nothing was stored" not in panel.error_line.value
 
 
-def test_no_redo_is_promised(panels: Any) -> None:
-    panel, _, _ = submitted_then_turned(panels)
+def test_no_redo_is_promised(photo_panels: Any) -> None:
+    panel, _, _ = submitted_then_turned(photo_panels)
     press(panel, "z")
     assert "Shift+Z" not in panel.notice.value
     assert "back to edit" not in panel.notice.value
@@ -113,9 +68,9 @@ def test_no_redo_is_promised(panels: Any) -> None:
 
 
 def test_the_error_line_names_both_sizes_of_a_photo_replaced_since_the_submit(
-    panels: Any,
+    photo_panels: Any,
 ) -> None:
-    panel, paths, _ = panels("segment", WIDE)
+    panel, paths, _ = photo_panels("segment", WIDE)
     labeled = panel.current
     draw(panel)
     press(panel, "Enter")
@@ -130,11 +85,11 @@ def test_the_error_line_names_both_sizes_of_a_photo_replaced_since_the_submit(
 
 
 def test_an_image_whose_earlier_label_the_undo_restores_is_said_to_hold_it_again(
-    panels: Any,
+    photo_panels: Any,
 ) -> None:
     # A cell labels an image not sent ahead on the turned photo, then replaces that label on
     # the photo turned back; the photo is turned again, and Z takes the second label back
-    panel, paths, journal = panels()
+    panel, paths, journal = photo_panels()
     loop, queued = panel.loop, panel._navigator.ahead
     image = next(k for k in range(4) if k != panel.current and k not in queued)
     photo(Path(paths[image]), 6, (16, 16))
@@ -152,9 +107,9 @@ def test_an_image_whose_earlier_label_the_undo_restores_is_said_to_hold_it_again
 
 
 def test_z_on_a_photo_as_it_was_still_brings_the_label_back_and_promises_shift_z(
-    panels: Any,
+    photo_panels: Any,
 ) -> None:
-    panel, _, _ = panels()
+    panel, _, _ = photo_panels()
     labeled = panel.current
     draw(panel)
     press(panel, "Enter")
@@ -167,10 +122,10 @@ def test_z_on_a_photo_as_it_was_still_brings_the_label_back_and_promises_shift_z
 
 
 def test_z_of_a_skip_says_the_unsaved_work_left_on_the_turned_photo_was_dropped(
-    panels: Any,
+    photo_panels: Any,
 ) -> None:
     # A skip keeps the work on the image: that work, not a label, is what was dropped
-    panel, paths, _ = panels()
+    panel, paths, _ = photo_panels()
     skipped = panel.current
     draw(panel)
     press(panel, "s")

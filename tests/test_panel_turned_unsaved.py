@@ -13,49 +13,8 @@ import numpy as np
 import pytest
 
 import al_widget as alw
-from tests.conftest import CentroidLearner
 from tests.test_journal_orientation import entries, photo
-
-CLASSES = ["background", "thing"]
-WIDE = (12, 16)  # (H, W) stored: turned a quarter, or replaced by a (16, 12) photo, it is as
-# many pixels of another shape, too narrow for a box drawn across it
-
-
-@pytest.fixture
-def panels(tmp_path: Path, loop_factory: Any):
-    """Make a panel on four journaled photos of `size` (H, W) stored pixels, EXIF orientation
-    1: (the panel, the photos' paths, the journal)."""
-    made = []
-
-    def make(task: str = "detect", size: tuple[int, int] = (16, 16)):
-        paths = [photo(tmp_path / f"p{k}.jpg", 1, size) for k in range(4)]
-        journal = tmp_path / "labels.jsonl"
-        dataset = alw.Dataset(paths, CLASSES, task=task, journal=journal)
-        learner = CentroidLearner(len(CLASSES)) if task == "classify" else None
-        panel = alw.Panel(loop_factory(dataset, learner, start=False))
-        made.append(panel)
-        return panel, paths, journal
-
-    yield make
-    for panel in made:
-        panel.close()
-
-
-def draw(panel: alw.Panel) -> None:
-    """Draw on the image shown as the browser sends it, across its whole width: a box, a
-    painted band or an object."""
-    canvas = panel.canvas
-    h, w = canvas.height, canvas.width
-    shape = np.zeros((h, w), np.uint8)
-    shape[:5] = 1
-    if canvas.mode == "box":
-        content = {"kind": "boxes", "boxes": [{"xyxy": [0, 0, w, 5], "label": 1}], "drafts": []}
-    elif canvas.mode == "mask":
-        content = {"kind": "mask", "width": w, "height": h}
-    else:
-        content = {"kind": "instance", "id": 1, "label": 1, "draft": False, "rect": [0, 0, w, h]}
-    buffers = [] if canvas.mode == "box" else [memoryview(shape.tobytes())]
-    canvas._handle_custom_msg({"image_id": canvas.image_id, **content}, buffers)
+from tests.turned_panels import TASKS, WIDE, draw, press
 
 
 def click(panel: alw.Panel, i: int) -> None:
@@ -71,11 +30,6 @@ def leave(panel: alw.Panel) -> int:
     return left
 
 
-def enter(panel: alw.Panel) -> None:
-    """Press Enter on the image shown, as the browser sends it."""
-    panel.handle_key({"key": "Enter", "image_id": panel.canvas.image_id})
-
-
 def held(panel: alw.Panel) -> bool:
     """Whether the canvas shows any work: a box, a painted pixel or an object."""
     canvas = panel.canvas
@@ -83,14 +37,11 @@ def held(panel: alw.Panel) -> bool:
     return bool(canvas.boxes or painted or canvas.objects)
 
 
-TASKS = ["detect", "segment", "instances"]
-
-
 @pytest.mark.parametrize("task", TASKS)
 def test_unsaved_work_on_a_photo_replaced_by_one_of_another_size_is_not_shown_on_it(
-    panels: Any, task: str
+    photo_panels: Any, task: str
 ) -> None:
-    panel, paths, _ = panels(task, WIDE)
+    panel, paths, _ = photo_panels(task, WIDE)
     drawn_on = panel.current
     draw(panel)
     leave(panel)
@@ -103,9 +54,9 @@ def test_unsaved_work_on_a_photo_replaced_by_one_of_another_size_is_not_shown_on
 
 @pytest.mark.parametrize("task", TASKS)
 def test_unsaved_work_on_a_square_photo_turned_since_is_not_shown_on_the_turned_pixels(
-    panels: Any, task: str
+    photo_panels: Any, task: str
 ) -> None:
-    panel, paths, _ = panels(task)
+    panel, paths, _ = photo_panels(task)
     drawn_on = panel.current
     draw(panel)
     leave(panel)
@@ -116,10 +67,10 @@ def test_unsaved_work_on_a_square_photo_turned_since_is_not_shown_on_the_turned_
 
 
 def test_an_unsaved_mask_is_not_reshaped_onto_a_photo_turned_a_quarter_since(
-    panels: Any,
+    photo_panels: Any,
 ) -> None:
     # As many pixels, another shape: the mask must not come back scrambled
-    panel, paths, _ = panels("segment", WIDE)
+    panel, paths, _ = photo_panels("segment", WIDE)
     drawn_on = panel.current
     draw(panel)
     leave(panel)
@@ -129,8 +80,10 @@ def test_an_unsaved_mask_is_not_reshaped_onto_a_photo_turned_a_quarter_since(
     assert not held(panel)
 
 
-def test_the_notice_names_the_image_its_file_the_work_and_both_orientations(panels: Any) -> None:
-    panel, paths, _ = panels()
+def test_the_notice_names_the_image_its_file_the_work_and_both_orientations(
+    photo_panels: Any,
+) -> None:
+    panel, paths, _ = photo_panels()
     drawn_on = panel.current
     draw(panel)
     leave(panel)
@@ -144,9 +97,9 @@ def test_the_notice_names_the_image_its_file_the_work_and_both_orientations(pane
 
 
 def test_the_notice_names_both_sizes_of_a_photo_replaced_by_one_of_another_size(
-    panels: Any,
+    photo_panels: Any,
 ) -> None:
-    panel, paths, _ = panels("segment", WIDE)
+    panel, paths, _ = photo_panels("segment", WIDE)
     drawn_on = panel.current
     draw(panel)
     leave(panel)
@@ -159,23 +112,23 @@ def test_the_notice_names_both_sizes_of_a_photo_replaced_by_one_of_another_size(
     ) in panel.error_line.value
 
 
-def test_enter_on_a_photo_turned_since_its_work_was_left_stores_nothing(panels: Any) -> None:
-    panel, paths, journal = panels()
+def test_enter_on_a_photo_turned_since_its_work_was_left_stores_nothing(photo_panels: Any) -> None:
+    panel, paths, journal = photo_panels()
     drawn_on = panel.current
     draw(panel)
     leave(panel)
     photo(Path(paths[drawn_on]), 6, (16, 16))
     click(panel, drawn_on)
-    enter(panel)
+    press(panel, "Enter")
     assert panel.dataset.annotation(drawn_on) is None
     assert entries(journal) == []
 
 
 def test_work_dropped_from_a_turned_photo_does_not_come_back_when_it_is_turned_back(
-    panels: Any,
+    photo_panels: Any,
 ) -> None:
     # Dropped, not kept aside: what the labeler sees is what the panel holds
-    panel, paths, _ = panels()
+    panel, paths, _ = photo_panels()
     drawn_on = panel.current
     draw(panel)
     leave(panel)
@@ -187,9 +140,11 @@ def test_work_dropped_from_a_turned_photo_does_not_come_back_when_it_is_turned_b
     assert not held(panel)
 
 
-def test_the_class_chosen_for_an_image_comes_back_on_its_photo_turned_since(panels: Any) -> None:
+def test_the_class_chosen_for_an_image_comes_back_on_its_photo_turned_since(
+    photo_panels: Any,
+) -> None:
     # A class names the whole image, however it is turned
-    panel, paths, _ = panels("classify")
+    panel, paths, _ = photo_panels("classify")
     drawn_on = panel.current
     chosen = 0 if panel.picker.value == 1 else 1
     panel.picker.value = chosen  # a click on its button, as the browser sets it
@@ -200,46 +155,41 @@ def test_the_class_chosen_for_an_image_comes_back_on_its_photo_turned_since(pane
     assert panel.error_line.value == ""
 
 
-def undo(panel: alw.Panel) -> None:
-    """Press Z, as the browser sends it: the last submit comes back to edit."""
-    panel.handle_key({"key": "z"})
-
-
 @pytest.mark.parametrize("task", TASKS)
 def test_a_label_undone_after_its_photo_was_replaced_by_one_of_another_size_is_not_shown_on_it(
-    panels: Any, task: str
+    photo_panels: Any, task: str
 ) -> None:
-    panel, paths, _ = panels(task, WIDE)
+    panel, paths, _ = photo_panels(task, WIDE)
     drawn_on = panel.current
     draw(panel)
-    enter(panel)
+    press(panel, "Enter")
     photo(Path(paths[drawn_on]), 1, WIDE[::-1])
-    undo(panel)
+    press(panel, "z")
     assert panel.current == drawn_on
     assert not held(panel)
 
 
 @pytest.mark.parametrize("task", TASKS)
 def test_a_label_undone_after_its_square_photo_was_turned_is_not_shown_on_the_turned_pixels(
-    panels: Any, task: str
+    photo_panels: Any, task: str
 ) -> None:
-    panel, paths, _ = panels(task)
+    panel, paths, _ = photo_panels(task)
     drawn_on = panel.current
     draw(panel)
-    enter(panel)
+    press(panel, "Enter")
     photo(Path(paths[drawn_on]), 6, (16, 16))
-    undo(panel)
+    press(panel, "z")
     assert panel.current == drawn_on
     assert not held(panel)
 
 
-def test_a_label_undone_on_its_photo_as_it_was_comes_back_to_edit(panels: Any) -> None:
+def test_a_label_undone_on_its_photo_as_it_was_comes_back_to_edit(photo_panels: Any) -> None:
     # Its frame is the one it was drawn on: nothing changed, nothing is dropped
-    panel, _, _ = panels("segment", WIDE)
+    panel, _, _ = photo_panels("segment", WIDE)
     drawn_on = panel.current
     draw(panel)
-    enter(panel)
-    undo(panel)
+    press(panel, "Enter")
+    press(panel, "z")
     assert panel.current == drawn_on
     assert held(panel)
     assert panel.error_line.value == ""
