@@ -156,7 +156,19 @@ class Journal:
 
     def append(self, entry: dict[str, Any]) -> None:
         """Write `entry` as one line; on failure the journal is left as it was and JournalError raised."""
-        data = (json.dumps(entry, separators=(",", ":")) + "\n").encode("utf-8")
+        self.extend([entry])
+
+    def extend(self, entries: list[dict[str, Any]]) -> None:
+        """Write `entries`, one line each, all or none: on failure the journal is left as it was
+        and JournalError raised.
+
+        Parameters
+        ----------
+        entries : list of dict
+            The entries, in order.
+        """
+        lines = (json.dumps(entry, separators=(",", ":")) + "\n" for entry in entries)
+        data = "".join(lines).encode("utf-8")
         with self._lock:
             fd = self._require()
             before = os.fstat(fd).st_size
