@@ -1,5 +1,6 @@
 """Dataset.rejournal: the labels a dataset holds written to a new journal, which later changes go
-to; also the way to start journaling a dataset made without a journal."""
+to; the way on when the journal's file is no longer at its path (``_journal_place``), and the way
+to start journaling a dataset made without a journal."""
 
 from __future__ import annotations
 

@@ -84,7 +84,8 @@ class Dataset(DatasetRestore, DatasetRejournal, DatasetImages, DatasetFiles):
     journal : path, optional
         A JSON-lines file every change is written to before it is made; continue it after a
         restart with ``Dataset.restore(journal, images)``. One Dataset writes a journal at a time.
-        ``rejournal`` writes the labels held to a new one.
+        A journal replaced, moved or deleted while open refuses later changes (``JournalError``);
+        ``rejournal`` goes on with a new one.
     journal_sync : {"round", "always", "never"}, default "round"
         When the journal is fsynced. Every change is written to the OS before it is made, so a
         killed kernel loses nothing whatever the policy; fsync decides what a power cut loses:
