@@ -9,6 +9,11 @@ A process forked while a journal is open (a DataLoader worker, a multiprocessing
 copy of the descriptor at once: a flock belongs to the open file, which parent and child share, so
 a child keeping the copy would keep the lock after the parent's ``close()``. The child cannot
 write the journal.
+
+A journal whose file is no longer at its path (replaced by another file, as an editor or a sync
+tool saves by renaming a copy over it; moved; deleted, or its folder removed) refuses every later
+entry with ``JournalError``: an entry written there would go to a file nobody finds at the path,
+and the lock on it would not keep a second writer off the file that is there now.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._flock import Holders
+from ._journal_place import ON_FROM_GONE, gone_since
 
 log = logging.getLogger("al_widget")
 
@@ -113,6 +119,7 @@ class Journal:
     def __init__(self, path: str, sync: str = "round", *, create: bool = True) -> None:
         check_sync(sync)
         self.path, self.sync_policy = path, sync
+        self._where = os.path.abspath(path)  # where its file must still be (a chdir keeps it)
         self._lock = threading.Lock()
         fd = _open(path, os.O_RDWR | os.O_APPEND | (os.O_CREAT if create else 0))
         try:
@@ -156,19 +163,38 @@ class Journal:
 
     def append(self, entry: dict[str, Any]) -> None:
         """Write `entry` as one line; on failure the journal is left as it was and JournalError raised."""
-        data = (json.dumps(entry, separators=(",", ":")) + "\n").encode("utf-8")
+        self.extend([entry])
+
+    def extend(self, entries: list[dict[str, Any]]) -> None:
+        """Write `entries`, one line each, all or none: on failure the journal is left as it was
+        and JournalError raised, also when its file is no longer at its path (``gone_since``).
+
+        Parameters
+        ----------
+        entries : list of dict
+            The entries, in order.
+        """
+        lines = (json.dumps(entry, separators=(",", ":")) + "\n" for entry in entries)
+        data = "".join(lines).encode("utf-8")
         with self._lock:
             fd = self._require()
-            before = os.fstat(fd).st_size
+            opened = os.fstat(fd)
             try:
                 view = memoryview(data)
                 while view:
                     view = view[_write_fd(fd, view) :]
                 if self.sync_policy == "always":
                     os.fsync(fd)
+                # Looked at once written: a file replaced or moved while it was written is
+                # caught too; what went to it is cut back below
+                gone = gone_since(self._where, fd, opened)
+                if gone is not None:
+                    raise JournalError(gone.errno, f"{gone.words}: {NOT_MADE}. {ON_FROM_GONE}")
             except OSError as error:
                 with contextlib.suppress(OSError):
-                    os.ftruncate(fd, before)
+                    os.ftruncate(fd, opened.st_size)
+                if isinstance(error, JournalError):
+                    raise
                 reason = error.strerror or str(error)
                 raise JournalError(
                     error.errno or errno.EIO,
@@ -222,6 +248,7 @@ class Journal:
 
 
 _HOLDERS = Holders("journal")  # the journals open in this process
+NOT_MADE = "the change was not made, nor will a later one be"
 
 
 @dataclass(frozen=True)

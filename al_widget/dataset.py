@@ -16,6 +16,7 @@ from ._image_list import fingerprint
 from ._images import ImageError, make_source
 from ._journal import Journal, JournalError, JournalLocked, check_sync, new_journal
 from ._orientation import turned_since
+from ._rejournal import DatasetRejournal, annotate_entry
 from ._restore import DatasetRestore
 from ._task_types import ANNOTATION_TYPES, check_task
 from .dataset_files import DatasetFiles, register_formats
@@ -62,7 +63,7 @@ class Snapshot:
         return np.array([a.class_id(classes) for a in self.annotations], dtype=np.int64)  # type: ignore[union-attr]
 
 
-class Dataset(DatasetRestore, DatasetImages, DatasetFiles):
+class Dataset(DatasetRestore, DatasetRejournal, DatasetImages, DatasetFiles):
     """Images plus the annotations given so far; thread-safe, versioned, optionally journaled.
 
     Thread safety: ``_lock`` guards ``_annotations``, ``_labeled_at``, ``_version``,
@@ -83,6 +84,8 @@ class Dataset(DatasetRestore, DatasetImages, DatasetFiles):
     journal : path, optional
         A JSON-lines file every change is written to before it is made; continue it after a
         restart with ``Dataset.restore(journal, images)``. One Dataset writes a journal at a time.
+        A journal replaced, moved or deleted while open refuses later changes (``JournalError``);
+        ``rejournal`` goes on with a new one.
     journal_sync : {"round", "always", "never"}, default "round"
         When the journal is fsynced. Every change is written to the OS before it is made, so a
         killed kernel loses nothing whatever the policy; fsync decides what a power cut loses:
@@ -321,11 +324,8 @@ class Dataset(DatasetRestore, DatasetImages, DatasetFiles):
     def _store(
         self, i: int, bound: ann.Annotation, orientation: int | None = None
     ) -> ann.Annotation:
-        entry: dict[str, Any] = {"op": "annotate", "i": i, "annotation": bound.to_json()}
-        if orientation is not None:  # what the label was drawn in (see ``_replay``)
-            entry["orientation"] = orientation
         with self._lock:
-            self._write(entry)
+            self._write(annotate_entry(i, bound, orientation))
             self._version += 1
             self._annotations[i] = bound
             self._labeled_at[i] = self._version
