@@ -35,6 +35,12 @@ def test_a_bad_setting_is_refused_by_name_when_given(two_class, centroid, name, 
         alw.ActiveLoop(alw.Dataset(two_class[0], CLASSES), centroid, start=False, **{name: value})
 
 
+@pytest.mark.parametrize(("name", "value"), [("query_size", 2.5), ("budget", "10")])
+def test_a_count_setting_that_is_not_an_int_is_a_type_error_too(two_class, centroid, name, value):
+    with pytest.raises(TypeError, match=f"{name} must be an int >= "):
+        alw.ActiveLoop(alw.Dataset(two_class[0], CLASSES), centroid, start=False, **{name: value})
+
+
 def test_a_bad_setting_set_later_is_refused_and_the_old_value_kept(loop):
     with pytest.raises(ValueError, match="temperature must be None or a finite number >= 0"):
         loop.temperature = -0.5
