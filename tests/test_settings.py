@@ -26,7 +26,7 @@ def loop(two_class, centroid, loop_factory):
         ("target", float("nan"), "target must be None or a finite number >= 0 and <= 1, got nan"),
         ("target", -0.5, "target must be None or a finite number >= 0 and <= 1, got -0.5"),
         ("target", 1.5, "target must be None or a finite number >= 0 and <= 1, got 1.5"),
-        ("pool_sample", 0, "pool_sample must be a positive int or None"),
+        ("pool_sample", 0, r"pool_sample must be an int >= 1 or None \(score the whole pool\)"),
         ("heuristic", "nope", "nope"),
     ],
 )
