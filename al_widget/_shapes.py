@@ -8,7 +8,7 @@ from functools import cached_property
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ._numbers import is_int
+from ._numbers import check_int
 from .annotations import Boxes, Instances, Mask
 
 SHAPE_CLASSES = ("circle", "square", "triangle")
@@ -114,10 +114,8 @@ def shapes(n: int, size: int = 128, seed: int = 0, task: str = "detect") -> Shap
     Shapes
         The images with every form of annotation.
     """
-    if not is_int(n) or n < 0:
-        raise ValueError(f"n must be an int >= 0, got {n!r}")
-    if not is_int(size) or size < 16:
-        raise ValueError(f"size must be an int >= 16, got {size!r}")
+    check_int("n", n, 0)
+    check_int("size", size, 16)
     if task not in SHAPE_TASKS:
         raise ValueError(f"task must be one of {SHAPE_TASKS}, got {task!r}")
     rng = np.random.default_rng(seed)

@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ._numbers import is_int
+from ._numbers import check_int
 
 DELTA = 0.1  # EXP4.P's confidence parameter
 HORIZON = 300  # the labels the floor and the bonus are tuned for (rounds: HORIZON / k rounds)
@@ -166,8 +166,7 @@ def start(arms: Sequence[str], *, floor: float | None = None, horizon: int = HOR
 
 def check_horizon(horizon: int) -> None:
     """Refuse a `horizon` that is not a positive number of trials."""
-    if not is_int(horizon) or horizon < 1:
-        raise ValueError(f"horizon must be a positive number of trials, got {horizon!r}")
+    check_int("horizon", horizon, 1, note="(a number of trials)")
 
 
 def default_floor(k: int, horizon: int) -> float:

@@ -18,9 +18,8 @@ from tqdm.auto import tqdm
 
 from . import heuristics
 from ._class_refs import check_names
-from ._numbers import is_int
+from ._numbers import check_int, is_int
 from .curves import Comparison, Curve
-from .settings import check_count
 from .simulate import checked_truth, simulate
 
 
@@ -81,7 +80,7 @@ def compare(
         naming one twice or naming an unknown one; for labels `simulate` refuses; for ``n_jobs`` below 1
         (other than -1), or, with ``n_jobs > 1``, for something a worker could not unpickle.
     """
-    check_count("repeats", repeats, minimum=1)
+    check_int("repeats", repeats, 1)
     if "seed" in kwargs:
         raise ValueError(
             f"compare runs seeds 0 .. repeats - 1, got seed={kwargs['seed']!r}; use repeats "

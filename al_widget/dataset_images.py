@@ -10,7 +10,7 @@ import numpy as np
 
 from ._chunks import Chunk
 from ._images import ArraySource, ImageError, OrientedImage, SequenceSource
-from ._numbers import is_int
+from ._numbers import check_int
 from ._paths import PathTable
 
 
@@ -166,8 +166,7 @@ class DatasetImages:
         i : int
             What to check.
         """
-        if not is_int(i):
-            raise ValueError(f"index must be an int, got {i!r}")
+        check_int("index", i)
         if not 0 <= int(i) < len(self):
             raise IndexError(f"index {int(i)} is out of range for a dataset of {len(self)} images")
         return int(i)

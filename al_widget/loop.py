@@ -10,6 +10,7 @@ from typing import Any, Literal
 import numpy as np
 
 from . import heuristics, scoring, selectors
+from ._numbers import check_int
 from .annotations import Annotation
 from .cold_start import check_cold_start
 from .dataset import Dataset
@@ -20,7 +21,7 @@ from .loop_views import LoopViews
 from .round_worker import Callback, RoundWorker
 from .rounds import RoundRunner, random_ranking
 from .session import SHOWN_AT_THRESHOLD, Session, Undone
-from .settings import SETTING_DOCS, Settings, check_count
+from .settings import SETTING_DOCS, Settings
 
 
 def _setting(name: str) -> property:
@@ -144,7 +145,7 @@ class ActiveLoop(LoopViews):
         settings = Settings(
             heuristic, pool_sample, query_size, mc_samples, temperature, budget, rounds, target
         ).changed(reduction=reduction)
-        check_count("chunk_size", chunk_size, minimum=1)
+        check_int("chunk_size", chunk_size, 1)
         check_cold_start(cold_start)
         learner = resolve(
             learner, dataset.task, len(dataset.classes), seed, first_image_size(dataset)

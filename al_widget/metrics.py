@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from ._numbers import check_int
+
 ClassMaps = np.ndarray | Sequence[np.ndarray]
 
 _CHUNK = 1 << 18  # pixels counted at a time by `confusion`
@@ -45,12 +47,10 @@ def confusion(
     Raises
     ------
     ValueError
-        For shapes that do not match, non-integer ids, or ids outside ``0 .. C - 1``.
+        For an `n_classes` that is not an int >= 1 (a TypeError too when it is no int), shapes
+        that do not match, non-integer ids, or ids outside ``0 .. C - 1``.
     """
-    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)):
-        raise TypeError(f"n_classes must be an int, got {n_classes!r}")
-    if n_classes < 1:
-        raise ValueError(f"n_classes must be at least 1, got {n_classes}")
+    check_int("n_classes", n_classes, 1)
     pairs = _pairs(predicted, truth)
     counts = np.zeros(n_classes * n_classes + 1, dtype=np.int64)  # the last: pixels not labeled
     for k, (p, t) in enumerate(pairs):

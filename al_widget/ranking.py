@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._numbers import is_int
+from ._numbers import check_int
 
 if TYPE_CHECKING:
     from .auto import Drawn
@@ -29,12 +29,7 @@ def sample_pool(
 
 def check_pool_sample(pool_sample: int | None) -> None:
     """Refuse a pool_sample that is neither None nor a positive int."""
-    if pool_sample is None:
-        return
-    if not is_int(pool_sample) or pool_sample < 1:
-        raise ValueError(
-            f"pool_sample must be a positive int or None (score the whole pool), got {pool_sample!r}"
-        )
+    check_int("pool_sample", pool_sample, 1, optional=True, note="(score the whole pool)")
 
 
 def order(

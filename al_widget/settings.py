@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from . import heuristics, ranking
-from ._numbers import is_int, is_number
+from ._numbers import check_int, is_number
 
 # Which settings re-rank the pool as soon as they change; the others apply from the next round.
 RERANK_NOW = frozenset({"heuristic", "pool_sample", "reduction"})
@@ -25,15 +25,6 @@ SETTING_DOCS = {
     "rounds": "Stop after this many training rounds (None: no limit); applies at once.",
     "target": "Stop once the round's metric reaches this (None: no target); applies at once.",
 }
-
-
-def check_count(name: str, value: Any, *, minimum: int, optional: bool = False) -> None:
-    """Refuse a `value` that is not an int >= `minimum` (or None, when `optional`)."""
-    if value is None and optional:
-        return
-    if not is_int(value) or value < minimum:
-        allowed = f"an int >= {minimum}" + (" or None" if optional else "")
-        raise ValueError(f"{name} must be {allowed}, got {value!r}")
 
 
 def check_number(
@@ -113,11 +104,11 @@ class Settings:
     def __post_init__(self) -> None:
         heuristics.get(self.heuristic)
         ranking.check_pool_sample(self.pool_sample)
-        check_count("query_size", self.query_size, minimum=1)
-        check_count("mc_samples", self.mc_samples, minimum=1, optional=True)
+        check_int("query_size", self.query_size, 1)
+        check_int("mc_samples", self.mc_samples, 1, optional=True)
         check_number("temperature", self.temperature, minimum=0)
-        check_count("budget", self.budget, minimum=0, optional=True)
-        check_count("rounds", self.rounds, minimum=0, optional=True)
+        check_int("budget", self.budget, 0, optional=True)
+        check_int("rounds", self.rounds, 0, optional=True)
         check_number("target", self.target, minimum=0, maximum=1)  # every metric is in [0, 1]
         if self.reduction is not None:
             heuristics.reduction(self.reduction)

@@ -10,7 +10,7 @@ from tqdm.auto import tqdm
 
 from . import heuristics
 from ._images import make_source
-from ._numbers import is_int
+from ._numbers import check_int, is_int
 from .annotations import Annotation, Label, Mask, check_labels_a_pixel
 from .curves import Curve
 from .dataset import ANNOTATION_TYPES, Dataset, check_task
@@ -21,7 +21,6 @@ from .learners.base import check_learner, task_of
 from .loop import ActiveLoop
 from .metrics import check_ids
 from .records import RoundRecord
-from .settings import check_count
 from .tasks.base import check_eval_set
 
 
@@ -224,8 +223,8 @@ def check_budget(seed_size: Any, budget: Any, pool_size: int) -> None:
     pool_size : int
         The images there are to label.
     """
-    check_count("seed_size", seed_size, minimum=1)
-    check_count("budget", budget, minimum=1)
+    check_int("seed_size", seed_size, 1)
+    check_int("budget", budget, 1)
     if not seed_size <= budget <= pool_size:
         raise ValueError(
             f"need 0 < seed_size ({seed_size}) <= budget ({budget}) <= pool size ({pool_size})"

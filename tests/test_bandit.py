@@ -253,7 +253,9 @@ def test_the_default_horizon_in_rounds_is_300_labels_worth():
 
 @pytest.mark.parametrize("horizon", [0, -3, 2.5, True])
 def test_a_horizon_that_is_not_a_positive_number_of_trials_is_refused(horizon):
-    with pytest.raises(ValueError, match="horizon must be a positive number of trials"):
+    with pytest.raises(
+        ValueError, match=r"horizon must be an int >= 1 \(a number of trials\), got"
+    ):
         bandit.start(ARMS, horizon=horizon)
 
 
@@ -271,7 +273,9 @@ def test_a_bandit_retuned_for_another_horizon_keeps_its_weights_and_takes_that_f
 
 @pytest.mark.parametrize("horizon", [0, 2.5])
 def test_retuning_for_a_horizon_that_is_not_a_positive_number_of_trials_is_refused(horizon):
-    with pytest.raises(ValueError, match="horizon must be a positive number of trials"):
+    with pytest.raises(
+        ValueError, match=r"horizon must be an int >= 1 \(a number of trials\), got"
+    ):
         bandit.retuned(bandit.start(ARMS), horizon)
 
 

@@ -88,13 +88,18 @@ def test_invalid_parameters_are_refused_by_fit(data):
         Detector(3, dropout=1.0, **FAST).fit(list(data.images), _targets(data))
 
 
+def test_a_longest_side_below_32_is_refused_by_fit_naming_it(data):
+    with pytest.raises(ValueError, match="^longest_side must be an int >= 32, got 16$"):
+        Detector(3, **{**FAST, "longest_side": 16}).fit(list(data.images), _targets(data))
+
+
 def test_predict_before_fit_is_refused():
     with pytest.raises(RuntimeError, match="not fitted"):
         Detector(3).predict([np.zeros((32, 32, 3), np.uint8)])
 
 
 def test_predict_refuses_mc_samples_below_one_naming_them(fitted, data):
-    with pytest.raises(ValueError, match="mc_samples must be at least 1, got 0"):
+    with pytest.raises(ValueError, match="mc_samples must be an int >= 1, got 0"):
         fitted.predict(list(data.images[:1]), mc_samples=0)
 
 

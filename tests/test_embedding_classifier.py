@@ -206,7 +206,7 @@ def test_predict_proba_refuses_an_mc_samples_that_is_not_an_int_naming_it(dark_a
     images, labels = dark_and_bright
     learner = EmbeddingClassifier(3, backbone=tiny_backbone(), weights=None, **SMALL)
     learner.fit(images, labels)
-    with pytest.raises(TypeError, match="mc_samples must be an int, got 2.5"):
+    with pytest.raises(TypeError, match="mc_samples must be an int >= 1, got 2.5"):
         learner.predict_proba(images[:2], mc_samples=2.5)
 
 

@@ -79,7 +79,7 @@ def test_one_sample_is_deterministic(fitted, data):
 
 
 def test_predict_refuses_mc_samples_below_one_naming_them(fitted, data):
-    with pytest.raises(ValueError, match="mc_samples must be at least 1, got 0"):
+    with pytest.raises(ValueError, match="mc_samples must be an int >= 1, got 0"):
         fitted.predict(list(data.images[:1]), mc_samples=0)
 
 

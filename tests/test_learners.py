@@ -146,7 +146,7 @@ def test_predict_before_fit_is_refused():
 def test_predict_proba_refuses_an_mc_samples_that_is_not_an_int_naming_it(digits_rgb):
     images, labels = digits_rgb
     model = Classifier(10, max_steps=1, min_steps=1).fit(images[:20], labels[:20])
-    with pytest.raises(TypeError, match="mc_samples must be an int, got 2.5"):
+    with pytest.raises(TypeError, match="mc_samples must be an int >= 1, got 2.5"):
         model.predict_proba(images[:2], mc_samples=2.5)
 
 
@@ -165,15 +165,15 @@ def test_init_only_stores_its_parameters():
 def test_init_does_not_validate_and_fit_names_the_invalid_parameter(digits_rgb):
     images, _ = digits_rgb
     model = Classifier(1)
-    with pytest.raises(ValueError, match="n_classes must be at least 2, got 1"):
+    with pytest.raises(ValueError, match="n_classes must be an int >= 2, got 1"):
         model.fit(images[:10], np.zeros(10, np.int64))
 
 
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"width": 0}, "width must be at least 1, got 0"),
-        ({"max_steps": 2.5}, "max_steps must be an int, got 2.5"),
+        ({"width": 0}, "width must be an int >= 1, got 0"),
+        ({"max_steps": 2.5}, "max_steps must be an int >= 1, got 2.5"),
         ({"lr": 0.0}, "lr must be positive, got 0.0"),
         ({"weight_decay": -1.0}, r"weight_decay must be at least 0, got -1.0"),
         ({"dropout": 1.0}, r"dropout must be in \[0, 1\), got 1.0"),

@@ -110,3 +110,9 @@ def test_the_ignore_value_is_the_masks_own():
     from al_widget import annotations, metrics
 
     assert metrics.IGNORE == annotations.IGNORE
+
+
+@pytest.mark.parametrize(("n_classes", "shown"), [(0, "0"), (2.5, "2.5"), (True, "True")])
+def test_confusion_refuses_an_n_classes_that_is_not_an_int_of_at_least_one(n_classes, shown):
+    with pytest.raises(ValueError, match=rf"^n_classes must be an int >= 1, got {shown}$"):
+        confusion(np.zeros(2, np.uint8), np.zeros(2, np.uint8), n_classes)

@@ -35,7 +35,9 @@ def test_pool_sample_larger_than_the_pool_takes_it_all():
 
 @pytest.mark.parametrize("bad", [0, -5, 2.5, "100", True])
 def test_pool_sample_refuses_what_is_not_a_positive_int(bad):
-    with pytest.raises(ValueError, match="pool_sample must be a positive int or None"):
+    with pytest.raises(
+        ValueError, match=r"pool_sample must be an int >= 1 or None \(score the whole pool\), got"
+    ):
         ranking.sample_pool(np.arange(5), bad, np.random.default_rng(0))
 
 

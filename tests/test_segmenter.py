@@ -93,7 +93,7 @@ def test_predict_proba_before_fit_says_to_fit_first():
 
 
 def test_predict_proba_refuses_mc_samples_below_one_naming_them(fitted):
-    with pytest.raises(ValueError, match="mc_samples must be at least 1, got 0"):
+    with pytest.raises(ValueError, match="mc_samples must be an int >= 1, got 0"):
         fitted.predict_proba([np.zeros((8, 8, 3), np.uint8)], mc_samples=0)
 
 

@@ -134,7 +134,9 @@ def test_the_loop_passes_a_sample_of_unlabeled_pool_images_to_a_learner_that_wan
 
 def test_a_learner_whose_unlabeled_wanted_is_not_a_count_is_refused_naming_it():
     learner = _Wanting(2, wanted=-3)
-    with pytest.raises(ValueError, match=r"_Wanting.unlabeled_wanted\(\) must return an int >= 0"):
+    with pytest.raises(
+        ValueError, match=r"what _Wanting.unlabeled_wanted\(\) returns must be an int >= 0, got -3"
+    ):
         unlabeled_wanted(learner)
 
 

@@ -26,12 +26,18 @@ def loop(two_class, centroid, loop_factory):
         ("target", float("nan"), "target must be None or a finite number >= 0 and <= 1, got nan"),
         ("target", -0.5, "target must be None or a finite number >= 0 and <= 1, got -0.5"),
         ("target", 1.5, "target must be None or a finite number >= 0 and <= 1, got 1.5"),
-        ("pool_sample", 0, "pool_sample must be a positive int or None"),
+        ("pool_sample", 0, r"pool_sample must be an int >= 1 or None \(score the whole pool\)"),
         ("heuristic", "nope", "nope"),
     ],
 )
 def test_a_bad_setting_is_refused_by_name_when_given(two_class, centroid, name, value, message):
     with pytest.raises(ValueError, match=message):
+        alw.ActiveLoop(alw.Dataset(two_class[0], CLASSES), centroid, start=False, **{name: value})
+
+
+@pytest.mark.parametrize(("name", "value"), [("query_size", 2.5), ("budget", "10")])
+def test_a_count_setting_that_is_not_an_int_is_a_type_error_too(two_class, centroid, name, value):
+    with pytest.raises(TypeError, match=f"{name} must be an int >= "):
         alw.ActiveLoop(alw.Dataset(two_class[0], CLASSES), centroid, start=False, **{name: value})
 
 

@@ -479,7 +479,7 @@ def test_plot_simplex_refuses_a_heuristic_that_does_not_score_every_prediction()
 
 
 def test_the_simplex_grid_needs_a_positive_resolution():
-    with pytest.raises(ValueError, match="resolution must be a positive int, got 0"):
+    with pytest.raises(ValueError, match="resolution must be an int >= 1, got 0"):
         workshop.simplex_grid(0)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ._params import check_int
+from .._numbers import check_int
 
 
 def check_mc_samples(mc_samples: Any) -> None:
@@ -21,7 +21,7 @@ def check_mc_samples(mc_samples: Any) -> None:
     Raises
     ------
     TypeError
-        When it is not an int.
+        When it is not an int (a ``NotAnIntError``, also a ValueError).
     ValueError
         When it is below 1.
     """

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from .._numbers import is_int, is_number
+from .._numbers import check_int, is_number
 
 L = TypeVar("L")
 P = TypeVar("P", bound="ParamsMixin")
@@ -146,14 +146,6 @@ def clone(learner: L) -> L:
     return type(learner)(**copied)
 
 
-def check_int(name: str, value: object, low: int | None) -> None:
-    """Refuse a parameter that is not an int (bools refused), or one below `low`."""
-    if not is_int(value):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if low is not None and value < low:
-        raise ValueError(f"{name} must be at least {low}, got {value}")
-
-
 def check_training(learner: Any) -> None:
     """Refuse the training settings torch learners share, where the learner has them.
 
@@ -177,12 +169,11 @@ def check_detection(learner: Any) -> None:
     ``batch_size`` and ``max_detections`` positive ints, an int ``seed``, a ``model`` name,
     ``score_threshold`` and ``nms_threshold`` in [0, 1), and ``check_training``'s."""
     check_int("n_classes", learner.n_classes, 1)
-    for name in ("longest_side", "epochs", "min_steps", "max_steps", "batch_size"):
+    check_int("longest_side", learner.longest_side, 32)
+    for name in ("epochs", "min_steps", "max_steps", "batch_size"):
         check_int(name, getattr(learner, name), 1)
     check_int("max_detections", learner.max_detections, 1)
     check_int("seed", learner.seed, None)
-    if learner.longest_side < 32:
-        raise ValueError(f"longest_side must be at least 32, got {learner.longest_side}")
     if not isinstance(learner.model, str):
         raise TypeError(f"model must be a model name (str), got {learner.model!r}")
     check_training(learner)

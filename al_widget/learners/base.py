@@ -8,7 +8,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from .._numbers import is_int
+from .._numbers import check_int
 from ._params import ParamsMixin, clone
 
 Progress = Callable[[float], None]
@@ -336,10 +336,7 @@ def unlabeled_wanted(learner: Any) -> int:
     if not callable(wanted):
         return 0
     n = wanted()
-    if not is_int(n) or n < 0:
-        raise ValueError(
-            f"{type(learner).__name__}.unlabeled_wanted() must return an int >= 0, got {n!r}"
-        )
+    check_int(f"what {type(learner).__name__}.unlabeled_wanted() returns", n, 0)
     return int(n)
 
 

@@ -9,9 +9,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .._numbers import check_int
 from . import _semi
 from ._checks import check_fitted, check_mc_samples
-from ._params import check_int, check_semi_supervised, check_training
+from ._params import check_semi_supervised, check_training
 from ._torch import choose_device, fit_steps
 from .base import Cancelled, ParamsMixin, Progress, ShouldStop
 

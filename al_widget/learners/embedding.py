@@ -15,10 +15,11 @@ import torch
 from torch import nn
 
 from .._images import make_source
+from .._numbers import check_int
 from ._embedding_head import MIN_UNLABELED as MIN_UNLABELED
 from ._embedding_head import EmbeddingHeadMixin
 from ._embedding_nets import build_backbone, to_input
-from ._params import check_int, check_semi_supervised, check_training
+from ._params import check_semi_supervised, check_training
 from ._torch import choose_device
 from .base import EmbeddingLearner as EmbeddingLearner
 from .base import ParamsMixin, Progress, ShouldStop

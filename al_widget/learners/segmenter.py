@@ -16,10 +16,11 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .._numbers import check_int
 from ..annotations import IGNORE, unknown_class_value
 from . import _frozen as frozen
 from ._checks import check_fitted, check_image, check_mc_samples, check_not_one_image
-from ._params import check_int, check_training
+from ._params import check_training
 from ._segmentation_images import normalise_pixels, resize_image
 from ._segmentation_nets import (
     UNET,

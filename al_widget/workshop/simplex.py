@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .. import heuristics
+from .._numbers import check_int
 from ..curves import pyplot
 
 if TYPE_CHECKING:
@@ -23,8 +24,7 @@ def simplex_grid(resolution: int = 60) -> np.ndarray:
     resolution : int, default 60
         Steps along each edge of the triangle.
     """
-    if resolution < 1:
-        raise ValueError(f"resolution must be a positive int, got {resolution!r}")
+    check_int("resolution", resolution, 1)
     steps = [
         (i, j, resolution - i - j) for i in range(resolution + 1) for j in range(resolution + 1 - i)
     ]
