@@ -17,7 +17,7 @@ _CHUNK = 1 << 18  # pixels counted at a time by `confusion`
 
 IGNORE = 255
 """The class-map value of a pixel not labeled: ``annotations.IGNORE``, restated so that this module
-loads on its own, without the package (and so without torch)."""
+loads with `_numbers` alone, without the rest of the package (and so without torch)."""
 
 
 def confusion(
