@@ -1,11 +1,12 @@
 """Embeddings computed once per (image, backbone, weights, input size): float16, in memory or on disk.
 
 The cache holds one row per dataset image for the current embedding key (the learner's
-``embedding_key()``: a hash of its backbone, weights and input size). Each row is stored with a
+``embedding_key()``: for an ``EmbeddingClassifier``, a hash of its backbone's layers, weights and
+buffers and of its input size; a changed ``forward`` alone is not seen). Each row is stored with a
 hash of the pixels the backbone read, so a row is reused only for the very same image: a
 ``cache_dir`` survives a kernel restart (the rows are checked against their images again, which
-costs a read of the image but not a pass through the backbone) and a changed image, backbone,
-weights or input size is embedded anew. On disk a key's rows live in ``cache_dir/<key>/``
+costs a read of the image but not a pass through the backbone) and a changed image or key is
+embedded anew. On disk a key's rows live in ``cache_dir/<key>/``
 (``embeddings.npy`` float16 (N, d), ``hashes.npy`` uint64 (N,), ``checksums.npy`` uint64 (N,), all
 memory-mapped, and ``meta.json``).
 
