@@ -41,6 +41,26 @@ def check_cache_dir(path: Path) -> Path:
     return path
 
 
+def cache_error(folder: Path, error: OSError, problem: str, then: str = "") -> OSError:
+    """An OSError of `error`'s kind (its errno) naming the cache `folder`, `problem` and `error`.
+
+    Parameters
+    ----------
+    folder : Path
+        The cache key's folder.
+    error : OSError
+        What the file system said.
+    problem : str
+        What could not be done to the folder: "cannot be opened", ...
+    then : str, optional
+        What follows from it, or what to do.
+    """
+    said = error.strerror or str(error)
+    if error.filename and str(error.filename) != str(folder):
+        said = f"{said}: {error.filename}"
+    return OSError(error.errno, f"embedding cache {folder} {problem} ({said}){then and '; '}{then}")
+
+
 class FolderLock:
     """An exclusive ``flock`` on a folder, held until `release` (or until garbage collected).
 

@@ -15,7 +15,9 @@ must name the learner's key, the dataset's length and the learner's embedding le
 must have exactly the length its header promises, and each row must match its checksum (of the
 row's bytes and its pixel hash). A folder that fails the first checks is embedded anew as a whole,
 rows that fail their checksum one by one; either is logged as a warning naming the folder and what
-was wrong, and no failing row is ever served.
+was wrong, and no failing row is ever served. An error that proves no damage (too many open
+files, an I/O error) while a folder is opened is raised naming it, and leaves the cache unbound
+and the files as they are, for the next bind to open again.
 
 One open cache per folder: a cache holds an exclusive ``flock`` on its key's folder from ``bind``
 until it binds another key or is closed (POSIX; as the dataset's journal does). Another cache on
@@ -36,11 +38,13 @@ from typing import Any
 
 import numpy as np
 
-from ._cache_folder import FolderLock, check_cache_dir
+from ._cache_folder import FolderLock, cache_error, check_cache_dir
 
 _EMPTY = np.uint64(0)  # the hash of a row never written
 FORMAT = 2  # meta.json's "format": 2 added checksums.npy
 CHECKED_ROWS = 4096  # rows per checksum pass on open: temporaries stay small
+
+KEPT = "its files are left as they are and the next round tries again"
 
 log = logging.getLogger("al_widget")
 
@@ -122,7 +126,9 @@ class EmbeddingCache:
         """Use the rows of `key`; a new key starts from what is stored for it (or nothing).
 
         A folder stored for `key` is verified first (see the module's notes): what fails is
-        embedded anew, with a warning.
+        embedded anew, with a warning. A folder that cannot be read now (too many open files,
+        an I/O error) is no proof of damage: the OSError, naming the folder, leaves the cache
+        unbound and the files as they are, so that the next bind tries them again.
 
         Parameters
         ----------
@@ -139,18 +145,24 @@ class EmbeddingCache:
             self.key = key
             return
         folder = self.cache_dir / key
-        folder.mkdir(parents=True, exist_ok=True)
-        self._lock = FolderLock(folder)  # CacheLocked leaves it unbound: a later bind tries again
-        self.key = key
-        if not any(folder.iterdir()):
-            return
-        try:
-            self._open(folder, key, width)
+        lock = None
+        try:  # an error (CacheLocked too) leaves it unbound: the next bind tries the folder again
+            folder.mkdir(parents=True, exist_ok=True)
+            lock = FolderLock(folder)
+            if any(folder.iterdir()):
+                self._open(folder, key, width)
         except _Untrusted as problem:
             self._hashes, self._rows, self._sums = None, None, None
             log.warning(
                 "al_widget: embedding cache %s: %s; embedding all its images again", folder, problem
             )
+        except BaseException as error:
+            if lock is not None:
+                lock.release()
+            if isinstance(error, OSError):
+                raise cache_error(folder, error, "cannot be opened", KEPT) from error
+            raise
+        self._lock, self.key = lock, key
 
     def close(self) -> None:
         """Let go of the current key's rows and of its folder's lock: unbound, nothing ready.
@@ -338,7 +350,7 @@ def _read_meta(folder: Path) -> dict[str, Any]:
         meta = json.loads((folder / "meta.json").read_text())
     except FileNotFoundError:
         raise _Untrusted("meta.json is missing") from None
-    except (OSError, ValueError) as error:
+    except ValueError as error:  # not JSON, or not UTF-8; another OSError is no proof of damage
         raise _Untrusted(f"meta.json cannot be read ({error})") from None
     if not isinstance(meta, dict):
         raise _Untrusted(f"meta.json must hold an object, got {type(meta).__name__}")
@@ -349,7 +361,8 @@ def _map(path: Path, dtype: np.dtype[Any], shape: tuple[int, ...]) -> np.memmap[
     """`path` memory-mapped for writing, once its header and length match `dtype` and `shape`.
 
     numpy maps a file shorter than its header promises and reads zeros past the end, so the
-    length is checked here; `_Untrusted` says what does not match.
+    length is checked here; `_Untrusted` says what does not match. An OSError other than a
+    missing file (too many open files, an I/O error) is raised as it is.
     """
     try:
         with open(path, "rb") as file:
@@ -361,7 +374,7 @@ def _map(path: Path, dtype: np.dtype[Any], shape: tuple[int, ...]) -> np.memmap[
             offset = file.tell()
     except FileNotFoundError:
         raise _Untrusted(f"{path.name} is missing") from None
-    except (OSError, ValueError) as error:
+    except ValueError as error:  # another OSError is no proof of damage: it goes up
         raise _Untrusted(f"{path.name} has no readable header ({error})") from None
     found_shape, fortran, found_dtype = header
     if tuple(found_shape) != shape or np.dtype(found_dtype) != dtype or fortran:

@@ -1,6 +1,8 @@
 """The embedding cache: each image embedded once per backbone, kept across rounds and restarts, filled in
 priority order with rankings published as it grows."""
 
+import builtins
+import errno
 import json
 import logging
 import multiprocessing
@@ -594,3 +596,30 @@ def test_a_cache_dir_that_is_no_folder_is_refused_when_the_loop_is_made(under, p
             cache_dir=cache_dir,
         )
     assert user_file.read_text() == "user data"
+
+
+def test_an_error_opening_a_valid_cache_leaves_its_rows_for_the_next_fill(
+    pool, tmp_path, monkeypatch
+):
+    images, _ = pool
+    dataset = alw.Dataset(images, ["dark", "bright"])
+    first = EmbeddingCache(120, tmp_path)
+    fill(first, learner(), dataset, np.arange(120), executor=Inline())
+    first.close()
+    real_open, failed = builtins.open, []
+
+    def once_too_many_open_files(file, *args, **kwargs):
+        if str(file).endswith("embeddings.npy") and not failed:
+            failed.append(file)
+            raise OSError(errno.EMFILE, "Too many open files", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", once_too_many_open_files)
+    model, cache = learner(), EmbeddingCache(120, tmp_path)
+    folder = tmp_path / model.embedding_key()
+    with pytest.raises(OSError, match=f"embedding cache {folder} cannot be opened .*next round"):
+        fill(cache, model, dataset, np.arange(120), executor=Inline())
+    assert cache.key is None
+    fill(cache, model, dataset, np.arange(120), executor=Inline())
+    assert getattr(model, "calls_", 0) == 0
+    assert cache.n_ready == 120
