@@ -9,6 +9,7 @@ is taken.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from pathlib import Path
 
@@ -59,6 +60,18 @@ def cache_error(folder: Path, error: OSError, problem: str, then: str = "") -> O
     if error.filename and str(error.filename) != str(folder):
         said = f"{said}: {error.filename}"
     return OSError(error.errno, f"embedding cache {folder} {problem} ({said}){then and '; '}{then}")
+
+
+def is_read_only(error: OSError) -> bool:
+    """Whether `error` says a file or folder may not be written (a read-only file system, or
+    no permission), as opposed to a passing failure.
+
+    Parameters
+    ----------
+    error : OSError
+        What the file system said.
+    """
+    return error.errno in (errno.EROFS, errno.EACCES, errno.EPERM)
 
 
 class FolderLock:

@@ -17,7 +17,10 @@ row's bytes and its pixel hash). A folder that fails the first checks is embedde
 rows that fail their checksum one by one; either is logged as a warning naming the folder and what
 was wrong, and no failing row is ever served. An error that proves no damage (too many open
 files, an I/O error) while a folder is opened is raised naming it, and leaves the cache unbound
-and the files as they are, for the next bind to open again.
+and the files as they are, for the next bind to open again. A folder that may not be written
+(a read-only mount, no permission) is mapped copy-on-write, with a warning: its rows are served
+and what it lacks is embedded in memory only. Where nothing valid is stored there, ``bind`` (or
+the first ``put``) raises an OSError naming the folder.
 
 One open cache per folder: a cache holds an exclusive ``flock`` on its key's folder from ``bind``
 until it binds another key or is closed (POSIX; as the dataset's journal does). Another cache on
@@ -34,17 +37,20 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
-from ._cache_folder import FolderLock, cache_error, check_cache_dir
+from ._cache_folder import FolderLock, cache_error, check_cache_dir, is_read_only
 
 _EMPTY = np.uint64(0)  # the hash of a row never written
 FORMAT = 2  # meta.json's "format": 2 added checksums.npy
 CHECKED_ROWS = 4096  # rows per checksum pass on open: temporaries stay small
 
 KEPT = "its files are left as they are and the next round tries again"
+WRITE_ELSEWHERE = (
+    "give the loop a cache_dir it can write to, or cache_dir=None to keep the embeddings in memory"
+)
 
 log = logging.getLogger("al_widget")
 
@@ -146,8 +152,12 @@ class EmbeddingCache:
             return
         folder = self.cache_dir / key
         lock = None
-        try:  # an error (CacheLocked too) leaves it unbound: the next bind tries the folder again
+        try:
             folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            then = WRITE_ELSEWHERE if is_read_only(error) else KEPT
+            raise cache_error(folder, error, "cannot be made", then) from error
+        try:  # an error (CacheLocked too) leaves it unbound: the next bind tries the folder again
             lock = FolderLock(folder)
             if any(folder.iterdir()):
                 self._open(folder, key, width)
@@ -199,10 +209,18 @@ class EmbeddingCache:
             raise _Untrusted(f"meta.json's dim must be a positive int, got {dim!r}")
         if width is not None and dim != width:
             raise _Untrusted(f"its embeddings have length {dim}, this learner's have {width}")
-        n = self.n_images
-        rows = _map(folder / "embeddings.npy", np.dtype(np.float16), (n, dim))
-        hashes = _map(folder / "hashes.npy", np.dtype(np.uint64), (n,))
-        sums = _map(folder / "checksums.npy", np.dtype(np.uint64), (n,))
+        try:
+            rows, hashes, sums = _map_files(folder, self.n_images, dim, "r+")
+        except OSError as error:
+            if not is_read_only(error):
+                raise
+            rows, hashes, sums = _map_files(folder, self.n_images, dim, "c")  # writes stay here
+            log.warning(
+                "al_widget: embedding cache %s is read-only (%s): its rows are used, and the "
+                "images it lacks are embedded in memory only, not cached",
+                folder,
+                error.strerror,
+            )
         bad = np.flatnonzero(row_checksums(rows, hashes) != sums)
         if len(bad):
             rows[bad], hashes[bad], sums[bad] = 0, _EMPTY, 0  # an empty row again, never served
@@ -325,19 +343,22 @@ class EmbeddingCache:
             self._hashes = np.zeros(self.n_images, np.uint64)
             self._sums = np.zeros(self.n_images, np.uint64)
             return
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "meta.json").unlink(missing_ok=True)  # the folder is not to be trusted meanwhile
-        self._rows = np.lib.format.open_memmap(
-            folder / "embeddings.npy", "w+", np.float16, (self.n_images, dim)
-        )
-        self._hashes = np.lib.format.open_memmap(
-            folder / "hashes.npy", "w+", np.uint64, (self.n_images,)
-        )
-        self._sums = np.lib.format.open_memmap(
-            folder / "checksums.npy", "w+", np.uint64, (self.n_images,)
-        )
-        meta = {"format": FORMAT, "key": self.key, "n_images": self.n_images, "dim": dim}
-        (folder / "meta.json").write_text(json.dumps(meta))
+        n, meta = self.n_images, {"format": FORMAT, "key": self.key, "n_images": self.n_images}
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "meta.json").unlink(missing_ok=True)  # not to be trusted meanwhile
+            made = [
+                np.lib.format.open_memmap(folder / name, "w+", dtype, shape)
+                for name, dtype, shape in _files(n, dim)
+            ]
+            (folder / "meta.json").write_text(json.dumps({**meta, "dim": dim}))
+        except OSError as error:
+            then = WRITE_ELSEWHERE if is_read_only(error) else "the next round tries again"
+            raise cache_error(folder, error, "cannot be written", then) from error
+        self._rows, self._hashes, self._sums = made
+
+
+_Mode = Literal["r+", "c"]  # written to the file, or in memory only (copy on write)
 
 
 class _Untrusted(Exception):
@@ -357,8 +378,25 @@ def _read_meta(folder: Path) -> dict[str, Any]:
     return meta
 
 
-def _map(path: Path, dtype: np.dtype[Any], shape: tuple[int, ...]) -> np.memmap[Any, Any]:
-    """`path` memory-mapped for writing, once its header and length match `dtype` and `shape`.
+def _files(n: int, dim: int) -> list[tuple[str, np.dtype[Any], tuple[int, ...]]]:
+    """Each file of a cache folder: name, dtype and shape."""
+    return [
+        ("embeddings.npy", np.dtype(np.float16), (n, dim)),
+        ("hashes.npy", np.dtype(np.uint64), (n,)),
+        ("checksums.npy", np.dtype(np.uint64), (n,)),
+    ]
+
+
+def _map_files(folder: Path, n: int, dim: int, mode: _Mode) -> list[np.memmap[Any, Any]]:
+    """The rows, hashes and checksums of `folder`, memory-mapped in `mode` (see `_map`)."""
+    return [_map(folder / name, dtype, shape, mode) for name, dtype, shape in _files(n, dim)]
+
+
+def _map(
+    path: Path, dtype: np.dtype[Any], shape: tuple[int, ...], mode: _Mode
+) -> np.memmap[Any, Any]:
+    """`path` memory-mapped in `mode` ("r+"; "c": written in memory only), once its header and
+    length match `dtype` and `shape`.
 
     numpy maps a file shorter than its header promises and reads zeros past the end, so the
     length is checked here; `_Untrusted` says what does not match. An OSError other than a
@@ -386,4 +424,4 @@ def _map(path: Path, dtype: np.dtype[Any], shape: tuple[int, ...]) -> np.memmap[
     size = path.stat().st_size
     if size != expected:
         raise _Untrusted(f"{path.name} has {size} bytes, its header promises {expected}")
-    return np.memmap(path, dtype, "r+", offset, shape)
+    return np.memmap(path, dtype, mode, offset, shape)

@@ -3,6 +3,7 @@ priority order with rankings published as it grows."""
 
 import builtins
 import errno
+import io
 import json
 import logging
 import multiprocessing
@@ -622,4 +623,130 @@ def test_an_error_opening_a_valid_cache_leaves_its_rows_for_the_next_fill(
     assert cache.key is None
     fill(cache, model, dataset, np.arange(120), executor=Inline())
     assert getattr(model, "calls_", 0) == 0
+    assert cache.n_ready == 120
+
+
+# -- a cache folder that cannot be written --------------------------------------------------------
+
+
+@pytest.fixture
+def read_only(monkeypatch):
+    """``read_only(root)``: writes under root fail with EROFS, as on a read-only mount (a test run
+    as root ignores chmod); reads go on."""
+
+    def make(root):
+        real_open, real_mkdir, real_unlink = builtins.open, os.mkdir, os.unlink
+
+        def refused(path):
+            if str(os.fspath(path)).startswith(str(root)):
+                raise OSError(errno.EROFS, "Read-only file system", os.fspath(path))
+
+        def ro_open(file, mode="r", *args, **kwargs):
+            if any(c in mode for c in "wax+"):
+                refused(file)
+            return real_open(file, mode, *args, **kwargs)
+
+        def ro_mkdir(path, *args, **kwargs):
+            if not os.path.lexists(path):  # else EEXIST, as Linux says first
+                refused(path)
+            return real_mkdir(path, *args, **kwargs)
+
+        def ro_unlink(path, *args, **kwargs):
+            if os.path.lexists(path):
+                refused(path)
+            return real_unlink(path, *args, **kwargs)
+
+        for module, name, fake in (
+            (builtins, "open", ro_open),
+            (io, "open", ro_open),
+            (os, "mkdir", ro_mkdir),
+            (os, "unlink", ro_unlink),
+        ):
+            monkeypatch.setattr(module, name, fake)
+
+    return make
+
+
+def _stored(images, tmp_path, indices):
+    """The cache folder in tmp_path after a fill of `indices`, and its files' bytes."""
+    cache = EmbeddingCache(len(images), tmp_path)
+    fill(cache, learner(), alw.Dataset(images, ["dark", "bright"]), indices, executor=Inline())
+    cache.close()
+    folder = tmp_path / learner().embedding_key()
+    return folder, {path.name: path.read_bytes() for path in folder.iterdir()}
+
+
+def test_a_read_only_cache_serves_its_rows_with_a_warning_that_new_ones_are_not_stored(
+    pool, tmp_path, read_only, caplog
+):
+    images, _ = pool
+    folder, _ = _stored(images, tmp_path, np.arange(120))
+    read_only(tmp_path)
+    model, cache = learner(), EmbeddingCache(120, tmp_path)
+    with caplog.at_level(logging.WARNING, logger="al_widget"):
+        fill(
+            cache, model, alw.Dataset(images, ["dark", "bright"]), np.arange(120), executor=Inline()
+        )
+    assert getattr(model, "calls_", 0) == 0
+    assert cache.n_ready == 120
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(
+        f"embedding cache {folder} is read-only" in w and "not cached" in w for w in warnings
+    )
+
+
+def test_what_a_read_only_cache_lacks_is_embedded_in_memory_and_its_files_stay(
+    pool, tmp_path, read_only
+):
+    images, _ = pool
+    folder, before = _stored(images, tmp_path, np.arange(60))
+    read_only(tmp_path)
+    model, cache = learner(), EmbeddingCache(120, tmp_path)
+    fill(cache, model, alw.Dataset(images, ["dark", "bright"]), np.arange(120), executor=Inline())
+    cache.flush()
+    assert sorted(model.seen_) == list(range(60, 120))
+    fresh = embed_chunk(learner(), images)
+    np.testing.assert_allclose(cache.get(np.arange(120)), fresh, rtol=1e-3, atol=1e-3)
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
+
+
+@pytest.mark.parametrize(
+    ("stored", "problem"),
+    [("nothing", "cannot be made"), ("a damaged cache", "cannot be written")],
+)
+def test_a_read_only_cache_dir_with_no_usable_cache_is_refused_naming_its_folder(
+    stored, problem, pool, tmp_path, read_only
+):
+    images, _ = pool
+    if stored != "nothing":
+        folder, _ = _stored(images, tmp_path, np.arange(120))
+        (folder / "meta.json").unlink()
+    read_only(tmp_path)
+    model, cache = learner(), EmbeddingCache(120, tmp_path)
+    folder = tmp_path / model.embedding_key()
+    with pytest.raises(OSError, match=f"embedding cache {folder} {problem} .*cache_dir=None"):
+        fill(
+            cache, model, alw.Dataset(images, ["dark", "bright"]), np.arange(120), executor=Inline()
+        )
+
+
+def test_an_error_making_the_cache_files_is_raised_naming_the_folder_and_the_next_fill_makes_them(
+    pool, tmp_path, monkeypatch
+):
+    images, _ = pool
+    dataset = alw.Dataset(images, ["dark", "bright"])
+    real_open, failed = builtins.open, []
+
+    def once_no_space(file, mode="r", *args, **kwargs):
+        if str(file).endswith("hashes.npy") and "+" in mode and not failed:
+            failed.append(file)
+            raise OSError(errno.ENOSPC, "No space left on device", str(file))
+        return real_open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", once_no_space)
+    model, cache = learner(), EmbeddingCache(120, tmp_path)
+    folder = tmp_path / model.embedding_key()
+    with pytest.raises(OSError, match=f"embedding cache {folder} cannot be written .*next round"):
+        fill(cache, model, dataset, np.arange(120), executor=Inline())
+    fill(cache, model, dataset, np.arange(120), executor=Inline())
     assert cache.n_ready == 120
