@@ -1,4 +1,5 @@
-"""An embedding cache's folder: refused when it is no folder, and locked while a cache uses it.
+"""An embedding cache's folder: refused when it is no folder (a file, a broken symlink), and
+locked while a cache uses it.
 
 One open cache per folder, in this process or another (a second loop on a folder would rebuild
 or write files the first has memory-mapped): the lock is a ``flock`` (``_flock.Holders``), and a
@@ -26,20 +27,25 @@ class CacheLocked(RuntimeError):
 
 
 def check_cache_dir(path: Path) -> Path:
-    """`path`, refused when it, or the nearest part of it that exists, is not a folder.
+    """`path`, refused when it, or the nearest part of it that exists, is not a folder: a file,
+    or a broken symlink (one to nothing, which a folder cannot be made at).
 
     Parameters
     ----------
     path : Path
         The ``cache_dir`` given.
     """
-    existing = next((p for p in (path, *path.parents) if p.exists()), None)
-    if existing is not None and not existing.is_dir():
-        where = "is a file" if existing == path else f"lies under {existing}, which is a file"
-        raise NotADirectoryError(
-            f"cache_dir {path} {where}: the embedding cache needs a folder (made if missing)"
-        )
-    return path
+    existing = next((p for p in (path, *path.parents) if os.path.lexists(p)), None)
+    if existing is None or existing.is_dir():
+        return path
+    if existing.is_symlink() and not existing.exists():
+        what = f"a broken symlink (to {os.readlink(existing)})"
+    else:
+        what = "a file"
+    where = f"is {what}" if existing == path else f"lies under {existing}, which is {what}"
+    raise NotADirectoryError(
+        f"cache_dir {path} {where}: the embedding cache needs a folder (made if missing)"
+    )
 
 
 def cache_error(folder: Path, error: OSError, problem: str, then: str = "") -> OSError:

@@ -599,6 +599,25 @@ def test_a_cache_dir_that_is_no_folder_is_refused_when_the_loop_is_made(under, p
     assert user_file.read_text() == "user data"
 
 
+@pytest.mark.parametrize("under", [False, True], ids=["the link", "a folder under it"])
+def test_a_cache_dir_at_a_broken_symlink_is_refused_when_the_loop_is_made(under, pool, tmp_path):
+    images, _ = pool
+    link, target = tmp_path / "cache", tmp_path / "unmounted" / "cache"
+    link.symlink_to(target)
+    cache_dir = link / "sub" if under else link
+    with pytest.raises(
+        NotADirectoryError, match=f"cache_dir {cache_dir} .*broken symlink \\(to {target}\\)"
+    ):
+        alw.ActiveLoop(
+            alw.Dataset(images, ["dark", "bright"]),
+            learner(),
+            pool_sample=None,
+            cache_dir=cache_dir,
+        )
+    assert link.is_symlink()
+    assert not (tmp_path / "unmounted").exists()
+
+
 def test_an_error_opening_a_valid_cache_leaves_its_rows_for_the_next_fill(
     pool, tmp_path, monkeypatch
 ):
