@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from ._flock import Holders
@@ -26,14 +27,16 @@ class CacheLocked(RuntimeError):
     """Another open embedding cache (another loop, here or in another process) uses this folder."""
 
 
-def check_cache_dir(path: Path) -> Path:
+def check_cache_dir(path: Path, called: str = "cache_dir") -> Path:
     """`path`, refused when it, or the nearest part of it that exists, is not a folder: a file,
     or a broken symlink (one to nothing, which a folder cannot be made at).
 
     Parameters
     ----------
     path : Path
-        The ``cache_dir`` given.
+        The ``cache_dir`` given, or a key's folder in it.
+    called : str, default "cache_dir"
+        What the error calls `path`.
     """
     existing = next((p for p in (path, *path.parents) if os.path.lexists(p)), None)
     if existing is None or existing.is_dir():
@@ -44,8 +47,29 @@ def check_cache_dir(path: Path) -> Path:
         what = "a file"
     where = f"is {what}" if existing == path else f"lies under {existing}, which is {what}"
     raise NotADirectoryError(
-        f"cache_dir {path} {where}: the embedding cache needs a folder (made if missing)"
+        f"{called} {path} {where}: the embedding cache needs a folder (made if missing)"
     )
+
+
+def check_cache_files(folder: Path, names: Iterable[str]) -> None:
+    """Refuse a cache `folder` where one of `names` is there but no file (a folder, a broken
+    symlink, ...): the cache neither reads it nor deletes it to write its own.
+
+    Parameters
+    ----------
+    folder : Path
+        A key's folder.
+    names : iterable of str
+        The files the cache keeps there.
+    """
+    for name in names:
+        path = folder / name
+        if os.path.lexists(path) and not path.is_file():
+            kind = "a folder" if path.is_dir() else "not a regular file"
+            raise (IsADirectoryError if path.is_dir() else FileExistsError)(
+                f"embedding cache {folder}: {name} is {kind}, where the cache keeps its file; "
+                "it is left as it is: move it away, or give the loop another cache_dir"
+            )
 
 
 def cache_error(folder: Path, error: OSError, problem: str, then: str = "") -> OSError:

@@ -20,7 +20,9 @@ files, an I/O error) while a folder is opened is raised naming it, and leaves th
 and the files as they are, for the next bind to open again. A folder that may not be written
 (a read-only mount, no permission) is mapped copy-on-write, with a warning: its rows are served
 and what it lacks is embedded in memory only. Where nothing valid is stored there, ``bind`` (or
-the first ``put``) raises an OSError naming the folder.
+the first ``put``) raises an OSError naming the folder. Something else where the cache keeps its
+key's folder or a file (a user's file, a folder named ``meta.json``) is refused by ``bind``,
+naming it, and left as it is.
 
 One open cache per folder: a cache holds an exclusive ``flock`` on its key's folder from ``bind``
 until it binds another key or is closed (POSIX; as the dataset's journal does). Another cache on
@@ -41,7 +43,13 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ._cache_folder import FolderLock, cache_error, check_cache_dir, is_read_only
+from ._cache_folder import (
+    FolderLock,
+    cache_error,
+    check_cache_dir,
+    check_cache_files,
+    is_read_only,
+)
 
 _EMPTY = np.uint64(0)  # the hash of a row never written
 FORMAT = 2  # meta.json's "format": 2 added checksums.npy
@@ -150,13 +158,14 @@ class EmbeddingCache:
         if self.cache_dir is None:
             self.key = key
             return
-        folder = self.cache_dir / key
+        folder = check_cache_dir(self.cache_dir / key, called="embedding cache folder")
         lock = None
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             then = WRITE_ELSEWHERE if is_read_only(error) else KEPT
             raise cache_error(folder, error, "cannot be made", then) from error
+        check_cache_files(folder, ("meta.json", *ARRAYS))
         try:  # an error (CacheLocked too) leaves it unbound: the next bind tries the folder again
             lock = FolderLock(folder)
             if any(folder.iterdir()):
@@ -378,13 +387,13 @@ def _read_meta(folder: Path) -> dict[str, Any]:
     return meta
 
 
+ARRAYS = ("embeddings.npy", "hashes.npy", "checksums.npy")  # with meta.json, a key's files
+
+
 def _files(n: int, dim: int) -> list[tuple[str, np.dtype[Any], tuple[int, ...]]]:
-    """Each file of a cache folder: name, dtype and shape."""
-    return [
-        ("embeddings.npy", np.dtype(np.float16), (n, dim)),
-        ("hashes.npy", np.dtype(np.uint64), (n,)),
-        ("checksums.npy", np.dtype(np.uint64), (n,)),
-    ]
+    """Each array file of a cache folder: name, dtype and shape."""
+    kinds = [(np.float16, (n, dim)), (np.uint64, (n,)), (np.uint64, (n,))]
+    return [(name, np.dtype(t), shape) for name, (t, shape) in zip(ARRAYS, kinds, strict=True)]
 
 
 def _map_files(folder: Path, n: int, dim: int, mode: _Mode) -> list[np.memmap[Any, Any]]:
@@ -415,11 +424,17 @@ def _map(
     except ValueError as error:  # another OSError is no proof of damage: it goes up
         raise _Untrusted(f"{path.name} has no readable header ({error})") from None
     found_shape, fortran, found_dtype = header
-    if tuple(found_shape) != shape or np.dtype(found_dtype) != dtype or fortran:
-        raise _Untrusted(
-            f"{path.name} holds {np.dtype(found_dtype)} {tuple(found_shape)}, "
-            f"expected {dtype} {shape}"
+    differs = [
+        f"{what} {found}, expected {wanted}"
+        for what, found, wanted in (
+            ("dtype", np.dtype(found_dtype), dtype),
+            ("shape", tuple(found_shape), shape),
+            ("memory order", "Fortran" if fortran else "C", "C"),
         )
+        if found != wanted
+    ]
+    if differs:
+        raise _Untrusted(f"{path.name} has {'; '.join(differs)}")
     expected = offset + int(np.prod(shape)) * dtype.itemsize
     size = path.stat().st_size
     if size != expected:

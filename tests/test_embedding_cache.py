@@ -398,8 +398,14 @@ def _garble_meta(first, folder):
     (folder / "meta.json").write_text('{"key": "abc", "n_ima')
 
 
+def _fortran_order(first, folder):
+    rows = np.load(folder / "embeddings.npy")
+    np.save(folder / "embeddings.npy", np.asfortranarray(rows))
+
+
 CORRUPTIONS = {
     "truncated file": ({}, _truncate, "embeddings.npy has"),
+    "Fortran order": ({}, _fortran_order, "embeddings.npy has memory order Fortran, expected C"),
     "tampered rows": ({}, _tamper, "2 rows do not match their checksums (images [5, 50])"),
     "another backbone's rows": (
         {"net": backbone(seed=7)},
@@ -769,3 +775,39 @@ def test_an_error_making_the_cache_files_is_raised_naming_the_folder_and_the_nex
         fill(cache, model, dataset, np.arange(120), executor=Inline())
     fill(cache, model, dataset, np.arange(120), executor=Inline())
     assert cache.n_ready == 120
+
+
+@pytest.mark.parametrize("name", ["meta.json", "embeddings.npy"])
+def test_a_folder_where_the_cache_keeps_a_file_is_refused_naming_it_and_left_as_it_is(
+    name, pool, tmp_path
+):
+    images, _ = pool
+    folder, _ = _stored(images, tmp_path, np.arange(120))
+    (folder / name).unlink()
+    (folder / name).mkdir()
+    (folder / name / "notes.txt").write_text("user data")
+    model, cache = learner(), EmbeddingCache(120, tmp_path)
+    with pytest.raises(IsADirectoryError, match=f"embedding cache {folder}: {name} is a folder"):
+        fill(
+            cache, model, alw.Dataset(images, ["dark", "bright"]), np.arange(120), executor=Inline()
+        )
+    assert cache.key is None
+    assert (folder / name / "notes.txt").read_text() == "user data"
+
+
+def test_a_file_where_the_cache_keeps_a_keys_folder_is_refused_naming_it_and_left_as_it_is(
+    pool, tmp_path
+):
+    images, _ = pool
+    model = learner()
+    user_file = tmp_path / model.embedding_key()
+    user_file.write_text("user data")
+    with pytest.raises(NotADirectoryError, match=f"embedding cache folder {user_file} is a file"):
+        fill(
+            EmbeddingCache(120, tmp_path),
+            model,
+            alw.Dataset(images, ["dark", "bright"]),
+            np.arange(120),
+            executor=Inline(),
+        )
+    assert user_file.read_text() == "user data"
