@@ -39,10 +39,10 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Any, Literal
 
 import numpy as np
 
+from ._cache_files import ARRAYS, Untrusted, array_files, map_files, read_meta
 from ._cache_folder import (
     FolderLock,
     cache_error,
@@ -170,7 +170,7 @@ class EmbeddingCache:
             lock = FolderLock(folder)
             if any(folder.iterdir()):
                 self._open(folder, key, width)
-        except _Untrusted as problem:
+        except Untrusted as problem:
             self._hashes, self._rows, self._sums = None, None, None
             log.warning(
                 "al_widget: embedding cache %s: %s; embedding all its images again", folder, problem
@@ -197,33 +197,33 @@ class EmbeddingCache:
     def _open(self, folder: Path, key: str, width: int | None) -> None:
         """Map the files of `folder` if they prove to be `key`'s; clear rows that fail their checksum.
 
-        Raises `_Untrusted` saying what is wrong when the folder as a whole is not to be used.
+        Raises `Untrusted` saying what is wrong when the folder as a whole is not to be used.
         """
-        meta = _read_meta(folder)
+        meta = read_meta(folder)
         if meta.get("format") != FORMAT:
-            raise _Untrusted(
+            raise Untrusted(
                 f"meta.json has format {meta.get('format')!r}, not {FORMAT} (written by another "
                 "version, without row checksums)"
             )
         if meta.get("key") != key:
-            raise _Untrusted(
+            raise Untrusted(
                 f"meta.json names the embedding key {meta.get('key')!r}, not this learner's {key!r}"
             )
         if meta.get("n_images") != self.n_images:
-            raise _Untrusted(
+            raise Untrusted(
                 f"it holds {meta.get('n_images')!r} images, the dataset has {self.n_images}"
             )
         dim = meta.get("dim")
         if not isinstance(dim, int) or dim < 1:
-            raise _Untrusted(f"meta.json's dim must be a positive int, got {dim!r}")
+            raise Untrusted(f"meta.json's dim must be a positive int, got {dim!r}")
         if width is not None and dim != width:
-            raise _Untrusted(f"its embeddings have length {dim}, this learner's have {width}")
+            raise Untrusted(f"its embeddings have length {dim}, this learner's have {width}")
         try:
-            rows, hashes, sums = _map_files(folder, self.n_images, dim, "r+")
+            rows, hashes, sums = map_files(folder, self.n_images, dim, "r+")
         except OSError as error:
             if not is_read_only(error):
                 raise
-            rows, hashes, sums = _map_files(folder, self.n_images, dim, "c")  # writes stay here
+            rows, hashes, sums = map_files(folder, self.n_images, dim, "c")  # writes stay here
             log.warning(
                 "al_widget: embedding cache %s is read-only (%s): its rows are used, and the "
                 "images it lacks are embedded in memory only, not cached",
@@ -358,85 +358,10 @@ class EmbeddingCache:
             (folder / "meta.json").unlink(missing_ok=True)  # not to be trusted meanwhile
             made = [
                 np.lib.format.open_memmap(folder / name, "w+", dtype, shape)
-                for name, dtype, shape in _files(n, dim)
+                for name, dtype, shape in array_files(n, dim)
             ]
             (folder / "meta.json").write_text(json.dumps({**meta, "dim": dim}))
         except OSError as error:
             then = WRITE_ELSEWHERE if is_read_only(error) else "the next round tries again"
             raise cache_error(folder, error, "cannot be written", then) from error
         self._rows, self._hashes, self._sums = made
-
-
-_Mode = Literal["r+", "c"]  # written to the file, or in memory only (copy on write)
-
-
-class _Untrusted(Exception):
-    """A cache folder that does not prove it belongs; says what is wrong."""
-
-
-def _read_meta(folder: Path) -> dict[str, Any]:
-    """The object in ``folder/meta.json``; `_Untrusted` when it is missing or not one."""
-    try:
-        meta = json.loads((folder / "meta.json").read_text())
-    except FileNotFoundError:
-        raise _Untrusted("meta.json is missing") from None
-    except ValueError as error:  # not JSON, or not UTF-8; another OSError is no proof of damage
-        raise _Untrusted(f"meta.json cannot be read ({error})") from None
-    if not isinstance(meta, dict):
-        raise _Untrusted(f"meta.json must hold an object, got {type(meta).__name__}")
-    return meta
-
-
-ARRAYS = ("embeddings.npy", "hashes.npy", "checksums.npy")  # with meta.json, a key's files
-
-
-def _files(n: int, dim: int) -> list[tuple[str, np.dtype[Any], tuple[int, ...]]]:
-    """Each array file of a cache folder: name, dtype and shape."""
-    kinds = [(np.float16, (n, dim)), (np.uint64, (n,)), (np.uint64, (n,))]
-    return [(name, np.dtype(t), shape) for name, (t, shape) in zip(ARRAYS, kinds, strict=True)]
-
-
-def _map_files(folder: Path, n: int, dim: int, mode: _Mode) -> list[np.memmap[Any, Any]]:
-    """The rows, hashes and checksums of `folder`, memory-mapped in `mode` (see `_map`)."""
-    return [_map(folder / name, dtype, shape, mode) for name, dtype, shape in _files(n, dim)]
-
-
-def _map(
-    path: Path, dtype: np.dtype[Any], shape: tuple[int, ...], mode: _Mode
-) -> np.memmap[Any, Any]:
-    """`path` memory-mapped in `mode` ("r+"; "c": written in memory only), once its header and
-    length match `dtype` and `shape`.
-
-    numpy maps a file shorter than its header promises and reads zeros past the end, so the
-    length is checked here; `_Untrusted` says what does not match. An OSError other than a
-    missing file (too many open files, an I/O error) is raised as it is.
-    """
-    try:
-        with open(path, "rb") as file:
-            version = np.lib.format.read_magic(file)
-            if version == (1, 0):
-                header = np.lib.format.read_array_header_1_0(file)
-            else:
-                header = np.lib.format.read_array_header_2_0(file)
-            offset = file.tell()
-    except FileNotFoundError:
-        raise _Untrusted(f"{path.name} is missing") from None
-    except ValueError as error:  # another OSError is no proof of damage: it goes up
-        raise _Untrusted(f"{path.name} has no readable header ({error})") from None
-    found_shape, fortran, found_dtype = header
-    differs = [
-        f"{what} {found}, expected {wanted}"
-        for what, found, wanted in (
-            ("dtype", np.dtype(found_dtype), dtype),
-            ("shape", tuple(found_shape), shape),
-            ("memory order", "Fortran" if fortran else "C", "C"),
-        )
-        if found != wanted
-    ]
-    if differs:
-        raise _Untrusted(f"{path.name} has {'; '.join(differs)}")
-    expected = offset + int(np.prod(shape)) * dtype.itemsize
-    size = path.stat().st_size
-    if size != expected:
-        raise _Untrusted(f"{path.name} has {size} bytes, its header promises {expected}")
-    return np.memmap(path, dtype, mode, offset, shape)
