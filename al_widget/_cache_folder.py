@@ -1,4 +1,5 @@
-"""An embedding cache's folder: refused when it is no folder, and locked while a cache uses it.
+"""An embedding cache's folder: refused when it is no folder (a file, a broken symlink), and
+locked while a cache uses it.
 
 One open cache per folder, in this process or another (a second loop on a folder would rebuild
 or write files the first has memory-mapped): the lock is a ``flock`` (``_flock.Holders``), and a
@@ -9,7 +10,9 @@ is taken.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from ._flock import Holders
@@ -24,21 +27,81 @@ class CacheLocked(RuntimeError):
     """Another open embedding cache (another loop, here or in another process) uses this folder."""
 
 
-def check_cache_dir(path: Path) -> Path:
-    """`path`, refused when it, or the nearest part of it that exists, is not a folder.
+def check_cache_dir(path: Path, called: str = "cache_dir") -> Path:
+    """`path`, refused when it, or the nearest part of it that exists, is not a folder: a file,
+    or a broken symlink (one to nothing, which a folder cannot be made at).
 
     Parameters
     ----------
     path : Path
-        The ``cache_dir`` given.
+        The ``cache_dir`` given, or a key's folder in it.
+    called : str, default "cache_dir"
+        What the error calls `path`.
     """
-    existing = next((p for p in (path, *path.parents) if p.exists()), None)
-    if existing is not None and not existing.is_dir():
-        where = "is a file" if existing == path else f"lies under {existing}, which is a file"
-        raise NotADirectoryError(
-            f"cache_dir {path} {where}: the embedding cache needs a folder (made if missing)"
-        )
-    return path
+    existing = next((p for p in (path, *path.parents) if os.path.lexists(p)), None)
+    if existing is None or existing.is_dir():
+        return path
+    if existing.is_symlink() and not existing.exists():
+        what = f"a broken symlink (to {os.readlink(existing)})"
+    else:
+        what = "a file"
+    where = f"is {what}" if existing == path else f"lies under {existing}, which is {what}"
+    raise NotADirectoryError(
+        f"{called} {path} {where}: the embedding cache needs a folder (made if missing)"
+    )
+
+
+def check_cache_files(folder: Path, names: Iterable[str]) -> None:
+    """Refuse a cache `folder` where one of `names` is there but no file (a folder, a broken
+    symlink, ...): the cache neither reads it nor deletes it to write its own.
+
+    Parameters
+    ----------
+    folder : Path
+        A key's folder.
+    names : iterable of str
+        The files the cache keeps there.
+    """
+    for name in names:
+        path = folder / name
+        if os.path.lexists(path) and not path.is_file():
+            kind = "a folder" if path.is_dir() else "not a regular file"
+            raise (IsADirectoryError if path.is_dir() else FileExistsError)(
+                f"embedding cache {folder}: {name} is {kind}, where the cache keeps its file; "
+                "it is left as it is: move it away, or give the loop another cache_dir"
+            )
+
+
+def cache_error(folder: Path, error: OSError, problem: str, then: str = "") -> OSError:
+    """An OSError of `error`'s kind (its errno) naming the cache `folder`, `problem` and `error`.
+
+    Parameters
+    ----------
+    folder : Path
+        The cache key's folder.
+    error : OSError
+        What the file system said.
+    problem : str
+        What could not be done to the folder: "cannot be opened", ...
+    then : str, optional
+        What follows from it, or what to do.
+    """
+    said = error.strerror or str(error)
+    if error.filename and str(error.filename) != str(folder):
+        said = f"{said}: {error.filename}"
+    return OSError(error.errno, f"embedding cache {folder} {problem} ({said}){then and '; '}{then}")
+
+
+def is_read_only(error: OSError) -> bool:
+    """Whether `error` says a file or folder may not be written (a read-only file system, or
+    no permission), as opposed to a passing failure.
+
+    Parameters
+    ----------
+    error : OSError
+        What the file system said.
+    """
+    return error.errno in (errno.EROFS, errno.EACCES, errno.EPERM)
 
 
 class FolderLock:

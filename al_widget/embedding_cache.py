@@ -1,11 +1,12 @@
 """Embeddings computed once per (image, backbone, weights, input size): float16, in memory or on disk.
 
 The cache holds one row per dataset image for the current embedding key (the learner's
-``embedding_key()``: a hash of its backbone, weights and input size). Each row is stored with a
+``embedding_key()``: for an ``EmbeddingClassifier``, a hash of its backbone's layers, weights and
+buffers and of its input size; a changed ``forward`` alone is not seen). Each row is stored with a
 hash of the pixels the backbone read, so a row is reused only for the very same image: a
 ``cache_dir`` survives a kernel restart (the rows are checked against their images again, which
-costs a read of the image but not a pass through the backbone) and a changed image, backbone,
-weights or input size is embedded anew. On disk a key's rows live in ``cache_dir/<key>/``
+costs a read of the image but not a pass through the backbone) and a changed image or key is
+embedded anew. On disk a key's rows live in ``cache_dir/<key>/``
 (``embeddings.npy`` float16 (N, d), ``hashes.npy`` uint64 (N,), ``checksums.npy`` uint64 (N,), all
 memory-mapped, and ``meta.json``).
 
@@ -14,7 +15,14 @@ must name the learner's key, the dataset's length and the learner's embedding le
 must have exactly the length its header promises, and each row must match its checksum (of the
 row's bytes and its pixel hash). A folder that fails the first checks is embedded anew as a whole,
 rows that fail their checksum one by one; either is logged as a warning naming the folder and what
-was wrong, and no failing row is ever served.
+was wrong, and no failing row is ever served. An error that proves no damage (too many open
+files, an I/O error) while a folder is opened is raised naming it, and leaves the cache unbound
+and the files as they are, for the next bind to open again. A folder that may not be written
+(a read-only mount, no permission) is mapped copy-on-write, with a warning: its rows are served
+and what it lacks is embedded in memory only. Where nothing valid is stored there, ``bind`` (or
+the first ``put``) raises an OSError naming the folder. Something else where the cache keeps its
+key's folder or a file (a user's file, a folder named ``meta.json``) is refused by ``bind``,
+naming it, and left as it is.
 
 One open cache per folder: a cache holds an exclusive ``flock`` on its key's folder from ``bind``
 until it binds another key or is closed (POSIX; as the dataset's journal does). Another cache on
@@ -31,15 +39,26 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from ._cache_folder import FolderLock, check_cache_dir
+from ._cache_files import ARRAYS, Untrusted, array_files, map_files, read_meta
+from ._cache_folder import (
+    FolderLock,
+    cache_error,
+    check_cache_dir,
+    check_cache_files,
+    is_read_only,
+)
 
 _EMPTY = np.uint64(0)  # the hash of a row never written
 FORMAT = 2  # meta.json's "format": 2 added checksums.npy
 CHECKED_ROWS = 4096  # rows per checksum pass on open: temporaries stay small
+
+KEPT = "its files are left as they are and the next round tries again"
+WRITE_ELSEWHERE = (
+    "give the loop a cache_dir it can write to, or cache_dir=None to keep the embeddings in memory"
+)
 
 log = logging.getLogger("al_widget")
 
@@ -121,7 +140,9 @@ class EmbeddingCache:
         """Use the rows of `key`; a new key starts from what is stored for it (or nothing).
 
         A folder stored for `key` is verified first (see the module's notes): what fails is
-        embedded anew, with a warning.
+        embedded anew, with a warning. A folder that cannot be read now (too many open files,
+        an I/O error) is no proof of damage: the OSError, naming the folder, leaves the cache
+        unbound and the files as they are, so that the next bind tries them again.
 
         Parameters
         ----------
@@ -137,19 +158,30 @@ class EmbeddingCache:
         if self.cache_dir is None:
             self.key = key
             return
-        folder = self.cache_dir / key
-        folder.mkdir(parents=True, exist_ok=True)
-        self._lock = FolderLock(folder)  # CacheLocked leaves it unbound: a later bind tries again
-        self.key = key
-        if not any(folder.iterdir()):
-            return
+        folder = check_cache_dir(self.cache_dir / key, called="embedding cache folder")
+        lock = None
         try:
-            self._open(folder, key, width)
-        except _Untrusted as problem:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            then = WRITE_ELSEWHERE if is_read_only(error) else KEPT
+            raise cache_error(folder, error, "cannot be made", then) from error
+        check_cache_files(folder, ("meta.json", *ARRAYS))
+        try:  # an error (CacheLocked too) leaves it unbound: the next bind tries the folder again
+            lock = FolderLock(folder)
+            if any(folder.iterdir()):
+                self._open(folder, key, width)
+        except Untrusted as problem:
             self._hashes, self._rows, self._sums = None, None, None
             log.warning(
                 "al_widget: embedding cache %s: %s; embedding all its images again", folder, problem
             )
+        except BaseException as error:
+            if lock is not None:
+                lock.release()
+            if isinstance(error, OSError):
+                raise cache_error(folder, error, "cannot be opened", KEPT) from error
+            raise
+        self._lock, self.key = lock, key
 
     def close(self) -> None:
         """Let go of the current key's rows and of its folder's lock: unbound, nothing ready.
@@ -165,31 +197,39 @@ class EmbeddingCache:
     def _open(self, folder: Path, key: str, width: int | None) -> None:
         """Map the files of `folder` if they prove to be `key`'s; clear rows that fail their checksum.
 
-        Raises `_Untrusted` saying what is wrong when the folder as a whole is not to be used.
+        Raises `Untrusted` saying what is wrong when the folder as a whole is not to be used.
         """
-        meta = _read_meta(folder)
+        meta = read_meta(folder)
         if meta.get("format") != FORMAT:
-            raise _Untrusted(
+            raise Untrusted(
                 f"meta.json has format {meta.get('format')!r}, not {FORMAT} (written by another "
                 "version, without row checksums)"
             )
         if meta.get("key") != key:
-            raise _Untrusted(
+            raise Untrusted(
                 f"meta.json names the embedding key {meta.get('key')!r}, not this learner's {key!r}"
             )
         if meta.get("n_images") != self.n_images:
-            raise _Untrusted(
+            raise Untrusted(
                 f"it holds {meta.get('n_images')!r} images, the dataset has {self.n_images}"
             )
         dim = meta.get("dim")
         if not isinstance(dim, int) or dim < 1:
-            raise _Untrusted(f"meta.json's dim must be a positive int, got {dim!r}")
+            raise Untrusted(f"meta.json's dim must be a positive int, got {dim!r}")
         if width is not None and dim != width:
-            raise _Untrusted(f"its embeddings have length {dim}, this learner's have {width}")
-        n = self.n_images
-        rows = _map(folder / "embeddings.npy", np.dtype(np.float16), (n, dim))
-        hashes = _map(folder / "hashes.npy", np.dtype(np.uint64), (n,))
-        sums = _map(folder / "checksums.npy", np.dtype(np.uint64), (n,))
+            raise Untrusted(f"its embeddings have length {dim}, this learner's have {width}")
+        try:
+            rows, hashes, sums = map_files(folder, self.n_images, dim, "r+")
+        except OSError as error:
+            if not is_read_only(error):
+                raise
+            rows, hashes, sums = map_files(folder, self.n_images, dim, "c")  # writes stay here
+            log.warning(
+                "al_widget: embedding cache %s is read-only (%s): its rows are used, and the "
+                "images it lacks are embedded in memory only, not cached",
+                folder,
+                error.strerror,
+            )
         bad = np.flatnonzero(row_checksums(rows, hashes) != sums)
         if len(bad):
             rows[bad], hashes[bad], sums[bad] = 0, _EMPTY, 0  # an empty row again, never served
@@ -312,64 +352,16 @@ class EmbeddingCache:
             self._hashes = np.zeros(self.n_images, np.uint64)
             self._sums = np.zeros(self.n_images, np.uint64)
             return
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "meta.json").unlink(missing_ok=True)  # the folder is not to be trusted meanwhile
-        self._rows = np.lib.format.open_memmap(
-            folder / "embeddings.npy", "w+", np.float16, (self.n_images, dim)
-        )
-        self._hashes = np.lib.format.open_memmap(
-            folder / "hashes.npy", "w+", np.uint64, (self.n_images,)
-        )
-        self._sums = np.lib.format.open_memmap(
-            folder / "checksums.npy", "w+", np.uint64, (self.n_images,)
-        )
-        meta = {"format": FORMAT, "key": self.key, "n_images": self.n_images, "dim": dim}
-        (folder / "meta.json").write_text(json.dumps(meta))
-
-
-class _Untrusted(Exception):
-    """A cache folder that does not prove it belongs; says what is wrong."""
-
-
-def _read_meta(folder: Path) -> dict[str, Any]:
-    """The object in ``folder/meta.json``; `_Untrusted` when it is missing or not one."""
-    try:
-        meta = json.loads((folder / "meta.json").read_text())
-    except FileNotFoundError:
-        raise _Untrusted("meta.json is missing") from None
-    except (OSError, ValueError) as error:
-        raise _Untrusted(f"meta.json cannot be read ({error})") from None
-    if not isinstance(meta, dict):
-        raise _Untrusted(f"meta.json must hold an object, got {type(meta).__name__}")
-    return meta
-
-
-def _map(path: Path, dtype: np.dtype[Any], shape: tuple[int, ...]) -> np.memmap[Any, Any]:
-    """`path` memory-mapped for writing, once its header and length match `dtype` and `shape`.
-
-    numpy maps a file shorter than its header promises and reads zeros past the end, so the
-    length is checked here; `_Untrusted` says what does not match.
-    """
-    try:
-        with open(path, "rb") as file:
-            version = np.lib.format.read_magic(file)
-            if version == (1, 0):
-                header = np.lib.format.read_array_header_1_0(file)
-            else:
-                header = np.lib.format.read_array_header_2_0(file)
-            offset = file.tell()
-    except FileNotFoundError:
-        raise _Untrusted(f"{path.name} is missing") from None
-    except (OSError, ValueError) as error:
-        raise _Untrusted(f"{path.name} has no readable header ({error})") from None
-    found_shape, fortran, found_dtype = header
-    if tuple(found_shape) != shape or np.dtype(found_dtype) != dtype or fortran:
-        raise _Untrusted(
-            f"{path.name} holds {np.dtype(found_dtype)} {tuple(found_shape)}, "
-            f"expected {dtype} {shape}"
-        )
-    expected = offset + int(np.prod(shape)) * dtype.itemsize
-    size = path.stat().st_size
-    if size != expected:
-        raise _Untrusted(f"{path.name} has {size} bytes, its header promises {expected}")
-    return np.memmap(path, dtype, "r+", offset, shape)
+        n, meta = self.n_images, {"format": FORMAT, "key": self.key, "n_images": self.n_images}
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "meta.json").unlink(missing_ok=True)  # not to be trusted meanwhile
+            made = [
+                np.lib.format.open_memmap(folder / name, "w+", dtype, shape)
+                for name, dtype, shape in array_files(n, dim)
+            ]
+            (folder / "meta.json").write_text(json.dumps({**meta, "dim": dim}))
+        except OSError as error:
+            then = WRITE_ELSEWHERE if is_read_only(error) else "the next round tries again"
+            raise cache_error(folder, error, "cannot be written", then) from error
+        self._rows, self._hashes, self._sums = made

@@ -1,6 +1,9 @@
 """The embedding cache: each image embedded once per backbone, kept across rounds and restarts, filled in
 priority order with rankings published as it grows."""
 
+import builtins
+import errno
+import io
 import json
 import logging
 import multiprocessing
@@ -395,8 +398,14 @@ def _garble_meta(first, folder):
     (folder / "meta.json").write_text('{"key": "abc", "n_ima')
 
 
+def _fortran_order(first, folder):
+    rows = np.load(folder / "embeddings.npy")
+    np.save(folder / "embeddings.npy", np.asfortranarray(rows))
+
+
 CORRUPTIONS = {
     "truncated file": ({}, _truncate, "embeddings.npy has"),
+    "Fortran order": ({}, _fortran_order, "embeddings.npy has memory order Fortran, expected C"),
     "tampered rows": ({}, _tamper, "2 rows do not match their checksums (images [5, 50])"),
     "another backbone's rows": (
         {"net": backbone(seed=7)},
@@ -592,5 +601,213 @@ def test_a_cache_dir_that_is_no_folder_is_refused_when_the_loop_is_made(under, p
             learner(),
             pool_sample=None,
             cache_dir=cache_dir,
+        )
+    assert user_file.read_text() == "user data"
+
+
+@pytest.mark.parametrize("under", [False, True], ids=["the link", "a folder under it"])
+def test_a_cache_dir_at_a_broken_symlink_is_refused_when_the_loop_is_made(under, pool, tmp_path):
+    images, _ = pool
+    link, target = tmp_path / "cache", tmp_path / "unmounted" / "cache"
+    link.symlink_to(target)
+    cache_dir = link / "sub" if under else link
+    with pytest.raises(
+        NotADirectoryError, match=f"cache_dir {cache_dir} .*broken symlink \\(to {target}\\)"
+    ):
+        alw.ActiveLoop(
+            alw.Dataset(images, ["dark", "bright"]),
+            learner(),
+            pool_sample=None,
+            cache_dir=cache_dir,
+        )
+    assert link.is_symlink()
+    assert not (tmp_path / "unmounted").exists()
+
+
+def test_an_error_opening_a_valid_cache_leaves_its_rows_for_the_next_fill(
+    pool, tmp_path, monkeypatch
+):
+    images, _ = pool
+    dataset = alw.Dataset(images, ["dark", "bright"])
+    first = EmbeddingCache(120, tmp_path)
+    fill(first, learner(), dataset, np.arange(120), executor=Inline())
+    first.close()
+    real_open, failed = builtins.open, []
+
+    def once_too_many_open_files(file, *args, **kwargs):
+        if str(file).endswith("embeddings.npy") and not failed:
+            failed.append(file)
+            raise OSError(errno.EMFILE, "Too many open files", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", once_too_many_open_files)
+    model, cache = learner(), EmbeddingCache(120, tmp_path)
+    folder = tmp_path / model.embedding_key()
+    with pytest.raises(OSError, match=f"embedding cache {folder} cannot be opened .*next round"):
+        fill(cache, model, dataset, np.arange(120), executor=Inline())
+    assert cache.key is None
+    fill(cache, model, dataset, np.arange(120), executor=Inline())
+    assert getattr(model, "calls_", 0) == 0
+    assert cache.n_ready == 120
+
+
+# -- a cache folder that cannot be written --------------------------------------------------------
+
+
+@pytest.fixture
+def read_only(monkeypatch):
+    """``read_only(root)``: writes under root fail with EROFS, as on a read-only mount (a test run
+    as root ignores chmod); reads go on."""
+
+    def make(root):
+        real_open, real_mkdir, real_unlink = builtins.open, os.mkdir, os.unlink
+
+        def refused(path):
+            if str(os.fspath(path)).startswith(str(root)):
+                raise OSError(errno.EROFS, "Read-only file system", os.fspath(path))
+
+        def ro_open(file, mode="r", *args, **kwargs):
+            if any(c in mode for c in "wax+"):
+                refused(file)
+            return real_open(file, mode, *args, **kwargs)
+
+        def ro_mkdir(path, *args, **kwargs):
+            if not os.path.lexists(path):  # else EEXIST, as Linux says first
+                refused(path)
+            return real_mkdir(path, *args, **kwargs)
+
+        def ro_unlink(path, *args, **kwargs):
+            if os.path.lexists(path):
+                refused(path)
+            return real_unlink(path, *args, **kwargs)
+
+        for module, name, fake in (
+            (builtins, "open", ro_open),
+            (io, "open", ro_open),
+            (os, "mkdir", ro_mkdir),
+            (os, "unlink", ro_unlink),
+        ):
+            monkeypatch.setattr(module, name, fake)
+
+    return make
+
+
+def _stored(images, tmp_path, indices):
+    """The cache folder in tmp_path after a fill of `indices`, and its files' bytes."""
+    cache = EmbeddingCache(len(images), tmp_path)
+    fill(cache, learner(), alw.Dataset(images, ["dark", "bright"]), indices, executor=Inline())
+    cache.close()
+    folder = tmp_path / learner().embedding_key()
+    return folder, {path.name: path.read_bytes() for path in folder.iterdir()}
+
+
+def test_a_read_only_cache_serves_its_rows_with_a_warning_that_new_ones_are_not_stored(
+    pool, tmp_path, read_only, caplog
+):
+    images, _ = pool
+    folder, _ = _stored(images, tmp_path, np.arange(120))
+    read_only(tmp_path)
+    model, cache = learner(), EmbeddingCache(120, tmp_path)
+    with caplog.at_level(logging.WARNING, logger="al_widget"):
+        fill(
+            cache, model, alw.Dataset(images, ["dark", "bright"]), np.arange(120), executor=Inline()
+        )
+    assert getattr(model, "calls_", 0) == 0
+    assert cache.n_ready == 120
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(
+        f"embedding cache {folder} is read-only" in w and "not cached" in w for w in warnings
+    )
+
+
+def test_what_a_read_only_cache_lacks_is_embedded_in_memory_and_its_files_stay(
+    pool, tmp_path, read_only
+):
+    images, _ = pool
+    folder, before = _stored(images, tmp_path, np.arange(60))
+    read_only(tmp_path)
+    model, cache = learner(), EmbeddingCache(120, tmp_path)
+    fill(cache, model, alw.Dataset(images, ["dark", "bright"]), np.arange(120), executor=Inline())
+    cache.flush()
+    assert sorted(model.seen_) == list(range(60, 120))
+    fresh = embed_chunk(learner(), images)
+    np.testing.assert_allclose(cache.get(np.arange(120)), fresh, rtol=1e-3, atol=1e-3)
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
+
+
+@pytest.mark.parametrize(
+    ("stored", "problem"),
+    [("nothing", "cannot be made"), ("a damaged cache", "cannot be written")],
+)
+def test_a_read_only_cache_dir_with_no_usable_cache_is_refused_naming_its_folder(
+    stored, problem, pool, tmp_path, read_only
+):
+    images, _ = pool
+    if stored != "nothing":
+        folder, _ = _stored(images, tmp_path, np.arange(120))
+        (folder / "meta.json").unlink()
+    read_only(tmp_path)
+    model, cache = learner(), EmbeddingCache(120, tmp_path)
+    folder = tmp_path / model.embedding_key()
+    with pytest.raises(OSError, match=f"embedding cache {folder} {problem} .*cache_dir=None"):
+        fill(
+            cache, model, alw.Dataset(images, ["dark", "bright"]), np.arange(120), executor=Inline()
+        )
+
+
+def test_an_error_making_the_cache_files_is_raised_naming_the_folder_and_the_next_fill_makes_them(
+    pool, tmp_path, monkeypatch
+):
+    images, _ = pool
+    dataset = alw.Dataset(images, ["dark", "bright"])
+    real_open, failed = builtins.open, []
+
+    def once_no_space(file, mode="r", *args, **kwargs):
+        if str(file).endswith("hashes.npy") and "+" in mode and not failed:
+            failed.append(file)
+            raise OSError(errno.ENOSPC, "No space left on device", str(file))
+        return real_open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", once_no_space)
+    model, cache = learner(), EmbeddingCache(120, tmp_path)
+    folder = tmp_path / model.embedding_key()
+    with pytest.raises(OSError, match=f"embedding cache {folder} cannot be written .*next round"):
+        fill(cache, model, dataset, np.arange(120), executor=Inline())
+    fill(cache, model, dataset, np.arange(120), executor=Inline())
+    assert cache.n_ready == 120
+
+
+@pytest.mark.parametrize("name", ["meta.json", "embeddings.npy"])
+def test_a_folder_where_the_cache_keeps_a_file_is_refused_naming_it_and_left_as_it_is(
+    name, pool, tmp_path
+):
+    images, _ = pool
+    folder, _ = _stored(images, tmp_path, np.arange(120))
+    (folder / name).unlink()
+    (folder / name).mkdir()
+    (folder / name / "notes.txt").write_text("user data")
+    model, cache = learner(), EmbeddingCache(120, tmp_path)
+    with pytest.raises(IsADirectoryError, match=f"embedding cache {folder}: {name} is a folder"):
+        fill(
+            cache, model, alw.Dataset(images, ["dark", "bright"]), np.arange(120), executor=Inline()
+        )
+    assert cache.key is None
+    assert (folder / name / "notes.txt").read_text() == "user data"
+
+
+def test_a_file_where_the_cache_keeps_a_keys_folder_is_refused_naming_it_and_left_as_it_is(
+    pool, tmp_path
+):
+    images, _ = pool
+    model = learner()
+    user_file = tmp_path / model.embedding_key()
+    user_file.write_text("user data")
+    with pytest.raises(NotADirectoryError, match=f"embedding cache folder {user_file} is a file"):
+        fill(
+            EmbeddingCache(120, tmp_path),
+            model,
+            alw.Dataset(images, ["dark", "bright"]),
+            np.arange(120),
+            executor=Inline(),
         )
     assert user_file.read_text() == "user data"

@@ -196,6 +196,37 @@ def test_the_embedding_key_changes_with_backbone_weights_and_input_size():
     assert key(backbone="mobilenet_v3_small", input_size=(48, 48)) != base
 
 
+def _layers(activation=nn.ReLU, pool=nn.AdaptiveAvgPool2d):
+    """tiny_backbone's layers with another activation or pooling: the same weights (seeded)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        return nn.Sequential(nn.Conv2d(3, 6, 3, padding=1), activation(), pool(2), nn.Flatten())
+
+
+def _module_key(net):
+    return EmbeddingClassifier(2, backbone=net, weights=None, **SMALL).embedding_key()
+
+
+@pytest.mark.parametrize(
+    "other",
+    [{"activation": nn.Tanh}, {"pool": nn.AdaptiveMaxPool2d}],
+    ids=["another activation", "another pooling"],
+)
+def test_the_embedding_key_changes_with_layers_that_hold_no_weights(other):
+    assert _module_key(_layers()) == _module_key(_layers())
+    assert _module_key(_layers(**other)) != _module_key(_layers())
+
+
+def test_the_embedding_key_changes_with_a_buffer_left_out_of_the_state_dict():
+    def normalised(mean):
+        net = _layers()
+        net.register_buffer("mean", torch.tensor([mean]), persistent=False)
+        return net
+
+    assert _module_key(normalised(0.5)) == _module_key(normalised(0.5))
+    assert _module_key(normalised(0.4)) != _module_key(normalised(0.5))
+
+
 def test_predict_before_fit_is_refused():
     learner = EmbeddingClassifier(2, backbone=tiny_backbone(), weights=None, **SMALL)
     with pytest.raises(RuntimeError, match="not fitted yet"):

@@ -4,8 +4,10 @@ or a module) with its weights, and the small dropout heads trained on its embedd
 from __future__ import annotations
 
 import copy
+import hashlib
 import logging
 import os
+import re
 from typing import Any
 
 import numpy as np
@@ -72,6 +74,34 @@ def to_input(images: np.ndarray, device: torch.device, size: tuple[int, int]) ->
     if tuple(x.shape[2:]) != size:
         x = F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=True)
     return normalise(x)
+
+
+def backbone_key(net: nn.Module, size: tuple[int, int]) -> str:
+    """A 16-hex-digit hash of `net`'s architecture, parameters and buffers, and the input size.
+
+    The architecture is ``repr(net)`` (the layers' types and hyper-parameters), with memory
+    addresses (``at 0x...``) left out so that the key is the same after a restart; then the
+    name, shape, dtype and bytes of each parameter and each buffer, persistent or not.
+    ``forward``'s code is not seen.
+
+    Parameters
+    ----------
+    net : torch.nn.Module
+        The backbone.
+    size : (int, int)
+        The (height, width) it reads.
+    """
+    layers = _ADDRESS.sub("", repr(net))
+    digest = hashlib.sha1(f"{type(net).__qualname__} {size}\n{layers}".encode())
+    for kind, named in (("parameter", net.named_parameters()), ("buffer", net.named_buffers())):
+        for name, tensor in named:
+            digest.update(f"\n{kind} {name} {tuple(tensor.shape)} {tensor.dtype}\n".encode())
+            raw = tensor.detach().reshape(-1).cpu().contiguous().view(torch.uint8)
+            digest.update(raw.numpy().data)
+    return digest.hexdigest()[:16]
+
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
 # -- building a backbone -----------------------------------------------------------------------

@@ -6,7 +6,6 @@ are the base class's, in ``_embedding_head.py``.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 
@@ -18,7 +17,7 @@ from .._images import make_source
 from .._numbers import check_int
 from ._embedding_head import MIN_UNLABELED as MIN_UNLABELED
 from ._embedding_head import EmbeddingHeadMixin
-from ._embedding_nets import build_backbone, to_input
+from ._embedding_nets import backbone_key, build_backbone, to_input
 from ._params import check_semi_supervised, check_training
 from ._torch import choose_device
 from .base import EmbeddingLearner as EmbeddingLearner
@@ -233,22 +232,24 @@ class EmbeddingClassifier(EmbeddingHeadMixin, ParamsMixin):
             return net
 
     def embedding_key(self) -> str:
-        """A short hash of the backbone's class, weights and input size: the embedding cache's key.
+        """A short hash of the backbone's layers, weights and buffers and the input size: the
+        embedding cache's key.
+
+        The backbone is hashed as ``repr`` shows it (its layers' types and hyper-parameters),
+        with the name, shape, dtype and values of every parameter and buffer (persistent or
+        not, such as a normalisation's mean and std). Code that ``repr`` does not show, a
+        changed ``forward`` above all, leaves the key as it was.
 
         Returns
         -------
         str
             Equal for two learners whose `embed` gives the same vectors, different when the
-            backbone, its weights or the input size differ.
+            backbone's layers, its weights or buffers, or the input size differ.
         """
         net = self._ensure_backbone()
         key = getattr(self, "embedding_key_", None)
         if key is None:
-            digest = hashlib.sha1(f"{type(net).__qualname__} {self.input_size_}".encode())
-            for name, tensor in net.state_dict().items():
-                digest.update(name.encode())
-                digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
-            key = self.embedding_key_ = digest.hexdigest()[:16]
+            key = self.embedding_key_ = backbone_key(net, self.input_size_)
         return key
 
     @torch.no_grad()

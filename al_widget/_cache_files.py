@@ -1,0 +1,111 @@
+"""The files of an embedding cache's key folder: ``meta.json`` read, and the three arrays
+(``embeddings.npy``, ``hashes.npy``, ``checksums.npy``) memory-mapped once their headers and
+lengths prove them whole. What does not prove it raises `Untrusted`, saying what is wrong; an
+OSError that proves no damage (too many open files, an I/O error) is raised as it is.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+Mode = Literal["r+", "c"]  # written to the file, or in memory only (copy on write)
+
+
+class Untrusted(Exception):
+    """A cache folder that does not prove it belongs; says what is wrong."""
+
+
+def read_meta(folder: Path) -> dict[str, Any]:
+    """The object in ``folder/meta.json``; `Untrusted` when it is missing or not one.
+
+    Parameters
+    ----------
+    folder : Path
+        A key's folder.
+    """
+    try:
+        meta = json.loads((folder / "meta.json").read_text())
+    except FileNotFoundError:
+        raise Untrusted("meta.json is missing") from None
+    except ValueError as error:  # not JSON, or not UTF-8; another OSError is no proof of damage
+        raise Untrusted(f"meta.json cannot be read ({error})") from None
+    if not isinstance(meta, dict):
+        raise Untrusted(f"meta.json must hold an object, got {type(meta).__name__}")
+    return meta
+
+
+ARRAYS = ("embeddings.npy", "hashes.npy", "checksums.npy")  # with meta.json, a key's files
+
+
+def array_files(n: int, dim: int) -> list[tuple[str, np.dtype[Any], tuple[int, ...]]]:
+    """Each array file of a cache folder: name, dtype and shape.
+
+    Parameters
+    ----------
+    n : int
+        The dataset's length.
+    dim : int
+        The embeddings' length.
+    """
+    kinds = [(np.float16, (n, dim)), (np.uint64, (n,)), (np.uint64, (n,))]
+    return [(name, np.dtype(t), shape) for name, (t, shape) in zip(ARRAYS, kinds, strict=True)]
+
+
+def map_files(folder: Path, n: int, dim: int, mode: Mode) -> list[np.memmap[Any, Any]]:
+    """The rows, hashes and checksums of `folder`, memory-mapped in `mode` (see `_map`).
+
+    Parameters
+    ----------
+    folder : Path
+        A key's folder.
+    n, dim : int
+        The dataset's length and the embeddings' length, which the files must have.
+    mode : {"r+", "c"}
+        Writes go to the files, or stay in memory (copy on write).
+    """
+    return [_map(folder / name, dtype, shape, mode) for name, dtype, shape in array_files(n, dim)]
+
+
+def _map(
+    path: Path, dtype: np.dtype[Any], shape: tuple[int, ...], mode: Mode
+) -> np.memmap[Any, Any]:
+    """`path` memory-mapped in `mode` ("r+"; "c": written in memory only), once its header and
+    length match `dtype` and `shape`.
+
+    numpy maps a file shorter than its header promises and reads zeros past the end, so the
+    length is checked here; `Untrusted` says what does not match. An OSError other than a
+    missing file (too many open files, an I/O error) is raised as it is.
+    """
+    try:
+        with open(path, "rb") as file:
+            version = np.lib.format.read_magic(file)
+            if version == (1, 0):
+                header = np.lib.format.read_array_header_1_0(file)
+            else:
+                header = np.lib.format.read_array_header_2_0(file)
+            offset = file.tell()
+    except FileNotFoundError:
+        raise Untrusted(f"{path.name} is missing") from None
+    except ValueError as error:  # another OSError is no proof of damage: it goes up
+        raise Untrusted(f"{path.name} has no readable header ({error})") from None
+    found_shape, fortran, found_dtype = header
+    differs = [
+        f"{what} {found}, expected {wanted}"
+        for what, found, wanted in (
+            ("dtype", np.dtype(found_dtype), dtype),
+            ("shape", tuple(found_shape), shape),
+            ("memory order", "Fortran" if fortran else "C", "C"),
+        )
+        if found != wanted
+    ]
+    if differs:
+        raise Untrusted(f"{path.name} has {'; '.join(differs)}")
+    expected = offset + int(np.prod(shape)) * dtype.itemsize
+    size = path.stat().st_size
+    if size != expected:
+        raise Untrusted(f"{path.name} has {size} bytes, its header promises {expected}")
+    return np.memmap(path, dtype, mode, offset, shape)
