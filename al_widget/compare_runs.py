@@ -46,9 +46,9 @@ def compare(
         The pool, as for `simulate`.
     labels : sequence of int
         The class id of every image.
-    heuristics : sequence of str, default ("random", "margin")
-        The heuristics to compare, by name: a list of one or more distinct names (one
-        heuristic alone is ``["margin"]``, not ``"margin"``).
+    heuristics : sequence of str or callable, default ("random", "margin")
+        The heuristics to compare, by name or as functions: a list of one or more distinct
+        ones (one heuristic alone is ``["margin"]``, not ``"margin"``).
     repeats : int, default 3
         Runs per heuristic, with seeds ``0 .. repeats - 1``; at least 1.
     progress : bool, default True
@@ -56,7 +56,8 @@ def compare(
     n_jobs : int, default 1
         Worker processes to run on (-1: one per CPU; 1: every run in this process, in turn).
         Everything a run needs is pickled to the workers: the images, a learner instance or a
-        module-level factory (not a lambda), and every heuristic registered under a name.
+        module-level factory (not a lambda), and every heuristic, registered under a name or
+        given as a module-level function (not a lambda).
         A heuristic or learner defined in a notebook cell (or a Python prompt) lives in
         ``__main__``, which a spawned worker cannot import: ``compare`` refuses it with a
         `ValueError`; move it to a ``.py`` module and import it, or use ``n_jobs=1``. A script
@@ -172,8 +173,9 @@ def _in_processes(
         for name, _ in runs
         if isinstance(name, str) and not heuristics.is_builtin(name)
     }
+    given = {heuristics.name_of(name): name for name, _ in runs if not isinstance(name, str)}
     shared = (images, labels, kwargs, registered, worker_threads(workers))
-    _check_spawnable(shared)
+    _check_spawnable((*shared, given))
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_start_worker, initargs=shared
@@ -217,7 +219,8 @@ def _check_spawnable(shared: tuple[Any, ...]) -> None:
         raise ValueError(
             f"compare(n_jobs > 1) sends the images, the learner and the heuristics to worker "
             f"processes, and one of them does not pickle ({error}); pass a learner instance or a "
-            "factory defined at the top level of a module (not a lambda), or use n_jobs=1"
+            "factory, and heuristics, defined at the top level of a module (not a lambda), or "
+            "use n_jobs=1"
         ) from error
     if finder.found and getattr(sys.modules["__main__"], "__file__", None) is None:
         raise ValueError(
