@@ -80,6 +80,11 @@ def compare(
         For ``repeats`` below 1 or a ``seed``; for `heuristics` given as one string, empty,
         naming one twice or naming an unknown one; for labels `simulate` refuses; for ``n_jobs`` below 1
         (other than -1), or, with ``n_jobs > 1``, for something a worker could not unpickle.
+    ValueError, TypeError or RuntimeError
+        When a run fails (as `simulate` raises, say a RuntimeError for a failed round): its
+        message names the run ("margin, seed 1: round 3 failed: ..."), the run's own error is
+        chained to it, and the other runs are dropped (with ``n_jobs > 1``, those not yet
+        started are cancelled).
     """
     check_int("repeats", repeats, 1)
     if "seed" in kwargs:
@@ -96,7 +101,11 @@ def compare(
         if workers == 1:
             curves = []
             for name, seed in runs:
-                curves.append(simulate(images, labels, name, seed=seed, progress=False, **kwargs))
+                try:
+                    curve = simulate(images, labels, name, seed=seed, progress=False, **kwargs)
+                except Exception as error:
+                    raise _run_failed(error, name, seed) from error
+                curves.append(curve)
                 bar.update(1)
         else:
             curves = _in_processes(images, labels, runs, kwargs, workers, bar.update)
@@ -181,15 +190,40 @@ def _in_processes(
         workers, mp_context=context, initializer=_start_worker, initargs=shared
     ) as pool:
         futures: list[Future[Curve]] = [pool.submit(_run_in_worker, n, s) for n, s in runs]
+        run_of = dict(zip(futures, runs, strict=True))
         try:
             for future in as_completed(futures):
-                future.result()
+                error = future.exception()
+                if error is not None:
+                    raise _run_failed(error, *run_of[future]) from error
                 on_done(1)
         except BaseException:
             for future in futures:
                 future.cancel()
             raise
     return [future.result() for future in futures]
+
+
+def _run_failed(error: BaseException, heuristic: Any, seed: int) -> Exception:
+    """`error`, raised by the run of `heuristic` with `seed`, restated naming that run.
+
+    Parameters
+    ----------
+    error : BaseException
+        What the run raised.
+    heuristic : str or callable
+        The run's heuristic.
+    seed : int
+        The run's seed.
+
+    Returns
+    -------
+    Exception
+        A ValueError, TypeError or RuntimeError as `error` is one (else a RuntimeError) whose
+        message starts with the run: "margin, seed 1: round 3 failed: ...".
+    """
+    kind = next((k for k in (ValueError, TypeError) if isinstance(error, k)), RuntimeError)
+    return kind(f"{heuristics.name_of(heuristic)}, seed {seed}: {error}")
 
 
 def worker_threads(workers: int) -> int:
