@@ -26,6 +26,19 @@ def _is_integer(values: np.ndarray) -> bool:
     return bool(values.size) and bool(np.all(np.isfinite(values) & (values == np.round(values))))
 
 
+def finite_runs(finite: np.ndarray) -> list[slice]:
+    """The runs of consecutive True values in the 1-D boolean `finite`, as slices.
+
+    Parameters
+    ----------
+    finite : array of bool
+        Which points can be drawn.
+    """
+    edges = np.diff(np.concatenate([[0], np.asarray(finite, np.int8), [0]]))
+    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    return [slice(int(a), int(b)) for a, b in zip(starts, stops, strict=True)]
+
+
 def line_chart(
     series: dict[str, tuple[Any, Any, Any]],
     *,
@@ -37,6 +50,9 @@ def line_chart(
     y_range: tuple[float, float] | None = None,
 ) -> str:
     """An SVG chart with one line (and an optional ±spread band) per named series of (x, y, spread).
+
+    A point whose x or y is not finite (a NaN metric) is left out and breaks the line there;
+    the band covers only the spans where the spread is finite too.
 
     The chart sizes to its container: ``width`` 100% of it, at most ``width`` pixels, with the
     height following the aspect ratio (a ``viewBox``). Whole-number x values (label counts) get
@@ -57,6 +73,7 @@ def line_chart(
     """
     left, right, top, bottom = 52, 12, 26 if title else 12, 40
     xs = np.concatenate([np.asarray(x, float) for x, _, _ in series.values()] or [np.zeros(0)])
+    xs = xs[np.isfinite(xs)]
     ys = np.concatenate(
         [
             np.asarray(y, float) + sign * np.asarray(s if s is not None else 0.0, float)
@@ -113,17 +130,20 @@ def line_chart(
     for k, (name, (x_raw, y_raw, spread)) in enumerate(series.items()):
         color = PALETTE[k % len(PALETTE)]
         x, y = np.asarray(x_raw, float), np.asarray(y_raw, float)
-        if spread is not None and len(x) > 1:
-            s = np.asarray(spread, float)
-            band = np.concatenate(
-                [np.stack([sx(x), sy(y + s)], 1), np.stack([sx(x), sy(y - s)], 1)[::-1]]
-            )
-            path = " ".join(f"{a:.1f},{b:.1f}" for a, b in band)
-            out.append(f'<polygon points="{path}" fill="{color}" opacity="0.15"/>')
-        line = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(sx(x), sy(y), strict=True))
-        out.append(f'<polyline points="{line}" fill="none" stroke="{color}" stroke-width="2"/>')
-        for a, b in zip(sx(x), sy(y), strict=True):
-            out.append(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="2.5" fill="{color}"/>')
+        s = np.asarray(spread if spread is not None else np.nan, float) * np.ones_like(y)
+        for part in finite_runs(np.isfinite(x) & np.isfinite(y)):
+            px, py, ps = sx(x[part]), y[part], s[part]
+            for span in finite_runs(np.isfinite(ps)) if spread is not None else []:
+                if span.stop - span.start > 1:
+                    upper = np.stack([px[span], sy(py[span] + ps[span])], 1)
+                    lower = np.stack([px[span], sy(py[span] - ps[span])], 1)[::-1]
+                    path = " ".join(f"{a:.1f},{b:.1f}" for a, b in np.concatenate([upper, lower]))
+                    out.append(f'<polygon points="{path}" fill="{color}" opacity="0.15"/>')
+            points = list(zip(px, sy(py), strict=True))
+            line = " ".join(f"{a:.1f},{b:.1f}" for a, b in points)
+            out.append(f'<polyline points="{line}" fill="none" stroke="{color}" stroke-width="2"/>')
+            for a, b in points:
+                out.append(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="2.5" fill="{color}"/>')
         out.append(
             f'<text x="{left + 8}" y="{top + 14 + 14 * k}" fill="{color}" font-weight="bold">{escape(name)}</text>'
         )
