@@ -159,6 +159,20 @@ def test_a_relative_path_is_written_below_the_kernels_folder(
     assert shown(control) == f"wrote {tmp_path / 'labels.csv'}: 3 images, 3 annotations"
 
 
+def test_a_folder_typed_as_a_relative_path_is_named_by_its_absolute_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "kernel").mkdir()
+    monkeypatch.chdir(tmp_path / "kernel")
+    control = ExportControl(labeled("classify"))
+    control.path.value = "../mine"
+    control.button.click()
+    assert shown(control) == (
+        f"not exported: {tmp_path / 'mine'} is a folder where the export writes a file"
+    )
+
+
 def test_choosing_another_format_clears_the_last_result(tmp_path: Path) -> None:
     control = ExportControl(labeled("detect"))
     control.button.click()

@@ -101,9 +101,10 @@ class ExportControl(widgets.VBox):
         if not path:
             self._show(f"type where to write the {self.format.value} export", ok=False)
             return None
+        path = os.path.abspath(path)  # every message names the path as the kernel reads it
         spec = FORMATS[self.format.value]
         self.button.disabled = True
-        self._show(f"exporting to {os.path.abspath(path)} …", ok=True)
+        self._show(f"exporting to {path} …", ok=True)
         try:
             written = spec.write(self.dataset, path, overwrite=self.overwrite.value)
         except PathTaken as error:  # the panel's way to overwrite is the checkbox
