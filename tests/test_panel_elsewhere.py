@@ -5,6 +5,7 @@ labeler did not mean."""
 import pytest
 
 import al_widget as alw
+from tests.turned_panels import draw, press
 
 from conftest import CentroidLearner
 
@@ -100,3 +101,27 @@ def test_refusals_on_a_labeled_image_say_what_to_do_in_the_panel_not_in_python(
     assert "Z undoes" in error
     assert "replace=True" not in error
     assert "undo()" not in error
+
+
+def test_the_work_drawn_on_an_image_a_cell_labeled_is_named_as_dropped(photo_panels):
+    panel, _, _ = photo_panels("detect")
+    i = panel.current
+    draw(panel)  # one box drawn here, not submitted
+    panel.loop.commit(i, alw.Boxes([[0, 0, 3, 3]], ["thing"]))  # a cell labels the image
+    press(panel, "Enter")
+    assert panel.current not in (i, None)
+    assert (
+        f"image {i} was labeled outside this panel (1 box); the work on it here (1 unsaved box) "
+        "was not stored and is dropped; moved on to the next image"
+    ) in panel.notice.value
+    assert panel.dataset.annotation(i) == alw.Boxes([[0, 0, 3, 3]], ["thing"]).bind(
+        image_size=(16, 16), classes=["background", "thing"]
+    )
+
+
+def test_an_image_a_cell_labeled_with_nothing_drawn_here_names_no_work(photo_panels):
+    panel, _, _ = photo_panels("detect")
+    i = panel.current
+    panel.loop.commit(i, alw.Boxes([[0, 0, 3, 3]], ["thing"]))
+    press(panel, "Enter")
+    assert f"image {i} was labeled outside this panel (1 box); moved on" in panel.notice.value

@@ -60,9 +60,10 @@ def annotation_words(annotation: Annotation) -> str:
     return "a mask"
 
 
-def left_elsewhere(i: int, annotation: Annotation | None, skipped: bool) -> str:
+def left_elsewhere(i: int, annotation: Annotation | None, skipped: bool, dropped: str = "") -> str:
     """The notice after the panel moved on from image `i`, which was labeled, skipped or left out
-    since it was shown, outside the panel (a cell's ``loop.commit``, another panel).
+    since it was shown, outside the panel (a cell's ``loop.commit``, another panel), and the
+    work the labeler had drawn on it in the panel was dropped, not stored.
 
     Parameters
     ----------
@@ -72,6 +73,8 @@ def left_elsewhere(i: int, annotation: Annotation | None, skipped: bool) -> str:
         Its annotation now (None: not labeled).
     skipped : bool
         Whether it was skipped.
+    dropped : str, default ""
+        The work drawn on it in the panel, dropped, in words (``Work.summary``); "" for none.
     """
     if annotation is not None:
         done = f"labeled outside this panel ({annotation_words(annotation)})"
@@ -79,7 +82,10 @@ def left_elsewhere(i: int, annotation: Annotation | None, skipped: bool) -> str:
         done = "skipped outside this panel"
     else:
         done = "left out of the queue outside this panel"
-    return f"image {i} was {done}; moved on to the next image (Z undoes the last label or skip)"
+    lost = f"the work on it here ({dropped}) was not stored and is dropped; " if dropped else ""
+    return (
+        f"image {i} was {done}; {lost}moved on to the next image (Z undoes the last label or skip)"
+    )
 
 
 def already_labeled(what: str, i: int, annotation: Annotation) -> str:

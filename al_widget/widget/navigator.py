@@ -93,10 +93,16 @@ class Navigator:
         i = self.current
         if i is None or not self.to_label or self.still_to_label(str(i)) is not None:
             return ""
-        self.editor.unsaved.pop(i, None)  # its work is not what was stored
+        self.editor.keep_unsaved(i)  # what the labeler drew on it here, if anything
+        work = self.editor.unsaved.pop(i, None)  # not what was stored: it goes, and is named
         self.current = None
         self.advance()
-        return image_notices.left_elsewhere(i, self.dataset.annotation(i), i in self.loop.skipped)
+        return image_notices.left_elsewhere(
+            i,
+            self.dataset.annotation(i),
+            i in self.loop.skipped,
+            dropped=work.summary() if work is not None else "",
+        )
 
     def turned(self, annotation: Annotation) -> str:
         """The refusal of `annotation` of the image shown when its file is now turned upright
