@@ -52,8 +52,10 @@ def check_cache_dir(path: Path, called: str = "cache_dir") -> Path:
 
 
 def check_cache_files(folder: Path, names: Iterable[str]) -> None:
-    """Refuse a cache `folder` where one of `names` is there but no file (a folder, a broken
-    symlink, ...): the cache neither reads it nor deletes it to write its own.
+    """Refuse a cache `folder` where one of `names` is there but no file of its own: a folder,
+    a symbolic link (to a file elsewhere, which writing the cache would overwrite), ...; or a
+    `folder` that is itself a symbolic link (the ``cache_dir`` given may be one). The cache
+    neither reads such a file nor writes through it nor deletes it to write its own.
 
     Parameters
     ----------
@@ -62,14 +64,24 @@ def check_cache_files(folder: Path, names: Iterable[str]) -> None:
     names : iterable of str
         The files the cache keeps there.
     """
+    if folder.is_symlink():
+        raise FileExistsError(
+            f"embedding cache folder {folder} is a symbolic link (to {os.readlink(folder)}): "
+            "the cache writes only in folders it makes; it is left as it is: remove it, or "
+            "give the loop another cache_dir"
+        )
     for name in names:
         path = folder / name
-        if os.path.lexists(path) and not path.is_file():
+        if path.is_symlink():
+            kind = f"a symbolic link (to {os.readlink(path)})"
+        elif os.path.lexists(path) and not path.is_file():
             kind = "a folder" if path.is_dir() else "not a regular file"
-            raise (IsADirectoryError if path.is_dir() else FileExistsError)(
-                f"embedding cache {folder}: {name} is {kind}, where the cache keeps its file; "
-                "it is left as it is: move it away, or give the loop another cache_dir"
-            )
+        else:
+            continue
+        raise (IsADirectoryError if kind == "a folder" else FileExistsError)(
+            f"embedding cache {folder}: {name} is {kind}, where the cache keeps its file; "
+            "it is left as it is: move it away, or give the loop another cache_dir"
+        )
 
 
 def cache_error(folder: Path, error: OSError, problem: str, then: str = "") -> OSError:

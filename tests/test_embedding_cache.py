@@ -811,3 +811,44 @@ def test_a_file_where_the_cache_keeps_a_keys_folder_is_refused_naming_it_and_lef
             executor=Inline(),
         )
     assert user_file.read_text() == "user data"
+
+
+def test_a_cache_file_that_is_a_link_to_a_users_file_is_refused_and_the_file_left_as_it_is(
+    pool, tmp_path
+):
+    images, _ = pool
+    folder, _ = _stored(images, tmp_path, np.arange(120))
+    users = tmp_path / "notes.json"
+    users.write_text("user data")
+    (folder / "meta.json").unlink()
+    (folder / "meta.json").symlink_to(users)  # the cache would write its meta through it
+    model, cache = learner(), EmbeddingCache(120, tmp_path)
+    with pytest.raises(
+        FileExistsError, match=f"embedding cache {folder}: meta.json is a symbolic link"
+    ):
+        fill(
+            cache, model, alw.Dataset(images, ["dark", "bright"]), np.arange(120), executor=Inline()
+        )
+    assert users.read_text() == "user data"
+
+
+def test_a_keys_folder_that_is_a_link_to_a_users_folder_is_refused_and_left_as_it_is(
+    pool, tmp_path
+):
+    images, _ = pool
+    model = learner()
+    users = tmp_path / "mine"
+    users.mkdir()
+    (users / "meta.json").write_text("user data")
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / model.embedding_key()).symlink_to(users)
+    with pytest.raises(FileExistsError, match="is a symbolic link"):
+        fill(
+            EmbeddingCache(120, tmp_path / "cache"),
+            model,
+            alw.Dataset(images, ["dark", "bright"]),
+            np.arange(120),
+            executor=Inline(),
+        )
+    assert [p.name for p in users.iterdir()] == ["meta.json"]
+    assert (users / "meta.json").read_text() == "user data"
