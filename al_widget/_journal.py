@@ -144,6 +144,20 @@ class Journal:
         """True once closed."""
         return self._fd is None
 
+    def at(self, path: str) -> bool:
+        """Whether this journal's file is the one at `path` now (open, and neither replaced,
+        moved nor deleted since, ``gone_since``).
+
+        Parameters
+        ----------
+        path : str
+            A path, absolute or not.
+        """
+        with self._lock:
+            if self._fd is None or os.path.abspath(path) != self._where:
+                return False
+            return gone_since(self._where, self._fd, os.fstat(self._fd)) is None
+
     def size(self) -> int:
         """The journal's length in bytes."""
         with self._lock:
@@ -373,6 +387,11 @@ def new_journal(path: str, sync: str, header: dict[str, Any]) -> Journal:
         if journal.size() > 0:
             # A header is one short line: a first MiB without a newline is no al_widget journal.
             start = journal.read(limit=1 << 20)
+            if not start.startswith(HEADER_START) and not holds_nothing(start):
+                raise ValueError(
+                    f"{path} is a file that is no al_widget journal, left as it is: give a path "
+                    "with no file, or an empty one"
+                )
             if not holds_nothing(start) or journal.size() > len(start):
                 raise ValueError(
                     f"journal {path} already holds labels; continue it with Dataset.restore(path, images)"

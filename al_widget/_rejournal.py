@@ -79,6 +79,11 @@ class DatasetRejournal:
         check_sync(sync)
         with self._lock:
             self._check_open()
+            if self._journal is not None and self._journal.at(os.fspath(path)):
+                raise ValueError(
+                    f"journal {os.fspath(path)} is this dataset's journal already, which it goes "
+                    "on writing: give another path"
+                )
             journal = new_journal(os.fspath(path), sync, self._header())
             try:
                 journal.extend(self._entries())

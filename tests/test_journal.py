@@ -370,7 +370,7 @@ def test_restore_of_an_empty_journal_says_how_to_start_it_again(path, gray_image
 
 def test_a_file_of_one_unfinished_line_that_is_no_journal_is_left_alone(path, gray_images):
     path.write_bytes(b'{"notes": "mine"')
-    with pytest.raises(ValueError, match="already holds labels"):
+    with pytest.raises(ValueError, match="is a file that is no al_widget journal, left as it is"):
         alw.Dataset(gray_images, CLASSES, journal=path)
     assert path.read_bytes() == b'{"notes": "mine"'
 

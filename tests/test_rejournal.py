@@ -84,6 +84,26 @@ def test_rejournal_refuses_a_journal_that_holds_labels(labeled, tmp_path, gray_i
     assert labeled.journal_path == str(tmp_path / "labels.jsonl")
 
 
+def test_rejournal_refuses_a_users_file_that_is_no_journal_and_leaves_it_as_it_is(
+    labeled, tmp_path
+):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n")
+    with pytest.raises(ValueError, match=f"{notes} is a file that is no al_widget journal"):
+        labeled.rejournal(notes)
+    assert notes.read_text() == "my notes\n"
+    assert labeled.journal_path == str(tmp_path / "labels.jsonl")
+
+
+def test_rejournal_to_the_datasets_own_journal_is_refused_saying_so(labeled, tmp_path, gray_images):
+    with pytest.raises(ValueError, match="is this dataset's journal already"):
+        labeled.rejournal(tmp_path / "labels.jsonl")
+    labeled.annotate(0, alw.Label("cat"))  # it goes on writing there
+    labeled.close()
+    back = alw.Dataset.restore(tmp_path / "labels.jsonl", gray_images, read_only=True)
+    assert 0 in back.labeled
+
+
 def test_rejournal_refuses_a_journal_another_dataset_writes(labeled, tmp_path, gray_images):
     other = alw.Dataset(gray_images, CLASSES, journal=tmp_path / "other.jsonl")
     with pytest.raises(JournalLocked):
