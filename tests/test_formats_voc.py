@@ -172,6 +172,20 @@ def test_a_box_outside_its_image_is_named(tmp_path: Path) -> None:
         read_voc(tmp_path)
 
 
+def test_a_corner_that_is_no_number_is_named_with_its_value(tmp_path: Path) -> None:
+    dataset = alw.Dataset(np.zeros((1, 20, 30, 3), np.uint8), ["cat"], task="detect")
+    dataset.annotate(0, alw.Boxes([[0, 2, 10, 8]], ["cat"]))
+    dataset.to_voc(tmp_path)
+    xml = tmp_path / "Annotations" / "000000.xml"
+    xml.write_text(re.sub(r"<ymin>[^<]*</ymin>", "<ymin>5,5</ymin>", xml.read_text()))
+    with pytest.raises(
+        FormatError,
+        match=r"000000\.xml, object 0 \(cat\): <bndbox> needs numbers xmin, ymin, xmax, ymax, "
+        r"got xmin '1', ymin '5,5', xmax '10', ymax '8'",
+    ):
+        read_voc(tmp_path)
+
+
 def test_a_file_that_is_not_xml_is_named(tmp_path: Path) -> None:
     labeled_shapes().to_voc(tmp_path)
     (tmp_path / "Annotations" / "000001.xml").write_text("<annotation>")

@@ -266,13 +266,14 @@ def _objects(
         if not label:
             raise FormatError(f"{where} has no <name> (its class)")
         where = f"{where} ({label})"
+        given = {t: item.findtext(f"bndbox/{t}") for t in ("xmin", "ymin", "xmax", "ymax")}
         try:
-            x0, y0, x1, y1 = (
-                float(item.findtext(f"bndbox/{tag}") or "")
-                for tag in ("xmin", "ymin", "xmax", "ymax")
-            )
+            x0, y0, x1, y1 = (float(text or "") for text in given.values())
         except ValueError:
-            raise FormatError(f"{where}: <bndbox> needs numbers xmin, ymin, xmax, ymax") from None
+            shown = ", ".join(f"{t} {text!r:.20}" for t, text in given.items())
+            raise FormatError(
+                f"{where}: <bndbox> needs numbers xmin, ymin, xmax, ymax, got {shown}"
+            ) from None
         flag = (item.findtext("difficult") or "0").strip().lower()
         if flag not in ("0", "1", "true", "false"):
             raise FormatError(f"{where}: <difficult> must be 0 or 1, got {flag!r:.40}")
