@@ -57,6 +57,29 @@ def turned_since(drawn_in: int | None, now: int | None) -> bool:
     return drawn_in is not None and now is not None and drawn_in != now
 
 
+class TurnedSince(ValueError):
+    """A label refused for image `index`, whose photo is turned upright by another EXIF
+    orientation (`now`) than the one the label was drawn in (`drawn_in`): ``turned_since``.
+
+    Parameters
+    ----------
+    index : int
+        The image.
+    drawn_in : int
+        The orientation of the pixels the label was drawn on.
+    now : int
+        The orientation the photo's file has now.
+    """
+
+    def __init__(self, index: int, drawn_in: int, now: int) -> None:
+        self.index, self.drawn_in, self.now = index, drawn_in, now
+        super().__init__(
+            f"image {index}: the label was drawn on the photo shown by EXIF orientation "
+            f"{drawn_in}, and its file is turned by {now} now (another program turned it "
+            "since): it would lie on other pixels than those it was drawn on"
+        )
+
+
 _TURNED_ON_LOAD = frozenset({"TIFF"})
 """Formats whose Pillow plugin turns the pixels upright itself as it loads them: TIFF, in every
 Pillow this package takes (>= 10; seen in 10.0, 10.4 and 13.0). Its size before loading is the

@@ -15,7 +15,7 @@ from . import annotations as ann
 from ._image_list import fingerprint
 from ._images import ImageError, make_source
 from ._journal import Journal, JournalError, JournalLocked, check_sync, new_journal
-from ._orientation import turned_since
+from ._orientation import TurnedSince, turned_since
 from ._rejournal import DatasetRejournal, annotate_entry
 from ._restore import DatasetRestore
 from ._task_types import ANNOTATION_TYPES, check_task
@@ -270,11 +270,9 @@ class Dataset(DatasetRestore, DatasetRejournal, DatasetImages, DatasetFiles):
         if isinstance(bound, ann.Label):  # a class names the whole image, however it is turned
             return self._store(i, bound, None)
         if orientation != "file" and turned_since(orientation, turn):
-            raise ValueError(
-                f"image {i}: the label was drawn on the photo shown by EXIF orientation "
-                f"{orientation}, and its file is turned by {turn} now (another program turned "
-                "it since): it would lie on other pixels than those it was drawn on"
-            )
+            assert orientation is not None  # both known, or it is no turn
+            assert turn is not None
+            raise TurnedSince(i, orientation, turn)
         if self._journal_path is None:  # no journal records it (a restore has its path)
             orientation = None
         elif orientation == "file":  # the frame it was bound in (None: an image in memory)

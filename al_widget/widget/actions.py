@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .._orientation import TurnedSince
 from ..annotations import Annotation, Label
 from ..loop import ActiveLoop
 from ..session import SHOWN_AT_THRESHOLD
@@ -142,14 +143,15 @@ class Actions:
             self.notices.say_error(f"not submitted: {status.budget_words(budget)}")
             return None
         try:
-            turned = self.navigator.turned(annotation)
-            if turned:  # nothing is stored, and the edit stays on the canvas
-                self.notices.say_error(turned)
-                return None
-            # Drawn in the orientation of the pixels shown; on a photo replaced by one of
-            # another size since, ``bind`` refuses it
+            # Drawn in the orientation of the pixels shown: on a photo turned since, the dataset
+            # refuses it (``TurnedSince``), and on one replaced by another size, ``bind`` does
             drawn_in = self.canvas.orientation
             self.loop.commit(i, annotation, shown=shown, orientation=drawn_in)
+        except TurnedSince as turned:  # nothing is stored, and the edit stays on the canvas
+            file = self.loop.dataset.source_file(i)
+            words = image_notices.turned_since_shown(i, file, turned.drawn_in, turned.now)
+            self.notices.say_error(words)
+            return None
         except (ValueError, IndexError, OSError, RuntimeError) as error:
             # Bad input, a full disk, a closed loop: the label was not kept, and the panel says why.
             self.notices.say_error(f"not submitted: {error}")

@@ -8,8 +8,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .._images import ImageError, OrientedImage
-from .._orientation import turned_since
-from ..annotations import Annotation, Label
+from ..annotations import Annotation
 from ..loop import ActiveLoop
 from . import ahead, image_notices, status
 from .budget import BudgetGate
@@ -103,28 +102,6 @@ class Navigator:
             i in self.loop.skipped,
             dropped=work.summary() if work is not None else "",
         )
-
-    def turned(self, annotation: Annotation) -> str:
-        """The refusal of `annotation` of the image shown when its file is now turned upright
-        by another EXIF orientation than the pixels shown (``Canvas.orientation``), which it
-        was drawn on (``turned_since``: a photo app turned it since it was shown); "" when it
-        is not, and for a class label, which names the whole image. An ImageError says the
-        file cannot be read now.
-
-        Parameters
-        ----------
-        annotation : Label, Boxes, Mask or Instances
-            What was drawn on the image shown.
-        """
-        i, drawn_in = self.current, self.canvas.orientation
-        if i is None or isinstance(annotation, Label):
-            return ""
-        now = self.dataset.image_frame(i)[1]
-        if not turned_since(drawn_in, now):
-            return ""
-        assert drawn_in is not None  # both known, or it is no turn
-        assert now is not None
-        return image_notices.turned_since_shown(i, self.dataset.source_file(i), drawn_in, now)
 
     def show(self, i: int, undone: Annotation | None = None) -> bool:
         """Load image `i` on the canvas, with its annotation or the model's prediction, or the
