@@ -13,6 +13,7 @@ import ipywidgets as widgets
 from ..formats import Exported, write_coco, write_csv, write_masks, write_voc, write_yolo
 from ..formats._atomic import PathTaken
 from ..formats._export import renamed_note
+from .status import count
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -120,8 +121,8 @@ class ExportControl(widgets.VBox):
         finally:
             self.button.disabled = False
         where = os.path.abspath(written.path)
-        images = _count(written.n_images, "image")
-        text = f"wrote {where}: {images}, {_count(written.n_annotations, 'annotation')}"
+        images = count(written.n_images, "image")
+        text = f"wrote {where}: {images}, {count(written.n_annotations, 'annotation')}"
         if written.renamed:
             text += f"; {renamed_note(written.renamed)}"
         self._show(text, ok=True)
@@ -142,8 +143,3 @@ class ExportControl(widgets.VBox):
 def _fill() -> widgets.Layout:
     """As wide as the column it sits in (the panel's right column), never wider."""
     return widgets.Layout(width="auto", max_width="100%")
-
-
-def _count(n: int, thing: str) -> str:
-    """``"1 image"``, ``"3 images"``: `n` and `thing`, plural unless one."""
-    return f"{n:,} {thing}{'' if n == 1 else 's'}"
