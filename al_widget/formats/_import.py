@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .. import annotations as ann
+from ._export import listed
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -237,7 +238,7 @@ def list_images(
     if dangling:
         warnings.warn(
             f"{source}: left out {len(dangling)} image file(s) that are symbolic links to no "
-            f"file: {_first(dangling)}",
+            f"file: {listed(dangling, 5)}",
             UserWarning,
             stacklevel=4,
         )
@@ -300,12 +301,6 @@ def _file_aliases(
             paths = [os.path.join(listed, name), *paths]
         pairs += [(paths[0], other) for other in paths[1:]]
     return pairs
-
-
-def _first(paths: Sequence[str], shown: int = 5) -> str:
-    """The first `shown` of `paths`, and how many more."""
-    more = len(paths) - shown
-    return ", ".join(paths[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
 def _links_back(directory: str, real: str) -> bool:
