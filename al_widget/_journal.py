@@ -392,6 +392,11 @@ def new_journal(path: str, sync: str, header: dict[str, Any]) -> Journal:
                     f"{path} is a file that is no al_widget journal, left as it is: give a path "
                     "with no file, or an empty one"
                 )
+            if not start.startswith(HEADER_START):  # a few bytes that a file of yours may hold
+                raise ValueError(
+                    f"{path} holds only {start!r:.40}, the start of a journal's header cut short "
+                    "or a file of yours; left as it is: delete it if it is no file of yours"
+                )
             if not holds_nothing(start) or journal.size() > len(start):
                 raise ValueError(
                     f"journal {path} already holds labels; continue it with Dataset.restore(path, images)"

@@ -351,7 +351,7 @@ def test_restore_of_a_journal_whose_header_was_cut_says_how_to_start_it_again(
     assert path.read_bytes() == before
 
 
-@pytest.mark.parametrize("cut", CUTS)
+@pytest.mark.parametrize("cut", [40, -1])  # past the header's '{"journal":"al_widget"'
 def test_a_journal_whose_header_was_cut_is_started_again_by_dataset(
     path, gray_images, tmp_path, cut
 ):
@@ -360,6 +360,17 @@ def test_a_journal_whose_header_was_cut_is_started_again_by_dataset(
     ds.annotate(3, alw.Label("cat"))
     ds.close()
     assert alw.Dataset.restore(path, gray_images).labeled.tolist() == [3]
+
+
+@pytest.mark.parametrize("cut", [1, 10])  # '{', '{"journal"': a file of the user's may hold it
+def test_a_file_holding_only_the_first_bytes_of_a_header_is_left_alone_by_dataset(
+    path, gray_images, tmp_path, cut
+):
+    start = header_line(tmp_path, gray_images)[:cut]
+    path.write_bytes(start)
+    with pytest.raises(ValueError, match=r"holds only .*a file of yours; left as it is"):
+        alw.Dataset(gray_images, CLASSES, journal=path)
+    assert path.read_bytes() == start
 
 
 def test_restore_of_an_empty_journal_says_how_to_start_it_again(path, gray_images):
