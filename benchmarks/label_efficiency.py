@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 from _common import MNIST, RESULTS, Figure, machine, print_table, write_json
+from _paired import labels_ratio
 
 from al_widget import Comparison, compare, heuristics, simulate
 from al_widget.auto import Auto
@@ -114,10 +115,11 @@ def shown_spread(found: dict[str, Any], budget: int) -> str:
     """'median 80 (70-100), seeds [70, 80, 100]', with '> budget' for a seed that never reached."""
     above = f"> {budget}"
     each = [above if n is None else str(n) for n in found["per_seed"]]
-    median, top = found["median"], found["max"]
+    median, low, top = found["median"], found["min"], found["max"]
     return (
         f"median {above if median is None else f'{median:g}'} "
-        f"({found['min']}-{above if top is None else top}), seeds [{', '.join(each)}]"
+        f"({above if low is None else low}-{above if top is None else top}), "
+        f"seeds [{', '.join(each)}]"
     )
 
 
@@ -131,8 +133,11 @@ def per_seed(result: Comparison, name: str, goal: float) -> list[int | None]:
     return [c.labels_to_reach(goal) for c in result.curves[name]]
 
 
-def auto_figures(result: Comparison, names: list[str], budget: int) -> list[Figure]:
-    """ "auto" beside the best single heuristic in hindsight and beside random, per goal."""
+def auto_figures(
+    result: Comparison, names: list[str], budget: int, query_size: int
+) -> list[Figure]:
+    """ "auto" beside the best single heuristic in hindsight, per goal: on the mean curves, and
+    as the mean of each seed's labels (paired by seed, with the seeds' spread)."""
     figures = []
     reach = {g: result.labels_to_reach(g) for g in GOALS}
     for g in GOALS:
@@ -156,6 +161,19 @@ def auto_figures(result: Comparison, names: list[str], budget: int) -> list[Figu
                 "<= 1.10x",
                 ratio <= 1.10,
                 f"{mine} vs {fixed[best]} labels (mean curves); per seed: {seeds}",
+            )
+        )
+        paired = labels_ratio(
+            per_seed(result, "auto", g), per_seed(result, best, g), budget + query_size
+        )
+        figures.append(
+            Figure(
+                f"auto / best single ({best}) at {g:.0%}, each seed's labels",
+                paired.ratio,
+                "x",
+                "<= 1.10x",
+                paired.ratio <= 1.10 and not paired.bound_below,
+                paired.shown(),
             )
         )
     return figures
@@ -326,7 +344,7 @@ def main() -> None:
             )
         )
     if "auto" in names:
-        figures += auto_figures(result, names, args.budget)
+        figures += auto_figures(result, names, args.budget, args.query_size)
     rounds = [
         s
         for curves in result.curves.values()
