@@ -133,6 +133,17 @@ def test_a_row_naming_another_images_file_is_refused(tmp_path: Path) -> None:
         read_csv(tmp_path / "labels.csv", dataset)
 
 
+def test_a_row_typed_with_windows_separators_is_refused_saying_to_write_slashes(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "labels.csv").write_text("index,file,class\n2,dog\\0.png,dog\n")
+    dataset = photos(tmp_path / "photos")
+    with pytest.raises(
+        FormatError, match=r"separated by '\\': write '/' between them, as to_csv does"
+    ):
+        read_csv(tmp_path / "labels.csv", dataset)
+
+
 def test_a_file_below_the_images_folder_is_not_read_below_the_working_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -68,9 +68,14 @@ class RowFiles:
         if os.path.isabs(file_name) and given.endswith("/" + name):
             self._moved(where, file_name, i, given[: -len(name)])
             return
+        hint = (
+            "; its parts are separated by '\\': write '/' between them, as to_csv does"
+            if "\\" in file_name and file_name.replace("\\", "/").endswith(name)
+            else ""
+        )
         raise FormatError(
             f"{where}: file {file_name!r:.200} is not image {i} ({expected}, {name!r} below the "
-            f"images' common folder {folder or '(none)'})"
+            f"images' common folder {folder or '(none)'}){hint}"
         )
 
     def warn(self) -> None:
