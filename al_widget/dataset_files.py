@@ -73,7 +73,9 @@ class DatasetFiles:
             Boxes from ``bbox``, class maps painted from ``segmentation`` (polygons or RLE),
             or ``Instances``: one object per ``segmentation``.
         classes : sequence of str, optional
-            The classes expected; the categories must be the same, in id order.
+            The classes expected; the categories must be the same, in id order (a category no
+            annotation uses that is the supercategory of all the others, as Roboflow lists the
+            project, is left out unless `classes` are the classes with it).
         background : str, optional
             For "segment": the name of class 0 (default: the name ``to_coco`` stores in the
             file's ``info``, else "background").
