@@ -17,10 +17,11 @@ from .._numbers import is_int, is_number
 from ._atomic import PathLike
 from ._classes import check_classes
 from ._coco_categories import read_categories
+from ._coco_crowds import CrowdNotes, check_crowd
 from ._coco_masks import decode, is_crowd, read_instances, segmentation_of
 from ._export import listed
 from ._import import EdgeClips, FormatError, build, check_label_file
-from .coco import CocoOrigin
+from .coco import EXPORTED_BY, CocoOrigin
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -35,6 +36,7 @@ def read_coco(
     task: str = "detect",
     classes: Sequence[str] | None = None,
     background: str | None = None,
+    crowd: str = "ignore",
     allow_outside_root: bool = False,
 ) -> Dataset:
     """A Dataset from a COCO JSON file: its images in order, their boxes or masks.
@@ -51,6 +53,14 @@ def read_coco(
     or RLE (compressed or not) is one object, crowds left out as for "detect", and an object
     given twice is refused. The file's image ids, categories and crowd annotations are kept in
     ``dataset.coco_origin`` (a ``CocoOrigin``), so that ``write_coco`` writes them back.
+
+    Crowd regions read so are counted in one warning, which says how to read them as objects
+    (`crowd`): CVAT's "COCO 1.0" export (Datumaro's COCO writer) writes every mask as
+    ``iscrowd: 1`` with an uncompressed RLE. For "detect" and "instances", an image whose
+    annotations are all crowd regions is left unlabeled (named in that warning; as detectron2
+    leaves such images out of training), unless the file marks it ``"labeled": true``: nothing
+    in it says it has no objects. A segmentation ``write_coco`` wrote (its ``info`` says so)
+    holds as crowd regions the pixels it wrote as not labeled: it is read without the warning.
 
     A category that no annotation uses and that all the others name as their
     ``supercategory``, as Roboflow's COCO export lists the project (``{"id": 0, "name":
@@ -73,6 +83,12 @@ def read_coco(
         For "segment": the name of class 0 (default: the name of a category of id 0, the
         background, where the file lists one; else the name ``write_coco`` stores as
         ``info["background"]``; else "background").
+    crowd : {"ignore", "objects"}, default "ignore"
+        How to read crowd regions (``iscrowd: 1``): as COCO means them, regions to ignore
+        (see above); or as objects, each a box (from its ``bbox``), an object or painted
+        pixels of its class like any other annotation, as CVAT and Datumaro mean the masks
+        they write so (then none is kept in ``coco_origin``: ``write_coco`` writes them as the
+        objects they now are).
     allow_outside_root : bool, default False
         Accept a ``file_name`` that leads out of `images_root` (``../x.png``, an absolute path
         elsewhere); by default such an entry is refused.
@@ -87,6 +103,7 @@ def read_coco(
     """
     if task not in ("detect", "segment", "instances"):
         raise ValueError(f"task must be 'detect', 'segment' or 'instances' for COCO, got {task!r}")
+    check_crowd(crowd)
     source = os.fspath(annotations_json)
     root = os.fspath(images_root)
     document = _load(source)
@@ -132,20 +149,29 @@ def read_coco(
                 f"{where}: category_id {record.get('category_id')!r:.80} is not in 'categories' "
                 f"(ids {sorted(category_ids)})"
             )
-        # read as the number it means (it may be written "1", true, ...), kept so when written back
-        record = {**record, "iscrowd": int(is_crowd(record, where))}
+        # read as the number it means (it may be written "1", true, ...), kept so when written
+        # back; 0 for a crowd region read as an object
+        crowded = is_crowd(record, where) and crowd == "ignore"
+        record = {**record, "iscrowd": int(crowded)}
         found[ids[record["image_id"]]].append((number, record))
     labels: dict[int, tuple[ann.Annotation, str]] = {}
     clips = EdgeClips(f"COCO file {source}")
     overlaps = _Overlaps(source)
+    # a segmentation of al_widget's holds as crowd regions the pixels it wrote as not labeled
+    notes = CrowdNotes(source, task, task == "segment" and _description(document) == EXPORTED_BY)
     crowds: dict[int, tuple[dict[str, Any], ...]] = {}
     for k, entry in enumerate(images):
         records = found[k]
-        crowd = tuple(record for _, record in records if record.get("iscrowd", 0))
-        if crowd:
-            crowds[k] = crowd
+        regions = tuple(record for _, record in records if record["iscrowd"])
+        if regions:
+            crowds[k] = regions
         marked = entry.get("labeled")
         if marked is False or (not records and marked is not True):
+            continue
+        if regions:
+            notes.add(str(entry["file_name"]), len(regions))
+        if task != "segment" and len(regions) == len(records) and marked is not True:
+            notes.left_unlabeled(str(entry["file_name"]))  # no box or object to say "none"
             continue
         image = f"COCO file {source}, image {entry['id']!r} ({entry['file_name']})"
         size = _size(source, entry, paths[k])
@@ -164,10 +190,17 @@ def read_coco(
     dataset = build(paths, names, task, labels)
     clips.warn()
     overlaps.warn()
+    notes.warn()
     # for "segment", the entries of classes 1, 2, ...: class 0's name is written in info
     image_ids = tuple(entry["id"] for entry in images)
     dataset.coco_origin = CocoOrigin(image_ids, found_classes.entries, crowds)
     return dataset
+
+
+def _description(document: dict[str, Any]) -> Any:
+    """The ``description`` of the file's ``info``, if any."""
+    info = document.get("info")
+    return info.get("description") if isinstance(info, dict) else None
 
 
 def _where(source: str, number: int, record: Any) -> str:
