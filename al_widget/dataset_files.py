@@ -55,6 +55,7 @@ class DatasetFiles:
         task: str = "detect",
         classes: Sequence[str] | None = None,
         background: str | None = None,
+        crowd: str = "ignore",
         allow_outside_root: bool = False,
     ) -> Dataset:
         """The images and boxes (or masks) of a COCO JSON file; images without any are unlabeled.
@@ -73,10 +74,16 @@ class DatasetFiles:
             Boxes from ``bbox``, class maps painted from ``segmentation`` (polygons or RLE),
             or ``Instances``: one object per ``segmentation``.
         classes : sequence of str, optional
-            The classes expected; the categories must be the same, in id order.
+            The classes expected; the categories must be the same, in id order (a category no
+            annotation uses that is the supercategory of all the others, as Roboflow lists the
+            project, is left out unless `classes` are the classes with it).
         background : str, optional
             For "segment": the name of class 0 (default: the name ``to_coco`` stores in the
             file's ``info``, else "background").
+        crowd : {"ignore", "objects"}, default "ignore"
+            Crowd regions (``iscrowd: 1``) as COCO means them, regions to ignore (with a
+            warning; an image holding nothing else stays unlabeled for "detect" and
+            "instances"), or as objects: CVAT's and Datumaro's COCO export write every mask so.
         allow_outside_root : bool, default False
             Accept a ``file_name`` leading out of `images_root` (``../x.png``, an absolute path).
         """
@@ -86,6 +93,7 @@ class DatasetFiles:
             task=task,
             classes=classes,
             background=background,
+            crowd=crowd,
             allow_outside_root=allow_outside_root,
         )
 

@@ -290,3 +290,56 @@ def test_folder_labels_round_trip_through_csv(tmp_path: Path) -> None:
     assert read_csv(tmp_path / "labels.csv", dataset) == {
         int(i): dataset.annotation(int(i)) for i in dataset.labeled
     }
+
+
+def roboflow_folder_structure(
+    root: Path, splits: tuple[str, ...] = ("train", "valid", "test")
+) -> Path:
+    """Roboflow's classification export in "Folder Structure" format, unzipped: one folder per
+    split, one class folder in each, Roboflow's file names, and its two README files."""
+    for split in splits:
+        save(root / split / "cat" / f"{split}-1_jpg.rf.0a1b2c3d.jpg", 30)
+        save(root / split / "dog" / f"{split}-2_jpg.rf.4e5f6a7b.jpg", 10)
+    (root / "README.dataset.txt").write_text("# pets > 2024-05-02\n")
+    (root / "README.roboflow.txt").write_text(
+        "pets - v1\nThis dataset was exported via roboflow.com\n"
+    )
+    return root
+
+
+def test_a_roboflow_folder_structure_export_read_at_its_root_is_refused_naming_its_splits(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(
+        FormatError,
+        match=r"its folders \['test', 'train', 'valid'\] hold no image directly, only "
+        r"sub-folders \(cat, dog\).*read one split, e\.g\. Dataset\.from_folder\('.*train'\)",
+    ):
+        alw.Dataset.from_folder(roboflow_folder_structure(tmp_path))
+
+
+def test_a_folder_holding_one_split_of_class_folders_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(FormatError, match=r"its folders \['train'\] hold no image directly"):
+        alw.Dataset.from_folder(roboflow_folder_structure(tmp_path, ("train",)))
+
+
+def test_one_split_of_a_roboflow_export_reads_its_class_folders(tmp_path: Path) -> None:
+    dataset = alw.Dataset.from_folder(roboflow_folder_structure(tmp_path) / "train")
+    assert dataset.classes == ["cat", "dog"]
+    assert [dataset.annotation(i).cls for i in range(len(dataset))] == ["cat", "dog"]
+
+
+def test_folders_holding_the_same_sub_folders_and_no_image_are_refused(tmp_path: Path) -> None:
+    for top in ("part1", "part2"):
+        for inner in ("cat", "dog"):
+            save(tmp_path / top / inner / "a.png")
+    with pytest.raises(FormatError, match=r"its folders \['part1', 'part2'\] hold no image"):
+        alw.Dataset.from_folder(tmp_path)
+
+
+def test_class_folders_of_the_same_sub_folders_read_as_classes_when_given(tmp_path: Path) -> None:
+    for top in ("cat", "dog"):
+        for year in ("2019", "2020"):
+            save(tmp_path / top / year / "a.png")
+    dataset = alw.Dataset.from_folder(tmp_path, classes=["cat", "dog"])
+    assert [dataset.annotation(i).cls for i in range(len(dataset))] == ["cat"] * 2 + ["dog"] * 2

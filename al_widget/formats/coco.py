@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 
 __all__ = ["CocoOrigin", "write_coco"]
 
+EXPORTED_BY = "exported by al_widget"
+"""The ``info["description"]`` of the files ``write_coco`` writes."""
+
 IMAGES_FOLDER = "images"
 """Where an export of in-memory images writes them, beside the JSON file."""
 
@@ -58,7 +61,8 @@ class CocoOrigin:
     crowds : mapping of int to tuple of dict
         Each image's crowd annotations (``iscrowd: 1``), as read: regions COCO evaluation
         ignores. They are no boxes (torchvision's references leave them out of training);
-        in a "segment" class map, their pixels no object labels are not labeled.
+        in a "segment" class map, their pixels no object labels are not labeled. None when
+        they were read as objects (``read_coco(..., crowd="objects")``).
     """
 
     image_ids: tuple[Any, ...]
@@ -223,7 +227,7 @@ def _document(
             records += instance_records(image_id, annotation, dataset.classes, category_of)
     for number, record in enumerate(records, start=1):
         record["id"] = number
-    info: dict[str, Any] = {"description": "exported by al_widget"}
+    info: dict[str, Any] = {"description": EXPORTED_BY}
     if dataset.task == "segment":  # class 0, the background, is no category: its name is kept here
         info["background"] = dataset.classes[0]
     return {

@@ -16,10 +16,12 @@ from .._images import ImageError, read_size
 from .._numbers import is_int, is_number
 from ._atomic import PathLike
 from ._classes import check_classes
+from ._coco_categories import read_categories
+from ._coco_crowds import CrowdNotes, check_crowd
 from ._coco_masks import decode, is_crowd, read_instances, segmentation_of
 from ._export import listed
 from ._import import EdgeClips, FormatError, build, check_label_file
-from .coco import CocoOrigin
+from .coco import EXPORTED_BY, CocoOrigin
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -34,6 +36,7 @@ def read_coco(
     task: str = "detect",
     classes: Sequence[str] | None = None,
     background: str | None = None,
+    crowd: str = "ignore",
     allow_outside_root: bool = False,
 ) -> Dataset:
     """A Dataset from a COCO JSON file: its images in order, their boxes or masks.
@@ -46,10 +49,23 @@ def read_coco(
     classes claim is not labeled (``Mask.IGNORE``, with one warning naming the images), and so
     is a pixel only crowd regions cover (left out of training and mean IoU, as COCO evaluation
     ignores crowds) -- a crowd region never erases an object's pixels; an image left with no
-    pixel labeled stays unlabeled, with a warning; for "instances", each annotation's polygons or RLE (compressed or not) is one
-    object, crowds left out as for "detect", and an object given twice is refused. The file's image ids, categories
-    and crowd annotations are kept in ``dataset.coco_origin`` (a ``CocoOrigin``), so that
-    ``write_coco`` writes them back.
+    pixel labeled stays unlabeled, with a warning; for "instances", each annotation's polygons
+    or RLE (compressed or not) is one object, crowds left out as for "detect", and an object
+    given twice is refused. The file's image ids, categories and crowd annotations are kept in
+    ``dataset.coco_origin`` (a ``CocoOrigin``), so that ``write_coco`` writes them back.
+
+    Crowd regions read so are counted in one warning, which says how to read them as objects
+    (`crowd`): CVAT's "COCO 1.0" export (Datumaro's COCO writer) writes every mask as
+    ``iscrowd: 1`` with an uncompressed RLE. For "detect" and "instances", an image whose
+    annotations are all crowd regions is left unlabeled (named in that warning; as detectron2
+    leaves such images out of training), unless the file marks it ``"labeled": true``: nothing
+    in it says it has no objects. A segmentation ``write_coco`` wrote (its ``info`` says so)
+    holds as crowd regions the pixels it wrote as not labeled: it is read without the warning.
+
+    A category that no annotation uses and that all the others name as their
+    ``supercategory``, as Roboflow's COCO export lists the project (``{"id": 0, "name":
+    "pets", "supercategory": "none"}``), is no class: it is left out (with a warning), unless
+    `classes` are the classes with it.
 
     Parameters
     ----------
@@ -67,6 +83,12 @@ def read_coco(
         For "segment": the name of class 0 (default: the name of a category of id 0, the
         background, where the file lists one; else the name ``write_coco`` stores as
         ``info["background"]``; else "background").
+    crowd : {"ignore", "objects"}, default "ignore"
+        How to read crowd regions (``iscrowd: 1``): as COCO means them, regions to ignore
+        (see above); or as objects, each a box (from its ``bbox``), an object or painted
+        pixels of its class like any other annotation, as CVAT and Datumaro mean the masks
+        they write so (then none is kept in ``coco_origin``: ``write_coco`` writes them as the
+        objects they now are).
     allow_outside_root : bool, default False
         Accept a ``file_name`` that leads out of `images_root` (``../x.png``, an absolute path
         elsewhere); by default such an entry is refused.
@@ -81,24 +103,40 @@ def read_coco(
     """
     if task not in ("detect", "segment", "instances"):
         raise ValueError(f"task must be 'detect', 'segment' or 'instances' for COCO, got {task!r}")
+    check_crowd(crowd)
     source = os.fspath(annotations_json)
     root = os.fspath(images_root)
     document = _load(source)
     images = _images(source, document)
     paths = [_image_path(source, entry, root, allow_outside_root) for entry in images]
     ids = {entry["id"]: k for k, entry in enumerate(images)}
-    category_ids, names = _categories(source, document, task, background)
+    annotations = _list(source, document, "annotations")
+    used = [r.get("category_id") for r in annotations if isinstance(r, dict)]
+    found_classes = read_categories(
+        source,
+        _list(source, document, "categories"),
+        {u for u in used if is_int(u)},
+        task,
+        background,
+        classes,
+        document.get("info"),
+    )
+    category_ids = found_classes.ids
     try:
-        names = check_classes(names, classes, f"COCO file {source}")
+        names = check_classes(found_classes.names, classes, f"COCO file {source}")
     except FormatError as error:
-        if task == "segment" and classes is not None and list(classes)[1:] == names[1:]:
+        if (
+            task == "segment"
+            and classes is not None
+            and list(classes)[1:] == found_classes.names[1:]
+        ):
             raise FormatError(
                 f"{error}; class 0 (the background) is no COCO category: pass "
                 f"background={classes[0]!r} to name it"
             ) from None
         raise
     found: dict[int, list[tuple[int, dict[str, Any]]]] = {k: [] for k in range(len(images))}
-    for number, record in enumerate(_list(source, document, "annotations")):
+    for number, record in enumerate(annotations):
         where = _where(source, number, record)
         if not isinstance(record, dict):
             raise FormatError(f"{where}: must be a JSON object, got {record!r}")
@@ -111,20 +149,29 @@ def read_coco(
                 f"{where}: category_id {record.get('category_id')!r:.80} is not in 'categories' "
                 f"(ids {sorted(category_ids)})"
             )
-        # read as the number it means (it may be written "1", true, ...), kept so when written back
-        record = {**record, "iscrowd": int(is_crowd(record, where))}
+        # read as the number it means (it may be written "1", true, ...), kept so when written
+        # back; 0 for a crowd region read as an object
+        crowded = is_crowd(record, where) and crowd == "ignore"
+        record = {**record, "iscrowd": int(crowded)}
         found[ids[record["image_id"]]].append((number, record))
     labels: dict[int, tuple[ann.Annotation, str]] = {}
     clips = EdgeClips(f"COCO file {source}")
     overlaps = _Overlaps(source)
+    # a segmentation of al_widget's holds as crowd regions the pixels it wrote as not labeled
+    notes = CrowdNotes(source, task, task == "segment" and _description(document) == EXPORTED_BY)
     crowds: dict[int, tuple[dict[str, Any], ...]] = {}
     for k, entry in enumerate(images):
         records = found[k]
-        crowd = tuple(record for _, record in records if record.get("iscrowd", 0))
-        if crowd:
-            crowds[k] = crowd
+        regions = tuple(record for _, record in records if record["iscrowd"])
+        if regions:
+            crowds[k] = regions
         marked = entry.get("labeled")
         if marked is False or (not records and marked is not True):
+            continue
+        if regions:
+            notes.add(str(entry["file_name"]), len(regions))
+        if task != "segment" and len(regions) == len(records) and marked is not True:
+            notes.left_unlabeled(str(entry["file_name"]))  # no box or object to say "none"
             continue
         image = f"COCO file {source}, image {entry['id']!r} ({entry['file_name']})"
         size = _size(source, entry, paths[k])
@@ -143,19 +190,17 @@ def read_coco(
     dataset = build(paths, names, task, labels)
     clips.warn()
     overlaps.warn()
-    entries = sorted(_list(source, document, "categories"), key=lambda e: e["id"])
-    if task == "segment":  # of classes 1, 2, ...: class 0's name is written in info
-        entries = [entry for entry in entries if entry["id"] != 0]
-    dataset.coco_origin = CocoOrigin(tuple(entry["id"] for entry in images), tuple(entries), crowds)
+    notes.warn()
+    # for "segment", the entries of classes 1, 2, ...: class 0's name is written in info
+    image_ids = tuple(entry["id"] for entry in images)
+    dataset.coco_origin = CocoOrigin(image_ids, found_classes.entries, crowds)
     return dataset
 
 
-def _background(document: dict[str, Any]) -> str:
-    """The name of class 0 that ``write_coco`` stores in ``info["background"]``, else
-    "background"."""
+def _description(document: dict[str, Any]) -> Any:
+    """The ``description`` of the file's ``info``, if any."""
     info = document.get("info")
-    name = info.get("background") if isinstance(info, dict) else None
-    return name if isinstance(name, str) and name else "background"
+    return info.get("description") if isinstance(info, dict) else None
 
 
 def _where(source: str, number: int, record: Any) -> str:
@@ -245,49 +290,6 @@ def _size(source: str, entry: dict[str, Any], path: str) -> tuple[int, int]:
             f"{size[0]}x{size[1]} (height x width, after its EXIF orientation)"
         )
     return size
-
-
-def _categories(
-    source: str, document: dict[str, Any], task: str, background: str | None
-) -> tuple[dict[int, int], list[str]]:
-    """category id -> class id, and the class names.
-
-    For "segment", class 0 is the background: named `background`, else by a category of id 0
-    (COCO's ids start at 1; tools that list the background give it 0), else by the file's
-    ``info["background"]`` (as ``write_coco`` stores it), else "background".
-    """
-    entries = _list(source, document, "categories")
-    for number, entry in enumerate(entries):
-        if not isinstance(entry, dict) or "id" not in entry or "name" not in entry:
-            raise FormatError(
-                f"COCO file {source}: category {number} must have an int 'id' and a 'name', "
-                f"got {entry!r:.80}"
-            )
-        if not is_int(entry["id"]):  # true/false, 1.0 or "1" are no category ids
-            raise FormatError(
-                f"COCO file {source}: category {number} ({entry['name']!r:.80}) has id "
-                f"{entry['id']!r:.80}; a category id must be an int"
-            )
-    entries = sorted(entries, key=lambda e: e["id"])
-    names = [str(e["name"]) for e in entries]
-    if len(set(names)) != len(names) or len({e["id"] for e in entries}) != len(entries):
-        raise FormatError(f"COCO file {source}: category ids and names must be unique, got {names}")
-    if task != "segment":
-        return {e["id"]: k for k, e in enumerate(entries)}, names
-    zero = [str(e["name"]) for e in entries if e["id"] == 0]
-    entries = [e for e in entries if e["id"] != 0]
-    names = [str(e["name"]) for e in entries]
-    if background is None:
-        background = zero[0] if zero else _background(document)
-    if background in names:
-        raise FormatError(
-            f"COCO file {source}: category {background!r} is also the background's name; "
-            "pass another background='...'"
-        )
-    category_ids = {e["id"]: k + 1 for k, e in enumerate(entries)}
-    if zero:
-        category_ids[0] = 0
-    return category_ids, [background, *names]
 
 
 def _boxes(

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import annotations as ann
+from ._export import listed
 from ._import import FormatError, build, check_folder, is_skipped_folder, list_images
 
 if TYPE_CHECKING:
@@ -33,6 +35,12 @@ def read_folder(
     another, or two links to one file); a link to an image outside the folder, or to one of
     the same class, is an image of its class (listed twice in the second case). A link to
     no file is left out with a warning.
+    Without `classes`, a folder whose sub-folders look like a dataset's splits is refused,
+    naming them: each holds no image directly but folders, and they are all named as splits
+    (``train``, ``valid``, ``val``, ``test`` ...), or hold the same two or more sub-folders
+    (Roboflow's classification "Folder Structure" export, ``train/<class>/``,
+    ``valid/<class>/``, ``test/<class>/``, read at its root would label every image with its
+    split): read one split folder, or pass `classes` when the sub-folders are the classes.
     Files are sorted by their path below `path`, so indices are the same on every run; images
     are decoded only when used.
 
@@ -80,6 +88,7 @@ def read_folder(
     top = [_top_folder(f[start:]) for f in files]
     found = sorted({t for t in top if t is not None and t != unlabeled})
     if classes is None:
+        _refuse_splits(folder, [f[start:] for f in files], unlabeled)
         classes = _class_folders(folder, unlabeled)
         if not classes:
             raise ValueError(
@@ -96,6 +105,41 @@ def read_folder(
         if name is not None and name != unlabeled:
             labels[i] = (ann.Label(name), f"image folder {folder}, file {file}")
     return build(files, classes, task, labels)
+
+
+SPLIT_NAMES = frozenset({"train", "training", "val", "valid", "validation", "test", "testing"})
+"""Folder names of a dataset's splits (any case): never taken for classes holding classes."""
+
+
+def _refuse_splits(folder: Path, relative: list[str], unlabeled: str) -> None:
+    """Refuse to take for classes top folders that look like a dataset's splits: each holds
+    no image directly, only sub-folders, and either all are named as splits (``train``,
+    ``valid``, ``test`` ...) or all hold the same two or more sub-folders, as Roboflow's
+    classification "Folder Structure" export lays out ``train/<class>/``, ``valid/<class>/``,
+    ``test/<class>/``. `relative` are the image files' paths below `folder`."""
+    below: dict[str, set[str]] = {}
+    for path in relative:
+        parts = path.split(os.sep, 2)
+        if len(parts) == 2 and parts[0] != unlabeled:
+            return  # an image directly in a class folder: ImageFolder's own layout
+        if len(parts) > 2:
+            below.setdefault(parts[0], set()).add(parts[1])
+    tops = sorted(set(below) - {unlabeled})
+    if not tops:
+        return
+    named = all(top.lower() in SPLIT_NAMES for top in tops)
+    shared = {frozenset(below[top]) for top in tops}
+    if not named and (len(tops) < 2 or len(shared) > 1 or len(below[tops[0]]) < 2):
+        return
+    inner = sorted(set().union(*shared))
+    example = next((top for top in tops if top.lower() == "train"), tops[0])
+    raise FormatError(
+        f"image folder {folder}: its folders {tops} hold no image directly, only sub-folders "
+        f"({listed(inner)}), as a dataset's splits hold class folders (Roboflow's \"Folder "
+        'Structure" export: train/, valid/, test/), so the classes would be the splits: read '
+        f"one split, e.g. Dataset.from_folder({str(folder / example)!r}), or pass "
+        f"classes={tops!r} if these folders are the classes"
+    )
 
 
 def _class_folders(folder: str | os.PathLike[str], unlabeled: str) -> list[str]:
