@@ -220,6 +220,27 @@ def undone_label_dropped(
     )
 
 
+def undo_unreadable(action: str, error: str) -> str:
+    """The refusal of an undo whose image cannot be read (its file gone): undone, it could not
+    be shown to edit, so the submit or skip stays as it is.
+
+    Parameters
+    ----------
+    action : str
+        What the undo would take back: ``"commit"`` or ``"skip"`` (``loop.to_undo``).
+    error : str
+        Why the image cannot be read, naming it (``ImageError``).
+    """
+    if action == "commit":
+        left, what = "its label stays stored", "submit"
+    else:
+        left, what = "it stays skipped", "skip"
+    return (
+        f"not undone: {error}, so it could not be shown to edit; {left}. Once the file is "
+        f"back, Z undoes that {what}"
+    )
+
+
 def redo_refused_for_edit(i: int, labeled: Annotation | None) -> str:
     """The refusal of a redo that would store over an edit of image `i` made since its undo,
     and what stores the edit: Enter, once the image holds no label (``already_labeled``).

@@ -103,7 +103,23 @@ class Navigator:
             dropped=work.summary() if work is not None else "",
         )
 
-    def show(self, i: int, undone: Annotation | None = None) -> bool:
+    def read(self, i: int) -> OrientedImage:
+        """Image `i`'s pixels to show, and the orientation they were read in: the copy sent
+        ahead, when there is one (the browser has those pixels), else read from its file now;
+        an ``ImageError`` says why it cannot be read.
+
+        Parameters
+        ----------
+        i : int
+            A dataset index.
+        """
+        # The pixels shown and the orientation they were read in, from one read: what is drawn
+        # on them was drawn in it (``Canvas.orientation``)
+        return self.ahead[i] if i in self.ahead else self.dataset.oriented_image(i)
+
+    def show(
+        self, i: int, undone: Annotation | None = None, image: OrientedImage | None = None
+    ) -> bool:
         """Load image `i` on the canvas, with its annotation or the model's prediction, or the
         work left on it; returns whether that work was dropped, drawn on other pixels (its
         photo turned or replaced since: ``Editor.drop_unfit``), which the error line says.
@@ -115,15 +131,16 @@ class Navigator:
         undone : Label, Boxes, Mask or Instances, optional
             The label an undo just took back, which the work left on image `i` shows again to
             edit (``Actions.undo``): dropped, it is said to be that label, not unsaved work.
+        image : OrientedImage, optional
+            Image `i` as ``read`` gave it just before (an undo reads it before it acts); read
+            now when not given.
         """
         if self.current is not None:
             # Shown again (the same image too): what was drawn on it comes back with it.
             self.editor.keep_unsaved(self.current)
         self.notices.clear_error()  # an error about the image before is not about this one
         try:
-            # The pixels shown and the orientation they were read in, from one read: what is
-            # drawn on them was drawn in it (``Canvas.orientation``)
-            image = self.ahead[i] if i in self.ahead else self.dataset.oriented_image(i)
+            image = self.read(i) if image is None else image
         except ImageError as error:
             self.loop.mark_broken(i, str(error))
             self.notices.told_broken.add(i)
