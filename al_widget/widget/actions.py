@@ -143,6 +143,10 @@ class Actions:
         if budget is not None:
             self.notices.say_error(f"not submitted: {status.budget_words(budget)}")
             return None
+        changed = self.navigator.changed_since_shown(i)
+        if changed:  # the file rewritten or replaced since: nothing is stored, the edit stays
+            self.notices.say_error(changed)
+            return None
         try:
             # Drawn in the orientation of the pixels shown: on a photo turned since, the dataset
             # refuses it (``TurnedSince``), and on one replaced by another size, ``bind`` does

@@ -7,7 +7,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .._file_stamps import changed_since, file_stamp
 from .._images import ImageError, OrientedImage
+from .._orientation import turned_since
 from ..annotations import Annotation
 from ..loop import ActiveLoop
 from . import ahead, image_notices, status
@@ -188,6 +190,29 @@ class Navigator:
         self.refresh_queue(queue)
         return drawn_on is not None
 
+    def changed_since_shown(self, i: int) -> str:
+        """The refusal of a submit on image `i`, shown, whose file another program rewrote or
+        replaced since its pixels were read (another stamp: one stat, ``changed_since``) with a
+        picture of the same size and orientation; or "". A photo turned or of another size now
+        is left to the dataset's check, which refuses a label drawn on it saying how
+        (``TurnedSince``, ``bind``); so is a file gone.
+
+        Parameters
+        ----------
+        i : int
+            The image shown.
+        """
+        file, canvas = self.dataset.source_file(i), self.canvas
+        if not changed_since(canvas.stamp, file_stamp(file)):
+            return ""
+        try:
+            size, turn = self.dataset.image_frame(i)
+        except ImageError:
+            return ""
+        if size != (canvas.height, canvas.width) or turned_since(canvas.orientation, turn):
+            return ""
+        return image_notices.changed_since_shown(i, file)
+
     def advance(self, exclude: int | None = None) -> None:
         """Show the loop's next image (the one the browser painted early, if still to label).
 
@@ -240,8 +265,8 @@ class Navigator:
             return
         unsaved = self.editor.unsaved
         order, sent = ahead.images_ahead(self.loop, self.queue, self.current, unsaved, self.ahead)
-        for i, (pixels, turn) in sent.items():
-            self.canvas.prefetch(str(i), pixels, turn)
+        for i, image in sent.items():
+            self.canvas.prefetch(str(i), image.pixels, image.orientation)
         self.ahead = sent
         with self.canvas.hold_sync():  # the key and the picker with it, in one message
             self.canvas.ahead_key = str(order[0]) if order and order[0] in sent else ""
