@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from PIL import Image
 
+from ._file_stamps import Stamp, file_stamp
 from ._orientation import orientation, upright, upright_size
 from ._paths import PathTable, path_table
 
@@ -168,10 +169,12 @@ class OrientedImage(NamedTuple):
     """An image's pixels as shown (upright), and the EXIF orientation (1..8, 1 if none) they
     were turned upright by, read from the same open of its file; None for an image given in
     memory, whose pixels cannot change. A label drawn on these pixels was drawn in that
-    orientation."""
+    orientation. `stamp` is its file's, taken just before the read (``file_stamp``; None in
+    memory): another stamp now says the file may no longer hold these pixels."""
 
     pixels: np.ndarray
     orientation: int | None
+    stamp: Stamp | None = None
 
 
 def read_image(path: str | os.PathLike[str], where: str) -> np.ndarray:
@@ -195,10 +198,11 @@ def read_oriented(path: str | os.PathLike[str], where: str) -> OrientedImage:
     where : str
         The image, for errors and warnings.
     """
+    stamp = file_stamp(path)  # before the read: a change after it changes the stamp
     try:
         with Image.open(path) as image:
             turn = orientation(image)
-            return OrientedImage(pil_pixels(image, where), turn)
+            return OrientedImage(pil_pixels(image, where), turn, stamp)
     except FileNotFoundError:
         raise ImageError(f"{where}: file not found") from None
     except Exception as error:
@@ -373,8 +377,8 @@ class SequenceSource:
         if not isinstance(item, (str, os.PathLike)):
             return OrientedImage(self.rgb(i), None)
         where = self._where(i)
-        pixels, turn = read_oriented(item, where)
-        return OrientedImage(to_rgb(pixels, where), turn)
+        pixels, turn, stamp = read_oriented(item, where)
+        return OrientedImage(to_rgb(pixels, where), turn, stamp)
 
     def batch(self, indices: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
         images = [self.rgb(int(i)) for i in indices]

@@ -4,6 +4,7 @@ files, batches and chunks), without its lock; and the checks of indices into the
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -84,12 +85,36 @@ class DatasetImages:
         indices : array-like of int
             Dataset indices, in the order to try them.
         """
+        return next(self._readable_sizes(indices), None)
+
+    def typical_size(self, indices: Any) -> tuple[int, int] | None:
+        """The middle height and the middle width (the upper median of each) of the images of
+        `indices` whose size can be read; None when none can. Read from their headers, no pixel
+        decoded (~60 us a JPEG, against ~10 ms to decode a 640x480 one).
+
+        Where one size is picked for many images (a learner's working size), an odd image (a
+        1x1 icon, a panorama) does not decide for the others, wherever it comes; a size most
+        of the images share is the one picked. An unreadable image is passed over, as in
+        ``readable_size``.
+
+        Parameters
+        ----------
+        indices : array-like of int
+            Dataset indices.
+        """
+        sizes = list(self._readable_sizes(indices))
+        if not sizes:
+            return None
+        middle = len(sizes) // 2
+        return sorted(h for h, _ in sizes)[middle], sorted(w for _, w in sizes)[middle]
+
+    def _readable_sizes(self, indices: Any) -> Iterator[tuple[int, int]]:
+        """The (H, W) of each of `indices` whose size can be read, in order."""
         for i in self.check_indices(indices).tolist():
             try:
-                return self._source.size(i)
+                yield self._source.size(i)
             except ImageError:
                 continue
-        return None
 
     def source_file(self, i: int) -> str | None:
         """The file image `i` is read from, or None for an in-memory image.

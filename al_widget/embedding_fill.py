@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from . import scoring
+from ._file_stamps import file_stamp
 from .dataset import Dataset
 from .embedding_cache import EmbeddingCache
 from .learners import Cancelled
@@ -77,9 +78,8 @@ def pixel_hashes(images: np.ndarray) -> np.ndarray:
 def file_stamps(dataset: Dataset, indices: np.ndarray) -> np.ndarray:
     """(k, 4) int64 stamps of the files behind `indices`: inode, size, mtime and ctime (ns).
 
-    A file rewritten, replaced or touched gets another stamp (its ctime changes even when its
-    mtime is set back with ``os.utime``), without reading it. An in-memory image's stamp is 0,
-    a file that cannot be stat'ed (moved, deleted) has -1.
+    Each is ``file_stamp``'s, the one stamp of a file (the panel's submits check it too). An
+    in-memory image's stamp is 0, a file that cannot be stat'ed (moved, deleted) has -1.
 
     Parameters
     ----------
@@ -95,15 +95,8 @@ def file_stamps(dataset: Dataset, indices: np.ndarray) -> np.ndarray:
     found = []
     for position in chunk.positions.tolist():
         path = items[position]
-        if not isinstance(path, (str, os.PathLike)):
-            found.append((0, 0, 0, 0))
-            continue
-        try:
-            st = os.stat(path)
-        except OSError:
-            found.append((-1, -1, -1, -1))
-            continue
-        found.append((st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+        in_file = isinstance(path, (str, os.PathLike))
+        found.append(file_stamp(path) if in_file else (0, 0, 0, 0))
     return np.array(found, np.int64).reshape(len(chunk), 4)
 
 

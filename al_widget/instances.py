@@ -24,6 +24,24 @@ if TYPE_CHECKING:
     from .annotations import Boxes
 
 
+class SameMask(ValueError):
+    """Objects `first` and `second` (positions, in the order given) have the same mask: one
+    object given twice. A caller that shows the objects otherwise names them as it shows them.
+
+    Parameters
+    ----------
+    first, second : int
+        The objects' positions.
+    """
+
+    def __init__(self, first: int, second: int) -> None:
+        self.first, self.second = first, second
+        super().__init__(
+            f"objects {first} and {second} have the same mask: one object given twice "
+            "(objects may overlap, but not coincide)"
+        )
+
+
 class Instances:
     """Objects in image pixels, each a binary mask of the image's size and one class.
 
@@ -89,10 +107,7 @@ class Instances:
                 raise ValueError(f"object {k} has an empty mask: every object needs a pixel")
             key = r.tobytes()
             if key in seen:
-                raise ValueError(
-                    f"objects {seen[key]} and {k} have the same mask: one object given twice "
-                    "(objects may overlap, but not coincide)"
-                )
+                raise SameMask(seen[key], k)
             seen[key] = k
         boxes = np.array([_rle.box(r, canvas_size[0]) for r in runs]).reshape(len(runs), 4)
         object.__setattr__(self, "_runs", tuple(frozen(r) for r in runs))

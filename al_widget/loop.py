@@ -293,6 +293,12 @@ class ActiveLoop(LoopViews):
         return i
 
     @property
+    def to_undo(self) -> tuple[str, int] | None:
+        """What ``undo`` would take back: ``(action, index)`` (``action`` is "commit" or
+        "skip"), or None: a panel reads the image first, and refuses an undo it cannot show."""
+        return self._session.to_undo()
+
+    @property
     def undone(self) -> Undone | None:
         """What ``redo`` would make again: the latest undo's ``(action, index, annotation)``
         (``action`` is "commit" or "skip"), or None."""

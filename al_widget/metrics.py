@@ -285,12 +285,15 @@ def mean_ap(
         print_function=quiet,
     )
     results = ground.loadRes(found)
-    evaluation = COCOeval_faster(ground, results, iouType="bbox", print_function=quiet)
+    return _stats(COCOeval_faster(ground, results, iouType="bbox", print_function=quiet))
+
+
+def _stats(evaluation: Any) -> dict[str, float]:
+    """COCO's mAP and AP at IoU 0.5 from an evaluation set up (``COCOeval_faster``)."""
     evaluation.evaluate()
     evaluation.accumulate()
     evaluation.summarize()
-    stats = evaluation.stats
-    return {"map": float(stats[0]), "ap50": float(stats[1])}
+    return {"map": float(evaluation.stats[0]), "ap50": float(evaluation.stats[1])}
 
 
 def _coco_boxes(
@@ -399,12 +402,7 @@ def mask_map(
         print_function=quiet,
     )
     results = coco.loadRes(found) if found else COCO(print_function=quiet)
-    evaluation = COCOeval_faster(coco, results, iouType="segm", print_function=quiet)
-    evaluation.evaluate()
-    evaluation.accumulate()
-    evaluation.summarize()
-    stats = evaluation.stats
-    return {"map": float(stats[0]), "ap50": float(stats[1])}
+    return _stats(COCOeval_faster(coco, results, iouType="segm", print_function=quiet))
 
 
 def _predicted_rles(
@@ -414,7 +412,10 @@ def _predicted_rles(
     from faster_coco_eval.core import mask as coco_mask
 
     if isinstance(guess, Mapping):
-        masks = np.asarray(guess["masks"]).astype(bool).reshape(-1, *size)
+        masks = np.asarray(guess["masks"]).astype(bool)
+        # (K, 1, H, W) as Mask R-CNN gives them is (K, H, W); nothing found, in any shape, none
+        masks = masks[:, 0] if masks.ndim == 4 and masks.shape[1] == 1 else masks
+        _check_masks(i, (0, *size) if masks.ndim and not len(masks) else masks.shape, size)
         labels = np.asarray(guess["labels"], dtype=np.int64).reshape(-1)
         scores = np.asarray(guess["scores"], dtype=np.float64).reshape(-1)
         if len(labels) and (labels.min() < 0 or labels.max() >= len(classes)):
@@ -426,11 +427,7 @@ def _predicted_rles(
     else:
         objects, scores = guess
         scores = np.asarray(scores, dtype=np.float64).reshape(-1)
-        if tuple(objects.canvas_size) != tuple(size):
-            raise ValueError(
-                f"image {i}: predicted masks are {tuple(objects.canvas_size)} (H, W), the true "
-                f"ones {tuple(size)}"
-            )
+        _check_masks(i, (len(objects), *objects.canvas_size), size)
         labels, rles = objects.class_ids(classes), objects.to_rle()
     if not len(labels) == len(scores) == len(rles):
         raise ValueError(
@@ -441,3 +438,11 @@ def _predicted_rles(
         (rle, int(label), float(score))
         for rle, label, score in zip(rles, labels, scores, strict=True)
     ]
+
+
+def _check_masks(i: int, shape: tuple[int, ...], size: tuple[int, int]) -> None:
+    """Refuse image `i`'s predicted masks of `shape` unless (K, H, W) at its true `size`: others,
+    even of as many pixels (transposed), would be scored on pixels they were not predicted on."""
+    if len(shape) != 3 or tuple(shape[1:]) != tuple(size):
+        need = f"need (K, H, W) = (K, {size[0]}, {size[1]}), the size of its true masks"
+        raise ValueError(f"image {i}: predicted masks are {tuple(shape)}, {need}")

@@ -173,6 +173,11 @@ class Session:
             threshold = self._drafts.threshold
         return shown_draft(ranking.drafts.get(i), ranking.confidences.get(i), threshold)
 
+    def to_undo(self) -> tuple[str, int] | None:
+        """What ``undo`` would take back: (``"commit"`` or ``"skip"``, index), or None."""
+        with self._lock:
+            return self._undo[-1][:2] if self._undo else None
+
     def undone(self) -> Undone | None:
         """What ``redo`` would make again (the latest undo's commit or skip), or None."""
         with self._lock:

@@ -284,3 +284,19 @@ def test_source_file_refuses_an_index_out_of_range(gray_images):
     ds = alw.Dataset(gray_images, CLASSES)
     with pytest.raises(IndexError, match=f"index {len(ds)} is out of range"):
         ds.source_file(len(ds))
+
+
+def test_typical_size_is_the_middle_height_and_width_whichever_image_comes_first(tmp_path):
+    sizes = [(1, 1), (3, 5), (3, 5), (40, 2)]  # (H, W): an odd one first, and one last
+    for k, (h, w) in enumerate(sizes):
+        Image.fromarray(np.zeros((h, w), np.uint8)).save(tmp_path / f"{k}.png")
+    ds = alw.Dataset([tmp_path / f"{k}.png" for k in range(len(sizes))], CLASSES)
+    assert ds.typical_size([0, 1, 2, 3]) == (3, 5)
+
+
+def test_typical_size_passes_over_unreadable_images(tmp_path):
+    Image.fromarray(np.zeros((3, 5), np.uint8)).save(tmp_path / "good.png")
+    (tmp_path / "bad.png").write_bytes(b"not a png")
+    ds = alw.Dataset([tmp_path / "bad.png", tmp_path / "gone.png", tmp_path / "good.png"], CLASSES)
+    assert ds.typical_size([0, 1, 2]) == (3, 5)
+    assert ds.typical_size([0, 1]) is None

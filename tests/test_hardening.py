@@ -371,3 +371,16 @@ def test_small_images_train_at_their_own_size(two_class, loop_factory):
     loop.commit(0, alw.Label("dark"))
     assert loop.wait(10)
     assert learner.fit_shapes_ == [(1, 4, 4, 3)]
+
+
+def test_a_tiny_image_labeled_first_does_not_set_the_training_size(tmp_path, loop_factory):
+    # A learner without an input size trains at the labeled images' middle size, not the first's
+    paths = png_pool(tmp_path)
+    Image.fromarray(np.full((1, 1), 40, np.uint8)).save(paths[0])  # a 1x1 image, labeled first
+    learner = CentroidLearner(2)
+    loop = loop_factory(alw.Dataset(paths, CLASSES), learner, query_size=2, start=False)
+    for i in (0, 1, 2):
+        loop.commit(i, alw.Label(CLASSES[i % 2]))
+    loop.start()
+    assert loop.wait(10)
+    assert learner.fit_shapes_ == [(3, 4, 4, 3)]

@@ -61,3 +61,29 @@ def test_one_prediction_per_image_is_needed():
         ValueError, match="need one prediction per image of the truth, got 1 and 10"
     ):
         mask_map(as_dicts(TRUTH[:1]), TRUTH, CLASSES)
+
+
+def test_transposed_masks_of_as_many_pixels_are_refused_naming_the_image():
+    square = np.zeros((4, 6), bool)  # (H, W): 24 pixels, as many as (6, 4)
+    square[:2, :3] = True
+    truth = [alw.Instances(square[None], ["a"])]
+    predicted = [{"masks": square.T[None], "labels": [0], "scores": [1.0]}]
+    with pytest.raises(
+        ValueError,
+        match=r"image 0: predicted masks are \(1, 6, 4\), need \(K, H, W\) = \(K, 4, 6\)",
+    ):
+        mask_map(predicted, truth, ["a"])
+
+
+def test_masks_of_another_size_are_refused_naming_the_image_and_both_shapes():
+    predicted = as_dicts(TRUTH)
+    predicted[1]["masks"] = predicted[1]["masks"][:, :40, :40]
+    with pytest.raises(ValueError, match=r"image 1: predicted masks are \(\d+, 40, 40\), need"):
+        mask_map(predicted, TRUTH, CLASSES)
+
+
+def test_masks_with_a_channel_axis_score_as_without_one():
+    predicted = as_dicts(TRUTH)
+    for guess in predicted:
+        guess["masks"] = guess["masks"][:, None]  # (K, 1, H, W), as Mask R-CNN gives them
+    assert mask_map(predicted, TRUTH, CLASSES) == {"map": 1.0, "ap50": 1.0}

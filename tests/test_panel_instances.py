@@ -161,6 +161,34 @@ def test_the_objects_left_are_committed_and_z_brings_them_back(panel: Any) -> No
     assert [(o.label, o.draft) for o in panel.canvas.objects] == [(1, False), (1, False)]
 
 
+def test_two_objects_drawn_with_one_mask_are_refused_named_by_their_classes(panel: Any) -> None:
+    # The canvas tags objects by class: their positions in the label are nowhere on screen
+    shown = panel.current
+    full = [0, 0, W, H]
+    for obj_id, label in ((7, 0), (8, 1)):  # a 'cat' and a 'dog', one mask
+        content = {"kind": "instance", "id": obj_id, "label": label, "draft": False, "rect": full}
+        send(panel, content, [square(0, 0, 4, 4).astype(np.uint8).tobytes()])
+    panel.handle_key({"key": "Enter"})
+    assert panel.dataset.annotation(shown) is None
+    assert (
+        "not submitted: the 'cat' and 'dog' objects have the same mask (x 0..4, y 0..4): one "
+        "object drawn twice; delete one of them"
+    ) in panel.error_line.value.replace("&#x27;", "'")
+
+
+def test_two_objects_of_one_class_drawn_with_one_mask_are_refused_as_two_of_it(
+    panel: Any,
+) -> None:
+    full = [0, 0, W, H]
+    for obj_id in (7, 8):
+        content = {"kind": "instance", "id": obj_id, "label": 1, "draft": False, "rect": full}
+        send(panel, content, [square(0, 0, 4, 4).astype(np.uint8).tobytes()])
+    panel.handle_key({"key": "Enter"})
+    assert "not submitted: two 'dog' objects have the same mask" in (
+        panel.error_line.value.replace("&#x27;", "'")
+    )
+
+
 def test_n_with_an_object_accepted_is_refused(panel: Any) -> None:
     shown = panel.current
     content = {"kind": "instance", "id": 1, "label": 0, "draft": False, "rect": [0, 0, W, H]}

@@ -54,14 +54,14 @@ class Classify:
         loaded at the same size and passed as ``fit(..., unlabeled=images)``; unreadable ones
         are left out and returned with the broken labeled ones.
         """
-        # A learner that declares no input size gets the first readable labeled image's size,
-        # capped: a 6000x8000 photo first must not make every batch 6000x8000. An unreadable
-        # image is left out by `load` and reported, wherever it is among the labeled ones; none
-        # readable: `load` raises.
+        # A learner that declares no input size gets the labeled images' middle size (from
+        # their headers), capped: a 6000x8000 photo must not make every batch 6000x8000, nor a
+        # 1x1 image labeled first every batch 1x1. An unreadable image is left out by `load`
+        # and reported, wherever it is among the labeled ones; none readable: `load` raises.
         size = input_size_of(learner)
         if size is None:
-            first = dataset.readable_size(snapshot.indices)
-            size = None if first is None else capped_size(first)
+            typical = dataset.typical_size(snapshot.indices)
+            size = None if typical is None else capped_size(typical)
         loaded = scoring.load(dataset, snapshot.indices, size)
         targets = snapshot.targets(dataset.classes)[np.isin(snapshot.indices, loaded.indices)]
         if unlabeled is None:

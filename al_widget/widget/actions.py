@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .._images import ImageError
 from .._orientation import TurnedSince
 from ..annotations import Annotation, Label
 from ..loop import ActiveLoop
@@ -142,6 +143,10 @@ class Actions:
         if budget is not None:
             self.notices.say_error(f"not submitted: {status.budget_words(budget)}")
             return None
+        changed = self.navigator.changed_since_shown(i)
+        if changed:  # the file rewritten or replaced since: nothing is stored, the edit stays
+            self.notices.say_error(changed)
+            return None
         try:
             # Drawn in the orientation of the pixels shown: on a photo turned since, the dataset
             # refuses it (``TurnedSince``), and on one replaced by another size, ``bind`` does
@@ -268,8 +273,17 @@ class Actions:
         replace it, and redo, which would store that label over it, is refused in every panel
         on the loop (``loop.note_edited``). Enter stores the edit once the image is unlabeled.
         A label drawn on its photo before another program turned or replaced it is not shown
-        (``Navigator.show``), and the error line says so in place of the undo's notice.
+        (``Navigator.show``), and the error line says so in place of the undo's notice. An image
+        that cannot be read (its file gone) is not undone: its label, or its skip, stays.
         """
+        to_undo = self.loop.to_undo
+        image = None
+        if to_undo is not None:  # read before the undo: an image not shown keeps its label
+            try:
+                image = self.navigator.read(to_undo[1])
+            except ImageError as error:
+                self.notices.say_error(image_notices.undo_unreadable(to_undo[0], str(error)))
+                return None
         # The images this panel holds work on that some panel edited since their undo: undoing
         # a commit forgets that (``loop.undo``), so it is read before
         held = [j for j in (self.navigator.current, *self.editor.unsaved) if j is not None]
@@ -299,7 +313,8 @@ class Actions:
                 )
         if kept:
             self.loop.note_edited(i)  # a redo of what this undo took back would drop the edit
-        dropped = self.navigator.show(i, undone=back)
+        read = image if to_undo is not None and to_undo[1] == i else None  # else undone elsewhere
+        dropped = self.navigator.show(i, undone=back, image=read)
         if not kept and (what == "submit" or not self.loop.edited_since_undo(i)):
             self.undone_work[i] = self.editor.work()  # as the undo brought it back
         # else an edit of image i since an earlier undo, still to redo: the work it came back

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .._file_stamps import Stamp
 from ._box_messages import MAX_BOXES, check_box_count, parse_boxes
 from ._encoding import as_rgb, compress_mask, encode_display
 from ._mask_messages import parse_mask
@@ -82,6 +83,7 @@ class Canvas(CanvasMessages):
         self.received_by_kind: dict[str, int] = {"boxes": 0, "mask": 0}  # "instance" from the first
         self._objects: Objects = ()
         self._orientation: int | None = None  # the image shown's (``load``)
+        self._stamp: Stamp | None = None  # its file's (``load``), guarded as ``_orientation``
         self.rejected: list[str] = []
         self._edit_observers: list[Callable[[str], None]] = []
         self._key_observers: list[Callable[[dict[str, Any]], None]] = []
@@ -145,6 +147,7 @@ class Canvas(CanvasMessages):
         key: str | None = None,
         mask_draft: bool = False,
         orientation: int | None = None,
+        stamp: Stamp | None = None,
     ) -> None:
         """Show a new image, replacing boxes, drafts and mask, in one sync.
 
@@ -178,6 +181,9 @@ class Canvas(CanvasMessages):
             (``OrientedImage``), or None: what ``orientation`` says of the image shown. A copy
             sent ahead under `key` in another orientation (its photo turned since) is not
             shown for it.
+        stamp
+            The stamp of `image`'s file when its pixels were read (``OrientedImage``), or None:
+            what ``stamp`` says of the image shown.
 
         Raises
         ------
@@ -246,7 +252,7 @@ class Canvas(CanvasMessages):
             self.set_trait("loaded_mask", compress_mask(new_mask))
             self.set_trait("loaded_instances", [object_json(o) for o in new_objects])
             self._objects = new_objects
-            self._orientation = orientation
+            self._orientation, self._stamp = orientation, stamp
             self.set_trait("boxes", new_boxes)
             self.set_trait("drafts", new_drafts)
             self.set_trait("mask", new_mask)
@@ -264,6 +270,13 @@ class Canvas(CanvasMessages):
         """The EXIF orientation the pixels shown were turned upright by, as ``load`` was told
         (None: not told); what is drawn on them is drawn in it."""
         return self._orientation
+
+    @property
+    def stamp(self) -> Stamp | None:
+        """The stamp of the image shown's file when its pixels were read (``file_stamp``), as
+        ``load`` was told (None: not told, or an image in memory): another stamp now says the
+        file may no longer hold the pixels drawn on."""
+        return self._stamp
 
     @property
     def objects(self) -> Objects:

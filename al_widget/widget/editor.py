@@ -194,6 +194,7 @@ class Editor:
             key=str(i),
             mask_draft=isinstance(self._shown, Mask),
             orientation=image.orientation,
+            stamp=image.stamp,
         )
         self._opened_drafts = list(self.canvas.loaded_drafts)
         flags = known.difficult if isinstance(known, Boxes) else ()
@@ -216,6 +217,7 @@ class Editor:
             key=str(i),
             mask_draft=work.mask_draft,
             orientation=image.orientation,
+            stamp=image.stamp,
         )
         self._difficult = [b for b, f in zip(self.canvas.boxes, work.difficult, strict=False) if f]
         if work.class_id is not None and (work.class_id in self.choices):
@@ -236,7 +238,7 @@ class Editor:
             self._shown,
             self._opened_drafts,
             difficult_flags(canvas.boxes, self._difficult),
-            Frame((canvas.height, canvas.width), canvas.orientation),
+            Frame((canvas.height, canvas.width), canvas.orientation, canvas.stamp),
         )
 
     def annotation(self) -> Annotation:
@@ -314,14 +316,15 @@ class Editor:
             return
         image, i, _, _ = self._model
         self._shown = shown
-        pixels, turn = image
+        pixels, turn, stamp = image
         if self.task == "instances":
             objects = [] if shown is None else self._object_drafts(shown)  # type: ignore[arg-type]
-            self.canvas.load(pixels, objects=objects, key=str(i), orientation=turn)
+            self.canvas.load(pixels, objects=objects, key=str(i), orientation=turn, stamp=stamp)
         else:
             mask = shown.class_map if isinstance(shown, Mask) else None
+            drafted = mask is not None
             self.canvas.load(
-                pixels, mask=mask, key=str(i), mask_draft=mask is not None, orientation=turn
+                pixels, mask=mask, key=str(i), mask_draft=drafted, orientation=turn, stamp=stamp
             )
         self._loaded = self.work()
 

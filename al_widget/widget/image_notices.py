@@ -132,16 +132,39 @@ def turned_since_shown(i: int, file: str | None, shown: int, now: int) -> str:
     )
 
 
+def changed_since_shown(i: int, file: str | None) -> str:
+    """The refusal of a submit on image `i`, whose file another program rewrote or replaced
+    (its stamp changed, ``changed_since``) since the panel showed it: the file may no longer
+    hold the pixels the label was given on.
+
+    Parameters
+    ----------
+    i : int
+        The image shown.
+    file : str or None
+        Its file.
+    """
+    name = f" ({file})" if file else ""
+    return (
+        f"not submitted: image {i}{name} was rewritten or replaced by another program since it "
+        "was shown (its file changed): the label would not be given on the pixels shown. "
+        "Nothing was stored, and the edit stays on screen; S skips the image"
+    )
+
+
 def _changed(drawn_on: Frame, now: Frame) -> tuple[str, str]:
     """What another program did to an image's photo since work was drawn on its pixels
     `drawn_on`, now read as `now`, in words: ``("was turned by another program (EXIF
     orientation 1 → 6)", "the turned photo")``, or its replacement by a photo of another size
-    with both sizes (width x height) and ``"the new photo"``."""
+    with both sizes (width x height) and ``"the new photo"``, or its file rewritten or replaced
+    (another stamp) and ``"the new photo"``."""
     before, after = drawn_on.orientation, now.orientation
     if turned_since(before, after):
         turned = f"was turned by another program (EXIF orientation {before} → {after})"
         return turned, "the turned photo"
     (h, w), (now_h, now_w) = drawn_on.size, now.size
+    if (h, w) == (now_h, now_w):  # its file's stamp changed: rewritten or replaced
+        return "was rewritten or replaced by another program (its file changed)", "the new photo"
     changed = (
         f"was replaced by another program with a photo of another size ({w}x{h} → "
         f"{now_w}x{now_h}, width x height)"
@@ -217,6 +240,27 @@ def undone_label_dropped(
         f"undid the submit of image {i}{name}, whose photo {changed} after that label "
         f"({annotation_words(undone)}) was drawn on it: the label is not shown on {photo}, and "
         f"{left}"
+    )
+
+
+def undo_unreadable(action: str, error: str) -> str:
+    """The refusal of an undo whose image cannot be read (its file gone): undone, it could not
+    be shown to edit, so the submit or skip stays as it is.
+
+    Parameters
+    ----------
+    action : str
+        What the undo would take back: ``"commit"`` or ``"skip"`` (``loop.to_undo``).
+    error : str
+        Why the image cannot be read, naming it (``ImageError``).
+    """
+    if action == "commit":
+        left, what = "its label stays stored", "submit"
+    else:
+        left, what = "it stays skipped", "skip"
+    return (
+        f"not undone: {error}, so it could not be shown to edit; {left}. Once the file is "
+        f"back, Z undoes that {what}"
     )
 
 

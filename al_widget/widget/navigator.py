@@ -7,7 +7,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .._file_stamps import changed_since, file_stamp
 from .._images import ImageError, OrientedImage
+from .._orientation import turned_since
 from ..annotations import Annotation
 from ..loop import ActiveLoop
 from . import ahead, image_notices, status
@@ -103,7 +105,23 @@ class Navigator:
             dropped=work.summary() if work is not None else "",
         )
 
-    def show(self, i: int, undone: Annotation | None = None) -> bool:
+    def read(self, i: int) -> OrientedImage:
+        """Image `i`'s pixels to show, and the orientation they were read in: the copy sent
+        ahead, when there is one (the browser has those pixels), else read from its file now;
+        an ``ImageError`` says why it cannot be read.
+
+        Parameters
+        ----------
+        i : int
+            A dataset index.
+        """
+        # The pixels shown and the orientation they were read in, from one read: what is drawn
+        # on them was drawn in it (``Canvas.orientation``)
+        return self.ahead[i] if i in self.ahead else self.dataset.oriented_image(i)
+
+    def show(
+        self, i: int, undone: Annotation | None = None, image: OrientedImage | None = None
+    ) -> bool:
         """Load image `i` on the canvas, with its annotation or the model's prediction, or the
         work left on it; returns whether that work was dropped, drawn on other pixels (its
         photo turned or replaced since: ``Editor.drop_unfit``), which the error line says.
@@ -115,15 +133,16 @@ class Navigator:
         undone : Label, Boxes, Mask or Instances, optional
             The label an undo just took back, which the work left on image `i` shows again to
             edit (``Actions.undo``): dropped, it is said to be that label, not unsaved work.
+        image : OrientedImage, optional
+            Image `i` as ``read`` gave it just before (an undo reads it before it acts); read
+            now when not given.
         """
         if self.current is not None:
             # Shown again (the same image too): what was drawn on it comes back with it.
             self.editor.keep_unsaved(self.current)
         self.notices.clear_error()  # an error about the image before is not about this one
         try:
-            # The pixels shown and the orientation they were read in, from one read: what is
-            # drawn on them was drawn in it (``Canvas.orientation``)
-            image = self.ahead[i] if i in self.ahead else self.dataset.oriented_image(i)
+            image = self.read(i) if image is None else image
         except ImageError as error:
             self.loop.mark_broken(i, str(error))
             self.notices.told_broken.add(i)
@@ -170,6 +189,29 @@ class Navigator:
         self.refresh_header()
         self.refresh_queue(queue)
         return drawn_on is not None
+
+    def changed_since_shown(self, i: int) -> str:
+        """The refusal of a submit on image `i`, shown, whose file another program rewrote or
+        replaced since its pixels were read (another stamp: one stat, ``changed_since``) with a
+        picture of the same size and orientation; or "". A photo turned or of another size now
+        is left to the dataset's check, which refuses a label drawn on it saying how
+        (``TurnedSince``, ``bind``); so is a file gone.
+
+        Parameters
+        ----------
+        i : int
+            The image shown.
+        """
+        file, canvas = self.dataset.source_file(i), self.canvas
+        if not changed_since(canvas.stamp, file_stamp(file)):
+            return ""
+        try:
+            size, turn = self.dataset.image_frame(i)
+        except ImageError:
+            return ""
+        if size != (canvas.height, canvas.width) or turned_since(canvas.orientation, turn):
+            return ""
+        return image_notices.changed_since_shown(i, file)
 
     def advance(self, exclude: int | None = None) -> None:
         """Show the loop's next image (the one the browser painted early, if still to label).
@@ -223,8 +265,8 @@ class Navigator:
             return
         unsaved = self.editor.unsaved
         order, sent = ahead.images_ahead(self.loop, self.queue, self.current, unsaved, self.ahead)
-        for i, (pixels, turn) in sent.items():
-            self.canvas.prefetch(str(i), pixels, turn)
+        for i, image in sent.items():
+            self.canvas.prefetch(str(i), image.pixels, image.orientation)
         self.ahead = sent
         with self.canvas.hold_sync():  # the key and the picker with it, in one message
             self.canvas.ahead_key = str(order[0]) if order and order[0] in sent else ""

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..instances import Instances
+from ..instances import Instances, SameMask
 from ._box_messages import MAX_BOXES
 from ._protocol import ObjectDelete, ObjectEdit, ObjectOrder
 from ._refusal import ProtocolError
@@ -213,5 +213,17 @@ def instances_of(
         )
     if not kept:
         raise ValueError("no objects: draw one (polygon, or a brush stroke) first")
-    masks = masks_of(kept, width=width, height=height)
-    return Instances(masks, [classes[o.label] for o in kept])
+    masks, names = masks_of(kept, width=width, height=height), [classes[o.label] for o in kept]
+    try:
+        return Instances(masks, names)
+    except SameMask as same:  # named as the canvas tags them, by class, not by position
+        first, second = names[same.first], names[same.second]
+        both = (
+            f"two {first!r} objects" if first == second else f"the {first!r} and {second!r} objects"
+        )
+        ys, xs = np.nonzero(masks[same.first])
+        where = f"x {xs.min()}..{xs.max() + 1}, y {ys.min()}..{ys.max() + 1}"
+        raise ValueError(
+            f"{both} have the same mask ({where}): one object drawn twice; delete one of them "
+            "(objects may overlap, but not coincide)"
+        ) from None

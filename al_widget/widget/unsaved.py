@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .._file_stamps import Stamp, changed_since
 from .._images import OrientedImage
 from .._orientation import turned_since
 from ..annotations import Annotation, Boxes, Label, Mask
@@ -21,12 +22,13 @@ from .objects import objects_of
 
 
 class Frame(NamedTuple):
-    """The pixels work was drawn on: their (H, W) and the EXIF orientation they were turned
-    upright by (``OrientedImage``; None for an image given in memory, whose pixels cannot
-    change)."""
+    """The pixels work was drawn on: their (H, W), the EXIF orientation they were turned
+    upright by and their file's stamp when they were read (``OrientedImage``; None for an image
+    given in memory, whose pixels cannot change, and a stamp not known)."""
 
     size: tuple[int, int]
     orientation: int | None
+    stamp: Stamp | None = None
 
     @classmethod
     def of(cls, image: OrientedImage) -> Frame:
@@ -38,13 +40,15 @@ class Frame(NamedTuple):
             An image's pixels and the orientation they were read in.
         """
         h, w = image.pixels.shape[:2]
-        return cls((int(h), int(w)), image.orientation)
+        return cls((int(h), int(w)), image.orientation, image.stamp)
 
 
 def drawn_elsewhere(drawn_on: Frame, now: Frame) -> bool:
     """Whether work drawn on the pixels `drawn_on` would lie on other pixels once shown on the
     image read as `now`: another program replaced its photo by one of another size, or turned
-    it (rewrote its EXIF orientation, ``turned_since``; a square photo keeps its size).
+    it (rewrote its EXIF orientation, ``turned_since``; a square photo keeps its size), or
+    rewrote or replaced its file since (another stamp, ``changed_since``: another picture of
+    the same size and orientation).
 
     Parameters
     ----------
@@ -53,7 +57,11 @@ def drawn_elsewhere(drawn_on: Frame, now: Frame) -> bool:
     now : Frame
         The pixels the image would be shown with now.
     """
-    return drawn_on.size != now.size or turned_since(drawn_on.orientation, now.orientation)
+    return (
+        drawn_on.size != now.size
+        or turned_since(drawn_on.orientation, now.orientation)
+        or changed_since(drawn_on.stamp, now.stamp)
+    )
 
 
 @dataclass(frozen=True)
@@ -194,8 +202,8 @@ class Work:
     def fits(self, image: OrientedImage) -> bool:
         """Whether the work can be shown on `image` (an image's pixels as read now): it holds
         nothing drawn on pixels (at most the class chosen, which names the whole image), or it
-        was drawn on pixels of the same size and orientation (``drawn_elsewhere``), or on
-        pixels not known (``frame`` None).
+        was drawn on pixels of the same size and orientation, from the file as it is
+        (``drawn_elsewhere``), or on pixels not known (``frame`` None).
 
         Parameters
         ----------
