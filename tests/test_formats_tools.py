@@ -330,12 +330,29 @@ def labelimg_voc(
     return xml
 
 
+def labelimg_bnd_box(x0: float, y0: float, x1: float, y1: float) -> tuple[int, ...]:
+    """The corners LabelImg saves for a box drawn from (x0, y0) to (x1, y1) on its canvas
+    (where pixel 0 spans 0 to 1): tzutalin/labelImg libs/labelFile.py,
+    ``LabelFile.convert_points_to_bnd_box``, which raises xmin and ymin below 1 to 1 and returns
+    ``int()`` of each corner."""
+    return int(max(x0, 1)), int(max(y0, 1)), int(x1), int(y1)
+
+
+def test_a_labelimg_voc_box_read_with_coordinates_corners_is_the_box_labelimg_shows(
+    tmp_path: Path,
+) -> None:
+    # LabelImg's PascalVocReader.addShape shows it again at int(float(<xmin>)) ... on its canvas
+    labelimg_voc(tmp_path, "img1.jpg", [("dog", 0, *labelimg_bnd_box(10.4, 5.7, 30.2, 25.9))])
+    dataset = alw.formats.read_voc(tmp_path, corners="coordinates")
+    assert dataset.annotation(0).xyxy.tolist() == [[10, 5, 30, 25]]
+
+
 def test_a_voc_difficult_flag_is_kept_through_import_and_export(tmp_path: Path) -> None:
     labelimg_voc(tmp_path / "in", "img1.jpg", [("dog", 1, 11, 6, 40, 30), ("cat", 0, 1, 1, 10, 10)])
-    dataset = alw.formats.read_voc(tmp_path / "in")
+    dataset = alw.formats.read_voc(tmp_path / "in", corners="coordinates")
     boxes = dataset.annotation(0)
     assert boxes.difficult == (True, False)
-    assert boxes.xyxy.tolist() == [[10, 5, 40, 30], [0, 0, 10, 10]]
+    assert boxes.xyxy.tolist() == [[11, 6, 40, 30], [1, 1, 10, 10]]
     dataset.to_voc(tmp_path / "out")
     written = (tmp_path / "out" / "Annotations" / "img1.xml").read_text()
     assert re.findall(r"<difficult>(\d)</difficult>", written) == ["1", "0"]

@@ -84,7 +84,10 @@ def read_voc(
         (through Datumaro, which writes and reads its boxes' corners as they are). Read with
         "pixels", a CVAT box comes out 1 px larger at its left and top. Label Studio's corners
         are 0-based too (its percents times the size, truncated): read its files with
-        "coordinates".
+        "coordinates". So are LabelImg's (the box's corners on its canvas, whose pixel 0 spans
+        0 to 1, truncated to whole numbers and ``xmin``, ``ymin`` raised to at least 1): read
+        them with "coordinates" too; a box LabelImg drew from the image's left or top edge
+        starts 1 px inside it, as LabelImg wrote it.
     allow_outside_root : bool, default False
         Read XML files that are links to files outside `folder`; by default they are refused
         unread.
