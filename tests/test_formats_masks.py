@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -181,6 +182,15 @@ def test_a_voc_segmentation_png_reads_with_its_void_border_as_ignore(tmp_path: P
     mask = read_masks(folder, dataset)[0]
     assert np.array_equal(mask.class_map, class_map)
     assert (mask.class_map == alw.Mask.IGNORE).sum() == (class_map == 255).sum() > 0
+
+
+def test_a_mask_whose_name_ends_in_upper_case_png_is_its_images(tmp_path: Path) -> None:
+    dataset, folder, class_map = voc_segmentation(tmp_path)
+    (folder / "2007_000032.png").rename(folder / "2007_000032.PNG")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # read, not named as matching no image
+        mask = read_masks(folder, dataset)[0]
+    assert np.array_equal(mask.class_map, class_map)
 
 
 def test_a_voc_segmentation_png_exports_back_with_its_pixels_and_palette(tmp_path: Path) -> None:

@@ -122,8 +122,8 @@ def read_masks(
     one of in-memory images into a dataset of files, is refused: nothing but a coincidence of
     indices would tie them); if none of the files is where the list says (the images moved), by
     their paths below their common folder, with a warning. A folder without the list (VOC's
-    ``SegmentationClass``, other tools, older exports) is matched by name: ``<stem>.png`` for
-    an image whose stem no other image shares; of images sharing a stem, each takes its
+    ``SegmentationClass``, other tools, older exports) is matched by name: ``<stem>.png`` (or
+    ``.PNG``, the ending in any letter case) for an image whose stem no other image shares; of images sharing a stem, each takes its
     renamed file (``a.jpg.png``) if there is one and ``a.png`` goes to the one left, and a file
     that could still be more than one image's is left out, with a warning naming it.
     Images without a mask file are left out; mask files (``.png``) that match no image are
