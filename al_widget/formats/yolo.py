@@ -40,7 +40,7 @@ from ._import import (
 )
 from ._replace import Writer, replace_folder
 from ._yaml import read_names
-from ._yolo_segments import read_segments, segment_lines
+from ._yolo_segments import class_id, read_segments, segment_lines
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -157,7 +157,8 @@ def read_yolo(
     list or an id mapping), ``classes.txt``, ``labels/classes.txt`` or ``images/classes.txt``
     (LabelImg writes it beside the label files); when more than one is there they must agree.
     A box, or a polygon's point, up to 1 px past the image's edge is clipped to it (one warning
-    for the lot); one further out is refused.
+    for the lot); one further out is refused. A line's class may be written as a float (``1.0``),
+    as Ultralytics reads it; one that is no whole number is refused, naming the line.
 
     Parameters
     ----------
@@ -341,16 +342,12 @@ def _read_boxes(label: Path, image: Path, classes: list[str], clips: EdgeClips) 
                 f"{where}: {len(fields)} numbers, expected 5 (class cx cy w h), got {line!r:.80}"
             )
         try:
-            class_id = int(fields[0])
             cx, cy, w, h = (float(v) for v in fields[1:])
         except ValueError:
             raise FormatError(
-                f"{where}: expected an int class and 4 numbers, got {line!r:.80}"
+                f"{where}: expected a class and 4 numbers, got {line!r:.80}"
             ) from None
-        if not 0 <= class_id < len(classes):
-            raise FormatError(
-                f"{where}: class {class_id} is not in 0..{len(classes) - 1} ({len(classes)} classes)"
-            )
+        class_index = class_id(fields[0], classes, where)
         corners = np.round(
             [
                 (cx - w / 2) * width,
@@ -362,9 +359,9 @@ def _read_boxes(label: Path, image: Path, classes: list[str], clips: EdgeClips) 
         )
         box = clips.fit((corners + 0.0).tolist(), (height, width), where)  # + 0.0: no -0.0
         try:  # each box checked alone, so that an error names its line
-            ann.Boxes([box], [class_id], canvas_size=(height, width))
+            ann.Boxes([box], [class_index], canvas_size=(height, width))
         except ValueError as error:
             raise FormatError(f"{where}: {error}") from None
         xyxy.append(box)
-        ids.append(classes[class_id])
+        ids.append(classes[class_index])
     return ann.Boxes(np.array(xyxy, dtype=np.float64).reshape(-1, 4), ids)
