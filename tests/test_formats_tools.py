@@ -206,6 +206,21 @@ def test_a_roboflow_folder_is_read_with_its_splits_and_one_line_names(tmp_path: 
     )
 
 
+def test_roboflow_polygons_read_for_detection_are_refused_pointing_to_instances(
+    tmp_path: Path,
+) -> None:
+    root = roboflow_folder(tmp_path)
+    # Roboflow's "YOLOv8" download of a project labeled with polygons: one Ultralytics
+    # segmentation line per object, class x1 y1 x2 y2 ... normalised
+    label = root / "train" / "labels" / "a_jpg.rf.0f1e.txt"
+    label.write_text("1 0.1 0.1 0.4 0.1 0.4 0.4 0.1 0.4\n")
+    with pytest.raises(
+        FormatError,
+        match=rf"{re.escape(str(label))} line 1: 9 numbers are a polygon .* task=\"instances\"",
+    ):
+        alw.Dataset.from_yolo(root)
+
+
 def test_labelimg_classes_txt_inside_labels_is_the_class_list(tmp_path: Path) -> None:
     png(tmp_path / "images" / "img1.png")
     (tmp_path / "labels").mkdir()

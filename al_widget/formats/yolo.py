@@ -167,7 +167,8 @@ def read_yolo(
     task : {"detect", "instances"}, default "detect"
         Boxes from ``class cx cy w h`` lines, or objects from Ultralytics' segmentation
         lines ``class x1 y1 x2 y2 ...`` (normalised polygons, drawn as COCO draws polygons;
-        a box line is refused there).
+        a box line is refused there, as a polygon line is in "detect", naming it: a box is never
+        made up from a polygon).
     classes : sequence of str, optional
         The classes expected; the folder's class names must be the same, in order.
     allow_outside_root : bool, default False
@@ -337,6 +338,13 @@ def _read_boxes(label: Path, image: Path, classes: list[str], clips: EdgeClips) 
         fields = line.split()
         if not fields:
             continue
+        if len(fields) >= 7 and len(fields) % 2 == 1:
+            raise FormatError(
+                f"{where}: {len(fields)} numbers are a polygon (class x1 y1 x2 y2 ..., an "
+                "Ultralytics segmentation line, as Roboflow exports polygons), not a box: read "
+                'the folder with task="instances", which keeps each polygon as an object (a '
+                '"detect" dataset reads class cx cy w h boxes, and makes none up from a polygon)'
+            )
         if len(fields) != 5:
             raise FormatError(
                 f"{where}: {len(fields)} numbers, expected 5 (class cx cy w h), got {line!r:.80}"
