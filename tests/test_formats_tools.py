@@ -165,6 +165,35 @@ def test_an_ultralytics_folder_is_read_with_its_splits_and_data_yaml_names(tmp_p
     assert dataset.unlabeled.tolist() == [2]
 
 
+def test_the_one_yaml_file_of_a_folder_without_data_yaml_is_its_data_file(tmp_path: Path) -> None:
+    root = ultralytics_folder(tmp_path)
+    (root / "data.yaml").rename(root / "coco8.yaml")  # as Ultralytics ships it
+    assert alw.Dataset.from_yolo(root).classes == ["person", "bicycle", "traffic light"]
+
+
+def test_of_several_yaml_files_the_one_named_after_the_folder_is_its_data_file(
+    tmp_path: Path,
+) -> None:
+    # Ultralytics' find_dataset_yaml: of several, the YAML file named after the folder
+    (tmp_path / "coco8").mkdir()
+    root = ultralytics_folder(tmp_path / "coco8")
+    (root / "data.yaml").rename(root / "coco8.yaml")
+    (root / "hyp.yaml").write_text("lr0: 0.01\n")
+    assert alw.Dataset.from_yolo(root).classes == ["person", "bicycle", "traffic light"]
+
+
+def test_yaml_files_of_which_none_is_the_data_file_are_named(tmp_path: Path) -> None:
+    (tmp_path / "mine").mkdir()
+    root = ultralytics_folder(tmp_path / "mine")
+    (root / "data.yaml").rename(root / "coco8.yaml")
+    (root / "hyp.yaml").write_text("lr0: 0.01\n")
+    with pytest.raises(
+        FileNotFoundError,
+        match=r"names no classes: .*; of its YAML files, coco8\.yaml, hyp\.yaml, none is data\.yaml",
+    ):
+        alw.Dataset.from_yolo(root)
+
+
 def roboflow_folder(root: Path) -> Path:
     """Roboflow's "YOLOv8" download: {train,valid,test}/{images,labels}, README files, and a
     data.yaml with a one-line names list, nc and a roboflow block."""

@@ -154,7 +154,8 @@ def read_yolo(
     each with the label file beside it. An image with a label file is labeled (an empty file:
     no boxes), one without is in the unlabeled pool; a folder where no image has one is read
     with a warning. The class names come from ``data.yaml`` (or ``data.yml``: ``names`` as a
-    list or an id mapping), ``classes.txt``, ``labels/classes.txt`` or ``images/classes.txt``
+    list or an id mapping; where neither is, the folder's one YAML file, or the one named
+    after the folder, as Ultralytics finds ``coco8.yaml``), ``classes.txt``, ``labels/classes.txt`` or ``images/classes.txt``
     (LabelImg writes it beside the label files); when more than one is there they must agree.
     A box, or a polygon's point, up to 1 px past the image's edge is clipped to it (one warning
     for the lot); one further out is refused. A line's class may be written as a float (``1.0``),
@@ -281,19 +282,27 @@ def _read_names(root: Path) -> tuple[list[str], Path]:
     """The class names of a YOLO folder and the file they came from; every class list there
     must agree."""
     found: list[tuple[list[str], Path]] = []
-    for yaml in (root / "data.yaml", root / "data.yml"):
-        if yaml.exists():
-            names = read_names(read_label_text(yaml, "YOLO data file"), f"YOLO data file {yaml}")
-            if names is not None:
-                found.append((_check_names(names, yaml), yaml))
-            break
+    yaml, unread = _data_yaml(root)
+    if yaml is not None:
+        names = read_names(read_label_text(yaml, "YOLO data file"), f"YOLO data file {yaml}")
+        if names is not None:
+            found.append((_check_names(names, yaml), yaml))
     for listed in (root / CLASSES_FILE, root / LABELS / CLASSES_FILE, root / IMAGES / CLASSES_FILE):
         if listed.exists():
             found.append((_read_classes(listed), listed))
     if not found:
+        if yaml is not None:
+            seen = f"; {yaml.name} has no 'names'"
+        elif unread:
+            seen = (
+                f"; of its YAML files, {', '.join(p.name for p in unread)}, none is data.yaml "
+                f"or named after the folder ({root.name}.yaml), the one Ultralytics would read"
+            )
+        else:
+            seen = ""
         raise FileNotFoundError(
             f"YOLO folder {root} names no classes: expected data.yaml with 'names', "
-            f"{CLASSES_FILE} or {LABELS}/{CLASSES_FILE} (one class name per line)"
+            f"{CLASSES_FILE} or {LABELS}/{CLASSES_FILE} (one class name per line){seen}"
         )
     names, first = found[0]
     for other, path in found[1:]:
@@ -302,6 +311,24 @@ def _read_names(root: Path) -> tuple[list[str], Path]:
                 f"YOLO folder {root}: {first} names the classes {names} but {path} names {other}"
             )
     return names, first
+
+
+def _data_yaml(root: Path) -> tuple[Path | None, list[Path]]:
+    """The data file of a YOLO folder: ``data.yaml`` (or ``data.yml``), else the one YAML file
+    there, of several the one named after the folder, as Ultralytics' ``find_dataset_yaml``
+    picks it (``coco8.yaml``); and the YAML files left unread when none is picked."""
+    for yaml in (root / "data.yaml", root / "data.yml"):
+        if yaml.exists():
+            return yaml, []
+    found = sorted(
+        p
+        for p in root.iterdir()
+        if p.suffix in (".yaml", ".yml") and not p.name.startswith(".") and p.is_file()
+    )
+    named = [p for p in found if p.stem == root.name]
+    if len(found) == 1 or len(named) == 1:
+        return (found if len(found) == 1 else named)[0], []
+    return None, found
 
 
 def _check_names(names: list[str], path: Path) -> list[str]:
