@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -84,12 +86,18 @@ def test_a_mask_of_the_wrong_size_is_named(tmp_path: Path) -> None:
         read_masks(tmp_path, dataset)
 
 
-def test_a_colour_png_is_refused_as_a_mask(tmp_path: Path) -> None:
+def test_a_colour_png_without_a_labelmap_is_refused_saying_where_one_was_looked_for(
+    tmp_path: Path,
+) -> None:
     dataset = labeled_shapes()
-    dataset.to_masks(tmp_path)
-    Image.fromarray(np.zeros((48, 48, 3), np.uint8)).save(tmp_path / "000000.png")
-    with pytest.raises(FormatError, match=r"000000\.png is a RGB image; a class map is a palette"):
-        read_masks(tmp_path, dataset)
+    dataset.to_masks(tmp_path / "masks")
+    Image.fromarray(np.zeros((48, 48, 3), np.uint8)).save(tmp_path / "masks" / "000000.png")
+    with pytest.raises(
+        FormatError,
+        match=r"000000\.png is an RGB image: .* whose colours a labelmap\.txt .* names, .*"
+        rf"there is none in {re.escape(str(tmp_path / 'masks'))} or beside it",
+    ):
+        read_masks(tmp_path / "masks", dataset)
 
 
 def test_a_class_id_beyond_the_classes_is_named(tmp_path: Path) -> None:
@@ -176,6 +184,15 @@ def test_a_voc_segmentation_png_reads_with_its_void_border_as_ignore(tmp_path: P
     assert (mask.class_map == alw.Mask.IGNORE).sum() == (class_map == 255).sum() > 0
 
 
+def test_a_mask_whose_name_ends_in_upper_case_png_is_its_images(tmp_path: Path) -> None:
+    dataset, folder, class_map = voc_segmentation(tmp_path)
+    (folder / "2007_000032.png").rename(folder / "2007_000032.PNG")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # read, not named as matching no image
+        mask = read_masks(folder, dataset)[0]
+    assert np.array_equal(mask.class_map, class_map)
+
+
 def test_a_voc_segmentation_png_exports_back_with_its_pixels_and_palette(tmp_path: Path) -> None:
     dataset, folder, class_map = voc_segmentation(tmp_path)
     dataset.annotate(0, read_masks(folder, dataset)[0])
@@ -185,6 +202,84 @@ def test_a_voc_segmentation_png_exports_back_with_its_pixels_and_palette(tmp_pat
         assert np.array_equal(np.asarray(written), class_map)
         assert written.getpalette()[: 3 * 256] == voc_colour_map()
     assert read_masks(tmp_path / "out", dataset) == {0: dataset.annotation(0)}
+
+
+# CVAT's task labels and their colours (hex in CVAT, written r,g,b), as its "Segmentation mask
+# 1.1" export passes them to Datumaro: cvat/apps/dataset_manager/formats/utils.py make_colormap
+# puts "background" (#000000) first, and Datumaro's VocConverter._load_categories sorts them by name
+CVAT_LABELS = {"animal": (184, 61, 245), "background": (0, 0, 0), "person": (51, 221, 255)}
+
+
+def cvat_segmentation_mask(root: Path, class_map: np.ndarray) -> Path:
+    """CVAT's "Segmentation mask 1.1" export (Datumaro's VOC exporter, apply_colormap=True) of
+    `class_map` (ids in CVAT_LABELS' order) for frame_000001: labelmap.txt as
+    VocLabelMap.dump_to_file writes it, SegmentationClass/frame_000001.png painted in the
+    labels' colours by VocConverter.save_segm (paint_mask, then save_image: an RGB PNG)."""
+    (root / "SegmentationClass").mkdir(parents=True)
+    lines = [f"{name}:{','.join(map(str, rgb))}::\n" for name, rgb in CVAT_LABELS.items()]
+    (root / "labelmap.txt").write_text("# label:color_rgb:parts:actions\n" + "".join(lines))
+    colours = np.array(list(CVAT_LABELS.values()), np.uint8)
+    Image.fromarray(colours[class_map]).save(root / "SegmentationClass" / "frame_000001.png")
+    (root / "ImageSets" / "Segmentation").mkdir(parents=True)
+    (root / "ImageSets" / "Segmentation" / "default.txt").write_text("frame_000001\n")
+    return root / "SegmentationClass"
+
+
+def frame_dataset(root: Path, classes: list[str]) -> alw.Dataset:
+    """A "segment" dataset of images/frame_000001.jpg, 40x30."""
+    (root / "images").mkdir(parents=True)
+    image = root / "images" / "frame_000001.jpg"
+    Image.fromarray(np.full((30, 40, 3), 90, np.uint8)).save(image)
+    return alw.Dataset([image], classes, task="segment")
+
+
+def cvat_class_map() -> np.ndarray:
+    """A 40x30 map of CVAT_LABELS ids: background, a person (2) and an animal (0)."""
+    class_map = np.ones((30, 40), np.int64)
+    class_map[5:20, 4:16] = 2
+    class_map[10:25, 20:36] = 0
+    return class_map
+
+
+def test_a_cvat_segmentation_mask_reads_each_colour_as_its_labels_class(tmp_path: Path) -> None:
+    folder = cvat_segmentation_mask(tmp_path / "export", cvat_class_map())
+    dataset = frame_dataset(tmp_path, ["background", "person", "animal"])
+    mask = read_masks(folder, dataset)[0]
+    expected = np.choose(cvat_class_map(), [2, 0, 1])  # animal, background, person: by name
+    assert np.array_equal(mask.class_map, expected)
+
+
+def test_a_cvat_masks_background_reads_as_class_0_whatever_the_dataset_calls_it(
+    tmp_path: Path,
+) -> None:
+    folder = cvat_segmentation_mask(tmp_path / "export", cvat_class_map())
+    dataset = frame_dataset(tmp_path, ["unlabeled", "person", "animal"])
+    mask = read_masks(folder, dataset)[0]
+    assert np.array_equal(mask.class_map == 0, cvat_class_map() == 1)
+
+
+def test_a_colour_no_label_of_the_labelmap_has_is_refused_naming_the_file_and_colour(
+    tmp_path: Path,
+) -> None:
+    folder = cvat_segmentation_mask(tmp_path / "export", cvat_class_map())
+    (tmp_path / "export" / "labelmap.txt").write_text(
+        "# label:color_rgb:parts:actions\nbackground:0,0,0::\nperson:51,221,255::\n"
+    )
+    dataset = frame_dataset(tmp_path, ["background", "person", "animal"])
+    with pytest.raises(
+        FormatError,
+        match=r"frame_000001\.png: colour \(184, 61, 245\) is no label's colour in .*labelmap",
+    ):
+        read_masks(folder, dataset)
+
+
+def test_a_cvat_mask_colour_of_a_label_the_dataset_lacks_is_refused_naming_it(
+    tmp_path: Path,
+) -> None:
+    folder = cvat_segmentation_mask(tmp_path / "export", cvat_class_map())
+    dataset = frame_dataset(tmp_path, ["background", "person"])
+    with pytest.raises(FormatError, match=r"is the colour of 'animal' in .*not one of the data"):
+        read_masks(folder, dataset)
 
 
 def test_masks_that_mark_void_with_another_value_read_it_as_ignore(tmp_path: Path) -> None:

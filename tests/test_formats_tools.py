@@ -165,6 +165,35 @@ def test_an_ultralytics_folder_is_read_with_its_splits_and_data_yaml_names(tmp_p
     assert dataset.unlabeled.tolist() == [2]
 
 
+def test_the_one_yaml_file_of_a_folder_without_data_yaml_is_its_data_file(tmp_path: Path) -> None:
+    root = ultralytics_folder(tmp_path)
+    (root / "data.yaml").rename(root / "coco8.yaml")  # as Ultralytics ships it
+    assert alw.Dataset.from_yolo(root).classes == ["person", "bicycle", "traffic light"]
+
+
+def test_of_several_yaml_files_the_one_named_after_the_folder_is_its_data_file(
+    tmp_path: Path,
+) -> None:
+    # Ultralytics' find_dataset_yaml: of several, the YAML file named after the folder
+    (tmp_path / "coco8").mkdir()
+    root = ultralytics_folder(tmp_path / "coco8")
+    (root / "data.yaml").rename(root / "coco8.yaml")
+    (root / "hyp.yaml").write_text("lr0: 0.01\n")
+    assert alw.Dataset.from_yolo(root).classes == ["person", "bicycle", "traffic light"]
+
+
+def test_yaml_files_of_which_none_is_the_data_file_are_named(tmp_path: Path) -> None:
+    (tmp_path / "mine").mkdir()
+    root = ultralytics_folder(tmp_path / "mine")
+    (root / "data.yaml").rename(root / "coco8.yaml")
+    (root / "hyp.yaml").write_text("lr0: 0.01\n")
+    with pytest.raises(
+        FileNotFoundError,
+        match=r"names no classes: .*; of its YAML files, coco8\.yaml, hyp\.yaml, none is data\.yaml",
+    ):
+        alw.Dataset.from_yolo(root)
+
+
 def roboflow_folder(root: Path) -> Path:
     """Roboflow's "YOLOv8" download: {train,valid,test}/{images,labels}, README files, and a
     data.yaml with a one-line names list, nc and a roboflow block."""
@@ -204,6 +233,21 @@ def test_a_roboflow_folder_is_read_with_its_splits_and_one_line_names(tmp_path: 
     assert dataset.annotation(2) == alw.Boxes(
         [[30, 12, 50, 36]], ["head, no helmet"], canvas_size=(48, 80)
     )
+
+
+def test_roboflow_polygons_read_for_detection_are_refused_pointing_to_instances(
+    tmp_path: Path,
+) -> None:
+    root = roboflow_folder(tmp_path)
+    # Roboflow's "YOLOv8" download of a project labeled with polygons: one Ultralytics
+    # segmentation line per object, class x1 y1 x2 y2 ... normalised
+    label = root / "train" / "labels" / "a_jpg.rf.0f1e.txt"
+    label.write_text("1 0.1 0.1 0.4 0.1 0.4 0.4 0.1 0.4\n")
+    with pytest.raises(
+        FormatError,
+        match=rf"{re.escape(str(label))} line 1: 9 numbers are a polygon .* task=\"instances\"",
+    ):
+        alw.Dataset.from_yolo(root)
 
 
 def test_labelimg_classes_txt_inside_labels_is_the_class_list(tmp_path: Path) -> None:
@@ -330,12 +374,29 @@ def labelimg_voc(
     return xml
 
 
+def labelimg_bnd_box(x0: float, y0: float, x1: float, y1: float) -> tuple[int, ...]:
+    """The corners LabelImg saves for a box drawn from (x0, y0) to (x1, y1) on its canvas
+    (where pixel 0 spans 0 to 1): tzutalin/labelImg libs/labelFile.py,
+    ``LabelFile.convert_points_to_bnd_box``, which raises xmin and ymin below 1 to 1 and returns
+    ``int()`` of each corner."""
+    return int(max(x0, 1)), int(max(y0, 1)), int(x1), int(y1)
+
+
+def test_a_labelimg_voc_box_read_with_coordinates_corners_is_the_box_labelimg_shows(
+    tmp_path: Path,
+) -> None:
+    # LabelImg's PascalVocReader.addShape shows it again at int(float(<xmin>)) ... on its canvas
+    labelimg_voc(tmp_path, "img1.jpg", [("dog", 0, *labelimg_bnd_box(10.4, 5.7, 30.2, 25.9))])
+    dataset = alw.formats.read_voc(tmp_path, corners="coordinates")
+    assert dataset.annotation(0).xyxy.tolist() == [[10, 5, 30, 25]]
+
+
 def test_a_voc_difficult_flag_is_kept_through_import_and_export(tmp_path: Path) -> None:
     labelimg_voc(tmp_path / "in", "img1.jpg", [("dog", 1, 11, 6, 40, 30), ("cat", 0, 1, 1, 10, 10)])
-    dataset = alw.formats.read_voc(tmp_path / "in")
+    dataset = alw.formats.read_voc(tmp_path / "in", corners="coordinates")
     boxes = dataset.annotation(0)
     assert boxes.difficult == (True, False)
-    assert boxes.xyxy.tolist() == [[10, 5, 40, 30], [0, 0, 10, 10]]
+    assert boxes.xyxy.tolist() == [[11, 6, 40, 30], [1, 1, 10, 10]]
     dataset.to_voc(tmp_path / "out")
     written = (tmp_path / "out" / "Annotations" / "img1.xml").read_text()
     assert re.findall(r"<difficult>(\d)</difficult>", written) == ["1", "0"]

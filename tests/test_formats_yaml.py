@@ -24,6 +24,18 @@ def test_every_form_of_names_gives_the_names_by_id(text: str) -> None:
     assert read_names(text, "data.yaml") == ["cat", "dog", "bird"]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "names:\n  '0': cat\n  '1': dog\n",  # yaml.dump({"names": {"0": "cat", "1": "dog"}})
+        "names: {'0': cat, '1': dog}\n",  # the same as a flow mapping
+        'names:\n  "0": cat\n  "1": dog\n',
+    ],
+)
+def test_quoted_ids_read_as_the_ids_they_quote(text: str) -> None:
+    assert read_names(text, "data.yaml") == ["cat", "dog"]
+
+
 def test_quoted_names_keep_commas_colons_hashes_and_quotes() -> None:
     text = "names: ['a, b', \"c: d\", 'e # f', 'it''s', \"say \\\"hi\\\"\"]\n"
     assert read_names(text, "data.yaml") == ["a, b", "c: d", "e # f", "it's", 'say "hi"']

@@ -126,6 +126,22 @@ def test_a_class_beyond_the_classes_file_is_named(tmp_path: Path) -> None:
         alw.Dataset.from_yolo(root)
 
 
+def test_a_class_written_as_a_float_is_read_as_its_whole_number(tmp_path: Path) -> None:
+    root = yolo_folder(tmp_path, "")
+    # a converter saving a float array of labels with numpy.savetxt's default fmt, "%.18e"
+    np.savetxt(root / "labels" / "a.txt", [[1.0, 0.5, 0.5, 0.5, 0.5]])
+    assert (root / "labels" / "a.txt").read_text().startswith("1.000000000000000000e+00 ")
+    assert alw.Dataset.from_yolo(root).annotation(0).labels == ("dog",)
+
+
+def test_a_class_that_is_no_whole_number_is_refused_naming_its_line(tmp_path: Path) -> None:
+    root = yolo_folder(tmp_path, "0 0.5 0.5 0.5 0.5\n1.5 0.5 0.5 0.5 0.5\n")
+    with pytest.raises(
+        FormatError, match=r"a\.txt line 2: the class must be a whole number, got '1\.5'"
+    ):
+        alw.Dataset.from_yolo(root)
+
+
 def test_classes_that_differ_from_the_classes_expected_are_named(tmp_path: Path) -> None:
     root = yolo_folder(tmp_path, "0 0.5 0.5 0.5 0.5\n")
     with pytest.raises(

@@ -72,6 +72,14 @@ def test_a_polygon_line_is_drawn_as_coco_draws_polygons(tmp_path: Path) -> None:
     assert objects.boxes[0].tolist() == [2, 2, 8, 8]
 
 
+def test_a_polygon_class_written_as_a_float_is_read_as_its_whole_number(tmp_path: Path) -> None:
+    folder = yolo_folder(tmp_path, "")
+    # a converter saving a float array of labels with numpy.savetxt's default fmt, "%.18e"
+    np.savetxt(folder / "labels" / "a.txt", [[1.0, 0.1, 0.2, 0.4, 0.2, 0.4, 0.8]])
+    objects = alw.Dataset.from_yolo(folder, task="instances").annotation(0)
+    assert objects.classes == ("dog",)
+
+
 def test_a_box_line_in_an_instances_folder_is_refused_naming_it(tmp_path: Path) -> None:
     folder = yolo_folder(tmp_path, "0 0.1 0.2 0.4 0.2 0.4 0.8\n0 0.5 0.5 0.2 0.2\n")
     with pytest.raises(FormatError, match=r"a.txt line 2: 5 numbers are a box"):

@@ -186,22 +186,24 @@ def _by_names(folder: Path, names: MaskNames) -> tuple[dict[int, str], set[str]]
     groups: dict[str, list[int]] = defaultdict(list)
     for i in sorted(names.images):
         groups[stem_key(names.images[i])].append(i)
+    files = _png_files(folder)
     plan = {}
     unclear: list[str] = []
     left_out: set[str] = set()
     for members in groups.values():
         stems = {str(PurePosixPath(names.images[i]).with_suffix(".png")) for i in members}
         if len(members) == 1:
-            plan[members[0]] = stems.pop()
+            stem = stems.pop()
+            plan[members[0]] = files.get(stem, stem)
             continue
         rest = []
         for i in members:
-            own = f"{names.images[i]}.png"
-            if (folder / own).exists():
+            own = files.get(f"{names.images[i]}.png")
+            if own is not None:
                 plan[i] = own
             else:
                 rest.append(i)
-        present = sorted(stem for stem in stems if (folder / stem).exists())
+        present = sorted(files[stem] for stem in stems if stem in files)
         if len(rest) == 1 and len(present) == 1:
             plan[rest[0]] = present[0]
         elif rest and present:
@@ -211,6 +213,19 @@ def _by_names(folder: Path, names: MaskNames) -> tuple[dict[int, str], set[str]]
     if unclear:
         _warn_left_out(folder, unclear, "share a name stem")
     return plan, left_out
+
+
+def _png_files(folder: Path) -> dict[str, str]:
+    """The PNG files below `folder` (POSIX paths below it), keyed by their names ending in
+    ``.png``: a mask ending ``.PNG`` (as some tools and cameras name files) is its image's too;
+    of ``a.png`` and ``a.PNG``, ``a.png`` is."""
+    found: dict[str, str] = {}
+    for path in list_images(folder):
+        name = Path(os.path.relpath(path, folder)).as_posix()
+        key = name[:-4] + ".png"
+        if name.lower().endswith(".png") and found.get(key) != key:
+            found[key] = name
+    return found
 
 
 def _refuse_shared(folder: Path, plan: dict[int, str], names: MaskNames) -> dict[int, Path]:

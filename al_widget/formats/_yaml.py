@@ -8,7 +8,7 @@ against it) matter here. The subset read, which is what they write:
 - ``names`` as a flow list ``['cat', "dog", bird]`` or flow mapping ``{0: cat, 1: dog}``
   (on one line or continued on the next ones until the bracket closes), or as a block list
   (``- cat`` lines, indented or not, as PyYAML's ``dump`` writes them) or block mapping
-  (``0: cat`` lines) indented below ``names:``;
+  (``0: cat`` lines) indented below ``names:``, ids plain or quoted (``'0': cat``);
 - scalars plain, 'single-quoted' ('' for a quote) or "double-quoted" (JSON escapes).
 
 Anything else in ``names`` (anchors, tags, nested blocks, multi-line scalars) is refused with
@@ -24,7 +24,9 @@ from ._import import FormatError
 
 _KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:(?:\s+(.*))?$")
 _ITEM = re.compile(r"^-(?:\s+(.*))?$")
-_PAIR = re.compile(r"^(-?\d+)\s*:\s+(.*)$")
+_PAIR = re.compile(r"""^(['"]?)(-?\d+)\1\s*:\s+(.*)$""")
+"""An ``id: name`` entry; the id may be quoted (``'0': cat``), as PyYAML's ``dump`` writes a
+mapping with string keys, which Ultralytics' ``check_class_names`` reads as ints."""
 
 
 def _strip_comment(line: str) -> str:
@@ -92,7 +94,7 @@ def _flow(text: str, where: str) -> list[str] | dict[int, str]:
         match = _PAIR.match(item.strip())
         if not match:
             raise FormatError(f"{where}: {item.strip()!r} is not 'id: name'")
-        pairs[int(match.group(1))] = _scalar(match.group(2), where)
+        pairs[int(match.group(2))] = _scalar(match.group(3), where)
     return pairs
 
 
@@ -162,7 +164,7 @@ def read_names(text: str, source: str) -> list[str] | None:
                         block.append(_scalar(item.group(1) or "", entry_where))
                     elif pair and not isinstance(block, list):
                         block = block if block is not None else {}
-                        block[int(pair.group(1))] = _scalar(pair.group(2), entry_where)
+                        block[int(pair.group(2))] = _scalar(pair.group(3), entry_where)
                     else:
                         raise FormatError(
                             f"{entry_where}: expected '- name' or 'id: name' under names, "

@@ -3,6 +3,7 @@ writes and reads them (one polygon per object; parts and holes joined by bridges
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,6 +14,24 @@ from ._import import EdgeClips, FormatError
 from ._polygons import one_polygon
 
 DIGITS = 6  # decimals kept of a vertex's pixel coordinates read back (undoes float round-off)
+
+
+def class_id(text: str, classes: Sequence[str], where: str) -> int:
+    """The class id a YOLO line starts with: a whole number, written as one or as a float
+    (``1.0``, as ``numpy.savetxt`` and some converters write it; Ultralytics' label check reads
+    every field as a float and casts the class to int); refused, naming `where`, when it is no
+    whole number or no class."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not value.is_integer():
+        raise FormatError(f"{where}: the class must be a whole number, got {text!r:.40}")
+    if not 0 <= value < len(classes):
+        raise FormatError(
+            f"{where}: class {int(value)} is not in 0..{len(classes) - 1} ({len(classes)} classes)"
+        )
+    return int(value)
 
 
 def segment_lines(objects: ann.Instances, classes: Sequence[str], width: int, height: int) -> str:
@@ -49,19 +68,13 @@ def read_segments(
                 f"got {len(fields)} numbers"
             )
         try:
-            class_id = int(fields[0])
             values = np.array([float(v) for v in fields[1:]]).reshape(-1, 2)
         except ValueError:
-            raise FormatError(
-                f"{where}: expected an int class and numbers, got {line!r:.80}"
-            ) from None
-        if not 0 <= class_id < len(classes):
-            raise FormatError(
-                f"{where}: class {class_id} is not in 0..{len(classes) - 1} ({len(classes)} classes)"
-            )
+            raise FormatError(f"{where}: expected a class and numbers, got {line!r:.80}") from None
+        name = classes[class_id(fields[0], classes, where)]
         points = np.round(values * (width, height), DIGITS) + 0.0
         polygons.append(clips.fit_points(points, size, where))
-        labels.append(classes[class_id])
+        labels.append(name)
         lines.append(where)
     if not polygons:
         return ann.Instances.empty((width, height))

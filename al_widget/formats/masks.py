@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +27,7 @@ from ._export import (
     warn_renamed,
 )
 from ._import import FormatError, check_folder, read_label_text
+from ._mask_colours import LABELMAP, Labelmap, find_labelmap
 from ._mask_files import LISTING, listing_text, mask_names, match_masks
 from ._replace import Writer, replace_folder
 
@@ -119,8 +122,8 @@ def read_masks(
     one of in-memory images into a dataset of files, is refused: nothing but a coincidence of
     indices would tie them); if none of the files is where the list says (the images moved), by
     their paths below their common folder, with a warning. A folder without the list (VOC's
-    ``SegmentationClass``, other tools, older exports) is matched by name: ``<stem>.png`` for
-    an image whose stem no other image shares; of images sharing a stem, each takes its
+    ``SegmentationClass``, other tools, older exports) is matched by name: ``<stem>.png`` (or
+    ``.PNG``, the ending in any letter case) for an image whose stem no other image shares; of images sharing a stem, each takes its
     renamed file (``a.jpg.png``) if there is one and ``a.png`` goes to the one left, and a file
     that could still be more than one image's is left out, with a warning naming it.
     Images without a mask file are left out; mask files (``.png``) that match no image are
@@ -128,7 +131,12 @@ def read_masks(
     instead). Every mask is checked against its image's size
     and the dataset's classes (``classes.txt``, when present, must list the same names).
     Pascal VOC's SegmentationClass PNGs read as they are: their void pixels (255) stay
-    ``Mask.IGNORE``, not labeled. Masks of a folder without ``images.json`` that hold only
+    ``Mask.IGNORE``, not labeled. RGB masks, each class painted in its label's colour, as CVAT's
+    "Segmentation mask" export writes them (through Datumaro), read by the ``labelmap.txt``
+    (``name:r,g,b:parts:actions`` lines) in `folder` or beside it: each colour is the class of
+    its label's name, the label map's background (its label coloured black, else the one named
+    ``background``) class 0 when the dataset has no class of its name; a colour no label has,
+    two labels share or whose label is no class is refused, naming the file and the colour. Masks of a folder without ``images.json`` that hold only
     background and pixels not labeled are named in one warning: that is how a binary object
     mask (object 255, the rest 0; Label Studio's brush PNGs) reads, its object not labeled.
 
@@ -141,6 +149,7 @@ def read_masks(
     ignore : int, default 255
         The files' value of pixels not labeled, read as ``Mask.IGNORE`` (255, VOC's void);
         another value in 0..255 for files that mark them otherwise (that value is then no class).
+        Palette and grayscale masks only: an RGB mask's colours are all its label map's.
     """
     _refuse_instances(dataset)
     check_task(dataset, ("segment",), "PNG masks")
@@ -153,8 +162,14 @@ def read_masks(
         names = [line.strip() for line in text.splitlines()]
         check_classes([n for n in names if n], dataset.classes, f"mask classes file {listed}")
     matched = match_masks(root, dataset)
+
+    @functools.cache
+    def labelmap() -> Labelmap | None:  # read when an RGB mask needs it
+        found = find_labelmap(root)
+        return Labelmap(found) if found is not None else None
+
     masks = {
-        i: _read(path, dataset.image_size(i), dataset.classes, ignore)
+        i: _read(path, dataset.image_size(i), dataset.classes, ignore, labelmap)
         for i, path in matched.items()
     }
     if not (root / LISTING).exists():  # write_masks' own masks may label background alone
@@ -195,17 +210,28 @@ def _warn_binary(root: Path, files: list[str], ignore: int, classes: list[str]) 
     )
 
 
-def _read(path: Path, size: tuple[int, int], classes: list[str], ignore: int) -> ann.Mask:
+def _read(
+    path: Path,
+    size: tuple[int, int],
+    classes: list[str],
+    ignore: int,
+    labelmap: Callable[[], Labelmap | None],
+) -> ann.Mask:
     try:
         with Image.open(path) as image:
-            if image.mode not in ("P", "L"):
+            if image.mode == "RGB":
+                class_map = _coloured(path, np.asarray(image), classes, labelmap())
+            elif image.mode in ("P", "L"):
+                class_map = np.asarray(image)
+                if ignore != ann.IGNORE:
+                    class_map = np.where(class_map == ignore, ann.IGNORE, class_map)
+                    class_map = class_map.astype(np.uint8)
+            else:
                 raise FormatError(
                     f"mask file {path} is a {image.mode} image; a class map is a palette (P) or "
-                    "grayscale (L) PNG whose pixels are class ids"
+                    "grayscale (L) PNG whose pixels are class ids, or an RGB PNG whose colours "
+                    f"a {LABELMAP} names (as CVAT's Segmentation mask export writes them)"
                 )
-            class_map = np.asarray(image)
-            if ignore != ann.IGNORE:
-                class_map = np.where(class_map == ignore, ann.IGNORE, class_map).astype(np.uint8)
     except FormatError:
         raise
     except Exception as error:
@@ -214,3 +240,18 @@ def _read(path: Path, size: tuple[int, int], classes: list[str], ignore: int) ->
         return ann.Mask(class_map).bind(image_size=size, classes=classes)
     except ValueError as error:
         raise FormatError(f"mask file {path}: {error}") from None
+
+
+def _coloured(
+    path: Path, rgb: np.ndarray, classes: list[str], labelmap: Labelmap | None
+) -> np.ndarray:
+    """The class map of an RGB mask by the colours of its folder's ``labelmap.txt``; refused,
+    naming `path`, when there is none."""
+    if labelmap is None:
+        raise FormatError(
+            f"mask file {path} is an RGB image: a class map is a palette (P) or grayscale (L) "
+            f"PNG whose pixels are class ids, or an RGB PNG whose colours a {LABELMAP} "
+            f"(name:r,g,b:: per class, as CVAT exports it) names, in the mask folder or beside "
+            f"it; there is none in {path.parent} or beside it"
+        )
+    return labelmap.class_map(rgb, classes, f"mask file {path}")

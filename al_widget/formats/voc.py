@@ -39,14 +39,16 @@ CLASS_LISTS = ("classes.txt", "labelmap.txt")
 
 CORNERS = {
     "pixels": "the VOC devkit's 1-based whole pixels",
-    "coordinates": "CVAT's and Datumaro's 0-based continuous coordinates",
+    "coordinates": "0-based continuous coordinates, as CVAT, LabelImg and Label Studio write them",
 }
 """The conventions a ``<bndbox>``'s corners are read and written in, by name.
 
 "pixels": corners number whole pixels from 1, as the VOC devkit (and detectron2) read them:
 a box (x0, y0, x1, y1) in pixel edges is ``xmin = x0 + 1, ymin = y0 + 1, xmax = x1,
 ymax = y1``. "coordinates": corners are the box's pixel edges as they are (``xmin = x0`` ...),
-as CVAT reads and writes VOC through Datumaro.
+as CVAT reads and writes VOC through Datumaro; LabelImg and Label Studio write them so too,
+truncated to whole numbers (LabelImg's ``LabelFile.convert_points_to_bnd_box`` also raises
+``xmin`` and ``ymin`` to at least 1).
 """
 
 

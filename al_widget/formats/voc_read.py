@@ -1,5 +1,6 @@
 """Pascal VOC XML read back: ``Annotations/*.xml`` and the images under ``JPEGImages/``, as
-al_widget, CVAT and LabelImg write them (or ``images/``, as Label Studio does)."""
+al_widget, CVAT and LabelImg write them (or ``images/``, as Label Studio does), or each XML
+file beside its image, as LabelImg saves them by default (``_voc_layouts``)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,8 @@ import math
 import os
 import warnings
 import xml.etree.ElementTree as ET
-from collections import defaultdict
 from collections.abc import Sequence
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import defusedxml
@@ -26,19 +26,16 @@ from ._import import (
     build,
     check_folder,
     check_inside,
-    list_images,
     read_label_bytes,
     read_label_text,
 )
-from .voc import ANNOTATIONS, CLASS_LISTS, IMAGES, check_corners
+from ._voc_layouts import layout
+from .voc import ANNOTATIONS, CLASS_LISTS, check_corners
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
 
 __all__ = ["read_voc"]
-
-LABEL_STUDIO_IMAGES = "images"
-"""Where Label Studio's VOC export puts the images, in place of ``JPEGImages/``."""
 
 
 def read_voc(
@@ -59,6 +56,11 @@ def read_voc(
     ``<filename>`` that names no image is matched to the one image whose name is that plus an
     extension (Label Studio's ``1a2b3c4d-photo`` for ``1a2b3c4d-photo.jpg``); two such images
     are refused, naming both.
+    A folder with neither images folder is read as LabelImg saves one by default: every image
+    below it (sorted by path), each with its XML file beside it (``a.jpg``, ``a.xml``), matched
+    by path as LabelImg finds it, not by ``<filename>``; images sharing an XML file (``a.jpg``,
+    ``a.png``) are refused, XML files beside no image are named in a warning, and a folder where
+    no image has one is refused, saying where the files go.
     ``<difficult>1</difficult>`` is kept as the box's ``difficult`` flag; ``<truncated>``,
     ``<occluded>``, ``<pose>`` and CVAT's ``<attributes>`` are not (the dataset holds no such
     flags). Sizes may be written
@@ -71,7 +73,7 @@ def read_voc(
     ----------
     folder : path
         The folder holding ``JPEGImages/`` (or Label Studio's ``images/``) and
-        ``Annotations/``.
+        ``Annotations/``, or LabelImg's folder of images with their XML files.
     classes : sequence of str, optional
         The classes; every object must name one. Default: the class list beside
         ``Annotations/`` (``classes.txt``, or CVAT's ``labelmap.txt`` without its
@@ -84,34 +86,24 @@ def read_voc(
         (through Datumaro, which writes and reads its boxes' corners as they are). Read with
         "pixels", a CVAT box comes out 1 px larger at its left and top. Label Studio's corners
         are 0-based too (its percents times the size, truncated): read its files with
-        "coordinates".
+        "coordinates". So are LabelImg's (the box's corners on its canvas, whose pixel 0 spans
+        0 to 1, truncated to whole numbers and ``xmin``, ``ymin`` raised to at least 1): read
+        them with "coordinates" too; a box LabelImg drew from the image's left or top edge
+        starts 1 px inside it, as LabelImg wrote it.
     allow_outside_root : bool, default False
         Read XML files that are links to files outside `folder`; by default they are refused
         unread.
     """
     check_corners(corners)
     root = check_folder(folder, "Pascal VOC folder")
-    image_folder = _image_folder(root)
-    files = [Path(f) for f in list_images(image_folder)]
-    by_name = {file.relative_to(image_folder).as_posix(): k for k, file in enumerate(files)}
-    by_stem: dict[str, list[str]] = defaultdict(list)
-    for image in by_name:
-        by_stem[str(PurePosixPath(image).with_suffix(""))].append(image)
+    place = layout(root)
+    files = place.files
     parsed: list[tuple[Path, int, list[_Object]]] = []
-    named: dict[int, Path] = {}
     clips = EdgeClips(f"Pascal VOC folder {root}")
-    for xml in _xml_files(root):
+    for xml in place.xml_files:
         check_inside(xml, root, "Pascal VOC file", allow_outside_root)
         tree = _parse(xml)
-        name = tree.findtext("filename")
-        if not name:
-            raise FormatError(f"Pascal VOC file {xml} has no <filename>")
-        k = by_name[_image_name(xml, name, by_name, by_stem, image_folder)]
-        if k in named:
-            raise FormatError(
-                f"Pascal VOC files {named[k]} and {xml} both name the image {name!r}; keep one"
-            )
-        named[k] = xml
+        k = place.image(xml, tree)
         size = _size(xml, tree, files[k])
         parsed.append((xml, k, _objects(xml, tree, size, clips, corners)))
     if not parsed:
@@ -146,63 +138,6 @@ def read_voc(
     dataset = build(files, names, "detect", labels)
     clips.warn()
     return dataset
-
-
-def _image_folder(root: Path) -> Path:
-    """`root`'s ``JPEGImages/``, or where it has none, ``images/`` (Label Studio's VOC export),
-    either in any letter case; refused, naming both, when neither is there."""
-    for name in (IMAGES, LABEL_STUDIO_IMAGES):
-        folder = _sub_folder(root, name)
-        if folder.is_dir():
-            return folder
-    raise FileNotFoundError(
-        f"Pascal VOC folder {root} has no images folder: {IMAGES}/ (or {LABEL_STUDIO_IMAGES}/, "
-        "as Label Studio writes it)"
-    )
-
-
-def _image_name(
-    xml: Path,
-    name: str,
-    by_name: dict[str, int],
-    by_stem: dict[str, list[str]],
-    image_folder: Path,
-) -> str:
-    """The image (its path below `image_folder`) that `xml`'s ``<filename>`` `name` names: that
-    path, or else the one image whose path is `name` plus an extension (Label Studio writes
-    ``<filename>`` without it); refused, naming `xml`, when none is or two are."""
-    if name in by_name:
-        return name
-    found = by_stem.get(name, [])
-    if len(found) > 1:
-        raise FormatError(
-            f"Pascal VOC file {xml}: its image {name!r} has no extension, and "
-            f"{' and '.join(sorted(found))} in {image_folder} both have that name; keep one, or "
-            "write the extension in its <filename>"
-        )
-    if not found:
-        raise FormatError(f"Pascal VOC file {xml}: its image {name!r} is not in {image_folder}")
-    return found[0]
-
-
-def _sub_folder(root: Path, name: str) -> Path:
-    """`root`'s folder `name`, found in any letter case (``annotations/``, as some tools and
-    hand-made datasets have it); two such folders are refused. `root / name` when none is."""
-    found = [p for p in root.iterdir() if p.name.casefold() == name.casefold() and p.is_dir()]
-    if len(found) > 1:
-        raise FormatError(
-            f"Pascal VOC folder {root} has {len(found)} folders named {name} in other letter "
-            f"cases ({', '.join(sorted(p.name for p in found))}); keep one"
-        )
-    return found[0] if found else root / name
-
-
-def _xml_files(root: Path) -> list[Path]:
-    """The annotation files below ``Annotations/`` (``.xml`` in any letter case), sorted."""
-    folder = _sub_folder(root, ANNOTATIONS)
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.rglob("*") if p.suffix.lower() == ".xml" and not p.is_dir())
 
 
 class _Object:

@@ -40,7 +40,7 @@ from ._import import (
 )
 from ._replace import Writer, replace_folder
 from ._yaml import read_names
-from ._yolo_segments import read_segments, segment_lines
+from ._yolo_segments import class_id, read_segments, segment_lines
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -154,10 +154,12 @@ def read_yolo(
     each with the label file beside it. An image with a label file is labeled (an empty file:
     no boxes), one without is in the unlabeled pool; a folder where no image has one is read
     with a warning. The class names come from ``data.yaml`` (or ``data.yml``: ``names`` as a
-    list or an id mapping), ``classes.txt``, ``labels/classes.txt`` or ``images/classes.txt``
+    list or an id mapping; where neither is, the folder's one YAML file, or the one named
+    after the folder, as Ultralytics finds ``coco8.yaml``), ``classes.txt``, ``labels/classes.txt`` or ``images/classes.txt``
     (LabelImg writes it beside the label files); when more than one is there they must agree.
     A box, or a polygon's point, up to 1 px past the image's edge is clipped to it (one warning
-    for the lot); one further out is refused.
+    for the lot); one further out is refused. A line's class may be written as a float (``1.0``),
+    as Ultralytics reads it; one that is no whole number is refused, naming the line.
 
     Parameters
     ----------
@@ -166,7 +168,8 @@ def read_yolo(
     task : {"detect", "instances"}, default "detect"
         Boxes from ``class cx cy w h`` lines, or objects from Ultralytics' segmentation
         lines ``class x1 y1 x2 y2 ...`` (normalised polygons, drawn as COCO draws polygons;
-        a box line is refused there).
+        a box line is refused there, as a polygon line is in "detect", naming it: a box is never
+        made up from a polygon).
     classes : sequence of str, optional
         The classes expected; the folder's class names must be the same, in order.
     allow_outside_root : bool, default False
@@ -279,19 +282,27 @@ def _read_names(root: Path) -> tuple[list[str], Path]:
     """The class names of a YOLO folder and the file they came from; every class list there
     must agree."""
     found: list[tuple[list[str], Path]] = []
-    for yaml in (root / "data.yaml", root / "data.yml"):
-        if yaml.exists():
-            names = read_names(read_label_text(yaml, "YOLO data file"), f"YOLO data file {yaml}")
-            if names is not None:
-                found.append((_check_names(names, yaml), yaml))
-            break
+    yaml, unread = _data_yaml(root)
+    if yaml is not None:
+        names = read_names(read_label_text(yaml, "YOLO data file"), f"YOLO data file {yaml}")
+        if names is not None:
+            found.append((_check_names(names, yaml), yaml))
     for listed in (root / CLASSES_FILE, root / LABELS / CLASSES_FILE, root / IMAGES / CLASSES_FILE):
         if listed.exists():
             found.append((_read_classes(listed), listed))
     if not found:
+        if yaml is not None:
+            seen = f"; {yaml.name} has no 'names'"
+        elif unread:
+            seen = (
+                f"; of its YAML files, {', '.join(p.name for p in unread)}, none is data.yaml "
+                f"or named after the folder ({root.name}.yaml), the one Ultralytics would read"
+            )
+        else:
+            seen = ""
         raise FileNotFoundError(
             f"YOLO folder {root} names no classes: expected data.yaml with 'names', "
-            f"{CLASSES_FILE} or {LABELS}/{CLASSES_FILE} (one class name per line)"
+            f"{CLASSES_FILE} or {LABELS}/{CLASSES_FILE} (one class name per line){seen}"
         )
     names, first = found[0]
     for other, path in found[1:]:
@@ -300,6 +311,24 @@ def _read_names(root: Path) -> tuple[list[str], Path]:
                 f"YOLO folder {root}: {first} names the classes {names} but {path} names {other}"
             )
     return names, first
+
+
+def _data_yaml(root: Path) -> tuple[Path | None, list[Path]]:
+    """The data file of a YOLO folder: ``data.yaml`` (or ``data.yml``), else the one YAML file
+    there, of several the one named after the folder, as Ultralytics' ``find_dataset_yaml``
+    picks it (``coco8.yaml``); and the YAML files left unread when none is picked."""
+    for yaml in (root / "data.yaml", root / "data.yml"):
+        if yaml.exists():
+            return yaml, []
+    found = sorted(
+        p
+        for p in root.iterdir()
+        if p.suffix in (".yaml", ".yml") and not p.name.startswith(".") and p.is_file()
+    )
+    named = [p for p in found if p.stem == root.name]
+    if len(found) == 1 or len(named) == 1:
+        return (found if len(found) == 1 else named)[0], []
+    return None, found
 
 
 def _check_names(names: list[str], path: Path) -> list[str]:
@@ -336,21 +365,24 @@ def _read_boxes(label: Path, image: Path, classes: list[str], clips: EdgeClips) 
         fields = line.split()
         if not fields:
             continue
+        if len(fields) >= 7 and len(fields) % 2 == 1:
+            raise FormatError(
+                f"{where}: {len(fields)} numbers are a polygon (class x1 y1 x2 y2 ..., an "
+                "Ultralytics segmentation line, as Roboflow exports polygons), not a box: read "
+                'the folder with task="instances", which keeps each polygon as an object (a '
+                '"detect" dataset reads class cx cy w h boxes, and makes none up from a polygon)'
+            )
         if len(fields) != 5:
             raise FormatError(
                 f"{where}: {len(fields)} numbers, expected 5 (class cx cy w h), got {line!r:.80}"
             )
         try:
-            class_id = int(fields[0])
             cx, cy, w, h = (float(v) for v in fields[1:])
         except ValueError:
             raise FormatError(
-                f"{where}: expected an int class and 4 numbers, got {line!r:.80}"
+                f"{where}: expected a class and 4 numbers, got {line!r:.80}"
             ) from None
-        if not 0 <= class_id < len(classes):
-            raise FormatError(
-                f"{where}: class {class_id} is not in 0..{len(classes) - 1} ({len(classes)} classes)"
-            )
+        class_index = class_id(fields[0], classes, where)
         corners = np.round(
             [
                 (cx - w / 2) * width,
@@ -362,9 +394,9 @@ def _read_boxes(label: Path, image: Path, classes: list[str], clips: EdgeClips) 
         )
         box = clips.fit((corners + 0.0).tolist(), (height, width), where)  # + 0.0: no -0.0
         try:  # each box checked alone, so that an error names its line
-            ann.Boxes([box], [class_id], canvas_size=(height, width))
+            ann.Boxes([box], [class_index], canvas_size=(height, width))
         except ValueError as error:
             raise FormatError(f"{where}: {error}") from None
         xyxy.append(box)
-        ids.append(classes[class_id])
+        ids.append(classes[class_index])
     return ann.Boxes(np.array(xyxy, dtype=np.float64).reshape(-1, 4), ids)
