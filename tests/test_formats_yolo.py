@@ -168,5 +168,5 @@ def test_a_yolo_export_warns_once_that_it_drops_difficult_flags(tmp_path: Path) 
     dropped = [str(w.message) for w in caught if "difficult" in str(w.message)]
     assert dropped == [
         "YOLO export: the format has no difficult flag, so 3 box(es) marked difficult were "
-        "written as ordinary boxes (Pascal VOC keeps it: to_voc)"
+        "written as ordinary boxes (a Pascal VOC export keeps it)"
     ]

@@ -15,7 +15,7 @@ from PIL import Image, JpegImagePlugin
 
 from .. import annotations as ann
 from .._orientation import ORIENTATION_TAG, orientation, upright
-from ._atomic import PathLike
+from ._atomic import ExportWarning, PathLike
 from ._replace import ExportRefused, Protected, Writer, membership
 
 if TYPE_CHECKING:
@@ -208,22 +208,21 @@ def export_names(
 
 
 def warn_renamed(renamed: tuple[tuple[str, str], ...], export: str) -> None:
-    """Say, as a warning, which images an export wrote under another name."""
+    """Say, as an `ExportWarning`, which images an export wrote under another name."""
     if renamed:
-        warnings.warn(f"{export}: {renamed_note(renamed)}", UserWarning, stacklevel=3)
+        warnings.warn(ExportWarning(renamed_note(renamed), export), stacklevel=3)
 
 
 def warn_difficult_lost(annotations: Sequence[ann.Annotation | None], export: str) -> None:
-    """Say, as one warning, that an export whose format has no field for ``Boxes.difficult``
-    wrote the boxes so marked as ordinary ones (Pascal VOC keeps the flag)."""
+    """Say, as one `ExportWarning`, that an export whose format has no field for
+    ``Boxes.difficult`` wrote the boxes so marked as ordinary ones (Pascal VOC keeps the flag)."""
     marked = sum(sum(a.difficult) for a in annotations if isinstance(a, ann.Boxes))
     if marked:
-        warnings.warn(
-            f"{export}: the format has no difficult flag, so {marked} box(es) marked difficult "
-            "were written as ordinary boxes (Pascal VOC keeps it: to_voc)",
-            UserWarning,
-            stacklevel=3,
+        note = (
+            f"the format has no difficult flag, so {marked} box(es) marked difficult were "
+            "written as ordinary boxes (a Pascal VOC export keeps it)"
         )
+        warnings.warn(ExportWarning(note, export), stacklevel=3)
 
 
 def image_writer(dataset: Dataset, i: int, suffix: str, link: bool = False) -> Writer:
