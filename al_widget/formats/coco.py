@@ -27,10 +27,10 @@ from ._export import (
     images_in_place,
     is_turned,
     items,
-    listed,
     protected,
     warn_difficult_lost,
 )
+from ._names import listed
 from ._replace import check_replaceable, replace_folder
 
 if TYPE_CHECKING:

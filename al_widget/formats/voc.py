@@ -17,7 +17,6 @@ from ._export import (
     Exported,
     bytes_writer,
     check_task,
-    export_names,
     image_names,
     image_writer,
     images_in_place,
@@ -26,6 +25,7 @@ from ._export import (
     text_writer,
     warn_renamed,
 )
+from ._names import export_names
 from ._replace import Writer, replace_folder
 
 if TYPE_CHECKING:

@@ -19,7 +19,6 @@ from ._classes import check_classes, check_line_names
 from ._export import (
     Exported,
     check_task,
-    export_names,
     image_names,
     image_writer,
     images_in_place,
@@ -38,6 +37,7 @@ from ._import import (
     list_images,
     read_label_text,
 )
+from ._names import export_names
 from ._replace import Writer, replace_folder
 from ._yaml import read_names
 from ._yolo_segments import read_segments, segment_lines
