@@ -16,7 +16,7 @@ from PIL import Image, JpegImagePlugin
 from .. import annotations as ann
 from .._orientation import ORIENTATION_TAG, orientation, upright
 from ._atomic import ExportWarning, PathLike
-from ._names import is_hidden, listed, renamed_note
+from ._names import RENAMED, listed, rename_reason, renamed_note
 from ._replace import ExportRefused, Protected, Writer, membership
 
 if TYPE_CHECKING:
@@ -256,8 +256,7 @@ def images_in_place(
             and originals[i] != name
             and _is_file(file, os.path.join(folder, originals[i]))
         ):
-            hidden = is_hidden(originals[i])
-            why = "has a hidden name" if hidden else "shares its name stem with another image"
+            why = RENAMED[rename_reason(originals[i], name)][1]
             raise ExportRefused(
                 f"image {i} ({file}) {why} and would be exported as {name} beside itself, "
                 "into its own folder: export into another folder"

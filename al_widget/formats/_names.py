@@ -1,29 +1,58 @@
 """The names a folder export gives its images: made unique up to their extension, hidden ones
-made visible, and the words listing those renamed."""
+and those a format's readers take for part of its layout made visible as images, and the words
+listing those renamed."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import PurePosixPath
+
+RENAMED = {
+    "stem": (
+        "share a name stem with an earlier image and were exported under another name",
+        "shares its name stem with another image",
+    ),
+    "hidden": (
+        "have a hidden name (a part starting with '.', which importers skip, as al_widget's own "
+        "do) and were exported under a visible one",
+        "has a hidden name",
+    ),
+    "folder": (
+        "lie in a folder named images, which YOLO readers take for the export's images folder "
+        "(they would look for the label of images/x/images/b.jpg in images/x/labels/ and read "
+        "the image as one with no objects), and were exported with that folder renamed",
+        "lies in a folder named like one of the export's own",
+    ),
+    "file": (
+        "are named classes, so their label file would be classes.txt, which YOLO readers "
+        "(al_widget's, LabelImg) take for the class list, and were exported under another name",
+        "has the name of the export's class list",
+    ),
+}
+"""Why ``export_names`` renamed an image (see ``rename_reason``): the words for a note listing
+such images, and for one image."""
 
 
 def renamed_note(renamed: tuple[tuple[str, str], ...], shown: int = 3) -> str:
     """Words listing images exported under another name (the first `shown` of each kind)."""
-    hidden = tuple(pair for pair in renamed if is_hidden(pair[0]))
-    stems = tuple(pair for pair in renamed if not is_hidden(pair[0]))
     notes = []
-    if stems:
-        notes.append(
-            f"{len(stems)} image(s) share a name stem with an earlier image and were exported "
-            f"under another name: {_pairs(stems, shown)}"
-        )
-    if hidden:
-        notes.append(
-            f"{len(hidden)} image(s) have a hidden name (a part starting with '.', which "
-            f"importers skip, as al_widget's own do) and were exported under a visible one: "
-            f"{_pairs(hidden, shown)}"
-        )
+    for reason, (words, _) in RENAMED.items():
+        these = tuple(pair for pair in renamed if rename_reason(*pair) == reason)
+        if these:
+            notes.append(f"{len(these)} image(s) {words}: {_pairs(these, shown)}")
     return "; ".join(notes)
+
+
+def rename_reason(name: str, exported: str) -> str:
+    """Why ``export_names`` gave the image `name` the name `exported`, a key of `RENAMED`:
+    "hidden" (a part of `name` is hidden), "folder" (a folder of it got a leading "_"),
+    "file" (its file name did) or else "stem" (it shares a name stem with another image)."""
+    if is_hidden(name):
+        return "hidden"
+    old, new = PurePosixPath(name).parts, PurePosixPath(exported).parts
+    if any(b == f"_{a}" for a, b in zip(old[:-1], new[:-1], strict=True)):
+        return "folder"
+    return "file" if new[-1].startswith(f"_{old[-1]}") else "stem"
 
 
 def _pairs(renamed: tuple[tuple[str, str], ...], shown: int) -> str:
@@ -87,17 +116,35 @@ def is_hidden(name: str) -> bool:
 
 
 def export_names(
-    names: Mapping[int, str],
+    names: Mapping[int, str], folders: Collection[str] = (), stems: Collection[str] = ()
 ) -> tuple[dict[int, str], tuple[tuple[str, str], ...]]:
     """`names` (index -> POSIX name) as a folder export writes them, and those renamed
     (name, exported name): each hidden part made visible with a leading "_" (``.a.png`` ->
-    ``_.a.png``), as importers skip hidden files, then unique up to their extension (see
-    ``unique_stems``).
+    ``_.a.png``), as importers skip hidden files, and so is each part a reader of the format
+    would take for part of its layout (YOLO: ``images/b.jpg`` -> ``_images/b.jpg``,
+    ``classes.jpg`` -> ``_classes.jpg``); then the names are made unique up to their extension
+    (see ``unique_stems``). ``rename_reason`` tells why a name was changed.
+
+    Parameters
+    ----------
+    names : mapping of int to str
+        Index -> the image's path below the images' common folder.
+    folders : collection of str, default ()
+        Folder names the format's readers take for its own (YOLO: "images"), as written.
+    stems : collection of str, default ()
+        File stems whose label file would be one of the format's own files (YOLO: "classes"),
+        compared case-blind, as on macOS and Windows.
     """
-    visible = {
-        i: "/".join(f"_{part}" if part.startswith(".") else part for part in name.split("/"))
-        for i, name in names.items()
-    }
-    unique, _ = unique_stems(visible)
+    kept = {stem.casefold() for stem in stems}
+
+    def visible(part: str, last: bool) -> str:
+        reserved = PurePosixPath(part).stem.casefold() in kept if last else part in folders
+        return f"_{part}" if part.startswith(".") or reserved else part
+
+    made = {}
+    for i, name in names.items():
+        parts = name.split("/")
+        made[i] = "/".join(visible(part, k == len(parts) - 1) for k, part in enumerate(parts))
+    unique, _ = unique_stems(made)
     renamed = tuple((names[i], unique[i]) for i in sorted(names) if unique[i] != names[i])
     return unique, renamed
