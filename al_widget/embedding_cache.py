@@ -8,7 +8,8 @@ hash of the pixels the backbone read, so a row is reused only for the very same 
 costs a read of the image but not a pass through the backbone) and a changed image or key is
 embedded anew. On disk a key's rows live in ``cache_dir/<key>/``
 (``embeddings.npy`` float16 (N, d), ``hashes.npy`` uint64 (N,), ``checksums.npy`` uint64 (N,), all
-memory-mapped, and ``meta.json``).
+memory-mapped, and ``meta.json``); a key that is not one plain folder name ("", "..", "a/b", an
+absolute path) is refused by ``bind``, naming it and the learner, in memory too.
 
 A folder on disk is trusted only after it proves it belongs: when it is opened, its ``meta.json``
 must name the learner's key, the dataset's length and the learner's embedding length, each file
@@ -48,6 +49,7 @@ from ._cache_folder import (
     cache_error,
     check_cache_dir,
     check_cache_files,
+    check_key,
     is_read_only,
 )
 
@@ -136,7 +138,7 @@ class EmbeddingCache:
         self._sums: np.ndarray | None = None
         self._lock: FolderLock | None = None  # held on the key's folder while bound to it
 
-    def bind(self, key: str, width: int | None = None) -> None:
+    def bind(self, key: str, width: int | None = None, learner: object = None) -> None:
         """Use the rows of `key`; a new key starts from what is stored for it (or nothing).
 
         A folder stored for `key` is verified first (see the module's notes): what fails is
@@ -151,7 +153,12 @@ class EmbeddingCache:
         width : int, optional
             The length of the learner's embeddings, which stored rows must have; None: not
             checked.
+        learner : object, optional
+            The learner whose key it is, named when the key is refused: one that is not one
+            plain folder name (see ``_cache_folder.check_key``), in memory too, so that a
+            learner's key does not work or fail by where its cache is kept.
         """
+        check_key(key, learner)
         if key == self.key:
             return
         self.close()

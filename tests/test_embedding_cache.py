@@ -8,6 +8,7 @@ import json
 import logging
 import multiprocessing
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -852,3 +853,56 @@ def test_a_keys_folder_that_is_a_link_to_a_users_folder_is_refused_and_left_as_i
         )
     assert [p.name for p in users.iterdir()] == ["meta.json"]
     assert (users / "meta.json").read_text() == "user data"
+
+
+# -- a key is one plain folder name -----------------------------------------------------------------
+
+
+def _users_files(*folders):
+    """A meta.json and an embeddings.npy of the user's in each of `folders`; their bytes."""
+    found = {}
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "meta.json").write_text('{"mine": true}')
+        np.save(folder / "embeddings.npy", np.arange(5.0))
+        found.update({path: path.read_bytes() for path in folder.iterdir() if path.is_file()})
+    return found
+
+
+@pytest.mark.parametrize("key", ["", ".", "..", "../elsewhere", "a/b", "a\\b", "ABSOLUTE"])
+def test_a_key_that_is_no_plain_folder_name_is_refused_and_no_users_file_touched(key, tmp_path):
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    before = _users_files(project / "cache", project, elsewhere)
+    key = str(elsewhere) if key == "ABSOLUTE" else key
+    cache = EmbeddingCache(3, project / "cache")
+    with pytest.raises(
+        ValueError, match=f"returned {re.escape(repr(key))}, which is not one plain"
+    ):
+        cache.bind(key, 4)
+    assert cache.key is None
+    assert {path: path.read_bytes() for path in before} == before
+    assert sorted(p.name for p in (project / "cache").iterdir()) == ["embeddings.npy", "meta.json"]
+
+
+def test_a_refused_key_names_the_learner_that_gave_it(pool, tmp_path):
+    class Dotted(EmbeddingClassifier):
+        def embedding_key(self):
+            return ".."
+
+    images, _ = pool
+    model = Dotted(2, backbone=backbone(), weights=None, input_size=(8, 8))
+    with pytest.raises(ValueError, match=r"embedding_key\(\) of Dotted returned '\.\.'"):
+        fill(
+            EmbeddingCache(120, tmp_path / "cache"),
+            model,
+            alw.Dataset(images, ["dark", "bright"]),
+            np.arange(120),
+            executor=Inline(),
+        )
+    assert not (tmp_path / "meta.json").exists()
+
+
+def test_a_key_that_is_no_plain_folder_name_is_refused_in_memory_too():
+    cache = EmbeddingCache(3)
+    with pytest.raises(ValueError, match="not one plain folder name"):
+        cache.bind("", 4)
