@@ -23,7 +23,11 @@ and the files as they are, for the next bind to open again. A folder that may no
 and what it lacks is embedded in memory only. Where nothing valid is stored there, ``bind`` (or
 the first ``put``) raises an OSError naming the folder. Something else where the cache keeps its
 key's folder or a file (a user's file, a folder named ``meta.json``) is refused by ``bind``,
-naming it, and left as it is.
+naming it, and left as it is; so is a file the cache cannot tell for its own (``check_own``: a
+``meta.json`` that is no JSON object naming a key and a number of images, or an array without a
+``meta.json``), which may be the user's. ``meta.json`` is written first, without ``dim``, and
+replaced whole (``write_meta``), never removed: a folder the cache was stopped in while making
+its files is still its own, and embedded anew.
 
 One open cache per folder: a cache holds an exclusive ``flock`` on its key's folder from ``bind``
 until it binds another key or is closed (POSIX; as the dataset's journal does). Another cache on
@@ -36,14 +40,21 @@ lock at once. Where ``fcntl`` is missing (Windows), no lock is taken.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import os
 from pathlib import Path
 
 import numpy as np
 
-from ._cache_files import ARRAYS, Untrusted, array_files, map_files, read_meta
+from ._cache_files import (
+    ARRAYS,
+    Untrusted,
+    array_files,
+    check_own,
+    map_files,
+    read_meta,
+    write_meta,
+)
 from ._cache_folder import (
     FolderLock,
     cache_error,
@@ -173,6 +184,7 @@ class EmbeddingCache:
             then = WRITE_ELSEWHERE if is_read_only(error) else KEPT
             raise cache_error(folder, error, "cannot be made", then) from error
         check_cache_files(folder, ("meta.json", *ARRAYS))
+        check_own(folder)
         try:  # an error (CacheLocked too) leaves it unbound: the next bind tries the folder again
             lock = FolderLock(folder)
             if any(folder.iterdir()):
@@ -362,12 +374,12 @@ class EmbeddingCache:
         n, meta = self.n_images, {"format": FORMAT, "key": self.key, "n_images": self.n_images}
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            (folder / "meta.json").unlink(missing_ok=True)  # not to be trusted meanwhile
+            write_meta(folder, meta)  # without dim: the cache's, not to be trusted meanwhile
             made = [
                 np.lib.format.open_memmap(folder / name, "w+", dtype, shape)
                 for name, dtype, shape in array_files(n, dim)
             ]
-            (folder / "meta.json").write_text(json.dumps({**meta, "dim": dim}))
+            write_meta(folder, {**meta, "dim": dim})
         except OSError as error:
             then = WRITE_ELSEWHERE if is_read_only(error) else "the next round tries again"
             raise cache_error(folder, error, "cannot be written", then) from error

@@ -418,8 +418,11 @@ CORRUPTIONS = {
         _copy_renamed,
         "its embeddings have length 4, this learner's have 5",
     ),
-    "missing meta.json": ({}, _delete_meta, "meta.json is missing"),
-    "garbled meta.json": ({}, _garble_meta, "meta.json cannot be read"),
+    "meta.json without dim": (
+        {},
+        _edit_meta(lambda meta: {k: v for k, v in meta.items() if k != "dim"}),
+        "meta.json's dim must be a positive int, got None",
+    ),
     "an older format": (
         {},
         _edit_meta(lambda meta: {k: v for k, v in meta.items() if k != "format"}),
@@ -746,7 +749,7 @@ def test_a_read_only_cache_dir_with_no_usable_cache_is_refused_naming_its_folder
     images, _ = pool
     if stored != "nothing":
         folder, _ = _stored(images, tmp_path, np.arange(120))
-        (folder / "meta.json").unlink()
+        _edit_meta(lambda meta: {**meta, "format": 1})(None, folder)
     read_only(tmp_path)
     model, cache = learner(), EmbeddingCache(120, tmp_path)
     folder = tmp_path / model.embedding_key()
@@ -853,6 +856,58 @@ def test_a_keys_folder_that_is_a_link_to_a_users_folder_is_refused_and_left_as_i
         )
     assert [p.name for p in users.iterdir()] == ["meta.json"]
     assert (users / "meta.json").read_text() == "user data"
+
+
+FOREIGN = {
+    "arrays without meta.json": (_delete_meta, "embeddings.npy is there without the meta.json"),
+    "garbled meta.json": (_garble_meta, "meta.json is not one the cache wrote"),
+    "a user's meta.json": (
+        lambda first, folder: (folder / "meta.json").write_text('{"mine": true}'),
+        "meta.json is not one the cache wrote",
+    ),
+    "a JSON list": (
+        lambda first, folder: (folder / "meta.json").write_text("[1, 2]"),
+        "meta.json is not one the cache wrote",
+    ),
+}
+
+
+@pytest.mark.parametrize("foreign", list(FOREIGN))
+def test_files_the_cache_cannot_tell_for_its_own_are_refused_naming_them_and_left_as_they_are(
+    foreign, pool, tmp_path
+):
+    change, problem = FOREIGN[foreign]
+    images, _ = pool
+    folder, _ = _stored(images, tmp_path, np.arange(120))
+    change(None, folder)
+    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+    model, cache = learner(), EmbeddingCache(120, tmp_path)
+    with pytest.raises(FileExistsError, match=f"embedding cache {folder}: {problem}"):
+        fill(
+            cache, model, alw.Dataset(images, ["dark", "bright"]), np.arange(120), executor=Inline()
+        )
+    assert cache.key is None
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
+
+
+def test_a_cache_killed_while_making_its_files_is_still_known_for_its_own(pool, tmp_path):
+    images, _ = pool
+    model, cache = learner(), EmbeddingCache(120, tmp_path)
+    dataset = alw.Dataset(images, ["dark", "bright"])
+    cache.bind(model.embedding_key(), 4)
+    folder = tmp_path / model.embedding_key()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(np.lib.format, "open_memmap", _killed)
+        with pytest.raises(KeyboardInterrupt):
+            cache.put(np.arange(2), np.arange(1, 3, dtype=np.uint64), np.ones((2, 4)))
+    cache.close()
+    assert json.loads((folder / "meta.json").read_text())["key"] == model.embedding_key()
+    fill(EmbeddingCache(120, tmp_path), model, dataset, np.arange(120), executor=Inline())
+    assert json.loads((folder / "meta.json").read_text())["dim"] == 4
+
+
+def _killed(*args, **kwargs):
+    raise KeyboardInterrupt  # as if the kernel were stopped while the arrays are made
 
 
 # -- a key is one plain folder name -----------------------------------------------------------------
