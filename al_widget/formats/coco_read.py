@@ -17,8 +17,8 @@ from .._numbers import is_int, is_number
 from ._atomic import PathLike
 from ._classes import check_classes
 from ._coco_masks import decode, is_crowd, read_instances, segmentation_of
+from ._export import listed
 from ._import import EdgeClips, FormatError, build, check_label_file
-from ._names import listed
 from .coco import CocoOrigin
 
 if TYPE_CHECKING:
