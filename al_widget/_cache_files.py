@@ -2,11 +2,16 @@
 (``embeddings.npy``, ``hashes.npy``, ``checksums.npy``) memory-mapped once their headers and
 lengths prove them whole. What does not prove it raises `Untrusted`, saying what is wrong; an
 OSError that proves no damage (too many open files, an I/O error) is raised as it is.
+
+The files are the cache's own only where ``meta.json`` says so (``check_own``): it is written
+first and replaced whole, never removed, so a folder holding the cache's files holds it.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import secrets
 from pathlib import Path
 from typing import Any, Literal
 
@@ -39,6 +44,67 @@ def read_meta(folder: Path) -> dict[str, Any]:
 
 
 ARRAYS = ("embeddings.npy", "hashes.npy", "checksums.npy")  # with meta.json, a key's files
+OWN = ("key", "n_images")  # what every meta.json the cache wrote holds, in every version
+
+
+def check_own(folder: Path) -> None:
+    """Refuse a key's `folder` whose files the cache cannot tell for its own: a ``meta.json``
+    that is not a JSON object naming a key and a number of images, as every one the cache
+    wrote is; or, without a ``meta.json``, one of the arrays. Such a file may be the user's,
+    and the cache would replace it: it is left as it is, and the error names it.
+
+    Parameters
+    ----------
+    folder : Path
+        A key's folder.
+    """
+    try:
+        text = (folder / "meta.json").read_bytes()
+    except FileNotFoundError:
+        found = [name for name in ARRAYS if os.path.lexists(folder / name)]
+        if found:
+            _refuse(folder, found[0], "is there without the meta.json the cache writes first")
+        return
+    try:
+        meta = json.loads(text)
+    except ValueError:
+        meta = None
+    if not isinstance(meta, dict) or any(field not in meta for field in OWN):
+        _refuse(
+            folder, "meta.json", "is not one the cache wrote (a JSON object with key and n_images)"
+        )
+
+
+def _refuse(folder: Path, name: str, why: str) -> None:
+    raise FileExistsError(
+        f"embedding cache {folder}: {name} {why}; it is left as it is: move it away (or delete "
+        "it if it is an old cache's), or give the loop another cache_dir"
+    )
+
+
+def write_meta(folder: Path, meta: dict[str, Any]) -> None:
+    """Put `meta` in ``folder/meta.json`` whole: written beside it, then renamed over it, so
+    that it is never missing nor cut short (`check_own` takes such a file for another's).
+
+    Parameters
+    ----------
+    folder : Path
+        A key's folder.
+    meta : dict
+        What to write: ``format``, ``key``, ``n_images`` and, once the arrays are made, ``dim``.
+    """
+    temporary, made = folder / f".meta.json.{secrets.token_hex(4)}.part", False
+    try:
+        with open(temporary, "x", encoding="utf-8") as file:
+            made = True
+            file.write(json.dumps(meta))
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, folder / "meta.json")
+    except BaseException:
+        if made and os.path.lexists(temporary):
+            os.unlink(temporary)
+        raise
 
 
 def array_files(n: int, dim: int) -> list[tuple[str, np.dtype[Any], tuple[int, ...]]]:

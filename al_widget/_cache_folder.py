@@ -51,6 +51,31 @@ def check_cache_dir(path: Path, called: str = "cache_dir") -> Path:
     )
 
 
+def check_key(key: object, learner: object = None) -> str:
+    """`key`, refused unless it is one plain folder name: a str, not "", "." or "..", without
+    "/", "\\" or a NUL. The cache keeps a key's files in ``cache_dir/<key>/``, so any other
+    key would put them in `cache_dir` itself, its parent or anywhere (an absolute path), over
+    files of the user's.
+
+    Parameters
+    ----------
+    key : object
+        What the learner's ``embedding_key()`` returned.
+    learner : object, optional
+        The learner, named by its class in the error.
+    """
+    who = "the learner" if learner is None else type(learner).__name__
+    if not isinstance(key, str):
+        raise TypeError(f"embedding_key() of {who} must return a str, got {type(key).__name__}")
+    if key in ("", ".", "..") or any(c in key for c in "/\\\0"):
+        raise ValueError(
+            f"embedding_key() of {who} returned {key!r}, which is not one plain folder name: the "
+            "embedding cache keeps a key's embeddings in cache_dir/<key>/, so a key may not be "
+            "'', '.' or '..' nor hold '/', '\\' or a NUL (a hash of what it identifies is one)"
+        )
+    return key
+
+
 def check_cache_files(folder: Path, names: Iterable[str]) -> None:
     """Refuse a cache `folder` where one of `names` is there but no file of its own: a folder,
     a symbolic link (to a file elsewhere, which writing the cache would overwrite), ...; or a

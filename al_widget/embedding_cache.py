@@ -8,7 +8,8 @@ hash of the pixels the backbone read, so a row is reused only for the very same 
 costs a read of the image but not a pass through the backbone) and a changed image or key is
 embedded anew. On disk a key's rows live in ``cache_dir/<key>/``
 (``embeddings.npy`` float16 (N, d), ``hashes.npy`` uint64 (N,), ``checksums.npy`` uint64 (N,), all
-memory-mapped, and ``meta.json``).
+memory-mapped, and ``meta.json``); a key that is not one plain folder name ("", "..", "a/b", an
+absolute path) is refused by ``bind``, naming it and the learner, in memory too.
 
 A folder on disk is trusted only after it proves it belongs: when it is opened, its ``meta.json``
 must name the learner's key, the dataset's length and the learner's embedding length, each file
@@ -22,7 +23,11 @@ and the files as they are, for the next bind to open again. A folder that may no
 and what it lacks is embedded in memory only. Where nothing valid is stored there, ``bind`` (or
 the first ``put``) raises an OSError naming the folder. Something else where the cache keeps its
 key's folder or a file (a user's file, a folder named ``meta.json``) is refused by ``bind``,
-naming it, and left as it is.
+naming it, and left as it is; so is a file the cache cannot tell for its own (``check_own``: a
+``meta.json`` that is no JSON object naming a key and a number of images, or an array without a
+``meta.json``), which may be the user's. ``meta.json`` is written first, without ``dim``, and
+replaced whole (``write_meta``), never removed: a folder the cache was stopped in while making
+its files is still its own, and embedded anew.
 
 One open cache per folder: a cache holds an exclusive ``flock`` on its key's folder from ``bind``
 until it binds another key or is closed (POSIX; as the dataset's journal does). Another cache on
@@ -35,19 +40,27 @@ lock at once. Where ``fcntl`` is missing (Windows), no lock is taken.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import os
 from pathlib import Path
 
 import numpy as np
 
-from ._cache_files import ARRAYS, Untrusted, array_files, map_files, read_meta
+from ._cache_files import (
+    ARRAYS,
+    Untrusted,
+    array_files,
+    check_own,
+    map_files,
+    read_meta,
+    write_meta,
+)
 from ._cache_folder import (
     FolderLock,
     cache_error,
     check_cache_dir,
     check_cache_files,
+    check_key,
     is_read_only,
 )
 
@@ -136,7 +149,7 @@ class EmbeddingCache:
         self._sums: np.ndarray | None = None
         self._lock: FolderLock | None = None  # held on the key's folder while bound to it
 
-    def bind(self, key: str, width: int | None = None) -> None:
+    def bind(self, key: str, width: int | None = None, learner: object = None) -> None:
         """Use the rows of `key`; a new key starts from what is stored for it (or nothing).
 
         A folder stored for `key` is verified first (see the module's notes): what fails is
@@ -151,7 +164,12 @@ class EmbeddingCache:
         width : int, optional
             The length of the learner's embeddings, which stored rows must have; None: not
             checked.
+        learner : object, optional
+            The learner whose key it is, named when the key is refused: one that is not one
+            plain folder name (see ``_cache_folder.check_key``), in memory too, so that a
+            learner's key does not work or fail by where its cache is kept.
         """
+        check_key(key, learner)
         if key == self.key:
             return
         self.close()
@@ -166,6 +184,7 @@ class EmbeddingCache:
             then = WRITE_ELSEWHERE if is_read_only(error) else KEPT
             raise cache_error(folder, error, "cannot be made", then) from error
         check_cache_files(folder, ("meta.json", *ARRAYS))
+        check_own(folder)
         try:  # an error (CacheLocked too) leaves it unbound: the next bind tries the folder again
             lock = FolderLock(folder)
             if any(folder.iterdir()):
@@ -355,12 +374,12 @@ class EmbeddingCache:
         n, meta = self.n_images, {"format": FORMAT, "key": self.key, "n_images": self.n_images}
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            (folder / "meta.json").unlink(missing_ok=True)  # not to be trusted meanwhile
+            write_meta(folder, meta)  # without dim: the cache's, not to be trusted meanwhile
             made = [
                 np.lib.format.open_memmap(folder / name, "w+", dtype, shape)
                 for name, dtype, shape in array_files(n, dim)
             ]
-            (folder / "meta.json").write_text(json.dumps({**meta, "dim": dim}))
+            write_meta(folder, {**meta, "dim": dim})
         except OSError as error:
             then = WRITE_ELSEWHERE if is_read_only(error) else "the next round tries again"
             raise cache_error(folder, error, "cannot be written", then) from error

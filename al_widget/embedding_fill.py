@@ -168,7 +168,7 @@ def fill(
     size = input_size_of(learner)
     key = learner.embedding_key()
     if key != cache.key:
-        cache.bind(key, embedding_width(learner, size))
+        cache.bind(key, embedding_width(learner, size), learner)
     recheck_files(cache, dataset, order)
     todo = cache.missing(order)
     broken: dict[int, str] = {}

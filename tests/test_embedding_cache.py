@@ -8,6 +8,7 @@ import json
 import logging
 import multiprocessing
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -417,8 +418,11 @@ CORRUPTIONS = {
         _copy_renamed,
         "its embeddings have length 4, this learner's have 5",
     ),
-    "missing meta.json": ({}, _delete_meta, "meta.json is missing"),
-    "garbled meta.json": ({}, _garble_meta, "meta.json cannot be read"),
+    "meta.json without dim": (
+        {},
+        _edit_meta(lambda meta: {k: v for k, v in meta.items() if k != "dim"}),
+        "meta.json's dim must be a positive int, got None",
+    ),
     "an older format": (
         {},
         _edit_meta(lambda meta: {k: v for k, v in meta.items() if k != "format"}),
@@ -745,7 +749,7 @@ def test_a_read_only_cache_dir_with_no_usable_cache_is_refused_naming_its_folder
     images, _ = pool
     if stored != "nothing":
         folder, _ = _stored(images, tmp_path, np.arange(120))
-        (folder / "meta.json").unlink()
+        _edit_meta(lambda meta: {**meta, "format": 1})(None, folder)
     read_only(tmp_path)
     model, cache = learner(), EmbeddingCache(120, tmp_path)
     folder = tmp_path / model.embedding_key()
@@ -852,3 +856,108 @@ def test_a_keys_folder_that_is_a_link_to_a_users_folder_is_refused_and_left_as_i
         )
     assert [p.name for p in users.iterdir()] == ["meta.json"]
     assert (users / "meta.json").read_text() == "user data"
+
+
+FOREIGN = {
+    "arrays without meta.json": (_delete_meta, "embeddings.npy is there without the meta.json"),
+    "garbled meta.json": (_garble_meta, "meta.json is not one the cache wrote"),
+    "a user's meta.json": (
+        lambda first, folder: (folder / "meta.json").write_text('{"mine": true}'),
+        "meta.json is not one the cache wrote",
+    ),
+    "a JSON list": (
+        lambda first, folder: (folder / "meta.json").write_text("[1, 2]"),
+        "meta.json is not one the cache wrote",
+    ),
+}
+
+
+@pytest.mark.parametrize("foreign", list(FOREIGN))
+def test_files_the_cache_cannot_tell_for_its_own_are_refused_naming_them_and_left_as_they_are(
+    foreign, pool, tmp_path
+):
+    change, problem = FOREIGN[foreign]
+    images, _ = pool
+    folder, _ = _stored(images, tmp_path, np.arange(120))
+    change(None, folder)
+    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+    model, cache = learner(), EmbeddingCache(120, tmp_path)
+    with pytest.raises(FileExistsError, match=f"embedding cache {folder}: {problem}"):
+        fill(
+            cache, model, alw.Dataset(images, ["dark", "bright"]), np.arange(120), executor=Inline()
+        )
+    assert cache.key is None
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
+
+
+def test_a_cache_killed_while_making_its_files_is_still_known_for_its_own(pool, tmp_path):
+    images, _ = pool
+    model, cache = learner(), EmbeddingCache(120, tmp_path)
+    dataset = alw.Dataset(images, ["dark", "bright"])
+    cache.bind(model.embedding_key(), 4)
+    folder = tmp_path / model.embedding_key()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(np.lib.format, "open_memmap", _killed)
+        with pytest.raises(KeyboardInterrupt):
+            cache.put(np.arange(2), np.arange(1, 3, dtype=np.uint64), np.ones((2, 4)))
+    cache.close()
+    assert json.loads((folder / "meta.json").read_text())["key"] == model.embedding_key()
+    fill(EmbeddingCache(120, tmp_path), model, dataset, np.arange(120), executor=Inline())
+    assert json.loads((folder / "meta.json").read_text())["dim"] == 4
+
+
+def _killed(*args, **kwargs):
+    raise KeyboardInterrupt  # as if the kernel were stopped while the arrays are made
+
+
+# -- a key is one plain folder name -----------------------------------------------------------------
+
+
+def _users_files(*folders):
+    """A meta.json and an embeddings.npy of the user's in each of `folders`; their bytes."""
+    found = {}
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "meta.json").write_text('{"mine": true}')
+        np.save(folder / "embeddings.npy", np.arange(5.0))
+        found.update({path: path.read_bytes() for path in folder.iterdir() if path.is_file()})
+    return found
+
+
+@pytest.mark.parametrize("key", ["", ".", "..", "../elsewhere", "a/b", "a\\b", "ABSOLUTE"])
+def test_a_key_that_is_no_plain_folder_name_is_refused_and_no_users_file_touched(key, tmp_path):
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    before = _users_files(project / "cache", project, elsewhere)
+    key = str(elsewhere) if key == "ABSOLUTE" else key
+    cache = EmbeddingCache(3, project / "cache")
+    with pytest.raises(
+        ValueError, match=f"returned {re.escape(repr(key))}, which is not one plain"
+    ):
+        cache.bind(key, 4)
+    assert cache.key is None
+    assert {path: path.read_bytes() for path in before} == before
+    assert sorted(p.name for p in (project / "cache").iterdir()) == ["embeddings.npy", "meta.json"]
+
+
+def test_a_refused_key_names_the_learner_that_gave_it(pool, tmp_path):
+    class Dotted(EmbeddingClassifier):
+        def embedding_key(self):
+            return ".."
+
+    images, _ = pool
+    model = Dotted(2, backbone=backbone(), weights=None, input_size=(8, 8))
+    with pytest.raises(ValueError, match=r"embedding_key\(\) of Dotted returned '\.\.'"):
+        fill(
+            EmbeddingCache(120, tmp_path / "cache"),
+            model,
+            alw.Dataset(images, ["dark", "bright"]),
+            np.arange(120),
+            executor=Inline(),
+        )
+    assert not (tmp_path / "meta.json").exists()
+
+
+def test_a_key_that_is_no_plain_folder_name_is_refused_in_memory_too():
+    cache = EmbeddingCache(3)
+    with pytest.raises(ValueError, match="not one plain folder name"):
+        cache.bind("", 4)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,8 @@ from PIL import Image
 
 import al_widget as alw
 from al_widget.datasets import shapes
-from al_widget.widget.export import ExportControl
+from al_widget.formats import Exported
+from al_widget.widget.export import FORMATS, ExportControl, Format
 
 
 def labeled(task: str) -> alw.Dataset:
@@ -200,6 +202,87 @@ def test_images_exported_under_another_name_are_listed_in_the_result(tmp_path: P
     control = ExportControl(dataset)
     control.format.value = "YOLO"
     control.path.value = str(tmp_path / "yolo")
-    with pytest.warns(UserWarning, match="share a name stem"):
-        control.export()
+    control.export()
     assert "a.png as a.png.png" in control.result.value
+
+
+def difficult(tmp_path: Path) -> alw.Dataset:
+    """One image with one box marked difficult, its corners between pixel edges."""
+    dataset = alw.Dataset(np.zeros((2, 20, 20, 3), np.uint8), ["cat"], task="detect")
+    dataset.annotate(0, alw.Boxes([[0.3, 0.3, 10.4, 12.6]], ["cat"], difficult=[True]))
+    return dataset
+
+
+@pytest.mark.parametrize("name", ["YOLO", "COCO"])
+def test_difficult_flags_the_format_drops_are_stated_in_the_result(
+    tmp_path: Path, name: str
+) -> None:
+    control = ExportControl(difficult(tmp_path))
+    control.format.value = name
+    control.path.value = str(tmp_path / "out")
+    control.export()
+    assert shown(control) == (
+        f"wrote {tmp_path / 'out'}: 1 image, 1 annotation; the format has no difficult flag, "
+        "so 1 box(es) marked difficult were written as ordinary boxes (a Pascal VOC export "
+        "keeps it)"
+    )
+
+
+def test_boxes_voc_moves_onto_whole_pixels_are_stated_in_the_result(tmp_path: Path) -> None:
+    control = ExportControl(difficult(tmp_path))
+    control.format.value = "VOC"
+    control.path.value = str(tmp_path / "voc")
+    control.export()
+    assert shown(control).endswith(
+        "; VOC numbers whole pixels, so 1 box(es) with corners between pixel edges were moved "
+        "onto them, by up to 0.4 px (a COCO export keeps sub-pixel corners)"
+    )
+
+
+def test_a_folder_an_export_leaves_in_place_is_stated_in_the_result(tmp_path: Path) -> None:
+    leftover = tmp_path / ".yolo.al_widget-new-0123abcd"  # what a killed export left beside it
+    leftover.mkdir()
+    (leftover / ".al_widget-export.json").write_text('{"files": []}')
+    (leftover / "mine.txt").write_text("mine")
+    control = ExportControl(labeled("detect"))
+    control.format.value = "YOLO"
+    control.path.value = str(tmp_path / "yolo")
+    control.export()
+    assert f"; left {leftover} in place: it holds 1 file(s) found nowhere else" in shown(control)
+    assert (leftover / "mine.txt").read_text() == "mine"
+
+
+def test_what_an_export_changed_is_not_warned_into_the_log_as_well(tmp_path: Path) -> None:
+    control = ExportControl(difficult(tmp_path))
+    control.format.value = "YOLO"
+    control.path.value = str(tmp_path / "yolo")
+    with warnings.catch_warnings(record=True) as logged:
+        warnings.simplefilter("always")
+        control.export()
+    assert logged == []
+    assert "difficult" in shown(control)
+
+
+def test_what_an_export_changed_is_stated_where_warnings_are_ignored(tmp_path: Path) -> None:
+    control = ExportControl(difficult(tmp_path))
+    control.format.value = "YOLO"
+    control.path.value = str(tmp_path / "yolo")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        control.export()
+    assert "marked difficult were written as ordinary boxes" in shown(control)
+
+
+def test_other_warnings_during_an_export_go_on_as_warnings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def write(dataset: alw.Dataset, path: str, overwrite: bool) -> Exported:
+        warnings.warn("a library's own warning", RuntimeWarning, stacklevel=1)
+        return Exported(Path(path), Path(path).parent, 0, 0)
+
+    monkeypatch.setitem(FORMATS, "CSV", Format(("classify",), "a .csv file", write))
+    control = ExportControl(labeled("classify"))
+    control.path.value = str(tmp_path / "labels.csv")
+    with pytest.warns(RuntimeWarning, match="a library's own warning"):
+        control.export()
+    assert shown(control) == f"wrote {tmp_path / 'labels.csv'}: 0 images, 0 annotations"

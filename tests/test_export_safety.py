@@ -293,6 +293,24 @@ def test_an_image_with_a_hidden_name_in_its_own_export_folder_is_refused_untouch
     assert checksums(tmp_path) == before
 
 
+def test_an_image_in_a_folder_named_images_in_its_own_export_folder_is_refused_untouched(
+    tmp_path: Path,
+) -> None:
+    paths = [photo(tmp_path / "images" / "x" / "a.jpg", 10)]
+    paths.append(photo(tmp_path / "images" / "images" / "b.jpg", 90))
+    dataset = alw.Dataset(paths, ["cat"], task="detect")
+    for i in range(2):
+        dataset.annotate(i, alw.Boxes([[1, 2, 5, 9]], ["cat"]))
+    before = checksums(tmp_path)
+    with pytest.raises(
+        FileExistsError,
+        match=r"b\.jpg\) lies in a folder named like one of the export's own and would be "
+        r"exported as images/_images/b\.jpg beside itself",
+    ):
+        dataset.to_yolo(tmp_path)
+    assert checksums(tmp_path) == before
+
+
 def snapshot_names(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir())
 

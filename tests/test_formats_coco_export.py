@@ -340,5 +340,5 @@ def test_a_coco_export_warns_once_that_it_drops_difficult_flags(tmp_path):
     dropped = [str(w.message) for w in caught if "difficult" in str(w.message)]
     assert dropped == [
         "COCO export: the format has no difficult flag, so 1 box(es) marked difficult were "
-        "written as ordinary boxes (Pascal VOC keeps it: to_voc)"
+        "written as ordinary boxes (a Pascal VOC export keeps it)"
     ]

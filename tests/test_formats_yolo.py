@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -184,5 +185,71 @@ def test_a_yolo_export_warns_once_that_it_drops_difficult_flags(tmp_path: Path) 
     dropped = [str(w.message) for w in caught if "difficult" in str(w.message)]
     assert dropped == [
         "YOLO export: the format has no difficult flag, so 3 box(es) marked difficult were "
-        "written as ordinary boxes (Pascal VOC keeps it: to_voc)"
+        "written as ordinary boxes (a Pascal VOC export keeps it)"
     ]
+
+
+def photos(root: Path, names: list[str]) -> alw.Dataset:
+    """A detect dataset over 12x16 PNG files at `names` below `root`, each with one box."""
+    paths = []
+    for k, name in enumerate(names):
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.full((12, 16, 3), 30 * k, np.uint8)).save(path)
+        paths.append(path)
+    dataset = alw.Dataset(paths, ["cat", "dog"], task="detect")
+    for k in range(len(names)):
+        dataset.annotate(k, alw.Boxes([[1, 1, 4 + k, 5]], ["dog"]))
+    return dataset
+
+
+def ultralytics_label(image: Path) -> Path:
+    """Where Ultralytics looks for an image's label file (``img2label_paths`` in
+    ultralytics/data/utils.py): the last ``/images/`` made ``/labels/``, the ending ``.txt``."""
+    images, labels = f"{os.sep}images{os.sep}", f"{os.sep}labels{os.sep}"
+    return Path(labels.join(str(image).rsplit(images, 1)).rsplit(".", 1)[0] + ".txt")
+
+
+def test_an_image_in_a_folder_named_images_is_exported_with_that_folder_renamed(
+    tmp_path: Path,
+) -> None:
+    dataset = photos(tmp_path / "photos", ["x/a.png", "images/b.png"])
+    with pytest.warns(UserWarning, match=r"1 image\(s\) lie in a folder named images"):
+        written = dataset.to_yolo(tmp_path / "out")
+    assert written.renamed == (("images/b.png", "_images/b.png"),)
+    assert (tmp_path / "out" / "labels" / "_images" / "b.txt").is_file()
+
+
+def test_an_image_in_a_folder_named_images_is_read_back_with_its_boxes(tmp_path: Path) -> None:
+    dataset = photos(tmp_path / "photos", ["x/a.png", "images/b.png", "images/y/images/c.png"])
+    with pytest.warns(UserWarning, match="folder named images"):
+        dataset.to_yolo(tmp_path / "out")
+    back = alw.Dataset.from_yolo(tmp_path / "out")
+    assert [back.annotation(i) for i in range(3)] == [dataset.annotation(i) for i in (1, 2, 0)]
+
+
+def test_every_exported_image_has_its_label_where_ultralytics_looks(tmp_path: Path) -> None:
+    dataset = photos(tmp_path / "photos", ["x/a.png", "images/b.png", "labels/c.png"])
+    with pytest.warns(UserWarning, match="folder named images"):
+        dataset.to_yolo(tmp_path / "out")
+    exported = sorted((tmp_path / "out" / "images").rglob("*.png"))
+    assert len(exported) == 3
+    assert all(ultralytics_label(image).is_file() for image in exported)
+
+
+@pytest.mark.parametrize("name", ["classes.png", "Classes.png", "x/classes.png"])
+def test_an_image_named_classes_is_exported_under_another_name(tmp_path: Path, name: str) -> None:
+    dataset = photos(tmp_path / "photos", ["a.png", name])
+    with pytest.warns(UserWarning, match=r"1 image\(s\) are named classes"):
+        written = dataset.to_yolo(tmp_path / "out")
+    folder, _, file = name.rpartition("/")
+    assert written.renamed == ((name, f"{folder}{folder and '/'}_{file}"),)
+
+
+def test_an_image_named_classes_is_read_back_with_its_boxes(tmp_path: Path) -> None:
+    dataset = photos(tmp_path / "photos", ["a.png", "classes.png"])
+    with pytest.warns(UserWarning, match="named classes"):
+        dataset.to_yolo(tmp_path / "out")
+    back = alw.Dataset.from_yolo(tmp_path / "out")
+    assert back.classes == ["cat", "dog"]
+    assert [back.annotation(i) for i in range(2)] == [dataset.annotation(i) for i in (1, 0)]

@@ -31,6 +31,25 @@ class PathTaken(FileExistsError):
         )
 
 
+class ExportWarning(UserWarning):
+    """What an export changed or lost on the way (an image renamed, a flag the format has no
+    field for, a folder left behind), warned once the export is done.
+
+    The panel's export control shows each one's `note` beside its result.
+
+    Parameters
+    ----------
+    note : str
+        What happened, in words that stand on their own.
+    export : str, optional
+        The export it happened in ("YOLO export"), which the warning's text starts with.
+    """
+
+    def __init__(self, note: str, export: str | None = None) -> None:
+        super().__init__(note if export is None else f"{export}: {note}")
+        self.note, self.export = note, export
+
+
 def check_free(paths: Iterable[PathLike], overwrite: bool) -> None:
     """Refuse, before anything is written, when one of `paths` exists and `overwrite` is False."""
     if overwrite:

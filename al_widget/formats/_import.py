@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .. import annotations as ann
-from ._export import listed
+from ._names import listed
 
 if TYPE_CHECKING:
     from ..dataset import Dataset

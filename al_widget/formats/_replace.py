@@ -28,7 +28,7 @@ import warnings
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path, PurePosixPath
 
-from ._atomic import PathTaken
+from ._atomic import ExportWarning, PathTaken
 
 MANIFEST = ".al_widget-export.json"
 """The file, in an export folder, listing the files the export wrote (POSIX paths below it)."""
@@ -349,12 +349,11 @@ def _discard(folder: Path, live: Path) -> None:
     try:
         folder.rmdir()
     except OSError:
-        warnings.warn(
+        note = (
             f"left {folder} in place: it holds {len(kept)} file(s) found nowhere else "
-            f"(first: {kept[0] if kept else '?'}); look at it and delete it yourself",
-            UserWarning,
-            stacklevel=3,
+            f"(first: {kept[0] if kept else '?'}); look at it and delete it yourself"
         )
+        warnings.warn(ExportWarning(note), stacklevel=3)
 
 
 def _same(a: Path, b: Path) -> bool:

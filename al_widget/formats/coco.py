@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import annotations as ann
-from ._atomic import PathLike, write_text
+from ._atomic import ExportWarning, PathLike, write_text
 from ._coco_masks import (
     decode,
     instance_records,
@@ -27,10 +27,10 @@ from ._export import (
     images_in_place,
     is_turned,
     items,
-    listed,
     protected,
     warn_difficult_lost,
 )
+from ._names import listed
 from ._replace import check_replaceable, replace_folder
 
 if TYPE_CHECKING:
@@ -159,14 +159,13 @@ def write_coco(
     write_text(target, json.dumps(document), overwrite)
     warn_difficult_lost(chosen.annotations, "COCO export")
     if turned:
-        warnings.warn(
-            f"COCO export: {len(turned)} image(s) have an EXIF orientation that turns them "
+        note = (
+            f"{len(turned)} image(s) have an EXIF orientation that turns them "
             f"({listed(turned)}); every image was written under {base / IMAGES_FOLDER}, those "
             f"upright, and file_name is relative to {base}: read the export with that folder "
-            "as the images' root",
-            UserWarning,
-            stacklevel=2,
+            "as the images' root"
         )
+        warnings.warn(ExportWarning(note, "COCO export"), stacklevel=2)
     return Exported(target, base, len(document["images"]), len(document["annotations"]))
 
 

@@ -21,7 +21,6 @@ from ._export import (
     bytes_writer,
     check_task,
     items,
-    listed,
     protected,
     text_writer,
     warn_renamed,
@@ -29,6 +28,7 @@ from ._export import (
 from ._import import FormatError, check_folder, read_label_text
 from ._mask_colours import LABELMAP, Labelmap, find_labelmap
 from ._mask_files import LISTING, listing_text, mask_names, match_masks
+from ._names import listed
 from ._replace import Writer, replace_folder
 
 if TYPE_CHECKING:

@@ -11,13 +11,12 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from .. import annotations as ann
-from ._atomic import PathLike
+from ._atomic import ExportWarning, PathLike
 from ._classes import check_line_names, check_xml_names, check_xml_text
 from ._export import (
     Exported,
     bytes_writer,
     check_task,
-    export_names,
     image_names,
     image_writer,
     images_in_place,
@@ -26,6 +25,7 @@ from ._export import (
     text_writer,
     warn_renamed,
 )
+from ._names import export_names
 from ._replace import Writer, replace_folder
 
 if TYPE_CHECKING:
@@ -158,16 +158,16 @@ def _shifts(boxes: ann.Boxes, size: tuple[int, int]) -> list[float]:
 
 
 def _warn_moved(shifts: list[float]) -> None:
-    """Say, as one warning, how many boxes VOC's whole pixels moved, and by how much at most."""
+    """Say, as one `ExportWarning`, how many boxes VOC's whole pixels moved, and by how much
+    at most."""
     moved = [shift for shift in shifts if shift > 1e-9]
     if moved:
-        warnings.warn(
-            f"Pascal VOC export: VOC numbers whole pixels, so {len(moved)} box(es) with corners "
-            f"between pixel edges were moved onto them, by up to {max(moved):.3g} px "
-            "(to_coco keeps sub-pixel corners)",
-            UserWarning,
-            stacklevel=3,
+        note = (
+            f"VOC numbers whole pixels, so {len(moved)} box(es) with corners between pixel "
+            f"edges were moved onto them, by up to {max(moved):.3g} px (a COCO export keeps "
+            "sub-pixel corners)"
         )
+        warnings.warn(ExportWarning(note, "Pascal VOC export"), stacklevel=3)
 
 
 def _pixels(start: float, end: float, size: int) -> tuple[int, int]:

@@ -19,7 +19,6 @@ from ._classes import check_classes, check_line_names
 from ._export import (
     Exported,
     check_task,
-    export_names,
     image_names,
     image_writer,
     images_in_place,
@@ -38,6 +37,7 @@ from ._import import (
     list_images,
     read_label_text,
 )
+from ._names import export_names
 from ._replace import Writer, replace_folder
 from ._yaml import read_names
 from ._yolo_segments import class_id, read_segments, segment_lines
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 __all__ = ["read_yolo", "write_yolo"]
 
 CLASSES_FILE = "classes.txt"
+CLASS_LIST = "classes"  # an image of this stem would get CLASSES_FILE as its label file
 IMAGES, LABELS = "images", "labels"  # the folder names Ultralytics swaps to find a label file
 DIGITS = 6  # decimals kept of a box's pixel coordinates read back (undoes float round-off)
 
@@ -67,8 +68,15 @@ def write_yolo(
     ``folder/data.yaml`` (the same names, for Ultralytics). Unlabeled images are left out: a
     YOLO reader takes an image without labels as one with no objects. Images sharing a name
     stem (``a.jpg``, ``a.png``) would share a label file: the later ones are exported as
-    ``a.png.png`` (see ``unique_stems``), with a warning and in ``Exported.renamed``. YOLO
-    has no ``difficult`` flag: boxes marked so are written as ordinary boxes, with a warning.
+    ``a.png.png`` (see ``unique_stems``), with a warning and in ``Exported.renamed``. So are,
+    with a leading "_", the parts of an image's path that readers would misread (see
+    ``export_names``): a hidden one; a folder named ``images``, exported as ``_images`` (the
+    label of ``images/x/images/b.jpg`` is written as ``labels/x/images/b.txt``, but
+    Ultralytics and ``read_yolo``, swapping the last ``images`` folder for ``labels``, would
+    look for ``images/x/labels/b.txt``); an image named ``classes``, exported as
+    ``_classes.jpg`` (the label file of ``classes.jpg``, ``labels/classes.txt``, is the class
+    list to LabelImg and ``read_yolo``). YOLO has no ``difficult`` flag: boxes marked so are written as ordinary
+    boxes, with a warning.
 
     Parameters
     ----------
@@ -92,7 +100,7 @@ def write_yolo(
     root = Path(folder)
     chosen = items(dataset)
     _, found = image_names(dataset, chosen.indices)
-    names, renamed = export_names(found)
+    names, renamed = export_names(found, folders=(IMAGES,), stems=(CLASS_LIST,))
     images = {i: f"images/{name}" for i, name in names.items()}
     originals = {i: f"images/{name}" for i, name in found.items()}
     files: dict[str, Writer] = {}

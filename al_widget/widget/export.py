@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import os
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import ipywidgets as widgets
 
 from ..formats import Exported, write_coco, write_csv, write_masks, write_voc, write_yolo
-from ..formats._atomic import PathTaken
-from ..formats._export import renamed_note
+from ..formats._atomic import ExportWarning, PathTaken
 from .status import count
 
 if TYPE_CHECKING:
@@ -52,7 +53,10 @@ class ExportControl(widgets.VBox):
     touches this widget), from a consistent copy of the labels. Success names the path written
     and how many images and annotations it holds; a failure (an existing file without
     "overwrite", a folder that cannot be written, ...) is shown in words in the same line and
-    raises nothing. Relative paths are relative to the kernel's working folder.
+    raises nothing. What the export changed or lost on the way (images exported under another
+    name, difficult flags the format has no field for, boxes moved onto whole pixels, a folder
+    left behind: its `ExportWarning`s) follows in the same line, not in the Jupyter log, where
+    a button's warnings go. Relative paths are relative to the kernel's working folder.
 
     Parameters
     ----------
@@ -106,26 +110,26 @@ class ExportControl(widgets.VBox):
         spec = FORMATS[self.format.value]
         self.button.disabled = True
         self._show(f"exporting to {path} …", ok=True)
-        try:
-            written = spec.write(self.dataset, path, overwrite=self.overwrite.value)
-        except PathTaken as error:  # the panel's way to overwrite is the checkbox
-            self._show(
-                f"not exported: {error.path} already exists; tick “overwrite” to replace it "
-                "or choose another path",
-                ok=False,
-            )
+        written, failure = None, ""
+        with export_notes() as notes:
+            try:
+                written = spec.write(self.dataset, path, overwrite=self.overwrite.value)
+            except PathTaken as error:  # the panel's way to overwrite is the checkbox
+                failure = (
+                    f"not exported: {error.path} already exists; tick “overwrite” to replace it "
+                    "or choose another path"
+                )
+            except Exception as error:  # shown in words to the user, never raised into the log
+                failure = f"not exported: {error}"
+            finally:
+                self.button.disabled = False
+        if written is None:
+            self._show("; ".join([failure, *notes]), ok=False)
             return None
-        except Exception as error:  # shown in words to the user, never raised into the log
-            self._show(f"not exported: {error}", ok=False)
-            return None
-        finally:
-            self.button.disabled = False
         where = os.path.abspath(written.path)
         images = count(written.n_images, "image")
         text = f"wrote {where}: {images}, {count(written.n_annotations, 'annotation')}"
-        if written.renamed:
-            text += f"; {renamed_note(written.renamed)}"
-        self._show(text, ok=True)
+        self._show("; ".join([text, *notes]), ok=True)
         return written
 
     def _on_click(self, _button: Any) -> None:
@@ -138,6 +142,36 @@ class ExportControl(widgets.VBox):
     def _show(self, text: str, *, ok: bool) -> None:
         colour = "inherit" if ok else "var(--jp-error-color1, #d32f2f)"
         self.result.value = f'<span style="color: {colour}">{html.escape(text)}</span>'
+
+
+@contextlib.contextmanager
+def export_notes() -> Iterator[list[str]]:
+    """Collect the notes of the `ExportWarning`s raised inside, every one (however the warning
+    filters are set), instead of warning them; other warnings go on as they would have.
+
+    The warning machinery is the process's: a warning another thread raises meanwhile goes on
+    as well, and ``catch_warnings`` puts the filters back as they were on leaving.
+    """
+    notes: list[str] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", ExportWarning)
+        show = warnings.showwarning
+
+        def collect(
+            message: Warning | str,
+            category: type[Warning],
+            filename: str,
+            lineno: int,
+            file: TextIO | None = None,
+            line: str | None = None,
+        ) -> None:
+            if isinstance(message, ExportWarning):
+                notes.append(message.note)
+            else:
+                show(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = collect
+        yield notes
 
 
 def _fill() -> widgets.Layout:
