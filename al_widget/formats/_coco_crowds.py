@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import warnings
 
-from ._export import listed
+from ._names import listed
 
 CROWD_READINGS = ("ignore", "objects")
 """How ``read_coco`` may read crowd regions: as regions to ignore, or as objects."""

@@ -10,8 +10,8 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path, PurePosixPath
 
-from ._export import listed
 from ._import import FormatError, is_skipped_folder, list_images
+from ._names import listed
 from .voc import ANNOTATIONS, IMAGES
 
 LABEL_STUDIO_IMAGES = "images"

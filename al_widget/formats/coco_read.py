@@ -19,8 +19,8 @@ from ._classes import check_classes
 from ._coco_categories import read_categories
 from ._coco_crowds import CrowdNotes, check_crowd
 from ._coco_masks import decode, is_crowd, read_instances, segmentation_of
-from ._export import listed
 from ._import import EdgeClips, FormatError, build, check_label_file
+from ._names import listed
 from .coco import EXPORTED_BY, CocoOrigin
 
 if TYPE_CHECKING:

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import annotations as ann
-from ._export import listed
 from ._import import FormatError, build, check_folder, is_skipped_folder, list_images
+from ._names import listed
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
