@@ -101,15 +101,13 @@ class Actions:
         if current is None:
             self.notices.say_error(f"nothing to {what}: {status.FINISHED_HINT}")
             return True
-        stale = (
-            shown != str(current)
-            if shown is not None
-            else image_id is not None and image_id != self.canvas.image_id
-        )
-        if stale:
-            self.notices.say(
-                f"ignored a second {what} for the image before this one (a double click?)"
-            )
+        if not self.navigator.made_on_showing(image_id, shown):
+            if shown == str(current):  # this image, as it was shown before it was loaded again
+                self.notices.say_error(image_notices.made_before_reload(what, current))
+            else:
+                self.notices.say(
+                    f"ignored a second {what} for the image before this one (a double click?)"
+                )
             return True
         known = self.dataset.annotation(current)
         if known is not None:  # opened again to look at it (a thumbnail)
@@ -172,10 +170,12 @@ class Actions:
         ----------
         image_id : int, optional
             The canvas's ``image_id`` the submit was made on; a submit for an image no longer
-            shown is ignored as a double submit.
+            shown is ignored as a double submit, and one for an earlier showing of the image
+            shown (before an undo, a draft threshold or a refused edit loaded it again) is
+            refused (``Navigator.made_on_showing``).
         shown : str, optional
-            The key of the image on screen when the submit was made; when given, it decides
-            instead of `image_id`.
+            The key of the image on screen when the submit was made (the one painted early, if
+            any): it must be the image shown.
         """
         if self.not_current("submit", image_id, shown):
             return None

@@ -122,13 +122,15 @@ class Canvas(CanvasMessages):
         ----------
         fn
             Takes ``{"key", "shiftKey", "ctrlKey", "altKey", "metaKey"}`` and, when the browser
-            says them, ``"image_id"`` (the image Python had loaded when the key was pressed) and
-            ``"shown"`` (the key of the image on screen then, which may be the one shown early,
-            see ``ahead_key``) and ``"painted"`` (the key of the image the browser painted
-            early in answer to this key: the panel keeps that one on screen). A click on one of the panel's buttons of
-            ``keys.IDENTIFIED_ACTIONS`` comes the same way, with ``"action"`` and an empty
-            ``"key"``. Runs on the kernel's main/comm thread; when the browser showed the next
-            image early and no observer loaded one, the canvas tells it to go back (``stay``).
+            says them, ``"image_id"`` (the load of the canvas the browser had when the key was
+            pressed), ``"shown"`` (the key of the image on screen then, which may be the one
+            shown early, see ``ahead_key``: its ``image_id`` is then the load it was painted
+            from) and ``"painted"`` (the key of the image the browser painted early in answer
+            to this key: the panel keeps that one on screen). A click on one of the panel's
+            buttons of ``keys.IDENTIFIED_ACTIONS`` comes the same way, with ``"action"`` and an
+            empty ``"key"``. Runs on the kernel's main/comm thread; when the browser showed the
+            next image early and no observer loaded one, the canvas tells it to go back
+            (``stay``).
         """
         self._key_observers.append(fn)
         return fn

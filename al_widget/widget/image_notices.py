@@ -88,6 +88,26 @@ def left_elsewhere(i: int, annotation: Annotation | None, skipped: bool, dropped
     )
 
 
+def made_before_reload(what: str, i: int) -> str:
+    """The refusal of a key or click (a ``what``: "submit", "skip") made on image `i` as it
+    was shown before it was loaded again (an undo, a draft threshold, a refused edit): what it
+    showed then may not be what it holds now.
+
+    Parameters
+    ----------
+    what : str
+        What was not done: "submit" or "skip".
+    i : int
+        The image shown.
+    """
+    done = "skipped" if what == "skip" else "submitted"
+    return (
+        f"not {done}: the {what} was made on image {i} as it was shown before it was loaded "
+        "again (an undo, the draft threshold or a refused edit), and what it shows may have "
+        "changed; press it again if you mean it"
+    )
+
+
 def already_labeled(what: str, i: int, annotation: Annotation) -> str:
     """The refusal of a ``what`` ("submitted", "skipped") on image `i`, opened again though
     labeled: what the labeler can do in the panel.

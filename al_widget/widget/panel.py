@@ -207,11 +207,13 @@ class Panel(widgets.VBox):
         ----------
         image_id : int, optional
             The canvas's ``image_id`` the submit was made on (the browser sends it with a key
-            or click); a submit for an image no longer shown is ignored as a double submit.
+            or click); a submit for an image no longer shown is ignored as a double submit, and
+            one made on an earlier showing of the image shown (before an undo or a refused edit
+            loaded it again) is refused.
         shown : str, optional
             The key (dataset index) of the image on screen when the submit was made, which the
-            browser may have shown before Python loaded it; when given, it decides instead of
-            `image_id`.
+            browser may have shown early, before Python loaded it (its ``image_id`` is then the
+            one it was painted from); it must be the image shown.
         """
         with self._step():
             if self._closed or self._caught_up():
@@ -309,13 +311,14 @@ class Panel(widgets.VBox):
                 return
             # The image the browser painted early for this key, kept on screen if still to label.
             self._navigator.painted = event.get("painted")
+            self._navigator.painted_on = event.get("image_id")
             try:
                 with self._step():
                     caught_up = self._caught_up()
                 if not caught_up:  # else the key was meant for the image labeled elsewhere
                     self._act_on_key(event)
             finally:
-                self._navigator.painted = None
+                self._navigator.painted = self._navigator.painted_on = None
 
     def _act_on_key(self, event: dict[str, Any]) -> None:
         image_id, shown = event.get("image_id"), event.get("shown")
