@@ -1,15 +1,19 @@
 """A key or click names the showing of the image it was made on (the canvas's ``image_id``, and
 the image on screen): one made on an earlier showing of the image shown, before an undo or a
 refused edit loaded it again, stores nothing and says so; one made on the image the browser
-painted early is taken once Python shows that image."""
+painted early is taken once Python shows that image. In classify mode a submit names the class
+the picker highlighted, and is refused when the panel holds another."""
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
+import numpy as np
 import pytest
 
 import al_widget as alw
+from al_widget.ranking import Ranking
 from tests.conftest import CentroidLearner
 from tests.turned_panels import draw
 
@@ -122,3 +126,72 @@ def test_n_made_before_an_undo_does_nothing_after_it(photo_panels):
     panel.undo()
     send(panel, n)
     assert panel.dataset.annotation(shown) is None
+
+
+def publish(loop: alw.ActiveLoop, head: list[int], predicted: dict[int, int]) -> None:
+    """Publish a new ranking (as a round does) with `head` first and the model predicting
+    `predicted` (index: class id) for those images, -1 for the others."""
+    old = loop.ranking
+    order = np.array([*head, *(i for i in old.indices if int(i) not in head)], np.int64)
+    classes = np.array([predicted.get(int(i), -1) for i in order], np.int64)
+    ranking = Ranking(
+        order,
+        np.linspace(1, 0, len(order)),
+        classes,
+        model_version=old.model_version + 1,
+        data_version=old.data_version,
+        heuristic="margin",
+    )
+    loop._worker._publish_early(ranking)  # the worker's way: the loop's ranking, then observers
+
+
+def predicted_again(panel: alw.Panel) -> tuple[int, int, int]:
+    """With "dark" picked on the image shown, the next image comes with the class the model
+    predicted for it ("bright"), which the browser highlights when it paints that image early;
+    a newer ranking then predicts "dark" for it. Returns the image shown, the next one, and
+    the load of the canvas the browser has."""
+    first, painted = panel.current, int(panel.canvas.ahead_key)
+    publish(panel.loop, [first, painted], {painted: 1})
+    assert panel.canvas.ahead_picker == 1  # the browser highlights "bright" with it
+    panel.pick(0)  # "dark", on the image shown
+    made_on = panel.canvas.image_id
+    publish(panel.loop, [first, painted], {painted: 0})
+    return first, painted, made_on
+
+
+def painted_early(panel: alw.Panel, first: int, painted: int, made_on: int) -> None:
+    """ "dark" pressed on image `first`, the browser painting image `painted` early for it
+    before Python answers (as it did before the newer ranking reached it)."""
+    label = {"kind": "key", "key": "1", "image_id": made_on, "shown": str(first)}
+    send(panel, label | {"early": True, "painted": str(painted)})
+    assert panel.current == painted
+
+
+def test_enter_on_a_class_the_picker_did_not_highlight_stores_nothing_and_says_so(panel):
+    first, painted, made_on = predicted_again(panel)
+    painted_early(panel, first, painted, made_on)
+    assert panel.picker.value == 0  # "dark": the newer prediction
+    enter = {"kind": "key", "key": "Enter", "image_id": made_on, "shown": str(painted)}
+    send(panel, enter | {"picked": 1})  # pressed with "bright" highlighted
+    assert panel.dataset.annotation(painted) is None
+    assert (
+        f'not submitted: "bright" was highlighted on image {painted} when the key was pressed, '
+        'but the class chosen for it is "dark"'
+    ) in html.unescape(panel.error_line.value)
+
+
+def test_enter_on_the_class_the_picker_highlighted_stores_it(panel):
+    first, painted, made_on = predicted_again(panel)
+    painted_early(panel, first, painted, made_on)
+    enter = {"kind": "key", "key": "Enter", "image_id": made_on, "shown": str(painted)}
+    send(panel, enter | {"picked": 0})
+    assert panel.dataset.annotation(painted) == alw.Label("dark")
+
+
+def test_the_image_loaded_tells_the_browser_the_picker_s_class_for_it(panel):
+    # The picker keeps the class it held for the image before ("dark"), so it sends nothing;
+    # the browser, which highlighted "bright" with the image painted early, is told with the
+    # image (js/src/panelglue.js's settle).
+    first, painted, made_on = predicted_again(panel)
+    painted_early(panel, first, painted, made_on)
+    assert panel.canvas.shown_picker == panel.picker.index == 0

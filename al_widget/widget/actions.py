@@ -163,7 +163,9 @@ class Actions:
         self.refresh_state()
         return i
 
-    def submit(self, image_id: int | None = None, shown: str | None = None) -> int | None:
+    def submit(
+        self, image_id: int | None = None, shown: str | None = None, picked: int | None = None
+    ) -> int | None:
         """Commit what the canvas and picker hold for the image shown; returns its index.
 
         Parameters
@@ -176,8 +178,15 @@ class Actions:
         shown : str, optional
             The key of the image on screen when the submit was made (the one painted early, if
             any): it must be the image shown.
+        picked : int, optional
+            In classify mode, the picker's button the browser highlighted (-1: none): a submit
+            is refused when the picker holds another class (``Editor.picked_differs``).
         """
         if self.not_current("submit", image_id, shown):
+            return None
+        differs = self.editor.picked_differs(picked)
+        if differs is not None:
+            self.notices.say_error(image_notices.class_changed(self.navigator.current, *differs))
             return None
         try:
             annotation = self.editor.annotation()

@@ -108,6 +108,27 @@ def made_before_reload(what: str, i: int) -> str:
     )
 
 
+def class_changed(i: int | None, seen: str | None, now: str | None) -> str:
+    """The refusal of a submit on image `i` made while the browser's picker highlighted class
+    `seen`, another than the one chosen for it now (`now`; the model's newer prediction for an
+    image shown early): the picker shows `now` again.
+
+    Parameters
+    ----------
+    i : int or None
+        The image shown.
+    seen, now : str or None
+        The classes, by name; None: none.
+    """
+    saw = f'"{seen}" was highlighted' if seen is not None else "no class was highlighted"
+    held = f'"{now}"' if now is not None else "none"
+    return (
+        f"not submitted: {saw} on image {i} when the key was pressed, but the class chosen for "
+        f"it is {held} (the model's newer prediction); the picker shows it now: press Enter "
+        "again to submit it, or pick another class"
+    )
+
+
 def already_labeled(what: str, i: int, annotation: Annotation) -> str:
     """The refusal of a ``what`` ("submitted", "skipped") on image `i`, opened again though
     labeled: what the labeler can do in the panel.

@@ -159,6 +159,7 @@ class Navigator:
             )
             following = [int(k) for k in queue[:2] if int(k) != i][:1]
             self.canvas.ahead_key = str(following[0]) if following else ""
+            self.canvas.shown_picker = self.editor.picker_with(self.editor.picker.value)
             self.canvas.finished = status.budget_notice(self.budget.reached())
         self.ahead = {k: v for k, v in self.ahead.items() if k != i}
         self.notices.say(self.restored)

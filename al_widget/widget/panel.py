@@ -200,7 +200,9 @@ class Panel(widgets.VBox):
 
     # -- actions (each in actions.Actions, under the lock) ---------------------------------------
 
-    def submit(self, *, image_id: int | None = None, shown: str | None = None) -> int | None:
+    def submit(
+        self, *, image_id: int | None = None, shown: str | None = None, picked: int | None = None
+    ) -> int | None:
         """Commit what the canvas and picker hold for the current image; returns its index.
 
         Parameters
@@ -214,11 +216,14 @@ class Panel(widgets.VBox):
             The key (dataset index) of the image on screen when the submit was made, which the
             browser may have shown early, before Python loaded it (its ``image_id`` is then the
             one it was painted from); it must be the image shown.
+        picked : int, optional
+            In classify mode, the index of the picker's button highlighted in the browser when
+            the submit was made (-1: none): refused when the picker holds another class.
         """
         with self._step():
             if self._closed or self._caught_up():
                 return None
-            return self._actions.submit(image_id, shown)
+            return self._actions.submit(image_id, shown, picked)
 
     def submit_no_objects(
         self, *, image_id: int | None = None, shown: str | None = None
@@ -324,12 +329,14 @@ class Panel(widgets.VBox):
         image_id, shown = event.get("image_id"), event.get("shown")
         mode = MODE_OF_TASK[self.task]
         command, class_id = key_command(event, mode, self._editor.class_for_key)
-        moving = {"submit": self.submit, "no_objects": self.submit_no_objects, "skip": self.skip}
+        moving = {"no_objects": self.submit_no_objects, "skip": self.skip}
         if command == "label" and class_id is not None:
             with self._step():
                 self._actions.submit_class(class_id, image_id, shown)
         elif command == "pick" and class_id is not None:
             self.pick(class_id)
+        elif command == "submit":
+            self.submit(image_id=image_id, shown=shown, picked=event.get("picked"))
         elif command in moving:
             moving[command](image_id=image_id, shown=shown)
         elif command == "undo_submit":
