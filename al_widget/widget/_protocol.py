@@ -44,7 +44,7 @@ import numpy as np
 
 from ._box_messages import MAX_BOXES, check_box_count, parse_boxes
 from ._mask_messages import MaskPatch, one_buffer, parse_mask, parse_mask_patch, rect_values
-from ._refusal import ProtocolError, as_list
+from ._refusal import ProtocolError, StaleEdit, as_list
 from ._refusal import shown as _shown
 from .keys import IDENTIFIED_ACTIONS
 
@@ -229,8 +229,10 @@ def parse_message(
             raise ProtocolError(f"need key must be a str, got {_shown(key)}")
         return Need(key)
     got_id = content.get("image_id")
-    if type(got_id) is not int or got_id != image_id:
+    if type(got_id) is not int:
         raise ProtocolError(f"stale message: image_id must be {image_id}, got {_shown(got_id)}")
+    if got_id != image_id:
+        raise StaleEdit(f"stale message: image_id must be {image_id}, got {_shown(got_id)}", got_id)
     if MODE_OF_KIND[kind] != mode:
         raise ProtocolError(
             f"a {kind} message needs the canvas in {MODE_OF_KIND[kind]!r} mode; it is in {mode!r}"

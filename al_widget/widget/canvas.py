@@ -85,6 +85,8 @@ class Canvas(CanvasMessages):
         self.rejected: list[str] = []
         self._edit_observers: list[Callable[[str], None]] = []
         self._key_observers: list[Callable[[dict[str, Any]], None]] = []
+        self._stale_observers: list[Callable[[str, str], None]] = []
+        self._showings: OrderedDict[int, str] = OrderedDict()  # image_id -> image_key
         super().__init__(**kwargs)
 
     def guard_edits(self, lock: threading.RLock, takes_edits: Callable[[], bool]) -> None:
@@ -113,6 +115,21 @@ class Canvas(CanvasMessages):
             a decorator.
         """
         self._edit_observers.append(fn)
+        return fn
+
+    def on_stale_edit(self, fn: Callable[[str, str], None]) -> Callable[[str, str], None]:
+        """Call ``fn(kind, key)`` for each edit refused as made on another load than the one
+        shown (an earlier ``image_id``: before the edit arrived, the image was loaded again, with
+        new drafts or by an undo, or another was shown); it runs on the kernel's main/comm
+        thread.
+
+        Parameters
+        ----------
+        fn
+            Takes the edit's kind (``"mask_accept"``, ``"instance"``, ``"boxes"``...) and the
+            key of the image it was made on (``load``'s `key`; "" when unknown).
+        """
+        self._stale_observers.append(fn)
         return fn
 
     def on_key(self, fn: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:

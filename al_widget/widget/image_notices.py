@@ -129,6 +129,35 @@ def class_changed(i: int | None, seen: str | None, now: str | None) -> str:
     )
 
 
+def stale_edit(kind: str, made_on: str, shown: int | None) -> str:
+    """What the labeler is told of an edit refused because the image it was made on had been
+    loaded again (its drafts at a new threshold, an undo) or left before it arrived.
+
+    Parameters
+    ----------
+    kind : str
+        The edit's message kind (``"mask_accept"``, ``"instance"``, ``"boxes"``...).
+    made_on : str
+        The key (dataset index) of the image it was made on; "" when unknown.
+    shown : int or None
+        The image shown now.
+    """
+    if shown is None or made_on != str(shown):
+        on = f"image {made_on}" if made_on else "an image no longer shown"
+        return f"an edit of {on} arrived after the panel had left it, and was not kept"
+    again = f"image {shown} was loaded again under it (its drafts at a new threshold, or an undo)"
+    if kind == "mask_accept":
+        return (
+            f"A did nothing: the model's mask changed under the key, as {again}; accept the "
+            "mask shown now with A, or paint"
+        )
+    what = "objects" if kind.startswith("instance") else "drawing"
+    return (
+        f"your last edit (an accept with A included) did nothing: the {what} changed under it, "
+        f"as {again}; make it again on what is shown now"
+    )
+
+
 def already_labeled(what: str, i: int, annotation: Annotation) -> str:
     """The refusal of a ``what`` ("submitted", "skipped") on image `i`, opened again though
     labeled: what the labeler can do in the panel.

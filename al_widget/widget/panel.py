@@ -12,7 +12,7 @@ import ipywidgets as widgets
 
 from .. import heuristics
 from ..loop import ActiveLoop
-from . import draftbar, keys, status
+from . import draftbar, image_notices, keys, status
 from .actions import Actions, key_command
 from .budget import BudgetGate
 from .controls import SettingsControls
@@ -165,6 +165,7 @@ class Panel(widgets.VBox):
         # shown; the budget's notice dims the canvas but only submits are refused then.
         self.canvas.guard_edits(self._lock, self._takes_edits)
         self.canvas.on_edit(lambda _kind: self._on_edit())
+        self.canvas.on_stale_edit(self._on_stale_edit)
         self._news.listen(loop, self._handoff)  # on the kernel's thread in a kernel
         with self._step():
             self._navigator.advance()
@@ -417,6 +418,13 @@ class Panel(widgets.VBox):
         with self._lock:
             if not self._closed:
                 self._actions.note_edit()
+
+    def _on_stale_edit(self, kind: str, made_on: str) -> None:
+        """An edit refused as made on an earlier load of the canvas: the labeler is told."""
+        with self._lock:
+            if not self._closed:
+                current = self._navigator.current
+                self._notices.say_error(image_notices.stale_edit(kind, made_on, current))
 
     def _on_heuristics_changed(self) -> None:
         """A heuristic was registered or removed, on any thread (``heuristics.watch``)."""
