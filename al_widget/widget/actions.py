@@ -13,6 +13,7 @@ from . import image_notices, keys, no_objects, status
 from .budget import BudgetGate
 from .canvas import Canvas
 from .editor import Editor
+from .ledger import Ledger
 from .navigator import Navigator
 from .notices import Notices
 from .unsaved import Work, from_annotation
@@ -86,6 +87,7 @@ class Actions:
         self.budget, self.canvas, self.refresh_state = budget, canvas, refresh_state
         # The images undos brought back, each with the work it came back with (``redo``).
         self.undone_work: dict[int, Work] = {}
+        self.ledger = Ledger()  # the commits and skips this panel made
 
     def not_current(self, what: str, image_id: int | None, shown: str | None = None) -> bool:
         """True (and said) when there is no image to act on, or the action was made on another.
@@ -145,6 +147,7 @@ class Actions:
             # refuses it (``TurnedSince``), and on one replaced by another size, ``bind`` does
             drawn_in = self.canvas.orientation
             self.loop.commit(i, annotation, shown=shown, orientation=drawn_in)
+            self.ledger.add("commit", i)
         except TurnedSince as turned:  # nothing is stored, and the edit stays on the canvas
             file = self.loop.dataset.source_file(i)
             words = image_notices.turned_since_shown(i, file, turned.drawn_in, turned.now)
@@ -262,6 +265,7 @@ class Actions:
             return None
         try:
             self.loop.skip(i)
+            self.ledger.add("skip", i)
         except (ValueError, RuntimeError) as error:
             # An image already labeled, a closed loop: nothing was skipped, and the panel says why.
             self.notices.say_error(f"not skipped: {error}")
@@ -284,7 +288,8 @@ class Actions:
         held = [j for j in (self.navigator.current, *self.editor.unsaved) if j is not None]
         noted = {j for j in held if self.loop.edited_since_undo(j)}
         try:
-            i = self.loop.undo()
+            with self.ledger.undoing():
+                i = self.loop.undo()
         except (ValueError, IndexError, OSError, RuntimeError) as error:
             # A full disk (JournalError), a closed dataset: nothing was undone, and the
             # panel says why.
@@ -295,6 +300,7 @@ class Actions:
             return None
         self.notices.say_error("")
         undone, what = self.loop.undone, "skip"
+        outside = undone is not None and not self.ledger.undone_here(undone.action, i)
         kept = self.edited_since_undo(i) or (i in noted and self.holds_edit(i))
         self.navigator.leave()  # the work on the image shown is kept, even if it is image i
         back = None  # the label taken back, shown again to edit
@@ -313,8 +319,11 @@ class Actions:
             self.undone_work[i] = self.editor.work()  # as the undo brought it back
         # else an edit of image i since an earlier undo, still to redo: the work it came back
         # with then stays, so that the edit is still one
+        restored = self.navigator.restored
         if back is None or not dropped:
-            self.notices.say(image_notices.undid(what, i, self.navigator.restored, kept=kept))
+            self.notices.say(image_notices.undid(what, i, restored, kept=kept, outside=outside))
+        elif outside:  # the error line says the undo, the notice whose label it took back
+            self.notices.say(image_notices.undid_outside_label(what, i))
         # else the error line says the undo and why its label is not back to edit: not that
         # Shift+Z redoes, as the loop refuses a label drawn on other pixels
         self.refresh_state()
@@ -354,6 +363,7 @@ class Actions:
         if i is None:
             self.notices.say_error("nothing to redo")
             return None
+        self.ledger.add(undone.action, i)
         what = "submit" if undone.action == "commit" else "skip"
         if what == "submit":
             self.forget(i)  # stored: the label is the work now

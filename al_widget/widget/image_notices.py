@@ -17,7 +17,44 @@ if TYPE_CHECKING:
     from .unsaved import Frame
 
 
-def undid(what: str, i: int, restored: str, *, kept: bool = False) -> str:
+OUTSIDE = "made outside this panel (in another panel on the loop, or a cell)"
+"""Whose label or skip a panel's undo took back when it was not the panel's own (the loop's undo
+stack is shared)."""
+
+
+def undid_outside_label(what: str, i: int) -> str:
+    """The notice after an undo, in a panel, of a ``what`` ("submit", "skip") of image `i` that
+    another panel or a cell made, where the error line says the undo.
+
+    Parameters
+    ----------
+    what : str
+        "submit" or "skip".
+    i : int
+        The image brought back.
+    """
+    return f"the {what} of image {i} that Z took back was {OUTSIDE}"
+
+
+def undone_outside(what: str, i: int) -> str:
+    """The notice in a panel whose ``what`` ("commit", "skip") of image `i` was undone outside
+    it: another panel's Z, or a cell's ``loop.undo()``.
+
+    Parameters
+    ----------
+    what : str
+        "commit" or "skip", as the loop names it.
+    i : int
+        The image the undo brought back.
+    """
+    made = "label" if what == "commit" else "skip"
+    return (
+        f"your {made} of image {i} was undone outside this panel (another panel's Z, or a "
+        "cell's loop.undo()): the image is back in the queue, to label again"
+    )
+
+
+def undid(what: str, i: int, restored: str, *, kept: bool = False, outside: bool = False) -> str:
     """The notice after an undo of a ``what`` ("submit" or "skip") of image `i`.
 
     Parameters
@@ -31,14 +68,17 @@ def undid(what: str, i: int, restored: str, *, kept: bool = False) -> str:
     kept : bool, default False
         It came back with the edit made on it since an earlier undo, not with the label the
         undo took back; redo is refused then, as it would store that label over the edit.
+    outside : bool, default False
+        The submit or skip was not the panel's own (``OUTSIDE``).
     """
     back = f" ({restored})" if restored else ""
+    undid = f"undid the {what} of image {i}" + (f", {OUTSIDE}" if outside else "")
     if not kept:
-        return f"undid the {what} of image {i}: it is back to edit{back}; Shift+Z redoes"
+        return f"{undid}: it is back to edit{back}; Shift+Z redoes"
     instead = " in place of the label undone" if what == "submit" else ""
     return (
-        f"undid the {what} of image {i}: it is back to edit with the edit made on it since an "
-        f"earlier undo, kept{instead}{back}"
+        f"{undid}: it is back to edit with the edit made on it since an earlier undo, "
+        f"kept{instead}{back}"
     )
 
 
@@ -84,7 +124,8 @@ def left_elsewhere(i: int, annotation: Annotation | None, skipped: bool, dropped
         done = "left out of the queue outside this panel"
     lost = f"the work on it here ({dropped}) was not stored and is dropped; " if dropped else ""
     return (
-        f"image {i} was {done}; {lost}moved on to the next image (Z undoes the last label or skip)"
+        f"image {i} was {done}; {lost}moved on to the next image (Z here undoes the loop's last "
+        "label or skip, whichever panel or cell made it)"
     )
 
 

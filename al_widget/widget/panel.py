@@ -141,6 +141,7 @@ class Panel(widgets.VBox):
             self._step,
             self._caught_up,
             self._refresh_state,
+            self._actions.ledger,
         )
         self._drafts = self.draft_bar = ui.draft_bar  # detection: the draft threshold's controls
         if self._drafts is not None:
