@@ -195,3 +195,17 @@ def test_the_image_loaded_tells_the_browser_the_picker_s_class_for_it(panel):
     first, painted, made_on = predicted_again(panel)
     painted_early(panel, first, painted, made_on)
     assert panel.canvas.shown_picker == panel.picker.index == 0
+
+
+def test_a_key_made_on_the_image_painted_early_is_taken_though_it_was_loaded_twice(panel):
+    # Answering the key that painted it, Python may load the image again (its drafts at a
+    # threshold the submit recalibrated: Editor.show_drafts): the browser saw neither load.
+    first, painted = panel.current, int(panel.canvas.ahead_key)
+    refresh = panel._actions.refresh_state
+    panel._actions.refresh_state = lambda: (refresh(), panel.canvas.resync())
+    made_on = panel.canvas.image_id
+    label = {"kind": "key", "key": "1", "image_id": made_on, "shown": str(first)}
+    send(panel, label | {"early": True, "painted": str(painted)})
+    assert panel.canvas.image_id == made_on + 2
+    send(panel, {"kind": "key", "key": "2", "image_id": made_on, "shown": str(painted)})
+    assert panel.dataset.annotation(painted) == alw.Label("bright")

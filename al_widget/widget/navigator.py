@@ -28,8 +28,8 @@ class Navigator:
 
     Thread safety: none of its own; its owner (the Panel) calls it under the panel's lock
     (``lock``: ``refresh_queue`` takes it too), which so guards ``current``, ``ahead``,
-    ``queue``, ``restored``, ``painted``, ``painted_on``, ``early``, ``ahead_picker`` and
-    ``to_label``.
+    ``queue``, ``restored``, ``painted``, ``painted_on``, ``painted_shown``, ``early``,
+    ``ahead_picker`` and ``to_label``.
 
     Parameters
     ----------
@@ -75,6 +75,7 @@ class Navigator:
         self.restored = ""  # what the last image shown came back with, in words
         self.painted: str | None = None  # the image the browser painted for the key handled
         self.painted_on: int | None = None  # the canvas's image_id that key was made on
+        self.painted_shown = False  # whether the answer to that key showed the image painted
         # (the canvas's image_id of the image shown, the image_id the browser painted it early
         # from): a key made on the early paint names that one (``made_on_showing``)
         self.early: tuple[int, int] | None = None
@@ -189,8 +190,7 @@ class Navigator:
         if painted is not None and painted != exclude:
             # The browser already shows it (painted early): a newer ranking does not replace it.
             self.show(painted)
-            if self.current == painted and self.painted_on is not None:
-                self.early = (self.canvas.image_id, self.painted_on)
+            self.painted_shown = self.current == painted
             return
         for _ in range(len(self.dataset)):
             i = self.loop.next()
@@ -207,6 +207,16 @@ class Navigator:
             self.refresh_queue()
             return
         self.show(i)
+
+    def answered_painted(self) -> None:
+        """Once a key the browser painted an image early for is answered: when the answer
+        showed that image, a key made on the early paint names the load shown now (``early``),
+        though the answer loaded it more than once (its drafts at a threshold the submit
+        recalibrated), as the browser saw none of those loads."""
+        shown = self.painted_shown and str(self.current) == self.painted
+        if shown and self.painted_on is not None:
+            self.early = (self.canvas.image_id, self.painted_on)
+        self.painted, self.painted_on, self.painted_shown = None, None, False
 
     def made_on_showing(self, image_id: int | None, shown: str | None) -> bool:
         """Whether a key or click made on the browser's load `image_id` of the canvas, with image

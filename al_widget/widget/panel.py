@@ -325,7 +325,7 @@ class Panel(widgets.VBox):
                 if not caught_up:  # else the key was meant for the image labeled elsewhere
                     self._act_on_key(event)
             finally:
-                self._navigator.painted = self._navigator.painted_on = None
+                self._navigator.answered_painted()
 
     def _act_on_key(self, event: dict[str, Any]) -> None:
         image_id, shown = event.get("image_id"), event.get("shown")
