@@ -1,15 +1,14 @@
-"""The labeler's actions on the image shown (submit, skip, undo, redo…) and their keys."""
+"""The labeler's actions on the image shown (submit, skip, undo, redo…)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
 from .._orientation import TurnedSince
 from ..annotations import Annotation, Label
 from ..loop import ActiveLoop
 from ..session import SHOWN_AT_THRESHOLD
-from . import image_notices, keys, no_objects, status
+from . import image_notices, no_objects, status
 from .budget import BudgetGate
 from .canvas import Canvas
 from .editor import Editor
@@ -17,32 +16,6 @@ from .ledger import Ledger
 from .navigator import Navigator
 from .notices import Notices
 from .unsaved import Work, from_annotation
-
-
-def key_command(
-    event: Mapping[str, Any], mode: str, class_for_key: Callable[[str], int | None]
-) -> tuple[str | None, int | None]:
-    """What a key pressed over the panel asks for: ``(command, class)``.
-
-    The command is ``"label"`` (a class key in classify mode: label and submit), ``"pick"``
-    (a class key in another mode: pick the class), an action of the panel's key table
-    (``"submit"``, ``"no_objects"``, ``"skip"``, ``"undo_submit"``, ``"redo_submit"``,
-    ``"lower_drafts"``, ``"raise_drafts"``), or None.
-
-    Parameters
-    ----------
-    event : mapping
-        The keydown's fields (``key``, ``shiftKey``, ...); ``action``, when the browser names
-        it (a button), decides.
-    mode : str
-        The canvas mode (``keys.CANVAS_MODES``): a binding acts only in its modes.
-    class_for_key : callable
-        The class a key's chord (``keys.chord``) picks, or None (``Editor.class_for_key``).
-    """
-    class_id = class_for_key(keys.chord(event))
-    if class_id is not None:
-        return ("label" if mode == "classify" else "pick"), class_id
-    return event.get("action") or keys.action_for(event, "panel", mode), None
 
 
 class Actions:

@@ -13,8 +13,9 @@ import ipywidgets as widgets
 from .. import heuristics
 from ..loop import ActiveLoop
 from . import draftbar, image_notices, keys, status
-from .actions import Actions, key_command
+from .actions import Actions
 from .budget import BudgetGate
+from .commands import key_command
 from .controls import SettingsControls
 from .editor import Editor
 from .handoff import Handoff
