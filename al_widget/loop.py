@@ -272,8 +272,7 @@ class ActiveLoop(LoopViews):
         if undone is None:
             return None
         action, i = undone
-        if action == "commit":
-            self._worker.labels_changed(-1)
+        self._worker.undone(action, i)
         return i
 
     def redo(self) -> int | None:
@@ -414,6 +413,18 @@ class ActiveLoop(LoopViews):
     on_progress = _observer("progress", "fn(fraction) as training advances")
     on_ranking = _observer("ranking", "fn(ranking) when a new ranking is published")
     on_error = _observer("error", "fn(record) when a round fails")
+
+    def on_undo(self, fn: Callback) -> Callback:
+        """Call fn(action, index) when ``undo`` takes back a commit or skip (action "commit" or
+        "skip"), whoever undid it (a panel, a cell); runs on the thread that undid it. Returns
+        fn (a decorator).
+
+        Parameters
+        ----------
+        fn : callable
+            Receives the action undone and the image's index.
+        """
+        return self._worker.observe("undo", fn)
 
     def on_settings(self, fn: Callback) -> Callback:
         """Call fn(settings) when a setting changes (``loop.budget = 300``); runs on the thread

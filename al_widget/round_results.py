@@ -15,7 +15,7 @@ from .settings import Settings
 
 Callback = TypeVar("Callback", bound=Callable[..., Any])
 
-EVENTS = ("round_start", "progress", "ranking", "error", "settings")
+EVENTS = ("round_start", "progress", "ranking", "error", "settings", "undo")
 
 
 class RoundResults:
@@ -90,8 +90,8 @@ class RoundResults:
             return self._progress
 
     def observe(self, event: str, fn: Callback) -> Callback:
-        """Call `fn` on `event` (one of EVENTS), on the worker thread ("settings": on the thread
-        that changed them); returns `fn`."""
+        """Call `fn` on `event` (one of EVENTS), on the worker thread ("settings" and "undo": on
+        the thread that changed them, or undid); returns `fn`."""
         if event not in EVENTS:
             raise ValueError(f"event must be one of {', '.join(EVENTS)}, got {event!r}")
         with self._lock:

@@ -147,6 +147,13 @@ class RoundWorker(RoundResults):
             if self._new_labels >= self._settings.query_size:
                 self._ask("fit")
 
+    def undone(self, action: str, i: int) -> None:
+        """A commit (one label less) or skip of image `i` was undone; the "undo" observers hear
+        of it on the calling thread."""
+        if action == "commit":
+            self.labels_changed(-1)
+        self._notify("undo", action, i)
+
     def retrain(self) -> None:
         """Make a training round due now."""
         with self._lock:

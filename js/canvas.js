@@ -1735,10 +1735,19 @@ function createPanelGlue(el, model) {
     buttons.forEach((b, k) => b.classList.toggle("mod-active", !!active[k]));
     at.dispatchEvent(new CustomEvent("alw-stay", { bubbles: true }));
   }
-  function forget() {
+  function settle(pick) {
+    if (pickerBefore && typeof pick === "number") {
+      const buttons = [...pickerBefore.panel.querySelectorAll(".alw-picker button")];
+      buttons.forEach((b, k) => b.classList.toggle("mod-active", k === pick));
+    }
     pickerBefore = null;
   }
-  return { panel, move, back, forget };
+  function picked() {
+    const at = panel();
+    const buttons = at ? [...at.querySelectorAll(".alw-picker button")] : [];
+    return buttons.length ? buttons.findIndex((b) => b.classList.contains("mod-active")) : null;
+  }
+  return { panel, move, back, settle, picked };
 }
 
 // src/polyedit.js
@@ -2096,7 +2105,7 @@ function render({ model, el }) {
   }
   function startImage() {
     source.shown.early = "";
-    glue.forget();
+    glue.settle(model.get("shown_picker"));
     state.imageId = Number(model.get("image_id")) | 0;
     stage.dataset.imageId = String(state.imageId);
     const W = Math.max(0, Number(model.get("width")) | 0);
@@ -2196,10 +2205,11 @@ function render({ model, el }) {
     [window, "blur", keys.blur]
   ];
   for (const [target, type, fn, opts] of domListeners) target.addEventListener(type, fn, opts);
-  const identity = () => ({
-    image_id: state.imageId,
-    shown: source.shown.early || String(model.get("image_key") || "")
-  });
+  const identity = () => {
+    const picked = traits.mode() === "classify" ? glue.picked() : null;
+    const shown = source.shown.early || String(model.get("image_key") || "");
+    return { image_id: state.imageId, shown, ...picked === null ? {} : { picked } };
+  };
   const unpanel = panelKeys(el, traits, post, identity, showEarly, gate.allowed);
   keymap.update(model.get("keymap"));
   maskTool.recolor();

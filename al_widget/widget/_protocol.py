@@ -17,7 +17,8 @@ its mask as the rect's pixels (1: the object's, 0: not; encoded as a mask patch'
 ``{"kind": "state", "image_id", "boxes", "drafts", "instances"}`` and the mask, packed by
 ``_encoding.compress_mask`` (empty when all background), as one buffer.
 ``{"kind": "key", "key", "shiftKey", "ctrlKey", "altKey", "metaKey", "image_id", "shown",
-"early"}``: a key pressed over the panel; ``{"kind": "action", "action", ...}`` the same for a
+"early"}`` (and in classify mode ``"picked"``, the picker's button highlighted, -1: none): a key
+pressed over the panel; ``{"kind": "action", "action", ...}`` the same for a
 button of an action in ``keys.IDENTIFIED_ACTIONS``; ``{"kind": "need", "key"}``: a view asks for
 an image sent ahead before it was displayed. The queue strip sends ``{"kind": "fetch"}`` and
 ``{"kind": "open", "index"}`` (``parse_strip_message``).
@@ -43,7 +44,7 @@ import numpy as np
 
 from ._box_messages import MAX_BOXES, check_box_count, parse_boxes
 from ._mask_messages import MaskPatch, one_buffer, parse_mask, parse_mask_patch, rect_values
-from ._refusal import ProtocolError, as_list
+from ._refusal import ProtocolError, StaleEdit, as_list
 from ._refusal import shown as _shown
 from .keys import IDENTIFIED_ACTIONS
 
@@ -145,9 +146,10 @@ class KeyPress:
     """A key pressed, or an action's button clicked, over the panel.
 
     ``event`` holds ``key`` (a str), the four modifiers (bools), and where sent ``action`` (one
-    of ``keys.IDENTIFIED_ACTIONS``), ``image_id`` (an int), ``shown`` (a str) and, for an early
-    key, ``painted`` (the key of the image the browser painted for it); ``early`` is True when
-    the browser showed the next image before this key was answered.
+    of ``keys.IDENTIFIED_ACTIONS``), ``image_id`` (an int), ``shown`` (a str), ``picked`` (the
+    index of the picker's button highlighted, -1 for none: an int) and, for an early key,
+    ``painted`` (the key of the image the browser painted for it); ``early`` is True when the
+    browser showed the next image before this key was answered.
     """
 
     event: dict[str, Any]
@@ -227,8 +229,10 @@ def parse_message(
             raise ProtocolError(f"need key must be a str, got {_shown(key)}")
         return Need(key)
     got_id = content.get("image_id")
-    if type(got_id) is not int or got_id != image_id:
+    if type(got_id) is not int:
         raise ProtocolError(f"stale message: image_id must be {image_id}, got {_shown(got_id)}")
+    if got_id != image_id:
+        raise StaleEdit(f"stale message: image_id must be {image_id}, got {_shown(got_id)}", got_id)
     if MODE_OF_KIND[kind] != mode:
         raise ProtocolError(
             f"a {kind} message needs the canvas in {MODE_OF_KIND[kind]!r} mode; it is in {mode!r}"
@@ -279,7 +283,8 @@ def parse_key(content: Mapping[str, Any]) -> KeyPress:
         The message's JSON content. ``key`` must be a str of 1 to `MAX_KEY_CHARS` characters
         (of at most that many for an action, whose key may be empty); ``action`` one of
         ``keys.IDENTIFIED_ACTIONS``; ``shown`` and ``painted``, when not empty, image keys
-        (``image_key``). Other fields are kept only when of their type.
+        (``image_key``); ``picked`` an int from -1. Other fields are kept only when of their
+        type.
     """
     key, action = content.get("key", ""), content.get("action")
     if content.get("kind") == "action":
@@ -305,6 +310,9 @@ def parse_key(content: Mapping[str, Any]) -> KeyPress:
         event["action"] = action
     if type(content.get("image_id")) is int:
         event["image_id"] = content["image_id"]
+    picked = content.get("picked")  # the picker's button highlighted: -1 for none
+    if type(picked) is int and picked >= -1:
+        event["picked"] = picked
     shown = image_key(content.get("shown"), "shown")
     if shown is not None:
         event["shown"] = shown

@@ -17,6 +17,15 @@ class ProtocolError(ValueError):
     """A message from the browser that the canvas refuses."""
 
 
+class StaleEdit(ProtocolError):
+    """An edit made on another load of the canvas than the one shown (its ``image_id``,
+    `made_on`): another image, or the same one loaded again (an undo, new drafts)."""
+
+    def __init__(self, message: str, made_on: int) -> None:
+        super().__init__(message)
+        self.made_on = made_on
+
+
 def as_list(value: object, name: str) -> Sequence[object]:
     """`value`, refused unless it is a list (a JSON array) or a tuple."""
     if not isinstance(value, (list, tuple)):

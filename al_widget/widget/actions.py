@@ -1,48 +1,22 @@
-"""The labeler's actions on the image shown (submit, skip, undo, redo…) and their keys."""
+"""The labeler's actions on the image shown (submit, skip, undo, redo…)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
 from .._images import ImageError
 from .._orientation import TurnedSince
 from ..annotations import Annotation, Label
 from ..loop import ActiveLoop
 from ..session import SHOWN_AT_THRESHOLD
-from . import image_notices, keys, no_objects, status
+from . import image_notices, no_objects, status
 from .budget import BudgetGate
 from .canvas import Canvas
 from .editor import Editor
+from .ledger import Ledger
 from .navigator import Navigator
 from .notices import Notices
 from .unsaved import Work, from_annotation
-
-
-def key_command(
-    event: Mapping[str, Any], mode: str, class_for_key: Callable[[str], int | None]
-) -> tuple[str | None, int | None]:
-    """What a key pressed over the panel asks for: ``(command, class)``.
-
-    The command is ``"label"`` (a class key in classify mode: label and submit), ``"pick"``
-    (a class key in another mode: pick the class), an action of the panel's key table
-    (``"submit"``, ``"no_objects"``, ``"skip"``, ``"undo_submit"``, ``"redo_submit"``,
-    ``"lower_drafts"``, ``"raise_drafts"``), or None.
-
-    Parameters
-    ----------
-    event : mapping
-        The keydown's fields (``key``, ``shiftKey``, ...); ``action``, when the browser names
-        it (a button), decides.
-    mode : str
-        The canvas mode (``keys.CANVAS_MODES``): a binding acts only in its modes.
-    class_for_key : callable
-        The class a key's chord (``keys.chord``) picks, or None (``Editor.class_for_key``).
-    """
-    class_id = class_for_key(keys.chord(event))
-    if class_id is not None:
-        return ("label" if mode == "classify" else "pick"), class_id
-    return event.get("action") or keys.action_for(event, "panel", mode), None
 
 
 class Actions:
@@ -87,6 +61,7 @@ class Actions:
         self.budget, self.canvas, self.refresh_state = budget, canvas, refresh_state
         # The images undos brought back, each with the work it came back with (``redo``).
         self.undone_work: dict[int, Work] = {}
+        self.ledger = Ledger()  # the commits and skips this panel made
 
     def not_current(self, what: str, image_id: int | None, shown: str | None = None) -> bool:
         """True (and said) when there is no image to act on, or the action was made on another.
@@ -102,15 +77,13 @@ class Actions:
         if current is None:
             self.notices.say_error(f"nothing to {what}: {status.FINISHED_HINT}")
             return True
-        stale = (
-            shown != str(current)
-            if shown is not None
-            else image_id is not None and image_id != self.canvas.image_id
-        )
-        if stale:
-            self.notices.say(
-                f"ignored a second {what} for the image before this one (a double click?)"
-            )
+        if not self.navigator.made_on_showing(image_id, shown):
+            if shown == str(current):  # this image, as it was shown before it was loaded again
+                self.notices.say_error(image_notices.made_before_reload(what, current))
+            else:
+                self.notices.say(
+                    f"ignored a second {what} for the image before this one (a double click?)"
+                )
             return True
         known = self.dataset.annotation(current)
         if known is not None:  # opened again to look at it (a thumbnail)
@@ -152,6 +125,7 @@ class Actions:
             # refuses it (``TurnedSince``), and on one replaced by another size, ``bind`` does
             drawn_in = self.canvas.orientation
             self.loop.commit(i, annotation, shown=shown, orientation=drawn_in)
+            self.ledger.add("commit", i)
         except TurnedSince as turned:  # nothing is stored, and the edit stays on the canvas
             file = self.loop.dataset.source_file(i)
             words = image_notices.turned_since_shown(i, file, turned.drawn_in, turned.now)
@@ -170,19 +144,30 @@ class Actions:
         self.refresh_state()
         return i
 
-    def submit(self, image_id: int | None = None, shown: str | None = None) -> int | None:
+    def submit(
+        self, image_id: int | None = None, shown: str | None = None, picked: int | None = None
+    ) -> int | None:
         """Commit what the canvas and picker hold for the image shown; returns its index.
 
         Parameters
         ----------
         image_id : int, optional
             The canvas's ``image_id`` the submit was made on; a submit for an image no longer
-            shown is ignored as a double submit.
+            shown is ignored as a double submit, and one for an earlier showing of the image
+            shown (before an undo, a draft threshold or a refused edit loaded it again) is
+            refused (``Navigator.made_on_showing``).
         shown : str, optional
-            The key of the image on screen when the submit was made; when given, it decides
-            instead of `image_id`.
+            The key of the image on screen when the submit was made (the one painted early, if
+            any): it must be the image shown.
+        picked : int, optional
+            In classify mode, the picker's button the browser highlighted (-1: none): a submit
+            is refused when the picker holds another class (``Editor.picked_differs``).
         """
         if self.not_current("submit", image_id, shown):
+            return None
+        differs = self.editor.picked_differs(picked)
+        if differs is not None:
+            self.notices.say_error(image_notices.class_changed(self.navigator.current, *differs))
             return None
         try:
             annotation = self.editor.annotation()
@@ -258,6 +243,7 @@ class Actions:
             return None
         try:
             self.loop.skip(i)
+            self.ledger.add("skip", i)
         except (ValueError, RuntimeError) as error:
             # An image already labeled, a closed loop: nothing was skipped, and the panel says why.
             self.notices.say_error(f"not skipped: {error}")
@@ -289,7 +275,8 @@ class Actions:
         held = [j for j in (self.navigator.current, *self.editor.unsaved) if j is not None]
         noted = {j for j in held if self.loop.edited_since_undo(j)}
         try:
-            i = self.loop.undo()
+            with self.ledger.undoing():
+                i = self.loop.undo()
         except (ValueError, IndexError, OSError, RuntimeError) as error:
             # A full disk (JournalError), a closed dataset: nothing was undone, and the
             # panel says why.
@@ -300,6 +287,7 @@ class Actions:
             return None
         self.notices.say_error("")
         undone, what = self.loop.undone, "skip"
+        outside = undone is not None and not self.ledger.undone_here(undone.action, i)
         kept = self.edited_since_undo(i) or (i in noted and self.holds_edit(i))
         self.navigator.leave()  # the work on the image shown is kept, even if it is image i
         back = None  # the label taken back, shown again to edit
@@ -319,8 +307,11 @@ class Actions:
             self.undone_work[i] = self.editor.work()  # as the undo brought it back
         # else an edit of image i since an earlier undo, still to redo: the work it came back
         # with then stays, so that the edit is still one
+        restored = self.navigator.restored
         if back is None or not dropped:
-            self.notices.say(image_notices.undid(what, i, self.navigator.restored, kept=kept))
+            self.notices.say(image_notices.undid(what, i, restored, kept=kept, outside=outside))
+        elif outside:  # the error line says the undo, the notice whose label it took back
+            self.notices.say(image_notices.undid_outside_label(what, i))
         # else the error line says the undo and why its label is not back to edit: not that
         # Shift+Z redoes, as the loop refuses a label drawn on other pixels
         self.refresh_state()
@@ -360,6 +351,7 @@ class Actions:
         if i is None:
             self.notices.say_error("nothing to redo")
             return None
+        self.ledger.add(undone.action, i)
         what = "submit" if undone.action == "commit" else "skip"
         if what == "submit":
             self.forget(i)  # stored: the label is the work now

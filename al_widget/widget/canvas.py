@@ -87,6 +87,8 @@ class Canvas(CanvasMessages):
         self.rejected: list[str] = []
         self._edit_observers: list[Callable[[str], None]] = []
         self._key_observers: list[Callable[[dict[str, Any]], None]] = []
+        self._stale_observers: list[Callable[[str, str], None]] = []
+        self._showings: OrderedDict[int, str] = OrderedDict()  # image_id -> image_key
         super().__init__(**kwargs)
 
     def guard_edits(self, lock: threading.RLock, takes_edits: Callable[[], bool]) -> None:
@@ -117,6 +119,21 @@ class Canvas(CanvasMessages):
         self._edit_observers.append(fn)
         return fn
 
+    def on_stale_edit(self, fn: Callable[[str, str], None]) -> Callable[[str, str], None]:
+        """Call ``fn(kind, key)`` for each edit refused as made on another load than the one
+        shown (an earlier ``image_id``: before the edit arrived, the image was loaded again, with
+        new drafts or by an undo, or another was shown); it runs on the kernel's main/comm
+        thread.
+
+        Parameters
+        ----------
+        fn
+            Takes the edit's kind (``"mask_accept"``, ``"instance"``, ``"boxes"``...) and the
+            key of the image it was made on (``load``'s `key`; "" when unknown).
+        """
+        self._stale_observers.append(fn)
+        return fn
+
     def on_key(self, fn: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
         """Call ``fn(event)`` for each key of ``panel_keys`` the browser sends.
 
@@ -124,13 +141,15 @@ class Canvas(CanvasMessages):
         ----------
         fn
             Takes ``{"key", "shiftKey", "ctrlKey", "altKey", "metaKey"}`` and, when the browser
-            says them, ``"image_id"`` (the image Python had loaded when the key was pressed) and
-            ``"shown"`` (the key of the image on screen then, which may be the one shown early,
-            see ``ahead_key``) and ``"painted"`` (the key of the image the browser painted
-            early in answer to this key: the panel keeps that one on screen). A click on one of the panel's buttons of
-            ``keys.IDENTIFIED_ACTIONS`` comes the same way, with ``"action"`` and an empty
-            ``"key"``. Runs on the kernel's main/comm thread; when the browser showed the next
-            image early and no observer loaded one, the canvas tells it to go back (``stay``).
+            says them, ``"image_id"`` (the load of the canvas the browser had when the key was
+            pressed), ``"shown"`` (the key of the image on screen then, which may be the one
+            shown early, see ``ahead_key``: its ``image_id`` is then the load it was painted
+            from) and ``"painted"`` (the key of the image the browser painted early in answer
+            to this key: the panel keeps that one on screen). A click on one of the panel's
+            buttons of ``keys.IDENTIFIED_ACTIONS`` comes the same way, with ``"action"`` and an
+            empty ``"key"``. Runs on the kernel's main/comm thread; when the browser showed the
+            next image early and no observer loaded one, the canvas tells it to go back
+            (``stay``).
         """
         self._key_observers.append(fn)
         return fn

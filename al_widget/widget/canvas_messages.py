@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import traitlets as t
 
 from ._encoding import as_rgb, compress_mask, encode_display
 from ._mask_messages import MaskPatch
@@ -29,13 +30,16 @@ from ._protocol import (
     ObjectOrder,
     parse_message,
 )
-from ._refusal import ProtocolError
+from ._refusal import ProtocolError, StaleEdit
 from .canvas_traits import CanvasTraits
 from .objects import Objects, applied, object_json
 
 logger = logging.getLogger("al_widget")
 PREFETCH_KEEP = 4
 """How many encoded images (sent ahead or shown) the canvas keeps for views that ask again."""
+SHOWINGS_KEPT = 16
+"""How many recent loads (``image_id``) the canvas remembers the image key of, to name the image
+a stale edit was made on (``on_stale_edit``)."""
 Encoded = tuple[bytes, str, int, int, int | None]
 """An image sent ahead: its display copy's bytes and format, its width and height, and the EXIF
 orientation it was read in (``prefetch``)."""
@@ -63,6 +67,8 @@ class CanvasMessages(CanvasTraits):
     rejected: list[str]
     _edit_observers: list[Callable[[str], None]]
     _key_observers: list[Callable[[dict[str, Any]], None]]
+    _stale_observers: list[Callable[[str, str], None]]
+    _showings: OrderedDict[int, str]
 
     def __init__(self, **kwargs: Any) -> None:
         """Set the traits, then take the browser's messages.
@@ -131,6 +137,8 @@ class CanvasMessages(CanvasTraits):
             )
         except ProtocolError as err:
             self._refuse(str(err), made_on=_edit_image_id(content))
+            if isinstance(err, StaleEdit):
+                self._tell_stale(content, err.made_on)
             if _early_key(content):  # the browser shows the next image early for it
                 self.stay()
             return
@@ -151,7 +159,12 @@ class CanvasMessages(CanvasTraits):
         if isinstance(message, Fetch):
             self._send_current()
             return
-        kind = self._apply(message, image_id)
+        try:
+            kind = self._apply(message, image_id)
+        except StaleEdit as err:  # the image changed while the edit was parsed
+            self._refuse(str(err))
+            self._tell_stale(content, err.made_on)
+            return
         if kind is None:
             return
         for fn in list(self._edit_observers):
@@ -169,11 +182,12 @@ class CanvasMessages(CanvasTraits):
         image_id: int,
     ) -> str | None:
         """Apply an edit parsed for image `image_id`, if still shown and edits are taken; its
-        kind, or None if refused."""
+        kind, or None if refused. Raises StaleEdit when that image is no longer shown."""
         with self._edit_lock:
-            if self.image_id != image_id:  # the image changed while the edit was parsed
-                self._refuse(f"stale message: image_id must be {self.image_id}, got {image_id}")
-                return None
+            if self.image_id != image_id:
+                raise StaleEdit(
+                    f"stale message: image_id must be {self.image_id}, got {image_id}", image_id
+                )
             if not self._takes_edits():
                 self._refuse(f"an edit while the canvas takes none ({self.finished!r})", image_id)
                 return None
@@ -213,6 +227,22 @@ class CanvasMessages(CanvasTraits):
         with self._edit_lock:
             if made_on is not None and made_on == self.image_id:
                 self.resync()
+
+    def _tell_stale(self, content: object, made_on: int) -> None:
+        """Tell the ``on_stale_edit`` observers of an edit refused as made on load `made_on`,
+        with the key of the image shown then ("" unknown: an image without a key, or too old)."""
+        kind = content.get("kind") if isinstance(content, Mapping) else None
+        with self._edit_lock:
+            key = self._showings.get(made_on, "")
+        for fn in list(self._stale_observers):
+            fn(str(kind), key)
+
+    @t.observe("image_id")
+    def _remember_showing(self, change: dict[str, Any]) -> None:
+        # A new load (``load``, ``resync``, under ``_edit_lock``): kept with its image's key
+        self._showings[change["new"]] = self.image_key
+        while len(self._showings) > SHOWINGS_KEPT:
+            self._showings.popitem(last=False)
 
     def resync(self) -> None:
         """Start the browser afresh from the image's boxes, drafts, mask and objects as the

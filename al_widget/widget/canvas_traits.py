@@ -71,6 +71,11 @@ class CanvasTraits(anywidget.AnyWidget):
     """Inside a panel: which of its class picker's buttons (``.alw-picker``, from 0) is active
     with the image ``ahead_key`` names, -1 for none; None leaves the picker as it is. The browser
     sets it with that image, in the same frame, before Python answers."""
+    shown_picker = t.Int(None, allow_none=True).tag(sync=True)
+    """Inside a panel: which of its class picker's buttons is active with the image loaded, as
+    ``ahead_picker`` says for the next one. When Python's load answers an image the browser
+    showed early, the browser sets the picker's buttons from it: a picker given the class it
+    held already sends nothing, and would go on showing the one ``ahead_picker`` set."""
     dwell_ms = t.Int(keys.DWELL_MS).tag(sync=True)
     """How long, in ms, an image is on screen (painted) before the browser lets a key or click
     that labels or leaves it through: the chords of ``swap_keys`` and the buttons of

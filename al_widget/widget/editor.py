@@ -362,6 +362,28 @@ class Editor:
         k = keys.class_index(key)
         return self.choices[k] if k is not None and k < len(self.choices) else None
 
+    def picked_differs(self, picked: int | None) -> tuple[str | None, str | None] | None:
+        """In classify mode, when the browser's picker highlighted another class than the
+        picker holds (a new ranking's prediction for an image painted early, ``ahead_picker``):
+        that class and the picker's, by name (None: none). None when they agree, or `picked` is
+        None.
+
+        Parameters
+        ----------
+        picked : int or None
+            The index of the picker's button the browser highlighted (-1: none), as a submit
+            names it.
+        """
+        index = self.picker.index
+        if picked is None or self.task != "classify" or picked == (-1 if index is None else index):
+            return None
+        seen = self.choices[picked] if 0 <= picked < len(self.choices) else None
+        now = self.picker.value
+        return (
+            None if seen is None else self.classes[seen],
+            None if now is None else self.classes[now],
+        )
+
     def picker_with(self, predicted: int | None) -> int | None:
         """The picker's button active with a fresh image the model predicts `predicted` for
         (-1: none), as ``load_known`` sets it; None where the picker keeps its class (boxes

@@ -17,7 +17,44 @@ if TYPE_CHECKING:
     from .unsaved import Frame
 
 
-def undid(what: str, i: int, restored: str, *, kept: bool = False) -> str:
+OUTSIDE = "made outside this panel (in another panel on the loop, or a cell)"
+"""Whose label or skip a panel's undo took back when it was not the panel's own (the loop's undo
+stack is shared)."""
+
+
+def undid_outside_label(what: str, i: int) -> str:
+    """The notice after an undo, in a panel, of a ``what`` ("submit", "skip") of image `i` that
+    another panel or a cell made, where the error line says the undo.
+
+    Parameters
+    ----------
+    what : str
+        "submit" or "skip".
+    i : int
+        The image brought back.
+    """
+    return f"the {what} of image {i} that Z took back was {OUTSIDE}"
+
+
+def undone_outside(what: str, i: int) -> str:
+    """The notice in a panel whose ``what`` ("commit", "skip") of image `i` was undone outside
+    it: another panel's Z, or a cell's ``loop.undo()``.
+
+    Parameters
+    ----------
+    what : str
+        "commit" or "skip", as the loop names it.
+    i : int
+        The image the undo brought back.
+    """
+    made = "label" if what == "commit" else "skip"
+    return (
+        f"your {made} of image {i} was undone outside this panel (another panel's Z, or a "
+        "cell's loop.undo()): the image is back in the queue, to label again"
+    )
+
+
+def undid(what: str, i: int, restored: str, *, kept: bool = False, outside: bool = False) -> str:
     """The notice after an undo of a ``what`` ("submit" or "skip") of image `i`.
 
     Parameters
@@ -31,14 +68,17 @@ def undid(what: str, i: int, restored: str, *, kept: bool = False) -> str:
     kept : bool, default False
         It came back with the edit made on it since an earlier undo, not with the label the
         undo took back; redo is refused then, as it would store that label over the edit.
+    outside : bool, default False
+        The submit or skip was not the panel's own (``OUTSIDE``).
     """
     back = f" ({restored})" if restored else ""
+    undid = f"undid the {what} of image {i}" + (f", {OUTSIDE}" if outside else "")
     if not kept:
-        return f"undid the {what} of image {i}: it is back to edit{back}; Shift+Z redoes"
+        return f"{undid}: it is back to edit{back}; Shift+Z redoes"
     instead = " in place of the label undone" if what == "submit" else ""
     return (
-        f"undid the {what} of image {i}: it is back to edit with the edit made on it since an "
-        f"earlier undo, kept{instead}{back}"
+        f"{undid}: it is back to edit with the edit made on it since an earlier undo, "
+        f"kept{instead}{back}"
     )
 
 
@@ -84,7 +124,78 @@ def left_elsewhere(i: int, annotation: Annotation | None, skipped: bool, dropped
         done = "left out of the queue outside this panel"
     lost = f"the work on it here ({dropped}) was not stored and is dropped; " if dropped else ""
     return (
-        f"image {i} was {done}; {lost}moved on to the next image (Z undoes the last label or skip)"
+        f"image {i} was {done}; {lost}moved on to the next image (Z here undoes the loop's last "
+        "label or skip, whichever panel or cell made it)"
+    )
+
+
+def made_before_reload(what: str, i: int) -> str:
+    """The refusal of a key or click (a ``what``: "submit", "skip") made on image `i` as it
+    was shown before it was loaded again (an undo, a draft threshold, a refused edit): what it
+    showed then may not be what it holds now.
+
+    Parameters
+    ----------
+    what : str
+        What was not done: "submit" or "skip".
+    i : int
+        The image shown.
+    """
+    done = "skipped" if what == "skip" else "submitted"
+    return (
+        f"not {done}: the {what} was made on image {i} as it was shown before it was loaded "
+        "again (an undo, the draft threshold or a refused edit), and what it shows may have "
+        "changed; press it again if you mean it"
+    )
+
+
+def class_changed(i: int | None, seen: str | None, now: str | None) -> str:
+    """The refusal of a submit on image `i` made while the browser's picker highlighted class
+    `seen`, another than the one chosen for it now (`now`; the model's newer prediction for an
+    image shown early): the picker shows `now` again.
+
+    Parameters
+    ----------
+    i : int or None
+        The image shown.
+    seen, now : str or None
+        The classes, by name; None: none.
+    """
+    saw = f'"{seen}" was highlighted' if seen is not None else "no class was highlighted"
+    held = f'"{now}"' if now is not None else "none"
+    return (
+        f"not submitted: {saw} on image {i} when the key was pressed, but the class chosen for "
+        f"it is {held} (the model's newer prediction); the picker shows it now: press Enter "
+        "again to submit it, or pick another class"
+    )
+
+
+def stale_edit(kind: str, made_on: str, shown: int | None) -> str:
+    """What the labeler is told of an edit refused because the image it was made on had been
+    loaded again (its drafts at a new threshold, an undo) or left before it arrived.
+
+    Parameters
+    ----------
+    kind : str
+        The edit's message kind (``"mask_accept"``, ``"instance"``, ``"boxes"``...).
+    made_on : str
+        The key (dataset index) of the image it was made on; "" when unknown.
+    shown : int or None
+        The image shown now.
+    """
+    if shown is None or made_on != str(shown):
+        on = f"image {made_on}" if made_on else "an image no longer shown"
+        return f"an edit of {on} arrived after the panel had left it, and was not kept"
+    again = f"image {shown} was loaded again under it (its drafts at a new threshold, or an undo)"
+    if kind == "mask_accept":
+        return (
+            f"A did nothing: the model's mask changed under the key, as {again}; accept the "
+            "mask shown now with A, or paint"
+        )
+    what = "objects" if kind.startswith("instance") else "drawing"
+    return (
+        f"your last edit (an accept with A included) did nothing: the {what} changed under it, "
+        f"as {again}; make it again on what is shown now"
     )
 
 

@@ -1,5 +1,5 @@
 """The loop's news shown in the panel: a round started, its progress, a new ranking, a setting
-changed, a round failed."""
+changed, a round failed, the panel's label or skip undone outside it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from ..ranking import Ranking
 from ..records import RoundRecord
 from .controls import SettingsControls
 from .handoff import Handoff
+from .image_notices import undone_outside
 from .info import Info
+from .ledger import Ledger
 from .navigator import Navigator
 from .notices import Notices
 
@@ -21,7 +23,8 @@ from .notices import Notices
 class LoopNews:
     """Shows the loop's news in the panel as it comes: the round started and its progress, a
     new ranking (the next image when none is shown, a move on when the image shown was labeled
-    from a cell since), a setting changed, a round failed.
+    from a cell since), a setting changed, a round failed, a label or skip the panel made undone
+    outside it.
 
     Thread safety: the loop calls back on its worker's thread; ``listen`` hands each call to
     the kernel's thread (``Handoff``; in plain Python it runs at once), where it takes the
@@ -48,6 +51,8 @@ class LoopNews:
         Moves on, and says why, when the image shown was labeled outside the panel; True if so.
     refresh_state : callable
         Shows the loop's state again.
+    ledger : Ledger
+        The commits and skips the panel made (``Actions.ledger``).
     """
 
     def __init__(
@@ -61,10 +66,11 @@ class LoopNews:
         step: Callable[[], AbstractContextManager[None]],
         caught_up: Callable[[], bool],
         refresh_state: Callable[[], None],
+        ledger: Ledger,
     ) -> None:
         self.info, self.notices, self.navigator, self.controls = info, notices, navigator, controls
         self.lock, self.is_closed, self.step = lock, is_closed, step
-        self.caught_up, self.refresh_state = caught_up, refresh_state
+        self.caught_up, self.refresh_state, self.ledger = caught_up, refresh_state, ledger
 
     def listen(self, loop: ActiveLoop, handoff: Handoff) -> None:
         """Hear `loop`'s news from now on, on the thread `handoff` hands calls to.
@@ -84,6 +90,7 @@ class LoopNews:
         loop.on_ranking(functools.partial(latest, self.ranked))
         loop.on_error(functools.partial(handoff.call, self.round_failed))
         loop.on_settings(functools.partial(latest, self.settings_changed))
+        loop.on_undo(functools.partial(handoff.call, self.undone))
 
     def round_started(self, number: int) -> None:
         """A training round started.
@@ -143,6 +150,26 @@ class LoopNews:
                 return
             self.controls.show()
             self.refresh_state()
+
+    def undone(self, action: str, i: int) -> None:
+        """A commit or skip was undone (``loop.undo``, in any panel or cell): when it was this
+        panel's and another panel or a cell undid it, the labeler is told, and the strip shows
+        the image back in the queue.
+
+        Parameters
+        ----------
+        action : str
+            "commit" or "skip".
+        i : int
+            The image brought back.
+        """
+        with self.lock:
+            if self.is_closed() or not self.ledger.undone_outside(action, i):
+                return
+            with self.step():
+                self.notices.say(undone_outside(action, i))
+                self.navigator.refresh_queue()
+                self.refresh_state()
 
     def round_failed(self, record: RoundRecord) -> None:
         """A training round failed.

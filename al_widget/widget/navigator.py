@@ -30,7 +30,8 @@ class Navigator:
 
     Thread safety: none of its own; its owner (the Panel) calls it under the panel's lock
     (``lock``: ``refresh_queue`` takes it too), which so guards ``current``, ``ahead``,
-    ``queue``, ``restored``, ``painted``, ``ahead_picker`` and ``to_label``.
+    ``queue``, ``restored``, ``painted``, ``painted_on``, ``painted_shown``, ``early``,
+    ``ahead_picker`` and ``to_label``.
 
     Parameters
     ----------
@@ -75,6 +76,11 @@ class Navigator:
         self.queue = np.zeros(0, np.int64)  # the loop's queue as the strip last showed it
         self.restored = ""  # what the last image shown came back with, in words
         self.painted: str | None = None  # the image the browser painted for the key handled
+        self.painted_on: int | None = None  # the canvas's image_id that key was made on
+        self.painted_shown = False  # whether the answer to that key showed the image painted
+        # (the canvas's image_id of the image shown, the image_id the browser painted it early
+        # from): a key made on the early paint names that one (``made_on_showing``)
+        self.early: tuple[int, int] | None = None
         self.ahead_picker: int | None = None  # the picker's button with the next image
         self.to_label = False  # whether the image shown was still to label when shown
 
@@ -173,6 +179,7 @@ class Navigator:
             )
             following = [int(k) for k in queue[:2] if int(k) != i][:1]
             self.canvas.ahead_key = str(following[0]) if following else ""
+            self.canvas.shown_picker = self.editor.picker_with(self.editor.picker.value)
             self.canvas.finished = status.budget_notice(self.budget.reached())
         self.ahead = {k: v for k, v in self.ahead.items() if k != i}
         self.notices.say(self.restored)
@@ -225,6 +232,7 @@ class Navigator:
         if painted is not None and painted != exclude:
             # The browser already shows it (painted early): a newer ranking does not replace it.
             self.show(painted)
+            self.painted_shown = self.current == painted
             return
         for _ in range(len(self.dataset)):
             i = self.loop.next()
@@ -241,6 +249,36 @@ class Navigator:
             self.refresh_queue()
             return
         self.show(i)
+
+    def answered_painted(self) -> None:
+        """Once a key the browser painted an image early for is answered: when the answer
+        showed that image, a key made on the early paint names the load shown now (``early``),
+        though the answer loaded it more than once (its drafts at a threshold the submit
+        recalibrated), as the browser saw none of those loads."""
+        shown = self.painted_shown and str(self.current) == self.painted
+        if shown and self.painted_on is not None:
+            self.early = (self.canvas.image_id, self.painted_on)
+        self.painted, self.painted_on, self.painted_shown = None, None, False
+
+    def made_on_showing(self, image_id: int | None, shown: str | None) -> bool:
+        """Whether a key or click made on the browser's load `image_id` of the canvas, with image
+        `shown` on screen, was made on this showing of the image shown: not on another image,
+        nor on an earlier showing of this one (before an undo, a draft threshold or a refused
+        edit loaded it again, each under a new ``image_id``). A key made on the image the browser
+        painted early names the load it was painted from (``early``). Either left out (a call
+        from Python) is not checked.
+
+        Parameters
+        ----------
+        image_id : int or None
+            The canvas's ``image_id`` the browser had when the key was pressed.
+        shown : str or None
+            The key of the image on screen then (the one painted early, if any).
+        """
+        if shown is not None and shown != str(self.current):
+            return False
+        now = self.canvas.image_id
+        return image_id is None or image_id == now or (now, image_id) == self.early
 
     def still_to_label(self, key: str | None) -> int | None:
         """The dataset index `key` names, if that image is unlabeled, not skipped nor broken.

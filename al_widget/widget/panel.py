@@ -12,9 +12,10 @@ import ipywidgets as widgets
 
 from .. import heuristics
 from ..loop import ActiveLoop
-from . import draftbar, keys, status
-from .actions import Actions, key_command
+from . import draftbar, image_notices, keys, status
+from .actions import Actions
 from .budget import BudgetGate
+from .commands import key_command
 from .controls import SettingsControls
 from .editor import Editor
 from .handoff import Handoff
@@ -141,6 +142,7 @@ class Panel(widgets.VBox):
             self._step,
             self._caught_up,
             self._refresh_state,
+            self._actions.ledger,
         )
         self._drafts = self.draft_bar = ui.draft_bar  # detection: the draft threshold's controls
         if self._drafts is not None:
@@ -165,6 +167,7 @@ class Panel(widgets.VBox):
         # shown; the budget's notice dims the canvas but only submits are refused then.
         self.canvas.guard_edits(self._lock, self._takes_edits)
         self.canvas.on_edit(lambda _kind: self._on_edit())
+        self.canvas.on_stale_edit(self._on_stale_edit)
         self._news.listen(loop, self._handoff)  # on the kernel's thread in a kernel
         with self._step():
             self._navigator.advance()
@@ -200,23 +203,30 @@ class Panel(widgets.VBox):
 
     # -- actions (each in actions.Actions, under the lock) ---------------------------------------
 
-    def submit(self, *, image_id: int | None = None, shown: str | None = None) -> int | None:
+    def submit(
+        self, *, image_id: int | None = None, shown: str | None = None, picked: int | None = None
+    ) -> int | None:
         """Commit what the canvas and picker hold for the current image; returns its index.
 
         Parameters
         ----------
         image_id : int, optional
             The canvas's ``image_id`` the submit was made on (the browser sends it with a key
-            or click); a submit for an image no longer shown is ignored as a double submit.
+            or click); a submit for an image no longer shown is ignored as a double submit, and
+            one made on an earlier showing of the image shown (before an undo or a refused edit
+            loaded it again) is refused.
         shown : str, optional
             The key (dataset index) of the image on screen when the submit was made, which the
-            browser may have shown before Python loaded it; when given, it decides instead of
-            `image_id`.
+            browser may have shown early, before Python loaded it (its ``image_id`` is then the
+            one it was painted from); it must be the image shown.
+        picked : int, optional
+            In classify mode, the index of the picker's button highlighted in the browser when
+            the submit was made (-1: none): refused when the picker holds another class.
         """
         with self._step():
             if self._closed or self._caught_up():
                 return None
-            return self._actions.submit(image_id, shown)
+            return self._actions.submit(image_id, shown, picked)
 
     def submit_no_objects(
         self, *, image_id: int | None = None, shown: str | None = None
@@ -309,24 +319,27 @@ class Panel(widgets.VBox):
                 return
             # The image the browser painted early for this key, kept on screen if still to label.
             self._navigator.painted = event.get("painted")
+            self._navigator.painted_on = event.get("image_id")
             try:
                 with self._step():
                     caught_up = self._caught_up()
                 if not caught_up:  # else the key was meant for the image labeled elsewhere
                     self._act_on_key(event)
             finally:
-                self._navigator.painted = None
+                self._navigator.answered_painted()
 
     def _act_on_key(self, event: dict[str, Any]) -> None:
         image_id, shown = event.get("image_id"), event.get("shown")
         mode = MODE_OF_TASK[self.task]
         command, class_id = key_command(event, mode, self._editor.class_for_key)
-        moving = {"submit": self.submit, "no_objects": self.submit_no_objects, "skip": self.skip}
+        moving = {"no_objects": self.submit_no_objects, "skip": self.skip}
         if command == "label" and class_id is not None:
             with self._step():
                 self._actions.submit_class(class_id, image_id, shown)
         elif command == "pick" and class_id is not None:
             self.pick(class_id)
+        elif command == "submit":
+            self.submit(image_id=image_id, shown=shown, picked=event.get("picked"))
         elif command in moving:
             moving[command](image_id=image_id, shown=shown)
         elif command == "undo_submit":
@@ -407,6 +420,13 @@ class Panel(widgets.VBox):
         with self._lock:
             if not self._closed:
                 self._actions.note_edit()
+
+    def _on_stale_edit(self, kind: str, made_on: str) -> None:
+        """An edit refused as made on an earlier load of the canvas: the labeler is told."""
+        with self._lock:
+            if not self._closed:
+                current = self._navigator.current
+                self._notices.say_error(image_notices.stale_edit(kind, made_on, current))
 
     def _on_heuristics_changed(self) -> None:
         """A heuristic was registered or removed, on any thread (``heuristics.watch``)."""

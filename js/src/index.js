@@ -101,7 +101,7 @@ function render({ model, el }) {
   /** Start afresh from the model: a new image_id, with the boxes, drafts and mask it loaded. */
   function startImage() {
     source.shown.early = "";
-    glue.forget(); // Python answered: its picker is the picker now
+    glue.settle(model.get("shown_picker")); // Python answered: its picker is the picker now
     state.imageId = Number(model.get("image_id")) | 0;
     stage.dataset.imageId = String(state.imageId);
     const W = Math.max(0, Number(model.get("width")) | 0);
@@ -223,11 +223,15 @@ function render({ model, el }) {
     [window, "blur", keys.blur],
   ];
   for (const [target, type, fn, opts] of domListeners) target.addEventListener(type, fn, opts);
-  /** The image a panel key or click was made on: the one shown (early, or Python's). */
-  const identity = () => ({
-    image_id: state.imageId,
-    shown: source.shown.early || String(model.get("image_key") || ""),
-  });
+  /**
+   * The image a panel key or click was made on: the one shown (early, or Python's), and in
+   * classify mode the picker's class highlighted on it (which a submit stores).
+   */
+  const identity = () => {
+    const picked = traits.mode() === "classify" ? glue.picked() : null;
+    const shown = source.shown.early || String(model.get("image_key") || "");
+    return { image_id: state.imageId, shown, ...(picked === null ? {} : { picked }) };
+  };
   const unpanel = panelKeys(el, traits, post, identity, showEarly, gate.allowed);
 
   // Start: this view may be displayed after edits made in another, so it asks Python for them.

@@ -34,8 +34,10 @@ export function mayMoveEarly(action, mode, boxes, drafts, panel) {
  * hold what Python sent ahead for that key and show it on the "alw-early" event dispatched
  * here (their views are other widgets; the event names the key, each checks it is theirs for
  * that key); the class picker, a plain ipywidgets ToggleButtons, is set here from
- * `ahead_picker` (Python sets the same value when it answers, which leaves the buttons as they
- * are). back(): "alw-stay" undoes it all. forget(): Python answered, its picker is the picker.
+ * `ahead_picker`. back(): "alw-stay" undoes it all. settle(): Python answered, its picker is the
+ * picker, its buttons set from `shown_picker` (a new ranking may have changed the class since
+ * `ahead_picker`, and a picker keeping its class sends nothing). picked(): the picker's button
+ * highlighted now.
  * @param {HTMLElement} el the view's element @param {Model} model
  */
 export function createPanelGlue(el, model) {
@@ -66,9 +68,30 @@ export function createPanelGlue(el, model) {
     at.dispatchEvent(new CustomEvent("alw-stay", { bubbles: true }));
   }
 
-  function forget() {
+  /**
+   * Python answered with the image it loads: the picker's buttons show its class for it
+   * (`shown_picker`, a button's index; not a number: left as they are) where an early move set
+   * them, as the picker, given the class it held already, sends nothing.
+   * @param {unknown} pick
+   */
+  function settle(pick) {
+    if (pickerBefore && typeof pick === "number") {
+      const buttons = [...pickerBefore.panel.querySelectorAll(".alw-picker button")];
+      buttons.forEach((b, k) => b.classList.toggle("mod-active", k === pick));
+    }
     pickerBefore = null;
   }
 
-  return { panel, move, back, forget };
+  /**
+   * The class the picker highlights now, as its button's index (-1: none), which a submit in
+   * classify mode names (Python refuses it when it holds another); null without a picker.
+   * @returns {number | null}
+   */
+  function picked() {
+    const at = panel();
+    const buttons = at ? [...at.querySelectorAll(".alw-picker button")] : [];
+    return buttons.length ? buttons.findIndex((b) => b.classList.contains("mod-active")) : null;
+  }
+
+  return { panel, move, back, settle, picked };
 }

@@ -56,8 +56,10 @@ export function passToApp(e) {
  * with Ctrl or Alt that the panel does not use go to the page-wide ones (passToApp).
  * Returns a cleanup.
  * Keys and clicks that move on to the next image (submit, skip, no objects: the buttons with a
- * class alw-act-<action>) name the image shown when they were made (`imageId()`), so Python
- * ignores a second one for the same image: a double click or a key repeat, never a fast labeler.
+ * class alw-act-<action>) name the image shown when they were made (`identity()`: the load and
+ * the image on screen, and in classify mode the picker's class highlighted), so Python ignores a
+ * second one for the same image (a double click or a key repeat, never a fast labeler), one made
+ * before the image was loaded again, and a submit of a class the picker did not show.
  * A key or click that moves on may show the next image at once (`early(action)`, see index.js's
  * showEarly); the message then says so (`early`) and names the image painted (`painted`), which
  * Python keeps on screen.
@@ -66,7 +68,7 @@ export function passToApp(e) {
  * below); a sooner one is dropped there, with a cue, and never sent as a label. A keydown with
  * `repeat` set (a key held down) never acts.
  * @param {HTMLElement} el @param {Traits} traits @param {(content: object) => void} send
- * @param {() => { image_id: number, shown: string }} identity
+ * @param {() => { image_id: number, shown: string, picked?: number }} identity
  * @param {(action: string) => string} early the key of the image painted early, or ""
  * @param {(t: number, what: string) => boolean} allowed
  */

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from al_widget.datasets import DIGIT_CLASSES
+
 from . import harness
 from .panel_driver import SETTLE, PanelDriver
 
@@ -253,3 +255,33 @@ def test_an_image_painted_early_is_never_replaced_by_a_ranking_published_meanwhi
     assert {str(before["current"]), *painted[:-1]} == labeled
     assert painted[-1] == str(after["current"])
     assert after["loaded"][-n:] == painted  # the kernel loaded each one painted early
+
+
+# -- 3. what the picker highlights is what Enter stores ---------------------------------------
+
+MISMATCH = """p = PANELS["fast"]
+k = p._editor.picker_with(p.loop.describe(int(p.canvas.ahead_key)).predicted)
+p.picker.index = None if k < 0 else k  # loading the next image changes nothing on the picker
+forced = (k + 1) % len(p.picker.options)
+p.canvas.ahead_picker = forced  # what the browser highlights with the next image, early
+print(forced)"""
+
+
+def test_the_picker_shows_the_kernel_s_class_for_an_image_painted_early(page: Any) -> None:
+    # The browser highlights a class with the image it paints early that the kernel does not
+    # give it (a ranking published after the browser had the class), and the kernel's picker
+    # holds its class already, so it sends nothing when it loads the image.
+    panel = PanelDriver(page, "fast")
+    before = ready(panel, 0.15)
+    forced = int(harness.kernel_exec(page, MISMATCH))
+    page.keyboard.press("4")
+    after = settled(panel, before)
+    panel.wait_drawn(after["image_id"])
+    held = -1 if after["picker_index"] is None else after["picker_index"]
+    assert held != forced
+    assert panel.root.evaluate(NOW_SHOWN)["picker"] == held
+    harness.screenshot(page, "keys_picker_after_early_image", panel.root)
+    if held >= 0:  # Enter stores the class highlighted
+        page.keyboard.press("Enter")
+        stored = panel.wait(lambda s: str(after["current"]) in s["labels"])
+        assert stored["labels"][str(after["current"])] == DIGIT_CLASSES[held]
