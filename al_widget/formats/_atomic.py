@@ -31,6 +31,10 @@ class PathTaken(FileExistsError):
         )
 
 
+class ExportRefused(FileExistsError):
+    """An export that would replace or delete a file it must not touch; nothing was written."""
+
+
 def check_free(paths: Iterable[PathLike], overwrite: bool) -> None:
     """Refuse, before anything is written, when one of `paths` exists and `overwrite` is False."""
     if overwrite:

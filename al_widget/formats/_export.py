@@ -15,8 +15,8 @@ from PIL import Image, JpegImagePlugin
 
 from .. import annotations as ann
 from .._orientation import ORIENTATION_TAG, orientation, upright
-from ._atomic import PathLike
-from ._replace import ExportRefused, Protected, Writer, membership
+from ._atomic import ExportRefused, PathLike
+from ._replace import Protected, Writer, membership
 
 if TYPE_CHECKING:
     from ..dataset import Dataset

@@ -28,7 +28,7 @@ import warnings
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path, PurePosixPath
 
-from ._atomic import PathTaken
+from ._atomic import ExportRefused, PathTaken
 
 MANIFEST = ".al_widget-export.json"
 """The file, in an export folder, listing the files the export wrote (POSIX paths below it)."""
@@ -42,10 +42,6 @@ Writer = Callable[[Path], None]
 Protected = Callable[[str], str | None]
 """What a path is that an export must never replace or delete (words for an error: "the
 dataset's journal (...)"), or None; made by ``membership``."""
-
-
-class ExportRefused(FileExistsError):
-    """An export that would replace or delete a file it must not touch; nothing was written."""
 
 
 def read_manifest(folder: Path) -> set[str]:
