@@ -6,6 +6,10 @@ dataset's images when it is exported into its own folder); the two folders are t
 in one step (``renameat2(RENAME_EXCHANGE)`` on Linux; elsewhere two renames, between which the
 folder is briefly absent). A reader sees the old export or the new one, never a mix, and a
 killed export leaves only the hidden sibling, cleaned by the next export into that folder.
+Before anything is written, a sub-folder that cannot be read stops the export, named: it
+would be swapped away unseen. What the user saves into ``folder`` while the hard links are
+made is carried too: the folder is looked over again until a look finds nothing changed
+(see ``_carry``).
 
 Each export lists the files it wrote in ``folder/.al_widget-export.json`` (the manifest):
 ``overwrite=True`` replaces exactly those, and an export never deletes or replaces a file that
@@ -23,12 +27,12 @@ import json
 import os
 import re
 import secrets
-import shutil
 import warnings
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path, PurePosixPath
 
 from ._atomic import ExportRefused, PathTaken
+from ._carry import Seen, carry, survey
 
 MANIFEST = ".al_widget-export.json"
 """The file, in an export folder, listing the files the export wrote (POSIX paths below it)."""
@@ -113,7 +117,10 @@ def replace_folder(
     clean_leftovers(live)
     written = {name: writer for name, writer in files.items() if name not in in_place}
     old = read_manifest(live) if live.is_dir() else set()
+    exported = {*written, MANIFEST}
     _check_way(live, [*written, MANIFEST], old, overwrite, protected)
+    replaced = exported | {n for n in old - set(in_place) if protected(os.fspath(live / n)) is None}
+    snapshot = survey(live, replaced) if live.is_dir() else Seen()  # refuses unreadable folders
     live.parent.mkdir(parents=True, exist_ok=True)
     staging = _sibling(live, NEW)
     staging.mkdir()
@@ -125,7 +132,7 @@ def replace_folder(
             target.parent.mkdir(parents=True, exist_ok=True)
             writer(target)
         if live.is_dir():
-            _carry(live, staging, drop=old - set(in_place), keep=protected)
+            carry(live, staging, snapshot, exported)
         _swap_in(staging, live)
     except BaseException:
         if staging.exists():
@@ -240,42 +247,6 @@ def _write_manifest(folder: Path, kind: str, names: list[str]) -> None:
 
 def _sibling(live: Path, what: str) -> Path:
     return live.parent / f".{live.name}.{what}-{secrets.token_hex(4)}"
-
-
-def _carry(live: Path, staging: Path, *, drop: set[str], keep: Protected) -> None:
-    """Hard-link into `staging` everything in `live` that is not the export being replaced.
-
-    `drop`: the earlier export's files, left behind unless `keep` says one is a dataset
-    image or its journal. Paths the new export writes are skipped.
-    """
-    for directory, folders, names in os.walk(live):
-        here = Path(directory)
-        relative = here.relative_to(live)
-        for name in [*names, *[f for f in folders if (here / f).is_symlink()]]:
-            source = here / name
-            rel = (relative / name).as_posix()
-            if rel == MANIFEST or os.path.lexists(staging / rel):
-                continue  # the new export's file
-            if rel in drop and keep(os.fspath(source)) is None:
-                continue  # the earlier export's file, replaced as a whole
-            target = staging / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if source.is_symlink():
-                os.symlink(os.readlink(source), target)
-                continue
-            try:
-                os.link(source, target, follow_symlinks=False)
-            except OSError as error:
-                raise ExportRefused(
-                    f"cannot export into {live}: it holds {source}, which cannot be hard-linked "
-                    f"into the new export ({error.strerror}); export into an empty folder"
-                ) from None
-        folders[:] = [f for f in folders if not (here / f).is_symlink()]
-        for name in folders:
-            made = staging / relative / name
-            made.mkdir(exist_ok=True)
-            shutil.copymode(here / name, made)
-    shutil.copymode(live, staging)
 
 
 def _swap_in(staging: Path, live: Path) -> None:
