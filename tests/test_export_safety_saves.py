@@ -3,7 +3,9 @@ cannot read there: the user's newest files stay where the user put them."""
 
 from __future__ import annotations
 
+import ctypes
 import os
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +20,17 @@ def save(path: Path, text: str) -> None:
     """Save `text` at `path` as editors do: a temporary file renamed over it (a new inode)."""
     path.with_name(path.name + ".tmp").write_text(text)
     os.replace(path.with_name(path.name + ".tmp"), path)
+
+
+def before_the_swap(monkeypatch: pytest.MonkeyPatch, act: Callable[[], None]) -> None:
+    """Run `act` (the user saving) after the export's last look, just before the swap."""
+    swap = _replace._swap_in
+
+    def swap_in(staging: Path, live: Path) -> Path | None:
+        act()
+        return swap(staging, live)
+
+    monkeypatch.setattr(_replace, "_swap_in", swap_in)
 
 
 def during_the_carry(
@@ -44,6 +57,50 @@ def out(tmp_path: Path) -> Path:
     detect_dataset().to_yolo(folder)
     (folder / "notes.txt").write_text("v1")
     return folder
+
+
+def test_a_file_saved_over_just_before_the_swap_is_the_users_newest_after_it(
+    out: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before_the_swap(monkeypatch, lambda: save(out / "notes.txt", "v2"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        detect_dataset().to_yolo(out, overwrite=True)
+    assert (out / "notes.txt").read_text() == "v2"
+    assert snapshot_names(out.parent) == ["out"]
+
+
+def test_a_file_made_just_before_the_swap_stays_in_the_folder(
+    out: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before_the_swap(monkeypatch, lambda: (out / "new.txt").write_text("made during export"))
+    detect_dataset().to_yolo(out, overwrite=True)
+    assert (out / "new.txt").read_text() == "made during export"
+    assert snapshot_names(out.parent) == ["out"]
+
+
+def test_a_folder_made_just_before_the_swap_stays_in_the_folder_as_it_is(
+    out: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def make() -> None:
+        (out / "mine").mkdir()
+        (out / "mine" / "a.txt").write_text("a")
+
+    before_the_swap(monkeypatch, make)
+    detect_dataset().to_yolo(out, overwrite=True)
+    assert (out / "mine" / "a.txt").read_text() == "a"
+    assert snapshot_names(out.parent) == ["out"]
+
+
+def test_an_earlier_exports_file_saved_over_while_exporting_is_kept_as_the_users(
+    out: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dataset = detect_dataset()
+    dataset.remove(3)  # the new export no longer writes labels/000003.txt
+    before_the_swap(monkeypatch, lambda: save(out / "labels" / "000003.txt", "0 .5 .5 .1 .1\n"))
+    dataset.to_yolo(out, overwrite=True)
+    assert (out / "labels" / "000003.txt").read_text() == "0 .5 .5 .1 .1\n"
+    assert snapshot_names(out.parent) == ["out"]
 
 
 def test_the_folder_shows_a_file_saved_during_the_carry_from_the_swap_on(
@@ -82,6 +139,50 @@ def test_a_file_saved_during_the_carry_at_a_path_the_export_writes_stops_it_unto
     monkeypatch.undo()
     assert (out / "labels" / "000000.txt").read_text() == "mine\n"
     assert (out / "notes.txt").read_text() == "v1"
+    assert snapshot_names(out.parent) == ["out"]
+
+
+def test_a_file_saved_at_a_path_the_export_writes_just_before_the_swap_is_kept_and_named(
+    out: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before_the_swap(monkeypatch, lambda: save(out / "labels" / "000000.txt", "mine\n"))
+    with pytest.warns(
+        UserWarning, match=r"saved into .*out while the export ran.*000000\.txt\), and are kept"
+    ):
+        detect_dataset().to_yolo(out, overwrite=True)
+    (hidden,) = [p for p in out.parent.iterdir() if p.name != "out"]
+    assert (hidden / "labels" / "000000.txt").read_text() == "mine\n"
+
+
+def test_a_file_kept_aside_is_not_cleaned_by_the_next_export(
+    out: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before_the_swap(monkeypatch, lambda: save(out / "labels" / "000000.txt", "mine\n"))
+    with pytest.warns(UserWarning, match="while the export ran"):
+        detect_dataset().to_yolo(out, overwrite=True)
+    monkeypatch.undo()
+    with pytest.warns(UserWarning, match=r"left .* in place: it holds 1 file"):
+        detect_dataset().to_yolo(out, overwrite=True)
+    (hidden,) = [p for p in out.parent.iterdir() if p.name != "out"]
+    assert (hidden / "labels" / "000000.txt").read_text() == "mine\n"
+
+
+def test_without_renameat2_files_saved_just_before_the_swap_comes_back_too(
+    out: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_renameat2(*args: object, **kwargs: object) -> None:
+        raise OSError("no renameat2 here")  # as on macOS, Windows
+
+    monkeypatch.setattr(ctypes, "CDLL", no_renameat2)
+
+    def act() -> None:
+        save(out / "notes.txt", "v2")
+        (out / "new.txt").write_text("new")
+
+    before_the_swap(monkeypatch, act)
+    detect_dataset().to_yolo(out, overwrite=True)
+    assert (out / "notes.txt").read_text() == "v2"
+    assert (out / "new.txt").read_text() == "new"
     assert snapshot_names(out.parent) == ["out"]
 
 

@@ -1,16 +1,21 @@
-"""What an export folder holds besides the export: carried into the new folder, and looked
-at again until nothing changed.
+"""What an export folder holds besides the export: carried into the new folder, looked at again
+just before the swap, and what the user saved meanwhile put back after it.
 
 ``_replace`` writes an export beside its folder and swaps the two; everything else the folder
 holds is hard-linked into the new one first (``carry``). A user may save into the folder while
 that runs: ``carry`` looks at the folder again until a look finds nothing changed (a few looks
-at most). A changed file at a path the export itself writes is never replaced: it stops the
-export. A folder that cannot be read stops it too, before anything is written (``survey``).
+at most), and ``bring_back`` moves, by rename, what the swapped-out folder still holds that
+none of those looks saw (a file saved, or saved over, between the last look and the swap) back
+into the live folder. A changed file at a path the export itself writes is never replaced:
+before the swap it stops the export; after it, it is kept where it is, and named. A folder
+that cannot be read stops the export before anything is written (``survey``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import os
 import shutil
 from collections.abc import Collection, Iterator
@@ -22,6 +27,9 @@ from ._atomic import ExportRefused
 LOOKS = 4
 """How many times ``carry`` looks at the folder at most: the first carries everything, each
 later one what changed during the one before."""
+
+NOREPLACE, EXCHANGE = 1, 2
+"""The flags of ``renameat2``: fail where the target exists; swap the two paths."""
 
 
 @dataclass
@@ -180,3 +188,106 @@ def _changed(path: str, what: str) -> ExportRefused:
     return ExportRefused(
         f"{path} {what}: nothing was replaced, the folder is as it was; export again"
     )
+
+
+def bring_back(old: Path, live: Path, snapshot: Seen, exported: Collection[str]) -> list[Path]:
+    """Move back into `live`, by rename, what the swapped-out folder `old` holds that the
+    export did not see: saved, or saved over, between its last look and the swap.
+
+    The carried link of a file saved over is replaced by the newer file. Returns what is kept
+    in `old` instead: a file at a path the export wrote, or where `live` has changed since.
+    """
+    kept: list[Path] = []
+    stack = [""]
+    while stack:
+        here = stack.pop()
+        try:
+            with os.scandir(os.path.join(old, here)) as listing:
+                found = list(listing)
+        except OSError:
+            continue  # unread, so not deleted either: the folder is left with a warning
+        for entry in found:
+            rel = f"{here}/{entry.name}" if here else entry.name
+            target = os.path.join(live, rel)
+            if entry.is_dir(follow_symlinks=False):
+                if os.path.isdir(target) and not os.path.islink(target):
+                    stack.append(rel)
+                elif rel not in snapshot.folders and not _move(entry.path, target):
+                    kept.append(Path(entry.path))  # a folder made meanwhile, where live has a file
+                continue
+            try:
+                if snapshot.unchanged(rel, entry.stat(follow_symlinks=False)):
+                    continue
+                if rel not in exported and _put_back(entry.path, target, snapshot.carried.get(rel)):
+                    continue
+            except OSError:
+                pass  # left where it is, and named
+            kept.append(Path(entry.path))
+    return kept
+
+
+def _put_back(source: str, target: str, carried: tuple[int, int] | None) -> bool:
+    """Move `source` to `target`, replacing only the export's own link (`carried`) there.
+
+    What was at `target` is first moved out of the way (swapped with `source`, or renamed
+    aside), then looked at: the export's link is deleted, anything else goes back, so a file
+    saved at `target` meanwhile is never replaced.
+    """
+    if not os.path.lexists(target):
+        return _move(source, target)
+    if carried is None or os.lstat(target).st_ino != carried[1]:
+        return False
+    if renameat2(source, target, EXCHANGE):
+        if os.lstat(source).st_ino == carried[1]:
+            os.unlink(source)  # the export's link of the file the user saved over
+            return True
+        renameat2(source, target, EXCHANGE)  # saved in live since: both stay the user's
+        return False
+    aside = os.path.join(os.path.dirname(source), f".{os.path.basename(source)}.aside")
+    os.rename(target, aside)  # without renameat2: the file is absent from live a moment
+    if os.lstat(aside).st_ino != carried[1]:
+        _move(aside, target)  # saved in live since: it goes back (or stays aside, named)
+        return False
+    os.unlink(aside)
+    return _move(source, target)
+
+
+def _move(source: str, target: str) -> bool:
+    """Rename `source` to `target` unless something is there; False if it is."""
+    try:
+        if renameat2(source, target, NOREPLACE):
+            return True
+        if os.path.isdir(source) and not os.path.islink(source):
+            if os.path.lexists(target):
+                return False
+            os.rename(source, target)
+        else:
+            os.link(source, target, follow_symlinks=False)
+            os.unlink(source)
+    except OSError:  # something is there (or came meanwhile)
+        return False
+    return True
+
+
+def renameat2(a: str | os.PathLike[str], b: str | os.PathLike[str], flags: int) -> bool:
+    """Linux ``renameat2(a, b, flags)``: True when done, False where not supported.
+
+    Parameters
+    ----------
+    a, b : path
+        The two paths.
+    flags : int
+        ``NOREPLACE`` (raises FileExistsError where `b` exists) or ``EXCHANGE``.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        call = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd = -100
+    if call(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), flags) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, f"could not rename {a} to {b}: {os.strerror(code)}", os.fspath(b))
