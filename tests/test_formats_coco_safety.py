@@ -3,9 +3,12 @@ nothing an earlier export did not write."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -93,3 +96,23 @@ def test_a_folder_at_the_json_path_stops_the_export_before_anything_is_written(
     with pytest.raises(ExportRefused, match=r"labels\.json is a folder where the export writes"):
         labeled([pixels(0)]).to_coco(tmp_path / "labels.json", overwrite=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["labels.json"]
+
+
+def test_a_json_write_that_fails_leaves_the_earlier_export_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    labeled([pixels(0), pixels(1), pixels(2)]).to_coco(tmp_path / "labels.json")
+    (tmp_path / "images" / "notes.txt").write_text("mine")
+    before = checksums(tmp_path)
+    mkstemp = tempfile.mkstemp
+
+    def disk_full(*args: Any, **kwargs: Any) -> tuple[int, str]:
+        if str(kwargs.get("prefix", "")).startswith(".labels.json."):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return mkstemp(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", disk_full)
+    with pytest.raises(OSError, match="No space left on device"):
+        labeled([pixels(5), pixels(6)]).to_coco(tmp_path / "labels.json", overwrite=True)
+    assert checksums(tmp_path) == before  # the JSON and the images it lists, as they were
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["images", "labels.json"]

@@ -50,6 +50,10 @@ class ExportWarning(UserWarning):
         self.note, self.export = note, export
 
 
+class ExportRefused(FileExistsError):
+    """An export that would replace or delete a file it must not touch; nothing was written."""
+
+
 def check_free(paths: Iterable[PathLike], overwrite: bool) -> None:
     """Refuse, before anything is written, when one of `paths` exists and `overwrite` is False."""
     if overwrite:
@@ -60,7 +64,11 @@ def check_free(paths: Iterable[PathLike], overwrite: bool) -> None:
 
 
 def write_with(
-    path: PathLike, fill: Callable[[IO[bytes]], None], overwrite: bool, sync: bool = True
+    path: PathLike,
+    fill: Callable[[IO[bytes]], None],
+    overwrite: bool,
+    sync: bool = True,
+    before: Callable[[], object] | None = None,
 ) -> Path:
     """Write `path` through `fill(file)` into a temporary file beside it, then rename it into place.
 
@@ -68,6 +76,8 @@ def write_with(
     `sync` the file is fsynced before the rename, so that a power cut cannot leave it empty;
     exporters skip that for the many per-image files (it costs a few ms each, most of an
     export's time; an export is redone in seconds), and keep it for the index files.
+    `before` is called once the file is written, just before the rename: what must be in
+    place before the file is (the images a COCO file lists); if it fails, nothing is renamed.
     """
     target = Path(path)
     check_free([target], overwrite)
@@ -81,6 +91,8 @@ def write_with(
             file.flush()
             if sync:
                 os.fsync(file.fileno())
+        if before is not None:
+            before()
         if overwrite:
             os.replace(temporary, target)
         else:
@@ -105,18 +117,30 @@ def _link_new(temporary: str, target: Path) -> None:
     os.unlink(temporary)
 
 
-def write_bytes(path: PathLike, data: bytes, overwrite: bool, sync: bool = True) -> Path:
+def write_bytes(
+    path: PathLike,
+    data: bytes,
+    overwrite: bool,
+    sync: bool = True,
+    before: Callable[[], object] | None = None,
+) -> Path:
     """Write `data` to `path` safely (see `write_with`)."""
 
     def fill(file: IO[bytes]) -> None:
         file.write(data)
 
-    return write_with(path, fill, overwrite, sync)
+    return write_with(path, fill, overwrite, sync, before)
 
 
-def write_text(path: PathLike, text: str, overwrite: bool, sync: bool = True) -> Path:
+def write_text(
+    path: PathLike,
+    text: str,
+    overwrite: bool,
+    sync: bool = True,
+    before: Callable[[], object] | None = None,
+) -> Path:
     """Write UTF-8 `text` to `path` safely (see `write_with`)."""
-    return write_bytes(path, text.encode("utf-8"), overwrite, sync)
+    return write_bytes(path, text.encode("utf-8"), overwrite, sync, before)
 
 
 def save_png(path: PathLike, image: Image.Image, overwrite: bool, sync: bool = True) -> Path:

@@ -15,9 +15,9 @@ from PIL import Image, JpegImagePlugin
 
 from .. import annotations as ann
 from .._orientation import ORIENTATION_TAG, orientation, upright
-from ._atomic import ExportWarning, PathLike
+from ._atomic import ExportRefused, ExportWarning, PathLike
 from ._names import RENAMED, listed, rename_reason, renamed_note
-from ._replace import ExportRefused, Protected, Writer, membership
+from ._replace import Protected, Writer, membership
 
 if TYPE_CHECKING:
     from ..dataset import Dataset

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -127,7 +128,9 @@ def write_coco(
         ``images/.al_widget-export.json`` lists; the folder is replaced as a whole, see
         ``al_widget.formats._replace``); otherwise an existing file stops the export before
         anything is written. Nothing else in ``images/`` is replaced or deleted, and neither
-        the JSON file nor an exported image may be one of the dataset's own images.
+        the JSON file nor an exported image may be one of the dataset's own images. The JSON
+        file is written first and renamed into place last, once ``images/`` is replaced: an
+        export that fails (a full disk) leaves the earlier one whole, its JSON and its images.
     """
     check_task(dataset, ("detect", "segment", "instances"), "COCO")
     target = Path(path)
@@ -142,10 +145,11 @@ def write_coco(
         images = names
         names = {i: f"{IMAGES_FOLDER}/{name}" for i, name in names.items()}
     document = _document(dataset, chosen.indices, chosen.annotations, names)
+    place_images: Callable[[], object] | None = None
     if images:
         folder = base / IMAGES_FOLDER
-        in_place = images_in_place(dataset, folder, images)
-        replace_folder(
+        place_images = partial(
+            replace_folder,
             folder,
             {
                 name: image_writer(dataset, i, PurePosixPath(name).suffix)
@@ -154,9 +158,11 @@ def write_coco(
             kind="COCO images",
             overwrite=overwrite,
             protected=guard,
-            in_place=in_place,
+            in_place=images_in_place(dataset, folder, images),
         )
-    write_text(target, json.dumps(document), overwrite)
+    # the JSON is written first and renamed into place last: a failed write (a full disk)
+    # leaves the earlier export whole, its JSON and the images it lists
+    write_text(target, json.dumps(document), overwrite, before=place_images)
     warn_difficult_lost(chosen.annotations, "COCO export")
     if turned:
         note = (
