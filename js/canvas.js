@@ -67,6 +67,7 @@ function createState() {
     maskDraft: false,
     drag: null,
     polygon: [],
+    polygonStart: null,
     pointer: null,
     panKey: false,
     lastClick: null,
@@ -1477,19 +1478,27 @@ function createMaskTool({ state, view, traits, history, ctx, send, redraw }) {
     redraw();
   }
   function polygonDown(sx, sy, close = fillPolygon) {
-    const p = view.clampPoint(view.toImage(sx, sy));
+    const click = view.toImage(sx, sy);
+    const p = view.clampPoint(click);
     const isDouble = isDoubleClick(state, sx, sy);
     const pts = state.polygon;
-    if (pts.length >= 3) {
-      const [fx, fy] = view.toScreen(pts[0][0], pts[0][1]);
-      if (isDouble || Math.hypot(sx - fx, sy - fy) <= CLOSE_PX) {
-        close();
-        return;
-      }
+    if (pts.length >= 3 && (isDouble || onStart(sx, sy))) {
+      close();
+      return;
     }
     if (isDouble) return;
+    if (!pts.length) state.polygonStart = { point: p, click };
     pts.push(p);
     redraw();
+  }
+  function onStart(sx, sy) {
+    const first = state.polygon[0];
+    const start = state.polygonStart;
+    const spots = start && start.point === first ? [first, start.click] : [first];
+    return spots.some(([x, y]) => {
+      const [fx, fy] = view.toScreen(x, y);
+      return Math.hypot(sx - fx, sy - fy) <= CLOSE_PX;
+    });
   }
   function popPoint() {
     state.polygon.pop();

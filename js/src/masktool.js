@@ -233,24 +233,39 @@ export function createMaskTool({ state, view, traits, history, ctx, send, redraw
   }
 
   /**
-   * A polygon click: add a point; the first point or a double click closes it and calls
-   * `close` (which takes state.polygon): mask mode fills it.
+   * A polygon click: add a point; a click on the first point (or where the labeler clicked to
+   * place it) or a double click closes it and calls `close` (which takes state.polygon): mask
+   * mode fills it.
    * @param {number} sx @param {number} sy @param {() => void} [close]
    */
   function polygonDown(sx, sy, close = fillPolygon) {
-    const p = view.clampPoint(view.toImage(sx, sy));
+    const click = view.toImage(sx, sy);
+    const p = view.clampPoint(click);
     const isDouble = isDoubleClick(state, sx, sy);
     const pts = state.polygon;
-    if (pts.length >= 3) {
-      const [fx, fy] = view.toScreen(pts[0][0], pts[0][1]);
-      if (isDouble || Math.hypot(sx - fx, sy - fy) <= CLOSE_PX) {
-        close();
-        return;
-      }
+    if (pts.length >= 3 && (isDouble || onStart(sx, sy))) {
+      close();
+      return;
     }
     if (isDouble) return;
+    if (!pts.length) state.polygonStart = { point: p, click };
     pts.push(p);
     redraw();
+  }
+
+  /**
+   * Whether a click at screen point (sx, sy) is on the polygon's first point, or where the
+   * labeler clicked to place it (off the image, the point itself lies clamped onto its edge).
+   * @param {number} sx @param {number} sy
+   */
+  function onStart(sx, sy) {
+    const first = state.polygon[0];
+    const start = state.polygonStart;
+    const spots = start && start.point === first ? [first, start.click] : [first];
+    return spots.some(([x, y]) => {
+      const [fx, fy] = view.toScreen(x, y);
+      return Math.hypot(sx - fx, sy - fy) <= CLOSE_PX;
+    });
   }
 
   /** Remove the polygon's last point. */

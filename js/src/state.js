@@ -17,8 +17,11 @@ const DOUBLE_MS = 400;
  * (edits stay off: a patch would overwrite Python's copy with what this view does not show).
  * maskDraft: the mask is the model's draft, drawn hatched, until accepted or painted over.
  * drag: the pointer gesture under way.
- * polygon: the polygon's points so far (image pixels). pointer: the last pointer position
- * (screen pixels). panKey: the pan key (space) is held. lastClick: for double-click detection.
+ * polygon: the polygon's points so far (image pixels). polygonStart: its first point (the very
+ * array, so a polygon begun anew or a first point moved leaves it stale) and where the click that
+ * placed it was, before being clamped onto the image: clicking there again closes the polygon.
+ * pointer: the last pointer position (screen pixels). panKey: the pan key (space) is held.
+ * lastClick: for double-click detection.
  * objects: instance mode's objects, bottom first; picked: the selected one's id; nextId: the id
  * a new object takes.
  * @returns {State}
@@ -38,6 +41,7 @@ export function createState() {
     maskDraft: false,
     drag: null,
     polygon: [],
+    polygonStart: null,
     pointer: null,
     panKey: false,
     lastClick: null,

@@ -48,7 +48,9 @@
  *   W: number, H: number, imageId: number, synced: boolean,
  *   boxes: Box[], drafts: Box[], selected: Ref | null, mask: Uint8Array, maskReady: boolean,
  *   maskError: string, maskDraft: boolean,
- *   drag: Drag | null, polygon: number[][], pointer: number[] | null, panKey: boolean,
+ *   drag: Drag | null, polygon: number[][],
+ *   polygonStart: { point: number[], click: number[] } | null,
+ *   pointer: number[] | null, panKey: boolean,
  *   lastClick: { t: number, x: number, y: number } | null,
  *   objects: Obj[], picked: number | null, nextId: number,
  * }} State

@@ -423,6 +423,35 @@ def test_polygon_escape_cancels_and_double_click_closes(cv: CanvasDriver) -> Non
     assert mask[70, 130] == 0
 
 
+def test_polygon_begun_off_the_image_closes_where_it_began(
+    cv: CanvasDriver, lab: harness.LabServer, new_page: Any
+) -> None:
+    """Corners clicked in the margin lie clamped on the image's edge, the first 10 page px from
+    where the labeler clicked (past the 8 px that close a polygon): clicking that spot again
+    closes the polygon all the same."""
+    cv.reset(mode="mask", tool="polygon", active_class=2)
+    page = new_page(width=800, scale=2)  # narrow: the image fills the canvas's width
+    try:
+        harness.open_notebook(page, lab, "canvas.ipynb")
+        harness.run_cell(page, 1)
+        narrow = CanvasDriver(page, lab)
+        narrow.image_id = cv.image_id
+        page.wait_for_selector(f'.alw-stage[data-image-loaded="{cv.image_id}"]')
+        narrow.canvas.scroll_into_view_if_needed()
+        bb = narrow.canvas.bounding_box()
+        left, right = bb["x"] + 0.5, bb["x"] + bb["width"] - 0.5
+        top, bottom = narrow.at(0, 0)[1] - 10, narrow.at(0, H)[1] + 10  # margin above, below
+        assert bb["y"] < top
+        assert bottom < bb["y"] + bb["height"]
+        for point in [(left, top), (right, top), (right, bottom), (left, bottom), (left, top)]:
+            page.mouse.click(*point)
+        narrow.settle(1)
+        assert (narrow.mask() == 2).all()
+        harness.screenshot(page, "polygon_closed_off_the_image", narrow.stage)
+    finally:
+        page.close()
+
+
 def test_mask_undo_then_redo_restores(cv: CanvasDriver) -> None:
     cv.reset(mode="mask", tool="brush", brush_size=8, active_class=1)
     cv.drag(cv.at(40, 50), cv.at(120, 50))

@@ -320,3 +320,22 @@ def test_a_box_drawn_with_the_polygon_tool_is_refined_then_closed_as_an_object(
     refined = [(x0, y0), inst.image_point(*peak), (x1, y0), inst.image_point(*corner), (x0, y1)]
     assert np.array_equal(held(inst)[0], polygon(refined))
     harness.screenshot(inst.page, "instances_refined", inst.stage)
+
+
+def test_a_polygon_begun_off_the_image_closes_where_it_began(inst: InstanceDriver) -> None:
+    """As in mask mode: corners clicked in the margin lie clamped on the image's edge, the first
+    10 page px from where the labeler clicked (past the 8 px that close a polygon); clicking that
+    spot again closes the polygon: an object covering the whole image."""
+    size = (W, 40)  # wide: the image fills the canvas's width
+    inst.reset(size=size, image=Py("IMG[:40]"), tool="polygon", active_class=1)
+    (left, top), (right, bottom) = inst.page_point(0, 0), inst.page_point(*size)
+    left, right, top, bottom = left + 1, right - 1, top - 10, bottom + 10
+    stage = inst.stage.bounding_box()
+    assert stage["y"] < top  # in the margin
+    assert bottom < stage["y"] + stage["height"]
+    for point in [(left, top), (right, top), (right, bottom), (left, bottom), (left, top)]:
+        inst.page.mouse.click(*point)
+    state = inst.wait(1)
+    assert state["objects"] == [[1, 1, False]]
+    assert held(inst)[0].all()
+    harness.screenshot(inst.page, "instances_polygon_closed_off_the_image", inst.stage)
