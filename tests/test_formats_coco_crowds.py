@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 import al_widget as alw
+from al_widget.formats._atomic import ExportWarning
 from tests.test_formats_coco_export import uncompressed_rle
 
 # pycocotools' decode warns under NumPy 2 (its own code, not ours)
@@ -122,6 +123,33 @@ def test_crowd_regions_read_as_regions_to_ignore_are_counted_in_a_warning_naming
         r'\(a\.png\) are read as COCO means them, regions to ignore.*crowd="objects"',
     ):
         read(tmp_path, task)
+
+
+@pytest.mark.filterwarnings("ignore:COCO file .* crowd region")
+def test_an_export_names_the_unlabeled_images_whose_crowd_regions_it_leaves_out(
+    tmp_path: Path,
+) -> None:
+    cvat_brush_export(tmp_path)
+    dataset = read(tmp_path, "detect")
+    with pytest.warns(
+        ExportWarning,
+        match=r"1 unlabeled image\(s\) hold crowd regions \(iscrowd: 1\) read from a COCO file "
+        r"\(.*a\.png\): they were left out with their crowd regions.*include_unlabeled=True",
+    ):
+        dataset.to_coco(tmp_path / "out.json")
+
+
+@pytest.mark.filterwarnings("ignore:COCO file .* crowd region")
+def test_an_export_including_unlabeled_images_writes_their_crowd_regions_back(
+    tmp_path: Path,
+) -> None:
+    cvat_brush_export(tmp_path)
+    dataset = read(tmp_path, "detect")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ExportWarning)
+        dataset.to_coco(tmp_path / "out.json", include_unlabeled=True)
+    [record] = json.loads((tmp_path / "out.json").read_text())["annotations"]
+    assert (record["iscrowd"], record["segmentation"]) == (1, uncompressed_rle(BRUSH))
 
 
 @pytest.mark.filterwarnings("ignore:COCO file .* crowd region")
