@@ -152,6 +152,52 @@ def test_an_export_including_unlabeled_images_writes_their_crowd_regions_back(
     assert (record["iscrowd"], record["segmentation"]) == (1, uncompressed_rle(BRUSH))
 
 
+def coco_of_objects_and_crowds(folder: Path, crowds_only: bool = False) -> Path:
+    """A COCO file as COCO's own instances files are: ordinary objects as polygons beside a few
+    crowd regions as uncompressed RLE. Image a.png holds an object and a crowd region; with
+    `crowds_only`, image b.png a crowd region only. Written as annotations/instances_default.json."""
+    path = cvat_brush_export(folder)
+    document = json.loads(path.read_text())
+    polygon = [[1.0, 1.0, 8.0, 1.0, 8.0, 6.0, 1.0, 6.0]]
+    document["annotations"].append(
+        {"id": 2, "image_id": 1, "category_id": 1, "segmentation": polygon, "area": 35.0,
+         "bbox": [1.0, 1.0, 7.0, 5.0], "iscrowd": 0}
+    )  # fmt: skip
+    if crowds_only:
+        Image.fromarray(np.zeros((30, 40, 3), np.uint8)).save(
+            path.parent.parent / "images" / "default" / "b.png"
+        )
+        document["images"].append({**document["images"][0], "id": 2, "file_name": "b.png"})
+        document["annotations"].append({**document["annotations"][0], "id": 3, "image_id": 2})
+    path.write_text(json.dumps(document))
+    return path
+
+
+@pytest.mark.parametrize("task", ["detect", "instances", "segment"])
+def test_crowd_regions_beside_ordinary_objects_are_read_without_a_warning(
+    tmp_path: Path, task: str
+) -> None:
+    coco_of_objects_and_crowds(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dataset = read(tmp_path, task)
+    assert dataset.coco_origin.crowds[0][0]["iscrowd"] == 1
+
+
+@pytest.mark.parametrize("task", ["detect", "instances"])
+def test_an_image_of_crowds_only_beside_ordinary_objects_is_named_as_left_unlabeled(
+    tmp_path: Path, task: str
+) -> None:
+    coco_of_objects_and_crowds(tmp_path, crowds_only=True)
+    with pytest.warns(
+        UserWarning,
+        match=r"instances_default\.json: 1 image\(s\) holding only crowd regions \(iscrowd: 1\) "
+        r"are left unlabeled \(b\.png\).*only with include_unlabeled=True$",
+    ):
+        dataset = read(tmp_path, task)
+    assert dataset.labeled.tolist() == [0]
+
+
 @pytest.mark.filterwarnings("ignore:COCO file .* crowd region")
 def test_an_image_of_crowd_regions_only_that_the_file_marks_labeled_stays_labeled(
     tmp_path: Path,
