@@ -65,8 +65,8 @@ def read_coco(
     are read so without it. A segmentation ``write_coco`` wrote (its ``info`` says so) holds as
     crowd regions the pixels it wrote as not labeled: it is read without a warning.
 
-    A category that no annotation uses and that all the others name as their
-    ``supercategory``, as Roboflow's COCO export lists the project (``{"id": 0, "name":
+    A category whose supercategory is "none", that no annotation uses and that all the others
+    name as their ``supercategory``, as Roboflow's COCO export lists the project (``{"id": 0, "name":
     "pets", "supercategory": "none"}``), is no class: it is left out (with a warning), unless
     `classes` are the classes with it.
 
