@@ -75,8 +75,8 @@ class DatasetFiles:
             or ``Instances``: one object per ``segmentation``.
         classes : sequence of str, optional
             The classes expected; the categories must be the same, in id order (a category no
-            annotation uses that is the supercategory of all the others, as Roboflow lists the
-            project, is left out unless `classes` are the classes with it).
+            annotation uses, of supercategory "none", that is the supercategory of all the
+            others, as Roboflow lists the project, is left out unless `classes` are the classes with it).
         background : str, optional
             For "segment": the name of class 0 (default: the name ``to_coco`` stores in the
             file's ``info``, else "background").

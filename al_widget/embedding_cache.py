@@ -25,9 +25,11 @@ the first ``put``) raises an OSError naming the folder. Something else where the
 key's folder or a file (a user's file, a folder named ``meta.json``) is refused by ``bind``,
 naming it, and left as it is; so is a file the cache cannot tell for its own (``check_own``: a
 ``meta.json`` that is no JSON object naming a key and a number of images, or an array without a
-``meta.json``), which may be the user's. ``meta.json`` is written first, without ``dim``, and
-replaced whole (``write_meta``), never removed: a folder the cache was stopped in while making
-its files is still its own, and embedded anew.
+``meta.json``, unless the folder holds nothing but the arrays with the headers the cache writes
+for the dataset, as an older version stopped while making them left it), which may be the
+user's. ``meta.json`` is written first, without ``dim``, and replaced whole (``write_meta``),
+never removed: a folder the cache was stopped in while making its files is still its own, and
+embedded anew.
 
 One open cache per folder: a cache holds an exclusive ``flock`` on its key's folder from ``bind``
 until it binds another key or is closed (POSIX; as the dataset's journal does). Another cache on
@@ -184,7 +186,7 @@ class EmbeddingCache:
             then = WRITE_ELSEWHERE if is_read_only(error) else KEPT
             raise cache_error(folder, error, "cannot be made", then) from error
         check_cache_files(folder, ("meta.json", *ARRAYS))
-        check_own(folder)
+        check_own(folder, self.n_images)
         try:  # an error (CacheLocked too) leaves it unbound: the next bind tries the folder again
             lock = FolderLock(folder)
             if any(folder.iterdir()):

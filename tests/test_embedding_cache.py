@@ -399,6 +399,26 @@ def _garble_meta(first, folder):
     (folder / "meta.json").write_text('{"key": "abc", "n_ima')
 
 
+def _stopped_by_an_older_version(*made):
+    """As an older version (09d69aa) left a folder it was stopped in while making its arrays:
+    it removed meta.json first, then made the arrays one by one, so only those `made` are
+    there (the last, where it says "header", holding its header alone)."""
+
+    def stop(first, folder):
+        (folder / "meta.json").unlink()
+        for name in ("embeddings.npy", "hashes.npy", "checksums.npy"):
+            path = folder / name
+            if name not in made and f"{name} header" not in made:
+                path.unlink()
+            elif f"{name} header" in made:
+                with open(path, "rb") as file:
+                    np.lib.format.read_magic(file)
+                    np.lib.format.read_array_header_1_0(file)
+                    os.truncate(path, file.tell())
+
+    return stop
+
+
 def _fortran_order(first, folder):
     rows = np.load(folder / "embeddings.npy")
     np.save(folder / "embeddings.npy", np.asfortranarray(rows))
@@ -427,6 +447,21 @@ CORRUPTIONS = {
         {},
         _edit_meta(lambda meta: {k: v for k, v in meta.items() if k != "format"}),
         "meta.json has format None",
+    ),
+    "an older version stopped before meta.json": (
+        {},
+        _stopped_by_an_older_version("embeddings.npy", "hashes.npy", "checksums.npy"),
+        "meta.json is missing",
+    ),
+    "an older version stopped after embeddings.npy": (
+        {},
+        _stopped_by_an_older_version("embeddings.npy"),
+        "meta.json is missing",
+    ),
+    "an older version stopped in a header": (
+        {},
+        _stopped_by_an_older_version("embeddings.npy header"),
+        "meta.json is missing",
     ),
 }
 
@@ -858,8 +893,25 @@ def test_a_keys_folder_that_is_a_link_to_a_users_folder_is_refused_and_left_as_i
     assert (users / "meta.json").read_text() == "user data"
 
 
+def _users_array(first, folder):
+    _delete_meta(first, folder)
+    np.save(folder / "embeddings.npy", np.arange(5.0))  # no array of the cache's kind
+
+
+def _beside_a_users_file(first, folder):
+    _delete_meta(first, folder)
+    (folder / "notes.txt").write_text("user data")
+
+
 FOREIGN = {
-    "arrays without meta.json": (_delete_meta, "embeddings.npy is there without the meta.json"),
+    "an array of another kind without meta.json": (
+        _users_array,
+        "embeddings.npy is there without the meta.json",
+    ),
+    "arrays without meta.json beside a user's file": (
+        _beside_a_users_file,
+        "embeddings.npy is there without the meta.json",
+    ),
     "garbled meta.json": (_garble_meta, "meta.json is not one the cache wrote"),
     "a user's meta.json": (
         lambda first, folder: (folder / "meta.json").write_text('{"mine": true}'),
@@ -888,6 +940,18 @@ def test_files_the_cache_cannot_tell_for_its_own_are_refused_naming_them_and_lef
         )
     assert cache.key is None
     assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
+
+
+def test_an_array_the_cache_cannot_tell_for_its_own_is_refused_saying_which_folder_to_delete(
+    pool, tmp_path
+):
+    images, _ = pool
+    folder, _ = _stored(images, tmp_path, np.arange(120))
+    _users_array(None, folder)
+    with pytest.raises(
+        FileExistsError, match=f"if the folder is an old cache's, delete {re.escape(str(folder))}"
+    ):
+        EmbeddingCache(120, tmp_path).bind(learner().embedding_key(), 4)
 
 
 def test_a_cache_killed_while_making_its_files_is_still_known_for_its_own(pool, tmp_path):

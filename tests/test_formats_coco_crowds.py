@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 import al_widget as alw
+from al_widget.formats._atomic import ExportWarning
 from tests.test_formats_coco_export import uncompressed_rle
 
 # pycocotools' decode warns under NumPy 2 (its own code, not ours)
@@ -122,6 +123,79 @@ def test_crowd_regions_read_as_regions_to_ignore_are_counted_in_a_warning_naming
         r'\(a\.png\) are read as COCO means them, regions to ignore.*crowd="objects"',
     ):
         read(tmp_path, task)
+
+
+@pytest.mark.filterwarnings("ignore:COCO file .* crowd region")
+def test_an_export_names_the_unlabeled_images_whose_crowd_regions_it_leaves_out(
+    tmp_path: Path,
+) -> None:
+    cvat_brush_export(tmp_path)
+    dataset = read(tmp_path, "detect")
+    with pytest.warns(
+        ExportWarning,
+        match=r"1 unlabeled image\(s\) hold crowd regions \(iscrowd: 1\) read from a COCO file "
+        r"\(.*a\.png\): they were left out with their crowd regions.*include_unlabeled=True",
+    ):
+        dataset.to_coco(tmp_path / "out.json")
+
+
+@pytest.mark.filterwarnings("ignore:COCO file .* crowd region")
+def test_an_export_including_unlabeled_images_writes_their_crowd_regions_back(
+    tmp_path: Path,
+) -> None:
+    cvat_brush_export(tmp_path)
+    dataset = read(tmp_path, "detect")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ExportWarning)
+        dataset.to_coco(tmp_path / "out.json", include_unlabeled=True)
+    [record] = json.loads((tmp_path / "out.json").read_text())["annotations"]
+    assert (record["iscrowd"], record["segmentation"]) == (1, uncompressed_rle(BRUSH))
+
+
+def coco_of_objects_and_crowds(folder: Path, crowds_only: bool = False) -> Path:
+    """A COCO file as COCO's own instances files are: ordinary objects as polygons beside a few
+    crowd regions as uncompressed RLE. Image a.png holds an object and a crowd region; with
+    `crowds_only`, image b.png a crowd region only. Written as annotations/instances_default.json."""
+    path = cvat_brush_export(folder)
+    document = json.loads(path.read_text())
+    polygon = [[1.0, 1.0, 8.0, 1.0, 8.0, 6.0, 1.0, 6.0]]
+    document["annotations"].append(
+        {"id": 2, "image_id": 1, "category_id": 1, "segmentation": polygon, "area": 35.0,
+         "bbox": [1.0, 1.0, 7.0, 5.0], "iscrowd": 0}
+    )  # fmt: skip
+    if crowds_only:
+        Image.fromarray(np.zeros((30, 40, 3), np.uint8)).save(
+            path.parent.parent / "images" / "default" / "b.png"
+        )
+        document["images"].append({**document["images"][0], "id": 2, "file_name": "b.png"})
+        document["annotations"].append({**document["annotations"][0], "id": 3, "image_id": 2})
+    path.write_text(json.dumps(document))
+    return path
+
+
+@pytest.mark.parametrize("task", ["detect", "instances", "segment"])
+def test_crowd_regions_beside_ordinary_objects_are_read_without_a_warning(
+    tmp_path: Path, task: str
+) -> None:
+    coco_of_objects_and_crowds(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dataset = read(tmp_path, task)
+    assert dataset.coco_origin.crowds[0][0]["iscrowd"] == 1
+
+
+@pytest.mark.parametrize("task", ["detect", "instances"])
+def test_an_image_of_crowds_only_beside_ordinary_objects_is_named_as_left_unlabeled(
+    tmp_path: Path, task: str
+) -> None:
+    coco_of_objects_and_crowds(tmp_path, crowds_only=True)
+    with pytest.warns(
+        UserWarning,
+        match=r"instances_default\.json: 1 image\(s\) holding only crowd regions \(iscrowd: 1\) "
+        r"are left unlabeled \(b\.png\).*only with include_unlabeled=True$",
+    ):
+        dataset = read(tmp_path, task)
+    assert dataset.labeled.tolist() == [0]
 
 
 @pytest.mark.filterwarnings("ignore:COCO file .* crowd region")

@@ -127,6 +127,19 @@ def test_a_one_class_roboflow_project_named_after_its_class_gives_that_class(
     assert dataset.annotation(0).labels == ("helmet",)
 
 
+def test_an_unused_category_that_is_its_own_supercategory_is_a_class(tmp_path: Path) -> None:
+    categories = [
+        {"id": 0, "name": "vehicle", "supercategory": "vehicle"},
+        {"id": 1, "name": "car", "supercategory": "vehicle"},
+        {"id": 2, "name": "truck", "supercategory": "vehicle"},
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dataset = read(roboflow_export(tmp_path, categories))
+    assert dataset.classes == ["vehicle", "car", "truck"]
+    assert dataset.annotation(0).labels == ("car",)
+
+
 def test_the_project_category_is_kept_when_the_classes_given_hold_it(tmp_path: Path) -> None:
     dataset = read(roboflow_export(tmp_path), classes=["pets", "cat", "dog"])
     assert dataset.classes == ["pets", "cat", "dog"]

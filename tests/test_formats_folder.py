@@ -319,8 +319,16 @@ def test_a_roboflow_folder_structure_export_read_at_its_root_is_refused_naming_i
 
 
 def test_a_folder_holding_one_split_of_class_folders_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(FormatError, match=r"its folders \['train'\] hold no image directly"):
+    with pytest.raises(FormatError, match=r"its one folder 'train' holds no image directly"):
         alw.Dataset.from_folder(roboflow_folder_structure(tmp_path, ("train",)))
+
+
+def test_a_lone_folder_named_test_is_refused_saying_classes_reads_it_as_the_one_class(
+    tmp_path: Path,
+) -> None:
+    save(tmp_path / "test" / "left" / "a.png")
+    with pytest.raises(FormatError, match=r"or pass classes=\['test'\] if it is the one class$"):
+        alw.Dataset.from_folder(tmp_path)
 
 
 def test_one_split_of_a_roboflow_export_reads_its_class_folders(tmp_path: Path) -> None:
@@ -329,12 +337,28 @@ def test_one_split_of_a_roboflow_export_reads_its_class_folders(tmp_path: Path) 
     assert [dataset.annotation(i).cls for i in range(len(dataset))] == ["cat", "dog"]
 
 
-def test_folders_holding_the_same_sub_folders_and_no_image_are_refused(tmp_path: Path) -> None:
-    for top in ("part1", "part2"):
-        for inner in ("cat", "dog"):
-            save(tmp_path / top / inner / "a.png")
-    with pytest.raises(FormatError, match=r"its folders \['part1', 'part2'\] hold no image"):
-        alw.Dataset.from_folder(tmp_path)
+def test_class_folders_of_the_same_sub_folders_read_as_imagefolder_reads_them(
+    tmp_path: Path,
+) -> None:
+    for top in ("cat", "dog"):
+        for year in ("2019", "2020"):
+            save(tmp_path / top / year / "a.png")
+    dataset = alw.Dataset.from_folder(tmp_path)
+    assert dataset.classes == ["cat", "dog"]
+    assert [dataset.annotation(i).cls for i in range(len(dataset))] == ["cat"] * 2 + ["dog"] * 2
+
+
+def test_class_folders_holding_two_sides_each_read_as_classes(tmp_path: Path) -> None:
+    for top in ("healthy", "sick"):
+        for side in ("left", "right"):
+            save(tmp_path / top / side / "a.png")
+    assert alw.Dataset.from_folder(tmp_path).classes == ["healthy", "sick"]
+
+
+def test_split_folders_beside_a_class_folder_read_as_classes(tmp_path: Path) -> None:
+    for top in ("test", "other"):
+        save(tmp_path / top / "inner" / "a.png")
+    assert alw.Dataset.from_folder(tmp_path).classes == ["other", "test"]
 
 
 def test_class_folders_of_the_same_sub_folders_read_as_classes_when_given(tmp_path: Path) -> None:

@@ -299,6 +299,47 @@ def test_a_labelimg_folder_with_labels_beside_the_images_is_read(tmp_path: Path)
     assert dataset.annotation(0) == alw.Boxes([[30, 12, 50, 36]], ["person"], canvas_size=(48, 80))
 
 
+def labelimg_folder_with_a_yaml_file(root: Path, name: str, text: str) -> Path:
+    """A LabelImg YOLO folder (one labeled image, classes.txt) with a YAML file of the user's
+    beside it, one no Ultralytics data file."""
+    labelimg_yolo_save(jpeg(root / "img1.jpg"), [(1, 0.5, 0.5, 0.25, 0.5)])
+    (root / name).write_text(text)
+    return root
+
+
+def test_a_labelimg_folder_with_a_yaml_file_of_anchors_reads_classes_txt(tmp_path: Path) -> None:
+    config = "defaults: &defaults\n  size: 640\ntrain:\n  <<: *defaults\nnc: &n 2\n"
+    root = labelimg_folder_with_a_yaml_file(tmp_path, "config.yaml", config)
+    assert alw.Dataset.from_yolo(root).classes == ["dog", "person"]
+
+
+def test_a_labelimg_folder_with_a_yaml_file_naming_other_classes_reads_classes_txt(
+    tmp_path: Path,
+) -> None:
+    root = labelimg_folder_with_a_yaml_file(tmp_path, "hyp.yaml", "names: [person]\n")
+    assert alw.Dataset.from_yolo(root).classes == ["dog", "person"]
+
+
+def test_a_labelimg_folder_with_a_yaml_file_of_other_names_reads_classes_txt(
+    tmp_path: Path,
+) -> None:
+    root = labelimg_folder_with_a_yaml_file(tmp_path, "notes.yaml", "names: {first: Ann}\n")
+    assert alw.Dataset.from_yolo(root).classes == ["dog", "person"]
+
+
+def test_a_lone_yaml_file_that_is_no_data_file_is_named_when_no_class_list_is_found(
+    tmp_path: Path,
+) -> None:
+    root = labelimg_folder_with_a_yaml_file(tmp_path, "notes.yaml", "names: {first: Ann}\n")
+    (root / "classes.txt").unlink()
+    with pytest.raises(
+        FileNotFoundError,
+        match=r"names no classes: .*; notes\.yaml, not named data\.yaml, is no Ultralytics data "
+        r"file: .*'first: Ann' is not 'id: name'",
+    ):
+        alw.Dataset.from_yolo(root)
+
+
 def test_labels_beside_the_images_in_an_images_folder_are_read(tmp_path: Path) -> None:
     labelimg_yolo_save(jpeg(tmp_path / "images" / "img1.jpg"), [(0, 0.5, 0.5, 0.25, 0.5)])
     (tmp_path / "classes.txt").write_text("dog\nperson\n")

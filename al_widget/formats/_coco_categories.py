@@ -46,8 +46,9 @@ def read_categories(
     (COCO's ids start at 1; tools that list the background give it 0), else by the file's
     ``info["background"]`` (as ``write_coco`` stores it), else "background".
 
-    A category that no annotation uses (none of the category ids in `used`) and that every
-    other category names as its ``supercategory`` is left out, unless `classes` are the
+    A category whose own ``supercategory`` is ``"none"``, that no annotation uses (none of the
+    category ids in `used`) and that every other category names as its ``supercategory`` is
+    left out, unless `classes` are the
     classes with it; with a warning when `classes` are not given. Roboflow's COCO export lists
     the project so (``{"id": 0, "name": "pets", "supercategory": "none"}`` above ``{"id": 1,
     "name": "cat", "supercategory": "pets"}``; a one-class project may bear its class's name),
@@ -136,13 +137,16 @@ def _names(
 def _project_category(
     entries: list[dict[str, Any]], used: Collection[Any]
 ) -> dict[str, Any] | None:
-    """The category that no annotation uses and that all the others (at least one) name as
-    their ``supercategory``, as Roboflow lists the project; None when there is none."""
+    """The category whose supercategory is ``"none"``, that no annotation uses and that all
+    the others (at least one) name as their ``supercategory``, as Roboflow lists the project;
+    None when there is none. A category that is its own supercategory (``vehicle`` above
+    ``car`` and ``truck``) is a class not used yet."""
     for entry in entries:
         others = [e for e in entries if e is not entry]
         if (
             others
             and entry["id"] not in used
+            and entry.get("supercategory") == "none"
             and all(e.get("supercategory") == entry["name"] for e in others)
         ):
             return entry

@@ -28,7 +28,7 @@ def check_crowd(crowd: str) -> None:
 
 class CrowdNotes:
     """The crowd regions one import read as regions to ignore, and the images left unlabeled
-    for holding nothing else, for one warning at the end.
+    for holding nothing else, for one warning at the end (see `warn`).
 
     Parameters
     ----------
@@ -55,20 +55,27 @@ class CrowdNotes:
         """Note that `image`, holding crowd regions only, is left unlabeled."""
         self.unlabeled.append(image)
 
-    def warn(self) -> None:
-        if self.quiet or not self.regions:
+    def warn(self, only_crowds: bool) -> None:
+        """Warn of the crowd regions read, with how to read them as objects, when every
+        annotation of the file that carries a mask is one (`only_crowds`), as CVAT's and
+        Datumaro's COCO export writes every mask; else, where crowd regions lie beside ordinary
+        objects as in COCO's own files, only of the images left unlabeled."""
+        if self.quiet or not self.regions or not (only_crowds or self.unlabeled):
             return
         unlabeled = (
-            f"; {len(self.unlabeled)} image(s) holding nothing else are left unlabeled "
-            f"({listed(self.unlabeled)})"
-            if self.unlabeled
-            else ""
+            f"{len(self.unlabeled)} image(s) holding only crowd regions (iscrowd: 1) are left "
+            f"unlabeled ({listed(self.unlabeled)}): nothing in them says they hold no objects, "
+            "and to_coco writes them, with their crowd regions, only with include_unlabeled=True"
         )
+        if not only_crowds:
+            warnings.warn(f"COCO file {self.source}: {unlabeled}", UserWarning, stacklevel=3)
+            return
         warnings.warn(
             f"COCO file {self.source}: {self.regions} crowd region(s) (iscrowd: 1) in "
             f"{len(self.images)} image(s) ({listed(self.images)}) are read as COCO means them, "
-            f"regions to ignore: {_KEPT_AS[self.task]}, kept for to_coco to write back{unlabeled}. "
-            "CVAT's and Datumaro's COCO export write every mask as a crowd region: if they "
+            f"regions to ignore: {_KEPT_AS[self.task]}, kept for to_coco to write back with "
+            f"their images{'; ' + unlabeled if self.unlabeled else ''}. Every mask in the file "
+            "is a crowd region, as CVAT's and Datumaro's COCO export write every mask: if they "
             'are objects, pass crowd="objects"',
             UserWarning,
             stacklevel=3,

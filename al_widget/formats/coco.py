@@ -121,8 +121,11 @@ def write_coco(
         ``_export.write_upright``) and the other files copied beside it, under their paths
         below the images' common folder.
     include_unlabeled : bool, default False
-        Also list the unlabeled images (``"labeled": false``). Leave it off for training: a
-        COCO reader takes an image without annotations as one with no objects.
+        Also list the unlabeled images (``"labeled": false``), with the crowd regions read for
+        them. Leave it off for training: a COCO reader takes an image without annotations as
+        one with no objects. Without it, the unlabeled images holding crowd regions read from
+        a COCO file (an image holding nothing else is read unlabeled) are named in an
+        ``ExportWarning``: their crowd regions are left out with them.
     overwrite : bool, default False
         Replace the JSON file, and an earlier export's images (those its
         ``images/.al_widget-export.json`` lists; the folder is replaced as a whole, see
@@ -164,6 +167,7 @@ def write_coco(
     # leaves the earlier export whole, its JSON and the images it lists
     write_text(target, json.dumps(document), overwrite, before=place_images)
     warn_difficult_lost(chosen.annotations, "COCO export")
+    _warn_crowds_left_out(dataset, chosen.indices)
     if turned:
         note = (
             f"{len(turned)} image(s) have an EXIF orientation that turns them "
@@ -173,6 +177,23 @@ def write_coco(
         )
         warnings.warn(ExportWarning(note, "COCO export"), stacklevel=2)
     return Exported(target, base, len(document["images"]), len(document["annotations"]))
+
+
+def _warn_crowds_left_out(dataset: Dataset, written: np.ndarray) -> None:
+    """Say, as an `ExportWarning`, which images holding crowd regions read from a COCO file
+    were left out, with those regions, for being unlabeled (an image holding nothing but crowd
+    regions is read unlabeled)."""
+    origin: CocoOrigin | None = getattr(dataset, "coco_origin", None)
+    kept = set(written.tolist())
+    left = [] if origin is None else [i for i in sorted(origin.crowds) if i not in kept]
+    if left:
+        files = [dataset.source_file(i) or f"image {i}" for i in left]
+        note = (
+            f"{len(left)} unlabeled image(s) hold crowd regions (iscrowd: 1) read from a COCO "
+            f"file ({listed(files)}): they were left out with their crowd regions, as unlabeled "
+            "images are; pass include_unlabeled=True to to_coco to write them back"
+        )
+        warnings.warn(ExportWarning(note, "COCO export"), stacklevel=3)
 
 
 def _turned(dataset: Dataset, names: dict[int, str]) -> list[str]:

@@ -52,18 +52,21 @@ def read_coco(
     pixel labeled stays unlabeled, with a warning; for "instances", each annotation's polygons
     or RLE (compressed or not) is one object, crowds left out as for "detect", and an object
     given twice is refused. The file's image ids, categories and crowd annotations are kept in
-    ``dataset.coco_origin`` (a ``CocoOrigin``), so that ``write_coco`` writes them back.
+    ``dataset.coco_origin`` (a ``CocoOrigin``), so that ``write_coco`` writes them back with
+    their images (an unlabeled image's only with ``include_unlabeled=True``).
 
-    Crowd regions read so are counted in one warning, which says how to read them as objects
-    (`crowd`): CVAT's "COCO 1.0" export (Datumaro's COCO writer) writes every mask as
-    ``iscrowd: 1`` with an uncompressed RLE. For "detect" and "instances", an image whose
-    annotations are all crowd regions is left unlabeled (named in that warning; as detectron2
-    leaves such images out of training), unless the file marks it ``"labeled": true``: nothing
-    in it says it has no objects. A segmentation ``write_coco`` wrote (its ``info`` says so)
-    holds as crowd regions the pixels it wrote as not labeled: it is read without the warning.
+    For "detect" and "instances", an image whose annotations are all crowd regions is left
+    unlabeled (as detectron2 leaves such images out of training), unless the file marks it
+    ``"labeled": true``: nothing in it says it has no objects; such images are named in a
+    warning. Where every annotation of the file that carries a mask is a crowd region, as
+    CVAT's "COCO 1.0" export (Datumaro's COCO writer) writes every mask (``iscrowd: 1``, an
+    uncompressed RLE), the crowd regions are counted in one warning, which says how to read
+    them as objects (`crowd`); crowd regions beside ordinary objects, as in COCO's own files,
+    are read so without it. A segmentation ``write_coco`` wrote (its ``info`` says so) holds as
+    crowd regions the pixels it wrote as not labeled: it is read without a warning.
 
-    A category that no annotation uses and that all the others name as their
-    ``supercategory``, as Roboflow's COCO export lists the project (``{"id": 0, "name":
+    A category whose supercategory is "none", that no annotation uses and that all the others
+    name as their ``supercategory``, as Roboflow's COCO export lists the project (``{"id": 0, "name":
     "pets", "supercategory": "none"}``), is no class: it is left out (with a warning), unless
     `classes` are the classes with it.
 
@@ -136,6 +139,7 @@ def read_coco(
             ) from None
         raise
     found: dict[int, list[tuple[int, dict[str, Any]]]] = {k: [] for k in range(len(images))}
+    only_crowds = True  # every annotation carrying a mask is a crowd region, as CVAT writes masks
     for number, record in enumerate(annotations):
         where = _where(source, number, record)
         if not isinstance(record, dict):
@@ -151,8 +155,9 @@ def read_coco(
             )
         # read as the number it means (it may be written "1", true, ...), kept so when written
         # back; 0 for a crowd region read as an object
-        crowded = is_crowd(record, where) and crowd == "ignore"
-        record = {**record, "iscrowd": int(crowded)}
+        crowded = is_crowd(record, where)
+        only_crowds = only_crowds and (crowded or not record.get("segmentation"))
+        record = {**record, "iscrowd": int(crowded and crowd == "ignore")}
         found[ids[record["image_id"]]].append((number, record))
     labels: dict[int, tuple[ann.Annotation, str]] = {}
     clips = EdgeClips(f"COCO file {source}")
@@ -190,7 +195,7 @@ def read_coco(
     dataset = build(paths, names, task, labels)
     clips.warn()
     overlaps.warn()
-    notes.warn()
+    notes.warn(only_crowds)
     # for "segment", the entries of classes 1, 2, ...: class 0's name is written in info
     image_ids = tuple(entry["id"] for entry in images)
     dataset.coco_origin = CocoOrigin(image_ids, found_classes.entries, crowds)

@@ -36,11 +36,13 @@ def read_folder(
     the same class, is an image of its class (listed twice in the second case). A link to
     no file is left out with a warning.
     Without `classes`, a folder whose sub-folders look like a dataset's splits is refused,
-    naming them: each holds no image directly but folders, and they are all named as splits
-    (``train``, ``valid``, ``val``, ``test`` ...), or hold the same two or more sub-folders
-    (Roboflow's classification "Folder Structure" export, ``train/<class>/``,
-    ``valid/<class>/``, ``test/<class>/``, read at its root would label every image with its
-    split): read one split folder, or pass `classes` when the sub-folders are the classes.
+    naming them: they are all named as splits (``train``, ``valid``, ``val``, ``test`` ...)
+    and none holds an image directly, only folders (Roboflow's classification "Folder
+    Structure" export, ``train/<class>/``, ``valid/<class>/``, ``test/<class>/``, read at its
+    root would label every image with its split); a lone such folder too (one class named
+    ``test`` is unlikelier than a split read at its root): read one split folder, or pass
+    `classes` when the sub-folders are the classes. Class folders holding sub-folders of the
+    same names (``cat/2019/``, ``dog/2019/``) are read as classes, as ImageFolder reads them.
     Files are sorted by their path below `path`, so indices are the same on every run; images
     are decoded only when used.
 
@@ -112,11 +114,12 @@ SPLIT_NAMES = frozenset({"train", "training", "val", "valid", "validation", "tes
 
 
 def _refuse_splits(folder: Path, relative: list[str], unlabeled: str) -> None:
-    """Refuse to take for classes top folders that look like a dataset's splits: each holds
-    no image directly, only sub-folders, and either all are named as splits (``train``,
-    ``valid``, ``test`` ...) or all hold the same two or more sub-folders, as Roboflow's
-    classification "Folder Structure" export lays out ``train/<class>/``, ``valid/<class>/``,
-    ``test/<class>/``. `relative` are the image files' paths below `folder`."""
+    """Refuse to take for classes top folders that look like a dataset's splits: all are named
+    as splits (``train``, ``valid``, ``test`` ...) and none holds an image directly, only
+    sub-folders, as Roboflow's classification "Folder Structure" export lays out
+    ``train/<class>/``, ``valid/<class>/``, ``test/<class>/``. Class folders holding the same
+    sub-folders (``cat/2019/``, ``dog/2019/``) are ImageFolder's classes, as torchvision reads
+    them. `relative` are the image files' paths below `folder`."""
     below: dict[str, set[str]] = {}
     for path in relative:
         parts = path.split(os.sep, 2)
@@ -125,20 +128,18 @@ def _refuse_splits(folder: Path, relative: list[str], unlabeled: str) -> None:
         if len(parts) > 2:
             below.setdefault(parts[0], set()).add(parts[1])
     tops = sorted(set(below) - {unlabeled})
-    if not tops:
+    if not tops or not all(top.lower() in SPLIT_NAMES for top in tops):
         return
-    named = all(top.lower() in SPLIT_NAMES for top in tops)
-    shared = {frozenset(below[top]) for top in tops}
-    if not named and (len(tops) < 2 or len(shared) > 1 or len(below[tops[0]]) < 2):
-        return
-    inner = sorted(set().union(*shared))
+    inner = sorted(set().union(*(below[top] for top in tops)))
     example = next((top for top in tops if top.lower() == "train"), tops[0])
+    held = f"its folders {tops} hold" if len(tops) > 1 else f"its one folder {tops[0]!r} holds"
     raise FormatError(
-        f"image folder {folder}: its folders {tops} hold no image directly, only sub-folders "
-        f"({listed(inner)}), as a dataset's splits hold class folders (Roboflow's \"Folder "
-        'Structure" export: train/, valid/, test/), so the classes would be the splits: read '
-        f"one split, e.g. Dataset.from_folder({str(folder / example)!r}), or pass "
-        f"classes={tops!r} if these folders are the classes"
+        f"image folder {folder}: {held} no image directly, only sub-folders "
+        f"({listed(inner)}), and {'they are' if len(tops) > 1 else 'it is'} named as a "
+        "dataset's split, which holds class folders (Roboflow's \"Folder Structure\" export: "
+        "train/, valid/, test/), so the classes would be the splits: read one split, e.g. "
+        f"Dataset.from_folder({str(folder / example)!r}), or pass classes={tops!r} if "
+        f"{'these folders are the classes' if len(tops) > 1 else 'it is the one class'}"
     )
 
 

@@ -162,9 +162,11 @@ def read_yolo(
     each with the label file beside it. An image with a label file is labeled (an empty file:
     no boxes), one without is in the unlabeled pool; a folder where no image has one is read
     with a warning. The class names come from ``data.yaml`` (or ``data.yml``: ``names`` as a
-    list or an id mapping; where neither is, the folder's one YAML file, or the one named
-    after the folder, as Ultralytics finds ``coco8.yaml``), ``classes.txt``, ``labels/classes.txt`` or ``images/classes.txt``
+    list or an id mapping), ``classes.txt``, ``labels/classes.txt`` or ``images/classes.txt``
     (LabelImg writes it beside the label files); when more than one is there they must agree.
+    Where none of these is, the folder's one YAML file, or of several the one named after the
+    folder, as Ultralytics finds ``coco8.yaml``; one that cannot be read as Ultralytics' data
+    file is named in the error (a YAML file beside ``classes.txt`` is never read).
     A box, or a polygon's point, up to 1 px past the image's edge is clipped to it (one warning
     for the lot); one further out is refused. A line's class may be written as a float (``1.0``),
     as Ultralytics reads it; one that is no whole number is refused, naming the line.
@@ -288,26 +290,42 @@ def _label_path(image: Path) -> Path:
 
 def _read_names(root: Path) -> tuple[list[str], Path]:
     """The class names of a YOLO folder and the file they came from; every class list there
-    must agree."""
+    must agree. A YAML file not named data.yaml is looked for only where there is neither
+    data.yaml nor classes.txt, and one that cannot be read as Ultralytics' data file is then
+    named in the error, never read."""
     found: list[tuple[list[str], Path]] = []
-    yaml, unread = _data_yaml(root)
+    lists = [
+        p
+        for p in (root / CLASSES_FILE, root / LABELS / CLASSES_FILE, root / IMAGES / CLASSES_FILE)
+        if p.exists()
+    ]
+    yaml = next((p for p in (root / "data.yaml", root / "data.yml") if p.exists()), None)
+    seen = ""
     if yaml is not None:
         names = read_names(read_label_text(yaml, "YOLO data file"), f"YOLO data file {yaml}")
         if names is not None:
             found.append((_check_names(names, yaml), yaml))
-    for listed in (root / CLASSES_FILE, root / LABELS / CLASSES_FILE, root / IMAGES / CLASSES_FILE):
-        if listed.exists():
-            found.append((_read_classes(listed), listed))
+        seen = f"; {yaml.name} has no 'names'"
+    elif not lists:
+        guess, unread = _guessed_yaml(root)
+        seen = (
+            f"; of its YAML files, {', '.join(p.name for p in unread)}, none is data.yaml "
+            f"or named after the folder ({root.name}.yaml), the one Ultralytics would read"
+            if unread
+            else ""
+        )
+        if guess is not None:
+            try:
+                text = read_label_text(guess, "YOLO data file")
+                names = read_names(text, f"YOLO data file {guess}")
+                if names is not None:
+                    found.append((_check_names(names, guess), guess))
+                seen = f"; {guess.name} has no 'names'"
+            except (FormatError, OSError) as error:
+                seen = f"; {guess.name}, not named data.yaml, is no Ultralytics data file: {error}"
+    for listed in lists:
+        found.append((_read_classes(listed), listed))
     if not found:
-        if yaml is not None:
-            seen = f"; {yaml.name} has no 'names'"
-        elif unread:
-            seen = (
-                f"; of its YAML files, {', '.join(p.name for p in unread)}, none is data.yaml "
-                f"or named after the folder ({root.name}.yaml), the one Ultralytics would read"
-            )
-        else:
-            seen = ""
         raise FileNotFoundError(
             f"YOLO folder {root} names no classes: expected data.yaml with 'names', "
             f"{CLASSES_FILE} or {LABELS}/{CLASSES_FILE} (one class name per line){seen}"
@@ -321,13 +339,10 @@ def _read_names(root: Path) -> tuple[list[str], Path]:
     return names, first
 
 
-def _data_yaml(root: Path) -> tuple[Path | None, list[Path]]:
-    """The data file of a YOLO folder: ``data.yaml`` (or ``data.yml``), else the one YAML file
-    there, of several the one named after the folder, as Ultralytics' ``find_dataset_yaml``
-    picks it (``coco8.yaml``); and the YAML files left unread when none is picked."""
-    for yaml in (root / "data.yaml", root / "data.yml"):
-        if yaml.exists():
-            return yaml, []
+def _guessed_yaml(root: Path) -> tuple[Path | None, list[Path]]:
+    """The data file of a YOLO folder without data.yaml: the one YAML file there, of several
+    the one named after the folder, as Ultralytics' ``find_dataset_yaml`` picks it
+    (``coco8.yaml``); and the YAML files left unread when none is picked."""
     found = sorted(
         p
         for p in root.iterdir()
