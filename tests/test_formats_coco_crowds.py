@@ -158,6 +158,7 @@ def coco_of_objects_and_crowds(folder: Path, crowds_only: bool = False) -> Path:
     `crowds_only`, image b.png a crowd region only. Written as annotations/instances_default.json."""
     path = cvat_brush_export(folder)
     document = json.loads(path.read_text())
+    del document["annotations"][0]["attributes"]  # COCO's annotations carry no attributes
     polygon = [[1.0, 1.0, 8.0, 1.0, 8.0, 6.0, 1.0, 6.0]]
     document["annotations"].append(
         {"id": 2, "image_id": 1, "category_id": 1, "segmentation": polygon, "area": 35.0,
@@ -182,6 +183,26 @@ def test_crowd_regions_beside_ordinary_objects_are_read_without_a_warning(
         warnings.simplefilter("error")
         dataset = read(tmp_path, task)
     assert dataset.coco_origin.crowds[0][0]["iscrowd"] == 1
+
+
+@pytest.mark.parametrize("task", ["detect", "instances", "segment"])
+def test_brush_masks_of_a_cvat_export_beside_its_polygons_get_the_warning_naming_the_option(
+    tmp_path: Path, task: str
+) -> None:
+    # CVAT's export of a polygon beside a brush mask: Datumaro writes the polygon as an
+    # ordinary object (iscrowd 0) and the mask as a crowd region, both with CVAT's attributes
+    path = cvat_brush_export(tmp_path)
+    document = json.loads(path.read_text())
+    document["annotations"].append(
+        {"id": 2, "image_id": 1, "category_id": 1,
+         "segmentation": [[1.0, 1.0, 8.0, 1.0, 8.0, 6.0, 1.0, 6.0]], "area": 35.0,
+         "bbox": [1.0, 1.0, 7.0, 5.0], "iscrowd": 0, "attributes": {"occluded": False}}
+    )  # fmt: skip
+    path.write_text(json.dumps(document))
+    with pytest.warns(
+        UserWarning, match=r"Its annotations carry Datumaro's 'attributes'.*crowd=\"objects\""
+    ):
+        read(tmp_path, task)
 
 
 @pytest.mark.parametrize("task", ["detect", "instances"])

@@ -55,27 +55,34 @@ class CrowdNotes:
         """Note that `image`, holding crowd regions only, is left unlabeled."""
         self.unlabeled.append(image)
 
-    def warn(self, only_crowds: bool) -> None:
-        """Warn of the crowd regions read, with how to read them as objects, when every
-        annotation of the file that carries a mask is one (`only_crowds`), as CVAT's and
-        Datumaro's COCO export writes every mask; else, where crowd regions lie beside ordinary
-        objects as in COCO's own files, only of the images left unlabeled."""
-        if self.quiet or not self.regions or not (only_crowds or self.unlabeled):
+    def warn(self, like_cvat: str | None) -> None:
+        """Warn of the crowd regions read, with how to read them as objects, when the file looks
+        like CVAT's or Datumaro's COCO export, which writes every mask as a crowd region
+        (`like_cvat`: ``"only_crowds"``, every annotation carrying a mask is one, or
+        ``"attributed"``, its annotations carry Datumaro's ``attributes``); else, where crowd
+        regions lie beside ordinary objects as in COCO's own files, only of the images left
+        unlabeled."""
+        if self.quiet or not self.regions or not (like_cvat or self.unlabeled):
             return
         unlabeled = (
             f"{len(self.unlabeled)} image(s) holding only crowd regions (iscrowd: 1) are left "
             f"unlabeled ({listed(self.unlabeled)}): nothing in them says they hold no objects, "
             "and to_coco writes them, with their crowd regions, only with include_unlabeled=True"
         )
-        if not only_crowds:
+        if like_cvat is None:
             warnings.warn(f"COCO file {self.source}: {unlabeled}", UserWarning, stacklevel=3)
             return
+        looks = (
+            "Every mask in the file is a crowd region"
+            if like_cvat == "only_crowds"
+            else "Its annotations carry Datumaro's 'attributes'"
+        )
         warnings.warn(
             f"COCO file {self.source}: {self.regions} crowd region(s) (iscrowd: 1) in "
             f"{len(self.images)} image(s) ({listed(self.images)}) are read as COCO means them, "
             f"regions to ignore: {_KEPT_AS[self.task]}, kept for to_coco to write back with "
-            f"their images{'; ' + unlabeled if self.unlabeled else ''}. Every mask in the file "
-            "is a crowd region, as CVAT's and Datumaro's COCO export write every mask: if they "
+            f"their images{'; ' + unlabeled if self.unlabeled else ''}. {looks}, as in CVAT's "
+            "and Datumaro's COCO export, which write every mask as a crowd region: if they "
             'are objects, pass crowd="objects"',
             UserWarning,
             stacklevel=3,

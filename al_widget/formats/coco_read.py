@@ -140,6 +140,7 @@ def read_coco(
         raise
     found: dict[int, list[tuple[int, dict[str, Any]]]] = {k: [] for k in range(len(images))}
     only_crowds = True  # every annotation carrying a mask is a crowd region, as CVAT writes masks
+    attributed = False  # an annotation carries Datumaro's "attributes" (CVAT's export does)
     for number, record in enumerate(annotations):
         where = _where(source, number, record)
         if not isinstance(record, dict):
@@ -157,6 +158,7 @@ def read_coco(
         # back; 0 for a crowd region read as an object
         crowded = is_crowd(record, where)
         only_crowds = only_crowds and (crowded or not record.get("segmentation"))
+        attributed = attributed or isinstance(record.get("attributes"), dict)
         record = {**record, "iscrowd": int(crowded and crowd == "ignore")}
         found[ids[record["image_id"]]].append((number, record))
     labels: dict[int, tuple[ann.Annotation, str]] = {}
@@ -195,7 +197,7 @@ def read_coco(
     dataset = build(paths, names, task, labels)
     clips.warn()
     overlaps.warn()
-    notes.warn(only_crowds)
+    notes.warn("only_crowds" if only_crowds else "attributed" if attributed else None)
     # for "segment", the entries of classes 1, 2, ...: class 0's name is written in info
     image_ids = tuple(entry["id"] for entry in images)
     dataset.coco_origin = CocoOrigin(image_ids, found_classes.entries, crowds)
