@@ -115,9 +115,10 @@ def mask_map(
     ----------
     predicted : sequence
         One entry per image: a pair ``(Instances, scores)`` with one score per object, or a
-        dict with ``"masks"`` (K, H, W) bool, ``"labels"`` (K,) class ids and ``"scores"``
-        (K,), such as a Mask R-CNN gives after thresholding its masks (empty or repeated
-        masks allowed there).
+        dict with ``"masks"`` (K, H, W) or (K, 1, H, W), bool or 0/1, ``"labels"`` (K,) class
+        ids and ``"scores"`` (K,), such as a Mask R-CNN gives once its mask probabilities are
+        thresholded (``masks > 0.5``; probabilities are refused, naming the image). Empty or
+        repeated masks are allowed there.
     truth : sequence of Instances
         The true objects, one ``Instances`` per image in the same order.
     classes : sequence of str
@@ -182,10 +183,10 @@ def _predicted_rles(
     from faster_coco_eval.core import mask as coco_mask
 
     if isinstance(guess, Mapping):
-        masks = np.asarray(guess["masks"]).astype(bool)
-        # (K, 1, H, W) as Mask R-CNN gives them is (K, H, W); nothing found, in any shape, none
+        masks = np.asarray(guess["masks"])
+        # (K, 1, H, W), as Mask R-CNN gives its masks, is (K, H, W)
         masks = masks[:, 0] if masks.ndim == 4 and masks.shape[1] == 1 else masks
-        _check_masks(i, (0, *size) if masks.ndim and not len(masks) else masks.shape, size)
+        _check_masks(i, masks, size)
         labels = np.asarray(guess["labels"], dtype=np.int64).reshape(-1)
         scores = np.asarray(guess["scores"], dtype=np.float64).reshape(-1)
         if len(labels) and (labels.min() < 0 or labels.max() >= len(classes)):
@@ -193,7 +194,7 @@ def _predicted_rles(
                 f"image {i}: labels must be class ids in 0..{len(classes) - 1}, "
                 f"got {labels.min()}..{labels.max()}"
             )
-        rles = [coco_mask.encode(np.asfortranarray(m, dtype=np.uint8)) for m in masks]
+        rles = [coco_mask.encode(np.asfortranarray(m != 0, dtype=np.uint8)) for m in masks]
     else:
         objects, scores = guess
         scores = np.asarray(scores, dtype=np.float64).reshape(-1)
@@ -210,9 +211,32 @@ def _predicted_rles(
     ]
 
 
-def _check_masks(i: int, shape: tuple[int, ...], size: tuple[int, int]) -> None:
-    """Refuse image `i`'s predicted masks of `shape` unless (K, H, W) at its true `size`: others,
-    even of as many pixels (transposed), would be scored on pixels they were not predicted on."""
+def _check_masks(i: int, masks: np.ndarray | tuple[int, ...], size: tuple[int, int]) -> None:
+    """Refuse image `i`'s predicted masks unless they are (K, H, W) at its true `size`, of bool
+    or 0/1 values. Masks of another shape, even of as many pixels (transposed), would be scored
+    on pixels they were not predicted on; probabilities (Mask R-CNN's, before a threshold) would
+    count every pixel above 0 as the object's. Nothing found, in any shape, is no mask.
+
+    Parameters
+    ----------
+    i : int
+        The image, for the error.
+    masks : numpy.ndarray or tuple of int
+        The masks given, or the shape of an ``Instances``' (bool by construction).
+    size : tuple of int
+        The (H, W) of its true masks.
+    """
+    if isinstance(masks, np.ndarray) and masks.ndim and not len(masks):
+        return
+    shape = masks.shape if isinstance(masks, np.ndarray) else masks
     if len(shape) != 3 or tuple(shape[1:]) != tuple(size):
         need = f"need (K, H, W) = (K, {size[0]}, {size[1]}), the size of its true masks"
         raise ValueError(f"image {i}: predicted masks are {tuple(shape)}, {need}")
+    if not isinstance(masks, np.ndarray) or masks.dtype == np.bool_:
+        return
+    other = masks[(masks != 0) & (masks != 1)]
+    if len(other):
+        raise ValueError(
+            f"image {i}: predicted masks must be bool or 0/1, got {masks.dtype} values such as "
+            f"{other[0]} (probabilities?): threshold them first, e.g. masks > 0.5"
+        )
