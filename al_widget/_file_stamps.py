@@ -1,9 +1,15 @@
-"""A file's stamp: what says, without reading it, that a file was rewritten, replaced or touched
-since it was read; one checker for the embedding cache and for the panel's submits."""
+"""A file's stamp: what says, without reading it, that a file may have changed since it was
+read; one checker for the embedding cache and for the panel's submits. The panel keeps with it
+a digest of the pixels it showed (``PixelStamp``), which says whether a file whose stamp changed
+still holds them (``same_pixels``)."""
 
 from __future__ import annotations
 
+import hashlib
 import os
+from typing import NamedTuple
+
+import numpy as np
 
 Stamp = tuple[int, int, int, int]
 """A file's inode, size, mtime and ctime (ns), from one ``os.stat``."""
@@ -16,7 +22,9 @@ def file_stamp(path: str | os.PathLike[str] | None) -> Stamp | None:
     """The stamp of the file at `path` (``GONE`` when it cannot be stat'ed); None for no file.
 
     A file rewritten, replaced or touched gets another stamp (its ctime changes even when its
-    mtime is set back with ``os.utime``), without reading it: one stat, a few microseconds.
+    mtime is set back with ``os.utime``, and a rewrite in place keeps its inode and size),
+    without reading it: one stat, a few microseconds. The same stamp says the file holds what
+    it held; another says only that it may not (a ``chmod`` or a hard link changes the ctime).
 
     Parameters
     ----------
@@ -43,3 +51,39 @@ def changed_since(then: Stamp | None, now: Stamp | None) -> bool:
         The file's stamps (``file_stamp``).
     """
     return then is not None and now is not None and then != now
+
+
+class PixelStamp(NamedTuple):
+    """An image file's stamp taken just before its pixels were read to be shown, and the
+    digest of those pixels (``pixel_digest``)."""
+
+    file: Stamp
+    digest: bytes
+
+
+def pixel_digest(pixels: np.ndarray) -> bytes:
+    """A digest of `pixels`: their shape, dtype and bytes (BLAKE2b, 16 bytes).
+
+    Parameters
+    ----------
+    pixels : numpy.ndarray
+        An image's pixels, as shown.
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{pixels.shape} {pixels.dtype.str}".encode())
+    digest.update(np.ascontiguousarray(pixels).data)
+    return digest.digest()
+
+
+def same_pixels(then: PixelStamp | None, now: PixelStamp | None) -> bool:
+    """Whether two reads of an image file, stamped `then` and `now`, gave the same pixels (the
+    same digest): its file left as it was, or only touched (a ``chmod``, ``os.utime``, a hard
+    link, the same bytes written again), though its stamp changed. Not known on either side
+    (None: an image in memory) is the same.
+
+    Parameters
+    ----------
+    then, now : PixelStamp or None
+        The reads' stamps.
+    """
+    return then is None or now is None or then.digest == now.digest

@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from PIL import Image
 
-from ._file_stamps import Stamp, file_stamp
+from ._file_stamps import GONE, PixelStamp, file_stamp, pixel_digest
 from ._orientation import orientation, upright, upright_size
 from ._paths import PathTable, path_table
 
@@ -169,12 +169,13 @@ class OrientedImage(NamedTuple):
     """An image's pixels as shown (upright), and the EXIF orientation (1..8, 1 if none) they
     were turned upright by, read from the same open of its file; None for an image given in
     memory, whose pixels cannot change. A label drawn on these pixels was drawn in that
-    orientation. `stamp` is its file's, taken just before the read (``file_stamp``; None in
-    memory): another stamp now says the file may no longer hold these pixels."""
+    orientation. `stamp` is its file's, taken just before the read, with the digest of these
+    pixels (``PixelStamp``; None in memory): another file stamp now says the file may no longer
+    hold them, and the digest of a read then says whether it does (``same_pixels``)."""
 
     pixels: np.ndarray
     orientation: int | None
-    stamp: Stamp | None = None
+    stamp: PixelStamp | None = None
 
 
 def read_image(path: str | os.PathLike[str], where: str) -> np.ndarray:
@@ -183,13 +184,16 @@ def read_image(path: str | os.PathLike[str], where: str) -> np.ndarray:
     The one place image files are decoded: the dataset, the canvas, thumbnails, embeddings and
     exports all see a photo as other tools (browsers, PIL's ``exif_transpose``, OpenCV) show it.
     """
-    return read_oriented(path, where).pixels
+    return _decoded(path, where)[0]
 
 
 def read_oriented(path: str | os.PathLike[str], where: str) -> OrientedImage:
     """The pixels of an image file as ``read_image`` gives them, and the EXIF orientation they
     were turned upright by, from one open of the file: a photo turned by another program
-    between two reads is never shown in one orientation and labeled in the other.
+    between two reads is never shown in one orientation and labeled in the other. With them
+    comes their ``PixelStamp``: the file's stamp, taken before the read (a change after it
+    changes the stamp), and the digest of these pixels, as they come from the file (upright,
+    before ``to_rgb``, which gives the same pixels for the same).
 
     Parameters
     ----------
@@ -198,11 +202,18 @@ def read_oriented(path: str | os.PathLike[str], where: str) -> OrientedImage:
     where : str
         The image, for errors and warnings.
     """
-    stamp = file_stamp(path)  # before the read: a change after it changes the stamp
+    stamp = file_stamp(path) or GONE
+    pixels, turn = _decoded(path, where)
+    return OrientedImage(pixels, turn, PixelStamp(stamp, pixel_digest(pixels)))
+
+
+def _decoded(path: str | os.PathLike[str], where: str) -> tuple[np.ndarray, int]:
+    """The pixels of an image file, turned upright, and the EXIF orientation they were turned
+    upright by, from one open."""
     try:
         with Image.open(path) as image:
             turn = orientation(image)
-            return OrientedImage(pil_pixels(image, where), turn, stamp)
+            return pil_pixels(image, where), turn
     except FileNotFoundError:
         raise ImageError(f"{where}: file not found") from None
     except Exception as error:

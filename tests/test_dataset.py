@@ -294,6 +294,26 @@ def test_typical_size_is_the_middle_height_and_width_whichever_image_comes_first
     assert ds.typical_size([0, 1, 2, 3]) == (3, 5)
 
 
+def saved_sizes(folder, sizes):
+    """Black PNGs of `sizes` (H, W) in `folder`, in order: their paths."""
+    paths = [folder / f"{k}.png" for k in range(len(sizes))]
+    for path, (h, w) in zip(paths, sizes, strict=True):
+        Image.fromarray(np.zeros((h, w), np.uint8)).save(path)
+    return paths
+
+
+def test_typical_size_of_half_portrait_half_landscape_images_is_the_size_of_one_of_them(tmp_path):
+    sizes = [(8, 6), (6, 8), (8, 6), (6, 8)]  # (H, W)
+    ds = alw.Dataset(saved_sizes(tmp_path, sizes), CLASSES)
+    assert ds.typical_size([0, 1, 2, 3]) in sizes
+
+
+def test_typical_size_with_no_size_shared_by_half_the_images_is_the_one_of_middle_area(tmp_path):
+    sizes = [(1, 1), (4, 8), (8, 6)]  # (H, W): a 1x1 image first; areas 1, 32, 48
+    ds = alw.Dataset(saved_sizes(tmp_path, sizes), CLASSES)
+    assert ds.typical_size([0, 1, 2]) == (4, 8)
+
+
 def test_typical_size_passes_over_unreadable_images(tmp_path):
     Image.fromarray(np.zeros((3, 5), np.uint8)).save(tmp_path / "good.png")
     (tmp_path / "bad.png").write_bytes(b"not a png")

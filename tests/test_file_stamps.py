@@ -1,12 +1,17 @@
-"""A file's stamp (inode, size, mtime, ctime) says, without reading it, that the file changed
-since it was read; the embedding cache and the panel's submits check it alike."""
+"""A file's stamp (inode, size, mtime, ctime) says, without reading it, that the file may have
+changed since it was read; the embedding cache and the panel's submits check it alike. The
+digest of the pixels read says whether a file whose stamp changed still holds them."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from al_widget._file_stamps import GONE, changed_since, file_stamp
+import numpy as np
+from PIL import Image
+
+from al_widget._file_stamps import GONE, changed_since, file_stamp, pixel_digest, same_pixels
+from al_widget._images import read_oriented
 
 
 def test_a_file_replaced_by_one_of_the_same_size_gets_another_stamp(tmp_path: Path) -> None:
@@ -33,3 +38,32 @@ def test_a_file_gone_has_the_gone_stamp(tmp_path: Path) -> None:
 def test_an_image_in_memory_has_no_stamp_and_never_changes() -> None:
     assert file_stamp(None) is None
     assert not changed_since(None, (1, 2, 3, 4))
+
+
+def test_a_file_written_again_with_the_same_bytes_gets_another_stamp_but_the_same_pixels(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "a.png"
+    Image.fromarray(np.arange(12, dtype=np.uint8).reshape(3, 4)).save(path)
+    then = read_oriented(path, "image 0").stamp
+    path.write_bytes(path.read_bytes())
+    now = read_oriented(path, "image 0").stamp
+    assert then is not None
+    assert now is not None
+    assert changed_since(then.file, now.file)
+    assert same_pixels(then, now)
+
+
+def test_a_file_replaced_by_other_pixels_of_the_same_size_has_other_pixels(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "a.png"
+    Image.fromarray(np.zeros((3, 4), np.uint8)).save(path)
+    then = read_oriented(path, "image 0").stamp
+    Image.fromarray(np.ones((3, 4), np.uint8)).save(path)
+    assert not same_pixels(then, read_oriented(path, "image 0").stamp)
+
+
+def test_the_same_bytes_in_another_shape_are_other_pixels() -> None:
+    pixels = np.arange(12, dtype=np.uint8)
+    assert pixel_digest(pixels.reshape(3, 4)) != pixel_digest(pixels.reshape(4, 3))

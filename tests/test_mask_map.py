@@ -85,5 +85,27 @@ def test_masks_of_another_size_are_refused_naming_the_image_and_both_shapes():
 def test_masks_with_a_channel_axis_score_as_without_one():
     predicted = as_dicts(TRUTH)
     for guess in predicted:
-        guess["masks"] = guess["masks"][:, None]  # (K, 1, H, W), as Mask R-CNN gives them
+        guess["masks"] = guess["masks"][:, None]  # (K, 1, H, W), as Mask R-CNN thresholded
+    assert mask_map(predicted, TRUTH, CLASSES) == {"map": 1.0, "ap50": 1.0}
+
+
+def test_mask_probabilities_are_refused_naming_the_image_and_the_threshold_to_apply():
+    square = np.zeros((20, 20), bool)
+    square[2:8, 2:8] = True
+    truth = [alw.Instances(square[None], ["a"])]
+    probabilities = np.full((1, 1, 20, 20), 0.02)  # (K, 1, H, W), as Mask R-CNN gives them
+    probabilities[..., 2:8, 2:8] = 0.98
+    predicted = [{"masks": probabilities, "labels": [0], "scores": [1.0]}]
+    with pytest.raises(
+        ValueError,
+        match=r"image 0: predicted masks must be bool or 0/1, got float64 values such as 0\.02 .*"
+        r"threshold them first, e\.g\. masks > 0\.5",
+    ):
+        mask_map(predicted, truth, ["a"])
+
+
+def test_masks_of_0_and_1_score_as_bool_ones():
+    predicted = as_dicts(TRUTH)
+    for guess in predicted:
+        guess["masks"] = guess["masks"].astype(np.float32)
     assert mask_map(predicted, TRUTH, CLASSES) == {"map": 1.0, "ap50": 1.0}

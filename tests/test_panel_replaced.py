@@ -1,8 +1,9 @@
 """What the labeler draws in the panel lies on the pixels the canvas showed: a photo another
 program rewrote or replaced since it was shown, by another picture of the same size and EXIF
 orientation, is not labeled. The file's stamp (inode, size, mtime, ctime: one stat) says it
-changed; the submit is refused naming the image and its file, the edit stays on the canvas, and
-nothing is stored. Work left unsaved on it is not shown on the new picture."""
+may have changed, and its pixels read again say they did; the submit is refused naming the
+image and its file, the edit stays on the canvas, and nothing is stored. Work left unsaved on it
+is not shown on the new picture. A file only touched is labeled (``test_panel_touched.py``)."""
 
 from __future__ import annotations
 

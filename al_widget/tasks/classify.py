@@ -54,9 +54,10 @@ class Classify:
         loaded at the same size and passed as ``fit(..., unlabeled=images)``; unreadable ones
         are left out and returned with the broken labeled ones.
         """
-        # A learner that declares no input size gets the labeled images' middle size (from
-        # their headers), capped: a 6000x8000 photo must not make every batch 6000x8000, nor a
-        # 1x1 image labeled first every batch 1x1. An unreadable image is left out by `load`
+        # A learner that declares no input size gets the size of a typical labeled image (the
+        # size most share, else the one of middle area; from their headers), capped: a
+        # 6000x8000 photo must not make every batch 6000x8000, nor a 1x1 image labeled first
+        # every batch 1x1. An unreadable image is left out by `load`
         # and reported, wherever it is among the labeled ones; none readable: `load` raises.
         size = input_size_of(learner)
         if size is None:

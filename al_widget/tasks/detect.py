@@ -159,7 +159,7 @@ class Detect(PerImageTask):
         return [source.image(k) for k in range(len(source))], targets
 
     def measure(self, learner: Any, prepared: Any, n_classes: int) -> Measured:
-        from ..metrics import mean_ap
+        from ..coco_metrics import mean_ap
 
         images, targets = prepared
         found = []

@@ -163,7 +163,7 @@ class InstanceSegment(PerImageTask):
         return [source.image(k) for k in range(len(source))], truths, list(classes)
 
     def measure(self, learner: Any, prepared: Any, n_classes: int) -> Measured:
-        from ..metrics import mask_map
+        from ..coco_metrics import mask_map
 
         images, truths, classes = prepared
         found = []

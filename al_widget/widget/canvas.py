@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .._file_stamps import Stamp
+from .._file_stamps import PixelStamp
 from ._box_messages import MAX_BOXES, check_box_count, parse_boxes
 from ._encoding import as_rgb, compress_mask, encode_display
 from ._mask_messages import parse_mask
@@ -83,7 +83,7 @@ class Canvas(CanvasMessages):
         self.received_by_kind: dict[str, int] = {"boxes": 0, "mask": 0}  # "instance" from the first
         self._objects: Objects = ()
         self._orientation: int | None = None  # the image shown's (``load``)
-        self._stamp: Stamp | None = None  # its file's (``load``), guarded as ``_orientation``
+        self._stamp: PixelStamp | None = None  # its file's (``load``), guarded as ``_orientation``
         self.rejected: list[str] = []
         self._edit_observers: list[Callable[[str], None]] = []
         self._key_observers: list[Callable[[dict[str, Any]], None]] = []
@@ -166,7 +166,7 @@ class Canvas(CanvasMessages):
         key: str | None = None,
         mask_draft: bool = False,
         orientation: int | None = None,
-        stamp: Stamp | None = None,
+        stamp: PixelStamp | None = None,
     ) -> None:
         """Show a new image, replacing boxes, drafts and mask, in one sync.
 
@@ -201,8 +201,8 @@ class Canvas(CanvasMessages):
             sent ahead under `key` in another orientation (its photo turned since) is not
             shown for it.
         stamp
-            The stamp of `image`'s file when its pixels were read (``OrientedImage``), or None:
-            what ``stamp`` says of the image shown.
+            The stamp of `image`'s file when its pixels were read, with their digest
+            (``OrientedImage``), or None: what ``stamp`` says of the image shown.
 
         Raises
         ------
@@ -291,10 +291,11 @@ class Canvas(CanvasMessages):
         return self._orientation
 
     @property
-    def stamp(self) -> Stamp | None:
-        """The stamp of the image shown's file when its pixels were read (``file_stamp``), as
-        ``load`` was told (None: not told, or an image in memory): another stamp now says the
-        file may no longer hold the pixels drawn on."""
+    def stamp(self) -> PixelStamp | None:
+        """The stamp of the image shown's file when its pixels were read, with their digest
+        (``PixelStamp``), as ``load`` was told (None: not told, or an image in memory): another
+        file stamp now says the file may no longer hold the pixels drawn on, and their digest
+        whether it does."""
         return self._stamp
 
     @property

@@ -245,8 +245,8 @@ def turned_since_shown(i: int, file: str | None, shown: int, now: int) -> str:
 
 def changed_since_shown(i: int, file: str | None) -> str:
     """The refusal of a submit on image `i`, whose file another program rewrote or replaced
-    (its stamp changed, ``changed_since``) since the panel showed it: the file may no longer
-    hold the pixels the label was given on.
+    since the panel showed it, with other pixels (``same_pixels``): the file no longer holds
+    the pixels the label was given on.
 
     Parameters
     ----------
@@ -268,13 +268,13 @@ def _changed(drawn_on: Frame, now: Frame) -> tuple[str, str]:
     `drawn_on`, now read as `now`, in words: ``("was turned by another program (EXIF
     orientation 1 → 6)", "the turned photo")``, or its replacement by a photo of another size
     with both sizes (width x height) and ``"the new photo"``, or its file rewritten or replaced
-    (another stamp) and ``"the new photo"``."""
+    by other pixels of the same size and ``"the new photo"``."""
     before, after = drawn_on.orientation, now.orientation
     if turned_since(before, after):
         turned = f"was turned by another program (EXIF orientation {before} → {after})"
         return turned, "the turned photo"
     (h, w), (now_h, now_w) = drawn_on.size, now.size
-    if (h, w) == (now_h, now_w):  # its file's stamp changed: rewritten or replaced
+    if (h, w) == (now_h, now_w):  # other pixels of the same size: rewritten or replaced
         return "was rewritten or replaced by another program (its file changed)", "the new photo"
     changed = (
         f"was replaced by another program with a photo of another size ({w}x{h} → "

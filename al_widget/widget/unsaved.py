@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._file_stamps import Stamp, changed_since
+from .._file_stamps import PixelStamp, same_pixels
 from .._images import OrientedImage
 from .._orientation import turned_since
 from ..annotations import Annotation, Boxes, Label, Mask
@@ -23,12 +23,12 @@ from .objects import objects_of
 
 class Frame(NamedTuple):
     """The pixels work was drawn on: their (H, W), the EXIF orientation they were turned
-    upright by and their file's stamp when they were read (``OrientedImage``; None for an image
-    given in memory, whose pixels cannot change, and a stamp not known)."""
+    upright by, and their file's stamp when they were read with their digest (``OrientedImage``;
+    None for an image given in memory, whose pixels cannot change, and a stamp not known)."""
 
     size: tuple[int, int]
     orientation: int | None
-    stamp: Stamp | None = None
+    stamp: PixelStamp | None = None
 
     @classmethod
     def of(cls, image: OrientedImage) -> Frame:
@@ -47,8 +47,9 @@ def drawn_elsewhere(drawn_on: Frame, now: Frame) -> bool:
     """Whether work drawn on the pixels `drawn_on` would lie on other pixels once shown on the
     image read as `now`: another program replaced its photo by one of another size, or turned
     it (rewrote its EXIF orientation, ``turned_since``; a square photo keeps its size), or
-    rewrote or replaced its file since (another stamp, ``changed_since``: another picture of
-    the same size and orientation).
+    rewrote or replaced its file since by another picture of the same size and orientation
+    (other pixels, ``same_pixels``). A file only touched (its mode or times set, hard linked,
+    its bytes written again) holds the same pixels: the work lies on them.
 
     Parameters
     ----------
@@ -60,7 +61,7 @@ def drawn_elsewhere(drawn_on: Frame, now: Frame) -> bool:
     return (
         drawn_on.size != now.size
         or turned_since(drawn_on.orientation, now.orientation)
-        or changed_since(drawn_on.stamp, now.stamp)
+        or not same_pixels(drawn_on.stamp, now.stamp)
     )
 
 
