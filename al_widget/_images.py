@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import threading
 import warnings
@@ -11,7 +12,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from PIL import Image
 
-from ._file_stamps import GONE, PixelStamp, file_stamp, pixel_digest
+from ._file_stamps import GONE, PixelStamp, bytes_digest, file_stamp
 from ._orientation import orientation, upright, upright_size
 from ._paths import PathTable, path_table
 
@@ -169,9 +170,9 @@ class OrientedImage(NamedTuple):
     """An image's pixels as shown (upright), and the EXIF orientation (1..8, 1 if none) they
     were turned upright by, read from the same open of its file; None for an image given in
     memory, whose pixels cannot change. A label drawn on these pixels was drawn in that
-    orientation. `stamp` is its file's, taken just before the read, with the digest of these
-    pixels (``PixelStamp``; None in memory): another file stamp now says the file may no longer
-    hold them, and the digest of a read then says whether it does (``same_pixels``)."""
+    orientation. `stamp` is its file's, taken just before the read, with the digest of the
+    bytes these pixels were decoded from (``PixelStamp``; None in memory): another file stamp now says the file may no longer
+    hold them, and the digest of a read then says whether it does (``same_bytes``)."""
 
     pixels: np.ndarray
     orientation: int | None
@@ -192,8 +193,7 @@ def read_oriented(path: str | os.PathLike[str], where: str) -> OrientedImage:
     were turned upright by, from one open of the file: a photo turned by another program
     between two reads is never shown in one orientation and labeled in the other. With them
     comes their ``PixelStamp``: the file's stamp, taken before the read (a change after it
-    changes the stamp), and the digest of these pixels, as they come from the file (upright,
-    before ``to_rgb``, which gives the same pixels for the same).
+    changes the stamp), and the digest of the bytes read, which these pixels are decoded from.
 
     Parameters
     ----------
@@ -203,11 +203,18 @@ def read_oriented(path: str | os.PathLike[str], where: str) -> OrientedImage:
         The image, for errors and warnings.
     """
     stamp = file_stamp(path) or GONE
-    pixels, turn = _decoded(path, where)
-    return OrientedImage(pixels, turn, PixelStamp(stamp, pixel_digest(pixels)))
+    try:
+        with open(path, "rb") as file:
+            data = file.read()
+    except FileNotFoundError:
+        raise ImageError(f"{where}: file not found") from None
+    except OSError as error:
+        raise ImageError(f"{where} could not be decoded: {error}") from error
+    pixels, turn = _decoded(io.BytesIO(data), where)
+    return OrientedImage(pixels, turn, PixelStamp(stamp, bytes_digest(data)))
 
 
-def _decoded(path: str | os.PathLike[str], where: str) -> tuple[np.ndarray, int]:
+def _decoded(path: str | os.PathLike[str] | io.BytesIO, where: str) -> tuple[np.ndarray, int]:
     """The pixels of an image file, turned upright, and the EXIF orientation they were turned
     upright by, from one open."""
     try:

@@ -245,7 +245,7 @@ def turned_since_shown(i: int, file: str | None, shown: int, now: int) -> str:
 
 def changed_since_shown(i: int, file: str | None) -> str:
     """The refusal of a submit on image `i`, whose file another program rewrote or replaced
-    since the panel showed it, with other pixels (``same_pixels``): the file no longer holds
+    since the panel showed it, with other pixels (``same_bytes``): the file no longer holds
     the pixels the label was given on.
 
     Parameters

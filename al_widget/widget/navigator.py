@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .._file_stamps import changed_since, file_stamp, same_pixels
+from .._file_stamps import changed_since, file_digest, file_stamp, same_bytes
 from .._images import ImageError, OrientedImage
 from .._orientation import turned_since
 from ..annotations import Annotation
@@ -200,12 +200,12 @@ class Navigator:
     def changed_since_shown(self, i: int) -> str:
         """The refusal of a submit on image `i`, shown, whose file another program rewrote or
         replaced since its pixels were read, with other pixels of the same size and
-        orientation; or "". The file's stamp is the fast path (one stat, ``changed_since``):
-        only when it changed is the image read again and its pixels compared with those shown
-        (``same_pixels``), so a file only touched (its mode or times set, hard linked, its bytes
-        written again) is labeled. A photo turned or of another size now is left to the
-        dataset's check, which refuses a label drawn on it saying how (``TurnedSince``,
-        ``bind``); so is a file gone or unreadable.
+        orientation; or "". The file's stamp is the fast path (one stat, ``changed_since``);
+        only when it changed is the file read again and its bytes compared with those the pixels
+        shown were decoded from (``file_digest``, no decoding), so a file only touched (its mode
+        or times set, hard linked, its bytes written again) is labeled. A photo turned or of
+        another size now is left to the dataset's check, which refuses a label drawn on it
+        saying how (``TurnedSince``, ``bind``); so is a file gone or unreadable.
 
         Parameters
         ----------
@@ -214,7 +214,9 @@ class Navigator:
         """
         file, canvas = self.dataset.source_file(i), self.canvas
         shown = canvas.stamp
-        if shown is None or not changed_since(shown.file, file_stamp(file)):
+        if file is None or shown is None or not changed_since(shown.file, file_stamp(file)):
+            return ""
+        if file_digest(file) in (shown.digest, None):
             return ""
         try:
             now = self.dataset.oriented_image(i)
@@ -223,7 +225,7 @@ class Navigator:
         resized = now.pixels.shape[:2] != (canvas.height, canvas.width)
         if resized or turned_since(canvas.orientation, now.orientation):
             return ""
-        if same_pixels(shown, now.stamp):
+        if same_bytes(shown, now.stamp):
             return ""
         return image_notices.changed_since_shown(i, file)
 

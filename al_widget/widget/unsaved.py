@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._file_stamps import PixelStamp, same_pixels
+from .._file_stamps import PixelStamp, same_bytes
 from .._images import OrientedImage
 from .._orientation import turned_since
 from ..annotations import Annotation, Boxes, Label, Mask
@@ -48,7 +48,7 @@ def drawn_elsewhere(drawn_on: Frame, now: Frame) -> bool:
     image read as `now`: another program replaced its photo by one of another size, or turned
     it (rewrote its EXIF orientation, ``turned_since``; a square photo keeps its size), or
     rewrote or replaced its file since by another picture of the same size and orientation
-    (other pixels, ``same_pixels``). A file only touched (its mode or times set, hard linked,
+    (other pixels, ``same_bytes``). A file only touched (its mode or times set, hard linked,
     its bytes written again) holds the same pixels: the work lies on them.
 
     Parameters
@@ -61,7 +61,7 @@ def drawn_elsewhere(drawn_on: Frame, now: Frame) -> bool:
     return (
         drawn_on.size != now.size
         or turned_since(drawn_on.orientation, now.orientation)
-        or not same_pixels(drawn_on.stamp, now.stamp)
+        or not same_bytes(drawn_on.stamp, now.stamp)
     )
 
 
