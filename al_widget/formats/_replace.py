@@ -50,6 +50,7 @@ from pathlib import Path, PurePosixPath
 
 from ._atomic import ExportRefused, ExportWarning, PathTaken
 from ._carry import EXCHANGE, Seen, bring_back, carry, renameat2, survey
+from ._export_lock import ExportLock
 
 MANIFEST = ".al_widget-export.json"
 """The file, in an export folder, listing the files the export wrote (POSIX paths below it)."""
@@ -131,32 +132,18 @@ def replace_folder(
             f"{live} holds the working folder ({here}), and an export replaces its folder as a "
             "whole: export into a sub-folder"
         )
-    clean_leftovers(live)
-    written = {name: writer for name, writer in files.items() if name not in in_place}
-    old = read_manifest(live) if live.is_dir() else set()
-    exported = {*written, MANIFEST}
-    _check_way(live, [*written, MANIFEST], old, overwrite, protected)
-    replaced = exported | {n for n in old - set(in_place) if protected(os.fspath(live / n)) is None}
-    snapshot = survey(live, replaced) if live.is_dir() else Seen()  # refuses unreadable folders
     live.parent.mkdir(parents=True, exist_ok=True)
-    staging = _sibling(live, NEW)
-    staging.mkdir()
-    try:
-        # The manifest comes first: a killed export's staging folder is cleaned by it.
-        _write_manifest(staging, kind, sorted(written))
-        for name, writer in written.items():
-            target = staging / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            writer(target)
-        if live.is_dir():
-            carry(live, staging, snapshot, exported)
-        swapped_out = _swap_in(staging, live)
-    except BaseException:
-        if staging.exists():
-            _discard(staging, live)
-        raise
-    if swapped_out is not None:
-        _settle(swapped_out, live, snapshot, exported)
+    with ExportLock(live):
+        clean_leftovers(live)
+        written = {name: writer for name, writer in files.items() if name not in in_place}
+        old = read_manifest(live) if live.is_dir() else set()
+        exported = {*written, MANIFEST}
+        _check_way(live, [*written, MANIFEST], old, overwrite, protected)
+        replaced = exported | {
+            n for n in old - set(in_place) if protected(os.fspath(live / n)) is None
+        }
+        snapshot = survey(live, replaced) if live.is_dir() else Seen()  # refuses unread folders
+        _write_and_swap(live, written, kind, snapshot, exported)
     return live
 
 
@@ -254,6 +241,64 @@ def _check_above(path: str | os.PathLike[str]) -> None:
             if not os.path.isdir(above):
                 raise ExportRefused(f"{above} is in the way of {path}: it is not a folder")
             return
+
+
+def _write_and_swap(
+    live: Path, written: Mapping[str, Writer], kind: str, snapshot: Seen, exported: set[str]
+) -> None:
+    """Write the new export beside `live`, carry the rest of `live` into it, swap it in, then
+    settle the swapped-out folder."""
+    staging = _sibling(live, NEW)
+    staging.mkdir()
+    made = os.lstat(staging).st_ino
+    try:
+        # The manifest comes first: a killed export's staging folder is cleaned by it.
+        _write_manifest(staging, kind, sorted(written))
+        folders: set[str] = set()
+        for name, writer in written.items():
+            _make_folders(staging, name, folders)
+            writer(staging / name)
+        if live.is_dir():
+            carry(live, staging, snapshot, exported)
+        if not _is(staging, made):
+            raise _deleted(staging)
+        swapped_out = _swap_in(staging, live)
+    except BaseException as error:
+        lost = not _is(staging, made)
+        if _is(staging, made):
+            _discard(staging, live)
+        if lost and isinstance(error, Exception):
+            raise _deleted(staging) from error
+        raise
+    if swapped_out is not None:
+        _settle(swapped_out, live, snapshot, exported)
+
+
+def _make_folders(staging: Path, name: str, made: set[str]) -> None:
+    """Make the folders above `name` in `staging` (noted in `made`), never `staging` itself:
+    one deleted meanwhile is never made anew."""
+    parts = PurePosixPath(name).parent.parts
+    for end in range(1, len(parts) + 1):
+        rel = "/".join(parts[:end])
+        if rel not in made:
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(staging / rel)
+            made.add(rel)
+
+
+def _is(path: Path, inode: int) -> bool:
+    """Whether `path` is the folder whose inode number is `inode`."""
+    try:
+        return os.lstat(path).st_ino == inode
+    except OSError:
+        return False
+
+
+def _deleted(staging: Path) -> ExportRefused:
+    return ExportRefused(
+        f"{staging}, the folder the new export was written into, was deleted while the export "
+        "wrote it: nothing was replaced; export again"
+    )
 
 
 def _write_manifest(folder: Path, kind: str, names: list[str]) -> None:
