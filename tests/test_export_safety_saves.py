@@ -147,10 +147,11 @@ def test_a_file_saved_at_a_path_the_export_writes_just_before_the_swap_is_kept_a
 ) -> None:
     before_the_swap(monkeypatch, lambda: save(out / "labels" / "000000.txt", "mine\n"))
     with pytest.warns(
-        UserWarning, match=r"saved into .*out while the export ran.*000000\.txt\), and are kept"
+        UserWarning,
+        match=r"saved into .*out while the export ran, .* kept as saved \(first: .*000000\.txt\)",
     ):
         detect_dataset().to_yolo(out, overwrite=True)
-    (hidden,) = [p for p in out.parent.iterdir() if p.name != "out"]
+    (hidden,) = [p for p in out.parent.iterdir() if p.name != "out" and p.is_dir()]
     assert (hidden / "labels" / "000000.txt").read_text() == "mine\n"
 
 
@@ -163,7 +164,7 @@ def test_a_file_kept_aside_is_not_cleaned_by_the_next_export(
     monkeypatch.undo()
     with pytest.warns(UserWarning, match=r"left .* in place: it holds 1 file"):
         detect_dataset().to_yolo(out, overwrite=True)
-    (hidden,) = [p for p in out.parent.iterdir() if p.name != "out"]
+    (hidden,) = [p for p in out.parent.iterdir() if p.name != "out" and p.is_dir()]
     assert (hidden / "labels" / "000000.txt").read_text() == "mine\n"
 
 

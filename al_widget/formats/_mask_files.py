@@ -26,8 +26,8 @@ import numpy as np
 from ._classes import check_utf8_text
 from ._export import image_names
 from ._import import FormatError, list_images, read_label_text
+from ._manifest import is_relative
 from ._names import listed, stem_key, unique_stems
-from ._replace import is_relative
 
 if TYPE_CHECKING:
     from ..dataset import Dataset

@@ -40,23 +40,27 @@ folder, never copied. What is left, honestly:
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import re
 import secrets
 import warnings
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path, PurePosixPath
 
 from ._atomic import ExportRefused, ExportWarning, PathTaken
-from ._carry import EXCHANGE, Seen, bring_back, carry, renameat2, survey
+from ._carry import EXCHANGE, Seen, carry, renameat2, survey
 from ._export_lock import ExportLock
-
-MANIFEST = ".al_widget-export.json"
-"""The file, in an export folder, listing the files the export wrote (POSIX paths below it)."""
-
-NEW, OLD = "al_widget-new", "al_widget-old"
-"""What the hidden siblings of an export folder are called: ``.<name>.<kind>-<token>``."""
+from ._leftovers import clean_leftovers, discard, settle
+from ._manifest import (
+    MANIFEST,
+    NEW,
+    OLD,
+    SEEN,
+    Record,
+    beside,
+    read_manifest,
+    write_manifest,
+    write_record,
+)
 
 Writer = Callable[[Path], None]
 """Writes one export file at the path it is given (a fresh path in the staging folder)."""
@@ -64,27 +68,6 @@ Writer = Callable[[Path], None]
 Protected = Callable[[str], str | None]
 """What a path is that an export must never replace or delete (words for an error: "the
 dataset's journal (...)"), or None; made by ``membership``."""
-
-
-def read_manifest(folder: Path) -> set[str]:
-    """The files an earlier export into `folder` wrote (empty when there is no manifest)."""
-    try:
-        with open(folder / MANIFEST, encoding="utf-8") as file:
-            data = json.load(file)
-    except FileNotFoundError:
-        return set()
-    except (OSError, ValueError):
-        return set()  # unreadable: nothing counts as the export's, so nothing is replaced
-    files = data.get("files") if isinstance(data, dict) else None
-    if not isinstance(files, list):
-        return set()
-    return {f for f in files if isinstance(f, str) and is_relative(f)}
-
-
-def is_relative(name: str) -> bool:
-    """Whether `name` stays inside the folder it is read against (not absolute, no "..")."""
-    path = PurePosixPath(name)
-    return bool(name) and not path.is_absolute() and ".." not in path.parts
 
 
 def replace_folder(
@@ -244,16 +227,21 @@ def _check_above(path: str | os.PathLike[str]) -> None:
 
 
 def _write_and_swap(
-    live: Path, written: Mapping[str, Writer], kind: str, snapshot: Seen, exported: set[str]
+    live: Path,
+    written: Mapping[str, Writer],
+    kind: str,
+    snapshot: Seen,
+    exported: set[str],
 ) -> None:
     """Write the new export beside `live`, carry the rest of `live` into it, swap it in, then
-    settle the swapped-out folder."""
-    staging = _sibling(live, NEW)
+    settle the swapped-out folder (``_leftovers.settle``)."""
+    token = secrets.token_hex(4)
+    staging, record = beside(live, NEW, token), beside(live, SEEN, token)
     staging.mkdir()
     made = os.lstat(staging).st_ino
     try:
-        # The manifest comes first: a killed export's staging folder is cleaned by it.
-        _write_manifest(staging, kind, sorted(written))
+        # The manifest comes first: a stopped export's new folder is cleaned by it.
+        write_manifest(staging, kind, sorted(written))
         folders: set[str] = set()
         for name, writer in written.items():
             _make_folders(staging, name, folders)
@@ -262,16 +250,23 @@ def _write_and_swap(
             carry(live, staging, snapshot, exported)
         if not _is(staging, made):
             raise _deleted(staging)
-        swapped_out = _swap_in(staging, live)
+        if os.path.lexists(live):
+            write_record(record, Record(made, snapshot))
+        _swap_in(staging, live)
     except BaseException as error:
-        lost = not _is(staging, made)
-        if _is(staging, made):
-            _discard(staging, live)
-        if lost and isinstance(error, Exception):
-            raise _deleted(staging) from error
-        raise
-    if swapped_out is not None:
-        _settle(swapped_out, live, snapshot, exported)
+        if not _is(live, made):
+            lost = not _is(staging, made)
+            _abandon(live, staging, made, record)
+            if lost and isinstance(error, Exception):
+                raise _deleted(staging) from error
+            raise
+        # Stopped once the new export is in place: it stays; interrupted, so does the folder
+        # swapped out, with its record, for the next export into `live` to settle.
+        if not isinstance(error, Exception):
+            raise
+        note = f"the export is in place in {live}, but an error came with the swap: {error}"
+        warnings.warn(ExportWarning(note), stacklevel=4)
+    _settle_now(live, token, snapshot, exported)
 
 
 def _make_folders(staging: Path, name: str, made: set[str]) -> None:
@@ -301,16 +296,43 @@ def _deleted(staging: Path) -> ExportRefused:
     )
 
 
-def _write_manifest(folder: Path, kind: str, names: list[str]) -> None:
-    text = json.dumps({"written_by": "al_widget", "format": kind, "files": names}, indent=1)
-    with open(folder / MANIFEST, "x", encoding="utf-8") as file:
-        file.write(text + "\n")
-        file.flush()
-        os.fsync(file.fileno())
+def _abandon(live: Path, staging: Path, made: int, record: Path) -> None:
+    """Stopped before the swap: the old folder back if it was set aside, the new one (`made`)
+    discarded, and its record; a folder at `staging` that is not the one made is left, with the
+    record, to the next export's cleaning."""
+    aside = beside(live, OLD, staging.name[-8:])
+    with contextlib.suppress(OSError):
+        if not os.path.lexists(live) and os.path.isdir(aside):
+            os.rename(aside, live)
+    if _is(staging, made):
+        with contextlib.suppress(OSError):
+            discard(staging, live)
+    elif os.path.lexists(staging):
+        return
+    with contextlib.suppress(OSError):
+        os.unlink(record)
 
 
-def _sibling(live: Path, what: str) -> Path:
-    return live.parent / f".{live.name}.{what}-{secrets.token_hex(4)}"
+def _settle_now(live: Path, token: str, snapshot: Seen, exported: set[str]) -> None:
+    """Settle the folder swapped out of `live`, if any; then delete the export's record, unless
+    something is left for the next export to settle. An error is a warning: the export is in
+    place."""
+    for old in (beside(live, NEW, token), beside(live, OLD, token)):
+        if not os.path.isdir(old) or os.path.islink(old):
+            continue
+        try:
+            if not settle(old, live, snapshot, exported):
+                return
+        except Exception as error:
+            note = (
+                f"the export is in place in {live}, but tidying up after it stopped ({error}): "
+                f"{old}, swapped out, is left beside it, with the record of what the export saw "
+                "of it, for the next export into the folder to finish"
+            )
+            warnings.warn(ExportWarning(note), stacklevel=5)
+            return
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(beside(live, SEEN, token))
 
 
 def _swap_in(staging: Path, live: Path) -> Path | None:
@@ -320,7 +342,7 @@ def _swap_in(staging: Path, live: Path) -> Path | None:
         return None
     if _exchange(staging, live):
         return staging  # it now holds the old folder
-    old = _sibling(live, OLD)
+    old = beside(live, OLD, staging.name[-8:])
     os.rename(live, old)
     try:
         os.rename(staging, live)
@@ -338,93 +360,3 @@ def _exchange(a: Path, b: Path) -> bool:
         raise OSError(
             error.errno, f"could not swap the new export into {b}: {error.strerror}"
         ) from None
-
-
-def _settle(old: Path, live: Path, snapshot: Seen, exported: set[str]) -> None:
-    """After the swap: what the user saved meanwhile back into `live`, then `old` discarded."""
-    kept = bring_back(old, live, snapshot, exported)
-    why = ""
-    if kept:
-        why = (
-            f"; {len(kept)} of them were saved into {live} while the export ran, at a path the "
-            f"export wrote or that changed again since (first: {kept[0]}), and are kept here "
-            "as saved: move them back yourself"
-        )
-    _discard(old, live, snapshot, why)
-
-
-def _discard(folder: Path, live: Path, snapshot: Seen | None = None, why: str = "") -> None:
-    """Delete a swapped-out or unfinished export folder, file by file, keeping what is nowhere else.
-
-    A file goes when `folder`'s manifest lists it (an export wrote it; with `snapshot`, the
-    swapped-out folder's: only while it is the very file the export replaced) or `live` holds
-    the same file (a hard link carried over); anything else is left, with a warning naming
-    the folder (and `why`, where the caller knows).
-    """
-    listed = read_manifest(folder)
-    kept = []
-    for directory, folders, names in os.walk(folder, topdown=False):
-        here = Path(directory)
-        relative = here.relative_to(folder)
-        for name in names + [f for f in folders if (here / f).is_symlink()]:
-            path = here / name
-            rel = (relative / name).as_posix()
-            if rel == MANIFEST:
-                continue  # goes last, once nothing else is kept
-            if _goes(path, rel, live, rel in listed, snapshot):
-                os.unlink(path)
-            else:
-                kept.append(path)
-        for name in folders:
-            path = here / name
-            if not path.is_symlink():
-                with contextlib.suppress(OSError):  # it holds a kept file
-                    path.rmdir()
-    manifest = folder / MANIFEST
-    if manifest.exists() and (not kept or snapshot is not None):
-        # A swapped-out folder's manifest goes even then: what it lists that is left is the
-        # user's, saved over while the export ran, and a later cleaning must not take it.
-        manifest.unlink()
-    try:
-        folder.rmdir()
-    except OSError:
-        note = (
-            f"left {folder} in place: it holds {len(kept)} file(s) found nowhere else "
-            f"(first: {kept[0] if kept else '?'}){why or '; look at it and delete it yourself'}"
-        )
-        warnings.warn(ExportWarning(note), stacklevel=3)
-
-
-def _goes(path: Path, rel: str, live: Path, listed: bool, snapshot: Seen | None) -> bool:
-    """Whether `path` (at `rel`) may be deleted: an export wrote it (its folder's manifest lists
-    it, and it is the very file the export replaced, as `snapshot` saw it) or `live` holds the
-    same file at `rel`."""
-    try:
-        if listed and (snapshot is None or snapshot.unchanged(rel, path.lstat())):
-            return True
-    except FileNotFoundError:
-        return False
-    return os.path.lexists(live / rel) and _same(path, live / rel)
-
-
-def _same(a: Path, b: Path) -> bool:
-    if a.is_symlink() or b.is_symlink():
-        return a.is_symlink() and b.is_symlink() and os.readlink(a) == os.readlink(b)
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
-
-
-def clean_leftovers(live: Path) -> None:
-    """Finish or discard what a killed export into `live` left beside it."""
-    if not live.parent.is_dir():
-        return
-    pattern = re.compile(rf"\.{re.escape(live.name)}\.({NEW}|{OLD})-[0-9a-f]{{8}}")
-    leftovers = sorted(p for p in live.parent.iterdir() if pattern.fullmatch(p.name) and p.is_dir())
-    for path in leftovers:
-        if OLD in path.name and not live.exists():
-            os.rename(path, live)  # killed between the two renames: the old export comes back
-    for path in leftovers:
-        if path.exists() and path != live:
-            _discard(path, live)
