@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from al_widget.formats import _replace
-from al_widget.formats._atomic import ExportWarning
+from al_widget.formats._atomic import ExportRefused, ExportWarning
 from al_widget.formats._replace import MANIFEST, replace_folder
 from tests.test_export_safety_saves import before_the_swap, save
 
@@ -189,6 +189,15 @@ def test_what_could_not_be_deleted_is_deleted_by_the_next_export_that_can(
         warnings.simplefilter("error")
         export(out, ["a.txt"], "NEXT")
     assert beside(out) == []
+
+
+def test_a_folder_name_too_long_for_the_folder_written_beside_it_is_refused_first(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / ("x" * 240)
+    with pytest.raises(ExportRefused, match=r"its name is 240 bytes long"):
+        export(folder, ["a.txt"], "NEW")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_an_older_copy_of_a_file_saved_again_after_the_swap_is_named_as_one(

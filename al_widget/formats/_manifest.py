@@ -18,6 +18,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from ._atomic import ExportRefused
 from ._carry import Seen
 
 MANIFEST = ".al_widget-export.json"
@@ -25,6 +26,9 @@ MANIFEST = ".al_widget-export.json"
 
 NEW, OLD, SEEN = "al_widget-new", "al_widget-old", "al_widget-seen"
 """What an export writes beside its folder is called ``.<name>.<kind>-<token>``."""
+
+LONGEST = len(f"..{SEEN}-") + 8
+"""How many bytes the longest of those names adds to the folder's name."""
 
 
 def read_manifest(folder: Path) -> set[str]:
@@ -57,6 +61,23 @@ def write_manifest(folder: Path, kind: str, names: list[str]) -> None:
 def beside(live: Path, kind: str, token: str) -> Path:
     """The path of what an export (`token`) writes beside `live`, of `kind` (``NEW``, ...)."""
     return live.parent / f".{live.name}.{kind}-{token}"
+
+
+def check_name(live: Path) -> None:
+    """Refuse, before anything is written, a folder whose name leaves no room for the names of
+    what the export writes beside it (the file system's limit, 255 bytes on most)."""
+    length = len(os.fsencode(live.name))
+    above = next(p for p in live.parents if os.path.isdir(p))
+    try:
+        limit = os.pathconf(above, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        limit = 255
+    if length + LONGEST > limit:
+        raise ExportRefused(
+            f"cannot export into {live}: its name is {length} bytes long, and an export writes "
+            f"a hidden folder beside it under its name and {LONGEST} bytes more, past the "
+            f"{limit}-byte limit of the file system: choose a folder with a shorter name"
+        )
 
 
 @dataclass

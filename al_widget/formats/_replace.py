@@ -57,6 +57,7 @@ from ._manifest import (
     SEEN,
     Record,
     beside,
+    check_name,
     read_manifest,
     write_manifest,
     write_record,
@@ -115,6 +116,7 @@ def replace_folder(
             f"{live} holds the working folder ({here}), and an export replaces its folder as a "
             "whole: export into a sub-folder"
         )
+    check_name(live)
     live.parent.mkdir(parents=True, exist_ok=True)
     with ExportLock(live):
         clean_leftovers(live)
