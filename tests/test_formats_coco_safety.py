@@ -6,7 +6,9 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ import pytest
 from PIL import Image
 
 import al_widget as alw
+from al_widget.formats._atomic import ExportWarning
 from al_widget.formats._replace import MANIFEST, ExportRefused
 
 SQUARE = np.zeros((16, 20), bool)
@@ -116,3 +119,59 @@ def test_a_json_write_that_fails_leaves_the_earlier_export_whole(
         labeled([pixels(5), pixels(6)]).to_coco(tmp_path / "labels.json", overwrite=True)
     assert checksums(tmp_path) == before  # the JSON and the images it lists, as they were
     assert sorted(p.name for p in tmp_path.iterdir()) == ["images", "labels.json"]
+
+
+def beside_images(monkeypatch: pytest.MonkeyPatch, folder: Path, act: Callable[[], None]) -> None:
+    """Run `act` at the first look into a folder beside `folder`/images: the swapped-out images
+    folder, looked over once the new one is swapped in."""
+    scandir, done = os.scandir, []
+
+    def acting(path: str | os.PathLike[str] = ".") -> object:
+        if not done and Path(path).name.startswith(".images.al_widget-"):
+            done.append(True)
+            act()
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", acting)
+
+
+def listed_images(path: Path) -> list[str]:
+    return [image["file_name"] for image in json.loads(path.read_text())["images"]]
+
+
+def test_an_interrupt_once_images_are_replaced_still_puts_the_new_json_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    labeled([pixels(0), pixels(1), pixels(2)]).to_coco(tmp_path / "labels.json")
+
+    def interrupt() -> None:
+        raise KeyboardInterrupt
+
+    beside_images(monkeypatch, tmp_path, interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        labeled([pixels(5), pixels(6)]).to_coco(tmp_path / "labels.json", overwrite=True)
+    monkeypatch.undo()
+    assert listed_images(tmp_path / "labels.json") == ["images/000000.png", "images/000001.png"]
+    assert sorted(p.name for p in (tmp_path / "images").iterdir()) == [
+        MANIFEST,
+        "000000.png",
+        "000001.png",
+    ]
+
+
+def test_an_old_image_that_cannot_be_deleted_leaves_the_new_json_in_place_and_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    labeled([pixels(0), pixels(1), pixels(2)]).to_coco(tmp_path / "labels.json")
+    unlink = os.unlink
+
+    def read_only(path: str | os.PathLike[str], *args: Any, **kwargs: Any) -> None:
+        if Path(path).parent.name.startswith(".images.al_widget-"):  # as in a read-only images/
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "unlink", read_only)
+    with pytest.warns(ExportWarning, match=r"could not be deleted \(Permission denied; first: "):
+        labeled([pixels(5), pixels(6)]).to_coco(tmp_path / "labels.json", overwrite=True)
+    assert listed_images(tmp_path / "labels.json") == ["images/000000.png", "images/000001.png"]
+    assert all((tmp_path / name).is_file() for name in listed_images(tmp_path / "labels.json"))

@@ -63,12 +63,17 @@ def check_free(paths: Iterable[PathLike], overwrite: bool) -> None:
             raise PathTaken(path)
 
 
+Before = Callable[[Callable[[], None]], object]
+"""What must be in place before an export file is (the images a COCO file lists): called with
+the function that renames the file into place, which it calls once its own change is made."""
+
+
 def write_with(
     path: PathLike,
     fill: Callable[[IO[bytes]], None],
     overwrite: bool,
     sync: bool = True,
-    before: Callable[[], object] | None = None,
+    before: Before | None = None,
 ) -> Path:
     """Write `path` through `fill(file)` into a temporary file beside it, then rename it into place.
 
@@ -76,8 +81,10 @@ def write_with(
     `sync` the file is fsynced before the rename, so that a power cut cannot leave it empty;
     exporters skip that for the many per-image files (it costs a few ms each, most of an
     export's time; an export is redone in seconds), and keep it for the index files.
-    `before` is called once the file is written, just before the rename: what must be in
-    place before the file is (the images a COCO file lists); if it fails, nothing is renamed.
+    `before(place)` is called once the file is written: what must be in place before the file
+    is (the images a COCO file lists). It calls `place` (the rename) as soon as its own change
+    is made, and the file stays in place whatever happens after; if it fails before, nothing is
+    renamed. Where it never calls `place`, the file is renamed once it returns.
     """
     target = Path(path)
     check_free([target], overwrite)
@@ -85,6 +92,16 @@ def write_with(
     handle, temporary = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=".part", dir=target.parent
     )
+    placed: list[bool] = []
+
+    def place() -> None:
+        if not placed:
+            if overwrite:
+                os.replace(temporary, target)
+            else:
+                _link_new(temporary, target)
+            placed.append(True)
+
     try:
         with os.fdopen(handle, "wb") as file:
             fill(file)
@@ -92,11 +109,8 @@ def write_with(
             if sync:
                 os.fsync(file.fileno())
         if before is not None:
-            before()
-        if overwrite:
-            os.replace(temporary, target)
-        else:
-            _link_new(temporary, target)
+            before(place)
+        place()
     except BaseException:
         if os.path.lexists(temporary):
             os.unlink(temporary)
@@ -122,7 +136,7 @@ def write_bytes(
     data: bytes,
     overwrite: bool,
     sync: bool = True,
-    before: Callable[[], object] | None = None,
+    before: Before | None = None,
 ) -> Path:
     """Write `data` to `path` safely (see `write_with`)."""
 
@@ -137,7 +151,7 @@ def write_text(
     text: str,
     overwrite: bool,
     sync: bool = True,
-    before: Callable[[], object] | None = None,
+    before: Before | None = None,
 ) -> Path:
     """Write UTF-8 `text` to `path` safely (see `write_with`)."""
     return write_bytes(path, text.encode("utf-8"), overwrite, sync, before)

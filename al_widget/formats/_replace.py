@@ -79,6 +79,7 @@ def replace_folder(
     overwrite: bool,
     protected: Protected = lambda path: None,
     in_place: Collection[str] = (),
+    placed: Callable[[], object] | None = None,
 ) -> Path:
     """Write the export `files` (POSIX path below `folder` -> its writer) as `folder`'s export.
 
@@ -100,6 +101,9 @@ def replace_folder(
     in_place : collection of str
         Paths of `files` that already are the right file in `folder` (an image exported into
         its own folder): kept as they are, not written, not listed in the manifest.
+    placed : callable, optional
+        Called once the new export is in place, before anything else, even when the export is
+        interrupted from then on (COCO renames its JSON file into place then).
 
     Returns
     -------
@@ -128,7 +132,7 @@ def replace_folder(
             n for n in old - set(in_place) if protected(os.fspath(live / n)) is None
         }
         snapshot = survey(live, replaced) if live.is_dir() else Seen()  # refuses unread folders
-        _write_and_swap(live, written, kind, snapshot, exported)
+        _write_and_swap(live, written, kind, snapshot, exported, placed)
     return live
 
 
@@ -234,6 +238,7 @@ def _write_and_swap(
     kind: str,
     snapshot: Seen,
     exported: set[str],
+    placed: Callable[[], object] | None,
 ) -> None:
     """Write the new export beside `live`, carry the rest of `live` into it, swap it in, then
     settle the swapped-out folder (``_leftovers.settle``)."""
@@ -265,10 +270,16 @@ def _write_and_swap(
         # Stopped once the new export is in place: it stays; interrupted, so does the folder
         # swapped out, with its record, for the next export into `live` to settle.
         if not isinstance(error, Exception):
+            if placed is not None:
+                placed()
             raise
         note = f"the export is in place in {live}, but an error came with the swap: {error}"
         warnings.warn(ExportWarning(note), stacklevel=4)
-    _settle_now(live, token, snapshot, exported)
+    try:
+        if placed is not None:
+            placed()
+    finally:
+        _settle_now(live, token, snapshot, exported)
 
 
 def _make_folders(staging: Path, name: str, made: set[str]) -> None:

@@ -7,7 +7,6 @@ import json
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -132,8 +131,9 @@ def write_coco(
         ``al_widget.formats._replace``); otherwise an existing file stops the export before
         anything is written. Nothing else in ``images/`` is replaced or deleted, and neither
         the JSON file nor an exported image may be one of the dataset's own images. The JSON
-        file is written first and renamed into place last, once ``images/`` is replaced: an
-        export that fails (a full disk) leaves the earlier one whole, its JSON and its images.
+        file is written first and renamed into place as soon as ``images/`` is replaced: an
+        export that fails before (a full disk) leaves the earlier one whole, its JSON and its
+        images, and one stopped after (an interrupt) leaves the new JSON with the new images.
     """
     check_task(dataset, ("detect", "segment", "instances"), "COCO")
     target = Path(path)
@@ -148,23 +148,25 @@ def write_coco(
         images = names
         names = {i: f"{IMAGES_FOLDER}/{name}" for i, name in names.items()}
     document = _document(dataset, chosen.indices, chosen.annotations, names)
-    place_images: Callable[[], object] | None = None
+    place_images: Callable[[Callable[[], None]], object] | None = None
     if images:
         folder = base / IMAGES_FOLDER
-        place_images = partial(
-            replace_folder,
-            folder,
-            {
-                name: image_writer(dataset, i, PurePosixPath(name).suffix)
-                for i, name in images.items()
-            },
-            kind="COCO images",
-            overwrite=overwrite,
-            protected=guard,
-            in_place=images_in_place(dataset, folder, images),
-        )
-    # the JSON is written first and renamed into place last: a failed write (a full disk)
-    # leaves the earlier export whole, its JSON and the images it lists
+        writers = {
+            name: image_writer(dataset, i, PurePosixPath(name).suffix) for i, name in images.items()
+        }
+        in_place = images_in_place(dataset, folder, images)
+
+        def place_images(place_json: Callable[[], None]) -> None:
+            replace_folder(
+                folder,
+                writers,
+                kind="COCO images",
+                overwrite=overwrite,
+                protected=guard,
+                in_place=in_place,
+                placed=place_json,
+            )
+
     write_text(target, json.dumps(document), overwrite, before=place_images)
     warn_difficult_lost(chosen.annotations, "COCO export")
     _warn_crowds_left_out(dataset, chosen.indices)
