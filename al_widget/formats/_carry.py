@@ -112,6 +112,10 @@ def carry(live: Path, staging: Path, snapshot: Seen, exported: Collection[str]) 
     for _ in range(LOOKS):
         if not _look(live, staging, snapshot, exported):
             break
+    # The folders' modes last: a read-only one is linked into first, as its owner could not.
+    for rel in snapshot.folders:
+        with contextlib.suppress(FileNotFoundError):
+            shutil.copymode(live / rel, staging / rel)
     shutil.copymode(live, staging)
 
 
@@ -129,7 +133,6 @@ def _look(live: Path, staging: Path, snapshot: Seen, exported: Collection[str]) 
                 if os.path.lexists(target) and not os.path.isdir(target):
                     raise _changed(entry.path, "is a folder now")
                 os.makedirs(target, exist_ok=True)
-                shutil.copymode(entry.path, target)
                 snapshot.folders.add(rel)
                 changes += 1
             continue

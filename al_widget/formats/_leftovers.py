@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import stat
 import warnings
 from collections.abc import Collection
 from pathlib import Path
@@ -61,6 +62,7 @@ def discard(
     for directory, folders, names in os.walk(folder, topdown=False, onerror=unread.append):
         here = Path(directory)
         relative = here.relative_to(folder)
+        mode = _writable(here)
         for name in names + [f for f in folders if (here / f).is_symlink()]:
             path, rel = here / name, (relative / name).as_posix()
             if rel == MANIFEST:
@@ -79,6 +81,9 @@ def discard(
             if not (here / name).is_symlink():
                 with contextlib.suppress(OSError):  # it holds a kept file
                     (here / name).rmdir()
+        if mode is not None:
+            with contextlib.suppress(OSError):
+                os.chmod(here, mode)
     manifest = folder / MANIFEST
     with contextlib.suppress(OSError):
         if manifest.exists() and (not kept or snapshot is not None):
@@ -114,6 +119,20 @@ def _same(a: Path, b: Path) -> bool:
         return os.path.samefile(a, b)
     except OSError:
         return False
+
+
+def _writable(folder: Path) -> int | None:
+    """Make `folder` writable to delete what it holds, if it is not (a read-only folder of the
+    old export, swapped out); its mode before, to set again, or None if unchanged. Its files
+    are the ones carried into the live folder, whose own folders keep their modes."""
+    if os.access(folder, os.W_OK | os.X_OK):
+        return None
+    try:
+        mode = stat.S_IMODE(os.lstat(folder).st_mode)
+        os.chmod(folder, mode | stat.S_IWUSR | stat.S_IXUSR)
+    except OSError:
+        return None  # not the owner: what cannot be deleted is kept, and named
+    return mode
 
 
 def _why_kept(rel: str, live: Path, exported: Collection[str]) -> str:
