@@ -4,17 +4,24 @@ An export into ``folder`` is written into a hidden sibling ``.<folder>.al_widget
 together with hard links to everything else ``folder`` holds (the user's own files, the
 dataset's images when it is exported into its own folder); the two folders are then swapped
 in one step (``renameat2(RENAME_EXCHANGE)`` on Linux; elsewhere two renames, between which the
-folder is briefly absent). A reader sees the old export or the new one, never a mix, and a
-killed export leaves only the hidden sibling, cleaned by the next export into that folder.
-Before anything is written, a sub-folder that cannot be read stops the export, named: it
-would be swapped away unseen.
+folder is briefly absent). A reader sees the old export or the new one, never a mix. Before
+anything is written, a sub-folder that cannot be read stops the export, named (it would be
+swapped away unseen), and so does a folder name too long for the names written beside it.
+One export into a folder runs at a time (``_export_lock``): a second is refused, named.
 
 Each export lists the files it wrote in ``folder/.al_widget-export.json`` (the manifest):
 ``overwrite=True`` replaces exactly those, and an export never deletes or replaces a file that
-no export wrote, nor one of the dataset's own images. A file is only ever deleted from a folder
-that was swapped out, and only when it is the very file (same inode, same modification time)
-the export saw listed in that folder's manifest, or the same file (a hard link) is in the live
-folder; anything else found there is left in place, with a warning.
+no export wrote, nor one of the dataset's own images. Just before the swap the export writes
+beside the folder a record of what it saw (``_manifest.Record``), so that the folder swapped
+out, though it keeps the hidden name, is never taken for an unfinished export: a file is only
+deleted from it when it is the very file (same inode, same modification time) the export saw
+listed in its manifest, or the same file (a hard link) is in the live folder; anything else is
+left in place, and so is a file that cannot be deleted, named in a warning for what it is
+(``_leftovers``). Whatever stops an export once the new folder is in place, that folder stays:
+an error there is a warning, an interrupt leaves the swapped-out folder and its record, and the
+next export into the folder settles them first, as a killed export's are; an export stopped
+before the swap leaves only its new folder, cleaned by its manifest. Cleaning never stops an
+export.
 
 The user may save into ``folder`` while an export runs (see ``_carry``): the hard links are
 looked over again until a look finds nothing changed, and after the swap what the swapped-out
@@ -23,18 +30,26 @@ folder, never copied. What is left, honestly:
 
 - from the swap until that rename (one walk of the swapped-out folder, a stat a file: 0.1 s
   for 5,000 files, 0.3-0.5 s for 50,000 on a busy 2-core machine), the live folder shows
-  such a file as it was at the last look, or not at all;
+  such a file as it was at the last look, or not at all; an export interrupted or killed in
+  that time leaves it so until the next export into the folder;
 - a file saved, after the last look, at a path the new export writes is not put back (the
   export's file is there): it is kept as saved in the swapped-out folder, which is left in
   place, and named in a warning (saved before the last look, it stops the export untouched);
+  so is one saved again in the live folder before it is put back (its older copy is kept);
 - a file deleted after the last look comes back (its hard link was carried), and so does the
   old name of a file renamed then;
 - a process writing into the swapped-out folder itself (its working folder, or a folder
   handle opened before the swap) writes there; what it writes is kept, with the warning,
   except a file it replaces at one of the old export's paths in the instant between the
   check and the deletion of that path;
+- a read-only sub-folder keeps its mode in the new folder; its swapped-out copy is made
+  writable to be emptied (its mode set back if something is kept in it); one of another
+  user's is left, with what it holds, and named;
 - without ``renameat2`` (macOS, Windows), a file put back over the export's link of it is
-  absent from the live folder for an instant (the link is renamed aside first).
+  absent from the live folder for an instant (the link is renamed aside first); without
+  ``fcntl`` (Windows) two exports into one folder at once are not held apart;
+- a swapped-out folder left beside the folder by a version of al_widget that wrote no record
+  is cleaned as an unfinished export (by its manifest) if it has the ``new`` name.
 """
 
 from __future__ import annotations
