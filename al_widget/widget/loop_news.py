@@ -11,9 +11,9 @@ from contextlib import AbstractContextManager
 from ..loop import ActiveLoop
 from ..ranking import Ranking
 from ..records import RoundRecord
+from . import undo_notices
 from .controls import SettingsControls
 from .handoff import Handoff
-from .image_notices import undone_outside
 from .info import Info
 from .ledger import Ledger
 from .navigator import Navigator
@@ -152,9 +152,9 @@ class LoopNews:
             self.refresh_state()
 
     def undone(self, action: str, i: int) -> None:
-        """A commit or skip was undone (``loop.undo``, in any panel or cell): when it was this
-        panel's and another panel or a cell undid it, the labeler is told, and the strip shows
-        the image back in the queue.
+        """A commit or skip of image `i` was undone outside this panel (another panel's Z, a
+        cell's ``loop.undo``): when it was this panel's, or one made over this panel's, the
+        labeler is told what the image holds now, and the strip shows it.
 
         Parameters
         ----------
@@ -163,13 +163,48 @@ class LoopNews:
         i : int
             The image brought back.
         """
+        if self.ledger.undoing_here():  # this panel's own undo, which it says itself
+            return
         with self.lock:
-            if self.is_closed() or not self.ledger.undone_outside(action, i):
+            if self.is_closed():
+                return
+            words = self.undo_words(action, i)
+            if not words:
                 return
             with self.step():
-                self.notices.say(undone_outside(action, i))
+                self.notices.say(words)
                 self.navigator.refresh_queue()
                 self.refresh_state()
+
+    def undo_words(self, action: str, i: int) -> str:
+        """What this panel says of an undo outside it of the `action` of image `i`, as the
+        loop stands now (the news may come late): this panel's label or skip undone, and where
+        the image stands; its label stored again, the one stored over it undone; its skip
+        lifted, a label or skip made since undone; else nothing (""). Caller holds the lock.
+
+        Parameters
+        ----------
+        action : str
+            "commit" or "skip".
+        i : int
+            The image brought back.
+        """
+        loop = self.navigator.loop
+        labeled, skipped = loop.dataset.annotation(i), i in loop.skipped
+        taken = self.ledger.taken_back(i, loop.in_force)
+        if taken is not None:
+            now = undo_notices.image_now(labeled, skipped, i in loop.broken)
+            return undo_notices.undone_outside(taken.action, i, now)
+        mine = self.ledger.standing(i)
+        if mine is None:
+            return ""
+        if mine.action == "commit":
+            if action == "commit" and labeled is not None and labeled == mine.annotation:
+                return undo_notices.label_restored(i, labeled)
+            return ""
+        if labeled is None and not skipped and i not in loop.broken:
+            return undo_notices.skip_lifted(i, action)
+        return ""
 
     def round_failed(self, record: RoundRecord) -> None:
         """A training round failed.
