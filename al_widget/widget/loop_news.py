@@ -4,7 +4,6 @@ changed, a round failed, the panel's label or skip undone outside it."""
 from __future__ import annotations
 
 import functools
-import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
@@ -18,6 +17,7 @@ from .info import Info
 from .ledger import Ledger
 from .navigator import Navigator
 from .notices import Notices
+from .panel_lock import PanelLock
 
 
 class LoopNews:
@@ -26,9 +26,16 @@ class LoopNews:
     from a cell since), a setting changed, a round failed, a label or skip the panel made undone
     outside it.
 
-    Thread safety: the loop calls back on its worker's thread; ``listen`` hands each call to
-    the kernel's thread (``Handoff``; in plain Python it runs at once), where it takes the
-    panel's `lock` for its whole body, as ``step`` does.
+    Thread safety: the loop calls back on its worker's thread, or on the thread that changed a
+    setting or undid (a cell's, another panel's, this panel's own). ``listen`` hands each call
+    to the kernel's thread (``Handoff``; in plain Python it runs at once), where it is posted
+    to the panel's `lock` (``PanelLock.post``), never waited for: it runs under the lock, as
+    ``step`` does, at once when the lock is free, else when the thread holding it lets it go,
+    and a thread that holds another panel's lock (its undo, its setting) leaves it for when it
+    holds none. So no panel's lock is taken while another's is held, and two panels undoing on
+    two threads at once do not wait for each other. Lock order: panel → loop (session → round
+    worker → dataset); one panel's lock → another's never. ``heard_undo`` reads the ledger's
+    undoing thread on any thread (``Ledger.undoing_here``).
 
     Parameters
     ----------
@@ -40,7 +47,7 @@ class LoopNews:
         The image shown, the header and the queue.
     controls : SettingsControls
         The heuristic and pool-sample pickers, shown again when a setting changed.
-    lock : threading.RLock
+    lock : PanelLock
         The panel's lock.
     is_closed : callable
         True once the panel is closed: the news is dropped.
@@ -61,7 +68,7 @@ class LoopNews:
         notices: Notices,
         navigator: Navigator,
         controls: SettingsControls,
-        lock: threading.RLock,
+        lock: PanelLock,
         is_closed: Callable[[], bool],
         step: Callable[[], AbstractContextManager[None]],
         caught_up: Callable[[], bool],
@@ -83,14 +90,37 @@ class LoopNews:
             The panel's: hands each call to the kernel's thread.
         """
         # Only the newest of each kind of news counts (a refresh reads the loop's state now),
-        # but every error is told.
-        latest = handoff.call_latest
-        loop.on_round_start(functools.partial(latest, self.round_started))
-        loop.on_progress(functools.partial(latest, self.progressed))
-        loop.on_ranking(functools.partial(latest, self.ranked))
-        loop.on_error(functools.partial(handoff.call, self.round_failed))
-        loop.on_settings(functools.partial(latest, self.settings_changed))
-        loop.on_undo(functools.partial(handoff.call, self.undone))
+        # but every error is told; each is posted to the panel's lock (the thread note)
+        latest, post = handoff.call_latest, self.lock.post
+
+        def hand(kind: Callable[..., None], fn: Callable[..., None]) -> Callable[..., None]:
+            return functools.partial(kind, functools.partial(post, fn))
+
+        self._undone = hand(handoff.call, self.undone)
+        observers = [
+            (loop.on_round_start, hand(latest, self.round_started)),
+            (loop.on_progress, hand(latest, self.progressed)),
+            (loop.on_ranking, hand(latest, self.ranked)),
+            (loop.on_error, hand(handoff.call, self.round_failed)),
+            (loop.on_settings, hand(latest, self.settings_changed)),
+            (loop.on_undo, self.heard_undo),
+        ]
+        for register, fn in observers:
+            register(fn)
+
+    def heard_undo(self, action: str, i: int) -> None:
+        """The loop undid the `action` of image `i` (any thread): news, unless this panel's
+        own undo, on this thread, made it (``Actions.undo`` says it).
+
+        Parameters
+        ----------
+        action : str
+            "commit" or "skip".
+        i : int
+            The image brought back.
+        """
+        if not self.ledger.undoing_here():
+            self._undone(action, i)
 
     def round_started(self, number: int) -> None:
         """A training round started.
@@ -163,8 +193,6 @@ class LoopNews:
         i : int
             The image brought back.
         """
-        if self.ledger.undoing_here():  # this panel's own undo, which it says itself
-            return
         with self.lock:
             if self.is_closed():
                 return

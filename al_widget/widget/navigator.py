@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -18,6 +17,7 @@ from .canvas import Canvas
 from .editor import Editor
 from .info import Info
 from .notices import Notices
+from .panel_lock import PanelLock
 from .thumbnails import QueueStrip
 from .unsaved import Frame
 
@@ -49,7 +49,7 @@ class Navigator:
         Says what was restored, and which images could not be read.
     budget : BudgetGate
         Whether the budget stops labeling (the canvas says so).
-    lock : threading.RLock
+    lock : PanelLock
         The panel's lock.
     is_closed : callable
         True once the panel is closed: nothing more is sent.
@@ -64,7 +64,7 @@ class Navigator:
         info: Info,
         notices: Notices,
         budget: BudgetGate,
-        lock: threading.RLock,
+        lock: PanelLock,
         is_closed: Callable[[], bool],
     ) -> None:
         self.loop, self.dataset = loop, loop.dataset
