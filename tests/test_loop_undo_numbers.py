@@ -1,5 +1,6 @@
 """Who made a commit or skip can tell later whether an undo, anywhere, took it back
-(``made_here``, ``in_force``), though the image was labeled again since."""
+(``made_here``, ``in_force``), though the image was labeled again since; an observer can be
+removed."""
 
 from __future__ import annotations
 
@@ -60,3 +61,12 @@ def test_each_thread_reads_the_number_of_its_own_last_commit(loop):
     other.start()
     other.join()
     assert loop.made_here == mine
+
+
+def test_a_removed_observer_is_no_longer_called(loop):
+    heard: list[tuple[str, int]] = []
+    observer = loop.on_undo(lambda action, i: heard.append((action, i)))
+    loop.commit(3, alw.Label("dark"))
+    loop.remove_observer(observer)
+    loop.undo()
+    assert heard == []

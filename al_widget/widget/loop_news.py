@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from typing import Any
 
 from ..loop import ActiveLoop
 from ..ranking import Ranking
@@ -35,7 +36,8 @@ class LoopNews:
     holds none. So no panel's lock is taken while another's is held, and two panels undoing on
     two threads at once do not wait for each other. Lock order: panel → loop (session → round
     worker → dataset); one panel's lock → another's never. ``heard_undo`` reads the ledger's
-    undoing thread on any thread (``Ledger.undoing_here``).
+    undoing thread on any thread (``Ledger.undoing_here``); ``_heard`` is set once, in
+    ``listen``, and cleared in ``stop``, under the lock.
 
     Parameters
     ----------
@@ -78,6 +80,8 @@ class LoopNews:
         self.info, self.notices, self.navigator, self.controls = info, notices, navigator, controls
         self.lock, self.is_closed, self.step = lock, is_closed, step
         self.caught_up, self.refresh_state, self.ledger = caught_up, refresh_state, ledger
+        # The loop heard and the observers given to it, dropped by ``stop``
+        self._heard: tuple[ActiveLoop, list[Callable[..., Any]]] | None = None
 
     def listen(self, loop: ActiveLoop, handoff: Handoff) -> None:
         """Hear `loop`'s news from now on, on the thread `handoff` hands calls to.
@@ -105,8 +109,18 @@ class LoopNews:
             (loop.on_settings, hand(latest, self.settings_changed)),
             (loop.on_undo, self.heard_undo),
         ]
-        for register, fn in observers:
-            register(fn)
+        with self.lock:
+            self._heard = (loop, [register(fn) for register, fn in observers])
+
+    def stop(self) -> None:
+        """Hear no more of the loop's news (the panel is closed): the loop no longer holds the
+        panel through its observers."""
+        with self.lock:
+            if self._heard is not None:
+                loop, observers = self._heard
+                for fn in observers:
+                    loop.remove_observer(fn)
+                self._heard = None
 
     def heard_undo(self, action: str, i: int) -> None:
         """The loop undid the `action` of image `i` (any thread): news, unless this panel's

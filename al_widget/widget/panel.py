@@ -356,6 +356,9 @@ class Panel(widgets.VBox):
         """Close the panel and every widget in it (the loop goes on)."""
         with self._lock:
             self._closed = True
+            news = getattr(self, "_news", None)  # None: closed as __init__ failed before it
+            if news is not None:
+                news.stop()  # the loop no longer holds the panel
             for widget in descendants(self):
                 widget.close()
         super().close()
