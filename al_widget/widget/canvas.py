@@ -26,6 +26,7 @@ from .canvas_messages import PREFETCH_KEEP as PREFETCH_KEEP
 from .canvas_messages import CanvasMessages, Encoded
 from .canvas_traits import SWAP_ACTIONS as SWAP_ACTIONS
 from .canvas_traits import palette as palette
+from .front_end import front_end
 from .objects import Objects, object_json
 from .panel_lock import PanelLock
 
@@ -70,8 +71,8 @@ class Canvas(CanvasMessages):
         Initial values of the synced traits (``classes``, ``mode``, ``colors``, ``tool``, ...).
     """
 
-    _esm = _JS / "canvas.js"
-    _css = _JS / "canvas.css"
+    _esm = front_end(_JS / "canvas.js")
+    _css = front_end(_JS / "canvas.css")
 
     def __init__(self, **kwargs: Any) -> None:
         # Set first: the base classes' __init__ ends by taking the browser's messages, which

@@ -18,7 +18,7 @@ from .commands import key_command
 from .controls import SettingsControls
 from .editor import Editor
 from .handoff import Handoff
-from .layout import MODE_OF_TASK, PanelLayout, descendants
+from .layout import MODE_OF_TASK, PanelLayout, held_widgets
 from .loop_news import LoopNews
 from .navigator import Navigator
 from .notices import Notices
@@ -359,7 +359,7 @@ class Panel(widgets.VBox):
             news = getattr(self, "_news", None)  # None: closed as __init__ failed before it
             if news is not None:
                 news.stop()  # the loop no longer holds the panel
-            for widget in descendants(self):
+            for widget in held_widgets(self):  # ipywidgets keeps each until it is closed
                 widget.close()
         super().close()
 
