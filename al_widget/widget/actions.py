@@ -266,7 +266,7 @@ class Actions:
         image = None
         if to_undo is not None:  # read before the undo: an image not shown keeps its label
             try:
-                image = self.navigator.read(to_undo[1])
+                image = self.navigator.read_from_file(to_undo[1])  # not a copy of a gone file
             except ImageError as error:
                 self.notices.say_error(image_notices.undo_unreadable(to_undo[0], str(error)))
                 return None

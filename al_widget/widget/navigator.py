@@ -125,6 +125,26 @@ class Navigator:
         # on them was drawn in it (``Canvas.orientation``)
         return self.ahead[i] if i in self.ahead else self.dataset.oriented_image(i)
 
+    def read_from_file(self, i: int) -> OrientedImage:
+        """Image `i` as ``read`` gives it, the copy sent ahead only while its file still holds
+        the bytes it was decoded from (the file's stamp, else its digest: ``same_bytes``); else
+        read from the file now, or an ``ImageError`` saying why it cannot be (its file gone). An
+        undo reads so: the image it brings back is one whose file can be labeled.
+
+        Parameters
+        ----------
+        i : int
+            A dataset index.
+        """
+        copy, file = self.ahead.get(i), self.dataset.source_file(i)
+        if copy is None or copy.stamp is None or file is None:
+            return self.read(i)
+        if not changed_since(copy.stamp.file, file_stamp(file)):
+            return copy
+        if file_digest(file) == copy.stamp.digest:
+            return copy
+        return self.dataset.oriented_image(i)
+
     def show(
         self, i: int, undone: Annotation | None = None, image: OrientedImage | None = None
     ) -> bool:
