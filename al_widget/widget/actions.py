@@ -78,8 +78,13 @@ class Actions:
             self.notices.say_error(f"nothing to {what}: {status.FINISHED_HINT}")
             return True
         if not self.navigator.made_on_showing(image_id, shown):
+            passed = self.navigator.passed_over(image_id, shown)
             if shown == str(current):  # this image, as it was shown before it was loaded again
                 self.notices.say_error(image_notices.made_before_reload(what, current))
+            elif passed is not None:  # painted early, but labeled elsewhere meanwhile
+                labeled, skipped = self.dataset.annotation(passed), passed in self.loop.skipped
+                words = image_notices.painted_elsewhere(what, passed, current, labeled, skipped)
+                self.notices.say_error(words)
             else:
                 self.notices.say(
                     f"ignored a second {what} for the image before this one (a double click?)"

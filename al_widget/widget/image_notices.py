@@ -64,6 +64,41 @@ def left_elsewhere(i: int, annotation: Annotation | None, skipped: bool, dropped
     )
 
 
+def painted_elsewhere(
+    what: str, i: int, current: int, annotation: Annotation | None, skipped: bool
+) -> str:
+    """The refusal of a key or click (a ``what``: "submit", "skip") made on image `i`, which
+    the browser painted early, before the panel's answer to the key before: image `i` was
+    labeled, skipped or left out outside the panel meanwhile (or could not be read), so the
+    panel did not show it, and shows image `current`.
+
+    Parameters
+    ----------
+    what : str
+        What was not done: "submit" or "skip".
+    i : int
+        The image painted early.
+    current : int
+        The image the panel shows.
+    annotation : Label, Boxes, Mask, Instances or None
+        Image `i`'s annotation now (None: not labeled).
+    skipped : bool
+        Whether image `i` is skipped.
+    """
+    if annotation is not None:
+        done = f"labeled outside this panel ({annotation_words(annotation)})"
+    elif skipped:
+        done = "skipped outside this panel"
+    else:
+        done = "left out of the queue (outside this panel, or as it could not be read)"
+    not_done = "skipped" if what == "skip" else "submitted"
+    return (
+        f"not {not_done}: the {what} was made on image {i}, shown early, but image {i} was "
+        f"{done} meanwhile, so the panel did not show it; it shows image {current}: press it "
+        "again if you mean it for this one"
+    )
+
+
 def made_before_reload(what: str, i: int) -> str:
     """The refusal of a key or click (a ``what``: "submit", "skip") made on image `i` as it
     was shown before it was loaded again (an undo, a draft threshold, a refused edit): what it

@@ -31,7 +31,7 @@ class Navigator:
     Thread safety: none of its own; its owner (the Panel) calls it under the panel's lock
     (``lock``: ``refresh_queue`` takes it too), which so guards ``current``, ``ahead``,
     ``queue``, ``restored``, ``painted``, ``painted_on``, ``painted_shown``, ``early``,
-    ``ahead_picker`` and ``to_label``.
+    ``passed``, ``ahead_picker`` and ``to_label``.
 
     Parameters
     ----------
@@ -81,6 +81,10 @@ class Navigator:
         # (the canvas's image_id of the image shown, the image_id the browser painted it early
         # from): a key made on the early paint names that one (``made_on_showing``)
         self.early: tuple[int, int] | None = None
+        # (the key of the image the browser painted early for a key, which the answer did not
+        # show as it was no longer to label, the image_id that key was made on): a key made on
+        # that paint is refused saying so (``passed_over``)
+        self.passed: tuple[str, int] | None = None
         self.ahead_picker: int | None = None  # the picker's button with the next image
         self.to_label = False  # whether the image shown was still to label when shown
 
@@ -287,6 +291,13 @@ class Navigator:
         shown = self.painted_shown and str(self.current) == self.painted
         if shown and self.painted_on is not None:
             self.early = (self.canvas.image_id, self.painted_on)
+        elif (
+            self.painted is not None
+            and self.painted_on is not None
+            and self.painted != str(self.current)
+            and self.still_to_label(self.painted) is None  # labeled elsewhere, or unreadable
+        ):
+            self.passed = (self.painted, self.painted_on)
         self.painted, self.painted_on, self.painted_shown = None, None, False
 
     def made_on_showing(self, image_id: int | None, shown: str | None) -> bool:
@@ -308,6 +319,23 @@ class Navigator:
             return False
         now = self.canvas.image_id
         return image_id is None or image_id == now or (now, image_id) == self.early
+
+    def passed_over(self, image_id: int | None, shown: str | None) -> int | None:
+        """The image a key made on the browser's load `image_id`, with image `shown` on screen,
+        was made on, when that was an image the browser painted early that the panel did not
+        show, as it was no longer to label (labeled, skipped or left out elsewhere, or it could
+        not be read); else None.
+
+        Parameters
+        ----------
+        image_id : int or None
+            The canvas's ``image_id`` the browser had when the key was pressed.
+        shown : str or None
+            The key of the image on screen then.
+        """
+        if shown is None or image_id is None or (shown, image_id) != self.passed:
+            return None
+        return int(shown) if shown.isdigit() else None
 
     def still_to_label(self, key: str | None) -> int | None:
         """The dataset index `key` names, if that image is unlabeled, not skipped nor broken.
