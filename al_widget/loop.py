@@ -426,6 +426,16 @@ class ActiveLoop(LoopViews):
         """
         return self._worker.observe("undo", fn)
 
+    def remove_observer(self, fn: Callable[..., Any]) -> None:
+        """Stop calling `fn`, an observer given to any ``on_*`` (a closed panel drops its own).
+
+        Parameters
+        ----------
+        fn : callable
+            The observer; nothing happens when it observes nothing.
+        """
+        self._worker.unobserve(fn)
+
     def on_settings(self, fn: Callback) -> Callback:
         """Call fn(settings) when a setting changes (``loop.budget = 300``); runs on the thread
         that changed it. Returns fn (a decorator).

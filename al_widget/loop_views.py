@@ -177,6 +177,24 @@ class LoopViews:
         """Indices whose image could not be read, with the reason; they stay out of the queue."""
         return self._session.broken
 
+    @property
+    def made_here(self) -> int | None:
+        """The number of the last commit or skip (or redo of one) made on the calling thread,
+        for ``in_force``; None if it made none. A panel reads it after its own, so as to tell
+        later whether an undo, anywhere, took that one back or another label of the image."""
+        return self._session.numbers.made_here()
+
+    def in_force(self, number: int) -> bool:
+        """Whether the commit or skip numbered `number` (``made_here``) still stands: no undo
+        took it back (a redo makes it again under a new number).
+
+        Parameters
+        ----------
+        number : int
+            A number ``made_here`` gave.
+        """
+        return self._session.numbers.in_force(number)
+
     def criteria(self) -> list[Criterion]:
         """The stopping criteria that were set, each with where the loop stands."""
         return criteria(self._worker.settings, len(self.dataset.labeled), self.history)

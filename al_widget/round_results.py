@@ -21,8 +21,8 @@ EVENTS = ("round_start", "progress", "ranking", "error", "settings", "undo")
 class RoundResults:
     """The base class of ``RoundWorker``: what it shows of its rounds (the settings the next
     round uses, the learner, the latest ranking, the history, the model version, the bandit's
-    state, the state and progress of the running round) and ``observe``, which adds an observer
-    of one of ``EVENTS``.
+    state, the state and progress of the running round), ``observe``, which adds an observer
+    of one of ``EVENTS``, and ``unobserve``, which drops one.
 
     Thread safety: as ``RoundWorker``'s thread note says: ``_lock`` guards the fields read here,
     ``_runner`` aside.
@@ -97,3 +97,16 @@ class RoundResults:
         with self._lock:
             self._observers[event].append(fn)
         return fn
+
+    def unobserve(self, fn: Callable[..., Any]) -> None:
+        """Stop calling `fn` on any event it observes (``observe``); nothing happens when it
+        observes none.
+
+        Parameters
+        ----------
+        fn : callable
+            An observer ``observe`` was given.
+        """
+        with self._lock:
+            for observers in self._observers.values():
+                observers[:] = [each for each in observers if each is not fn]

@@ -10,6 +10,7 @@ from typing import Literal, NamedTuple
 import numpy as np
 
 from . import description
+from ._undo_numbers import UndoNumbers
 from .agreement import agreement
 from .annotations import Annotation, Label
 from .dataset import Dataset
@@ -41,8 +42,8 @@ class Session:
 
     Thread safety: ``_lock`` guards ``_skipped``, ``_broken``, ``_front``, ``_undo``, ``_redo``,
     ``_edited``, ``_agreement``, ``_commits``, ``_drafts`` and ``_rng``; no field is written without it. Lock order:
-    panel → loop's session → round worker → dataset; this class takes the dataset's lock (inside its
-    own) and no other.
+    panel → loop's session → round worker → dataset; this class takes the dataset's lock and
+    ``numbers``' (inside its own) and no other.
     ``candidates``, ``report_broken`` and ``agreement`` are also called on the worker thread.
 
     Parameters
@@ -87,6 +88,7 @@ class Session:
         # only stored labels have one (undo takes its commit's entry away, redo puts it back)
         self._agreement: dict[int, _Agreed] = {}
         self._commits = 0  # numbers the agreement entries, the latest highest
+        self.numbers = UndoNumbers()  # of the `_undo` records (its own lock)
         self._drafts = DraftLog()
 
     # -- reading -------------------------------------------------------------------------------
@@ -300,6 +302,7 @@ class Session:
                     replaced_record,
                 )
             )
+            self.numbers.push()
             if len(self._undo) > _DRAFTS_KEPT:  # older commits keep their labels, not drafts
                 action, j, before, turn, _, entries, old = self._undo[-_DRAFTS_KEPT - 1]
                 self._undo[-_DRAFTS_KEPT - 1] = (action, j, before, turn, None, entries, old)
@@ -323,6 +326,7 @@ class Session:
                 )
             self._skipped.add(i)
             self._undo.append(("skip", i, None, None, None, (), None))
+            self.numbers.push()
             if i in self._front:
                 self._front.remove(i)
 
@@ -345,6 +349,7 @@ class Session:
                 else:  # drawn in the orientation it was first journaled with, not the file's now
                     self.dataset.annotate(i, previous, orientation=previous_drawn_in)
             self._undo.pop()  # only once the dataset took the change
+            self.numbers.pop()
             self._redo.append(
                 (
                     Undone(action, i, stored),

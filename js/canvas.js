@@ -1730,26 +1730,39 @@ function createPanelGlue(el, model) {
     if (!at) return;
     const pick = model.get("ahead_picker");
     const buttons = [...at.querySelectorAll(".alw-picker button")];
-    pickerBefore = { panel: at, active: buttons.map((b) => b.classList.contains("mod-active")) };
+    const active = buttons.map((b) => b.classList.contains("mod-active"));
     if (typeof pick === "number") {
       buttons.forEach((b, k) => b.classList.toggle("mod-active", k === pick));
     }
+    forget();
+    const watch = new MutationObserver(() => {
+      if (pickerBefore) pickerBefore.drawn = true;
+    });
+    const picker = at.querySelector(".alw-picker");
+    if (picker) watch.observe(picker, { subtree: true, childList: true, attributes: true, attributeFilter: ["class"] });
+    pickerBefore = { panel: at, active, watch, drawn: false };
     at.dispatchEvent(new CustomEvent("alw-early", { detail: { key }, bubbles: true }));
+  }
+  function forget() {
+    if (!pickerBefore) return false;
+    const drawn = pickerBefore.drawn || pickerBefore.watch.takeRecords().length > 0;
+    pickerBefore.watch.disconnect();
+    pickerBefore = null;
+    return drawn;
   }
   function back() {
     if (!pickerBefore) return;
     const { panel: at, active } = pickerBefore;
-    pickerBefore = null;
     const buttons = [...at.querySelectorAll(".alw-picker button")];
-    buttons.forEach((b, k) => b.classList.toggle("mod-active", !!active[k]));
+    if (!forget()) buttons.forEach((b, k) => b.classList.toggle("mod-active", !!active[k]));
     at.dispatchEvent(new CustomEvent("alw-stay", { bubbles: true }));
   }
   function settle(pick) {
-    if (pickerBefore && typeof pick === "number") {
-      const buttons = [...pickerBefore.panel.querySelectorAll(".alw-picker button")];
+    const at = pickerBefore && pickerBefore.panel;
+    if (!forget() && at && typeof pick === "number") {
+      const buttons = [...at.querySelectorAll(".alw-picker button")];
       buttons.forEach((b, k) => b.classList.toggle("mod-active", k === pick));
     }
-    pickerBefore = null;
   }
   function picked() {
     const at = panel();

@@ -1,6 +1,9 @@
-"""A closed panel acts on nothing; a panel on a closed loop says the loop is closed."""
+"""A closed panel acts on nothing, and is collected as any object once unreferenced, while its
+loop lives on; a panel on a closed loop says the loop is closed."""
 
+import gc
 import html
+import weakref
 
 import pytest
 
@@ -61,3 +64,13 @@ def test_a_panel_on_a_closed_loop_says_the_loop_is_closed(two_class, loop_factor
         assert "idle" not in status
     finally:
         panel.close()
+
+
+def test_a_closed_panel_is_collected_while_its_loop_lives(two_class, loop_factory):
+    loop = loop_factory(alw.Dataset(two_class[0], CLASSES), CentroidLearner(2), start=False)
+    panel = alw.Panel(loop)
+    gone = weakref.ref(panel)
+    panel.close()
+    del panel
+    gc.collect()
+    assert gone() is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from al_widget.drafts import Savings
 from al_widget.records import Criterion, RoundRecord
-from al_widget.widget import image_notices, status
+from al_widget.widget import image_notices, status, undo_notices
 
 
 def record(round_: int, *, ok: bool = True, retrained: bool = True, metric=None, name=None):
@@ -82,13 +82,13 @@ def test_the_curve_names_the_latest_metric():
 
 
 def test_the_undo_notice_says_what_came_back():
-    assert image_notices.undid("submit", 4, "2 boxes restored") == (
+    assert undo_notices.undid("submit", 4, "2 boxes restored") == (
         "undid the submit of image 4: it is back to edit (2 boxes restored); Shift+Z redoes"
     )
 
 
 def test_the_undo_notice_says_an_edit_since_an_earlier_undo_was_kept_and_offers_no_redo():
-    assert image_notices.undid("submit", 4, "1 unsaved box restored", kept=True) == (
+    assert undo_notices.undid("submit", 4, "1 unsaved box restored", kept=True) == (
         "undid the submit of image 4: it is back to edit with the edit made on it since an "
         "earlier undo, kept in place of the label undone (1 unsaved box restored)"
     )

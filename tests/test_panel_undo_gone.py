@@ -9,6 +9,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from PIL import Image
+
 import al_widget as alw
 from tests.test_journal_orientation import photo
 from tests.turned_panels import SQUARE, draw, press
@@ -72,3 +75,42 @@ def test_z_keeps_the_skip_of_an_image_whose_file_is_gone(photo_panels: Any) -> N
     press(panel, "z")
     assert skipped in panel.loop.skipped
     assert "it stays skipped" in panel.error_line.value
+
+
+def labeled_ahead_then_gone(photo_panels: Any) -> tuple[alw.Panel, list[str], int]:
+    """A cell labels an image the panel sent ahead (the browser holds its pixels), and its
+    file is then deleted: (the panel, the photos' paths, its index)."""
+    panel, paths, _ = photo_panels("classify")
+    ahead = panel.sent_ahead[0]
+    panel.loop.commit(ahead, alw.Label("thing"))
+    os.remove(paths[ahead])
+    return panel, paths, ahead
+
+
+def test_z_keeps_the_label_of_an_image_sent_ahead_whose_file_is_gone(photo_panels: Any) -> None:
+    panel, _, labeled = labeled_ahead_then_gone(photo_panels)
+    shown = panel.current
+    press(panel, "z")
+    assert panel.dataset.annotation(labeled) == alw.Label("thing")
+    assert panel.current == shown
+
+
+def test_the_refusal_for_an_image_sent_ahead_says_its_file_is_gone(photo_panels: Any) -> None:
+    panel, paths, labeled = labeled_ahead_then_gone(photo_panels)
+    press(panel, "z")
+    assert (
+        f"not undone: image {labeled} ({paths[labeled]}): file not found"
+    ) in panel.error_line.value
+
+
+def test_z_undoes_the_label_of_an_image_sent_ahead_rewritten_since_and_shows_it_anew(
+    photo_panels: Any,
+) -> None:
+    panel, paths, _ = photo_panels("classify")
+    ahead = panel.sent_ahead[0]
+    panel.loop.commit(ahead, alw.Label("thing"))
+    Image.fromarray(np.full((16, 16, 3), 90, np.uint8)).save(paths[ahead], format="JPEG")
+    press(panel, "z")
+    assert panel.current == ahead
+    assert panel.dataset.annotation(ahead) is None
+    assert panel.canvas.stamp == panel.dataset.oriented_image(ahead).stamp  # the file's now

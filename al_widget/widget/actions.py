@@ -9,11 +9,11 @@ from .._orientation import TurnedSince
 from ..annotations import Annotation, Label
 from ..loop import ActiveLoop
 from ..session import SHOWN_AT_THRESHOLD
-from . import image_notices, no_objects, status
+from . import image_notices, no_objects, status, undo_notices
 from .budget import BudgetGate
 from .canvas import Canvas
 from .editor import Editor
-from .ledger import Ledger
+from .ledger import Ledger, Made
 from .navigator import Navigator
 from .notices import Notices
 from .unsaved import Work, from_annotation
@@ -78,8 +78,13 @@ class Actions:
             self.notices.say_error(f"nothing to {what}: {status.FINISHED_HINT}")
             return True
         if not self.navigator.made_on_showing(image_id, shown):
+            passed = self.navigator.passed_over(image_id, shown)
             if shown == str(current):  # this image, as it was shown before it was loaded again
                 self.notices.say_error(image_notices.made_before_reload(what, current))
+            elif passed is not None:  # painted early, but labeled elsewhere meanwhile
+                labeled, skipped = self.dataset.annotation(passed), passed in self.loop.skipped
+                words = image_notices.painted_elsewhere(what, passed, current, labeled, skipped)
+                self.notices.say_error(words)
             else:
                 self.notices.say(
                     f"ignored a second {what} for the image before this one (a double click?)"
@@ -124,8 +129,8 @@ class Actions:
             # Drawn in the orientation of the pixels shown: on a photo turned since, the dataset
             # refuses it (``TurnedSince``), and on one replaced by another size, ``bind`` does
             drawn_in = self.canvas.orientation
-            self.loop.commit(i, annotation, shown=shown, orientation=drawn_in)
-            self.ledger.add("commit", i)
+            stored = self.loop.commit(i, annotation, shown=shown, orientation=drawn_in)
+            self.ledger.add(i, Made("commit", self.loop.made_here, stored))
         except TurnedSince as turned:  # nothing is stored, and the edit stays on the canvas
             file = self.loop.dataset.source_file(i)
             words = image_notices.turned_since_shown(i, file, turned.drawn_in, turned.now)
@@ -243,7 +248,7 @@ class Actions:
             return None
         try:
             self.loop.skip(i)
-            self.ledger.add("skip", i)
+            self.ledger.add(i, Made("skip", self.loop.made_here, None))
         except (ValueError, RuntimeError) as error:
             # An image already labeled, a closed loop: nothing was skipped, and the panel says why.
             self.notices.say_error(f"not skipped: {error}")
@@ -266,7 +271,7 @@ class Actions:
         image = None
         if to_undo is not None:  # read before the undo: an image not shown keeps its label
             try:
-                image = self.navigator.read(to_undo[1])
+                image = self.navigator.read_from_file(to_undo[1])  # not a copy of a gone file
             except ImageError as error:
                 self.notices.say_error(image_notices.undo_unreadable(to_undo[0], str(error)))
                 return None
@@ -287,7 +292,9 @@ class Actions:
             return None
         self.notices.say_error("")
         undone, what = self.loop.undone, "skip"
-        outside = undone is not None and not self.ledger.undone_here(undone.action, i)
+        # Not this panel's own when its own commit or skip of image i still stands (the undo
+        # took back a label a cell stored over it) or it has none
+        outside = not self.ledger.undone_here(i, self.loop.in_force)
         kept = self.edited_since_undo(i) or (i in noted and self.holds_edit(i))
         self.navigator.leave()  # the work on the image shown is kept, even if it is image i
         back = None  # the label taken back, shown again to edit
@@ -307,11 +314,14 @@ class Actions:
             self.undone_work[i] = self.editor.work()  # as the undo brought it back
         # else an edit of image i since an earlier undo, still to redo: the work it came back
         # with then stays, so that the edit is still one
-        restored = self.navigator.restored
+        restored, labeled = self.navigator.restored, self.dataset.annotation(i)
         if back is None or not dropped:
-            self.notices.say(image_notices.undid(what, i, restored, kept=kept, outside=outside))
+            words = undo_notices.undid(
+                what, i, restored, kept=kept, outside=outside, labeled=labeled
+            )
+            self.notices.say(words)
         elif outside:  # the error line says the undo, the notice whose label it took back
-            self.notices.say(image_notices.undid_outside_label(what, i))
+            self.notices.say(undo_notices.undid_outside_label(what, i))
         # else the error line says the undo and why its label is not back to edit: not that
         # Shift+Z redoes, as the loop refuses a label drawn on other pixels
         self.refresh_state()
@@ -351,7 +361,7 @@ class Actions:
         if i is None:
             self.notices.say_error("nothing to redo")
             return None
-        self.ledger.add(undone.action, i)
+        self.ledger.add(i, Made(undone.action, self.loop.made_here, self.dataset.annotation(i)))
         what = "submit" if undone.action == "commit" else "skip"
         if what == "submit":
             self.forget(i)  # stored: the label is the work now

@@ -26,7 +26,9 @@ from .canvas_messages import PREFETCH_KEEP as PREFETCH_KEEP
 from .canvas_messages import CanvasMessages, Encoded
 from .canvas_traits import SWAP_ACTIONS as SWAP_ACTIONS
 from .canvas_traits import palette as palette
+from .front_end import front_end
 from .objects import Objects, object_json
+from .panel_lock import PanelLock
 
 logger = logging.getLogger("al_widget")
 
@@ -69,15 +71,16 @@ class Canvas(CanvasMessages):
         Initial values of the synced traits (``classes``, ``mode``, ``colors``, ``tool``, ...).
     """
 
-    _esm = _JS / "canvas.js"
-    _css = _JS / "canvas.css"
+    _esm = front_end(_JS / "canvas.js")
+    _css = front_end(_JS / "canvas.css")
 
     def __init__(self, **kwargs: Any) -> None:
         # Set first: the base classes' __init__ ends by taking the browser's messages, which
         # read them.
         self._encoded: OrderedDict[str, Encoded] = OrderedDict()
         self._encoded_lock = threading.RLock()  # see the class's thread note
-        self._edit_lock: threading.RLock = threading.RLock()  # or the owner's: guard_edits
+        # The owner's, else its own: guard_edits
+        self._edit_lock: threading.RLock | PanelLock = threading.RLock()
         self._takes_edits: Callable[[], bool] = lambda: not self.finished
         self.messages_received = 0
         self.received_by_kind: dict[str, int] = {"boxes": 0, "mask": 0}  # "instance" from the first
@@ -91,12 +94,14 @@ class Canvas(CanvasMessages):
         self._showings: OrderedDict[int, str] = OrderedDict()  # image_id -> image_key
         super().__init__(**kwargs)
 
-    def guard_edits(self, lock: threading.RLock, takes_edits: Callable[[], bool]) -> None:
+    def guard_edits(
+        self, lock: threading.RLock | PanelLock, takes_edits: Callable[[], bool]
+    ) -> None:
         """Check and apply the browser's edits under the owner's `lock`, while `takes_edits()`.
 
         Parameters
         ----------
-        lock : threading.RLock
+        lock : threading.RLock or PanelLock
             The lock under which the owner loads images and reads the edits (a Panel's): an edit
             is checked against the image shown and applied while holding it, and ``load`` takes
             it, so the owner's lock order must put it before the canvas's ``_encoded_lock``.

@@ -33,6 +33,7 @@ from ._protocol import (
 from ._refusal import ProtocolError, StaleEdit
 from .canvas_traits import CanvasTraits
 from .objects import Objects, applied, object_json
+from .panel_lock import PanelLock
 
 logger = logging.getLogger("al_widget")
 PREFETCH_KEEP = 4
@@ -59,7 +60,7 @@ class CanvasMessages(CanvasTraits):
     # Set by Canvas.__init__, before this class's __init__ takes the browser's messages.
     _encoded: OrderedDict[str, Encoded]
     _encoded_lock: threading.RLock
-    _edit_lock: threading.RLock
+    _edit_lock: threading.RLock | PanelLock
     _takes_edits: Callable[[], bool]
     messages_received: int
     received_by_kind: dict[str, int]

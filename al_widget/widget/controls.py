@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +11,7 @@ from .. import heuristics, selectors
 from ..loop import ActiveLoop
 from . import status
 from .layout import pool_sample_options
+from .panel_lock import PanelLock
 
 
 class SettingsControls:
@@ -29,7 +29,7 @@ class SettingsControls:
         The pickers.
     say_error : callable
         Shows an error line (a heuristic the loop refused).
-    lock : threading.RLock
+    lock : PanelLock
         The panel's lock.
     """
 
@@ -39,7 +39,7 @@ class SettingsControls:
         heuristic_picker: widgets.Dropdown,
         pool_picker: widgets.Dropdown,
         say_error: Callable[[str], None],
-        lock: threading.RLock,
+        lock: PanelLock,
     ) -> None:
         self.loop, self.heuristic_picker, self.pool_picker = loop, heuristic_picker, pool_picker
         self._say_error, self._lock = say_error, lock

@@ -21,6 +21,7 @@ from ..annotations import Boxes
 from ..loop import ActiveLoop
 from . import status
 from .canvas import Canvas
+from .panel_lock import PanelLock
 
 STEP = 0.05
 """How far `,` and `.` move the threshold."""
@@ -129,19 +130,19 @@ class DraftBar:
         )
         self.manual: float | None = None  # set by hand (slider, keys) for the session
         self._loop: ActiveLoop | None = None
-        self._lock: threading.RLock | threading.Lock = threading.RLock()
+        self._lock: threading.RLock | PanelLock = threading.RLock()
         self._setting = False  # the slider is being set by code, not by the labeler
         self.slider.observe(self._on_slide, "value")
         self.calibrated.on_click(lambda _: self.use_calibrated())
 
-    def attach(self, loop: ActiveLoop, lock: threading.RLock) -> None:
+    def attach(self, loop: ActiveLoop, lock: PanelLock) -> None:
         """Follow `loop`'s calibrated threshold, under the panel's `lock`.
 
         Parameters
         ----------
         loop : ActiveLoop
             The loop whose ``draft_threshold``, ``draft_reason`` and ``draft_savings`` are shown.
-        lock : threading.RLock
+        lock : PanelLock
             The panel's lock.
         """
         self._loop, self._lock = loop, lock

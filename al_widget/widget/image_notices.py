@@ -1,7 +1,7 @@
-"""What the panel says about the image being labeled: an undo or redo of it, a refusal to
-store over its label or its edit, or on its photo turned since it was shown, unsaved work on
-it (or the label an undo took back) dropped as its photo changed since, it labeled or skipped
-elsewhere, drafts dropped from it. Pure functions, as in ``status``.
+"""What the panel says about the image being labeled: a refusal to store over its label or
+its edit, or on its photo turned since it was shown, unsaved work on it (or the label an undo
+took back) dropped as its photo changed since, it labeled or skipped elsewhere, drafts dropped
+from it. Pure functions, as in ``status``; an undo's words are in ``undo_notices``.
 """
 
 from __future__ import annotations
@@ -15,71 +15,6 @@ from .status import count
 
 if TYPE_CHECKING:
     from .unsaved import Frame
-
-
-OUTSIDE = "made outside this panel (in another panel on the loop, or a cell)"
-"""Whose label or skip a panel's undo took back when it was not the panel's own (the loop's undo
-stack is shared)."""
-
-
-def undid_outside_label(what: str, i: int) -> str:
-    """The notice after an undo, in a panel, of a ``what`` ("submit", "skip") of image `i` that
-    another panel or a cell made, where the error line says the undo.
-
-    Parameters
-    ----------
-    what : str
-        "submit" or "skip".
-    i : int
-        The image brought back.
-    """
-    return f"the {what} of image {i} that Z took back was {OUTSIDE}"
-
-
-def undone_outside(what: str, i: int) -> str:
-    """The notice in a panel whose ``what`` ("commit", "skip") of image `i` was undone outside
-    it: another panel's Z, or a cell's ``loop.undo()``.
-
-    Parameters
-    ----------
-    what : str
-        "commit" or "skip", as the loop names it.
-    i : int
-        The image the undo brought back.
-    """
-    made = "label" if what == "commit" else "skip"
-    return (
-        f"your {made} of image {i} was undone outside this panel (another panel's Z, or a "
-        "cell's loop.undo()): the image is back in the queue, to label again"
-    )
-
-
-def undid(what: str, i: int, restored: str, *, kept: bool = False, outside: bool = False) -> str:
-    """The notice after an undo of a ``what`` ("submit" or "skip") of image `i`.
-
-    Parameters
-    ----------
-    what : str
-        "submit" or "skip".
-    i : int
-        The image brought back.
-    restored : str
-        What came back with it, in words ("" for nothing).
-    kept : bool, default False
-        It came back with the edit made on it since an earlier undo, not with the label the
-        undo took back; redo is refused then, as it would store that label over the edit.
-    outside : bool, default False
-        The submit or skip was not the panel's own (``OUTSIDE``).
-    """
-    back = f" ({restored})" if restored else ""
-    undid = f"undid the {what} of image {i}" + (f", {OUTSIDE}" if outside else "")
-    if not kept:
-        return f"{undid}: it is back to edit{back}; Shift+Z redoes"
-    instead = " in place of the label undone" if what == "submit" else ""
-    return (
-        f"{undid}: it is back to edit with the edit made on it since an earlier undo, "
-        f"kept{instead}{back}"
-    )
 
 
 def annotation_words(annotation: Annotation) -> str:
@@ -126,6 +61,41 @@ def left_elsewhere(i: int, annotation: Annotation | None, skipped: bool, dropped
     return (
         f"image {i} was {done}; {lost}moved on to the next image (Z here undoes the loop's last "
         "label or skip, whichever panel or cell made it)"
+    )
+
+
+def painted_elsewhere(
+    what: str, i: int, current: int, annotation: Annotation | None, skipped: bool
+) -> str:
+    """The refusal of a key or click (a ``what``: "submit", "skip") made on image `i`, which
+    the browser painted early, before the panel's answer to the key before: image `i` was
+    labeled, skipped or left out outside the panel meanwhile (or could not be read), so the
+    panel did not show it, and shows image `current`.
+
+    Parameters
+    ----------
+    what : str
+        What was not done: "submit" or "skip".
+    i : int
+        The image painted early.
+    current : int
+        The image the panel shows.
+    annotation : Label, Boxes, Mask, Instances or None
+        Image `i`'s annotation now (None: not labeled).
+    skipped : bool
+        Whether image `i` is skipped.
+    """
+    if annotation is not None:
+        done = f"labeled outside this panel ({annotation_words(annotation)})"
+    elif skipped:
+        done = "skipped outside this panel"
+    else:
+        done = "left out of the queue (outside this panel, or as it could not be read)"
+    not_done = "skipped" if what == "skip" else "submitted"
+    return (
+        f"not {not_done}: the {what} was made on image {i}, shown early, but image {i} was "
+        f"{done} meanwhile, so the panel did not show it; it shows image {current}: press it "
+        "again if you mean it for this one"
     )
 
 

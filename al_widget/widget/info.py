@@ -10,6 +10,8 @@ from typing import Any
 import anywidget
 import traitlets as t
 
+from .front_end import front_end
+
 _STATIC = Path(__file__).parents[1] / "_static"
 _JS = _STATIC if (_STATIC / "info.js").exists() else Path(__file__).parents[2] / "js"
 
@@ -35,8 +37,8 @@ class Info(anywidget.AnyWidget):
         Initial values of the synced traits.
     """
 
-    _esm = _JS / "info.js"
-    _css = _JS / "info.css"
+    _esm = front_end(_JS / "info.js")
+    _css = front_end(_JS / "info.css")
 
     parts = t.Dict().tag(sync=True)
     """``{"header", "notice", "error", "status", "stop": html, "progress": {...}, "ahead": {...}}``.

@@ -303,3 +303,18 @@ def descendants(widget: widgets.Widget) -> list[widgets.Widget]:
         if isinstance(value, widgets.Widget):
             found.append(value)
     return found
+
+
+def held_widgets(owner: widgets.Widget) -> list[widgets.Widget]:
+    """Every widget inside `owner` (``descendants``) and every widget it holds as an attribute,
+    shown or not (classify's No objects button), with what is inside each: those to close
+    with it, as ipywidgets keeps each widget until it is closed, and the handlers of one left
+    open would keep `owner` in memory.
+
+    Parameters
+    ----------
+    owner : ipywidgets.Widget
+        The widget (a Panel).
+    """
+    held = [part for part in vars(owner).values() if isinstance(part, widgets.Widget)]
+    return [*descendants(owner), *(w for part in held for w in (*descendants(part), part))]

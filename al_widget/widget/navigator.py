@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -18,6 +17,7 @@ from .canvas import Canvas
 from .editor import Editor
 from .info import Info
 from .notices import Notices
+from .panel_lock import PanelLock
 from .thumbnails import QueueStrip
 from .unsaved import Frame
 
@@ -31,7 +31,7 @@ class Navigator:
     Thread safety: none of its own; its owner (the Panel) calls it under the panel's lock
     (``lock``: ``refresh_queue`` takes it too), which so guards ``current``, ``ahead``,
     ``queue``, ``restored``, ``painted``, ``painted_on``, ``painted_shown``, ``early``,
-    ``ahead_picker`` and ``to_label``.
+    ``passed``, ``ahead_picker`` and ``to_label``.
 
     Parameters
     ----------
@@ -49,7 +49,7 @@ class Navigator:
         Says what was restored, and which images could not be read.
     budget : BudgetGate
         Whether the budget stops labeling (the canvas says so).
-    lock : threading.RLock
+    lock : PanelLock
         The panel's lock.
     is_closed : callable
         True once the panel is closed: nothing more is sent.
@@ -64,7 +64,7 @@ class Navigator:
         info: Info,
         notices: Notices,
         budget: BudgetGate,
-        lock: threading.RLock,
+        lock: PanelLock,
         is_closed: Callable[[], bool],
     ) -> None:
         self.loop, self.dataset = loop, loop.dataset
@@ -81,6 +81,10 @@ class Navigator:
         # (the canvas's image_id of the image shown, the image_id the browser painted it early
         # from): a key made on the early paint names that one (``made_on_showing``)
         self.early: tuple[int, int] | None = None
+        # (the key of the image the browser painted early for a key, which the answer did not
+        # show as it was no longer to label, the image_id that key was made on): a key made on
+        # that paint is refused saying so (``passed_over``)
+        self.passed: tuple[str, int] | None = None
         self.ahead_picker: int | None = None  # the picker's button with the next image
         self.to_label = False  # whether the image shown was still to label when shown
 
@@ -124,6 +128,26 @@ class Navigator:
         # The pixels shown and the orientation they were read in, from one read: what is drawn
         # on them was drawn in it (``Canvas.orientation``)
         return self.ahead[i] if i in self.ahead else self.dataset.oriented_image(i)
+
+    def read_from_file(self, i: int) -> OrientedImage:
+        """Image `i` as ``read`` gives it, the copy sent ahead only while its file still holds
+        the bytes it was decoded from (the file's stamp, else its digest: ``same_bytes``); else
+        read from the file now, or an ``ImageError`` saying why it cannot be (its file gone). An
+        undo reads so: the image it brings back is one whose file can be labeled.
+
+        Parameters
+        ----------
+        i : int
+            A dataset index.
+        """
+        copy, file = self.ahead.get(i), self.dataset.source_file(i)
+        if copy is None or copy.stamp is None or file is None:
+            return self.read(i)
+        if not changed_since(copy.stamp.file, file_stamp(file)):
+            return copy
+        if file_digest(file) == copy.stamp.digest:
+            return copy
+        return self.dataset.oriented_image(i)
 
     def show(
         self, i: int, undone: Annotation | None = None, image: OrientedImage | None = None
@@ -267,6 +291,13 @@ class Navigator:
         shown = self.painted_shown and str(self.current) == self.painted
         if shown and self.painted_on is not None:
             self.early = (self.canvas.image_id, self.painted_on)
+        elif (
+            self.painted is not None
+            and self.painted_on is not None
+            and self.painted != str(self.current)
+            and self.still_to_label(self.painted) is None  # labeled elsewhere, or unreadable
+        ):
+            self.passed = (self.painted, self.painted_on)
         self.painted, self.painted_on, self.painted_shown = None, None, False
 
     def made_on_showing(self, image_id: int | None, shown: str | None) -> bool:
@@ -288,6 +319,23 @@ class Navigator:
             return False
         now = self.canvas.image_id
         return image_id is None or image_id == now or (now, image_id) == self.early
+
+    def passed_over(self, image_id: int | None, shown: str | None) -> int | None:
+        """The image a key made on the browser's load `image_id`, with image `shown` on screen,
+        was made on, when that was an image the browser painted early that the panel did not
+        show, as it was no longer to label (labeled, skipped or left out elsewhere, or it could
+        not be read); else None.
+
+        Parameters
+        ----------
+        image_id : int or None
+            The canvas's ``image_id`` the browser had when the key was pressed.
+        shown : str or None
+            The key of the image on screen then.
+        """
+        if shown is None or image_id is None or (shown, image_id) != self.passed:
+            return None
+        return int(shown) if shown.isdigit() else None
 
     def still_to_label(self, key: str | None) -> int | None:
         """The dataset index `key` names, if that image is unlabeled, not skipped nor broken.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import threading
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -19,10 +18,11 @@ from .commands import key_command
 from .controls import SettingsControls
 from .editor import Editor
 from .handoff import Handoff
-from .layout import MODE_OF_TASK, PanelLayout, descendants
+from .layout import MODE_OF_TASK, PanelLayout, held_widgets
 from .loop_news import LoopNews
 from .navigator import Navigator
 from .notices import Notices
+from .panel_lock import PanelLock
 
 
 class Panel(widgets.VBox):
@@ -40,13 +40,15 @@ class Panel(widgets.VBox):
     why) until the budget is raised or ``continue_past_budget`` ("Continue past the budget").
 
     Thread safety: the loop's news reaches the widgets on the kernel's thread only
-    (``Handoff``, ``LoopNews``; README, "Development"). ``_lock`` guards ``_closed`` and every part's state
-    (``_navigator``, ``_actions``, ``_notices``, ``_budget``, ``_editor``) and the widgets'
-    values: a cell may call the panel while a browser message is handled. Each entry point
-    takes it for its whole body; the canvas checks and applies the browser's edits under it
-    (``Canvas.guard_edits``). Lock order: panel → loop (session → round worker →
-    dataset), and panel → the canvas's and strip's own locks; the loop calls back outside its
-    locks.
+    (``Handoff``, ``LoopNews``; README, "Development"). ``_lock`` guards ``_closed`` and every
+    part's state (``_navigator``, ``_actions``, ``_notices``, ``_budget``, ``_editor``,
+    ``_news``) and the widgets' values: a cell may call the panel while a browser message is
+    handled. Each entry point takes it for its whole body; the canvas checks and applies the
+    browser's edits under it (``Canvas.guard_edits``). The loop's news is posted to it
+    (``PanelLock.post``), never waited for, so another panel's undo or setting, made under
+    that panel's lock, never waits for this one's. Lock order: panel → loop (session → round
+    worker → dataset), and panel → the canvas's and strip's own locks; one panel's lock →
+    another's never (news is posted); the loop calls back outside its locks.
 
     Parameters
     ----------
@@ -74,7 +76,7 @@ class Panel(widgets.VBox):
         self.loop = loop
         self.dataset = loop.dataset
         self.task = self.dataset.task
-        self._lock = threading.RLock()
+        self._lock = PanelLock()
         self._closed = False
         self._handoff = Handoff()  # the kernel's thread, where the loop's callbacks run
         scope = f"alw-panel-{uuid.uuid4().hex[:8]}"  # this panel's CSS class
@@ -354,7 +356,10 @@ class Panel(widgets.VBox):
         """Close the panel and every widget in it (the loop goes on)."""
         with self._lock:
             self._closed = True
-            for widget in descendants(self):
+            news = getattr(self, "_news", None)  # None: closed as __init__ failed before it
+            if news is not None:
+                news.stop()  # the loop no longer holds the panel
+            for widget in held_widgets(self):  # ipywidgets keeps each until it is closed
                 widget.close()
         super().close()
 

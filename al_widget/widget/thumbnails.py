@@ -15,6 +15,7 @@ from PIL import Image
 
 from ._protocol import Fetch, parse_strip_message
 from ._refusal import ProtocolError
+from .front_end import front_end
 
 logger = logging.getLogger("al_widget")
 
@@ -84,8 +85,8 @@ class QueueStrip(anywidget.AnyWidget):
         Called with a dataset index when its thumbnail is clicked.
     """
 
-    _esm = _JS / "strip.js"
-    _css = _JS / "strip.css"
+    _esm = front_end(_JS / "strip.js")
+    _css = front_end(_JS / "strip.css")
 
     def __init__(self, count: int, size: int, on_open: Callable[[int], None]) -> None:
         super().__init__()

@@ -36,12 +36,18 @@ export function mayMoveEarly(action, mode, boxes, drafts, panel) {
  * that key); the class picker, a plain ipywidgets ToggleButtons, is set here from
  * `ahead_picker`. back(): "alw-stay" undoes it all. settle(): Python answered, its picker is the
  * picker, its buttons set from `shown_picker` (a new ranking may have changed the class since
- * `ahead_picker`, and a picker keeping its class sends nothing). picked(): the picker's button
- * highlighted now.
+ * `ahead_picker`, and a picker keeping its class sends nothing). Either leaves the picker as it
+ * is once its own view drew it since the early move (a class the labeler clicked meanwhile,
+ * which reaches Python after the key, or Python's class come first): it shows its value then,
+ * the one Python holds. picked(): the picker's button highlighted now.
  * @param {HTMLElement} el the view's element @param {Model} model
  */
 export function createPanelGlue(el, model) {
-  /** @type {{ panel: HTMLElement, active: boolean[] } | null} the picker before an early move */
+  /**
+   * The picker before an early move, and whether its view drew it since (`drawn`, a
+   * MutationObserver's records; the early move's own changes are made before it watches).
+   * @type {{ panel: HTMLElement, active: boolean[], watch: MutationObserver, drawn: boolean } | null}
+   */
   let pickerBefore = null;
   /** @returns {HTMLElement | null} the panel around this view, if any */
   const panel = () => /** @type {HTMLElement | null} */ (el.closest(".alw-panel"));
@@ -51,35 +57,55 @@ export function createPanelGlue(el, model) {
     if (!at) return;
     const pick = model.get("ahead_picker");
     const buttons = [...at.querySelectorAll(".alw-picker button")];
-    pickerBefore = { panel: at, active: buttons.map((b) => b.classList.contains("mod-active")) };
+    const active = buttons.map((b) => b.classList.contains("mod-active"));
     if (typeof pick === "number") {
       buttons.forEach((b, k) => b.classList.toggle("mod-active", k === pick));
     }
+    forget();
+    const watch = new MutationObserver(() => {
+      if (pickerBefore) pickerBefore.drawn = true;
+    });
+    const picker = at.querySelector(".alw-picker");
+    if (picker) watch.observe(picker, { subtree: true, childList: true, attributes: true, attributeFilter: ["class"] });
+    pickerBefore = { panel: at, active, watch, drawn: false };
     at.dispatchEvent(new CustomEvent("alw-early", { detail: { key }, bubbles: true }));
+  }
+
+  /**
+   * Stop watching the picker; whether its own view drew it since the early move (then it shows
+   * its value, which Python holds).
+   * @returns {boolean}
+   */
+  function forget() {
+    if (!pickerBefore) return false;
+    const drawn = pickerBefore.drawn || pickerBefore.watch.takeRecords().length > 0;
+    pickerBefore.watch.disconnect();
+    pickerBefore = null;
+    return drawn;
   }
 
   /** Python did not move on: the panel's parts go back to what their models hold. */
   function back() {
     if (!pickerBefore) return;
     const { panel: at, active } = pickerBefore;
-    pickerBefore = null;
     const buttons = [...at.querySelectorAll(".alw-picker button")];
-    buttons.forEach((b, k) => b.classList.toggle("mod-active", !!active[k]));
+    if (!forget()) buttons.forEach((b, k) => b.classList.toggle("mod-active", !!active[k]));
     at.dispatchEvent(new CustomEvent("alw-stay", { bubbles: true }));
   }
 
   /**
    * Python answered with the image it loads: the picker's buttons show its class for it
    * (`shown_picker`, a button's index; not a number: left as they are) where an early move set
-   * them, as the picker, given the class it held already, sends nothing.
+   * them, as the picker, given the class it held already, sends nothing; unless the picker's
+   * view drew it since (a class clicked on the early image: Python takes it after the load).
    * @param {unknown} pick
    */
   function settle(pick) {
-    if (pickerBefore && typeof pick === "number") {
-      const buttons = [...pickerBefore.panel.querySelectorAll(".alw-picker button")];
+    const at = pickerBefore && pickerBefore.panel;
+    if (!forget() && at && typeof pick === "number") {
+      const buttons = [...at.querySelectorAll(".alw-picker button")];
       buttons.forEach((b, k) => b.classList.toggle("mod-active", k === pick));
     }
-    pickerBefore = null;
   }
 
   /**

@@ -285,3 +285,45 @@ def test_the_picker_shows_the_kernel_s_class_for_an_image_painted_early(page: An
         page.keyboard.press("Enter")
         stored = panel.wait(lambda s: str(after["current"]) in s["labels"])
         assert stored["labels"][str(after["current"])] == DIGIT_CLASSES[held]
+
+
+SLOW_ANSWER = """p = PANELS["fast"]
+import time
+p.__dict__.pop("_act_on_key", None)
+act = p._act_on_key
+
+
+def late(event):  # the answer to a key reaches the browser 0.8 s late (a slow network)
+    with p.canvas.hold_sync(), p.picker.hold_sync():
+        act(event)
+        time.sleep(0.8)
+
+
+p._act_on_key = late
+held = p.picker.index
+k = p._editor.picker_with(p.loop.describe(int(p.canvas.ahead_key)).predicted)
+print(next(c for c in range(len(p.picker.options)) if c not in (held, k)))"""
+
+
+def test_a_class_picked_on_an_image_painted_early_stays_highlighted(page: Any) -> None:
+    # The labeler picks a class on the image painted early, before the kernel's answer to the
+    # key arrives: the kernel, which loaded the image, takes the pick, and the picker goes on
+    # highlighting it once the answer arrives, though the answer named the model's class.
+    panel = PanelDriver(page, "fast")
+    before = ready(panel, 0.15)
+    pick = int(harness.kernel_exec(page, SLOW_ANSWER))
+    try:
+        page.keyboard.press("4")
+        panel.root.locator(".alw-picker button").nth(pick).click()
+        after = settled(panel, before)
+        panel.wait_drawn(after["image_id"])
+        time.sleep(SETTLE)
+    finally:
+        harness.kernel_exec(page, 'PANELS["fast"].__dict__.pop("_act_on_key", None)')
+    held = panel.wait(lambda s: s["picker_index"] == pick)["picker_index"]
+    assert panel.root.evaluate(NOW_SHOWN)["picker"] == held
+    panel.focus()
+    time.sleep(0.3)  # the dwell
+    page.keyboard.press("Enter")  # stores the class highlighted
+    stored = panel.wait(lambda s: str(after["current"]) in s["labels"])
+    assert stored["labels"][str(after["current"])] == DIGIT_CLASSES[held]
