@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from ._flock import Holders
+from ._flock import Holders, close_copy
 
 try:
     import fcntl
@@ -191,11 +191,7 @@ class FolderLock:
                 os.close(fd)
 
     def _close_in_child(self) -> None:
-        # A forked child's copy of the descriptor: closing it leaves the parent's lock alone.
-        fd, self._fd = self._fd, None
-        if fd is not None:
-            with contextlib.suppress(OSError):
-                os.close(fd)
+        close_copy(self)  # a forked child's copy of the descriptor
 
 
 _HERE = "another loop in this process"

@@ -123,6 +123,22 @@ class Holders:
         self._open.clear()
 
 
+def close_copy(holder: Holder) -> None:
+    """In a forked child: close `holder`'s inherited descriptor, leaving the parent's lock
+    alone (never ``LOCK_UN``: that would unlock the parent's open file too; closing a copy of
+    the descriptor does not unlock it).
+
+    Parameters
+    ----------
+    holder : Holder
+        The holder whose ``_fd`` the child inherited.
+    """
+    fd, holder._fd = holder._fd, None
+    if fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
 def lock_owner(fd: int) -> int | None:
     """The process id /proc/locks lists for the flock on what `fd` is open on (Linux), or None."""
     try:

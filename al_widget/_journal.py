@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ._flock import Holders
+from ._flock import Holders, close_copy
 from ._journal_place import ON_FROM_GONE, gone_since
 
 log = logging.getLogger("al_widget")
@@ -255,10 +255,8 @@ class Journal:
         # the descriptor does not unlock; the lock goes when the parent closes the last copy.
         # A new lock: a thread of the parent may have held the old one when it forked.
         self._lock = threading.Lock()
-        fd, self._fd, self._forked = self._fd, None, True
-        if fd is not None:
-            with contextlib.suppress(OSError):
-                os.close(fd)
+        self._forked = True
+        close_copy(self)
 
 
 _HOLDERS = Holders("journal")  # the journals open in this process

@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from types import TracebackType
 
-from .._flock import Holders
+from .._flock import Holders, close_copy
 from ._atomic import ExportRefused
 
 LOCK = "al_widget-lock"
@@ -76,11 +76,7 @@ class ExportLock:
             )
 
     def _close_in_child(self) -> None:
-        # A forked child's copy of the descriptor: closing it leaves the parent's lock alone.
-        fd, self._fd = self._fd, None
-        if fd is not None:
-            with contextlib.suppress(OSError):
-                os.close(fd)
+        close_copy(self)  # a forked child's copy of the descriptor
 
 
 _HERE = "an export of this process"
