@@ -86,6 +86,21 @@ def file_digest(path: str | os.PathLike[str]) -> bytes | None:
         return None
 
 
+def still_holds(then: PixelStamp, path: str | os.PathLike[str]) -> bool:
+    """Whether the file at `path` still holds the bytes read when it was stamped `then`: its
+    stamp unchanged (one stat), else the same digest (a file only touched; read, not decoded).
+    A file that cannot be read holds nothing.
+
+    Parameters
+    ----------
+    then : PixelStamp
+        The file's stamp when its pixels were read.
+    path : path
+        The file.
+    """
+    return not changed_since(then.file, file_stamp(path)) or file_digest(path) == then.digest
+
+
 def same_bytes(then: PixelStamp | None, now: PixelStamp | None) -> bool:
     """Whether two reads of an image file, stamped `then` and `now`, decoded the same bytes
     (the same stamp, or the same digest): its file left as it was, or only touched (a

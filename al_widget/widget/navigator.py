@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .._file_stamps import changed_since, file_digest, file_stamp, same_bytes
+from .._file_stamps import same_bytes, still_holds
 from .._images import ImageError, OrientedImage
 from .._orientation import turned_since
 from ..annotations import Annotation
@@ -143,11 +143,7 @@ class Navigator:
         copy, file = self.ahead.get(i), self.dataset.source_file(i)
         if copy is None or copy.stamp is None or file is None:
             return self.read(i)
-        if not changed_since(copy.stamp.file, file_stamp(file)):
-            return copy
-        if file_digest(file) == copy.stamp.digest:
-            return copy
-        return self.dataset.oriented_image(i)
+        return copy if still_holds(copy.stamp, file) else self.dataset.oriented_image(i)
 
     def show(
         self, i: int, undone: Annotation | None = None, image: OrientedImage | None = None
@@ -224,10 +220,10 @@ class Navigator:
     def changed_since_shown(self, i: int) -> str:
         """The refusal of a submit on image `i`, shown, whose file another program rewrote or
         replaced since its pixels were read, with other pixels of the same size and
-        orientation; or "". The file's stamp is the fast path (one stat, ``changed_since``);
-        only when it changed is the file read again and its bytes compared with those the pixels
-        shown were decoded from (``file_digest``, no decoding), so a file only touched (its mode
-        or times set, hard linked, its bytes written again) is labeled. A photo turned or of
+        orientation; or "". Whether the file still holds the bytes the pixels shown were
+        decoded from is ``still_holds``'s to say (its stamp, else its digest: no decoding), so a
+        file only touched (its mode or times set, hard linked, its bytes written again) is
+        labeled. A photo turned or of
         another size now is left to the dataset's check, which refuses a label drawn on it
         saying how (``TurnedSince``, ``bind``); so is a file gone or unreadable.
 
@@ -238,9 +234,7 @@ class Navigator:
         """
         file, canvas = self.dataset.source_file(i), self.canvas
         shown = canvas.stamp
-        if file is None or shown is None or not changed_since(shown.file, file_stamp(file)):
-            return ""
-        if file_digest(file) in (shown.digest, None):
+        if file is None or shown is None or still_holds(shown, file):
             return ""
         try:
             now = self.dataset.oriented_image(i)
